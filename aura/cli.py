@@ -1,0 +1,126 @@
+"""The ``aura`` command: run the pipeline, generate data, record notebooks, serve the API.
+
+Heavy imports (papermill, the simulator, uvicorn) happen inside the commands so ``aura --help``
+stays instant and one command's missing piece does not break the others.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from aura.config import PARAMS_DIR, ParamsError, load_params, project_path
+
+app = typer.Typer(
+    help="AURA: adaptive tutoring research kit.", no_args_is_help=True, add_completion=False
+)
+notebooks_app = typer.Typer(help="Maintain the committed notebooks.", no_args_is_help=True)
+app.add_typer(notebooks_app, name="notebooks")
+
+console = Console()
+err_console = Console(stderr=True)
+
+ParamsOption = Annotated[
+    Path, typer.Option("--params", "-p", help="Params YAML file (see params/default.yaml).")
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code=1)
+
+
+@app.command()
+def run(
+    params: ParamsOption = PARAMS_DIR / "default.yaml",
+    run_name: Annotated[
+        str | None,
+        typer.Option(help="Run directory name under reports/runs (default: <params>-<UTC time>)."),
+    ] = None,
+    only: Annotated[
+        str | None, typer.Option(help="Comma-separated notebook numbers to run, e.g. 01,02.")
+    ] = None,
+) -> None:
+    """Execute notebooks/NN_*.ipynb in order into reports/runs/<run-name>/ with HTML reports."""
+    from aura.reports.runner import PipelineError, run_pipeline
+
+    selected = [s for s in only.split(",") if s.strip()] if only else None
+    try:
+        run_pipeline(params, run_name=run_name, only=selected, console=console)
+    except (ParamsError, FileExistsError, ValueError) as exc:
+        raise _fail(str(exc)) from exc
+    except PipelineError as exc:
+        raise _fail(str(exc)) from exc
+
+
+@app.command()
+def generate(
+    params: ParamsOption = PARAMS_DIR / "default.yaml",
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Output directory (default: shared.data_dir of the params file)."),
+    ] = None,
+) -> None:
+    """Write the learners, tutors and sessions CSVs (and the latent truth) with the simulator."""
+    try:
+        p = load_params(params)
+        sizes = p.get("01_data_synthesis")
+        if sizes is None:
+            raise ParamsError(f"params file {params} has no '01_data_synthesis:' section")
+        out_dir = out if out is not None else project_path(p["shared"]["data_dir"])
+        from aura.sim import write_datasets
+
+        written = write_datasets(
+            Path(out_dir),
+            seed=p["shared"]["seed"],
+            n_learners=sizes["n_learners"],
+            n_tutors=sizes["n_tutors"],
+            n_sessions=sizes["n_sessions"],
+        )
+    except (ParamsError, KeyError) as exc:
+        raise _fail(f"{params}: {exc}") from exc
+    for name, path in written.items():
+        console.print(f"{name}: {path}")
+
+
+@notebooks_app.command("record")
+def notebooks_record(
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(help="Notebook files to record (default: every notebooks/NN_*.ipynb)."),
+    ] = None,
+) -> None:
+    """Re-execute notebooks on their literal defaults and keep only '# summary' cell outputs."""
+    from aura.reports.notebook_outputs import committed_notebooks, record_notebook
+
+    paths = [Path(n) for n in names] if names else committed_notebooks()
+    if not paths:
+        console.print("[yellow]no notebooks to record[/]")
+    for i, path in enumerate(paths, start=1):
+        with console.status(f"[{i}/{len(paths)}] recording {path.name} ..."):
+            try:
+                record_notebook(path)
+            except Exception as exc:
+                raise _fail(f"{path.name} failed, left unchanged: {exc}") from exc
+        console.print(f"[green]✓[/] [{i}/{len(paths)}] {path}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    app_path: Annotated[
+        str, typer.Option("--app", help="ASGI application import path.")
+    ] = "aura.api.app:app",
+) -> None:
+    """Serve the prediction API (FastAPI over the ONNX artifacts) with uvicorn."""
+    import uvicorn
+
+    uvicorn.run(app_path, host=host, port=port)
+
+
+if __name__ == "__main__":
+    app()

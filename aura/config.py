@@ -1,0 +1,104 @@
+"""Project paths and the params files that drive a pipeline run.
+
+Every path the code needs is derived here from the package location, so the project works the same
+from a clone anywhere on disk, from a notebook whose working directory is ``notebooks/``, and from
+the tests. Params files are plain YAML (see ``params/default.yaml`` for the layout); they are
+validated on load so a typo fails before a long run starts, not in the middle of it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PROJECT_ROOT: Path = Path(__file__).resolve().parent.parent
+"""The repository root (the directory that holds ``pyproject.toml``)."""
+
+DATA_DIR: Path = PROJECT_ROOT / "data"
+TRUTH_DIR: Path = DATA_DIR / "truth"
+MODELS_DIR: Path = PROJECT_ROOT / "models"
+ARTIFACTS_DIR: Path = PROJECT_ROOT / "artifacts"
+REPORTS_DIR: Path = PROJECT_ROOT / "reports"
+RUNS_DIR: Path = REPORTS_DIR / "runs"
+LATEST_LINK: Path = REPORTS_DIR / "latest"
+BENCH_DIR: Path = REPORTS_DIR / "bench"
+NOTEBOOKS_DIR: Path = PROJECT_ROOT / "notebooks"
+PARAMS_DIR: Path = PROJECT_ROOT / "params"
+
+SHARED_SECTION = "shared"
+"""Name of the params section whose keys every notebook receives."""
+
+SHARED_KEYS: tuple[str, ...] = ("seed", "data_dir", "models_dir", "artifacts_dir")
+"""Keys the ``shared`` section must define."""
+
+
+class ParamsError(ValueError):
+    """A params file is missing, is not valid YAML, or lacks something a run needs."""
+
+
+def project_path(path: str | Path) -> Path:
+    """Resolve a params path against the project root.
+
+    Params files hold paths relative to the project root so that they mean the same thing whatever
+    the working directory (notebooks run from ``notebooks/``). Absolute paths pass through.
+    """
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else PROJECT_ROOT / p
+
+
+def load_params(path: str | Path) -> dict[str, Any]:
+    """Read and validate a params YAML file.
+
+    Checks that the file exists, parses as a YAML mapping, has a ``shared`` section with
+    ``seed`` (an integer) and the three directory keys, and that every other section is a mapping.
+    Every error names the file and says what is wrong.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ParamsError(f"params file not found: {path}")
+    try:
+        params = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"params file {path} is not valid YAML: {exc}") from exc
+
+    if not isinstance(params, dict):
+        kind = "empty" if params is None else f"a {type(params).__name__}"
+        raise ParamsError(f"params file {path} must be a mapping of sections, but it is {kind}")
+
+    shared = params.get(SHARED_SECTION)
+    if shared is None:
+        raise ParamsError(f"params file {path} has no '{SHARED_SECTION}:' section")
+    if not isinstance(shared, dict):
+        raise ParamsError(f"params file {path}: section '{SHARED_SECTION}' must be a mapping")
+    missing = [k for k in SHARED_KEYS if k not in shared]
+    if missing:
+        raise ParamsError(
+            f"params file {path}: section '{SHARED_SECTION}' is missing key(s) {', '.join(missing)}"
+        )
+    if not isinstance(shared["seed"], int) or isinstance(shared["seed"], bool):
+        raise ParamsError(f"params file {path}: shared.seed must be an integer")
+
+    for name, section in params.items():
+        if not isinstance(section, dict):
+            raise ParamsError(
+                f"params file {path}: section '{name}' must be a mapping "
+                "(use '{}' for a notebook without parameters)"
+            )
+    return params
+
+
+def notebook_params(params: dict[str, Any], stem: str, *, source: str | Path = "params") -> dict:
+    """The parameters one notebook receives: the shared keys, then its own section on top.
+
+    A notebook's own section wins over a shared key of the same name. A missing section is an
+    error rather than silently running the notebook on its literal defaults, which are sized for
+    quick interactive runs and would make a report mean something other than its params say.
+    """
+    if stem not in params:
+        raise ParamsError(
+            f"{source} has no '{stem}:' section for notebook {stem}.ipynb "
+            "(add one; '{}' if the notebook takes no parameters)"
+        )
+    return {**params[SHARED_SECTION], **params[stem]}

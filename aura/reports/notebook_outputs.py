@@ -1,0 +1,110 @@
+"""Record the outputs that committed notebooks keep, so nbval can compare results, not just run.
+
+Committed notebooks keep outputs only on *summary cells*: code cells whose first line is
+``# summary``. Those print small deterministic results (row counts, a table of scores beside
+their references) that change only when behaviour changes. Everything else is stripped, because
+plots, progress bars and timings differ from run to run and would bury real changes in diff noise.
+
+Recording executes a notebook on its literal defaults (its ``parameters`` cell, no injection) from
+its own directory, as nbval does, then keeps summary outputs, tags summary cells
+``nbval-check-output`` (the tests run nbval in lax mode, so only those are compared; every cell is
+still executed and any error fails) and clears execution counts and volatile metadata.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+from aura.config import NOTEBOOKS_DIR
+from aura.reports.runner import KERNEL_NAME, NOTEBOOK_PATTERN
+
+SUMMARY_MARKER = re.compile(r"^#\s*summary\b", re.IGNORECASE)
+CHECK_TAG = "nbval-check-output"
+KEPT_CELL_METADATA = ("tags", "jupyter")
+KEPT_NOTEBOOK_METADATA = ("kernelspec",)
+VOLATILE_OUTPUT_METADATA = ("execution_count",)
+
+
+def is_summary_cell(cell: NotebookNode) -> bool:
+    """A code cell whose first line is ``# summary``."""
+    if cell.cell_type != "code":
+        return False
+    first = cell.source.lstrip().split("\n", 1)[0]
+    return bool(SUMMARY_MARKER.match(first))
+
+
+def strip_notebook(nb: NotebookNode) -> NotebookNode:
+    """Keep only summary outputs, set the nbval tag, and drop counts and volatile metadata."""
+    for cell in nb.cells:
+        cell.metadata = {k: v for k, v in cell.metadata.items() if k in KEPT_CELL_METADATA}
+        if cell.cell_type != "code":
+            continue
+        cell.execution_count = None
+        tags = [t for t in cell.metadata.get("tags", []) if t != CHECK_TAG]
+        if is_summary_cell(cell):
+            tags.append(CHECK_TAG)
+            for output in cell.outputs:
+                for key in VOLATILE_OUTPUT_METADATA:
+                    if key in output:
+                        output[key] = None
+                if "metadata" in output:
+                    output["metadata"] = {}
+        else:
+            cell.outputs = []
+        if tags:
+            cell.metadata["tags"] = tags
+        else:
+            cell.metadata.pop("tags", None)
+    nb.metadata = {k: v for k, v in nb.metadata.items() if k in KEPT_NOTEBOOK_METADATA}
+    nb.metadata["language_info"] = {"name": "python"}
+    return nb
+
+
+def record_notebook(path: Path, *, timeout: int = 1800) -> Path:
+    """Execute ``path`` on its literal defaults and save it in place with only summary outputs."""
+    from nbclient import NotebookClient
+
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb,
+        kernel_name=KERNEL_NAME,
+        timeout=timeout,
+        resources={"metadata": {"path": str(path.parent.resolve())}},
+    )
+    client.execute()
+    nbformat.write(strip_notebook(nb), path)
+    return path
+
+
+def committed_notebooks(notebooks_dir: Path = NOTEBOOKS_DIR) -> list[Path]:
+    """The pipeline notebooks (``NN_*.ipynb``) in run order."""
+    return sorted(p for p in Path(notebooks_dir).glob("*.ipynb") if NOTEBOOK_PATTERN.match(p.name))
+
+
+def notebook_problems(path: Path) -> list[str]:
+    """Why a committed notebook is not in recorded form (empty when it is).
+
+    Lets a fast test say "run make notebooks" instead of an nbval diff about stray outputs.
+    """
+    nb = nbformat.read(path, as_version=4)
+    problems = []
+    for i, cell in enumerate(nb.cells, start=1):
+        if cell.cell_type != "code":
+            continue
+        if cell.execution_count is not None:
+            problems.append(f"cell {i} has an execution count")
+        tagged = CHECK_TAG in cell.metadata.get("tags", [])
+        if is_summary_cell(cell):
+            if not tagged:
+                problems.append(f"summary cell {i} is not tagged {CHECK_TAG}")
+        else:
+            if cell.outputs:
+                problems.append(f"cell {i} is not a summary cell but has outputs")
+            if tagged:
+                problems.append(f"cell {i} is tagged {CHECK_TAG} but is not a summary cell")
+    return problems

@@ -1,0 +1,320 @@
+"""Run the numbered notebooks with one params file and keep everything needed to reproduce them.
+
+A run executes ``notebooks/NN_*.ipynb`` in order with papermill into ``reports/runs/<run-name>/``,
+renders each executed notebook to HTML twice (with code for engineers, ``*.report.html`` without
+code for stakeholders), merges the metrics notebooks wrote, and records in ``run.json`` the exact
+params, command line, git commit and library versions. ``reports/latest`` always points at the
+newest run. A failing notebook stops the run, because later notebooks consume its outputs; what
+was written up to then, including the partially executed notebook, is kept for diagnosis.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import shlex
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from rich.console import Console
+
+from aura.config import (
+    LATEST_LINK,
+    NOTEBOOKS_DIR,
+    PROJECT_ROOT,
+    RUNS_DIR,
+    load_params,
+    notebook_params,
+)
+from aura.reports.metrics import collect_metrics
+
+KERNEL_NAME = "python3"
+NOTEBOOK_PATTERN = re.compile(r"^(\d{2})_\w+\.ipynb$")
+
+TRACKED_LIBRARIES: tuple[str, ...] = (
+    "numpy",
+    "scipy",
+    "pandas",
+    "pandera",
+    "scikit-learn",
+    "torch",
+    "gymnasium",
+    "stable-baselines3",
+    "optuna",
+    "onnx",
+    "skl2onnx",
+    "onnxruntime",
+    "fastapi",
+    "pydantic",
+    "papermill",
+    "nbconvert",
+)
+"""Distributions whose versions are recorded in run.json (a number depends on all of them)."""
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class PipelineError(RuntimeError):
+    """A notebook failed; the message names the notebook, the cell and the error."""
+
+    def __init__(self, message: str, *, notebook: str, cell: int | None, run_dir: Path) -> None:
+        super().__init__(message)
+        self.notebook = notebook
+        self.cell = cell
+        self.run_dir = run_dir
+
+
+@dataclass
+class NotebookResult:
+    """What happened to one notebook of the run (kept in run.json)."""
+
+    name: str
+    status: str = "pending"
+    seconds: float | None = None
+    outputs: list[str] = field(default_factory=list)
+
+
+def discover_notebooks(notebooks_dir: Path, only: Sequence[str] | None = None) -> list[Path]:
+    """The ``NN_*.ipynb`` notebooks in order, optionally restricted to some numbers.
+
+    Whatever notebooks exist are run, so the pipeline grows as notebooks are added. ``only``
+    holds number prefixes (``"01"``, ``"2"``) or full stems; an unknown one is an error so a typo
+    does not silently run nothing.
+    """
+    found = sorted(p for p in notebooks_dir.glob("*.ipynb") if NOTEBOOK_PATTERN.match(p.name))
+    if not only:
+        return found
+    wanted = {s.strip() for s in only if s.strip()}
+    chosen = [p for p in found if p.stem in wanted or any(w.zfill(2) == p.name[:2] for w in wanted)]
+    matched = {w for w in wanted for p in chosen if p.stem == w or w.zfill(2) == p.name[:2]}
+    unknown = sorted(wanted - matched)
+    if unknown:
+        names = ", ".join(p.stem for p in found) or "none"
+        raise ValueError(f"--only {', '.join(unknown)}: no such notebook (available: {names})")
+    return chosen
+
+
+def git_state(root: Path = PROJECT_ROOT) -> dict[str, Any]:
+    """Commit and dirtiness of the working tree, or ``None`` values outside a git checkout."""
+
+    def git(*args: str) -> str | None:
+        try:
+            out = subprocess.run(
+                ["git", *args], cwd=root, capture_output=True, text=True, check=True, timeout=30
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return out.stdout.strip()
+
+    commit = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain") if commit else None
+    return {"commit": commit, "dirty": None if status is None else bool(status)}
+
+
+def library_versions() -> dict[str, str | None]:
+    """Installed versions of the libraries a result depends on (``None`` if not installed)."""
+    versions: dict[str, str | None] = {}
+    for name in TRACKED_LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def render_html(notebook: Path) -> list[Path]:
+    """Write ``<name>.html`` (with code) and ``<name>.report.html`` (outputs and prose only)."""
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(notebook, as_version=4)
+    full, _ = HTMLExporter().from_notebook_node(nb)
+    report, _ = HTMLExporter(
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+    ).from_notebook_node(nb)
+    paths = [notebook.with_suffix(".html"), notebook.with_suffix(".report.html")]
+    for path, html in zip(paths, (full, report), strict=True):
+        path.write_text(html, encoding="utf-8")
+    return paths
+
+
+def update_latest(run_dir: Path, link: Path) -> None:
+    """Point ``link`` at ``run_dir`` with a relative symlink, replaced atomically."""
+    target = os.path.relpath(run_dir, link.parent)
+    tmp = link.with_name(f".{link.name}.tmp-{os.getpid()}")
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    tmp.symlink_to(target, target_is_directory=True)
+    os.replace(tmp, link)
+
+
+def describe_failure(exc: Exception, source_nb: Path) -> tuple[int | None, str]:
+    """Say which cell of the *source* notebook failed and how, from a papermill error.
+
+    Papermill's cell index counts the cell it injects, so the cell is found again in the source
+    notebook by its code; cells are numbered from 1 as they appear in JupyterLab.
+    """
+    source = getattr(exc, "source", None)
+    ename, evalue = getattr(exc, "ename", type(exc).__name__), getattr(exc, "evalue", str(exc))
+    cell: int | None = None
+    if source is not None:
+        cells = nbformat.read(source_nb, as_version=4).cells
+        cell = next((i + 1 for i, c in enumerate(cells) if c.source == source), None)
+    # IPython marks the failing line of each frame with "---->"; the first one is in the cell.
+    traceback = _ANSI.sub("", "\n".join(getattr(exc, "traceback", None) or []))
+    frame_line = next(
+        (line.strip() for line in traceback.splitlines() if line.lstrip().startswith("---->")), ""
+    )
+    where = f"cell {cell}" if cell is not None else "a cell"
+    detail = f"{ename}: {evalue}"
+    if frame_line:
+        detail += f"\n    {frame_line}"
+    return cell, f"{where}: {detail}"
+
+
+def default_run_name(params_path: Path) -> str:
+    """``<params stem>-<UTC timestamp>``, sortable by time."""
+    return f"{params_path.stem}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+
+
+def _new_run_dir(runs_dir: Path, name: str, explicit: bool) -> Path:
+    """Create the run directory; never reuse one, so a run's files are all from that run."""
+    run_dir = runs_dir / name
+    if explicit and run_dir.exists():
+        raise FileExistsError(f"run directory already exists: {run_dir} (choose another name)")
+    suffix = 1
+    while run_dir.exists():
+        suffix += 1
+        run_dir = runs_dir / f"{name}-{suffix}"
+    run_dir.mkdir(parents=True)
+    return run_dir
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def run_pipeline(
+    params_path: str | Path,
+    *,
+    notebooks_dir: Path = NOTEBOOKS_DIR,
+    runs_dir: Path = RUNS_DIR,
+    latest_link: Path | None = None,
+    run_name: str | None = None,
+    only: Sequence[str] | None = None,
+    console: Console | None = None,
+) -> Path:
+    """Execute the notebooks with ``params_path`` and return the run directory.
+
+    ``notebooks_dir``, ``runs_dir`` and ``latest_link`` (default: ``latest`` beside ``runs_dir``)
+    are arguments so tests can run the real pipeline on throwaway notebooks. Raises
+    :class:`PipelineError` when a notebook fails, after writing run.json and the link.
+    """
+    import papermill as pm
+
+    console = console or Console()
+    params_path = Path(params_path)
+    notebooks_dir = Path(notebooks_dir).resolve()
+    runs_dir = Path(runs_dir).resolve()
+    latest_link = Path(latest_link) if latest_link else runs_dir.parent / LATEST_LINK.name
+
+    params = load_params(params_path)
+    notebooks = discover_notebooks(notebooks_dir, only)
+    # Check every section up front: a missing one should not surface an hour into the run.
+    per_notebook = {
+        nb.stem: notebook_params(params, nb.stem, source=params_path) for nb in notebooks
+    }
+
+    run_dir = _new_run_dir(runs_dir, run_name or default_run_name(params_path), bool(run_name))
+    results = [NotebookResult(nb.name) for nb in notebooks]
+    record: dict[str, Any] = {
+        "run_name": run_dir.name,
+        "status": "running",
+        "params_file": str(params_path),
+        "params": params,
+        "command": shlex.join(sys.argv),
+        "git": git_state(),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "libraries": library_versions(),
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "finished_at": None,
+        "notebooks": results,
+    }
+
+    def save(status: str, error: str | None = None) -> None:
+        record["status"] = status
+        record["error"] = error
+        record["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+        record["notebooks"] = [vars(r) for r in results]
+        _write_json(run_dir / "run.json", record)
+
+    save("running")
+    update_latest(run_dir, latest_link)
+    console.print(f"[bold]Run[/] {run_dir}  ({len(notebooks)} notebooks, params {params_path})")
+    if not notebooks:
+        console.print(f"[yellow]No NN_*.ipynb notebooks in {notebooks_dir}[/]")
+
+    run_start = time.perf_counter()
+    for i, (nb, result) in enumerate(zip(notebooks, results, strict=True), start=1):
+        out = run_dir / nb.name
+        parameters = {**per_notebook[nb.stem], "run_dir": str(run_dir)}
+        start = time.perf_counter()
+        result.status = "running"
+        with console.status(f"[{i}/{len(notebooks)}] {nb.stem} ..."):
+            try:
+                pm.execute_notebook(
+                    str(nb),
+                    str(out),
+                    parameters=parameters,
+                    kernel_name=KERNEL_NAME,
+                    language="python",
+                    cwd=str(notebooks_dir),
+                    progress_bar=False,
+                )
+            except Exception as exc:
+                result.seconds = round(time.perf_counter() - start, 3)
+                result.status = "failed"
+                cell, what = describe_failure(exc, nb)
+                if out.exists():
+                    result.outputs = [out.name, *_try_render(out)]
+                collect_metrics(run_dir)
+                message = f"notebook {nb.name} failed in {what}\npartial output kept in {run_dir}"
+                save("failed", message)
+                console.print(f"[red]✗ [{i}/{len(notebooks)}] {nb.stem}[/] {message}")
+                raise PipelineError(message, notebook=nb.name, cell=cell, run_dir=run_dir) from exc
+        result.seconds = round(time.perf_counter() - start, 3)
+        result.status = "ok"
+        result.outputs = [out.name, *(p.name for p in render_html(out))]
+        save("running")
+        console.print(
+            f"[green]✓[/] [{i}/{len(notebooks)}] {nb.stem}  {result.seconds:.1f}s "
+            f"(elapsed {time.perf_counter() - run_start:.1f}s)"
+        )
+
+    metrics = collect_metrics(run_dir)
+    save("ok")
+    console.print(
+        f"[bold green]Done[/] in {time.perf_counter() - run_start:.1f}s: {run_dir}"
+        + ("  (metrics.json written)" if metrics else "")
+    )
+    return run_dir
+
+
+def _try_render(notebook: Path) -> list[str]:
+    """Render a partially executed notebook if possible; its traceback is worth reading as HTML."""
+    try:
+        return [p.name for p in render_html(notebook)]
+    except Exception:  # a failure to render must not hide the notebook's own error
+        return []

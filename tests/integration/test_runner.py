@@ -1,0 +1,212 @@
+"""The pipeline runner on throwaway notebooks: outputs, provenance, metrics, failures, latest."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
+from aura.cli import app
+from aura.config import ParamsError, load_params
+from aura.reports.runner import PipelineError, run_pipeline
+
+PARAMS_YAML = """\
+shared:
+  seed: 7
+  data_dir: data/test
+  models_dir: models/test
+  artifacts_dir: artifacts-test
+01_ok:
+  n: 2
+  nested: {a: 1, b: [1, 2]}
+02_fail: {}
+03_after: {}
+"""
+
+PARAMETERS_CELL = (
+    "seed = 0\ndata_dir = 'data/nbval'\nmodels_dir = 'models/nbval'\n"
+    "artifacts_dir = 'artifacts-nbval'\nrun_dir = None",
+    ["parameters"],
+)
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory, make_notebook) -> dict[str, Path]:
+    """Two tiny notebooks that work and one that raises in its third cell, plus a params file."""
+    root = tmp_path_factory.mktemp("project")
+    nbs = root / "notebooks"
+    make_notebook(
+        nbs / "01_ok.ipynb",
+        [
+            (PARAMETERS_CELL[0] + "\nn = 1\nnested = {}", PARAMETERS_CELL[1]),
+            "SECRET_CODE_MARKER = n * 21\nprint(f'answer={SECRET_CODE_MARKER} nested={nested}')",
+            "from aura.reports import write_metrics\n"
+            "write_metrics(run_dir, '01_ok', {'answer': SECRET_CODE_MARKER, 'seed': seed})",
+        ],
+    )
+    make_notebook(
+        nbs / "02_fail.ipynb",
+        [
+            PARAMETERS_CELL,
+            "x = 1",
+            "y = x + 1\nraise ValueError('boom in cell three')",
+            "print('never reached')",
+        ],
+    )
+    make_notebook(nbs / "03_after.ipynb", [PARAMETERS_CELL, "print('after')"])
+    (nbs / "helper.ipynb").write_text((nbs / "03_after.ipynb").read_text())  # not NN_: not run
+    params = root / "params" / "test.yaml"
+    params.parent.mkdir()
+    params.write_text(PARAMS_YAML)
+    return {"root": root, "notebooks": nbs, "runs": root / "reports" / "runs", "params": params}
+
+
+def _run(project: dict[str, Path], name: str, only: list[str] | None = None) -> Path:
+    return run_pipeline(
+        project["params"],
+        notebooks_dir=project["notebooks"],
+        runs_dir=project["runs"],
+        run_name=name,
+        only=only,
+        console=Console(quiet=True),
+    )
+
+
+@pytest.fixture(scope="module")
+def ok_run(project: dict[str, Path]) -> Path:
+    return _run(project, "ok", only=["01"])
+
+
+@pytest.fixture(scope="module")
+def failed_run(project: dict[str, Path], ok_run: Path) -> tuple[Path, PipelineError]:
+    with pytest.raises(PipelineError) as info:
+        _run(project, "failed")
+    return project["runs"] / "failed", info.value
+
+
+def test_successful_run_writes_notebook_and_both_html(ok_run: Path) -> None:
+    assert (ok_run / "01_ok.ipynb").is_file()
+    full = (ok_run / "01_ok.html").read_text()
+    report = (ok_run / "01_ok.report.html").read_text()
+    assert "answer=42" in full and "answer=42" in report
+    assert "SECRET_CODE_MARKER" in full
+    assert "SECRET_CODE_MARKER" not in report, "the stakeholder report must not show code"
+
+
+def test_params_are_injected_including_nested_values(ok_run: Path) -> None:
+    assert "nested={'a': 1, 'b': [1, 2]}" in (ok_run / "01_ok.ipynb").read_text()
+
+
+def test_run_json_records_params_commit_and_versions(ok_run: Path, project) -> None:
+    record = json.loads((ok_run / "run.json").read_text())
+    assert record["status"] == "ok"
+    assert record["params"] == load_params(project["params"])
+    assert set(record["git"]) == {"commit", "dirty"}
+    assert record["git"]["commit"] is None or len(record["git"]["commit"]) == 40
+    assert record["libraries"]["numpy"] and record["libraries"]["papermill"]
+    assert "torch" in record["libraries"] and "onnxruntime" in record["libraries"]
+    assert record["python"].startswith("3.")
+    assert record["command"]
+    assert record["started_at"] <= record["finished_at"]
+    [nb] = record["notebooks"]
+    assert nb["name"] == "01_ok.ipynb" and nb["status"] == "ok" and nb["seconds"] > 0
+
+
+def test_metrics_are_merged_by_notebook(ok_run: Path) -> None:
+    merged = json.loads((ok_run / "metrics.json").read_text())
+    assert merged == {"01_ok": {"answer": 42, "seed": 7}}
+
+
+def test_failing_notebook_stops_the_run_naming_notebook_and_cell(failed_run) -> None:
+    run_dir, error = failed_run
+    assert error.notebook == "02_fail.ipynb"
+    assert error.cell == 3
+    message = str(error)
+    assert "02_fail.ipynb" in message and "cell 3" in message
+    assert "ValueError: boom in cell three" in message
+    assert "raise ValueError" in message  # the failing line
+    assert not (run_dir / "03_after.ipynb").exists(), "the run must stop at the failure"
+
+
+def test_failed_run_keeps_what_was_written(failed_run) -> None:
+    run_dir, _ = failed_run
+    for name in ("01_ok.ipynb", "01_ok.html", "01_ok.report.html", "02_fail.ipynb"):
+        assert (run_dir / name).is_file(), name
+    assert "boom in cell three" in (run_dir / "02_fail.ipynb").read_text()
+    assert json.loads((run_dir / "metrics.json").read_text())["01_ok"]["answer"] == 42
+    record = json.loads((run_dir / "run.json").read_text())
+    assert record["status"] == "failed" and "02_fail.ipynb" in record["error"]
+    assert [n["status"] for n in record["notebooks"]] == ["ok", "failed", "pending"]
+
+
+def test_latest_points_at_the_newest_run(failed_run, project) -> None:
+    latest = project["runs"].parent / "latest"
+    assert latest.is_symlink()
+    assert not os.path.isabs(os.readlink(latest)), "the link must be relative"
+    assert latest.resolve() == failed_run[0].resolve()
+
+
+def test_missing_notebook_section_fails_before_running(project, tmp_path: Path) -> None:
+    params = tmp_path / "short.yaml"
+    params.write_text(PARAMS_YAML.split("02_fail")[0])
+    runs = tmp_path / "runs"
+    with pytest.raises(ParamsError, match=r"short\.yaml.*'02_fail:'"):
+        run_pipeline(params, notebooks_dir=project["notebooks"], runs_dir=runs)
+    assert not runs.exists()
+
+
+def test_unknown_only_selection_is_an_error(project, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="09"):
+        run_pipeline(
+            project["params"], notebooks_dir=project["notebooks"], runs_dir=tmp_path, only=["09"]
+        )
+
+
+def test_cli_reports_params_errors_clearly(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["run", "--params", str(tmp_path / "nope.yaml")])
+    assert result.exit_code == 1
+    assert "nope.yaml" in result.output and "not found" in result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (None, "not found"),
+        ("shared: [unclosed", "not valid YAML"),
+        ("", "empty"),
+        ("- a\n- b\n", "must be a mapping"),
+        ("01_data_synthesis: {n_learners: 1}\n", "no 'shared:' section"),
+        ("shared: {seed: 1, data_dir: d, models_dir: m}\n", "missing key(s) artifacts_dir"),
+        (
+            "shared: {seed: x, data_dir: d, models_dir: m, artifacts_dir: a}\n",
+            "seed must be an integer",
+        ),
+        (
+            "shared: {seed: 1, data_dir: d, models_dir: m, artifacts_dir: a}\n01_x: 3\n",
+            "section '01_x' must be a mapping",
+        ),
+    ],
+)
+def test_load_params_errors_name_file_and_problem(
+    tmp_path: Path, content: str | None, problem: str
+) -> None:
+    path = tmp_path / "bad-params.yaml"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(ParamsError) as info:
+        load_params(path)
+    assert "bad-params.yaml" in str(info.value)
+    assert problem in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["default.yaml", "smoke.yaml"])
+def test_project_params_files_load(name: str) -> None:
+    from aura.config import PARAMS_DIR
+
+    params = load_params(PARAMS_DIR / name)
+    sizes = params["01_data_synthesis"]
+    assert {"n_learners", "n_tutors", "n_sessions"} <= set(sizes)
