@@ -75,6 +75,7 @@ SESSION_EXTRA_COLUMNS: tuple[str, ...] = (
     "exercise_success_rate",
     "style_match",
     "language_match",
+    "comfort_level_online",
     "compatibility_score",
 )
 

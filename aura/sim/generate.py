@@ -1,0 +1,313 @@
+"""Generate the three datasets and their hidden truth from one seed.
+
+Sessions are simulated round by round: round k holds every learner's k-th session, vectorised
+over learners, so each learner's ability, comfort and history move session after session while
+no Python loop ever runs per row. The result is deterministic for a seed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from aura.sim import outcomes as oc
+from aura.sim.matching import choose_tutors, logging_policy
+from aura.sim.placement import draw_placement, placement_probabilities
+from aura.sim.population import Learners, Tutors, sample_learners, sample_tutors
+from aura.sim.rng import categorical
+from aura.sim.session import SessionContext, simulate_sessions
+from aura.sim.vocab import (
+    COMPLETION_STATUSES,
+    DIFFICULTY_LEVELS,
+    LANGUAGES,
+    LEARNER_COLUMNS,
+    LEARNING_STYLES,
+    LIST_SEPARATOR,
+    SESSION_COLUMNS,
+    STRATEGIES,
+    SUBJECTS,
+    TIME_SLOTS,
+    TUTOR_COLUMNS,
+)
+
+DURATIONS = np.array([0.5, 0.75, 1.0, 1.5, 2.0])
+DURATION_PROBS = np.array([0.20, 0.25, 0.30, 0.15, 0.10])
+SLOT_HOURS = np.array([9, 15, 18, 11])
+EPOCH = np.datetime64("2025-09-01T00:00", "m")
+PREFERRED_SUBJECT_SHARE = 0.7
+PREFERRED_SLOT_SHARE = 0.8
+PLACEMENT_ERROR = 0.5
+"""Standard deviation of the platform's ability estimate when it picks a session's level."""
+
+
+@dataclass
+class SimulatedData:
+    """The three observed tables, the hidden truth beside them, and the populations behind them."""
+
+    learners: pd.DataFrame
+    tutors: pd.DataFrame
+    sessions: pd.DataFrame
+    learners_truth: pd.DataFrame
+    tutors_truth: pd.DataFrame
+    sessions_truth: pd.DataFrame
+    population: Learners
+    pool: Tutors
+
+
+def sessions_per_learner(
+    rng: np.random.Generator, activity: np.ndarray, n_sessions: int
+) -> np.ndarray:
+    """Every learner gets one session, the rest go out in proportion to activity."""
+    n_learners = len(activity)
+    if n_sessions < n_learners:
+        raise ValueError(
+            f"n_sessions ({n_sessions}) must be at least n_learners ({n_learners}): "
+            "every learner's history aggregates come from at least one session"
+        )
+    return 1 + rng.multinomial(n_sessions - n_learners, activity / activity.sum())
+
+
+def _pick_other(rng: np.random.Generator, preferred: np.ndarray, n_options: int, keep: float):
+    """Keep the preferred option with probability `keep`, else any other option uniformly."""
+    n = len(preferred)
+    other = (preferred + rng.integers(1, n_options, size=n)) % n_options
+    return np.where(rng.random(n) < keep, preferred, other)
+
+
+def simulate_history(
+    rng: np.random.Generator, learners: Learners, tutors: Tutors, counts: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Run every learner's sessions in order; returns one array per session field (row order:
+    round by round, learners ascending within a round). Mutates nothing passed in."""
+    theta = learners.theta.copy()
+    comfort = learners.comfort.copy()
+    day = rng.integers(0, 240, size=len(learners)).astype(float)
+    parts: list[dict[str, np.ndarray]] = []
+    for k in range(int(counts.max())):
+        idx = np.flatnonzero(counts > k)
+        subject = _pick_other(
+            rng, learners.subject_preference[idx], len(SUBJECTS), PREFERRED_SUBJECT_SHARE
+        )
+        slot = _pick_other(
+            rng, learners.time_preference[idx], len(TIME_SLOTS), PREFERRED_SLOT_SHARE
+        )
+        theta_now = theta[idx, subject]
+        estimate = theta_now + PLACEMENT_ERROR * rng.normal(size=idx.size)
+        level = np.abs(
+            oc.DIFFICULTY_OFFSETS[None, :] - oc.target_difficulty(estimate)[:, None]
+        ).argmin(axis=1)
+        duration = DURATIONS[categorical(rng, DURATION_PROBS, idx.size)]
+        policy = logging_policy(learners.age[idx], comfort[idx])
+        u = rng.random(idx.size)[:, None]
+        strategy = (u > np.cumsum(policy, axis=1)[:, :-1]).sum(axis=1)
+        day[idx] += 1.0 + rng.exponential(6.0, size=idx.size)
+        tutor_idx = choose_tutors(
+            tutors, strategy, subject, slot, learners.learning_style[idx], learners.language[idx]
+        )
+        ctx = SessionContext(
+            theta=theta_now,
+            age=learners.age[idx],
+            comfort=comfort[idx],
+            attention_span=learners.attention_span[idx],
+            learning_style=learners.learning_style[idx],
+            language=learners.language[idx],
+            subject=subject,
+            level=level,
+            duration_hours=duration,
+        )
+        draw = simulate_sessions(rng, ctx, tutors, tutor_idx)
+        parts.append(
+            {
+                "learner": idx,
+                "round": np.full(idx.size, k),
+                "day": np.floor(day[idx]).astype(np.int64),
+                "tutor": tutor_idx,
+                "subject": subject,
+                "slot": slot,
+                "level": level,
+                "duration": duration,
+                "strategy": strategy,
+                "propensity": policy[np.arange(idx.size), strategy],
+                "comfort": comfort[idx].copy(),
+                "theta_before": theta_now,
+                **{name: getattr(draw, name) for name in draw.__dataclass_fields__},
+            }
+        )
+        theta[idx, subject] += draw.gain
+        comfort[idx] = np.clip(comfort[idx] + 0.04 * (draw.engagement_score - 0.45), 0.0, 1.0)
+    history = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+    history["theta_final"] = theta
+    history["comfort_final"] = comfort
+    return history
+
+
+def _round(values: np.ndarray, decimals: int = 4) -> np.ndarray:
+    """Round for the CSVs; aggregates are computed from the rounded values so they agree."""
+    return np.round(values.astype(float), decimals)
+
+
+def _names(vocab: tuple[str, ...], index: np.ndarray) -> np.ndarray:
+    return np.asarray(vocab, dtype=object)[index]
+
+
+def _joined(vocab: tuple[str, ...], mask: np.ndarray) -> list[str]:
+    """List-valued cell per row, e.g. 'math;coding', from a (rows, len(vocab)) mask."""
+    return [LIST_SEPARATOR.join(v for v, on in zip(vocab, row, strict=True) if on) for row in mask]
+
+
+def generate(seed: int, n_learners: int, n_tutors: int, n_sessions: int) -> SimulatedData:
+    """Draw learners, tutors and their session history; build the CSV tables and the truth."""
+    for name, value in (
+        ("n_learners", n_learners),
+        ("n_tutors", n_tutors),
+        ("n_sessions", n_sessions),
+    ):
+        if value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value}")
+    rng = np.random.default_rng(seed)
+    learners = sample_learners(rng, n_learners)
+    tutors = sample_tutors(rng, n_tutors)
+    counts = sessions_per_learner(rng, learners.activity, n_sessions)
+    h = simulate_history(rng, learners, tutors, counts)
+
+    minutes = (h["day"] * 24 + SLOT_HOURS[h["slot"]]) * 60
+    order = np.lexsort((h["learner"], minutes))
+    h = {k: (v[order] if k not in ("theta_final", "comfort_final") else v) for k, v in h.items()}
+    timestamps = np.datetime_as_string(EPOCH + minutes[order].astype("timedelta64[m]"), unit="m")
+
+    engagement = _round(h["engagement_score"])
+    outcome = _round(h["learning_outcome_score"])
+    success = _round(h["exercise_success_rate"])
+    sessions = pd.DataFrame(
+        {
+            "session_id": np.arange(1, n_sessions + 1),
+            "learner_id": h["learner"] + 1,
+            "tutor_id": h["tutor"] + 1,
+            "subject": _names(SUBJECTS, h["subject"]),
+            "difficulty_level": _names(DIFFICULTY_LEVELS, h["level"]),
+            "duration_hours": h["duration"],
+            "engagement_score": engagement,
+            "learning_outcome_score": outcome,
+            "tutor_rating": h["tutor_rating"],
+            "completion_status": _names(COMPLETION_STATUSES, (~h["completed"]).astype(int)),
+            "session_index": h["round"] + 1,
+            "timestamp": timestamps,
+            "time_slot": _names(TIME_SLOTS, h["slot"]),
+            "strategy": _names(STRATEGIES, h["strategy"]),
+            "propensity": _round(h["propensity"], 6),
+            "exercise_success_rate": success,
+            "style_match": h["style_match"].astype(np.int64),
+            "language_match": h["language_match"].astype(np.int64),
+            "comfort_level_online": _round(h["comfort"]),
+            "compatibility_score": _round(h["compatibility_score"]),
+        }
+    )
+    sessions = sessions[list(SESSION_COLUMNS)]
+
+    learner = h["learner"]
+    n_of = np.bincount(learner, minlength=n_learners)
+
+    def mean_of(values: np.ndarray) -> np.ndarray:
+        return np.round(np.bincount(learner, weights=values, minlength=n_learners) / n_of, 4)
+
+    profile = {
+        "age": learners.age,
+        "grade_level": learners.grade_level,
+        "comfort_level_online": _round(h["comfort_final"]),
+        "attention_span_minutes": learners.attention_span,
+        "learning_progress_score": mean_of(outcome),
+        "success_rate": mean_of(success),
+    }
+    level = draw_placement(rng, profile)
+    learner_table = pd.DataFrame(
+        {
+            "learner_id": np.arange(1, n_learners + 1),
+            "age": learners.age,
+            "grade_level": learners.grade_level,
+            "comfort_level_online": profile["comfort_level_online"],
+            "session_count": n_of,
+            "learning_progress_score": profile["learning_progress_score"],
+            "attention_span_minutes": learners.attention_span,
+            "preferred_difficulty": _names(DIFFICULTY_LEVELS, level),
+            "learning_style": _names(LEARNING_STYLES, learners.learning_style),
+            "engagement_score": mean_of(engagement),
+            "success_rate": profile["success_rate"],
+            "subject_preference": _names(SUBJECTS, learners.subject_preference),
+            "time_preference": _names(TIME_SLOTS, learners.time_preference),
+            "language": _names(LANGUAGES, learners.language),
+        }
+    )[list(LEARNER_COLUMNS)]
+
+    tutor = h["tutor"]
+    t_count = np.bincount(tutor, minlength=n_tutors)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        improvement = np.bincount(tutor, weights=h["gain"], minlength=n_tutors) / t_count
+    tutor_table = pd.DataFrame(
+        {
+            "tutor_id": np.arange(1, n_tutors + 1),
+            "years_experience": tutors.years_experience,
+            "rating": tutors.rating,
+            "total_sessions": t_count,
+            "subjects": _joined(SUBJECTS, tutors.teaches),
+            "teaching_effectiveness": tutors.effectiveness,
+            "student_improvement_rate": np.round(improvement, 4),
+            "communication_rating": tutors.communication_rating,
+            "adaptability_score": tutors.adaptability_score,
+            "teaching_style": _names(LEARNING_STYLES, tutors.teaching_style),
+            "language": _names(LANGUAGES, tutors.language),
+            "availability": _joined(TIME_SLOTS, tutors.available),
+            **{f"expertise_{s}": tutors.expertise_observed[:, i] for i, s in enumerate(SUBJECTS)},
+        }
+    )[list(TUTOR_COLUMNS)]
+
+    probs = placement_probabilities(profile)
+    learners_truth = pd.DataFrame(
+        {
+            "learner_id": learner_table["learner_id"],
+            **{f"theta_{s}": np.round(learners.theta[:, i], 6) for i, s in enumerate(SUBJECTS)},
+            **{
+                f"theta_final_{s}": np.round(h["theta_final"][:, i], 6)
+                for i, s in enumerate(SUBJECTS)
+            },
+            "comfort_initial": np.round(learners.comfort, 6),
+            "activity": np.round(learners.activity, 6),
+            **{f"p_{lvl}": np.round(probs[:, i], 6) for i, lvl in enumerate(DIFFICULTY_LEVELS)},
+        }
+    )
+    tutors_truth = pd.DataFrame(
+        {
+            "tutor_id": tutor_table["tutor_id"],
+            "quality": np.round(tutors.quality, 6),
+            "communication": np.round(tutors.communication, 6),
+            "adaptability": np.round(tutors.adaptability, 6),
+            **{
+                f"expertise_{s}": np.round(tutors.expertise[:, i], 6)
+                for i, s in enumerate(SUBJECTS)
+            },
+        }
+    )
+    sessions_truth = pd.DataFrame(
+        {
+            "session_id": sessions["session_id"],
+            "theta_before": np.round(h["theta_before"], 6),
+            "p_success": np.round(h["p_success"], 6),
+            "fit": np.round(h["fit"], 6),
+            "gain": np.round(h["gain"], 6),
+            "engagement_mean": np.round(h["engagement_mean"], 6),
+            "engagement_var": np.round(h["engagement_var"], 8),
+            "compatibility_mean": np.round(h["compatibility_mean"], 6),
+            "compatibility_var": np.round(h["compatibility_var"], 8),
+        }
+    )
+    return SimulatedData(
+        learners=learner_table,
+        tutors=tutor_table,
+        sessions=sessions,
+        learners_truth=learners_truth,
+        tutors_truth=tutors_truth,
+        sessions_truth=sessions_truth,
+        population=learners,
+        pool=tutors,
+    )

@@ -1,0 +1,162 @@
+"""What happens in one tutoring session: the causal core that the CSVs and both environments share.
+
+Every function takes floats or numpy arrays (broadcasting), so the data generator calls them on
+whole columns and the environments call them on one learner per step. The pieces:
+
+- success on material of difficulty b follows item response theory, P = sigmoid(1.7 * (theta - b));
+- learning is fastest near 84% success (the Eighty Five Percent Rule, Wilson et al. 2019):
+  `flow(p)` peaks there; far easier material bores, far harder material frustrates;
+- the tutor-learner fit weighs quality, subject expertise, style and cultural match and
+  communication, with weights that depend on the learner: low online comfort and young age raise
+  the value of style and cultural match, strong learners gain most from subject experts;
+- engagement, learning outcome, the learner's rating of the tutor and completion follow, with noise.
+
+The two targets the supervised models learn (engagement and compatibility) are built as
+sigmoid(f(x) + Gaussian noise) over exactly the features those models see, so the simulator knows
+E[y | x] and the best achievable error (see `aura.sim.rng.logit_normal_moments`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from aura.sim.rng import sigmoid
+
+IRT_SCALE = 1.7
+OPTIMAL_SUCCESS = 0.84
+"""Success rate at which learning is fastest: 1 - Phi(-1), the Eighty Five Percent Rule."""
+FLOW_WIDTH = 0.12
+DIFFICULTY_OFFSETS = np.array([-1.2, 0.0, 1.2])
+"""Item difficulty b of the Beginner, Intermediate and Advanced levels, relative to grade level."""
+ITEMS_PER_HOUR = 12
+LEARNING_RATE = 0.12
+"""Ability gained by one hour-long session at ideal difficulty with an average tutor."""
+
+ENGAGEMENT_NOISE = 0.8
+OUTCOME_NOISE = 0.4
+COMPATIBILITY_NOISE = 0.8
+TUTOR_RATING_NOISE = 0.5
+
+REWARD_WEIGHTS = {"learning_outcome_score": 0.5, "engagement_score": 0.5}
+"""Session value used as the tutor-matching reward and the logged-policy value."""
+
+
+def success_probability(theta: np.ndarray | float, b: np.ndarray | float) -> np.ndarray | float:
+    """Item response theory (2PL with unit discrimination): chance of solving an item."""
+    return sigmoid(IRT_SCALE * (theta - b))
+
+
+def target_difficulty(theta: np.ndarray | float) -> np.ndarray | float:
+    """The difficulty b at which a learner of ability theta succeeds 84% of the time."""
+    return theta - np.log(OPTIMAL_SUCCESS / (1.0 - OPTIMAL_SUCCESS)) / IRT_SCALE
+
+
+def flow(success_rate: np.ndarray | float) -> np.ndarray | float:
+    """How well the material suits the learner: 1 at 84% success, falling off on both sides."""
+    return np.exp(-0.5 * ((success_rate - OPTIMAL_SUCCESS) / FLOW_WIDTH) ** 2)
+
+
+def attention_fit(attention_span: np.ndarray | float, duration_hours: np.ndarray | float):
+    """Share of a session the learner can stay with: sessions longer than about two and a half
+    attention spans (breaks included) lose the learner."""
+    return np.minimum(1.0, 2.5 * attention_span / (60.0 * duration_hours))
+
+
+def match_weights(age: np.ndarray | float, comfort: np.ndarray | float):
+    """How much style and cultural match matter to a learner: most to young learners who are
+    not at ease online. Returns (style weight, language weight)."""
+    young = np.clip((14.0 - age) / 6.0, 0.0, 1.0)
+    low = 1.0 - comfort
+    return 0.1 + 1.4 * low * (0.4 + 0.6 * young), 0.05 + 1.3 * low * young
+
+
+def expert_weight(theta: np.ndarray | float) -> np.ndarray | float:
+    """How much a tutor's subject expertise matters: most for advanced learners."""
+    return 0.15 + 1.2 * sigmoid(2.0 * (theta - 0.5))
+
+
+def pair_fit(
+    quality, expertise, communication, style_match, language_match, w_style, w_language, w_expert
+):
+    """Latent tutor-learner fit (about -1.5 to 2.5): the hidden truth behind every session."""
+    return (
+        0.8 * (quality - 0.5) * 2.0
+        + w_expert * (expertise - 0.5) * 2.0
+        + w_style * style_match
+        + w_language * language_match
+        + 0.3 * (communication - 0.6) * 2.0
+    )
+
+
+def engagement_logit(duration_hours, attention_span, comfort, style_match, language_match, success):
+    """Engagement before noise, from six things the platform records about a session.
+
+    `success` is the session's observed exercise success rate, so engagement responds to
+    difficulty fit the way the flow curve says; low-comfort learners engage more with a tutor
+    who teaches in their style and speaks their language.
+    """
+    low = 1.0 - comfort
+    return (
+        -1.1
+        + 1.8 * flow(success)
+        + 1.2 * attention_fit(attention_span, duration_hours)
+        + 0.8 * (comfort - 0.5)
+        + (0.2 + 1.0 * low) * style_match
+        + (0.1 + 0.7 * low) * language_match
+    )
+
+
+def learning_gain(p_success, fit, attention, engagement, duration_hours):
+    """Ability gained in the session's subject: fastest near 84% success, scaled by fit,
+    attention, engagement and (with diminishing returns) time."""
+    return (
+        LEARNING_RATE
+        * flow(p_success)
+        * np.maximum(0.2, 1.0 + 0.5 * fit)
+        * attention
+        * (0.5 + engagement)
+        * np.sqrt(duration_hours)
+    )
+
+
+def outcome_logit(theta_after, b, fit):
+    """Post-session assessment score before noise: mastery of the material plus the fit."""
+    return 1.2 * (theta_after - b) + 0.6 * fit
+
+
+def compatibility_logit(age, comfort, style_match, language_match, rating, years, comm, expertise):
+    """The learner's post-session 'how well did this tutor suit me' survey, before noise.
+
+    Built from eight observed learner and tutor attributes with the same learner-dependent
+    weights as the hidden fit, so the score is a fair, learnable proxy of it.
+    """
+    w_style, w_language = match_weights(age, comfort)
+    return (
+        -0.6
+        + 0.6 * (rating - 3.0)
+        + 0.25 * (comm - 3.0)
+        + 0.03 * np.minimum(years, 15)
+        + 0.9 * (expertise - 0.5)
+        + w_style * style_match
+        + w_language * language_match
+    )
+
+
+def tutor_rating_given(rng: np.random.Generator, engagement, outcome, quality):
+    """The 1-5 rating a learner gives after a session (0.5 steps)."""
+    z = 2.0 * (engagement - 0.5) + 1.5 * (outcome - 0.5) + 1.2 * (quality - 0.5)
+    z = z + rng.normal(0.0, TUTOR_RATING_NOISE, size=np.shape(engagement))
+    return np.clip(np.rint(2.0 * (1.0 + 4.0 * sigmoid(1.5 * z + 0.6))) / 2.0, 1.0, 5.0)
+
+
+def completion_probability(engagement):
+    """Chance that the learner stays to the end of the session."""
+    return sigmoid(6.0 * (engagement - 0.3) + 0.5)
+
+
+def session_reward(engagement, outcome):
+    """Value of a session to the platform: the documented mix of outcome and engagement."""
+    return (
+        REWARD_WEIGHTS["learning_outcome_score"] * outcome
+        + REWARD_WEIGHTS["engagement_score"] * engagement
+    )
