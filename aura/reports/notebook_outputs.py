@@ -8,7 +8,8 @@ plots, progress bars and timings differ from run to run and would bury real chan
 Recording executes a notebook on its literal defaults (its ``parameters`` cell, no injection) from
 its own directory, as nbval does, then keeps summary outputs, tags summary cells
 ``nbval-check-output`` (the tests run nbval in lax mode, so only those are compared; every cell is
-still executed and any error fails) and clears execution counts and volatile metadata.
+still executed and any error fails), and clears the other cells' execution counts and volatile
+metadata.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ SUMMARY_MARKER = re.compile(r"^#\s*summary\b", re.IGNORECASE)
 CHECK_TAG = "nbval-check-output"
 KEPT_CELL_METADATA = ("tags", "jupyter")
 KEPT_NOTEBOOK_METADATA = ("kernelspec",)
-VOLATILE_OUTPUT_METADATA = ("execution_count",)
 
 
 def is_summary_cell(cell: NotebookNode) -> bool:
@@ -38,22 +38,21 @@ def is_summary_cell(cell: NotebookNode) -> bool:
 
 
 def strip_notebook(nb: NotebookNode) -> NotebookNode:
-    """Keep only summary outputs, set the nbval tag, and drop counts and volatile metadata."""
+    """Keep only summary outputs, set the nbval tag, drop other counts and volatile metadata."""
     for cell in nb.cells:
         cell.metadata = {k: v for k, v in cell.metadata.items() if k in KEPT_CELL_METADATA}
         if cell.cell_type != "code":
             continue
-        cell.execution_count = None
         tags = [t for t in cell.metadata.get("tags", []) if t != CHECK_TAG]
         if is_summary_cell(cell):
+            # nbval only compares cells that look run, so summary cells keep their count (the
+            # same on every recording: a fresh kernel runs all cells in order).
             tags.append(CHECK_TAG)
             for output in cell.outputs:
-                for key in VOLATILE_OUTPUT_METADATA:
-                    if key in output:
-                        output[key] = None
                 if "metadata" in output:
                     output["metadata"] = {}
         else:
+            cell.execution_count = None
             cell.outputs = []
         if tags:
             cell.metadata["tags"] = tags
@@ -96,13 +95,15 @@ def notebook_problems(path: Path) -> list[str]:
     for i, cell in enumerate(nb.cells, start=1):
         if cell.cell_type != "code":
             continue
-        if cell.execution_count is not None:
-            problems.append(f"cell {i} has an execution count")
         tagged = CHECK_TAG in cell.metadata.get("tags", [])
         if is_summary_cell(cell):
             if not tagged:
                 problems.append(f"summary cell {i} is not tagged {CHECK_TAG}")
+            if cell.outputs and cell.execution_count is None:
+                problems.append(f"summary cell {i} has outputs but no execution count")
         else:
+            if cell.execution_count is not None:
+                problems.append(f"cell {i} has an execution count")
             if cell.outputs:
                 problems.append(f"cell {i} is not a summary cell but has outputs")
             if tagged:

@@ -1,0 +1,55 @@
+# AURA: every task goes through the project venv (.venv), which is created on first use.
+# `make help` lists the targets.
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PARAMS ?= params/default.yaml
+
+.DEFAULT_GOAL := help
+.PHONY: help venv run smoke test lab serve bench notebooks clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Re-install only when pyproject.toml changed since the last install.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e ".[test]"
+	touch $(STAMP)
+
+venv: $(STAMP) ## Create .venv (Python 3.11) and install the project with test tools
+
+run: venv ## Run every notebook at full scale (params/default.yaml) into reports/runs/
+	$(BIN)/aura run --params $(PARAMS)
+
+smoke: venv ## Run every notebook at CI scale (params/smoke.yaml), in minutes
+	$(BIN)/aura run --params params/smoke.yaml
+
+test: venv ## Lint, then run the tests (unit, integration, API, nbval over notebooks/)
+	$(BIN)/ruff check aura/ tests/ benchmarks/ notebooks/
+	$(BIN)/pytest
+
+lab: venv ## Open JupyterLab on notebooks/ with aura importable
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+serve: venv ## Serve the prediction API over artifacts/
+	$(BIN)/aura serve
+
+bench: venv ## Run benchmarks/bench_*.py (results land in reports/bench/)
+	@set -e; for f in benchmarks/bench_*.py; do \
+		[ -e "$$f" ] || { echo "no benchmarks"; break; }; \
+		echo "== $$f"; $(BIN)/python "$$f"; \
+	done
+
+notebooks: venv ## Re-execute the notebooks and re-record their '# summary' cell outputs
+	$(BIN)/aura notebooks record
+
+clean: ## Remove caches and scratch outputs (keeps data/default, models/default, artifacts, reports)
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
+	find . -path ./$(VENV) -prune -o -name .ipynb_checkpoints -type d -exec rm -rf {} +
+	rm -rf .pytest_cache .ruff_cache .hypothesis
+	rm -rf data/nbval data/smoke models/nbval models/smoke artifacts-nbval artifacts-smoke
