@@ -1,15 +1,28 @@
-"""The ground-truth simulator: one generative model behind the CSVs and both environments."""
+"""The ground-truth simulator: one generative model behind the CSVs and both environments.
 
-from aura.sim.dictionary import data_dictionary
-from aura.sim.generate import SimulatedData, generate
-from aura.sim.io import FILES, TRUTH_FILES, save, write_datasets
+Names are imported lazily so that numpy-only parts (vocab, outcomes, matching) can be used by the
+prediction service without pulling in pandas.
+"""
 
-__all__ = [
-    "FILES",
-    "TRUTH_FILES",
-    "SimulatedData",
-    "data_dictionary",
-    "generate",
-    "save",
-    "write_datasets",
-]
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_EXPORTS = {
+    "data_dictionary": "aura.sim.dictionary",
+    "SimulatedData": "aura.sim.generate",
+    "generate": "aura.sim.generate",
+    "FILES": "aura.sim.io",
+    "TRUTH_FILES": "aura.sim.io",
+    "save": "aura.sim.io",
+    "write_datasets": "aura.sim.io",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'aura.sim' has no attribute {name!r}")
