@@ -30,7 +30,7 @@ smoke: venv ## Run every notebook at CI scale (params/smoke.yaml), in minutes
 	$(BIN)/aura run --params params/smoke.yaml
 
 test: venv ## Lint, then run the tests (unit, integration, API, nbval over notebooks/)
-	$(BIN)/ruff check aura/ tests/ benchmarks/ notebooks/
+	$(BIN)/ruff check $(wildcard aura tests benchmarks notebooks)
 	$(BIN)/pytest
 
 lab: venv ## Open JupyterLab on notebooks/ with aura importable
