@@ -1,0 +1,23 @@
+"""The data layer: load and validate the learners, tutors and sessions tables from any folder.
+
+`load_datasets(folder)` reads the three CSVs that `aura.sim.write_datasets` writes (or a
+platform's own export with the same columns) and checks them with pandera; `load_table(path,
+kind)` does the same for one file. Every problem is reported in one `DataValidationError` that
+names the file, the column and the CSV lines.
+"""
+
+from aura.data.errors import DataValidationError, Problem
+from aura.data.loading import Datasets, aggregate_problems, load_datasets, load_table
+from aura.data.schemas import optional_columns, required_columns, typed_schema
+
+__all__ = [
+    "DataValidationError",
+    "Datasets",
+    "Problem",
+    "aggregate_problems",
+    "load_datasets",
+    "load_table",
+    "optional_columns",
+    "required_columns",
+    "typed_schema",
+]

@@ -1,0 +1,246 @@
+"""Load the three tables from any folder, validated, so the pipeline runs on a platform's own data.
+
+A folder holds `learners_data.csv`, `tutors_data.csv` and `sessions_data.csv` (the names
+`aura.sim.write_datasets` writes). Each file is read with pandas and checked by its pandera
+schemas (`aura.data.schemas`); then the tables are checked against each other (every session's
+learner and tutor exist) and, on request, the learner and tutor aggregates against the sessions.
+Every problem found in every file is reported at once in one `DataValidationError`. The files are
+only read, never modified; columns the schemas do not know are kept as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.errors
+
+from aura.data.errors import DataValidationError, Problem, csv_line, problems_from_failures
+from aura.data.schemas import (
+    TABLES,
+    TableName,
+    fields,
+    parse_numbers,
+    raw_schema,
+    typed_schema,
+)
+from aura.sim.io import FILES
+
+AGGREGATE_TOLERANCE = 1e-4
+"""Aggregates are means of 4-decimal values rounded to 4 decimals, so they agree to 5e-5."""
+
+
+@dataclass
+class Datasets:
+    """The three validated tables and the folder they were read from."""
+
+    learners: pd.DataFrame
+    tutors: pd.DataFrame
+    sessions: pd.DataFrame
+    folder: Path
+
+
+def _read_csv(path: Path, table: TableName) -> tuple[pd.DataFrame | None, list[Problem]]:
+    if not path.is_file():
+        what = "is a folder, not a file" if path.is_dir() else "file not found"
+        return None, [Problem(path, f"{what} (expected the {table} table as CSV)")]
+    if path.stat().st_size == 0:
+        return None, [Problem(path, "empty file (0 bytes): expected a header line and data rows")]
+    try:
+        df = pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        return None, [Problem(path, "empty file (no header line): expected a header and rows")]
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        return None, [Problem(path, f"not a readable CSV file: {exc}")]
+    if df.empty:
+        return None, [Problem(path, "no data rows (the file has only a header line)")]
+    return df, []
+
+
+def _schema_failures(schema, df: pd.DataFrame) -> tuple[pd.DataFrame | None, pd.DataFrame]:
+    """Validate lazily; returns (validated frame or None, failure cases, possibly empty)."""
+    try:
+        return schema.validate(df, lazy=True), pd.DataFrame(columns=["column", "check", "index"])
+    except pandera.errors.SchemaErrors as exc:
+        return None, exc.failure_cases
+
+
+def _validate(
+    path: Path, df: pd.DataFrame, table: TableName, require: Sequence[str]
+) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Raw schema (numbers parse) then typed schema; one Problem per (column, check)."""
+    _, raw = _schema_failures(raw_schema(table), df)
+    valid, typed = _schema_failures(typed_schema(table, tuple(require)), parse_numbers(df, table))
+    # A cell that is not a number was blanked before the typed checks; it is reported once,
+    # as a wrong type, not again as a missing value.
+    reported = set(zip(raw["column"], raw["index"], strict=True))
+    again = [
+        check == "not_nullable" and (column, index) in reported
+        for column, index, check in zip(
+            typed["column"], typed["index"], typed["check"], strict=True
+        )
+    ]
+    failures = pd.concat([raw, typed[~np.array(again, dtype=bool)]], ignore_index=True)
+    if failures.empty:
+        return _plain_ints(valid, table), []
+    position = {f.name: i for i, f in enumerate(fields(table))}
+    rank = [
+        -1 if check == "column_in_dataframe" else position.get(column, len(position))
+        for column, check in zip(failures["column"], failures["check"], strict=True)
+    ]
+    failures = failures.iloc[np.argsort(rank, kind="stable")]
+    return None, problems_from_failures(path, failures)
+
+
+def _plain_ints(df: pd.DataFrame, table: TableName) -> pd.DataFrame:
+    """Integer columns as numpy int64 once validated (no missing values remain in them)."""
+    ints = [f.name for f in fields(table) if f.kind == "int" and f.name in df and not f.nullable]
+    return df.astype(dict.fromkeys(ints, "int64"))
+
+
+def _check_table(
+    path: Path, table: TableName, require: Sequence[str]
+) -> tuple[pd.DataFrame | None, list[Problem]]:
+    df, problems = _read_csv(path, table)
+    if df is None:
+        return None, problems
+    return _validate(path, df, table, require)
+
+
+def load_table(path: str | Path, kind: TableName, *, require: Sequence[str] = ()) -> pd.DataFrame:
+    """Read and validate one table (`kind`: learners, tutors or sessions) from a CSV file.
+
+    `require` names optional columns the caller needs (e.g. `("strategy", "propensity")`).
+    Raises DataValidationError naming the file, the columns and the CSV lines at fault.
+    """
+    fields(kind)  # unknown kind: ValueError naming the valid ones
+    df, problems = _check_table(Path(path), kind, require)
+    if problems or df is None:
+        raise DataValidationError(problems)
+    return df
+
+
+def reference_problems(
+    sessions: pd.DataFrame, learners: pd.DataFrame, tutors: pd.DataFrame, sessions_path: Path
+) -> list[Problem]:
+    """Sessions whose learner_id or tutor_id is not in the learners or tutors table."""
+    problems = []
+    for column, table, other in (
+        ("learner_id", learners, FILES["learners"]),
+        ("tutor_id", tutors, FILES["tutors"]),
+    ):
+        unknown = ~sessions[column].isin(table[column])
+        if unknown.any():
+            problems.append(
+                Problem(
+                    sessions_path,
+                    f"unknown {column} (not in {other})",
+                    column=column,
+                    lines=tuple(csv_line(i) for i in sessions.index[unknown]),
+                    values=tuple(int(v) for v in sessions.loc[unknown, column]),
+                )
+            )
+    return problems
+
+
+def _mismatch(
+    path: Path, table: pd.DataFrame, column: str, expected: pd.Series, what: str
+) -> list[Problem]:
+    recorded = table[column].astype(float).to_numpy()
+    bad = ~(np.abs(recorded - expected.to_numpy(dtype=float)) <= AGGREGATE_TOLERANCE)
+    if not bad.any():
+        return []
+    return [
+        Problem(
+            path,
+            f"does not match {what} in {FILES['sessions']} (tolerance {AGGREGATE_TOLERANCE:g})",
+            column=column,
+            lines=tuple(csv_line(i) for i in table.index[bad]),
+            values=tuple(recorded[bad].tolist()),
+        )
+    ]
+
+
+def aggregate_problems(data: Datasets) -> list[Problem]:
+    """Learner and tutor aggregates that disagree with the sessions table.
+
+    A platform's learner table may count sessions that its sessions export leaves out, so this
+    is a check to ask for (`check_aggregates=True`), not a requirement; simulated data passes it.
+    """
+    sessions, learners, tutors = data.sessions, data.learners, data.tutors
+    lpath, tpath = data.folder / FILES["learners"], data.folder / FILES["tutors"]
+    by_learner = sessions.groupby("learner_id")
+    ids = learners["learner_id"]
+    problems = _mismatch(
+        lpath,
+        learners,
+        "session_count",
+        by_learner.size().reindex(ids, fill_value=0),
+        "the learner's number of sessions",
+    )
+    for column, source in (
+        ("engagement_score", "engagement_score"),
+        ("success_rate", "exercise_success_rate"),
+        ("learning_progress_score", "learning_outcome_score"),
+    ):
+        problems += _mismatch(
+            lpath,
+            learners,
+            column,
+            by_learner[source].mean().reindex(ids),
+            f"the mean {source} of the learner's sessions",
+        )
+    problems += _mismatch(
+        tpath,
+        tutors,
+        "total_sessions",
+        sessions.groupby("tutor_id").size().reindex(tutors["tutor_id"], fill_value=0),
+        "the tutor's number of sessions",
+    )
+    return problems
+
+
+def load_datasets(
+    folder: str | Path,
+    *,
+    require: Mapping[TableName, Sequence[str]] | None = None,
+    check_aggregates: bool = False,
+) -> Datasets:
+    """Read and validate the learners, tutors and sessions CSVs of `folder`.
+
+    Every file is checked and every problem reported in one DataValidationError (file, column,
+    CSV line numbers). Cross-table checks run once the tables themselves are valid.
+    `require` maps a table to optional columns the caller needs; `check_aggregates` also checks
+    the learner and tutor aggregates against the sessions.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataValidationError([Problem(folder, "dataset folder not found")])
+    require = require or {}
+    unknown = sorted(set(require) - set(TABLES))
+    if unknown:
+        raise ValueError(f"require: unknown table(s) {', '.join(unknown)}; expected {TABLES}")
+    tables: dict[str, pd.DataFrame | None] = {}
+    problems: list[Problem] = []
+    for table in TABLES:
+        tables[table], found = _check_table(folder / FILES[table], table, require.get(table, ()))
+        problems += found
+    if problems:
+        raise DataValidationError(problems)
+    data = Datasets(
+        learners=tables["learners"],
+        tutors=tables["tutors"],
+        sessions=tables["sessions"],
+        folder=folder,
+    )
+    problems = reference_problems(
+        data.sessions, data.learners, data.tutors, folder / FILES["sessions"]
+    )
+    if check_aggregates and not problems:
+        problems = aggregate_problems(data)
+    if problems:
+        raise DataValidationError(problems)
+    return data

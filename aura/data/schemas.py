@@ -1,0 +1,276 @@
+"""Pandera schemas of the three tables, built from the column lists and vocabularies of aura.sim.
+
+Each table is described once, as a tuple of `Field`s, and two schemas are derived from it:
+
+- the *raw* schema checks that every number-typed cell of the CSV as read can be read as a number
+  (and as a whole number where an integer is expected), so text in a numeric column is reported
+  with its rows instead of failing a whole-column dtype check;
+- the *typed* schema checks presence of the required columns, dtypes (coercing), missing values,
+  ranges, categories and unique ids, on the frame after numbers were parsed.
+
+Required columns are the spec's plus the extras the shared pipeline cannot do without (the
+environments' learner state and tutor attributes, the supervised models' features and targets).
+Columns that only record how the historical platform logged a session (`session_index`,
+`timestamp`, `time_slot`, `strategy`, `propensity`) are optional: a platform's export may not have
+them, and only the off-policy evaluation needs `strategy` and `propensity` (it asks for them with
+`require=`). Optional columns are validated whenever they are present.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from aura.sim.vocab import (
+    COMPLETION_STATUSES,
+    DIFFICULTY_LEVELS,
+    LANGUAGES,
+    LEARNER_COLUMNS,
+    LEARNING_STYLES,
+    LIST_SEPARATOR,
+    SESSION_COLUMNS,
+    STRATEGIES,
+    SUBJECTS,
+    TIME_SLOTS,
+    TUTOR_COLUMNS,
+)
+
+Kind = Literal["int", "float", "category", "list", "timestamp"]
+TableName = Literal["learners", "tutors", "sessions"]
+TABLES: tuple[TableName, ...] = ("learners", "tutors", "sessions")
+
+NUMERIC_KINDS = ("int", "float")
+DTYPES: dict[Kind, str] = {
+    "int": "Int64",
+    "float": "float64",
+    "category": "str",
+    "list": "str",
+    "timestamp": "str",
+}
+"""Dtype per kind in the typed schema (`Int64` so a missing cell is reported, not a crash)."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column: its kind, the checks on its values, and whether it must be present."""
+
+    name: str
+    kind: Kind
+    checks: tuple[pa.Check, ...] = ()
+    required: bool = True
+    nullable: bool = False
+    unique: bool = False
+    allowed: tuple[str, ...] = ()
+    """Vocabulary of a category or list column."""
+
+
+def _range(lo: float, hi: float, *, include_lo: bool = True) -> pa.Check:
+    bracket = "[" if include_lo else "("
+    return pa.Check.in_range(
+        lo, hi, include_min=include_lo, error=f"out of range: must be in {bracket}{lo:g}, {hi:g}]"
+    )
+
+
+def _at_least(lo: float) -> pa.Check:
+    return pa.Check.ge(lo, error=f"out of range: must be >= {lo:g}")
+
+
+def _positive() -> pa.Check:
+    return pa.Check.gt(0, error="out of range: must be > 0")
+
+
+def _one_of(allowed: tuple[str, ...]) -> pa.Check:
+    return pa.Check.isin(allowed, error=f"unknown category: allowed are {', '.join(allowed)}")
+
+
+def _list_of(allowed: tuple[str, ...]) -> pa.Check:
+    """Every item of a ';'-separated cell is in the vocabulary and the cell is not empty."""
+
+    def ok(s: pd.Series) -> pd.Series:
+        items = s.astype(str).str.split(LIST_SEPARATOR).explode()
+        return items.isin(allowed).groupby(level=0).all().reindex(s.index, fill_value=False)
+
+    return pa.Check(
+        ok,
+        error=f"unknown category in a '{LIST_SEPARATOR}'-separated list: "
+        f"allowed are {', '.join(allowed)}",
+    )
+
+
+def _iso_timestamp() -> pa.Check:
+    def ok(s: pd.Series) -> pd.Series:
+        return pd.to_datetime(s, format="ISO8601", errors="coerce").notna()
+
+    return pa.Check(ok, error="not an ISO 8601 timestamp (e.g. 2025-09-01T09:00)")
+
+
+def _id(name: str, *, unique: bool) -> Field:
+    return Field(name, "int", (_at_least(0),), unique=unique)
+
+
+def _fraction(name: str, *, required: bool = True) -> Field:
+    return Field(name, "float", (_range(0, 1),), required=required)
+
+
+def _category(name: str, allowed: tuple[str, ...], *, required: bool = True) -> Field:
+    return Field(name, "category", (_one_of(allowed),), required=required, allowed=allowed)
+
+
+def _list(name: str, allowed: tuple[str, ...]) -> Field:
+    return Field(name, "list", (_list_of(allowed),), allowed=allowed)
+
+
+def _flag(name: str) -> Field:
+    return Field(name, "int", (pa.Check.isin([0, 1], error="not a 0/1 flag"),))
+
+
+LEARNER_FIELDS: tuple[Field, ...] = (
+    _id("learner_id", unique=True),
+    Field("age", "int", (_range(8, 18),)),
+    Field("grade_level", "int", (_range(1, 12),)),
+    _fraction("comfort_level_online"),
+    Field("session_count", "int", (_at_least(0),)),
+    _fraction("learning_progress_score"),
+    Field("attention_span_minutes", "float", (_positive(),)),
+    _category("preferred_difficulty", DIFFICULTY_LEVELS),
+    _category("learning_style", LEARNING_STYLES),
+    _fraction("engagement_score"),
+    _fraction("success_rate"),
+    _category("subject_preference", SUBJECTS),
+    _category("time_preference", TIME_SLOTS),
+    _category("language", LANGUAGES),
+)
+
+TUTOR_FIELDS: tuple[Field, ...] = (
+    _id("tutor_id", unique=True),
+    Field("years_experience", "int", (_range(0, 60),)),
+    Field("rating", "float", (_range(1, 5),)),
+    Field("total_sessions", "int", (_at_least(0),)),
+    _list("subjects", SUBJECTS),
+    _fraction("teaching_effectiveness"),
+    Field("student_improvement_rate", "float", nullable=True),
+    Field("communication_rating", "float", (_range(1, 5),)),
+    _fraction("adaptability_score"),
+    _category("teaching_style", LEARNING_STYLES),
+    _category("language", LANGUAGES),
+    _list("availability", TIME_SLOTS),
+    *(_fraction(f"expertise_{s}") for s in SUBJECTS),
+)
+
+SESSION_FIELDS: tuple[Field, ...] = (
+    _id("session_id", unique=True),
+    _id("learner_id", unique=False),
+    _id("tutor_id", unique=False),
+    _category("subject", SUBJECTS),
+    _category("difficulty_level", DIFFICULTY_LEVELS),
+    Field("duration_hours", "float", (_positive(),)),
+    _fraction("engagement_score"),
+    _fraction("learning_outcome_score"),
+    Field("tutor_rating", "float", (_range(1, 5),)),
+    _category("completion_status", COMPLETION_STATUSES),
+    Field("session_index", "int", (_at_least(1),), required=False),
+    Field("timestamp", "timestamp", (_iso_timestamp(),), required=False),
+    _category("time_slot", TIME_SLOTS, required=False),
+    _category("strategy", STRATEGIES, required=False),
+    Field("propensity", "float", (_range(0, 1, include_lo=False),), required=False),
+    _fraction("exercise_success_rate"),
+    _flag("style_match"),
+    _flag("language_match"),
+    _fraction("comfort_level_online"),
+    _fraction("compatibility_score"),
+)
+
+FIELDS: dict[TableName, tuple[Field, ...]] = {
+    "learners": LEARNER_FIELDS,
+    "tutors": TUTOR_FIELDS,
+    "sessions": SESSION_FIELDS,
+}
+
+WRITTEN_COLUMNS: dict[TableName, tuple[str, ...]] = {
+    "learners": LEARNER_COLUMNS,
+    "tutors": TUTOR_COLUMNS,
+    "sessions": SESSION_COLUMNS,
+}
+"""The simulator's column order per table; the fields above follow it (a test checks)."""
+
+
+def fields(table: TableName) -> tuple[Field, ...]:
+    """The column descriptions of a table; raises ValueError naming the valid tables."""
+    if table not in FIELDS:
+        raise ValueError(f"unknown table {table!r}; expected one of {', '.join(TABLES)}")
+    return FIELDS[table]
+
+
+def required_columns(table: TableName) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(table) if f.required)
+
+
+def optional_columns(table: TableName) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(table) if not f.required)
+
+
+def _is_number(s: pd.Series) -> pd.Series:
+    parsed = pd.to_numeric(s, errors="coerce")
+    return s.isna() | np.isfinite(parsed.astype(float))
+
+
+def _is_whole(s: pd.Series) -> pd.Series:
+    parsed = pd.to_numeric(s, errors="coerce").astype(float)
+    return s.isna() | ~np.isfinite(parsed) | (parsed == np.round(parsed))
+
+
+def raw_schema(table: TableName) -> pa.DataFrameSchema:
+    """Checks on the CSV as read: numeric cells must parse as (whole) numbers. Presence and
+    everything else is the typed schema's job, so every column here is optional."""
+    columns = {}
+    for f in fields(table):
+        if f.kind not in NUMERIC_KINDS:
+            continue
+        checks = [pa.Check(_is_number, error="wrong type: not a number")]
+        if f.kind == "int":
+            checks.append(pa.Check(_is_whole, error="wrong type: not a whole number"))
+        columns[f.name] = pa.Column(checks=checks, nullable=True, required=False)
+    return pa.DataFrameSchema(columns, name=f"{table} (raw)")
+
+
+def typed_schema(table: TableName, require: tuple[str, ...] = ()) -> pa.DataFrameSchema:
+    """The table's schema proper: required columns, dtypes, missing values, ranges, categories
+    and unique ids. `require` makes optional columns required (e.g. strategy, propensity)."""
+    names = {f.name for f in fields(table)}
+    unknown = sorted(set(require) - names)
+    if unknown:
+        raise ValueError(f"cannot require unknown {table} column(s): {', '.join(unknown)}")
+    columns = {
+        f.name: pa.Column(
+            DTYPES[f.kind],
+            checks=list(f.checks),
+            nullable=f.nullable,
+            unique=f.unique,
+            required=f.required or f.name in require,
+            coerce=True,
+        )
+        for f in fields(table)
+    }
+    return pa.DataFrameSchema(columns, name=table, strict=False)
+
+
+def parse_numbers(df: pd.DataFrame, table: TableName) -> pd.DataFrame:
+    """A copy with numeric columns parsed; cells that are not (whole) numbers become missing.
+
+    Runs after the raw schema reported those cells, so the typed schema can still check every
+    other row of the column.
+    """
+    out = df.copy()
+    for f in fields(table):
+        if f.kind not in NUMERIC_KINDS or f.name not in out:
+            continue
+        parsed = pd.to_numeric(out[f.name], errors="coerce").astype(float)
+        bad = ~np.isfinite(parsed)
+        if f.kind == "int":
+            bad |= parsed != np.round(parsed)
+        out[f.name] = parsed.mask(bad)
+    return out
