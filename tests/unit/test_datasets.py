@@ -1,0 +1,121 @@
+"""The written datasets at the spec's scale: layout, sizes, ranges, consistency between tables,
+the data dictionary, and the generated part of docs/data.md."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from aura.data import load_datasets, optional_columns, required_columns
+from aura.data.dictionary_doc import DOCS_PATH, dictionary_markdown, generated_block
+from aura.data.schemas import TABLES, WRITTEN_COLUMNS, fields
+from aura.sim import FILES, data_dictionary, write_datasets
+from aura.sim.vocab import LEARNER_SPEC_COLUMNS, SESSION_SPEC_COLUMNS, TUTOR_SPEC_COLUMNS
+
+SEED = 20240601
+SPEC = {"n_learners": 10_000, "n_tutors": 100, "n_sessions": 20_000}
+SPEC_COLUMNS = {
+    "learners": LEARNER_SPEC_COLUMNS,
+    "tutors": TUTOR_SPEC_COLUMNS,
+    "sessions": SESSION_SPEC_COLUMNS,
+}
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("spec")
+    write_datasets(out, seed=SEED, **SPEC)
+    return out
+
+
+@pytest.fixture(scope="module")
+def data(folder: Path):
+    """Loading through the validating loader checks every range, category and id."""
+    return load_datasets(folder, check_aggregates=True)
+
+
+def _header(path: Path) -> list[str]:
+    with path.open(newline="") as f:
+        return next(csv.reader(f))
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_headers_begin_with_the_spec_columns_in_order(folder: Path, table: str) -> None:
+    header = _header(folder / FILES[table])
+    spec = list(SPEC_COLUMNS[table])
+    assert header[: len(spec)] == spec
+    assert header == list(WRITTEN_COLUMNS[table])
+
+
+def test_row_counts_are_the_spec_sizes(data) -> None:
+    assert (len(data.learners), len(data.tutors), len(data.sessions)) == (10_000, 100, 20_000)
+
+
+def test_ranges_hold(data) -> None:
+    """Beyond the loader's schema checks: the simulator's own, tighter documented ranges."""
+    learners, sessions = data.learners, data.sessions
+    assert learners["attention_span_minutes"].between(5, 60).all()
+    assert (learners["session_count"] >= 1).all()
+    assert set(sessions["duration_hours"]) <= {0.5, 0.75, 1.0, 1.5, 2.0}
+    assert (sessions["tutor_rating"] * 2).eq((sessions["tutor_rating"] * 2).round()).all()
+    assert sessions["session_id"].tolist() == list(range(1, 20_001))
+    assert pd.to_datetime(sessions["timestamp"]).is_monotonic_increasing
+
+
+def test_every_session_names_an_existing_learner_and_tutor(data) -> None:
+    assert data.sessions["learner_id"].isin(data.learners["learner_id"]).all()
+    assert data.sessions["tutor_id"].isin(data.tutors["tutor_id"]).all()
+
+
+def test_learner_aggregates_agree_with_their_sessions(data) -> None:
+    by_learner = data.sessions.groupby("learner_id")
+    learners = data.learners.set_index("learner_id")
+    assert (by_learner.size().reindex(learners.index) == learners["session_count"]).all()
+    for column, source in (
+        ("engagement_score", "engagement_score"),
+        ("success_rate", "exercise_success_rate"),
+        ("learning_progress_score", "learning_outcome_score"),
+    ):
+        mean = by_learner[source].mean().reindex(learners.index)
+        np.testing.assert_allclose(learners[column], mean, atol=1e-4, err_msg=column)
+
+
+def test_session_index_counts_each_learners_sessions(data) -> None:
+    index = data.sessions.sort_values("session_id").groupby("learner_id")["session_index"]
+    assert (index.diff().dropna() == 1).all()
+    assert (index.min() == 1).all()
+
+
+def test_tutor_totals_agree_with_their_sessions(data) -> None:
+    counts = data.sessions.groupby("tutor_id").size()
+    totals = data.tutors.set_index("tutor_id")["total_sessions"]
+    assert (counts.reindex(totals.index, fill_value=0) == totals).all()
+    assert totals.sum() == 20_000
+
+
+def test_dictionary_covers_exactly_the_written_columns(folder: Path) -> None:
+    dictionary = data_dictionary()
+    assert not dictionary.duplicated(["file", "column"]).any()
+    for table in TABLES:
+        documented = dictionary.loc[dictionary["file"] == FILES[table], "column"].tolist()
+        assert documented == _header(folder / FILES[table]), table
+    assert set(dictionary["file"]) == set(FILES.values())
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_schemas_cover_the_simulators_columns(table: str) -> None:
+    assert tuple(f.name for f in fields(table)) == WRITTEN_COLUMNS[table]
+    assert set(SPEC_COLUMNS[table]) <= set(required_columns(table))
+    assert set(required_columns(table)) | set(optional_columns(table)) == set(
+        WRITTEN_COLUMNS[table]
+    )
+
+
+def test_docs_data_md_holds_the_current_dictionary() -> None:
+    """Refresh with `python -m aura.data.dictionary_doc` when the dictionary or schemas change."""
+    text = DOCS_PATH.read_text(encoding="utf-8")
+    assert generated_block(text) == dictionary_markdown()
