@@ -1,0 +1,224 @@
+"""Bad input gets one readable error naming the file, the column and the CSV lines at fault.
+
+Each test corrupts a copy of a small generated dataset in one way and checks the message; CSV
+lines count the header as line 1, so the k-th data row is line k + 1.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from aura.data import DataValidationError, load_datasets, load_table
+from aura.sim import FILES, write_datasets
+
+Rows = list[list[str]]
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("small")
+    write_datasets(out, seed=5, n_learners=200, n_tutors=10, n_sessions=400)
+    return out
+
+
+@pytest.fixture
+def folder(pristine: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "data"
+    shutil.copytree(pristine, copy)
+    return copy
+
+
+def edit(folder: Path, table: str, change: Callable[[Rows], Rows | None]) -> Path:
+    """Rewrite one CSV through `change` (which edits the rows in place or returns new ones)."""
+    path = folder / FILES[table]
+    with path.open(newline="") as f:
+        rows = list(csv.reader(f))
+    rows = change(rows) or rows
+    with path.open("w", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+    return path
+
+
+def set_cell(line: int, column: str, value: str) -> Callable[[Rows], None]:
+    """Set `column` on CSV line `line` (the header is line 1)."""
+
+    def change(rows: Rows) -> None:
+        rows[line - 1][rows[0].index(column)] = value
+
+    return change
+
+
+def drop_column(column: str) -> Callable[[Rows], Rows]:
+    def change(rows: Rows) -> Rows:
+        i = rows[0].index(column)
+        return [row[:i] + row[i + 1 :] for row in rows]
+
+    return change
+
+
+def error_of(folder: Path, **kwargs) -> DataValidationError:
+    with pytest.raises(DataValidationError) as info:
+        load_datasets(folder, **kwargs)
+    return info.value
+
+
+def test_a_valid_folder_loads_and_no_file_is_modified(folder: Path) -> None:
+    before = {p: p.read_bytes() for p in folder.rglob("*.csv")}
+    data = load_datasets(folder, check_aggregates=True)
+    assert (len(data.learners), len(data.tutors), len(data.sessions)) == (200, 10, 400)
+    assert data.folder == folder
+    assert data.sessions["learner_id"].dtype == "int64"
+    assert {p: p.read_bytes() for p in folder.rglob("*.csv")} == before
+
+
+def test_one_table_loads_alone(folder: Path) -> None:
+    learners = load_table(folder / FILES["learners"], "learners")
+    assert len(learners) == 200
+    with pytest.raises(ValueError, match="unknown table 'students'"):
+        load_table(folder / FILES["learners"], "students")
+
+
+def test_missing_file(folder: Path) -> None:
+    (folder / FILES["tutors"]).unlink()
+    message = str(error_of(folder))
+    assert str(folder / FILES["tutors"]) in message
+    assert "file not found" in message
+
+
+def test_missing_folder(tmp_path: Path) -> None:
+    assert "dataset folder not found" in str(error_of(tmp_path / "nowhere"))
+
+
+def test_empty_file(folder: Path) -> None:
+    (folder / FILES["sessions"]).write_bytes(b"")
+    message = str(error_of(folder))
+    assert str(folder / FILES["sessions"]) in message and "empty file (0 bytes)" in message
+
+
+def test_header_only_file(folder: Path) -> None:
+    path = edit(folder, "learners", lambda rows: rows[:1])
+    message = str(error_of(folder))
+    assert str(path) in message and "only a header line" in message
+
+
+def test_unreadable_csv(folder: Path) -> None:
+    path = folder / FILES["tutors"]
+    path.write_text(path.read_text() + "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20\n")
+    message = str(error_of(folder))
+    assert str(path) in message and "not a readable CSV file" in message
+
+
+def test_missing_column(folder: Path) -> None:
+    path = edit(folder, "learners", drop_column("grade_level"))
+    message = str(error_of(folder))
+    assert f"{path}:\n  - column 'grade_level': missing column (required)" in message
+
+
+def test_optional_columns_may_be_absent_unless_required(folder: Path) -> None:
+    path = edit(folder, "sessions", drop_column("propensity"))
+    edit(folder, "sessions", drop_column("timestamp"))
+    assert "propensity" not in load_datasets(folder).sessions
+    message = str(error_of(folder, require={"sessions": ["strategy", "propensity"]}))
+    assert f"{path}:\n  - column 'propensity': missing column (required)" in message
+    assert "strategy" not in message
+
+
+def test_text_in_a_numeric_column(folder: Path) -> None:
+    edit(folder, "learners", set_cell(7, "age", "twelve"))
+    path = edit(folder, "learners", set_cell(9, "grade_level", "3.5"))
+    problems = error_of(folder).problems
+    message = "\n".join(p.describe() for p in problems)
+    assert "column 'age': wrong type: not a number in 1 row: line 7 ('twelve')" in message
+    assert "column 'grade_level': wrong type: not a whole number in 1 row: line 9 (3.5)" in message
+    assert {p.file for p in problems} == {path}
+    assert "missing value" not in message  # the blanked cell is not reported twice
+
+
+def test_out_of_range_values(folder: Path) -> None:
+    edit(folder, "learners", set_cell(4, "age", "25"))
+    edit(folder, "learners", set_cell(11, "age", "7"))
+    path = edit(folder, "sessions", set_cell(3, "propensity", "0"))
+    message = str(error_of(folder))
+    assert "column 'age': out of range: must be in [8, 18] in 2 rows: lines 4 (25), 11 (7)" in (
+        message
+    )
+    assert (
+        f"{path}:\n  - column 'propensity': out of range: must be in (0, 1] in 1 row: line 3"
+        in (message)
+    )
+
+
+def test_unknown_category(folder: Path) -> None:
+    path = edit(folder, "learners", set_cell(5, "learning_style", "musical"))
+    edit(folder, "tutors", set_cell(2, "subjects", "math;cooking"))
+    message = str(error_of(folder))
+    assert f"{path}:\n  - column 'learning_style': unknown category" in message
+    assert "line 5 ('musical')" in message
+    assert "column 'subjects': unknown category in a ';'-separated list" in message
+    assert "line 2 ('math;cooking')" in message
+
+
+def test_missing_value(folder: Path) -> None:
+    edit(folder, "tutors", set_cell(6, "rating", ""))
+    message = str(error_of(folder))
+    assert "column 'rating': missing value (empty cell) in 1 row: line 6" in message
+
+
+def test_duplicated_id(folder: Path) -> None:
+    path = edit(folder, "tutors", set_cell(8, "tutor_id", "3"))
+    message = str(error_of(folder))
+    assert f"{path}:\n  - column 'tutor_id': duplicated id in 2 rows: lines 4 (3), 8 (3)" in message
+
+
+def test_unknown_learner_and_tutor_in_sessions(folder: Path) -> None:
+    edit(folder, "sessions", set_cell(10, "learner_id", "999"))
+    path = edit(folder, "sessions", set_cell(12, "tutor_id", "11"))
+    message = str(error_of(folder))
+    assert (
+        f"{path}:\n  - column 'learner_id': unknown learner_id (not in learners_data.csv) "
+        "in 1 row: line 10 (999)"
+    ) in message
+    assert (
+        "column 'tutor_id': unknown tutor_id (not in tutors_data.csv) in 1 row: line 12 (11)"
+        in (message)
+    )
+
+
+def test_many_bad_rows_show_the_first_five_and_the_total(folder: Path) -> None:
+    def change(rows: Rows) -> None:
+        i = rows[0].index("engagement_score")
+        for row in rows[1:]:
+            row[i] = "1.5"
+
+    edit(folder, "sessions", change)
+    problem = error_of(folder).problems[0]
+    assert problem.column == "engagement_score" and len(problem.lines) == 400
+    assert problem.describe().endswith(
+        "in 400 rows: lines 2 (1.5), 3 (1.5), 4 (1.5), 5 (1.5), 6 (1.5), ... (400 rows in total)"
+    )
+
+
+def test_every_file_is_reported_at_once_without_a_pandera_traceback(folder: Path) -> None:
+    edit(folder, "learners", set_cell(2, "age", "x"))
+    edit(folder, "tutors", drop_column("rating"))
+    edit(folder, "sessions", set_cell(2, "completion_status", "done"))
+    error = error_of(folder)
+    assert {p.file.name for p in error.problems} == set(FILES.values())
+    message = str(error)
+    assert message.startswith("3 data problems in 3 files")
+    assert "SchemaError" not in message and "failure_case" not in message
+
+
+def test_aggregates_are_checked_on_request(folder: Path) -> None:
+    path = edit(folder, "learners", set_cell(3, "engagement_score", "0.0001"))
+    assert len(load_datasets(folder).learners) == 200
+    message = str(error_of(folder, check_aggregates=True))
+    assert f"{path}:\n  - column 'engagement_score': does not match the mean engagement_score" in (
+        message
+    )
+    assert "line 3 (0.0001)" in message
