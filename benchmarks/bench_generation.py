@@ -1,0 +1,150 @@
+"""Wall time and peak memory of generating and writing the datasets, against their targets.
+
+Each measurement runs in a fresh Python process, so its peak resident memory (getrusage max RSS)
+belongs to that one generation and nothing else; the process reports the wall time and CPU time
+of `aura.sim.write_datasets` alone (imports excluded) and its peak RSS. The median over the runs
+is compared with the target. CPU time is given beside wall time because the machine may be shared:
+wall time then includes waiting for a core, CPU time does not.
+
+    python benchmarks/bench_generation.py            # 5 runs at spec scale, 3 at 1M sessions
+    python benchmarks/bench_generation.py --quick    # 1 run of each, for a check
+
+Writes reports/bench/generation.json (aura.config.BENCH_DIR).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import pandas as pd
+import typer
+
+from aura.config import BENCH_DIR, PROJECT_ROOT
+
+SEED = 20240601
+CASES: dict[str, dict[str, Any]] = {
+    "spec_scale": {
+        "sizes": {"n_learners": 10_000, "n_tutors": 100, "n_sessions": 20_000},
+        "runs": 5,
+        "target_seconds": 5.0,
+        "target_peak_rss_mb": None,
+    },
+    "one_million_sessions": {
+        "sizes": {"n_learners": 10_000, "n_tutors": 100, "n_sessions": 1_000_000},
+        "runs": 3,
+        "target_seconds": 60.0,
+        "target_peak_rss_mb": 2048.0,
+    },
+}
+
+CHILD = """
+import json, resource, sys, tempfile, time
+from aura.sim.io import write_datasets
+sizes = json.loads(sys.argv[1])
+baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+with tempfile.TemporaryDirectory() as out:
+    wall, cpu = time.perf_counter(), time.process_time()
+    paths = write_datasets(out, seed=int(sys.argv[2]), **sizes)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    written = sum(p.stat().st_size for p in paths.values())
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"seconds": wall, "cpu_seconds": cpu, "peak_rss_mb": peak / 1024,
+                  "rss_after_imports_mb": baseline / 1024, "bytes_written": written}))
+"""
+
+
+def measure_once(sizes: dict[str, int]) -> dict[str, float]:
+    """Generate and write once in a fresh interpreter; returns its own timings and peak RSS."""
+    result = subprocess.run(
+        [sys.executable, "-c", CHILD, json.dumps(sizes), str(SEED)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"generation failed for {sizes}:\n{result.stderr}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def summarise(case: dict[str, Any], runs: list[dict[str, float]]) -> dict[str, Any]:
+    median = statistics.median(r["seconds"] for r in runs)
+    peak = max(r["peak_rss_mb"] for r in runs)
+    checks = {"seconds": median <= case["target_seconds"]}
+    if case["target_peak_rss_mb"] is not None:
+        checks["peak_rss_mb"] = peak <= case["target_peak_rss_mb"]
+    return {
+        "sizes": case["sizes"],
+        "runs": runs,
+        "median_seconds": round(median, 3),
+        "median_cpu_seconds": round(statistics.median(r["cpu_seconds"] for r in runs), 3),
+        "max_peak_rss_mb": round(peak, 1),
+        "target_seconds": case["target_seconds"],
+        "target_peak_rss_mb": case["target_peak_rss_mb"],
+        "meets_targets": all(checks.values()),
+    }
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cpu_count": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "platform": platform.platform(),
+        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def main(
+    quick: Annotated[bool, typer.Option(help="One run per case instead of 5 and 3.")] = False,
+    out: Annotated[Path, typer.Option(help="Where to write the JSON.")] = BENCH_DIR
+    / "generation.json",
+) -> None:
+    """Run every case, print one line per run, and write the JSON report."""
+    report: dict[str, Any] = {
+        "benchmark": "generation",
+        "what": "aura.sim.write_datasets (generate + write 3 CSVs and 3 truth CSVs), "
+        "one fresh process per run; median wall seconds, max peak RSS",
+        "seed": SEED,
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine_at_start": machine(),
+        "cases": {},
+    }
+    for name, case in CASES.items():
+        runs = []
+        for i in range(1 if quick else case["runs"]):
+            run = measure_once(case["sizes"])
+            runs.append({k: round(v, 3) for k, v in run.items()})
+            print(
+                f"{name} run {i + 1}: {run['seconds']:.2f} s wall, {run['cpu_seconds']:.2f} s cpu, "
+                f"peak {run['peak_rss_mb']:.0f} MB"
+            )
+        report["cases"][name] = summarise(case, runs)
+    report["load_average_at_end_1_5_15"] = [round(x, 2) for x in os.getloadavg()]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=out.parent, delete=False, suffix=".tmp") as f:
+        json.dump(report, f, indent=2)
+        f.write("\n")
+    os.replace(f.name, out)
+    for name, result in report["cases"].items():
+        print(
+            f"{name}: median {result['median_seconds']} s (target {result['target_seconds']} s), "
+            f"peak {result['max_peak_rss_mb']} MB, meets targets: {result['meets_targets']}"
+        )
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    typer.run(main)
