@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from aura.data import Datasets, load_datasets
+from aura.data.relations import key_correlations, outcome_improvement, style_match_effect
 from aura.sim import FILES, TRUTH_FILES, write_datasets
 from aura.sim.generate import generate
 from aura.sim.matching import logging_policy
@@ -36,10 +38,13 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def tables(folder: Path) -> dict[str, pd.DataFrame]:
-    read = {key: pd.read_csv(folder / name) for key, name in FILES.items()}
-    read |= {key: pd.read_csv(folder / "truth" / name) for key, name in TRUTH_FILES.items()}
-    return read
+def data(folder: Path) -> Datasets:
+    return load_datasets(folder)
+
+
+@pytest.fixture(scope="module")
+def correlations(folder: Path, data: Datasets) -> dict[str, float]:
+    return key_correlations(data, pd.read_csv(folder / "truth" / TRUTH_FILES["tutors_truth"]))
 
 
 def test_same_seed_gives_byte_identical_files(folder: Path, tmp_path: Path) -> None:
@@ -79,74 +84,53 @@ def test_non_positive_sizes_are_rejected(name: str) -> None:
         generate(1, **sizes)
 
 
-def test_age_follows_grade(tables: dict[str, pd.DataFrame]) -> None:
+def test_age_follows_grade(correlations: dict[str, float]) -> None:
     """age = round(grade + 6.5 + N(0, 0.6)) over uniform grades 1-12: the model implies
     r = sqrt(11.9 / (11.9 + 0.36 + 1/12)) = 0.98; any noise sd under 0.8 keeps r above 0.97.
     Measured 0.982 (n = 10,000; standard error < 0.001)."""
-    learners = tables["learners"]
-    assert learners["age"].corr(learners["grade_level"]) > 0.95
+    assert correlations["age_grade"] > 0.95
 
 
 def test_rating_is_a_good_but_noisy_proxy_of_hidden_quality(
-    tables: dict[str, pd.DataFrame],
+    correlations: dict[str, float],
 ) -> None:
     """rating = 1 + 4 sigmoid(6 (quality - 0.5) + N(0, 0.6)); quality has sd about 0.18, so the
     signal (sd about 1.1) against the noise (0.6) implies r near 0.88: clearly related, clearly
     not perfect. Measured 0.863 over 100 tutors (standard error about 0.026)."""
-    r = tables["tutors"]["rating"].corr(tables["tutors_truth"]["quality"])
-    assert 0.7 < r < 0.97
+    assert 0.7 < correlations["rating_quality"] < 0.97
 
 
-def test_engagement_and_outcome_go_together(tables: dict[str, pd.DataFrame]) -> None:
+def test_engagement_and_outcome_go_together(correlations: dict[str, float]) -> None:
     """Engagement speeds learning and shares the tutor fit with the outcome, so they correlate
     positively. Measured 0.353 (n = 20,000; standard error about 0.006)."""
-    sessions = tables["sessions"]
-    assert sessions["engagement_score"].corr(sessions["learning_outcome_score"]) > 0.25
+    assert correlations["engagement_outcome"] > 0.25
 
 
-def _match_effect(sessions: pd.DataFrame) -> tuple[float, float]:
-    """Mean engagement with style match minus without, and its standard error."""
-    on = sessions.loc[sessions["style_match"] == 1, "engagement_score"]
-    off = sessions.loc[sessions["style_match"] == 0, "engagement_score"]
-    return on.mean() - off.mean(), float(np.hypot(on.sem(), off.sem()))
-
-
-def test_style_match_matters_more_to_learners_not_at_ease_online(
-    tables: dict[str, pd.DataFrame],
-) -> None:
+def test_style_match_matters_more_to_learners_not_at_ease_online(data: Datasets) -> None:
     """The engagement bonus of a style match is (0.2 + 1.0 (1 - comfort)) on the logit scale, so
     it must be larger below comfort 0.4 than above. Measured 0.142 vs 0.091, a gap of 0.051 with
     standard error 0.006; asserted: both positive and the gap above 3 standard errors."""
-    sessions = tables["sessions"]
-    low_comfort = sessions["comfort_level_online"] < 0.4
-    low, low_se = _match_effect(sessions[low_comfort])
-    high, high_se = _match_effect(sessions[~low_comfort])
-    assert low > 3 * low_se and high > 3 * high_se
-    assert low - high > 3 * np.hypot(low_se, high_se), (low, high)
+    low, high, gap = style_match_effect(data.sessions, cut=0.4).values()
+    assert low.mean > 3 * low.se and high.mean > 3 * high.se
+    assert gap.mean == pytest.approx(low.mean - high.mean)
+    assert gap.mean > 3 * gap.se, (low, high)
 
 
-def test_outcomes_improve_over_a_learners_sessions(tables: dict[str, pd.DataFrame]) -> None:
+def test_outcomes_improve_over_a_learners_sessions(data: Datasets) -> None:
     """Ability grows after every session, so between consecutive sessions of one learner on the
     same subject and level the outcome rises on average. Measured +0.0148 with standard error
     0.0015 over 4,546 pairs; asserted: mean more than 3 standard errors above 0."""
-    sessions = tables["sessions"].sort_values(["learner_id", "session_index"])
-    change = (
-        sessions.groupby(["learner_id", "subject", "difficulty_level"])["learning_outcome_score"]
-        .diff()
-        .dropna()
-    )
-    assert len(change) > 1000
-    assert change.mean() > 3 * change.sem(), (change.mean(), change.sem())
+    change = outcome_improvement(data.sessions)
+    assert change.n > 1000
+    assert change.mean > 3 * change.se, change
 
 
-def test_propensities_are_the_logging_policys_probabilities(
-    tables: dict[str, pd.DataFrame],
-) -> None:
+def test_propensities_are_the_logging_policys_probabilities(data: Datasets) -> None:
     """The logged propensity is P(recorded strategy | age, comfort) under the known policy (the
     recorded comfort is rounded to 4 decimals, which moves a probability by at most about
     1.2e-5). And the importance-weight identity holds: for every strategy a,
     mean(1[strategy = a] / propensity) estimates sum_x P(a|x) / P(a|x) = 1."""
-    sessions, learners = tables["sessions"], tables["learners"]
+    sessions, learners = data.sessions, data.learners
     age = learners.set_index("learner_id")["age"].reindex(sessions["learner_id"]).to_numpy()
     policy = logging_policy(age, sessions["comfort_level_online"].to_numpy())
     np.testing.assert_allclose(policy.sum(axis=1), 1.0, atol=1e-12)
