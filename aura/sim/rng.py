@@ -9,6 +9,12 @@ _GH_NODES, _GH_WEIGHTS = hermegauss(32)
 _GH_WEIGHTS = _GH_WEIGHTS / np.sqrt(2.0 * np.pi)
 
 
+def normal_quadrature(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and weights with sum(w * f(nodes)) ~= E[f(Z)], Z ~ N(0, 1) (Gauss-Hermite)."""
+    nodes, weights = hermegauss(n)
+    return nodes, weights / np.sqrt(2.0 * np.pi)
+
+
 def sigmoid(x: np.ndarray | float) -> np.ndarray | float:
     """Logistic function; works on floats and arrays alike (the environments call it per step)."""
     return 1.0 / (1.0 + np.exp(-x))

@@ -1,0 +1,1 @@
+"""Evaluation against ground truth: off-policy estimates checked against the simulator."""
