@@ -1,0 +1,4 @@
+"""The prediction service: FastAPI over the ONNX artifacts, importing no training library.
+
+`aura.api.app:app` is the ASGI application (``aura serve`` runs it with uvicorn).
+"""

@@ -1,0 +1,184 @@
+"""The FastAPI application: the spec's four prediction endpoints, health, models and metrics.
+
+Models are loaded in the lifespan (``app.state.service``) from the folder in ``AURA_ARTIFACTS``
+(default ``artifacts``). Each prediction endpoint takes one record or a list of up to
+``max_records`` and answers with the artifacts' ``model_version``. Small requests are answered
+on the event loop (a thread hop would cost more than the prediction); big batches are parsed and
+predicted in a worker thread so other requests keep flowing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from aura.api.artifacts import load_artifacts
+from aura.api.body_limit import BodyLimitMiddleware
+from aura.api.errors import RequestError, handle_request_error, handle_validation_error
+from aura.api.observability import Metrics, ObservabilityMiddleware, configure_logging
+from aura.api.schemas import (
+    DifficultyResponse,
+    ErrorResponse,
+    Health,
+    ScoreResponse,
+    TutorMatchResponse,
+)
+from aura.api.service import Service
+from aura.api.settings import Settings
+
+PREFIX = "/api/ml/predict/"
+INLINE_RECORDS = 256
+"""Batches up to this size are predicted on the event loop; larger ones in a thread."""
+MAX_TOP_K = 20
+ERRORS: dict[int | str, dict[str, Any]] = {
+    413: {"model": ErrorResponse, "description": "Body too large or more records than allowed."},
+    422: {"model": ErrorResponse, "description": "A field is missing, mistyped or out of range."},
+}
+DESCRIPTION = """Predictions of the AURA models, served from ONNX artifacts.
+
+Every prediction endpoint accepts **one record** (a JSON object) or **a list of records** (up to
+the configured maximum, 100,000 by default) and returns one prediction per record, in order,
+with the `model_version` of the artifacts that produced it (also in the `X-Model-Version`
+header). Bad input is answered **422** with the offending fields, an oversized request **413**.
+"""
+
+
+def _service(request: Request) -> Service:
+    return request.app.state.service
+
+
+async def _predict(request: Request, endpoint: str, run: Callable[[list], list]) -> Response:
+    service = _service(request)
+    records = await service.parsers[endpoint].parse(request)
+    if len(records) <= INLINE_RECORDS:
+        predictions = run(records)
+    else:
+        predictions = await run_in_threadpool(run, records)
+    return service.respond(endpoint, predictions)
+
+
+def create_app(artifacts_dir: Path | None = None, settings: Settings | None = None) -> FastAPI:
+    """The application over one artifacts folder (settings from the environment by default)."""
+    settings = settings or Settings.from_env(artifacts_dir)
+    logger = configure_logging(settings.log_level)
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            artifacts = load_artifacts(settings.artifacts_dir, threads=settings.ort_threads)
+        except Exception as exc:
+            logger.error("startup failed: %s", exc)
+            raise
+        app.state.service = Service(artifacts, settings)
+        logger.info(
+            "serving artifacts",
+            extra={
+                "fields": {
+                    "folder": str(settings.artifacts_dir),
+                    "version": artifacts.manifest.version,
+                }
+            },
+        )
+        yield
+
+    app = FastAPI(
+        title="AURA prediction API",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.add_exception_handler(RequestError, handle_request_error)
+    app.add_exception_handler(RequestValidationError, handle_validation_error)
+
+    @app.get("/health", response_model=Health, tags=["service"])
+    async def health(request: Request) -> Response:
+        """Liveness and the version of the loaded models."""
+        return Response(_service(request).health, media_type="application/json")
+
+    @app.get("/api/ml/models", tags=["service"])
+    async def models(request: Request) -> Response:
+        """The manifest: every model's inputs, outputs, metrics with references and versions."""
+        return Response(_service(request).manifest, media_type="application/json")
+
+    @app.get("/metrics", tags=["service"], include_in_schema=False)
+    async def prometheus() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.post(
+        PREFIX + "tutor-match",
+        response_model=TutorMatchResponse,
+        responses=ERRORS,
+        tags=["predict"],
+    )
+    async def tutor_match(
+        request: Request,
+        top_k: Annotated[
+            int, Query(ge=1, le=MAX_TOP_K, description="How many tutors to return per learner.")
+        ] = 3,
+    ) -> Response:
+        """Learner profile in: the matching policy's strategy with its probabilities, and the
+        top-k eligible tutors that strategy picks (teaching the learner's preferred subject, free
+        at the preferred time), each with its predicted compatibility."""
+        predictor = _service(request).predictor
+        return await _predict(request, "tutor-match", lambda r: predictor.tutor_match(r, top_k))
+
+    @app.post(
+        PREFIX + "difficulty", response_model=DifficultyResponse, responses=ERRORS, tags=["predict"]
+    )
+    async def difficulty(request: Request) -> Response:
+        """Learner profile in: the level (Beginner/Intermediate/Advanced) with a confidence per
+        level; with the optional `adaptation` signals, also decrease / maintain / increase."""
+        return await _predict(request, "difficulty", _service(request).predictor.difficulty)
+
+    @app.post(
+        PREFIX + "compatibility", response_model=ScoreResponse, responses=ERRORS, tags=["predict"]
+    )
+    async def compatibility(request: Request) -> Response:
+        """Learner and tutor attributes in: predicted compatibility score in [0, 1]."""
+        predictor = _service(request).predictor
+        return await _predict(
+            request, "compatibility", lambda r: predictor.scores("compatibility", r)
+        )
+
+    @app.post(
+        PREFIX + "engagement", response_model=ScoreResponse, responses=ERRORS, tags=["predict"]
+    )
+    async def engagement(request: Request) -> Response:
+        """Session attributes in: predicted engagement score in [0, 1]."""
+        predictor = _service(request).predictor
+        return await _predict(request, "engagement", lambda r: predictor.scores("engagement", r))
+
+    def openapi() -> dict[str, Any]:
+        """FastAPI's document plus the request bodies, which come from the loaded manifest."""
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        service: Service | None = getattr(app.state, "service", None)
+        if service is not None:
+            bodies, components = service.openapi_bodies(settings.max_records)
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(components)
+            for endpoint, body in bodies.items():
+                schema["paths"][PREFIX + endpoint]["post"]["requestBody"] = body
+            app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    endpoints = [route.path for route in app.routes if hasattr(route, "path")]
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ObservabilityMiddleware, metrics=metrics, logger=logger, endpoints=endpoints)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,110 @@
+"""Check an artifacts folder and load it: manifest, ONNX sessions and the tutor pool.
+
+The service refuses to start on a folder that is missing, incomplete or altered, with a message
+that says which file is wrong, because serving a model other than the one the manifest
+describes would make every reported metric and version a lie.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import onnxruntime as ort
+from pydantic import ValidationError
+
+from aura.export.manifest import MANIFEST_FILE, Manifest, read_manifest
+from aura.export.tutor_pool import TutorPool, load_pool
+
+REQUIRED_MODELS: dict[str, str] = {
+    "compatibility": "regressor",
+    "difficulty": "classifier",
+    "engagement": "regressor",
+    "tutor_matching": "policy",
+    "difficulty_adaptation": "policy",
+}
+"""Models the four endpoints need, with their kind."""
+
+
+class ArtifactError(RuntimeError):
+    """The artifacts folder cannot be served; the message says why."""
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_artifacts(folder: Path) -> Manifest:
+    """The folder's manifest, after checking it parses, lists every model the endpoints need,
+    and that every listed file exists with the recorded sha256."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ArtifactError(
+            f"artifacts folder {folder} does not exist; run notebooks/06_model_export "
+            "(`aura run`) or point AURA_ARTIFACTS at an exported folder"
+        )
+    if not (folder / MANIFEST_FILE).is_file():
+        raise ArtifactError(f"{folder} has no {MANIFEST_FILE}: the export is missing or incomplete")
+    try:
+        manifest = read_manifest(folder)
+    except ValidationError as exc:
+        raise ArtifactError(f"{folder / MANIFEST_FILE} is not a valid manifest: {exc}") from exc
+    problems = [
+        f"model {name!r} ({kind}) is not in the manifest"
+        for name, kind in REQUIRED_MODELS.items()
+        if name not in manifest.models
+    ]
+    problems += [
+        f"model {name!r} is a {manifest.models[name].kind}, expected a {kind}"
+        for name, kind in REQUIRED_MODELS.items()
+        if name in manifest.models and manifest.models[name].kind != kind
+    ]
+    for file, expected in manifest.files().items():
+        path = folder / file
+        if not path.is_file():
+            problems.append(f"{file} is listed in the manifest but missing")
+        elif _sha256(path) != expected:
+            problems.append(f"{file} fails its sha256 check (changed since export)")
+    if problems:
+        raise ArtifactError(f"artifacts in {folder} cannot be served: " + "; ".join(problems))
+    return manifest
+
+
+@dataclass(frozen=True)
+class LoadedArtifacts:
+    """Everything the endpoints read, loaded once at startup."""
+
+    manifest: Manifest
+    sessions: dict[str, ort.InferenceSession]
+    pool: TutorPool
+
+
+def load_artifacts(folder: Path, *, threads: int = 1) -> LoadedArtifacts:
+    """Verify, then open one onnxruntime session per model and read the tutor pool."""
+    folder = Path(folder)
+    manifest = verify_artifacts(folder)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.log_severity_level = 3
+    sessions = {
+        name: ort.InferenceSession(
+            str(folder / entry.file), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        for name, entry in manifest.models.items()
+    }
+    p = manifest.tutor_pool
+    pool = load_pool(
+        folder / p.file,
+        subjects=p.subjects,
+        time_slots=p.time_slots,
+        styles=p.learning_styles,
+        languages=p.languages,
+    )
+    return LoadedArtifacts(manifest=manifest, sessions=sessions, pool=pool)

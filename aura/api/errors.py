@@ -1,0 +1,70 @@
+"""One error format for every refused request: what is wrong, where, and the request id.
+
+Validation errors (422) list each offending field as a path such as ``body[3].age`` beside
+pydantic's message; oversized requests get 413. Nothing a client sends can produce a 500: input
+problems are all caught at validation, before any model runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+MAX_LISTED_ERRORS = 20
+
+
+class RequestError(Exception):
+    """A request refused with a status code and a message (and, for 422, field errors)."""
+
+    def __init__(self, status: int, error: str, message: str, fields: list[dict] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.error = error
+        self.message = message
+        self.fields = fields or []
+
+
+def field_path(loc: Sequence[Any]) -> str:
+    """``("body", 3, "age")`` -> ``body[3].age``."""
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def field_errors(errors: Iterable[dict[str, Any]], prefix: Sequence[Any] = ()) -> list[dict]:
+    """Pydantic errors as ``{"field", "message", "type"}``; at most MAX_LISTED_ERRORS."""
+    out = []
+    for err in errors:
+        loc = [*prefix, *err.get("loc", ())]
+        out.append({"field": field_path(loc), "message": err["msg"], "type": err["type"]})
+        if len(out) == MAX_LISTED_ERRORS:
+            break
+    return out
+
+
+def error_response(request: Request, exc: RequestError) -> JSONResponse:
+    content = {
+        "error": exc.error,
+        "message": exc.message,
+        "fields": exc.fields,
+        "request_id": getattr(request.state, "request_id", None),
+    }
+    return JSONResponse(content, status_code=exc.status)
+
+
+async def handle_request_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestError)
+    return error_response(request, exc)
+
+
+async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's own validation (query parameters) in the same format as body errors."""
+    assert isinstance(exc, RequestValidationError)
+    fields = field_errors(exc.errors())
+    message = "invalid request: " + ", ".join(f["field"] for f in fields)
+    return error_response(request, RequestError(422, "validation_error", message, fields))

@@ -1,0 +1,123 @@
+"""What one loaded artifacts folder serves: record types, body parsers, predictor, and the
+request-body part of the OpenAPI document, all derived from the manifest at startup."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+from starlette.responses import Response
+
+from aura.api.artifacts import LoadedArtifacts
+from aura.api.body import BodyParser
+from aura.api.predict import ADAPTATION_FIELD, LANGUAGE_FIELD, Predictor
+from aura.api.records import example_record, record_model
+from aura.api.settings import Settings
+
+ENDPOINT_MODELS = {
+    "tutor-match": "TutorMatchRecord",
+    "difficulty": "DifficultyRecord",
+    "compatibility": "CompatibilityRecord",
+    "engagement": "EngagementRecord",
+}
+REF = "#/components/schemas/{model}"
+
+
+def _json(content: Any) -> bytes:
+    return json.dumps(content, separators=(",", ":")).encode()
+
+
+class Service:
+    """Built once per process in the app's lifespan and kept in ``app.state.service``."""
+
+    def __init__(self, artifacts: LoadedArtifacts, settings: Settings) -> None:
+        manifest = artifacts.manifest
+        models = manifest.models
+        self.version = manifest.version
+        self.predictor = Predictor(artifacts)
+        pool = manifest.tutor_pool
+        adaptation = record_model("AdaptationSignals", models["difficulty_adaptation"].inputs)
+        language = (Literal[tuple(pool.languages)], ...)
+        self.records: dict[str, type[BaseModel]] = {
+            "tutor-match": record_model(
+                ENDPOINT_MODELS["tutor-match"],
+                models["tutor_matching"].inputs,
+                {LANGUAGE_FIELD: language},
+            ),
+            "difficulty": record_model(
+                ENDPOINT_MODELS["difficulty"],
+                models["difficulty"].inputs,
+                {ADAPTATION_FIELD: (adaptation | None, None)},
+            ),
+            "compatibility": record_model(
+                ENDPOINT_MODELS["compatibility"], models["compatibility"].inputs
+            ),
+            "engagement": record_model(ENDPOINT_MODELS["engagement"], models["engagement"].inputs),
+        }
+        self.parsers = {
+            name: BodyParser.for_model(model, settings.max_records)
+            for name, model in self.records.items()
+        }
+        tm_example = example_record(models["tutor_matching"].inputs)
+        tm_example[LANGUAGE_FIELD] = pool.languages[0]
+        diff_example = example_record(models["difficulty"].inputs)
+        self.examples = {
+            "tutor-match": tm_example,
+            "difficulty": {
+                **diff_example,
+                ADAPTATION_FIELD: example_record(models["difficulty_adaptation"].inputs),
+            },
+            "compatibility": example_record(models["compatibility"].inputs),
+            "engagement": example_record(models["engagement"].inputs),
+        }
+        self.health = _json(
+            {"status": "ok", "model_version": self.version, "models": sorted(models)}
+        )
+        self.manifest = _json({"model_version": self.version, **manifest.model_dump(mode="json")})
+        self.headers = {"x-model-version": self.version}
+
+    def respond(self, model: str, predictions: list[Any]) -> Response:
+        body = _json(
+            {
+                "model": model,
+                "model_version": self.version,
+                "count": len(predictions),
+                "predictions": predictions,
+            }
+        )
+        return Response(body, media_type="application/json", headers=self.headers)
+
+    def openapi_bodies(self, max_records: int) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(request body per endpoint, component schemas) for the OpenAPI document."""
+        _, top = models_json_schema(
+            [(m, "validation") for m in self.records.values()], ref_template=REF
+        )
+        bodies = {}
+        for name, model in self.records.items():
+            ref = {"$ref": REF.format(model=model.__name__)}
+            example = self.examples[name]
+            bodies[name] = {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "anyOf": [
+                                ref,
+                                {
+                                    "type": "array",
+                                    "items": ref,
+                                    "minItems": 1,
+                                    "maxItems": max_records,
+                                },
+                            ]
+                        },
+                        "examples": {
+                            "one record": {"value": example},
+                            "a batch": {"value": [example, example]},
+                        },
+                    }
+                },
+            }
+        return bodies, top.get("$defs", {})

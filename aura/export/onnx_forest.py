@@ -1,0 +1,62 @@
+"""Random-forest pipelines to ONNX with skl2onnx, and the parity check against scikit-learn.
+
+Trees compare float32 features in scikit-learn too, so a float32 ONNX input reproduces every
+split; only the summation of leaf values differs in rounding, which the parity check bounds.
+Classifiers are exported without the ZipMap step so probabilities come out as a plain
+(rows, classes) array in ``classes_`` order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+OPSET = {"": 17, "ai.onnx.ml": 3}
+INPUT_NAME = "input"
+
+
+def final_estimator(model: Any) -> Any:
+    """The last step of a Pipeline, or the model itself."""
+    return model.steps[-1][1] if hasattr(model, "steps") else model
+
+
+def is_classifier(model: Any) -> bool:
+    return hasattr(final_estimator(model), "classes_")
+
+
+def forest_to_onnx(model: Any, n_features: int) -> bytes:
+    """Serialised ONNX model with one float input ``input`` of shape (rows, n_features)."""
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import FloatTensorType
+
+    options = {id(final_estimator(model)): {"zipmap": False}} if is_classifier(model) else None
+    onx = convert_sklearn(
+        model,
+        initial_types=[(INPUT_NAME, FloatTensorType([None, n_features]))],
+        options=options,
+        target_opset=OPSET,
+    )
+    return onx.SerializeToString()
+
+
+def forest_parity(model: Any, onnx_bytes: bytes, X: Any) -> dict[str, float]:
+    """Largest absolute difference between ONNX and scikit-learn on ``X`` (held-out rows):
+    predictions for a regressor, class probabilities (and label agreement) for a classifier."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
+    outputs = session.run(None, {INPUT_NAME: np.asarray(X, dtype=np.float32)})
+    if is_classifier(model):
+        native = model.predict_proba(X)
+        probs = outputs[1]
+        return {
+            "rows": float(len(X)),
+            "max_abs_diff": float(np.max(np.abs(probs - native))),
+            "label_agreement": float(np.mean(probs.argmax(1) == native.argmax(1))),
+        }
+    native = model.predict(X)
+    return {
+        "rows": float(len(X)),
+        "max_abs_diff": float(np.max(np.abs(outputs[0].ravel() - native))),
+    }

@@ -1,0 +1,90 @@
+"""Stable-Baselines3 actor-critic policies to ONNX: observation in, action logits and
+probabilities out.
+
+Only the actor is exported (features extractor, the policy half of the MLP extractor and the
+action head); the value head is a training device the service never needs. The parity check
+compares the ONNX argmax with ``policy.predict(deterministic=True)``.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy as np
+
+INPUT_NAME = "observation"
+OUTPUT_NAMES = ("logits", "probabilities")
+OPSET = 17
+
+
+def _actor(policy: Any) -> Any:
+    """nn.Module mapping observations to (logits, softmax probabilities).
+
+    Actor-critic policies (PPO, A2C) give their action logits; a DQN policy gives its Q-values,
+    whose argmax is its action (their softmax is then a ranking, not a probability of acting).
+    """
+    import torch
+    from torch import nn
+
+    class Actor(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            if hasattr(policy, "q_net"):
+                self.net = policy.q_net
+            else:
+                self.net = nn.Sequential(
+                    policy.pi_features_extractor,
+                    policy.mlp_extractor.policy_net,
+                    policy.action_net,
+                )
+
+        def forward(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            logits = self.net(obs)
+            return logits, torch.softmax(logits, dim=-1)
+
+    return Actor().eval()
+
+
+def policy_to_onnx(model: Any) -> bytes:
+    """Serialised ONNX of an SB3 model's (PPO/A2C) actor with a dynamic batch axis."""
+    import torch
+
+    policy = model.policy
+    n_obs = int(np.prod(policy.observation_space.shape))
+    dummy = torch.zeros((1, n_obs), dtype=torch.float32)
+    buffer = io.BytesIO()
+    with torch.no_grad():
+        torch.onnx.export(
+            _actor(policy),
+            (dummy,),
+            buffer,
+            input_names=[INPUT_NAME],
+            output_names=list(OUTPUT_NAMES),
+            dynamic_axes={name: {0: "batch"} for name in (INPUT_NAME, *OUTPUT_NAMES)},
+            opset_version=OPSET,
+            dynamo=False,
+        )
+    return buffer.getvalue()
+
+
+def policy_parity(model: Any, onnx_bytes: bytes, observations: np.ndarray) -> dict[str, float]:
+    """Share of observations where ONNX and SB3 pick the same action, and the largest
+    difference in action probabilities."""
+    import onnxruntime as ort
+    import torch
+
+    obs = observations.astype(np.float32)
+    session = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
+    _, probs = session.run(None, {INPUT_NAME: obs})
+    actions, _ = model.predict(obs, deterministic=True)
+    result = {
+        "rows": float(len(obs)),
+        "action_agreement": float(np.mean(probs.argmax(1) == np.asarray(actions))),
+    }
+    if hasattr(model.policy, "get_distribution"):
+        with torch.no_grad():
+            dist = model.policy.get_distribution(torch.as_tensor(obs))
+            native = dist.distribution.probs.cpu().numpy()
+        result["max_abs_diff"] = float(np.max(np.abs(probs - native)))
+    return result

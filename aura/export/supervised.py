@@ -1,0 +1,101 @@
+"""What the manifest says about the three supervised forests, gathered from `aura.supervised`.
+
+Features carry the documented ranges (`FEATURE_RANGES`) the pipelines clip to, so the API
+validates requests with the very bounds the models were built around. Parity is checked on the
+learners the training held out (the same grouped split, by seed), so no row the forest was fitted
+on flatters the comparison.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from aura.export.exporter import ForestExport
+from aura.export.manifest import Feature, PairSource
+
+INTEGER_FEATURES = frozenset(
+    {"age", "grade_level", "session_count", "years_experience", "style_match", "language_match"}
+)
+DESCRIPTIONS = {
+    "age": "Learner age in years.",
+    "grade_level": "School grade, 1-12.",
+    "comfort_level_online": "Learner's comfort with online learning, 0-1.",
+    "attention_span_minutes": "Typical attention span in minutes.",
+    "learning_progress_score": "Mean learning outcome of past sessions, 0-1.",
+    "success_rate": "Share of exercises solved in past sessions, 0-1.",
+    "session_count": "Sessions taken so far.",
+    "style_match": "1 if the tutor teaches in the learner's learning style, else 0.",
+    "language_match": "1 if tutor and learner share a language, else 0.",
+    "rating": "Tutor's public rating, 1-5.",
+    "years_experience": "Tutor's years of teaching experience.",
+    "communication_rating": "Tutor's communication rating, 1-5.",
+    "subject_expertise": "Tutor's listed expertise in the session's subject, 0-1.",
+    "duration_hours": "Planned session length in hours.",
+    "exercise_success_rate": "Share of the session's exercises solved, 0-1.",
+}
+PAIR_SOURCES: dict[str, PairSource] = {
+    "age": "learner:age",
+    "comfort_level_online": "learner:comfort_level_online",
+    "rating": "tutor:rating",
+    "years_experience": "tutor:years_experience",
+    "communication_rating": "tutor:communication_rating",
+    "style_match": "pair:style_match",
+    "language_match": "pair:language_match",
+    "subject_expertise": "pair:subject_expertise",
+}
+"""How the tutor-match endpoint fills each compatibility input for a (learner, tutor) pair."""
+
+
+def forest_features(names: list[str]) -> list[Feature]:
+    """Manifest features of a forest's inputs, with their documented ranges."""
+    from aura.supervised import FEATURE_RANGES
+
+    return [
+        Feature(
+            name=n,
+            dtype="integer" if n in INTEGER_FEATURES else "float",
+            low=FEATURE_RANGES[n][0],
+            high=FEATURE_RANGES[n][1],
+            description=DESCRIPTIONS.get(n, ""),
+        )
+        for n in names
+    ]
+
+
+def _onnx_bytes(model: Any, n_features: int) -> bytes:
+    from aura.supervised.convert import to_onnx
+
+    return to_onnx(model).SerializeToString()
+
+
+def supervised_exports(
+    data_dir: Path, models_dir: Path, seed: int, test_size: float = 0.2
+) -> list[ForestExport]:
+    """One ForestExport per saved pipeline, with its metrics.json entry and held-out rows."""
+    from aura.supervised import CLASS_LABELS, MODEL_NAMES, load_feature_tables, load_models
+    from aura.supervised.evaluation import grouped_holdout
+
+    models = load_models(models_dir)
+    metrics_path = Path(models_dir) / "supervised" / "metrics.json"
+    report = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
+    features = {name: list(models[name][0].feature_names_in_) for name in MODEL_NAMES}
+    tables = load_feature_tables(data_dir, features)
+    exports = []
+    for name in MODEL_NAMES:
+        X, _, groups = tables[name]
+        _, test = grouped_holdout(groups, test_size, seed)
+        exports.append(
+            ForestExport(
+                name=name,
+                model=models[name],
+                features=forest_features(features[name]),
+                holdout=X.iloc[test],
+                source=f"supervised/{name}.joblib",
+                metrics=report.get("models", {}).get(name, {}),
+                converter=_onnx_bytes,
+                class_labels=list(CLASS_LABELS) if name == "difficulty" else None,
+            )
+        )
+    return exports
