@@ -1,10 +1,12 @@
 """Pipeline runs and the notebook outputs kept in git.
 
-``runner`` executes the numbered notebooks into ``reports/runs/<run>/``; ``metrics`` is what a
+``index`` writes the run's front page (headline metrics, key figures, links); ``runner``
+executes the numbered notebooks into ``reports/runs/<run>/``; ``metrics`` is what a
 notebook calls to report numbers to its run; ``notebook_outputs`` records the summary outputs that
 nbval compares.
 """
 
+from aura.reports.index import save_figure, write_index
 from aura.reports.metrics import collect_metrics, write_metrics
 
-__all__ = ["collect_metrics", "write_metrics"]
+__all__ = ["collect_metrics", "save_figure", "write_index", "write_metrics"]

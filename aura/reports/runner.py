@@ -36,6 +36,7 @@ from aura.config import (
     load_params,
     notebook_params,
 )
+from aura.reports.index import write_index
 from aura.reports.metrics import collect_metrics
 
 KERNEL_NAME = "python3"
@@ -259,6 +260,7 @@ def run_pipeline(
         record["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         record["notebooks"] = [vars(r) for r in results]
         _write_json(run_dir / "run.json", record)
+        write_index(run_dir)
 
     save("running")
     update_latest(run_dir, latest_link)

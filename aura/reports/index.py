@@ -1,0 +1,135 @@
+"""The run's front page, `index.html`: headline metrics, key figures and links to every report.
+
+Stakeholders open `reports/latest/index.html` and nothing else, so the page is self-contained
+(plain HTML and CSS, no scripts, figures as relative links) and shows each number beside its
+reference. Notebooks feed it through `write_metrics(..., {"headline": [...]})` rows and
+`save_figure`; the runner calls `write_index` after every run, failed ones included.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+from aura.reports.metrics import MERGED_METRICS
+
+FIGURES_SUBDIR = "figures"
+INDEX_FILE = "index.html"
+HEADLINE_KEY = "headline"
+HEADLINE_COLUMNS = ("area", "metric", "value", "reference")
+"""A headline row: what part of AURA, which metric, its value, and the reference beside it."""
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 70rem; color: #222; }
+table { border-collapse: collapse; margin: 1rem 0; }
+th, td { border: 1px solid #ccc; padding: 0.3rem 0.7rem; text-align: left; }
+th { background: #f3f3f3; }
+td.value { font-variant-numeric: tabular-nums; }
+figure { display: inline-block; margin: 0.5rem; max-width: 32rem; }
+figure img { max-width: 100%; border: 1px solid #ddd; }
+.status-ok { color: #1a7f37; } .status-failed { color: #cf222e; }
+"""
+
+
+def save_figure(fig: Any, run_dir: str | Path | None, name: str) -> Path | None:
+    """Save a matplotlib figure as a key figure of the run (nothing when there is no run)."""
+    if run_dir is None:
+        return None
+    out = Path(run_dir) / FIGURES_SUBDIR / f"{name}.png"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110, bbox_inches="tight")
+    return out
+
+
+def _format(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def headline_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    """Headline rows of every notebook, in notebook order."""
+    rows: list[dict[str, Any]] = []
+    for stem in sorted(metrics):
+        section = metrics[stem]
+        if isinstance(section, dict):
+            rows.extend(section.get(HEADLINE_KEY, []))
+    return rows
+
+
+def _link(name: str, outputs: list[str]) -> str:
+    return f"<a href='{name}'>{name}</a>" if name in outputs else "—"
+
+
+def _table(rows: list[dict[str, Any]]) -> str:
+    head = "".join(f"<th>{c.capitalize()}</th>" for c in HEADLINE_COLUMNS)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="{c}">{html.escape(_format(row.get(c, "")))}</td>' for c in HEADLINE_COLUMNS
+        )
+        + "</tr>"
+        for row in rows
+    )
+    return (
+        f'<table id="headline-metrics"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    )
+
+
+def write_index(run_dir: str | Path) -> Path:
+    """Write `<run_dir>/index.html` from run.json, metrics.json and the figures folder."""
+    run_dir = Path(run_dir)
+    record = json.loads((run_dir / "run.json").read_text())
+    metrics_file = run_dir / MERGED_METRICS
+    metrics = json.loads(metrics_file.read_text()) if metrics_file.exists() else {}
+    rows = headline_rows(metrics)
+    status = record.get("status", "unknown")
+    git = record.get("git") or {}
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>AURA run {html.escape(record['run_name'])}</title><style>{_STYLE}</style></head>",
+        "<body>",
+        f"<h1>AURA run {html.escape(record['run_name'])}</h1>",
+        f"<p>Status: <strong class='status-{html.escape(status)}'>{html.escape(status)}</strong>"
+        f" · params <code>{html.escape(str(record.get('params_file')))}</code>"
+        f" · commit <code>{html.escape(str(git.get('commit')))}</code>"
+        f" · {html.escape(str(record.get('started_at')))} to "
+        f"{html.escape(str(record.get('finished_at')))}</p>",
+    ]
+    if record.get("error"):
+        parts.append(f"<pre>{html.escape(record['error'])}</pre>")
+    parts.append("<h2>Headline metrics</h2>")
+    parts.append(
+        "<p>Every number stands beside its reference: random and oracle for policies, "
+        "baselines and the simulator's Bayes floor for models, the true value for off-policy "
+        "estimates.</p>"
+    )
+    parts.append(_table(rows) if rows else "<p>No headline metrics were recorded.</p>")
+    figures = sorted((run_dir / FIGURES_SUBDIR).glob("*.png"))
+    if figures:
+        parts.append("<h2>Key figures</h2>")
+        for fig in figures:
+            rel = f"{FIGURES_SUBDIR}/{fig.name}"
+            caption = html.escape(fig.stem.replace("_", " "))
+            parts.append(f"<figure><img src='{rel}' alt='{caption}'>")
+            parts.append(f"<figcaption>{caption}</figcaption></figure>")
+    parts.append("<h2>Reports</h2><table><thead><tr><th>Notebook</th><th>Status</th>")
+    parts.append("<th>Seconds</th><th>Report</th><th>With code</th></tr></thead><tbody>")
+    for nb in record.get("notebooks", []):
+        stem = Path(nb["name"]).stem
+        outputs = nb.get("outputs") or []
+        report = f"{stem}.report.html"
+        full = f"{stem}.html"
+        parts.append(
+            f"<tr><td>{html.escape(stem)}</td><td>{html.escape(str(nb.get('status')))}</td>"
+            f"<td>{_format(nb.get('seconds'))}</td><td>{_link(report, outputs)}</td>"
+            f"<td>{_link(full, outputs)}</td></tr>"
+        )
+    parts.append("</tbody></table>")
+    parts.append("<p>Reproduce: <code>" + html.escape(str(record.get("command"))) + "</code>")
+    parts.append(" (run.json has the params, library versions and git state).</p></body></html>")
+    out = run_dir / INDEX_FILE
+    out.write_text("\n".join(parts), encoding="utf-8")
+    return out

@@ -1,0 +1,106 @@
+"""The run's front page: built from run.json and metrics.json, and rendered by a real browser."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pytest
+
+from aura.reports import save_figure, write_index, write_metrics
+from aura.reports.metrics import collect_metrics
+
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+
+@pytest.fixture
+def run_dir(tmp_path: Path) -> Path:
+    run = tmp_path / "default-20261125T000000Z"
+    run.mkdir()
+    record = {
+        "run_name": run.name,
+        "status": "ok",
+        "params_file": "params/default.yaml",
+        "command": "aura run --params params/default.yaml",
+        "git": {"commit": "0123abc", "dirty": False},
+        "started_at": "2026-11-25T00:00:00+00:00",
+        "finished_at": "2026-11-25T00:10:00+00:00",
+        "notebooks": [
+            {
+                "name": "01_data_synthesis.ipynb",
+                "status": "ok",
+                "seconds": 3.2,
+                "outputs": [
+                    "01_data_synthesis.ipynb",
+                    "01_data_synthesis.html",
+                    "01_data_synthesis.report.html",
+                ],
+            }
+        ],
+    }
+    (run / "run.json").write_text(json.dumps(record))
+    headline = [
+        {"area": "RL", "metric": "PPO normalised score", "value": 0.9312, "reference": "oracle 1"},
+        {"area": "Supervised", "metric": "difficulty accuracy", "value": 0.89, "reference": "0.92"},
+    ]
+    write_metrics(run, "05_evaluation", {"headline": headline})
+    collect_metrics(run)
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    save_figure(fig, run, "learning_curves")
+    plt.close(fig)
+    return run
+
+
+def test_index_lists_headline_metrics_figures_and_reports(run_dir: Path) -> None:
+    page = write_index(run_dir).read_text()
+    assert 'id="headline-metrics"' in page
+    assert "PPO normalised score" in page and "0.9312" in page and "oracle 1" in page
+    assert "figures/learning_curves.png" in page
+    assert "01_data_synthesis.report.html" in page
+    assert "0123abc" in page
+
+
+def test_index_without_metrics_says_so(run_dir: Path) -> None:
+    (run_dir / "metrics.json").unlink()
+    assert "No headline metrics were recorded" in write_index(run_dir).read_text()
+
+
+def test_headless_chromium_shows_the_metrics_table(run_dir: Path, tmp_path: Path) -> None:
+    """Render the page in Debian's Chromium and read the DOM it built (installed by .ci/run)."""
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed; .ci/run must install Debian's chromium")
+        pytest.skip("chromium not installed (apt-get install chromium)")
+    index = write_index(run_dir)
+    result = subprocess.run(
+        [
+            chromium,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--dump-dom",
+            index.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    dom = result.stdout
+    assert '<table id="headline-metrics">' in dom
+    assert '<td class="metric">PPO normalised score</td>' in dom
+    assert '<td class="value">0.9312</td>' in dom
