@@ -2,44 +2,46 @@
 
 Each endpoint's record type is a pydantic model created from the manifest's feature list, so
 ranges, enumerations and field order always match the exported models, and a renamed or
-re-ranged feature needs no change here. Conversion to numpy is column by column, which keeps a
-100,000-record batch to a handful of vectorised steps.
+re-ranged feature needs no change here. A categorical field is validated against its vocabulary
+and stored as its index, so every record converts to a row of numbers in one step; the OpenAPI
+document still shows the vocabulary.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from operator import attrgetter
+from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
 
 from aura.export.manifest import Feature, Lookup, MinMax
 
 RECORD_CONFIG = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
+def category_type(categories: Sequence[str]) -> Any:
+    """An enumeration validated as its name and stored as its index in ``categories``."""
+    position = {c: i for i, c in enumerate(categories)}
+    return Annotated[Literal[tuple(categories)], AfterValidator(position.__getitem__)]
+
+
 def _field(feature: Feature) -> tuple[Any, Any]:
     """(type, FieldInfo) of one feature: bounded number or enumeration."""
     description = feature.description or None
     if feature.dtype == "category":
-        choices = tuple(feature.categories or ())
-        return Literal[choices], Field(description=description, examples=[choices[0]])
+        categories = feature.categories or []
+        return category_type(categories), Field(description=description)
     kind = int if feature.dtype == "integer" else float
-    low, high = feature.low, feature.high
-    example = (
-        low if low is not None and high is None else (low + high) / 2 if low is not None else 0
-    )
-    if kind is int:
-        example = int(round(example))
-    return kind, Field(ge=low, le=high, description=description, examples=[example])
+    return kind, Field(ge=feature.low, le=feature.high, description=description)
 
 
 def record_model(
     name: str, features: Sequence[Feature], extra: dict[str, tuple[Any, Any]] | None = None
 ) -> type[BaseModel]:
     """A pydantic model with one required field per feature (in model input order)."""
-    fields = {f.name: _field(f) for f in features}
+    fields: dict[str, Any] = {f.name: _field(f) for f in features}
     fields.update(extra or {})
     return create_model(name, __config__=RECORD_CONFIG, **fields)
 
@@ -58,32 +60,37 @@ def example_record(features: Sequence[Feature]) -> dict[str, Any]:
     return example
 
 
-def category_codes(records: Sequence[BaseModel], name: str, vocab: Sequence[str]) -> np.ndarray:
-    """Vocabulary index of a categorical field for every record."""
-    position = {v: i for i, v in enumerate(vocab)}
-    return np.fromiter((position[getattr(r, name)] for r in records), np.int64, len(records))
+def raw_matrix(records: Sequence[BaseModel], names: Sequence[str]) -> np.ndarray:
+    """(records, fields) float64 matrix of the named fields (categories as their index)."""
+    getter = attrgetter(*names)
+    if len(names) == 1:
+        return np.array([[getter(r)] for r in records], dtype=np.float64)
+    return np.array([getter(r) for r in records], dtype=np.float64).reshape(len(records), -1)
 
 
-def raw_matrix(records: Sequence[BaseModel], features: Sequence[Feature]) -> np.ndarray:
-    """(records, features) float64 matrix; categorical features become their vocabulary index."""
-    out = np.empty((len(records), len(features)), dtype=np.float64)
-    for j, f in enumerate(features):
-        if f.dtype == "category":
-            out[:, j] = category_codes(records, f.name, f.categories or [])
-        else:
-            out[:, j] = np.fromiter((getattr(r, f.name) for r in records), np.float64, len(records))
-    return out
+class Normaliser:
+    """The environment's observation normalisation of a feature list, as one affine map, a
+    clip and table look-ups (built once, applied to whole batches)."""
 
+    def __init__(self, features: Sequence[Feature]) -> None:
+        n = len(features)
+        self.scale = np.ones(n)
+        self.offset = np.zeros(n)
+        self.clipped: list[int] = []
+        self.lookups: list[tuple[int, np.ndarray]] = []
+        for j, f in enumerate(features):
+            norm = f.normalisation
+            if isinstance(norm, MinMax):
+                self.scale[j] = 1.0 / (norm.high - norm.low)
+                self.offset[j] = -norm.low * self.scale[j]
+                self.clipped.append(j)
+            elif isinstance(norm, Lookup):
+                self.lookups.append((j, np.asarray(norm.values, dtype=np.float64)))
 
-def normalise(raw: np.ndarray, features: Sequence[Feature]) -> np.ndarray:
-    """Apply each feature's observation normalisation (the environment's) to a raw matrix."""
-    out = np.empty(raw.shape, dtype=np.float32)
-    for j, f in enumerate(features):
-        norm = f.normalisation
-        if isinstance(norm, MinMax):
-            out[:, j] = np.clip((raw[:, j] - norm.low) / (norm.high - norm.low), 0.0, 1.0)
-        elif isinstance(norm, Lookup):
-            out[:, j] = np.asarray(norm.values, dtype=np.float64)[raw[:, j].astype(np.int64)]
-        else:
-            out[:, j] = raw[:, j]
-    return out
+    def __call__(self, raw: np.ndarray) -> np.ndarray:
+        obs = raw * self.scale + self.offset
+        if self.clipped:
+            obs[:, self.clipped] = np.clip(obs[:, self.clipped], 0.0, 1.0)
+        for j, values in self.lookups:
+            obs[:, j] = values[raw[:, j].astype(np.int64)]
+        return obs.astype(np.float32)

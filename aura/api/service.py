@@ -4,7 +4,7 @@ request-body part of the OpenAPI document, all derived from the manifest at star
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
@@ -13,7 +13,7 @@ from starlette.responses import Response
 from aura.api.artifacts import LoadedArtifacts
 from aura.api.body import BodyParser
 from aura.api.predict import ADAPTATION_FIELD, LANGUAGE_FIELD, Predictor
-from aura.api.records import example_record, record_model
+from aura.api.records import category_type, example_record, record_model
 from aura.api.settings import Settings
 
 ENDPOINT_MODELS = {
@@ -39,7 +39,7 @@ class Service:
         self.predictor = Predictor(artifacts)
         pool = manifest.tutor_pool
         adaptation = record_model("AdaptationSignals", models["difficulty_adaptation"].inputs)
-        language = (Literal[tuple(pool.languages)], ...)
+        language = (category_type(pool.languages), ...)
         self.records: dict[str, type[BaseModel]] = {
             "tutor-match": record_model(
                 ENDPOINT_MODELS["tutor-match"],
