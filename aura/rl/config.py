@@ -1,0 +1,481 @@
+"""Typed configuration of RL training, read from the ``03_rl_training`` section of a params file.
+
+Hyperparameters are data (as in rl-baselines3-zoo): one block per algorithm and environment, each
+a dataclass whose defaults are the spec's values (PPO learning rate 3e-4, batch 64, gamma 0.99;
+DQN buffer 50,000, exploration fraction 0.1; A2C 5-step updates). Every run writes the exact
+:class:`RunConfig` it used as ``config.yaml``, and :func:`load_run_config` reads it back, so a saved
+model always says how it was made. Loading validates everything up front and names the offending
+key, so a typo fails before an hour of training rather than after it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import yaml
+
+from aura.config import SHARED_SECTION, ParamsError, project_path
+
+SECTION = "03_rl_training"
+"""Name of the params section (the notebook stem) that configures RL training."""
+
+ALGORITHMS: tuple[str, ...] = ("ppo", "dqn", "a2c")
+
+AURA_ENV_IDS: dict[str, str] = {
+    "tutor_matching": "aura/TutorMatching-v0",
+    "difficulty_adaptation": "aura/DifficultyAdaptation-v0",
+}
+"""Environment keys (used in paths and params) and the Gymnasium ids they stand for."""
+
+EVAL_SEED_OFFSET = 10_000
+"""Added to a run's seed to seed its evaluation environment, so evaluation episodes are not the
+training episodes."""
+
+TEST_SEED_OFFSET = 1_000_000
+"""Added to the shared seed to seed the held-out test episodes, which every policy and every
+reference (random, hand rule, oracle) of an environment is scored on."""
+
+
+class ConfigError(ParamsError):
+    """RL training configuration that cannot be used; the message names the key at fault."""
+
+
+def check_keys(data: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key(s) {', '.join(unknown)}; expected some of "
+            f"{', '.join(sorted(allowed))}"
+        )
+
+
+def positive_int(value: Any, where: str, *, allow_zero: bool = False) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{where} must be an integer, got {value!r}")
+    if value < 0 or (value == 0 and not allow_zero):
+        raise ConfigError(f"{where} must be {'>= 0' if allow_zero else '> 0'}, got {value}")
+    return value
+
+
+def _from_fields(cls: type, data: Mapping[str, Any] | None, where: str) -> Any:
+    """Build a dataclass from a mapping, rejecting unknown keys and non-numeric numbers."""
+    data = dict(data or {})
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where} must be a mapping, got {type(data).__name__}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    check_keys(data, set(fields), where)
+    for name, value in data.items():
+        default = getattr(cls, name, None)
+        numeric = isinstance(default, int | float) and not isinstance(default, bool)
+        if numeric and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise ConfigError(f"{where}.{name} must be a number, got {value!r}")
+        if name == "net_arch":
+            data[name] = tuple(positive_int(v, f"{where}.net_arch[]") for v in value)
+    obj = cls(**data)
+    obj.validate(where)
+    return obj
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """How long to train and how often to evaluate and checkpoint (the spec's TrainingConfig).
+
+    Frequencies count environment steps summed over the parallel environments of a run, so the
+    same numbers mean the same amount of experience whatever ``n_envs`` an algorithm uses.
+    """
+
+    total_timesteps: int = 100_000
+    """Environment steps to train for."""
+    eval_freq: int = 5_000
+    """Steps between evaluations on the evaluation environment (learning curves, best model)."""
+    n_eval_episodes: int = 10
+    """Episodes per evaluation."""
+    save_freq: int = 10_000
+    """Steps between checkpoints (what a killed run resumes from)."""
+    progress_bar: bool = False
+    """Show a progress bar (tqdm/rich); off in parallel grids, where bars would interleave."""
+
+    def validate(self, where: str = "training") -> None:
+        positive_int(self.total_timesteps, f"{where}.total_timesteps")
+        positive_int(self.eval_freq, f"{where}.eval_freq")
+        positive_int(self.n_eval_episodes, f"{where}.n_eval_episodes")
+        positive_int(self.save_freq, f"{where}.save_freq")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None, where: str = "training") -> TrainingConfig:
+        return _from_fields(cls, data, where)
+
+
+@dataclass(frozen=True)
+class AlgoParams:
+    """Hyperparameters shared by the three algorithms."""
+
+    algo: ClassVar[str] = ""
+    learning_rate: float = 3e-4
+    """Adam (or RMSprop) step size; with ``lr_schedule: linear`` the value at the start."""
+    lr_schedule: str = "constant"
+    """``constant`` or ``linear`` (decays to zero over the run: finer steps once near optimum)."""
+    gamma: float = 0.99
+    """Discount factor."""
+    n_envs: int = 1
+    """Environments stepped together in a DummyVecEnv (batches the policy's forward passes)."""
+    net_arch: tuple[int, ...] = (64, 64)
+    """Hidden layer sizes of the policy and value networks."""
+
+    def validate(self, where: str) -> None:
+        if self.lr_schedule not in ("constant", "linear"):
+            raise ConfigError(
+                f"{where}.lr_schedule must be constant or linear, got {self.lr_schedule!r}"
+            )
+        if not self.learning_rate > 0:
+            raise ConfigError(f"{where}.learning_rate must be > 0, got {self.learning_rate}")
+        if not 0 < self.gamma <= 1:
+            raise ConfigError(f"{where}.gamma must be in (0, 1], got {self.gamma}")
+        positive_int(self.n_envs, f"{where}.n_envs")
+
+    def _common_kwargs(self) -> dict[str, Any]:
+        from stable_baselines3.common.utils import ConstantSchedule, LinearSchedule
+
+        schedule = (
+            LinearSchedule(self.learning_rate, 0.0, 1.0)
+            if self.lr_schedule == "linear"
+            else ConstantSchedule(self.learning_rate)
+        )
+        return {
+            "learning_rate": schedule,
+            "gamma": self.gamma,
+            "policy_kwargs": {"net_arch": list(self.net_arch)},
+        }
+
+    def sb3_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for the Stable-Baselines3 algorithm constructor."""
+        skip = {"lr_schedule", "n_envs", "net_arch", "learning_rate", "gamma"}
+        own = {k: v for k, v in dataclasses.asdict(self).items() if k not in skip}
+        return {**self._common_kwargs(), **own}
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["net_arch"] = list(self.net_arch)
+        return data
+
+
+@dataclass(frozen=True)
+class PPOParams(AlgoParams):
+    """PPO: clipped policy-gradient updates over several epochs of each rollout."""
+
+    algo: ClassVar[str] = "ppo"
+    n_envs: int = 8
+    n_steps: int = 256
+    """Steps per environment per rollout (rollout size = n_steps * n_envs)."""
+    batch_size: int = 64
+    """Minibatch size of each gradient step."""
+    n_epochs: int = 10
+    """Passes over each rollout."""
+    gae_lambda: float = 0.95
+    """Generalised advantage estimation lambda."""
+    clip_range: float = 0.2
+    """PPO clipping of the probability ratio."""
+    ent_coef: float = 0.0
+    """Entropy bonus (exploration)."""
+    vf_coef: float = 0.5
+    """Weight of the value loss."""
+    max_grad_norm: float = 0.5
+    """Gradient clipping."""
+
+    def validate(self, where: str) -> None:
+        super().validate(where)
+        positive_int(self.n_steps, f"{where}.n_steps")
+        positive_int(self.batch_size, f"{where}.batch_size")
+        positive_int(self.n_epochs, f"{where}.n_epochs")
+        if self.n_steps * self.n_envs < 2:
+            raise ConfigError(f"{where}: n_steps * n_envs must be at least 2")
+
+
+@dataclass(frozen=True)
+class A2CParams(AlgoParams):
+    """A2C: one synchronous advantage actor-critic update every ``n_steps`` steps per env."""
+
+    algo: ClassVar[str] = "a2c"
+    learning_rate: float = 7e-4
+    n_envs: int = 8
+    n_steps: int = 5
+    """Steps per environment between updates (the spec's 5-step updates)."""
+    gae_lambda: float = 1.0
+    """1.0 is the classic n-step return."""
+    ent_coef: float = 0.0
+    vf_coef: float = 0.5
+    max_grad_norm: float = 0.5
+
+    def validate(self, where: str) -> None:
+        super().validate(where)
+        positive_int(self.n_steps, f"{where}.n_steps")
+
+
+@dataclass(frozen=True)
+class DQNParams(AlgoParams):
+    """DQN: a Q-network trained off-policy from a replay buffer, acting epsilon-greedily."""
+
+    algo: ClassVar[str] = "dqn"
+    learning_rate: float = 1e-4
+    buffer_size: int = 50_000
+    """Replay buffer capacity (the spec's 50,000)."""
+    learning_starts: int = 1_000
+    """Steps of random play before the first update."""
+    batch_size: int = 32
+    """Transitions per gradient step."""
+    tau: float = 1.0
+    """Target network update coefficient (1 = hard copy)."""
+    train_freq: int = 4
+    """Environment steps between updates."""
+    gradient_steps: int = 1
+    """Gradient steps per update."""
+    target_update_interval: int = 1_000
+    """Environment steps between target network updates."""
+    exploration_fraction: float = 0.1
+    """Share of training over which epsilon decays (the spec's 0.1)."""
+    exploration_initial_eps: float = 1.0
+    exploration_final_eps: float = 0.05
+
+    def validate(self, where: str) -> None:
+        super().validate(where)
+        positive_int(self.buffer_size, f"{where}.buffer_size")
+        positive_int(self.learning_starts, f"{where}.learning_starts", allow_zero=True)
+        positive_int(self.batch_size, f"{where}.batch_size")
+        positive_int(self.train_freq, f"{where}.train_freq")
+        positive_int(self.gradient_steps, f"{where}.gradient_steps")
+        positive_int(self.target_update_interval, f"{where}.target_update_interval")
+        if not 0 < self.exploration_fraction <= 1:
+            raise ConfigError(f"{where}.exploration_fraction must be in (0, 1]")
+
+
+PARAMS_CLASSES: dict[str, type[AlgoParams]] = {"ppo": PPOParams, "dqn": DQNParams, "a2c": A2CParams}
+
+
+def check_algorithm(algo: str, where: str = "algorithm") -> str:
+    if algo not in PARAMS_CLASSES:
+        raise ConfigError(
+            f"{where}: unknown algorithm {algo!r}; expected one of {', '.join(ALGORITHMS)}"
+        )
+    return algo
+
+
+def algo_params(algo: str, data: Mapping[str, Any] | None, where: str) -> AlgoParams:
+    """The hyperparameter block of ``algo`` from a mapping (missing keys take the defaults)."""
+    return _from_fields(PARAMS_CLASSES[check_algorithm(algo, where)], data, where)
+
+
+@dataclass(frozen=True)
+class EnvConfig:
+    """Which environment to train on: its key (used in paths), Gymnasium id and keyword options."""
+
+    key: str
+    id: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "id": self.id, "kwargs": dict(self.kwargs)}
+
+
+def env_config(
+    key: str, defined: Mapping[str, Any] | None = None, where: str = "envs"
+) -> EnvConfig:
+    """Resolve an environment key: one of the AURA environments, or one the params define with an
+    explicit ``id`` (any registered Gymnasium environment)."""
+    spec = dict((defined or {}).get(key) or {})
+    check_keys(spec, {"id", "kwargs"}, f"{where}.{key}")
+    env_id = spec.get("id", AURA_ENV_IDS.get(key))
+    if env_id is None:
+        known = sorted({*AURA_ENV_IDS, *(defined or {})})
+        raise ConfigError(
+            f"{where}: unknown environment key {key!r}; expected one of {', '.join(known)} "
+            "(or define it under envs with an id)"
+        )
+    kwargs = spec.get("kwargs") or {}
+    if not isinstance(kwargs, dict):
+        raise ConfigError(f"{where}.{key}.kwargs must be a mapping")
+    return EnvConfig(key=key, id=env_id, kwargs=dict(kwargs))
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything one training run needs; saved beside the model as ``config.yaml``."""
+
+    env: EnvConfig
+    algo: str
+    seed: int
+    hyperparams: AlgoParams
+    training: TrainingConfig = TrainingConfig()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "env": self.env.to_dict(),
+            "algo": self.algo,
+            "seed": self.seed,
+            "training": dataclasses.asdict(self.training),
+            "hyperparams": self.hyperparams.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], where: str = "run config") -> RunConfig:
+        check_keys(data, {"env", "algo", "seed", "training", "hyperparams"}, where)
+        env = data["env"]
+        check_keys(env, {"key", "id", "kwargs"}, f"{where}.env")
+        algo = check_algorithm(data["algo"], f"{where}.algo")
+        return cls(
+            env=EnvConfig(key=env["key"], id=env["id"], kwargs=dict(env.get("kwargs") or {})),
+            algo=algo,
+            seed=positive_int(data["seed"], f"{where}.seed", allow_zero=True),
+            hyperparams=algo_params(algo, data.get("hyperparams"), f"{where}.hyperparams"),
+            training=TrainingConfig.from_dict(data.get("training"), f"{where}.training"),
+        )
+
+    def save(self, path: Path) -> None:
+        path.write_text(yaml.safe_dump(self.to_dict(), sort_keys=False), encoding="utf-8")
+
+
+def load_run_config(path: str | Path) -> RunConfig:
+    """Read a run's ``config.yaml`` back."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"run config not found: {path}")
+    return RunConfig.from_dict(yaml.safe_load(path.read_text(encoding="utf-8")), str(path))
+
+
+EXPERIMENT_KEYS = {
+    "algorithms",
+    "envs",
+    "env_keys",
+    "seeds",
+    "n_workers",
+    "n_test_episodes",
+    "training",
+    "hyperparams",
+    "load",
+    "tune",
+}
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """The grid algorithms x environments x seeds, and where it is saved.
+
+    Run ``k`` of every (environment, algorithm) pair is seeded ``shared.seed + k``; results are
+    saved under ``{models_dir}/rl/{env_key}/{algo}/seed_{k}/``.
+    """
+
+    algorithms: tuple[str, ...]
+    envs: tuple[EnvConfig, ...]
+    n_seeds: int
+    base_seed: int
+    models_dir: Path
+    training: TrainingConfig
+    hyperparams: dict[tuple[str, str], AlgoParams]
+    n_workers: int = 2
+    n_test_episodes: int = 100
+    """Held-out episodes every policy and every reference is scored on."""
+
+    @property
+    def rl_dir(self) -> Path:
+        return self.models_dir / "rl"
+
+    @property
+    def test_seed(self) -> int:
+        return self.base_seed + TEST_SEED_OFFSET
+
+    def env(self, key: str) -> EnvConfig:
+        for env in self.envs:
+            if env.key == key:
+                return env
+        raise ConfigError(f"unknown environment key {key!r}; this experiment has {self.env_keys}")
+
+    @property
+    def env_keys(self) -> tuple[str, ...]:
+        return tuple(e.key for e in self.envs)
+
+    def run_dir(self, env_key: str, algo: str, k: int) -> Path:
+        return self.rl_dir / env_key / algo / f"seed_{k}"
+
+    def run(self, env_key: str, algo: str, k: int) -> RunConfig:
+        return RunConfig(
+            env=self.env(env_key),
+            algo=check_algorithm(algo),
+            seed=self.base_seed + k,
+            hyperparams=self.hyperparams[(algo, env_key)],
+            training=self.training,
+        )
+
+    def runs(self) -> Iterator[tuple[RunConfig, Path]]:
+        """Every run of the grid with its directory."""
+        for env in self.envs:
+            for algo in self.algorithms:
+                for k in range(self.n_seeds):
+                    yield self.run(env.key, algo, k), self.run_dir(env.key, algo, k)
+
+
+def experiment_config(section: Mapping[str, Any], shared: Mapping[str, Any]) -> ExperimentConfig:
+    """Build the grid from a ``03_rl_training`` section and the ``shared`` section.
+
+    ``hyperparams`` is ``{algo: {env_key: {name: value}}}``; an (algorithm, environment) pair
+    without a block uses the dataclass defaults.
+    """
+    where = SECTION
+    if not isinstance(section, Mapping):
+        raise ConfigError(f"{where} must be a mapping")
+    section = {k: v for k, v in section.items() if k not in (*shared.keys(), "run_dir")}
+    check_keys(section, EXPERIMENT_KEYS, where)
+    algorithms = tuple(section.get("algorithms", ALGORITHMS))
+    for algo in algorithms:
+        check_algorithm(algo, f"{where}.algorithms")
+    defined = section.get("envs") or {}
+    if not isinstance(defined, Mapping):
+        raise ConfigError(f"{where}.envs must be a mapping of environment key to options")
+    keys = section.get("env_keys", list(AURA_ENV_IDS))
+    envs = tuple(env_config(k, defined, f"{where}.envs") for k in keys)
+    n_seeds = positive_int(section.get("seeds", 3), f"{where}.seeds")
+    training = TrainingConfig.from_dict(section.get("training"), f"{where}.training")
+
+    blocks = section.get("hyperparams") or {}
+    check_keys(blocks, set(ALGORITHMS), f"{where}.hyperparams")
+    hyperparams: dict[tuple[str, str], AlgoParams] = {}
+    for algo in algorithms:
+        per_env = blocks.get(algo) or {}
+        known_envs = {e.key for e in envs} | set(AURA_ENV_IDS) | set(defined)
+        for key in per_env:
+            if key not in known_envs:
+                raise ConfigError(
+                    f"{where}.hyperparams.{algo}: unknown environment key {key!r}; expected one "
+                    f"of {', '.join(sorted(known_envs))}"
+                )
+        for env in envs:
+            hyperparams[(algo, env.key)] = algo_params(
+                algo, per_env.get(env.key), f"{where}.hyperparams.{algo}.{env.key}"
+            )
+    seed = shared.get("seed")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ConfigError(f"{SHARED_SECTION}.seed must be an integer")
+    return ExperimentConfig(
+        algorithms=algorithms,
+        envs=envs,
+        n_seeds=n_seeds,
+        base_seed=seed,
+        models_dir=project_path(shared["models_dir"]),
+        training=training,
+        hyperparams=hyperparams,
+        n_workers=positive_int(section.get("n_workers", 2), f"{where}.n_workers"),
+        n_test_episodes=positive_int(
+            section.get("n_test_episodes", 100), f"{where}.n_test_episodes"
+        ),
+    )
+
+
+def load_experiment(params_path: str | Path) -> ExperimentConfig:
+    """The RL grid of a params file (its ``shared`` and ``03_rl_training`` sections)."""
+    from aura.config import load_params, notebook_params
+
+    params = load_params(params_path)
+    notebook_params(params, SECTION, source=params_path)  # a missing section is an error
+    return experiment_config(params[SECTION], params[SHARED_SECTION])

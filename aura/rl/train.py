@@ -1,0 +1,271 @@
+"""One training run: environments -> Stable-Baselines3 model, with evaluation, checkpoints, logs.
+
+A run directory holds
+
+- ``config.yaml``: the exact :class:`~aura.rl.config.RunConfig` used;
+- ``best_model.zip``: the policy with the best evaluation return so far (EvalCallback);
+- ``final_model.zip``: the policy at the end of training (its presence marks a finished run);
+- ``checkpoints/``: ``rl_model_<steps>_steps.zip`` every ``save_freq`` steps, plus the replay
+  buffer for DQN, so a killed run resumes where its last checkpoint left it;
+- ``logs/``: ``progress.csv`` and TensorBoard events (SB3 logger), ``evaluations.npz``
+  (EvalCallback), from which learning curves are drawn;
+- ``train_info.json``: steps reached, the step training resumed from, wall time.
+
+Resuming continues the step counter (``reset_num_timesteps=False``), so learning-rate and
+exploration schedules pick up where they were, and keeps the evaluation history and CSV rows
+logged up to the checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from aura.rl.config import EVAL_SEED_OFFSET, ConfigError, EnvConfig, RunConfig, load_run_config
+
+CHECKPOINT_PREFIX = "rl_model"
+CHECKPOINT_PATTERN = re.compile(rf"^{CHECKPOINT_PREFIX}_(\d+)_steps\.zip$")
+CONFIG_FILE = "config.yaml"
+BEST_MODEL = "best_model.zip"
+FINAL_MODEL = "final_model.zip"
+INFO_FILE = "train_info.json"
+LOG_FORMATS = ["csv", "tensorboard"]
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What a call to :func:`train` did."""
+
+    run_dir: Path
+    num_timesteps: int
+    resumed_from: int
+    """Step count of the checkpoint training continued from (0 for a fresh run)."""
+    wall_seconds: float
+    """Wall time of this call (a resumed run counts only the part after the checkpoint)."""
+
+
+def algorithm_class(algo: str) -> type:
+    """The Stable-Baselines3 class of an algorithm name."""
+    from stable_baselines3 import A2C, DQN, PPO
+
+    classes = {"ppo": PPO, "dqn": DQN, "a2c": A2C}
+    if algo not in classes:
+        raise ConfigError(f"unknown algorithm {algo!r}; expected one of {', '.join(classes)}")
+    return classes[algo]
+
+
+def make_env(env: EnvConfig, n_envs: int, seed: int) -> Any:
+    """A DummyVecEnv of ``n_envs`` monitored copies, seeded ``seed``, ``seed + 1``, ...
+
+    In-process vectorisation batches the policy's forward passes; subprocess environments would
+    not help here because one simulator step costs far less than the inter-process round trip.
+    """
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    if env.id.startswith("aura/"):
+        import aura.envs  # noqa: F401  (registers the AURA environments)
+
+    return make_vec_env(
+        env.id, n_envs=n_envs, seed=seed, env_kwargs=dict(env.kwargs), vec_env_cls=DummyVecEnv
+    )
+
+
+def checkpoints(run_dir: Path) -> list[tuple[int, Path]]:
+    """Saved checkpoints of a run as (steps, path), oldest first."""
+    folder = run_dir / "checkpoints"
+    found = []
+    for path in folder.glob(f"{CHECKPOINT_PREFIX}_*_steps.zip") if folder.is_dir() else []:
+        match = CHECKPOINT_PATTERN.match(path.name)
+        if match:
+            found.append((int(match.group(1)), path))
+    return sorted(found)
+
+
+def replay_buffer_path(checkpoint: Path, steps: int) -> Path:
+    """Where CheckpointCallback puts the replay buffer saved with a checkpoint."""
+    return checkpoint.with_name(f"{CHECKPOINT_PREFIX}_replay_buffer_{steps}_steps.pkl")
+
+
+def latest_checkpoint(run_dir: Path, algo: str) -> tuple[int, Path] | None:
+    """The newest complete checkpoint: a readable zip and, for DQN, its replay buffer.
+
+    A run killed while writing leaves a truncated zip, or a model without its buffer; those are
+    skipped in favour of the previous checkpoint.
+    """
+    for steps, path in reversed(checkpoints(run_dir)):
+        if algo == "dqn" and not replay_buffer_path(path, steps).is_file():
+            continue
+        if zipfile.is_zipfile(path):
+            return steps, path
+    return None
+
+
+def _restore_eval_history(callback: Any, log_dir: Path, until: int) -> None:
+    """Give a new EvalCallback the evaluations logged up to the checkpoint, and the best mean."""
+    path = log_dir / "evaluations.npz"
+    if not path.is_file():
+        return
+    with np.load(path) as data:
+        keep = data["timesteps"] <= until
+        callback.evaluations_timesteps = data["timesteps"][keep].tolist()
+        callback.evaluations_results = data["results"][keep].tolist()
+        callback.evaluations_length = data["ep_lengths"][keep].tolist()
+    if callback.evaluations_results:
+        callback.best_mean_reward = max(float(np.mean(r)) for r in callback.evaluations_results)
+
+
+def read_progress(log_dir: Path) -> pd.DataFrame:
+    """The SB3 ``progress.csv`` of a run (empty frame if nothing was logged yet)."""
+    path = log_dir / "progress.csv"
+    if not path.is_file() or path.stat().st_size == 0:
+        return pd.DataFrame()
+    return pd.read_csv(path)
+
+
+def _configure_logger(log_dir: Path, keep_until: int | None) -> Any:
+    """CSV + TensorBoard logger; on resume, progress.csv keeps its rows up to the checkpoint."""
+    from stable_baselines3.common.logger import CSVOutputFormat, configure
+
+    kept = read_progress(log_dir) if keep_until is not None else pd.DataFrame()
+    if len(kept) and "time/total_timesteps" in kept:
+        kept = kept[kept["time/total_timesteps"] <= keep_until]
+    logger = configure(str(log_dir), LOG_FORMATS)  # truncates progress.csv
+    if len(kept):
+        csv = next(f for f in logger.output_formats if isinstance(f, CSVOutputFormat))
+        kept.to_csv(csv.file, index=False, lineterminator="\n")
+        csv.file.flush()
+        csv.keys = list(kept.columns)
+    return logger
+
+
+def _check_same_run(run: RunConfig, run_dir: Path) -> None:
+    path = run_dir / CONFIG_FILE
+    if path.is_file() and load_run_config(path) != run:
+        raise ConfigError(
+            f"{run_dir} holds a run with a different config.yaml; resume it with that config, "
+            "or train afresh (resume=False) to overwrite it"
+        )
+
+
+def _clear(run_dir: Path) -> None:
+    for name in ("checkpoints", "logs"):
+        shutil.rmtree(run_dir / name, ignore_errors=True)
+    for name in (BEST_MODEL, FINAL_MODEL, CONFIG_FILE, INFO_FILE):
+        (run_dir / name).unlink(missing_ok=True)
+
+
+def is_finished(run_dir: Path) -> bool:
+    """Whether a run directory holds a completed training."""
+    return (run_dir / FINAL_MODEL).is_file() and (run_dir / INFO_FILE).is_file()
+
+
+def train(
+    run: RunConfig,
+    run_dir: str | Path,
+    *,
+    resume: bool = True,
+    after_eval: Any | None = None,
+    verbose: int = 0,
+) -> TrainResult:
+    """Train one (environment, algorithm, seed) and save everything in ``run_dir``.
+
+    With ``resume`` (the default) a finished run is left as it is and an unfinished one continues
+    from its latest checkpoint; without it the directory is cleared first. ``after_eval`` is an
+    SB3 callback run after every evaluation, with the EvalCallback as its ``parent`` (tuning
+    reports intermediate results and prunes through it).
+    """
+    import torch
+    from stable_baselines3.common.callbacks import (
+        CallbackList,
+        CheckpointCallback,
+        EvalCallback,
+        ProgressBarCallback,
+    )
+
+    torch.set_num_threads(1)
+    run_dir = Path(run_dir)
+    start = time.perf_counter()
+    if resume:
+        _check_same_run(run, run_dir)
+        if is_finished(run_dir):
+            info = json.loads((run_dir / INFO_FILE).read_text(encoding="utf-8"))
+            return TrainResult(run_dir, info["num_timesteps"], info["num_timesteps"], 0.0)
+    else:
+        _clear(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    run.save(run_dir / CONFIG_FILE)
+
+    params = run.hyperparams
+    n_envs = params.n_envs
+    env = make_env(run.env, n_envs, run.seed)
+    eval_env = make_env(run.env, 1, run.seed + EVAL_SEED_OFFSET)
+    cls = algorithm_class(run.algo)
+    found = latest_checkpoint(run_dir, run.algo) if resume else None
+    if found is not None:
+        resumed_from, path = found
+        model = cls.load(path, env=env, device="cpu")
+        if run.algo == "dqn":
+            model.load_replay_buffer(replay_buffer_path(path, resumed_from))
+    else:
+        resumed_from = 0
+        model = cls(
+            "MlpPolicy", env, seed=run.seed, device="cpu", verbose=verbose, **params.sb3_kwargs()
+        )
+
+    log_dir = run_dir / "logs"
+    model.set_logger(_configure_logger(log_dir, resumed_from if found else None))
+    evaluation = EvalCallback(
+        eval_env,
+        n_eval_episodes=run.training.n_eval_episodes,
+        eval_freq=max(run.training.eval_freq // n_envs, 1),
+        log_path=str(log_dir),
+        best_model_save_path=str(run_dir),
+        deterministic=True,
+        callback_after_eval=after_eval,
+        verbose=verbose,
+    )
+    if found is not None:
+        _restore_eval_history(evaluation, log_dir, resumed_from)
+    callbacks = [
+        evaluation,
+        CheckpointCallback(
+            save_freq=max(run.training.save_freq // n_envs, 1),
+            save_path=str(run_dir / "checkpoints"),
+            name_prefix=CHECKPOINT_PREFIX,
+            save_replay_buffer=run.algo == "dqn",
+        ),
+    ]
+    if run.training.progress_bar:
+        callbacks.append(ProgressBarCallback())
+
+    remaining = run.training.total_timesteps - resumed_from
+    if remaining > 0:
+        model.learn(
+            total_timesteps=remaining,
+            callback=CallbackList(callbacks),
+            reset_num_timesteps=found is None,
+        )
+    model.logger.close()
+    env.close()
+    eval_env.close()
+    if not (run_dir / BEST_MODEL).is_file():  # no evaluation ran (budget below eval_freq)
+        model.save(run_dir / BEST_MODEL)
+    model.save(run_dir / FINAL_MODEL)
+    wall = time.perf_counter() - start
+    info = {
+        "num_timesteps": int(model.num_timesteps),
+        "resumed_from": resumed_from,
+        "wall_seconds": wall,
+    }
+    (run_dir / INFO_FILE).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    return TrainResult(run_dir, int(model.num_timesteps), resumed_from, wall)

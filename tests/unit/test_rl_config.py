@@ -1,0 +1,156 @@
+"""RL configuration: the params files load, a run config survives a round trip, bad params fail
+with a message that names what is wrong."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from aura.config import PARAMS_DIR, ParamsError
+from aura.rl.config import (
+    SECTION,
+    ConfigError,
+    DQNParams,
+    PPOParams,
+    RunConfig,
+    experiment_config,
+    load_experiment,
+    load_run_config,
+)
+from aura.rl.results import normalised_score, t_interval
+
+SHARED = {"seed": 7, "data_dir": "data/x", "models_dir": "models/x", "artifacts_dir": "a"}
+
+
+def section() -> dict:
+    return yaml.safe_load((PARAMS_DIR / "smoke.yaml").read_text())[SECTION]
+
+
+@pytest.mark.parametrize("name", ["default.yaml", "smoke.yaml"])
+def test_params_files_load(name: str) -> None:
+    cfg = load_experiment(PARAMS_DIR / name)
+    assert set(cfg.algorithms) == {"ppo", "dqn", "a2c"}
+    assert cfg.env_keys == ("tutor_matching", "difficulty_adaptation")
+    assert cfg.n_seeds >= 2
+    assert len(list(cfg.runs())) == 3 * 2 * cfg.n_seeds
+
+
+def test_default_params_hold_the_spec_values() -> None:
+    cfg = load_experiment(PARAMS_DIR / "default.yaml")
+    t = cfg.training
+    assert (t.total_timesteps, t.eval_freq, t.n_eval_episodes, t.save_freq) == (
+        100_000,
+        5_000,
+        10,
+        10_000,
+    )
+    assert cfg.n_seeds >= 3
+    for env in cfg.env_keys:
+        ppo, dqn, a2c = (cfg.hyperparams[(a, env)] for a in ("ppo", "dqn", "a2c"))
+        assert (ppo.learning_rate, ppo.batch_size, ppo.gamma) == (3e-4, 64, 0.99)
+        assert (dqn.buffer_size, dqn.exploration_fraction) == (50_000, 0.1)
+        assert a2c.n_steps == 5
+    assert cfg.hyperparams[("ppo", "difficulty_adaptation")].lr_schedule == "linear"
+
+
+def test_run_config_round_trips_through_yaml(tmp_path: Path) -> None:
+    cfg = experiment_config(section(), SHARED)
+    for run, _ in cfg.runs():
+        path = tmp_path / f"{run.env.key}-{run.algo}-{run.seed}.yaml"
+        run.save(path)
+        assert load_run_config(path) == run
+    assert cfg.run("tutor_matching", "ppo", 1).seed == SHARED["seed"] + 1
+
+
+def test_hyperparams_become_sb3_arguments() -> None:
+    kwargs = PPOParams(lr_schedule="linear", n_steps=32).sb3_kwargs()
+    assert kwargs["n_steps"] == 32 and "n_envs" not in kwargs and "lr_schedule" not in kwargs
+    assert kwargs["learning_rate"](1.0) == pytest.approx(3e-4)
+    assert kwargs["learning_rate"](0.5) == pytest.approx(1.5e-4)
+    assert kwargs["policy_kwargs"] == {"net_arch": [64, 64]}
+    assert DQNParams().sb3_kwargs()["learning_rate"](0.3) == pytest.approx(1e-4)
+
+
+def _mutated(change) -> dict:
+    data = copy.deepcopy(section())
+    change(data)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda s: s.update(algorithms=["ppo", "sac"]), "unknown algorithm 'sac'"),
+        (lambda s: s.update(env_keys=["tutor_matchin"]), "unknown environment key 'tutor_matchin'"),
+        (
+            lambda s: s["hyperparams"]["ppo"].update(cartpole={}),
+            "hyperparams.ppo: unknown environment key 'cartpole'",
+        ),
+        (lambda s: s["hyperparams"].update(sac={}), "hyperparams: unknown key(s) sac"),
+        (
+            lambda s: s["training"].update(total_timesteps=-5),
+            "training.total_timesteps must be > 0, got -5",
+        ),
+        (lambda s: s["training"].update(eval_freq="often"), "training.eval_freq must be a number"),
+        (
+            lambda s: s["hyperparams"]["ppo"]["tutor_matching"].update(learnign_rate=1e-3),
+            "hyperparams.ppo.tutor_matching: unknown key(s) learnign_rate",
+        ),
+        (
+            lambda s: s["hyperparams"]["dqn"]["tutor_matching"].update(learning_rate="fast"),
+            "hyperparams.dqn.tutor_matching.learning_rate must be a number",
+        ),
+        (
+            lambda s: s["hyperparams"]["a2c"]["tutor_matching"].update(lr_schedule="cosine"),
+            "lr_schedule must be constant or linear",
+        ),
+        (lambda s: s.update(seeds=0), "seeds must be > 0"),
+        (lambda s: s.update(epochs=3), "unknown key(s) epochs"),
+    ],
+)
+def test_bad_params_name_what_is_wrong(change, message: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        experiment_config(_mutated(change), SHARED)
+    assert message in str(err.value)
+
+
+def test_env_defined_in_params_may_use_any_gymnasium_id() -> None:
+    data = _mutated(
+        lambda s: s.update(env_keys=["cartpole"], envs={"cartpole": {"id": "CartPole-v1"}})
+    )
+    cfg = experiment_config(data, SHARED)
+    assert cfg.env("cartpole").id == "CartPole-v1"
+    assert cfg.hyperparams[("ppo", "cartpole")] == PPOParams()
+
+
+def test_run_config_rejects_unknown_algorithm() -> None:
+    data = experiment_config(section(), SHARED).run("tutor_matching", "ppo", 0).to_dict()
+    data["algo"] = "trpo"
+    with pytest.raises(ConfigError, match="unknown algorithm 'trpo'"):
+        RunConfig.from_dict(data)
+
+
+def test_missing_section_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump({"shared": SHARED}))
+    with pytest.raises(ParamsError, match=f"no .{SECTION}:. section"):
+        load_experiment(path)
+
+
+def test_t_interval_matches_the_textbook() -> None:
+    band = t_interval([0.8, 0.9, 1.0])
+    # mean 0.9, sd 0.1, t(0.975, 2) = 4.303: half-width 4.303 * 0.1 / sqrt(3) = 0.2484
+    assert band.mean == pytest.approx(0.9)
+    assert band.high - band.mean == pytest.approx(0.2484, abs=1e-4)
+    assert t_interval([0.5]).low == float("-inf")
+
+
+def test_normalised_score_anchors_random_at_zero_and_oracle_at_one() -> None:
+    assert normalised_score(2.0, 2.0, 6.0) == 0.0
+    assert normalised_score(6.0, 2.0, 6.0) == 1.0
+    assert normalised_score(5.0, 2.0, 6.0) == 0.75
+    with pytest.raises(ValueError, match="must exceed random"):
+        normalised_score(1.0, 3.0, 3.0)
