@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pandera.errors
+import pandera.pandas as pa
 
 from aura.data.errors import DataValidationError, Problem, csv_line, problems_from_failures
 from aura.data.schemas import (
@@ -60,7 +61,9 @@ def _read_csv(path: Path, table: TableName) -> tuple[pd.DataFrame | None, list[P
     return df, []
 
 
-def _schema_failures(schema, df: pd.DataFrame) -> tuple[pd.DataFrame | None, pd.DataFrame]:
+def _schema_failures(
+    schema: pa.DataFrameSchema, df: pd.DataFrame
+) -> tuple[pd.DataFrame | None, pd.DataFrame]:
     """Validate lazily; returns (validated frame or None, failure cases, possibly empty)."""
     try:
         return schema.validate(df, lazy=True), pd.DataFrame(columns=["column", "check", "index"])
