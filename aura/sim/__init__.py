@@ -1,7 +1,9 @@
 """The ground-truth simulator: one generative model behind the CSVs and both environments.
 
 Names are imported lazily so that numpy-only parts (vocab, outcomes, matching) can be used by the
-prediction service without pulling in pandas.
+prediction service without pulling in pandas. The generator itself is
+`aura.sim.generate.generate` (the module and the function share a name, so it is not re-exported
+here, where the submodule would shadow it).
 """
 
 from __future__ import annotations
@@ -11,8 +13,6 @@ from typing import Any
 
 _EXPORTS = {
     "data_dictionary": "aura.sim.dictionary",
-    "SimulatedData": "aura.sim.generate",
-    "generate": "aura.sim.generate",
     "FILES": "aura.sim.io",
     "TRUTH_FILES": "aura.sim.io",
     "save": "aura.sim.io",
