@@ -1,0 +1,185 @@
+"""Supervised models: grouped splits, clipping, ONNX parity, Bayes references, training."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.model_selection import KFold
+
+from aura.sim.generate import generate
+from aura.sim.io import save
+from aura.supervised import (
+    CLASS_LABELS,
+    FEATURE_RANGES,
+    FEATURES,
+    MODEL_NAMES,
+    build_feature_tables,
+    make_pipeline,
+    train_all,
+)
+from aura.supervised import evaluation as ev
+from aura.supervised.bayes import (
+    compatibility_moments,
+    difficulty_probabilities,
+    engagement_moments,
+)
+from aura.supervised.convert import onnx_predict, to_onnx
+from aura.supervised.features import FeatureError
+
+SEED = 7
+
+
+@pytest.fixture(scope="module")
+def sim():
+    return generate(SEED, n_learners=800, n_tutors=25, n_sessions=1600)
+
+
+@pytest.fixture(scope="module")
+def tables(sim):
+    return build_feature_tables(sim.learners, sim.tutors, sim.sessions)
+
+
+def test_tables_have_the_default_features_and_one_group_per_learner(sim, tables) -> None:
+    for name in MODEL_NAMES:
+        X, y, groups = tables[name]
+        assert list(X.columns) == FEATURES[name]
+        assert len(X) == len(y) == len(groups)
+        assert not X.isna().any().any()
+    assert len(tables["difficulty"][0]) == len(sim.learners)
+    assert len(tables["engagement"][0]) == len(sim.sessions)
+    assert set(tables["difficulty"][1]) <= set(range(len(CLASS_LABELS)))
+
+
+def test_missing_feature_and_unknown_learner_are_named(sim) -> None:
+    with pytest.raises(FeatureError, match="not_a_column"):
+        build_feature_tables(
+            sim.learners, sim.tutors, sim.sessions, {"engagement": ["not_a_column"]}
+        )
+    sessions = sim.sessions.copy()
+    sessions.loc[3, "learner_id"] = 10**6
+    with pytest.raises(FeatureError, match="learner_id"):
+        build_feature_tables(sim.learners, sim.tutors, sessions)
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_no_learner_is_on_both_sides_of_any_split(tables, name: str) -> None:
+    X, y, groups = tables[name]
+    train, test = ev.grouped_holdout(groups, 0.2, SEED)
+    assert len(train) + len(test) == len(X)
+    assert not set(groups.iloc[train]) & set(groups.iloc[test])
+    for fold_train, fold_test in ev.cv_splitter(name, 5, SEED).split(X, y, groups):
+        assert not set(groups.iloc[fold_train]) & set(groups.iloc[fold_test])
+        ev.check_disjoint(groups, fold_train, fold_test)
+
+
+def test_a_row_level_split_is_caught_as_leakage(tables) -> None:
+    X, _, groups = tables["engagement"]
+    train, test = next(KFold(5, shuffle=True, random_state=SEED).split(X))
+    with pytest.raises(ev.LeakageError, match="both sides"):
+        ev.check_disjoint(groups, train, test)
+
+
+@pytest.fixture(scope="module")
+def small_models(tables):
+    fitted = {}
+    for name in MODEL_NAMES:
+        X, y, _ = tables[name]
+        fitted[name] = make_pipeline(name, FEATURES[name], {"n_estimators": 10}, seed=SEED)
+        fitted[name].fit(X, y)
+    return fitted
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_pipeline_clips_to_the_documented_ranges(tables, small_models, name: str) -> None:
+    X = tables[name][0].iloc[:50]
+    model = small_models[name]
+    predict = model.predict_proba if name == "difficulty" else model.predict
+    for column in X.columns:
+        low, high = FEATURE_RANGES[column]
+        beyond, at = X.copy(), X.copy()
+        beyond[column], at[column] = high + 1000.0, high
+        np.testing.assert_array_equal(predict(beyond), predict(at))
+        beyond[column], at[column] = low - 1000.0, low
+        np.testing.assert_array_equal(predict(beyond), predict(at))
+    scaled = model[0].transform(X.assign(**{X.columns[0]: 1e9}))
+    assert scaled.min() >= 0.0 and scaled.max() <= 1.0 and scaled[:, 0].max() == 1.0
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_onnx_export_matches_sklearn(tables, small_models, name: str) -> None:
+    X = tables[name][0]
+    model = small_models[name]
+    expected = model.predict_proba(X) if name == "difficulty" else model.predict(X)
+    got = onnx_predict(to_onnx(model), X.to_numpy())
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, atol=1e-4, rtol=0)
+    outside = X.iloc[:20] * 100.0  # far outside every range: clipped the same way in both
+    expected = model.predict_proba(outside) if name == "difficulty" else model.predict(outside)
+    np.testing.assert_allclose(
+        onnx_predict(to_onnx(model), outside.to_numpy()), expected, atol=1e-4
+    )
+
+
+def test_bayes_references_agree_with_the_truth_files(sim, tables) -> None:
+    truth = sim.sessions_truth
+    # Features in the CSVs are rounded to 4 decimals; the truth used unrounded values.
+    mean, var = compatibility_moments(tables["compatibility"][0])
+    np.testing.assert_allclose(mean, truth["compatibility_mean"], atol=2e-4)
+    np.testing.assert_allclose(var, truth["compatibility_var"], atol=2e-5)
+    mean, var = engagement_moments(tables["engagement"][0])
+    np.testing.assert_allclose(mean, truth["engagement_mean"], atol=2e-4)
+    np.testing.assert_allclose(var, truth["engagement_var"], atol=2e-5)
+    probs = difficulty_probabilities(tables["difficulty"][0])
+    expected = sim.learners_truth[[f"p_{c}" for c in CLASS_LABELS]].to_numpy()
+    np.testing.assert_allclose(probs, expected, atol=1e-5)
+
+
+def test_train_all_saves_models_and_metrics_that_beat_baselines(sim, tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    save(sim, data_dir)
+    params = {
+        "grid": {name: {"min_samples_leaf": [10, 40]} for name in MODEL_NAMES},
+        "forest": {name: {"n_estimators": 30} for name in MODEL_NAMES},
+        "cv_folds": 3,
+        "importance_repeats": 2,
+        "out_of_sample": False,
+    }
+    metrics = train_all(data_dir, tmp_path / "models", params, SEED)
+    saved = json.loads((tmp_path / "models" / "supervised" / "metrics.json").read_text())
+    assert saved == json.loads(json.dumps(metrics))
+    for name in MODEL_NAMES:
+        assert (tmp_path / "models" / "supervised" / f"{name}.joblib").is_file()
+        m = metrics["models"][name]
+        assert m["onnx_max_abs_diff"] < 1e-4
+        assert m["size"]["onnx_bytes"] <= 20_000_000
+        assert set(m["importance"]) == set(FEATURES[name])
+    comp, eng = metrics["models"]["compatibility"], metrics["models"]["engagement"]
+    for m in (comp, eng):
+        assert m["test"]["mse"] < m["baselines"]["mean"]["mse"]
+        assert m["test"]["mse"] >= 0.9 * m["bayes"]["bayes_mse"]  # nothing beats the floor much
+        assert m["test"]["mse"] < 1.5 * m["bayes"]["bayes_mse"]
+    assert eng["test"]["mse"] < eng["baselines"]["linear"]["mse"]
+    diff = metrics["models"]["difficulty"]
+    assert diff["test"]["accuracy"] > diff["baselines"]["majority"]["accuracy"] + 0.3
+    assert diff["test"]["accuracy"] > 0.9 * diff["bayes"]["bayes_accuracy"]
+    assert np.array(diff["test"]["confusion_matrix"]).sum() == diff["rows"]["test"]
+
+
+def test_config_rejects_unknown_keys_and_models(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="n_trees"):
+        train_all(tmp_path, tmp_path, {"n_trees": 3}, SEED)
+    with pytest.raises(ValueError, match="unknown model"):
+        train_all(tmp_path, tmp_path, {"grid": {"popularity": {}}}, SEED)
+
+
+def test_feature_ranges_cover_the_simulated_data(tables) -> None:
+    for name in MODEL_NAMES:
+        X = tables[name][0]
+        for column in X.columns:
+            low, high = FEATURE_RANGES[column]
+            assert X[column].between(low, high).all(), column
+    assert isinstance(tables["engagement"][0], pd.DataFrame)
