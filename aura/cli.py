@@ -86,6 +86,82 @@ def generate(
         console.print(f"{name}: {path}")
 
 
+@app.command("train-rl")
+def train_rl(
+    params: ParamsOption = PARAMS_DIR / "default.yaml",
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Worker processes (default: n_workers of params).")
+    ] = None,
+    fresh: Annotated[
+        bool, typer.Option(help="Retrain every run instead of resuming from checkpoints.")
+    ] = False,
+) -> None:
+    """Train PPO, DQN and A2C on both environments over seeds; score them against references.
+
+    Runs resume from their checkpoints unless --fresh; results go to {models_dir}/rl/.
+    """
+    from aura.rl.config import load_experiment
+    from aura.rl.experiment import run_experiment
+    from aura.rl.results import RESULTS_FILE, results_table
+
+    try:
+        cfg = load_experiment(params)
+    except ParamsError as exc:
+        raise _fail(str(exc)) from exc
+    n_runs = len(cfg.envs) * len(cfg.algorithms) * cfg.n_seeds
+    with console.status(f"training {n_runs} runs ...") as status:
+        done = []
+
+        def report(outcome) -> None:
+            done.append(outcome)
+            status.update(f"training {n_runs} runs ... {len(done)} done")
+            console.print(
+                f"[green]✓[/] {outcome.env_key}/{outcome.algo}/seed_{outcome.seed_index} "
+                f"{outcome.num_timesteps} steps in {outcome.train_seconds:.0f}s"
+            )
+
+        payload = run_experiment(cfg, resume=not fresh, n_workers=workers, on_done=report)
+    console.print(results_table(payload["results"]).round(3).to_string(index=False))
+    console.print(
+        f"grid wall time {payload['grid']['wall_seconds']:.0f}s; "
+        f"results in {cfg.rl_dir / RESULTS_FILE}"
+    )
+
+
+@app.command("tune")
+def tune_rl(
+    study: Annotated[str, typer.Option(help="Study name (created if new, resumed if it exists).")],
+    params: ParamsOption = PARAMS_DIR / "default.yaml",
+    storage: Annotated[
+        str | None,
+        typer.Option(help="SQLAlchemy URL (default: sqlite:///{models_dir}/optuna.db)."),
+    ] = None,
+    n_trials: Annotated[
+        int | None, typer.Option(min=1, help="Trials this worker runs (default: params tune).")
+    ] = None,
+    worker_id: Annotated[
+        str | None, typer.Option(help="Recorded on each trial (default: host-pid).")
+    ] = None,
+    best_params: Annotated[
+        Path | None,
+        typer.Option(help="Where to write the params file with the best trial's hyperparameters."),
+    ] = None,
+) -> None:
+    """Tune RL hyperparameters with Optuna (TPE, median pruning); workers may share a study."""
+    from aura.rl.tune import study_summary, tune, write_best_params
+
+    try:
+        result = tune(
+            params, study_name=study, storage=storage, n_trials=n_trials, worker_id=worker_id
+        )
+        summary = study_summary(result)
+        console.print(summary)
+        if best_params is not None and summary["best"] is not None:
+            console.print(f"best params: {write_best_params(result, params, best_params)}")
+    except ParamsError as exc:
+        raise _fail(str(exc)) from exc
+
+
 @notebooks_app.command("record")
 def notebooks_record(
     names: Annotated[

@@ -1,0 +1,157 @@
+"""The training grid (algorithms x environments x seeds) in parallel worker processes.
+
+Each run is one process-local job: torch on a single thread per process (two cores, two workers;
+more threads per process only add contention for small networks), environments vectorised
+in-process (see :func:`aura.rl.train.make_env`). Slow jobs (DQN, which trains on every fourth
+step) are started first so the two workers finish together. After training, each worker scores
+its run's best model on the held-out test episodes, so evaluation is parallel too.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from aura.rl.config import ExperimentConfig, RunConfig
+from aura.rl.train import BEST_MODEL, train
+
+JOB_COST = {"dqn": 3.0, "ppo": 2.0, "a2c": 1.0}
+"""Relative cost of one run per algorithm, used only to order jobs (longest first)."""
+
+TIMING_FILE = "grid_timing.json"
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """One finished run of the grid: where it is, how long it took, its held-out returns."""
+
+    env_key: str
+    algo: str
+    seed_index: int
+    run_dir: str
+    num_timesteps: int
+    resumed_from: int
+    train_seconds: float
+    test_returns: list[float]
+
+
+def init_worker() -> None:
+    """Process initializer: one torch thread per process."""
+    import torch
+
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    torch.set_num_threads(1)
+
+
+def run_job(
+    run: RunConfig, run_dir: str, seed_index: int, test_seed: int, n_test: int, resume: bool
+) -> RunOutcome:
+    """Train one run (or resume it) and score its best model on the held-out episodes."""
+    from aura.rl.results import evaluate_model_file
+
+    init_worker()
+    result = train(run, run_dir, resume=resume)
+    returns = evaluate_model_file(Path(run_dir) / BEST_MODEL, run, test_seed, n_test)
+    return RunOutcome(
+        env_key=run.env.key,
+        algo=run.algo,
+        seed_index=seed_index,
+        run_dir=str(run_dir),
+        num_timesteps=result.num_timesteps,
+        resumed_from=result.resumed_from,
+        train_seconds=result.wall_seconds,
+        test_returns=[float(r) for r in returns],
+    )
+
+
+def run_grid(
+    cfg: ExperimentConfig,
+    *,
+    resume: bool = True,
+    n_workers: int | None = None,
+    on_done: Callable[[RunOutcome], None] | None = None,
+) -> list[RunOutcome]:
+    """Train every run of the grid and return the outcomes in grid order.
+
+    ``n_workers`` defaults to the config's; 1 runs everything in this process (no start-up cost,
+    easier to debug). With ``resume``, finished runs are kept and unfinished ones continue from
+    their checkpoints, so an interrupted grid is restarted by calling this again. The grid's wall
+    time is written to ``{models_dir}/rl/grid_timing.json``.
+    """
+    workers = cfg.n_workers if n_workers is None else n_workers
+    jobs = []
+    for env in cfg.envs:
+        for algo in cfg.algorithms:
+            for k in range(cfg.n_seeds):
+                run = cfg.run(env.key, algo, k)
+                args = (run, str(cfg.run_dir(env.key, algo, k)), k, cfg.test_seed)
+                jobs.append((*args, cfg.n_test_episodes, resume))
+    order = sorted(jobs, key=lambda job: -JOB_COST[job[0].algo] * job[0].training.total_timesteps)
+
+    start = time.perf_counter()
+    outcomes: list[RunOutcome] = []
+    if workers == 1:
+        for job in order:
+            outcomes.append(run_job(*job))
+            if on_done:
+                on_done(outcomes[-1])
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker) as pool:
+            futures = [pool.submit(run_job, *job) for job in order]
+            for future in as_completed(futures):
+                outcomes.append(future.result())
+                if on_done:
+                    on_done(outcomes[-1])
+    wall = time.perf_counter() - start
+
+    rank = {(job[0].env.key, job[0].algo, job[2]): i for i, job in enumerate(jobs)}
+    outcomes.sort(key=lambda o: rank[(o.env_key, o.algo, o.seed_index)])
+    cfg.rl_dir.mkdir(parents=True, exist_ok=True)
+    timing = {
+        "wall_seconds": wall,
+        "n_runs": len(jobs),
+        "n_workers": workers,
+        "total_timesteps_per_run": cfg.training.total_timesteps,
+        "trained_runs": sum(o.train_seconds > 0 for o in outcomes),
+        "load_average": list(os.getloadavg()),
+    }
+    (cfg.rl_dir / TIMING_FILE).write_text(json.dumps(timing, indent=2) + "\n", encoding="utf-8")
+    return outcomes
+
+
+def outcomes_to_json(outcomes: list[RunOutcome]) -> list[dict[str, Any]]:
+    return [asdict(o) for o in outcomes]
+
+
+def run_experiment(
+    cfg: ExperimentConfig,
+    *,
+    resume: bool = True,
+    n_workers: int | None = None,
+    on_done: Callable[[RunOutcome], None] | None = None,
+) -> dict[str, Any]:
+    """Train the grid, score every run against the references, and save the verdict.
+
+    Writes ``{models_dir}/rl/results.json`` (grid timing and, per environment, references and
+    per-algorithm scores) and ``{models_dir}/rl/selected.json`` (the PPO model to export per
+    environment), and returns the content of results.json.
+    """
+    from aura.rl import results as res
+
+    outcomes = run_grid(cfg, resume=resume, n_workers=n_workers, on_done=on_done)
+    references = {
+        env.key: res.references(env, cfg.test_seed, cfg.n_test_episodes) for env in cfg.envs
+    }
+    timing = json.loads((cfg.rl_dir / TIMING_FILE).read_text(encoding="utf-8"))
+    payload = {"grid": timing, "results": res.summarise(cfg, outcomes, references)}
+    res.write_json(cfg.rl_dir / res.RESULTS_FILE, payload)
+    res.write_json(cfg.rl_dir / res.SELECTED_FILE, res.select_models(cfg, payload["results"]))
+    return payload

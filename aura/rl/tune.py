@@ -1,0 +1,306 @@
+"""Hyperparameter search with Optuna: TPE sampling, median pruning on intermediate evaluations.
+
+A study lives in a database, so it can be stopped and resumed (``load_if_exists``), and several
+worker processes, on one machine or many, can add trials to the same study: SQLite
+(``sqlite:///{models_dir}/optuna.db``, the default) for one machine, any SQLAlchemy URL (e.g. a
+PostgreSQL server) for many. Each trial trains one run with a candidate block of hyperparameters;
+after every evaluation the pruning callback reports the mean evaluation return, and a trial below
+the median of earlier trials at the same point stops early. The objective is the best model's
+mean return on validation episodes whose seeds differ from the training, evaluation and held-out
+test seeds, so tuning never sees the episodes results are reported on. The best trial's block is
+written into a copy of the params file, which ``aura train-rl`` accepts as it is.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import os
+import socket
+import tempfile
+import time
+import zlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from aura.config import load_params
+from aura.rl.config import (
+    SECTION,
+    ConfigError,
+    ExperimentConfig,
+    RunConfig,
+    algo_params,
+    check_algorithm,
+    check_keys,
+    load_experiment,
+    positive_int,
+)
+from aura.rl.train import BEST_MODEL, train
+
+VALIDATION_SEED_OFFSET = 2_000_000
+"""Added to the shared seed to seed the validation episodes tuning optimises."""
+
+TUNE_KEYS = {"algo", "env_key", "total_timesteps", "n_trials", "n_startup_trials", "n_warmup_evals"}
+
+
+@dataclass(frozen=True)
+class TuneConfig:
+    """What to tune (the ``tune:`` block of the ``03_rl_training`` section)."""
+
+    algo: str = "ppo"
+    """Algorithm whose hyperparameters are searched."""
+    env_key: str = "tutor_matching"
+    """Environment the trials train on."""
+    total_timesteps: int = 30_000
+    """Training budget of one trial (smaller than a full run: tuning ranks, it does not finish)."""
+    n_trials: int = 20
+    """Trials this worker runs (each worker started on the same study adds its own)."""
+    n_startup_trials: int = 5
+    """Trials sampled at random before TPE models the results; no pruning before them either."""
+    n_warmup_evals: int = 2
+    """Evaluations a trial always gets before it can be pruned."""
+
+
+def tune_config(data: Mapping[str, Any] | None) -> TuneConfig:
+    data = dict(data or {})
+    where = f"{SECTION}.tune"
+    check_keys(data, TUNE_KEYS, where)
+    for key in ("total_timesteps", "n_trials", "n_startup_trials"):
+        if key in data:
+            positive_int(data[key], f"{where}.{key}")
+    if "n_warmup_evals" in data:
+        positive_int(data["n_warmup_evals"], f"{where}.n_warmup_evals", allow_zero=True)
+    cfg = TuneConfig(**data)
+    check_algorithm(cfg.algo, f"{where}.algo")
+    return cfg
+
+
+def _sample_ppo(trial: Any) -> dict[str, Any]:
+    return {
+        "learning_rate": trial.suggest_float("learning_rate", 5e-5, 3e-3, log=True),
+        "lr_schedule": trial.suggest_categorical("lr_schedule", ["constant", "linear"]),
+        "n_steps": trial.suggest_categorical("n_steps", [64, 128, 256, 512]),
+        "batch_size": trial.suggest_categorical("batch_size", [32, 64, 128]),
+        "n_epochs": trial.suggest_categorical("n_epochs", [3, 5, 10]),
+        "gamma": trial.suggest_categorical("gamma", [0.9, 0.95, 0.99]),
+        "gae_lambda": trial.suggest_categorical("gae_lambda", [0.9, 0.95, 1.0]),
+        "clip_range": trial.suggest_categorical("clip_range", [0.1, 0.2, 0.3]),
+        "ent_coef": trial.suggest_float("ent_coef", 1e-6, 0.05, log=True),
+    }
+
+
+def _sample_dqn(trial: Any) -> dict[str, Any]:
+    return {
+        "learning_rate": trial.suggest_float("learning_rate", 3e-5, 3e-3, log=True),
+        "batch_size": trial.suggest_categorical("batch_size", [32, 64, 128]),
+        "train_freq": trial.suggest_categorical("train_freq", [1, 4, 8]),
+        "target_update_interval": trial.suggest_categorical(
+            "target_update_interval", [250, 1000, 5000]
+        ),
+        "learning_starts": trial.suggest_categorical("learning_starts", [500, 1000, 5000]),
+        "exploration_fraction": trial.suggest_categorical("exploration_fraction", [0.05, 0.1, 0.2]),
+        "exploration_final_eps": trial.suggest_categorical("exploration_final_eps", [0.01, 0.05]),
+        "gamma": trial.suggest_categorical("gamma", [0.9, 0.95, 0.99]),
+    }
+
+
+def _sample_a2c(trial: Any) -> dict[str, Any]:
+    return {
+        "learning_rate": trial.suggest_float("learning_rate", 1e-4, 3e-3, log=True),
+        "lr_schedule": trial.suggest_categorical("lr_schedule", ["constant", "linear"]),
+        "n_steps": trial.suggest_categorical("n_steps", [5, 8, 16, 32]),
+        "gamma": trial.suggest_categorical("gamma", [0.9, 0.95, 0.99]),
+        "gae_lambda": trial.suggest_categorical("gae_lambda", [0.9, 0.95, 1.0]),
+        "ent_coef": trial.suggest_float("ent_coef", 1e-6, 0.05, log=True),
+    }
+
+
+SAMPLERS: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "ppo": _sample_ppo,
+    "dqn": _sample_dqn,
+    "a2c": _sample_a2c,
+}
+"""Search space per algorithm; values not searched keep the params file's block."""
+
+
+def default_storage(models_dir: Path) -> str:
+    """SQLite file beside the models: enough for the workers of one machine."""
+    models_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{models_dir / 'optuna.db'}"
+
+
+def make_storage(url: str, attempts: int = 5) -> Any:
+    """An Optuna RDB storage; SQLite gets a long lock timeout so concurrent workers wait for
+    each other instead of failing with 'database is locked'.
+
+    Workers started together on a new database race to create its tables; the loser's
+    'already exists' error is retried, by which time the tables are there.
+    """
+    import optuna
+    from sqlalchemy.exc import OperationalError
+
+    kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
+    for attempt in range(attempts - 1):
+        try:
+            return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
+        except OperationalError as exc:
+            if "already exists" not in str(exc):
+                raise
+            time.sleep(0.5 * (attempt + 1))
+    return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def _pruning_callback(trial: Any, n_warmup_evals: int) -> Any:
+    """SB3 callback run after each evaluation: report to Optuna, stop the run if pruned."""
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class TrialPruningCallback(BaseCallback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.n_evals = 0
+            self.pruned = False
+
+        def _on_step(self) -> bool:
+            self.n_evals += 1
+            trial.report(float(self.parent.last_mean_reward), self.n_evals)
+            if self.n_evals > n_warmup_evals and trial.should_prune():
+                self.pruned = True
+                return False
+            return True
+
+    return TrialPruningCallback()
+
+
+def objective_for(
+    exp: ExperimentConfig, tune: TuneConfig, worker_id: str
+) -> Callable[[Any], float]:
+    """The Optuna objective: train one candidate, return its validation mean return."""
+    import optuna
+
+    from aura.rl.results import evaluate_model_file
+
+    env = exp.env(tune.env_key)
+    base = exp.hyperparams[(tune.algo, tune.env_key)]
+    training = dataclasses.replace(
+        exp.training, total_timesteps=tune.total_timesteps, progress_bar=False
+    )
+
+    def objective(trial: optuna.Trial) -> float:
+        trial.set_user_attr("worker", worker_id)
+        values = {**base.to_dict(), **SAMPLERS[tune.algo](trial)}
+        params = algo_params(tune.algo, values, f"trial {trial.number}")
+        run = RunConfig(env, tune.algo, exp.base_seed + trial.number, params, training)
+        callback = _pruning_callback(trial, tune.n_warmup_evals)
+        with tempfile.TemporaryDirectory(prefix="aura-trial-") as tmp:
+            train(run, tmp, resume=False, after_eval=callback)
+            if callback.pruned:
+                raise optuna.TrialPruned()
+            returns = evaluate_model_file(
+                Path(tmp) / BEST_MODEL,
+                run,
+                exp.base_seed + VALIDATION_SEED_OFFSET,
+                exp.n_test_episodes,
+            )
+        return float(sum(returns) / len(returns))
+
+    return objective
+
+
+def tune(
+    params_path: str | Path,
+    *,
+    study_name: str,
+    storage: str | None = None,
+    n_trials: int | None = None,
+    worker_id: str | None = None,
+) -> Any:
+    """Run trials of one study (created if new, resumed if it exists) and return it.
+
+    The sampler is seeded from the shared seed and the worker id, so a worker's draws are
+    reproducible while two workers do not propose the same first candidates.
+    """
+    import optuna
+
+    exp = load_experiment(params_path)
+    tune_cfg = tune_config(load_params(params_path)[SECTION].get("tune"))
+    exp.env(tune_cfg.env_key)  # unknown environment key fails before the study is touched
+    worker = worker_id or default_worker_id()
+    seed = (exp.base_seed + zlib.crc32(worker.encode())) % 2**32
+    study = optuna.create_study(
+        study_name=study_name,
+        storage=make_storage(storage or default_storage(exp.models_dir)),
+        direction="maximize",
+        load_if_exists=True,
+        sampler=optuna.samplers.TPESampler(seed=seed, n_startup_trials=tune_cfg.n_startup_trials),
+        pruner=optuna.pruners.MedianPruner(
+            n_startup_trials=tune_cfg.n_startup_trials, n_warmup_steps=tune_cfg.n_warmup_evals
+        ),
+    )
+    study.set_user_attr("algo", tune_cfg.algo)
+    study.set_user_attr("env_key", tune_cfg.env_key)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study.optimize(
+        objective_for(exp, tune_cfg, worker),
+        n_trials=n_trials if n_trials is not None else tune_cfg.n_trials,
+    )
+    return study
+
+
+def write_best_params(study: Any, params_path: str | Path, out_path: str | Path) -> Path:
+    """Copy the params file with the best trial's values in the tuned hyperparameter block."""
+    params = load_params(params_path)
+    algo, env_key = study.user_attrs.get("algo"), study.user_attrs.get("env_key")
+    if algo is None or env_key is None:
+        raise ConfigError(f"study {study.study_name!r} does not record which algo/env it tunes")
+    best = study.best_trial
+    out = copy.deepcopy(params)
+    section = out.setdefault(SECTION, {})
+    blocks = section.setdefault("hyperparams", {}) or {}
+    section["hyperparams"] = blocks
+    block = dict((blocks.get(algo) or {}).get(env_key) or {})
+    block.update(best.params)
+    blocks.setdefault(algo, {})
+    blocks[algo] = {**(blocks[algo] or {}), env_key: block}
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    header = (
+        f"# {Path(params_path).name} with the best trial of study {study.study_name!r}\n"
+        f"# (trial {best.number}, validation mean return {best.value:.4f}) in\n"
+        f"# {SECTION}.hyperparams.{algo}.{env_key}.\n"
+    )
+    body = yaml.safe_dump(out, sort_keys=False)
+    out_path.write_text(header + body, encoding="utf-8")
+    load_experiment(out_path)  # what is written must be accepted by training
+    return out_path
+
+
+def study_summary(study: Any) -> dict[str, Any]:
+    """Counts by state and by worker, and the best trial."""
+    import optuna
+
+    trials = study.get_trials(deepcopy=False)
+    by_state: dict[str, int] = {}
+    by_worker: dict[str, int] = {}
+    for t in trials:
+        by_state[t.state.name] = by_state.get(t.state.name, 0) + 1
+        worker = str(t.user_attrs.get("worker"))
+        by_worker[worker] = by_worker.get(worker, 0) + 1
+    complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
+    best = max(complete, key=lambda t: t.value) if complete else None
+    return {
+        "study": study.study_name,
+        "n_trials": len(trials),
+        "by_state": by_state,
+        "by_worker": by_worker,
+        "best": None
+        if best is None
+        else {"number": best.number, "value": best.value, **best.params},
+    }

@@ -1,0 +1,93 @@
+"""A training killed mid-run resumes from its last checkpoint, not from step 0.
+
+The run is started in a child process and SIGKILLed as soon as its first checkpoint is on disk
+(no chance to clean up, as when a machine dies); training is then resumed in this process.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from aura.rl.config import EnvConfig, RunConfig, TrainingConfig, algo_params
+from aura.rl.train import latest_checkpoint, read_progress, train
+
+ENV = EnvConfig("cartpole", "CartPole-v1")
+CHILD = (
+    "import sys\n"
+    "from aura.rl.config import load_run_config\n"
+    "from aura.rl.train import train\n"
+    "train(load_run_config(sys.argv[1]), sys.argv[2])\n"
+)
+
+
+def start_and_kill(run: RunConfig, run_dir: Path, timeout: float = 120.0) -> int:
+    """Train in a child process, SIGKILL it once a complete checkpoint (for DQN: with its replay
+    buffer) exists; return that checkpoint's step count."""
+    run_dir.mkdir(parents=True)
+    config = run_dir.parent / "run.yaml"
+    run.save(config)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(config), str(run_dir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    deadline = time.monotonic() + timeout
+    try:
+        while latest_checkpoint(run_dir, run.algo) is None:
+            if child.poll() is not None:
+                pytest.fail(f"training exited before a checkpoint: {child.stderr.read().decode()}")
+            if time.monotonic() > deadline:
+                pytest.fail("no checkpoint appeared in time")
+            time.sleep(0.02)
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.kill()
+        child.wait()
+    assert child.returncode == -signal.SIGKILL, "the child finished before it could be killed"
+    return latest_checkpoint(run_dir, run.algo)[0]
+
+
+@pytest.mark.parametrize(
+    ("algo", "hyper"),
+    [
+        ("ppo", {"n_envs": 2, "n_steps": 64}),
+        ("dqn", {"learning_starts": 200, "buffer_size": 5000}),
+    ],
+)
+def test_killed_training_resumes_from_its_checkpoint(tmp_path: Path, algo: str, hyper) -> None:
+    training = TrainingConfig(total_timesteps=6000, eval_freq=500, n_eval_episodes=2, save_freq=500)
+    run = RunConfig(ENV, algo, 3, algo_params(algo, hyper, algo), training)
+    run_dir = tmp_path / "run"
+    first = start_and_kill(run, run_dir)
+    assert not (run_dir / "final_model.zip").exists()
+    found = latest_checkpoint(run_dir, algo)
+    assert found is not None
+    ckpt_steps = found[0]
+    assert 0 < ckpt_steps < training.total_timesteps and ckpt_steps >= first
+
+    result = train(run, run_dir)
+
+    assert result.resumed_from == ckpt_steps
+    assert result.num_timesteps >= training.total_timesteps
+    # The step counter continued: every row logged after the resume is past the checkpoint, and
+    # the log as a whole counts up without restarting from zero.
+    steps = read_progress(run_dir / "logs")["time/total_timesteps"].dropna().to_numpy()
+    assert np.all(np.diff(steps) > 0)
+    assert steps.max() >= training.total_timesteps
+    assert steps[steps > ckpt_steps].min() <= ckpt_steps + 2 * training.eval_freq
+    with np.load(run_dir / "logs" / "evaluations.npz") as evals:
+        timesteps = evals["timesteps"]
+    assert np.all(np.diff(timesteps) > 0)
+    assert timesteps[0] <= ckpt_steps < timesteps[-1]  # history before the kill was kept
+    assert (run_dir / "best_model.zip").is_file() and (run_dir / "final_model.zip").is_file()
+    # A finished run is not trained again.
+    assert train(run, run_dir).wall_seconds == 0.0
