@@ -188,14 +188,40 @@ def notebooks_record(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes.")] = 1,
+    artifacts: Annotated[
+        Path | None,
+        typer.Option(help="Artifacts folder (default: $AURA_ARTIFACTS, else artifacts/)."),
+    ] = None,
     app_path: Annotated[
         str, typer.Option("--app", help="ASGI application import path.")
     ] = "aura.api.app:app",
 ) -> None:
-    """Serve the prediction API (FastAPI over the ONNX artifacts) with uvicorn."""
+    """Serve the prediction API (FastAPI over the ONNX artifacts) with uvicorn.
+
+    The artifacts are checked first (manifest, every file, sha256), so a missing or altered
+    export stops here with a message instead of starting a service that cannot answer.
+    """
+    import os
+
+    from aura.api.artifacts import ArtifactError, verify_artifacts
+    from aura.api.settings import ARTIFACTS_ENV
+    from aura.config import ARTIFACTS_DIR
+
+    folder = artifacts or Path(os.environ.get(ARTIFACTS_ENV) or ARTIFACTS_DIR)
+    try:
+        manifest = verify_artifacts(folder)
+    except ArtifactError as exc:
+        raise _fail(str(exc)) from exc
+    # Workers import the app by name, so they learn the folder from the environment.
+    os.environ[ARTIFACTS_ENV] = str(Path(folder).resolve())
+    err_console.print(
+        f"serving {folder} (version {manifest.version}) on http://{host}:{port} "
+        f"with {workers} worker(s)"
+    )
     import uvicorn
 
-    uvicorn.run(app_path, host=host, port=port)
+    uvicorn.run(app_path, host=host, port=port, workers=workers, access_log=False)
 
 
 if __name__ == "__main__":

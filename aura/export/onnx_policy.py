@@ -9,6 +9,7 @@ compares the ONNX argmax with ``policy.predict(deterministic=True)``.
 from __future__ import annotations
 
 import io
+import warnings
 from typing import Any
 
 import numpy as np
@@ -54,7 +55,10 @@ def policy_to_onnx(model: Any) -> bytes:
     n_obs = int(np.prod(policy.observation_space.shape))
     dummy = torch.zeros((1, n_obs), dtype=torch.float32)
     buffer = io.BytesIO()
-    with torch.no_grad():
+    # The TorchScript exporter (dynamo=False) is deprecated but exports this small MLP exactly;
+    # its deprecation notice is not news to a reader of the export log.
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
         torch.onnx.export(
             _actor(policy),
             (dummy,),

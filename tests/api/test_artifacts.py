@@ -1,0 +1,71 @@
+"""What makes an artifacts folder unservable, and that the service says so."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from aura.api.app import create_app
+from aura.api.artifacts import ArtifactError, verify_artifacts
+from aura.api.settings import Settings
+
+
+@pytest.fixture
+def copy(artifacts_dir: Path, tmp_path: Path) -> Path:
+    folder = tmp_path / "artifacts"
+    shutil.copytree(artifacts_dir, folder)
+    return folder
+
+
+def edit_manifest(folder: Path, change) -> None:
+    path = folder / "manifest.json"
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))
+
+
+def test_a_complete_export_verifies(artifacts_dir: Path) -> None:
+    manifest = verify_artifacts(artifacts_dir)
+    assert set(manifest.models) == {
+        "compatibility",
+        "difficulty",
+        "engagement",
+        "tutor_matching",
+        "difficulty_adaptation",
+    }
+
+
+def test_missing_manifest(copy: Path) -> None:
+    (copy / "manifest.json").unlink()
+    with pytest.raises(ArtifactError, match="no manifest.json"):
+        verify_artifacts(copy)
+
+
+def test_invalid_manifest_names_the_field(copy: Path) -> None:
+    edit_manifest(copy, lambda d: d["models"]["difficulty"].pop("sha256"))
+    with pytest.raises(ArtifactError, match=r"models\.difficulty\.sha256"):
+        verify_artifacts(copy)
+
+
+def test_a_model_the_endpoints_need_is_missing(copy: Path) -> None:
+    edit_manifest(copy, lambda d: d["models"].pop("tutor_matching"))
+    with pytest.raises(ArtifactError, match="'tutor_matching' \\(policy\\) is not in the manifest"):
+        verify_artifacts(copy)
+
+
+def test_an_altered_model_fails_its_checksum(copy: Path) -> None:
+    path = copy / "compatibility.onnx"
+    path.write_bytes(path.read_bytes()[:-1] + b"\x00")
+    with pytest.raises(ArtifactError, match="compatibility.onnx fails its sha256 check"):
+        verify_artifacts(copy)
+
+
+def test_the_app_does_not_start_on_a_broken_folder(copy: Path) -> None:
+    (copy / "difficulty.onnx").unlink()
+    app = create_app(settings=Settings(artifacts_dir=copy))
+    with pytest.raises(ArtifactError, match="difficulty.onnx"), TestClient(app):
+        pass

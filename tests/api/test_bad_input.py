@@ -1,0 +1,115 @@
+"""Bad requests get 422 naming the field, oversized ones 413, and never a 500."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+PREDICT = "/api/ml/predict/"
+
+
+@pytest.fixture(scope="module")
+def record(client: TestClient) -> dict:
+    doc = client.get("/openapi.json").json()
+    content = doc["paths"][PREDICT + "tutor-match"]["post"]["requestBody"]["content"]
+    return content["application/json"]["examples"]["one record"]["value"]
+
+
+def fields_of(response) -> list[str]:
+    body = response.json()
+    assert body["error"] == "validation_error"
+    assert body["request_id"] == response.headers["x-request-id"]
+    return [f["field"] for f in body["fields"]]
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "type_"),
+    [
+        ({"age": 19}, "body.age", "less_than_equal"),
+        ({"age": 12.5}, "body.age", "int_from_float"),
+        ({"comfort_level_online": -0.1}, "body.comfort_level_online", "greater_than_equal"),
+        ({"comfort_level_online": "high"}, "body.comfort_level_online", "float_parsing"),
+        ({"learning_style": "telepathic"}, "body.learning_style", "literal_error"),
+        ({"language": "klingon"}, "body.language", "literal_error"),
+        ({"favourite_colour": "blue"}, "body.favourite_colour", "extra_forbidden"),
+        ({"session_count": None}, "body.session_count", "int_type"),
+    ],
+)
+def test_a_bad_field_is_named(client, record, change, field, type_) -> None:
+    response = client.post(PREDICT + "tutor-match", json={**record, **change})
+    assert response.status_code == 422
+    body = response.json()
+    assert [(f["field"], f["type"]) for f in body["fields"]] == [(field, type_)]
+
+
+def test_a_missing_field_is_named(client, record) -> None:
+    partial = {k: v for k, v in record.items() if k != "grade_level"}
+    response = client.post(PREDICT + "tutor-match", json=partial)
+    assert response.status_code == 422
+    assert fields_of(response) == ["body.grade_level"]
+
+
+def test_errors_in_a_batch_name_the_record(client, record) -> None:
+    batch = [record, {**record, "age": 3}, record, {**record, "time_preference": "midnight"}]
+    response = client.post(PREDICT + "tutor-match", json=batch)
+    assert response.status_code == 422
+    assert fields_of(response) == ["body[1].age", "body[3].time_preference"]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"   ", b"{not json", b"[]", b"42", b'"text"', b"null", b"[1, 2]", b'{"age": NaN}'],
+)
+@pytest.mark.parametrize("endpoint", ["tutor-match", "difficulty", "compatibility", "engagement"])
+def test_malformed_bodies_are_422(client, endpoint, content) -> None:
+    response = client.post(PREDICT + endpoint, content=content)
+    assert response.status_code == 422, response.text
+    assert fields_of(response)
+
+
+def test_nan_and_infinity_are_refused(client) -> None:
+    doc = client.get("/openapi.json").json()
+    content = doc["paths"][PREDICT + "engagement"]["post"]["requestBody"]["content"]
+    rec = content["application/json"]["examples"]["one record"]["value"]
+    for bad in ("NaN", "Infinity", "-Infinity"):
+        raw = json.dumps(rec).replace(str(rec["comfort_level_online"]), bad, 1)
+        response = client.post(PREDICT + "engagement", content=raw)
+        assert response.status_code == 422, raw
+        assert fields_of(response) == ["body.comfort_level_online"]
+
+
+@pytest.mark.parametrize("top_k", ["0", "21", "three"])
+def test_top_k_out_of_range_is_named(client, record, top_k) -> None:
+    response = client.post(f"{PREDICT}tutor-match?top_k={top_k}", json=record)
+    assert response.status_code == 422
+    assert fields_of(response) == ["query.top_k"]
+
+
+def test_more_records_than_allowed_is_413(client, record) -> None:
+    # The test app allows 1,000 records per request.
+    response = client.post(PREDICT + "tutor-match", json=[record] * 1001)
+    assert response.status_code == 413
+    assert response.json()["error"] == "too_many_records"
+    assert client.post(PREDICT + "tutor-match", json=[record] * 1000).status_code == 200
+
+
+def test_a_body_above_the_size_limit_is_413_declared_or_streamed(client) -> None:
+    # The test app allows 2,000,000 bytes.
+    big = b"[" + b" " * 2_000_001 + b"]"
+    declared = client.post(PREDICT + "compatibility", content=big)
+    assert declared.status_code == 413
+    assert declared.json()["error"] == "payload_too_large"
+
+    def chunks():
+        for _ in range(30):
+            yield b" " * 100_000
+
+    streamed = client.post(PREDICT + "compatibility", content=chunks())
+    assert streamed.status_code == 413
+
+
+def test_unknown_paths_and_methods_are_not_500(client) -> None:
+    assert client.get(PREDICT + "compatibility").status_code == 405
+    assert client.post("/api/ml/predict/nothing", json={}).status_code == 404

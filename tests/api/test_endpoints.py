@@ -1,0 +1,153 @@
+"""Every endpoint's happy path, for one record and for a batch, checked against the models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from aura.api.schemas import DifficultyResponse, Health, ScoreResponse, TutorMatchResponse
+from aura.export.manifest import read_manifest
+from aura.export.tutor_pool import load_pool
+from aura.sim import vocab
+from aura.sim.matching import choose_tutors
+
+PREDICT = "/api/ml/predict/"
+
+
+def learner(rng: np.random.Generator) -> dict[str, Any]:
+    """A random valid learner profile for the tutor-match endpoint."""
+    return {
+        "age": int(rng.integers(8, 19)),
+        "grade_level": int(rng.integers(1, 13)),
+        "comfort_level_online": float(rng.random()),
+        "session_count": int(rng.integers(0, 60)),
+        "learning_progress_score": float(rng.random()),
+        "subject_preference": str(rng.choice(vocab.SUBJECTS)),
+        "learning_style": str(rng.choice(vocab.LEARNING_STYLES)),
+        "time_preference": str(rng.choice(vocab.TIME_SLOTS)),
+        "language": str(rng.choice(vocab.LANGUAGES)),
+    }
+
+
+def example(client: TestClient, endpoint: str) -> dict[str, Any]:
+    doc = client.get("/openapi.json").json()
+    content = doc["paths"][PREDICT + endpoint]["post"]["requestBody"]["content"]
+    return content["application/json"]["examples"]["one record"]["value"]
+
+
+def test_health_names_the_version_and_models(client: TestClient, artifacts_dir) -> None:
+    body = Health.model_validate(client.get("/health").json())
+    manifest = read_manifest(artifacts_dir)
+    assert body.model_version == manifest.version
+    assert body.models == sorted(manifest.models)
+
+
+def test_models_endpoint_serves_the_manifest(client: TestClient, artifacts_dir) -> None:
+    body = client.get("/api/ml/models").json()
+    manifest = read_manifest(artifacts_dir)
+    assert body["model_version"] == manifest.version
+    assert body["models"]["compatibility"]["sha256"] == manifest.models["compatibility"].sha256
+    assert body["data_sha256"] == manifest.data_sha256
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "model"),
+    [
+        ("tutor-match", TutorMatchResponse),
+        ("difficulty", DifficultyResponse),
+        ("compatibility", ScoreResponse),
+        ("engagement", ScoreResponse),
+    ],
+)
+def test_documented_example_is_answered_for_one_record_and_a_batch(
+    client: TestClient, endpoint: str, model
+) -> None:
+    record = example(client, endpoint)
+    one = client.post(PREDICT + endpoint, json=record)
+    assert one.status_code == 200, one.text
+    parsed = model.model_validate(one.json())
+    version = client.get("/health").json()["model_version"]
+    assert parsed.count == 1 and parsed.model_version == version
+    assert one.headers["x-model-version"] == version
+    batch = client.post(PREDICT + endpoint, json=[record] * 3)
+    assert batch.status_code == 200
+    assert model.model_validate(batch.json()).predictions == [parsed.predictions[0]] * 3
+
+
+@pytest.mark.parametrize("endpoint", ["compatibility", "engagement"])
+def test_scores_equal_the_onnx_model_on_raw_features(
+    client: TestClient, artifacts_dir, endpoint: str, rng
+) -> None:
+    import onnxruntime as ort
+
+    entry = read_manifest(artifacts_dir).models[endpoint]
+    records = []
+    for _ in range(50):
+        rec = {}
+        for f in entry.inputs:
+            value = f.low + (f.high - f.low) * rng.random()
+            rec[f.name] = int(round(value)) if f.dtype == "integer" else value
+        records.append(rec)
+    got = [p["score"] for p in client.post(PREDICT + endpoint, json=records).json()["predictions"]]
+    x = np.array([[r[f.name] for f in entry.inputs] for r in records], dtype=np.float32)
+    session = ort.InferenceSession(str(artifacts_dir / entry.file))
+    expected = session.run(None, {"input": x})[0].ravel()
+    assert np.allclose(got, expected, atol=1e-6)
+    assert all(0.0 <= s <= 1.0 for s in got)
+
+
+def test_difficulty_adds_the_policy_move_only_when_signals_are_given(
+    client: TestClient, rng
+) -> None:
+    base = example(client, "difficulty")
+    without = {k: v for k, v in base.items() if k != "adaptation"}
+    body = client.post(PREDICT + "difficulty", json=[base, without]).json()
+    with_signals, plain = body["predictions"]
+    assert with_signals["adaptation"]["action"] in ("decrease", "maintain", "increase")
+    assert abs(sum(with_signals["adaptation"]["probabilities"].values()) - 1) < 1e-5
+    assert plain["adaptation"] is None
+    assert set(plain["confidence"]) == set(vocab.DIFFICULTY_LEVELS)
+    assert plain["level"] == max(plain["confidence"], key=plain["confidence"].get)
+    assert with_signals["level"] == plain["level"]
+
+
+def test_tutor_match_ranks_tutors_as_the_simulator_picks_them(
+    client: TestClient, artifacts_dir, rng
+) -> None:
+    manifest = read_manifest(artifacts_dir)
+    p = manifest.tutor_pool
+    pool = load_pool(
+        artifacts_dir / p.file,
+        subjects=p.subjects,
+        time_slots=p.time_slots,
+        styles=p.learning_styles,
+        languages=p.languages,
+    )
+    learners = [learner(rng) for _ in range(200)]
+    response = client.post(PREDICT + "tutor-match?top_k=5", json=learners)
+    assert response.status_code == 200, response.text
+    predictions = response.json()["predictions"]
+    strategy = np.array([vocab.STRATEGIES.index(pr["strategy"]) for pr in predictions])
+
+    def codes(field: str, names: tuple[str, ...]) -> np.ndarray:
+        return np.array([names.index(rec[field]) for rec in learners])
+
+    chosen = choose_tutors(
+        pool,  # type: ignore[arg-type]
+        strategy,
+        codes("subject_preference", vocab.SUBJECTS),
+        codes("time_preference", vocab.TIME_SLOTS),
+        codes("learning_style", vocab.LEARNING_STYLES),
+        codes("language", vocab.LANGUAGES),
+    )
+    first = [pr["tutors"][0]["tutor_id"] for pr in predictions]
+    assert first == pool.tutor_id[chosen].tolist()
+    for pr in predictions:
+        assert 1 <= len(pr["tutors"]) <= 5
+        scores = [t["strategy_score"] for t in pr["tutors"]]
+        assert scores == sorted(scores, reverse=True)
+        assert all(0.0 <= t["compatibility"] <= 1.0 for t in pr["tutors"])
+        assert pr["strategy"] == max(pr["probabilities"], key=pr["probabilities"].get)
