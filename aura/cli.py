@@ -162,6 +162,29 @@ def tune_rl(
         raise _fail(str(exc)) from exc
 
 
+@app.command("train-supervised")
+def train_supervised(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None:
+    """Train the compatibility, difficulty and engagement forests and score them against their
+    baselines and the simulator's Bayes reference; models go to {models_dir}/supervised/."""
+    from aura.supervised import train_all
+    from aura.supervised.report import metrics_table
+
+    try:
+        p = load_params(params)
+        shared = p["shared"]
+        with console.status("training the supervised models ..."):
+            metrics = train_all(
+                project_path(shared["data_dir"]),
+                project_path(shared["models_dir"]),
+                p.get("04_supervised_training", {}),
+                shared["seed"],
+            )
+    except (ParamsError, ValueError, FileNotFoundError) as exc:
+        raise _fail(f"{params}: {exc}") from exc
+    console.print(metrics_table(metrics).round(4).to_string())
+    console.print(f"models and metrics.json in {project_path(shared['models_dir']) / 'supervised'}")
+
+
 @notebooks_app.command("record")
 def notebooks_record(
     names: Annotated[
