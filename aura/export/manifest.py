@@ -150,3 +150,7 @@ def read_manifest(folder: Path) -> Manifest:
 def manifest_json_schema() -> str:
     """The JSON Schema of manifest.json, as committed under docs/."""
     return json.dumps(Manifest.model_json_schema(), indent=2, sort_keys=True) + "\n"
+
+
+if __name__ == "__main__":
+    print(manifest_json_schema(), end="")

@@ -1,0 +1,30 @@
+"""The manifest schema: committed JSON Schema is current, and manifests are validated by it."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from aura.config import PROJECT_ROOT
+from aura.export.manifest import Feature, Manifest, manifest_json_schema
+
+SCHEMA_DOC = PROJECT_ROOT / "docs" / "manifest.schema.json"
+
+
+def test_committed_json_schema_matches_the_models() -> None:
+    assert SCHEMA_DOC.read_text(encoding="utf-8") == manifest_json_schema(), (
+        "docs/manifest.schema.json is stale; regenerate it with "
+        "`python -m aura.export.manifest > docs/manifest.schema.json`"
+    )
+
+
+def test_a_feature_with_an_unknown_normalisation_is_refused() -> None:
+    with pytest.raises(ValidationError, match="normalisation"):
+        Feature.model_validate(
+            {"name": "age", "dtype": "integer", "normalisation": {"kind": "log", "low": 1}}
+        )
+
+
+def test_unknown_manifest_keys_are_refused() -> None:
+    with pytest.raises(ValidationError, match="surprise"):
+        Manifest.model_validate({"surprise": 1})

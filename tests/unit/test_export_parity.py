@@ -1,0 +1,131 @@
+"""ONNX exports agree with the native models: forests within 1e-4 on held-out rows, policies on
+the same action for at least 99.9% of 10,000 observations; an export that disagrees is refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from aura.export.exporter import ExportError, ForestExport, PolicyExport, _forest_entry
+from aura.export.onnx_forest import forest_parity
+from aura.export.onnx_policy import policy_parity, policy_to_onnx
+from aura.export.supervised import forest_features
+
+SEED = 5
+
+
+@pytest.fixture(scope="module")
+def tables(tmp_path_factory: pytest.TempPathFactory):
+    from aura.sim.io import write_datasets
+    from aura.supervised import load_feature_tables
+
+    folder = tmp_path_factory.mktemp("data")
+    write_datasets(folder, seed=SEED, n_learners=500, n_tutors=20, n_sessions=1500)
+    return load_feature_tables(folder)
+
+
+def fitted(name: str, tables, n_trees: int = 20):
+    from aura.supervised import FEATURES, make_pipeline
+    from aura.supervised.evaluation import grouped_holdout
+
+    X, y, groups = tables[name]
+    train, test = grouped_holdout(groups, 0.2, SEED)
+    model = make_pipeline(name, FEATURES[name], {"n_estimators": n_trees}, seed=SEED)
+    return model.fit(X.iloc[train], y.iloc[train]), X.iloc[test]
+
+
+def onnx_of(model) -> bytes:
+    from aura.supervised.convert import to_onnx
+
+    return to_onnx(model).SerializeToString()
+
+
+@pytest.mark.parametrize("name", ["compatibility", "difficulty", "engagement"])
+def test_forest_onnx_matches_scikit_learn_on_held_out_rows(tables, name: str) -> None:
+    model, held_out = fitted(name, tables)
+    parity = forest_parity(model, onnx_of(model), held_out)
+    assert parity["rows"] == len(held_out) > 50
+    assert parity["max_abs_diff"] <= 1e-4
+    if name == "difficulty":
+        assert parity["label_agreement"] == 1.0
+
+
+class Bandit(gym.Env):
+    """Reward for the action named by the first observation coordinate: a policy worth learning."""
+
+    def __init__(self, n_obs: int, n_actions: int) -> None:
+        self.observation_space = gym.spaces.Box(0.0, 1.0, (n_obs,), np.float32)
+        self.action_space = gym.spaces.Discrete(n_actions)
+        self.obs = np.zeros(n_obs, dtype=np.float32)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.obs = self.observation_space.sample()
+        return self.obs, {}
+
+    def step(self, action):
+        reward = float(
+            action == min(int(self.obs[0] * self.action_space.n), self.action_space.n - 1)
+        )
+        self.obs = self.observation_space.sample()
+        return self.obs, reward, True, False, {}
+
+
+@pytest.mark.parametrize(("n_obs", "n_actions"), [(8, 5), (6, 3)])
+def test_policy_onnx_picks_the_same_action(n_obs: int, n_actions: int) -> None:
+    import torch
+    from stable_baselines3 import PPO
+
+    torch.set_num_threads(1)
+    model = PPO(
+        "MlpPolicy", Bandit(n_obs, n_actions), n_steps=256, batch_size=64, seed=SEED, device="cpu"
+    ).learn(512)
+    observations = np.random.default_rng(SEED).random((10_000, n_obs))
+    parity = policy_parity(model, policy_to_onnx(model), observations)
+    assert parity["rows"] == 10_000
+    assert parity["action_agreement"] >= 0.999
+    assert parity["max_abs_diff"] <= 1e-5
+
+
+def test_an_export_that_disagrees_with_its_model_is_refused(tables, tmp_path: Path) -> None:
+    from aura.supervised import FEATURES
+
+    model, held_out = fitted("compatibility", tables)
+    other, _ = fitted("compatibility", tables, n_trees=3)
+    spec = ForestExport(
+        name="compatibility",
+        model=model,
+        features=forest_features(FEATURES["compatibility"]),
+        holdout=held_out,
+        source="supervised/compatibility.joblib",
+        converter=lambda m, n: onnx_of(other),
+    )
+    with pytest.raises(ExportError, match="ONNX differs from scikit-learn"):
+        _forest_entry(spec, tmp_path)
+    assert not (tmp_path / "compatibility.onnx").exists()
+
+
+def test_policy_export_refusal_names_the_agreement(monkeypatch) -> None:
+    import torch
+    from stable_baselines3 import PPO
+
+    from aura.export import exporter
+
+    torch.set_num_threads(1)
+    model = PPO("MlpPolicy", Bandit(6, 3), n_steps=64, batch_size=32, seed=SEED, device="cpu")
+    monkeypatch.setattr(
+        exporter, "policy_parity", lambda *a: {"rows": 10.0, "action_agreement": 0.9}
+    )
+    spec = PolicyExport(
+        name="difficulty_adaptation",
+        model=model,
+        features=[],
+        actions=["decrease", "maintain", "increase"],
+        observations=np.zeros((10, 6)),
+        source="rl/x.zip",
+    )
+    with pytest.raises(ExportError, match="90.00% of 10 observations"):
+        exporter._policy_entry(spec, Path("/nonexistent"))
