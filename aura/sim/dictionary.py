@@ -52,7 +52,7 @@ ENTRIES: tuple[tuple[str, str, str, str, str, str], ...] = (
         "Level the platform places the learner at",
         "category",
         "Beginner, Intermediate, Advanced",
-        "Ordered logit on six profile fields (aura.sim.placement); P(level | profile) is known",
+        "Ordered logit on min(success, progress) gate (aura.sim.placement); P(level | x) known",
     ),
     (
         _L,

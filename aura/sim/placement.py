@@ -1,7 +1,7 @@
 """The learner's preferred difficulty level: an ordered-logit placement over six profile fields.
 
-A platform places a learner by what it has seen: learners who succeed often and progress well
-move up a level. The placement is drawn as level = cut(z(x) + logistic noise), so the simulator
+A platform places a learner by what it has seen: learners who both succeed often and progress
+well move up a level. The placement is drawn as level = cut(z(x) + logistic noise), so the simulator
 knows P(level | x) exactly and with it the best accuracy any classifier could reach.
 """
 
@@ -19,16 +19,17 @@ PLACEMENT_FEATURES: tuple[str, ...] = (
     "learning_progress_score",
     "success_rate",
 )
-CUTS = np.array([-0.48, 0.89])
+CUTS = np.array([-0.77, 0.69])
 PLACEMENT_NOISE = 0.1
 
 
 def placement_score(features: dict[str, np.ndarray]) -> np.ndarray:
-    """z(x): success and progress dominate; grade and attention nudge; age and comfort do not
-    enter (a classifier should learn to ignore them)."""
+    """z(x): a learner moves up only when both success and progress are high, so the weaker of
+    the two decides (a gate, not a weighted sum: linear models cannot represent it exactly);
+    grade and attention nudge; age and comfort do not enter."""
+    gate = np.minimum(features["success_rate"] - 0.70, features["learning_progress_score"] - 0.78)
     return (
-        5.0 * (features["success_rate"] - 0.71)
-        + 2.5 * (features["learning_progress_score"] - 0.775)
+        8.0 * gate
         + 0.04 * (features["grade_level"] - 6.5)
         + 0.01 * (features["attention_span_minutes"] - 24.0)
     )
