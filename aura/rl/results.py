@@ -1,0 +1,357 @@
+"""Score trained policies against their references, over seeds, on held-out episodes.
+
+Every policy is reported as a normalised score, (R - R_random) / (R_oracle - R_random): 0 is
+the random policy, 1 the oracle that reads the simulator's hidden state. All policies and all
+references of an environment are scored on the same seeded held-out episodes, so differences
+between them are not differences of luck in the episodes drawn. Over the training seeds a result
+is the mean with a 95% Student-t interval (three seeds are few; the t interval is honest about it).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from aura.rl.config import EnvConfig, ExperimentConfig, RunConfig
+from aura.rl.train import BEST_MODEL, CONFIG_FILE, algorithm_class, make_env
+
+if TYPE_CHECKING:
+    from aura.rl.experiment import RunOutcome
+
+RESULTS_FILE = "results.json"
+SELECTED_FILE = "selected.json"
+SELECTED_ALGO = "ppo"
+"""The algorithm whose policies are exported for serving (the spec's choice for both tasks)."""
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A mean over seeds with its two-sided confidence interval."""
+
+    mean: float
+    low: float
+    high: float
+    n: int
+
+    def to_dict(self) -> dict[str, float | int]:
+        return {"mean": self.mean, "low": self.low, "high": self.high, "n": self.n}
+
+
+def t_interval(values: Sequence[float], confidence: float = 0.95) -> Interval:
+    """Mean and Student-t confidence interval; a single value gets an infinitely wide one."""
+    from scipy import stats
+
+    x = np.asarray(values, dtype=float)
+    if x.size == 0:
+        raise ValueError("t_interval needs at least one value")
+    mean = float(x.mean())
+    if x.size == 1:
+        return Interval(mean, -math.inf, math.inf, 1)
+    half = float(stats.t.ppf(0.5 + confidence / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
+    return Interval(mean, mean - half, mean + half, int(x.size))
+
+
+def normalised_score(value: float | np.ndarray, random: float, oracle: float) -> float | np.ndarray:
+    """(R - R_random) / (R_oracle - R_random)."""
+    if not oracle > random:
+        raise ValueError(f"oracle return {oracle} must exceed random return {random}")
+    return (value - random) / (oracle - random)
+
+
+def _evaluate(env_cfg: EnvConfig, policy: Any, seed: int, n_episodes: int) -> Any:
+    """Seeded held-out episodes through ``aura.envs.evaluate_policy``; environments defined in the
+    params by any Gymnasium id go through the same function."""
+    from aura.envs import evaluate_policy
+
+    return evaluate_policy(env_cfg.id, policy, n_episodes, seed, env_kwargs=env_cfg.kwargs)
+
+
+def evaluate_model_file(path: Path, run: RunConfig, seed: int, n_episodes: int) -> list[float]:
+    """Held-out returns of a saved model of ``run`` (greedy actions)."""
+    import torch
+
+    torch.set_num_threads(1)
+    model = algorithm_class(run.algo).load(path, device="cpu")
+    return list(_evaluate(run.env, model, seed, n_episodes).returns)
+
+
+HAND_RULE_EXCLUDED = ("random", "oracle")
+
+
+def references(env_cfg: EnvConfig, seed: int, n_episodes: int) -> dict[str, Any]:
+    """Random, oracle and the best hand rule of an AURA environment on the held-out episodes.
+
+    The best hand rule is the best, on these very episodes, of the environment's rules that use
+    only observed data (every fixed action, and the staircase for difficulty): choosing it after
+    the fact flatters the rule, which makes "RL beats the hand rule" a conservative claim.
+    """
+    from aura.envs import baseline_table, difficulty_baselines, tutor_matching_baselines
+
+    makers = {
+        "tutor_matching": tutor_matching_baselines,
+        "difficulty_adaptation": difficulty_baselines,
+    }
+    if env_cfg.key not in makers:
+        raise ValueError(
+            f"no baselines for environment {env_cfg.key!r}; references exist for "
+            f"{', '.join(makers)}"
+        )
+    table = baseline_table(env_cfg.id, makers[env_cfg.key](seed), n_episodes, seed, env_cfg.kwargs)
+    rules = table.drop(index=list(HAND_RULE_EXCLUDED))
+    best = str(rules["mean_return"].idxmax())
+    return {
+        "random": float(table.loc["random", "mean_return"]),
+        "oracle": float(table.loc["oracle", "mean_return"]),
+        "hand_rule": float(table.loc[best, "mean_return"]),
+        "hand_rule_name": best,
+        "baselines": {
+            name: {
+                "mean_return": float(row["mean_return"]),
+                "normalised": float(row["normalised_score"]),
+            }
+            for name, row in table.iterrows()
+        },
+    }
+
+
+def summarise(
+    cfg: ExperimentConfig, outcomes: Sequence[RunOutcome], references: Mapping[str, Mapping]
+) -> dict[str, Any]:
+    """Per environment: the references, and per algorithm the per-seed and mean normalised
+    scores with their 95% interval, raw held-out returns, whether the mean beats the hand rule,
+    and training wall time."""
+    results: dict[str, Any] = {}
+    for env_key in cfg.env_keys:
+        ref = dict(references[env_key])
+        lo, hi = ref["random"], ref["oracle"]
+        hand = float(normalised_score(ref["hand_rule"], lo, hi))
+        per_algo: dict[str, Any] = {}
+        for algo in cfg.algorithms:
+            runs = sorted(
+                (o for o in outcomes if o.env_key == env_key and o.algo == algo),
+                key=lambda o: o.seed_index,
+            )
+            if not runs:
+                continue
+            means = [float(np.mean(o.test_returns)) for o in runs]
+            scores = [float(normalised_score(m, lo, hi)) for m in means]
+            score = t_interval(scores)
+            per_algo[algo] = {
+                "normalised": score.to_dict(),
+                "mean_return": t_interval(means).to_dict(),
+                "beats_hand_rule": score.mean > hand,
+                "beats_hand_rule_ci": score.low > hand,
+                "train_seconds": sum(o.train_seconds for o in runs),
+                "seeds": [
+                    {
+                        "seed_index": o.seed_index,
+                        "seed": cfg.base_seed + o.seed_index,
+                        "run_dir": str(Path(o.run_dir).relative_to(cfg.models_dir)),
+                        "num_timesteps": o.num_timesteps,
+                        "train_seconds": o.train_seconds,
+                        "mean_return": m,
+                        "normalised": s,
+                        "test_returns": o.test_returns,
+                    }
+                    for o, m, s in zip(runs, means, scores, strict=True)
+                ],
+            }
+        results[env_key] = {
+            "references": {**ref, "hand_rule_normalised": hand},
+            "n_test_episodes": cfg.n_test_episodes,
+            "test_seed": cfg.test_seed,
+            "algorithms": per_algo,
+        }
+    return results
+
+
+def results_table(results: Mapping[str, Any]) -> pd.DataFrame:
+    """One row per environment and policy: normalised score (mean, 95% CI), mean return.
+
+    The references are rows too (random 0, oracle 1, the hand rule where it falls), so every
+    number in the table stands beside them.
+    """
+    rows = []
+    for env_key, res in results.items():
+        ref = res["references"]
+        lo, hi = ref["random"], ref["oracle"]
+        for name, key in (("random", "random"), ("hand rule", "hand_rule"), ("oracle", "oracle")):
+            value = float(ref[key])
+            rows.append(
+                {
+                    "env": env_key,
+                    "policy": name
+                    if key != "hand_rule"
+                    else f"hand rule ({ref['hand_rule_name']})",
+                    "normalised": float(normalised_score(value, lo, hi)),
+                    "ci_low": np.nan,
+                    "ci_high": np.nan,
+                    "mean_return": value,
+                    "n_seeds": np.nan,
+                    "beats_hand_rule": np.nan,
+                }
+            )
+        for algo, r in res["algorithms"].items():
+            rows.append(
+                {
+                    "env": env_key,
+                    "policy": algo.upper(),
+                    "normalised": r["normalised"]["mean"],
+                    "ci_low": r["normalised"]["low"],
+                    "ci_high": r["normalised"]["high"],
+                    "mean_return": r["mean_return"]["mean"],
+                    "n_seeds": r["normalised"]["n"],
+                    "beats_hand_rule": r["beats_hand_rule"],
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def learning_curves(cfg: ExperimentConfig, references: Mapping[str, Mapping]) -> pd.DataFrame:
+    """Evaluation curves per (environment, algorithm): normalised mean over seeds and its 95%
+    t band at each evaluation step, from every seed's ``evaluations.npz``.
+
+    Evaluation episodes are the evaluation environment's, not the held-out ones; the references
+    normalising them are the held-out ones, a close but not exact yardstick.
+    """
+    rows = []
+    for env_key in cfg.env_keys:
+        lo, hi = references[env_key]["random"], references[env_key]["oracle"]
+        for algo in cfg.algorithms:
+            curves = []
+            for k in range(cfg.n_seeds):
+                path = cfg.run_dir(env_key, algo, k) / "logs" / "evaluations.npz"
+                if path.is_file():
+                    with np.load(path) as data:
+                        means = data["results"].mean(axis=1)
+                        curves.append(dict(zip(data["timesteps"], means, strict=True)))
+            if not curves:
+                continue
+            steps = sorted(set.intersection(*(set(c) for c in curves)))
+            for step in steps:
+                scores = [float(normalised_score(c[step], lo, hi)) for c in curves]
+                band = t_interval(scores)
+                rows.append(
+                    {
+                        "env": env_key,
+                        "algo": algo,
+                        "timesteps": int(step),
+                        "normalised": band.mean,
+                        "low": band.low,
+                        "high": band.high,
+                        "n_seeds": band.n,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def _space_dict(space: Any) -> dict[str, Any]:
+    from gymnasium import spaces
+
+    if isinstance(space, spaces.Discrete):
+        return {"type": "Discrete", "n": int(space.n)}
+    if isinstance(space, spaces.Box):
+        return {
+            "type": "Box",
+            "shape": list(space.shape),
+            "dtype": str(space.dtype),
+            "low": space.low.tolist(),
+            "high": space.high.tolist(),
+        }
+    raise TypeError(f"unsupported space {space!r}")
+
+
+def select_models(cfg: ExperimentConfig, results: Mapping[str, Any]) -> dict[str, Any]:
+    """Per environment, the PPO run with the best held-out score: the model to export."""
+    selected = {}
+    for env_key, res in results.items():
+        runs = res["algorithms"].get(SELECTED_ALGO)
+        if not runs:
+            continue
+        best = max(runs["seeds"], key=lambda s: s["normalised"])
+        env = make_env(cfg.env(env_key), 1, cfg.base_seed)
+        selected[env_key] = {
+            "algo": SELECTED_ALGO,
+            "path": str(Path(best["run_dir"]) / BEST_MODEL),
+            "config": str(Path(best["run_dir"]) / CONFIG_FILE),
+            "seed_index": best["seed_index"],
+            "normalised": best["normalised"],
+            "env_id": cfg.env(env_key).id,
+            "observation_space": _space_dict(env.observation_space),
+            "action_space": _space_dict(env.action_space),
+        }
+        env.close()
+    return selected
+
+
+def write_json(path: Path, data: Any) -> Path:
+    """Write JSON atomically (aside, then rename), so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=float) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+ACTION_NAMES: dict[str, tuple[str, ...]] = {
+    "tutor_matching": (
+        "best_rating",
+        "subject_expert",
+        "cultural_match",
+        "teaching_style_match",
+        "balanced",
+    ),
+    "difficulty_adaptation": ("decrease", "maintain", "increase"),
+}
+
+
+class ActionRecorder:
+    """Wraps a policy for ``aura.envs.evaluate_policy``: records each action it takes and the
+    action the oracle would have taken in the same state."""
+
+    def __init__(self, policy: Any, oracle: Any) -> None:
+        from aura.envs.evaluation import as_action_fn
+
+        self._act, self._reset = as_action_fn(policy)
+        self.oracle = oracle
+        self.actions: list[int] = []
+        self.oracle_actions: list[int] = []
+
+    def reset(self) -> None:
+        self._reset()
+
+    def act(self, obs: np.ndarray, env: Any) -> int:
+        self.oracle_actions.append(int(self.oracle.act(obs, env)))
+        action = int(self._act(obs, env))
+        self.actions.append(action)
+        return action
+
+
+def action_profile(
+    env_cfg: EnvConfig, policies: Mapping[str, Any], seed: int, n_episodes: int
+) -> pd.DataFrame:
+    """What each policy does on held-out episodes: the share of steps it takes each action, and
+    how often its action is the oracle's in the same state."""
+    from aura.envs import DifficultyOracle, TutorMatchingOracle
+
+    oracle = TutorMatchingOracle() if env_cfg.key == "tutor_matching" else DifficultyOracle()
+    names = ACTION_NAMES[env_cfg.key]
+    rows = {}
+    for name, policy in policies.items():
+        recorder = ActionRecorder(policy, oracle)
+        _evaluate(env_cfg, recorder, seed, n_episodes)
+        actions = np.asarray(recorder.actions)
+        shares = np.bincount(actions, minlength=len(names)) / actions.size
+        agree = float(np.mean(actions == np.asarray(recorder.oracle_actions)))
+        rows[name] = {**dict(zip(names, shares, strict=True)), "agrees_with_oracle": agree}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "policy"
+    return table

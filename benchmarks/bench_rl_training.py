@@ -1,0 +1,123 @@
+"""Wall time of the whole default RL training, against the spec's "2-4 hours" and a 10-minute target.
+
+The default grid (3 algorithms x 2 environments x 3 seeds x 100,000 steps, params/default.yaml)
+is trained from scratch into a temporary models folder with the same entry point as
+``aura train-rl`` (two worker processes, one torch thread each), held-out scoring included.
+Beside it, each algorithm's training throughput is measured alone (one process, a shorter run,
+median of several) so a slow grid can be traced to its algorithm. The machine's load average is
+recorded before and after: on a shared machine, wall time includes waiting for a core.
+
+    python benchmarks/bench_rl_training.py             # full grid once + throughput, 3 repeats
+    python benchmarks/bench_rl_training.py --quick     # throughput only, 1 repeat
+
+Writes reports/bench/rl_training.json (aura.config.BENCH_DIR).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import platform
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from aura.config import BENCH_DIR, PARAMS_DIR
+from aura.rl.config import load_experiment
+from aura.rl.experiment import init_worker, run_experiment
+from aura.rl.train import train
+
+TARGET_SECONDS = 600.0
+SPEC_SECONDS = (2 * 3600.0, 4 * 3600.0)
+THROUGHPUT_STEPS = 20_000
+
+
+def throughput(params: Path, repeats: int) -> dict[str, Any]:
+    """Training steps per second of each algorithm on each environment, alone in one process,
+    with the grid's evaluation and checkpoint frequencies."""
+    cfg = load_experiment(params)
+    training = dataclasses.replace(cfg.training, total_timesteps=THROUGHPUT_STEPS)
+    init_worker()
+    out: dict[str, Any] = {}
+    for env_key in cfg.env_keys:
+        for algo in cfg.algorithms:
+            run = dataclasses.replace(cfg.run(env_key, algo, 0), training=training)
+            rates = []
+            for _ in range(repeats):
+                with tempfile.TemporaryDirectory() as tmp:
+                    result = train(run, tmp, resume=False)
+                rates.append(result.num_timesteps / result.wall_seconds)
+            out[f"{env_key}/{algo}"] = {
+                "steps_per_second_median": statistics.median(rates),
+                "steps_per_second": rates,
+                "n_envs": run.hyperparams.n_envs,
+            }
+            typer.echo(f"{env_key}/{algo}: {statistics.median(rates):.0f} steps/s")
+    return out
+
+
+def full_grid(params: Path) -> dict[str, Any]:
+    cfg = load_experiment(params)
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = dataclasses.replace(cfg, models_dir=Path(tmp))
+        start = time.perf_counter()
+        payload = run_experiment(cfg, resume=False)
+        wall = time.perf_counter() - start
+    per_run = [
+        {"env": env, "algo": algo, "seed_index": s["seed_index"], "seconds": s["train_seconds"]}
+        for env, res in payload["results"].items()
+        for algo, r in res["algorithms"].items()
+        for s in r["seeds"]
+    ]
+    return {
+        "wall_seconds": wall,
+        "training_wall_seconds": payload["grid"]["wall_seconds"],
+        "n_runs": payload["grid"]["n_runs"],
+        "n_workers": payload["grid"]["n_workers"],
+        "total_timesteps_per_run": cfg.training.total_timesteps,
+        "target_seconds": TARGET_SECONDS,
+        "meets_target": wall <= TARGET_SECONDS,
+        "speedup_vs_spec_low": SPEC_SECONDS[0] / wall,
+        "per_run": per_run,
+        "normalised": {
+            env: {algo: r["normalised"]["mean"] for algo, r in res["algorithms"].items()}
+            for env, res in payload["results"].items()
+        },
+    }
+
+
+def main(
+    params: Annotated[Path, typer.Option(help="Params file of the grid.")] = PARAMS_DIR
+    / "default.yaml",
+    quick: Annotated[bool, typer.Option(help="Throughput only, one repeat.")] = False,
+    repeats: Annotated[int, typer.Option(min=1, help="Throughput repeats.")] = 3,
+) -> None:
+    """Measure the RL training wall time and write reports/bench/rl_training.json."""
+    report: dict[str, Any] = {
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "params": str(params),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "load_average_before": list(os.getloadavg()),
+    }
+    report["throughput"] = throughput(params, 1 if quick else repeats)
+    if not quick:
+        report["grid"] = full_grid(params)
+        typer.echo(
+            f"grid: {report['grid']['wall_seconds']:.0f}s for {report['grid']['n_runs']} runs "
+            f"(target {TARGET_SECONDS:.0f}s)"
+        )
+    report["load_average_after"] = list(os.getloadavg())
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    path = BENCH_DIR / "rl_training.json"
+    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    typer.echo(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    typer.run(main)
