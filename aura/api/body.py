@@ -8,10 +8,10 @@ also lets a list that is too long be answered 413 rather than 422.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Request
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 
 from aura.api.errors import RequestError, field_errors
 
@@ -25,11 +25,11 @@ class BodyParser:
     max_records: int
 
     @classmethod
-    def for_model(cls, model: type[BaseModel], max_records: int) -> BodyParser:
-        many = TypeAdapter(Annotated[list[model], Field(min_length=1, max_length=max_records)])  # type: ignore[valid-type]
-        return cls(one=TypeAdapter(model), many=many, max_records=max_records)
+    def for_record(cls, record: Any, max_records: int) -> BodyParser:
+        many = TypeAdapter(Annotated[list[record], Field(min_length=1, max_length=max_records)])
+        return cls(one=TypeAdapter(record), many=many, max_records=max_records)
 
-    async def parse(self, request: Request) -> list[BaseModel]:
+    async def parse(self, request: Request) -> list[dict[str, Any]]:
         raw = await request.body()
         if not raw.strip():
             raise RequestError(

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel
 
 from aura.api.artifacts import LoadedArtifacts
 from aura.api.records import Normaliser, raw_matrix
@@ -25,6 +24,8 @@ LANGUAGE_FIELD = "language"
 ADAPTATION_FIELD = "adaptation"
 MATCH_FIELDS = (SUBJECT_FIELD, SLOT_FIELD, STYLE_FIELD, LANGUAGE_FIELD)
 DECIMALS = 6
+MATCH_CHUNK = 8192
+"""Learners ranked per step: bounds the (learners, tutors) matrices to a few tens of MB."""
 
 
 def _rounded(values: np.ndarray) -> list[Any]:
@@ -64,7 +65,7 @@ class Predictor:
     def _score(self, name: str, x: np.ndarray) -> np.ndarray:
         return np.clip(self._run(name, x)[0].ravel(), 0.0, 1.0)
 
-    def scores(self, name: str, records: Sequence[BaseModel]) -> list[dict[str, float]]:
+    def scores(self, name: str, records: Sequence[dict[str, Any]]) -> list[dict[str, float]]:
         """Regressor scores in [0, 1] (compatibility, engagement)."""
         x = raw_matrix(records, self.inputs[name])
         return [{"score": s} for s in _rounded(self._score(name, x))]
@@ -72,7 +73,7 @@ class Predictor:
     def _policy(self, name: str, raw: np.ndarray) -> np.ndarray:
         return self._run(name, self.normalisers[name](raw))[1]
 
-    def difficulty(self, records: Sequence[BaseModel]) -> list[dict[str, Any]]:
+    def difficulty(self, records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         """Level with a confidence per class; the adaptation policy's action where the six
         adaptation signals are given."""
         probs = self._run("difficulty", raw_matrix(records, self.inputs["difficulty"]))[1]
@@ -81,9 +82,9 @@ class Predictor:
             {"level": labels[i], "confidence": c, "adaptation": None}
             for i, c in zip(probs.argmax(axis=1).tolist(), _labelled(probs, labels), strict=True)
         ]
-        rows = [i for i, r in enumerate(records) if getattr(r, ADAPTATION_FIELD) is not None]
+        rows = [i for i, r in enumerate(records) if r.get(ADAPTATION_FIELD) is not None]
         if rows:
-            signals = [getattr(records[i], ADAPTATION_FIELD) for i in rows]
+            signals = [records[i][ADAPTATION_FIELD] for i in rows]
             raw = raw_matrix(signals, self.inputs["difficulty_adaptation"])
             p = self._policy("difficulty_adaptation", raw)
             actions = self.models["difficulty_adaptation"].class_labels or []
@@ -93,9 +94,16 @@ class Predictor:
                 out[i]["adaptation"] = {"action": actions[a], "probabilities": pr}
         return out
 
-    def tutor_match(self, records: Sequence[BaseModel], top_k: int) -> list[dict[str, Any]]:
+    def tutor_match(self, records: Sequence[dict[str, Any]], top_k: int) -> list[dict[str, Any]]:
         """The policy's strategy and probabilities, and the strategy's top-k eligible tutors
-        with their predicted compatibility."""
+        with their predicted compatibility (in chunks, so the (records, tutors) score matrices
+        of a large batch never all sit in memory at once)."""
+        out: list[dict[str, Any]] = []
+        for start in range(0, len(records), MATCH_CHUNK):
+            out += self._tutor_match(records[start : start + MATCH_CHUNK], top_k)
+        return out
+
+    def _tutor_match(self, records: Sequence[dict[str, Any]], top_k: int) -> list[dict[str, Any]]:
         raw = raw_matrix(records, self.match_fields)
         learner = {name: raw[:, j] for j, name in enumerate(self.match_fields)}
         probs = self._policy("tutor_matching", raw[:, :-1])

@@ -1,8 +1,10 @@
 """Request records built from the manifest, and their conversion to model input matrices.
 
-Each endpoint's record type is a pydantic model created from the manifest's feature list, so
-ranges, enumerations and field order always match the exported models, and a renamed or
-re-ranged feature needs no change here. A categorical field is validated against its vocabulary
+Each endpoint's record type is a TypedDict created from the manifest's feature list and validated
+by pydantic, so ranges, enumerations and field order always match the exported models, and a
+renamed or re-ranged feature needs no change here. TypedDicts rather than BaseModels because
+pydantic validates a list of them about three times faster (no model instances), which is most
+of the cost of a 100,000-record batch. A categorical field is validated against its vocabulary
 and stored as its index, so every record converts to a row of numbers in one step; the OpenAPI
 document still shows the vocabulary.
 """
@@ -10,15 +12,27 @@ document still shows the vocabulary.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from operator import attrgetter
-from typing import Annotated, Any, Literal
+from operator import itemgetter
+from typing import Annotated, Any, Literal, NotRequired
 
 import numpy as np
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field
+from typing_extensions import TypedDict
 
 from aura.export.manifest import Feature, Lookup, MinMax
 
 RECORD_CONFIG = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+def _number_only(value: Any) -> Any:
+    """Refuse booleans and text where an integer is expected; 12.0 stays an integer, as in
+    JSON Schema, and 12.5 is refused by the integer type."""
+    if isinstance(value, bool | str):
+        raise ValueError("Input should be a valid integer")
+    return value
+
+
+INTEGER = BeforeValidator(_number_only)
 
 
 def category_type(categories: Sequence[str]) -> Any:
@@ -27,23 +41,32 @@ def category_type(categories: Sequence[str]) -> Any:
     return Annotated[Literal[tuple(categories)], AfterValidator(position.__getitem__)]
 
 
-def _field(feature: Feature) -> tuple[Any, Any]:
-    """(type, FieldInfo) of one feature: bounded number or enumeration."""
+def _field(feature: Feature) -> Any:
+    """Annotated type of one feature: bounded number or enumeration."""
     description = feature.description or None
     if feature.dtype == "category":
         categories = feature.categories or []
-        return category_type(categories), Field(description=description)
-    kind = int if feature.dtype == "integer" else float
-    return kind, Field(ge=feature.low, le=feature.high, description=description)
+        return Annotated[category_type(categories), Field(description=description)]
+    bounds = Field(ge=feature.low, le=feature.high, description=description)
+    if feature.dtype == "integer":
+        return Annotated[int, bounds, INTEGER]
+    # Strict: a boolean or a numeric string is not a number (a JSON integer still is).
+    return Annotated[float, Field(strict=True), bounds]
 
 
-def record_model(
-    name: str, features: Sequence[Feature], extra: dict[str, tuple[Any, Any]] | None = None
-) -> type[BaseModel]:
-    """A pydantic model with one required field per feature (in model input order)."""
+def record_type(name: str, features: Sequence[Feature], extra: dict[str, Any] | None = None) -> Any:
+    """A TypedDict with one required key per feature (in model input order), plus ``extra``
+    keys (wrap a type in ``NotRequired`` to make it optional); unknown keys are refused."""
     fields: dict[str, Any] = {f.name: _field(f) for f in features}
     fields.update(extra or {})
-    return create_model(name, __config__=RECORD_CONFIG, **fields)
+    record = TypedDict(name, fields)  # type: ignore[operator]
+    record.__pydantic_config__ = RECORD_CONFIG  # type: ignore[attr-defined]
+    return record
+
+
+def optional(kind: Any) -> Any:
+    """An optional key of a record type (absent or null)."""
+    return NotRequired[kind | None]
 
 
 def example_record(features: Sequence[Feature]) -> dict[str, Any]:
@@ -60,9 +83,9 @@ def example_record(features: Sequence[Feature]) -> dict[str, Any]:
     return example
 
 
-def raw_matrix(records: Sequence[BaseModel], names: Sequence[str]) -> np.ndarray:
+def raw_matrix(records: Sequence[dict[str, Any]], names: Sequence[str]) -> np.ndarray:
     """(records, fields) float64 matrix of the named fields (categories as their index)."""
-    getter = attrgetter(*names)
+    getter = itemgetter(*names)
     if len(names) == 1:
         return np.array([[getter(r)] for r in records], dtype=np.float64)
     return np.array([getter(r) for r in records], dtype=np.float64).reshape(len(records), -1)

@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic import TypeAdapter
 from starlette.responses import Response
 
 from aura.api.artifacts import LoadedArtifacts
 from aura.api.body import BodyParser
 from aura.api.predict import ADAPTATION_FIELD, LANGUAGE_FIELD, Predictor
-from aura.api.records import category_type, example_record, record_model
+from aura.api.records import category_type, example_record, optional, record_type
 from aura.api.settings import Settings
 
 ENDPOINT_MODELS = {
@@ -38,27 +37,27 @@ class Service:
         self.version = manifest.version
         self.predictor = Predictor(artifacts)
         pool = manifest.tutor_pool
-        adaptation = record_model("AdaptationSignals", models["difficulty_adaptation"].inputs)
-        language = (category_type(pool.languages), ...)
-        self.records: dict[str, type[BaseModel]] = {
-            "tutor-match": record_model(
+        adaptation = record_type("AdaptationSignals", models["difficulty_adaptation"].inputs)
+        language = category_type(pool.languages)
+        self.records: dict[str, Any] = {
+            "tutor-match": record_type(
                 ENDPOINT_MODELS["tutor-match"],
                 models["tutor_matching"].inputs,
                 {LANGUAGE_FIELD: language},
             ),
-            "difficulty": record_model(
+            "difficulty": record_type(
                 ENDPOINT_MODELS["difficulty"],
                 models["difficulty"].inputs,
-                {ADAPTATION_FIELD: (adaptation | None, None)},
+                {ADAPTATION_FIELD: optional(adaptation)},
             ),
-            "compatibility": record_model(
+            "compatibility": record_type(
                 ENDPOINT_MODELS["compatibility"], models["compatibility"].inputs
             ),
-            "engagement": record_model(ENDPOINT_MODELS["engagement"], models["engagement"].inputs),
+            "engagement": record_type(ENDPOINT_MODELS["engagement"], models["engagement"].inputs),
         }
         self.parsers = {
-            name: BodyParser.for_model(model, settings.max_records)
-            for name, model in self.records.items()
+            name: BodyParser.for_record(record, settings.max_records)
+            for name, record in self.records.items()
         }
         tm_example = example_record(models["tutor_matching"].inputs)
         tm_example[LANGUAGE_FIELD] = pool.languages[0]
@@ -91,12 +90,13 @@ class Service:
 
     def openapi_bodies(self, max_records: int) -> tuple[dict[str, Any], dict[str, Any]]:
         """(request body per endpoint, component schemas) for the OpenAPI document."""
-        _, top = models_json_schema(
-            [(m, "validation") for m in self.records.values()], ref_template=REF
-        )
+        components: dict[str, Any] = {}
         bodies = {}
-        for name, model in self.records.items():
-            ref = {"$ref": REF.format(model=model.__name__)}
+        for name, record in self.records.items():
+            schema = TypeAdapter(record).json_schema(ref_template=REF)
+            components.update(schema.pop("$defs", {}))
+            components[record.__name__] = schema
+            ref = {"$ref": REF.format(model=record.__name__)}
             example = self.examples[name]
             bodies[name] = {
                 "required": True,
@@ -120,4 +120,4 @@ class Service:
                     }
                 },
             }
-        return bodies, top.get("$defs", {})
+        return bodies, components

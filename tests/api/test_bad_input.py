@@ -29,8 +29,11 @@ def fields_of(response) -> list[str]:
     [
         ({"age": 19}, "body.age", "less_than_equal"),
         ({"age": 12.5}, "body.age", "int_from_float"),
+        ({"age": "12"}, "body.age", "value_error"),
+        ({"age": True}, "body.age", "value_error"),
+        ({"comfort_level_online": True}, "body.comfort_level_online", "float_type"),
         ({"comfort_level_online": -0.1}, "body.comfort_level_online", "greater_than_equal"),
-        ({"comfort_level_online": "high"}, "body.comfort_level_online", "float_parsing"),
+        ({"comfort_level_online": "0.5"}, "body.comfort_level_online", "float_type"),
         ({"learning_style": "telepathic"}, "body.learning_style", "literal_error"),
         ({"language": "klingon"}, "body.language", "literal_error"),
         ({"favourite_colour": "blue"}, "body.favourite_colour", "extra_forbidden"),

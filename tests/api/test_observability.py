@@ -61,12 +61,14 @@ def test_each_request_is_logged_as_json_with_its_id(client: TestClient) -> None:
             lines.append(JsonFormatter().format(record))
 
     logger = logging.getLogger(LOGGER_NAME)
-    handler = Collect()
+    handler, level = Collect(), logger.level
     logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
     try:
         client.post(PREDICT + "engagement", json={}, headers={"X-Request-ID": "req-42"})
     finally:
         logger.removeHandler(handler)
+        logger.setLevel(level)
     entries = [json.loads(line) for line in lines]
     assert {
         "request_id": "req-42",
