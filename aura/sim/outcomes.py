@@ -160,3 +160,11 @@ def session_reward(engagement, outcome):
         REWARD_WEIGHTS["learning_outcome_score"] * outcome
         + REWARD_WEIGHTS["engagement_score"] * engagement
     )
+
+
+def comfort_after_session(comfort, engagement):
+    """Online comfort after a session: an engaging session builds ease, a dull one erodes it.
+
+    The same rule moves comfort session after session in `aura.sim.generate.simulate_history`.
+    """
+    return np.minimum(1.0, np.maximum(0.0, comfort + 0.04 * (engagement - 0.45)))

@@ -167,3 +167,22 @@ def expected_session_reward(
         reward = oc.session_reward(engagement, outcome) @ weights
         out[r] = np.sum(pmf * reward, axis=1)
     return out
+
+
+def expected_session_scores(ctx: SessionContext, tutors: Tutors, tutor_idx: np.ndarray):
+    """Expected engagement and learning outcome of each row, read from the hidden state.
+
+    The two parts of `expected_session_reward`, for callers that weigh them differently
+    (the tutor-matching environment's reward weights are a parameter).
+    """
+    b = oc.DIFFICULTY_OFFSETS[ctx.level]
+    p = oc.success_probability(ctx.theta, b)
+    style_match, language_match, fit = _pair_terms(ctx, tutors, tutor_idx)
+    e_logit = oc.engagement_logit(
+        ctx.duration_hours, ctx.attention_span, ctx.comfort, style_match, language_match, p
+    )
+    engagement, _ = logit_normal_moments(e_logit, oc.ENGAGEMENT_NOISE)
+    attention = oc.attention_fit(ctx.attention_span, ctx.duration_hours)
+    gain = oc.learning_gain(p, fit, attention, engagement, ctx.duration_hours)
+    outcome, _ = logit_normal_moments(oc.outcome_logit(ctx.theta + gain, b, fit), oc.OUTCOME_NOISE)
+    return engagement, outcome

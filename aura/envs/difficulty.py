@@ -1,0 +1,224 @@
+"""Difficulty adaptation: set the difficulty of each practice block for one learner.
+
+Each step the policy lowers, keeps or raises the difficulty b (by `step_size` on the simulator's
+logit scale, relative to grade level), then the learner works a block of `items_per_step` items.
+Success per item follows the simulator's item response model, P = sigmoid(1.7 (theta - b)); the
+learner's ability grows by the simulator's `learning_gain`, fastest near 84% success; engagement
+follows the simulator's `engagement_logit` of the block's success (too easy bores, too hard
+frustrates), smoothed over blocks because a learner's mood carries over. A learner whose
+engagement falls below `disengage_threshold` quits: the episode terminates. After `max_steps`
+blocks the episode is truncated (time is not in the observation, so the value of the last state is
+not zero).
+
+Reward: the block's ability gain divided by the gain of a block at 84% success with full
+engagement and attention, so about 0..1 per step. It is learning itself; flow enters through the
+gain's flow factor, engagement through its (0.5 + engagement) factor and through quitting.
+
+Observation (float32 in [0, 1]): the spec's six features, see `OBSERVATION_FEATURES`.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from aura.envs.learners import LearnerProfile, learner_source
+from aura.sim import outcomes as oc
+from aura.sim.generate import PLACEMENT_ERROR
+from aura.sim.rng import sigmoid
+
+OBSERVATION_FEATURES: tuple[str, ...] = (
+    "performance_history",
+    "current_difficulty",
+    "struggle_indicators",
+    "consistency",
+    "improvement_rate",
+    "engagement_level",
+)
+"""Observation order:
+
+- performance_history: exponential moving average (weight `HISTORY_WEIGHT`) of block success;
+- current_difficulty: (b - B_MIN) / (B_MAX - B_MIN);
+- struggle_indicators: moving average of 'the block went badly' (success below 60%);
+- consistency: 1 - moving average of |success - previous success|;
+- improvement_rate: 0.5 + 2.5 x (change of performance_history), clipped;
+- engagement_level: the learner's current engagement.
+"""
+
+DECREASE, MAINTAIN, INCREASE = 0, 1, 2
+B_MIN, B_MAX = -4.0, 6.0
+HISTORY_WEIGHT = 0.4
+STRUGGLE_BELOW = 0.6
+ENGAGEMENT_CARRY = 0.6
+"""Share of the previous engagement logit that carries over to the next block."""
+ENGAGEMENT_STATE_NOISE = 0.3
+"""Standard deviation of the block-to-block engagement logit shock."""
+FLOW_BAND = oc.FLOW_WIDTH
+"""An episode is a success if the learner stays and mean success is within this of 84%."""
+
+
+def _clip01(x: float) -> float:
+    return 0.0 if x < 0.0 else 1.0 if x > 1.0 else x
+
+
+class DifficultyAdaptationEnv(gym.Env):
+    """One learner practising their preferred subject, block by block.
+
+    `info` after a step: exercise_success_rate of the block, p_success (the expected success),
+    difficulty b, engagement, gain, disengaged; at the end also episode_success and
+    mean_success_rate.
+    """
+
+    metadata = {"render_modes": []}
+
+    def __init__(
+        self,
+        max_steps: int = 40,
+        items_per_step: int = 10,
+        step_size: float = 0.3,
+        disengage_threshold: float = 0.4,
+        learners_csv: str | Path | None = None,
+        calibration_seed: int = 0,
+    ) -> None:
+        for name, value in (("max_steps", max_steps), ("items_per_step", items_per_step)):
+            if value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value}")
+        if not step_size > 0:
+            raise ValueError(f"step_size must be positive, got {step_size}")
+        if not 0.0 <= disengage_threshold < 1.0:
+            raise ValueError(f"disengage_threshold must be in [0, 1), got {disengage_threshold}")
+        self.max_steps = int(max_steps)
+        self.items_per_step = int(items_per_step)
+        self.step_size = float(step_size)
+        self.disengage_threshold = float(disengage_threshold)
+        self.duration = self.items_per_step / oc.ITEMS_PER_HOUR
+        self.gain_scale = float(oc.learning_gain(oc.OPTIMAL_SUCCESS, 0.0, 1.0, 1.0, self.duration))
+        self.learners = learner_source(learners_csv, calibration_seed=calibration_seed)
+        self.observation_space = spaces.Box(
+            0.0, 1.0, shape=(len(OBSERVATION_FEATURES),), dtype=np.float32
+        )
+        self.action_space = spaces.Discrete(3)
+        self.learner: LearnerProfile | None = None
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Draw a learner, place them at the level nearest their estimated 84% difficulty, and
+        run one diagnostic block there so the first observation carries information."""
+        super().reset(seed=seed)
+        if seed is not None:
+            self.learners.clear()
+        rng = self.np_random
+        learner = self.learners.draw(rng)
+        self.learner = learner
+        self.theta = learner.theta[learner.subject_preference]
+        self.attention = float(oc.attention_fit(learner.attention_span, self.duration))
+        n = self.max_steps + 1
+        self._item_draws = rng.random((n, self.items_per_step))
+        self._shocks = (ENGAGEMENT_STATE_NOISE * rng.normal(size=n)).tolist()
+        estimate = self.theta + PLACEMENT_ERROR * float(rng.normal())
+        target = float(oc.target_difficulty(estimate))
+        self.b = float(oc.DIFFICULTY_OFFSETS[np.abs(oc.DIFFICULTY_OFFSETS - target).argmin()])
+        self.step_count = 0
+        self._successes: list[float] = []
+        self._draw = 0
+        self.engagement_logit = float(
+            oc.engagement_logit(
+                self.duration, learner.attention_span, learner.comfort, 0.0, 0.0, oc.OPTIMAL_SUCCESS
+            )
+        )
+        success, p = self._block()
+        self.performance = success
+        self.previous_performance = success
+        self.struggle = float(success < STRUGGLE_BELOW)
+        self.volatility = 0.0
+        self.last_success_rate = success
+        self._update_engagement(success)
+        return self._observation(), {"exercise_success_rate": success, "p_success": p}
+
+    def _block(self) -> tuple[float, float]:
+        """Run one block at the current difficulty: (observed success rate, expected success)."""
+        p = float(oc.success_probability(self.theta, self.b))
+        draws = self._item_draws[self._draw]
+        self._draw += 1
+        return float(np.count_nonzero(draws < p)) / self.items_per_step, p
+
+    def _update_engagement(self, success: float) -> None:
+        learner = self.learner
+        target = oc.engagement_logit(
+            self.duration, learner.attention_span, learner.comfort, 0.0, 0.0, success
+        )
+        self.engagement_logit = (
+            ENGAGEMENT_CARRY * self.engagement_logit
+            + (1.0 - ENGAGEMENT_CARRY) * float(target)
+            + self._shocks[self._draw - 1]
+        )
+        self.engagement = float(sigmoid(self.engagement_logit))
+
+    def _observation(self) -> np.ndarray:
+        return np.array(
+            [
+                self.performance,
+                (self.b - B_MIN) / (B_MAX - B_MIN),
+                self.struggle,
+                1.0 - self.volatility,
+                _clip01(0.5 + 2.5 * (self.performance - self.previous_performance)),
+                self.engagement,
+            ],
+            dtype=np.float32,
+        )
+
+    def oracle_action(self) -> int:
+        """The action that puts b nearest the learner's true 84%-success difficulty."""
+        target = float(oc.target_difficulty(self.theta))
+        moves = [abs(self._moved(a) - target) for a in (DECREASE, MAINTAIN, INCREASE)]
+        return int(min(range(3), key=moves.__getitem__))
+
+    def _moved(self, action: int) -> float:
+        return min(B_MAX, max(B_MIN, self.b + (action - 1) * self.step_size))
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        if self.learner is None:
+            raise RuntimeError("call reset() before step()")
+        a = int(action)
+        if not 0 <= a < 3:
+            raise ValueError(f"action must be 0 (decrease), 1 (maintain) or 2 (increase), got {a}")
+        if self.step_count >= self.max_steps or self.engagement < self.disengage_threshold:
+            raise RuntimeError("episode is over; call reset()")
+        self.b = self._moved(a)
+        success, p = self._block()
+        self._update_engagement(success)
+        gain = float(oc.learning_gain(p, 0.0, self.attention, self.engagement, self.duration))
+        self.theta += gain
+        w = HISTORY_WEIGHT
+        self.previous_performance = self.performance
+        self.performance = (1.0 - w) * self.performance + w * success
+        self.struggle = (1.0 - w) * self.struggle + w * float(success < STRUGGLE_BELOW)
+        change = abs(success - self.last_success_rate)
+        self.volatility = (1.0 - w) * self.volatility + w * change
+        self.last_success_rate = success
+        self.step_count += 1
+        self._successes.append(success)
+
+        disengaged = self.engagement < self.disengage_threshold
+        truncated = not disengaged and self.step_count >= self.max_steps
+        info: dict[str, Any] = {
+            "exercise_success_rate": success,
+            "p_success": p,
+            "difficulty": self.b,
+            "engagement": self.engagement,
+            "gain": gain,
+            "disengaged": disengaged,
+        }
+        if disengaged or truncated:
+            mean_success = sum(self._successes) / len(self._successes)
+            info["mean_success_rate"] = mean_success
+            info["episode_success"] = (not disengaged) and math.fabs(
+                mean_success - oc.OPTIMAL_SUCCESS
+            ) <= FLOW_BAND
+        return self._observation(), gain / self.gain_scale, disengaged, truncated, info

@@ -1,0 +1,156 @@
+"""Evaluate any policy on either environment over seeded episodes, and tabulate baselines.
+
+Episode i starts with `reset(seed=seed + i)`, so every policy evaluated with the same seed meets
+the same learners and the same random draws (common random numbers): differences between policies
+are not luck of the draw.
+
+Definitions reported by `EvalResult`:
+
+- return: sum of rewards of an episode; mean and standard deviation over episodes;
+- success rate: share of episodes the environment marks `episode_success` at their end
+  (tutor matching: mean session reward >= its success_threshold; difficulty: the learner stayed
+  and mean block success was within the flow band around 84%);
+- consistency: 1 - coefficient of variation of the returns, std / |mean|, floored at 0
+  (1 means every episode returned the same);
+- summary: the mean over episodes of each number the environment reports at the episode's end
+  (e.g. difficulty's mean_success_rate).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import pandas as pd
+
+EnvSpec = str | Callable[[], gym.Env]
+"""A registered id (made with `gymnasium.make(id, **env_kwargs)`) or a factory."""
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """Summary of a policy's episodes (see the module docstring for the definitions)."""
+
+    mean_return: float
+    std_return: float
+    mean_length: float
+    success_rate: float
+    consistency: float
+    n_episodes: int
+    returns: tuple[float, ...] = field(repr=False)
+    summary: dict[str, float] = field(default_factory=dict)
+
+    def row(self) -> dict[str, float]:
+        """Flat record for a results table (without the per-episode returns)."""
+        record = {k: v for k, v in asdict(self).items() if k not in ("returns", "summary")}
+        return {**record, **self.summary}
+
+
+def as_action_fn(policy: Any) -> tuple[Callable[[np.ndarray, gym.Env], int], Callable[[], None]]:
+    """(act(obs, env), reset()) for a baseline object, an SB3 model or a plain callable."""
+    if hasattr(policy, "act") and hasattr(policy, "reset"):
+        return policy.act, policy.reset
+    if hasattr(policy, "predict"):
+
+        def predict(obs: np.ndarray, env: gym.Env) -> int:
+            action, _ = policy.predict(obs, deterministic=True)
+            return int(action)
+
+        return predict, lambda: None
+    if callable(policy):
+        return (lambda obs, env: int(policy(obs))), lambda: None
+    raise TypeError(
+        f"policy must have act(obs, env) and reset(), or predict(obs), or be callable; "
+        f"got {type(policy).__name__}"
+    )
+
+
+def make_env(env: EnvSpec, env_kwargs: Mapping[str, Any] | None = None) -> gym.Env:
+    """Build the environment from an id or a factory."""
+    if isinstance(env, str):
+        return gym.make(env, **dict(env_kwargs or {}))
+    if env_kwargs:
+        raise ValueError("env_kwargs apply to a registered id; pass them to your factory instead")
+    return env()
+
+
+def evaluate_policy(
+    env: EnvSpec,
+    policy: Any,
+    n_episodes: int,
+    seed: int,
+    env_kwargs: Mapping[str, Any] | None = None,
+) -> EvalResult:
+    """Run `n_episodes` seeded episodes of `policy` and summarise them."""
+    if n_episodes < 1:
+        raise ValueError(f"n_episodes must be a positive integer, got {n_episodes}")
+    instance = make_env(env, env_kwargs)
+    act, reset_policy = as_action_fn(policy)
+    returns = np.zeros(n_episodes)
+    lengths = np.zeros(n_episodes)
+    successes = np.zeros(n_episodes)
+    summaries: list[dict[str, float]] = []
+    try:
+        for i in range(n_episodes):
+            obs, _ = instance.reset(seed=seed + i)
+            reset_policy()
+            total, steps, done = 0.0, 0, False
+            info: dict[str, Any] = {}
+            while not done:
+                obs, reward, terminated, truncated, info = instance.step(act(obs, instance))
+                total += float(reward)
+                steps += 1
+                done = terminated or truncated
+            returns[i], lengths[i] = total, steps
+            successes[i] = float(info.get("episode_success", False))
+            summaries.append(
+                {
+                    k: float(v)
+                    for k, v in info.items()
+                    if k.startswith("mean_") and isinstance(v, int | float)
+                }
+            )
+    finally:
+        instance.close()
+    mean, std = float(returns.mean()), float(returns.std())
+    summary = pd.DataFrame(summaries).mean().to_dict() if summaries else {}
+    return EvalResult(
+        mean_return=mean,
+        std_return=std,
+        mean_length=float(lengths.mean()),
+        success_rate=float(successes.mean()),
+        consistency=max(0.0, 1.0 - std / abs(mean)) if mean else 0.0,
+        n_episodes=n_episodes,
+        returns=tuple(returns.tolist()),
+        summary={k: float(v) for k, v in summary.items()},
+    )
+
+
+def normalised_score(value: float, random: float, oracle: float) -> float:
+    """(R - R_random) / (R_oracle - R_random): 0 is random, 1 is the oracle."""
+    if oracle == random:
+        raise ValueError("oracle and random returns are equal; the score is undefined")
+    return (value - random) / (oracle - random)
+
+
+def baseline_table(
+    env: EnvSpec,
+    policies: Mapping[str, Any],
+    n_episodes: int,
+    seed: int,
+    env_kwargs: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
+    """One row per policy with `EvalResult` fields and the normalised score (needs 'random'
+    and 'oracle' among the policies)."""
+    rows = {
+        name: evaluate_policy(env, policy, n_episodes, seed, env_kwargs).row()
+        for name, policy in policies.items()
+    }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "policy"
+    low, high = table.loc["random", "mean_return"], table.loc["oracle", "mean_return"]
+    table["normalised_score"] = [normalised_score(v, low, high) for v in table["mean_return"]]
+    return table

@@ -1,0 +1,254 @@
+"""Where the environments' learners and tutors come from: the simulator, or a platform's CSVs.
+
+An episode follows one learner. Learners are drawn either fresh from the simulator's population
+model (`aura.sim.population.sample_learners`, in blocks, from the environment's own generator) or
+from a learners CSV validated by `aura.data.load_table`. A CSV has no hidden ability, so one is
+drawn per episode from the simulator's posterior given what the CSV shows (see
+`AbilityCalibration`). The tutor pool is a `Tutors` object, sampled by the simulator or built from
+a tutors CSV (`tutors_from_table`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from aura.sim.population import SUBJECT_OFFSETS, Learners, Tutors, sample_learners, sample_tutors
+from aura.sim.vocab import (
+    DIFFICULTY_LEVELS,
+    LANGUAGES,
+    LEARNING_STYLES,
+    LIST_SEPARATOR,
+    SUBJECTS,
+    TIME_SLOTS,
+)
+
+LEARNER_BLOCK = 256
+"""Learners drawn from the simulator at a time; drawing one at a time would dominate reset."""
+
+LEARNER_CSV_COLUMNS: tuple[str, ...] = ("subject_preference", "time_preference", "language")
+"""Optional learner columns the environments need on top of the spec's."""
+
+TUTOR_CSV_COLUMNS: tuple[str, ...] = (
+    "teaching_style",
+    "language",
+    "availability",
+    *(f"expertise_{s}" for s in SUBJECTS),
+)
+"""Optional tutor columns the environments need on top of the spec's."""
+
+
+@dataclass(frozen=True)
+class LearnerProfile:
+    """One episode's learner as plain Python values (fast to read in `step`).
+
+    `theta` is the hidden ability per subject on the simulator's logit scale.
+    """
+
+    age: int
+    grade_level: int
+    comfort: float
+    attention_span: float
+    learning_style: int
+    subject_preference: int
+    time_preference: int
+    language: int
+    theta: tuple[float, ...]
+
+
+def _profile(learners: Learners, i: int, theta: np.ndarray) -> LearnerProfile:
+    return LearnerProfile(
+        age=int(learners.age[i]),
+        grade_level=int(learners.grade_level[i]),
+        comfort=float(learners.comfort[i]),
+        attention_span=float(learners.attention_span[i]),
+        learning_style=int(learners.learning_style[i]),
+        subject_preference=int(learners.subject_preference[i]),
+        time_preference=int(learners.time_preference[i]),
+        language=int(learners.language[i]),
+        theta=tuple(float(t) for t in theta),
+    )
+
+
+class SimulatedLearners:
+    """Fresh learners from the simulator's population model, drawn in blocks.
+
+    Blocks grow from one learner to `block` (1, 2, 4, ...), so an episode started with
+    `reset(seed=...)`, which calls `clear()`, draws no more learners than it uses, and a long
+    unseeded run still draws in large blocks. `clear()` makes a seed reproduce the same learners.
+    """
+
+    def __init__(self, block: int = LEARNER_BLOCK) -> None:
+        self.block = block
+        self._next_block = 1
+        self._pending: list[LearnerProfile] = []
+
+    def clear(self) -> None:
+        self._pending = []
+        self._next_block = 1
+
+    def draw(self, rng: np.random.Generator) -> LearnerProfile:
+        if not self._pending:
+            n = self._next_block
+            self._next_block = min(2 * n, self.block)
+            learners = sample_learners(rng, n)
+            self._pending = [_profile(learners, i, learners.theta[i]) for i in range(n)]
+            self._pending.reverse()
+        return self._pending.pop()
+
+
+@dataclass(frozen=True)
+class AbilityCalibration:
+    """Ability given a learners-CSV row: a linear posterior mean and its residual spread.
+
+    theta_s ~ N(SUBJECT_OFFSETS[s] + intercept + coef . x, residual_sd^2), where x is
+    (learning_progress_score, success_rate, preferred level index, grade_level). The coefficients
+    are fitted on a simulated dataset, so they say what the simulator's own learners with such a
+    profile are like (their ability after the logged sessions, as the profile is measured then).
+    """
+
+    intercept: float
+    coef: tuple[float, ...]
+    residual_sd: float
+
+    FEATURES = ("learning_progress_score", "success_rate", "preferred_level", "grade_level")
+
+    @classmethod
+    def fit(cls, seed: int, n_learners: int = 4000, n_tutors: int = 60) -> AbilityCalibration:
+        """Fit on `aura.sim.generate.generate(seed, ...)` by least squares."""
+        from aura.sim.generate import generate
+
+        data = generate(seed, n_learners, n_tutors, 2 * n_learners)
+        x = _calibration_features(data.learners)
+        finals = np.column_stack(
+            [
+                data.learners_truth[f"theta_final_{s}"] - SUBJECT_OFFSETS[i]
+                for i, s in enumerate(SUBJECTS)
+            ]
+        )
+        design = np.column_stack([np.ones(len(x)), x])
+        y = finals.mean(axis=1)
+        beta, *_ = np.linalg.lstsq(design, y, rcond=None)
+        resid = finals - (design @ beta)[:, None]
+        return cls(float(beta[0]), tuple(float(b) for b in beta[1:]), float(resid.std()))
+
+    def mean(self, table: pd.DataFrame) -> np.ndarray:
+        """(rows, subjects) posterior mean ability."""
+        general = self.intercept + _calibration_features(table) @ np.asarray(self.coef)
+        return general[:, None] + SUBJECT_OFFSETS[None, :]
+
+
+def _calibration_features(table: pd.DataFrame) -> np.ndarray:
+    level = pd.Categorical(table["preferred_difficulty"], categories=DIFFICULTY_LEVELS).codes
+    return np.column_stack(
+        [
+            table["learning_progress_score"].to_numpy(float),
+            table["success_rate"].to_numpy(float),
+            level.astype(float),
+            table["grade_level"].to_numpy(float),
+        ]
+    )
+
+
+def _codes(table: pd.DataFrame, column: str, vocab: tuple[str, ...]) -> np.ndarray:
+    return pd.Categorical(table[column], categories=vocab).codes.astype(np.int64)
+
+
+class CsvLearners:
+    """Learners from a platform's table; each episode picks a row and draws its hidden ability.
+
+    The table must carry the optional columns subject_preference, time_preference and language.
+    """
+
+    def __init__(self, table: pd.DataFrame, calibration: AbilityCalibration) -> None:
+        missing = [c for c in LEARNER_CSV_COLUMNS if c not in table.columns]
+        if missing:
+            raise ValueError(f"learners table lacks column(s) the environments need: {missing}")
+        self.calibration = calibration
+        n = len(table)
+        if n == 0:
+            raise ValueError("learners table has no rows")
+        self.learners = Learners(
+            age=table["age"].to_numpy(np.int64),
+            grade_level=table["grade_level"].to_numpy(np.int64),
+            learning_style=_codes(table, "learning_style", LEARNING_STYLES),
+            subject_preference=_codes(table, "subject_preference", SUBJECTS),
+            time_preference=_codes(table, "time_preference", TIME_SLOTS),
+            language=_codes(table, "language", LANGUAGES),
+            comfort=table["comfort_level_online"].to_numpy(float),
+            attention_span=table["attention_span_minutes"].to_numpy(float),
+            theta=calibration.mean(table),
+            activity=np.ones(n),
+        )
+
+    def clear(self) -> None:
+        """Nothing is buffered: every draw uses the episode's generator directly."""
+
+    def draw(self, rng: np.random.Generator) -> LearnerProfile:
+        i = int(rng.integers(len(self.learners)))
+        noise = self.calibration.residual_sd * rng.normal(size=len(SUBJECTS))
+        return _profile(self.learners, i, self.learners.theta[i] + noise)
+
+
+
+def learner_source(
+    learners_csv: str | Path | None, *, calibration_seed: int = 0
+) -> SimulatedLearners | CsvLearners:
+    """Simulated learners, or the validated learners CSV with a calibration fitted on
+    `calibration_seed`. Raises `aura.data.DataValidationError` naming file, column and rows."""
+    if learners_csv is None:
+        return SimulatedLearners()
+    from aura.data import load_table
+
+    table = load_table(learners_csv, kind="learners", require=LEARNER_CSV_COLUMNS)
+    return CsvLearners(table, AbilityCalibration.fit(calibration_seed))
+
+
+def tutors_from_table(table: pd.DataFrame) -> Tutors:
+    """A `Tutors` pool from a tutors table, hidden quantities filled from the observed columns.
+
+    quality <- teaching_effectiveness (its noisy proxy in the simulator), expertise <-
+    expertise_<subject>, communication <- (communication_rating - 1) / 4, adaptability <-
+    adaptability_score. The environment then treats the platform's measurements as the truth.
+    """
+    missing = [c for c in TUTOR_CSV_COLUMNS if c not in table.columns]
+    if missing:
+        raise ValueError(f"tutors table lacks column(s) the environments need: {missing}")
+
+    def listed(column: str, vocab: tuple[str, ...]) -> np.ndarray:
+        cells = table[column].fillna("").astype(str)
+        sets = [set(cell.split(LIST_SEPARATOR)) - {""} for cell in cells]
+        return np.array([[v in s for v in vocab] for s in sets], dtype=bool).reshape(-1, len(vocab))
+
+    expertise = table[[f"expertise_{s}" for s in SUBJECTS]].to_numpy(float)
+    communication_rating = table["communication_rating"].to_numpy(float)
+    return Tutors(
+        years_experience=table["years_experience"].to_numpy(np.int64),
+        teaches=listed("subjects", SUBJECTS),
+        available=listed("availability", TIME_SLOTS),
+        teaching_style=_codes(table, "teaching_style", LEARNING_STYLES),
+        language=_codes(table, "language", LANGUAGES),
+        quality=table["teaching_effectiveness"].to_numpy(float),
+        expertise=expertise,
+        communication=(communication_rating - 1.0) / 4.0,
+        adaptability=table["adaptability_score"].to_numpy(float),
+        rating=table["rating"].to_numpy(float),
+        effectiveness=table["teaching_effectiveness"].to_numpy(float),
+        expertise_observed=expertise,
+        communication_rating=communication_rating,
+        adaptability_score=table["adaptability_score"].to_numpy(float),
+    )
+
+
+def tutor_pool(tutors_csv: str | Path | None, *, n_tutors: int, pool_seed: int) -> Tutors:
+    """The validated tutors CSV as a pool, or `n_tutors` simulated tutors drawn with `pool_seed`."""
+    if tutors_csv is None:
+        if n_tutors < 1:
+            raise ValueError(f"n_tutors must be a positive integer, got {n_tutors}")
+        return sample_tutors(np.random.default_rng(pool_seed), n_tutors)
+    from aura.data import load_table
+
+    return tutors_from_table(load_table(tutors_csv, kind="tutors", require=TUTOR_CSV_COLUMNS))

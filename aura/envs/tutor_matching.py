@@ -1,0 +1,279 @@
+"""Tutor matching: choose a matching strategy for each of one learner's sessions.
+
+Each action is one of the spec's five strategies; the strategy picks a concrete tutor from the
+pool (who teaches the episode's subject and is free at the learner's preferred time, exactly as
+`aura.sim.matching.choose_tutors` picks tutors for the logged sessions), and the simulator runs
+the session. The episode is one learner's course of `episode_length` sessions in their preferred
+subject; the learner's ability and online comfort move after every session as in the simulator.
+
+Reward: `w_outcome * learning_outcome_score + w_engagement * engagement_score` of the simulated
+session, by default 0.7 / 0.3. Learning is what tutoring is for, and engagement is already a cause
+of it (it scales the ability gain); under an even split the engagement term, which mostly rewards
+style and language match, makes the 'balanced' strategy nearly as good as knowing the learner, so
+there would be little for a policy to learn (notebook 02 shows the numbers).
+
+Observation (float32 in [0, 1]): the spec's eight features, see `OBSERVATION_FEATURES`. Learning
+progress is the learner's mastery of grade-level material in the episode's subject,
+P(success at difficulty 0) = sigmoid(1.7 theta): it tracks the hidden ability, which decides how
+much a subject expert is worth.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from aura.envs.learners import LearnerProfile, learner_source, tutor_pool
+from aura.sim import outcomes as oc
+from aura.sim.generate import DURATION_PROBS, DURATIONS, PLACEMENT_ERROR
+from aura.sim.matching import choose_tutors
+from aura.sim.rng import categorical, sigmoid
+from aura.sim.session import SessionContext, expected_session_scores
+from aura.sim.vocab import LEARNING_STYLES, STRATEGIES, SUBJECTS, TIME_SLOTS
+
+OBSERVATION_FEATURES: tuple[str, ...] = (
+    "age",
+    "grade_level",
+    "comfort_level",
+    "session_count",
+    "learning_progress",
+    "subject_preference",
+    "learning_style",
+    "time_preference",
+)
+"""Observation order. Scaling: (age - 8) / 10, (grade - 1) / 11, comfort as is, sessions done /
+episode_length, sigmoid(1.7 theta_subject), and category index / (categories - 1)."""
+
+DEFAULT_REWARD_WEIGHTS: dict[str, float] = {
+    "learning_outcome_score": 0.7,
+    "engagement_score": 0.3,
+}
+DEFAULT_SUCCESS_THRESHOLD = 0.8
+"""An episode is a success when its mean session reward reaches this."""
+
+_LEVEL_CUTS = tuple(
+    0.5 * (lo + hi)
+    for lo, hi in zip(oc.DIFFICULTY_OFFSETS[:-1], oc.DIFFICULTY_OFFSETS[1:], strict=True)
+)
+_LEVEL_B = tuple(float(b) for b in oc.DIFFICULTY_OFFSETS)
+_MAX_ITEMS = int(np.rint(oc.ITEMS_PER_HOUR * DURATIONS.max()))
+
+
+def session_level(estimate: float) -> int:
+    """Level the platform sets for a session: the one nearest the 84%-success difficulty of its
+    ability estimate (as the logged platform does in `aura.sim.generate`)."""
+    return bisect(_LEVEL_CUTS, float(oc.target_difficulty(estimate)))
+
+
+class TutorMatchingEnv(gym.Env):
+    """One learner's course of sessions; each step picks a strategy and runs a session.
+
+    `info` after a step: strategy, tutor_id (1-based, as in the CSVs) and the session's
+    engagement_score, learning_outcome_score, exercise_success_rate, completed and ability gain;
+    after the last step also episode_success (mean session reward >= success_threshold).
+    """
+
+    metadata = {"render_modes": []}
+
+    def __init__(
+        self,
+        episode_length: int = 12,
+        n_tutors: int = 100,
+        pool_seed: int = 0,
+        tutors_csv: str | Path | None = None,
+        learners_csv: str | Path | None = None,
+        reward_weights: dict[str, float] | None = None,
+        success_threshold: float = DEFAULT_SUCCESS_THRESHOLD,
+        calibration_seed: int = 0,
+    ) -> None:
+        if episode_length < 1:
+            raise ValueError(f"episode_length must be a positive integer, got {episode_length}")
+        weights = dict(DEFAULT_REWARD_WEIGHTS if reward_weights is None else reward_weights)
+        if set(weights) != set(DEFAULT_REWARD_WEIGHTS) or min(weights.values()) < 0:
+            raise ValueError(
+                f"reward_weights must give non-negative weights for exactly "
+                f"{sorted(DEFAULT_REWARD_WEIGHTS)}, got {reward_weights}"
+            )
+        self.episode_length = int(episode_length)
+        self.reward_weights = weights
+        self.success_threshold = float(success_threshold)
+        self.tutors = tutor_pool(tutors_csv, n_tutors=n_tutors, pool_seed=pool_seed)
+        self.learners = learner_source(learners_csv, calibration_seed=calibration_seed)
+        self.observation_space = spaces.Box(
+            0.0, 1.0, shape=(len(OBSERVATION_FEATURES),), dtype=np.float32
+        )
+        self.action_space = spaces.Discrete(len(STRATEGIES))
+        self._w_outcome = weights["learning_outcome_score"]
+        self._w_engagement = weights["engagement_score"]
+        self.learner: LearnerProfile | None = None
+        self._tutor_cache: dict[tuple[int, int, int, int], np.ndarray] = {}
+
+    # -- episode set-up -------------------------------------------------------------------------
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        super().reset(seed=seed)
+        if seed is not None:
+            self.learners.clear()
+        rng = self.np_random
+        learner = self.learners.draw(rng)
+        self.learner = learner
+        self.subject = learner.subject_preference
+        self.slot = learner.time_preference
+        self.theta = learner.theta[self.subject]
+        self.comfort = learner.comfort
+        self.step_count = 0
+        self._rewards: list[float] = []
+
+        self.strategy_tutors = self._tutors_for(
+            self.subject, self.slot, learner.learning_style, learner.language
+        )
+        t = self.tutors
+        idx = self.strategy_tutors
+        self._pair = [
+            (
+                float(t.quality[i]),
+                float(t.expertise[i, self.subject]),
+                float(t.communication[i]),
+                float(t.teaching_style[i] == learner.learning_style),
+                float(t.language[i] == learner.language),
+            )
+            for i in idx
+        ]
+        n = self.episode_length
+        self._placement_noise = (PLACEMENT_ERROR * rng.normal(size=n)).tolist()
+        self._durations = DURATIONS[categorical(rng, DURATION_PROBS, n)].tolist()
+        self._item_draws = rng.random((n, _MAX_ITEMS))
+        self._noise = rng.normal(size=(n, 2)).tolist()
+        self._completion_draws = rng.random(n).tolist()
+        self._static = np.array(
+            [
+                (learner.age - 8) / 10.0,
+                (learner.grade_level - 1) / 11.0,
+                0.0,
+                0.0,
+                0.0,
+                self.subject / (len(SUBJECTS) - 1),
+                learner.learning_style / (len(LEARNING_STYLES) - 1),
+                self.slot / (len(TIME_SLOTS) - 1),
+            ],
+            dtype=np.float32,
+        )
+        return self._observation(), {"tutor_ids_by_strategy": (idx + 1).tolist()}
+
+    def _tutors_for(self, subject: int, slot: int, style: int, language: int) -> np.ndarray:
+        """The tutor each strategy picks for this kind of learner (cached: the pool is fixed)."""
+        key = (subject, slot, style, language)
+        if key not in self._tutor_cache:
+            five = np.ones(len(STRATEGIES), dtype=np.int64)
+            self._tutor_cache[key] = choose_tutors(
+                self.tutors,
+                np.arange(len(STRATEGIES)),
+                five * subject,
+                five * slot,
+                five * style,
+                five * language,
+            )
+        return self._tutor_cache[key]
+
+    def _observation(self) -> np.ndarray:
+        obs = self._static.copy()
+        obs[2] = self.comfort
+        obs[3] = self.step_count / self.episode_length
+        obs[4] = oc.success_probability(self.theta, 0.0)
+        return obs
+
+    # -- what the oracle reads ------------------------------------------------------------------
+
+    def upcoming_session(self) -> tuple[int, float]:
+        """(level index, duration in hours) of the next session: hidden from the policy."""
+        k = self.step_count
+        return session_level(self.theta + self._placement_noise[k]), self._durations[k]
+
+    def expected_rewards(self) -> np.ndarray:
+        """Expected reward of each strategy for the next session, from the hidden state."""
+        level, duration = self.upcoming_session()
+        learner = self.learner
+        m = len(STRATEGIES)
+        ctx = SessionContext(
+            theta=np.full(m, self.theta),
+            age=np.full(m, learner.age),
+            comfort=np.full(m, self.comfort),
+            attention_span=np.full(m, learner.attention_span),
+            learning_style=np.full(m, learner.learning_style),
+            language=np.full(m, learner.language),
+            subject=np.full(m, self.subject),
+            level=np.full(m, level),
+            duration_hours=np.full(m, duration),
+        )
+        engagement, outcome = expected_session_scores(ctx, self.tutors, self.strategy_tutors)
+        return self._w_outcome * outcome + self._w_engagement * engagement
+
+    # -- one session ----------------------------------------------------------------------------
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        if self.learner is None:
+            raise RuntimeError("call reset() before step()")
+        if self.step_count >= self.episode_length:
+            raise RuntimeError("episode is over; call reset()")
+        a = int(action)
+        if not 0 <= a < len(STRATEGIES):
+            raise ValueError(f"action must be a strategy index 0..{len(STRATEGIES) - 1}, got {a}")
+        k = self.step_count
+        learner = self.learner
+        theta, comfort = self.theta, self.comfort
+        quality, expertise, communication, style_match, language_match = self._pair[a]
+        duration = self._durations[k]
+
+        b = _LEVEL_B[session_level(theta + self._placement_noise[k])]
+        p = float(oc.success_probability(theta, b))
+        n_items = max(1, round(oc.ITEMS_PER_HOUR * duration))
+        success = float(np.count_nonzero(self._item_draws[k, :n_items] < p)) / n_items
+        w_style, w_language = oc.match_weights(learner.age, comfort)
+        fit = oc.pair_fit(
+            quality,
+            expertise,
+            communication,
+            style_match,
+            language_match,
+            w_style,
+            w_language,
+            oc.expert_weight(theta),
+        )
+        e_logit = oc.engagement_logit(
+            duration, learner.attention_span, comfort, style_match, language_match, success
+        )
+        noise_e, noise_o = self._noise[k]
+        engagement = float(sigmoid(e_logit + oc.ENGAGEMENT_NOISE * noise_e))
+        attention = oc.attention_fit(learner.attention_span, duration)
+        gain = float(oc.learning_gain(p, fit, attention, engagement, duration))
+        o_logit = oc.outcome_logit(theta + gain, b, fit)
+        outcome = float(sigmoid(o_logit + oc.OUTCOME_NOISE * noise_o))
+        completed = self._completion_draws[k] < oc.completion_probability(engagement)
+        reward = self._w_outcome * outcome + self._w_engagement * engagement
+
+        self.theta = theta + gain
+        self.comfort = float(oc.comfort_after_session(comfort, engagement))
+        self.step_count = k + 1
+        self._rewards.append(reward)
+        terminated = self.step_count == self.episode_length
+        info: dict[str, Any] = {
+            "strategy": STRATEGIES[a],
+            "tutor_id": int(self.strategy_tutors[a]) + 1,
+            "engagement_score": engagement,
+            "learning_outcome_score": outcome,
+            "exercise_success_rate": success,
+            "completed": bool(completed),
+            "gain": gain,
+        }
+        if terminated:
+            info["episode_success"] = (
+                sum(self._rewards) / len(self._rewards) >= self.success_threshold
+            )
+        return self._observation(), reward, terminated, False, info

@@ -1,0 +1,191 @@
+"""The two environments: API conformance, determinism, bounds, and that context matters."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env as gym_check_env
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+import aura.envs as E
+from aura.envs.difficulty import DifficultyAdaptationEnv
+from aura.envs.tutor_matching import TutorMatchingEnv
+
+ENV_IDS = (E.TUTOR_MATCHING_ID, E.DIFFICULTY_ID)
+
+
+def rollout(env: gym.Env, seed: int, actions: list[int]) -> tuple[list, list, list]:
+    """Observations, rewards and flags of one episode driven by `actions` (cycled)."""
+    obs, _ = env.reset(seed=seed)
+    observations, rewards, flags = [obs], [], []
+    for t in range(10_000):
+        obs, reward, terminated, truncated, _ = env.step(actions[t % len(actions)])
+        observations.append(obs)
+        rewards.append(reward)
+        flags.append((terminated, truncated))
+        if terminated or truncated:
+            break
+    return observations, rewards, flags
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_passes_both_env_checkers_without_warnings(env_id: str) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gym_check_env(gym.make(env_id).unwrapped)
+        sb3_check_env(gym.make(env_id).unwrapped, warn=True)
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_reset_with_a_seed_reproduces_the_episode(env_id: str) -> None:
+    env = gym.make(env_id)
+    actions = [0, 2, 1, 1, 2, 0, 2]
+    first = rollout(env, 11, actions)
+    rollout(env, 12, actions)  # something else in between
+    again = rollout(env, 11, actions)
+    assert np.array_equal(np.array(first[0]), np.array(again[0]))
+    assert first[1:] == again[1:]
+    other = rollout(env, 13, actions)
+    assert not np.array_equal(np.array(first[0][0]), np.array(other[0][0]))
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), actions=st.lists(st.integers(0, 2), min_size=1, max_size=60))
+def test_observations_stay_in_bounds_and_rewards_are_finite(env_id, seed, actions) -> None:
+    env = gym.make(env_id)
+    observations, rewards, flags = rollout(env, seed, actions)
+    for obs in observations:
+        assert obs.dtype == np.float32 and obs.shape == env.observation_space.shape
+        assert env.observation_space.contains(obs)
+    assert all(math.isfinite(r) for r in rewards)
+    assert flags[-1][0] or flags[-1][1]
+    assert not any(t and u for t, u in flags)
+
+
+def test_make_passes_keyword_options() -> None:
+    tm = gym.make(E.TUTOR_MATCHING_ID, episode_length=3, n_tutors=20, pool_seed=5)
+    assert len(rollout(tm, 0, [4])[1]) == 3
+    assert len(tm.unwrapped.tutors) == 20
+    da = gym.make(E.DIFFICULTY_ID, max_steps=7, disengage_threshold=0.0)
+    _, rewards, flags = rollout(da, 0, [1])
+    assert len(rewards) == 7 and flags[-1] == (False, True)
+
+
+def test_bad_options_and_actions_are_named() -> None:
+    with pytest.raises(ValueError, match="episode_length"):
+        TutorMatchingEnv(episode_length=0)
+    with pytest.raises(ValueError, match="reward_weights"):
+        TutorMatchingEnv(reward_weights={"engagement_score": 1.0})
+    with pytest.raises(ValueError, match="step_size"):
+        DifficultyAdaptationEnv(step_size=0.0)
+    env = TutorMatchingEnv()
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="strategy index"):
+        env.step(7)
+
+
+def test_tutor_matching_reward_is_the_weighted_session_outcome() -> None:
+    env = TutorMatchingEnv(reward_weights={"learning_outcome_score": 0.7, "engagement_score": 0.3})
+    env.reset(seed=3)
+    _, reward, _, _, info = env.step(1)
+    expected = 0.7 * info["learning_outcome_score"] + 0.3 * info["engagement_score"]
+    assert reward == pytest.approx(expected)
+    assert info["tutor_id"] == env.strategy_tutors[1] + 1
+
+
+def test_tutor_matching_oracle_beats_the_best_fixed_strategy_by_a_margin() -> None:
+    table = E.baseline_table(E.TUTOR_MATCHING_ID, E.tutor_matching_baselines(), 300, 1000)
+    fixed = table.loc[table.index.str.startswith("fixed:"), "normalised_score"]
+    assert fixed.max() <= 0.85, table
+    assert table.loc["oracle", "mean_return"] > table["mean_return"].drop("oracle").max()
+
+
+def test_tutor_matching_oracle_choice_depends_on_the_learner() -> None:
+    """Kinds of learners (same subject, time slot and learning style, so the same five candidate
+    tutors) get different oracle choices; no strategy is chosen for most learners."""
+    env = TutorMatchingEnv()
+    oracle = E.TutorMatchingOracle()
+    by_kind: dict[tuple[int, int, int], list[int]] = {}
+    for seed in range(1500):
+        obs, _ = env.reset(seed=seed)
+        kind = (env.subject, env.slot, env.learner.learning_style)
+        by_kind.setdefault(kind, []).append(oracle.act(obs, env))
+    modes = [np.bincount(v, minlength=5).argmax() for v in by_kind.values() if len(v) >= 10]
+    assert len(set(modes)) >= 3, modes
+    overall = np.bincount(sum(by_kind.values(), []), minlength=5) / 1500
+    assert overall.max() < 0.6, overall
+
+
+def test_difficulty_oracle_keeps_flow_and_beats_maintain_and_the_staircase() -> None:
+    table = E.baseline_table(E.DIFFICULTY_ID, E.difficulty_baselines(), 300, 1000)
+    oracle = table.loc["oracle"]
+    assert abs(oracle["mean_success_rate"] - 0.84) < 0.03, table
+    assert oracle["mean_return"] > table.loc["fixed:maintain", "mean_return"]
+    assert oracle["mean_return"] > table.loc["staircase", "mean_return"]
+    assert table.loc["staircase", "mean_return"] > table.loc["random", "mean_return"]
+
+
+def test_evaluation_accepts_callables_models_and_baselines_alike() -> None:
+    class Model:
+        def predict(self, obs, deterministic=True):
+            return np.int64(4), None
+
+    results = [
+        E.evaluate_policy(E.TUTOR_MATCHING_ID, policy, 20, 7)
+        for policy in (lambda obs: 4, Model(), E.FixedPolicy(4, "balanced"))
+    ]
+    assert results[0] == results[1] == results[2]
+    r = results[0]
+    assert r.std_return == pytest.approx(np.std(r.returns))
+    assert r.consistency == pytest.approx(1 - r.std_return / r.mean_return)
+    assert r.mean_length == 12
+    with pytest.raises(TypeError, match="policy must"):
+        E.evaluate_policy(E.TUTOR_MATCHING_ID, 3, 1, 0)
+
+
+@pytest.fixture(scope="module")
+def csv_dir(tmp_path_factory):
+    from aura.sim import write_datasets
+
+    out = tmp_path_factory.mktemp("data")
+    write_datasets(out, seed=5, n_learners=300, n_tutors=30, n_sessions=600)
+    return out
+
+
+def test_environments_run_on_a_platforms_csvs(csv_dir) -> None:
+    from aura.data import load_table
+
+    learners, tutors = csv_dir / "learners_data.csv", csv_dir / "tutors_data.csv"
+    tm = gym.make(E.TUTOR_MATCHING_ID, learners_csv=learners, tutors_csv=tutors)
+    inner = tm.unwrapped
+    table = load_table(tutors, kind="tutors")
+    assert len(inner.tutors) == len(table)
+    assert np.allclose(inner.tutors.quality, table["teaching_effectiveness"])
+    _, rewards, _ = rollout(tm, 1, [0, 4])
+    assert len(rewards) == 12 and all(math.isfinite(r) for r in rewards)
+    ids = set(load_table(learners, kind="learners")["age"])
+    assert inner.learner.age in ids
+    calibration = inner.learners.calibration
+    assert 0.2 < calibration.residual_sd < 1.5
+    da = gym.make(E.DIFFICULTY_ID, learners_csv=learners)
+    assert rollout(da, 1, [1])[1]
+
+
+def test_a_bad_learners_csv_is_rejected_by_name(csv_dir, tmp_path) -> None:
+    from aura.data import DataValidationError
+
+    bad = tmp_path / "learners_data.csv"
+    text = (csv_dir / "learners_data.csv").read_text().splitlines()
+    header = text[0].split(",")
+    row = text[1].split(",")
+    row[header.index("age")] = "-4"
+    bad.write_text("\n".join([text[0], ",".join(row), *text[2:]]) + "\n")
+    with pytest.raises(DataValidationError, match="age"):
+        TutorMatchingEnv(learners_csv=bad)
