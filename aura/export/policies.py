@@ -1,0 +1,187 @@
+"""What the manifest says about the two policies, gathered from `aura.rl` and `aura.envs`.
+
+The observation normalisation is the environments' (documented with their
+`OBSERVATION_FEATURES`), written into the manifest as min-max ranges and category look-ups so the
+API turns a learner profile into the very floats the policy was trained on without importing the
+environments; `tests/unit/test_export_observation.py` checks the two agree. Request fields keep the
+data dictionary's names (``comfort_level_online``, ``learning_progress_score``), which the
+environments shorten.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from aura.export.exporter import PolicyExport
+from aura.export.manifest import Feature, Lookup, MinMax
+from aura.sim.vocab import LEARNING_STYLES, STRATEGIES, SUBJECTS, TIME_SLOTS
+
+POLICY_NAMES = ("tutor_matching", "difficulty_adaptation")
+ADAPTATION_ACTIONS = ["decrease", "maintain", "increase"]
+PARITY_OBSERVATIONS = 10_000
+DEFAULT_EPISODE_LENGTH = 12
+MAX_SESSION_COUNT = 500
+"""Largest session count a request may send (the data dictionary's upper bound)."""
+
+
+def _minmax(
+    name: str,
+    low: float,
+    high: float,
+    dtype: str,
+    description: str,
+    accepted: tuple[float, float] | None = None,
+) -> Feature:
+    """A feature scaled from [low, high] to [0, 1] and clipped; requests may send values in
+    ``accepted`` (default: the same range)."""
+    valid_low, valid_high = accepted or (low, high)
+    return Feature(
+        name=name,
+        dtype=dtype,  # type: ignore[arg-type]
+        low=valid_low,
+        high=valid_high,
+        normalisation=MinMax(low=low, high=high),
+        description=description,
+    )
+
+
+def _category(name: str, values: tuple[str, ...], description: str) -> Feature:
+    n = len(values)
+    return Feature(
+        name=name,
+        dtype="category",
+        categories=list(values),
+        normalisation=Lookup(values=[i / (n - 1) for i in range(n)]),
+        description=description,
+    )
+
+
+def tutor_matching_features(episode_length: int = DEFAULT_EPISODE_LENGTH) -> list[Feature]:
+    """The eight observation features of `aura/TutorMatching-v0`, in order, as request fields.
+
+    Session count is scaled by the episode length the policy was trained with (the environment's
+    'sessions done / episode_length'), so a learner with more sessions than that is clipped to 1.
+    """
+    return [
+        _minmax("age", 8, 18, "integer", "Learner age in years."),
+        _minmax("grade_level", 1, 12, "integer", "School grade, 1-12."),
+        _minmax("comfort_level_online", 0, 1, "float", "Comfort with online learning, 0-1."),
+        _minmax(
+            "session_count",
+            0,
+            episode_length,
+            "integer",
+            f"Sessions taken so far (the policy saw 0..{episode_length}; more counts as "
+            f"{episode_length}).",
+            accepted=(0, MAX_SESSION_COUNT),
+        ),
+        _minmax(
+            "learning_progress_score",
+            0,
+            1,
+            "float",
+            "Mastery of grade-level material in the preferred subject, 0-1.",
+        ),
+        _category("subject_preference", SUBJECTS, "Subject the tutor must teach."),
+        _category("learning_style", LEARNING_STYLES, "The learner's learning style."),
+        _category("time_preference", TIME_SLOTS, "When the learner wants sessions."),
+    ]
+
+
+ADAPTATION_DESCRIPTIONS = {
+    "performance_history": "Moving average of recent block success, 0-1.",
+    "current_difficulty": "Current difficulty on the environment's 0-1 scale.",
+    "struggle_indicators": "Moving average of blocks below 60% success, 0-1.",
+    "consistency": "1 - moving average of the change in success between blocks.",
+    "improvement_rate": "0.5 + 2.5 x change of performance history, clipped to 0-1.",
+    "engagement_level": "Smoothed engagement, 0-1.",
+}
+
+
+def difficulty_adaptation_features() -> list[Feature]:
+    """The six observation features of `aura/DifficultyAdaptation-v0`, already in [0, 1]."""
+    from aura.envs.difficulty import OBSERVATION_FEATURES
+
+    return [
+        _minmax(name, 0, 1, "float", ADAPTATION_DESCRIPTIONS.get(name, ""))
+        for name in OBSERVATION_FEATURES
+    ]
+
+
+def _load(path: Path) -> Any:
+    from stable_baselines3 import A2C, DQN, PPO
+
+    algo = {"ppo": PPO, "a2c": A2C, "dqn": DQN}
+    for name, cls in algo.items():
+        if f"/{name}/" in f"/{path.as_posix()}":
+            return cls.load(path, device="cpu")
+    return PPO.load(path, device="cpu")
+
+
+def _episode_length(config_path: Path | None) -> int:
+    """Episode length of the run's environment (its config.yaml, as `aura.rl` writes it)."""
+    if config_path is None or not config_path.is_file():
+        return DEFAULT_EPISODE_LENGTH
+    import yaml
+
+    config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    kwargs = (config.get("env") or {}).get("kwargs") or {}
+    return int(kwargs.get("episode_length", DEFAULT_EPISODE_LENGTH))
+
+
+def policy_exports(models_dir: Path, seed: int) -> list[PolicyExport]:
+    """One PolicyExport per environment named in ``{models_dir}/rl/selected.json``, with its
+    held-out scores and references from results.json."""
+    models_dir = Path(models_dir)
+    rl_dir = models_dir / "rl"
+    selected_path = rl_dir / "selected.json"
+    if not selected_path.is_file():
+        raise FileNotFoundError(f"{selected_path} not found; run notebooks/03_rl_training first")
+    selected = json.loads(selected_path.read_text(encoding="utf-8"))
+    results_path = rl_dir / "results.json"
+    results = (
+        json.loads(results_path.read_text(encoding="utf-8")).get("results", {})
+        if results_path.is_file()
+        else {}
+    )
+    missing = [name for name in POLICY_NAMES if name not in selected]
+    if missing:
+        raise KeyError(f"{selected_path} names no model for {missing}")
+    rng = np.random.default_rng(seed)
+    exports = []
+    for name in POLICY_NAMES:
+        entry = selected[name]
+        path = Path(entry["path"])
+        path = path if path.is_absolute() else models_dir / path
+        config = entry.get("config")
+        config_path = None if config is None else Path(config)
+        if config_path is not None and not config_path.is_absolute():
+            config_path = models_dir / config_path
+        if name == "tutor_matching":
+            features, actions = tutor_matching_features(_episode_length(config_path)), STRATEGIES
+        else:
+            features, actions = difficulty_adaptation_features(), tuple(ADAPTATION_ACTIONS)
+        env_results = results.get(name, {})
+        algo = entry.get("algo", "ppo")
+        metrics = {
+            "selected": {k: entry[k] for k in ("algo", "seed_index", "normalised") if k in entry},
+            "references": env_results.get("references", {}),
+            "normalised": env_results.get("algorithms", {}).get(algo, {}).get("normalised", {}),
+        }
+        source = path.relative_to(models_dir) if path.is_relative_to(models_dir) else path
+        exports.append(
+            PolicyExport(
+                name=name,
+                model=_load(path),
+                features=features,
+                actions=list(actions),
+                observations=rng.random((PARITY_OBSERVATIONS, len(features))),
+                source=str(source),
+                metrics=metrics,
+            )
+        )
+    return exports
