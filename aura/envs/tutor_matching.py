@@ -49,10 +49,7 @@ OBSERVATION_FEATURES: tuple[str, ...] = (
 """Observation order. Scaling: (age - 8) / 10, (grade - 1) / 11, comfort as is, sessions done /
 episode_length, sigmoid(1.7 theta_subject), and category index / (categories - 1)."""
 
-DEFAULT_REWARD_WEIGHTS: dict[str, float] = {
-    "learning_outcome_score": 0.7,
-    "engagement_score": 0.3,
-}
+DEFAULT_REWARD_WEIGHTS: dict[str, float] = dict(oc.REWARD_WEIGHTS)
 DEFAULT_SUCCESS_THRESHOLD = 0.8
 """An episode is a success when its mean session reward reaches this."""
 

@@ -37,8 +37,10 @@ OUTCOME_NOISE = 0.4
 COMPATIBILITY_NOISE = 0.8
 TUTOR_RATING_NOISE = 0.5
 
-REWARD_WEIGHTS = {"learning_outcome_score": 0.5, "engagement_score": 0.5}
-"""Session value used as the tutor-matching reward and the logged-policy value."""
+REWARD_WEIGHTS = {"learning_outcome_score": 0.7, "engagement_score": 0.3}
+"""Session value: the tutor-matching reward and the logged-policy value. Learning is what
+tutoring is for, and engagement already drives it (it scales the ability gain), so learning
+weighs more; notebook 02 shows what an even split would do."""
 
 
 def success_probability(theta: np.ndarray | float, b: np.ndarray | float) -> np.ndarray | float:

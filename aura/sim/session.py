@@ -122,14 +122,15 @@ def simulate_sessions(
     )
 
 
-def expected_session_reward(
+def expected_session_scores(
     ctx: SessionContext, tutors: Tutors, tutor_idx: np.ndarray, chunk: int = 512
-) -> np.ndarray:
-    """Expected session reward of each row, read from the hidden state (the oracle's view).
+) -> tuple[np.ndarray, np.ndarray]:
+    """Expected engagement and learning outcome of each row, read from the hidden state.
 
     Exact up to quadrature: it sums over the binomial number of exercises solved, integrates the
     engagement noise (which also drives the learning gain) with 16 Gauss-Hermite nodes and the
-    outcome noise with 32. Rows are processed in chunks to bound memory.
+    outcome noise with 32. Rows are processed in chunks to bound memory. The oracles and the
+    off-policy evaluation's true values read this.
     """
     b = oc.DIFFICULTY_OFFSETS[ctx.level]
     p = oc.success_probability(ctx.theta, b)
@@ -138,7 +139,8 @@ def expected_session_reward(
     attention = oc.attention_fit(ctx.attention_span, ctx.duration_hours)
     nodes, weights = normal_quadrature(16)
     k = np.arange(int(n_items.max()) + 1)
-    out = np.empty(len(tutor_idx))
+    engagement_mean = np.empty(len(tutor_idx))
+    outcome_mean = np.empty(len(tutor_idx))
     for start in range(0, len(tutor_idx), chunk):
         r = slice(start, start + chunk)
         n, pr = n_items[r, None], p[r, None]
@@ -164,25 +166,18 @@ def expected_session_reward(
             ctx.theta[r, None, None] + gain, b[r, None, None], fit[r, None, None]
         )
         outcome, _ = logit_normal_moments(o_logit, oc.OUTCOME_NOISE)
-        reward = oc.session_reward(engagement, outcome) @ weights
-        out[r] = np.sum(pmf * reward, axis=1)
-    return out
+        engagement_mean[r] = np.sum(pmf * (engagement @ weights), axis=1)
+        outcome_mean[r] = np.sum(pmf * (outcome @ weights), axis=1)
+    return engagement_mean, outcome_mean
 
 
-def expected_session_scores(ctx: SessionContext, tutors: Tutors, tutor_idx: np.ndarray):
-    """Expected engagement and learning outcome of each row, read from the hidden state.
-
-    The two parts of `expected_session_reward`, for callers that weigh them differently
-    (the tutor-matching environment's reward weights are a parameter).
-    """
-    b = oc.DIFFICULTY_OFFSETS[ctx.level]
-    p = oc.success_probability(ctx.theta, b)
-    style_match, language_match, fit = _pair_terms(ctx, tutors, tutor_idx)
-    e_logit = oc.engagement_logit(
-        ctx.duration_hours, ctx.attention_span, ctx.comfort, style_match, language_match, p
-    )
-    engagement, _ = logit_normal_moments(e_logit, oc.ENGAGEMENT_NOISE)
-    attention = oc.attention_fit(ctx.attention_span, ctx.duration_hours)
-    gain = oc.learning_gain(p, fit, attention, engagement, ctx.duration_hours)
-    outcome, _ = logit_normal_moments(oc.outcome_logit(ctx.theta + gain, b, fit), oc.OUTCOME_NOISE)
-    return engagement, outcome
+def expected_session_reward(
+    ctx: SessionContext,
+    tutors: Tutors,
+    tutor_idx: np.ndarray,
+    reward_weights: dict[str, float] | None = None,
+) -> np.ndarray:
+    """Expected session reward of each row (default weights: `outcomes.REWARD_WEIGHTS`)."""
+    w = oc.REWARD_WEIGHTS if reward_weights is None else reward_weights
+    engagement, outcome = expected_session_scores(ctx, tutors, tutor_idx)
+    return w["learning_outcome_score"] * outcome + w["engagement_score"] * engagement
