@@ -136,7 +136,7 @@ def simulate_history(
             }
         )
         theta[idx, subject] += draw.gain
-        comfort[idx] = np.clip(comfort[idx] + 0.04 * (draw.engagement_score - 0.45), 0.0, 1.0)
+        comfort[idx] = oc.comfort_after_session(comfort[idx], draw.engagement_score)
     history = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
     history["theta_final"] = theta
     history["comfort_final"] = comfort
