@@ -125,6 +125,7 @@ class DifficultyAdaptationEnv(gym.Env):
         target = float(oc.target_difficulty(estimate))
         self.b = float(oc.DIFFICULTY_OFFSETS[np.abs(oc.DIFFICULTY_OFFSETS - target).argmin()])
         self.step_count = 0
+        self.done = False
         self._successes: list[float] = []
         self._draw = 0
         self.engagement_logit = float(
@@ -188,7 +189,7 @@ class DifficultyAdaptationEnv(gym.Env):
         a = int(action)
         if not 0 <= a < 3:
             raise ValueError(f"action must be 0 (decrease), 1 (maintain) or 2 (increase), got {a}")
-        if self.step_count >= self.max_steps or self.engagement < self.disengage_threshold:
+        if self.done:
             raise RuntimeError("episode is over; call reset()")
         self.b = self._moved(a)
         success, p = self._block()
@@ -205,8 +206,11 @@ class DifficultyAdaptationEnv(gym.Env):
         self.step_count += 1
         self._successes.append(success)
 
+        # Quitting is judged after a block the policy chose; the diagnostic block alone never
+        # ends an episode.
         disengaged = self.engagement < self.disengage_threshold
         truncated = not disengaged and self.step_count >= self.max_steps
+        self.done = disengaged or truncated
         info: dict[str, Any] = {
             "exercise_success_rate": success,
             "p_success": p,
