@@ -18,15 +18,25 @@ from aura.sim import vocab
 
 
 def export_run(
-    data_dir: Path, models_dir: Path, artifacts_dir: Path, *, seed: int, params: dict[str, Any]
+    data_dir: Path,
+    models_dir: Path,
+    artifacts_dir: Path,
+    *,
+    seed: int,
+    params: dict[str, Any],
+    test_size: float = 0.2,
 ) -> Manifest:
-    """Export every model of ``models_dir`` (trained on ``data_dir``) into ``artifacts_dir``."""
+    """Export every model of ``models_dir`` (trained on ``data_dir``) into ``artifacts_dir``.
+
+    ``seed`` and ``test_size`` must be the supervised training's, so the forests' parity is
+    checked on the learners their training held out.
+    """
     from aura.data.loading import load_table
     from aura.reports.runner import git_state, library_versions
     from aura.sim.io import FILES
 
     data_dir, models_dir = Path(data_dir), Path(models_dir)
-    forests = supervised_exports(data_dir, models_dir, seed)
+    forests = supervised_exports(data_dir, models_dir, seed, test_size)
     compatibility = next(f for f in forests if f.name == "compatibility")
     unknown = [f.name for f in compatibility.features if f.name not in PAIR_SOURCES]
     if unknown:
