@@ -189,3 +189,14 @@ def test_a_bad_learners_csv_is_rejected_by_name(csv_dir, tmp_path) -> None:
     bad.write_text("\n".join([text[0], ",".join(row), *text[2:]]) + "\n")
     with pytest.raises(DataValidationError, match="age"):
         TutorMatchingEnv(learners_csv=bad)
+
+
+def test_every_reset_can_be_stepped_and_a_finished_episode_cannot() -> None:
+    env = DifficultyAdaptationEnv(disengage_threshold=0.9)
+    for seed in range(30):
+        env.reset(seed=seed)
+        _, _, terminated, truncated, _ = env.step(1)
+        while not (terminated or truncated):
+            _, _, terminated, truncated, _ = env.step(1)
+        with pytest.raises(RuntimeError, match="episode is over"):
+            env.step(1)
