@@ -245,3 +245,82 @@ def estimate_policy_value(
         )
         for name in point
     ]
+
+
+def tutor_matching_observations(
+    sessions: pd.DataFrame,
+    learners: pd.DataFrame,
+    theta_before: np.ndarray,
+    episode_length: int,
+) -> np.ndarray:
+    """(rows, 8) the tutor-matching environment's observation for each logged session.
+
+    Same scaling as `aura.envs.tutor_matching.OBSERVATION_FEATURES`; the episode's subject and
+    slot are the session's own, sessions done is the session's index in the learner's history
+    (capped at the episode length), and learning progress is sigmoid(1.7 theta) of the
+    learner's hidden ability before the session (from the truth file), as the environment
+    shows it. A test checks this against the environment's own observations.
+    """
+    people = learners.set_index("learner_id").loc[sessions["learner_id"]]
+    done = np.minimum(sessions["session_index"].to_numpy(dtype=float) - 1.0, episode_length)
+    return np.column_stack(
+        [
+            (people["age"].to_numpy(dtype=float) - 8.0) / 10.0,
+            (people["grade_level"].to_numpy(dtype=float) - 1.0) / 11.0,
+            sessions["comfort_level_online"].to_numpy(dtype=float),
+            done / episode_length,
+            oc.success_probability(np.asarray(theta_before, dtype=float), 0.0),
+            _codes(sessions["subject"], SUBJECTS) / (len(SUBJECTS) - 1),
+            _codes(people["learning_style"], LEARNING_STYLES) / (len(LEARNING_STYLES) - 1),
+            _codes(sessions["time_slot"], TIME_SLOTS) / (len(TIME_SLOTS) - 1),
+        ]
+    ).astype(np.float32)
+
+
+def sb3_action_probabilities(model: object, observations: np.ndarray) -> np.ndarray:
+    """(rows, actions) action probabilities of a Stable-Baselines3 policy (PPO, A2C)."""
+    import torch
+
+    policy = model.policy  # type: ignore[attr-defined]
+    with torch.no_grad():
+        obs, _ = policy.obs_to_tensor(observations)
+        return policy.get_distribution(obs).distribution.probs.cpu().numpy()
+
+
+def greedy(probabilities: np.ndarray) -> np.ndarray:
+    """One-hot of the most probable action: the deterministic policy that is deployed."""
+    return np.eye(probabilities.shape[1])[np.argmax(probabilities, axis=1)]
+
+
+def off_policy_table(
+    logs: LoggedBandit,
+    tutors: Tutors,
+    policies: dict[str, np.ndarray],
+    *,
+    seed: int,
+    n_bootstrap: int = 500,
+) -> pd.DataFrame:
+    """Every estimate of every policy beside its true value on the same logged contexts.
+
+    `tutors` must carry the hidden fields (from the truth file) for the true values; the
+    estimators themselves use only the logs and a reward model on observed attributes.
+    """
+    truth = expected_rewards(logs, tutors)
+    q = reward_model_predictions(logs, tutors, seed=seed)
+    rows = []
+    for name, probs in policies.items():
+        true_value = true_policy_value(probs, truth)
+        for e in estimate_policy_value(logs, probs, q, n_bootstrap=n_bootstrap, seed=seed):
+            rows.append(
+                {
+                    "policy": name,
+                    "estimator": e.estimator,
+                    "estimate": e.value,
+                    "ci_low": e.ci_low,
+                    "ci_high": e.ci_high,
+                    "true_value": true_value,
+                    "error": e.value - true_value,
+                    "covered": e.ci_low <= true_value <= e.ci_high,
+                }
+            )
+    return pd.DataFrame(rows)
