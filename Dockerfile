@@ -1,0 +1,34 @@
+# The AURA prediction API alone: FastAPI + onnxruntime over an artifacts folder mounted at
+# /artifacts. No training stack (torch, scikit-learn, pandas) is installed: the serve extra of
+# pyproject.toml is the whole dependency list.
+#
+#   docker build -t aura-api .
+#   docker run --rm -p 8000:8000 -v "$PWD/artifacts:/artifacts:ro" aura-api
+
+FROM python:3.11-slim AS build
+WORKDIR /src
+COPY pyproject.toml README.md ./
+# One list of dependencies: the [serve] extra, read from pyproject.toml.
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['serve']))" > requirements-serve.txt \
+ && python -m venv /opt/aura \
+ && /opt/aura/bin/pip install --no-cache-dir -r requirements-serve.txt
+# Only the packages the service imports: the API, the manifest and pool readers, the simulator's
+# numpy-only matching code.
+COPY aura/__init__.py aura/
+COPY aura/api aura/api
+COPY aura/export aura/export
+COPY aura/sim aura/sim
+RUN /opt/aura/bin/pip install --no-cache-dir --no-deps .
+
+FROM python:3.11-slim
+RUN useradd --create-home --uid 10001 aura
+COPY --from=build /opt/aura /opt/aura
+ENV PATH=/opt/aura/bin:$PATH \
+    AURA_ARTIFACTS=/artifacts \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1
+USER aura
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=3s --start-period=10s \
+    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)"
+CMD ["uvicorn", "aura.api.app:app", "--host", "0.0.0.0", "--port", "8000", "--no-access-log"]
