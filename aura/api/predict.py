@@ -15,6 +15,7 @@ import numpy as np
 
 from aura.api.artifacts import LoadedArtifacts
 from aura.api.records import Normaliser, raw_matrix
+from aura.export.tutor_pool import TutorPool
 from aura.sim.matching import eligibility, strategy_scores
 
 SUBJECT_FIELD = "subject_preference"
@@ -23,9 +24,8 @@ STYLE_FIELD = "learning_style"
 LANGUAGE_FIELD = "language"
 ADAPTATION_FIELD = "adaptation"
 MATCH_FIELDS = (SUBJECT_FIELD, SLOT_FIELD, STYLE_FIELD, LANGUAGE_FIELD)
+"""What a strategy's choice depends on, in the order `Rankings` indexes them."""
 DECIMALS = 6
-MATCH_CHUNK = 8192
-"""Learners ranked per step: bounds the (learners, tutors) matrices to a few tens of MB."""
 
 
 def _rounded(values: np.ndarray) -> list[Any]:
@@ -34,6 +34,43 @@ def _rounded(values: np.ndarray) -> list[Any]:
 
 def _labelled(probs: np.ndarray, labels: Sequence[str]) -> list[dict[str, float]]:
     return [dict(zip(labels, row, strict=True)) for row in _rounded(probs)]
+
+
+class Rankings:
+    """Every strategy's ranking of the pool for every kind of learner, computed once.
+
+    A strategy's choice depends on the learner only through subject, time slot, learning style
+    and language, so the pool's order for each of those few hundred combinations is computed at
+    startup with `aura.sim.matching` (ineligible tutors last, ties to the lowest index, as
+    `choose_tutors` breaks them) and a request only looks its rows up.
+    """
+
+    def __init__(self, pool: TutorPool, n_strategies: int, n_styles: int, n_languages: int) -> None:
+        self.shape = (pool.teaches.shape[1], pool.available.shape[1], n_styles, n_languages)
+        subject, slot, style, language = (g.ravel() for g in np.indices(self.shape))
+        mask = eligibility(pool, subject, slot)  # type: ignore[arg-type]
+        n = (n_strategies, len(subject), len(pool))
+        self.order = np.empty(n, dtype=np.int64)
+        self.scores = np.empty(n)
+        for k in range(n_strategies):
+            s = strategy_scores(pool, k, subject, style, language)  # type: ignore[arg-type]
+            s = np.where(mask, s, -np.inf)
+            self.order[k] = np.argsort(-s, axis=1, kind="stable")
+            self.scores[k] = np.take_along_axis(s, self.order[k], axis=1)
+
+    def top(
+        self,
+        strategy: np.ndarray,
+        subject: np.ndarray,
+        slot: np.ndarray,
+        style: np.ndarray,
+        language: np.ndarray,
+        k: int,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, k) tutor indices, best first, and their strategy scores (-inf: ineligible)."""
+        codes = [c.astype(np.int64) for c in (subject, slot, style, language)]
+        combo = np.ravel_multi_index(codes, self.shape)
+        return self.order[strategy, combo, :k], self.scores[strategy, combo, :k]
 
 
 class Predictor:
@@ -54,6 +91,12 @@ class Predictor:
             pool_entry.pair_features[f.name].split(":") for f in self.models["compatibility"].inputs
         ]
         self.match_fields = [*self.inputs["tutor_matching"], LANGUAGE_FIELD]
+        self.rankings = Rankings(
+            self.pool,
+            len(self.strategies),
+            len(pool_entry.learning_styles),
+            len(pool_entry.languages),
+        )
         for field in MATCH_FIELDS:
             if field not in self.match_fields:
                 raise ValueError(f"the tutor-matching policy has no {field!r} input")
@@ -96,36 +139,18 @@ class Predictor:
 
     def tutor_match(self, records: Sequence[dict[str, Any]], top_k: int) -> list[dict[str, Any]]:
         """The policy's strategy and probabilities, and the strategy's top-k eligible tutors
-        with their predicted compatibility (in chunks, so the (records, tutors) score matrices
-        of a large batch never all sit in memory at once)."""
-        out: list[dict[str, Any]] = []
-        for start in range(0, len(records), MATCH_CHUNK):
-            out += self._tutor_match(records[start : start + MATCH_CHUNK], top_k)
-        return out
-
-    def _tutor_match(self, records: Sequence[dict[str, Any]], top_k: int) -> list[dict[str, Any]]:
+        with their predicted compatibility."""
         raw = raw_matrix(records, self.match_fields)
         learner = {name: raw[:, j] for j, name in enumerate(self.match_fields)}
         probs = self._policy("tutor_matching", raw[:, :-1])
         strategy = probs.argmax(axis=1)
-        code = {f: learner[f].astype(np.int64) for f in MATCH_FIELDS}
-        subject, style, language = code[SUBJECT_FIELD], code[STYLE_FIELD], code[LANGUAGE_FIELD]
-        pool = self.pool
-        mask = eligibility(pool, subject, code[SLOT_FIELD])  # type: ignore[arg-type]
-        scores = np.full(mask.shape, -np.inf)
-        for k in np.unique(strategy).tolist():
-            rows = np.flatnonzero(strategy == k)
-            s = strategy_scores(pool, k, subject[rows], style[rows], language[rows])  # type: ignore[arg-type]
-            scores[rows] = np.where(mask[rows], s, -np.inf)
-        k = min(top_k, len(pool))
-        # Stable sort: equal scores keep the lowest index first, as choose_tutors' argmax does.
-        top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-        top_scores = np.take_along_axis(scores, top, axis=1)
+        k = min(top_k, len(self.pool))
+        top, top_scores = self.rankings.top(strategy, *(learner[f] for f in MATCH_FIELDS), k)
         pairs = self._pair_matrix(learner, top.ravel(), np.repeat(np.arange(len(records)), k))
         compat = _rounded(self._score("compatibility", pairs).reshape(top.shape))
         eligible = np.isfinite(top_scores)
         score = _rounded(np.where(eligible, top_scores, 0.0))
-        ids, eligible_l = pool.tutor_id[top].tolist(), eligible.tolist()
+        ids, eligible_l = self.pool.tutor_id[top].tolist(), eligible.tolist()
         labelled = _labelled(probs, self.strategies)
         return [
             {
