@@ -185,6 +185,33 @@ def train_supervised(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None
     console.print(f"models and metrics.json in {project_path(shared['models_dir']) / 'supervised'}")
 
 
+@app.command("export")
+def export(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None:
+    """Export the run's models to ONNX with manifest.json in {artifacts_dir} (what notebook 06
+    does), refusing any model whose ONNX form disagrees with it."""
+    from aura.export.exporter import ExportError
+    from aura.export.pipeline import export_run
+
+    try:
+        p = load_params(params)
+        shared = p["shared"]
+        section = p.get("06_model_export", {})
+        with console.status("exporting the models ..."):
+            manifest = export_run(
+                project_path(shared["data_dir"]),
+                project_path(shared["models_dir"]),
+                project_path(shared["artifacts_dir"]),
+                seed=shared["seed"],
+                params={**shared, **section},
+                test_size=section.get("test_size", 0.2),
+            )
+    except (ParamsError, ExportError, ValueError, KeyError, FileNotFoundError) as exc:
+        raise _fail(f"{params}: {exc}") from exc
+    for name, model in manifest.models.items():
+        console.print(f"{name}: {model.file} ({model.size_bytes / 2**20:.2f} MB) {model.parity}")
+    console.print(f"version {manifest.version} in {project_path(shared['artifacts_dir'])}")
+
+
 @notebooks_app.command("record")
 def notebooks_record(
     names: Annotated[
