@@ -1,0 +1,75 @@
+"""Optuna: two worker processes share one SQLite study, and the best trial becomes a params file
+that training accepts."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import optuna
+import yaml
+
+from aura.config import PARAMS_DIR
+from aura.rl.config import SECTION, load_experiment
+from aura.rl.tune import make_storage, study_summary, tune, write_best_params
+
+ENV_KEY = "tutor_matching"
+
+
+def tiny_params(tmp_path: Path) -> Path:
+    params = yaml.safe_load((PARAMS_DIR / "smoke.yaml").read_text())
+    params["shared"]["models_dir"] = str(tmp_path / "models")
+    section = params[SECTION]
+    section["n_test_episodes"] = 5
+    section["training"] = {"eval_freq": 256, "n_eval_episodes": 2, "save_freq": 10_000}
+    section["tune"] = {
+        "algo": "ppo",
+        "env_key": ENV_KEY,
+        "total_timesteps": 768,
+        "n_trials": 3,
+        "n_startup_trials": 2,
+        "n_warmup_evals": 1,
+    }
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+    return path
+
+
+def test_two_workers_share_one_study_and_the_best_params_train(tmp_path: Path) -> None:
+    params = tiny_params(tmp_path)
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    aura = Path(sys.executable).with_name("aura")
+    workers = [
+        subprocess.Popen(
+            [str(aura), "tune", "--params", str(params), "--study", "s", "--storage", storage]
+            + ["--n-trials", "3", "--worker-id", worker],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "OMP_NUM_THREADS": "1"},
+        )
+        for worker in ("w1", "w2")
+    ]
+    for w in workers:
+        out, _ = w.communicate(timeout=600)
+        assert w.returncode == 0, out
+
+    study = optuna.load_study(study_name="s", storage=make_storage(storage))
+    summary = study_summary(study)
+    assert summary["by_worker"] == {"w1": 3, "w2": 3}
+    assert summary["n_trials"] == 6
+    assert summary["by_state"].get("COMPLETE", 0) >= 1
+
+    # The study resumes: a later worker adds to its trials instead of starting a new study.
+    study = tune(params, study_name="s", storage=storage, n_trials=1, worker_id="w3")
+    assert len(study.trials) == 7 and study.trials[-1].user_attrs["worker"] == "w3"
+
+    out_path = write_best_params(study, params, tmp_path / "best.yaml")
+    cfg = load_experiment(out_path)
+    tuned = cfg.hyperparams[("ppo", ENV_KEY)]
+    for name, value in study.best_params.items():
+        assert getattr(tuned, name) == value
+    untouched = load_experiment(params).hyperparams[("ppo", "difficulty_adaptation")]
+    assert cfg.hyperparams[("ppo", "difficulty_adaptation")] == untouched
