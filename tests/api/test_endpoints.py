@@ -151,3 +151,26 @@ def test_tutor_match_ranks_tutors_as_the_simulator_picks_them(
         assert scores == sorted(scores, reverse=True)
         assert all(0.0 <= t["compatibility"] <= 1.0 for t in pr["tutors"])
         assert pr["strategy"] == max(pr["probabilities"], key=pr["probabilities"].get)
+
+
+def test_a_large_batch_is_answered_like_small_ones(client: TestClient, rng) -> None:
+    """Bodies above THREAD_BYTES are validated and predicted off the event loop: same answers."""
+    import json
+
+    from aura.api.body import THREAD_BYTES
+
+    learners = [learner(rng) for _ in range(1000)]
+    body = json.dumps(learners, indent=8).encode()
+    assert len(body) > THREAD_BYTES
+    big = client.post(
+        PREDICT + "tutor-match", content=body, headers={"content-type": "application/json"}
+    )
+    assert big.status_code == 200
+    small = [
+        p
+        for start in range(0, 1000, 100)
+        for p in client.post(PREDICT + "tutor-match", json=learners[start : start + 100]).json()[
+            "predictions"
+        ]
+    ]
+    assert big.json()["predictions"] == small
