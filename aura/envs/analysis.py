@@ -1,0 +1,99 @@
+"""Looks inside the environments: what the oracle sees, and whether a policy could see it too.
+
+These feed notebook 02 and answer the question the RL notebook depends on: how close to the
+oracle can a policy get that sees only the observation?
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import HistGradientBoostingRegressor
+
+from aura.envs.baselines import Baseline
+from aura.envs.difficulty import DifficultyAdaptationEnv
+from aura.envs.tutor_matching import TutorMatchingEnv
+from aura.sim import outcomes as oc
+
+
+def tutor_matching_states(
+    n_episodes: int, seed: int, **env_kwargs: Any
+) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """Observations, expected reward of every strategy, and hidden learner traits, at every
+    session of `n_episodes` episodes run with uniformly random strategies (seeded)."""
+    env = TutorMatchingEnv(**env_kwargs)
+    rng = np.random.default_rng(seed)
+    observations, rewards, traits = [], [], []
+    for i in range(n_episodes):
+        obs, _ = env.reset(seed=seed + i)
+        done = False
+        while not done:
+            observations.append(obs)
+            rewards.append(env.expected_rewards())
+            learner = env.learner
+            traits.append(
+                {
+                    "age": learner.age,
+                    "comfort": env.comfort,
+                    "theta": env.theta,
+                    "language": learner.language,
+                }
+            )
+            obs, _, terminated, truncated, _ = env.step(int(rng.integers(env.action_space.n)))
+            done = terminated or truncated
+    return np.array(observations), np.array(rewards), pd.DataFrame(traits)
+
+
+def per_step_score(expected: np.ndarray, actions: np.ndarray) -> float:
+    """Normalised score of the chosen actions, state by state: 0 is random, 1 the oracle."""
+    chosen = expected[np.arange(len(actions)), actions].mean()
+    random, best = expected.mean(), expected.max(axis=1).mean()
+    return float((chosen - random) / (best - random))
+
+
+def observation_ceiling(observations: np.ndarray, expected: np.ndarray, seed: int) -> float:
+    """Per-step normalised score on held-out states of a model that sees only the observation.
+
+    Gradient boosting learns each strategy's expected reward (relative to the state's mean) from
+    the observation on one half of the states, and picks the best on the other half. A policy
+    that sees only the observation cannot do much better than this; the rest is what the hidden
+    state (the learner's language, the session's level and length, the tutors' true quality)
+    tells the oracle.
+    """
+    half = len(observations) // 2
+    relative = expected - expected.mean(axis=1, keepdims=True)
+    predicted = np.column_stack(
+        [
+            HistGradientBoostingRegressor(max_iter=150, random_state=seed)
+            .fit(observations[:half], relative[:half, k])
+            .predict(observations[half:])
+            for k in range(expected.shape[1])
+        ]
+    )
+    return per_step_score(expected[half:], predicted.argmax(axis=1))
+
+
+def difficulty_trajectory(policy: Baseline, seed: int, **env_kwargs: Any) -> pd.DataFrame:
+    """One seeded episode step by step: ability, difficulty, its 84% target, success, engagement."""
+    env = DifficultyAdaptationEnv(**env_kwargs)
+    obs, _ = env.reset(seed=seed)
+    policy.reset()
+    rows, done = [], False
+    while not done:
+        obs, reward, terminated, truncated, info = env.step(policy.act(obs, env))
+        rows.append(
+            {
+                "step": env.step_count,
+                "theta": env.theta,
+                "difficulty": env.b,
+                "target_difficulty": float(oc.target_difficulty(env.theta)),
+                "success": info["exercise_success_rate"],
+                "p_success": info["p_success"],
+                "engagement": info["engagement"],
+                "reward": reward,
+            }
+        )
+        done = terminated or truncated
+    return pd.DataFrame(rows)
