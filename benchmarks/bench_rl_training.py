@@ -1,4 +1,4 @@
-"""Wall time of the whole default RL training, against the spec's "2-4 hours" and a 10-minute target.
+"""Wall time of the whole default RL training against the spec's "2-4 hours" and a 10-minute target.
 
 The default grid (3 algorithms x 2 environments x 3 seeds x 100,000 steps, params/default.yaml)
 is trained from scratch into a temporary models folder with the same entry point as
