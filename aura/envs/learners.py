@@ -193,7 +193,6 @@ class CsvLearners:
         return _profile(self.learners, i, self.learners.theta[i] + noise)
 
 
-
 def learner_source(
     learners_csv: str | Path | None, *, calibration_seed: int = 0
 ) -> SimulatedLearners | CsvLearners:
