@@ -19,8 +19,8 @@ from aura.envs.baselines import (
 )
 from aura.envs.difficulty import DifficultyAdaptationEnv
 from aura.envs.evaluation import EvalResult, baseline_table, evaluate_policy, normalised_score
-from aura.envs.learners import tutors_from_table
 from aura.envs.tutor_matching import TutorMatchingEnv
+from aura.sim.tables import tutors_from_table
 
 TUTOR_MATCHING_ID = "aura/TutorMatching-v0"
 DIFFICULTY_ID = "aura/DifficultyAdaptation-v0"

@@ -5,7 +5,7 @@ model (`aura.sim.population.sample_learners`, in blocks, from the environment's 
 from a learners CSV validated by `aura.data.load_table`. A CSV has no hidden ability, so one is
 drawn per episode from the simulator's posterior given what the CSV shows (see
 `AbilityCalibration`). The tutor pool is a `Tutors` object, sampled by the simulator or built from
-a tutors CSV (`tutors_from_table`).
+a tutors CSV (`aura.sim.tables.tutors_from_table`).
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 
 from aura.sim.population import SUBJECT_OFFSETS, Learners, Tutors, sample_learners, sample_tutors
+from aura.sim.tables import tutors_from_table
 from aura.sim.vocab import (
     DIFFICULTY_LEVELS,
     LANGUAGES,
     LEARNING_STYLES,
-    LIST_SEPARATOR,
     SUBJECTS,
     TIME_SLOTS,
 )
@@ -206,48 +206,20 @@ def learner_source(
     return CsvLearners(table, AbilityCalibration.fit(calibration_seed))
 
 
-def tutors_from_table(table: pd.DataFrame) -> Tutors:
-    """A `Tutors` pool from a tutors table, hidden quantities filled from the observed columns.
-
-    quality <- teaching_effectiveness (its noisy proxy in the simulator), expertise <-
-    expertise_<subject>, communication <- (communication_rating - 1) / 4, adaptability <-
-    adaptability_score. The environment then treats the platform's measurements as the truth.
-    """
-    missing = [c for c in TUTOR_CSV_COLUMNS if c not in table.columns]
-    if missing:
-        raise ValueError(f"tutors table lacks column(s) the environments need: {missing}")
-
-    def listed(column: str, vocab: tuple[str, ...]) -> np.ndarray:
-        cells = table[column].fillna("").astype(str)
-        sets = [set(cell.split(LIST_SEPARATOR)) - {""} for cell in cells]
-        return np.array([[v in s for v in vocab] for s in sets], dtype=bool).reshape(-1, len(vocab))
-
-    expertise = table[[f"expertise_{s}" for s in SUBJECTS]].to_numpy(float)
-    communication_rating = table["communication_rating"].to_numpy(float)
-    return Tutors(
-        years_experience=table["years_experience"].to_numpy(np.int64),
-        teaches=listed("subjects", SUBJECTS),
-        available=listed("availability", TIME_SLOTS),
-        teaching_style=_codes(table, "teaching_style", LEARNING_STYLES),
-        language=_codes(table, "language", LANGUAGES),
-        quality=table["teaching_effectiveness"].to_numpy(float),
-        expertise=expertise,
-        communication=(communication_rating - 1.0) / 4.0,
-        adaptability=table["adaptability_score"].to_numpy(float),
-        rating=table["rating"].to_numpy(float),
-        effectiveness=table["teaching_effectiveness"].to_numpy(float),
-        expertise_observed=expertise,
-        communication_rating=communication_rating,
-        adaptability_score=table["adaptability_score"].to_numpy(float),
-    )
-
-
 def tutor_pool(tutors_csv: str | Path | None, *, n_tutors: int, pool_seed: int) -> Tutors:
-    """The validated tutors CSV as a pool, or `n_tutors` simulated tutors drawn with `pool_seed`."""
+    """The validated tutors CSV as a pool, or `n_tutors` simulated tutors drawn with `pool_seed`.
+
+    When the simulator's hidden truth lies beside the CSV (`truth/tutors_truth.csv`, as
+    `aura.sim.write_datasets` writes it), the pool's hidden quality and expertise are exact;
+    otherwise they are filled from the observed columns (`aura.sim.tables.tutors_from_table`).
+    """
     if tutors_csv is None:
         if n_tutors < 1:
             raise ValueError(f"n_tutors must be a positive integer, got {n_tutors}")
         return sample_tutors(np.random.default_rng(pool_seed), n_tutors)
     from aura.data import load_table
 
-    return tutors_from_table(load_table(tutors_csv, kind="tutors", require=TUTOR_CSV_COLUMNS))
+    table = load_table(tutors_csv, kind="tutors", require=TUTOR_CSV_COLUMNS)
+    truth_file = Path(tutors_csv).parent / "truth" / "tutors_truth.csv"
+    truth = pd.read_csv(truth_file) if truth_file.is_file() else None
+    return tutors_from_table(table, truth)

@@ -7,6 +7,7 @@ import warnings
 
 import gymnasium as gym
 import numpy as np
+import pandas as pd
 import pytest
 from gymnasium.utils.env_checker import check_env as gym_check_env
 from hypothesis import given, settings
@@ -167,7 +168,8 @@ def test_environments_run_on_a_platforms_csvs(csv_dir) -> None:
     inner = tm.unwrapped
     table = load_table(tutors, kind="tutors")
     assert len(inner.tutors) == len(table)
-    assert np.allclose(inner.tutors.quality, table["teaching_effectiveness"])
+    truth = pd.read_csv(csv_dir / "truth" / "tutors_truth.csv")
+    assert np.allclose(inner.tutors.quality, truth["quality"])
     _, rewards, _ = rollout(tm, 1, [0, 4])
     assert len(rewards) == 12 and all(math.isfinite(r) for r in rewards)
     ids = set(load_table(learners, kind="learners")["age"])
@@ -176,6 +178,19 @@ def test_environments_run_on_a_platforms_csvs(csv_dir) -> None:
     assert 0.2 < calibration.residual_sd < 1.5
     da = gym.make(E.DIFFICULTY_ID, learners_csv=learners)
     assert rollout(da, 1, [1])[1]
+
+
+def test_a_tutors_csv_without_truth_uses_the_observed_proxies(csv_dir, tmp_path) -> None:
+    """A platform's export has no hidden truth: quality is read from teaching_effectiveness."""
+    import shutil
+
+    from aura.data import load_table
+
+    tutors = tmp_path / "tutors_data.csv"
+    shutil.copy(csv_dir / "tutors_data.csv", tutors)
+    inner = TutorMatchingEnv(tutors_csv=tutors)
+    table = load_table(tutors, kind="tutors")
+    assert np.allclose(inner.tutors.quality, table["teaching_effectiveness"])
 
 
 def test_a_bad_learners_csv_is_rejected_by_name(csv_dir, tmp_path) -> None:
