@@ -150,23 +150,21 @@ class Predictor:
         compat = _rounded(self._score("compatibility", pairs).reshape(top.shape))
         eligible = np.isfinite(top_scores)
         score = _rounded(np.where(eligible, top_scores, 0.0))
-        ids, eligible_l = self.pool.tutor_id[top].tolist(), eligible.tolist()
+        ids = self.pool.tutor_id[top].tolist()
+        rows = zip(ids, compat, score, eligible.tolist(), strict=True)
+        tutors = [
+            [
+                {"tutor_id": t, "compatibility": c, "strategy_score": v}
+                for t, c, v, ok in zip(*row, strict=True)
+                if ok
+            ]
+            for row in rows
+        ]
         labelled = _labelled(probs, self.strategies)
+        names = [self.strategies[s] for s in strategy.tolist()]
         return [
-            {
-                "strategy": self.strategies[s],
-                "probabilities": labelled[i],
-                "tutors": [
-                    {
-                        "tutor_id": ids[i][j],
-                        "compatibility": compat[i][j],
-                        "strategy_score": score[i][j],
-                    }
-                    for j in range(k)
-                    if eligible_l[i][j]
-                ],
-            }
-            for i, s in enumerate(strategy.tolist())
+            {"strategy": n, "probabilities": p, "tutors": t}
+            for n, p, t in zip(names, labelled, tutors, strict=True)
         ]
 
     def _pair_matrix(

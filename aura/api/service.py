@@ -25,7 +25,7 @@ REF = "#/components/schemas/{model}"
 
 
 def _json(content: Any) -> bytes:
-    return json.dumps(content, separators=(",", ":")).encode()
+    return json.dumps(content, separators=(",", ":"), check_circular=False).encode()
 
 
 class Service:
