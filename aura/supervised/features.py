@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from aura.sim.placement import PLACEMENT_FEATURES
 from aura.sim.vocab import DIFFICULTY_LEVELS, SUBJECTS
 
 MODEL_NAMES: tuple[str, ...] = ("compatibility", "difficulty", "engagement")
@@ -33,14 +34,7 @@ FEATURES: dict[str, list[str]] = {
         "communication_rating",
         SUBJECT_EXPERTISE,
     ],
-    "difficulty": [
-        "age",
-        "grade_level",
-        "comfort_level_online",
-        "attention_span_minutes",
-        "learning_progress_score",
-        "success_rate",
-    ],
+    "difficulty": list(PLACEMENT_FEATURES),
     "engagement": [
         "duration_hours",
         "attention_span_minutes",
