@@ -1,4 +1,10 @@
-"""Vectorised predictions for whole batches: one onnxruntime call per model per request.
+"""Predictions: one onnxruntime call per model per request, vectorised over a batch.
+
+A request of one record, the product's common case, takes a path of plain Python floats and
+lists instead: numpy's fixed cost per operation (a few microseconds) would otherwise outweigh the
+models themselves. Both paths do the same arithmetic in the same order (float64, rounded as
+`numpy.round` rounds), so a record gets the same answer alone as in a batch; a test holds them
+to that.
 
 Tutor matching reproduces the simulator's platform: the exported policy picks a strategy from the
 learner's normalised observation, `aura.sim.matching` ranks the eligible tutors of the pool by
@@ -8,6 +14,7 @@ and the compatibility model scores each of the top-k (learner, tutor) pairs.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,14 +33,33 @@ ADAPTATION_FIELD = "adaptation"
 MATCH_FIELDS = (SUBJECT_FIELD, SLOT_FIELD, STYLE_FIELD, LANGUAGE_FIELD)
 """What a strategy's choice depends on, in the order `Rankings` indexes them."""
 DECIMALS = 6
+_SCALE = 10.0**DECIMALS
 
 
 def _rounded(values: np.ndarray) -> list[Any]:
     return np.round(values.astype(np.float64), DECIMALS).tolist()
 
 
+def _round(value: float) -> float:
+    """`numpy.round(value, DECIMALS)` for one float: scale, round half to even, unscale."""
+    return round(value * _SCALE) / _SCALE
+
+
+def _clip01(value: float) -> float:
+    return 0.0 if value < 0.0 else 1.0 if value > 1.0 else value
+
+
 def _labelled(probs: np.ndarray, labels: Sequence[str]) -> list[dict[str, float]]:
     return [dict(zip(labels, row, strict=True)) for row in _rounded(probs)]
+
+
+def _labelled_one(probs: list[float], labels: Sequence[str]) -> dict[str, float]:
+    return {label: _round(p) for label, p in zip(labels, probs, strict=True)}
+
+
+def _row(record: dict[str, Any], names: Sequence[str]) -> np.ndarray:
+    """One record as a (1, fields) model input."""
+    return np.array([[record[n] for n in names]], dtype=np.float32)
 
 
 class Rankings:
@@ -72,6 +98,14 @@ class Rankings:
         combo = np.ravel_multi_index(codes, self.shape)
         return self.order[strategy, combo, :k], self.scores[strategy, combo, :k]
 
+    def top_one(
+        self, strategy: int, subject: int, slot: int, style: int, language: int, k: int
+    ) -> tuple[list[int], list[float]]:
+        """`top` for one learner, as lists."""
+        _, n_slots, n_styles, n_languages = self.shape
+        combo = ((subject * n_slots + slot) * n_styles + style) * n_languages + language
+        return self.order[strategy, combo, :k].tolist(), self.scores[strategy, combo, :k].tolist()
+
 
 class Predictor:
     """The models of one artifacts folder, behind one method per endpoint."""
@@ -100,6 +134,12 @@ class Predictor:
         for field in MATCH_FIELDS:
             if field not in self.match_fields:
                 raise ValueError(f"the tutor-matching policy has no {field!r} input")
+        self.tutor_ids: list[int] = self.pool.tutor_id.tolist()
+        self.pool_lists = {
+            name: getattr(self.pool, name).tolist()
+            for name in {n for side, n in self.pair_sources if side == "tutor"}
+            | {"teaching_style", "language", "expertise_observed"}
+        }
 
     def _run(self, name: str, x: np.ndarray) -> list[np.ndarray]:
         feed = {self.models[name].input_name: x.astype(np.float32, copy=False)}
@@ -110,6 +150,9 @@ class Predictor:
 
     def scores(self, name: str, records: Sequence[dict[str, Any]]) -> list[dict[str, float]]:
         """Regressor scores in [0, 1] (compatibility, engagement)."""
+        if len(records) == 1:
+            score = float(self._run(name, _row(records[0], self.inputs[name]))[0].flat[0])
+            return [{"score": _round(_clip01(score))}]
         x = raw_matrix(records, self.inputs[name])
         return [{"score": s} for s in _rounded(self._score(name, x))]
 
@@ -119,6 +162,8 @@ class Predictor:
     def difficulty(self, records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         """Level with a confidence per class; the adaptation policy's action where the six
         adaptation signals are given."""
+        if len(records) == 1:
+            return [self._difficulty_one(records[0])]
         probs = self._run("difficulty", raw_matrix(records, self.inputs["difficulty"]))[1]
         labels = self.models["difficulty"].class_labels or []
         out = [
@@ -140,6 +185,8 @@ class Predictor:
     def tutor_match(self, records: Sequence[dict[str, Any]], top_k: int) -> list[dict[str, Any]]:
         """The policy's strategy and probabilities, and the strategy's top-k eligible tutors
         with their predicted compatibility."""
+        if len(records) == 1:
+            return [self._tutor_match_one(records[0], top_k)]
         raw = raw_matrix(records, self.match_fields)
         learner = {name: raw[:, j] for j, name in enumerate(self.match_fields)}
         probs = self._policy("tutor_matching", raw[:, :-1])
@@ -185,3 +232,69 @@ class Predictor:
             else:
                 out[:, j] = pool.expertise_observed[t, learner[SUBJECT_FIELD][row].astype(np.int64)]
         return out
+
+    # -- one record: the same arithmetic on Python floats (see the module docstring) -------------
+
+    def _policy_one(self, name: str, raw: list[float]) -> list[float]:
+        obs = np.array([self.normalisers[name].one(raw)], dtype=np.float32)
+        return self._run(name, obs)[1][0].tolist()
+
+    def _difficulty_one(self, record: dict[str, Any]) -> dict[str, Any]:
+        probs = self._run("difficulty", _row(record, self.inputs["difficulty"]))[1][0].tolist()
+        labels = self.models["difficulty"].class_labels or []
+        out: dict[str, Any] = {
+            "level": labels[probs.index(max(probs))],
+            "confidence": _labelled_one(probs, labels),
+            "adaptation": None,
+        }
+        signals = record.get(ADAPTATION_FIELD)
+        if signals is not None:
+            name = "difficulty_adaptation"
+            p = self._policy_one(name, [signals[n] for n in self.inputs[name]])
+            actions = self.models[name].class_labels or []
+            out["adaptation"] = {
+                "action": actions[p.index(max(p))],
+                "probabilities": _labelled_one(p, actions),
+            }
+        return out
+
+    def _tutor_match_one(self, record: dict[str, Any], top_k: int) -> dict[str, Any]:
+        policy_inputs = self.inputs["tutor_matching"]
+        probs = self._policy_one("tutor_matching", [record[n] for n in policy_inputs])
+        strategy = probs.index(max(probs))
+        k = min(top_k, len(self.pool))
+        codes = (int(record[f]) for f in MATCH_FIELDS)
+        top, top_scores = self.rankings.top_one(strategy, *codes, k)
+        pairs = np.array([self._pair_row(record, t) for t in top], dtype=np.float32)
+        compat = self._run("compatibility", pairs)[0].ravel().tolist()
+        tutors = [
+            {
+                "tutor_id": self.tutor_ids[t],
+                "compatibility": _round(_clip01(c)),
+                "strategy_score": _round(v),
+            }
+            for t, c, v in zip(top, compat, top_scores, strict=True)
+            if math.isfinite(v)
+        ]
+        return {
+            "strategy": self.strategies[strategy],
+            "probabilities": _labelled_one(probs, self.strategies),
+            "tutors": tutors,
+        }
+
+    def _pair_row(self, record: dict[str, Any], t: int) -> list[float]:
+        """`_pair_matrix` for one (learner, tutor) pair."""
+        pool = self.pool_lists
+        row = []
+        for side, name in self.pair_sources:
+            if side == "learner":
+                row.append(record[name])
+            elif side == "tutor":
+                row.append(pool[name][t])
+            elif name == "style_match":
+                row.append(float(pool["teaching_style"][t] == record[STYLE_FIELD]))
+            elif name == "language_match":
+                row.append(float(pool["language"][t] == record[LANGUAGE_FIELD]))
+            else:
+                row.append(pool["expertise_observed"][t][record[SUBJECT_FIELD]])
+        return row

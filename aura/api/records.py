@@ -109,6 +109,18 @@ class Normaliser:
                 self.clipped.append(j)
             elif isinstance(norm, Lookup):
                 self.lookups.append((j, np.asarray(norm.values, dtype=np.float64)))
+        self._scale: list[float] = self.scale.tolist()
+        self._offset: list[float] = self.offset.tolist()
+        self._lookups = [(j, values.tolist()) for j, values in self.lookups]
+
+    def one(self, raw: list[float]) -> list[float]:
+        """`__call__` for one row of Python floats (returned in float64; cast by the caller)."""
+        obs = [v * a + b for v, a, b in zip(raw, self._scale, self._offset, strict=True)]
+        for j in self.clipped:
+            obs[j] = min(max(obs[j], 0.0), 1.0)
+        for j, values in self._lookups:
+            obs[j] = values[int(raw[j])]
+        return obs
 
     def __call__(self, raw: np.ndarray) -> np.ndarray:
         obs = raw * self.scale + self.offset

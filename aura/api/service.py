@@ -3,10 +3,10 @@ request-body part of the OpenAPI document, all derived from the manifest at star
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import TypeAdapter
+from pydantic_core import to_json
 from starlette.responses import Response
 
 from aura.api.artifacts import LoadedArtifacts
@@ -25,7 +25,8 @@ REF = "#/components/schemas/{model}"
 
 
 def _json(content: Any) -> bytes:
-    return json.dumps(content, separators=(",", ":"), check_circular=False).encode()
+    """Compact JSON bytes, encoded by pydantic-core (about ten times faster than `json`)."""
+    return to_json(content)
 
 
 class Service:

@@ -174,3 +174,43 @@ def test_a_large_batch_is_answered_like_small_ones(client: TestClient, rng) -> N
         ]
     ]
     assert big.json()["predictions"] == small
+
+
+def random_record(features, rng: np.random.Generator) -> dict[str, Any]:
+    """A random valid record of a manifest feature list."""
+    record: dict[str, Any] = {}
+    for f in features:
+        if f.dtype == "category":
+            record[f.name] = str(rng.choice(f.categories))
+        else:
+            value = f.low + (f.high - f.low) * rng.random()
+            record[f.name] = int(round(value)) if f.dtype == "integer" else value
+    return record
+
+
+@pytest.mark.parametrize("endpoint", ["tutor-match", "difficulty", "compatibility", "engagement"])
+def test_one_record_is_answered_exactly_as_in_a_batch(
+    client: TestClient, artifacts_dir, endpoint: str, rng
+) -> None:
+    """A single record takes its own fast path; it must give the batch path's answer, digit for
+    digit, whatever the record."""
+    models = read_manifest(artifacts_dir).models
+    if endpoint == "tutor-match":
+        records = [learner(rng) for _ in range(60)]
+        path = PREDICT + endpoint + "?top_k=7"
+    elif endpoint == "difficulty":
+        records = [random_record(models["difficulty"].inputs, rng) for _ in range(60)]
+        for rec in records[::2]:
+            rec["adaptation"] = random_record(models["difficulty_adaptation"].inputs, rng)
+        path = PREDICT + endpoint
+    else:
+        records = [random_record(models[endpoint].inputs, rng) for _ in range(60)]
+        path = PREDICT + endpoint
+    batch = client.post(path, json=records)
+    assert batch.status_code == 200, batch.text
+    singles = []
+    for rec in records:
+        one = client.post(path, json=rec)
+        assert one.status_code == 200, one.text
+        singles.extend(one.json()["predictions"])
+    assert singles == batch.json()["predictions"]
