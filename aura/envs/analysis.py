@@ -63,16 +63,26 @@ def observation_ceiling(observations: np.ndarray, expected: np.ndarray, seed: in
     tells the oracle.
     """
     half = len(observations) // 2
-    relative = expected - expected.mean(axis=1, keepdims=True)
-    predicted = np.column_stack(
-        [
-            HistGradientBoostingRegressor(max_iter=150, random_state=seed)
-            .fit(observations[:half], relative[:half, k])
-            .predict(observations[half:])
-            for k in range(expected.shape[1])
-        ]
-    )
+    models = fit_strategy_values(observations[:half], expected[:half], seed)
+    predicted = predict_strategy_values(models, observations[half:])
     return per_step_score(expected[half:], predicted.argmax(axis=1))
+
+
+def fit_strategy_values(observations: np.ndarray, expected: np.ndarray, seed: int) -> list[Any]:
+    """One gradient-boosting model per strategy: its expected reward relative to the state's
+    mean over strategies, as a function of the observation."""
+    relative = expected - expected.mean(axis=1, keepdims=True)
+    return [
+        HistGradientBoostingRegressor(max_iter=300, random_state=seed).fit(
+            observations, relative[:, k]
+        )
+        for k in range(expected.shape[1])
+    ]
+
+
+def predict_strategy_values(models: list[Any], observations: np.ndarray) -> np.ndarray:
+    """(states, strategies) predicted relative values."""
+    return np.column_stack([m.predict(observations) for m in models])
 
 
 def difficulty_trajectory(policy: Baseline, seed: int, **env_kwargs: Any) -> pd.DataFrame:

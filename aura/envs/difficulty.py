@@ -177,10 +177,12 @@ class DifficultyAdaptationEnv(gym.Env):
     def oracle_action(self) -> int:
         """The action that puts b nearest the learner's true 84%-success difficulty."""
         target = float(oc.target_difficulty(self.theta))
-        moves = [abs(self._moved(a) - target) for a in (DECREASE, MAINTAIN, INCREASE)]
+        actions = (DECREASE, MAINTAIN, INCREASE)
+        moves = [abs(self.difficulty_after(a) - target) for a in actions]
         return int(min(range(3), key=moves.__getitem__))
 
-    def _moved(self, action: int) -> float:
+    def difficulty_after(self, action: int) -> float:
+        """The difficulty the next block would have after `action` (kept within B_MIN..B_MAX)."""
         return min(B_MAX, max(B_MIN, self.b + (action - 1) * self.step_size))
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
@@ -191,7 +193,7 @@ class DifficultyAdaptationEnv(gym.Env):
             raise ValueError(f"action must be 0 (decrease), 1 (maintain) or 2 (increase), got {a}")
         if self.done:
             raise RuntimeError("episode is over; call reset()")
-        self.b = self._moved(a)
+        self.b = self.difficulty_after(a)
         success, p = self._block()
         self._update_engagement(success)
         gain = float(oc.learning_gain(p, 0.0, self.attention, self.engagement, self.duration))

@@ -26,7 +26,8 @@ def rl_rows(results: Mapping[str, Any]) -> list[dict[str, Any]]:
         ref = res["references"]
         reference = (
             f"random 0, oracle 1; hand rule {ref['hand_rule_name']} "
-            f"{ref['hand_rule_normalised']:.3f}"
+            f"{ref['hand_rule_normalised']:.3f}; upper reference {ref['ceiling_name']} "
+            f"{ref['ceiling_normalised']:.3f}"
         )
         for algo, r in res["algorithms"].items():
             n = r["normalised"]

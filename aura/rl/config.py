@@ -39,6 +39,9 @@ TEST_SEED_OFFSET = 1_000_000
 """Added to the shared seed to seed the held-out test episodes, which every policy and every
 reference (random, hand rule, oracle) of an environment is scored on."""
 
+CEILING_SEED_OFFSET = 2_000_000
+"""Added to the shared seed to seed the episodes the observation ceiling learns from."""
+
 
 class ConfigError(ParamsError):
     """RL training configuration that cannot be used; the message names the key at fault."""
@@ -352,6 +355,8 @@ EXPERIMENT_KEYS = {
     "seeds",
     "n_workers",
     "n_test_episodes",
+    "ceiling_episodes",
+    "scored_model",
     "training",
     "hyperparams",
     "load",
@@ -377,6 +382,13 @@ class ExperimentConfig:
     n_workers: int = 2
     n_test_episodes: int = 100
     """Held-out episodes every policy and every reference is scored on."""
+    ceiling_episodes: int = 8000
+    """Episodes whose states the tutor-matching observation ceiling learns from."""
+    scored_model: dict[str, str] = field(default_factory=dict)
+    """Per environment key, which saved policy of a run is scored, exported and tuned on:
+    ``best`` (the EvalCallback's best checkpoint, the default) or ``final`` (the policy at the end
+    of training). Picking the best of many checkpoints helps only where the evaluation episodes
+    can tell them apart; where they cannot, it picks the luckiest checkpoint."""
 
     @property
     def rl_dir(self) -> Path:
@@ -385,6 +397,10 @@ class ExperimentConfig:
     @property
     def test_seed(self) -> int:
         return self.base_seed + TEST_SEED_OFFSET
+
+    @property
+    def ceiling_seed(self) -> int:
+        return self.base_seed + CEILING_SEED_OFFSET
 
     def env(self, key: str) -> EnvConfig:
         for env in self.envs:
@@ -469,7 +485,29 @@ def experiment_config(section: Mapping[str, Any], shared: Mapping[str, Any]) -> 
         n_test_episodes=positive_int(
             section.get("n_test_episodes", 100), f"{where}.n_test_episodes"
         ),
+        ceiling_episodes=positive_int(
+            section.get("ceiling_episodes", 8000), f"{where}.ceiling_episodes"
+        ),
+        scored_model=scored_models(section.get("scored_model"), envs, f"{where}.scored_model"),
     )
+
+
+SCORED_MODEL_CHOICES = ("best", "final")
+
+
+def scored_models(
+    data: Mapping[str, Any] | None, envs: tuple[EnvConfig, ...], where: str
+) -> dict[str, str]:
+    """``{env_key: best | final}`` for every environment of the grid (``best`` where unset)."""
+    data = data or {}
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{where} must be a mapping of environment key to best or final")
+    keys = {e.key for e in envs}
+    check_keys(data, keys, where)
+    for key, value in data.items():
+        if value not in SCORED_MODEL_CHOICES:
+            raise ConfigError(f"{where}.{key} must be best or final, got {value!r}")
+    return {key: str(data.get(key, "best")) for key in sorted(keys)}
 
 
 def load_experiment(params_path: str | Path) -> ExperimentConfig:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from aura.rl.config import ExperimentConfig, RunConfig
-from aura.rl.train import BEST_MODEL, train
+from aura.rl.train import SCORED_FILES, train
 
 JOB_COST = {"dqn": 3.0, "ppo": 2.0, "a2c": 1.0}
 """Relative cost of one run per algorithm, used only to order jobs (longest first)."""
@@ -51,14 +51,21 @@ def init_worker() -> None:
 
 
 def run_job(
-    run: RunConfig, run_dir: str, seed_index: int, test_seed: int, n_test: int, resume: bool
+    run: RunConfig,
+    run_dir: str,
+    seed_index: int,
+    test_seed: int,
+    n_test: int,
+    resume: bool,
+    scored_file: str,
 ) -> RunOutcome:
-    """Train one run (or resume it) and score its best model on the held-out episodes."""
+    """Train one run (or resume it) and score its saved policy ``scored_file`` on the held-out
+    episodes."""
     from aura.rl.results import evaluate_model_file
 
     init_worker()
     result = train(run, run_dir, resume=resume)
-    returns = evaluate_model_file(Path(run_dir) / BEST_MODEL, run, test_seed, n_test)
+    returns = evaluate_model_file(Path(run_dir) / scored_file, run, test_seed, n_test)
     return RunOutcome(
         env_key=run.env.key,
         algo=run.algo,
@@ -92,7 +99,8 @@ def run_grid(
             for k in range(cfg.n_seeds):
                 run = cfg.run(env.key, algo, k)
                 args = (run, str(cfg.run_dir(env.key, algo, k)), k, cfg.test_seed)
-                jobs.append((*args, cfg.n_test_episodes, resume))
+                scored = SCORED_FILES[cfg.scored_model[env.key]]
+                jobs.append((*args, cfg.n_test_episodes, resume, scored))
     order = sorted(jobs, key=lambda job: -JOB_COST[job[0].algo] * job[0].training.total_timesteps)
 
     start = time.perf_counter()
@@ -148,7 +156,14 @@ def run_experiment(
 
     outcomes = run_grid(cfg, resume=resume, n_workers=n_workers, on_done=on_done)
     references = {
-        env.key: res.references(env, cfg.test_seed, cfg.n_test_episodes) for env in cfg.envs
+        env.key: res.references(
+            env,
+            cfg.test_seed,
+            cfg.n_test_episodes,
+            ceiling_episodes=cfg.ceiling_episodes,
+            ceiling_seed=cfg.ceiling_seed,
+        )
+        for env in cfg.envs
     }
     timing = json.loads((cfg.rl_dir / TIMING_FILE).read_text(encoding="utf-8"))
     payload = {"grid": timing, "results": res.summarise(cfg, outcomes, references)}

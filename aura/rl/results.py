@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from aura.rl.config import EnvConfig, ExperimentConfig, RunConfig
-from aura.rl.train import BEST_MODEL, CONFIG_FILE, algorithm_class, make_env
+from aura.rl.train import CONFIG_FILE, SCORED_FILES, algorithm_class, make_env
 
 if TYPE_CHECKING:
     from aura.rl.experiment import RunOutcome
@@ -86,32 +86,64 @@ def evaluate_model_file(path: Path, run: RunConfig, seed: int, n_episodes: int) 
 HAND_RULE_EXCLUDED = ("random", "oracle")
 
 
-def references(env_cfg: EnvConfig, seed: int, n_episodes: int) -> dict[str, Any]:
-    """Random, oracle and the best hand rule of an AURA environment on the held-out episodes.
-
-    The best hand rule is the best, on these very episodes, of the environment's rules that use
-    only observed data (every fixed action, and the staircase for difficulty): choosing it after
-    the fact flatters the rule, which makes "RL beats the hand rule" a conservative claim.
-    """
-    from aura.envs import baseline_table, difficulty_baselines, tutor_matching_baselines
+def aura_baselines(env_key: str, seed: int) -> dict[str, Any]:
+    """The reference policies (random, fixed rules, oracle) of an AURA environment by its key."""
+    from aura.envs import difficulty_baselines, tutor_matching_baselines
 
     makers = {
         "tutor_matching": tutor_matching_baselines,
         "difficulty_adaptation": difficulty_baselines,
     }
-    if env_cfg.key not in makers:
+    if env_key not in makers:
         raise ValueError(
-            f"no baselines for environment {env_cfg.key!r}; references exist for "
-            f"{', '.join(makers)}"
+            f"no baselines for environment {env_key!r}; references exist for {', '.join(makers)}"
         )
-    table = baseline_table(env_cfg.id, makers[env_cfg.key](seed), n_episodes, seed, env_cfg.kwargs)
-    rules = table.drop(index=list(HAND_RULE_EXCLUDED))
+    return makers[env_key](seed)
+
+
+def ceiling_policy(env_cfg: EnvConfig, fit_episodes: int, fit_seed: int) -> Any:
+    """The upper reference of an AURA environment (see `aura.envs.ceilings`): the observation
+    ceiling for tutor matching, learned from the states of ``fit_episodes`` episodes seeded from
+    ``fit_seed``; the model-based filter for difficulty adaptation."""
+    from aura.envs.ceilings import DifficultyFilter, ObservationCeiling
+
+    if env_cfg.key == "tutor_matching":
+        return ObservationCeiling.fit(fit_episodes, fit_seed, **env_cfg.kwargs)
+    return DifficultyFilter()
+
+
+def references(
+    env_cfg: EnvConfig,
+    seed: int,
+    n_episodes: int,
+    *,
+    ceiling_episodes: int,
+    ceiling_seed: int,
+) -> dict[str, Any]:
+    """Random, oracle, the best hand rule and the upper reference of an AURA environment on the
+    held-out episodes.
+
+    The best hand rule is the best, on these very episodes, of the environment's rules that use
+    only observed data (every fixed action, and the staircase for difficulty): choosing it after
+    the fact flatters the rule, which makes "RL beats the hand rule" a conservative claim. The
+    upper reference (``ceiling``) knows more than an agent can learn from the observation and
+    the reward, so it says how far up the scale a trained policy could reasonably go.
+    """
+    from aura.envs import baseline_table
+
+    baselines = aura_baselines(env_cfg.key, seed)
+    ceiling = ceiling_policy(env_cfg, ceiling_episodes, ceiling_seed)
+    policies = {**baselines, ceiling.name: ceiling}
+    table = baseline_table(env_cfg.id, policies, n_episodes, seed, env_cfg.kwargs)
+    rules = table.drop(index=[*HAND_RULE_EXCLUDED, ceiling.name])
     best = str(rules["mean_return"].idxmax())
     return {
         "random": float(table.loc["random", "mean_return"]),
         "oracle": float(table.loc["oracle", "mean_return"]),
         "hand_rule": float(table.loc[best, "mean_return"]),
         "hand_rule_name": best,
+        "ceiling": float(table.loc[ceiling.name, "mean_return"]),
+        "ceiling_name": ceiling.name,
         "baselines": {
             name: {
                 "mean_return": float(row["mean_return"]),
@@ -120,6 +152,25 @@ def references(env_cfg: EnvConfig, seed: int, n_episodes: int) -> dict[str, Any]
             for name, row in table.iterrows()
         },
     }
+
+
+def evaluation_resolution(
+    env_cfg: EnvConfig, hand_rule: str, n_eval_episodes: int, seed: int, n_episodes: int
+) -> dict[str, float]:
+    """Can an evaluation of ``n_eval_episodes`` common episodes rank two policies?
+
+    Measured on the widest difference a trained policy could show, the oracle's lead over the
+    best hand rule: its mean per episode, and the standard deviation of its mean over
+    ``n_eval_episodes`` common episodes (from ``n_episodes`` seeded episodes). Where that lead
+    is not several standard deviations wide, the smaller differences between checkpoints are
+    not either, and picking the best checkpoint picks the luckiest.
+    """
+    baselines = aura_baselines(env_cfg.key, seed)
+    oracle = np.asarray(_evaluate(env_cfg, baselines["oracle"], seed, n_episodes).returns)
+    hand = np.asarray(_evaluate(env_cfg, baselines[hand_rule], seed, n_episodes).returns)
+    lead = oracle - hand
+    sd = float(lead.std(ddof=1) / np.sqrt(n_eval_episodes))
+    return {"oracle_lead": float(lead.mean()), "sd_of_evaluation": sd, "z": float(lead.mean() / sd)}
 
 
 def summarise(
@@ -133,6 +184,7 @@ def summarise(
         ref = dict(references[env_key])
         lo, hi = ref["random"], ref["oracle"]
         hand = float(normalised_score(ref["hand_rule"], lo, hi))
+        ceiling = float(normalised_score(ref["ceiling"], lo, hi))
         per_algo: dict[str, Any] = {}
         for algo in cfg.algorithms:
             runs = sorted(
@@ -165,7 +217,8 @@ def summarise(
                 ],
             }
         results[env_key] = {
-            "references": {**ref, "hand_rule_normalised": hand},
+            "references": {**ref, "hand_rule_normalised": hand, "ceiling_normalised": ceiling},
+            "scored_model": cfg.scored_model[env_key],
             "n_test_episodes": cfg.n_test_episodes,
             "test_seed": cfg.test_seed,
             "algorithms": per_algo,
@@ -176,21 +229,25 @@ def summarise(
 def results_table(results: Mapping[str, Any]) -> pd.DataFrame:
     """One row per environment and policy: normalised score (mean, 95% CI), mean return.
 
-    The references are rows too (random 0, oracle 1, the hand rule where it falls), so every
-    number in the table stands beside them.
+    The references are rows too (random 0, oracle 1, the hand rule and the upper reference where
+    they fall), so every number in the table stands beside them.
     """
     rows = []
     for env_key, res in results.items():
         ref = res["references"]
         lo, hi = ref["random"], ref["oracle"]
-        for name, key in (("random", "random"), ("hand rule", "hand_rule"), ("oracle", "oracle")):
+        names = {
+            "random": "random",
+            "hand_rule": f"hand rule ({ref['hand_rule_name']})",
+            "ceiling": f"upper reference ({ref['ceiling_name']})",
+            "oracle": "oracle",
+        }
+        for key, name in names.items():
             value = float(ref[key])
             rows.append(
                 {
                     "env": env_key,
-                    "policy": name
-                    if key != "hand_rule"
-                    else f"hand rule ({ref['hand_rule_name']})",
+                    "policy": name,
                     "normalised": float(normalised_score(value, lo, hi)),
                     "ci_low": np.nan,
                     "ci_high": np.nan,
@@ -280,7 +337,7 @@ def select_models(cfg: ExperimentConfig, results: Mapping[str, Any]) -> dict[str
         env = make_env(cfg.env(env_key), 1, cfg.base_seed)
         selected[env_key] = {
             "algo": SELECTED_ALGO,
-            "path": str(Path(best["run_dir"]) / BEST_MODEL),
+            "path": str(Path(best["run_dir"]) / SCORED_FILES[cfg.scored_model[env_key]]),
             "config": str(Path(best["run_dir"]) / CONFIG_FILE),
             "seed_index": best["seed_index"],
             "normalised": best["normalised"],

@@ -38,6 +38,8 @@ CONFIG_FILE = "config.yaml"
 BEST_MODEL = "best_model.zip"
 FINAL_MODEL = "final_model.zip"
 INFO_FILE = "train_info.json"
+SCORED_FILES = {"best": BEST_MODEL, "final": FINAL_MODEL}
+"""The saved policy behind each choice of ``ExperimentConfig.scored_model``."""
 LOG_FORMATS = ["csv", "tensorboard"]
 
 
@@ -78,6 +80,28 @@ def make_env(env: EnvConfig, n_envs: int, seed: int) -> Any:
     return make_vec_env(
         env.id, n_envs=n_envs, seed=seed, env_kwargs=dict(env.kwargs), vec_env_cls=DummyVecEnv
     )
+
+
+def same_episodes_evaluation(seed: int, **kwargs: Any) -> Any:
+    """An EvalCallback whose every evaluation replays the same episodes.
+
+    The evaluation environment is reseeded with ``seed`` before each evaluation, so every
+    checkpoint meets the same learners and the same random draws (the environments draw all of
+    an episode's randomness at reset). Comparing checkpoints on common episodes removes the luck
+    of the draw of learners from the learning curves and from picking the best model. What is left
+    can still exceed the differences between checkpoints (ten tutor-matching episodes cannot tell
+    the oracle from the best hand rule reliably), which is why ``scored_model`` may score the
+    final policy instead.
+    """
+    from stable_baselines3.common.callbacks import EvalCallback
+
+    class SameEpisodesEvalCallback(EvalCallback):
+        def _on_step(self) -> bool:
+            if self.eval_freq > 0 and self.n_calls % self.eval_freq == 0:
+                self.eval_env.seed(seed)
+            return super()._on_step()
+
+    return SameEpisodesEvalCallback(**kwargs)
 
 
 def checkpoints(run_dir: Path) -> list[tuple[int, Path]]:
@@ -188,7 +212,6 @@ def train(
     from stable_baselines3.common.callbacks import (
         CallbackList,
         CheckpointCallback,
-        EvalCallback,
         ProgressBarCallback,
     )
 
@@ -224,8 +247,9 @@ def train(
 
     log_dir = run_dir / "logs"
     model.set_logger(_configure_logger(log_dir, resumed_from if found else None))
-    evaluation = EvalCallback(
-        eval_env,
+    evaluation = same_episodes_evaluation(
+        run.seed + EVAL_SEED_OFFSET,
+        eval_env=eval_env,
         n_eval_episodes=run.training.n_eval_episodes,
         eval_freq=max(run.training.eval_freq // n_envs, 1),
         log_path=str(log_dir),

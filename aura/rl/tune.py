@@ -39,7 +39,7 @@ from aura.rl.config import (
     load_experiment,
     positive_int,
 )
-from aura.rl.train import BEST_MODEL, train
+from aura.rl.train import SCORED_FILES, train
 
 VALIDATION_SEED_OFFSET = 2_000_000
 """Added to the shared seed to seed the validation episodes tuning optimises."""
@@ -137,18 +137,19 @@ def make_storage(url: str, attempts: int = 5) -> Any:
     """An Optuna RDB storage; SQLite gets a long lock timeout so concurrent workers wait for
     each other instead of failing with 'database is locked'.
 
-    Workers started together on a new database race to create its tables; the loser's
-    'already exists' error is retried, by which time the tables are there.
+    Workers started together on a new database race to create its tables and stamp its schema
+    version; the loser's 'already exists' or duplicate-version error is retried, by which time
+    the winner has finished.
     """
     import optuna
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import IntegrityError, OperationalError
 
     kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
     for attempt in range(attempts - 1):
         try:
             return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
-        except OperationalError as exc:
-            if "already exists" not in str(exc):
+        except (OperationalError, IntegrityError) as exc:
+            if isinstance(exc, OperationalError) and "already exists" not in str(exc):
                 raise
             time.sleep(0.5 * (attempt + 1))
     return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
@@ -204,7 +205,7 @@ def objective_for(
             if callback.pruned:
                 raise optuna.TrialPruned()
             returns = evaluate_model_file(
-                Path(tmp) / BEST_MODEL,
+                Path(tmp) / SCORED_FILES[exp.scored_model[tune.env_key]],
                 run,
                 exp.base_seed + VALIDATION_SEED_OFFSET,
                 exp.n_test_episodes,

@@ -110,6 +110,14 @@ def _mutated(change) -> dict:
             "lr_schedule must be constant or linear",
         ),
         (lambda s: s.update(seeds=0), "seeds must be > 0"),
+        (
+            lambda s: s.update(scored_model={"tutor_matching": "last"}),
+            "scored_model.tutor_matching must be best or final, got 'last'",
+        ),
+        (
+            lambda s: s.update(scored_model={"cartpole": "final"}),
+            "scored_model: unknown key(s) cartpole",
+        ),
         (lambda s: s.update(epochs=3), "unknown key(s) epochs"),
     ],
 )
@@ -126,6 +134,13 @@ def test_env_defined_in_params_may_use_any_gymnasium_id() -> None:
     cfg = experiment_config(data, SHARED)
     assert cfg.env("cartpole").id == "CartPole-v1"
     assert cfg.hyperparams[("ppo", "cartpole")] == PPOParams()
+
+
+def test_scored_model_is_best_unless_the_params_say_final() -> None:
+    cfg = experiment_config(_mutated(lambda s: s.pop("scored_model", None)), SHARED)
+    assert cfg.scored_model == {"difficulty_adaptation": "best", "tutor_matching": "best"}
+    cfg = load_experiment(PARAMS_DIR / "default.yaml")
+    assert cfg.scored_model == {"difficulty_adaptation": "best", "tutor_matching": "final"}
 
 
 def test_run_config_rejects_unknown_algorithm() -> None:

@@ -1,0 +1,124 @@
+"""Upper references: policies that know more than a trained agent can learn, to show how high the
+agent could go on the same observation.
+
+The oracle reads the hidden state, so a normalised score of 1 is out of reach by construction.
+These two references stand between the best hand rule and the oracle:
+
+- `ObservationCeiling` (tutor matching) sees only the spec's eight observed features, but learned
+  from the simulator itself what every strategy is worth: gradient boosting fitted to the *exact*
+  expected reward of each strategy over many states, with no reward noise and no exploration
+  cost. A policy trained from noisy rewards on the same observation can approach it but is not
+  expected to pass it; the language the oracle sees is not in the observation.
+- `DifficultyFilter` (difficulty adaptation) never reads the learner's ability either. It keeps a
+  Bayesian posterior over the ability on a grid, updated after every block with the simulator's
+  own item-response and learning models from the block's success, the difficulty, the
+  engagement and the learner's attention span (all of which a platform observes), and picks the
+  move with the largest expected learning gain. It shows what memory of the whole history and a
+  known model are worth over a memoryless policy of the six observed features.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from aura.envs.analysis import (
+    fit_strategy_values,
+    predict_strategy_values,
+    tutor_matching_states,
+)
+from aura.envs.difficulty import DifficultyAdaptationEnv
+from aura.sim import outcomes as oc
+from aura.sim.generate import PLACEMENT_ERROR
+
+
+class ObservationCeiling:
+    """Tutor matching: picks the strategy whose expected reward, predicted from the observation
+    alone, is highest (see the module docstring)."""
+
+    name = "observation ceiling"
+
+    def __init__(self, models: list[Any]) -> None:
+        self.models = models
+
+    @classmethod
+    def fit(cls, n_episodes: int, seed: int, **env_kwargs: Any) -> ObservationCeiling:
+        """Learn from every state of `n_episodes` episodes of uniformly random strategies."""
+        observations, expected, _ = tutor_matching_states(n_episodes, seed, **env_kwargs)
+        return cls(fit_strategy_values(observations, expected, seed))
+
+    def reset(self) -> None:
+        """Nothing to forget between episodes."""
+
+    def act(self, obs: np.ndarray, env: gym.Env) -> int:
+        values = predict_strategy_values(self.models, np.asarray(obs).reshape(1, -1))
+        return int(values[0].argmax())
+
+
+ABILITY_GRID = np.linspace(-8.0, 10.0, 721)
+"""Abilities the filter keeps a probability for (logit scale, well beyond the population's)."""
+PRIOR_SD = 3.0
+"""Spread of the filter's prior over ability before the placement and first block are seen."""
+
+
+def _normal_cdf(x: np.ndarray) -> np.ndarray:
+    from scipy.special import ndtr
+
+    return ndtr(x)
+
+
+class DifficultyFilter:
+    """Difficulty adaptation: a grid Bayesian filter over ability with the simulator's models
+    (see the module docstring). Greedy in the expected learning gain of the next block."""
+
+    name = "model-based filter"
+
+    def __init__(self) -> None:
+        self.posterior: np.ndarray | None = None
+
+    def reset(self) -> None:
+        self.posterior = None
+
+    def _likelihood(self, env: DifficultyAdaptationEnv, b: float) -> np.ndarray:
+        """P(the last block's successes | ability) at difficulty b, up to a constant."""
+        n = env.items_per_step
+        k = round(env.last_success_rate * n)
+        p = oc.success_probability(ABILITY_GRID, b)
+        return p**k * (1.0 - p) ** (n - k)
+
+    def _placement_prior(self, b: float) -> np.ndarray:
+        """Prior times P(placed at level b | ability): the level nearest the 84% difficulty of a
+        noisy ability estimate, as `DifficultyAdaptationEnv.reset` places learners."""
+        levels = np.asarray(oc.DIFFICULTY_OFFSETS, dtype=float)
+        cuts = (levels[:-1] + levels[1:]) / 2
+        j = int(np.abs(levels - b).argmin())
+        low = cuts[j - 1] if j > 0 else -np.inf
+        high = cuts[j] if j < len(cuts) else np.inf
+        target = oc.target_difficulty(ABILITY_GRID)
+        placed = _normal_cdf((high - target) / PLACEMENT_ERROR) - _normal_cdf(
+            (low - target) / PLACEMENT_ERROR
+        )
+        return placed * np.exp(-0.5 * (ABILITY_GRID / PRIOR_SD) ** 2)
+
+    def _gain(self, env: DifficultyAdaptationEnv, b: float) -> np.ndarray:
+        p = oc.success_probability(ABILITY_GRID, b)
+        return oc.learning_gain(p, 0.0, env.attention, env.engagement, env.duration)
+
+    def act(self, obs: np.ndarray, env: gym.Env) -> int:
+        inner = env.unwrapped
+        if not isinstance(inner, DifficultyAdaptationEnv):
+            raise TypeError(f"DifficultyFilter needs a DifficultyAdaptationEnv, got {type(inner)}")
+        b = inner.b
+        if self.posterior is None:
+            posterior = self._placement_prior(b) * self._likelihood(inner, b)
+        else:
+            # The block just run was at b; then ability grew by that block's gain.
+            posterior = self.posterior * self._likelihood(inner, b)
+            posterior = np.interp(
+                ABILITY_GRID, ABILITY_GRID + self._gain(inner, b), posterior, left=0.0, right=0.0
+            )
+        self.posterior = posterior / posterior.sum()
+        gains = [self.posterior @ self._gain(inner, inner.difficulty_after(a)) for a in range(3)]
+        return int(np.argmax(gains))
