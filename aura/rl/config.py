@@ -488,7 +488,12 @@ def experiment_config(section: Mapping[str, Any], shared: Mapping[str, Any]) -> 
         ceiling_episodes=positive_int(
             section.get("ceiling_episodes", 8000), f"{where}.ceiling_episodes"
         ),
-        scored_model=scored_models(section.get("scored_model"), envs, f"{where}.scored_model"),
+        scored_model=scored_models(
+            section.get("scored_model"),
+            envs,
+            {*AURA_ENV_IDS, *defined},
+            f"{where}.scored_model",
+        ),
     )
 
 
@@ -496,14 +501,17 @@ SCORED_MODEL_CHOICES = ("best", "final")
 
 
 def scored_models(
-    data: Mapping[str, Any] | None, envs: tuple[EnvConfig, ...], where: str
+    data: Mapping[str, Any] | None, envs: tuple[EnvConfig, ...], known: set[str], where: str
 ) -> dict[str, str]:
-    """``{env_key: best | final}`` for every environment of the grid (``best`` where unset)."""
+    """``{env_key: best | final}`` for every environment of the grid (``best`` where unset).
+
+    Like the hyperparameter blocks, ``data`` may name any known environment, so one params file
+    serves grids over different environments."""
     data = data or {}
     if not isinstance(data, Mapping):
         raise ConfigError(f"{where} must be a mapping of environment key to best or final")
     keys = {e.key for e in envs}
-    check_keys(data, keys, where)
+    check_keys(data, keys | known, where)
     for key, value in data.items():
         if value not in SCORED_MODEL_CHOICES:
             raise ConfigError(f"{where}.{key} must be best or final, got {value!r}")
