@@ -129,9 +129,29 @@ def latest_checkpoint(run_dir: Path, algo: str) -> tuple[int, Path] | None:
     for steps, path in reversed(checkpoints(run_dir)):
         if algo == "dqn" and not replay_buffer_path(path, steps).is_file():
             continue
-        if zipfile.is_zipfile(path):
+        if is_complete_model(path):
             return steps, path
     return None
+
+
+SB3_LAST_ENTRY = "_stable_baselines3_version"
+"""Written into a model zip after the data and every parameter file."""
+
+
+def is_complete_model(path: Path) -> bool:
+    """Whether an SB3 model zip was written to the end.
+
+    ``zipfile.is_zipfile`` is not enough: SB3 stores the torch parameter files uncompressed, and
+    each is a zip of its own, so a file cut off right after one of them ends in that inner zip's
+    directory and reads as a valid zip of the wrong entries. A complete model lists its data and
+    the entry written last, and every entry passes its CRC check.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            return {"data", SB3_LAST_ENTRY} <= names and archive.testzip() is None
+    except (zipfile.BadZipFile, OSError):
+        return False
 
 
 def _restore_eval_history(callback: Any, log_dir: Path, until: int) -> None:

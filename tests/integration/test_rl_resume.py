@@ -91,3 +91,23 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path: Path, algo: str, 
     assert (run_dir / "best_model.zip").is_file() and (run_dir / "final_model.zip").is_file()
     # A finished run is not trained again.
     assert train(run, run_dir).wall_seconds == 0.0
+
+
+def test_a_checkpoint_cut_off_inside_its_parameter_files_is_not_resumed(tmp_path: Path) -> None:
+    """SB3 stores torch's own zip files uncompressed inside the model zip: a file cut off right
+    after one of them looks like a valid zip, of the wrong entries."""
+    import zipfile
+
+    from stable_baselines3 import PPO
+
+    folder = tmp_path / "checkpoints"
+    folder.mkdir()
+    whole = folder / "rl_model_100_steps.zip"
+    PPO("MlpPolicy", "CartPole-v1", n_steps=64, device="cpu").save(whole)
+    data = whole.read_bytes()
+    inner_end = data.index(b"PK\x05\x06") + 22  # the first end-of-directory: a torch file's
+    cut = folder / "rl_model_200_steps.zip"
+    cut.write_bytes(data[:inner_end])
+
+    assert zipfile.is_zipfile(cut)  # the trap
+    assert latest_checkpoint(tmp_path, "ppo") == (100, whole)
