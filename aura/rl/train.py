@@ -24,6 +24,7 @@ import shutil
 import time
 import zipfile
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -71,14 +72,21 @@ def make_env(env: EnvConfig, n_envs: int, seed: int) -> Any:
     In-process vectorisation batches the policy's forward passes; subprocess environments would
     not help here because one simulator step costs far less than the inter-process round trip.
     """
+    import gymnasium as gym
     from stable_baselines3.common.env_util import make_vec_env
     from stable_baselines3.common.vec_env import DummyVecEnv
 
     if env.id.startswith("aura/"):
         import aura.envs  # noqa: F401  (registers the AURA environments)
 
+    # A callable rather than the id: given an id, SB3 asks for render_mode="rgb_array", which
+    # environments without rendering answer with a warning per copy.
     return make_vec_env(
-        env.id, n_envs=n_envs, seed=seed, env_kwargs=dict(env.kwargs), vec_env_cls=DummyVecEnv
+        partial(gym.make, env.id),
+        n_envs=n_envs,
+        seed=seed,
+        env_kwargs=dict(env.kwargs),
+        vec_env_cls=DummyVecEnv,
     )
 
 
