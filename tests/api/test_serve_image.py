@@ -1,0 +1,114 @@
+"""The Dockerfile's service alone: its steps, run in a fresh virtual environment, serve every
+endpoint with nothing but the `serve` extra installed.
+
+No Docker engine is needed: the test copies the files the Dockerfile copies, installs the
+requirements the Dockerfile installs (the `serve` extra of pyproject.toml) and the project
+without its dependencies, then starts uvicorn from that environment as the image's CMD does.
+A module of `aura.api`, `aura.export` or `aura.sim` that imports a package outside the extra, or
+a file the Dockerfile does not copy, fails here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+import httpx
+import pytest
+from test_serve import STARTUP_SECONDS, free_port
+
+from aura.config import PROJECT_ROOT
+
+TRAINING_STACK = ("torch", "scikit-learn", "pandas", "scipy", "stable-baselines3", "gymnasium")
+
+
+def copied_paths(dockerfile: Path) -> list[str]:
+    """Sources of the build stage's COPY lines (before the first multi-stage COPY --from)."""
+    paths = []
+    for line in dockerfile.read_text().splitlines():
+        if line.startswith("COPY --from"):
+            break
+        if match := re.match(r"COPY\s+(.+)\s+\S+$", line):
+            paths += match.group(1).split()
+    return paths
+
+
+@pytest.fixture(scope="module")
+def serve_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("image")
+    src = root / "src"
+    for rel in copied_paths(PROJECT_ROOT / "Dockerfile"):
+        target = src / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if (PROJECT_ROOT / rel).is_dir():
+            skip = shutil.ignore_patterns("__pycache__")
+            shutil.copytree(PROJECT_ROOT / rel, target, ignore=skip)
+        else:
+            shutil.copy2(PROJECT_ROOT / rel, target)
+    pyproject = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())
+    requirements = pyproject["project"]["optional-dependencies"]["serve"]
+    venv = root / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = str(venv / "bin" / "python")
+    pip = [python, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    subprocess.run([*pip, *requirements], check=True, timeout=600)
+    subprocess.run([*pip, "--no-deps", str(src)], check=True, timeout=300)
+    return venv
+
+
+@pytest.mark.slow
+def test_the_serve_extra_alone_holds_no_training_library(serve_venv: Path) -> None:
+    listed = subprocess.run(
+        [str(serve_venv / "bin" / "python"), "-m", "pip", "list", "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    installed = {p["name"].lower() for p in json.loads(listed.stdout)}
+    assert "onnxruntime" in installed and "fastapi" in installed
+    assert installed.isdisjoint(TRAINING_STACK), installed & set(TRAINING_STACK)
+
+
+@pytest.mark.slow
+def test_the_serve_extra_alone_answers_every_endpoint(
+    serve_venv: Path, artifacts_dir: Path, tmp_path: Path
+) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = tmp_path / "serve.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [str(serve_venv / "bin" / "uvicorn"), "aura.api.app:app", "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,  # not the project: the package must come from the environment
+            env={"AURA_ARTIFACTS": str(artifacts_dir), "PATH": str(serve_venv / "bin")},
+        )
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            assert proc.poll() is None, log_path.read_text()
+            try:
+                assert httpx.get(url + "/health", timeout=2).status_code == 200
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "service did not start"
+                time.sleep(0.2)
+        paths = httpx.get(url + "/openapi.json", timeout=5).json()["paths"]
+        predict = [p for p in paths if p.startswith("/api/ml/predict/")]
+        assert len(predict) == 4
+        for path in predict:
+            body = paths[path]["post"]["requestBody"]["content"]["application/json"]
+            record = body["examples"]["one record"]["value"]
+            response = httpx.post(url + path, json=record, timeout=5)
+            assert response.status_code == 200, (path, response.text)
+            assert response.json()["count"] == 1
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
