@@ -3,8 +3,9 @@
 Models are loaded in the lifespan (``app.state.service``) from the folder in ``AURA_ARTIFACTS``
 (default ``artifacts``). Each prediction endpoint takes one record or a list of up to
 ``max_records`` and answers with the artifacts' ``model_version``. Small requests are answered
-on the event loop (a thread hop would cost more than the prediction); big batches are parsed and
-predicted in a worker thread so other requests keep flowing.
+on the event loop (a thread hop would cost more than the prediction), those that arrive together
+in one model call (`aura.api.batching`); big batches are parsed and predicted in a worker thread
+so other requests keep flowing.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ from aura.api.settings import Settings
 
 PREFIX = "/api/ml/predict/"
 INLINE_RECORDS = 256
-"""Batches up to this size are predicted on the event loop; larger ones in a thread."""
+"""Requests up to this size are predicted on the event loop, together with the other small
+requests in hand (`aura.api.batching`); larger ones in a thread."""
 MAX_TOP_K = 20
 ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorResponse, "description": "Body too large or more records than allowed."},
@@ -56,11 +58,15 @@ def _service(request: Request) -> Service:
     return request.app.state.service
 
 
-async def _predict(request: Request, endpoint: str, run: Callable[[list], list]) -> Response:
+async def _predict(
+    request: Request, endpoint: str, run: Callable[[list], list], variant: int = 0
+) -> Response:
+    """Parse, predict, answer. Small requests join the endpoint's micro-batch (one per
+    ``variant``, e.g. tutor-match's ``top_k``), big ones are predicted in a worker thread."""
     service = _service(request)
     records = await service.parsers[endpoint].parse(request)
     if len(records) <= INLINE_RECORDS:
-        predictions = run(records)
+        predictions = await service.batcher(endpoint, variant, run)(records)
     else:
         predictions = await run_in_threadpool(run, records)
     return service.respond(endpoint, predictions)
@@ -130,7 +136,9 @@ def create_app(artifacts_dir: Path | None = None, settings: Settings | None = No
         top-k eligible tutors that strategy picks (teaching the learner's preferred subject, free
         at the preferred time), each with its predicted compatibility."""
         predictor = _service(request).predictor
-        return await _predict(request, "tutor-match", lambda r: predictor.tutor_match(r, top_k))
+        return await _predict(
+            request, "tutor-match", lambda r: predictor.tutor_match(r, top_k), variant=top_k
+        )
 
     @app.post(
         PREFIX + "difficulty", response_model=DifficultyResponse, responses=ERRORS, tags=["predict"]

@@ -10,6 +10,7 @@ from pydantic_core import to_json
 from starlette.responses import Response
 
 from aura.api.artifacts import LoadedArtifacts
+from aura.api.batching import MicroBatcher, Predict
 from aura.api.body import BodyParser
 from aura.api.predict import ADAPTATION_FIELD, LANGUAGE_FIELD, Predictor
 from aura.api.records import category_type, example_record, optional, record_type
@@ -77,6 +78,15 @@ class Service:
         )
         self.manifest = _json({"model_version": self.version, **manifest.model_dump(mode="json")})
         self.headers = {"x-model-version": self.version}
+        self.batchers: dict[tuple[str, int], MicroBatcher] = {}
+
+    def batcher(self, endpoint: str, variant: int, predict: Predict) -> MicroBatcher:
+        """The micro-batcher of an endpoint variant, made with ``predict`` on first use (every
+        request of a variant brings the same prediction function)."""
+        key = (endpoint, variant)
+        if key not in self.batchers:
+            self.batchers[key] = MicroBatcher(predict)
+        return self.batchers[key]
 
     def respond(self, model: str, predictions: list[Any]) -> Response:
         body = _json(
