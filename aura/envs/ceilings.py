@@ -23,6 +23,7 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from scipy.special import ndtr
 
 from aura.envs.analysis import (
     fit_strategy_values,
@@ -63,12 +64,6 @@ PRIOR_SD = 3.0
 """Spread of the filter's prior over ability before the placement and first block are seen."""
 
 
-def _normal_cdf(x: np.ndarray) -> np.ndarray:
-    from scipy.special import ndtr
-
-    return ndtr(x)
-
-
 class DifficultyFilter:
     """Difficulty adaptation: a grid Bayesian filter over ability with the simulator's models
     (see the module docstring). Greedy in the expected learning gain of the next block."""
@@ -97,9 +92,7 @@ class DifficultyFilter:
         low = cuts[j - 1] if j > 0 else -np.inf
         high = cuts[j] if j < len(cuts) else np.inf
         target = oc.target_difficulty(ABILITY_GRID)
-        placed = _normal_cdf((high - target) / PLACEMENT_ERROR) - _normal_cdf(
-            (low - target) / PLACEMENT_ERROR
-        )
+        placed = ndtr((high - target) / PLACEMENT_ERROR) - ndtr((low - target) / PLACEMENT_ERROR)
         return placed * np.exp(-0.5 * (ABILITY_GRID / PRIOR_SD) ** 2)
 
     def _gain(self, env: DifficultyAdaptationEnv, b: float) -> np.ndarray:

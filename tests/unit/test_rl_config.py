@@ -110,6 +110,7 @@ def _mutated(change) -> dict:
             "lr_schedule must be constant or linear",
         ),
         (lambda s: s.update(seeds=0), "seeds must be > 0"),
+        (lambda s: s.update(ceiling_episodes=0), "ceiling_episodes must be > 0"),
         (
             lambda s: s.update(scored_model={"tutor_matching": "last"}),
             "scored_model.tutor_matching must be best or final, got 'last'",
