@@ -21,7 +21,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from aura.config import NOTEBOOKS_DIR
-from aura.reports.runner import KERNEL_NAME, NOTEBOOK_PATTERN
+from aura.reports.runner import KERNEL_NAME, NOTEBOOK_PATTERN, kernel_config
 
 SUMMARY_MARKER = re.compile(r"^#\s*summary\b", re.IGNORECASE)
 CHECK_TAG = "nbval-check-output"
@@ -72,6 +72,7 @@ def record_notebook(path: Path, *, timeout: int = 1800) -> Path:
     client = NotebookClient(
         nb,
         kernel_name=KERNEL_NAME,
+        config=kernel_config(),
         timeout=timeout,
         resources={"metadata": {"path": str(path.parent.resolve())}},
     )

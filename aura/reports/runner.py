@@ -42,6 +42,18 @@ from aura.reports.metrics import collect_metrics
 KERNEL_NAME = "python3"
 NOTEBOOK_PATTERN = re.compile(r"^(\d{2})_\w+\.ipynb$")
 
+
+def kernel_config() -> Any:
+    """Configuration for the kernels that execute notebooks: their loopback sockets are
+    encrypted (CurveZMQ) where pyzmq supports it, which is also what keeps ipykernel from
+    warning about plain-text transport at every notebook's start."""
+    import zmq
+    from traitlets.config import Config
+
+    encryption = "auto" if zmq.has("curve") else "disabled"
+    return Config({"KernelManager": {"transport_encryption": encryption}})
+
+
 TRACKED_LIBRARIES: tuple[str, ...] = (
     "numpy",
     "scipy",
@@ -281,6 +293,7 @@ def run_pipeline(
                     str(out),
                     parameters=parameters,
                     kernel_name=KERNEL_NAME,
+                    config=kernel_config(),
                     language="python",
                     cwd=str(notebooks_dir),
                     progress_bar=False,

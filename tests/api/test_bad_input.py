@@ -90,6 +90,19 @@ def test_top_k_out_of_range_is_named(client, record, top_k) -> None:
     assert fields_of(response) == ["query.top_k"]
 
 
+def test_top_k_is_documented_and_defaults_to_three(client, record) -> None:
+    doc = client.get("/openapi.json").json()
+    (param,) = doc["paths"][PREDICT + "tutor-match"]["post"]["parameters"]
+    assert param["name"] == "top_k" and param["in"] == "query"
+    assert (param["schema"]["minimum"], param["schema"]["maximum"]) == (1, 20)
+    default = client.post(PREDICT + "tutor-match", json=[record] * 2).json()["predictions"]
+    # the example learner's strategy finds more than three eligible tutors in the test pool
+    assert [len(p["tutors"]) for p in default] == [param["schema"]["default"]] * 2
+    # repeated: the last value counts, as for any query parameter FastAPI parses
+    last = client.post(PREDICT + "tutor-match?top_k=1&top_k=2", json=record).json()
+    assert len(last["predictions"][0]["tutors"]) == 2
+
+
 def test_more_records_than_allowed_is_413(client, record) -> None:
     # The test app allows 1,000 records per request.
     response = client.post(PREDICT + "tutor-match", json=[record] * 1001)

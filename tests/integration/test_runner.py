@@ -97,6 +97,12 @@ def test_successful_run_writes_notebook_and_both_html(ok_run: Path) -> None:
     assert "SECRET_CODE_MARKER" not in report, "the stakeholder report must not show code"
 
 
+def test_kernels_start_without_transport_warnings(project, capfd) -> None:
+    """The kernel's loopback sockets are encrypted, so a run's console shows no warning."""
+    _run(project, "quiet", only=["03"])
+    assert "without encryption" not in capfd.readouterr().err
+
+
 def test_params_are_injected_including_nested_values(ok_run: Path) -> None:
     assert "nested={'a': 1, 'b': [1, 2]}" in (ok_run / "01_ok.ipynb").read_text()
 
