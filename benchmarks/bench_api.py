@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-import httpx
+import httpx2
 import typer
 
 from aura.config import ARTIFACTS_DIR, BENCH_DIR
@@ -93,9 +93,9 @@ def server(artifacts: Path, workers: int, log: Path):
             if proc.poll() is not None:
                 raise RuntimeError(f"server exited: {log.read_text()}")
             try:
-                if httpx.get(url + "/health", timeout=2).status_code == 200:
+                if httpx2.get(url + "/health", timeout=2).status_code == 200:
                     break
-            except httpx.TransportError:
+            except httpx2.TransportError:
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError("server did not start within 120 s")
@@ -158,7 +158,7 @@ def memory_mb(pid: int) -> dict[str, float]:
 
 
 def examples(url: str) -> dict[str, Any]:
-    doc = httpx.get(url + "/openapi.json").json()
+    doc = httpx2.get(url + "/openapi.json").json()
     out = {}
     for name in ENDPOINTS:
         content = doc["paths"][PREDICT + name]["post"]["requestBody"]["content"]
@@ -189,7 +189,7 @@ def main(
             records = examples(url)
             bodies = {name: json.dumps(rec).encode() for name, rec in records.items()}
             for name in ENDPOINTS:  # warm up every path once
-                httpx.post(
+                httpx2.post(
                     url + PREDICT + name,
                     content=bodies[name],
                     headers={"content-type": "application/json"},
@@ -233,7 +233,7 @@ def main(
             results["connections_1000"] = many
 
             batch: dict[str, Any] = {}
-            with httpx.Client(timeout=120) as client:
+            with httpx2.Client(timeout=120) as client:
                 for name in ENDPOINTS:
                     payload = json.dumps([records[name]] * 100_000).encode()
                     times = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import httpx
+import httpx2
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
@@ -80,8 +80,8 @@ def test_concurrent_requests_get_the_answers_they_get_alone(
                 return original(*args)
 
             setattr(predictor, method, spy)
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+            transport = httpx2.ASGITransport(app=app)
+            async with httpx2.AsyncClient(transport=transport, base_url="http://test") as c:
                 replies = await asyncio.gather(
                     *(c.post(PREDICT + endpoint, json=r) for r in records)
                 )

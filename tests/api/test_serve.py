@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 AURA = [sys.executable, "-c", "from aura.cli import app; app()"]
@@ -38,9 +38,9 @@ def test_serve_starts_answers_health_and_stops(artifacts_dir: Path, tmp_path: Pa
         while True:
             assert proc.poll() is None, (tmp_path / "serve.log").read_text()
             try:
-                response = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
+                response = httpx2.get(f"http://127.0.0.1:{port}/health", timeout=2)
                 break
-            except httpx.TransportError:
+            except httpx2.TransportError:
                 assert time.monotonic() < deadline, "service did not start"
                 time.sleep(0.2)
         assert response.status_code == 200

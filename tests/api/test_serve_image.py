@@ -19,7 +19,7 @@ import time
 import tomllib
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from test_serve import STARTUP_SECONDS, free_port
 
@@ -95,18 +95,18 @@ def test_the_serve_extra_alone_answers_every_endpoint(
         while True:
             assert proc.poll() is None, log_path.read_text()
             try:
-                assert httpx.get(url + "/health", timeout=2).status_code == 200
+                assert httpx2.get(url + "/health", timeout=2).status_code == 200
                 break
-            except httpx.TransportError:
+            except httpx2.TransportError:
                 assert time.monotonic() < deadline, "service did not start"
                 time.sleep(0.2)
-        paths = httpx.get(url + "/openapi.json", timeout=5).json()["paths"]
+        paths = httpx2.get(url + "/openapi.json", timeout=5).json()["paths"]
         predict = [p for p in paths if p.startswith("/api/ml/predict/")]
         assert len(predict) == 4
         for path in predict:
             body = paths[path]["post"]["requestBody"]["content"]["application/json"]
             record = body["examples"]["one record"]["value"]
-            response = httpx.post(url + path, json=record, timeout=5)
+            response = httpx2.post(url + path, json=record, timeout=5)
             assert response.status_code == 200, (path, response.text)
             assert response.json()["count"] == 1
     finally:
