@@ -42,6 +42,10 @@ reference (random, hand rule, oracle) of an environment is scored on."""
 CEILING_SEED_OFFSET = 2_000_000
 """Added to the shared seed to seed the episodes the observation ceiling learns from."""
 
+SELECTION_SEED_OFFSET = 3_000_000
+"""Added to the shared seed to seed the episodes on which the exported run is chosen among the
+seeds, apart from the held-out ones so that the chosen run's held-out score stays unbiased."""
+
 
 class ConfigError(ParamsError):
     """RL training configuration that cannot be used; the message names the key at fault."""
@@ -401,6 +405,10 @@ class ExperimentConfig:
     @property
     def ceiling_seed(self) -> int:
         return self.base_seed + CEILING_SEED_OFFSET
+
+    @property
+    def selection_seed(self) -> int:
+        return self.base_seed + SELECTION_SEED_OFFSET
 
     def env(self, key: str) -> EnvConfig:
         for env in self.envs:
