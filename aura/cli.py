@@ -253,6 +253,7 @@ def serve(
     export stops here with a message instead of starting a service that cannot answer.
     """
     import os
+    import tempfile
 
     from aura.api.artifacts import ArtifactError, verify_artifacts
     from aura.api.settings import ARTIFACTS_ENV
@@ -271,7 +272,15 @@ def serve(
     )
     import uvicorn
 
-    uvicorn.run(app_path, host=host, port=port, workers=workers, access_log=False)
+    from aura.api.observability import MULTIPROC_ENV
+
+    if workers == 1 or os.environ.get(MULTIPROC_ENV):
+        uvicorn.run(app_path, host=host, port=port, workers=workers, access_log=False)
+        return
+    # Workers count requests in files of one fresh folder, so /metrics covers them all.
+    with tempfile.TemporaryDirectory(prefix="aura-metrics-") as folder:
+        os.environ[MULTIPROC_ENV] = folder
+        uvicorn.run(app_path, host=host, port=port, workers=workers, access_log=False)
 
 
 if __name__ == "__main__":

@@ -154,7 +154,7 @@ def create_app(artifacts_dir: Path | None = None, settings: Settings | None = No
 
     @app.get("/metrics", tags=["service"], include_in_schema=False)
     async def prometheus() -> Response:
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(metrics.exposition), media_type=CONTENT_TYPE_LATEST)
 
     @app.post(
         PREFIX + "tutor-match",

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 import uuid
 from collections.abc import Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 LOGGER_NAME = "aura.api"
 LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 MAX_REQUEST_ID = 128
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class JsonFormatter(logging.Formatter):
@@ -51,10 +54,20 @@ def configure_logging(level: str) -> logging.Logger:
 
 
 class Metrics:
-    """The service's Prometheus metrics, in their own registry (one per app)."""
+    """The service's Prometheus metrics, in their own registry (one per app).
+
+    With several workers each process counts only the requests it answered, so a scrape would
+    see one worker's share. When ``PROMETHEUS_MULTIPROC_DIR`` is set (``aura serve --workers N``
+    sets it to a fresh folder), prometheus-client keeps the values in files there and
+    ``exposition`` is a registry that adds up every worker's files.
+    """
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self.exposition = self.registry
+        if os.environ.get(MULTIPROC_ENV):
+            self.exposition = CollectorRegistry()
+            MultiProcessCollector(self.exposition)
         self.requests = Counter(
             "aura_api_requests",
             "HTTP requests by endpoint, method and status code.",

@@ -10,6 +10,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx2
@@ -25,27 +27,28 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_serve_starts_answers_health_and_stops(artifacts_dir: Path, tmp_path: Path) -> None:
+@contextmanager
+def serving(artifacts_dir: Path, log_path: Path, workers: int = 1) -> Iterator[str]:
+    """`aura serve` on a free loopback port until its first /health answer; its URL. Stopped
+    (SIGINT, as Ctrl-C) by its PID on exit."""
     port = free_port()
-    log = (tmp_path / "serve.log").open("w")
+    command = [*AURA, "serve", "--port", str(port), "--artifacts", str(artifacts_dir)]
+    log = log_path.open("w")
     proc = subprocess.Popen(
-        [*AURA, "serve", "--port", str(port), "--artifacts", str(artifacts_dir)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
+        [*command, "--workers", str(workers)], stdout=log, stderr=subprocess.STDOUT
     )
+    url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + STARTUP_SECONDS
         while True:
-            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
+            assert proc.poll() is None, log_path.read_text()
             try:
-                response = httpx2.get(f"http://127.0.0.1:{port}/health", timeout=2)
+                httpx2.get(url + "/health", timeout=2)
                 break
             except httpx2.TransportError:
                 assert time.monotonic() < deadline, "service did not start"
                 time.sleep(0.2)
-        assert response.status_code == 200
-        manifest = json.loads((artifacts_dir / "manifest.json").read_text())
-        assert response.json()["model_version"] == manifest["version"]
+        yield url
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -54,6 +57,40 @@ def test_serve_starts_answers_health_and_stops(artifacts_dir: Path, tmp_path: Pa
             proc.kill()
             proc.wait()
         log.close()
+
+
+def test_serve_starts_answers_health_and_stops(artifacts_dir: Path, tmp_path: Path) -> None:
+    with serving(artifacts_dir, tmp_path / "serve.log") as url:
+        response = httpx2.get(url + "/health", timeout=2)
+        assert response.status_code == 200
+        manifest = json.loads((artifacts_dir / "manifest.json").read_text())
+        assert response.json()["model_version"] == manifest["version"]
+
+
+def health_count(metrics: str) -> float:
+    """Requests answered 200 on /health, from the Prometheus text."""
+    for line in metrics.splitlines():
+        labels = ('endpoint="/health"', 'status="200"')
+        if line.startswith("aura_api_requests_total{") and all(x in line for x in labels):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_metrics_add_up_every_worker(artifacts_dir: Path, tmp_path: Path) -> None:
+    """With two workers, each on its own connection share, /metrics still counts them all."""
+    log = tmp_path / "serve.log"
+    with serving(artifacts_dir, log, workers=2) as url:
+        # Both workers must be up before the count starts: each logs once that it serves.
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while log.read_text().count('"serving artifacts"') < 2:
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        before = health_count(httpx2.get(url + "/metrics", timeout=5).text)
+        sent = 60
+        for _ in range(sent):  # a new connection each, spread over the workers by the kernel
+            assert httpx2.get(url + "/health", timeout=5).status_code == 200
+        after = health_count(httpx2.get(url + "/metrics", timeout=5).text)
+        assert after - before == sent
 
 
 def run_serve(folder: Path) -> subprocess.CompletedProcess[str]:
