@@ -70,8 +70,9 @@ DESCRIPTION = """Predictions of the AURA models, served from ONNX artifacts.
 
 Every prediction endpoint accepts **one record** (a JSON object) or **a list of records** (up to
 the configured maximum, 100,000 by default) and returns one prediction per record, in order,
-with the `model_version` of the artifacts that produced it (also in the `X-Model-Version`
-header). Bad input is answered **422** with the offending fields, an oversized request **413**.
+with the `model_version` of the artifacts that produced it. Every response, errors included,
+carries that version in its `X-Model-Version` header. Bad input is answered **422** with the
+offending fields, an oversized request **413**.
 """
 
 
@@ -113,6 +114,7 @@ def create_app(artifacts_dir: Path | None = None, settings: Settings | None = No
     settings = settings or Settings.from_env(artifacts_dir)
     logger = configure_logging(settings.log_level)
     metrics = Metrics()
+    headers: list[tuple[bytes, bytes]] = []  # on every response once loaded: the model version
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -122,6 +124,7 @@ def create_app(artifacts_dir: Path | None = None, settings: Settings | None = No
             logger.error("startup failed: %s", exc)
             raise
         app.state.service = Service(artifacts, settings)
+        headers[:] = [(b"x-model-version", artifacts.manifest.version.encode("latin-1"))]
         logger.info(
             "serving artifacts",
             extra={
@@ -218,7 +221,13 @@ def create_app(artifacts_dir: Path | None = None, settings: Settings | None = No
     app.openapi = openapi  # type: ignore[method-assign]
     endpoints = [route.path for route in app.routes if hasattr(route, "path")]
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(ObservabilityMiddleware, metrics=metrics, logger=logger, endpoints=endpoints)
+    app.add_middleware(
+        ObservabilityMiddleware,
+        metrics=metrics,
+        logger=logger,
+        endpoints=endpoints,
+        headers=headers,
+    )
     return app
 
 

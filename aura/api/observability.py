@@ -84,15 +84,25 @@ class Metrics:
 
 
 class ObservabilityMiddleware:
-    """Assigns the request id, then counts, times and logs every HTTP request."""
+    """Assigns the request id, then counts, times and logs every HTTP request.
+
+    ``headers`` are added to every response, errors included (the app puts the model version
+    there once the artifacts are loaded; the list is read at each response, not copied).
+    """
 
     def __init__(
-        self, app: ASGIApp, metrics: Metrics, logger: logging.Logger, endpoints: Iterable[str]
+        self,
+        app: ASGIApp,
+        metrics: Metrics,
+        logger: logging.Logger,
+        endpoints: Iterable[str],
+        headers: list[tuple[bytes, bytes]],
     ) -> None:
         self.app = app
         self.metrics = metrics
         self.logger = logger
         self.endpoints = frozenset(endpoints)
+        self.headers = headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -114,6 +124,7 @@ class ObservabilityMiddleware:
                 status = message["status"]
                 headers = list(message.get("headers", ()))
                 headers.append((b"x-request-id", request_id.encode("latin-1")))
+                headers.extend(self.headers)
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -77,7 +77,6 @@ class Service:
             {"status": "ok", "model_version": self.version, "models": sorted(models)}
         )
         self.manifest = _json({"model_version": self.version, **manifest.model_dump(mode="json")})
-        self.headers = {"x-model-version": self.version}
         self.batchers: dict[tuple[str, int], MicroBatcher] = {}
 
     def batcher(self, endpoint: str, variant: int, predict: Predict) -> MicroBatcher:
@@ -97,7 +96,7 @@ class Service:
                 "predictions": predictions,
             }
         )
-        return Response(body, media_type="application/json", headers=self.headers)
+        return Response(body, media_type="application/json")
 
     def openapi_bodies(self, max_records: int) -> tuple[dict[str, Any], dict[str, Any]]:
         """(request body per endpoint, component schemas) for the OpenAPI document."""

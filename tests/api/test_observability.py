@@ -8,6 +8,7 @@ import logging
 from fastapi.testclient import TestClient
 
 from aura.api.observability import LOGGER_NAME, JsonFormatter
+from aura.export.manifest import read_manifest
 
 PREDICT = "/api/ml/predict/"
 
@@ -51,6 +52,22 @@ def test_request_id_is_echoed_or_generated(client: TestClient) -> None:
     assert given.headers["x-request-id"] == "abc-123"
     generated = {client.get("/health").headers["x-request-id"] for _ in range(3)}
     assert len(generated) == 3
+
+
+def test_every_response_carries_the_model_version(client: TestClient, artifacts_dir) -> None:
+    version = read_manifest(artifacts_dir).version
+    responses = [
+        client.get("/health"),
+        client.get("/api/ml/models"),
+        client.get("/metrics"),
+        client.get("/docs"),
+        client.get("/no/such/path"),  # 404
+        client.post(PREDICT + "engagement", json={}),  # 422
+        client.post(PREDICT + "engagement", content=b"x" * 2_000_001),  # 413, body limit
+    ]
+    assert [r.status_code for r in responses] == [200, 200, 200, 200, 404, 422, 413]
+    assert all(r.headers["x-model-version"] == version for r in responses)
+    assert all(len(r.headers.get_list("x-model-version")) == 1 for r in responses)
 
 
 def test_each_request_is_logged_as_json_with_its_id(client: TestClient) -> None:
