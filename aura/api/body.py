@@ -13,11 +13,26 @@ from typing import Annotated, Any
 from fastapi import Request
 from pydantic import Field, TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from aura.api.errors import RequestError, field_errors
 
 THREAD_BYTES = 256 * 1024
 """Bodies at least this large are validated in a worker thread."""
+
+
+async def read_body(request: Request) -> bytes:
+    """The whole request body, read from the ASGI channel. ``Request.body`` does the same
+    through an async generator whose overhead, a few microseconds, is a measurable share of a
+    small request; a body in one message (the common case) is returned as it came."""
+    chunks = []
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 @dataclass(frozen=True)
@@ -34,7 +49,7 @@ class BodyParser:
         return cls(one=TypeAdapter(record), many=many, max_records=max_records)
 
     async def parse(self, request: Request) -> list[dict[str, Any]]:
-        raw = await request.body()
+        raw = await read_body(request)
         if not raw.strip():
             raise RequestError(
                 422,
