@@ -11,7 +11,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from fastapi import Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 MAX_LISTED_ERRORS = 20
@@ -60,11 +59,3 @@ def error_response(request: Request, exc: RequestError) -> JSONResponse:
 async def handle_request_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestError)
     return error_response(request, exc)
-
-
-async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
-    """FastAPI's own validation (query parameters) in the same format as body errors."""
-    assert isinstance(exc, RequestValidationError)
-    fields = field_errors(exc.errors())
-    message = "invalid request: " + ", ".join(f["field"] for f in fields)
-    return error_response(request, RequestError(422, "validation_error", message, fields))
