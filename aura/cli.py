@@ -254,6 +254,7 @@ def serve(
     """
     import os
     import tempfile
+    from contextlib import ExitStack
 
     from aura.api.artifacts import ArtifactError, verify_artifacts
     from aura.api.settings import ARTIFACTS_ENV
@@ -274,12 +275,14 @@ def serve(
 
     from aura.api.observability import MULTIPROC_ENV
 
-    if workers == 1 or os.environ.get(MULTIPROC_ENV):
-        uvicorn.run(app_path, host=host, port=port, workers=workers, access_log=False)
-        return
-    # Workers count requests in files of one fresh folder, so /metrics covers them all.
-    with tempfile.TemporaryDirectory(prefix="aura-metrics-") as folder:
-        os.environ[MULTIPROC_ENV] = folder
+    metrics_dir = os.environ.get(MULTIPROC_ENV)
+    if metrics_dir and not Path(metrics_dir).is_dir():
+        raise _fail(f"{MULTIPROC_ENV}={metrics_dir} is not a folder; create it or unset it")
+    with ExitStack() as stack:
+        if workers > 1 and not metrics_dir:
+            # Workers count requests in files of one fresh folder, so /metrics covers them all.
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="aura-metrics-"))
+            os.environ[MULTIPROC_ENV] = folder
         uvicorn.run(app_path, host=host, port=port, workers=workers, access_log=False)
 
 

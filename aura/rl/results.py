@@ -337,19 +337,13 @@ def select_models(cfg: ExperimentConfig, results: Mapping[str, Any]) -> dict[str
         if not runs:
             continue
         scored = SCORED_FILES[cfg.scored_model[env_key]]
-        selection = {
-            s["seed_index"]: float(
-                np.mean(
-                    evaluate_model_file(
-                        cfg.models_dir / s["run_dir"] / scored,
-                        cfg.run(env_key, SELECTED_ALGO, s["seed_index"]),
-                        cfg.selection_seed,
-                        cfg.n_test_episodes,
-                    )
-                )
-            )
-            for s in runs["seeds"]
-        }
+        selection = {}
+        for s in runs["seeds"]:
+            k = s["seed_index"]
+            run = cfg.run(env_key, SELECTED_ALGO, k)
+            path = cfg.models_dir / s["run_dir"] / scored
+            returns = evaluate_model_file(path, run, cfg.selection_seed, cfg.n_test_episodes)
+            selection[k] = float(np.mean(returns))
         best = max(runs["seeds"], key=lambda s: selection[s["seed_index"]])
         env = make_env(cfg.env(env_key), 1, cfg.base_seed)
         selected[env_key] = {

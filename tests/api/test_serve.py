@@ -93,8 +93,8 @@ def test_metrics_add_up_every_worker(artifacts_dir: Path, tmp_path: Path) -> Non
         assert after - before == sent
 
 
-def run_serve(folder: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200"}
+def run_serve(folder: Path, **env_vars: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "200", **env_vars}
     return subprocess.run(
         [*AURA, "serve", "--port", str(free_port()), "--artifacts", str(folder)],
         capture_output=True,
@@ -130,4 +130,14 @@ def test_serve_refuses_a_file_that_fails_its_checksum(broken: Path) -> None:
     result = run_serve(broken)
     assert result.returncode == 1
     assert "tutor_pool.json fails its sha256 check" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_refuses_a_metrics_folder_that_does_not_exist(
+    artifacts_dir: Path, tmp_path: Path
+) -> None:
+    missing = tmp_path / "no-metrics"
+    result = run_serve(artifacts_dir, PROMETHEUS_MULTIPROC_DIR=str(missing))
+    assert result.returncode == 1
+    assert f"PROMETHEUS_MULTIPROC_DIR={missing} is not a folder" in result.stderr
     assert "Traceback" not in result.stderr
