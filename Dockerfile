@@ -31,4 +31,7 @@ USER aura
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s \
     CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)"
-CMD ["uvicorn", "aura.api.app:app", "--host", "0.0.0.0", "--port", "8000", "--no-access-log"]
+# As `aura serve` runs it (aura/api/settings.py): asyncio's own loop, fair to every connection
+# under load, and TCP_NODELAY on every connection, also with --workers.
+CMD ["uvicorn", "aura.api.app:app", "--host", "0.0.0.0", "--port", "8000", "--loop", "asyncio", \
+     "--http", "aura.api.protocol:NoDelayHttpToolsProtocol", "--no-access-log"]

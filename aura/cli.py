@@ -257,7 +257,7 @@ def serve(
     from contextlib import ExitStack
 
     from aura.api.artifacts import ArtifactError, verify_artifacts
-    from aura.api.settings import ARTIFACTS_ENV
+    from aura.api.settings import ARTIFACTS_ENV, EVENT_LOOP, HTTP_PROTOCOL
     from aura.config import ARTIFACTS_DIR
 
     folder = artifacts or Path(os.environ.get(ARTIFACTS_ENV) or ARTIFACTS_DIR)
@@ -283,7 +283,15 @@ def serve(
             # Workers count requests in files of one fresh folder, so /metrics covers them all.
             folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="aura-metrics-"))
             os.environ[MULTIPROC_ENV] = folder
-        uvicorn.run(app_path, host=host, port=port, workers=workers, access_log=False)
+        uvicorn.run(
+            app_path,
+            host=host,
+            port=port,
+            workers=workers,
+            loop=EVENT_LOOP,
+            http=HTTP_PROTOCOL,
+            access_log=False,
+        )
 
 
 if __name__ == "__main__":

@@ -78,7 +78,10 @@ def _top_k(request: Request) -> int:
     """The ``top_k`` query parameter, validated here rather than as a FastAPI parameter, whose
     per-request machinery took about 5% of tutor-match's time under load. Same rules (last value
     wins, lax integer parsing) and the same 422 naming ``query.top_k``; no endpoint is left with
-    inputs that FastAPI validates, so every 422 comes from `RequestError`."""
+    inputs that FastAPI validates, so every 422 comes from `RequestError`. A request without a
+    query string, the common case, skips building Starlette's query-parameter mapping."""
+    if not request.scope["query_string"]:
+        return DEFAULT_TOP_K
     raw = request.query_params.get("top_k")
     if raw is None:
         return DEFAULT_TOP_K

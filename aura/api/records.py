@@ -109,6 +109,10 @@ class Normaliser:
                 self.clipped.append(j)
             elif isinstance(norm, Lookup):
                 self.lookups.append((j, np.asarray(norm.values, dtype=np.float64)))
+        # Per-column bounds, so a batch is clipped in one call (unclipped columns: unbounded).
+        self.low = np.full(n, -np.inf)
+        self.high = np.full(n, np.inf)
+        self.low[self.clipped], self.high[self.clipped] = 0.0, 1.0
         self._scale: list[float] = self.scale.tolist()
         self._offset: list[float] = self.offset.tolist()
         self._lookups = [(j, values.tolist()) for j, values in self.lookups]
@@ -123,9 +127,7 @@ class Normaliser:
         return obs
 
     def __call__(self, raw: np.ndarray) -> np.ndarray:
-        obs = raw * self.scale + self.offset
-        if self.clipped:
-            obs[:, self.clipped] = np.clip(obs[:, self.clipped], 0.0, 1.0)
+        obs = np.clip(raw * self.scale + self.offset, self.low, self.high)
         for j, values in self.lookups:
             obs[:, j] = values[raw[:, j].astype(np.int64)]
         return obs.astype(np.float32)

@@ -7,6 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ARTIFACTS_ENV = "AURA_ARTIFACTS"
+EVENT_LOOP = "asyncio"
+"""uvicorn's event loop (``aura serve`` and the Docker image). uvloop, uvicorn's pick when it is
+installed, answered 1,000 concurrent connections unfairly here: p99 9.8 s and 69 requests over
+15 s, against p99 0.34 s and none for asyncio's own loop, which matched it on one and 64
+connections (docs/api.md)."""
+HTTP_PROTOCOL = "aura.api.protocol:NoDelayHttpToolsProtocol"
+"""uvicorn's ``http`` option: httptools with TCP_NODELAY on every connection, which uvicorn's
+multi-worker socket otherwise loses (`aura.api.protocol`)."""
 
 
 def _int(name: str, default: int) -> int:

@@ -141,3 +141,20 @@ def test_serve_refuses_a_metrics_folder_that_does_not_exist(
     assert result.returncode == 1
     assert f"PROMETHEUS_MULTIPROC_DIR={missing} is not a folder" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_serve_runs_on_asyncio_loop(artifacts_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """uvloop starved some of 1,000 concurrent connections for seconds (`EVENT_LOOP`), so
+    `aura serve` asks uvicorn for asyncio's loop whatever is installed."""
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from aura.api.settings import ARTIFACTS_ENV
+    from aura.cli import app
+
+    monkeypatch.setenv(ARTIFACTS_ENV, "unused")  # serve sets it; restored after the test
+    calls: list[dict] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append(kwargs))
+    result = CliRunner().invoke(app, ["serve", "--artifacts", str(artifacts_dir)])
+    assert result.exit_code == 0, result.output
+    assert [call["loop"] for call in calls] == ["asyncio"]

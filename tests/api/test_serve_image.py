@@ -3,7 +3,7 @@ endpoint with nothing but the `serve` extra installed.
 
 No Docker engine is needed: the test copies the files the Dockerfile copies, installs the
 requirements the Dockerfile installs (the `serve` extra of pyproject.toml) and the project
-without its dependencies, then starts uvicorn from that environment as the image's CMD does.
+without its dependencies, then runs the image's CMD from that environment, on loopback.
 A module of `aura.api`, `aura.export` or `aura.sim` that imports a package outside the extra, or
 a file the Dockerfile does not copy, fails here.
 """
@@ -26,6 +26,17 @@ from test_serve import STARTUP_SECONDS, free_port
 from aura.config import PROJECT_ROOT
 
 TRAINING_STACK = ("torch", "scikit-learn", "pandas", "scipy", "stable-baselines3", "gymnasium")
+
+
+def image_command(dockerfile: Path, port: int) -> list[str]:
+    """The final CMD of the Dockerfile (exec form), bound to loopback on ``port``."""
+    lines = dockerfile.read_text().replace("\\\n", "").splitlines()  # join continued lines
+    cmd = [line for line in lines if line.startswith("CMD [")]
+    assert cmd, "the Dockerfile has no exec-form CMD"
+    command = json.loads(cmd[-1].removeprefix("CMD "))
+    for option, value in (("--host", "127.0.0.1"), ("--port", str(port))):
+        command[command.index(option) + 1] = value
+    return command
 
 
 def copied_paths(dockerfile: Path) -> list[str]:
@@ -84,7 +95,7 @@ def test_the_serve_extra_alone_answers_every_endpoint(
     log_path = tmp_path / "serve.log"
     with log_path.open("w") as log:
         proc = subprocess.Popen(
-            [str(serve_venv / "bin" / "uvicorn"), "aura.api.app:app", "--port", str(port)],
+            image_command(PROJECT_ROOT / "Dockerfile", port),
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=tmp_path,  # not the project: the package must come from the environment
