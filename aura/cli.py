@@ -128,6 +128,40 @@ def train_rl(
     )
 
 
+@app.command("rl-budget")
+def rl_budget(
+    env: Annotated[str, typer.Option(help="Environment key, e.g. difficulty_adaptation.")],
+    algo: Annotated[str, typer.Option(help="Algorithm: ppo, dqn or a2c.")] = "ppo",
+    params: ParamsOption = PARAMS_DIR / "default.yaml",
+    seed_index: Annotated[int, typer.Option(help="Which run of the grid (0-based).")] = 0,
+    factor: Annotated[
+        int, typer.Option(min=1, help="Train for this many times the grid's budget.")
+    ] = 10,
+    every: Annotated[
+        int | None, typer.Option(min=1, help="Steps between scored checkpoints (default: budget).")
+    ] = None,
+) -> None:
+    """Train one run of the grid for FACTOR x its budget and score every checkpoint on the
+    held-out episodes: does more experience close the gap to a target?"""
+    from aura.rl.budget import BUDGET_FILE, budget_dir, budget_study
+    from aura.rl.config import load_experiment
+
+    try:
+        cfg = load_experiment(params)
+        with console.status(f"training {env}/{algo}/seed_{seed_index} for {factor} x budget ..."):
+            study = budget_study(cfg, env, algo, seed_index=seed_index, factor=factor, every=every)
+    except ParamsError as exc:
+        raise _fail(str(exc)) from exc
+    ref = study["references"]
+    console.print(
+        f"references (normalised): {ref['hand_rule_name']} {ref['hand_rule']:.3f}, "
+        f"{ref['ceiling_name']} {ref['ceiling']:.3f}, random 0, oracle 1"
+    )
+    for point in study["points"]:
+        console.print(f"{point['steps']:>10,} steps  {point['normalised']:.3f}")
+    console.print(f"written to {budget_dir(cfg, env, algo, seed_index) / BUDGET_FILE}")
+
+
 @app.command("tune")
 def tune_rl(
     study: Annotated[str, typer.Option(help="Study name (created if new, resumed if it exists).")],

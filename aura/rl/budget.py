@@ -1,0 +1,115 @@
+"""What a longer training buys: one run of the grid trained for a multiple of its budget, every
+checkpoint scored on the grid's held-out episodes against the same references.
+
+A policy that misses a target at the default budget may be short of experience or short of
+information. Training the same run (same environment, algorithm, hyperparameters and seed) for
+``factor`` times as many steps and scoring each checkpoint tells the two apart: a curve still
+rising says budget, a flat one says the observation or the algorithm.
+
+Schedules (a linear learning rate, DQN's exploration) stretch over the longer budget, so the
+checkpoint at the default budget is not the grid's own policy; the curve describes one longer
+run, not a series of runs. Results go to
+``{models_dir}/rl/budget/{env_key}/{algo}/seed_{k}/budget.json`` beside the run itself, which a
+second call resumes or reuses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from aura.rl.config import ConfigError, ExperimentConfig
+from aura.rl.results import evaluate_model_file, normalised_score, references, write_json
+from aura.rl.train import FINAL_MODEL, checkpoints, train
+
+BUDGET_DIR = "budget"
+BUDGET_FILE = "budget.json"
+
+
+def budget_dir(cfg: ExperimentConfig, env_key: str, algo: str, seed_index: int) -> Path:
+    return cfg.rl_dir / BUDGET_DIR / env_key / algo / f"seed_{seed_index}"
+
+
+def budget_study(
+    cfg: ExperimentConfig,
+    env_key: str,
+    algo: str,
+    *,
+    seed_index: int = 0,
+    factor: int = 10,
+    every: int | None = None,
+) -> dict[str, Any]:
+    """Train run ``seed_index`` of (``env_key``, ``algo``) for ``factor`` x the grid's
+    ``total_timesteps``, checkpointing every ``every`` steps (default: the grid's budget), and
+    score each checkpoint and the final policy on the grid's ``n_test_episodes`` held-out
+    episodes. Returns (and writes) the references and one point per checkpoint."""
+    if algo not in cfg.algorithms:
+        raise ConfigError(
+            f"unknown algorithm {algo!r}; the grid trains {', '.join(cfg.algorithms)}"
+        )
+    if env_key not in cfg.env_keys:
+        raise ConfigError(
+            f"unknown environment key {env_key!r}; the grid has {', '.join(cfg.env_keys)}"
+        )
+    if not 0 <= seed_index < cfg.n_seeds:
+        raise ConfigError(
+            f"seed index {seed_index} is not a run of the grid (0..{cfg.n_seeds - 1})"
+        )
+    if factor < 1:
+        raise ConfigError(f"factor must be at least 1, got {factor}")
+    base = cfg.run(env_key, algo, seed_index)
+    budget = base.training.total_timesteps
+    every = every or budget
+    if every < 1:
+        raise ConfigError(f"every must be a positive number of steps, got {every}")
+    training = dataclasses.replace(base.training, total_timesteps=budget * factor, save_freq=every)
+    run = dataclasses.replace(base, training=training)
+    run_dir = budget_dir(cfg, env_key, algo, seed_index)
+    result = train(run, run_dir)
+
+    ref = references(
+        run.env,
+        cfg.test_seed,
+        cfg.n_test_episodes,
+        ceiling_episodes=cfg.ceiling_episodes,
+        ceiling_seed=cfg.ceiling_seed,
+    )
+    lo, hi = ref["random"], ref["oracle"]
+    scored = dict(checkpoints(run_dir))
+    scored[result.num_timesteps] = run_dir / FINAL_MODEL  # the same policy as a last checkpoint
+    points = []
+    for steps, path in sorted(scored.items()):
+        returns = evaluate_model_file(path, run, cfg.test_seed, cfg.n_test_episodes)
+        mean = float(np.mean(returns))
+        points.append(
+            {
+                "steps": steps,
+                "mean_return": mean,
+                "normalised": float(normalised_score(mean, lo, hi)),
+            }
+        )
+    study = {
+        "env_key": env_key,
+        "algo": algo,
+        "seed_index": seed_index,
+        "seed": run.seed,
+        "grid_budget": budget,
+        "total_timesteps": result.num_timesteps,
+        "train_seconds": result.wall_seconds,
+        "n_test_episodes": cfg.n_test_episodes,
+        "test_seed": cfg.test_seed,
+        "references": {
+            "hand_rule": float(normalised_score(ref["hand_rule"], lo, hi)),
+            "hand_rule_name": ref["hand_rule_name"],
+            "ceiling": float(normalised_score(ref["ceiling"], lo, hi)),
+            "ceiling_name": ref["ceiling_name"],
+            "random_return": lo,
+            "oracle_return": hi,
+        },
+        "points": points,
+    }
+    write_json(run_dir / BUDGET_FILE, study)
+    return study

@@ -1,0 +1,51 @@
+"""The budget study at smoke scale: one run trained for twice its budget, every checkpoint scored
+on the held-out episodes, the study written and reused, and bad choices named."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from aura.config import PARAMS_DIR
+from aura.rl.budget import BUDGET_FILE, budget_dir, budget_study
+from aura.rl.config import ConfigError, load_experiment
+
+SMOKE = load_experiment(PARAMS_DIR / "smoke.yaml")
+
+
+def test_budget_study_scores_every_checkpoint(tmp_path: Path) -> None:
+    cfg = dataclasses.replace(SMOKE, models_dir=tmp_path)
+    budget = cfg.training.total_timesteps
+    study = budget_study(cfg, "difficulty_adaptation", "a2c", factor=2)
+
+    assert [p["steps"] for p in study["points"]] == [budget, 2 * budget]
+    assert all(math.isfinite(p["normalised"]) for p in study["points"])
+    ref = study["references"]
+    assert ref["hand_rule_name"] == "staircase" and ref["ceiling_name"] == "model-based filter"
+    assert ref["oracle_return"] > ref["random_return"]
+    written = budget_dir(cfg, "difficulty_adaptation", "a2c", 0) / BUDGET_FILE
+    assert json.loads(written.read_text())["points"] == study["points"]
+
+    again = budget_study(cfg, "difficulty_adaptation", "a2c", factor=2)
+    assert again["train_seconds"] == 0.0  # the finished run is reused, not retrained
+    assert again["points"] == study["points"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"env_key": "difficulty_adaptation", "algo": "sac"}, "unknown algorithm 'sac'"),
+        ({"env_key": "maze", "algo": "ppo"}, "unknown environment key 'maze'"),
+        ({"env_key": "tutor_matching", "algo": "ppo", "seed_index": 5}, "seed index 5"),
+        ({"env_key": "tutor_matching", "algo": "ppo", "factor": 0}, "factor must be at least 1"),
+    ],
+)
+def test_budget_study_names_a_bad_choice(tmp_path: Path, kwargs: dict, message: str) -> None:
+    cfg = dataclasses.replace(SMOKE, models_dir=tmp_path)
+    with pytest.raises(ConfigError, match=message):
+        budget_study(cfg, **kwargs)
+    assert not any(tmp_path.iterdir())  # nothing trained or written
