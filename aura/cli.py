@@ -140,6 +140,9 @@ def rl_budget(
     every: Annotated[
         int | None, typer.Option(min=1, help="Steps between scored checkpoints (default: budget).")
     ] = None,
+    fresh: Annotated[
+        bool, typer.Option(help="Retrain the study instead of reusing or resuming it.")
+    ] = False,
 ) -> None:
     """Train one run of the grid for FACTOR x its budget and score every checkpoint on the
     held-out episodes: does more experience close the gap to a target?"""
@@ -149,7 +152,9 @@ def rl_budget(
     try:
         cfg = load_experiment(params)
         with console.status(f"training {env}/{algo}/seed_{seed_index} for {factor} x budget ..."):
-            study = budget_study(cfg, env, algo, seed_index=seed_index, factor=factor, every=every)
+            study = budget_study(
+                cfg, env, algo, seed_index=seed_index, factor=factor, every=every, fresh=fresh
+            )
     except ParamsError as exc:
         raise _fail(str(exc)) from exc
     ref = study["references"]

@@ -41,11 +41,14 @@ def budget_study(
     seed_index: int = 0,
     factor: int = 10,
     every: int | None = None,
+    fresh: bool = False,
 ) -> dict[str, Any]:
     """Train run ``seed_index`` of (``env_key``, ``algo``) for ``factor`` x the grid's
     ``total_timesteps``, checkpointing every ``every`` steps (default: the grid's budget), and
     score each checkpoint and the final policy on the grid's ``n_test_episodes`` held-out
-    episodes. Returns (and writes) the references and one point per checkpoint."""
+    episodes. Returns (and writes) the references and one point per checkpoint. A finished or
+    interrupted study of the same settings is reused or resumed; ``fresh`` retrains it (needed
+    to change ``factor`` or ``every`` of a study already on disk)."""
     if algo not in cfg.algorithms:
         raise ConfigError(
             f"unknown algorithm {algo!r}; the grid trains {', '.join(cfg.algorithms)}"
@@ -62,13 +65,13 @@ def budget_study(
         raise ConfigError(f"factor must be at least 1, got {factor}")
     base = cfg.run(env_key, algo, seed_index)
     budget = base.training.total_timesteps
-    every = every or budget
+    every = budget if every is None else every
     if every < 1:
         raise ConfigError(f"every must be a positive number of steps, got {every}")
     training = dataclasses.replace(base.training, total_timesteps=budget * factor, save_freq=every)
     run = dataclasses.replace(base, training=training)
     run_dir = budget_dir(cfg, env_key, algo, seed_index)
-    result = train(run, run_dir)
+    result = train(run, run_dir, resume=not fresh)
 
     ref = references(
         run.env,

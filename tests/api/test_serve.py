@@ -143,13 +143,16 @@ def test_serve_refuses_a_metrics_folder_that_does_not_exist(
     assert "Traceback" not in result.stderr
 
 
-def test_serve_runs_on_asyncio_loop(artifacts_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_runs_on_asyncio_loop_with_nodelay_protocol(
+    artifacts_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """uvloop starved some of 1,000 concurrent connections for seconds (`EVENT_LOOP`), so
-    `aura serve` asks uvicorn for asyncio's loop whatever is installed."""
+    `aura serve` asks uvicorn for asyncio's loop whatever is installed, and for the protocol
+    that keeps TCP_NODELAY with several workers (`aura.api.protocol`)."""
     import uvicorn
     from typer.testing import CliRunner
 
-    from aura.api.settings import ARTIFACTS_ENV
+    from aura.api.settings import ARTIFACTS_ENV, HTTP_PROTOCOL
     from aura.cli import app
 
     monkeypatch.setenv(ARTIFACTS_ENV, "unused")  # serve sets it; restored after the test
@@ -157,4 +160,4 @@ def test_serve_runs_on_asyncio_loop(artifacts_dir: Path, monkeypatch: pytest.Mon
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append(kwargs))
     result = CliRunner().invoke(app, ["serve", "--artifacts", str(artifacts_dir)])
     assert result.exit_code == 0, result.output
-    assert [call["loop"] for call in calls] == ["asyncio"]
+    assert [(call["loop"], call["http"]) for call in calls] == [("asyncio", HTTP_PROTOCOL)]

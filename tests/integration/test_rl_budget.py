@@ -33,6 +33,8 @@ def test_budget_study_scores_every_checkpoint(tmp_path: Path) -> None:
     again = budget_study(cfg, "difficulty_adaptation", "a2c", factor=2)
     assert again["train_seconds"] == 0.0  # the finished run is reused, not retrained
     assert again["points"] == study["points"]
+    with pytest.raises(ConfigError, match="different config.yaml"):  # another factor: --fresh
+        budget_study(cfg, "difficulty_adaptation", "a2c", factor=3)
 
 
 @pytest.mark.parametrize(
@@ -42,6 +44,7 @@ def test_budget_study_scores_every_checkpoint(tmp_path: Path) -> None:
         ({"env_key": "maze", "algo": "ppo"}, "unknown environment key 'maze'"),
         ({"env_key": "tutor_matching", "algo": "ppo", "seed_index": 5}, "seed index 5"),
         ({"env_key": "tutor_matching", "algo": "ppo", "factor": 0}, "factor must be at least 1"),
+        ({"env_key": "tutor_matching", "algo": "ppo", "every": 0}, "every must be a positive"),
     ],
 )
 def test_budget_study_names_a_bad_choice(tmp_path: Path, kwargs: dict, message: str) -> None:
@@ -49,3 +52,16 @@ def test_budget_study_names_a_bad_choice(tmp_path: Path, kwargs: dict, message: 
     with pytest.raises(ConfigError, match=message):
         budget_study(cfg, **kwargs)
     assert not any(tmp_path.iterdir())  # nothing trained or written
+
+
+def test_rl_budget_command_names_a_bad_choice() -> None:
+    """The command answers a bad environment key with the message and exit code 1."""
+    from typer.testing import CliRunner
+
+    from aura.cli import app
+
+    params = str(PARAMS_DIR / "smoke.yaml")
+    result = CliRunner().invoke(app, ["rl-budget", "--env", "maze", "--params", params])
+    assert result.exit_code == 1
+    assert "unknown environment key 'maze'" in result.output
+    assert "Traceback" not in result.output
