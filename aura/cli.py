@@ -163,7 +163,10 @@ def rl_budget(
         f"{ref['ceiling_name']} {ref['ceiling']:.3f}, random 0, oracle 1"
     )
     for point in study["points"]:
-        console.print(f"{point['steps']:>10,} steps  {point['normalised']:.3f}")
+        line = f"{point['steps']:>10,} steps  {algo.upper()} {point['normalised']:.3f}"
+        if "experience_normalised" in point:
+            line += f"  {ref['experience_name']} {point['experience_normalised']:.3f}"
+        console.print(line)
     console.print(f"written to {budget_dir(cfg, env, algo, seed_index) / BUDGET_FILE}")
 
 

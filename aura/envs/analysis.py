@@ -46,6 +46,32 @@ def tutor_matching_states(
     return np.array(observations), np.array(rewards), pd.DataFrame(traits)
 
 
+def tutor_matching_experience(
+    n_steps: int, seed: int, **env_kwargs: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Observations, strategies and realised (noisy) rewards of `n_steps` sessions run with
+    uniformly random strategies (seeded): the experience an agent with that budget could have,
+    without any exploration cost beyond trying every strategy equally often."""
+    if n_steps < 1:
+        raise ValueError(f"n_steps must be a positive integer, got {n_steps}")
+    env = TutorMatchingEnv(**env_kwargs)
+    rng = np.random.default_rng(seed)
+    observations, actions, rewards = [], [], []
+    episode = 0
+    while len(rewards) < n_steps:
+        obs, _ = env.reset(seed=seed + episode)
+        episode += 1
+        done = False
+        while not done and len(rewards) < n_steps:
+            action = int(rng.integers(env.action_space.n))
+            observations.append(obs)
+            actions.append(action)
+            obs, reward, terminated, truncated, _ = env.step(action)
+            rewards.append(reward)
+            done = terminated or truncated
+    return np.array(observations), np.array(actions), np.array(rewards)
+
+
 def per_step_score(expected: np.ndarray, actions: np.ndarray) -> float:
     """Normalised score of the chosen actions, state by state: 0 is random, 1 the oracle."""
     chosen = expected[np.arange(len(actions)), actions].mean()
@@ -78,6 +104,25 @@ def fit_strategy_values(observations: np.ndarray, expected: np.ndarray, seed: in
         )
         for k in range(expected.shape[1])
     ]
+
+
+def fit_strategy_rewards(
+    observations: np.ndarray, actions: np.ndarray, rewards: np.ndarray, n_strategies: int, seed: int
+) -> list[Any]:
+    """One gradient-boosting model per strategy: the reward of a session run with it, as a
+    function of the observation, from realised rewards (early stopping on a held-out tenth keeps
+    the trees from fitting the reward noise)."""
+    models = []
+    for k in range(n_strategies):
+        chosen = actions == k
+        if not chosen.any():
+            raise ValueError(f"no session in the experience tried strategy {k}")
+        models.append(
+            HistGradientBoostingRegressor(max_iter=300, early_stopping=True, random_state=seed).fit(
+                observations[chosen], rewards[chosen]
+            )
+        )
+    return models
 
 
 def predict_strategy_values(models: list[Any], observations: np.ndarray) -> np.ndarray:

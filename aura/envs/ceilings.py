@@ -15,6 +15,16 @@ These two references stand between the best hand rule and the oracle:
   engagement and the learner's attention span (all of which a platform observes), and picks the
   move with the largest expected learning gain. It shows what memory of the whole history and a
   known model are worth over a memoryless policy of the six observed features.
+
+A third reference asks what the training budget itself allows:
+
+- `ExperienceReference` (tutor matching) is the observation ceiling's learner given only what an
+  agent trained for ``n_steps`` steps could have seen: the *realised*, noisy rewards of
+  ``n_steps`` sessions run with uniformly random strategies. It is not an upper bound (an agent
+  that explores adaptively can spend its sessions where strategies are close), but it shows how
+  far a budget of noisy rewards goes with an unhurried regression learner. It is defined for
+  tutor matching only: there the oracle is greedy per session, so one session's reward is the
+  whole question; on difficulty adaptation a move's worth unfolds over the episode.
 """
 
 from __future__ import annotations
@@ -26,13 +36,16 @@ import numpy as np
 from scipy.special import ndtr
 
 from aura.envs.analysis import (
+    fit_strategy_rewards,
     fit_strategy_values,
     predict_strategy_values,
+    tutor_matching_experience,
     tutor_matching_states,
 )
 from aura.envs.difficulty import DifficultyAdaptationEnv
 from aura.sim import outcomes as oc
 from aura.sim.generate import PLACEMENT_ERROR
+from aura.sim.vocab import STRATEGIES
 
 
 class ObservationCeiling:
@@ -56,6 +69,19 @@ class ObservationCeiling:
     def act(self, obs: np.ndarray, env: gym.Env) -> int:
         values = predict_strategy_values(self.models, np.asarray(obs).reshape(1, -1))
         return int(values[0].argmax())
+
+
+class ExperienceReference(ObservationCeiling):
+    """Tutor matching: the observation ceiling's learner fitted to the noisy rewards of a
+    training budget's worth of uniformly random sessions (see the module docstring)."""
+
+    name = "experience reference"
+
+    @classmethod
+    def fit(cls, n_steps: int, seed: int, **env_kwargs: Any) -> ExperienceReference:
+        """Learn from the realised rewards of `n_steps` sessions of uniformly random strategies."""
+        observations, actions, rewards = tutor_matching_experience(n_steps, seed, **env_kwargs)
+        return cls(fit_strategy_rewards(observations, actions, rewards, len(STRATEGIES), seed))
 
 
 ABILITY_GRID = np.linspace(-8.0, 10.0, 721)

@@ -4,7 +4,10 @@ checkpoint scored on the grid's held-out episodes against the same references.
 A policy that misses a target at the default budget may be short of experience or short of
 information. Training the same run (same environment, algorithm, hyperparameters and seed) for
 ``factor`` times as many steps and scoring each checkpoint tells the two apart: a curve still
-rising says budget, a flat one says the observation or the algorithm.
+rising says budget, a flat one says the observation or the algorithm. On tutor matching the
+experience reference (`aura.envs.ceilings.ExperienceReference`) fitted to as many sessions as
+each checkpoint has seen separates the last two: where it rises and the agent stays flat, the
+experience held more than the algorithm took from it.
 
 Schedules (a linear learning rate, DQN's exploration) stretch over the longer budget, so the
 checkpoint at the default budget is not the grid's own policy; the curve describes one longer
@@ -22,7 +25,14 @@ from typing import Any
 import numpy as np
 
 from aura.rl.config import ConfigError, ExperimentConfig
-from aura.rl.results import evaluate_model_file, normalised_score, references, write_json
+from aura.rl.results import (
+    evaluate_model_file,
+    evaluate_policy_mean,
+    experience_policy,
+    normalised_score,
+    references,
+    write_json,
+)
 from aura.rl.train import FINAL_MODEL, checkpoints, train
 
 BUDGET_DIR = "budget"
@@ -46,7 +56,8 @@ def budget_study(
     """Train run ``seed_index`` of (``env_key``, ``algo``) for ``factor`` x the grid's
     ``total_timesteps``, checkpointing every ``every`` steps (default: the grid's budget), and
     score each checkpoint and the final policy on the grid's ``n_test_episodes`` held-out
-    episodes. Returns (and writes) the references and one point per checkpoint. A finished or
+    episodes, beside (tutor matching) the experience reference fitted to as many sessions.
+    Returns (and writes) the references and one point per checkpoint. A finished or
     interrupted study of the same settings is reused or resumed; ``fresh`` retrains it (needed
     to change ``factor`` or ``every`` of a study already on disk)."""
     if algo not in cfg.algorithms:
@@ -79,6 +90,8 @@ def budget_study(
         cfg.n_test_episodes,
         ceiling_episodes=cfg.ceiling_episodes,
         ceiling_seed=cfg.ceiling_seed,
+        experience_steps=budget,
+        experience_seed=cfg.experience_seed,
     )
     lo, hi = ref["random"], ref["oracle"]
     scored = dict(checkpoints(run_dir))
@@ -87,13 +100,18 @@ def budget_study(
     for steps, path in sorted(scored.items()):
         returns = evaluate_model_file(path, run, cfg.test_seed, cfg.n_test_episodes)
         mean = float(np.mean(returns))
-        points.append(
-            {
-                "steps": steps,
-                "mean_return": mean,
-                "normalised": float(normalised_score(mean, lo, hi)),
-            }
-        )
+        point = {
+            "steps": steps,
+            "mean_return": mean,
+            "normalised": float(normalised_score(mean, lo, hi)),
+        }
+        # The experience reference with as many sessions as the checkpoint has seen (the same
+        # seeded sessions, so each fit's data extends the last one's).
+        experience = experience_policy(run.env, steps, cfg.experience_seed)
+        if experience is not None:
+            value = evaluate_policy_mean(run.env, experience, cfg.test_seed, cfg.n_test_episodes)
+            point["experience_normalised"] = float(normalised_score(value, lo, hi))
+        points.append(point)
     study = {
         "env_key": env_key,
         "algo": algo,
@@ -109,6 +127,12 @@ def budget_study(
             "hand_rule_name": ref["hand_rule_name"],
             "ceiling": float(normalised_score(ref["ceiling"], lo, hi)),
             "ceiling_name": ref["ceiling_name"],
+            "experience": (
+                None
+                if ref["experience"] is None
+                else float(normalised_score(ref["experience"], lo, hi))
+            ),
+            "experience_name": ref["experience_name"],
             "random_return": lo,
             "oracle_return": hi,
         },

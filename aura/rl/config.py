@@ -46,6 +46,10 @@ SELECTION_SEED_OFFSET = 3_000_000
 """Added to the shared seed to seed the episodes on which the exported run is chosen among the
 seeds, apart from the held-out ones so that the chosen run's held-out score stays unbiased."""
 
+EXPERIENCE_SEED_OFFSET = 4_000_000
+"""Added to the shared seed to seed the sessions the tutor-matching experience reference learns
+from."""
+
 
 class ConfigError(ParamsError):
     """RL training configuration that cannot be used; the message names the key at fault."""
@@ -405,6 +409,10 @@ class ExperimentConfig:
     @property
     def ceiling_seed(self) -> int:
         return self.base_seed + CEILING_SEED_OFFSET
+
+    @property
+    def experience_seed(self) -> int:
+        return self.base_seed + EXPERIENCE_SEED_OFFSET
 
     @property
     def selection_seed(self) -> int:

@@ -162,6 +162,8 @@ def run_experiment(
             cfg.n_test_episodes,
             ceiling_episodes=cfg.ceiling_episodes,
             ceiling_seed=cfg.ceiling_seed,
+            experience_steps=cfg.training.total_timesteps,
+            experience_seed=cfg.experience_seed,
         )
         for env in cfg.envs
     }

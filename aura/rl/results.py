@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from aura.rl.config import EnvConfig, ExperimentConfig, RunConfig
-from aura.rl.train import CONFIG_FILE, SCORED_FILES, algorithm_class, make_env
+from aura.rl.config import EVAL_SEED_OFFSET, EnvConfig, ExperimentConfig, RunConfig
+from aura.rl.train import CONFIG_FILE, SCORED_FILES, algorithm_class, evaluation_returns, make_env
 
 if TYPE_CHECKING:
     from aura.rl.experiment import RunOutcome
@@ -74,6 +74,11 @@ def _evaluate(env_cfg: EnvConfig, policy: Any, seed: int, n_episodes: int) -> An
     return evaluate_policy(env_cfg.id, policy, n_episodes, seed, env_kwargs=env_cfg.kwargs)
 
 
+def evaluate_policy_mean(env_cfg: EnvConfig, policy: Any, seed: int, n_episodes: int) -> float:
+    """Mean held-out return of a policy object (a reference or a baseline)."""
+    return float(_evaluate(env_cfg, policy, seed, n_episodes).mean_return)
+
+
 def evaluate_model_file(path: Path, run: RunConfig, seed: int, n_episodes: int) -> list[float]:
     """Held-out returns of a saved model of ``run`` (greedy actions)."""
     import torch
@@ -112,6 +117,17 @@ def ceiling_policy(env_cfg: EnvConfig, fit_episodes: int, fit_seed: int) -> Any:
     return DifficultyFilter()
 
 
+def experience_policy(env_cfg: EnvConfig, n_steps: int, seed: int) -> Any | None:
+    """The experience reference of tutor matching (see `aura.envs.ceilings`), learned from the
+    noisy rewards of ``n_steps`` random sessions seeded from ``seed``; None for an environment
+    that has none."""
+    from aura.envs.ceilings import ExperienceReference
+
+    if env_cfg.key != "tutor_matching":
+        return None
+    return ExperienceReference.fit(n_steps, seed, **env_cfg.kwargs)
+
+
 def references(
     env_cfg: EnvConfig,
     seed: int,
@@ -119,23 +135,31 @@ def references(
     *,
     ceiling_episodes: int,
     ceiling_seed: int,
+    experience_steps: int,
+    experience_seed: int,
 ) -> dict[str, Any]:
-    """Random, oracle, the best hand rule and the upper reference of an AURA environment on the
-    held-out episodes.
+    """Random, oracle, the best hand rule, the upper reference and (tutor matching) the
+    experience reference of an AURA environment on the held-out episodes.
 
     The best hand rule is the best, on these very episodes, of the environment's rules that use
     only observed data (every fixed action, and the staircase for difficulty): choosing it after
     the fact flatters the rule, which makes "RL beats the hand rule" a conservative claim. The
     upper reference (``ceiling``) knows more than an agent can learn from the observation and
-    the reward, so it says how far up the scale a trained policy could reasonably go.
+    the reward, so it says how far up the scale a trained policy could reasonably go. The
+    experience reference (``experience``, None where the environment has none) learned from
+    ``experience_steps`` noisy rewards, the agent's own budget: how far that budget goes.
     """
     from aura.envs import baseline_table
 
     baselines = aura_baselines(env_cfg.key, seed)
     ceiling = ceiling_policy(env_cfg, ceiling_episodes, ceiling_seed)
-    policies = {**baselines, ceiling.name: ceiling}
+    experience = experience_policy(env_cfg, experience_steps, experience_seed)
+    learned = {ceiling.name: ceiling}
+    if experience is not None:
+        learned[experience.name] = experience
+    policies = {**baselines, **learned}
     table = baseline_table(env_cfg.id, policies, n_episodes, seed, env_cfg.kwargs)
-    rules = table.drop(index=[*HAND_RULE_EXCLUDED, ceiling.name])
+    rules = table.drop(index=[*HAND_RULE_EXCLUDED, *learned])
     best = str(rules["mean_return"].idxmax())
     return {
         "random": float(table.loc["random", "mean_return"]),
@@ -144,6 +168,11 @@ def references(
         "hand_rule_name": best,
         "ceiling": float(table.loc[ceiling.name, "mean_return"]),
         "ceiling_name": ceiling.name,
+        "experience": (
+            None if experience is None else float(table.loc[experience.name, "mean_return"])
+        ),
+        "experience_name": None if experience is None else experience.name,
+        "experience_steps": None if experience is None else experience_steps,
         "baselines": {
             name: {
                 "mean_return": float(row["mean_return"]),
@@ -185,6 +214,11 @@ def summarise(
         lo, hi = ref["random"], ref["oracle"]
         hand = float(normalised_score(ref["hand_rule"], lo, hi))
         ceiling = float(normalised_score(ref["ceiling"], lo, hi))
+        experience = (
+            None
+            if ref.get("experience") is None
+            else float(normalised_score(ref["experience"], lo, hi))
+        )
         per_algo: dict[str, Any] = {}
         for algo in cfg.algorithms:
             runs = sorted(
@@ -217,7 +251,12 @@ def summarise(
                 ],
             }
         results[env_key] = {
-            "references": {**ref, "hand_rule_normalised": hand, "ceiling_normalised": ceiling},
+            "references": {
+                **ref,
+                "hand_rule_normalised": hand,
+                "ceiling_normalised": ceiling,
+                "experience_normalised": experience,
+            },
             "scored_model": cfg.scored_model[env_key],
             "n_test_episodes": cfg.n_test_episodes,
             "test_seed": cfg.test_seed,
@@ -229,19 +268,19 @@ def summarise(
 def results_table(results: Mapping[str, Any]) -> pd.DataFrame:
     """One row per environment and policy: normalised score (mean, 95% CI), mean return.
 
-    The references are rows too (random 0, oracle 1, the hand rule and the upper reference where
-    they fall), so every number in the table stands beside them.
+    The references are rows too (random 0, oracle 1, the hand rule, the upper reference and,
+    where the environment has one, the experience reference, where they fall), so every number
+    in the table stands beside them.
     """
     rows = []
     for env_key, res in results.items():
         ref = res["references"]
         lo, hi = ref["random"], ref["oracle"]
-        names = {
-            "random": "random",
-            "hand_rule": f"hand rule ({ref['hand_rule_name']})",
-            "ceiling": f"upper reference ({ref['ceiling_name']})",
-            "oracle": "oracle",
-        }
+        names = {"random": "random", "hand_rule": f"hand rule ({ref['hand_rule_name']})"}
+        if ref.get("experience") is not None:
+            names["experience"] = f"{ref['experience_name']} ({ref['experience_steps']:,} steps)"
+        names["ceiling"] = f"upper reference ({ref['ceiling_name']})"
+        names["oracle"] = "oracle"
         for key, name in names.items():
             value = float(ref[key])
             rows.append(
@@ -272,30 +311,37 @@ def results_table(results: Mapping[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def learning_curves(cfg: ExperimentConfig, references: Mapping[str, Mapping]) -> pd.DataFrame:
+def learning_curves(cfg: ExperimentConfig) -> pd.DataFrame:
     """Evaluation curves per (environment, algorithm): normalised mean over seeds and its 95%
     t band at each evaluation step, from every seed's ``evaluations.npz``.
 
-    Evaluation episodes are the evaluation environment's, not the held-out ones; the references
-    normalising them are the held-out ones, a close but not exact yardstick.
+    Each run's evaluations replay the same few episodes, so each run is normalised by random and
+    the oracle on those very episodes (``evaluation_returns``). The held-out references would
+    not do: on tutor matching, where the oracle leads random by a third of a point per episode,
+    ten episodes' learners differ from the held-out ones by more than that lead.
     """
     rows = []
     for env_key in cfg.env_keys:
-        lo, hi = references[env_key]["random"], references[env_key]["oracle"]
         for algo in cfg.algorithms:
             curves = []
             for k in range(cfg.n_seeds):
                 path = cfg.run_dir(env_key, algo, k) / "logs" / "evaluations.npz"
-                if path.is_file():
-                    with np.load(path) as data:
-                        means = data["results"].mean(axis=1)
-                        curves.append(dict(zip(data["timesteps"], means, strict=True)))
+                if not path.is_file():
+                    continue
+                run = cfg.run(env_key, algo, k)
+                baselines = aura_baselines(env_key, run.seed + EVAL_SEED_OFFSET)
+                lo, hi = (
+                    float(np.mean(evaluation_returns(run, baselines[name])))
+                    for name in ("random", "oracle")
+                )
+                with np.load(path) as data:
+                    scores = normalised_score(data["results"].mean(axis=1), lo, hi)
+                    curves.append(dict(zip(data["timesteps"].tolist(), scores, strict=True)))
             if not curves:
                 continue
             steps = sorted(set.intersection(*(set(c) for c in curves)))
             for step in steps:
-                scores = [float(normalised_score(c[step], lo, hi)) for c in curves]
-                band = t_interval(scores)
+                band = t_interval([float(c[step]) for c in curves])
                 rows.append(
                     {
                         "env": env_key,

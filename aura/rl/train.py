@@ -112,6 +112,44 @@ def same_episodes_evaluation(seed: int, **kwargs: Any) -> Any:
     return SameEpisodesEvalCallback(**kwargs)
 
 
+class _BaselineAsModel:
+    """An ``act(obs, env)`` / ``reset()`` policy (random, rule, oracle) in the shape SB3's
+    ``evaluate_policy`` calls: ``predict`` on a batch of one, reset at each episode start."""
+
+    def __init__(self, policy: Any, env: Any) -> None:
+        self.policy = policy
+        self.env = env
+
+    def predict(
+        self, observation: np.ndarray, state: Any = None, episode_start: Any = None, **_: Any
+    ) -> tuple[np.ndarray, None]:
+        if episode_start is not None and bool(episode_start[0]):
+            self.policy.reset()
+        return np.array([self.policy.act(observation[0], self.env)]), None
+
+
+def evaluation_returns(run: RunConfig, policy: Any) -> list[float]:
+    """Returns of ``policy`` (an ``act``/``reset`` policy) on the very episodes a run's
+    evaluations replay: the evaluation environment built, seeded and stepped as in ``train``.
+    They put a run's learning curve on its own yardstick (random and oracle on the same ten
+    episodes), where held-out references would differ from it by the luck of ten episodes."""
+    from stable_baselines3.common.evaluation import evaluate_policy
+
+    seed = run.seed + EVAL_SEED_OFFSET
+    env = make_env(run.env, 1, seed)
+    env.seed(seed)
+    try:
+        returns, _ = evaluate_policy(
+            _BaselineAsModel(policy, env.envs[0]),
+            env,
+            n_eval_episodes=run.training.n_eval_episodes,
+            return_episode_rewards=True,
+        )
+    finally:
+        env.close()
+    return [float(r) for r in returns]
+
+
 def checkpoints(run_dir: Path) -> list[tuple[int, Path]]:
     """Saved checkpoints of a run as (steps, path), oldest first."""
     folder = run_dir / "checkpoints"

@@ -27,6 +27,8 @@ def test_budget_study_scores_every_checkpoint(tmp_path: Path) -> None:
     ref = study["references"]
     assert ref["hand_rule_name"] == "staircase" and ref["ceiling_name"] == "model-based filter"
     assert ref["oracle_return"] > ref["random_return"]
+    assert ref["experience"] is None  # defined for tutor matching only
+    assert not any("experience_normalised" in p for p in study["points"])
     written = budget_dir(cfg, "difficulty_adaptation", "a2c", 0) / BUDGET_FILE
     assert json.loads(written.read_text())["points"] == study["points"]
 
@@ -35,6 +37,18 @@ def test_budget_study_scores_every_checkpoint(tmp_path: Path) -> None:
     assert again["points"] == study["points"]
     with pytest.raises(ConfigError, match="different config.yaml"):  # another factor: --fresh
         budget_study(cfg, "difficulty_adaptation", "a2c", factor=3)
+
+
+def test_tutor_matching_budget_study_scores_the_experience_reference_at_every_checkpoint(
+    tmp_path: Path,
+) -> None:
+    cfg = dataclasses.replace(SMOKE, models_dir=tmp_path)
+    study = budget_study(cfg, "tutor_matching", "a2c", factor=2)
+
+    assert study["references"]["experience_name"] == "experience reference"
+    assert all(math.isfinite(p["experience_normalised"]) for p in study["points"])
+    first, second = (p["experience_normalised"] for p in study["points"])
+    assert first != second  # refitted on each checkpoint's number of sessions
 
 
 @pytest.mark.parametrize(

@@ -63,3 +63,36 @@ def test_training_is_deterministic_for_a_seed(tmp_path: Path) -> None:
         train(run, tmp_path / str(k))
         returns.append(evaluate_model_file(tmp_path / str(k) / FINAL_MODEL, run, 5, 10))
     assert returns[0] == returns[1]
+
+
+class Greedy:
+    """A saved SB3 model as an ``act``/``reset`` policy."""
+
+    def __init__(self, model) -> None:
+        self.model = model
+
+    def reset(self) -> None:
+        """Memoryless."""
+
+    def act(self, obs: np.ndarray, env) -> int:
+        return int(self.model.predict(obs, deterministic=True)[0])
+
+
+def test_evaluation_replay_meets_the_episodes_the_run_was_evaluated_on(tmp_path: Path) -> None:
+    """The learning curves' yardstick (random and oracle on a run's evaluation episodes) is only
+    right if the replay meets those very episodes: the best model, replayed, returns exactly what
+    its evaluation logged."""
+    from stable_baselines3 import A2C
+
+    from aura.rl.train import evaluation_returns
+
+    run = SMOKE.run("tutor_matching", "a2c", 0)
+    run = dataclasses.replace(
+        run, training=dataclasses.replace(run.training, total_timesteps=2000, eval_freq=500)
+    )
+    train(run, tmp_path)
+    with np.load(tmp_path / "logs" / "evaluations.npz") as data:
+        logged = data["results"]
+    replayed = evaluation_returns(run, Greedy(A2C.load(tmp_path / BEST_MODEL, device="cpu")))
+    assert len(replayed) == run.training.n_eval_episodes
+    np.testing.assert_allclose(replayed, logged[logged.mean(axis=1).argmax()], atol=1e-5)
