@@ -29,7 +29,7 @@ def rl_rows(results: Mapping[str, Any]) -> list[dict[str, Any]]:
             f"{ref['hand_rule_normalised']:.3f}; upper reference {ref['ceiling_name']} "
             f"{ref['ceiling_normalised']:.3f}"
         )
-        if ref.get("experience_normalised") is not None:
+        if ref["experience_normalised"] is not None:
             reference += f"; {ref['experience_name']} {ref['experience_normalised']:.3f}"
         for algo, r in res["algorithms"].items():
             n = r["normalised"]

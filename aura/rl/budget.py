@@ -96,6 +96,7 @@ def budget_study(
     lo, hi = ref["random"], ref["oracle"]
     scored = dict(checkpoints(run_dir))
     scored[result.num_timesteps] = run_dir / FINAL_MODEL  # the same policy as a last checkpoint
+    experience_means = {budget: ref["experience"]}  # references() has fitted this one
     points = []
     for steps, path in sorted(scored.items()):
         returns = evaluate_model_file(path, run, cfg.test_seed, cfg.n_test_episodes)
@@ -107,10 +108,15 @@ def budget_study(
         }
         # The experience reference with as many sessions as the checkpoint has seen (the same
         # seeded sessions, so each fit's data extends the last one's).
-        experience = experience_policy(run.env, steps, cfg.experience_seed)
-        if experience is not None:
-            value = evaluate_policy_mean(run.env, experience, cfg.test_seed, cfg.n_test_episodes)
-            point["experience_normalised"] = float(normalised_score(value, lo, hi))
+        if ref["experience"] is not None:
+            if steps not in experience_means:
+                experience = experience_policy(run.env, steps, cfg.experience_seed)
+                experience_means[steps] = evaluate_policy_mean(
+                    run.env, experience, cfg.test_seed, cfg.n_test_episodes
+                )
+            point["experience_normalised"] = float(
+                normalised_score(experience_means[steps], lo, hi)
+            )
         points.append(point)
     study = {
         "env_key": env_key,

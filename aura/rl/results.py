@@ -216,7 +216,7 @@ def summarise(
         ceiling = float(normalised_score(ref["ceiling"], lo, hi))
         experience = (
             None
-            if ref.get("experience") is None
+            if ref["experience"] is None
             else float(normalised_score(ref["experience"], lo, hi))
         )
         per_algo: dict[str, Any] = {}
@@ -277,7 +277,7 @@ def results_table(results: Mapping[str, Any]) -> pd.DataFrame:
         ref = res["references"]
         lo, hi = ref["random"], ref["oracle"]
         names = {"random": "random", "hand_rule": f"hand rule ({ref['hand_rule_name']})"}
-        if ref.get("experience") is not None:
+        if ref["experience"] is not None:
             names["experience"] = f"{ref['experience_name']} ({ref['experience_steps']:,} steps)"
         names["ceiling"] = f"upper reference ({ref['ceiling_name']})"
         names["oracle"] = "oracle"
