@@ -5,7 +5,11 @@
 #   docker build -t aura-api .
 #   docker run --rm -p 8000:8000 -v "$PWD/artifacts:/artifacts:ro" aura-api
 
-FROM python:3.11-slim AS build
+# The base image is an argument so that a mirror or a local build of the same Debian/Python 3.11
+# base can stand in for Docker Hub: docker build --build-arg PYTHON_IMAGE=... -t aura-api .
+ARG PYTHON_IMAGE=python:3.11-slim
+
+FROM ${PYTHON_IMAGE} AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
 # One list of dependencies: the [serve] extra, read from pyproject.toml.
@@ -20,7 +24,7 @@ COPY aura/export aura/export
 COPY aura/sim aura/sim
 RUN /opt/aura/bin/pip install --no-cache-dir --no-deps .
 
-FROM python:3.11-slim
+FROM ${PYTHON_IMAGE}
 RUN useradd --create-home --uid 10001 aura
 COPY --from=build /opt/aura /opt/aura
 ENV PATH=/opt/aura/bin:$PATH \
@@ -31,7 +35,7 @@ USER aura
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s \
     CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)"
-# As `aura serve` runs it (aura/api/settings.py): asyncio's own loop, fair to every connection
-# under load, and TCP_NODELAY on every connection, also with --workers.
-CMD ["uvicorn", "aura.api.app:app", "--host", "0.0.0.0", "--port", "8000", "--loop", "asyncio", \
-     "--http", "aura.api.protocol:NoDelayHttpToolsProtocol", "--no-access-log"]
+# As `aura serve` runs it (aura/api/launch.py): the artifacts checked first, so a broken export
+# stops the container with a one-line message; then uvicorn on asyncio's own loop, fair to every
+# connection under load, with TCP_NODELAY on every connection, also with --workers.
+CMD ["python", "-m", "aura.api", "--host", "0.0.0.0", "--port", "8000"]

@@ -295,45 +295,17 @@ def serve(
     export stops here with a message instead of starting a service that cannot answer.
     """
     import os
-    import tempfile
-    from contextlib import ExitStack
 
-    from aura.api.artifacts import ArtifactError, verify_artifacts
-    from aura.api.settings import ARTIFACTS_ENV, EVENT_LOOP, HTTP_PROTOCOL
+    from aura.api.launch import LaunchError
+    from aura.api.launch import serve as launch
+    from aura.api.settings import ARTIFACTS_ENV
     from aura.config import ARTIFACTS_DIR
 
     folder = artifacts or Path(os.environ.get(ARTIFACTS_ENV) or ARTIFACTS_DIR)
     try:
-        manifest = verify_artifacts(folder)
-    except ArtifactError as exc:
+        launch(folder, host, port, workers, app_path, announce=err_console.print)
+    except LaunchError as exc:
         raise _fail(str(exc)) from exc
-    # Workers import the app by name, so they learn the folder from the environment.
-    os.environ[ARTIFACTS_ENV] = str(Path(folder).resolve())
-    err_console.print(
-        f"serving {folder} (version {manifest.version}) on http://{host}:{port} "
-        f"with {workers} worker(s)"
-    )
-    import uvicorn
-
-    from aura.api.observability import MULTIPROC_ENV
-
-    metrics_dir = os.environ.get(MULTIPROC_ENV)
-    if metrics_dir and not Path(metrics_dir).is_dir():
-        raise _fail(f"{MULTIPROC_ENV}={metrics_dir} is not a folder; create it or unset it")
-    with ExitStack() as stack:
-        if workers > 1 and not metrics_dir:
-            # Workers count requests in files of one fresh folder, so /metrics covers them all.
-            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="aura-metrics-"))
-            os.environ[MULTIPROC_ENV] = folder
-        uvicorn.run(
-            app_path,
-            host=host,
-            port=port,
-            workers=workers,
-            loop=EVENT_LOOP,
-            http=HTTP_PROTOCOL,
-            access_log=False,
-        )
 
 
 if __name__ == "__main__":

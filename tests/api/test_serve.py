@@ -161,3 +161,32 @@ def test_serve_runs_on_asyncio_loop_with_nodelay_protocol(
     result = CliRunner().invoke(app, ["serve", "--artifacts", str(artifacts_dir)])
     assert result.exit_code == 0, result.output
     assert [(call["loop"], call["http"]) for call in calls] == [("asyncio", HTTP_PROTOCOL)]
+
+
+def test_the_image_entry_point_refuses_a_broken_folder_in_one_line(broken: Path) -> None:
+    """`python -m aura.api` (the Docker image's CMD) checks the artifacts before uvicorn starts,
+    whose lifespan would otherwise print a traceback."""
+    (broken / "manifest.json").unlink()
+    result = subprocess.run(
+        [sys.executable, "-m", "aura.api", "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "AURA_ARTIFACTS": str(broken)},
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"error: {broken} has no manifest.json: the export is missing or incomplete"
+    )
+
+
+def test_the_image_entry_point_names_a_bad_option() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "aura.api", "--workers", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "--workers: must be at least 1, got 0" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,105 @@
+"""Starting the service: check the artifacts and the metrics folder, then run uvicorn with the
+options the measurements chose.
+
+`aura serve` and the Docker image (``python -m aura.api``) both start here, so a broken export
+stops both with the same one-line message before uvicorn starts (uvicorn itself would print the
+lifespan's traceback), and both run the same event loop and protocol. The image holds only the
+``serve`` extra, without the CLI's libraries, so ``python -m aura.api`` reads its four options
+with the standard library's argparse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from pathlib import Path
+
+from aura.api.artifacts import ArtifactError, verify_artifacts
+from aura.api.observability import MULTIPROC_ENV
+from aura.api.settings import ARTIFACTS_ENV, EVENT_LOOP, HTTP_PROTOCOL
+
+APP_PATH = "aura.api.app:app"
+
+
+class LaunchError(Exception):
+    """The service cannot start; the message says why and what to do."""
+
+
+def serve(
+    folder: Path,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    app_path: str = APP_PATH,
+    announce: Callable[[str], None] = print,
+) -> None:
+    """Serve ``folder`` with uvicorn until stopped; LaunchError before anything starts if the
+    artifacts fail their checks (manifest, every file, sha256) or the metrics folder is missing."""
+    try:
+        manifest = verify_artifacts(folder)
+    except ArtifactError as exc:
+        raise LaunchError(str(exc)) from exc
+    metrics_dir = os.environ.get(MULTIPROC_ENV)
+    if metrics_dir and not Path(metrics_dir).is_dir():
+        raise LaunchError(f"{MULTIPROC_ENV}={metrics_dir} is not a folder; create it or unset it")
+    # Workers import the app by name, so they learn the folder from the environment.
+    os.environ[ARTIFACTS_ENV] = str(Path(folder).resolve())
+    announce(
+        f"serving {folder} (version {manifest.version}) on http://{host}:{port} "
+        f"with {workers} worker(s)"
+    )
+    import uvicorn
+
+    with ExitStack() as stack:
+        if workers > 1 and not metrics_dir:
+            # Workers count requests in files of one fresh folder, so /metrics covers them all.
+            shared = stack.enter_context(tempfile.TemporaryDirectory(prefix="aura-metrics-"))
+            os.environ[MULTIPROC_ENV] = shared
+        uvicorn.run(
+            app_path,
+            host=host,
+            port=port,
+            workers=workers,
+            loop=EVENT_LOOP,
+            http=HTTP_PROTOCOL,
+            access_log=False,
+        )
+
+
+def _to_stderr(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m aura.api``: the service's entry point where the ``aura`` CLI is not installed."""
+    parser = argparse.ArgumentParser(
+        prog="python -m aura.api", description="Serve the AURA prediction API."
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on")
+    parser.add_argument("--workers", type=_positive, default=1, help="uvicorn worker processes")
+    parser.add_argument(
+        "--artifacts",
+        type=Path,
+        default=None,
+        help=f"artifacts folder (default: ${ARTIFACTS_ENV}, else ./artifacts)",
+    )
+    args = parser.parse_args(argv)
+    folder = args.artifacts or Path(os.environ.get(ARTIFACTS_ENV) or "artifacts")
+    try:
+        serve(folder, args.host, args.port, args.workers, announce=_to_stderr)
+    except LaunchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
