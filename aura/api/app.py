@@ -33,7 +33,7 @@ from aura.api.schemas import (
     ScoreResponse,
     TutorMatchResponse,
 )
-from aura.api.service import Service
+from aura.api.service import Service, predict_json
 from aura.api.settings import Settings
 
 PREFIX = "/api/ml/predict/"
@@ -97,14 +97,16 @@ async def _predict(
     request: Request, endpoint: str, run: Callable[[list], list], variant: int = 0
 ) -> Response:
     """Parse, predict, answer. Small requests join the endpoint's micro-batch (one per
-    ``variant``, e.g. tutor-match's ``top_k``), big ones are predicted in a worker thread."""
+    ``variant``, e.g. tutor-match's ``top_k``), big ones are predicted in a worker thread,
+    chunk by chunk (`predict_json`)."""
     service = _service(request)
     records = await service.parsers[endpoint].parse(request)
     if len(records) <= INLINE_RECORDS:
         predictions = await service.batcher(endpoint, variant, run)(records)
-    else:
-        predictions = await run_in_threadpool(run, records)
-    return service.respond(endpoint, predictions)
+        return service.respond(endpoint, predictions)
+    count = len(records)
+    body = await run_in_threadpool(predict_json, run, records)
+    return service.respond_json(endpoint, count, body)
 
 
 def create_app(artifacts_dir: Path | None = None, settings: Settings | None = None) -> FastAPI:

@@ -176,6 +176,41 @@ def test_a_large_batch_is_answered_like_small_ones(client: TestClient, rng) -> N
     assert big.json()["predictions"] == small
 
 
+def test_a_batch_predicted_in_chunks_is_encoded_as_if_whole(client: TestClient, rng) -> None:
+    """Large batches are predicted and encoded chunk by chunk (`predict_json`), here in chunks
+    of 7 with a partial last one, and one of a single record (its own fast path): the bytes are
+    those of the whole batch predicted and encoded at once."""
+    from pydantic_core import to_json
+
+    from aura.api.service import predict_json
+
+    service = client.app.state.service
+    records = service.parsers["tutor-match"].many.validate_python(
+        [learner(rng) for _ in range(7 * 5 + 1)]
+    )
+
+    def run(batch: list) -> list:
+        return service.predictor.tutor_match(batch, 4)
+
+    whole = to_json(run(records))
+    assert b"".join(predict_json(run, list(records), chunk=7)) == whole
+    assert b"".join(predict_json(run, list(records), chunk=1000)) == whole
+
+
+def test_the_envelope_is_the_encoding_of_the_whole_response(client: TestClient) -> None:
+    from pydantic_core import to_json
+
+    service = client.app.state.service
+    predictions = [{"score": 0.5}, {"score": 0.25}]
+    whole = {
+        "model": "engagement",
+        "model_version": service.version,
+        "count": 2,
+        "predictions": predictions,
+    }
+    assert service.respond("engagement", predictions).body == to_json(whole)
+
+
 def random_record(features, rng: np.random.Generator) -> dict[str, Any]:
     """A random valid record of a manifest feature list."""
     record: dict[str, Any] = {}
