@@ -145,6 +145,19 @@ def library_versions() -> dict[str, str | None]:
     return versions
 
 
+def processor_name(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The processor's model name. Trained agents depend on it: PyTorch picks its kernels by the
+    processor's instruction set, and on another processor their last-bit rounding differs and
+    RL training takes another path from the same seed (README, RL training)."""
+    try:
+        for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def render_html(notebook: Path) -> list[Path]:
     """Write ``<name>.html`` (with code) and ``<name>.report.html`` (outputs and prose only)."""
     from nbconvert import HTMLExporter
@@ -260,6 +273,7 @@ def run_pipeline(
         "git": git_state(),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
+        "processor": processor_name(),
         "libraries": library_versions(),
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "finished_at": None,

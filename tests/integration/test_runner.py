@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from typer.testing import CliRunner
 
 from aura.cli import app
 from aura.config import ParamsError, load_params
-from aura.reports.runner import PipelineError, run_pipeline
+from aura.reports.runner import PipelineError, processor_name, run_pipeline
 
 PARAMS_YAML = """\
 shared:
@@ -116,10 +117,18 @@ def test_run_json_records_params_commit_and_versions(ok_run: Path, project) -> N
     assert record["libraries"]["numpy"] and record["libraries"]["papermill"]
     assert "torch" in record["libraries"] and "onnxruntime" in record["libraries"]
     assert record["python"].startswith("3.")
+    assert record["processor"] == processor_name()
     assert record["command"]
     assert record["started_at"] <= record["finished_at"]
     [nb] = record["notebooks"]
     assert nb["name"] == "01_ok.ipynb" and nb["status"] == "ok" and nb["seconds"] > 0
+
+
+def test_the_processor_is_read_from_cpuinfo_or_falls_back(tmp_path: Path) -> None:
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: AMD EPYC 7B13\nflags\t\t: fpu\n")
+    assert processor_name(cpuinfo) == "AMD EPYC 7B13"
+    assert processor_name(tmp_path / "missing") == (platform.processor() or platform.machine())
 
 
 def test_metrics_are_merged_by_notebook(ok_run: Path) -> None:
