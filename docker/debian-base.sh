@@ -6,9 +6,11 @@
 #   docker build --build-arg PYTHON_IMAGE=aura-local/python:3.11-bookworm -t aura-api .
 #
 # The image is Debian bookworm (the release python:3.11-slim is built on) with Debian's Python
-# 3.11 and its venv module. CA certificates this machine trusts beyond Debian's own (those in
-# /usr/local/share/ca-certificates, e.g. a TLS-inspecting proxy's) are added, so that pip inside
-# the build reaches PyPI the way the host does. Needs root, debootstrap and a Docker engine.
+# 3.11 and its venv module; python3-distutils is named because debootstrap does not resolve the
+# virtual package python3.11-distutils that python3.11-venv depends on. CA certificates this
+# machine trusts beyond Debian's own (those in /usr/local/share/ca-certificates, e.g. a
+# TLS-inspecting proxy's) are added, so that pip inside the build reaches PyPI the way the host
+# does. Needs root, debootstrap and a Docker engine.
 set -euo pipefail
 
 tag="${1:-aura-local/python:3.11-bookworm}"
@@ -17,7 +19,7 @@ rootfs="$(mktemp -d)"
 trap 'rm -rf "$rootfs"' EXIT
 
 debootstrap --variant=minbase \
-    --include=python3.11,python3.11-venv,python-is-python3,ca-certificates \
+    --include=python3.11,python3.11-venv,python3-distutils,python-is-python3,ca-certificates \
     bookworm "$rootfs" "$mirror"
 if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
     cp /usr/local/share/ca-certificates/*.crt "$rootfs/usr/local/share/ca-certificates/"

@@ -4,8 +4,9 @@ refusing a broken artifacts folder.
 
 Needs a Docker engine and the base image (``python:3.11-slim``, or the image named in
 ``AURA_PYTHON_IMAGE``, such as the Debian-built stand-in of ``docker/debian-base.sh`` on a
-machine without Docker Hub); without them the tests are skipped, saying which is missing.
-`.ci/run` provides both. `test_serve_image.py` checks the same service without an engine.
+machine without Docker Hub); without them the tests are skipped, saying which is missing,
+unless ``AURA_DOCKER_REQUIRED`` is set (`.ci/run` sets it once it has provided both).
+`test_serve_image.py` checks the same service without an engine.
 """
 
 from __future__ import annotations
@@ -62,7 +63,10 @@ pytestmark = pytest.mark.slow
 def image() -> str:
     problem = engine_problem()
     if problem is not None:
-        pytest.skip(f"Docker image not testable here: {problem}")
+        message = f"Docker image not testable here: {problem}"
+        if os.environ.get("AURA_DOCKER_REQUIRED"):
+            pytest.fail(message + " (AURA_DOCKER_REQUIRED is set)")
+        pytest.skip(message)
     build = docker(
         "build", "--build-arg", f"PYTHON_IMAGE={BASE_IMAGE}", "-t", IMAGE, str(PROJECT_ROOT),
         timeout=900, check=False,
