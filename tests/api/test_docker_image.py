@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx2
 import pytest
 from test_serve import STARTUP_SECONDS, free_port
-from test_serve_image import TRAINING_STACK
+from test_serve_image import TRAINING_STACK, answers_every_endpoint
 
 from aura.config import PROJECT_ROOT
 
@@ -117,16 +117,7 @@ def container(image: str, mounted: Path) -> Iterator[tuple[str, str]]:
 
 def test_the_container_answers_every_endpoint(container: tuple[str, str]) -> None:
     _, url = container
-    paths = httpx2.get(url + "/openapi.json", timeout=5).json()["paths"]
-    predict = [p for p in paths if p.startswith("/api/ml/predict/")]
-    assert len(predict) == 4
-    for path in predict:
-        body = paths[path]["post"]["requestBody"]["content"]["application/json"]
-        record = body["examples"]["one record"]["value"]
-        response = httpx2.post(url + path, json=record, timeout=5)
-        assert response.status_code == 200, (path, response.text)
-        assert response.json()["count"] == 1
-        assert response.headers["x-model-version"]
+    predict = answers_every_endpoint(url)
     bad = httpx2.post(url + predict[0], json={"age": "old"}, timeout=5)
     assert bad.status_code == 422
 

@@ -50,6 +50,22 @@ def copied_paths(dockerfile: Path) -> list[str]:
     return paths
 
 
+def answers_every_endpoint(url: str) -> list[str]:
+    """Post each prediction endpoint's documented example to the service at ``url``; checks
+    one prediction and the model version come back, and returns the endpoints' paths."""
+    paths = httpx2.get(url + "/openapi.json", timeout=5).json()["paths"]
+    predict = [p for p in paths if p.startswith("/api/ml/predict/")]
+    assert len(predict) == 4
+    for path in predict:
+        body = paths[path]["post"]["requestBody"]["content"]["application/json"]
+        record = body["examples"]["one record"]["value"]
+        response = httpx2.post(url + path, json=record, timeout=5)
+        assert response.status_code == 200, (path, response.text)
+        assert response.json()["count"] == 1
+        assert response.headers["x-model-version"]
+    return predict
+
+
 @pytest.fixture(scope="module")
 def serve_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("image")
@@ -111,15 +127,7 @@ def test_the_serve_extra_alone_answers_every_endpoint(
             except httpx2.TransportError:
                 assert time.monotonic() < deadline, "service did not start"
                 time.sleep(0.2)
-        paths = httpx2.get(url + "/openapi.json", timeout=5).json()["paths"]
-        predict = [p for p in paths if p.startswith("/api/ml/predict/")]
-        assert len(predict) == 4
-        for path in predict:
-            body = paths[path]["post"]["requestBody"]["content"]["application/json"]
-            record = body["examples"]["one record"]["value"]
-            response = httpx2.post(url + path, json=record, timeout=5)
-            assert response.status_code == 200, (path, response.text)
-            assert response.json()["count"] == 1
+        answers_every_endpoint(url)
     finally:
         proc.terminate()
         proc.wait(timeout=20)
