@@ -90,11 +90,19 @@ class Service:
         return self.batchers[key]
 
     def respond(self, model: str, predictions: list[Any]) -> Response:
-        return self.respond_json(model, len(predictions), [_json(predictions)])
+        body = _json(
+            {
+                "model": model,
+                "model_version": self.version,
+                "count": len(predictions),
+                "predictions": predictions,
+            }
+        )
+        return Response(body, media_type="application/json")
 
     def respond_json(self, model: str, count: int, predictions: list[bytes]) -> Response:
-        """The response around predictions already encoded as a JSON array, given in pieces
-        (`predict_json`) that are joined once; the same bytes as encoding it all at once."""
+        """`respond` for a large batch whose predictions come already encoded as a JSON array in
+        pieces (`predict_json`), joined once; the same bytes as `respond`."""
         head = b'{"model":%b,"model_version":%b,"count":%d,"predictions":' % (
             _json(model),
             _json(self.version),

@@ -322,18 +322,21 @@ def learning_curves(cfg: ExperimentConfig) -> pd.DataFrame:
     """
     rows = []
     for env_key in cfg.env_keys:
+        yardsticks: dict[int, tuple[float, float]] = {}  # seed k -> (random, oracle)
         for algo in cfg.algorithms:
             curves = []
             for k in range(cfg.n_seeds):
                 path = cfg.run_dir(env_key, algo, k) / "logs" / "evaluations.npz"
                 if not path.is_file():
                     continue
-                run = cfg.run(env_key, algo, k)
-                baselines = aura_baselines(env_key, run.seed + EVAL_SEED_OFFSET)
-                lo, hi = (
-                    float(np.mean(evaluation_returns(run, baselines[name])))
-                    for name in ("random", "oracle")
-                )
+                if k not in yardsticks:  # every algorithm's run k replays the same episodes
+                    run = cfg.run(env_key, algo, k)
+                    baselines = aura_baselines(env_key, run.seed + EVAL_SEED_OFFSET)
+                    yardsticks[k] = tuple(
+                        float(np.mean(evaluation_returns(run, baselines[name])))
+                        for name in ("random", "oracle")
+                    )
+                lo, hi = yardsticks[k]
                 with np.load(path) as data:
                     scores = normalised_score(data["results"].mean(axis=1), lo, hi)
                     curves.append(dict(zip(data["timesteps"].tolist(), scores, strict=True)))

@@ -197,18 +197,17 @@ def test_a_batch_predicted_in_chunks_is_encoded_as_if_whole(client: TestClient, 
     assert b"".join(predict_json(run, list(records), chunk=1000)) == whole
 
 
-def test_the_envelope_is_the_encoding_of_the_whole_response(client: TestClient) -> None:
-    from pydantic_core import to_json
+def test_a_large_batch_answer_is_the_bytes_of_a_small_one(client: TestClient) -> None:
+    """`respond_json` wraps predictions encoded in pieces; `respond` encodes them at once."""
+    from aura.api.service import predict_json
 
     service = client.app.state.service
-    predictions = [{"score": 0.5}, {"score": 0.25}]
-    whole = {
-        "model": "engagement",
-        "model_version": service.version,
-        "count": 2,
-        "predictions": predictions,
-    }
-    assert service.respond("engagement", predictions).body == to_json(whole)
+    predictions = [{"score": 0.5}, {"score": 0.25}, {"score": 0.125}]
+    pieces = predict_json(lambda batch: [predictions[i] for i in batch], [0, 1, 2], chunk=2)
+    assert (
+        service.respond_json("engagement", 3, pieces).body
+        == service.respond("engagement", predictions).body
+    )
 
 
 def random_record(features, rng: np.random.Generator) -> dict[str, Any]:
