@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import nbformat
@@ -11,6 +11,16 @@ import pytest
 
 # Plots in tests and in executed notebooks must never need a display.
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sb3_log_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Models a test builds without a logger of its own get SB3's default one, which makes a
+    folder per model under the system temp dir; keep those inside pytest's temp dir instead."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SB3_LOGDIR", str(tmp_path_factory.mktemp("sb3")))
+        yield
+
 
 Cell = str | tuple[str, Sequence[str]]
 """A code cell's source, or (source, tags)."""

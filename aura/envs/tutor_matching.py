@@ -49,6 +49,14 @@ OBSERVATION_FEATURES: tuple[str, ...] = (
 """Observation order. Scaling: (age - 8) / 10, (grade - 1) / 11, comfort as is, sessions done /
 episode_length, sigmoid(1.7 theta_subject), and category index / (categories - 1)."""
 
+CATEGORICAL_FEATURES: dict[int, int] = {
+    OBSERVATION_FEATURES.index("subject_preference"): len(SUBJECTS),
+    OBSERVATION_FEATURES.index("learning_style"): len(LEARNING_STYLES),
+    OBSERVATION_FEATURES.index("time_preference"): len(TIME_SLOTS),
+}
+"""Observation positions that hold a category index (scaled to [0, 1]) and how many categories
+each has: what a policy may expand to one-hot columns (`aura.rl.features`)."""
+
 DEFAULT_REWARD_WEIGHTS: dict[str, float] = dict(oc.REWARD_WEIGHTS)
 DEFAULT_SUCCESS_THRESHOLD = 0.8
 """An episode is a success when its mean session reward reaches this."""
@@ -76,6 +84,7 @@ class TutorMatchingEnv(gym.Env):
     """
 
     metadata = {"render_modes": []}
+    categorical_features = CATEGORICAL_FEATURES
 
     def __init__(
         self,

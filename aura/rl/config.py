@@ -73,7 +73,8 @@ def positive_int(value: Any, where: str, *, allow_zero: bool = False) -> int:
 
 
 def _from_fields(cls: type, data: Mapping[str, Any] | None, where: str) -> Any:
-    """Build a dataclass from a mapping, rejecting unknown keys and non-numeric numbers."""
+    """Build a dataclass from a mapping, rejecting unknown keys, non-numeric numbers and
+    non-boolean switches."""
     data = dict(data or {})
     if not isinstance(data, dict):
         raise ConfigError(f"{where} must be a mapping, got {type(data).__name__}")
@@ -84,6 +85,8 @@ def _from_fields(cls: type, data: Mapping[str, Any] | None, where: str) -> Any:
         numeric = isinstance(default, int | float) and not isinstance(default, bool)
         if numeric and (isinstance(value, bool) or not isinstance(value, int | float)):
             raise ConfigError(f"{where}.{name} must be a number, got {value!r}")
+        if isinstance(default, bool) and not isinstance(value, bool):
+            raise ConfigError(f"{where}.{name} must be true or false, got {value!r}")
         if name == "net_arch":
             data[name] = tuple(positive_int(v, f"{where}.net_arch[]") for v in value)
     obj = cls(**data)
@@ -136,6 +139,9 @@ class AlgoParams:
     """Environments stepped together in a DummyVecEnv (batches the policy's forward passes)."""
     net_arch: tuple[int, ...] = (64, 64)
     """Hidden layer sizes of the policy and value networks."""
+    one_hot: bool = False
+    """Expand the observation features the environment declares categorical to one-hot columns
+    inside the policy (`aura.rl.features`); the observation itself is unchanged."""
 
     def validate(self, where: str) -> None:
         if self.lr_schedule not in ("constant", "linear"):
@@ -164,7 +170,7 @@ class AlgoParams:
 
     def sb3_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for the Stable-Baselines3 algorithm constructor."""
-        skip = {"lr_schedule", "n_envs", "net_arch", "learning_rate", "gamma"}
+        skip = {"lr_schedule", "n_envs", "net_arch", "one_hot", "learning_rate", "gamma"}
         own = {k: v for k, v in dataclasses.asdict(self).items() if k not in skip}
         return {**self._common_kwargs(), **own}
 
@@ -309,6 +315,33 @@ def env_config(
     if not isinstance(kwargs, dict):
         raise ConfigError(f"{where}.{key}.kwargs must be a mapping")
     return EnvConfig(key=key, id=env_id, kwargs=dict(kwargs))
+
+
+def one_hot_categories(env: EnvConfig, where: str) -> dict[int, int]:
+    """What ``one_hot`` expands: the observation positions the environment's class declares
+    categorical (its ``categorical_features``), with their number of categories.
+
+    Read from the registered class, so a params file is checked before anything is built; an
+    environment that declares none is a ConfigError naming ``where``.
+    """
+    import gymnasium as gym
+    from gymnasium.envs.registration import load_env_creator
+
+    if env.id.startswith("aura/"):
+        import aura.envs  # noqa: F401  (registers the AURA environments)
+
+    try:
+        entry = gym.spec(env.id).entry_point
+    except gym.error.Error as exc:
+        raise ConfigError(f"{where}: environment {env.id!r} is not registered ({exc})") from None
+    creator = load_env_creator(entry) if isinstance(entry, str) else entry
+    categories = dict(getattr(creator, "categorical_features", None) or {})
+    if not categories:
+        raise ConfigError(
+            f"{where}: one_hot is set for environment {env.key!r}, but {env.id} declares no "
+            "categorical observation features"
+        )
+    return categories
 
 
 @dataclass(frozen=True)
@@ -483,9 +516,11 @@ def experiment_config(section: Mapping[str, Any], shared: Mapping[str, Any]) -> 
                     f"of {', '.join(sorted(known_envs))}"
                 )
         for env in envs:
-            hyperparams[(algo, env.key)] = algo_params(
-                algo, per_env.get(env.key), f"{where}.hyperparams.{algo}.{env.key}"
-            )
+            block = f"{where}.hyperparams.{algo}.{env.key}"
+            params = algo_params(algo, per_env.get(env.key), block)
+            if params.one_hot:
+                one_hot_categories(env, block)
+            hyperparams[(algo, env.key)] = params
     seed = shared.get("seed")
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ConfigError(f"{SHARED_SECTION}.seed must be an integer")

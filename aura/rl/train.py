@@ -281,6 +281,8 @@ def train(
         ProgressBarCallback,
     )
 
+    from aura.rl.features import one_hot_policy_kwargs
+
     torch.set_num_threads(1)
     run_dir = Path(run_dir)
     start = time.perf_counter()
@@ -307,9 +309,11 @@ def train(
             model.load_replay_buffer(replay_buffer_path(path, resumed_from))
     else:
         resumed_from = 0
-        model = cls(
-            "MlpPolicy", env, seed=run.seed, device="cpu", verbose=verbose, **params.sb3_kwargs()
-        )
+        kwargs = params.sb3_kwargs()
+        if params.one_hot:
+            where = f"hyperparams.{run.algo}.{run.env.key}"
+            kwargs["policy_kwargs"].update(one_hot_policy_kwargs(run.env, where))
+        model = cls("MlpPolicy", env, seed=run.seed, device="cpu", verbose=verbose, **kwargs)
 
     log_dir = run_dir / "logs"
     model.set_logger(_configure_logger(log_dir, resumed_from if found else None))

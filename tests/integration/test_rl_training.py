@@ -12,7 +12,7 @@ import pytest
 
 from aura.config import PARAMS_DIR
 from aura.envs import RandomPolicy, evaluate_policy
-from aura.rl.config import load_experiment, load_run_config
+from aura.rl.config import ConfigError, load_experiment, load_run_config
 from aura.rl.results import evaluate_model_file
 from aura.rl.train import BEST_MODEL, FINAL_MODEL, train
 
@@ -41,6 +41,14 @@ def test_short_ppo_run_beats_random(tmp_path: Path, env_key: str) -> None:
     assert diff.mean() > 0, (
         f"PPO {trained.mean():.3f} vs random {random.mean_return:.3f} on {env_key}"
     )
+
+
+def test_one_hot_without_categorical_features_is_named(tmp_path: Path) -> None:
+    run = SMOKE.run("difficulty_adaptation", "ppo", 0)
+    run = dataclasses.replace(run, hyperparams=dataclasses.replace(run.hyperparams, one_hot=True))
+    with pytest.raises(ConfigError, match="one_hot is set for environment 'difficulty_adaptation'"):
+        train(run, tmp_path / "run")
+    assert not (tmp_path / "run" / FINAL_MODEL).exists()
 
 
 def run_env_actions(run) -> int:

@@ -90,6 +90,36 @@ def test_policy_onnx_picks_the_same_action(n_obs: int, n_actions: int) -> None:
     assert parity["max_abs_diff"] <= 1e-5
 
 
+def test_one_hot_policy_onnx_picks_the_same_action() -> None:
+    """The one-hot expansion is part of the exported network: the ONNX input stays the
+    environment's eight numbers."""
+    import torch
+    from stable_baselines3 import PPO
+
+    from aura.envs.tutor_matching import TutorMatchingEnv
+    from aura.rl.features import OneHotCategories
+
+    torch.set_num_threads(1)
+    env = TutorMatchingEnv(n_tutors=20, episode_length=4)
+    model = PPO(
+        "MlpPolicy",
+        env,
+        n_steps=256,
+        batch_size=64,
+        seed=SEED,
+        device="cpu",
+        policy_kwargs={
+            "features_extractor_class": OneHotCategories,
+            "features_extractor_kwargs": {"categories": env.categorical_features},
+        },
+    ).learn(512)
+    observations = np.stack([env.reset(seed=s)[0] for s in range(2_000)])
+    parity = policy_parity(model, policy_to_onnx(model), observations)
+    assert parity["rows"] == 2_000
+    assert parity["action_agreement"] >= 0.999
+    assert parity["max_abs_diff"] <= 1e-5
+
+
 def test_an_export_that_disagrees_with_its_model_is_refused(tables, tmp_path: Path) -> None:
     from aura.supervised import FEATURES
 

@@ -53,8 +53,9 @@ def test_default_params_hold_the_spec_values() -> None:
         assert ppo.batch_size == 64
         assert (dqn.buffer_size, dqn.exploration_fraction) == (50_000, 0.1)
         assert a2c.n_steps == 5
-    ppo = cfg.hyperparams[("ppo", "tutor_matching")]
-    assert (ppo.learning_rate, ppo.gamma) == (3e-4, 0.99)
+    assert cfg.hyperparams[("ppo", "tutor_matching")].learning_rate == 3e-4
+    # gamma is the spec's where a block does not choose another (the params file says why)
+    assert (PPOParams().learning_rate, PPOParams().gamma) == (3e-4, 0.99)
     assert cfg.hyperparams[("ppo", "difficulty_adaptation")].lr_schedule == "linear"
 
 
@@ -120,6 +121,15 @@ def _mutated(change) -> dict:
             "scored_model: unknown key(s) cartpole",
         ),
         (lambda s: s.update(epochs=3), "unknown key(s) epochs"),
+        (
+            lambda s: s["hyperparams"]["ppo"]["difficulty_adaptation"].update(one_hot=True),
+            "hyperparams.ppo.difficulty_adaptation: one_hot is set for environment "
+            "'difficulty_adaptation', but aura/DifficultyAdaptation-v0 declares no categorical",
+        ),
+        (
+            lambda s: s["hyperparams"]["a2c"]["tutor_matching"].update(one_hot="yes"),
+            "hyperparams.a2c.tutor_matching.one_hot must be true or false, got 'yes'",
+        ),
     ],
 )
 def test_bad_params_name_what_is_wrong(change, message: str) -> None:
