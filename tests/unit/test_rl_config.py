@@ -127,6 +127,14 @@ def _mutated(change) -> dict:
             "'difficulty_adaptation', but aura/DifficultyAdaptation-v0 declares no categorical",
         ),
         (
+            lambda s: s.update(
+                env_keys=["ghost"],
+                envs={"ghost": {"id": "Ghost-v0"}},
+                hyperparams={"ppo": {"ghost": {"one_hot": True}}},
+            ),
+            "hyperparams.ppo.ghost: environment 'Ghost-v0' is not registered",
+        ),
+        (
             lambda s: s["hyperparams"]["a2c"]["tutor_matching"].update(one_hot="yes"),
             "hyperparams.a2c.tutor_matching.one_hot must be true or false, got 'yes'",
         ),
