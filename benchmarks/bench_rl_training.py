@@ -2,7 +2,8 @@
 
 The default grid (3 algorithms x 2 environments x 3 seeds x 100,000 steps, params/default.yaml)
 is trained from scratch into a temporary models folder with the same entry point as
-``aura train-rl`` (two worker processes, one torch thread each), held-out scoring included.
+``aura train-rl`` (two worker processes, one torch thread each), held-out scoring and the
+references (computed by the same workers beside the runs) included.
 Beside it, each algorithm's training throughput is measured alone (one process, a shorter run,
 median of several) so a slow grid can be traced to its algorithm. The machine's load average is
 recorded before and after: on a shared machine, wall time includes waiting for a core.
@@ -77,7 +78,10 @@ def full_grid(params: Path) -> dict[str, Any]:
     ]
     return {
         "wall_seconds": wall,
-        "training_wall_seconds": payload["grid"]["wall_seconds"],
+        # the workers' share: training, held-out scoring and the references beside them
+        "grid_wall_seconds": payload["grid"]["wall_seconds"],
+        "train_seconds_summed": payload["grid"]["train_seconds"],
+        "reference_seconds": payload["grid"]["reference_seconds"],
         "n_runs": payload["grid"]["n_runs"],
         "n_workers": payload["grid"]["n_workers"],
         "total_timesteps_per_run": cfg.training.total_timesteps,

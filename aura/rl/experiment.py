@@ -4,7 +4,10 @@ Each run is one process-local job: torch on a single thread per process (two cor
 more threads per process only add contention for small networks), environments vectorised
 in-process (see :func:`aura.rl.train.make_env`). Slow jobs (DQN, which trains on every fourth
 step) are started first so the two workers finish together. After training, each worker scores
-its run's best model on the held-out test episodes, so evaluation is parallel too.
+its run's best model on the held-out test episodes, so evaluation is parallel too. Each
+environment's references (random, hand rules, oracle, upper and experience references), which do
+not depend on training, are computed by the same workers beside the runs: tutor matching's take
+as long as a training run.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from aura.rl.config import ExperimentConfig, RunConfig
 from aura.rl.train import SCORED_FILES, train
 
 JOB_COST = {"dqn": 3.0, "ppo": 2.0, "a2c": 1.0}
-"""Relative cost of one run per algorithm, used only to order jobs (longest first)."""
+"""Relative cost of one run per algorithm, used only to order jobs (longest first). The
+references are started before any run: tutor matching's cost about as much as the longest."""
 
 TIMING_FILE = "grid_timing.json"
 
@@ -78,19 +82,39 @@ def run_job(
     )
 
 
+def reference_job(cfg: ExperimentConfig, env_key: str) -> tuple[str, dict[str, Any], float]:
+    """The references of one environment on the held-out episodes, and the seconds they took."""
+    from aura.rl.results import references
+
+    init_worker()
+    start = time.perf_counter()
+    refs = references(
+        cfg.env(env_key),
+        cfg.test_seed,
+        cfg.n_test_episodes,
+        ceiling_episodes=cfg.ceiling_episodes,
+        ceiling_seed=cfg.ceiling_seed,
+        experience_steps=cfg.training.total_timesteps,
+        experience_seed=cfg.experience_seed,
+    )
+    return env_key, refs, time.perf_counter() - start
+
+
 def run_grid(
     cfg: ExperimentConfig,
     *,
     resume: bool = True,
     n_workers: int | None = None,
     on_done: Callable[[RunOutcome], None] | None = None,
-) -> list[RunOutcome]:
-    """Train every run of the grid and return the outcomes in grid order.
+) -> tuple[list[RunOutcome], dict[str, dict[str, Any]]]:
+    """Train every run of the grid and compute every environment's references beside them;
+    return the outcomes in grid order and the references per environment key.
 
     ``n_workers`` defaults to the config's; 1 runs everything in this process (no start-up cost,
     easier to debug). With ``resume``, finished runs are kept and unfinished ones continue from
     their checkpoints, so an interrupted grid is restarted by calling this again. The grid's wall
-    time is written to ``{models_dir}/rl/grid_timing.json``.
+    time (training, held-out scoring and references) is written to
+    ``{models_dir}/rl/grid_timing.json``.
     """
     workers = cfg.n_workers if n_workers is None else n_workers
     jobs = []
@@ -105,7 +129,9 @@ def run_grid(
 
     start = time.perf_counter()
     outcomes: list[RunOutcome] = []
+    found: list[tuple[str, dict[str, Any], float]] = []
     if workers == 1:
+        found = [reference_job(cfg, env.key) for env in cfg.envs]
         for job in order:
             outcomes.append(run_job(*job))
             if on_done:
@@ -113,11 +139,13 @@ def run_grid(
     else:
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker) as pool:
+            pending = [pool.submit(reference_job, cfg, env.key) for env in cfg.envs]
             futures = [pool.submit(run_job, *job) for job in order]
             for future in as_completed(futures):
                 outcomes.append(future.result())
                 if on_done:
                     on_done(outcomes[-1])
+            found = [future.result() for future in pending]
     wall = time.perf_counter() - start
 
     rank = {(job[0].env.key, job[0].algo, job[2]): i for i, job in enumerate(jobs)}
@@ -129,10 +157,12 @@ def run_grid(
         "n_workers": workers,
         "total_timesteps_per_run": cfg.training.total_timesteps,
         "trained_runs": sum(o.train_seconds > 0 for o in outcomes),
+        "train_seconds": sum(o.train_seconds for o in outcomes),
+        "reference_seconds": {key: seconds for key, _, seconds in found},
         "load_average": list(os.getloadavg()),
     }
     (cfg.rl_dir / TIMING_FILE).write_text(json.dumps(timing, indent=2) + "\n", encoding="utf-8")
-    return outcomes
+    return outcomes, {key: refs for key, refs, _ in found}
 
 
 def outcomes_to_json(outcomes: list[RunOutcome]) -> list[dict[str, Any]]:
@@ -154,19 +184,7 @@ def run_experiment(
     """
     from aura.rl import results as res
 
-    outcomes = run_grid(cfg, resume=resume, n_workers=n_workers, on_done=on_done)
-    references = {
-        env.key: res.references(
-            env,
-            cfg.test_seed,
-            cfg.n_test_episodes,
-            ceiling_episodes=cfg.ceiling_episodes,
-            ceiling_seed=cfg.ceiling_seed,
-            experience_steps=cfg.training.total_timesteps,
-            experience_seed=cfg.experience_seed,
-        )
-        for env in cfg.envs
-    }
+    outcomes, references = run_grid(cfg, resume=resume, n_workers=n_workers, on_done=on_done)
     timing = json.loads((cfg.rl_dir / TIMING_FILE).read_text(encoding="utf-8"))
     payload = {"grid": timing, "results": res.summarise(cfg, outcomes, references)}
     res.write_json(cfg.rl_dir / res.RESULTS_FILE, payload)

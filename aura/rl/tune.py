@@ -9,6 +9,9 @@ the median of earlier trials at the same point stops early. The objective is the
 mean return on validation episodes whose seeds differ from the training, evaluation and held-out
 test seeds, so tuning never sees the episodes results are reported on. The best trial's block is
 written into a copy of the params file, which ``aura train-rl`` accepts as it is.
+
+A study records what it searches (algorithm, environment, trial budget, search space); a worker
+whose params ask for something else is refused with what differs, before it runs a trial.
 """
 
 from __future__ import annotations
@@ -79,52 +82,118 @@ def tune_config(data: Mapping[str, Any] | None) -> TuneConfig:
     return cfg
 
 
-def _sample_ppo(trial: Any) -> dict[str, Any]:
+GAMMAS = [0.5, 0.9, 0.95, 0.99]
+"""Discount factors searched: 0.5 for tasks whose actions pay mostly at once (tutor matching's
+defaults), the usual 0.9-0.99 for those whose moves play out over the episode."""
+
+
+def search_spaces() -> dict[str, dict[str, Any]]:
+    """Search space per algorithm, as Optuna distributions; values not searched keep the params
+    file's block. A study records the space it was created with (see `check_study`)."""
+    from optuna.distributions import CategoricalDistribution as Choice
+    from optuna.distributions import FloatDistribution as Float
+
     return {
-        "learning_rate": trial.suggest_float("learning_rate", 5e-5, 3e-3, log=True),
-        "lr_schedule": trial.suggest_categorical("lr_schedule", ["constant", "linear"]),
-        "n_steps": trial.suggest_categorical("n_steps", [64, 128, 256, 512]),
-        "batch_size": trial.suggest_categorical("batch_size", [32, 64, 128]),
-        "n_epochs": trial.suggest_categorical("n_epochs", [3, 5, 10]),
-        "gamma": trial.suggest_categorical("gamma", [0.9, 0.95, 0.99]),
-        "gae_lambda": trial.suggest_categorical("gae_lambda", [0.9, 0.95, 1.0]),
-        "clip_range": trial.suggest_categorical("clip_range", [0.1, 0.2, 0.3]),
-        "ent_coef": trial.suggest_float("ent_coef", 1e-6, 0.05, log=True),
+        "ppo": {
+            "learning_rate": Float(5e-5, 3e-3, log=True),
+            "lr_schedule": Choice(["constant", "linear"]),
+            "n_steps": Choice([64, 128, 256, 512]),
+            "batch_size": Choice([32, 64, 128]),
+            "n_epochs": Choice([3, 5, 10]),
+            "gamma": Choice(GAMMAS),
+            "gae_lambda": Choice([0.9, 0.95, 1.0]),
+            "clip_range": Choice([0.1, 0.2, 0.3]),
+            "ent_coef": Float(1e-6, 0.05, log=True),
+        },
+        "dqn": {
+            "learning_rate": Float(3e-5, 3e-3, log=True),
+            "batch_size": Choice([32, 64, 128]),
+            "train_freq": Choice([1, 4, 8]),
+            "target_update_interval": Choice([250, 1000, 5000]),
+            "learning_starts": Choice([500, 1000, 5000]),
+            "exploration_fraction": Choice([0.05, 0.1, 0.2]),
+            "exploration_final_eps": Choice([0.01, 0.05]),
+            "gamma": Choice(GAMMAS),
+        },
+        "a2c": {
+            "learning_rate": Float(1e-4, 3e-3, log=True),
+            "lr_schedule": Choice(["constant", "linear"]),
+            "n_steps": Choice([5, 8, 16, 32]),
+            "gamma": Choice(GAMMAS),
+            "gae_lambda": Choice([0.9, 0.95, 1.0]),
+            "ent_coef": Float(1e-6, 0.05, log=True),
+        },
     }
 
 
-def _sample_dqn(trial: Any) -> dict[str, Any]:
+def sample(trial: Any, space: Mapping[str, Any]) -> dict[str, Any]:
+    """One candidate: a value for every distribution of ``space``, drawn through ``trial``."""
+    from optuna.distributions import CategoricalDistribution
+
+    values: dict[str, Any] = {}
+    for name, dist in space.items():
+        if isinstance(dist, CategoricalDistribution):
+            values[name] = trial.suggest_categorical(name, list(dist.choices))
+        else:
+            values[name] = trial.suggest_float(name, dist.low, dist.high, log=dist.log)
+    return values
+
+
+def study_identity(tune: TuneConfig) -> dict[str, Any]:
+    """What makes the trials of one study comparable: the algorithm, the environment, the trial
+    budget and the search space (each distribution as Optuna's JSON)."""
+    from optuna.distributions import distribution_to_json
+
     return {
-        "learning_rate": trial.suggest_float("learning_rate", 3e-5, 3e-3, log=True),
-        "batch_size": trial.suggest_categorical("batch_size", [32, 64, 128]),
-        "train_freq": trial.suggest_categorical("train_freq", [1, 4, 8]),
-        "target_update_interval": trial.suggest_categorical(
-            "target_update_interval", [250, 1000, 5000]
-        ),
-        "learning_starts": trial.suggest_categorical("learning_starts", [500, 1000, 5000]),
-        "exploration_fraction": trial.suggest_categorical("exploration_fraction", [0.05, 0.1, 0.2]),
-        "exploration_final_eps": trial.suggest_categorical("exploration_final_eps", [0.01, 0.05]),
-        "gamma": trial.suggest_categorical("gamma", [0.9, 0.95, 0.99]),
+        "algo": tune.algo,
+        "env_key": tune.env_key,
+        "total_timesteps": tune.total_timesteps,
+        "search_space": {
+            name: distribution_to_json(dist) for name, dist in search_spaces()[tune.algo].items()
+        },
     }
 
 
-def _sample_a2c(trial: Any) -> dict[str, Any]:
-    return {
-        "learning_rate": trial.suggest_float("learning_rate", 1e-4, 3e-3, log=True),
-        "lr_schedule": trial.suggest_categorical("lr_schedule", ["constant", "linear"]),
-        "n_steps": trial.suggest_categorical("n_steps", [5, 8, 16, 32]),
-        "gamma": trial.suggest_categorical("gamma", [0.9, 0.95, 0.99]),
-        "gae_lambda": trial.suggest_categorical("gae_lambda", [0.9, 0.95, 1.0]),
-        "ent_coef": trial.suggest_float("ent_coef", 1e-6, 0.05, log=True),
-    }
+def check_study(study: Any, identity: Mapping[str, Any]) -> None:
+    """Refuse to add trials to a study that searched something else, naming what differs.
+
+    A study made before studies recorded their identity is checked against its trials'
+    distributions. Optuna itself would fail mid-trial on a changed categorical, and would
+    silently mix budgets or algorithms.
+    """
+    from optuna.distributions import distribution_to_json
+
+    recorded = dict(study.user_attrs)
+    if "search_space" not in recorded:
+        spaces: dict[str, str] = {}
+        for trial in study.get_trials(deepcopy=False):
+            spaces.update({k: distribution_to_json(d) for k, d in trial.distributions.items()})
+        recorded["search_space"] = {**identity["search_space"], **spaces} if spaces else None
+    differs = []
+    for key in ("algo", "env_key", "total_timesteps"):
+        if key in recorded and recorded[key] != identity[key]:
+            differs.append(f"{key} {recorded[key]!r} there, {identity[key]!r} here")
+    space = recorded["search_space"] or identity["search_space"]
+    for name in sorted(set(space) | set(identity["search_space"])):
+        there, here = space.get(name), identity["search_space"].get(name)
+        if there != here:
+            differs.append(f"{name} {_describe(there)} there, {_describe(here)} here")
+    if differs:
+        raise ConfigError(
+            f"study {study.study_name!r} searched something else ({'; '.join(differs)}); "
+            "its trials cannot be compared with these: name a new study with --study"
+        )
 
 
-SAMPLERS: dict[str, Callable[[Any], dict[str, Any]]] = {
-    "ppo": _sample_ppo,
-    "dqn": _sample_dqn,
-    "a2c": _sample_a2c,
-}
-"""Search space per algorithm; values not searched keep the params file's block."""
+def _describe(distribution_json: str | None) -> str:
+    if distribution_json is None:
+        return "not searched"
+    from optuna.distributions import CategoricalDistribution, json_to_distribution
+
+    dist = json_to_distribution(distribution_json)
+    if isinstance(dist, CategoricalDistribution):
+        return str(list(dist.choices))
+    return f"[{dist.low:g}, {dist.high:g}]{' log' if dist.log else ''}"
 
 
 def default_storage(models_dir: Path) -> str:
@@ -190,13 +259,14 @@ def objective_for(
 
     env = exp.env(tune.env_key)
     base = exp.hyperparams[(tune.algo, tune.env_key)]
+    space = search_spaces()[tune.algo]
     training = dataclasses.replace(
         exp.training, total_timesteps=tune.total_timesteps, progress_bar=False
     )
 
     def objective(trial: optuna.Trial) -> float:
         trial.set_user_attr("worker", worker_id)
-        values = {**base.to_dict(), **SAMPLERS[tune.algo](trial)}
+        values = {**base.to_dict(), **sample(trial, space)}
         params = algo_params(tune.algo, values, f"trial {trial.number}")
         run = RunConfig(env, tune.algo, exp.base_seed + trial.number, params, training)
         callback = _pruning_callback(trial, tune.n_warmup_evals)
@@ -245,8 +315,10 @@ def tune(
             n_startup_trials=tune_cfg.n_startup_trials, n_warmup_steps=tune_cfg.n_warmup_evals
         ),
     )
-    study.set_user_attr("algo", tune_cfg.algo)
-    study.set_user_attr("env_key", tune_cfg.env_key)
+    identity = study_identity(tune_cfg)
+    check_study(study, identity)
+    for key, value in identity.items():
+        study.set_user_attr(key, value)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study.optimize(
         objective_for(exp, tune_cfg, worker),

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
 
-_GH_NODES, _GH_WEIGHTS = hermegauss(32)
-_GH_WEIGHTS = _GH_WEIGHTS / np.sqrt(2.0 * np.pi)
 
-
+@cache
 def normal_quadrature(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes and weights with sum(w * f(nodes)) ~= E[f(Z)], Z ~ N(0, 1) (Gauss-Hermite)."""
+    """Nodes and weights with sum(w * f(nodes)) ~= E[f(Z)], Z ~ N(0, 1) (Gauss-Hermite).
+
+    Computed once per n (the oracles ask for them at every step) and returned read-only.
+    """
     nodes, weights = hermegauss(n)
-    return nodes, weights / np.sqrt(2.0 * np.pi)
+    weights = weights / np.sqrt(2.0 * np.pi)
+    nodes.flags.writeable = weights.flags.writeable = False
+    return nodes, weights
+
+
+_GH_NODES, _GH_WEIGHTS = normal_quadrature(32)
 
 
 def sigmoid(x: np.ndarray | float) -> np.ndarray | float:

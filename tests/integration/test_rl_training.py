@@ -5,6 +5,7 @@ same held-out episodes (common random numbers), and leaves the run directory the
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import numpy as np
@@ -104,3 +105,30 @@ def test_evaluation_replay_meets_the_episodes_the_run_was_evaluated_on(tmp_path:
     replayed = evaluation_returns(run, Greedy(A2C.load(tmp_path / BEST_MODEL, device="cpu")))
     assert len(replayed) == run.training.n_eval_episodes
     np.testing.assert_allclose(replayed, logged[logged.mean(axis=1).argmax()], atol=1e-5)
+
+
+def test_grid_in_workers_gives_what_one_process_gives(tmp_path: Path) -> None:
+    """The references are computed by the workers beside the runs: the same numbers, and the
+    same held-out returns, as when everything runs in this process."""
+    from aura.rl.experiment import TIMING_FILE, run_grid
+
+    training = dataclasses.replace(SMOKE.training, total_timesteps=512, eval_freq=256)
+    base = dataclasses.replace(
+        SMOKE,
+        algorithms=("a2c",),
+        n_seeds=1,
+        training=training,
+        n_test_episodes=5,
+        ceiling_episodes=20,
+    )
+    found = {}
+    for workers in (1, 2):
+        cfg = dataclasses.replace(base, models_dir=tmp_path / str(workers), n_workers=workers)
+        outcomes, references = run_grid(cfg)
+        timing = json.loads((cfg.rl_dir / TIMING_FILE).read_text())
+        assert timing["n_workers"] == workers
+        assert set(timing["reference_seconds"]) == set(cfg.env_keys)
+        found[workers] = ([o.test_returns for o in outcomes], references)
+    assert found[1][1] == found[2][1]
+    assert found[1][0] == found[2][0]
+    assert set(found[2][1]) == set(SMOKE.env_keys)

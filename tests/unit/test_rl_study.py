@@ -1,0 +1,105 @@
+"""Optuna studies record what they search: every sampled value lies in the recorded space, and a
+worker whose params ask for another algorithm, budget or space is refused with what differs,
+before it trains anything."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import optuna
+import pytest
+import yaml
+from optuna.distributions import CategoricalDistribution, FloatDistribution
+
+from aura.config import PARAMS_DIR
+from aura.rl.config import SECTION, ConfigError, algo_params
+from aura.rl.tune import (
+    GAMMAS,
+    check_study,
+    sample,
+    search_spaces,
+    study_identity,
+    tune,
+    tune_config,
+)
+
+
+def params_file(tmp_path: Path, **tune_block: object) -> Path:
+    params = yaml.safe_load((PARAMS_DIR / "smoke.yaml").read_text())
+    params["shared"]["models_dir"] = str(tmp_path / "models")
+    params[SECTION]["tune"] = {"algo": "ppo", "env_key": "tutor_matching", **tune_block}
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+    return path
+
+
+@pytest.mark.parametrize("algo", ["ppo", "dqn", "a2c"])
+def test_every_sampled_block_lies_in_the_space_and_trains(algo: str) -> None:
+    space = search_spaces()[algo]
+    assert list(space["gamma"].choices) == GAMMAS  # 0.5: tutor matching's defaults are findable
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=3))
+    for _ in range(20):
+        trial = study.ask()
+        values = sample(trial, space)
+        assert set(values) == set(space)
+        for name, value in values.items():
+            assert space[name]._contains(space[name].to_internal_repr(value)), (name, value)
+        algo_params(algo, values, "trial")  # every candidate is a valid block
+        study.tell(trial, 0.0)
+
+
+def storage_with(tmp_path: Path, name: str, attrs: dict, trial_space: dict | None = None) -> str:
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    study = optuna.create_study(study_name=name, storage=url, direction="maximize")
+    for key, value in attrs.items():
+        study.set_user_attr(key, value)
+    if trial_space is not None:
+        params = {
+            k: (d.choices[0] if hasattr(d, "choices") else d.low) for k, d in trial_space.items()
+        }
+        study.add_trial(
+            optuna.trial.create_trial(params=params, distributions=trial_space, value=1.0)
+        )
+    return url
+
+
+def test_a_study_of_another_algorithm_or_budget_is_refused_before_training(tmp_path: Path) -> None:
+    params = params_file(tmp_path, total_timesteps=768)
+    identity = study_identity(tune_config({"algo": "dqn", "env_key": "tutor_matching"}))
+    url = storage_with(tmp_path, "s", identity)
+    with pytest.raises(ConfigError) as err:
+        tune(params, study_name="s", storage=url, n_trials=1)
+    message = str(err.value)
+    assert "study 's'" in message and "--study" in message
+    assert "algo 'dqn' there, 'ppo' here" in message
+    assert "total_timesteps 30000 there, 768 here" in message
+    assert len(optuna.load_study(study_name="s", storage=url).trials) == 0
+
+
+def test_a_study_with_another_search_space_is_refused(tmp_path: Path) -> None:
+    identity = study_identity(tune_config({"algo": "ppo", "env_key": "tutor_matching"}))
+    narrower = dict(identity["search_space"])
+    narrower["gamma"] = optuna.distributions.distribution_to_json(
+        CategoricalDistribution([0.9, 0.95, 0.99])
+    )
+    study = optuna.create_study(study_name="old")
+    study.set_user_attr("search_space", narrower)
+    with pytest.raises(ConfigError, match=r"gamma \[0.9, 0.95, 0.99\] there, \[0.5, 0.9"):
+        check_study(study, identity)
+    check_study(optuna.create_study(), identity)  # a new study takes any space
+
+
+def test_a_study_made_before_spaces_were_recorded_is_checked_by_its_trials(tmp_path: Path) -> None:
+    identity = study_identity(tune_config({"algo": "ppo", "env_key": "tutor_matching"}))
+    old_space = dict(search_spaces()["ppo"])
+    old_space["gamma"] = CategoricalDistribution([0.9, 0.95, 0.99])
+    old_space["ent_coef"] = FloatDistribution(1e-6, 0.05, log=True)
+    url = storage_with(tmp_path, "legacy", {"algo": "ppo", "env_key": "tutor_matching"}, old_space)
+    study = optuna.load_study(study_name="legacy", storage=url)
+    with pytest.raises(ConfigError, match="gamma") as err:
+        check_study(study, identity)
+    assert "ent_coef" not in str(err.value)  # only what differs is named
+
+    (tmp_path / "same").mkdir()
+    same = storage_with(tmp_path / "same", "same", {}, search_spaces()["ppo"])
+    check_study(optuna.load_study(study_name="same", storage=same), identity)
