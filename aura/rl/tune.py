@@ -176,7 +176,7 @@ def check_study(study: Any, identity: Mapping[str, Any]) -> None:
     space = recorded["search_space"] or identity["search_space"]
     for name in sorted(set(space) | set(identity["search_space"])):
         there, here = space.get(name), identity["search_space"].get(name)
-        if there != here:
+        if _distribution(there) != _distribution(here):  # compared as distributions, not text
             differs.append(f"{name} {_describe(there)} there, {_describe(here)} here")
     if differs:
         raise ConfigError(
@@ -185,12 +185,18 @@ def check_study(study: Any, identity: Mapping[str, Any]) -> None:
         )
 
 
+def _distribution(distribution_json: str | None) -> Any:
+    from optuna.distributions import json_to_distribution
+
+    return None if distribution_json is None else json_to_distribution(distribution_json)
+
+
 def _describe(distribution_json: str | None) -> str:
     if distribution_json is None:
         return "not searched"
-    from optuna.distributions import CategoricalDistribution, json_to_distribution
+    from optuna.distributions import CategoricalDistribution
 
-    dist = json_to_distribution(distribution_json)
+    dist = _distribution(distribution_json)
     if isinstance(dist, CategoricalDistribution):
         return str(list(dist.choices))
     return f"[{dist.low:g}, {dist.high:g}]{' log' if dist.log else ''}"

@@ -4,6 +4,7 @@ before it trains anything."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import optuna
@@ -87,6 +88,17 @@ def test_a_study_with_another_search_space_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"gamma \[0.9, 0.95, 0.99\] there, \[0.5, 0.9"):
         check_study(study, identity)
     check_study(optuna.create_study(), identity)  # a new study takes any space
+
+    # The same space written out otherwise (key order, as another Optuna version might) is
+    # the same space.
+    reordered = {
+        name: json.dumps(dict(reversed(json.loads(text).items())))
+        for name, text in identity["search_space"].items()
+    }
+    assert reordered != identity["search_space"]
+    study = optuna.create_study(study_name="reordered")
+    study.set_user_attr("search_space", reordered)
+    check_study(study, identity)
 
 
 def test_a_study_made_before_spaces_were_recorded_is_checked_by_its_trials(tmp_path: Path) -> None:
