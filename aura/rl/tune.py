@@ -164,16 +164,16 @@ def check_study(study: Any, identity: Mapping[str, Any]) -> None:
     from optuna.distributions import distribution_to_json
 
     recorded = dict(study.user_attrs)
-    if "search_space" not in recorded:
-        spaces: dict[str, str] = {}
+    if "search_space" not in recorded:  # a parameter no trial drew yet is taken as unchanged
+        space = dict(identity["search_space"])
         for trial in study.get_trials(deepcopy=False):
-            spaces.update({k: distribution_to_json(d) for k, d in trial.distributions.items()})
-        recorded["search_space"] = {**identity["search_space"], **spaces} if spaces else None
+            space.update({k: distribution_to_json(d) for k, d in trial.distributions.items()})
+        recorded["search_space"] = space
     differs = []
     for key in ("algo", "env_key", "total_timesteps"):
         if key in recorded and recorded[key] != identity[key]:
             differs.append(f"{key} {recorded[key]!r} there, {identity[key]!r} here")
-    space = recorded["search_space"] or identity["search_space"]
+    space = recorded["search_space"]
     for name in sorted(set(space) | set(identity["search_space"])):
         there, here = space.get(name), identity["search_space"].get(name)
         if _distribution(there) != _distribution(here):  # compared as distributions, not text

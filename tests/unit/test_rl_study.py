@@ -115,3 +115,21 @@ def test_a_study_made_before_spaces_were_recorded_is_checked_by_its_trials(tmp_p
     (tmp_path / "same").mkdir()
     same = storage_with(tmp_path / "same", "same", {}, search_spaces()["ppo"])
     check_study(optuna.load_study(study_name="same", storage=same), identity)
+
+
+def test_the_tune_command_refuses_with_the_message_and_exit_code_1(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from aura.cli import app
+
+    params = params_file(tmp_path, total_timesteps=768)
+    identity = study_identity(tune_config({"algo": "a2c", "env_key": "tutor_matching"}))
+    url = storage_with(tmp_path, "s", identity)
+    result = CliRunner().invoke(
+        app, ["tune", "--params", str(params), "--study", "s", "--storage", url]
+    )
+    assert result.exit_code == 1
+    output = " ".join(result.output.split())  # the console may wrap the line
+    assert "study 's' searched something else (algo 'a2c' there, 'ppo' here;" in output
+    assert "Traceback" not in result.output
+    assert len(optuna.load_study(study_name="s", storage=url).trials) == 0
