@@ -208,26 +208,55 @@ def default_storage(models_dir: Path) -> str:
     return f"sqlite:///{models_dir / 'optuna.db'}"
 
 
+STORAGE_EXAMPLES = "sqlite:///models/default/optuna.db or postgresql://user:password@host:5432/db"
+
+
 def make_storage(url: str, attempts: int = 5) -> Any:
     """An Optuna RDB storage; SQLite gets a long lock timeout so concurrent workers wait for
     each other instead of failing with 'database is locked'.
 
     Workers started together on a new database race to create its tables and stamp its schema
-    version; the loser's 'already exists' or duplicate-version error is retried, by which time
-    the winner has finished.
+    version; the loser's 'already exists' or duplicate-key error is retried, by which time the
+    winner has finished. A URL that cannot be used (not a URL, an unknown database, a driver that
+    is not installed, a server that does not answer, a SQLite file that cannot be created) is a
+    ConfigError naming the URL, its password hidden, and the reason.
     """
     import optuna
-    from sqlalchemy.exc import IntegrityError, OperationalError
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError
 
-    kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
-    for attempt in range(attempts - 1):
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigError(
+            f"storage {url!r} is not a database URL; expected e.g. {STORAGE_EXAMPLES}"
+        ) from exc
+    shown = parsed.render_as_string(hide_password=True)
+    kwargs = {"connect_args": {"timeout": 60}} if parsed.get_backend_name() == "sqlite" else {}
+    attempt = 0
+    while True:
         try:
             return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
-        except (OperationalError, IntegrityError) as exc:
-            if isinstance(exc, OperationalError) and "already exists" not in str(exc):
-                raise
-            time.sleep(0.5 * (attempt + 1))
-    return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
+        except NoSuchModuleError as exc:
+            raise ConfigError(
+                f"storage {shown}: SQLAlchemy knows no database {parsed.drivername!r}; "
+                f"expected e.g. {STORAGE_EXAMPLES}"
+            ) from exc
+        except ImportError as exc:
+            missing = getattr(exc.__cause__, "name", None) or "its driver"
+            raise ConfigError(
+                f"storage {shown}: the database driver {missing!r} is not installed "
+                "(PostgreSQL's, psycopg, comes with aura)"
+            ) from exc
+        except DBAPIError as exc:
+            attempt += 1
+            racing = isinstance(exc, IntegrityError) or "already exists" in str(exc)
+            if not racing or attempt == attempts:
+                reason = "; ".join(
+                    line.strip() for line in str(exc.orig).splitlines() if line.strip()
+                )
+                raise ConfigError(f"storage {shown} cannot be opened: {reason}") from exc
+            time.sleep(0.5 * attempt)
 
 
 def default_worker_id() -> str:

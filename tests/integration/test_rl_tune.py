@@ -1,5 +1,5 @@
-"""Optuna: two worker processes share one SQLite study, and the best trial becomes a params file
-that training accepts."""
+"""Optuna: two worker processes share one study, in a SQLite file and on a PostgreSQL server, and
+the best trial becomes a params file that training accepts."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import optuna
+import pytest
 import yaml
 
 from aura.config import PARAMS_DIR
@@ -37,9 +38,18 @@ def tiny_params(tmp_path: Path) -> Path:
     return path
 
 
-def test_two_workers_share_one_study_and_the_best_params_train(tmp_path: Path) -> None:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new, empty study storage: a SQLite file (one machine) or a PostgreSQL database (many)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'study.db'}"
+    return request.getfixturevalue("postgres_database")()
+
+
+def test_two_workers_share_one_study_and_the_best_params_train(
+    tmp_path: Path, storage: str
+) -> None:
     params = tiny_params(tmp_path)
-    storage = f"sqlite:///{tmp_path / 'study.db'}"
     aura = Path(sys.executable).with_name("aura")
     workers = [
         subprocess.Popen(

@@ -133,3 +133,45 @@ def test_the_tune_command_refuses_with_the_message_and_exit_code_1(tmp_path: Pat
     assert "study 's' searched something else (algo 'a2c' there, 'ppo' here;" in output
     assert "Traceback" not in result.output
     assert len(optuna.load_study(study_name="s", storage=url).trials) == 0
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("storage", "expected"),
+    [
+        ("notaurl", "storage 'notaurl' is not a database URL; expected e.g. sqlite:///"),
+        ("nosuchdb://host/x", "storage nosuchdb://host/x: SQLAlchemy knows no database 'nosuchdb'"),
+        ("mysql://u@127.0.0.1/x", "the database driver 'MySQLdb' is not installed"),
+        (
+            "postgresql://aura:secret@127.0.0.1:{port}/x",
+            "storage postgresql://aura:***@127.0.0.1:{port}/x cannot be opened: connection failed",
+        ),
+        ("sqlite:///{tmp}/missing/dir/optuna.db", "cannot be opened: unable to open database"),
+    ],
+    ids=["not-a-url", "unknown-database", "missing-driver", "no-server", "sqlite-no-folder"],
+)
+def test_a_storage_that_cannot_be_opened_is_named_with_the_reason(
+    tmp_path: Path, storage: str, expected: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from aura.cli import app
+
+    fill = {"port": free_port(), "tmp": tmp_path}
+    storage, expected = storage.format(**fill), expected.format(**fill)
+    params = params_file(tmp_path, total_timesteps=768)
+    result = CliRunner().invoke(
+        app, ["tune", "--params", str(params), "--study", "s", "--storage", storage]
+    )
+    assert result.exit_code == 1
+    output = " ".join(result.output.split())
+    assert output.startswith("error: ") and expected in output
+    assert "secret" not in output and "Traceback" not in result.output
+    assert not (tmp_path / "missing").exists()
