@@ -67,8 +67,12 @@ class ObservationCeiling:
         """Nothing to forget between episodes."""
 
     def act(self, obs: np.ndarray, env: gym.Env) -> int:
-        values = predict_strategy_values(self.models, np.asarray(obs).reshape(1, -1))
-        return int(values[0].argmax())
+        return int(self.act_batch(np.asarray(obs).reshape(1, -1))[0])
+
+    def act_batch(self, observations: np.ndarray) -> np.ndarray:
+        """The strategy for each row of observations: it needs nothing but the observation, so
+        evaluation asks for all running episodes at once."""
+        return predict_strategy_values(self.models, observations).argmax(axis=1)
 
 
 class ExperienceReference(ObservationCeiling):

@@ -4,6 +4,12 @@ Episode i starts with `reset(seed=seed + i)`, so every policy evaluated with the
 the same learners and the same random draws (common random numbers): differences between policies
 are not luck of the draw.
 
+A memoryless policy whose actions depend on the observation alone may offer
+`act_batch(observations) -> actions`; its episodes are then stepped in lockstep, and each step asks
+it once for every episode still running. Every episode still has its own environment, seeded as
+above, so the returns are those of one episode at a time; only the policy's calls are batched
+(a fitted model answers a batch of rows for about the price of one).
+
 Definitions reported by `EvalResult`:
 
 - return: sum of rewards of an episode; mean and standard deviation over episodes;
@@ -77,6 +83,51 @@ def make_env(env: EnvSpec, env_kwargs: Mapping[str, Any] | None = None) -> gym.E
     return env()
 
 
+Episode = tuple[float, int, dict[str, Any]]
+"""(return, length, the info of the last step) of one finished episode."""
+
+LOCKSTEP_EPISODES = 256
+"""Episodes stepped together by `act_batch` policies (bounds the environments alive at once)."""
+
+
+def _one_at_a_time(instance: gym.Env, policy: Any, seeds: range) -> list[Episode]:
+    act, reset_policy = as_action_fn(policy)
+    episodes = []
+    for seed in seeds:
+        obs, _ = instance.reset(seed=seed)
+        reset_policy()
+        total, steps, done = 0.0, 0, False
+        info: dict[str, Any] = {}
+        while not done:
+            obs, reward, terminated, truncated, info = instance.step(act(obs, instance))
+            total += float(reward)
+            steps += 1
+            done = terminated or truncated
+        episodes.append((total, steps, info))
+    return episodes
+
+
+def _in_lockstep(instances: list[gym.Env], policy: Any, seeds: range) -> list[Episode]:
+    observations = [env.reset(seed=seed)[0] for env, seed in zip(instances, seeds, strict=True)]
+    totals, lengths = [0.0] * len(instances), [0] * len(instances)
+    finals: list[dict[str, Any]] = [{} for _ in instances]
+    running = list(range(len(instances)))
+    while running:
+        actions = policy.act_batch(np.stack([observations[i] for i in running]))
+        still = []
+        for i, action in zip(running, actions, strict=True):
+            obs, reward, terminated, truncated, info = instances[i].step(int(action))
+            observations[i] = obs
+            totals[i] += float(reward)
+            lengths[i] += 1
+            if terminated or truncated:
+                finals[i] = info
+            else:
+                still.append(i)
+        running = still
+    return list(zip(totals, lengths, finals, strict=True))
+
+
 def evaluate_policy(
     env: EnvSpec,
     policy: Any,
@@ -84,37 +135,37 @@ def evaluate_policy(
     seed: int,
     env_kwargs: Mapping[str, Any] | None = None,
 ) -> EvalResult:
-    """Run `n_episodes` seeded episodes of `policy` and summarise them."""
+    """Run `n_episodes` seeded episodes of `policy` and summarise them (in lockstep if the
+    policy has `act_batch`, see the module docstring)."""
     if n_episodes < 1:
         raise ValueError(f"n_episodes must be a positive integer, got {n_episodes}")
-    instance = make_env(env, env_kwargs)
-    act, reset_policy = as_action_fn(policy)
-    returns = np.zeros(n_episodes)
-    lengths = np.zeros(n_episodes)
-    successes = np.zeros(n_episodes)
-    summaries: list[dict[str, float]] = []
-    try:
-        for i in range(n_episodes):
-            obs, _ = instance.reset(seed=seed + i)
-            reset_policy()
-            total, steps, done = 0.0, 0, False
-            info: dict[str, Any] = {}
-            while not done:
-                obs, reward, terminated, truncated, info = instance.step(act(obs, instance))
-                total += float(reward)
-                steps += 1
-                done = terminated or truncated
-            returns[i], lengths[i] = total, steps
-            successes[i] = float(info.get("episode_success", False))
-            summaries.append(
-                {
-                    k: float(v)
-                    for k, v in info.items()
-                    if k.startswith("mean_") and isinstance(v, int | float)
-                }
-            )
-    finally:
-        instance.close()
+    episodes: list[Episode] = []
+    if hasattr(policy, "act_batch"):
+        for first in range(0, n_episodes, LOCKSTEP_EPISODES):
+            seeds = range(seed + first, seed + min(n_episodes, first + LOCKSTEP_EPISODES))
+            instances = [make_env(env, env_kwargs) for _ in seeds]
+            try:
+                episodes += _in_lockstep(instances, policy, seeds)
+            finally:
+                for instance in instances:
+                    instance.close()
+    else:
+        instance = make_env(env, env_kwargs)
+        try:
+            episodes = _one_at_a_time(instance, policy, range(seed, seed + n_episodes))
+        finally:
+            instance.close()
+    returns = np.array([total for total, _, _ in episodes])
+    lengths = np.array([steps for _, steps, _ in episodes], dtype=float)
+    successes = np.array([float(info.get("episode_success", False)) for _, _, info in episodes])
+    summaries = [
+        {
+            k: float(v)
+            for k, v in info.items()
+            if k.startswith("mean_") and isinstance(v, int | float)
+        }
+        for _, _, info in episodes
+    ]
     mean, std = float(returns.mean()), float(returns.std())
     summary = pd.DataFrame(summaries).mean().to_dict() if summaries else {}
     return EvalResult(

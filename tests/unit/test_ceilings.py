@@ -62,6 +62,22 @@ def test_observation_ceiling_beats_the_best_fixed_strategy_on_held_out_states() 
     assert per_step_score(expected, chosen) > fixed
 
 
+def test_the_ceiling_scores_the_same_in_lockstep_as_one_row_at_a_time() -> None:
+    ceiling = ObservationCeiling.fit(n_episodes=60, seed=3)
+
+    class OneRow:
+        name = "one row"
+
+        def reset(self) -> None:
+            pass
+
+        def act(self, obs, env) -> int:
+            return ceiling.act(obs, env)
+
+    lockstep = evaluate_policy("aura/TutorMatching-v0", ceiling, 30, 500)
+    assert lockstep == evaluate_policy("aura/TutorMatching-v0", OneRow(), 30, 500)
+
+
 def test_experience_reference_learns_more_from_more_sessions() -> None:
     """20,000 noisy rewards teach less than the best fixed strategy knows; 100,000 teach more
     (measured on exact expected rewards of held-out states: 0.72-0.77 and 0.84-0.87 over three

@@ -151,6 +151,50 @@ def test_evaluation_accepts_callables_models_and_baselines_alike() -> None:
         E.evaluate_policy(E.TUTOR_MATCHING_ID, 3, 1, 0)
 
 
+class ObservationRule:
+    """A memoryless rule on the observation, with or without a batched form."""
+
+    name = "rule"
+
+    def __init__(self, n_actions: int) -> None:
+        self.n_actions = n_actions
+
+    def reset(self) -> None:
+        pass
+
+    def act(self, obs, env) -> int:
+        return int(self.act_batch(np.asarray(obs)[None])[0])
+
+    def act_batch(self, observations):
+        return (observations.sum(axis=1) * 7).astype(int) % self.n_actions
+
+
+class OneAtATime:
+    def __init__(self, policy) -> None:
+        self.policy, self.name = policy, policy.name
+
+    def reset(self) -> None:
+        self.policy.reset()
+
+    def act(self, obs, env) -> int:
+        return self.policy.act(obs, env)
+
+
+@pytest.mark.parametrize(("env_id", "n_actions"), [(E.TUTOR_MATCHING_ID, 5), (E.DIFFICULTY_ID, 3)])
+def test_batched_policies_in_lockstep_return_what_one_episode_at_a_time_returns(
+    env_id: str, n_actions: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aura.envs import evaluation
+
+    monkeypatch.setattr(evaluation, "LOCKSTEP_EPISODES", 7)  # 20 episodes in 3 chunks
+    rule = ObservationRule(n_actions)
+    lockstep = E.evaluate_policy(env_id, rule, 20, 11)
+    alone = E.evaluate_policy(env_id, OneAtATime(rule), 20, 11)
+    assert lockstep == alone
+    assert lockstep.summary == alone.summary
+    assert len(set(lockstep.returns)) > 1
+
+
 @pytest.fixture(scope="module")
 def csv_dir(tmp_path_factory):
     from aura.sim import write_datasets
