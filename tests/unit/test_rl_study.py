@@ -10,6 +10,7 @@ from pathlib import Path
 import optuna
 import pytest
 import yaml
+from loopback import free_port
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 
 from aura.config import PARAMS_DIR
@@ -133,14 +134,6 @@ def test_the_tune_command_refuses_with_the_message_and_exit_code_1(tmp_path: Pat
     assert "study 's' searched something else (algo 'a2c' there, 'ppo' here;" in output
     assert "Traceback" not in result.output
     assert len(optuna.load_study(study_name="s", storage=url).trials) == 0
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.mark.parametrize(
