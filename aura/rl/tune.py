@@ -47,6 +47,10 @@ from aura.rl.train import SCORED_FILES, train
 VALIDATION_SEED_OFFSET = 2_000_000
 """Added to the shared seed to seed the validation episodes tuning optimises."""
 
+PARAMS_BLOCK_ATTR = "params_block_value"
+"""Study attribute: the validation mean return of the params file's own block, trained at the
+tuning budget with trial 0's seed, against which the best trial is read."""
+
 TUNE_KEYS = {"algo", "env_key", "total_timesteps", "n_trials", "n_startup_trials", "n_warmup_evals"}
 
 
@@ -284,38 +288,52 @@ def _pruning_callback(trial: Any, n_warmup_evals: int) -> Any:
     return TrialPruningCallback()
 
 
+def score_block(
+    exp: ExperimentConfig,
+    tune: TuneConfig,
+    values: Mapping[str, Any],
+    number: int,
+    after_eval: Any = None,
+) -> float | None:
+    """Train one run of ``values`` at the tuning budget, seeded as trial ``number`` would be, and
+    return its validation mean return; None if ``after_eval`` (a pruning callback) stopped it."""
+    from aura.rl.results import evaluate_model_file
+
+    env = exp.env(tune.env_key)
+    training = dataclasses.replace(
+        exp.training, total_timesteps=tune.total_timesteps, progress_bar=False
+    )
+    params = algo_params(tune.algo, dict(values), f"trial {number}")
+    run = RunConfig(env, tune.algo, exp.base_seed + number, params, training)
+    with tempfile.TemporaryDirectory(prefix="aura-trial-") as tmp:
+        train(run, tmp, resume=False, after_eval=after_eval)
+        if after_eval is not None and after_eval.pruned:
+            return None
+        returns = evaluate_model_file(
+            Path(tmp) / SCORED_FILES[exp.scored_model[tune.env_key]],
+            run,
+            exp.base_seed + VALIDATION_SEED_OFFSET,
+            exp.n_test_episodes,
+        )
+    return float(sum(returns) / len(returns))
+
+
 def objective_for(
     exp: ExperimentConfig, tune: TuneConfig, worker_id: str
 ) -> Callable[[Any], float]:
     """The Optuna objective: train one candidate, return its validation mean return."""
     import optuna
 
-    from aura.rl.results import evaluate_model_file
-
-    env = exp.env(tune.env_key)
-    base = exp.hyperparams[(tune.algo, tune.env_key)]
+    base = exp.hyperparams[(tune.algo, tune.env_key)].to_dict()
     space = search_spaces()[tune.algo]
-    training = dataclasses.replace(
-        exp.training, total_timesteps=tune.total_timesteps, progress_bar=False
-    )
 
     def objective(trial: optuna.Trial) -> float:
         trial.set_user_attr("worker", worker_id)
-        values = {**base.to_dict(), **sample(trial, space)}
-        params = algo_params(tune.algo, values, f"trial {trial.number}")
-        run = RunConfig(env, tune.algo, exp.base_seed + trial.number, params, training)
         callback = _pruning_callback(trial, tune.n_warmup_evals)
-        with tempfile.TemporaryDirectory(prefix="aura-trial-") as tmp:
-            train(run, tmp, resume=False, after_eval=callback)
-            if callback.pruned:
-                raise optuna.TrialPruned()
-            returns = evaluate_model_file(
-                Path(tmp) / SCORED_FILES[exp.scored_model[tune.env_key]],
-                run,
-                exp.base_seed + VALIDATION_SEED_OFFSET,
-                exp.n_test_episodes,
-            )
-        return float(sum(returns) / len(returns))
+        value = score_block(exp, tune, {**base, **sample(trial, space)}, trial.number, callback)
+        if value is None:
+            raise optuna.TrialPruned()
+        return value
 
     return objective
 
@@ -329,6 +347,10 @@ def tune(
     worker_id: str | None = None,
 ) -> Any:
     """Run trials of one study (created if new, resumed if it exists) and return it.
+
+    A new study first scores the params file's own block the way a trial is scored (at the
+    tuning budget, trial 0's seed, on the validation episodes), so that its best trial is read
+    against what training uses now rather than on its own.
 
     The sampler is seeded from the shared seed and the worker id, so a worker's draws are
     reproducible while two workers do not propose the same first candidates.
@@ -354,6 +376,9 @@ def tune(
     check_study(study, identity)
     for key, value in identity.items():
         study.set_user_attr(key, value)
+    if PARAMS_BLOCK_ATTR not in study.user_attrs:
+        block = exp.hyperparams[(tune_cfg.algo, tune_cfg.env_key)].to_dict()
+        study.set_user_attr(PARAMS_BLOCK_ATTR, score_block(exp, tune_cfg, block, 0))
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study.optimize(
         objective_for(exp, tune_cfg, worker),
@@ -391,7 +416,8 @@ def write_best_params(study: Any, params_path: str | Path, out_path: str | Path)
 
 
 def study_summary(study: Any) -> dict[str, Any]:
-    """Counts by state and by worker, and the best trial."""
+    """Counts by state and by worker, the best trial, and the params file's own block scored
+    the same way (``params_block``; None for a study made before it was recorded)."""
     import optuna
 
     trials = study.get_trials(deepcopy=False)
@@ -408,6 +434,7 @@ def study_summary(study: Any) -> dict[str, Any]:
         "n_trials": len(trials),
         "by_state": by_state,
         "by_worker": by_worker,
+        "params_block": study.user_attrs.get(PARAMS_BLOCK_ATTR),
         "best": None
         if best is None
         else {"number": best.number, "value": best.value, **best.params},

@@ -12,9 +12,16 @@ import optuna
 import pytest
 import yaml
 
-from aura.config import PARAMS_DIR
+from aura.config import PARAMS_DIR, load_params
 from aura.rl.config import SECTION, load_experiment
-from aura.rl.tune import make_storage, study_summary, tune, write_best_params
+from aura.rl.tune import (
+    make_storage,
+    score_block,
+    study_summary,
+    tune,
+    tune_config,
+    write_best_params,
+)
 
 ENV_KEY = "tutor_matching"
 
@@ -71,10 +78,16 @@ def test_two_workers_share_one_study_and_the_best_params_train(
     assert summary["by_worker"] == {"w1": 3, "w2": 3}
     assert summary["n_trials"] == 6
     assert summary["by_state"].get("COMPLETE", 0) >= 1
+    # The params file's own block is scored once, exactly as trial 0 would score it.
+    exp = load_experiment(params)
+    block = exp.hyperparams[("ppo", ENV_KEY)].to_dict()
+    tune_cfg = tune_config(load_params(params)[SECTION]["tune"])
+    assert summary["params_block"] == score_block(exp, tune_cfg, block, 0)
 
     # The study resumes: a later worker adds to its trials instead of starting a new study.
     study = tune(params, study_name="s", storage=storage, n_trials=1, worker_id="w3")
     assert len(study.trials) == 7 and study.trials[-1].user_attrs["worker"] == "w3"
+    assert study_summary(study)["params_block"] == summary["params_block"]
 
     out_path = write_best_params(study, params, tmp_path / "best.yaml")
     cfg = load_experiment(out_path)
