@@ -20,8 +20,9 @@ import time
 from collections.abc import Callable, Iterator
 from itertools import count
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
+import psycopg
 import pytest
 from loopback import free_port
 
@@ -40,7 +41,7 @@ def postgres_bin_dir() -> Path | None:
     return versions[-1].parent if versions else None
 
 
-def unavailable(message: str) -> None:
+def unavailable(message: str) -> NoReturn:
     if os.environ.get("AURA_POSTGRES_REQUIRED"):
         pytest.fail(message + " (AURA_POSTGRES_REQUIRED is set)")
     pytest.skip(message)
@@ -57,9 +58,7 @@ def run_as() -> dict[str, Any]:
     return {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
 
 
-def connect(url: str) -> Any:
-    import psycopg
-
+def connect(url: str) -> psycopg.Connection[Any]:
     return psycopg.connect(url, autocommit=True)
 
 
@@ -77,13 +76,15 @@ def postgres_database() -> Iterator[Callable[[], str]]:
         os.chown(root, user["user"], user["group"])
     process: subprocess.Popen[bytes] | None = None
     try:
-        subprocess.run(
+        init = subprocess.run(
             [str(bin_dir / "initdb"), "-D", str(data), "-U", USER, "-A", "trust"]
             + ["--no-sync", "--no-locale", "-E", "UTF8"],
-            check=True,
             capture_output=True,
+            text=True,
             **user,
         )
+        if init.returncode != 0:
+            raise RuntimeError(f"initdb failed ({init.returncode}):\n{init.stderr}")
         port = free_port()
         with (root / "server.log").open("wb") as log:
             process = subprocess.Popen(
@@ -99,7 +100,7 @@ def postgres_database() -> Iterator[Callable[[], str]]:
             try:
                 connect(f"{server}/postgres").close()
                 break
-            except Exception:
+            except psycopg.OperationalError:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(
                         "PostgreSQL did not start:\n" + (root / "server.log").read_text()
