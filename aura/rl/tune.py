@@ -404,9 +404,11 @@ def write_best_params(study: Any, params_path: str | Path, out_path: str | Path)
     blocks[algo] = {**(blocks[algo] or {}), env_key: block}
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
+    reference = study.user_attrs.get(PARAMS_BLOCK_ATTR)
+    against = "" if reference is None else f"; the params block {reference:.4f}"
     header = (
         f"# {Path(params_path).name} with the best trial of study {study.study_name!r}\n"
-        f"# (trial {best.number}, validation mean return {best.value:.4f}) in\n"
+        f"# (trial {best.number}, validation mean return {best.value:.4f}{against}) in\n"
         f"# {SECTION}.hyperparams.{algo}.{env_key}.\n"
     )
     body = yaml.safe_dump(out, sort_keys=False)

@@ -90,6 +90,7 @@ def test_two_workers_share_one_study_and_the_best_params_train(
     assert study_summary(study)["params_block"] == summary["params_block"]
 
     out_path = write_best_params(study, params, tmp_path / "best.yaml")
+    assert f"the params block {summary['params_block']:.4f}" in out_path.read_text()
     cfg = load_experiment(out_path)
     tuned = cfg.hyperparams[("ppo", ENV_KEY)]
     for name, value in study.best_params.items():
