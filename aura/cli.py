@@ -6,6 +6,7 @@ stays instant and one command's missing piece does not break the others.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -194,7 +195,12 @@ def tune_rl(
 
     try:
         result = tune(
-            params, study_name=study, storage=storage, n_trials=n_trials, worker_id=worker_id
+            params,
+            study_name=study,
+            storage=storage,
+            n_trials=n_trials,
+            worker_id=worker_id,
+            show_progress_bar=sys.stderr.isatty(),
         )
         summary = study_summary(result)
         console.print(summary)

@@ -345,8 +345,10 @@ def tune(
     storage: str | None = None,
     n_trials: int | None = None,
     worker_id: str | None = None,
+    show_progress_bar: bool = False,
 ) -> Any:
-    """Run trials of one study (created if new, resumed if it exists) and return it.
+    """Run trials of one study (created if new, resumed if it exists) and return it; with
+    ``show_progress_bar``, Optuna's bar counts this worker's trials and shows the best value.
 
     A new study first scores the params file's own block the way a trial is scored (at the
     tuning budget, trial 0's seed, on the validation episodes), so that its best trial is read
@@ -383,6 +385,7 @@ def tune(
     study.optimize(
         objective_for(exp, tune_cfg, worker),
         n_trials=n_trials if n_trials is not None else tune_cfg.n_trials,
+        show_progress_bar=show_progress_bar,
     )
     return study
 

@@ -85,7 +85,9 @@ def test_two_workers_share_one_study_and_the_best_params_train(
     assert summary["params_block"] == score_block(exp, tune_cfg, block, 0)
 
     # The study resumes: a later worker adds to its trials instead of starting a new study.
-    study = tune(params, study_name="s", storage=storage, n_trials=1, worker_id="w3")
+    study = tune(
+        params, study_name="s", storage=storage, n_trials=1, worker_id="w3", show_progress_bar=True
+    )
     assert len(study.trials) == 7 and study.trials[-1].user_attrs["worker"] == "w3"
     assert study_summary(study)["params_block"] == summary["params_block"]
 
