@@ -36,7 +36,10 @@ def rl_rows(results: Mapping[str, Any]) -> list[dict[str, Any]]:
             rows.append(
                 {
                     "area": f"RL {env_key}",
-                    "metric": f"{algo.upper()} normalised score (95% CI, {n['n']} seeds)",
+                    "metric": (
+                        f"{algo.upper()} normalised score (95% CI over {n['n']} seeds "
+                        f"and {res['n_test_episodes']} episodes)"
+                    ),
                     "value": _ci(n["mean"], n["low"], n["high"]),
                     "reference": reference,
                 }

@@ -3,8 +3,16 @@
 Every policy is reported as a normalised score, (R - R_random) / (R_oracle - R_random): 0 is
 the random policy, 1 the oracle that reads the simulator's hidden state. All policies and all
 references of an environment are scored on the same seeded held-out episodes, so differences
-between them are not differences of luck in the episodes drawn. Over the training seeds a result
-is the mean with a 95% Student-t interval (three seeds are few; the t interval is honest about it).
+between them are not differences of luck in the episodes drawn.
+
+A result's 95% interval covers both things that could have come out otherwise: the training seeds
+(a Student-t interval over them; three seeds are few, and the t interval is honest about it) and
+the held-out episodes themselves (a bootstrap over episodes, resampled together for the policy,
+random and the oracle). The two sources are independent, so their half-widths add in quadrature.
+A fixed set of 200 episodes moves a tutor-matching score by a few hundredths from one set to the
+next, more than the seeds do; an interval over the seeds alone would hide that. "Beats the hand
+rule" is judged on the paired difference, episode by episode, which the same draw of episodes
+moves far less than either score.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -57,6 +66,38 @@ def t_interval(values: Sequence[float], confidence: float = 0.95) -> Interval:
         return Interval(mean, -math.inf, math.inf, 1)
     half = float(stats.t.ppf(0.5 + confidence / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
     return Interval(mean, mean - half, mean + half, int(x.size))
+
+
+EPISODE_DRAWS = 2000
+"""Bootstrap resamples of the held-out episodes behind every episode-sampling interval."""
+Z95 = 1.959963984540054
+"""Two-sided 95% quantile of the standard normal (the bootstrap half-width is Z95 x its SE)."""
+
+
+def with_episode_error(seeds: Interval, episode_se: float) -> Interval:
+    """The seeds' t interval widened by the episodes' sampling error: half-widths in quadrature."""
+    half = math.hypot(seeds.mean - seeds.low, Z95 * episode_se)
+    return Interval(seeds.mean, seeds.mean - half, seeds.mean + half, seeds.n)
+
+
+def episode_draws(n_episodes: int, seed: int, n_draws: int = EPISODE_DRAWS) -> np.ndarray:
+    """(n_draws, n_episodes) episode indices drawn with replacement, seeded: one draw is used for
+    every policy of an environment, so their resampled scores stay paired."""
+    return np.random.default_rng(seed).integers(n_episodes, size=(n_draws, n_episodes))
+
+
+def resampled_scores(
+    returns: Sequence[float], random: Sequence[float], oracle: Sequence[float], draws: np.ndarray
+) -> np.ndarray:
+    """The normalised score of per-episode ``returns`` on every resample of the episodes."""
+    x, r, o = (np.asarray(v, dtype=float) for v in (returns, random, oracle))
+    if not x.shape == r.shape == o.shape == (draws.shape[1],):
+        raise ValueError(
+            f"per-episode returns must all have {draws.shape[1]} episodes, "
+            f"got {x.shape}, {r.shape} and {o.shape}"
+        )
+    lo = r[draws].mean(axis=1)
+    return (x[draws].mean(axis=1) - lo) / (o[draws].mean(axis=1) - lo)
 
 
 def normalised_score(value: float | np.ndarray, random: float, oracle: float) -> float | np.ndarray:
@@ -149,8 +190,6 @@ def references(
     experience reference (``experience``, None where the environment has none) learned from
     ``experience_steps`` noisy rewards, the agent's own budget: how far that budget goes.
     """
-    from aura.envs import baseline_table
-
     baselines = aura_baselines(env_cfg.key, seed)
     ceiling = ceiling_policy(env_cfg, ceiling_episodes, ceiling_seed)
     experience = experience_policy(env_cfg, experience_steps, experience_seed)
@@ -158,7 +197,11 @@ def references(
     if experience is not None:
         learned[experience.name] = experience
     policies = {**baselines, **learned}
-    table = baseline_table(env_cfg.id, policies, n_episodes, seed, env_cfg.kwargs)
+    evaluated = {name: _evaluate(env_cfg, p, seed, n_episodes) for name, p in policies.items()}
+    table = pd.DataFrame.from_dict({n: r.row() for n, r in evaluated.items()}, orient="index")
+    table["normalised_score"] = normalised_score(
+        table["mean_return"], table.loc["random", "mean_return"], table.loc["oracle", "mean_return"]
+    )
     rules = table.drop(index=[*HAND_RULE_EXCLUDED, *learned])
     best = str(rules["mean_return"].idxmax())
     return {
@@ -180,6 +223,7 @@ def references(
             }
             for name, row in table.iterrows()
         },
+        "episode_returns": {name: list(r.returns) for name, r in evaluated.items()},
     }
 
 
@@ -206,12 +250,29 @@ def summarise(
     cfg: ExperimentConfig, outcomes: Sequence[RunOutcome], references: Mapping[str, Mapping]
 ) -> dict[str, Any]:
     """Per environment: the references, and per algorithm the per-seed and mean normalised
-    scores with their 95% interval, raw held-out returns, whether the mean beats the hand rule,
-    and training wall time."""
+    scores with their 95% interval over seeds and episodes (see the module docstring), raw
+    held-out returns, the paired difference from the hand rule, and training wall time.
+
+    ``normalised`` is the interval over seeds and episodes, ``normalised_seeds`` the t interval
+    over seeds alone and ``episode_se`` the episodes' bootstrap standard error of the mean.
+    """
     results: dict[str, Any] = {}
     for env_key in cfg.env_keys:
         ref = dict(references[env_key])
         lo, hi = ref["random"], ref["oracle"]
+        episodes = ref["episode_returns"]
+        resampled = partial(
+            resampled_scores,
+            random=episodes["random"],
+            oracle=episodes["oracle"],
+            draws=episode_draws(cfg.n_test_episodes, cfg.base_seed),
+        )
+        hand_draws = resampled(episodes[ref["hand_rule_name"]])
+        reference_se = {
+            key: float(resampled(episodes[ref[f"{key}_name"]]).std(ddof=1))
+            for key in ("hand_rule", "ceiling", "experience")
+            if ref[f"{key}_name"] is not None
+        }
         hand = float(normalised_score(ref["hand_rule"], lo, hi))
         ceiling = float(normalised_score(ref["ceiling"], lo, hi))
         experience = (
@@ -229,12 +290,22 @@ def summarise(
                 continue
             means = [float(np.mean(o.test_returns)) for o in runs]
             scores = [float(normalised_score(m, lo, hi)) for m in means]
-            score = t_interval(scores)
+            seeds = t_interval(scores)
+            mean_draws = resampled(np.mean([o.test_returns for o in runs], axis=0))
+            episode_se = float(mean_draws.std(ddof=1))
+            score = with_episode_error(seeds, episode_se)
+            lead = with_episode_error(
+                t_interval([s - hand for s in scores]),
+                float((mean_draws - hand_draws).std(ddof=1)),
+            )
             per_algo[algo] = {
                 "normalised": score.to_dict(),
+                "normalised_seeds": seeds.to_dict(),
+                "episode_se": episode_se,
+                "lead_over_hand_rule": lead.to_dict(),
                 "mean_return": t_interval(means).to_dict(),
                 "beats_hand_rule": score.mean > hand,
-                "beats_hand_rule_ci": score.low > hand,
+                "beats_hand_rule_ci": lead.low > 0,
                 "train_seconds": sum(o.train_seconds for o in runs),
                 "seeds": [
                     {
@@ -256,6 +327,7 @@ def summarise(
                 "hand_rule_normalised": hand,
                 "ceiling_normalised": ceiling,
                 "experience_normalised": experience,
+                "episode_se": reference_se,
             },
             "scored_model": cfg.scored_model[env_key],
             "n_test_episodes": cfg.n_test_episodes,
@@ -283,13 +355,15 @@ def results_table(results: Mapping[str, Any]) -> pd.DataFrame:
         names["oracle"] = "oracle"
         for key, name in names.items():
             value = float(ref[key])
+            score = float(normalised_score(value, lo, hi))
+            half = Z95 * ref.get("episode_se", {}).get(key, np.nan)
             rows.append(
                 {
                     "env": env_key,
                     "policy": name,
-                    "normalised": float(normalised_score(value, lo, hi)),
-                    "ci_low": np.nan,
-                    "ci_high": np.nan,
+                    "normalised": score,
+                    "ci_low": score - half,
+                    "ci_high": score + half,
                     "mean_return": value,
                     "n_seeds": np.nan,
                     "beats_hand_rule": np.nan,

@@ -1,0 +1,113 @@
+"""A result's interval covers the held-out episodes as well as the seeds, and "beats the hand
+rule" is judged on the paired difference."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import yaml
+
+from aura.config import PARAMS_DIR
+from aura.rl.config import SECTION, experiment_config
+from aura.rl.experiment import RunOutcome
+from aura.rl.results import (
+    Z95,
+    Interval,
+    episode_draws,
+    resampled_scores,
+    results_table,
+    summarise,
+    with_episode_error,
+)
+
+SHARED = {"seed": 7, "data_dir": "data/x", "models_dir": "models/x", "artifacts_dir": "a"}
+N_EPISODES = 400
+
+
+def config():
+    section = yaml.safe_load((PARAMS_DIR / "smoke.yaml").read_text())[SECTION]
+    section.update(env_keys=["tutor_matching"], algorithms=["ppo"], seeds=3)
+    section["n_test_episodes"] = N_EPISODES
+    return experiment_config(section, SHARED)
+
+
+def test_the_episode_bootstrap_matches_the_standard_error_of_a_mean() -> None:
+    x = np.random.default_rng(0).normal(0.5, 0.2, N_EPISODES)
+    zeros, ones = np.zeros(N_EPISODES), np.ones(N_EPISODES)
+    draws = episode_draws(N_EPISODES, seed=1)
+    scores = resampled_scores(x, zeros, ones, draws)
+    assert scores.std(ddof=1) == pytest.approx(x.std(ddof=1) / math.sqrt(N_EPISODES), rel=0.1)
+    assert np.array_equal(draws, episode_draws(N_EPISODES, seed=1))
+
+
+def test_per_episode_returns_of_another_length_are_refused() -> None:
+    draws = episode_draws(10, seed=0)
+    with pytest.raises(ValueError, match="must all have 10 episodes"):
+        resampled_scores(np.zeros(9), np.zeros(10), np.ones(10), draws)
+
+
+def test_half_widths_add_in_quadrature() -> None:
+    widened = with_episode_error(Interval(0.8, 0.77, 0.83, 3), 0.02)
+    half = math.hypot(0.03, Z95 * 0.02)
+    assert (widened.low, widened.high, widened.n) == pytest.approx((0.8 - half, 0.8 + half, 3))
+    assert with_episode_error(Interval(0.8, -math.inf, math.inf, 1), 0.02).high == math.inf
+
+
+def outcomes_and_references(cfg, lead: float):
+    """Random 0, oracle 1 and a hand rule of noisy per-episode returns; three seeds of a policy
+    that returns the hand rule's return plus ``lead`` in every episode."""
+    rng = np.random.default_rng(3)
+    hand = rng.normal(0.7, 0.25, N_EPISODES)
+    episodes = {"random": [0.0] * N_EPISODES, "oracle": [1.0] * N_EPISODES, "rule": list(hand)}
+    references = {
+        "random": 0.0,
+        "oracle": 1.0,
+        "hand_rule": float(hand.mean()),
+        "hand_rule_name": "rule",
+        "ceiling": float(hand.mean()),
+        "ceiling_name": "rule",
+        "experience": None,
+        "experience_name": None,
+        "experience_steps": None,
+        "episode_returns": episodes,
+    }
+    returns = list(hand + lead)
+    outcomes = [
+        RunOutcome("tutor_matching", "ppo", k, str(cfg.models_dir / f"run{k}"), 1, 0, 1.0, returns)
+        for k in range(3)
+    ]
+    return outcomes, {"tutor_matching": references}
+
+
+def test_identical_seeds_still_get_the_episodes_interval() -> None:
+    cfg = config()
+    outcomes, references = outcomes_and_references(cfg, lead=0.01)
+    ppo = summarise(cfg, outcomes, references)["tutor_matching"]["algorithms"]["ppo"]
+    seeds, score = ppo["normalised_seeds"], ppo["normalised"]
+    assert seeds["high"] - seeds["low"] == pytest.approx(0.0, abs=1e-12)
+    expected_se = 0.25 / math.sqrt(N_EPISODES)
+    assert ppo["episode_se"] == pytest.approx(expected_se, rel=0.15)
+    assert score["high"] - score["mean"] == pytest.approx(Z95 * ppo["episode_se"])
+
+
+def test_a_small_lead_in_every_episode_beats_the_hand_rule_though_the_scores_overlap() -> None:
+    cfg = config()
+    outcomes, references = outcomes_and_references(cfg, lead=0.01)
+    results = summarise(cfg, outcomes, references)["tutor_matching"]
+    ppo = results["algorithms"]["ppo"]
+    hand = results["references"]["hand_rule_normalised"]
+    assert ppo["normalised"]["low"] < hand  # the score's interval reaches below the hand rule
+    assert ppo["beats_hand_rule_ci"]  # but the same episodes show the lead every time
+    assert ppo["lead_over_hand_rule"]["mean"] == pytest.approx(0.01)
+    table = results_table({"tutor_matching": results}).set_index("policy")
+    assert table.loc["hand rule (rule)", "ci_low"] < hand < table.loc["hand rule (rule)", "ci_high"]
+    assert np.isnan(table.loc["random", "ci_low"])
+
+
+def test_no_lead_does_not_beat_the_hand_rule() -> None:
+    cfg = config()
+    outcomes, references = outcomes_and_references(cfg, lead=0.0)
+    ppo = summarise(cfg, outcomes, references)["tutor_matching"]["algorithms"]["ppo"]
+    assert not ppo["beats_hand_rule"] and not ppo["beats_hand_rule_ci"]
