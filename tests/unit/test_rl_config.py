@@ -53,8 +53,8 @@ def test_default_params_hold_the_spec_values() -> None:
         assert ppo.batch_size == 64
         assert (dqn.buffer_size, dqn.exploration_fraction) == (50_000, 0.1)
         assert a2c.n_steps == 5
-    assert cfg.hyperparams[("ppo", "tutor_matching")].learning_rate == 3e-4
-    # gamma is the spec's where a block does not choose another (the params file says why)
+    # learning rate and gamma are the spec's where a block does not choose others (the params
+    # file says why)
     assert (PPOParams().learning_rate, PPOParams().gamma) == (3e-4, 0.99)
     assert cfg.hyperparams[("ppo", "difficulty_adaptation")].lr_schedule == "linear"
 
