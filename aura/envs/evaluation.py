@@ -196,11 +196,17 @@ def baseline_table(
 ) -> pd.DataFrame:
     """One row per policy with `EvalResult` fields and the normalised score (needs 'random'
     and 'oracle' among the policies)."""
-    rows = {
-        name: evaluate_policy(env, policy, n_episodes, seed, env_kwargs).row()
-        for name, policy in policies.items()
-    }
-    table = pd.DataFrame.from_dict(rows, orient="index")
+    return evaluation_table(
+        {
+            name: evaluate_policy(env, policy, n_episodes, seed, env_kwargs)
+            for name, policy in policies.items()
+        }
+    )
+
+
+def evaluation_table(results: Mapping[str, EvalResult]) -> pd.DataFrame:
+    """`baseline_table` of results already evaluated (for a caller that keeps their returns)."""
+    table = pd.DataFrame.from_dict({n: r.row() for n, r in results.items()}, orient="index")
     table.index.name = "policy"
     low, high = table.loc["random", "mean_return"], table.loc["oracle", "mean_return"]
     table["normalised_score"] = [normalised_score(v, low, high) for v in table["mean_return"]]

@@ -11,8 +11,8 @@ the held-out episodes themselves (a bootstrap over episodes, resampled together 
 random and the oracle). The two sources are independent, so their half-widths add in quadrature.
 A fixed set of 200 episodes moves a tutor-matching score by a few hundredths from one set to the
 next, more than the seeds do; an interval over the seeds alone would hide that. "Beats the hand
-rule" is judged on the paired difference, episode by episode, which the same draw of episodes
-moves far less than either score.
+rule" is judged on the policy's lead over the rule on the same episodes, with the same two sources
+in its interval.
 """
 
 from __future__ import annotations
@@ -190,6 +190,8 @@ def references(
     experience reference (``experience``, None where the environment has none) learned from
     ``experience_steps`` noisy rewards, the agent's own budget: how far that budget goes.
     """
+    from aura.envs.evaluation import evaluation_table
+
     baselines = aura_baselines(env_cfg.key, seed)
     ceiling = ceiling_policy(env_cfg, ceiling_episodes, ceiling_seed)
     experience = experience_policy(env_cfg, experience_steps, experience_seed)
@@ -198,10 +200,7 @@ def references(
         learned[experience.name] = experience
     policies = {**baselines, **learned}
     evaluated = {name: _evaluate(env_cfg, p, seed, n_episodes) for name, p in policies.items()}
-    table = pd.DataFrame.from_dict({n: r.row() for n, r in evaluated.items()}, orient="index")
-    table["normalised_score"] = normalised_score(
-        table["mean_return"], table.loc["random", "mean_return"], table.loc["oracle", "mean_return"]
-    )
+    table = evaluation_table(evaluated)
     rules = table.drop(index=[*HAND_RULE_EXCLUDED, *learned])
     best = str(rules["mean_return"].idxmax())
     return {
