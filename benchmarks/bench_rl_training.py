@@ -5,7 +5,9 @@ is trained from scratch into a temporary models folder with the same entry point
 ``aura train-rl`` (two worker processes, one torch thread each), held-out scoring and the
 references (computed by the same workers beside the runs) included.
 Beside it, each algorithm's training throughput is measured alone (one process, a shorter run,
-median of several) so a slow grid can be traced to its algorithm. The machine's load average is
+median of several) so a slow grid can be traced to its algorithm, and so is the held-out scoring
+of one saved PPO policy on the grid's ``n_test_episodes`` episodes, in lockstep (what the grid
+does) against one episode at a time. The machine's load average is
 recorded before and after: on a shared machine, wall time includes waiting for a core.
 
     python benchmarks/bench_rl_training.py             # full grid once + throughput, 3 repeats
@@ -30,13 +32,16 @@ from typing import Annotated, Any
 import typer
 
 from aura.config import BENCH_DIR, PARAMS_DIR
+from aura.envs import evaluate_policy
 from aura.rl.config import load_experiment
 from aura.rl.experiment import init_worker, run_experiment
-from aura.rl.train import train
+from aura.rl.results import evaluate_model_file
+from aura.rl.train import FINAL_MODEL, algorithm_class, train
 
 TARGET_SECONDS = 600.0
 SPEC_SECONDS = (2 * 3600.0, 4 * 3600.0)
 THROUGHPUT_STEPS = 20_000
+SCORING_STEPS = 5_000
 
 
 def throughput(params: Path, repeats: int) -> dict[str, Any]:
@@ -60,6 +65,43 @@ def throughput(params: Path, repeats: int) -> dict[str, Any]:
                 "n_envs": run.hyperparams.n_envs,
             }
             typer.echo(f"{env_key}/{algo}: {statistics.median(rates):.0f} steps/s")
+    return out
+
+
+def scoring(params: Path, repeats: int) -> dict[str, Any]:
+    """Seconds to score one PPO policy (trained briefly, the grid's hyperparameters) on the
+    held-out episodes: in lockstep, and one episode at a time; median of ``repeats``."""
+    cfg = load_experiment(params)
+    training = dataclasses.replace(cfg.training, total_timesteps=SCORING_STEPS)
+    init_worker()
+    out: dict[str, Any] = {}
+    for env_key in cfg.env_keys:
+        run = dataclasses.replace(cfg.run(env_key, "ppo", 0), training=training)
+        with tempfile.TemporaryDirectory() as tmp:
+            train(run, tmp, resume=False)
+            path = Path(tmp) / FINAL_MODEL
+            model = algorithm_class("ppo").load(path, device="cpu")
+            timings: dict[str, list[float]] = {"lockstep": [], "one_at_a_time": []}
+            for _ in range(repeats):
+                start = time.perf_counter()
+                evaluate_model_file(path, run, cfg.test_seed, cfg.n_test_episodes)
+                timings["lockstep"].append(time.perf_counter() - start)
+                start = time.perf_counter()
+                evaluate_policy(
+                    run.env.id, model, cfg.n_test_episodes, cfg.test_seed, run.env.kwargs
+                )
+                timings["one_at_a_time"].append(time.perf_counter() - start)
+        medians = {k: statistics.median(v) for k, v in timings.items()}
+        out[env_key] = {
+            "n_episodes": cfg.n_test_episodes,
+            "seconds_median": medians,
+            "seconds": timings,
+            "speedup": medians["one_at_a_time"] / medians["lockstep"],
+        }
+        typer.echo(
+            f"{env_key} scoring, {cfg.n_test_episodes} episodes: lockstep "
+            f"{medians['lockstep']:.2f}s, one at a time {medians['one_at_a_time']:.2f}s"
+        )
     return out
 
 
@@ -110,6 +152,7 @@ def main(
         "load_average_before": list(os.getloadavg()),
     }
     report["throughput"] = throughput(params, 1 if quick else repeats)
+    report["scoring"] = scoring(params, 1 if quick else repeats)
     if not quick:
         report["grid"] = full_grid(params)
         typer.echo(

@@ -38,7 +38,7 @@ def rl_rows(results: Mapping[str, Any]) -> list[dict[str, Any]]:
                     "area": f"RL {env_key}",
                     "metric": (
                         f"{algo.upper()} normalised score (95% CI over {n['n']} seeds "
-                        f"and {res['n_test_episodes']} episodes)"
+                        f"and {res['n_test_episodes']:,} episodes)"
                     ),
                     "value": _ci(n["mean"], n["low"], n["high"]),
                     "reference": reference,

@@ -120,13 +120,34 @@ def evaluate_policy_mean(env_cfg: EnvConfig, policy: Any, seed: int, n_episodes:
     return float(_evaluate(env_cfg, policy, seed, n_episodes).mean_return)
 
 
+class GreedyBatch:
+    """A Stable-Baselines3 model's greedy actions for a batch of observations.
+
+    AURA's policies are MLPs, memoryless, so ``aura.envs.evaluate_policy`` may step their
+    episodes in lockstep and ask for every running episode's action in one forward pass. On
+    1,000 held-out episodes that takes a median 1.5 s per policy on tutor matching and 0.8 s on
+    difficulty adaptation, against 5.5 s and 8.3 s one call at a time
+    (``benchmarks/bench_rl_training.py``). A
+    batched forward pass adds in a different order than a batch of one, so an action whose two
+    best values tie to the last bits may come out differently; the scores are as deterministic
+    either way.
+    """
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+
+    def act_batch(self, observations: np.ndarray) -> np.ndarray:
+        actions, _ = self.model.predict(observations, deterministic=True)
+        return np.asarray(actions)
+
+
 def evaluate_model_file(path: Path, run: RunConfig, seed: int, n_episodes: int) -> list[float]:
-    """Held-out returns of a saved model of ``run`` (greedy actions)."""
+    """Held-out returns of a saved model of ``run`` (greedy actions, episodes in lockstep)."""
     import torch
 
     torch.set_num_threads(1)
     model = algorithm_class(run.algo).load(path, device="cpu")
-    return list(_evaluate(run.env, model, seed, n_episodes).returns)
+    return list(_evaluate(run.env, GreedyBatch(model), seed, n_episodes).returns)
 
 
 HAND_RULE_EXCLUDED = ("random", "oracle")
@@ -341,7 +362,8 @@ def results_table(results: Mapping[str, Any]) -> pd.DataFrame:
 
     The references are rows too (random 0, oracle 1, the hand rule, the upper reference and,
     where the environment has one, the experience reference, where they fall), so every number
-    in the table stands beside them.
+    in the table stands beside them. ``beats_hand_rule`` is True where the policy's lead over the
+    hand rule on the same episodes has its whole 95% interval above zero (``lead_over_hand_rule``).
     """
     rows = []
     for env_key, res in results.items():
@@ -378,7 +400,7 @@ def results_table(results: Mapping[str, Any]) -> pd.DataFrame:
                     "ci_high": r["normalised"]["high"],
                     "mean_return": r["mean_return"]["mean"],
                     "n_seeds": r["normalised"]["n"],
-                    "beats_hand_rule": r["beats_hand_rule"],
+                    "beats_hand_rule": r["beats_hand_rule_ci"],
                 }
             )
     return pd.DataFrame(rows)

@@ -55,7 +55,7 @@ def test_half_widths_add_in_quadrature() -> None:
     assert with_episode_error(Interval(0.8, -math.inf, math.inf, 1), 0.02).high == math.inf
 
 
-def outcomes_and_references(cfg, lead: float):
+def outcomes_and_references(cfg, lead: float | np.ndarray):
     """Random 0, oracle 1 and a hand rule of noisy per-episode returns; three seeds of a policy
     that returns the hand rule's return plus ``lead`` in every episode."""
     rng = np.random.default_rng(3)
@@ -111,3 +111,15 @@ def test_no_lead_does_not_beat_the_hand_rule() -> None:
     outcomes, references = outcomes_and_references(cfg, lead=0.0)
     ppo = summarise(cfg, outcomes, references)["tutor_matching"]["algorithms"]["ppo"]
     assert not ppo["beats_hand_rule"] and not ppo["beats_hand_rule_ci"]
+
+
+def test_a_lead_lost_in_the_episodes_noise_is_not_called_a_win() -> None:
+    cfg = config()
+    noise = np.random.default_rng(5).normal(0.0, 0.2, N_EPISODES)
+    outcomes, references = outcomes_and_references(cfg, lead=noise - noise.mean() + 0.002)
+    results = summarise(cfg, outcomes, references)["tutor_matching"]
+    ppo = results["algorithms"]["ppo"]
+    assert ppo["beats_hand_rule"]  # the mean is ahead of the rule
+    assert not ppo["beats_hand_rule_ci"]  # by far less than the episodes' noise
+    table = results_table({"tutor_matching": results}).set_index("policy")
+    assert not table.loc["PPO", "beats_hand_rule"]
