@@ -22,18 +22,16 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from aura.rl.config import ConfigError, ExperimentConfig
 from aura.rl.results import (
-    evaluate_model_file,
     evaluate_policy_mean,
     experience_policy,
     normalised_score,
     references,
+    score_checkpoints,
     write_json,
 )
-from aura.rl.train import FINAL_MODEL, checkpoints, train
+from aura.rl.train import train
 
 BUDGET_DIR = "budget"
 BUDGET_FILE = "budget.json"
@@ -94,13 +92,12 @@ def budget_study(
         experience_seed=cfg.experience_seed,
     )
     lo, hi = ref["random"], ref["oracle"]
-    scored = dict(checkpoints(run_dir))
-    scored[result.num_timesteps] = run_dir / FINAL_MODEL  # the same policy as a last checkpoint
     experience_means = {budget: ref["experience"]}  # references() has fitted this one
     points = []
-    for steps, path in sorted(scored.items()):
-        returns = evaluate_model_file(path, run, cfg.test_seed, cfg.n_test_episodes)
-        mean = float(np.mean(returns))
+    curve = score_checkpoints(
+        run_dir, run, result.num_timesteps, cfg.test_seed, cfg.n_test_episodes
+    )
+    for steps, mean in curve:
         point = {
             "steps": steps,
             "mean_return": mean,

@@ -396,6 +396,7 @@ EXPERIMENT_KEYS = {
     "seeds",
     "n_workers",
     "n_test_episodes",
+    "curve_episodes",
     "ceiling_episodes",
     "scored_model",
     "training",
@@ -423,6 +424,9 @@ class ExperimentConfig:
     n_workers: int = 2
     n_test_episodes: int = 100
     """Held-out episodes every policy and every reference is scored on."""
+    curve_episodes: int = 100
+    """The first of the held-out episodes, on which every checkpoint of every run is scored
+    for the held-out learning curves (at most ``n_test_episodes``)."""
     ceiling_episodes: int = 8000
     """Episodes whose states the tutor-matching observation ceiling learns from."""
     scored_model: dict[str, str] = field(default_factory=dict)
@@ -536,6 +540,7 @@ def experiment_config(section: Mapping[str, Any], shared: Mapping[str, Any]) -> 
         n_test_episodes=positive_int(
             section.get("n_test_episodes", 100), f"{where}.n_test_episodes"
         ),
+        curve_episodes=curve_episodes(section, where),
         ceiling_episodes=positive_int(
             section.get("ceiling_episodes", 8000), f"{where}.ceiling_episodes"
         ),
@@ -546,6 +551,19 @@ def experiment_config(section: Mapping[str, Any], shared: Mapping[str, Any]) -> 
             f"{where}.scored_model",
         ),
     )
+
+
+def curve_episodes(section: Mapping[str, Any], where: str) -> int:
+    """``curve_episodes``, checked to be among the held-out episodes (default: all of them, up
+    to 100)."""
+    n_test = positive_int(section.get("n_test_episodes", 100), f"{where}.n_test_episodes")
+    n = positive_int(section.get("curve_episodes", min(n_test, 100)), f"{where}.curve_episodes")
+    if n > n_test:
+        raise ConfigError(
+            f"{where}.curve_episodes ({n}) must not exceed {where}.n_test_episodes ({n_test}): "
+            "the curves are scored on the first of the held-out episodes"
+        )
+    return n
 
 
 SCORED_MODEL_CHOICES = ("best", "final")

@@ -4,7 +4,8 @@ Each run is one process-local job: torch on a single thread per process (two cor
 more threads per process only add contention for small networks), environments vectorised
 in-process (see :func:`aura.rl.train.make_env`). Slow jobs (DQN, which trains on every fourth
 step) are started first so the two workers finish together. After training, each worker scores
-its run's best model on the held-out test episodes, so evaluation is parallel too. Each
+its run's scored model on the held-out test episodes, and every checkpoint on the first
+``curve_episodes`` of them (the held-out learning curves), so evaluation is parallel too. Each
 environment's references (random, hand rules, oracle, upper and experience references), which do
 not depend on training, are computed by the same workers beside the runs: tutor matching's take
 as long as a training run.
@@ -18,7 +19,7 @@ import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,8 @@ class RunOutcome:
     resumed_from: int
     train_seconds: float
     test_returns: list[float]
+    checkpoint_means: list[tuple[int, float]] = field(default_factory=list)
+    """(steps, mean return on the first ``curve_episodes`` held-out episodes) per checkpoint."""
 
 
 def init_worker() -> None:
@@ -60,16 +63,18 @@ def run_job(
     seed_index: int,
     test_seed: int,
     n_test: int,
+    n_curve: int,
     resume: bool,
     scored_file: str,
 ) -> RunOutcome:
-    """Train one run (or resume it) and score its saved policy ``scored_file`` on the held-out
-    episodes."""
-    from aura.rl.results import evaluate_model_file
+    """Train one run (or resume it), score its saved policy ``scored_file`` on the ``n_test``
+    held-out episodes and every checkpoint on the first ``n_curve`` of them."""
+    from aura.rl.results import evaluate_model_file, score_checkpoints
 
     init_worker()
     result = train(run, run_dir, resume=resume)
     returns = evaluate_model_file(Path(run_dir) / scored_file, run, test_seed, n_test)
+    curve = score_checkpoints(Path(run_dir), run, result.num_timesteps, test_seed, n_curve)
     return RunOutcome(
         env_key=run.env.key,
         algo=run.algo,
@@ -79,6 +84,7 @@ def run_job(
         resumed_from=result.resumed_from,
         train_seconds=result.wall_seconds,
         test_returns=[float(r) for r in returns],
+        checkpoint_means=curve,
     )
 
 
@@ -124,7 +130,7 @@ def run_grid(
                 run = cfg.run(env.key, algo, k)
                 args = (run, str(cfg.run_dir(env.key, algo, k)), k, cfg.test_seed)
                 scored = SCORED_FILES[cfg.scored_model[env.key]]
-                jobs.append((*args, cfg.n_test_episodes, resume, scored))
+                jobs.append((*args, cfg.n_test_episodes, cfg.curve_episodes, resume, scored))
     order = sorted(jobs, key=lambda job: -JOB_COST[job[0].algo] * job[0].training.total_timesteps)
 
     start = time.perf_counter()

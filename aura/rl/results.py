@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -30,7 +30,15 @@ import numpy as np
 import pandas as pd
 
 from aura.rl.config import EVAL_SEED_OFFSET, EnvConfig, ExperimentConfig, RunConfig
-from aura.rl.train import CONFIG_FILE, SCORED_FILES, algorithm_class, evaluation_returns, make_env
+from aura.rl.train import (
+    CONFIG_FILE,
+    FINAL_MODEL,
+    SCORED_FILES,
+    algorithm_class,
+    checkpoints,
+    evaluation_returns,
+    make_env,
+)
 
 if TYPE_CHECKING:
     from aura.rl.experiment import RunOutcome
@@ -150,6 +158,19 @@ def evaluate_model_file(path: Path, run: RunConfig, seed: int, n_episodes: int) 
     return list(_evaluate(run.env, GreedyBatch(model), seed, n_episodes).returns)
 
 
+def score_checkpoints(
+    run_dir: Path, run: RunConfig, final_steps: int, seed: int, n_episodes: int
+) -> list[tuple[int, float]]:
+    """(steps, mean held-out return) of every checkpoint of a run and of its final policy
+    (counted at ``final_steps``), oldest first: a learning curve on held-out episodes."""
+    scored = dict(checkpoints(run_dir))
+    scored[final_steps] = run_dir / FINAL_MODEL  # the same policy as a last checkpoint
+    return [
+        (steps, float(np.mean(evaluate_model_file(path, run, seed, n_episodes))))
+        for steps, path in sorted(scored.items())
+    ]
+
+
 HAND_RULE_EXCLUDED = ("random", "oracle")
 
 
@@ -266,6 +287,36 @@ def evaluation_resolution(
     return {"oracle_lead": float(lead.mean()), "sd_of_evaluation": sd, "z": float(lead.mean() / sd)}
 
 
+def curve_yardstick(
+    ref: Mapping[str, Any], n_episodes: int
+) -> tuple[dict[str, float], Callable[[float], float]]:
+    """The references' normalised scores on the first ``n_episodes`` held-out episodes, and the
+    normalisation of a mean return on those episodes (random and oracle on the same ones)."""
+    episodes = ref["episode_returns"]
+    lo, hi = (float(np.mean(episodes[name][:n_episodes])) for name in ("random", "oracle"))
+
+    def score(mean: float) -> float:
+        return float(normalised_score(mean, lo, hi))
+
+    refs = {
+        key: score(float(np.mean(episodes[ref[f"{key}_name"]][:n_episodes])))
+        for key in ("hand_rule", "ceiling", "experience")
+        if ref[f"{key}_name"] is not None
+    }
+    return refs, score
+
+
+def curve_bands(runs: Sequence[RunOutcome], score: Callable[[float], float]) -> list[dict]:
+    """Per checkpoint step every seed reached: the normalised mean over seeds and its 95% t band."""
+    per_seed = [dict(o.checkpoint_means) for o in runs]
+    steps = sorted(set.intersection(*(set(c) for c in per_seed))) if per_seed else []
+    bands = []
+    for step in steps:
+        band = t_interval([score(c[step]) for c in per_seed])
+        bands.append({"timesteps": int(step), **band.to_dict()})
+    return bands
+
+
 def summarise(
     cfg: ExperimentConfig, outcomes: Sequence[RunOutcome], references: Mapping[str, Mapping]
 ) -> dict[str, Any]:
@@ -275,6 +326,9 @@ def summarise(
 
     ``normalised`` is the interval over seeds and episodes, ``normalised_seeds`` the t interval
     over seeds alone and ``episode_se`` the episodes' bootstrap standard error of the mean.
+    ``held_out_curve`` is the learning curve of the runs' checkpoints on the first
+    ``curve_episodes`` held-out episodes, with its t band over seeds; ``curves`` holds the
+    references on those episodes.
     """
     results: dict[str, Any] = {}
     for env_key in cfg.env_keys:
@@ -293,6 +347,7 @@ def summarise(
             for key in ("hand_rule", "ceiling", "experience")
             if ref[f"{key}_name"] is not None
         }
+        curve_refs, curve_score = curve_yardstick(ref, cfg.curve_episodes)
         hand = float(normalised_score(ref["hand_rule"], lo, hi))
         ceiling = float(normalised_score(ref["ceiling"], lo, hi))
         experience = (
@@ -326,6 +381,7 @@ def summarise(
                 "mean_return": t_interval(means).to_dict(),
                 "beats_hand_rule": score.mean > hand,
                 "beats_hand_rule_ci": lead.low > 0,
+                "held_out_curve": curve_bands(runs, curve_score),
                 "train_seconds": sum(o.train_seconds for o in runs),
                 "seeds": [
                     {
@@ -350,6 +406,7 @@ def summarise(
                 "episode_se": reference_se,
             },
             "scored_model": cfg.scored_model[env_key],
+            "curves": {"n_episodes": cfg.curve_episodes, "references": curve_refs},
             "n_test_episodes": cfg.n_test_episodes,
             "test_seed": cfg.test_seed,
             "algorithms": per_algo,
@@ -404,6 +461,29 @@ def results_table(results: Mapping[str, Any]) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows)
+
+
+def held_out_curves(results: Mapping[str, Any]) -> pd.DataFrame:
+    """The held-out learning curves of ``results.json`` as rows (env, algo, timesteps,
+    normalised, low, high, n_seeds): every checkpoint scored on the first ``curve_episodes``
+    held-out episodes, normalised by random and the oracle on the same episodes. Empty for
+    results written before the curves were."""
+    rows = [
+        {
+            "env": env_key,
+            "algo": algo,
+            "timesteps": point["timesteps"],
+            "normalised": point["mean"],
+            "low": point["low"],
+            "high": point["high"],
+            "n_seeds": point["n"],
+        }
+        for env_key, res in results.items()
+        for algo, r in res["algorithms"].items()
+        for point in r.get("held_out_curve", [])
+    ]
+    columns = ["env", "algo", "timesteps", "normalised", "low", "high", "n_seeds"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def learning_curves(cfg: ExperimentConfig) -> pd.DataFrame:

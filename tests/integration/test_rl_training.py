@@ -14,7 +14,7 @@ import pytest
 from aura.config import PARAMS_DIR
 from aura.envs import RandomPolicy, evaluate_policy
 from aura.rl.config import ConfigError, load_experiment, load_run_config
-from aura.rl.results import evaluate_model_file
+from aura.rl.results import evaluate_model_file, score_checkpoints
 from aura.rl.train import BEST_MODEL, FINAL_MODEL, train
 
 SMOKE = load_experiment(PARAMS_DIR / "smoke.yaml")
@@ -42,6 +42,13 @@ def test_short_ppo_run_beats_random(tmp_path: Path, env_key: str) -> None:
     assert diff.mean() > 0, (
         f"PPO {trained.mean():.3f} vs random {random.mean_return:.3f} on {env_key}"
     )
+
+    # the held-out learning curve: a point per saved checkpoint and the final policy
+    curve = score_checkpoints(run_dir, run, result.num_timesteps, seed, 20)
+    steps = [s for s, _ in curve]
+    expected = run.training.total_timesteps // run.training.save_freq
+    assert len(steps) >= expected and steps == sorted(steps)
+    assert steps[-1] == result.num_timesteps
 
 
 def test_one_hot_without_categorical_features_is_named(tmp_path: Path) -> None:
