@@ -554,10 +554,11 @@ def experiment_config(section: Mapping[str, Any], shared: Mapping[str, Any]) -> 
 
 
 def curve_episodes(section: Mapping[str, Any], where: str) -> int:
-    """``curve_episodes``, checked to be among the held-out episodes (default: all of them, up
-    to 100)."""
+    """``curve_episodes``, checked to be among the held-out episodes (unset or None: all of
+    them, up to 100)."""
     n_test = positive_int(section.get("n_test_episodes", 100), f"{where}.n_test_episodes")
-    n = positive_int(section.get("curve_episodes", min(n_test, 100)), f"{where}.curve_episodes")
+    value = section.get("curve_episodes")
+    n = positive_int(min(n_test, 100) if value is None else value, f"{where}.curve_episodes")
     if n > n_test:
         raise ConfigError(
             f"{where}.curve_episodes ({n}) must not exceed {where}.n_test_episodes ({n_test}): "

@@ -113,6 +113,7 @@ def _mutated(change) -> dict:
         (lambda s: s.update(seeds=0), "seeds must be > 0"),
         (lambda s: s.update(ceiling_episodes=0), "ceiling_episodes must be > 0"),
         (lambda s: s.update(curve_episodes=0), "curve_episodes must be > 0"),
+        (lambda s: s.update(curve_episodes="all"), "curve_episodes must be"),
         (
             lambda s: s.update(n_test_episodes=50, curve_episodes=60),
             "curve_episodes (60) must not exceed 03_rl_training.n_test_episodes (50)",

@@ -72,3 +72,15 @@ def test_results_written_before_the_curves_give_an_empty_table() -> None:
     old = {"tutor_matching": {"algorithms": {"ppo": {"normalised": {}}}}}
     table = held_out_curves(old)
     assert table.empty and "normalised" in table.columns
+
+
+@pytest.mark.parametrize(("n_test", "expected"), [(5, 5), (1000, 100)])
+def test_unset_curve_episodes_take_the_first_held_out_episodes_up_to_100(
+    n_test: int, expected: int
+) -> None:
+    section = yaml.safe_load((PARAMS_DIR / "smoke.yaml").read_text())[SECTION]
+    section.update(n_test_episodes=n_test)
+    section.pop("curve_episodes", None)
+    assert experiment_config(section, SHARED).curve_episodes == expected
+    section["curve_episodes"] = None  # what the notebook passes by default
+    assert experiment_config(section, SHARED).curve_episodes == expected
