@@ -133,9 +133,9 @@ class GreedyBatch:
 
     AURA's policies are MLPs, memoryless, so ``aura.envs.evaluate_policy`` may step their
     episodes in lockstep and ask for every running episode's action in one forward pass. On
-    1,000 held-out episodes that takes a median 1.5 s per policy on tutor matching and 0.8 s on
-    difficulty adaptation, against 5.5 s and 8.3 s one call at a time
-    (``benchmarks/bench_rl_training.py``). A
+    1,000 held-out episodes that takes 1.4-1.5 s per policy on tutor matching and 0.8-1.2 s on
+    difficulty adaptation, against 5.5-6.0 s and 8.3-10.2 s one call at a time (medians of two
+    runs of ``benchmarks/bench_rl_training.py``). A
     batched forward pass adds in a different order than a batch of one, so an action whose two
     best values tie to the last bits may come out differently; the scores are as deterministic
     either way.
