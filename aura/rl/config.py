@@ -528,6 +528,7 @@ def experiment_config(section: Mapping[str, Any], shared: Mapping[str, Any]) -> 
     seed = shared.get("seed")
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ConfigError(f"{SHARED_SECTION}.seed must be an integer")
+    n_test = positive_int(section.get("n_test_episodes", 100), f"{where}.n_test_episodes")
     return ExperimentConfig(
         algorithms=algorithms,
         envs=envs,
@@ -537,10 +538,8 @@ def experiment_config(section: Mapping[str, Any], shared: Mapping[str, Any]) -> 
         training=training,
         hyperparams=hyperparams,
         n_workers=positive_int(section.get("n_workers", 2), f"{where}.n_workers"),
-        n_test_episodes=positive_int(
-            section.get("n_test_episodes", 100), f"{where}.n_test_episodes"
-        ),
-        curve_episodes=curve_episodes(section, where),
+        n_test_episodes=n_test,
+        curve_episodes=curve_episodes(section.get("curve_episodes"), n_test, where),
         ceiling_episodes=positive_int(
             section.get("ceiling_episodes", 8000), f"{where}.ceiling_episodes"
         ),
@@ -553,11 +552,9 @@ def experiment_config(section: Mapping[str, Any], shared: Mapping[str, Any]) -> 
     )
 
 
-def curve_episodes(section: Mapping[str, Any], where: str) -> int:
-    """``curve_episodes``, checked to be among the held-out episodes (unset or None: all of
-    them, up to 100)."""
-    n_test = positive_int(section.get("n_test_episodes", 100), f"{where}.n_test_episodes")
-    value = section.get("curve_episodes")
+def curve_episodes(value: Any, n_test: int, where: str) -> int:
+    """``curve_episodes``, checked to be among the ``n_test`` held-out episodes (unset or None:
+    all of them, up to 100)."""
     n = positive_int(min(n_test, 100) if value is None else value, f"{where}.curve_episodes")
     if n > n_test:
         raise ConfigError(

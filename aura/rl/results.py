@@ -135,10 +135,9 @@ class GreedyBatch:
     episodes in lockstep and ask for every running episode's action in one forward pass. On
     1,000 held-out episodes that takes 1.4-1.5 s per policy on tutor matching and 0.8-1.2 s on
     difficulty adaptation, against 5.5-6.0 s and 8.3-10.2 s one call at a time (medians of two
-    runs of ``benchmarks/bench_rl_training.py``). A
-    batched forward pass adds in a different order than a batch of one, so an action whose two
-    best values tie to the last bits may come out differently; the scores are as deterministic
-    either way.
+    runs of ``benchmarks/bench_rl_training.py``). A batched forward pass adds in a different
+    order than a batch of one, so an action whose two best values tie to the last bits may come
+    out differently; the scores are as deterministic either way.
     """
 
     def __init__(self, model: Any) -> None:
@@ -309,7 +308,7 @@ def curve_yardstick(
 def curve_bands(runs: Sequence[RunOutcome], score: Callable[[float], float]) -> list[dict]:
     """Per checkpoint step every seed reached: the normalised mean over seeds and its 95% t band."""
     per_seed = [dict(o.checkpoint_means) for o in runs]
-    steps = sorted(set.intersection(*(set(c) for c in per_seed))) if per_seed else []
+    steps = sorted(set.intersection(*(set(c) for c in per_seed)))
     bands = []
     for step in steps:
         band = t_interval([score(c[step]) for c in per_seed])
