@@ -25,6 +25,19 @@ A third reference asks what the training budget itself allows:
   far a budget of noisy rewards goes with an unhurried regression learner. It is defined for
   tutor matching only: there the oracle is greedy per session, so one session's reward is the
   whole question; on difficulty adaptation a move's worth unfolds over the episode.
+
+And one asks what memory is worth on difficulty adaptation:
+
+- `FilterClone` (made by `clone_filter`) is the filter taught to a memoryless policy of the six
+  observed features by DAgger (Ross, Gordon and Bagnell, 2011): every observation it meets is
+  labelled with the move the filter, which remembers the whole episode, makes there; a
+  classifier learns the labels; the next round's episodes are run by that classifier and
+  labelled by the filter again, so it learns on the states its own moves lead to. Where its
+  score stops growing with more rounds is about as far as the filter's knowledge goes through
+  the six features; what stays between it and the filter is memory. It is not a bound on
+  memoryless policies: one trained for the reward, not to imitate, may choose otherwise where
+  the filter's move hangs on what the features forget. Given the features of the last few
+  blocks instead (`window_env`), the same clone shows how much memory a policy would need.
 """
 
 from __future__ import annotations
@@ -33,7 +46,9 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from gymnasium.wrappers import FlattenObservation, FrameStackObservation
 from scipy.special import ndtr
+from sklearn.ensemble import HistGradientBoostingClassifier
 
 from aura.envs.analysis import (
     fit_strategy_rewards,
@@ -145,3 +160,98 @@ class DifficultyFilter:
         self.posterior = posterior / posterior.sum()
         gains = [self.posterior @ self._gain(inner, inner.difficulty_after(a)) for a in range(3)]
         return int(np.argmax(gains))
+
+
+def window_env(window: int = 1, **env_kwargs: Any) -> gym.Env:
+    """Difficulty adaptation whose observation is its last `window` observations, oldest first
+    and flattened (the first observation repeated until there are that many); window 1 is the
+    environment itself. A policy of the window remembers that many blocks and no more."""
+    if window < 1:
+        raise ValueError(f"window must be a positive integer, got {window}")
+    env = DifficultyAdaptationEnv(**env_kwargs)
+    if window == 1:
+        return env
+    return FlattenObservation(FrameStackObservation(env, window, padding_type="reset"))
+
+
+def filter_labelled_states(
+    policy: Any, n_episodes: int, seed: int, window: int = 1, **env_kwargs: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every observation of `n_episodes` seeded episodes of `window_env(window)` (episode i
+    starts with ``reset(seed=seed + i)``) and the move a `DifficultyFilter` following that
+    episode makes there. `policy` (anything with ``act_batch``) moves; None lets the filter move.
+    The episodes run in lockstep, so `policy` answers once per step for all of them."""
+    if n_episodes < 1:
+        raise ValueError(f"n_episodes must be a positive integer, got {n_episodes}")
+    envs = [window_env(window, **env_kwargs) for _ in range(n_episodes)]
+    filters = [DifficultyFilter() for _ in envs]
+    last = [env.reset(seed=seed + i)[0] for i, env in enumerate(envs)]
+    running = list(range(n_episodes))
+    observations, labels = [], []
+    while running:
+        batch = np.array([last[i] for i in running])
+        moves = np.array([filters[i].act(last[i], envs[i]) for i in running])
+        actions = moves if policy is None else policy.act_batch(batch)
+        observations.append(batch)
+        labels.append(moves)
+        still = []
+        for i, action in zip(running, actions, strict=True):
+            last[i], _, terminated, truncated, _ = envs[i].step(int(action))
+            if not (terminated or truncated):
+                still.append(i)
+        running = still
+    return np.vstack(observations), np.concatenate(labels)
+
+
+class FilterClone:
+    """Difficulty adaptation: the filter's moves learned by a classifier of the observation of
+    `window_env(window)`, the six observed features of the last `window` blocks (see the module
+    docstring and `clone_filter`). It acts on that environment's observations; with window 1 it
+    is memoryless. `n_states` is how many labelled states it learned from."""
+
+    def __init__(self, model: HistGradientBoostingClassifier, n_states: int, window: int) -> None:
+        self.model = model
+        self.n_states = n_states
+        self.window = window
+        self.name = "memoryless filter clone" if window == 1 else f"filter clone on {window} blocks"
+
+    @classmethod
+    def learn(
+        cls, observations: np.ndarray, labels: np.ndarray, seed: int, window: int
+    ) -> FilterClone:
+        """Fit the classifier to the filter's moves (`labels`) in `observations`."""
+        model = HistGradientBoostingClassifier(max_iter=300, random_state=seed)
+        return cls(model.fit(observations, labels), len(labels), window)
+
+    def reset(self) -> None:
+        """Nothing to forget between episodes: whatever it remembers is in the observation."""
+
+    def act(self, obs: np.ndarray, env: gym.Env) -> int:
+        return int(self.act_batch(np.asarray(obs).reshape(1, -1))[0])
+
+    def act_batch(self, observations: np.ndarray) -> np.ndarray:
+        """The move for each row of observations."""
+        return self.model.predict(observations).astype(np.int64)
+
+
+def clone_filter(
+    n_rounds: int, n_episodes: int, seed: int, window: int = 1, **env_kwargs: Any
+) -> list[FilterClone]:
+    """DAgger over `n_rounds` rounds of `n_episodes` episodes each, one clone per round (the last
+    is the reference; the others show where more rounds stop helping). Round 0 runs the filter's
+    own episodes, round r the clone of round r - 1; every state is labelled by the filter and each
+    round refits on all labels so far. Round r's episodes are seeded ``seed + r * n_episodes + i``.
+    The clones see `window_env(window)`'s observation: the last `window` blocks.
+    """
+    if n_rounds < 1:
+        raise ValueError(f"n_rounds must be a positive integer, got {n_rounds}")
+    observations, labels = filter_labelled_states(None, n_episodes, seed, window, **env_kwargs)
+    clones = [FilterClone.learn(observations, labels, seed, window)]
+    for r in range(1, n_rounds):
+        more, their = filter_labelled_states(
+            clones[-1], n_episodes, seed + r * n_episodes, window, **env_kwargs
+        )
+        observations = np.vstack([observations, more])
+        labels = np.concatenate([labels, their])
+        clones.append(FilterClone.learn(observations, labels, seed, window))
+    return clones
