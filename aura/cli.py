@@ -27,6 +27,9 @@ err_console = Console(stderr=True)
 ParamsOption = Annotated[
     Path, typer.Option("--params", "-p", help="Params YAML file (see params/default.yaml).")
 ]
+WorkersOption = Annotated[
+    int | None, typer.Option(min=1, help="Worker processes (default: n_workers of params).")
+]
 
 
 def _fail(message: str) -> typer.Exit:
@@ -90,9 +93,7 @@ def generate(
 @app.command("train-rl")
 def train_rl(
     params: ParamsOption = PARAMS_DIR / "default.yaml",
-    workers: Annotated[
-        int | None, typer.Option(min=1, help="Worker processes (default: n_workers of params).")
-    ] = None,
+    workers: WorkersOption = None,
     fresh: Annotated[
         bool, typer.Option(help="Retrain every run instead of resuming from checkpoints.")
     ] = False,
@@ -169,6 +170,51 @@ def rl_budget(
             line += f"  {ref['experience_name']} {point['experience_normalised']:.3f}"
         console.print(line)
     console.print(f"written to {budget_dir(cfg, env, algo, seed_index) / BUDGET_FILE}")
+
+
+@app.command("rl-probe")
+def rl_probe(
+    probe: Annotated[
+        str,
+        typer.Option(help="exact_reward or relative_reward (tutor matching), last_4_blocks."),
+    ],
+    algo: Annotated[str, typer.Option(help="Algorithm: ppo, dqn or a2c.")] = "ppo",
+    params: ParamsOption = PARAMS_DIR / "default.yaml",
+    workers: WorkersOption = None,
+    fresh: Annotated[
+        bool, typer.Option(help="Retrain the probe's runs instead of reusing or resuming them.")
+    ] = False,
+) -> None:
+    """Train the grid's runs again with one change (the probe) and score them beside the grid's
+    own on the held-out episodes: is it the reward or the observation that holds a policy back?"""
+    from aura.rl.config import load_experiment
+    from aura.rl.probes import PROBE_FILE, probe_dir, probe_study
+
+    try:
+        cfg = load_experiment(params)
+        with console.status(f"training {algo} with probe {probe} over {cfg.n_seeds} seeds ..."):
+            study = probe_study(
+                cfg, probe, algo, params=str(params), n_workers=workers, fresh=fresh
+            )
+    except ParamsError as exc:
+        raise _fail(str(exc)) from exc
+
+    def interval(x: dict) -> str:
+        return f"{x['mean']:.3f} [{x['low']:.3f}, {x['high']:.3f}]"
+
+    ref = study["references"]
+    name, seeds = algo.upper(), len(study["probe_per_seed"])
+    console.print(f"{study['env_key']}, {name}, {study['question']}")
+    console.print(f"normalised score over {seeds} seeds and {study['n_test_episodes']} episodes:")
+    for label, key in (("probe", "probe"), ("grid", "grid")):
+        per_seed = " / ".join(f"{s:.3f}" for s in study[f"{key}_per_seed"])
+        console.print(f"  {label:<6} {name} {interval(study[f'{key}_normalised'])}  ({per_seed})")
+    console.print(f"  lead   {interval(study['lead_over_grid'])} (paired by seed and episode)")
+    console.print(
+        f"references: {ref['hand_rule_name']} {ref['hand_rule']:.3f}, "
+        f"{ref['ceiling_name']} {ref['ceiling']:.3f}, random 0, oracle 1"
+    )
+    console.print(f"written to {probe_dir(cfg, probe, algo) / PROBE_FILE}")
 
 
 @app.command("tune")

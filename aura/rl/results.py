@@ -21,7 +21,7 @@ import json
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -108,11 +108,69 @@ def resampled_scores(
     return (x[draws].mean(axis=1) - lo) / (o[draws].mean(axis=1) - lo)
 
 
+def episode_resampler(
+    cfg: ExperimentConfig, references: Mapping[str, Any]
+) -> Callable[[Sequence[float]], np.ndarray]:
+    """Per-episode returns -> their normalised score on every resample of an environment's
+    held-out episodes, by the random and oracle returns of ``references`` (``references()``).
+    The draws are seeded from the grid's seed alone, so every policy scored on the same episodes,
+    in the grid or in a later study, is resampled alike and their differences stay paired."""
+    episodes = references["episode_returns"]
+    return partial(
+        resampled_scores,
+        random=episodes["random"],
+        oracle=episodes["oracle"],
+        draws=episode_draws(cfg.n_test_episodes, cfg.base_seed),
+    )
+
+
 def normalised_score(value: float | np.ndarray, random: float, oracle: float) -> float | np.ndarray:
     """(R - R_random) / (R_oracle - R_random)."""
     if not oracle > random:
         raise ValueError(f"oracle return {oracle} must exceed random return {random}")
     return (value - random) / (oracle - random)
+
+
+@dataclass(frozen=True)
+class SeedScores:
+    """One policy's seeds scored on the held-out episodes."""
+
+    per_seed: list[float]
+    """Normalised score of each seed."""
+    seeds: Interval
+    """Student-t interval over the seeds alone."""
+    episode_se: float
+    """Bootstrap standard error of the seeds' mean from the draw of episodes."""
+    interval: Interval
+    """The interval over seeds and episodes (half-widths in quadrature)."""
+    draws: np.ndarray = field(repr=False)
+    """The seeds' mean normalised score on every resample of the episodes."""
+
+
+def seed_scores(
+    test_returns: Sequence[Sequence[float]],
+    random: float,
+    oracle: float,
+    resampled: Callable[[np.ndarray], np.ndarray],
+) -> SeedScores:
+    """Score per-seed held-out returns: ``resampled`` maps per-episode returns to their
+    normalised score on every resample of the episodes (``resampled_scores`` with the
+    environment's random and oracle returns and draws bound)."""
+    scores = [float(normalised_score(np.mean(r), random, oracle)) for r in test_returns]
+    seeds = t_interval(scores)
+    draws = resampled(np.mean(test_returns, axis=0))
+    episode_se = float(draws.std(ddof=1))
+    return SeedScores(scores, seeds, episode_se, with_episode_error(seeds, episode_se), draws)
+
+
+def paired_lead(
+    scored: SeedScores, other_per_seed: Sequence[float], other_draws: np.ndarray
+) -> Interval:
+    """A policy's lead over another on the same episodes: the t interval of the per-seed
+    differences (seed k against seed k, or against a reference repeated) widened by the
+    episodes' error of the difference of the means."""
+    diffs = [a - b for a, b in zip(scored.per_seed, other_per_seed, strict=True)]
+    return with_episode_error(t_interval(diffs), float((scored.draws - other_draws).std(ddof=1)))
 
 
 def _evaluate(env_cfg: EnvConfig, policy: Any, seed: int, n_episodes: int) -> Any:
@@ -334,12 +392,7 @@ def summarise(
         ref = dict(references[env_key])
         lo, hi = ref["random"], ref["oracle"]
         episodes = ref["episode_returns"]
-        resampled = partial(
-            resampled_scores,
-            random=episodes["random"],
-            oracle=episodes["oracle"],
-            draws=episode_draws(cfg.n_test_episodes, cfg.base_seed),
-        )
+        resampled = episode_resampler(cfg, ref)
         hand_draws = resampled(episodes[ref["hand_rule_name"]])
         reference_se = {
             key: float(resampled(episodes[ref[f"{key}_name"]]).std(ddof=1))
@@ -363,19 +416,13 @@ def summarise(
             if not runs:
                 continue
             means = [float(np.mean(o.test_returns)) for o in runs]
-            scores = [float(normalised_score(m, lo, hi)) for m in means]
-            seeds = t_interval(scores)
-            mean_draws = resampled(np.mean([o.test_returns for o in runs], axis=0))
-            episode_se = float(mean_draws.std(ddof=1))
-            score = with_episode_error(seeds, episode_se)
-            lead = with_episode_error(
-                t_interval([s - hand for s in scores]),
-                float((mean_draws - hand_draws).std(ddof=1)),
-            )
+            scored = seed_scores([o.test_returns for o in runs], lo, hi, resampled)
+            scores, score = scored.per_seed, scored.interval
+            lead = paired_lead(scored, [hand] * len(runs), hand_draws)
             per_algo[algo] = {
                 "normalised": score.to_dict(),
-                "normalised_seeds": seeds.to_dict(),
-                "episode_se": episode_se,
+                "normalised_seeds": scored.seeds.to_dict(),
+                "episode_se": scored.episode_se,
                 "lead_over_hand_rule": lead.to_dict(),
                 "mean_return": t_interval(means).to_dict(),
                 "beats_hand_rule": score.mean > hand,

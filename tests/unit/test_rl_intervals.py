@@ -16,8 +16,10 @@ from aura.rl.results import (
     Z95,
     Interval,
     episode_draws,
+    paired_lead,
     resampled_scores,
     results_table,
+    seed_scores,
     summarise,
     with_episode_error,
 )
@@ -123,3 +125,23 @@ def test_a_lead_lost_in_the_episodes_noise_is_not_called_a_win() -> None:
     assert not ppo["beats_hand_rule_ci"]  # by far less than the episodes' noise
     table = results_table({"tutor_matching": results}).set_index("policy")
     assert not table.loc["PPO", "beats_hand_rule"]
+
+
+def test_a_lead_is_paired_by_seed() -> None:
+    """Seeds that differ widely among themselves, each led by the same 0.02 in every episode by
+    its twin (a probe against the grid), give a lead of 0.02 with no width from the seeds."""
+    rng = np.random.default_rng(11)
+    zeros, ones = np.zeros(N_EPISODES), np.ones(N_EPISODES)
+    draws = episode_draws(N_EPISODES, seed=2)
+
+    def resampled(returns: np.ndarray) -> np.ndarray:
+        return resampled_scores(returns, zeros, ones, draws)
+
+    base = [rng.normal(level, 0.25, N_EPISODES) for level in (0.6, 0.7, 0.8)]
+    grid = seed_scores(base, 0.0, 1.0, resampled)
+    probe = seed_scores([b + 0.02 for b in base], 0.0, 1.0, resampled)
+    assert grid.seeds.high - grid.seeds.low > 0.2  # the seeds alone are far apart
+    lead = paired_lead(probe, grid.per_seed, grid.draws)
+    assert (lead.mean, lead.low, lead.high) == pytest.approx((0.02, 0.02, 0.02), abs=1e-9)
+    shuffled = paired_lead(probe, grid.per_seed[::-1], grid.draws)  # pairs broken
+    assert shuffled.high - shuffled.low > 0.2

@@ -1,0 +1,260 @@
+"""Probes: what would lift a policy to its target? The grid's own runs trained again with one
+thing changed, scored on the grid's held-out episodes beside the grid's policies.
+
+A policy that misses a target may lack experience (`aura.rl.budget` trains longer) or lack what its
+reward or observation carries. A probe changes one of those and nothing else: the algorithm, its
+hyperparameters, the seeds, the budget and the held-out episodes are the grid's, so the probe's
+lead over the grid's policy, paired by seed and by episode, is what that one change is worth.
+
+- ``exact_reward`` (tutor matching): each session pays its exact expected reward, which the
+  simulator knows, instead of its realised reward. Is the noise of a session's reward what holds
+  the agent back?
+- ``relative_reward`` (tutor matching): the exact expected reward minus its mean over the five
+  strategies in the same state. Each session then says how its strategy compares with the others
+  for that very learner, which is what the observation ceiling learns from. Is it the missing
+  comparison?
+- ``last_4_blocks`` (difficulty adaptation): the policy observes the six features of the last four
+  blocks, oldest first, instead of the last block's (`aura.envs.ceilings.window_env`). Is it
+  memory? A clone of the model-based filter on the same window reaches 0.90 (notebook 02).
+
+A probe is a question, not a way to train a served policy: no agent is paid the exact reward, and
+the API takes one block's features. Every probe's policy is scored on the environment's realised
+rewards, through the window where the probe observes one, and a probe needs the grid's
+``results.json`` (``aura train-rl``) for its references and its comparison. Results go to
+``{models_dir}/rl/probes/{probe}/{algo}/``: one run folder per seed and ``probe.json``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import multiprocessing
+from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from aura.envs import TUTOR_MATCHING_ID, TutorMatchingEnv
+from aura.envs.ceilings import window_env
+from aura.rl.config import ConfigError, EnvConfig, ExperimentConfig, RunConfig
+from aura.rl.experiment import init_worker
+from aura.rl.results import (
+    RESULTS_FILE,
+    episode_resampler,
+    evaluate_model_file,
+    normalised_score,
+    paired_lead,
+    seed_scores,
+    write_json,
+)
+from aura.rl.train import SCORED_FILES, train
+
+PROBE_DIR = "probes"
+PROBE_FILE = "probe.json"
+EXACT_REWARD_ID = "aura/TutorMatchingExactReward-v0"
+RELATIVE_REWARD_ID = "aura/TutorMatchingRelativeReward-v0"
+WINDOW_ID = "aura/DifficultyAdaptationWindow-v0"
+
+
+class ExpectedReward(gym.Wrapper):
+    """Tutor matching that pays the chosen strategy's exact expected reward for the session
+    (``relative``: minus the mean over all strategies in the same state) instead of the session's
+    realised reward; observations, episodes and info are the environment's own."""
+
+    def __init__(self, env: TutorMatchingEnv, relative: bool) -> None:
+        super().__init__(env)
+        self.relative = relative
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        expected = self.unwrapped.expected_rewards()  # read before the session changes the state
+        obs, _, terminated, truncated, info = self.env.step(action)
+        reward = expected[int(action)] - (expected.mean() if self.relative else 0.0)
+        return obs, float(reward), terminated, truncated, info
+
+
+def exact_reward_env(**env_kwargs: Any) -> gym.Env:
+    return ExpectedReward(TutorMatchingEnv(**env_kwargs), relative=False)
+
+
+def relative_reward_env(**env_kwargs: Any) -> gym.Env:
+    return ExpectedReward(TutorMatchingEnv(**env_kwargs), relative=True)
+
+
+for _creator in (exact_reward_env, relative_reward_env):
+    # what `one_hot` expands (aura.rl.config.one_hot_categories reads it from the entry point)
+    _creator.categorical_features = TutorMatchingEnv.categorical_features  # type: ignore[attr-defined]
+for _id, _entry in (
+    (EXACT_REWARD_ID, exact_reward_env),
+    (RELATIVE_REWARD_ID, relative_reward_env),
+    (WINDOW_ID, window_env),
+):
+    if _id not in gym.registry:
+        gym.register(id=_id, entry_point=_entry)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One change to a grid's runs: the environment it trains on and the one it is scored on."""
+
+    env_key: str
+    train_id: str
+    score_id: str
+    question: str
+    options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    """Keyword options added to the grid's environment options, for training and scoring."""
+
+
+PROBES: dict[str, Probe] = {
+    "exact_reward": Probe(
+        "tutor_matching",
+        EXACT_REWARD_ID,
+        TUTOR_MATCHING_ID,
+        "trained on each session's exact expected reward: is it the reward's noise?",
+    ),
+    "relative_reward": Probe(
+        "tutor_matching",
+        RELATIVE_REWARD_ID,
+        TUTOR_MATCHING_ID,
+        "trained on the exact reward minus its mean over the strategies in the same state: "
+        "is it the comparison within a state?",
+    ),
+    "last_4_blocks": Probe(
+        "difficulty_adaptation",
+        WINDOW_ID,
+        WINDOW_ID,
+        "observing the last four blocks instead of the last one: is it memory?",
+        {"window": 4},
+    ),
+}
+
+
+def probe_dir(cfg: ExperimentConfig, name: str, algo: str) -> Path:
+    return cfg.rl_dir / PROBE_DIR / name / algo
+
+
+def _grid_results(cfg: ExperimentConfig, env_key: str, algo: str, params: str) -> dict[str, Any]:
+    """The grid's results for one environment, checked to be comparable with a probe of ``cfg``."""
+    path = cfg.rl_dir / RESULTS_FILE
+    train_first = f"train the grid first: aura train-rl --params {params}"
+    if not path.is_file():
+        raise ConfigError(f"no grid results at {path}; {train_first}")
+    results = json.loads(path.read_text(encoding="utf-8"))["results"].get(env_key)
+    seeds = (results or {}).get("algorithms", {}).get(algo, {}).get("seeds", [])
+    if results is None or len(seeds) != cfg.n_seeds:
+        raise ConfigError(f"{path} has no {cfg.n_seeds} {algo} runs on {env_key}; {train_first}")
+    ref = results["references"]
+    if (results["n_test_episodes"], results["test_seed"]) != (
+        cfg.n_test_episodes,
+        cfg.test_seed,
+    ) or "episode_returns" not in ref:
+        raise ConfigError(
+            f"{path} was scored on other held-out episodes than these params ask for "
+            f"({cfg.n_test_episodes} from seed {cfg.test_seed}); {train_first}"
+        )
+    return results
+
+
+def probe_job(
+    train_run: RunConfig,
+    score_run: RunConfig,
+    run_dir: str,
+    scored_file: str,
+    test_seed: int,
+    n_test: int,
+    fresh: bool,
+) -> tuple[list[float], float]:
+    """Train one seed of a probe (or reuse / resume it) and score it on the held-out episodes:
+    (returns, seconds of training in this call)."""
+    init_worker()
+    result = train(train_run, run_dir, resume=not fresh)
+    returns = evaluate_model_file(Path(run_dir) / scored_file, score_run, test_seed, n_test)
+    return returns, result.wall_seconds
+
+
+def probe_study(
+    cfg: ExperimentConfig,
+    name: str,
+    algo: str = "ppo",
+    *,
+    params: str = "PARAMS",
+    n_workers: int | None = None,
+    fresh: bool = False,
+) -> dict[str, Any]:
+    """Train every seed of the grid's (environment, ``algo``) with probe ``name``'s change, score
+    it on the grid's held-out episodes and compare it with the grid's own runs; returns (and
+    writes) the study. Finished seeds are reused and interrupted ones resumed unless ``fresh``.
+    ``params`` names the params file in the message that asks for the grid to be trained first.
+    """
+    if name not in PROBES:
+        raise ConfigError(f"unknown probe {name!r}; expected one of {', '.join(PROBES)}")
+    probe = PROBES[name]
+    if algo not in cfg.algorithms:
+        raise ConfigError(
+            f"unknown algorithm {algo!r}; the grid trains {', '.join(cfg.algorithms)}"
+        )
+    if probe.env_key not in cfg.env_keys:
+        raise ConfigError(
+            f"probe {name!r} changes {probe.env_key}, which this grid does not train "
+            f"({', '.join(cfg.env_keys)})"
+        )
+    grid = _grid_results(cfg, probe.env_key, algo, params)
+    base_env = cfg.env(probe.env_key)
+    options = {**base_env.kwargs, **probe.options}
+    train_env = EnvConfig(probe.env_key, probe.train_id, options)
+    score_env = EnvConfig(probe.env_key, probe.score_id, options)
+    scored_file = SCORED_FILES[cfg.scored_model[probe.env_key]]
+    jobs = []
+    for k in range(cfg.n_seeds):
+        run = dataclasses.replace(cfg.run(probe.env_key, algo, k), env=train_env)
+        run_dir = str(probe_dir(cfg, name, algo) / f"seed_{k}")
+        score_run = dataclasses.replace(run, env=score_env)
+        jobs.append(
+            (run, score_run, run_dir, scored_file, cfg.test_seed, cfg.n_test_episodes, fresh)
+        )
+
+    workers = min(cfg.n_workers if n_workers is None else n_workers, len(jobs))
+    if workers == 1:
+        done = [probe_job(*job) for job in jobs]
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker) as pool:
+            done = list(pool.map(probe_job, *zip(*jobs, strict=True)))
+
+    ref = grid["references"]
+    lo, hi = ref["random"], ref["oracle"]
+    resampled = episode_resampler(cfg, ref)
+    probed = seed_scores([returns for returns, _ in done], lo, hi, resampled)
+    trained = seed_scores(
+        [s["test_returns"] for s in grid["algorithms"][algo]["seeds"]], lo, hi, resampled
+    )
+    study = {
+        "probe": name,
+        "question": probe.question,
+        "env_key": probe.env_key,
+        "algo": algo,
+        "train_env": train_env.to_dict(),
+        "score_env": score_env.to_dict(),
+        "scored_model": cfg.scored_model[probe.env_key],
+        "total_timesteps": cfg.training.total_timesteps,
+        "n_test_episodes": cfg.n_test_episodes,
+        "test_seed": cfg.test_seed,
+        "train_seconds": sum(seconds for _, seconds in done),
+        "probe_normalised": probed.interval.to_dict(),
+        "probe_per_seed": probed.per_seed,
+        "grid_normalised": trained.interval.to_dict(),
+        "grid_per_seed": trained.per_seed,
+        "lead_over_grid": paired_lead(probed, trained.per_seed, trained.draws).to_dict(),
+        "references": {
+            "hand_rule_name": ref["hand_rule_name"],
+            "hand_rule": float(normalised_score(ref["hand_rule"], lo, hi)),
+            "ceiling_name": ref["ceiling_name"],
+            "ceiling": float(normalised_score(ref["ceiling"], lo, hi)),
+        },
+        "test_returns": [returns for returns, _ in done],
+    }
+    write_json(probe_dir(cfg, name, algo) / PROBE_FILE, study)
+    return study

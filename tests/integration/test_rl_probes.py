@@ -1,0 +1,91 @@
+"""Probes at smoke scale: the grid's PPO runs trained again with one change, scored on the grid's
+held-out episodes beside the grid's own runs, reused on a second call, and bad choices named."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from aura.config import PARAMS_DIR
+from aura.rl.config import ConfigError, load_experiment
+from aura.rl.experiment import run_experiment
+from aura.rl.probes import PROBE_FILE, probe_dir, probe_study
+
+SMOKE = load_experiment(PARAMS_DIR / "smoke.yaml")
+
+
+@pytest.fixture(scope="module")
+def grid(tmp_path_factory: pytest.TempPathFactory):
+    """A trained PPO grid on tutor matching (2 seeds, the smoke budget) with its results.json."""
+    cfg = dataclasses.replace(
+        SMOKE,
+        models_dir=tmp_path_factory.mktemp("probes"),
+        algorithms=("ppo",),
+        envs=(SMOKE.env("tutor_matching"),),
+        n_test_episodes=30,
+        curve_episodes=10,
+    )
+    run_experiment(cfg, n_workers=1)
+    return cfg
+
+
+def test_probe_is_scored_beside_the_grid_on_the_same_episodes(grid) -> None:
+    study = probe_study(grid, "relative_reward", n_workers=1)
+
+    assert study["train_env"]["id"] == "aura/TutorMatchingRelativeReward-v0"
+    assert study["score_env"]["id"] == "aura/TutorMatching-v0"
+    assert len(study["probe_per_seed"]) == len(study["grid_per_seed"]) == grid.n_seeds
+    assert all(len(r) == grid.n_test_episodes for r in study["test_returns"])
+    results = json.loads((grid.rl_dir / "results.json").read_text())["results"]["tutor_matching"]
+    grid_ppo = results["algorithms"]["ppo"]
+    assert study["grid_per_seed"] == [s["normalised"] for s in grid_ppo["seeds"]]
+    assert study["grid_normalised"] == grid_ppo["normalised"]
+    lead = np.mean(study["probe_per_seed"]) - np.mean(study["grid_per_seed"])
+    assert study["lead_over_grid"]["mean"] == pytest.approx(lead)
+    assert study["references"]["hand_rule_name"] == results["references"]["hand_rule_name"]
+    assert study["probe_per_seed"] != study["grid_per_seed"]  # another reward, other policies
+    written = probe_dir(grid, "relative_reward", "ppo") / PROBE_FILE
+    assert json.loads(written.read_text())["probe_per_seed"] == study["probe_per_seed"]
+
+    again = probe_study(grid, "relative_reward", n_workers=1)
+    assert again["train_seconds"] == 0.0  # finished runs are reused
+    assert again["probe_per_seed"] == study["probe_per_seed"]
+
+
+@pytest.mark.parametrize(
+    ("name", "algo", "message"),
+    [
+        ("louder_reward", "ppo", "unknown probe 'louder_reward'; expected one of exact_reward"),
+        ("relative_reward", "dqn", "unknown algorithm 'dqn'; the grid trains ppo"),
+        ("last_4_blocks", "ppo", "changes difficulty_adaptation, which this grid does not train"),
+    ],
+)
+def test_a_bad_choice_is_named(grid, name: str, algo: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        probe_study(grid, name, algo)
+    assert not probe_dir(grid, name, algo).exists()
+
+
+def test_a_probe_without_a_comparable_grid_asks_for_one(grid, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no grid results at .*; train the grid first"):
+        probe_study(dataclasses.replace(grid, models_dir=tmp_path), "exact_reward")
+    other = dataclasses.replace(grid, n_test_episodes=20)
+    with pytest.raises(ConfigError, match="scored on other held-out episodes"):
+        probe_study(other, "exact_reward")
+    assert not probe_dir(grid, "exact_reward", "ppo").exists()
+
+
+def test_rl_probe_command_names_a_bad_probe() -> None:
+    from typer.testing import CliRunner
+
+    from aura.cli import app
+
+    params = str(PARAMS_DIR / "smoke.yaml")
+    result = CliRunner().invoke(app, ["rl-probe", "--probe", "louder", "--params", params])
+    assert result.exit_code == 1
+    assert "unknown probe 'louder'" in result.output
+    assert "Traceback" not in result.output
