@@ -193,9 +193,7 @@ def rl_probe(
     try:
         cfg = load_experiment(params)
         with console.status(f"training {algo} with probe {probe} over {cfg.n_seeds} seeds ..."):
-            study = probe_study(
-                cfg, probe, algo, params=str(params), n_workers=workers, fresh=fresh
-            )
+            study = probe_study(cfg, probe, algo, n_workers=workers, fresh=fresh)
     except ParamsError as exc:
         raise _fail(str(exc)) from exc
 
@@ -206,9 +204,9 @@ def rl_probe(
     name, seeds = algo.upper(), len(study["probe_per_seed"])
     console.print(f"{study['env_key']}, {name}, {study['question']}")
     console.print(f"normalised score over {seeds} seeds and {study['n_test_episodes']} episodes:")
-    for label, key in (("probe", "probe"), ("grid", "grid")):
+    for key in ("probe", "grid"):
         per_seed = " / ".join(f"{s:.3f}" for s in study[f"{key}_per_seed"])
-        console.print(f"  {label:<6} {name} {interval(study[f'{key}_normalised'])}  ({per_seed})")
+        console.print(f"  {key:<6} {name} {interval(study[f'{key}_normalised'])}  ({per_seed})")
     console.print(f"  lead   {interval(study['lead_over_grid'])} (paired by seed and episode)")
     console.print(
         f"references: {ref['hand_rule_name']} {ref['hand_rule']:.3f}, "

@@ -40,7 +40,7 @@ import numpy as np
 
 from aura.envs import TUTOR_MATCHING_ID, TutorMatchingEnv
 from aura.envs.ceilings import window_env
-from aura.rl.config import ConfigError, EnvConfig, ExperimentConfig, RunConfig
+from aura.rl.config import ConfigError, EnvConfig, ExperimentConfig, RunConfig, load_run_config
 from aura.rl.experiment import init_worker
 from aura.rl.results import (
     RESULTS_FILE,
@@ -51,7 +51,7 @@ from aura.rl.results import (
     seed_scores,
     write_json,
 )
-from aura.rl.train import SCORED_FILES, train
+from aura.rl.train import CONFIG_FILE, SCORED_FILES, train
 
 PROBE_DIR = "probes"
 PROBE_FILE = "probe.json"
@@ -136,25 +136,33 @@ def probe_dir(cfg: ExperimentConfig, name: str, algo: str) -> Path:
     return cfg.rl_dir / PROBE_DIR / name / algo
 
 
-def _grid_results(cfg: ExperimentConfig, env_key: str, algo: str, params: str) -> dict[str, Any]:
-    """The grid's results for one environment, checked to be comparable with a probe of ``cfg``."""
+TRAIN_FIRST = "train the grid first with aura train-rl on the same params file"
+
+
+def _grid_results(cfg: ExperimentConfig, env_key: str, algo: str) -> dict[str, Any]:
+    """The grid's results for one environment, checked to be comparable with a probe of ``cfg``:
+    the same held-out episodes, and runs trained with the config the probe changes."""
     path = cfg.rl_dir / RESULTS_FILE
-    train_first = f"train the grid first: aura train-rl --params {params}"
     if not path.is_file():
-        raise ConfigError(f"no grid results at {path}; {train_first}")
+        raise ConfigError(f"no grid results at {path}; {TRAIN_FIRST}")
     results = json.loads(path.read_text(encoding="utf-8"))["results"].get(env_key)
     seeds = (results or {}).get("algorithms", {}).get(algo, {}).get("seeds", [])
     if results is None or len(seeds) != cfg.n_seeds:
-        raise ConfigError(f"{path} has no {cfg.n_seeds} {algo} runs on {env_key}; {train_first}")
-    ref = results["references"]
-    if (results["n_test_episodes"], results["test_seed"]) != (
-        cfg.n_test_episodes,
-        cfg.test_seed,
-    ) or "episode_returns" not in ref:
+        raise ConfigError(f"{path} has no {cfg.n_seeds} {algo} runs on {env_key}; {TRAIN_FIRST}")
+    if (results["n_test_episodes"], results["test_seed"]) != (cfg.n_test_episodes, cfg.test_seed):
         raise ConfigError(
             f"{path} was scored on other held-out episodes than these params ask for "
-            f"({cfg.n_test_episodes} from seed {cfg.test_seed}); {train_first}"
+            f"({cfg.n_test_episodes} from seed {cfg.test_seed}); {TRAIN_FIRST}"
         )
+    if "episode_returns" not in results["references"]:
+        raise ConfigError(f"{path} predates per-episode reference returns; {TRAIN_FIRST}")
+    for k in range(cfg.n_seeds):
+        config = cfg.run_dir(env_key, algo, k) / CONFIG_FILE
+        if not config.is_file() or load_run_config(config) != cfg.run(env_key, algo, k):
+            raise ConfigError(
+                f"{config} is not the run these params define (changed since the grid was "
+                f"trained?); {TRAIN_FIRST}"
+            )
     return results
 
 
@@ -180,14 +188,12 @@ def probe_study(
     name: str,
     algo: str = "ppo",
     *,
-    params: str = "PARAMS",
     n_workers: int | None = None,
     fresh: bool = False,
 ) -> dict[str, Any]:
     """Train every seed of the grid's (environment, ``algo``) with probe ``name``'s change, score
     it on the grid's held-out episodes and compare it with the grid's own runs; returns (and
     writes) the study. Finished seeds are reused and interrupted ones resumed unless ``fresh``.
-    ``params`` names the params file in the message that asks for the grid to be trained first.
     """
     if name not in PROBES:
         raise ConfigError(f"unknown probe {name!r}; expected one of {', '.join(PROBES)}")
@@ -201,7 +207,7 @@ def probe_study(
             f"probe {name!r} changes {probe.env_key}, which this grid does not train "
             f"({', '.join(cfg.env_keys)})"
         )
-    grid = _grid_results(cfg, probe.env_key, algo, params)
+    grid = _grid_results(cfg, probe.env_key, algo)
     base_env = cfg.env(probe.env_key)
     options = {**base_env.kwargs, **probe.options}
     train_env = EnvConfig(probe.env_key, probe.train_id, options)

@@ -76,6 +76,11 @@ def test_a_probe_without_a_comparable_grid_asks_for_one(grid, tmp_path: Path) ->
     other = dataclasses.replace(grid, n_test_episodes=20)
     with pytest.raises(ConfigError, match="scored on other held-out episodes"):
         probe_study(other, "exact_reward")
+    key = ("ppo", "tutor_matching")
+    block = dataclasses.replace(grid.hyperparams[key], learning_rate=1e-4)
+    edited = dataclasses.replace(grid, hyperparams={**grid.hyperparams, key: block})
+    with pytest.raises(ConfigError, match=r"seed_0/config.yaml is not the run these params define"):
+        probe_study(edited, "exact_reward")
     assert not probe_dir(grid, "exact_reward", "ppo").exists()
 
 
