@@ -146,8 +146,11 @@ def rl_budget(
         bool, typer.Option(help="Retrain the study instead of reusing or resuming it.")
     ] = False,
 ) -> None:
-    """Train one run of the grid for FACTOR x its budget and score every checkpoint on the
-    held-out episodes: does more experience close the gap to a target?"""
+    """Does more experience close the gap to a target? Trains longer and scores checkpoints.
+
+    Trains one run of the grid for FACTOR x its budget and scores every checkpoint on the grid's
+    held-out episodes.
+    """
     from aura.rl.budget import BUDGET_FILE, budget_dir, budget_study
     from aura.rl.config import load_experiment
 
@@ -185,8 +188,11 @@ def rl_probe(
         bool, typer.Option(help="Retrain the probe's runs instead of reusing or resuming them.")
     ] = False,
 ) -> None:
-    """Train the grid's runs again with one change (the probe) and score them beside the grid's
-    own on the held-out episodes: is it the reward or the observation that holds a policy back?"""
+    """Is it the reward or the observation that holds a policy back? Trains with one change.
+
+    Trains the grid's runs again with one change (the probe) and scores them beside the grid's
+    own on the held-out episodes.
+    """
     from aura.rl.config import load_experiment
     from aura.rl.probes import PROBE_FILE, probe_dir, probe_study
 
@@ -256,8 +262,11 @@ def tune_rl(
 
 @app.command("train-supervised")
 def train_supervised(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None:
-    """Train the compatibility, difficulty and engagement forests and score them against their
-    baselines and the simulator's Bayes reference; models go to {models_dir}/supervised/."""
+    """Train the compatibility, difficulty and engagement forests; score them against references.
+
+    The references are each model's baselines and the simulator's Bayes reference; models go to
+    {models_dir}/supervised/.
+    """
     from aura.supervised import train_all
     from aura.supervised.report import metrics_table
 
@@ -279,8 +288,10 @@ def train_supervised(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None
 
 @app.command("export")
 def export(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None:
-    """Export the run's models to ONNX with manifest.json in {artifacts_dir} (what notebook 06
-    does), refusing any model whose ONNX form disagrees with it."""
+    """Export the run's models to ONNX with manifest.json in {artifacts_dir} (as notebook 06 does).
+
+    A model whose ONNX form disagrees with it is refused.
+    """
     from aura.export.exporter import ExportError
     from aura.export.pipeline import export_run
 

@@ -16,8 +16,8 @@ whose params ask for something else is refused with what differs, before it runs
 
 from __future__ import annotations
 
-import copy
 import dataclasses
+import io
 import os
 import socket
 import tempfile
@@ -27,8 +27,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from aura.config import load_params
 from aura.rl.config import (
@@ -391,22 +389,24 @@ def tune(
 
 
 def write_best_params(study: Any, params_path: str | Path, out_path: str | Path) -> Path:
-    """Copy the params file with the best trial's values in the tuned hyperparameter block."""
-    params = load_params(params_path)
+    """Copy the params file with the best trial's values in the tuned hyperparameter block.
+
+    The copy is the params file's own text, round-tripped: its comments, key order and layout
+    stay, and only the tuned block's searched values change, so the written file documents itself
+    as the original did and a diff against it shows exactly what tuning chose.
+    """
     algo, env_key = study.user_attrs.get("algo"), study.user_attrs.get("env_key")
     if algo is None or env_key is None:
         raise ConfigError(f"study {study.study_name!r} does not record which algo/env it tunes")
+    load_params(params_path)  # a clear error for a missing or malformed file, before anything else
     best = study.best_trial
-    out = copy.deepcopy(params)
-    section = out.setdefault(SECTION, {})
-    blocks = section.setdefault("hyperparams", {}) or {}
-    section["hyperparams"] = blocks
-    block = dict((blocks.get(algo) or {}).get(env_key) or {})
-    block.update(best.params)
-    blocks.setdefault(algo, {})
-    blocks[algo] = {**(blocks[algo] or {}), env_key: block}
-    out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
+    rt = _round_trip_yaml()
+    doc = rt.load(Path(params_path).read_text(encoding="utf-8"))
+    block = _mapping(_mapping(_mapping(doc, SECTION), "hyperparams"), algo)
+    tuned = block.get(env_key)
+    if tuned is None:
+        tuned = block[env_key] = _new_flow_map()
+    tuned.update(best.params)
     reference = study.user_attrs.get(PARAMS_BLOCK_ATTR)
     against = "" if reference is None else f"; the params block {reference:.4f}"
     header = (
@@ -414,10 +414,50 @@ def write_best_params(study: Any, params_path: str | Path, out_path: str | Path)
         f"# (trial {best.number}, validation mean return {best.value:.4f}{against}) in\n"
         f"# {SECTION}.hyperparams.{algo}.{env_key}.\n"
     )
-    body = yaml.safe_dump(out, sort_keys=False)
-    out_path.write_text(header + body, encoding="utf-8")
+    body = io.StringIO()
+    rt.dump(doc, body)
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(header + body.getvalue(), encoding="utf-8")
     load_experiment(out_path)  # what is written must be accepted by training
     return out_path
+
+
+def _round_trip_yaml() -> Any:
+    """A ruamel.yaml round-trip dumper whose output PyYAML (and so `load_params`) reads back the
+    same: no line wrapping, and floats always written with a dot in the mantissa (YAML 1.1, which
+    PyYAML follows, reads ``1e-05`` as a string)."""
+    from ruamel.yaml import YAML
+
+    def represent_float(representer: Any, value: float) -> Any:
+        text = repr(value)
+        mantissa, e, exponent = text.partition("e")
+        if e and "." not in mantissa:
+            text = f"{mantissa}.0e{exponent}"
+        return representer.represent_scalar("tag:yaml.org,2002:float", text)
+
+    rt = YAML()
+    rt.width = 4096
+    rt.representer.add_representer(float, represent_float)
+    return rt
+
+
+def _new_flow_map() -> Any:
+    from ruamel.yaml.comments import CommentedMap
+
+    mapping = CommentedMap()
+    mapping.fa.set_flow_style()
+    return mapping
+
+
+def _mapping(parent: Any, key: str) -> Any:
+    """``parent[key]``, made an empty block mapping where it is missing or empty (a params file
+    may leave the hyperparameters to `aura.rl.config`)."""
+    from ruamel.yaml.comments import CommentedMap
+
+    if parent.get(key) is None:
+        parent[key] = CommentedMap()
+    return parent[key]
 
 
 def study_summary(study: Any) -> dict[str, Any]:

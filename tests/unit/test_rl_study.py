@@ -14,7 +14,7 @@ from loopback import free_port
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 
 from aura.config import PARAMS_DIR
-from aura.rl.config import SECTION, ConfigError, algo_params
+from aura.rl.config import SECTION, ConfigError, algo_params, load_experiment
 from aura.rl.tune import (
     GAMMAS,
     check_study,
@@ -23,6 +23,7 @@ from aura.rl.tune import (
     study_identity,
     tune,
     tune_config,
+    write_best_params,
 )
 
 
@@ -168,3 +169,51 @@ def test_a_storage_that_cannot_be_opened_is_named_with_the_reason(
     assert output.startswith("error: ") and expected in output
     assert "secret" not in output and "Traceback" not in result.output
     assert not (tmp_path / "missing").exists()
+
+
+def study_with_best(algo: str, env_key: str, best: dict) -> optuna.Study:
+    """An in-memory study whose best trial chose ``best`` from the algorithm's search space."""
+    study = optuna.create_study(direction="maximize")
+    study.set_user_attr("algo", algo)
+    study.set_user_attr("env_key", env_key)
+    space = search_spaces()[algo]
+    distributions = {name: space[name] for name in best}
+    study.add_trial(optuna.trial.create_trial(params=best, distributions=distributions, value=1.0))
+    return study
+
+
+BEST_PPO = {"learning_rate": 6e-05, "ent_coef": 3.2e-06, "n_steps": 128, "lr_schedule": "constant"}
+
+
+def test_best_params_keep_the_params_file_and_change_only_the_tuned_block(tmp_path: Path) -> None:
+    source = PARAMS_DIR / "default.yaml"
+    study = study_with_best("ppo", "difficulty_adaptation", BEST_PPO)
+    out = write_best_params(study, source, tmp_path / "best.yaml").read_text()
+
+    original_comments = [line for line in source.read_text().splitlines() if "#" in line]
+    kept = out.splitlines()
+    missing = [line for line in original_comments if line not in kept]
+    assert not missing, missing[:3]  # comments, layout and the other blocks' lines unchanged
+
+    expected = yaml.safe_load(source.read_text())
+    expected[SECTION]["hyperparams"]["ppo"]["difficulty_adaptation"].update(BEST_PPO)
+    written = yaml.safe_load(out)
+    assert written == expected  # floats such as 6e-05 read back as floats, not strings
+    assert (
+        type(written[SECTION]["hyperparams"]["ppo"]["difficulty_adaptation"]["ent_coef"]) is float
+    )
+
+
+def test_best_params_make_the_tuned_block_where_the_params_file_has_none(tmp_path: Path) -> None:
+    params = yaml.safe_load((PARAMS_DIR / "smoke.yaml").read_text())
+    del params[SECTION]["hyperparams"]
+    source = tmp_path / "no_blocks.yaml"
+    source.write_text(yaml.safe_dump(params, sort_keys=False))
+    study = study_with_best("a2c", "tutor_matching", {"n_steps": 16, "gamma": 0.9})
+
+    written = yaml.safe_load(write_best_params(study, source, tmp_path / "best.yaml").read_text())
+    assert written[SECTION]["hyperparams"] == {
+        "a2c": {"tutor_matching": {"n_steps": 16, "gamma": 0.9}}
+    }
+    cfg = load_experiment(tmp_path / "best.yaml")
+    assert cfg.hyperparams[("a2c", "tutor_matching")].n_steps == 16
