@@ -241,7 +241,7 @@ def tune_rl(
     ] = None,
 ) -> None:
     """Tune RL hyperparameters with Optuna (TPE, median pruning); workers may share a study."""
-    from aura.rl.tune import study_summary, tune, write_best_params
+    from aura.rl.tune import block_not_beaten, study_summary, tune, write_best_params
 
     try:
         result = tune(
@@ -254,6 +254,9 @@ def tune_rl(
         )
         summary = study_summary(result)
         console.print(summary)
+        warning = block_not_beaten(summary)
+        if warning:
+            console.print(f"[yellow]note:[/yellow] {warning}")
         if best_params is not None and summary["best"] is not None:
             console.print(f"best params: {write_best_params(result, params, best_params)}")
     except ParamsError as exc:

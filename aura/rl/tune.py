@@ -414,6 +414,9 @@ def write_best_params(study: Any, params_path: str | Path, out_path: str | Path)
         f"# (trial {best.number}, validation mean return {best.value:.4f}{against}) in\n"
         f"# {SECTION}.hyperparams.{algo}.{env_key}.\n"
     )
+    warning = block_not_beaten(study_summary(study))
+    if warning:
+        header += f"# {warning}\n"
     body = io.StringIO()
     rt.dump(doc, body)
     out_path = Path(out_path)
@@ -458,6 +461,20 @@ def _mapping(parent: Any, key: str) -> Any:
     if parent.get(key) is None:
         parent[key] = CommentedMap()
     return parent[key]
+
+
+def block_not_beaten(summary: dict[str, Any]) -> str | None:
+    """A warning when the study's best trial scored no better than the params file's own block
+    on the same validation episodes (a study that has not yet found better, or a block already
+    tuned): a params file written from it is no improvement on the original by the study's own
+    measure."""
+    block, best = summary.get("params_block"), summary.get("best")
+    if block is None or best is None or best["value"] > block:
+        return None
+    return (
+        f"the best trial ({best['value']:.4f}) does not beat the params file's own block "
+        f"({block:.4f}) on the same validation episodes and budget"
+    )
 
 
 def study_summary(study: Any) -> dict[str, Any]:

@@ -17,10 +17,13 @@ from aura.config import PARAMS_DIR
 from aura.rl.config import SECTION, ConfigError, algo_params, load_experiment
 from aura.rl.tune import (
     GAMMAS,
+    PARAMS_BLOCK_ATTR,
+    block_not_beaten,
     check_study,
     sample,
     search_spaces,
     study_identity,
+    study_summary,
     tune,
     tune_config,
     write_best_params,
@@ -217,3 +220,17 @@ def test_best_params_make_the_tuned_block_where_the_params_file_has_none(tmp_pat
     }
     cfg = load_experiment(tmp_path / "best.yaml")
     assert cfg.hyperparams[("a2c", "tutor_matching")].n_steps == 16
+
+
+def test_best_params_say_when_the_best_trial_does_not_beat_the_params_block(
+    tmp_path: Path,
+) -> None:
+    study = study_with_best("ppo", "difficulty_adaptation", BEST_PPO)  # best trial value 1.0
+    study.set_user_attr(PARAMS_BLOCK_ATTR, 2.0)
+    header = write_best_params(study, PARAMS_DIR / "default.yaml", tmp_path / "worse.yaml")
+    assert "does not beat the params file's own block (2.0000)" in header.read_text()
+
+    study.set_user_attr(PARAMS_BLOCK_ATTR, 0.5)
+    better = write_best_params(study, PARAMS_DIR / "default.yaml", tmp_path / "better.yaml")
+    assert "does not beat" not in better.read_text()
+    assert block_not_beaten(study_summary(study)) is None
