@@ -7,8 +7,9 @@ references (computed by the same workers beside the runs) included.
 Beside it, each algorithm's training throughput is measured alone (one process, a shorter run,
 median of several) so a slow grid can be traced to its algorithm, and so is the held-out scoring
 of one saved PPO policy on the grid's ``n_test_episodes`` episodes, in lockstep (what the grid
-does) against one episode at a time. The machine's load average is
-recorded before and after: on a shared machine, wall time includes waiting for a core.
+does) against one episode at a time. The machine's load average and the host's speed
+(``aura.reports.host``) are recorded before and after: on a shared machine, wall time includes
+waiting for a core, and hosts of the same name run at different speeds.
 
     python benchmarks/bench_rl_training.py             # full grid once + throughput, 3 repeats
     python benchmarks/bench_rl_training.py --quick     # throughput only, 1 repeat
@@ -33,6 +34,7 @@ import typer
 
 from aura.config import BENCH_DIR, PARAMS_DIR
 from aura.envs import evaluate_policy
+from aura.reports.host import host_speed
 from aura.rl.config import load_experiment
 from aura.rl.experiment import init_worker, run_experiment
 from aura.rl.results import evaluate_model_file
@@ -150,6 +152,7 @@ def main(
         "params": str(params),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
         "load_average_before": list(os.getloadavg()),
+        "host_speed_s_before": host_speed(),
     }
     report["throughput"] = throughput(params, 1 if quick else repeats)
     report["scoring"] = scoring(params, 1 if quick else repeats)
@@ -160,6 +163,7 @@ def main(
             f"(target {TARGET_SECONDS:.0f}s)"
         )
     report["load_average_after"] = list(os.getloadavg())
+    report["host_speed_s_after"] = host_speed()
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     path = BENCH_DIR / "rl_training.json"
     path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

@@ -36,6 +36,7 @@ from aura.config import (
     load_params,
     notebook_params,
 )
+from aura.reports.host import host_speed
 from aura.reports.index import write_index
 from aura.reports.metrics import collect_metrics
 
@@ -274,6 +275,7 @@ def run_pipeline(
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "processor": processor_name(),
+        "host_speed_s": host_speed(),
         "libraries": library_versions(),
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "finished_at": None,

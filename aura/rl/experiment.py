@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aura.reports.host import host_speed as measure_host_speed
 from aura.rl.config import ExperimentConfig, RunConfig
 from aura.rl.train import SCORED_FILES, train
 
@@ -120,7 +121,8 @@ def run_grid(
     easier to debug). With ``resume``, finished runs are kept and unfinished ones continue from
     their checkpoints, so an interrupted grid is restarted by calling this again. The grid's wall
     time (training, held-out scoring and references) is written to
-    ``{models_dir}/rl/grid_timing.json``.
+    ``{models_dir}/rl/grid_timing.json``, beside the host's speed measured just before the grid
+    (``aura.reports.host``) so that wall times from different hosts can be told apart.
     """
     workers = cfg.n_workers if n_workers is None else n_workers
     jobs = []
@@ -133,6 +135,7 @@ def run_grid(
                 jobs.append((*args, cfg.n_test_episodes, cfg.curve_episodes, resume, scored))
     order = sorted(jobs, key=lambda job: -JOB_COST[job[0].algo] * job[0].training.total_timesteps)
 
+    host_speed = measure_host_speed()
     start = time.perf_counter()
     outcomes: list[RunOutcome] = []
     found: list[tuple[str, dict[str, Any], float]] = []
@@ -166,6 +169,7 @@ def run_grid(
         "train_seconds": sum(o.train_seconds for o in outcomes),
         "reference_seconds": {key: seconds for key, _, seconds in found},
         "load_average": list(os.getloadavg()),
+        "host_speed_s": host_speed,
     }
     (cfg.rl_dir / TIMING_FILE).write_text(json.dumps(timing, indent=2) + "\n", encoding="utf-8")
     return outcomes, {key: refs for key, refs, _ in found}

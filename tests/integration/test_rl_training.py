@@ -135,6 +135,7 @@ def test_grid_in_workers_gives_what_one_process_gives(tmp_path: Path) -> None:
         timing = json.loads((cfg.rl_dir / TIMING_FILE).read_text())
         assert timing["n_workers"] == workers
         assert set(timing["reference_seconds"]) == set(cfg.env_keys)
+        assert timing["host_speed_s"] > 0
         found[workers] = ([o.test_returns for o in outcomes], references)
     assert found[1][1] == found[2][1]
     assert found[1][0] == found[2][0]

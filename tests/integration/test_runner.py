@@ -118,6 +118,7 @@ def test_run_json_records_params_commit_and_versions(ok_run: Path, project) -> N
     assert "torch" in record["libraries"] and "onnxruntime" in record["libraries"]
     assert record["python"].startswith("3.")
     assert record["processor"] == processor_name()
+    assert 0 < record["host_speed_s"] < 60  # seconds of aura.reports.host's fixed loop
     assert record["command"]
     assert record["started_at"] <= record["finished_at"]
     [nb] = record["notebooks"]
