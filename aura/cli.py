@@ -254,7 +254,8 @@ def tune_rl(
         )
         summary = study_summary(result)
         console.print(summary)
-        warning = block_not_beaten(summary)
+        best = summary["best"]
+        warning = block_not_beaten(summary["params_block"], best and best["value"])
         if warning:
             console.print(f"[yellow]note:[/yellow] {warning}")
         if best_params is not None and summary["best"] is not None:

@@ -56,6 +56,8 @@ class ConfigError(ParamsError):
 
 
 def check_keys(data: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{where} must be a mapping, got {type(data).__name__}")
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise ConfigError(
@@ -75,11 +77,9 @@ def positive_int(value: Any, where: str, *, allow_zero: bool = False) -> int:
 def _from_fields(cls: type, data: Mapping[str, Any] | None, where: str) -> Any:
     """Build a dataclass from a mapping, rejecting unknown keys, non-numeric numbers and
     non-boolean switches."""
-    data = dict(data or {})
-    if not isinstance(data, dict):
-        raise ConfigError(f"{where} must be a mapping, got {type(data).__name__}")
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    check_keys(data, set(fields), where)
+    check_keys(data or {}, set(fields), where)
+    data = dict(data or {})
     for name, value in data.items():
         default = getattr(cls, name, None)
         numeric = isinstance(default, int | float) and not isinstance(default, bool)
@@ -512,6 +512,11 @@ def experiment_config(section: Mapping[str, Any], shared: Mapping[str, Any]) -> 
     hyperparams: dict[tuple[str, str], AlgoParams] = {}
     for algo in algorithms:
         per_env = blocks.get(algo) or {}
+        if not isinstance(per_env, Mapping):
+            raise ConfigError(
+                f"{where}.hyperparams.{algo} must be a mapping of environment key to "
+                f"hyperparameters, got {type(per_env).__name__}"
+            )
         known_envs = {e.key for e in envs} | set(AURA_ENV_IDS) | set(defined)
         for key in per_env:
             if key not in known_envs:

@@ -398,7 +398,7 @@ def write_best_params(study: Any, params_path: str | Path, out_path: str | Path)
     algo, env_key = study.user_attrs.get("algo"), study.user_attrs.get("env_key")
     if algo is None or env_key is None:
         raise ConfigError(f"study {study.study_name!r} does not record which algo/env it tunes")
-    load_params(params_path)  # a clear error for a missing or malformed file, before anything else
+    load_experiment(params_path)  # a clear error for a missing, malformed or misshapen file
     best = study.best_trial
     rt = _round_trip_yaml()
     doc = rt.load(Path(params_path).read_text(encoding="utf-8"))
@@ -414,7 +414,7 @@ def write_best_params(study: Any, params_path: str | Path, out_path: str | Path)
         f"# (trial {best.number}, validation mean return {best.value:.4f}{against}) in\n"
         f"# {SECTION}.hyperparams.{algo}.{env_key}.\n"
     )
-    warning = block_not_beaten(study_summary(study))
+    warning = block_not_beaten(reference, best.value)
     if warning:
         header += f"# {warning}\n"
     body = io.StringIO()
@@ -454,7 +454,7 @@ def _new_flow_map() -> Any:
 
 
 def _mapping(parent: Any, key: str) -> Any:
-    """``parent[key]``, made an empty block mapping where it is missing or empty (a params file
+    """``parent[key]``, made an empty block mapping where it is missing or null (a params file
     may leave the hyperparameters to `aura.rl.config`)."""
     from ruamel.yaml.comments import CommentedMap
 
@@ -463,16 +463,15 @@ def _mapping(parent: Any, key: str) -> Any:
     return parent[key]
 
 
-def block_not_beaten(summary: dict[str, Any]) -> str | None:
-    """A warning when the study's best trial scored no better than the params file's own block
-    on the same validation episodes (a study that has not yet found better, or a block already
-    tuned): a params file written from it is no improvement on the original by the study's own
-    measure."""
-    block, best = summary.get("params_block"), summary.get("best")
-    if block is None or best is None or best["value"] > block:
+def block_not_beaten(block: float | None, best: float | None) -> str | None:
+    """A warning when the study's best trial (value ``best``) scored no better than the params
+    file's own block (``block``) on the same validation episodes (a study that has not yet found
+    better, or a block already tuned): a params file written from it is no improvement on the
+    original by the study's own measure. None where either value is unknown."""
+    if block is None or best is None or best > block:
         return None
     return (
-        f"the best trial ({best['value']:.4f}) does not beat the params file's own block "
+        f"the best trial ({best:.4f}) does not beat the params file's own block "
         f"({block:.4f}) on the same validation episodes and budget"
     )
 

@@ -144,6 +144,16 @@ def _mutated(change) -> dict:
             lambda s: s["hyperparams"]["a2c"]["tutor_matching"].update(one_hot="yes"),
             "hyperparams.a2c.tutor_matching.one_hot must be true or false, got 'yes'",
         ),
+        (lambda s: s.update(hyperparams=["ppo"]), "hyperparams must be a mapping, got list"),
+        (
+            lambda s: s["hyperparams"].update(ppo=[1e-3]),
+            "hyperparams.ppo must be a mapping of environment key to hyperparameters, got list",
+        ),
+        (
+            lambda s: s["hyperparams"]["ppo"].update(tutor_matching=[1e-3]),
+            "hyperparams.ppo.tutor_matching must be a mapping, got list",
+        ),
+        (lambda s: s.update(training=[100]), "training must be a mapping, got list"),
     ],
 )
 def test_bad_params_name_what_is_wrong(change, message: str) -> None:

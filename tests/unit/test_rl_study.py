@@ -233,4 +233,16 @@ def test_best_params_say_when_the_best_trial_does_not_beat_the_params_block(
     study.set_user_attr(PARAMS_BLOCK_ATTR, 0.5)
     better = write_best_params(study, PARAMS_DIR / "default.yaml", tmp_path / "better.yaml")
     assert "does not beat" not in better.read_text()
-    assert block_not_beaten(study_summary(study)) is None
+    assert block_not_beaten(0.5, study_summary(study)["best"]["value"]) is None
+    assert block_not_beaten(None, 1.0) is None  # a study made before the block was recorded
+
+
+def test_best_params_refuse_a_misshapen_params_file_and_write_nothing(tmp_path: Path) -> None:
+    params = yaml.safe_load((PARAMS_DIR / "smoke.yaml").read_text())
+    params[SECTION]["hyperparams"]["ppo"]["difficulty_adaptation"] = [0.001]
+    source = tmp_path / "misshapen.yaml"
+    source.write_text(yaml.safe_dump(params, sort_keys=False))
+    study = study_with_best("ppo", "difficulty_adaptation", BEST_PPO)
+    with pytest.raises(ConfigError, match="ppo.difficulty_adaptation must be a mapping"):
+        write_best_params(study, source, tmp_path / "best.yaml")
+    assert not (tmp_path / "best.yaml").exists()
