@@ -8,9 +8,10 @@ them at the end, keyed by notebook stem, so a run can be compared with another b
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
+
+from aura.files import write_text_atomically
 
 METRICS_SUBDIR = "metrics"
 MERGED_METRICS = "metrics.json"
@@ -36,10 +37,9 @@ def write_metrics(run_dir: str | Path | None, stem: str, metrics: dict[str, Any]
         return None
     out = Path(run_dir) / METRICS_SUBDIR / f"{stem}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(metrics, indent=2, sort_keys=True, default=_to_json) + "\n")
-    os.replace(tmp, out)
-    return out
+    return write_text_atomically(
+        out, json.dumps(metrics, indent=2, sort_keys=True, default=_to_json) + "\n"
+    )
 
 
 def collect_metrics(run_dir: str | Path) -> dict[str, Any] | None:

@@ -36,6 +36,7 @@ from aura.config import (
     load_params,
     notebook_params,
 )
+from aura.files import write_text_atomically
 from aura.reports.host import host_speed
 from aura.reports.index import write_index
 from aura.reports.metrics import collect_metrics
@@ -227,9 +228,7 @@ def _new_run_dir(runs_dir: Path, name: str, explicit: bool) -> Path:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_text_atomically(path, json.dumps(data, indent=2, default=str) + "\n")
 
 
 def run_pipeline(

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import yaml
 
 from aura.config import SHARED_SECTION, ParamsError, project_path
+from aura.files import write_text_atomically
 
 SECTION = "03_rl_training"
 """Name of the params section (the notebook stem) that configures RL training."""
@@ -378,7 +379,7 @@ class RunConfig:
         )
 
     def save(self, path: Path) -> None:
-        path.write_text(yaml.safe_dump(self.to_dict(), sort_keys=False), encoding="utf-8")
+        write_text_atomically(path, yaml.safe_dump(self.to_dict(), sort_keys=False))
 
 
 def load_run_config(path: str | Path) -> RunConfig:

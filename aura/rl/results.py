@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -29,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from aura.files import write_text_atomically
 from aura.rl.config import EVAL_SEED_OFFSET, EnvConfig, ExperimentConfig, RunConfig
 from aura.rl.train import (
     CONFIG_FILE,
@@ -635,10 +635,7 @@ def select_models(cfg: ExperimentConfig, results: Mapping[str, Any]) -> dict[str
 def write_json(path: Path, data: Any) -> Path:
     """Write JSON atomically (aside, then rename), so readers never see half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=float) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_text_atomically(path, json.dumps(data, indent=2, default=float) + "\n")
 
 
 ACTION_NAMES: dict[str, tuple[str, ...]] = {

@@ -11,6 +11,10 @@ A run directory holds
   (EvalCallback), from which learning curves are drawn;
 - ``train_info.json``: steps reached, the step training resumed from, wall time.
 
+Every model, buffer and record is written aside and renamed into place
+(:func:`aura.files.write_atomically`), so a run killed at any instant leaves each file whole or
+absent, and a resume never reads one cut off mid-write.
+
 Resuming continues the step counter (``reset_num_timesteps=False``), so learning-rate and
 exploration schedules pick up where they were, and keeps the evaluation history and CSV rows
 logged up to the checkpoint.
@@ -31,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from aura.files import write_atomically, write_text_atomically
 from aura.rl.config import EVAL_SEED_OFFSET, ConfigError, EnvConfig, RunConfig, load_run_config
 
 CHECKPOINT_PREFIX = "rl_model"
@@ -90,7 +95,27 @@ def make_env(env: EnvConfig, n_envs: int, seed: int) -> Any:
     )
 
 
-def same_episodes_evaluation(seed: int, **kwargs: Any) -> Any:
+def atomic_checkpoints(**kwargs: Any) -> Any:
+    """A CheckpointCallback whose files appear whole or not at all (``aura.files``).
+
+    A DQN's replay buffer is put in place before its model, so a checkpoint's zip vouches for its
+    buffer: :func:`latest_checkpoint` then only has to find both.
+    """
+    from stable_baselines3.common.callbacks import CheckpointCallback
+
+    class AtomicCheckpointCallback(CheckpointCallback):
+        def _on_step(self) -> bool:
+            if self.n_calls % self.save_freq == 0:
+                if self.save_replay_buffer:
+                    buffer = self._checkpoint_path("replay_buffer_", extension="pkl")
+                    write_atomically(Path(buffer), self.model.save_replay_buffer)
+                write_atomically(Path(self._checkpoint_path(extension="zip")), self.model.save)
+            return True
+
+    return AtomicCheckpointCallback(**kwargs)
+
+
+def same_episodes_evaluation(seed: int, best_model_path: Path, **kwargs: Any) -> Any:
     """An EvalCallback whose every evaluation replays the same episodes.
 
     The evaluation environment is reseeded with ``seed`` before each evaluation, so every
@@ -100,8 +125,17 @@ def same_episodes_evaluation(seed: int, **kwargs: Any) -> Any:
     can still exceed the differences between checkpoints (ten tutor-matching episodes cannot tell
     the oracle from the best hand rule reliably), which is why ``scored_model`` may score the
     final policy instead.
+
+    A new best policy is written aside and renamed to ``best_model_path`` (EvalCallback's own
+    save writes in place): a resumed run keeps the best return seen before the checkpoint, so
+    a best model cut off by a kill might never be written again.
     """
-    from stable_baselines3.common.callbacks import EvalCallback
+    from stable_baselines3.common.callbacks import BaseCallback, EvalCallback
+
+    class SaveBestModel(BaseCallback):
+        def _on_step(self) -> bool:
+            write_atomically(best_model_path, self.model.save)
+            return True
 
     class SameEpisodesEvalCallback(EvalCallback):
         def _on_step(self) -> bool:
@@ -109,7 +143,7 @@ def same_episodes_evaluation(seed: int, **kwargs: Any) -> Any:
                 self.eval_env.seed(seed)
             return super()._on_step()
 
-    return SameEpisodesEvalCallback(**kwargs)
+    return SameEpisodesEvalCallback(callback_on_new_best=SaveBestModel(), **kwargs)
 
 
 class _BaselineAsModel:
@@ -169,8 +203,9 @@ def replay_buffer_path(checkpoint: Path, steps: int) -> Path:
 def latest_checkpoint(run_dir: Path, algo: str) -> tuple[int, Path] | None:
     """The newest complete checkpoint: a readable zip and, for DQN, its replay buffer.
 
-    A run killed while writing leaves a truncated zip, or a model without its buffer; those are
-    skipped in favour of the previous checkpoint.
+    Checkpoints are renamed into place whole, buffer first (:func:`atomic_checkpoints`); a zip that
+    is still unreadable (a file system that lost the data of a rename in a crash) or a DQN model
+    without its buffer is skipped in favour of the previous checkpoint.
     """
     for steps, path in reversed(checkpoints(run_dir)):
         if algo == "dqn" and not replay_buffer_path(path, steps).is_file():
@@ -275,11 +310,7 @@ def train(
     reports intermediate results and prunes through it).
     """
     import torch
-    from stable_baselines3.common.callbacks import (
-        CallbackList,
-        CheckpointCallback,
-        ProgressBarCallback,
-    )
+    from stable_baselines3.common.callbacks import CallbackList, ProgressBarCallback
 
     from aura.rl.features import one_hot_policy_kwargs
 
@@ -322,8 +353,8 @@ def train(
         eval_env=eval_env,
         n_eval_episodes=run.training.n_eval_episodes,
         eval_freq=max(run.training.eval_freq // n_envs, 1),
+        best_model_path=run_dir / BEST_MODEL,
         log_path=str(log_dir),
-        best_model_save_path=str(run_dir),
         deterministic=True,
         callback_after_eval=after_eval,
         verbose=verbose,
@@ -332,7 +363,7 @@ def train(
         _restore_eval_history(evaluation, log_dir, resumed_from)
     callbacks = [
         evaluation,
-        CheckpointCallback(
+        atomic_checkpoints(
             save_freq=max(run.training.save_freq // n_envs, 1),
             save_path=str(run_dir / "checkpoints"),
             name_prefix=CHECKPOINT_PREFIX,
@@ -353,13 +384,13 @@ def train(
     env.close()
     eval_env.close()
     if not (run_dir / BEST_MODEL).is_file():  # no evaluation ran (budget below eval_freq)
-        model.save(run_dir / BEST_MODEL)
-    model.save(run_dir / FINAL_MODEL)
+        write_atomically(run_dir / BEST_MODEL, model.save)
+    write_atomically(run_dir / FINAL_MODEL, model.save)
     wall = time.perf_counter() - start
     info = {
         "num_timesteps": int(model.num_timesteps),
         "resumed_from": resumed_from,
         "wall_seconds": wall,
     }
-    (run_dir / INFO_FILE).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    write_text_atomically(run_dir / INFO_FILE, json.dumps(info, indent=2) + "\n")
     return TrainResult(run_dir, int(model.num_timesteps), resumed_from, wall)

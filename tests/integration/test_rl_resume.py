@@ -111,3 +111,35 @@ def test_a_checkpoint_cut_off_inside_its_parameter_files_is_not_resumed(tmp_path
 
     assert zipfile.is_zipfile(cut)  # the trap
     assert latest_checkpoint(tmp_path, "ppo") == (100, whole)
+
+
+def test_a_dqn_checkpoint_writes_its_replay_buffer_whole_before_its_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each checkpoint file is renamed into place whole, the buffer first, so a kill at any
+    instant never leaves a model whose buffer is cut off (a resume would fail to unpickle it)."""
+    import aura.rl.train as train_module
+
+    written: list[str] = []
+    write = train_module.write_atomically
+
+    def recording(path: Path, fill) -> Path:
+        write(path, fill)
+        written.append(path.name)
+        return path
+
+    monkeypatch.setattr(train_module, "write_atomically", recording)
+    training = TrainingConfig(total_timesteps=600, eval_freq=300, n_eval_episodes=2, save_freq=300)
+    hyper = {"learning_starts": 100, "buffer_size": 1000}
+    train(RunConfig(ENV, "dqn", 3, algo_params("dqn", hyper, "dqn"), training), tmp_path / "run")
+
+    checkpoints = [name for name in written if name.startswith("rl_model")]
+    assert checkpoints == [
+        "rl_model_replay_buffer_300_steps.pkl",
+        "rl_model_300_steps.zip",
+        "rl_model_replay_buffer_600_steps.pkl",
+        "rl_model_600_steps.zip",
+    ]
+    assert {"best_model.zip", "final_model.zip"} <= set(written)
+    assert latest_checkpoint(tmp_path / "run", "dqn")[0] == 600
+    assert not list((tmp_path / "run").rglob("*.part"))

@@ -1,0 +1,41 @@
+"""Files written whole or not at all.
+
+Training runs may be killed at any instant (SIGKILL, a dead machine) and resumed, and reports are
+read while runs write them. A file is therefore filled under a temporary name beside its target,
+flushed to disk, and renamed over the target: a reader or a resume sees the previous file or the
+new one, never a truncated one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, BinaryIO
+
+PART_SUFFIX = ".part"
+
+
+def write_atomically(path: Path, write: Callable[[BinaryIO], Any]) -> Path:
+    """Have ``write`` fill ``<path>.part`` (a binary file), then rename it to ``path``.
+
+    If ``write`` raises, the part is removed and ``path`` keeps what it held. A killed process
+    leaves its part behind, which the next write to the same path overwrites.
+    """
+    part = path.with_name(path.name + PART_SUFFIX)
+    try:
+        with part.open("wb") as file:
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    os.replace(part, path)
+    return path
+
+
+def write_text_atomically(path: Path, text: str) -> Path:
+    """:func:`write_atomically` for UTF-8 text."""
+    data = text.encode("utf-8")
+    return write_atomically(path, lambda file: file.write(data))
