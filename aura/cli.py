@@ -21,8 +21,10 @@ app = typer.Typer(
 notebooks_app = typer.Typer(help="Maintain the committed notebooks.", no_args_is_help=True)
 app.add_typer(notebooks_app, name="notebooks")
 
-console = Console()
-err_console = Console(stderr=True)
+# soft_wrap: a line is never broken by rich (it breaks paths mid-name where output is not a
+# terminal, e.g. CI logs); a terminal still wraps long lines for display.
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 ParamsOption = Annotated[
     Path, typer.Option("--params", "-p", help="Params YAML file (see params/default.yaml).")

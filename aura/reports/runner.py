@@ -249,7 +249,7 @@ def run_pipeline(
     """
     import papermill as pm
 
-    console = console or Console()
+    console = console or Console(soft_wrap=True)
     params_path = Path(params_path)
     notebooks_dir = Path(notebooks_dir).resolve()
     runs_dir = Path(runs_dir).resolve()

@@ -183,9 +183,10 @@ def test_unknown_only_selection_is_an_error(project, tmp_path: Path) -> None:
 
 
 def test_cli_reports_params_errors_clearly(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["run", "--params", str(tmp_path / "nope.yaml")])
+    missing = tmp_path / ("deep_folder_" * 8) / "nope.yaml"  # longer than a line of 80 columns
+    result = CliRunner().invoke(app, ["run", "--params", str(missing)])
     assert result.exit_code == 1
-    assert "nope.yaml" in result.output and "not found" in result.output
+    assert str(missing) in result.output and "not found" in result.output  # the path unbroken
 
 
 @pytest.mark.parametrize(
