@@ -29,9 +29,12 @@ run: venv ## Run every notebook at full scale (params/default.yaml) into reports
 smoke: venv ## Run every notebook at CI scale (params/smoke.yaml), in minutes
 	$(BIN)/aura run --params params/smoke.yaml
 
+# Two pytest workers, each test file on one of them (the nbval chain runs 01..06 in its own
+# process). One thread per OpenMP and BLAS pool: the workers fill the two cores, and a pool of
+# two threads in each spins on the core the other holds (the suite took twice as long).
 test: venv ## Lint, then run the tests (unit, integration, API, nbval over notebooks/)
 	$(BIN)/ruff check $(wildcard aura tests benchmarks notebooks)
-	$(BIN)/pytest
+	OMP_NUM_THREADS=1 $(BIN)/pytest -n 2 --dist loadfile
 
 lab: venv ## Open JupyterLab on notebooks/ with aura importable
 	$(BIN)/jupyter lab --notebook-dir=notebooks

@@ -51,10 +51,19 @@ class RunOutcome:
 
 
 def init_worker() -> None:
-    """Process initializer: one torch thread per process."""
-    import torch
+    """Process initializer: one thread per process, for torch and for the OpenMP and BLAS pools
+    (scikit-learn's gradient boosting in the references, numpy).
 
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    The workers already fill the cores; a pool of two threads in each then waits on a core the
+    other process holds, and OpenMP's threads spin while they wait. A pool reads
+    ``OMP_NUM_THREADS`` when it loads: the variable covers pools loaded from here on, and
+    threadpoolctl the ones already loaded.
+    """
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    os.environ["OMP_NUM_THREADS"] = "1"
+    threadpool_limits(limits=1)
     torch.set_num_threads(1)
 
 

@@ -140,3 +140,26 @@ def test_grid_in_workers_gives_what_one_process_gives(tmp_path: Path) -> None:
     assert found[1][1] == found[2][1]
     assert found[1][0] == found[2][0]
     assert set(found[2][1]) == set(SMOKE.env_keys)
+
+
+def _thread_pools() -> list[tuple[str, int]]:
+    """(library, threads) of every OpenMP and BLAS pool of this process, after loading the
+    ones the references use (scikit-learn's gradient boosting, numpy)."""
+    import sklearn.ensemble  # noqa: F401  (loads scikit-learn's OpenMP runtime)
+    from threadpoolctl import threadpool_info
+
+    return [(pool["filepath"], pool["num_threads"]) for pool in threadpool_info()]
+
+
+def test_workers_run_one_thread_per_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two workers fill two cores; a pool of more threads in each waits on the other's core."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from aura.rl.experiment import init_worker
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)  # as `aura train-rl` starts, not the tests
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=context, initializer=init_worker) as pool:
+        pools = pool.submit(_thread_pools).result()
+    assert pools and all(threads == 1 for _, threads in pools), pools
