@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aura.files import write_text_atomically
 from aura.reports.host import host_speed as measure_host_speed
 from aura.rl.config import ExperimentConfig, RunConfig
 from aura.rl.train import SCORED_FILES, train
@@ -180,7 +181,7 @@ def run_grid(
         "load_average": list(os.getloadavg()),
         "host_speed_s": host_speed,
     }
-    (cfg.rl_dir / TIMING_FILE).write_text(json.dumps(timing, indent=2) + "\n", encoding="utf-8")
+    write_text_atomically(cfg.rl_dir / TIMING_FILE, json.dumps(timing, indent=2) + "\n")
     return outcomes, {key: refs for key, refs, _ in found}
 
 
