@@ -181,7 +181,10 @@ def rl_budget(
 def rl_probe(
     probe: Annotated[
         str,
-        typer.Option(help="exact_reward or relative_reward (tutor matching), last_4_blocks."),
+        typer.Option(
+            help="exact_reward or relative_reward (tutor matching), last_4_blocks or recurrent "
+            "(difficulty adaptation)."
+        ),
     ],
     algo: Annotated[str, typer.Option(help="Algorithm: ppo, dqn or a2c.")] = "ppo",
     params: ParamsOption = PARAMS_DIR / "default.yaml",

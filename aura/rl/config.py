@@ -354,6 +354,16 @@ class RunConfig:
     seed: int
     hyperparams: AlgoParams
     training: TrainingConfig = TrainingConfig()
+    lstm_hidden_size: int = 0
+    """0: the memoryless MLP policy every grid run trains (the API serves one step's features).
+    n > 0: PPO with an LSTM of n units before that MLP (sb3-contrib's RecurrentPPO), which
+    carries what it needs of the episode's past; only a probe asks for it (`aura.rl.probes`)."""
+
+    def __post_init__(self) -> None:
+        if self.lstm_hidden_size and self.algo != "ppo":
+            raise ConfigError(
+                f"lstm_hidden_size is for ppo (sb3-contrib's RecurrentPPO), not {self.algo}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -362,21 +372,31 @@ class RunConfig:
             "seed": self.seed,
             "training": dataclasses.asdict(self.training),
             "hyperparams": self.hyperparams.to_dict(),
+            "lstm_hidden_size": self.lstm_hidden_size,
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], where: str = "run config") -> RunConfig:
-        check_keys(data, {"env", "algo", "seed", "training", "hyperparams"}, where)
+        check_keys(
+            data, {"env", "algo", "seed", "training", "hyperparams", "lstm_hidden_size"}, where
+        )
         env = data["env"]
         check_keys(env, {"key", "id", "kwargs"}, f"{where}.env")
         algo = check_algorithm(data["algo"], f"{where}.algo")
-        return cls(
-            env=EnvConfig(key=env["key"], id=env["id"], kwargs=dict(env.get("kwargs") or {})),
-            algo=algo,
-            seed=positive_int(data["seed"], f"{where}.seed", allow_zero=True),
-            hyperparams=algo_params(algo, data.get("hyperparams"), f"{where}.hyperparams"),
-            training=TrainingConfig.from_dict(data.get("training"), f"{where}.training"),
-        )
+        lstm = data.get("lstm_hidden_size", 0)  # absent from configs saved before it existed
+        try:
+            return cls(
+                env=EnvConfig(key=env["key"], id=env["id"], kwargs=dict(env.get("kwargs") or {})),
+                algo=algo,
+                seed=positive_int(data["seed"], f"{where}.seed", allow_zero=True),
+                hyperparams=algo_params(algo, data.get("hyperparams"), f"{where}.hyperparams"),
+                training=TrainingConfig.from_dict(data.get("training"), f"{where}.training"),
+                lstm_hidden_size=positive_int(lstm, f"{where}.lstm_hidden_size", allow_zero=True),
+            )
+        except ConfigError as exc:
+            if str(exc).startswith(where):
+                raise
+            raise ConfigError(f"{where}: {exc}") from exc
 
     def save(self, path: Path) -> None:
         write_text_atomically(path, yaml.safe_dump(self.to_dict(), sort_keys=False))

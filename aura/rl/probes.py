@@ -16,6 +16,10 @@ lead over the grid's policy, paired by seed and by episode, is what that one cha
 - ``last_4_blocks`` (difficulty adaptation): the policy observes the six features of the last four
   blocks, oldest first, instead of the last block's (`aura.envs.ceilings.window_env`). Is it
   memory? A clone of the model-based filter on the same window reaches 0.90 (notebook 02).
+- ``recurrent`` (difficulty adaptation, PPO only): the observation is the grid's, and the policy
+  is PPO with an LSTM of 64 units before its MLP (sb3-contrib's RecurrentPPO), which can keep
+  whatever of the episode's past it learns to need, not just a fixed window. Is it memory in a
+  form the policy learns to use?
 
 A probe is a question, not a way to train a served policy: no agent is paid the exact reward, and
 the API takes one block's features. Every probe's policy is scored on the environment's realised
@@ -38,7 +42,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from aura.envs import TUTOR_MATCHING_ID, TutorMatchingEnv
+from aura.envs import DIFFICULTY_ID, TUTOR_MATCHING_ID, TutorMatchingEnv
 from aura.envs.ceilings import window_env
 from aura.rl.config import ConfigError, EnvConfig, ExperimentConfig, RunConfig, load_run_config
 from aura.rl.experiment import init_worker
@@ -106,6 +110,8 @@ class Probe:
     question: str
     options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     """Keyword options added to the grid's environment options, for training and scoring."""
+    lstm_hidden_size: int = 0
+    """Units of an LSTM put before the policy's MLP (0: none; PPO only, `RunConfig`)."""
 
 
 PROBES: dict[str, Probe] = {
@@ -128,6 +134,13 @@ PROBES: dict[str, Probe] = {
         WINDOW_ID,
         "observing the last four blocks instead of the last one: is it memory?",
         {"window": 4},
+    ),
+    "recurrent": Probe(
+        "difficulty_adaptation",
+        DIFFICULTY_ID,
+        DIFFICULTY_ID,
+        "with an LSTM of 64 units before the policy's MLP: is it memory it learns to use?",
+        lstm_hidden_size=64,
     ),
 }
 
@@ -202,6 +215,11 @@ def probe_study(
         raise ConfigError(
             f"unknown algorithm {algo!r}; the grid trains {', '.join(cfg.algorithms)}"
         )
+    if probe.lstm_hidden_size and algo != "ppo":
+        raise ConfigError(
+            f"probe {name!r} trains PPO with a recurrent policy (sb3-contrib's RecurrentPPO); "
+            f"use --algo ppo, not {algo}"
+        )
     if probe.env_key not in cfg.env_keys:
         raise ConfigError(
             f"probe {name!r} changes {probe.env_key}, which this grid does not train "
@@ -215,7 +233,11 @@ def probe_study(
     scored_file = SCORED_FILES[cfg.scored_model[probe.env_key]]
     jobs = []
     for k in range(cfg.n_seeds):
-        run = dataclasses.replace(cfg.run(probe.env_key, algo, k), env=train_env)
+        run = dataclasses.replace(
+            cfg.run(probe.env_key, algo, k),
+            env=train_env,
+            lstm_hidden_size=probe.lstm_hidden_size,
+        )
         run_dir = str(probe_dir(cfg, name, algo) / f"seed_{k}")
         score_run = dataclasses.replace(run, env=score_env)
         jobs.append(

@@ -34,10 +34,10 @@ from aura.rl.train import (
     CONFIG_FILE,
     FINAL_MODEL,
     SCORED_FILES,
-    algorithm_class,
     checkpoints,
     evaluation_returns,
     make_env,
+    run_class,
 )
 
 if TYPE_CHECKING:
@@ -206,13 +206,37 @@ class GreedyBatch:
         return np.asarray(actions)
 
 
+class GreedyRecurrent:
+    """A recurrent model's greedy actions, one episode at a time: the LSTM's state is carried
+    from step to step and cleared where an episode starts (``act``/``reset``, as the baselines).
+    Stepped in lockstep it would need a state per running episode; a probe scores three such
+    policies, so the simpler path is kept."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.reset()
+
+    def reset(self) -> None:
+        self.state: Any = None
+        self.episode_start = np.ones(1, dtype=bool)
+
+    def act(self, obs: np.ndarray, env: Any) -> int:
+        action, self.state = self.model.predict(
+            obs[None], state=self.state, episode_start=self.episode_start, deterministic=True
+        )
+        self.episode_start = np.zeros(1, dtype=bool)
+        return int(action[0])
+
+
 def evaluate_model_file(path: Path, run: RunConfig, seed: int, n_episodes: int) -> list[float]:
-    """Held-out returns of a saved model of ``run`` (greedy actions, episodes in lockstep)."""
+    """Held-out returns of a saved model of ``run`` (greedy actions; episodes in lockstep, or
+    one at a time for a recurrent policy)."""
     import torch
 
     torch.set_num_threads(1)
-    model = algorithm_class(run.algo).load(path, device="cpu")
-    return list(_evaluate(run.env, GreedyBatch(model), seed, n_episodes).returns)
+    model = run_class(run).load(path, device="cpu")
+    policy = GreedyRecurrent(model) if run.lstm_hidden_size else GreedyBatch(model)
+    return list(_evaluate(run.env, policy, seed, n_episodes).returns)
 
 
 def score_checkpoints(

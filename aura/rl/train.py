@@ -71,6 +71,16 @@ def algorithm_class(algo: str) -> type:
     return classes[algo]
 
 
+def run_class(run: RunConfig) -> type:
+    """The class that trains and loads ``run``'s models: its algorithm's, or sb3-contrib's
+    RecurrentPPO where the run asks for an LSTM (PPO only, as RunConfig checks)."""
+    if run.lstm_hidden_size:
+        from sb3_contrib import RecurrentPPO
+
+        return RecurrentPPO
+    return algorithm_class(run.algo)
+
+
 def make_env(env: EnvConfig, n_envs: int, seed: int) -> Any:
     """A DummyVecEnv of ``n_envs`` monitored copies, seeded ``seed``, ``seed + 1``, ...
 
@@ -331,7 +341,7 @@ def train(
     n_envs = params.n_envs
     env = make_env(run.env, n_envs, run.seed)
     eval_env = make_env(run.env, 1, run.seed + EVAL_SEED_OFFSET)
-    cls = algorithm_class(run.algo)
+    cls = run_class(run)
     found = latest_checkpoint(run_dir, run.algo) if resume else None
     if found is not None:
         resumed_from, path = found
@@ -344,7 +354,11 @@ def train(
         if params.one_hot:
             where = f"hyperparams.{run.algo}.{run.env.key}"
             kwargs["policy_kwargs"].update(one_hot_policy_kwargs(run.env, where))
-        model = cls("MlpPolicy", env, seed=run.seed, device="cpu", verbose=verbose, **kwargs)
+        policy = "MlpPolicy"
+        if run.lstm_hidden_size:
+            policy = "MlpLstmPolicy"
+            kwargs["policy_kwargs"]["lstm_hidden_size"] = run.lstm_hidden_size
+        model = cls(policy, env, seed=run.seed, device="cpu", verbose=verbose, **kwargs)
 
     log_dir = run_dir / "logs"
     model.set_logger(_configure_logger(log_dir, resumed_from if found else None))

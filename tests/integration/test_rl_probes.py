@@ -11,26 +11,27 @@ import numpy as np
 import pytest
 
 from aura.config import PARAMS_DIR
-from aura.rl.config import ConfigError, load_experiment
+from aura.rl.config import ConfigError, load_experiment, load_run_config
 from aura.rl.experiment import run_experiment
 from aura.rl.probes import PROBE_FILE, probe_dir, probe_study
 
 SMOKE = load_experiment(PARAMS_DIR / "smoke.yaml")
 
 
-@pytest.fixture(scope="module")
-def grid(tmp_path_factory: pytest.TempPathFactory):
-    """A trained PPO grid on tutor matching (2 seeds, the smoke budget) with its results.json."""
+def trained_ppo_grid(folder: Path, env_key: str, **changes: object):
+    """The smoke grid cut to PPO on one environment, trained, with its results.json."""
     cfg = dataclasses.replace(
-        SMOKE,
-        models_dir=tmp_path_factory.mktemp("probes"),
-        algorithms=("ppo",),
-        envs=(SMOKE.env("tutor_matching"),),
-        n_test_episodes=30,
-        curve_episodes=10,
+        SMOKE, models_dir=folder, algorithms=("ppo",), envs=(SMOKE.env(env_key),), **changes
     )
     run_experiment(cfg, n_workers=1)
     return cfg
+
+
+@pytest.fixture(scope="module")
+def grid(tmp_path_factory: pytest.TempPathFactory):
+    """PPO on tutor matching: 2 seeds, the smoke budget."""
+    folder = tmp_path_factory.mktemp("probes")
+    return trained_ppo_grid(folder, "tutor_matching", n_test_episodes=30, curve_episodes=10)
 
 
 def test_probe_is_scored_beside_the_grid_on_the_same_episodes(grid) -> None:
@@ -54,6 +55,43 @@ def test_probe_is_scored_beside_the_grid_on_the_same_episodes(grid) -> None:
     again = probe_study(grid, "relative_reward", n_workers=1)
     assert again["train_seconds"] == 0.0  # finished runs are reused
     assert again["probe_per_seed"] == study["probe_per_seed"]
+
+
+@pytest.fixture(scope="module")
+def difficulty_grid(tmp_path_factory: pytest.TempPathFactory):
+    """PPO on difficulty adaptation at a sixth of the smoke budget (a recurrent policy trains
+    about ten times slower than the MLP)."""
+    budget = dataclasses.replace(SMOKE.training, total_timesteps=1024, eval_freq=512, save_freq=512)
+    folder = tmp_path_factory.mktemp("recurrent")
+    return trained_ppo_grid(
+        folder, "difficulty_adaptation", n_test_episodes=10, curve_episodes=5, training=budget
+    )
+
+
+def test_the_recurrent_probe_trains_an_lstm_on_the_grids_own_observation(difficulty_grid) -> None:
+    from sb3_contrib import RecurrentPPO
+
+    study = probe_study(difficulty_grid, "recurrent", n_workers=1)
+
+    env = difficulty_grid.env("difficulty_adaptation").to_dict()
+    assert study["train_env"] == study["score_env"] == env
+    assert len(study["probe_per_seed"]) == len(study["grid_per_seed"]) == difficulty_grid.n_seeds
+    assert all(len(r) == difficulty_grid.n_test_episodes for r in study["test_returns"])
+    assert study["probe_per_seed"] != study["grid_per_seed"]
+    run_dir = probe_dir(difficulty_grid, "recurrent", "ppo") / "seed_0"
+    saved = load_run_config(run_dir / "config.yaml")
+    assert saved == dataclasses.replace(
+        difficulty_grid.run("difficulty_adaptation", "ppo", 0), lstm_hidden_size=64
+    )
+    model = RecurrentPPO.load(run_dir / "best_model.zip", device="cpu")
+    assert model.policy.lstm_actor.hidden_size == 64
+
+
+def test_the_recurrent_probe_is_for_ppo_only(difficulty_grid) -> None:
+    both = dataclasses.replace(difficulty_grid, algorithms=("ppo", "a2c"))
+    with pytest.raises(ConfigError, match="probe 'recurrent' trains PPO with a recurrent policy"):
+        probe_study(both, "recurrent", "a2c")
+    assert not probe_dir(both, "recurrent", "a2c").exists()
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ with a message that names what is wrong."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -182,6 +183,33 @@ def test_run_config_rejects_unknown_algorithm() -> None:
     data = experiment_config(section(), SHARED).run("tutor_matching", "ppo", 0).to_dict()
     data["algo"] = "trpo"
     with pytest.raises(ConfigError, match="unknown algorithm 'trpo'"):
+        RunConfig.from_dict(data)
+
+
+def test_a_recurrent_run_config_round_trips_and_older_configs_read_as_memoryless(
+    tmp_path: Path,
+) -> None:
+    run = experiment_config(section(), SHARED).run("difficulty_adaptation", "ppo", 0)
+    recurrent = dataclasses.replace(run, lstm_hidden_size=64)
+    recurrent.save(tmp_path / "config.yaml")
+    assert load_run_config(tmp_path / "config.yaml") == recurrent
+    older = run.to_dict()
+    del older["lstm_hidden_size"]  # configs saved before the field existed
+    assert RunConfig.from_dict(older) == run
+
+
+@pytest.mark.parametrize(
+    ("algo", "size", "message"),
+    [
+        ("dqn", 64, r"run config: lstm_hidden_size is for ppo .*RecurrentPPO.*, not dqn"),
+        ("ppo", -1, r"run config.lstm_hidden_size must be >= 0, got -1"),
+        ("ppo", "64", r"run config.lstm_hidden_size must be an integer, got '64'"),
+    ],
+)
+def test_a_bad_lstm_size_is_named(algo: str, size: object, message: str) -> None:
+    data = experiment_config(section(), SHARED).run("difficulty_adaptation", algo, 0).to_dict()
+    data["lstm_hidden_size"] = size
+    with pytest.raises(ConfigError, match=message):
         RunConfig.from_dict(data)
 
 
