@@ -345,6 +345,16 @@ def one_hot_categories(env: EnvConfig, where: str) -> dict[int, int]:
     return categories
 
 
+def check_lstm(size: Any, algo: str, where: str) -> int:
+    """A run's ``lstm_hidden_size``: a non-negative integer, and 0 unless the run is PPO's."""
+    size = positive_int(size, f"{where}.lstm_hidden_size", allow_zero=True)
+    if size and algo != "ppo":
+        raise ConfigError(
+            f"{where}.lstm_hidden_size is for ppo (sb3-contrib's RecurrentPPO), not {algo}"
+        )
+    return size
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """Everything one training run needs; saved beside the model as ``config.yaml``."""
@@ -360,10 +370,7 @@ class RunConfig:
     carries what it needs of the episode's past; only a probe asks for it (`aura.rl.probes`)."""
 
     def __post_init__(self) -> None:
-        if self.lstm_hidden_size and self.algo != "ppo":
-            raise ConfigError(
-                f"lstm_hidden_size is for ppo (sb3-contrib's RecurrentPPO), not {self.algo}"
-            )
+        check_lstm(self.lstm_hidden_size, self.algo, "run config")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -383,20 +390,16 @@ class RunConfig:
         env = data["env"]
         check_keys(env, {"key", "id", "kwargs"}, f"{where}.env")
         algo = check_algorithm(data["algo"], f"{where}.algo")
-        lstm = data.get("lstm_hidden_size", 0)  # absent from configs saved before it existed
-        try:
-            return cls(
-                env=EnvConfig(key=env["key"], id=env["id"], kwargs=dict(env.get("kwargs") or {})),
-                algo=algo,
-                seed=positive_int(data["seed"], f"{where}.seed", allow_zero=True),
-                hyperparams=algo_params(algo, data.get("hyperparams"), f"{where}.hyperparams"),
-                training=TrainingConfig.from_dict(data.get("training"), f"{where}.training"),
-                lstm_hidden_size=positive_int(lstm, f"{where}.lstm_hidden_size", allow_zero=True),
-            )
-        except ConfigError as exc:
-            if str(exc).startswith(where):
-                raise
-            raise ConfigError(f"{where}: {exc}") from exc
+        # absent from configs saved before the field existed
+        lstm = check_lstm(data.get("lstm_hidden_size", 0), algo, where)
+        return cls(
+            env=EnvConfig(key=env["key"], id=env["id"], kwargs=dict(env.get("kwargs") or {})),
+            algo=algo,
+            seed=positive_int(data["seed"], f"{where}.seed", allow_zero=True),
+            hyperparams=algo_params(algo, data.get("hyperparams"), f"{where}.hyperparams"),
+            training=TrainingConfig.from_dict(data.get("training"), f"{where}.training"),
+            lstm_hidden_size=lstm,
+        )
 
     def save(self, path: Path) -> None:
         write_text_atomically(path, yaml.safe_dump(self.to_dict(), sort_keys=False))

@@ -201,7 +201,7 @@ def test_a_recurrent_run_config_round_trips_and_older_configs_read_as_memoryless
 @pytest.mark.parametrize(
     ("algo", "size", "message"),
     [
-        ("dqn", 64, r"run config: lstm_hidden_size is for ppo .*RecurrentPPO.*, not dqn"),
+        ("dqn", 64, r"run config.lstm_hidden_size is for ppo .*RecurrentPPO.*, not dqn"),
         ("ppo", -1, r"run config.lstm_hidden_size must be >= 0, got -1"),
         ("ppo", "64", r"run config.lstm_hidden_size must be an integer, got '64'"),
     ],
@@ -211,6 +211,12 @@ def test_a_bad_lstm_size_is_named(algo: str, size: object, message: str) -> None
     data["lstm_hidden_size"] = size
     with pytest.raises(ConfigError, match=message):
         RunConfig.from_dict(data)
+
+
+def test_a_run_built_in_code_with_an_lstm_must_be_ppo() -> None:
+    run = experiment_config(section(), SHARED).run("difficulty_adaptation", "dqn", 0)
+    with pytest.raises(ConfigError, match="lstm_hidden_size is for ppo .*, not dqn"):
+        dataclasses.replace(run, lstm_hidden_size=8)
 
 
 def test_missing_section_is_an_error(tmp_path: Path) -> None:
