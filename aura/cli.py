@@ -134,7 +134,10 @@ def train_rl(
 
 @app.command("rl-budget")
 def rl_budget(
-    env: Annotated[str, typer.Option(help="Environment key, e.g. difficulty_adaptation.")],
+    env: Annotated[
+        str | None,
+        typer.Option(help="Environment key, e.g. difficulty_adaptation (default: the probe's)."),
+    ] = None,
     algo: Annotated[str, typer.Option(help="Algorithm: ppo, dqn or a2c.")] = "ppo",
     params: ParamsOption = PARAMS_DIR / "default.yaml",
     seed_index: Annotated[int, typer.Option(help="Which run of the grid (0-based).")] = 0,
@@ -144,6 +147,10 @@ def rl_budget(
     every: Annotated[
         int | None, typer.Option(min=1, help="Steps between scored checkpoints (default: budget).")
     ] = None,
+    probe: Annotated[
+        str | None,
+        typer.Option(help="Train and score with this probe's change (see aura rl-probe)."),
+    ] = None,
     fresh: Annotated[
         bool, typer.Option(help="Retrain the study instead of reusing or resuming it.")
     ] = False,
@@ -151,20 +158,35 @@ def rl_budget(
     """Does more experience close the gap to a target? Trains longer and scores checkpoints.
 
     Trains one run of the grid for FACTOR x its budget and scores every checkpoint on the grid's
-    held-out episodes.
+    held-out episodes; with --probe, the run has that probe's change.
     """
     from aura.rl.budget import BUDGET_FILE, budget_dir, budget_study
     from aura.rl.config import load_experiment
+    from aura.rl.probes import checked_probe
 
+    if env is None and probe is None:
+        raise _fail("give the environment (--env) or a probe (--probe), which implies it")
     try:
         cfg = load_experiment(params)
-        with console.status(f"training {env}/{algo}/seed_{seed_index} for {factor} x budget ..."):
+        if env is None:
+            env = checked_probe(cfg, probe, algo).env_key
+        what = f"{env}/{algo}/seed_{seed_index}" + (f" with probe {probe}" if probe else "")
+        with console.status(f"training {what} for {factor} x budget ..."):
             study = budget_study(
-                cfg, env, algo, seed_index=seed_index, factor=factor, every=every, fresh=fresh
+                cfg,
+                env,
+                algo,
+                seed_index=seed_index,
+                factor=factor,
+                every=every,
+                probe=probe,
+                fresh=fresh,
             )
     except ParamsError as exc:
         raise _fail(str(exc)) from exc
     ref = study["references"]
+    if probe is not None:
+        console.print(f"probe {probe}: {study['question']}")
     console.print(
         f"references (normalised): {ref['hand_rule_name']} {ref['hand_rule']:.3f}, "
         f"{ref['ceiling_name']} {ref['ceiling']:.3f}, random 0, oracle 1"
@@ -174,7 +196,7 @@ def rl_budget(
         if "experience_normalised" in point:
             line += f"  {ref['experience_name']} {point['experience_normalised']:.3f}"
         console.print(line)
-    console.print(f"written to {budget_dir(cfg, env, algo, seed_index) / BUDGET_FILE}")
+    console.print(f"written to {budget_dir(cfg, env, algo, seed_index, probe) / BUDGET_FILE}")
 
 
 @app.command("rl-probe")

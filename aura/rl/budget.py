@@ -7,13 +7,15 @@ information. Training the same run (same environment, algorithm, hyperparameters
 rising says budget, a flat one says the observation or the algorithm. On tutor matching the
 experience reference (`aura.envs.ceilings.ExperienceReference`) fitted to as many sessions as
 each checkpoint has seen separates the last two: where it rises and the agent stays flat, the
-experience held more than the algorithm took from it.
+experience held more than the algorithm took from it. With a probe (`aura.rl.probes`) the run trains
+and is scored with the probe's change: does what the probe adds pay off given more experience?
 
 Schedules (a linear learning rate, DQN's exploration) stretch over the longer budget, so the
 checkpoint at the default budget is not the grid's own policy; the curve describes one longer
 run, not a series of runs. Results go to
-``{models_dir}/rl/budget/{env_key}/{algo}/seed_{k}/budget.json`` beside the run itself, which a
-second call resumes or reuses.
+``{models_dir}/rl/budget/{env_key}/{algo}/seed_{k}/budget.json`` (with a probe:
+``{models_dir}/rl/budget/probes/{probe}/{algo}/seed_{k}/``) beside the run itself, which a second
+call resumes or reuses.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from aura.rl.config import ConfigError, ExperimentConfig
+from aura.rl.probes import PROBE_DIR, checked_probe, probe_runs
 from aura.rl.results import (
     evaluate_policy_mean,
     experience_policy,
@@ -37,8 +40,12 @@ BUDGET_DIR = "budget"
 BUDGET_FILE = "budget.json"
 
 
-def budget_dir(cfg: ExperimentConfig, env_key: str, algo: str, seed_index: int) -> Path:
-    return cfg.rl_dir / BUDGET_DIR / env_key / algo / f"seed_{seed_index}"
+def budget_dir(
+    cfg: ExperimentConfig, env_key: str, algo: str, seed_index: int, probe: str | None = None
+) -> Path:
+    folder = cfg.rl_dir / BUDGET_DIR
+    folder = folder / env_key if probe is None else folder / PROBE_DIR / probe
+    return folder / algo / f"seed_{seed_index}"
 
 
 def budget_study(
@@ -49,12 +56,15 @@ def budget_study(
     seed_index: int = 0,
     factor: int = 10,
     every: int | None = None,
+    probe: str | None = None,
     fresh: bool = False,
 ) -> dict[str, Any]:
     """Train run ``seed_index`` of (``env_key``, ``algo``) for ``factor`` x the grid's
     ``total_timesteps``, checkpointing every ``every`` steps (default: the grid's budget), and
     score each checkpoint and the final policy on the grid's ``n_test_episodes`` held-out
     episodes, beside (tutor matching) the experience reference fitted to as many sessions.
+    With ``probe``, the run trains and is scored with that probe's change; the references are
+    the grid's environment's.
     Returns (and writes) the references and one point per checkpoint. A finished or
     interrupted study of the same settings is reused or resumed; ``fresh`` retrains it (needed
     to change ``factor`` or ``every`` of a study already on disk)."""
@@ -72,18 +82,23 @@ def budget_study(
         )
     if factor < 1:
         raise ConfigError(f"factor must be at least 1, got {factor}")
+    probed = None if probe is None else checked_probe(cfg, probe, algo)
+    if probed is not None and probed.env_key != env_key:
+        raise ConfigError(f"probe {probe!r} changes {probed.env_key}, not {env_key}")
     base = cfg.run(env_key, algo, seed_index)
     budget = base.training.total_timesteps
     every = budget if every is None else every
     if every < 1:
         raise ConfigError(f"every must be a positive number of steps, got {every}")
     training = dataclasses.replace(base.training, total_timesteps=budget * factor, save_freq=every)
-    run = dataclasses.replace(base, training=training)
-    run_dir = budget_dir(cfg, env_key, algo, seed_index)
+    run = score_run = dataclasses.replace(base, training=training)
+    if probed is not None:
+        run, score_run = probe_runs(run, probed)
+    run_dir = budget_dir(cfg, env_key, algo, seed_index, probe)
     result = train(run, run_dir, resume=not fresh)
 
     ref = references(
-        run.env,
+        base.env,
         cfg.test_seed,
         cfg.n_test_episodes,
         ceiling_episodes=cfg.ceiling_episodes,
@@ -95,7 +110,7 @@ def budget_study(
     experience_means = {budget: ref["experience"]}  # references() has fitted this one
     points = []
     curve = score_checkpoints(
-        run_dir, run, result.num_timesteps, cfg.test_seed, cfg.n_test_episodes
+        run_dir, score_run, result.num_timesteps, cfg.test_seed, cfg.n_test_episodes
     )
     for steps, mean in curve:
         point = {
@@ -107,9 +122,9 @@ def budget_study(
         # seeded sessions, so each fit's data extends the last one's).
         if ref["experience"] is not None:
             if steps not in experience_means:
-                experience = experience_policy(run.env, steps, cfg.experience_seed)
+                experience = experience_policy(base.env, steps, cfg.experience_seed)
                 experience_means[steps] = evaluate_policy_mean(
-                    run.env, experience, cfg.test_seed, cfg.n_test_episodes
+                    base.env, experience, cfg.test_seed, cfg.n_test_episodes
                 )
             point["experience_normalised"] = float(
                 normalised_score(experience_means[steps], lo, hi)
@@ -118,6 +133,10 @@ def budget_study(
     study = {
         "env_key": env_key,
         "algo": algo,
+        "probe": probe,
+        "question": None if probed is None else probed.question,
+        "train_env": run.env.to_dict(),
+        "score_env": score_run.env.to_dict(),
         "seed_index": seed_index,
         "seed": run.seed,
         "grid_budget": budget,

@@ -196,18 +196,9 @@ def probe_job(
     return returns, result.wall_seconds
 
 
-def probe_study(
-    cfg: ExperimentConfig,
-    name: str,
-    algo: str = "ppo",
-    *,
-    n_workers: int | None = None,
-    fresh: bool = False,
-) -> dict[str, Any]:
-    """Train every seed of the grid's (environment, ``algo``) with probe ``name``'s change, score
-    it on the grid's held-out episodes and compare it with the grid's own runs; returns (and
-    writes) the study. Finished seeds are reused and interrupted ones resumed unless ``fresh``.
-    """
+def checked_probe(cfg: ExperimentConfig, name: str, algo: str) -> Probe:
+    """Probe ``name``, refused with the reason where the grid of ``cfg`` cannot run it with
+    ``algo`` (an unknown probe or algorithm, an environment the grid does not train)."""
     if name not in PROBES:
         raise ConfigError(f"unknown probe {name!r}; expected one of {', '.join(PROBES)}")
     probe = PROBES[name]
@@ -225,24 +216,44 @@ def probe_study(
             f"probe {name!r} changes {probe.env_key}, which this grid does not train "
             f"({', '.join(cfg.env_keys)})"
         )
+    return probe
+
+
+def probe_runs(run: RunConfig, probe: Probe) -> tuple[RunConfig, RunConfig]:
+    """A run of the grid with the probe's change: (the run to train, the same run on the
+    environment its policy is scored on)."""
+    options = {**run.env.kwargs, **probe.options}
+    trained = dataclasses.replace(
+        run,
+        env=EnvConfig(probe.env_key, probe.train_id, options),
+        lstm_hidden_size=probe.lstm_hidden_size,
+    )
+    scored = dataclasses.replace(trained, env=EnvConfig(probe.env_key, probe.score_id, options))
+    return trained, scored
+
+
+def probe_study(
+    cfg: ExperimentConfig,
+    name: str,
+    algo: str = "ppo",
+    *,
+    n_workers: int | None = None,
+    fresh: bool = False,
+) -> dict[str, Any]:
+    """Train every seed of the grid's (environment, ``algo``) with probe ``name``'s change, score
+    it on the grid's held-out episodes and compare it with the grid's own runs; returns (and
+    writes) the study. Finished seeds are reused and interrupted ones resumed unless ``fresh``.
+    """
+    probe = checked_probe(cfg, name, algo)
     grid = _grid_results(cfg, probe.env_key, algo)
-    base_env = cfg.env(probe.env_key)
-    options = {**base_env.kwargs, **probe.options}
-    train_env = EnvConfig(probe.env_key, probe.train_id, options)
-    score_env = EnvConfig(probe.env_key, probe.score_id, options)
     scored_file = SCORED_FILES[cfg.scored_model[probe.env_key]]
-    jobs = []
-    for k in range(cfg.n_seeds):
-        run = dataclasses.replace(
-            cfg.run(probe.env_key, algo, k),
-            env=train_env,
-            lstm_hidden_size=probe.lstm_hidden_size,
-        )
-        run_dir = str(probe_dir(cfg, name, algo) / f"seed_{k}")
-        score_run = dataclasses.replace(run, env=score_env)
-        jobs.append(
-            (run, score_run, run_dir, scored_file, cfg.test_seed, cfg.n_test_episodes, fresh)
-        )
+    runs = [probe_runs(cfg.run(probe.env_key, algo, k), probe) for k in range(cfg.n_seeds)]
+    folder, n_test = probe_dir(cfg, name, algo), cfg.n_test_episodes
+    jobs = [
+        (run, score_run, str(folder / f"seed_{k}"), scored_file, cfg.test_seed, n_test, fresh)
+        for k, (run, score_run) in enumerate(runs)
+    ]
+    train_env, score_env = runs[0][0].env, runs[0][1].env  # every seed's are the same
 
     workers = min(cfg.n_workers if n_workers is None else n_workers, len(jobs))
     if workers == 1:
@@ -284,5 +295,5 @@ def probe_study(
         },
         "test_returns": [returns for returns, _ in done],
     }
-    write_json(probe_dir(cfg, name, algo) / PROBE_FILE, study)
+    write_json(folder / PROBE_FILE, study)
     return study

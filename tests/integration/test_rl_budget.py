@@ -1,5 +1,6 @@
 """The budget study at smoke scale: one run trained for twice its budget, every checkpoint scored
-on the held-out episodes, the study written and reused, and bad choices named."""
+on the held-out episodes, the study written and reused, a probe's run trained longer, and bad
+choices named."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import pytest
 from aura.config import PARAMS_DIR
 from aura.rl.budget import BUDGET_FILE, budget_dir, budget_study
 from aura.rl.config import ConfigError, load_experiment
+from aura.rl.probes import PROBES, WINDOW_ID
+from aura.rl.train import FINAL_MODEL
 
 SMOKE = load_experiment(PARAMS_DIR / "smoke.yaml")
 
@@ -51,6 +54,26 @@ def test_tutor_matching_budget_study_scores_the_experience_reference_at_every_ch
     assert first != second  # refitted on each checkpoint's number of sessions
 
 
+def test_budget_study_of_a_probe_trains_and_scores_with_its_change(tmp_path: Path) -> None:
+    from stable_baselines3 import A2C
+
+    cfg = dataclasses.replace(SMOKE, models_dir=tmp_path)
+    plain = budget_study(cfg, "difficulty_adaptation", "a2c", factor=1)
+    probed = budget_study(cfg, "difficulty_adaptation", "a2c", factor=1, probe="last_4_blocks")
+
+    assert probed["probe"] == "last_4_blocks" and plain["probe"] is None
+    assert probed["question"] == PROBES["last_4_blocks"].question
+    assert probed["train_env"] == probed["score_env"]
+    assert probed["train_env"]["id"] == WINDOW_ID and probed["train_env"]["kwargs"]["window"] == 4
+    assert probed["references"] == plain["references"]  # the grid's environment's, unchanged
+    assert math.isfinite(probed["points"][0]["normalised"])  # scored through the window too:
+    folder = budget_dir(cfg, "difficulty_adaptation", "a2c", 0, probe="last_4_blocks")
+    assert folder.parts[-4:] == ("probes", "last_4_blocks", "a2c", "seed_0")
+    assert json.loads((folder / BUDGET_FILE).read_text())["points"] == probed["points"]
+    model = A2C.load(folder / FINAL_MODEL)  # the grid's environment could not feed this policy
+    assert model.observation_space.shape == (4 * 6,)  # the last four blocks' six features
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
@@ -59,6 +82,15 @@ def test_tutor_matching_budget_study_scores_the_experience_reference_at_every_ch
         ({"env_key": "tutor_matching", "algo": "ppo", "seed_index": 5}, "seed index 5"),
         ({"env_key": "tutor_matching", "algo": "ppo", "factor": 0}, "factor must be at least 1"),
         ({"env_key": "tutor_matching", "algo": "ppo", "every": 0}, "every must be a positive"),
+        ({"env_key": "tutor_matching", "algo": "ppo", "probe": "nope"}, "unknown probe 'nope'"),
+        (
+            {"env_key": "tutor_matching", "algo": "ppo", "probe": "last_4_blocks"},
+            "changes difficulty_adaptation, not tutor_matching",
+        ),
+        (
+            {"env_key": "difficulty_adaptation", "algo": "a2c", "probe": "recurrent"},
+            "use --algo ppo, not a2c",
+        ),
     ],
 )
 def test_budget_study_names_a_bad_choice(tmp_path: Path, kwargs: dict, message: str) -> None:
@@ -69,13 +101,19 @@ def test_budget_study_names_a_bad_choice(tmp_path: Path, kwargs: dict, message: 
 
 
 def test_rl_budget_command_names_a_bad_choice() -> None:
-    """The command answers a bad environment key with the message and exit code 1."""
+    """The command answers a bad environment key or probe, or neither, with the message and exit
+    code 1."""
     from typer.testing import CliRunner
 
     from aura.cli import app
 
     params = str(PARAMS_DIR / "smoke.yaml")
-    result = CliRunner().invoke(app, ["rl-budget", "--env", "maze", "--params", params])
-    assert result.exit_code == 1
-    assert "unknown environment key 'maze'" in result.output
-    assert "Traceback" not in result.output
+    for args, message in (
+        (["--env", "maze"], "unknown environment key 'maze'"),
+        (["--probe", "nope"], "unknown probe 'nope'"),
+        ([], "give the environment (--env) or a probe (--probe)"),
+    ):
+        result = CliRunner().invoke(app, ["rl-budget", *args, "--params", params])
+        assert result.exit_code == 1, args
+        assert message in result.output
+        assert "Traceback" not in result.output
