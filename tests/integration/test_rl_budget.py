@@ -66,12 +66,14 @@ def test_budget_study_of_a_probe_trains_and_scores_with_its_change(tmp_path: Pat
     assert probed["train_env"] == probed["score_env"]
     assert probed["train_env"]["id"] == WINDOW_ID and probed["train_env"]["kwargs"]["window"] == 4
     assert probed["references"] == plain["references"]  # the grid's environment's, unchanged
-    assert math.isfinite(probed["points"][0]["normalised"])  # scored through the window too:
+    assert math.isfinite(probed["points"][0]["normalised"])
     folder = budget_dir(cfg, "difficulty_adaptation", "a2c", 0, probe="last_4_blocks")
     assert folder.parts[-4:] == ("probes", "last_4_blocks", "a2c", "seed_0")
     assert json.loads((folder / BUDGET_FILE).read_text())["points"] == probed["points"]
-    model = A2C.load(folder / FINAL_MODEL)  # the grid's environment could not feed this policy
-    assert model.observation_space.shape == (4 * 6,)  # the last four blocks' six features
+    # The policy reads the last four blocks' six features, which only the window can feed it: it
+    # was trained, and its finite score above was taken, through the window.
+    model = A2C.load(folder / FINAL_MODEL)
+    assert model.observation_space.shape == (4 * 6,)
 
 
 @pytest.mark.parametrize(
