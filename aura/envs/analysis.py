@@ -22,16 +22,21 @@ def tutor_matching_states(
     n_episodes: int, seed: int, **env_kwargs: Any
 ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
     """Observations, expected reward of every strategy, and hidden learner traits, at every
-    session of `n_episodes` episodes run with uniformly random strategies (seeded)."""
+    session of `n_episodes` episodes run with uniformly random strategies (seeded).
+
+    The expected rewards are computed after the episodes, all states at once
+    (`TutorMatchingEnv.expected_rewards_at`): the same numbers as asking at every step.
+    """
     env = TutorMatchingEnv(**env_kwargs)
     rng = np.random.default_rng(seed)
-    observations, rewards, traits = [], [], []
+    observations, contexts, tutors, traits = [], [], [], []
     for i in range(n_episodes):
         obs, _ = env.reset(seed=seed + i)
         done = False
         while not done:
             observations.append(obs)
-            rewards.append(env.expected_rewards())
+            contexts.append(env.upcoming_context())
+            tutors.append(env.strategy_tutors)
             learner = env.learner
             traits.append(
                 {
@@ -43,7 +48,8 @@ def tutor_matching_states(
             )
             obs, _, terminated, truncated, _ = env.step(int(rng.integers(env.action_space.n)))
             done = terminated or truncated
-    return np.array(observations), np.array(rewards), pd.DataFrame(traits)
+    expected = env.expected_rewards_at(contexts, tutors)
+    return np.array(observations), expected, pd.DataFrame(traits)
 
 
 def tutor_matching_experience(

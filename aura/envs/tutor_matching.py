@@ -21,6 +21,8 @@ much a subject expert is worth.
 from __future__ import annotations
 
 from bisect import bisect
+from collections.abc import Sequence
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -202,12 +204,13 @@ class TutorMatchingEnv(gym.Env):
         k = self.step_count
         return session_level(self.theta + self._placement_noise[k]), self._durations[k]
 
-    def expected_rewards(self) -> np.ndarray:
-        """Expected reward of each strategy for the next session, from the hidden state."""
+    def upcoming_context(self) -> SessionContext:
+        """The next session as each strategy would run it: one row per strategy, for
+        `expected_session_scores` with `strategy_tutors` (hidden from the policy)."""
         level, duration = self.upcoming_session()
         learner = self.learner
         m = len(STRATEGIES)
-        ctx = SessionContext(
+        return SessionContext(
             theta=np.full(m, self.theta),
             age=np.full(m, learner.age),
             comfort=np.full(m, self.comfort),
@@ -218,8 +221,39 @@ class TutorMatchingEnv(gym.Env):
             level=np.full(m, level),
             duration_hours=np.full(m, duration),
         )
-        engagement, outcome = expected_session_scores(ctx, self.tutors, self.strategy_tutors)
+
+    def expected_rewards(self) -> np.ndarray:
+        """Expected reward of each strategy for the next session, from the hidden state."""
+        engagement, outcome = expected_session_scores(
+            self.upcoming_context(), self.tutors, self.strategy_tutors
+        )
         return self._w_outcome * outcome + self._w_engagement * engagement
+
+    def expected_rewards_at(
+        self, contexts: Sequence[SessionContext], strategy_tutors: Sequence[np.ndarray]
+    ) -> np.ndarray:
+        """(states, strategies) expected rewards of many states saved with `upcoming_context`
+        and `strategy_tutors`, computed together: each row equals what `expected_rewards` gave
+        at its state, bit for bit, many times faster.
+
+        The quadrature sums over the possible numbers of exercises solved, and how many there
+        are follows the session's length; states are grouped by length so that every row sums
+        over the same terms as it would alone.
+        """
+        if not contexts:
+            return np.empty((0, len(STRATEGIES)))
+        ctx = {
+            f.name: np.concatenate([getattr(c, f.name) for c in contexts])
+            for f in fields(SessionContext)
+        }
+        tutors = np.concatenate(strategy_tutors)
+        rewards = np.empty(len(tutors))
+        for duration in np.unique(ctx["duration_hours"]):
+            rows = np.flatnonzero(ctx["duration_hours"] == duration)
+            group = SessionContext(**{name: values[rows] for name, values in ctx.items()})
+            engagement, outcome = expected_session_scores(group, self.tutors, tutors[rows])
+            rewards[rows] = self._w_outcome * outcome + self._w_engagement * engagement
+        return rewards.reshape(len(contexts), len(STRATEGIES))
 
     # -- one session ----------------------------------------------------------------------------
 

@@ -40,8 +40,18 @@ def logit_normal_moments(mu: np.ndarray, scale: float) -> tuple[np.ndarray, np.n
     This is how the simulator knows the best any model can do: when a target is
     sigmoid(f(x) + noise), E[y | x] and Var[y | x] follow exactly from f(x) and the noise scale.
     """
-    mu = np.asarray(mu, dtype=float)
-    values = sigmoid(mu[..., None] + scale * _GH_NODES)
+    values = _logit_normal_values(mu, scale)
     mean = values @ _GH_WEIGHTS
     second = (values * values) @ _GH_WEIGHTS
     return mean, np.maximum(second - mean * mean, 0.0)
+
+
+def logit_normal_mean(mu: np.ndarray, scale: float) -> np.ndarray:
+    """The mean of `logit_normal_moments` alone (the oracles' expected outcome needs no
+    variance, and skipping it saves a third of their quadrature)."""
+    return _logit_normal_values(mu, scale) @ _GH_WEIGHTS
+
+
+def _logit_normal_values(mu: np.ndarray, scale: float) -> np.ndarray:
+    """sigmoid(mu + scale * z) at the 32 Gauss-Hermite nodes z, along a new last axis."""
+    return sigmoid(np.asarray(mu, dtype=float)[..., None] + scale * _GH_NODES)

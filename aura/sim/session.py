@@ -10,7 +10,7 @@ from scipy.stats import binom
 
 from aura.sim import outcomes as oc
 from aura.sim.population import Tutors
-from aura.sim.rng import logit_normal_moments, normal_quadrature, sigmoid
+from aura.sim.rng import logit_normal_mean, logit_normal_moments, normal_quadrature, sigmoid
 
 
 @dataclass
@@ -165,7 +165,7 @@ def expected_session_scores(
         o_logit = oc.outcome_logit(
             ctx.theta[r, None, None] + gain, b[r, None, None], fit[r, None, None]
         )
-        outcome, _ = logit_normal_moments(o_logit, oc.OUTCOME_NOISE)
+        outcome = logit_normal_mean(o_logit, oc.OUTCOME_NOISE)
         engagement_mean[r] = np.sum(pmf * (engagement @ weights), axis=1)
         outcome_mean[r] = np.sum(pmf * (outcome @ weights), axis=1)
     return engagement_mean, outcome_mean

@@ -101,6 +101,27 @@ def test_tutor_matching_reward_is_the_weighted_session_outcome() -> None:
     assert info["tutor_id"] == env.strategy_tutors[1] + 1
 
 
+def test_expected_rewards_of_many_states_at_once_are_those_of_each_state_alone() -> None:
+    """The observation ceiling learns from states whose expected rewards are computed together;
+    they must be, to the last bit, what the oracle reads at each step. Episodes of random
+    strategies mix every session length, so the grouping by length is exercised."""
+    env = TutorMatchingEnv()
+    rng = np.random.default_rng(0)
+    contexts, tutors, one_by_one = [], [], []
+    for seed in range(40):
+        env.reset(seed=seed)
+        done = False
+        while not done:
+            contexts.append(env.upcoming_context())
+            tutors.append(env.strategy_tutors)
+            one_by_one.append(env.expected_rewards())
+            _, _, done, _, _ = env.step(int(rng.integers(5)))
+    assert len({c.duration_hours[0] for c in contexts}) > 1
+    together = env.expected_rewards_at(contexts, tutors)
+    np.testing.assert_array_equal(together, np.array(one_by_one))
+    assert env.expected_rewards_at([], []).shape == (0, 5)
+
+
 def test_tutor_matching_oracle_beats_the_best_fixed_strategy_by_a_margin() -> None:
     table = E.baseline_table(E.TUTOR_MATCHING_ID, E.tutor_matching_baselines(), 300, 1000)
     fixed = table.loc[table.index.str.startswith("fixed:"), "normalised_score"]

@@ -141,3 +141,16 @@ def test_propensities_are_the_logging_policys_probabilities(data: Datasets) -> N
     for i, strategy in enumerate(STRATEGIES):
         weights = (chosen == i) / sessions["propensity"]
         assert abs(weights.mean() - 1.0) < 4 * weights.sem(), strategy
+
+
+def test_the_logit_normal_mean_alone_is_the_mean_of_the_moments_and_of_draws() -> None:
+    """The oracles' expected outcome uses the mean alone: it must be the same number as the
+    mean the moments give, and what sigmoid(mu + scale * Z) averages to over many draws."""
+    from aura.sim.rng import logit_normal_mean, logit_normal_moments, sigmoid
+
+    mu = np.array([[-2.0, 0.0], [0.5, 3.0]])
+    mean, _ = logit_normal_moments(mu, 1.3)
+    np.testing.assert_array_equal(logit_normal_mean(mu, 1.3), mean)
+    z = np.random.default_rng(0).normal(size=400_000)
+    drawn = sigmoid(mu[..., None] + 1.3 * z).mean(axis=-1)
+    np.testing.assert_allclose(mean, drawn, atol=2e-3)  # Monte Carlo s.e. about 4e-4
