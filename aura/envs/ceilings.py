@@ -42,6 +42,7 @@ And one asks what memory is worth on difficulty adaptation:
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import gymnasium as gym
@@ -101,6 +102,24 @@ class ExperienceReference(ObservationCeiling):
         """Learn from the realised rewards of `n_steps` sessions of uniformly random strategies."""
         observations, actions, rewards = tutor_matching_experience(n_steps, seed, **env_kwargs)
         return cls(fit_strategy_rewards(observations, actions, rewards, len(STRATEGIES), seed))
+
+    @classmethod
+    def fit_prefixes(
+        cls, budgets: Sequence[int], seed: int, **env_kwargs: Any
+    ) -> Iterator[tuple[int, ExperienceReference]]:
+        """(budget, reference) for each budget, smallest first: the same references as `fit`
+        with each budget, but the sessions are run once, for the largest, and each fit takes
+        their first ``budget`` (the experience is one seeded stream). A budget curve of ten
+        points then runs its largest budget's sessions, not five and a half times as many."""
+        ordered = sorted(set(budgets))
+        if not ordered:
+            return
+        observations, actions, rewards = tutor_matching_experience(ordered[-1], seed, **env_kwargs)
+        for n in ordered:
+            models = fit_strategy_rewards(
+                observations[:n], actions[:n], rewards[:n], len(STRATEGIES), seed
+            )
+            yield n, cls(models)
 
 
 ABILITY_GRID = np.linspace(-8.0, 10.0, 721)

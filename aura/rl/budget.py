@@ -28,7 +28,7 @@ from aura.rl.config import ConfigError, ExperimentConfig
 from aura.rl.probes import PROBE_DIR, checked_probe, probe_runs
 from aura.rl.results import (
     evaluate_policy_mean,
-    experience_policy,
+    experience_policies,
     normalised_score,
     references,
     score_checkpoints,
@@ -112,20 +112,21 @@ def budget_study(
     curve = score_checkpoints(
         run_dir, score_run, result.num_timesteps, cfg.test_seed, cfg.n_test_episodes
     )
+    # The experience reference with as many sessions as each checkpoint has seen (the same
+    # seeded sessions, so each fit's data extends the last one's).
+    if ref["experience"] is not None:
+        more = [steps for steps, _ in curve if steps not in experience_means]
+        for steps, experience in experience_policies(base.env, more, cfg.experience_seed):
+            experience_means[steps] = evaluate_policy_mean(
+                base.env, experience, cfg.test_seed, cfg.n_test_episodes
+            )
     for steps, mean in curve:
         point = {
             "steps": steps,
             "mean_return": mean,
             "normalised": float(normalised_score(mean, lo, hi)),
         }
-        # The experience reference with as many sessions as the checkpoint has seen (the same
-        # seeded sessions, so each fit's data extends the last one's).
         if ref["experience"] is not None:
-            if steps not in experience_means:
-                experience = experience_policy(base.env, steps, cfg.experience_seed)
-                experience_means[steps] = evaluate_policy_mean(
-                    base.env, experience, cfg.test_seed, cfg.n_test_episodes
-                )
             point["experience_normalised"] = float(
                 normalised_score(experience_means[steps], lo, hi)
             )

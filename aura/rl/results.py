@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -290,6 +290,19 @@ def experience_policy(env_cfg: EnvConfig, n_steps: int, seed: int) -> Any | None
     if env_cfg.key != "tutor_matching":
         return None
     return ExperienceReference.fit(n_steps, seed, **env_cfg.kwargs)
+
+
+def experience_policies(
+    env_cfg: EnvConfig, budgets: Sequence[int], seed: int
+) -> Iterator[tuple[int, Any]]:
+    """(budget, `experience_policy` with that budget) for each budget, smallest first, from one
+    run of the largest budget's sessions (`ExperienceReference.fit_prefixes`); nothing for an
+    environment without an experience reference."""
+    from aura.envs.ceilings import ExperienceReference
+
+    if env_cfg.key != "tutor_matching":
+        return iter(())
+    return ExperienceReference.fit_prefixes(budgets, seed, **env_cfg.kwargs)
 
 
 def references(

@@ -176,6 +176,21 @@ def test_experience_is_a_seeded_stream_whose_prefix_is_a_smaller_budget() -> Non
     assert not np.array_equal(tutor_matching_experience(30, seed=6)[2], small[2])
 
 
+def test_prefix_fits_are_the_references_fitted_one_budget_at_a_time() -> None:
+    """A budget study fits its experience references from one run of the largest budget's
+    sessions; each must be the reference `fit` gives with its own budget."""
+    states = tutor_matching_states(40, 999)[0]
+    fitted = list(ExperienceReference.fit_prefixes([3_000, 1_200, 3_000], seed=5))
+    assert [n for n, _ in fitted] == [1_200, 3_000]
+    for n, reference in fitted:
+        alone = ExperienceReference.fit(n, seed=5)
+        np.testing.assert_array_equal(
+            predict_strategy_values(reference.models, states),
+            predict_strategy_values(alone.models, states),
+        )
+    assert list(ExperienceReference.fit_prefixes([], seed=5)) == []
+
+
 def test_experience_needs_sessions_of_every_strategy() -> None:
     with pytest.raises(ValueError, match="n_steps must be a positive integer"):
         tutor_matching_experience(0, seed=1)
