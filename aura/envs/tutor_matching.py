@@ -234,7 +234,7 @@ class TutorMatchingEnv(gym.Env):
     ) -> np.ndarray:
         """(states, strategies) expected rewards of many states saved with `upcoming_context`
         and `strategy_tutors`, computed together: each row equals what `expected_rewards` gave
-        at its state, bit for bit, many times faster.
+        at its state, bit for bit, without a quadrature call per state.
 
         The quadrature sums over the possible numbers of exercises solved, and how many there
         are follows the session's length; states are grouped by length so that every row sums
