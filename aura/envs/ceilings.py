@@ -114,6 +114,8 @@ class ExperienceReference(ObservationCeiling):
         ordered = sorted(set(budgets))
         if not ordered:
             return
+        if ordered[0] < 1:
+            raise ValueError(f"budgets must be positive numbers of sessions, got {ordered[0]}")
         observations, actions, rewards = tutor_matching_experience(ordered[-1], seed, **env_kwargs)
         for n in ordered:
             models = fit_strategy_rewards(

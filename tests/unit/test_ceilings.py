@@ -189,6 +189,8 @@ def test_prefix_fits_are_the_references_fitted_one_budget_at_a_time() -> None:
             predict_strategy_values(alone.models, states),
         )
     assert list(ExperienceReference.fit_prefixes([], seed=5)) == []
+    with pytest.raises(ValueError, match="budgets must be positive numbers of sessions, got 0"):
+        list(ExperienceReference.fit_prefixes([0, 1_200], seed=5))
 
 
 def test_experience_needs_sessions_of_every_strategy() -> None:
