@@ -278,6 +278,7 @@ def tune_rl(
             n_trials=n_trials,
             worker_id=worker_id,
             show_progress_bar=sys.stderr.isatty(),
+            note=err_console.print,
         )
         summary = study_summary(result)
         console.print(summary)

@@ -1,7 +1,7 @@
 """Hyperparameter search with Optuna: TPE sampling, median pruning on intermediate evaluations.
 
-A study lives in a database, so it can be stopped and resumed (``load_if_exists``), and several
-worker processes, on one machine or many, can add trials to the same study: SQLite
+A study lives in a database, so it can be stopped and resumed (a worker loads it by name), and
+several worker processes, on one machine or many, can add trials to the same study: SQLite
 (``sqlite:///{models_dir}/optuna.db``, the default) for one machine, any SQLAlchemy URL (e.g. a
 PostgreSQL server) for many. Each trial trains one run with a candidate block of hyperparameters;
 after every evaluation the pruning callback reports the mean evaluation return, and a trial below
@@ -48,6 +48,10 @@ VALIDATION_SEED_OFFSET = 2_000_000
 PARAMS_BLOCK_ATTR = "params_block_value"
 """Study attribute: the validation mean return of the params file's own block, trained at the
 tuning budget with trial 0's seed, against which the best trial is read."""
+
+BLOCK_SCORER_ATTR = "params_block_scorer"
+"""Study attribute: the worker that scores the params block (written by the study's creator
+before anything else), or None once a failed scoring has released it for a later worker."""
 
 TUNE_KEYS = {"algo", "env_key", "total_timesteps", "n_trials", "n_startup_trials", "n_warmup_evals"}
 
@@ -336,6 +340,44 @@ def objective_for(
     return objective
 
 
+def open_study(name: str, storage: Any, *, sampler: Any, pruner: Any) -> tuple[Any, bool]:
+    """The study ``name`` to maximise, and whether this call created it.
+
+    Creating a study is one insert that the storage refuses for a name it already holds, so of
+    several workers started together on a new study exactly one learns it created it (the one
+    that then scores the params block; see :func:`tune`), and the others load it.
+    """
+    import optuna
+
+    try:
+        study = optuna.create_study(
+            study_name=name, storage=storage, direction="maximize", sampler=sampler, pruner=pruner
+        )
+        return study, True
+    except optuna.exceptions.DuplicatedStudyError:
+        study = optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner)
+        return study, False
+
+
+def claim_params_block(study: Any, created: bool, worker: str) -> bool:
+    """Whether ``worker`` is to score the study's params block; if so, it is recorded as the
+    scorer before this returns.
+
+    The worker that created the study claims it as its first write, so a worker that loads the
+    study finds the block claimed and goes straight to its trials. A scoring that fails or is
+    interrupted releases the claim (:func:`tune`), and the next worker to load the study takes
+    it. Only a worker killed outright keeps its claim, and the study then has no block score;
+    the best trial is reported on its own.
+    """
+    attrs = study.user_attrs
+    if PARAMS_BLOCK_ATTR in attrs:
+        return False
+    if created or (BLOCK_SCORER_ATTR in attrs and attrs[BLOCK_SCORER_ATTR] is None):
+        study.set_user_attr(BLOCK_SCORER_ATTR, worker)
+        return True
+    return False
+
+
 def tune(
     params_path: str | Path,
     *,
@@ -344,13 +386,15 @@ def tune(
     n_trials: int | None = None,
     worker_id: str | None = None,
     show_progress_bar: bool = False,
+    note: Callable[[str], None] = lambda message: None,
 ) -> Any:
     """Run trials of one study (created if new, resumed if it exists) and return it; with
     ``show_progress_bar``, Optuna's bar counts this worker's trials and shows the best value.
 
     A new study first scores the params file's own block the way a trial is scored (at the
     tuning budget, trial 0's seed, on the validation episodes), so that its best trial is read
-    against what training uses now rather than on its own.
+    against what training uses now rather than on its own. One worker scores it (``note`` says
+    so) while the others start their trials (see :func:`claim_params_block`).
 
     The sampler is seeded from the shared seed and the worker id, so a worker's draws are
     reproducible while two workers do not propose the same first candidates.
@@ -362,23 +406,28 @@ def tune(
     exp.env(tune_cfg.env_key)  # unknown environment key fails before the study is touched
     worker = worker_id or default_worker_id()
     seed = (exp.base_seed + zlib.crc32(worker.encode())) % 2**32
-    study = optuna.create_study(
-        study_name=study_name,
-        storage=make_storage(storage or default_storage(exp.models_dir)),
-        direction="maximize",
-        load_if_exists=True,
+    study, created = open_study(
+        study_name,
+        make_storage(storage or default_storage(exp.models_dir)),
         sampler=optuna.samplers.TPESampler(seed=seed, n_startup_trials=tune_cfg.n_startup_trials),
         pruner=optuna.pruners.MedianPruner(
             n_startup_trials=tune_cfg.n_startup_trials, n_warmup_steps=tune_cfg.n_warmup_evals
         ),
     )
+    scores_block = claim_params_block(study, created, worker)
     identity = study_identity(tune_cfg)
     check_study(study, identity)
     for key, value in identity.items():
         study.set_user_attr(key, value)
-    if PARAMS_BLOCK_ATTR not in study.user_attrs:
+    if scores_block:
+        note(f"worker {worker} scores the params file's own block before its trials")
         block = exp.hyperparams[(tune_cfg.algo, tune_cfg.env_key)].to_dict()
-        study.set_user_attr(PARAMS_BLOCK_ATTR, score_block(exp, tune_cfg, block, 0))
+        try:
+            value = score_block(exp, tune_cfg, block, 0)
+        except BaseException:
+            study.set_user_attr(BLOCK_SCORER_ATTR, None)
+            raise
+        study.set_user_attr(PARAMS_BLOCK_ATTR, value)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study.optimize(
         objective_for(exp, tune_cfg, worker),

@@ -24,6 +24,7 @@ from aura.rl.tune import (
 )
 
 ENV_KEY = "tutor_matching"
+BLOCK_NOTE = "scores the params file's own block"
 
 
 def tiny_params(tmp_path: Path) -> Path:
@@ -69,26 +70,38 @@ def test_two_workers_share_one_study_and_the_best_params_train(
         )
         for worker in ("w1", "w2")
     ]
+    outputs = []
     for w in workers:
         out, _ = w.communicate(timeout=600)
         assert w.returncode == 0, out
+        outputs.append(out)
 
     study = optuna.load_study(study_name="s", storage=make_storage(storage))
     summary = study_summary(study)
     assert summary["by_worker"] == {"w1": 3, "w2": 3}
     assert summary["n_trials"] == 6
     assert summary["by_state"].get("COMPLETE", 0) >= 1
-    # The params file's own block is scored once, exactly as trial 0 would score it.
+    # The params file's own block is scored once, by the worker that created the study, exactly
+    # as trial 0 would score it.
+    assert sum(BLOCK_NOTE in out for out in outputs) == 1, outputs
     exp = load_experiment(params)
     block = exp.hyperparams[("ppo", ENV_KEY)].to_dict()
     tune_cfg = tune_config(load_params(params)[SECTION]["tune"])
     assert summary["params_block"] == score_block(exp, tune_cfg, block, 0)
 
     # The study resumes: a later worker adds to its trials instead of starting a new study.
+    notes: list[str] = []
     study = tune(
-        params, study_name="s", storage=storage, n_trials=1, worker_id="w3", show_progress_bar=True
+        params,
+        study_name="s",
+        storage=storage,
+        n_trials=1,
+        worker_id="w3",
+        show_progress_bar=True,
+        note=notes.append,
     )
     assert len(study.trials) == 7 and study.trials[-1].user_attrs["worker"] == "w3"
+    assert not notes, "a worker that resumes a scored study scores the params block again"
     assert study_summary(study)["params_block"] == summary["params_block"]
 
     out_path = write_best_params(study, params, tmp_path / "best.yaml")

@@ -16,10 +16,12 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution
 from aura.config import PARAMS_DIR
 from aura.rl.config import SECTION, ConfigError, algo_params, load_experiment
 from aura.rl.tune import (
+    BLOCK_SCORER_ATTR,
     GAMMAS,
     PARAMS_BLOCK_ATTR,
     block_not_beaten,
     check_study,
+    claim_params_block,
     sample,
     search_spaces,
     study_identity,
@@ -120,6 +122,44 @@ def test_a_study_made_before_spaces_were_recorded_is_checked_by_its_trials(tmp_p
     (tmp_path / "same").mkdir()
     same = storage_with(tmp_path / "same", "same", {}, search_spaces()["ppo"])
     check_study(optuna.load_study(study_name="same", storage=same), identity)
+
+
+def test_the_params_block_has_one_scorer_and_a_failed_scoring_hands_it_on() -> None:
+    study = optuna.create_study()
+    assert claim_params_block(study, created=True, worker="w1")
+    assert study.user_attrs[BLOCK_SCORER_ATTR] == "w1"
+    assert not claim_params_block(study, created=False, worker="w2")  # claimed: w2 goes on
+    study.set_user_attr(BLOCK_SCORER_ATTR, None)  # w1's scoring failed and released it
+    assert claim_params_block(study, created=False, worker="w2")
+    assert study.user_attrs[BLOCK_SCORER_ATTR] == "w2"
+    study.set_user_attr(PARAMS_BLOCK_ATTR, 0.5)
+    assert not claim_params_block(study, created=False, worker="w3")  # scored: nothing to do
+    legacy = optuna.create_study()  # made before the claim was recorded, never scored
+    assert not claim_params_block(legacy, created=False, worker="w3")
+
+
+def test_an_interrupted_scoring_of_the_params_block_is_taken_up_by_the_next_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    params = params_file(tmp_path, total_timesteps=768)
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+
+    def interrupted(*args: object, **kwargs: object) -> float:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("aura.rl.tune.score_block", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        tune(params, study_name="s", storage=url, n_trials=0, worker_id="w1")
+    study = optuna.load_study(study_name="s", storage=url)
+    assert study.user_attrs[BLOCK_SCORER_ATTR] is None
+    assert PARAMS_BLOCK_ATTR not in study.user_attrs
+
+    monkeypatch.setattr("aura.rl.tune.score_block", lambda *args, **kwargs: 0.25)
+    notes: list[str] = []
+    study = tune(params, study_name="s", storage=url, n_trials=0, worker_id="w2", note=notes.append)
+    assert study.user_attrs[PARAMS_BLOCK_ATTR] == 0.25
+    assert study.user_attrs[BLOCK_SCORER_ATTR] == "w2"
+    assert notes == ["worker w2 scores the params file's own block before its trials"]
 
 
 def test_the_tune_command_refuses_with_the_message_and_exit_code_1(tmp_path: Path) -> None:
