@@ -143,6 +143,13 @@ class AlgoParams:
     one_hot: bool = False
     """Expand the observation features the environment declares categorical to one-hot columns
     inside the policy (`aura.rl.features`); the observation itself is unchanged."""
+    fused_adam: bool = False
+    """PyTorch's fused Adam kernel: the same update rule in fewer dispatches, which is most of the
+    cost of a gradient step on these small networks (README: Wall time). It rounds the update
+    differently, so a run takes another path from its seed than with the default, as it would
+    on another processor; off by default so that the README's results table reproduces."""
+    sb3_adam_eps: ClassVar[float] = 1e-8
+    """The Adam epsilon SB3's policy of this algorithm uses (kept when the kernel is fused)."""
 
     def validate(self, where: str) -> None:
         if self.lr_schedule not in ("constant", "linear"):
@@ -163,15 +170,23 @@ class AlgoParams:
             if self.lr_schedule == "linear"
             else ConstantSchedule(self.learning_rate)
         )
-        return {
-            "learning_rate": schedule,
-            "gamma": self.gamma,
-            "policy_kwargs": {"net_arch": list(self.net_arch)},
-        }
+        policy_kwargs: dict[str, Any] = {"net_arch": list(self.net_arch)}
+        if self.fused_adam:
+            # Passing optimizer_kwargs replaces SB3's own, so its epsilon is passed along.
+            policy_kwargs["optimizer_kwargs"] = {"eps": self.sb3_adam_eps, "fused": True}
+        return {"learning_rate": schedule, "gamma": self.gamma, "policy_kwargs": policy_kwargs}
 
     def sb3_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for the Stable-Baselines3 algorithm constructor."""
-        skip = {"lr_schedule", "n_envs", "net_arch", "one_hot", "learning_rate", "gamma"}
+        skip = {
+            "lr_schedule",
+            "n_envs",
+            "net_arch",
+            "one_hot",
+            "fused_adam",
+            "learning_rate",
+            "gamma",
+        }
         own = {k: v for k, v in dataclasses.asdict(self).items() if k not in skip}
         return {**self._common_kwargs(), **own}
 
@@ -186,6 +201,7 @@ class PPOParams(AlgoParams):
     """PPO: clipped policy-gradient updates over several epochs of each rollout."""
 
     algo: ClassVar[str] = "ppo"
+    sb3_adam_eps: ClassVar[float] = 1e-5
     n_envs: int = 8
     n_steps: int = 256
     """Steps per environment per rollout (rollout size = n_steps * n_envs)."""
@@ -231,6 +247,11 @@ class A2CParams(AlgoParams):
     def validate(self, where: str) -> None:
         super().validate(where)
         positive_int(self.n_steps, f"{where}.n_steps")
+        if self.fused_adam:
+            raise ConfigError(
+                f"{where}.fused_adam: A2C trains with RMSprop, for which PyTorch has no fused "
+                "kernel; remove the key from this block"
+            )
 
 
 @dataclass(frozen=True)

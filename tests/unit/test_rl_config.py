@@ -78,6 +78,27 @@ def test_hyperparams_become_sb3_arguments() -> None:
     assert DQNParams().sb3_kwargs()["learning_rate"](0.3) == pytest.approx(1e-4)
 
 
+@pytest.mark.parametrize("params", [PPOParams(n_steps=16), DQNParams()], ids=["ppo", "dqn"])
+def test_fused_adam_changes_only_the_kernel_of_the_optimizer_sb3_builds(params) -> None:
+    """SB3 sets its own Adam options only when given none, so the fused block must pass them on:
+    the optimizer differs from the default one in the kernel and nothing else."""
+    from stable_baselines3 import DQN, PPO
+
+    from aura.envs import TUTOR_MATCHING_ID
+
+    cls = PPO if params.algo == "ppo" else DQN
+    fused = dataclasses.replace(params, fused_adam=True)
+    optimizers = [
+        cls("MlpPolicy", TUTOR_MATCHING_ID, seed=0, device="cpu", **p.sb3_kwargs()).policy.optimizer
+        for p in (params, fused)
+    ]
+    default, fast = (dict(o.defaults) for o in optimizers)
+    assert not default["fused"] and fast["fused"] is True
+    assert {k: v for k, v in fast.items() if k != "fused"} == {
+        k: v for k, v in default.items() if k != "fused"
+    }
+
+
 def _mutated(change) -> dict:
     data = copy.deepcopy(section())
     change(data)
@@ -144,6 +165,14 @@ def _mutated(change) -> dict:
         (
             lambda s: s["hyperparams"]["a2c"]["tutor_matching"].update(one_hot="yes"),
             "hyperparams.a2c.tutor_matching.one_hot must be true or false, got 'yes'",
+        ),
+        (
+            lambda s: s["hyperparams"]["a2c"]["difficulty_adaptation"].update(fused_adam=True),
+            "hyperparams.a2c.difficulty_adaptation.fused_adam: A2C trains with RMSprop",
+        ),
+        (
+            lambda s: s["hyperparams"]["ppo"]["tutor_matching"].update(fused_adam=1),
+            "hyperparams.ppo.tutor_matching.fused_adam must be true or false, got 1",
         ),
         (lambda s: s.update(hyperparams=["ppo"]), "hyperparams must be a mapping, got list"),
         (
