@@ -111,9 +111,16 @@ def engagement_logit(duration_hours, attention_span, comfort, style_match, langu
 def learning_gain(p_success, fit, attention, engagement, duration_hours):
     """Ability gained in the session's subject: fastest near 84% success, scaled by fit,
     attention, engagement and (with diminishing returns) time."""
+    return learning_gain_at_flow(flow(p_success), fit, attention, engagement, duration_hours)
+
+
+def learning_gain_at_flow(flow_value, fit, attention, engagement, duration_hours):
+    """`learning_gain` given the flow of its success rate: the same operations in the same order,
+    for callers that reuse one flow many times (the difficulty filter weighs a grid of abilities
+    at each of a few difficulties, block after block)."""
     return (
         LEARNING_RATE
-        * flow(p_success)
+        * flow_value
         * np.maximum(0.2, 1.0 + 0.5 * fit)
         * attention
         * (0.5 + engagement)

@@ -27,6 +27,7 @@ from aura.envs.ceilings import (
     window_env,
 )
 from aura.envs.difficulty import DifficultyAdaptationEnv
+from aura.sim import outcomes as oc
 from aura.sim.vocab import STRATEGIES
 
 
@@ -47,6 +48,26 @@ def test_difficulty_filter_tracks_the_hidden_ability() -> None:
             done, step = terminated or truncated, step + 1
     assert np.mean(errors) < 0.25, np.mean(errors)
     assert np.mean(errors) < 0.2 * np.std(spread)
+
+
+def test_the_filters_kept_grid_arrays_are_the_simulators_formulas_to_the_bit() -> None:
+    """The filter keeps each difficulty's arrays across blocks and episodes; what it uses must be
+    what the simulator's formulas give at that block, for every difficulty and success count."""
+    env, policy = DifficultyAdaptationEnv(), DifficultyFilter()
+    env.reset(seed=3)
+    n = env.items_per_step
+    for b in (-1.2, 0.3, 0.1 + 0.2, 6.0, 0.3):  # 0.1 + 0.2 is not 0.3: its own entry
+        for k in (0, 1, n):
+            env.last_success_rate = k / n
+            p = oc.success_probability(ABILITY_GRID, b)
+            expected = p**k * (1.0 - p) ** (n - k)
+            assert policy._likelihood(env, b).tobytes() == expected.tobytes(), (b, k)
+        for engagement in (0.2, 0.9):
+            env.engagement = engagement
+            gain = oc.learning_gain(p, 0.0, env.attention, env.engagement, env.duration)
+            assert policy._gain(env, b).tobytes() == gain.tobytes(), (b, engagement)
+    with pytest.raises(ValueError, match="read-only"):
+        policy._likelihood(env, 0.3)[0] = 1.0
 
 
 def test_difficulty_filter_beats_the_staircase_on_common_episodes() -> None:

@@ -78,20 +78,21 @@ def test_hyperparams_become_sb3_arguments() -> None:
     assert DQNParams().sb3_kwargs()["learning_rate"](0.3) == pytest.approx(1e-4)
 
 
-@pytest.mark.parametrize("params", [PPOParams(n_steps=16), DQNParams()], ids=["ppo", "dqn"])
+@pytest.mark.parametrize("params", [PPOParams(n_steps=64), DQNParams()], ids=["ppo", "dqn"])
 def test_fused_adam_changes_only_the_kernel_of_the_optimizer_sb3_builds(params) -> None:
     """SB3 sets its own Adam options only when given none, so the fused block must pass them on:
     the optimizer differs from the default one in the kernel and nothing else."""
     from stable_baselines3 import DQN, PPO
 
-    from aura.envs import TUTOR_MATCHING_ID
+    from aura.envs import TutorMatchingEnv
 
     cls = PPO if params.algo == "ppo" else DQN
     fused = dataclasses.replace(params, fused_adam=True)
-    optimizers = [
-        cls("MlpPolicy", TUTOR_MATCHING_ID, seed=0, device="cpu", **p.sb3_kwargs()).policy.optimizer
+    models = [
+        cls("MlpPolicy", TutorMatchingEnv(), seed=0, device="cpu", **p.sb3_kwargs())
         for p in (params, fused)
     ]
+    optimizers = [model.policy.optimizer for model in models]
     default, fast = (dict(o.defaults) for o in optimizers)
     assert not default["fused"] and fast["fused"] is True
     assert {k: v for k, v in fast.items() if k != "fused"} == {
