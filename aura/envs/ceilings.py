@@ -145,7 +145,8 @@ def _read_only(values: np.ndarray) -> np.ndarray:
 def _grid_success(b: float) -> np.ndarray:
     """P(success on an item of difficulty b) at every ability of the grid, read-only. The filter
     asks for the same few difficulties at every block of every episode, so each is computed
-    once, by the same operations as before: the filter's moves stay the same to the bit."""
+    once; a kept array is the very one a fresh computation gives, so the moves do not depend on
+    what was kept."""
     return _read_only(oc.success_probability(ABILITY_GRID, b))
 
 
