@@ -204,8 +204,8 @@ def rl_probe(
     probe: Annotated[
         str,
         typer.Option(
-            help="exact_reward or relative_reward (tutor matching), last_4_blocks or recurrent "
-            "(difficulty adaptation)."
+            help="exact_reward or relative_reward (tutor matching), last_4_blocks, recurrent "
+            "or filter_start (difficulty adaptation)."
         ),
     ],
     algo: Annotated[str, typer.Option(help="Algorithm: ppo, dqn or a2c.")] = "ppo",
@@ -215,7 +215,7 @@ def rl_probe(
         bool, typer.Option(help="Retrain the probe's runs instead of reusing or resuming them.")
     ] = False,
 ) -> None:
-    """Is it the reward or the observation that holds a policy back? Trains with one change.
+    """Is it the reward, the observation or the start that holds a policy back? One change.
 
     Trains the grid's runs again with one change (the probe) and scores them beside the grid's
     own on the held-out episodes.
@@ -237,10 +237,13 @@ def rl_probe(
     name, seeds = algo.upper(), len(study["probe_per_seed"])
     console.print(f"{study['env_key']}, {name}, {study['question']}")
     console.print(f"normalised score over {seeds} seeds and {study['n_test_episodes']} episodes:")
-    for key in ("probe", "grid"):
-        per_seed = " / ".join(f"{s:.3f}" for s in study[f"{key}_per_seed"])
-        console.print(f"  {key:<6} {name} {interval(study[f'{key}_normalised'])}  ({per_seed})")
+    for key in ("probe", "grid", "start"):
+        if f"{key}_per_seed" in study:  # a start only where the probe imitates the filter
+            per_seed = " / ".join(f"{s:.3f}" for s in study[f"{key}_per_seed"])
+            console.print(f"  {key:<6} {name} {interval(study[f'{key}_normalised'])}  ({per_seed})")
     console.print(f"  lead   {interval(study['lead_over_grid'])} (paired by seed and episode)")
+    if "lead_over_start" in study:
+        console.print(f"  lead over the start {interval(study['lead_over_start'])}")
     console.print(
         f"references: {ref['hand_rule_name']} {ref['hand_rule']:.3f}, "
         f"{ref['ceiling_name']} {ref['ceiling']:.3f}, random 0, oracle 1"

@@ -290,24 +290,42 @@ class FilterClone:
         return self.model.predict(observations).astype(np.int64)
 
 
-def clone_filter(
-    n_rounds: int, n_episodes: int, seed: int, window: int = 1, **env_kwargs: Any
-) -> list[FilterClone]:
-    """DAgger over `n_rounds` rounds of `n_episodes` episodes each, one clone per round (the last
-    is the reference; the others show where more rounds stop helping). Round 0 runs the filter's
-    own episodes, round r the clone of round r - 1; every state is labelled by the filter and each
-    round refits on all labels so far. Round r's episodes are seeded ``seed + r * n_episodes + i``.
-    The clones see `window_env(window)`'s observation: the last `window` blocks.
+def filter_dagger(
+    n_rounds: int,
+    n_episodes: int,
+    seed: int,
+    window: int = 1,
+    *,
+    fit_last: bool = True,
+    **env_kwargs: Any,
+) -> tuple[np.ndarray, np.ndarray, list[FilterClone]]:
+    """DAgger over `n_rounds` rounds of `n_episodes` episodes each: (every labelled observation,
+    the filter's move there, one clone per round). Round 0 runs the filter's own episodes, round r
+    the clone of round r - 1; every state is labelled by the filter and each clone is fitted on
+    all labels so far. Round r's episodes are seeded ``seed + r * n_episodes + i``. The
+    observations are `window_env(window)`'s: the last `window` blocks. Without `fit_last` the
+    clone of the last round, which runs no episodes, is not fitted (one clone fewer) for a caller
+    that only wants the labelled states.
     """
     if n_rounds < 1:
         raise ValueError(f"n_rounds must be a positive integer, got {n_rounds}")
     observations, labels = filter_labelled_states(None, n_episodes, seed, window, **env_kwargs)
-    clones = [FilterClone.learn(observations, labels, seed, window)]
+    clones: list[FilterClone] = []
     for r in range(1, n_rounds):
+        clones.append(FilterClone.learn(observations, labels, seed, window))
         more, their = filter_labelled_states(
             clones[-1], n_episodes, seed + r * n_episodes, window, **env_kwargs
         )
         observations = np.vstack([observations, more])
         labels = np.concatenate([labels, their])
+    if fit_last:
         clones.append(FilterClone.learn(observations, labels, seed, window))
-    return clones
+    return observations, labels, clones
+
+
+def clone_filter(
+    n_rounds: int, n_episodes: int, seed: int, window: int = 1, **env_kwargs: Any
+) -> list[FilterClone]:
+    """The clones of `filter_dagger`, one per round: the last is the reference; the others show
+    where more rounds stop helping."""
+    return filter_dagger(n_rounds, n_episodes, seed, window, **env_kwargs)[2]

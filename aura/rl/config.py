@@ -377,6 +377,53 @@ def check_lstm(size: Any, algo: str, where: str) -> int:
 
 
 @dataclass(frozen=True)
+class ImitationConfig:
+    """A start for a run's policy: the model-based filter's moves on difficulty adaptation
+    (`aura.envs.ceilings.filter_dagger`) taught to the policy before it trains, so that training
+    starts where a clone of the filter stands rather than at random (`aura.rl.imitation`)."""
+
+    rounds: int = 6
+    """DAgger rounds: the filter's own episodes, then each round's clone's."""
+    episodes: int = 2_000
+    """Episodes per round."""
+    epochs: int = 40
+    """Passes of the policy over the labelled states (cross-entropy, Adam, batches of 256)."""
+
+    def validate(self, where: str = "imitation") -> None:
+        positive_int(self.rounds, f"{where}.rounds")
+        positive_int(self.episodes, f"{where}.episodes")
+        positive_int(self.epochs, f"{where}.epochs")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None, where: str = "imitation") -> ImitationConfig:
+        return _from_fields(cls, data, where)
+
+
+IMITATION_ALGORITHMS: tuple[str, ...] = ("ppo", "a2c")
+"""The algorithms with an actor to teach (DQN learns action values, not moves)."""
+
+
+def check_imitation(imitation: ImitationConfig | None, run: RunConfig, where: str) -> None:
+    """Imitation teaches the difficulty filter's moves to an MLP policy of the environment's own
+    observation: refused on another environment and for a recurrent policy."""
+    if imitation is None:
+        return
+    imitation.validate(f"{where}.imitation")
+    if run.env.id != AURA_ENV_IDS["difficulty_adaptation"]:
+        raise ConfigError(
+            f"{where}.imitation teaches the difficulty filter's moves, so it needs "
+            f"{AURA_ENV_IDS['difficulty_adaptation']}, not {run.env.id}"
+        )
+    if run.algo not in IMITATION_ALGORITHMS:
+        raise ConfigError(
+            f"{where}.imitation teaches an actor's moves, so it needs "
+            f"{' or '.join(IMITATION_ALGORITHMS)}, not {run.algo}"
+        )
+    if run.lstm_hidden_size:
+        raise ConfigError(f"{where}.imitation is for an MLP policy, not one with an LSTM")
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """Everything one training run needs; saved beside the model as ``config.yaml``."""
 
@@ -389,9 +436,13 @@ class RunConfig:
     """0: the memoryless MLP policy every grid run trains (the API serves one step's features).
     n > 0: PPO with an LSTM of n units before that MLP (sb3-contrib's RecurrentPPO), which
     carries what it needs of the episode's past; only a probe asks for it (`aura.rl.probes`)."""
+    imitation: ImitationConfig | None = None
+    """None: the policy starts at random, as in every grid run. Otherwise it is first taught the
+    difficulty filter's moves; only a probe asks for it (`aura.rl.probes`)."""
 
     def __post_init__(self) -> None:
         check_lstm(self.lstm_hidden_size, self.algo, "run config")
+        check_imitation(self.imitation, self, "run config")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -401,18 +452,21 @@ class RunConfig:
             "training": dataclasses.asdict(self.training),
             "hyperparams": self.hyperparams.to_dict(),
             "lstm_hidden_size": self.lstm_hidden_size,
+            "imitation": None if self.imitation is None else dataclasses.asdict(self.imitation),
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], where: str = "run config") -> RunConfig:
-        check_keys(
-            data, {"env", "algo", "seed", "training", "hyperparams", "lstm_hidden_size"}, where
-        )
+        fields = {"env", "algo", "seed", "training", "hyperparams", "lstm_hidden_size", "imitation"}
+        check_keys(data, fields, where)
         env = data["env"]
         check_keys(env, {"key", "id", "kwargs"}, f"{where}.env")
         algo = check_algorithm(data["algo"], f"{where}.algo")
-        # absent from configs saved before the field existed
+        # absent from configs saved before the fields existed
         lstm = check_lstm(data.get("lstm_hidden_size", 0), algo, where)
+        imitation = data.get("imitation")
+        if imitation is not None:
+            imitation = ImitationConfig.from_dict(imitation, f"{where}.imitation")
         return cls(
             env=EnvConfig(key=env["key"], id=env["id"], kwargs=dict(env.get("kwargs") or {})),
             algo=algo,
@@ -420,6 +474,7 @@ class RunConfig:
             hyperparams=algo_params(algo, data.get("hyperparams"), f"{where}.hyperparams"),
             training=TrainingConfig.from_dict(data.get("training"), f"{where}.training"),
             lstm_hidden_size=lstm,
+            imitation=imitation,
         )
 
     def save(self, path: Path) -> None:

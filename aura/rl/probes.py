@@ -20,12 +20,18 @@ lead over the grid's policy, paired by seed and by episode, is what that one cha
   is PPO with an LSTM of 64 units before its MLP (sb3-contrib's RecurrentPPO), which can keep
   whatever of the episode's past it learns to need, not just a fixed window. Is it memory in a
   form the policy learns to use?
+- ``filter_start`` (difficulty adaptation, PPO and A2C): the observation and training are the
+  grid's, but the policy starts as a clone of the model-based filter (`aura.rl.imitation`: six
+  DAgger rounds of 2,000 episodes, then 40 passes of cross-entropy) instead of at random. Is it
+  where training starts? The start is scored too, on the same held-out episodes.
 
-A probe is a question, not a way to train a served policy: no agent is paid the exact reward, and
-the API takes one block's features. Every probe's policy is scored on the environment's realised
-rewards, through the window where the probe observes one, and a probe needs the grid's
-``results.json`` (``aura train-rl``) for its references and its comparison. Results go to
-``{models_dir}/rl/probes/{probe}/{algo}/``: one run folder per seed and ``probe.json``.
+A probe is a question, not a way to train a served policy: no agent is paid the exact reward, the
+API takes one block's features, and the filter a start imitates knows the simulator's models,
+which a platform would not. Every probe's policy is scored on the environment's realised rewards,
+through the window where the probe observes one, and a probe needs the grid's ``results.json``
+(``aura train-rl``) for its references and its comparison. Results go to
+``{models_dir}/rl/probes/{probe}/{algo}/``: one run folder per seed and ``probe.json`` (with the
+start's scores and the lead over it for ``filter_start``).
 """
 
 from __future__ import annotations
@@ -44,8 +50,17 @@ import numpy as np
 
 from aura.envs import DIFFICULTY_ID, TUTOR_MATCHING_ID, TutorMatchingEnv
 from aura.envs.ceilings import window_env
-from aura.rl.config import ConfigError, EnvConfig, ExperimentConfig, RunConfig, load_run_config
+from aura.rl.config import (
+    IMITATION_ALGORITHMS,
+    ConfigError,
+    EnvConfig,
+    ExperimentConfig,
+    ImitationConfig,
+    RunConfig,
+    load_run_config,
+)
 from aura.rl.experiment import init_worker
+from aura.rl.imitation import IMITATION_FILE, START_MODEL
 from aura.rl.results import (
     RESULTS_FILE,
     episode_resampler,
@@ -112,6 +127,8 @@ class Probe:
     """Keyword options added to the grid's environment options, for training and scoring."""
     lstm_hidden_size: int = 0
     """Units of an LSTM put before the policy's MLP (0: none; PPO only, `RunConfig`)."""
+    imitation: ImitationConfig | None = None
+    """Teach the policy the difficulty filter's moves before training (`RunConfig`)."""
 
 
 PROBES: dict[str, Probe] = {
@@ -141,6 +158,14 @@ PROBES: dict[str, Probe] = {
         DIFFICULTY_ID,
         "with an LSTM of 64 units before the policy's MLP: is it memory it learns to use?",
         lstm_hidden_size=64,
+    ),
+    "filter_start": Probe(
+        "difficulty_adaptation",
+        DIFFICULTY_ID,
+        DIFFICULTY_ID,
+        "starting from a clone of the model-based filter instead of at random: "
+        "is it where training starts?",
+        imitation=ImitationConfig(),
     ),
 }
 
@@ -179,6 +204,19 @@ def _grid_results(cfg: ExperimentConfig, env_key: str, algo: str) -> dict[str, A
     return results
 
 
+@dataclass(frozen=True)
+class ProbedSeed:
+    """One seed of a probe, trained and scored on the held-out episodes."""
+
+    returns: list[float]
+    seconds: float
+    """Seconds of training in this call (0 for a finished run reused)."""
+    start_returns: list[float] | None = None
+    """The returns of the policy training started from, for a probe with imitation."""
+    imitation: dict[str, Any] | None = None
+    """What imitation did (``imitation.json``), for a probe with imitation."""
+
+
 def probe_job(
     train_run: RunConfig,
     score_run: RunConfig,
@@ -187,13 +225,18 @@ def probe_job(
     test_seed: int,
     n_test: int,
     fresh: bool,
-) -> tuple[list[float], float]:
-    """Train one seed of a probe (or reuse / resume it) and score it on the held-out episodes:
-    (returns, seconds of training in this call)."""
+) -> ProbedSeed:
+    """Train one seed of a probe (or reuse / resume it) and score it on the held-out episodes,
+    with the policy it started from where it imitated the filter."""
     init_worker()
     result = train(train_run, run_dir, resume=not fresh)
-    returns = evaluate_model_file(Path(run_dir) / scored_file, score_run, test_seed, n_test)
-    return returns, result.wall_seconds
+    folder = Path(run_dir)
+    returns = evaluate_model_file(folder / scored_file, score_run, test_seed, n_test)
+    if train_run.imitation is None:
+        return ProbedSeed(returns, result.wall_seconds)
+    start = evaluate_model_file(folder / START_MODEL, score_run, test_seed, n_test)
+    taught = json.loads((folder / IMITATION_FILE).read_text(encoding="utf-8"))
+    return ProbedSeed(returns, result.wall_seconds, start, taught)
 
 
 def checked_probe(cfg: ExperimentConfig, name: str, algo: str) -> Probe:
@@ -211,6 +254,11 @@ def checked_probe(cfg: ExperimentConfig, name: str, algo: str) -> Probe:
             f"probe {name!r} trains PPO with a recurrent policy (sb3-contrib's RecurrentPPO); "
             f"use --algo ppo, not {algo}"
         )
+    if probe.imitation is not None and algo not in IMITATION_ALGORITHMS:
+        raise ConfigError(
+            f"probe {name!r} starts from the filter's moves taught to an actor; use --algo "
+            f"{' or '.join(IMITATION_ALGORITHMS)}, not {algo}"
+        )
     if probe.env_key not in cfg.env_keys:
         raise ConfigError(
             f"probe {name!r} changes {probe.env_key}, which this grid does not train "
@@ -227,6 +275,7 @@ def probe_runs(run: RunConfig, probe: Probe) -> tuple[RunConfig, RunConfig]:
         run,
         env=EnvConfig(probe.env_key, probe.train_id, options),
         lstm_hidden_size=probe.lstm_hidden_size,
+        imitation=probe.imitation,
     )
     scored = dataclasses.replace(trained, env=EnvConfig(probe.env_key, probe.score_id, options))
     return trained, scored
@@ -266,7 +315,7 @@ def probe_study(
     ref = grid["references"]
     lo, hi = ref["random"], ref["oracle"]
     resampled = episode_resampler(cfg, ref)
-    probed = seed_scores([returns for returns, _ in done], lo, hi, resampled)
+    probed = seed_scores([seed.returns for seed in done], lo, hi, resampled)
     trained = seed_scores(
         [s["test_returns"] for s in grid["algorithms"][algo]["seeds"]], lo, hi, resampled
     )
@@ -281,7 +330,7 @@ def probe_study(
         "total_timesteps": cfg.training.total_timesteps,
         "n_test_episodes": cfg.n_test_episodes,
         "test_seed": cfg.test_seed,
-        "train_seconds": sum(seconds for _, seconds in done),
+        "train_seconds": sum(seed.seconds for seed in done),
         "probe_normalised": probed.interval.to_dict(),
         "probe_per_seed": probed.per_seed,
         "grid_normalised": trained.interval.to_dict(),
@@ -293,7 +342,14 @@ def probe_study(
             "ceiling_name": ref["ceiling_name"],
             "ceiling": float(normalised_score(ref["ceiling"], lo, hi)),
         },
-        "test_returns": [returns for returns, _ in done],
+        "test_returns": [seed.returns for seed in done],
     }
+    if probe.imitation is not None:
+        start = seed_scores([seed.start_returns for seed in done], lo, hi, resampled)
+        study["imitation"] = dataclasses.asdict(probe.imitation)
+        study["start_normalised"] = start.interval.to_dict()
+        study["start_per_seed"] = start.per_seed
+        study["lead_over_start"] = paired_lead(probed, start.per_seed, start.draws).to_dict()
+        study["start_agreement"] = [seed.imitation["agreement"] for seed in done]
     write_json(folder / PROBE_FILE, study)
     return study

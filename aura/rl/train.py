@@ -9,7 +9,10 @@ A run directory holds
   buffer for DQN, so a killed run resumes where its last checkpoint left it;
 - ``logs/``: ``progress.csv`` and TensorBoard events (SB3 logger), ``evaluations.npz``
   (EvalCallback), from which learning curves are drawn;
-- ``train_info.json``: steps reached, the step training resumed from, wall time.
+- ``train_info.json``: steps reached, the step training resumed from, wall time;
+- ``start_model.zip`` and ``imitation.json``, for a run with ``imitation`` only: the policy
+  taught the difficulty filter's moves before training, and what teaching it did
+  (`aura.rl.imitation`; wall time counts the teaching).
 
 Every model, buffer and record is written aside and renamed into place
 (:func:`aura.files.write_atomically`), so a run killed at any instant leaves each file whole or
@@ -299,6 +302,16 @@ def _clear(run_dir: Path) -> None:
         (run_dir / name).unlink(missing_ok=True)
 
 
+def _imitate(model: Any, run: RunConfig, run_dir: Path) -> None:
+    """Teach a fresh model the difficulty filter's moves (`aura.rl.imitation`) and keep the
+    policy it starts training from, with what imitation did."""
+    from aura.rl.imitation import IMITATION_FILE, START_MODEL, teach_filter
+
+    taught = teach_filter(model, run)
+    write_atomically(run_dir / START_MODEL, model.save)
+    write_text_atomically(run_dir / IMITATION_FILE, json.dumps(taught, indent=2) + "\n")
+
+
 def is_finished(run_dir: Path) -> bool:
     """Whether a run directory holds a completed training."""
     return (run_dir / FINAL_MODEL).is_file() and (run_dir / INFO_FILE).is_file()
@@ -359,6 +372,8 @@ def train(
             policy = "MlpLstmPolicy"
             kwargs["policy_kwargs"]["lstm_hidden_size"] = run.lstm_hidden_size
         model = cls(policy, env, seed=run.seed, device="cpu", verbose=verbose, **kwargs)
+        if run.imitation is not None:
+            _imitate(model, run, run_dir)
 
     log_dir = run_dir / "logs"
     model.set_logger(_configure_logger(log_dir, resumed_from if found else None))

@@ -1,5 +1,6 @@
 """Probes at smoke scale: the grid's PPO runs trained again with one change, scored on the grid's
-held-out episodes beside the grid's own runs, reused on a second call, and bad choices named."""
+held-out episodes beside the grid's own runs (and beside the start a policy imitated), reused on a
+second call, and bad choices named."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ import numpy as np
 import pytest
 
 from aura.config import PARAMS_DIR
-from aura.rl.config import ConfigError, load_experiment, load_run_config
+from aura.rl.config import ConfigError, ImitationConfig, load_experiment, load_run_config
 from aura.rl.experiment import run_experiment
-from aura.rl.probes import PROBE_FILE, probe_dir, probe_study
+from aura.rl.imitation import IMITATION_FILE, START_MODEL
+from aura.rl.probes import PROBE_FILE, PROBES, probe_dir, probe_study
 
 SMOKE = load_experiment(PARAMS_DIR / "smoke.yaml")
 
@@ -92,6 +94,40 @@ def test_the_recurrent_probe_is_for_ppo_only(difficulty_grid) -> None:
     with pytest.raises(ConfigError, match="probe 'recurrent' trains PPO with a recurrent policy"):
         probe_study(both, "recurrent", "a2c")
     assert not probe_dir(both, "recurrent", "a2c").exists()
+
+
+def test_the_filter_start_probe_scores_the_start_and_the_end_on_the_same_episodes(
+    difficulty_grid, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    small = ImitationConfig(rounds=1, episodes=20, epochs=5)  # the filter's own episodes only
+    probe = dataclasses.replace(PROBES["filter_start"], imitation=small)
+    monkeypatch.setitem(PROBES, "filter_start", probe)
+
+    study = probe_study(difficulty_grid, "filter_start", n_workers=1)
+
+    env = difficulty_grid.env("difficulty_adaptation").to_dict()
+    assert study["train_env"] == study["score_env"] == env
+    assert study["imitation"] == dataclasses.asdict(small)
+    n = difficulty_grid.n_seeds
+    assert len(study["start_per_seed"]) == len(study["probe_per_seed"]) == n
+    lead = np.mean(study["probe_per_seed"]) - np.mean(study["start_per_seed"])
+    assert study["lead_over_start"]["mean"] == pytest.approx(lead)
+    assert study["start_per_seed"] != study["probe_per_seed"]  # training moved the policy
+    run_dir = probe_dir(difficulty_grid, "filter_start", "ppo") / "seed_0"
+    saved = load_run_config(run_dir / "config.yaml")
+    assert saved == dataclasses.replace(
+        difficulty_grid.run("difficulty_adaptation", "ppo", 0), imitation=small
+    )
+    taught = json.loads((run_dir / IMITATION_FILE).read_text())
+    assert study["start_agreement"][0] == taught["agreement"] > taught["constant_agreement"]
+    assert (run_dir / START_MODEL).is_file()
+
+
+def test_the_filter_start_probe_needs_an_actor(difficulty_grid) -> None:
+    both = dataclasses.replace(difficulty_grid, algorithms=("ppo", "dqn"))
+    with pytest.raises(ConfigError, match="use --algo ppo or a2c, not dqn"):
+        probe_study(both, "filter_start", "dqn")
+    assert not probe_dir(both, "filter_start", "dqn").exists()
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from aura.rl.config import (
     SECTION,
     ConfigError,
     DQNParams,
+    ImitationConfig,
     PPOParams,
     RunConfig,
     experiment_config,
@@ -247,6 +248,47 @@ def test_a_run_built_in_code_with_an_lstm_must_be_ppo() -> None:
     run = experiment_config(section(), SHARED).run("difficulty_adaptation", "dqn", 0)
     with pytest.raises(ConfigError, match="lstm_hidden_size is for ppo .*, not dqn"):
         dataclasses.replace(run, lstm_hidden_size=8)
+
+
+def test_an_imitating_run_config_round_trips_and_older_configs_start_at_random(
+    tmp_path: Path,
+) -> None:
+    run = experiment_config(section(), SHARED).run("difficulty_adaptation", "a2c", 0)
+    taught = dataclasses.replace(run, imitation=ImitationConfig(rounds=2, episodes=30, epochs=3))
+    taught.save(tmp_path / "config.yaml")
+    assert load_run_config(tmp_path / "config.yaml") == taught
+    older = run.to_dict()
+    del older["imitation"]  # configs saved before the field existed
+    assert RunConfig.from_dict(older) == run
+
+
+@pytest.mark.parametrize(
+    ("env_key", "algo", "imitation", "message"),
+    [
+        (
+            "tutor_matching",
+            "ppo",
+            {},
+            r"imitation teaches the difficulty filter's moves, so it needs "
+            r"aura/DifficultyAdaptation-v0, not aura/TutorMatching-v0",
+        ),
+        ("difficulty_adaptation", "dqn", {}, r"needs ppo or a2c, not dqn"),
+        ("difficulty_adaptation", "ppo", {"rounds": 0}, r"imitation.rounds must be > 0, got 0"),
+        ("difficulty_adaptation", "ppo", {"epoch": 3}, r"imitation: unknown key\(s\) epoch"),
+        ("difficulty_adaptation", "ppo", "yes", r"imitation must be a mapping, got str"),
+    ],
+)
+def test_a_bad_imitation_is_named(env_key: str, algo: str, imitation: object, message: str) -> None:
+    data = experiment_config(section(), SHARED).run(env_key, algo, 0).to_dict()
+    data["imitation"] = imitation
+    with pytest.raises(ConfigError, match=message):
+        RunConfig.from_dict(data)
+
+
+def test_an_imitating_run_cannot_also_have_an_lstm() -> None:
+    run = experiment_config(section(), SHARED).run("difficulty_adaptation", "ppo", 0)
+    with pytest.raises(ConfigError, match="imitation is for an MLP policy, not one with an LSTM"):
+        dataclasses.replace(run, imitation=ImitationConfig(), lstm_hidden_size=8)
 
 
 def test_missing_section_is_an_error(tmp_path: Path) -> None:
