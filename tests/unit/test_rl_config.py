@@ -217,15 +217,24 @@ def test_run_config_rejects_unknown_algorithm() -> None:
         RunConfig.from_dict(data)
 
 
-def test_a_recurrent_run_config_round_trips_and_older_configs_read_as_memoryless(
-    tmp_path: Path,
+@pytest.mark.parametrize(
+    ("algo", "field", "value"),
+    [
+        ("ppo", "lstm_hidden_size", 64),
+        ("a2c", "imitation", ImitationConfig(rounds=2, episodes=30, epochs=3)),
+    ],
+)
+def test_a_probes_run_config_round_trips_and_older_configs_read_as_the_grids(
+    algo: str, field: str, value: object, tmp_path: Path
 ) -> None:
-    run = experiment_config(section(), SHARED).run("difficulty_adaptation", "ppo", 0)
-    recurrent = dataclasses.replace(run, lstm_hidden_size=64)
-    recurrent.save(tmp_path / "config.yaml")
-    assert load_run_config(tmp_path / "config.yaml") == recurrent
+    """A recurrent or imitating run is saved and read back as itself; a config saved before its
+    field existed reads as the grid's memoryless run that starts at random."""
+    run = experiment_config(section(), SHARED).run("difficulty_adaptation", algo, 0)
+    probed = dataclasses.replace(run, **{field: value})
+    probed.save(tmp_path / "config.yaml")
+    assert load_run_config(tmp_path / "config.yaml") == probed
     older = run.to_dict()
-    del older["lstm_hidden_size"]  # configs saved before the field existed
+    del older[field]
     assert RunConfig.from_dict(older) == run
 
 
@@ -248,18 +257,6 @@ def test_a_run_built_in_code_with_an_lstm_must_be_ppo() -> None:
     run = experiment_config(section(), SHARED).run("difficulty_adaptation", "dqn", 0)
     with pytest.raises(ConfigError, match="lstm_hidden_size is for ppo .*, not dqn"):
         dataclasses.replace(run, lstm_hidden_size=8)
-
-
-def test_an_imitating_run_config_round_trips_and_older_configs_start_at_random(
-    tmp_path: Path,
-) -> None:
-    run = experiment_config(section(), SHARED).run("difficulty_adaptation", "a2c", 0)
-    taught = dataclasses.replace(run, imitation=ImitationConfig(rounds=2, episodes=30, epochs=3))
-    taught.save(tmp_path / "config.yaml")
-    assert load_run_config(tmp_path / "config.yaml") == taught
-    older = run.to_dict()
-    del older["imitation"]  # configs saved before the field existed
-    assert RunConfig.from_dict(older) == run
 
 
 @pytest.mark.parametrize(
