@@ -404,8 +404,9 @@ IMITATION_ALGORITHMS: tuple[str, ...] = ("ppo", "a2c")
 
 
 def check_imitation(imitation: ImitationConfig | None, run: RunConfig, where: str) -> None:
-    """Imitation teaches the difficulty filter's moves to an MLP policy of the environment's own
-    observation: refused on another environment and for a recurrent policy."""
+    """Imitation teaches the difficulty filter's moves to the actor of an MLP policy of the
+    environment's own observation: refused on another environment, for DQN (no actor) and for a
+    recurrent policy."""
     if imitation is None:
         return
     imitation.validate(f"{where}.imitation")

@@ -7,8 +7,8 @@ does its own update, fed by realised rewards, not hold a better policy once it h
 ``imitation`` (`aura.rl.config.ImitationConfig`; the ``filter_start`` probe of `aura.rl.probes`)
 answers it: its policy network first learns the filter's moves by DAgger
 (`aura.envs.ceilings.filter_dagger`) and cross-entropy, and only then trains as the grid's run.
-The policy it starts from is saved (``start_model.zip``), so the start and the end are scored on
-the same held-out episodes.
+The policy it starts from is saved (``start_model.zip``, `aura.rl.train`), so the start and the
+end are scored on the same held-out episodes.
 
 Only the actor learns the moves; the critic starts untrained, as in the grid's runs.
 """
@@ -22,11 +22,6 @@ import numpy as np
 from aura.envs.ceilings import filter_dagger
 from aura.rl.config import RunConfig
 
-START_MODEL = "start_model.zip"
-"""The policy as imitation left it, before any training step."""
-IMITATION_FILE = "imitation.json"
-"""What imitation did: labelled states, the policy's agreement with the filter's moves before and
-after (beside that of the best constant move), the DAgger seed."""
 IMITATION_SEED_KEY = 5
 """Mixed with the run's seed to draw the seed of its DAgger episodes (`imitation_seed`)."""
 LEARNING_RATE = 1e-3

@@ -60,7 +60,6 @@ from aura.rl.config import (
     load_run_config,
 )
 from aura.rl.experiment import init_worker
-from aura.rl.imitation import IMITATION_FILE, START_MODEL
 from aura.rl.results import (
     RESULTS_FILE,
     episode_resampler,
@@ -70,7 +69,7 @@ from aura.rl.results import (
     seed_scores,
     write_json,
 )
-from aura.rl.train import CONFIG_FILE, SCORED_FILES, train
+from aura.rl.train import CONFIG_FILE, IMITATION_FILE, SCORED_FILES, START_MODEL, train
 
 PROBE_DIR = "probes"
 PROBE_FILE = "probe.json"

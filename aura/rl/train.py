@@ -47,6 +47,11 @@ CONFIG_FILE = "config.yaml"
 BEST_MODEL = "best_model.zip"
 FINAL_MODEL = "final_model.zip"
 INFO_FILE = "train_info.json"
+START_MODEL = "start_model.zip"
+"""For a run with ``imitation``: the policy as teaching left it, before any training step."""
+IMITATION_FILE = "imitation.json"
+"""For a run with ``imitation``: labelled states, the policy's agreement with the filter's moves
+before and after (beside that of the best constant move), the DAgger seed."""
 SCORED_FILES = {"best": BEST_MODEL, "final": FINAL_MODEL}
 """The saved policy behind each choice of ``ExperimentConfig.scored_model``."""
 LOG_FORMATS = ["csv", "tensorboard"]
@@ -298,14 +303,14 @@ def _check_same_run(run: RunConfig, run_dir: Path) -> None:
 def _clear(run_dir: Path) -> None:
     for name in ("checkpoints", "logs"):
         shutil.rmtree(run_dir / name, ignore_errors=True)
-    for name in (BEST_MODEL, FINAL_MODEL, CONFIG_FILE, INFO_FILE):
+    for name in (BEST_MODEL, FINAL_MODEL, CONFIG_FILE, INFO_FILE, START_MODEL, IMITATION_FILE):
         (run_dir / name).unlink(missing_ok=True)
 
 
 def _imitate(model: Any, run: RunConfig, run_dir: Path) -> None:
     """Teach a fresh model the difficulty filter's moves (`aura.rl.imitation`) and keep the
     policy it starts training from, with what imitation did."""
-    from aura.rl.imitation import IMITATION_FILE, START_MODEL, teach_filter
+    from aura.rl.imitation import teach_filter
 
     taught = teach_filter(model, run)
     write_atomically(run_dir / START_MODEL, model.save)

@@ -14,8 +14,8 @@ import pytest
 from aura.config import PARAMS_DIR
 from aura.rl.config import ConfigError, ImitationConfig, load_experiment, load_run_config
 from aura.rl.experiment import run_experiment
-from aura.rl.imitation import IMITATION_FILE, START_MODEL
 from aura.rl.probes import PROBE_FILE, PROBES, probe_dir, probe_study
+from aura.rl.train import IMITATION_FILE, START_MODEL, train
 
 SMOKE = load_experiment(PARAMS_DIR / "smoke.yaml")
 
@@ -121,6 +121,10 @@ def test_the_filter_start_probe_scores_the_start_and_the_end_on_the_same_episode
     taught = json.loads((run_dir / IMITATION_FILE).read_text())
     assert study["start_agreement"][0] == taught["agreement"] > taught["constant_agreement"]
     assert (run_dir / START_MODEL).is_file()
+
+    # retrained afresh without imitation, the folder keeps no start of the earlier run
+    train(difficulty_grid.run("difficulty_adaptation", "ppo", 0), run_dir, resume=False)
+    assert not (run_dir / START_MODEL).exists() and not (run_dir / IMITATION_FILE).exists()
 
 
 def test_the_filter_start_probe_needs_an_actor(difficulty_grid) -> None:
