@@ -204,8 +204,8 @@ def rl_probe(
     probe: Annotated[
         str,
         typer.Option(
-            help="exact_reward or relative_reward (tutor matching), last_4_blocks, recurrent "
-            "or filter_start (difficulty adaptation)."
+            help="exact_reward or relative_reward (tutor matching); last_4_blocks, recurrent, "
+            "filter_start or filter_start_4_blocks (difficulty adaptation)."
         ),
     ],
     algo: Annotated[str, typer.Option(help="Algorithm: ppo, dqn or a2c.")] = "ppo",
@@ -244,6 +244,9 @@ def rl_probe(
     console.print(f"  lead   {interval(study['lead_over_grid'])} (paired by seed and episode)")
     if "lead_over_start" in study:
         console.print(f"  lead over the start {interval(study['lead_over_start'])}")
+    curve = ", ".join(f"{p['timesteps']:,} {p['mean']:.3f}" for p in study["held_out_curve"])
+    episodes = study["curve_episodes"]
+    console.print(f"held-out curve on the first {episodes} episodes (steps, mean): {curve}")
     console.print(
         f"references: {ref['hand_rule_name']} {ref['hand_rule']:.3f}, "
         f"{ref['ceiling_name']} {ref['ceiling']:.3f}, random 0, oracle 1"

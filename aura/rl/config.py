@@ -32,6 +32,10 @@ AURA_ENV_IDS: dict[str, str] = {
 }
 """Environment keys (used in paths and params) and the Gymnasium ids they stand for."""
 
+WINDOW_ID = "aura/DifficultyAdaptationWindow-v0"
+"""Difficulty adaptation observed through a window of its last blocks
+(`aura.envs.ceilings.window_env`; registered by `aura.rl.probes`)."""
+
 EVAL_SEED_OFFSET = 10_000
 """Added to a run's seed to seed its evaluation environment, so evaluation episodes are not the
 training episodes."""
@@ -399,21 +403,24 @@ class ImitationConfig:
         return _from_fields(cls, data, where)
 
 
+IMITATION_ENV_IDS: tuple[str, ...] = (AURA_ENV_IDS["difficulty_adaptation"], WINDOW_ID)
+"""The environments whose observation the filter's moves are labelled on."""
+
 IMITATION_ALGORITHMS: tuple[str, ...] = ("ppo", "a2c")
 """The algorithms with an actor to teach (DQN learns action values, not moves)."""
 
 
 def check_imitation(imitation: ImitationConfig | None, run: RunConfig, where: str) -> None:
-    """Imitation teaches the difficulty filter's moves to the actor of an MLP policy of the
-    environment's own observation: refused on another environment, for DQN (no actor) and for a
-    recurrent policy."""
+    """Imitation teaches the difficulty filter's moves to the actor of an MLP policy of
+    difficulty adaptation's observation, or of a window of it: refused on another environment,
+    for DQN (no actor) and for a recurrent policy."""
     if imitation is None:
         return
     imitation.validate(f"{where}.imitation")
-    if run.env.id != AURA_ENV_IDS["difficulty_adaptation"]:
+    if run.env.id not in IMITATION_ENV_IDS:
         raise ConfigError(
             f"{where}.imitation teaches the difficulty filter's moves, so it needs "
-            f"{AURA_ENV_IDS['difficulty_adaptation']}, not {run.env.id}"
+            f"{' or '.join(IMITATION_ENV_IDS)}, not {run.env.id}"
         )
     if run.algo not in IMITATION_ALGORITHMS:
         raise ConfigError(

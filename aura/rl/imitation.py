@@ -10,7 +10,9 @@ answers it: its policy network first learns the filter's moves by DAgger
 The policy it starts from is saved (``start_model.zip``, `aura.rl.train`), so the start and the
 end are scored on the same held-out episodes.
 
-Only the actor learns the moves; the critic starts untrained, as in the grid's runs.
+Only the actor learns the moves; the critic starts untrained, as in the grid's runs. On a window of
+the last blocks (`aura.envs.ceilings.window_env`, the ``filter_start_4_blocks`` probe) the states
+are the window's, so the start can carry the memory a clone needs to reach 0.90.
 """
 
 from __future__ import annotations

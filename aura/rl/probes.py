@@ -24,6 +24,10 @@ lead over the grid's policy, paired by seed and by episode, is what that one cha
   grid's, but the policy starts as a clone of the model-based filter (`aura.rl.imitation`: six
   DAgger rounds of 2,000 episodes, then 40 passes of cross-entropy) instead of at random. Is it
   where training starts? The start is scored too, on the same held-out episodes.
+- ``filter_start_4_blocks`` (difficulty adaptation, PPO and A2C): ``last_4_blocks`` and
+  ``filter_start`` together. The policy observes the last four blocks and starts as a clone of
+  the filter on them, which is what carries a clone to 0.90. Given a start with the memory the
+  target needs, does training keep it?
 
 A probe is a question, not a way to train a served policy: no agent is paid the exact reward, the
 API takes one block's features, and the filter a start imitates knows the simulator's models,
@@ -31,7 +35,9 @@ which a platform would not. Every probe's policy is scored on the environment's 
 through the window where the probe observes one, and a probe needs the grid's ``results.json``
 (``aura train-rl``) for its references and its comparison. Results go to
 ``{models_dir}/rl/probes/{probe}/{algo}/``: one run folder per seed and ``probe.json`` (with the
-start's scores and the lead over it for ``filter_start``).
+start's scores and the lead over it for the ``filter_start`` probes, and the probe's learning
+curve, every checkpoint scored on the first ``curve_episodes`` held-out episodes, beside the
+grid's).
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ from aura.envs import DIFFICULTY_ID, TUTOR_MATCHING_ID, TutorMatchingEnv
 from aura.envs.ceilings import window_env
 from aura.rl.config import (
     IMITATION_ALGORITHMS,
+    WINDOW_ID,
     ConfigError,
     EnvConfig,
     ExperimentConfig,
@@ -62,10 +69,13 @@ from aura.rl.config import (
 from aura.rl.experiment import init_worker
 from aura.rl.results import (
     RESULTS_FILE,
+    curve_bands,
+    curve_yardstick,
     episode_resampler,
     evaluate_model_file,
     normalised_score,
     paired_lead,
+    score_checkpoints,
     seed_scores,
     write_json,
 )
@@ -75,7 +85,6 @@ PROBE_DIR = "probes"
 PROBE_FILE = "probe.json"
 EXACT_REWARD_ID = "aura/TutorMatchingExactReward-v0"
 RELATIVE_REWARD_ID = "aura/TutorMatchingRelativeReward-v0"
-WINDOW_ID = "aura/DifficultyAdaptationWindow-v0"
 
 
 class ExpectedReward(gym.Wrapper):
@@ -166,6 +175,15 @@ PROBES: dict[str, Probe] = {
         "is it where training starts?",
         imitation=ImitationConfig(),
     ),
+    "filter_start_4_blocks": Probe(
+        "difficulty_adaptation",
+        WINDOW_ID,
+        WINDOW_ID,
+        "observing the last four blocks and starting from a clone of the filter on them: "
+        "does training keep a start that has the memory 0.90 needs?",
+        {"window": 4},
+        imitation=ImitationConfig(),
+    ),
 }
 
 
@@ -210,6 +228,9 @@ class ProbedSeed:
     returns: list[float]
     seconds: float
     """Seconds of training in this call (0 for a finished run reused)."""
+    checkpoint_means: list[tuple[int, float]]
+    """(steps, mean return on the first ``curve_episodes`` held-out episodes) per checkpoint, from
+    the start (step 0) for a probe with imitation: the probe's learning curve."""
     start_returns: list[float] | None = None
     """The returns of the policy training started from, for a probe with imitation."""
     imitation: dict[str, Any] | None = None
@@ -223,19 +244,23 @@ def probe_job(
     scored_file: str,
     test_seed: int,
     n_test: int,
+    n_curve: int,
     fresh: bool,
 ) -> ProbedSeed:
     """Train one seed of a probe (or reuse / resume it) and score it on the held-out episodes,
-    with the policy it started from where it imitated the filter."""
+    with the policy it started from where it imitated the filter, and every checkpoint on the
+    first ``n_curve`` of them."""
     init_worker()
     result = train(train_run, run_dir, resume=not fresh)
     folder = Path(run_dir)
     returns = evaluate_model_file(folder / scored_file, score_run, test_seed, n_test)
+    curve = score_checkpoints(folder, score_run, result.num_timesteps, test_seed, n_curve)
     if train_run.imitation is None:
-        return ProbedSeed(returns, result.wall_seconds)
+        return ProbedSeed(returns, result.wall_seconds, curve)
     start = evaluate_model_file(folder / START_MODEL, score_run, test_seed, n_test)
     taught = json.loads((folder / IMITATION_FILE).read_text(encoding="utf-8"))
-    return ProbedSeed(returns, result.wall_seconds, start, taught)
+    curve.insert(0, (0, float(np.mean(start[:n_curve]))))
+    return ProbedSeed(returns, result.wall_seconds, curve, start, taught)
 
 
 def checked_probe(cfg: ExperimentConfig, name: str, algo: str) -> Probe:
@@ -297,8 +322,18 @@ def probe_study(
     scored_file = SCORED_FILES[cfg.scored_model[probe.env_key]]
     runs = [probe_runs(cfg.run(probe.env_key, algo, k), probe) for k in range(cfg.n_seeds)]
     folder, n_test = probe_dir(cfg, name, algo), cfg.n_test_episodes
+    n_curve = cfg.curve_episodes
     jobs = [
-        (run, score_run, str(folder / f"seed_{k}"), scored_file, cfg.test_seed, n_test, fresh)
+        (
+            run,
+            score_run,
+            str(folder / f"seed_{k}"),
+            scored_file,
+            cfg.test_seed,
+            n_test,
+            n_curve,
+            fresh,
+        )
         for k, (run, score_run) in enumerate(runs)
     ]
     train_env, score_env = runs[0][0].env, runs[0][1].env  # every seed's are the same
@@ -315,9 +350,9 @@ def probe_study(
     lo, hi = ref["random"], ref["oracle"]
     resampled = episode_resampler(cfg, ref)
     probed = seed_scores([seed.returns for seed in done], lo, hi, resampled)
-    trained = seed_scores(
-        [s["test_returns"] for s in grid["algorithms"][algo]["seeds"]], lo, hi, resampled
-    )
+    grid_algo = grid["algorithms"][algo]
+    trained = seed_scores([s["test_returns"] for s in grid_algo["seeds"]], lo, hi, resampled)
+    _, curve_score = curve_yardstick(ref, n_curve)
     study = {
         "probe": name,
         "question": probe.question,
@@ -341,6 +376,9 @@ def probe_study(
             "ceiling_name": ref["ceiling_name"],
             "ceiling": float(normalised_score(ref["ceiling"], lo, hi)),
         },
+        "curve_episodes": n_curve,
+        "held_out_curve": curve_bands([seed.checkpoint_means for seed in done], curve_score),
+        "grid_held_out_curve": grid_algo.get("held_out_curve", []),
         "test_returns": [seed.returns for seed in done],
     }
     if probe.imitation is not None:

@@ -400,9 +400,12 @@ def curve_yardstick(
     return refs, score
 
 
-def curve_bands(runs: Sequence[RunOutcome], score: Callable[[float], float]) -> list[dict]:
-    """Per checkpoint step every seed reached: the normalised mean over seeds and its 95% t band."""
-    per_seed = [dict(o.checkpoint_means) for o in runs]
+def curve_bands(
+    curves: Sequence[Sequence[tuple[int, float]]], score: Callable[[float], float]
+) -> list[dict]:
+    """Per checkpoint step every seed's curve reached (a curve: (steps, mean return) per
+    checkpoint): the normalised mean over seeds and its 95% t band."""
+    per_seed = [dict(curve) for curve in curves]
     steps = sorted(set.intersection(*(set(c) for c in per_seed)))
     bands = []
     for step in steps:
@@ -464,7 +467,7 @@ def summarise(
                 "mean_return": t_interval(means).to_dict(),
                 "beats_hand_rule": score.mean > hand,
                 "beats_hand_rule_ci": lead.low > 0,
-                "held_out_curve": curve_bands(runs, curve_score),
+                "held_out_curve": curve_bands([o.checkpoint_means for o in runs], curve_score),
                 "train_seconds": sum(o.train_seconds for o in runs),
                 "seeds": [
                     {

@@ -12,9 +12,17 @@ import numpy as np
 import pytest
 
 from aura.config import PARAMS_DIR
-from aura.rl.config import ConfigError, ImitationConfig, load_experiment, load_run_config
+from aura.rl.config import (
+    WINDOW_ID,
+    ConfigError,
+    EnvConfig,
+    ImitationConfig,
+    load_experiment,
+    load_run_config,
+)
 from aura.rl.experiment import run_experiment
 from aura.rl.probes import PROBE_FILE, PROBES, probe_dir, probe_study
+from aura.rl.results import curve_yardstick, evaluate_model_file
 from aura.rl.train import IMITATION_FILE, START_MODEL, train
 
 SMOKE = load_experiment(PARAMS_DIR / "smoke.yaml")
@@ -51,6 +59,15 @@ def test_probe_is_scored_beside_the_grid_on_the_same_episodes(grid) -> None:
     assert study["lead_over_grid"]["mean"] == pytest.approx(lead)
     assert study["references"]["hand_rule_name"] == results["references"]["hand_rule_name"]
     assert study["probe_per_seed"] != study["grid_per_seed"]  # another reward, other policies
+    # the learning curve: the grid's checkpoints, scored on the grid's curve episodes
+    n_curve, curve = study["curve_episodes"], study["held_out_curve"]
+    assert n_curve == grid.curve_episodes
+    steps = [point["timesteps"] for point in curve]
+    assert len(steps) >= 2 and steps == [p["timesteps"] for p in grid_ppo["held_out_curve"]]
+    assert study["grid_held_out_curve"] == grid_ppo["held_out_curve"]
+    _, curve_score = curve_yardstick(results["references"], n_curve)
+    finals = [curve_score(np.mean(r[:n_curve])) for r in study["test_returns"]]  # final models
+    assert curve[-1]["mean"] == pytest.approx(np.mean(finals))
     written = probe_dir(grid, "relative_reward", "ppo") / PROBE_FILE
     assert json.loads(written.read_text())["probe_per_seed"] == study["probe_per_seed"]
 
@@ -96,31 +113,49 @@ def test_the_recurrent_probe_is_for_ppo_only(difficulty_grid) -> None:
     assert not probe_dir(both, "recurrent", "a2c").exists()
 
 
-def test_the_filter_start_probe_scores_the_start_and_the_end_on_the_same_episodes(
-    difficulty_grid, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(("name", "window"), [("filter_start", 1), ("filter_start_4_blocks", 4)])
+def test_a_filter_start_probe_scores_the_start_and_the_end_on_the_same_episodes(
+    name: str, window: int, difficulty_grid, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from stable_baselines3 import PPO
+
     small = ImitationConfig(rounds=1, episodes=20, epochs=5)  # the filter's own episodes only
-    probe = dataclasses.replace(PROBES["filter_start"], imitation=small)
-    monkeypatch.setitem(PROBES, "filter_start", probe)
+    probe = dataclasses.replace(PROBES[name], imitation=small)
+    monkeypatch.setitem(PROBES, name, probe)
 
-    study = probe_study(difficulty_grid, "filter_start", n_workers=1)
+    study = probe_study(difficulty_grid, name, n_workers=1)
 
-    env = difficulty_grid.env("difficulty_adaptation").to_dict()
-    assert study["train_env"] == study["score_env"] == env
+    grid_env = difficulty_grid.env("difficulty_adaptation")
+    env = grid_env
+    if window > 1:  # observed, taught and scored through the window
+        env = EnvConfig(grid_env.key, WINDOW_ID, {**grid_env.kwargs, "window": window})
+    assert study["train_env"] == study["score_env"] == env.to_dict()
     assert study["imitation"] == dataclasses.asdict(small)
     n = difficulty_grid.n_seeds
     assert len(study["start_per_seed"]) == len(study["probe_per_seed"]) == n
     lead = np.mean(study["probe_per_seed"]) - np.mean(study["start_per_seed"])
     assert study["lead_over_start"]["mean"] == pytest.approx(lead)
     assert study["start_per_seed"] != study["probe_per_seed"]  # training moved the policy
-    run_dir = probe_dir(difficulty_grid, "filter_start", "ppo") / "seed_0"
+    run_dir = probe_dir(difficulty_grid, name, "ppo") / "seed_0"
     saved = load_run_config(run_dir / "config.yaml")
     assert saved == dataclasses.replace(
-        difficulty_grid.run("difficulty_adaptation", "ppo", 0), imitation=small
+        difficulty_grid.run("difficulty_adaptation", "ppo", 0), env=env, imitation=small
     )
     taught = json.loads((run_dir / IMITATION_FILE).read_text())
     assert study["start_agreement"][0] == taught["agreement"] > taught["constant_agreement"]
-    assert (run_dir / START_MODEL).is_file()
+    start = PPO.load(run_dir / START_MODEL, device="cpu")
+    assert start.observation_space.shape == (6 * window,)
+    # the learning curve starts at the start, scored on the curve's episodes
+    n_curve = difficulty_grid.curve_episodes
+    assert study["held_out_curve"][0]["timesteps"] == 0
+    references = json.loads((difficulty_grid.rl_dir / "results.json").read_text())["results"]
+    _, curve_score = curve_yardstick(references["difficulty_adaptation"]["references"], n_curve)
+    start_returns = [
+        evaluate_model_file(path / START_MODEL, saved, difficulty_grid.test_seed, n_curve)
+        for path in sorted(run_dir.parent.glob("seed_*"))
+    ]
+    starts = [curve_score(np.mean(returns)) for returns in start_returns]
+    assert study["held_out_curve"][0]["mean"] == pytest.approx(np.mean(starts))
 
     # retrained afresh without imitation, the folder keeps no start of the earlier run
     train(difficulty_grid.run("difficulty_adaptation", "ppo", 0), run_dir, resume=False)

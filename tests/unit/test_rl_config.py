@@ -13,8 +13,10 @@ import yaml
 from aura.config import PARAMS_DIR, ParamsError
 from aura.rl.config import (
     SECTION,
+    WINDOW_ID,
     ConfigError,
     DQNParams,
+    EnvConfig,
     ImitationConfig,
     PPOParams,
     RunConfig,
@@ -267,7 +269,8 @@ def test_a_run_built_in_code_with_an_lstm_must_be_ppo() -> None:
             "ppo",
             {},
             r"imitation teaches the difficulty filter's moves, so it needs "
-            r"aura/DifficultyAdaptation-v0, not aura/TutorMatching-v0",
+            r"aura/DifficultyAdaptation-v0 or aura/DifficultyAdaptationWindow-v0, "
+            r"not aura/TutorMatching-v0",
         ),
         ("difficulty_adaptation", "dqn", {}, r"needs ppo or a2c, not dqn"),
         ("difficulty_adaptation", "ppo", {"rounds": 0}, r"imitation.rounds must be > 0, got 0"),
@@ -280,6 +283,14 @@ def test_a_bad_imitation_is_named(env_key: str, algo: str, imitation: object, me
     data["imitation"] = imitation
     with pytest.raises(ConfigError, match=message):
         RunConfig.from_dict(data)
+
+
+def test_a_run_on_a_window_of_difficulty_may_imitate_and_round_trips(tmp_path: Path) -> None:
+    run = experiment_config(section(), SHARED).run("difficulty_adaptation", "ppo", 0)
+    window = EnvConfig(run.env.key, WINDOW_ID, {**run.env.kwargs, "window": 4})
+    probed = dataclasses.replace(run, env=window, imitation=ImitationConfig())
+    probed.save(tmp_path / "config.yaml")
+    assert load_run_config(tmp_path / "config.yaml") == probed
 
 
 def test_an_imitating_run_cannot_also_have_an_lstm() -> None:

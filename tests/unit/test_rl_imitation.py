@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 import torch
 
+import aura.rl.probes  # noqa: F401 (registers the window environment)
 from aura.config import PARAMS_DIR
 from aura.envs.ceilings import filter_dagger
-from aura.rl.config import ImitationConfig, RunConfig, load_experiment
+from aura.rl.config import WINDOW_ID, EnvConfig, ImitationConfig, RunConfig, load_experiment
 from aura.rl.imitation import imitation_seed, teach_filter
 from aura.rl.train import make_env
 
@@ -22,9 +23,15 @@ FILTER_ONLY = ImitationConfig(rounds=1, episodes=30, epochs=20)
 
 
 def imitating_run(
-    algo: str = "ppo", k: int = 0, imitation: ImitationConfig = FILTER_ONLY
+    algo: str = "ppo", k: int = 0, imitation: ImitationConfig = FILTER_ONLY, window: int = 1
 ) -> RunConfig:
-    return dataclasses.replace(SMOKE.run("difficulty_adaptation", algo, k), imitation=imitation)
+    """The smoke grid's run taught the filter's moves; with a `window` > 1, on the observation
+    of the last `window` blocks (the ``filter_start_4_blocks`` probe's)."""
+    run = dataclasses.replace(SMOKE.run("difficulty_adaptation", algo, k), imitation=imitation)
+    if window == 1:
+        return run
+    env = EnvConfig(run.env.key, WINDOW_ID, {**run.env.kwargs, "window": window})
+    return dataclasses.replace(run, env=env)
 
 
 def fresh_model(run: RunConfig):
@@ -33,18 +40,22 @@ def fresh_model(run: RunConfig):
     return run_class(run)("MlpPolicy", make_env(run.env, 2, run.seed), seed=run.seed, device="cpu")
 
 
-@pytest.mark.parametrize(("algo", "imitation"), [("ppo", IMITATION), ("a2c", FILTER_ONLY)])
+@pytest.mark.parametrize(
+    ("algo", "imitation", "window"),
+    [("ppo", IMITATION, 1), ("a2c", FILTER_ONLY, 1), ("ppo", IMITATION, 4)],
+)
 def test_a_taught_policy_agrees_with_the_filter_more_than_any_constant_move(
-    algo: str, imitation: ImitationConfig
+    algo: str, imitation: ImitationConfig, window: int
 ) -> None:
-    run = imitating_run(algo, imitation=imitation)
+    run = imitating_run(algo, imitation=imitation, window=window)
     model = fresh_model(run)
+    assert model.observation_space.shape == (6 * window,)
     critic = {k: v.clone() for k, v in model.policy.value_net.state_dict().items()}
 
     taught = teach_filter(model, run)
 
     _, labels, clones = filter_dagger(
-        imitation.rounds, imitation.episodes, imitation_seed(run), fit_last=False
+        imitation.rounds, imitation.episodes, imitation_seed(run), window, fit_last=False
     )
     assert len(clones) == imitation.rounds - 1  # the clones that ran a round, no more
     best_constant = np.bincount(labels).max() / len(labels)
