@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-import aura.rl.probes  # noqa: F401 (registers the window environment)
 from aura.config import PARAMS_DIR
 from aura.envs.ceilings import filter_dagger
-from aura.rl.config import WINDOW_ID, EnvConfig, ImitationConfig, RunConfig, load_experiment
+from aura.rl.config import ImitationConfig, RunConfig, load_experiment
 from aura.rl.imitation import imitation_seed, teach_filter
+from aura.rl.probes import PROBES, probe_runs
 from aura.rl.train import make_env
 
 SMOKE = load_experiment(PARAMS_DIR / "smoke.yaml")
@@ -23,15 +23,15 @@ FILTER_ONLY = ImitationConfig(rounds=1, episodes=30, epochs=20)
 
 
 def imitating_run(
-    algo: str = "ppo", k: int = 0, imitation: ImitationConfig = FILTER_ONLY, window: int = 1
+    algo: str = "ppo",
+    k: int = 0,
+    imitation: ImitationConfig = FILTER_ONLY,
+    probe: str = "filter_start",
 ) -> RunConfig:
-    """The smoke grid's run taught the filter's moves; with a `window` > 1, on the observation
-    of the last `window` blocks (the ``filter_start_4_blocks`` probe's)."""
-    run = dataclasses.replace(SMOKE.run("difficulty_adaptation", algo, k), imitation=imitation)
-    if window == 1:
-        return run
-    env = EnvConfig(run.env.key, WINDOW_ID, {**run.env.kwargs, "window": window})
-    return dataclasses.replace(run, env=env)
+    """The smoke grid's run as a ``filter_start`` probe trains it (``filter_start_4_blocks``: on
+    the last four blocks), taught ``imitation``."""
+    trained, _ = probe_runs(SMOKE.run("difficulty_adaptation", algo, k), PROBES[probe])
+    return dataclasses.replace(trained, imitation=imitation)
 
 
 def fresh_model(run: RunConfig):
@@ -41,13 +41,17 @@ def fresh_model(run: RunConfig):
 
 
 @pytest.mark.parametrize(
-    ("algo", "imitation", "window"),
-    [("ppo", IMITATION, 1), ("a2c", FILTER_ONLY, 1), ("ppo", IMITATION, 4)],
+    ("algo", "imitation", "probe", "window"),
+    [
+        ("ppo", IMITATION, "filter_start", 1),
+        ("a2c", FILTER_ONLY, "filter_start", 1),
+        ("ppo", IMITATION, "filter_start_4_blocks", 4),
+    ],
 )
 def test_a_taught_policy_agrees_with_the_filter_more_than_any_constant_move(
-    algo: str, imitation: ImitationConfig, window: int
+    algo: str, imitation: ImitationConfig, probe: str, window: int
 ) -> None:
-    run = imitating_run(algo, imitation=imitation, window=window)
+    run = imitating_run(algo, imitation=imitation, probe=probe)
     model = fresh_model(run)
     assert model.observation_space.shape == (6 * window,)
     critic = {k: v.clone() for k, v in model.policy.value_net.state_dict().items()}
