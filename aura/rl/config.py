@@ -19,22 +19,13 @@ from typing import Any, ClassVar
 import yaml
 
 from aura.config import SHARED_SECTION, ParamsError, project_path
+from aura.env_ids import AURA_ENV_IDS, WINDOW_ID
 from aura.files import write_text_atomically
 
 SECTION = "03_rl_training"
 """Name of the params section (the notebook stem) that configures RL training."""
 
 ALGORITHMS: tuple[str, ...] = ("ppo", "dqn", "a2c")
-
-AURA_ENV_IDS: dict[str, str] = {
-    "tutor_matching": "aura/TutorMatching-v0",
-    "difficulty_adaptation": "aura/DifficultyAdaptation-v0",
-}
-"""Environment keys (used in paths and params) and the Gymnasium ids they stand for."""
-
-WINDOW_ID = "aura/DifficultyAdaptationWindow-v0"
-"""Difficulty adaptation observed through a window of its last blocks
-(`aura.envs.ceilings.window_env`; registered by `aura.rl.probes`)."""
 
 EVAL_SEED_OFFSET = 10_000
 """Added to a run's seed to seed its evaluation environment, so evaluation episodes are not the

@@ -51,14 +51,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 
-from aura.envs import DIFFICULTY_ID, TUTOR_MATCHING_ID, TutorMatchingEnv
-from aura.envs.ceilings import window_env
+from aura.envs import (
+    DIFFICULTY_ID,
+    EXACT_REWARD_ID,
+    RELATIVE_REWARD_ID,
+    TUTOR_MATCHING_ID,
+    WINDOW_ID,
+)
 from aura.rl.config import (
     IMITATION_ALGORITHMS,
-    WINDOW_ID,
     ConfigError,
     EnvConfig,
     ExperimentConfig,
@@ -83,44 +86,6 @@ from aura.rl.train import CONFIG_FILE, IMITATION_FILE, SCORED_FILES, START_MODEL
 
 PROBE_DIR = "probes"
 PROBE_FILE = "probe.json"
-EXACT_REWARD_ID = "aura/TutorMatchingExactReward-v0"
-RELATIVE_REWARD_ID = "aura/TutorMatchingRelativeReward-v0"
-
-
-class ExpectedReward(gym.Wrapper):
-    """Tutor matching that pays the chosen strategy's exact expected reward for the session
-    (``relative``: minus the mean over all strategies in the same state) instead of the session's
-    realised reward; observations, episodes and info are the environment's own."""
-
-    def __init__(self, env: TutorMatchingEnv, relative: bool) -> None:
-        super().__init__(env)
-        self.relative = relative
-
-    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        expected = self.unwrapped.expected_rewards()  # read before the session changes the state
-        obs, _, terminated, truncated, info = self.env.step(action)
-        reward = expected[int(action)] - (expected.mean() if self.relative else 0.0)
-        return obs, float(reward), terminated, truncated, info
-
-
-def exact_reward_env(**env_kwargs: Any) -> gym.Env:
-    return ExpectedReward(TutorMatchingEnv(**env_kwargs), relative=False)
-
-
-def relative_reward_env(**env_kwargs: Any) -> gym.Env:
-    return ExpectedReward(TutorMatchingEnv(**env_kwargs), relative=True)
-
-
-for _creator in (exact_reward_env, relative_reward_env):
-    # what `one_hot` expands (aura.rl.config.one_hot_categories reads it from the entry point)
-    _creator.categorical_features = TutorMatchingEnv.categorical_features  # type: ignore[attr-defined]
-for _id, _entry in (
-    (EXACT_REWARD_ID, exact_reward_env),
-    (RELATIVE_REWARD_ID, relative_reward_env),
-    (WINDOW_ID, window_env),
-):
-    if _id not in gym.registry:
-        gym.register(id=_id, entry_point=_entry)
 
 
 @dataclass(frozen=True)

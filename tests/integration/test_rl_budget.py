@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from aura.config import PARAMS_DIR
+from aura.envs import WINDOW_ID
 from aura.rl.budget import BUDGET_FILE, budget_dir, budget_study
 from aura.rl.config import ConfigError, load_experiment
-from aura.rl.probes import PROBES, WINDOW_ID
+from aura.rl.probes import PROBES
 from aura.rl.train import FINAL_MODEL
 
 SMOKE = load_experiment(PARAMS_DIR / "smoke.yaml")

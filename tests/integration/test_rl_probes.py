@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from aura.config import PARAMS_DIR
+from aura.env_ids import WINDOW_ID
 from aura.rl.config import (
-    WINDOW_ID,
     ConfigError,
     EnvConfig,
     ImitationConfig,
@@ -26,6 +28,18 @@ from aura.rl.results import curve_yardstick, evaluate_model_file
 from aura.rl.train import IMITATION_FILE, START_MODEL, train
 
 SMOKE = load_experiment(PARAMS_DIR / "smoke.yaml")
+
+SCORE_SAVED_START = """
+import json, sys
+from pathlib import Path
+from aura.rl.config import load_run_config
+from aura.rl.results import evaluate_model_file
+run_dir, seed, n = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+run = load_run_config(run_dir / "config.yaml")
+returns = evaluate_model_file(run_dir / "start_model.zip", run, seed, n)
+assert "aura.rl.probes" not in sys.modules
+print(json.dumps(returns))
+"""
 
 
 def trained_ppo_grid(folder: Path, env_key: str, **changes: object):
@@ -156,6 +170,21 @@ def test_a_filter_start_probe_scores_the_start_and_the_end_on_the_same_episodes(
     ]
     starts = [curve_score(np.mean(returns)) for returns in start_returns]
     assert study["held_out_curve"][0]["mean"] == pytest.approx(np.mean(starts))
+    # a process that imports nothing of the probes loads the saved run and scores it the same
+    scored_apart = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            SCORE_SAVED_START,
+            str(run_dir),
+            str(difficulty_grid.test_seed),
+            str(n_curve),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert scored_apart.returncode == 0, scored_apart.stderr
+    assert json.loads(scored_apart.stdout) == start_returns[0]
 
     # retrained afresh without imitation, the folder keeps no start of the earlier run
     train(difficulty_grid.run("difficulty_adaptation", "ppo", 0), run_dir, resume=False)

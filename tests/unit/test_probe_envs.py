@@ -4,14 +4,22 @@ episodes, so a probe's policy is scored on the grid's held-out episodes."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import gymnasium as gym
 import numpy as np
 import pytest
 
-from aura.envs import DIFFICULTY_ID, TUTOR_MATCHING_ID
+from aura.envs import (
+    DIFFICULTY_ID,
+    EXACT_REWARD_ID,
+    RELATIVE_REWARD_ID,
+    TUTOR_MATCHING_ID,
+    WINDOW_ID,
+)
 from aura.envs.tutor_matching import CATEGORICAL_FEATURES
 from aura.rl.config import EnvConfig, one_hot_categories
-from aura.rl.probes import EXACT_REWARD_ID, RELATIVE_REWARD_ID, WINDOW_ID
 
 ACTIONS = [0, 4, 1, 3, 2, 4, 0, 1, 2, 3, 4, 4]
 
@@ -70,3 +78,16 @@ def test_reward_probes_accept_one_hot_inputs() -> None:
     for env_id in (EXACT_REWARD_ID, RELATIVE_REWARD_ID):
         env = EnvConfig("tutor_matching", env_id)
         assert one_hot_categories(env, "probe") == CATEGORICAL_FEATURES
+
+
+def test_the_probes_environments_need_only_aura_envs() -> None:
+    """A saved probe run names one of these ids; a process that loads it imports `aura.envs`
+    (as training and scoring do) and nothing of the probes."""
+    check = (
+        "import sys, gymnasium as gym, aura.envs\n"
+        f"for env_id in {[WINDOW_ID, EXACT_REWARD_ID, RELATIVE_REWARD_ID]!r}:\n"
+        "    gym.make(env_id).reset(seed=0)\n"
+        "assert 'aura.rl.probes' not in sys.modules, 'aura.envs imported the probes'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

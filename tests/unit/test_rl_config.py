@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from aura.config import PARAMS_DIR, ParamsError
+from aura.env_ids import WINDOW_ID
 from aura.rl.config import (
     SECTION,
-    WINDOW_ID,
     ConfigError,
     DQNParams,
     EnvConfig,
