@@ -106,7 +106,7 @@ def train_rl(
     """
     from aura.rl.config import load_experiment
     from aura.rl.experiment import run_experiment
-    from aura.rl.results import RESULTS_FILE, results_table
+    from aura.rl.results import RESULTS_FILE, results_table, saved_policies_table
 
     try:
         cfg = load_experiment(params)
@@ -126,6 +126,8 @@ def train_rl(
 
         payload = run_experiment(cfg, resume=not fresh, n_workers=workers, on_done=report)
     console.print(results_table(payload["results"]).round(3).to_string(index=False))
+    console.print("the saved policy not scored, on the same episodes:")
+    console.print(saved_policies_table(payload["results"]).round(3).to_string(index=False))
     console.print(
         f"grid wall time {payload['grid']['wall_seconds']:.0f}s; "
         f"results in {cfg.rl_dir / RESULTS_FILE}"

@@ -49,6 +49,10 @@ class RunOutcome:
     test_returns: list[float]
     checkpoint_means: list[tuple[int, float]] = field(default_factory=list)
     """(steps, mean return on the first ``curve_episodes`` held-out episodes) per checkpoint."""
+    other_returns: list[float] = field(default_factory=list)
+    """Held-out returns of the saved policy that is not scored (the final one where the best
+    checkpoint is scored, and the other way round), on the same episodes: a check of the choice
+    after the fact, which chooses nothing."""
 
 
 def init_worker() -> None:
@@ -78,13 +82,17 @@ def run_job(
     resume: bool,
     scored_file: str,
 ) -> RunOutcome:
-    """Train one run (or resume it), score its saved policy ``scored_file`` on the ``n_test``
-    held-out episodes and every checkpoint on the first ``n_curve`` of them."""
+    """Train one run (or resume it), score its saved policy ``scored_file`` and the other saved
+    policy on the ``n_test`` held-out episodes, and every checkpoint on the first ``n_curve``."""
     from aura.rl.results import evaluate_model_file, score_checkpoints
 
     init_worker()
     result = train(run, run_dir, resume=resume)
-    returns = evaluate_model_file(Path(run_dir) / scored_file, run, test_seed, n_test)
+    (other_file,) = set(SCORED_FILES.values()) - {scored_file}
+    returns, other = (
+        evaluate_model_file(Path(run_dir) / name, run, test_seed, n_test)
+        for name in (scored_file, other_file)
+    )
     curve = score_checkpoints(Path(run_dir), run, result.num_timesteps, test_seed, n_curve)
     return RunOutcome(
         env_key=run.env.key,
@@ -96,6 +104,7 @@ def run_job(
         train_seconds=result.wall_seconds,
         test_returns=[float(r) for r in returns],
         checkpoint_means=curve,
+        other_returns=[float(r) for r in other],
     )
 
 

@@ -425,7 +425,8 @@ def summarise(
     over seeds alone and ``episode_se`` the episodes' bootstrap standard error of the mean.
     ``held_out_curve`` is the learning curve of the runs' checkpoints on the first
     ``curve_episodes`` held-out episodes, with its t band over seeds; ``curves`` holds the
-    references on those episodes.
+    references on those episodes. ``other_model`` scores the saved policy that is not scored on
+    the same episodes (:func:`other_model`), where the outcomes carry its returns.
     """
     results: dict[str, Any] = {}
     for env_key in cfg.env_keys:
@@ -460,6 +461,15 @@ def summarise(
             scores, score = scored.per_seed, scored.interval
             lead = paired_lead(scored, [hand] * len(runs), hand_draws)
             per_algo[algo] = {
+                **(
+                    {
+                        "other_model": other_model(
+                            scored, runs, cfg.scored_model[env_key], lo, hi, resampled
+                        )
+                    }
+                    if all(o.other_returns for o in runs)
+                    else {}
+                ),
                 "normalised": score.to_dict(),
                 "normalised_seeds": scored.seeds.to_dict(),
                 "episode_se": scored.episode_se,
@@ -498,6 +508,31 @@ def summarise(
             "algorithms": per_algo,
         }
     return results
+
+
+def other_model(
+    scored: SeedScores,
+    runs: Sequence[RunOutcome],
+    scored_model: str,
+    random: float,
+    oracle: float,
+    resampled: Callable[[np.ndarray], np.ndarray],
+) -> dict[str, Any]:
+    """The saved policy that is not scored (``final`` where ``best`` is, and the other way round)
+    on the same held-out episodes: its normalised score with its interval over seeds and
+    episodes, per seed, and the scored policy's lead over it, paired by seed and episode.
+
+    The choice of ``scored_model`` rests on the evaluation episodes (notebook 03); this shows
+    after the fact what it did on held-out ones, and must not feed back into it.
+    """
+    (model,) = set(SCORED_FILES) - {scored_model}
+    other = seed_scores([o.other_returns for o in runs], random, oracle, resampled)
+    return {
+        "model": model,
+        "normalised": other.interval.to_dict(),
+        "per_seed": other.per_seed,
+        "scored_lead": paired_lead(scored, other.per_seed, other.draws).to_dict(),
+    }
 
 
 def results_table(results: Mapping[str, Any]) -> pd.DataFrame:
@@ -547,6 +582,45 @@ def results_table(results: Mapping[str, Any]) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows)
+
+
+def saved_policies_table(results: Mapping[str, Any]) -> pd.DataFrame:
+    """Both saved policies of every (environment, algorithm) on the same held-out episodes: the
+    scored one and the other (``other_model`` of ``results.json``), their normalised scores with
+    95% intervals, and the scored one's paired lead over the other. Empty for results written
+    before the other policy was scored."""
+    rows = [
+        {
+            "env": env_key,
+            "algo": algo.upper(),
+            "scored": res["scored_model"],
+            "scored_normalised": r["normalised"]["mean"],
+            "other": r["other_model"]["model"],
+            "other_normalised": r["other_model"]["normalised"]["mean"],
+            "other_ci_low": r["other_model"]["normalised"]["low"],
+            "other_ci_high": r["other_model"]["normalised"]["high"],
+            "lead": r["other_model"]["scored_lead"]["mean"],
+            "lead_low": r["other_model"]["scored_lead"]["low"],
+            "lead_high": r["other_model"]["scored_lead"]["high"],
+        }
+        for env_key, res in results.items()
+        for algo, r in res["algorithms"].items()
+        if "other_model" in r
+    ]
+    columns = [
+        "env",
+        "algo",
+        "scored",
+        "scored_normalised",
+        "other",
+        "other_normalised",
+        "other_ci_low",
+        "other_ci_high",
+        "lead",
+        "lead_low",
+        "lead_high",
+    ]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def held_out_curves(results: Mapping[str, Any]) -> pd.DataFrame:

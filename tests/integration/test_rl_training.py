@@ -15,7 +15,7 @@ from aura.config import PARAMS_DIR
 from aura.envs import RandomPolicy, evaluate_policy
 from aura.rl.config import ConfigError, load_experiment, load_run_config
 from aura.rl.results import evaluate_model_file, score_checkpoints
-from aura.rl.train import BEST_MODEL, FINAL_MODEL, train
+from aura.rl.train import BEST_MODEL, FINAL_MODEL, SCORED_FILES, train
 
 SMOKE = load_experiment(PARAMS_DIR / "smoke.yaml")
 N_EPISODES = 100
@@ -136,7 +136,16 @@ def test_grid_in_workers_gives_what_one_process_gives(tmp_path: Path) -> None:
         assert timing["n_workers"] == workers
         assert set(timing["reference_seconds"]) == set(cfg.env_keys)
         assert timing["host_speed_s"] > 0
-        found[workers] = ([o.test_returns for o in outcomes], references)
+        found[workers] = ([(o.test_returns, o.other_returns) for o in outcomes], references)
+    for o in outcomes:  # both saved policies, each where the params say it belongs
+        run = cfg.run(o.env_key, o.algo, o.seed_index)
+        saved = {
+            name: evaluate_model_file(Path(o.run_dir) / file, run, cfg.test_seed, 5)
+            for name, file in SCORED_FILES.items()
+        }
+        scored = cfg.scored_model[o.env_key]
+        (other,) = set(saved) - {scored}
+        assert (o.test_returns, o.other_returns) == (saved[scored], saved[other])
     assert found[1][1] == found[2][1]
     assert found[1][0] == found[2][0]
     assert set(found[2][1]) == set(SMOKE.env_keys)

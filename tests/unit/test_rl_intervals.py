@@ -3,6 +3,7 @@ rule" is judged on the paired difference."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -19,6 +20,7 @@ from aura.rl.results import (
     paired_lead,
     resampled_scores,
     results_table,
+    saved_policies_table,
     seed_scores,
     summarise,
     with_episode_error,
@@ -145,3 +147,30 @@ def test_a_lead_is_paired_by_seed() -> None:
     assert (lead.mean, lead.low, lead.high) == pytest.approx((0.02, 0.02, 0.02), abs=1e-9)
     shuffled = paired_lead(probe, grid.per_seed[::-1], grid.draws)  # pairs broken
     assert shuffled.high - shuffled.low > 0.2
+
+
+def test_the_saved_policy_not_scored_is_scored_beside_it_on_the_same_episodes() -> None:
+    """Tutor matching scores the final policy; its best checkpoint, here behind it by 0.03 in
+    every episode of every seed, gets its own score and a paired lead of exactly 0.03."""
+    cfg = config()
+    outcomes, references = outcomes_and_references(cfg, lead=0.01)
+    behind = [
+        dataclasses.replace(o, other_returns=[r - 0.03 for r in o.test_returns]) for o in outcomes
+    ]
+    results = summarise(cfg, behind, references)
+    ppo = results["tutor_matching"]["algorithms"]["ppo"]
+    other = ppo["other_model"]
+    assert other["model"] == "best"
+    assert other["normalised"]["mean"] == pytest.approx(ppo["normalised"]["mean"] - 0.03)
+    lead = other["scored_lead"]
+    assert (lead["mean"], lead["low"], lead["high"]) == pytest.approx((0.03, 0.03, 0.03))
+    row = saved_policies_table(results).iloc[0]
+    assert (row["scored"], row["other"], row["lead"]) == ("final", "best", pytest.approx(0.03))
+
+
+def test_outcomes_without_the_other_policy_leave_it_out() -> None:
+    cfg = config()
+    outcomes, references = outcomes_and_references(cfg, lead=0.01)
+    results = summarise(cfg, outcomes, references)
+    assert "other_model" not in results["tutor_matching"]["algorithms"]["ppo"]
+    assert saved_policies_table(results).empty
