@@ -207,7 +207,8 @@ def rl_probe(
         str,
         typer.Option(
             help="exact_reward or relative_reward (tutor matching); last_4_blocks, recurrent, "
-            "filter_start or filter_start_4_blocks (difficulty adaptation)."
+            "filter_start, filter_start_4_blocks or filter_start_4_blocks_critic (difficulty "
+            "adaptation)."
         ),
     ],
     algo: Annotated[str, typer.Option(help="Algorithm: ppo, dqn or a2c.")] = "ppo",

@@ -382,12 +382,18 @@ class ImitationConfig:
     episodes: int = 2_000
     """Episodes per round."""
     epochs: int = 40
-    """Passes of the policy over the labelled states (cross-entropy, Adam, batches of 256)."""
+    """Passes of the policy over the labelled states (cross-entropy, Adam, batches of 256), and
+    of the critic over its states where ``critic_episodes`` asks for them."""
+    critic_episodes: int = 0
+    """Episodes of the taught policy (its moves sampled, as training samples them) whose
+    discounted returns the critic is fitted to before training. 0 leaves the critic untrained,
+    as in the grid's runs, so its first advantages are noise the policy's first updates follow."""
 
     def validate(self, where: str = "imitation") -> None:
         positive_int(self.rounds, f"{where}.rounds")
         positive_int(self.episodes, f"{where}.episodes")
         positive_int(self.epochs, f"{where}.epochs")
+        positive_int(self.critic_episodes, f"{where}.critic_episodes", allow_zero=True)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None, where: str = "imitation") -> ImitationConfig:

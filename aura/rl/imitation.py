@@ -10,13 +10,17 @@ answers it: its policy network first learns the filter's moves by DAgger
 The policy it starts from is saved (``start_model.zip``, `aura.rl.train`), so the start and the
 end are scored on the same held-out episodes.
 
-Only the actor learns the moves; the critic starts untrained, as in the grid's runs. On a window of
-the last blocks (`aura.envs.ceilings.window_env`, the ``filter_start_4_blocks`` probe) the states
-are the window's, so the start can carry the memory a clone needs to reach 0.90.
+Only the actor learns the moves. The critic starts untrained, as in the grid's runs, unless
+``critic_episodes`` asks for it to be fitted to the discounted returns of the taught policy's own
+episodes (:func:`fit_critic`, the ``filter_start_4_blocks_critic`` probe): an untrained critic
+makes the first advantages noise, and the first updates move a good start on that noise. On a
+window of the last blocks (`aura.envs.ceilings.window_env`, the ``filter_start_4_blocks`` probe)
+the states are the window's, so the start can carry the memory a clone needs to reach 0.90.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -70,10 +74,116 @@ def teach_filter(model: Any, run: RunConfig) -> dict[str, Any]:
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-    return {
+    taught = {
         "states": len(y),
         "constant_agreement": float(np.bincount(labels).max() / len(labels)),
         "agreement_before": before,
         "agreement": agreement(policy, x, y),
         "seed": seed,
+    }
+    if imitation.critic_episodes:
+        taught["critic"] = fit_critic(model, run, seed)
+    return taught
+
+
+@dataclass(frozen=True)
+class PolicyReturns:
+    """The states of a policy's episodes and what follows each: the discounted rewards to the
+    episode's end, and for a truncated episode the discount to its last state and that state, whose
+    value training adds (SB3 bootstraps a truncation; a quit is a true end)."""
+
+    observations: np.ndarray
+    to_go: np.ndarray
+    tail_discount: np.ndarray
+    """gamma ** (steps to the end) where the episode was truncated, 0 where it terminated."""
+    tail: np.ndarray
+    """Per state, the index of its episode's last state in ``last_observations``."""
+    last_observations: np.ndarray
+
+
+def policy_returns(model: Any, run: RunConfig, seed: int) -> PolicyReturns:
+    """``run.imitation.critic_episodes`` episodes of ``model``'s policy on the run's training
+    environment, its moves sampled as training samples them."""
+    import torch
+
+    from aura.rl.train import make_env
+
+    assert run.imitation is not None
+    gamma = run.hyperparams.gamma
+    env = make_env(run.env, run.hyperparams.n_envs, seed)
+    obs = env.reset()
+    running: list[list[tuple[np.ndarray, float]]] = [[] for _ in range(env.num_envs)]
+    states, to_go, discounts, tails, last = [], [], [], [], []
+    while len(last) < run.imitation.critic_episodes:
+        with torch.no_grad():
+            actions, _ = model.predict(obs, deterministic=False)
+        next_obs, rewards, dones, infos = env.step(actions)
+        for i, done in enumerate(dones):
+            running[i].append((obs[i], float(rewards[i])))
+            if not done:
+                continue
+            if len(last) < run.imitation.critic_episodes:
+                truncated = infos[i].get("TimeLimit.truncated", False)
+                rewards_to_go, discount = 0.0, 1.0
+                for state, reward in reversed(running[i]):
+                    rewards_to_go = reward + gamma * rewards_to_go
+                    discount *= gamma
+                    states.append(state)
+                    to_go.append(rewards_to_go)
+                    discounts.append(discount if truncated else 0.0)
+                    tails.append(len(last))
+                last.append(infos[i]["terminal_observation"])
+            running[i] = []
+        obs = next_obs
+    env.close()
+    return PolicyReturns(
+        np.asarray(states, dtype=np.float32),
+        np.asarray(to_go, dtype=np.float32),
+        np.asarray(discounts, dtype=np.float32),
+        np.asarray(tails, dtype=np.int64),
+        np.asarray(last, dtype=np.float32),
+    )
+
+
+def fit_critic(model: Any, run: RunConfig, seed: int) -> dict[str, float | int]:
+    """Fit ``model``'s critic (its value layers only) by mean squared error to the returns of the
+    taught policy's episodes (:func:`policy_returns`): the discounted rewards to the end plus, for
+    a truncated episode, the discounted value of its last state by the critic as it stands at
+    each pass, the target training itself will set. Returns what was done, with the share of the
+    targets' variance the critic explains before and after."""
+    import torch
+
+    assert run.imitation is not None
+    found = policy_returns(model, run, seed)
+    policy = model.policy
+    x, last = torch.as_tensor(found.observations), torch.as_tensor(found.last_observations)
+    to_go, discount = torch.as_tensor(found.to_go), torch.as_tensor(found.tail_discount)
+    tail = torch.as_tensor(found.tail)
+
+    def targets() -> torch.Tensor:
+        with torch.no_grad():
+            return to_go + discount * policy.predict_values(last).flatten()[tail]
+
+    def explained() -> float:
+        y = targets()
+        with torch.no_grad():
+            residual = policy.predict_values(x).flatten() - y
+        return float(1.0 - residual.var() / y.var())
+
+    before = explained()
+    value_layers = [*policy.mlp_extractor.value_net.parameters(), *policy.value_net.parameters()]
+    optimizer = torch.optim.Adam(value_layers, lr=LEARNING_RATE)
+    generator = torch.Generator().manual_seed(seed)
+    for _ in range(run.imitation.epochs):
+        y = targets()
+        for batch in torch.randperm(len(y), generator=generator).split(BATCH_SIZE):
+            loss = torch.nn.functional.mse_loss(policy.predict_values(x[batch]).flatten(), y[batch])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    return {
+        "episodes": run.imitation.critic_episodes,
+        "states": len(x),
+        "explained_variance_before": before,
+        "explained_variance": explained(),
     }

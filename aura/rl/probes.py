@@ -28,6 +28,10 @@ lead over the grid's policy, paired by seed and by episode, is what that one cha
   ``filter_start`` together. The policy observes the last four blocks and starts as a clone of
   the filter on them, which is what carries a clone to 0.90. Given a start with the memory the
   target needs, does training keep it?
+- ``filter_start_4_blocks_critic`` (difficulty adaptation, PPO and A2C): ``filter_start_4_blocks``
+  with the critic fitted too, to the discounted returns of 2,000 of the start's own episodes
+  (`aura.rl.imitation.fit_critic`). With an untrained critic the first advantages are noise, and
+  the first updates move the start on it. Does a start keep its score when they are not?
 
 A probe is a question, not a way to train a served policy: no agent is paid the exact reward, the
 API takes one block's features, and the filter a start imitates knows the simulator's models,
@@ -148,6 +152,15 @@ PROBES: dict[str, Probe] = {
         "does training keep a start that has the memory 0.90 needs?",
         {"window": 4},
         imitation=ImitationConfig(),
+    ),
+    "filter_start_4_blocks_critic": Probe(
+        "difficulty_adaptation",
+        WINDOW_ID,
+        WINDOW_ID,
+        "as filter_start_4_blocks, with the critic fitted to the start's own returns: "
+        "does training keep the start when its first advantages are not noise?",
+        {"window": 4},
+        imitation=ImitationConfig(critic_episodes=2_000),
     ),
 }
 

@@ -127,13 +127,18 @@ def test_the_recurrent_probe_is_for_ppo_only(difficulty_grid) -> None:
     assert not probe_dir(both, "recurrent", "a2c").exists()
 
 
-@pytest.mark.parametrize(("name", "window"), [("filter_start", 1), ("filter_start_4_blocks", 4)])
+@pytest.mark.parametrize(
+    ("name", "window"),
+    [("filter_start", 1), ("filter_start_4_blocks", 4), ("filter_start_4_blocks_critic", 4)],
+)
 def test_a_filter_start_probe_scores_the_start_and_the_end_on_the_same_episodes(
     name: str, window: int, difficulty_grid, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from stable_baselines3 import PPO
 
-    small = ImitationConfig(rounds=1, episodes=20, epochs=5)  # the filter's own episodes only
+    critic_episodes = 20 if PROBES[name].imitation.critic_episodes else 0
+    # the filter's own episodes only
+    small = ImitationConfig(rounds=1, episodes=20, epochs=5, critic_episodes=critic_episodes)
     probe = dataclasses.replace(PROBES[name], imitation=small)
     monkeypatch.setitem(PROBES, name, probe)
 
@@ -157,6 +162,7 @@ def test_a_filter_start_probe_scores_the_start_and_the_end_on_the_same_episodes(
     )
     taught = json.loads((run_dir / IMITATION_FILE).read_text())
     assert study["start_agreement"][0] == taught["agreement"] > taught["constant_agreement"]
+    assert ("critic" in taught) == (critic_episodes > 0)
     start = PPO.load(run_dir / START_MODEL, device="cpu")
     assert start.observation_space.shape == (6 * window,)
     # the learning curve starts at the start, scored on the curve's episodes

@@ -274,6 +274,12 @@ def test_a_run_built_in_code_with_an_lstm_must_be_ppo() -> None:
         ),
         ("difficulty_adaptation", "dqn", {}, r"needs ppo or a2c, not dqn"),
         ("difficulty_adaptation", "ppo", {"rounds": 0}, r"imitation.rounds must be > 0, got 0"),
+        (
+            "difficulty_adaptation",
+            "ppo",
+            {"critic_episodes": -1},
+            r"imitation.critic_episodes must be >= 0, got -1",
+        ),
         ("difficulty_adaptation", "ppo", {"epoch": 3}, r"imitation: unknown key\(s\) epoch"),
         ("difficulty_adaptation", "ppo", "yes", r"imitation must be a mapping, got str"),
     ],

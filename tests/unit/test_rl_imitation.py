@@ -1,10 +1,12 @@
 """Imitation: a policy taught the difficulty filter's moves agrees with the filter more than any
-constant move does, the critic is left as it was, and the same run teaches the same weights."""
+constant move does, the critic is left as it was unless it is fitted to the start's own returns
+(then only the critic changes), and the same run teaches the same weights."""
 
 from __future__ import annotations
 
 import dataclasses
 
+import gymnasium as gym
 import numpy as np
 import pytest
 import torch
@@ -12,7 +14,7 @@ import torch
 from aura.config import PARAMS_DIR
 from aura.envs.ceilings import filter_dagger
 from aura.rl.config import ImitationConfig, RunConfig, load_experiment
-from aura.rl.imitation import imitation_seed, teach_filter
+from aura.rl.imitation import imitation_seed, policy_returns, teach_filter
 from aura.rl.probes import PROBES, probe_runs
 from aura.rl.train import make_env
 
@@ -89,3 +91,48 @@ def test_a_run_without_imitation_has_nothing_to_teach() -> None:
     run = SMOKE.run("difficulty_adaptation", "ppo", 0)
     with pytest.raises(ValueError, match="no imitation to teach"):
         teach_filter(fresh_model(run), run)
+
+
+def test_a_fitted_critic_explains_the_starts_returns_and_leaves_its_moves_alone() -> None:
+    with_critic = dataclasses.replace(FILTER_ONLY, critic_episodes=200)
+    run = imitating_run(imitation=with_critic, probe="filter_start_4_blocks")
+    plain_run = dataclasses.replace(run, imitation=FILTER_ONLY)
+    fitted, plain = fresh_model(run), fresh_model(plain_run)
+    critic = teach_filter(fitted, run)["critic"]
+    teach_filter(plain, plain_run)
+
+    assert critic["episodes"] == 200 and critic["states"] > 200
+    assert critic["explained_variance_before"] < 0.05  # an untrained critic explains nothing
+    assert critic["explained_variance"] > critic["explained_variance_before"] + 0.1
+    value_layers = ("mlp_extractor.value_net.", "value_net.")
+    changed = {
+        name
+        for (name, a), (_, b) in zip(
+            fitted.policy.state_dict().items(), plain.policy.state_dict().items(), strict=True
+        )
+        if not torch.equal(a, b)
+    }
+    assert changed and all(name.startswith(value_layers) for name in changed)
+
+
+def test_a_truncated_episodes_returns_are_discounted_to_its_last_state() -> None:
+    """A quit ends an episode (nothing follows); a truncation leaves the last state's value to add,
+    discounted by gamma to the power of the steps from each state to it."""
+    run = imitating_run(
+        imitation=dataclasses.replace(FILTER_ONLY, critic_episodes=60), probe="filter_start"
+    )
+    model = fresh_model(run)
+    teach_filter(model, dataclasses.replace(run, imitation=FILTER_ONLY))
+    found = policy_returns(model, run, seed=3)
+    gamma = run.hyperparams.gamma
+    max_steps = gym.make(run.env.id, **run.env.kwargs).unwrapped.max_steps
+    assert len(found.last_observations) == 60
+    for episode in range(60):
+        at = found.tail == episode
+        discounts = found.tail_discount[at]
+        if discounts[0] == 0:  # a quit: every state of the episode ends there
+            assert np.all(discounts == 0)
+        else:  # truncated after max_steps blocks: oldest state last (the returns run backwards)
+            expected = gamma ** np.arange(1, max_steps + 1)
+            assert discounts == pytest.approx(expected, rel=1e-5)
+    assert np.any(found.tail_discount > 0) and np.any(found.tail_discount == 0)
