@@ -103,7 +103,8 @@ class PolicyReturns:
 
 def policy_returns(model: Any, run: RunConfig, seed: int) -> PolicyReturns:
     """``run.imitation.critic_episodes`` episodes of ``model``'s policy on the run's training
-    environment, its moves sampled as training samples them."""
+    environment, its moves sampled as training samples them, by a generator of their own seeded
+    ``seed`` (not torch's global one, whose state depends on what ran before)."""
     import torch
 
     from aura.rl.train import make_env
@@ -111,12 +112,14 @@ def policy_returns(model: Any, run: RunConfig, seed: int) -> PolicyReturns:
     assert run.imitation is not None
     gamma = run.hyperparams.gamma
     env = make_env(run.env, run.hyperparams.n_envs, seed)
+    generator = torch.Generator().manual_seed(seed)
     obs = env.reset()
     running: list[list[tuple[np.ndarray, float]]] = [[] for _ in range(env.num_envs)]
     states, to_go, discounts, tails, last = [], [], [], [], []
     while len(last) < run.imitation.critic_episodes:
         with torch.no_grad():
-            actions, _ = model.predict(obs, deterministic=False)
+            moves = model.policy.get_distribution(model.policy.obs_to_tensor(obs)[0])
+        actions = torch.multinomial(moves.distribution.probs, 1, generator=generator)[:, 0].numpy()
         next_obs, rewards, dones, infos = env.step(actions)
         for i, done in enumerate(dones):
             running[i].append((obs[i], float(rewards[i])))

@@ -73,8 +73,11 @@ def test_a_taught_policy_agrees_with_the_filter_more_than_any_constant_move(
     assert all(torch.equal(critic[k], after[k]) for k in critic)
 
 
-def test_the_same_run_teaches_the_same_weights_and_seeds_differ_by_run() -> None:
-    run = imitating_run()
+@pytest.mark.parametrize("critic_episodes", [0, 20])
+def test_the_same_run_teaches_the_same_weights_and_seeds_differ_by_run(
+    critic_episodes: int,
+) -> None:
+    run = imitating_run(imitation=dataclasses.replace(FILTER_ONLY, critic_episodes=critic_episodes))
     first, second = fresh_model(run), fresh_model(run)
     assert teach_filter(first, run) == teach_filter(second, run)
     for (name, a), (_, b) in zip(
