@@ -101,22 +101,21 @@ class PolicyReturns:
     last_observations: np.ndarray
 
 
-def policy_returns(model: Any, run: RunConfig, seed: int) -> PolicyReturns:
-    """``run.imitation.critic_episodes`` episodes of ``model``'s policy on the run's training
-    environment, its moves sampled as training samples them, by a generator of their own seeded
-    ``seed`` (not torch's global one, whose state depends on what ran before)."""
+def policy_returns(model: Any, run: RunConfig, episodes: int, seed: int) -> PolicyReturns:
+    """``episodes`` episodes of ``model``'s policy on the run's training environment, its moves
+    sampled as training samples them, by a generator of their own seeded ``seed`` (not torch's
+    global one, whose state depends on what ran before)."""
     import torch
 
     from aura.rl.train import make_env
 
-    assert run.imitation is not None
     gamma = run.hyperparams.gamma
     env = make_env(run.env, run.hyperparams.n_envs, seed)
     generator = torch.Generator().manual_seed(seed)
     obs = env.reset()
     running: list[list[tuple[np.ndarray, float]]] = [[] for _ in range(env.num_envs)]
     states, to_go, discounts, tails, last = [], [], [], [], []
-    while len(last) < run.imitation.critic_episodes:
+    while len(last) < episodes:
         with torch.no_grad():
             moves = model.policy.get_distribution(model.policy.obs_to_tensor(obs)[0])
         actions = torch.multinomial(moves.distribution.probs, 1, generator=generator)[:, 0].numpy()
@@ -125,7 +124,7 @@ def policy_returns(model: Any, run: RunConfig, seed: int) -> PolicyReturns:
             running[i].append((obs[i], float(rewards[i])))
             if not done:
                 continue
-            if len(last) < run.imitation.critic_episodes:
+            if len(last) < episodes:
                 truncated = infos[i].get("TimeLimit.truncated", False)
                 rewards_to_go, discount = 0.0, 1.0
                 for state, reward in reversed(running[i]):
@@ -155,9 +154,10 @@ def fit_critic(model: Any, run: RunConfig, seed: int) -> dict[str, float | int]:
     each pass, the target training itself will set. Returns what was done, with the share of the
     targets' variance the critic explains before and after."""
     import torch
+    from stable_baselines3.common.utils import explained_variance
 
     assert run.imitation is not None
-    found = policy_returns(model, run, seed)
+    found = policy_returns(model, run, run.imitation.critic_episodes, seed)
     policy = model.policy
     x, last = torch.as_tensor(found.observations), torch.as_tensor(found.last_observations)
     to_go, discount = torch.as_tensor(found.to_go), torch.as_tensor(found.tail_discount)
@@ -168,10 +168,10 @@ def fit_critic(model: Any, run: RunConfig, seed: int) -> dict[str, float | int]:
             return to_go + discount * policy.predict_values(last).flatten()[tail]
 
     def explained() -> float:
-        y = targets()
         with torch.no_grad():
-            residual = policy.predict_values(x).flatten() - y
-        return float(1.0 - residual.var() / y.var())
+            return float(
+                explained_variance(policy.predict_values(x).flatten().numpy(), targets().numpy())
+            )
 
     before = explained()
     value_layers = [*policy.mlp_extractor.value_net.parameters(), *policy.value_net.parameters()]

@@ -461,15 +461,6 @@ def summarise(
             scores, score = scored.per_seed, scored.interval
             lead = paired_lead(scored, [hand] * len(runs), hand_draws)
             per_algo[algo] = {
-                **(
-                    {
-                        "other_model": other_model(
-                            scored, runs, cfg.scored_model[env_key], lo, hi, resampled
-                        )
-                    }
-                    if all(o.other_returns for o in runs)
-                    else {}
-                ),
                 "normalised": score.to_dict(),
                 "normalised_seeds": scored.seeds.to_dict(),
                 "episode_se": scored.episode_se,
@@ -493,6 +484,10 @@ def summarise(
                     for o, m, s in zip(runs, means, scores, strict=True)
                 ],
             }
+            if all(o.other_returns for o in runs):
+                per_algo[algo]["other_model"] = other_model(
+                    scored, runs, cfg.scored_model[env_key], lo, hi, resampled
+                )
         results[env_key] = {
             "references": {
                 **ref,

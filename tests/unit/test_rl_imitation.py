@@ -121,12 +121,10 @@ def test_a_fitted_critic_explains_the_starts_returns_and_leaves_its_moves_alone(
 def test_a_truncated_episodes_returns_are_discounted_to_its_last_state() -> None:
     """A quit ends an episode (nothing follows); a truncation leaves the last state's value to add,
     discounted by gamma to the power of the steps from each state to it."""
-    run = imitating_run(
-        imitation=dataclasses.replace(FILTER_ONLY, critic_episodes=60), probe="filter_start"
-    )
+    run = imitating_run(probe="filter_start")
     model = fresh_model(run)
-    teach_filter(model, dataclasses.replace(run, imitation=FILTER_ONLY))
-    found = policy_returns(model, run, seed=3)
+    teach_filter(model, run)
+    found = policy_returns(model, run, episodes=60, seed=3)
     gamma = run.hyperparams.gamma
     max_steps = gym.make(run.env.id, **run.env.kwargs).unwrapped.max_steps
     assert len(found.last_observations) == 60
