@@ -74,7 +74,7 @@ def budget_study(
     studies side by side share the two cores: with OpenMP's own pool of two threads each, their
     DAgger labelling for a four-block start (the filter clones' gradient-boosting fits) ran
     nine to thirteen times slower than with one thread each, where alone two threads save about a
-    quarter (README, More budget)."""
+    quarter (docs/rl.md, More budget)."""
     if algo not in cfg.algorithms:
         raise ConfigError(
             f"unknown algorithm {algo!r}; the grid trains {', '.join(cfg.algorithms)}"

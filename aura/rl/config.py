@@ -140,7 +140,7 @@ class AlgoParams:
     inside the policy (`aura.rl.features`); the observation itself is unchanged."""
     fused_adam: bool = False
     """PyTorch's fused Adam kernel: the same update rule in fewer dispatches, which is most of the
-    cost of a gradient step on these small networks (README: Wall time). It rounds the update
+    cost of a gradient step on these small networks (docs/rl.md: Wall time). It rounds the update
     differently, so a run takes another path from its seed than with the default, as it would
     on another processor; off by default so that the README's results table reproduces."""
     sb3_adam_eps: ClassVar[float] = 1e-8
