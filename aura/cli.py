@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from aura.api.settings import KEEP_ALIVE_SECONDS
 from aura.config import PARAMS_DIR, ParamsError, load_params, project_path
 
 app = typer.Typer(
@@ -383,6 +384,9 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes.")] = 1,
+    keep_alive: Annotated[
+        int, typer.Option(min=1, help="Seconds an idle connection stays open.")
+    ] = KEEP_ALIVE_SECONDS,
     artifacts: Annotated[
         Path | None,
         typer.Option(help="Artifacts folder (default: $AURA_ARTIFACTS, else artifacts/)."),
@@ -405,7 +409,15 @@ def serve(
 
     folder = artifacts or Path(os.environ.get(ARTIFACTS_ENV) or ARTIFACTS_DIR)
     try:
-        launch(folder, host, port, workers, app_path, announce=err_console.print)
+        launch(
+            folder,
+            host,
+            port,
+            workers,
+            app_path,
+            announce=err_console.print,
+            keep_alive=keep_alive,
+        )
     except LaunchError as exc:
         raise _fail(str(exc)) from exc
 

@@ -10,6 +10,9 @@ Measurements (each repeated ``--runs`` times; medians are reported beside every 
 - 1,000 concurrent connections on the compatibility endpoint for ``MANY_SECONDS``: socket errors,
   timeouts (no answer within ``WRK_TIMEOUT``) and non-2xx answers, and the p99 and slowest
   latency, which show a connection left waiting while others are served;
+- 10,000 concurrent users (the spec's scale) for ``USERS_SECONDS``: each its own connection,
+  asking tutor-match again after a pause of ``USER_THINK_MS``; errors and latency with the
+  service's keep-alive, and, as its reference, with uvicorn's own (``UVICORN_KEEP_ALIVE``);
 - a 100,000-record batch per endpoint, end to end (request bytes sent to response parsed);
 - the server's resident memory after loading (VmRSS) and its peak (VmHWM) after the batches;
 - with ``--workers-check N``, single-connection p50 with N uvicorn workers (Nagle check).
@@ -43,6 +46,7 @@ from typing import Annotated, Any
 import httpx2
 import typer
 
+from aura.api.settings import KEEP_ALIVE_SECONDS
 from aura.config import ARTIFACTS_DIR, BENCH_DIR
 
 ENDPOINTS = ("compatibility", "engagement", "difficulty", "tutor-match")
@@ -52,6 +56,7 @@ TARGETS = {
     "single_p99_ms": 3.0,
     "throughput_ratio_64": 0.6,
     "errors_1000": 0,
+    "errors_10000_users": 0,
     "batch_100k_seconds": 5.0,
     "rss_mb": 400.0,
 }
@@ -60,6 +65,16 @@ MANY_SECONDS = 20
 waits past ``WRK_TIMEOUT`` and counts as an error."""
 WRK_TIMEOUT = 10
 """Seconds wrk waits for an answer before counting a timeout."""
+USERS = 10_000
+USERS_SECONDS = 30
+USER_THINK_MS = (5_000, 15_000)
+"""A user's pause before each request, drawn uniformly: 10 s on average, so 10,000 users ask
+about 1,000 times a second. Longer than uvicorn's own keep-alive, shorter than the service's."""
+UVICORN_KEEP_ALIVE = 5
+"""uvicorn's default ``timeout_keep_alive``, the reference for the service's own
+(`aura.api.settings.KEEP_ALIVE_SECONDS`)."""
+OPEN_FILES = USERS + 1024
+"""File descriptors the server and wrk each need for the users' connections."""
 WRK_REPORT = """
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -80,15 +95,18 @@ def free_port() -> int:
 
 def _raise_fd_limit() -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (min(max(soft, 8192), hard), hard))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(max(soft, OPEN_FILES), hard), hard))
 
 
 @contextmanager
-def server(artifacts: Path, workers: int, log: Path):
-    """`aura serve` on a free loopback port; stopped by its PID on exit."""
+def server(artifacts: Path, workers: int, log: Path, keep_alive: int | None = None):
+    """`aura serve` on a free loopback port (its default keep-alive unless one is given);
+    stopped by its PID on exit."""
     port = free_port()
     command = [sys.executable, "-c", "from aura.cli import app; app()", "serve"]
     command += ["--port", str(port), "--workers", str(workers), "--artifacts", str(artifacts)]
+    if keep_alive is not None:
+        command += ["--keep-alive", str(keep_alive)]
     with log.open("w") as out:
         proc = subprocess.Popen(
             command, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_raise_fd_limit
@@ -118,11 +136,21 @@ def server(artifacts: Path, workers: int, log: Path):
 
 
 def wrk(
-    url: str, path: str, body: bytes | None, connections: int, seconds: float, tmp: Path
+    url: str,
+    path: str,
+    body: bytes | None,
+    connections: int,
+    seconds: float,
+    tmp: Path,
+    think_ms: tuple[int, int] | None = None,
 ) -> dict:
-    """One wrk run; its Lua `done` hook prints the summary as JSON."""
+    """One wrk run; its Lua `done` hook prints the summary as JSON. With ``think_ms`` each
+    connection pauses a uniform draw of milliseconds before each request (a user, not a
+    client in a loop)."""
     script = tmp / "wrk.lua"
     lua = WRK_REPORT
+    if think_ms is not None:
+        lua = f"delay = function() return math.random({think_ms[0]}, {think_ms[1]}) end\n" + lua
     if body is not None:
         (tmp / "body.json").write_bytes(body)
         lua = (
@@ -147,6 +175,21 @@ def wrk(
             non2xx = int(line.rsplit(":", 1)[1])
     report["non2xx"] = non2xx
     report["rps"] = report["requests"] / report["seconds"]
+    report["errors"] = sum(report[k] for k in ("connect", "read", "write", "timeout")) + non2xx
+    return report
+
+
+def users(artifacts: Path, workers: int, keep_alive: int, tmp: Path) -> dict:
+    """``USERS`` users on tutor-match for ``USERS_SECONDS``, on a server of its own. A
+    connection the server closes while its user pauses is a read error at the user's next
+    request."""
+    with server(artifacts, workers, tmp / "users.log", keep_alive) as (proc, url):
+        body = json.dumps(examples(url)["tutor-match"]).encode()
+        report = wrk(url, PREDICT + "tutor-match", body, USERS, USERS_SECONDS, tmp, USER_THINK_MS)
+        if workers == 1:  # with workers, the PID is their supervisor's
+            report["memory_mb"] = memory_mb(proc.pid)
+    report["workers"] = workers
+    report["keep_alive_s"] = keep_alive
     return report
 
 
@@ -188,6 +231,12 @@ def main(
 ) -> None:
     if shutil.which("wrk") is None:
         raise typer.BadParameter("wrk is not installed (apt-get install wrk)")
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard < OPEN_FILES:
+        raise typer.BadParameter(
+            f"the open-files hard limit is {hard}; {USERS:,} users need {OPEN_FILES} "
+            "(raise it with `ulimit -Hn`)"
+        )
     load_before = os.getloadavg()
     results: dict[str, Any] = {"targets": TARGETS}
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -231,13 +280,9 @@ def main(
                 }
             results["connections_64"] = concurrent
 
-            many = wrk(
+            results["connections_1000"] = wrk(
                 url, PREDICT + "compatibility", bodies["compatibility"], 1000, MANY_SECONDS, tmp
             )
-            many["errors"] = (
-                sum(many[k] for k in ("connect", "read", "write", "timeout")) + many["non2xx"]
-            )
-            results["connections_1000"] = many
 
             batch: dict[str, Any] = {}
             with httpx2.Client(timeout=120) as client:
@@ -262,7 +307,14 @@ def main(
             results["batch_100k"] = batch
             results["memory_after_batches_mb"] = memory_mb(proc.pid)
 
+        results["users_10000"] = {
+            "service_keep_alive": users(artifacts, 1, KEEP_ALIVE_SECONDS, tmp),
+            "uvicorn_keep_alive": users(artifacts, 1, UVICORN_KEEP_ALIVE, tmp),
+        }
         if workers_check:
+            results["users_10000"]["workers"] = users(
+                artifacts, workers_check, KEEP_ALIVE_SECONDS, tmp
+            )
             with server(artifacts, workers_check, tmp / "workers.log") as (_, url):
                 rs = [
                     wrk(url, PREDICT + "compatibility", bodies["compatibility"], 1, seconds, tmp)
@@ -283,6 +335,16 @@ def main(
         "errors_1000": results["connections_1000"]["errors"],
         "p99_1000_ms": results["connections_1000"]["p99_us"] / 1000,
         "max_1000_ms": results["connections_1000"]["max_us"] / 1000,
+        "users_10000": {
+            name: {
+                "errors": r["errors"],
+                "rps": r["rps"],
+                "p50_ms": r["p50_us"] / 1000,
+                "p99_ms": r["p99_us"] / 1000,
+                "max_ms": r["max_us"] / 1000,
+            }
+            for name, r in results["users_10000"].items()
+        },
         "batch_100k_seconds": {n: results["batch_100k"][n]["seconds"] for n in ENDPOINTS},
         "rss_mb": results["memory_after_load_mb"]["VmRSS"],
         "peak_rss_mb": results["memory_after_batches_mb"]["VmHWM"],

@@ -4,7 +4,7 @@ options the measurements chose.
 `aura serve` and the Docker image (``python -m aura.api``) both start here, so a broken export
 stops both with the same one-line message before uvicorn starts (uvicorn itself would print the
 lifespan's traceback), and both run the same event loop and protocol. The image holds only the
-``serve`` extra, without the CLI's libraries, so ``python -m aura.api`` reads its four options
+``serve`` extra, without the CLI's libraries, so ``python -m aura.api`` reads its five options
 with the standard library's argparse.
 """
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from aura.api.artifacts import ArtifactError, verify_artifacts
 from aura.api.observability import MULTIPROC_ENV
-from aura.api.settings import ARTIFACTS_ENV, EVENT_LOOP, HTTP_PROTOCOL
+from aura.api.settings import ARTIFACTS_ENV, EVENT_LOOP, HTTP_PROTOCOL, KEEP_ALIVE_SECONDS
 
 APP_PATH = "aura.api.app:app"
 
@@ -36,6 +36,7 @@ def serve(
     workers: int = 1,
     app_path: str = APP_PATH,
     announce: Callable[[str], None] = print,
+    keep_alive: int = KEEP_ALIVE_SECONDS,
 ) -> None:
     """Serve ``folder`` with uvicorn until stopped; LaunchError before anything starts if the
     artifacts fail their checks (manifest, every file, sha256) or the metrics folder is missing."""
@@ -66,6 +67,7 @@ def serve(
             workers=workers,
             loop=EVENT_LOOP,
             http=HTTP_PROTOCOL,
+            timeout_keep_alive=keep_alive,
             access_log=False,
         )
 
@@ -90,6 +92,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8000, help="port to listen on")
     parser.add_argument("--workers", type=_positive, default=1, help="uvicorn worker processes")
     parser.add_argument(
+        "--keep-alive",
+        type=_positive,
+        default=KEEP_ALIVE_SECONDS,
+        help="seconds an idle connection stays open",
+    )
+    parser.add_argument(
         "--artifacts",
         type=Path,
         default=None,
@@ -98,7 +106,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     folder = args.artifacts or Path(os.environ.get(ARTIFACTS_ENV) or "artifacts")
     try:
-        serve(folder, args.host, args.port, args.workers, announce=_to_stderr)
+        serve(
+            folder,
+            args.host,
+            args.port,
+            args.workers,
+            announce=_to_stderr,
+            keep_alive=args.keep_alive,
+        )
     except LaunchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -6,10 +6,11 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -22,11 +23,13 @@ STARTUP_SECONDS = 60
 
 
 @contextmanager
-def serving(artifacts_dir: Path, log_path: Path, workers: int = 1) -> Iterator[str]:
-    """`aura serve` on a free loopback port until its first /health answer; its URL. Stopped
-    (SIGINT, as Ctrl-C) by its PID on exit."""
+def serving(
+    artifacts_dir: Path, log_path: Path, workers: int = 1, options: Sequence[str] = ()
+) -> Iterator[str]:
+    """`aura serve` (with ``options``) on a free loopback port until its first /health answer;
+    its URL. Stopped (SIGINT, as Ctrl-C) by its PID on exit."""
     port = free_port()
-    command = [*AURA, "serve", "--port", str(port), "--artifacts", str(artifacts_dir)]
+    command = [*AURA, "serve", "--port", str(port), "--artifacts", str(artifacts_dir), *options]
     log = log_path.open("w")
     proc = subprocess.Popen(
         [*command, "--workers", str(workers)], stdout=log, stderr=subprocess.STDOUT
@@ -157,6 +160,66 @@ def test_serve_runs_on_asyncio_loop_with_nodelay_protocol(
     assert [(call["loop"], call["http"]) for call in calls] == [("asyncio", HTTP_PROTOCOL)]
 
 
+def test_serve_keeps_connections_open_for_the_service_keep_alive(
+    artifacts_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uvicorn closes an idle connection after 5 s unless told otherwise; the service keeps it
+    for `KEEP_ALIVE_SECONDS`, longer than a load balancer's idle timeout, and `--keep-alive`
+    sets it."""
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from aura.api.settings import ARTIFACTS_ENV, KEEP_ALIVE_SECONDS
+    from aura.cli import app
+
+    monkeypatch.setenv(ARTIFACTS_ENV, "unused")
+    calls: list[dict] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append(kwargs))
+    for options in ([], ["--keep-alive", "30"]):
+        result = CliRunner().invoke(app, ["serve", "--artifacts", str(artifacts_dir), *options])
+        assert result.exit_code == 0, result.output
+    assert [call["timeout_keep_alive"] for call in calls] == [KEEP_ALIVE_SECONDS, 30]
+    assert KEEP_ALIVE_SECONDS > 60  # AWS's Application Load Balancer closes idle ones at 60 s
+
+
+def _get_health(sock: socket.socket) -> bytes:
+    """One GET /health on ``sock``: the whole answer, or b"" if the server has closed it."""
+    sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    answer = b""
+    try:
+        while b"\r\n\r\n" not in answer:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return answer
+            answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        length = next(
+            int(line.split(b":")[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        )
+        while len(body) < length:
+            body += sock.recv(65536)
+    except ConnectionResetError:
+        return answer
+    return head + b"\r\n\r\n" + body
+
+
+def test_an_idle_connection_lives_as_long_as_the_keep_alive(
+    artifacts_dir: Path, tmp_path: Path
+) -> None:
+    """The option reaches the server: with `--keep-alive 2` a connection idle for 1 s still
+    answers, and one idle for 3.5 s has been closed by the server."""
+    with serving(artifacts_dir, tmp_path / "serve.log", options=["--keep-alive", "2"]) as url:
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=5) as sock:
+            assert _get_health(sock).startswith(b"HTTP/1.1 200")
+            time.sleep(1)
+            assert _get_health(sock).startswith(b"HTTP/1.1 200")
+            time.sleep(3.5)
+            assert _get_health(sock) == b""
+
+
 def test_the_image_entry_point_refuses_a_broken_folder_in_one_line(broken: Path) -> None:
     """`python -m aura.api` (the Docker image's CMD) checks the artifacts before uvicorn starts,
     whose lifespan would otherwise print a traceback."""
@@ -174,13 +237,14 @@ def test_the_image_entry_point_refuses_a_broken_folder_in_one_line(broken: Path)
     )
 
 
-def test_the_image_entry_point_names_a_bad_option() -> None:
+@pytest.mark.parametrize("option", ["--workers", "--keep-alive"])
+def test_the_image_entry_point_names_a_bad_option(option: str) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "aura.api", "--workers", "0"],
+        [sys.executable, "-m", "aura.api", option, "0"],
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert result.returncode == 2
-    assert "--workers: must be at least 1, got 0" in result.stderr
+    assert f"{option}: must be at least 1, got 0" in result.stderr
     assert "Traceback" not in result.stderr
