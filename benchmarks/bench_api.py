@@ -46,6 +46,7 @@ from typing import Annotated, Any
 import httpx2
 import typer
 
+from aura.api.artifacts import ArtifactError, verify_artifacts
 from aura.api.settings import KEEP_ALIVE_SECONDS
 from aura.config import ARTIFACTS_DIR, BENCH_DIR
 
@@ -231,6 +232,10 @@ def main(
 ) -> None:
     if shutil.which("wrk") is None:
         raise typer.BadParameter("wrk is not installed (apt-get install wrk)")
+    try:
+        verify_artifacts(artifacts)
+    except ArtifactError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--artifacts") from None
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     if hard < OPEN_FILES:
         raise typer.BadParameter(
