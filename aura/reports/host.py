@@ -2,7 +2,8 @@
 
 On a shared machine a wall time moves with the host as much as with the code. The default RL grid
 took 325 s on one Intel Xeon and 1,083 s on another, with the same code and the same trained
-policies: the second host stepped PPO at 947 steps/s against 2,772 (docs/rl.md, Wall time).
+policies: the second host stepped PPO on tutor matching at 889-1,120 steps/s against 2,772
+(docs/rl.md, Wall time).
 A fixed single-thread workload timed next to a measurement separates the two: its seconds depend
 on the host alone, so two wall times are compared through their hosts' figures, not as they stand.
 The workload is plain Python arithmetic in a loop because that is what the environments, the
