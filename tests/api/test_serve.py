@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -182,42 +182,39 @@ def test_serve_keeps_connections_open_for_the_service_keep_alive(
     assert KEEP_ALIVE_SECONDS > 60  # AWS's Application Load Balancer closes idle ones at 60 s
 
 
-def _get_health(sock: socket.socket) -> bytes:
-    """One GET /health on ``sock``: the whole answer, or b"" if the server has closed it."""
-    answer = b""
-    try:
-        sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        while b"\r\n\r\n" not in answer:
-            chunk = sock.recv(65536)
-            if not chunk:
-                return answer
-            answer += chunk
-        head, _, body = answer.partition(b"\r\n\r\n")
-        length = next(
-            int(line.split(b":")[1])
-            for line in head.split(b"\r\n")
-            if line.lower().startswith(b"content-length:")
-        )
-        while len(body) < length:
-            body += sock.recv(65536)
-    except (ConnectionResetError, BrokenPipeError):
-        return answer
-    return head + b"\r\n\r\n" + body
-
-
 def test_an_idle_connection_lives_as_long_as_the_keep_alive(
     artifacts_dir: Path, tmp_path: Path
 ) -> None:
     """The option reaches the server: with `--keep-alive 2` a connection idle for 1 s still
     answers, and one idle for 3.5 s has been closed by the server."""
     with serving(artifacts_dir, tmp_path / "serve.log", options=["--keep-alive", "2"]) as url:
-        host, port = url.removeprefix("http://").split(":")
-        with socket.create_connection((host, int(port)), timeout=5) as sock:
-            assert _get_health(sock).startswith(b"HTTP/1.1 200")
-            time.sleep(1)
-            assert _get_health(sock).startswith(b"HTTP/1.1 200")
-            time.sleep(3.5)
-            assert _get_health(sock) == b""
+        connection = http.client.HTTPConnection(url.removeprefix("http://"), timeout=5)
+        connection.request("GET", "/health")
+        assert connection.getresponse().read()
+        sock = connection.sock
+        time.sleep(1)
+        connection.request("GET", "/health")
+        response = connection.getresponse()
+        assert (response.status, connection.sock) == (200, sock)  # the same connection, kept
+        response.read()
+        time.sleep(3.5)
+        with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
+            connection.request("GET", "/health")
+            connection.getresponse()
+        connection.close()
+
+
+def test_serve_names_a_keep_alive_below_one_second(artifacts_dir: Path) -> None:
+    from typer.testing import CliRunner
+
+    from aura.cli import app
+
+    result = CliRunner().invoke(
+        app, ["serve", "--artifacts", str(artifacts_dir), "--keep-alive", "0"]
+    )
+    assert result.exit_code == 2
+    assert "Invalid value for '--keep-alive'" in result.output
+    assert "greater than or equal to 1" in result.output
 
 
 def test_the_image_entry_point_refuses_a_broken_folder_in_one_line(broken: Path) -> None:
