@@ -107,7 +107,7 @@ def train_rl(
     """
     from aura.rl.config import load_experiment
     from aura.rl.experiment import run_experiment
-    from aura.rl.results import RESULTS_FILE, results_table, saved_policies_table
+    from aura.rl.results import RESULTS_FILE, fingerprint, results_table, saved_policies_table
 
     try:
         cfg = load_experiment(params)
@@ -132,6 +132,10 @@ def train_rl(
     console.print(
         f"grid wall time {payload['grid']['wall_seconds']:.0f}s; "
         f"results in {cfg.rl_dir / RESULTS_FILE}"
+    )
+    console.print(
+        f"held-out returns fingerprint {fingerprint(payload['results'])} "
+        "(equal on two grids: every held-out return the same)"
     )
 
 

@@ -9,7 +9,9 @@ A run directory holds
   buffer for DQN, so a killed run resumes where its last checkpoint left it;
 - ``logs/``: ``progress.csv`` and TensorBoard events (SB3 logger), ``evaluations.npz``
   (EvalCallback), from which learning curves are drawn;
-- ``train_info.json``: steps reached, the step training resumed from, wall time;
+- ``train_info.json``: steps reached, the step training resumed from, wall time, and the
+  kernels the process trained with (`aura.rl.numerics`: on another MKL branch the same seed
+  takes another path);
 - ``start_model.zip`` and ``imitation.json``, for a run with ``imitation`` only: the policy
   taught the difficulty filter's moves before training, and what teaching it did
   (`aura.rl.imitation`; wall time counts the teaching).
@@ -341,6 +343,7 @@ def train(
     from stable_baselines3.common.callbacks import CallbackList, ProgressBarCallback
 
     from aura.rl.features import one_hot_policy_kwargs
+    from aura.rl.numerics import kernels
 
     torch.set_num_threads(1)
     run_dir = Path(run_dir)
@@ -425,6 +428,7 @@ def train(
         "num_timesteps": int(model.num_timesteps),
         "resumed_from": resumed_from,
         "wall_seconds": wall,
+        "kernels": kernels(),
     }
     write_text_atomically(run_dir / INFO_FILE, json.dumps(info, indent=2) + "\n")
     return TrainResult(run_dir, int(model.num_timesteps), resumed_from, wall)

@@ -14,8 +14,9 @@ import pytest
 from aura.config import PARAMS_DIR
 from aura.envs import RandomPolicy, evaluate_policy
 from aura.rl.config import ConfigError, load_experiment, load_run_config
+from aura.rl.numerics import kernels
 from aura.rl.results import evaluate_model_file, score_checkpoints
-from aura.rl.train import BEST_MODEL, FINAL_MODEL, SCORED_FILES, train
+from aura.rl.train import BEST_MODEL, FINAL_MODEL, INFO_FILE, SCORED_FILES, train
 
 SMOKE = load_experiment(PARAMS_DIR / "smoke.yaml")
 N_EPISODES = 100
@@ -32,6 +33,8 @@ def test_short_ppo_run_beats_random(tmp_path: Path, env_key: str) -> None:
     assert (run_dir / "logs" / "evaluations.npz").is_file()
     assert any((run_dir / "logs").glob("events.out.tfevents.*"))
     assert load_run_config(run_dir / "config.yaml") == run
+    info = json.loads((run_dir / INFO_FILE).read_text(encoding="utf-8"))
+    assert info["kernels"] == kernels()
 
     seed = SMOKE.test_seed
     trained = np.array(evaluate_model_file(run_dir / BEST_MODEL, run, seed, N_EPISODES))

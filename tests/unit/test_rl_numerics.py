@@ -1,0 +1,45 @@
+"""The kernels a run records (`aura.rl.numerics`) are the ones its process computes with: MKL's
+code branch follows ``MKL_CBWR``, which each case sets in a fresh process because MKL reads it
+once."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from aura.rl.numerics import MKL_BRANCHES, kernels
+
+pytestmark = pytest.mark.skipif(
+    not torch.backends.mkl.is_available(), reason="this PyTorch build has no MKL"
+)
+
+READ = "import json; from aura.rl.numerics import kernels; print(json.dumps(kernels()))"
+
+
+def kernels_in_process(mkl_cbwr: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "MKL_CBWR"}
+    if mkl_cbwr is not None:
+        env["MKL_CBWR"] = mkl_cbwr
+    out = subprocess.run(
+        [sys.executable, "-c", READ], env=env, capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout)
+
+
+def test_without_mkl_cbwr_mkl_chooses_by_processor() -> None:
+    found = kernels_in_process(None)
+    assert found["mkl_branch"] == "by processor"
+    assert found["torch_cpu_capability"] == torch.backends.cpu.get_cpu_capability()
+
+
+def test_a_fixed_branch_is_read_back() -> None:
+    assert kernels_in_process("COMPATIBLE")["mkl_branch"] == "COMPATIBLE"
+
+
+def test_this_process_reads_a_known_branch() -> None:
+    assert kernels()["mkl_branch"] in MKL_BRANCHES.values()
