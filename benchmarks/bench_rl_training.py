@@ -9,7 +9,8 @@ median of several) so a slow grid can be traced to its algorithm, and so is the 
 of one saved PPO policy on the grid's ``n_test_episodes`` episodes, in lockstep (what the grid
 does) against one episode at a time. The machine's load average and the host's speed
 (``aura.reports.host``) are recorded before and after: on a shared machine, wall time includes
-waiting for a core, and hosts of the same name run at different speeds.
+waiting for a core, and hosts of the same name run at different speeds. The grid's fingerprint
+(``aura.rl.results.fingerprint``) tells whether two hosts trained the same policies.
 
     python benchmarks/bench_rl_training.py             # full grid once + throughput, 3 repeats
     python benchmarks/bench_rl_training.py --quick     # throughput only, 1 repeat
@@ -37,7 +38,7 @@ from aura.envs import evaluate_policy
 from aura.reports.host import host_speed
 from aura.rl.config import load_experiment
 from aura.rl.experiment import init_worker, run_experiment
-from aura.rl.results import evaluate_model_file
+from aura.rl.results import evaluate_model_file, fingerprint
 from aura.rl.train import FINAL_MODEL, algorithm_class, train
 
 TARGET_SECONDS = 600.0
@@ -137,6 +138,8 @@ def full_grid(params: Path) -> dict[str, Any]:
             env: {algo: r["normalised"]["mean"] for algo, r in res["algorithms"].items()}
             for env, res in payload["results"].items()
         },
+        # equal on two hosts: the same policies, so a difference in time is the host's
+        "fingerprint": fingerprint(payload["results"]),
     }
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 
 import numpy as np
+import pytest
 
 from aura.rl.results import fingerprint
 
@@ -44,19 +46,20 @@ def test_the_same_returns_give_the_same_fingerprint_after_a_json_round_trip() ->
     assert fingerprint(json.loads(json.dumps(results))) == fingerprint(results)
 
 
-def test_one_bit_of_one_run_changes_it() -> None:
+def a_run(results: dict) -> list[float]:
+    return results["difficulty_adaptation"]["algorithms"]["dqn"]["seeds"][2]["test_returns"]
+
+
+def a_reference(results: dict) -> list[float]:
+    return results["tutor_matching"]["references"]["episode_returns"]["oracle"]
+
+
+@pytest.mark.parametrize("returns_of", [a_run, a_reference])
+def test_one_bit_of_one_return_changes_it(returns_of: Callable[[dict], list[float]]) -> None:
     results = grid_results()
     other = copy.deepcopy(results)
-    returns = other["difficulty_adaptation"]["algorithms"]["dqn"]["seeds"][2]["test_returns"]
+    returns = returns_of(other)
     returns[17] = nudged(returns[17])
-    assert fingerprint(other) != fingerprint(results)
-
-
-def test_one_bit_of_one_reference_changes_it() -> None:
-    results = grid_results()
-    other = copy.deepcopy(results)
-    returns = other["tutor_matching"]["references"]["episode_returns"]["oracle"]
-    returns[0] = nudged(returns[0])
     assert fingerprint(other) != fingerprint(results)
 
 
