@@ -148,9 +148,9 @@ def library_versions() -> dict[str, str | None]:
 
 
 def processor_name(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
-    """The processor's model name. Trained agents depend on it: PyTorch picks its kernels by the
-    processor's instruction set, and on another processor their last-bit rounding differs and
-    RL training takes another path from the same seed (README, RL training)."""
+    """The processor's model name. Trained agents depend on it: MKL picks the code branch of
+    PyTorch's matrix products by processor, and on another processor their last-bit rounding
+    differs and RL training takes another path from the same seed (docs/rl.md, Determinism)."""
     try:
         for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines():
             if line.startswith("model name"):
