@@ -137,6 +137,12 @@ def train_rl(
         f"held-out returns fingerprint {fingerprint(payload['results'])} "
         "(equal on two grids: every held-out return the same)"
     )
+    kernels = payload["grid"]["kernels"]
+    if len(kernels) > 1:
+        console.print(
+            f"[yellow]warning:[/] the runs trained with different kernels {kernels}: kept runs "
+            "from another host or another MKL_CBWR; --fresh trains them all here"
+        )
 
 
 @app.command("rl-budget")

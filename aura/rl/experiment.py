@@ -26,7 +26,7 @@ from typing import Any
 from aura.files import write_text_atomically
 from aura.reports.host import host_speed as measure_host_speed
 from aura.rl.config import ExperimentConfig, RunConfig
-from aura.rl.train import SCORED_FILES, train
+from aura.rl.train import INFO_FILE, SCORED_FILES, train
 
 JOB_COST = {"dqn": 3.0, "ppo": 2.0, "a2c": 1.0}
 """Relative cost of one run per algorithm, used only to order jobs (longest first). The
@@ -141,7 +141,8 @@ def run_grid(
     their checkpoints, so an interrupted grid is restarted by calling this again. The grid's wall
     time (training, held-out scoring and references) is written to
     ``{models_dir}/rl/grid_timing.json``, beside the host's speed measured just before the grid
-    (``aura.reports.host``) so that wall times from different hosts can be told apart.
+    (``aura.reports.host``) so that wall times from different hosts can be told apart, and the
+    kernels the runs trained with (:func:`grid_kernels`).
     """
     workers = cfg.n_workers if n_workers is None else n_workers
     jobs = []
@@ -189,9 +190,25 @@ def run_grid(
         "reference_seconds": {key: seconds for key, _, seconds in found},
         "load_average": list(os.getloadavg()),
         "host_speed_s": host_speed,
+        "kernels": grid_kernels([o.run_dir for o in outcomes]),
     }
     write_text_atomically(cfg.rl_dir / TIMING_FILE, json.dumps(timing, indent=2) + "\n")
     return outcomes, {key: refs for key, refs, _ in found}
+
+
+def grid_kernels(run_dirs: list[str]) -> list[dict[str, str]]:
+    """The distinct kernels (`aura.rl.numerics`) the runs in ``run_dirs`` trained with, each
+    once, in order of first appearance; a run trained before runs recorded them counts as
+    ``{"recorded": "no"}``. More than one entry means the grid mixes runs whose seeds took
+    different paths (kept runs from another host or another ``MKL_CBWR``), so its table is not
+    one machine's."""
+    found: list[dict[str, str]] = []
+    for run_dir in run_dirs:
+        info = json.loads((Path(run_dir) / INFO_FILE).read_text(encoding="utf-8"))
+        entry = info.get("kernels", {"recorded": "no"})
+        if entry not in found:
+            found.append(entry)
+    return found
 
 
 def outcomes_to_json(outcomes: list[RunOutcome]) -> list[dict[str, Any]]:

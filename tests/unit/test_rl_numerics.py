@@ -1,6 +1,6 @@
 """The kernels a run records (`aura.rl.numerics`) are the ones its process computes with: MKL's
 code branch follows ``MKL_CBWR``, which each case sets in a fresh process because MKL reads it
-once."""
+once. A grid lists the distinct kernels of its runs (`aura.rl.experiment.grid_kernels`)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,16 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
 
+from aura.rl.experiment import grid_kernels
 from aura.rl.numerics import MKL_BRANCHES, kernels
+from aura.rl.train import INFO_FILE
 
-pytestmark = pytest.mark.skipif(
+needs_mkl = pytest.mark.skipif(
     not torch.backends.mkl.is_available(), reason="this PyTorch build has no MKL"
 )
 
@@ -31,15 +34,32 @@ def kernels_in_process(mkl_cbwr: str | None) -> dict[str, str]:
     return json.loads(out.stdout)
 
 
+@needs_mkl
 def test_without_mkl_cbwr_mkl_chooses_by_processor() -> None:
     found = kernels_in_process(None)
     assert found["mkl_branch"] == "by processor"
     assert found["torch_cpu_capability"] == torch.backends.cpu.get_cpu_capability()
 
 
+@needs_mkl
 def test_a_fixed_branch_is_read_back() -> None:
     assert kernels_in_process("COMPATIBLE")["mkl_branch"] == "COMPATIBLE"
 
 
+@needs_mkl
 def test_this_process_reads_a_known_branch() -> None:
     assert kernels()["mkl_branch"] in MKL_BRANCHES.values()
+
+
+def test_a_grid_lists_each_distinct_kernels_once(tmp_path: Path) -> None:
+    here = {"torch_cpu_capability": "AVX512", "mkl_branch": "by processor"}
+    fixed = {"torch_cpu_capability": "AVX512", "mkl_branch": "COMPATIBLE"}
+    infos = [{"kernels": here}, {"kernels": fixed}, {"kernels": here}, {}]
+    run_dirs = []
+    for k, info in enumerate(infos):
+        run_dir = tmp_path / f"seed_{k}"
+        run_dir.mkdir()
+        (run_dir / INFO_FILE).write_text(json.dumps({"num_timesteps": 10, **info}))
+        run_dirs.append(str(run_dir))
+    assert grid_kernels(run_dirs[:1] + run_dirs[2:3]) == [here]
+    assert grid_kernels(run_dirs) == [here, fixed, {"recorded": "no"}]
