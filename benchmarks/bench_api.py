@@ -230,12 +230,12 @@ def main(
     ] = 2,
     out: Annotated[Path, typer.Option(help="Result file.")] = BENCH_DIR / "api.json",
 ) -> None:
-    if shutil.which("wrk") is None:
-        raise typer.BadParameter("wrk is not installed (apt-get install wrk)")
     try:
         verify_artifacts(artifacts)
     except ArtifactError as exc:
         raise typer.BadParameter(str(exc), param_hint="--artifacts") from None
+    if shutil.which("wrk") is None:
+        raise typer.BadParameter("wrk is not installed (apt-get install wrk)")
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     if hard < OPEN_FILES:
         raise typer.BadParameter(
