@@ -140,8 +140,8 @@ def train_rl(
     kernels = payload["grid"]["kernels"]
     if len(kernels) > 1:
         console.print(
-            f"[yellow]warning:[/] the runs trained with different kernels {kernels}: kept runs "
-            "from another host or another MKL_CBWR; --fresh trains them all here"
+            f"[yellow]warning:[/] the runs trained with different kernels {kernels}: kept or "
+            "resumed runs from another host or another MKL_CBWR; --fresh trains them all here"
         )
 
 

@@ -198,16 +198,20 @@ def run_grid(
 
 def grid_kernels(run_dirs: list[str]) -> list[dict[str, str]]:
     """The distinct kernels (`aura.rl.numerics`) the runs in ``run_dirs`` trained with, each
-    once, in order of first appearance; a run trained before runs recorded them counts as
-    ``{"recorded": "no"}``. More than one entry means the grid mixes runs whose seeds took
-    different paths (kept runs from another host or another ``MKL_CBWR``), so its table is not
-    one machine's."""
+    once, in order of first appearance, over every segment of every run (a resumed run may have
+    trained under two); training done before runs recorded them counts as ``UNRECORDED``. More
+    than one entry means the grid mixes training whose seeds took different paths (kept or
+    resumed runs from another host or another ``MKL_CBWR``), so its table is not one machine's."""
+    from aura.rl.numerics import UNRECORDED
+
     found: list[dict[str, str]] = []
     for run_dir in run_dirs:
         info = json.loads((Path(run_dir) / INFO_FILE).read_text(encoding="utf-8"))
-        entry = info.get("kernels", {"recorded": "no"})
-        if entry not in found:
-            found.append(entry)
+        # Runs recorded one process's kernels before they recorded segments.
+        segments = info.get("segments") or [{"kernels": info.get("kernels", UNRECORDED)}]
+        for segment in segments:
+            if segment["kernels"] not in found:
+                found.append(segment["kernels"])
     return found
 
 

@@ -4,8 +4,9 @@ Training is deterministic on one kind of processor and takes another path from t
 another (docs/rl.md, Determinism). What decides it here is MKL's code branch for the matrix
 products, which MKL picks by processor unless ``MKL_CBWR`` fixes it: the same short runs gave
 other weights under each branch, and the same weights whichever vector width (AVX2 or AVX-512)
-PyTorch's own kernels used. Every run records both in its ``train_info.json``, so that a
-difference between two hosts' runs can be traced to them.
+PyTorch's own kernels used. Every run records both, for each process that trained part of it
+(``segments`` in its ``train_info.json``), so that a difference between two hosts' runs can be
+traced to them.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ MKL_BRANCHES = {
 }
 """MKL's branch codes. 1 (no reproducibility branch set) means MKL chooses its kernels for the
 processor it runs on; the others are the branches ``MKL_CBWR`` can fix."""
+
+UNRECORDED = {"recorded": "no"}
+"""The kernels of training done before runs recorded them."""
 
 
 def mkl_branch() -> str:

@@ -9,9 +9,12 @@ A run directory holds
   buffer for DQN, so a killed run resumes where its last checkpoint left it;
 - ``logs/``: ``progress.csv`` and TensorBoard events (SB3 logger), ``evaluations.npz``
   (EvalCallback), from which learning curves are drawn;
+- ``segments.json``: for each process that trained part of the run, the step it started from
+  and the kernels it computed with (`aura.rl.numerics`: on another MKL branch the same seed takes
+  another path), written when it starts, so a run resumed on another processor or under another
+  ``MKL_CBWR`` keeps the record of both;
 - ``train_info.json``: steps reached, the step training resumed from, wall time, and the
-  kernels the process trained with (`aura.rl.numerics`: on another MKL branch the same seed
-  takes another path);
+  segments;
 - ``start_model.zip`` and ``imitation.json``, for a run with ``imitation`` only: the policy
   taught the difficulty filter's moves before training, and what teaching it did
   (`aura.rl.imitation`; wall time counts the teaching).
@@ -49,6 +52,7 @@ CONFIG_FILE = "config.yaml"
 BEST_MODEL = "best_model.zip"
 FINAL_MODEL = "final_model.zip"
 INFO_FILE = "train_info.json"
+SEGMENTS_FILE = "segments.json"
 START_MODEL = "start_model.zip"
 """For a run with ``imitation``: the policy as teaching left it, before any training step."""
 IMITATION_FILE = "imitation.json"
@@ -305,8 +309,35 @@ def _check_same_run(run: RunConfig, run_dir: Path) -> None:
 def _clear(run_dir: Path) -> None:
     for name in ("checkpoints", "logs"):
         shutil.rmtree(run_dir / name, ignore_errors=True)
-    for name in (BEST_MODEL, FINAL_MODEL, CONFIG_FILE, INFO_FILE, START_MODEL, IMITATION_FILE):
+    for name in (
+        BEST_MODEL,
+        FINAL_MODEL,
+        CONFIG_FILE,
+        INFO_FILE,
+        SEGMENTS_FILE,
+        START_MODEL,
+        IMITATION_FILE,
+    ):
         (run_dir / name).unlink(missing_ok=True)
+
+
+def record_segment(run_dir: Path, resumed_from: int) -> list[dict[str, Any]]:
+    """Add this process's kernels, from the step it starts at, to the run's segments.
+
+    Segments that began at or after ``resumed_from`` trained steps the checkpoint does not hold,
+    so they are dropped with those steps. A run resumed from a checkpoint written before runs
+    recorded segments starts with an unrecorded one."""
+    from aura.rl.numerics import UNRECORDED, kernels
+
+    path = run_dir / SEGMENTS_FILE
+    if path.is_file():
+        earlier = json.loads(path.read_text(encoding="utf-8"))
+    else:
+        earlier = [{"from_step": 0, "kernels": UNRECORDED}] if resumed_from else []
+    segments = [s for s in earlier if s["from_step"] < resumed_from]
+    segments.append({"from_step": resumed_from, "kernels": kernels()})
+    write_text_atomically(path, json.dumps(segments, indent=2) + "\n")
+    return segments
 
 
 def _imitate(model: Any, run: RunConfig, run_dir: Path) -> None:
@@ -343,7 +374,6 @@ def train(
     from stable_baselines3.common.callbacks import CallbackList, ProgressBarCallback
 
     from aura.rl.features import one_hot_policy_kwargs
-    from aura.rl.numerics import kernels
 
     torch.set_num_threads(1)
     run_dir = Path(run_dir)
@@ -383,6 +413,7 @@ def train(
         if run.imitation is not None:
             _imitate(model, run, run_dir)
 
+    segments = record_segment(run_dir, resumed_from)
     log_dir = run_dir / "logs"
     model.set_logger(_configure_logger(log_dir, resumed_from if found else None))
     evaluation = same_episodes_evaluation(
@@ -428,7 +459,7 @@ def train(
         "num_timesteps": int(model.num_timesteps),
         "resumed_from": resumed_from,
         "wall_seconds": wall,
-        "kernels": kernels(),
+        "segments": segments,
     }
     write_text_atomically(run_dir / INFO_FILE, json.dumps(info, indent=2) + "\n")
     return TrainResult(run_dir, int(model.num_timesteps), resumed_from, wall)

@@ -6,6 +6,7 @@ The run is started in a child process and SIGKILLed as soon as its first checkpo
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -15,9 +16,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from aura.rl.config import EnvConfig, RunConfig, TrainingConfig, algo_params
-from aura.rl.train import latest_checkpoint, read_progress, train
+from aura.rl.experiment import grid_kernels
+from aura.rl.numerics import kernels
+from aura.rl.train import INFO_FILE, latest_checkpoint, read_progress, train
 
 ENV = EnvConfig("cartpole", "CartPole-v1")
 CHILD = (
@@ -28,9 +32,14 @@ CHILD = (
 )
 
 
-def start_and_kill(run: RunConfig, run_dir: Path, timeout: float = 120.0) -> int:
-    """Train in a child process, SIGKILL it once a complete checkpoint (for DQN: with its replay
-    buffer) exists; return that checkpoint's step count."""
+def start_and_kill(
+    run: RunConfig, run_dir: Path, timeout: float = 120.0, mkl_cbwr: str | None = None
+) -> int:
+    """Train in a child process (under ``mkl_cbwr`` if given), SIGKILL it once a complete
+    checkpoint (for DQN: with its replay buffer) exists; return that checkpoint's step count."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    if mkl_cbwr is not None:
+        env["MKL_CBWR"] = mkl_cbwr
     run_dir.mkdir(parents=True)
     config = run_dir.parent / "run.yaml"
     run.save(config)
@@ -38,7 +47,7 @@ def start_and_kill(run: RunConfig, run_dir: Path, timeout: float = 120.0) -> int
         [sys.executable, "-c", CHILD, str(config), str(run_dir)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        env=env,
     )
     deadline = time.monotonic() + timeout
     try:
@@ -89,8 +98,37 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path: Path, algo: str, 
     assert np.all(np.diff(timesteps) > 0)
     assert timesteps[0] <= ckpt_steps < timesteps[-1]  # history before the kill was kept
     assert (run_dir / "best_model.zip").is_file() and (run_dir / "final_model.zip").is_file()
+    # Both processes' kernels are on record, each from the step it started at.
+    info = json.loads((run_dir / INFO_FILE).read_text(encoding="utf-8"))
+    here = kernels()
+    assert info["segments"] == [
+        {"from_step": 0, "kernels": here},
+        {"from_step": ckpt_steps, "kernels": here},
+    ]
     # A finished run is not trained again.
     assert train(run, run_dir).wall_seconds == 0.0
+
+
+@pytest.mark.skipif(not torch.backends.mkl.is_available(), reason="this PyTorch build has no MKL")
+def test_a_run_resumed_under_another_mkl_branch_records_both(tmp_path: Path) -> None:
+    """Half a run trained under one MKL branch and half under another took neither branch's
+    path; the grid that keeps it must be able to say so (`aura train-rl` warns on two kernels)."""
+    training = TrainingConfig(total_timesteps=3000, eval_freq=500, n_eval_episodes=2, save_freq=500)
+    hyper = algo_params("ppo", {"n_envs": 2, "n_steps": 64}, "ppo")
+    run = RunConfig(ENV, "ppo", 3, hyper, training)
+    run_dir = tmp_path / "run"
+    here = kernels()
+    other = "SSE4_2" if here["mkl_branch"] == "COMPATIBLE" else "COMPATIBLE"
+    start_and_kill(run, run_dir, mkl_cbwr=other)
+
+    result = train(run, run_dir)
+
+    info = json.loads((run_dir / INFO_FILE).read_text(encoding="utf-8"))
+    assert info["segments"] == [
+        {"from_step": 0, "kernels": {**here, "mkl_branch": other}},
+        {"from_step": result.resumed_from, "kernels": here},
+    ]
+    assert grid_kernels([str(run_dir)]) == [{**here, "mkl_branch": other}, here]
 
 
 def test_a_checkpoint_cut_off_inside_its_parameter_files_is_not_resumed(tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ def test_short_ppo_run_beats_random(tmp_path: Path, env_key: str) -> None:
     assert any((run_dir / "logs").glob("events.out.tfevents.*"))
     assert load_run_config(run_dir / "config.yaml") == run
     info = json.loads((run_dir / INFO_FILE).read_text(encoding="utf-8"))
-    assert info["kernels"] == kernels()
+    assert info["segments"] == [{"from_step": 0, "kernels": kernels()}]
 
     seed = SMOKE.test_seed
     trained = np.array(evaluate_model_file(run_dir / BEST_MODEL, run, seed, N_EPISODES))

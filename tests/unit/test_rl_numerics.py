@@ -1,6 +1,7 @@
 """The kernels a run records (`aura.rl.numerics`) are the ones its process computes with: MKL's
 code branch follows ``MKL_CBWR``, which each case sets in a fresh process because MKL reads it
-once. A grid lists the distinct kernels of its runs (`aura.rl.experiment.grid_kernels`)."""
+once. A grid lists the distinct kernels of its runs' segments
+(`aura.rl.experiment.grid_kernels`)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ import pytest
 import torch
 
 from aura.rl.experiment import grid_kernels
-from aura.rl.numerics import MKL_BRANCHES, kernels
-from aura.rl.train import INFO_FILE
+from aura.rl.numerics import MKL_BRANCHES, UNRECORDED, kernels
+from aura.rl.train import INFO_FILE, SEGMENTS_FILE, record_segment
 
 needs_mkl = pytest.mark.skipif(
     not torch.backends.mkl.is_available(), reason="this PyTorch build has no MKL"
@@ -54,12 +55,44 @@ def test_this_process_reads_a_known_branch() -> None:
 def test_a_grid_lists_each_distinct_kernels_once(tmp_path: Path) -> None:
     here = {"torch_cpu_capability": "AVX512", "mkl_branch": "by processor"}
     fixed = {"torch_cpu_capability": "AVX512", "mkl_branch": "COMPATIBLE"}
-    infos = [{"kernels": here}, {"kernels": fixed}, {"kernels": here}, {}]
+    infos = [
+        {"segments": [{"from_step": 0, "kernels": here}]},
+        {"segments": [{"from_step": 0, "kernels": fixed}]},
+        {"segments": [{"from_step": 0, "kernels": here}, {"from_step": 50, "kernels": here}]},
+        {"kernels": here},  # recorded before segments
+        {},  # recorded before kernels
+        {"segments": [{"from_step": 0, "kernels": here}, {"from_step": 50, "kernels": fixed}]},
+    ]
     run_dirs = []
     for k, info in enumerate(infos):
         run_dir = tmp_path / f"seed_{k}"
         run_dir.mkdir()
-        (run_dir / INFO_FILE).write_text(json.dumps({"num_timesteps": 10, **info}))
+        (run_dir / INFO_FILE).write_text(json.dumps({"num_timesteps": 100, **info}))
         run_dirs.append(str(run_dir))
-    assert grid_kernels(run_dirs[:1] + run_dirs[2:3]) == [here]
-    assert grid_kernels(run_dirs) == [here, fixed, {"recorded": "no"}]
+    assert grid_kernels(run_dirs[:1] + run_dirs[2:4]) == [here]
+    assert grid_kernels(run_dirs[:5]) == [here, fixed, UNRECORDED]
+    # one run resumed under another branch is enough to mix the grid
+    assert grid_kernels([run_dirs[0], run_dirs[5]]) == [here, fixed]
+
+
+def test_a_resume_drops_the_segments_its_checkpoint_does_not_hold(tmp_path: Path) -> None:
+    fixed = {"torch_cpu_capability": "AVX512", "mkl_branch": "COMPATIBLE"}
+    earlier = [
+        {"from_step": 0, "kernels": fixed},
+        {"from_step": 500, "kernels": fixed},
+        {"from_step": 1000, "kernels": fixed},  # killed before its first checkpoint
+    ]
+    (tmp_path / SEGMENTS_FILE).write_text(json.dumps(earlier))
+
+    segments = record_segment(tmp_path, 1000)
+
+    assert segments == earlier[:2] + [{"from_step": 1000, "kernels": kernels()}]
+    assert json.loads((tmp_path / SEGMENTS_FILE).read_text()) == segments
+    assert record_segment(tmp_path, 0) == [{"from_step": 0, "kernels": kernels()}]
+
+
+def test_a_checkpoint_from_before_the_record_starts_an_unrecorded_segment(tmp_path: Path) -> None:
+    assert record_segment(tmp_path, 500) == [
+        {"from_step": 0, "kernels": UNRECORDED},
+        {"from_step": 500, "kernels": kernels()},
+    ]
