@@ -360,7 +360,9 @@ def export(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None:
                 params={**shared, **section},
                 test_size=section.get("test_size", 0.2),
             )
-    except (ParamsError, ExportError, ValueError, KeyError, FileNotFoundError) as exc:
+    except ParamsError as exc:  # names the file already
+        raise _fail(str(exc)) from exc
+    except (ExportError, ValueError, KeyError, FileNotFoundError) as exc:
         raise _fail(f"{params}: {exc}") from exc
     for name, model in manifest.models.items():
         console.print(f"{name}: {model.file} ({model.size_bytes / 2**20:.2f} MB) {model.parity}")

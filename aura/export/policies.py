@@ -140,7 +140,9 @@ def policy_exports(models_dir: Path, seed: int) -> list[PolicyExport]:
     rl_dir = models_dir / "rl"
     selected_path = rl_dir / "selected.json"
     if not selected_path.is_file():
-        raise FileNotFoundError(f"{selected_path} not found; run notebooks/03_rl_training first")
+        raise FileNotFoundError(
+            f"{selected_path} not found; train the agents first (`aura train-rl` or notebook 03)"
+        )
     selected = json.loads(selected_path.read_text(encoding="utf-8"))
     results_path = rl_dir / "results.json"
     results = (

@@ -261,5 +261,8 @@ def load_models(models_dir: str | Path) -> dict[str, Any]:
     folder = Path(models_dir) / "supervised"
     missing = [n for n in MODEL_NAMES if not (folder / f"{n}.joblib").is_file()]
     if missing:
-        raise FileNotFoundError(f"{folder}: no saved model(s) {missing}; run train_all first")
+        raise FileNotFoundError(
+            f"{folder}: no saved model(s) {missing}; "
+            "train them first (`aura train-supervised` or notebook 04)"
+        )
     return {name: joblib.load(folder / f"{name}.joblib") for name in MODEL_NAMES}

@@ -1,0 +1,54 @@
+"""`aura export` refuses what it cannot export with one line that names the file or folder and
+says what to run first, exit code 1 and no traceback, and leaves the artifacts folder alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from aura.cli import app
+from aura.config import PARAMS_DIR
+
+
+def params_file(tmp_path: Path, shared: dict[str, object]) -> Path:
+    params = yaml.safe_load((PARAMS_DIR / "default.yaml").read_text(encoding="utf-8"))
+    params["shared"] = shared
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(params), encoding="utf-8")
+    return path
+
+
+def refusal(params: Path) -> str:
+    result = CliRunner().invoke(app, ["export", "--params", str(params)])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    return " ".join(result.output.split())  # the console may wrap the line
+
+
+@pytest.fixture
+def folders(tmp_path: Path) -> dict[str, object]:
+    return {
+        "seed": 1,
+        "data_dir": str(tmp_path / "data"),
+        "models_dir": str(tmp_path / "models"),
+        "artifacts_dir": str(tmp_path / "artifacts"),
+    }
+
+
+def test_a_params_file_without_its_folders_is_named_once(tmp_path: Path) -> None:
+    params = params_file(tmp_path, {"seed": 1})
+    output = refusal(params)
+    assert output.startswith(f"error: params file {params}: section 'shared' is missing key(s)")
+    assert output.count(str(params)) == 1
+
+
+def test_missing_models_say_which_and_what_trains_them(tmp_path: Path, folders) -> None:
+    output = refusal(params_file(tmp_path, folders))
+    supervised = tmp_path / "models" / "supervised"
+    names = "['compatibility', 'difficulty', 'engagement']"
+    assert f"{supervised}: no saved model(s) {names}" in output
+    assert "`aura train-supervised` or notebook 04" in output
+    assert not (tmp_path / "artifacts").exists()
