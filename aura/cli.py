@@ -87,8 +87,12 @@ def generate(
             n_tutors=sizes["n_tutors"],
             n_sessions=sizes["n_sessions"],
         )
-    except (ParamsError, KeyError) as exc:
-        raise _fail(f"{params}: {exc}") from exc
+    except ParamsError as exc:  # names the file already
+        raise _fail(str(exc)) from exc
+    except KeyError as exc:
+        raise _fail(f"params file {params}: missing key {exc}") from exc
+    except ValueError as exc:  # a size or seed the simulator refuses
+        raise _fail(f"params file {params}: {exc}") from exc
     for name, path in written.items():
         console.print(f"{name}: {path}")
 
@@ -394,7 +398,7 @@ def notebooks_record(
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes.")] = 1,
     keep_alive: Annotated[
         int, typer.Option(min=1, help="Seconds an idle connection stays open.")

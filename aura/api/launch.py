@@ -76,11 +76,20 @@ def _to_stderr(message: str) -> None:
     print(message, file=sys.stderr)
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def _whole_number(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high``, refused with what it got."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            span = f"at least {low}" if high is None else f"{low}-{high}"
+            raise argparse.ArgumentTypeError(f"must be {span}, got {value}")
+        return value
+
+    return parse
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -89,11 +98,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m aura.api", description="Serve the AURA prediction API."
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind")
-    parser.add_argument("--port", type=int, default=8000, help="port to listen on")
-    parser.add_argument("--workers", type=_positive, default=1, help="uvicorn worker processes")
+    parser.add_argument(
+        "--port", type=_whole_number(1, 65535), default=8000, help="port to listen on"
+    )
+    parser.add_argument(
+        "--workers", type=_whole_number(1), default=1, help="uvicorn worker processes"
+    )
     parser.add_argument(
         "--keep-alive",
-        type=_positive,
+        type=_whole_number(1),
         default=KEEP_ALIVE_SECONDS,
         help="seconds an idle connection stays open",
     )

@@ -234,14 +234,36 @@ def test_the_image_entry_point_refuses_a_broken_folder_in_one_line(broken: Path)
     )
 
 
-@pytest.mark.parametrize("option", ["--workers", "--keep-alive"])
-def test_the_image_entry_point_names_a_bad_option(option: str) -> None:
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--workers", "0", "must be at least 1, got 0"),
+        ("--keep-alive", "0", "must be at least 1, got 0"),
+        ("--keep-alive", "1.5", "expected a whole number, got '1.5'"),
+        ("--port", "0", "must be 1-65535, got 0"),
+        ("--port", "99999", "must be 1-65535, got 99999"),
+    ],
+)
+def test_the_image_entry_point_names_a_bad_option(option: str, value: str, message: str) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "aura.api", option, "0"],
+        [sys.executable, "-m", "aura.api", option, value],
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert result.returncode == 2
-    assert f"{option}: must be at least 1, got 0" in result.stderr
+    assert f"{option}: {message}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_serve_names_a_port_out_of_range(artifacts_dir: Path) -> None:
+    from typer.testing import CliRunner
+
+    from aura.cli import app
+
+    result = CliRunner().invoke(
+        app, ["serve", "--artifacts", str(artifacts_dir), "--port", "99999"]
+    )
+    assert result.exit_code == 2
+    assert "Invalid value for '--port'" in result.output
+    assert "less than or equal to 65535" in result.output

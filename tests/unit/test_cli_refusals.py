@@ -1,5 +1,6 @@
-"""`aura export` refuses what it cannot export with one line that names the file or folder and
-says what to run first, exit code 1 and no traceback, and leaves the artifacts folder alone."""
+"""`aura export` and `aura generate` refuse what they cannot do with one line that names the file
+or folder and what is wrong (for a missing model, what trains it), exit code 1 and no traceback,
+and write nothing."""
 
 from __future__ import annotations
 
@@ -13,16 +14,20 @@ from aura.cli import app
 from aura.config import PARAMS_DIR
 
 
-def params_file(tmp_path: Path, shared: dict[str, object]) -> Path:
+def params_file(
+    tmp_path: Path, shared: dict[str, object], sizes: dict[str, object] | None = None
+) -> Path:
     params = yaml.safe_load((PARAMS_DIR / "default.yaml").read_text(encoding="utf-8"))
     params["shared"] = shared
+    if sizes is not None:
+        params["01_data_synthesis"] = sizes
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(params), encoding="utf-8")
     return path
 
 
-def refusal(params: Path) -> str:
-    result = CliRunner().invoke(app, ["export", "--params", str(params)])
+def refusal(params: Path, command: str = "export") -> str:
+    result = CliRunner().invoke(app, [command, "--params", str(params)])
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     return " ".join(result.output.split())  # the console may wrap the line
@@ -52,3 +57,16 @@ def test_missing_models_say_which_and_what_trains_them(tmp_path: Path, folders) 
     assert f"{supervised}: no saved model(s) {names}" in output
     assert "`aura train-supervised` or notebook 04" in output
     assert not (tmp_path / "artifacts").exists()
+
+
+@pytest.mark.parametrize(
+    ("sizes", "message"),
+    [
+        ({"n_learners": -3, "n_tutors": 10, "n_sessions": 50}, "n_learners must be a positive"),
+        ({"n_learners": 30, "n_sessions": 50}, "missing key 'n_tutors'"),
+    ],
+)
+def test_generate_names_a_size_it_cannot_use(tmp_path: Path, folders, sizes, message) -> None:
+    params = params_file(tmp_path, folders, sizes)
+    assert refusal(params, "generate").startswith(f"error: params file {params}: {message}")
+    assert not (tmp_path / "data").exists()
