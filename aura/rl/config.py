@@ -331,7 +331,25 @@ def env_config(
     kwargs = spec.get("kwargs") or {}
     if not isinstance(kwargs, dict):
         raise ConfigError(f"{where}.{key}.kwargs must be a mapping")
-    return EnvConfig(key=key, id=env_id, kwargs=dict(kwargs))
+    env = EnvConfig(key=key, id=env_id, kwargs=dict(kwargs))
+    check_env_builds(env, f"{where}.{key}")
+    return env
+
+
+def check_env_builds(env: EnvConfig, where: str) -> None:
+    """Build the environment once, so that options it refuses stop the params file here, named,
+    rather than inside every training process of the grid."""
+    import gymnasium as gym
+
+    if env.id.startswith("aura/"):
+        import aura.envs  # noqa: F401  (registers the AURA environments)
+
+    try:
+        gym.make(env.id, **env.kwargs).close()
+    except gym.error.Error as exc:
+        raise ConfigError(f"{where}: environment {env.id!r} cannot be made ({exc})") from None
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}.kwargs: {env.id} refuses them: {exc}") from None
 
 
 def one_hot_categories(env: EnvConfig, where: str) -> dict[int, int]:

@@ -164,7 +164,17 @@ def _mutated(change) -> dict:
                 envs={"ghost": {"id": "Ghost-v0"}},
                 hyperparams={"ppo": {"ghost": {"one_hot": True}}},
             ),
-            "hyperparams.ppo.ghost: environment 'Ghost-v0' is not registered",
+            "envs.ghost: environment 'Ghost-v0' cannot be made (Environment `Ghost` doesn't exist",
+        ),
+        (
+            lambda s: s.update(envs={"tutor_matching": {"kwargs": {"episode_length": -4}}}),
+            "envs.tutor_matching.kwargs: aura/TutorMatching-v0 refuses them: episode_length must "
+            "be a positive integer, got -4",
+        ),
+        (
+            lambda s: s.update(envs={"difficulty_adaptation": {"kwargs": {"max_step": 40}}}),
+            "envs.difficulty_adaptation.kwargs: aura/DifficultyAdaptation-v0 refuses them: "
+            "DifficultyAdaptationEnv.__init__() got an unexpected keyword argument 'max_step'",
         ),
         (
             lambda s: s["hyperparams"]["a2c"]["tutor_matching"].update(one_hot="yes"),
