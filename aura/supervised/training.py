@@ -16,7 +16,7 @@ from typing import Any
 
 import joblib
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from aura.supervised import evaluation as ev
 from aura.supervised.bayes import bayes_reference
@@ -74,6 +74,27 @@ class SupervisedConfig(BaseModel):
         if unknown:
             raise ValueError(f"unknown model(s) {unknown}; expected {list(MODEL_NAMES)}")
         return value
+
+
+SECTION = "04_supervised_training"
+
+
+def supervised_config(params: Mapping[str, Any] | None) -> SupervisedConfig:
+    """The params section as a SupervisedConfig; a ValueError naming each bad key by its place
+    in the params file (``04_supervised_training.test_size``) and the value it holds."""
+    try:
+        return SupervisedConfig.model_validate(dict(params or {}))
+    except ValidationError as exc:
+        raise ValueError("; ".join(_problem(e) for e in exc.errors())) from None
+
+
+def _problem(error: Mapping[str, Any]) -> str:
+    where = ".".join([SECTION, *map(str, error["loc"])])
+    if error["type"] == "extra_forbidden":
+        return f"{where}: unknown key; expected some of {', '.join(SupervisedConfig.model_fields)}"
+    if error["type"] == "value_error":  # our validators' messages name the value already
+        return f"{where}: {error['ctx']['error']}"
+    return f"{where}: {error['msg']}, got {error['input']!r}"
 
 
 def _json_ready(value: Any) -> Any:
@@ -233,7 +254,7 @@ def train_all(
 
     `params` is the `04_supervised_training` section (see SupervisedConfig); None uses defaults.
     """
-    config = SupervisedConfig.model_validate(dict(params or {}))
+    config = supervised_config(params)
     features = {**FEATURES, **config.features}
     data = load_data(data_dir)
     tables = build_feature_tables(data.learners, data.tutors, data.sessions, features)

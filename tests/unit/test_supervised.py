@@ -29,6 +29,7 @@ from aura.supervised.bayes import (
 )
 from aura.supervised.convert import onnx_predict, to_onnx
 from aura.supervised.features import FeatureError
+from aura.supervised.training import supervised_config
 
 SEED = 7
 
@@ -183,3 +184,21 @@ def test_feature_ranges_cover_the_simulated_data(tables) -> None:
             low, high = FEATURE_RANGES[column]
             assert X[column].between(low, high).all(), column
     assert isinstance(tables["engagement"][0], pd.DataFrame)
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ({"test_size": 2}, "04_supervised_training.test_size: Input should be less than 1, got 2"),
+        ({"cv_folds": "many"}, "04_supervised_training.cv_folds: Input should be a valid integer"),
+        ({"tst_size": 0.1}, "04_supervised_training.tst_size: unknown key; expected some of"),
+        (
+            {"features": {"speed": ["age"]}},
+            "04_supervised_training.features: unknown model(s) ['speed']; expected",
+        ),
+    ],
+)
+def test_a_bad_params_section_is_named_by_its_key(section: dict, message: str) -> None:
+    with pytest.raises(ValueError) as err:
+        supervised_config(section)
+    assert str(err.value).startswith(message)
