@@ -175,6 +175,36 @@ def test_missing_notebook_section_fails_before_running(project, tmp_path: Path) 
     assert not runs.exists()
 
 
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda y: y.replace("  n: 2\n", "  m: 2\n"),
+            "section '01_ok' has key(s) m, which 01_ok.ipynb does not take; its own are n, nested",
+        ),
+        (
+            lambda y: y.replace("  seed: 7\n", "  seed: 7\n  n_wrkers: 2\n"),
+            "shared key(s) n_wrkers are parameters of no notebook",
+        ),
+        (lambda y: y + "04_gone: {}\n", "section(s) 04_gone match no notebook"),
+    ],
+    ids=["section", "shared", "stray-section"],
+)
+def test_a_key_no_notebook_takes_fails_before_running(
+    project, tmp_path: Path, edit, message: str
+) -> None:
+    """papermill would only warn and run the notebook on its literal default."""
+    params = tmp_path / "typo.yaml"
+    params.write_text(edit(PARAMS_YAML))
+    runs = tmp_path / "runs"
+    with pytest.raises(ParamsError) as err:
+        run_pipeline(params, notebooks_dir=project["notebooks"], runs_dir=runs, only=["03"])
+    assert str(err.value) == f"{params}: {message}" or str(err.value).startswith(
+        f"{params}: {message} ("
+    )
+    assert not runs.exists()
+
+
 def test_unknown_only_selection_is_an_error(project, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="09"):
         run_pipeline(
