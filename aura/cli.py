@@ -111,6 +111,7 @@ def train_rl(
     """
     from aura.rl.config import load_experiment
     from aura.rl.experiment import run_experiment
+    from aura.rl.numerics import describe
     from aura.rl.results import RESULTS_FILE, fingerprint, results_table, saved_policies_table
 
     try:
@@ -141,11 +142,14 @@ def train_rl(
         f"held-out returns fingerprint {fingerprint(payload['results'])} "
         "(equal on two grids: every held-out return the same)"
     )
-    kernels = payload["grid"]["kernels"]
-    if len(kernels) > 1:
+    kernels = [describe(k) for k in payload["grid"]["kernels"]]
+    if len(kernels) == 1:
+        console.print(f"trained with {kernels[0]} (the same seeds take other paths on others)")
+    else:
         console.print(
-            f"[yellow]warning:[/] the runs trained with different kernels {kernels}: kept or "
-            "resumed runs from another host or another MKL_CBWR; --fresh trains them all here"
+            f"[yellow]warning:[/] the runs trained with different kernels ({'; '.join(kernels)}): "
+            "kept or resumed runs from another host or another MKL_CBWR; --fresh trains them all "
+            "here"
         )
 
 

@@ -66,3 +66,10 @@ def kernels() -> dict[str, str]:
         "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "mkl_branch": mkl_branch(),
     }
+
+
+def describe(entry: dict[str, str]) -> str:
+    """One line for a record of :func:`kernels` (or `UNRECORDED`), as the CLI prints it."""
+    if "mkl_branch" not in entry:
+        return "kernels not recorded"
+    return f"MKL branch {entry['mkl_branch']}, PyTorch {entry['torch_cpu_capability']}"

@@ -1,0 +1,57 @@
+"""`aura train-rl` on a one-run grid: it prints the fingerprint and the kernels the grid trained
+with, and warns when a kept run trained with other kernels (another host or ``MKL_CBWR``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+from typer.testing import CliRunner
+
+from aura.cli import app
+from aura.config import PARAMS_DIR
+from aura.rl.config import SECTION
+from aura.rl.numerics import describe, kernels
+from aura.rl.train import INFO_FILE
+
+
+def one_run_params(tmp_path: Path) -> Path:
+    params = yaml.safe_load((PARAMS_DIR / "smoke.yaml").read_text(encoding="utf-8"))
+    params["shared"]["models_dir"] = str(tmp_path / "models")
+    section = params[SECTION]
+    section.update(algorithms=["ppo"], env_keys=["difficulty_adaptation"], seeds=1, n_workers=1)
+    section.update(n_test_episodes=20, ceiling_episodes=50)
+    section["training"].update(total_timesteps=1024, eval_freq=512, save_freq=512)
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def train_rl(params: Path) -> str:
+    result = CliRunner().invoke(app, ["train-rl", "--params", str(params)])
+    assert result.exit_code == 0, result.output
+    return " ".join(result.output.split())  # the console may wrap lines
+
+
+def test_the_command_names_its_kernels_and_warns_of_a_kept_run_with_others(tmp_path: Path) -> None:
+    params = one_run_params(tmp_path)
+    here = kernels()
+
+    output = train_rl(params)
+
+    assert "held-out returns fingerprint " in output
+    assert f"trained with {describe(here)}" in output
+    assert "warning" not in output
+
+    # The kept run as if it had been trained under another MKL branch: kept, not retrained.
+    info_path = tmp_path / "models" / "rl" / "difficulty_adaptation" / "ppo" / "seed_0" / INFO_FILE
+    info = json.loads(info_path.read_text(encoding="utf-8"))
+    other = {**here, "mkl_branch": "SSE2" if here["mkl_branch"] != "SSE2" else "AVX"}
+    info["segments"].append({"from_step": 512, "kernels": other})
+    info_path.write_text(json.dumps(info), encoding="utf-8")
+
+    output = train_rl(params)
+
+    assert f"warning: the runs trained with different kernels ({describe(here)}; " in output
+    assert f"{describe(other)}): kept or resumed runs from another host" in output
