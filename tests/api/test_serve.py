@@ -204,17 +204,24 @@ def test_an_idle_connection_lives_as_long_as_the_keep_alive(
         connection.close()
 
 
-def test_serve_names_a_keep_alive_below_one_second(artifacts_dir: Path) -> None:
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--keep-alive", "0", "greater than or equal to 1"),
+        ("--port", "99999", "less than or equal to 65535"),
+    ],
+)
+def test_serve_names_an_option_out_of_range(
+    artifacts_dir: Path, option: str, value: str, message: str
+) -> None:
     from typer.testing import CliRunner
 
     from aura.cli import app
 
-    result = CliRunner().invoke(
-        app, ["serve", "--artifacts", str(artifacts_dir), "--keep-alive", "0"]
-    )
+    result = CliRunner().invoke(app, ["serve", "--artifacts", str(artifacts_dir), option, value])
     assert result.exit_code == 2
-    assert "Invalid value for '--keep-alive'" in result.output
-    assert "greater than or equal to 1" in result.output
+    assert f"Invalid value for '{option}'" in result.output
+    assert message in result.output
 
 
 def test_the_image_entry_point_refuses_a_broken_folder_in_one_line(broken: Path) -> None:
@@ -254,16 +261,3 @@ def test_the_image_entry_point_names_a_bad_option(option: str, value: str, messa
     assert result.returncode == 2
     assert f"{option}: {message}" in result.stderr
     assert "Traceback" not in result.stderr
-
-
-def test_serve_names_a_port_out_of_range(artifacts_dir: Path) -> None:
-    from typer.testing import CliRunner
-
-    from aura.cli import app
-
-    result = CliRunner().invoke(
-        app, ["serve", "--artifacts", str(artifacts_dir), "--port", "99999"]
-    )
-    assert result.exit_code == 2
-    assert "Invalid value for '--port'" in result.output
-    assert "less than or equal to 65535" in result.output
