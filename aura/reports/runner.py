@@ -145,8 +145,8 @@ def check_declared(params: dict[str, Any], notebooks: Sequence[Path], source: Pa
         )
     for nb in notebooks:
         unknown = sorted(set(params.get(nb.stem, {})) - declared[nb.stem])
-        own = declared[nb.stem] - set(params[SHARED_SECTION])
         if unknown:
+            own = declared[nb.stem] - set(params[SHARED_SECTION])
             raise ParamsError(
                 f"{source}: section '{nb.stem}' has key(s) {', '.join(unknown)}, which "
                 f"{nb.name} does not take; its own are {', '.join(sorted(own))}"
