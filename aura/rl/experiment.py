@@ -141,8 +141,9 @@ def run_grid(
     their checkpoints, so an interrupted grid is restarted by calling this again. The grid's wall
     time (training, held-out scoring and references) is written to
     ``{models_dir}/rl/grid_timing.json``, beside the host's speed measured just before the grid
-    (``aura.reports.host``) so that wall times from different hosts can be told apart, and the
-    kernels the runs trained with (:func:`grid_kernels`).
+    (``aura.reports.host``) so that wall times from different hosts can be told apart, the
+    kernels the runs trained with (:func:`grid_kernels`) and the branch MKL would choose on this
+    processor by itself (what "by processor" stands for here).
     """
     workers = cfg.n_workers if n_workers is None else n_workers
     jobs = []
@@ -154,6 +155,8 @@ def run_grid(
                 scored = SCORED_FILES[cfg.scored_model[env.key]]
                 jobs.append((*args, cfg.n_test_episodes, cfg.curve_episodes, resume, scored))
     order = sorted(jobs, key=lambda job: -JOB_COST[job[0].algo] * job[0].training.total_timesteps)
+
+    from aura.rl.numerics import mkl_auto_branch
 
     host_speed = measure_host_speed()
     start = time.perf_counter()
@@ -191,6 +194,7 @@ def run_grid(
         "load_average": list(os.getloadavg()),
         "host_speed_s": host_speed,
         "kernels": grid_kernels([o.run_dir for o in outcomes]),
+        "mkl_auto_branch": mkl_auto_branch(),
     }
     write_text_atomically(cfg.rl_dir / TIMING_FILE, json.dumps(timing, indent=2) + "\n")
     return outcomes, {key: refs for key, refs, _ in found}

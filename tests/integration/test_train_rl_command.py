@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from aura.cli import app
 from aura.config import PARAMS_DIR
 from aura.rl.config import SECTION
-from aura.rl.numerics import describe, kernels
+from aura.rl.numerics import describe, kernels, mkl_auto_branch
 from aura.rl.train import INFO_FILE
 
 
@@ -43,6 +43,9 @@ def test_the_command_names_its_kernels_and_warns_of_a_kept_run_with_others(tmp_p
     assert "held-out returns fingerprint " in output
     assert f"trained with {describe(here)}" in output
     assert "warning" not in output
+    timing = json.loads((tmp_path / "models" / "rl" / "grid_timing.json").read_text())
+    assert timing["kernels"] == [here]
+    assert timing["mkl_auto_branch"] == mkl_auto_branch()
 
     # The kept run as if it had been trained under another MKL branch: kept, not retrained.
     info_path = tmp_path / "models" / "rl" / "difficulty_adaptation" / "ppo" / "seed_0" / INFO_FILE

@@ -22,7 +22,10 @@ needs_mkl = pytest.mark.skipif(
     not torch.backends.mkl.is_available(), reason="this PyTorch build has no MKL"
 )
 
-READ = "import json; from aura.rl.numerics import kernels; print(json.dumps(kernels()))"
+READ = (
+    "import json; from aura.rl.numerics import kernels, mkl_auto_branch; "
+    "print(json.dumps({**kernels(), 'auto': mkl_auto_branch()}))"
+)
 
 
 def kernels_in_process(mkl_cbwr: str | None) -> dict[str, str]:
@@ -43,8 +46,11 @@ def test_without_mkl_cbwr_mkl_chooses_by_processor() -> None:
 
 
 @needs_mkl
-def test_a_fixed_branch_is_read_back() -> None:
-    assert kernels_in_process("COMPATIBLE")["mkl_branch"] == "COMPATIBLE"
+def test_a_fixed_branch_is_read_back_and_leaves_the_processors_own() -> None:
+    fixed, free = kernels_in_process("COMPATIBLE"), kernels_in_process(None)
+    assert fixed["mkl_branch"] == "COMPATIBLE"
+    assert fixed["auto"] == free["auto"] in MKL_BRANCHES.values()
+    assert free["auto"] not in ("by processor", "COMPATIBLE")
 
 
 @needs_mkl
