@@ -24,6 +24,7 @@ from aura.rl.numerics import kernels
 from aura.rl.train import INFO_FILE, latest_checkpoint, read_progress, train
 
 ENV = EnvConfig("cartpole", "CartPole-v1")
+TRAINING = TrainingConfig(total_timesteps=6000, eval_freq=500, n_eval_episodes=2, save_freq=500)
 CHILD = (
     "import sys\n"
     "from aura.rl.config import load_run_config\n"
@@ -73,7 +74,7 @@ def start_and_kill(
     ],
 )
 def test_killed_training_resumes_from_its_checkpoint(tmp_path: Path, algo: str, hyper) -> None:
-    training = TrainingConfig(total_timesteps=6000, eval_freq=500, n_eval_episodes=2, save_freq=500)
+    training = TRAINING
     run = RunConfig(ENV, algo, 3, algo_params(algo, hyper, algo), training)
     run_dir = tmp_path / "run"
     first = start_and_kill(run, run_dir)
@@ -113,7 +114,7 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path: Path, algo: str, 
 def test_a_run_resumed_under_another_mkl_branch_records_both(tmp_path: Path) -> None:
     """Half a run trained under one MKL branch and half under another took neither branch's
     path; the grid that keeps it must be able to say so (`aura train-rl` warns on two kernels)."""
-    training = TrainingConfig(total_timesteps=3000, eval_freq=500, n_eval_episodes=2, save_freq=500)
+    training = TRAINING
     hyper = algo_params("ppo", {"n_envs": 2, "n_steps": 64}, "ppo")
     run = RunConfig(ENV, "ppo", 3, hyper, training)
     run_dir = tmp_path / "run"
