@@ -33,7 +33,7 @@ DESCRIPTIONS = {
     "communication_rating": "Tutor's communication rating, 1-5.",
     "subject_expertise": "Tutor's listed expertise in the session's subject, 0-1.",
     "duration_hours": "Planned session length in hours.",
-    "exercise_success_rate": "Share of the session's exercises solved, 0-1.",
+    "exercise_success_rate": "Share of the session's exercises solved, 0-1, as measured during it.",
 }
 PAIR_SOURCES: dict[str, PairSource] = {
     "age": "learner:age",
