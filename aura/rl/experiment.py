@@ -26,6 +26,7 @@ from typing import Any
 from aura.files import write_text_atomically
 from aura.reports.host import host_speed as measure_host_speed
 from aura.rl.config import ExperimentConfig, RunConfig
+from aura.rl.numerics import UNRECORDED, mkl_auto_branch
 from aura.rl.train import INFO_FILE, SCORED_FILES, train
 
 JOB_COST = {"dqn": 3.0, "ppo": 2.0, "a2c": 1.0}
@@ -156,8 +157,6 @@ def run_grid(
                 jobs.append((*args, cfg.n_test_episodes, cfg.curve_episodes, resume, scored))
     order = sorted(jobs, key=lambda job: -JOB_COST[job[0].algo] * job[0].training.total_timesteps)
 
-    from aura.rl.numerics import mkl_auto_branch
-
     host_speed = measure_host_speed()
     start = time.perf_counter()
     outcomes: list[RunOutcome] = []
@@ -206,8 +205,6 @@ def grid_kernels(run_dirs: list[str]) -> list[dict[str, str]]:
     trained under two); training done before runs recorded them counts as ``UNRECORDED``. More
     than one entry means the grid mixes training whose seeds took different paths (kept or
     resumed runs from another host or another ``MKL_CBWR``), so its table is not one machine's."""
-    from aura.rl.numerics import UNRECORDED
-
     found: list[dict[str, str]] = []
     for run_dir in run_dirs:
         info = json.loads((Path(run_dir) / INFO_FILE).read_text(encoding="utf-8"))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ctypes
 from pathlib import Path
-from typing import Any
 
 MKL_CBWR_BRANCH = 1
 """``mkl_cbwr_get``'s option that asks for the code branch."""
@@ -39,48 +38,35 @@ UNRECORDED = {"recorded": "no"}
 """The kernels of training done before runs recorded them."""
 
 
-def _mkl_service(name: str) -> Any:
-    """One of MKL's service functions, returning an int: PyTorch links MKL into libtorch_cpu
-    and exports them. None where this build has no MKL (PyTorch on ARM uses other libraries) or
-    the function cannot be found."""
+def _mkl_branch_query(name: str, *args: int) -> str:
+    """Ask one of MKL's branch service functions, which PyTorch links into libtorch_cpu and
+    exports: a name of `MKL_BRANCHES`, "none" where this build has no MKL (PyTorch on ARM uses
+    other libraries), "unknown" where the function cannot be found."""
     import torch
 
     if not torch.backends.mkl.is_available():
-        return None
+        return "none"
     try:
         library = ctypes.CDLL(str(Path(torch.__file__).parent / "lib" / "libtorch_cpu.so"))
-        function = getattr(library, name)
+        query = getattr(library, name)
     except (OSError, AttributeError):
-        return None
-    function.restype = ctypes.c_int
-    return function
-
-
-def _branch_name(code: int) -> str:
+        return "unknown"
+    query.restype = ctypes.c_int
+    query.argtypes = [ctypes.c_int] * len(args)
+    code = query(*args)
     return MKL_BRANCHES.get(code, f"code {code}")
 
 
-def _no_mkl() -> str:
-    import torch
-
-    return "unknown" if torch.backends.mkl.is_available() else "none"
-
-
 def mkl_branch() -> str:
-    """The MKL code branch of this process's PyTorch: a name of `MKL_BRANCHES`, "none" where this
-    build has no MKL. Reading the branch does not fix it, so a later ``MKL_CBWR`` still applies."""
-    get = _mkl_service("mkl_serv_cbwr_get")
-    if get is None:
-        return _no_mkl()
-    get.argtypes = [ctypes.c_int]
-    return _branch_name(get(MKL_CBWR_BRANCH))
+    """The MKL code branch of this process's PyTorch. Reading the branch does not fix it, so a
+    later ``MKL_CBWR`` still applies."""
+    return _mkl_branch_query("mkl_serv_cbwr_get", MKL_CBWR_BRANCH)
 
 
 def mkl_auto_branch() -> str:
     """The branch MKL chooses for this processor by itself (``MKL_CBWR=AUTO``): a fact of the
     host, recorded beside the grid so that "by processor" can be read on any processor."""
-    get = _mkl_service("mkl_serv_cbwr_get_auto_branch")
-    return _no_mkl() if get is None else _branch_name(get())
+    return _mkl_branch_query("mkl_serv_cbwr_get_auto_branch")
 
 
 def kernels() -> dict[str, str]:

@@ -45,6 +45,7 @@ import pandas as pd
 
 from aura.files import write_atomically, write_text_atomically
 from aura.rl.config import EVAL_SEED_OFFSET, ConfigError, EnvConfig, RunConfig, load_run_config
+from aura.rl.numerics import UNRECORDED, kernels
 
 CHECKPOINT_PREFIX = "rl_model"
 CHECKPOINT_PATTERN = re.compile(rf"^{CHECKPOINT_PREFIX}_(\d+)_steps\.zip$")
@@ -327,8 +328,6 @@ def record_segment(run_dir: Path, resumed_from: int) -> list[dict[str, Any]]:
     Segments that began at or after ``resumed_from`` trained steps the checkpoint does not hold,
     so they are dropped with those steps. A run resumed from a checkpoint written before runs
     recorded segments starts with an unrecorded one."""
-    from aura.rl.numerics import UNRECORDED, kernels
-
     path = run_dir / SEGMENTS_FILE
     if path.is_file():
         earlier = json.loads(path.read_text(encoding="utf-8"))
