@@ -21,6 +21,11 @@ app = typer.Typer(
 )
 notebooks_app = typer.Typer(help="Maintain the committed notebooks.", no_args_is_help=True)
 app.add_typer(notebooks_app, name="notebooks")
+params_app = typer.Typer(
+    help="Check params files, and write one from another with a few values changed.",
+    no_args_is_help=True,
+)
+app.add_typer(params_app, name="params")
 
 # soft_wrap: a line is never broken by rich (it breaks paths mid-name where output is not a
 # terminal, e.g. CI logs); a terminal still wraps long lines for display.
@@ -354,9 +359,11 @@ def export(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None:
     """
     from aura.export.exporter import ExportError
     from aura.export.pipeline import export_run
+    from aura.params_check import check_sections
 
     try:
         p = load_params(params)
+        check_sections(p, params, ["06_model_export"])
         shared = p["shared"]
         section = p.get("06_model_export", {})
         with console.status("exporting the models ..."):
@@ -375,6 +382,66 @@ def export(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None:
     for name, model in manifest.models.items():
         console.print(f"{name}: {model.file} ({model.size_bytes / 2**20:.2f} MB) {model.parity}")
     console.print(f"version {manifest.version} in {project_path(shared['artifacts_dir'])}")
+
+
+@params_app.command("check")
+def params_check(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None:
+    """Check a params file as `aura run` does before it starts: every key a parameter of its
+    notebook, every section's values accepted (environments built, RL and supervised configs)."""
+    from aura.config import NOTEBOOKS_DIR
+    from aura.params_check import check_params
+    from aura.reports.runner import discover_notebooks
+
+    try:
+        checked = check_params(load_params(params), discover_notebooks(NOTEBOOKS_DIR), params)
+    except ParamsError as exc:
+        raise _fail(str(exc)) from exc
+    console.print(f"{params}: every key declared, sections checked: {', '.join(checked)}")
+
+
+@params_app.command("derive")
+def params_derive(
+    out: Annotated[Path, typer.Option("--out", "-o", help="The params file to write.")],
+    settings: Annotated[
+        list[str],
+        typer.Option(
+            "--set",
+            "-s",
+            help="section.key=value, the value read as YAML (repeat for each change).",
+        ),
+    ],
+    params: ParamsOption = PARAMS_DIR / "default.yaml",
+    force: Annotated[bool, typer.Option(help="Overwrite --out if it exists.")] = False,
+) -> None:
+    """Write a copy of a params file with some values changed, comments and layout kept.
+
+    The copy's header lists the changes, and it is written only once it passes `aura params
+    check`. Example: --set 03_rl_training.algorithms=[ppo] --set shared.models_dir=models/ppo
+    """
+    from aura.config import NOTEBOOKS_DIR
+    from aura.files import write_text_atomically
+    from aura.params_check import check_params
+    from aura.params_edit import derive_params
+    from aura.reports.runner import discover_notebooks
+
+    if out.resolve() == params.resolve():
+        raise _fail(f"--out {out} is the params file it derives from; name another file")
+    if out.exists() and not force:
+        raise _fail(f"{out} exists; --force overwrites it")
+    try:
+        text, derived = derive_params(params, settings)
+        check_params(derived, discover_notebooks(NOTEBOOKS_DIR), out)
+    except ParamsError as exc:
+        raise _fail(f"nothing written: {exc}") from exc
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomically(out, text)
+    console.print(f"wrote {out}: {params} with {len(settings)} change(s), checked")
+    base_models = load_params(params)["shared"]["models_dir"]
+    if derived["shared"]["models_dir"] == base_models:
+        console.print(
+            f"[yellow]note:[/] it keeps {params}'s models_dir ({base_models}): its runs and "
+            "results go where that file's do; --set shared.models_dir=... keeps them apart"
+        )
 
 
 @notebooks_app.command("record")

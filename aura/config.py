@@ -58,8 +58,13 @@ def load_params(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise ParamsError(f"params file not found: {path}")
+    return parse_params(path.read_text(encoding="utf-8"), path)
+
+
+def parse_params(text: str, path: str | Path) -> dict[str, Any]:
+    """:func:`load_params` of a params file's text; ``path`` names it in every error."""
     try:
-        params = yaml.safe_load(path.read_text(encoding="utf-8"))
+        params = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ParamsError(f"params file {path} is not valid YAML: {exc}") from exc
 

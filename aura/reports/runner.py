@@ -33,12 +33,11 @@ from aura.config import (
     NOTEBOOKS_DIR,
     PROJECT_ROOT,
     RUNS_DIR,
-    SHARED_SECTION,
-    ParamsError,
     load_params,
     notebook_params,
 )
 from aura.files import write_text_atomically
+from aura.params_check import RUN_DIR_PARAM, check_declared, check_sections
 from aura.reports.host import host_speed
 from aura.reports.index import write_index
 from aura.reports.metrics import collect_metrics
@@ -101,10 +100,6 @@ class NotebookResult:
     outputs: list[str] = field(default_factory=list)
 
 
-RUN_DIR_PARAM = "run_dir"
-"""The parameter the runner gives every notebook: the run directory, where it may write metrics."""
-
-
 def discover_notebooks(notebooks_dir: Path, only: Sequence[str] | None = None) -> list[Path]:
     """The ``NN_*.ipynb`` notebooks in order, optionally restricted to some numbers.
 
@@ -123,39 +118,6 @@ def discover_notebooks(notebooks_dir: Path, only: Sequence[str] | None = None) -
         names = ", ".join(p.stem for p in found) or "none"
         raise ValueError(f"--only {', '.join(unknown)}: no such notebook (available: {names})")
     return chosen
-
-
-def check_declared(params: dict[str, Any], notebooks: Sequence[Path], source: Path) -> None:
-    """Refuse a key no notebook takes: papermill only warns of it ("Passed unknown parameter")
-    and the notebook runs on its literal default, so a misspelt key would quietly make a report
-    mean something other than its params say.
-
-    ``notebooks`` are all the pipeline's notebooks, whichever of them a run executes: a section's
-    keys must be parameters of its notebook (its ``parameters`` cell), a shared key one of some
-    notebook, and a section must name a notebook or be ``shared``.
-    """
-    import papermill as pm
-
-    declared = {nb.stem: set(pm.inspect_notebook(str(nb))) - {RUN_DIR_PARAM} for nb in notebooks}
-    stray = sorted(set(params) - set(declared) - {SHARED_SECTION})
-    if stray:
-        raise ParamsError(
-            f"{source}: section(s) {', '.join(stray)} match no notebook "
-            f"(notebooks: {', '.join(declared) or 'none'})"
-        )
-    for nb in notebooks:
-        unknown = sorted(set(params.get(nb.stem, {})) - declared[nb.stem])
-        if unknown:
-            own = declared[nb.stem] - set(params[SHARED_SECTION])
-            raise ParamsError(
-                f"{source}: section '{nb.stem}' has key(s) {', '.join(unknown)}, which "
-                f"{nb.name} does not take; its own are {', '.join(sorted(own))}"
-            )
-    unknown = sorted(set(params[SHARED_SECTION]) - set().union(*declared.values()))
-    if unknown:
-        raise ParamsError(
-            f"{source}: shared key(s) {', '.join(unknown)} are parameters of no notebook"
-        )
 
 
 def git_state(root: Path = PROJECT_ROOT) -> dict[str, Any]:
@@ -301,6 +263,7 @@ def run_pipeline(
         nb.stem: notebook_params(params, nb.stem, source=params_path) for nb in notebooks
     }
     check_declared(params, discover_notebooks(notebooks_dir), params_path)
+    check_sections(params, params_path, per_notebook)
 
     run_dir = _new_run_dir(runs_dir, run_name or default_run_name(params_path), bool(run_name))
     results = [NotebookResult(nb.name) for nb in notebooks]

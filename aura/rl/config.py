@@ -336,9 +336,10 @@ def env_config(
     return env
 
 
-def check_env_builds(env: EnvConfig, where: str) -> None:
+def check_env_builds(env: EnvConfig, where: str, options_at: str | None = None) -> None:
     """Build the environment once, so that options it refuses stop the params file here, named,
-    rather than inside every training process of the grid."""
+    rather than inside every training process of the grid. ``where`` names the environment in
+    the params file, ``options_at`` its options (default: its ``kwargs``)."""
     import gymnasium as gym
 
     if env.id.startswith("aura/"):
@@ -349,7 +350,8 @@ def check_env_builds(env: EnvConfig, where: str) -> None:
     except gym.error.Error as exc:
         raise ConfigError(f"{where}: environment {env.id!r} cannot be made ({exc})") from None
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{where}.kwargs: {env.id} refuses them: {exc}") from None
+        options_at = options_at or f"{where}.kwargs"
+        raise ConfigError(f"{options_at}: {env.id} refuses them: {exc}") from None
 
 
 def one_hot_categories(env: EnvConfig, where: str) -> dict[int, int]:

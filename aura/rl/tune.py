@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from aura.config import load_params
+from aura.params_edit import child_mapping, new_flow_map, round_trip_yaml
 from aura.rl.config import (
     SECTION,
     ConfigError,
@@ -449,12 +450,12 @@ def write_best_params(study: Any, params_path: str | Path, out_path: str | Path)
         raise ConfigError(f"study {study.study_name!r} does not record which algo/env it tunes")
     load_experiment(params_path)  # a clear error for a missing, malformed or misshapen file
     best = study.best_trial
-    rt = _round_trip_yaml()
+    rt = round_trip_yaml()
     doc = rt.load(Path(params_path).read_text(encoding="utf-8"))
-    block = _mapping(_mapping(_mapping(doc, SECTION), "hyperparams"), algo)
+    block = child_mapping(child_mapping(child_mapping(doc, SECTION), "hyperparams"), algo)
     tuned = block.get(env_key)
     if tuned is None:
-        tuned = block[env_key] = _new_flow_map()
+        tuned = block[env_key] = new_flow_map()
     tuned.update(best.params)
     reference = study.user_attrs.get(PARAMS_BLOCK_ATTR)
     against = "" if reference is None else f"; the params block {reference:.4f}"
@@ -473,43 +474,6 @@ def write_best_params(study: Any, params_path: str | Path, out_path: str | Path)
     out_path.write_text(header + body.getvalue(), encoding="utf-8")
     load_experiment(out_path)  # what is written must be accepted by training
     return out_path
-
-
-def _round_trip_yaml() -> Any:
-    """A ruamel.yaml round-trip dumper whose output PyYAML (and so `load_params`) reads back the
-    same: no line wrapping, and floats always written with a dot in the mantissa (YAML 1.1, which
-    PyYAML follows, reads ``1e-05`` as a string)."""
-    from ruamel.yaml import YAML
-
-    def represent_float(representer: Any, value: float) -> Any:
-        text = repr(value)
-        mantissa, e, exponent = text.partition("e")
-        if e and "." not in mantissa:
-            text = f"{mantissa}.0e{exponent}"
-        return representer.represent_scalar("tag:yaml.org,2002:float", text)
-
-    rt = YAML()
-    rt.width = 4096
-    rt.representer.add_representer(float, represent_float)
-    return rt
-
-
-def _new_flow_map() -> Any:
-    from ruamel.yaml.comments import CommentedMap
-
-    mapping = CommentedMap()
-    mapping.fa.set_flow_style()
-    return mapping
-
-
-def _mapping(parent: Any, key: str) -> Any:
-    """``parent[key]``, made an empty block mapping where it is missing or null (a params file
-    may leave the hyperparameters to `aura.rl.config`)."""
-    from ruamel.yaml.comments import CommentedMap
-
-    if parent.get(key) is None:
-        parent[key] = CommentedMap()
-    return parent[key]
 
 
 def block_not_beaten(block: float | None, best: float | None) -> str | None:

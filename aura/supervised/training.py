@@ -18,11 +18,13 @@ import joblib
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from aura.params_check import validation_problems
 from aura.supervised import evaluation as ev
 from aura.supervised.bayes import bayes_reference
 from aura.supervised.convert import onnx_predict, to_onnx
 from aura.supervised.features import (
     CLASS_LABELS,
+    FEATURE_RANGES,
     FEATURES,
     MODEL_NAMES,
     FeatureTable,
@@ -75,8 +77,20 @@ class SupervisedConfig(BaseModel):
             raise ValueError(f"unknown model(s) {unknown}; expected {list(MODEL_NAMES)}")
         return value
 
-
-SECTION = "04_supervised_training"
+    @field_validator("features")
+    @classmethod
+    def _known_features(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        """Every input needs its documented range (the pipeline clips to it, the API checks
+        it), so a name without one is a typo to refuse before the data is even read."""
+        for model, names in value.items():
+            unknown = [n for n in names if n not in FEATURE_RANGES]
+            if unknown:
+                raise ValueError(
+                    f"{model}: unknown feature(s) {unknown}; known: {sorted(FEATURE_RANGES)}"
+                )
+            if not names or len(set(names)) < len(names):
+                raise ValueError(f"{model}: features must be a list of distinct names, got {names}")
+        return value
 
 
 def supervised_config(params: Mapping[str, Any] | None) -> SupervisedConfig:
@@ -85,16 +99,8 @@ def supervised_config(params: Mapping[str, Any] | None) -> SupervisedConfig:
     try:
         return SupervisedConfig.model_validate(dict(params or {}))
     except ValidationError as exc:
-        raise ValueError("; ".join(_problem(e) for e in exc.errors())) from None
-
-
-def _problem(error: Mapping[str, Any]) -> str:
-    where = ".".join([SECTION, *map(str, error["loc"])])
-    if error["type"] == "extra_forbidden":
-        return f"{where}: unknown key; expected some of {', '.join(SupervisedConfig.model_fields)}"
-    if error["type"] == "value_error":  # our validators' messages name the value already
-        return f"{where}: {error['ctx']['error']}"
-    return f"{where}: {error['msg']}, got {error['input']!r}"
+        problems = validation_problems(exc, SECTION, SupervisedConfig.model_fields)
+        raise ValueError(problems) from None
 
 
 def _json_ready(value: Any) -> Any:

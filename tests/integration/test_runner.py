@@ -257,3 +257,66 @@ def test_project_params_files_load(name: str) -> None:
     params = load_params(PARAMS_DIR / name)
     sizes = params["01_data_synthesis"]
     assert {"n_learners", "n_tutors", "n_sessions"} <= set(sizes)
+
+
+@pytest.mark.parametrize("name", ["default.yaml", "smoke.yaml"])
+def test_project_params_files_pass_every_check(name: str) -> None:
+    from aura.config import NOTEBOOKS_DIR, PARAMS_DIR
+    from aura.params_check import SECTION_CHECKS, check_params
+    from aura.reports.runner import discover_notebooks
+
+    params = load_params(PARAMS_DIR / name)
+    assert check_params(params, discover_notebooks(NOTEBOOKS_DIR), name) == list(SECTION_CHECKS)
+
+
+SMOKE_DIFFICULTY_PPO = "03_rl_training.hyperparams.ppo.difficulty_adaptation"
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        (
+            "01_data_synthesis.n_learners=0",
+            "01_data_synthesis.n_learners: Input should be greater than 0, got 0",
+        ),
+        (
+            "02_environment_design.difficulty={step_size: -1}",
+            "02_environment_design.difficulty: aura/DifficultyAdaptation-v0 refuses them: "
+            "step_size must be positive, got -1",
+        ),
+        (
+            f"{SMOKE_DIFFICULTY_PPO}.learnin_rate=0.001",
+            f"{SMOKE_DIFFICULTY_PPO}: unknown key(s) learnin_rate; expected some of batch_size",
+        ),
+        (
+            "04_supervised_training.features={engagement: [exercise_succes_rate]}",
+            "04_supervised_training.features: engagement: unknown feature(s) "
+            "['exercise_succes_rate']; known: ['adaptability_score'",
+        ),
+        (
+            "05_evaluation.n_bootstrap=-5",
+            "05_evaluation.n_bootstrap: Input should be greater than 0, got -5",
+        ),
+        (
+            "06_model_export.test_size=0.3",
+            "06_model_export.test_size is 0.3 but 04_supervised_training.test_size is 0.2",
+        ),
+    ],
+    ids=["01", "02", "03", "04", "05", "06"],
+)
+def test_a_value_a_notebook_refuses_fails_before_anything_runs(
+    tmp_path: Path, setting: str, message: str
+) -> None:
+    """A notebook refuses a bad value only when its turn comes (at default scale a bad RL value
+    surfaced after minutes of data and environment study, a bad supervised one after the whole
+    RL grid), and notebook 06 took another held-out share than training's without a word."""
+    from aura.config import PARAMS_DIR
+    from aura.params_edit import derive_params
+
+    params = tmp_path / "bad.yaml"
+    params.write_text(derive_params(PARAMS_DIR / "smoke.yaml", [setting])[0], encoding="utf-8")
+    runs = tmp_path / "runs"
+    with pytest.raises(ParamsError) as err:
+        run_pipeline(params, runs_dir=runs, run_name="never")
+    assert str(err.value).startswith(f"{params}: {message}")
+    assert not runs.exists()

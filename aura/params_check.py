@@ -1,0 +1,213 @@
+"""Check every section of a params file before anything runs.
+
+Each notebook checks its own section when it starts, which in a pipeline run can be many minutes
+in: a misspelt RL hyperparameter stopped `aura run` only after the data and the environment study,
+and a bad supervised section after the whole RL grid. Here each section is checked by the same
+code its notebook or command calls (the RL grid's and tuning's configs, the supervised training's
+config, the environments' own constructors), or by a small pydantic schema where the notebook
+takes plain values, so `aura run`, `aura params check` and `aura params derive` refuse a file up
+front, naming the section, the key and the value. Keys no notebook declares are refused as well
+(`check_declared`): papermill would only warn of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from aura.config import SHARED_SECTION, ParamsError
+
+RUN_DIR_PARAM = "run_dir"
+"""The parameter the runner gives every notebook: the run directory, where it may write metrics."""
+
+Count = Annotated[int, Field(gt=0, strict=True)]
+"""A positive whole number (``3.0`` or ``true`` is refused, as YAML would read them)."""
+
+
+class _Section(BaseModel):
+    """A section whose keys are all optional: a notebook falls back on its literal default."""
+
+    model_config = ConfigDict(extra="ignore")  # undeclared keys are check_declared's to name
+
+
+class DataSynthesisParams(_Section):
+    """`01_data_synthesis`: the table sizes the simulator draws."""
+
+    n_learners: Count | None = None
+    n_tutors: Count | None = None
+    n_sessions: Count | None = None
+
+
+class EnvironmentDesignParams(_Section):
+    """`02_environment_design`: episode counts, the filter study's DAgger rounds, and the two
+    environments' options (checked by building each environment with them)."""
+
+    n_episodes: Count | None = None
+    n_state_episodes: Count | None = None
+    clone_rounds: Count | None = None
+    clone_episodes: Count | None = None
+    clone_windows: Annotated[list[Count], Field(min_length=1)] | None = None
+    tutor_matching: dict[str, Any] | None = None
+    difficulty: dict[str, Any] | None = None
+
+
+class EvaluationParams(_Section):
+    """`05_evaluation`: resamples behind each off-policy interval."""
+
+    n_bootstrap: Count | None = None
+
+
+class ExportParams(_Section):
+    """`06_model_export`: the supervised training's held-out share, for the parity check."""
+
+    test_size: Annotated[float, Field(gt=0.0, lt=1.0)] | None = None
+
+
+def validation_problems(exc: ValidationError, section: str, known: Iterable[str]) -> str:
+    """pydantic's report as one line per key, each named by its place in the params file
+    (``04_supervised_training.test_size``) with the value it holds."""
+
+    def problem(error: Mapping[str, Any]) -> str:
+        where = ".".join([section, *map(str, error["loc"])])
+        if error["type"] == "extra_forbidden":
+            return f"{where}: unknown key; expected some of {', '.join(known)}"
+        if error["type"] == "value_error":  # our validators' messages name the value already
+            return f"{where}: {error['ctx']['error']}"
+        return f"{where}: {error['msg']}, got {error['input']!r}"
+
+    return "; ".join(problem(e) for e in exc.errors())
+
+
+def _schema(model: type[_Section], section: str, data: Mapping[str, Any]) -> Any:
+    try:
+        return model.model_validate(dict(data))
+    except ValidationError as exc:
+        raise ParamsError(validation_problems(exc, section, model.model_fields)) from None
+
+
+def _data_synthesis(params: Mapping[str, Any]) -> None:
+    _schema(DataSynthesisParams, "01_data_synthesis", params["01_data_synthesis"])
+
+
+def _environment_design(params: Mapping[str, Any]) -> None:
+    from aura.env_ids import DIFFICULTY_ID, TUTOR_MATCHING_ID
+    from aura.rl.config import EnvConfig, check_env_builds
+
+    section = "02_environment_design"
+    checked = _schema(EnvironmentDesignParams, section, params[section])
+    for key, env_id in (("tutor_matching", TUTOR_MATCHING_ID), ("difficulty", DIFFICULTY_ID)):
+        options = getattr(checked, key)
+        if options:
+            where = f"{section}.{key}"
+            check_env_builds(EnvConfig(key=key, id=env_id, kwargs=options), where, where)
+
+
+def _rl_training(params: Mapping[str, Any]) -> None:
+    from aura.rl.config import SECTION, experiment_config
+    from aura.rl.tune import tune_config
+
+    experiment_config(params[SECTION], params[SHARED_SECTION])
+    tune_config(params[SECTION].get("tune"))
+
+
+def _supervised_training(params: Mapping[str, Any]) -> None:
+    from aura.supervised.training import SECTION, supervised_config
+
+    supervised_config(params[SECTION])
+
+
+def _evaluation(params: Mapping[str, Any]) -> None:
+    _schema(EvaluationParams, "05_evaluation", params["05_evaluation"])
+
+
+def _model_export(params: Mapping[str, Any]) -> None:
+    """The export checks the forests' parity on the learners the supervised training held out,
+    so both must draw the same share (the default of both is the supervised training's)."""
+    from aura.supervised.training import SECTION, supervised_config
+
+    section = "06_model_export"
+    test_size = _schema(ExportParams, section, params[section]).test_size
+    trained = supervised_config(params.get(SECTION)).test_size
+    default = type(supervised_config(None)).model_fields["test_size"].default
+    exported = default if test_size is None else test_size
+    if exported != trained:
+        raise ParamsError(
+            f"{section}.test_size is {exported} but {SECTION}.test_size is {trained}: the export "
+            "checks the forests' parity on the learners the supervised training held out"
+        )
+
+
+SECTION_CHECKS: dict[str, Callable[[Mapping[str, Any]], None]] = {
+    "01_data_synthesis": _data_synthesis,
+    "02_environment_design": _environment_design,
+    "03_rl_training": _rl_training,
+    "04_supervised_training": _supervised_training,
+    "05_evaluation": _evaluation,
+    "06_model_export": _model_export,
+}
+"""The check of each notebook's section; a section of another notebook is not checked here."""
+
+
+def check_sections(
+    params: Mapping[str, Any], source: str | Path, stems: Iterable[str] | None = None
+) -> list[str]:
+    """Check the sections of ``stems`` (default: every section the file has) and return the
+    names of those checked. The first problem is raised as a ParamsError naming ``source``."""
+    names = [s for s in (params if stems is None else stems) if s in params]
+    checked = []
+    for name in names:
+        check = SECTION_CHECKS.get(name)
+        if check is None:
+            continue
+        try:
+            check(params)
+        except (ValueError, TypeError) as exc:  # ParamsError and ConfigError are ValueErrors
+            raise ParamsError(f"{source}: {exc}") from None
+        checked.append(name)
+    return checked
+
+
+def check_declared(params: dict[str, Any], notebooks: Sequence[Path], source: Path) -> None:
+    """Refuse a key no notebook takes: papermill only warns of it ("Passed unknown parameter")
+    and the notebook runs on its literal default, so a misspelt key would quietly make a report
+    mean something other than its params say.
+
+    ``notebooks`` are all the pipeline's notebooks, whichever of them a run executes: a section's
+    keys must be parameters of its notebook (its ``parameters`` cell), a shared key one of some
+    notebook, and a section must name a notebook or be ``shared``.
+    """
+    import papermill as pm
+
+    declared = {nb.stem: set(pm.inspect_notebook(str(nb))) - {RUN_DIR_PARAM} for nb in notebooks}
+    stray = sorted(set(params) - set(declared) - {SHARED_SECTION})
+    if stray:
+        raise ParamsError(
+            f"{source}: section(s) {', '.join(stray)} match no notebook "
+            f"(notebooks: {', '.join(declared) or 'none'})"
+        )
+    for nb in notebooks:
+        unknown = sorted(set(params.get(nb.stem, {})) - declared[nb.stem])
+        if unknown:
+            own = declared[nb.stem] - set(params[SHARED_SECTION])
+            raise ParamsError(
+                f"{source}: section '{nb.stem}' has key(s) {', '.join(unknown)}, which "
+                f"{nb.name} does not take; its own are {', '.join(sorted(own))}"
+            )
+    unknown = sorted(set(params[SHARED_SECTION]) - set().union(*declared.values()))
+    if unknown:
+        raise ParamsError(
+            f"{source}: shared key(s) {', '.join(unknown)} are parameters of no notebook"
+        )
+
+
+def check_params(
+    params: dict[str, Any], notebooks: Sequence[Path], source: str | Path
+) -> list[str]:
+    """Every check a pipeline run makes before it starts, over all of ``notebooks``: each key is a
+    parameter of its notebook, and each section holds values its notebook accepts. Returns the
+    sections checked."""
+    check_declared(params, notebooks, Path(source))
+    return check_sections(params, source)

@@ -1,0 +1,136 @@
+"""Params files written from other params files, their comments and layout kept.
+
+A study is a params file that differs from another in a few values (PPO on one environment,
+another discount, another models folder). Written by hand, such a copy drifts from its base and
+nothing records what it changed; `derive_params` writes it from the base's own text with only the
+named values changed and a header that lists them, so a diff against the base shows exactly the
+study. Tuning writes its best trial the same way (`aura.rl.tune.write_best_params`).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from aura.config import ParamsError, load_params, parse_params
+
+COMMAND = "aura params derive"
+
+
+def round_trip_yaml() -> Any:
+    """A ruamel.yaml round-trip dumper whose output PyYAML (and so `load_params`) reads back the
+    same: no line wrapping, and floats always written with a dot in the mantissa (YAML 1.1, which
+    PyYAML follows, reads ``1e-05`` as a string)."""
+    from ruamel.yaml import YAML
+
+    def represent_float(representer: Any, value: float) -> Any:
+        text = repr(value)
+        mantissa, e, exponent = text.partition("e")
+        if e and "." not in mantissa:
+            text = f"{mantissa}.0e{exponent}"
+        return representer.represent_scalar("tag:yaml.org,2002:float", text)
+
+    rt = YAML()
+    rt.width = 4096
+    rt.representer.add_representer(float, represent_float)
+    return rt
+
+
+def new_flow_map() -> Any:
+    """An empty mapping written on one line, as the params files write hyperparameter blocks."""
+    from ruamel.yaml.comments import CommentedMap
+
+    mapping = CommentedMap()
+    mapping.fa.set_flow_style()
+    return mapping
+
+
+def child_mapping(parent: Any, key: str) -> Any:
+    """``parent[key]``, made an empty block mapping where it is missing or null (a params file
+    may leave a block to the code's defaults)."""
+    from ruamel.yaml.comments import CommentedMap
+
+    if parent.get(key) is None:
+        parent[key] = CommentedMap()
+    return parent[key]
+
+
+def parse_setting(setting: str) -> tuple[list[str], Any]:
+    """``section.key.subkey=value`` as the key's path and the value read as YAML
+    (``[ppo]`` a list, ``2e-3`` a number, ``models/x`` a string)."""
+    key, sep, text = setting.partition("=")
+    path = key.strip().split(".")
+    if not sep or not all(path):
+        raise ParamsError(f"--set {setting!r}: expected section.key=value")
+    if not text.strip():
+        raise ParamsError(f"--set {setting!r}: no value after '=' (write null for none)")
+    from ruamel.yaml import YAML
+
+    try:
+        value = YAML(typ="safe").load(text)
+    except Exception as exc:  # ruamel's errors share no base class worth naming
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ParamsError(f"--set {setting!r}: the value is not valid YAML ({reason})") from None
+    return path, _flow(value)
+
+
+def _flow(value: Any) -> Any:
+    """Lists and mappings written on one line, as the params files write them."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    if isinstance(value, list):
+        node = CommentedSeq(_flow(v) for v in value)
+    elif isinstance(value, dict):
+        node = CommentedMap((k, _flow(v)) for k, v in value.items())
+    else:
+        return value
+    node.fa.set_flow_style()
+    return node
+
+
+def _lookup(params: Mapping[str, Any], path: Sequence[str]) -> Any:
+    node: Any = params
+    for key in path:
+        node = node[key]
+    return node
+
+
+def derive_params(base: Path, settings: Sequence[str]) -> tuple[str, dict[str, Any]]:
+    """The text of ``base`` with each ``section.key=value`` of ``settings`` set, and the params
+    it holds. Missing mappings on a key's path are made; a path through a value that is not a
+    mapping is refused. Whether the result is a params file the pipeline accepts is the caller's
+    to check (`aura.params_check`)."""
+    if not settings:
+        raise ParamsError("nothing to change: give at least one --set section.key=value")
+    load_params(base)  # a missing or malformed base is named as such
+    rt = round_trip_yaml()
+    doc = rt.load(base.read_text(encoding="utf-8"))
+    changes = [parse_setting(s) for s in settings]
+    for path, value in changes:
+        node = doc
+        for depth, key in enumerate(path[:-1], start=1):
+            node = child_mapping(node, key)
+            if not isinstance(node, Mapping):
+                raise ParamsError(
+                    f"--set {'.'.join(path)}: {'.'.join(path[:depth])} in {base} is "
+                    f"{node!r}, not a mapping"
+                )
+        node[path[-1]] = value
+    header = f"# {base.name} with, by `{COMMAND}`:\n" + "".join(
+        f"#   {'.'.join(path)}={' '.join(setting.partition('=')[2].split())}\n"
+        for (path, _), setting in zip(changes, settings, strict=True)
+    )
+    body = io.StringIO()
+    rt.dump(doc, body)
+    text = header + body.getvalue()
+    params = parse_params(text, "the derived file")
+    for path, value in changes:
+        read = _lookup(params, path)
+        if read != value:
+            raise ParamsError(
+                f"--set {'.'.join(path)}: {value!r} would read back from the file as {read!r}; "
+                "quote it or write it another way"
+            )
+    return text, params

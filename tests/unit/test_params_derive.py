@@ -1,0 +1,163 @@
+"""`aura params derive` writes a params file from another, only the named values changed, and
+refuses (writing nothing) what the pipeline would refuse; `aura params check` checks as
+`aura run` does before it starts."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from aura.cli import app
+from aura.config import PARAMS_DIR, ParamsError, load_params
+from aura.params_edit import derive_params, parse_setting
+
+DEFAULT = PARAMS_DIR / "default.yaml"
+PPO_DIFFICULTY = "03_rl_training.hyperparams.ppo.difficulty_adaptation"
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, ["params", *args])
+    assert "Traceback" not in result.output
+    return result.exit_code, " ".join(result.output.split())  # the console may wrap a line
+
+
+def changed_lines(base: Path, text: str) -> list[str]:
+    diff = difflib.unified_diff(base.read_text().splitlines(), text.splitlines(), lineterm="", n=0)
+    return [line for line in diff if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+
+
+def test_only_the_named_values_change_and_the_header_lists_them() -> None:
+    text, params = derive_params(
+        DEFAULT,
+        [
+            "03_rl_training.algorithms=[ppo]",
+            "03_rl_training.seeds=5",
+            f"{PPO_DIFFICULTY}.learning_rate=1e-4",
+            "shared.models_dir=models/ppo-difficulty",
+        ],
+    )
+    base = load_params(DEFAULT)
+    assert params["03_rl_training"]["algorithms"] == ["ppo"]
+    assert params["03_rl_training"]["seeds"] == 5
+    block = params["03_rl_training"]["hyperparams"]["ppo"]["difficulty_adaptation"]
+    assert block == {
+        **base["03_rl_training"]["hyperparams"]["ppo"]["difficulty_adaptation"],
+        "learning_rate": 1e-4,
+    }  # a float, though PyYAML reads '1e-4' as a string
+    assert params["shared"]["models_dir"] == "models/ppo-difficulty"
+    for section in ("01_data_synthesis", "02_environment_design", "04_supervised_training"):
+        assert params[section] == base[section]
+
+    lines = changed_lines(DEFAULT, text)
+    assert lines[:5] == [
+        "+# default.yaml with, by `aura params derive`:",
+        "+#   03_rl_training.algorithms=[ppo]",
+        "+#   03_rl_training.seeds=5",
+        f"+#   {PPO_DIFFICULTY}.learning_rate=1e-4",
+        "+#   shared.models_dir=models/ppo-difficulty",
+    ]
+    body = lines[5:]
+    assert len(body) == 8, body  # four lines out, four in: comments and layout kept
+    assert "+  algorithms: [ppo]" in body  # one line, as the file writes lists
+    assert any(x.startswith("+  seeds: 5 ") and x.endswith("seeded shared.seed + k") for x in body)
+
+
+def test_missing_mappings_on_the_path_are_made() -> None:
+    _, params = derive_params(
+        DEFAULT, ["03_rl_training.envs.difficulty_adaptation.kwargs.max_steps=20"]
+    )
+    assert params["03_rl_training"]["envs"] == {
+        "difficulty_adaptation": {"kwargs": {"max_steps": 20}}
+    }
+
+
+@pytest.mark.parametrize(
+    ("setting", "problem"),
+    [
+        ("seeds", "expected section.key=value"),
+        ("03_rl_training..seeds=1", "expected section.key=value"),
+        ("03_rl_training.seeds=", "no value after '='"),
+        ("shared.seed=[1", "the value is not valid YAML (expected ',' or ']'"),
+    ],
+)
+def test_a_setting_that_cannot_be_read_is_named(setting: str, problem: str) -> None:
+    with pytest.raises(ParamsError) as err:
+        parse_setting(setting)
+    assert str(err.value).startswith(f"--set {setting!r}: {problem}")
+
+
+def test_a_path_through_a_value_and_a_value_yaml_reads_otherwise_are_refused() -> None:
+    with pytest.raises(ParamsError, match=r"shared\.seed in .*default\.yaml is 20240601, not a"):
+        derive_params(DEFAULT, ["shared.seed.x=1"])
+    with pytest.raises(ParamsError, match="'yes' would read back from the file as True"):
+        derive_params(DEFAULT, ["shared.data_dir=yes"])
+    with pytest.raises(ParamsError, match="nothing to change"):
+        derive_params(DEFAULT, [])
+
+
+def test_the_command_writes_a_file_training_accepts(tmp_path: Path) -> None:
+    out = tmp_path / "study" / "ppo.yaml"
+    code, output = invoke(
+        "derive", "--out", str(out), "--set", "03_rl_training.algorithms=[ppo]",
+        "--set", f"shared.models_dir={tmp_path / 'models'}",
+    )  # fmt: skip
+    assert code == 0, output
+    assert output == f"wrote {out}: {DEFAULT} with 2 change(s), checked"
+    from aura.rl.config import load_experiment
+
+    assert load_experiment(out).algorithms == ("ppo",)
+
+
+def test_the_command_notes_a_models_folder_shared_with_the_base(tmp_path: Path) -> None:
+    out = tmp_path / "seeds.yaml"
+    code, output = invoke("derive", "-o", str(out), "-s", "03_rl_training.seeds=5")
+    assert code == 0
+    assert "note: it keeps" in output and "models_dir (models/default)" in output
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("03_rl_training.seeds=0", "03_rl_training.seeds must be > 0, got 0"),
+        ("03_rl_training.sedes=4", "section '03_rl_training' has key(s) sedes, which"),
+        ("04_supervised_training.test_size=0.3", "06_model_export.test_size is 0.2 but"),
+    ],
+)
+def test_the_command_writes_nothing_the_pipeline_would_refuse(
+    tmp_path: Path, setting: str, message: str
+) -> None:
+    out = tmp_path / "bad.yaml"
+    code, output = invoke("derive", "-o", str(out), "-s", setting)
+    assert code == 1
+    assert output.startswith(f"error: nothing written: {out}: {message}")
+    assert not out.exists()
+
+
+def test_the_command_keeps_an_existing_file_and_the_base(tmp_path: Path) -> None:
+    out = tmp_path / "kept.yaml"
+    out.write_text("mine")
+    code, output = invoke("derive", "-o", str(out), "-s", "shared.seed=3")
+    assert (code, output) == (1, f"error: {out} exists; --force overwrites it")
+    assert out.read_text() == "mine"
+    code, _ = invoke("derive", "-o", str(out), "-s", "shared.seed=3", "--force")
+    assert code == 0 and load_params(out)["shared"]["seed"] == 3
+    code, output = invoke("derive", "-o", str(DEFAULT), "-s", "shared.seed=3", "--force")
+    assert code == 1 and "is the params file it derives from" in output
+
+
+def test_check_passes_the_project_files_and_names_a_problem(tmp_path: Path) -> None:
+    code, output = invoke("check", "--params", str(PARAMS_DIR / "smoke.yaml"))
+    assert code == 0
+    assert output.endswith(
+        "sections checked: 01_data_synthesis, 02_environment_design, "
+        "03_rl_training, 04_supervised_training, 05_evaluation, 06_model_export"
+    )
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(derive_params(DEFAULT, ["05_evaluation.n_bootstrap=0"])[0])
+    code, output = invoke("check", "-p", str(bad))
+    assert (code, output) == (
+        1, f"error: {bad}: 05_evaluation.n_bootstrap: Input should be greater than 0, got 0"
+    )  # fmt: skip
