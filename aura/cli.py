@@ -7,11 +7,20 @@ stays instant and one command's missing piece does not break the others.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from aura.api.settings import KEEP_ALIVE_SECONDS
 from aura.config import PARAMS_DIR, ParamsError, load_params, project_path
@@ -38,6 +47,35 @@ ParamsOption = Annotated[
 WorkersOption = Annotated[
     int | None, typer.Option(min=1, help="Worker processes (default: n_workers of params).")
 ]
+
+
+def steps_progress() -> Progress:
+    """A bar over training steps, with the time taken and the time left (on a terminal only,
+    within 80 columns)."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(bar_width=20),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        TextColumn("elapsed,"),
+        TimeRemainingColumn(),
+        TextColumn("left"),
+        console=console,
+        disable=not console.is_terminal,  # a log keeps the lines of finished runs only
+    )
+
+
+def advancing(bar: Progress, description: str) -> Callable[[int, int], None]:
+    """An ``on_progress(steps, total)`` that moves ``bar``'s one task, made at the first report:
+    steps kept from earlier runs are done at once, and must not count as speed for the time
+    left."""
+
+    def advance(steps: int, total: int) -> None:
+        if not bar.task_ids:
+            bar.add_task(description, total=total, completed=steps)
+        bar.update(bar.task_ids[0], completed=steps)
+
+    return advance
 
 
 def _fail(message: str) -> typer.Exit:
@@ -124,18 +162,21 @@ def train_rl(
     except ParamsError as exc:
         raise _fail(str(exc)) from exc
     n_runs = len(cfg.envs) * len(cfg.algorithms) * cfg.n_seeds
-    with console.status(f"training {n_runs} runs ...") as status:
+    with steps_progress() as bar:
         done = []
 
         def report(outcome) -> None:
             done.append(outcome)
-            status.update(f"training {n_runs} runs ... {len(done)} done")
+            bar.update(bar.task_ids[0], description=f"{n_runs} runs, {len(done)} done")
             console.print(
                 f"[green]✓[/] {outcome.env_key}/{outcome.algo}/seed_{outcome.seed_index} "
                 f"{outcome.num_timesteps} steps in {outcome.train_seconds:.0f}s"
             )
 
-        payload = run_experiment(cfg, resume=not fresh, n_workers=workers, on_done=report)
+        advance = advancing(bar, f"{n_runs} runs")
+        payload = run_experiment(
+            cfg, resume=not fresh, n_workers=workers, on_done=report, on_progress=advance
+        )
     console.print(results_table(payload["results"]).round(3).to_string(index=False))
     console.print("the saved policy not scored, on the same episodes:")
     console.print(saved_policies_table(payload["results"]).round(3).to_string(index=False))
@@ -197,7 +238,8 @@ def rl_budget(
         if env is None:
             env = checked_probe(cfg, probe, algo).env_key
         what = f"{env}/{algo}/seed_{seed_index}" + (f" with probe {probe}" if probe else "")
-        with console.status(f"training {what} for {factor} x budget ..."):
+        console.print(f"training {what} for {factor} x the grid's budget")
+        with steps_progress() as bar:
             study = budget_study(
                 cfg,
                 env,
@@ -207,6 +249,7 @@ def rl_budget(
                 every=every,
                 probe=probe,
                 fresh=fresh,
+                on_progress=advancing(bar, "steps"),
             )
     except ParamsError as exc:
         raise _fail(str(exc)) from exc
@@ -252,8 +295,11 @@ def rl_probe(
 
     try:
         cfg = load_experiment(params)
-        with console.status(f"training {algo} with probe {probe} over {cfg.n_seeds} seeds ..."):
-            study = probe_study(cfg, probe, algo, n_workers=workers, fresh=fresh)
+        with steps_progress() as bar:
+            what = f"{algo} with probe {probe}, {cfg.n_seeds} seeds"
+            study = probe_study(
+                cfg, probe, algo, n_workers=workers, fresh=fresh, on_progress=advancing(bar, what)
+            )
     except ParamsError as exc:
         raise _fail(str(exc)) from exc
 

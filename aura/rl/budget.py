@@ -21,6 +21,7 @@ call resumes or reuses.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from aura.rl.results import (
     score_checkpoints,
     write_json,
 )
-from aura.rl.train import train
+from aura.rl.train import steps_kept, train
 
 BUDGET_DIR = "budget"
 BUDGET_FILE = "budget.json"
@@ -59,6 +60,7 @@ def budget_study(
     every: int | None = None,
     probe: str | None = None,
     fresh: bool = False,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Train run ``seed_index`` of (``env_key``, ``algo``) for ``factor`` x the grid's
     ``total_timesteps``, checkpointing every ``every`` steps (default: the grid's budget), and
@@ -68,7 +70,8 @@ def budget_study(
     the grid's environment's.
     Returns (and writes) the references and one point per checkpoint. A finished or
     interrupted study of the same settings is reused or resumed; ``fresh`` retrains it (needed
-    to change ``factor`` or ``every`` of a study already on disk).
+    to change ``factor`` or ``every`` of a study already on disk). ``on_progress(steps, total)``
+    is told the steps trained as they are (`aura.rl.progress.StepProgress`).
 
     The study holds one thread per pool (torch, OpenMP, BLAS), as the grid's workers do, so two
     studies side by side share the two cores: with OpenMP's own pool of two threads each, their
@@ -102,8 +105,12 @@ def budget_study(
     run = score_run = dataclasses.replace(base, training=training)
     if probed is not None:
         run, score_run = probe_runs(run, probed)
+    from aura.rl.progress import StepProgress
+
     run_dir = budget_dir(cfg, env_key, algo, seed_index, probe)
-    result = train(run, run_dir, resume=not fresh)
+    kept = 0 if fresh else steps_kept(run, run_dir)
+    with StepProgress(run.training.total_timesteps, kept, on_progress):
+        result = train(run, run_dir, resume=not fresh)
 
     ref = references(
         base.env,

@@ -27,7 +27,7 @@ from aura.files import write_text_atomically
 from aura.reports.host import host_speed as measure_host_speed
 from aura.rl.config import ExperimentConfig, RunConfig
 from aura.rl.numerics import UNRECORDED, mkl_auto_branch
-from aura.rl.train import INFO_FILE, SCORED_FILES, train
+from aura.rl.train import INFO_FILE, SCORED_FILES, steps_kept, train
 
 JOB_COST = {"dqn": 3.0, "ppo": 2.0, "a2c": 1.0}
 """Relative cost of one run per algorithm, used only to order jobs (longest first). The
@@ -71,6 +71,15 @@ def init_worker() -> None:
     os.environ["OMP_NUM_THREADS"] = "1"
     threadpool_limits(limits=1)
     torch.set_num_threads(1)
+
+
+def init_grid_worker(step_counter: Any) -> None:
+    """:func:`init_worker`, and the grid's shared count of steps trained (`aura.rl.progress`)
+    installed for the runs this worker trains."""
+    from aura.rl import progress
+
+    init_worker()
+    progress.install(step_counter)
 
 
 def run_job(
@@ -133,6 +142,7 @@ def run_grid(
     resume: bool = True,
     n_workers: int | None = None,
     on_done: Callable[[RunOutcome], None] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[RunOutcome], dict[str, dict[str, Any]]]:
     """Train every run of the grid and compute every environment's references beside them;
     return the outcomes in grid order and the references per environment key.
@@ -145,7 +155,12 @@ def run_grid(
     (``aura.reports.host``) so that wall times from different hosts can be told apart, the
     kernels the runs trained with (:func:`grid_kernels`) and the branch MKL would choose on this
     processor by itself (what "by processor" stands for here).
+
+    ``on_progress(steps, total)`` is told the grid's steps trained, kept and resumed runs'
+    included, of its total, as they are trained (`aura.rl.progress.StepProgress`).
     """
+    from aura.rl.progress import StepProgress
+
     workers = cfg.n_workers if n_workers is None else n_workers
     jobs = []
     for env in cfg.envs:
@@ -161,22 +176,31 @@ def run_grid(
     start = time.perf_counter()
     outcomes: list[RunOutcome] = []
     found: list[tuple[str, dict[str, Any], float]] = []
-    if workers == 1:
-        found = [reference_job(cfg, env.key) for env in cfg.envs]
-        for job in order:
-            outcomes.append(run_job(*job))
-            if on_done:
-                on_done(outcomes[-1])
-    else:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker) as pool:
-            pending = [pool.submit(reference_job, cfg, env.key) for env in cfg.envs]
-            futures = [pool.submit(run_job, *job) for job in order]
-            for future in as_completed(futures):
-                outcomes.append(future.result())
-                if on_done:
-                    on_done(outcomes[-1])
-            found = [future.result() for future in pending]
+    total = len(jobs) * cfg.training.total_timesteps
+    before = sum(steps_kept(job[0], Path(job[1])) for job in jobs) if resume else 0
+
+    def finished(outcome: RunOutcome) -> None:
+        outcomes.append(outcome)
+        if on_done:
+            on_done(outcome)
+
+    with StepProgress(total, before, on_progress) as steps:
+        if workers == 1:
+            found = [reference_job(cfg, env.key) for env in cfg.envs]
+            for job in order:
+                finished(run_job(*job))
+        else:
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(
+                workers,
+                mp_context=context,
+                initializer=init_grid_worker,
+                initargs=(steps.counter,),
+            ) as pool:
+                pending = [pool.submit(reference_job, cfg, env.key) for env in cfg.envs]
+                for future in as_completed([pool.submit(run_job, *job) for job in order]):
+                    finished(future.result())
+                found = [future.result() for future in pending]
     wall = time.perf_counter() - start
 
     rank = {(job[0].env.key, job[0].algo, job[2]): i for i, job in enumerate(jobs)}
@@ -226,6 +250,7 @@ def run_experiment(
     resume: bool = True,
     n_workers: int | None = None,
     on_done: Callable[[RunOutcome], None] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Train the grid, score every run against the references, and save the verdict.
 
@@ -235,7 +260,9 @@ def run_experiment(
     """
     from aura.rl import results as res
 
-    outcomes, references = run_grid(cfg, resume=resume, n_workers=n_workers, on_done=on_done)
+    outcomes, references = run_grid(
+        cfg, resume=resume, n_workers=n_workers, on_done=on_done, on_progress=on_progress
+    )
     timing = json.loads((cfg.rl_dir / TIMING_FILE).read_text(encoding="utf-8"))
     payload = {"grid": timing, "results": res.summarise(cfg, outcomes, references)}
     res.write_json(cfg.rl_dir / res.RESULTS_FILE, payload)

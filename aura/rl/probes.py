@@ -49,7 +49,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import multiprocessing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,7 +73,7 @@ from aura.rl.config import (
     RunConfig,
     load_run_config,
 )
-from aura.rl.experiment import init_worker
+from aura.rl.experiment import init_grid_worker, init_worker
 from aura.rl.results import (
     RESULTS_FILE,
     curve_bands,
@@ -86,7 +86,14 @@ from aura.rl.results import (
     seed_scores,
     write_json,
 )
-from aura.rl.train import CONFIG_FILE, IMITATION_FILE, SCORED_FILES, START_MODEL, train
+from aura.rl.train import (
+    CONFIG_FILE,
+    IMITATION_FILE,
+    SCORED_FILES,
+    START_MODEL,
+    steps_kept,
+    train,
+)
 
 PROBE_DIR = "probes"
 PROBE_FILE = "probe.json"
@@ -290,11 +297,16 @@ def probe_study(
     *,
     n_workers: int | None = None,
     fresh: bool = False,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Train every seed of the grid's (environment, ``algo``) with probe ``name``'s change, score
     it on the grid's held-out episodes and compare it with the grid's own runs; returns (and
     writes) the study. Finished seeds are reused and interrupted ones resumed unless ``fresh``.
+    ``on_progress(steps, total)`` is told the steps trained as they are
+    (`aura.rl.progress.StepProgress`).
     """
+    from aura.rl.progress import StepProgress
+
     probe = checked_probe(cfg, name, algo)
     grid = _grid_results(cfg, probe.env_key, algo)
     scored_file = SCORED_FILES[cfg.scored_model[probe.env_key]]
@@ -317,12 +329,19 @@ def probe_study(
     train_env, score_env = runs[0][0].env, runs[0][1].env  # every seed's are the same
 
     workers = min(cfg.n_workers if n_workers is None else n_workers, len(jobs))
-    if workers == 1:
-        done = [probe_job(*job) for job in jobs]
-    else:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker) as pool:
-            done = list(pool.map(probe_job, *zip(*jobs, strict=True)))
+    total = sum(run.training.total_timesteps for run, _ in runs)
+    kept = 0 if fresh else sum(steps_kept(job[0], Path(job[2])) for job in jobs)
+    with StepProgress(total, kept, on_progress) as steps:
+        if workers == 1:
+            done = [probe_job(*job) for job in jobs]
+        else:
+            with ProcessPoolExecutor(
+                workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=init_grid_worker,
+                initargs=(steps.counter,),
+            ) as pool:
+                done = list(pool.map(probe_job, *zip(*jobs, strict=True)))
 
     ref = grid["references"]
     lo, hi = ref["random"], ref["oracle"]

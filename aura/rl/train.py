@@ -354,6 +354,14 @@ def is_finished(run_dir: Path) -> bool:
     return (run_dir / FINAL_MODEL).is_file() and (run_dir / INFO_FILE).is_file()
 
 
+def steps_kept(run: RunConfig, run_dir: Path) -> int:
+    """Steps of ``run`` that resuming it keeps: a finished run's budget, a checkpoint's, or 0."""
+    if is_finished(run_dir):
+        return run.training.total_timesteps
+    found = latest_checkpoint(run_dir, run.algo)
+    return 0 if found is None else min(found[0], run.training.total_timesteps)
+
+
 def train(
     run: RunConfig,
     run_dir: str | Path,
@@ -372,6 +380,7 @@ def train(
     import torch
     from stable_baselines3.common.callbacks import CallbackList, ProgressBarCallback
 
+    from aura.rl import progress
     from aura.rl.features import one_hot_policy_kwargs
 
     torch.set_num_threads(1)
@@ -439,6 +448,8 @@ def train(
     ]
     if run.training.progress_bar:
         callbacks.append(ProgressBarCallback())
+    if progress.installed() is not None:  # a grid's worker: add to the grid's count of steps
+        callbacks.append(progress.StepCounter(progress.installed()))
 
     remaining = run.training.total_timesteps - resumed_from
     if remaining > 0:

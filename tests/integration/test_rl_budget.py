@@ -24,8 +24,12 @@ SMOKE = load_experiment(PARAMS_DIR / "smoke.yaml")
 def test_budget_study_scores_every_checkpoint(tmp_path: Path) -> None:
     cfg = dataclasses.replace(SMOKE, models_dir=tmp_path)
     budget = cfg.training.total_timesteps
-    study = budget_study(cfg, "difficulty_adaptation", "a2c", factor=2)
+    reports: list[tuple[int, int]] = []
+    study = budget_study(
+        cfg, "difficulty_adaptation", "a2c", factor=2, on_progress=lambda *r: reports.append(r)
+    )
 
+    assert reports[0] == (0, 2 * budget) and reports[-1] == (2 * budget, 2 * budget)
     assert [p["steps"] for p in study["points"]] == [budget, 2 * budget]
     assert all(math.isfinite(p["normalised"]) for p in study["points"])
     ref = study["references"]
@@ -36,8 +40,12 @@ def test_budget_study_scores_every_checkpoint(tmp_path: Path) -> None:
     written = budget_dir(cfg, "difficulty_adaptation", "a2c", 0) / BUDGET_FILE
     assert json.loads(written.read_text())["points"] == study["points"]
 
-    again = budget_study(cfg, "difficulty_adaptation", "a2c", factor=2)
+    reports.clear()
+    again = budget_study(
+        cfg, "difficulty_adaptation", "a2c", factor=2, on_progress=lambda *r: reports.append(r)
+    )
     assert again["train_seconds"] == 0.0  # the finished run is reused, not retrained
+    assert set(reports) == {(2 * budget, 2 * budget)}  # and counted as done from the start
     assert again["points"] == study["points"]
     with pytest.raises(ConfigError, match="different config.yaml"):  # another factor: --fresh
         budget_study(cfg, "difficulty_adaptation", "a2c", factor=3)

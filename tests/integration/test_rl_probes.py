@@ -59,7 +59,12 @@ def grid(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_probe_is_scored_beside_the_grid_on_the_same_episodes(grid) -> None:
-    study = probe_study(grid, "relative_reward", n_workers=1)
+    reports: list[tuple[int, int]] = []
+    study = probe_study(
+        grid, "relative_reward", n_workers=2, on_progress=lambda *r: reports.append(r)
+    )
+    total = grid.n_seeds * grid.training.total_timesteps  # counted in both workers
+    assert reports[0] == (0, total) and reports[-1] == (total, total)
 
     assert study["train_env"]["id"] == "aura/TutorMatchingRelativeReward-v0"
     assert study["score_env"]["id"] == "aura/TutorMatching-v0"

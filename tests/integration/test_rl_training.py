@@ -132,9 +132,16 @@ def test_grid_in_workers_gives_what_one_process_gives(tmp_path: Path) -> None:
         ceiling_episodes=20,
     )
     found = {}
+    total = 2 * training.total_timesteps
     for workers in (1, 2):
         cfg = dataclasses.replace(base, models_dir=tmp_path / str(workers), n_workers=workers)
-        outcomes, references = run_grid(cfg)
+        reports: list[tuple[int, int]] = []
+        outcomes, references = run_grid(
+            cfg, on_progress=lambda steps, total, log=reports: log.append((steps, total))
+        )
+        # steps of the whole grid, from none to all, never back
+        assert reports[0] == (0, total) and reports[-1] == (total, total)
+        assert [s for s, _ in reports] == sorted(s for s, _ in reports)
         timing = json.loads((cfg.rl_dir / TIMING_FILE).read_text())
         assert timing["n_workers"] == workers
         assert set(timing["reference_seconds"]) == set(cfg.env_keys)
@@ -152,6 +159,40 @@ def test_grid_in_workers_gives_what_one_process_gives(tmp_path: Path) -> None:
     assert found[1][1] == found[2][1]
     assert found[1][0] == found[2][0]
     assert set(found[2][1]) == set(SMOKE.env_keys)
+
+    reports = []
+    run_grid(cfg, on_progress=lambda *r: reports.append(r))  # every run kept: done from the start
+    assert set(reports) == {(total, total)}
+
+
+def test_counting_a_grids_steps_changes_no_run(tmp_path: Path) -> None:
+    """A grid's workers add their steps to a shared count (`aura.rl.progress`); the run trains to
+    the same weights with it as without it, and counts every step it trains."""
+    import multiprocessing
+
+    import torch
+
+    from aura.rl import progress
+    from aura.rl.train import run_class
+
+    run = SMOKE.run("difficulty_adaptation", "ppo", 0)
+    run = dataclasses.replace(
+        run, training=dataclasses.replace(run.training, total_timesteps=1024, eval_freq=512)
+    )
+    counter = multiprocessing.get_context("spawn").Value("q", 0)
+    progress.install(counter)
+    try:
+        counted = train(run, tmp_path / "counted")
+    finally:
+        progress.install(None)
+    plain = train(run, tmp_path / "plain")
+    assert counter.value == counted.num_timesteps == plain.num_timesteps
+    weights = [
+        run_class(run).load(tmp_path / name / FINAL_MODEL).policy.state_dict()
+        for name in ("counted", "plain")
+    ]
+    assert weights[0].keys() == weights[1].keys()
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
 
 
 def _thread_pools() -> list[tuple[str, int]]:
