@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     Progress,
@@ -79,7 +80,8 @@ def advancing(bar: Progress, description: str) -> Callable[[int, int], None]:
 
 
 def _fail(message: str) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}")
+    """Print ``message`` as it is (a value such as ``[ppo]`` is not rich markup) and exit 1."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}")
     return typer.Exit(code=1)
 
 
@@ -462,7 +464,7 @@ def params_derive(
     """Write a copy of a params file with some values changed, comments and layout kept.
 
     The copy's header lists the changes, and it is written only once it passes `aura params
-    check`. Example: --set 03_rl_training.algorithms=[ppo] --set shared.models_dir=models/ppo
+    check`. Example: --set '03_rl_training.algorithms=\\[ppo]' --set shared.models_dir=models/ppo
     """
     from aura.config import NOTEBOOKS_DIR
     from aura.files import write_text_atomically

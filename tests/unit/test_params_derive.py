@@ -161,3 +161,10 @@ def test_check_passes_the_project_files_and_names_a_problem(tmp_path: Path) -> N
     assert (code, output) == (
         1, f"error: {bad}: 05_evaluation.n_bootstrap: Input should be greater than 0, got 0"
     )  # fmt: skip
+
+
+def test_a_refusal_prints_the_setting_as_given(tmp_path: Path) -> None:
+    """A value such as [bold] is printed, not taken for the console's markup."""
+    code, output = invoke("derive", "-o", str(tmp_path / "x.yaml"), "-s", "shared.data_dir=[bold]x")
+    assert code == 1
+    assert output.startswith("error: nothing written: --set 'shared.data_dir=[bold]x': the value")
