@@ -1,7 +1,10 @@
-"""Headline rows for the run's front page: each result in one line, beside its reference.
+"""Headline rows for the run's front page: each result in one line, beside its reference and
+the target it was set, met or missed.
 
-Rows have the keys of `aura.reports.index.HEADLINE_COLUMNS` (area, metric, value, reference).
-Notebook 05 gathers them from the RL results, the supervised metrics and the off-policy table.
+Rows have the keys of `aura.reports.index.HEADLINE_COLUMNS` (area, metric, value, reference,
+target). Notebook 05 gathers them from the RL results, the supervised metrics and the off-policy
+table. A stakeholder reads the front page alone, so a missed target is said there, not only in the
+notebooks.
 """
 
 from __future__ import annotations
@@ -11,12 +14,54 @@ from typing import Any
 
 import pandas as pd
 
+from aura.supervised.training import (
+    TARGET_ACCURACY,
+    TARGET_ACCURACY_SHARE,
+    TARGET_MSE,
+    TARGET_MSE_RATIO,
+)
+
+PPO_TARGET = 0.90
+"""PPO's target at default params on both environments (normalised score, mean over seeds), with
+a lead over the best hand rule whose whole 95% interval is above zero."""
+
 SUPERVISED_PRIMARY = {"compatibility": "mse", "engagement": "mse", "difficulty": "accuracy"}
 _BAYES_KEY = {"mse": "bayes_mse", "accuracy": "bayes_accuracy"}
 
 
 def _ci(mean: float, low: float, high: float) -> str:
     return f"{mean:.3f} [{low:.3f}, {high:.3f}]"
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "missed"
+
+
+def _rl_target(algo: str, result: Mapping[str, Any]) -> str:
+    if algo != "ppo":
+        return "none: reported as it comes"
+    lead = result["lead_over_hand_rule"]
+    return (
+        f"at least {PPO_TARGET:.2f}: {_met(result['normalised']['mean'] >= PPO_TARGET)}; "
+        f"ahead of the hand rule by its whole interval: {_met(result['beats_hand_rule_ci'])} "
+        f"(lead {_ci(lead['mean'], lead['low'], lead['high'])})"
+    )
+
+
+def _supervised_target(key: str, checks: Mapping[str, Any]) -> str:
+    if key == "accuracy":
+        share = checks["accuracy_share_of_bayes"]
+        return (
+            f"accuracy at least {TARGET_ACCURACY}: {_met(checks['accuracy_at_least_0.85'])}; "
+            f"at least {TARGET_ACCURACY_SHARE} of Bayes: {_met(checks['share_at_least_0.97'])} "
+            f"({share:.3f})"
+        )
+    ratio = checks["mse_ratio_to_bayes"]
+    return (
+        f"MSE below {TARGET_MSE}: {_met(checks['mse_below_0.1'])}; "
+        f"at most {TARGET_MSE_RATIO:.2f} x Bayes: {_met(checks['ratio_at_most_1.10'])} "
+        f"({ratio:.3f})"
+    )
 
 
 def rl_rows(results: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -42,6 +87,7 @@ def rl_rows(results: Mapping[str, Any]) -> list[dict[str, Any]]:
                     ),
                     "value": _ci(n["mean"], n["low"], n["high"]),
                     "reference": reference,
+                    "target": _rl_target(algo, r),
                 }
             )
     return rows
@@ -60,6 +106,7 @@ def supervised_rows(metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "metric": f"test {key}",
                 "value": f"{m['test'][key]:.4f}",
                 "reference": f"Bayes {bayes:.4f}; {baselines}",
+                "target": _supervised_target(key, m["checks"]),
             }
         )
     return rows
@@ -75,6 +122,9 @@ def ope_rows(table: pd.DataFrame, policy: str) -> list[dict[str, Any]]:
                 "metric": f"{policy}: {r['estimator']} estimate (95% CI)",
                 "value": _ci(r["estimate"], r["ci_low"], r["ci_high"]),
                 "reference": f"true value {r['true_value']:.3f}",
+                "target": "none; the interval "
+                + ("covers" if r["ci_low"] <= r["true_value"] <= r["ci_high"] else "misses")
+                + " the true value",
             }
         )
     return rows

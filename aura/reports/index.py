@@ -18,8 +18,9 @@ from aura.reports.metrics import MERGED_METRICS
 FIGURES_SUBDIR = "figures"
 INDEX_FILE = "index.html"
 HEADLINE_KEY = "headline"
-HEADLINE_COLUMNS = ("area", "metric", "value", "reference")
-"""A headline row: what part of AURA, which metric, its value, and the reference beside it."""
+HEADLINE_COLUMNS = ("area", "metric", "value", "reference", "target")
+"""A headline row: what part of AURA, which metric, its value, the reference beside it, and the
+target it was set, met or missed (empty where a row has none)."""
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 70rem; color: #222; }
@@ -27,7 +28,7 @@ table { border-collapse: collapse; margin: 1rem 0; }
 th, td { border: 1px solid #ccc; padding: 0.3rem 0.7rem; text-align: left; }
 th { background: #f3f3f3; }
 td.value { font-variant-numeric: tabular-nums; }
-figure { display: inline-block; margin: 0.5rem; max-width: 32rem; }
+figure { margin: 1rem 0; max-width: 60rem; }
 figure img { max-width: 100%; border: 1px solid #ddd; }
 .status-ok { color: #1a7f37; } .status-failed { color: #cf222e; }
 """

@@ -53,7 +53,13 @@ def run_dir(tmp_path: Path) -> Path:
     }
     (run / "run.json").write_text(json.dumps(record))
     headline = [
-        {"area": "RL", "metric": "PPO normalised score", "value": 0.9312, "reference": "oracle 1"},
+        {
+            "area": "RL",
+            "metric": "PPO normalised score",
+            "value": 0.9312,
+            "reference": "oracle 1",
+            "target": "at least 0.90: met",
+        },
         {"area": "Supervised", "metric": "difficulty accuracy", "value": 0.89, "reference": "0.92"},
     ]
     write_metrics(run, "05_evaluation", {"headline": headline})
@@ -69,6 +75,7 @@ def test_index_lists_headline_metrics_figures_and_reports(run_dir: Path) -> None
     page = write_index(run_dir).read_text()
     assert 'id="headline-metrics"' in page
     assert "PPO normalised score" in page and "0.9312" in page and "oracle 1" in page
+    assert "<th>Target</th>" in page and "at least 0.90: met" in page
     assert "figures/learning_curves.png" in page
     assert "01_data_synthesis.report.html" in page
     assert "0123abc" in page

@@ -1,0 +1,111 @@
+"""The front page's headline rows say, beside each result, the target it was set and whether it
+was met: a stakeholder reads that page alone."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from aura.evaluation import headline
+
+
+def interval(mean: float, low: float, high: float, n: int = 3) -> dict[str, float]:
+    return {"mean": mean, "low": low, "high": high, "n": n}
+
+
+def rl_results(ppo_mean: float, lead_low: float) -> dict:
+    references = {
+        "hand_rule_name": "staircase",
+        "hand_rule_normalised": 0.759,
+        "ceiling_name": "model-based filter",
+        "ceiling_normalised": 0.930,
+        "experience_normalised": None,
+    }
+    ppo = {
+        "normalised": interval(ppo_mean, ppo_mean - 0.05, ppo_mean + 0.05),
+        "lead_over_hand_rule": interval(ppo_mean - 0.759, lead_low, 0.12),
+        "beats_hand_rule_ci": lead_low > 0,
+    }
+    dqn = {**ppo, "normalised": interval(0.7, 0.6, 0.8)}
+    return {
+        "difficulty_adaptation": {
+            "references": references,
+            "n_test_episodes": 1000,
+            "algorithms": {"ppo": ppo, "dqn": dqn},
+        }
+    }
+
+
+@pytest.mark.parametrize(
+    ("ppo_mean", "lead_low", "target"),
+    [
+        (
+            0.808,
+            -0.023,
+            "at least 0.90: missed; ahead of the hand rule by its whole interval: missed "
+            "(lead 0.049 [-0.023, 0.120])",
+        ),
+        (
+            0.912,
+            0.1,
+            "at least 0.90: met; ahead of the hand rule by its whole interval: met "
+            "(lead 0.153 [0.100, 0.120])",
+        ),
+    ],
+)
+def test_ppo_rows_say_whether_the_target_was_met(ppo_mean, lead_low, target) -> None:
+    ppo, dqn = headline.rl_rows(rl_results(ppo_mean, lead_low))
+    assert ppo["target"] == target
+    assert dqn["target"] == "none: reported as it comes"
+
+
+def test_supervised_rows_say_which_targets_were_met() -> None:
+    def model(test: dict, checks: dict, key: str) -> dict:
+        bayes = {"mse": {"bayes_mse": 0.018}, "accuracy": {"bayes_accuracy": 0.92}}[key]
+        return {"test": test, "baselines": {"mean": test}, "bayes": bayes, "checks": checks}
+
+    regression = {
+        "mse_below_0.1": True,
+        "mse_ratio_to_bayes": 1.16,
+        "ratio_at_most_1.10": False,
+    }
+    metrics = {
+        "models": {
+            "compatibility": model({"mse": 0.0209}, regression, "mse"),
+            "engagement": model({"mse": 0.0209}, regression, "mse"),
+            "difficulty": model(
+                {"accuracy": 0.80},
+                {
+                    "accuracy_at_least_0.85": False,
+                    "accuracy_share_of_bayes": 0.870,
+                    "share_at_least_0.97": False,
+                },
+                "accuracy",
+            ),
+        }
+    }
+    rows = {r["area"]: r["target"] for r in headline.supervised_rows(metrics)}
+    assert rows["Supervised compatibility"] == (
+        "MSE below 0.1: met; at most 1.10 x Bayes: missed (1.160)"
+    )
+    assert rows["Supervised difficulty"] == (
+        "accuracy at least 0.85: missed; at least 0.97 of Bayes: missed (0.870)"
+    )
+
+
+def test_off_policy_rows_say_whether_the_interval_covers_the_truth() -> None:
+    table = pd.DataFrame(
+        {
+            "policy": ["PPO", "PPO"],
+            "estimator": ["IPS", "DR"],
+            "estimate": [0.788, 0.760],
+            "ci_low": [0.765, 0.750],
+            "ci_high": [0.812, 0.770],
+            "true_value": [0.797, 0.797],
+        }
+    )
+    targets = [r["target"] for r in headline.ope_rows(table, "PPO")]
+    assert targets == [
+        "none; the interval covers the true value",
+        "none; the interval misses the true value",
+    ]
