@@ -126,12 +126,12 @@ def _evaluation(params: Mapping[str, Any]) -> None:
 def _model_export(params: Mapping[str, Any]) -> None:
     """The export checks the forests' parity on the learners the supervised training held out,
     so both must draw the same share (the default of both is the supervised training's)."""
-    from aura.supervised.training import SECTION, supervised_config
+    from aura.supervised.training import SECTION, SupervisedConfig, supervised_config
 
     section = "06_model_export"
     test_size = _schema(ExportParams, section, params[section]).test_size
     trained = supervised_config(params.get(SECTION)).test_size
-    default = type(supervised_config(None)).model_fields["test_size"].default
+    default = SupervisedConfig.model_fields["test_size"].default
     exported = default if test_size is None else test_size
     if exported != trained:
         raise ParamsError(
