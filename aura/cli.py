@@ -329,6 +329,42 @@ def rl_probe(
     console.print(f"written to {probe_dir(cfg, probe, algo) / PROBE_FILE}")
 
 
+@app.command("rl-compare")
+def rl_compare(
+    params: ParamsOption = PARAMS_DIR / "default.yaml",
+    against: Annotated[
+        Path, typer.Option(help="The params file of the grid to compare with.")
+    ] = PARAMS_DIR / "default.yaml",
+) -> None:
+    """Does a study beat the grid it changes? Its runs against the other grid's, paired.
+
+    For every environment and algorithm both grids trained (with aura train-rl on their params):
+    each one's score and the lead, paired by seed and by held-out episode.
+    """
+    from aura.rl.compare import compare_grids
+    from aura.rl.config import load_experiment
+
+    try:
+        rows = compare_grids(load_experiment(params), load_experiment(against))
+    except ParamsError as exc:
+        raise _fail(str(exc)) from exc
+
+    def interval(x: dict) -> str:
+        return f"{x['mean']:.3f} [{x['low']:.3f}, {x['high']:.3f}]"
+
+    def seeds(x: list[float]) -> str:
+        return " / ".join(f"{s:.3f}" for s in x)
+
+    console.print(f"{params} against {against}, normalised scores on the same held-out episodes:")
+    for row in rows:
+        console.print(
+            f"{row['env_key']} {row['algo'].upper()}: {interval(row['normalised'])} "
+            f"({seeds(row['per_seed'])}) against {interval(row['base_normalised'])} "
+            f"({seeds(row['base_per_seed'])}); lead {interval(row['lead'])}, paired by seed "
+            "and episode"
+        )
+
+
 @app.command("tune")
 def tune_rl(
     study: Annotated[str, typer.Option(help="Study name (created if new, resumed if it exists).")],

@@ -108,6 +108,10 @@ def derive_params(base: Path, settings: Sequence[str]) -> tuple[str, dict[str, A
     rt = round_trip_yaml()
     doc = rt.load(base.read_text(encoding="utf-8"))
     changes = [parse_setting(s) for s in settings]
+    paths = [".".join(path) for path, _ in changes]
+    twice = sorted({p for p in paths if paths.count(p) > 1})
+    if twice:
+        raise ParamsError(f"--set {', '.join(twice)} given more than once; give each key once")
     for path, value in changes:
         node = doc
         for depth, key in enumerate(path[:-1], start=1):

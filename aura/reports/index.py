@@ -130,7 +130,10 @@ def write_index(run_dir: str | Path) -> Path:
         )
     parts.append("</tbody></table>")
     parts.append("<p>Reproduce: <code>" + html.escape(str(record.get("command"))) + "</code>")
-    parts.append(" (run.json has the params, library versions and git state).</p></body></html>")
+    parts.append(
+        " (<a href='params.yaml'>params.yaml</a> is the params file as run; run.json has the "
+        "params, library versions and git state).</p></body></html>"
+    )
     out = run_dir / INDEX_FILE
     out.write_text("\n".join(parts), encoding="utf-8")
     return out

@@ -100,6 +100,10 @@ class NotebookResult:
     outputs: list[str] = field(default_factory=list)
 
 
+PARAMS_COPY = "params.yaml"
+"""The run directory's copy of the params file the run was given, as text."""
+
+
 def discover_notebooks(notebooks_dir: Path, only: Sequence[str] | None = None) -> list[Path]:
     """The ``NN_*.ipynb`` notebooks in order, optionally restricted to some numbers.
 
@@ -292,6 +296,9 @@ def run_pipeline(
         _write_json(run_dir / "run.json", record)
         write_index(run_dir)
 
+    # The file as it was run, comments and a derived file's header of changes included: the
+    # params file itself may change or go after the run.
+    write_text_atomically(run_dir / PARAMS_COPY, params_path.read_text(encoding="utf-8"))
     save("running")
     update_latest(run_dir, latest_link)
     console.print(f"[bold]Run[/] {run_dir}  ({len(notebooks)} notebooks, params {params_path})")

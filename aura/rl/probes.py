@@ -71,15 +71,14 @@ from aura.rl.config import (
     ExperimentConfig,
     ImitationConfig,
     RunConfig,
-    load_run_config,
 )
 from aura.rl.experiment import init_grid_worker, init_worker
 from aura.rl.results import (
-    RESULTS_FILE,
     curve_bands,
     curve_yardstick,
     episode_resampler,
     evaluate_model_file,
+    grid_results,
     normalised_score,
     paired_lead,
     score_checkpoints,
@@ -87,7 +86,6 @@ from aura.rl.results import (
     write_json,
 )
 from aura.rl.train import (
-    CONFIG_FILE,
     IMITATION_FILE,
     SCORED_FILES,
     START_MODEL,
@@ -174,36 +172,6 @@ PROBES: dict[str, Probe] = {
 
 def probe_dir(cfg: ExperimentConfig, name: str, algo: str) -> Path:
     return cfg.rl_dir / PROBE_DIR / name / algo
-
-
-TRAIN_FIRST = "train the grid first with aura train-rl on the same params file"
-
-
-def _grid_results(cfg: ExperimentConfig, env_key: str, algo: str) -> dict[str, Any]:
-    """The grid's results for one environment, checked to be comparable with a probe of ``cfg``:
-    the same held-out episodes, and runs trained with the config the probe changes."""
-    path = cfg.rl_dir / RESULTS_FILE
-    if not path.is_file():
-        raise ConfigError(f"no grid results at {path}; {TRAIN_FIRST}")
-    results = json.loads(path.read_text(encoding="utf-8"))["results"].get(env_key)
-    seeds = (results or {}).get("algorithms", {}).get(algo, {}).get("seeds", [])
-    if results is None or len(seeds) != cfg.n_seeds:
-        raise ConfigError(f"{path} has no {cfg.n_seeds} {algo} runs on {env_key}; {TRAIN_FIRST}")
-    if (results["n_test_episodes"], results["test_seed"]) != (cfg.n_test_episodes, cfg.test_seed):
-        raise ConfigError(
-            f"{path} was scored on other held-out episodes than these params ask for "
-            f"({cfg.n_test_episodes} from seed {cfg.test_seed}); {TRAIN_FIRST}"
-        )
-    if "episode_returns" not in results["references"]:
-        raise ConfigError(f"{path} predates per-episode reference returns; {TRAIN_FIRST}")
-    for k in range(cfg.n_seeds):
-        config = cfg.run_dir(env_key, algo, k) / CONFIG_FILE
-        if not config.is_file() or load_run_config(config) != cfg.run(env_key, algo, k):
-            raise ConfigError(
-                f"{config} is not the run these params define (changed since the grid was "
-                f"trained?); {TRAIN_FIRST}"
-            )
-    return results
 
 
 @dataclass(frozen=True)
@@ -308,7 +276,7 @@ def probe_study(
     from aura.rl.progress import StepProgress
 
     probe = checked_probe(cfg, name, algo)
-    grid = _grid_results(cfg, probe.env_key, algo)
+    grid = grid_results(cfg, probe.env_key, algo)
     scored_file = SCORED_FILES[cfg.scored_model[probe.env_key]]
     runs = [probe_runs(cfg.run(probe.env_key, algo, k), probe) for k in range(cfg.n_seeds)]
     folder, n_test = probe_dir(cfg, name, algo), cfg.n_test_episodes

@@ -30,7 +30,14 @@ import numpy as np
 import pandas as pd
 
 from aura.files import write_text_atomically
-from aura.rl.config import EVAL_SEED_OFFSET, EnvConfig, ExperimentConfig, RunConfig
+from aura.rl.config import (
+    EVAL_SEED_OFFSET,
+    ConfigError,
+    EnvConfig,
+    ExperimentConfig,
+    RunConfig,
+    load_run_config,
+)
 from aura.rl.train import (
     CONFIG_FILE,
     FINAL_MODEL,
@@ -107,6 +114,38 @@ def resampled_scores(
         )
     lo = r[draws].mean(axis=1)
     return (x[draws].mean(axis=1) - lo) / (o[draws].mean(axis=1) - lo)
+
+
+TRAIN_FIRST = "train the grid first with aura train-rl on the same params file"
+
+
+def grid_results(cfg: ExperimentConfig, env_key: str, algo: str) -> dict[str, Any]:
+    """The results of ``cfg``'s grid for one environment, checked to hold ``algo``'s runs as
+    ``cfg`` defines them (not changed since), scored on the held-out episodes ``cfg`` asks for
+    with the per-episode returns a paired comparison needs: what a probe or a comparison of
+    two grids stands on."""
+    path = cfg.rl_dir / RESULTS_FILE
+    if not path.is_file():
+        raise ConfigError(f"no grid results at {path}; {TRAIN_FIRST}")
+    results = json.loads(path.read_text(encoding="utf-8"))["results"].get(env_key)
+    seeds = (results or {}).get("algorithms", {}).get(algo, {}).get("seeds", [])
+    if results is None or len(seeds) != cfg.n_seeds:
+        raise ConfigError(f"{path} has no {cfg.n_seeds} {algo} runs on {env_key}; {TRAIN_FIRST}")
+    if (results["n_test_episodes"], results["test_seed"]) != (cfg.n_test_episodes, cfg.test_seed):
+        raise ConfigError(
+            f"{path} was scored on other held-out episodes than these params ask for "
+            f"({cfg.n_test_episodes} from seed {cfg.test_seed}); {TRAIN_FIRST}"
+        )
+    if "episode_returns" not in results["references"]:
+        raise ConfigError(f"{path} predates per-episode reference returns; {TRAIN_FIRST}")
+    for k in range(cfg.n_seeds):
+        config = cfg.run_dir(env_key, algo, k) / CONFIG_FILE
+        if not config.is_file() or load_run_config(config) != cfg.run(env_key, algo, k):
+            raise ConfigError(
+                f"{config} is not the run these params define (changed since the grid was "
+                f"trained?); {TRAIN_FIRST}"
+            )
+    return results
 
 
 def episode_resampler(

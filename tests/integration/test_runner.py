@@ -112,6 +112,7 @@ def test_run_json_records_params_commit_and_versions(ok_run: Path, project) -> N
     record = json.loads((ok_run / "run.json").read_text())
     assert record["status"] == "ok"
     assert record["params"] == load_params(project["params"])
+    assert (ok_run / "params.yaml").read_text() == project["params"].read_text()
     assert set(record["git"]) == {"commit", "dirty"}
     assert record["git"]["commit"] is None or len(record["git"]["commit"]) == 40
     assert record["libraries"]["numpy"] and record["libraries"]["papermill"]

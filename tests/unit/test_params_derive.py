@@ -96,6 +96,8 @@ def test_a_path_through_a_value_and_a_value_yaml_reads_otherwise_are_refused() -
         derive_params(DEFAULT, ["shared.data_dir=yes"])
     with pytest.raises(ParamsError, match="nothing to change"):
         derive_params(DEFAULT, [])
+    with pytest.raises(ParamsError, match=r"--set shared\.seed given more than once"):
+        derive_params(DEFAULT, ["shared.seed=1", "shared.seed=2"])
 
 
 def test_the_command_writes_a_file_training_accepts(tmp_path: Path) -> None:

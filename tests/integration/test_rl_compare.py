@@ -1,0 +1,92 @@
+"""`aura rl-compare`: a study's runs against the grid it changes, paired by seed and episode, on
+two tiny grids written as a study is (`aura params derive`) and trained as `aura train-rl` does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from aura.cli import app
+from aura.config import PARAMS_DIR
+from aura.params_edit import derive_params
+from aura.rl.compare import compare_grids
+from aura.rl.config import ConfigError, load_experiment
+from aura.rl.experiment import run_experiment
+
+TINY = [
+    "03_rl_training.algorithms=[a2c]",
+    "03_rl_training.env_keys=[difficulty_adaptation]",
+    "03_rl_training.n_test_episodes=20",
+    "03_rl_training.curve_episodes=10",
+    "03_rl_training.training.total_timesteps=1000",
+    "03_rl_training.training.eval_freq=500",
+    "03_rl_training.training.save_freq=500",
+]
+
+
+def derived(folder: Path, name: str, *changes: str) -> Path:
+    """A tiny grid's params file, derived from smoke.yaml as a study is from default.yaml."""
+    changed = {change.partition("=")[0] for change in changes}
+    tiny = [s for s in TINY if s.partition("=")[0] not in changed]
+    settings = [*tiny, *changes, f"shared.models_dir={folder / name}"]
+    path = folder / f"{name}.yaml"
+    path.write_text(derive_params(PARAMS_DIR / "smoke.yaml", settings)[0], encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def grids(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("compare")
+    found = {
+        "base": derived(folder, "base"),
+        "study": derived(
+            folder, "study", "03_rl_training.hyperparams.a2c.difficulty_adaptation.gamma=0.5"
+        ),
+        "other_episodes": derived(folder, "other", "03_rl_training.n_test_episodes=30"),
+    }
+    for path in found.values():
+        run_experiment(load_experiment(path), n_workers=1)
+    found["untrained"] = derived(folder, "untrained")
+    return found
+
+
+def test_a_study_is_paired_with_the_grid_it_changes(grids) -> None:
+    [row] = compare_grids(load_experiment(grids["study"]), load_experiment(grids["base"]))
+    assert (row["env_key"], row["algo"]) == ("difficulty_adaptation", "a2c")
+    assert row["per_seed"] != row["base_per_seed"]  # another discount, other policies
+    lead = row["lead"]
+    assert lead["mean"] == pytest.approx(np.mean(row["per_seed"]) - np.mean(row["base_per_seed"]))
+    assert lead["low"] < lead["mean"] < lead["high"]
+
+    [same] = compare_grids(load_experiment(grids["base"]), load_experiment(grids["base"]))
+    assert same["lead"]["mean"] == same["lead"]["low"] == same["lead"]["high"] == 0.0
+    assert same["normalised"] == row["base_normalised"]
+
+
+@pytest.mark.parametrize(
+    ("mine", "theirs", "message"),
+    [
+        ("other_episodes", "base", "random and oracle returns differ on the held-out episodes"),
+        ("untrained", "base", "no grid results at"),
+    ],
+)
+def test_grids_that_pair_nothing_are_refused(grids, mine: str, theirs: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        compare_grids(load_experiment(grids[mine]), load_experiment(grids[theirs]))
+
+
+def test_the_command_prints_each_lead_and_names_a_refusal(grids) -> None:
+    def invoke(mine: str, theirs: str) -> tuple[int, str]:
+        args = ["rl-compare", "--params", str(grids[mine]), "--against", str(grids[theirs])]
+        result = CliRunner().invoke(app, args)
+        assert "Traceback" not in result.output
+        return result.exit_code, " ".join(result.output.split())
+
+    code, output = invoke("study", "base")
+    assert code == 0
+    assert "difficulty_adaptation A2C: " in output and "paired by seed and episode" in output
+    code, output = invoke("untrained", "base")
+    assert code == 1 and output.startswith("error: no grid results at")
