@@ -443,11 +443,14 @@ def export(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None:
     """
     from aura.export.exporter import ExportError
     from aura.export.pipeline import export_run
-    from aura.params_check import check_sections
+    from aura.params_check import export_test_size
 
     try:
         p = load_params(params)
-        check_sections(p, params, ["06_model_export"])
+    except ParamsError as exc:  # names the file already
+        raise _fail(str(exc)) from exc
+    try:
+        test_size = export_test_size(p)
         shared = p["shared"]
         section = p.get("06_model_export", {})
         with console.status("exporting the models ..."):
@@ -457,10 +460,8 @@ def export(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None:
                 project_path(shared["artifacts_dir"]),
                 seed=shared["seed"],
                 params={**shared, **section},
-                test_size=section.get("test_size", 0.2),
+                test_size=test_size,
             )
-    except ParamsError as exc:  # names the file already
-        raise _fail(str(exc)) from exc
     except (ExportError, ValueError, KeyError, FileNotFoundError) as exc:
         raise _fail(f"{params}: {exc}") from exc
     for name, model in manifest.models.items():

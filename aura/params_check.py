@@ -123,21 +123,28 @@ def _evaluation(params: Mapping[str, Any]) -> None:
     _schema(EvaluationParams, "05_evaluation", params["05_evaluation"])
 
 
-def _model_export(params: Mapping[str, Any]) -> None:
-    """The export checks the forests' parity on the learners the supervised training held out,
-    so both must draw the same share (the default of both is the supervised training's)."""
+def export_test_size(params: Mapping[str, Any]) -> float:
+    """The held-out share the export checks the forests' parity on: ``06_model_export``'s (where
+    unset, the default that notebook 06 and the supervised training share), which must be the
+    supervised training's, the learners it held out."""
     from aura.supervised.training import SECTION, SupervisedConfig, supervised_config
 
     section = "06_model_export"
-    test_size = _schema(ExportParams, section, params[section]).test_size
+    test_size = _schema(ExportParams, section, params.get(section) or {}).test_size
+    exported = (
+        SupervisedConfig.model_fields["test_size"].default if test_size is None else test_size
+    )
     trained = supervised_config(params.get(SECTION)).test_size
-    default = SupervisedConfig.model_fields["test_size"].default
-    exported = default if test_size is None else test_size
     if exported != trained:
         raise ParamsError(
             f"{section}.test_size is {exported} but {SECTION}.test_size is {trained}: the export "
             "checks the forests' parity on the learners the supervised training held out"
         )
+    return exported
+
+
+def _model_export(params: Mapping[str, Any]) -> None:
+    export_test_size(params)
 
 
 SECTION_CHECKS: dict[str, Callable[[Mapping[str, Any]], None]] = {

@@ -78,6 +78,8 @@ def budget_study(
     DAgger labelling for a four-block start (the filter clones' gradient-boosting fits) ran
     nine to thirteen times slower than with one thread each, where alone two threads save about a
     quarter (docs/rl.md, More budget)."""
+    from aura.rl.progress import StepProgress
+
     if algo not in cfg.algorithms:
         raise ConfigError(
             f"unknown algorithm {algo!r}; the grid trains {', '.join(cfg.algorithms)}"
@@ -105,8 +107,6 @@ def budget_study(
     run = score_run = dataclasses.replace(base, training=training)
     if probed is not None:
         run, score_run = probe_runs(run, probed)
-    from aura.rl.progress import StepProgress
-
     run_dir = budget_dir(cfg, env_key, algo, seed_index, probe)
     kept = 0 if fresh else steps_kept(run, run_dir)
     with StepProgress(run.training.total_timesteps, kept, on_progress):

@@ -70,3 +70,17 @@ def test_generate_names_a_size_it_cannot_use(tmp_path: Path, folders, sizes, mes
     params = params_file(tmp_path, folders, sizes)
     assert refusal(params, "generate").startswith(f"error: params file {params}: {message}")
     assert not (tmp_path / "data").exists()
+
+
+def test_export_refuses_a_held_out_share_other_than_training(tmp_path: Path, folders) -> None:
+    """Parity is checked on the learners the supervised training held out; another share would
+    check it on others without a word."""
+    params = params_file(tmp_path, folders)
+    text = params.read_text(encoding="utf-8").replace("test_size: 0.2", "test_size: 0.3", 1)
+    params.write_text(text, encoding="utf-8")
+    assert refusal(params) == (
+        f"error: {params}: 06_model_export.test_size is 0.2 but 04_supervised_training.test_size "
+        "is 0.3: the export checks the forests' parity on the learners the supervised training "
+        "held out"
+    )
+    assert not (tmp_path / "artifacts").exists()
