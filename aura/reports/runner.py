@@ -165,13 +165,30 @@ def processor_name(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
     return platform.processor() or platform.machine()
 
 
+SELF_CONTAINED_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+"""
+"""nbconvert's lab page without the scripts it loads from a CDN (RequireJS, MathJax, Mermaid).
+The notebooks use none of them (figures are images, tables HTML, the one formula plain HTML), and
+a report must read the same offline or behind a firewall, without asking a third party for code
+each time it is opened."""
+
+
 def render_html(notebook: Path) -> list[Path]:
-    """Write ``<name>.html`` (with code) and ``<name>.report.html`` (outputs and prose only)."""
+    """Write ``<name>.html`` (with code) and ``<name>.report.html`` (outputs and prose only),
+    each one file that needs nothing from the network."""
+    from jinja2 import DictLoader
     from nbconvert import HTMLExporter
 
+    def exporter(**options: bool) -> HTMLExporter:
+        loader = DictLoader({"aura.html.j2": SELF_CONTAINED_TEMPLATE})
+        return HTMLExporter(extra_loaders=[loader], template_file="aura.html.j2", **options)
+
     nb = nbformat.read(notebook, as_version=4)
-    full, _ = HTMLExporter().from_notebook_node(nb)
-    report, _ = HTMLExporter(
+    full, _ = exporter().from_notebook_node(nb)
+    report, _ = exporter(
         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
     ).from_notebook_node(nb)
     paths = [notebook.with_suffix(".html"), notebook.with_suffix(".report.html")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 from pathlib import Path
 
 import pytest
@@ -96,6 +97,15 @@ def test_successful_run_writes_notebook_and_both_html(ok_run: Path) -> None:
     assert "answer=42" in full and "answer=42" in report
     assert "SECRET_CODE_MARKER" in full
     assert "SECRET_CODE_MARKER" not in report, "the stakeholder report must not show code"
+
+
+def test_both_html_pages_load_nothing_from_the_network(ok_run: Path) -> None:
+    """nbconvert's page asks a CDN for RequireJS, MathJax and Mermaid; the reports drop them."""
+    for page in ("01_ok.html", "01_ok.report.html"):
+        html = (ok_run / page).read_text()
+        assert re.findall(r"<script[^>]*\bsrc=", html) == [], page
+        assert "cdnjs" not in html and "<link" not in html, page
+        assert "answer=42" in html and "jp-Notebook" in html, page  # still the lab page
 
 
 def test_kernels_start_without_transport_warnings(project, capfd) -> None:
