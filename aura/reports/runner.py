@@ -169,11 +169,15 @@ SELF_CONTAINED_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 {%- block html_head_js -%}{%- endblock html_head_js -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block extra_css -%}
+<style>.jp-OutputArea .jp-OutputArea-output pre { white-space: pre; word-break: normal; }</style>
+{%- endblock extra_css -%}
 """
 """nbconvert's lab page without the scripts it loads from a CDN (RequireJS, MathJax, Mermaid).
 The notebooks use none of them (figures are images, tables HTML, the one formula plain HTML), and
 a report must read the same offline or behind a firewall, without asking a third party for code
-each time it is opened."""
+each time it is opened. Printed tables keep their columns: a line wider than the page scrolls
+within its output instead of wrapping onto the rows below."""
 
 
 def render_html(notebook: Path) -> list[Path]:
