@@ -99,7 +99,7 @@ def run(
     """Execute notebooks/NN_*.ipynb in order into reports/runs/<run-name>/ with HTML reports."""
     from aura.reports.runner import PipelineError, run_pipeline
 
-    selected = [s for s in only.split(",") if s.strip()] if only else None
+    selected = only.split(",") if only is not None else None
     try:
         run_pipeline(params, run_name=run_name, only=selected, console=console)
     except (ParamsError, FileExistsError, ValueError) as exc:

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from aura.config import SHARED_SECTION, ParamsError
+from aura.config import SHARED_SECTION, ParamsError, notebook_params
 
 RUN_DIR_PARAM = "run_dir"
 """The parameter the runner gives every notebook: the run directory, where it may write metrics."""
@@ -213,8 +213,10 @@ def check_declared(params: dict[str, Any], notebooks: Sequence[Path], source: Pa
 def check_params(
     params: dict[str, Any], notebooks: Sequence[Path], source: str | Path
 ) -> list[str]:
-    """Every check a pipeline run makes before it starts, over all of ``notebooks``: each key is a
-    parameter of its notebook, and each section holds values its notebook accepts. Returns the
-    sections checked."""
+    """Every check a pipeline run of all ``notebooks`` makes before it starts: each notebook has
+    its section, each key is a parameter of its notebook, and each section holds values its
+    notebook accepts. Returns the sections checked."""
+    for notebook in notebooks:
+        notebook_params(params, notebook.stem, source=source)
     check_declared(params, notebooks, Path(source))
     return check_sections(params, source)

@@ -112,9 +112,12 @@ def discover_notebooks(notebooks_dir: Path, only: Sequence[str] | None = None) -
     does not silently run nothing.
     """
     found = sorted(p for p in notebooks_dir.glob("*.ipynb") if NOTEBOOK_PATTERN.match(p.name))
-    if not only:
+    if only is None:
         return found
     wanted = {s.strip() for s in only if s.strip()}
+    if not wanted:  # e.g. --only "$EMPTY": running every notebook is not what was asked
+        names = ", ".join(p.stem for p in found) or "none"
+        raise ValueError(f"--only names no notebook (available: {names})")
     chosen = [p for p in found if p.stem in wanted or any(w.zfill(2) == p.name[:2] for w in wanted)]
     matched = {w for w in wanted for p in chosen if p.stem == w or w.zfill(2) == p.name[:2]}
     unknown = sorted(wanted - matched)
@@ -242,6 +245,11 @@ def default_run_name(params_path: Path) -> str:
 
 def _new_run_dir(runs_dir: Path, name: str, explicit: bool) -> Path:
     """Create the run directory; never reuse one, so a run's files are all from that run."""
+    if name in {"", ".", ".."} or Path(name).name != name or name.startswith("."):
+        raise ValueError(
+            f"run name {name!r} is not a plain folder name (no '/', and not starting with '.'): "
+            f"a run lands in {runs_dir}/<name>"
+        )
     run_dir = runs_dir / name
     if explicit and run_dir.exists():
         raise FileExistsError(f"run directory already exists: {run_dir} (choose another name)")

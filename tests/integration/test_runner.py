@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -331,3 +332,44 @@ def test_a_value_a_notebook_refuses_fails_before_anything_runs(
         run_pipeline(params, runs_dir=runs, run_name="never")
     assert str(err.value).startswith(f"{params}: {message}")
     assert not runs.exists()
+
+
+@pytest.mark.parametrize("section", [f"0{n}" for n in range(1, 7)])
+def test_params_check_refuses_a_missing_section_as_a_run_does(tmp_path: Path, section) -> None:
+    """`aura params check` makes the run's checks alone: a section a run needs is one it needs."""
+    from aura.config import PARAMS_DIR
+
+    params = yaml.safe_load((PARAMS_DIR / "smoke.yaml").read_text(encoding="utf-8"))
+    stem = next(name for name in params if name.startswith(section))
+    del params[stem]
+    path = tmp_path / "partial.yaml"
+    path.write_text(yaml.safe_dump(params), encoding="utf-8")
+    result = CliRunner().invoke(app, ["params", "check", "--params", str(path)])
+    assert result.exit_code == 1
+    assert f"{path} has no '{stem}:' section" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("only", ["", " , "])
+def test_an_empty_only_selection_runs_nothing(project, tmp_path: Path, only: str) -> None:
+    """`--only "$UNSET"` must not start every notebook."""
+    result = CliRunner().invoke(app, ["run", "--params", str(project["params"]), "--only", only])
+    assert result.exit_code == 1
+    assert "--only names no notebook" in result.output
+    with pytest.raises(ValueError, match="names no notebook"):
+        run_pipeline(
+            project["params"],
+            notebooks_dir=project["notebooks"],
+            runs_dir=tmp_path,
+            only=only.split(","),
+        )
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("name", ["x/../../escape", "../escape", "..", ".hidden", "a/b"])
+def test_a_run_name_must_be_a_plain_folder_name(project, tmp_path: Path, name: str) -> None:
+    runs = tmp_path / "runs"
+    with pytest.raises(ValueError, match="not a plain folder name"):
+        run_pipeline(
+            project["params"], notebooks_dir=project["notebooks"], runs_dir=runs, run_name=name
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
