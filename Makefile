@@ -57,4 +57,4 @@ clean: ## Remove caches and scratch outputs (keeps data/default, models/default,
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
 	find . -path ./$(VENV) -prune -o -name .ipynb_checkpoints -type d -exec rm -rf {} +
 	rm -rf .pytest_cache .ruff_cache .hypothesis
-	rm -rf data/nbval data/smoke models/nbval models/smoke artifacts/nbval artifacts-smoke
+	rm -rf data/nbval data/smoke models/nbval models/smoke artifacts-nbval artifacts-smoke

@@ -443,13 +443,14 @@ def export(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None:
     """
     from aura.export.exporter import ExportError
     from aura.export.pipeline import export_run
-    from aura.params_check import export_test_size
+    from aura.params_check import export_folders, export_test_size
 
     try:
         p = load_params(params)
     except ParamsError as exc:  # names the file already
         raise _fail(str(exc)) from exc
     try:
+        export_folders(p)
         test_size = export_test_size(p)
         shared = p["shared"]
         section = p.get("06_model_export", {})
@@ -511,22 +512,29 @@ def params_derive(
 
     if out.resolve() == params.resolve():
         raise _fail(f"--out {out} is the params file it derives from; name another file")
+    if out.is_dir():
+        raise _fail(f"--out {out} is a folder; name the params file to write")
     if out.exists() and not force:
         raise _fail(f"{out} exists; --force overwrites it")
     try:
         text, derived = derive_params(params, settings)
-        check_params(derived, discover_notebooks(NOTEBOOKS_DIR), out)
+        check_params(derived, discover_notebooks(NOTEBOOKS_DIR), f"{params} with the changes")
     except ParamsError as exc:
-        raise _fail(f"nothing written: {exc}") from exc
+        raise _fail(f"nothing written to {out}: {exc}") from exc
     out.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomically(out, text)
     console.print(f"wrote {out}: {params} with {len(settings)} change(s), checked")
-    base_models = load_params(params)["shared"]["models_dir"]
-    if derived["shared"]["models_dir"] == base_models:
-        console.print(
-            f"[yellow]note:[/] it keeps {params}'s models_dir ({base_models}): its runs and "
-            "results go where that file's do; --set shared.models_dir=... keeps them apart"
-        )
+    base = load_params(params)["shared"]
+    kept = {
+        "models_dir": "its runs and results go where that file's do",
+        "artifacts_dir": "its export (aura export, notebook 06) replaces that file's",
+    }
+    for key, consequence in kept.items():
+        if derived["shared"][key] == base[key]:
+            console.print(
+                f"[yellow]note:[/] it keeps {params}'s {key} ({base[key]}): {consequence}; "
+                f"--set shared.{key}=... keeps them apart"
+            )
 
 
 @notebooks_app.command("record")

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from aura.config import SHARED_SECTION, ParamsError, notebook_params
+from aura.config import SHARED_SECTION, ParamsError, notebook_params, project_path
 
 RUN_DIR_PARAM = "run_dir"
 """The parameter the runner gives every notebook: the run directory, where it may write metrics."""
@@ -143,7 +143,22 @@ def export_test_size(params: Mapping[str, Any]) -> float:
     return exported
 
 
+def export_folders(params: Mapping[str, Any]) -> None:
+    """The export replaces ``artifacts_dir`` whole, so it must not be, or hold, the models or the
+    data folder: the run's trained models and its tables would go with it."""
+    shared = params[SHARED_SECTION]
+    artifacts = project_path(shared["artifacts_dir"]).resolve()
+    for key in ("models_dir", "data_dir"):
+        other = project_path(shared[key]).resolve()
+        if other == artifacts or artifacts in other.parents:
+            raise ParamsError(
+                f"shared.artifacts_dir {shared['artifacts_dir']} holds shared.{key} "
+                f"{shared[key]}: the export replaces its folder whole and would delete them"
+            )
+
+
 def _model_export(params: Mapping[str, Any]) -> None:
+    export_folders(params)
     export_test_size(params)
 
 

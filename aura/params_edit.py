@@ -64,6 +64,11 @@ def parse_setting(setting: str) -> tuple[list[str], Any]:
     path = key.strip().split(".")
     if not sep or not all(path):
         raise ParamsError(f"--set {setting!r}: expected section.key=value")
+    if len(path) < 2:
+        raise ParamsError(
+            f"--set {setting!r}: {path[0]} names a whole section; set one of its keys "
+            "(section.key=value)"
+        )
     if not text.strip():
         raise ParamsError(f"--set {setting!r}: no value after '=' (write null for none)")
     from ruamel.yaml import YAML
@@ -129,7 +134,7 @@ def derive_params(base: Path, settings: Sequence[str]) -> tuple[str, dict[str, A
     body = io.StringIO()
     rt.dump(doc, body)
     text = header + body.getvalue()
-    params = parse_params(text, "the derived file")
+    params = parse_params(text, f"{base} with the changes")
     for path, value in changes:
         read = _lookup(params, path)
         if read != value:

@@ -194,6 +194,44 @@ def set_version(models: dict[str, ModelEntry], pool: TutorPoolEntry) -> str:
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:12]
 
 
+def check_replaceable(target: Path) -> None:
+    """Refuse an artifacts folder that holds anything an export did not write.
+
+    An export replaces its folder whole (`atomic_directory`), so a folder named by mistake (the
+    models folder, a folder of one's own files, a parent of the data) would be deleted with
+    everything in it. Only a missing folder, an empty one, or an earlier export (its manifest and
+    the files the manifest lists) may be replaced; anything else is named and nothing is written.
+    """
+    from pydantic import ValidationError
+
+    from aura.export.manifest import read_manifest
+
+    target = Path(target)
+    if not target.exists():
+        return
+    if not target.is_dir():
+        raise ExportError(f"artifacts folder {target} is a file")
+    entries = sorted(target.iterdir())
+    if not entries:
+        return
+    try:
+        manifest = read_manifest(target)
+    except (OSError, ValidationError):
+        ours: set[str] = set()
+    else:
+        ours = {MANIFEST_FILE, manifest.tutor_pool.file}
+        ours |= {entry.file for entry in manifest.models.values()}
+    foreign = [f"{e.name}/" if e.is_dir() else e.name for e in entries if e.name not in ours]
+    if foreign:
+        more = len(foreign) - 5
+        shown = ", ".join(foreign[:5]) + (f" and {more} more" if more > 0 else "")
+        why = f"not in its {MANIFEST_FILE}" if ours else f"and no {MANIFEST_FILE} of an export"
+        raise ExportError(
+            f"artifacts folder {target} holds {shown} ({why}); an export replaces its folder "
+            "whole, so nothing was written: name another artifacts_dir, or move those files"
+        )
+
+
 def export_artifacts(
     target: Path,
     *,
@@ -205,7 +243,9 @@ def export_artifacts(
     git: dict[str, Any],
     libraries: dict[str, str | None],
 ) -> Manifest:
-    """Convert, check and write every model, the pool and the manifest into ``target``."""
+    """Convert, check and write every model, the pool and the manifest into ``target``, which
+    must be missing, empty or an earlier export (`check_replaceable`)."""
+    check_replaceable(Path(target))
     with atomic_directory(Path(target)) as folder:
         models = {f.name: _forest_entry(f, folder) for f in forests}
         models.update({p.name: _policy_entry(p, folder) for p in policies})

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aura.export.exporter import PoolExport, export_artifacts
+from aura.export.exporter import PoolExport, check_replaceable, export_artifacts
 from aura.export.manifest import Manifest
 from aura.export.policies import policy_exports
 from aura.export.supervised import PAIR_SOURCES, supervised_exports
@@ -36,6 +36,7 @@ def export_run(
     from aura.sim.io import FILES
 
     data_dir, models_dir = Path(data_dir), Path(models_dir)
+    check_replaceable(Path(artifacts_dir))  # before minutes of conversion, not after
     forests = supervised_exports(data_dir, models_dir, seed, test_size)
     compatibility = next(f for f in forests if f.name == "compatibility")
     unknown = [f.name for f in compatibility.features if f.name not in PAIR_SOURCES]

@@ -69,3 +69,22 @@ def test_the_app_does_not_start_on_a_broken_folder(copy: Path) -> None:
     app = create_app(settings=Settings(artifacts_dir=copy))
     with pytest.raises(ArtifactError, match="difficulty.onnx"), TestClient(app):
         pass
+
+
+def test_an_earlier_export_may_be_replaced_and_nothing_else(copy: Path, tmp_path: Path) -> None:
+    """An export replaces its folder whole: only an earlier export (its manifest and the files
+    it lists), an empty folder or none may go."""
+    from aura.export.exporter import ExportError, check_replaceable
+
+    check_replaceable(copy)
+    check_replaceable(tmp_path / "none")
+    (tmp_path / "empty").mkdir()
+    check_replaceable(tmp_path / "empty")
+    (copy / "notes.txt").write_text("mine")
+    (copy / "runs").mkdir()
+    with pytest.raises(ExportError, match=r"holds notes\.txt, runs/ \(not in its manifest\.json\)"):
+        check_replaceable(copy)
+    (copy / "manifest.json").unlink()
+    with pytest.raises(ExportError, match=r"and no manifest\.json of an export"):
+        check_replaceable(copy)
+    assert (copy / "notes.txt").read_text() == "mine"

@@ -84,3 +84,21 @@ def test_export_refuses_a_held_out_share_other_than_training(tmp_path: Path, fol
         "held out"
     )
     assert not (tmp_path / "artifacts").exists()
+
+
+def test_export_refuses_a_folder_it_did_not_write(tmp_path: Path, folders) -> None:
+    """The export replaces its folder whole; a folder of one's own files is named, not deleted,
+    and refused before any model is read."""
+    own = tmp_path / "artifacts"
+    (own / "sub").mkdir(parents=True)
+    (own / "notes.txt").write_text("mine")
+    output = refusal(params_file(tmp_path, folders))
+    assert f"artifacts folder {own} holds notes.txt, sub/ (and no manifest.json" in output
+    assert (own / "notes.txt").read_text() == "mine"
+
+
+def test_export_refuses_an_artifacts_folder_holding_the_models(tmp_path: Path, folders) -> None:
+    folders["artifacts_dir"] = str(tmp_path)
+    output = refusal(params_file(tmp_path, folders))
+    models = tmp_path / "models"
+    assert f"shared.artifacts_dir {tmp_path} holds shared.models_dir {models}" in output

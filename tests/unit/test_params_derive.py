@@ -105,19 +105,21 @@ def test_the_command_writes_a_file_training_accepts(tmp_path: Path) -> None:
     code, output = invoke(
         "derive", "--out", str(out), "--set", "03_rl_training.algorithms=[ppo]",
         "--set", f"shared.models_dir={tmp_path / 'models'}",
+        "--set", f"shared.artifacts_dir={tmp_path / 'artifacts'}",
     )  # fmt: skip
     assert code == 0, output
-    assert output == f"wrote {out}: {DEFAULT} with 2 change(s), checked"
+    assert output == f"wrote {out}: {DEFAULT} with 3 change(s), checked"
     from aura.rl.config import load_experiment
 
     assert load_experiment(out).algorithms == ("ppo",)
 
 
-def test_the_command_notes_a_models_folder_shared_with_the_base(tmp_path: Path) -> None:
+def test_the_command_notes_folders_shared_with_the_base(tmp_path: Path) -> None:
     out = tmp_path / "seeds.yaml"
     code, output = invoke("derive", "-o", str(out), "-s", "03_rl_training.seeds=5")
     assert code == 0
     assert "note: it keeps" in output and "models_dir (models/default)" in output
+    assert "artifacts_dir (artifacts): its export (aura export, notebook 06) replaces" in output
 
 
 @pytest.mark.parametrize(
@@ -134,7 +136,8 @@ def test_the_command_writes_nothing_the_pipeline_would_refuse(
     out = tmp_path / "bad.yaml"
     code, output = invoke("derive", "-o", str(out), "-s", setting)
     assert code == 1
-    assert output.startswith(f"error: nothing written: {out}: {message}")
+    assert output.startswith(f"error: nothing written to {out}: {DEFAULT} with the changes: ")
+    assert message in output
     assert not out.exists()
 
 
@@ -167,6 +170,35 @@ def test_check_passes_the_project_files_and_names_a_problem(tmp_path: Path) -> N
 
 def test_a_refusal_prints_the_setting_as_given(tmp_path: Path) -> None:
     """A value such as [bold] is printed, not taken for the console's markup."""
-    code, output = invoke("derive", "-o", str(tmp_path / "x.yaml"), "-s", "shared.data_dir=[bold]x")
+    out = tmp_path / "x.yaml"
+    code, output = invoke("derive", "-o", str(out), "-s", "shared.data_dir=[bold]x")
     assert code == 1
-    assert output.startswith("error: nothing written: --set 'shared.data_dir=[bold]x': the value")
+    assert output.startswith(f"error: nothing written to {out}: --set 'shared.data_dir=[bold]x'")
+
+
+def test_the_command_refuses_a_folder_as_out_and_a_whole_section(tmp_path: Path) -> None:
+    code, output = invoke("derive", "-o", str(tmp_path), "-s", "shared.seed=3", "--force")
+    assert (code, output) == (
+        1,
+        f"error: --out {tmp_path} is a folder; name the params file to write",
+    )
+    assert list(tmp_path.iterdir()) == []
+    code, output = invoke("derive", "-o", str(tmp_path / "x.yaml"), "-s", "seeds=3")
+    assert code == 1
+    assert "--set 'seeds=3': seeds names a whole section; set one of its keys" in output
+    assert not (tmp_path / "x.yaml").exists()
+
+
+def test_the_command_refuses_an_export_over_the_models(tmp_path: Path) -> None:
+    """The export replaces its folder whole: an artifacts_dir that holds the models would take
+    the trained grid with it."""
+    out = tmp_path / "same.yaml"
+    code, output = invoke(
+        "derive", "-o", str(out),
+        "-s", "shared.models_dir=models/x", "-s", "shared.artifacts_dir=models",
+    )  # fmt: skip
+    assert code == 1
+    assert "shared.artifacts_dir models holds shared.models_dir models/x: the export replaces" in (
+        output
+    )
+    assert not out.exists()

@@ -1,6 +1,7 @@
 """The studies of docs/rl.md as params files (`params/studies/`): each is the default params with
 the changes its header lists, passes every check a run makes, and trains into a models folder of
-its own, so a recorded number is one command away and never overwrites the default grid."""
+its own, so a recorded number is one command away and never overwrites the default grid (nor,
+through `aura run`, the default export)."""
 
 from __future__ import annotations
 
@@ -43,7 +44,8 @@ def test_a_study_is_the_default_params_with_its_listed_changes(study: Path) -> N
 
 
 @pytest.mark.parametrize("study", STUDIES, ids=[s.stem for s in STUDIES])
-def test_a_study_passes_every_check_and_keeps_its_models_apart(study: Path) -> None:
+def test_a_study_passes_every_check_and_keeps_its_folders_apart(study: Path) -> None:
     params = load_params(study)
     check_params(params, discover_notebooks(NOTEBOOKS_DIR), study)
     assert params["shared"]["models_dir"] == f"models/studies/{study.stem}"
+    assert params["shared"]["artifacts_dir"] == f"artifacts-studies/{study.stem}"
