@@ -79,6 +79,33 @@ def advancing(bar: Progress, description: str) -> Callable[[int, int], None]:
     return advance
 
 
+def _check_new_params_file(out: Path, base: Path, force: bool, option: str) -> None:
+    """Refuse to write a params file over its base, over a folder, or over an existing file
+    without ``--force``: before any work, not after minutes of it."""
+    if out.resolve() == base.resolve():
+        raise _fail(f"{option} {out} is the params file it derives from; name another file")
+    if out.is_dir():
+        raise _fail(f"{option} {out} is a folder; name the params file to write")
+    if out.exists() and not force:
+        raise _fail(f"{out} exists; --force overwrites it")
+
+
+def _note_kept_folders(written: dict, base: Path) -> None:
+    """Say where a params file written from ``base`` keeps its folders: its runs would land on
+    the base's (and training refuses to resume a run whose config differs)."""
+    shared = load_params(base)["shared"]
+    kept = {
+        "models_dir": "its runs and results go where that file's do",
+        "artifacts_dir": "its export (aura export, notebook 06) replaces that file's",
+    }
+    for key, consequence in kept.items():
+        if written["shared"][key] == shared[key]:
+            console.print(
+                f"[yellow]note:[/] it keeps {base}'s {key} ({shared[key]}): {consequence}; "
+                f"`aura params derive --set shared.{key}=...` keeps them apart"
+            )
+
+
 def _fail(message: str) -> typer.Exit:
     """Print ``message`` as it is (a value such as ``[ppo]`` is not rich markup) and exit 1."""
     err_console.print(f"[bold red]error:[/] {escape(message)}")
@@ -383,10 +410,13 @@ def tune_rl(
         Path | None,
         typer.Option(help="Where to write the params file with the best trial's hyperparameters."),
     ] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite --best-params if it exists.")] = False,
 ) -> None:
     """Tune RL hyperparameters with Optuna (TPE, median pruning); workers may share a study."""
     from aura.rl.tune import block_not_beaten, study_summary, tune, write_best_params
 
+    if best_params is not None:
+        _check_new_params_file(best_params, params, force, "--best-params")
     try:
         result = tune(
             params,
@@ -404,7 +434,9 @@ def tune_rl(
         if warning:
             console.print(f"[yellow]note:[/yellow] {warning}")
         if best_params is not None and summary["best"] is not None:
-            console.print(f"best params: {write_best_params(result, params, best_params)}")
+            written = write_best_params(result, params, best_params)
+            console.print(f"best params: {written}")
+            _note_kept_folders(load_params(written), params)
     except ParamsError as exc:
         raise _fail(str(exc)) from exc
 
@@ -510,12 +542,7 @@ def params_derive(
     from aura.params_edit import derive_params
     from aura.reports.runner import discover_notebooks
 
-    if out.resolve() == params.resolve():
-        raise _fail(f"--out {out} is the params file it derives from; name another file")
-    if out.is_dir():
-        raise _fail(f"--out {out} is a folder; name the params file to write")
-    if out.exists() and not force:
-        raise _fail(f"{out} exists; --force overwrites it")
+    _check_new_params_file(out, params, force, "--out")
     try:
         text, derived = derive_params(params, settings)
         check_params(derived, discover_notebooks(NOTEBOOKS_DIR), f"{params} with the changes")
@@ -524,17 +551,7 @@ def params_derive(
     out.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomically(out, text)
     console.print(f"wrote {out}: {params} with {len(settings)} change(s), checked")
-    base = load_params(params)["shared"]
-    kept = {
-        "models_dir": "its runs and results go where that file's do",
-        "artifacts_dir": "its export (aura export, notebook 06) replaces that file's",
-    }
-    for key, consequence in kept.items():
-        if derived["shared"][key] == base[key]:
-            console.print(
-                f"[yellow]note:[/] it keeps {params}'s {key} ({base[key]}): {consequence}; "
-                f"--set shared.{key}=... keeps them apart"
-            )
+    _note_kept_folders(derived, params)
 
 
 @notebooks_app.command("record")

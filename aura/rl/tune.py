@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aura.config import load_params
+from aura.config import SHARED_SECTION, load_params, parse_params
+from aura.files import write_text_atomically
 from aura.params_edit import child_mapping, new_flow_map, round_trip_yaml
 from aura.rl.config import (
     SECTION,
@@ -38,6 +39,7 @@ from aura.rl.config import (
     algo_params,
     check_algorithm,
     check_keys,
+    experiment_config,
     load_experiment,
     positive_int,
 )
@@ -469,10 +471,11 @@ def write_best_params(study: Any, params_path: str | Path, out_path: str | Path)
         header += f"# {warning}\n"
     body = io.StringIO()
     rt.dump(doc, body)
-    out_path = Path(out_path)
+    text, out_path = header + body.getvalue(), Path(out_path)
+    written = parse_params(text, out_path)  # what is written must be accepted by training
+    experiment_config(written[SECTION], written[SHARED_SECTION])
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(header + body.getvalue(), encoding="utf-8")
-    load_experiment(out_path)  # what is written must be accepted by training
+    write_text_atomically(out_path, text)
     return out_path
 
 

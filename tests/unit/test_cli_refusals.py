@@ -102,3 +102,25 @@ def test_export_refuses_an_artifacts_folder_holding_the_models(tmp_path: Path, f
     output = refusal(params_file(tmp_path, folders))
     models = tmp_path / "models"
     assert f"shared.artifacts_dir {tmp_path} holds shared.models_dir {models}" in output
+
+
+def test_tune_refuses_to_write_its_best_params_over_a_file_before_tuning(
+    tmp_path: Path, folders
+) -> None:
+    """The best trial's params file is written after the whole study: a name that would replace
+    the tuned file, or any file without --force, is refused before the first trial."""
+    params = params_file(tmp_path, folders)
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("mine")
+    for target, message in [
+        (params, f"error: --best-params {params} is the params file it derives from"),
+        (mine, f"error: {mine} exists; --force overwrites it"),
+        (tmp_path, f"error: --best-params {tmp_path} is a folder"),
+    ]:
+        result = CliRunner().invoke(
+            app, ["tune", "--study", "s", "--params", str(params), "--best-params", str(target)]
+        )
+        assert result.exit_code == 1
+        assert " ".join(result.output.split()).startswith(message)
+    assert mine.read_text() == "mine"
+    assert not (tmp_path / "models").exists()  # no study was opened
