@@ -203,9 +203,12 @@ def train_rl(
             )
 
         advance = advancing(bar, f"{n_runs} runs")
-        payload = run_experiment(
-            cfg, resume=not fresh, n_workers=workers, on_done=report, on_progress=advance
-        )
+        try:
+            payload = run_experiment(
+                cfg, resume=not fresh, n_workers=workers, on_done=report, on_progress=advance
+            )
+        except ParamsError as exc:  # e.g. a run folder that holds another run
+            raise _fail(str(exc)) from exc
     console.print(results_table(payload["results"]).round(3).to_string(index=False))
     console.print("the saved policy not scored, on the same episodes:")
     console.print(saved_policies_table(payload["results"]).round(3).to_string(index=False))

@@ -27,7 +27,7 @@ from aura.files import write_text_atomically
 from aura.reports.host import host_speed as measure_host_speed
 from aura.rl.config import ExperimentConfig, RunConfig
 from aura.rl.numerics import UNRECORDED, mkl_auto_branch
-from aura.rl.train import INFO_FILE, SCORED_FILES, steps_kept, train
+from aura.rl.train import INFO_FILE, SCORED_FILES, check_same_run, steps_kept, train
 
 JOB_COST = {"dqn": 3.0, "ppo": 2.0, "a2c": 1.0}
 """Relative cost of one run per algorithm, used only to order jobs (longest first). The
@@ -170,6 +170,9 @@ def run_grid(
                 args = (run, str(cfg.run_dir(env.key, algo, k)), k, cfg.test_seed)
                 scored = SCORED_FILES[cfg.scored_model[env.key]]
                 jobs.append((*args, cfg.n_test_episodes, cfg.curve_episodes, resume, scored))
+    if resume:  # a folder holding another run is refused before anything trains
+        for job in jobs:
+            check_same_run(job[0], Path(job[1]))
     order = sorted(jobs, key=lambda job: -JOB_COST[job[0].algo] * job[0].training.total_timesteps)
 
     host_speed = measure_host_speed()

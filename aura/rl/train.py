@@ -298,12 +298,16 @@ def _configure_logger(log_dir: Path, keep_until: int | None) -> Any:
     return logger
 
 
-def _check_same_run(run: RunConfig, run_dir: Path) -> None:
+def check_same_run(run: RunConfig, run_dir: Path) -> None:
+    """Refuse to resume ``run`` from a folder that holds another run: a params file whose
+    ``models_dir`` is another's, with other hyperparameters, would otherwise mix the two."""
     path = run_dir / CONFIG_FILE
     if path.is_file() and load_run_config(path) != run:
         raise ConfigError(
-            f"{run_dir} holds a run with a different config.yaml; resume it with that config, "
-            "or train afresh (resume=False) to overwrite it"
+            f"{run_dir} holds a run with a different config.yaml: resume it with that config; "
+            "or give these params another models_dir (aura params derive --set "
+            "shared.models_dir=...); or retrain it in place (aura train-rl --fresh, resume=False "
+            "from Python), which deletes it"
         )
 
 
@@ -387,7 +391,7 @@ def train(
     run_dir = Path(run_dir)
     start = time.perf_counter()
     if resume:
-        _check_same_run(run, run_dir)
+        check_same_run(run, run_dir)
         if is_finished(run_dir):
             info = json.loads((run_dir / INFO_FILE).read_text(encoding="utf-8"))
             return TrainResult(run_dir, info["num_timesteps"], info["num_timesteps"], 0.0)

@@ -58,3 +58,24 @@ def test_the_command_names_its_kernels_and_warns_of_a_kept_run_with_others(tmp_p
 
     assert f"warning: the runs trained with different kernels ({describe(here)}; " in output
     assert f"{describe(other)}): kept or resumed runs from another host" in output
+
+
+def test_a_folder_holding_another_run_is_refused_before_anything_trains(tmp_path: Path) -> None:
+    """A params file that shares another's models_dir, with other hyperparameters: the command
+    names the folder and the three ways on, in one line, before training or scoring anything."""
+    params = one_run_params(tmp_path)
+    train_rl(params)
+    run_dir = tmp_path / "models" / "rl" / "difficulty_adaptation" / "ppo" / "seed_0"
+    before = {p: p.stat().st_mtime_ns for p in run_dir.rglob("*")}
+    other = yaml.safe_load(params.read_text(encoding="utf-8"))
+    other[SECTION]["hyperparams"]["ppo"]["difficulty_adaptation"]["learning_rate"] = 1e-4
+    params.write_text(yaml.safe_dump(other, sort_keys=False), encoding="utf-8")
+
+    result = CliRunner().invoke(app, ["train-rl", "--params", str(params)])
+
+    assert result.exit_code == 1
+    output = " ".join(result.output.split())
+    assert output.startswith(f"error: {run_dir} holds a run with a different config.yaml")
+    assert "aura train-rl --fresh" in output and "--set shared.models_dir=" in output
+    assert "Traceback" not in output
+    assert {p: p.stat().st_mtime_ns for p in run_dir.rglob("*")} == before
