@@ -15,15 +15,18 @@ import os
 import platform
 import re
 import shlex
+import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import nbformat
 from rich.console import Console
@@ -238,6 +241,26 @@ def describe_failure(exc: Exception, source_nb: Path) -> tuple[int | None, str]:
     return cell, f"{where}: {detail}"
 
 
+@contextmanager
+def _interrupts_recorded(interrupted: Callable[[], NoReturn]) -> Iterator[None]:
+    """Hand Ctrl-C, and SIGTERM (``kill``, a scheduler stopping the job) taken as Ctrl-C, to
+    ``interrupted``, so a run stopped either way ends with run.json saying so instead of
+    "running" for ever."""
+    main = threading.current_thread() is threading.main_thread()  # signals belong to it
+
+    def terminate(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, terminate) if main else None
+    try:
+        yield
+    except KeyboardInterrupt:
+        interrupted()
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, previous)
+
+
 def default_run_name(params_path: Path) -> str:
     """``<params stem>-<UTC timestamp>``, sortable by time."""
     return f"{params_path.stem}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
@@ -335,42 +358,66 @@ def run_pipeline(
         console.print(f"[yellow]No NN_*.ipynb notebooks in {notebooks_dir}[/]")
 
     run_start = time.perf_counter()
-    for i, (nb, result) in enumerate(zip(notebooks, results, strict=True), start=1):
-        out = run_dir / nb.name
-        parameters = {**per_notebook[nb.stem], RUN_DIR_PARAM: str(run_dir)}
-        start = time.perf_counter()
-        result.status = "running"
-        with console.status(f"[{i}/{len(notebooks)}] {nb.stem} ..."):
-            try:
-                pm.execute_notebook(
-                    str(nb),
-                    str(out),
-                    parameters=parameters,
-                    kernel_name=KERNEL_NAME,
-                    config=kernel_config(),
-                    language="python",
-                    cwd=str(notebooks_dir),
-                    progress_bar=False,
-                )
-            except Exception as exc:
-                result.seconds = round(time.perf_counter() - start, 3)
-                result.status = "failed"
-                cell, what = describe_failure(exc, nb)
-                if out.exists():
-                    result.outputs = [out.name, *_try_render(out)]
-                collect_metrics(run_dir)
-                message = f"notebook {nb.name} failed in {what}\npartial output kept in {run_dir}"
-                save("failed", message)
-                console.print(f"[red]✗ [{i}/{len(notebooks)}] {nb.stem}[/] {message}")
-                raise PipelineError(message, notebook=nb.name, cell=cell, run_dir=run_dir) from exc
-        result.seconds = round(time.perf_counter() - start, 3)
-        result.status = "ok"
-        result.outputs = [out.name, *(p.name for p in render_html(out))]
-        save("running")
-        console.print(
-            f"[green]✓[/] [{i}/{len(notebooks)}] {nb.stem}  {result.seconds:.1f}s "
-            f"(elapsed {time.perf_counter() - run_start:.1f}s)"
-        )
+
+    def interrupted() -> NoReturn:
+        """Ctrl-C or SIGTERM: say so in run.json, keep what was written, and name it."""
+        current = next((r for r in results if r.status == "running"), None)
+        where = "between notebooks"
+        if current is not None:
+            current.status = "interrupted"
+            where = f"in notebook {current.name}"
+            out = run_dir / current.name
+            if out.exists():
+                current.outputs = [out.name, *_try_render(out)]
+        collect_metrics(run_dir)
+        elapsed = time.perf_counter() - run_start
+        message = f"interrupted {where} after {elapsed:.0f}s\npartial output kept in {run_dir}"
+        save("interrupted", message)
+        console.print(f"[red]✗ interrupted[/] {message}")
+        name = current.name if current else ""
+        raise PipelineError(message, notebook=name, cell=None, run_dir=run_dir)
+
+    with _interrupts_recorded(interrupted):
+        for i, (nb, result) in enumerate(zip(notebooks, results, strict=True), start=1):
+            out = run_dir / nb.name
+            parameters = {**per_notebook[nb.stem], RUN_DIR_PARAM: str(run_dir)}
+            start = time.perf_counter()
+            result.status = "running"
+            with console.status(f"[{i}/{len(notebooks)}] {nb.stem} ..."):
+                try:
+                    pm.execute_notebook(
+                        str(nb),
+                        str(out),
+                        parameters=parameters,
+                        kernel_name=KERNEL_NAME,
+                        config=kernel_config(),
+                        language="python",
+                        cwd=str(notebooks_dir),
+                        progress_bar=False,
+                    )
+                except Exception as exc:
+                    result.seconds = round(time.perf_counter() - start, 3)
+                    result.status = "failed"
+                    cell, what = describe_failure(exc, nb)
+                    if out.exists():
+                        result.outputs = [out.name, *_try_render(out)]
+                    collect_metrics(run_dir)
+                    message = (
+                        f"notebook {nb.name} failed in {what}\npartial output kept in {run_dir}"
+                    )
+                    save("failed", message)
+                    console.print(f"[red]✗ [{i}/{len(notebooks)}] {nb.stem}[/] {message}")
+                    raise PipelineError(
+                        message, notebook=nb.name, cell=cell, run_dir=run_dir
+                    ) from exc
+            result.seconds = round(time.perf_counter() - start, 3)
+            result.status = "ok"
+            result.outputs = [out.name, *(p.name for p in render_html(out))]
+            save("running")
+            console.print(
+                f"[green]✓[/] [{i}/{len(notebooks)}] {nb.stem}  {result.seconds:.1f}s "
+                f"(elapsed {time.perf_counter() - run_start:.1f}s)"
+            )
 
     metrics = collect_metrics(run_dir)
     save("ok")

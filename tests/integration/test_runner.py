@@ -6,6 +6,10 @@ import json
 import os
 import platform
 import re
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -373,3 +377,45 @@ def test_a_run_name_must_be_a_plain_folder_name(project, tmp_path: Path, name: s
             project["params"], notebooks_dir=project["notebooks"], runs_dir=runs, run_name=name
         )
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stopped_run_says_so_in_run_json(tmp_path: Path, make_notebook, how) -> None:
+    """`kill` or Ctrl-C mid-notebook: run.json says "interrupted" and where, not "running" for
+    ever, and what was written is kept. The run is stopped in a process of its own."""
+    nbs = tmp_path / "notebooks"
+    make_notebook(nbs / "01_ok.ipynb", [PARAMETERS_CELL, "print('first')"])
+    marker = tmp_path / "started"
+    make_notebook(
+        nbs / "02_slow.ipynb",
+        [PARAMETERS_CELL, f"import pathlib, time\npathlib.Path({str(marker)!r}).touch()\n"
+         "time.sleep(120)"],
+    )  # fmt: skip
+    params = tmp_path / "p.yaml"
+    params.write_text(PARAMS_YAML.split("01_ok:")[0] + "01_ok: {}\n02_slow: {}\n")
+    runs = tmp_path / "runs"
+    script = (
+        "import sys; from pathlib import Path; from aura.reports.runner import run_pipeline\n"
+        "try:\n"
+        f"    run_pipeline({str(params)!r}, notebooks_dir=Path({str(nbs)!r}),\n"
+        f"                 runs_dir=Path({str(runs)!r}), run_name='stopped')\n"
+        "except Exception as exc:\n"
+        "    print(type(exc).__name__, exc); sys.exit(1)\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists() and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.2)
+        assert marker.exists(), "the second notebook never started"
+        process.send_signal(how)
+        out, _ = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 1
+    assert "PipelineError interrupted in notebook 02_slow.ipynb after" in out
+    record = json.loads((runs / "stopped" / "run.json").read_text())
+    assert record["status"] == "interrupted"
+    assert record["error"].startswith("interrupted in notebook 02_slow.ipynb after")
+    assert [n["status"] for n in record["notebooks"]] == ["ok", "interrupted"]
+    assert (runs / "stopped" / "01_ok.report.html").is_file()
