@@ -20,11 +20,12 @@ from fastapi.openapi.utils import get_openapi
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import Field, TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from aura.api.artifacts import load_artifacts
 from aura.api.body_limit import BodyLimitMiddleware
-from aura.api.errors import RequestError, field_errors, handle_request_error
+from aura.api.errors import RequestError, field_errors, handle_http_error, handle_request_error
 from aura.api.observability import Metrics, ObservabilityMiddleware, configure_logging
 from aura.api.schemas import (
     DifficultyResponse,
@@ -143,6 +144,7 @@ def create_app(artifacts_dir: Path | None = None, settings: Settings | None = No
         lifespan=lifespan,
     )
     app.add_exception_handler(RequestError, handle_request_error)
+    app.add_exception_handler(HTTPException, handle_http_error)
 
     @app.get("/health", response_model=Health, tags=["service"])
     async def health(request: Request) -> Response:

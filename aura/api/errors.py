@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 MAX_LISTED_ERRORS = 20
 
@@ -59,3 +60,21 @@ def error_response(request: Request, exc: RequestError) -> JSONResponse:
 async def handle_request_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestError)
     return error_response(request, exc)
+
+
+async def handle_http_error(request: Request, exc: Exception) -> JSONResponse:
+    """The router's own refusals (no such path, a method the path does not take) in the same
+    format as every other error, naming the path and what it takes, not ``{"detail": ...}``."""
+    assert isinstance(exc, HTTPException)
+    path, headers = request.url.path, dict(exc.headers or {})
+    if exc.status_code == 404:
+        error, message = "not_found", f"no endpoint at {path}; /docs lists them"
+    elif exc.status_code == 405:
+        allowed = next((v for k, v in headers.items() if k.lower() == "allow"), "")
+        error = "method_not_allowed"
+        message = f"{request.method} is not allowed on {path}; it takes {allowed}"
+    else:
+        error, message = "http_error", str(exc.detail)
+    response = error_response(request, RequestError(exc.status_code, error, message))
+    response.headers.update(headers)
+    return response

@@ -126,6 +126,20 @@ def test_a_body_above_the_size_limit_is_413_declared_or_streamed(client) -> None
     assert streamed.status_code == 413
 
 
-def test_unknown_paths_and_methods_are_not_500(client) -> None:
-    assert client.get(PREDICT + "compatibility").status_code == 405
-    assert client.post("/api/ml/predict/nothing", json={}).status_code == 404
+def test_unknown_paths_and_methods_are_not_500_and_keep_the_error_format(client) -> None:
+    """The router's own refusals read like every other error: what, where, and the request id."""
+    wrong_method = client.get(PREDICT + "compatibility", headers={"x-request-id": "r-405"})
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["allow"] == "POST"
+    assert wrong_method.json() == {
+        "error": "method_not_allowed",
+        "message": f"GET is not allowed on {PREDICT}compatibility; it takes POST",
+        "fields": [],
+        "request_id": "r-405",
+    }
+    nowhere = client.post("/api/ml/predict/nothing", json={})
+    assert nowhere.status_code == 404
+    body = nowhere.json()
+    assert body["error"] == "not_found"
+    assert body["message"] == "no endpoint at /api/ml/predict/nothing; /docs lists them"
+    assert body["fields"] == [] and body["request_id"] == nowhere.headers["x-request-id"]
