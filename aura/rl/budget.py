@@ -27,7 +27,7 @@ from typing import Any
 
 from aura.rl.config import ConfigError, ExperimentConfig
 from aura.rl.experiment import init_worker
-from aura.rl.probes import PROBE_DIR, checked_probe, probe_runs
+from aura.rl.probes import PROBE_DIR, Probe, checked_probe, probe_runs
 from aura.rl.results import (
     evaluate_policy_mean,
     experience_policies,
@@ -48,6 +48,36 @@ def budget_dir(
     folder = cfg.rl_dir / BUDGET_DIR
     folder = folder / env_key if probe is None else folder / PROBE_DIR / probe
     return folder / algo / f"seed_{seed_index}"
+
+
+def check_study(
+    cfg: ExperimentConfig,
+    env_key: str,
+    algo: str,
+    seed_index: int,
+    factor: int,
+    probe: str | None = None,
+) -> Probe | None:
+    """Refuse a study of a run the grid does not have, and return the probe it trains with (or
+    None), so a command can name a bad argument before it says what it will train."""
+    if algo not in cfg.algorithms:
+        raise ConfigError(
+            f"unknown algorithm {algo!r}; the grid trains {', '.join(cfg.algorithms)}"
+        )
+    if env_key not in cfg.env_keys:
+        raise ConfigError(
+            f"unknown environment key {env_key!r}; the grid has {', '.join(cfg.env_keys)}"
+        )
+    if not 0 <= seed_index < cfg.n_seeds:
+        raise ConfigError(
+            f"seed index {seed_index} is not a run of the grid (0..{cfg.n_seeds - 1})"
+        )
+    if factor < 1:
+        raise ConfigError(f"factor must be at least 1, got {factor}")
+    probed = None if probe is None else checked_probe(cfg, probe, algo)
+    if probed is not None and probed.env_key != env_key:
+        raise ConfigError(f"probe {probe!r} changes {probed.env_key}, not {env_key}")
+    return probed
 
 
 def budget_study(
@@ -80,23 +110,7 @@ def budget_study(
     quarter (docs/rl.md, More budget)."""
     from aura.rl.progress import StepProgress
 
-    if algo not in cfg.algorithms:
-        raise ConfigError(
-            f"unknown algorithm {algo!r}; the grid trains {', '.join(cfg.algorithms)}"
-        )
-    if env_key not in cfg.env_keys:
-        raise ConfigError(
-            f"unknown environment key {env_key!r}; the grid has {', '.join(cfg.env_keys)}"
-        )
-    if not 0 <= seed_index < cfg.n_seeds:
-        raise ConfigError(
-            f"seed index {seed_index} is not a run of the grid (0..{cfg.n_seeds - 1})"
-        )
-    if factor < 1:
-        raise ConfigError(f"factor must be at least 1, got {factor}")
-    probed = None if probe is None else checked_probe(cfg, probe, algo)
-    if probed is not None and probed.env_key != env_key:
-        raise ConfigError(f"probe {probe!r} changes {probed.env_key}, not {env_key}")
+    probed = check_study(cfg, env_key, algo, seed_index, factor, probe)
     init_worker()  # one thread per pool (see the docstring)
     base = cfg.run(env_key, algo, seed_index)
     budget = base.training.total_timesteps

@@ -40,8 +40,9 @@ def compare_grids(cfg: ExperimentConfig, base: ExperimentConfig) -> list[dict[st
         for algo in cfg.algorithms:
             if env_key not in base.env_keys or algo not in base.algorithms:
                 continue
-            _comparable(cfg, base, env_key, algo)
+            # Each grid trained first (a missing one is named), then whether they pair at all.
             mine, theirs = grid_results(cfg, env_key, algo), grid_results(base, env_key, algo)
+            _comparable(cfg, base, env_key, algo)
             ref = mine["references"]
             if ref["episode_returns"] != theirs["references"]["episode_returns"]:
                 raise ConfigError(

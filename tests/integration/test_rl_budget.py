@@ -112,8 +112,8 @@ def test_budget_study_names_a_bad_choice(tmp_path: Path, kwargs: dict, message: 
 
 
 def test_rl_budget_command_names_a_bad_choice() -> None:
-    """The command answers a bad environment key or probe, or neither, with the message and exit
-    code 1."""
+    """The command answers a bad environment key, seed index or probe, or neither, with the
+    message and exit code 1, before it says what it would train."""
     from typer.testing import CliRunner
 
     from aura.cli import app
@@ -121,10 +121,11 @@ def test_rl_budget_command_names_a_bad_choice() -> None:
     params = str(PARAMS_DIR / "smoke.yaml")
     for args, message in (
         (["--env", "maze"], "unknown environment key 'maze'"),
+        (["--env", "difficulty_adaptation", "--seed-index", "7"], "seed index 7 is not a run"),
         (["--probe", "nope"], "unknown probe 'nope'"),
         ([], "give the environment (--env) or a probe (--probe)"),
     ):
         result = CliRunner().invoke(app, ["rl-budget", *args, "--params", params])
         assert result.exit_code == 1, args
-        assert message in result.output
+        assert result.output.startswith("error: ") and message in result.output
         assert "Traceback" not in result.output
