@@ -114,10 +114,14 @@ def calibration(y: np.ndarray, proba: np.ndarray, n_bins: int = 10) -> dict[str,
 
 
 def baselines(name: str, seed: int) -> dict[str, BaseEstimator]:
-    """Unfitted references: the mean (or majority class) and a linear model."""
+    """Unfitted references: the mean (or majority class) and a linear model.
+
+    The majority baseline predicts the commonest class with the class shares as its
+    probabilities (``prior``), not a certainty of 1 for that class (``most_frequent``), whose log
+    loss counts every other class as an impossible event and says nothing a reader can use."""
     if is_classifier_name(name):
         return {
-            "majority": DummyClassifier(strategy="most_frequent"),
+            "majority": DummyClassifier(strategy="prior"),
             "logistic": make_pipeline(
                 StandardScaler(), LogisticRegression(max_iter=2000, random_state=seed)
             ),

@@ -166,6 +166,10 @@ def test_train_all_saves_models_and_metrics_that_beat_baselines(sim, tmp_path: P
     assert eng["test"]["mse"] < eng["baselines"]["linear"]["mse"]
     diff = metrics["models"]["difficulty"]
     assert diff["test"]["accuracy"] > diff["baselines"]["majority"]["accuracy"] + 0.3
+    # The majority baseline's probabilities are the class shares: its log loss is about their
+    # entropy (at most ln 3), not the ~20 of a certainty of 1 for one class.
+    assert diff["baselines"]["majority"]["log_loss"] < np.log(3) + 0.05
+    assert diff["test"]["log_loss"] < diff["baselines"]["majority"]["log_loss"]
     assert diff["test"]["accuracy"] > 0.9 * diff["bayes"]["bayes_accuracy"]
     assert np.array(diff["test"]["confusion_matrix"]).sum() == diff["rows"]["test"]
 
