@@ -143,7 +143,12 @@ def generate(
         typer.Option(help="Output directory (default: shared.data_dir of the params file)."),
     ] = None,
 ) -> None:
-    """Write the learners, tutors and sessions CSVs (and the latent truth) with the simulator."""
+    """Write the learners, tutors and sessions CSVs (and the latent truth) with the simulator.
+
+    A folder holding tables the simulator did not write (a platform's own export) is refused.
+    """
+    from aura.sim.io import DataFolderError
+
     try:
         p = load_params(params)
         sizes = p.get("01_data_synthesis")
@@ -163,6 +168,8 @@ def generate(
         raise _fail(str(exc)) from exc
     except KeyError as exc:
         raise _fail(f"params file {params}: missing key {exc}") from exc
+    except DataFolderError as exc:  # names the folder and its tables
+        raise _fail(str(exc)) from exc
     except ValueError as exc:  # a size or seed the simulator refuses
         raise _fail(f"params file {params}: {exc}") from exc
     for name, path in written.items():

@@ -8,6 +8,7 @@ new one, never a truncated one.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -39,3 +40,12 @@ def write_text_atomically(path: Path, text: str) -> Path:
     """:func:`write_atomically` for UTF-8 text."""
     data = text.encode("utf-8")
     return write_atomically(path, lambda file: file.write(data))
+
+
+def sha256_file(path: Path) -> str:
+    """The file's SHA-256, read in blocks (a table or a model may be large)."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -7,7 +7,6 @@ describes would make every reported metric and version a lie.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from pydantic import ValidationError
 
 from aura.export.manifest import MANIFEST_FILE, Manifest, read_manifest
 from aura.export.tutor_pool import TutorPool, load_pool
+from aura.files import sha256_file
 
 REQUIRED_MODELS: dict[str, str] = {
     "compatibility": "regressor",
@@ -29,14 +29,6 @@ REQUIRED_MODELS: dict[str, str] = {
 
 class ArtifactError(RuntimeError):
     """The artifacts folder cannot be served; the message says why."""
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def verify_artifacts(folder: Path) -> Manifest:
@@ -68,7 +60,7 @@ def verify_artifacts(folder: Path) -> Manifest:
         path = folder / file
         if not path.is_file():
             problems.append(f"{file} is listed in the manifest but missing")
-        elif _sha256(path) != expected:
+        elif sha256_file(path) != expected:
             problems.append(f"{file} fails its sha256 check (changed since export)")
     if problems:
         raise ArtifactError(f"artifacts in {folder} cannot be served: " + "; ".join(problems))

@@ -33,6 +33,7 @@ from aura.export.onnx_forest import forest_parity, forest_to_onnx, is_classifier
 from aura.export.onnx_policy import INPUT_NAME as POLICY_INPUT
 from aura.export.onnx_policy import policy_parity, policy_to_onnx
 from aura.export.tutor_pool import POOL_FILE, pool_columns
+from aura.files import sha256_file
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -92,14 +93,6 @@ class PoolExport:
     strategies: list[str]
     pair_features: dict[str, PairSource]
     list_separator: str = ";"
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _forest_entry(spec: ForestExport, folder: Path) -> ModelEntry:

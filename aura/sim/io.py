@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+from aura.files import sha256_file, write_text_atomically
 from aura.sim.generate import SimulatedData, generate
 
 FILES = {
@@ -18,22 +20,64 @@ TRUTH_FILES = {
 }
 
 
+RECORD_FILE = "truth/written.json"
+"""Beside the truth: the SHA-256 of every file the simulator wrote into a data folder, so that a
+later write can tell its own files from a platform's export or a hand-edited table."""
+
+
+class DataFolderError(ValueError):
+    """A data folder holds tables the simulator did not write; writing would replace them."""
+
+
+def _targets(out_dir: Path) -> dict[str, Path]:
+    tables = {key: out_dir / name for key, name in FILES.items()}
+    return tables | {key: out_dir / "truth" / name for key, name in TRUTH_FILES.items()}
+
+
+def check_writable(out_dir: Path) -> None:
+    """Refuse to write over tables the simulator did not write, or that changed since it did.
+
+    A folder is the simulator's to rewrite where its record matches every table in it; one from
+    before the record existed counts as the simulator's if it holds the whole hidden truth, which
+    a platform's export has not. Anything else, a platform's own export above all, is named and
+    left as it is."""
+    existing = {key: path for key, path in _targets(out_dir).items() if path.exists()}
+    if not existing:
+        return
+    record_path = out_dir / RECORD_FILE
+    if record_path.is_file():
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+        changed = [p for k, p in existing.items() if record.get(k) != sha256_file(p)]
+    elif all(k in existing for k in TRUTH_FILES):
+        changed = []
+    else:
+        changed = list(existing.values())
+    if changed:
+        names = ", ".join(str(p.relative_to(out_dir)) for p in changed)
+        raise DataFolderError(
+            f"data folder {out_dir} holds {names}, which the simulator did not write or which "
+            "changed since; nothing was written: name another data_dir (or --out), or move them"
+        )
+
+
 def save(data: SimulatedData, out_dir: Path) -> dict[str, Path]:
-    """Write the three CSVs to `out_dir` and the hidden truth to `out_dir/truth/`."""
+    """Write the three CSVs to `out_dir` and the hidden truth to `out_dir/truth/`, with the record
+    of what was written (`check_writable` refuses a folder holding tables of its own first)."""
     out_dir = Path(out_dir)
+    check_writable(out_dir)
     (out_dir / "truth").mkdir(parents=True, exist_ok=True)
-    written: dict[str, Path] = {}
-    for key, name in FILES.items():
-        written[key] = out_dir / name
-        getattr(data, key).to_csv(written[key], index=False, lineterminator="\n")
-    for key, name in TRUTH_FILES.items():
-        written[key] = out_dir / "truth" / name
-        getattr(data, key).to_csv(written[key], index=False, lineterminator="\n")
+    written = _targets(out_dir)
+    for key, path in written.items():
+        getattr(data, key).to_csv(path, index=False, lineterminator="\n")
+    record = {key: sha256_file(path) for key, path in written.items()}
+    write_text_atomically(out_dir / RECORD_FILE, json.dumps(record, indent=2) + "\n")
     return written
 
 
 def write_datasets(
     out_dir: Path, *, seed: int, n_learners: int, n_tutors: int, n_sessions: int
 ) -> dict[str, Path]:
-    """Generate the datasets for these parameters and write them; returns the paths."""
+    """Generate the datasets for these parameters and write them; returns the paths. A folder
+    holding tables of its own is refused before anything is generated."""
+    check_writable(Path(out_dir))
     return save(generate(seed, n_learners, n_tutors, n_sessions), Path(out_dir))

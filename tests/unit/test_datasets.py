@@ -119,3 +119,32 @@ def test_docs_data_md_holds_the_current_dictionary() -> None:
     """Refresh with `python -m aura.data.dictionary_doc` when the dictionary or schemas change."""
     text = DOCS_PATH.read_text(encoding="utf-8")
     assert generated_block(text) == dictionary_markdown()
+
+
+def test_a_folder_of_tables_the_simulator_did_not_write_is_kept(tmp_path: Path) -> None:
+    """Generating into a folder rewrites the simulator's own tables, and refuses, naming them,
+    a platform's export or a table edited since it was written."""
+    from aura.sim.io import RECORD_FILE, TRUTH_FILES, DataFolderError
+
+    sizes = {"n_learners": 30, "n_tutors": 5, "n_sessions": 60}
+    ours = tmp_path / "ours"
+    write_datasets(ours, seed=1, **sizes)
+    write_datasets(ours, seed=2, **sizes)  # its own tables: rewritten
+    (ours / FILES["sessions"]).write_text("edited\n")
+    with pytest.raises(DataFolderError, match=r"ours holds sessions_data\.csv, which the sim"):
+        write_datasets(ours, seed=3, **sizes)
+    assert (ours / FILES["sessions"]).read_text() == "edited\n"
+
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / FILES["learners"]).write_text("learner_id,age\n1,12\n")
+    with pytest.raises(DataFolderError, match="export holds learners_data.csv"):
+        write_datasets(export, seed=1, **sizes)
+    assert sorted(p.name for p in export.iterdir()) == [FILES["learners"]]
+
+    # A folder written before the record existed holds the whole truth: the simulator's.
+    older = tmp_path / "older"
+    write_datasets(older, seed=1, **sizes)
+    (older / RECORD_FILE).unlink()
+    assert all((older / "truth" / name).is_file() for name in TRUTH_FILES.values())
+    write_datasets(older, seed=2, **sizes)
