@@ -20,7 +20,13 @@ from pathlib import Path
 
 from aura.api.artifacts import ArtifactError, verify_artifacts
 from aura.api.observability import MULTIPROC_ENV
-from aura.api.settings import ARTIFACTS_ENV, EVENT_LOOP, HTTP_PROTOCOL, KEEP_ALIVE_SECONDS
+from aura.api.settings import (
+    ARTIFACTS_ENV,
+    EVENT_LOOP,
+    HTTP_PROTOCOL,
+    KEEP_ALIVE_SECONDS,
+    Settings,
+)
 
 APP_PATH = "aura.api.app:app"
 
@@ -38,11 +44,13 @@ def serve(
     announce: Callable[[str], None] = print,
     keep_alive: int = KEEP_ALIVE_SECONDS,
 ) -> None:
-    """Serve ``folder`` with uvicorn until stopped; LaunchError before anything starts if the
-    artifacts fail their checks (manifest, every file, sha256) or the metrics folder is missing."""
+    """Serve ``folder`` with uvicorn until stopped; LaunchError before anything starts if a
+    setting from the environment cannot be used, the artifacts fail their checks (manifest,
+    every file, sha256) or the metrics folder is missing."""
     try:
+        Settings.from_env(Path(folder))  # what every worker will read, checked once here
         manifest = verify_artifacts(folder)
-    except ArtifactError as exc:
+    except (ArtifactError, ValueError) as exc:
         raise LaunchError(str(exc)) from exc
     metrics_dir = os.environ.get(MULTIPROC_ENV)
     if metrics_dir and not Path(metrics_dir).is_dir():

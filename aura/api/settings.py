@@ -24,14 +24,30 @@ Users who ask again within it keep their connection instead of opening a new one
 10,000 users)."""
 
 
-def _int(name: str, default: int) -> int:
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _positive_int(name: str, default: int) -> int:
+    """A positive whole number from environment variable ``name``, or ``default`` if unset."""
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
-        raise ValueError(f"environment variable {name} must be an integer, got {raw!r}") from None
+        value = 0
+    if value < 1:
+        raise ValueError(f"environment variable {name} must be a positive integer, got {raw!r}")
+    return value
+
+
+def _log_level(name: str, default: str) -> str:
+    raw = os.environ.get(name) or default
+    if raw.upper() not in LOG_LEVELS:
+        raise ValueError(
+            f"environment variable {name} must be one of {', '.join(LOG_LEVELS)}, got {raw!r}"
+        )
+    return raw.upper()
 
 
 @dataclass(frozen=True)
@@ -50,11 +66,14 @@ class Settings:
 
     @classmethod
     def from_env(cls, artifacts_dir: Path | None = None) -> Settings:
+        """The settings the environment gives; a value that cannot be used is a ValueError
+        naming the variable (`aura serve` and ``python -m aura.api`` check them before uvicorn
+        starts)."""
         folder = artifacts_dir or Path(os.environ.get(ARTIFACTS_ENV, "artifacts"))
         return cls(
             artifacts_dir=Path(folder),
-            max_records=_int("AURA_MAX_RECORDS", cls.max_records),
-            max_body_bytes=_int("AURA_MAX_BODY_BYTES", cls.max_body_bytes),
-            ort_threads=_int("AURA_ORT_THREADS", cls.ort_threads),
-            log_level=os.environ.get("AURA_LOG_LEVEL", cls.log_level).upper(),
+            max_records=_positive_int("AURA_MAX_RECORDS", cls.max_records),
+            max_body_bytes=_positive_int("AURA_MAX_BODY_BYTES", cls.max_body_bytes),
+            ort_threads=_positive_int("AURA_ORT_THREADS", cls.ort_threads),
+            log_level=_log_level("AURA_LOG_LEVEL", cls.log_level),
         )

@@ -261,3 +261,32 @@ def test_the_image_entry_point_names_a_bad_option(option: str, value: str, messa
     assert result.returncode == 2
     assert f"{option}: {message}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("AURA_MAX_RECORDS", "abc", "AURA_MAX_RECORDS must be a positive integer, got 'abc'"),
+        ("AURA_MAX_RECORDS", "0", "AURA_MAX_RECORDS must be a positive integer, got '0'"),
+        ("AURA_MAX_BODY_BYTES", "-1", "AURA_MAX_BODY_BYTES must be a positive integer, got '-1'"),
+        ("AURA_ORT_THREADS", "x", "AURA_ORT_THREADS must be a positive integer, got 'x'"),
+        ("AURA_LOG_LEVEL", "LOUD", "AURA_LOG_LEVEL must be one of DEBUG, INFO, WARNING"),
+    ],
+)
+def test_a_setting_that_cannot_be_used_stops_both_entry_points_in_one_line(
+    artifacts_dir: Path, variable: str, value: str, message: str
+) -> None:
+    """A bad environment variable is named before uvicorn starts (its workers would each print
+    a traceback), by `aura serve` and by the image's `python -m aura.api` alike."""
+    result = run_serve(artifacts_dir, **{variable: value})
+    assert result.returncode == 1
+    assert message in result.stderr and "Traceback" not in result.stderr
+    image = subprocess.run(
+        [sys.executable, "-m", "aura.api", "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "AURA_ARTIFACTS": str(artifacts_dir), variable: value},
+    )
+    assert image.returncode == 1
+    assert image.stderr.strip().startswith(f"error: environment variable {message}")
