@@ -21,7 +21,7 @@ HEADER_LINES = 1
 
 _BUILTIN_CHECKS: dict[str, str] = {
     "column_in_dataframe": "missing column (required)",
-    "not_nullable": "missing value (empty cell)",
+    "not_nullable": "missing value (an empty cell, or a word such as NA, NaN or null)",
     "field_uniqueness": "duplicated id",
 }
 

@@ -10,6 +10,7 @@ only read, never modified; columns the schemas do not know are kept as they are.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,7 +59,18 @@ def _read_csv(path: Path, table: TableName) -> tuple[pd.DataFrame | None, list[P
         return None, [Problem(path, f"not a readable CSV file: {exc}")]
     if df.empty:
         return None, [Problem(path, "no data rows (the file has only a header line)")]
+    header = _header(path)
+    twice = sorted({name for name in header if header.count(name) > 1})
+    if twice:
+        names = ", ".join(repr(name) for name in twice)
+        return None, [Problem(path, f"column(s) {names} appear more than once in the header")]
     return df, []
+
+
+def _header(path: Path) -> list[str]:
+    """The header line's names as written (pandas renames a repeated name to ``name.1``)."""
+    with path.open(newline="", encoding="utf-8", errors="replace") as fh:
+        return next(csv.reader(fh), [])
 
 
 def _schema_failures(
@@ -78,13 +90,11 @@ def _validate(
     _, raw = _schema_failures(raw_schema(table), df)
     valid, typed = _schema_failures(typed_schema(table, tuple(require)), parse_numbers(df, table))
     # A cell that is not a number was blanked before the typed checks; it is reported once,
-    # as a wrong type, not again as a missing value.
+    # as a wrong type, not again by a typed check (a missing value, a cast).
     reported = set(zip(raw["column"], raw["index"], strict=True))
     again = [
-        check == "not_nullable" and (column, index) in reported
-        for column, index, check in zip(
-            typed["column"], typed["index"], typed["check"], strict=True
-        )
+        (column, index) in reported
+        for column, index in zip(typed["column"], typed["index"], strict=True)
     ]
     failures = pd.concat([raw, typed[~np.array(again, dtype=bool)]], ignore_index=True)
     if failures.empty:

@@ -223,6 +223,15 @@ def _is_whole(s: pd.Series) -> pd.Series:
     return s.isna() | ~np.isfinite(parsed) | (parsed == np.round(parsed))
 
 
+INT64_LIMIT = 2.0**63
+"""Whole numbers from here on (in size) do not fit the 64-bit integers the tables hold."""
+
+
+def _fits_int64(s: pd.Series) -> pd.Series:
+    parsed = pd.to_numeric(s, errors="coerce").astype(float)
+    return s.isna() | ~np.isfinite(parsed) | (parsed.abs() < INT64_LIMIT)
+
+
 def raw_schema(table: TableName) -> pa.DataFrameSchema:
     """Checks on the CSV as read: numeric cells must parse as (whole) numbers. Presence and
     everything else is the typed schema's job, so every column here is optional."""
@@ -233,6 +242,7 @@ def raw_schema(table: TableName) -> pa.DataFrameSchema:
         checks = [pa.Check(_is_number, error="wrong type: not a number")]
         if f.kind == "int":
             checks.append(pa.Check(_is_whole, error="wrong type: not a whole number"))
+            checks.append(pa.Check(_fits_int64, error="wrong type: too large for an integer"))
         columns[f.name] = pa.Column(checks=checks, nullable=True, required=False)
     return pa.DataFrameSchema(columns, name=f"{table} (raw)")
 
@@ -270,7 +280,7 @@ def parse_numbers(df: pd.DataFrame, table: TableName) -> pd.DataFrame:
             continue
         parsed = pd.to_numeric(out[f.name], errors="coerce").astype(float)
         bad = ~np.isfinite(parsed)
-        if f.kind == "int":
-            bad |= parsed != np.round(parsed)
+        if f.kind == "int":  # a whole number that also fits a 64-bit integer
+            bad |= (parsed != np.round(parsed)) | (parsed.abs() >= INT64_LIMIT)
         out[f.name] = parsed.mask(bad)
     return out

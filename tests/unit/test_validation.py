@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import shutil
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -164,9 +165,37 @@ def test_unknown_category(folder: Path) -> None:
 
 
 def test_missing_value(folder: Path) -> None:
+    """An empty cell and the words pandas reads as missing (NA, nan, null) alike."""
     edit(folder, "tutors", set_cell(6, "rating", ""))
+    edit(folder, "tutors", set_cell(9, "rating", "nan"))
     message = str(error_of(folder))
-    assert "column 'rating': missing value (empty cell) in 1 row: line 6" in message
+    assert (
+        "column 'rating': missing value (an empty cell, or a word such as NA, NaN or null) "
+        "in 2 rows: lines 6, 9"
+    ) in message
+
+
+def test_a_number_too_large_for_an_integer_is_named_once(folder: Path) -> None:
+    edit(folder, "learners", set_cell(4, "learner_id", "1e23"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no cast warning on the way
+        message = str(error_of(folder))
+    assert message.count("line 4") == 1
+    assert "column 'learner_id': wrong type: too large for an integer in 1 row: line 4" in message
+
+
+def test_a_column_named_twice_in_the_header(folder: Path) -> None:
+    """pandas would read the second as 'years_experience.1', an unknown column kept as it is."""
+
+    def rename(rows: Rows) -> None:
+        rows[0][rows[0].index("rating")] = "years_experience"
+
+    path = edit(folder, "tutors", rename)
+    error = error_of(folder)
+    assert [p.file for p in error.problems] == [path]
+    assert f"{path}:\n  - column(s) 'years_experience' appear more than once in the header" in (
+        str(error)
+    )
 
 
 def test_duplicated_id(folder: Path) -> None:
