@@ -17,8 +17,8 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
  && python -m venv /opt/aura \
  && /opt/aura/bin/pip install --no-cache-dir -r requirements-serve.txt
 # Only the packages the service imports: the API, the manifest and pool readers, the simulator's
-# numpy-only matching code.
-COPY aura/__init__.py aura/
+# numpy-only matching code, and the file helpers (aura/files.py).
+COPY aura/__init__.py aura/files.py aura/
 COPY aura/api aura/api
 COPY aura/export aura/export
 COPY aura/sim aura/sim
