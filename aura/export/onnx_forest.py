@@ -14,6 +14,10 @@ import numpy as np
 
 OPSET = {"": 17, "ai.onnx.ml": 3}
 INPUT_NAME = "input"
+GRAPH_NAME = "aura_forest"
+"""The graph's name. skl2onnx names a graph by a random UUID unless told, so the same forest
+gave other bytes on every export, and the export's version (a hash of the files) changed with no
+model changed."""
 
 
 def final_estimator(model: Any) -> Any:
@@ -36,6 +40,7 @@ def forest_to_onnx(model: Any, n_features: int) -> bytes:
         initial_types=[(INPUT_NAME, FloatTensorType([None, n_features]))],
         options=options,
         target_opset=OPSET,
+        name=GRAPH_NAME,
     )
     return onx.SerializeToString()
 

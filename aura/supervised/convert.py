@@ -14,6 +14,7 @@ import numpy as np
 import onnx
 from sklearn.pipeline import Pipeline
 
+from aura.export.onnx_forest import GRAPH_NAME
 from aura.supervised.models import RangeScaler
 
 INPUT_NAME = "input"
@@ -49,6 +50,7 @@ def to_onnx(pipeline: Pipeline, *, target_opset: int | None = None) -> onnx.Mode
         initial_types=[(INPUT_NAME, FloatTensorType([None, n_features]))],
         options=options,
         target_opset=target_opset,
+        name=GRAPH_NAME,  # not a random one: the same pipeline, the same bytes
     )
 
 

@@ -159,3 +159,14 @@ def test_policy_export_refusal_names_the_agreement(monkeypatch) -> None:
     )
     with pytest.raises(ExportError, match="90.00% of 10 observations"):
         exporter._policy_entry(spec, Path("/nonexistent"))
+
+
+@pytest.mark.parametrize("name", ["compatibility", "difficulty"])
+def test_the_same_forest_exports_to_the_same_bytes(name: str, tables) -> None:
+    """The export's version is a hash of its files: it must change only when a model does."""
+    from aura.export.onnx_forest import forest_to_onnx
+
+    model, _ = fitted(name, tables, n_trees=3)
+    assert onnx_of(model) == onnx_of(model)
+    n_features = model[0].n_features_in_
+    assert forest_to_onnx(model, n_features) == forest_to_onnx(model, n_features)
