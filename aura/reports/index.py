@@ -34,14 +34,14 @@ figure img { max-width: 100%; border: 1px solid #ddd; }
 """
 
 
-def save_figure(fig: Any, run_dir: str | Path | None, name: str) -> Path | None:
-    """Save a matplotlib figure as a key figure of the run (nothing when there is no run)."""
+def save_figure(fig: Any, run_dir: str | Path | None, name: str) -> None:
+    """Save a matplotlib figure as a key figure of the run (nothing when there is no run). Like
+    `write_metrics`, it returns nothing for a notebook cell to print into the report."""
     if run_dir is None:
-        return None
+        return
     out = Path(run_dir) / FIGURES_SUBDIR / f"{name}.png"
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110, bbox_inches="tight")
-    return out
 
 
 def _format(value: Any) -> str:

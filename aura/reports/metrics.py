@@ -26,20 +26,20 @@ def _to_json(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def write_metrics(run_dir: str | Path | None, stem: str, metrics: dict[str, Any]) -> Path | None:
+def write_metrics(run_dir: str | Path | None, stem: str, metrics: dict[str, Any]) -> None:
     """Write one notebook's metrics into the run directory.
 
     ``run_dir`` is ``None`` when a notebook runs on its literal defaults (JupyterLab, nbval): then
     there is no run to report to and nothing is written. The file is written aside and renamed so
-    a reader never sees half of it.
+    a reader never sees half of it. Nothing is returned, so a notebook cell that ends with this
+    call shows no path of the machine it ran on in the stakeholders' report.
     """
     if run_dir is None:
-        return None
+        return
     out = Path(run_dir) / METRICS_SUBDIR / f"{stem}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    return write_text_atomically(
-        out, json.dumps(metrics, indent=2, sort_keys=True, default=_to_json) + "\n"
-    )
+    text = json.dumps(metrics, indent=2, sort_keys=True, default=_to_json)
+    write_text_atomically(out, text + "\n")
 
 
 def collect_metrics(run_dir: str | Path) -> dict[str, Any] | None:
