@@ -36,8 +36,9 @@ test: venv ## Lint, then run the tests (unit, integration, API, nbval over noteb
 	$(BIN)/ruff check $(wildcard aura tests benchmarks notebooks)
 	OMP_NUM_THREADS=1 $(BIN)/pytest -n 2 --dist loadfile
 
+# Jupyter refuses to run as root without --allow-root (containers often run as root).
 lab: venv ## Open JupyterLab on notebooks/ with aura importable
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 serve: venv ## Serve the prediction API over artifacts/
 	$(BIN)/aura serve

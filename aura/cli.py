@@ -509,7 +509,13 @@ def export(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None:
     except (ExportError, ValueError, KeyError, FileNotFoundError) as exc:
         raise _fail(f"{params}: {exc}") from exc
     for name, model in manifest.models.items():
-        console.print(f"{name}: {model.file} ({model.size_bytes / 2**20:.2f} MB) {model.parity}")
+        parity = model.parity
+        agreement = parity.get("action_agreement", parity.get("label_agreement"))
+        checked = f"on {parity['rows']:,.0f} rows: max |ONNX - native| {parity['max_abs_diff']:.1e}"
+        if agreement is not None:
+            checked += f", the same {'action' if model.kind == 'policy' else 'label'} on "
+            checked += f"{agreement:.1%}"
+        console.print(f"{name}: {model.file} ({model.size_bytes / 2**20:.2f} MB), {checked}")
     console.print(f"version {manifest.version} in {project_path(shared['artifacts_dir'])}")
 
 
@@ -572,10 +578,20 @@ def notebooks_record(
         typer.Argument(help="Notebook files to record (default: every notebooks/NN_*.ipynb)."),
     ] = None,
 ) -> None:
-    """Re-execute notebooks on their literal defaults and keep only '# summary' cell outputs."""
+    """Re-execute notebooks on their literal defaults and keep only '# summary' cell outputs.
+
+    A name is a path, or a file of notebooks/ (01_data_synthesis.ipynb)."""
+    from aura.config import NOTEBOOKS_DIR
     from aura.reports.notebook_outputs import committed_notebooks, record_notebook
 
-    paths = [Path(n) for n in names] if names else committed_notebooks()
+    def found(name: str) -> Path:
+        for path in (Path(name), NOTEBOOKS_DIR / name):
+            if path.is_file():
+                return path
+        known = ", ".join(p.name for p in committed_notebooks())
+        raise _fail(f"no notebook {name}, here or in {NOTEBOOKS_DIR} (there: {known})")
+
+    paths = [found(n) for n in names] if names else committed_notebooks()
     if not paths:
         console.print("[yellow]no notebooks to record[/]")
     for i, path in enumerate(paths, start=1):

@@ -36,8 +36,9 @@ def verify_artifacts(folder: Path) -> Manifest:
     and that every listed file exists with the recorded sha256."""
     folder = Path(folder)
     if not folder.is_dir():
+        what = "is a file, not a folder" if folder.exists() else "does not exist"
         raise ArtifactError(
-            f"artifacts folder {folder} does not exist; run notebooks/06_model_export "
+            f"artifacts folder {folder} {what}; run notebooks/06_model_export "
             "(`aura run`) or point AURA_ARTIFACTS at an exported folder"
         )
     if not (folder / MANIFEST_FILE).is_file():

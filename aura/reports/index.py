@@ -123,9 +123,10 @@ def write_index(run_dir: str | Path) -> Path:
         outputs = nb.get("outputs") or []
         report = f"{stem}.report.html"
         full = f"{stem}.html"
+        seconds = "" if nb.get("seconds") is None else _format(nb["seconds"])  # not yet run
         parts.append(
             f"<tr><td>{html.escape(stem)}</td><td>{html.escape(str(nb.get('status')))}</td>"
-            f"<td>{_format(nb.get('seconds'))}</td><td>{_link(report, outputs)}</td>"
+            f"<td>{seconds}</td><td>{_link(report, outputs)}</td>"
             f"<td>{_link(full, outputs)}</td></tr>"
         )
     parts.append("</tbody></table>")

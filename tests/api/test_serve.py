@@ -112,6 +112,10 @@ def test_serve_refuses_a_missing_folder(tmp_path: Path) -> None:
     result = run_serve(tmp_path / "nowhere")
     assert result.returncode == 1
     assert "does not exist" in result.stderr
+    (tmp_path / "a-file").write_text("not a folder")
+    result = run_serve(tmp_path / "a-file")
+    assert result.returncode == 1
+    assert "a-file is a file, not a folder" in result.stderr
 
 
 def test_serve_refuses_an_incomplete_export(broken: Path) -> None:

@@ -81,6 +81,15 @@ def test_index_lists_headline_metrics_figures_and_reports(run_dir: Path) -> None
     assert "0123abc" in page
 
 
+def test_a_notebook_not_yet_run_has_an_empty_time(run_dir: Path) -> None:
+    record = json.loads((run_dir / "run.json").read_text())
+    record["notebooks"].append({"name": "02_environment_design.ipynb", "status": "pending"})
+    (run_dir / "run.json").write_text(json.dumps(record))
+    page = write_index(run_dir).read_text()
+    assert "<td>02_environment_design</td><td>pending</td><td></td>" in page
+    assert "None" not in page
+
+
 def test_index_without_metrics_says_so(run_dir: Path) -> None:
     (run_dir / "metrics.json").unlink()
     assert "No headline metrics were recorded" in write_index(run_dir).read_text()

@@ -124,3 +124,11 @@ def test_tune_refuses_to_write_its_best_params_over_a_file_before_tuning(
         assert " ".join(result.output.split()).startswith(message)
     assert mine.read_text() == "mine"
     assert not (tmp_path / "models").exists()  # no study was opened
+
+
+def test_notebooks_record_names_a_notebook_it_cannot_find(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["notebooks", "record", str(tmp_path / "nosuch.ipynb")])
+    assert result.exit_code == 1
+    output = " ".join(result.output.split())
+    assert output.startswith(f"error: no notebook {tmp_path / 'nosuch.ipynb'}, here or in ")
+    assert "01_data_synthesis.ipynb" in output and "Traceback" not in output
