@@ -245,20 +245,28 @@ def describe_failure(exc: Exception, source_nb: Path) -> tuple[int | None, str]:
 def _interrupts_recorded(interrupted: Callable[[], NoReturn]) -> Iterator[None]:
     """Hand Ctrl-C, and SIGTERM (``kill``, a scheduler stopping the job) taken as Ctrl-C, to
     ``interrupted``, so a run stopped either way ends with run.json saying so instead of
-    "running" for ever."""
+    "running" for ever.
+
+    Both raise KeyboardInterrupt at once from a handler of our own. With Python's own SIGINT
+    handler in place, asyncio (which papermill's client runs on) would instead cancel its task
+    and raise only once the running cell had finished. A SIGINT ignored by whoever started the
+    run (``nohup``) stays ignored."""
     main = threading.current_thread() is threading.main_thread()  # signals belong to it
 
-    def terminate(signum: int, frame: object) -> None:
+    def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, terminate) if main else None
+    ours = [signal.SIGTERM]
+    if main and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        ours.append(signal.SIGINT)
+    previous = {signum: signal.signal(signum, interrupt) for signum in ours} if main else {}
     try:
         yield
     except KeyboardInterrupt:
         interrupted()
     finally:
-        if main:
-            signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def default_run_name(params_path: Path) -> str:

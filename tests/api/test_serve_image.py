@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 import tomllib
+from fnmatch import fnmatch
 from pathlib import Path
 
 import httpx2
@@ -48,6 +49,27 @@ def copied_paths(dockerfile: Path) -> list[str]:
         if match := re.match(r"COPY\s+(.+)\s+\S+$", line):
             paths += match.group(1).split()
     return paths
+
+
+def admitted(rel: str, dockerignore: Path) -> bool:
+    """Whether ``.dockerignore`` lets ``rel`` into the build context: its last matching rule
+    wins, and ``!`` admits (the file is an allowlist: ``*``, then ``!path``)."""
+    verdict = True
+    for line in dockerignore.read_text().splitlines():
+        rule = line.strip()
+        if not rule or rule.startswith("#"):
+            continue
+        pattern = rule.removeprefix("!").rstrip("/")
+        if fnmatch(rel, pattern) or rel.startswith(pattern + "/"):
+            verdict = rule.startswith("!")
+    return verdict
+
+
+def test_every_file_the_dockerfile_copies_is_in_the_build_context() -> None:
+    """A file the Dockerfile copies but .dockerignore leaves out fails `docker build`, which
+    only a machine with a Docker engine would run; this says so anywhere."""
+    for rel in copied_paths(PROJECT_ROOT / "Dockerfile"):
+        assert admitted(rel, PROJECT_ROOT / ".dockerignore"), f"{rel} is left out by .dockerignore"
 
 
 def answers_every_endpoint(url: str) -> list[str]:

@@ -395,7 +395,11 @@ def test_a_stopped_run_says_so_in_run_json(tmp_path: Path, make_notebook, how) -
     params.write_text(PARAMS_YAML.split("01_ok:")[0] + "01_ok: {}\n02_slow: {}\n")
     runs = tmp_path / "runs"
     script = (
-        "import sys; from pathlib import Path; from aura.reports.runner import run_pipeline\n"
+        "import signal, sys\nfrom pathlib import Path\n"
+        "from aura.reports.runner import run_pipeline\n"
+        # A shell without job control starts background jobs with SIGINT ignored, and Python
+        # keeps an ignored SIGINT; a terminal's Ctrl-C is what this run stands for.
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "try:\n"
         f"    run_pipeline({str(params)!r}, notebooks_dir=Path({str(nbs)!r}),\n"
         f"                 runs_dir=Path({str(runs)!r}), run_name='stopped')\n"
