@@ -36,7 +36,7 @@ def export_run(
     from aura.sim.io import FILES
 
     data_dir, models_dir = Path(data_dir), Path(models_dir)
-    check_replaceable(Path(artifacts_dir))  # before minutes of conversion, not after
+    check_replaceable(Path(artifacts_dir))  # named before the models and tables are read
     forests = supervised_exports(data_dir, models_dir, seed, test_size)
     compatibility = next(f for f in forests if f.name == "compatibility")
     unknown = [f.name for f in compatibility.features if f.name not in PAIR_SOURCES]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -123,13 +124,10 @@ class ProgressLine:
     from earlier runs are done at once and are no measure of speed. Outside IPython there is
     nowhere to draw the line, and it draws nothing."""
 
-    def __init__(self, what: str = "steps", clock: Callable[[], float] | None = None) -> None:
-        import time
-
+    def __init__(self, clock: Callable[[], float] | None = None) -> None:
         from IPython import get_ipython
         from IPython.display import display
 
-        self.what = what
         self.clock = clock or time.monotonic
         self.first: tuple[float, int] | None = None
         drawn = get_ipython() is not None
@@ -146,7 +144,7 @@ class ProgressLine:
         """The line as plain text and as HTML with a ``<progress>`` bar."""
         start, kept = self.first or (now, steps)
         elapsed = now - start
-        text = f"{steps:,} of {total:,} {self.what} ({steps / max(total, 1):.0%}), "
+        text = f"{steps:,} of {total:,} steps ({steps / max(total, 1):.0%}), "
         text += f"{_clock(elapsed)} elapsed"
         if 0 < steps < total and steps > kept:
             text += f", {_clock(elapsed * (total - steps) / (steps - kept))} left"

@@ -63,8 +63,12 @@ def check_writable(out_dir: Path) -> None:
 def save(data: SimulatedData, out_dir: Path) -> dict[str, Path]:
     """Write the three CSVs to `out_dir` and the hidden truth to `out_dir/truth/`, with the record
     of what was written (`check_writable` refuses a folder holding tables of its own first)."""
-    out_dir = Path(out_dir)
-    check_writable(out_dir)
+    check_writable(Path(out_dir))
+    return _write(data, Path(out_dir))
+
+
+def _write(data: SimulatedData, out_dir: Path) -> dict[str, Path]:
+    """`save` once the folder is checked."""
     (out_dir / "truth").mkdir(parents=True, exist_ok=True)
     written = _targets(out_dir)
     for key, path in written.items():
@@ -80,4 +84,4 @@ def write_datasets(
     """Generate the datasets for these parameters and write them; returns the paths. A folder
     holding tables of its own is refused before anything is generated."""
     check_writable(Path(out_dir))
-    return save(generate(seed, n_learners, n_tutors, n_sessions), Path(out_dir))
+    return _write(generate(seed, n_learners, n_tutors, n_sessions), Path(out_dir))
