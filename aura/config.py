@@ -16,9 +16,6 @@ import yaml
 PROJECT_ROOT: Path = Path(__file__).resolve().parent.parent
 """The repository root (the directory that holds ``pyproject.toml``)."""
 
-DATA_DIR: Path = PROJECT_ROOT / "data"
-TRUTH_DIR: Path = DATA_DIR / "truth"
-MODELS_DIR: Path = PROJECT_ROOT / "models"
 ARTIFACTS_DIR: Path = PROJECT_ROOT / "artifacts"
 REPORTS_DIR: Path = PROJECT_ROOT / "reports"
 RUNS_DIR: Path = REPORTS_DIR / "runs"

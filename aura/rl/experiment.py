@@ -19,7 +19,7 @@ import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -241,10 +241,6 @@ def grid_kernels(run_dirs: list[str]) -> list[dict[str, str]]:
             if segment["kernels"] not in found:
                 found.append(segment["kernels"])
     return found
-
-
-def outcomes_to_json(outcomes: list[RunOutcome]) -> list[dict[str, Any]]:
-    return [asdict(o) for o in outcomes]
 
 
 def run_experiment(

@@ -113,10 +113,6 @@ def _json_ready(value: Any) -> Any:
     return value
 
 
-def _primary(name: str, metrics: Mapping[str, Any]) -> float:
-    return metrics["accuracy"] if ev.is_classifier_name(name) else metrics["mse"]
-
-
 def _checks(name: str, test: Mapping, bayes: Mapping, base: Mapping, onnx_bytes: int) -> dict:
     """Targets of the issue, each as a boolean beside the number it tests."""
     if ev.is_classifier_name(name):
