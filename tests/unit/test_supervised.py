@@ -29,6 +29,7 @@ from aura.supervised.bayes import (
 )
 from aura.supervised.convert import onnx_predict, to_onnx
 from aura.supervised.features import FeatureError
+from aura.supervised.report import checks_table
 from aura.supervised.training import supervised_config
 
 SEED = 7
@@ -172,6 +173,26 @@ def test_train_all_saves_models_and_metrics_that_beat_baselines(sim, tmp_path: P
     assert diff["test"]["log_loss"] < diff["baselines"]["majority"]["log_loss"]
     assert diff["test"]["accuracy"] > 0.9 * diff["bayes"]["bayes_accuracy"]
     assert np.array(diff["test"]["confusion_matrix"]).sum() == diff["rows"]["test"]
+    _check_targets_table(metrics)
+
+
+def _check_targets_table(metrics: dict) -> None:
+    """Every recorded verdict is a row, and each row's numbers give the verdict it shows."""
+    table = checks_table(metrics)
+    for name in MODEL_NAMES:
+        verdicts = [v for v in metrics["models"][name]["checks"].values() if isinstance(v, bool)]
+        assert table.loc[name, "met"].tolist() == verdicts
+    for (name, target), row in table.iterrows():
+        if "log loss" in target:  # accuracy and log loss: the bound is the accuracy's
+            assert not row.met or row.forest > row.bound
+            continue
+        holds = {
+            "below": row.forest < row.bound,
+            "at most": row.forest <= row.bound,
+            "at least": row.forest >= row.bound,
+        }
+        (word,) = [w for w in holds if w in target]
+        assert row.met == holds[word], (name, target)
 
 
 def test_config_rejects_unknown_keys_and_models(tmp_path: Path) -> None:
