@@ -16,7 +16,12 @@ class ErrorField(BaseModel):
 
 
 class ErrorResponse(BaseModel):
-    error: str = Field(description="validation_error, payload_too_large or too_many_records.")
+    error: str = Field(
+        description=(
+            "validation_error, payload_too_large, too_many_records, not_found, "
+            "method_not_allowed or http_error."
+        )
+    )
     message: str
     fields: list[ErrorField]
     request_id: str | None

@@ -1,10 +1,10 @@
 """The relations the simulator promises, measured on a dataset (with standard errors).
 
-design.md promises that age follows grade, that the public rating tracks hidden tutor quality
+The simulator is built so that age follows grade, that the public rating tracks hidden tutor quality
 only noisily, that engagement and learning go together, that a style match matters more to
 learners not at ease online, and that outcomes improve over a learner's sessions. These functions
 measure each on any loaded dataset, so the data notebook reports them and the tests assert them
-with the same code.
+with the same code (`tests/unit/test_simulator.py`).
 """
 
 from __future__ import annotations

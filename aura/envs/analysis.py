@@ -132,7 +132,8 @@ def fit_strategy_rewards(
 
 
 def predict_strategy_values(models: list[Any], observations: np.ndarray) -> np.ndarray:
-    """(states, strategies) predicted relative values."""
+    """(states, strategies) predicted values: relative to the mean for `fit_strategy_values`
+    models, realised rewards for `fit_strategy_rewards` models; the argmax is the pick in both."""
     return np.column_stack([m.predict(observations) for m in models])
 
 

@@ -30,7 +30,8 @@ LEARNER_BLOCK = 256
 """Learners drawn from the simulator at a time; drawing one at a time would dominate reset."""
 
 LEARNER_CSV_COLUMNS: tuple[str, ...] = ("subject_preference", "time_preference", "language")
-"""Optional learner columns the environments need on top of the spec's."""
+"""Learner columns beyond the spec's that the environments read (the data schema requires them;
+`learner_source` names them again so the need stays visible here)."""
 
 TUTOR_CSV_COLUMNS: tuple[str, ...] = (
     "teaching_style",
@@ -38,7 +39,7 @@ TUTOR_CSV_COLUMNS: tuple[str, ...] = (
     "availability",
     *(f"expertise_{s}" for s in SUBJECTS),
 )
-"""Optional tutor columns the environments need on top of the spec's."""
+"""Tutor columns beyond the spec's that the environments read (the data schema requires them)."""
 
 
 @dataclass(frozen=True)
@@ -114,8 +115,6 @@ class AbilityCalibration:
     coef: tuple[float, ...]
     residual_sd: float
 
-    FEATURES = ("learning_progress_score", "success_rate", "preferred_level", "grade_level")
-
     @classmethod
     def fit(cls, seed: int, n_learners: int = 4000, n_tutors: int = 60) -> AbilityCalibration:
         """Fit on `aura.sim.generate.generate(seed, ...)` by least squares."""
@@ -160,7 +159,7 @@ def _codes(table: pd.DataFrame, column: str, vocab: tuple[str, ...]) -> np.ndarr
 class CsvLearners:
     """Learners from a platform's table; each episode picks a row and draws its hidden ability.
 
-    The table must carry the optional columns subject_preference, time_preference and language.
+    The table must carry subject_preference, time_preference and language (`LEARNER_CSV_COLUMNS`).
     """
 
     def __init__(self, table: pd.DataFrame, calibration: AbilityCalibration) -> None:

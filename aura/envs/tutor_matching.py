@@ -6,11 +6,12 @@ pool (who teaches the episode's subject and is free at the learner's preferred t
 the session. The episode is one learner's course of `episode_length` sessions in their preferred
 subject; the learner's ability and online comfort move after every session as in the simulator.
 
-Reward: `w_outcome * learning_outcome_score + w_engagement * engagement_score` of the simulated
-session, by default 0.7 / 0.3. Learning is what tutoring is for, and engagement is already a cause
-of it (it scales the ability gain); under an even split the engagement term, which mostly rewards
-style and language match, makes the 'balanced' strategy nearly as good as knowing the learner, so
-there would be little for a policy to learn (notebook 02 shows the numbers).
+Reward: the weighted sum of the simulated session's `learning_outcome_score` and
+`engagement_score` (weights by column name in `reward_weights`), by default 0.7 / 0.3. Learning is
+what tutoring is for, and engagement is already a cause of it (it scales the ability gain); under
+an even split the engagement term, which mostly rewards style and language match, makes the
+'balanced' strategy nearly as good as knowing the learner, so there would be little for a policy
+to learn (notebook 02 shows the numbers).
 
 Observation (float32 in [0, 1]): the spec's eight features, see `OBSERVATION_FEATURES`. Learning
 progress is the learner's mastery of grade-level material in the episode's subject,

@@ -1,1 +1,3 @@
-"""Evaluation against ground truth: off-policy estimates checked against the simulator."""
+"""Evaluation against ground truth: ``ope``, off-policy estimates checked against the
+simulator's true values; ``headline``, the front page's rows, each result beside its reference
+and target."""

@@ -65,7 +65,8 @@ def _supervised_target(key: str, checks: Mapping[str, Any]) -> str:
 
 
 def rl_rows(results: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Normalised score (mean and 95% CI over seeds) of every algorithm on every environment."""
+    """Normalised score (mean and 95% CI over seeds and
+    held-out episodes) of every algorithm on every environment."""
     rows = []
     for env_key, res in results.items():
         ref = res["references"]

@@ -65,7 +65,6 @@ class ForestExport:
     """(model, n_features) -> ONNX bytes; pipelines with custom steps pass their own."""
     class_labels: list[str] | None = None
     """Names of a classifier's ``classes_`` when those are codes (default: str of each)."""
-    """(model, n_features) -> ONNX bytes; pipelines with custom steps pass their own."""
 
 
 @dataclass

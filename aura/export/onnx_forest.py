@@ -13,7 +13,10 @@ from typing import Any
 import numpy as np
 
 OPSET = {"": 17, "ai.onnx.ml": 3}
+"""Opsets of every exported forest (the highest skl2onnx may use; the default domain's is the
+policies' 17)."""
 INPUT_NAME = "input"
+"""Name of the single float tensor input (rows, features) of every exported model."""
 GRAPH_NAME = "aura_forest"
 """The graph's name. skl2onnx names a graph by a random UUID unless told, so the same forest
 gave other bytes on every export, and the export's version (a hash of the files) changed with no

@@ -25,7 +25,8 @@ ADAPTATION_ACTIONS = ["decrease", "maintain", "increase"]
 PARITY_OBSERVATIONS = 10_000
 DEFAULT_EPISODE_LENGTH = 12
 MAX_SESSION_COUNT = 500
-"""Largest session count a request may send (the data dictionary's upper bound)."""
+"""Largest session count a request may send: the range the models clip to
+(`aura.supervised.features.FEATURE_RANGES`); the data dictionary sets no upper bound."""
 
 
 def _minmax(

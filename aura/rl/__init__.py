@@ -2,7 +2,12 @@
 the seeded grid in parallel processes, Optuna tuning, and scores against random, the best hand
 rule and the oracle.
 
-Submodules are imported on demand (torch and Stable-Baselines3 are heavy): ``config`` (typed
-params), ``train`` (one run, resumable), ``experiment`` (the grid), ``results`` (normalised scores
-with confidence intervals, learning curves), ``tune`` (Optuna).
+Submodules are imported on demand (torch and Stable-Baselines3 are heavy):
+
+- ``config``: typed params; ``train``: one run, resumable; ``experiment``: the grid;
+- ``results``: normalised scores with confidence intervals, learning curves; ``tune``: Optuna;
+- ``progress``: one progress count over the grid's worker processes; ``numerics``: which compute
+  kernels a process trains with; ``features``: one-hot inputs for category observations;
+- studies beside the grid: ``probes`` (one thing changed), ``budget`` (a longer training),
+  ``imitation`` (a start taught the difficulty filter's moves), ``compare`` (two grids, run by run).
 """

@@ -46,6 +46,11 @@ EXPERIENCE_SEED_OFFSET = 4_000_000
 """Added to the shared seed to seed the sessions the tutor-matching experience reference learns
 from."""
 
+VALIDATION_SEED_OFFSET = CEILING_SEED_OFFSET
+"""Added to the shared seed to seed the validation episodes `aura tune` optimises. They are the
+episodes the observation ceiling learns from: neither is scored as held-out, so sharing them
+biases no reported score, and a value of its own would change every recorded tuning study."""
+
 
 class ConfigError(ParamsError):
     """RL training configuration that cannot be used; the message names the key at fault."""

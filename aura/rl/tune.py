@@ -5,9 +5,10 @@ several worker processes, on one machine or many, can add trials to the same stu
 (``sqlite:///{models_dir}/optuna.db``, the default) for one machine, any SQLAlchemy URL (e.g. a
 PostgreSQL server) for many. Each trial trains one run with a candidate block of hyperparameters;
 after every evaluation the pruning callback reports the mean evaluation return, and a trial below
-the median of earlier trials at the same point stops early. The objective is the best model's
-mean return on validation episodes whose seeds differ from the training, evaluation and held-out
-test seeds, so tuning never sees the episodes results are reported on. The best trial's block is
+the median of earlier trials at the same point stops early. The objective is the scored model's
+(``scored_model``: the best checkpoint or the final policy) mean return on validation episodes
+whose seeds differ from the training, evaluation and held-out test seeds, so tuning never sees
+the episodes results are reported on. The best trial's block is
 written into a copy of the params file, which ``aura train-rl`` accepts as it is.
 
 A study records what it searches (algorithm, environment, trial budget, search space); a worker
@@ -33,6 +34,7 @@ from aura.files import write_text_atomically
 from aura.params_edit import child_mapping, new_flow_map, round_trip_yaml
 from aura.rl.config import (
     SECTION,
+    VALIDATION_SEED_OFFSET,
     ConfigError,
     ExperimentConfig,
     RunConfig,
@@ -44,9 +46,6 @@ from aura.rl.config import (
     positive_int,
 )
 from aura.rl.train import SCORED_FILES, train
-
-VALIDATION_SEED_OFFSET = 2_000_000
-"""Added to the shared seed to seed the validation episodes tuning optimises."""
 
 PARAMS_BLOCK_ATTR = "params_block_value"
 """Study attribute: the validation mean return of the params file's own block, trained at the

@@ -80,7 +80,9 @@ def simulate_history(
     rng: np.random.Generator, learners: Learners, tutors: Tutors, counts: np.ndarray
 ) -> dict[str, np.ndarray]:
     """Run every learner's sessions in order; returns one array per session field (row order:
-    round by round, learners ascending within a round). Mutates nothing passed in."""
+    round by round, learners ascending within a round), and ``theta_final`` and
+    ``comfort_final``, one row per learner: their state after the last session. Mutates nothing
+    passed in."""
     theta = learners.theta.copy()
     comfort = learners.comfort.copy()
     day = rng.integers(0, 240, size=len(learners)).astype(float)

@@ -172,12 +172,10 @@ def expected_session_scores(
 
 
 def expected_session_reward(
-    ctx: SessionContext,
-    tutors: Tutors,
-    tutor_idx: np.ndarray,
-    reward_weights: dict[str, float] | None = None,
+    ctx: SessionContext, tutors: Tutors, tutor_idx: np.ndarray
 ) -> np.ndarray:
-    """Expected session reward of each row (default weights: `outcomes.REWARD_WEIGHTS`)."""
-    w = oc.REWARD_WEIGHTS if reward_weights is None else reward_weights
+    """Expected session reward of each row, with the platform's weights (`outcomes.REWARD_WEIGHTS`):
+    the reward the logged sessions were scored by."""
+    w = oc.REWARD_WEIGHTS
     engagement, outcome = expected_session_scores(ctx, tutors, tutor_idx)
     return w["learning_outcome_score"] * outcome + w["engagement_score"] * engagement

@@ -14,11 +14,8 @@ import numpy as np
 import onnx
 from sklearn.pipeline import Pipeline
 
-from aura.export.onnx_forest import GRAPH_NAME
+from aura.export.onnx_forest import GRAPH_NAME, INPUT_NAME, OPSET
 from aura.supervised.models import RangeScaler
-
-INPUT_NAME = "input"
-"""Name of the single float tensor input (rows, features) of every exported model."""
 
 
 @cache
@@ -36,9 +33,13 @@ def register_converters() -> None:
     )
 
 
-def to_onnx(pipeline: Pipeline, *, target_opset: int | None = None) -> onnx.ModelProto:
+def to_onnx(pipeline: Pipeline) -> onnx.ModelProto:
     """ONNX model of a fitted pipeline: input `input` float32 (rows, n_features); a regressor
-    outputs `variable` (rows, 1), the classifier `label` (rows,) and `probabilities` (rows, 3)."""
+    outputs `variable` (rows, 1), the classifier `label` (rows,) and `probabilities` (rows, 3).
+
+    The opsets are pinned (`OPSET`), as the policies' are: left to skl2onnx, they follow the
+    installed onnx package, and a newer one could write a model an older onnxruntime cannot load.
+    """
     from skl2onnx import to_onnx as skl_to_onnx
     from skl2onnx.common.data_types import FloatTensorType
 
@@ -49,7 +50,7 @@ def to_onnx(pipeline: Pipeline, *, target_opset: int | None = None) -> onnx.Mode
         pipeline,
         initial_types=[(INPUT_NAME, FloatTensorType([None, n_features]))],
         options=options,
-        target_opset=target_opset,
+        target_opset=OPSET,
         name=GRAPH_NAME,  # not a random one: the same pipeline, the same bytes
     )
 

@@ -77,7 +77,9 @@ FEATURE_RANGES: dict[str, tuple[float, float]] = {
     "exercise_success_rate": (0.0, 1.0),
 }
 """Documented (min, max) of every feature a model may use: the pipelines clip inputs to it, and
-the API documents and validates its inputs with it. Ranges follow the data dictionary."""
+the API documents and validates its inputs with it. Ranges follow the data dictionary where it
+gives one; `session_count` (the dictionary: at least 1) and `duration_hours` (0.5-2 in the
+simulated data) are bounded wider, so a platform's longer histories and sessions are served."""
 
 SESSION_COLUMNS_NEEDED: tuple[str, ...] = (
     "exercise_success_rate",
@@ -86,7 +88,8 @@ SESSION_COLUMNS_NEEDED: tuple[str, ...] = (
     "comfort_level_online",
     "compatibility_score",
 )
-"""Optional sessions columns (beyond the spec's) that the default features and targets need."""
+"""Sessions columns beyond the spec's that the default features and targets read (the data
+schema requires them; `load_data` names them again so the need stays visible here)."""
 
 FeatureTable = tuple[pd.DataFrame, pd.Series, pd.Series]
 """(X, y, groups): inputs, target and the learner id of each row (for grouped splits)."""
@@ -187,8 +190,8 @@ def build_feature_tables(
 
 
 def load_data(data_dir: str | Path):
-    """The three tables of `data_dir`, validated by `aura.data.load_datasets` with the optional
-    columns the models need (an error names the file, column and rows at fault)."""
+    """The three tables of `data_dir`, validated by `aura.data.load_datasets` with the columns
+    the models read (an error names the file, column and rows at fault)."""
     from aura.data import load_datasets
 
     return load_datasets(

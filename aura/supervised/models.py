@@ -97,6 +97,13 @@ def make_pipeline(
     return Pipeline([("scale", range_scaler(features)), ("forest", model)])
 
 
+def forest_settings(name: str) -> set[str]:
+    """The settings a params file may give model `name`'s forest: the scikit-learn estimator's
+    own parameters, less the seed and the thread count, which AURA sets."""
+    model_class = RandomForestClassifier if name == "difficulty" else RandomForestRegressor
+    return set(model_class().get_params()) - {"random_state", "n_jobs"}
+
+
 def forest_nodes(pipeline: Pipeline) -> int:
     """Total tree nodes of a fitted pipeline's forest: what its ONNX size grows with."""
     return int(sum(tree.tree_.node_count for tree in pipeline[-1].estimators_))

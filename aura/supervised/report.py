@@ -56,8 +56,9 @@ def metrics_table(metrics: Mapping[str, Any]) -> pd.DataFrame:
 
 
 def checks_table(metrics: Mapping[str, Any]) -> pd.DataFrame:
-    """The issue's targets, one row per (model, target): the target in words, the forest's
-    number, the bound it is held to, and whether `train_all` recorded it as met.
+    """The supervised models' targets (notebook 04 states them), one row per (model, target):
+    the target in words, the forest's number, the bound it is held to, and whether `train_all`
+    recorded it as met.
 
     The verdict is the recorded one, not recomputed here; the two numbers beside it say by how
     much a target is met or missed, which a bare True or False does not.

@@ -31,7 +31,7 @@ from aura.supervised.features import (
     build_feature_tables,
     load_data,
 )
-from aura.supervised.models import FOREST_DEFAULTS, forest_nodes, make_pipeline
+from aura.supervised.models import FOREST_DEFAULTS, forest_nodes, forest_settings, make_pipeline
 from aura.supervised.shift import POPULATIONS, draw_population
 
 SECTION = "04_supervised_training"
@@ -77,6 +77,36 @@ class SupervisedConfig(BaseModel):
             raise ValueError(f"unknown model(s) {unknown}; expected {list(MODEL_NAMES)}")
         return value
 
+    @field_validator("forest", "grid")
+    @classmethod
+    def _known_settings(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """A misspelt setting would otherwise pass `aura params check` and stop the training
+        only once the data is read and the first forest is built."""
+        for model, settings in value.items():
+            known = forest_settings(model)
+            unknown = sorted(set(settings) - known)
+            if unknown:
+                raise ValueError(
+                    f"{model}: unknown forest setting(s) {unknown}; known: {sorted(known)}"
+                )
+        return value
+
+    @field_validator("grid")
+    @classmethod
+    def _grid_searches_leaf(cls, value: dict[str, dict[str, list[Any]]]) -> dict:
+        """The search picks the largest `min_samples_leaf` within tolerance of the best loss
+        (`evaluation.tune`), so a model's grid must list at least one value of it."""
+        for model, grid in value.items():
+            if not grid.get("min_samples_leaf"):
+                raise ValueError(
+                    f"{model}: the grid must list min_samples_leaf values (the search chooses "
+                    "the smallest forest by it)"
+                )
+            empty = sorted(k for k, v in grid.items() if not v)
+            if empty:
+                raise ValueError(f"{model}: no value to search for {empty}")
+        return value
+
     @field_validator("features")
     @classmethod
     def _known_features(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -114,7 +144,8 @@ def _json_ready(value: Any) -> Any:
 
 
 def _checks(name: str, test: Mapping, bayes: Mapping, base: Mapping, onnx_bytes: int) -> dict:
-    """Targets of the issue, each as a boolean beside the number it tests."""
+    """The supervised models' targets (notebook 04 states them), each as a boolean beside the
+    number it tests."""
     if ev.is_classifier_name(name):
         acc = test["accuracy"]
         beats = all(acc > b["accuracy"] and test["log_loss"] < b["log_loss"] for b in base.values())

@@ -1,4 +1,4 @@
-"""The simulator's promises (design.md section 4), checked on one dataset at the spec's scale.
+"""The simulator's promises (`aura.data.relations`), checked on one dataset at the spec's scale.
 
 Thresholds come from the generative model, not from the measured values: each test says what
 the model implies and how far the measured value (seed 20240601, noted beside it) is from the

@@ -116,7 +116,12 @@ def test_onnx_export_matches_sklearn(tables, small_models, name: str) -> None:
     X = tables[name][0]
     model = small_models[name]
     expected = model.predict_proba(X) if name == "difficulty" else model.predict(X)
-    got = onnx_predict(to_onnx(model), X.to_numpy())
+    exported = to_onnx(model)
+    # Pinned, not whatever the installed onnx package supports (22 for the default domain here);
+    # skl2onnx writes the lowest ML opset its operators need, up to the pin.
+    opsets = {o.domain: o.version for o in exported.opset_import}
+    assert opsets[""] == 17 and opsets["ai.onnx.ml"] <= 3
+    got = onnx_predict(exported, X.to_numpy())
     assert got.shape == expected.shape
     np.testing.assert_allclose(got, expected, atol=1e-4, rtol=0)
     outside = X.iloc[:20] * 100.0  # far outside every range: clipped the same way in both
@@ -220,6 +225,22 @@ def test_feature_ranges_cover_the_simulated_data(tables) -> None:
         (
             {"features": {"speed": ["age"]}},
             "04_supervised_training.features: unknown model(s) ['speed']; expected",
+        ),
+        (
+            {"forest": {"compatibility": {"n_trees": 3}}},
+            "04_supervised_training.forest: compatibility: unknown forest setting(s) ['n_trees']",
+        ),
+        (
+            {"grid": {"engagement": {"min_samples_leaf": [10], "max_dept": [3]}}},
+            "04_supervised_training.grid: engagement: unknown forest setting(s) ['max_dept']",
+        ),
+        (
+            {"grid": {"difficulty": {"max_depth": [3, 5]}}},
+            "04_supervised_training.grid: difficulty: the grid must list min_samples_leaf",
+        ),
+        (
+            {"grid": {"difficulty": {"min_samples_leaf": [10], "max_depth": []}}},
+            "04_supervised_training.grid: difficulty: no value to search for ['max_depth']",
         ),
     ],
 )
