@@ -266,7 +266,7 @@ def rl_budget(
     Trains one run of the grid for FACTOR x its budget and scores every checkpoint on the grid's
     held-out episodes; with --probe, the run has that probe's change.
     """
-    from aura.rl.budget import BUDGET_FILE, budget_dir, budget_study, check_study
+    from aura.rl.budget import BUDGET_FILE, budget_dir, budget_study, check_budget_study
     from aura.rl.config import load_experiment
     from aura.rl.probes import checked_probe
 
@@ -276,7 +276,7 @@ def rl_budget(
         cfg = load_experiment(params)
         if env is None:
             env = checked_probe(cfg, probe, algo).env_key
-        check_study(cfg, env, algo, seed_index, factor, probe)
+        check_budget_study(cfg, env, algo, seed_index, factor, probe)
         what = f"{env}/{algo}/seed_{seed_index}" + (f" with probe {probe}" if probe else "")
         console.print(f"training {what} for {factor} x the grid's budget")
         with steps_progress() as bar:

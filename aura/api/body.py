@@ -45,10 +45,12 @@ class BodyParser:
 
     @classmethod
     def for_record(cls, record: Any, max_records: int) -> BodyParser:
+        """A parser of one record type, built once per endpoint (pydantic adapters are costly)."""
         many = TypeAdapter(Annotated[list[record], Field(min_length=1, max_length=max_records)])
         return cls(one=TypeAdapter(record), many=many, max_records=max_records)
 
     async def parse(self, request: Request) -> list[dict[str, Any]]:
+        """The request's records as dicts, or a RequestError naming each bad field."""
         raw = await read_body(request)
         if not raw.strip():
             raise RequestError(

@@ -48,6 +48,7 @@ def field_errors(errors: Iterable[dict[str, Any]], prefix: Sequence[Any] = ()) -
 
 
 def error_response(request: Request, exc: RequestError) -> JSONResponse:
+    """A RequestError in the API's one error format, with the request id to quote in a report."""
     content = {
         "error": exc.error,
         "message": exc.message,

@@ -90,6 +90,7 @@ class Service:
         return self.batchers[key]
 
     def respond(self, model: str, predictions: list[Any]) -> Response:
+        """The prediction body every endpoint answers with: model, export version, count."""
         body = _json(
             {
                 "model": model,

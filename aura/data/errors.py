@@ -66,6 +66,7 @@ class DataValidationError(ValueError):
 
 
 def format_problems(problems: Sequence[Problem]) -> str:
+    """All problems in one message, grouped by file, each with its column and CSV lines."""
     files = list(dict.fromkeys(p.file for p in problems))
     n = len(problems)
     lines = [

@@ -206,10 +206,12 @@ def fields(table: TableName) -> tuple[Field, ...]:
 
 
 def required_columns(table: TableName) -> tuple[str, ...]:
+    """Columns every file of `table` must hold, in the data dictionary's order."""
     return tuple(f.name for f in fields(table) if f.required)
 
 
 def optional_columns(table: TableName) -> tuple[str, ...]:
+    """Columns `table` may hold; a caller that needs one asks for it (`load_table(require=...)`)."""
     return tuple(f.name for f in fields(table) if not f.required)
 
 

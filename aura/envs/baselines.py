@@ -15,6 +15,7 @@ import numpy as np
 from aura.envs.difficulty import DECREASE, INCREASE, MAINTAIN, DifficultyAdaptationEnv
 from aura.envs.tutor_matching import TutorMatchingEnv
 from aura.sim.outcomes import OPTIMAL_SUCCESS
+from aura.sim.vocab import DIFFICULTY_MOVES
 
 
 class Baseline(Protocol):
@@ -136,7 +137,7 @@ def tutor_matching_baselines(seed: int = 0) -> dict[str, Any]:
 def difficulty_baselines(seed: int = 0) -> dict[str, Any]:
     """Random, each fixed action, the weighted staircase and the oracle."""
     policies: dict[str, Any] = {"random": RandomPolicy(3, seed)}
-    for k, name in enumerate(("decrease", "maintain", "increase")):
+    for k, name in enumerate(DIFFICULTY_MOVES):
         policies[f"fixed:{name}"] = FixedPolicy(k, f"fixed:{name}")
     policies["staircase"] = WeightedStaircase()
     policies["oracle"] = DifficultyOracle()

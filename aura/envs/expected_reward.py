@@ -31,10 +31,12 @@ class ExpectedReward(gym.Wrapper):
 
 
 def exact_reward_env(**env_kwargs: Any) -> gym.Env:
+    """Tutor matching paid the chosen strategy's exact expected reward."""
     return ExpectedReward(TutorMatchingEnv(**env_kwargs), relative=False)
 
 
 def relative_reward_env(**env_kwargs: Any) -> gym.Env:
+    """Tutor matching paid the chosen strategy's expected reward minus the mean over all five."""
     return ExpectedReward(TutorMatchingEnv(**env_kwargs), relative=True)
 
 

@@ -21,24 +21,21 @@ from aura.sim.tables import tutors_from_table
 from aura.sim.vocab import (
     DIFFICULTY_LEVELS,
     LANGUAGES,
+    LEARNER_EXTRA_COLUMNS,
     LEARNING_STYLES,
     SUBJECTS,
     TIME_SLOTS,
+    TUTOR_EXTRA_COLUMNS,
 )
 
 LEARNER_BLOCK = 256
 """Learners drawn from the simulator at a time; drawing one at a time would dominate reset."""
 
-LEARNER_CSV_COLUMNS: tuple[str, ...] = ("subject_preference", "time_preference", "language")
+LEARNER_CSV_COLUMNS: tuple[str, ...] = LEARNER_EXTRA_COLUMNS
 """Learner columns beyond the spec's that the environments read (the data schema requires them;
 `learner_source` names them again so the need stays visible here)."""
 
-TUTOR_CSV_COLUMNS: tuple[str, ...] = (
-    "teaching_style",
-    "language",
-    "availability",
-    *(f"expertise_{s}" for s in SUBJECTS),
-)
+TUTOR_CSV_COLUMNS: tuple[str, ...] = TUTOR_EXTRA_COLUMNS
 """Tutor columns beyond the spec's that the environments read (the data schema requires them)."""
 
 

@@ -29,6 +29,7 @@ def final_estimator(model: Any) -> Any:
 
 
 def is_classifier(model: Any) -> bool:
+    """Whether a model (or a pipeline's last step) predicts classes."""
     return hasattr(final_estimator(model), "classes_")
 
 

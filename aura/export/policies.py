@@ -18,10 +18,9 @@ import numpy as np
 
 from aura.export.exporter import PolicyExport
 from aura.export.manifest import Feature, Lookup, MinMax
-from aura.sim.vocab import LEARNING_STYLES, STRATEGIES, SUBJECTS, TIME_SLOTS
+from aura.sim.vocab import DIFFICULTY_MOVES, LEARNING_STYLES, STRATEGIES, SUBJECTS, TIME_SLOTS
 
 POLICY_NAMES = ("tutor_matching", "difficulty_adaptation")
-ADAPTATION_ACTIONS = ["decrease", "maintain", "increase"]
 PARITY_OBSERVATIONS = 10_000
 DEFAULT_EPISODE_LENGTH = 12
 MAX_SESSION_COUNT = 500
@@ -167,7 +166,7 @@ def policy_exports(models_dir: Path, seed: int) -> list[PolicyExport]:
         if name == "tutor_matching":
             features, actions = tutor_matching_features(_episode_length(config_path)), STRATEGIES
         else:
-            features, actions = difficulty_adaptation_features(), tuple(ADAPTATION_ACTIONS)
+            features, actions = difficulty_adaptation_features(), DIFFICULTY_MOVES
         env_results = results.get(name, {})
         algo = entry.get("algo", "ppo")
         metrics = {

@@ -45,12 +45,13 @@ BUDGET_FILE = "budget.json"
 def budget_dir(
     cfg: ExperimentConfig, env_key: str, algo: str, seed_index: int, probe: str | None = None
 ) -> Path:
+    """Where a budget study of one run lives: beside the grid, never inside its run folders."""
     folder = cfg.rl_dir / BUDGET_DIR
     folder = folder / env_key if probe is None else folder / PROBE_DIR / probe
     return folder / algo / f"seed_{seed_index}"
 
 
-def check_study(
+def check_budget_study(
     cfg: ExperimentConfig,
     env_key: str,
     algo: str,
@@ -110,7 +111,7 @@ def budget_study(
     quarter (docs/rl.md, More budget)."""
     from aura.rl.progress import StepProgress
 
-    probed = check_study(cfg, env_key, algo, seed_index, factor, probe)
+    probed = check_budget_study(cfg, env_key, algo, seed_index, factor, probe)
     init_worker()  # one thread per pool (see the docstring)
     base = cfg.run(env_key, algo, seed_index)
     budget = base.training.total_timesteps

@@ -57,6 +57,8 @@ class ConfigError(ParamsError):
 
 
 def check_keys(data: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    """Refuse a non-mapping or a key outside `allowed`, naming its place (`where`): a misspelt
+    key would otherwise be ignored and its default used without a word."""
     if not isinstance(data, Mapping):
         raise ConfigError(f"{where} must be a mapping, got {type(data).__name__}")
     unknown = sorted(set(data) - allowed)
@@ -68,6 +70,8 @@ def check_keys(data: Mapping[str, Any], allowed: set[str], where: str) -> None:
 
 
 def positive_int(value: Any, where: str, *, allow_zero: bool = False) -> int:
+    """`value` if it is an integer above 0 (or 0 with `allow_zero`), else a ConfigError naming
+    `where`; booleans are refused, though Python counts them as integers."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConfigError(f"{where} must be an integer, got {value!r}")
     if value < 0 or (value == 0 and not allow_zero):
@@ -295,6 +299,7 @@ PARAMS_CLASSES: dict[str, type[AlgoParams]] = {"ppo": PPOParams, "dqn": DQNParam
 
 
 def check_algorithm(algo: str, where: str = "algorithm") -> str:
+    """`algo` if it is one of `ALGORITHMS`, else a ConfigError naming `where` and the choices."""
     if algo not in PARAMS_CLASSES:
         raise ConfigError(
             f"{where}: unknown algorithm {algo!r}; expected one of {', '.join(ALGORITHMS)}"

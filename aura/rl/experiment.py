@@ -2,7 +2,7 @@
 
 Each run is one process-local job: torch on a single thread per process (two cores, two workers;
 more threads per process only add contention for small networks), environments vectorised
-in-process (see :func:`aura.rl.train.make_env`). Slow jobs (DQN, which trains on every fourth
+in-process (see :func:`aura.rl.train.make_vec_env`). Slow jobs (DQN, which trains on every fourth
 step) are started first so the two workers finish together. After training, each worker scores
 its run's scored model on the held-out test episodes, and every checkpoint on the first
 ``curve_episodes`` of them (the held-out learning curves), so evaluation is parallel too. Each

@@ -107,10 +107,10 @@ def policy_returns(model: Any, run: RunConfig, episodes: int, seed: int) -> Poli
     global one, whose state depends on what ran before)."""
     import torch
 
-    from aura.rl.train import make_env
+    from aura.rl.train import make_vec_env
 
     gamma = run.hyperparams.gamma
-    env = make_env(run.env, run.hyperparams.n_envs, seed)
+    env = make_vec_env(run.env, run.hyperparams.n_envs, seed)
     generator = torch.Generator().manual_seed(seed)
     obs = env.reset()
     running: list[list[tuple[np.ndarray, float]]] = [[] for _ in range(env.num_envs)]

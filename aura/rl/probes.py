@@ -171,6 +171,7 @@ PROBES: dict[str, Probe] = {
 
 
 def probe_dir(cfg: ExperimentConfig, name: str, algo: str) -> Path:
+    """Where probe `name` of `algo` lives: beside the grid, never inside its run folders."""
     return cfg.rl_dir / PROBE_DIR / name / algo
 
 

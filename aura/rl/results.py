@@ -44,9 +44,10 @@ from aura.rl.train import (
     SCORED_FILES,
     checkpoints,
     evaluation_returns,
-    make_env,
+    make_vec_env,
     run_class,
 )
+from aura.sim.vocab import DIFFICULTY_MOVES, STRATEGIES
 
 if TYPE_CHECKING:
     from aura.rl.experiment import RunOutcome
@@ -764,7 +765,7 @@ def select_models(cfg: ExperimentConfig, results: Mapping[str, Any]) -> dict[str
             returns = evaluate_model_file(path, run, cfg.selection_seed, cfg.n_test_episodes)
             selection[k] = float(np.mean(returns))
         best = max(runs["seeds"], key=lambda s: selection[s["seed_index"]])
-        env = make_env(cfg.env(env_key), 1, cfg.base_seed)
+        env = make_vec_env(cfg.env(env_key), 1, cfg.base_seed)
         selected[env_key] = {
             "algo": SELECTED_ALGO,
             "path": str(Path(best["run_dir"]) / scored),
@@ -810,14 +811,8 @@ def write_json(path: Path, data: Any) -> Path:
 
 
 ACTION_NAMES: dict[str, tuple[str, ...]] = {
-    "tutor_matching": (
-        "best_rating",
-        "subject_expert",
-        "cultural_match",
-        "teaching_style_match",
-        "balanced",
-    ),
-    "difficulty_adaptation": ("decrease", "maintain", "increase"),
+    "tutor_matching": STRATEGIES,
+    "difficulty_adaptation": DIFFICULTY_MOVES,
 }
 
 

@@ -96,7 +96,7 @@ def run_class(run: RunConfig) -> type:
     return algorithm_class(run.algo)
 
 
-def make_env(env: EnvConfig, n_envs: int, seed: int) -> Any:
+def make_vec_env(env: EnvConfig, n_envs: int, seed: int) -> Any:
     """A DummyVecEnv of ``n_envs`` monitored copies, seeded ``seed``, ``seed + 1``, ...
 
     In-process vectorisation batches the policy's forward passes; subprocess environments would
@@ -195,7 +195,7 @@ def evaluation_returns(run: RunConfig, policy: Any) -> list[float]:
     from stable_baselines3.common.evaluation import evaluate_policy
 
     seed = run.seed + EVAL_SEED_OFFSET
-    env = make_env(run.env, 1, seed)
+    env = make_vec_env(run.env, 1, seed)
     env.seed(seed)
     try:
         returns, _ = evaluate_policy(
@@ -402,8 +402,8 @@ def train(
 
     params = run.hyperparams
     n_envs = params.n_envs
-    env = make_env(run.env, n_envs, run.seed)
-    eval_env = make_env(run.env, 1, run.seed + EVAL_SEED_OFFSET)
+    env = make_vec_env(run.env, n_envs, run.seed)
+    eval_env = make_vec_env(run.env, 1, run.seed + EVAL_SEED_OFFSET)
     cls = run_class(run)
     found = latest_checkpoint(run_dir, run.algo) if resume else None
     if found is not None:

@@ -77,6 +77,7 @@ class TuneConfig:
 
 
 def tune_config(data: Mapping[str, Any] | None) -> TuneConfig:
+    """The `tune` block of the RL params section as a TuneConfig, each bad key named."""
     data = dict(data or {})
     where = f"{SECTION}.tune"
     check_keys(data, TUNE_KEYS, where)
@@ -268,6 +269,7 @@ def make_storage(url: str, attempts: int = 5) -> Any:
 
 
 def default_worker_id() -> str:
+    """host-pid: tells apart the workers of one study, on one machine or many."""
     return f"{socket.gethostname()}-{os.getpid()}"
 
 

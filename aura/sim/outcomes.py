@@ -22,6 +22,9 @@ import numpy as np
 
 from aura.sim.rng import sigmoid
 
+Values = np.ndarray | float
+"""One value or an array of them: every rule below works elementwise on either."""
+
 IRT_SCALE = 1.7
 OPTIMAL_SUCCESS = 0.84
 """Success rate at which learning is fastest: 1 - Phi(-1), the Eighty Five Percent Rule."""
@@ -53,18 +56,18 @@ def target_difficulty(theta: np.ndarray | float) -> np.ndarray | float:
     return theta - np.log(OPTIMAL_SUCCESS / (1.0 - OPTIMAL_SUCCESS)) / IRT_SCALE
 
 
-def flow(success_rate: np.ndarray | float) -> np.ndarray | float:
+def flow(success_rate: Values) -> Values:
     """How well the material suits the learner: 1 at 84% success, falling off on both sides."""
     return np.exp(-0.5 * ((success_rate - OPTIMAL_SUCCESS) / FLOW_WIDTH) ** 2)
 
 
-def attention_fit(attention_span: np.ndarray | float, duration_hours: np.ndarray | float):
+def attention_fit(attention_span: Values, duration_hours: Values) -> Values:
     """Share of a session the learner can stay with: sessions longer than about two and a half
     attention spans (breaks included) lose the learner."""
     return np.minimum(1.0, 2.5 * attention_span / (60.0 * duration_hours))
 
 
-def match_weights(age: np.ndarray | float, comfort: np.ndarray | float):
+def match_weights(age: Values, comfort: Values) -> tuple[Values, Values]:
     """How much style and cultural match matter to a learner: most to young learners who are
     not at ease online. Returns (style weight, language weight)."""
     young = np.clip((14.0 - age) / 6.0, 0.0, 1.0)
@@ -72,14 +75,21 @@ def match_weights(age: np.ndarray | float, comfort: np.ndarray | float):
     return 0.1 + 1.4 * low * (0.4 + 0.6 * young), 0.05 + 1.3 * low * young
 
 
-def expert_weight(theta: np.ndarray | float) -> np.ndarray | float:
+def expert_weight(theta: Values) -> Values:
     """How much a tutor's subject expertise matters: most for advanced learners."""
     return 0.15 + 1.2 * sigmoid(2.0 * (theta - 0.5))
 
 
 def pair_fit(
-    quality, expertise, communication, style_match, language_match, w_style, w_language, w_expert
-):
+    quality: Values,
+    expertise: Values,
+    communication: Values,
+    style_match: Values,
+    language_match: Values,
+    w_style: Values,
+    w_language: Values,
+    w_expert: Values,
+) -> Values:
     """Latent tutor-learner fit (about -1.5 to 2.5): the hidden truth behind every session."""
     return (
         0.8 * (quality - 0.5) * 2.0
@@ -90,7 +100,14 @@ def pair_fit(
     )
 
 
-def engagement_logit(duration_hours, attention_span, comfort, style_match, language_match, success):
+def engagement_logit(
+    duration_hours: Values,
+    attention_span: Values,
+    comfort: Values,
+    style_match: Values,
+    language_match: Values,
+    success: Values,
+) -> Values:
     """Engagement before noise, from six things the platform records about a session.
 
     `success` is the session's observed exercise success rate, so engagement responds to
@@ -108,13 +125,17 @@ def engagement_logit(duration_hours, attention_span, comfort, style_match, langu
     )
 
 
-def learning_gain(p_success, fit, attention, engagement, duration_hours):
+def learning_gain(
+    p_success: Values, fit: Values, attention: Values, engagement: Values, duration_hours: Values
+) -> Values:
     """Ability gained in the session's subject: fastest near 84% success, scaled by fit,
     attention, engagement and (with diminishing returns) time."""
     return learning_gain_at_flow(flow(p_success), fit, attention, engagement, duration_hours)
 
 
-def learning_gain_at_flow(flow_value, fit, attention, engagement, duration_hours):
+def learning_gain_at_flow(
+    flow_value: Values, fit: Values, attention: Values, engagement: Values, duration_hours: Values
+) -> Values:
     """`learning_gain` given the flow of its success rate: the same operations in the same order,
     for callers that reuse one flow many times (the difficulty filter weighs a grid of abilities
     at each of a few difficulties, block after block)."""
@@ -128,12 +149,21 @@ def learning_gain_at_flow(flow_value, fit, attention, engagement, duration_hours
     )
 
 
-def outcome_logit(theta_after, b, fit):
+def outcome_logit(theta_after: Values, b: Values, fit: Values) -> Values:
     """Post-session assessment score before noise: mastery of the material plus the fit."""
     return 1.2 * (theta_after - b) + 0.6 * fit
 
 
-def compatibility_logit(age, comfort, style_match, language_match, rating, years, comm, expertise):
+def compatibility_logit(
+    age: Values,
+    comfort: Values,
+    style_match: Values,
+    language_match: Values,
+    rating: Values,
+    years: Values,
+    comm: Values,
+    expertise: Values,
+) -> Values:
     """The learner's post-session 'how well did this tutor suit me' survey, before noise.
 
     Built from eight observed learner and tutor attributes with the same learner-dependent
@@ -151,19 +181,21 @@ def compatibility_logit(age, comfort, style_match, language_match, rating, years
     )
 
 
-def tutor_rating_given(rng: np.random.Generator, engagement, outcome, quality):
+def tutor_rating_given(
+    rng: np.random.Generator, engagement: Values, outcome: Values, quality: Values
+) -> Values:
     """The 1-5 rating a learner gives after a session (0.5 steps)."""
     z = 2.0 * (engagement - 0.5) + 1.5 * (outcome - 0.5) + 1.2 * (quality - 0.5)
     z = z + rng.normal(0.0, TUTOR_RATING_NOISE, size=np.shape(engagement))
     return np.clip(np.rint(2.0 * (1.0 + 4.0 * sigmoid(1.5 * z + 0.6))) / 2.0, 1.0, 5.0)
 
 
-def completion_probability(engagement):
+def completion_probability(engagement: Values) -> Values:
     """Chance that the learner stays to the end of the session."""
     return sigmoid(6.0 * (engagement - 0.3) + 0.5)
 
 
-def session_reward(engagement, outcome):
+def session_reward(engagement: Values, outcome: Values) -> Values:
     """Value of a session to the platform: the documented mix of outcome and engagement."""
     return (
         REWARD_WEIGHTS["learning_outcome_score"] * outcome
@@ -171,7 +203,7 @@ def session_reward(engagement, outcome):
     )
 
 
-def comfort_after_session(comfort, engagement):
+def comfort_after_session(comfort: Values, engagement: Values) -> Values:
     """Online comfort after a session: an engaging session builds ease, a dull one erodes it.
 
     The same rule moves comfort session after session in `aura.sim.generate.simulate_history`.

@@ -20,6 +20,9 @@ STRATEGIES: tuple[str, ...] = (
     "teaching_style_match",
     "balanced",
 )
+"""Tutor matching's actions, in action-index order."""
+DIFFICULTY_MOVES: tuple[str, ...] = ("decrease", "maintain", "increase")
+"""Difficulty adaptation's actions, in action-index order."""
 
 LEARNER_SPEC_COLUMNS: tuple[str, ...] = (
     "learner_id",

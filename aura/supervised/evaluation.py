@@ -45,6 +45,7 @@ class LeakageError(AssertionError):
 
 
 def is_classifier_name(name: str) -> bool:
+    """Whether model `name` is the classifier (scored by accuracy and log loss, not MSE)."""
     return name == CLASSIFIER
 
 
@@ -77,6 +78,7 @@ def cv_splitter(name: str, n_splits: int, seed: int) -> GroupKFold | StratifiedG
 
 
 def regression_metrics(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    """MSE, MAE and R² of `pred` against `y`, as plain floats for the metrics JSON."""
     return {
         "mse": float(mean_squared_error(y, pred)),
         "mae": float(mean_absolute_error(y, pred)),
@@ -85,6 +87,8 @@ def regression_metrics(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
 
 
 def classification_metrics(y: np.ndarray, proba: np.ndarray) -> dict[str, Any]:
+    """Accuracy, macro F1, log loss and confusion matrix of class probabilities `proba`, over
+    every level even when the test set lacks one (so the shapes never depend on the draw)."""
     labels = list(range(len(CLASS_LABELS)))
     pred = np.asarray(proba).argmax(axis=1)
     return {

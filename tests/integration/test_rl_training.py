@@ -63,9 +63,9 @@ def test_one_hot_without_categorical_features_is_named(tmp_path: Path) -> None:
 
 
 def run_env_actions(run) -> int:
-    from aura.rl.train import make_env
+    from aura.rl.train import make_vec_env
 
-    env = make_env(run.env, 1, run.seed)
+    env = make_vec_env(run.env, 1, run.seed)
     try:
         return int(env.action_space.n)
     finally:

@@ -16,7 +16,7 @@ from aura.envs.ceilings import filter_dagger
 from aura.rl.config import ImitationConfig, RunConfig, load_experiment
 from aura.rl.imitation import imitation_seed, policy_returns, teach_filter
 from aura.rl.probes import PROBES, probe_runs
-from aura.rl.train import make_env
+from aura.rl.train import make_vec_env
 
 SMOKE = load_experiment(PARAMS_DIR / "smoke.yaml")
 IMITATION = ImitationConfig(rounds=2, episodes=30, epochs=20)
@@ -39,7 +39,9 @@ def imitating_run(
 def fresh_model(run: RunConfig):
     from aura.rl.train import run_class
 
-    return run_class(run)("MlpPolicy", make_env(run.env, 2, run.seed), seed=run.seed, device="cpu")
+    return run_class(run)(
+        "MlpPolicy", make_vec_env(run.env, 2, run.seed), seed=run.seed, device="cpu"
+    )
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from aura.config import PARAMS_DIR
 from aura.envs import evaluate_policy
 from aura.rl.config import load_experiment
 from aura.rl.results import evaluate_model_file
-from aura.rl.train import algorithm_class, make_env, run_class
+from aura.rl.train import algorithm_class, make_vec_env, run_class
 
 SMOKE = load_experiment(PARAMS_DIR / "smoke.yaml")
 
@@ -24,7 +24,7 @@ def test_lockstep_scoring_matches_one_episode_at_a_time(
     tmp_path: Path, env_key: str, algo: str
 ) -> None:
     run = SMOKE.run(env_key, algo, 0)
-    vec_env = make_env(run.env, 1, run.seed)
+    vec_env = make_vec_env(run.env, 1, run.seed)
     model = algorithm_class(algo)("MlpPolicy", vec_env, seed=run.seed, device="cpu")
     path = tmp_path / "model.zip"
     model.save(path)
@@ -43,7 +43,7 @@ def test_a_recurrent_policy_carries_its_memory_through_each_episode(tmp_path: Pa
     from stable_baselines3.common.evaluation import evaluate_policy as sb3_evaluate
 
     run = dataclasses.replace(SMOKE.run("difficulty_adaptation", "ppo", 0), lstm_hidden_size=8)
-    vec_env = make_env(run.env, 1, run.seed)
+    vec_env = make_vec_env(run.env, 1, run.seed)
     model = run_class(run)("MlpLstmPolicy", vec_env, seed=run.seed, device="cpu")
     path = tmp_path / "model.zip"
     model.save(path)
