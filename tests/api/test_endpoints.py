@@ -99,6 +99,79 @@ def test_scores_equal_the_onnx_model_on_raw_features(
     assert all(0.0 <= s <= 1.0 for s in got)
 
 
+def _observation(features: list[Any], record: dict[str, Any]) -> list[float]:
+    """A policy's observation of one request record, written out from the manifest's stated
+    normalisation (not with the API's own `Normaliser`, which this checks)."""
+    obs = []
+    for f in features:
+        raw = record[f.name]
+        norm = f.normalisation
+        if f.dtype == "category":
+            obs.append(norm.values[f.categories.index(raw)])
+        else:
+            obs.append(min(max((raw - norm.low) / (norm.high - norm.low), 0.0), 1.0))
+    return obs
+
+
+def _onnx(artifacts_dir, entry, rows: list[list[float]], output: str) -> np.ndarray:
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(artifacts_dir / entry.file))
+    return session.run([output], {entry.input_name: np.asarray(rows, dtype=np.float32)})[0]
+
+
+def _random_records(features: list[Any], n: int, rng: np.random.Generator) -> list[dict]:
+    records = []
+    for _ in range(n):
+        rec: dict[str, Any] = {}
+        for f in features:
+            value = f.low + (f.high - f.low) * rng.random()
+            rec[f.name] = int(round(value)) if f.dtype == "integer" else value
+        records.append(rec)
+    return records
+
+
+def test_policies_and_classifier_answer_as_their_onnx_models(
+    client: TestClient, artifacts_dir, rng
+) -> None:
+    """Each answer's probabilities are its ONNX model's on the request, in the order of the
+    manifest's labels: a swapped label, a wrong input column or a wrong scaling shows here."""
+    models = read_manifest(artifacts_dir).models
+    learners = [learner(rng) for _ in range(100)]
+    predictions = client.post(PREDICT + "tutor-match", json=learners).json()["predictions"]
+    policy = models["tutor_matching"]
+    expected = _onnx(
+        artifacts_dir, policy, [_observation(policy.inputs, r) for r in learners], "probabilities"
+    )
+    got = np.array([[p["probabilities"][a] for a in policy.class_labels] for p in predictions])
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+    assert [p["strategy"] for p in predictions] == [
+        policy.class_labels[k] for k in expected.argmax(axis=1)
+    ]
+
+    level, move = models["difficulty"], models["difficulty_adaptation"]
+    records = _random_records(level.inputs, 100, rng)
+    for rec, signals in zip(records, _random_records(move.inputs, 100, rng), strict=True):
+        rec["adaptation"] = signals
+    predictions = client.post(PREDICT + "difficulty", json=records).json()["predictions"]
+    raw = [[r[f.name] for f in level.inputs] for r in records]
+    expected = _onnx(artifacts_dir, level, raw, "probabilities")
+    got = np.array([[p["confidence"][c] for c in level.class_labels] for p in predictions])
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+    assert [p["level"] for p in predictions] == [
+        level.class_labels[k] for k in expected.argmax(axis=1)
+    ]
+    observations = [_observation(move.inputs, r["adaptation"]) for r in records]
+    expected = _onnx(artifacts_dir, move, observations, "probabilities")
+    got = np.array(
+        [[p["adaptation"]["probabilities"][a] for a in move.class_labels] for p in predictions]
+    )
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+    assert [p["adaptation"]["action"] for p in predictions] == [
+        move.class_labels[k] for k in expected.argmax(axis=1)
+    ]
+
+
 def test_difficulty_adds_the_policy_move_only_when_signals_are_given(
     client: TestClient, rng
 ) -> None:

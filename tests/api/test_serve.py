@@ -49,11 +49,16 @@ def serving(
     finally:
         proc.send_signal(signal.SIGINT)
         try:
-            proc.wait(timeout=20)
+            code = proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+            code = None
         log.close()
+        assert code == 0, (
+            f"Ctrl-C did not stop the service cleanly (exit {code}):\n"
+            + (log_path.read_text()[-2000:])
+        )
 
 
 def test_serve_starts_answers_health_and_stops(artifacts_dir: Path, tmp_path: Path) -> None:

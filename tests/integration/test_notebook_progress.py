@@ -3,6 +3,8 @@ keeps of it (the last update only, not a log of frames)."""
 
 from __future__ import annotations
 
+import re
+
 import nbformat
 import papermill as pm
 import pytest
@@ -72,6 +74,9 @@ print("trained")
     outputs = nbformat.read(executed, as_version=4).cells[0].outputs
     assert [o.output_type for o in outputs] == ["display_data", "stream"]
     text = outputs[0].data["text/plain"]
-    assert text.startswith("4,096 of 4,096 steps (100%), 0:00:0")
+    done = re.fullmatch(r"4,096 of 4,096 steps \(100%\), (\d+):(\d\d):(\d\d) elapsed", text)
+    assert done, text
+    hours, minutes, seconds = map(int, done.groups())
+    assert 3600 * hours + 60 * minutes + seconds >= 2  # the four sleeps: 2.4 s at least
     assert "left" not in text
     assert outputs[1].text == "trained\n"

@@ -41,9 +41,16 @@ def test_short_ppo_run_beats_random(tmp_path: Path, env_key: str) -> None:
     random = evaluate_policy(
         run.env.id, RandomPolicy(run_env_actions(run), seed), N_EPISODES, seed, run.env.kwargs
     )
+    # Paired on the same episodes, the lead must stand three standard errors clear of zero: a
+    # policy left near random passes a bare `mean > 0` about half the time on difficulty, where
+    # returns vary widely. (At this scale PPO leads random by about 7 SE on tutor matching and
+    # 10 on difficulty; it does not yet beat always-"balanced" on tutor matching, which the
+    # default grid does, README Results.)
     diff = trained - np.array(random.returns)
-    assert diff.mean() > 0, (
-        f"PPO {trained.mean():.3f} vs random {random.mean_return:.3f} on {env_key}"
+    se = diff.std(ddof=1) / np.sqrt(len(diff))
+    assert diff.mean() > 3 * se, (
+        f"PPO {trained.mean():.3f} vs random {random.mean_return:.3f} on {env_key}: "
+        f"lead {diff.mean():.3f}, standard error {se:.3f}"
     )
 
     # the held-out learning curve: a point per saved checkpoint and the final policy
@@ -147,6 +154,7 @@ def test_grid_in_workers_gives_what_one_process_gives(tmp_path: Path) -> None:
         assert set(timing["reference_seconds"]) == set(cfg.env_keys)
         assert timing["host_speed_s"] > 0
         found[workers] = ([(o.test_returns, o.other_returns) for o in outcomes], references)
+    assert len(outcomes) == len(cfg.env_keys)
     for o in outcomes:  # both saved policies, each where the params say it belongs
         run = cfg.run(o.env_key, o.algo, o.seed_index)
         saved = {

@@ -18,7 +18,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from aura.cli import app
-from aura.config import ParamsError, load_params
+from aura.config import PROJECT_ROOT, ParamsError, load_params
 from aura.reports.runner import PipelineError, processor_name, run_pipeline
 
 PARAMS_YAML = """\
@@ -129,12 +129,15 @@ def test_run_json_records_params_commit_and_versions(ok_run: Path, project) -> N
     assert record["params"] == load_params(project["params"])
     assert (ok_run / "params.yaml").read_text() == project["params"].read_text()
     assert set(record["git"]) == {"commit", "dirty"}
-    assert record["git"]["commit"] is None or len(record["git"]["commit"]) == 40
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=False
+    )
+    assert record["git"]["commit"] == (head.stdout.strip() if head.returncode == 0 else None)
     assert record["libraries"]["numpy"] and record["libraries"]["papermill"]
     assert "torch" in record["libraries"] and "onnxruntime" in record["libraries"]
     assert record["python"].startswith("3.")
     assert record["processor"] == processor_name()
-    assert 0 < record["host_speed_s"] < 60  # seconds of aura.reports.host's fixed loop
+    assert record["host_speed_s"] > 0  # seconds of aura.reports.host's fixed loop
     assert record["command"]
     assert record["started_at"] <= record["finished_at"]
     [nb] = record["notebooks"]

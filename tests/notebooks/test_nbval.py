@@ -55,8 +55,7 @@ def test_notebook_is_committed_in_recorded_form(notebook: Path) -> None:
 
 @pytest.mark.slow
 def test_notebooks_reproduce_their_recorded_summaries() -> None:
-    if not NOTEBOOKS:
-        pytest.skip("no notebooks/NN_*.ipynb yet")
+    assert NOTEBOOKS, "no notebooks/NN_*.ipynb found: nothing would be compared"
     result = run_nbval(NOTEBOOKS, cwd=PROJECT_ROOT)
     assert result.returncode == 0, f"nbval failed:\n{result.stdout}\n{result.stderr}"
 

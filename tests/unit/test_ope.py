@@ -46,22 +46,34 @@ def test_recorded_propensities_are_the_logging_policy(logs_and_truth):
     np.testing.assert_allclose(recorded, logs.propensities, atol=1e-5)
 
 
-@pytest.mark.parametrize("action", range(N_ACTIONS))
-def test_estimators_recover_fixed_strategy_values(logs_and_truth, action):
-    """Each estimator's interval is checked against the known value of a fixed strategy; DR and
-    SNIPS must land within 0.02 of the truth (IPS has wider variance and only its interval is
-    checked)."""
+def test_estimators_recover_fixed_strategy_values(logs_and_truth):
+    """Every estimate of each fixed strategy's value against the simulator's true value.
+
+    The strategies' true values span 0.739-0.790 around a logged mean of 0.767, so an estimator
+    that ignored the target policy would miss three of them by 0.018 or more: SNIPS and DR must
+    land within 0.015 (about four of their standard errors, 0.004). Each interval is a 95% one,
+    so of the fifteen (three estimators, five strategies) a correct estimator leaves about one
+    uncovered; twelve or more are covered with probability 0.995 if the fifteen were independent.
+    """
     logs, q, expected = logs_and_truth
-    target = np.zeros((len(logs.actions), N_ACTIONS))
-    target[:, action] = 1.0
-    truth = true_policy_value(target, expected)
-    estimates = {e.estimator: e for e in estimate_policy_value(logs, target, q, n_bootstrap=200)}
-    assert set(estimates) == {"IPS", "SNIPS", "DR"}
-    for name in ("SNIPS", "DR"):
-        assert abs(estimates[name].value - truth) < 0.02, (name, estimates[name], truth)
-    ips = estimates["IPS"]
-    width = ips.ci_high - ips.ci_low
-    assert ips.ci_low - width < truth < ips.ci_high + width
+    covered = []
+    for action in range(N_ACTIONS):
+        target = np.zeros((len(logs.actions), N_ACTIONS))
+        target[:, action] = 1.0
+        truth = true_policy_value(target, expected)
+        estimates = {
+            e.estimator: e for e in estimate_policy_value(logs, target, q, n_bootstrap=200)
+        }
+        assert set(estimates) == {"IPS", "SNIPS", "DR"}
+        for name in ("SNIPS", "DR"):
+            assert abs(estimates[name].value - truth) < 0.015, (
+                action,
+                name,
+                estimates[name],
+                truth,
+            )
+        covered += [e.ci_low <= truth <= e.ci_high for e in estimates.values()]
+    assert sum(covered) >= 12, covered
 
 
 def test_bad_target_shape_and_propensities_are_named(logs_and_truth):
@@ -134,5 +146,12 @@ def test_off_policy_table_puts_estimates_beside_truth(logs_and_truth) -> None:
         logs, pool, {"logging": mu, "greedy logging": greedy(mu)}, seed=0, n_bootstrap=50
     )
     assert len(table) == 6
-    logging_rows = table[table.policy == "logging"]
-    assert (logging_rows.error.abs() < 0.01).all(), logging_rows
+    expected = expected_rewards(logs, pool)
+    for name, probs in (("logging", mu), ("greedy logging", greedy(mu))):
+        rows = table[table.policy == name]
+        assert sorted(rows.estimator) == ["DR", "IPS", "SNIPS"], rows
+        assert np.allclose(rows.true_value, true_policy_value(probs, expected))
+        assert (rows.error == rows.estimate - rows.true_value).all(), rows
+        # Under the logging policy every weight is 1, so this is the logged mean against the
+        # truth; under its greedy version the weights matter (0.74 of sessions get weight 0).
+        assert (rows[rows.estimator != "IPS"].error.abs() < 0.015).all(), rows
