@@ -152,7 +152,10 @@ def policy_exports(models_dir: Path, seed: int) -> list[PolicyExport]:
     )
     missing = [name for name in POLICY_NAMES if name not in selected]
     if missing:
-        raise KeyError(f"{selected_path} names no model for {missing}")
+        raise ValueError(
+            f"{selected_path} names no model for {', '.join(missing)}; train the agents on every "
+            "environment (`aura train-rl` or notebook 03)"
+        )
     rng = np.random.default_rng(seed)
     exports = []
     for name in POLICY_NAMES:

@@ -104,6 +104,16 @@ def test_successful_run_writes_notebook_and_both_html(ok_run: Path) -> None:
     assert "SECRET_CODE_MARKER" not in report, "the stakeholder report must not show code"
 
 
+def test_a_run_name_in_use_is_refused_and_its_run_kept(project, ok_run: Path) -> None:
+    """A named run never writes into an earlier run's folder, whose files would then mix."""
+    before = {p: p.read_bytes() for p in ok_run.rglob("*") if p.is_file()}
+    with pytest.raises(
+        FileExistsError, match=re.escape(f"run directory already exists: {ok_run} ")
+    ):
+        _run(project, "ok", only=["01"])
+    assert {p: p.read_bytes() for p in ok_run.rglob("*") if p.is_file()} == before
+
+
 def test_both_html_pages_load_nothing_from_the_network(ok_run: Path) -> None:
     """nbconvert's page asks a CDN for RequireJS, MathJax and Mermaid; the reports drop them."""
     for page in ("01_ok.html", "01_ok.report.html"):

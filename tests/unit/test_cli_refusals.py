@@ -132,3 +132,25 @@ def test_notebooks_record_names_a_notebook_it_cannot_find(tmp_path: Path) -> Non
     output = " ".join(result.output.split())
     assert output.startswith(f"error: no notebook {tmp_path / 'nosuch.ipynb'}, here or in ")
     assert "01_data_synthesis.ipynb" in output and "Traceback" not in output
+
+
+def test_export_without_trained_agents_says_what_trains_them(tmp_path: Path) -> None:
+    """The agents are read after the forests: no selected.json, or one that names a model for
+    only one environment, is named with what trains the rest (a plain message, not a KeyError's
+    quoted one)."""
+    from aura.export.policies import policy_exports
+
+    selected = tmp_path / "rl" / "selected.json"
+    with pytest.raises(FileNotFoundError) as err:
+        policy_exports(tmp_path, seed=0)
+    assert str(err.value) == (
+        f"{selected} not found; train the agents first (`aura train-rl` or notebook 03)"
+    )
+    selected.parent.mkdir()
+    selected.write_text('{"tutor_matching": {"path": "rl/x.zip"}}', encoding="utf-8")
+    with pytest.raises(ValueError) as err:
+        policy_exports(tmp_path, seed=0)
+    assert str(err.value) == (
+        f"{selected} names no model for difficulty_adaptation; train the agents on every "
+        "environment (`aura train-rl` or notebook 03)"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import warnings
 
 import gymnasium as gym
@@ -86,10 +87,15 @@ def test_bad_options_and_actions_are_named() -> None:
         TutorMatchingEnv(reward_weights={"engagement_score": 1.0})
     with pytest.raises(ValueError, match="step_size"):
         DifficultyAdaptationEnv(step_size=0.0)
-    env = TutorMatchingEnv()
-    env.reset(seed=0)
-    with pytest.raises(ValueError, match="strategy index"):
-        env.step(7)
+    for env, bad, message in (
+        (TutorMatchingEnv(), 7, "strategy index 0..4, got 7"),
+        (DifficultyAdaptationEnv(), 3, "0 (decrease), 1 (maintain) or 2 (increase), got 3"),
+    ):
+        with pytest.raises(RuntimeError, match=r"call reset\(\) before step\(\)"):
+            env.step(0)
+        env.reset(seed=0)
+        with pytest.raises(ValueError, match=re.escape(message)):
+            env.step(bad)
 
 
 def test_tutor_matching_reward_is_the_weighted_session_outcome() -> None:

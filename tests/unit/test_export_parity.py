@@ -138,6 +138,28 @@ def test_an_export_that_disagrees_with_its_model_is_refused(tables, tmp_path: Pa
     assert not (tmp_path / "compatibility.onnx").exists()
 
 
+def test_a_forest_above_the_size_limit_is_refused(tables, tmp_path: Path, monkeypatch) -> None:
+    """A fully grown forest is about 100 MB of ONNX and 1 GB of RAM when served: refused by
+    name, nothing written (the limit lowered below this small forest's size to show it)."""
+    from aura.export import exporter
+    from aura.supervised import FEATURES
+
+    model, held_out = fitted("compatibility", tables)
+    size = len(onnx_of(model))
+    monkeypatch.setattr(exporter, "MAX_FOREST_BYTES", size - 1)
+    spec = ForestExport(
+        name="compatibility",
+        model=model,
+        features=forest_features(FEATURES["compatibility"]),
+        holdout=held_out,
+        source="supervised/compatibility.joblib",
+        converter=lambda m, n: onnx_of(m),
+    )
+    with pytest.raises(ExportError, match="compatibility: ONNX file is .* MB, above the .* limit"):
+        _forest_entry(spec, tmp_path)
+    assert not (tmp_path / "compatibility.onnx").exists()
+
+
 def test_policy_export_refusal_names_the_agreement(monkeypatch) -> None:
     import torch
     from stable_baselines3 import PPO

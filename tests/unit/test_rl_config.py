@@ -136,6 +136,18 @@ def _mutated(change) -> dict:
             lambda s: s["hyperparams"]["a2c"]["tutor_matching"].update(lr_schedule="cosine"),
             "lr_schedule must be constant or linear",
         ),
+        (
+            lambda s: s["hyperparams"]["ppo"]["difficulty_adaptation"].update(learning_rate=0),
+            "hyperparams.ppo.difficulty_adaptation.learning_rate must be > 0, got 0",
+        ),
+        (
+            lambda s: s["hyperparams"]["a2c"]["tutor_matching"].update(gamma=1.5),
+            "hyperparams.a2c.tutor_matching.gamma must be in (0, 1], got 1.5",
+        ),
+        (
+            lambda s: s["hyperparams"]["dqn"]["difficulty_adaptation"].update(gamma=0),
+            "hyperparams.dqn.difficulty_adaptation.gamma must be in (0, 1], got 0",
+        ),
         (lambda s: s.update(seeds=0), "seeds must be > 0"),
         (lambda s: s.update(ceiling_episodes=0), "ceiling_episodes must be > 0"),
         (lambda s: s.update(curve_episodes=0), "curve_episodes must be > 0"),

@@ -7,6 +7,7 @@ lines count the header as line 1, so the k-th data row is line k + 1.
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 import warnings
 from collections.abc import Callable
@@ -127,6 +128,19 @@ def test_optional_columns_may_be_absent_unless_required(folder: Path) -> None:
     message = str(error_of(folder, require={"sessions": ["strategy", "propensity"]}))
     assert f"{path}:\n  - column 'propensity': missing column (required)" in message
     assert "strategy" not in message
+
+
+@pytest.mark.parametrize(
+    ("require", "message"),
+    [
+        ({"session": ["strategy"]}, "require: unknown table(s) session; expected"),
+        ({"sessions": ["stratgy"]}, "cannot require unknown sessions column(s): stratgy"),
+    ],
+)
+def test_a_misspelt_requirement_is_named(folder: Path, require: dict, message: str) -> None:
+    """A caller's typo must not pass as 'nothing extra required'."""
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load_datasets(folder, require=require)
 
 
 def test_text_in_a_numeric_column(folder: Path) -> None:
