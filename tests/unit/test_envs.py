@@ -18,6 +18,7 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 import aura.envs as E
 from aura.envs.difficulty import DifficultyAdaptationEnv
 from aura.envs.tutor_matching import TutorMatchingEnv
+from aura.sim.vocab import LANGUAGES, LEARNING_STYLES, SUBJECTS, TIME_SLOTS
 
 ENV_IDS = (E.TUTOR_MATCHING_ID, E.DIFFICULTY_ID)
 
@@ -243,12 +244,34 @@ def test_environments_run_on_a_platforms_csvs(csv_dir) -> None:
     assert np.allclose(inner.tutors.quality, truth["quality"])
     _, rewards, _ = rollout(tm, 1, [0, 4])
     assert len(rewards) == 12 and all(math.isfinite(r) for r in rewards)
-    ids = set(load_table(learners, kind="learners")["age"])
-    assert inner.learner.age in ids
-    calibration = inner.learners.calibration
-    assert 0.2 < calibration.residual_sd < 1.5
+    # Each episode's learner is a row of the CSV: every observed field, floats included, is
+    # that row's (a simulated learner would match no row).
+    rows = load_table(learners, kind="learners")
+    vocab = {
+        "learning_style": LEARNING_STYLES,
+        "subject_preference": SUBJECTS,
+        "time_preference": TIME_SLOTS,
+        "language": LANGUAGES,
+    }
+    observed = set(
+        zip(
+            rows["age"],
+            rows["grade_level"],
+            rows["comfort_level_online"],
+            rows["attention_span_minutes"],
+            *(rows[column].map(names.index) for column, names in vocab.items()),
+            strict=True,
+        )
+    )
+    for episode_seed in range(5):
+        tm.reset(seed=episode_seed)
+        p = inner.learner
+        profile = (p.age, p.grade_level, p.comfort, p.attention_span, p.learning_style)
+        profile += (p.subject_preference, p.time_preference, p.language)
+        assert profile in observed, profile
     da = gym.make(E.DIFFICULTY_ID, learners_csv=learners)
-    assert rollout(da, 1, [1])[1]
+    _, rewards, _ = rollout(da, 1, [1])
+    assert rewards and all(math.isfinite(r) for r in rewards)
 
 
 def test_a_tutors_csv_without_truth_uses_the_observed_proxies(csv_dir, tmp_path) -> None:
@@ -286,3 +309,24 @@ def test_every_reset_can_be_stepped_and_a_finished_episode_cannot() -> None:
             _, _, terminated, truncated, _ = env.step(1)
         with pytest.raises(RuntimeError, match="episode is over"):
             env.step(1)
+
+
+def test_a_csv_learners_ability_is_drawn_as_the_simulator_spreads_it() -> None:
+    """A platform's learner has no hidden ability; the environment draws one around a linear
+    calibration from the observed profile. On fresh simulated learners, the calibration must
+    predict their true final ability clearly better than one constant (which coefficients of
+    zero would give), and its residual spread, the noise of each draw, must be the one found on
+    them: too small a noise would make CSV learners easier to read than simulated ones."""
+    from aura.envs.learners import AbilityCalibration
+    from aura.sim.generate import generate
+    from aura.sim.population import SUBJECT_OFFSETS
+    from aura.sim.vocab import SUBJECTS
+
+    calibration = AbilityCalibration.fit(0)
+    data = generate(9, 2000, 40, 4000)
+    truth = np.column_stack([data.learners_truth[f"theta_final_{s}"] for s in SUBJECTS])
+    rmse = np.sqrt(((truth - calibration.mean(data.learners)) ** 2).mean())
+    general = truth - SUBJECT_OFFSETS[None, :]
+    constant_rmse = np.sqrt(((general - general.mean()) ** 2).mean())
+    assert rmse < 0.95 * constant_rmse, (rmse, constant_rmse)  # measured 0.881 against 1.012
+    assert abs(rmse - calibration.residual_sd) < 0.05, (rmse, calibration.residual_sd)
