@@ -33,20 +33,12 @@ def is_classifier(model: Any) -> bool:
     return hasattr(final_estimator(model), "classes_")
 
 
-def forest_to_onnx(model: Any, n_features: int) -> bytes:
-    """Serialised ONNX model with one float input ``input`` of shape (rows, n_features)."""
-    from skl2onnx import convert_sklearn
-    from skl2onnx.common.data_types import FloatTensorType
+def forest_to_onnx(model: Any) -> bytes:
+    """Serialised ONNX model of a fitted AURA pipeline (`aura.supervised.convert.to_onnx`), with
+    one float input ``input`` of shape (rows, n_features)."""
+    from aura.supervised.convert import to_onnx
 
-    options = {id(final_estimator(model)): {"zipmap": False}} if is_classifier(model) else None
-    onx = convert_sklearn(
-        model,
-        initial_types=[(INPUT_NAME, FloatTensorType([None, n_features]))],
-        options=options,
-        target_opset=OPSET,
-        name=GRAPH_NAME,
-    )
-    return onx.SerializeToString()
+    return to_onnx(model).SerializeToString()
 
 
 def forest_parity(model: Any, onnx_bytes: bytes, X: Any) -> dict[str, float]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from aura.export.exporter import ForestExport
 from aura.export.manifest import Feature, PairSource
@@ -64,12 +63,6 @@ def forest_features(names: list[str]) -> list[Feature]:
     ]
 
 
-def _onnx_bytes(model: Any, n_features: int) -> bytes:
-    from aura.supervised.convert import to_onnx
-
-    return to_onnx(model).SerializeToString()
-
-
 def supervised_exports(
     data_dir: Path, models_dir: Path, seed: int, test_size: float = 0.2
 ) -> list[ForestExport]:
@@ -94,7 +87,6 @@ def supervised_exports(
                 holdout=X.iloc[test],
                 source=f"supervised/{name}.joblib",
                 metrics=report.get("models", {}).get(name, {}),
-                converter=_onnx_bytes,
                 class_labels=list(CLASS_LABELS) if name == "difficulty" else None,
             )
         )

@@ -131,7 +131,7 @@ def test_an_export_that_disagrees_with_its_model_is_refused(tables, tmp_path: Pa
         features=forest_features(FEATURES["compatibility"]),
         holdout=held_out,
         source="supervised/compatibility.joblib",
-        converter=lambda m, n: onnx_of(other),
+        converter=lambda m: onnx_of(other),
     )
     with pytest.raises(ExportError, match="ONNX differs from scikit-learn"):
         _forest_entry(spec, tmp_path)
@@ -153,7 +153,7 @@ def test_a_forest_above_the_size_limit_is_refused(tables, tmp_path: Path, monkey
         features=forest_features(FEATURES["compatibility"]),
         holdout=held_out,
         source="supervised/compatibility.joblib",
-        converter=lambda m, n: onnx_of(m),
+        converter=onnx_of,
     )
     with pytest.raises(ExportError, match="compatibility: ONNX file is .* MB, above the .* limit"):
         _forest_entry(spec, tmp_path)
@@ -189,6 +189,4 @@ def test_the_same_forest_exports_to_the_same_bytes(name: str, tables) -> None:
     from aura.export.onnx_forest import forest_to_onnx
 
     model, _ = fitted(name, tables, n_trees=3)
-    assert onnx_of(model) == onnx_of(model)
-    n_features = model[0].n_features_in_
-    assert forest_to_onnx(model, n_features) == forest_to_onnx(model, n_features)
+    assert forest_to_onnx(model) == forest_to_onnx(model)
