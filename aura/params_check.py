@@ -157,9 +157,27 @@ def export_folders(params: Mapping[str, Any]) -> None:
             )
 
 
+def export_pair_features(params: Mapping[str, Any]) -> None:
+    """The tutor-match endpoint scores each (learner, tutor) pair with the compatibility model,
+    so every input of that model must be one it can fill from a learner and a tutor; otherwise
+    the export refuses the trained model, after the whole training."""
+    from aura.export.supervised import PAIR_SOURCES
+    from aura.supervised.training import SECTION, supervised_config
+
+    features = supervised_config(params.get(SECTION)).features["compatibility"]
+    unknown = [name for name in features if name not in PAIR_SOURCES]
+    if unknown:
+        raise ParamsError(
+            f"{SECTION}.features.compatibility has {unknown}, which the tutor-match endpoint "
+            f"cannot fill for a (learner, tutor) pair, so the export would refuse the model; "
+            f"known inputs: {sorted(PAIR_SOURCES)}"
+        )
+
+
 def _model_export(params: Mapping[str, Any]) -> None:
     export_folders(params)
     export_test_size(params)
+    export_pair_features(params)
 
 
 SECTION_CHECKS: dict[str, Callable[[Mapping[str, Any]], None]] = {

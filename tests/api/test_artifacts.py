@@ -57,6 +57,14 @@ def test_a_model_the_endpoints_need_is_missing(copy: Path) -> None:
         verify_artifacts(copy)
 
 
+def test_a_model_of_the_wrong_kind_is_named(copy: Path) -> None:
+    """An endpoint reads a classifier's probabilities or a policy's actions: a regressor in
+    the difficulty model's place would answer nonsense, so the folder is refused."""
+    edit_manifest(copy, lambda d: d["models"]["difficulty"].update(kind="regressor"))
+    with pytest.raises(ArtifactError, match="'difficulty' is a regressor, expected a classifier"):
+        verify_artifacts(copy)
+
+
 def test_an_altered_model_fails_its_checksum(copy: Path) -> None:
     path = copy / "compatibility.onnx"
     path.write_bytes(path.read_bytes()[:-1] + b"\x00")

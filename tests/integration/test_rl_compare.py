@@ -51,6 +51,7 @@ def grids(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         run_experiment(load_experiment(path), n_workers=1)
     found["untrained"] = derived(folder, "untrained")
     found["untrained_more_seeds"] = derived(folder, "more", "03_rl_training.seeds=3")
+    found["other_env"] = derived(folder, "tutor", "03_rl_training.env_keys=[tutor_matching]")
     return found
 
 
@@ -73,6 +74,7 @@ def test_a_study_is_paired_with_the_grid_it_changes(grids) -> None:
         ("other_episodes", "base", "random and oracle returns differ on the held-out episodes"),
         ("untrained", "base", "no grid results at"),
         ("base", "untrained_more_seeds", "no grid results at"),  # named before the seeds
+        ("base", "other_env", r"share no \(environment, algorithm\) to compare"),
     ],
 )
 def test_grids_that_pair_nothing_are_refused(grids, mine: str, theirs: str, message: str) -> None:

@@ -128,6 +128,11 @@ def test_the_command_notes_folders_shared_with_the_base(tmp_path: Path) -> None:
         ("03_rl_training.seeds=0", "03_rl_training.seeds must be > 0, got 0"),
         ("03_rl_training.sedes=4", "section '03_rl_training' has key(s) sedes, which"),
         ("04_supervised_training.test_size=0.3", "06_model_export.test_size is 0.2 but"),
+        (
+            "04_supervised_training.features={compatibility: [age, teaching_effectiveness]}",
+            "features.compatibility has ['teaching_effectiveness'], which the tutor-match "
+            "endpoint cannot fill",
+        ),
     ],
 )
 def test_the_command_writes_nothing_the_pipeline_would_refuse(
