@@ -120,19 +120,24 @@ def test_one_hot_policy_onnx_picks_the_same_action() -> None:
     assert parity["max_abs_diff"] <= 1e-5
 
 
-def test_an_export_that_disagrees_with_its_model_is_refused(tables, tmp_path: Path) -> None:
+def compatibility_export(tables, converter=onnx_of) -> ForestExport:
+    """The compatibility forest's export, converted by `converter`."""
     from aura.supervised import FEATURES
 
     model, held_out = fitted("compatibility", tables)
-    other, _ = fitted("compatibility", tables, n_trees=3)
-    spec = ForestExport(
+    return ForestExport(
         name="compatibility",
         model=model,
         features=forest_features(FEATURES["compatibility"]),
         holdout=held_out,
         source="supervised/compatibility.joblib",
-        converter=lambda m: onnx_of(other),
+        converter=converter,
     )
+
+
+def test_an_export_that_disagrees_with_its_model_is_refused(tables, tmp_path: Path) -> None:
+    other, _ = fitted("compatibility", tables, n_trees=3)
+    spec = compatibility_export(tables, converter=lambda m: onnx_of(other))
     with pytest.raises(ExportError, match="ONNX differs from scikit-learn"):
         _forest_entry(spec, tmp_path)
     assert not (tmp_path / "compatibility.onnx").exists()
@@ -142,19 +147,9 @@ def test_a_forest_above_the_size_limit_is_refused(tables, tmp_path: Path, monkey
     """A fully grown forest is about 100 MB of ONNX and 1 GB of RAM when served: refused by
     name, nothing written (the limit lowered below this small forest's size to show it)."""
     from aura.export import exporter
-    from aura.supervised import FEATURES
 
-    model, held_out = fitted("compatibility", tables)
-    size = len(onnx_of(model))
-    monkeypatch.setattr(exporter, "MAX_FOREST_BYTES", size - 1)
-    spec = ForestExport(
-        name="compatibility",
-        model=model,
-        features=forest_features(FEATURES["compatibility"]),
-        holdout=held_out,
-        source="supervised/compatibility.joblib",
-        converter=onnx_of,
-    )
+    spec = compatibility_export(tables)
+    monkeypatch.setattr(exporter, "MAX_FOREST_BYTES", len(onnx_of(spec.model)) - 1)
     with pytest.raises(ExportError, match="compatibility: ONNX file is .* MB, above the .* limit"):
         _forest_entry(spec, tmp_path)
     assert not (tmp_path / "compatibility.onnx").exists()
