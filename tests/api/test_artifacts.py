@@ -96,3 +96,22 @@ def test_an_earlier_export_may_be_replaced_and_nothing_else(copy: Path, tmp_path
     with pytest.raises(ExportError, match=r"and no manifest\.json of an export"):
         check_replaceable(copy)
     assert (copy / "notes.txt").read_text() == "mine"
+
+
+def test_the_notebook_tables_show_every_model_and_policy(artifacts_dir: Path) -> None:
+    """Notebook 06's tables of a manifest: each model with the parity it passed, each served
+    policy beside the hand rule and the upper reference."""
+    from aura.export.manifest import read_manifest
+    from aura.export.report import parity_table, served_policies_table
+
+    manifest = read_manifest(artifacts_dir)
+    parity = parity_table(manifest).set_index("model")
+    assert list(parity.index) == list(manifest.models)
+    assert parity["passed"].all()
+    assert parity.loc["tutor_matching", "parity check"].startswith("same action on >= 99.9% of")
+    assert parity.loc["difficulty", "parity check"] == "max |ONNX - sklearn| <= 1e-4"
+    policies = served_policies_table(manifest)
+    assert set(policies.index) == {"tutor_matching", "difficulty_adaptation"}
+    # These stand-in policies were exported without results.json: no references to show.
+    assert manifest.models["tutor_matching"].metrics["references"] == {}
+    assert policies[["hand rule", "upper reference"]].isna().all().all()

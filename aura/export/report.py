@@ -1,0 +1,55 @@
+"""Tables of an export's manifest for notebook 06: what each served model is and how it passed
+its parity check, and the served policies beside their references."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from aura.export.exporter import FOREST_TOLERANCE, POLICY_AGREEMENT
+from aura.export.manifest import Manifest
+
+
+def parity_table(manifest: Manifest) -> pd.DataFrame:
+    """One row per model: kind, inputs, outputs, class labels, and the parity check the export
+    held it to (the thresholds the export refuses at) with whether its recorded parity passes."""
+    tolerance = f"{FOREST_TOLERANCE:.0e}".replace("e-0", "e-")
+    rows = []
+    for name, m in manifest.models.items():
+        if m.kind == "policy":
+            check = (
+                f"same action on >= {POLICY_AGREEMENT:.1%} of {m.parity['rows']:,.0f} observations"
+            )
+            passed = m.parity["action_agreement"] >= POLICY_AGREEMENT
+        else:
+            check = f"max |ONNX - sklearn| <= {tolerance}"
+            passed = m.parity["max_abs_diff"] <= FOREST_TOLERANCE
+        rows.append(
+            {
+                "model": name,
+                "kind": m.kind,
+                "inputs": len(m.inputs),
+                "outputs": ", ".join(o.name for o in m.outputs),
+                "classes": ", ".join(m.class_labels or []),
+                "parity check": check,
+                "passed": passed,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def served_policies_table(manifest: Manifest) -> pd.DataFrame:
+    """The served policy of each environment (algorithm and seed) with its held-out normalised
+    score beside the best hand rule's and the upper reference's (random 0, oracle 1); a value the
+    export did not record (no results.json beside the agents) is left empty."""
+    rows = {}
+    for name, m in manifest.models.items():
+        if m.kind == "policy":
+            selected, refs = m.metrics.get("selected", {}), m.metrics.get("references", {})
+            algo, seed = selected.get("algo", "?").upper(), selected.get("seed_index", "?")
+            rows[name] = {
+                "served policy": f"{algo}, seed {seed}",
+                "normalised score": selected.get("normalised"),
+                "hand rule": refs.get("hand_rule_normalised"),
+                "upper reference": refs.get("ceiling_normalised"),
+            }
+    return pd.DataFrame.from_dict(rows, orient="index")
