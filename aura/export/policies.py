@@ -24,8 +24,9 @@ POLICY_NAMES = ("tutor_matching", "difficulty_adaptation")
 PARITY_OBSERVATIONS = 10_000
 DEFAULT_EPISODE_LENGTH = 12
 MAX_SESSION_COUNT = 500
-"""Largest session count a request may send: the range the models clip to
-(`aura.supervised.features.FEATURE_RANGES`); the data dictionary sets no upper bound."""
+"""Largest session count a request may send: the top of its documented range
+(`aura.supervised.features.FEATURE_RANGES`), as the data dictionary sets no upper bound; the
+policy's observation clips it to the episode length in any case."""
 
 
 def _minmax(
