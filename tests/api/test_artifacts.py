@@ -96,6 +96,9 @@ def test_an_earlier_export_may_be_replaced_and_nothing_else(copy: Path, tmp_path
     with pytest.raises(ExportError, match=r"and no manifest\.json of an export"):
         check_replaceable(copy)
     assert (copy / "notes.txt").read_text() == "mine"
+    with pytest.raises(ExportError, match=r"artifacts folder .*notes\.txt is a file"):
+        check_replaceable(copy / "notes.txt")
+    assert (copy / "notes.txt").read_text() == "mine"
 
 
 def test_the_notebook_tables_show_every_model_and_policy(artifacts_dir: Path) -> None:
