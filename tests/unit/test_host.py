@@ -14,7 +14,14 @@ def test_host_speed_is_the_median_of_its_repeats(monkeypatch: pytest.MonkeyPatch
     assert host.host_speed(repeats=3) == 1.0
 
 
-def test_host_speed_times_the_loop() -> None:
+def test_host_speed_times_the_whole_loop_each_repeat(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every repeat runs the fixed loop in full: a figure from fewer iterations would make a
+    host look faster than the record's others."""
+    calls: list[int] = []
+    monkeypatch.setattr(host, "_workload", lambda n: calls.append(n) or 0.0)
+    host.host_speed(repeats=3)
+    assert calls == [host.HOST_SPEED_LOOPS] * 3
+    monkeypatch.undo()
     assert host.host_speed(repeats=1) > 0
 
 
