@@ -367,20 +367,24 @@ def run_pipeline(
 
     run_start = time.perf_counter()
 
+    def stopped(status: str, result: NotebookResult | None, message: str) -> None:
+        """A failed or interrupted run: the notebook's status, its partial output rendered, the
+        metrics written so far merged, and run.json saying why."""
+        if result is not None:
+            result.status = status
+            out = run_dir / result.name
+            if out.exists():
+                result.outputs = [out.name, *_try_render(out)]
+        collect_metrics(run_dir)
+        save(status, message)
+
     def interrupted() -> NoReturn:
         """Ctrl-C or SIGTERM: say so in run.json, keep what was written, and name it."""
         current = next((r for r in results if r.status == "running"), None)
-        where = "between notebooks"
-        if current is not None:
-            current.status = "interrupted"
-            where = f"in notebook {current.name}"
-            out = run_dir / current.name
-            if out.exists():
-                current.outputs = [out.name, *_try_render(out)]
-        collect_metrics(run_dir)
+        where = "between notebooks" if current is None else f"in notebook {current.name}"
         elapsed = time.perf_counter() - run_start
         message = f"interrupted {where} after {elapsed:.0f}s\npartial output kept in {run_dir}"
-        save("interrupted", message)
+        stopped("interrupted", current, message)
         console.print(f"[red]✗ interrupted[/] {message}")
         name = current.name if current else ""
         raise PipelineError(message, notebook=name, cell=None, run_dir=run_dir)
@@ -405,15 +409,11 @@ def run_pipeline(
                     )
                 except Exception as exc:
                     result.seconds = round(time.perf_counter() - start, 3)
-                    result.status = "failed"
                     cell, what = describe_failure(exc, nb)
-                    if out.exists():
-                        result.outputs = [out.name, *_try_render(out)]
-                    collect_metrics(run_dir)
                     message = (
                         f"notebook {nb.name} failed in {what}\npartial output kept in {run_dir}"
                     )
-                    save("failed", message)
+                    stopped("failed", result, message)
                     console.print(f"[red]✗ [{i}/{len(notebooks)}] {nb.stem}[/] {message}")
                     raise PipelineError(
                         message, notebook=nb.name, cell=cell, run_dir=run_dir

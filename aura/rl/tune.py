@@ -8,8 +8,8 @@ after every evaluation the pruning callback reports the mean evaluation return, 
 the median of earlier trials at the same point stops early. The objective is the scored model's
 (``scored_model``: the best checkpoint or the final policy) mean return on validation episodes
 whose seeds differ from the training, evaluation and held-out test seeds, so tuning never sees
-the episodes results are reported on. The best trial's block is
-written into a copy of the params file, which ``aura train-rl`` accepts as it is.
+the episodes results are reported on. The best trial's block is written into a copy of the params
+file, which ``aura train-rl`` accepts as it is.
 
 A study records what it searches (algorithm, environment, trial budget, search space); a worker
 whose params ask for something else is refused with what differs, before it runs a trial.

@@ -148,3 +148,8 @@ def test_a_folder_of_tables_the_simulator_did_not_write_is_kept(tmp_path: Path) 
     (older / RECORD_FILE).unlink()
     assert all((older / "truth" / name).is_file() for name in TRUTH_FILES.values())
     write_datasets(older, seed=2, **sizes)
+
+    # A record that is no longer JSON vouches for nothing: the tables are named, not replaced.
+    (older / RECORD_FILE).write_text("{edited")
+    with pytest.raises(DataFolderError, match=r"older holds learners_data\.csv, tutors_data"):
+        write_datasets(older, seed=3, **sizes)
