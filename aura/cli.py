@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -25,6 +25,9 @@ from rich.progress import (
 
 from aura.api.settings import KEEP_ALIVE_SECONDS
 from aura.config import PARAMS_DIR, ParamsError, load_params, project_path
+
+if TYPE_CHECKING:
+    from aura.rl.experiment import RunOutcome
 
 app = typer.Typer(
     help="AURA: adaptive tutoring research kit.", no_args_is_help=True, add_completion=False
@@ -201,7 +204,7 @@ def train_rl(
     with steps_progress() as bar:
         done = []
 
-        def report(outcome) -> None:
+        def report(outcome: RunOutcome) -> None:
             done.append(outcome)
             bar.update(bar.task_ids[0], description=f"{n_runs} runs, {len(done)} done")
             console.print(

@@ -21,7 +21,7 @@ LOW_COMFORT = 0.4
 
 
 @dataclass(frozen=True)
-class Estimate:
+class SampleMean:
     """A mean with its standard error and the number of observations behind it."""
 
     mean: float
@@ -45,15 +45,15 @@ def key_correlations(data: Datasets, tutors_truth: pd.DataFrame | None = None) -
     return out
 
 
-def _difference(on: pd.Series, off: pd.Series) -> Estimate:
-    return Estimate(
+def _difference(on: pd.Series, off: pd.Series) -> SampleMean:
+    return SampleMean(
         mean=float(on.mean() - off.mean()),
         se=float(np.hypot(on.sem(), off.sem())),
         n=len(on) + len(off),
     )
 
 
-def style_match_effect(sessions: pd.DataFrame, cut: float = LOW_COMFORT) -> dict[str, Estimate]:
+def style_match_effect(sessions: pd.DataFrame, cut: float = LOW_COMFORT) -> dict[str, SampleMean]:
     """Mean engagement with a style match minus without, for learners below and above `cut`
     comfort (the comfort recorded at the session), and the gap between the two."""
     low = sessions["comfort_level_online"] < cut
@@ -65,7 +65,7 @@ def style_match_effect(sessions: pd.DataFrame, cut: float = LOW_COMFORT) -> dict
             part.loc[match, "engagement_score"], part.loc[~match, "engagement_score"]
         )
     below, above = effects.values()
-    effects["gap"] = Estimate(
+    effects["gap"] = SampleMean(
         mean=below.mean - above.mean, se=float(np.hypot(below.se, above.se)), n=below.n + above.n
     )
     return effects
@@ -81,7 +81,7 @@ def outcome_changes(sessions: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"session_index": ordered["session_index"], "change": change}).dropna()
 
 
-def outcome_improvement(sessions: pd.DataFrame) -> Estimate:
+def outcome_improvement(sessions: pd.DataFrame) -> SampleMean:
     """Mean within-learner outcome change between comparable consecutive sessions."""
     change = outcome_changes(sessions)["change"]
-    return Estimate(mean=float(change.mean()), se=float(change.sem()), n=len(change))
+    return SampleMean(mean=float(change.mean()), se=float(change.sem()), n=len(change))

@@ -180,10 +180,14 @@ def evaluate_policy(
     )
 
 
-def normalised_score(value: float, random: float, oracle: float) -> float:
-    """(R - R_random) / (R_oracle - R_random): 0 is random, 1 is the oracle."""
-    if oracle == random:
-        raise ValueError("oracle and random returns are equal; the score is undefined")
+def normalised_score(value: float | np.ndarray, random: float, oracle: float) -> float | np.ndarray:
+    """(R - R_random) / (R_oracle - R_random): 0 is random, 1 is the oracle.
+
+    An oracle that does not beat random leaves no scale to score on (and would flip the
+    score's sign), so it is refused rather than divided by.
+    """
+    if not oracle > random:
+        raise ValueError(f"oracle return {oracle} must exceed random return {random}")
     return (value - random) / (oracle - random)
 
 

@@ -25,13 +25,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from aura.envs import normalised_score
 from aura.rl.config import ConfigError, ExperimentConfig
 from aura.rl.experiment import init_worker
 from aura.rl.probes import PROBE_DIR, Probe, checked_probe, probe_runs
 from aura.rl.results import (
     evaluate_policy_mean,
     experience_policies,
-    normalised_score,
     references,
     score_checkpoints,
     write_json,

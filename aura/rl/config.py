@@ -69,13 +69,25 @@ def check_keys(data: Mapping[str, Any], allowed: set[str], where: str) -> None:
         )
 
 
-def positive_int(value: Any, where: str, *, allow_zero: bool = False) -> int:
-    """`value` if it is an integer above 0 (or 0 with `allow_zero`), else a ConfigError naming
-    `where`; booleans are refused, though Python counts them as integers."""
+def _integer(value: Any, where: str) -> int:
+    """`value` if it is an integer; booleans are refused, though Python counts them as integers."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConfigError(f"{where} must be an integer, got {value!r}")
-    if value < 0 or (value == 0 and not allow_zero):
-        raise ConfigError(f"{where} must be {'>= 0' if allow_zero else '> 0'}, got {value}")
+    return value
+
+
+def positive_int(value: Any, where: str) -> int:
+    """`value` if it is an integer above 0, else a ConfigError naming `where`."""
+    if _integer(value, where) <= 0:
+        raise ConfigError(f"{where} must be > 0, got {value}")
+    return value
+
+
+def non_negative_int(value: Any, where: str) -> int:
+    """`value` if it is an integer of 0 or more (a count that may be empty, a seed), else a
+    ConfigError naming `where`."""
+    if _integer(value, where) < 0:
+        raise ConfigError(f"{where} must be >= 0, got {value}")
     return value
 
 
@@ -286,7 +298,7 @@ class DQNParams(AlgoParams):
     def validate(self, where: str) -> None:
         super().validate(where)
         positive_int(self.buffer_size, f"{where}.buffer_size")
-        positive_int(self.learning_starts, f"{where}.learning_starts", allow_zero=True)
+        non_negative_int(self.learning_starts, f"{where}.learning_starts")
         positive_int(self.batch_size, f"{where}.batch_size")
         positive_int(self.train_freq, f"{where}.train_freq")
         positive_int(self.gradient_steps, f"{where}.gradient_steps")
@@ -393,7 +405,7 @@ def one_hot_categories(env: EnvConfig, where: str) -> dict[int, int]:
 
 def check_lstm(size: Any, algo: str, where: str) -> int:
     """A run's ``lstm_hidden_size``: a non-negative integer, and 0 unless the run is PPO's."""
-    size = positive_int(size, f"{where}.lstm_hidden_size", allow_zero=True)
+    size = non_negative_int(size, f"{where}.lstm_hidden_size")
     if size and algo != "ppo":
         raise ConfigError(
             f"{where}.lstm_hidden_size is for ppo (sb3-contrib's RecurrentPPO), not {algo}"
@@ -423,7 +435,7 @@ class ImitationConfig:
         positive_int(self.rounds, f"{where}.rounds")
         positive_int(self.episodes, f"{where}.episodes")
         positive_int(self.epochs, f"{where}.epochs")
-        positive_int(self.critic_episodes, f"{where}.critic_episodes", allow_zero=True)
+        non_negative_int(self.critic_episodes, f"{where}.critic_episodes")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None, where: str = "imitation") -> ImitationConfig:
@@ -505,7 +517,7 @@ class RunConfig:
         return cls(
             env=EnvConfig(key=env["key"], id=env["id"], kwargs=dict(env.get("kwargs") or {})),
             algo=algo,
-            seed=positive_int(data["seed"], f"{where}.seed", allow_zero=True),
+            seed=non_negative_int(data["seed"], f"{where}.seed"),
             hyperparams=algo_params(algo, data.get("hyperparams"), f"{where}.hyperparams"),
             training=TrainingConfig.from_dict(data.get("training"), f"{where}.training"),
             lstm_hidden_size=lstm,

@@ -63,6 +63,7 @@ from aura.envs import (
     RELATIVE_REWARD_ID,
     TUTOR_MATCHING_ID,
     WINDOW_ID,
+    normalised_score,
 )
 from aura.rl.config import (
     IMITATION_ALGORITHMS,
@@ -79,7 +80,6 @@ from aura.rl.results import (
     episode_resampler,
     evaluate_model_file,
     grid_results,
-    normalised_score,
     paired_lead,
     score_checkpoints,
     seed_scores,

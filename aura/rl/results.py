@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from aura.envs.evaluation import normalised_score
 from aura.files import write_text_atomically
 from aura.rl.config import (
     EVAL_SEED_OFFSET,
@@ -163,13 +164,6 @@ def episode_resampler(
         oracle=episodes["oracle"],
         draws=episode_draws(cfg.n_test_episodes, cfg.base_seed),
     )
-
-
-def normalised_score(value: float | np.ndarray, random: float, oracle: float) -> float | np.ndarray:
-    """(R - R_random) / (R_oracle - R_random)."""
-    if not oracle > random:
-        raise ValueError(f"oracle return {oracle} must exceed random return {random}")
-    return (value - random) / (oracle - random)
 
 
 @dataclass(frozen=True)

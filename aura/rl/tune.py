@@ -43,6 +43,7 @@ from aura.rl.config import (
     check_keys,
     experiment_config,
     load_experiment,
+    non_negative_int,
     positive_int,
 )
 from aura.rl.train import SCORED_FILES, train
@@ -85,7 +86,7 @@ def tune_config(data: Mapping[str, Any] | None) -> TuneConfig:
         if key in data:
             positive_int(data[key], f"{where}.{key}")
     if "n_warmup_evals" in data:
-        positive_int(data["n_warmup_evals"], f"{where}.n_warmup_evals", allow_zero=True)
+        non_negative_int(data["n_warmup_evals"], f"{where}.n_warmup_evals")
     cfg = TuneConfig(**data)
     check_algorithm(cfg.algo, f"{where}.algo")
     return cfg

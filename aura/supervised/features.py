@@ -11,11 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from aura.sim.placement import PLACEMENT_FEATURES
 from aura.sim.vocab import DIFFICULTY_LEVELS, SUBJECTS
+
+if TYPE_CHECKING:
+    from aura.data.loading import Datasets
 
 MODEL_NAMES: tuple[str, ...] = ("compatibility", "difficulty", "engagement")
 
@@ -189,7 +193,7 @@ def build_feature_tables(
     return tables
 
 
-def load_data(data_dir: str | Path):
+def load_data(data_dir: str | Path) -> Datasets:
     """The three tables of `data_dir`, validated by `aura.data.load_datasets` with the columns
     the models read (an error names the file, column and rows at fault)."""
     from aura.data import load_datasets

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler
@@ -43,12 +44,14 @@ class RangeScaler(MinMaxScaler):
     scaled value could send a row down another branch and break sklearn/ONNX parity.
     """
 
-    def __init__(self, lower: Sequence[float] = (), upper: Sequence[float] = (), copy=True):
+    def __init__(
+        self, lower: Sequence[float] = (), upper: Sequence[float] = (), copy: bool = True
+    ) -> None:
         super().__init__(feature_range=(0.0, 1.0), copy=copy, clip=True)
         self.lower = lower
         self.upper = upper
 
-    def fit(self, X, y=None):  # noqa: D102 - same contract as MinMaxScaler.fit
+    def fit(self, X: ArrayLike, y: None = None) -> RangeScaler:  # noqa: D102 - as MinMaxScaler.fit
         lower = np.asarray(self.lower, dtype=float)
         upper = np.asarray(self.upper, dtype=float)
         n_columns = np.shape(X)[1]
@@ -63,7 +66,7 @@ class RangeScaler(MinMaxScaler):
         columns = getattr(X, "columns", None)
         return super().fit(bounds if columns is None else pd.DataFrame(bounds, columns=columns))
 
-    def transform(self, X) -> np.ndarray:
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Scale to [0, 1] over the bounds and clip, in float32 (x * scale + min, then clip)."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float32, copy=True)

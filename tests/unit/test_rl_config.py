@@ -7,11 +7,13 @@ import copy
 import dataclasses
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
 from aura.config import PARAMS_DIR, ParamsError
 from aura.env_ids import WINDOW_ID
+from aura.envs import normalised_score
 from aura.rl.config import (
     SECTION,
     ConfigError,
@@ -24,7 +26,7 @@ from aura.rl.config import (
     load_experiment,
     load_run_config,
 )
-from aura.rl.results import normalised_score, t_interval
+from aura.rl.results import t_interval
 
 SHARED = {"seed": 7, "data_dir": "data/x", "models_dir": "models/x", "artifacts_dir": "a"}
 
@@ -348,3 +350,7 @@ def test_normalised_score_anchors_random_at_zero_and_oracle_at_one() -> None:
     assert normalised_score(5.0, 2.0, 6.0) == 0.75
     with pytest.raises(ValueError, match="must exceed random"):
         normalised_score(1.0, 3.0, 3.0)
+    with pytest.raises(ValueError, match="must exceed random"):
+        normalised_score(1.0, 3.0, 2.0)
+    scores = normalised_score(np.array([2.0, 4.0]), 2.0, 6.0)
+    assert scores.tolist() == [0.0, 0.5]
