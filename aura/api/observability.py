@@ -26,7 +26,11 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, message and any structured fields."""
+    """One JSON object per line: time, level, message, the process id and any structured fields.
+
+    The process id tells apart the lines of ``aura serve --workers N``, whose workers share one
+    stderr.
+    """
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -34,6 +38,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
+            "pid": record.process,
         }
         entry.update(getattr(record, "fields", {}))
         if record.exc_info:

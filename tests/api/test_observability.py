@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 
 from fastapi.testclient import TestClient
 
@@ -94,3 +95,4 @@ def test_each_request_is_logged_as_json_with_its_id(client: TestClient) -> None:
         "status": 422,
     }.items() <= entries[-1].items()
     assert entries[-1]["duration_ms"] >= 0
+    assert entries[-1]["pid"] == os.getpid()
