@@ -69,7 +69,9 @@ def sessions_per_learner(
     return 1 + rng.multinomial(n_sessions - n_learners, activity / activity.sum())
 
 
-def _pick_other(rng: np.random.Generator, preferred: np.ndarray, n_options: int, keep: float):
+def _pick_other(
+    rng: np.random.Generator, preferred: np.ndarray, n_options: int, keep: float
+) -> np.ndarray:
     """Keep the preferred option with probability `keep`, else any other option uniformly."""
     n = len(preferred)
     other = (preferred + rng.integers(1, n_options, size=n)) % n_options
@@ -178,36 +180,10 @@ def generate(seed: int, n_learners: int, n_tutors: int, n_sessions: int) -> Simu
     order = np.lexsort((h["learner"], minutes))
     h = {k: (v[order] if k not in ("theta_final", "comfort_final") else v) for k, v in h.items()}
     timestamps = np.datetime_as_string(EPOCH + minutes[order].astype("timedelta64[m]"), unit="m")
+    sessions = _session_table(h, timestamps)
 
-    engagement = _round(h["engagement_score"])
-    outcome = _round(h["learning_outcome_score"])
-    success = _round(h["exercise_success_rate"])
-    sessions = pd.DataFrame(
-        {
-            "session_id": np.arange(1, n_sessions + 1),
-            "learner_id": h["learner"] + 1,
-            "tutor_id": h["tutor"] + 1,
-            "subject": _names(SUBJECTS, h["subject"]),
-            "difficulty_level": _names(DIFFICULTY_LEVELS, h["level"]),
-            "duration_hours": h["duration"],
-            "engagement_score": engagement,
-            "learning_outcome_score": outcome,
-            "tutor_rating": h["tutor_rating"],
-            "completion_status": _names(COMPLETION_STATUSES, (~h["completed"]).astype(int)),
-            "session_index": h["round"] + 1,
-            "timestamp": timestamps,
-            "time_slot": _names(TIME_SLOTS, h["slot"]),
-            "strategy": _names(STRATEGIES, h["strategy"]),
-            "propensity": _round(h["propensity"], 6),
-            "exercise_success_rate": success,
-            "style_match": h["style_match"].astype(np.int64),
-            "language_match": h["language_match"].astype(np.int64),
-            "comfort_level_online": _round(h["comfort"]),
-            "compatibility_score": _round(h["compatibility_score"]),
-        }
-    )
-    sessions = sessions[list(SESSION_COLUMNS)]
-
+    # The profile's averages are of the rounded session values, as a platform would compute
+    # them from its own tables; placement is drawn from the profile the learner table shows.
     learner = h["learner"]
     n_of = np.bincount(learner, minlength=n_learners)
 
@@ -219,8 +195,8 @@ def generate(seed: int, n_learners: int, n_tutors: int, n_sessions: int) -> Simu
         "grade_level": learners.grade_level,
         "comfort_level_online": _round(h["comfort_final"]),
         "attention_span_minutes": learners.attention_span,
-        "learning_progress_score": mean_of(outcome),
-        "success_rate": mean_of(success),
+        "learning_progress_score": mean_of(sessions["learning_outcome_score"].to_numpy()),
+        "success_rate": mean_of(sessions["exercise_success_rate"].to_numpy()),
     }
     level = draw_placement(rng, profile)
     learner_table = pd.DataFrame(
@@ -234,19 +210,64 @@ def generate(seed: int, n_learners: int, n_tutors: int, n_sessions: int) -> Simu
             "attention_span_minutes": learners.attention_span,
             "preferred_difficulty": _names(DIFFICULTY_LEVELS, level),
             "learning_style": _names(LEARNING_STYLES, learners.learning_style),
-            "engagement_score": mean_of(engagement),
+            "engagement_score": mean_of(sessions["engagement_score"].to_numpy()),
             "success_rate": profile["success_rate"],
             "subject_preference": _names(SUBJECTS, learners.subject_preference),
             "time_preference": _names(TIME_SLOTS, learners.time_preference),
             "language": _names(LANGUAGES, learners.language),
         }
     )[list(LEARNER_COLUMNS)]
+    tutor_table = _tutor_table(tutors, h["tutor"], h["gain"])
+    return SimulatedData(
+        learners=learner_table,
+        tutors=tutor_table,
+        sessions=sessions,
+        learners_truth=_learners_truth(
+            learners, h["theta_final"], placement_probabilities(profile)
+        ),
+        tutors_truth=_tutors_truth(tutors),
+        sessions_truth=_sessions_truth(h),
+        population=learners,
+        pool=tutors,
+    )
 
-    tutor = h["tutor"]
+
+def _session_table(h: dict[str, np.ndarray], timestamps: np.ndarray) -> pd.DataFrame:
+    """The sessions CSV from the history `h`, already in time order (ids follow that order)."""
+    return pd.DataFrame(
+        {
+            "session_id": np.arange(1, len(timestamps) + 1),
+            "learner_id": h["learner"] + 1,
+            "tutor_id": h["tutor"] + 1,
+            "subject": _names(SUBJECTS, h["subject"]),
+            "difficulty_level": _names(DIFFICULTY_LEVELS, h["level"]),
+            "duration_hours": h["duration"],
+            "engagement_score": _round(h["engagement_score"]),
+            "learning_outcome_score": _round(h["learning_outcome_score"]),
+            "tutor_rating": h["tutor_rating"],
+            "completion_status": _names(COMPLETION_STATUSES, (~h["completed"]).astype(int)),
+            "session_index": h["round"] + 1,
+            "timestamp": timestamps,
+            "time_slot": _names(TIME_SLOTS, h["slot"]),
+            "strategy": _names(STRATEGIES, h["strategy"]),
+            "propensity": _round(h["propensity"], 6),
+            "exercise_success_rate": _round(h["exercise_success_rate"]),
+            "style_match": h["style_match"].astype(np.int64),
+            "language_match": h["language_match"].astype(np.int64),
+            "comfort_level_online": _round(h["comfort"]),
+            "compatibility_score": _round(h["compatibility_score"]),
+        }
+    )[list(SESSION_COLUMNS)]
+
+
+def _tutor_table(tutors: Tutors, tutor: np.ndarray, gain: np.ndarray) -> pd.DataFrame:
+    """The tutors CSV: observed attributes, and the session count and mean learning gain of
+    each tutor's sessions (`tutor`, `gain`: one entry per session; NaN for a tutor with none)."""
+    n_tutors = len(tutors.rating)
     t_count = np.bincount(tutor, minlength=n_tutors)
     with np.errstate(invalid="ignore", divide="ignore"):
-        improvement = np.bincount(tutor, weights=h["gain"], minlength=n_tutors) / t_count
-    tutor_table = pd.DataFrame(
+        improvement = np.bincount(tutor, weights=gain, minlength=n_tutors) / t_count
+    return pd.DataFrame(
         {
             "tutor_id": np.arange(1, n_tutors + 1),
             "years_experience": tutors.years_experience,
@@ -264,23 +285,29 @@ def generate(seed: int, n_learners: int, n_tutors: int, n_sessions: int) -> Simu
         }
     )[list(TUTOR_COLUMNS)]
 
-    probs = placement_probabilities(profile)
-    learners_truth = pd.DataFrame(
+
+def _learners_truth(
+    learners: Learners, theta_final: np.ndarray, placement: np.ndarray
+) -> pd.DataFrame:
+    """Each learner's hidden ability before and after the history, starting comfort, activity
+    and the placement probabilities their preferred difficulty was drawn from."""
+    return pd.DataFrame(
         {
-            "learner_id": learner_table["learner_id"],
+            "learner_id": np.arange(1, len(learners.age) + 1),
             **{f"theta_{s}": np.round(learners.theta[:, i], 6) for i, s in enumerate(SUBJECTS)},
-            **{
-                f"theta_final_{s}": np.round(h["theta_final"][:, i], 6)
-                for i, s in enumerate(SUBJECTS)
-            },
+            **{f"theta_final_{s}": np.round(theta_final[:, i], 6) for i, s in enumerate(SUBJECTS)},
             "comfort_initial": np.round(learners.comfort, 6),
             "activity": np.round(learners.activity, 6),
-            **{f"p_{lvl}": np.round(probs[:, i], 6) for i, lvl in enumerate(DIFFICULTY_LEVELS)},
+            **{f"p_{lvl}": np.round(placement[:, i], 6) for i, lvl in enumerate(DIFFICULTY_LEVELS)},
         }
     )
-    tutors_truth = pd.DataFrame(
+
+
+def _tutors_truth(tutors: Tutors) -> pd.DataFrame:
+    """Each tutor's hidden quality, communication, adaptability and true expertise."""
+    return pd.DataFrame(
         {
-            "tutor_id": tutor_table["tutor_id"],
+            "tutor_id": np.arange(1, len(tutors.quality) + 1),
             "quality": np.round(tutors.quality, 6),
             "communication": np.round(tutors.communication, 6),
             "adaptability": np.round(tutors.adaptability, 6),
@@ -290,9 +317,14 @@ def generate(seed: int, n_learners: int, n_tutors: int, n_sessions: int) -> Simu
             },
         }
     )
-    sessions_truth = pd.DataFrame(
+
+
+def _sessions_truth(h: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Each session's hidden state and the means and variances its observed scores were drawn
+    from (rows in the sessions CSV's order)."""
+    return pd.DataFrame(
         {
-            "session_id": sessions["session_id"],
+            "session_id": np.arange(1, len(h["learner"]) + 1),
             "theta_before": np.round(h["theta_before"], 6),
             "p_success": np.round(h["p_success"], 6),
             "fit": np.round(h["fit"], 6),
@@ -302,14 +334,4 @@ def generate(seed: int, n_learners: int, n_tutors: int, n_sessions: int) -> Simu
             "compatibility_mean": np.round(h["compatibility_mean"], 6),
             "compatibility_var": np.round(h["compatibility_var"], 8),
         }
-    )
-    return SimulatedData(
-        learners=learner_table,
-        tutors=tutor_table,
-        sessions=sessions,
-        learners_truth=learners_truth,
-        tutors_truth=tutors_truth,
-        sessions_truth=sessions_truth,
-        population=learners,
-        pool=tutors,
     )
