@@ -110,6 +110,73 @@ async def _predict(
     return service.respond_json(endpoint, count, body)
 
 
+async def health(request: Request) -> Response:
+    """Liveness and the version of the loaded models."""
+    return Response(_service(request).health, media_type="application/json")
+
+
+async def models(request: Request) -> Response:
+    """The manifest: every model's inputs, outputs, metrics with references and versions."""
+    return Response(_service(request).manifest, media_type="application/json")
+
+
+async def prometheus(request: Request) -> Response:
+    """The metrics in Prometheus' text format (every worker's, summed, under ``--workers N``)."""
+    metrics: Metrics = request.app.state.metrics
+    return Response(generate_latest(metrics.exposition), media_type=CONTENT_TYPE_LATEST)
+
+
+async def tutor_match(request: Request) -> Response:
+    """Learner profile in: the matching policy's strategy with its probabilities, and the
+    top-k eligible tutors that strategy picks (teaching the learner's preferred subject, free
+    at the preferred time), each with its predicted compatibility."""
+    top_k = _top_k(request)
+    predictor = _service(request).predictor
+    return await _predict(
+        request, "tutor-match", lambda r: predictor.tutor_match(r, top_k), variant=top_k
+    )
+
+
+async def difficulty(request: Request) -> Response:
+    """Learner profile in: the level (Beginner/Intermediate/Advanced) with a confidence per
+    level; with the optional `adaptation` signals, also decrease / maintain / increase."""
+    return await _predict(request, "difficulty", _service(request).predictor.difficulty)
+
+
+async def compatibility(request: Request) -> Response:
+    """Learner and tutor attributes in: predicted compatibility score in [0, 1]."""
+    predictor = _service(request).predictor
+    return await _predict(request, "compatibility", lambda r: predictor.scores("compatibility", r))
+
+
+async def engagement(request: Request) -> Response:
+    """Session attributes in: predicted engagement score in [0, 1]."""
+    predictor = _service(request).predictor
+    return await _predict(request, "engagement", lambda r: predictor.scores("engagement", r))
+
+
+def _openapi_with_bodies(app: FastAPI, max_records: int) -> Callable[[], dict[str, Any]]:
+    """FastAPI's document plus the request bodies, which come from the loaded manifest (so the
+    document is cached only once the models are loaded)."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        service: Service | None = getattr(app.state, "service", None)
+        if service is not None:
+            bodies, components = service.openapi_bodies(max_records)
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(components)
+            for endpoint, body in bodies.items():
+                schema["paths"][PREFIX + endpoint]["post"]["requestBody"] = body
+            app.openapi_schema = schema
+        return schema
+
+    return openapi
+
+
 def create_app(artifacts_dir: Path | None = None, settings: Settings | None = None) -> FastAPI:
     """The application over one artifacts folder (settings from the environment by default)."""
     settings = settings or Settings.from_env(artifacts_dir)
@@ -143,83 +210,29 @@ def create_app(artifacts_dir: Path | None = None, settings: Settings | None = No
         description=DESCRIPTION,
         lifespan=lifespan,
     )
+    app.state.metrics = metrics
     app.add_exception_handler(RequestError, handle_request_error)
     app.add_exception_handler(HTTPException, handle_http_error)
-
-    @app.get("/health", response_model=Health, tags=["service"])
-    async def health(request: Request) -> Response:
-        """Liveness and the version of the loaded models."""
-        return Response(_service(request).health, media_type="application/json")
-
-    @app.get("/api/ml/models", tags=["service"])
-    async def models(request: Request) -> Response:
-        """The manifest: every model's inputs, outputs, metrics with references and versions."""
-        return Response(_service(request).manifest, media_type="application/json")
-
-    @app.get("/metrics", tags=["service"], include_in_schema=False)
-    async def prometheus() -> Response:
-        return Response(generate_latest(metrics.exposition), media_type=CONTENT_TYPE_LATEST)
-
-    @app.post(
+    app.get("/health", response_model=Health, tags=["service"])(health)
+    app.get("/api/ml/models", tags=["service"])(models)
+    app.get("/metrics", tags=["service"], include_in_schema=False)(prometheus)
+    app.post(
         PREFIX + "tutor-match",
         response_model=TutorMatchResponse,
         responses=ERRORS,
         tags=["predict"],
         openapi_extra={"parameters": [TOP_K_PARAMETER]},
-    )
-    async def tutor_match(request: Request) -> Response:
-        """Learner profile in: the matching policy's strategy with its probabilities, and the
-        top-k eligible tutors that strategy picks (teaching the learner's preferred subject, free
-        at the preferred time), each with its predicted compatibility."""
-        top_k = _top_k(request)
-        predictor = _service(request).predictor
-        return await _predict(
-            request, "tutor-match", lambda r: predictor.tutor_match(r, top_k), variant=top_k
+    )(tutor_match)
+    for endpoint, handler, response in (
+        ("difficulty", difficulty, DifficultyResponse),
+        ("compatibility", compatibility, ScoreResponse),
+        ("engagement", engagement, ScoreResponse),
+    ):
+        register = app.post(
+            PREFIX + endpoint, response_model=response, responses=ERRORS, tags=["predict"]
         )
-
-    @app.post(
-        PREFIX + "difficulty", response_model=DifficultyResponse, responses=ERRORS, tags=["predict"]
-    )
-    async def difficulty(request: Request) -> Response:
-        """Learner profile in: the level (Beginner/Intermediate/Advanced) with a confidence per
-        level; with the optional `adaptation` signals, also decrease / maintain / increase."""
-        return await _predict(request, "difficulty", _service(request).predictor.difficulty)
-
-    @app.post(
-        PREFIX + "compatibility", response_model=ScoreResponse, responses=ERRORS, tags=["predict"]
-    )
-    async def compatibility(request: Request) -> Response:
-        """Learner and tutor attributes in: predicted compatibility score in [0, 1]."""
-        predictor = _service(request).predictor
-        return await _predict(
-            request, "compatibility", lambda r: predictor.scores("compatibility", r)
-        )
-
-    @app.post(
-        PREFIX + "engagement", response_model=ScoreResponse, responses=ERRORS, tags=["predict"]
-    )
-    async def engagement(request: Request) -> Response:
-        """Session attributes in: predicted engagement score in [0, 1]."""
-        predictor = _service(request).predictor
-        return await _predict(request, "engagement", lambda r: predictor.scores("engagement", r))
-
-    def openapi() -> dict[str, Any]:
-        """FastAPI's document plus the request bodies, which come from the loaded manifest."""
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = get_openapi(
-            title=app.title, version=app.version, description=app.description, routes=app.routes
-        )
-        service: Service | None = getattr(app.state, "service", None)
-        if service is not None:
-            bodies, components = service.openapi_bodies(settings.max_records)
-            schema.setdefault("components", {}).setdefault("schemas", {}).update(components)
-            for endpoint, body in bodies.items():
-                schema["paths"][PREFIX + endpoint]["post"]["requestBody"] = body
-            app.openapi_schema = schema
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
+        register(handler)
+    app.openapi = _openapi_with_bodies(app, settings.max_records)  # type: ignore[method-assign]
     endpoints = [route.path for route in app.routes if hasattr(route, "path")]
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(

@@ -296,6 +296,44 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     write_text_atomically(path, json.dumps(data, indent=2, default=str) + "\n")
 
 
+def _run_record(run_name: str, params_path: Path, params: dict[str, Any]) -> dict[str, Any]:
+    """run.json as a run starts: what ran (params, command, commit) and where (Python, platform,
+    processor, the host's speed, library versions), so that a result can be traced and a slow
+    run told from a slow host."""
+    return {
+        "run_name": run_name,
+        "status": "running",
+        "params_file": str(params_path),
+        "params": params,
+        "command": shlex.join(sys.argv),
+        "git": git_state(),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "processor": processor_name(),
+        "host_speed_s": host_speed(),
+        "libraries": library_versions(),
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "finished_at": None,
+        "notebooks": [],
+    }
+
+
+def _execute(notebook: Path, out: Path, parameters: dict[str, Any], cwd: Path) -> None:
+    """Run one notebook with papermill into ``out``, in the venv's own kernel, from ``cwd``."""
+    import papermill as pm
+
+    pm.execute_notebook(
+        str(notebook),
+        str(out),
+        parameters=parameters,
+        kernel_name=KERNEL_NAME,
+        config=kernel_config(),
+        language="python",
+        cwd=str(cwd),
+        progress_bar=False,
+    )
+
+
 def run_pipeline(
     params_path: str | Path,
     *,
@@ -312,8 +350,6 @@ def run_pipeline(
     are arguments so tests can run the real pipeline on throwaway notebooks. Raises
     :class:`PipelineError` when a notebook fails, after writing run.json and the link.
     """
-    import papermill as pm
-
     console = console or Console(soft_wrap=True)
     params_path = Path(params_path)
     notebooks_dir = Path(notebooks_dir).resolve()
@@ -331,22 +367,7 @@ def run_pipeline(
 
     run_dir = _new_run_dir(runs_dir, run_name or default_run_name(params_path), bool(run_name))
     results = [NotebookResult(nb.name) for nb in notebooks]
-    record: dict[str, Any] = {
-        "run_name": run_dir.name,
-        "status": "running",
-        "params_file": str(params_path),
-        "params": params,
-        "command": shlex.join(sys.argv),
-        "git": git_state(),
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "processor": processor_name(),
-        "host_speed_s": host_speed(),
-        "libraries": library_versions(),
-        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "finished_at": None,
-        "notebooks": results,
-    }
+    record = _run_record(run_dir.name, params_path, params)
 
     def save(status: str, error: str | None = None) -> None:
         record["status"] = status
@@ -397,16 +418,7 @@ def run_pipeline(
             result.status = "running"
             with console.status(f"[{i}/{len(notebooks)}] {nb.stem} ..."):
                 try:
-                    pm.execute_notebook(
-                        str(nb),
-                        str(out),
-                        parameters=parameters,
-                        kernel_name=KERNEL_NAME,
-                        config=kernel_config(),
-                        language="python",
-                        cwd=str(notebooks_dir),
-                        progress_bar=False,
-                    )
+                    _execute(nb, out, parameters, notebooks_dir)
                 except Exception as exc:
                     result.seconds = round(time.perf_counter() - start, 3)
                     cell, what = describe_failure(exc, nb)

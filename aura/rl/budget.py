@@ -26,12 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from aura.envs import normalised_score
-from aura.rl.config import ConfigError, ExperimentConfig
+from aura.rl.config import ConfigError, EnvConfig, ExperimentConfig
 from aura.rl.experiment import init_worker
 from aura.rl.probes import PROBE_DIR, Probe, checked_probe, probe_runs
 from aura.rl.results import (
     evaluate_policy_mean,
     experience_policies,
+    normalised_references,
     references,
     score_checkpoints,
     write_json,
@@ -79,6 +80,39 @@ def check_budget_study(
     if probed is not None and probed.env_key != env_key:
         raise ConfigError(f"probe {probe!r} changes {probed.env_key}, not {env_key}")
     return probed
+
+
+def _points(
+    cfg: ExperimentConfig,
+    env: EnvConfig,
+    ref: dict[str, Any],
+    budget: int,
+    curve: list[tuple[int, float]],
+) -> list[dict[str, Any]]:
+    """One point per scored checkpoint of ``curve``: its normalised score and, on tutor matching,
+    the experience reference's fitted to as many sessions as the checkpoint has seen (the same
+    seeded sessions, so each fit's data extends the last one's)."""
+    lo, hi = ref["random"], ref["oracle"]
+    experience_means = {budget: ref["experience"]}  # references() has fitted this one
+    if ref["experience"] is not None:
+        more = [steps for steps, _ in curve if steps not in experience_means]
+        for steps, experience in experience_policies(env, more, cfg.experience_seed):
+            experience_means[steps] = evaluate_policy_mean(
+                env, experience, cfg.test_seed, cfg.n_test_episodes
+            )
+    points = []
+    for steps, mean in curve:
+        point = {
+            "steps": steps,
+            "mean_return": mean,
+            "normalised": float(normalised_score(mean, lo, hi)),
+        }
+        if ref["experience"] is not None:
+            point["experience_normalised"] = float(
+                normalised_score(experience_means[steps], lo, hi)
+            )
+        points.append(point)
+    return points
 
 
 def budget_study(
@@ -137,30 +171,10 @@ def budget_study(
         experience_seed=cfg.experience_seed,
     )
     lo, hi = ref["random"], ref["oracle"]
-    experience_means = {budget: ref["experience"]}  # references() has fitted this one
-    points = []
+    scores = normalised_references(ref)
     curve = score_checkpoints(
         run_dir, score_run, result.num_timesteps, cfg.test_seed, cfg.n_test_episodes
     )
-    # The experience reference with as many sessions as each checkpoint has seen (the same
-    # seeded sessions, so each fit's data extends the last one's).
-    if ref["experience"] is not None:
-        more = [steps for steps, _ in curve if steps not in experience_means]
-        for steps, experience in experience_policies(base.env, more, cfg.experience_seed):
-            experience_means[steps] = evaluate_policy_mean(
-                base.env, experience, cfg.test_seed, cfg.n_test_episodes
-            )
-    for steps, mean in curve:
-        point = {
-            "steps": steps,
-            "mean_return": mean,
-            "normalised": float(normalised_score(mean, lo, hi)),
-        }
-        if ref["experience"] is not None:
-            point["experience_normalised"] = float(
-                normalised_score(experience_means[steps], lo, hi)
-            )
-        points.append(point)
     study = {
         "env_key": env_key,
         "algo": algo,
@@ -176,20 +190,16 @@ def budget_study(
         "n_test_episodes": cfg.n_test_episodes,
         "test_seed": cfg.test_seed,
         "references": {
-            "hand_rule": float(normalised_score(ref["hand_rule"], lo, hi)),
+            "hand_rule": scores["hand_rule"],
             "hand_rule_name": ref["hand_rule_name"],
-            "ceiling": float(normalised_score(ref["ceiling"], lo, hi)),
+            "ceiling": scores["ceiling"],
             "ceiling_name": ref["ceiling_name"],
-            "experience": (
-                None
-                if ref["experience"] is None
-                else float(normalised_score(ref["experience"], lo, hi))
-            ),
+            "experience": scores["experience"],
             "experience_name": ref["experience_name"],
             "random_return": lo,
             "oracle_return": hi,
         },
-        "points": points,
+        "points": _points(cfg, base.env, ref, budget, curve),
     }
     write_json(run_dir / BUDGET_FILE, study)
     return study

@@ -63,7 +63,6 @@ from aura.envs import (
     RELATIVE_REWARD_ID,
     TUTOR_MATCHING_ID,
     WINDOW_ID,
-    normalised_score,
 )
 from aura.rl.config import (
     IMITATION_ALGORITHMS,
@@ -80,6 +79,7 @@ from aura.rl.results import (
     episode_resampler,
     evaluate_model_file,
     grid_results,
+    normalised_references,
     paired_lead,
     score_checkpoints,
     seed_scores,
@@ -314,6 +314,7 @@ def probe_study(
 
     ref = grid["references"]
     lo, hi = ref["random"], ref["oracle"]
+    scores = normalised_references(ref)
     resampled = episode_resampler(cfg, ref)
     probed = seed_scores([seed.returns for seed in done], lo, hi, resampled)
     grid_algo = grid["algorithms"][algo]
@@ -338,9 +339,9 @@ def probe_study(
         "lead_over_grid": paired_lead(probed, trained.per_seed, trained.draws).to_dict(),
         "references": {
             "hand_rule_name": ref["hand_rule_name"],
-            "hand_rule": float(normalised_score(ref["hand_rule"], lo, hi)),
+            "hand_rule": scores["hand_rule"],
             "ceiling_name": ref["ceiling_name"],
-            "ceiling": float(normalised_score(ref["ceiling"], lo, hi)),
+            "ceiling": scores["ceiling"],
         },
         "curve_episodes": n_curve,
         "held_out_curve": curve_bands([seed.checkpoint_means for seed in done], curve_score),

@@ -397,6 +397,16 @@ def references(
     }
 
 
+def normalised_references(ref: Mapping[str, Any]) -> dict[str, float | None]:
+    """The hand rule's, the upper reference's and the experience reference's normalised scores
+    from ``references``' returns (experience None where the environment has none)."""
+    lo, hi = ref["random"], ref["oracle"]
+    return {
+        key: None if ref[key] is None else float(normalised_score(ref[key], lo, hi))
+        for key in ("hand_rule", "ceiling", "experience")
+    }
+
+
 def evaluation_resolution(
     env_cfg: EnvConfig, hand_rule: str, n_eval_episodes: int, seed: int, n_episodes: int
 ) -> dict[str, float]:
@@ -476,13 +486,9 @@ def summarise(
             if ref[f"{key}_name"] is not None
         }
         curve_refs, curve_score = curve_yardstick(ref, cfg.curve_episodes)
-        hand = float(normalised_score(ref["hand_rule"], lo, hi))
-        ceiling = float(normalised_score(ref["ceiling"], lo, hi))
-        experience = (
-            None
-            if ref["experience"] is None
-            else float(normalised_score(ref["experience"], lo, hi))
-        )
+        normalised = normalised_references(ref)
+        hand, ceiling = normalised["hand_rule"], normalised["ceiling"]
+        experience = normalised["experience"]
         per_algo: dict[str, Any] = {}
         for algo in cfg.algorithms:
             runs = sorted(

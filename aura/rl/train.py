@@ -366,6 +366,46 @@ def steps_kept(run: RunConfig, run_dir: Path) -> int:
     return 0 if found is None else min(found[0], run.training.total_timesteps)
 
 
+def _new_model(run: RunConfig, env: Any, verbose: int) -> Any:
+    """A fresh SB3 model of ``run``'s algorithm on ``env``: its block's settings, the one-hot
+    input layer where the block asks for it, an LSTM policy where ``run`` has one."""
+    from aura.rl.features import one_hot_policy_kwargs
+
+    params = run.hyperparams
+    kwargs = params.sb3_kwargs()
+    if params.one_hot:
+        where = f"hyperparams.{run.algo}.{run.env.key}"
+        kwargs["policy_kwargs"].update(one_hot_policy_kwargs(run.env, where))
+    policy = "MlpPolicy"
+    if run.lstm_hidden_size:
+        policy = "MlpLstmPolicy"
+        kwargs["policy_kwargs"]["lstm_hidden_size"] = run.lstm_hidden_size
+    return run_class(run)(policy, env, seed=run.seed, device="cpu", verbose=verbose, **kwargs)
+
+
+def _other_callbacks(run: RunConfig, run_dir: Path) -> list[Any]:
+    """The callbacks beside the evaluation: checkpoints (with DQN's replay buffer, which resuming
+    needs), the progress bar if asked for, and a grid worker's step counter."""
+    from stable_baselines3.common.callbacks import ProgressBarCallback
+
+    from aura.rl import progress
+
+    n_envs = run.hyperparams.n_envs
+    callbacks: list[Any] = [
+        atomic_checkpoints(
+            save_freq=max(run.training.save_freq // n_envs, 1),
+            save_path=str(run_dir / "checkpoints"),
+            name_prefix=CHECKPOINT_PREFIX,
+            save_replay_buffer=run.algo == "dqn",
+        ),
+    ]
+    if run.training.progress_bar:
+        callbacks.append(ProgressBarCallback())
+    if progress.installed() is not None:  # a grid's worker: add to the grid's count of steps
+        callbacks.append(progress.StepCounter(progress.installed()))
+    return callbacks
+
+
 def train(
     run: RunConfig,
     run_dir: str | Path,
@@ -382,10 +422,7 @@ def train(
     reports intermediate results and prunes through it).
     """
     import torch
-    from stable_baselines3.common.callbacks import CallbackList, ProgressBarCallback
-
-    from aura.rl import progress
-    from aura.rl.features import one_hot_policy_kwargs
+    from stable_baselines3.common.callbacks import CallbackList
 
     torch.set_num_threads(1)
     run_dir = Path(run_dir)
@@ -400,28 +437,18 @@ def train(
     run_dir.mkdir(parents=True, exist_ok=True)
     run.save(run_dir / CONFIG_FILE)
 
-    params = run.hyperparams
-    n_envs = params.n_envs
+    n_envs = run.hyperparams.n_envs
     env = make_vec_env(run.env, n_envs, run.seed)
     eval_env = make_vec_env(run.env, 1, run.seed + EVAL_SEED_OFFSET)
-    cls = run_class(run)
     found = latest_checkpoint(run_dir, run.algo) if resume else None
     if found is not None:
         resumed_from, path = found
-        model = cls.load(path, env=env, device="cpu")
+        model = run_class(run).load(path, env=env, device="cpu")
         if run.algo == "dqn":
             model.load_replay_buffer(replay_buffer_path(path, resumed_from))
     else:
         resumed_from = 0
-        kwargs = params.sb3_kwargs()
-        if params.one_hot:
-            where = f"hyperparams.{run.algo}.{run.env.key}"
-            kwargs["policy_kwargs"].update(one_hot_policy_kwargs(run.env, where))
-        policy = "MlpPolicy"
-        if run.lstm_hidden_size:
-            policy = "MlpLstmPolicy"
-            kwargs["policy_kwargs"]["lstm_hidden_size"] = run.lstm_hidden_size
-        model = cls(policy, env, seed=run.seed, device="cpu", verbose=verbose, **kwargs)
+        model = _new_model(run, env, verbose)
         if run.imitation is not None:
             _imitate(model, run, run_dir)
 
@@ -441,25 +468,11 @@ def train(
     )
     if found is not None:
         _restore_eval_history(evaluation, log_dir, resumed_from)
-    callbacks = [
-        evaluation,
-        atomic_checkpoints(
-            save_freq=max(run.training.save_freq // n_envs, 1),
-            save_path=str(run_dir / "checkpoints"),
-            name_prefix=CHECKPOINT_PREFIX,
-            save_replay_buffer=run.algo == "dqn",
-        ),
-    ]
-    if run.training.progress_bar:
-        callbacks.append(ProgressBarCallback())
-    if progress.installed() is not None:  # a grid's worker: add to the grid's count of steps
-        callbacks.append(progress.StepCounter(progress.installed()))
-
     remaining = run.training.total_timesteps - resumed_from
     if remaining > 0:
         model.learn(
             total_timesteps=remaining,
-            callback=CallbackList(callbacks),
+            callback=CallbackList([evaluation, *_other_callbacks(run, run_dir)]),
             reset_num_timesteps=found is None,
         )
     model.logger.close()
