@@ -1,7 +1,8 @@
 """Latency, throughput, concurrency, batch time and memory of the prediction API, measured with
 wrk against `aura serve` on 127.0.0.1, against the issue's targets.
 
-Measurements (each repeated ``--runs`` times; medians are reported beside every run):
+Measurements (each repeated ``--runs`` times, medians reported beside every run, except the
+1,000-connection and 10,000-user runs, made once each):
 
 - one connection, one record per request, per endpoint: p50 and p99 latency;
 - 64 connections: requests/s of each prediction endpoint and of ``GET /health`` (a constant
@@ -15,7 +16,8 @@ Measurements (each repeated ``--runs`` times; medians are reported beside every 
   service's keep-alive, and, as its reference, with uvicorn's own (``UVICORN_KEEP_ALIVE``);
 - a 100,000-record batch per endpoint, end to end (request bytes sent to response parsed);
 - the server's resident memory after loading (VmRSS) and its peak (VmHWM) after the batches;
-- with ``--workers-check N``, single-connection p50 with N uvicorn workers (Nagle check).
+- with N uvicorn workers (``--workers-check N``, default 2; 0 skips): the single-connection p50
+  (Nagle check) and the 10,000 users again.
 
 The machine may be shared: the load average before and after is recorded beside the figures.
 
