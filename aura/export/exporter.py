@@ -104,8 +104,8 @@ def _forest_entry(spec: ForestExport, folder: Path) -> ModelEntry:
         )
     if len(onnx_bytes) > MAX_FOREST_BYTES:
         raise ExportError(
-            f"{spec.name}: ONNX file is {len(onnx_bytes) / 2**20:.1f} MB, "
-            f"above the {MAX_FOREST_BYTES / 2**20:.0f} MB limit; bound the forest's size"
+            f"{spec.name}: ONNX file is {len(onnx_bytes) / 2**20:.1f} MiB, "
+            f"above the {MAX_FOREST_BYTES / 2**20:.0f} MiB limit; bound the forest's size"
         )
     file = f"{spec.name}.onnx"
     (folder / file).write_bytes(onnx_bytes)
@@ -245,8 +245,8 @@ def export_artifacts(
         total = sum(m.size_bytes for m in models.values()) + (folder / POOL_FILE).stat().st_size
         if total > MAX_TOTAL_BYTES:
             raise ExportError(
-                f"artifacts total {total / 2**20:.1f} MB, above the "
-                f"{MAX_TOTAL_BYTES / 2**20:.0f} MB limit"
+                f"artifacts total {total / 2**20:.1f} MiB, above the "
+                f"{MAX_TOTAL_BYTES / 2**20:.0f} MiB limit"
             )
         manifest = Manifest(
             version=set_version(models, pool_entry),

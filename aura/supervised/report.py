@@ -77,8 +77,8 @@ def checks_table(metrics: Mapping[str, Any]) -> pd.DataFrame:
 def _targets(name: str, m: Mapping[str, Any]) -> list[tuple[str, str, float, float]]:
     """(key in the recorded checks, target in words, forest's number, bound) of one model."""
     test, checks, base = m["test"], m.get("checks", {}), list(m["baselines"].values())
-    limit_mb = ONNX_LIMIT_BYTES / 1e6
-    size = ("onnx_at_most_20MB", f"ONNX file at most {limit_mb:.0f} MB", _onnx_mb(m), limit_mb)
+    limit = ONNX_LIMIT_BYTES / 2**20
+    size = ("onnx_at_most_20MB", f"ONNX file at most {limit:.0f} MiB", _onnx_mib(m), limit)
     nan = float("nan")
     if is_classifier_name(name):
         acc, share = test["accuracy"], checks.get("accuracy_share_of_bayes", nan)
@@ -117,8 +117,8 @@ def _targets(name: str, m: Mapping[str, Any]) -> list[tuple[str, str, float, flo
     ]
 
 
-def _onnx_mb(m: Mapping[str, Any]) -> float:
-    return m["size"]["onnx_bytes"] / 1e6
+def _onnx_mib(m: Mapping[str, Any]) -> float:
+    return m["size"]["onnx_bytes"] / 2**20
 
 
 def size_table(metrics: Mapping[str, Any]) -> pd.DataFrame:
@@ -129,7 +129,7 @@ def size_table(metrics: Mapping[str, Any]) -> pd.DataFrame:
         rows[name] = {
             **m["chosen"],
             "nodes": m["size"]["nodes"],
-            "onnx_MB": m["size"]["onnx_bytes"] / 1e6,
+            "onnx_MiB": _onnx_mib(m),
             "onnx_max_abs_diff": m["onnx_max_abs_diff"],
         }
     return pd.DataFrame.from_dict(rows, orient="index")  # each column keeps its type

@@ -35,7 +35,9 @@ from aura.supervised.models import FOREST_DEFAULTS, forest_nodes, forest_setting
 from aura.supervised.shift import POPULATIONS, draw_population
 
 SECTION = "04_supervised_training"
-ONNX_LIMIT_BYTES = 20_000_000
+ONNX_LIMIT_BYTES = 20 * 2**20
+"""A forest's ONNX file at most 20 MiB, checked here where the forest is chosen: the limit above
+which the export refuses a forest (`aura.export.exporter.MAX_FOREST_BYTES`, the same number)."""
 TARGET_ACCURACY = 0.85
 TARGET_ACCURACY_SHARE = 0.97
 TARGET_MSE = 0.1

@@ -150,9 +150,17 @@ def test_a_forest_above_the_size_limit_is_refused(tables, tmp_path: Path, monkey
 
     spec = compatibility_export(tables)
     monkeypatch.setattr(exporter, "MAX_FOREST_BYTES", len(onnx_of(spec.model)) - 1)
-    with pytest.raises(ExportError, match="compatibility: ONNX file is .* MB, above the .* limit"):
+    with pytest.raises(ExportError, match="compatibility: ONNX file is .* MiB, above the .* limit"):
         _forest_entry(spec, tmp_path)
     assert not (tmp_path / "compatibility.onnx").exists()
+
+
+def test_training_checks_the_size_limit_the_export_enforces() -> None:
+    """A forest that passes training's size target must not be refused at export."""
+    from aura.export.exporter import MAX_FOREST_BYTES
+    from aura.supervised.training import ONNX_LIMIT_BYTES
+
+    assert ONNX_LIMIT_BYTES == MAX_FOREST_BYTES == 20 * 2**20
 
 
 def test_policy_export_refusal_names_the_agreement(monkeypatch) -> None:
