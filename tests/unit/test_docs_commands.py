@@ -1,0 +1,64 @@
+"""Every `aura` command the README and docs/ show exists, with every option they give it: a
+renamed option otherwise leaves the docs telling users to type what the CLI refuses."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+
+from aura.cli import app
+from aura.config import PROJECT_ROOT
+
+DOCS = [PROJECT_ROOT / "README.md", *sorted((PROJECT_ROOT / "docs").glob("*.md"))]
+CODE = re.compile(r"```[a-z]*\n(.*?)```|`([^`\n]+)`", re.DOTALL)
+INVOCATION = re.compile(r"(?<![\w.\[/-])aura ((?:[a-z][a-z0-9-]*)(?: [a-z][a-z0-9-]*)?)(.*)")
+
+
+def commands() -> dict[str, Any]:
+    """Every command by its full name ('run', 'params derive', ...)."""
+    root = typer.main.get_command(app)
+    found: dict[str, Any] = {}
+    for name, command in root.commands.items():  # type: ignore[attr-defined]
+        found[name] = command
+        for sub, subcommand in getattr(command, "commands", {}).items():  # a group's
+            found[f"{name} {sub}"] = subcommand
+    return found
+
+
+def invocations(path: Path) -> list[tuple[str, str, list[str]]]:
+    """(where, command words, options) of each `aura ...` in the file's code spans and blocks."""
+    text = path.read_text(encoding="utf-8")
+    found = []
+    for match in CODE.finditer(text):
+        code = (match.group(1) or match.group(2)).replace("\\\n", " ")
+        line = text.count("\n", 0, match.start()) + 1
+        for code_line in code.splitlines():
+            hit = INVOCATION.search(code_line)
+            if hit:
+                options = re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", hit.group(2))
+                found.append((f"{path.name}, code from line {line}", hit.group(1), options))
+    return found
+
+
+ALL = [i for doc in DOCS for i in invocations(doc)]
+
+
+def test_the_docs_show_commands() -> None:
+    assert len(ALL) >= 30
+
+
+@pytest.mark.parametrize("where, words, options", ALL, ids=[f"{w}: {c}" for w, c, _ in ALL])
+def test_a_documented_command_and_its_options_exist(
+    where: str, words: str, options: list[str]
+) -> None:
+    known = commands()
+    name = words if words in known else words.split(" ")[0]
+    assert name in known, f"{where}: `aura {words}` is no command; known: {sorted(known)}"
+    command = known[name]
+    accepted = {opt for param in command.params for opt in param.opts} | {"--help"}
+    unknown = [opt for opt in options if opt not in accepted]
+    assert not unknown, f"{where}: `aura {name}` has no option {unknown}; it has {sorted(accepted)}"
