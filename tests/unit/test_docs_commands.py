@@ -4,6 +4,7 @@ renamed option otherwise leaves the docs telling users to type what the CLI refu
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -62,3 +63,26 @@ def test_a_documented_command_and_its_options_exist(
     accepted = {opt for param in command.params for opt in param.opts} | {"--help"}
     unknown = [opt for opt in options if opt not in accepted]
     assert not unknown, f"{where}: `aura {name}` has no option {unknown}; it has {sorted(accepted)}"
+
+
+def test_the_documented_params_derive_examples_write_a_checked_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each `aura params derive` the docs spell out in full runs as written, its output sent to a
+    scratch file: the values it sets still exist and still pass the checks."""
+    from typer.testing import CliRunner
+
+    examples = []
+    for doc in DOCS:
+        for match in CODE.finditer(doc.read_text(encoding="utf-8")):
+            code = (match.group(1) or "").replace("\\\n", " ")
+            examples += [line for line in code.splitlines() if "aura params derive " in line]
+    assert examples, "the docs show no `aura params derive` example"
+    monkeypatch.chdir(PROJECT_ROOT)  # the examples' paths are the repository's
+    for i, line in enumerate(examples):
+        words = shlex.split(line.split("#", 1)[0])
+        args = words[words.index("aura") + 1 :]
+        args[args.index("--out") + 1] = str(tmp_path / f"example-{i}.yaml")
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, f"`{line.strip()}` failed:\n{result.output}"
+        assert "checked" in result.output
