@@ -7,10 +7,10 @@ from typing import Any
 
 import pandas as pd
 
+from aura.export.exporter import MAX_FOREST_BYTES
 from aura.supervised.evaluation import is_classifier_name
 from aura.supervised.features import MODEL_NAMES
 from aura.supervised.training import (
-    ONNX_LIMIT_BYTES,
     TARGET_ACCURACY,
     TARGET_ACCURACY_SHARE,
     TARGET_MSE,
@@ -77,7 +77,7 @@ def checks_table(metrics: Mapping[str, Any]) -> pd.DataFrame:
 def _targets(name: str, m: Mapping[str, Any]) -> list[tuple[str, str, float, float]]:
     """(key in the recorded checks, target in words, forest's number, bound) of one model."""
     test, checks, base = m["test"], m.get("checks", {}), list(m["baselines"].values())
-    limit = ONNX_LIMIT_BYTES / 2**20
+    limit = MAX_FOREST_BYTES / 2**20
     size = ("onnx_at_most_20MB", f"ONNX file at most {limit:.0f} MiB", _onnx_mib(m), limit)
     nan = float("nan")
     if is_classifier_name(name):

@@ -18,6 +18,7 @@ import joblib
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from aura.export.exporter import MAX_FOREST_BYTES  # the export's limit, checked at training
 from aura.params_check import validation_problems
 from aura.supervised import evaluation as ev
 from aura.supervised.bayes import bayes_reference
@@ -35,9 +36,6 @@ from aura.supervised.models import FOREST_DEFAULTS, forest_nodes, forest_setting
 from aura.supervised.shift import POPULATIONS, draw_population
 
 SECTION = "04_supervised_training"
-ONNX_LIMIT_BYTES = 20 * 2**20
-"""A forest's ONNX file at most 20 MiB, checked here where the forest is chosen: the limit above
-which the export refuses a forest (`aura.export.exporter.MAX_FOREST_BYTES`, the same number)."""
 TARGET_ACCURACY = 0.85
 TARGET_ACCURACY_SHARE = 0.97
 TARGET_MSE = 0.1
@@ -156,7 +154,7 @@ def _checks(name: str, test: Mapping, bayes: Mapping, base: Mapping, onnx_bytes:
             "accuracy_share_of_bayes": acc / bayes["bayes_accuracy"],
             "share_at_least_0.97": acc >= TARGET_ACCURACY_SHARE * bayes["bayes_accuracy"],
             "beats_baselines": beats,
-            "onnx_at_most_20MB": onnx_bytes <= ONNX_LIMIT_BYTES,
+            "onnx_at_most_20MB": onnx_bytes <= MAX_FOREST_BYTES,
         }
     mse = test["mse"]
     return {
@@ -164,7 +162,7 @@ def _checks(name: str, test: Mapping, bayes: Mapping, base: Mapping, onnx_bytes:
         "mse_ratio_to_bayes": mse / bayes["bayes_mse"],
         "ratio_at_most_1.10": mse <= TARGET_MSE_RATIO * bayes["bayes_mse"],
         "beats_baselines": all(mse < b["mse"] for b in base.values()),
-        "onnx_at_most_20MB": onnx_bytes <= ONNX_LIMIT_BYTES,
+        "onnx_at_most_20MB": onnx_bytes <= MAX_FOREST_BYTES,
     }
 
 

@@ -30,18 +30,27 @@ def commands() -> dict[str, Any]:
     return found
 
 
-def invocations(path: Path) -> list[tuple[str, str, list[str]]]:
-    """(where, command words, options) of each `aura ...` in the file's code spans and blocks."""
+def code_lines(path: Path) -> list[tuple[str, str, bool]]:
+    """(where, line, whether from a fenced block) of every line of the file's code spans and
+    blocks, a shell line continued with a backslash joined into one."""
     text = path.read_text(encoding="utf-8")
     found = []
     for match in CODE.finditer(text):
         code = (match.group(1) or match.group(2)).replace("\\\n", " ")
-        line = text.count("\n", 0, match.start()) + 1
-        for code_line in code.splitlines():
-            hit = INVOCATION.search(code_line)
-            if hit:
-                options = re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", hit.group(2))
-                found.append((f"{path.name}, code from line {line}", hit.group(1), options))
+        first = text.count("\n", 0, match.start()) + 1
+        where = f"{path.name}, code from line {first}"
+        found += [(where, line, match.group(1) is not None) for line in code.splitlines()]
+    return found
+
+
+def invocations(path: Path) -> list[tuple[str, str, list[str]]]:
+    """(where, command words, options) of each `aura ...` in the file's code."""
+    found = []
+    for where, line, _ in code_lines(path):
+        hit = INVOCATION.search(line)
+        if hit:
+            options = re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", hit.group(2))
+            found.append((where, hit.group(1), options))
     return found
 
 
@@ -72,11 +81,12 @@ def test_the_documented_params_derive_examples_write_a_checked_file(
     scratch file: the values it sets still exist and still pass the checks."""
     from typer.testing import CliRunner
 
-    examples = []
-    for doc in DOCS:
-        for match in CODE.finditer(doc.read_text(encoding="utf-8")):
-            code = (match.group(1) or "").replace("\\\n", " ")
-            examples += [line for line in code.splitlines() if "aura params derive " in line]
+    examples = [
+        line
+        for doc in DOCS
+        for _, line, in_block in code_lines(doc)
+        if in_block and "aura params derive " in line
+    ]
     assert examples, "the docs show no `aura params derive` example"
     monkeypatch.chdir(PROJECT_ROOT)  # the examples' paths are the repository's
     for i, line in enumerate(examples):

@@ -155,14 +155,6 @@ def test_a_forest_above_the_size_limit_is_refused(tables, tmp_path: Path, monkey
     assert not (tmp_path / "compatibility.onnx").exists()
 
 
-def test_training_checks_the_size_limit_the_export_enforces() -> None:
-    """A forest that passes training's size target must not be refused at export."""
-    from aura.export.exporter import MAX_FOREST_BYTES
-    from aura.supervised.training import ONNX_LIMIT_BYTES
-
-    assert ONNX_LIMIT_BYTES == MAX_FOREST_BYTES == 20 * 2**20
-
-
 def test_policy_export_refusal_names_the_agreement(monkeypatch) -> None:
     import torch
     from stable_baselines3 import PPO
