@@ -55,9 +55,11 @@ class EnvironmentDesignParams(_Section):
 
 
 class EvaluationParams(_Section):
-    """`05_evaluation`: resamples behind each off-policy interval."""
+    """`05_evaluation`: resamples behind each off-policy interval, and how many new tutor pools
+    the tutor-matching policies are also scored on (0: none beyond the served pool)."""
 
     n_bootstrap: Count | None = None
+    new_pools: Annotated[int, Field(ge=0, strict=True)] | None = None
 
 
 class ExportParams(_Section):

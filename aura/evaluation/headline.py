@@ -2,9 +2,9 @@
 the target it was set, met or missed.
 
 Rows have the keys of `aura.reports.index.HEADLINE_COLUMNS` (area, metric, value, reference,
-target). Notebook 05 gathers them from the RL results, the supervised metrics and the off-policy
-table. A stakeholder reads the front page alone, so a missed target is said there, not only in the
-notebooks.
+target). Notebook 05 gathers them from the RL results, the supervised metrics, the off-policy
+table and the tutor-pool table. A stakeholder reads the front page alone, so a missed target, or
+a lead that holds only on the training pool, is said there, not only in the notebooks.
 """
 
 from __future__ import annotations
@@ -126,6 +126,35 @@ def ope_rows(table: pd.DataFrame, policy: str) -> list[dict[str, Any]]:
                 "target": "none; the interval "
                 + ("covers" if r["ci_low"] <= r["true_value"] <= r["ci_high"] else "misses")
                 + " the true value",
+            }
+        )
+    return rows
+
+
+def _side(low: float, high: float) -> str:
+    if low > 0:
+        return "ahead by its whole interval"
+    if high < 0:
+        return "behind by its whole interval"
+    return "level: the interval holds zero"
+
+
+def pool_rows(table: pd.DataFrame, policy: str) -> list[dict[str, Any]]:
+    """One algorithm's lead over the best fixed strategy on each tutor pool
+    (``aura.rl.pools.pool_scores``): whether the grid's lead holds off its training pool."""
+    rows = []
+    name = policy.upper()
+    for _, r in table[table["policy"] == policy].iterrows():
+        rows.append(
+            {
+                "area": "RL tutor matching, other tutor pools",
+                "metric": f"{name} lead over the best fixed strategy, {r['pool']} (95% CI)",
+                "value": _ci(r["lead"], r["lead_low"], r["lead_high"]),
+                "reference": (
+                    f"{name} {r['normalised']:.3f}, {r['best_rule']} "
+                    f"{r['best_rule_normalised']:.3f} on the pool"
+                ),
+                "target": f"none; {_side(r['lead_low'], r['lead_high'])}",
             }
         )
     return rows

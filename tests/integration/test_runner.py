@@ -327,11 +327,15 @@ SMOKE_DIFFICULTY_PPO = "03_rl_training.hyperparams.ppo.difficulty_adaptation"
             "05_evaluation.n_bootstrap: Input should be greater than 0, got -5",
         ),
         (
+            "05_evaluation.new_pools=-1",
+            "05_evaluation.new_pools: Input should be greater than or equal to 0, got -1",
+        ),
+        (
             "06_model_export.test_size=0.3",
             "06_model_export.test_size is 0.3 but 04_supervised_training.test_size is 0.2",
         ),
     ],
-    ids=["01", "02", "03", "04", "05", "06"],
+    ids=["01", "02", "03", "04", "05", "05-pools", "06"],
 )
 def test_a_value_a_notebook_refuses_fails_before_anything_runs(
     tmp_path: Path, setting: str, message: str

@@ -287,6 +287,29 @@ def test_a_tutors_csv_without_truth_uses_the_observed_proxies(csv_dir, tmp_path)
     assert np.allclose(inner.tutors.quality, table["teaching_effectiveness"])
 
 
+def test_environments_on_one_csv_share_its_pool_read_once_and_read_a_changed_file_again(
+    csv_dir, tmp_path
+) -> None:
+    """An evaluation makes an environment per episode: the CSVs are read once, shared read-only,
+    and a file written again (a new export) is read again."""
+    import shutil
+
+    tutors, learners = tmp_path / "tutors_data.csv", tmp_path / "learners_data.csv"
+    shutil.copy(csv_dir / "tutors_data.csv", tutors)
+    shutil.copy(csv_dir / "learners_data.csv", learners)
+    first = TutorMatchingEnv(tutors_csv=tutors, learners_csv=learners)
+    second = TutorMatchingEnv(tutors_csv=str(tutors), learners_csv=str(learners))
+    assert second.tutors is first.tutors and second.learners is first.learners
+    with pytest.raises(ValueError, match="read-only"):
+        first.tutors.rating[0] = 5.0
+    with pytest.raises(ValueError, match="read-only"):
+        first.learners.learners.age[0] = 30
+    lines = tutors.read_text().splitlines()
+    tutors.write_text("\n".join(lines[:-1]) + "\n")  # one tutor fewer
+    again = TutorMatchingEnv(tutors_csv=tutors)
+    assert len(again.tutors) == len(first.tutors) - 1
+
+
 def test_a_bad_learners_csv_is_rejected_by_name(csv_dir, tmp_path) -> None:
     from aura.data import DataValidationError
 

@@ -109,3 +109,26 @@ def test_off_policy_rows_say_whether_the_interval_covers_the_truth() -> None:
         "none; the interval covers the true value",
         "none; the interval misses the true value",
     ]
+
+
+def test_pool_rows_say_on_which_side_of_the_rule_each_pool_puts_the_policy() -> None:
+    table = pd.DataFrame(
+        {
+            "pool": ["training pool", "new pool (seed 1)", "served pool", "training pool"],
+            "policy": ["ppo", "ppo", "ppo", "dqn"],
+            "normalised": [0.845, 0.633, 0.638, 0.705],
+            "best_rule": ["fixed:balanced"] * 4,
+            "best_rule_normalised": [0.776, 0.708, 0.621, 0.776],
+            "lead": [0.069, -0.075, 0.017, -0.071],
+            "lead_low": [0.021, -0.145, -0.076, -0.184],
+            "lead_high": [0.117, -0.004, 0.109, 0.041],
+        }
+    )
+    rows = headline.pool_rows(table, "ppo")
+    assert [r["target"] for r in rows] == [
+        "none; ahead by its whole interval",
+        "none; behind by its whole interval",
+        "none; level: the interval holds zero",
+    ]
+    assert rows[1]["value"] == "-0.075 [-0.145, -0.004]"
+    assert rows[2]["reference"] == "PPO 0.638, fixed:balanced 0.621 on the pool"

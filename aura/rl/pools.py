@@ -1,0 +1,133 @@
+"""Tutor matching on tutor pools its policies were not trained on.
+
+A tutor-matching policy sees the learner, never the pool, yet the pool decides which tutor each
+strategy picks. A policy trained on one pool can learn that pool's quirks (that its style-matched
+tutor for some kind of learner happens to be strong) instead of what holds for any pool, and
+the grid cannot tell: it scores policies on held-out *learners* of the training pool. Here the
+same saved policies are scored on the same held-out episodes on other pools: new draws of the
+simulator's tutor population, and the tutors the service ranks (the data's tutors table, which
+`aura export` writes as the served pool). Each pool has its own random, oracle and best fixed
+strategy, so every score stays normalised on its own pool and every lead is over the rule that
+is best there, paired by seed and episode as in the grid (``aura.rl.results``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from aura.envs.evaluation import evaluate_policy, normalised_score
+from aura.rl.config import EnvConfig, load_run_config
+from aura.rl.results import (
+    HAND_RULE_EXCLUDED,
+    aura_baselines,
+    episode_draws,
+    evaluate_model_file,
+    paired_lead,
+    resampled_scores,
+    seed_scores,
+)
+from aura.rl.train import CONFIG_FILE, SCORED_FILES
+
+TRAINING_POOL = "training pool"
+SERVED_POOL = "served pool"
+
+
+def pool_variants(
+    env_kwargs: Mapping[str, Any], n_new: int, served_tutors: Path | None
+) -> dict[str, dict[str, Any]]:
+    """The environment options of each pool to score on, by name: the training pool (the
+    grid's own options), ``n_new`` pools drawn with the next pool seeds, and the served pool
+    where ``served_tutors`` (a tutors CSV) exists and is not the training pool."""
+    own = dict(env_kwargs)
+    other = {k: v for k, v in own.items() if k not in ("tutors_csv", "pool_seed")}
+    pools = {TRAINING_POOL: own}
+    first = int(own.get("pool_seed", 0)) + 1
+    for pool_seed in range(first, first + n_new):
+        pools[f"new pool (seed {pool_seed})"] = {**other, "pool_seed": pool_seed}
+    trained_on = own.get("tutors_csv")
+    served = served_tutors is not None and served_tutors.is_file()
+    if served and (trained_on is None or Path(trained_on).resolve() != served_tutors.resolve()):
+        pools[SERVED_POOL] = {**other, "tutors_csv": str(served_tutors)}
+    return pools
+
+
+def _pool_rows(
+    results: Mapping[str, Any],
+    models_dir: Path,
+    env: EnvConfig,
+    base_seed: int,
+) -> list[dict[str, Any]]:
+    """Every saved policy and every fixed strategy of ``results`` scored on ``env``'s pool."""
+    n, seed = int(results["n_test_episodes"]), int(results["test_seed"])
+    returns = {
+        name: np.asarray(evaluate_policy(env.id, policy, n, seed, env_kwargs=env.kwargs).returns)
+        for name, policy in aura_baselines(env.key, seed).items()
+    }
+    lo, hi = float(returns["random"].mean()), float(returns["oracle"].mean())
+    rules = {k: v for k, v in returns.items() if k not in HAND_RULE_EXCLUDED}
+    best = max(rules, key=lambda k: float(rules[k].mean()))
+    draws = episode_draws(n, base_seed)
+
+    def resampled(x: Any) -> np.ndarray:
+        return resampled_scores(x, returns["random"], returns["oracle"], draws)
+
+    hand = float(normalised_score(float(rules[best].mean()), lo, hi))
+    rows = [
+        {"policy": name, "normalised": float(normalised_score(float(r.mean()), lo, hi))}
+        for name, r in rules.items()
+    ]
+    scored_file = SCORED_FILES[results["scored_model"]]
+    for algo, entry in results["algorithms"].items():
+        per_seed = []
+        for run_seed in entry["seeds"]:
+            run_dir = models_dir / run_seed["run_dir"]
+            run = load_run_config(run_dir / CONFIG_FILE)
+            run = replace(run, env=replace(run.env, kwargs=dict(env.kwargs)))
+            per_seed.append(evaluate_model_file(run_dir / scored_file, run, seed, n))
+        scored = seed_scores(per_seed, lo, hi, resampled)
+        lead = paired_lead(scored, [hand] * len(per_seed), resampled(rules[best]))
+        rows.append(
+            {
+                "policy": algo,
+                "normalised": scored.interval.mean,
+                "ci_low": scored.interval.low,
+                "ci_high": scored.interval.high,
+                "lead": lead.mean,
+                "lead_low": lead.low,
+                "lead_high": lead.high,
+            }
+        )
+    for row in rows:
+        row.update(best_rule=best, best_rule_normalised=hand)
+    return rows
+
+
+def pool_scores(
+    results: Mapping[str, Any],
+    models_dir: Path,
+    env: EnvConfig,
+    pools: Mapping[str, Mapping[str, Any]],
+    base_seed: int,
+) -> pd.DataFrame:
+    """One row per pool and policy (every fixed strategy, every algorithm of the grid):
+    the normalised score on that pool and, for the algorithms, its 95% interval over seeds and
+    episodes and the lead over that pool's best fixed strategy with its interval.
+
+    ``results`` is the grid's results for tutor matching (``results.json``), ``models_dir`` the
+    folder its run directories are relative to, ``env`` the grid's environment, ``base_seed``
+    the grid's seed (the episode resamples are drawn from it, as in the grid). On the training
+    pool the algorithms' rows are the grid's own numbers.
+    """
+    rows = []
+    for name, kwargs in pools.items():
+        pool_env = replace(env, kwargs=dict(kwargs))
+        rows += [
+            {"pool": name, **row} for row in _pool_rows(results, models_dir, pool_env, base_seed)
+        ]
+    return pd.DataFrame(rows)

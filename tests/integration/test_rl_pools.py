@@ -1,0 +1,89 @@
+"""`aura.rl.pools`: the tutor-matching grid's saved policies scored on tutor pools they were not
+trained on, on a tiny grid trained as `aura train-rl` does."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from aura.config import PARAMS_DIR
+from aura.params_edit import derive_params
+from aura.rl.config import load_experiment
+from aura.rl.experiment import run_experiment
+from aura.rl.pools import SERVED_POOL, TRAINING_POOL, pool_scores, pool_variants
+
+TINY = [
+    "03_rl_training.algorithms=[a2c]",
+    "03_rl_training.env_keys=[tutor_matching]",
+    "03_rl_training.n_test_episodes=20",
+    "03_rl_training.curve_episodes=10",
+    "03_rl_training.ceiling_episodes=50",
+    "03_rl_training.training.total_timesteps=1000",
+    "03_rl_training.training.eval_freq=500",
+    "03_rl_training.training.save_freq=500",
+]
+
+
+@pytest.fixture(scope="module")
+def grid(tmp_path_factory: pytest.TempPathFactory):
+    folder = tmp_path_factory.mktemp("pools")
+    path = folder / "tiny.yaml"
+    settings = [*TINY, f"shared.models_dir={folder / 'models'}"]
+    path.write_text(derive_params(PARAMS_DIR / "smoke.yaml", settings)[0], encoding="utf-8")
+    cfg = load_experiment(path)
+    run_experiment(cfg, n_workers=1)
+    results = json.loads((cfg.rl_dir / "results.json").read_text())["results"]["tutor_matching"]
+    return cfg, results
+
+
+def test_the_pools_are_the_training_pool_new_draws_and_the_served_tutors(tmp_path: Path) -> None:
+    served = tmp_path / "tutors_data.csv"
+    assert list(pool_variants({"pool_seed": 4}, 2, served)) == [
+        TRAINING_POOL,
+        "new pool (seed 5)",
+        "new pool (seed 6)",
+    ], "a served pool with no file is left out"
+    served.write_text("tutor_id\n")
+    pools = pool_variants({"episode_length": 6}, 1, served)
+    assert pools == {
+        TRAINING_POOL: {"episode_length": 6},
+        "new pool (seed 1)": {"episode_length": 6, "pool_seed": 1},
+        SERVED_POOL: {"episode_length": 6, "tutors_csv": str(served)},
+    }
+    trained_on_served = pool_variants({"tutors_csv": str(served)}, 1, served)
+    assert list(trained_on_served) == [TRAINING_POOL, "new pool (seed 1)"]
+    assert trained_on_served["new pool (seed 1)"] == {"pool_seed": 1}
+
+
+def test_on_the_training_pool_every_number_is_the_grids(grid) -> None:
+    cfg, results = grid
+    env = cfg.env("tutor_matching")
+    table = pool_scores(
+        results, cfg.models_dir, env, {TRAINING_POOL: dict(env.kwargs)}, cfg.base_seed
+    )
+    row = table[table.policy == "a2c"].iloc[0]
+    scored = results["algorithms"]["a2c"]
+    ends = ("mean", "low", "high")
+    assert (row.normalised, row.ci_low, row.ci_high) == pytest.approx(
+        tuple(scored["normalised"][end] for end in ends)
+    )
+    assert (row.lead, row.lead_low, row.lead_high) == pytest.approx(
+        tuple(scored["lead_over_hand_rule"][end] for end in ends)
+    )
+    assert row.best_rule == results["references"]["hand_rule_name"]
+
+
+def test_a_new_pool_has_its_own_references_and_its_own_best_rule(grid) -> None:
+    cfg, results = grid
+    env = cfg.env("tutor_matching")
+    table = pool_scores(results, cfg.models_dir, env, pool_variants(env.kwargs, 1, None), 7)
+    assert list(table.pool.unique()) == [TRAINING_POOL, "new pool (seed 1)"]
+    rules = table[table.lead.isna()].pivot(index="policy", columns="pool", values="normalised")
+    assert len(rules) == 5, "every fixed strategy on every pool"
+    assert not np.allclose(rules[TRAINING_POOL], rules["new pool (seed 1)"]), "the same tutors"
+    for pool, rows in table.groupby("pool"):
+        assert rows.best_rule_normalised.iloc[0] == pytest.approx(rules[pool].max())
+        assert rows.best_rule.iloc[0] == rules[pool].idxmax()
