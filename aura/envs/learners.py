@@ -10,6 +10,7 @@ a tutors CSV (`aura.sim.tables.tutors_from_table`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
@@ -230,6 +231,14 @@ def _csv_tutors(
     pool = tutors_from_table(table, pd.read_csv(truth_file) if truth_stamp else None)
     _read_only(pool)
     return pool
+
+
+def pooled(pools: Sequence[Tutors]) -> Tutors:
+    """Several pools held as one, in order: tutor k of the second pool is index
+    len(first) + k, so an index (and an id, index + 1) names one tutor across them all."""
+    return Tutors(
+        **{f.name: np.concatenate([getattr(p, f.name) for p in pools]) for f in fields(Tutors)}
+    )
 
 
 def learner_source(

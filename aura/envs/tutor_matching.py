@@ -13,6 +13,13 @@ an even split the engagement term, which mostly rewards style and language match
 'balanced' strategy nearly as good as knowing the learner, so there would be little for a policy
 to learn (notebook 02 shows the numbers).
 
+Tutor pool: drawn from the simulator's tutor population with `pool_seed`, or read from a tutors
+CSV. The policy sees the learner, never the pool, and a policy trained on one pool learns which
+strategy's tutor happens to be strong *there* (notebook 05 scores the grid's policies on other
+pools). With `n_pools` > 1 every episode draws one of `n_pools` pools (seeds `pool_seed`,
+`pool_seed + 1`, ...), so that only what holds across pools pays. The pools are held as one
+(`pooled`), so a tutor's index names it across them and every state's tutors stay comparable.
+
 Observation (float32 in [0, 1]): the spec's eight features, see `OBSERVATION_FEATURES`. Learning
 progress is the learner's mastery of grade-level material in the episode's subject,
 P(success at difficulty 0) = sigmoid(1.7 theta): it tracks the hidden ability, which decides how
@@ -31,7 +38,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from aura.envs.learners import LearnerProfile, learner_source, tutor_pool
+from aura.envs.learners import LearnerProfile, learner_source, pooled, tutor_pool
 from aura.sim import outcomes as oc
 from aura.sim.generate import DURATION_PROBS, DURATIONS, PLACEMENT_ERROR
 from aura.sim.matching import choose_tutors
@@ -94,6 +101,7 @@ class TutorMatchingEnv(gym.Env):
         episode_length: int = 12,
         n_tutors: int = 100,
         pool_seed: int = 0,
+        n_pools: int = 1,
         tutors_csv: str | Path | None = None,
         learners_csv: str | Path | None = None,
         reward_weights: dict[str, float] | None = None,
@@ -111,7 +119,17 @@ class TutorMatchingEnv(gym.Env):
         self.episode_length = int(episode_length)
         self.reward_weights = weights
         self.success_threshold = float(success_threshold)
-        self.tutors = tutor_pool(tutors_csv, n_tutors=n_tutors, pool_seed=pool_seed)
+        if n_pools < 1:
+            raise ValueError(f"n_pools must be a positive integer, got {n_pools}")
+        if n_pools > 1 and tutors_csv is not None:
+            raise ValueError("n_pools draws pools from the simulator; a tutors_csv is one pool")
+        self._pools = [
+            tutor_pool(tutors_csv, n_tutors=n_tutors, pool_seed=pool_seed + k)
+            for k in range(n_pools)
+        ]
+        self._pool_starts = np.cumsum([0] + [len(p) for p in self._pools[:-1]]).tolist()
+        self.tutors = self._pools[0] if n_pools == 1 else pooled(self._pools)
+        self.pool_index = 0
         self.learners = learner_source(learners_csv, calibration_seed=calibration_seed)
         self.observation_space = spaces.Box(
             0.0, 1.0, shape=(len(OBSERVATION_FEATURES),), dtype=np.float32
@@ -133,6 +151,8 @@ class TutorMatchingEnv(gym.Env):
         rng = self.np_random
         learner = self.learners.draw(rng)
         self.learner = learner
+        if len(self._pools) > 1:  # one pool keeps the single-pool episodes' draws as they were
+            self.pool_index = int(rng.integers(len(self._pools)))
         self.subject = learner.subject_preference
         self.slot = learner.time_preference
         self.theta = learner.theta[self.subject]
@@ -177,18 +197,20 @@ class TutorMatchingEnv(gym.Env):
         return self._observation(), {"tutor_ids_by_strategy": (idx + 1).tolist()}
 
     def _tutors_for(self, subject: int, slot: int, style: int, language: int) -> np.ndarray:
-        """The tutor each strategy picks for this kind of learner (cached: the pool is fixed)."""
-        key = (subject, slot, style, language)
+        """The tutor each strategy picks for this kind of learner in the episode's pool, as an
+        index into `tutors` (cached: the pools are fixed)."""
+        key = (self.pool_index, subject, slot, style, language)
         if key not in self._tutor_cache:
             five = np.ones(len(STRATEGIES), dtype=np.int64)
-            self._tutor_cache[key] = choose_tutors(
-                self.tutors,
+            picks = choose_tutors(
+                self._pools[self.pool_index],
                 np.arange(len(STRATEGIES)),
                 five * subject,
                 five * slot,
                 five * style,
                 five * language,
             )
+            self._tutor_cache[key] = picks + self._pool_starts[self.pool_index]
         return self._tutor_cache[key]
 
     def _observation(self) -> np.ndarray:

@@ -42,12 +42,13 @@ def pool_variants(
     env_kwargs: Mapping[str, Any], n_new: int, served_tutors: Path | None
 ) -> dict[str, dict[str, Any]]:
     """The environment options of each pool to score on, by name: the training pool (the
-    grid's own options), ``n_new`` pools drawn with the next pool seeds, and the served pool
-    where ``served_tutors`` (a tutors CSV) exists and is not the training pool."""
+    grid's own options; with ``n_pools`` > 1 the training pools, drawn episode by episode),
+    ``n_new`` single pools drawn with the pool seeds after the training ones, and the served
+    pool where ``served_tutors`` (a tutors CSV) exists and is not the training pool."""
     own = dict(env_kwargs)
-    other = {k: v for k, v in own.items() if k not in ("tutors_csv", "pool_seed")}
+    other = {k: v for k, v in own.items() if k not in ("tutors_csv", "pool_seed", "n_pools")}
     pools = {TRAINING_POOL: own}
-    first = int(own.get("pool_seed", 0)) + 1
+    first = int(own.get("pool_seed", 0)) + int(own.get("n_pools", 1))
     for pool_seed in range(first, first + n_new):
         pools[f"new pool (seed {pool_seed})"] = {**other, "pool_seed": pool_seed}
     trained_on = own.get("tutors_csv")

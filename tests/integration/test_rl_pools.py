@@ -53,6 +53,8 @@ def test_the_pools_are_the_training_pool_new_draws_and_the_served_tutors(tmp_pat
         "new pool (seed 1)": {"episode_length": 6, "pool_seed": 1},
         SERVED_POOL: {"episode_length": 6, "tutors_csv": str(served)},
     }
+    several = pool_variants({"pool_seed": 2, "n_pools": 50}, 1, None)
+    assert several["new pool (seed 52)"] == {"pool_seed": 52}, "new pools follow the training ones"
     trained_on_served = pool_variants({"tutors_csv": str(served)}, 1, served)
     assert list(trained_on_served) == [TRAINING_POOL, "new pool (seed 1)"]
     assert trained_on_served["new pool (seed 1)"] == {"pool_seed": 1}

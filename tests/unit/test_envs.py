@@ -108,11 +108,15 @@ def test_tutor_matching_reward_is_the_weighted_session_outcome() -> None:
     assert info["tutor_id"] == env.strategy_tutors[1] + 1
 
 
-def test_expected_rewards_of_many_states_at_once_are_those_of_each_state_alone() -> None:
+@pytest.mark.parametrize("n_pools", [1, 3])
+def test_expected_rewards_of_many_states_at_once_are_those_of_each_state_alone(
+    n_pools: int,
+) -> None:
     """The observation ceiling learns from states whose expected rewards are computed together;
     they must be, to the last bit, what the oracle reads at each step. Episodes of random
-    strategies mix every session length, so the grouping by length is exercised."""
-    env = TutorMatchingEnv()
+    strategies mix every session length, so the grouping by length is exercised; with several
+    pools, states of different pools are computed together too."""
+    env = TutorMatchingEnv(n_pools=n_pools)
     rng = np.random.default_rng(0)
     contexts, tutors, one_by_one = [], [], []
     for seed in range(40):
@@ -127,6 +131,32 @@ def test_expected_rewards_of_many_states_at_once_are_those_of_each_state_alone()
     together = env.expected_rewards_at(contexts, tutors)
     np.testing.assert_array_equal(together, np.array(one_by_one))
     assert env.expected_rewards_at([], []).shape == (0, 5)
+
+
+def test_several_pools_are_drawn_episode_by_episode_and_each_picks_its_own_tutors() -> None:
+    one = TutorMatchingEnv(n_tutors=30, pool_seed=4)
+    env = TutorMatchingEnv(n_tutors=30, pool_seed=4, n_pools=3)
+    assert len(env.tutors) == 90
+    np.testing.assert_array_equal(env.tutors.quality[:30], one.tutors.quality)
+    seen = set()
+    for seed in range(30):
+        env.reset(seed=seed)
+        seen.add(env.pool_index)
+        start = 30 * env.pool_index
+        assert np.all((start <= env.strategy_tutors) & (env.strategy_tutors < start + 30))
+        one.reset(seed=seed)
+        assert env.learner == one.learner, "the learner is drawn before the pool"
+        if env.pool_index == 0:  # the first pool is the single pool of the same seed
+            np.testing.assert_array_equal(env.strategy_tutors, one.strategy_tutors)
+    assert seen == {0, 1, 2}
+    gym_check_env(gym.make(E.TUTOR_MATCHING_ID, n_pools=3).unwrapped, skip_render_check=True)
+    with pytest.raises(ValueError, match="n_pools must be a positive integer"):
+        TutorMatchingEnv(n_pools=0)
+
+
+def test_several_pools_are_refused_with_a_tutors_csv(csv_dir) -> None:
+    with pytest.raises(ValueError, match="a tutors_csv is one pool"):
+        TutorMatchingEnv(n_pools=2, tutors_csv=csv_dir / "tutors_data.csv")
 
 
 def test_tutor_matching_oracle_beats_the_best_fixed_strategy_by_a_margin() -> None:
