@@ -138,7 +138,7 @@ class TutorMatchingEnv(gym.Env):
         self._w_outcome = weights["learning_outcome_score"]
         self._w_engagement = weights["engagement_score"]
         self.learner: LearnerProfile | None = None
-        self._tutor_cache: dict[tuple[int, int, int, int], np.ndarray] = {}
+        self._tutor_cache: dict[tuple[int, int, int, int, int], np.ndarray] = {}
 
     # -- episode set-up -------------------------------------------------------------------------
 

@@ -51,10 +51,11 @@ def pool_variants(
     first = int(own.get("pool_seed", 0)) + int(own.get("n_pools", 1))
     for pool_seed in range(first, first + n_new):
         pools[f"new pool (seed {pool_seed})"] = {**other, "pool_seed": pool_seed}
-    trained_on = own.get("tutors_csv")
-    served = served_tutors is not None and served_tutors.is_file()
-    if served and (trained_on is None or Path(trained_on).resolve() != served_tutors.resolve()):
-        pools[SERVED_POOL] = {**other, "tutors_csv": str(served_tutors)}
+    if served_tutors is not None and served_tutors.is_file():
+        trained_on = own.get("tutors_csv")
+        same = trained_on is not None and Path(trained_on).resolve() == served_tutors.resolve()
+        if not same:
+            pools[SERVED_POOL] = {**other, "tutors_csv": str(served_tutors)}
     return pools
 
 
