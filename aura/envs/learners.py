@@ -210,6 +210,7 @@ def _read_only(arrays: Learners | Tutors) -> None:
 
 @lru_cache(maxsize=8)
 def _csv_learners(path: Path, stamp: tuple[int, int] | None, calibration_seed: int) -> CsvLearners:
+    """The learners of one CSV as its file stands (`stamp` only keys the cache)."""
     from aura.data import load_table
 
     source = CsvLearners(
@@ -224,6 +225,7 @@ def _csv_learners(path: Path, stamp: tuple[int, int] | None, calibration_seed: i
 def _csv_tutors(
     path: Path, stamp: tuple[int, int] | None, truth_stamp: tuple[int, int] | None
 ) -> Tutors:
+    """The pool of one CSV, with its truth file if there is one (`stamp` only keys the cache)."""
     from aura.data import load_table
 
     table = load_table(path, kind="tutors", require=TUTOR_CSV_COLUMNS)
