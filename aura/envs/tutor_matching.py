@@ -119,8 +119,8 @@ class TutorMatchingEnv(gym.Env):
         self.episode_length = int(episode_length)
         self.reward_weights = weights
         self.success_threshold = float(success_threshold)
-        if n_pools < 1:
-            raise ValueError(f"n_pools must be a positive integer, got {n_pools}")
+        if isinstance(n_pools, bool) or not isinstance(n_pools, int) or n_pools < 1:
+            raise ValueError(f"n_pools must be a positive integer, got {n_pools!r}")
         if n_pools > 1 and tutors_csv is not None:
             raise ValueError("n_pools draws pools from the simulator; a tutors_csv is one pool")
         self._pools = [

@@ -26,10 +26,10 @@ from aura.rl.config import EnvConfig, load_run_config
 from aura.rl.results import (
     HAND_RULE_EXCLUDED,
     aura_baselines,
-    episode_draws,
+    best_hand_rule,
     evaluate_model_file,
     paired_lead,
-    resampled_scores,
+    resampler,
     seed_scores,
 )
 from aura.rl.train import CONFIG_FILE, SCORED_FILES
@@ -71,18 +71,15 @@ def _pool_rows(
         name: np.asarray(evaluate_policy(env.id, policy, n, seed, env_kwargs=env.kwargs).returns)
         for name, policy in aura_baselines(env.key, seed).items()
     }
-    lo, hi = float(returns["random"].mean()), float(returns["oracle"].mean())
-    rules = {k: v for k, v in returns.items() if k not in HAND_RULE_EXCLUDED}
-    best = max(rules, key=lambda k: float(rules[k].mean()))
-    draws = episode_draws(n, base_seed)
-
-    def resampled(x: Any) -> np.ndarray:
-        return resampled_scores(x, returns["random"], returns["oracle"], draws)
-
-    hand = float(normalised_score(float(rules[best].mean()), lo, hi))
+    means = {name: float(r.mean()) for name, r in returns.items()}
+    lo, hi = means["random"], means["oracle"]
+    best = best_hand_rule(means)
+    resampled = resampler(returns["random"], returns["oracle"], base_seed)
+    hand = float(normalised_score(means[best], lo, hi))
     rows = [
-        {"policy": name, "normalised": float(normalised_score(float(r.mean()), lo, hi))}
-        for name, r in rules.items()
+        {"policy": name, "normalised": float(normalised_score(mean, lo, hi))}
+        for name, mean in means.items()
+        if name not in HAND_RULE_EXCLUDED
     ]
     scored_file = SCORED_FILES[results["scored_model"]]
     for algo, entry in results["algorithms"].items():
@@ -93,7 +90,7 @@ def _pool_rows(
             run = replace(run, env=replace(run.env, kwargs=dict(env.kwargs)))
             per_seed.append(evaluate_model_file(run_dir / scored_file, run, seed, n))
         scored = seed_scores(per_seed, lo, hi, resampled)
-        lead = paired_lead(scored, [hand] * len(per_seed), resampled(rules[best]))
+        lead = paired_lead(scored, [hand] * len(per_seed), resampled(returns[best]))
         rows.append(
             {
                 "policy": algo,

@@ -158,11 +158,20 @@ def episode_resampler(
     The draws are seeded from the grid's seed alone, so every policy scored on the same episodes,
     in the grid or in a later study, is resampled alike and their differences stay paired."""
     episodes = references["episode_returns"]
+    return resampler(episodes["random"], episodes["oracle"], cfg.base_seed)
+
+
+def resampler(
+    random: Sequence[float], oracle: Sequence[float], base_seed: int
+) -> Callable[[Sequence[float]], np.ndarray]:
+    """Per-episode returns -> their normalised score on every resample of the episodes, by the
+    random and oracle returns on the same episodes, with the draws seeded from ``base_seed``
+    (`episode_resampler` for a grid's own references)."""
     return partial(
         resampled_scores,
-        random=episodes["random"],
-        oracle=episodes["oracle"],
-        draws=episode_draws(cfg.n_test_episodes, cfg.base_seed),
+        random=random,
+        oracle=oracle,
+        draws=episode_draws(len(random), base_seed),
     )
 
 
@@ -340,6 +349,13 @@ def experience_policies(
     return ExperienceReference.fit_prefixes(budgets, seed, **env_cfg.kwargs)
 
 
+def best_hand_rule(mean_returns: Mapping[str, float]) -> str:
+    """The name of the best rule among reference policies' mean returns: every policy but
+    random and the oracle, which are the scale's ends, not rules."""
+    rules = {k: v for k, v in mean_returns.items() if k not in HAND_RULE_EXCLUDED}
+    return max(rules, key=lambda k: rules[k])
+
+
 def references(
     env_cfg: EnvConfig,
     seed: int,
@@ -372,8 +388,7 @@ def references(
     policies = {**baselines, **learned}
     evaluated = {name: _evaluate(env_cfg, p, seed, n_episodes) for name, p in policies.items()}
     table = evaluation_table(evaluated)
-    rules = table.drop(index=[*HAND_RULE_EXCLUDED, *learned])
-    best = str(rules["mean_return"].idxmax())
+    best = best_hand_rule(table.drop(index=list(learned))["mean_return"].to_dict())
     return {
         "random": float(table.loc["random", "mean_return"]),
         "oracle": float(table.loc["oracle", "mean_return"]),

@@ -323,6 +323,11 @@ SMOKE_DIFFICULTY_PPO = "03_rl_training.hyperparams.ppo.difficulty_adaptation"
             "['exercise_succes_rate']; known: ['adaptability_score'",
         ),
         (
+            "03_rl_training.envs={tutor_matching: {kwargs: {n_pools: 2.5}}}",
+            "03_rl_training.envs.tutor_matching.kwargs: aura/TutorMatching-v0 refuses them: "
+            "n_pools must be a positive integer, got 2.5",
+        ),
+        (
             "05_evaluation.n_bootstrap=-5",
             "05_evaluation.n_bootstrap: Input should be greater than 0, got -5",
         ),
@@ -335,7 +340,7 @@ SMOKE_DIFFICULTY_PPO = "03_rl_training.hyperparams.ppo.difficulty_adaptation"
             "06_model_export.test_size is 0.3 but 04_supervised_training.test_size is 0.2",
         ),
     ],
-    ids=["01", "02", "03", "04", "05", "05-pools", "06"],
+    ids=["01", "02", "03", "04", "03-pools", "05", "05-pools", "06"],
 )
 def test_a_value_a_notebook_refuses_fails_before_anything_runs(
     tmp_path: Path, setting: str, message: str

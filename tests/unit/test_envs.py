@@ -150,8 +150,9 @@ def test_several_pools_are_drawn_episode_by_episode_and_each_picks_its_own_tutor
             np.testing.assert_array_equal(env.strategy_tutors, one.strategy_tutors)
     assert seen == {0, 1, 2}
     gym_check_env(gym.make(E.TUTOR_MATCHING_ID, n_pools=3).unwrapped, skip_render_check=True)
-    with pytest.raises(ValueError, match="n_pools must be a positive integer"):
-        TutorMatchingEnv(n_pools=0)
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValueError, match=f"n_pools must be a positive integer, got {bad!r}"):
+            TutorMatchingEnv(n_pools=bad)  # type: ignore[arg-type]
 
 
 def test_several_pools_are_refused_with_a_tutors_csv(csv_dir) -> None:
