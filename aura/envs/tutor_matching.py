@@ -23,7 +23,12 @@ pools). With `n_pools` > 1 every episode draws one of `n_pools` pools (seeds `po
 Observation (float32 in [0, 1]): the spec's eight features, see `OBSERVATION_FEATURES`. Learning
 progress is the learner's mastery of grade-level material in the episode's subject,
 P(success at difficulty 0) = sigmoid(1.7 theta): it tracks the hidden ability, which decides how
-much a subject expert is worth.
+much a subject expert is worth. With `tutor_features` the observation also shows, for each
+strategy in turn, what a platform knows of the tutor that strategy picks for this learner
+(`TUTOR_FEATURES`): the observed side of each term of the hidden fit (`aura.sim.outcomes.pair_fit`).
+A policy can then compare the strategies' tutors in whatever pool it meets, which the learner's
+features alone never tell it. The served policy keeps the eight: the export's manifest describes
+them, and `aura export` refuses a policy whose observation differs (docs/rl.md, Other tutor pools).
 """
 
 from __future__ import annotations
@@ -59,6 +64,17 @@ OBSERVATION_FEATURES: tuple[str, ...] = (
 """Observation order. Scaling: (age - 8) / 10, (grade - 1) / 11, comfort as is, sessions done /
 episode_length, sigmoid(1.7 theta_subject), and category index / (categories - 1)."""
 
+TUTOR_FEATURES: tuple[str, ...] = (
+    "rating",
+    "subject_expertise",
+    "communication_rating",
+    "style_match",
+    "language_match",
+)
+"""What `tutor_features` adds per strategy, in `STRATEGIES` order: the picked tutor's public
+rating and communication rating, (r - 1) / 4 on their 1-5 scales, observed expertise in the
+episode's subject, and whether the tutor's teaching style and language match the learner's."""
+
 CATEGORICAL_FEATURES: dict[int, int] = {
     OBSERVATION_FEATURES.index("subject_preference"): len(SUBJECTS),
     OBSERVATION_FEATURES.index("learning_style"): len(LEARNING_STYLES),
@@ -77,6 +93,13 @@ _LEVEL_CUTS = tuple(
 )
 _LEVEL_B = tuple(float(b) for b in oc.DIFFICULTY_OFFSETS)
 _MAX_ITEMS = int(np.rint(oc.ITEMS_PER_HOUR * DURATIONS.max()))
+
+
+def observation_features(tutor_features: bool = False) -> tuple[str, ...]:
+    """Names of the observation's columns, in order: the eight, then with `tutor_features`
+    ``{strategy}.{feature}`` for each strategy and each of `TUTOR_FEATURES`."""
+    extra = tuple(f"{s}.{f}" for s in STRATEGIES for f in TUTOR_FEATURES) if tutor_features else ()
+    return OBSERVATION_FEATURES + extra
 
 
 def session_level(estimate: float) -> int:
@@ -102,6 +125,7 @@ class TutorMatchingEnv(gym.Env):
         n_tutors: int = 100,
         pool_seed: int = 0,
         n_pools: int = 1,
+        tutor_features: bool = False,
         tutors_csv: str | Path | None = None,
         learners_csv: str | Path | None = None,
         reward_weights: dict[str, float] | None = None,
@@ -121,6 +145,9 @@ class TutorMatchingEnv(gym.Env):
         self.success_threshold = float(success_threshold)
         if isinstance(n_pools, bool) or not isinstance(n_pools, int) or n_pools < 1:
             raise ValueError(f"n_pools must be a positive integer, got {n_pools!r}")
+        if not isinstance(tutor_features, bool):
+            raise ValueError(f"tutor_features must be true or false, got {tutor_features!r}")
+        self.tutor_features = tutor_features
         if n_pools > 1 and tutors_csv is not None:
             raise ValueError("n_pools draws pools from the simulator; a tutors_csv is one pool")
         self._pools = [
@@ -132,7 +159,7 @@ class TutorMatchingEnv(gym.Env):
         self.pool_index = 0
         self.learners = learner_source(learners_csv, calibration_seed=calibration_seed)
         self.observation_space = spaces.Box(
-            0.0, 1.0, shape=(len(OBSERVATION_FEATURES),), dtype=np.float32
+            0.0, 1.0, shape=(len(observation_features(tutor_features)),), dtype=np.float32
         )
         self.action_space = spaces.Discrete(len(STRATEGIES))
         self._w_outcome = weights["learning_outcome_score"]
@@ -194,7 +221,21 @@ class TutorMatchingEnv(gym.Env):
             ],
             dtype=np.float32,
         )
+        if self.tutor_features:
+            self._static = np.concatenate([self._static, self._observed_tutors(learner)])
         return self._observation(), {"tutor_ids_by_strategy": (idx + 1).tolist()}
+
+    def _observed_tutors(self, learner: LearnerProfile) -> np.ndarray:
+        """`TUTOR_FEATURES` of each strategy's tutor for this learner, strategies in order."""
+        t, idx = self.tutors, self.strategy_tutors
+        columns = (
+            (t.rating[idx] - 1.0) / 4.0,
+            t.expertise_observed[idx, self.subject],
+            (t.communication_rating[idx] - 1.0) / 4.0,
+            t.teaching_style[idx] == learner.learning_style,
+            t.language[idx] == learner.language,
+        )
+        return np.column_stack(columns).astype(np.float32).ravel()
 
     def _tutors_for(self, subject: int, slot: int, style: int, language: int) -> np.ndarray:
         """The tutor each strategy picks for this kind of learner in the episode's pool, as an

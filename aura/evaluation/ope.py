@@ -282,6 +282,13 @@ def sb3_action_probabilities(model: object, observations: np.ndarray) -> np.ndar
     import torch
 
     policy = model.policy  # type: ignore[attr-defined]
+    expected = int(np.prod(policy.observation_space.shape))
+    if observations.shape[1] != expected:
+        raise ValueError(
+            f"the policy observes {expected} features per row, the logged sessions give "
+            f"{observations.shape[1]}: only a policy of the environment's own observation "
+            "(not, say, tutor_features) can be scored on them"
+        )
     with torch.no_grad():
         obs, _ = policy.obs_to_tensor(observations)
         return policy.get_distribution(obs).distribution.probs.cpu().numpy()

@@ -179,10 +179,18 @@ def policy_exports(models_dir: Path, seed: int) -> list[PolicyExport]:
             "normalised": env_results.get("algorithms", {}).get(algo, {}).get("normalised", {}),
         }
         source = path.relative_to(models_dir) if path.is_relative_to(models_dir) else path
+        model = _load(path)
+        n_obs = int(np.prod(model.observation_space.shape))
+        if n_obs != len(features):
+            raise ValueError(
+                f"{path} observes {n_obs} features, but a {name} request gives "
+                f"{len(features)} ({', '.join(f.name for f in features)}); only a policy trained "
+                "on the environment's own observation can be served (not, say, tutor_features)"
+            )
         exports.append(
             PolicyExport(
                 name=name,
-                model=_load(path),
+                model=model,
                 features=features,
                 actions=list(actions),
                 observations=rng.random((PARITY_OBSERVATIONS, len(features))),

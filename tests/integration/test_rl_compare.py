@@ -3,6 +3,7 @@ two tiny grids written as a study is (`aura params derive`) and trained as `aura
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +47,13 @@ def grids(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             folder, "study", "03_rl_training.hyperparams.a2c.difficulty_adaptation.gamma=0.5"
         ),
         "other_episodes": derived(folder, "other", "03_rl_training.n_test_episodes=30"),
+        "tutors": derived(folder, "tutors", "03_rl_training.env_keys=[tutor_matching]"),
+        "tutors_seen": derived(
+            folder,
+            "seen",
+            "03_rl_training.env_keys=[tutor_matching]",
+            "03_rl_training.envs={tutor_matching: {kwargs: {tutor_features: true}}}",
+        ),
     }
     for path in found.values():
         run_experiment(load_experiment(path), n_workers=1)
@@ -66,6 +74,20 @@ def test_a_study_is_paired_with_the_grid_it_changes(grids) -> None:
     [same] = compare_grids(load_experiment(grids["base"]), load_experiment(grids["base"]))
     assert same["lead"]["mean"] == same["lead"]["low"] == same["lead"]["high"] == 0.0
     assert same["normalised"] == row["base_normalised"]
+
+
+def test_a_study_that_shows_the_policy_more_is_paired_on_the_same_episodes(grids) -> None:
+    """With `tutor_features` the episodes, random and the oracle are the same, and the
+    references that learn from the observation (the ceiling) are not: still a pair."""
+    [row] = compare_grids(load_experiment(grids["tutors_seen"]), load_experiment(grids["tutors"]))
+    assert row["per_seed"] != row["base_per_seed"]
+    refs = [
+        json.loads((grids["base"].parent / name / "rl" / "results.json").read_text())
+        for name in ("seen", "tutors")
+    ]
+    seen, plain = (r["results"]["tutor_matching"]["references"]["episode_returns"] for r in refs)
+    assert seen["random"] == plain["random"] and seen["oracle"] == plain["oracle"]
+    assert seen["observation ceiling"] != plain["observation ceiling"]
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,10 @@ and write nothing."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -154,3 +156,30 @@ def test_export_without_trained_agents_says_what_trains_them(tmp_path: Path) -> 
         f"{selected} names no model for difficulty_adaptation; train the agents on every "
         "environment (`aura train-rl` or notebook 03)"
     )
+
+
+def test_export_and_the_logs_refuse_a_policy_that_observes_its_tutors(tmp_path: Path) -> None:
+    """A tutor-matching policy trained with `tutor_features` observes 33 columns; the API's
+    request and the logged sessions give the eight. Both say so by name instead of failing
+    inside torch."""
+    from stable_baselines3 import PPO
+
+    from aura.envs.tutor_matching import TutorMatchingEnv
+    from aura.evaluation.ope import sb3_action_probabilities
+    from aura.export.policies import policy_exports
+
+    model = PPO("MlpPolicy", TutorMatchingEnv(tutor_features=True), n_steps=64, seed=0)
+    path = tmp_path / "rl" / "ppo" / "model.zip"
+    path.parent.mkdir(parents=True)
+    model.save(path)
+    selected = {
+        name: {"path": "rl/ppo/model.zip"} for name in ("tutor_matching", "difficulty_adaptation")
+    }
+    (tmp_path / "rl" / "selected.json").write_text(json.dumps(selected), encoding="utf-8")
+    with pytest.raises(ValueError) as err:
+        policy_exports(tmp_path, seed=0)
+    assert str(err.value).startswith(
+        f"{path} observes 33 features, but a tutor_matching request gives 8 (age, grade_level, "
+    )
+    with pytest.raises(ValueError, match="the policy observes 33 features per row, the logged"):
+        sb3_action_probabilities(model, np.zeros((3, 8), dtype=np.float32))

@@ -155,6 +155,49 @@ def test_several_pools_are_drawn_episode_by_episode_and_each_picks_its_own_tutor
             TutorMatchingEnv(n_pools=bad)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("n_pools", [1, 3])
+def test_tutor_features_show_each_strategys_tutor_and_change_nothing_else(n_pools: int) -> None:
+    """The added columns are, strategy by strategy, the observed attributes of the very tutor
+    that strategy picks (info's tutor ids), the same all episode; the first eight columns, the
+    rewards and the draws are those of the plain environment."""
+    from aura.envs.tutor_matching import TUTOR_FEATURES, observation_features
+
+    plain = TutorMatchingEnv(n_pools=n_pools)
+    env = TutorMatchingEnv(n_pools=n_pools, tutor_features=True)
+    width = len(observation_features(True))
+    assert env.observation_space.shape == (width,) == (8 + 5 * len(TUTOR_FEATURES),)
+    t = env.tutors
+    for seed in range(12):
+        obs, info = env.reset(seed=seed)
+        plain_obs, _ = plain.reset(seed=seed)
+        np.testing.assert_array_equal(obs[:8], plain_obs)
+        ids = np.array(info["tutor_ids_by_strategy"]) - 1
+        learner = env.learner
+        expected = np.column_stack(
+            [
+                (t.rating[ids] - 1) / 4,
+                t.expertise_observed[ids, learner.subject_preference],
+                (t.communication_rating[ids] - 1) / 4,
+                t.teaching_style[ids] == learner.learning_style,
+                t.language[ids] == learner.language,
+            ]
+        ).ravel()
+        np.testing.assert_allclose(obs[8:], expected, rtol=1e-6)
+        assert env.observation_space.contains(obs)
+        for action in (0, 3, 4):
+            obs, reward, *_ = env.step(action)
+            plain_obs, plain_reward, *_ = plain.step(action)
+            np.testing.assert_array_equal(obs[:8], plain_obs)
+            np.testing.assert_allclose(obs[8:], expected, rtol=1e-6)
+            assert reward == plain_reward
+    gym_check_env(
+        gym.make(E.TUTOR_MATCHING_ID, tutor_features=True).unwrapped, skip_render_check=True
+    )
+    for bad in (1, "yes", None):
+        with pytest.raises(ValueError, match=f"tutor_features must be true or false, got {bad!r}"):
+            TutorMatchingEnv(tutor_features=bad)  # type: ignore[arg-type]
+
+
 def test_several_pools_are_refused_with_a_tutors_csv(csv_dir) -> None:
     with pytest.raises(ValueError, match="a tutors_csv is one pool"):
         TutorMatchingEnv(n_pools=2, tutors_csv=csv_dir / "tutors_data.csv")
