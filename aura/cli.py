@@ -406,6 +406,55 @@ def rl_compare(
         )
 
 
+@app.command("rl-pools")
+def rl_pools(
+    params: ParamsOption = PARAMS_DIR / "default.yaml",
+    new_pools: Annotated[
+        int | None,
+        typer.Option(
+            min=0, help="New pool draws after the training ones (default: 05_evaluation.new_pools)."
+        ),
+    ] = None,
+    pool_seed: Annotated[
+        list[int] | None,
+        typer.Option(help="Also score on the pool drawn with this seed (repeatable)."),
+    ] = None,
+) -> None:
+    """Does a tutor-matching lead hold on other tutors? The grid's policies on other pools.
+
+    Scores the tutor-matching grid these params trained (aura train-rl first) on its training
+    pool, on new draws of the tutor population and on the served pool (the data's tutors, where
+    they exist), each normalised on its own pool, leads over that pool's best fixed strategy
+    paired by seed and episode; writes {models_dir}/rl/pools.json.
+    """
+    from aura.rl.config import load_experiment
+    from aura.rl.pools import grid_pool_scores
+    from aura.sim.io import FILES
+
+    try:
+        loaded = load_params(params)
+        n_new = (
+            (loaded.get("05_evaluation") or {}).get("new_pools", 0)
+            if new_pools is None
+            else new_pools
+        )
+        served = project_path(loaded["shared"]["data_dir"]) / FILES["tutors"]
+        table, path = grid_pool_scores(load_experiment(params), served, n_new, pool_seed or [])
+    except ParamsError as exc:
+        raise _fail(str(exc)) from exc
+    learned = table[table["lead"].notna()]
+    for pool, rows in learned.groupby("pool", sort=False):
+        rule = rows.iloc[0]
+        console.print(f"{pool}: {rule['best_rule']} {rule['best_rule_normalised']:.3f}")
+        for _, r in rows.iterrows():
+            console.print(
+                f"  {r['policy'].upper()} {r['normalised']:.3f} [{r['ci_low']:.3f}, "
+                f"{r['ci_high']:.3f}]; lead {r['lead']:.3f} [{r['lead_low']:.3f}, "
+                f"{r['lead_high']:.3f}]"
+            )
+    console.print(f"written to {path}")
+
+
 @app.command("tune")
 def tune_rl(
     study: Annotated[str, typer.Option(help="Study name (created if new, resumed if it exists).")],

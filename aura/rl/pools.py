@@ -13,7 +13,7 @@ is best there, paired by seed and episode as in the grid (``aura.rl.results``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -22,35 +22,45 @@ import numpy as np
 import pandas as pd
 
 from aura.envs.evaluation import evaluate_policy, normalised_score
-from aura.rl.config import EnvConfig, load_run_config
+from aura.rl.config import ConfigError, EnvConfig, ExperimentConfig, load_run_config
 from aura.rl.results import (
     HAND_RULE_EXCLUDED,
     aura_baselines,
     best_hand_rule,
     evaluate_model_file,
+    grid_results,
     paired_lead,
     resampler,
     seed_scores,
+    write_json,
 )
 from aura.rl.train import CONFIG_FILE, SCORED_FILES
 
 TRAINING_POOL = "training pool"
 SERVED_POOL = "served pool"
+POOLS_FILE = "pools.json"
+ENV_KEY = "tutor_matching"
 
 
 def pool_variants(
-    env_kwargs: Mapping[str, Any], n_new: int, served_tutors: Path | None
+    env_kwargs: Mapping[str, Any],
+    n_new: int,
+    served_tutors: Path | None,
+    pool_seeds: Sequence[int] = (),
 ) -> dict[str, dict[str, Any]]:
     """The environment options of each pool to score on, by name: the training pool (the
     grid's own options; with ``n_pools`` > 1 the training pools, drawn episode by episode),
-    ``n_new`` single pools drawn with the pool seeds after the training ones, and the served
-    pool where ``served_tutors`` (a tutors CSV) exists and is not the training pool."""
+    ``n_new`` single pools drawn with the pool seeds after the training ones, single pools of
+    any ``pool_seeds`` asked for, and the served pool where ``served_tutors`` (a tutors CSV)
+    exists and is not the training pool."""
     own = dict(env_kwargs)
     other = {k: v for k, v in own.items() if k not in ("tutors_csv", "pool_seed", "n_pools")}
     pools = {TRAINING_POOL: own}
     first = int(own.get("pool_seed", 0)) + int(own.get("n_pools", 1))
     for pool_seed in range(first, first + n_new):
         pools[f"new pool (seed {pool_seed})"] = {**other, "pool_seed": pool_seed}
+    for pool_seed in pool_seeds:  # named apart: one may be among the training pools
+        pools[f"pool (seed {pool_seed})"] = {**other, "pool_seed": pool_seed}
     if served_tutors is not None and served_tutors.is_file():
         trained_on = own.get("tutors_csv")
         same = trained_on is not None and Path(trained_on).resolve() == served_tutors.resolve()
@@ -130,3 +140,23 @@ def pool_scores(
             {"pool": name, **row} for row in _pool_rows(results, models_dir, pool_env, base_seed)
         ]
     return pd.DataFrame(rows)
+
+
+def grid_pool_scores(
+    cfg: ExperimentConfig,
+    served_tutors: Path | None,
+    new_pools: int,
+    pool_seeds: Sequence[int] = (),
+) -> tuple[pd.DataFrame, Path]:
+    """`pool_scores` of the tutor-matching grid that ``cfg`` trained (`aura train-rl`) on the
+    pools of `pool_variants`, written to ``{rl_dir}/pools.json``: a study's pool table, one
+    command away (`aura rl-pools`). Refused by name where ``cfg`` trains no tutor matching or its
+    grid was not trained (or was trained with other params)."""
+    if ENV_KEY not in cfg.env_keys:
+        raise ConfigError(f"these params train no {ENV_KEY} (env_keys: {list(cfg.env_keys)})")
+    results = [grid_results(cfg, ENV_KEY, algo) for algo in cfg.algorithms][0]
+    env = cfg.env(ENV_KEY)
+    pools = pool_variants(env.kwargs, new_pools, served_tutors, pool_seeds)
+    table = pool_scores(results, cfg.models_dir, env, pools, cfg.base_seed)
+    rows = table.astype(object).where(table.notna(), None).to_dict("records")
+    return table, write_json(cfg.rl_dir / POOLS_FILE, {"pools": pools, "rows": rows})
