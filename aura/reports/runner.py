@@ -334,6 +334,55 @@ def _execute(notebook: Path, out: Path, parameters: dict[str, Any], cwd: Path) -
     )
 
 
+class _RunState:
+    """One run's record as it goes: each change of state lands in run.json and the run's index
+    at once, so a run stopped at any point leaves files that say how far it got and why."""
+
+    def __init__(self, run_dir: Path, record: dict[str, Any], notebooks: list[Path]) -> None:
+        self.run_dir = run_dir
+        self.record = record
+        self.results = [NotebookResult(nb.name) for nb in notebooks]
+        self.started = time.perf_counter()
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def save(self, status: str, error: str | None = None) -> None:
+        self.record["status"] = status
+        self.record["error"] = error
+        self.record["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+        self.record["notebooks"] = [vars(r) for r in self.results]
+        _write_json(self.run_dir / "run.json", self.record)
+        write_index(self.run_dir)
+
+    def stop(self, status: str, result: NotebookResult | None, message: str) -> None:
+        """A failed or interrupted run: the notebook's status, its partial output rendered, the
+        metrics written so far merged, and run.json saying why."""
+        if result is not None:
+            result.status = status
+            out = self.run_dir / result.name
+            if out.exists():
+                result.outputs = [out.name, *_try_render(out)]
+        collect_metrics(self.run_dir)
+        self.save(status, message)
+
+    def running(self) -> NotebookResult | None:
+        return next((r for r in self.results if r.status == "running"), None)
+
+
+def _check_params(
+    params: dict[str, Any], params_path: Path, notebooks: list[Path], notebooks_dir: Path
+) -> dict[str, dict[str, Any]]:
+    """Each notebook's parameters, every section checked up front: a missing one should not
+    surface an hour into the run."""
+    per_notebook = {
+        nb.stem: notebook_params(params, nb.stem, source=params_path) for nb in notebooks
+    }
+    check_declared(params, discover_notebooks(notebooks_dir), params_path)
+    check_sections(params, params_path, per_notebook)
+    return per_notebook
+
+
 def run_pipeline(
     params_path: str | Path,
     *,
@@ -358,94 +407,77 @@ def run_pipeline(
 
     params = load_params(params_path)
     notebooks = discover_notebooks(notebooks_dir, only)
-    # Check every section up front: a missing one should not surface an hour into the run.
-    per_notebook = {
-        nb.stem: notebook_params(params, nb.stem, source=params_path) for nb in notebooks
-    }
-    check_declared(params, discover_notebooks(notebooks_dir), params_path)
-    check_sections(params, params_path, per_notebook)
+    per_notebook = _check_params(params, params_path, notebooks, notebooks_dir)
 
     run_dir = _new_run_dir(runs_dir, run_name or default_run_name(params_path), bool(run_name))
-    results = [NotebookResult(nb.name) for nb in notebooks]
-    record = _run_record(run_dir.name, params_path, params)
-
-    def save(status: str, error: str | None = None) -> None:
-        record["status"] = status
-        record["error"] = error
-        record["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-        record["notebooks"] = [vars(r) for r in results]
-        _write_json(run_dir / "run.json", record)
-        write_index(run_dir)
-
+    state = _RunState(run_dir, _run_record(run_dir.name, params_path, params), notebooks)
     # The file as it was run, comments and a derived file's header of changes included: the
     # params file itself may change or go after the run.
     write_text_atomically(run_dir / PARAMS_COPY, params_path.read_text(encoding="utf-8"))
-    save("running")
+    state.save("running")
     update_latest(run_dir, latest_link)
     console.print(f"[bold]Run[/] {run_dir}  ({len(notebooks)} notebooks, params {params_path})")
     if not notebooks:
         console.print(f"[yellow]No NN_*.ipynb notebooks in {notebooks_dir}[/]")
 
-    run_start = time.perf_counter()
-
-    def stopped(status: str, result: NotebookResult | None, message: str) -> None:
-        """A failed or interrupted run: the notebook's status, its partial output rendered, the
-        metrics written so far merged, and run.json saying why."""
-        if result is not None:
-            result.status = status
-            out = run_dir / result.name
-            if out.exists():
-                result.outputs = [out.name, *_try_render(out)]
-        collect_metrics(run_dir)
-        save(status, message)
-
     def interrupted() -> NoReturn:
         """Ctrl-C or SIGTERM: say so in run.json, keep what was written, and name it."""
-        current = next((r for r in results if r.status == "running"), None)
+        current = state.running()
         where = "between notebooks" if current is None else f"in notebook {current.name}"
-        elapsed = time.perf_counter() - run_start
-        message = f"interrupted {where} after {elapsed:.0f}s\npartial output kept in {run_dir}"
-        stopped("interrupted", current, message)
+        message = (
+            f"interrupted {where} after {state.elapsed():.0f}s\npartial output kept in {run_dir}"
+        )
+        state.stop("interrupted", current, message)
         console.print(f"[red]✗ interrupted[/] {message}")
         name = current.name if current else ""
         raise PipelineError(message, notebook=name, cell=None, run_dir=run_dir)
 
     with _interrupts_recorded(interrupted):
-        for i, (nb, result) in enumerate(zip(notebooks, results, strict=True), start=1):
-            out = run_dir / nb.name
+        for i, (nb, result) in enumerate(zip(notebooks, state.results, strict=True), start=1):
             parameters = {**per_notebook[nb.stem], RUN_DIR_PARAM: str(run_dir)}
-            start = time.perf_counter()
-            result.status = "running"
-            with console.status(f"[{i}/{len(notebooks)}] {nb.stem} ..."):
-                try:
-                    _execute(nb, out, parameters, notebooks_dir)
-                except Exception as exc:
-                    result.seconds = round(time.perf_counter() - start, 3)
-                    cell, what = describe_failure(exc, nb)
-                    message = (
-                        f"notebook {nb.name} failed in {what}\npartial output kept in {run_dir}"
-                    )
-                    stopped("failed", result, message)
-                    console.print(f"[red]✗ [{i}/{len(notebooks)}] {nb.stem}[/] {message}")
-                    raise PipelineError(
-                        message, notebook=nb.name, cell=cell, run_dir=run_dir
-                    ) from exc
-            result.seconds = round(time.perf_counter() - start, 3)
-            result.status = "ok"
-            result.outputs = [out.name, *(p.name for p in render_html(out))]
-            save("running")
-            console.print(
-                f"[green]✓[/] [{i}/{len(notebooks)}] {nb.stem}  {result.seconds:.1f}s "
-                f"(elapsed {time.perf_counter() - run_start:.1f}s)"
-            )
+            _run_notebook(nb, result, parameters, state, f"[{i}/{len(notebooks)}]", console)
 
     metrics = collect_metrics(run_dir)
-    save("ok")
+    state.save("ok")
     console.print(
-        f"[bold green]Done[/] in {time.perf_counter() - run_start:.1f}s: {run_dir}"
+        f"[bold green]Done[/] in {state.elapsed():.1f}s: {run_dir}"
         + ("  (metrics.json written)" if metrics else "")
     )
     return run_dir
+
+
+def _run_notebook(
+    nb: Path,
+    result: NotebookResult,
+    parameters: dict[str, Any],
+    state: _RunState,
+    counter: str,
+    console: Console,
+) -> None:
+    """Execute one notebook of the run and render it; on failure, record it and raise
+    :class:`PipelineError` naming the notebook and the cell."""
+    out = state.run_dir / nb.name
+    start = time.perf_counter()
+    result.status = "running"
+    with console.status(f"{counter} {nb.stem} ..."):
+        try:
+            _execute(nb, out, parameters, nb.parent)
+        except Exception as exc:
+            result.seconds = round(time.perf_counter() - start, 3)
+            cell, what = describe_failure(exc, nb)
+            message = f"notebook {nb.name} failed in {what}\npartial output kept in {state.run_dir}"
+            state.stop("failed", result, message)
+            console.print(f"[red]✗ {counter} {nb.stem}[/] {message}")
+            raise PipelineError(
+                message, notebook=nb.name, cell=cell, run_dir=state.run_dir
+            ) from exc
+    result.seconds = round(time.perf_counter() - start, 3)
+    result.status = "ok"
+    result.outputs = [out.name, *(p.name for p in render_html(out))]
+    state.save("running")
+    console.print(
+        f"[green]✓[/] {counter} {nb.stem}  {result.seconds:.1f}s (elapsed {state.elapsed():.1f}s)"
+    )
 
 
 def _try_render(notebook: Path) -> list[str]:

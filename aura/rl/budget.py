@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from aura.envs import normalised_score
-from aura.rl.config import ConfigError, EnvConfig, ExperimentConfig
+from aura.rl.config import ConfigError, EnvConfig, ExperimentConfig, RunConfig
 from aura.rl.experiment import init_worker
 from aura.rl.probes import PROBE_DIR, Probe, checked_probe, probe_runs
 from aura.rl.results import (
@@ -149,13 +149,7 @@ def budget_study(
     init_worker()  # one thread per pool (see the docstring)
     base = cfg.run(env_key, algo, seed_index)
     budget = base.training.total_timesteps
-    every = budget if every is None else every
-    if every < 1:
-        raise ConfigError(f"every must be a positive number of steps, got {every}")
-    training = dataclasses.replace(base.training, total_timesteps=budget * factor, save_freq=every)
-    run = score_run = dataclasses.replace(base, training=training)
-    if probed is not None:
-        run, score_run = probe_runs(run, probed)
+    run, score_run = _longer_run(base, factor, every, probed)
     run_dir = budget_dir(cfg, env_key, algo, seed_index, probe)
     kept = 0 if fresh else steps_kept(run, run_dir)
     with StepProgress(run.training.total_timesteps, kept, on_progress):
@@ -170,7 +164,6 @@ def budget_study(
         experience_steps=budget,
         experience_seed=cfg.experience_seed,
     )
-    lo, hi = ref["random"], ref["oracle"]
     scores = normalised_references(ref)
     curve = score_checkpoints(
         run_dir, score_run, result.num_timesteps, cfg.test_seed, cfg.n_test_episodes
@@ -196,10 +189,25 @@ def budget_study(
             "ceiling_name": ref["ceiling_name"],
             "experience": scores["experience"],
             "experience_name": ref["experience_name"],
-            "random_return": lo,
-            "oracle_return": hi,
+            "random_return": ref["random"],
+            "oracle_return": ref["oracle"],
         },
         "points": _points(cfg, base.env, ref, budget, curve),
     }
     write_json(run_dir / BUDGET_FILE, study)
     return study
+
+
+def _longer_run(
+    base: RunConfig, factor: int, every: int | None, probed: Probe | None
+) -> tuple[RunConfig, RunConfig]:
+    """``base`` trained for ``factor`` x its budget with a checkpoint every ``every`` steps
+    (default: the base budget), and with the probe's change if any: (the run to train, the same
+    run on the environment its policy is scored on)."""
+    budget = base.training.total_timesteps
+    every = budget if every is None else every
+    if every < 1:
+        raise ConfigError(f"every must be a positive number of steps, got {every}")
+    training = dataclasses.replace(base.training, total_timesteps=budget * factor, save_freq=every)
+    run = dataclasses.replace(base, training=training)
+    return (run, run) if probed is None else probe_runs(run, probed)

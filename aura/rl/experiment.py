@@ -162,17 +162,7 @@ def run_grid(
     from aura.rl.progress import StepProgress
 
     workers = cfg.n_workers if n_workers is None else n_workers
-    jobs = []
-    for env in cfg.envs:
-        for algo in cfg.algorithms:
-            for k in range(cfg.n_seeds):
-                run = cfg.run(env.key, algo, k)
-                args = (run, str(cfg.run_dir(env.key, algo, k)), k, cfg.test_seed)
-                scored = SCORED_FILES[cfg.scored_model[env.key]]
-                jobs.append((*args, cfg.n_test_episodes, cfg.curve_episodes, resume, scored))
-    if resume:  # a folder holding another run is refused before anything trains
-        for job in jobs:
-            check_same_run(job[0], Path(job[1]))
+    jobs = _grid_jobs(cfg, resume)
     order = sorted(jobs, key=lambda job: -JOB_COST[job[0].algo] * job[0].training.total_timesteps)
 
     host_speed = measure_host_speed()
@@ -208,22 +198,53 @@ def run_grid(
 
     rank = {(job[0].env.key, job[0].algo, job[2]): i for i, job in enumerate(jobs)}
     outcomes.sort(key=lambda o: rank[(o.env_key, o.algo, o.seed_index)])
+    reference_seconds = {key: seconds for key, _, seconds in found}
+    _write_timing(cfg, outcomes, wall, workers, reference_seconds, host_speed)
+    return outcomes, {key: refs for key, refs, _ in found}
+
+
+def _grid_jobs(cfg: ExperimentConfig, resume: bool) -> list[tuple[Any, ...]]:
+    """The arguments of :func:`run_job` for every run of the grid, in grid order. With
+    ``resume``, a folder holding another run is refused here, before anything trains."""
+    jobs = []
+    for env in cfg.envs:
+        scored = SCORED_FILES[cfg.scored_model[env.key]]
+        for algo in cfg.algorithms:
+            for k in range(cfg.n_seeds):
+                run = cfg.run(env.key, algo, k)
+                args = (run, str(cfg.run_dir(env.key, algo, k)), k, cfg.test_seed)
+                jobs.append((*args, cfg.n_test_episodes, cfg.curve_episodes, resume, scored))
+    if resume:
+        for job in jobs:
+            check_same_run(job[0], Path(job[1]))
+    return jobs
+
+
+def _write_timing(
+    cfg: ExperimentConfig,
+    outcomes: list[RunOutcome],
+    wall: float,
+    workers: int,
+    reference_seconds: dict[str, float],
+    host_speed: float,
+) -> None:
+    """``{models_dir}/rl/grid_timing.json``: the grid's wall time and what it depends on (the
+    host's speed, the load, the kernels its runs trained with), so grids can be compared."""
     cfg.rl_dir.mkdir(parents=True, exist_ok=True)
     timing = {
         "wall_seconds": wall,
-        "n_runs": len(jobs),
+        "n_runs": len(outcomes),
         "n_workers": workers,
         "total_timesteps_per_run": cfg.training.total_timesteps,
         "trained_runs": sum(o.train_seconds > 0 for o in outcomes),
         "train_seconds": sum(o.train_seconds for o in outcomes),
-        "reference_seconds": {key: seconds for key, _, seconds in found},
+        "reference_seconds": reference_seconds,
         "load_average": list(os.getloadavg()),
         "host_speed_s": host_speed,
         "kernels": grid_kernels([o.run_dir for o in outcomes]),
         "mkl_auto_branch": mkl_auto_branch(),
     }
     write_text_atomically(cfg.rl_dir / TIMING_FILE, json.dumps(timing, indent=2) + "\n")
-    return outcomes, {key: refs for key, refs, _ in found}
 
 
 def grid_kernels(run_dirs: list[str]) -> list[dict[str, str]]:

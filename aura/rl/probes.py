@@ -274,52 +274,13 @@ def probe_study(
     ``on_progress(steps, total)`` is told the steps trained as they are
     (`aura.rl.progress.StepProgress`).
     """
-    from aura.rl.progress import StepProgress
-
     probe = checked_probe(cfg, name, algo)
     grid = grid_results(cfg, probe.env_key, algo)
-    scored_file = SCORED_FILES[cfg.scored_model[probe.env_key]]
     runs = [probe_runs(cfg.run(probe.env_key, algo, k), probe) for k in range(cfg.n_seeds)]
-    folder, n_test = probe_dir(cfg, name, algo), cfg.n_test_episodes
-    n_curve = cfg.curve_episodes
-    jobs = [
-        (
-            run,
-            score_run,
-            str(folder / f"seed_{k}"),
-            scored_file,
-            cfg.test_seed,
-            n_test,
-            n_curve,
-            fresh,
-        )
-        for k, (run, score_run) in enumerate(runs)
-    ]
+    folder = probe_dir(cfg, name, algo)
+    workers = cfg.n_workers if n_workers is None else n_workers
+    done = _train_probe_seeds(cfg, runs, folder, workers, fresh, on_progress)
     train_env, score_env = runs[0][0].env, runs[0][1].env  # every seed's are the same
-
-    workers = min(cfg.n_workers if n_workers is None else n_workers, len(jobs))
-    total = sum(run.training.total_timesteps for run, _ in runs)
-    kept = 0 if fresh else sum(steps_kept(job[0], Path(job[2])) for job in jobs)
-    with StepProgress(total, kept, on_progress) as steps:
-        if workers == 1:
-            done = [probe_job(*job) for job in jobs]
-        else:
-            with ProcessPoolExecutor(
-                workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=init_grid_worker,
-                initargs=(steps.counter,),
-            ) as pool:
-                done = list(pool.map(probe_job, *zip(*jobs, strict=True)))
-
-    ref = grid["references"]
-    lo, hi = ref["random"], ref["oracle"]
-    scores = normalised_references(ref)
-    resampled = episode_resampler(cfg, ref)
-    probed = seed_scores([seed.returns for seed in done], lo, hi, resampled)
-    grid_algo = grid["algorithms"][algo]
-    trained = seed_scores([s["test_returns"] for s in grid_algo["seeds"]], lo, hi, resampled)
-    _, curve_score = curve_yardstick(ref, n_curve)
     study = {
         "probe": name,
         "question": probe.question,
@@ -332,6 +293,70 @@ def probe_study(
         "n_test_episodes": cfg.n_test_episodes,
         "test_seed": cfg.test_seed,
         "train_seconds": sum(seed.seconds for seed in done),
+        **_probe_scores(cfg, probe, grid["references"], grid["algorithms"][algo], done),
+    }
+    write_json(folder / PROBE_FILE, study)
+    return study
+
+
+def _train_probe_seeds(
+    cfg: ExperimentConfig,
+    runs: list[tuple[RunConfig, RunConfig]],
+    folder: Path,
+    workers: int,
+    fresh: bool,
+    on_progress: Callable[[int, int], None] | None,
+) -> list[ProbedSeed]:
+    """Train and score every seed's (trained, scored) pair of ``runs`` into ``folder/seed_k``,
+    on up to ``workers`` processes, with the steps kept from earlier counted as done."""
+    from aura.rl.progress import StepProgress
+
+    scored_file = SCORED_FILES[cfg.scored_model[runs[0][0].env.key]]
+    jobs = [
+        (
+            run,
+            score_run,
+            str(folder / f"seed_{k}"),
+            scored_file,
+            cfg.test_seed,
+            cfg.n_test_episodes,
+            cfg.curve_episodes,
+            fresh,
+        )
+        for k, (run, score_run) in enumerate(runs)
+    ]
+    workers = min(workers, len(jobs))
+    total = sum(run.training.total_timesteps for run, _ in runs)
+    kept = 0 if fresh else sum(steps_kept(job[0], Path(job[2])) for job in jobs)
+    with StepProgress(total, kept, on_progress) as steps:
+        if workers == 1:
+            return [probe_job(*job) for job in jobs]
+        with ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=init_grid_worker,
+            initargs=(steps.counter,),
+        ) as pool:
+            return list(pool.map(probe_job, *zip(*jobs, strict=True)))
+
+
+def _probe_scores(
+    cfg: ExperimentConfig,
+    probe: Probe,
+    ref: dict[str, Any],
+    grid_algo: dict[str, Any],
+    done: list[ProbedSeed],
+) -> dict[str, Any]:
+    """The probe's seeds scored against the grid's references and paired with the grid's own
+    seeds of the same algorithm (and, where it imitated the filter, with where it started)."""
+    n_curve = cfg.curve_episodes
+    lo, hi = ref["random"], ref["oracle"]
+    scores = normalised_references(ref)
+    resampled = episode_resampler(cfg, ref)
+    probed = seed_scores([seed.returns for seed in done], lo, hi, resampled)
+    trained = seed_scores([s["test_returns"] for s in grid_algo["seeds"]], lo, hi, resampled)
+    _, curve_score = curve_yardstick(ref, n_curve)
+    out = {
         "probe_normalised": probed.interval.to_dict(),
         "probe_per_seed": probed.per_seed,
         "grid_normalised": trained.interval.to_dict(),
@@ -350,10 +375,9 @@ def probe_study(
     }
     if probe.imitation is not None:
         start = seed_scores([seed.start_returns for seed in done], lo, hi, resampled)
-        study["imitation"] = dataclasses.asdict(probe.imitation)
-        study["start_normalised"] = start.interval.to_dict()
-        study["start_per_seed"] = start.per_seed
-        study["lead_over_start"] = paired_lead(probed, start.per_seed, start.draws).to_dict()
-        study["start_agreement"] = [seed.imitation["agreement"] for seed in done]
-    write_json(folder / PROBE_FILE, study)
-    return study
+        out["imitation"] = dataclasses.asdict(probe.imitation)
+        out["start_normalised"] = start.interval.to_dict()
+        out["start_per_seed"] = start.per_seed
+        out["lead_over_start"] = paired_lead(probed, start.per_seed, start.draws).to_dict()
+        out["start_agreement"] = [seed.imitation["agreement"] for seed in done]
+    return out

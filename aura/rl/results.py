@@ -491,7 +491,6 @@ def summarise(
     results: dict[str, Any] = {}
     for env_key in cfg.env_keys:
         ref = dict(references[env_key])
-        lo, hi = ref["random"], ref["oracle"]
         episodes = ref["episode_returns"]
         resampled = episode_resampler(cfg, ref)
         hand_draws = resampled(episodes[ref["hand_rule_name"]])
@@ -502,54 +501,23 @@ def summarise(
         }
         curve_refs, curve_score = curve_yardstick(ref, cfg.curve_episodes)
         normalised = normalised_references(ref)
-        hand, ceiling = normalised["hand_rule"], normalised["ceiling"]
-        experience = normalised["experience"]
+        hand = normalised["hand_rule"]
         per_algo: dict[str, Any] = {}
         for algo in cfg.algorithms:
             runs = sorted(
                 (o for o in outcomes if o.env_key == env_key and o.algo == algo),
                 key=lambda o: o.seed_index,
             )
-            if not runs:
-                continue
-            means = [float(np.mean(o.test_returns)) for o in runs]
-            scored = seed_scores([o.test_returns for o in runs], lo, hi, resampled)
-            scores, score = scored.per_seed, scored.interval
-            lead = paired_lead(scored, [hand] * len(runs), hand_draws)
-            per_algo[algo] = {
-                "normalised": score.to_dict(),
-                "normalised_seeds": scored.seeds.to_dict(),
-                "episode_se": scored.episode_se,
-                "lead_over_hand_rule": lead.to_dict(),
-                "mean_return": t_interval(means).to_dict(),
-                "beats_hand_rule": score.mean > hand,
-                "beats_hand_rule_ci": lead.low > 0,
-                "held_out_curve": curve_bands([o.checkpoint_means for o in runs], curve_score),
-                "train_seconds": sum(o.train_seconds for o in runs),
-                "seeds": [
-                    {
-                        "seed_index": o.seed_index,
-                        "seed": cfg.base_seed + o.seed_index,
-                        "run_dir": str(Path(o.run_dir).relative_to(cfg.models_dir)),
-                        "num_timesteps": o.num_timesteps,
-                        "train_seconds": o.train_seconds,
-                        "mean_return": m,
-                        "normalised": s,
-                        "test_returns": o.test_returns,
-                    }
-                    for o, m, s in zip(runs, means, scores, strict=True)
-                ],
-            }
-            if all(o.other_returns for o in runs):
-                per_algo[algo]["other_model"] = other_model(
-                    scored, runs, cfg.scored_model[env_key], lo, hi, resampled
+            if runs:
+                per_algo[algo] = _algorithm_summary(
+                    cfg, runs, ref, resampled, hand, hand_draws, curve_score
                 )
         results[env_key] = {
             "references": {
                 **ref,
                 "hand_rule_normalised": hand,
-                "ceiling_normalised": ceiling,
-                "experience_normalised": experience,
+                "ceiling_normalised": normalised["ceiling"],
+                "experience_normalised": normalised["experience"],
                 "episode_se": reference_se,
             },
             "scored_model": cfg.scored_model[env_key],
@@ -559,6 +527,54 @@ def summarise(
             "algorithms": per_algo,
         }
     return results
+
+
+def _algorithm_summary(
+    cfg: ExperimentConfig,
+    runs: Sequence[RunOutcome],
+    ref: Mapping[str, Any],
+    resampled: Callable[[np.ndarray], np.ndarray],
+    hand: float,
+    hand_draws: np.ndarray,
+    curve_score: Callable[[float], float],
+) -> dict[str, Any]:
+    """One algorithm's seeds on one environment (``runs``, in seed order), as :func:`summarise`
+    reports them: scored against ``ref``'s random and oracle and paired with the hand rule."""
+    lo, hi = ref["random"], ref["oracle"]
+    means = [float(np.mean(o.test_returns)) for o in runs]
+    scored = seed_scores([o.test_returns for o in runs], lo, hi, resampled)
+    scores, score = scored.per_seed, scored.interval
+    lead = paired_lead(scored, [hand] * len(runs), hand_draws)
+    summary = {
+        "normalised": score.to_dict(),
+        "normalised_seeds": scored.seeds.to_dict(),
+        "episode_se": scored.episode_se,
+        "lead_over_hand_rule": lead.to_dict(),
+        "mean_return": t_interval(means).to_dict(),
+        "beats_hand_rule": score.mean > hand,
+        "beats_hand_rule_ci": lead.low > 0,
+        "held_out_curve": curve_bands([o.checkpoint_means for o in runs], curve_score),
+        "train_seconds": sum(o.train_seconds for o in runs),
+        "seeds": [
+            {
+                "seed_index": o.seed_index,
+                "seed": cfg.base_seed + o.seed_index,
+                "run_dir": str(Path(o.run_dir).relative_to(cfg.models_dir)),
+                "num_timesteps": o.num_timesteps,
+                "train_seconds": o.train_seconds,
+                "mean_return": m,
+                "normalised": s,
+                "test_returns": o.test_returns,
+            }
+            for o, m, s in zip(runs, means, scores, strict=True)
+        ],
+    }
+    if all(o.other_returns for o in runs):
+        env_key = runs[0].env_key
+        summary["other_model"] = other_model(
+            scored, runs, cfg.scored_model[env_key], lo, hi, resampled
+        )
+    return summary
 
 
 def other_model(

@@ -383,6 +383,24 @@ def _new_model(run: RunConfig, env: Any, verbose: int) -> Any:
     return run_class(run)(policy, env, seed=run.seed, device="cpu", verbose=verbose, **kwargs)
 
 
+def _start_model(
+    run: RunConfig, run_dir: Path, env: Any, found: tuple[int, Path] | None, verbose: int
+) -> Any:
+    """The model training starts from: the checkpoint ``found`` (with DQN's replay buffer)
+    where a run resumes, else a fresh one, taught the filter's moves first where ``run``
+    imitates."""
+    if found is not None:
+        resumed_from, path = found
+        model = run_class(run).load(path, env=env, device="cpu")
+        if run.algo == "dqn":
+            model.load_replay_buffer(replay_buffer_path(path, resumed_from))
+        return model
+    model = _new_model(run, env, verbose)
+    if run.imitation is not None:
+        _imitate(model, run, run_dir)
+    return model
+
+
 def _other_callbacks(run: RunConfig, run_dir: Path) -> list[Any]:
     """The callbacks beside the evaluation: checkpoints (with DQN's replay buffer, which resuming
     needs), the progress bar if asked for, and a grid worker's step counter."""
@@ -441,17 +459,8 @@ def train(
     env = make_vec_env(run.env, n_envs, run.seed)
     eval_env = make_vec_env(run.env, 1, run.seed + EVAL_SEED_OFFSET)
     found = latest_checkpoint(run_dir, run.algo) if resume else None
-    if found is not None:
-        resumed_from, path = found
-        model = run_class(run).load(path, env=env, device="cpu")
-        if run.algo == "dqn":
-            model.load_replay_buffer(replay_buffer_path(path, resumed_from))
-    else:
-        resumed_from = 0
-        model = _new_model(run, env, verbose)
-        if run.imitation is not None:
-            _imitate(model, run, run_dir)
-
+    model = _start_model(run, run_dir, env, found, verbose)
+    resumed_from = 0 if found is None else found[0]
     segments = record_segment(run_dir, resumed_from)
     log_dir = run_dir / "logs"
     model.set_logger(_configure_logger(log_dir, resumed_from if found else None))
