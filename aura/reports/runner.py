@@ -345,9 +345,11 @@ class _RunState:
         self.started = time.perf_counter()
 
     def elapsed(self) -> float:
+        """Seconds since the run started."""
         return time.perf_counter() - self.started
 
     def save(self, status: str, error: str | None = None) -> None:
+        """Write run.json and the run's index as the run stands, with ``status``."""
         self.record["status"] = status
         self.record["error"] = error
         self.record["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
@@ -367,6 +369,7 @@ class _RunState:
         self.save(status, message)
 
     def running(self) -> NotebookResult | None:
+        """The notebook being executed, if any."""
         return next((r for r in self.results if r.status == "running"), None)
 
 
