@@ -158,44 +158,53 @@ def policy_exports(models_dir: Path, seed: int) -> list[PolicyExport]:
             "environment (`aura train-rl` or notebook 03)"
         )
     rng = np.random.default_rng(seed)
-    exports = []
-    for name in POLICY_NAMES:
-        entry = selected[name]
-        path = Path(entry["path"])
-        path = path if path.is_absolute() else models_dir / path
-        config = entry.get("config")
-        config_path = None if config is None else Path(config)
-        if config_path is not None and not config_path.is_absolute():
-            config_path = models_dir / config_path
-        if name == "tutor_matching":
-            features, actions = tutor_matching_features(_episode_length(config_path)), STRATEGIES
-        else:
-            features, actions = difficulty_adaptation_features(), DIFFICULTY_MOVES
-        env_results = results.get(name, {})
-        algo = entry.get("algo", "ppo")
-        metrics = {
-            "selected": {k: entry[k] for k in ("algo", "seed_index", "normalised") if k in entry},
-            "references": env_results.get("references", {}),
-            "normalised": env_results.get("algorithms", {}).get(algo, {}).get("normalised", {}),
-        }
-        source = path.relative_to(models_dir) if path.is_relative_to(models_dir) else path
-        model = _load(path)
-        n_obs = int(np.prod(model.observation_space.shape))
-        if n_obs != len(features):
-            raise ValueError(
-                f"{path} observes {n_obs} features, but a {name} request gives "
-                f"{len(features)} ({', '.join(f.name for f in features)}); only a policy trained "
-                "on the environment's own observation can be served (not, say, tutor_features)"
-            )
-        exports.append(
-            PolicyExport(
-                name=name,
-                model=model,
-                features=features,
-                actions=list(actions),
-                observations=rng.random((PARITY_OBSERVATIONS, len(features))),
-                source=str(source),
-                metrics=metrics,
-            )
+    return [
+        _policy_export(name, selected[name], models_dir, results.get(name, {}), rng)
+        for name in POLICY_NAMES
+    ]
+
+
+def _policy_export(
+    name: str,
+    entry: dict[str, Any],
+    models_dir: Path,
+    env_results: dict[str, Any],
+    rng: np.random.Generator,
+) -> PolicyExport:
+    """The export of policy ``name`` as ``selected.json`` names it (``entry``): its request
+    features, its actions, its scores, and random observations for the parity check. A policy
+    that observes other features than a request gives is refused here, by name."""
+    path = Path(entry["path"])
+    path = path if path.is_absolute() else models_dir / path
+    config = entry.get("config")
+    config_path = None if config is None else Path(config)
+    if config_path is not None and not config_path.is_absolute():
+        config_path = models_dir / config_path
+    if name == "tutor_matching":
+        features, actions = tutor_matching_features(_episode_length(config_path)), STRATEGIES
+    else:
+        features, actions = difficulty_adaptation_features(), DIFFICULTY_MOVES
+    algo = entry.get("algo", "ppo")
+    metrics = {
+        "selected": {k: entry[k] for k in ("algo", "seed_index", "normalised") if k in entry},
+        "references": env_results.get("references", {}),
+        "normalised": env_results.get("algorithms", {}).get(algo, {}).get("normalised", {}),
+    }
+    source = path.relative_to(models_dir) if path.is_relative_to(models_dir) else path
+    model = _load(path)
+    n_obs = int(np.prod(model.observation_space.shape))
+    if n_obs != len(features):
+        raise ValueError(
+            f"{path} observes {n_obs} features, but a {name} request gives "
+            f"{len(features)} ({', '.join(f.name for f in features)}); only a policy trained "
+            "on the environment's own observation can be served (not, say, tutor_features)"
         )
-    return exports
+    return PolicyExport(
+        name=name,
+        model=model,
+        features=features,
+        actions=list(actions),
+        observations=rng.random((PARITY_OBSERVATIONS, len(features))),
+        source=str(source),
+        metrics=metrics,
+    )
