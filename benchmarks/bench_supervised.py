@@ -61,9 +61,7 @@ def main() -> None:
         return {**FOREST_DEFAULTS[name], **(config.forest.get(name) or {})}
 
     def pipeline(name: str):
-        return make_pipeline(
-            name, list(tables[name][0].columns), settings(name), seed=seed, n_jobs=config.n_jobs
-        )
+        return make_pipeline(name, list(tables[name][0].columns), settings(name), seed=seed)
 
     import onnxruntime as ort
 
@@ -115,7 +113,6 @@ def main() -> None:
         "scale": dict(sizes),
         "rows": {name: len(tables[name][0]) for name in MODEL_NAMES},
         "repeats": args.repeats,
-        "n_jobs": config.n_jobs,
         "train_all_three_seconds": summary(total_times),
         "train_target_seconds": TRAIN_TARGET_SECONDS,
         "train_target_met": statistics.median(total_times) <= TRAIN_TARGET_SECONDS,

@@ -39,6 +39,8 @@ def to_onnx(pipeline: Pipeline) -> onnx.ModelProto:
 
     The opsets are pinned (`OPSET`), as the policies' are: left to skl2onnx, they follow the
     installed onnx package, and a newer one could write a model an older onnxruntime cannot load.
+    They are listed in the order of their domains, so the same pipeline gives the same bytes in
+    every process.
     """
     from skl2onnx import to_onnx as skl_to_onnx
     from skl2onnx.common.data_types import FloatTensorType
@@ -46,13 +48,19 @@ def to_onnx(pipeline: Pipeline) -> onnx.ModelProto:
     register_converters()
     n_features = int(pipeline[0].n_features_in_)
     options = {id(pipeline[-1]): {"zipmap": False}} if hasattr(pipeline, "classes_") else None
-    return skl_to_onnx(
+    model = skl_to_onnx(
         pipeline,
         initial_types=[(INPUT_NAME, FloatTensorType([None, n_features]))],
         options=options,
         target_opset=OPSET,
         name=GRAPH_NAME,  # not a random one: the same pipeline, the same bytes
     )
+    # skl2onnx gathers the opsets in a set, so their order followed the process's string hashes
+    # and two runs of the same params wrote other bytes (and another export version).
+    opsets = sorted((opset.domain, opset.version) for opset in model.opset_import)
+    del model.opset_import[:]
+    model.opset_import.extend(onnx.helper.make_opsetid(*opset) for opset in opsets)
+    return model
 
 
 def onnx_predict(model: onnx.ModelProto, X: np.ndarray) -> np.ndarray:

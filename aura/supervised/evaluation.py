@@ -147,8 +147,10 @@ def tune(
     n_splits: int,
     tolerance: float,
     seed: int,
+    n_jobs: int = 1,
 ) -> tuple[Pipeline, pd.DataFrame, dict[str, Any], float]:
-    """Grouped K-fold grid search over forest settings, choosing with model size in view.
+    """Grouped K-fold grid search over forest settings, choosing with model size in view, its
+    fits spread over ``n_jobs`` processes.
 
     The choice is the candidate with the largest `min_samples_leaf` (the smallest forest, and so
     the smallest ONNX file) whose mean CV loss is within `tolerance` (relative) of the best;
@@ -170,6 +172,7 @@ def tune(
         scoring=[scoring, secondary],
         refit=choose,
         cv=cv_splitter(name, n_splits, seed),
+        n_jobs=n_jobs,
     )
     search.fit(X, y, groups=groups)
     results = pd.DataFrame(search.cv_results_)

@@ -88,15 +88,19 @@ def make_pipeline(
     forest: Mapping[str, Any] | None = None,
     *,
     seed: int = 0,
-    n_jobs: int = 1,
 ) -> Pipeline:
     """Unfitted pipeline for model `name`: RangeScaler, then the forest with `forest` settings
-    over the defaults."""
+    over the defaults.
+
+    The forest runs on one thread. On several, scikit-learn adds the trees' predictions into
+    one array in whichever order the threads finish, so the same forest's scores differed in
+    the last bits from run to run; parallel work is spread over the grid search's fits instead
+    (`evaluation.tune`)."""
     if name not in FOREST_DEFAULTS:
         raise ValueError(f"unknown model {name!r}; expected one of {sorted(FOREST_DEFAULTS)}")
     settings = {**FOREST_DEFAULTS[name], **(forest or {})}
     model_class = RandomForestClassifier if name == "difficulty" else RandomForestRegressor
-    model = model_class(**settings, random_state=seed, n_jobs=n_jobs)
+    model = model_class(**settings, random_state=seed, n_jobs=1)
     return Pipeline([("scale", range_scaler(features)), ("forest", model)])
 
 

@@ -68,6 +68,8 @@ class SupervisedConfig(BaseModel):
     out_of_sample: bool = True
     """Also score the models on fresh and shifted simulated datasets of the training size."""
     n_jobs: int = 1
+    """Processes the grid search spreads its fits over; each forest runs on one thread
+    (`models.make_pipeline` says why)."""
 
     @field_validator("features", "forest", "grid")
     @classmethod
@@ -174,9 +176,7 @@ def train_model(
     train, test = ev.grouped_holdout(groups, config.test_size, seed)
     X_tr, y_tr, g_tr = X.iloc[train], y.iloc[train], groups.iloc[train]
     X_te, y_te = X.iloc[test], y.iloc[test]
-    pipeline = make_pipeline(
-        name, list(X.columns), config.forest.get(name), seed=seed, n_jobs=config.n_jobs
-    )
+    pipeline = make_pipeline(name, list(X.columns), config.forest.get(name), seed=seed)
     start = time.perf_counter()
     model, grid_table, chosen, fit_seconds = ev.tune(
         name,
@@ -188,6 +188,7 @@ def train_model(
         n_splits=config.cv_folds,
         tolerance=config.size_tolerance,
         seed=seed,
+        n_jobs=config.n_jobs,
     )
     tune_seconds = time.perf_counter() - start
 

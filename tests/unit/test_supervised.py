@@ -181,6 +181,34 @@ def test_train_all_saves_models_and_metrics_that_beat_baselines(sim, tmp_path: P
     _check_targets_table(metrics)
 
 
+def _without_timings(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _without_timings(v) for k, v in value.items() if "seconds" not in k}
+    if isinstance(value, list):
+        return [_without_timings(v) for v in value]
+    return value
+
+
+def test_the_same_params_give_the_same_scores_to_the_last_bit(sim, tmp_path: Path) -> None:
+    """Two trainings of the same params, each with its grid search on two processes: every
+    score, loss and importance the same, not only the trees (forests predicting on two threads
+    summed their trees in the threads' order and differed in the last bits)."""
+    data_dir = tmp_path / "data"
+    save(sim, data_dir)
+    params = {
+        "grid": {name: {"min_samples_leaf": [10, 40]} for name in MODEL_NAMES},
+        "forest": {name: {"n_estimators": 30} for name in MODEL_NAMES},
+        "cv_folds": 3,
+        "importance_repeats": 2,
+        "out_of_sample": False,
+        "n_jobs": 2,
+    }
+    first, second = (
+        train_all(data_dir, tmp_path / f"models-{i}", params, SEED)["models"] for i in (1, 2)
+    )
+    assert _without_timings(first) == _without_timings(second)
+
+
 def _check_targets_table(metrics: dict) -> None:
     """Every recorded verdict is a row, and each row's numbers give the verdict it shows."""
     table = checks_table(metrics)
