@@ -145,17 +145,20 @@ def test_bayes_references_agree_with_the_truth_files(sim, tables) -> None:
     np.testing.assert_allclose(probs, expected, atol=1e-5)
 
 
+SMALL_TRAINING = {
+    "grid": {name: {"min_samples_leaf": [10, 40]} for name in MODEL_NAMES},
+    "forest": {name: {"n_estimators": 30} for name in MODEL_NAMES},
+    "cv_folds": 3,
+    "importance_repeats": 2,
+    "out_of_sample": False,
+}
+"""A training section small enough for a unit test: 30 trees, two leaf sizes, three folds."""
+
+
 def test_train_all_saves_models_and_metrics_that_beat_baselines(sim, tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     save(sim, data_dir)
-    params = {
-        "grid": {name: {"min_samples_leaf": [10, 40]} for name in MODEL_NAMES},
-        "forest": {name: {"n_estimators": 30} for name in MODEL_NAMES},
-        "cv_folds": 3,
-        "importance_repeats": 2,
-        "out_of_sample": False,
-    }
-    metrics = train_all(data_dir, tmp_path / "models", params, SEED)
+    metrics = train_all(data_dir, tmp_path / "models", SMALL_TRAINING, SEED)
     saved = json.loads((tmp_path / "models" / "supervised" / "metrics.json").read_text())
     assert saved == json.loads(json.dumps(metrics))
     for name in MODEL_NAMES:
@@ -195,14 +198,7 @@ def test_the_same_params_give_the_same_scores_to_the_last_bit(sim, tmp_path: Pat
     summed their trees in the threads' order and differed in the last bits)."""
     data_dir = tmp_path / "data"
     save(sim, data_dir)
-    params = {
-        "grid": {name: {"min_samples_leaf": [10, 40]} for name in MODEL_NAMES},
-        "forest": {name: {"n_estimators": 30} for name in MODEL_NAMES},
-        "cv_folds": 3,
-        "importance_repeats": 2,
-        "out_of_sample": False,
-        "n_jobs": 2,
-    }
+    params = {**SMALL_TRAINING, "n_jobs": 2}
     first, second = (
         train_all(data_dir, tmp_path / f"models-{i}", params, SEED)["models"] for i in (1, 2)
     )
