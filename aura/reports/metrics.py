@@ -8,6 +8,7 @@ them at the end, keyed by notebook stem, so a run can be compared with another b
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,25 @@ def _to_json(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN and infinity replaced by ``None``: JSON has no such numbers, and
+    Python's ``NaN`` in a file stops every strict reader (browsers, jq, most languages). A table
+    row without an interval (a reference has none) comes out as ``null``."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _dumps(metrics: dict[str, Any]) -> str:
+    """Strict JSON of ``metrics``, numpy values and paths included, non-finite numbers as null."""
+    plain = json.loads(json.dumps(metrics, default=_to_json))
+    return json.dumps(_finite(plain), indent=2, sort_keys=True, allow_nan=False) + "\n"
+
+
 def write_metrics(run_dir: str | Path | None, stem: str, metrics: dict[str, Any]) -> None:
     """Write one notebook's metrics into the run directory.
 
@@ -38,8 +58,7 @@ def write_metrics(run_dir: str | Path | None, stem: str, metrics: dict[str, Any]
         return
     out = Path(run_dir) / METRICS_SUBDIR / f"{stem}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(metrics, indent=2, sort_keys=True, default=_to_json)
-    write_text_atomically(out, text + "\n")
+    write_text_atomically(out, _dumps(metrics))
 
 
 def collect_metrics(run_dir: str | Path) -> dict[str, Any] | None:
@@ -51,6 +70,6 @@ def collect_metrics(run_dir: str | Path) -> dict[str, Any] | None:
     files = sorted((run_dir / METRICS_SUBDIR).glob("*.json"))
     if not files:
         return None
-    merged = {f.stem: json.loads(f.read_text()) for f in files}
-    (run_dir / MERGED_METRICS).write_text(json.dumps(merged, indent=2, sort_keys=True) + "\n")
+    merged = _finite({f.stem: json.loads(f.read_text()) for f in files})
+    write_text_atomically(run_dir / MERGED_METRICS, _dumps(merged))
     return merged

@@ -1,0 +1,63 @@
+"""A run's metrics files are strict JSON: a NaN or an infinity (a reference's missing interval in
+a results table) is written as null, which every JSON reader accepts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from aura.reports import write_metrics
+from aura.reports.metrics import collect_metrics
+
+
+def strict(text: str) -> object:
+    """Parse as a strict reader does: NaN, Infinity and -Infinity are errors."""
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"not JSON: {constant}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_non_finite_numbers_are_written_as_null(tmp_path: Path) -> None:
+    table = pd.DataFrame({"policy": ["random", "PPO"], "ci_low": [np.nan, 0.80]})
+    write_metrics(
+        tmp_path,
+        "05_evaluation",
+        {
+            "rl": table.to_dict(orient="records"),
+            "inf": float("inf"),
+            "minus_inf": np.float64("-inf"),
+            "array": np.array([1.5, np.nan]),
+            "fine": 0.25,
+        },
+    )
+    written = strict((tmp_path / "metrics" / "05_evaluation.json").read_text())
+    assert written == {
+        "rl": [{"policy": "random", "ci_low": None}, {"policy": "PPO", "ci_low": 0.80}],
+        "inf": None,
+        "minus_inf": None,
+        "array": [1.5, None],
+        "fine": 0.25,
+    }
+    merged = collect_metrics(tmp_path)
+    assert strict((tmp_path / "metrics.json").read_text()) == merged == {"05_evaluation": written}
+
+
+def test_a_file_written_with_nan_before_is_merged_as_strict_json(tmp_path: Path) -> None:
+    """A run's metrics from before, with Python's NaN in them, still merge into strict JSON."""
+    folder = tmp_path / "metrics"
+    folder.mkdir()
+    (folder / "03_rl_training.json").write_text('{"ci_low": NaN, "mean": 0.8}\n')
+    collect_metrics(tmp_path)
+    merged = strict((tmp_path / "metrics.json").read_text())
+    assert merged == {"03_rl_training": {"ci_low": None, "mean": 0.8}}
+
+
+def test_what_json_cannot_hold_is_still_refused(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match="object is not JSON serialisable"):
+        write_metrics(tmp_path, "01", {"bad": object()})
