@@ -9,6 +9,8 @@ new one, never a truncated one.
 from __future__ import annotations
 
 import hashlib
+import json
+import math
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +42,27 @@ def write_text_atomically(path: Path, text: str) -> Path:
     """:func:`write_atomically` for UTF-8 text."""
     data = text.encode("utf-8")
     return write_atomically(path, lambda file: file.write(data))
+
+
+def strict_json(
+    data: Any, *, default: Callable[[Any], Any] | None = None, sort_keys: bool = False
+) -> str:
+    """``data`` as indented JSON text that every reader takes: values JSON has no type for go
+    through ``default``, and NaN and infinities are written as ``null`` (Python would write
+    ``NaN``, which browsers, jq and most languages refuse; a table row without an interval
+    holds one)."""
+
+    def finite(value: Any) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, dict):
+            return {k: finite(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [finite(v) for v in value]
+        return value
+
+    plain = json.loads(json.dumps(data, default=default))
+    return json.dumps(finite(plain), indent=2, sort_keys=sort_keys, allow_nan=False) + "\n"
 
 
 def sha256_file(path: Path) -> str:

@@ -8,11 +8,10 @@ them at the end, keyed by notebook stem, so a run can be compared with another b
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
-from aura.files import write_text_atomically
+from aura.files import strict_json, write_text_atomically
 
 METRICS_SUBDIR = "metrics"
 MERGED_METRICS = "metrics.json"
@@ -27,23 +26,10 @@ def _to_json(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def _finite(value: Any) -> Any:
-    """``value`` with every NaN and infinity replaced by ``None``: JSON has no such numbers, and
-    Python's ``NaN`` in a file stops every strict reader (browsers, jq, most languages). A table
-    row without an interval (a reference has none) comes out as ``null``."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
-    return value
-
-
 def _dumps(metrics: dict[str, Any]) -> str:
-    """Strict JSON of ``metrics``, numpy values and paths included, non-finite numbers as null."""
-    plain = json.loads(json.dumps(metrics, default=_to_json))
-    return json.dumps(_finite(plain), indent=2, sort_keys=True, allow_nan=False) + "\n"
+    """Strict JSON of ``metrics`` (`aura.files.strict_json`): numpy values and paths included,
+    non-finite numbers as null."""
+    return strict_json(metrics, default=_to_json, sort_keys=True)
 
 
 def write_metrics(run_dir: str | Path | None, stem: str, metrics: dict[str, Any]) -> None:
@@ -70,6 +56,6 @@ def collect_metrics(run_dir: str | Path) -> dict[str, Any] | None:
     files = sorted((run_dir / METRICS_SUBDIR).glob("*.json"))
     if not files:
         return None
-    merged = _finite({f.stem: json.loads(f.read_text()) for f in files})
-    write_text_atomically(run_dir / MERGED_METRICS, _dumps(merged))
-    return merged
+    text = _dumps({f.stem: json.loads(f.read_text()) for f in files})
+    write_text_atomically(run_dir / MERGED_METRICS, text)
+    return json.loads(text)

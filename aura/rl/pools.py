@@ -154,9 +154,10 @@ def grid_pool_scores(
     grid was not trained (or was trained with other params)."""
     if ENV_KEY not in cfg.env_keys:
         raise ConfigError(f"these params train no {ENV_KEY} (env_keys: {list(cfg.env_keys)})")
-    results = [grid_results(cfg, ENV_KEY, algo) for algo in cfg.algorithms][0]
+    for algo in cfg.algorithms:  # every algorithm's runs must be the ones cfg defines
+        results = grid_results(cfg, ENV_KEY, algo)
     env = cfg.env(ENV_KEY)
     pools = pool_variants(env.kwargs, new_pools, served_tutors, pool_seeds)
     table = pool_scores(results, cfg.models_dir, env, pools, cfg.base_seed)
-    rows = table.astype(object).where(table.notna(), None).to_dict("records")
+    rows = table.to_dict("records")  # a rule's missing interval is written as null
     return table, write_json(cfg.rl_dir / POOLS_FILE, {"pools": pools, "rows": rows})

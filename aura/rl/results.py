@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from aura.envs.evaluation import normalised_score
-from aura.files import write_text_atomically
+from aura.files import strict_json, write_text_atomically
 from aura.rl.config import (
     EVAL_SEED_OFFSET,
     ConfigError,
@@ -836,9 +836,10 @@ def fingerprint(results: Mapping[str, Any]) -> str:
 
 
 def write_json(path: Path, data: Any) -> Path:
-    """Write JSON atomically (aside, then rename), so readers never see half a file."""
+    """Write strict JSON (`aura.files.strict_json`, numpy numbers as floats) atomically, aside
+    and then renamed, so readers never see half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    return write_text_atomically(path, json.dumps(data, indent=2, default=float) + "\n")
+    return write_text_atomically(path, strict_json(data, default=float))
 
 
 ACTION_NAMES: dict[str, tuple[str, ...]] = {

@@ -67,7 +67,7 @@ class SupervisedConfig(BaseModel):
     """Test rows used for permutation importance (a random subset if the test set is larger)."""
     out_of_sample: bool = True
     """Also score the models on fresh and shifted simulated datasets of the training size."""
-    n_jobs: int = 1
+    n_jobs: int = Field(1, ge=1)
     """Processes the grid search spreads its fits over; each forest runs on one thread
     (`models.make_pipeline` says why)."""
 

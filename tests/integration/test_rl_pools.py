@@ -100,6 +100,11 @@ def test_a_new_pool_has_its_own_references_and_its_own_best_rule(grid) -> None:
         assert rows.best_rule.iloc[0] == rules[pool].idxmax()
 
 
+def _not_json(constant: str) -> None:
+    """A strict reader's answer to NaN and Infinity, which JSON does not have."""
+    raise ValueError(f"not JSON: {constant}")
+
+
 def test_the_command_scores_a_trained_grid_and_names_what_it_cannot(grid, tmp_path: Path) -> None:
     """`aura rl-pools` prints each pool's rows and writes pools.json; a pool asked for by the
     training pool's own seed scores as the training pool, to the digit. An untrained grid, or
@@ -111,7 +116,8 @@ def test_the_command_scores_a_trained_grid_and_names_what_it_cannot(grid, tmp_pa
     output = " ".join(result.output.split())
     for pool in (TRAINING_POOL, "new pool (seed 1)", "pool (seed 0)"):
         assert f"{pool}: " in output
-    written = json.loads((cfg.rl_dir / POOLS_FILE).read_text())
+    written = json.loads((cfg.rl_dir / POOLS_FILE).read_text(), parse_constant=_not_json)
+    assert all(r["lead"] is None for r in written["rows"] if r["policy"] == "balanced")
     assert set(written["pools"]) == {TRAINING_POOL, "new pool (seed 1)", "pool (seed 0)"}
     a2c = {r["pool"]: r for r in written["rows"] if r["policy"] == "a2c"}
     assert a2c["pool (seed 0)"]["normalised"] == a2c[TRAINING_POOL]["normalised"]

@@ -245,6 +245,10 @@ def test_feature_ranges_cover_the_simulated_data(tables) -> None:
     [
         ({"test_size": 2}, "04_supervised_training.test_size: Input should be less than 1, got 2"),
         ({"cv_folds": "many"}, "04_supervised_training.cv_folds: Input should be a valid integer"),
+        (
+            {"n_jobs": 0},
+            "04_supervised_training.n_jobs: Input should be greater than or equal to 1, got 0",
+        ),
         ({"tst_size": 0.1}, "04_supervised_training.tst_size: unknown key; expected some of"),
         (
             {"features": {"speed": ["age"]}},
