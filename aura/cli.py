@@ -40,6 +40,29 @@ params_app = typer.Typer(
 )
 app.add_typer(params_app, name="params")
 
+
+def _print_version(value: bool) -> None:
+    """``aura --version``: the installed package's version, which a citation or a bug report
+    names (a run's ``run.json`` records the git commit as well)."""
+    if value:
+        from importlib.metadata import version
+
+        print(f"aura {version('aura')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Options that come before any command."""
+
+
 # soft_wrap: a line is never broken by rich (it breaks paths mid-name where output is not a
 # terminal, e.g. CI logs); a terminal still wraps long lines for display.
 console = Console(soft_wrap=True)
