@@ -152,7 +152,7 @@ TUTOR_FIELDS: tuple[Field, ...] = (
     Field("total_sessions", "int", (_at_least(0),)),
     _list("subjects", SUBJECTS),
     _fraction("teaching_effectiveness"),
-    Field("student_improvement_rate", "float", nullable=True),
+    Field("student_improvement_rate", "float", (_at_least(0),), nullable=True),
     Field("communication_rating", "float", (_range(1, 5),)),
     _fraction("adaptability_score"),
     _category("teaching_style", LEARNING_STYLES),

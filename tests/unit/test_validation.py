@@ -168,6 +168,19 @@ def test_out_of_range_values(folder: Path) -> None:
     )
 
 
+def test_a_negative_improvement_rate_is_refused_and_an_empty_one_kept(folder: Path) -> None:
+    """A tutor's mean learning gain is >= 0 (docs/data.md); only a tutor without sessions has
+    none."""
+    edit(folder, "tutors", set_cell(3, "student_improvement_rate", "-0.2"))
+    path = edit(folder, "tutors", set_cell(4, "student_improvement_rate", ""))
+    message = str(error_of(folder))
+    assert (
+        f"{path}:\n  - column 'student_improvement_rate': out of range: must be >= 0 in 1 row: "
+        "line 3 (-0.2)"
+    ) in message
+    assert "line 4" not in message
+
+
 def test_unknown_category(folder: Path) -> None:
     path = edit(folder, "learners", set_cell(5, "learning_style", "musical"))
     edit(folder, "tutors", set_cell(2, "subjects", "math;cooking"))
