@@ -61,6 +61,7 @@ def kernel_config() -> Any:
 
 
 TRACKED_LIBRARIES: tuple[str, ...] = (
+    "aura",  # the version a citation names, beside the commit
     "numpy",
     "scipy",
     "pandas",

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -145,6 +146,7 @@ def test_run_json_records_params_commit_and_versions(ok_run: Path, project) -> N
     assert record["git"]["commit"] == (head.stdout.strip() if head.returncode == 0 else None)
     assert record["libraries"]["numpy"] and record["libraries"]["papermill"]
     assert "torch" in record["libraries"] and "onnxruntime" in record["libraries"]
+    assert record["libraries"]["aura"] == metadata.version("aura")
     assert record["python"].startswith("3.")
     assert record["processor"] == processor_name()
     assert record["host_speed_s"] > 0  # seconds of aura.reports.host's fixed loop
