@@ -12,8 +12,8 @@ does) against one episode at a time. The machine's load average and the host's s
 waiting for a core, and hosts of the same name run at different speeds. The grid's fingerprint
 (``aura.rl.results.fingerprint``) tells whether two hosts trained the same policies.
 
-    python benchmarks/bench_rl_training.py             # full grid once + throughput, 3 repeats
-    python benchmarks/bench_rl_training.py --quick     # throughput only, 1 repeat
+    python benchmarks/bench_rl_training.py          # the grid once; throughput, scoring 3 times
+    python benchmarks/bench_rl_training.py --quick  # no grid; throughput, scoring once
 
 Writes reports/bench/rl_training.json (aura.config.BENCH_DIR).
 """
@@ -146,8 +146,10 @@ def full_grid(params: Path) -> dict[str, Any]:
 def main(
     params: Annotated[Path, typer.Option(help="Params file of the grid.")] = PARAMS_DIR
     / "default.yaml",
-    quick: Annotated[bool, typer.Option(help="Throughput only, one repeat.")] = False,
-    repeats: Annotated[int, typer.Option(min=1, help="Throughput repeats.")] = 3,
+    quick: Annotated[
+        bool, typer.Option(help="No grid: throughput and scoring, one repeat each.")
+    ] = False,
+    repeats: Annotated[int, typer.Option(min=1, help="Throughput and scoring repeats.")] = 3,
 ) -> None:
     """Measure the RL training wall time and write reports/bench/rl_training.json."""
     report: dict[str, Any] = {
