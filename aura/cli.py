@@ -6,10 +6,11 @@ stays instant and one command's missing piece does not break the others.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -24,7 +25,7 @@ from rich.progress import (
 )
 
 from aura.api.settings import KEEP_ALIVE_SECONDS
-from aura.config import PARAMS_DIR, ParamsError, load_params, project_path
+from aura.config import NOTEBOOKS_DIR, PARAMS_DIR, ParamsError, load_params, project_path
 
 if TYPE_CHECKING:
     from aura.rl.experiment import RunOutcome
@@ -112,8 +113,15 @@ def _check_new_params_file(out: Path, base: Path, force: bool, option: str) -> N
         raise _fail(f"{option} {out} is the params file it derives from; name another file")
     if out.is_dir():
         raise _fail(f"{option} {out} is a folder; name the params file to write")
+    if out.exists() and not out.is_file():
+        raise _fail(f"{option} {out} is not a regular file; name the params file to write")
     if out.exists() and not force:
         raise _fail(f"{out} exists; --force overwrites it")
+    folder = next(p for p in out.absolute().parents if p.exists())  # the rest is made
+    if not folder.is_dir():
+        raise _fail(f"{option} {out}: {folder} is a file, not a folder")
+    if not os.access(folder, os.W_OK):
+        raise _fail(f"{option} {out}: the folder {folder} cannot be written")
 
 
 def _note_kept_folders(written: dict, base: Path) -> None:
@@ -130,6 +138,22 @@ def _note_kept_folders(written: dict, base: Path) -> None:
                 f"[yellow]note:[/] it keeps {base}'s {key} ({shared[key]}): {consequence}; "
                 f"`aura params derive --set shared.{key}=...` keeps them apart"
             )
+
+
+def _checked(params: Path, *sections: str) -> dict[str, Any]:
+    """The params file, loaded and checked as `aura params check` and `aura run` check it, for
+    the sections this command reads: a key no notebook takes is refused (the command would
+    ignore it), and so is a value the command would fail on after part of its work."""
+    from aura.params_check import check_declared, check_sections
+    from aura.reports.runner import discover_notebooks
+
+    try:
+        loaded = load_params(params)
+        check_declared(loaded, discover_notebooks(NOTEBOOKS_DIR), params)
+        check_sections(loaded, params, sections)
+    except ParamsError as exc:
+        raise _fail(str(exc)) from exc
+    return loaded
 
 
 def _fail(message: str) -> typer.Exit:
@@ -175,8 +199,8 @@ def generate(
     """
     from aura.sim.io import DataFolderError
 
+    p = _checked(params, "01_data_synthesis")
     try:
-        p = load_params(params)
         sizes = p.get("01_data_synthesis")
         if sizes is None:
             raise ParamsError(f"params file {params} has no '01_data_synthesis:' section")
@@ -198,6 +222,8 @@ def generate(
         raise _fail(str(exc)) from exc
     except ValueError as exc:  # a size or seed the simulator refuses
         raise _fail(f"params file {params}: {exc}") from exc
+    except OSError as exc:  # not a folder, not writable, a full disk
+        raise _fail(f"the tables cannot be written to {out_dir}: {exc.strerror or exc}") from exc
     for name, path in written.items():
         console.print(f"{name}: {path}")
 
@@ -219,6 +245,7 @@ def train_rl(
     from aura.rl.numerics import describe
     from aura.rl.results import RESULTS_FILE, fingerprint, results_table, saved_policies_table
 
+    _checked(params, "03_rl_training")
     try:
         cfg = load_experiment(params)
     except ParamsError as exc:
@@ -298,6 +325,7 @@ def rl_budget(
 
     if env is None and probe is None:
         raise _fail("give the environment (--env) or a probe (--probe), which implies it")
+    _checked(params, "03_rl_training")
     try:
         cfg = load_experiment(params)
         if env is None:
@@ -359,6 +387,7 @@ def rl_probe(
     from aura.rl.config import load_experiment
     from aura.rl.probes import PROBE_FILE, probe_dir, probe_study
 
+    _checked(params, "03_rl_training")
     try:
         cfg = load_experiment(params)
         with steps_progress() as bar:
@@ -408,6 +437,10 @@ def rl_compare(
     from aura.rl.compare import compare_grids
     from aura.rl.config import load_experiment
 
+    if params.resolve() == against.resolve():
+        raise _fail(f"--params and --against are both {params}: a grid is not compared with itself")
+    for path in (params, against):
+        _checked(path, "03_rl_training")
     try:
         rows = compare_grids(load_experiment(params), load_experiment(against))
     except ParamsError as exc:
@@ -440,7 +473,7 @@ def rl_pools(
     ] = None,
     pool_seed: Annotated[
         list[int] | None,
-        typer.Option(help="Also score on the pool drawn with this seed (repeatable)."),
+        typer.Option(min=0, help="Also score on the pool drawn with this seed (repeatable)."),
     ] = None,
 ) -> None:
     """Does a tutor-matching lead hold on other tutors? The grid's policies on other pools.
@@ -454,8 +487,8 @@ def rl_pools(
     from aura.rl.pools import grid_pool_scores
     from aura.sim.io import FILES
 
+    loaded = _checked(params, "03_rl_training", "05_evaluation")
     try:
-        loaded = load_params(params)
         n_new = (
             (loaded.get("05_evaluation") or {}).get("new_pools", 0)
             if new_pools is None
@@ -501,6 +534,9 @@ def tune_rl(
     """Tune RL hyperparameters with Optuna (TPE, median pruning); workers may share a study."""
     from aura.rl.tune import block_not_beaten, study_summary, tune, write_best_params
 
+    _checked(params, "03_rl_training")
+    if not study.strip():
+        raise _fail("--study needs a name: the study's trials are stored under it")
     if best_params is not None:
         _check_new_params_file(best_params, params, force, "--best-params")
     try:
@@ -525,6 +561,11 @@ def tune_rl(
             _note_kept_folders(load_params(written), params)
     except ParamsError as exc:
         raise _fail(str(exc)) from exc
+    except OSError as exc:  # the best params file; the study keeps its trials
+        raise _fail(
+            f"{best_params} cannot be written ({exc.strerror or exc}); the study keeps its "
+            "trials: run again with another --best-params and --n-trials 1"
+        ) from exc
 
 
 @app.command("train-supervised")
@@ -537,8 +578,8 @@ def train_supervised(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None
     from aura.supervised import train_all
     from aura.supervised.report import metrics_table
 
+    p = _checked(params, "04_supervised_training")
     try:
-        p = load_params(params)
         shared = p["shared"]
         with console.status("training the supervised models ..."):
             metrics = train_all(
@@ -563,10 +604,7 @@ def export(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None:
     from aura.export.pipeline import export_run
     from aura.params_check import export_folders, export_test_size
 
-    try:
-        p = load_params(params)
-    except ParamsError as exc:  # names the file already
-        raise _fail(str(exc)) from exc
+    p = _checked(params, "06_model_export")
     try:
         export_folders(p)
         test_size = export_test_size(p)
@@ -628,7 +666,6 @@ def params_derive(
     The copy's header lists the changes, and it is written only once it passes `aura params
     check`. Example: --set '03_rl_training.algorithms=\\[ppo]' --set shared.models_dir=models/ppo
     """
-    from aura.config import NOTEBOOKS_DIR
     from aura.files import write_text_atomically
     from aura.params_check import check_params
     from aura.params_edit import derive_params
@@ -640,8 +677,11 @@ def params_derive(
         check_params(derived, discover_notebooks(NOTEBOOKS_DIR), f"{params} with the changes")
     except ParamsError as exc:
         raise _fail(f"nothing written to {out}: {exc}") from exc
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomically(out, text)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomically(out, text)
+    except OSError as exc:
+        raise _fail(f"{out} cannot be written: {exc.strerror or exc}") from exc
     console.print(f"wrote {out}: {params} with {len(settings)} change(s), checked")
     _note_kept_folders(derived, params)
 

@@ -45,23 +45,48 @@ def project_path(path: str | Path) -> Path:
     return p if p.is_absolute() else PROJECT_ROOT / p
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping: plain YAML keeps the last,
+    so a second ``01_data_synthesis:`` block would silently replace the first."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} is given twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_params(path: str | Path) -> dict[str, Any]:
     """Read and validate a params YAML file.
 
-    Checks that the file exists, parses as a YAML mapping, has a ``shared`` section with
-    ``seed`` (an integer) and the three directory keys, and that every other section is a mapping.
-    Every error names the file and says what is wrong.
+    Checks that the file exists, is UTF-8, parses as a YAML mapping with no key given twice, has
+    a ``shared`` section with ``seed`` (a non-negative integer) and the three directory keys
+    (non-empty paths), and that every other section is a mapping. Every error names the file and
+    says what is wrong.
     """
     path = Path(path)
+    if path.is_dir():
+        raise ParamsError(f"params file {path} is a folder; name a YAML file")
     if not path.is_file():
         raise ParamsError(f"params file not found: {path}")
-    return parse_params(path.read_text(encoding="utf-8"), path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ParamsError(
+            f"params file {path} is not UTF-8 text (byte {exc.start}: {exc.object[exc.start]:#04x})"
+        ) from None
+    return parse_params(text, path)
 
 
 def parse_params(text: str, path: str | Path) -> dict[str, Any]:
     """:func:`load_params` of a params file's text; ``path`` names it in every error."""
     try:
-        params = yaml.safe_load(text)
+        params = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: no Python objects
     except yaml.YAMLError as exc:
         raise ParamsError(f"params file {path} is not valid YAML: {exc}") from exc
 
@@ -79,8 +104,14 @@ def parse_params(text: str, path: str | Path) -> dict[str, Any]:
         raise ParamsError(
             f"params file {path}: section '{SHARED_SECTION}' is missing key(s) {', '.join(missing)}"
         )
-    if not isinstance(shared["seed"], int) or isinstance(shared["seed"], bool):
-        raise ParamsError(f"params file {path}: shared.seed must be an integer")
+    seed = shared["seed"]
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ParamsError(f"params file {path}: shared.seed must be an integer >= 0, got {seed!r}")
+    for key in SHARED_KEYS[1:]:
+        if not isinstance(shared[key], str) or not shared[key].strip():
+            raise ParamsError(
+                f"params file {path}: shared.{key} must be a folder path, got {shared[key]!r}"
+            )
 
     for name, section in params.items():
         if not isinstance(section, dict):

@@ -65,6 +65,16 @@ def strict_json(
     return json.dumps(finite(plain), indent=2, sort_keys=sort_keys, allow_nan=False) + "\n"
 
 
+def read_json(path: Path) -> Any:
+    """A JSON file AURA wrote, or a ValueError that names the file and where its text stops being
+    JSON (a file cut short by a full disk, or edited by hand), instead of the parser's bare
+    "Expecting value: line 1 column 1"."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path} is not valid JSON ({exc})") from None
+
+
 def sha256_file(path: Path) -> str:
     """The file's SHA-256, read in blocks (a table or a model may be large)."""
     digest = hashlib.sha256()

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from aura.config import SHARED_SECTION, ParamsError, notebook_params, project_path
 
@@ -31,6 +31,19 @@ class _Section(BaseModel):
     """A section whose keys are all optional: a notebook falls back on its literal default."""
 
     model_config = ConfigDict(extra="ignore")  # undeclared keys are check_declared's to name
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls(cls, data: Any) -> Any:
+        """A key set to null is refused: the notebook would receive None, not its default."""
+        if isinstance(data, Mapping):
+            nulls = sorted(k for k, v in data.items() if v is None and k in cls.model_fields)
+            if nulls:
+                raise ValueError(
+                    f"{', '.join(nulls)} set to null; give a value, or remove the key for the "
+                    "notebook's default"
+                )
+        return data
 
 
 class DataSynthesisParams(_Section):
@@ -108,11 +121,13 @@ def _environment_design(params: Mapping[str, Any]) -> None:
 
 
 def _rl_training(params: Mapping[str, Any]) -> None:
-    from aura.rl.config import SECTION, experiment_config
+    from aura.rl.config import SECTION, env_config, experiment_config
     from aura.rl.tune import tune_config
 
-    experiment_config(params[SECTION], params[SHARED_SECTION])
-    tune_config(params[SECTION].get("tune"))
+    section = params[SECTION]
+    experiment_config(section, params[SHARED_SECTION])
+    tune = tune_config(section.get("tune"))
+    env_config(tune.env_key, section.get("envs"), f"{SECTION}.tune.env_key")
 
 
 def _supervised_training(params: Mapping[str, Any]) -> None:

@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from aura.config import ParamsError, load_params, parse_params
 
 COMMAND = "aura params derive"
@@ -134,12 +136,12 @@ def derive_params(base: Path, settings: Sequence[str]) -> tuple[str, dict[str, A
     body = io.StringIO()
     rt.dump(doc, body)
     text = header + body.getvalue()
-    params = parse_params(text, f"{base} with the changes")
+    read_back = yaml.safe_load(text)  # first: a value read back otherwise explains a refusal
     for path, value in changes:
-        read = _lookup(params, path)
+        read = _lookup(read_back, path)
         if read != value:
             raise ParamsError(
                 f"--set {'.'.join(path)}: {value!r} would read back from the file as {read!r}; "
                 "quote it or write it another way"
             )
-    return text, params
+    return text, parse_params(text, f"{base} with the changes")

@@ -10,7 +10,6 @@ environments shorten.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ import numpy as np
 
 from aura.export.exporter import PolicyExport
 from aura.export.manifest import Feature, Lookup, MinMax
+from aura.files import read_json
 from aura.sim.vocab import DIFFICULTY_MOVES, LEARNING_STYLES, STRATEGIES, SUBJECTS, TIME_SLOTS
 
 POLICY_NAMES = ("tutor_matching", "difficulty_adaptation")
@@ -116,6 +116,11 @@ def difficulty_adaptation_features() -> list[Feature]:
 def _load(path: Path) -> Any:
     from stable_baselines3 import A2C, DQN, PPO
 
+    if not path.is_file():  # SB3 would name it with a second .zip
+        raise FileNotFoundError(
+            f"{path} not found; train the agents again (`aura train-rl` or notebook 03)"
+        )
+
     algo = {"ppo": PPO, "a2c": A2C, "dqn": DQN}
     for name, cls in algo.items():
         if f"/{name}/" in f"/{path.as_posix()}":
@@ -144,13 +149,9 @@ def policy_exports(models_dir: Path, seed: int) -> list[PolicyExport]:
         raise FileNotFoundError(
             f"{selected_path} not found; train the agents first (`aura train-rl` or notebook 03)"
         )
-    selected = json.loads(selected_path.read_text(encoding="utf-8"))
+    selected = read_json(selected_path)
     results_path = rl_dir / "results.json"
-    results = (
-        json.loads(results_path.read_text(encoding="utf-8")).get("results", {})
-        if results_path.is_file()
-        else {}
-    )
+    results = read_json(results_path).get("results", {}) if results_path.is_file() else {}
     missing = [name for name in POLICY_NAMES if name not in selected]
     if missing:
         raise ValueError(

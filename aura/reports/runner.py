@@ -413,7 +413,9 @@ def run_pipeline(
     notebooks = discover_notebooks(notebooks_dir, only)
     per_notebook = _check_params(params, params_path, notebooks, notebooks_dir)
 
-    run_dir = _new_run_dir(runs_dir, run_name or default_run_name(params_path), bool(run_name))
+    explicit = run_name is not None  # an empty name is refused, not replaced by the default
+    name = run_name if run_name is not None else default_run_name(params_path)
+    run_dir = _new_run_dir(runs_dir, name, explicit)
     state = _RunState(run_dir, _run_record(run_dir.name, params_path, params), notebooks)
     # The file as it was run, comments and a derived file's header of changes included: the
     # params file itself may change or go after the run.

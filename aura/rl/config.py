@@ -643,14 +643,20 @@ def experiment_config(section: Mapping[str, Any], shared: Mapping[str, Any]) -> 
         raise ConfigError(f"{where} must be a mapping")
     section = {k: v for k, v in section.items() if k not in (*shared.keys(), "run_dir")}
     check_keys(section, EXPERIMENT_KEYS, where)
-    algorithms = tuple(section.get("algorithms", ALGORITHMS))
+    if not isinstance(section.get("load", False), bool):
+        raise ConfigError(f"{where}.load must be true or false, got {section['load']!r}")
+    algorithms = name_list(section.get("algorithms", ALGORITHMS), f"{where}.algorithms", "[ppo]")
     for algo in algorithms:
         check_algorithm(algo, f"{where}.algorithms")
     defined = section.get("envs") or {}
     if not isinstance(defined, Mapping):
         raise ConfigError(f"{where}.envs must be a mapping of environment key to options")
-    keys = section.get("env_keys", list(AURA_ENV_IDS))
+    keys = name_list(
+        section.get("env_keys", list(AURA_ENV_IDS)), f"{where}.env_keys", "[tutor_matching]"
+    )
     envs = tuple(env_config(k, defined, f"{where}.envs") for k in keys)
+    for key in set(defined) - set(keys):  # defined for tuning or a probe: it must resolve too
+        env_config(key, defined, f"{where}.envs")
     n_seeds = positive_int(section.get("seeds", 3), f"{where}.seeds")
     training = TrainingConfig.from_dict(section.get("training"), f"{where}.training")
 
@@ -702,6 +708,18 @@ def experiment_config(section: Mapping[str, Any], shared: Mapping[str, Any]) -> 
             f"{where}.scored_model",
         ),
     )
+
+
+def name_list(value: Any, where: str, example: str) -> tuple[str, ...]:
+    """A non-empty list of distinct names (algorithms, environment keys): a bare ``ppo`` would
+    be read letter by letter, and an empty list trains nothing and would leave an empty grid's
+    results over the last ones."""
+    if not isinstance(value, list | tuple) or not value:
+        raise ConfigError(f"{where} must be a non-empty list such as {example}, got {value!r}")
+    doubled = sorted({name for name in value if value.count(name) > 1})
+    if doubled:
+        raise ConfigError(f"{where} lists {', '.join(map(str, doubled))} more than once")
+    return tuple(value)
 
 
 def curve_episodes(value: Any, n_test: int, where: str) -> int:

@@ -18,7 +18,6 @@ in its interval.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from aura.envs.evaluation import normalised_score
-from aura.files import strict_json, write_text_atomically
+from aura.files import read_json, strict_json, write_text_atomically
 from aura.rl.config import (
     EVAL_SEED_OFFSET,
     ConfigError,
@@ -129,7 +128,13 @@ def grid_results(cfg: ExperimentConfig, env_key: str, algo: str) -> dict[str, An
     path = cfg.rl_dir / RESULTS_FILE
     if not path.is_file():
         raise ConfigError(f"no grid results at {path}; {TRAIN_FIRST}")
-    results = json.loads(path.read_text(encoding="utf-8"))["results"].get(env_key)
+    try:
+        payload = read_json(path)
+    except ValueError as exc:
+        raise ConfigError(f"{exc}; {TRAIN_FIRST}") from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("results"), dict):
+        raise ConfigError(f"{path} holds no grid's results; {TRAIN_FIRST}")
+    results = payload["results"].get(env_key)
     seeds = (results or {}).get("algorithms", {}).get(algo, {}).get("seeds", [])
     if results is None or len(seeds) != cfg.n_seeds:
         raise ConfigError(f"{path} has no {cfg.n_seeds} {algo} runs on {env_key}; {TRAIN_FIRST}")

@@ -306,8 +306,8 @@ def check_same_run(run: RunConfig, run_dir: Path) -> None:
         raise ConfigError(
             f"{run_dir} holds a run with a different config.yaml: resume it with that config; "
             "or give these params another models_dir (aura params derive --set "
-            "shared.models_dir=...); or retrain it in place (aura train-rl --fresh, resume=False "
-            "from Python), which deletes it"
+            "shared.models_dir=...); or retrain it in place (the command's --fresh, e.g. aura "
+            "train-rl --fresh; resume=False from Python), which deletes it"
         )
 
 

@@ -242,6 +242,11 @@ def make_storage(url: str, attempts: int = 5) -> Any:
             f"storage {url!r} is not a database URL; expected e.g. {STORAGE_EXAMPLES}"
         ) from exc
     shown = parsed.render_as_string(hide_password=True)
+    if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
+        raise ConfigError(
+            f"storage {url} is a SQLite database in memory, which the study would not outlive "
+            f"(nor could another worker share it); name a file, e.g. {STORAGE_EXAMPLES}"
+        )
     kwargs = {"connect_args": {"timeout": 60}} if parsed.get_backend_name() == "sqlite" else {}
     attempt = 0
     while True:
@@ -413,7 +418,7 @@ def tune(
     seed = (exp.base_seed + zlib.crc32(worker.encode())) % 2**32
     study, created = open_study(
         study_name,
-        make_storage(storage or default_storage(exp.models_dir)),
+        make_storage(default_storage(exp.models_dir) if storage is None else storage),
         sampler=optuna.samplers.TPESampler(seed=seed, n_startup_trials=tune_cfg.n_startup_trials),
         pruner=optuna.pruners.MedianPruner(
             n_startup_trials=tune_cfg.n_startup_trials, n_warmup_steps=tune_cfg.n_warmup_evals

@@ -99,16 +99,26 @@ def make_pipeline(
     if name not in FOREST_DEFAULTS:
         raise ValueError(f"unknown model {name!r}; expected one of {sorted(FOREST_DEFAULTS)}")
     settings = {**FOREST_DEFAULTS[name], **(forest or {})}
-    model_class = RandomForestClassifier if name == "difficulty" else RandomForestRegressor
-    model = model_class(**settings, random_state=seed, n_jobs=1)
+    model = _forest_class(name)(**settings, random_state=seed, n_jobs=1)
     return Pipeline([("scale", range_scaler(features)), ("forest", model)])
+
+
+def _forest_class(name: str) -> type[RandomForestClassifier | RandomForestRegressor]:
+    return RandomForestClassifier if name == "difficulty" else RandomForestRegressor
 
 
 def forest_settings(name: str) -> set[str]:
     """The settings a params file may give model `name`'s forest: the scikit-learn estimator's
     own parameters, less the seed and the thread count, which AURA sets."""
-    model_class = RandomForestClassifier if name == "difficulty" else RandomForestRegressor
-    return set(model_class().get_params()) - {"random_state", "n_jobs"}
+    return set(_forest_class(name)().get_params()) - {"random_state", "n_jobs"}
+
+
+def check_forest(name: str, settings: Mapping[str, Any]) -> None:
+    """Raise scikit-learn's own error for a forest setting it would refuse (``n_estimators: 0``,
+    ``max_features: 5.0``) without fitting: otherwise the refusal came at the fit, after the
+    models before it had been trained. Uses the estimator's parameter validation, the same that
+    ``fit`` runs first."""
+    _forest_class(name)(**{**FOREST_DEFAULTS[name], **settings})._validate_params()
 
 
 def forest_nodes(pipeline: Pipeline) -> int:

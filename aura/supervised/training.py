@@ -16,7 +16,7 @@ from typing import Any
 
 import joblib
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from aura.export.exporter import MAX_FOREST_BYTES  # the export's limit, checked at training
 from aura.params_check import validation_problems
@@ -32,7 +32,13 @@ from aura.supervised.features import (
     build_feature_tables,
     load_data,
 )
-from aura.supervised.models import FOREST_DEFAULTS, forest_nodes, forest_settings, make_pipeline
+from aura.supervised.models import (
+    FOREST_DEFAULTS,
+    check_forest,
+    forest_nodes,
+    forest_settings,
+    make_pipeline,
+)
 from aura.supervised.shift import POPULATIONS, draw_population
 
 SECTION = "04_supervised_training"
@@ -108,6 +114,25 @@ class SupervisedConfig(BaseModel):
             if empty:
                 raise ValueError(f"{model}: no value to search for {empty}")
         return value
+
+    @model_validator(mode="after")
+    def _accepted_settings(self) -> SupervisedConfig:
+        """Each model's forest, and each value its grid searches, as scikit-learn would take
+        them: a bad value of the last model stopped the training only after the first two had
+        been trained and saved."""
+        for model in MODEL_NAMES:
+            forest = self.forest.get(model, {})
+            tried = [(f"forest.{model}", forest)] + [
+                (f"grid.{model}.{key}", {**forest, key: value})
+                for key, values in self.grid.get(model, {}).items()
+                for value in values
+            ]
+            for where, settings in tried:
+                try:
+                    check_forest(model, settings)
+                except (ValueError, TypeError) as exc:  # scikit-learn's error is both
+                    raise ValueError(f"{where}: {exc}") from None
+        return self
 
     @field_validator("features")
     @classmethod

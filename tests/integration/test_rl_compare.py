@@ -116,3 +116,19 @@ def test_the_command_prints_each_lead_and_names_a_refusal(grids) -> None:
     assert "difficulty_adaptation A2C: " in output and "paired by seed and episode" in output
     code, output = invoke("untrained", "base")
     assert code == 1 and output.startswith("error: no grid results at")
+    code, output = invoke("base", "base")
+    assert code == 1 and "a grid is not compared with itself" in output
+
+
+def test_a_results_file_that_is_no_grids_is_named(grids) -> None:
+    """A results.json cut short or edited by hand: named, not the parser's bare message."""
+    cfg = load_experiment(grids["untrained"])  # its models folder holds no grid
+    path = cfg.rl_dir / "results.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        for text, message in [("{", "is not valid JSON"), ("[1]", "holds no grid's results")]:
+            path.write_text(text)
+            with pytest.raises(ConfigError, match=f"{path} {message}"):
+                compare_grids(cfg, load_experiment(grids["base"]))
+    finally:
+        path.unlink()

@@ -267,6 +267,24 @@ def test_cli_reports_params_errors_clearly(tmp_path: Path) -> None:
             "shared: {seed: 1, data_dir: d, models_dir: m, artifacts_dir: a}\n01_x: 3\n",
             "section '01_x' must be a mapping",
         ),
+        (
+            "shared: {seed: -1, data_dir: d, models_dir: m, artifacts_dir: a}\n",
+            "shared.seed must be an integer >= 0, got -1",
+        ),
+        (
+            "shared: {seed: 1, data_dir: 5, models_dir: m, artifacts_dir: a}\n",
+            "shared.data_dir must be a folder path, got 5",
+        ),
+        (
+            "shared: {seed: 1, data_dir: d, models_dir: '', artifacts_dir: a}\n",
+            "shared.models_dir must be a folder path, got ''",
+        ),
+        (
+            "shared: {seed: 1, data_dir: d, models_dir: m, artifacts_dir: a}\n"
+            "01_x: {n: 1}\n01_x: {n: 2}\n",
+            "key '01_x' is given twice",
+        ),
+        ("shared:\n  seed: 1\n  seed: 2\n", "key 'seed' is given twice"),
     ],
 )
 def test_load_params_errors_name_file_and_problem(
@@ -279,6 +297,15 @@ def test_load_params_errors_name_file_and_problem(
         load_params(path)
     assert "bad-params.yaml" in str(info.value)
     assert problem in str(info.value)
+
+
+def test_a_params_file_that_is_a_folder_or_not_utf8_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ParamsError, match=f"params file {tmp_path} is a folder"):
+        load_params(tmp_path)
+    latin1 = tmp_path / "latin1.yaml"
+    latin1.write_bytes("# Übung\nshared: {}\n".encode("latin-1"))
+    with pytest.raises(ParamsError, match=f"params file {latin1} is not UTF-8 text .byte 2: 0xdc"):
+        load_params(latin1)
 
 
 @pytest.mark.parametrize("name", ["default.yaml", "smoke.yaml"])
@@ -341,8 +368,16 @@ SMOKE_DIFFICULTY_PPO = "03_rl_training.hyperparams.ppo.difficulty_adaptation"
             "06_model_export.test_size=0.3",
             "06_model_export.test_size is 0.3 but 04_supervised_training.test_size is 0.2",
         ),
+        (
+            "01_data_synthesis.n_learners=null",
+            "01_data_synthesis: n_learners set to null; give a value, or remove the key",
+        ),
+        (
+            "03_rl_training.tune.env_key=moon",
+            "03_rl_training.tune.env_key: unknown environment key 'moon'",
+        ),
     ],
-    ids=["01", "02", "03", "04", "03-pools", "05", "05-pools", "06"],
+    ids=["01", "02", "03", "04", "03-pools", "05", "05-pools", "06", "01-null", "03-tune"],
 )
 def test_a_value_a_notebook_refuses_fails_before_anything_runs(
     tmp_path: Path, setting: str, message: str
@@ -393,7 +428,7 @@ def test_an_empty_only_selection_runs_nothing(project, tmp_path: Path, only: str
     assert not any(tmp_path.iterdir())
 
 
-@pytest.mark.parametrize("name", ["x/../../escape", "../escape", "..", ".hidden", "a/b"])
+@pytest.mark.parametrize("name", ["x/../../escape", "../escape", "..", ".hidden", "a/b", ""])
 def test_a_run_name_must_be_a_plain_folder_name(project, tmp_path: Path, name: str) -> None:
     runs = tmp_path / "runs"
     with pytest.raises(ValueError, match="not a plain folder name"):

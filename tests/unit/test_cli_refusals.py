@@ -64,13 +64,16 @@ def test_missing_models_say_which_and_what_trains_them(tmp_path: Path, folders) 
 @pytest.mark.parametrize(
     ("sizes", "message"),
     [
-        ({"n_learners": -3, "n_tutors": 10, "n_sessions": 50}, "n_learners must be a positive"),
-        ({"n_learners": 30, "n_sessions": 50}, "missing key 'n_tutors'"),
+        (  # checked as `aura params check` checks it, the key named
+            {"n_learners": -3, "n_tutors": 10, "n_sessions": 50},
+            "{params}: 01_data_synthesis.n_learners: Input should be greater than 0, got -3",
+        ),
+        ({"n_learners": 30, "n_sessions": 50}, "params file {params}: missing key 'n_tutors'"),
     ],
 )
 def test_generate_names_a_size_it_cannot_use(tmp_path: Path, folders, sizes, message) -> None:
     params = params_file(tmp_path, folders, sizes)
-    assert refusal(params, "generate").startswith(f"error: params file {params}: {message}")
+    assert refusal(params, "generate").startswith(f"error: {message.format(params=params)}")
     assert not (tmp_path / "data").exists()
 
 
@@ -183,3 +186,52 @@ def test_export_and_the_logs_refuse_a_policy_that_observes_its_tutors(tmp_path: 
     )
     with pytest.raises(ValueError, match="the policy observes 33 features per row, the logged"):
         sb3_action_probabilities(model, np.zeros((3, 8), dtype=np.float32))
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["generate"],
+        ["train-rl"],
+        ["train-supervised"],
+        ["export"],
+        ["tune", "--study", "never"],
+        ["rl-pools"],
+        ["rl-probe", "--probe", "exact_reward"],
+        ["rl-budget", "--env", "tutor_matching"],
+        ["rl-compare"],
+    ],
+    ids=lambda command: command[0],
+)
+def test_every_command_checks_its_params_as_a_run_does(
+    tmp_path: Path, folders, command: list[str]
+) -> None:
+    """A section or key no notebook takes was ignored by the commands (only `aura run` and
+    `aura params check` refused it), and a bad value stopped a command after part of its work."""
+    params = params_file(tmp_path, folders)
+    with params.open("a", encoding="utf-8") as f:
+        f.write("99_bogus: {}\n")
+    result = CliRunner().invoke(app, [*command, "--params", str(params)])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert f"{params}: section(s) 99_bogus match no notebook" in " ".join(result.output.split())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["params.yaml"]  # nothing written
+
+
+def test_export_names_a_missing_policy_and_a_broken_results_file(tmp_path: Path) -> None:
+    """The policy file selected.json names is gone: named once (SB3 named it with a second
+    .zip); a results.json cut short: named, not the parser's bare message."""
+    from aura.export.policies import POLICY_NAMES, policy_exports
+
+    rl = tmp_path / "rl"
+    rl.mkdir()
+    paths = {name: f"rl/{name}/ppo/seed_0/final_model.zip" for name in POLICY_NAMES}
+    (rl / "selected.json").write_text(
+        json.dumps({name: {"algo": "ppo", "path": path} for name, path in paths.items()})
+    )
+    first = tmp_path / paths[POLICY_NAMES[0]]
+    with pytest.raises(FileNotFoundError, match=f"^{first} not found; train the agents again"):
+        policy_exports(tmp_path, 0)
+    (rl / "results.json").write_text("{")
+    with pytest.raises(ValueError, match=f"^{rl / 'results.json'} is not valid JSON"):
+        policy_exports(tmp_path, 0)

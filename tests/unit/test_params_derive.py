@@ -194,6 +194,22 @@ def test_the_command_refuses_a_folder_as_out_and_a_whole_section(tmp_path: Path)
     assert not (tmp_path / "x.yaml").exists()
 
 
+def test_the_command_refuses_an_out_that_is_no_file_or_has_no_folder(tmp_path: Path) -> None:
+    code, output = invoke("derive", "-o", "/dev/null", "-s", "shared.seed=3", "--force")
+    assert (code, output) == (
+        1,
+        "error: --out /dev/null is not a regular file; name the params file to write",
+    )
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("kept\n")
+    code, output = invoke("derive", "-o", str(a_file / "x.yaml"), "-s", "shared.seed=3")
+    assert (code, output) == (
+        1,
+        f"error: --out {a_file / 'x.yaml'}: {a_file} is a file, not a folder",
+    )
+    assert a_file.read_text() == "kept\n"
+
+
 def test_the_command_refuses_an_export_over_the_models(tmp_path: Path) -> None:
     """The export replaces its folder whole: an artifacts_dir that holds the models would take
     the trained grid with it."""

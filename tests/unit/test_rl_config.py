@@ -212,6 +212,24 @@ def _mutated(change) -> dict:
             "hyperparams.ppo.tutor_matching must be a mapping, got list",
         ),
         (lambda s: s.update(training=[100]), "training must be a mapping, got list"),
+        (  # an empty grid would write its empty results over the last grid's
+            lambda s: s.update(algorithms=[]),
+            "algorithms must be a non-empty list such as [ppo], got []",
+        ),
+        (  # a bare name was read letter by letter ("unknown algorithm 'p'")
+            lambda s: s.update(algorithms="ppo"),
+            "algorithms must be a non-empty list such as [ppo], got 'ppo'",
+        ),
+        (lambda s: s.update(algorithms=["ppo", "ppo"]), "algorithms lists ppo more than once"),
+        (
+            lambda s: s.update(env_keys=[]),
+            "env_keys must be a non-empty list such as [tutor_matching], got []",
+        ),
+        (lambda s: s.update(load="maybe"), "load must be true or false, got 'maybe'"),
+        (  # defined but trained by no run: it must still resolve
+            lambda s: s.update(envs={"moon": {}}),
+            "envs: unknown environment key 'moon'",
+        ),
     ],
 )
 def test_bad_params_name_what_is_wrong(change, message: str) -> None:

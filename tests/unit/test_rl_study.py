@@ -191,8 +191,18 @@ def test_the_tune_command_refuses_with_the_message_and_exit_code_1(tmp_path: Pat
             "storage postgresql://aura:***@127.0.0.1:{port}/x cannot be opened: connection failed",
         ),
         ("sqlite:///{tmp}/missing/dir/optuna.db", "cannot be opened: unable to open database"),
+        ("sqlite://", "storage sqlite:// is a SQLite database in memory"),
+        ("sqlite:///:memory:", "storage sqlite:///:memory: is a SQLite database in memory"),
     ],
-    ids=["not-a-url", "unknown-database", "missing-driver", "no-server", "sqlite-no-folder"],
+    ids=[
+        "not-a-url",
+        "unknown-database",
+        "missing-driver",
+        "no-server",
+        "sqlite-no-folder",
+        "sqlite-in-memory",
+        "sqlite-memory",
+    ],
 )
 def test_a_storage_that_cannot_be_opened_is_named_with_the_reason(
     tmp_path: Path, storage: str, expected: str

@@ -270,6 +270,21 @@ def test_feature_ranges_cover_the_simulated_data(tables) -> None:
             {"grid": {"difficulty": {"min_samples_leaf": [10], "max_depth": []}}},
             "04_supervised_training.grid: difficulty: no value to search for ['max_depth']",
         ),
+        (  # a value scikit-learn refuses, for the last model: refused before any is trained
+            {"forest": {"engagement": {"n_estimators": 0}}},
+            "04_supervised_training: forest.engagement: The 'n_estimators' parameter of "
+            "RandomForestRegressor must be an int in the range [1, inf). Got 0 instead.",
+        ),
+        (
+            {"forest": {"difficulty": {"max_features": 5.0}}},
+            "04_supervised_training: forest.difficulty: The 'max_features' parameter of "
+            "RandomForestClassifier must be",
+        ),
+        (
+            {"grid": {"compatibility": {"min_samples_leaf": [20, 0]}}},
+            "04_supervised_training: grid.compatibility.min_samples_leaf: The 'min_samples_leaf' "
+            "parameter of RandomForestRegressor must be",
+        ),
     ],
 )
 def test_a_bad_params_section_is_named_by_its_key(section: dict, message: str) -> None:
