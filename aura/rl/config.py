@@ -533,7 +533,15 @@ def load_run_config(path: str | Path) -> RunConfig:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"run config not found: {path}")
-    return RunConfig.from_dict(yaml.safe_load(path.read_text(encoding="utf-8")), str(path))
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"{path} is not a run's config ({exc}); retrain the run (the command's --fresh)"
+        ) from None
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{path} is not a run's config; retrain the run (the command's --fresh)")
+    return RunConfig.from_dict(data, str(path))
 
 
 EXPERIMENT_KEYS = {

@@ -18,6 +18,7 @@ import joblib
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from aura.export.atomic import atomic_directory
 from aura.export.exporter import MAX_FOREST_BYTES  # the export's limit, checked at training
 from aura.params_check import validation_problems
 from aura.supervised import evaluation as ev
@@ -312,18 +313,17 @@ def train_all(
     `{models_dir}/supervised/{name}.joblib` with `metrics.json`, and return the metrics.
 
     `params` is the `04_supervised_training` section (see SupervisedConfig); None uses defaults.
+    The folder is replaced whole once everything is trained and scored: a training that fails or
+    is stopped leaves the last one's models and metrics as they were, never a mix of the two.
     """
     config = supervised_config(params)
     features = {**FEATURES, **config.features}
     data = load_data(data_dir)
     tables = build_feature_tables(data.learners, data.tutors, data.sessions, features)
-    out_dir = Path(models_dir) / "supervised"
-    out_dir.mkdir(parents=True, exist_ok=True)
     models: dict[str, Any] = {}
     report: dict[str, Any] = {"seed": seed, "data_dir": str(data_dir), "models": {}}
     for name in MODEL_NAMES:
         models[name], report["models"][name] = train_model(name, tables[name], config, seed)
-        joblib.dump(models[name], out_dir / f"{name}.joblib")
     if config.out_of_sample:
         sizes = {
             "n_learners": len(data.learners),
@@ -332,7 +332,10 @@ def train_all(
         }
         report["out_of_sample"] = out_of_sample(models, features, sizes, seed, report["models"])
     report = _json_ready(report)
-    (out_dir / "metrics.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+    with atomic_directory(Path(models_dir) / "supervised") as folder:
+        for name, model in models.items():
+            joblib.dump(model, folder / f"{name}.joblib")
+        (folder / "metrics.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
     return report
 
 
@@ -345,4 +348,14 @@ def load_models(models_dir: str | Path) -> dict[str, Any]:
             f"{folder}: no saved model(s) {missing}; "
             "train them first (`aura train-supervised` or notebook 04)"
         )
-    return {name: joblib.load(folder / f"{name}.joblib") for name in MODEL_NAMES}
+    models = {}
+    for name in MODEL_NAMES:
+        path = folder / f"{name}.joblib"
+        try:
+            models[name] = joblib.load(path)
+        except Exception as exc:  # unpickling a damaged file fails in many ways
+            raise ValueError(
+                f"{path} cannot be read as a saved model ({type(exc).__name__}: {exc}); "
+                "train the models again (`aura train-supervised` or notebook 04)"
+            ) from exc
+    return models

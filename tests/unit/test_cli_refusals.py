@@ -235,3 +235,14 @@ def test_export_names_a_missing_policy_and_a_broken_results_file(tmp_path: Path)
     (rl / "results.json").write_text("{")
     with pytest.raises(ValueError, match=f"^{rl / 'results.json'} is not valid JSON"):
         policy_exports(tmp_path, 0)
+
+
+def test_export_names_a_damaged_model_file(tmp_path: Path) -> None:
+    from aura.supervised import load_models
+
+    folder = tmp_path / "supervised"
+    folder.mkdir()
+    for name in ("compatibility", "difficulty", "engagement"):
+        (folder / f"{name}.joblib").write_bytes(b"garbage")
+    with pytest.raises(ValueError, match=f"^{folder / 'compatibility.joblib'} cannot be read as"):
+        load_models(tmp_path)

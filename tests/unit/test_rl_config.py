@@ -74,6 +74,15 @@ def test_run_config_round_trips_through_yaml(tmp_path: Path) -> None:
     assert cfg.run("tutor_matching", "ppo", 1).seed == SHARED["seed"] + 1
 
 
+@pytest.mark.parametrize("text", ["algo: [ppo", "- ppo\n", "\xff"], ids=["yaml", "list", "bytes"])
+def test_a_damaged_run_config_is_named(tmp_path: Path, text: str) -> None:
+    """A run's config.yaml cut short or overwritten: named, not a YAML parser's traceback."""
+    path = tmp_path / "config.yaml"
+    path.write_bytes(text.encode("latin-1"))
+    with pytest.raises(ConfigError, match=f"^{path} is not a run's config"):
+        load_run_config(path)
+
+
 def test_hyperparams_become_sb3_arguments() -> None:
     kwargs = PPOParams(lr_schedule="linear", n_steps=32).sb3_kwargs()
     assert kwargs["n_steps"] == 32 and "n_envs" not in kwargs and "lr_schedule" not in kwargs

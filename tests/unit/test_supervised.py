@@ -184,6 +184,31 @@ def test_train_all_saves_models_and_metrics_that_beat_baselines(sim, tmp_path: P
     _check_targets_table(metrics)
 
 
+def test_a_training_that_fails_leaves_the_last_models_whole(sim, tmp_path: Path, monkeypatch):
+    """The third model fails after two are trained: the folder keeps the last training's files
+    as they were (they used to be replaced one by one, leaving a mix of two trainings)."""
+    import aura.supervised.training as training
+
+    data_dir, folder = tmp_path / "data", tmp_path / "models" / "supervised"
+    save(sim, data_dir)
+    folder.mkdir(parents=True)
+    last = {f"{name}.joblib": name.encode() for name in MODEL_NAMES} | {"metrics.json": b"{}"}
+    for file, content in last.items():
+        (folder / file).write_bytes(content)
+    train_model = training.train_model
+
+    def failing(name: str, *args, **kwargs):
+        if name == MODEL_NAMES[-1]:
+            raise RuntimeError("stopped")
+        return train_model(name, *args, **kwargs)
+
+    monkeypatch.setattr(training, "train_model", failing)
+    with pytest.raises(RuntimeError, match="stopped"):
+        train_all(data_dir, tmp_path / "models", SMALL_TRAINING, SEED)
+    assert {f.name: f.read_bytes() for f in folder.iterdir()} == last
+    assert [f.name for f in folder.parent.iterdir()] == ["supervised"]  # no staging left
+
+
 def _without_timings(value: object) -> object:
     if isinstance(value, dict):
         return {k: _without_timings(v) for k, v in value.items() if "seconds" not in k}
