@@ -141,9 +141,9 @@ def _note_kept_folders(written: dict, base: Path) -> None:
 
 
 def _checked(params: Path, *sections: str) -> dict[str, Any]:
-    """The params file, loaded and checked as `aura params check` and `aura run` check it, for
-    the sections this command reads: a key no notebook takes is refused (the command would
-    ignore it), and so is a value the command would fail on after part of its work."""
+    """The params file, loaded and checked as `aura params check` and `aura run` check it: a key
+    no notebook takes is refused (the command would ignore it), and so is a value of
+    ``sections`` (those whose values the command itself checks only as it uses them)."""
     from aura.params_check import check_declared, check_sections
     from aura.reports.runner import discover_notebooks
 
@@ -245,7 +245,7 @@ def train_rl(
     from aura.rl.numerics import describe
     from aura.rl.results import RESULTS_FILE, fingerprint, results_table, saved_policies_table
 
-    _checked(params, "03_rl_training")
+    _checked(params)  # load_experiment checks the section's values
     try:
         cfg = load_experiment(params)
     except ParamsError as exc:
@@ -325,7 +325,7 @@ def rl_budget(
 
     if env is None and probe is None:
         raise _fail("give the environment (--env) or a probe (--probe), which implies it")
-    _checked(params, "03_rl_training")
+    _checked(params)
     try:
         cfg = load_experiment(params)
         if env is None:
@@ -387,7 +387,7 @@ def rl_probe(
     from aura.rl.config import load_experiment
     from aura.rl.probes import PROBE_FILE, probe_dir, probe_study
 
-    _checked(params, "03_rl_training")
+    _checked(params)
     try:
         cfg = load_experiment(params)
         with steps_progress() as bar:
@@ -440,7 +440,7 @@ def rl_compare(
     if params.resolve() == against.resolve():
         raise _fail(f"--params and --against are both {params}: a grid is not compared with itself")
     for path in (params, against):
-        _checked(path, "03_rl_training")
+        _checked(path)
     try:
         rows = compare_grids(load_experiment(params), load_experiment(against))
     except ParamsError as exc:
@@ -487,7 +487,7 @@ def rl_pools(
     from aura.rl.pools import grid_pool_scores
     from aura.sim.io import FILES
 
-    loaded = _checked(params, "03_rl_training", "05_evaluation")
+    loaded = _checked(params, "05_evaluation")
     try:
         n_new = (
             (loaded.get("05_evaluation") or {}).get("new_pools", 0)
@@ -578,7 +578,7 @@ def train_supervised(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None
     from aura.supervised import train_all
     from aura.supervised.report import metrics_table
 
-    p = _checked(params, "04_supervised_training")
+    p = _checked(params)  # train_all checks the section's values before it reads the data
     try:
         shared = p["shared"]
         with console.status("training the supervised models ..."):
@@ -604,7 +604,7 @@ def export(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None:
     from aura.export.pipeline import export_run
     from aura.params_check import export_folders, export_test_size
 
-    p = _checked(params, "06_model_export")
+    p = _checked(params)
     try:
         export_folders(p)
         test_size = export_test_size(p)

@@ -769,4 +769,7 @@ def load_experiment(params_path: str | Path) -> ExperimentConfig:
 
     params = load_params(params_path)
     notebook_params(params, SECTION, source=params_path)  # a missing section is an error
-    return experiment_config(params[SECTION], params[SHARED_SECTION])
+    try:
+        return experiment_config(params[SECTION], params[SHARED_SECTION])
+    except ConfigError as exc:
+        raise ConfigError(f"{params_path}: {exc}") from None
