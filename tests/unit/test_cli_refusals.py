@@ -246,3 +246,31 @@ def test_export_names_a_damaged_model_file(tmp_path: Path) -> None:
         (folder / f"{name}.joblib").write_bytes(b"garbage")
     with pytest.raises(ValueError, match=f"^{folder / 'compatibility.joblib'} cannot be read as"):
         load_models(tmp_path)
+
+
+def test_generate_names_an_out_it_cannot_write(tmp_path: Path, folders) -> None:
+    params = params_file(tmp_path, folders, {"n_learners": 30, "n_tutors": 5, "n_sessions": 50})
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("kept\n")
+    result = CliRunner().invoke(app, ["generate", "--params", str(params), "--out", str(a_file)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    output = " ".join(result.output.split())
+    assert output == f"error: the tables cannot be written to {a_file}: Not a directory"
+    assert a_file.read_text() == "kept\n"
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (["tune", "--study", " "], "--study needs a name"),
+        (["rl-pools", "--pool-seed", "-1"], "Invalid value for '--pool-seed'"),
+    ],
+    ids=["empty-study", "negative-pool-seed"],
+)
+def test_an_option_without_a_usable_value_is_refused(
+    tmp_path: Path, folders, command: list[str], message: str
+) -> None:
+    result = CliRunner().invoke(app, [*command, "--params", str(params_file(tmp_path, folders))])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert message in " ".join(result.output.split())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["params.yaml"]
