@@ -739,8 +739,6 @@ def serve(
     The artifacts are checked first (manifest, every file, sha256), so a missing or altered
     export stops here with a message instead of starting a service that cannot answer.
     """
-    import os
-
     from aura.api.launch import LaunchError
     from aura.api.launch import serve as launch
     from aura.api.settings import ARTIFACTS_ENV

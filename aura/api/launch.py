@@ -11,6 +11,7 @@ with the standard library's argparse.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 import tempfile
@@ -35,6 +36,21 @@ class LaunchError(Exception):
     """The service cannot start; the message says why and what to do."""
 
 
+def check_app_path(app_path: str) -> None:
+    """``module:attribute`` names a module that can be found, without importing it (the app's
+    module loads the models, which only the workers should): uvicorn would print an import
+    traceback from each worker instead."""
+    module, _, attribute = app_path.partition(":")
+    if not module or not attribute:
+        raise LaunchError(f"--app {app_path!r} is not 'module:attribute' (e.g. {APP_PATH})")
+    try:
+        found = importlib.util.find_spec(module)
+    except ImportError:  # a parent package that does not exist
+        found = None
+    if found is None:
+        raise LaunchError(f"--app {app_path}: no module {module!r} can be imported")
+
+
 def serve(
     folder: Path,
     host: str = "127.0.0.1",
@@ -47,6 +63,7 @@ def serve(
     """Serve ``folder`` with uvicorn until stopped; LaunchError before anything starts if a
     setting from the environment cannot be used, the artifacts fail their checks (manifest,
     every file, sha256) or the metrics folder is missing."""
+    check_app_path(app_path)
     try:
         Settings.from_env(Path(folder))  # what every worker will read, checked once here
         manifest = verify_artifacts(folder)

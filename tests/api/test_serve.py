@@ -147,6 +147,27 @@ def test_serve_refuses_a_missing_folder(tmp_path: Path) -> None:
     assert "a-file is a file, not a folder" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("app_path", "message"),
+    [
+        ("nonexistent.mod:app", "--app nonexistent.mod:app: no module 'nonexistent.mod' can be"),
+        ("aura.api.app", "--app 'aura.api.app' is not 'module:attribute'"),
+    ],
+)
+def test_serve_names_an_app_it_cannot_import(
+    artifacts_dir: Path, app_path: str, message: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from aura.cli import app
+
+    result = CliRunner().invoke(
+        app, ["serve", "--artifacts", str(artifacts_dir), "--app", app_path]
+    )
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert message in " ".join(result.output.split())
+
+
 def test_serve_refuses_an_incomplete_export(broken: Path) -> None:
     (broken / "engagement.onnx").unlink()
     result = run_serve(broken)
