@@ -697,11 +697,20 @@ def notebooks_record(
 
     A name is a path, or a file of notebooks/ (01_data_synthesis.ipynb)."""
     from aura.config import NOTEBOOKS_DIR
-    from aura.reports.notebook_outputs import committed_notebooks, record_notebook
+    from aura.reports.notebook_outputs import (
+        NotANotebookError,
+        committed_notebooks,
+        read_notebook,
+        record_notebook,
+    )
 
     def found(name: str) -> Path:
         for path in (Path(name), NOTEBOOKS_DIR / name):
             if path.is_file():
+                try:  # every name is read before any notebook runs (a run takes minutes)
+                    read_notebook(path)
+                except NotANotebookError as exc:
+                    raise _fail(str(exc)) from exc
                 return path
         known = ", ".join(p.name for p in committed_notebooks())
         raise _fail(f"no notebook {name}, here or in {NOTEBOOKS_DIR} (there: {known})")

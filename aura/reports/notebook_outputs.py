@@ -29,6 +29,28 @@ KEPT_CELL_METADATA = ("tags", "jupyter")
 KEPT_NOTEBOOK_METADATA = ("kernelspec",)
 
 
+class NotANotebookError(ValueError):
+    """A file given as a notebook that is not one nbformat can read and validate."""
+
+
+def read_notebook(path: Path) -> NotebookNode:
+    """Read and validate ``path`` as a notebook, or say in one line why it is not one.
+
+    nbformat answers a JSON list with "'list' object has no attribute 'get'" and a notebook
+    missing a key with a schema dump; the commands name the file and the reason instead.
+    """
+    try:
+        nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
+    except nbformat.ValidationError as exc:
+        raise NotANotebookError(f"{path} is not a valid notebook: {exc.message}") from exc
+    except (ValueError, AttributeError, TypeError) as exc:
+        # ValueError: text that is not UTF-8 or not JSON (NotJSONError); the others: JSON that
+        # is not an object with nbformat's keys.
+        raise NotANotebookError(f"{path} is not a notebook: {exc}") from exc
+    return nb
+
+
 def is_summary_cell(cell: NotebookNode) -> bool:
     """A code cell whose first line is ``# summary``."""
     if cell.cell_type != "code":
@@ -68,7 +90,7 @@ def record_notebook(path: Path, *, timeout: int = 1800) -> Path:
     from nbclient import NotebookClient
 
     path = Path(path)
-    nb = nbformat.read(path, as_version=4)
+    nb = read_notebook(path)
     client = NotebookClient(
         nb,
         kernel_name=KERNEL_NAME,
@@ -91,7 +113,7 @@ def notebook_problems(path: Path) -> list[str]:
 
     Lets a fast test say "run make notebooks" instead of an nbval diff about stray outputs.
     """
-    nb = nbformat.read(path, as_version=4)
+    nb = read_notebook(path)
     problems = []
     for i, cell in enumerate(nb.cells, start=1):
         if cell.cell_type != "code":

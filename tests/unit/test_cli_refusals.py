@@ -139,6 +139,36 @@ def test_notebooks_record_names_a_notebook_it_cannot_find(tmp_path: Path) -> Non
     assert "01_data_synthesis.ipynb" in output and "Traceback" not in output
 
 
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("[1, 2]", "is not a notebook: 'list' object has no attribute 'get'"),
+        ("{not json", "is not a notebook: Notebook does not appear to be JSON"),
+        ('{"nbformat": 4, "nbformat_minor": 5, "cells": []}', "is not a valid notebook: "),
+    ],
+)
+def test_notebooks_record_reads_every_name_before_running_any(
+    tmp_path: Path, text: str, reason: str
+) -> None:
+    """A file that is not a notebook, named after a good one, is refused by name before the good
+    one runs (nbformat's bare "'list' object has no attribute 'get'" came after it had run)."""
+    import nbformat
+
+    marker = tmp_path / "ran"
+    good = tmp_path / "good.ipynb"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(f"open({str(marker)!r}, 'w')")])
+    nbformat.write(nb, good)
+    before = good.read_bytes()
+    bad = tmp_path / "bad.ipynb"
+    bad.write_text(text)
+    result = CliRunner().invoke(app, ["notebooks", "record", str(good), str(bad)])
+    assert result.exit_code == 1
+    output = " ".join(result.output.split())
+    assert output.startswith(f"error: {bad} {reason}")
+    assert "Traceback" not in output
+    assert not marker.exists() and good.read_bytes() == before
+
+
 def test_export_without_trained_agents_says_what_trains_them(tmp_path: Path) -> None:
     """The agents are read after the forests: no selected.json, or one that names a model for
     only one environment, is named with what trains the rest (a plain message, not a KeyError's
