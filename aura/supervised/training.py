@@ -202,6 +202,12 @@ def train_model(
     train, test = ev.grouped_holdout(groups, config.test_size, seed)
     X_tr, y_tr, g_tr = X.iloc[train], y.iloc[train], groups.iloc[train]
     X_te, y_te = X.iloc[test], y.iloc[test]
+    if g_tr.nunique() < config.cv_folds:
+        raise ValueError(
+            f"04_supervised_training.cv_folds is {config.cv_folds}, but the {name} model's "
+            f"training split holds {g_tr.nunique()} learners and each fold needs one of its own; "
+            "lower cv_folds or generate more learners"
+        )
     pipeline = make_pipeline(name, list(X.columns), config.forest.get(name), seed=seed)
     start = time.perf_counter()
     model, grid_table, chosen, fit_seconds = ev.tune(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -207,6 +208,21 @@ def test_a_training_that_fails_leaves_the_last_models_whole(sim, tmp_path: Path,
         train_all(data_dir, tmp_path / "models", SMALL_TRAINING, SEED)
     assert {f.name: f.read_bytes() for f in folder.iterdir()} == last
     assert [f.name for f in folder.parent.iterdir()] == ["supervised"]  # no staging left
+
+
+def test_more_folds_than_training_learners_is_refused_before_any_fit(tables) -> None:
+    """scikit-learn's "Cannot have number of splits ... greater than the number of groups" came
+    from inside the grid search and named no params key."""
+    from aura.supervised.training import train_model
+
+    n_train = 640  # 800 learners, a fifth held out
+    config = supervised_config({**SMALL_TRAINING, "cv_folds": n_train + 1})
+    message = (
+        f"04_supervised_training.cv_folds is {n_train + 1}, but the compatibility model's "
+        f"training split holds {n_train} learners"
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        train_model("compatibility", tables["compatibility"], config, SEED)
 
 
 def _without_timings(value: object) -> object:
