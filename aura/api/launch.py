@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import socket
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -51,6 +52,19 @@ def check_app_path(app_path: str) -> None:
         raise LaunchError(f"--app {app_path}: no module {module!r} can be imported")
 
 
+def check_host(host: str, port: int) -> None:
+    """``host`` is an address or a name the resolver knows; uvicorn would read the artifacts
+    first and then stop with the resolver's bare "Name or service not known"."""
+    try:
+        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        reason = exc.strerror if isinstance(exc, socket.gaierror) else str(exc)
+        raise LaunchError(
+            f"--host {host!r} is neither an address nor a known host name ({reason}); "
+            "use 127.0.0.1 for this machine only, 0.0.0.0 for every interface"
+        ) from exc
+
+
 def serve(
     folder: Path,
     host: str = "127.0.0.1",
@@ -64,6 +78,7 @@ def serve(
     setting from the environment cannot be used, the artifacts fail their checks (manifest,
     every file, sha256) or the metrics folder is missing."""
     check_app_path(app_path)
+    check_host(host, port)
     try:
         Settings.from_env(Path(folder))  # what every worker will read, checked once here
         manifest = verify_artifacts(folder)

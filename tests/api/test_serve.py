@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import io
 import json
 import os
 import shutil
@@ -11,7 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr
 from pathlib import Path
 
 import httpx2
@@ -166,6 +167,25 @@ def test_serve_names_an_app_it_cannot_import(
     )
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert message in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("host", ["999.1.1.1", "no such host", ""])
+def test_both_entry_points_name_a_host_they_cannot_bind(artifacts_dir: Path, host: str) -> None:
+    """uvicorn read the artifacts, then stopped with the resolver's bare "Name or service not
+    known" (exit 3)."""
+    from typer.testing import CliRunner
+
+    from aura.api.launch import main
+    from aura.cli import app
+
+    message = f"--host {host!r} is neither an address nor a known host name"
+    result = CliRunner().invoke(app, ["serve", "--artifacts", str(artifacts_dir), "--host", host])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert message in " ".join(result.output.split())
+    stderr = io.StringIO()
+    with redirect_stderr(stderr):
+        assert main(["--artifacts", str(artifacts_dir), "--host", host]) == 1
+    assert stderr.getvalue().startswith(f"error: {message}")
 
 
 def test_serve_refuses_an_incomplete_export(broken: Path) -> None:
