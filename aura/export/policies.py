@@ -116,11 +116,14 @@ def difficulty_adaptation_features() -> list[Feature]:
 def _load(path: Path) -> Any:
     from stable_baselines3 import A2C, DQN, PPO
 
+    from aura.rl.train import require_whole_model
+
     if not path.is_file():  # SB3 would name it with a second .zip
         raise FileNotFoundError(
             f"{path} not found; train the agents again (`aura train-rl` or notebook 03)"
         )
 
+    require_whole_model(path)
     algo = {"ppo": PPO, "a2c": A2C, "dqn": DQN}
     for name, cls in algo.items():
         if f"/{name}/" in f"/{path.as_posix()}":

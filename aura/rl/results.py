@@ -45,6 +45,7 @@ from aura.rl.train import (
     checkpoints,
     evaluation_returns,
     make_vec_env,
+    require_whole_model,
     run_class,
 )
 from aura.sim.vocab import DIFFICULTY_MOVES, STRATEGIES
@@ -283,7 +284,7 @@ def evaluate_model_file(path: Path, run: RunConfig, seed: int, n_episodes: int) 
     import torch
 
     torch.set_num_threads(1)
-    model = run_class(run).load(path, device="cpu")
+    model = run_class(run).load(require_whole_model(path), device="cpu")
     policy = GreedyRecurrent(model) if run.lstm_hidden_size else GreedyBatch(model)
     return list(_evaluate(run.env, policy, seed, n_episodes).returns)
 

@@ -47,6 +47,7 @@ from aura.files import write_atomically, write_text_atomically
 from aura.rl.config import EVAL_SEED_OFFSET, ConfigError, EnvConfig, RunConfig, load_run_config
 from aura.rl.numerics import UNRECORDED, kernels
 
+CHECKPOINT_DIR = "checkpoints"
 CHECKPOINT_PREFIX = "rl_model"
 CHECKPOINT_PATTERN = re.compile(rf"^{CHECKPOINT_PREFIX}_(\d+)_steps\.zip$")
 CONFIG_FILE = "config.yaml"
@@ -211,7 +212,7 @@ def evaluation_returns(run: RunConfig, policy: Any) -> list[float]:
 
 def checkpoints(run_dir: Path) -> list[tuple[int, Path]]:
     """Saved checkpoints of a run as (steps, path), oldest first."""
-    folder = run_dir / "checkpoints"
+    folder = run_dir / CHECKPOINT_DIR
     found = []
     for path in folder.glob(f"{CHECKPOINT_PREFIX}_*_steps.zip") if folder.is_dir() else []:
         match = CHECKPOINT_PATTERN.match(path.name)
@@ -258,6 +259,19 @@ def is_complete_model(path: Path) -> bool:
             return {"data", SB3_LAST_ENTRY} <= names and archive.testzip() is None
     except (zipfile.BadZipFile, OSError):
         return False
+
+
+def require_whole_model(path: Path) -> Path:
+    """``path``, if it is a whole saved model. Every model is written here whole or not at all,
+    so one that is not was damaged outside training (a copy cut short, an edit), and SB3's loader
+    would fail on it with a bare zip or pickle error; the message names the file instead."""
+    if not is_complete_model(path):
+        run_dir = path.parent.parent if path.parent.name == CHECKPOINT_DIR else path.parent
+        raise ConfigError(
+            f"{path} is not a whole saved model (damaged or cut short); delete {run_dir} and "
+            "train again (the training commands and notebook 03 keep every other finished run)"
+        )
+    return path
 
 
 def _restore_eval_history(callback: Any, log_dir: Path, until: int) -> None:
@@ -312,7 +326,7 @@ def check_same_run(run: RunConfig, run_dir: Path) -> None:
 
 
 def _clear(run_dir: Path) -> None:
-    for name in ("checkpoints", "logs"):
+    for name in (CHECKPOINT_DIR, "logs"):
         shutil.rmtree(run_dir / name, ignore_errors=True)
     for name in (
         BEST_MODEL,
@@ -412,7 +426,7 @@ def _other_callbacks(run: RunConfig, run_dir: Path) -> list[Any]:
     callbacks: list[Any] = [
         atomic_checkpoints(
             save_freq=max(run.training.save_freq // n_envs, 1),
-            save_path=str(run_dir / "checkpoints"),
+            save_path=str(run_dir / CHECKPOINT_DIR),
             name_prefix=CHECKPOINT_PREFIX,
             save_replay_buffer=run.algo == "dqn",
         ),
@@ -448,6 +462,8 @@ def train(
     if resume:
         check_same_run(run, run_dir)
         if is_finished(run_dir):
+            for name in SCORED_FILES.values():  # scored next; named here, before any scoring
+                require_whole_model(run_dir / name)
             info = json.loads((run_dir / INFO_FILE).read_text(encoding="utf-8"))
             return TrainResult(run_dir, info["num_timesteps"], info["num_timesteps"], 0.0)
     else:

@@ -182,3 +182,35 @@ def test_a_dqn_checkpoint_writes_its_replay_buffer_whole_before_its_model(
     assert {"best_model.zip", "final_model.zip"} <= set(written)
     assert latest_checkpoint(tmp_path / "run", "dqn")[0] == 600
     assert not list((tmp_path / "run").rglob("*.part"))
+
+
+def test_a_damaged_saved_model_is_named_before_sb3_reads_it(tmp_path: Path) -> None:
+    """Every model is written whole, so a damaged one was damaged outside training; SB3's loader
+    failed on it with a bare zipfile error. Resuming, scoring and exporting name the file and the
+    run folder to delete, and change nothing."""
+    from aura.export.policies import _load
+    from aura.rl.config import ConfigError
+    from aura.rl.results import evaluate_model_file
+    from aura.rl.train import FINAL_MODEL, checkpoints
+
+    training = TrainingConfig(total_timesteps=256, eval_freq=128, n_eval_episodes=2, save_freq=128)
+    run = RunConfig(ENV, "ppo", 0, algo_params("ppo", {"n_steps": 64}, "ppo"), training)
+    run_dir = tmp_path / "ppo" / "run"
+    train(run, run_dir)
+    final = run_dir / FINAL_MODEL
+    final.write_bytes(final.read_bytes()[: final.stat().st_size // 2])
+    checkpoint = checkpoints(run_dir)[0][1]
+    checkpoint.write_bytes(b"not a zip")
+    before = {p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file()}
+
+    for path, attempt in [
+        (final, lambda: train(run, run_dir)),
+        (final, lambda: _load(final)),
+        (checkpoint, lambda: evaluate_model_file(checkpoint, run, 0, 1)),
+    ]:
+        with pytest.raises(ConfigError) as err:
+            attempt()
+        assert str(err.value).startswith(
+            f"{path} is not a whole saved model (damaged or cut short); delete {run_dir} and "
+        )
+    assert {p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file()} == before
