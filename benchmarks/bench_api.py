@@ -225,10 +225,10 @@ def median_of(runs: list[dict], key: str) -> float:
 
 def main(
     artifacts: Annotated[Path, typer.Option(help="Artifacts folder to serve.")] = ARTIFACTS_DIR,
-    seconds: Annotated[int, typer.Option(help="Duration of each wrk run, in seconds.")] = 5,
-    runs: Annotated[int, typer.Option(help="Repetitions of each measurement.")] = 3,
+    seconds: Annotated[int, typer.Option(min=1, help="Duration of each wrk run, in seconds.")] = 5,
+    runs: Annotated[int, typer.Option(min=1, help="Repetitions of each measurement.")] = 3,
     workers_check: Annotated[
-        int, typer.Option(help="Also measure with this many workers (0: skip).")
+        int, typer.Option(min=0, help="Also measure with this many workers (0: skip).")
     ] = 2,
     out: Annotated[Path, typer.Option(help="Result file.")] = BENCH_DIR / "api.json",
 ) -> None:

@@ -33,7 +33,7 @@ from typing import Annotated, Any
 
 import typer
 
-from aura.config import BENCH_DIR, PARAMS_DIR
+from aura.config import BENCH_DIR, PARAMS_DIR, ParamsError
 from aura.envs import evaluate_policy
 from aura.reports.host import host_speed
 from aura.rl.config import load_experiment
@@ -152,6 +152,10 @@ def main(
     repeats: Annotated[int, typer.Option(min=1, help="Throughput and scoring repeats.")] = 3,
 ) -> None:
     """Measure the RL training wall time and write reports/bench/rl_training.json."""
+    try:  # the params are read by every part; a bad file is named before anything is timed
+        load_experiment(params)
+    except ParamsError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--params") from None
     report: dict[str, Any] = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "params": str(params),

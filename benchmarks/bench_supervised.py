@@ -11,16 +11,17 @@ scikit-learn and in onnxruntime. Writes medians and every repeat to reports/benc
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
 import statistics
 import time
 from collections.abc import Callable
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
+import typer
 
 from aura.config import BENCH_DIR, PARAMS_DIR, load_params
 from aura.sim.generate import generate
@@ -45,10 +46,10 @@ def summary(times: list[float]) -> dict[str, float | list[float]]:
     return {"median": statistics.median(times), "min": min(times), "runs": times}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args()
+def main(
+    repeats: Annotated[int, typer.Option(min=1, help="Fits and batch predictions timed.")] = 3,
+) -> None:
+    """Time the three fits and their predict latency; write reports/bench/supervised.json."""
 
     params = load_params(PARAMS_DIR / "default.yaml")
     seed = params["shared"]["seed"]
@@ -68,7 +69,7 @@ def main() -> None:
     fit_times = {name: [] for name in MODEL_NAMES}
     total_times = []
     models = {}
-    for _ in range(args.repeats):
+    for _ in range(repeats):
         start_all = time.perf_counter()
         for name in MODEL_NAMES:
             start = time.perf_counter()
@@ -98,13 +99,13 @@ def main() -> None:
             "onnx_bytes": len(onnx_model.SerializeToString()),
             "sklearn_predict_1_row_seconds": summary(timed(lambda p=predict, o=one: p(o), 20)),
             "sklearn_predict_100k_rows_seconds": summary(
-                timed(lambda p=predict, b=batch: p(b), args.repeats)
+                timed(lambda p=predict, b=batch: p(b), repeats)
             ),
             "onnx_predict_1_row_seconds": summary(
                 timed(lambda s=session, o=one32: s.run(None, {INPUT_NAME: o}), 200)
             ),
             "onnx_predict_100k_rows_seconds": summary(
-                timed(lambda s=session, b=batch32: s.run(None, {INPUT_NAME: b}), args.repeats)
+                timed(lambda s=session, b=batch32: s.run(None, {INPUT_NAME: b}), repeats)
             ),
         }
 
@@ -112,7 +113,7 @@ def main() -> None:
         "benchmark": "supervised",
         "scale": dict(sizes),
         "rows": {name: len(tables[name][0]) for name in MODEL_NAMES},
-        "repeats": args.repeats,
+        "repeats": repeats,
         "train_all_three_seconds": summary(total_times),
         "train_target_seconds": TRAIN_TARGET_SECONDS,
         "train_target_met": statistics.median(total_times) <= TRAIN_TARGET_SECONDS,
@@ -144,4 +145,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    typer.run(main)

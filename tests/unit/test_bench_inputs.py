@@ -1,0 +1,66 @@
+"""The benchmarks refuse input they cannot use in one line that names the option, before they
+time anything, start a server or need wrk (a repeat count of 0 ended in a StatisticsError after
+the work, a missing params file in a traceback)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from aura.config import PROJECT_ROOT
+
+BENCHMARKS = PROJECT_ROOT / "benchmarks"
+
+
+def run_bench(script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "400"},  # rich's error box on one line
+    )
+
+
+def test_a_folder_without_artifacts_is_refused_naming_the_option(tmp_path: Path) -> None:
+    out = run_bench("bench_api.py", "--artifacts", str(tmp_path), "--out", str(tmp_path / "x"))
+    assert out.returncode == 2, out.stderr
+    assert "--artifacts" in out.stderr
+    assert f"{tmp_path} has no manifest.json" in out.stderr
+    assert "Traceback" not in out.stderr
+    assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize(
+    ("script", "option", "value"),
+    [
+        ("bench_api.py", "--runs", "0"),
+        ("bench_api.py", "--seconds", "0"),
+        ("bench_api.py", "--workers-check", "-1"),
+        ("bench_supervised.py", "--repeats", "0"),
+        ("bench_rl_training.py", "--repeats", "0"),
+    ],
+)
+def test_a_count_out_of_range_is_refused_naming_the_option(
+    script: str, option: str, value: str
+) -> None:
+    out = run_bench(script, option, value)
+    assert out.returncode == 2, out.stderr
+    low = "0" if option == "--workers-check" else "1"
+    assert f"Invalid value for '{option}': Input should be greater than or equal to {low}" in (
+        out.stderr
+    )
+    assert "Traceback" not in out.stderr
+
+
+def test_the_rl_benchmark_names_a_params_file_it_cannot_read(tmp_path: Path) -> None:
+    out = run_bench("bench_rl_training.py", "--quick", "--params", str(tmp_path / "nope.yaml"))
+    assert out.returncode == 2, out.stderr
+    assert f"Invalid value for --params: params file not found: {tmp_path / 'nope.yaml'}" in (
+        out.stderr
+    )
+    assert "Traceback" not in out.stderr
