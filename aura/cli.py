@@ -26,6 +26,7 @@ from rich.progress import (
 
 from aura.api.settings import KEEP_ALIVE_SECONDS
 from aura.config import NOTEBOOKS_DIR, PARAMS_DIR, ParamsError, load_params, project_path
+from aura.files import unwritable
 
 if TYPE_CHECKING:
     from aura.rl.experiment import RunOutcome
@@ -111,17 +112,11 @@ def _check_new_params_file(out: Path, base: Path, force: bool, option: str) -> N
     without ``--force``: before any work, not after minutes of it."""
     if out.resolve() == base.resolve():
         raise _fail(f"{option} {out} is the params file it derives from; name another file")
-    if out.is_dir():
-        raise _fail(f"{option} {out} is a folder; name the params file to write")
-    if out.exists() and not out.is_file():
-        raise _fail(f"{option} {out} is not a regular file; name the params file to write")
-    if out.exists() and not force:
+    if out.is_file() and not force:
         raise _fail(f"{out} exists; --force overwrites it")
-    folder = next(p for p in out.absolute().parents if p.exists())  # the rest is made
-    if not folder.is_dir():
-        raise _fail(f"{option} {out}: {folder} is a file, not a folder")
-    if not os.access(folder, os.W_OK):
-        raise _fail(f"{option} {out}: the folder {folder} cannot be written")
+    problem = unwritable(out)
+    if problem:
+        raise _fail(f"{option} {out} {problem}")
 
 
 def _note_kept_folders(written: dict, base: Path) -> None:

@@ -65,6 +65,25 @@ def strict_json(
     return json.dumps(finite(plain), indent=2, sort_keys=sort_keys, allow_nan=False) + "\n"
 
 
+def unwritable(path: Path) -> str | None:
+    """Why no file can be written at ``path``, in words that follow its name, or None.
+
+    Checked before the work whose result the file will hold, so that minutes of work are not lost
+    to a path that is a folder or a device, lies under a file, or sits in a read-only folder.
+    Folders missing on the way are not a problem: the writers make them.
+    """
+    if path.is_dir():
+        return "is a folder; name a file to write"
+    if path.exists() and not path.is_file():
+        return "is not a regular file; name a file to write"
+    folder = next(p for p in path.absolute().parents if p.exists())
+    if not folder.is_dir():
+        return f"lies under {folder}, which is a file, not a folder"
+    if not os.access(folder, os.W_OK):
+        return f"cannot be written: the folder {folder} is not writable"
+    return None
+
+
 def read_json(path: Path) -> Any:
     """A JSON file AURA wrote, or a ValueError that names the file and where its text stops being
     JSON (a file cut short by a full disk, or edited by hand), instead of the parser's bare

@@ -51,6 +51,7 @@ import typer
 from aura.api.artifacts import ArtifactError, verify_artifacts
 from aura.api.settings import KEEP_ALIVE_SECONDS
 from aura.config import ARTIFACTS_DIR, BENCH_DIR
+from aura.files import unwritable
 
 ENDPOINTS = ("compatibility", "engagement", "difficulty", "tutor-match")
 PREDICT = "/api/ml/predict/"
@@ -232,6 +233,9 @@ def main(
     ] = 2,
     out: Annotated[Path, typer.Option(help="Result file.")] = BENCH_DIR / "api.json",
 ) -> None:
+    problem = unwritable(out)
+    if problem:  # before the runs, not after them
+        raise typer.BadParameter(f"{out} {problem}", param_hint="--out")
     try:
         verify_artifacts(artifacts)
     except ArtifactError as exc:

@@ -30,6 +30,7 @@ import pandas as pd
 import typer
 
 from aura.config import BENCH_DIR, PROJECT_ROOT
+from aura.files import unwritable
 
 SEED = 20240601
 CASES: dict[str, dict[str, Any]] = {
@@ -113,6 +114,9 @@ def main(
     / "generation.json",
 ) -> None:
     """Run every case, print one line per run, and write the JSON report."""
+    problem = unwritable(out)
+    if problem:  # before the runs, not after them
+        raise typer.BadParameter(f"{out} {problem}", param_hint="--out")
     report: dict[str, Any] = {
         "benchmark": "generation",
         "what": "aura.sim.write_datasets (generate + write 3 CSVs and 3 truth CSVs), "

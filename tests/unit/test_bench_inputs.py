@@ -64,3 +64,20 @@ def test_the_rl_benchmark_names_a_params_file_it_cannot_read(tmp_path: Path) -> 
         out.stderr
     )
     assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("script", ["bench_generation.py", "bench_api.py"])
+def test_an_out_that_cannot_be_written_is_refused_before_the_runs(
+    tmp_path: Path, script: str
+) -> None:
+    """The report was written after every run: a path under a file lost minutes of them."""
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("kept\n")
+    out = a_file / "report.json"
+    result = run_bench(script, "--out", str(out))
+    assert result.returncode == 2, result.stderr
+    assert (
+        f"Invalid value for --out: {out} lies under {a_file}, which is a file, not a folder"
+        in result.stderr
+    )
+    assert a_file.read_text() == "kept\n"

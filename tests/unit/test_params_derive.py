@@ -185,7 +185,7 @@ def test_the_command_refuses_a_folder_as_out_and_a_whole_section(tmp_path: Path)
     code, output = invoke("derive", "-o", str(tmp_path), "-s", "shared.seed=3", "--force")
     assert (code, output) == (
         1,
-        f"error: --out {tmp_path} is a folder; name the params file to write",
+        f"error: --out {tmp_path} is a folder; name a file to write",
     )
     assert list(tmp_path.iterdir()) == []
     code, output = invoke("derive", "-o", str(tmp_path / "x.yaml"), "-s", "seeds=3")
@@ -198,14 +198,14 @@ def test_the_command_refuses_an_out_that_is_no_file_or_has_no_folder(tmp_path: P
     code, output = invoke("derive", "-o", "/dev/null", "-s", "shared.seed=3", "--force")
     assert (code, output) == (
         1,
-        "error: --out /dev/null is not a regular file; name the params file to write",
+        "error: --out /dev/null is not a regular file; name a file to write",
     )
     a_file = tmp_path / "notes.txt"
     a_file.write_text("kept\n")
     code, output = invoke("derive", "-o", str(a_file / "x.yaml"), "-s", "shared.seed=3")
     assert (code, output) == (
         1,
-        f"error: --out {a_file / 'x.yaml'}: {a_file} is a file, not a folder",
+        f"error: --out {a_file / 'x.yaml'} lies under {a_file}, which is a file, not a folder",
     )
     assert a_file.read_text() == "kept\n"
 
