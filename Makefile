@@ -43,8 +43,8 @@ lab: venv ## Open JupyterLab on notebooks/ with aura importable
 serve: venv ## Serve the prediction API over artifacts/
 	$(BIN)/aura serve
 
-# Every benchmark runs even if one fails (the API's needs wrk and artifacts/); the failed ones are
-# named at the end and make the target fail.
+# Every benchmark runs even if one fails (the API's needs wrk and artifacts/, the Lambda
+# handler's artifacts/); the failed ones are named at the end and make the target fail.
 bench: venv ## Run benchmarks/bench_*.py (results land in reports/bench/)
 	@failed=""; for f in benchmarks/bench_*.py; do \
 		echo "== $$f"; $(BIN)/python "$$f" || failed="$$failed $$f"; \

@@ -177,15 +177,20 @@ def _openapi_with_bodies(app: FastAPI, max_records: int) -> Callable[[], dict[st
     return openapi
 
 
-def create_app(artifacts_dir: Path | None = None, settings: Settings | None = None) -> FastAPI:
-    """The application over one artifacts folder (settings from the environment by default)."""
+def create_app(
+    artifacts_dir: Path | None = None, settings: Settings | None = None, *, eager: bool = False
+) -> FastAPI:
+    """The application over one artifacts folder (settings from the environment by default).
+
+    The models load at startup (the lifespan), or here with ``eager``: an AWS Lambda adapter
+    runs the lifespan around every invocation, so there they load once, with the function
+    (`aura.api.aws_lambda`)."""
     settings = settings or Settings.from_env(artifacts_dir)
     logger = configure_logging(settings.log_level)
     metrics = Metrics()
     headers: list[tuple[bytes, bytes]] = []  # on every response once loaded: the model version
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    def load(app: FastAPI) -> None:
         try:
             artifacts = load_artifacts(settings.artifacts_dir, threads=settings.ort_threads)
         except Exception as exc:
@@ -202,6 +207,11 @@ def create_app(artifacts_dir: Path | None = None, settings: Settings | None = No
                 }
             },
         )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not eager:
+            load(app)
         yield
 
     app = FastAPI(
@@ -242,6 +252,8 @@ def create_app(artifacts_dir: Path | None = None, settings: Settings | None = No
         endpoints=endpoints,
         headers=headers,
     )
+    if eager:
+        load(app)
     return app
 
 

@@ -153,3 +153,50 @@ def test_the_serve_extra_alone_answers_every_endpoint(
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+LAMBDA_CALL = """
+import json, sys
+from aura.api.aws_lambda import handler
+path = "/api/ml/predict/compatibility"
+spec = json.loads(handler({"version": "2.0", "rawPath": "/openapi.json", "rawQueryString": "",
+    "headers": {"host": "x"}, "requestContext": {"http": {"method": "GET",
+    "path": "/openapi.json", "sourceIp": "10.0.0.1"}}, "isBase64Encoded": False}, None)["body"])
+record = spec["paths"][path]["post"]["requestBody"]["content"]["application/json"][
+    "examples"]["one record"]["value"]
+answer = handler({"version": "2.0", "rawPath": path, "rawQueryString": "",
+    "headers": {"host": "x", "content-type": "application/json"},
+    "requestContext": {"http": {"method": "POST", "path": path, "sourceIp": "10.0.0.1"}},
+    "body": json.dumps(record), "isBase64Encoded": False}, None)
+print(json.dumps(answer))
+"""
+
+
+@pytest.mark.slow
+def test_the_serve_and_lambda_extras_alone_answer_a_lambda_event(
+    serve_venv: Path, artifacts_dir: Path, tmp_path: Path
+) -> None:
+    """What a Lambda package holds (docs/api.md): the image's files and the `serve` extra, plus
+    the `lambda` extra, installed beside them as `pip install --target` puts them."""
+    pyproject = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())
+    target = tmp_path / "lambda"
+    subprocess.run(
+        [str(serve_venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps",
+         "--disable-pip-version-check", "--target", str(target),
+         *pyproject["project"]["optional-dependencies"]["lambda"]],
+        check=True,
+        timeout=300,
+    )  # fmt: skip
+    result = subprocess.run(
+        [str(serve_venv / "bin" / "python"), "-c", LAMBDA_CALL],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,  # not the project: the package must come from the environment
+        env={"AURA_ARTIFACTS": str(artifacts_dir), "PYTHONPATH": str(target)},
+    )
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert answer["statusCode"] == 200, answer
+    assert json.loads(answer["body"])["count"] == 1
+    assert answer["headers"]["x-model-version"]

@@ -26,8 +26,11 @@ def run_bench(script: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_a_folder_without_artifacts_is_refused_naming_the_option(tmp_path: Path) -> None:
-    out = run_bench("bench_api.py", "--artifacts", str(tmp_path), "--out", str(tmp_path / "x"))
+@pytest.mark.parametrize("script", ["bench_api.py", "bench_lambda.py"])
+def test_a_folder_without_artifacts_is_refused_naming_the_option(
+    tmp_path: Path, script: str
+) -> None:
+    out = run_bench(script, "--artifacts", str(tmp_path), "--out", str(tmp_path / "x"))
     assert out.returncode == 2, out.stderr
     assert "--artifacts" in out.stderr
     assert f"{tmp_path} has no manifest.json" in out.stderr
@@ -41,6 +44,8 @@ def test_a_folder_without_artifacts_is_refused_naming_the_option(tmp_path: Path)
         ("bench_api.py", "--runs", "0"),
         ("bench_api.py", "--seconds", "0"),
         ("bench_api.py", "--workers-check", "-1"),
+        ("bench_lambda.py", "--runs", "0"),
+        ("bench_lambda.py", "--requests", "0"),
         ("bench_supervised.py", "--repeats", "0"),
         ("bench_rl_training.py", "--repeats", "0"),
     ],
@@ -66,7 +71,7 @@ def test_the_rl_benchmark_names_a_params_file_it_cannot_read(tmp_path: Path) -> 
     assert "Traceback" not in out.stderr
 
 
-@pytest.mark.parametrize("script", ["bench_generation.py", "bench_api.py"])
+@pytest.mark.parametrize("script", ["bench_generation.py", "bench_api.py", "bench_lambda.py"])
 def test_an_out_that_cannot_be_written_is_refused_before_the_runs(
     tmp_path: Path, script: str
 ) -> None:

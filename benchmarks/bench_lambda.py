@@ -1,0 +1,156 @@
+"""Cold start, warm latency and memory of the AWS Lambda handler (`aura.api.aws_lambda`).
+
+No AWS is involved: the handler is called with API Gateway HTTP API events as Lambda would call
+it, so the figures are the function's own share of a request (API Gateway and Lambda's own
+start-up come on top). Measured:
+
+- cold start, ``--runs`` times, each in a fresh Python process: importing the handler (the
+  application is built and the models are loaded), then the first invocation; and that
+  process's peak resident memory, to choose the function's memory size;
+- warm invocations: ``--requests`` one-record requests per endpoint, in one process, p50 and p99
+  latency.
+
+    python benchmarks/bench_lambda.py --artifacts artifacts
+
+Writes reports/bench/lambda.json (aura.config.BENCH_DIR).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from aura.api.artifacts import ArtifactError, verify_artifacts
+from aura.api.settings import ARTIFACTS_ENV
+from aura.config import ARTIFACTS_DIR, BENCH_DIR
+from aura.files import unwritable
+
+ENDPOINTS = ("compatibility", "engagement", "difficulty", "tutor-match")
+PREDICT = "/api/ml/predict/"
+COLD_START = """
+import json, resource, sys, time
+start = time.perf_counter()
+from aura.api.aws_lambda import handler
+imported = time.perf_counter()
+answer = handler(json.loads(sys.argv[1]), None)
+first = time.perf_counter()
+assert answer["statusCode"] == 200, answer
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"import_s": imported - start, "first_request_s": first - imported,
+                  "peak_rss_mb": peak}))
+"""
+
+
+def event(method: str, path: str, body: Any = None) -> dict[str, Any]:
+    """An API Gateway HTTP API (payload format 2.0) event."""
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json", "host": "aura.example.com"},
+        "requestContext": {"http": {"method": method, "path": path, "sourceIp": "10.0.0.1"}},
+        "body": None if body is None else json.dumps(body),
+        "isBase64Encoded": False,
+    }
+
+
+def cold_start(artifacts: Path, request: dict[str, Any]) -> dict[str, float]:
+    env = {**os.environ, ARTIFACTS_ENV: str(artifacts), "AURA_LOG_LEVEL": "WARNING"}
+    out = subprocess.run(
+        [sys.executable, "-c", COLD_START, json.dumps(request)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=300,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def percentiles_ms(times: list[float]) -> dict[str, float]:
+    ordered = sorted(times)
+    return {
+        "p50_ms": 1e3 * statistics.median(ordered),
+        "p99_ms": 1e3 * ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))],
+    }
+
+
+def main(
+    artifacts: Annotated[Path, typer.Option(help="Artifacts folder to load.")] = ARTIFACTS_DIR,
+    runs: Annotated[int, typer.Option(min=1, help="Cold starts, each a fresh process.")] = 5,
+    requests: Annotated[int, typer.Option(min=1, help="Warm requests per endpoint.")] = 200,
+    out: Annotated[Path, typer.Option(help="Result file.")] = BENCH_DIR / "lambda.json",
+) -> None:
+    """Measure the Lambda handler's cold start, warm latency and memory; write the JSON."""
+    problem = unwritable(out)
+    if problem:  # before the runs, not after them
+        raise typer.BadParameter(f"{out} {problem}", param_hint="--out")
+    try:
+        manifest = verify_artifacts(artifacts)
+    except ArtifactError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--artifacts") from None
+    os.environ[ARTIFACTS_ENV] = str(artifacts)
+    os.environ["AURA_LOG_LEVEL"] = "WARNING"  # one log line per request would be timed too
+    from aura.api.aws_lambda import handler
+
+    spec = json.loads(handler(event("GET", "/openapi.json"), None)["body"])
+    records = {
+        name: spec["paths"][PREDICT + name]["post"]["requestBody"]["content"]["application/json"][
+            "examples"
+        ]["one record"]["value"]
+        for name in ENDPOINTS
+    }
+    load_before = os.getloadavg()
+    first = event("POST", PREDICT + "tutor-match", records["tutor-match"])
+    cold = [cold_start(artifacts, first) for _ in range(runs)]
+    for i, run in enumerate(cold, start=1):
+        typer.echo(
+            f"cold start {i}/{runs}: import {run['import_s']:.2f}s, first request "
+            f"{1e3 * run['first_request_s']:.1f}ms, peak {run['peak_rss_mb']:.0f} MB"
+        )
+    warm: dict[str, dict[str, float]] = {}
+    for name in ENDPOINTS:
+        request = event("POST", PREDICT + name, records[name])
+        handler(request, None)
+        times = []
+        for _ in range(requests):
+            start = time.perf_counter()
+            answer = handler(request, None)
+            times.append(time.perf_counter() - start)
+            assert answer["statusCode"] == 200, answer
+        warm[name] = percentiles_ms(times)
+        typer.echo(f"{name}: p50 {warm[name]['p50_ms']:.2f} ms, p99 {warm[name]['p99_ms']:.2f} ms")
+    report = {
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "artifacts": str(artifacts),
+        "model_version": manifest.version,
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "load_average_before": list(load_before),
+        "load_average_after": list(os.getloadavg()),
+        "cold_start": {
+            "runs": cold,
+            "import_s_median": statistics.median(r["import_s"] for r in cold),
+            "first_request_s_median": statistics.median(r["first_request_s"] for r in cold),
+            "peak_rss_mb_max": max(r["peak_rss_mb"] for r in cold),
+        },
+        "warm": warm,
+        "requests_per_endpoint": requests,
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    typer.echo(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    typer.run(main)
