@@ -114,9 +114,9 @@ def difficulty_adaptation_features() -> list[Feature]:
 
 
 def _load(path: Path) -> Any:
-    from stable_baselines3 import A2C, DQN, PPO
-
-    from aura.rl.train import require_whole_model
+    """The saved model at ``path``, by the algorithm its run folder names (``.../ppo/...``)."""
+    from aura.rl.config import ALGORITHMS
+    from aura.rl.train import algorithm_class, require_whole_model
 
     if not path.is_file():  # SB3 would name it with a second .zip
         raise FileNotFoundError(
@@ -124,11 +124,8 @@ def _load(path: Path) -> Any:
         )
 
     require_whole_model(path)
-    algo = {"ppo": PPO, "a2c": A2C, "dqn": DQN}
-    for name, cls in algo.items():
-        if f"/{name}/" in f"/{path.as_posix()}":
-            return cls.load(path, device="cpu")
-    return PPO.load(path, device="cpu")
+    algo = next((a for a in ALGORITHMS if f"/{a}/" in f"/{path.as_posix()}"), "ppo")
+    return algorithm_class(algo).load(path, device="cpu")
 
 
 def _episode_length(config_path: Path | None) -> int:

@@ -25,8 +25,6 @@ from aura.files import write_text_atomically
 SECTION = "03_rl_training"
 """Name of the params section (the notebook stem) that configures RL training."""
 
-ALGORITHMS: tuple[str, ...] = ("ppo", "dqn", "a2c")
-
 EVAL_SEED_OFFSET = 10_000
 """Added to a run's seed to seed its evaluation environment, so evaluation episodes are not the
 training episodes."""
@@ -146,6 +144,13 @@ class AlgoParams:
     """Hyperparameters shared by the three algorithms."""
 
     algo: ClassVar[str] = ""
+    sb3_class: ClassVar[str] = ""
+    """The class that trains and loads it, as ``module:Class`` (imported only when a model is
+    built or loaded, so reading params needs no torch)."""
+    job_cost: ClassVar[float] = 1.0
+    """Relative time of one of its runs, to start the longest first (`aura.rl.experiment`)."""
+    replay_buffer: ClassVar[bool] = False
+    """Off-policy: a checkpoint saves its replay buffer too, and a resume needs it."""
     learning_rate: float = 3e-4
     """Adam (or RMSprop) step size; with ``lr_schedule: linear`` the value at the start."""
     lr_schedule: str = "constant"
@@ -217,6 +222,8 @@ class PPOParams(AlgoParams):
     """PPO: clipped policy-gradient updates over several epochs of each rollout."""
 
     algo: ClassVar[str] = "ppo"
+    sb3_class: ClassVar[str] = "stable_baselines3:PPO"
+    job_cost: ClassVar[float] = 2.0
     sb3_adam_eps: ClassVar[float] = 1e-5
     n_envs: int = 8
     n_steps: int = 256
@@ -250,6 +257,8 @@ class A2CParams(AlgoParams):
     """A2C: one synchronous advantage actor-critic update every ``n_steps`` steps per env."""
 
     algo: ClassVar[str] = "a2c"
+    sb3_class: ClassVar[str] = "stable_baselines3:A2C"
+    job_cost: ClassVar[float] = 1.0
     learning_rate: float = 7e-4
     n_envs: int = 8
     n_steps: int = 5
@@ -275,6 +284,9 @@ class DQNParams(AlgoParams):
     """DQN: a Q-network trained off-policy from a replay buffer, acting epsilon-greedily."""
 
     algo: ClassVar[str] = "dqn"
+    sb3_class: ClassVar[str] = "stable_baselines3:DQN"
+    job_cost: ClassVar[float] = 3.0
+    replay_buffer: ClassVar[bool] = True
     learning_rate: float = 1e-4
     buffer_size: int = 50_000
     """Replay buffer capacity (the spec's 50,000)."""
@@ -307,7 +319,13 @@ class DQNParams(AlgoParams):
             raise ConfigError(f"{where}.exploration_fraction must be in (0, 1]")
 
 
-PARAMS_CLASSES: dict[str, type[AlgoParams]] = {"ppo": PPOParams, "dqn": DQNParams, "a2c": A2CParams}
+PARAMS_CLASSES: dict[str, type[AlgoParams]] = {
+    params.algo: params for params in (PPOParams, DQNParams, A2CParams)
+}
+"""The algorithms AURA trains, by name: each class holds its hyperparameters and what training,
+resuming, scheduling and loading need to know of it (docs/extending.md)."""
+
+ALGORITHMS: tuple[str, ...] = tuple(PARAMS_CLASSES)
 
 
 def check_algorithm(algo: str, where: str = "algorithm") -> str:

@@ -29,10 +29,6 @@ from aura.rl.config import ExperimentConfig, RunConfig
 from aura.rl.numerics import UNRECORDED, mkl_auto_branch
 from aura.rl.train import INFO_FILE, SCORED_FILES, check_same_run, steps_kept, train
 
-JOB_COST = {"dqn": 3.0, "ppo": 2.0, "a2c": 1.0}
-"""Relative cost of one run per algorithm, used only to order jobs (longest first). The
-references are started before any run: tutor matching's cost about as much as the longest."""
-
 TIMING_FILE = "grid_timing.json"
 
 
@@ -163,7 +159,11 @@ def run_grid(
 
     workers = cfg.n_workers if n_workers is None else n_workers
     jobs = _grid_jobs(cfg, resume)
-    order = sorted(jobs, key=lambda job: -JOB_COST[job[0].algo] * job[0].training.total_timesteps)
+    # Longest first (`AlgoParams.job_cost`), so the workers finish together. The references are
+    # started before any run: tutor matching's cost about as much as the longest.
+    order = sorted(
+        jobs, key=lambda job: -job[0].hyperparams.job_cost * job[0].training.total_timesteps
+    )
 
     host_speed = measure_host_speed()
     start = time.perf_counter()

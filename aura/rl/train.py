@@ -30,6 +30,7 @@ logged up to the checkpoint.
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 import shutil
@@ -44,7 +45,15 @@ import numpy as np
 import pandas as pd
 
 from aura.files import write_atomically, write_text_atomically
-from aura.rl.config import EVAL_SEED_OFFSET, ConfigError, EnvConfig, RunConfig, load_run_config
+from aura.rl.config import (
+    ALGORITHMS,
+    EVAL_SEED_OFFSET,
+    PARAMS_CLASSES,
+    ConfigError,
+    EnvConfig,
+    RunConfig,
+    load_run_config,
+)
 from aura.rl.numerics import UNRECORDED, kernels
 
 CHECKPOINT_DIR = "checkpoints"
@@ -78,13 +87,11 @@ class TrainResult:
 
 
 def algorithm_class(algo: str) -> type:
-    """The Stable-Baselines3 class of an algorithm name."""
-    from stable_baselines3 import A2C, DQN, PPO
-
-    classes = {"ppo": PPO, "dqn": DQN, "a2c": A2C}
-    if algo not in classes:
-        raise ConfigError(f"unknown algorithm {algo!r}; expected one of {', '.join(classes)}")
-    return classes[algo]
+    """The Stable-Baselines3 class of an algorithm name (its params class's ``sb3_class``)."""
+    if algo not in PARAMS_CLASSES:
+        raise ConfigError(f"unknown algorithm {algo!r}; expected one of {', '.join(ALGORITHMS)}")
+    module, name = PARAMS_CLASSES[algo].sb3_class.split(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def run_class(run: RunConfig) -> type:
@@ -234,7 +241,7 @@ def latest_checkpoint(run_dir: Path, algo: str) -> tuple[int, Path] | None:
     without its buffer is skipped in favour of the previous checkpoint.
     """
     for steps, path in reversed(checkpoints(run_dir)):
-        if algo == "dqn" and not replay_buffer_path(path, steps).is_file():
+        if PARAMS_CLASSES[algo].replay_buffer and not replay_buffer_path(path, steps).is_file():
             continue
         if is_complete_model(path):
             return steps, path
@@ -406,7 +413,7 @@ def _start_model(
     if found is not None:
         resumed_from, path = found
         model = run_class(run).load(path, env=env, device="cpu")
-        if run.algo == "dqn":
+        if run.hyperparams.replay_buffer:
             model.load_replay_buffer(replay_buffer_path(path, resumed_from))
         return model
     model = _new_model(run, env, verbose)
@@ -428,7 +435,7 @@ def _other_callbacks(run: RunConfig, run_dir: Path) -> list[Any]:
             save_freq=max(run.training.save_freq // n_envs, 1),
             save_path=str(run_dir / CHECKPOINT_DIR),
             name_prefix=CHECKPOINT_PREFIX,
-            save_replay_buffer=run.algo == "dqn",
+            save_replay_buffer=run.hyperparams.replay_buffer,
         ),
     ]
     if run.training.progress_bar:

@@ -15,6 +15,8 @@ from aura.config import PARAMS_DIR, ParamsError
 from aura.env_ids import WINDOW_ID
 from aura.envs import normalised_score
 from aura.rl.config import (
+    ALGORITHMS,
+    PARAMS_CLASSES,
     SECTION,
     ConfigError,
     DQNParams,
@@ -261,6 +263,23 @@ def test_scored_model_is_best_unless_the_params_say_final() -> None:
     assert cfg.scored_model == {"difficulty_adaptation": "best", "tutor_matching": "best"}
     cfg = load_experiment(PARAMS_DIR / "default.yaml")
     assert cfg.scored_model == {"difficulty_adaptation": "best", "tutor_matching": "final"}
+
+
+@pytest.mark.parametrize("algo", ALGORITHMS)
+def test_each_algorithm_names_a_class_that_agrees_with_what_training_assumes(algo: str) -> None:
+    """An algorithm is one params class (`PARAMS_CLASSES`); what training, resuming and the grid's
+    schedule read from it is checked against the SB3 class it names."""
+    from stable_baselines3.common.base_class import BaseAlgorithm
+    from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
+
+    from aura.rl.train import algorithm_class
+
+    params = PARAMS_CLASSES[algo]
+    assert params.algo == algo and params.job_cost > 0
+    cls = algorithm_class(algo)
+    assert issubclass(cls, BaseAlgorithm) and cls.__name__.lower() == algo
+    # a resume restores the replay buffer of exactly the off-policy algorithms
+    assert params.replay_buffer == issubclass(cls, OffPolicyAlgorithm)
 
 
 def test_run_config_rejects_unknown_algorithm() -> None:

@@ -14,7 +14,7 @@ from loopback import free_port
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 
 from aura.config import PARAMS_DIR
-from aura.rl.config import SECTION, ConfigError, algo_params, load_experiment
+from aura.rl.config import ALGORITHMS, SECTION, ConfigError, algo_params, load_experiment
 from aura.rl.tune import (
     BLOCK_SCORER_ATTR,
     GAMMAS,
@@ -41,7 +41,11 @@ def params_file(tmp_path: Path, **tune_block: object) -> Path:
     return path
 
 
-@pytest.mark.parametrize("algo", ["ppo", "dqn", "a2c"])
+def test_every_algorithm_has_a_search_space() -> None:
+    assert list(search_spaces()) == list(ALGORITHMS)
+
+
+@pytest.mark.parametrize("algo", ALGORITHMS)
 def test_every_sampled_block_lies_in_the_space_and_trains(algo: str) -> None:
     space = search_spaces()[algo]
     assert list(space["gamma"].choices) == GAMMAS  # 0.5: tutor matching's defaults are findable
