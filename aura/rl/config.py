@@ -689,20 +689,27 @@ def experiment_config(section: Mapping[str, Any], shared: Mapping[str, Any]) -> 
     blocks = section.get("hyperparams") or {}
     check_keys(blocks, set(ALGORITHMS), f"{where}.hyperparams")
     hyperparams: dict[tuple[str, str], AlgoParams] = {}
-    for algo in algorithms:
+    known_envs = {e.key for e in envs} | set(AURA_ENV_IDS) | set(defined)
+    for algo in [*algorithms, *sorted(set(blocks) - set(algorithms))]:
         per_env = blocks.get(algo) or {}
         if not isinstance(per_env, Mapping):
             raise ConfigError(
                 f"{where}.hyperparams.{algo} must be a mapping of environment key to "
                 f"hyperparameters, got {type(per_env).__name__}"
             )
-        known_envs = {e.key for e in envs} | set(AURA_ENV_IDS) | set(defined)
         for key in per_env:
             if key not in known_envs:
                 raise ConfigError(
                     f"{where}.hyperparams.{algo}: unknown environment key {key!r}; expected one "
                     f"of {', '.join(sorted(known_envs))}"
                 )
+        # Blocks the grid does not train (kept for tuning, a probe, or the grid a study
+        # changes) are checked too: a misspelt key there passed `aura params check`.
+        trained = {e.key for e in envs} if algo in algorithms else set()
+        for key in sorted(set(per_env) - trained):
+            algo_params(algo, per_env[key], f"{where}.hyperparams.{algo}.{key}")
+        if not trained:
+            continue
         for env in envs:
             block = f"{where}.hyperparams.{algo}.{env.key}"
             params = algo_params(algo, per_env.get(env.key), block)

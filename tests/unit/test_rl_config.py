@@ -241,6 +241,20 @@ def _mutated(change) -> dict:
             lambda s: s.update(envs={"moon": {}}),
             "envs: unknown environment key 'moon'",
         ),
+        (  # a block of an algorithm the grid does not train is checked too
+            lambda s: (
+                s.update(algorithms=["ppo"]),
+                s["hyperparams"]["dqn"]["tutor_matching"].update(bufer_size=10),
+            ),
+            "hyperparams.dqn.tutor_matching: unknown key(s) bufer_size",
+        ),
+        (  # and a block of an environment it does not train
+            lambda s: (
+                s.update(env_keys=["tutor_matching"]),
+                s["hyperparams"]["ppo"]["difficulty_adaptation"].update(gamma=2),
+            ),
+            "hyperparams.ppo.difficulty_adaptation.gamma must be in (0, 1]",
+        ),
     ],
 )
 def test_bad_params_name_what_is_wrong(change, message: str) -> None:
