@@ -47,11 +47,10 @@ from typing import Annotated, Any
 
 import httpx2
 import typer
+from option_checks import servable_artifacts, writable_out
 
-from aura.api.artifacts import ArtifactError, verify_artifacts
 from aura.api.settings import KEEP_ALIVE_SECONDS
 from aura.config import ARTIFACTS_DIR, BENCH_DIR
-from aura.files import unwritable
 
 ENDPOINTS = ("compatibility", "engagement", "difficulty", "tutor-match")
 PREDICT = "/api/ml/predict/"
@@ -225,21 +224,17 @@ def median_of(runs: list[dict], key: str) -> float:
 
 
 def main(
-    artifacts: Annotated[Path, typer.Option(help="Artifacts folder to serve.")] = ARTIFACTS_DIR,
+    artifacts: Annotated[
+        Path, typer.Option(help="Artifacts folder to serve.", callback=servable_artifacts)
+    ] = ARTIFACTS_DIR,
     seconds: Annotated[int, typer.Option(min=1, help="Duration of each wrk run, in seconds.")] = 5,
     runs: Annotated[int, typer.Option(min=1, help="Repetitions of each measurement.")] = 3,
     workers_check: Annotated[
         int, typer.Option(min=0, help="Also measure with this many workers (0: skip).")
     ] = 2,
-    out: Annotated[Path, typer.Option(help="Result file.")] = BENCH_DIR / "api.json",
+    out: Annotated[Path, typer.Option(help="Result file.", callback=writable_out)] = BENCH_DIR
+    / "api.json",
 ) -> None:
-    problem = unwritable(out)
-    if problem:  # before the runs, not after them
-        raise typer.BadParameter(f"{out} {problem}", param_hint="--out")
-    try:
-        verify_artifacts(artifacts)
-    except ArtifactError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--artifacts") from None
     if shutil.which("wrk") is None:
         raise typer.BadParameter("wrk is not installed (apt-get install wrk)")
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]

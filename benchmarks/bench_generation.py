@@ -28,9 +28,9 @@ from typing import Annotated, Any
 import numpy as np
 import pandas as pd
 import typer
+from option_checks import writable_out
 
 from aura.config import BENCH_DIR, PROJECT_ROOT
-from aura.files import unwritable
 
 SEED = 20240601
 CASES: dict[str, dict[str, Any]] = {
@@ -110,13 +110,11 @@ def machine() -> dict[str, Any]:
 
 def main(
     quick: Annotated[bool, typer.Option(help="One run per case instead of 5 and 3.")] = False,
-    out: Annotated[Path, typer.Option(help="Where to write the JSON.")] = BENCH_DIR
-    / "generation.json",
+    out: Annotated[
+        Path, typer.Option(help="Where to write the JSON.", callback=writable_out)
+    ] = BENCH_DIR / "generation.json",
 ) -> None:
     """Run every case, print one line per run, and write the JSON report."""
-    problem = unwritable(out)
-    if problem:  # before the runs, not after them
-        raise typer.BadParameter(f"{out} {problem}", param_hint="--out")
     report: dict[str, Any] = {
         "benchmark": "generation",
         "what": "aura.sim.write_datasets (generate + write 3 CSVs and 3 truth CSVs), "

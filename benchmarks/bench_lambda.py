@@ -29,11 +29,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from option_checks import servable_artifacts, writable_out
 
-from aura.api.artifacts import ArtifactError, verify_artifacts
 from aura.api.settings import ARTIFACTS_ENV
 from aura.config import ARTIFACTS_DIR, BENCH_DIR
-from aura.files import unwritable
 
 ENDPOINTS = ("compatibility", "engagement", "difficulty", "tutor-match")
 PREDICT = "/api/ml/predict/"
@@ -87,19 +86,15 @@ def percentiles_ms(times: list[float]) -> dict[str, float]:
 
 
 def main(
-    artifacts: Annotated[Path, typer.Option(help="Artifacts folder to load.")] = ARTIFACTS_DIR,
+    artifacts: Annotated[
+        Path, typer.Option(help="Artifacts folder to load.", callback=servable_artifacts)
+    ] = ARTIFACTS_DIR,
     runs: Annotated[int, typer.Option(min=1, help="Cold starts, each a fresh process.")] = 5,
     requests: Annotated[int, typer.Option(min=1, help="Warm requests per endpoint.")] = 200,
-    out: Annotated[Path, typer.Option(help="Result file.")] = BENCH_DIR / "lambda.json",
+    out: Annotated[Path, typer.Option(help="Result file.", callback=writable_out)] = BENCH_DIR
+    / "lambda.json",
 ) -> None:
     """Measure the Lambda handler's cold start, warm latency and memory; write the JSON."""
-    problem = unwritable(out)
-    if problem:  # before the runs, not after them
-        raise typer.BadParameter(f"{out} {problem}", param_hint="--out")
-    try:
-        manifest = verify_artifacts(artifacts)
-    except ArtifactError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--artifacts") from None
     os.environ[ARTIFACTS_ENV] = str(artifacts)
     os.environ["AURA_LOG_LEVEL"] = "WARNING"  # one log line per request would be timed too
     from aura.api.aws_lambda import handler
@@ -134,7 +129,9 @@ def main(
     report = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "artifacts": str(artifacts),
-        "model_version": manifest.version,
+        "model_version": json.loads(handler(event("GET", "/health"), None)["body"])[
+            "model_version"
+        ],
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
         "load_average_before": list(load_before),
         "load_average_after": list(os.getloadavg()),

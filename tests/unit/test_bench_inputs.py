@@ -82,7 +82,7 @@ def test_an_out_that_cannot_be_written_is_refused_before_the_runs(
     result = run_bench(script, "--out", str(out))
     assert result.returncode == 2, result.stderr
     assert (
-        f"Invalid value for --out: {out} lies under {a_file}, which is a file, not a folder"
+        f"Invalid value for '--out': {out} lies under {a_file}, which is a file, not a folder"
         in result.stderr
     )
     assert a_file.read_text() == "kept\n"
