@@ -15,7 +15,10 @@ from aura.cli import app
 from aura.config import PROJECT_ROOT
 
 DOCS = [PROJECT_ROOT / "README.md", *sorted((PROJECT_ROOT / "docs").glob("*.md"))]
-CODE = re.compile(r"```[a-z]*\n(.*?)```|`([^`\n]+)`", re.DOTALL)
+CODE = re.compile(r"```([a-z]*)\n(.*?)```|`([^`\n]+)`", re.DOTALL)
+SHOWN_ONLY = "text"
+"""A fenced block of this language shows commands that need a change first (a fork's new
+algorithm, docs/extending.md): their options are checked, but they are not run."""
 INVOCATION = re.compile(r"(?<![\w.\[/-])aura ((?:[a-z][a-z0-9-]*)(?: [a-z][a-z0-9-]*)?)(.*)")
 
 
@@ -31,15 +34,17 @@ def commands() -> dict[str, Any]:
 
 
 def code_lines(path: Path) -> list[tuple[str, str, bool]]:
-    """(where, line, whether from a fenced block) of every line of the file's code spans and
-    blocks, a shell line continued with a backslash joined into one."""
+    """(where, line, whether from a fenced block that can run as it is) of every line of the
+    file's code spans and blocks, a shell line continued with a backslash joined into one."""
     text = path.read_text(encoding="utf-8")
     found = []
     for match in CODE.finditer(text):
-        code = (match.group(1) or match.group(2)).replace("\\\n", " ")
+        block = match.group(2) is not None
+        code = (match.group(2) if block else match.group(3)).replace("\\\n", " ")
         first = text.count("\n", 0, match.start()) + 1
         where = f"{path.name}, code from line {first}"
-        found += [(where, line, match.group(1) is not None) for line in code.splitlines()]
+        runnable = block and match.group(1) != SHOWN_ONLY
+        found += [(where, line, runnable) for line in code.splitlines()]
     return found
 
 
@@ -84,8 +89,8 @@ def test_the_documented_params_derive_examples_write_a_checked_file(
     examples = [
         line
         for doc in DOCS
-        for _, line, in_block in code_lines(doc)
-        if in_block and "aura params derive " in line
+        for _, line, runnable in code_lines(doc)
+        if runnable and "aura params derive " in line
     ]
     assert examples, "the docs show no `aura params derive` example"
     monkeypatch.chdir(PROJECT_ROOT)  # the examples' paths are the repository's
