@@ -141,7 +141,8 @@ class TrainingConfig:
 
 @dataclass(frozen=True)
 class AlgoParams:
-    """Hyperparameters shared by the three algorithms."""
+    """Hyperparameters every algorithm has; the class variables say what training needs to know
+    of the algorithm itself (one subclass per algorithm, registered in `PARAMS_CLASSES`)."""
 
     algo: ClassVar[str] = ""
     sb3_class: ClassVar[str] = ""
