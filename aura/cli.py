@@ -631,7 +631,6 @@ def export(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None:
 def params_check(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None:
     """Check a params file as `aura run` does before it starts: every key a parameter of its
     notebook, every section's values accepted (environments built, RL and supervised configs)."""
-    from aura.config import NOTEBOOKS_DIR
     from aura.params_check import check_params
     from aura.reports.runner import discover_notebooks
 
@@ -691,7 +690,6 @@ def notebooks_record(
     """Re-execute notebooks on their literal defaults and keep only '# summary' cell outputs.
 
     A name is a path, or a file of notebooks/ (01_data_synthesis.ipynb)."""
-    from aura.config import NOTEBOOKS_DIR
     from aura.reports.notebook_outputs import (
         NotANotebookError,
         committed_notebooks,

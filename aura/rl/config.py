@@ -709,7 +709,7 @@ def experiment_config(section: Mapping[str, Any], shared: Mapping[str, Any]) -> 
         trained = {e.key for e in envs} if algo in algorithms else set()
         for key in sorted(set(per_env) - trained):
             algo_params(algo, per_env[key], f"{where}.hyperparams.{algo}.{key}")
-        if not trained:
+        if algo not in algorithms:
             continue
         for env in envs:
             block = f"{where}.hyperparams.{algo}.{env.key}"

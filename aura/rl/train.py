@@ -469,8 +469,6 @@ def train(
     if resume:
         check_same_run(run, run_dir)
         if is_finished(run_dir):
-            for name in SCORED_FILES.values():  # scored next; named here, before any scoring
-                require_whole_model(run_dir / name)
             info = json.loads((run_dir / INFO_FILE).read_text(encoding="utf-8"))
             return TrainResult(run_dir, info["num_timesteps"], info["num_timesteps"], 0.0)
     else:

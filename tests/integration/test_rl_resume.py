@@ -186,8 +186,8 @@ def test_a_dqn_checkpoint_writes_its_replay_buffer_whole_before_its_model(
 
 def test_a_damaged_saved_model_is_named_before_sb3_reads_it(tmp_path: Path) -> None:
     """Every model is written whole, so a damaged one was damaged outside training; SB3's loader
-    failed on it with a bare zipfile error. Resuming, scoring and exporting name the file and the
-    run folder to delete, and change nothing."""
+    failed on it with a bare zipfile error. Scoring and exporting name the file and the run
+    folder to delete; resuming the finished run reads neither model; nothing changes."""
     from aura.export.policies import _load
     from aura.rl.config import ConfigError
     from aura.rl.results import evaluate_model_file
@@ -203,8 +203,10 @@ def test_a_damaged_saved_model_is_named_before_sb3_reads_it(tmp_path: Path) -> N
     checkpoint.write_bytes(b"not a zip")
     before = {p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file()}
 
+    kept = train(run, run_dir)  # a finished run is kept as it is
+    assert kept.resumed_from == kept.num_timesteps and kept.wall_seconds == 0.0
     for path, attempt in [
-        (final, lambda: train(run, run_dir)),
+        (final, lambda: evaluate_model_file(final, run, 0, 1)),
         (final, lambda: _load(final)),
         (checkpoint, lambda: evaluate_model_file(checkpoint, run, 0, 1)),
     ]:
