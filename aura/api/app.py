@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,7 +26,15 @@ from starlette.responses import Response
 
 from aura.api.artifacts import load_artifacts
 from aura.api.body_limit import BodyLimitMiddleware
-from aura.api.errors import RequestError, field_errors, handle_http_error, handle_request_error
+from aura.api.errors import (
+    MAX_LISTED_ERRORS,
+    RequestError,
+    field_errors,
+    field_path,
+    handle_http_error,
+    handle_request_error,
+    invalid_fields,
+)
 from aura.api.observability import Metrics, ObservabilityMiddleware, configure_logging
 from aura.api.schemas import (
     DifficultyResponse,
@@ -44,6 +53,8 @@ requests in hand (`aura.api.batching`); larger ones in a thread."""
 MAX_TOP_K = 20
 DEFAULT_TOP_K = 3
 TOP_K = TypeAdapter(Annotated[int, Field(ge=1, le=MAX_TOP_K)])
+UNKNOWN_PARAMETER = "Extra inputs are not permitted"
+"""pydantic's message for an unknown body field, given to an unknown query parameter too."""
 TOP_K_PARAMETER = {
     "name": "top_k",
     "in": "query",
@@ -57,10 +68,27 @@ TOP_K_PARAMETER = {
         "title": "Top K",
     },
 }
+HEADERS = {
+    "X-Model-Version": {
+        "description": "The artifacts' version (manifest.version), on every response.",
+        "schema": {"type": "string"},
+    },
+    "X-Request-ID": {
+        "description": "The request's id: the one sent, or a new one; it is in the log line.",
+        "schema": {"type": "string"},
+    },
+}
 ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorResponse, "description": "Body too large or more records than allowed."},
+    415: {"model": ErrorResponse, "description": "A body declared as anything but JSON."},
     422: {"model": ErrorResponse, "description": "A field is missing, mistyped or out of range."},
 }
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"headers": HEADERS},
+    **{status: {**response, "headers": HEADERS} for status, response in ERRORS.items()},
+}
+"""A prediction endpoint's documented responses: the success and the errors above, each with the
+headers every response carries."""
 DESCRIPTION = """Predictions of the AURA models, served from ONNX artifacts.
 
 Every prediction endpoint accepts **one record** (a JSON object) or **a list of records** (up to
@@ -75,33 +103,56 @@ def _service(request: Request) -> Service:
     return request.app.state.service
 
 
-def _top_k(request: Request) -> int:
-    """The ``top_k`` query parameter, validated here rather than as a FastAPI parameter, whose
-    per-request machinery took about 5% of tutor-match's time under load. Same rules (last value
-    wins, lax integer parsing) and the same 422 naming ``query.top_k``; no endpoint is left with
-    inputs that FastAPI validates, so every 422 comes from `RequestError`. A request without a
-    query string, the common case, skips building Starlette's query-parameter mapping."""
+def _query(request: Request, takes_top_k: bool = False) -> tuple[int, list[dict[str, Any]]]:
+    """``top_k`` and the query string's errors: a parameter the endpoint does not take (as an
+    unknown body field is refused, so a misspelt ``topk`` is not silently ignored) and a bad
+    ``top_k``. Validated here rather than as a FastAPI parameter, whose per-request machinery
+    took about 5% of tutor-match's time under load; same rules (last value wins, lax integer
+    parsing). A request without a query string, the common case, skips building Starlette's
+    query-parameter mapping."""
     if not request.scope["query_string"]:
-        return DEFAULT_TOP_K
-    raw = request.query_params.get("top_k")
+        return DEFAULT_TOP_K, []
+    params = request.query_params
+    errors = [
+        {
+            "field": field_path(("query", name)),
+            "message": UNKNOWN_PARAMETER,
+            "type": "extra_forbidden",
+        }
+        for name in dict.fromkeys(params)
+        if not (takes_top_k and name == "top_k")
+    ]
+    raw = params.get("top_k") if takes_top_k else None
     if raw is None:
-        return DEFAULT_TOP_K
+        return DEFAULT_TOP_K, errors
     try:
-        return TOP_K.validate_python(raw)
+        return TOP_K.validate_python(raw), errors
     except ValidationError as exc:
-        fields = field_errors(exc.errors(include_url=False), prefix=("query", "top_k"))
-        message = "invalid request: " + ", ".join(f["field"] for f in fields)
-        raise RequestError(422, "validation_error", message, fields) from None
+        errors += field_errors(exc.errors(include_url=False), prefix=("query", "top_k"))
+        return DEFAULT_TOP_K, errors
 
 
 async def _predict(
-    request: Request, endpoint: str, run: Callable[[list], list], variant: int = 0
+    request: Request,
+    endpoint: str,
+    run: Callable[[list], list],
+    variant: int = 0,
+    query_errors: list[dict[str, Any]] | None = None,
 ) -> Response:
     """Parse, predict, answer. Small requests join the endpoint's micro-batch (one per
     ``variant``, e.g. tutor-match's ``top_k``), big ones are predicted in a worker thread,
-    chunk by chunk (`predict_json`)."""
+    chunk by chunk (`predict_json`). The query's errors are answered together with the body's,
+    in one 422."""
     service = _service(request)
-    records = await service.parsers[endpoint].parse(request)
+    try:
+        records = await service.parsers[endpoint].parse(request)
+    except RequestError as exc:
+        if query_errors and exc.status == 422:
+            fields = (query_errors + exc.fields)[:MAX_LISTED_ERRORS]
+            raise invalid_fields(fields, len(query_errors) + exc.count) from None
+        raise
+    if query_errors:
+        raise invalid_fields(query_errors)
     if len(records) <= INLINE_RECORDS:
         predictions = await service.batcher(endpoint, variant, run)(records)
         return service.respond(endpoint, predictions)
@@ -130,34 +181,43 @@ async def tutor_match(request: Request) -> Response:
     """Learner profile in: the matching policy's strategy with its probabilities, and the
     top-k eligible tutors that strategy picks (teaching the learner's preferred subject, free
     at the preferred time), each with its predicted compatibility."""
-    top_k = _top_k(request)
+    top_k, query_errors = _query(request, takes_top_k=True)
     predictor = _service(request).predictor
     return await _predict(
-        request, "tutor-match", lambda r: predictor.tutor_match(r, top_k), variant=top_k
+        request,
+        "tutor-match",
+        lambda r: predictor.tutor_match(r, top_k),
+        variant=top_k,
+        query_errors=query_errors,
     )
 
 
 async def difficulty(request: Request) -> Response:
     """Learner profile in: the level (Beginner/Intermediate/Advanced) with a confidence per
     level; with the optional `adaptation` signals, also decrease / maintain / increase."""
-    return await _predict(request, "difficulty", _service(request).predictor.difficulty)
+    predictor = _service(request).predictor
+    return await _predict(
+        request, "difficulty", predictor.difficulty, query_errors=_query(request)[1]
+    )
 
 
 async def compatibility(request: Request) -> Response:
     """Learner and tutor attributes in: predicted compatibility score in [0, 1]."""
     predictor = _service(request).predictor
-    return await _predict(request, "compatibility", lambda r: predictor.scores("compatibility", r))
+    run = partial(predictor.scores, "compatibility")
+    return await _predict(request, "compatibility", run, query_errors=_query(request)[1])
 
 
 async def engagement(request: Request) -> Response:
     """Session attributes in: predicted engagement score in [0, 1]."""
     predictor = _service(request).predictor
-    return await _predict(request, "engagement", lambda r: predictor.scores("engagement", r))
+    run = partial(predictor.scores, "engagement")
+    return await _predict(request, "engagement", run, query_errors=_query(request)[1])
 
 
 def _openapi_with_bodies(app: FastAPI, max_records: int) -> Callable[[], dict[str, Any]]:
-    """FastAPI's document plus the request bodies, which come from the loaded manifest (so the
-    document is cached only once the models are loaded)."""
+    """FastAPI's document plus the request bodies and the response labels, which come from the
+    loaded manifest (so the document is cached only once the models are loaded)."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -168,7 +228,15 @@ def _openapi_with_bodies(app: FastAPI, max_records: int) -> Callable[[], dict[st
         service: Service | None = getattr(app.state, "service", None)
         if service is not None:
             bodies, components = service.openapi_bodies(max_records)
-            schema.setdefault("components", {}).setdefault("schemas", {}).update(components)
+            schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+            schemas.update(components)
+            for name, fields in service.output_labels().items():
+                for field, labels in fields.items():
+                    spec = schemas[name]["properties"][field]
+                    if spec.get("type") == "object":
+                        spec["propertyNames"] = {"enum": labels}
+                    else:
+                        spec["enum"] = labels
             for endpoint, body in bodies.items():
                 schema["paths"][PREFIX + endpoint]["post"]["requestBody"] = body
             app.openapi_schema = schema
@@ -219,17 +287,23 @@ def create_app(
         version="1",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # `/health/` is no endpoint: a 404 in the API's format, not a redirect to a URL built
+        # from the request's Host header
+        redirect_slashes=False,
     )
     app.state.metrics = metrics
     app.add_exception_handler(RequestError, handle_request_error)
     app.add_exception_handler(HTTPException, handle_http_error)
-    app.get("/health", response_model=Health, tags=["service"])(health)
+    app.get(
+        "/health", response_model=Health, tags=["service"], responses={200: {"headers": HEADERS}}
+    )(health)
+    app.head("/health", include_in_schema=False)(health)  # for probes that send HEAD
     app.get("/api/ml/models", tags=["service"])(models)
     app.get("/metrics", tags=["service"], include_in_schema=False)(prometheus)
     app.post(
         PREFIX + "tutor-match",
         response_model=TutorMatchResponse,
-        responses=ERRORS,
+        responses=RESPONSES,
         tags=["predict"],
         openapi_extra={"parameters": [TOP_K_PARAMETER]},
     )(tutor_match)
@@ -239,7 +313,7 @@ def create_app(
         ("engagement", engagement, ScoreResponse),
     ):
         register = app.post(
-            PREFIX + endpoint, response_model=response, responses=ERRORS, tags=["predict"]
+            PREFIX + endpoint, response_model=response, responses=RESPONSES, tags=["predict"]
         )
         register(handler)
     app.openapi = _openapi_with_bodies(app, settings.max_records)  # type: ignore[method-assign]

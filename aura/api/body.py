@@ -15,10 +15,28 @@ from pydantic import Field, TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
-from aura.api.errors import RequestError, field_errors
+from aura.api.errors import RequestError, clip_name, field_errors, invalid_fields
 
 THREAD_BYTES = 256 * 1024
 """Bodies at least this large are validated in a worker thread."""
+
+
+def check_media_type(request: Request) -> None:
+    """Refuse a body declared as anything but JSON (415). A request without a Content-Type is
+    read as JSON; one that says it is a form or text is not, which also keeps a browser's
+    cross-site form posts, which need no preflight, from reaching a model."""
+    for key, value in request.scope["headers"]:
+        if key == b"content-type":
+            media = value.split(b";", 1)[0].strip().lower()
+            if media == b"application/json" or media.endswith(b"+json"):
+                return
+            declared = clip_name(media.decode("latin-1"))
+            raise RequestError(
+                415,
+                "unsupported_media_type",
+                f"the body is declared as {declared!r}; send JSON with "
+                "'Content-Type: application/json'",
+            )
 
 
 async def read_body(request: Request) -> bytes:
@@ -51,6 +69,7 @@ class BodyParser:
 
     async def parse(self, request: Request) -> list[dict[str, Any]]:
         """The request's records as dicts, or a RequestError naming each bad field."""
+        check_media_type(request)
         raw = await read_body(request)
         if not raw.strip():
             raise RequestError(
@@ -76,7 +95,4 @@ class BodyParser:
                     f"a request may hold at most {self.max_records} records",
                 ) from None
             fields = field_errors(errors, prefix=("body",))
-            message = f"{exc.error_count()} invalid field(s): " + ", ".join(
-                f["field"] for f in fields
-            )
-            raise RequestError(422, "validation_error", message, fields) from None
+            raise invalid_fields(fields, exc.error_count()) from None

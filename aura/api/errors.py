@@ -15,24 +15,53 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 MAX_LISTED_ERRORS = 20
+MAX_NAME_CHARS = 100
+"""A client's own names (an unknown field, a query parameter) are quoted back cut to this many
+characters, so a megabyte-long key is not answered twice over."""
 
 
 class RequestError(Exception):
-    """A request refused with a status code and a message (and, for 422, field errors)."""
+    """A request refused with a status code and a message (and, for 422, field errors, of which
+    ``count`` were found: at most MAX_LISTED_ERRORS are listed)."""
 
-    def __init__(self, status: int, error: str, message: str, fields: list[dict] | None = None):
+    def __init__(
+        self,
+        status: int,
+        error: str,
+        message: str,
+        fields: list[dict] | None = None,
+        count: int | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.error = error
         self.message = message
         self.fields = fields or []
+        self.count = len(self.fields) if count is None else count
+
+
+def invalid_fields(fields: list[dict], count: int | None = None) -> RequestError:
+    """The 422 of ``fields`` (``count`` errors in all, if more were found than listed), its
+    message counting them and naming the listed ones."""
+    count = len(fields) if count is None else count
+    message = f"{count} invalid field(s): " + ", ".join(f["field"] for f in fields)
+    return RequestError(422, "validation_error", message, fields, count)
+
+
+def clip_name(name: str) -> str:
+    """A name as quoted back: whole, or its first MAX_NAME_CHARS characters and an ellipsis."""
+    return name if len(name) <= MAX_NAME_CHARS else name[:MAX_NAME_CHARS] + "..."
 
 
 def field_path(loc: Sequence[Any]) -> str:
     """``("body", 3, "age")`` -> ``body[3].age``."""
     path = ""
     for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            name = clip_name(str(part))
+            path += f".{name}" if path else name
     return path
 
 
@@ -68,12 +97,13 @@ async def handle_http_error(request: Request, exc: Exception) -> JSONResponse:
     format as every other error, naming the path and what it takes, not ``{"detail": ...}``."""
     assert isinstance(exc, HTTPException)
     path, headers = request.url.path, dict(exc.headers or {})
+    path = clip_name(path)
     if exc.status_code == 404:
         error, message = "not_found", f"no endpoint at {path}; /docs lists them"
     elif exc.status_code == 405:
         allowed = next((v for k, v in headers.items() if k.lower() == "allow"), "")
         error = "method_not_allowed"
-        message = f"{request.method} is not allowed on {path}; it takes {allowed}"
+        message = f"{clip_name(request.method)} is not allowed on {path}; it takes {allowed}"
     else:
         error, message = "http_error", str(exc.detail)
     response = error_response(request, RequestError(exc.status_code, error, message))

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal, NotRequired
 
 import numpy as np
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict
 
 from aura.export.manifest import Feature, Lookup, MinMax
@@ -28,7 +29,8 @@ def _number_only(value: Any) -> Any:
     """Refuse booleans and text where an integer is expected; 12.0 stays an integer, as in
     JSON Schema, and 12.5 is refused by the integer type."""
     if isinstance(value, bool | str):
-        raise ValueError("Input should be a valid integer")
+        # pydantic's own type and message for a value that is no integer, as `null` gets
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
     return value
 
 

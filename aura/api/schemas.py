@@ -18,8 +18,8 @@ class ErrorField(BaseModel):
 class ErrorResponse(BaseModel):
     error: str = Field(
         description=(
-            "validation_error, payload_too_large, too_many_records, not_found, "
-            "method_not_allowed or http_error."
+            "validation_error, unsupported_media_type, payload_too_large, too_many_records, "
+            "not_found, method_not_allowed or http_error."
         )
     )
     message: str
@@ -67,7 +67,9 @@ class RankedTutor(BaseModel):
 class TutorMatch(BaseModel):
     strategy: str = Field(description="The strategy the matching policy picks.")
     probabilities: dict[str, float] = Field(description="The policy's probability per strategy.")
-    tutors: list[RankedTutor] = Field(description="Top-k eligible tutors, best first.")
+    tutors: list[RankedTutor] = Field(
+        description="The top_k best eligible tutors, best first; fewer where fewer are eligible."
+    )
 
 
 class TutorMatchResponse(_Envelope):

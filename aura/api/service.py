@@ -111,6 +111,20 @@ class Service:
         )
         return Response(b"".join([head, *predictions, b"}"]), media_type="application/json")
 
+    def output_labels(self) -> dict[str, dict[str, list[str]]]:
+        """The labels each response field can take, per response schema and field, from the
+        manifest: a label (``level``) is one of them, a mapping (``confidence``) is keyed by
+        them. For the OpenAPI document, so that a generated client knows them."""
+        models = self.predictor.models
+        levels = list(models["difficulty"].class_labels or [])
+        actions = list(models["difficulty_adaptation"].class_labels or [])
+        strategies = list(self.predictor.strategies)
+        return {
+            "DifficultyPrediction": {"level": levels, "confidence": levels},
+            "Adaptation": {"action": actions, "probabilities": actions},
+            "TutorMatch": {"strategy": strategies, "probabilities": strategies},
+        }
+
     def openapi_bodies(self, max_records: int) -> tuple[dict[str, Any], dict[str, Any]]:
         """(request body per endpoint, component schemas) for the OpenAPI document."""
         components: dict[str, Any] = {}

@@ -29,8 +29,8 @@ def fields_of(response) -> list[str]:
     [
         ({"age": 19}, "body.age", "less_than_equal"),
         ({"age": 12.5}, "body.age", "int_from_float"),
-        ({"age": "12"}, "body.age", "value_error"),
-        ({"age": True}, "body.age", "value_error"),
+        ({"age": "12"}, "body.age", "int_type"),
+        ({"age": True}, "body.age", "int_type"),
         ({"comfort_level_online": True}, "body.comfort_level_online", "float_type"),
         ({"comfort_level_online": -0.1}, "body.comfort_level_online", "greater_than_equal"),
         ({"comfort_level_online": "0.5"}, "body.comfort_level_online", "float_type"),
@@ -45,6 +45,7 @@ def test_a_bad_field_is_named(client, record, change, field, type_) -> None:
     assert response.status_code == 422
     body = response.json()
     assert [(f["field"], f["type"]) for f in body["fields"]] == [(field, type_)]
+    assert not body["fields"][0]["message"].startswith("Value error")
 
 
 def test_a_missing_field_is_named(client, record) -> None:
@@ -88,6 +89,71 @@ def test_top_k_out_of_range_is_named(client, record, top_k) -> None:
     response = client.post(f"{PREDICT}tutor-match?top_k={top_k}", json=record)
     assert response.status_code == 422
     assert fields_of(response) == ["query.top_k"]
+    assert response.json()["message"] == "1 invalid field(s): query.top_k"
+
+
+def test_a_bad_query_and_a_bad_body_are_answered_together(client, record) -> None:
+    response = client.post(f"{PREDICT}tutor-match?top_k=0", json={**record, "age": 99})
+    assert response.status_code == 422
+    assert fields_of(response) == ["query.top_k", "body.age"]
+    assert response.json()["message"] == "2 invalid field(s): query.top_k, body.age"
+    # a body error alone still counts every error, the listed and the unlisted
+    many = client.post(f"{PREDICT}tutor-match?top_k=0", json=[{**record, "age": 99}] * 30)
+    assert len(many.json()["fields"]) == 20
+    assert many.json()["message"].startswith("31 invalid field(s): query.top_k, body[0].age")
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "query"),
+    [("tutor-match", "topk=2"), ("tutor-match", "TOP_K=2"), ("engagement", "top_k=2")],
+)
+def test_an_unknown_query_parameter_is_refused_not_ignored(client, endpoint, query) -> None:
+    doc = client.get("/openapi.json").json()
+    content = doc["paths"][PREDICT + endpoint]["post"]["requestBody"]["content"]
+    example = content["application/json"]["examples"]["one record"]["value"]
+    response = client.post(f"{PREDICT}{endpoint}?{query}", json=example)
+    assert response.status_code == 422
+    name = query.split("=")[0]
+    assert response.json()["fields"] == [
+        {
+            "field": f"query.{name}",
+            "message": "Extra inputs are not permitted",
+            "type": "extra_forbidden",
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    "media", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]
+)
+def test_a_body_declared_as_anything_but_json_is_415(client, record, media) -> None:
+    response = client.post(
+        PREDICT + "tutor-match", content=json.dumps(record), headers={"content-type": media}
+    )
+    assert response.status_code == 415
+    body = response.json()
+    assert body["error"] == "unsupported_media_type"
+    assert repr(media.split(";")[0]) in body["message"]
+    assert "application/json" in body["message"]
+
+
+@pytest.mark.parametrize(
+    "media",
+    [None, "application/json", "application/json; charset=utf-8", "application/merge-patch+json"],
+)
+def test_json_or_no_declared_type_is_read(client, record, media) -> None:
+    headers = {} if media is None else {"content-type": media}
+    response = client.post(PREDICT + "tutor-match", content=json.dumps(record), headers=headers)
+    assert response.status_code == 200, response.text
+
+
+def test_a_long_unknown_name_is_quoted_back_cut(client, record) -> None:
+    name = "x" * 1_000_000
+    response = client.post(PREDICT + "tutor-match", json={**record, name: 1})
+    assert response.status_code == 422
+    assert len(response.content) < 2_000
+    (field,) = response.json()["fields"]
+    assert field["field"] == "body." + "x" * 100 + "..."
 
 
 def test_top_k_is_documented_and_defaults_to_three(client, record) -> None:
@@ -143,3 +209,19 @@ def test_unknown_paths_and_methods_are_not_500_and_keep_the_error_format(client)
     assert body["error"] == "not_found"
     assert body["message"] == "no endpoint at /api/ml/predict/nothing; /docs lists them"
     assert body["fields"] == [] and body["request_id"] == nowhere.headers["x-request-id"]
+
+
+@pytest.mark.parametrize("path", ["/health/", PREDICT + "engagement/"])
+def test_a_trailing_slash_is_404_not_a_redirect(client, path) -> None:
+    response = client.post(
+        path, json={}, headers={"host": "elsewhere.example"}, follow_redirects=False
+    )
+    assert response.status_code == 404
+    assert response.json()["error"] == "not_found"
+    assert "location" not in response.headers
+
+
+def test_health_answers_head(client) -> None:
+    response = client.head("/health")
+    assert response.status_code == 200
+    assert response.headers["x-model-version"] == client.get("/health").json()["model_version"]

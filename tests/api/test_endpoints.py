@@ -77,6 +77,38 @@ def test_documented_example_is_answered_for_one_record_and_a_batch(
     assert model.model_validate(batch.json()).predictions == [parsed.predictions[0]] * 3
 
 
+def test_the_document_names_the_labels_and_headers_of_every_answer(client: TestClient, rng) -> None:
+    """A client generated from /openapi.json knows every label an answer can hold and the two
+    headers every answer carries."""
+    doc = client.get("/openapi.json").json()
+    schemas = doc["components"]["schemas"]
+
+    def labels(schema: str, field: str) -> list[str]:
+        spec = schemas[schema]["properties"][field]
+        return spec["propertyNames"]["enum"] if spec["type"] == "object" else spec["enum"]
+
+    strategies = labels("TutorMatch", "strategy")
+    assert strategies == labels("TutorMatch", "probabilities") == list(vocab.STRATEGIES)
+    for match in client.post(
+        PREDICT + "tutor-match", json=[learner(rng) for _ in range(50)]
+    ).json()["predictions"]:
+        assert match["strategy"] in strategies and list(match["probabilities"]) == strategies
+    levels, actions = labels("DifficultyPrediction", "level"), labels("Adaptation", "action")
+    assert levels == labels("DifficultyPrediction", "confidence") and len(levels) == 3
+    assert actions == labels("Adaptation", "probabilities") == ["decrease", "maintain", "increase"]
+    answer = client.post(PREDICT + "difficulty", json=example(client, "difficulty"))
+    (level,) = answer.json()["predictions"]
+    assert level["level"] in levels and list(level["confidence"]) == levels
+    assert level["adaptation"]["action"] in actions
+    assert list(level["adaptation"]["probabilities"]) == actions
+    for endpoint in ("tutor-match", "difficulty", "compatibility", "engagement"):
+        responses = doc["paths"][PREDICT + endpoint]["post"]["responses"]
+        assert set(responses) >= {"200", "413", "415", "422"}
+        for response in responses.values():
+            assert set(response["headers"]) == {"X-Model-Version", "X-Request-ID"}
+    assert {"x-model-version", "x-request-id"} <= set(answer.headers)
+
+
 @pytest.mark.parametrize("endpoint", ["compatibility", "engagement"])
 def test_scores_equal_the_onnx_model_on_raw_features(
     client: TestClient, artifacts_dir, endpoint: str, rng
