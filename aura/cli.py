@@ -631,14 +631,18 @@ def export(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None:
 def params_check(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None:
     """Check a params file as `aura run` does before it starts: every key a parameter of its
     notebook, every section's values accepted (environments built, RL and supervised configs)."""
-    from aura.params_check import check_params
+    from aura.params_check import check_params, whole_run_problem
     from aura.reports.runner import discover_notebooks
 
     try:
-        checked = check_params(load_params(params), discover_notebooks(NOTEBOOKS_DIR), params)
+        loaded = load_params(params)
+        checked = check_params(loaded, discover_notebooks(NOTEBOOKS_DIR), params)
     except ParamsError as exc:
         raise _fail(str(exc)) from exc
     console.print(f"{params}: every key declared, sections checked: {', '.join(checked)}")
+    problem = whole_run_problem(loaded)
+    if problem:
+        console.print(f"[yellow]note:[/] `aura run` refuses it whole: {escape(problem)}")
 
 
 @params_app.command("derive")

@@ -208,6 +208,31 @@ SECTION_CHECKS: dict[str, Callable[[Mapping[str, Any]], None]] = {
 """The check of each notebook's section; a section of another notebook is not checked here."""
 
 
+EVALUATING_NOTEBOOKS = ("05_evaluation", "06_model_export")
+"""The notebooks that read PPO's policy on both AURA environments from the RL grid (the results
+table, the tutor pools, the off-policy estimates, the export)."""
+
+
+def whole_run_problem(params: Mapping[str, Any]) -> str | None:
+    """Why a run of notebooks 05 and 06 would fail on these params, or None. A study of one
+    environment or without PPO is a grid for `aura train-rl` and the RL commands, and passes
+    every section's check; run whole, it would train for minutes and then stop in notebook 05."""
+    from aura.env_ids import AURA_ENV_IDS
+    from aura.rl.config import SECTION
+
+    section = params.get(SECTION) or {}
+    env_keys, algorithms = section.get("env_keys") or [], section.get("algorithms") or []
+    missing = [key for key in AURA_ENV_IDS if key not in env_keys]
+    if "ppo" in algorithms and not missing:
+        return None
+    return (
+        f"notebooks {' and '.join(EVALUATING_NOTEBOOKS)} evaluate and export PPO on "
+        f"{' and '.join(AURA_ENV_IDS)}, but {SECTION} trains algorithms {list(algorithms)} on "
+        f"env_keys {list(env_keys)}: train these params with `aura train-rl` (every section "
+        "passes its check), or run the notebooks before 05 with `aura run --only`"
+    )
+
+
 def check_sections(
     params: Mapping[str, Any], source: str | Path, stems: Iterable[str] | None = None
 ) -> list[str]:

@@ -36,11 +36,18 @@ from aura.config import (
     NOTEBOOKS_DIR,
     PROJECT_ROOT,
     RUNS_DIR,
+    ParamsError,
     load_params,
     notebook_params,
 )
 from aura.files import write_text_atomically
-from aura.params_check import RUN_DIR_PARAM, check_declared, check_sections
+from aura.params_check import (
+    EVALUATING_NOTEBOOKS,
+    RUN_DIR_PARAM,
+    check_declared,
+    check_sections,
+    whole_run_problem,
+)
 from aura.reports.host import host_speed
 from aura.reports.index import write_index
 from aura.reports.metrics import collect_metrics
@@ -384,6 +391,9 @@ def _check_params(
     }
     check_declared(params, discover_notebooks(notebooks_dir), params_path)
     check_sections(params, params_path, per_notebook)
+    problem = whole_run_problem(params)
+    if problem and any(stem in per_notebook for stem in EVALUATING_NOTEBOOKS):
+        raise ParamsError(f"{params_path}: {problem}")
     return per_notebook
 
 

@@ -397,6 +397,37 @@ def test_a_value_a_notebook_refuses_fails_before_anything_runs(
     assert not runs.exists()
 
 
+@pytest.mark.parametrize(
+    "settings",
+    [
+        ["03_rl_training.env_keys=[difficulty_adaptation]"],
+        ["03_rl_training.algorithms=[dqn, a2c]"],
+    ],
+    ids=["one-environment", "no-ppo"],
+)
+def test_a_grid_notebooks_05_and_06_cannot_use_is_refused_before_a_whole_run(
+    tmp_path: Path, settings: list[str]
+) -> None:
+    """Such a study is for `aura train-rl`: every section passes its check, and a whole run
+    would train the grid and then stop in notebook 05."""
+    from aura.config import PARAMS_DIR
+    from aura.params_edit import derive_params
+
+    params = tmp_path / "study.yaml"
+    params.write_text(derive_params(PARAMS_DIR / "smoke.yaml", settings)[0], encoding="utf-8")
+    runs = tmp_path / "runs"
+    with pytest.raises(ParamsError) as err:
+        run_pipeline(params, runs_dir=runs, run_name="never")
+    assert str(err.value).startswith(f"{params}: notebooks 05_evaluation and 06_model_export")
+    assert "`aura train-rl`" in str(err.value)
+    assert not runs.exists()
+    checked = CliRunner().invoke(app, ["params", "check", "--params", str(params)])
+    assert checked.exit_code == 0
+    assert "note: `aura run` refuses it whole" in " ".join(checked.output.split())
+    fine = CliRunner().invoke(app, ["params", "check", "--params", str(PARAMS_DIR / "smoke.yaml")])
+    assert fine.exit_code == 0 and "note" not in fine.output
+
+
 @pytest.mark.parametrize("section", [f"0{n}" for n in range(1, 7)])
 def test_params_check_refuses_a_missing_section_as_a_run_does(tmp_path: Path, section) -> None:
     """`aura params check` makes the run's checks alone: a section a run needs is one it needs."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import os
 from pathlib import Path
 
 import numpy as np
@@ -270,6 +271,25 @@ def test_env_defined_in_params_may_use_any_gymnasium_id() -> None:
     cfg = experiment_config(data, SHARED)
     assert cfg.env("cartpole").id == "CartPole-v1"
     assert cfg.hyperparams[("ppo", "cartpole")] == PPOParams()
+
+
+def test_an_environments_csv_is_read_from_the_project_root_wherever_the_run_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A params path is relative to the project root; the notebooks run from notebooks/."""
+    from aura.config import PROJECT_ROOT
+    from aura.sim import write_datasets
+
+    write_datasets(tmp_path / "data", seed=5, n_learners=50, n_tutors=20, n_sessions=50)
+    tutors = tmp_path / "data" / "tutors_data.csv"
+    relative = os.path.relpath(tutors, PROJECT_ROOT)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    envs = {"tutor_matching": {"kwargs": {"tutors_csv": relative, "episode_length": 5}}}
+    cfg = experiment_config(_mutated(lambda s: s.update(envs=envs)), SHARED)
+    kwargs = cfg.env("tutor_matching").kwargs
+    assert kwargs == {"tutors_csv": str(tutors.resolve()), "episode_length": 5}
 
 
 def test_scored_model_is_best_unless_the_params_say_final() -> None:
