@@ -101,3 +101,12 @@ def test_the_documented_params_derive_examples_write_a_checked_file(
         result = CliRunner().invoke(app, args)
         assert result.exit_code == 0, f"`{line.strip()}` failed:\n{result.output}"
         assert "checked" in result.output
+
+
+def test_the_readme_table_lists_every_command_the_cli_has() -> None:
+    """The README's table of commands, against the CLI: a command added or renamed is listed."""
+    text = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    table = text.split("\n## Commands\n", 1)[1].split("\n## ", 1)[0]
+    listed = re.findall(r"^\| `aura ([a-z -]+)` \|", table, flags=re.MULTILINE)
+    groups = {name.split()[0] for name in commands() if " " in name}
+    assert sorted(listed) == sorted(name for name in commands() if name not in groups)
