@@ -96,8 +96,7 @@ async def handle_http_error(request: Request, exc: Exception) -> JSONResponse:
     """The router's own refusals (no such path, a method the path does not take) in the same
     format as every other error, naming the path and what it takes, not ``{"detail": ...}``."""
     assert isinstance(exc, HTTPException)
-    path, headers = request.url.path, dict(exc.headers or {})
-    path = clip_name(path)
+    path, headers = clip_name(request.url.path), dict(exc.headers or {})
     if exc.status_code == 404:
         error, message = "not_found", f"no endpoint at {path}; /docs lists them"
     elif exc.status_code == 405:

@@ -6,6 +6,10 @@ from a learners CSV validated by `aura.data.load_table`. A CSV has no hidden abi
 drawn per episode from the simulator's posterior given what the CSV shows (see
 `AbilityCalibration`). The tutor pool is a `Tutors` object, sampled by the simulator or built from
 a tutors CSV (`aura.sim.tables.tutors_from_table`).
+
+A CSV path that is not absolute is read from the project root, as every path of a params file
+is (`aura.config.project_path`): the notebooks run from ``notebooks/``, and the same options must
+name the same file from there, from the command line and from a JupyterLab session.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from aura.config import project_path
 from aura.sim.population import SUBJECT_OFFSETS, Learners, Tutors, sample_learners, sample_tutors
 from aura.sim.tables import tutors_from_table
 from aura.sim.vocab import (
@@ -256,7 +261,7 @@ def learner_source(
     """
     if learners_csv is None:
         return SimulatedLearners()
-    path = Path(learners_csv).resolve()
+    path = project_path(learners_csv).resolve()
     return _csv_learners(path, _stamp(path), calibration_seed)
 
 
@@ -272,5 +277,5 @@ def tutor_pool(tutors_csv: str | Path | None, *, n_tutors: int, pool_seed: int) 
         if n_tutors < 1:
             raise ValueError(f"n_tutors must be a positive integer, got {n_tutors}")
         return sample_tutors(np.random.default_rng(pool_seed), n_tutors)
-    path = Path(tutors_csv).resolve()
+    path = project_path(tutors_csv).resolve()
     return _csv_tutors(path, _stamp(path), _stamp(path.parent / "truth" / "tutors_truth.csv"))

@@ -355,19 +355,6 @@ class EnvConfig:
         return {"key": self.key, "id": self.id, "kwargs": dict(self.kwargs)}
 
 
-def project_paths(kwargs: Mapping[str, Any]) -> dict[str, Any]:
-    """Environment options with each file they name (an option ending in ``_csv``, a string)
-    resolved against the project root, as every path of a params file is: the notebooks run
-    from ``notebooks/``, and an environment reads a relative path from where it runs. The run
-    configs then record the file each run read."""
-    return {
-        name: str(project_path(value).resolve())
-        if name.endswith("_csv") and isinstance(value, str) and value
-        else value
-        for name, value in kwargs.items()
-    }
-
-
 def env_config(
     key: str, defined: Mapping[str, Any] | None = None, where: str = "envs"
 ) -> EnvConfig:
@@ -385,7 +372,7 @@ def env_config(
     kwargs = spec.get("kwargs") or {}
     if not isinstance(kwargs, dict):
         raise ConfigError(f"{where}.{key}.kwargs must be a mapping")
-    env = EnvConfig(key=key, id=env_id, kwargs=project_paths(kwargs))
+    env = EnvConfig(key=key, id=env_id, kwargs=dict(kwargs))
     check_env_builds(env, f"{where}.{key}")
     return env
 

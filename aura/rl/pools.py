@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from aura.config import project_path
 from aura.envs.evaluation import evaluate_policy, normalised_score
 from aura.rl.config import ConfigError, EnvConfig, ExperimentConfig, load_run_config
 from aura.rl.results import (
@@ -63,7 +64,10 @@ def pool_variants(
         pools[f"pool (seed {pool_seed})"] = {**other, "pool_seed": pool_seed}
     if served_tutors is not None and served_tutors.is_file():
         trained_on = own.get("tutors_csv")
-        same = trained_on is not None and Path(trained_on).resolve() == served_tutors.resolve()
+        same = (
+            trained_on is not None
+            and project_path(trained_on).resolve() == project_path(served_tutors).resolve()
+        )
         if not same:
             pools[SERVED_POOL] = {**other, "tutors_csv": str(served_tutors)}
     return pools

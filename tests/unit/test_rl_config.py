@@ -277,19 +277,23 @@ def test_an_environments_csv_is_read_from_the_project_root_wherever_the_run_star
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A params path is relative to the project root; the notebooks run from notebooks/."""
+    import gymnasium as gym
+
     from aura.config import PROJECT_ROOT
     from aura.sim import write_datasets
 
     write_datasets(tmp_path / "data", seed=5, n_learners=50, n_tutors=20, n_sessions=50)
-    tutors = tmp_path / "data" / "tutors_data.csv"
-    relative = os.path.relpath(tutors, PROJECT_ROOT)
+    relative = os.path.relpath(tmp_path / "data" / "tutors_data.csv", PROJECT_ROOT)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
     envs = {"tutor_matching": {"kwargs": {"tutors_csv": relative, "episode_length": 5}}}
     cfg = experiment_config(_mutated(lambda s: s.update(envs=envs)), SHARED)
-    kwargs = cfg.env("tutor_matching").kwargs
-    assert kwargs == {"tutors_csv": str(tutors.resolve()), "episode_length": 5}
+    env = cfg.env("tutor_matching")
+    assert env.kwargs == {"tutors_csv": relative, "episode_length": 5}  # recorded as given
+    made = gym.make(env.id, **env.kwargs)
+    assert len(made.unwrapped.tutors.quality) == 20  # the CSV's pool, not a drawn one of 100
+    made.close()
 
 
 def test_scored_model_is_best_unless_the_params_say_final() -> None:
