@@ -613,8 +613,10 @@ def results_table(results: Mapping[str, Any]) -> pd.DataFrame:
 
     The references are rows too (random 0, oracle 1, the hand rule, the upper reference and,
     where the environment has one, the experience reference, where they fall), so every number
-    in the table stands beside them. ``beats_hand_rule`` is True where the policy's lead over the
-    hand rule on the same episodes has its whole 95% interval above zero (``lead_over_hand_rule``).
+    in the table stands beside them. A learned policy's row also gives its lead over the hand
+    rule, paired on the same episodes, with that lead's 95% interval (``lead_over_hand_rule``):
+    it beats the rule where the whole interval lies above zero, which its score's interval beside
+    the rule's cannot tell.
     """
     rows = []
     for env_key, res in results.items():
@@ -638,7 +640,9 @@ def results_table(results: Mapping[str, Any]) -> pd.DataFrame:
                     "ci_high": score + half,
                     "mean_return": value,
                     "n_seeds": np.nan,
-                    "beats_hand_rule": np.nan,
+                    "lead_over_rule": np.nan,
+                    "lead_low": np.nan,
+                    "lead_high": np.nan,
                 }
             )
         for algo, r in res["algorithms"].items():
@@ -651,7 +655,9 @@ def results_table(results: Mapping[str, Any]) -> pd.DataFrame:
                     "ci_high": r["normalised"]["high"],
                     "mean_return": r["mean_return"]["mean"],
                     "n_seeds": r["normalised"]["n"],
-                    "beats_hand_rule": r["beats_hand_rule_ci"],
+                    "lead_over_rule": r["lead_over_hand_rule"]["mean"],
+                    "lead_low": r["lead_over_hand_rule"]["low"],
+                    "lead_high": r["lead_over_hand_rule"]["high"],
                 }
             )
     return pd.DataFrame(rows)

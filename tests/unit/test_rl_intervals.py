@@ -108,6 +108,8 @@ def test_a_small_lead_in_every_episode_beats_the_hand_rule_though_the_scores_ove
     table = results_table({"tutor_matching": results}).set_index("policy")
     assert table.loc["hand rule (rule)", "ci_low"] < hand < table.loc["hand rule (rule)", "ci_high"]
     assert np.isnan(table.loc["random", "ci_low"])
+    assert table.loc["PPO", "lead_low"] > 0  # the lead the score's interval cannot show
+    assert np.isnan(table.loc["hand rule (rule)", "lead_over_rule"])
 
 
 def test_no_lead_does_not_beat_the_hand_rule() -> None:
@@ -126,7 +128,7 @@ def test_a_lead_lost_in_the_episodes_noise_is_not_called_a_win() -> None:
     assert ppo["beats_hand_rule"]  # the mean is ahead of the rule
     assert not ppo["beats_hand_rule_ci"]  # by far less than the episodes' noise
     table = results_table({"tutor_matching": results}).set_index("policy")
-    assert not table.loc["PPO", "beats_hand_rule"]
+    assert table.loc["PPO", "lead_over_rule"] > 0 > table.loc["PPO", "lead_low"]
 
 
 def test_a_lead_is_paired_by_seed() -> None:
