@@ -114,15 +114,22 @@ def supervised_rows(metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def ope_rows(table: pd.DataFrame, policy: str) -> list[dict[str, Any]]:
-    """Off-policy estimates of one policy (95% bootstrap CI) beside its true value."""
+    """Off-policy estimates of one policy (95% bootstrap CI) beside its true value and the same
+    estimator's estimate of every other policy in the table (the logging policy, the best fixed
+    strategy), each with its own true value: what deploying the policy would be compared with."""
     rows = []
     for _, r in table[table["policy"] == policy].iterrows():
+        others = table[(table["policy"] != policy) & (table["estimator"] == r["estimator"])]
+        beside = "".join(
+            f"; {o['policy']} {o['estimate']:.3f} (true {o['true_value']:.3f})"
+            for _, o in others.iterrows()
+        )
         rows.append(
             {
                 "area": "Off-policy evaluation",
                 "metric": f"{policy}: {r['estimator']} estimate (95% CI)",
                 "value": _ci(r["estimate"], r["ci_low"], r["ci_high"]),
-                "reference": f"true value {r['true_value']:.3f}",
+                "reference": f"true value {r['true_value']:.3f}{beside}",
                 "target": "none; the interval "
                 + ("covers" if r["ci_low"] <= r["true_value"] <= r["ci_high"] else "misses")
                 + " the true value",

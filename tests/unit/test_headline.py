@@ -96,18 +96,23 @@ def test_supervised_rows_say_which_targets_were_met() -> None:
 def test_off_policy_rows_say_whether_the_interval_covers_the_truth() -> None:
     table = pd.DataFrame(
         {
-            "policy": ["PPO", "PPO"],
-            "estimator": ["IPS", "DR"],
-            "estimate": [0.788, 0.760],
-            "ci_low": [0.765, 0.750],
-            "ci_high": [0.812, 0.770],
-            "true_value": [0.797, 0.797],
+            "policy": ["PPO", "PPO", "always balanced", "always balanced"],
+            "estimator": ["IPS", "DR", "IPS", "DR"],
+            "estimate": [0.788, 0.760, 0.801, 0.794],
+            "ci_low": [0.765, 0.750, 0.780, 0.790],
+            "ci_high": [0.812, 0.770, 0.822, 0.799],
+            "true_value": [0.797, 0.797, 0.798, 0.798],
         }
     )
-    targets = [r["target"] for r in headline.ope_rows(table, "PPO")]
-    assert targets == [
+    rows = headline.ope_rows(table, "PPO")
+    assert [r["target"] for r in rows] == [
         "none; the interval covers the true value",
         "none; the interval misses the true value",
+    ]
+    # beside each estimate, the same estimator's estimate of the other policy and its truth
+    assert [r["reference"] for r in rows] == [
+        "true value 0.797; always balanced 0.801 (true 0.798)",
+        "true value 0.797; always balanced 0.794 (true 0.798)",
     ]
 
 
