@@ -591,7 +591,7 @@ def train_supervised(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None
 
 @app.command("export")
 def export(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None:
-    """Export the run's models to ONNX with manifest.json in {artifacts_dir} (as notebook 06 does).
+    """Export the run's models to ONNX with manifest.json in shared.artifacts_dir (as notebook 06).
 
     A model whose ONNX form disagrees with it is refused.
     """
