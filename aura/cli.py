@@ -32,7 +32,10 @@ if TYPE_CHECKING:
     from aura.rl.experiment import RunOutcome
 
 app = typer.Typer(
-    help="AURA: adaptive tutoring research kit.", no_args_is_help=True, add_completion=False
+    help="AURA: adaptive tutoring research kit.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="markdown",
 )
 notebooks_app = typer.Typer(help="Maintain the committed notebooks.", no_args_is_help=True)
 app.add_typer(notebooks_app, name="notebooks")
@@ -162,13 +165,16 @@ def run(
     params: ParamsOption = PARAMS_DIR / "default.yaml",
     run_name: Annotated[
         str | None,
-        typer.Option(help="Run directory name under reports/runs (default: <params>-<UTC time>)."),
+        typer.Option(
+            help="Run directory name under reports/runs (default: the params file's name and "
+            "the UTC time)."
+        ),
     ] = None,
     only: Annotated[
         str | None, typer.Option(help="Comma-separated notebook numbers to run, e.g. 01,02.")
     ] = None,
 ) -> None:
-    """Execute notebooks/NN_*.ipynb in order into reports/runs/<run-name>/ with HTML reports."""
+    """Execute notebooks/NN_*.ipynb in order into a folder of reports/runs/, with HTML reports."""
     from aura.reports.runner import PipelineError, run_pipeline
 
     selected = only.split(",") if only is not None else None
@@ -233,7 +239,7 @@ def train_rl(
 ) -> None:
     """Train PPO, DQN and A2C on both environments over seeds; score them against references.
 
-    Runs resume from their checkpoints unless --fresh; results go to {models_dir}/rl/.
+    Runs resume from their checkpoints unless --fresh; results go to rl/ in shared.models_dir.
     """
     from aura.rl.config import load_experiment
     from aura.rl.experiment import run_experiment
@@ -476,7 +482,7 @@ def rl_pools(
     Scores the tutor-matching grid these params trained (aura train-rl first) on its training
     pool, on new draws of the tutor population and on the served pool (the data's tutors, where
     they exist), each normalised on its own pool, leads over that pool's best fixed strategy
-    paired by seed and episode; writes {models_dir}/rl/pools.json.
+    paired by seed and episode; writes rl/pools.json in shared.models_dir.
     """
     from aura.rl.config import load_experiment
     from aura.rl.pools import grid_pool_scores
@@ -512,7 +518,7 @@ def tune_rl(
     params: ParamsOption = PARAMS_DIR / "default.yaml",
     storage: Annotated[
         str | None,
-        typer.Option(help="SQLAlchemy URL (default: sqlite:///{models_dir}/optuna.db)."),
+        typer.Option(help="SQLAlchemy URL (default: optuna.db in shared.models_dir, SQLite)."),
     ] = None,
     n_trials: Annotated[
         int | None, typer.Option(min=1, help="Trials this worker runs (default: params tune).")
@@ -568,7 +574,7 @@ def train_supervised(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None
     """Train the compatibility, difficulty and engagement forests; score them against references.
 
     The references are each model's baselines and the simulator's Bayes reference; models go to
-    {models_dir}/supervised/.
+    supervised/ in shared.models_dir.
     """
     from aura.supervised import train_all
     from aura.supervised.report import metrics_table
@@ -662,7 +668,7 @@ def params_derive(
     """Write a copy of a params file with some values changed, comments and layout kept.
 
     The copy's header lists the changes, and it is written only once it passes `aura params
-    check`. Example: --set '03_rl_training.algorithms=\\[ppo]' --set shared.models_dir=models/ppo
+    check`. Example: --set '03_rl_training.algorithms=[ppo]' --set shared.models_dir=models/ppo
     """
     from aura.files import write_text_atomically
     from aura.params_check import check_params

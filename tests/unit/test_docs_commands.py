@@ -8,6 +8,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 import typer
 
@@ -110,3 +111,17 @@ def test_the_readme_table_lists_every_command_the_cli_has() -> None:
     listed = re.findall(r"^\| `aura ([a-z -]+)` \|", table, flags=re.MULTILINE)
     groups = {name.split()[0] for name in commands() if " " in name}
     assert sorted(listed) == sorted(name for name in commands() if name not in groups)
+
+
+def test_no_command_help_shows_a_placeholder_the_help_would_lose() -> None:
+    """A command's help is its docstring and its options' help, rendered as Markdown (so a
+    paragraph reflows to the terminal): a `{name}` in it is never filled in and reads as a value
+    the CLI forgot to give, and a `<name>` is taken for an HTML tag and not shown at all."""
+    placeholder = re.compile(r"\{[a-z_]+\}|<[^>\n]+>")
+    found = {}
+    for name, command in commands().items():
+        texts = [command.help or ""] + [
+            p.help or "" for p in command.params if isinstance(p, click.Option)
+        ]
+        found[name] = placeholder.findall(" ".join(texts))
+    assert not {name: hits for name, hits in found.items() if hits}
