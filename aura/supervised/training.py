@@ -55,7 +55,7 @@ class SupervisedConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     features: dict[str, list[str]] = Field(default_factory=lambda: dict(FEATURES))
-    """Input columns per model, in order; must include a model to override it."""
+    """Input columns per model, in order; a model not named keeps its default inputs."""
     forest: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Fixed forest settings per model over `FOREST_DEFAULTS` (e.g. n_estimators)."""
     grid: dict[str, dict[str, list[Any]]] = Field(
@@ -85,6 +85,14 @@ class SupervisedConfig(BaseModel):
         if unknown:
             raise ValueError(f"unknown model(s) {unknown}; expected {list(MODEL_NAMES)}")
         return value
+
+    @field_validator("features")
+    @classmethod
+    def _default_inputs(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        """A mapping that names one model (the README's five-input engagement model) leaves the
+        others their defaults here, once, so that every reader of the config (the training, the
+        export's check of the compatibility inputs) sees all three."""
+        return {**FEATURES, **value}
 
     @field_validator("forest", "grid")
     @classmethod
@@ -323,9 +331,8 @@ def train_all(
     is stopped leaves the last one's models and metrics as they were, never a mix of the two.
     """
     config = supervised_config(params)
-    features = {**FEATURES, **config.features}
     data = load_data(data_dir)
-    tables = build_feature_tables(data.learners, data.tutors, data.sessions, features)
+    tables = build_feature_tables(data.learners, data.tutors, data.sessions, config.features)
     models: dict[str, Any] = {}
     report: dict[str, Any] = {"seed": seed, "data_dir": str(data_dir), "models": {}}
     for name in MODEL_NAMES:
@@ -336,7 +343,9 @@ def train_all(
             "n_tutors": len(data.tutors),
             "n_sessions": len(data.sessions),
         }
-        report["out_of_sample"] = out_of_sample(models, features, sizes, seed, report["models"])
+        report["out_of_sample"] = out_of_sample(
+            models, config.features, sizes, seed, report["models"]
+        )
     report = _json_ready(report)
     with atomic_directory(Path(models_dir) / "supervised") as folder:
         for name, model in models.items():

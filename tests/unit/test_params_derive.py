@@ -122,6 +122,33 @@ def test_the_command_notes_folders_shared_with_the_base(tmp_path: Path) -> None:
     assert "artifacts_dir (artifacts): its export (aura export, notebook 06) replaces" in output
 
 
+def test_a_features_mapping_that_names_one_model_keeps_the_others_defaults(
+    tmp_path: Path,
+) -> None:
+    """The README's five-input engagement model, derived from params that list no features (as
+    smoke.yaml): the compatibility model keeps its default inputs, which the export's check of
+    them reads; it used to stop on a bare KeyError 'compatibility'."""
+    from aura.supervised.features import FEATURES
+    from aura.supervised.training import supervised_config
+
+    out = tmp_path / "five-inputs.yaml"
+    five = "[duration_hours, attention_span_minutes, comfort_level_online, style_match]"
+    code, output = invoke(
+        "derive",
+        "-p",
+        str(PARAMS_DIR / "smoke.yaml"),
+        "-o",
+        str(out),
+        "-s",
+        f"04_supervised_training.features.engagement={five}",
+    )
+    assert code == 0, output
+    config = supervised_config(load_params(out)["04_supervised_training"])
+    assert config.features["engagement"] == five.strip("[]").split(", ")
+    assert config.features["compatibility"] == FEATURES["compatibility"]
+    assert config.features["difficulty"] == FEATURES["difficulty"]
+
+
 @pytest.mark.parametrize(
     ("setting", "message"),
     [
