@@ -291,7 +291,7 @@ ENTRIES: tuple[tuple[str, str, str, str, str, str], ...] = (
         "propensity",
         "Probability the logged policy gave that strategy",
         "probability",
-        "0-1",
+        "(0, 1]",
         "Exact, for off-policy evaluation",
     ),
     (
