@@ -19,10 +19,13 @@ Measurements (each repeated ``--runs`` times, medians reported beside every run,
 - with N uvicorn workers (``--workers-check N``, default 2; 0 skips): the single-connection p50
   (Nagle check) and the 10,000 users again.
 
-The machine may be shared: the load average before and after is recorded beside the figures.
+The machine may be shared: the report records the commit and the host (its speed and load
+average) it ran on, and the load average after.
 
     python benchmarks/bench_api.py --artifacts artifacts        # full measurement
-    python benchmarks/bench_api.py --artifacts X --seconds 3 --runs 1    # quick check
+    python benchmarks/bench_api.py --artifacts X --seconds 3 --runs 1 --workers-check 0
+        # shorter: the 1,000-connection (MANY_SECONDS) and 10,000-user (USERS_SECONDS) phases
+        # keep their length, about a minute in all
 
 Writes reports/bench/api.json (aura.config.BENCH_DIR).
 """
@@ -31,7 +34,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import resource
 import shutil
 import socket
@@ -41,13 +43,13 @@ import sys
 import tempfile
 import time
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import httpx2
 import typer
 from option_checks import servable_artifacts, writable_out
+from provenance import provenance, write_report
 
 from aura.api.settings import KEEP_ALIVE_SECONDS
 from aura.config import ARTIFACTS_DIR, BENCH_DIR
@@ -243,8 +245,7 @@ def main(
             f"the open-files hard limit is {hard}; {USERS:,} users need {OPEN_FILES} "
             "(raise it with `ulimit -Hn`)"
         )
-    load_before = os.getloadavg()
-    results: dict[str, Any] = {"targets": TARGETS}
+    results: dict[str, Any] = {"provenance": provenance(), "targets": TARGETS}
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         with server(artifacts, 1, tmp / "server.log") as (proc, url):
@@ -355,18 +356,10 @@ def main(
         "rss_mb": results["memory_after_load_mb"]["VmRSS"],
         "peak_rss_mb": results["memory_after_batches_mb"]["VmHWM"],
     }
-    results["machine"] = {
-        "cpus": os.cpu_count(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "load_average_before": load_before,
-        "load_average_after": os.getloadavg(),
-    }
+    results["load_average_after"] = list(os.getloadavg())
     results["artifacts"] = str(artifacts)
-    results["created_at"] = datetime.now(UTC).isoformat()
     results["settings"] = {"seconds": seconds, "runs": runs}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    write_report(results, out)
     print(json.dumps(results["summary"], indent=2))
     print(f"written to {out}")
 

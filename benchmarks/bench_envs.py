@@ -3,18 +3,22 @@
 Measured through `gymnasium.make` (with its default wrappers) and on the bare environment,
 stepping with `action_space.sample()` and resetting at episode ends, as a training loop would.
 Writes reports/bench/envs.json with the median and every repeat.
+
+    python benchmarks/bench_envs.py                        # 5 repeats of 100,000 steps
+    python benchmarks/bench_envs.py --steps 10000 --repeats 1 --out /tmp/envs.json
 """
 
 from __future__ import annotations
 
-import json
-import os
-import platform
 import statistics
 import time
-from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
 
 import gymnasium as gym
+import typer
+from option_checks import writable_out
+from provenance import provenance, write_report
 
 import aura.envs as E
 from aura.config import BENCH_DIR
@@ -36,14 +40,24 @@ def steps_per_second(env: gym.Env, steps: int, seed: int) -> float:
     return steps / (time.perf_counter() - start)
 
 
-def main() -> dict:
+def main(
+    steps: Annotated[int, typer.Option(min=1, help="Steps per timed run.")] = STEPS,
+    repeats: Annotated[int, typer.Option(min=1, help="Timed runs per environment and mode.")] = (
+        REPEATS
+    ),
+    out: Annotated[
+        Path, typer.Option(help="Where to write the JSON.", callback=writable_out)
+    ] = BENCH_DIR / "envs.json",
+) -> None:
+    """Time random-action steps per environment, through gymnasium.make and bare."""
+    report = {"provenance": provenance(), "target_steps_per_s": TARGET, "steps_per_run": steps}
     results = {}
     for env_id in (E.TUTOR_MATCHING_ID, E.DIFFICULTY_ID):
         for mode in ("make", "bare"):
             env = gym.make(env_id)
             env = env.unwrapped if mode == "bare" else env
             steps_per_second(env, 2_000, 0)  # warm-up
-            runs = [steps_per_second(env, STEPS, seed) for seed in range(REPEATS)]
+            runs = [steps_per_second(env, steps, seed) for seed in range(repeats)]
             median = statistics.median(runs)
             results[f"{env_id}:{mode}"] = {
                 "median_steps_per_s": round(median),
@@ -51,20 +65,9 @@ def main() -> dict:
                 "meets_target": median >= TARGET,
             }
             print(f"{env_id:32s} {mode:5s} median {median:9.0f} steps/s  runs {runs}")
-    report = {
-        "benchmark": "env_steps_per_second",
-        "target_steps_per_s": TARGET,
-        "steps_per_run": STEPS,
-        "results": results,
-        "load_average": os.getloadavg(),
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    (BENCH_DIR / "envs.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    return report
+    write_report({"benchmark": "env_steps_per_second", **report, "results": results}, out)
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":
-    main()
+    typer.run(main)

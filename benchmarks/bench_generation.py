@@ -16,12 +16,9 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
-import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,6 +26,7 @@ import numpy as np
 import pandas as pd
 import typer
 from option_checks import writable_out
+from provenance import provenance, write_report
 
 from aura.config import BENCH_DIR, PROJECT_ROOT
 
@@ -97,17 +95,6 @@ def summarise(case: dict[str, Any], runs: list[dict[str, float]]) -> dict[str, A
     }
 
 
-def machine() -> dict[str, Any]:
-    return {
-        "cpu_count": os.cpu_count(),
-        "python": sys.version.split()[0],
-        "numpy": np.__version__,
-        "pandas": pd.__version__,
-        "platform": platform.platform(),
-        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
-    }
-
-
 def main(
     quick: Annotated[bool, typer.Option(help="One run per case instead of 5 and 3.")] = False,
     out: Annotated[
@@ -120,8 +107,8 @@ def main(
         "what": "aura.sim.write_datasets (generate + write 3 CSVs and 3 truth CSVs), "
         "one fresh process per run; median wall seconds, max peak RSS",
         "seed": SEED,
-        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine_at_start": machine(),
+        "provenance": provenance(),
+        "libraries": {"numpy": np.__version__, "pandas": pd.__version__},
         "cases": {},
     }
     for name, case in CASES.items():
@@ -135,11 +122,7 @@ def main(
             )
         report["cases"][name] = summarise(case, runs)
     report["load_average_at_end_1_5_15"] = [round(x, 2) for x in os.getloadavg()]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=out.parent, delete=False, suffix=".tmp") as f:
-        json.dump(report, f, indent=2)
-        f.write("\n")
-    os.replace(f.name, out)
+    write_report(report, out)
     for name, result in report["cases"].items():
         print(
             f"{name}: median {result['median_seconds']} s (target {result['target_seconds']} s), "

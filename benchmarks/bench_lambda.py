@@ -19,17 +19,16 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from option_checks import servable_artifacts, writable_out
+from provenance import provenance, write_report
 
 from aura.api.settings import ARTIFACTS_ENV
 from aura.config import ARTIFACTS_DIR, BENCH_DIR
@@ -106,7 +105,7 @@ def main(
         ]["one record"]["value"]
         for name in ENDPOINTS
     }
-    load_before = os.getloadavg()
+    started = provenance()
     first = event("POST", PREDICT + "tutor-match", records["tutor-match"])
     cold = [cold_start(artifacts, first) for _ in range(runs)]
     for i, run in enumerate(cold, start=1):
@@ -127,13 +126,11 @@ def main(
         warm[name] = percentiles_ms(times)
         typer.echo(f"{name}: p50 {warm[name]['p50_ms']:.2f} ms, p99 {warm[name]['p99_ms']:.2f} ms")
     report = {
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "provenance": started,
         "artifacts": str(artifacts),
         "model_version": json.loads(handler(event("GET", "/health"), None)["body"])[
             "model_version"
         ],
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
-        "load_average_before": list(load_before),
         "load_average_after": list(os.getloadavg()),
         "cold_start": {
             "runs": cold,
@@ -144,8 +141,7 @@ def main(
         "warm": warm,
         "requests_per_endpoint": requests,
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    write_report(report, out)
     typer.echo(f"wrote {out}")
 
 

@@ -15,23 +15,23 @@ waiting for a core, and hosts of the same name run at different speeds. The grid
     python benchmarks/bench_rl_training.py          # the grid once; throughput, scoring 3 times
     python benchmarks/bench_rl_training.py --quick  # no grid; throughput, scoring once
 
-Writes reports/bench/rl_training.json (aura.config.BENCH_DIR).
+Writes reports/bench/rl_training.json (aura.config.BENCH_DIR); with other params,
+rl_training-NAME.json for params NAME.yaml, so a smoke measurement keeps the default one.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
-import platform
 import statistics
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from option_checks import writable_out
+from provenance import provenance, write_report
 
 from aura.config import BENCH_DIR, PARAMS_DIR, ParamsError
 from aura.envs import evaluate_policy
@@ -150,19 +150,27 @@ def main(
         bool, typer.Option(help="No grid: throughput and scoring, one repeat each.")
     ] = False,
     repeats: Annotated[int, typer.Option(min=1, help="Throughput and scoring repeats.")] = 3,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where to write the JSON (default: reports/bench/rl_training.json for the "
+            "default params, rl_training-NAME.json for params/NAME.yaml and others).",
+            callback=writable_out,
+        ),
+    ] = None,
 ) -> None:
-    """Measure the RL training wall time and write reports/bench/rl_training.json."""
+    """Measure the RL training wall time and write the JSON report."""
     try:  # the params are read by every part; a bad file is named before anything is timed
         load_experiment(params)
     except ParamsError as exc:
         raise typer.BadParameter(str(exc), param_hint="--params") from None
-    report: dict[str, Any] = {
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "params": str(params),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
-        "load_average_before": list(os.getloadavg()),
-        "host_speed_s_before": host_speed(),
-    }
+    if out is None:
+        out = BENCH_DIR / (
+            "rl_training.json"
+            if params.name == "default.yaml"
+            else f"rl_training-{params.stem}.json"
+        )
+    report: dict[str, Any] = {"provenance": provenance(), "params": str(params)}
     report["throughput"] = throughput(params, 1 if quick else repeats)
     report["scoring"] = scoring(params, 1 if quick else repeats)
     if not quick:
@@ -173,10 +181,8 @@ def main(
         )
     report["load_average_after"] = list(os.getloadavg())
     report["host_speed_s_after"] = host_speed()
-    BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    path = BENCH_DIR / "rl_training.json"
-    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    typer.echo(f"wrote {path}")
+    write_report(report, out)
+    typer.echo(f"wrote {out}")
 
 
 if __name__ == "__main__":

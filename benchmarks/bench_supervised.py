@@ -11,17 +11,18 @@ scikit-learn and in onnxruntime. Writes medians and every repeat to reports/benc
 
 from __future__ import annotations
 
-import json
 import os
-import platform
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated
 
 import numpy as np
 import pandas as pd
 import typer
+from option_checks import writable_out
+from provenance import provenance, write_report
 
 from aura.config import BENCH_DIR, PARAMS_DIR, load_params
 from aura.sim.generate import generate
@@ -48,8 +49,12 @@ def summary(times: list[float]) -> dict[str, float | list[float]]:
 
 def main(
     repeats: Annotated[int, typer.Option(min=1, help="Fits and batch predictions timed.")] = 3,
+    out: Annotated[
+        Path, typer.Option(help="Where to write the JSON.", callback=writable_out)
+    ] = BENCH_DIR / "supervised.json",
 ) -> None:
-    """Time the three fits and their predict latency; write reports/bench/supervised.json."""
+    """Time the three fits and their predict latency; write the JSON report."""
+    started = provenance()
 
     params = load_params(PARAMS_DIR / "default.yaml")
     seed = params["shared"]["seed"]
@@ -111,6 +116,7 @@ def main(
 
     report = {
         "benchmark": "supervised",
+        "provenance": started,
         "scale": dict(sizes),
         "rows": {name: len(tables[name][0]) for name in MODEL_NAMES},
         "repeats": repeats,
@@ -118,15 +124,9 @@ def main(
         "train_target_seconds": TRAIN_TARGET_SECONDS,
         "train_target_met": statistics.median(total_times) <= TRAIN_TARGET_SECONDS,
         "models": results,
-        "machine": {
-            "cpus": os.cpu_count(),
-            "load_average_1min": os.getloadavg()[0],
-            "python": platform.python_version(),
-        },
+        "load_average_after_1_5_15": [round(x, 2) for x in os.getloadavg()],
     }
-    BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    out = BENCH_DIR / "supervised.json"
-    out.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    write_report(report, out)
     table = pd.DataFrame(
         {
             name: {

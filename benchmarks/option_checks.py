@@ -11,9 +11,10 @@ from aura.api.artifacts import ArtifactError, verify_artifacts
 from aura.files import unwritable
 
 
-def writable_out(out: Path) -> Path:
-    """``--out``, if a report can be written there."""
-    problem = unwritable(out)
+def writable_out(out: Path | None) -> Path | None:
+    """``--out``, if a report can be written there (None: the benchmark's default, in
+    reports/bench/)."""
+    problem = None if out is None else unwritable(out)
     if problem:
         raise typer.BadParameter(f"{out} {problem}")
     return out

@@ -48,6 +48,8 @@ def test_a_folder_without_artifacts_is_refused_naming_the_option(
         ("bench_lambda.py", "--requests", "0"),
         ("bench_supervised.py", "--repeats", "0"),
         ("bench_rl_training.py", "--repeats", "0"),
+        ("bench_envs.py", "--steps", "0"),
+        ("bench_envs.py", "--repeats", "0"),
     ],
 )
 def test_a_count_out_of_range_is_refused_naming_the_option(
@@ -71,7 +73,17 @@ def test_the_rl_benchmark_names_a_params_file_it_cannot_read(tmp_path: Path) -> 
     assert "Traceback" not in out.stderr
 
 
-@pytest.mark.parametrize("script", ["bench_generation.py", "bench_api.py", "bench_lambda.py"])
+@pytest.mark.parametrize(
+    "script",
+    [
+        "bench_generation.py",
+        "bench_api.py",
+        "bench_lambda.py",
+        "bench_envs.py",
+        "bench_supervised.py",
+        "bench_rl_training.py",
+    ],
+)
 def test_an_out_that_cannot_be_written_is_refused_before_the_runs(
     tmp_path: Path, script: str
 ) -> None:
@@ -86,3 +98,21 @@ def test_an_out_that_cannot_be_written_is_refused_before_the_runs(
         in result.stderr
     )
     assert a_file.read_text() == "kept\n"
+
+
+def test_a_report_names_the_commit_and_host_that_gave_it(tmp_path: Path) -> None:
+    """A figure quoted from reports/bench/ is traced to its code and host by the report itself:
+    the commit, AURA's version, the processor and the host's speed (`benchmarks/provenance.py`)."""
+    import json
+
+    from aura.reports.runner import git_state
+
+    out = tmp_path / "envs.json"
+    result = run_bench("bench_envs.py", "--steps", "200", "--repeats", "2", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(out.read_text())
+    made = report["provenance"]
+    assert made["commit"] == git_state()["commit"]
+    assert made["aura_version"] and made["machine"]["processor"] and made["host_speed_s"] > 0
+    assert report["steps_per_run"] == 200
+    assert all(len(r["runs"]) == 2 for r in report["results"].values())

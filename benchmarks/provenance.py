@@ -1,0 +1,43 @@
+"""What every benchmark report records beside its figures, and how it is written.
+
+A figure quoted from reports/bench/ must be traceable to the code and the host that gave it: the
+commit (and whether the tree had changes), AURA's version, the processor, and the host's speed
+(`aura.reports.host`), since on a shared machine a time moves with the host as much as with the
+code. A report is written whole or not at all, so a stopped run leaves the last one's file.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from aura.files import strict_json, write_text_atomically
+from aura.reports.host import host_speed
+from aura.reports.runner import git_state, processor_name
+
+
+def provenance() -> dict[str, Any]:
+    """The commit, version, time and host of a benchmark run, taken when it starts."""
+    return {
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "aura_version": version("aura"),
+        **git_state(),
+        "machine": {
+            "processor": processor_name(),
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+        },
+        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
+        "host_speed_s": round(host_speed(), 4),
+    }
+
+
+def write_report(report: dict[str, Any], out: Path) -> None:
+    """`report` as JSON at `out`, written whole (`aura.files`), with NaN as null."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomically(out, strict_json(report))
