@@ -305,7 +305,12 @@ def rl_budget(
         int, typer.Option(min=1, help="Train for this many times the grid's budget.")
     ] = 10,
     every: Annotated[
-        int | None, typer.Option(min=1, help="Steps between scored checkpoints (default: budget).")
+        int | None,
+        typer.Option(
+            min=1,
+            help="Steps between scored checkpoints, a multiple of the algorithm's n_envs "
+            "(default: the budget).",
+        ),
     ] = None,
     probe: Annotated[
         str | None,
@@ -331,7 +336,7 @@ def rl_budget(
         cfg = load_experiment(params)
         if env is None:
             env = checked_probe(cfg, probe, algo).env_key
-        check_budget_study(cfg, env, algo, seed_index, factor, probe)
+        check_budget_study(cfg, env, algo, seed_index, factor, probe, every)
         what = f"{env}/{algo}/seed_{seed_index}" + (f" with probe {probe}" if probe else "")
         console.print(f"training {what} for {factor} x the grid's budget")
         with steps_progress() as bar:

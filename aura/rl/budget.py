@@ -41,6 +41,9 @@ from aura.rl.train import steps_kept, train
 
 BUDGET_DIR = "budget"
 BUDGET_FILE = "budget.json"
+MAX_CHECKPOINTS = 200
+"""Checkpoints a study may save and score: each is a policy file on disk and a held-out scoring,
+so a small `every` (7 steps, by mistake) filled gigabytes before it was stopped."""
 
 
 def budget_dir(
@@ -59,9 +62,11 @@ def check_budget_study(
     seed_index: int,
     factor: int,
     probe: str | None = None,
+    every: int | None = None,
 ) -> Probe | None:
-    """Refuse a study of a run the grid does not have, and return the probe it trains with (or
-    None), so a command can name a bad argument before it says what it will train."""
+    """Refuse a study of a run the grid does not have, or one that would save more checkpoints
+    than `MAX_CHECKPOINTS`, and return the probe it trains with (or None), so a command can name
+    a bad argument before it says what it will train."""
     if algo not in cfg.algorithms:
         raise ConfigError(
             f"unknown algorithm {algo!r}; the grid trains {', '.join(cfg.algorithms)}"
@@ -76,10 +81,32 @@ def check_budget_study(
         )
     if factor < 1:
         raise ConfigError(f"factor must be at least 1, got {factor}")
+    if every is not None:
+        _check_every(cfg.run(env_key, algo, seed_index), factor, every)
     probed = None if probe is None else checked_probe(cfg, probe, algo)
     if probed is not None and probed.env_key != env_key:
         raise ConfigError(f"probe {probe!r} changes {probed.env_key}, not {env_key}")
     return probed
+
+
+def _check_every(base: RunConfig, factor: int, every: int) -> None:
+    """Checkpoints fall on whole vector steps (`n_envs` environment steps each), and each is
+    saved and scored, so `every` must be a multiple of `n_envs` and give at most
+    `MAX_CHECKPOINTS`."""
+    total = base.training.total_timesteps * factor
+    if every < 1:
+        raise ConfigError(f"every must be a positive number of steps, got {every}")
+    n_envs = base.hyperparams.n_envs
+    if every % n_envs:
+        raise ConfigError(
+            f"every must be a multiple of {base.algo}'s n_envs ({n_envs}), which step together, "
+            f"got {every}"
+        )
+    if total // every > MAX_CHECKPOINTS:
+        raise ConfigError(
+            f"every {every} gives {total // every:,} checkpoints of {total:,} steps, each saved "
+            f"and scored; at most {MAX_CHECKPOINTS} (every >= {-(-total // MAX_CHECKPOINTS):,})"
+        )
 
 
 def _points(
@@ -145,7 +172,7 @@ def budget_study(
     quarter (docs/rl.md, More budget)."""
     from aura.rl.progress import StepProgress
 
-    probed = check_budget_study(cfg, env_key, algo, seed_index, factor, probe)
+    probed = check_budget_study(cfg, env_key, algo, seed_index, factor, probe, every)
     init_worker()  # one thread per pool (see the docstring)
     base = cfg.run(env_key, algo, seed_index)
     budget = base.training.total_timesteps
@@ -206,8 +233,6 @@ def _longer_run(
     run on the environment its policy is scored on)."""
     budget = base.training.total_timesteps
     every = budget if every is None else every
-    if every < 1:
-        raise ConfigError(f"every must be a positive number of steps, got {every}")
     training = dataclasses.replace(base.training, total_timesteps=budget * factor, save_freq=every)
     run = dataclasses.replace(base, training=training)
     return (run, run) if probed is None else probe_runs(run, probed)

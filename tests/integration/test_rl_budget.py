@@ -93,6 +93,14 @@ def test_budget_study_of_a_probe_trains_and_scores_with_its_change(tmp_path: Pat
         ({"env_key": "tutor_matching", "algo": "ppo", "seed_index": 5}, "seed index 5"),
         ({"env_key": "tutor_matching", "algo": "ppo", "factor": 0}, "factor must be at least 1"),
         ({"env_key": "tutor_matching", "algo": "ppo", "every": 0}, "every must be a positive"),
+        (
+            {"env_key": "tutor_matching", "algo": "ppo", "every": 7},
+            r"every must be a multiple of ppo's n_envs \(8\)",
+        ),
+        (  # 12,000 steps in 8-step checkpoints: 1,500 files, each saved and scored
+            {"env_key": "tutor_matching", "algo": "ppo", "factor": 2, "every": 8},
+            r"gives 1,500 checkpoints of 12,000 steps.*at most 200 \(every >= 60\)",
+        ),
         ({"env_key": "tutor_matching", "algo": "ppo", "probe": "nope"}, "unknown probe 'nope'"),
         (
             {"env_key": "tutor_matching", "algo": "ppo", "probe": "last_4_blocks"},
