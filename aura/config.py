@@ -28,6 +28,10 @@ SHARED_SECTION = "shared"
 """Name of the params section whose keys every notebook receives."""
 
 SHARED_KEYS: tuple[str, ...] = ("seed", "data_dir", "models_dir", "artifacts_dir")
+MAX_SEED = 2**31 - 1
+"""The largest `shared.seed`: every draw is seeded from it plus an offset (millions, for the RL
+references' episodes, `aura.rl.config`), and NumPy and scikit-learn take seeds below 2**32; a
+seed near that limit passed the checks and stopped training after its first runs."""
 """Keys the ``shared`` section must define."""
 
 
@@ -105,8 +109,12 @@ def parse_params(text: str, path: str | Path) -> dict[str, Any]:
             f"params file {path}: section '{SHARED_SECTION}' is missing key(s) {', '.join(missing)}"
         )
     seed = shared["seed"]
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ParamsError(f"params file {path}: shared.seed must be an integer >= 0, got {seed!r}")
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= MAX_SEED:
+        raise ParamsError(
+            f"params file {path}: shared.seed must be an integer 0 to {MAX_SEED:,} (the seeds "
+            f"drawn from it, up to millions above it, must stay below 2**32 for NumPy and "
+            f"scikit-learn), got {seed!r}"
+        )
     for key in SHARED_KEYS[1:]:
         if not isinstance(shared[key], str) or not shared[key].strip():
             raise ParamsError(

@@ -269,7 +269,12 @@ def test_cli_reports_params_errors_clearly(tmp_path: Path) -> None:
         ),
         (
             "shared: {seed: -1, data_dir: d, models_dir: m, artifacts_dir: a}\n",
-            "shared.seed must be an integer >= 0, got -1",
+            "shared.seed must be an integer 0 to 2,147,483,647 (the seeds drawn from it, up to "
+            "millions above it, must stay below 2**32 for NumPy and scikit-learn), got -1",
+        ),
+        (
+            "shared: {seed: 4294967290, data_dir: d, models_dir: m, artifacts_dir: a}\n",
+            "shared.seed must be an integer 0 to 2,147,483,647",
         ),
         (
             "shared: {seed: 1, data_dir: 5, models_dir: m, artifacts_dir: a}\n",
