@@ -138,17 +138,20 @@ def _note_kept_folders(written: dict, base: Path) -> None:
             )
 
 
-def _checked(params: Path, *sections: str) -> dict[str, Any]:
+def _checked(params: Path, *sections: str, writes: tuple[str, ...] = ()) -> dict[str, Any]:
     """The params file, loaded and checked as `aura params check` and `aura run` check it: a key
     no notebook takes is refused (the command would ignore it), and so is a value of
-    ``sections`` (those whose values the command itself checks only as it uses them)."""
-    from aura.params_check import check_declared, check_sections
+    ``sections`` (those whose values the command itself checks only as it uses them), or a folder
+    of ``writes`` (shared keys) the command could not write its results into."""
+    from aura.params_check import check_declared, check_sections, writable_folders
     from aura.reports.runner import discover_notebooks
 
     try:
         loaded = load_params(params)
         check_declared(loaded, discover_notebooks(NOTEBOOKS_DIR), params)
         check_sections(loaded, params, sections)
+        if writes:
+            writable_folders(loaded, params, *writes)
     except ParamsError as exc:
         raise _fail(str(exc)) from exc
     return loaded
@@ -246,7 +249,7 @@ def train_rl(
     from aura.rl.numerics import describe
     from aura.rl.results import RESULTS_FILE, fingerprint, results_table, saved_policies_table
 
-    _checked(params)  # load_experiment checks the section's values
+    _checked(params, writes=("models_dir",))  # load_experiment checks the section's values
     try:
         cfg = load_experiment(params)
     except ParamsError as exc:
@@ -331,7 +334,7 @@ def rl_budget(
 
     if env is None and probe is None:
         raise _fail("give the environment (--env) or a probe (--probe), which implies it")
-    _checked(params)
+    _checked(params, writes=("models_dir",))
     try:
         cfg = load_experiment(params)
         if env is None:
@@ -393,7 +396,7 @@ def rl_probe(
     from aura.rl.config import load_experiment
     from aura.rl.probes import PROBE_FILE, probe_dir, probe_study
 
-    _checked(params)
+    _checked(params, writes=("models_dir",))
     try:
         cfg = load_experiment(params)
         with steps_progress() as bar:
@@ -493,7 +496,7 @@ def rl_pools(
     from aura.rl.pools import grid_pool_scores
     from aura.sim.io import FILES
 
-    loaded = _checked(params, "05_evaluation")
+    loaded = _checked(params, "05_evaluation", writes=("models_dir",))
     try:
         n_new = (
             (loaded.get("05_evaluation") or {}).get("new_pools", 0)
@@ -540,7 +543,7 @@ def tune_rl(
     """Tune RL hyperparameters with Optuna (TPE, median pruning); workers may share a study."""
     from aura.rl.tune import block_not_beaten, study_summary, tune, write_best_params
 
-    _checked(params, "03_rl_training")
+    _checked(params, "03_rl_training", writes=("models_dir",))
     if not study.strip():
         raise _fail("--study needs a name: the study's trials are stored under it")
     if best_params is not None:
@@ -561,17 +564,24 @@ def tune_rl(
         warning = block_not_beaten(summary["params_block"], best and best["value"])
         if warning:
             console.print(f"[yellow]note:[/yellow] {warning}")
-        if best_params is not None and summary["best"] is not None:
-            written = write_best_params(result, params, best_params)
-            console.print(f"best params: {written}")
-            _note_kept_folders(load_params(written), params)
     except ParamsError as exc:
         raise _fail(str(exc)) from exc
-    except OSError as exc:  # the best params file; the study keeps its trials
+    except OSError as exc:  # a full disk, a folder made unwritable while the trials ran
+        where = f" {exc.filename}" if exc.filename else ""
+        raise _fail(f"the study stopped: cannot write{where} ({exc.strerror or exc})") from exc
+    if best_params is None or summary["best"] is None:
+        return
+    try:
+        written = write_best_params(result, params, best_params)
+    except ParamsError as exc:
+        raise _fail(str(exc)) from exc
+    except OSError as exc:  # the study keeps its trials
         raise _fail(
             f"{best_params} cannot be written ({exc.strerror or exc}); the study keeps its "
             "trials: run again with another --best-params and --n-trials 1"
         ) from exc
+    console.print(f"best params: {written}")
+    _note_kept_folders(load_params(written), params)
 
 
 @app.command("train-supervised")
@@ -584,7 +594,9 @@ def train_supervised(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None
     from aura.supervised import train_all
     from aura.supervised.report import metrics_table
 
-    p = _checked(params)  # train_all checks the section's values before it reads the data
+    p = _checked(
+        params, writes=("models_dir",)
+    )  # train_all checks the section's values before it reads the data
     try:
         shared = p["shared"]
         with console.status("training the supervised models ..."):
@@ -610,7 +622,7 @@ def export(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None:
     from aura.export.pipeline import export_run
     from aura.params_check import export_folders, export_test_size
 
-    p = _checked(params)
+    p = _checked(params, writes=("artifacts_dir",))
     try:
         export_folders(p)
         test_size = export_test_size(p)

@@ -84,6 +84,25 @@ def unwritable(path: Path) -> str | None:
     return None
 
 
+def unwritable_folder(path: Path, *, replaced_whole: bool = False) -> str | None:
+    """Why ``path`` cannot be made into, or written as, a folder of results, in words that
+    follow its name, or None: :func:`unwritable` for the folders of the params (``data_dir``,
+    ``models_dir``, ``artifacts_dir``), checked before the work that fills them. A folder
+    ``replaced_whole`` (the export's) is first written beside it, so its parent must be
+    writable too."""
+    path = path.absolute()
+    if path.exists() and not path.is_dir():
+        return "is a file, not a folder"
+    folder = next(p for p in (path, *path.parents) if p.exists())
+    if not folder.is_dir():
+        return f"lies under {folder}, which is a file, not a folder"
+    needed = [folder] + ([path.parent] if replaced_whole and folder == path else [])
+    for writable in needed:
+        if not os.access(writable, os.W_OK):
+            return f"cannot be written: the folder {writable} is not writable"
+    return None
+
+
 def read_json(path: Path) -> Any:
     """A JSON file AURA wrote, or a ValueError that names the file and where its text stops being
     JSON (a file cut short by a full disk, or edited by hand), instead of the parser's bare

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from aura.config import SHARED_SECTION, ParamsError, notebook_params, project_path
+from aura.files import unwritable_folder
 
 RUN_DIR_PARAM = "run_dir"
 """The parameter the runner gives every notebook: the run directory, where it may write metrics."""
@@ -174,6 +175,30 @@ def export_folders(params: Mapping[str, Any]) -> None:
             )
 
 
+FOLDERS_WRITTEN: dict[str, tuple[str, ...]] = {
+    "01_data_synthesis": ("data_dir",),
+    "03_rl_training": ("models_dir",),
+    "04_supervised_training": ("models_dir",),
+    "05_evaluation": ("models_dir",),
+    "06_model_export": ("artifacts_dir",),
+}
+"""The folders of `shared` each notebook (and the command that does its work) writes into."""
+
+
+def writable_folders(params: Mapping[str, Any], source: str | Path, *keys: str) -> None:
+    """Each folder of `keys` (of `shared`; default: those the file's sections write) can be made
+    and written: a models folder under a file stopped a training with a traceback once it had
+    trained, and an export after its checks."""
+    shared = params[SHARED_SECTION]
+    if not keys:
+        keys = tuple(dict.fromkeys(k for name in params for k in FOLDERS_WRITTEN.get(name, ())))
+    for key in keys:
+        folder = project_path(shared[key])
+        problem = unwritable_folder(folder, replaced_whole=key == "artifacts_dir")
+        if problem:
+            raise ParamsError(f"{source}: shared.{key} {shared[key]} {problem}")
+
+
 def export_pair_features(params: Mapping[str, Any]) -> None:
     """The tutor-match endpoint scores each (learner, tutor) pair with the compatibility model,
     so every input of that model must be one it can fill from a learner and a tutor; otherwise
@@ -289,9 +314,11 @@ def check_params(
     params: dict[str, Any], notebooks: Sequence[Path], source: str | Path
 ) -> list[str]:
     """Every check a pipeline run of all ``notebooks`` makes before it starts: each notebook has
-    its section, each key is a parameter of its notebook, and each section holds values its
-    notebook accepts. Returns the sections checked."""
+    its section, each key is a parameter of its notebook, each section holds values its
+    notebook accepts, and the folders they write can be written. Returns the sections checked."""
     for notebook in notebooks:
         notebook_params(params, notebook.stem, source=source)
     check_declared(params, notebooks, Path(source))
-    return check_sections(params, source)
+    checked = check_sections(params, source)
+    writable_folders(params, source)
+    return checked

@@ -43,10 +43,12 @@ from aura.config import (
 from aura.files import write_text_atomically
 from aura.params_check import (
     EVALUATING_NOTEBOOKS,
+    FOLDERS_WRITTEN,
     RUN_DIR_PARAM,
     check_declared,
     check_sections,
     whole_run_problem,
+    writable_folders,
 )
 from aura.reports.host import host_speed
 from aura.reports.index import write_index
@@ -391,6 +393,9 @@ def _check_params(
     }
     check_declared(params, discover_notebooks(notebooks_dir), params_path)
     check_sections(params, params_path, per_notebook)
+    written = dict.fromkeys(k for stem in per_notebook for k in FOLDERS_WRITTEN.get(stem, ()))
+    if written:
+        writable_folders(params, params_path, *written)
     problem = whole_run_problem(params)
     if problem and any(stem in per_notebook for stem in EVALUATING_NOTEBOOKS):
         raise ParamsError(f"{params_path}: {problem}")

@@ -433,6 +433,29 @@ def test_a_grid_notebooks_05_and_06_cannot_use_is_refused_before_a_whole_run(
     assert fine.exit_code == 0 and "note" not in fine.output
 
 
+def test_a_results_folder_under_a_file_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    """Notebook 03 would have trained for minutes before its first save failed."""
+    import yaml
+
+    from aura.config import PARAMS_DIR
+
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("kept\n")
+    params = yaml.safe_load((PARAMS_DIR / "smoke.yaml").read_text(encoding="utf-8"))
+    params["shared"]["models_dir"] = str(a_file / "models")
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(params), encoding="utf-8")
+    runs = tmp_path / "runs"
+    with pytest.raises(ParamsError) as err:
+        run_pipeline(path, runs_dir=runs, run_name="never", only=["02", "03"])
+    assert str(err.value) == (
+        f"{path}: shared.models_dir {a_file / 'models'} lies under {a_file}, which is a file, "
+        "not a folder"
+    )
+    assert not runs.exists()
+    assert a_file.read_text() == "kept\n"
+
+
 @pytest.mark.parametrize("section", [f"0{n}" for n in range(1, 7)])
 def test_params_check_refuses_a_missing_section_as_a_run_does(tmp_path: Path, section) -> None:
     """`aura params check` makes the run's checks alone: a section a run needs is one it needs."""

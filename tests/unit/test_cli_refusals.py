@@ -304,3 +304,39 @@ def test_an_option_without_a_usable_value_is_refused(
     assert result.exit_code != 0 and "Traceback" not in result.output
     assert message in " ".join(result.output.split())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["params.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("command", "key"),
+    [
+        (["train-rl"], "models_dir"),
+        (["train-supervised"], "models_dir"),
+        (["rl-probe", "--probe", "no_shift"], "models_dir"),
+        (["rl-budget", "--env", "tutor_matching"], "models_dir"),
+        (["rl-pools"], "models_dir"),
+        (["tune", "--study", "s"], "models_dir"),
+        (["export"], "artifacts_dir"),
+        (["params", "check"], "models_dir"),
+    ],
+)
+def test_a_results_folder_under_a_file_is_refused_before_any_work(
+    tmp_path: Path, folders, command: list[str], key: str
+) -> None:
+    """The folder a command writes its results into, under a file: the training used to run its
+    minutes and then stop with a traceback (FileExistsError, NotADirectoryError); the export
+    after its checks; tune blamed a --best-params it was not given."""
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("kept\n")
+    folder = a_file / "models" if key == "models_dir" else a_file
+    params = params_file(tmp_path, {**folders, key: str(folder)})
+    result = CliRunner().invoke(app, [*command, "--params", str(params)])
+    output = " ".join(result.output.split())
+    assert result.exit_code == 1, output
+    assert "Traceback" not in output
+    problem = {
+        "models_dir": f"shared.models_dir {a_file / 'models'} lies under {a_file}, which is a "
+        "file, not a folder",
+        "artifacts_dir": f"shared.artifacts_dir {a_file} is a file, not a folder",
+    }[key]
+    assert f"error: {params}: {problem}" in output
+    assert a_file.read_text() == "kept\n"

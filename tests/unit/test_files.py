@@ -47,3 +47,16 @@ def test_a_file_that_never_existed_stays_absent_after_a_failed_write(tmp_path: P
 def test_text_is_written_as_utf8(tmp_path: Path) -> None:
     target = write_text_atomically(tmp_path / "note.txt", "ability θ\n")
     assert target.read_bytes() == "ability θ\n".encode()
+
+
+def test_a_results_folder_is_refused_where_no_folder_can_be_made(tmp_path: Path) -> None:
+    from aura.files import unwritable_folder
+
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("kept\n")
+    assert unwritable_folder(tmp_path / "new" / "models") is None  # made on the way
+    assert unwritable_folder(tmp_path) is None
+    assert unwritable_folder(a_file) == "is a file, not a folder"
+    assert unwritable_folder(a_file / "models" / "rl") == (
+        f"lies under {a_file}, which is a file, not a folder"
+    )
