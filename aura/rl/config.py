@@ -11,6 +11,7 @@ key, so a typo fails before an hour of training rather than after it.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +68,14 @@ def check_keys(data: Mapping[str, Any], allowed: set[str], where: str) -> None:
         )
 
 
+def _looks_like_a_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _integer(value: Any, where: str) -> int:
     """`value` if it is an integer; booleans are refused, though Python counts them as integers."""
     if isinstance(value, bool) or not isinstance(value, int):
@@ -89,9 +98,20 @@ def non_negative_int(value: Any, where: str) -> int:
     return value
 
 
+def in_range(
+    value: float, where: str, low: float, high: float = math.inf, *, low_open: bool = False
+) -> None:
+    """Refuse `value` outside [low, high] (or (low, high] with `low_open`), naming `where`: a
+    value out of an algorithm's range (a negative clip range, a lambda above 1) trained without
+    an error on a meaningless update."""
+    if value < low or (low_open and value == low) or value > high:
+        bounds = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high == math.inf else ']'}"
+        raise ConfigError(f"{where} must be in {bounds}, got {value}")
+
+
 def _from_fields(cls: type, data: Mapping[str, Any] | None, where: str) -> Any:
-    """Build a dataclass from a mapping, rejecting unknown keys, non-numeric numbers and
-    non-boolean switches."""
+    """Build a dataclass from a mapping, rejecting unknown keys, non-numeric or non-finite
+    numbers and non-boolean switches."""
     fields = {f.name: f for f in dataclasses.fields(cls)}
     check_keys(data or {}, set(fields), where)
     data = dict(data or {})
@@ -99,10 +119,21 @@ def _from_fields(cls: type, data: Mapping[str, Any] | None, where: str) -> Any:
         default = getattr(cls, name, None)
         numeric = isinstance(default, int | float) and not isinstance(default, bool)
         if numeric and (isinstance(value, bool) or not isinstance(value, int | float)):
-            raise ConfigError(f"{where}.{name} must be a number, got {value!r}")
+            hint = (
+                " (YAML reads 1e-3 as text: write 1.0e-3)"
+                if isinstance(value, str) and _looks_like_a_number(value)
+                else ""
+            )
+            raise ConfigError(f"{where}.{name} must be a number, got {value!r}{hint}")
+        if numeric and not math.isfinite(value):  # NaN filled the networks with NaN
+            raise ConfigError(f"{where}.{name} must be a finite number, got {value}")
         if isinstance(default, bool) and not isinstance(value, bool):
             raise ConfigError(f"{where}.{name} must be true or false, got {value!r}")
         if name == "net_arch":
+            if not isinstance(value, list | tuple):
+                raise ConfigError(
+                    f"{where}.net_arch must be a list of layer sizes, e.g. [64, 64], got {value!r}"
+                )
             data[name] = tuple(positive_int(v, f"{where}.net_arch[]") for v in value)
     obj = cls(**data)
     obj.validate(where)
@@ -251,6 +282,16 @@ class PPOParams(AlgoParams):
         positive_int(self.n_epochs, f"{where}.n_epochs")
         if self.n_steps * self.n_envs < 2:
             raise ConfigError(f"{where}: n_steps * n_envs must be at least 2")
+        in_range(self.gae_lambda, f"{where}.gae_lambda", 0, 1)
+        in_range(self.clip_range, f"{where}.clip_range", 0, low_open=True)
+        _check_losses(self, where)
+
+
+def _check_losses(params: PPOParams | A2CParams, where: str) -> None:
+    """The weights of the actor-critic loss and its gradient clipping, shared by PPO and A2C."""
+    in_range(params.ent_coef, f"{where}.ent_coef", 0)
+    in_range(params.vf_coef, f"{where}.vf_coef", 0)
+    in_range(params.max_grad_norm, f"{where}.max_grad_norm", 0, low_open=True)
 
 
 @dataclass(frozen=True)
@@ -273,6 +314,8 @@ class A2CParams(AlgoParams):
     def validate(self, where: str) -> None:
         super().validate(where)
         positive_int(self.n_steps, f"{where}.n_steps")
+        in_range(self.gae_lambda, f"{where}.gae_lambda", 0, 1)
+        _check_losses(self, where)
         if self.fused_adam:
             raise ConfigError(
                 f"{where}.fused_adam: A2C trains with RMSprop, for which PyTorch has no fused "
@@ -318,6 +361,9 @@ class DQNParams(AlgoParams):
         positive_int(self.target_update_interval, f"{where}.target_update_interval")
         if not 0 < self.exploration_fraction <= 1:
             raise ConfigError(f"{where}.exploration_fraction must be in (0, 1]")
+        in_range(self.tau, f"{where}.tau", 0, 1, low_open=True)
+        in_range(self.exploration_initial_eps, f"{where}.exploration_initial_eps", 0, 1)
+        in_range(self.exploration_final_eps, f"{where}.exploration_final_eps", 0, 1)
 
 
 PARAMS_CLASSES: dict[str, type[AlgoParams]] = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 import os
 from pathlib import Path
 
@@ -161,6 +162,47 @@ def _mutated(change) -> dict:
         (
             lambda s: s["hyperparams"]["dqn"]["difficulty_adaptation"].update(gamma=0),
             "hyperparams.dqn.difficulty_adaptation.gamma must be in (0, 1], got 0",
+        ),
+        (
+            lambda s: s["hyperparams"]["ppo"]["tutor_matching"].update(learning_rate="1e-3"),
+            "learning_rate must be a number, got '1e-3' (YAML reads 1e-3 as text: write 1.0e-3)",
+        ),
+        (
+            lambda s: s["hyperparams"]["ppo"]["tutor_matching"].update(ent_coef=math.nan),
+            "hyperparams.ppo.tutor_matching.ent_coef must be a finite number, got nan",
+        ),
+        (
+            lambda s: s["hyperparams"]["ppo"]["tutor_matching"].update(learning_rate=math.inf),
+            "hyperparams.ppo.tutor_matching.learning_rate must be a finite number, got inf",
+        ),
+        (
+            lambda s: s["hyperparams"]["ppo"]["tutor_matching"].update(clip_range=-1),
+            "hyperparams.ppo.tutor_matching.clip_range must be in (0, inf), got -1",
+        ),
+        (
+            lambda s: s["hyperparams"]["ppo"]["difficulty_adaptation"].update(gae_lambda=2),
+            "hyperparams.ppo.difficulty_adaptation.gae_lambda must be in [0, 1], got 2",
+        ),
+        (
+            lambda s: s["hyperparams"]["ppo"]["tutor_matching"].update(max_grad_norm=-1),
+            "hyperparams.ppo.tutor_matching.max_grad_norm must be in (0, inf), got -1",
+        ),
+        (
+            lambda s: s["hyperparams"]["a2c"]["tutor_matching"].update(ent_coef=-5),
+            "hyperparams.a2c.tutor_matching.ent_coef must be in [0, inf), got -5",
+        ),
+        (
+            lambda s: s["hyperparams"]["dqn"]["tutor_matching"].update(exploration_final_eps=3),
+            "hyperparams.dqn.tutor_matching.exploration_final_eps must be in [0, 1], got 3",
+        ),
+        (
+            lambda s: s["hyperparams"]["dqn"]["tutor_matching"].update(tau=0),
+            "hyperparams.dqn.tutor_matching.tau must be in (0, 1], got 0",
+        ),
+        (
+            lambda s: s["hyperparams"]["ppo"]["tutor_matching"].update(net_arch="foo"),
+            "hyperparams.ppo.tutor_matching.net_arch must be a list of layer sizes, e.g. [64, 64], "
+            "got 'foo'",
         ),
         (lambda s: s.update(seeds=0), "seeds must be > 0"),
         (lambda s: s.update(ceiling_episodes=0), "ceiling_episodes must be > 0"),
