@@ -451,7 +451,14 @@ def rl_compare(
     for path in (params, against):
         _checked(path)
     try:
-        rows = compare_grids(load_experiment(params), load_experiment(against))
+        study, base = load_experiment(params), load_experiment(against)
+        if study.rl_dir.resolve() == base.rl_dir.resolve():
+            raise ParamsError(
+                f"{params} and {against} keep their grids in the same folder, {study.rl_dir}: "
+                "its runs would be compared with themselves (give the study its own "
+                "shared.models_dir)"
+            )
+        rows = compare_grids(study, base)
     except ParamsError as exc:
         raise _fail(str(exc)) from exc
 
@@ -505,8 +512,10 @@ def rl_pools(
         )
         served = project_path(loaded["shared"]["data_dir"]) / FILES["tutors"]
         table, path = grid_pool_scores(load_experiment(params), served, n_new, pool_seed or [])
-    except ParamsError as exc:
+    except ValueError as exc:  # ParamsError, and a tutors CSV the loader refuses (file, row)
         raise _fail(str(exc)) from exc
+    if not served.is_file():
+        console.print(f"[yellow]note:[/] no served pool: {served} does not exist (aura generate)")
     learned = table[table["lead"].notna()]
     for pool, rows in learned.groupby("pool", sort=False):
         rule = rows.iloc[0]

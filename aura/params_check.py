@@ -54,6 +54,17 @@ class DataSynthesisParams(_Section):
     n_tutors: Count | None = None
     n_sessions: Count | None = None
 
+    @model_validator(mode="after")
+    def _a_session_per_learner(self) -> DataSynthesisParams:
+        """The simulator gives every learner at least one session (their history aggregates
+        come from them); `aura run` otherwise stopped in notebook 01."""
+        if self.n_learners and self.n_sessions and self.n_sessions < self.n_learners:
+            raise ValueError(
+                f"n_sessions ({self.n_sessions}) must be at least n_learners "
+                f"({self.n_learners}): every learner has at least one session"
+            )
+        return self
+
 
 class EnvironmentDesignParams(_Section):
     """`02_environment_design`: episode counts, the filter study's DAgger rounds, and the two

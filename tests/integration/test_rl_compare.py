@@ -118,6 +118,13 @@ def test_the_command_prints_each_lead_and_names_a_refusal(grids) -> None:
     assert code == 1 and output.startswith("error: no grid results at")
     code, output = invoke("base", "base")
     assert code == 1 and "a grid is not compared with itself" in output
+    copy = grids["base"].with_name("base-copy.yaml")  # another file, the same models folder
+    copy.write_text(grids["base"].read_text())
+    result = CliRunner().invoke(
+        app, ["rl-compare", "--params", str(copy), "--against", str(grids["base"])]
+    )
+    assert result.exit_code == 1
+    assert "keep their grids in the same folder" in " ".join(result.output.split())
 
 
 def test_a_results_file_that_is_no_grids_is_named(grids) -> None:

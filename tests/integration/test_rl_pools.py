@@ -116,6 +116,7 @@ def test_the_command_scores_a_trained_grid_and_names_what_it_cannot(grid, tmp_pa
     output = " ".join(result.output.split())
     for pool in (TRAINING_POOL, "new pool (seed 1)", "pool (seed 0)"):
         assert f"{pool}: " in output
+    assert "note: no served pool: " in output  # the params' data folder has no tutors table
     written = json.loads((cfg.rl_dir / POOLS_FILE).read_text(), parse_constant=_not_json)
     assert all(r["lead"] is None for r in written["rows"] if r["policy"] == "balanced")
     assert set(written["pools"]) == {TRAINING_POOL, "new pool (seed 1)", "pool (seed 0)"}
@@ -125,8 +126,12 @@ def test_the_command_scores_a_trained_grid_and_names_what_it_cannot(grid, tmp_pa
         results["algorithms"]["a2c"]["normalised"]["mean"]
     )
 
+    bad = tmp_path / "bad-data"
+    bad.mkdir()
+    (bad / "tutors_data.csv").write_text("tutor_id\n1\n")  # a served pool the loader refuses
     for changes, message in (
         ([f"shared.models_dir={tmp_path / 'none'}"], "error: no grid results at"),
+        ([f"shared.data_dir={bad}"], "error: "),
         (["03_rl_training.env_keys=[difficulty_adaptation]"], "error: these params train no"),
     ):
         other = tmp_path / "other.yaml"
@@ -135,3 +140,5 @@ def test_the_command_scores_a_trained_grid_and_names_what_it_cannot(grid, tmp_pa
         assert result.exit_code == 1
         assert " ".join(result.output.split()).startswith(message)
         assert "Traceback" not in result.output
+        if "bad-data" in changes[0]:
+            assert "tutors_data.csv" in result.output

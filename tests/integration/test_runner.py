@@ -343,6 +343,10 @@ SMOKE_DIFFICULTY_PPO = "03_rl_training.hyperparams.ppo.difficulty_adaptation"
             "01_data_synthesis.n_learners: Input should be greater than 0, got 0",
         ),
         (
+            "01_data_synthesis.n_sessions=1",
+            "01_data_synthesis: n_sessions (1) must be at least n_learners (2000)",
+        ),
+        (
             "02_environment_design.difficulty={step_size: -1}",
             "02_environment_design.difficulty: aura/DifficultyAdaptation-v0 refuses them: "
             "step_size must be positive, got -1",
@@ -382,7 +386,19 @@ SMOKE_DIFFICULTY_PPO = "03_rl_training.hyperparams.ppo.difficulty_adaptation"
             "03_rl_training.tune.env_key: unknown environment key 'moon'",
         ),
     ],
-    ids=["01", "02", "03", "04", "03-pools", "05", "05-pools", "06", "01-null", "03-tune"],
+    ids=[
+        "01",
+        "01-sessions",
+        "02",
+        "03",
+        "04",
+        "03-pools",
+        "05",
+        "05-pools",
+        "06",
+        "01-null",
+        "03-tune",
+    ],
 )
 def test_a_value_a_notebook_refuses_fails_before_anything_runs(
     tmp_path: Path, setting: str, message: str
