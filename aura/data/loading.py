@@ -231,7 +231,9 @@ def load_datasets(
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise DataValidationError([Problem(folder, "dataset folder not found")])
+        raise DataValidationError(
+            [Problem(folder, "dataset folder not found (aura generate or notebook 01 writes it)")]
+        )
     require = require or {}
     unknown = sorted(set(require) - set(TABLES))
     if unknown:

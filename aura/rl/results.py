@@ -156,6 +156,17 @@ def grid_results(cfg: ExperimentConfig, env_key: str, algo: str) -> dict[str, An
     return results
 
 
+def saved_grid(cfg: ExperimentConfig) -> dict[str, Any]:
+    """The saved ``results.json`` of ``cfg``'s grid, once every run of it is checked to be there
+    as ``cfg`` defines it (`grid_results`): notebook 03's ``load = True`` read any results file
+    in the models folder, and printed the params' step counts and episodes beside another grid's
+    numbers."""
+    for env_key in cfg.env_keys:
+        for algo in cfg.algorithms:
+            grid_results(cfg, env_key, algo)
+    return read_json(cfg.rl_dir / RESULTS_FILE)
+
+
 def episode_resampler(
     cfg: ExperimentConfig, references: Mapping[str, Any]
 ) -> Callable[[Sequence[float]], np.ndarray]:

@@ -139,3 +139,22 @@ def test_a_results_file_that_is_no_grids_is_named(grids) -> None:
                 compare_grids(cfg, load_experiment(grids["base"]))
     finally:
         path.unlink()
+
+
+def test_notebook_03_loads_a_saved_grid_only_as_its_params_define_it(grids) -> None:
+    """`load = True` in notebook 03 (`saved_grid`): the grid these params trained is read back;
+    one scored on other episodes, or none, is refused with what to do, where the notebook used to
+    print these params' episode count beside another grid's numbers."""
+    from aura.rl.results import RESULTS_FILE, saved_grid
+
+    base = load_experiment(grids["base"])
+    saved = json.loads((base.rl_dir / RESULTS_FILE).read_text())
+    assert saved_grid(base) == saved
+    other = grids["base"].with_name("base-other-episodes.yaml")
+    other.write_text(
+        derive_params(grids["base"], ["03_rl_training.n_test_episodes=30"])[0], encoding="utf-8"
+    )
+    with pytest.raises(ConfigError, match="other held-out episodes .*train the grid first"):
+        saved_grid(load_experiment(other))
+    with pytest.raises(ConfigError, match="no grid results at"):
+        saved_grid(load_experiment(grids["untrained"]))
