@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from aura.export.exporter import ForestExport
 from aura.export.manifest import Feature, PairSource
@@ -63,6 +64,38 @@ def forest_features(names: list[str]) -> list[Feature]:
     ]
 
 
+def check_trained_on(
+    report: dict[str, Any], metrics_path: Path, data_dir: Path, seed: int, test_size: float
+) -> None:
+    """Refuse to export models with data, a seed or a held-out share other than their
+    training's, as metrics.json records them: the manifest would name the other data as what
+    they learned from, the API would serve its tutors, and the parity check would run on rows
+    the forests were trained on. (A metrics.json written before these were recorded is not
+    checked.)"""
+    from aura.supervised.training import data_sha256
+
+    retrain = "retrain them on it (aura train-supervised or notebook 04)"
+    recorded = report.get("data_sha256")
+    if recorded is not None:
+        changed = [
+            name for name, digest in data_sha256(data_dir).items() if recorded.get(name) != digest
+        ]
+        if changed:
+            raise ValueError(
+                f"the tables {changed} in {data_dir} are not those the models of "
+                f"{metrics_path.parent} learned from ({report.get('data_dir')}, as "
+                f"{metrics_path.name} records them): {retrain}, or set data_dir to the data they "
+                "learned from"
+            )
+    for key, value in (("seed", seed), ("test_size", test_size)):
+        if key in report and report[key] != value:
+            raise ValueError(
+                f"the export's {key} is {value} but the models of {metrics_path.parent} were "
+                f"trained with {report[key]} ({metrics_path.name}): the parity check needs the "
+                f"learners their training held out; {retrain}, or export with their {key}"
+            )
+
+
 def supervised_exports(
     data_dir: Path, models_dir: Path, seed: int, test_size: float = 0.2
 ) -> list[ForestExport]:
@@ -73,6 +106,7 @@ def supervised_exports(
     models = load_models(models_dir)
     metrics_path = Path(models_dir) / "supervised" / "metrics.json"
     report = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
+    check_trained_on(report, metrics_path, data_dir, seed, test_size)
     features = {name: list(models[name][0].feature_names_in_) for name in MODEL_NAMES}
     tables = load_feature_tables(data_dir, features)
     exports = []

@@ -20,7 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from aura.export.atomic import atomic_directory
 from aura.export.exporter import MAX_FOREST_BYTES  # the export's limit, checked at training
+from aura.files import sha256_file
 from aura.params_check import validation_problems
+from aura.sim.io import FILES
 from aura.supervised import evaluation as ev
 from aura.supervised.bayes import bayes_reference
 from aura.supervised.convert import onnx_predict, to_onnx
@@ -43,6 +45,7 @@ from aura.supervised.models import (
 from aura.supervised.shift import POPULATIONS, draw_population
 
 SECTION = "04_supervised_training"
+DATA_TABLES = ("learners", "tutors", "sessions")
 TARGET_ACCURACY = 0.85
 TARGET_ACCURACY_SHARE = 0.97
 TARGET_MSE = 0.1
@@ -320,6 +323,12 @@ def _degradation(name: str, oos: Mapping, bayes: Mapping, in_sample: Mapping) ->
     }
 
 
+def data_sha256(data_dir: str | Path) -> dict[str, str]:
+    """sha256 of each table the models learn from, recorded in metrics.json so that the export
+    can tell the data they learned from from other data in the same folder."""
+    return {name: sha256_file(Path(data_dir) / FILES[name]) for name in DATA_TABLES}
+
+
 def train_all(
     data_dir: str | Path, models_dir: str | Path, params: Mapping[str, Any] | None, seed: int
 ) -> dict[str, Any]:
@@ -334,7 +343,13 @@ def train_all(
     data = load_data(data_dir)
     tables = build_feature_tables(data.learners, data.tutors, data.sessions, config.features)
     models: dict[str, Any] = {}
-    report: dict[str, Any] = {"seed": seed, "data_dir": str(data_dir), "models": {}}
+    report: dict[str, Any] = {
+        "seed": seed,
+        "data_dir": str(data_dir),
+        "data_sha256": data_sha256(data_dir),
+        "test_size": config.test_size,
+        "models": {},
+    }
     for name in MODEL_NAMES:
         models[name], report["models"][name] = train_model(name, tables[name], config, seed)
     if config.out_of_sample:

@@ -218,3 +218,27 @@ def test_the_same_forest_exports_to_the_same_bytes_in_every_process(tables, tmp_
         for hash_seed in range(10, 18)
     }
     assert len(exported) == 1
+
+
+def test_the_export_refuses_data_a_seed_or_a_held_out_share_the_models_did_not_train_with(
+    tmp_path: Path,
+) -> None:
+    """Notebook 06 on its own takes any data_dir, seed and test_size: with other data the
+    manifest named it as what the models learned from, and the API served its tutors."""
+    from aura.export.supervised import check_trained_on
+    from aura.sim.io import FILES
+    from aura.supervised.training import data_sha256
+
+    for name in ("learners", "tutors", "sessions"):
+        (tmp_path / FILES[name]).write_text(f"{name}\n")
+    metrics = tmp_path / "models" / "supervised" / "metrics.json"
+    report = {"data_sha256": data_sha256(tmp_path), "seed": 1, "test_size": 0.2}
+    check_trained_on(report, metrics, tmp_path, 1, 0.2)  # the training's own: exported
+    check_trained_on({}, metrics, tmp_path, 7, 0.5)  # a metrics.json from before: not checked
+    with pytest.raises(ValueError, match=r"seed is 2 but .* trained with 1"):
+        check_trained_on(report, metrics, tmp_path, 2, 0.2)
+    with pytest.raises(ValueError, match=r"test_size is 0.35 but .* trained with 0.2"):
+        check_trained_on(report, metrics, tmp_path, 1, 0.35)
+    (tmp_path / FILES["learners"]).write_text("other learners\n")
+    with pytest.raises(ValueError, match=r"the tables \['learners'\] in .* are not those"):
+        check_trained_on(report, metrics, tmp_path, 1, 0.2)

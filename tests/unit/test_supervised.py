@@ -31,7 +31,7 @@ from aura.supervised.bayes import (
 from aura.supervised.convert import onnx_predict, to_onnx
 from aura.supervised.features import FeatureError
 from aura.supervised.report import checks_table
-from aura.supervised.training import supervised_config
+from aura.supervised.training import data_sha256, supervised_config
 
 SEED = 7
 
@@ -162,6 +162,8 @@ def test_train_all_saves_models_and_metrics_that_beat_baselines(sim, tmp_path: P
     metrics = train_all(data_dir, tmp_path / "models", SMALL_TRAINING, SEED)
     saved = json.loads((tmp_path / "models" / "supervised" / "metrics.json").read_text())
     assert saved == json.loads(json.dumps(metrics))
+    assert saved["data_sha256"] == data_sha256(data_dir)  # what the export checks the data by
+    assert (saved["seed"], saved["test_size"]) == (SEED, 0.2)
     for name in MODEL_NAMES:
         assert (tmp_path / "models" / "supervised" / f"{name}.joblib").is_file()
         m = metrics["models"][name]
