@@ -152,6 +152,26 @@ def _evaluation(params: Mapping[str, Any]) -> None:
     _schema(EvaluationParams, "05_evaluation", params["05_evaluation"])
 
 
+NOTEBOOK_SCHEMAS: dict[str, Callable[[Mapping[str, Any]], None]] = {
+    "01_data_synthesis": _data_synthesis,
+    "02_environment_design": _environment_design,
+    "05_evaluation": _evaluation,
+    "06_model_export": lambda p: _schema(ExportParams, "06_model_export", p["06_model_export"]),
+}
+"""The checks of the notebooks whose own code would not check its parameters (03 and 04 build
+their configs with the same checks as the params file's)."""
+
+
+def check_notebook_params(stem: str, values: Mapping[str, Any]) -> None:
+    """A notebook's own parameters, as papermill (`-p name value`) or JupyterLab gave them,
+    checked as `aura run` checks its params file: run by itself, a notebook took `n_learners
+    abc` to the simulator and ended in a TypeError deep inside it."""
+    try:
+        NOTEBOOK_SCHEMAS[stem]({SHARED_SECTION: {}, stem: dict(values)})
+    except ValueError as exc:
+        raise ParamsError(f"notebook {stem}'s parameters: {exc}") from None
+
+
 def export_test_size(params: Mapping[str, Any]) -> float:
     """The held-out share the export checks the forests' parity on: ``06_model_export``'s (where
     unset, the default that notebook 06 and the supervised training share), which must be the

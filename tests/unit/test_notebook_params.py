@@ -1,0 +1,106 @@
+"""A notebook run by itself (papermill `-p`, JupyterLab) checks its own parameters as `aura run`
+checks a params file, before any work: a bad value is named, not a TypeError deep inside."""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from aura.config import NOTEBOOKS_DIR, SHARED_KEYS, ParamsError
+from aura.params_check import NOTEBOOK_SCHEMAS, RUN_DIR_PARAM, check_notebook_params
+
+
+@pytest.mark.parametrize(
+    ("stem", "values", "message"),
+    [
+        (
+            "01_data_synthesis",
+            {"n_learners": "abc"},
+            "01_data_synthesis.n_learners: Input should be a valid integer",
+        ),
+        ("01_data_synthesis", {"n_learners": 2.5}, "01_data_synthesis.n_learners"),
+        (
+            "01_data_synthesis",
+            {"n_learners": 100, "n_sessions": 10},
+            "n_sessions (10) must be at least n_learners (100)",
+        ),
+        ("02_environment_design", {"n_episodes": "abc"}, "02_environment_design.n_episodes"),
+        (
+            "02_environment_design",
+            {"tutor_matching": {"n_tutor": 5}},
+            "02_environment_design.tutor_matching: aura/TutorMatching-v0 refuses them",
+        ),
+        ("05_evaluation", {"new_pools": -1}, "05_evaluation.new_pools"),
+        ("05_evaluation", {"n_bootstrap": "abc"}, "05_evaluation.n_bootstrap"),
+        ("06_model_export", {"test_size": 1.5}, "06_model_export.test_size"),
+    ],
+)
+def test_a_bad_parameter_is_named(stem: str, values: dict, message: str) -> None:
+    with pytest.raises(ParamsError) as err:
+        check_notebook_params(stem, values)
+    assert str(err.value).startswith(f"notebook {stem}'s parameters: ")
+    assert message in str(err.value)
+
+
+def test_each_checked_notebook_checks_its_own_parameters_with_their_defaults() -> None:
+    """Every notebook without a config of its own passes each of its section's parameters to the
+    check, and their literal defaults pass it."""
+    import papermill as pm
+
+    for stem in NOTEBOOK_SCHEMAS:
+        notebook = NOTEBOOKS_DIR / f"{stem}.ipynb"
+        declared = pm.inspect_notebook(str(notebook))
+        section = {
+            name: ast.literal_eval(p["default"])
+            for name, p in declared.items()
+            if name not in (*SHARED_KEYS, RUN_DIR_PARAM)
+        }
+        check_notebook_params(stem, section)
+        code = "\n".join(
+            cell.source
+            for cell in nbformat.read(notebook, as_version=4).cells
+            if cell.cell_type == "code"
+        )
+        call = code[code.index("check_notebook_params(") :]
+        call = call[: call.index(")\n")]
+        assert f'"{stem}"' in call
+        for name in section:
+            assert f'"{name}": {name}' in call, f"{stem} does not check {name}"
+
+
+def test_papermill_stops_at_a_bad_parameter_with_its_name(tmp_path: Path) -> None:
+    out = tmp_path / "out.ipynb"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "papermill",
+            str(NOTEBOOKS_DIR / "01_data_synthesis.ipynb"),
+            str(out),
+            "-k",
+            "python3",
+            "-p",
+            "n_learners",
+            "abc",
+            "-p",
+            "data_dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "200"},
+        cwd=NOTEBOOKS_DIR,
+    )
+    assert result.returncode != 0
+    assert (
+        "notebook 01_data_synthesis's parameters: 01_data_synthesis.n_learners: Input should be "
+        "a valid integer" in result.stderr + result.stdout
+    )
+    assert not any(tmp_path.glob("*.csv"))  # nothing generated
