@@ -196,9 +196,11 @@ each time it is opened. Printed tables keep their columns: a line wider than the
 within its output instead of wrapping onto the rows below."""
 
 
-def render_html(notebook: Path) -> list[Path]:
+def render_html(notebook: Path, caption: str | None = None) -> list[Path]:
     """Write ``<name>.html`` (with code) and ``<name>.report.html`` (outputs and prose only),
-    each one file that needs nothing from the network."""
+    each one file that needs nothing from the network, headed by ``caption`` (Markdown) if given:
+    a report is read on its own, and without its hidden parameters cell nothing in it said
+    which params (the spec's scale or CI's) gave its numbers."""
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
 
@@ -207,6 +209,8 @@ def render_html(notebook: Path) -> list[Path]:
         return HTMLExporter(extra_loaders=[loader], template_file="aura.html.j2", **options)
 
     nb = nbformat.read(notebook, as_version=4)
+    if caption:
+        nb.cells.insert(0, nbformat.v4.new_markdown_cell(caption))
     full, _ = exporter().from_notebook_node(nb)
     report, _ = exporter(
         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
@@ -354,6 +358,17 @@ class _RunState:
         self.results = [NotebookResult(nb.name) for nb in notebooks]
         self.started = time.perf_counter()
 
+    def caption(self) -> str:
+        """The line that heads each of the run's HTML reports: run, params file, commit."""
+        git = self.record["git"]
+        commit = f"commit `{git['commit'][:12]}`" if git.get("commit") else "no git commit"
+        changed = " with uncommitted changes" if git.get("dirty") else ""
+        return (
+            f"*Run `{self.record['run_name']}` of `aura run` with params "
+            f"`{self.record['params_file']}`, {commit}{changed}, started "
+            f"{self.record['started_at']}. Its numbers are that params file's.*"
+        )
+
     def elapsed(self) -> float:
         """Seconds since the run started."""
         return time.perf_counter() - self.started
@@ -374,7 +389,7 @@ class _RunState:
             result.status = status
             out = self.run_dir / result.name
             if out.exists():
-                result.outputs = [out.name, *_try_render(out)]
+                result.outputs = [out.name, *_try_render(out, self.caption())]
         collect_metrics(self.run_dir)
         self.save(status, message)
 
@@ -494,16 +509,16 @@ def _run_notebook(
             ) from exc
     result.seconds = round(time.perf_counter() - start, 3)
     result.status = "ok"
-    result.outputs = [out.name, *(p.name for p in render_html(out))]
+    result.outputs = [out.name, *(p.name for p in render_html(out, state.caption()))]
     state.save("running")
     console.print(
         f"[green]✓[/] {counter} {nb.stem}  {result.seconds:.1f}s (elapsed {state.elapsed():.1f}s)"
     )
 
 
-def _try_render(notebook: Path) -> list[str]:
+def _try_render(notebook: Path, caption: str) -> list[str]:
     """Render a partially executed notebook if possible; its traceback is worth reading as HTML."""
     try:
-        return [p.name for p in render_html(notebook)]
+        return [p.name for p in render_html(notebook, caption)]
     except Exception:  # a failure to render must not hide the notebook's own error
         return []

@@ -103,6 +103,11 @@ def test_successful_run_writes_notebook_and_both_html(ok_run: Path) -> None:
     assert "answer=42" in full and "answer=42" in report
     assert "SECRET_CODE_MARKER" in full
     assert "SECRET_CODE_MARKER" not in report, "the stakeholder report must not show code"
+    record = json.loads((ok_run / "run.json").read_text())
+    for page in (full, report):  # read on its own, a report says which run and params it is
+        assert f"Run <code>{record['run_name']}</code> of <code>aura run</code>" in page
+        assert f"<code>{record['params_file']}</code>" in page
+    assert "of `aura run` with params" not in (ok_run / "01_ok.ipynb").read_text()  # HTML only
 
 
 def test_a_run_name_in_use_is_refused_and_its_run_kept(project, ok_run: Path) -> None:
