@@ -65,6 +65,23 @@ def check_host(host: str, port: int) -> None:
         ) from exc
 
 
+def check_port(host: str, port: int) -> None:
+    """Nothing else listens on ``host:port``: uvicorn would announce the service, load the
+    models and only then stop with "address already in use" (another `aura serve` still running,
+    most often). Bound and released at once, with the SO_REUSEADDR uvicorn binds with, so a port
+    left in TIME_WAIT by the last run is not taken for a busy one."""
+    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0][0]
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise LaunchError(
+                f"cannot listen on {host}:{port} ({exc.strerror or exc}): another service (an "
+                "aura serve still running?) holds it; stop it or choose another --port"
+            ) from exc
+
+
 def serve(
     folder: Path,
     host: str = "127.0.0.1",
@@ -79,6 +96,8 @@ def serve(
     every file, sha256) or the metrics folder is missing."""
     check_app_path(app_path)
     check_host(host, port)
+    if port:  # 0: the system picks a free port
+        check_port(host, port)
     try:
         Settings.from_env(Path(folder))  # what every worker will read, checked once here
         manifest = verify_artifacts(folder)

@@ -364,3 +364,25 @@ def test_a_setting_that_cannot_be_used_stops_both_entry_points_in_one_line(
     )
     assert image.returncode == 1
     assert image.stderr.strip().startswith(f"error: environment variable {message}")
+
+
+def test_serve_names_a_port_another_service_holds(artifacts_dir: Path) -> None:
+    """uvicorn announced the service, loaded the models and only then stopped with "address
+    already in use" (exit 3)."""
+    import socket
+
+    from typer.testing import CliRunner
+
+    from aura.cli import app
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = CliRunner().invoke(
+            app, ["serve", "--artifacts", str(artifacts_dir), "--port", str(port)]
+        )
+    output = " ".join(result.output.split())
+    assert result.exit_code == 1 and "Traceback" not in output
+    assert f"cannot listen on 127.0.0.1:{port}" in output and "choose another --port" in output
+    assert "serving" not in output
