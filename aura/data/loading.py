@@ -20,7 +20,13 @@ import pandas as pd
 import pandera.errors
 import pandera.pandas as pa
 
-from aura.data.errors import DataValidationError, Problem, csv_line, problems_from_failures
+from aura.data.errors import (
+    HEADER_LINES,
+    DataValidationError,
+    Problem,
+    csv_line,
+    problems_from_failures,
+)
 from aura.data.schemas import (
     TABLES,
     TableName,
@@ -64,7 +70,33 @@ def _read_csv(path: Path, table: TableName) -> tuple[pd.DataFrame | None, list[P
     if twice:
         names = ", ".join(repr(name) for name in twice)
         return None, [Problem(path, f"column(s) {names} appear more than once in the header")]
+    text = path.read_bytes()
+    if text.count(b"\n") + (not text.endswith(b"\n")) != len(df) + HEADER_LINES:
+        lines = _record_lines(path)  # blank lines (or a quoted line break) between the rows
+        if len(lines) == len(df):  # else a file the csv module reads otherwise: as before
+            df.index = pd.Index([csv_line_index(line) for line in lines])
     return df, []
+
+
+def _record_lines(path: Path) -> list[int]:
+    """The file line each data record starts on. pandas skips blank lines, so the n-th row is
+    not always on line n + 2: a problem on a row below a blank line was reported lines too
+    high."""
+    starts = []
+    with path.open(newline="", encoding="utf-8-sig", errors="replace") as fh:
+        reader = csv.reader(fh)
+        next(reader, None)
+        end = reader.line_num
+        for record in reader:
+            if len(record) > 1 or (record and record[0].strip()):  # pandas skips the others
+                starts.append(end + 1)
+            end = reader.line_num
+    return starts
+
+
+def csv_line_index(line: int) -> int:
+    """The row label whose `csv_line` is ``line``."""
+    return line - csv_line(0)
 
 
 def _header(path: Path) -> list[str]:
@@ -133,7 +165,7 @@ def load_table(path: str | Path, kind: TableName, *, require: Sequence[str] = ()
     df, problems = _check_table(Path(path), kind, require)
     if problems or df is None:
         raise DataValidationError(problems)
-    return df
+    return df.reset_index(drop=True)
 
 
 def reference_problems(
@@ -258,4 +290,9 @@ def load_datasets(
         problems = aggregate_problems(data)
     if problems:
         raise DataValidationError(problems)
-    return data
+    return Datasets(  # rows labelled 0..n-1 again, once no problem needs their file lines
+        learners=data.learners.reset_index(drop=True),
+        tutors=data.tutors.reset_index(drop=True),
+        sessions=data.sessions.reset_index(drop=True),
+        folder=folder,
+    )

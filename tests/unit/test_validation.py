@@ -278,3 +278,23 @@ def test_aggregates_are_checked_on_request(folder: Path) -> None:
         message
     )
     assert "line 3 (0.0001)" in message
+
+
+def test_a_problem_below_blank_lines_is_named_by_its_line_in_the_file(folder: Path) -> None:
+    """pandas skips blank (and blank-looking) lines: a row below them was reported as many
+    lines too high, in a table and across tables."""
+    edit(folder, "learners", set_cell(13, "age", "nine"))
+    edit(folder, "sessions", set_cell(12, "tutor_id", "11"))
+    for table in ("learners", "sessions"):
+        path = folder / FILES[table]
+        lines = path.read_text().split("\n")
+        path.write_text("\n".join([*lines[:3], "", "   ", "", *lines[3:]]))  # after line 3
+    message = str(error_of(folder))
+    assert "column 'age': wrong type: not a number in 1 row: line 16 ('nine')" in message
+    learners = folder / FILES["learners"]
+    learners.write_text(learners.read_text().replace("nine", "9"))
+    message = str(error_of(folder))
+    assert "unknown tutor_id (not in tutors_data.csv) in 1 row: line 15 (11)" in message
+    edit(folder, "sessions", set_cell(15, "tutor_id", "1"))  # csv drops the blank lines
+    data = load_datasets(folder)  # the blank lines of learners_data.csv are skipped, as before
+    assert list(data.learners.index) == list(range(len(data.learners)))
