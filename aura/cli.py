@@ -245,7 +245,7 @@ def train_rl(
     Runs resume from their checkpoints unless --fresh; results go to rl/ in shared.models_dir.
     """
     from aura.rl.config import load_experiment
-    from aura.rl.experiment import run_experiment
+    from aura.rl.experiment import RunFailed, run_experiment
     from aura.rl.numerics import describe
     from aura.rl.results import RESULTS_FILE, fingerprint, results_table, saved_policies_table
 
@@ -271,8 +271,8 @@ def train_rl(
             payload = run_experiment(
                 cfg, resume=not fresh, n_workers=workers, on_done=report, on_progress=advance
             )
-        except ParamsError as exc:  # e.g. a run folder that holds another run
-            raise _fail(str(exc)) from exc
+        except (ParamsError, RunFailed) as exc:  # a run folder that holds another run, a run
+            raise _fail(str(exc)) from exc  # that stopped on an error
     console.print(results_table(payload["results"]).round(3).to_string(index=False))
     console.print("the saved policy not scored, on the same episodes:")
     console.print(saved_policies_table(payload["results"]).round(3).to_string(index=False))

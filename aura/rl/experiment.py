@@ -30,6 +30,35 @@ from aura.rl.numerics import UNRECORDED, mkl_auto_branch
 from aura.rl.train import INFO_FILE, SCORED_FILES, check_same_run, steps_kept, train
 
 TIMING_FILE = "grid_timing.json"
+ERROR_FILE = "error.log"
+"""Where a run that stopped on an error keeps its whole traceback (the worker's included)."""
+
+
+class RunFailed(RuntimeError):
+    """A run of the grid stopped on an error: named in one line, its traceback kept in its
+    folder. A worker's error used to reach the user as a traceback hundreds of lines long
+    (tensors of NaN printed whole) that did not say which run it was."""
+
+    def __init__(self, run: RunConfig, run_dir: Path, seed_index: int, error: BaseException):
+        import traceback
+
+        log = run_dir / ERROR_FILE
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_text_atomically(log, "".join(traceback.format_exception(error)))
+        first = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
+        super().__init__(
+            f"{run.env.key}/{run.algo}/seed_{seed_index} stopped: {type(error).__name__}"
+            f"{': ' + first if first else ''} (whole traceback in {log}; the grid's other "
+            "finished runs are kept, and its checkpoints resume it)"
+        )
+
+
+def _outcome(job: tuple[Any, ...], compute: Callable[[], RunOutcome]) -> RunOutcome:
+    """`compute`'s outcome of `job` (`run_job`'s arguments), or RunFailed naming the run."""
+    try:
+        return compute()
+    except Exception as exc:
+        raise RunFailed(job[0], Path(job[1]), job[2], exc) from exc
 
 
 @dataclass(frozen=True)
@@ -181,7 +210,7 @@ def run_grid(
         if workers == 1:
             found = [reference_job(cfg, env.key) for env in cfg.envs]
             for job in order:
-                finished(run_job(*job))
+                finished(_outcome(job, lambda job=job: run_job(*job)))
         else:
             context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(
@@ -191,8 +220,13 @@ def run_grid(
                 initargs=(steps.counter,),
             ) as pool:
                 pending = [pool.submit(reference_job, cfg, env.key) for env in cfg.envs]
-                for future in as_completed([pool.submit(run_job, *job) for job in order]):
-                    finished(future.result())
+                submitted = {pool.submit(run_job, *job): job for job in order}
+                try:
+                    for future in as_completed(submitted):
+                        finished(_outcome(submitted[future], future.result))
+                except RunFailed:
+                    pool.shutdown(cancel_futures=True)  # runs started finish and are kept
+                    raise
                 found = [future.result() for future in pending]
     wall = time.perf_counter() - start
 

@@ -79,3 +79,26 @@ def test_a_folder_holding_another_run_is_refused_before_anything_trains(tmp_path
     assert "aura train-rl --fresh" in output and "--set shared.models_dir=" in output
     assert "Traceback" not in output
     assert {p: p.stat().st_mtime_ns for p in run_dir.rglob("*")} == before
+
+
+def test_a_run_that_stops_on_an_error_is_named_and_its_traceback_kept(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """A worker's error reached the user as a traceback hundreds of lines long that did not
+    say which run it was (a NaN loss printed its tensors whole)."""
+    import aura.rl.experiment as experiment
+
+    def broken(*args, **kwargs):
+        raise FloatingPointError("the loss is NaN\n" + "tensor([nan, nan])\n" * 200)
+
+    monkeypatch.setattr(experiment, "run_job", broken)  # one worker: this process
+    result = CliRunner().invoke(app, ["train-rl", "--params", str(one_run_params(tmp_path))])
+    output = " ".join(result.output.split())
+    log = tmp_path / "models" / "rl" / "difficulty_adaptation" / "ppo" / "seed_0" / "error.log"
+    assert result.exit_code == 1 and "Traceback" not in output
+    assert output.startswith(
+        "error: difficulty_adaptation/ppo/seed_0 stopped: FloatingPointError: the loss is NaN "
+        f"(whole traceback in {log};"
+    )
+    assert "tensor" not in output
+    assert "Traceback" in log.read_text() and log.read_text().count("tensor([nan, nan])") >= 200
