@@ -64,6 +64,23 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        """An integer, refusing a leading zero: YAML 1.1 reads ``020240601`` as octal
+        (4276609), so a seed written with one silently became another seed."""
+        text = str(node.value).replace("_", "").lstrip("+-")
+        if len(text) > 1 and text.startswith("0") and text.isdigit():
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"{node.value} has a leading 0, which YAML reads as an octal number "
+                f"({super().construct_yaml_int(node)}); write it without the 0",
+                node.start_mark,
+            )
+        return super().construct_yaml_int(node)
+
+
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:int", _UniqueKeyLoader.construct_yaml_int)
+
 
 def load_params(path: str | Path) -> dict[str, Any]:
     """Read and validate a params YAML file.

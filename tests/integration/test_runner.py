@@ -282,6 +282,10 @@ def test_cli_reports_params_errors_clearly(tmp_path: Path) -> None:
             "shared.seed must be an integer 0 to 2,147,483,647",
         ),
         (
+            "shared: {seed: 020240601, data_dir: d, models_dir: m, artifacts_dir: a}\n",
+            "020240601 has a leading 0, which YAML reads as an octal number (4276609)",
+        ),
+        (
             "shared: {seed: 1, data_dir: 5, models_dir: m, artifacts_dir: a}\n",
             "shared.data_dir must be a folder path, got 5",
         ),
