@@ -194,7 +194,10 @@ def generate(
     params: ParamsOption = PARAMS_DIR / "default.yaml",
     out: Annotated[
         Path | None,
-        typer.Option(help="Output directory (default: shared.data_dir of the params file)."),
+        typer.Option(
+            help="Output directory, from the current folder (default: the params file's "
+            "shared.data_dir, from the project root)."
+        ),
     ] = None,
 ) -> None:
     """Write the learners, tutors and sessions CSVs (and the latent truth) with the simulator.
@@ -240,7 +243,7 @@ def train_rl(
         bool, typer.Option(help="Retrain every run instead of resuming from checkpoints.")
     ] = False,
 ) -> None:
-    """Train PPO, DQN and A2C on both environments over seeds; score them against references.
+    """Train the grid's algorithms (PPO, DQN, A2C) on its environments over seeds; score them.
 
     Runs resume from their checkpoints unless --fresh; results go to rl/ in shared.models_dir.
     """
@@ -766,7 +769,10 @@ def serve(
     ] = KEEP_ALIVE_SECONDS,
     artifacts: Annotated[
         Path | None,
-        typer.Option(help="Artifacts folder (default: $AURA_ARTIFACTS, else artifacts/)."),
+        typer.Option(
+            help="Artifacts folder, from the current folder (default: $AURA_ARTIFACTS, else "
+            "the project's artifacts/)."
+        ),
     ] = None,
     app_path: Annotated[
         str, typer.Option("--app", help="ASGI application import path.")

@@ -66,6 +66,14 @@ def _read_csv(path: Path, table: TableName) -> tuple[pd.DataFrame | None, list[P
     if df.empty:
         return None, [Problem(path, "no data rows (the file has only a header line)")]
     header = _header(path)
+    if len(header) == 1 and (other := next((d for d in ";\t|" if d in header[0]), None)):
+        return None, [
+            Problem(
+                path,
+                f"the header is one column, {header[0][:80]!r}: the file seems separated by "
+                f"{other!r}; AURA reads comma-separated CSV",
+            )
+        ]
     twice = sorted({name for name in header if header.count(name) > 1})
     if twice:
         names = ", ".join(repr(name) for name in twice)
@@ -263,8 +271,9 @@ def load_datasets(
     """
     folder = Path(folder)
     if not folder.is_dir():
+        what = "is a file, not a folder" if folder.exists() else "dataset folder not found"
         raise DataValidationError(
-            [Problem(folder, "dataset folder not found (aura generate or notebook 01 writes it)")]
+            [Problem(folder, f"{what} (aura generate or notebook 01 writes it)")]
         )
     require = require or {}
     unknown = sorted(set(require) - set(TABLES))

@@ -298,3 +298,21 @@ def test_a_problem_below_blank_lines_is_named_by_its_line_in_the_file(folder: Pa
     edit(folder, "sessions", set_cell(15, "tutor_id", "1"))  # csv drops the blank lines
     data = load_datasets(folder)  # the blank lines of learners_data.csv are skipped, as before
     assert list(data.learners.index) == list(range(len(data.learners)))
+
+
+def test_a_file_separated_by_semicolons_is_named_as_such(folder: Path) -> None:
+    """It gave one "missing column" line per column, fourteen of them, and no word of why."""
+    path = folder / FILES["learners"]
+    path.write_text(path.read_text().replace(",", ";"))
+    message = str(error_of(folder))
+    assert "the header is one column, 'learner_id;age;" in message
+    assert "the file seems separated by ';'; AURA reads comma-separated CSV" in message
+    assert "missing column" not in message
+
+
+def test_a_file_given_as_the_data_folder_is_named_as_such(tmp_path: Path) -> None:
+    a_file = tmp_path / "data.csv"
+    a_file.write_text("x\n")
+    assert "is a file, not a folder (aura generate or notebook 01 writes it)" in str(
+        error_of(a_file)
+    )
