@@ -163,47 +163,6 @@ def _mutated(change) -> dict:
             lambda s: s["hyperparams"]["dqn"]["difficulty_adaptation"].update(gamma=0),
             "hyperparams.dqn.difficulty_adaptation.gamma must be in (0, 1], got 0",
         ),
-        (
-            lambda s: s["hyperparams"]["ppo"]["tutor_matching"].update(learning_rate="1e-3"),
-            "learning_rate must be a number, got '1e-3' (YAML reads 1e-3 as text: write 1.0e-3)",
-        ),
-        (
-            lambda s: s["hyperparams"]["ppo"]["tutor_matching"].update(ent_coef=math.nan),
-            "hyperparams.ppo.tutor_matching.ent_coef must be a finite number, got nan",
-        ),
-        (
-            lambda s: s["hyperparams"]["ppo"]["tutor_matching"].update(learning_rate=math.inf),
-            "hyperparams.ppo.tutor_matching.learning_rate must be a finite number, got inf",
-        ),
-        (
-            lambda s: s["hyperparams"]["ppo"]["tutor_matching"].update(clip_range=-1),
-            "hyperparams.ppo.tutor_matching.clip_range must be in (0, inf), got -1",
-        ),
-        (
-            lambda s: s["hyperparams"]["ppo"]["difficulty_adaptation"].update(gae_lambda=2),
-            "hyperparams.ppo.difficulty_adaptation.gae_lambda must be in [0, 1], got 2",
-        ),
-        (
-            lambda s: s["hyperparams"]["ppo"]["tutor_matching"].update(max_grad_norm=-1),
-            "hyperparams.ppo.tutor_matching.max_grad_norm must be in (0, inf), got -1",
-        ),
-        (
-            lambda s: s["hyperparams"]["a2c"]["tutor_matching"].update(ent_coef=-5),
-            "hyperparams.a2c.tutor_matching.ent_coef must be in [0, inf), got -5",
-        ),
-        (
-            lambda s: s["hyperparams"]["dqn"]["tutor_matching"].update(exploration_final_eps=3),
-            "hyperparams.dqn.tutor_matching.exploration_final_eps must be in [0, 1], got 3",
-        ),
-        (
-            lambda s: s["hyperparams"]["dqn"]["tutor_matching"].update(tau=0),
-            "hyperparams.dqn.tutor_matching.tau must be in (0, 1], got 0",
-        ),
-        (
-            lambda s: s["hyperparams"]["ppo"]["tutor_matching"].update(net_arch="foo"),
-            "hyperparams.ppo.tutor_matching.net_arch must be a list of layer sizes, e.g. [64, 64], "
-            "got 'foo'",
-        ),
         (lambda s: s.update(seeds=0), "seeds must be > 0"),
         (lambda s: s.update(ceiling_episodes=0), "ceiling_episodes must be > 0"),
         (lambda s: s.update(curve_episodes=0), "curve_episodes must be > 0"),
@@ -304,6 +263,43 @@ def test_bad_params_name_what_is_wrong(change, message: str) -> None:
     with pytest.raises(ConfigError) as err:
         experiment_config(_mutated(change), SHARED)
     assert message in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("block", "key", "value", "message"),
+    [
+        (
+            "ppo.tutor_matching",
+            "learning_rate",
+            "1e-3",
+            "must be a number, got '1e-3' (YAML reads 1e-3 as text: write 1.0e-3)",
+        ),
+        ("ppo.tutor_matching", "ent_coef", math.nan, "must be a finite number, got nan"),
+        ("ppo.tutor_matching", "learning_rate", math.inf, "must be a finite number, got inf"),
+        ("ppo.tutor_matching", "clip_range", -1, "must be in (0, inf), got -1"),
+        ("ppo.difficulty_adaptation", "gae_lambda", 2, "must be in [0, 1], got 2"),
+        ("ppo.tutor_matching", "max_grad_norm", -1, "must be in (0, inf), got -1"),
+        ("a2c.tutor_matching", "ent_coef", -5, "must be in [0, inf), got -5"),
+        ("dqn.tutor_matching", "exploration_final_eps", 3, "must be in [0, 1], got 3"),
+        ("dqn.tutor_matching", "tau", 0, "must be in (0, 1], got 0"),
+        (
+            "ppo.tutor_matching",
+            "net_arch",
+            "foo",
+            "must be a list of layer sizes, e.g. [64, 64], got 'foo'",
+        ),
+    ],
+)
+def test_a_hyperparameter_no_update_can_use_is_named(
+    block: str, key: str, value: object, message: str
+) -> None:
+    """Not finite (a NaN entropy weight ended training in a worker traceback of tensors) or out
+    of its algorithm's range (a negative clip range trained on a meaningless update)."""
+    algo, env_key = block.split(".")
+    data = _mutated(lambda s: s["hyperparams"][algo][env_key].update({key: value}))
+    with pytest.raises(ConfigError) as err:
+        experiment_config(data, SHARED)
+    assert f"hyperparams.{block}.{key} {message}" in str(err.value)
 
 
 def test_env_defined_in_params_may_use_any_gymnasium_id() -> None:
