@@ -606,9 +606,8 @@ def train_supervised(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None
     from aura.supervised import train_all
     from aura.supervised.report import metrics_table
 
-    p = _checked(
-        params, writes=("models_dir",)
-    )  # train_all checks the section's values before it reads the data
+    # train_all checks the section's values before it reads the data
+    p = _checked(params, writes=("models_dir",))
     try:
         shared = p["shared"]
         with console.status("training the supervised models ..."):

@@ -28,11 +28,12 @@ SHARED_SECTION = "shared"
 """Name of the params section whose keys every notebook receives."""
 
 SHARED_KEYS: tuple[str, ...] = ("seed", "data_dir", "models_dir", "artifacts_dir")
+"""Keys the ``shared`` section must define."""
+
 MAX_SEED = 2**31 - 1
 """The largest `shared.seed`: every draw is seeded from it plus an offset (millions, for the RL
 references' episodes, `aura.rl.config`), and NumPy and scikit-learn take seeds below 2**32; a
 seed near that limit passed the checks and stopped training after its first runs."""
-"""Keys the ``shared`` section must define."""
 
 
 class ParamsError(ValueError):
