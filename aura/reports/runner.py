@@ -414,6 +414,17 @@ def _check_params(
     problem = whole_run_problem(params)
     if problem and any(stem in per_notebook for stem in EVALUATING_NOTEBOOKS):
         raise ParamsError(f"{params_path}: {problem}")
+    from aura.rl.config import SECTION as RL_SECTION
+
+    if (per_notebook.get(RL_SECTION) or {}).get("load") is True:
+        # notebook 03 reads the saved grid: its absence surfaced after notebooks 01 and 02
+        from aura.rl.config import load_experiment
+        from aura.rl.results import saved_grid
+
+        try:
+            saved_grid(load_experiment(params_path))
+        except ParamsError as exc:
+            raise ParamsError(f"{params_path}: {RL_SECTION}.load is true, but {exc}") from None
     return per_notebook
 
 

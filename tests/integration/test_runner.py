@@ -458,6 +458,27 @@ def test_a_grid_notebooks_05_and_06_cannot_use_is_refused_before_a_whole_run(
     assert fine.exit_code == 0 and "note" not in fine.output
 
 
+def test_loading_a_grid_that_is_not_there_is_refused_before_anything_runs(
+    tmp_path: Path,
+) -> None:
+    """`load: true` for notebook 03 with no saved grid: the run spent notebooks 01 and 02 (minutes
+    at the spec's scale) before 03 stopped on a missing file."""
+    from aura.config import PARAMS_DIR
+    from aura.params_edit import derive_params
+
+    params = tmp_path / "load.yaml"
+    settings = ["03_rl_training.load=true", f"shared.models_dir={tmp_path / 'models'}"]
+    params.write_text(derive_params(PARAMS_DIR / "smoke.yaml", settings)[0], encoding="utf-8")
+    runs = tmp_path / "runs"
+    with pytest.raises(ParamsError) as err:
+        run_pipeline(params, runs_dir=runs, run_name="never")
+    assert str(err.value).startswith(
+        f"{params}: 03_rl_training.load is true, but no grid results at "
+        f"{tmp_path / 'models' / 'rl' / 'results.json'}; train the grid first"
+    )
+    assert not runs.exists()
+
+
 def test_a_results_folder_under_a_file_is_refused_before_anything_runs(tmp_path: Path) -> None:
     """Notebook 03 would have trained for minutes before its first save failed."""
     import yaml
