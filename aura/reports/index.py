@@ -130,7 +130,8 @@ def write_index(run_dir: str | Path) -> Path:
             f"<td>{_link(full, outputs)}</td></tr>"
         )
     parts.append("</tbody></table>")
-    parts.append("<p>Reproduce: <code>" + html.escape(str(record.get("command"))) + "</code>")
+    reproduce = record.get("reproduce") or record.get("command")  # run.json before "reproduce"
+    parts.append("<p>Reproduce: <code>" + html.escape(str(reproduce)) + "</code>")
     parts.append(
         " (<a href='params.yaml'>params.yaml</a> is the params file as run; run.json has the "
         "params, library versions and git state).</p></body></html>"

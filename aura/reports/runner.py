@@ -310,7 +310,9 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     write_text_atomically(path, json.dumps(data, indent=2, default=str) + "\n")
 
 
-def _run_record(run_name: str, params_path: Path, params: dict[str, Any]) -> dict[str, Any]:
+def _run_record(
+    run_name: str, params_path: Path, params: dict[str, Any], only: Sequence[str] | None = None
+) -> dict[str, Any]:
     """run.json as a run starts: what ran (params, command, commit) and where (Python, platform,
     processor, the host's speed, library versions), so that a result can be traced and a slow
     run told from a slow host."""
@@ -320,6 +322,12 @@ def _run_record(run_name: str, params_path: Path, params: dict[str, Any]) -> dic
         "params_file": str(params_path),
         "params": params,
         "command": shlex.join(sys.argv),
+        # The command that makes the same run, however this one was started (`python -m
+        # aura.cli`, a test, a notebook): the index's "Reproduce" line.
+        "reproduce": shlex.join(
+            ["aura", "run", "--params", str(params_path)]
+            + (["--only", ",".join(only)] if only is not None else [])
+        ),
         "git": git_state(),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
@@ -457,7 +465,7 @@ def run_pipeline(
     explicit = run_name is not None  # an empty name is refused, not replaced by the default
     name = run_name if run_name is not None else default_run_name(params_path)
     run_dir = _new_run_dir(runs_dir, name, explicit)
-    state = _RunState(run_dir, _run_record(run_dir.name, params_path, params), notebooks)
+    state = _RunState(run_dir, _run_record(run_dir.name, params_path, params, only), notebooks)
     # The file as it was run, comments and a derived file's header of changes included: the
     # params file itself may change or go after the run.
     write_text_atomically(run_dir / PARAMS_COPY, params_path.read_text(encoding="utf-8"))

@@ -156,6 +156,10 @@ def test_run_json_records_params_commit_and_versions(ok_run: Path, project) -> N
     assert record["processor"] == processor_name()
     assert record["host_speed_s"] > 0  # seconds of aura.reports.host's fixed loop
     assert record["command"]
+    # what makes the same run, though this one was started by a test, not by `aura run`
+    assert record["reproduce"] == f"aura run --params {record['params_file']} --only 01"
+    index = (ok_run / "index.html").read_text()
+    assert f"Reproduce: <code>aura run --params {record['params_file']} --only 01</code>" in index
     assert record["started_at"] <= record["finished_at"]
     [nb] = record["notebooks"]
     assert nb["name"] == "01_ok.ipynb" and nb["status"] == "ok" and nb["seconds"] > 0
