@@ -34,14 +34,18 @@ figure img { max-width: 100%; border: 1px solid #ddd; }
 """
 
 
-def save_figure(fig: Any, run_dir: str | Path | None, name: str) -> None:
-    """Save a matplotlib figure as a key figure of the run (nothing when there is no run). Like
-    `write_metrics`, it returns nothing for a notebook cell to print into the report."""
+def save_figure(fig: Any, run_dir: str | Path | None, name: str, caption: str = "") -> None:
+    """Save a matplotlib figure as a key figure of the run (nothing when there is no run), with
+    the caption the front page shows under it (what it shows and against which references; its
+    file name otherwise). Like `write_metrics`, it returns nothing for a notebook cell to print
+    into the report."""
     if run_dir is None:
         return
     out = Path(run_dir) / FIGURES_SUBDIR / f"{name}.png"
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110, bbox_inches="tight")
+    if caption:
+        out.with_suffix(".txt").write_text(caption, encoding="utf-8")
 
 
 def _format(value: Any) -> str:
@@ -113,7 +117,10 @@ def write_index(run_dir: str | Path) -> Path:
         parts.append("<h2>Key figures</h2>")
         for fig in figures:
             rel = f"{FIGURES_SUBDIR}/{fig.name}"
-            caption = html.escape(fig.stem.replace("_", " "))
+            text = fig.with_suffix(".txt")
+            caption = html.escape(
+                text.read_text(encoding="utf-8") if text.is_file() else fig.stem.replace("_", " ")
+            )
             parts.append(f"<figure><img src='{rel}' alt='{caption}'>")
             parts.append(f"<figcaption>{caption}</figcaption></figure>")
     parts.append("<h2>Reports</h2><table><thead><tr><th>Notebook</th><th>Status</th>")

@@ -67,6 +67,7 @@ def run_dir(tmp_path: Path) -> Path:
     fig, ax = plt.subplots()
     ax.plot([0, 1], [0, 1])
     save_figure(fig, run, "learning_curves")
+    save_figure(fig, run, "scores", "Each policy's score <beside> its references.")
     plt.close(fig)
     return run
 
@@ -77,6 +78,9 @@ def test_index_lists_headline_metrics_figures_and_reports(run_dir: Path) -> None
     assert "PPO normalised score" in page and "0.9312" in page and "oracle 1" in page
     assert "<th>Target</th>" in page and "at least 0.90: met" in page
     assert "figures/learning_curves.png" in page
+    assert "<figcaption>learning curves</figcaption>" in page  # no caption: its file name
+    caption = "Each policy&#x27;s score &lt;beside&gt; its references."  # escaped, as in alt=''
+    assert f"<figcaption>{caption}</figcaption>" in page
     assert "01_data_synthesis.report.html" in page
     assert "0123abc" in page
 
