@@ -61,7 +61,9 @@ def _read_csv(path: Path, table: TableName) -> tuple[pd.DataFrame | None, list[P
         df = pd.read_csv(path)
     except pd.errors.EmptyDataError:
         return None, [Problem(path, "empty file (no header line): expected a header and rows")]
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError:
+        return None, [Problem(path, _not_utf8(path))]
+    except pd.errors.ParserError as exc:
         return None, [Problem(path, f"not a readable CSV file: {exc}")]
     if df.empty:
         return None, [Problem(path, "no data rows (the file has only a header line)")]
@@ -84,6 +86,21 @@ def _read_csv(path: Path, table: TableName) -> tuple[pd.DataFrame | None, list[P
         if len(lines) == len(df):  # else a file the csv module reads otherwise: as before
             df.index = pd.Index([csv_line_index(line) for line in lines])
     return df, []
+
+
+def _not_utf8(path: Path) -> str:
+    """Where a file stops being UTF-8, by line: pandas gives the byte's position in its read
+    buffer ("position 4"), which names no place a user can find."""
+    raw = path.read_bytes()
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return (
+            f"not UTF-8 text: byte {raw[exc.start]:#04x} on line {line} (a Latin-1 or Windows "
+            "export? save it as UTF-8)"
+        )
+    return "not UTF-8 text"
 
 
 def _record_lines(path: Path) -> list[int]:

@@ -115,6 +115,16 @@ def test_unreadable_csv(folder: Path) -> None:
     assert str(path) in message and "not a readable CSV file" in message
 
 
+def test_a_file_that_is_not_utf8_is_named_by_its_line(folder: Path) -> None:
+    """pandas said "can't decode byte 0xe9 in position 4", a place in its read buffer."""
+    path = folder / FILES["learners"]
+    lines = path.read_bytes().split(b"\n")
+    lines[6] = lines[6].replace(b",", "é,".encode("latin-1"), 1)  # line 7, as Latin-1
+    path.write_bytes(b"\n".join(lines))
+    message = str(error_of(folder))
+    assert f"{path}:\n  - not UTF-8 text: byte 0xe9 on line 7 (a Latin-1" in message
+
+
 def test_missing_column(folder: Path) -> None:
     path = edit(folder, "learners", drop_column("grade_level"))
     message = str(error_of(folder))
