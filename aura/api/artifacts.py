@@ -45,8 +45,11 @@ def verify_artifacts(folder: Path) -> Manifest:
         raise ArtifactError(f"{folder} has no {MANIFEST_FILE}: the export is missing or incomplete")
     try:
         manifest = read_manifest(folder)
-    except ValidationError as exc:
-        raise ArtifactError(f"{folder / MANIFEST_FILE} is not a valid manifest: {exc}") from exc
+    except ValidationError as exc:  # one line per field, not pydantic's report with its links
+        fields = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'the file'}: {e['msg']}" for e in exc.errors()
+        )
+        raise ArtifactError(f"{folder / MANIFEST_FILE} is not a valid manifest: {fields}") from None
     problems = [
         f"model {name!r} ({kind}) is not in the manifest"
         for name, kind in REQUIRED_MODELS.items()

@@ -386,3 +386,19 @@ def test_serve_names_a_port_another_service_holds(artifacts_dir: Path) -> None:
     assert result.exit_code == 1 and "Traceback" not in output
     assert f"cannot listen on 127.0.0.1:{port}" in output and "choose another --port" in output
     assert "serving" not in output
+
+
+def test_serve_names_each_field_of_a_manifest_it_cannot_read(broken: Path) -> None:
+    """pydantic's own report ran to a line per field and a web link under each."""
+    manifest = json.loads((broken / "manifest.json").read_text())
+    manifest["version"] = 5
+    del manifest["models"]
+    (broken / "manifest.json").write_text(json.dumps(manifest))
+    from aura.api.artifacts import ArtifactError, verify_artifacts
+
+    with pytest.raises(ArtifactError) as err:
+        verify_artifacts(broken)
+    assert str(err.value) == (
+        f"{broken / 'manifest.json'} is not a valid manifest: version: Input should be a valid "
+        "string; models: Field required"
+    )
