@@ -13,6 +13,7 @@ from pathlib import Path
 import onnxruntime as ort
 from pydantic import ValidationError
 
+from aura.api.errors import field_path
 from aura.export.manifest import MANIFEST_FILE, Manifest, read_manifest
 from aura.export.tutor_pool import TutorPool, load_pool
 from aura.files import sha256_file
@@ -47,7 +48,7 @@ def verify_artifacts(folder: Path) -> Manifest:
         manifest = read_manifest(folder)
     except ValidationError as exc:  # one line per field, not pydantic's report with its links
         fields = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'the file'}: {e['msg']}" for e in exc.errors()
+            f"{field_path(e['loc']) or 'the file'}: {e['msg']}" for e in exc.errors()
         )
         raise ArtifactError(f"{folder / MANIFEST_FILE} is not a valid manifest: {fields}") from None
     problems = [

@@ -39,26 +39,26 @@ class RunFailed(RuntimeError):
     folder. A worker's error used to reach the user as a traceback hundreds of lines long
     (tensors of NaN printed whole) that did not say which run it was."""
 
-    def __init__(self, run: RunConfig, run_dir: Path, seed_index: int, error: BaseException):
-        import traceback
-
-        log = run_dir / ERROR_FILE
-        run_dir.mkdir(parents=True, exist_ok=True)
-        write_text_atomically(log, "".join(traceback.format_exception(error)))
-        first = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
-        super().__init__(
-            f"{run.env.key}/{run.algo}/seed_{seed_index} stopped: {type(error).__name__}"
-            f"{': ' + first if first else ''} (whole traceback in {log}; the grid's other "
-            "finished runs are kept, and its checkpoints resume it)"
-        )
-
 
 def _outcome(job: tuple[Any, ...], compute: Callable[[], RunOutcome]) -> RunOutcome:
-    """`compute`'s outcome of `job` (`run_job`'s arguments), or RunFailed naming the run."""
+    """`compute`'s outcome of `job` (`run_job`'s arguments), or RunFailed naming the run, its
+    error's first line and the file that keeps the whole traceback (the worker's included)."""
+    import traceback
+
     try:
         return compute()
     except Exception as exc:
-        raise RunFailed(job[0], Path(job[1]), job[2], exc) from exc
+        run, run_dir, seed_index = job[0], Path(job[1]), job[2]
+        log = run_dir / ERROR_FILE
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_text_atomically(log, "".join(traceback.format_exception(exc)))
+        lines = str(exc).strip().splitlines()
+        first = f": {lines[0][:300]}" if lines else ""
+        raise RunFailed(
+            f"{run.env.key}/{run.algo}/seed_{seed_index} stopped: {type(exc).__name__}{first} "
+            f"(whole traceback in {log}; the grid's other finished runs are kept, and its "
+            "checkpoints resume it)"
+        ) from exc
 
 
 @dataclass(frozen=True)

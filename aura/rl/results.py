@@ -126,6 +126,23 @@ def grid_results(cfg: ExperimentConfig, env_key: str, algo: str) -> dict[str, An
     ``cfg`` defines them (not changed since), scored on the held-out episodes ``cfg`` asks for
     with the per-episode returns a paired comparison needs: what a probe or a comparison of
     two grids stands on."""
+    return _checked_runs(cfg, _saved_payload(cfg), env_key, algo)
+
+
+def saved_grid(cfg: ExperimentConfig) -> dict[str, Any]:
+    """The saved ``results.json`` of ``cfg``'s grid, once every run of it is checked to be there
+    as ``cfg`` defines it (`grid_results`): notebook 03's ``load = True`` read any results file
+    in the models folder, and printed the params' step counts and episodes beside another grid's
+    numbers."""
+    payload = _saved_payload(cfg)
+    for env_key in cfg.env_keys:
+        for algo in cfg.algorithms:
+            _checked_runs(cfg, payload, env_key, algo)
+    return payload
+
+
+def _saved_payload(cfg: ExperimentConfig) -> dict[str, Any]:
+    """``cfg``'s ``results.json``, read once, or a ConfigError saying to train the grid."""
     path = cfg.rl_dir / RESULTS_FILE
     if not path.is_file():
         raise ConfigError(f"no grid results at {path}; {TRAIN_FIRST}")
@@ -135,6 +152,14 @@ def grid_results(cfg: ExperimentConfig, env_key: str, algo: str) -> dict[str, An
         raise ConfigError(f"{exc}; {TRAIN_FIRST}") from None
     if not isinstance(payload, dict) or not isinstance(payload.get("results"), dict):
         raise ConfigError(f"{path} holds no grid's results; {TRAIN_FIRST}")
+    return payload
+
+
+def _checked_runs(
+    cfg: ExperimentConfig, payload: dict[str, Any], env_key: str, algo: str
+) -> dict[str, Any]:
+    """`grid_results` of a ``results.json`` already read."""
+    path = cfg.rl_dir / RESULTS_FILE
     results = payload["results"].get(env_key)
     seeds = (results or {}).get("algorithms", {}).get(algo, {}).get("seeds", [])
     if results is None or len(seeds) != cfg.n_seeds:
@@ -154,17 +179,6 @@ def grid_results(cfg: ExperimentConfig, env_key: str, algo: str) -> dict[str, An
                 f"trained?); {TRAIN_FIRST}"
             )
     return results
-
-
-def saved_grid(cfg: ExperimentConfig) -> dict[str, Any]:
-    """The saved ``results.json`` of ``cfg``'s grid, once every run of it is checked to be there
-    as ``cfg`` defines it (`grid_results`): notebook 03's ``load = True`` read any results file
-    in the models folder, and printed the params' step counts and episodes beside another grid's
-    numbers."""
-    for env_key in cfg.env_keys:
-        for algo in cfg.algorithms:
-            grid_results(cfg, env_key, algo)
-    return read_json(cfg.rl_dir / RESULTS_FILE)
 
 
 def episode_resampler(

@@ -18,6 +18,7 @@ import joblib
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from aura.data.schemas import TABLES
 from aura.export.atomic import atomic_directory
 from aura.export.exporter import MAX_FOREST_BYTES  # the export's limit, checked at training
 from aura.files import sha256_file
@@ -45,7 +46,6 @@ from aura.supervised.models import (
 from aura.supervised.shift import POPULATIONS, draw_population
 
 SECTION = "04_supervised_training"
-DATA_TABLES = ("learners", "tutors", "sessions")
 TARGET_ACCURACY = 0.85
 TARGET_ACCURACY_SHARE = 0.97
 TARGET_MSE = 0.1
@@ -326,7 +326,7 @@ def _degradation(name: str, oos: Mapping, bayes: Mapping, in_sample: Mapping) ->
 def data_sha256(data_dir: str | Path) -> dict[str, str]:
     """sha256 of each table the models learn from, recorded in metrics.json so that the export
     can tell the data they learned from from other data in the same folder."""
-    return {name: sha256_file(Path(data_dir) / FILES[name]) for name in DATA_TABLES}
+    return {name: sha256_file(Path(data_dir) / FILES[name]) for name in TABLES}
 
 
 def train_all(
