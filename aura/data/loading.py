@@ -11,7 +11,8 @@ only read, never modified; columns the schemas do not know are kept as they are.
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,7 +65,7 @@ def _read_csv(path: Path, table: TableName) -> tuple[pd.DataFrame | None, list[P
     except UnicodeDecodeError:
         return None, [Problem(path, _not_utf8(path))]
     except pd.errors.ParserError as exc:
-        return None, [Problem(path, f"not a readable CSV file: {exc}")]
+        return None, _parser_problems(path, exc)
     if df.empty:
         return None, [Problem(path, "no data rows (the file has only a header line)")]
     header = _header(path)
@@ -103,20 +104,61 @@ def _not_utf8(path: Path) -> str:
     return "not UTF-8 text"
 
 
-def _record_lines(path: Path) -> list[int]:
-    """The file line each data record starts on. pandas skips blank lines, so the n-th row is
-    not always on line n + 2: a problem on a row below a blank line was reported lines too
-    high."""
-    starts = []
+def _records(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """Each data record with the file line it starts on, blank lines skipped as pandas skips
+    them (so the n-th row is not always on line n + 2)."""
     with path.open(newline="", encoding="utf-8-sig", errors="replace") as fh:
         reader = csv.reader(fh)
         next(reader, None)
         end = reader.line_num
         for record in reader:
-            if len(record) > 1 or (record and record[0].strip()):  # pandas skips the others
-                starts.append(end + 1)
+            if len(record) > 1 or (record and record[0].strip()):
+                yield end + 1, record
             end = reader.line_num
-    return starts
+
+
+def _record_lines(path: Path) -> list[int]:
+    """The file line each data record starts on: without them a problem on a row below a
+    blank line was reported lines too high."""
+    return [line for line, _ in _records(path)]
+
+
+def _parser_problems(path: Path, exc: pd.errors.ParserError) -> list[Problem]:
+    """pandas' tokenizer errors in a user's terms: where a quote opened, or every row whose
+    field count differs from the header's."""
+    opened = re.search(r"EOF inside string starting at row (\d+)", str(exc))
+    if opened:  # pandas counts the file's lines from 0
+        what = (
+            f"a double quote opened on line {int(opened.group(1)) + 1} is never closed (the "
+            "rest of the file reads as one value)"
+        )
+        return [Problem(path, what)]
+    return _field_count_problems(path) or [Problem(path, f"not a readable CSV file: {exc}")]
+
+
+def _field_count_problems(path: Path) -> list[Problem]:
+    """Rows with more or fewer fields than the header has names. pandas stops at the first
+    long row with its own tokenizer's words ("C error: Expected 14 fields in line 10, saw
+    16"); this names every such row, with its count, so one edit fixes them all."""
+    width = len(_header(path))
+    longer: list[tuple[int, int]] = []
+    shorter: list[tuple[int, int]] = []
+    for line, record in _records(path):
+        if len(record) != width:
+            (longer if len(record) > width else shorter).append((line, len(record)))
+    return [
+        Problem(
+            path,
+            f"{more} fields than the header's {width} names (field counts in brackets{hint})",
+            lines=tuple(line for line, _ in rows),
+            values=tuple(count for _, count in rows),
+        )
+        for more, rows, hint in (
+            ("more", longer, "; a value holding a comma must be in double quotes"),
+            ("fewer", shorter, ""),
+        )
+        if rows
+    ]
 
 
 def csv_line_index(line: int) -> int:

@@ -108,11 +108,33 @@ def test_header_only_file(folder: Path) -> None:
     assert str(path) in message and "only a header line" in message
 
 
-def test_unreadable_csv(folder: Path) -> None:
-    path = folder / FILES["tutors"]
-    path.write_text(path.read_text() + "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20\n")
+def test_rows_with_other_field_counts_are_all_named_by_line(folder: Path) -> None:
+    """pandas stopped at the first long row in its tokenizer's words ("C error: Expected 14
+    fields in line 10, saw 16") and said nothing of short ones."""
+
+    def ragged(rows: Rows) -> None:
+        rows[9] += ["x", "y"]  # line 10
+        rows[20] = rows[20][:10]  # line 21
+        rows[30] += ["z"]  # line 31
+
+    path = edit(folder, "learners", ragged)
+    width = len(path.read_text().splitlines()[0].split(","))
     message = str(error_of(folder))
-    assert str(path) in message and "not a readable CSV file" in message
+    assert (
+        f"{path}:\n  - more fields than the header's {width} names (field counts in brackets; "
+        f"a value holding a comma must be in double quotes) in 2 rows: lines 10 ({width + 2}), "
+        f"31 ({width + 1})\n  - fewer fields than the header's {width} names (field counts in "
+        "brackets) in 1 row: line 21 (10)"
+    ) in message
+
+
+def test_an_unclosed_quote_is_named_by_the_line_it_opens(folder: Path) -> None:
+    path = folder / FILES["tutors"]
+    lines = path.read_text().split("\n")
+    lines[6] = lines[6].replace(",", ',"', 1)  # line 7
+    path.write_text("\n\n".join(lines[:3]) + "\n" + "\n".join(lines[3:]))  # 2 blank lines
+    message = str(error_of(folder))
+    assert f"{path}:\n  - a double quote opened on line 9 is never closed" in message
 
 
 def test_a_file_that_is_not_utf8_is_named_by_its_line(folder: Path) -> None:
