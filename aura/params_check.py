@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from aura.config import SHARED_SECTION, ParamsError, notebook_params, project_path
 from aura.files import unwritable_folder
+from aura.sim.generate import check_memory
 
 RUN_DIR_PARAM = "run_dir"
 """The parameter the runner gives every notebook: the run directory, where it may write metrics."""
@@ -63,6 +64,8 @@ class DataSynthesisParams(_Section):
                 f"n_sessions ({self.n_sessions}) must be at least n_learners "
                 f"({self.n_learners}): every learner has at least one session"
             )
+        if self.n_sessions:
+            check_memory(self.n_sessions)
         return self
 
 

@@ -360,6 +360,10 @@ SMOKE_DIFFICULTY_PPO = "03_rl_training.hyperparams.ppo.difficulty_adaptation"
             "01_data_synthesis: n_sessions (1) must be at least n_learners (2000)",
         ),
         (
+            "01_data_synthesis.n_sessions=1000000000000",
+            "01_data_synthesis: n_sessions=1,000,000,000,000 needs about 1,000,000 GB of memory",
+        ),
+        (
             "02_environment_design.difficulty={step_size: -1}",
             "02_environment_design.difficulty: aura/DifficultyAdaptation-v0 refuses them: "
             "step_size must be positive, got -1",
@@ -402,6 +406,7 @@ SMOKE_DIFFICULTY_PPO = "03_rl_training.hyperparams.ppo.difficulty_adaptation"
     ids=[
         "01",
         "01-sessions",
+        "01-memory",
         "02",
         "03",
         "04",

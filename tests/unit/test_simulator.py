@@ -7,7 +7,9 @@ bound in standard errors, so a test fails when behaviour changes, not by chance.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -16,7 +18,7 @@ import pytest
 from aura.data import Datasets, load_datasets
 from aura.data.relations import key_correlations, outcome_improvement, style_match_effect
 from aura.sim import FILES, TRUTH_FILES, write_datasets
-from aura.sim.generate import generate
+from aura.sim.generate import check_memory, generate
 from aura.sim.matching import logging_policy
 from aura.sim.vocab import STRATEGIES
 
@@ -75,6 +77,24 @@ def test_sizes_are_parameters(tmp_path: Path) -> None:
 def test_fewer_sessions_than_learners_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match=r"n_sessions \(50\) must be at least n_learners \(100\)"):
         generate(1, n_learners=100, n_tutors=5, n_sessions=50)
+
+
+def test_a_history_past_the_free_memory_is_refused_before_it_is_drawn(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """10^12 sessions ran until numpy's MemoryError, or until the system killed the process."""
+    free = SimpleNamespace(available=4_500_000_000)
+    monkeypatch.setattr("aura.sim.generate.psutil.virtual_memory", lambda: free)
+    drawn = []
+    monkeypatch.setattr("aura.sim.generate.sample_learners", lambda *a: drawn.append(a))
+    message = (
+        "n_sessions=5,000,000 needs about 5.0 GB of memory to simulate (about 1 kB a session, "
+        "all held until the tables are written); this machine has 4.5 GB available"
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        generate(1, n_learners=100, n_tutors=5, n_sessions=5_000_000)
+    assert not drawn
+    check_memory(4_500_000)  # what fits is drawn
 
 
 @pytest.mark.parametrize("name", ["n_learners", "n_tutors", "n_sessions"])
