@@ -14,7 +14,7 @@ import onnxruntime as ort
 from pydantic import ValidationError
 
 from aura.api.errors import field_path
-from aura.export.manifest import MANIFEST_FILE, Manifest, read_manifest
+from aura.export.manifest import MANIFEST_FILE, Manifest, models_version, read_manifest
 from aura.export.tutor_pool import TutorPool, load_pool
 from aura.files import sha256_file
 
@@ -67,9 +67,40 @@ def verify_artifacts(folder: Path) -> Manifest:
             problems.append(f"{file} is listed in the manifest but missing")
         elif sha256_file(path) != expected:
             problems.append(f"{file} fails its sha256 check (changed since export)")
+    version = models_version(manifest.models, manifest.tutor_pool)
+    if not problems and manifest.version != version:
+        problems.append(f"version {manifest.version!r} is not its files' version {version!r}")
     if problems:
         raise ArtifactError(f"artifacts in {folder} cannot be served: " + "; ".join(problems))
     return manifest
+
+
+def _shape_problems(manifest: Manifest, sessions: dict[str, ort.InferenceSession]) -> list[str]:
+    """Where the manifest does not describe its ONNX files: the input's name and width, each
+    output's name, and as many probabilities as class labels. A manifest edited after export
+    (an input removed) started, then answered every request to that model with a 500."""
+    problems = []
+    for name, entry in manifest.models.items():
+        session = sessions[name]
+        (given,) = session.get_inputs()
+        width = given.shape[-1]
+        if given.name != entry.input_name or width != len(entry.inputs):
+            problems.append(
+                f"model {name!r}: the manifest gives {len(entry.inputs)} inputs as "
+                f"{entry.input_name!r}; its ONNX file takes {width} as {given.name!r}"
+            )
+        outputs = {o.name: o.shape[-1] for o in session.get_outputs()}
+        missing = [o.name for o in entry.outputs if o.name not in outputs]
+        if missing:
+            problems.append(f"model {name!r}: its ONNX file has no output(s) {missing}")
+        if entry.class_labels is not None:
+            counts = {outputs[o] for o in ("probabilities", "logits") if o in outputs}
+            if counts != {len(entry.class_labels)}:
+                problems.append(
+                    f"model {name!r}: the manifest gives {len(entry.class_labels)} class labels; "
+                    f"its ONNX file scores {sorted(counts)}"
+                )
+    return problems
 
 
 @dataclass(frozen=True)
@@ -96,6 +127,9 @@ def load_artifacts(folder: Path, *, threads: int = 1) -> LoadedArtifacts:
         )
         for name, entry in manifest.models.items()
     }
+    problems = _shape_problems(manifest, sessions)
+    if problems:
+        raise ArtifactError(f"artifacts in {folder} cannot be served: " + "; ".join(problems))
     p = manifest.tutor_pool
     pool = load_pool(
         folder / p.file,

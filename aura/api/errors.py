@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 MAX_LISTED_ERRORS = 20
 MAX_NAME_CHARS = 100
@@ -92,6 +93,18 @@ async def handle_request_error(request: Request, exc: Exception) -> JSONResponse
     return error_response(request, exc)
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method the path takes. Starlette names only those of the first route that matches
+    the path: `/health` answered a PUT with "Allow: GET" though it serves HEAD as well."""
+    methods = [
+        method
+        for route in request.app.router.routes
+        if route.matches(request.scope)[0] == Match.PARTIAL
+        for method in sorted(getattr(route, "methods", None) or ())
+    ]
+    return ", ".join(dict.fromkeys(methods))
+
+
 async def handle_http_error(request: Request, exc: Exception) -> JSONResponse:
     """The router's own refusals (no such path, a method the path does not take) in the same
     format as every other error, naming the path and what it takes, not ``{"detail": ...}``."""
@@ -100,7 +113,10 @@ async def handle_http_error(request: Request, exc: Exception) -> JSONResponse:
     if exc.status_code == 404:
         error, message = "not_found", f"no endpoint at {path}; /docs lists them"
     elif exc.status_code == 405:
-        allowed = next((v for k, v in headers.items() if k.lower() == "allow"), "")
+        allowed = _allowed_methods(request) or next(
+            (v for k, v in headers.items() if k.lower() == "allow"), ""
+        )
+        headers = {k: v for k, v in headers.items() if k.lower() != "allow"} | {"Allow": allowed}
         error = "method_not_allowed"
         message = f"{clip_name(request.method)} is not allowed on {path}; it takes {allowed}"
     else:

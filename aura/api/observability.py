@@ -17,12 +17,16 @@ from collections.abc import Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.multiprocess import MultiProcessCollector
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 LOGGER_NAME = "aura.api"
 LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 MAX_REQUEST_ID = 128
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+CLIENT_CLOSED = 499
+"""The status logged and counted when a client hangs up before its request is read whole
+(nginx's "client closed request"); nothing is sent."""
 
 
 class JsonFormatter(logging.Formatter):
@@ -88,6 +92,24 @@ class Metrics:
         )
 
 
+async def _internal_error(send: Send, request_id: str) -> None:
+    """A failure of the service's own answered in the API's error format, with its headers,
+    rather than Starlette's plain-text "Internal Server Error" without them; the log line
+    above it, under the same request id, holds the traceback."""
+    body = json.dumps(
+        {
+            "error": "internal_error",
+            "message": "the service failed on this request; its log names the cause under "
+            "this request id",
+            "fields": [],
+            "request_id": request_id,
+        }
+    ).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    await send({"type": "http.response.start", "status": 500, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 class ObservabilityMiddleware:
     """Assigns the request id, then counts, times and logs every HTTP request.
 
@@ -121,7 +143,7 @@ class ObservabilityMiddleware:
                 break
         request_id = request_id or uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
-        status = 500
+        status = 0
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -135,9 +157,14 @@ class ObservabilityMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except ClientDisconnect:  # gone mid-body: the client's doing, and nobody to answer
+            status = CLIENT_CLOSED
         except Exception:
             self.logger.exception("unhandled error", extra={"fields": {"request_id": request_id}})
-            raise
+            if status:  # the response has begun: the server can only close the connection
+                raise
+            status = 500
+            await _internal_error(send_with_id, request_id)
         finally:
             elapsed = time.perf_counter() - start
             path = scope["path"]

@@ -27,6 +27,7 @@ from aura.export.manifest import (
     Output,
     PairSource,
     TutorPoolEntry,
+    models_version,
 )
 from aura.export.onnx_forest import INPUT_NAME as FOREST_INPUT
 from aura.export.onnx_forest import forest_parity, forest_to_onnx, is_classifier
@@ -180,12 +181,6 @@ def _pool_entry(pool: PoolExport, folder: Path) -> TutorPoolEntry:
     )
 
 
-def set_version(models: dict[str, ModelEntry], pool: TutorPoolEntry) -> str:
-    """A short id of the exact files: the same models give the same version."""
-    lines = sorted(f"{name}:{m.sha256}" for name, m in models.items()) + [f"pool:{pool.sha256}"]
-    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:12]
-
-
 def check_replaceable(target: Path) -> None:
     """Refuse an artifacts folder that holds anything an export did not write.
 
@@ -249,7 +244,7 @@ def export_artifacts(
                 f"{MAX_TOTAL_BYTES / 2**20:.0f} MiB limit"
             )
         manifest = Manifest(
-            version=set_version(models, pool_entry),
+            version=models_version(models, pool_entry),
             created_at=datetime.now(UTC),
             git_commit=git.get("commit"),
             git_dirty=git.get("dirty"),

@@ -10,6 +10,7 @@ normalisation of the environments, so the service never imports the training cod
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime
 from pathlib import Path
@@ -140,6 +141,13 @@ class Manifest(_Strict):
         listed = {m.file: m.sha256 for m in self.models.values()}
         listed[self.tutor_pool.file] = self.tutor_pool.sha256
         return listed
+
+
+def models_version(models: dict[str, ModelEntry], pool: TutorPoolEntry) -> str:
+    """A short id of the exact files: the same models give the same version. The service
+    recomputes it from the manifest, so a manifest cannot claim another set's version."""
+    lines = sorted(f"{name}:{m.sha256}" for name, m in models.items()) + [f"pool:{pool.sha256}"]
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:12]
 
 
 def read_manifest(folder: Path) -> Manifest:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -118,3 +119,40 @@ def test_the_notebook_tables_show_every_model_and_policy(artifacts_dir: Path) ->
     # These stand-in policies were exported without results.json: no references to show.
     assert manifest.models["tutor_matching"].metrics["references"] == {}
     assert policies[["hand rule", "upper reference"]].isna().all().all()
+
+
+def test_a_manifest_claiming_another_version_is_refused(copy: Path) -> None:
+    """Every response names its models by the version; a manifest edited to claim another
+    set's would make that a lie."""
+    edit_manifest(copy, lambda d: d.update(version="0123456789ab"))
+    with pytest.raises(ArtifactError, match="version '0123456789ab' is not its files' version"):
+        verify_artifacts(copy)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda d: d["models"]["engagement"]["inputs"].pop(),
+            "model 'engagement': the manifest gives 5 inputs as 'input'; its ONNX file takes 6",
+        ),
+        (
+            lambda d: d["models"]["difficulty"]["class_labels"].pop(),
+            "model 'difficulty': the manifest gives 2 class labels; its ONNX file scores [3]",
+        ),
+        (
+            lambda d: d["models"]["tutor_matching"]["outputs"][0].update(name="scores"),
+            "model 'tutor_matching': its ONNX file has no output(s) ['scores']",
+        ),
+    ],
+    ids=["inputs", "labels", "outputs"],
+)
+def test_a_manifest_that_does_not_describe_its_models_is_refused(
+    copy: Path, change, message: str
+) -> None:
+    """An input removed from the manifest started the service, then answered every request to
+    that model with a plain-text 500."""
+    edit_manifest(copy, change)
+    app = create_app(settings=Settings(artifacts_dir=copy))
+    with pytest.raises(ArtifactError, match=re.escape(message)), TestClient(app):
+        pass

@@ -203,6 +203,9 @@ def test_unknown_paths_and_methods_are_not_500_and_keep_the_error_format(client)
         "fields": [],
         "request_id": "r-405",
     }
+    probe = client.put("/health")  # "Allow: GET" named only the first of its two routes
+    assert (probe.status_code, probe.headers["allow"]) == (405, "GET, HEAD")
+    assert probe.json()["message"] == "PUT is not allowed on /health; it takes GET, HEAD"
     nowhere = client.post("/api/ml/predict/nothing", json={})
     assert nowhere.status_code == 404
     body = nowhere.json()

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+import pytest
 from fastapi.testclient import TestClient
 
+from aura.api.app import create_app
 from aura.api.observability import LOGGER_NAME, JsonFormatter
+from aura.api.settings import Settings
 from aura.export.manifest import read_manifest
 
 PREDICT = "/api/ml/predict/"
@@ -71,7 +77,9 @@ def test_every_response_carries_the_model_version(client: TestClient, artifacts_
     assert all(len(r.headers.get_list("x-model-version")) == 1 for r in responses)
 
 
-def test_each_request_is_logged_as_json_with_its_id(client: TestClient) -> None:
+@contextmanager
+def logged() -> Iterator[list[dict]]:
+    """The service's log entries (as JSON objects) written inside the block."""
     lines: list[str] = []
 
     class Collect(logging.Handler):
@@ -82,12 +90,18 @@ def test_each_request_is_logged_as_json_with_its_id(client: TestClient) -> None:
     handler, level = Collect(), logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
+    entries: list[dict] = []
     try:
-        client.post(PREDICT + "engagement", json={}, headers={"X-Request-ID": "req-42"})
+        yield entries
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
-    entries = [json.loads(line) for line in lines]
+        entries.extend(json.loads(line) for line in lines)
+
+
+def test_each_request_is_logged_as_json_with_its_id(client: TestClient) -> None:
+    with logged() as entries:
+        client.post(PREDICT + "engagement", json={}, headers={"X-Request-ID": "req-42"})
     assert {
         "request_id": "req-42",
         "method": "POST",
@@ -96,3 +110,73 @@ def test_each_request_is_logged_as_json_with_its_id(client: TestClient) -> None:
     }.items() <= entries[-1].items()
     assert entries[-1]["duration_ms"] >= 0
     assert entries[-1]["pid"] == os.getpid()
+
+
+def test_a_client_gone_mid_body_is_logged_as_499_not_as_a_server_error(artifacts_dir) -> None:
+    """A client that hung up mid-upload was logged at ERROR with a traceback and counted as a
+    500, so any alert on server errors fired on a dropped mobile connection."""
+    app = create_app(settings=Settings(artifacts_dir=artifacts_dir), eager=True)
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": PREDICT + "engagement",
+        "raw_path": (PREDICT + "engagement").encode(),
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/json"), (b"content-length", b"100")],
+        "http_version": "1.1",
+        "scheme": "http",
+        "server": ("127.0.0.1", 8000),
+        "client": ("127.0.0.1", 50000),
+        "root_path": "",
+    }
+    with logged() as entries:
+        asyncio.run(app(scope, receive, send))
+    assert sent == []  # nobody to answer
+    assert [(e["level"], e["message"], e.get("status")) for e in entries] == [
+        ("INFO", "request", 499)
+    ]
+    with TestClient(app) as client:
+        counted = metric(
+            client,
+            'aura_api_requests_total{endpoint="/api/ml/predict/engagement",method="POST",'
+            'status="499"}',
+        )
+    assert counted == 1
+
+
+def test_a_failure_of_the_service_is_answered_in_the_error_format_with_its_headers(
+    artifacts_dir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It was Starlette's plain-text "Internal Server Error", without the request id or the
+    model version every other response carries."""
+    app = create_app(settings=Settings(artifacts_dir=artifacts_dir), eager=True)
+
+    def fail(*args: object) -> None:
+        raise RuntimeError("an onnxruntime failure")
+
+    monkeypatch.setattr(app.state.service.predictor, "scores", fail)
+    with logged() as entries, TestClient(app, raise_server_exceptions=False) as client:
+        response = client.post(
+            PREDICT + "engagement", json=sample(client), headers={"X-Request-ID": "req-500"}
+        )
+    assert response.status_code == 500
+    assert response.json() == {
+        "error": "internal_error",
+        "message": "the service failed on this request; its log names the cause under this "
+        "request id",
+        "fields": [],
+        "request_id": "req-500",
+    }
+    assert response.headers["x-request-id"] == "req-500"
+    assert response.headers["x-model-version"] == read_manifest(artifacts_dir).version
+    failed = [e for e in entries if e["level"] == "ERROR"]
+    assert failed[0]["request_id"] == "req-500"
+    assert "RuntimeError: an onnxruntime failure" in failed[0]["exception"]
