@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import jsonschema
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
 from aura.api.schemas import DifficultyResponse, Health, ScoreResponse, TutorMatchResponse
+from aura.config import PROJECT_ROOT
 from aura.export.manifest import read_manifest
 from aura.export.tutor_pool import load_pool
 from aura.sim import vocab
@@ -48,7 +51,9 @@ def test_health_names_the_version_and_models(client: TestClient, artifacts_dir) 
 def test_models_endpoint_serves_the_manifest(client: TestClient, artifacts_dir) -> None:
     body = client.get("/api/ml/models").json()
     manifest = read_manifest(artifacts_dir)
-    assert body["model_version"] == manifest.version
+    schema = json.loads((PROJECT_ROOT / "docs" / "manifest.schema.json").read_text())
+    jsonschema.validate(body, schema)  # the schema docs/api.md points clients to
+    assert body["version"] == manifest.version
     assert body["models"]["compatibility"]["sha256"] == manifest.models["compatibility"].sha256
     assert body["data_sha256"] == manifest.data_sha256
 
