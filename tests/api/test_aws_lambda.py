@@ -97,3 +97,17 @@ def test_a_missing_artifacts_folder_stops_the_cold_start(
     monkeypatch.delitem(sys.modules, "aura.api.aws_lambda", raising=False)
     with pytest.raises(Exception, match=str(tmp_path / "none")):
         importlib.import_module("aura.api.aws_lambda")
+
+
+def test_a_named_stage_is_served_with_its_base_path(
+    lambda_handler, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An HTTP API stage other than `$default` sends `/prod/health`: a 404 on every path until
+    AURA_BASE_PATH names the stage."""
+    handler, _ = lambda_handler
+    assert handler(http_api_event("GET", "/prod/health"), None)["statusCode"] == 404
+    monkeypatch.setenv("AURA_BASE_PATH", "/prod")
+    monkeypatch.delitem(sys.modules, "aura.api.aws_lambda")
+    staged = importlib.import_module("aura.api.aws_lambda").handler
+    health = staged(http_api_event("GET", "/prod/health"), None)
+    assert (health["statusCode"], json.loads(health["body"])["status"]) == (200, "ok")
