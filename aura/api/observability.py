@@ -14,6 +14,7 @@ import os
 import time
 import uuid
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -29,8 +30,15 @@ CLIENT_CLOSED = 499
 (nginx's "client closed request"); nothing is sent."""
 
 
+def _utc(timestamp: float) -> str:
+    """``2026-12-06T03:16:27.123Z``: the local time to the second, without a zone, could not be
+    lined up with other services' logs."""
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, message, the process id and any structured fields.
+    """One JSON object per line: time (UTC, to the millisecond, as log stores sort it), level,
+    message, the process id and any structured fields.
 
     The process id tells apart the lines of ``aura serve --workers N``, whose workers share one
     stderr.
@@ -38,7 +46,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "time": _utc(record.created),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),

@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -109,6 +110,7 @@ def test_each_request_is_logged_as_json_with_its_id(client: TestClient) -> None:
         "status": 422,
     }.items() <= entries[-1].items()
     assert entries[-1]["duration_ms"] >= 0
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", entries[-1]["time"])
     assert entries[-1]["pid"] == os.getpid()
 
 
