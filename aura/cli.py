@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -544,7 +544,11 @@ def tune_rl(
         int | None, typer.Option(min=1, help="Trials this worker runs (default: params tune).")
     ] = None,
     worker_id: Annotated[
-        str | None, typer.Option(help="Recorded on each trial (default: host-pid).")
+        str | None,
+        typer.Option(
+            help="Recorded on each trial, and seeds this worker's sampler: give one to draw "
+            "the same candidates again (default: host-pid, new on every start)."
+        ),
     ] = None,
     best_params: Annotated[
         Path | None,
@@ -552,35 +556,49 @@ def tune_rl(
     ] = None,
     force: Annotated[bool, typer.Option(help="Overwrite --best-params if it exists.")] = False,
 ) -> None:
-    """Tune RL hyperparameters with Optuna (TPE, median pruning); workers may share a study."""
+    """Tune RL hyperparameters with Optuna (TPE, median pruning); workers may share a study.
+
+    What is tuned (algorithm, environment, trial budget, trials) is the params file's
+    `03_rl_training.tune`. Ctrl-C or SIGTERM stops a worker: the study keeps its finished
+    trials, and the same command adds more.
+    """
+    from aura.interrupts import interrupts_handled
     from aura.rl.tune import block_not_beaten, study_summary, tune, write_best_params
+
+    def interrupted() -> NoReturn:
+        err_console.print(
+            f"[bold red]interrupted:[/] study {escape(study)!r} keeps its finished trials (a "
+            "trial under way is recorded as failed); the same command adds more"
+        )
+        raise typer.Exit(code=130)
 
     _checked(params, "03_rl_training", writes=("models_dir",))
     if not study.strip():
         raise _fail("--study needs a name: the study's trials are stored under it")
     if best_params is not None:
         _check_new_params_file(best_params, params, force, "--best-params")
-    try:
-        result = tune(
-            params,
-            study_name=study,
-            storage=storage,
-            n_trials=n_trials,
-            worker_id=worker_id,
-            show_progress_bar=sys.stderr.isatty(),
-            note=err_console.print,
-        )
-        summary = study_summary(result)
-        console.print(summary)
-        best = summary["best"]
-        warning = block_not_beaten(summary["params_block"], best and best["value"])
-        if warning:
-            console.print(f"[yellow]note:[/yellow] {warning}")
-    except ParamsError as exc:
-        raise _fail(str(exc)) from exc
-    except OSError as exc:  # a full disk, a folder made unwritable while the trials ran
-        where = f" {exc.filename}" if exc.filename else ""
-        raise _fail(f"the study stopped: cannot write{where} ({exc.strerror or exc})") from exc
+    with interrupts_handled(interrupted):
+        try:
+            result = tune(
+                params,
+                study_name=study,
+                storage=storage,
+                n_trials=n_trials,
+                worker_id=worker_id,
+                show_progress_bar=sys.stderr.isatty(),
+                note=err_console.print,
+            )
+            summary = study_summary(result)
+            console.print(summary)
+            best = summary["best"]
+            warning = block_not_beaten(summary["params_block"], best and best["value"])
+            if warning:
+                console.print(f"[yellow]note:[/yellow] {warning}")
+        except ParamsError as exc:
+            raise _fail(str(exc)) from exc
+        except OSError as exc:  # a full disk, a folder made unwritable while the trials ran
+            where = f" {exc.filename}" if exc.filename else ""
+            raise _fail(f"the study stopped: cannot write{where} ({exc.strerror or exc})") from exc
     if best_params is None or summary["best"] is None:
         return
     try:

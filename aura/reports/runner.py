@@ -15,13 +15,10 @@ import os
 import platform
 import re
 import shlex
-import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -41,6 +38,7 @@ from aura.config import (
     notebook_params,
 )
 from aura.files import write_text_atomically
+from aura.interrupts import interrupts_handled
 from aura.params_check import (
     EVALUATING_NOTEBOOKS,
     FOLDERS_WRITTEN,
@@ -255,34 +253,6 @@ def describe_failure(exc: Exception, source_nb: Path) -> tuple[int | None, str]:
     return cell, f"{where}: {detail}"
 
 
-@contextmanager
-def _interrupts_recorded(interrupted: Callable[[], NoReturn]) -> Iterator[None]:
-    """Hand Ctrl-C, and SIGTERM (``kill``, a scheduler stopping the job) taken as Ctrl-C, to
-    ``interrupted``, so a run stopped either way ends with run.json saying so instead of
-    "running" for ever.
-
-    Both raise KeyboardInterrupt at once from a handler of our own. With Python's own SIGINT
-    handler in place, asyncio (which papermill's client runs on) would instead cancel its task
-    and raise only once the running cell had finished. A SIGINT ignored by whoever started the
-    run (``nohup``) stays ignored."""
-    main = threading.current_thread() is threading.main_thread()  # signals belong to it
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    ours = [signal.SIGTERM]
-    if main and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-        ours.append(signal.SIGINT)
-    previous = {signum: signal.signal(signum, interrupt) for signum in ours} if main else {}
-    try:
-        yield
-    except KeyboardInterrupt:
-        interrupted()
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-
-
 def default_run_name(params_path: Path) -> str:
     """``<params stem>-<UTC timestamp>``, sortable by time."""
     return f"{params_path.stem}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
@@ -487,7 +457,7 @@ def run_pipeline(
         name = current.name if current else ""
         raise PipelineError(message, notebook=name, cell=None, run_dir=run_dir)
 
-    with _interrupts_recorded(interrupted):
+    with interrupts_handled(interrupted):
         for i, (nb, result) in enumerate(zip(notebooks, state.results, strict=True), start=1):
             parameters = {**per_notebook[nb.stem], RUN_DIR_PARAM: str(run_dir)}
             _run_notebook(nb, result, parameters, state, f"[{i}/{len(notebooks)}]", console)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
 import os
 import socket
 import tempfile
@@ -149,17 +150,28 @@ def sample(trial: Any, space: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
-def study_identity(tune: TuneConfig) -> dict[str, Any]:
+def study_identity(tune: TuneConfig, exp: ExperimentConfig) -> dict[str, Any]:
     """What makes the trials of one study comparable: the algorithm, the environment, the trial
-    budget and the search space (each distribution as Optuna's JSON)."""
+    budget, the search space (each distribution as Optuna's JSON), and the rest of what a
+    trial's value depends on (`trial_setup`). The seed is not in it: it changes the draws, not
+    what they measure."""
     from optuna.distributions import distribution_to_json
 
+    space = search_spaces()[tune.algo]
+    env = exp.env(tune.env_key)
+    block = exp.hyperparams[(tune.algo, tune.env_key)].to_dict()
     return {
         "algo": tune.algo,
         "env_key": tune.env_key,
         "total_timesteps": tune.total_timesteps,
-        "search_space": {
-            name: distribution_to_json(dist) for name, dist in search_spaces()[tune.algo].items()
+        "search_space": {name: distribution_to_json(dist) for name, dist in space.items()},
+        "trial_setup": {
+            "env": {"id": env.id, "kwargs": dict(env.kwargs)},
+            "unsearched": {k: v for k, v in sorted(block.items()) if k not in space},
+            "eval_freq": exp.training.eval_freq,
+            "n_eval_episodes": exp.training.n_eval_episodes,
+            "scored_model": exp.scored_model[tune.env_key],
+            "n_test_episodes": exp.n_test_episodes,
         },
     }
 
@@ -183,6 +195,11 @@ def check_study(study: Any, identity: Mapping[str, Any]) -> None:
     for key in ("algo", "env_key", "total_timesteps"):
         if key in recorded and recorded[key] != identity[key]:
             differs.append(f"{key} {recorded[key]!r} there, {identity[key]!r} here")
+    setup = recorded.get("trial_setup", identity["trial_setup"])  # older studies: unrecorded
+    for key in sorted(set(setup) | set(identity["trial_setup"])):
+        there, here = setup.get(key), identity["trial_setup"].get(key)
+        if json.dumps(there, sort_keys=True) != json.dumps(here, sort_keys=True):
+            differs.append(f"{key} {there!r} there, {here!r} here")
     space = recorded["search_space"]
     for name in sorted(set(space) | set(identity["search_space"])):
         there, here = space.get(name), identity["search_space"].get(name)
@@ -232,8 +249,15 @@ def make_storage(url: str, attempts: int = 5) -> Any:
     ConfigError naming the URL, its password hidden, and the reason.
     """
     import optuna
+    from optuna.exceptions import StorageInternalError
     from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError
+    from sqlalchemy.exc import (
+        ArgumentError,
+        DBAPIError,
+        IntegrityError,
+        NoSuchModuleError,
+        SQLAlchemyError,
+    )
 
     try:
         parsed = make_url(url)
@@ -251,7 +275,9 @@ def make_storage(url: str, attempts: int = 5) -> Any:
     attempt = 0
     while True:
         try:
-            return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
+            storage = optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
+            storage.get_all_studies()  # reads its tables: a foreign database fails here
+            return storage
         except NoSuchModuleError as exc:
             raise ConfigError(
                 f"storage {shown}: SQLAlchemy knows no database {parsed.drivername!r}; "
@@ -272,6 +298,11 @@ def make_storage(url: str, attempts: int = 5) -> Any:
                 )
                 raise ConfigError(f"storage {shown} cannot be opened: {reason}") from exc
             time.sleep(0.5 * attempt)
+        except (StorageInternalError, SQLAlchemyError) as exc:  # a damaged or foreign database
+            cause = getattr(exc.__cause__, "orig", None) or exc.__cause__ or exc
+            raise ConfigError(
+                f"storage {shown} is not a usable Optuna database: {str(cause).splitlines()[0]}"
+            ) from exc
 
 
 def default_worker_id() -> str:
@@ -350,6 +381,29 @@ def objective_for(
     return objective
 
 
+def check_tuned_in_grid(tune: TuneConfig, exp: ExperimentConfig) -> None:
+    """A study tunes a block of the grid: an algorithm or environment the grid leaves out has
+    no block to start from (it stopped in a KeyError once the study was made)."""
+    for key, value, grid in (
+        ("algo", tune.algo, "algorithms"),
+        ("env_key", tune.env_key, "env_keys"),
+    ):
+        among = getattr(exp, grid)
+        if value not in among:
+            raise ConfigError(
+                f"{SECTION}.tune.{key} {value!r} is not in {SECTION}.{grid} {list(among)}: a "
+                f"study tunes a block of the grid; add it there, or tune one of them"
+            )
+
+
+def sampler_seed(base_seed: int, worker: str, study: Any) -> int:
+    """The shared seed, the worker id and the number of trials the worker already ran in the
+    study: a worker resumed with the same id drew its first candidates again."""
+    done = sum(1 for t in study.get_trials(deepcopy=False) if t.user_attrs.get("worker") == worker)
+    key = worker if done == 0 else f"{worker}#{done}"  # a new study: the seed it always had
+    return (base_seed + zlib.crc32(key.encode())) % 2**32
+
+
 def open_study(name: str, storage: Any, *, sampler: Any, pruner: Any) -> tuple[Any, bool]:
     """The study ``name`` to maximise, and whether this call created it.
 
@@ -406,27 +460,31 @@ def tune(
     against what training uses now rather than on its own. One worker scores it (``note`` says
     so) while the others start their trials (see :func:`claim_params_block`).
 
-    The sampler is seeded from the shared seed and the worker id, so a worker's draws are
-    reproducible while two workers do not propose the same first candidates.
+    The sampler is seeded from the shared seed, the worker id and how many trials that worker
+    has in the study (`sampler_seed`), so a worker's draws are reproducible, two workers do not
+    propose the same first candidates, and a resumed worker does not propose its own again.
     """
     import optuna
 
     exp = load_experiment(params_path)
     tune_cfg = tune_config(load_params(params_path)[SECTION].get("tune"))
-    exp.env(tune_cfg.env_key)  # unknown environment key fails before the study is touched
+    check_tuned_in_grid(tune_cfg, exp)  # before the study is touched
+    identity = study_identity(tune_cfg, exp)
     worker = worker_id or default_worker_id()
-    seed = (exp.base_seed + zlib.crc32(worker.encode())) % 2**32
     study, created = open_study(
         study_name,
         make_storage(default_storage(exp.models_dir) if storage is None else storage),
-        sampler=optuna.samplers.TPESampler(seed=seed, n_startup_trials=tune_cfg.n_startup_trials),
+        sampler=optuna.samplers.RandomSampler(),  # replaced below, once the study is read
         pruner=optuna.pruners.MedianPruner(
             n_startup_trials=tune_cfg.n_startup_trials, n_warmup_steps=tune_cfg.n_warmup_evals
         ),
     )
+    check_study(study, identity)  # before the claim: a worker refused must not take it
+    study.sampler = optuna.samplers.TPESampler(
+        seed=sampler_seed(exp.base_seed, worker, study),
+        n_startup_trials=tune_cfg.n_startup_trials,
+    )
     scores_block = claim_params_block(study, created, worker)
-    identity = study_identity(tune_cfg)
-    check_study(study, identity)
     for key, value in identity.items():
         study.set_user_attr(key, value)
     if scores_block:
@@ -438,7 +496,9 @@ def tune(
             study.set_user_attr(BLOCK_SCORER_ATTR, None)
             raise
         study.set_user_attr(PARAMS_BLOCK_ATTR, value)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # ERROR: a trial that fails is raised to the caller anyway, and Optuna's warning would
+    # print its traceback first (Ctrl-C's through SB3 and torch)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
     study.optimize(
         objective_for(exp, tune_cfg, worker),
         n_trials=n_trials if n_trials is not None else tune_cfg.n_trials,

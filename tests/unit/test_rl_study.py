@@ -5,6 +5,10 @@ before it trains anything."""
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
+import sqlite3
 from pathlib import Path
 
 import optuna
@@ -13,6 +17,7 @@ import yaml
 from loopback import free_port
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 
+import aura.rl.tune as aura_tune
 from aura.config import PARAMS_DIR
 from aura.rl.config import ALGORITHMS, SECTION, ConfigError, algo_params, load_experiment
 from aura.rl.tune import (
@@ -39,6 +44,12 @@ def params_file(tmp_path: Path, **tune_block: object) -> Path:
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(params, sort_keys=False))
     return path
+
+
+def identity_of(algo: str, env_key: str) -> dict:
+    """The identity of a study of ``algo`` on ``env_key`` under smoke.yaml's grid."""
+    smoke = load_experiment(PARAMS_DIR / "smoke.yaml")
+    return study_identity(tune_config({"algo": algo, "env_key": env_key}), smoke)
 
 
 def test_every_algorithm_has_a_search_space() -> None:
@@ -77,7 +88,7 @@ def storage_with(tmp_path: Path, name: str, attrs: dict, trial_space: dict | Non
 
 def test_a_study_of_another_algorithm_or_budget_is_refused_before_training(tmp_path: Path) -> None:
     params = params_file(tmp_path, total_timesteps=768)
-    identity = study_identity(tune_config({"algo": "dqn", "env_key": "tutor_matching"}))
+    identity = identity_of("dqn", "tutor_matching")
     url = storage_with(tmp_path, "s", identity)
     with pytest.raises(ConfigError) as err:
         tune(params, study_name="s", storage=url, n_trials=1)
@@ -89,7 +100,7 @@ def test_a_study_of_another_algorithm_or_budget_is_refused_before_training(tmp_p
 
 
 def test_a_study_with_another_search_space_is_refused(tmp_path: Path) -> None:
-    identity = study_identity(tune_config({"algo": "ppo", "env_key": "tutor_matching"}))
+    identity = identity_of("ppo", "tutor_matching")
     narrower = dict(identity["search_space"])
     narrower["gamma"] = optuna.distributions.distribution_to_json(
         CategoricalDistribution([0.9, 0.95, 0.99])
@@ -113,7 +124,7 @@ def test_a_study_with_another_search_space_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_study_made_before_spaces_were_recorded_is_checked_by_its_trials(tmp_path: Path) -> None:
-    identity = study_identity(tune_config({"algo": "ppo", "env_key": "tutor_matching"}))
+    identity = identity_of("ppo", "tutor_matching")
     old_space = dict(search_spaces()["ppo"])
     old_space["gamma"] = CategoricalDistribution([0.9, 0.95, 0.99])
     old_space["ent_coef"] = FloatDistribution(1e-6, 0.05, log=True)
@@ -172,7 +183,7 @@ def test_the_tune_command_refuses_with_the_message_and_exit_code_1(tmp_path: Pat
     from aura.cli import app
 
     params = params_file(tmp_path, total_timesteps=768)
-    identity = study_identity(tune_config({"algo": "a2c", "env_key": "tutor_matching"}))
+    identity = identity_of("a2c", "tutor_matching")
     url = storage_with(tmp_path, "s", identity)
     result = CliRunner().invoke(
         app, ["tune", "--params", str(params), "--study", "s", "--storage", url]
@@ -226,6 +237,164 @@ def test_a_storage_that_cannot_be_opened_is_named_with_the_reason(
     assert output.startswith("error: ") and expected in output
     assert "secret" not in output and "Traceback" not in result.output
     assert not (tmp_path / "missing").exists()
+
+
+def test_a_damaged_or_foreign_database_is_named_in_one_line(tmp_path: Path) -> None:
+    """Each gave a traceback of some 300 lines through SQLAlchemy and Optuna."""
+    from aura.rl.tune import make_storage
+
+    foreign = tmp_path / "other.db"
+    with sqlite3.connect(foreign) as db:  # a database of another program's, with a "studies"
+        db.execute("create table studies (id integer, name text)")
+    with pytest.raises(ConfigError, match="is not a usable Optuna database: no such column"):
+        make_storage(f"sqlite:///{foreign}")
+    damaged = tmp_path / "damaged.db"
+    optuna.create_study(storage=make_storage(f"sqlite:///{damaged}"), study_name="s")
+    pages = bytearray(damaged.read_bytes())
+    pages[4096:16384] = b"Z" * 12288
+    damaged.write_bytes(pages)
+    with pytest.raises(ConfigError, match="is not a usable Optuna database: database disk image"):
+        make_storage(f"sqlite:///{damaged}")
+
+
+def fake_trials(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
+    """Trials scored at once from their values (no training); the values each trial drew."""
+    drawn: list[dict] = []
+
+    def score(exp: object, tune: object, values: dict, number: int, after_eval=None) -> float:
+        drawn.append(dict(values))
+        return float(values["learning_rate"])
+
+    monkeypatch.setattr("aura.rl.tune.score_block", score)
+    return drawn
+
+
+def test_a_worker_resumed_with_its_id_draws_new_candidates_and_a_new_study_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sampler was seeded from the worker id alone: resumed, a worker proposed its own
+    first candidates again, spending trials on values already scored."""
+    drawn = fake_trials(monkeypatch)
+    params = params_file(tmp_path, total_timesteps=768, n_startup_trials=5)
+    for name in ("a", "a", "b"):
+        tune(
+            params,
+            study_name=name,
+            storage=f"sqlite:///{tmp_path / 'db'}",
+            n_trials=1,
+            worker_id="w",
+        )
+    block, first, resumed, fresh_block, fresh = drawn  # a new study scores its block first
+    assert resumed != first
+    assert (fresh_block, fresh) == (block, first)  # a new study: the same draws as ever
+
+
+@pytest.mark.parametrize(
+    ("setting", "named"),
+    [
+        ({"envs": {"tutor_matching": {"kwargs": {"episode_length": 6}}}}, "env {'id'"),
+        ({"scored_model": {"tutor_matching": "best"}}, "scored_model 'final' there, 'best' here"),
+        ({"n_test_episodes": 5}, "n_test_episodes 50 there, 5 here"),
+        ({"training": {"eval_freq": 512}}, "eval_freq"),
+    ],
+    ids=["env", "scored-model", "test-episodes", "eval-freq"],
+)
+def test_a_worker_whose_trials_would_measure_something_else_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: dict, named: str
+) -> None:
+    """Only the algorithm, environment key, budget and space were compared: a worker on longer
+    episodes joined the study, and --best-params wrote its trial as the best."""
+    fake_trials(monkeypatch)
+    url = f"sqlite:///{tmp_path / 'db'}"
+    tune(params_file(tmp_path, total_timesteps=768), study_name="s", storage=url, n_trials=1)
+    other = yaml.safe_load((tmp_path / "params.yaml").read_text())
+    for key, value in setting.items():
+        section = other[SECTION]
+        section[key] = {**section[key], **value} if isinstance(value, dict) else value
+    (tmp_path / "other.yaml").write_text(yaml.safe_dump(other, sort_keys=False))
+    with pytest.raises(ConfigError, match="searched something else") as err:
+        tune(tmp_path / "other.yaml", study_name="s", storage=url, n_trials=1)
+    assert named in str(err.value)
+    assert len(optuna.load_study(study_name="s", storage=url).trials) == 1
+
+
+def test_a_refused_worker_leaves_the_params_block_to_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It claimed the block before it was refused, and the study then never scored it."""
+    fake_trials(monkeypatch)
+    url = f"sqlite:///{tmp_path / 'db'}"
+    study = optuna.create_study(study_name="s", storage=url, direction="maximize")
+    for key, value in identity_of("ppo", "tutor_matching").items():
+        study.set_user_attr(key, value)
+    study.set_user_attr(BLOCK_SCORER_ATTR, None)  # a scoring interrupted: the claim is free
+    with pytest.raises(ConfigError):
+        tune(
+            params_file(tmp_path, total_timesteps=768, algo="a2c"),
+            study_name="s",
+            storage=url,
+            n_trials=1,
+        )
+    assert optuna.load_study(study_name="s", storage=url).user_attrs[BLOCK_SCORER_ATTR] is None
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        (
+            {"algorithms": ["ppo"], "tune": {"algo": "dqn", "env_key": "tutor_matching"}},
+            "03_rl_training.tune.algo 'dqn' is not in 03_rl_training.algorithms ['ppo']",
+        ),
+        (
+            {"env_keys": ["difficulty_adaptation"]},
+            "03_rl_training.tune.env_key 'tutor_matching' is not in 03_rl_training.env_keys",
+        ),
+    ],
+    ids=["algo", "env"],
+)
+def test_a_tuned_block_the_grid_leaves_out_is_named_before_the_study_is_made(
+    tmp_path: Path, setting: dict, message: str
+) -> None:
+    """It stopped in a KeyError traceback once the study was made."""
+    params = yaml.safe_load(params_file(tmp_path, total_timesteps=768).read_text())
+    params[SECTION].update(setting)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        tune(tmp_path / "params.yaml", study_name="s", storage=f"sqlite:///{tmp_path / 'db'}")
+    assert not (tmp_path / "db").exists()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_worker_stopped_by_ctrl_c_or_kill_says_what_the_study_keeps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, signum: int
+) -> None:
+    """Ctrl-C printed some 55 lines of Optuna's warning and traceback and no word of AURA's;
+    SIGTERM ended the process at once, leaving its trial RUNNING for ever."""
+    from typer.testing import CliRunner
+
+    from aura.cli import app
+
+    drawn = fake_trials(monkeypatch)
+    scored = aura_tune.score_block
+
+    def stopped(*args: object, **kwargs: object) -> float:
+        if len(drawn) == 2:  # the block and one trial are scored; the second trial is stopped
+            os.kill(os.getpid(), signum)
+        return scored(*args, **kwargs)
+
+    monkeypatch.setattr("aura.rl.tune.score_block", stopped)
+    url = f"sqlite:///{tmp_path / 'db'}"
+    params = params_file(tmp_path, total_timesteps=768)
+    result = CliRunner().invoke(
+        app, ["tune", "--params", str(params), "--study", "s", "--storage", url, "--n-trials", "3"]
+    )
+    assert result.exit_code == 130 and "Traceback" not in result.output
+    assert " ".join(result.output.split()).endswith(
+        "trials interrupted: study 's' keeps its finished trials (a trial under way is recorded as "
+        "failed); the same command adds more"
+    )
+    states = [t.state.name for t in optuna.load_study(study_name="s", storage=url).trials]
+    assert states == ["COMPLETE", "FAIL"]
 
 
 def study_with_best(algo: str, env_key: str, best: dict) -> optuna.Study:

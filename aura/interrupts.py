@@ -1,0 +1,40 @@
+"""Ctrl-C and SIGTERM handled alike, so a long job stopped either way can say what it kept.
+
+``kill`` and a scheduler stopping a job send SIGTERM, which Python does not catch by default: the
+process ends without a word, leaving a run "running" in its run.json or a study's trial
+"RUNNING" for ever.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import NoReturn
+
+
+@contextmanager
+def interrupts_handled(interrupted: Callable[[], NoReturn]) -> Iterator[None]:
+    """Hand Ctrl-C, and SIGTERM taken as Ctrl-C, to ``interrupted``.
+
+    Both raise KeyboardInterrupt at once from a handler of our own. With Python's own SIGINT
+    handler in place, asyncio (which papermill's client runs on) would instead cancel its task
+    and raise only once the running cell had finished. A SIGINT ignored by whoever started the
+    run (``nohup``) stays ignored."""
+    main = threading.current_thread() is threading.main_thread()  # signals belong to it
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    ours = [signal.SIGTERM]
+    if main and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        ours.append(signal.SIGINT)
+    previous = {signum: signal.signal(signum, interrupt) for signum in ours} if main else {}
+    try:
+        yield
+    except KeyboardInterrupt:
+        interrupted()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
