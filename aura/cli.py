@@ -541,7 +541,12 @@ def tune_rl(
         typer.Option(help="SQLAlchemy URL (default: optuna.db in shared.models_dir, SQLite)."),
     ] = None,
     n_trials: Annotated[
-        int | None, typer.Option(min=1, help="Trials this worker runs (default: params tune).")
+        int | None,
+        typer.Option(
+            min=0,
+            help="Trials this worker runs (default: params tune); 0 reads the study as it is, "
+            "for its summary or --best-params.",
+        ),
     ] = None,
     worker_id: Annotated[
         str | None,
@@ -563,7 +568,7 @@ def tune_rl(
     trials, and the same command adds more.
     """
     from aura.interrupts import interrupts_handled
-    from aura.rl.tune import block_not_beaten, study_summary, tune, write_best_params
+    from aura.rl.tune import block_not_beaten, read_study, study_summary, tune, write_best_params
 
     def interrupted() -> NoReturn:
         err_console.print(
@@ -579,17 +584,20 @@ def tune_rl(
         _check_new_params_file(best_params, params, force, "--best-params")
     with interrupts_handled(interrupted):
         try:
-            result = tune(
-                params,
-                study_name=study,
-                storage=storage,
-                n_trials=n_trials,
-                worker_id=worker_id,
-                show_progress_bar=sys.stderr.isatty(),
-                note=err_console.print,
-            )
+            if n_trials == 0:
+                result = read_study(params, study_name=study, storage=storage)
+            else:
+                result = tune(
+                    params,
+                    study_name=study,
+                    storage=storage,
+                    n_trials=n_trials,
+                    worker_id=worker_id,
+                    show_progress_bar=sys.stderr.isatty(),
+                    note=err_console.print,
+                )
             summary = study_summary(result)
-            console.print(summary)
+            console.print_json(data=summary)
             best = summary["best"]
             warning = block_not_beaten(summary["params_block"], best and best["value"])
             if warning:
@@ -608,7 +616,7 @@ def tune_rl(
     except OSError as exc:  # the study keeps its trials
         raise _fail(
             f"{best_params} cannot be written ({exc.strerror or exc}); the study keeps its "
-            "trials: run again with another --best-params and --n-trials 1"
+            "trials: run again with another --best-params and --n-trials 0"
         ) from exc
     console.print(f"best params: {written}")
     _note_kept_folders(load_params(written), params)

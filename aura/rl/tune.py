@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aura.config import SHARED_SECTION, load_params, parse_params
+from aura.config import SHARED_SECTION, load_params, parse_params, project_path
 from aura.files import write_text_atomically
 from aura.params_edit import child_mapping, new_flow_map, round_trip_yaml
 from aura.rl.config import (
@@ -236,6 +236,20 @@ def default_storage(models_dir: Path) -> str:
 
 
 STORAGE_EXAMPLES = "sqlite:///models/default/optuna.db or postgresql://user:password@host:5432/db"
+
+
+def storage_url(storage: str | None, models_dir: Path) -> str:
+    """The study's database: the default beside the models, or ``storage`` with a relative
+    SQLite path read from the project root, as every path of a params file is (it was read from
+    the current folder: the same command run from notebooks/ could not open it)."""
+    if storage is None:
+        return default_storage(models_dir)
+    if not storage.startswith("sqlite:///") or storage.startswith("sqlite:////"):
+        return storage
+    database, _, query = storage.removeprefix("sqlite:///").partition("?")
+    if database in ("", ":memory:"):
+        return storage
+    return f"sqlite:///{project_path(database)}" + (f"?{query}" if query else "")
 
 
 def make_storage(url: str, attempts: int = 5) -> Any:
@@ -473,7 +487,7 @@ def tune(
     worker = worker_id or default_worker_id()
     study, created = open_study(
         study_name,
-        make_storage(default_storage(exp.models_dir) if storage is None else storage),
+        make_storage(storage_url(storage, exp.models_dir)),
         sampler=optuna.samplers.RandomSampler(),  # replaced below, once the study is read
         pruner=optuna.pruners.MedianPruner(
             n_startup_trials=tune_cfg.n_startup_trials, n_warmup_steps=tune_cfg.n_warmup_evals
@@ -487,6 +501,13 @@ def tune(
     scores_block = claim_params_block(study, created, worker)
     for key, value in identity.items():
         study.set_user_attr(key, value)
+    evaluated = tune_cfg.total_timesteps // exp.training.eval_freq
+    if evaluated <= tune_cfg.n_warmup_evals:
+        note(
+            f"a trial of {tune_cfg.total_timesteps:,} steps is evaluated {evaluated} time(s), "
+            f"every {exp.training.eval_freq:,} steps, and is never pruned: it must pass "
+            f"n_warmup_evals ({tune_cfg.n_warmup_evals}) first"
+        )
     if scores_block:
         note(f"worker {worker} scores the params file's own block before its trials")
         block = exp.hyperparams[(tune_cfg.algo, tune_cfg.env_key)].to_dict()
@@ -507,6 +528,29 @@ def tune(
     return study
 
 
+def read_study(params_path: str | Path, *, study_name: str, storage: str | None = None) -> Any:
+    """An existing study, checked against the params file as a worker would be, without a
+    trial: its summary, or its best trial written as a params file, costs nothing to have."""
+    import optuna
+    from sqlalchemy.engine import make_url
+
+    exp = load_experiment(params_path)
+    tune_cfg = tune_config(load_params(params_path)[SECTION].get("tune"))
+    check_tuned_in_grid(tune_cfg, exp)
+    url = storage_url(storage, exp.models_dir)
+    database = make_url(url).database if url.startswith("sqlite") else None
+    if database and not Path(database).exists():  # opening it would make an empty one
+        raise ConfigError(f"no study {study_name!r}: {database} does not exist")
+    try:
+        study = optuna.load_study(study_name=study_name, storage=make_storage(url))
+    except KeyError:
+        raise ConfigError(
+            f"no study {study_name!r} in {url}: with no trials to run there is nothing to read"
+        ) from None
+    check_study(study, study_identity(tune_cfg, exp))
+    return study
+
+
 def write_best_params(study: Any, params_path: str | Path, out_path: str | Path) -> Path:
     """Copy the params file with the best trial's values in the tuned hyperparameter block.
 
@@ -517,7 +561,8 @@ def write_best_params(study: Any, params_path: str | Path, out_path: str | Path)
     algo, env_key = study.user_attrs.get("algo"), study.user_attrs.get("env_key")
     if algo is None or env_key is None:
         raise ConfigError(f"study {study.study_name!r} does not record which algo/env it tunes")
-    load_experiment(params_path)  # a clear error for a missing, malformed or misshapen file
+    # a clear error for a missing, malformed or misshapen file
+    seed = load_experiment(params_path).base_seed
     best = study.best_trial
     rt = round_trip_yaml()
     doc = rt.load(Path(params_path).read_text(encoding="utf-8"))
@@ -528,10 +573,12 @@ def write_best_params(study: Any, params_path: str | Path, out_path: str | Path)
     tuned.update(best.params)
     reference = study.user_attrs.get(PARAMS_BLOCK_ATTR)
     against = "" if reference is None else f"; the params block {reference:.4f}"
+    budget = study.user_attrs.get("total_timesteps")
+    trained = "" if budget is None else f"{budget:,} steps at seed {seed + best.number}, "
     header = (
         f"# {Path(params_path).name} with the best trial of study {study.study_name!r}\n"
-        f"# (trial {best.number}, validation mean return {best.value:.4f}{against}) in\n"
-        f"# {SECTION}.hyperparams.{algo}.{env_key}.\n"
+        f"# (trial {best.number}, {trained}validation mean return {best.value:.4f}{against})\n"
+        f"# in {SECTION}.hyperparams.{algo}.{env_key}.\n"
     )
     warning = block_not_beaten(reference, best.value)
     if warning:

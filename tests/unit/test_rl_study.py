@@ -174,7 +174,7 @@ def test_an_interrupted_scoring_of_the_params_block_is_taken_up_by_the_next_work
     study = tune(params, study_name="s", storage=url, n_trials=0, worker_id="w2", note=notes.append)
     assert study.user_attrs[PARAMS_BLOCK_ATTR] == 0.25
     assert study.user_attrs[BLOCK_SCORER_ATTR] == "w2"
-    assert notes == ["worker w2 scores the params file's own block before its trials"]
+    assert notes[-1] == "worker w2 scores the params file's own block before its trials"
 
 
 def test_the_tune_command_refuses_with_the_message_and_exit_code_1(tmp_path: Path) -> None:
@@ -469,3 +469,72 @@ def test_best_params_refuse_a_misshapen_params_file_and_write_nothing(tmp_path: 
     with pytest.raises(ConfigError, match="ppo.difficulty_adaptation must be a mapping"):
         write_best_params(study, source, tmp_path / "best.yaml")
     assert not (tmp_path / "best.yaml").exists()
+
+
+def test_n_trials_0_reads_a_study_and_writes_its_best_without_a_trial(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writing the best trial, or seeing the summary, cost one more trial: minutes at the full
+    budget."""
+    from typer.testing import CliRunner
+
+    from aura.cli import app
+
+    drawn = fake_trials(monkeypatch)
+    url = f"sqlite:///{tmp_path / 'db'}"
+    params = params_file(tmp_path, total_timesteps=768)
+    tune(params, study_name="s", storage=url, n_trials=2)
+    before = len(drawn)
+    out = tmp_path / "best.yaml"
+    read = ["tune", "--params", str(params), "--storage", url, "--n-trials", "0"]
+    result = CliRunner().invoke(app, [*read, "--study", "s", "--best-params", str(out)])
+    assert result.exit_code == 0, result.output
+    assert len(drawn) == before and len(optuna.load_study(study_name="s", storage=url).trials) == 2
+    summary, _ = json.JSONDecoder().raw_decode(result.output)  # then its notes
+    assert summary["n_trials"] == 2 and summary["best"]["number"] in (0, 1)
+    seed = yaml.safe_load(params.read_text())["shared"]["seed"]
+    assert f"768 steps at seed {seed + summary['best']['number']}, validation mean" in (
+        out.read_text()
+    )
+
+    missing = CliRunner().invoke(app, [*read, "--study", "nothing"])
+    assert missing.exit_code == 1
+    assert "no study 'nothing' in" in " ".join(missing.output.split())
+    elsewhere = f"sqlite:///{tmp_path / 'none.db'}"
+    absent = CliRunner().invoke(
+        app, [*read[:-4], "--storage", elsewhere, "--n-trials", "0", "--study", "s"]
+    )
+    assert "does not exist" in " ".join(absent.output.split())
+    assert not (tmp_path / "none.db").exists()  # reading made no empty database
+
+
+def test_a_relative_sqlite_path_is_read_from_the_project_root(tmp_path: Path) -> None:
+    from aura.config import PROJECT_ROOT
+    from aura.rl.tune import storage_url
+
+    assert storage_url("sqlite:///models/x/optuna.db", tmp_path) == (
+        f"sqlite:///{PROJECT_ROOT / 'models/x/optuna.db'}"
+    )
+    assert storage_url(f"sqlite:///{tmp_path}/a.db", tmp_path) == f"sqlite:///{tmp_path}/a.db"
+    assert storage_url("postgresql://h/db", tmp_path) == "postgresql://h/db"
+    assert storage_url(None, tmp_path) == f"sqlite:///{tmp_path / 'optuna.db'}"
+
+
+def test_a_budget_too_short_to_prune_is_said(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_trials(monkeypatch)
+    notes: list[str] = []
+    params = params_file(tmp_path, total_timesteps=768, n_warmup_evals=2)
+    tune(
+        params,
+        study_name="s",
+        storage=f"sqlite:///{tmp_path / 'db'}",
+        n_trials=1,
+        note=notes.append,
+    )
+    eval_freq = yaml.safe_load(params.read_text())[SECTION]["training"]["eval_freq"]
+    assert notes[0] == (
+        f"a trial of 768 steps is evaluated {768 // eval_freq} time(s), every {eval_freq:,} "
+        "steps, and is never pruned: it must pass n_warmup_evals (2) first"
+    )
