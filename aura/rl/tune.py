@@ -524,8 +524,24 @@ def tune(
         objective_for(exp, tune_cfg, worker),
         n_trials=n_trials if n_trials is not None else tune_cfg.n_trials,
         show_progress_bar=show_progress_bar,
+        callbacks=[] if show_progress_bar else [_trial_line(note)],
     )
     return study
+
+
+def _trial_line(note: Callable[[str], None]) -> Callable[[Any, Any], None]:
+    """A line per finished trial, for a worker whose output goes to a log rather than a terminal
+    (where the progress bar would be): it printed nothing between its start and its summary."""
+
+    def told(study: Any, trial: Any) -> None:
+        value = "" if trial.value is None else f" {trial.value:.4f}"
+        try:
+            best = f"; best {study.best_value:.4f} (trial {study.best_trial.number})"
+        except ValueError:  # no trial complete yet
+            best = ""
+        note(f"trial {trial.number} {trial.state.name.lower()}{value}{best}")
+
+    return told
 
 
 def read_study(params_path: str | Path, *, study_name: str, storage: str | None = None) -> Any:

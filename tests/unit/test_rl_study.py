@@ -390,8 +390,8 @@ def test_a_worker_stopped_by_ctrl_c_or_kill_says_what_the_study_keeps(
     )
     assert result.exit_code == 130 and "Traceback" not in result.output
     assert " ".join(result.output.split()).endswith(
-        "trials interrupted: study 's' keeps its finished trials (a trial under way is recorded as "
-        "failed); the same command adds more"
+        "(trial 0) interrupted: study 's' keeps its finished trials (a trial under way is "
+        "recorded as failed); the same command adds more"
     )
     states = [t.state.name for t in optuna.load_study(study_name="s", storage=url).trials]
     assert states == ["COMPLETE", "FAIL"]
@@ -537,4 +537,25 @@ def test_a_budget_too_short_to_prune_is_said(
     assert notes[0] == (
         f"a trial of 768 steps is evaluated {768 // eval_freq} time(s), every {eval_freq:,} "
         "steps, and is never pruned: it must pass n_warmup_evals (2) first"
+    )
+
+
+def test_a_worker_without_a_terminal_logs_a_line_per_trial(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run in the background, a worker printed nothing between its start and its summary."""
+    fake_trials(monkeypatch)
+    notes: list[str] = []
+    params = params_file(tmp_path, total_timesteps=768)
+    study = tune(
+        params,
+        study_name="s",
+        storage=f"sqlite:///{tmp_path / 'db'}",
+        n_trials=2,
+        note=notes.append,
+    )
+    best = study.best_trial
+    assert notes[-2].startswith("trial 0 complete ")
+    assert notes[-1] == (
+        f"trial 1 complete {study.trials[1].value:.4f}; best {best.value:.4f} (trial {best.number})"
     )
