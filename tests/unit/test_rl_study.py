@@ -385,9 +385,15 @@ def test_a_worker_stopped_by_ctrl_c_or_kill_says_what_the_study_keeps(
     monkeypatch.setattr("aura.rl.tune.score_block", stopped)
     url = f"sqlite:///{tmp_path / 'db'}"
     params = params_file(tmp_path, total_timesteps=768)
-    result = CliRunner().invoke(
-        app, ["tune", "--params", str(params), "--study", "s", "--storage", url, "--n-trials", "3"]
-    )
+    # as in a shell: a pytest-xdist worker ignores SIGINT, which the command then leaves ignored
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        result = CliRunner().invoke(
+            app,
+            ["tune", "--params", str(params), "--study", "s", "--storage", url, "--n-trials", "3"],
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert result.exit_code == 130 and "Traceback" not in result.output
     assert " ".join(result.output.split()).endswith(
         "(trial 0) interrupted: study 's' keeps its finished trials (a trial under way is "
