@@ -28,6 +28,7 @@ import numpy as np
 from gymnasium import spaces
 
 from aura.envs.learners import LearnerProfile, learner_source
+from aura.envs.options import finite, whole
 from aura.sim import outcomes as oc
 from aura.sim.generate import PLACEMENT_ERROR
 from aura.sim.rng import sigmoid
@@ -85,17 +86,15 @@ class DifficultyAdaptationEnv(gym.Env):
         learners_csv: str | Path | None = None,
         calibration_seed: int = 0,
     ) -> None:
-        for name, value in (("max_steps", max_steps), ("items_per_step", items_per_step)):
-            if value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value}")
-        if not step_size > 0:
+        self.max_steps = whole("max_steps", max_steps)
+        self.items_per_step = whole("items_per_step", items_per_step)
+        self.step_size = finite("step_size", step_size)
+        if not self.step_size > 0:
             raise ValueError(f"step_size must be positive, got {step_size}")
-        if not 0.0 <= disengage_threshold < 1.0:
+        self.disengage_threshold = finite("disengage_threshold", disengage_threshold)
+        if not 0.0 <= self.disengage_threshold < 1.0:
             raise ValueError(f"disengage_threshold must be in [0, 1), got {disengage_threshold}")
-        self.max_steps = int(max_steps)
-        self.items_per_step = int(items_per_step)
-        self.step_size = float(step_size)
-        self.disengage_threshold = float(disengage_threshold)
+        calibration_seed = whole("calibration_seed", calibration_seed, least=0)
         self.duration = self.items_per_step / oc.ITEMS_PER_HOUR
         self.gain_scale = float(oc.learning_gain(oc.OPTIMAL_SUCCESS, 0.0, 1.0, 1.0, self.duration))
         self.learners = learner_source(learners_csv, calibration_seed=calibration_seed)

@@ -229,15 +229,18 @@ def _csv_learners(path: Path, stamp: tuple[int, int] | None, calibration_seed: i
 @lru_cache(maxsize=8)
 def _csv_tutors(
     path: Path, stamp: tuple[int, int] | None, truth_stamp: tuple[int, int] | None
-) -> Tutors:
-    """The pool of one CSV, with its truth file if there is one (`stamp` only keys the cache)."""
+) -> tuple[Tutors, np.ndarray]:
+    """The pool of one CSV and its tutor ids, with its truth file if there is one (`stamp`
+    only keys the cache)."""
     from aura.data import load_table
 
     table = load_table(path, kind="tutors", require=TUTOR_CSV_COLUMNS)
     truth_file = path.parent / "truth" / "tutors_truth.csv"
     pool = tutors_from_table(table, pd.read_csv(truth_file) if truth_stamp else None)
     _read_only(pool)
-    return pool
+    ids = table["tutor_id"].to_numpy(dtype=np.int64)
+    ids.flags.writeable = False
+    return pool, ids
 
 
 def pooled(pools: Sequence[Tutors]) -> Tutors:
@@ -265,8 +268,12 @@ def learner_source(
     return _csv_learners(path, _stamp(path), calibration_seed)
 
 
-def tutor_pool(tutors_csv: str | Path | None, *, n_tutors: int, pool_seed: int) -> Tutors:
-    """The validated tutors CSV as a pool, or `n_tutors` simulated tutors drawn with `pool_seed`.
+def tutor_pool(
+    tutors_csv: str | Path | None, *, n_tutors: int, pool_seed: int
+) -> tuple[Tutors, np.ndarray]:
+    """The validated tutors CSV as a pool, or `n_tutors` simulated tutors drawn with `pool_seed`,
+    with the tutors' ids: the CSV's `tutor_id` column (any unique ids, in any order), or 1..n
+    for a simulated pool, as the simulator numbers its tutors.
 
     When the simulator's hidden truth lies beside the CSV (`truth/tutors_truth.csv`, as
     `aura.sim.write_datasets` writes it), the pool's hidden quality and expertise are exact;
@@ -274,8 +281,6 @@ def tutor_pool(tutors_csv: str | Path | None, *, n_tutors: int, pool_seed: int) 
     A CSV pool is read once per process, as learners are (`learner_source`), and shared read-only.
     """
     if tutors_csv is None:
-        if n_tutors < 1:
-            raise ValueError(f"n_tutors must be a positive integer, got {n_tutors}")
-        return sample_tutors(np.random.default_rng(pool_seed), n_tutors)
+        return sample_tutors(np.random.default_rng(pool_seed), n_tutors), np.arange(1, n_tutors + 1)
     path = project_path(tutors_csv).resolve()
     return _csv_tutors(path, _stamp(path), _stamp(path.parent / "truth" / "tutors_truth.csv"))

@@ -34,7 +34,7 @@ them, and `aura export` refuses a policy whose observation differs (docs/rl.md, 
 from __future__ import annotations
 
 from bisect import bisect
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,7 @@ import numpy as np
 from gymnasium import spaces
 
 from aura.envs.learners import LearnerProfile, learner_source, pooled, tutor_pool
+from aura.envs.options import finite, flag, whole
 from aura.sim import outcomes as oc
 from aura.sim.generate import DURATION_PROBS, DURATIONS, PLACEMENT_ERROR
 from aura.sim.matching import choose_tutors
@@ -108,10 +109,27 @@ def session_level(estimate: float) -> int:
     return bisect(_LEVEL_CUTS, float(oc.target_difficulty(estimate)))
 
 
+def _reward_weights(given: Any) -> dict[str, float]:
+    """The session outcomes' weights in the reward: finite, non-negative, for exactly the
+    outcomes of DEFAULT_REWARD_WEIGHTS (a NaN weight made every reward NaN)."""
+    weights = DEFAULT_REWARD_WEIGHTS if given is None else given
+    if (
+        not isinstance(weights, Mapping)
+        or set(weights) != set(DEFAULT_REWARD_WEIGHTS)
+        or not all(finite(f"reward_weights.{k}", v) >= 0 for k, v in weights.items())
+    ):
+        raise ValueError(
+            f"reward_weights must give non-negative weights for exactly "
+            f"{sorted(DEFAULT_REWARD_WEIGHTS)}, got {given}"
+        )
+    return {k: float(v) for k, v in weights.items()}
+
+
 class TutorMatchingEnv(gym.Env):
     """One learner's course of sessions; each step picks a strategy and runs a session.
 
-    `info` after a step: strategy, tutor_id (1-based, as in the CSVs) and the session's
+    `info` after a step: strategy, tutor_id (the tutors CSV's own; a simulated pool's tutors
+    are 1..n_tutors, and `n_pools` pools are numbered on, pool after pool) and the session's
     engagement_score, learning_outcome_score, exercise_success_rate, completed and ability gain;
     after the last step also episode_success (mean session reward >= success_threshold).
     """
@@ -132,38 +150,33 @@ class TutorMatchingEnv(gym.Env):
         success_threshold: float = DEFAULT_SUCCESS_THRESHOLD,
         calibration_seed: int = 0,
     ) -> None:
-        if episode_length < 1:
-            raise ValueError(f"episode_length must be a positive integer, got {episode_length}")
-        weights = dict(DEFAULT_REWARD_WEIGHTS if reward_weights is None else reward_weights)
-        if set(weights) != set(DEFAULT_REWARD_WEIGHTS) or min(weights.values()) < 0:
-            raise ValueError(
-                f"reward_weights must give non-negative weights for exactly "
-                f"{sorted(DEFAULT_REWARD_WEIGHTS)}, got {reward_weights}"
-            )
-        self.episode_length = int(episode_length)
-        self.reward_weights = weights
-        self.success_threshold = float(success_threshold)
-        if isinstance(n_pools, bool) or not isinstance(n_pools, int) or n_pools < 1:
-            raise ValueError(f"n_pools must be a positive integer, got {n_pools!r}")
-        if not isinstance(tutor_features, bool):
-            raise ValueError(f"tutor_features must be true or false, got {tutor_features!r}")
-        self.tutor_features = tutor_features
+        self.episode_length = whole("episode_length", episode_length)
+        self.reward_weights = _reward_weights(reward_weights)
+        self.success_threshold = finite("success_threshold", success_threshold)
+        n_pools = whole("n_pools", n_pools)
+        n_tutors = whole("n_tutors", n_tutors)
+        pool_seed = whole("pool_seed", pool_seed, least=0)
+        calibration_seed = whole("calibration_seed", calibration_seed, least=0)
+        self.tutor_features = flag("tutor_features", tutor_features)
         if n_pools > 1 and tutors_csv is not None:
             raise ValueError("n_pools draws pools from the simulator; a tutors_csv is one pool")
-        self._pools = [
+        pools = [
             tutor_pool(tutors_csv, n_tutors=n_tutors, pool_seed=pool_seed + k)
             for k in range(n_pools)
         ]
+        self._pools = [pool for pool, _ in pools]
         self._pool_starts = np.cumsum([0] + [len(p) for p in self._pools[:-1]]).tolist()
         self.tutors = self._pools[0] if n_pools == 1 else pooled(self._pools)
+        # what info names a tutor by: a CSV's own ids; pooled pools number their tutors on
+        self.tutor_ids = pools[0][1] if n_pools == 1 else np.arange(1, len(self.tutors) + 1)
         self.pool_index = 0
         self.learners = learner_source(learners_csv, calibration_seed=calibration_seed)
         self.observation_space = spaces.Box(
             0.0, 1.0, shape=(len(observation_features(tutor_features)),), dtype=np.float32
         )
         self.action_space = spaces.Discrete(len(STRATEGIES))
-        self._w_outcome = weights["learning_outcome_score"]
-        self._w_engagement = weights["engagement_score"]
+        self._w_outcome = self.reward_weights["learning_outcome_score"]
+        self._w_engagement = self.reward_weights["engagement_score"]
         self.learner: LearnerProfile | None = None
         self._tutor_cache: dict[tuple[int, int, int, int, int], np.ndarray] = {}
 
@@ -223,7 +236,7 @@ class TutorMatchingEnv(gym.Env):
         )
         if self.tutor_features:
             self._static = np.concatenate([self._static, self._observed_tutors(learner)])
-        return self._observation(), {"tutor_ids_by_strategy": (idx + 1).tolist()}
+        return self._observation(), {"tutor_ids_by_strategy": self.tutor_ids[idx].tolist()}
 
     def _observed_tutors(self, learner: LearnerProfile) -> np.ndarray:
         """`TUTOR_FEATURES` of each strategy's tutor for this learner, strategies in order."""
@@ -369,7 +382,7 @@ class TutorMatchingEnv(gym.Env):
         terminated = self.step_count == self.episode_length
         info: dict[str, Any] = {
             "strategy": STRATEGIES[a],
-            "tutor_id": int(self.strategy_tutors[a]) + 1,
+            "tutor_id": int(self.tutor_ids[self.strategy_tutors[a]]),
             "engagement_score": engagement,
             "learning_outcome_score": outcome,
             "exercise_success_rate": success,

@@ -185,7 +185,9 @@ def run_grid(
     included, of its total, as they are trained (`aura.rl.progress.StepProgress`).
     """
     from aura.rl.progress import StepProgress
+    from aura.rl.results import check_referenced
 
+    check_referenced(cfg.env_keys)
     workers = cfg.n_workers if n_workers is None else n_workers
     jobs = _grid_jobs(cfg, resume)
     # Longest first (`AlgoParams.job_cost`), so the workers finish together. The references are

@@ -32,6 +32,7 @@ from aura.envs.evaluation import normalised_score
 from aura.files import read_json, strict_json, write_text_atomically
 from aura.rl.config import (
     EVAL_SEED_OFFSET,
+    SECTION,
     ConfigError,
     EnvConfig,
     ExperimentConfig,
@@ -330,18 +331,33 @@ def score_checkpoints(
 HAND_RULE_EXCLUDED = ("random", "oracle")
 
 
+REFERENCED_ENVS = ("tutor_matching", "difficulty_adaptation")
+"""The environment keys with references (random, fixed rules, oracle) to score a grid against."""
+
+
+def check_referenced(env_keys: Sequence[str]) -> None:
+    """Refuse a grid over an environment without references, before anything trains: every
+    score of the grid is normalised by them. A key defined with an id of its own passed the
+    params check and stopped the grid in a traceback."""
+    missing = [key for key in env_keys if key not in REFERENCED_ENVS]
+    if missing:
+        raise ConfigError(
+            f"{SECTION}.env_keys: {', '.join(map(repr, missing))} has no references (random, "
+            f"fixed rules, oracle) to be scored against; they exist for "
+            f"{', '.join(REFERENCED_ENVS)}. Tune it with aura tune, or train it with "
+            "aura.rl.train.train"
+        )
+
+
 def aura_baselines(env_key: str, seed: int) -> dict[str, Any]:
     """The reference policies (random, fixed rules, oracle) of an AURA environment by its key."""
     from aura.envs import difficulty_baselines, tutor_matching_baselines
 
+    check_referenced([env_key])
     makers = {
         "tutor_matching": tutor_matching_baselines,
         "difficulty_adaptation": difficulty_baselines,
     }
-    if env_key not in makers:
-        raise ValueError(
-            f"no baselines for environment {env_key!r}; references exist for {', '.join(makers)}"
-        )
     return makers[env_key](seed)
 
 

@@ -99,6 +99,59 @@ def test_bad_options_and_actions_are_named() -> None:
             env.step(bad)
 
 
+@pytest.mark.parametrize(
+    ("env_id", "option", "value", "message"),
+    [
+        (E.TUTOR_MATCHING_ID, "episode_length", 2.5, "episode_length must be a positive integer"),
+        (E.TUTOR_MATCHING_ID, "episode_length", True, "episode_length must be a positive integer"),
+        (E.TUTOR_MATCHING_ID, "n_tutors", 2.5, "n_tutors must be a positive integer, got 2.5"),
+        (E.TUTOR_MATCHING_ID, "pool_seed", -1, "pool_seed must be an integer >= 0, got -1"),
+        (E.TUTOR_MATCHING_ID, "calibration_seed", -1, "calibration_seed must be an integer >= 0"),
+        (E.TUTOR_MATCHING_ID, "success_threshold", math.nan, "success_threshold must be a finite"),
+        (E.TUTOR_MATCHING_ID, "success_threshold", "high", "success_threshold must be a finite"),
+        (
+            E.TUTOR_MATCHING_ID,
+            "reward_weights",
+            {"learning_outcome_score": math.nan, "engagement_score": 0.3},
+            "reward_weights.learning_outcome_score must be a finite number, got nan",
+        ),
+        (E.TUTOR_MATCHING_ID, "reward_weights", [0.7, 0.3], "reward_weights must give"),
+        (E.TUTOR_MATCHING_ID, "episode_length", "12", "episode_length must be a positive integer"),
+        (E.DIFFICULTY_ID, "max_steps", math.inf, "max_steps must be a positive integer, got inf"),
+        (E.DIFFICULTY_ID, "items_per_step", 1.9, "items_per_step must be a positive integer"),
+        (E.DIFFICULTY_ID, "step_size", math.inf, "step_size must be a finite number, got inf"),
+        (E.DIFFICULTY_ID, "step_size", "0.3", "step_size must be a finite number, got '0.3'"),
+        (E.DIFFICULTY_ID, "disengage_threshold", None, "disengage_threshold must be a finite"),
+        (E.DIFFICULTY_ID, "calibration_seed", -1, "calibration_seed must be an integer >= 0"),
+    ],
+)
+def test_an_option_of_the_wrong_kind_is_named(
+    env_id: str, option: str, value: object, message: str
+) -> None:
+    """`episode_length=2.5` ran episodes of 2 steps, `max_steps=inf` ended in an OverflowError,
+    `pool_seed=-1` in numpy's words twelve frames down, a NaN weight made every reward NaN."""
+    with pytest.raises(ValueError, match=re.escape(message)):
+        gym.make(env_id, **{option: value})
+
+
+def test_numpy_integers_and_booleans_are_options_like_any_other() -> None:
+    env = gym.make(
+        E.TUTOR_MATCHING_ID, n_pools=np.int64(2), tutor_features=np.bool_(True), n_tutors=5
+    )
+    assert env.unwrapped.tutor_features is True and len(env.unwrapped.tutors) == 10
+
+
+@pytest.mark.parametrize("env_id", [E.EXACT_REWARD_ID, E.RELATIVE_REWARD_ID])
+def test_a_reward_variant_stepped_past_the_episode_says_so(env_id: str) -> None:
+    """It ended in an IndexError from the expected rewards of a session that does not exist."""
+    env = gym.make(env_id, episode_length=2)
+    env.reset(seed=0)
+    env.step(1)
+    env.step(1)
+    with pytest.raises(RuntimeError, match="episode is over"):
+        env.step(1)
+
+
 def test_tutor_matching_reward_is_the_weighted_session_outcome() -> None:
     env = TutorMatchingEnv(reward_weights={"learning_outcome_score": 0.7, "engagement_score": 0.3})
     env.reset(seed=3)
@@ -359,6 +412,22 @@ def test_a_tutors_csv_without_truth_uses_the_observed_proxies(csv_dir, tmp_path)
     inner = TutorMatchingEnv(tutors_csv=tutors)
     table = load_table(tutors, kind="tutors")
     assert np.allclose(inner.tutors.quality, table["teaching_effectiveness"])
+
+
+def test_tutors_from_a_csv_are_named_by_its_own_ids(csv_dir, tmp_path) -> None:
+    """info gave row numbers + 1 as ids: right for the simulator's tables (1..n in order), wrong
+    for a platform's export with ids of its own."""
+    table = pd.read_csv(csv_dir / "tutors_data.csv").iloc[::-1]
+    table["tutor_id"] += 1000
+    tutors = tmp_path / "tutors_data.csv"
+    table.to_csv(tutors, index=False)
+    env = TutorMatchingEnv(tutors_csv=tutors)
+    _, info = env.reset(seed=0)
+    ids = table["tutor_id"].to_numpy()
+    assert info["tutor_ids_by_strategy"] == ids[env.strategy_tutors].tolist()
+    assert min(info["tutor_ids_by_strategy"]) > 1000
+    _, _, _, _, step = env.step(3)
+    assert step["tutor_id"] == info["tutor_ids_by_strategy"][3]
 
 
 def test_environments_on_one_csv_share_its_pool_read_once_and_read_a_changed_file_again(

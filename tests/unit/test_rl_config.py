@@ -311,6 +311,23 @@ def test_env_defined_in_params_may_use_any_gymnasium_id() -> None:
     assert cfg.hyperparams[("ppo", "cartpole")] == PPOParams()
 
 
+def test_a_grid_over_an_environment_without_references_is_refused_before_it_trains(
+    tmp_path: Path,
+) -> None:
+    """It passed the params check, then stopped the grid in a traceback: every score of the
+    grid is normalised by references that exist for AURA's two environments only."""
+    from aura.rl.experiment import run_grid
+
+    shared = {**SHARED, "models_dir": str(tmp_path / "models")}
+    data = _mutated(
+        lambda s: s.update(env_keys=["cartpole"], envs={"cartpole": {"id": "CartPole-v1"}})
+    )
+    cfg = experiment_config(data, shared)
+    with pytest.raises(ConfigError, match="env_keys: 'cartpole' has no references"):
+        run_grid(cfg, n_workers=1)
+    assert not (tmp_path / "models").exists()
+
+
 def test_an_environments_csv_is_read_from_the_project_root_wherever_the_run_starts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
