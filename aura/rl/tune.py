@@ -28,7 +28,7 @@ import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from aura.config import SHARED_SECTION, load_params, parse_params, project_path
 from aura.files import write_text_atomically
@@ -195,6 +195,8 @@ def check_study(study: Any, identity: Mapping[str, Any]) -> None:
     for key in ("algo", "env_key", "total_timesteps"):
         if key in recorded and recorded[key] != identity[key]:
             differs.append(f"{key} {recorded[key]!r} there, {identity[key]!r} here")
+    if any(recorded.get(k, identity[k]) != identity[k] for k in ("algo", "env_key")):
+        _refuse(study, differs)  # another task: its space and setup differ as a matter of course
     setup = recorded.get("trial_setup", identity["trial_setup"])  # older studies: unrecorded
     for key in sorted(set(setup) | set(identity["trial_setup"])):
         there, here = setup.get(key), identity["trial_setup"].get(key)
@@ -206,10 +208,14 @@ def check_study(study: Any, identity: Mapping[str, Any]) -> None:
         if _distribution(there) != _distribution(here):  # compared as distributions, not text
             differs.append(f"{name} {_describe(there)} there, {_describe(here)} here")
     if differs:
-        raise ConfigError(
-            f"study {study.study_name!r} searched something else ({'; '.join(differs)}); "
-            "its trials cannot be compared with these: name a new study with --study"
-        )
+        _refuse(study, differs)
+
+
+def _refuse(study: Any, differs: list[str]) -> NoReturn:
+    raise ConfigError(
+        f"study {study.study_name!r} searched something else ({'; '.join(differs)}); "
+        "its trials cannot be compared with these: name a new study with --study"
+    )
 
 
 def _distribution(distribution_json: str | None) -> Any:

@@ -96,6 +96,8 @@ def test_a_study_of_another_algorithm_or_budget_is_refused_before_training(tmp_p
     assert "study 's'" in message and "--study" in message
     assert "algo 'dqn' there, 'ppo' here" in message
     assert "total_timesteps 30000 there, 768 here" in message
+    # another algorithm: its space and block differ as a matter of course, and are not listed
+    assert "learning_rate" not in message and "unsearched" not in message
     assert len(optuna.load_study(study_name="s", storage=url).trials) == 0
 
 
