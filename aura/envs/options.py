@@ -18,11 +18,8 @@ import numpy as np
 def whole(name: str, value: Any, *, least: int = 1) -> int:
     """An integer of at least ``least`` (``True`` and ``2.5`` are refused, numpy's integers
     taken)."""
-    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
-        value_ok = False
-    else:
-        value_ok = value >= least
-    if not value_ok:
+    integer = isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+    if not (integer and value >= least):
         kind = "a positive integer" if least == 1 else f"an integer >= {least}"
         raise ValueError(f"{name} must be {kind}, got {value!r}")
     return int(value)

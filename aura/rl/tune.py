@@ -401,6 +401,14 @@ def objective_for(
     return objective
 
 
+def tuning(params_path: str | Path) -> tuple[ExperimentConfig, TuneConfig]:
+    """The params file's grid and what its studies tune, checked to be a block of the grid."""
+    exp = load_experiment(params_path)
+    tune_cfg = tune_config(load_params(params_path)[SECTION].get("tune"))
+    check_tuned_in_grid(tune_cfg, exp)
+    return exp, tune_cfg
+
+
 def check_tuned_in_grid(tune: TuneConfig, exp: ExperimentConfig) -> None:
     """A study tunes a block of the grid: an algorithm or environment the grid leaves out has
     no block to start from (it stopped in a KeyError once the study was made)."""
@@ -486,9 +494,7 @@ def tune(
     """
     import optuna
 
-    exp = load_experiment(params_path)
-    tune_cfg = tune_config(load_params(params_path)[SECTION].get("tune"))
-    check_tuned_in_grid(tune_cfg, exp)  # before the study is touched
+    exp, tune_cfg = tuning(params_path)  # checked before the study is touched
     identity = study_identity(tune_cfg, exp)
     worker = worker_id or default_worker_id()
     study, created = open_study(
@@ -556,9 +562,7 @@ def read_study(params_path: str | Path, *, study_name: str, storage: str | None 
     import optuna
     from sqlalchemy.engine import make_url
 
-    exp = load_experiment(params_path)
-    tune_cfg = tune_config(load_params(params_path)[SECTION].get("tune"))
-    check_tuned_in_grid(tune_cfg, exp)
+    exp, tune_cfg = tuning(params_path)
     url = storage_url(storage, exp.models_dir)
     database = make_url(url).database if url.startswith("sqlite") else None
     if database and not Path(database).exists():  # opening it would make an empty one
