@@ -151,12 +151,12 @@ class ObservabilityMiddleware:
                 break
         request_id = request_id or uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
-        status = 0
+        status, started = 500, False  # a response never started is the server's 500
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, started = message["status"], True
                 headers = list(message.get("headers", ()))
                 headers.append((b"x-request-id", request_id.encode("latin-1")))
                 headers.extend(self.headers)
@@ -169,9 +169,8 @@ class ObservabilityMiddleware:
             status = CLIENT_CLOSED
         except Exception:
             self.logger.exception("unhandled error", extra={"fields": {"request_id": request_id}})
-            if status:  # the response has begun: the server can only close the connection
+            if started:  # the response has begun: the server can only close the connection
                 raise
-            status = 500
             await _internal_error(send_with_id, request_id)
         finally:
             elapsed = time.perf_counter() - start

@@ -24,10 +24,7 @@ class ExpectedReward(gym.Wrapper):
         self.relative = relative
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        env = self.unwrapped
-        if env.learner is None or env.step_count >= env.episode_length:
-            return self.env.step(action)  # its own "call reset()" (here an IndexError)
-        expected = env.expected_rewards()  # read before the session changes the state
+        expected = self.unwrapped.expected_rewards()  # read before the session changes the state
         obs, _, terminated, truncated, info = self.env.step(action)
         reward = expected[int(action)] - (expected.mean() if self.relative else 0.0)
         return obs, float(reward), terminated, truncated, info

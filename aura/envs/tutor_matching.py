@@ -278,6 +278,7 @@ class TutorMatchingEnv(gym.Env):
 
     def upcoming_session(self) -> tuple[int, float]:
         """(level index, duration in hours) of the next session: hidden from the policy."""
+        self._check_in_episode()  # past the end there is no next session (an IndexError)
         k = self.step_count
         return session_level(self.theta + self._placement_noise[k]), self._durations[k]
 
@@ -334,11 +335,14 @@ class TutorMatchingEnv(gym.Env):
 
     # -- one session ----------------------------------------------------------------------------
 
-    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+    def _check_in_episode(self) -> None:
         if self.learner is None:
             raise RuntimeError("call reset() before step()")
         if self.step_count >= self.episode_length:
             raise RuntimeError("episode is over; call reset()")
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        self._check_in_episode()
         a = int(action)
         if not 0 <= a < len(STRATEGIES):
             raise ValueError(f"action must be a strategy index 0..{len(STRATEGIES) - 1}, got {a}")

@@ -303,16 +303,16 @@ def off_policy_table(
     logs: LoggedBandit,
     tutors: Tutors,
     policies: dict[str, np.ndarray],
+    truth: np.ndarray,
     *,
     seed: int,
     n_bootstrap: int = 500,
 ) -> pd.DataFrame:
     """Every estimate of every policy beside its true value on the same logged contexts.
 
-    `tutors` must carry the hidden fields (from the truth file) for the true values; the
-    estimators themselves use only the logs and a reward model on observed attributes.
+    ``truth`` is `expected_rewards` of the logs on ``tutors`` (it needs their hidden fields);
+    the estimators themselves use only the logs and a reward model on observed attributes.
     """
-    truth = expected_rewards(logs, tutors)
     q = reward_model_predictions(logs, tutors, seed=seed)
     rows = []
     for name, probs in policies.items():
@@ -331,3 +331,18 @@ def off_policy_table(
                 }
             )
     return pd.DataFrame(rows)
+
+
+def strategy_shares(policies: dict[str, np.ndarray], truth: np.ndarray) -> pd.DataFrame:
+    """How often each policy picks each strategy on the logged contexts, beside the oracle's
+    picks (the best strategy for each session by ``truth``, `expected_rewards`), with each
+    one's true value per session as the last row: the oracle's is the most any choice of
+    strategies could earn there."""
+    picks = {**policies, "best per session (oracle)": greedy(truth)}
+    table = pd.DataFrame(
+        {name: probs.mean(axis=0) for name, probs in picks.items()}, index=list(STRATEGIES)
+    )
+    table.loc["true value per session"] = {
+        name: true_policy_value(probs, truth) for name, probs in picks.items()
+    }
+    return table

@@ -331,7 +331,12 @@ def score_checkpoints(
 HAND_RULE_EXCLUDED = ("random", "oracle")
 
 
-REFERENCED_ENVS = ("tutor_matching", "difficulty_adaptation")
+_BASELINES = {
+    "tutor_matching": "tutor_matching_baselines",
+    "difficulty_adaptation": "difficulty_baselines",
+}
+"""Each environment key with references, and the `aura.envs` function that makes them."""
+REFERENCED_ENVS = tuple(_BASELINES)
 """The environment keys with references (random, fixed rules, oracle) to score a grid against."""
 
 
@@ -351,14 +356,10 @@ def check_referenced(env_keys: Sequence[str]) -> None:
 
 def aura_baselines(env_key: str, seed: int) -> dict[str, Any]:
     """The reference policies (random, fixed rules, oracle) of an AURA environment by its key."""
-    from aura.envs import difficulty_baselines, tutor_matching_baselines
+    import aura.envs
 
     check_referenced([env_key])
-    makers = {
-        "tutor_matching": tutor_matching_baselines,
-        "difficulty_adaptation": difficulty_baselines,
-    }
-    return makers[env_key](seed)
+    return getattr(aura.envs, _BASELINES[env_key])(seed)
 
 
 def ceiling_policy(env_cfg: EnvConfig, fit_episodes: int, fit_seed: int) -> Any:

@@ -248,14 +248,21 @@ def storage_url(storage: str | None, models_dir: Path) -> str:
     """The study's database: the default beside the models, or ``storage`` with a relative
     SQLite path read from the project root, as every path of a params file is (it was read from
     the current folder: the same command run from notebooks/ could not open it)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     if storage is None:
         return default_storage(models_dir)
-    if not storage.startswith("sqlite:///") or storage.startswith("sqlite:////"):
+    try:
+        parsed = make_url(storage)
+    except ArgumentError:  # make_storage names it
         return storage
-    database, _, query = storage.removeprefix("sqlite:///").partition("?")
-    if database in ("", ":memory:"):
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or database in (None, "", ":memory:"):
         return storage
-    return f"sqlite:///{project_path(database)}" + (f"?{query}" if query else "")
+    if Path(database).is_absolute():
+        return storage
+    return parsed.set(database=str(project_path(database))).render_as_string(hide_password=False)
 
 
 def make_storage(url: str, attempts: int = 5) -> Any:
@@ -432,8 +439,9 @@ def sampler_seed(base_seed: int, worker: str, study: Any) -> int:
     return (base_seed + zlib.crc32(key.encode())) % 2**32
 
 
-def open_study(name: str, storage: Any, *, sampler: Any, pruner: Any) -> tuple[Any, bool]:
-    """The study ``name`` to maximise, and whether this call created it.
+def open_study(name: str, storage: Any, *, pruner: Any) -> tuple[Any, bool]:
+    """The study ``name`` to maximise, and whether this call created it. Its sampler is the
+    caller's to set, once the study's trials are known (`sampler_seed`).
 
     Creating a study is one insert that the storage refuses for a name it already holds, so of
     several workers started together on a new study exactly one learns it created it (the one
@@ -443,11 +451,11 @@ def open_study(name: str, storage: Any, *, sampler: Any, pruner: Any) -> tuple[A
 
     try:
         study = optuna.create_study(
-            study_name=name, storage=storage, direction="maximize", sampler=sampler, pruner=pruner
+            study_name=name, storage=storage, direction="maximize", pruner=pruner
         )
         return study, True
     except optuna.exceptions.DuplicatedStudyError:
-        study = optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner)
+        study = optuna.load_study(study_name=name, storage=storage, pruner=pruner)
         return study, False
 
 
@@ -500,7 +508,6 @@ def tune(
     study, created = open_study(
         study_name,
         make_storage(storage_url(storage, exp.models_dir)),
-        sampler=optuna.samplers.RandomSampler(),  # replaced below, once the study is read
         pruner=optuna.pruners.MedianPruner(
             n_startup_trials=tune_cfg.n_startup_trials, n_warmup_steps=tune_cfg.n_warmup_evals
         ),

@@ -18,6 +18,7 @@ from aura.evaluation.ope import (
 from aura.sim.generate import generate
 from aura.sim.matching import logging_policy
 from aura.sim.tables import tutors_from_table
+from aura.sim.vocab import STRATEGIES
 
 
 @pytest.fixture(scope="module")
@@ -138,15 +139,13 @@ def test_logged_observations_match_the_environment() -> None:
 def test_off_policy_table_puts_estimates_beside_truth(logs_and_truth) -> None:
     from aura.evaluation.ope import greedy, off_policy_table
 
-    logs, _, _ = logs_and_truth
+    logs, _, expected = logs_and_truth
     data = generate(seed=7, n_learners=3000, n_tutors=60, n_sessions=6000)
     pool = tutors_from_table(data.tutors, data.tutors_truth)
     mu = logging_policy(logs.context.age, logs.context.comfort)
-    table = off_policy_table(
-        logs, pool, {"logging": mu, "greedy logging": greedy(mu)}, seed=0, n_bootstrap=50
-    )
+    policies = {"logging": mu, "greedy logging": greedy(mu)}
+    table = off_policy_table(logs, pool, policies, expected, seed=0, n_bootstrap=50)
     assert len(table) == 6
-    expected = expected_rewards(logs, pool)
     for name, probs in (("logging", mu), ("greedy logging", greedy(mu))):
         rows = table[table.policy == name]
         assert sorted(rows.estimator) == ["DR", "IPS", "SNIPS"], rows
@@ -155,3 +154,18 @@ def test_off_policy_table_puts_estimates_beside_truth(logs_and_truth) -> None:
         # Under the logging policy every weight is 1, so this is the logged mean against the
         # truth; under its greedy version the weights matter (0.74 of sessions get weight 0).
         assert (rows[rows.estimator != "IPS"].error.abs() < 0.015).all(), rows
+
+
+def test_strategy_shares_stand_beside_the_oracles_and_its_value_bounds_theirs(
+    logs_and_truth,
+) -> None:
+    from aura.evaluation.ope import greedy, strategy_shares
+
+    logs, _, expected = logs_and_truth
+    mu = logging_policy(logs.context.age, logs.context.comfort)
+    table = strategy_shares({"logging": mu, "greedy logging": greedy(mu)}, expected)
+    shares, values = table.iloc[:-1], table.loc["true value per session"]
+    assert list(shares.index) == list(STRATEGIES)
+    assert np.allclose(shares.sum(), 1.0)  # every session picks one strategy, or a mix
+    assert values["logging"] == pytest.approx(true_policy_value(mu, expected))
+    assert (values["best per session (oracle)"] >= values.drop("best per session (oracle)")).all()
