@@ -50,6 +50,15 @@ def project_path(path: str | Path) -> Path:
     return p if p.is_absolute() else PROJECT_ROOT / p
 
 
+def project_relative(path: str | Path) -> str:
+    """A path as a params file writes it: from the project root when it lies under it, absolute
+    otherwise. Records (metrics, run folders) keep paths this way, so that they read the same in
+    every clone and show nothing of the machine they were made on."""
+    resolved = project_path(path).resolve()
+    root = PROJECT_ROOT.resolve()
+    return str(resolved.relative_to(root)) if resolved.is_relative_to(root) else str(resolved)
+
+
 class _UniqueKeyLoader(yaml.SafeLoader):
     """YAML's safe loader, refusing a key given twice in one mapping: plain YAML keeps the last,
     so a second ``01_data_synthesis:`` block would silently replace the first."""

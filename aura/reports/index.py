@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from aura.config import project_path
 from aura.reports.metrics import MERGED_METRICS
 
 FIGURES_SUBDIR = "figures"
@@ -41,7 +42,7 @@ def save_figure(fig: Any, run_dir: str | Path | None, name: str, caption: str = 
     into the report."""
     if run_dir is None:
         return
-    out = Path(run_dir) / FIGURES_SUBDIR / f"{name}.png"
+    out = project_path(run_dir) / FIGURES_SUBDIR / f"{name}.png"
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110, bbox_inches="tight")
     if caption:

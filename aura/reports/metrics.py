@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from aura.config import project_path
 from aura.files import strict_json, write_text_atomically
 
 METRICS_SUBDIR = "metrics"
@@ -42,7 +43,7 @@ def write_metrics(run_dir: str | Path | None, stem: str, metrics: dict[str, Any]
     """
     if run_dir is None:
         return
-    out = Path(run_dir) / METRICS_SUBDIR / f"{stem}.json"
+    out = project_path(run_dir) / METRICS_SUBDIR / f"{stem}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomically(out, _dumps(metrics))
 

@@ -36,6 +36,7 @@ from aura.config import (
     ParamsError,
     load_params,
     notebook_params,
+    project_relative,
 )
 from aura.files import write_text_atomically
 from aura.interrupts import interrupts_handled
@@ -459,7 +460,7 @@ def run_pipeline(
 
     with interrupts_handled(interrupted):
         for i, (nb, result) in enumerate(zip(notebooks, state.results, strict=True), start=1):
-            parameters = {**per_notebook[nb.stem], RUN_DIR_PARAM: str(run_dir)}
+            parameters = {**per_notebook[nb.stem], RUN_DIR_PARAM: project_relative(run_dir)}
             _run_notebook(nb, result, parameters, state, f"[{i}/{len(notebooks)}]", console)
 
     metrics = collect_metrics(run_dir)

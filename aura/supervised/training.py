@@ -18,6 +18,7 @@ import joblib
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from aura.config import project_relative
 from aura.data.schemas import TABLES
 from aura.export.atomic import atomic_directory
 from aura.export.exporter import MAX_FOREST_BYTES  # the export's limit, checked at training
@@ -345,7 +346,7 @@ def train_all(
     models: dict[str, Any] = {}
     report: dict[str, Any] = {
         "seed": seed,
-        "data_dir": str(data_dir),
+        "data_dir": project_relative(data_dir),
         "data_sha256": data_sha256(data_dir),
         "test_size": config.test_size,
         "models": {},

@@ -4,12 +4,14 @@ a results table) is written as null, which every JSON reader accepts."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from aura.config import PROJECT_ROOT, RUNS_DIR, project_relative
 from aura.reports import write_metrics
 from aura.reports.metrics import collect_metrics
 
@@ -61,3 +63,22 @@ def test_a_file_written_with_nan_before_is_merged_as_strict_json(tmp_path: Path)
 def test_what_json_cannot_hold_is_still_refused(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match="object is not JSON serialisable"):
         write_metrics(tmp_path, "01", {"bad": object()})
+
+
+def test_records_name_paths_from_the_project_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run's records read the same in every clone: a path under the project is written from
+    its root, one outside it whole, and a run folder given from the root (as `aura run` passes
+    it to the notebooks) is written there whatever the working directory."""
+    assert project_relative(PROJECT_ROOT / "data" / "smoke") == "data/smoke"
+    assert project_relative("data/smoke") == "data/smoke"
+    assert project_relative(tmp_path / "x.csv") == str((tmp_path / "x.csv").resolve())
+    monkeypatch.chdir(tmp_path)  # notebooks run from notebooks/
+    name = f"test-{tmp_path.name}"
+    run_dir = RUNS_DIR / name
+    try:
+        write_metrics(project_relative(run_dir), "01_data_synthesis", {"n": 1})
+        assert strict((run_dir / "metrics" / "01_data_synthesis.json").read_text()) == {"n": 1}
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
