@@ -90,6 +90,13 @@ def tune_config(data: Mapping[str, Any] | None) -> TuneConfig:
         non_negative_int(data["n_warmup_evals"], f"{where}.n_warmup_evals")
     cfg = TuneConfig(**data)
     check_algorithm(cfg.algo, f"{where}.algo")
+    start = search_spaces()[cfg.algo].get("learning_starts")
+    if start is not None and max(start.choices) >= cfg.total_timesteps:
+        raise ConfigError(
+            f"{where}.total_timesteps {cfg.total_timesteps} is not above the largest "
+            f"learning_starts the {cfg.algo} search draws ({max(start.choices)}): a trial that "
+            "drew it would end before its first update; give trials more steps"
+        )
     return cfg
 
 

@@ -86,6 +86,16 @@ def storage_with(tmp_path: Path, name: str, attrs: dict, trial_space: dict | Non
     return url
 
 
+def test_a_trial_budget_below_a_searched_learning_start_is_refused() -> None:
+    """DQN's search draws learning_starts up to 5,000: on a shorter trial such a draw ended
+    before its first update and scored an untrained network as a candidate."""
+    message = "03_rl_training.tune.total_timesteps 4000 is not above the largest learning_starts"
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        tune_config({"algo": "dqn", "total_timesteps": 4000})
+    assert tune_config({"algo": "dqn", "total_timesteps": 5001}).total_timesteps == 5001
+    assert tune_config({"algo": "ppo", "total_timesteps": 4000}).total_timesteps == 4000
+
+
 def test_a_study_of_another_algorithm_or_budget_is_refused_before_training(tmp_path: Path) -> None:
     params = params_file(tmp_path, total_timesteps=768)
     identity = identity_of("dqn", "tutor_matching")
