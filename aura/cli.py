@@ -630,22 +630,30 @@ def train_supervised(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None
     supervised/ in shared.models_dir.
     """
     from aura.supervised import train_all
-    from aura.supervised.report import metrics_table
+    from aura.supervised.report import checks_table, metrics_table
 
     # train_all checks the section's values before it reads the data
     p = _checked(params, writes=("models_dir",))
     try:
         shared = p["shared"]
-        with console.status("training the supervised models ..."):
-            metrics = train_all(
-                project_path(shared["data_dir"]),
-                project_path(shared["models_dir"]),
-                p.get("04_supervised_training", {}),
-                shared["seed"],
-            )
+        metrics = train_all(
+            project_path(shared["data_dir"]),
+            project_path(shared["models_dir"]),
+            p.get("04_supervised_training", {}),
+            shared["seed"],
+            on_stage=console.print,
+        )
     except (ParamsError, ValueError, FileNotFoundError) as exc:
         raise _fail(f"{params}: {exc}") from exc
     console.print(metrics_table(metrics).round(4).to_string())
+    checks = checks_table(metrics)
+    if len(checks):
+        console.print(checks.round(4).to_string())
+    if not metrics["simulator_data"]:
+        console.print(
+            f"{shared['data_dir']} is not as the simulator wrote it (its truth/written.json does "
+            "not match the tables): no Bayes reference, checks or out-of-sample scores"
+        )
     console.print(f"models and metrics.json in {project_path(shared['models_dir']) / 'supervised'}")
 
 

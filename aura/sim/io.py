@@ -63,6 +63,17 @@ def check_writable(out_dir: Path) -> None:
         )
 
 
+def simulator_record(out_dir: Path) -> dict[str, str]:
+    """The SHA-256 of each file the simulator last wrote into ``out_dir`` (empty where it wrote
+    none or its record cannot be read): a table whose hash is there is the simulator's as it was
+    written, so its hidden truth, and every reference drawn from it, holds for that table."""
+    try:
+        record = json.loads((Path(out_dir) / RECORD_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
 def save(data: SimulatedData, out_dir: Path) -> dict[str, Path]:
     """Write the three CSVs to `out_dir` and the hidden truth to `out_dir/truth/`, with the record
     of what was written (`check_writable` refuses a folder holding tables of its own first)."""

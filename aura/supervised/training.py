@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +24,9 @@ from aura.export.atomic import atomic_directory
 from aura.export.exporter import MAX_FOREST_BYTES  # the export's limit, checked at training
 from aura.files import sha256_file
 from aura.params_check import validation_problems
-from aura.sim.io import FILES
+from aura.sim.io import FILES, simulator_record
 from aura.supervised import evaluation as ev
-from aura.supervised.bayes import bayes_reference
+from aura.supervised.bayes import against_truth, bayes_reference, expected_scores
 from aura.supervised.convert import onnx_predict, to_onnx
 from aura.supervised.features import (
     CLASS_LABELS,
@@ -183,33 +183,65 @@ def _json_ready(value: Any) -> Any:
     return value
 
 
-def _checks(name: str, test: Mapping, bayes: Mapping, base: Mapping, onnx_bytes: int) -> dict:
+def _checks(name: str, test: Mapping, truth: Mapping, onnx_bytes: int) -> dict:
     """The supervised models' targets (notebook 04 states them), each as a boolean beside the
-    number it tests."""
+    number it tests.
+
+    The absolute targets (test MSE, accuracy) are read on the test set as it fell. The ratio to
+    the Bayes reference and the comparison with the baselines are read on what each model scores
+    in expectation over the targets' noise (`aura.supervised.bayes.against_truth`), the same
+    expectation the reference is: on a realised test set, a few hundred learners' noise moved
+    the ratio by several hundredths, and put a classifier above its own ceiling."""
+    base = truth["baselines"].values()
     if ev.is_classifier_name(name):
-        acc = test["accuracy"]
-        beats = all(acc > b["accuracy"] and test["log_loss"] < b["log_loss"] for b in base.values())
+        acc, share = truth["expected_accuracy"], truth["ratio"]
+        beats = all(
+            acc > b["expected_accuracy"] and truth["expected_log_loss"] < b["expected_log_loss"]
+            for b in base
+        )
         return {
-            "accuracy_at_least_0.85": acc >= TARGET_ACCURACY,
-            "accuracy_share_of_bayes": acc / bayes["bayes_accuracy"],
-            "share_at_least_0.97": acc >= TARGET_ACCURACY_SHARE * bayes["bayes_accuracy"],
+            "accuracy_at_least_0.85": test["accuracy"] >= TARGET_ACCURACY,
+            "accuracy_share_of_bayes": share,
+            "share_at_least_0.97": share >= TARGET_ACCURACY_SHARE,
             "beats_baselines": beats,
             "onnx_at_most_20MB": onnx_bytes <= MAX_FOREST_BYTES,
         }
-    mse = test["mse"]
     return {
-        "mse_below_0.1": mse < TARGET_MSE,
-        "mse_ratio_to_bayes": mse / bayes["bayes_mse"],
-        "ratio_at_most_1.10": mse <= TARGET_MSE_RATIO * bayes["bayes_mse"],
-        "beats_baselines": all(mse < b["mse"] for b in base.values()),
+        "mse_below_0.1": test["mse"] < TARGET_MSE,
+        "mse_ratio_to_bayes": truth["ratio"],
+        "ratio_at_most_1.10": truth["ratio"] <= TARGET_MSE_RATIO,
+        "beats_baselines": all(truth["expected_mse"] < b["expected_mse"] for b in base),
         "onnx_at_most_20MB": onnx_bytes <= MAX_FOREST_BYTES,
     }
 
 
+def _check_levels(y_train: Any, cv_folds: int) -> None:
+    """Every level in the classifier's training split, at least once per fold: a level missing
+    from a fold stopped the grid search in scikit-learn's 'number of classes in labels is
+    different', or an IndexError, with no word of the data."""
+    counts = np.bincount(np.asarray(y_train, dtype=int), minlength=len(CLASS_LABELS))
+    if (counts < cv_folds).any():
+        shown = ", ".join(f"{label} {n}" for label, n in zip(CLASS_LABELS, counts, strict=True))
+        raise ValueError(
+            f"{FILES['learners']}: the difficulty model's training split has {shown} learners "
+            f"by preferred_difficulty; each level needs at least cv_folds ({cv_folds}), one per "
+            "fold: add learners of the rarer levels, or lower cv_folds"
+        )
+
+
 def train_model(
-    name: str, table: FeatureTable, config: SupervisedConfig, seed: int
+    name: str,
+    table: FeatureTable,
+    config: SupervisedConfig,
+    seed: int,
+    *,
+    simulated: bool = True,
+    on_stage: Callable[[str], None] = lambda _: None,
 ) -> tuple[Any, dict[str, Any]]:
-    """Tune, fit and evaluate one model on its feature table; returns (pipeline, metrics)."""
+    """Tune, fit and evaluate one model on its feature table; returns (pipeline, metrics).
+
+    The Bayes reference and the checks against it need the simulator's truth: only a table the
+    simulator drew (``simulated``), with the inputs it draws the target from, has them."""
     X, y, groups = table
     train, test = ev.grouped_holdout(groups, config.test_size, seed)
     X_tr, y_tr, g_tr = X.iloc[train], y.iloc[train], groups.iloc[train]
@@ -220,7 +252,10 @@ def train_model(
             f"training split holds {g_tr.nunique()} learners and each fold needs one of its own; "
             "lower cv_folds or generate more learners"
         )
+    if ev.is_classifier_name(name):
+        _check_levels(y_tr, config.cv_folds)
     pipeline = make_pipeline(name, list(X.columns), config.forest.get(name), seed=seed)
+    on_stage(f"{name}: choosing the leaf size by {config.cv_folds}-fold grouped CV, then fitting")
     start = time.perf_counter()
     model, grid_table, chosen, fit_seconds = ev.tune(
         name,
@@ -236,11 +271,16 @@ def train_model(
     )
     tune_seconds = time.perf_counter() - start
 
+    on_stage(f"{name}: scoring against the baselines and the Bayes reference")
     test_metrics = ev.score(name, model, X_te, y_te)
-    base = {}
-    for base_name, estimator in ev.baselines(name, seed).items():
-        base[base_name] = ev.score(name, estimator.fit(X_tr, y_tr), X_te, y_te)
-    bayes = bayes_reference(name, X_te, y_te) if set(FEATURES[name]) <= set(X.columns) else {}
+    fitted = {b: estimator.fit(X_tr, y_tr) for b, estimator in ev.baselines(name, seed).items()}
+    base = {b: ev.score(name, estimator, X_te, y_te) for b, estimator in fitted.items()}
+    known = simulated and set(FEATURES[name]) <= set(X.columns)
+    bayes = bayes_reference(name, X_te, y_te) if known else {}
+    truth = {}
+    if bayes:
+        truth = against_truth(name, model, X_te, groups.iloc[test], seed=seed)
+        truth["baselines"] = {b: expected_scores(name, e, X_te) for b, e in fitted.items()}
 
     rows = np.random.default_rng(seed).permutation(len(X_te))[: config.importance_rows]
     importance = ev.importances(
@@ -266,6 +306,7 @@ def train_model(
         "test": test_metrics,
         "baselines": base,
         "bayes": bayes,
+        "against_truth": truth,
         "importance": importance.to_dict(orient="index"),
         "size": {"nodes": forest_nodes(model), "onnx_bytes": onnx_bytes},
         "onnx_max_abs_diff": parity,
@@ -275,7 +316,7 @@ def train_model(
         metrics["classes"] = CLASS_LABELS
         metrics["calibration"] = ev.calibration(np.asarray(y_te), model.predict_proba(X_te))
     if bayes:
-        metrics["checks"] = _checks(name, test_metrics, bayes, base, onnx_bytes)
+        metrics["checks"] = _checks(name, test_metrics, truth, onnx_bytes)
     return model, metrics
 
 
@@ -285,38 +326,38 @@ def out_of_sample(
     sizes: Mapping[str, int],
     seed: int,
     in_sample: Mapping[str, Mapping[str, Any]],
+    on_stage: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
     """Each model scored on every population in `POPULATIONS`, with its Bayes reference there
-    and the degradation: the excess over the floor there against the excess on the test set."""
+    and the degradation: its ratio to the reference there (in expectation over the noise, as on
+    the test set: `against_truth`) against the same ratio on the test set."""
     report: dict[str, Any] = {}
     for population in POPULATIONS:
+        on_stage(f"out of sample: {population.name}")
         tables = build_feature_tables(*draw_population(population, seed, **sizes), features)
         entry: dict[str, Any] = {"description": population.description}
         for name, model in models.items():
-            X, y, _ = tables[name]
+            X, y, groups = tables[name]
             metrics = ev.score(name, model, X, y)
             metrics.pop("confusion_matrix", None)
             entry[name] = {"rows": len(X), **metrics}
-            if set(FEATURES[name]) <= set(X.columns):
+            if in_sample[name]["against_truth"]:
                 entry[name]["bayes"] = bayes_reference(name, X, y)
-                entry[name]["degradation"] = _degradation(
-                    name, metrics, entry[name]["bayes"], in_sample[name]
-                )
+                truth = against_truth(name, model, X, groups, seed=seed)
+                entry[name]["against_truth"] = truth
+                entry[name]["degradation"] = _degradation(name, metrics, truth, in_sample[name])
         report[population.name] = entry
     return report
 
 
-def _degradation(name: str, oos: Mapping, bayes: Mapping, in_sample: Mapping) -> dict[str, float]:
+def _degradation(name: str, oos: Mapping, truth: Mapping, in_sample: Mapping) -> dict[str, float]:
+    ratio_in, ratio_out = in_sample["against_truth"]["ratio"], truth["ratio"]
     if ev.is_classifier_name(name):
-        ref_in = in_sample["test"]["accuracy"] / in_sample["bayes"]["bayes_accuracy"]
-        ref_out = oos["accuracy"] / bayes["bayes_accuracy"]
         return {
-            "share_of_bayes_accuracy": ref_out,
-            "change_vs_test": ref_out - ref_in,
+            "share_of_bayes_accuracy": ratio_out,
+            "change_vs_test": ratio_out - ratio_in,
             "accuracy_change": oos["accuracy"] - in_sample["test"]["accuracy"],
         }
-    ratio_in = in_sample["test"]["mse"] / in_sample["bayes"]["bayes_mse"]
-    ratio_out = oos["mse"] / bayes["bayes_mse"]
     return {
         "mse_ratio_to_bayes": ratio_out,
         "change_vs_test": ratio_out - ratio_in,
@@ -331,7 +372,11 @@ def data_sha256(data_dir: str | Path) -> dict[str, str]:
 
 
 def train_all(
-    data_dir: str | Path, models_dir: str | Path, params: Mapping[str, Any] | None, seed: int
+    data_dir: str | Path,
+    models_dir: str | Path,
+    params: Mapping[str, Any] | None,
+    seed: int,
+    on_stage: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
     """Train the three models from the CSVs of `data_dir`, save them to
     `{models_dir}/supervised/{name}.joblib` with `metrics.json`, and return the metrics.
@@ -339,28 +384,37 @@ def train_all(
     `params` is the `04_supervised_training` section (see SupervisedConfig); None uses defaults.
     The folder is replaced whole once everything is trained and scored: a training that fails or
     is stopped leaves the last one's models and metrics as they were, never a mix of the two.
+    Tables the simulator did not write as they are (a platform's export, an edited copy) get
+    their baselines but no Bayes reference, checks or out-of-sample scores: those are the
+    simulator's truth, which holds only for its own draws. ``on_stage`` hears each stage begin.
     """
     config = supervised_config(params)
     data = load_data(data_dir)
     tables = build_feature_tables(data.learners, data.tutors, data.sessions, config.features)
+    hashes = data_sha256(data_dir)
+    record = simulator_record(Path(data_dir))
+    simulated = all(record.get(table) == digest for table, digest in hashes.items())
     models: dict[str, Any] = {}
     report: dict[str, Any] = {
         "seed": seed,
         "data_dir": project_relative(data_dir),
-        "data_sha256": data_sha256(data_dir),
+        "data_sha256": hashes,
+        "simulator_data": simulated,
         "test_size": config.test_size,
         "models": {},
     }
     for name in MODEL_NAMES:
-        models[name], report["models"][name] = train_model(name, tables[name], config, seed)
-    if config.out_of_sample:
+        models[name], report["models"][name] = train_model(
+            name, tables[name], config, seed, simulated=simulated, on_stage=on_stage
+        )
+    if config.out_of_sample and simulated:
         sizes = {
             "n_learners": len(data.learners),
             "n_tutors": len(data.tutors),
             "n_sessions": len(data.sessions),
         }
         report["out_of_sample"] = out_of_sample(
-            models, config.features, sizes, seed, report["models"]
+            models, config.features, sizes, seed, report["models"], on_stage
         )
     report = _json_ready(report)
     with atomic_directory(Path(models_dir) / "supervised") as folder:

@@ -60,9 +60,16 @@ def test_ppo_rows_say_whether_the_target_was_met(ppo_mean, lead_low, target) -> 
 
 
 def test_supervised_rows_say_which_targets_were_met() -> None:
-    def model(test: dict, checks: dict, key: str) -> dict:
+    def model(test: dict, checks: dict, key: str, ratio: tuple[float, float, float]) -> dict:
         bayes = {"mse": {"bayes_mse": 0.018}, "accuracy": {"bayes_accuracy": 0.92}}[key]
-        return {"test": test, "baselines": {"mean": test}, "bayes": bayes, "checks": checks}
+        truth = dict(zip(("ratio", "ratio_low", "ratio_high"), ratio, strict=True))
+        return {
+            "test": test,
+            "baselines": {"mean": test},
+            "bayes": bayes,
+            "against_truth": truth,
+            "checks": checks,
+        }
 
     regression = {
         "mse_below_0.1": True,
@@ -71,8 +78,8 @@ def test_supervised_rows_say_which_targets_were_met() -> None:
     }
     metrics = {
         "models": {
-            "compatibility": model({"mse": 0.0209}, regression, "mse"),
-            "engagement": model({"mse": 0.0209}, regression, "mse"),
+            "compatibility": model({"mse": 0.0209}, regression, "mse", (1.16, 1.12, 1.2)),
+            "engagement": model({"mse": 0.0209}, regression, "mse", (1.16, 1.12, 1.2)),
             "difficulty": model(
                 {"accuracy": 0.80},
                 {
@@ -81,16 +88,25 @@ def test_supervised_rows_say_which_targets_were_met() -> None:
                     "share_at_least_0.97": False,
                 },
                 "accuracy",
+                (0.87, 0.85, 0.89),
             ),
         }
     }
-    rows = {r["area"]: r["target"] for r in headline.supervised_rows(metrics)}
-    assert rows["Supervised compatibility"] == (
-        "MSE below 0.1: met; at most 1.10 x Bayes: missed (1.160)"
+    rows = {r["area"]: r for r in headline.supervised_rows(metrics)}
+    assert rows["Supervised compatibility"]["target"] == (
+        "MSE below 0.1: met; expected MSE at most 1.10 x Bayes: missed (1.160 [1.120, 1.200])"
     )
-    assert rows["Supervised difficulty"] == (
-        "accuracy at least 0.85: missed; at least 0.97 of Bayes: missed (0.870)"
+    assert rows["Supervised difficulty"]["target"] == (
+        "accuracy at least 0.85: missed; expected accuracy at least 0.97 of Bayes: missed "
+        "(0.870 [0.850, 0.890])"
     )
+    # a model on inputs the simulator does not draw from has no reference and no checks
+    five_inputs = {**metrics["models"]["engagement"], "bayes": {}, "against_truth": {}}
+    del five_inputs["checks"]
+    metrics["models"]["engagement"] = five_inputs
+    engagement = {r["area"]: r for r in headline.supervised_rows(metrics)}["Supervised engagement"]
+    assert engagement["target"] == "not checked: no Bayes reference for these inputs"
+    assert engagement["reference"].startswith("no Bayes reference; mean 0.0209")
 
 
 def test_off_policy_rows_say_whether_the_interval_covers_the_truth() -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.special import xlogy
 from sklearn.model_selection import KFold
 
 from aura.sim.generate import generate
@@ -24,13 +25,14 @@ from aura.supervised import (
 )
 from aura.supervised import evaluation as ev
 from aura.supervised.bayes import (
+    against_truth,
     compatibility_moments,
     difficulty_probabilities,
     engagement_moments,
 )
 from aura.supervised.convert import onnx_predict, to_onnx
 from aura.supervised.features import FeatureError
-from aura.supervised.report import checks_table
+from aura.supervised.report import checks_table, out_of_sample_table
 from aura.supervised.training import data_sha256, supervised_config
 
 SEED = 7
@@ -185,6 +187,113 @@ def test_train_all_saves_models_and_metrics_that_beat_baselines(sim, tmp_path: P
     assert diff["test"]["accuracy"] > 0.9 * diff["bayes"]["bayes_accuracy"]
     assert np.array(diff["test"]["confusion_matrix"]).sum() == diff["rows"]["test"]
     _check_targets_table(metrics)
+
+
+class _Truth:
+    """A model that predicts the simulator's own E[y | x] (or P(level | x)): the Bayes model."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        moments = {"compatibility": compatibility_moments, "engagement": engagement_moments}
+        return moments[self.name](X)[0]
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        return difficulty_probabilities(X)
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_the_bayes_model_scores_its_own_reference_in_expectation(tables, small_models, name):
+    """Read in expectation over the noise, the Bayes model is exactly at its reference (ratio
+    1, interval [1, 1]), whatever the targets drawn; a fitted forest is worse, and its ratio
+    is the mean of the realised ratios over fresh draws of the noise."""
+    X, y, groups = tables[name]
+    exact = against_truth(name, _Truth(name), X, groups, seed=SEED)
+    assert exact["ratio"] == pytest.approx(1.0, abs=1e-12)
+    assert exact["ratio_low"] == pytest.approx(1.0) and exact["ratio_high"] == pytest.approx(1.0)
+    forest = against_truth(name, small_models[name], X, groups, seed=SEED)
+    assert forest["ratio_low"] <= forest["ratio"] <= forest["ratio_high"]
+    assert forest["n_learners"] == groups.nunique()
+    rng = np.random.default_rng(SEED)
+    if name == "difficulty":
+        assert forest["ratio"] < 1.0
+        probs = difficulty_probabilities(X)
+        pick = small_models[name].predict_proba(X).argmax(axis=1)
+        draws = [  # levels drawn afresh from P(level | x): accuracy over the ceiling
+            np.mean(pick == (rng.random((len(X), 1)) > probs.cumsum(axis=1)).sum(axis=1))
+            for _ in range(400)
+        ]
+        realised = np.mean(draws) / probs.max(axis=1).mean()
+        assert abs(realised - forest["ratio"]) < 0.005
+        entropy = -xlogy(probs, probs).sum(axis=1).mean()
+        assert exact["expected_log_loss"] == pytest.approx(entropy)
+        assert forest["expected_log_loss"] > entropy
+    else:
+        assert forest["ratio"] > 1.0
+        mean, var = {"compatibility": compatibility_moments, "engagement": engagement_moments}[
+            name
+        ](X)
+        pred = small_models[name].predict(X)
+        # y = mean + noise of the right variance: the squared error's expectation is exact
+        draws = [
+            np.mean((mean + rng.standard_normal(len(X)) * np.sqrt(var) - pred) ** 2)
+            for _ in range(400)
+        ]
+        assert abs(np.mean(draws) / var.mean() - forest["ratio"]) < 0.005
+
+
+def test_tables_the_simulator_did_not_write_get_no_bayes_reference(sim, tmp_path: Path) -> None:
+    """The Bayes reference is the simulator's truth: on a platform's export or an edited copy
+    it would be a formula of another dataset printed as that data's floor."""
+    data_dir = tmp_path / "data"
+    save(sim, data_dir)
+    sessions = data_dir / "sessions_data.csv"
+    table = pd.read_csv(sessions)
+    shuffled = table["compatibility_score"].sample(frac=1, random_state=1)
+    table["compatibility_score"] = shuffled.to_numpy()
+    table.to_csv(sessions, index=False)
+    metrics = train_all(
+        data_dir, tmp_path / "models", {**SMALL_TRAINING, "out_of_sample": True}, SEED
+    )
+    assert metrics["simulator_data"] is False
+    assert "out_of_sample" not in metrics
+    for name in MODEL_NAMES:
+        m = metrics["models"][name]
+        assert m["bayes"] == {} and m["against_truth"] == {} and "checks" not in m
+        assert set(m["baselines"]) and m["test"]
+    assert len(checks_table(metrics)) == 0
+
+
+def test_a_difficulty_level_too_rare_for_the_folds_is_named(tables) -> None:
+    """scikit-learn stopped with "The number of classes in labels is different from that in
+    y_prob", or an IndexError after some 200 warnings, naming no table or column."""
+    from aura.supervised.training import train_model
+
+    X, y, groups = tables["difficulty"]
+    advanced = CLASS_LABELS.index("Advanced")
+    y = y.where(y != advanced, advanced - 1)
+    config = supervised_config(SMALL_TRAINING)
+    message = "learners_data.csv: the difficulty model's training split has Beginner "
+    with pytest.raises(ValueError, match=re.escape(message)) as err:
+        train_model("difficulty", (X, y, groups), config, SEED)
+    assert "Advanced 0 learners by preferred_difficulty" in str(err.value)
+    assert "at least cv_folds (3)" in str(err.value)
+
+
+def test_a_model_on_other_inputs_has_no_reference_rows(sim, tmp_path: Path) -> None:
+    """Engagement on the five inputs known before a session (README): no Bayes reference, so
+    no checks and no out-of-sample rows for it, and the tables of the other two stand."""
+    data_dir = tmp_path / "data"
+    save(sim, data_dir)
+    five = [f for f in FEATURES["engagement"] if f != "exercise_success_rate"]
+    params = {**SMALL_TRAINING, "out_of_sample": True, "features": {"engagement": five}}
+    metrics = train_all(data_dir, tmp_path / "models", params, SEED)
+    assert metrics["models"]["engagement"]["bayes"] == {}
+    assert "engagement" not in checks_table(metrics).index.get_level_values("model")
+    oos = out_of_sample_table(metrics)
+    assert set(oos.index.get_level_values("model")) == {"compatibility", "difficulty"}
+    assert "against_truth" not in metrics["out_of_sample"]["new_seed"]["engagement"]
 
 
 def test_a_training_that_fails_leaves_the_last_models_whole(sim, tmp_path: Path, monkeypatch):
