@@ -1,6 +1,7 @@
 """Wall time and peak memory of generating and writing the datasets, against their targets.
 
-Each measurement runs in a fresh Python process, so its peak resident memory (getrusage max RSS)
+Each measurement runs in a fresh Python process, so its peak resident memory (the kernel's
+VmHWM of that process; getrusage's max RSS would keep the benchmark's own from the spawn)
 belongs to that one generation and nothing else; the process reports the wall time and CPU time
 of `aura.sim.write_datasets` alone (imports excluded) and its peak RSS. The median over the runs
 is compared with the target. CPU time is given beside wall time because the machine may be shared:
@@ -47,16 +48,21 @@ CASES: dict[str, dict[str, Any]] = {
 }
 
 CHILD = """
-import json, resource, sys, tempfile, time
+import json, re, sys, tempfile, time
 from aura.sim.io import write_datasets
+
+def peak_kb():  # this process's own peak; getrusage's max RSS keeps the parent's from the spawn
+    status = open("/proc/self/status").read()
+    return int(re.search(r"VmHWM:\\s+(\\d+) kB", status).group(1))
+
 sizes = json.loads(sys.argv[1])
-baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+baseline = peak_kb()
 with tempfile.TemporaryDirectory() as out:
     wall, cpu = time.perf_counter(), time.process_time()
     paths = write_datasets(out, seed=int(sys.argv[2]), **sizes)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     written = sum(p.stat().st_size for p in paths.values())
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+peak = peak_kb()
 print(json.dumps({"seconds": wall, "cpu_seconds": cpu, "peak_rss_mb": peak / 1024,
                   "rss_after_imports_mb": baseline / 1024, "bytes_written": written}))
 """

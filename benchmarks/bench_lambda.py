@@ -36,14 +36,16 @@ from aura.config import ARTIFACTS_DIR, BENCH_DIR
 ENDPOINTS = ("compatibility", "engagement", "difficulty", "tutor-match")
 PREDICT = "/api/ml/predict/"
 COLD_START = """
-import json, resource, sys, time
+import json, re, sys, time
 start = time.perf_counter()
 from aura.api.aws_lambda import handler
 imported = time.perf_counter()
 answer = handler(json.loads(sys.argv[1]), None)
 first = time.perf_counter()
 assert answer["statusCode"] == 200, answer
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM is this process's own peak; getrusage's max RSS keeps the parent's from the spawn
+status = open("/proc/self/status").read()
+peak = int(re.search(r"VmHWM:\\s+(\\d+) kB", status).group(1)) / 1024
 print(json.dumps({"import_s": imported - start, "first_request_s": first - imported,
                   "peak_rss_mb": peak}))
 """

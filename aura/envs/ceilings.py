@@ -53,6 +53,7 @@ from scipy.special import ndtr
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from aura.envs.analysis import (
+    ONE_OPENMP_THREAD,
     fit_strategy_rewards,
     fit_strategy_values,
     predict_strategy_values,
@@ -290,6 +291,7 @@ class FilterClone:
         return self.model.predict(observations).astype(np.int64)
 
 
+@ONE_OPENMP_THREAD  # its clones' fits and their episodes
 def filter_dagger(
     n_rounds: int,
     n_episodes: int,
