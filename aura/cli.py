@@ -296,6 +296,14 @@ def train_rl(
             "kept or resumed runs from another host or another MKL_CBWR; --fresh trains them all "
             "here"
         )
+    resumed = payload["grid"].get("resumed_runs", [])
+    if resumed:
+        console.print(
+            f"[yellow]note:[/] {len(resumed)} run(s) resumed from a checkpoint "
+            f"({', '.join(resumed)}): a resumed run restarts its training episodes and random "
+            "draws, so its returns and the fingerprint differ from an uninterrupted grid's; "
+            "--fresh retrains"
+        )
 
 
 @app.command("rl-budget")

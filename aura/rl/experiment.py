@@ -278,6 +278,7 @@ def _write_timing(
         "load_average": list(os.getloadavg()),
         "host_speed_s": host_speed,
         "kernels": grid_kernels([o.run_dir for o in outcomes]),
+        "resumed_runs": resumed_runs([o.run_dir for o in outcomes], cfg.rl_dir),
         "mkl_auto_branch": mkl_auto_branch(),
     }
     write_text_atomically(cfg.rl_dir / TIMING_FILE, json.dumps(timing, indent=2) + "\n")
@@ -298,6 +299,20 @@ def grid_kernels(run_dirs: list[str]) -> list[dict[str, str]]:
             if segment["kernels"] not in found:
                 found.append(segment["kernels"])
     return found
+
+
+def resumed_runs(run_dirs: list[str], rl_dir: Path) -> list[str]:
+    """The runs (as ``env/algo/seed_k`` under ``rl_dir``) trained in more than one segment,
+    i.e. resumed from a checkpoint. A resumed run is not the run an uninterrupted training
+    makes: it starts its training episodes again from the seed's first, and its policy's and
+    exploration's random draws from a new process's, so its returns, and the grid's
+    fingerprint, differ (within the seeds' spread)."""
+    resumed = []
+    for run_dir in map(Path, run_dirs):
+        info = json.loads((run_dir / INFO_FILE).read_text(encoding="utf-8"))
+        if len(info.get("segments", [])) > 1:
+            resumed.append(run_dir.relative_to(rl_dir).as_posix())
+    return resumed
 
 
 def run_experiment(

@@ -19,7 +19,7 @@ import pytest
 import torch
 
 from aura.rl.config import EnvConfig, RunConfig, TrainingConfig, algo_params
-from aura.rl.experiment import grid_kernels
+from aura.rl.experiment import grid_kernels, resumed_runs
 from aura.rl.numerics import kernels
 from aura.rl.train import INFO_FILE, latest_checkpoint, read_progress, train
 
@@ -106,6 +106,8 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path: Path, algo: str, 
         {"from_step": 0, "kernels": here},
         {"from_step": ckpt_steps, "kernels": here},
     ]
+    # ... so the grid can say which of its runs were resumed (`aura train-rl` notes them)
+    assert resumed_runs([str(run_dir)], tmp_path) == ["run"]
     # A finished run is not trained again.
     assert train(run, run_dir).wall_seconds == 0.0
 

@@ -14,6 +14,7 @@ import pytest
 from aura.config import PARAMS_DIR
 from aura.envs import RandomPolicy, evaluate_policy
 from aura.rl.config import ConfigError, load_experiment, load_run_config
+from aura.rl.experiment import resumed_runs
 from aura.rl.numerics import kernels
 from aura.rl.results import evaluate_model_file, score_checkpoints
 from aura.rl.train import BEST_MODEL, FINAL_MODEL, INFO_FILE, SCORED_FILES, train
@@ -35,6 +36,7 @@ def test_short_ppo_run_beats_random(tmp_path: Path, env_key: str) -> None:
     assert load_run_config(run_dir / "config.yaml") == run
     info = json.loads((run_dir / INFO_FILE).read_text(encoding="utf-8"))
     assert info["segments"] == [{"from_step": 0, "kernels": kernels()}]
+    assert resumed_runs([str(run_dir)], tmp_path) == []
 
     seed = SMOKE.test_seed
     trained = np.array(evaluate_model_file(run_dir / BEST_MODEL, run, seed, N_EPISODES))
