@@ -350,7 +350,7 @@ def rl_budget(
         cfg = load_experiment(params)
         if env is None:
             env = checked_probe(cfg, probe, algo).env_key
-        check_budget_study(cfg, env, algo, seed_index, factor, probe, every)
+        check_budget_study(cfg, env, algo, seed_index, factor, probe, every, fresh=fresh)
         what = f"{env}/{algo}/seed_{seed_index}" + (f" with probe {probe}" if probe else "")
         console.print(f"training {what} for {factor} x the grid's budget")
         with steps_progress() as bar:

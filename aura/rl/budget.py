@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from aura.envs import normalised_score
-from aura.rl.config import ConfigError, EnvConfig, ExperimentConfig, RunConfig
+from aura.rl.config import ConfigError, EnvConfig, ExperimentConfig, RunConfig, load_run_config
 from aura.rl.experiment import init_worker
 from aura.rl.probes import PROBE_DIR, Probe, checked_probe, probe_runs
 from aura.rl.results import (
@@ -37,7 +37,7 @@ from aura.rl.results import (
     score_checkpoints,
     write_json,
 )
-from aura.rl.train import steps_kept, train
+from aura.rl.train import CONFIG_FILE, steps_kept, train
 
 BUDGET_DIR = "budget"
 BUDGET_FILE = "budget.json"
@@ -63,6 +63,8 @@ def check_budget_study(
     factor: int,
     probe: str | None = None,
     every: int | None = None,
+    *,
+    fresh: bool = False,
 ) -> Probe | None:
     """Refuse a study of a run the grid does not have, or one that would save more checkpoints
     than `MAX_CHECKPOINTS`, and return the probe it trains with (or None), so a command can name
@@ -86,7 +88,45 @@ def check_budget_study(
     probed = None if probe is None else checked_probe(cfg, probe, algo)
     if probed is not None and probed.env_key != env_key:
         raise ConfigError(f"probe {probe!r} changes {probed.env_key}, not {env_key}")
+    if not fresh:
+        _check_kept(cfg, env_key, algo, seed_index, factor, every, probed, probe)
     return probed
+
+
+def _check_kept(
+    cfg: ExperimentConfig,
+    env_key: str,
+    algo: str,
+    seed_index: int,
+    factor: int,
+    every: int | None,
+    probed: Probe | None,
+    probe: str | None,
+) -> None:
+    """A study on disk is reused or resumed only with the settings it was trained with: one of
+    another --factor or --every was refused once training was announced, with advice (another
+    models_dir) that does not apply to a study."""
+    base = cfg.run(env_key, algo, seed_index)
+    run, _ = _longer_run(base, factor, every, probed)
+    path = budget_dir(cfg, env_key, algo, seed_index, probe) / CONFIG_FILE
+    if not path.is_file():
+        return
+    kept = load_run_config(path)
+    if kept == run:
+        return
+    budget = base.training.total_timesteps
+    settings = {
+        "total_timesteps": kept.training.total_timesteps,
+        "save_freq": kept.training.save_freq,
+    }
+    if dataclasses.replace(run, training=dataclasses.replace(run.training, **settings)) == kept:
+        what = f"--factor {settings['total_timesteps'] // budget} --every {settings['save_freq']}"
+    else:
+        what = "other params"
+    raise ConfigError(
+        f"{path.parent} holds a budget study trained with {what}: run it with those to reuse "
+        "or resume it, or add --fresh to train this one in its place (which deletes it)"
+    )
 
 
 def _check_every(base: RunConfig, factor: int, every: int) -> None:
@@ -172,7 +212,7 @@ def budget_study(
     quarter (docs/rl.md, More budget)."""
     from aura.rl.progress import StepProgress
 
-    probed = check_budget_study(cfg, env_key, algo, seed_index, factor, probe, every)
+    probed = check_budget_study(cfg, env_key, algo, seed_index, factor, probe, every, fresh=fresh)
     init_worker()  # one thread per pool (see the docstring)
     base = cfg.run(env_key, algo, seed_index)
     budget = base.training.total_timesteps

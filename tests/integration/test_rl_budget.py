@@ -13,7 +13,7 @@ import pytest
 
 from aura.config import PARAMS_DIR
 from aura.envs import WINDOW_ID
-from aura.rl.budget import BUDGET_FILE, budget_dir, budget_study
+from aura.rl.budget import BUDGET_FILE, budget_dir, budget_study, check_budget_study
 from aura.rl.config import ConfigError, load_experiment
 from aura.rl.probes import PROBES
 from aura.rl.train import FINAL_MODEL
@@ -47,8 +47,13 @@ def test_budget_study_scores_every_checkpoint(tmp_path: Path) -> None:
     assert again["train_seconds"] == 0.0  # the finished run is reused, not retrained
     assert set(reports) == {(2 * budget, 2 * budget)}  # and counted as done from the start
     assert again["points"] == study["points"]
-    with pytest.raises(ConfigError, match="different config.yaml"):  # another factor: --fresh
+    # another factor is refused before anything trains, naming the study's own and --fresh
+    message = f"holds a budget study trained with --factor 2 --every {budget}: run it with those"
+    with pytest.raises(ConfigError, match=message):
         budget_study(cfg, "difficulty_adaptation", "a2c", factor=3)
+    with pytest.raises(ConfigError, match="add --fresh"):
+        check_budget_study(cfg, "difficulty_adaptation", "a2c", 0, 2, every=budget // 2)
+    check_budget_study(cfg, "difficulty_adaptation", "a2c", 0, 3, fresh=True)
 
 
 def test_tutor_matching_budget_study_scores_the_experience_reference_at_every_checkpoint(
