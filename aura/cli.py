@@ -456,6 +456,7 @@ def rl_compare(
     """
     from aura.rl.compare import compare_grids
     from aura.rl.config import load_experiment
+    from aura.rl.results import RESULTS_FILE
 
     if params.resolve() == against.resolve():
         raise _fail(f"--params and --against are both {params}: a grid is not compared with itself")
@@ -469,6 +470,12 @@ def rl_compare(
                 "its runs would be compared with themselves (give the study its own "
                 "shared.models_dir)"
             )
+        for path, cfg in ((params, study), (against, base)):
+            if not (cfg.rl_dir / RESULTS_FILE).is_file():
+                raise ParamsError(
+                    f"no grid results at {cfg.rl_dir / RESULTS_FILE}; train that grid first: "
+                    f"aura train-rl --params {path}"
+                )
         rows = compare_grids(study, base)
     except ParamsError as exc:
         raise _fail(str(exc)) from exc
@@ -480,7 +487,16 @@ def rl_compare(
         return " / ".join(f"{s:.3f}" for s in x)
 
     console.print(f"{params} against {against}, normalised scores on the same held-out episodes:")
+    shown: set[str] = set()
     for row in rows:
+        if row["env_key"] not in shown:
+            shown.add(row["env_key"])
+            ref = row["references"]
+            console.print(
+                f"{row['env_key']}: random 0, oracle 1; hand rule {ref['hand_rule_name']} "
+                f"{ref['hand_rule_normalised']:.3f}; {ref['ceiling_name']} "
+                f"{ref['ceiling_normalised']:.3f}"
+            )
         console.print(
             f"{row['env_key']} {row['algo'].upper()}: {interval(row['normalised'])} "
             f"({seeds(row['per_seed'])}) against {interval(row['base_normalised'])} "

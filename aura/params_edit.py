@@ -10,6 +10,7 @@ study. Tuning writes its best trial the same way (`aura.rl.tune.write_best_param
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,11 @@ def _lookup(params: Mapping[str, Any], path: Sequence[str]) -> Any:
     return node
 
 
+def _plain(node: Any) -> Any:
+    """A round-trip YAML node as the plain value a safe load gives (to compare with a --set)."""
+    return yaml.safe_load(json.dumps(node, default=str))
+
+
 def derive_params(base: Path, settings: Sequence[str]) -> tuple[str, dict[str, Any]]:
     """The text of ``base`` with each ``section.key=value`` of ``settings`` set, and the params
     it holds. Missing mappings on a key's path are made; a path through a value that is not a
@@ -128,6 +134,11 @@ def derive_params(base: Path, settings: Sequence[str]) -> tuple[str, dict[str, A
                     f"--set {'.'.join(path)}: {'.'.join(path[:depth])} in {base} is "
                     f"{node!r}, not a mapping"
                 )
+        if path[-1] in node and _plain(node[path[-1]]) == value:
+            raise ParamsError(
+                f"--set {'.'.join(path)}: {base} has {value!r} already; a derived file's header "
+                "lists what changes, so leave it out"
+            )
         node[path[-1]] = value
     header = f"# {base.name} with, by `{COMMAND}`:\n" + "".join(
         f"#   {'.'.join(path)}={' '.join(setting.partition('=')[2].split())}\n"

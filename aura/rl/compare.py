@@ -33,7 +33,8 @@ def _comparable(cfg: ExperimentConfig, base: ExperimentConfig, env_key: str, alg
 def compare_grids(cfg: ExperimentConfig, base: ExperimentConfig) -> list[dict[str, Any]]:
     """For every (environment, algorithm) both grids trained: each one's normalised score (mean
     over seeds, 95% interval over seeds and episodes, per seed) and the lead of ``cfg``'s over
-    ``base``'s, paired by seed and episode. Both grids must have been trained and scored by
+    ``base``'s, paired by seed and episode, beside the base grid's hand rule and upper reference
+    on the same episodes. Both grids must have been trained and scored by
     `aura train-rl` on their params, on the same held-out episodes of the same environment: the
     same random and oracle returns. What the policies observe may differ (a study that shows
     them more, such as ``tutor_features``), and so may the references that learn from it."""
@@ -71,6 +72,15 @@ def compare_grids(cfg: ExperimentConfig, base: ExperimentConfig) -> list[dict[st
                     "base_normalised": b.interval.to_dict(),
                     "base_per_seed": b.per_seed,
                     "lead": paired_lead(a, b.per_seed, b.draws).to_dict(),
+                    "references": {
+                        key: theirs["references"][key]
+                        for key in (
+                            "hand_rule_name",
+                            "hand_rule_normalised",
+                            "ceiling_name",
+                            "ceiling_normalised",
+                        )
+                    },
                 }
             )
     if not rows:

@@ -114,8 +114,18 @@ def test_the_command_prints_each_lead_and_names_a_refusal(grids) -> None:
     code, output = invoke("study", "base")
     assert code == 0
     assert "difficulty_adaptation A2C: " in output and "paired by seed and episode" in output
+    [row] = compare_grids(load_experiment(grids["study"]), load_experiment(grids["base"]))
+    ref = row["references"]
+    assert ref["hand_rule_name"] == "staircase" and ref["ceiling_name"] == "model-based filter"
+    assert (
+        "difficulty_adaptation: random 0, oracle 1; hand rule staircase "
+        f"{ref['hand_rule_normalised']:.3f}; model-based filter {ref['ceiling_normalised']:.3f}"
+    ) in output
     code, output = invoke("untrained", "base")
     assert code == 1 and output.startswith("error: no grid results at")
+    assert output.endswith(f"train that grid first: aura train-rl --params {grids['untrained']}")
+    code, output = invoke("base", "untrained")  # the grid compared with is the one named
+    assert output.endswith(f"aura train-rl --params {grids['untrained']}")
     code, output = invoke("base", "base")
     assert code == 1 and "a grid is not compared with itself" in output
     copy = grids["base"].with_name("base-copy.yaml")  # another file, the same models folder

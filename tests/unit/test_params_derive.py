@@ -5,6 +5,7 @@ refuses (writing nothing) what the pipeline would refuse; `aura params check` ch
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 
 import pytest
@@ -98,6 +99,23 @@ def test_a_path_through_a_value_and_a_value_yaml_reads_otherwise_are_refused() -
         derive_params(DEFAULT, [])
     with pytest.raises(ParamsError, match=r"--set shared\.seed given more than once"):
         derive_params(DEFAULT, ["shared.seed=1", "shared.seed=2"])
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        "03_rl_training.tune.env_key=difficulty_adaptation",
+        "03_rl_training.algorithms=[ppo, dqn, a2c]",
+        "03_rl_training.training={total_timesteps: 100000, eval_freq: 5000, "
+        "n_eval_episodes: 10, save_freq: 10000}",
+    ],
+)
+def test_a_value_the_base_already_has_is_not_a_change(setting: str) -> None:
+    """A study's header listed a change that was none (tune-ppo-difficulty-adaptation-full-budget
+    "set" the tuned environment default.yaml already has), and the command counted it."""
+    key = setting.partition("=")[0]
+    with pytest.raises(ParamsError, match=re.escape(f"--set {key}: {DEFAULT} has ")):
+        derive_params(DEFAULT, [setting, "shared.models_dir=models/x"])
 
 
 def test_the_command_writes_a_file_training_accepts(tmp_path: Path) -> None:
