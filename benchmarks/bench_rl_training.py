@@ -16,7 +16,8 @@ waiting for a core, and hosts of the same name run at different speeds. The grid
     python benchmarks/bench_rl_training.py --quick  # no grid; throughput, scoring once
 
 Writes reports/bench/rl_training.json (aura.config.BENCH_DIR); with other params,
-rl_training-NAME.json for params NAME.yaml, so a smoke measurement keeps the default one.
+rl_training-NAME.json for params NAME.yaml, so a smoke measurement keeps the default one; with
+--quick, the same name ending in -quick, so a check keeps the grid's record (its fingerprint).
 """
 
 from __future__ import annotations
@@ -154,7 +155,8 @@ def main(
         Path | None,
         typer.Option(
             help="Where to write the JSON (default: reports/bench/rl_training.json for the "
-            "default params, rl_training-NAME.json for params/NAME.yaml and others).",
+            "default params, rl_training-NAME.json for params/NAME.yaml and others; "
+            "-quick.json with --quick).",
             callback=writable_out,
         ),
     ] = None,
@@ -164,12 +166,9 @@ def main(
         load_experiment(params)
     except ParamsError as exc:
         raise typer.BadParameter(str(exc), param_hint="--params") from None
-    if out is None:
-        out = BENCH_DIR / (
-            "rl_training.json"
-            if params.name == "default.yaml"
-            else f"rl_training-{params.stem}.json"
-        )
+    if out is None:  # a quick run, or other params, never replaces the default grid's record
+        name = "rl_training" if params.name == "default.yaml" else f"rl_training-{params.stem}"
+        out = BENCH_DIR / f"{name}{'-quick' if quick else ''}.json"
     report: dict[str, Any] = {"provenance": provenance(), "params": str(params)}
     report["throughput"] = throughput(params, 1 if quick else repeats)
     report["scoring"] = scoring(params, 1 if quick else repeats)

@@ -131,7 +131,7 @@ def main(
         {
             name: {
                 "fit s": r["fit_seconds"]["median"],
-                "onnx MB": r["onnx_bytes"] / 1e6,
+                "onnx MiB": r["onnx_bytes"] / 2**20,
                 "sk 1 row ms": 1e3 * r["sklearn_predict_1_row_seconds"]["median"],
                 "onnx 1 row ms": 1e3 * r["onnx_predict_1_row_seconds"]["median"],
                 "sk 100k s": r["sklearn_predict_100k_rows_seconds"]["median"],

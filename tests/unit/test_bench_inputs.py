@@ -116,3 +116,24 @@ def test_a_report_names_the_commit_and_host_that_gave_it(tmp_path: Path) -> None
     assert made["aura_version"] and made["machine"]["processor"] and made["host_speed_s"] > 0
     assert report["steps_per_run"] == 200
     assert all(len(r["runs"]) == 2 for r in report["results"].values())
+
+
+def test_the_api_benchmark_says_which_targets_a_summary_misses(monkeypatch) -> None:
+    """The summary gave every median but no verdict: a p99 of 4.8 ms against the 3 ms target
+    and a throughput ratio of 0.55 against 0.6 passed without a word."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import bench_api
+
+    endpoints = dict.fromkeys(bench_api.ENDPOINTS)
+    summary = {
+        "single_p50_ms": {n: 0.8 for n in endpoints},
+        "single_p99_ms": {**{n: 2.0 for n in endpoints}, "engagement": 4.8},
+        "throughput_ratio_64": {**{n: 0.7 for n in endpoints}, "tutor-match": 0.55},
+        "errors_1000": 0,
+        "users_10000": {"service_keep_alive": {"errors": 0}, "uvicorn_keep_alive": {"errors": 9}},
+        "batch_100k_seconds": {n: 1.0 for n in endpoints},
+        "rss_mb": 170.0,
+    }
+    met = bench_api.meets_targets(summary)
+    assert set(met) == set(bench_api.TARGETS)
+    assert [name for name, ok in met.items() if not ok] == ["single_p99_ms", "throughput_ratio_64"]
