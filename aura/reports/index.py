@@ -84,6 +84,21 @@ def _table(rows: list[dict[str, Any]]) -> str:
     )
 
 
+def _host(record: dict[str, Any]) -> str:
+    """Where the run ran, as far as run.json says (older records lack some of it)."""
+    parts = [str(record["processor"])] if record.get("processor") else []
+    if record.get("python"):
+        parts.append(f"Python {record['python']}")
+    if record.get("host_speed_s") is not None:
+        parts.append(
+            f"host speed {_format(record['host_speed_s'])} s (a fixed loop's median; lower is "
+            "faster)"
+        )
+    versions = record.get("libraries") or {}
+    libraries = ", ".join(f"{name} {version}" for name, version in versions.items() if version)
+    return " · ".join(parts + ([libraries] if libraries else []))
+
+
 def write_index(run_dir: str | Path) -> Path:
     """Write `<run_dir>/index.html` from run.json, metrics.json and the figures folder."""
     run_dir = Path(run_dir)
@@ -101,9 +116,19 @@ def write_index(run_dir: str | Path) -> Path:
         f"<p>Status: <strong class='status-{html.escape(status)}'>{html.escape(status)}</strong>"
         f" · params <code>{html.escape(str(record.get('params_file')))}</code>"
         f" · commit <code>{html.escape(str(git.get('commit')))}</code>"
+        f"{' with uncommitted changes' if git.get('dirty') else ''}"
         f" · {html.escape(str(record.get('started_at')))} to "
         f"{html.escape(str(record.get('finished_at')))}</p>",
     ]
+    host = _host(record)
+    if host:
+        parts.append(f"<p>Host: {html.escape(host)}</p>")
+    if Path(str(record.get("params_file"))).name != "default.yaml":
+        parts.append(
+            "<p class='note'>These are not the default params. The notebooks' prose quotes the "
+            "record at default params (docs/rl.md, the README); this run's own numbers are in "
+            "their tables and figures, and where the two differ, the tables are this run.</p>"
+        )
     if record.get("error"):
         parts.append(f"<pre>{html.escape(record['error'])}</pre>")
     parts.append("<h2>Headline metrics</h2>")
@@ -141,8 +166,9 @@ def write_index(run_dir: str | Path) -> Path:
     reproduce = record.get("reproduce") or record.get("command")  # run.json before "reproduce"
     parts.append("<p>Reproduce: <code>" + html.escape(str(reproduce)) + "</code>")
     parts.append(
-        " (<a href='params.yaml'>params.yaml</a> is the params file as run; run.json has the "
-        "params, library versions and git state).</p></body></html>"
+        " (<a href='params.yaml'>params.yaml</a> is the params file as run; "
+        "<a href='run.json'>run.json</a> has the params, library versions, host and git "
+        "state).</p></body></html>"
     )
     out = run_dir / INDEX_FILE
     out.write_text("\n".join(parts), encoding="utf-8")

@@ -36,6 +36,10 @@ def run_dir(tmp_path: Path) -> Path:
         "params_file": "params/default.yaml",
         "command": "aura run --params params/default.yaml",
         "git": {"commit": "0123abc", "dirty": False},
+        "python": "3.11.7",
+        "processor": "AMD EPYC",
+        "host_speed_s": 0.0581,
+        "libraries": {"aura": "0.1.0", "torch": "2.13.0+cpu", "optuna": None},
         "started_at": "2026-11-25T00:00:00+00:00",
         "finished_at": "2026-11-25T00:10:00+00:00",
         "notebooks": [
@@ -82,7 +86,22 @@ def test_index_lists_headline_metrics_figures_and_reports(run_dir: Path) -> None
     caption = "Each policy&#x27;s score &lt;beside&gt; its references."  # escaped, as in alt=''
     assert f"<figcaption>{caption}</figcaption>" in page
     assert "01_data_synthesis.report.html" in page
-    assert "0123abc" in page
+    assert "0123abc" in page and "uncommitted" not in page
+    assert "Host: AMD EPYC · Python 3.11.7 · host speed 0.0581 s" in page
+    assert "aura 0.1.0, torch 2.13.0+cpu</p>" in page  # a library not installed is left out
+    assert "<a href='run.json'>run.json</a>" in page
+    assert "not the default params" not in page
+
+
+def test_a_run_of_other_params_or_uncommitted_code_says_so(run_dir: Path) -> None:
+    """At smoke scale the notebooks' prose (the record at default params) and their tables
+    disagree; the front page says which is the run's."""
+    record = json.loads((run_dir / "run.json").read_text())
+    record.update(params_file="params/smoke.yaml", git={"commit": "0123abc", "dirty": True})
+    (run_dir / "run.json").write_text(json.dumps(record))
+    page = write_index(run_dir).read_text()
+    assert "<code>0123abc</code> with uncommitted changes" in page
+    assert "These are not the default params" in page
 
 
 def test_a_notebook_not_yet_run_has_an_empty_time(run_dir: Path) -> None:
