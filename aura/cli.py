@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -100,12 +101,23 @@ def steps_progress() -> Progress:
 def advancing(bar: Progress, description: str) -> Callable[[int, int], None]:
     """An ``on_progress(steps, total)`` that moves ``bar``'s one task, made at the first report:
     steps kept from earlier runs are done at once, and must not count as speed for the time
-    left."""
+    left. Without a terminal, where the bar is off, it logs a line at each tenth of the steps
+    instead: a probe or budget study in a log printed nothing for its minutes of training."""
+    start = time.monotonic()
+    logged = -1  # the last tenth logged
 
     def advance(steps: int, total: int) -> None:
+        nonlocal logged
         if not bar.task_ids:
             bar.add_task(description, total=total, completed=steps)
         bar.update(bar.task_ids[0], completed=steps)
+        tenth = 10 * steps // max(total, 1)
+        if not console.is_terminal and tenth > logged:
+            logged = tenth
+            console.print(
+                f"{description}: {steps:,} of {total:,} steps ({min(tenth, 10) * 10}%), "
+                f"{time.monotonic() - start:.0f}s"
+            )
 
     return advance
 

@@ -340,3 +340,27 @@ def test_a_results_folder_under_a_file_is_refused_before_any_work(
     }[key]
     assert f"error: {params}: {problem}" in output
     assert a_file.read_text() == "kept\n"
+
+
+def test_a_long_command_in_a_log_says_how_far_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a terminal the bar is off: rl-probe and rl-budget printed nothing for their
+    minutes of training. A line at each tenth of the steps, the kept ones at once."""
+    import io
+
+    from rich.console import Console
+
+    import aura.cli as cli
+
+    out = io.StringIO()
+    monkeypatch.setattr(cli, "console", Console(file=out, force_terminal=False, width=200))
+    with cli.steps_progress() as bar:
+        advance = cli.advancing(bar, "ppo with probe p, 2 seeds")
+        for steps in (3_000, 3_500, 4_000, 9_999, 10_000):
+            advance(steps, 10_000)
+    lines = [line.rsplit(",", 1)[0] for line in out.getvalue().splitlines()]
+    assert lines == [
+        "ppo with probe p, 2 seeds: 3,000 of 10,000 steps (30%)",
+        "ppo with probe p, 2 seeds: 4,000 of 10,000 steps (40%)",
+        "ppo with probe p, 2 seeds: 9,999 of 10,000 steps (90%)",
+        "ppo with probe p, 2 seeds: 10,000 of 10,000 steps (100%)",
+    ]
