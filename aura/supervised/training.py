@@ -126,6 +126,17 @@ class SupervisedConfig(BaseModel):
             empty = sorted(k for k, v in grid.items() if not v)
             if empty:
                 raise ValueError(f"{model}: no value to search for {empty}")
+            fractions = [
+                v
+                for v in grid["min_samples_leaf"]
+                if isinstance(v, bool) or not isinstance(v, int | np.integer)
+            ]
+            if fractions:
+                raise ValueError(
+                    f"{model}: min_samples_leaf {fractions} in the grid: give numbers of samples "
+                    "(integers); the search orders leaf sizes by their number, and a fraction "
+                    "of the rows (0.05) would count as smaller than 20 samples"
+                )
         return value
 
     @model_validator(mode="after")

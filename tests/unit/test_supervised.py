@@ -422,6 +422,11 @@ def test_feature_ranges_cover_the_simulated_data(tables) -> None:
             {"grid": {"difficulty": {"min_samples_leaf": [10], "max_depth": []}}},
             "04_supervised_training.grid: difficulty: no value to search for ['max_depth']",
         ),
+        (  # the smallest forest is read by the number: 0.05 of the rows would pass for 0.05
+            {"grid": {"engagement": {"min_samples_leaf": [0.05, 20]}}},
+            "04_supervised_training.grid: engagement: min_samples_leaf [0.05] in the grid: give "
+            "numbers of samples (integers)",
+        ),
         (  # a value scikit-learn refuses, for the last model: refused before any is trained
             {"forest": {"engagement": {"n_estimators": 0}}},
             "04_supervised_training: forest.engagement: The 'n_estimators' parameter of "
