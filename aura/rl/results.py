@@ -165,6 +165,9 @@ def _checked_runs(
     seeds = (results or {}).get("algorithms", {}).get(algo, {}).get("seeds", [])
     if results is None or len(seeds) != cfg.n_seeds:
         raise ConfigError(f"{path} has no {cfg.n_seeds} {algo} runs on {env_key}; {TRAIN_FIRST}")
+    missing = [k for k in ("n_test_episodes", "test_seed", "references") if k not in results]
+    if missing:
+        raise ConfigError(f"{path}: {env_key} has no {', '.join(missing)}; {TRAIN_FIRST}")
     if (results["n_test_episodes"], results["test_seed"]) != (cfg.n_test_episodes, cfg.test_seed):
         raise ConfigError(
             f"{path} was scored on other held-out episodes than these params ask for "
@@ -172,6 +175,15 @@ def _checked_runs(
         )
     if "episode_returns" not in results["references"]:
         raise ConfigError(f"{path} predates per-episode reference returns; {TRAIN_FIRST}")
+    n = cfg.n_test_episodes
+    returns = {f"{algo} seed {k}": s.get("test_returns") for k, s in enumerate(seeds)}
+    episodes = results["references"]["episode_returns"]
+    returns |= {name: episodes.get(name) for name in ("random", "oracle")}
+    short = [name for name, r in returns.items() if not isinstance(r, list) or len(r) != n]
+    if short:  # a file cut or edited by hand: pairing by episode would fail in numpy
+        raise ConfigError(
+            f"{path}: {env_key} has no {n} held-out returns for {', '.join(short)}; {TRAIN_FIRST}"
+        )
     for k in range(cfg.n_seeds):
         config = cfg.run_dir(env_key, algo, k) / CONFIG_FILE
         if not config.is_file() or load_run_config(config) != cfg.run(env_key, algo, k):

@@ -4,6 +4,7 @@ two tiny grids written as a study is (`aura params derive`) and trained as `aura
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -149,6 +150,36 @@ def test_a_results_file_that_is_no_grids_is_named(grids) -> None:
                 compare_grids(cfg, load_experiment(grids["base"]))
     finally:
         path.unlink()
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda env: env.pop("n_test_episodes"), "difficulty_adaptation has no n_test_episodes"),
+        (
+            lambda env: env["algorithms"]["a2c"]["seeds"][1]["test_returns"].pop(),
+            "has no 20 held-out returns for a2c seed 1",
+        ),
+        (
+            lambda env: env["references"]["episode_returns"].pop("oracle"),
+            "has no 20 held-out returns for oracle",
+        ),
+    ],
+)
+def test_a_results_file_edited_by_hand_is_named(grids, damage, message: str) -> None:
+    """A key removed or a list cut short stopped a comparison in a KeyError, or numpy's
+    'inhomogeneous shape', as a traceback."""
+    base = load_experiment(grids["base"])
+    path = base.rl_dir / "results.json"
+    whole = path.read_text()
+    try:
+        payload = json.loads(whole)
+        damage(payload["results"]["difficulty_adaptation"])
+        path.write_text(json.dumps(payload))
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            compare_grids(load_experiment(grids["study"]), base)
+    finally:
+        path.write_text(whole)
 
 
 def test_notebook_03_loads_a_saved_grid_only_as_its_params_define_it(grids) -> None:
