@@ -3,7 +3,8 @@
 ``index`` writes the run's front page (headline metrics, key figures, links); ``runner``
 executes the numbered notebooks into ``reports/runs/<run>/``; ``metrics`` is what a
 notebook calls to report numbers to its run; ``notebook_outputs`` records the summary outputs that
-nbval compares; ``host`` measures how fast the host runs Python, recorded beside wall times.
+nbval compares; ``host`` measures how fast the host runs Python, recorded beside wall times;
+``tables`` styles a table for the HTML report (no NaN, None or row numbers).
 """
 
 from aura.reports.index import save_figure, write_index
