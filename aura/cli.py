@@ -727,7 +727,15 @@ def export(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None:
         if agreement is not None:
             checked += f", the same {'action' if model.kind == 'policy' else 'label'} on "
             checked += f"{agreement:.1%}"
-        console.print(f"{name}: {model.file} ({model.size_bytes / 2**20:.2f} MB), {checked}")
+        console.print(f"{name}: {model.file} ({model.size_bytes / 2**20:.2f} MiB), {checked}")
+    missed = [
+        f"{name} {target}"
+        for name, model in manifest.models.items()
+        for target, met in (model.metrics.get("checks") or {}).items()
+        if met is False
+    ]
+    if missed:  # served all the same: the product team should know before it relies on them
+        console.print(f"[yellow]note:[/] exported models that missed a target: {', '.join(missed)}")
     console.print(f"version {manifest.version} in {project_path(shared['artifacts_dir'])}")
 
 

@@ -364,3 +364,31 @@ def test_a_long_command_in_a_log_says_how_far_it_is(monkeypatch: pytest.MonkeyPa
         "ppo with probe p, 2 seeds: 9,999 of 10,000 steps (90%)",
         "ppo with probe p, 2 seeds: 10,000 of 10,000 steps (100%)",
     ]
+
+
+def test_the_export_names_the_models_that_missed_a_target(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A forest that missed a target was exported and served without a word: the product team
+    read the manifest's metrics or nothing."""
+    from types import SimpleNamespace
+
+    import aura.export.pipeline as pipeline
+
+    def model(checks: dict | None, kind: str = "forest") -> SimpleNamespace:
+        parity = {"rows": 10.0, "max_abs_diff": 1e-7}
+        metrics = {} if checks is None else {"checks": checks}
+        return SimpleNamespace(
+            file="m.onnx", size_bytes=2**20, parity=parity, kind=kind, metrics=metrics
+        )
+
+    models = {
+        "compatibility": model({"mse_below_0.1": True, "ratio_at_most_1.10": False}),
+        "difficulty": model({"share_at_least_0.97": True}),
+        "tutor_matching": model(None, kind="policy"),
+    }
+    manifest = SimpleNamespace(models=models, version="abc")
+    monkeypatch.setattr(pipeline, "export_run", lambda *args, **kwargs: manifest)
+    result = CliRunner().invoke(app, ["export", "--params", str(PARAMS_DIR / "smoke.yaml")])
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert "exported models that missed a target: compatibility ratio_at_most_1.10" in output
+    assert "difficulty share" not in output
