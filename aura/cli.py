@@ -688,7 +688,8 @@ def train_supervised(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None
     if not metrics["simulator_data"]:
         console.print(
             f"{shared['data_dir']} is not as the simulator wrote it (its truth/written.json does "
-            "not match the tables): no Bayes reference, checks or out-of-sample scores"
+            "not match the tables, or it has no hidden truth): no Bayes reference, checks or "
+            "out-of-sample scores"
         )
     console.print(f"models and metrics.json in {project_path(shared['models_dir']) / 'supervised'}")
 

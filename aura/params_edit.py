@@ -10,7 +10,6 @@ study. Tuning writes its best trial the same way (`aura.rl.tune.write_best_param
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -106,8 +105,30 @@ def _lookup(params: Mapping[str, Any], path: Sequence[str]) -> Any:
 
 
 def _plain(node: Any) -> Any:
-    """A round-trip YAML node as the plain value a safe load gives (to compare with a --set)."""
-    return yaml.safe_load(json.dumps(node, default=str))
+    """A round-trip YAML node as the plain value a safe load gives: ruamel's scalars subclass
+    int, float and str (and its booleans int), which `_same` must not take for each other."""
+    if isinstance(node, Mapping):
+        return {key: _plain(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_plain(value) for value in node]
+    if isinstance(node, bool) or type(node).__name__ == "ScalarBoolean":
+        return bool(node)
+    for kind in (int, float, str):
+        if isinstance(node, kind):
+            return kind(node)
+    return node
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal values of the same types all the way down: 1 and 1.0 (one feature and all of them,
+    as scikit-learn's max_features reads them) or 1 and true are different settings."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[key], b[key]) for key in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
 
 
 def derive_params(base: Path, settings: Sequence[str]) -> tuple[str, dict[str, Any]]:
@@ -134,10 +155,10 @@ def derive_params(base: Path, settings: Sequence[str]) -> tuple[str, dict[str, A
                     f"--set {'.'.join(path)}: {'.'.join(path[:depth])} in {base} is "
                     f"{node!r}, not a mapping"
                 )
-        if path[-1] in node and _plain(node[path[-1]]) == value:
+        if path[-1] in node and _same(_plain(node[path[-1]]), _plain(value)):
             raise ParamsError(
-                f"--set {'.'.join(path)}: {base} has {value!r} already; a derived file's header "
-                "lists what changes, so leave it out"
+                f"--set {'.'.join(path)}: {base} has {_plain(node[path[-1]])!r} already; a "
+                "derived file's header lists what changes, so leave it out"
             )
         node[path[-1]] = value
     header = f"# {base.name} with, by `{COMMAND}`:\n" + "".join(

@@ -50,6 +50,8 @@ def _rl_target(algo: str, result: Mapping[str, Any]) -> str:
 
 def _supervised_target(key: str, m: Mapping[str, Any]) -> str:
     checks, truth = m.get("checks"), m.get("against_truth")
+    if checks and not truth:
+        return "metrics.json predates the checks in expectation over the noise: train again"
     if not checks or not truth:
         return "not checked: no Bayes reference for these inputs"
     ratio = _ci(truth["ratio"], truth["ratio_low"], truth["ratio_high"])

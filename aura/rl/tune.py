@@ -91,11 +91,12 @@ def tune_config(data: Mapping[str, Any] | None) -> TuneConfig:
     cfg = TuneConfig(**data)
     check_algorithm(cfg.algo, f"{where}.algo")
     start = search_spaces()[cfg.algo].get("learning_starts")
-    if start is not None and max(start.choices) >= cfg.total_timesteps:
+    if start is not None and cfg.total_timesteps < 2 * max(start.choices):
         raise ConfigError(
-            f"{where}.total_timesteps {cfg.total_timesteps} is not above the largest "
+            f"{where}.total_timesteps {cfg.total_timesteps} is below twice the largest "
             f"learning_starts the {cfg.algo} search draws ({max(start.choices)}): a trial that "
-            "drew it would end before its first update; give trials more steps"
+            "drew it would spend more than half its steps before its first update; give trials "
+            f"at least {2 * max(start.choices)} steps"
         )
     return cfg
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 from aura.files import sha256_file, write_text_atomically
@@ -63,15 +64,19 @@ def check_writable(out_dir: Path) -> None:
         )
 
 
-def simulator_record(out_dir: Path) -> dict[str, str]:
-    """The SHA-256 of each file the simulator last wrote into ``out_dir`` (empty where it wrote
-    none or its record cannot be read): a table whose hash is there is the simulator's as it was
-    written, so its hidden truth, and every reference drawn from it, holds for that table."""
+def simulator_wrote(out_dir: Path, hashes: Mapping[str, str]) -> bool:
+    """Whether the tables of ``out_dir`` whose SHA-256 ``hashes`` gives (by table name) are the
+    simulator's as it wrote them, by the rule `check_writable` applies: its record names each
+    hash, or, in a folder from before the record, the whole hidden truth lies beside them. Only
+    then do the truth, and every reference drawn from it, hold for those tables."""
+    record_path = Path(out_dir) / RECORD_FILE
+    if not record_path.is_file():
+        return all((Path(out_dir) / "truth" / name).is_file() for name in TRUTH_FILES.values())
     try:
-        record = json.loads((Path(out_dir) / RECORD_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return record if isinstance(record, dict) else {}
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+    except ValueError:  # a record edited by hand vouches for nothing
+        return False
+    return isinstance(record, dict) and all(record.get(k) == v for k, v in hashes.items())
 
 
 def save(data: SimulatedData, out_dir: Path) -> dict[str, Path]:

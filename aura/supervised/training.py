@@ -24,7 +24,7 @@ from aura.export.atomic import atomic_directory
 from aura.export.exporter import MAX_FOREST_BYTES  # the export's limit, checked at training
 from aura.files import sha256_file
 from aura.params_check import validation_problems
-from aura.sim.io import FILES, simulator_record
+from aura.sim.io import FILES, simulator_wrote
 from aura.supervised import evaluation as ev
 from aura.supervised.bayes import against_truth, bayes_reference, expected_scores
 from aura.supervised.convert import onnx_predict, to_onnx
@@ -403,8 +403,7 @@ def train_all(
     data = load_data(data_dir)
     tables = build_feature_tables(data.learners, data.tutors, data.sessions, config.features)
     hashes = data_sha256(data_dir)
-    record = simulator_record(Path(data_dir))
-    simulated = all(record.get(table) == digest for table, digest in hashes.items())
+    simulated = simulator_wrote(Path(data_dir), hashes)
     models: dict[str, Any] = {}
     report: dict[str, Any] = {
         "seed": seed,

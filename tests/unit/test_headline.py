@@ -107,6 +107,12 @@ def test_supervised_rows_say_which_targets_were_met() -> None:
     engagement = {r["area"]: r for r in headline.supervised_rows(metrics)}["Supervised engagement"]
     assert engagement["target"] == "not checked: no Bayes reference for these inputs"
     assert engagement["reference"].startswith("no Bayes reference; mean 0.0209")
+    # checks recorded before they were read in expectation over the noise: not passed off as
+    # checks of no reference
+    older = {**metrics["models"]["compatibility"], "against_truth": {}}
+    metrics["models"]["compatibility"] = older
+    rows = {r["area"]: r["target"] for r in headline.supervised_rows(metrics)}
+    assert rows["Supervised compatibility"].startswith("metrics.json predates the checks")
 
 
 def test_off_policy_rows_say_whether_the_interval_covers_the_truth() -> None:

@@ -4,14 +4,14 @@ a results table) is written as null, which every JSON reader accepts."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from aura.config import PROJECT_ROOT, RUNS_DIR, project_relative
+from aura import config
+from aura.config import PROJECT_ROOT, project_relative
 from aura.reports import write_metrics
 from aura.reports.metrics import collect_metrics
 
@@ -73,12 +73,12 @@ def test_records_name_paths_from_the_project_root(
     it to the notebooks) is written there whatever the working directory."""
     assert project_relative(PROJECT_ROOT / "data" / "smoke") == "data/smoke"
     assert project_relative("data/smoke") == "data/smoke"
-    assert project_relative(tmp_path / "x.csv") == str((tmp_path / "x.csv").resolve())
+    outside = tmp_path / "outside" / "x.csv"
+    assert project_relative(outside) == str(outside.resolve())
+    root = tmp_path / "project"  # a project of the test's own: nothing is written in the clone
+    monkeypatch.setattr(config, "PROJECT_ROOT", root)
     monkeypatch.chdir(tmp_path)  # notebooks run from notebooks/
-    name = f"test-{tmp_path.name}"
-    run_dir = RUNS_DIR / name
-    try:
-        write_metrics(project_relative(run_dir), "01_data_synthesis", {"n": 1})
-        assert strict((run_dir / "metrics" / "01_data_synthesis.json").read_text()) == {"n": 1}
-    finally:
-        shutil.rmtree(run_dir, ignore_errors=True)
+    run_dir = root / "reports" / "runs" / "default-x"
+    assert project_relative(run_dir) == "reports/runs/default-x"
+    write_metrics(project_relative(run_dir), "01_data_synthesis", {"n": 1})
+    assert strict((run_dir / "metrics" / "01_data_synthesis.json").read_text()) == {"n": 1}

@@ -89,10 +89,10 @@ def storage_with(tmp_path: Path, name: str, attrs: dict, trial_space: dict | Non
 def test_a_trial_budget_below_a_searched_learning_start_is_refused() -> None:
     """DQN's search draws learning_starts up to 5,000: on a shorter trial such a draw ended
     before its first update and scored an untrained network as a candidate."""
-    message = "03_rl_training.tune.total_timesteps 4000 is not above the largest learning_starts"
+    message = "03_rl_training.tune.total_timesteps 9999 is below twice the largest learning_starts"
     with pytest.raises(ConfigError, match=re.escape(message)):
-        tune_config({"algo": "dqn", "total_timesteps": 4000})
-    assert tune_config({"algo": "dqn", "total_timesteps": 5001}).total_timesteps == 5001
+        tune_config({"algo": "dqn", "total_timesteps": 9999})
+    assert tune_config({"algo": "dqn", "total_timesteps": 10_000}).total_timesteps == 10_000
     assert tune_config({"algo": "ppo", "total_timesteps": 4000}).total_timesteps == 4000
 
 

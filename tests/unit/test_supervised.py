@@ -265,6 +265,22 @@ def test_tables_the_simulator_did_not_write_get_no_bayes_reference(sim, tmp_path
     assert len(checks_table(metrics)) == 0
 
 
+def test_the_simulator_s_tables_are_told_as_the_data_folder_does(sim, tmp_path: Path) -> None:
+    """By the rule that keeps `aura generate` off a platform's tables: the record of what the
+    simulator wrote, or, in a folder from before the record, the whole hidden truth beside them."""
+    from aura.sim.io import RECORD_FILE, TRUTH_FILES, simulator_wrote
+
+    save(sim, tmp_path)
+    assert simulator_wrote(tmp_path, data_sha256(tmp_path))
+    (tmp_path / RECORD_FILE).unlink()  # written before the record existed
+    assert simulator_wrote(tmp_path, data_sha256(tmp_path))
+    (tmp_path / "truth" / TRUTH_FILES["sessions_truth"]).unlink()
+    assert not simulator_wrote(tmp_path, data_sha256(tmp_path))
+    save(sim, tmp_path / "again")
+    hashes = {**data_sha256(tmp_path / "again"), "sessions": "0" * 64}  # a table edited since
+    assert not simulator_wrote(tmp_path / "again", hashes)
+
+
 def test_a_difficulty_level_too_rare_for_the_folds_is_named(tables) -> None:
     """scikit-learn stopped with "The number of classes in labels is different from that in
     y_prob", or an IndexError after some 200 warnings, naming no table or column."""
