@@ -4,6 +4,7 @@ with, and warns when a kept run trained with other kernels (another host or ``MK
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import yaml
@@ -96,7 +97,10 @@ def test_a_run_that_stops_on_an_error_is_named_and_its_traceback_kept(
     output = " ".join(result.output.split())
     log = tmp_path / "models" / "rl" / "difficulty_adaptation" / "ppo" / "seed_0" / "error.log"
     assert result.exit_code == 1 and "Traceback" not in output
-    assert output.startswith(
+    # in a log, only the step count's lines come before it
+    progress, error = output[: output.index("error: ")], output[output.index("error: ") :]
+    assert re.fullmatch(r"(1 runs: [\d,]+ of [\d,]+ steps \(\d+%\), \d+s )*", progress)
+    assert error.startswith(
         "error: difficulty_adaptation/ppo/seed_0 stopped: FloatingPointError: the loss is NaN "
         f"(whole traceback in {log};"
     )
