@@ -104,7 +104,7 @@ def observation_ceiling(observations: np.ndarray, expected: np.ndarray, seed: in
 ONE_OPENMP_THREAD = threadpool_limits.wrap(limits=1, user_api="openmp")
 """For the gradient-boosting fits: scikit-learn's OpenMP threads spin while they wait for each
 other, so on a core another process holds they cost more than they gain (the filter's DAgger
-clone took 9.4 s beside a training run against 3.7 s on one thread, and ran 45 s against 3.5 s
+clone took 9.4 s beside another busy process against 3.7 s on one thread, and 45 s against 3.5 s
 on a busier host). One thread gives the same trees; entering the limit costs some milliseconds,
 so it wraps whole fits, not each prediction."""
 
