@@ -45,6 +45,14 @@ def key_correlations(data: Datasets, tutors_truth: pd.DataFrame | None = None) -
     return out
 
 
+def correlation_se(r: float, n: int) -> float:
+    """The standard error of a Pearson correlation ``r`` of ``n`` pairs, from Fisher's z (whose
+    own is 1 / sqrt(n - 3)) mapped back: (1 - r^2) / sqrt(n - 3). Approximate where the pairs
+    are far from normal (age and grade are whole numbers), and enough to read a correlation's
+    digits by."""
+    return float((1.0 - r**2) / np.sqrt(n - 3)) if n > 3 else float("nan")
+
+
 def _difference(on: pd.Series, off: pd.Series) -> SampleMean:
     return SampleMean(
         mean=float(on.mean() - off.mean()),

@@ -16,7 +16,12 @@ import pandas as pd
 import pytest
 
 from aura.data import Datasets, load_datasets
-from aura.data.relations import key_correlations, outcome_improvement, style_match_effect
+from aura.data.relations import (
+    correlation_se,
+    key_correlations,
+    outcome_improvement,
+    style_match_effect,
+)
 from aura.sim import FILES, TRUTH_FILES, write_datasets
 from aura.sim.generate import check_memory, generate
 from aura.sim.matching import logging_policy
@@ -174,3 +179,17 @@ def test_the_logit_normal_mean_alone_is_the_mean_of_the_moments_and_of_draws() -
     z = np.random.default_rng(0).normal(size=400_000)
     drawn = sigmoid(mu[..., None] + 1.3 * z).mean(axis=-1)
     np.testing.assert_allclose(mean, drawn, atol=2e-3)  # Monte Carlo s.e. about 4e-4
+
+
+def test_a_correlation_s_standard_error_is_its_spread_over_samples() -> None:
+    """Notebook 01 gave its correlations no standard error (NaN beside each) while its prose
+    promised one: over repeated samples of bivariate normal pairs, r spreads as the formula says."""
+    rng = np.random.default_rng(0)
+    for rho, n in ((0.35, 400), (0.85, 100), (0.98, 2000)):
+        cov = [[1.0, rho], [rho, 1.0]]
+        draws = [
+            np.corrcoef(rng.multivariate_normal([0.0, 0.0], cov, size=n).T)[0, 1]
+            for _ in range(2000)
+        ]
+        assert np.std(draws) == pytest.approx(correlation_se(rho, n), rel=0.1), (rho, n)
+    assert np.isnan(correlation_se(0.5, 3))
