@@ -762,6 +762,13 @@ def experiment_config(section: Mapping[str, Any], shared: Mapping[str, Any]) -> 
             params = algo_params(algo, per_env.get(env.key), block)
             if params.one_hot:
                 one_hot_categories(env, block)
+            starts = getattr(params, "learning_starts", None)
+            if starts is not None and starts >= training.total_timesteps:
+                raise ConfigError(
+                    f"{block}.learning_starts {starts} is not below {where}.training."
+                    f"total_timesteps {training.total_timesteps}: {algo} would end before its "
+                    "first update and be scored untrained; lower it"
+                )
             hyperparams[(algo, env.key)] = params
     seed = shared.get("seed")
     if isinstance(seed, bool) or not isinstance(seed, int):

@@ -257,6 +257,14 @@ def _mutated(change) -> dict:
             ),
             "hyperparams.ppo.difficulty_adaptation.gamma must be in (0, 1]",
         ),
+        (  # a budget of 1,000 steps under the default learning_starts: DQN scored untrained
+            lambda s: (
+                s["training"].update(total_timesteps=1000, eval_freq=500, save_freq=500),
+                s["hyperparams"]["dqn"]["difficulty_adaptation"].pop("learning_starts"),
+            ),
+            "hyperparams.dqn.difficulty_adaptation.learning_starts 1000 is not below "
+            "03_rl_training.training.total_timesteps 1000: dqn would end before its first update",
+        ),
     ],
 )
 def test_bad_params_name_what_is_wrong(change, message: str) -> None:
