@@ -685,11 +685,12 @@ def train_supervised(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None
     checks = checks_table(metrics)
     if len(checks):
         console.print(checks.round(4).to_string())
-    if not metrics["simulator_data"]:
+    untrue = [name for name, known in metrics["simulator_data"].items() if not known]
+    if untrue:
         console.print(
-            f"{shared['data_dir']} is not as the simulator wrote it (its truth/written.json does "
-            "not match the tables, or it has no hidden truth): no Bayes reference, checks or "
-            "out-of-sample scores"
+            f"{shared['data_dir']}: the tables of {', '.join(untrue)} are not as the simulator "
+            "wrote them (its truth/written.json does not match them, or there is no hidden "
+            "truth): no Bayes reference, checks or out-of-sample scores for those"
         )
     console.print(f"models and metrics.json in {project_path(shared['models_dir']) / 'supervised'}")
 

@@ -47,6 +47,13 @@ from aura.supervised.models import (
 from aura.supervised.shift import POPULATIONS, draw_population
 
 SECTION = "04_supervised_training"
+SOURCE_TABLES: dict[str, tuple[str, ...]] = {
+    "compatibility": ("learners", "tutors", "sessions"),
+    "difficulty": ("learners",),
+    "engagement": ("learners", "tutors", "sessions"),
+}
+"""The tables each model's feature table is built from (`build_feature_tables`): the session
+models read the sessions joined with learners and tutors, the difficulty model the learners."""
 TARGET_ACCURACY = 0.85
 TARGET_ACCURACY_SHARE = 0.97
 TARGET_MSE = 0.1
@@ -395,15 +402,19 @@ def train_all(
     `params` is the `04_supervised_training` section (see SupervisedConfig); None uses defaults.
     The folder is replaced whole once everything is trained and scored: a training that fails or
     is stopped leaves the last one's models and metrics as they were, never a mix of the two.
-    Tables the simulator did not write as they are (a platform's export, an edited copy) get
-    their baselines but no Bayes reference, checks or out-of-sample scores: those are the
-    simulator's truth, which holds only for its own draws. ``on_stage`` hears each stage begin.
+    A model whose tables the simulator did not write as they are (a platform's export, an
+    edited copy) gets its baselines but no Bayes reference, checks or out-of-sample scores:
+    those are the simulator's truth, which holds only for its own draws (`simulator_data` says
+    which models had it). ``on_stage`` hears each stage begin.
     """
     config = supervised_config(params)
     data = load_data(data_dir)
     tables = build_feature_tables(data.learners, data.tutors, data.sessions, config.features)
     hashes = data_sha256(data_dir)
-    simulated = simulator_wrote(Path(data_dir), hashes)
+    simulated = {
+        name: simulator_wrote(Path(data_dir), {t: hashes[t] for t in SOURCE_TABLES[name]})
+        for name in MODEL_NAMES
+    }
     models: dict[str, Any] = {}
     report: dict[str, Any] = {
         "seed": seed,
@@ -415,9 +426,9 @@ def train_all(
     }
     for name in MODEL_NAMES:
         models[name], report["models"][name] = train_model(
-            name, tables[name], config, seed, simulated=simulated, on_stage=on_stage
+            name, tables[name], config, seed, simulated=simulated[name], on_stage=on_stage
         )
-    if config.out_of_sample and simulated:
+    if config.out_of_sample and any(simulated.values()):  # scored where the truth holds
         sizes = {
             "n_learners": len(data.learners),
             "n_tutors": len(data.tutors),
