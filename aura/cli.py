@@ -396,14 +396,7 @@ def rl_budget(
 
 @app.command("rl-probe")
 def rl_probe(
-    probe: Annotated[
-        str,
-        typer.Option(
-            help="exact_reward or relative_reward (tutor matching); last_4_blocks, recurrent, "
-            "filter_start, filter_start_4_blocks or filter_start_4_blocks_critic (difficulty "
-            "adaptation)."
-        ),
-    ],
+    probe: Annotated[str, typer.Option(help="The change to train with (the probes above).")],
     algo: Annotated[str, typer.Option(help="Algorithm: ppo, dqn or a2c.")] = "ppo",
     params: ParamsOption = PARAMS_DIR / "default.yaml",
     workers: WorkersOption = None,
@@ -414,7 +407,9 @@ def rl_probe(
     """Is it the reward, the observation or the start that holds a policy back? One change.
 
     Trains the grid's runs again with one change (the probe) and scores them beside the grid's
-    own on the held-out episodes.
+    own on the held-out episodes. The probes: exact_reward and relative_reward on tutor matching;
+    last_4_blocks, recurrent, filter_start, filter_start_4_blocks and
+    filter_start_4_blocks_critic on difficulty adaptation.
     """
     from aura.rl.config import load_experiment
     from aura.rl.probes import PROBE_FILE, probe_dir, probe_study

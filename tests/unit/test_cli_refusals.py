@@ -392,3 +392,15 @@ def test_the_export_names_the_models_that_missed_a_target(monkeypatch: pytest.Mo
     output = " ".join(result.output.split())
     assert "exported models that missed a target: compatibility ratio_at_most_1.10" in output
     assert "difficulty share" not in output
+
+
+def test_rl_probe_help_names_every_probe_whole_at_80_columns() -> None:
+    """The probe list sat in the option's narrow help column and was cut at 80 columns
+    ("filter_start_4_blocks_c…")."""
+    from aura.rl.probes import PROBES
+
+    result = CliRunner().invoke(app, ["rl-probe", "--help"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0
+    words = set(result.output.replace(",", " ").replace(";", " ").split())
+    assert set(PROBES) <= words
+    assert "…" not in result.output.split("Options")[0]
