@@ -138,3 +138,155 @@ def test_a_value_of_another_type_is_a_change(tmp_path: Path) -> None:
     rate = "03_rl_training.hyperparams.ppo.tutor_matching.learning_rate"
     with pytest.raises(ParamsError, match=re.escape(f"--set {rate}: {base} has 1e-05 already")):
         derive_params(base, [f"{rate}=1.0e-5", "shared.models_dir=models/x"])
+
+
+def test_the_command_writes_a_file_training_accepts(tmp_path: Path) -> None:
+    out = tmp_path / "study" / "ppo.yaml"
+    code, output = invoke(
+        "derive", "--out", str(out), "--set", "03_rl_training.algorithms=[ppo]",
+        "--set", f"shared.models_dir={tmp_path / 'models'}",
+        "--set", f"shared.artifacts_dir={tmp_path / 'artifacts'}",
+    )  # fmt: skip
+    assert code == 0, output
+    assert output == f"wrote {out}: {DEFAULT} with 3 change(s), checked"
+    from aura.rl.config import load_experiment
+
+    assert load_experiment(out).algorithms == ("ppo",)
+
+
+def test_the_command_notes_folders_shared_with_the_base(tmp_path: Path) -> None:
+    out = tmp_path / "seeds.yaml"
+    code, output = invoke("derive", "-o", str(out), "-s", "03_rl_training.seeds=5")
+    assert code == 0
+    assert "note: it keeps" in output and "models_dir (models/default)" in output
+    assert "artifacts_dir (artifacts): its export (aura export, notebook 06) replaces" in output
+
+
+def test_a_features_mapping_that_names_one_model_keeps_the_others_defaults(
+    tmp_path: Path,
+) -> None:
+    """The README's five-input engagement model, derived from params that list no features (as
+    smoke.yaml): the compatibility model keeps its default inputs, which the export's check of
+    them reads; it used to stop on a bare KeyError 'compatibility'."""
+    from aura.supervised.features import FEATURES
+    from aura.supervised.training import supervised_config
+
+    out = tmp_path / "five-inputs.yaml"
+    five = "[duration_hours, attention_span_minutes, comfort_level_online, style_match]"
+    code, output = invoke(
+        "derive",
+        "-p",
+        str(PARAMS_DIR / "smoke.yaml"),
+        "-o",
+        str(out),
+        "-s",
+        f"04_supervised_training.features.engagement={five}",
+    )
+    assert code == 0, output
+    config = supervised_config(load_params(out)["04_supervised_training"])
+    assert config.features["engagement"] == five.strip("[]").split(", ")
+    assert config.features["compatibility"] == FEATURES["compatibility"]
+    assert config.features["difficulty"] == FEATURES["difficulty"]
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("03_rl_training.seeds=0", "03_rl_training.seeds must be > 0, got 0"),
+        ("03_rl_training.sedes=4", "section '03_rl_training' has key(s) sedes, which"),
+        ("04_supervised_training.test_size=0.3", "06_model_export.test_size is 0.2 but"),
+        (
+            "04_supervised_training.features={compatibility: [age, teaching_effectiveness]}",
+            "features.compatibility has ['teaching_effectiveness'], which the tutor-match "
+            "endpoint cannot fill",
+        ),
+    ],
+)
+def test_the_command_writes_nothing_the_pipeline_would_refuse(
+    tmp_path: Path, setting: str, message: str
+) -> None:
+    out = tmp_path / "bad.yaml"
+    code, output = invoke("derive", "-o", str(out), "-s", setting)
+    assert code == 1
+    assert output.startswith(f"error: nothing written to {out}: {DEFAULT} with the changes: ")
+    assert message in output
+    assert not out.exists()
+
+
+def test_the_command_keeps_an_existing_file_and_the_base(tmp_path: Path) -> None:
+    out = tmp_path / "kept.yaml"
+    out.write_text("mine")
+    code, output = invoke("derive", "-o", str(out), "-s", "shared.seed=3")
+    assert (code, output) == (1, f"error: {out} exists; --force overwrites it")
+    assert out.read_text() == "mine"
+    code, _ = invoke("derive", "-o", str(out), "-s", "shared.seed=3", "--force")
+    assert code == 0 and load_params(out)["shared"]["seed"] == 3
+    code, output = invoke("derive", "-o", str(DEFAULT), "-s", "shared.seed=3", "--force")
+    assert code == 1 and "is the params file it derives from" in output
+
+
+def test_check_passes_the_project_files_and_names_a_problem(tmp_path: Path) -> None:
+    code, output = invoke("check", "--params", str(PARAMS_DIR / "smoke.yaml"))
+    assert code == 0
+    assert output.endswith(
+        "sections checked: 01_data_synthesis, 02_environment_design, "
+        "03_rl_training, 04_supervised_training, 05_evaluation, 06_model_export"
+    )
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(derive_params(DEFAULT, ["05_evaluation.n_bootstrap=0"])[0])
+    code, output = invoke("check", "-p", str(bad))
+    assert (code, output) == (
+        1, f"error: {bad}: 05_evaluation.n_bootstrap: Input should be greater than 0, got 0"
+    )  # fmt: skip
+
+
+def test_a_refusal_prints_the_setting_as_given(tmp_path: Path) -> None:
+    """A value such as [bold] is printed, not taken for the console's markup."""
+    out = tmp_path / "x.yaml"
+    code, output = invoke("derive", "-o", str(out), "-s", "shared.data_dir=[bold]x")
+    assert code == 1
+    assert output.startswith(f"error: nothing written to {out}: --set 'shared.data_dir=[bold]x'")
+
+
+def test_the_command_refuses_a_folder_as_out_and_a_whole_section(tmp_path: Path) -> None:
+    code, output = invoke("derive", "-o", str(tmp_path), "-s", "shared.seed=3", "--force")
+    assert (code, output) == (
+        1,
+        f"error: --out {tmp_path} is a folder; name a file to write",
+    )
+    assert list(tmp_path.iterdir()) == []
+    code, output = invoke("derive", "-o", str(tmp_path / "x.yaml"), "-s", "seeds=3")
+    assert code == 1
+    assert "--set 'seeds=3': seeds names a whole section; set one of its keys" in output
+    assert not (tmp_path / "x.yaml").exists()
+
+
+def test_the_command_refuses_an_out_that_is_no_file_or_has_no_folder(tmp_path: Path) -> None:
+    code, output = invoke("derive", "-o", "/dev/null", "-s", "shared.seed=3", "--force")
+    assert (code, output) == (
+        1,
+        "error: --out /dev/null is not a regular file; name a file to write",
+    )
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("kept\n")
+    code, output = invoke("derive", "-o", str(a_file / "x.yaml"), "-s", "shared.seed=3")
+    assert (code, output) == (
+        1,
+        f"error: --out {a_file / 'x.yaml'} lies under {a_file}, which is a file, not a folder",
+    )
+    assert a_file.read_text() == "kept\n"
+
+
+def test_the_command_refuses_an_export_over_the_models(tmp_path: Path) -> None:
+    """The export replaces its folder whole: an artifacts_dir that holds the models would take
+    the trained grid with it."""
+    out = tmp_path / "same.yaml"
+    code, output = invoke(
+        "derive", "-o", str(out),
+        "-s", "shared.models_dir=models/x", "-s", "shared.artifacts_dir=models",
+    )  # fmt: skip
+    assert code == 1
+    assert "shared.artifacts_dir models holds shared.models_dir models/x: the export replaces" in (
+        output
+    )
+    assert not out.exists()
