@@ -58,6 +58,14 @@ TARGETS: dict[str, str] = {
 """Target column per model: sessions_data.csv for the two scores, learners_data.csv for the
 level. The simulator draws each from exactly the default features plus noise it knows."""
 
+SOURCE_TABLES: dict[str, tuple[str, ...]] = {
+    "compatibility": ("learners", "tutors", "sessions"),
+    "difficulty": ("learners",),
+    "engagement": ("learners", "tutors", "sessions"),
+}
+"""The tables each model's feature table is built from (`build_feature_tables`): the session
+models read the sessions joined with learners and tutors, the difficulty model the learners."""
+
 CLASS_LABELS: list[str] = list(DIFFICULTY_LEVELS)
 """Classes of the difficulty model; the classifier's probability columns follow this order."""
 

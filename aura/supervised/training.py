@@ -33,6 +33,7 @@ from aura.supervised.features import (
     FEATURE_RANGES,
     FEATURES,
     MODEL_NAMES,
+    SOURCE_TABLES,
     FeatureTable,
     build_feature_tables,
     load_data,
@@ -47,13 +48,6 @@ from aura.supervised.models import (
 from aura.supervised.shift import POPULATIONS, draw_population
 
 SECTION = "04_supervised_training"
-SOURCE_TABLES: dict[str, tuple[str, ...]] = {
-    "compatibility": ("learners", "tutors", "sessions"),
-    "difficulty": ("learners",),
-    "engagement": ("learners", "tutors", "sessions"),
-}
-"""The tables each model's feature table is built from (`build_feature_tables`): the session
-models read the sessions joined with learners and tutors, the difficulty model the learners."""
 TARGET_ACCURACY = 0.85
 TARGET_ACCURACY_SHARE = 0.97
 TARGET_MSE = 0.1
