@@ -17,6 +17,7 @@ whose params ask for something else is refused with what differs, before it runs
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import json
@@ -306,6 +307,8 @@ def make_storage(url: str, attempts: int = 5) -> Any:
             f"storage {url} is a SQLite database in memory, which the study would not outlive "
             f"(nor could another worker share it); name a file, e.g. {STORAGE_EXAMPLES}"
         )
+    if parsed.get_backend_name() == "sqlite":
+        _refuse_foreign_sqlite(Path(parsed.database), shown)
     kwargs = {"connect_args": {"timeout": 60}} if parsed.get_backend_name() == "sqlite" else {}
     attempt = 0
     while True:
@@ -338,6 +341,35 @@ def make_storage(url: str, attempts: int = 5) -> Any:
             raise ConfigError(
                 f"storage {shown} is not a usable Optuna database: {str(cause).splitlines()[0]}"
             ) from exc
+
+
+def _refuse_foreign_sqlite(database: Path, shown: str) -> None:
+    """Refuse a SQLite file that holds another program's tables and none of Optuna's.
+
+    Optuna would add its own tables to it and run: a mistyped path to an application's database
+    came back with a study inside it. The file is read without being changed (read-only mode);
+    one that is not SQLite at all is left to the opening, which names it.
+    """
+    import sqlite3
+
+    if not database.is_file() or database.stat().st_size == 0:
+        return
+    try:
+        with contextlib.closing(
+            sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True)
+        ) as db:
+            tables = sorted(
+                name
+                for (name,) in db.execute("select name from sqlite_master where type = 'table'")
+            )
+    except sqlite3.DatabaseError:
+        return
+    if tables and "studies" not in tables:
+        listed = ", ".join(tables[:5]) + (f" and {len(tables) - 5} more" if len(tables) > 5 else "")
+        raise ConfigError(
+            f"storage {shown} holds another program's tables ({listed}) and none of Optuna's; "
+            "it is left as it was: name a new file or an Optuna database"
+        )
 
 
 def default_worker_id() -> str:

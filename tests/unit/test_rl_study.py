@@ -4,6 +4,7 @@ before it trains anything."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -267,6 +268,27 @@ def test_a_damaged_or_foreign_database_is_named_in_one_line(tmp_path: Path) -> N
     damaged.write_bytes(pages)
     with pytest.raises(ConfigError, match="is not a usable Optuna database: database disk image"):
         make_storage(f"sqlite:///{damaged}")
+
+
+def test_another_programs_sqlite_database_is_refused_untouched(tmp_path: Path) -> None:
+    """Optuna would have added its tables to it and run the study there."""
+    from aura.rl.tune import make_storage
+
+    app_db = tmp_path / "app.db"
+    with contextlib.closing(sqlite3.connect(app_db)) as db:
+        db.execute("create table users (id integer, name text)")
+        db.execute("insert into users values (1, 'a')")
+        db.commit()
+    before = app_db.read_bytes()
+    with pytest.raises(ConfigError, match=r"holds another program's tables \(users\) and none"):
+        make_storage(f"sqlite:///{app_db}")
+    assert app_db.read_bytes() == before
+    empty = tmp_path / "empty.db"
+    empty.touch()  # an empty file is a new database
+    make_storage(f"sqlite:///{empty}")
+    with contextlib.closing(sqlite3.connect(empty)) as db:
+        assert ("studies",) in db.execute("select name from sqlite_master").fetchall()
+    make_storage(f"sqlite:///{empty}")  # and is Optuna's from then on
 
 
 def fake_trials(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
