@@ -201,14 +201,23 @@ def run(
         raise _fail(str(exc)) from exc
 
 
+def _named_folder(value: str | None) -> str | None:
+    """An empty ``--out`` names no folder. Read as a string: as a ``Path`` it would already be
+    ``.``, the current folder, where the tables had landed unasked."""
+    if value is not None and not value.strip():
+        raise typer.BadParameter("is empty; name the folder to write the tables to")
+    return value
+
+
 @app.command()
 def generate(
     params: ParamsOption = PARAMS_DIR / "default.yaml",
     out: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             help="Output directory, from the current folder (default: the params file's "
-            "shared.data_dir, from the project root)."
+            "shared.data_dir, from the project root).",
+            callback=_named_folder,
         ),
     ] = None,
 ) -> None:
@@ -223,11 +232,11 @@ def generate(
         sizes = p.get("01_data_synthesis")
         if sizes is None:
             raise ParamsError(f"params file {params} has no '01_data_synthesis:' section")
-        out_dir = out if out is not None else project_path(p["shared"]["data_dir"])
+        out_dir = Path(out) if out is not None else project_path(p["shared"]["data_dir"])
         from aura.sim import write_datasets
 
         written = write_datasets(
-            Path(out_dir),
+            out_dir,
             seed=p["shared"]["seed"],
             n_learners=sizes["n_learners"],
             n_tutors=sizes["n_tutors"],

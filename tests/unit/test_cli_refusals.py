@@ -294,12 +294,14 @@ def test_generate_names_an_out_it_cannot_write(tmp_path: Path, folders) -> None:
     [
         (["tune", "--study", " "], "--study needs a name"),
         (["rl-pools", "--pool-seed", "-1"], "Invalid value for '--pool-seed'"),
+        (["generate", "--out", ""], "Invalid value for '--out': is empty"),
     ],
-    ids=["empty-study", "negative-pool-seed"],
+    ids=["empty-study", "negative-pool-seed", "empty-out"],
 )
 def test_an_option_without_a_usable_value_is_refused(
-    tmp_path: Path, folders, command: list[str], message: str
+    tmp_path: Path, folders, command: list[str], message: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # where an empty --out had written the tables
     result = CliRunner().invoke(app, [*command, "--params", str(params_file(tmp_path, folders))])
     assert result.exit_code != 0 and "Traceback" not in result.output
     assert message in " ".join(result.output.split())
