@@ -267,7 +267,11 @@ def train_model(
     if ev.is_classifier_name(name):
         _check_levels(y_tr, config.cv_folds)
     pipeline = make_pipeline(name, list(X.columns), config.forest.get(name), seed=seed)
-    on_stage(f"{name}: choosing the leaf size by {config.cv_folds}-fold grouped CV, then fitting")
+    on_stage(
+        f"{name}: {g_tr.nunique()} learners to train on, {groups.iloc[test].nunique()} held out "
+        f"(test_size {config.test_size:g}); choosing the leaf size by {config.cv_folds}-fold "
+        "grouped CV, then fitting"
+    )
     start = time.perf_counter()
     model, grid_table, chosen, fit_seconds = ev.tune(
         name,

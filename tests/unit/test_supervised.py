@@ -361,6 +361,16 @@ def test_more_folds_than_training_learners_is_refused_before_any_fit(tables) -> 
         train_model("compatibility", tables["compatibility"], config, SEED)
 
 
+def test_the_stages_name_the_learners_each_split_holds(tables) -> None:
+    """A test_size near 1 trained on a handful of learners without a word."""
+    from aura.supervised.training import train_model
+
+    stages: list[str] = []
+    config = supervised_config({**SMALL_TRAINING, "test_size": 0.9})
+    train_model("difficulty", tables["difficulty"], config, SEED, on_stage=stages.append)
+    assert stages[0].startswith("difficulty: 80 learners to train on, 720 held out (test_size 0.9)")
+
+
 def _without_timings(value: object) -> object:
     if isinstance(value, dict):
         return {k: _without_timings(v) for k, v in value.items() if "seconds" not in k}
