@@ -13,6 +13,7 @@ waiting for a core, and hosts of the same name run at different speeds. The grid
 (``aura.rl.results.fingerprint``) tells whether two hosts trained the same policies.
 
     python benchmarks/bench_rl_training.py          # the grid once; throughput, scoring 3 times
+    python benchmarks/bench_rl_training.py --grids 3  # the target on the median of three grids
     python benchmarks/bench_rl_training.py --quick  # no grid; throughput, scoring once
 
 Writes reports/bench/rl_training.json (aura.config.BENCH_DIR); with other params,
@@ -144,6 +145,24 @@ def full_grid(params: Path) -> dict[str, Any]:
     }
 
 
+def repeated_grids(params: Path, grids: int) -> dict[str, Any]:
+    """The first grid's record, with the wall times of ``grids`` grids and the target read on
+    their median (one grid's time on a shared host can be a busy minute's). Every grid must
+    train the same policies: their fingerprints are compared, and a difference is recorded."""
+    runs = []
+    for i in range(grids):
+        runs.append(full_grid(params))
+        typer.echo(f"grid {i + 1}/{grids}: {runs[-1]['wall_seconds']:.0f}s")
+    record = dict(runs[0])
+    walls = [r["wall_seconds"] for r in runs]
+    record["wall_seconds_runs"] = walls
+    record["wall_seconds"] = statistics.median(walls)
+    record["meets_target"] = record["wall_seconds"] <= TARGET_SECONDS
+    record["speedup_vs_spec_low"] = SPEC_SECONDS[0] / record["wall_seconds"]
+    record["same_policies"] = len({r["fingerprint"] for r in runs}) == 1
+    return record
+
+
 def main(
     params: Annotated[Path, typer.Option(help="Params file of the grid.")] = PARAMS_DIR
     / "default.yaml",
@@ -151,6 +170,12 @@ def main(
         bool, typer.Option(help="No grid: throughput and scoring, one repeat each.")
     ] = False,
     repeats: Annotated[int, typer.Option(min=1, help="Throughput and scoring repeats.")] = 3,
+    grids: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Grids trained from scratch; the target is read on their median wall time."
+        ),
+    ] = 1,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -173,10 +198,10 @@ def main(
     report["throughput"] = throughput(params, 1 if quick else repeats)
     report["scoring"] = scoring(params, 1 if quick else repeats)
     if not quick:
-        report["grid"] = full_grid(params)
+        report["grid"] = repeated_grids(params, grids)
         typer.echo(
             f"grid: {report['grid']['wall_seconds']:.0f}s for {report['grid']['n_runs']} runs "
-            f"(target {TARGET_SECONDS:.0f}s)"
+            f"(median of {grids}; target {TARGET_SECONDS:.0f}s)"
         )
     report["load_average_after"] = list(os.getloadavg())
     report["host_speed_s_after"] = host_speed()
