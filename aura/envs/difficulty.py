@@ -28,7 +28,7 @@ import numpy as np
 from gymnasium import spaces
 
 from aura.envs.learners import LearnerProfile, learner_source
-from aura.envs.options import finite, whole
+from aura.envs.options import discrete_action, finite, whole
 from aura.sim import outcomes as oc
 from aura.sim.generate import PLACEMENT_ERROR
 from aura.sim.rng import sigmoid
@@ -187,9 +187,7 @@ class DifficultyAdaptationEnv(gym.Env):
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         if self.learner is None:
             raise RuntimeError("call reset() before step()")
-        a = int(action)
-        if not 0 <= a < 3:
-            raise ValueError(f"action must be 0 (decrease), 1 (maintain) or 2 (increase), got {a}")
+        a = discrete_action(action, 3, "0 (decrease), 1 (maintain) or 2 (increase)")
         if self.done:
             raise RuntimeError("episode is over; call reset()")
         self.b = self.difficulty_after(a)

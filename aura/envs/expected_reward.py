@@ -12,7 +12,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from aura.envs.tutor_matching import TutorMatchingEnv
+from aura.envs.tutor_matching import TutorMatchingEnv, strategy_index
 
 
 class ExpectedReward(gym.Wrapper):
@@ -26,7 +26,7 @@ class ExpectedReward(gym.Wrapper):
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         expected = self.unwrapped.expected_rewards()  # read before the session changes the state
         obs, _, terminated, truncated, info = self.env.step(action)
-        reward = expected[int(action)] - (expected.mean() if self.relative else 0.0)
+        reward = expected[strategy_index(action)] - (expected.mean() if self.relative else 0.0)
         return obs, float(reward), terminated, truncated, info
 
 

@@ -1,10 +1,11 @@
-"""The environments' options, checked where they are given and named when wrong.
+"""The environments' options and actions, checked where they are given and named when wrong.
 
 A value of the wrong kind used to pass or fail far from its name: `episode_length=2.5` ran
 episodes of 2 steps, `max_steps=inf` ended in an `OverflowError` from `int()`, `pool_seed=-1` in
-numpy's "expected non-negative integer" twelve frames down, and a NaN reward weight made every
-reward NaN. Each check here raises one `ValueError` naming the option and the value, which is
-also what the params check (`aura.rl.config.check_env_builds`) reports.
+numpy's "expected non-negative integer" twelve frames down, a NaN reward weight made every reward
+NaN, and an action of 1.7 was taken as 1. Each check here raises one `ValueError` naming the
+option and the value, which is also what the params check (`aura.rl.config.check_env_builds`)
+reports.
 """
 
 from __future__ import annotations
@@ -41,3 +42,29 @@ def flag(name: str, value: Any) -> bool:
     if not isinstance(value, bool | np.bool_):
         raise ValueError(f"{name} must be true or false, got {value!r}")
     return bool(value)
+
+
+def discrete_action(action: Any, n: int, allowed: str) -> int:
+    """The index 0..n-1 an action stands for, or a `ValueError` naming it (``allowed`` says which
+    indices mean what).
+
+    Taken: a Python or numpy integer and an integer array of shape () (SB3's `predict` for one
+    observation), which is what `Discrete(n).contains` takes but for booleans, and an integer
+    array of shape (1,) (`predict` for a batch of one). `int(action)` took 1.7, "1" and True as 1,
+    so a policy emitting the wrong kind of value ran on as if it were right, and it refused the
+    batch of one with numpy's TypeError."""
+    array = isinstance(action, np.ndarray)
+    integer = (
+        np.issubdtype(action.dtype, np.integer) and action.shape in ((), (1,))
+        if array
+        else isinstance(action, int | np.integer) and not isinstance(action, bool)
+    )
+    if not integer:
+        raise ValueError(
+            f"action must be {allowed}: a Python or numpy integer, or an integer array of shape "
+            f"() or (1,); got {action!r}"
+        )
+    index = int(action.item()) if array else int(action)
+    if not 0 <= index < n:
+        raise ValueError(f"action must be {allowed}, got {index}")
+    return index

@@ -44,7 +44,7 @@ import numpy as np
 from gymnasium import spaces
 
 from aura.envs.learners import LearnerProfile, learner_source, pooled, tutor_pool
-from aura.envs.options import finite, flag, whole
+from aura.envs.options import discrete_action, finite, flag, whole
 from aura.sim import outcomes as oc
 from aura.sim.generate import DURATION_PROBS, DURATIONS, PLACEMENT_ERROR
 from aura.sim.matching import choose_tutors
@@ -107,6 +107,13 @@ def session_level(estimate: float) -> int:
     """Level the platform sets for a session: the one nearest the 84%-success difficulty of its
     ability estimate (as the logged platform does in `aura.sim.generate`)."""
     return bisect(_LEVEL_CUTS, float(oc.target_difficulty(estimate)))
+
+
+def strategy_index(action: Any) -> int:
+    """The strategy an action names, checked as `aura.envs.options.discrete_action` checks it (an
+    integer 0..4, or an integer array of shape () or (1,)): the reward variants index their
+    expected rewards with it too."""
+    return discrete_action(action, len(STRATEGIES), f"a strategy index 0..{len(STRATEGIES) - 1}")
 
 
 def _reward_weights(given: Any) -> dict[str, float]:
@@ -343,9 +350,7 @@ class TutorMatchingEnv(gym.Env):
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         self._check_in_episode()
-        a = int(action)
-        if not 0 <= a < len(STRATEGIES):
-            raise ValueError(f"action must be a strategy index 0..{len(STRATEGIES) - 1}, got {a}")
+        a = strategy_index(action)
         k = self.step_count
         learner = self.learner
         theta, comfort = self.theta, self.comfort
