@@ -28,7 +28,7 @@ import numpy as np
 from gymnasium import spaces
 
 from aura.envs.learners import LearnerProfile, learner_source
-from aura.envs.options import discrete_action, finite, whole
+from aura.envs.options import discrete_action, finite, no_reset_options, whole
 from aura.sim import outcomes as oc
 from aura.sim.generate import PLACEMENT_ERROR
 from aura.sim.rng import sigmoid
@@ -73,6 +73,8 @@ class DifficultyAdaptationEnv(gym.Env):
     `info` after a step: exercise_success_rate of the block, p_success (the expected success),
     difficulty b, engagement, gain, disengaged; at the end also episode_success and
     mean_success_rate.
+
+    `reset` takes no options.
     """
 
     metadata = {"render_modes": []}
@@ -109,6 +111,7 @@ class DifficultyAdaptationEnv(gym.Env):
     ) -> tuple[np.ndarray, dict[str, Any]]:
         """Draw a learner, place them at the level nearest their estimated 84% difficulty, and
         run one diagnostic block there so the first observation carries information."""
+        no_reset_options(options)
         super().reset(seed=seed)
         if seed is not None:
             self.learners.clear()

@@ -1,16 +1,18 @@
-"""The environments' options and actions, checked where they are given and named when wrong.
+"""The environments' options, actions and reset options, checked where they are given and
+named when wrong.
 
 A value of the wrong kind used to pass or fail far from its name: `episode_length=2.5` ran
 episodes of 2 steps, `max_steps=inf` ended in an `OverflowError` from `int()`, `pool_seed=-1` in
 numpy's "expected non-negative integer" twelve frames down, a NaN reward weight made every reward
-NaN, and an action of 1.7 was taken as 1. Each check here raises one `ValueError` naming the
-option and the value, which is also what the params check (`aura.rl.config.check_env_builds`)
-reports.
+NaN, an action of 1.7 was taken as 1, and `reset(options=...)` ignored whatever it was given.
+Each check here raises one `ValueError` naming the option and the value, which is also what the
+params check (`aura.rl.config.check_env_builds`) reports.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -42,6 +44,18 @@ def flag(name: str, value: Any) -> bool:
     if not isinstance(value, bool | np.bool_):
         raise ValueError(f"{name} must be true or false, got {value!r}")
     return bool(value)
+
+
+def no_reset_options(options: Any) -> None:
+    """Refuse any reset option: the environments know none, and one meant to choose the episode
+    (a learner, a pool) would otherwise be ignored and the episode drawn as if it were absent.
+    None and an empty dict (gymnasium's env checker passes one) are taken."""
+    if options is None or (isinstance(options, Mapping) and not options):
+        return
+    if isinstance(options, Mapping):
+        unknown = ", ".join(repr(key) for key in options)
+        raise ValueError(f"reset takes no options; unknown option keys: {unknown}")
+    raise ValueError(f"reset options must be None or an empty dict, got {options!r}")
 
 
 def discrete_action(action: Any, n: int, allowed: str) -> int:

@@ -44,7 +44,7 @@ import numpy as np
 from gymnasium import spaces
 
 from aura.envs.learners import LearnerProfile, learner_source, pooled, tutor_pool
-from aura.envs.options import discrete_action, finite, flag, whole
+from aura.envs.options import discrete_action, finite, flag, no_reset_options, whole
 from aura.sim import outcomes as oc
 from aura.sim.generate import DURATION_PROBS, DURATIONS, PLACEMENT_ERROR
 from aura.sim.matching import choose_tutors
@@ -139,6 +139,8 @@ class TutorMatchingEnv(gym.Env):
     are 1..n_tutors, and `n_pools` pools are numbered on, pool after pool) and the session's
     engagement_score, learning_outcome_score, exercise_success_rate, completed and ability gain;
     after the last step also episode_success (mean session reward >= success_threshold).
+
+    `reset` takes no options.
     """
 
     metadata = {"render_modes": []}
@@ -192,6 +194,7 @@ class TutorMatchingEnv(gym.Env):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
+        no_reset_options(options)
         super().reset(seed=seed)
         if seed is not None:
             self.learners.clear()

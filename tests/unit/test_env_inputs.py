@@ -1,5 +1,6 @@
 """What the two environments take from their user: actions of the kinds gymnasium and SB3 pass
-and nothing else, which must not change an episode's draws, observations or rewards."""
+and nothing else, and no reset options, neither of which may change an episode's draws,
+observations or rewards."""
 
 from __future__ import annotations
 
@@ -23,10 +24,12 @@ ACTIONS = [0, 2, 1, 1, 2, 0, 2, 1]
 """Valid in both environments (tutor matching has five strategies, difficulty three moves)."""
 
 
-def episode(env: gym.Env, seed: int, kind: Callable[[int], object] = int) -> tuple[list, list]:
+def episode(
+    env: gym.Env, seed: int, kind: Callable[[int], object] = int, options: dict | None = None
+) -> tuple[list, list]:
     """Observations and (reward, terminated, truncated, info) of one seeded episode driven by
     `ACTIONS` (cycled), each action passed as ``kind(action)``."""
-    obs, info = env.reset(seed=seed)
+    obs, info = env.reset(seed=seed, options=options)
     observations, steps = [obs], [info]
     for t in range(10_000):
         obs, reward, terminated, truncated, info = env.step(kind(ACTIONS[t % len(ACTIONS)]))
@@ -190,3 +193,15 @@ def test_a_gymnasium_vector_environment_steps_them(env_id: str) -> None:
     for t in range(20):
         envs.step(np.array([ACTIONS[t % 8], ACTIONS[(t + 3) % 8]]))
     envs.close()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_reset_refuses_options_by_name_and_takes_none_or_an_empty_dict(env_id: str) -> None:
+    """Options were ignored: an option meant to choose the learner drew a random one."""
+    env = started(env_id)
+    with pytest.raises(ValueError, match="reset takes no options; unknown option keys: 'learner'"):
+        env.reset(seed=9, options={"learner": 3})
+    with pytest.raises(ValueError, match="reset options must be None or an empty dict, got 'x'"):
+        env.reset(options="x")
+    assert steps(env, [2, 0]) == steps(started(env_id), [2, 0])  # the episode goes on untouched
+    assert_same_episode(episode(env, 6, options={}), episode(gym.make(env_id), 6))
