@@ -28,10 +28,17 @@ import numpy as np
 from gymnasium import spaces
 
 from aura.envs.learners import LearnerProfile, learner_source
-from aura.envs.options import discrete_action, finite, no_reset_options, whole
+from aura.envs.options import (
+    discrete_action,
+    finite,
+    known_render_mode,
+    no_reset_options,
+    whole,
+)
 from aura.sim import outcomes as oc
 from aura.sim.generate import PLACEMENT_ERROR
 from aura.sim.rng import sigmoid
+from aura.sim.vocab import DIFFICULTY_MOVES, SUBJECTS
 
 OBSERVATION_FEATURES: tuple[str, ...] = (
     "performance_history",
@@ -74,10 +81,12 @@ class DifficultyAdaptationEnv(gym.Env):
     difficulty b, engagement, gain, disengaged; at the end also episode_success and
     mean_success_rate.
 
-    `reset` takes no options.
+    `reset` takes no options; `render_mode="ansi"` makes `render()` describe the episode so far.
     """
 
-    metadata = {"render_modes": []}
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    """`render_fps` only because gymnasium's checkers ask every rendering environment for one;
+    text has no frame rate, and 4 is what gymnasium's own text environments declare."""
 
     def __init__(
         self,
@@ -87,7 +96,9 @@ class DifficultyAdaptationEnv(gym.Env):
         disengage_threshold: float = 0.4,
         learners_csv: str | Path | None = None,
         calibration_seed: int = 0,
+        render_mode: str | None = None,
     ) -> None:
+        self.render_mode = known_render_mode(render_mode, self.metadata["render_modes"])
         self.max_steps = whole("max_steps", max_steps)
         self.items_per_step = whole("items_per_step", items_per_step)
         self.step_size = finite("step_size", step_size)
@@ -105,6 +116,7 @@ class DifficultyAdaptationEnv(gym.Env):
         )
         self.action_space = spaces.Discrete(3)
         self.learner: LearnerProfile | None = None
+        self._last_move: tuple[int, float] | None = None
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -128,6 +140,7 @@ class DifficultyAdaptationEnv(gym.Env):
         self.b = float(oc.DIFFICULTY_OFFSETS[np.abs(oc.DIFFICULTY_OFFSETS - target).argmin()])
         self.step_count = 0
         self.done = False
+        self._last_move = None
         self._successes: list[float] = []
         self._draw = 0
         self.engagement_logit = float(
@@ -227,4 +240,36 @@ class DifficultyAdaptationEnv(gym.Env):
             info["episode_success"] = (not disengaged) and math.fabs(
                 mean_success - oc.OPTIMAL_SUCCESS
             ) <= FLOW_BAND
-        return self._observation(), gain / self.gain_scale, disengaged, truncated, info
+        reward = gain / self.gain_scale
+        self._last_move = (a, reward)
+        return self._observation(), reward, disengaged, truncated, info
+
+    def render(self) -> str | None:
+        """The episode so far as a few lines of text (``render_mode="ansi"``). It reads the state
+        and draws nothing, so rendering an episode never changes it."""
+        if self.render_mode is None:
+            gym.logger.warn("render() needs a render mode: gymnasium.make(id, render_mode='ansi')")
+            return None
+        if self.learner is None:
+            raise RuntimeError("call reset() before render()")
+        learner = self.learner
+        if not self.done:
+            status = ""
+        elif self.engagement < self.disengage_threshold:
+            status = "; over, the learner quit"
+        else:
+            status = "; over, max_steps reached"
+        lines = [
+            f"difficulty adaptation: {self.step_count} of {self.max_steps} blocks done, "
+            f"{SUBJECTS[learner.subject_preference]}{status}",
+            f"learner: age {learner.age}, grade {learner.grade_level}; ability {self.theta:+.2f} "
+            f"(hidden)",
+            f"difficulty {self.b:+.2f}, last block's success {self.last_success_rate:.2f}, "
+            f"engagement {self.engagement:.2f}",
+        ]
+        if self._last_move is None:
+            lines.append("last move: none yet (the diagnostic block)")
+        else:
+            a, reward = self._last_move
+            lines.append(f"last move: {DIFFICULTY_MOVES[a]}, reward {reward:.3f}")
+        return "\n".join(lines)

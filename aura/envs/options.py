@@ -12,7 +12,7 @@ params check (`aura.rl.config.check_env_builds`) reports.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -44,6 +44,22 @@ def flag(name: str, value: Any) -> bool:
     if not isinstance(value, bool | np.bool_):
         raise ValueError(f"{name} must be true or false, got {value!r}")
     return bool(value)
+
+
+class RenderModeError(ValueError, TypeError):
+    """A render mode the environment does not have. Also a TypeError, because SB3's
+    `make_vec_env`, given an id, asks for ``render_mode="rgb_array"`` and makes the environment
+    without it only on a TypeError (what any render mode raised before the environments
+    rendered): without that, ``make_vec_env("aura/TutorMatching-v0")`` would fail."""
+
+
+def known_render_mode(value: Any, modes: Sequence[str]) -> str | None:
+    """None or one of the environment's render modes: an unknown mode would otherwise only show
+    when `render()` is first called, if gymnasium's warning at `make` went unread."""
+    if value is not None and not (isinstance(value, str) and value in modes):
+        allowed = ", ".join(repr(m) for m in modes)
+        raise RenderModeError(f"render_mode must be None or one of {allowed}, got {value!r}")
+    return value
 
 
 def no_reset_options(options: Any) -> None:

@@ -44,13 +44,20 @@ import numpy as np
 from gymnasium import spaces
 
 from aura.envs.learners import LearnerProfile, learner_source, pooled, tutor_pool
-from aura.envs.options import discrete_action, finite, flag, no_reset_options, whole
+from aura.envs.options import (
+    discrete_action,
+    finite,
+    flag,
+    known_render_mode,
+    no_reset_options,
+    whole,
+)
 from aura.sim import outcomes as oc
 from aura.sim.generate import DURATION_PROBS, DURATIONS, PLACEMENT_ERROR
 from aura.sim.matching import choose_tutors
 from aura.sim.rng import categorical, sigmoid
 from aura.sim.session import SessionContext, expected_session_scores
-from aura.sim.vocab import LEARNING_STYLES, STRATEGIES, SUBJECTS, TIME_SLOTS
+from aura.sim.vocab import LANGUAGES, LEARNING_STYLES, STRATEGIES, SUBJECTS, TIME_SLOTS
 
 OBSERVATION_FEATURES: tuple[str, ...] = (
     "age",
@@ -140,10 +147,12 @@ class TutorMatchingEnv(gym.Env):
     engagement_score, learning_outcome_score, exercise_success_rate, completed and ability gain;
     after the last step also episode_success (mean session reward >= success_threshold).
 
-    `reset` takes no options.
+    `reset` takes no options; `render_mode="ansi"` makes `render()` describe the episode so far.
     """
 
-    metadata = {"render_modes": []}
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    """`render_fps` only because gymnasium's checkers ask every rendering environment for one;
+    text has no frame rate, and 4 is what gymnasium's own text environments declare."""
     categorical_features = CATEGORICAL_FEATURES
 
     def __init__(
@@ -158,7 +167,9 @@ class TutorMatchingEnv(gym.Env):
         reward_weights: dict[str, float] | None = None,
         success_threshold: float = DEFAULT_SUCCESS_THRESHOLD,
         calibration_seed: int = 0,
+        render_mode: str | None = None,
     ) -> None:
+        self.render_mode = known_render_mode(render_mode, self.metadata["render_modes"])
         self.episode_length = whole("episode_length", episode_length)
         self.reward_weights = _reward_weights(reward_weights)
         self.success_threshold = finite("success_threshold", success_threshold)
@@ -187,6 +198,7 @@ class TutorMatchingEnv(gym.Env):
         self._w_outcome = self.reward_weights["learning_outcome_score"]
         self._w_engagement = self.reward_weights["engagement_score"]
         self.learner: LearnerProfile | None = None
+        self._last_action: int | None = None
         self._tutor_cache: dict[tuple[int, int, int, int, int], np.ndarray] = {}
 
     # -- episode set-up -------------------------------------------------------------------------
@@ -209,6 +221,7 @@ class TutorMatchingEnv(gym.Env):
         self.comfort = learner.comfort
         self.step_count = 0
         self._rewards: list[float] = []
+        self._last_action = None
 
         self.strategy_tutors = self._tutors_for(
             self.subject, self.slot, learner.learning_style, learner.language
@@ -391,6 +404,7 @@ class TutorMatchingEnv(gym.Env):
         self.comfort = float(oc.comfort_after_session(comfort, engagement))
         self.step_count = k + 1
         self._rewards.append(reward)
+        self._last_action = a
         terminated = self.step_count == self.episode_length
         info: dict[str, Any] = {
             "strategy": STRATEGIES[a],
@@ -406,3 +420,33 @@ class TutorMatchingEnv(gym.Env):
                 sum(self._rewards) / len(self._rewards) >= self.success_threshold
             )
         return self._observation(), reward, terminated, False, info
+
+    def render(self) -> str | None:
+        """The episode so far as a few lines of text (``render_mode="ansi"``). It reads the state
+        and draws nothing, so rendering an episode never changes it."""
+        if self.render_mode is None:
+            gym.logger.warn("render() needs a render mode: gymnasium.make(id, render_mode='ansi')")
+            return None
+        if self.learner is None:
+            raise RuntimeError("call reset() before render()")
+        learner = self.learner
+        progress = float(oc.success_probability(self.theta, 0.0))
+        lines = [
+            f"tutor matching: {self.step_count} of {self.episode_length} sessions done, "
+            f"{SUBJECTS[self.subject]}",
+            f"learner: age {learner.age}, grade {learner.grade_level}, "
+            f"{LEARNING_STYLES[learner.learning_style]}, {LANGUAGES[learner.language]}, "
+            f"{TIME_SLOTS[self.slot]}; comfort {self.comfort:.2f}, progress {progress:.2f} "
+            f"(ability {self.theta:+.2f}, hidden)",
+        ]
+        if self._last_action is None:
+            lines.append("last session: none yet")
+        else:
+            a = self._last_action
+            tutor = int(self.tutor_ids[self.strategy_tutors[a]])
+            mean = sum(self._rewards) / len(self._rewards)
+            lines.append(
+                f"last session: {STRATEGIES[a]}, tutor {tutor}, reward {self._rewards[-1]:.3f} "
+                f"(mean {mean:.3f})"
+            )
+        return "\n".join(lines)

@@ -1,21 +1,26 @@
 """What the two environments take from their user: actions of the kinds gymnasium and SB3 pass
-and nothing else, and no reset options, neither of which may change an episode's draws,
-observations or rewards."""
+and nothing else, no reset options, and the "ansi" render mode, none of which may change an
+episode's draws, observations or rewards."""
 
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable
 
 import gymnasium as gym
 import numpy as np
 import pytest
+from gymnasium.utils.env_checker import check_env as gym_check_env
 from stable_baselines3 import A2C, DQN, PPO
 from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.env_checker import check_env as sb3_check_env
+from stable_baselines3.common.env_util import make_vec_env
 
 import aura.envs as E
 
 ENV_IDS = (E.TUTOR_MATCHING_ID, E.DIFFICULTY_ID)
+ENV_CLASSES = {E.TUTOR_MATCHING_ID: E.TutorMatchingEnv, E.DIFFICULTY_ID: E.DifficultyAdaptationEnv}
 ALLOWED = {
     E.TUTOR_MATCHING_ID: "a strategy index 0..4",
     E.DIFFICULTY_ID: "0 (decrease), 1 (maintain) or 2 (increase)",
@@ -88,15 +93,18 @@ RECORDED_REWARDS = {
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
-def test_a_seeded_episode_pays_what_it_paid_before(env_id: str) -> None:
-    """With every action kind SB3 passes."""
+@pytest.mark.parametrize("render_mode", [None, "ansi"])
+def test_a_seeded_episode_pays_what_it_paid_before(env_id: str, render_mode: str | None) -> None:
+    """With every action kind SB3 passes, and rendered or not."""
     actions, recorded = RECORDED_REWARDS[env_id]
     for kind in (int, np.int64, np.array, lambda a: np.array([a])):
-        env = gym.make(env_id)
+        env = gym.make(env_id, render_mode=render_mode)
         env.reset(seed=3)
         rewards = []
         for action in actions:
             rewards.append(env.step(kind(action))[1])
+            if render_mode:
+                env.render()
         assert rewards == pytest.approx(recorded, rel=1e-12, abs=0)
 
 
@@ -205,3 +213,107 @@ def test_reset_refuses_options_by_name_and_takes_none_or_an_empty_dict(env_id: s
         env.reset(options="x")
     assert steps(env, [2, 0]) == steps(started(env_id), [2, 0])  # the episode goes on untouched
     assert_same_episode(episode(env, 6, options={}), episode(gym.make(env_id), 6))
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_both_env_checkers_pass_with_ansi_rendering_and_render_it(env_id: str) -> None:
+    """Both checkers render: gymnasium's asks for render_fps and a str, SB3's renders with
+    skip_render_check=False."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gym_check_env(gym.make(env_id, render_mode="ansi").unwrapped)
+        sb3_check_env(gym.make(env_id, render_mode="ansi").unwrapped, skip_render_check=False)
+
+
+def test_ansi_rendering_describes_the_tutor_matching_episode() -> None:
+    env = gym.make(E.TUTOR_MATCHING_ID, render_mode="ansi", episode_length=3)
+    env.reset(seed=3)
+    inner = env.unwrapped
+    text = env.render()
+    assert isinstance(text, str) and len(text.splitlines()) == 3
+    assert "0 of 3 sessions done, english" in text
+    assert "age 15, grade 10, kinesthetic, english, morning" in text
+    assert "last session: none yet" in text
+    _, reward, *_, info = env.step(1)
+    text = env.render()
+    assert "1 of 3 sessions done" in text
+    assert f"subject_expert, tutor {info['tutor_id']}, reward {reward:.3f}" in text
+    assert f"comfort {inner.comfort:.2f}" in text and f"ability {inner.theta:+.2f}" in text
+
+
+def test_ansi_rendering_describes_the_difficulty_episode() -> None:
+    env = gym.make(E.DIFFICULTY_ID, render_mode="ansi", max_steps=2, disengage_threshold=0.0)
+    env.reset(seed=3)
+    text = env.render()
+    assert "0 of 2 blocks done, english" in text
+    assert "last move: none yet (the diagnostic block)" in text
+    _, reward, *_, info = env.step(2)
+    text = env.render()
+    assert f"difficulty {info['difficulty']:+.2f}" in text
+    assert f"success {info['exercise_success_rate']:.2f}" in text
+    assert f"engagement {info['engagement']:.2f}" in text
+    assert f"last move: increase, reward {reward:.3f}" in text
+    env.step(1)
+    assert "2 of 2 blocks done, english; over, max_steps reached" in env.render()
+    quitter = gym.make(E.DIFFICULTY_ID, render_mode="ansi", disengage_threshold=0.99)
+    quitter.reset(seed=3)
+    assert quitter.step(1)[2] and "over, the learner quit" in quitter.render()
+
+
+@pytest.mark.parametrize("env_id", [*ENV_IDS, E.WINDOW_ID, E.EXACT_REWARD_ID, E.RELATIVE_REWARD_ID])
+def test_rendering_draws_nothing(env_id: str) -> None:
+    """An episode rendered before every step is the one it is unrendered, and rendering leaves
+    the environment's generator where it was; the probes' variants render their environment."""
+    rendered, plain = gym.make(env_id, render_mode="ansi"), gym.make(env_id)
+    assert rendered.reset(seed=8)[0].tobytes() == plain.reset(seed=8)[0].tobytes()
+    for action in ACTIONS:
+        state = rendered.unwrapped.np_random.bit_generator.state
+        assert isinstance(rendered.render(), str)
+        assert rendered.unwrapped.np_random.bit_generator.state == state
+        assert steps(rendered, [action]) == steps(plain, [action])
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_an_ansi_list_collects_a_text_per_step(env_id: str) -> None:
+    env = gym.make(env_id, render_mode="ansi_list")
+    env.reset(seed=0)
+    env.step(1)
+    texts = env.render()
+    assert len(texts) == 2 and all(isinstance(t, str) for t in texts)
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+@pytest.mark.parametrize("mode", ["human", "rgb_array", "ANSI", 1])
+def test_an_unknown_render_mode_is_refused_by_name(env_id: str, mode: object) -> None:
+    """Any render_mode, "ansi" too, used to be a TypeError for the keyword itself."""
+    message = re.escape(f"render_mode must be None or one of 'ansi', got {mode!r}")
+    with pytest.raises(ValueError, match=message):
+        ENV_CLASSES[env_id](render_mode=mode)  # gym.make itself fails on a mode not a str
+    if isinstance(mode, str):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # gymnasium's own warning about the mode
+            with pytest.raises(ValueError, match=message):
+                gym.make(env_id, render_mode=mode)
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_sb3s_make_vec_env_builds_them_from_their_id(env_id: str) -> None:
+    """Given an id, SB3 asks for render_mode="rgb_array" and retries without it on a TypeError,
+    which the refusal of an unknown mode also is."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # gymnasium's warning about the mode, once per copy
+        envs = make_vec_env(env_id, n_envs=2, seed=0)
+    assert envs.render_mode is None
+    envs.reset()
+    envs.step(np.array([1, 2]))
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_render_without_a_mode_warns_and_before_reset_is_refused(env_id: str) -> None:
+    env = gym.make(env_id).unwrapped
+    env.reset(seed=0)
+    with pytest.warns(UserWarning, match="render_mode='ansi'"):
+        assert env.render() is None
+    fresh = ENV_CLASSES[env_id](render_mode="ansi")
+    with pytest.raises(RuntimeError, match=re.escape("call reset() before render()")):
+        fresh.render()
