@@ -271,7 +271,14 @@ def train_rl(
     from aura.rl.config import load_experiment
     from aura.rl.experiment import RunFailed, run_experiment
     from aura.rl.numerics import describe
-    from aura.rl.results import RESULTS_FILE, fingerprint, results_table, saved_policies_table
+    from aura.rl.results import (
+        EPISODES_ONLY,
+        ONE_SEED_NOTE,
+        RESULTS_FILE,
+        fingerprint,
+        results_table,
+        saved_policies_table,
+    )
 
     _checked(params, writes=("models_dir",))  # load_experiment checks the section's values
     try:
@@ -297,7 +304,10 @@ def train_rl(
             )
         except (ParamsError, RunFailed) as exc:  # a run folder that holds another run, a run
             raise _fail(str(exc)) from exc  # that stopped on an error
-    console.print(results_table(payload["results"]).round(3).to_string(index=False))
+    table = results_table(payload["results"])
+    console.print(table.round(3).to_string(index=False))
+    if (table["ci_covers"] == EPISODES_ONLY).any():
+        console.print(f"[yellow]note:[/] {ONE_SEED_NOTE}")
     console.print("the saved policy not scored, on the same episodes:")
     console.print(saved_policies_table(payload["results"]).round(3).to_string(index=False))
     console.print(
@@ -422,6 +432,7 @@ def rl_probe(
     """
     from aura.rl.config import load_experiment
     from aura.rl.probes import PROBE_FILE, probe_dir, probe_study
+    from aura.rl.results import EPISODES_ONLY, ONE_SEED_NOTE, interval_covers
 
     _checked(params, writes=("models_dir",))
     try:
@@ -440,7 +451,10 @@ def rl_probe(
     ref = study["references"]
     name, seeds = algo.upper(), len(study["probe_per_seed"])
     console.print(f"{study['env_key']}, {name}, {study['question']}")
-    console.print(f"normalised score over {seeds} seeds and {study['n_test_episodes']} episodes:")
+    over = f"{seeds} seed{'s' if seeds > 1 else ''} and {study['n_test_episodes']} episodes"
+    console.print(f"normalised score over {over}:")
+    if interval_covers(study["probe_normalised"]) == EPISODES_ONLY:
+        console.print(f"[yellow]note:[/] {ONE_SEED_NOTE}")
     for key in ("probe", "grid", "start"):
         if f"{key}_per_seed" in study:  # a start only where the probe imitates the filter
             per_seed = " / ".join(f"{s:.3f}" for s in study[f"{key}_per_seed"])
@@ -472,7 +486,7 @@ def rl_compare(
     """
     from aura.rl.compare import compare_grids
     from aura.rl.config import load_experiment
-    from aura.rl.results import RESULTS_FILE
+    from aura.rl.results import EPISODES_ONLY, ONE_SEED_NOTE, RESULTS_FILE, interval_covers
 
     if params.resolve() == against.resolve():
         raise _fail(f"--params and --against are both {params}: a grid is not compared with itself")
@@ -503,6 +517,8 @@ def rl_compare(
         return " / ".join(f"{s:.3f}" for s in x)
 
     console.print(f"{params} against {against}, normalised scores on the same held-out episodes:")
+    if any(interval_covers(row["normalised"]) == EPISODES_ONLY for row in rows):
+        console.print(f"[yellow]note:[/] {ONE_SEED_NOTE}")
     shown: set[str] = set()
     for row in rows:
         if row["env_key"] not in shown:
@@ -544,6 +560,7 @@ def rl_pools(
     """
     from aura.rl.config import load_experiment
     from aura.rl.pools import grid_pool_scores
+    from aura.rl.results import EPISODES_ONLY, ONE_SEED_NOTE
     from aura.sim.io import FILES
 
     loaded = _checked(params, "05_evaluation", writes=("models_dir",))
@@ -560,6 +577,8 @@ def rl_pools(
     if not served.is_file():
         console.print(f"[yellow]note:[/] no served pool: {served} does not exist (aura generate)")
     learned = table[table["lead"].notna()]
+    if (learned["ci_covers"] == EPISODES_ONLY).any():
+        console.print(f"[yellow]note:[/] {ONE_SEED_NOTE}")
     for pool, rows in learned.groupby("pool", sort=False):
         rule = rows.iloc[0]
         console.print(f"{pool}: {rule['best_rule']} {rule['best_rule_normalised']:.3f}")

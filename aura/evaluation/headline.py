@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from aura.rl.results import EPISODES_ONLY, interval_covers
 from aura.supervised.training import (
     TARGET_ACCURACY,
     TARGET_ACCURACY_SHARE,
@@ -68,9 +69,17 @@ def _supervised_target(key: str, m: Mapping[str, Any]) -> str:
     )
 
 
+def _rl_interval(interval: Mapping[str, Any], n_episodes: int) -> str:
+    """What an algorithm's interval covers, in the metric's words: a one-seed grid's covers the
+    held-out episodes only, and the front page, read alone, has to say so."""
+    if interval_covers(interval) == EPISODES_ONLY:
+        return f"95% CI over {n_episodes:,} episodes only: one seed, not over seeds"
+    return f"95% CI over {interval['n']} seeds and {n_episodes:,} episodes"
+
+
 def rl_rows(results: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Normalised score (mean and 95% CI over seeds and
-    held-out episodes) of every algorithm on every environment."""
+    """Normalised score (mean and 95% CI over seeds and held-out episodes; over the episodes
+    alone for a one-seed grid) of every algorithm on every environment."""
     rows = []
     for env_key, res in results.items():
         ref = res["references"]
@@ -87,8 +96,8 @@ def rl_rows(results: Mapping[str, Any]) -> list[dict[str, Any]]:
                 {
                     "area": f"RL {env_key}",
                     "metric": (
-                        f"{algo.upper()} normalised score (95% CI over {n['n']} seeds "
-                        f"and {res['n_test_episodes']:,} episodes)"
+                        f"{algo.upper()} normalised score "
+                        f"({_rl_interval(n, res['n_test_episodes'])})"
                     ),
                     "value": _ci(n["mean"], n["low"], n["high"]),
                     "reference": reference,
@@ -157,10 +166,15 @@ def pool_rows(table: pd.DataFrame, policy: str) -> list[dict[str, Any]]:
     rows = []
     name = policy.upper()
     for _, r in table[table["policy"] == policy].iterrows():
+        ci = (
+            "95% CI over episodes only: one seed"
+            if r.get("ci_covers") == EPISODES_ONLY
+            else "95% CI"
+        )
         rows.append(
             {
                 "area": "RL tutor matching, other tutor pools",
-                "metric": f"{name} lead over the best fixed strategy, {r['pool']} (95% CI)",
+                "metric": f"{name} lead over the best fixed strategy, {r['pool']} ({ci})",
                 "value": _ci(r["lead"], r["lead_low"], r["lead_high"]),
                 "reference": (
                     f"{name} {r['normalised']:.3f}, {r['best_rule']} "

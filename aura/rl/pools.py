@@ -30,6 +30,7 @@ from aura.rl.results import (
     best_hand_rule,
     evaluate_model_file,
     grid_results,
+    interval_covers,
     paired_lead,
     resampler,
     seed_scores,
@@ -114,6 +115,8 @@ def _pool_rows(
                 "lead": lead.mean,
                 "lead_low": lead.low,
                 "lead_high": lead.high,
+                "n_seeds": scored.interval.n,
+                "ci_covers": interval_covers(scored.interval),
             }
         )
     for row in rows:
@@ -130,7 +133,8 @@ def pool_scores(
 ) -> pd.DataFrame:
     """One row per pool and policy (every fixed strategy, every algorithm of the grid):
     the normalised score on that pool and, for the algorithms, its 95% interval over seeds and
-    episodes and the lead over that pool's best fixed strategy with its interval.
+    episodes and the lead over that pool's best fixed strategy with its interval, the seeds and
+    what the intervals cover (``ci_covers``: with one seed, the episodes only).
 
     ``results`` is the grid's results for tutor matching (``results.json``), ``models_dir`` the
     folder its run directories are relative to, ``env`` the grid's environment, ``base_seed``

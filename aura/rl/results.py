@@ -13,6 +13,11 @@ A fixed set of 200 episodes moves a tutor-matching score by a few hundredths fro
 next, more than the seeds do; an interval over the seeds alone would hide that. "Beats the hand
 rule" is judged on the policy's lead over the rule on the same episodes, with the same two sources
 in its interval.
+
+With one seed the seeds' spread cannot be measured, and the t interval over them is infinitely
+wide. The held-out episodes still say how far another draw of them could move that one policy's
+score, so a one-seed result's interval is the episodes' alone (`EPISODES_ONLY`, written as
+``covers`` beside it): it leaves out the seed-to-seed variation, which a second seed would show.
 """
 
 from __future__ import annotations
@@ -60,6 +65,14 @@ SELECTED_ALGO = "ppo"
 """The algorithm whose policies are exported for serving (the spec's choice for both tasks)."""
 
 
+SEEDS_AND_EPISODES = "seeds and episodes"
+"""What a learned policy's 95% interval covers with two seeds or more (`with_episode_error`)."""
+EPISODES_ONLY = "episodes only (one seed)"
+"""What it covers with one seed: the draw of held-out episodes, not seed-to-seed variation."""
+EPISODES = "episodes"
+"""What a reference's interval covers: a reference has no seeds to vary."""
+
+
 @dataclass(frozen=True)
 class Interval:
     """A mean over seeds with its two-sided confidence interval."""
@@ -68,9 +81,37 @@ class Interval:
     low: float
     high: float
     n: int
+    covers: str | None = None
+    """`EPISODES_ONLY` where one seed left the interval the episodes' alone; None where it covers
+    what its name says (a score's: seeds and episodes; a t interval's: seeds)."""
 
-    def to_dict(self) -> dict[str, float | int]:
-        return {"mean": self.mean, "low": self.low, "high": self.high, "n": self.n}
+    def to_dict(self) -> dict[str, float | int | str]:
+        """The interval as results files hold it; ``covers`` only where it is set, so a grid of
+        several seeds writes the same file as before one-seed intervals were finite."""
+        out: dict[str, float | int | str] = {
+            "mean": self.mean,
+            "low": self.low,
+            "high": self.high,
+            "n": self.n,
+        }
+        if self.covers is not None:
+            out["covers"] = self.covers
+        return out
+
+
+def interval_covers(interval: Interval | Mapping[str, Any]) -> str:
+    """What a learned policy's interval covers, as an `Interval` or as results files hold it
+    (`Interval.to_dict`), in words for a table or a line of output: `EPISODES_ONLY` or
+    `SEEDS_AND_EPISODES`."""
+    covers = interval.covers if isinstance(interval, Interval) else interval.get("covers")
+    return covers or SEEDS_AND_EPISODES
+
+
+ONE_SEED_NOTE = (
+    "one seed: each 95% interval of a learned policy covers the draw of held-out episodes only, "
+    "not seed-to-seed variation, which one seed cannot measure (train two seeds or more for it)"
+)
+"""Said wherever one-seed intervals are shown, beside them."""
 
 
 def t_interval(values: Sequence[float], confidence: float = 0.95) -> Interval:
@@ -94,7 +135,14 @@ Z95 = 1.959963984540054
 
 
 def with_episode_error(seeds: Interval, episode_se: float) -> Interval:
-    """The seeds' t interval widened by the episodes' sampling error: half-widths in quadrature."""
+    """The seeds' t interval widened by the episodes' sampling error: half-widths in quadrature.
+
+    One seed has no spread to measure (its t interval is infinitely wide), yet the episodes'
+    error of that one policy is known: its interval is that alone, marked `EPISODES_ONLY`, rather
+    than an infinite one that says nothing of the episodes either."""
+    if seeds.n == 1:
+        half = Z95 * episode_se
+        return Interval(seeds.mean, seeds.mean - half, seeds.mean + half, 1, EPISODES_ONLY)
     half = math.hypot(seeds.mean - seeds.low, Z95 * episode_se)
     return Interval(seeds.mean, seeds.mean - half, seeds.mean + half, seeds.n)
 
@@ -230,7 +278,8 @@ class SeedScores:
     episode_se: float
     """Bootstrap standard error of the seeds' mean from the draw of episodes."""
     interval: Interval
-    """The interval over seeds and episodes (half-widths in quadrature)."""
+    """The interval over seeds and episodes (half-widths in quadrature); with one seed, over the
+    episodes alone (`with_episode_error`)."""
     draws: np.ndarray = field(repr=False)
     """The seeds' mean normalised score on every resample of the episodes."""
 
@@ -256,7 +305,7 @@ def paired_lead(
 ) -> Interval:
     """A policy's lead over another on the same episodes: the t interval of the per-seed
     differences (seed k against seed k, or against a reference repeated) widened by the
-    episodes' error of the difference of the means."""
+    episodes' error of the difference of the means (with one seed, that error alone)."""
     diffs = [a - b for a, b in zip(scored.per_seed, other_per_seed, strict=True)]
     return with_episode_error(t_interval(diffs), float((scored.draws - other_draws).std(ddof=1)))
 
@@ -541,8 +590,9 @@ def summarise(
     scores with their 95% interval over seeds and episodes (see the module docstring), raw
     held-out returns, the paired difference from the hand rule, and training wall time.
 
-    ``normalised`` is the interval over seeds and episodes, ``normalised_seeds`` the t interval
-    over seeds alone and ``episode_se`` the episodes' bootstrap standard error of the mean.
+    ``normalised`` is the interval over seeds and episodes (with one seed, over the episodes
+    alone, marked ``covers``), ``normalised_seeds`` the t interval over seeds alone and
+    ``episode_se`` the episodes' bootstrap standard error of the mean.
     ``held_out_curve`` is the learning curve of the runs' checkpoints on the first
     ``curve_episodes`` held-out episodes, with its t band over seeds; ``curves`` holds the
     references on those episodes. ``other_model`` scores the saved policy that is not scored on
@@ -670,7 +720,9 @@ def results_table(results: Mapping[str, Any]) -> pd.DataFrame:
     in the table stands beside them. A learned policy's row also gives its lead over the hand
     rule, paired on the same episodes, with that lead's 95% interval (``lead_over_hand_rule``):
     it beats the rule where the whole interval lies above zero, which its score's interval beside
-    the rule's cannot tell.
+    the rule's cannot tell. ``ci_covers`` says what a row's intervals cover: the seeds and the
+    episodes, the episodes only for a one-seed policy (`EPISODES_ONLY`), or the episodes for a
+    reference, which has no seeds; random and the oracle have no interval.
     """
     rows = []
     for env_key, res in results.items():
@@ -697,6 +749,7 @@ def results_table(results: Mapping[str, Any]) -> pd.DataFrame:
                     "lead_over_rule": np.nan,
                     "lead_low": np.nan,
                     "lead_high": np.nan,
+                    "ci_covers": None if np.isnan(half) else EPISODES,
                 }
             )
         for algo, r in res["algorithms"].items():
@@ -712,6 +765,7 @@ def results_table(results: Mapping[str, Any]) -> pd.DataFrame:
                     "lead_over_rule": r["lead_over_hand_rule"]["mean"],
                     "lead_low": r["lead_over_hand_rule"]["low"],
                     "lead_high": r["lead_over_hand_rule"]["high"],
+                    "ci_covers": interval_covers(r["normalised"]),
                 }
             )
     return pd.DataFrame(rows)
@@ -720,8 +774,9 @@ def results_table(results: Mapping[str, Any]) -> pd.DataFrame:
 def saved_policies_table(results: Mapping[str, Any]) -> pd.DataFrame:
     """Both saved policies of every (environment, algorithm) on the same held-out episodes: the
     scored one and the other (``other_model`` of ``results.json``), their normalised scores with
-    95% intervals, and the scored one's paired lead over the other. Empty for results written
-    before the other policy was scored."""
+    95% intervals, and the scored one's paired lead over the other, with what those intervals
+    cover (``ci_covers``, as in `results_table`). Empty for results written before the other
+    policy was scored."""
     rows = [
         {
             "env": env_key,
@@ -735,6 +790,7 @@ def saved_policies_table(results: Mapping[str, Any]) -> pd.DataFrame:
             "lead": r["other_model"]["scored_lead"]["mean"],
             "lead_low": r["other_model"]["scored_lead"]["low"],
             "lead_high": r["other_model"]["scored_lead"]["high"],
+            "ci_covers": interval_covers(r["other_model"]["normalised"]),
         }
         for env_key, res in results.items()
         for algo, r in res["algorithms"].items()
@@ -752,6 +808,7 @@ def saved_policies_table(results: Mapping[str, Any]) -> pd.DataFrame:
         "lead",
         "lead_low",
         "lead_high",
+        "ci_covers",
     ]
     return pd.DataFrame(rows, columns=columns)
 

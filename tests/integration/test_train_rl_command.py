@@ -1,5 +1,6 @@
 """`aura train-rl` on a one-run grid: it prints the fingerprint and the kernels the grid trained
-with, and warns when a kept run trained with other kernels (another host or ``MKL_CBWR``)."""
+with, warns when a kept run trained with other kernels (another host or ``MKL_CBWR``), and gives
+its one seed a finite interval, said to cover the held-out episodes only."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from aura.cli import app
 from aura.config import PARAMS_DIR
 from aura.rl.config import SECTION
 from aura.rl.numerics import describe, kernels, mkl_auto_branch
+from aura.rl.results import EPISODES_ONLY, ONE_SEED_NOTE
 from aura.rl.train import INFO_FILE
 
 
@@ -44,6 +46,12 @@ def test_the_command_names_its_kernels_and_warns_of_a_kept_run_with_others(tmp_p
     assert "held-out returns fingerprint " in output
     assert f"trained with {describe(here)}" in output
     assert "warning" not in output
+    assert f"note: {ONE_SEED_NOTE}" in output and EPISODES_ONLY in output
+    results = json.loads((tmp_path / "models" / "rl" / "results.json").read_text())["results"]
+    ppo = results["difficulty_adaptation"]["algorithms"]["ppo"]
+    for interval in (ppo["normalised"], ppo["lead_over_hand_rule"]):  # no null ends
+        assert interval["low"] < interval["mean"] < interval["high"]
+        assert interval["covers"] == EPISODES_ONLY
     timing = json.loads((tmp_path / "models" / "rl" / "grid_timing.json").read_text())
     assert timing["kernels"] == [here]
     assert timing["mkl_auto_branch"] == mkl_auto_branch()

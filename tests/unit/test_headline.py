@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from aura.evaluation import headline
+from aura.rl.results import EPISODES_ONLY
 
 
 def interval(mean: float, low: float, high: float, n: int = 3) -> dict[str, float]:
@@ -57,6 +58,21 @@ def test_ppo_rows_say_whether_the_target_was_met(ppo_mean, lead_low, target) -> 
     ppo, dqn = headline.rl_rows(rl_results(ppo_mean, lead_low))
     assert ppo["target"] == target
     assert dqn["target"] == "none: reported as it comes"
+
+
+def test_rl_rows_say_what_the_interval_covers() -> None:
+    """Several seeds: over the seeds and the episodes; one seed: over the episodes only, said on
+    the front page, which a stakeholder reads alone."""
+    results = rl_results(0.808, -0.023)
+    ppo, _ = headline.rl_rows(results)
+    assert ppo["metric"] == "PPO normalised score (95% CI over 3 seeds and 1,000 episodes)"
+    one = {**interval(0.808, 0.78, 0.836, n=1), "covers": EPISODES_ONLY}
+    results["difficulty_adaptation"]["algorithms"]["ppo"]["normalised"] = one
+    ppo, _ = headline.rl_rows(results)
+    assert ppo["metric"] == (
+        "PPO normalised score (95% CI over 1,000 episodes only: one seed, not over seeds)"
+    )
+    assert ppo["value"] == "0.808 [0.780, 0.836]"
 
 
 def test_supervised_rows_say_which_targets_were_met() -> None:
@@ -152,6 +168,7 @@ def test_pool_rows_say_on_which_side_of_the_rule_each_pool_puts_the_policy() -> 
         }
     )
     rows = headline.pool_rows(table, "ppo")
+    assert rows[0]["metric"] == "PPO lead over the best fixed strategy, training pool (95% CI)"
     assert [r["target"] for r in rows] == [
         "none; ahead by its whole interval",
         "none; behind by its whole interval",
@@ -159,3 +176,23 @@ def test_pool_rows_say_on_which_side_of_the_rule_each_pool_puts_the_policy() -> 
     ]
     assert rows[1]["value"] == "-0.075 [-0.145, -0.004]"
     assert rows[2]["reference"] == "PPO 0.638, fixed:balanced 0.621 on the pool"
+
+
+def test_pool_rows_of_one_seed_say_the_interval_covers_the_episodes_only() -> None:
+    table = pd.DataFrame(
+        {
+            "pool": ["training pool"],
+            "policy": ["ppo"],
+            "normalised": [0.845],
+            "best_rule": ["fixed:balanced"],
+            "best_rule_normalised": [0.776],
+            "lead": [0.069],
+            "lead_low": [0.041],
+            "lead_high": [0.097],
+            "ci_covers": [EPISODES_ONLY],
+        }
+    )
+    [row] = headline.pool_rows(table, "ppo")
+    assert row["metric"] == (
+        "PPO lead over the best fixed strategy, training pool (95% CI over episodes only: one seed)"
+    )

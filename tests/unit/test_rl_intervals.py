@@ -1,9 +1,10 @@
-"""A result's interval covers the held-out episodes as well as the seeds, and "beats the hand
-rule" is judged on the paired difference."""
+"""A result's interval covers the held-out episodes as well as the seeds (with one seed, the
+episodes alone, and says so), and "beats the hand rule" is judged on the paired difference."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 
 import numpy as np
@@ -11,12 +12,17 @@ import pytest
 import yaml
 
 from aura.config import PARAMS_DIR
+from aura.files import strict_json
 from aura.rl.config import SECTION, experiment_config
 from aura.rl.experiment import RunOutcome
 from aura.rl.results import (
+    EPISODES,
+    EPISODES_ONLY,
+    SEEDS_AND_EPISODES,
     Z95,
     Interval,
     episode_draws,
+    fingerprint,
     paired_lead,
     resampled_scores,
     results_table,
@@ -30,11 +36,11 @@ SHARED = {"seed": 7, "data_dir": "data/x", "models_dir": "models/x", "artifacts_
 N_EPISODES = 400
 
 
-def config():
+def config(seeds: int = 3, n_episodes: int = N_EPISODES, seed: int = 7):
     section = yaml.safe_load((PARAMS_DIR / "smoke.yaml").read_text())[SECTION]
-    section.update(env_keys=["tutor_matching"], algorithms=["ppo"], seeds=3)
-    section["n_test_episodes"] = N_EPISODES
-    return experiment_config(section, SHARED)
+    section.update(env_keys=["tutor_matching"], algorithms=["ppo"], seeds=seeds)
+    section["n_test_episodes"] = n_episodes
+    return experiment_config(section, {**SHARED, "seed": seed})
 
 
 def test_the_episode_bootstrap_matches_the_standard_error_of_a_mean() -> None:
@@ -56,15 +62,26 @@ def test_half_widths_add_in_quadrature() -> None:
     widened = with_episode_error(Interval(0.8, 0.77, 0.83, 3), 0.02)
     half = math.hypot(0.03, Z95 * 0.02)
     assert (widened.low, widened.high, widened.n) == pytest.approx((0.8 - half, 0.8 + half, 3))
-    assert with_episode_error(Interval(0.8, -math.inf, math.inf, 1), 0.02).high == math.inf
+    assert widened.covers is None and "covers" not in widened.to_dict()
 
 
-def outcomes_and_references(cfg, lead: float | np.ndarray):
-    """Random 0, oracle 1 and a hand rule of noisy per-episode returns; three seeds of a policy
-    that returns the hand rule's return plus ``lead`` in every episode."""
+def test_one_seed_keeps_the_episodes_half_width_and_says_so() -> None:
+    """A seed's t interval is infinitely wide; the episodes' error of that one policy is not."""
+    alone = with_episode_error(Interval(0.8, -math.inf, math.inf, 1), 0.02)
+    assert (alone.low, alone.high, alone.n) == pytest.approx(
+        (0.8 - Z95 * 0.02, 0.8 + Z95 * 0.02, 1)
+    )
+    assert alone.to_dict()["covers"] == alone.covers == EPISODES_ONLY
+
+
+def outcomes_and_references(cfg, lead: float | np.ndarray, seed_leads: tuple[float, ...] = ()):
+    """Random 0, oracle 1 and a hand rule of noisy per-episode returns; ``cfg.n_seeds`` seeds of
+    a policy that returns the hand rule's return plus ``lead`` in every episode (plus seed k's
+    ``seed_leads[k]``, where given)."""
+    n = cfg.n_test_episodes
     rng = np.random.default_rng(3)
-    hand = rng.normal(0.7, 0.25, N_EPISODES)
-    episodes = {"random": [0.0] * N_EPISODES, "oracle": [1.0] * N_EPISODES, "rule": list(hand)}
+    hand = rng.normal(0.7, 0.25, n)
+    episodes = {"random": [0.0] * n, "oracle": [1.0] * n, "rule": list(hand)}
     references = {
         "random": 0.0,
         "oracle": 1.0,
@@ -77,10 +94,12 @@ def outcomes_and_references(cfg, lead: float | np.ndarray):
         "experience_steps": None,
         "episode_returns": episodes,
     }
-    returns = list(hand + lead)
+    extra = seed_leads or (0.0,) * cfg.n_seeds
     outcomes = [
-        RunOutcome("tutor_matching", "ppo", k, str(cfg.models_dir / f"run{k}"), 1, 0, 1.0, returns)
-        for k in range(3)
+        RunOutcome(
+            "tutor_matching", "ppo", k, str(cfg.models_dir / f"run{k}"), 1, 0, 1.0, list(returns)
+        )
+        for k, returns in enumerate(hand + lead + e for e in extra)
     ]
     return outcomes, {"tutor_matching": references}
 
@@ -176,3 +195,108 @@ def test_outcomes_without_the_other_policy_leave_it_out() -> None:
     results = summarise(cfg, outcomes, references)
     assert "other_model" not in results["tutor_matching"]["algorithms"]["ppo"]
     assert saved_policies_table(results).empty
+
+
+def paired_noise(n: int, seed: int = 5) -> np.ndarray:
+    """A lead of 0.02 over the hand rule on average, with noise in each episode."""
+    noise = np.random.default_rng(seed).normal(0.0, 0.2, n)
+    return noise - noise.mean() + 0.02
+
+
+def test_several_seeds_keep_the_t_interval_widened_by_the_episodes() -> None:
+    """The three-seed interval is the t interval over the seeds' scores, its half-width added in
+    quadrature to Z95 x the episodes' bootstrap error drawn from the params' seed, to the digit
+    it was before one-seed intervals were finite; its results entry carries no ``covers``."""
+    from scipy import stats
+
+    cfg = config()
+    outcomes, references = outcomes_and_references(
+        cfg, paired_noise(N_EPISODES), seed_leads=(0.0, 0.03, -0.02)
+    )
+    results = summarise(cfg, outcomes, references)
+    ppo = results["tutor_matching"]["algorithms"]["ppo"]
+
+    scores = np.array([np.mean(o.test_returns) for o in outcomes])  # random 0, oracle 1
+    t_half = stats.t.ppf(0.975, 2) * scores.std(ddof=1) / math.sqrt(3)
+    draws = episode_draws(N_EPISODES, cfg.base_seed)
+    mean_returns = np.mean([o.test_returns for o in outcomes], axis=0)
+    episode_se = mean_returns[draws].mean(axis=1).std(ddof=1)
+    half = math.hypot(t_half, Z95 * episode_se)
+    score = ppo["normalised"]
+    assert set(score) == {"mean", "low", "high", "n"}
+    assert (score["mean"], score["low"], score["high"], score["n"]) == pytest.approx(
+        (scores.mean(), scores.mean() - half, scores.mean() + half, 3), rel=1e-12
+    )
+    # the numbers of this grid before one seed got a finite interval, and its fingerprint
+    assert (score["low"], score["high"]) == pytest.approx(
+        (0.6620880718675907, 0.8015467223768767), rel=1e-12
+    )
+    lead = ppo["lead_over_hand_rule"]
+    assert set(lead) == {"mean", "low", "high", "n"}
+    assert (lead["low"], lead["high"]) == pytest.approx(
+        (-0.04187973875860879, 0.08854640542527528), rel=1e-12
+    )
+    assert fingerprint(results) == "1adc122a1e588b9d"
+    table = results_table(results).set_index("policy")
+    assert table.loc["PPO", "ci_covers"] == SEEDS_AND_EPISODES
+    assert table.loc["hand rule (rule)", "ci_covers"] == EPISODES
+    assert table.loc[["random", "oracle"], "ci_covers"].isna().all()
+
+
+def one_seed(n_episodes: int, seed: int = 7) -> dict:
+    """PPO's results of a one-seed grid whose policy leads the hand rule by 0.02 on average
+    over ``n_episodes`` noisy held-out episodes."""
+    cfg = config(seeds=1, n_episodes=n_episodes, seed=seed)
+    outcomes, references = outcomes_and_references(cfg, paired_noise(n_episodes))
+    return summarise(cfg, outcomes, references)
+
+
+def test_one_seed_gets_a_finite_interval_over_the_episodes_labelled_as_such() -> None:
+    results = one_seed(N_EPISODES)
+    ppo = results["tutor_matching"]["algorithms"]["ppo"]
+    score, lead = ppo["normalised"], ppo["lead_over_hand_rule"]
+    for interval in (score, lead):
+        assert math.isfinite(interval["low"]) and math.isfinite(interval["high"])
+        assert interval["low"] < interval["mean"] < interval["high"]
+        assert interval["n"] == 1 and interval["covers"] == EPISODES_ONLY
+    assert score["high"] - score["mean"] == pytest.approx(Z95 * ppo["episode_se"])
+    assert lead["mean"] == pytest.approx(0.02)
+    assert ppo["normalised_seeds"]["high"] == math.inf  # the seeds' spread stays unknown
+    written = json.loads(strict_json(results))["tutor_matching"]["algorithms"]["ppo"]
+    assert written["normalised"] == score  # no null where an end was infinite
+    table = results_table(results).set_index("policy")
+    assert table.loc["PPO", "ci_covers"] == EPISODES_ONLY
+    assert table.loc["PPO", "lead_low"] == lead["low"]
+
+
+def test_a_one_seed_interval_narrows_with_more_episodes() -> None:
+    widths = []
+    for n in (100, 1600):
+        score = one_seed(n)["tutor_matching"]["algorithms"]["ppo"]["normalised"]
+        widths.append(score["high"] - score["low"])
+    assert widths[1] == pytest.approx(widths[0] / 4, rel=0.25)  # 1 / sqrt(16) of it
+
+
+def test_a_one_seed_interval_is_drawn_from_the_params_seed() -> None:
+    def interval(seed: int) -> dict:
+        return one_seed(N_EPISODES, seed)["tutor_matching"]["algorithms"]["ppo"]["normalised"]
+
+    assert interval(7) == interval(7)
+    other = interval(8)  # other resamples of the same episodes: another width, as wide
+    assert other != interval(7)
+    assert other["high"] - other["low"] == pytest.approx(
+        interval(7)["high"] - interval(7)["low"], rel=0.1
+    )
+
+
+def test_one_seed_labels_the_saved_policy_not_scored_too() -> None:
+    cfg = config(seeds=1)
+    outcomes, references = outcomes_and_references(cfg, lead=0.01)
+    behind = [
+        dataclasses.replace(o, other_returns=[r - 0.03 for r in o.test_returns]) for o in outcomes
+    ]
+    results = summarise(cfg, behind, references)
+    other = results["tutor_matching"]["algorithms"]["ppo"]["other_model"]
+    assert other["normalised"]["covers"] == other["scored_lead"]["covers"] == EPISODES_ONLY
+    assert math.isfinite(other["normalised"]["low"])
+    assert saved_policies_table(results).iloc[0]["ci_covers"] == EPISODES_ONLY
