@@ -409,6 +409,8 @@ def rl_budget(
         line = f"{point['steps']:>10,} steps  {algo.upper()} {point['normalised']:.3f}"
         if "experience_normalised" in point:
             line += f"  {ref['experience_name']} {point['experience_normalised']:.3f}"
+        if point["steps"] == study["total_timesteps"]:
+            line += "  (the final policy)"
         console.print(line)
     console.print(f"written to {budget_dir(cfg, env, algo, seed_index, probe) / BUDGET_FILE}")
 
@@ -462,7 +464,18 @@ def rl_probe(
     console.print(f"  lead   {interval(study['lead_over_grid'])} (paired by seed and episode)")
     if "lead_over_start" in study:
         console.print(f"  lead over the start {interval(study['lead_over_start'])}")
-    curve = ", ".join(f"{p['timesteps']:,} {p['mean']:.3f}" for p in study["held_out_curve"])
+    finals = set(study["final_steps"])
+
+    def point(p: dict) -> str:
+        """A curve point, the start and the final policy named: the others are checkpoints, the
+        last of them saved during the final policy's own rollout (6,000 where training ends
+        at 6,144), a policy one update older."""
+        text = f"{p['timesteps']:,} {p['mean']:.3f}"
+        if p["timesteps"] == 0 and "start_normalised" in study:
+            return f"{text} (start)"
+        return f"{text} (final)" if finals == {p["timesteps"]} else text
+
+    curve = ", ".join(point(p) for p in study["held_out_curve"])
     episodes = study["curve_episodes"]
     console.print(f"held-out curve on the first {episodes} episodes (steps, mean): {curve}")
     console.print(

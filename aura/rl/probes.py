@@ -184,7 +184,8 @@ class ProbedSeed:
     """Seconds of training in this call (0 for a finished run reused)."""
     checkpoint_means: list[tuple[int, float]]
     """(steps, mean return on the first ``curve_episodes`` held-out episodes) per checkpoint, from
-    the start (step 0) for a probe with imitation: the probe's learning curve."""
+    the start (step 0) for a probe with imitation, and the final policy last: the probe's
+    learning curve."""
     start_returns: list[float] | None = None
     """The returns of the policy training started from, for a probe with imitation."""
     imitation: dict[str, Any] | None = None
@@ -370,6 +371,7 @@ def _probe_scores(
         },
         "curve_episodes": n_curve,
         "held_out_curve": curve_bands([seed.checkpoint_means for seed in done], curve_score),
+        "final_steps": [seed.checkpoint_means[-1][0] for seed in done],
         "grid_held_out_curve": grid_algo.get("held_out_curve", []),
         "test_returns": [seed.returns for seed in done],
     }

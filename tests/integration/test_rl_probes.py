@@ -84,6 +84,7 @@ def test_probe_is_scored_beside_the_grid_on_the_same_episodes(grid) -> None:
     steps = [point["timesteps"] for point in curve]
     assert len(steps) >= 2 and steps == [p["timesteps"] for p in grid_ppo["held_out_curve"]]
     assert study["grid_held_out_curve"] == grid_ppo["held_out_curve"]
+    assert study["final_steps"] == [steps[-1]] * grid.n_seeds  # rl-probe names it "(final)"
     _, curve_score = curve_yardstick(results["references"], n_curve)
     finals = [curve_score(np.mean(r[:n_curve])) for r in study["test_returns"]]  # final models
     assert curve[-1]["mean"] == pytest.approx(np.mean(finals))

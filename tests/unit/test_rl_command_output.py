@@ -1,0 +1,184 @@
+"""What the RL commands print beside their numbers: a one-seed interval is said to cover the
+held-out episodes only, and a learning curve names its start and its final policy (the
+checkpoint saved during the final policy's own rollout, one update older, stands beside it).
+The studies themselves are replaced by their results, so nothing trains."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from aura.cli import app
+from aura.config import PARAMS_DIR
+from aura.rl.results import EPISODES_ONLY, ONE_SEED_NOTE
+
+ONE_SEED = {"mean": 0.8, "low": 0.78, "high": 0.82, "n": 1, "covers": EPISODES_ONLY}
+TWO_SEEDS = {"mean": 0.8, "low": 0.7, "high": 0.9, "n": 2}
+
+
+def params_file(tmp_path: Path, name: str = "params") -> Path:
+    """The smoke params, its models in a folder of their own under ``tmp_path``."""
+    params = yaml.safe_load((PARAMS_DIR / "smoke.yaml").read_text(encoding="utf-8"))
+    params["shared"]["models_dir"] = str(tmp_path / name / "models")
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def invoke(*args: str) -> str:
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return " ".join(result.output.split())  # the console may wrap lines
+
+
+def note() -> str:
+    return " ".join(f"note: {ONE_SEED_NOTE}".split())
+
+
+def probe_result(interval: dict[str, Any], *, start: bool) -> dict[str, Any]:
+    study = {
+        "env_key": "difficulty_adaptation",
+        "question": "is it where training starts?",
+        "n_test_episodes": 50,
+        "probe_normalised": interval,
+        "probe_per_seed": [0.8] * interval["n"],
+        "grid_normalised": interval,
+        "grid_per_seed": [0.7] * interval["n"],
+        "lead_over_grid": interval,
+        "curve_episodes": 10,
+        "held_out_curve": [
+            {"timesteps": steps, "mean": mean, "low": 0.0, "high": 1.0, "n": interval["n"]}
+            for steps, mean in ((0, 0.85), (2000, 0.6), (4000, 0.7), (6000, 0.72), (6144, 0.75))
+        ],
+        "final_steps": [6144] * interval["n"],
+        "references": {
+            "hand_rule_name": "staircase",
+            "hand_rule": 0.76,
+            "ceiling_name": "model-based filter",
+            "ceiling": 0.93,
+        },
+    }
+    if start:
+        study |= {"start_normalised": interval, "start_per_seed": [0.85] * interval["n"]}
+        study["lead_over_start"] = interval
+    return study
+
+
+@pytest.mark.parametrize("interval", [ONE_SEED, TWO_SEEDS])
+def test_rl_probe_says_what_its_intervals_cover_and_names_the_curves_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, interval: dict[str, Any]
+) -> None:
+    import aura.rl.probes as probes
+
+    study = probe_result(interval, start=True)
+    monkeypatch.setattr(probes, "probe_study", lambda *args, **kwargs: study)
+    output = invoke("rl-probe", "--probe", "filter_start", "--params", str(params_file(tmp_path)))
+    assert (note() in output) == (interval is ONE_SEED)
+    assert "0 0.850 (start), 2,000 0.600, 4,000 0.700, 6,000 0.720, 6,144 0.750 (final)" in output
+
+
+def test_rl_probe_names_no_start_without_one_and_no_final_where_seeds_ended_apart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A seed resumed from a checkpoint ends at another step, so the band's last point is then
+    a checkpoint, and is not called the final policy."""
+    import aura.rl.probes as probes
+
+    study = probe_result(TWO_SEEDS, start=False)
+    study["held_out_curve"] = study["held_out_curve"][1:]
+    study["final_steps"] = [6144, 6048]
+    monkeypatch.setattr(probes, "probe_study", lambda *args, **kwargs: study)
+    output = invoke("rl-probe", "--probe", "last_4_blocks", "--params", str(params_file(tmp_path)))
+    assert "(steps, mean): 2,000 0.600, 4,000 0.700, 6,000 0.720, 6,144 0.750 references" in output
+
+
+def test_rl_budget_names_the_final_policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import aura.rl.budget as budget
+
+    study = {
+        "total_timesteps": 12_288,
+        "references": {
+            "hand_rule_name": "staircase",
+            "hand_rule": 0.76,
+            "ceiling_name": "model-based filter",
+            "ceiling": 0.93,
+            "experience_name": None,
+        },
+        "points": [{"steps": 6000, "normalised": 0.7}, {"steps": 12_288, "normalised": 0.81}],
+    }
+    monkeypatch.setattr(budget, "budget_study", lambda *args, **kwargs: study)
+    output = invoke(
+        "rl-budget",
+        "--env",
+        "difficulty_adaptation",
+        "--factor",
+        "2",
+        "--params",
+        str(params_file(tmp_path)),
+    )
+    assert "6,000 steps PPO 0.700 12,288 steps PPO 0.810 (the final policy)" in output
+
+
+@pytest.mark.parametrize("interval", [ONE_SEED, TWO_SEEDS])
+def test_rl_compare_says_what_its_intervals_cover(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, interval: dict[str, Any]
+) -> None:
+    import aura.rl.compare as compare
+
+    paths = [params_file(tmp_path, name) for name in ("study", "base")]
+    for name in ("study", "base"):
+        results = tmp_path / name / "models" / "rl" / "results.json"
+        results.parent.mkdir(parents=True)
+        results.write_text("{}")
+    row = {
+        "env_key": "difficulty_adaptation",
+        "algo": "a2c",
+        "normalised": interval,
+        "per_seed": [0.8] * interval["n"],
+        "base_normalised": interval,
+        "base_per_seed": [0.8] * interval["n"],
+        "lead": interval,
+        "references": {
+            "hand_rule_name": "staircase",
+            "hand_rule_normalised": 0.76,
+            "ceiling_name": "model-based filter",
+            "ceiling_normalised": 0.93,
+        },
+    }
+    monkeypatch.setattr(compare, "compare_grids", lambda *args: [row])
+    output = invoke("rl-compare", "--params", str(paths[0]), "--against", str(paths[1]))
+    assert (note() in output) == (interval is ONE_SEED)
+    assert "difficulty_adaptation A2C: 0.800" in output
+
+
+def test_rl_pools_says_a_one_seed_interval_covers_the_episodes_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import aura.rl.pools as pools
+
+    table = pd.DataFrame(
+        [
+            {"pool": "training pool", "policy": "fixed:balanced", "normalised": 0.776},
+            {
+                "pool": "training pool",
+                "policy": "ppo",
+                "normalised": 0.8,
+                "ci_low": 0.78,
+                "ci_high": 0.82,
+                "lead": 0.024,
+                "lead_low": 0.01,
+                "lead_high": 0.04,
+                "n_seeds": 1,
+                "ci_covers": EPISODES_ONLY,
+            },
+        ]
+    ).assign(best_rule="fixed:balanced", best_rule_normalised=0.776)
+    monkeypatch.setattr(pools, "grid_pool_scores", lambda *args: (table, tmp_path / "pools.json"))
+    output = invoke("rl-pools", "--params", str(params_file(tmp_path)))
+    assert note() in output
+    assert "PPO 0.800 [0.780, 0.820]; lead 0.024 [0.010, 0.040]" in output
