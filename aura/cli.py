@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -169,6 +169,15 @@ def _checked(params: Path, *sections: str, writes: tuple[str, ...] = ()) -> dict
     return loaded
 
 
+def _note_one_seed(covers: Iterable[str]) -> None:
+    """Say, beside the intervals shown, when one of them covers the held-out episodes alone
+    (``covers``: what each covers, `aura.rl.results.interval_covers`)."""
+    from aura.rl.results import EPISODES_ONLY, ONE_SEED_NOTE
+
+    if EPISODES_ONLY in set(covers):
+        console.print(f"[yellow]note:[/] {ONE_SEED_NOTE}")
+
+
 def _fail(message: str) -> typer.Exit:
     """Print ``message`` as it is (a value such as ``[ppo]`` is not rich markup) and exit 1."""
     err_console.print(f"[bold red]error:[/] {escape(message)}")
@@ -271,14 +280,7 @@ def train_rl(
     from aura.rl.config import load_experiment
     from aura.rl.experiment import RunFailed, run_experiment
     from aura.rl.numerics import describe
-    from aura.rl.results import (
-        EPISODES_ONLY,
-        ONE_SEED_NOTE,
-        RESULTS_FILE,
-        fingerprint,
-        results_table,
-        saved_policies_table,
-    )
+    from aura.rl.results import RESULTS_FILE, fingerprint, results_table, saved_policies_table
 
     _checked(params, writes=("models_dir",))  # load_experiment checks the section's values
     try:
@@ -306,8 +308,7 @@ def train_rl(
             raise _fail(str(exc)) from exc  # that stopped on an error
     table = results_table(payload["results"])
     console.print(table.round(3).to_string(index=False))
-    if (table["ci_covers"] == EPISODES_ONLY).any():
-        console.print(f"[yellow]note:[/] {ONE_SEED_NOTE}")
+    _note_one_seed(table["ci_covers"])
     console.print("the saved policy not scored, on the same episodes:")
     console.print(saved_policies_table(payload["results"]).round(3).to_string(index=False))
     console.print(
@@ -434,7 +435,7 @@ def rl_probe(
     """
     from aura.rl.config import load_experiment
     from aura.rl.probes import PROBE_FILE, probe_dir, probe_study
-    from aura.rl.results import EPISODES_ONLY, ONE_SEED_NOTE, interval_covers
+    from aura.rl.results import interval_covers
 
     _checked(params, writes=("models_dir",))
     try:
@@ -455,8 +456,7 @@ def rl_probe(
     console.print(f"{study['env_key']}, {name}, {study['question']}")
     over = f"{seeds} seed{'s' if seeds > 1 else ''} and {study['n_test_episodes']} episodes"
     console.print(f"normalised score over {over}:")
-    if interval_covers(study["probe_normalised"]) == EPISODES_ONLY:
-        console.print(f"[yellow]note:[/] {ONE_SEED_NOTE}")
+    _note_one_seed([interval_covers(study["probe_normalised"])])
     for key in ("probe", "grid", "start"):
         if f"{key}_per_seed" in study:  # a start only where the probe imitates the filter
             per_seed = " / ".join(f"{s:.3f}" for s in study[f"{key}_per_seed"])
@@ -499,7 +499,7 @@ def rl_compare(
     """
     from aura.rl.compare import compare_grids
     from aura.rl.config import load_experiment
-    from aura.rl.results import EPISODES_ONLY, ONE_SEED_NOTE, RESULTS_FILE, interval_covers
+    from aura.rl.results import RESULTS_FILE, interval_covers
 
     if params.resolve() == against.resolve():
         raise _fail(f"--params and --against are both {params}: a grid is not compared with itself")
@@ -530,8 +530,7 @@ def rl_compare(
         return " / ".join(f"{s:.3f}" for s in x)
 
     console.print(f"{params} against {against}, normalised scores on the same held-out episodes:")
-    if any(interval_covers(row["normalised"]) == EPISODES_ONLY for row in rows):
-        console.print(f"[yellow]note:[/] {ONE_SEED_NOTE}")
+    _note_one_seed(interval_covers(row["normalised"]) for row in rows)
     shown: set[str] = set()
     for row in rows:
         if row["env_key"] not in shown:
@@ -573,7 +572,6 @@ def rl_pools(
     """
     from aura.rl.config import load_experiment
     from aura.rl.pools import grid_pool_scores
-    from aura.rl.results import EPISODES_ONLY, ONE_SEED_NOTE
     from aura.sim.io import FILES
 
     loaded = _checked(params, "05_evaluation", writes=("models_dir",))
@@ -590,8 +588,7 @@ def rl_pools(
     if not served.is_file():
         console.print(f"[yellow]note:[/] no served pool: {served} does not exist (aura generate)")
     learned = table[table["lead"].notna()]
-    if (learned["ci_covers"] == EPISODES_ONLY).any():
-        console.print(f"[yellow]note:[/] {ONE_SEED_NOTE}")
+    _note_one_seed(learned["ci_covers"])
     for pool, rows in learned.groupby("pool", sort=False):
         rule = rows.iloc[0]
         console.print(f"{pool}: {rule['best_rule']} {rule['best_rule_normalised']:.3f}")
