@@ -1,13 +1,15 @@
 """Pipeline runs and the notebook outputs kept in git.
 
-``index`` writes the run's front page (headline metrics, key figures, links); ``runner``
+``index`` writes the run's front page (headline metrics, key figures, links); ``figures`` shows
+a notebook's figure with alt text and a caption (and keeps it for the front page); ``runner``
 executes the numbered notebooks into ``reports/runs/<run>/``; ``metrics`` is what a
 notebook calls to report numbers to its run; ``notebook_outputs`` records the summary outputs that
 nbval compares; ``host`` measures how fast the host runs Python, recorded beside wall times;
 ``tables`` styles a table for the HTML report (no NaN, None or row numbers).
 """
 
+from aura.reports.figures import show_figure
 from aura.reports.index import save_figure, write_index
 from aura.reports.metrics import collect_metrics, write_metrics
 
-__all__ = ["collect_metrics", "save_figure", "write_index", "write_metrics"]
+__all__ = ["collect_metrics", "save_figure", "show_figure", "write_index", "write_metrics"]

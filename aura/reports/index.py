@@ -35,11 +35,18 @@ figure img { max-width: 100%; border: 1px solid #ddd; }
 """
 
 
-def save_figure(fig: Any, run_dir: str | Path | None, name: str, caption: str = "") -> None:
+ALT_SUFFIX = ".alt.txt"
+"""Beside a key figure, its alt text; its caption is in ``<name>.txt``."""
+
+
+def save_figure(
+    fig: Any, run_dir: str | Path | None, name: str, caption: str = "", *, alt: str = ""
+) -> None:
     """Save a matplotlib figure as a key figure of the run (nothing when there is no run), with
-    the caption the front page shows under it (what it shows and against which references; its
-    file name otherwise). Like `write_metrics`, it returns nothing for a notebook cell to print
-    into the report."""
+    the caption the front page shows under it (what to read from it; its file name otherwise)
+    and the alt text of its image (what it shows; the caption otherwise), for a reader who
+    cannot see it. Like `write_metrics`, it returns nothing for a notebook cell to print into
+    the report."""
     if run_dir is None:
         return
     out = project_path(run_dir) / FIGURES_SUBDIR / f"{name}.png"
@@ -47,6 +54,8 @@ def save_figure(fig: Any, run_dir: str | Path | None, name: str, caption: str = 
     fig.savefig(out, dpi=110, bbox_inches="tight")
     if caption:
         out.with_suffix(".txt").write_text(caption, encoding="utf-8")
+    if alt:
+        out.with_suffix(ALT_SUFFIX).write_text(alt, encoding="utf-8")
 
 
 def _format(value: Any) -> str:
@@ -143,11 +152,14 @@ def write_index(run_dir: str | Path) -> Path:
         parts.append("<h2>Key figures</h2>")
         for fig in figures:
             rel = f"{FIGURES_SUBDIR}/{fig.name}"
-            text = fig.with_suffix(".txt")
+            text, alt_text = fig.with_suffix(".txt"), fig.with_suffix(ALT_SUFFIX)
             caption = html.escape(
                 text.read_text(encoding="utf-8") if text.is_file() else fig.stem.replace("_", " ")
             )
-            parts.append(f"<figure><img src='{rel}' alt='{caption}'>")
+            alt = (
+                html.escape(alt_text.read_text(encoding="utf-8")) if alt_text.is_file() else caption
+            )
+            parts.append(f"<figure><img src='{rel}' alt='{alt}'>")
             parts.append(f"<figcaption>{caption}</figcaption></figure>")
     parts.append("<h2>Reports</h2><table><thead><tr><th>Notebook</th><th>Status</th>")
     parts.append("<th>Seconds</th><th>Report</th><th>With code</th></tr></thead><tbody>")

@@ -185,14 +185,27 @@ SELF_CONTAINED_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
 {%- block extra_css -%}
-<style>.jp-OutputArea .jp-OutputArea-output pre { white-space: pre; word-break: normal; }</style>
+<style>.jp-OutputArea .jp-OutputArea-output pre { white-space: pre; word-break: normal; }
+.aura-figure-caption { font-style: italic; color: #444; max-width: 60rem; margin: 0.2rem 0 1rem; }
+</style>
 {%- endblock extra_css -%}
+{%- block data_png scoped -%}
+{%- set alt = output | get_metadata('alt', 'image/png') -%}
+{%- if alt -%}
+{{ super() | replace('<img ', '<img alt="' ~ (alt | escape_html) ~ '" ', 1) }}
+{%- else -%}
+{{ super() }}
+{%- endif -%}
+{%- endblock data_png -%}
 """
 """nbconvert's lab page without the scripts it loads from a CDN (RequireJS, MathJax, Mermaid).
 The notebooks use none of them (figures are images, tables HTML, the one formula plain HTML), and
 a report must read the same offline or behind a firewall, without asking a third party for code
 each time it is opened. Printed tables keep their columns: a line wider than the page scrolls
-within its output instead of wrapping onto the rows below."""
+within its output instead of wrapping onto the rows below. A figure's image takes its alt text
+from its output's metadata (``image/png`` → ``alt``, set by `aura.reports.figures.show_figure`):
+the classic template reads it there, the lab one ignores it, and nbconvert then writes "No
+description has been provided for this image" in its place. Captions stand apart from the prose."""
 
 
 def render_html(notebook: Path, caption: str | None = None) -> list[Path]:

@@ -72,6 +72,7 @@ def run_dir(tmp_path: Path) -> Path:
     ax.plot([0, 1], [0, 1])
     save_figure(fig, run, "learning_curves")
     save_figure(fig, run, "scores", "Each policy's score <beside> its references.")
+    save_figure(fig, run, "trend", "Read the rise.", alt="A line from 0 to 1 & back")
     plt.close(fig)
     return run
 
@@ -85,6 +86,8 @@ def test_index_lists_headline_metrics_figures_and_reports(run_dir: Path) -> None
     assert "<figcaption>learning curves</figcaption>" in page  # no caption: its file name
     caption = "Each policy&#x27;s score &lt;beside&gt; its references."  # escaped, as in alt=''
     assert f"<figcaption>{caption}</figcaption>" in page
+    assert f"alt='{caption}'" in page  # no alt text given: the caption
+    assert "alt='A line from 0 to 1 &amp; back'>\n<figcaption>Read the rise.</figcaption>" in page
     assert "01_data_synthesis.report.html" in page
     assert "0123abc" in page and "uncommitted" not in page
     assert "Host: AMD EPYC · Python 3.11.7 · host speed 0.0581 s" in page
