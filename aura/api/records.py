@@ -27,10 +27,16 @@ RECORD_CONFIG = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 def _number_only(value: Any) -> Any:
     """Refuse booleans and text where an integer is expected; 12.0 stays an integer, as in
-    JSON Schema, and 12.5 is refused by the integer type."""
+    JSON Schema, and 12.5 is refused by the integer type.
+
+    A whole float is made an integer here, so that one too large for a 64-bit integer (1e20)
+    is refused by the field's range like any other; pydantic's integer type refused it with
+    "Unable to parse input string as an integer", though no string was sent."""
     if isinstance(value, bool | str):
         # pydantic's own type and message for a value that is no integer, as `null` gets
         raise PydanticCustomError("int_type", "Input should be a valid integer")
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     return value
 
 

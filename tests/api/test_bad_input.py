@@ -38,6 +38,9 @@ def fields_of(response) -> list[str]:
         ({"language": "klingon"}, "body.language", "literal_error"),
         ({"favourite_colour": "blue"}, "body.favourite_colour", "extra_forbidden"),
         ({"session_count": None}, "body.session_count", "int_type"),
+        # whole floats beyond a 64-bit integer: refused by the range, not as "input string"
+        ({"age": 1e20}, "body.age", "less_than_equal"),
+        ({"age": -1e308}, "body.age", "greater_than_equal"),
     ],
 )
 def test_a_bad_field_is_named(client, record, change, field, type_) -> None:
