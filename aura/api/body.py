@@ -24,18 +24,30 @@ THREAD_BYTES = 256 * 1024
 def check_media_type(request: Request) -> None:
     """Refuse a body declared as anything but JSON (415). A request without a Content-Type is
     read as JSON; one that says it is a form or text is not, which also keeps a browser's
-    cross-site form posts, which need no preflight, from reaching a model."""
+    cross-site form posts, which need no preflight, from reaching a model. A compressed body
+    is refused too, naming its coding: read as it came, a gzipped batch was answered "Invalid
+    JSON" at its first byte, and a body declared compressed but sent plain was answered as if
+    the header were not there."""
     for key, value in request.scope["headers"]:
         if key == b"content-type":
             media = value.split(b";", 1)[0].strip().lower()
             if media == b"application/json" or media.endswith(b"+json"):
-                return
+                continue
             declared = clip_name(media.decode("latin-1"))
             raise RequestError(
                 415,
                 "unsupported_media_type",
                 f"the body is declared as {declared!r}; send JSON with "
                 "'Content-Type: application/json'",
+            )
+        if key == b"content-encoding" and value.strip().lower() not in (b"", b"identity"):
+            coding = clip_name(value.strip().decode("latin-1"))
+            raise RequestError(
+                415,
+                "unsupported_media_type",
+                f"the body is encoded as {coding!r}; send it uncompressed, without a "
+                "Content-Encoding",
+                headers={"Accept-Encoding": "identity"},
             )
 
 

@@ -23,7 +23,8 @@ characters, so a megabyte-long key is not answered twice over."""
 
 class RequestError(Exception):
     """A request refused with a status code and a message (and, for 422, field errors, of which
-    ``count`` were found: at most MAX_LISTED_ERRORS are listed)."""
+    ``count`` were found: at most MAX_LISTED_ERRORS are listed), and any header the status
+    calls for (a 415 for a compressed body names the coding it takes)."""
 
     def __init__(
         self,
@@ -32,6 +33,7 @@ class RequestError(Exception):
         message: str,
         fields: list[dict] | None = None,
         count: int | None = None,
+        headers: dict[str, str] | None = None,
     ):
         super().__init__(message)
         self.status = status
@@ -39,6 +41,7 @@ class RequestError(Exception):
         self.message = message
         self.fields = fields or []
         self.count = len(self.fields) if count is None else count
+        self.headers = headers or {}
 
 
 def invalid_fields(fields: list[dict], count: int | None = None) -> RequestError:
@@ -85,7 +88,7 @@ def error_response(request: Request, exc: RequestError) -> JSONResponse:
         "fields": exc.fields,
         "request_id": getattr(request.state, "request_id", None),
     }
-    return JSONResponse(content, status_code=exc.status)
+    return JSONResponse(content, status_code=exc.status, headers=exc.headers)
 
 
 async def handle_request_error(request: Request, exc: Exception) -> JSONResponse:

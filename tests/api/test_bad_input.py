@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 
 import pytest
@@ -138,6 +139,28 @@ def test_a_body_declared_as_anything_but_json_is_415(client, record, media) -> N
     assert body["error"] == "unsupported_media_type"
     assert repr(media.split(";")[0]) in body["message"]
     assert "application/json" in body["message"]
+
+
+@pytest.mark.parametrize("coding", ["gzip", "br", "deflate, gzip"])
+def test_a_compressed_body_is_415_naming_its_coding(client, record, coding) -> None:
+    """A gzipped body was read as it came ("Invalid JSON" at its first byte), and one declared
+    compressed but sent plain was answered as if the header were not there."""
+    raw = json.dumps(record).encode()
+    for content in (gzip.compress(raw), raw):
+        response = client.post(
+            PREDICT + "tutor-match",
+            content=content,
+            headers={"content-type": "application/json", "content-encoding": coding},
+        )
+        assert response.status_code == 415
+        assert response.headers["accept-encoding"] == "identity"
+        body = response.json()
+        assert body["error"] == "unsupported_media_type"
+        assert body["message"].startswith(f"the body is encoded as {coding!r}")
+    identity = client.post(
+        PREDICT + "tutor-match", content=raw, headers={"content-encoding": "identity"}
+    )
+    assert identity.status_code == 200
 
 
 @pytest.mark.parametrize(
