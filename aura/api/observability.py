@@ -100,6 +100,25 @@ class Metrics:
         )
 
 
+def _request_id(headers: Iterable[tuple[bytes, bytes]]) -> tuple[str, bytes]:
+    """The request's id (its first MAX_REQUEST_ID characters) as text, for the error body and
+    the log, and as the bytes the response header sends back; a new one if none was sent.
+
+    An id sent in UTF-8 is read as UTF-8: read byte by byte (latin-1), "café" was echoed
+    intact in the header but written "cafÃ©" in the body and the log, so the three no longer
+    matched. Bytes that are not UTF-8 are still read one character per byte."""
+    for name, value in headers:
+        if name == b"x-request-id" and value:
+            try:
+                text, codec = value.decode("utf-8"), "utf-8"
+            except UnicodeDecodeError:
+                text, codec = value.decode("latin-1"), "latin-1"
+            text = text[:MAX_REQUEST_ID]
+            return text, text.encode(codec)
+    request_id = uuid.uuid4().hex
+    return request_id, request_id.encode("ascii")
+
+
 async def _internal_error(send: Send, request_id: str) -> None:
     """A failure of the service's own answered in the API's error format, with its headers,
     rather than Starlette's plain-text "Internal Server Error" without them; the log line
@@ -144,12 +163,7 @@ class ObservabilityMiddleware:
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
-        request_id = ""
-        for name, value in scope["headers"]:
-            if name == b"x-request-id":
-                request_id = value.decode("latin-1")[:MAX_REQUEST_ID]
-                break
-        request_id = request_id or uuid.uuid4().hex
+        request_id, id_header = _request_id(scope["headers"])
         scope.setdefault("state", {})["request_id"] = request_id
         status, started = 500, False  # a response never started is the server's 500
 
@@ -158,7 +172,7 @@ class ObservabilityMiddleware:
             if message["type"] == "http.response.start":
                 status, started = message["status"], True
                 headers = list(message.get("headers", ()))
-                headers.append((b"x-request-id", request_id.encode("latin-1")))
+                headers.append((b"x-request-id", id_header))
                 headers.extend(self.headers)
                 message = {**message, "headers": headers}
             await send(message)

@@ -62,6 +62,52 @@ def test_request_id_is_echoed_or_generated(client: TestClient) -> None:
     assert len(generated) == 3
 
 
+def asgi_post(app: object, path: str, headers: list[tuple[bytes, bytes]]) -> list[dict]:
+    """The ASGI messages the app sends for a POST of ``{}``: a test client cannot carry a header
+    beyond ASCII back (it encodes them as ASCII)."""
+    sent: list[dict] = []
+    requests = [{"type": "http.request", "body": b"{}", "more_body": False}]
+
+    async def receive() -> dict:
+        return requests.pop(0) if requests else {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/json"), *headers],
+        "http_version": "1.1",
+        "scheme": "http",
+        "server": ("127.0.0.1", 8000),
+        "client": ("127.0.0.1", 50000),
+        "root_path": "",
+    }
+    asyncio.run(app(scope, receive, send))  # type: ignore[operator]
+    return sent
+
+
+@pytest.mark.parametrize(
+    ("sent", "read"),
+    [("café-7".encode(), "café-7"), (b"caf\xe9", "caf\xe9"), ("é".encode() * 130, "é" * 128)],
+    ids=["utf-8", "latin-1", "cut to 128 characters"],
+)
+def test_a_request_id_beyond_ascii_is_the_same_in_header_body_and_log(
+    client: TestClient, sent: bytes, read: str
+) -> None:
+    """Read byte by byte, "café" came back intact in the header but as "cafÃ©" in the error
+    body and the log line, so the three no longer matched."""
+    with logged() as entries:
+        start, body = asgi_post(client.app, PREDICT + "engagement", [(b"x-request-id", sent)])
+    (header,) = [v for k, v in start["headers"] if k == b"x-request-id"]
+    assert start["status"] == 422 and sent.startswith(header)
+    assert json.loads(body["body"])["request_id"] == read == entries[-1]["request_id"]
+
+
 def test_every_response_carries_the_model_version(client: TestClient, artifacts_dir) -> None:
     version = read_manifest(artifacts_dir).version
     responses = [
