@@ -7,6 +7,9 @@ import json
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
+
+from aura.api.errors import field_errors
 
 PREDICT = "/api/ml/predict/"
 
@@ -180,6 +183,49 @@ def test_a_long_unknown_name_is_quoted_back_cut(client, record) -> None:
     assert len(response.content) < 2_000
     (field,) = response.json()["fields"]
     assert field["field"] == "body." + "x" * 100 + "..."
+
+
+def listed_by_pydantic(client, endpoint: str, raw: bytes) -> tuple[list[dict], int]:
+    """The fields pydantic's own list of every error gives first, and how many it counts."""
+    parser = client.app.state.service.parsers[endpoint]
+    adapter = parser.many if raw.lstrip().startswith(b"[") else parser.one
+    with pytest.raises(ValidationError) as caught:
+        adapter.validate_json(raw)
+    errors = caught.value.errors(include_url=False, include_input=False)
+    return field_errors(errors, prefix=("body",)), caught.value.error_count()
+
+
+def test_many_errors_are_counted_all_and_the_first_listed(client, record) -> None:
+    """Past 20 errors the first are found record by record, each record cut to the unknown keys
+    listed: pydantic's list of every error, as Python objects, took 18 s for one record of
+    500,000 unknown keys and 350 MB for 240 kB of empty records. The answer is the same."""
+    learner = {k: v for k, v in record.items() if k != "age"}
+    difficulty = {
+        "age": 30,
+        "adaptation": {"engagement_level": 2, **{f"n{i}": 0 for i in range(30)}},
+        **{f"x{i}": 0 for i in range(30)},
+    }
+    bodies = [
+        ("tutor-match", [{}] * 1_000),  # the test app takes 1,000 records
+        (
+            "tutor-match",
+            [record, {"extra": 1, **learner, "age": 99}, {}, 5, {**record, "x": 1}] * 3,
+        ),
+        ("tutor-match", {**{f"k{i}": None for i in range(50_000)}, **record}),
+        ("tutor-match", [{**record, "age": "12", **{f"k{i}": i for i in range(25)}}] * 3),
+        ("difficulty", difficulty),
+        ("difficulty", [difficulty, {**difficulty, "adaptation": None}]),
+    ]
+    for endpoint, body in bodies:
+        raw = json.dumps(body).encode()
+        fields, count = listed_by_pydantic(client, endpoint, raw)
+        assert count > 20
+        response = client.post(PREDICT + endpoint, content=raw)
+        assert response.status_code == 422
+        answer = response.json()
+        assert answer["fields"] == fields
+        listed = ", ".join(f["field"] for f in fields)
+        assert answer["message"] == f"{count} invalid field(s): {listed}"
 
 
 def test_top_k_is_documented_and_defaults_to_three(client, record) -> None:
