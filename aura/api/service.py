@@ -3,9 +3,9 @@ request-body part of the OpenAPI document, all derived from the manifest at star
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import TypeAdapter
+from pydantic import Field, TypeAdapter
 from pydantic_core import to_json
 from starlette.responses import Response
 
@@ -42,7 +42,15 @@ class Service:
         self.predictor = Predictor(artifacts)
         pool = manifest.tutor_pool
         adaptation = record_type("AdaptationSignals", models["difficulty_adaptation"].inputs)
-        language = category_type(pool.languages)
+        # The only request field that is no model input, so the manifest has no description
+        # of it: one here, as every other field of the document has.
+        language = Annotated[
+            category_type(pool.languages),
+            Field(
+                description="The learner's language; a tutor who speaks it is a language match "
+                "(the cultural_match and balanced strategies rank by it)."
+            ),
+        ]
         self.records: dict[str, Any] = {
             "tutor-match": record_type(
                 ENDPOINT_MODELS["tutor-match"],

@@ -108,10 +108,29 @@ def test_the_document_names_the_labels_and_headers_of_every_answer(client: TestC
     assert list(level["adaptation"]["probabilities"]) == actions
     for endpoint in ("tutor-match", "difficulty", "compatibility", "engagement"):
         responses = doc["paths"][PREDICT + endpoint]["post"]["responses"]
-        assert set(responses) >= {"200", "413", "415", "422"}
+        assert set(responses) >= {"200", "413", "415", "422", "500"}
         for response in responses.values():
             assert set(response["headers"]) == {"X-Model-Version", "X-Request-ID"}
     assert {"x-model-version", "x-request-id"} <= set(answer.headers)
+    # every error kind the service answers is named (internal_error was not)
+    kinds = schemas["ErrorResponse"]["properties"]["error"]["description"]
+    for kind in ("validation_error", "unsupported_media_type", "payload_too_large"):
+        assert kind in kinds
+    for kind in ("too_many_records", "not_found", "method_not_allowed", "internal_error"):
+        assert kind in kinds
+
+
+def test_every_request_field_is_described(client: TestClient) -> None:
+    """A generated client shows each field's description; `language`, the one field that is no
+    model input, had none."""
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    for name in ("TutorMatchRecord", "DifficultyRecord", "CompatibilityRecord", "EngagementRecord"):
+        for field, spec in schemas[name]["properties"].items():
+            if field != "adaptation":  # an object of its own, each field described below
+                assert spec.get("description"), (name, field)
+    assert all(
+        spec.get("description") for spec in schemas["AdaptationSignals"]["properties"].values()
+    )
 
 
 @pytest.mark.parametrize("endpoint", ["compatibility", "engagement"])
