@@ -2,9 +2,9 @@
 
 Schemathesis draws valid (positive) and invalid (negative) bodies and query strings for every
 operation the document lists. Every response must be no server error and conform to the document
-(status code, content type, body schema), and valid input must be answered 200. (Invalid input is
-not required to be refused: a negative case may only add an undocumented query parameter, which
-the service ignores.)
+(status code, content type, body schema), and valid input must be answered 200, invalid input
+refused with one of the documented statuses (an undocumented query parameter included: the
+service names it, 422).
 """
 
 from __future__ import annotations
