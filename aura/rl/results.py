@@ -392,26 +392,59 @@ def score_checkpoints(
 HAND_RULE_EXCLUDED = ("random", "oracle")
 
 
-_BASELINES = {
+BASELINES = {
     "tutor_matching": "tutor_matching_baselines",
     "difficulty_adaptation": "difficulty_baselines",
 }
-"""Each environment key with references, and the `aura.envs` function that makes them."""
-REFERENCED_ENVS = tuple(_BASELINES)
-"""The environment keys with references (random, fixed rules, oracle) to score a grid against."""
+"""Each environment key with references, and the `aura.envs` function that makes its baselines
+(random, fixed rules, oracle)."""
+
+
+def _observation_ceiling(env_cfg: EnvConfig, fit_episodes: int, fit_seed: int) -> Any:
+    """Tutor matching's upper reference: the observation ceiling, learned from the states of
+    ``fit_episodes`` episodes seeded from ``fit_seed``."""
+    from aura.envs.ceilings import ObservationCeiling
+
+    return ObservationCeiling.fit(fit_episodes, fit_seed, **env_cfg.kwargs)
+
+
+def _difficulty_filter(env_cfg: EnvConfig, fit_episodes: int, fit_seed: int) -> Any:
+    """Difficulty adaptation's upper reference: the model-based filter, which learns nothing
+    and reads what it needs from the environment it acts in."""
+    from aura.envs.ceilings import DifficultyFilter
+
+    return DifficultyFilter()
+
+
+UPPER_REFERENCES: dict[str, Callable[[EnvConfig, int, int], Any]] = {
+    "tutor_matching": _observation_ceiling,
+    "difficulty_adaptation": _difficulty_filter,
+}
+"""Each environment key with references, and the maker of its upper reference from the
+environment, the episodes it may learn from (``ceiling_episodes``) and their seed. Named per key,
+so that an environment with baselines but no upper reference is refused by name: every
+environment but tutor matching used to get the difficulty filter, and a third one stopped its
+grid in the filter's TypeError once the runs were training."""
 
 
 def check_referenced(env_keys: Sequence[str]) -> None:
     """Refuse a grid over an environment without references, before anything trains: every
     score of the grid is normalised by them. A key defined with an id of its own passed the
-    params check and stopped the grid in a traceback."""
-    missing = [key for key in env_keys if key not in REFERENCED_ENVS]
+    params check and stopped the grid in a traceback. The message names what is missing, so
+    that a fork adding an environment knows which of the two tables to extend."""
+    referenced = [key for key in BASELINES if key in UPPER_REFERENCES]
+    missing = [key for key in env_keys if key not in referenced]
     if missing:
+        tables = {"BASELINES": BASELINES, "UPPER_REFERENCES": UPPER_REFERENCES}
+        lacks = "; ".join(
+            f"{key!r} is not in {' or '.join(n for n, t in tables.items() if key not in t)}"
+            for key in missing
+        )
         raise ConfigError(
             f"{SECTION}.env_keys: {', '.join(map(repr, missing))} has no references (random, "
-            f"fixed rules, oracle) to be scored against; they exist for "
-            f"{', '.join(REFERENCED_ENVS)}. Tune it with aura tune, or train it with "
-            "aura.rl.train.train"
+            f"fixed rules, oracle, upper reference) to be scored against; they exist for "
+            f"{', '.join(referenced)} ({lacks} in aura/rl/results.py; docs/extending.md, "
+            "A new environment). Tune it with aura tune, or train it with aura.rl.train.train"
         )
 
 
@@ -420,18 +453,15 @@ def aura_baselines(env_key: str, seed: int) -> dict[str, Any]:
     import aura.envs
 
     check_referenced([env_key])
-    return getattr(aura.envs, _BASELINES[env_key])(seed)
+    return getattr(aura.envs, BASELINES[env_key])(seed)
 
 
 def ceiling_policy(env_cfg: EnvConfig, fit_episodes: int, fit_seed: int) -> Any:
-    """The upper reference of an AURA environment (see `aura.envs.ceilings`): the observation
-    ceiling for tutor matching, learned from the states of ``fit_episodes`` episodes seeded from
-    ``fit_seed``; the model-based filter for difficulty adaptation."""
-    from aura.envs.ceilings import DifficultyFilter, ObservationCeiling
-
-    if env_cfg.key == "tutor_matching":
-        return ObservationCeiling.fit(fit_episodes, fit_seed, **env_cfg.kwargs)
-    return DifficultyFilter()
+    """The upper reference of an AURA environment (`UPPER_REFERENCES`; see
+    `aura.envs.ceilings`), which may learn from ``fit_episodes`` episodes seeded from
+    ``fit_seed``."""
+    check_referenced([env_cfg.key])
+    return UPPER_REFERENCES[env_cfg.key](env_cfg, fit_episodes, fit_seed)
 
 
 def experience_policy(env_cfg: EnvConfig, n_steps: int, seed: int) -> Any | None:
@@ -969,6 +999,7 @@ ACTION_NAMES: dict[str, tuple[str, ...]] = {
     "tutor_matching": STRATEGIES,
     "difficulty_adaptation": DIFFICULTY_MOVES,
 }
+"""The name of each action of an environment, by its key, in action order (`action_profile`)."""
 
 
 class ActionRecorder:
@@ -997,11 +1028,15 @@ def action_profile(
     env_cfg: EnvConfig, policies: Mapping[str, Any], seed: int, n_episodes: int
 ) -> pd.DataFrame:
     """What each policy does on held-out episodes: the share of steps it takes each action, and
-    how often its action is the oracle's in the same state."""
-    from aura.envs import DifficultyOracle, TutorMatchingOracle
-
-    oracle = TutorMatchingOracle() if env_cfg.key == "tutor_matching" else DifficultyOracle()
-    names = ACTION_NAMES[env_cfg.key]
+    how often its action is the oracle's in the same state. The oracle is the environment's
+    own (`aura_baselines`): every environment but tutor matching used to get difficulty's."""
+    oracle = aura_baselines(env_cfg.key, seed)["oracle"]
+    names = ACTION_NAMES.get(env_cfg.key)
+    if names is None:
+        raise ConfigError(
+            f"environment {env_cfg.key!r} has no action names to profile its policies by; "
+            "add them to ACTION_NAMES in aura/rl/results.py"
+        )
     rows = {}
     for name, policy in policies.items():
         recorder = ActionRecorder(policy, oracle)

@@ -1,10 +1,23 @@
-"""Why tutor matching scores a run's final policy: ten evaluation episodes rank difficulty
-policies but not tutor-matching ones."""
+"""The references a grid is scored against: why tutor matching scores a run's final policy (ten
+evaluation episodes rank difficulty policies but not tutor-matching ones), and what a third
+environment needs to be scored."""
 
 from __future__ import annotations
 
-from aura.rl.config import EVAL_SEED_OFFSET, env_config
-from aura.rl.results import evaluation_resolution
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from aura.envs import FixedPolicy, RandomPolicy
+from aura.rl.config import EVAL_SEED_OFFSET, ConfigError, EnvConfig, env_config
+from aura.rl.results import (
+    ACTION_NAMES,
+    BASELINES,
+    UPPER_REFERENCES,
+    action_profile,
+    evaluation_resolution,
+    references,
+)
 
 
 def test_ten_evaluation_episodes_rank_difficulty_policies_but_not_tutor_matching_ones() -> None:
@@ -15,3 +28,75 @@ def test_ten_evaluation_episodes_rank_difficulty_policies_but_not_tutor_matching
     )
     assert tutor["oracle_lead"] > 0 and difficulty["oracle_lead"] > 0
     assert tutor["z"] < 2.5 and difficulty["z"] > 3.0, (tutor, difficulty)
+
+
+COIN_ID = "aura-test/Coin-v0"
+
+
+class Coin(gym.Env):
+    """Three calls of a hidden coin: a call of the coin's side pays 1."""
+
+    def __init__(self) -> None:
+        self.observation_space = gym.spaces.Box(0.0, 1.0, shape=(1,), dtype=np.float32)
+        self.action_space = gym.spaces.Discrete(2)
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple:
+        super().reset(seed=seed)
+        self.side, self.calls = int(self.np_random.integers(2)), 0
+        return np.zeros(1, dtype=np.float32), {}
+
+    def step(self, action: int) -> tuple:
+        self.calls += 1
+        reward = float(int(action) == self.side)
+        return np.zeros(1, dtype=np.float32), reward, False, self.calls == 3, {}
+
+
+class CoinOracle:
+    """Calls the side it reads from the hidden state."""
+
+    name = "oracle"
+
+    def reset(self) -> None:
+        """Nothing to forget."""
+
+    def act(self, obs: np.ndarray, env: gym.Env) -> int:
+        return env.unwrapped.side
+
+
+def coin_baselines(seed: int) -> dict:
+    return {
+        "random": RandomPolicy(2, seed),
+        "fixed:heads": FixedPolicy(0, "fixed:heads"),
+        "oracle": CoinOracle(),
+    }
+
+
+def test_a_third_environment_is_scored_once_it_has_baselines_and_an_upper_reference(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """docs/extending.md's recipe for a new environment: its key in `BASELINES` and
+    `UPPER_REFERENCES` (and `ACTION_NAMES` for notebook 03's profile). Each missing table is
+    named; with baselines alone, the environment used to be handed the difficulty filter and
+    stopped in its TypeError."""
+    import aura.envs
+
+    if COIN_ID not in gym.registry:
+        gym.register(id=COIN_ID, entry_point=Coin)
+    env = EnvConfig(key="coin", id=COIN_ID)
+    sizes = {"ceiling_episodes": 1, "ceiling_seed": 0, "experience_steps": 1, "experience_seed": 0}
+    with pytest.raises(ConfigError, match="'coin' is not in BASELINES or UPPER_REFERENCES"):
+        references(env, 0, 40, **sizes)
+    monkeypatch.setattr(aura.envs, "coin_baselines", coin_baselines, raising=False)
+    monkeypatch.setitem(BASELINES, "coin", "coin_baselines")
+    with pytest.raises(ConfigError, match="'coin' is not in UPPER_REFERENCES in aura/rl/results"):
+        references(env, 0, 40, **sizes)
+    monkeypatch.setitem(UPPER_REFERENCES, "coin", lambda *_: FixedPolicy(1, "tails"))
+
+    ref = references(env, 0, 40, **sizes)
+    assert ref["hand_rule_name"] == "fixed:heads" and ref["ceiling_name"] == "tails"
+    assert ref["oracle"] == 3.0 and ref["experience"] is None
+    oracle = {"oracle": CoinOracle()}
+    with pytest.raises(ConfigError, match="add them to ACTION_NAMES"):
+        action_profile(env, oracle, 0, 10)
+    monkeypatch.setitem(ACTION_NAMES, "coin", ("heads", "tails"))
+    assert action_profile(env, oracle, 0, 10).loc["oracle", "agrees_with_oracle"] == 1.0
