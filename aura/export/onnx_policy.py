@@ -24,9 +24,19 @@ def _actor(policy: Any) -> Any:
 
     Actor-critic policies (PPO, A2C) give their action logits; a DQN policy gives its Q-values,
     whose argmax is its action (their softmax is then a ranking, not a probability of acting).
+    Another policy (sb3-contrib's QR-DQN has a ``quantile_net``) is refused by name: it failed
+    in torch's AttributeError on ``pi_features_extractor``, which named none of this.
     """
     import torch
     from torch import nn
+
+    actor_critic = ("pi_features_extractor", "mlp_extractor", "action_net")
+    if not hasattr(policy, "q_net") and not all(hasattr(policy, a) for a in actor_critic):
+        raise TypeError(
+            f"{type(policy).__name__} cannot be exported to ONNX: the export knows DQN's q_net "
+            f"and the actor-critic policies of PPO and A2C ({', '.join(actor_critic)}); add "
+            "its network to _actor in aura/export/onnx_policy.py"
+        )
 
     class Actor(nn.Module):
         def __init__(self) -> None:

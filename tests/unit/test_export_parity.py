@@ -242,3 +242,13 @@ def test_the_export_refuses_data_a_seed_or_a_held_out_share_the_models_did_not_t
     (tmp_path / FILES["learners"]).write_text("other learners\n")
     with pytest.raises(ValueError, match=r"the tables \['learners'\] in .* are not those"):
         check_trained_on(report, metrics, tmp_path, 1, 0.2)
+
+
+def test_a_policy_the_export_does_not_know_is_refused_by_name() -> None:
+    """docs/extending.md, an RL algorithm: QR-DQN's policy has a quantile network, neither a
+    q_net nor an actor; its export stopped in torch's AttributeError."""
+    from sb3_contrib import QRDQN
+
+    model = QRDQN("MlpPolicy", Bandit(6, 3), seed=SEED, device="cpu")
+    with pytest.raises(TypeError, match="QRDQNPolicy cannot be exported to ONNX.*_actor in aura"):
+        policy_to_onnx(model)
