@@ -100,13 +100,19 @@ def classification_reference(probs: np.ndarray, y: np.ndarray) -> dict[str, floa
     }
 
 
+BAYES_MODELS: tuple[str, ...] = ("compatibility", "difficulty", "engagement")
+"""The models with a Bayes reference: those whose target this module knows the simulator's
+distribution of. Another model is trained and scored against its baselines alone, as on data the
+simulator did not write; `bayes_reference` used to refuse it once every model had been trained."""
+
+
 def bayes_reference(name: str, X: pd.DataFrame, y: pd.Series | np.ndarray) -> dict[str, float]:
     """The Bayes reference of model `name` on rows (X, y)."""
     if name == "difficulty":
         return classification_reference(difficulty_probabilities(X), np.asarray(y))
     moments = {"compatibility": compatibility_moments, "engagement": engagement_moments}
     if name not in moments:
-        raise ValueError(f"unknown model {name!r}; expected compatibility, difficulty, engagement")
+        raise ValueError(f"unknown model {name!r}; expected one of {', '.join(BAYES_MODELS)}")
     mean, var = moments[name](X)
     return regression_reference(mean, var, np.asarray(y))
 

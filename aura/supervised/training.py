@@ -26,7 +26,7 @@ from aura.files import sha256_file
 from aura.params_check import validation_problems
 from aura.sim.io import FILES, simulator_wrote
 from aura.supervised import evaluation as ev
-from aura.supervised.bayes import against_truth, bayes_reference, expected_scores
+from aura.supervised.bayes import BAYES_MODELS, against_truth, bayes_reference, expected_scores
 from aura.supervised.convert import onnx_predict, to_onnx
 from aura.supervised.features import (
     CLASS_LABELS,
@@ -252,8 +252,9 @@ def train_model(
 ) -> tuple[Any, dict[str, Any]]:
     """Tune, fit and evaluate one model on its feature table; returns (pipeline, metrics).
 
-    The Bayes reference and the checks against it need the simulator's truth: only a table the
-    simulator drew (``simulated``), with the inputs it draws the target from, has them."""
+    The Bayes reference and the checks against it need the simulator's truth: only a model of
+    `BAYES_MODELS` on a table the simulator drew (``simulated``), with the inputs it draws the
+    target from, has them."""
     X, y, groups = table
     train, test = ev.grouped_holdout(groups, config.test_size, seed)
     X_tr, y_tr, g_tr = X.iloc[train], y.iloc[train], groups.iloc[train]
@@ -287,11 +288,12 @@ def train_model(
     )
     tune_seconds = time.perf_counter() - start
 
-    on_stage(f"{name}: scoring against the baselines and the Bayes reference")
+    known = simulated and name in BAYES_MODELS and set(FEATURES[name]) <= set(X.columns)
+    reference = " and the Bayes reference" if known else ""
+    on_stage(f"{name}: scoring against the baselines{reference}")
     test_metrics = ev.score(name, model, X_te, y_te)
     fitted = {b: estimator.fit(X_tr, y_tr) for b, estimator in ev.baselines(name, seed).items()}
     base = {b: ev.score(name, estimator, X_te, y_te) for b, estimator in fitted.items()}
-    known = simulated and set(FEATURES[name]) <= set(X.columns)
     bayes = bayes_reference(name, X_te, y_te) if known else {}
     truth = {}
     if bayes:

@@ -483,3 +483,26 @@ def test_a_bad_params_section_is_named_by_its_key(section: dict, message: str) -
     with pytest.raises(ValueError) as err:
         supervised_config(section)
     assert str(err.value).startswith(message)
+
+
+def test_a_model_without_a_bayes_reference_is_scored_against_its_baselines(sim, monkeypatch):
+    """docs/extending.md, a new model: one outside `BAYES_MODELS` trains and is scored against
+    its baselines, with no checks against a reference; `bayes_reference` refused it once every
+    model had been trained."""
+    from aura.supervised import models, training
+    from aura.supervised.features import session_table
+
+    monkeypatch.setitem(models.FOREST_DEFAULTS, "outcome", models.FOREST_DEFAULTS["engagement"])
+    table = session_table(sim.learners, sim.tutors, sim.sessions)
+    X = table[["duration_hours", "style_match", "exercise_success_rate"]].astype(float)
+    stages: list[str] = []
+    _, metrics = training.train_model(
+        "outcome",
+        (X, table["learning_outcome_score"], table["learner_id"]),
+        supervised_config(SMALL_TRAINING),
+        SEED,
+        on_stage=stages.append,
+    )
+    assert metrics["bayes"] == {} and metrics["against_truth"] == {} and "checks" not in metrics
+    assert set(metrics["baselines"]) and metrics["test"]["mse"] > 0
+    assert stages[-1] == "outcome: scoring against the baselines"
