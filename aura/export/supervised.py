@@ -18,6 +18,7 @@ from aura.export.manifest import Feature, PairSource
 INTEGER_FEATURES = frozenset(
     {"age", "grade_level", "session_count", "years_experience", "style_match", "language_match"}
 )
+"""The features served as whole numbers (the manifest's dtype ``integer``)."""
 DESCRIPTIONS = {
     "age": "Learner age in years.",
     "grade_level": "School grade, 1-12.",
@@ -31,10 +32,14 @@ DESCRIPTIONS = {
     "rating": "Tutor's public rating, 1-5.",
     "years_experience": "Tutor's years of teaching experience.",
     "communication_rating": "Tutor's communication rating, 1-5.",
+    "teaching_effectiveness": "Tutor's platform-measured teaching effectiveness, 0-1.",
+    "adaptability_score": "Tutor's adaptability score, 0-1.",
     "subject_expertise": "Tutor's listed expertise in the session's subject, 0-1.",
     "duration_hours": "Planned session length in hours.",
     "exercise_success_rate": "Share of the session's exercises solved, 0-1, as measured during it.",
 }
+"""What each feature a model may use (`FEATURE_RANGES`) is, for the manifest and the API's request
+schema: a feature without one was served with an empty description."""
 PAIR_SOURCES: dict[str, PairSource] = {
     "age": "learner:age",
     "comfort_level_online": "learner:comfort_level_online",

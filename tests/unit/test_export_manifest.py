@@ -28,3 +28,13 @@ def test_a_feature_with_an_unknown_normalisation_is_refused() -> None:
 def test_unknown_manifest_keys_are_refused() -> None:
     with pytest.raises(ValidationError, match="surprise"):
         Manifest.model_validate({"surprise": 1})
+
+
+def test_every_feature_a_model_may_use_is_described() -> None:
+    """docs/extending.md, a new input: the manifest and the API's request schema describe every
+    feature with a documented range; one left out of `DESCRIPTIONS` was served undescribed."""
+    from aura.export.supervised import DESCRIPTIONS
+    from aura.supervised import FEATURE_RANGES
+
+    assert not set(FEATURE_RANGES) - set(DESCRIPTIONS), "add them to DESCRIPTIONS"
+    assert all(DESCRIPTIONS[name] for name in FEATURE_RANGES)
