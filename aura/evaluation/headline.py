@@ -1,7 +1,7 @@
 """Headline rows for the run's front page: each result in one line, beside its reference and
 the target it was set, met or missed.
 
-Rows have the keys of `aura.reports.index.HEADLINE_COLUMNS` (area, metric, value, reference,
+Rows have the keys of `aura.reports.metrics.HEADLINE_COLUMNS` (area, metric, value, reference,
 target). Notebook 05 gathers them from the RL results, the supervised metrics, the off-policy
 table and the tutor-pool table. A stakeholder reads the front page alone, so a missed target, or
 a lead that holds only on the training pool, is said there, not only in the notebooks.

@@ -14,14 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from aura.config import project_path
-from aura.reports.metrics import MERGED_METRICS
+from aura.reports.metrics import HEADLINE_COLUMNS, HEADLINE_KEY, MERGED_METRICS
 
 FIGURES_SUBDIR = "figures"
 INDEX_FILE = "index.html"
-HEADLINE_KEY = "headline"
-HEADLINE_COLUMNS = ("area", "metric", "value", "reference", "target")
-"""A headline row: what part of AURA, which metric, its value, the reference beside it, and the
-target it was set, met or missed (empty where a row has none)."""
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 70rem; color: #222; }

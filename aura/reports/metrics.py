@@ -8,6 +8,7 @@ them at the end, keyed by notebook stem, so a run can be compared with another b
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,11 @@ from aura.files import strict_json, write_text_atomically
 
 METRICS_SUBDIR = "metrics"
 MERGED_METRICS = "metrics.json"
+HEADLINE_KEY = "headline"
+"""The key of a notebook's metrics whose rows reach the run's front page (`aura.reports.index`)."""
+HEADLINE_COLUMNS = ("area", "metric", "value", "reference", "target")
+"""A headline row: what part of AURA, which metric, its value, the reference beside it, and the
+target it was set, met or missed (empty where a row has none)."""
 
 
 def _to_json(value: Any) -> Any:
@@ -33,6 +39,33 @@ def _dumps(metrics: dict[str, Any]) -> str:
     return strict_json(metrics, default=_to_json, sort_keys=True)
 
 
+def _row_problem(row: Any) -> str | None:
+    """What is wrong with one headline row, or None."""
+    if not isinstance(row, Mapping):
+        return f"is a {type(row).__name__}"
+    unknown = sorted(map(str, set(row) - set(HEADLINE_COLUMNS)))
+    return f"has key(s) {', '.join(unknown)}" if unknown else None
+
+
+def check_headline(stem: str, metrics: Mapping[str, Any]) -> None:
+    """Refuse a ``headline`` that is not a list of rows keyed by `HEADLINE_COLUMNS`. The front
+    page read the keys of a mapping as rows and stopped in an AttributeError once every notebook
+    had run, naming none of them; checked here, the notebook that wrote it fails in its own cell,
+    in JupyterLab and nbval too."""
+    rows = metrics.get(HEADLINE_KEY)
+    if rows is None:
+        return
+    if isinstance(rows, list):
+        problems = [f"row {k} {p}" for k, row in enumerate(rows) if (p := _row_problem(row))]
+    else:
+        problems = [f"got a {type(rows).__name__}"]
+    if problems:
+        raise ValueError(
+            f"{stem}'s metrics: {HEADLINE_KEY!r} must be a list of rows, each a mapping with "
+            f"some of the keys {', '.join(HEADLINE_COLUMNS)}; {'; '.join(problems)}"
+        )
+
+
 def write_metrics(run_dir: str | Path | None, stem: str, metrics: dict[str, Any]) -> None:
     """Write one notebook's metrics into the run directory.
 
@@ -41,6 +74,7 @@ def write_metrics(run_dir: str | Path | None, stem: str, metrics: dict[str, Any]
     a reader never sees half of it. Nothing is returned, so a notebook cell that ends with this
     call shows no path of the machine it ran on in the stakeholders' report.
     """
+    check_headline(stem, metrics)
     if run_dir is None:
         return
     out = project_path(run_dir) / METRICS_SUBDIR / f"{stem}.json"

@@ -4,6 +4,7 @@ a results table) is written as null, which every JSON reader accepts."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -82,3 +83,23 @@ def test_records_name_paths_from_the_project_root(
     assert project_relative(run_dir) == "reports/runs/default-x"
     write_metrics(project_relative(run_dir), "01_data_synthesis", {"n": 1})
     assert strict((run_dir / "metrics" / "01_data_synthesis.json").read_text()) == {"n": 1}
+
+
+@pytest.mark.parametrize(
+    ("headline", "problem"),
+    [
+        ({"mean": 0.5}, "got a dict"),
+        ([{"metric": "mean", "value": 0.5}, "mean"], "row 1 is a str"),
+        ([{"metric": "mean", "valeu": 0.5}], "row 0 has key(s) valeu"),
+    ],
+)
+def test_a_headline_that_is_not_a_list_of_rows_is_refused_by_the_notebook(
+    tmp_path: Path, headline: object, problem: str
+) -> None:
+    """docs/extending.md, a notebook: the front page stopped in an AttributeError after the run,
+    naming no notebook; the notebook's own cell refuses it, with or without a run."""
+    for run_dir in (tmp_path, None):
+        with pytest.raises(ValueError, match=rf"07_example's metrics: .*; {re.escape(problem)}"):
+            write_metrics(run_dir, "07_example", {"headline": headline})
+    assert not (tmp_path / "metrics").exists()
+    write_metrics(tmp_path, "07_example", {"headline": [{"metric": "mean", "value": 0.5}]})
