@@ -443,8 +443,8 @@ def check_referenced(env_keys: Sequence[str]) -> None:
         raise ConfigError(
             f"{SECTION}.env_keys: {', '.join(map(repr, missing))} has no references (random, "
             f"fixed rules, oracle, upper reference) to be scored against; they exist for "
-            f"{', '.join(referenced)} ({lacks} in aura/rl/results.py; docs/extending.md, "
-            "A new environment). Tune it with aura tune, or train it with aura.rl.train.train"
+            f"{', '.join(referenced)} ({lacks} in aura/rl/results.py: docs/extending.md, "
+            "recipe 7). Tune it with aura tune, or train it with aura.rl.train.train"
         )
 
 
