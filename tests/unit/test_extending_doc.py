@@ -16,7 +16,10 @@ NOT_AURA = {
     "n_quantiles",  # sb3-contrib's QRDQN arguments and network
     "optimizer_class",
     "quantile_net",
-    "QRDQNParams",  # the class a fork would write
+    "QRDQNParams",  # the classes and the option a fork would write
+    "SessionLengthEnv",
+    "EngagementBonus",
+    "reward_scale",
     "sesion_count",  # the misspelling the recipe says is refused
 }
 ROOTS = ("aura/", "tests/", "params/", "docs/", "notebooks/", "benchmarks/")
