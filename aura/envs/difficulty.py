@@ -29,6 +29,7 @@ from gymnasium import spaces
 
 from aura.envs.learners import LearnerProfile, learner_source
 from aura.envs.options import (
+    can_render,
     discrete_action,
     finite,
     known_render_mode,
@@ -247,11 +248,8 @@ class DifficultyAdaptationEnv(gym.Env):
     def render(self) -> str | None:
         """The episode so far as a few lines of text (``render_mode="ansi"``). It reads the state
         and draws nothing, so rendering an episode never changes it."""
-        if self.render_mode is None:
-            gym.logger.warn("render() needs a render mode: gymnasium.make(id, render_mode='ansi')")
+        if not can_render(self.render_mode, self.learner):
             return None
-        if self.learner is None:
-            raise RuntimeError("call reset() before render()")
         learner = self.learner
         if not self.done:
             status = ""

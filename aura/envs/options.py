@@ -15,6 +15,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 
 
@@ -51,6 +52,18 @@ class RenderModeError(ValueError, TypeError):
     `make_vec_env`, given an id, asks for ``render_mode="rgb_array"`` and makes the environment
     without it only on a TypeError (what any render mode raised before the environments
     rendered): without that, ``make_vec_env("aura/TutorMatching-v0")`` would fail."""
+
+
+def can_render(render_mode: str | None, learner: Any) -> bool:
+    """Whether `render()` has an episode to describe in text: without a render mode it warns and
+    renders nothing, as gymnasium's own environments do; before the first `reset()` (no
+    ``learner`` yet) there is nothing to describe, which is the caller's error."""
+    if render_mode is None:
+        gym.logger.warn("render() needs a render mode: gymnasium.make(id, render_mode='ansi')")
+        return False
+    if learner is None:
+        raise RuntimeError("call reset() before render()")
+    return True
 
 
 def known_render_mode(value: Any, modes: Sequence[str]) -> str | None:

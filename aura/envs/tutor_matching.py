@@ -45,6 +45,7 @@ from gymnasium import spaces
 
 from aura.envs.learners import LearnerProfile, learner_source, pooled, tutor_pool
 from aura.envs.options import (
+    can_render,
     discrete_action,
     finite,
     flag,
@@ -424,11 +425,8 @@ class TutorMatchingEnv(gym.Env):
     def render(self) -> str | None:
         """The episode so far as a few lines of text (``render_mode="ansi"``). It reads the state
         and draws nothing, so rendering an episode never changes it."""
-        if self.render_mode is None:
-            gym.logger.warn("render() needs a render mode: gymnasium.make(id, render_mode='ansi')")
+        if not can_render(self.render_mode, self.learner):
             return None
-        if self.learner is None:
-            raise RuntimeError("call reset() before render()")
         learner = self.learner
         progress = float(oc.success_probability(self.theta, 0.0))
         lines = [
