@@ -234,23 +234,45 @@ def generate(
 
     A folder holding tables the simulator did not write (a platform's own export) is refused.
     """
-    from aura.sim.io import DataFolderError
+    from aura.interrupts import interrupts_handled
+    from aura.sim.io import RECORD_FILE, DataFolderError
 
     p = _checked(params, "01_data_synthesis")
+    out_dir = Path(out) if out is not None else project_path(p["shared"]["data_dir"])
+    record = out_dir / RECORD_FILE
+
+    def recorded() -> int | None:
+        return record.stat().st_mtime_ns if record.is_file() else None
+
+    before = recorded()
+
+    def interrupted() -> NoReturn:
+        """The tables replace the last ones all at once, so the folder holds one write whole:
+        the new one if its record changed (a Ctrl-C in the instant of the renames), else the
+        last."""
+        where = escape(str(out_dir))
+        what = (
+            f"the tables were written to {where} just before"
+            if recorded() != before
+            else f"nothing was written to {where}"
+        )
+        err_console.print(f"[bold red]interrupted:[/] {what}")
+        raise typer.Exit(code=130)
+
     try:
         sizes = p.get("01_data_synthesis")
         if sizes is None:
             raise ParamsError(f"params file {params} has no '01_data_synthesis:' section")
-        out_dir = Path(out) if out is not None else project_path(p["shared"]["data_dir"])
         from aura.sim import write_datasets
 
-        written = write_datasets(
-            out_dir,
-            seed=p["shared"]["seed"],
-            n_learners=sizes["n_learners"],
-            n_tutors=sizes["n_tutors"],
-            n_sessions=sizes["n_sessions"],
-        )
+        with interrupts_handled(interrupted):
+            written = write_datasets(
+                out_dir,
+                seed=p["shared"]["seed"],
+                n_learners=sizes["n_learners"],
+                n_tutors=sizes["n_tutors"],
+                n_sessions=sizes["n_sessions"],
+            )
     except ParamsError as exc:  # names the file already
         raise _fail(str(exc)) from exc
     except KeyError as exc:
@@ -260,7 +282,9 @@ def generate(
     except ValueError as exc:  # a size or seed the simulator refuses
         raise _fail(f"params file {params}: {exc}") from exc
     except OSError as exc:  # not a folder, not writable, a full disk
-        raise _fail(f"the tables cannot be written to {out_dir}: {exc.strerror or exc}") from exc
+        raise _fail(
+            f"the tables cannot be written to {out_dir}: {exc.strerror or exc}; nothing was written"
+        ) from exc
     for name, path in written.items():
         console.print(f"{name}: {path}")
 

@@ -12,9 +12,12 @@ import hashlib
 import json
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
+
+from aura.interrupts import interrupts_deferred
 
 PART_SUFFIX = ".part"
 
@@ -36,6 +39,35 @@ def write_atomically(path: Path, write: Callable[[BinaryIO], Any]) -> Path:
         raise
     os.replace(part, path)
     return path
+
+
+@contextmanager
+def written_together(paths: Iterable[Path]) -> Iterator[dict[Path, Path]]:
+    """Files that belong together (a dataset's tables and their record), written whole and all
+    at once, or not at all.
+
+    The block fills the ``<path>.part`` it is given for each path. Once it ends, every part is
+    flushed to disk and renamed over its path, with Ctrl-C and SIGTERM held back until the last
+    rename; if the block raises (Ctrl-C, a full disk), the parts are removed and every path keeps
+    what it held. Writing each file in place left, when stopped, one cut short beside files of
+    the new write and of the last.
+    """
+    parts = {Path(path): Path(path).with_name(Path(path).name + PART_SUFFIX) for path in paths}
+    try:
+        yield parts
+        for part in parts.values():
+            descriptor = os.open(part, os.O_RDONLY)
+            try:
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
+        with interrupts_deferred():
+            for path, part in parts.items():
+                os.replace(part, path)
+    except BaseException:
+        for part in parts.values():
+            part.unlink(missing_ok=True)
+        raise
 
 
 def write_text_atomically(path: Path, text: str) -> Path:

@@ -38,3 +38,34 @@ def interrupts_handled(interrupted: Callable[[], NoReturn]) -> Iterator[None]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+@contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM back until the block ends, then deliver them to the handlers
+    in place before it.
+
+    For a few quick steps that must happen all together or not at all (renaming a dataset's
+    tables over the last ones): an interrupt between two of them would leave tables of two
+    draws side by side. A signal ignored (``nohup``) stays ignored; outside the main thread,
+    which alone may set handlers, nothing is held."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+
+    def hold(signum: int, frame: object) -> None:
+        caught.append(signum)
+
+    previous = {
+        signum: signal.signal(signum, hold)
+        for signum in (signal.SIGINT, signal.SIGTERM)
+        if signal.getsignal(signum) not in (signal.SIG_IGN, None)
+    }
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in dict.fromkeys(caught):
+            signal.raise_signal(signum)

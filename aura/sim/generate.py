@@ -42,6 +42,9 @@ PREFERRED_SLOT_SHARE = 0.8
 SESSION_BYTES = 1_000
 """Memory a simulated session takes until the tables are written: the peak resident size of
 `write_datasets` grew by 0.94 kB a session between 500,000 and 2,000,000 sessions."""
+TUTOR_BYTES = 600
+"""Memory a simulated tutor takes until the tables are written: the peak resident size of
+`write_datasets` grew by 0.56 kB a tutor between 1,000 and 1,000,000 tutors."""
 PLACEMENT_ERROR = 0.5
 """Standard deviation of the platform's ability estimate when it picks a session's level."""
 
@@ -165,16 +168,18 @@ def _joined(vocab: tuple[str, ...], mask: np.ndarray) -> list[str]:
     return [LIST_SEPARATOR.join(v for v, on in zip(vocab, row, strict=True) if on) for row in mask]
 
 
-def check_memory(n_sessions: int) -> None:
+def check_memory(n_sessions: int, n_tutors: int = 0) -> None:
     """Refuse a history larger than this machine's free memory before drawing it: 10^12
-    sessions ran until numpy's `MemoryError`, or until the system killed the process."""
-    needed = n_sessions * SESSION_BYTES
+    sessions ran until numpy's `MemoryError`, and 10^8 tutors until the system killed the
+    process, minutes in and without a word."""
+    needed = n_sessions * SESSION_BYTES + n_tutors * TUTOR_BYTES
     available = psutil.virtual_memory().available
     if needed > available:
         raise ValueError(
-            f"n_sessions={n_sessions:,} needs about {needed / 1e9:,.{needed < 1e11:d}f} GB of "
-            f"memory to simulate (about {SESSION_BYTES / 1e3:g} kB a session, all held until "
-            f"the tables are written); this machine has {available / 1e9:,.1f} GB available"
+            f"n_sessions={n_sessions:,} and n_tutors={n_tutors:,} need about "
+            f"{needed / 1e9:,.{needed < 1e11:d}f} GB of memory to simulate (about "
+            f"{SESSION_BYTES / 1e3:g} kB a session and {TUTOR_BYTES / 1e3:g} kB a tutor, all held "
+            f"until the tables are written); this machine has {available / 1e9:,.1f} GB available"
         )
 
 
@@ -187,7 +192,7 @@ def generate(seed: int, n_learners: int, n_tutors: int, n_sessions: int) -> Simu
     ):
         if value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value}")
-    check_memory(n_sessions)
+    check_memory(n_sessions, n_tutors)
     rng = np.random.default_rng(seed)
     learners = sample_learners(rng, n_learners)
     tutors = sample_tutors(rng, n_tutors)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from contextlib import suppress
 from pathlib import Path
 
-from aura.files import sha256_file, write_text_atomically
+from aura.files import sha256_file, written_together
 from aura.sim.generate import SimulatedData, generate
 
 FILES = {
@@ -87,13 +88,26 @@ def save(data: SimulatedData, out_dir: Path) -> dict[str, Path]:
 
 
 def _write(data: SimulatedData, out_dir: Path) -> dict[str, Path]:
-    """`save` once the folder is checked."""
-    (out_dir / "truth").mkdir(parents=True, exist_ok=True)
+    """`save` once the folder is checked: the tables and their record replace the last ones all
+    together, or, stopped part way (Ctrl-C, a full disk), not at all. Written in place, a stopped
+    write left a sessions table cut short that loaded as a smaller dataset without a word, beside
+    the new draw's learners and the last one's truth, and a record that refused the folder to the
+    next write. Folders made for the write go again with it."""
     written = _targets(out_dir)
-    for key, path in written.items():
-        getattr(data, key).to_csv(path, index=False, lineterminator="\n")
-    record = {key: sha256_file(path) for key, path in written.items()}
-    write_text_atomically(out_dir / RECORD_FILE, json.dumps(record, indent=2) + "\n")
+    record_path = out_dir / RECORD_FILE
+    made = [d for d in (*reversed(out_dir.parents), out_dir, record_path.parent) if not d.is_dir()]
+    try:
+        record_path.parent.mkdir(parents=True, exist_ok=True)
+        with written_together([*written.values(), record_path]) as parts:
+            for key, path in written.items():
+                getattr(data, key).to_csv(parts[path], index=False, lineterminator="\n")
+            record = {key: sha256_file(parts[path]) for key, path in written.items()}
+            parts[record_path].write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    except BaseException:
+        for folder in reversed(made):
+            with suppress(OSError):  # a folder that holds something else stays
+                folder.rmdir()
+        raise
     return written
 
 

@@ -361,7 +361,8 @@ SMOKE_DIFFICULTY_PPO = "03_rl_training.hyperparams.ppo.difficulty_adaptation"
         ),
         (
             "01_data_synthesis.n_sessions=1000000000000",
-            "01_data_synthesis: n_sessions=1,000,000,000,000 needs about 1,000,000 GB of memory",
+            "01_data_synthesis: n_sessions=1,000,000,000,000 and n_tutors=40 need about "
+            "1,000,000 GB of memory",
         ),
         (
             "02_environment_design.difficulty={step_size: -1}",

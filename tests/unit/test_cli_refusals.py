@@ -285,8 +285,26 @@ def test_generate_names_an_out_it_cannot_write(tmp_path: Path, folders) -> None:
     result = CliRunner().invoke(app, ["generate", "--params", str(params), "--out", str(a_file)])
     assert result.exit_code == 1 and "Traceback" not in result.output
     output = " ".join(result.output.split())
-    assert output == f"error: the tables cannot be written to {a_file}: Not a directory"
+    assert output == (
+        f"error: the tables cannot be written to {a_file}: Not a directory; nothing was written"
+    )
     assert a_file.read_text() == "kept\n"
+
+
+def test_generate_stopped_says_nothing_was_written(
+    tmp_path: Path, folders, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C or SIGTERM ended `aura generate` with exit code 130 and not a word."""
+    params = params_file(tmp_path, folders, {"n_learners": 30, "n_tutors": 5, "n_sessions": 50})
+
+    def stopped(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("aura.sim.write_datasets", stopped)
+    result = CliRunner().invoke(app, ["generate", "--params", str(params)])
+    assert result.exit_code == 130 and "Traceback" not in result.output
+    output = " ".join(result.output.split())
+    assert output == f"interrupted: nothing was written to {tmp_path / 'data'}"
 
 
 @pytest.mark.parametrize(

@@ -153,3 +153,32 @@ def test_a_folder_of_tables_the_simulator_did_not_write_is_kept(tmp_path: Path) 
     (older / RECORD_FILE).write_text("{edited")
     with pytest.raises(DataFolderError, match=r"older holds learners_data\.csv, tutors_data"):
         write_datasets(older, seed=3, **sizes)
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, OSError])
+def test_a_write_stopped_part_way_leaves_the_folder_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stop: type[BaseException]
+) -> None:
+    """Stopped while it wrote the sessions (Ctrl-C, a full disk), a write left that table cut
+    short, which loaded as a smaller dataset, beside the new learners and the last truth; the
+    next write refused the folder. Now every table is the last write's, and nothing else stays."""
+    sizes = {"n_learners": 30, "n_tutors": 5, "n_sessions": 60}
+    ours = tmp_path / "ours"
+    write_datasets(ours, seed=1, **sizes)
+    before = {p: p.read_bytes() for p in ours.rglob("*") if p.is_file()}
+    to_csv = pd.DataFrame.to_csv
+
+    def cut_short(frame: pd.DataFrame, path: Path, **kwargs) -> None:
+        if Path(path).name.startswith(FILES["sessions"]):
+            Path(path).write_text("session_id,learner_id\n1,")
+            raise stop()
+        to_csv(frame, path, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", cut_short)
+    for folder in (ours, tmp_path / "new" / "data"):
+        with pytest.raises(stop):
+            write_datasets(folder, seed=2, **sizes)
+    assert {p: p.read_bytes() for p in ours.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ours"]  # the folders made, gone
+    monkeypatch.undo()
+    write_datasets(ours, seed=2, **sizes)  # still the simulator's to rewrite

@@ -93,13 +93,46 @@ def test_a_history_past_the_free_memory_is_refused_before_it_is_drawn(
     drawn = []
     monkeypatch.setattr("aura.sim.generate.sample_learners", lambda *a: drawn.append(a))
     message = (
-        "n_sessions=5,000,000 needs about 5.0 GB of memory to simulate (about 1 kB a session, "
-        "all held until the tables are written); this machine has 4.5 GB available"
+        "n_sessions=5,000,000 and n_tutors=5 need about 5.0 GB of memory to simulate (about 1 kB "
+        "a session and 0.6 kB a tutor, all held until the tables are written); this machine has "
+        "4.5 GB available"
     )
     with pytest.raises(ValueError, match=re.escape(message)):
         generate(1, n_learners=100, n_tutors=5, n_sessions=5_000_000)
     assert not drawn
     check_memory(4_500_000)  # what fits is drawn
+
+
+def test_a_tutor_pool_past_the_free_memory_is_refused_before_it_is_drawn(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """10^8 tutors passed the check, which counted sessions alone, and ran minutes until the
+    system killed the process without a word."""
+    free = SimpleNamespace(available=4_500_000_000)
+    monkeypatch.setattr("aura.sim.generate.psutil.virtual_memory", lambda: free)
+    with pytest.raises(ValueError, match=r"n_sessions=200 and n_tutors=100,000,000 need about 60"):
+        generate(1, n_learners=100, n_tutors=100_000_000, n_sessions=200)
+    check_memory(200, 7_000_000)  # what fits is drawn
+
+
+def test_tutors_are_chosen_alike_in_blocks_of_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large pool is scored a block of rows at a time; every row keeps its pick."""
+    from aura.sim import matching
+    from aura.sim.population import sample_tutors
+
+    rng = np.random.default_rng(3)
+    tutors = sample_tutors(rng, 50)
+    rows = 1_000
+    args = (
+        rng.integers(0, len(STRATEGIES), rows),
+        rng.integers(0, 5, rows),
+        rng.integers(0, 4, rows),
+        rng.integers(0, 4, rows),
+        rng.integers(0, 4, rows),
+    )
+    whole = matching.choose_tutors(tutors, *args)
+    monkeypatch.setattr(matching, "CHOICE_CELLS", 7 * len(tutors))  # blocks of 7 rows
+    np.testing.assert_array_equal(matching.choose_tutors(tutors, *args), whole)
 
 
 @pytest.mark.parametrize("name", ["n_learners", "n_tutors", "n_sessions"])
