@@ -18,9 +18,10 @@ import pandas as pd
 SHOWN_ROWS = 5
 """Rows quoted per problem; the total is always given."""
 HEADER_LINES = 1
+MISSING_COLUMN = "missing column (required)"
 
 _BUILTIN_CHECKS: dict[str, str] = {
-    "column_in_dataframe": "missing column (required)",
+    "column_in_dataframe": MISSING_COLUMN,
     "not_nullable": "missing value (an empty cell, or a word such as NA, NaN or null)",
     "field_uniqueness": "duplicated id",
 }

@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from aura.data import DataValidationError, load_datasets, load_table
@@ -348,3 +349,86 @@ def test_a_file_given_as_the_data_folder_is_named_as_such(tmp_path: Path) -> Non
     assert "is a file, not a folder (aura generate or notebook 01 writes it)" in str(
         error_of(a_file)
     )
+
+
+def test_a_spreadsheets_byte_order_mark_and_windows_line_ends_are_read(folder: Path) -> None:
+    """A file saved as "CSV UTF-8" on Windows starts with a byte order mark and ends its lines
+    with CR LF: it loads as the plain file does, and its problems keep their lines."""
+    plain = load_datasets(folder)
+    for path in folder.glob("*.csv"):
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\r\n"))
+    windows = load_datasets(folder)
+    for table in ("learners", "tutors", "sessions"):
+        pd.testing.assert_frame_equal(getattr(windows, table), getattr(plain, table))
+    path = folder / FILES["learners"]
+    path.write_bytes(path.read_bytes().replace(b"\r\n5,", b"\r\nfive,", 1))
+    assert "column 'learner_id': wrong type: not a number in 1 row: line 6 ('five')" in str(
+        error_of(folder)
+    )
+
+
+def test_a_byte_order_mark_hides_no_problem_of_the_header(folder: Path) -> None:
+    """Read with the mark, the first name was '\\ufefflearner_id': given twice, it passed as
+    two names, and a ';'-separated header was quoted with the mark."""
+    path = folder / FILES["learners"]
+    text = path.read_text()
+    path.write_text("\ufeff" + text.replace("grade_level", "learner_id", 1))
+    assert f"{path}:\n  - column(s) 'learner_id' appear more than once in the header" in str(
+        error_of(folder)
+    )
+    path.write_text("\ufeff" + text.replace(",", ";"))
+    assert "the header is one column, 'learner_id;age;" in str(error_of(folder))
+
+
+def test_a_utf16_file_is_named_as_such(folder: Path) -> None:
+    """A spreadsheet's "Unicode Text" is UTF-16; it was called "a Latin-1 or Windows export"."""
+    path = folder / FILES["tutors"]
+    path.write_bytes(path.read_text().encode("utf-16"))
+    assert f'{path}:\n  - UTF-16 text, not UTF-8 (a spreadsheet\'s "Unicode Text" export?)' in (
+        str(error_of(folder))
+    )
+
+
+def test_a_missing_column_names_the_header_s_near_miss(folder: Path) -> None:
+    """'missing column age' over a header holding 'Age' read as a contradiction."""
+
+    def rename(rows: Rows) -> None:
+        rows[0][rows[0].index("age")] = "Age"
+        rows[0][rows[0].index("language")] = " language "
+
+    path = edit(folder, "learners", rename)
+    message = str(error_of(folder))
+    assert (
+        f"{path}:\n  - column 'age': missing column (required); the header has 'Age': names are "
+        "exact (lower case, no spaces)\n  - column 'language': missing column (required); the "
+        "header has ' language '"
+    ) in message
+
+
+def test_tables_too_large_for_the_free_memory_are_refused_before_any_is_read(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sessions file of a few GB ran until the system killed the process, without a word."""
+    from types import SimpleNamespace
+
+    total = sum((folder / name).stat().st_size for name in FILES.values())
+    free = SimpleNamespace(available=7 * total - 1)
+    monkeypatch.setattr("aura.data.loading.psutil.virtual_memory", lambda: free)
+    read = []
+    monkeypatch.setattr("aura.data.loading._read_csv", lambda *a: read.append(a))
+    sessions = folder / FILES["sessions"]
+    size = r"\d+ MB"
+    assert re.search(
+        f"{re.escape(str(sessions))}:\n  - too large to load: {size}; reading and validating "
+        f"the 3 tables \\({size} in all\\) takes about {size} of memory \\(7 times the size of "
+        f"the CSV text\\) and this machine has {size} available",
+        str(error_of(folder)),
+    )
+    free.available = 7 * sessions.stat().st_size - 1
+    with pytest.raises(DataValidationError, match="too large to load: .* validating it takes"):
+        load_table(sessions, "sessions")
+    assert not read
+    monkeypatch.undo()
+    free.available = 7 * total  # what fits is read
+    monkeypatch.setattr("aura.data.loading.psutil.virtual_memory", lambda: free)
+    assert len(load_datasets(folder).sessions) == 400
