@@ -158,21 +158,25 @@ def _evaluation(params: Mapping[str, Any]) -> None:
 NOTEBOOK_SCHEMAS: dict[str, Callable[[Mapping[str, Any]], None]] = {
     "01_data_synthesis": _data_synthesis,
     "02_environment_design": _environment_design,
+    "04_supervised_training": _supervised_training,
     "05_evaluation": _evaluation,
     "06_model_export": lambda p: _schema(ExportParams, "06_model_export", p["06_model_export"]),
 }
-"""The checks of the notebooks whose own code would not check its parameters (03 and 04 build
-their configs with the same checks as the params file's)."""
+"""The checks of the notebooks whose own code would not check its parameters before their work
+(03 builds its configs with the same checks as the params file's; 04 builds its config only to
+train, after it has read the tables with its `features`)."""
 
 
-def check_notebook_params(stem: str, values: Mapping[str, Any]) -> None:
+def check_notebook_params(stem: str, values: Mapping[str, Any]) -> dict[str, Any]:
     """A notebook's own parameters, as papermill (`-p name value`) or JupyterLab gave them,
     checked as `aura run` checks its params file: run by itself, a notebook took `n_learners
-    abc` to the simulator and ended in a TypeError deep inside it."""
+    abc` to the simulator and ended in a TypeError deep inside it. Returns them as given, so a
+    notebook that passes them on as one mapping (04's config) names each once."""
     try:
         NOTEBOOK_SCHEMAS[stem]({SHARED_SECTION: {}, stem: dict(values)})
     except ValueError as exc:
         raise ParamsError(f"notebook {stem}'s parameters: {exc}") from None
+    return dict(values)
 
 
 def export_test_size(params: Mapping[str, Any]) -> float:

@@ -36,6 +36,16 @@ from aura.params_check import NOTEBOOK_SCHEMAS, RUN_DIR_PARAM, check_notebook_pa
             {"tutor_matching": {"n_tutor": 5}},
             "02_environment_design.tutor_matching: aura/TutorMatching-v0 refuses them",
         ),
+        (  # papermill's `-p features '{...}'` gives text: a TypeError while reading the data
+            "04_supervised_training",
+            {"features": '{"engagement": ["duration_hours"]}'},
+            "04_supervised_training.features: Input should be a valid dictionary",
+        ),
+        (
+            "04_supervised_training",
+            {"features": {"engagement": ["duration_hour"]}},
+            "04_supervised_training.features: engagement: unknown feature(s) ['duration_hour']",
+        ),
         ("05_evaluation", {"new_pools": -1}, "05_evaluation.new_pools"),
         ("05_evaluation", {"n_bootstrap": "abc"}, "05_evaluation.n_bootstrap"),
         ("06_model_export", {"test_size": 1.5}, "06_model_export.test_size"),
