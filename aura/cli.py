@@ -722,20 +722,42 @@ def train_supervised(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None
     The references are each model's baselines and the simulator's Bayes reference; models go to
     supervised/ in shared.models_dir.
     """
+    from aura.interrupts import interrupts_handled
     from aura.supervised import train_all
     from aura.supervised.report import checks_table, metrics_table
 
     # train_all checks the section's values before it reads the data
     p = _checked(params, writes=("models_dir",))
+    shared = p["shared"]
+    folder = project_path(shared["models_dir"]) / "supervised"
+
+    def saved() -> int | None:
+        return folder.stat().st_ino if folder.is_dir() else None
+
+    before = saved()
+
+    def interrupted() -> NoReturn:
+        """The models replace the last set whole once all are scored (`train_all`), so the
+        folder is new only if stopped in the instant it was moved into place."""
+        where = escape(str(folder))
+        if saved() != before:
+            what = f"the models were saved to {where} just before"
+        elif before is None:
+            what = f"nothing was saved to {where}"
+        else:
+            what = f"nothing was saved; {where} keeps the last training's models"
+        err_console.print(f"[bold red]interrupted:[/] {what}")
+        raise typer.Exit(code=130)
+
     try:
-        shared = p["shared"]
-        metrics = train_all(
-            project_path(shared["data_dir"]),
-            project_path(shared["models_dir"]),
-            p.get("04_supervised_training", {}),
-            shared["seed"],
-            on_stage=console.print,
-        )
+        with interrupts_handled(interrupted):
+            metrics = train_all(
+                project_path(shared["data_dir"]),
+                project_path(shared["models_dir"]),
+                p.get("04_supervised_training", {}),
+                shared["seed"],
+                on_stage=console.print,
+            )
     except (ParamsError, ValueError, FileNotFoundError) as exc:
         raise _fail(f"{params}: {exc}") from exc
     console.print(metrics_table(metrics).round(4).to_string())

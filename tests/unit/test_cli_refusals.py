@@ -307,6 +307,27 @@ def test_generate_stopped_says_nothing_was_written(
     assert output == f"interrupted: nothing was written to {tmp_path / 'data'}"
 
 
+def test_train_supervised_stopped_says_the_last_models_stand(
+    tmp_path: Path, folders, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C or SIGTERM ended the training with exit code 130 and not a word."""
+    params = params_file(tmp_path, folders)
+    folder = tmp_path / "models" / "supervised"
+
+    def stopped(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("aura.supervised.train_all", stopped)
+    for message in (
+        f"interrupted: nothing was saved to {folder}",
+        f"interrupted: nothing was saved; {folder} keeps the last training's models",
+    ):
+        result = CliRunner().invoke(app, ["train-supervised", "--params", str(params)])
+        assert result.exit_code == 130 and "Traceback" not in result.output
+        assert " ".join(result.output.split()) == message
+        folder.mkdir(parents=True, exist_ok=True)
+
+
 @pytest.mark.parametrize(
     ("command", "message"),
     [

@@ -37,3 +37,32 @@ def test_first_export_creates_the_folder(tmp_path: Path) -> None:
     with atomic_directory(target) as staging:
         (staging / "manifest.json").write_text("{}")
     assert (target / "manifest.json").read_text() == "{}"
+
+
+def test_an_interrupt_between_the_renames_comes_once_the_new_folder_stands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stopped between its two renames, the folder had gone aside and the new set was not yet
+    in place: no set stood at the target, and the last one lay in a hidden folder."""
+    import signal
+
+    target = tmp_path / "supervised"
+    target.mkdir()
+    (target / "old.joblib").write_text("old")
+    rename = Path.rename
+
+    def signalled(self: Path, to: Path) -> Path:
+        signal.raise_signal(signal.SIGTERM)
+        return rename(self, to)
+
+    monkeypatch.setattr(Path, "rename", signalled)
+    seen: list[list[str]] = []
+    previous = signal.signal(
+        signal.SIGTERM, lambda *_: seen.append(sorted(p.name for p in target.iterdir()))
+    )
+    try:
+        with atomic_directory(target) as staging:
+            (staging / "new.joblib").write_text("new")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert seen == [["new.joblib"]]
