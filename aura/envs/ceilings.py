@@ -253,7 +253,7 @@ def filter_labelled_states(
         labels.append(moves)
         still = []
         for i, action in zip(running, actions, strict=True):
-            last[i], _, terminated, truncated, _ = envs[i].step(int(action))
+            last[i], _, terminated, truncated, _ = envs[i].step(action)
             if not (terminated or truncated):
                 still.append(i)
         running = still

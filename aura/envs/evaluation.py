@@ -55,19 +55,21 @@ class EvalResult:
         return {**record, **self.summary}
 
 
-def as_action_fn(policy: Any) -> tuple[Callable[[np.ndarray, gym.Env], int], Callable[[], None]]:
-    """(act(obs, env), reset()) for a baseline object, an SB3 model or a plain callable."""
+def as_action_fn(policy: Any) -> tuple[Callable[[np.ndarray, gym.Env], Any], Callable[[], None]]:
+    """(act(obs, env), reset()) for a baseline object, an SB3 model or a plain callable. The
+    action goes to the environment as the policy gave it, for the environment to check: cast
+    with ``int()`` here, a policy answering 1.7 was scored as if it had answered 1."""
     if hasattr(policy, "act") and hasattr(policy, "reset"):
         return policy.act, policy.reset
     if hasattr(policy, "predict"):
 
-        def predict(obs: np.ndarray, env: gym.Env) -> int:
+        def predict(obs: np.ndarray, env: gym.Env) -> Any:
             action, _ = policy.predict(obs, deterministic=True)
-            return int(action)
+            return action
 
         return predict, lambda: None
     if callable(policy):
-        return (lambda obs, env: int(policy(obs))), lambda: None
+        return (lambda obs, env: policy(obs)), lambda: None
     raise TypeError(
         f"policy must have act(obs, env) and reset(), or predict(obs), or be callable; "
         f"got {type(policy).__name__}"
@@ -116,7 +118,7 @@ def _in_lockstep(instances: list[gym.Env], policy: Any, seeds: range) -> list[Ep
         actions = policy.act_batch(np.stack([observations[i] for i in running]))
         still = []
         for i, action in zip(running, actions, strict=True):
-            obs, reward, terminated, truncated, info = instances[i].step(int(action))
+            obs, reward, terminated, truncated, info = instances[i].step(action)
             observations[i] = obs
             totals[i] += float(reward)
             lengths[i] += 1

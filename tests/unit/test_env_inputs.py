@@ -317,3 +317,26 @@ def test_render_without_a_mode_warns_and_before_reset_is_refused(env_id: str) ->
     fresh = ENV_CLASSES[env_id](render_mode="ansi")
     with pytest.raises(RuntimeError, match=re.escape("call reset() before render()")):
         fresh.render()
+
+
+class _Batch:
+    """A lockstep policy that answers ``value`` for every observation."""
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def act_batch(self, observations: np.ndarray) -> list[object]:
+        return [self.value] * len(observations)
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+@pytest.mark.parametrize("lockstep", [False, True], ids=["one-at-a-time", "lockstep"])
+def test_scoring_refuses_a_policy_that_answers_no_action(env_id: str, lockstep: bool) -> None:
+    """Scoring cast a policy's answer with int(): one answering 1.7 was scored as if it had
+    answered 1. The environment checks it now, and an integer answer scores as before."""
+    policy = _Batch(1.7) if lockstep else (lambda obs: 1.7)
+    with pytest.raises(ValueError, match=r"got 1\.7"):
+        E.evaluate_policy(env_id, policy, 3, 5)
+    as_int = E.evaluate_policy(env_id, _Batch(1) if lockstep else (lambda obs: 1), 3, 5)
+    as_numpy = E.evaluate_policy(env_id, _Batch(np.int64(1)), 3, 5)
+    assert list(as_int.returns) == list(as_numpy.returns)
