@@ -80,29 +80,16 @@ def choose_tutors(
     block = max(1, CHOICE_CELLS // max(len(tutors), 1))
     chosen = np.empty(len(strategy), dtype=np.int64)
     for start in range(0, len(strategy), block):
-        rows = slice(start, start + block)
-        chosen[rows] = _choose_block(
-            tutors, strategy[rows], subject[rows], slot[rows], learning_style[rows], language[rows]
-        )
-    return chosen
-
-
-def _choose_block(
-    tutors: Tutors,
-    strategy: np.ndarray,
-    subject: np.ndarray,
-    slot: np.ndarray,
-    learning_style: np.ndarray,
-    language: np.ndarray,
-) -> np.ndarray:
-    """`choose_tutors` on rows few enough to score against the whole pool at once."""
-    mask = eligibility(tutors, subject, slot)
-    chosen = np.empty(len(strategy), dtype=np.int64)
-    for k in range(len(STRATEGIES)):
-        rows = np.flatnonzero(strategy == k)
-        if rows.size:
-            scores = strategy_scores(tutors, k, subject[rows], learning_style[rows], language[rows])
-            chosen[rows] = np.argmax(np.where(mask[rows], scores, -np.inf), axis=1)
+        part = np.arange(start, min(start + block, len(strategy)))
+        mask = eligibility(tutors, subject[part], slot[part])
+        for k in range(len(STRATEGIES)):
+            hits = np.flatnonzero(strategy[part] == k)
+            if hits.size:
+                rows = part[hits]
+                scores = strategy_scores(
+                    tutors, k, subject[rows], learning_style[rows], language[rows]
+                )
+                chosen[rows] = np.argmax(np.where(mask[hits], scores, -np.inf), axis=1)
     return chosen
 
 

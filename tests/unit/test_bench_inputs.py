@@ -46,8 +46,10 @@ def test_a_folder_without_artifacts_is_refused_naming_the_option(
         ("bench_api.py", "--workers-check", "-1"),
         ("bench_lambda.py", "--runs", "0"),
         ("bench_lambda.py", "--requests", "0"),
+        ("bench_lambda.py", "--memory-size", "64"),
         ("bench_supervised.py", "--repeats", "0"),
         ("bench_rl_training.py", "--repeats", "0"),
+        ("bench_rl_training.py", "--grids", "0"),
         ("bench_envs.py", "--steps", "0"),
         ("bench_envs.py", "--repeats", "0"),
     ],
@@ -57,7 +59,7 @@ def test_a_count_out_of_range_is_refused_naming_the_option(
 ) -> None:
     out = run_bench(script, option, value)
     assert out.returncode == 2, out.stderr
-    low = "0" if option == "--workers-check" else "1"
+    low = {"--workers-check": "0", "--memory-size": "128"}.get(option, "1")
     assert f"Invalid value for '{option}': Input should be greater than or equal to {low}" in (
         out.stderr
     )
