@@ -95,6 +95,8 @@ each has: what a policy may expand to one-hot columns (`aura.rl.features`)."""
 DEFAULT_REWARD_WEIGHTS: dict[str, float] = dict(oc.REWARD_WEIGHTS)
 DEFAULT_SUCCESS_THRESHOLD = 0.8
 """An episode is a success when its mean session reward reaches this."""
+DEFAULT_N_TUTORS = 100
+"""Tutors in a simulated pool (drawn with `pool_seed`, 0 by default)."""
 
 _LEVEL_CUTS = tuple(
     0.5 * (lo + hi)
@@ -122,6 +124,23 @@ def strategy_index(action: Any) -> int:
     integer 0..4, or an integer array of shape () or (1,)): the reward variants index their
     expected rewards with it too."""
     return discrete_action(action, len(STRATEGIES), f"a strategy index 0..{len(STRATEGIES) - 1}")
+
+
+def _refuse_simulated_pool_options(*, n_tutors: Any, pool_seed: Any, n_pools: int) -> None:
+    """A tutors CSV is the pool itself, so the options that draw a simulated pool are refused
+    beside it rather than ignored (`n_tutors=20` beside a CSV of 100 tutors ran on the 100)."""
+    given = [
+        name
+        for name, value in (("n_tutors", n_tutors), ("pool_seed", pool_seed))
+        if value is not None
+    ]
+    if n_pools > 1:
+        given.append("n_pools")
+    if given:
+        raise ValueError(
+            f"{' and '.join(given)} draw a simulated tutor pool; a tutors_csv is one pool, "
+            "read as it is: give one or the other"
+        )
 
 
 def _reward_weights(given: Any) -> dict[str, float]:
@@ -159,8 +178,8 @@ class TutorMatchingEnv(gym.Env):
     def __init__(
         self,
         episode_length: int = 12,
-        n_tutors: int = 100,
-        pool_seed: int = 0,
+        n_tutors: int | None = None,
+        pool_seed: int | None = None,
         n_pools: int = 1,
         tutor_features: bool = False,
         tutors_csv: str | Path | None = None,
@@ -175,12 +194,12 @@ class TutorMatchingEnv(gym.Env):
         self.reward_weights = _reward_weights(reward_weights)
         self.success_threshold = finite("success_threshold", success_threshold)
         n_pools = whole("n_pools", n_pools)
-        n_tutors = whole("n_tutors", n_tutors)
-        pool_seed = whole("pool_seed", pool_seed, least=0)
         calibration_seed = whole("calibration_seed", calibration_seed, least=0)
         self.tutor_features = flag("tutor_features", tutor_features)
-        if n_pools > 1 and tutors_csv is not None:
-            raise ValueError("n_pools draws pools from the simulator; a tutors_csv is one pool")
+        if tutors_csv is not None:
+            _refuse_simulated_pool_options(n_tutors=n_tutors, pool_seed=pool_seed, n_pools=n_pools)
+        n_tutors = whole("n_tutors", DEFAULT_N_TUTORS if n_tutors is None else n_tutors)
+        pool_seed = whole("pool_seed", 0 if pool_seed is None else pool_seed, least=0)
         pools = [
             tutor_pool(tutors_csv, n_tutors=n_tutors, pool_seed=pool_seed + k)
             for k in range(n_pools)

@@ -70,7 +70,8 @@ def pool_variants(
             and project_path(trained_on).resolve() == project_path(served_tutors).resolve()
         )
         if not same:
-            pools[SERVED_POOL] = {**other, "tutors_csv": str(served_tutors)}
+            served = {k: v for k, v in other.items() if k != "n_tutors"}  # the CSV's own size
+            pools[SERVED_POOL] = {**served, "tutors_csv": str(served_tutors)}
     return pools
 
 

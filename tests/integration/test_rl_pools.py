@@ -59,6 +59,9 @@ def test_the_pools_are_the_training_pool_new_draws_and_the_served_tutors(tmp_pat
         "new pool (seed 1)": {"episode_length": 6, "pool_seed": 1},
         SERVED_POOL: {"episode_length": 6, "tutors_csv": str(served)},
     }
+    sized = pool_variants({"n_tutors": 30}, 1, served)
+    assert sized[SERVED_POOL] == {"tutors_csv": str(served)}, "the served CSV is its own size"
+    assert sized["new pool (seed 1)"] == {"n_tutors": 30, "pool_seed": 1}
     several = pool_variants({"pool_seed": 2, "n_pools": 50}, 1, None)
     assert several["new pool (seed 52)"] == {"pool_seed": 52}, "new pools follow the training ones"
     asked = pool_variants({"pool_seed": 2, "n_pools": 3}, 1, None, pool_seeds=[3, 9])

@@ -251,9 +251,19 @@ def test_tutor_features_show_each_strategys_tutor_and_change_nothing_else(n_pool
             TutorMatchingEnv(tutor_features=bad)  # type: ignore[arg-type]
 
 
-def test_several_pools_are_refused_with_a_tutors_csv(csv_dir) -> None:
-    with pytest.raises(ValueError, match="a tutors_csv is one pool"):
-        TutorMatchingEnv(n_pools=2, tutors_csv=csv_dir / "tutors_data.csv")
+def test_simulated_pool_options_are_refused_with_a_tutors_csv(csv_dir) -> None:
+    tutors = csv_dir / "tutors_data.csv"
+    with pytest.raises(ValueError, match="n_pools draw a simulated tutor pool; a tutors_csv is"):
+        TutorMatchingEnv(n_pools=2, tutors_csv=tutors)
+    with pytest.raises(ValueError, match="^n_tutors draw a simulated"):
+        TutorMatchingEnv(n_tutors=5, tutors_csv=tutors)  # had run on the CSV's own tutors
+    with pytest.raises(ValueError, match="^n_tutors and pool_seed draw"):
+        TutorMatchingEnv(n_tutors=100, pool_seed=0, tutors_csv=tutors)  # the defaults, given
+    assert len(TutorMatchingEnv(tutors_csv=tutors).tutor_ids) == len(pd.read_csv(tutors))
+    simulated = TutorMatchingEnv()
+    assert len(simulated.tutor_ids) == 100, "n_tutors left out is 100, pool_seed 0"
+    same = TutorMatchingEnv(n_tutors=100, pool_seed=0)
+    assert np.array_equal(simulated.tutors.quality, same.tutors.quality)
 
 
 def test_tutor_matching_oracle_beats_the_best_fixed_strategy_by_a_margin() -> None:
