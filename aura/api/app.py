@@ -45,6 +45,7 @@ from aura.api.schemas import (
 )
 from aura.api.service import Service, predict_json
 from aura.api.settings import Settings
+from aura.export.manifest import Manifest
 
 PREFIX = "/api/ml/predict/"
 INLINE_RECORDS = 256
@@ -303,7 +304,12 @@ def create_app(
         "/health", response_model=Health, tags=["service"], responses={200: {"headers": HEADERS}}
     )(health)
     app.head("/health", include_in_schema=False)(health)  # for probes that send HEAD
-    app.get("/api/ml/models", tags=["service"])(models)
+    app.get(
+        "/api/ml/models",
+        response_model=Manifest,
+        tags=["service"],
+        responses={200: {"headers": HEADERS}},
+    )(models)
     app.get("/metrics", tags=["service"], include_in_schema=False)(prometheus)
     app.post(
         PREFIX + "tutor-match",

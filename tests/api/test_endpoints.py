@@ -56,6 +56,10 @@ def test_models_endpoint_serves_the_manifest(client: TestClient, artifacts_dir) 
     assert body["version"] == manifest.version
     assert body["models"]["compatibility"]["sha256"] == manifest.models["compatibility"].sha256
     assert body["data_sha256"] == manifest.data_sha256
+    documented = client.get("/openapi.json").json()["paths"]["/api/ml/models"]["get"]
+    assert documented["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Manifest"
+    }, "the manifest's schema is in the OpenAPI document, for clients generated from it"
 
 
 @pytest.mark.parametrize(
