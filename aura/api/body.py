@@ -26,6 +26,7 @@ from aura.api.errors import (
 
 THREAD_BYTES = 256 * 1024
 """Bodies at least this large are validated in a worker thread."""
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 def check_media_type(request: Request) -> None:
@@ -116,6 +117,10 @@ class BodyParser:
         """The request's records as dicts, or a RequestError naming each bad field."""
         check_media_type(request)
         raw = await read_body(request)
+        if raw.startswith(UTF8_BOM):
+            # RFC 8259 lets a parser ignore a byte order mark; editors on Windows save JSON with
+            # one, and such a file sent as it is (curl -d @record.json) was "Invalid JSON".
+            raw = raw[len(UTF8_BOM) :]
         if not raw.strip():
             raise RequestError(
                 422,

@@ -176,6 +176,18 @@ def test_json_or_no_declared_type_is_read(client, record, media) -> None:
     assert response.status_code == 200, response.text
 
 
+def test_a_byte_order_mark_before_the_json_is_read_past(client, record) -> None:
+    plain = client.post(PREDICT + "tutor-match", content=json.dumps(record))
+    marked = client.post(
+        PREDICT + "tutor-match", content=b"\xef\xbb\xbf" + json.dumps(record).encode()
+    )
+    assert marked.status_code == 200, marked.text
+    assert marked.json()["predictions"] == plain.json()["predictions"]
+    bad = client.post(PREDICT + "tutor-match", content=b'\xef\xbb\xbf{"age": 19}')
+    assert "body.age" in fields_of(bad), "errors are still found in a marked body"
+    assert fields_of(client.post(PREDICT + "tutor-match", content=b"\xef\xbb\xbf")) == ["body"]
+
+
 def test_a_long_unknown_name_is_quoted_back_cut(client, record) -> None:
     name = "x" * 1_000_000
     response = client.post(PREDICT + "tutor-match", json={**record, name: 1})
