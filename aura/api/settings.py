@@ -27,8 +27,9 @@ Users who ask again within it keep their connection instead of opening a new one
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
-def _positive_int(name: str, default: int) -> int:
-    """A positive whole number from environment variable ``name``, or ``default`` if unset."""
+def _positive_int(name: str, default: int, most: int | None = None, why: str = "") -> int:
+    """A positive whole number from environment variable ``name``, or ``default`` if unset; at
+    most ``most`` where given (``why`` says why)."""
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
@@ -38,6 +39,8 @@ def _positive_int(name: str, default: int) -> int:
         value = 0
     if value < 1:
         raise ValueError(f"environment variable {name} must be a positive integer, got {raw!r}")
+    if most is not None and value > most:
+        raise ValueError(f"environment variable {name} must be at most {most} ({why}), got {raw!r}")
     return value
 
 
@@ -61,7 +64,8 @@ class Settings:
     """Request body size; more is answered 413 before the body is read."""
     ort_threads: int = 1
     """onnxruntime threads per session: one keeps single-record latency low and leaves the
-    cores to uvicorn workers."""
+    cores to uvicorn workers. At most the machine's cores: each of the five sessions starts its
+    threads at load, and 100,000 of them took the service down with no message."""
     log_level: str = "INFO"
 
     @classmethod
@@ -74,6 +78,11 @@ class Settings:
             artifacts_dir=Path(folder),
             max_records=_positive_int("AURA_MAX_RECORDS", cls.max_records),
             max_body_bytes=_positive_int("AURA_MAX_BODY_BYTES", cls.max_body_bytes),
-            ort_threads=_positive_int("AURA_ORT_THREADS", cls.ort_threads),
+            ort_threads=_positive_int(
+                "AURA_ORT_THREADS",
+                cls.ort_threads,
+                most=os.cpu_count() or 1,
+                why="this machine's cores: more threads only contend",
+            ),
             log_level=_log_level("AURA_LOG_LEVEL", cls.log_level),
         )

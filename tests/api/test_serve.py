@@ -344,6 +344,11 @@ def test_the_image_entry_point_names_a_bad_option(option: str, value: str, messa
         ("AURA_MAX_RECORDS", "0", "AURA_MAX_RECORDS must be a positive integer, got '0'"),
         ("AURA_MAX_BODY_BYTES", "-1", "AURA_MAX_BODY_BYTES must be a positive integer, got '-1'"),
         ("AURA_ORT_THREADS", "x", "AURA_ORT_THREADS must be a positive integer, got 'x'"),
+        (
+            "AURA_ORT_THREADS",
+            str((os.cpu_count() or 1) + 1),
+            f"AURA_ORT_THREADS must be at most {os.cpu_count() or 1} (this machine's cores",
+        ),
         ("AURA_LOG_LEVEL", "LOUD", "AURA_LOG_LEVEL must be one of DEBUG, INFO, WARNING"),
     ],
 )
