@@ -91,7 +91,7 @@ def test_nan_and_infinity_are_refused(client) -> None:
         assert fields_of(response) == ["body.comfort_level_online"]
 
 
-@pytest.mark.parametrize("top_k", ["0", "21", "three"])
+@pytest.mark.parametrize("top_k", ["0", "21", "three", "2_0", "2.0", "%2B2", "%202", "", "２"])
 def test_top_k_out_of_range_is_named(client, record, top_k) -> None:
     response = client.post(f"{PREDICT}tutor-match?top_k={top_k}", json=record)
     assert response.status_code == 422
