@@ -3,9 +3,11 @@
 A run executes ``notebooks/NN_*.ipynb`` in order with papermill into ``reports/runs/<run-name>/``,
 renders each executed notebook to HTML twice (with code for engineers, ``*.report.html`` without
 code for stakeholders), merges the metrics notebooks wrote, and records in ``run.json`` the exact
-params, command line, git commit and library versions. ``reports/latest`` always points at the
-newest run. A failing notebook stops the run, because later notebooks consume its outputs; what
-was written up to then, including the partially executed notebook, is kept for diagnosis.
+params, command line, git commit and library versions. ``reports/latest`` points at the newest
+run that succeeded: stakeholders open it and nothing else. A failing notebook stops the run,
+because later notebooks consume its outputs; what was written up to then, including the partially
+executed notebook, is kept for diagnosis in its own folder, and ``reports/latest`` stays where it
+was.
 """
 
 from __future__ import annotations
@@ -434,7 +436,9 @@ def run_pipeline(
 
     ``notebooks_dir``, ``runs_dir`` and ``latest_link`` (default: ``latest`` beside ``runs_dir``)
     are arguments so tests can run the real pipeline on throwaway notebooks. Raises
-    :class:`PipelineError` when a notebook fails, after writing run.json and the link.
+    :class:`PipelineError` when a notebook fails, after writing run.json; ``latest_link`` moves to
+    the run only once every notebook has run, so a failed or stopped run leaves it at the last one
+    that succeeded (a stakeholder's page never turns into a half-run).
     """
     console = console or Console(soft_wrap=True)
     params_path = Path(params_path)
@@ -454,7 +458,6 @@ def run_pipeline(
     # params file itself may change or go after the run.
     write_text_atomically(run_dir / PARAMS_COPY, params_path.read_text(encoding="utf-8"))
     state.save("running")
-    update_latest(run_dir, latest_link)
     console.print(f"[bold]Run[/] {run_dir}  ({len(notebooks)} notebooks, params {params_path})")
     if not notebooks:
         console.print(f"[yellow]No NN_*.ipynb notebooks in {notebooks_dir}[/]")
@@ -478,6 +481,7 @@ def run_pipeline(
 
     metrics = collect_metrics(run_dir)
     state.save("ok")
+    update_latest(run_dir, latest_link)
     console.print(
         f"[bold green]Done[/] in {state.elapsed():.1f}s: {run_dir}"
         + ("  (metrics.json written)" if metrics else "")

@@ -199,11 +199,15 @@ def test_failed_run_keeps_what_was_written(failed_run) -> None:
     assert [n["status"] for n in record["notebooks"]] == ["ok", "failed", "pending"]
 
 
-def test_latest_points_at_the_newest_run(failed_run, project) -> None:
+def test_latest_points_at_the_newest_run_that_succeeded(ok_run, failed_run, project) -> None:
+    """A failed run keeps its own folder, but the page stakeholders open stays the last good one
+    (it used to move to the failed run as it started)."""
     latest = project["runs"].parent / "latest"
     assert latest.is_symlink()
     assert not os.path.isabs(os.readlink(latest)), "the link must be relative"
-    assert latest.resolve() == failed_run[0].resolve()
+    assert failed_run[0].is_dir()
+    assert latest.resolve() != failed_run[0].resolve()
+    assert json.loads((latest / "run.json").read_text())["status"] == "ok"
 
 
 def test_missing_notebook_section_fails_before_running(project, tmp_path: Path) -> None:
@@ -597,3 +601,4 @@ def test_a_stopped_run_says_so_in_run_json(tmp_path: Path, make_notebook, how) -
     assert record["error"].startswith("interrupted in notebook 02_slow.ipynb after")
     assert [n["status"] for n in record["notebooks"]] == ["ok", "interrupted"]
     assert (runs / "stopped" / "01_ok.report.html").is_file()
+    assert not (tmp_path / "latest").exists(), "reports/latest is for runs that succeeded"
