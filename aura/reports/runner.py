@@ -13,6 +13,7 @@ was.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import platform
 import re
@@ -342,6 +343,34 @@ def _execute(notebook: Path, out: Path, parameters: dict[str, Any], cwd: Path) -
     )
 
 
+class _StoppedCellErrors(logging.Filter):
+    """Drop asyncio's report of a notebook cell's error that no one awaited.
+
+    A run stopped in a cell (Ctrl-C, SIGTERM) leaves papermill's task for that cell behind; when
+    the kernel answers the interrupt, the task ends with the cell's error and asyncio printed it,
+    the kernel's whole KeyboardInterrupt traceback, as the process exited, below the run's own
+    one-line account of where it stopped (the partial notebook and run.json keep the cell's
+    error). Any other unretrieved task error is still reported."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if error is None or not str(record.msg).startswith("Task exception was never retrieved"):
+            return True
+        from nbclient.exceptions import CellExecutionError
+
+        return not isinstance(error, CellExecutionError)
+
+
+_STOPPED_CELL_ERRORS = _StoppedCellErrors()
+
+
+def quiet_stopped_cells() -> None:
+    """Keep asyncio from printing a stopped cell's error again as the process exits."""
+    asyncio_logger = logging.getLogger("asyncio")
+    if _STOPPED_CELL_ERRORS not in asyncio_logger.filters:
+        asyncio_logger.addFilter(_STOPPED_CELL_ERRORS)
+
+
 class _RunState:
     """One run's record as it goes: each change of state lands in run.json and the run's index
     at once, so a run stopped at any point leaves files that say how far it got and why."""
@@ -461,6 +490,8 @@ def run_pipeline(
     console.print(f"[bold]Run[/] {run_dir}  ({len(notebooks)} notebooks, params {params_path})")
     if not notebooks:
         console.print(f"[yellow]No NN_*.ipynb notebooks in {notebooks_dir}[/]")
+
+    quiet_stopped_cells()
 
     def interrupted() -> NoReturn:
         """Ctrl-C or SIGTERM: say so in run.json, keep what was written, and name it."""

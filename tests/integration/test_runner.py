@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import platform
 import re
@@ -20,7 +21,7 @@ from typer.testing import CliRunner
 
 from aura.cli import app
 from aura.config import PROJECT_ROOT, ParamsError, load_params
-from aura.reports.runner import PipelineError, processor_name, run_pipeline
+from aura.reports.runner import PipelineError, processor_name, quiet_stopped_cells, run_pipeline
 
 PARAMS_YAML = """\
 shared:
@@ -602,3 +603,39 @@ def test_a_stopped_run_says_so_in_run_json(tmp_path: Path, make_notebook, how) -
     assert [n["status"] for n in record["notebooks"]] == ["ok", "interrupted"]
     assert (runs / "stopped" / "01_ok.report.html").is_file()
     assert not (tmp_path / "latest").exists(), "reports/latest is for runs that succeeded"
+
+
+def test_a_stopped_cells_unawaited_error_is_not_printed_again(caplog) -> None:
+    """A run stopped in a cell said where it stopped in one line, then asyncio printed the cell's
+    whole KeyboardInterrupt traceback ("Task exception was never retrieved") as the process
+    exited. That report is dropped for a cell's error alone; any other task's error still shows."""
+    import asyncio
+    import gc
+
+    from nbclient.exceptions import CellExecutionError
+
+    async def stopped_cell() -> None:
+        raise CellExecutionError("KeyboardInterrupt traceback", "KeyboardInterrupt", "")
+
+    async def broken() -> None:
+        raise ValueError("a real bug")
+
+    def unretrieved(make) -> list[str]:
+        caplog.clear()
+        loop = asyncio.new_event_loop()
+        try:
+            task = loop.create_task(make())
+            loop.run_until_complete(asyncio.sleep(0.01))
+            assert task.done()
+            del task
+            gc.collect()
+        finally:
+            loop.close()
+        return [r.getMessage() for r in caplog.records if r.name == "asyncio"]
+
+    quiet_stopped_cells()
+    quiet_stopped_cells()  # once is enough however often a process runs the pipeline
+    assert unretrieved(stopped_cell) == []
+    assert any("never retrieved" in m for m in unretrieved(broken))
+    filters = logging.getLogger("asyncio").filters
+    assert len(filters) == len({type(f) for f in filters}), "the filter is added once"
