@@ -226,10 +226,13 @@ def render_html(notebook: Path, caption: str | None = None) -> list[Path]:
     nb = nbformat.read(notebook, as_version=4)
     if caption:
         nb.cells.insert(0, nbformat.v4.new_markdown_cell(caption))
-    full, _ = exporter().from_notebook_node(nb)
+    # The page's title (a browser tab, a bookmark, a printout's header) names the notebook and
+    # its run's folder; nbconvert's own, for a notebook given as a node, was "Notebook" on all.
+    title = f"{notebook.stem} · {notebook.parent.name}"
+    full, _ = exporter().from_notebook_node(nb, resources={"metadata": {"name": title}})
     report, _ = exporter(
         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
-    ).from_notebook_node(nb)
+    ).from_notebook_node(nb, resources={"metadata": {"name": title}})
     paths = [notebook.with_suffix(".html"), notebook.with_suffix(".report.html")]
     for path, html in zip(paths, (full, report), strict=True):
         path.write_text(html, encoding="utf-8")

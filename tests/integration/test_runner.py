@@ -107,6 +107,7 @@ def test_successful_run_writes_notebook_and_both_html(ok_run: Path) -> None:
     record = json.loads((ok_run / "run.json").read_text())
     for page in (full, report):  # read on its own, a report says which run and params it is
         assert f"Run <code>{record['run_name']}</code> of <code>aura run</code>" in page
+        assert f"<title>01_ok · {ok_run.name}</title>" in page  # not nbconvert's "Notebook"
         assert f"<code>{record['params_file']}</code>" in page
     assert "of `aura run` with params" not in (ok_run / "01_ok.ipynb").read_text()  # HTML only
 
