@@ -383,6 +383,7 @@ class _RunState:
         self.record = record
         self.results = [NotebookResult(nb.name) for nb in notebooks]
         self.started = time.perf_counter()
+        self.notebook_started: float | None = None  # when the running notebook started
 
     def caption(self) -> str:
         """The line that heads each of the run's HTML reports: run, params file, commit."""
@@ -413,6 +414,9 @@ class _RunState:
         metrics written so far merged, and run.json saying why."""
         if result is not None:
             result.status = status
+            if result.seconds is None and self.notebook_started is not None:
+                # a stopped notebook's time too: it ran that long before it was stopped
+                result.seconds = round(time.perf_counter() - self.notebook_started, 3)
             out = self.run_dir / result.name
             if out.exists():
                 result.outputs = [out.name, *_try_render(out, self.caption())]
@@ -534,7 +538,7 @@ def _run_notebook(
     """Execute one notebook of the run and render it; on failure, record it and raise
     :class:`PipelineError` naming the notebook and the cell."""
     out = state.run_dir / nb.name
-    start = time.perf_counter()
+    start = state.notebook_started = time.perf_counter()
     result.status = "running"
     with console.status(f"{counter} {nb.stem} ..."):
         try:

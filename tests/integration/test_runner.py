@@ -602,6 +602,7 @@ def test_a_stopped_run_says_so_in_run_json(tmp_path: Path, make_notebook, how) -
     assert record["status"] == "interrupted"
     assert record["error"].startswith("interrupted in notebook 02_slow.ipynb after")
     assert [n["status"] for n in record["notebooks"]] == ["ok", "interrupted"]
+    assert record["notebooks"][1]["seconds"] > 0, "how long it ran before it was stopped"
     assert (runs / "stopped" / "01_ok.report.html").is_file()
     assert not (tmp_path / "latest").exists(), "reports/latest is for runs that succeeded"
 
