@@ -138,8 +138,8 @@ def _refuse_simulated_pool_options(*, n_tutors: Any, pool_seed: Any, n_pools: in
         given.append("n_pools")
     if given:
         raise ValueError(
-            f"{' and '.join(given)} draw a simulated tutor pool; a tutors_csv is one pool, "
-            "read as it is: give one or the other"
+            f"{' and '.join(given)} {'draws' if len(given) == 1 else 'draw'} a simulated tutor "
+            "pool; a tutors_csv is one pool, read as it is: give one or the other"
         )
 
 

@@ -253,9 +253,9 @@ def test_tutor_features_show_each_strategys_tutor_and_change_nothing_else(n_pool
 
 def test_simulated_pool_options_are_refused_with_a_tutors_csv(csv_dir) -> None:
     tutors = csv_dir / "tutors_data.csv"
-    with pytest.raises(ValueError, match="n_pools draw a simulated tutor pool; a tutors_csv is"):
+    with pytest.raises(ValueError, match="n_pools draws a simulated tutor pool; a tutors_csv is"):
         TutorMatchingEnv(n_pools=2, tutors_csv=tutors)
-    with pytest.raises(ValueError, match="^n_tutors draw a simulated"):
+    with pytest.raises(ValueError, match="^n_tutors draws a simulated"):
         TutorMatchingEnv(n_tutors=5, tutors_csv=tutors)  # had run on the CSV's own tutors
     with pytest.raises(ValueError, match="^n_tutors and pool_seed draw"):
         TutorMatchingEnv(n_tutors=100, pool_seed=0, tutors_csv=tutors)  # the defaults, given
