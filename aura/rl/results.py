@@ -221,6 +221,13 @@ def _checked_runs(
             f"{path} was scored on other held-out episodes than these params ask for "
             f"({cfg.n_test_episodes} from seed {cfg.test_seed}); {TRAIN_FIRST}"
         )
+    scored, asked = results.get("scored_model"), cfg.scored_model[env_key]
+    if scored != asked:  # the same runs, another saved policy of each scored
+        raise ConfigError(
+            f"{path}: {env_key} scored each run's {scored or 'unrecorded'} policy, these params "
+            f"ask for its {asked} one (03_rl_training.scored_model); {TRAIN_FIRST} (it keeps the "
+            "finished runs and scores them again)"
+        )
     if "episode_returns" not in results["references"]:
         raise ConfigError(f"{path} predates per-episode reference returns; {TRAIN_FIRST}")
     n = cfg.n_test_episodes

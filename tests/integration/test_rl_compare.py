@@ -199,3 +199,27 @@ def test_notebook_03_loads_a_saved_grid_only_as_its_params_define_it(grids) -> N
         saved_grid(load_experiment(other))
     with pytest.raises(ConfigError, match="no grid results at"):
         saved_grid(load_experiment(grids["untrained"]))
+
+
+def test_a_grid_scored_on_another_saved_policy_than_its_params_ask_is_refused(grids) -> None:
+    """`scored_model` changes which saved policy of each run is scored, not the runs: a params
+    file that asks for the final policies of a grid scored on its best checkpoints was read as
+    if it matched, so a probe scored its own runs' final policies against the grid's best
+    checkpoints and a comparison or notebook 03 printed the other policy's numbers."""
+    from aura.rl.results import saved_grid
+
+    final = grids["base"].with_name("base-final.yaml")  # the same models folder
+    final.write_text(
+        derive_params(
+            grids["base"], ["03_rl_training.scored_model={difficulty_adaptation: final}"]
+        )[0],
+        encoding="utf-8",
+    )
+    message = (
+        "difficulty_adaptation scored each run's best policy, these params ask for its final one "
+        "(03_rl_training.scored_model); train the grid first"
+    )
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        saved_grid(load_experiment(final))
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        compare_grids(load_experiment(grids["study"]), load_experiment(final))
