@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -98,13 +99,37 @@ def init_worker() -> None:
     torch.set_num_threads(1)
 
 
+PARENT_POLL_SECONDS = 0.5
+"""How often a grid worker checks that the process that started it is still there."""
+
+
 def init_grid_worker(step_counter: Any) -> None:
-    """:func:`init_worker`, and the grid's shared count of steps trained (`aura.rl.progress`)
-    installed for the runs this worker trains."""
+    """:func:`init_worker`, the grid's shared count of steps trained (`aura.rl.progress`)
+    installed for the runs this worker trains, and `exit_with_parent`."""
     from aura.rl import progress
 
     init_worker()
     progress.install(step_counter)
+    exit_with_parent()
+
+
+def exit_with_parent(poll: float = PARENT_POLL_SECONDS) -> None:
+    """End this worker as soon as the process that started it is gone.
+
+    A command killed by ``kill`` (SIGTERM) or SIGKILL ends at once, without shutting its pool
+    down: its workers went on training the runs already handed to them, one after another,
+    then waited for more for ever. A resume started meanwhile trained the same runs in the
+    same folders beside them. Every file a run writes is put in place whole, so a worker ended
+    at any instant leaves its run to resume from its last checkpoint, as a killed grid's runs
+    do."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def run_job(

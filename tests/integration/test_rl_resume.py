@@ -218,3 +218,52 @@ def test_a_damaged_saved_model_is_named_before_sb3_reads_it(tmp_path: Path) -> N
             f"{path} is not a whole saved model (damaged or cut short); delete {run_dir} and "
         )
     assert {p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file()} == before
+
+
+POOL_PARENT = (
+    "import multiprocessing, os, signal, sys, time\n"
+    "from concurrent.futures import ProcessPoolExecutor\n"
+    "from aura.rl.experiment import init_grid_worker\n"
+    "if __name__ == '__main__':\n"
+    "    context = multiprocessing.get_context('spawn')\n"
+    "    pool = ProcessPoolExecutor(1, mp_context=context, initializer=init_grid_worker,\n"
+    "                               initargs=(None,))\n"
+    "    open(sys.argv[1], 'w').write(str(pool.submit(os.getpid).result()))\n"
+    "    pool.submit(time.sleep, 120)  # a run under way\n"
+    "    time.sleep(0.5)\n"
+    "    os.kill(os.getpid(), signal.SIGKILL)\n"
+)
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie waiting to be reaped has stopped)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+def test_a_grid_worker_stops_when_the_command_is_killed(tmp_path: Path) -> None:
+    """`kill` of `aura train-rl` (or `aura rl-probe`) ends the command at once; its workers went
+    on training the runs handed to them, beside a resume started meanwhile, then waited for
+    ever. Now a worker ends as soon as the process that started it is gone."""
+    script, pid_file, log = (tmp_path / name for name in ("parent.py", "worker.pid", "err.log"))
+    script.write_text(POOL_PARENT)
+    with log.open("w") as err:  # not a pipe: the worker inherits it, and would hold it open
+        code = subprocess.run(
+            [sys.executable, str(script), str(pid_file)],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            timeout=120,
+        ).returncode
+    assert code == -signal.SIGKILL, log.read_text()
+    worker = int(pid_file.read_text())
+    deadline = time.monotonic() + 10
+    while alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    still = alive(worker)
+    if still:
+        os.kill(worker, signal.SIGKILL)
+    assert not still, "the worker outlived the command that started it"
