@@ -212,7 +212,8 @@ def _checked_runs(
     results = payload["results"].get(env_key)
     seeds = (results or {}).get("algorithms", {}).get(algo, {}).get("seeds", [])
     if results is None or len(seeds) != cfg.n_seeds:
-        raise ConfigError(f"{path} has no {cfg.n_seeds} {algo} runs on {env_key}; {TRAIN_FIRST}")
+        held = f"{len(seeds)} {algo} run(s) on {env_key}, these params ask for {cfg.n_seeds}"
+        raise ConfigError(f"{path} holds {held} (03_rl_training.seeds); {TRAIN_FIRST}")
     missing = [k for k in ("n_test_episodes", "test_seed", "references") if k not in results]
     if missing:
         raise ConfigError(f"{path}: {env_key} has no {', '.join(missing)}; {TRAIN_FIRST}")

@@ -223,3 +223,15 @@ def test_a_grid_scored_on_another_saved_policy_than_its_params_ask_is_refused(gr
         saved_grid(load_experiment(final))
     with pytest.raises(ConfigError, match=re.escape(message)):
         compare_grids(load_experiment(grids["study"]), load_experiment(final))
+
+
+def test_a_grid_of_another_number_of_seeds_is_named_with_both_counts(grids) -> None:
+    """A grid of two seeds read with params that ask for one said it had 'no 1 a2c runs'."""
+    one = grids["base"].with_name("base-one-seed.yaml")  # the same models folder
+    one.write_text(derive_params(grids["base"], ["03_rl_training.seeds=1"])[0], encoding="utf-8")
+    message = (
+        "holds 2 a2c run(s) on difficulty_adaptation, these params ask for 1 "
+        "(03_rl_training.seeds); train the grid first"
+    )
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        compare_grids(load_experiment(grids["study"]), load_experiment(one))
