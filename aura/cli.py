@@ -661,7 +661,15 @@ def tune_rl(
     trials, and the same command adds more.
     """
     from aura.interrupts import interrupts_handled
-    from aura.rl.tune import block_not_beaten, read_study, study_summary, tune, write_best_params
+    from aura.rl.tune import (
+        block_not_beaten,
+        read_study,
+        references_line,
+        study_summary,
+        tune,
+        validation_references,
+        write_best_params,
+    )
 
     def interrupted() -> NoReturn:
         err_console.print(
@@ -692,6 +700,9 @@ def tune_rl(
             summary = study_summary(result)
             console.print_json(data=summary)
             best = summary["best"]
+            refs = validation_references(params)
+            if refs is not None:
+                console.print(references_line(refs, summary))
             warning = block_not_beaten(summary["params_block"], best and best["value"])
             if warning:
                 console.print(f"[yellow]note:[/yellow] {warning}")

@@ -679,6 +679,52 @@ def block_not_beaten(block: float | None, best: float | None) -> str | None:
     )
 
 
+def validation_references(params_path: str | Path) -> dict[str, Any] | None:
+    """The anchors of the validation episodes a study's values are mean returns on: random, the
+    oracle and the best hand rule, each scored there as the grid scores them on its held-out
+    episodes, so that a trial's value can be read as a normalised score. None for an
+    environment without references (one defined in the params by a Gymnasium id)."""
+    from aura.envs.evaluation import evaluate_policy
+    from aura.rl.results import BASELINES, aura_baselines, best_hand_rule
+
+    exp, tune_cfg = tuning(params_path)
+    if tune_cfg.env_key not in BASELINES:
+        return None
+    env = exp.env(tune_cfg.env_key)
+    seed, n = exp.base_seed + VALIDATION_SEED_OFFSET, exp.n_test_episodes
+    means = {
+        name: float(evaluate_policy(env.id, policy, n, seed, env_kwargs=env.kwargs).mean_return)
+        for name, policy in aura_baselines(env.key, seed).items()
+    }
+    rule = best_hand_rule(means)
+    return {
+        "n_episodes": n,
+        "random": means["random"],
+        "oracle": means["oracle"],
+        "hand_rule_name": rule,
+        "hand_rule": means[rule],
+    }
+
+
+def references_line(refs: Mapping[str, Any], summary: Mapping[str, Any]) -> str:
+    """The study's values beside the validation episodes' anchors, raw and normalised."""
+    lo, hi = refs["random"], refs["oracle"]
+
+    def norm(value: float) -> str:
+        return f"{value:.4f} (normalised {(value - lo) / (hi - lo):.3f})"
+
+    parts = [
+        f"random {lo:.4f}",
+        f"{refs['hand_rule_name']} {norm(refs['hand_rule'])}",
+        f"oracle {hi:.4f}",
+    ]
+    if summary.get("params_block") is not None:
+        parts.append(f"the params block {norm(summary['params_block'])}")
+    if summary.get("best") is not None:
+        parts.append(f"the best trial {norm(summary['best']['value'])}")
+    return f"mean returns on the {refs['n_episodes']:,} validation episodes: " + "; ".join(parts)
+
+
 def study_summary(study: Any) -> dict[str, Any]:
     """Counts by state and by worker, the best trial, and the params file's own block scored
     the same way (``params_block``; None for a study made before it was recorded)."""

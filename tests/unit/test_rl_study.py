@@ -599,3 +599,47 @@ def test_a_worker_without_a_terminal_logs_a_line_per_trial(
     assert notes[-1] == (
         f"trial 1 complete {study.trials[1].value:.4f}; best {best.value:.4f} (trial {best.number})"
     )
+
+
+def test_the_summary_reads_the_values_beside_random_the_hand_rule_and_the_oracle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A study's values are mean returns on its validation episodes, printed bare: whether 12.5
+    was near random or the oracle took scoring the baselines by hand (docs/rl.md quotes them)."""
+    from typer.testing import CliRunner
+
+    from aura.cli import app
+
+    fake_trials(monkeypatch)
+    url = f"sqlite:///{tmp_path / 'db'}"
+    params = params_file(tmp_path, total_timesteps=768)
+    tune(params, study_name="s", storage=url, n_trials=2)
+    read = ["tune", "--params", str(params), "--storage", url, "--n-trials", "0", "--study", "s"]
+    result = CliRunner().invoke(app, read)
+    assert result.exit_code == 0, result.output
+    summary, _ = json.JSONDecoder().raw_decode(result.output)
+    refs = aura_tune.validation_references(params)
+    assert refs is not None and refs["hand_rule_name"] == "fixed:balanced"
+    lo, hi = refs["random"], refs["oracle"]
+    best = summary["best"]["value"]
+    assert (
+        f"mean returns on the 50 validation episodes: random {lo:.4f}; fixed:balanced "
+        f"{refs['hand_rule']:.4f} (normalised {(refs['hand_rule'] - lo) / (hi - lo):.3f}); "
+        f"oracle {hi:.4f}; the params block {summary['params_block']:.4f} (normalised "
+        f"{(summary['params_block'] - lo) / (hi - lo):.3f}); the best trial {best:.4f} "
+        f"(normalised {(best - lo) / (hi - lo):.3f})"
+    ) in " ".join(result.output.split())
+
+
+def test_the_validation_references_are_docs_rl_md_s_at_default_params(tmp_path: Path) -> None:
+    """docs/rl.md, Tuning: on difficulty 'random 11.163, oracle 26.900; staircase 0.759'."""
+    params = yaml.safe_load((PARAMS_DIR / "default.yaml").read_text())
+    params[SECTION]["tune"]["env_key"] = "difficulty_adaptation"
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+    refs = aura_tune.validation_references(path)
+    assert refs is not None and refs["n_episodes"] == 1000
+    lo, hi = refs["random"], refs["oracle"]
+    assert (round(lo, 3), round(hi, 3)) == (11.163, 26.9)
+    assert refs["hand_rule_name"] == "staircase"
+    assert round((refs["hand_rule"] - lo) / (hi - lo), 3) == 0.759
