@@ -50,6 +50,7 @@ from aura.rl.train import (
     SCORED_FILES,
     checkpoints,
     evaluation_returns,
+    is_finished,
     make_vec_env,
     require_whole_model,
     run_class,
@@ -246,6 +247,12 @@ def _checked_runs(
             raise ConfigError(
                 f"{config} is not the run these params define (changed since the grid was "
                 f"trained?); {TRAIN_FIRST}"
+            )
+        if not is_finished(config.parent):  # retrained since (--fresh, stopped): not these
+            raise ConfigError(
+                f"{config.parent} holds no finished run (training stopped before its end?), so "
+                f"{path} is not its score; {TRAIN_FIRST} (it resumes the run from its last "
+                "checkpoint)"
             )
     return results
 

@@ -272,8 +272,13 @@ def require_whole_model(path: Path) -> Path:
     """``path``, if it is a whole saved model. Every model is written here whole or not at all,
     so one that is not was damaged outside training (a copy cut short, an edit), and SB3's loader
     would fail on it with a bare zip or pickle error; the message names the file instead."""
+    run_dir = path.parent.parent if path.parent.name == CHECKPOINT_DIR else path.parent
+    if not path.exists():  # not damaged: never written, or training cleared it to start again
+        raise ConfigError(
+            f"{path} does not exist: {run_dir} holds no finished run (stopped before its end?); "
+            "run the training command again, which resumes it from its last checkpoint"
+        )
     if not is_complete_model(path):
-        run_dir = path.parent.parent if path.parent.name == CHECKPOINT_DIR else path.parent
         raise ConfigError(
             f"{path} is not a whole saved model (damaged or cut short); delete {run_dir} and "
             "train again (the training commands and notebook 03 keep every other finished run)"

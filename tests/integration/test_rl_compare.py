@@ -235,3 +235,26 @@ def test_a_grid_of_another_number_of_seeds_is_named_with_both_counts(grids) -> N
     )
     with pytest.raises(ConfigError, match=re.escape(message)):
         compare_grids(load_experiment(grids["study"]), load_experiment(one))
+
+
+def test_a_grid_whose_runs_are_training_again_is_not_read_by_its_old_results(grids) -> None:
+    """`aura train-rl --fresh` clears each run before it trains it again, and killed midway left
+    the last grid's results.json beside runs that no longer held its policies: a comparison
+    read the old numbers, and `aura rl-pools` said a model it had not found was 'damaged or cut
+    short' and to delete the run folder, checkpoints and all, that a resume would continue."""
+    from aura.rl.train import FINAL_MODEL, require_whole_model
+
+    base = load_experiment(grids["base"])
+    run_dir = base.run_dir("difficulty_adaptation", "a2c", 1)
+    final = run_dir / FINAL_MODEL
+    aside = final.with_name("aside.zip")
+    final.rename(aside)  # as a run cleared and training again
+    try:
+        with pytest.raises(ConfigError, match=re.escape(f"{run_dir} holds no finished run")):
+            compare_grids(load_experiment(grids["study"]), base)
+        with pytest.raises(ConfigError, match=re.escape(f"{final} does not exist")) as refused:
+            require_whole_model(final)
+        assert "delete" not in str(refused.value)
+    finally:
+        aside.rename(final)
+    compare_grids(load_experiment(grids["study"]), base)
