@@ -289,6 +289,19 @@ def generate(
         console.print(f"{name}: {path}")
 
 
+def _runs_interrupted(what: str) -> Callable[[], NoReturn]:
+    """The one line said when Ctrl-C or SIGTERM stops a command that trains runs in workers."""
+
+    def interrupted() -> NoReturn:
+        err_console.print(
+            f"[bold red]interrupted:[/] {what} keeps its finished runs; the same command resumes "
+            "the others from their last checkpoints"
+        )
+        raise typer.Exit(code=130)
+
+    return interrupted
+
+
 @app.command("train-rl")
 def train_rl(
     params: ParamsOption = PARAMS_DIR / "default.yaml",
@@ -301,6 +314,7 @@ def train_rl(
 
     Runs resume from their checkpoints unless --fresh; results go to rl/ in shared.models_dir.
     """
+    from aura.interrupts import interrupts_handled
     from aura.rl.config import load_experiment
     from aura.rl.experiment import RunFailed, run_experiment
     from aura.rl.numerics import describe
@@ -325,9 +339,10 @@ def train_rl(
 
         advance = advancing(bar, f"{n_runs} runs")
         try:
-            payload = run_experiment(
-                cfg, resume=not fresh, n_workers=workers, on_done=report, on_progress=advance
-            )
+            with interrupts_handled(_runs_interrupted(f"the grid in {escape(str(cfg.rl_dir))}")):
+                payload = run_experiment(
+                    cfg, resume=not fresh, n_workers=workers, on_done=report, on_progress=advance
+                )
         except (ParamsError, RunFailed) as exc:  # a run folder that holds another run, a run
             raise _fail(str(exc)) from exc  # that stopped on an error
     table = results_table(payload["results"])
@@ -457,6 +472,7 @@ def rl_probe(
     last_4_blocks, recurrent, filter_start, filter_start_4_blocks and
     filter_start_4_blocks_critic on difficulty adaptation.
     """
+    from aura.interrupts import interrupts_handled
     from aura.rl.config import load_experiment
     from aura.rl.probes import PROBE_FILE, probe_dir, probe_study
     from aura.rl.results import interval_covers
@@ -464,7 +480,10 @@ def rl_probe(
     _checked(params, writes=("models_dir",))
     try:
         cfg = load_experiment(params)
-        with steps_progress() as bar:
+        with (
+            steps_progress() as bar,
+            interrupts_handled(_runs_interrupted(f"probe {escape(probe)!r}")),
+        ):
             what = f"{algo} with probe {probe}, {cfg.n_seeds} seeds"
             study = probe_study(
                 cfg, probe, algo, n_workers=workers, fresh=fresh, on_progress=advancing(bar, what)

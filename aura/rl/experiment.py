@@ -18,8 +18,9 @@ import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,6 +133,36 @@ def exit_with_parent(poll: float = PARENT_POLL_SECONDS) -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
+@contextmanager
+def grid_pool(workers: int, step_counter: Any) -> Iterator[ProcessPoolExecutor]:
+    """A pool of ``workers`` grid workers (`init_grid_worker`), ended at once on Ctrl-C or
+    SIGTERM (KeyboardInterrupt, `aura.interrupts`).
+
+    A pool left by an interrupt waited for every run handed to it: a worker catches its job's
+    KeyboardInterrupt as the job's error and takes the next one, so Ctrl-C on ``aura train-rl``
+    trained the rest of the grid (minutes at default params) and then left without its
+    results. Every file a run writes is put in place whole, so runs ended here resume from
+    their last checkpoints."""
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=init_grid_worker,
+        initargs=(step_counter,),
+    )
+    try:
+        yield pool
+    except (KeyboardInterrupt, SystemExit):
+        processes = list((pool._processes or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join(timeout=30)
+        raise
+    finally:
+        pool.shutdown(wait=True)  # as the pool's own `with` did
+
+
 def run_job(
     run: RunConfig,
     run_dir: str,
@@ -239,13 +270,7 @@ def run_grid(
             for job in order:
                 finished(_outcome(job, lambda job=job: run_job(*job)))
         else:
-            context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(
-                workers,
-                mp_context=context,
-                initializer=init_grid_worker,
-                initargs=(steps.counter,),
-            ) as pool:
+            with grid_pool(workers, steps.counter) as pool:
                 pending = [pool.submit(reference_job, cfg, env.key) for env in cfg.envs]
                 submitted = {pool.submit(run_job, *job): job for job in order}
                 try:

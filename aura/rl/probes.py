@@ -48,9 +48,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import multiprocessing
 from collections.abc import Callable, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,7 +70,7 @@ from aura.rl.config import (
     ImitationConfig,
     RunConfig,
 )
-from aura.rl.experiment import init_grid_worker, init_worker
+from aura.rl.experiment import grid_pool, init_worker
 from aura.rl.results import (
     curve_bands,
     curve_yardstick,
@@ -332,12 +330,7 @@ def _train_probe_seeds(
     with StepProgress(total, kept, on_progress) as steps:
         if workers == 1:
             return [probe_job(*job) for job in jobs]
-        with ProcessPoolExecutor(
-            workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=init_grid_worker,
-            initargs=(steps.counter,),
-        ) as pool:
+        with grid_pool(workers, steps.counter) as pool:
             return list(pool.map(probe_job, *zip(*jobs, strict=True)))
 
 

@@ -114,3 +114,44 @@ def test_a_run_that_stops_on_an_error_is_named_and_its_traceback_kept(
     )
     assert "tensor" not in output
     assert "Traceback" in log.read_text() and log.read_text().count("tensor([nan, nan])") >= 200
+
+
+def test_ctrl_c_stops_the_grid_at_once_and_says_what_it_keeps(tmp_path: Path) -> None:
+    """Ctrl-C reaches the command and its two workers: each worker took its run's
+    KeyboardInterrupt as that run's error and trained the next, and the command waited for
+    the whole grid before it left, without a word or its results."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    params = one_run_params(tmp_path)
+    grid = yaml.safe_load(params.read_text(encoding="utf-8"))
+    grid[SECTION].update(algorithms=["ppo", "a2c"], seeds=2, n_workers=2)
+    grid[SECTION]["training"].update(total_timesteps=500_000, eval_freq=50_000, save_freq=512)
+    params.write_text(yaml.safe_dump(grid, sort_keys=False), encoding="utf-8")
+    run = tmp_path / "models" / "rl" / "difficulty_adaptation" / "ppo" / "seed_0"
+    command = subprocess.Popen(
+        [str(Path(sys.executable).with_name("aura")), "train-rl", "--params", str(params)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # a group of its own, as a terminal's foreground job
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not list(run.glob("checkpoints/*.zip")) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        os.killpg(command.pid, signal.SIGINT)  # what Ctrl-C sends
+        output, _ = command.communicate(timeout=30)
+    finally:
+        if command.poll() is None:
+            os.killpg(command.pid, signal.SIGKILL)
+            command.wait()
+    output = " ".join(output.split())
+    assert command.returncode == 130, output
+    assert "interrupted: the grid in" in output and "keeps its finished runs" in output
+    assert "Traceback" not in output
