@@ -289,14 +289,15 @@ def generate(
         console.print(f"{name}: {path}")
 
 
-def _runs_interrupted(what: str) -> Callable[[], NoReturn]:
-    """The one line said when Ctrl-C or SIGTERM stops a command that trains runs in workers."""
+def _runs_interrupted(
+    what: str,
+    keeps: str = "its finished runs; the same command resumes the others from their last "
+    "checkpoints",
+) -> Callable[[], NoReturn]:
+    """The one line said when Ctrl-C or SIGTERM stops a command that trains: what it keeps."""
 
     def interrupted() -> NoReturn:
-        err_console.print(
-            f"[bold red]interrupted:[/] {what} keeps its finished runs; the same command resumes "
-            "the others from their last checkpoints"
-        )
+        err_console.print(f"[bold red]interrupted:[/] {what} keeps {keeps}")
         raise typer.Exit(code=130)
 
     return interrupted
@@ -410,6 +411,7 @@ def rl_budget(
     Trains one run of the grid for FACTOR x its budget and scores every checkpoint on the grid's
     held-out episodes; with --probe, the run has that probe's change.
     """
+    from aura.interrupts import interrupts_handled
     from aura.rl.budget import BUDGET_FILE, budget_dir, budget_study, check_budget_study
     from aura.rl.config import load_experiment
     from aura.rl.probes import checked_probe
@@ -424,7 +426,9 @@ def rl_budget(
         check_budget_study(cfg, env, algo, seed_index, factor, probe, every, fresh=fresh)
         what = f"{env}/{algo}/seed_{seed_index}" + (f" with probe {probe}" if probe else "")
         console.print(f"training {what} for {factor} x the grid's budget")
-        with steps_progress() as bar:
+        folder = f"the budget study in {escape(str(budget_dir(cfg, env, algo, seed_index, probe)))}"
+        keeps = "its checkpoints; the same command resumes it from the last one"
+        with steps_progress() as bar, interrupts_handled(_runs_interrupted(folder, keeps)):
             study = budget_study(
                 cfg,
                 env,

@@ -1,6 +1,7 @@
 """`aura train-rl` on a one-run grid: it prints the fingerprint and the kernels the grid trained
 with, warns when a kept run trained with other kernels (another host or ``MKL_CBWR``), and gives
-its one seed a finite interval, said to cover the held-out episodes only."""
+its one seed a finite interval, said to cover the held-out episodes only; Ctrl-C stops it, and
+`aura rl-budget`, with one line saying what they keep."""
 
 from __future__ import annotations
 
@@ -116,24 +117,17 @@ def test_a_run_that_stops_on_an_error_is_named_and_its_traceback_kept(
     assert "Traceback" in log.read_text() and log.read_text().count("tensor([nan, nan])") >= 200
 
 
-def test_ctrl_c_stops_the_grid_at_once_and_says_what_it_keeps(tmp_path: Path) -> None:
-    """Ctrl-C reaches the command and its two workers: each worker took its run's
-    KeyboardInterrupt as that run's error and trained the next, and the command waited for
-    the whole grid before it left, without a word or its results."""
+def interrupted(command: list[str], started: Path) -> tuple[int, str]:
+    """The exit code and output of an ``aura`` command sent Ctrl-C once a file matching
+    ``started`` (a glob from the root) exists."""
     import os
     import signal
     import subprocess
     import sys
     import time
 
-    params = one_run_params(tmp_path)
-    grid = yaml.safe_load(params.read_text(encoding="utf-8"))
-    grid[SECTION].update(algorithms=["ppo", "a2c"], seeds=2, n_workers=2)
-    grid[SECTION]["training"].update(total_timesteps=500_000, eval_freq=50_000, save_freq=512)
-    params.write_text(yaml.safe_dump(grid, sort_keys=False), encoding="utf-8")
-    run = tmp_path / "models" / "rl" / "difficulty_adaptation" / "ppo" / "seed_0"
-    command = subprocess.Popen(
-        [str(Path(sys.executable).with_name("aura")), "train-rl", "--params", str(params)],
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("aura")), *command],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -143,15 +137,41 @@ def test_ctrl_c_stops_the_grid_at_once_and_says_what_it_keeps(tmp_path: Path) ->
     )
     try:
         deadline = time.monotonic() + 120
-        while not list(run.glob("checkpoints/*.zip")) and time.monotonic() < deadline:
+        while not list(Path("/").glob(str(started).lstrip("/"))) and time.monotonic() < deadline:
             time.sleep(0.1)
-        os.killpg(command.pid, signal.SIGINT)  # what Ctrl-C sends
-        output, _ = command.communicate(timeout=30)
+        os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C sends
+        output, _ = process.communicate(timeout=30)
     finally:
-        if command.poll() is None:
-            os.killpg(command.pid, signal.SIGKILL)
-            command.wait()
-    output = " ".join(output.split())
-    assert command.returncode == 130, output
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    return process.returncode, " ".join(output.split())
+
+
+def test_ctrl_c_stops_the_grid_at_once_and_says_what_it_keeps(tmp_path: Path) -> None:
+    """Ctrl-C reaches the command and its two workers: each worker took its run's
+    KeyboardInterrupt as that run's error and trained the next, and the command waited for
+    the whole grid before it left, without a word or its results."""
+    params = one_run_params(tmp_path)
+    grid = yaml.safe_load(params.read_text(encoding="utf-8"))
+    grid[SECTION].update(algorithms=["ppo", "a2c"], seeds=2, n_workers=2)
+    grid[SECTION]["training"].update(total_timesteps=500_000, eval_freq=50_000, save_freq=512)
+    params.write_text(yaml.safe_dump(grid, sort_keys=False), encoding="utf-8")
+    run = tmp_path / "models" / "rl" / "difficulty_adaptation" / "ppo" / "seed_0"
+    code, output = interrupted(["train-rl", "--params", str(params)], run / "checkpoints" / "*.zip")
+    assert code == 130, output
     assert "interrupted: the grid in" in output and "keeps its finished runs" in output
+    assert "Traceback" not in output
+
+
+def test_ctrl_c_stops_a_budget_study_and_says_what_it_keeps(tmp_path: Path) -> None:
+    """`aura rl-budget` stopped by Ctrl-C exited 130 without a word."""
+    params = one_run_params(tmp_path)
+    code, output = interrupted(
+        ["rl-budget", "--params", str(params), "--env", "difficulty_adaptation", "--factor", "500"],
+        tmp_path / "models" / "rl" / "**" / "*.zip",
+    )
+    assert code == 130, output
+    assert "interrupted: the budget study in" in output
+    assert "keeps its checkpoints; the same command resumes it from the last one" in output
     assert "Traceback" not in output
