@@ -27,7 +27,9 @@ average) it ran on, and the load average after.
         # shorter: the 1,000-connection (MANY_SECONDS) and 10,000-user (USERS_SECONDS) phases
         # keep their length, about two minutes in all
 
-Writes reports/bench/api.json (aura.config.BENCH_DIR).
+Writes reports/bench/api.json (aura.config.BENCH_DIR) for artifacts/ at the default settings; for
+another folder, api-FOLDER.json (api-artifacts-smoke.json), and with other --seconds, --runs or
+--workers-check, a name ending in -quick, so neither replaces the default run's record.
 """
 
 from __future__ import annotations
@@ -49,13 +51,16 @@ from typing import Annotated, Any
 import httpx2
 import typer
 from option_checks import servable_artifacts, writable_out
-from provenance import provenance, write_report
+from provenance import artifacts_variant, provenance, report_path, write_report
 
 from aura.api.settings import KEEP_ALIVE_SECONDS
-from aura.config import ARTIFACTS_DIR, BENCH_DIR
+from aura.config import ARTIFACTS_DIR
 
 ENDPOINTS = ("compatibility", "engagement", "difficulty", "tutor-match")
 PREDICT = "/api/ml/predict/"
+SECONDS = 5
+RUNS = 3
+WORKERS_CHECK = 2
 TARGETS = {
     "single_p50_ms": 1.0,
     "single_p99_ms": 3.0,
@@ -222,18 +227,36 @@ def median_of(runs: list[dict], key: str) -> float:
     return statistics.median(r[key] for r in runs)
 
 
+def default_out(artifacts: Path, seconds: int, runs: int, workers_check: int) -> Path:
+    """reports/bench/api.json for artifacts/ at the default settings; at others, a name that
+    says what differs."""
+    short = (seconds, runs, workers_check) != (SECONDS, RUNS, WORKERS_CHECK)
+    return report_path("api", artifacts_variant(artifacts), "quick" if short else "")
+
+
 def main(
     artifacts: Annotated[
         Path, typer.Option(help="Artifacts folder to serve.", callback=servable_artifacts)
     ] = ARTIFACTS_DIR,
-    seconds: Annotated[int, typer.Option(min=1, help="Duration of each wrk run, in seconds.")] = 5,
-    runs: Annotated[int, typer.Option(min=1, help="Repetitions of each measurement.")] = 3,
+    seconds: Annotated[
+        int, typer.Option(min=1, help="Duration of each wrk run, in seconds.")
+    ] = SECONDS,
+    runs: Annotated[int, typer.Option(min=1, help="Repetitions of each measurement.")] = RUNS,
     workers_check: Annotated[
         int, typer.Option(min=0, help="Also measure with this many workers (0: skip).")
-    ] = 2,
-    out: Annotated[Path, typer.Option(help="Result file.", callback=writable_out)] = BENCH_DIR
-    / "api.json",
+    ] = WORKERS_CHECK,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Result file (default: reports/bench/api.json for artifacts/ at the default "
+            "settings; api-FOLDER.json for another folder, ending in -quick with other "
+            "--seconds, --runs or --workers-check).",
+            callback=writable_out,
+        ),
+    ] = None,
 ) -> None:
+    """Measure the API with wrk against the targets; write the JSON report."""
+    out = out or default_out(artifacts, seconds, runs, workers_check)
     if shutil.which("wrk") is None:
         raise typer.BadParameter("wrk is not installed (apt-get install wrk)")
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]

@@ -2,7 +2,8 @@
 
 Measured through `gymnasium.make` (with its default wrappers) and on the bare environment,
 stepping with `action_space.sample()` and resetting at episode ends, as a training loop would.
-Writes reports/bench/envs.json with the median and every repeat.
+Writes reports/bench/envs.json with the median and every repeat; a run with other --steps or
+--repeats writes envs-quick.json, so a check keeps the default run's record.
 
     python benchmarks/bench_envs.py                        # 5 repeats of 100,000 steps
     python benchmarks/bench_envs.py --steps 10000 --repeats 1 --out /tmp/envs.json
@@ -18,10 +19,9 @@ from typing import Annotated
 import gymnasium as gym
 import typer
 from option_checks import writable_out
-from provenance import provenance, write_report
+from provenance import provenance, report_path, write_report
 
 import aura.envs as E
-from aura.config import BENCH_DIR
 
 TARGET = 25_000
 STEPS = 100_000
@@ -40,16 +40,27 @@ def steps_per_second(env: gym.Env, steps: int, seed: int) -> float:
     return steps / (time.perf_counter() - start)
 
 
+def default_out(steps: int, repeats: int) -> Path:
+    """reports/bench/envs.json at the default settings; envs-quick.json at others."""
+    return report_path("envs", "" if (steps, repeats) == (STEPS, REPEATS) else "quick")
+
+
 def main(
     steps: Annotated[int, typer.Option(min=1, help="Steps per timed run.")] = STEPS,
     repeats: Annotated[int, typer.Option(min=1, help="Timed runs per environment and mode.")] = (
         REPEATS
     ),
     out: Annotated[
-        Path, typer.Option(help="Where to write the JSON.", callback=writable_out)
-    ] = BENCH_DIR / "envs.json",
+        Path | None,
+        typer.Option(
+            help="Where to write the JSON (default: reports/bench/envs.json at the default "
+            "--steps and --repeats, envs-quick.json at others).",
+            callback=writable_out,
+        ),
+    ] = None,
 ) -> None:
     """Time random-action steps per environment, through gymnasium.make and bare."""
+    out = out or default_out(steps, repeats)
     report = {"provenance": provenance(), "target_steps_per_s": TARGET, "steps_per_run": steps}
     results = {}
     for env_id in (E.TUTOR_MATCHING_ID, E.DIFFICULTY_ID):

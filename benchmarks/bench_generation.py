@@ -10,7 +10,8 @@ wall time then includes waiting for a core, CPU time does not.
     python benchmarks/bench_generation.py            # 5 runs at spec scale, 3 at 1M sessions
     python benchmarks/bench_generation.py --quick    # 1 run of each, for a check
 
-Writes reports/bench/generation.json (aura.config.BENCH_DIR).
+Writes reports/bench/generation.json (aura.config.BENCH_DIR); with --quick,
+generation-quick.json, so a check keeps the full run's record.
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ import numpy as np
 import pandas as pd
 import typer
 from option_checks import writable_out
-from provenance import provenance, write_report
+from provenance import provenance, report_path, write_report
 
-from aura.config import BENCH_DIR, PROJECT_ROOT
+from aura.config import PROJECT_ROOT
 
 SEED = 20240601
 CASES: dict[str, dict[str, Any]] = {
@@ -101,13 +102,24 @@ def summarise(case: dict[str, Any], runs: list[dict[str, float]]) -> dict[str, A
     }
 
 
+def default_out(quick: bool) -> Path:
+    """reports/bench/generation.json; generation-quick.json for a --quick check."""
+    return report_path("generation", "quick" if quick else "")
+
+
 def main(
     quick: Annotated[bool, typer.Option(help="One run per case instead of 5 and 3.")] = False,
     out: Annotated[
-        Path, typer.Option(help="Where to write the JSON.", callback=writable_out)
-    ] = BENCH_DIR / "generation.json",
+        Path | None,
+        typer.Option(
+            help="Where to write the JSON (default: reports/bench/generation.json; "
+            "generation-quick.json with --quick).",
+            callback=writable_out,
+        ),
+    ] = None,
 ) -> None:
     """Run every case, print one line per run, and write the JSON report."""
+    out = out or default_out(quick)
     report: dict[str, Any] = {
         "benchmark": "generation",
         "what": "aura.sim.write_datasets (generate + write 3 CSVs and 3 truth CSVs), "

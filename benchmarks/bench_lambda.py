@@ -14,7 +14,9 @@ start-up come on top). Measured:
 
     python benchmarks/bench_lambda.py --artifacts artifacts
 
-Writes reports/bench/lambda.json (aura.config.BENCH_DIR).
+Writes reports/bench/lambda.json (aura.config.BENCH_DIR) for artifacts/ at the default settings;
+for another folder, lambda-FOLDER.json (lambda-artifacts-smoke.json), and with other --runs or
+--requests, a name ending in -quick, so neither replaces the default run's record.
 """
 
 from __future__ import annotations
@@ -30,13 +32,16 @@ from typing import Annotated, Any
 
 import typer
 from option_checks import servable_artifacts, writable_out
-from provenance import provenance, write_report
+from provenance import artifacts_variant, provenance, report_path, write_report
 
 from aura.api.settings import ARTIFACTS_ENV
-from aura.config import ARTIFACTS_DIR, BENCH_DIR
+from aura.config import ARTIFACTS_DIR
 
 ENDPOINTS = ("compatibility", "engagement", "difficulty", "tutor-match")
 PREDICT = "/api/ml/predict/"
+RUNS = 5
+REQUESTS = 200
+MEMORY_SIZE_MB = 256
 COLD_START = """
 import json, re, sys, time
 start = time.perf_counter()
@@ -88,12 +93,23 @@ def percentiles_ms(times: list[float]) -> dict[str, float]:
     }
 
 
+def default_out(artifacts: Path, runs: int, requests: int, memory_size: int) -> Path:
+    """reports/bench/lambda.json for artifacts/ at the default settings; at others, a name
+    that says what differs."""
+    return report_path(
+        "lambda",
+        artifacts_variant(artifacts),
+        "" if (runs, requests) == (RUNS, REQUESTS) else "quick",
+        "" if memory_size == MEMORY_SIZE_MB else f"{memory_size}mb",
+    )
+
+
 def main(
     artifacts: Annotated[
         Path, typer.Option(help="Artifacts folder to load.", callback=servable_artifacts)
     ] = ARTIFACTS_DIR,
-    runs: Annotated[int, typer.Option(min=1, help="Cold starts, each a fresh process.")] = 5,
-    requests: Annotated[int, typer.Option(min=1, help="Warm requests per endpoint.")] = 200,
+    runs: Annotated[int, typer.Option(min=1, help="Cold starts, each a fresh process.")] = RUNS,
+    requests: Annotated[int, typer.Option(min=1, help="Warm requests per endpoint.")] = REQUESTS,
     memory_size: Annotated[
         int,
         typer.Option(
@@ -101,11 +117,19 @@ def main(
             max=10240,
             help="The function's memory size (MB) that the cold start's peak must fit in.",
         ),
-    ] = 256,
-    out: Annotated[Path, typer.Option(help="Result file.", callback=writable_out)] = BENCH_DIR
-    / "lambda.json",
+    ] = MEMORY_SIZE_MB,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Result file (default: reports/bench/lambda.json for artifacts/ at the default "
+            "settings; lambda-FOLDER.json for another folder, ending in -quick with other "
+            "--runs or --requests, in -NNNmb with another --memory-size).",
+            callback=writable_out,
+        ),
+    ] = None,
 ) -> None:
     """Measure the Lambda handler's cold start, warm latency and memory; write the JSON."""
+    out = out or default_out(artifacts, runs, requests, memory_size)
     os.environ[ARTIFACTS_ENV] = str(artifacts)
     os.environ["AURA_LOG_LEVEL"] = "WARNING"  # one log line per request would be timed too
     from aura.api.aws_lambda import handler

@@ -16,9 +16,10 @@ waiting for a core, and hosts of the same name run at different speeds. The grid
     python benchmarks/bench_rl_training.py --grids 3  # the target on the median of three grids
     python benchmarks/bench_rl_training.py --quick  # no grid; throughput, scoring once
 
-Writes reports/bench/rl_training.json (aura.config.BENCH_DIR); with other params,
-rl_training-NAME.json for params NAME.yaml, so a smoke measurement keeps the default one; with
---quick, the same name ending in -quick, so a check keeps the grid's record (its fingerprint).
+Writes reports/bench/rl_training.json (aura.config.BENCH_DIR) for params/default.yaml; with other
+params, rl_training-NAME.json for params NAME.yaml (a copy named default.yaml elsewhere too), so a
+smoke measurement keeps the default one; with --quick, the same name ending in -quick, so a check
+keeps the grid's record (its fingerprint).
 """
 
 from __future__ import annotations
@@ -33,9 +34,9 @@ from typing import Annotated, Any
 
 import typer
 from option_checks import writable_out
-from provenance import provenance, write_report
+from provenance import provenance, report_path, write_report
 
-from aura.config import BENCH_DIR, PARAMS_DIR, ParamsError
+from aura.config import PARAMS_DIR, ParamsError
 from aura.envs import evaluate_policy
 from aura.reports.host import host_speed
 from aura.rl.config import load_experiment
@@ -47,6 +48,7 @@ TARGET_SECONDS = 600.0
 SPEC_SECONDS = (2 * 3600.0, 4 * 3600.0)
 THROUGHPUT_STEPS = 20_000
 SCORING_STEPS = 5_000
+DEFAULT_PARAMS = PARAMS_DIR / "default.yaml"
 
 
 def throughput(params: Path, repeats: int) -> dict[str, Any]:
@@ -163,9 +165,16 @@ def repeated_grids(params: Path, grids: int) -> dict[str, Any]:
     return record
 
 
+def default_out(params: Path, quick: bool) -> Path:
+    """reports/bench/rl_training.json for params/default.yaml itself (a copy of it elsewhere,
+    whatever it holds, is other params); a quick run, or other params, never replaces the
+    default grid's record."""
+    other = "" if params.resolve() == DEFAULT_PARAMS.resolve() else params.stem
+    return report_path("rl_training", other, "quick" if quick else "")
+
+
 def main(
-    params: Annotated[Path, typer.Option(help="Params file of the grid.")] = PARAMS_DIR
-    / "default.yaml",
+    params: Annotated[Path, typer.Option(help="Params file of the grid.")] = DEFAULT_PARAMS,
     quick: Annotated[
         bool, typer.Option(help="No grid: throughput and scoring, one repeat each.")
     ] = False,
@@ -191,9 +200,7 @@ def main(
         load_experiment(params)
     except ParamsError as exc:
         raise typer.BadParameter(str(exc), param_hint="--params") from None
-    if out is None:  # a quick run, or other params, never replaces the default grid's record
-        name = "rl_training" if params.name == "default.yaml" else f"rl_training-{params.stem}"
-        out = BENCH_DIR / f"{name}{'-quick' if quick else ''}.json"
+    out = out or default_out(params, quick)
     report: dict[str, Any] = {"provenance": provenance(), "params": str(params)}
     report["throughput"] = throughput(params, 1 if quick else repeats)
     report["scoring"] = scoring(params, 1 if quick else repeats)

@@ -7,6 +7,8 @@ the three fits together (target: at most 60 s), and predict for 1 row and for 10
 scikit-learn and in onnxruntime. Writes medians and every repeat to reports/bench/supervised.json.
 
     .venv/bin/python benchmarks/bench_supervised.py [--repeats 3]
+
+Another --repeats writes supervised-quick.json, so a check keeps the default run's record.
 """
 
 from __future__ import annotations
@@ -22,15 +24,16 @@ import numpy as np
 import pandas as pd
 import typer
 from option_checks import writable_out
-from provenance import provenance, write_report
+from provenance import provenance, report_path, write_report
 
-from aura.config import BENCH_DIR, PARAMS_DIR, load_params
+from aura.config import PARAMS_DIR, load_params
 from aura.sim.generate import generate
 from aura.supervised import MODEL_NAMES, SupervisedConfig, build_feature_tables, make_pipeline
 from aura.supervised.convert import INPUT_NAME, to_onnx
 from aura.supervised.models import FOREST_DEFAULTS
 
 TRAIN_TARGET_SECONDS = 60.0
+REPEATS = 3
 BATCH_ROWS = 100_000
 
 
@@ -47,13 +50,26 @@ def summary(times: list[float]) -> dict[str, float | list[float]]:
     return {"median": statistics.median(times), "min": min(times), "runs": times}
 
 
+def default_out(repeats: int) -> Path:
+    """reports/bench/supervised.json at the default repeats; supervised-quick.json at others."""
+    return report_path("supervised", "" if repeats == REPEATS else "quick")
+
+
 def main(
-    repeats: Annotated[int, typer.Option(min=1, help="Fits and batch predictions timed.")] = 3,
+    repeats: Annotated[
+        int, typer.Option(min=1, help="Fits and batch predictions timed.")
+    ] = REPEATS,
     out: Annotated[
-        Path, typer.Option(help="Where to write the JSON.", callback=writable_out)
-    ] = BENCH_DIR / "supervised.json",
+        Path | None,
+        typer.Option(
+            help="Where to write the JSON (default: reports/bench/supervised.json at the "
+            "default --repeats, supervised-quick.json at others).",
+            callback=writable_out,
+        ),
+    ] = None,
 ) -> None:
     """Time the three fits and their predict latency; write the JSON report."""
+    out = out or default_out(repeats)
     started = provenance()
 
     params = load_params(PARAMS_DIR / "default.yaml")

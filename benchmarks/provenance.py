@@ -15,6 +15,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from aura.config import ARTIFACTS_DIR, BENCH_DIR
 from aura.files import strict_json, write_text_atomically
 from aura.reports.host import host_speed
 from aura.reports.runner import git_state, processor_name
@@ -35,6 +36,21 @@ def provenance() -> dict[str, Any]:
         "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
         "host_speed_s": round(host_speed(), 4),
     }
+
+
+def report_path(name: str, *variants: str) -> Path:
+    """Where a benchmark writes its report when no ``--out`` is given: reports/bench/NAME.json at
+    its default settings, NAME-VARIANT.json for each variant that differs (other inputs, fewer or
+    more repeats, a shorter check; empty variants are the default ones), so a run at other
+    settings never replaces the default measurement's record, the one the docs quote."""
+    return BENCH_DIR / ("-".join([name, *(v for v in variants if v)]) + ".json")
+
+
+def artifacts_variant(artifacts: Path) -> str:
+    """The name a report of another artifacts folder than artifacts/ carries (the folder's own,
+    artifacts-smoke for the smoke run's); empty for artifacts/."""
+    folder = artifacts.resolve()
+    return "" if folder == ARTIFACTS_DIR.resolve() else folder.name
 
 
 def write_report(report: dict[str, Any], out: Path) -> None:

@@ -4,6 +4,7 @@ the work, a missing params file in a traceback)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -139,3 +140,67 @@ def test_the_api_benchmark_says_which_targets_a_summary_misses(monkeypatch) -> N
     met = bench_api.meets_targets(summary)
     assert set(met) == set(bench_api.TARGETS)
     assert [name for name, ok in met.items() if not ok] == ["single_p99_ms", "throughput_ratio_64"]
+
+
+def test_a_run_at_other_settings_keeps_the_default_record(monkeypatch, tmp_path: Path) -> None:
+    """Only the default settings write reports/bench/NAME.json, the record the docs quote: a
+    check (`bench_envs.py --steps 200`, `bench_generation.py --quick`), another artifacts folder
+    (the smoke run's) or a params file named default.yaml outside params/ replaced it."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import bench_api
+    import bench_envs
+    import bench_generation
+    import bench_lambda
+    import bench_rl_training
+    import bench_supervised
+    import provenance
+
+    from aura.config import ARTIFACTS_DIR, PARAMS_DIR, PROJECT_ROOT
+
+    monkeypatch.setattr(provenance, "BENCH_DIR", tmp_path)
+    recorded = tmp_path / "envs.json"
+    recorded.write_text('{"steps_per_run": 100000}')
+    bench_envs.main(steps=200, repeats=1)
+    assert recorded.read_text() == '{"steps_per_run": 100000}'
+    assert json.loads((tmp_path / "envs-quick.json").read_text())["steps_per_run"] == 200
+
+    def names(*paths: Path) -> list[str]:
+        return [p.name for p in paths]
+
+    smoke = PROJECT_ROOT / "artifacts-smoke"
+    copy = tmp_path / "elsewhere" / "default.yaml"
+    assert names(
+        bench_envs.default_out(bench_envs.STEPS, bench_envs.REPEATS),
+        bench_envs.default_out(200, 1),
+        bench_generation.default_out(False),
+        bench_generation.default_out(True),
+        bench_supervised.default_out(3),
+        bench_supervised.default_out(1),
+        bench_lambda.default_out(ARTIFACTS_DIR, 5, 200, 256),
+        bench_lambda.default_out(smoke, 5, 200, 256),
+        bench_lambda.default_out(ARTIFACTS_DIR, 1, 10, 256),
+        bench_lambda.default_out(ARTIFACTS_DIR, 5, 200, 512),
+        bench_api.default_out(ARTIFACTS_DIR, 5, 3, 2),
+        bench_api.default_out(smoke, 3, 1, 0),
+        bench_rl_training.default_out(PARAMS_DIR / "default.yaml", False),
+        bench_rl_training.default_out(PARAMS_DIR / "default.yaml", True),
+        bench_rl_training.default_out(PARAMS_DIR / "smoke.yaml", False),
+        bench_rl_training.default_out(copy, False),
+    ) == [
+        "envs.json",
+        "envs-quick.json",
+        "generation.json",
+        "generation-quick.json",
+        "supervised.json",
+        "supervised-quick.json",
+        "lambda.json",
+        "lambda-artifacts-smoke.json",
+        "lambda-quick.json",
+        "lambda-512mb.json",
+        "api.json",
+        "api-artifacts-smoke-quick.json",
+        "rl_training.json",
+        "rl_training-quick.json",
+        "rl_training-smoke.json",
+        "rl_training-default.json",
+    ]
