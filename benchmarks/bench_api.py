@@ -46,7 +46,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import httpx2
 import typer
@@ -55,6 +55,7 @@ from provenance import artifacts_variant, provenance, report_path, write_report
 
 from aura.api.settings import KEEP_ALIVE_SECONDS
 from aura.config import ARTIFACTS_DIR
+from aura.interrupts import interrupts_handled
 
 ENDPOINTS = ("compatibility", "engagement", "difficulty", "tutor-match")
 PREDICT = "/api/ml/predict/"
@@ -111,7 +112,8 @@ def _raise_fd_limit() -> None:
 @contextmanager
 def server(artifacts: Path, workers: int, log: Path, keep_alive: int | None = None):
     """`aura serve` on a free loopback port (its default keep-alive unless one is given);
-    stopped by its PID on exit."""
+    stopped by its PID on exit, also when the benchmark is stopped (SIGTERM is taken as Ctrl-C
+    in `main`: by default it ended the benchmark at once and left the server running)."""
     port = free_port()
     command = [sys.executable, "-c", "from aura.cli import app; app()", "serve"]
     command += ["--port", str(port), "--workers", str(workers), "--artifacts", str(artifacts)]
@@ -227,44 +229,8 @@ def median_of(runs: list[dict], key: str) -> float:
     return statistics.median(r[key] for r in runs)
 
 
-def default_out(artifacts: Path, seconds: int, runs: int, workers_check: int) -> Path:
-    """reports/bench/api.json for artifacts/ at the default settings; at others, a name that
-    says what differs."""
-    short = (seconds, runs, workers_check) != (SECONDS, RUNS, WORKERS_CHECK)
-    return report_path("api", artifacts_variant(artifacts), "quick" if short else "")
-
-
-def main(
-    artifacts: Annotated[
-        Path, typer.Option(help="Artifacts folder to serve.", callback=servable_artifacts)
-    ] = ARTIFACTS_DIR,
-    seconds: Annotated[
-        int, typer.Option(min=1, help="Duration of each wrk run, in seconds.")
-    ] = SECONDS,
-    runs: Annotated[int, typer.Option(min=1, help="Repetitions of each measurement.")] = RUNS,
-    workers_check: Annotated[
-        int, typer.Option(min=0, help="Also measure with this many workers (0: skip).")
-    ] = WORKERS_CHECK,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            help="Result file (default: reports/bench/api.json for artifacts/ at the default "
-            "settings; api-FOLDER.json for another folder, ending in -quick with other "
-            "--seconds, --runs or --workers-check).",
-            callback=writable_out,
-        ),
-    ] = None,
-) -> None:
-    """Measure the API with wrk against the targets; write the JSON report."""
-    out = out or default_out(artifacts, seconds, runs, workers_check)
-    if shutil.which("wrk") is None:
-        raise typer.BadParameter("wrk is not installed (apt-get install wrk)")
-    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
-    if hard < OPEN_FILES:
-        raise typer.BadParameter(
-            f"the open-files hard limit is {hard}; {USERS:,} users need {OPEN_FILES} "
-            "(raise it with `ulimit -Hn`)"
-        )
+def measure(artifacts: Path, seconds: int, runs: int, workers_check: int) -> dict[str, Any]:
+    """Every measurement, each server started for it stopped by its PID as it ends."""
     results: dict[str, Any] = {"provenance": provenance(), "targets": TARGETS}
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -380,6 +346,57 @@ def main(
     results["load_average_after"] = list(os.getloadavg())
     results["artifacts"] = str(artifacts)
     results["settings"] = {"seconds": seconds, "runs": runs}
+    return results
+
+
+def stopped() -> NoReturn:
+    """Ctrl-C or SIGTERM (`kill`, a scheduler): the servers are stopped by then (`server`)."""
+    typer.echo(
+        "bench_api: stopped; every server it started is stopped, no report written", err=True
+    )
+    raise typer.Exit(130)
+
+
+def default_out(artifacts: Path, seconds: int, runs: int, workers_check: int) -> Path:
+    """reports/bench/api.json for artifacts/ at the default settings; at others, a name that
+    says what differs."""
+    short = (seconds, runs, workers_check) != (SECONDS, RUNS, WORKERS_CHECK)
+    return report_path("api", artifacts_variant(artifacts), "quick" if short else "")
+
+
+def main(
+    artifacts: Annotated[
+        Path, typer.Option(help="Artifacts folder to serve.", callback=servable_artifacts)
+    ] = ARTIFACTS_DIR,
+    seconds: Annotated[
+        int, typer.Option(min=1, help="Duration of each wrk run, in seconds.")
+    ] = SECONDS,
+    runs: Annotated[int, typer.Option(min=1, help="Repetitions of each measurement.")] = RUNS,
+    workers_check: Annotated[
+        int, typer.Option(min=0, help="Also measure with this many workers (0: skip).")
+    ] = WORKERS_CHECK,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Result file (default: reports/bench/api.json for artifacts/ at the default "
+            "settings; api-FOLDER.json for another folder, ending in -quick with other "
+            "--seconds, --runs or --workers-check).",
+            callback=writable_out,
+        ),
+    ] = None,
+) -> None:
+    """Measure the API with wrk against the targets; write the JSON report."""
+    out = out or default_out(artifacts, seconds, runs, workers_check)
+    if shutil.which("wrk") is None:
+        raise typer.BadParameter("wrk is not installed (apt-get install wrk)")
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard < OPEN_FILES:
+        raise typer.BadParameter(
+            f"the open-files hard limit is {hard}; {USERS:,} users need {OPEN_FILES} "
+            "(raise it with `ulimit -Hn`)"
+        )
+    with interrupts_handled(stopped):
+        results = measure(artifacts, seconds, runs, workers_check)
     write_report(results, out)
     print(json.dumps(results["summary"], indent=2))
     missed = [name for name, met in results["meets_targets"].items() if not met]
