@@ -345,7 +345,7 @@ def measure(artifacts: Path, seconds: int, runs: int, workers_check: int) -> dic
     results["meets_targets"] = meets_targets(results["summary"])
     results["load_average_after"] = list(os.getloadavg())
     results["artifacts"] = str(artifacts)
-    results["settings"] = {"seconds": seconds, "runs": runs}
+    results["settings"] = {"seconds": seconds, "runs": runs, "workers_check": workers_check}
     return results
 
 

@@ -61,7 +61,12 @@ def main(
 ) -> None:
     """Time random-action steps per environment, through gymnasium.make and bare."""
     out = out or default_out(steps, repeats)
-    report = {"provenance": provenance(), "target_steps_per_s": TARGET, "steps_per_run": steps}
+    report = {
+        "provenance": provenance(),
+        "settings": {"steps": steps, "repeats": repeats},
+        "target_steps_per_s": TARGET,
+        "steps_per_run": steps,
+    }
     results = {}
     for env_id in (E.TUTOR_MATCHING_ID, E.DIFFICULTY_ID):
         for mode in ("make", "bare"):

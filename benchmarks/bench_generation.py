@@ -126,6 +126,7 @@ def main(
         "one fresh process per run; median wall seconds, max peak RSS",
         "seed": SEED,
         "provenance": provenance(),
+        "settings": {"quick": quick},
         "libraries": {"numpy": np.__version__, "pandas": pd.__version__},
         "cases": {},
     }

@@ -175,6 +175,7 @@ def main(
             "peak_rss_mb_max": max(r["peak_rss_mb"] for r in cold),
         },
         "warm": warm,
+        "settings": {"runs": runs, "requests": requests, "memory_size": memory_size},
         "requests_per_endpoint": requests,
         "memory_size_mb": memory_size,
     }

@@ -38,6 +38,7 @@ from provenance import provenance, report_path, write_report
 
 from aura.config import PARAMS_DIR, ParamsError
 from aura.envs import evaluate_policy
+from aura.files import sha256_file
 from aura.reports.host import host_speed
 from aura.rl.config import load_experiment
 from aura.rl.experiment import init_worker, run_experiment
@@ -201,7 +202,17 @@ def main(
     except ParamsError as exc:
         raise typer.BadParameter(str(exc), param_hint="--params") from None
     out = out or default_out(params, quick)
-    report: dict[str, Any] = {"provenance": provenance(), "params": str(params)}
+    report: dict[str, Any] = {
+        "provenance": provenance(),
+        "params": str(params),
+        "settings": {
+            "params": str(params.resolve()),
+            "params_sha256": sha256_file(params),
+            "quick": quick,
+            "repeats": 1 if quick else repeats,
+            "grids": 0 if quick else grids,
+        },
+    }
     report["throughput"] = throughput(params, 1 if quick else repeats)
     report["scoring"] = scoring(params, 1 if quick else repeats)
     if not quick:

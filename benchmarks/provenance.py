@@ -1,9 +1,11 @@
 """What every benchmark report records beside its figures, and how it is written.
 
-A figure quoted from reports/bench/ must be traceable to the code and the host that gave it: the
-commit (and whether the tree had changes), AURA's version, the processor, and the host's speed
-(`aura.reports.host`), since on a shared machine a time moves with the host as much as with the
-code. A report is written whole or not at all, so a stopped run leaves the last one's file.
+A figure quoted from reports/bench/ must be traceable to the code, the settings (each report's
+``settings``: its counts, and for the RL grid the params file and its sha256) and the host that
+gave it: the commit (and whether the tree had changes), AURA's version, the processor, and the
+host's speed (`aura.reports.host`), since on a shared machine a time moves with the host as much
+as with the code. A report is written whole or not at all, so a stopped run leaves the last
+one's file.
 """
 
 from __future__ import annotations

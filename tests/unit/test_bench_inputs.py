@@ -204,3 +204,39 @@ def test_a_run_at_other_settings_keeps_the_default_record(monkeypatch, tmp_path:
         "rl_training-smoke.json",
         "rl_training-default.json",
     ]
+
+
+def test_a_report_records_the_settings_it_ran_with(monkeypatch, tmp_path: Path) -> None:
+    """A figure is quoted as the median of N runs: the report says N, and which params file
+    gave it. A quick RL or generation report read like a full one, and none but the API's and
+    the supervised one's recorded the counts."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import bench_envs
+    import bench_generation
+    import bench_rl_training
+
+    from aura.config import PARAMS_DIR
+    from aura.files import sha256_file
+
+    bench_envs.main(steps=200, repeats=2, out=tmp_path / "envs.json")
+    envs = json.loads((tmp_path / "envs.json").read_text())
+    assert envs["settings"] == {"steps": 200, "repeats": 2}
+
+    fake = {"seconds": 1.0, "cpu_seconds": 1.0, "peak_rss_mb": 1.0}
+    monkeypatch.setattr(bench_generation, "measure_once", lambda sizes: fake)
+    bench_generation.main(quick=True, out=tmp_path / "generation.json")
+    generation = json.loads((tmp_path / "generation.json").read_text())
+    assert generation["settings"] == {"quick": True}
+
+    monkeypatch.setattr(bench_rl_training, "throughput", lambda params, repeats: {})
+    monkeypatch.setattr(bench_rl_training, "scoring", lambda params, repeats: {})
+    smoke = PARAMS_DIR / "smoke.yaml"
+    bench_rl_training.main(params=smoke, quick=True, out=tmp_path / "rl.json")
+    rl = json.loads((tmp_path / "rl.json").read_text())
+    assert rl["settings"] == {
+        "params": str(smoke.resolve()),
+        "params_sha256": sha256_file(smoke),
+        "quick": True,
+        "repeats": 1,
+        "grids": 0,
+    }
