@@ -50,6 +50,8 @@ SPEC_SECONDS = (2 * 3600.0, 4 * 3600.0)
 THROUGHPUT_STEPS = 20_000
 SCORING_STEPS = 5_000
 DEFAULT_PARAMS = PARAMS_DIR / "default.yaml"
+REPEATS = 3
+GRIDS = 1
 
 
 def throughput(params: Path, repeats: int) -> dict[str, Any]:
@@ -179,13 +181,17 @@ def main(
     quick: Annotated[
         bool, typer.Option(help="No grid: throughput and scoring, one repeat each.")
     ] = False,
-    repeats: Annotated[int, typer.Option(min=1, help="Throughput and scoring repeats.")] = 3,
+    repeats: Annotated[
+        int, typer.Option(min=1, help="Throughput and scoring repeats (not with --quick).")
+    ] = REPEATS,
     grids: Annotated[
         int,
         typer.Option(
-            min=1, help="Grids trained from scratch; the target is read on their median wall time."
+            min=1,
+            help="Grids trained from scratch; the target is read on their median wall time "
+            "(not with --quick, which trains none).",
         ),
-    ] = 1,
+    ] = GRIDS,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -201,6 +207,10 @@ def main(
         load_experiment(params)
     except ParamsError as exc:
         raise typer.BadParameter(str(exc), param_hint="--params") from None
+    if quick and grids != GRIDS:  # a count the run would not honour, said before it starts
+        raise typer.BadParameter("--quick trains no grid", param_hint="--grids")
+    if quick and repeats != REPEATS:
+        raise typer.BadParameter("--quick runs one repeat of each", param_hint="--repeats")
     out = out or default_out(params, quick)
     report: dict[str, Any] = {
         "provenance": provenance(),

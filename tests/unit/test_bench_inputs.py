@@ -240,3 +240,19 @@ def test_a_report_records_the_settings_it_ran_with(monkeypatch, tmp_path: Path) 
         "repeats": 1,
         "grids": 0,
     }
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "why"),
+    [("--grids", "3", "--quick trains no grid"), ("--repeats", "5", "--quick runs one repeat")],
+)
+def test_the_rl_benchmark_refuses_a_count_quick_would_ignore(
+    tmp_path: Path, option: str, value: str, why: str
+) -> None:
+    """`--quick --grids 3` trained no grid and wrote a report without a word about the three."""
+    out = tmp_path / "rl.json"
+    result = run_bench("bench_rl_training.py", "--quick", option, value, "--out", str(out))
+    assert result.returncode == 2, result.stderr
+    assert f"Invalid value for {option}: {why}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
