@@ -50,7 +50,7 @@ from typing import Annotated, Any, NoReturn
 
 import httpx2
 import typer
-from option_checks import servable_artifacts, writable_out
+from option_checks import servable_artifacts, service_settings, writable_out
 from provenance import artifacts_variant, provenance, report_path, write_report
 
 from aura.api.settings import KEEP_ALIVE_SECONDS
@@ -59,6 +59,7 @@ from aura.interrupts import interrupts_handled
 
 ENDPOINTS = ("compatibility", "engagement", "difficulty", "tutor-match")
 PREDICT = "/api/ml/predict/"
+BATCH_RECORDS = 100_000
 SECONDS = 5
 RUNS = 3
 WORKERS_CHECK = 2
@@ -280,7 +281,7 @@ def measure(artifacts: Path, seconds: int, runs: int, workers_check: int) -> dic
             batch: dict[str, Any] = {}
             with httpx2.Client(timeout=120) as client:
                 for name in ENDPOINTS:
-                    payload = json.dumps([records[name]] * 100_000).encode()
+                    payload = json.dumps([records[name]] * BATCH_RECORDS).encode()
                     times = []
                     for _ in range(runs):
                         start = time.perf_counter()
@@ -291,7 +292,9 @@ def measure(artifacts: Path, seconds: int, runs: int, workers_check: int) -> dic
                         )
                         count = len(response.json()["predictions"])
                         times.append(time.perf_counter() - start)
-                        assert response.status_code == 200 and count == 100_000, response.text[:300]
+                        assert response.status_code == 200 and count == BATCH_RECORDS, (
+                            response.text[:300]
+                        )
                     batch[name] = {
                         "seconds": statistics.median(times),
                         "runs": times,
@@ -387,6 +390,7 @@ def main(
 ) -> None:
     """Measure the API with wrk against the targets; write the JSON report."""
     out = out or default_out(artifacts, seconds, runs, workers_check)
+    settings = service_settings(artifacts, batch_records=BATCH_RECORDS)
     if shutil.which("wrk") is None:
         raise typer.BadParameter("wrk is not installed (apt-get install wrk)")
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
@@ -397,6 +401,12 @@ def main(
         )
     with interrupts_handled(stopped):
         results = measure(artifacts, seconds, runs, workers_check)
+    results["service_settings"] = {  # the environment's, as the servers read them
+        "max_records": settings.max_records,
+        "max_body_bytes": settings.max_body_bytes,
+        "ort_threads": settings.ort_threads,
+        "log_level": settings.log_level,
+    }
     write_report(results, out)
     print(json.dumps(results["summary"], indent=2))
     missed = [name for name, met in results["meets_targets"].items() if not met]

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from option_checks import servable_artifacts, writable_out
+from option_checks import servable_artifacts, service_settings, writable_out
 from provenance import artifacts_variant, provenance, report_path, write_report
 
 from aura.api.settings import ARTIFACTS_ENV
@@ -130,6 +130,7 @@ def main(
 ) -> None:
     """Measure the Lambda handler's cold start, warm latency and memory; write the JSON."""
     out = out or default_out(artifacts, runs, requests, memory_size)
+    settings = service_settings(artifacts)
     os.environ[ARTIFACTS_ENV] = str(artifacts)
     os.environ["AURA_LOG_LEVEL"] = "WARNING"  # one log line per request would be timed too
     from aura.api.aws_lambda import handler
@@ -178,6 +179,7 @@ def main(
         "settings": {"runs": runs, "requests": requests, "memory_size": memory_size},
         "requests_per_endpoint": requests,
         "memory_size_mb": memory_size,
+        "service_settings": {"ort_threads": settings.ort_threads},  # the environment's
     }
     peak = report["cold_start"]["peak_rss_mb_max"]
     report["meets_targets"] = {"peak_rss_within_memory_size": peak <= memory_size}

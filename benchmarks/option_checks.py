@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from aura.api.artifacts import ArtifactError, verify_artifacts
+from aura.api.settings import Settings
 from aura.files import unwritable
 
 
@@ -18,6 +19,31 @@ def writable_out(out: Path | None) -> Path | None:
     if problem:
         raise typer.BadParameter(f"{out} {problem}")
     return out
+
+
+def service_settings(artifacts: Path, *, batch_records: int = 0) -> Settings:
+    """The service's settings from the environment (AURA_MAX_RECORDS, AURA_ORT_THREADS, ...),
+    as the server or handler the benchmark starts will read them; a value it cannot use, or
+    a record limit below ``batch_records``, stops the benchmark in one line naming the variable
+    before anything is measured (a 413 on the batches ended a run after its first minute)."""
+    try:
+        settings = Settings.from_env(artifacts)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="the environment") from None
+    if settings.max_records < batch_records:
+        raise typer.BadParameter(
+            f"AURA_MAX_RECORDS is {settings.max_records}; the benchmark sends "
+            f"{batch_records:,}-record batches (unset it)",
+            param_hint="the environment",
+        )
+    if batch_records and settings.max_body_bytes < Settings.max_body_bytes:
+        raise typer.BadParameter(
+            f"AURA_MAX_BODY_BYTES is {settings.max_body_bytes}; the benchmark's "
+            f"{batch_records:,}-record batches are sized for the default "
+            f"{Settings.max_body_bytes} (unset it)",
+            param_hint="the environment",
+        )
+    return settings
 
 
 def servable_artifacts(folder: Path) -> Path:

@@ -1,6 +1,7 @@
-"""benchmarks/bench_api.py stopped by SIGTERM (`kill`, a scheduler) stops the server it started:
-Python's default for SIGTERM ended the benchmark at once, and the `aura serve` it had started
-kept running, bound to its port."""
+"""The benchmarks that start the service: bench_api.py stopped by SIGTERM (`kill`, a scheduler)
+stops the server it started (Python's default for SIGTERM ended the benchmark at once, and the
+`aura serve` it had started kept running, bound to its port), and bench_api.py and
+bench_lambda.py name a service setting they cannot use before they start anything."""
 
 from __future__ import annotations
 
@@ -75,3 +76,33 @@ def test_a_stopped_api_benchmark_stops_its_server(artifacts_dir: Path, tmp_path:
         for pid in servers:
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.parametrize(
+    ("script", "variable", "value", "says"),
+    [
+        ("bench_api.py", "AURA_MAX_RECORDS", "10", "AURA_MAX_RECORDS is 10; the benchmark sends"),
+        ("bench_api.py", "AURA_MAX_BODY_BYTES", "1000", "AURA_MAX_BODY_BYTES is 1000;"),
+        ("bench_lambda.py", "AURA_MAX_RECORDS", "abc", "AURA_MAX_RECORDS must be a positive"),
+    ],
+)
+def test_a_service_setting_the_benchmark_cannot_use_is_named_before_it_starts(
+    artifacts_dir: Path, tmp_path: Path, script: str, variable: str, value: str, says: str
+) -> None:
+    """The servers and the handler read AURA_* from the benchmark's environment: a record limit
+    below its 100,000-record batches ended the API's run after its first minute in a KeyError
+    traceback, an unusable value the Lambda handler's in a ValueError traceback."""
+    out = tmp_path / "report.json"
+    result = subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "benchmarks" / script)]
+        + ["--artifacts", str(artifacts_dir), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, variable: value, "COLUMNS": "400"},
+    )
+    assert result.returncode == 2, result.stderr
+    assert "Invalid value for the environment:" in result.stderr
+    assert says in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
