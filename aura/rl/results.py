@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from aura.envs.evaluation import normalised_score
+from aura.envs.evaluation import EvalResult, normalised_score
 from aura.files import read_json, strict_json, write_text_atomically
 from aura.rl.config import (
     EVAL_SEED_OFFSET,
@@ -325,7 +325,7 @@ def paired_lead(
     return with_episode_error(t_interval(diffs), float((scored.draws - other_draws).std(ddof=1)))
 
 
-def _evaluate(env_cfg: EnvConfig, policy: Any, seed: int, n_episodes: int) -> Any:
+def _evaluate(env_cfg: EnvConfig, policy: Any, seed: int, n_episodes: int) -> EvalResult:
     """Seeded held-out episodes through ``aura.envs.evaluate_policy``; environments defined in the
     params by any Gymnasium id go through the same function."""
     from aura.envs import evaluate_policy
@@ -380,15 +380,20 @@ class GreedyRecurrent:
         return int(action[0])
 
 
-def evaluate_model_file(path: Path, run: RunConfig, seed: int, n_episodes: int) -> list[float]:
-    """Held-out returns of a saved model of ``run`` (greedy actions; episodes in lockstep, or
-    one at a time for a recurrent policy)."""
+def evaluate_model(path: Path, run: RunConfig, seed: int, n_episodes: int) -> EvalResult:
+    """Held-out episodes of a saved model of ``run`` (greedy actions; episodes in lockstep, or
+    one at a time for a recurrent policy), summarised as `aura.envs.evaluate_policy` does."""
     import torch
 
     torch.set_num_threads(1)
     model = run_class(run).load(require_whole_model(path), device="cpu")
     policy = GreedyRecurrent(model) if run.lstm_hidden_size else GreedyBatch(model)
-    return list(_evaluate(run.env, policy, seed, n_episodes).returns)
+    return _evaluate(run.env, policy, seed, n_episodes)
+
+
+def evaluate_model_file(path: Path, run: RunConfig, seed: int, n_episodes: int) -> list[float]:
+    """Held-out returns of a saved model of ``run`` (`evaluate_model`)."""
+    return list(evaluate_model(path, run, seed, n_episodes).returns)
 
 
 def score_checkpoints(

@@ -1,0 +1,69 @@
+"""The spec's episode analysis of the grid's policies ("Performance Metrics": mean reward and its
+standard deviation; episode length, success rate and consistency, as `aura.envs.evaluation`
+defines them), beside random, the best hand rule and the oracle on the same held-out episodes.
+
+The grid scores its policies by their returns alone (``results.json``). These other numbers come
+from stepping the same saved policies through the same seeded held-out episodes again, so their
+mean returns are the grid's own (notebook 03 checks it), and the references meet the same
+learners: a success rate means something only beside the rule's and the oracle's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from aura.envs.evaluation import EvalResult, evaluate_policy
+from aura.rl.config import EnvConfig, load_run_config
+from aura.rl.results import aura_baselines, evaluate_model
+from aura.rl.train import CONFIG_FILE, SCORED_FILES
+
+MEASURES = ("mean_return", "std_return", "mean_length", "success_rate", "consistency")
+"""The columns of the analysis, as `aura.envs.evaluation.EvalResult` names them."""
+
+
+def _measures(result: EvalResult) -> dict[str, float]:
+    return {name: float(getattr(result, name)) for name in MEASURES}
+
+
+def episode_analysis(results: Mapping[str, Any], models_dir: Path, env: EnvConfig) -> pd.DataFrame:
+    """One row per policy of one environment: random, the grid's best hand rule and the oracle,
+    then each algorithm's scored policy (`scored_model`) with each measure's mean over its seeds.
+
+    ``results`` is the environment's entry of the grid's ``results.json``, ``models_dir`` the
+    folder its run folders are under. Each row also gives the episodes it is measured on and,
+    for an algorithm, its seeds and the mean returns of each seed, to compare with the grid's.
+    """
+    n, seed = int(results["n_test_episodes"]), int(results["test_seed"])
+    baselines = aura_baselines(env.key, seed)
+    rows: list[dict[str, Any]] = []
+    for role, name in (
+        ("random", "random"),
+        ("best hand rule", results["references"]["hand_rule_name"]),
+        ("oracle", "oracle"),
+    ):
+        result = evaluate_policy(env.id, baselines[name], n, seed, env_kwargs=env.kwargs)
+        rows.append({"policy": name, "role": role, **_measures(result), "n_seeds": None})
+    scored_file = SCORED_FILES[results["scored_model"]]
+    for algo, entry in results["algorithms"].items():
+        per_seed = []
+        for run_seed in entry["seeds"]:
+            run_dir = models_dir / run_seed["run_dir"]
+            run = load_run_config(run_dir / CONFIG_FILE)
+            per_seed.append(_measures(evaluate_model(run_dir / scored_file, run, seed, n)))
+        means = pd.DataFrame(per_seed).mean()
+        rows.append(
+            {
+                "policy": algo,
+                "role": f"learned ({results['scored_model']} model)",
+                **{name: float(means[name]) for name in MEASURES},
+                "n_seeds": len(per_seed),
+                "seed_mean_returns": [s["mean_return"] for s in per_seed],
+            }
+        )
+    table = pd.DataFrame(rows)
+    table.insert(2, "n_episodes", n)
+    return table
