@@ -17,9 +17,8 @@ from typing import Any
 import pandas as pd
 
 from aura.envs.evaluation import EvalResult, evaluate_policy
-from aura.rl.config import EnvConfig, load_run_config
-from aura.rl.results import aura_baselines, evaluate_model
-from aura.rl.train import CONFIG_FILE, SCORED_FILES
+from aura.rl.config import EnvConfig
+from aura.rl.results import aura_baselines, evaluate_model, scored_models
 
 MEASURES = ("mean_return", "std_return", "mean_length", "success_rate", "consistency")
 """The columns of the analysis, as `aura.envs.evaluation.EvalResult` names them."""
@@ -47,13 +46,11 @@ def episode_analysis(results: Mapping[str, Any], models_dir: Path, env: EnvConfi
     ):
         result = evaluate_policy(env.id, baselines[name], n, seed, env_kwargs=env.kwargs)
         rows.append({"policy": name, "role": role, **_measures(result), "n_seeds": None})
-    scored_file = SCORED_FILES[results["scored_model"]]
     for algo, entry in results["algorithms"].items():
-        per_seed = []
-        for run_seed in entry["seeds"]:
-            run_dir = models_dir / run_seed["run_dir"]
-            run = load_run_config(run_dir / CONFIG_FILE)
-            per_seed.append(_measures(evaluate_model(run_dir / scored_file, run, seed, n)))
+        per_seed = [
+            _measures(evaluate_model(path, run, seed, n))
+            for path, run in scored_models(entry, models_dir, results["scored_model"])
+        ]
         means = pd.DataFrame(per_seed).mean()
         rows.append(
             {

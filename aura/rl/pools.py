@@ -23,7 +23,7 @@ import pandas as pd
 
 from aura.config import project_path
 from aura.envs.evaluation import evaluate_policy, normalised_score
-from aura.rl.config import ConfigError, EnvConfig, ExperimentConfig, load_run_config
+from aura.rl.config import ConfigError, EnvConfig, ExperimentConfig
 from aura.rl.results import (
     HAND_RULE_EXCLUDED,
     aura_baselines,
@@ -33,10 +33,10 @@ from aura.rl.results import (
     interval_covers,
     paired_lead,
     resampler,
+    scored_models,
     seed_scores,
     write_json,
 )
-from aura.rl.train import CONFIG_FILE, SCORED_FILES
 
 TRAINING_POOL = "training pool"
 SERVED_POOL = "served pool"
@@ -97,14 +97,13 @@ def _pool_rows(
         for name, mean in means.items()
         if name not in HAND_RULE_EXCLUDED
     ]
-    scored_file = SCORED_FILES[results["scored_model"]]
     for algo, entry in results["algorithms"].items():
-        per_seed = []
-        for run_seed in entry["seeds"]:
-            run_dir = models_dir / run_seed["run_dir"]
-            run = load_run_config(run_dir / CONFIG_FILE)
-            run = replace(run, env=replace(run.env, kwargs=dict(env.kwargs)))
-            per_seed.append(evaluate_model_file(run_dir / scored_file, run, seed, n))
+        per_seed = [
+            evaluate_model_file(
+                path, replace(run, env=replace(run.env, kwargs=dict(env.kwargs))), seed, n
+            )
+            for path, run in scored_models(entry, models_dir, results["scored_model"])
+        ]
         scored = seed_scores(per_seed, lo, hi, resampled)
         lead = paired_lead(scored, [hand] * len(per_seed), resampled(returns[best]))
         rows.append(

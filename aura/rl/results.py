@@ -391,6 +391,18 @@ def evaluate_model(path: Path, run: RunConfig, seed: int, n_episodes: int) -> Ev
     return _evaluate(run.env, policy, seed, n_episodes)
 
 
+def scored_models(
+    entry: Mapping[str, Any], models_dir: Path, scored_model: str
+) -> list[tuple[Path, RunConfig]]:
+    """The scored policy's file (``scored_model``: best or final) and the run config of each seed
+    of an algorithm's entry in ``results.json``, whose run folders are under ``models_dir``."""
+    runs = [models_dir / run_seed["run_dir"] for run_seed in entry["seeds"]]
+    return [
+        (run_dir / SCORED_FILES[scored_model], load_run_config(run_dir / CONFIG_FILE))
+        for run_dir in runs
+    ]
+
+
 def evaluate_model_file(path: Path, run: RunConfig, seed: int, n_episodes: int) -> list[float]:
     """Held-out returns of a saved model of ``run`` (`evaluate_model`)."""
     return list(evaluate_model(path, run, seed, n_episodes).returns)
