@@ -708,10 +708,12 @@ def validation_references(params_path: str | Path) -> dict[str, Any] | None:
 
 def references_line(refs: Mapping[str, Any], summary: Mapping[str, Any]) -> str:
     """The study's values beside the validation episodes' anchors, raw and normalised."""
+    from aura.envs.evaluation import normalised_score
+
     lo, hi = refs["random"], refs["oracle"]
 
     def norm(value: float) -> str:
-        return f"{value:.4f} (normalised {(value - lo) / (hi - lo):.3f})"
+        return f"{value:.4f} (normalised {float(normalised_score(value, lo, hi)):.3f})"
 
     parts = [
         f"random {lo:.4f}",
