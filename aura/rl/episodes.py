@@ -4,7 +4,7 @@ defines them), beside random, the best hand rule and the oracle on the same held
 
 The grid scores its policies by their returns alone (``results.json``). These other numbers come
 from stepping the same saved policies through the same seeded held-out episodes again, so their
-mean returns are the grid's own (notebook 03 checks it), and the references meet the same
+mean returns are the grid's own (checked, seed by seed), and the references meet the same
 learners: a success rate means something only beside the rule's and the oracle's.
 """
 
@@ -34,7 +34,8 @@ def episode_analysis(results: Mapping[str, Any], models_dir: Path, env: EnvConfi
 
     ``results`` is the environment's entry of the grid's ``results.json``, ``models_dir`` the
     folder its run folders are under. Each row also gives the episodes it is measured on and,
-    for an algorithm, its seeds and the mean returns of each seed, to compare with the grid's.
+    for an algorithm, its seeds. A seed whose mean return is not the grid's, to the bit, is a
+    ValueError naming its file: the analysis would describe another policy than the table.
     """
     n, seed = int(results["n_test_episodes"]), int(results["test_seed"])
     baselines = aura_baselines(env.key, seed)
@@ -47,10 +48,17 @@ def episode_analysis(results: Mapping[str, Any], models_dir: Path, env: EnvConfi
         result = evaluate_policy(env.id, baselines[name], n, seed, env_kwargs=env.kwargs)
         rows.append({"policy": name, "role": role, **_measures(result), "n_seeds": None})
     for algo, entry in results["algorithms"].items():
-        per_seed = [
-            _measures(evaluate_model(path, run, seed, n))
-            for path, run in scored_models(entry, models_dir, results["scored_model"])
-        ]
+        per_seed = []
+        runs = scored_models(entry, models_dir, results["scored_model"])
+        for (path, run), graded in zip(runs, entry["seeds"], strict=True):
+            measured = _measures(evaluate_model(path, run, seed, n))
+            if measured["mean_return"] != graded["mean_return"]:
+                raise ValueError(
+                    f"{path} gives a mean held-out return of {measured['mean_return']!r}, the "
+                    f"grid's results {graded['mean_return']!r}: the run changed after they were "
+                    "written; aura train-rl scores it again"
+                )
+            per_seed.append(measured)
         means = pd.DataFrame(per_seed).mean()
         rows.append(
             {
@@ -58,7 +66,6 @@ def episode_analysis(results: Mapping[str, Any], models_dir: Path, env: EnvConfi
                 "role": f"learned ({results['scored_model']} model)",
                 **{name: float(means[name]) for name in MEASURES},
                 "n_seeds": len(per_seed),
-                "seed_mean_returns": [s["mean_return"] for s in per_seed],
             }
         )
     table = pd.DataFrame(rows)
