@@ -230,6 +230,12 @@ def _checked_runs(
             f"ask for its {asked} one (03_rl_training.scored_model); {TRAIN_FIRST} (it keeps the "
             "finished runs and scores them again)"
         )
+    held = {
+        "ceiling_episodes": results.get("ceiling_episodes"),
+        "curve_episodes": results.get("curves", {}).get("n_episodes"),
+    }
+    for key, value in held.items():
+        _check_scored_with(path, env_key, key, value, getattr(cfg, key))
     if "episode_returns" not in results["references"]:
         raise ConfigError(f"{path} predates per-episode reference returns; {TRAIN_FIRST}")
     n = cfg.n_test_episodes
@@ -255,6 +261,25 @@ def _checked_runs(
                 "checkpoint)"
             )
     return results
+
+
+def _check_scored_with(path: Path, env_key: str, key: str, held: Any, asked: int) -> None:
+    """Refuse a grid scored with another ``03_rl_training.{key}`` than these params ask for.
+
+    Neither ``ceiling_episodes`` nor ``curve_episodes`` changes a run, so the runs pass as these
+    params' own: another ``ceiling_episodes`` fitted tutor matching's upper reference on other
+    episodes, and another ``curve_episodes`` scored the held-out curves on other episodes than
+    a probe's curve shown beside them. A results.json written before the setting was recorded
+    (``held`` None) is refused too, with the command that rewrites it: ``aura train-rl`` keeps
+    every finished run and scores them again, which costs the scoring and the references, not
+    the training."""
+    if held != asked:
+        scored = f"before {key} was recorded" if held is None else f"with {key} {held}"
+        raise ConfigError(
+            f"{path}: {env_key} was scored {scored}, these params ask for {asked} "
+            f"(03_rl_training.{key}); {TRAIN_FIRST} (it keeps the finished runs and scores them "
+            "again)"
+        )
 
 
 def episode_resampler(
@@ -693,6 +718,7 @@ def summarise(
                 "episode_se": reference_se,
             },
             "scored_model": cfg.scored_model[env_key],
+            "ceiling_episodes": cfg.ceiling_episodes,
             "curves": {"n_episodes": cfg.curve_episodes, "references": curve_refs},
             "n_test_episodes": cfg.n_test_episodes,
             "test_seed": cfg.test_seed,

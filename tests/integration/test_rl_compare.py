@@ -225,6 +225,71 @@ def test_a_grid_scored_on_another_saved_policy_than_its_params_ask_is_refused(gr
         compare_grids(load_experiment(grids["study"]), load_experiment(final))
 
 
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        (
+            "03_rl_training.ceiling_episodes=100",
+            "difficulty_adaptation was scored with ceiling_episodes 200, these params ask for "
+            "100 (03_rl_training.ceiling_episodes)",
+        ),
+        (
+            "03_rl_training.curve_episodes=5",
+            "difficulty_adaptation was scored with curve_episodes 10, these params ask for 5 "
+            "(03_rl_training.curve_episodes)",
+        ),
+    ],
+)
+def test_a_grid_scored_with_other_reference_or_curve_episodes_is_refused(
+    grids, setting: str, message: str
+) -> None:
+    """Neither setting changes a run, so a grid whose upper reference learned from other
+    episodes, or whose curves were scored on other episodes, was read as these params' own: a
+    probe stored the grid's curve beside its own scored on other episodes."""
+    from aura.rl.results import saved_grid
+
+    other = grids["base"].with_name("base-other-setting.yaml")  # the same models folder
+    other.write_text(derive_params(grids["base"], [setting])[0], encoding="utf-8")
+    message += "; train the grid first with aura train-rl on the same params file (it keeps the"
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        saved_grid(load_experiment(other))
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        compare_grids(load_experiment(grids["study"]), load_experiment(other))
+
+
+@pytest.mark.parametrize(
+    ("forget", "key"),
+    [
+        (lambda env: env.pop("ceiling_episodes"), "ceiling_episodes"),
+        (lambda env: env.pop("curves"), "curve_episodes"),
+    ],
+)
+def test_a_grid_scored_before_its_episode_settings_were_recorded_is_refused(
+    grids, forget, key: str
+) -> None:
+    """A results.json written before ``ceiling_episodes`` (or the curves) was recorded cannot
+    say which it was scored with: refused with the command that scores the kept runs again."""
+    from aura.rl.results import saved_grid
+
+    base = load_experiment(grids["base"])
+    path = base.rl_dir / "results.json"
+    whole = path.read_text()
+    try:
+        payload = json.loads(whole)
+        forget(payload["results"]["difficulty_adaptation"])
+        path.write_text(json.dumps(payload))
+        message = (
+            f"{path}: difficulty_adaptation was scored before {key} was recorded, these params "
+            f"ask for {getattr(base, key)} (03_rl_training.{key}); train the grid first with "
+            "aura train-rl on the same params file (it keeps the finished runs and scores them "
+            "again)"
+        )
+        with pytest.raises(ConfigError, match=f"^{re.escape(message)}$"):
+            saved_grid(base)
+    finally:
+        path.write_text(whole)
+
+
 def test_a_grid_of_another_number_of_seeds_is_named_with_both_counts(grids) -> None:
     """A grid of two seeds read with params that ask for one said it had 'no 1 a2c runs'."""
     one = grids["base"].with_name("base-one-seed.yaml")  # the same models folder
