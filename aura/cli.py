@@ -317,7 +317,7 @@ def train_rl(
     """
     from aura.interrupts import interrupts_handled
     from aura.rl.config import load_experiment
-    from aura.rl.experiment import RunFailed, run_experiment
+    from aura.rl.experiment import RunFailed, grid_wall_time, run_experiment
     from aura.rl.numerics import describe
     from aura.rl.results import RESULTS_FILE, fingerprint, results_table, saved_policies_table
 
@@ -333,9 +333,11 @@ def train_rl(
         def report(outcome: RunOutcome) -> None:
             done.append(outcome)
             bar.update(bar.task_ids[0], description=f"{n_runs} runs, {len(done)} done")
+            seconds = outcome.train_seconds
+            trained = f"in {seconds:.0f}s" if seconds else "kept from before"  # scored again
             console.print(
                 f"[green]✓[/] {outcome.env_key}/{outcome.algo}/seed_{outcome.seed_index} "
-                f"{outcome.num_timesteps} steps in {outcome.train_seconds:.0f}s"
+                f"{outcome.num_timesteps} steps {trained}"
             )
 
         advance = advancing(bar, f"{n_runs} runs")
@@ -351,10 +353,8 @@ def train_rl(
     _note_one_seed(table["ci_covers"])
     console.print("the saved policy not scored, on the same episodes:")
     console.print(saved_policies_table(payload["results"]).round(3).to_string(index=False))
-    console.print(
-        f"grid wall time {payload['grid']['wall_seconds']:.0f}s; "
-        f"results in {cfg.rl_dir / RESULTS_FILE}"
-    )
+    wall = grid_wall_time(payload["grid"])
+    console.print(f"grid: {wall}; results in {cfg.rl_dir / RESULTS_FILE}")
     console.print(
         f"held-out returns fingerprint {fingerprint(payload['results'])} "
         "(equal on two grids: every held-out return the same)"

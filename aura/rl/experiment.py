@@ -18,7 +18,7 @@ import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -240,7 +240,8 @@ def run_grid(
     ``{models_dir}/rl/grid_timing.json``, beside the host's speed measured just before the grid
     (``aura.reports.host``) so that wall times from different hosts can be told apart, the
     kernels the runs trained with (:func:`grid_kernels`) and the branch MKL would choose on this
-    processor by itself (what "by processor" stands for here).
+    processor by itself (what "by processor" stands for here). Where every run was kept, the
+    record keeps the training's wall time and gives this call's under ``rescored``.
 
     ``on_progress(steps, total)`` is told the grid's steps trained, kept and resumed runs'
     included, of its total, as they are trained (`aura.rl.progress.StepProgress`).
@@ -320,7 +321,8 @@ def _write_timing(
     host_speed: float,
 ) -> None:
     """``{models_dir}/rl/grid_timing.json``: the grid's wall time and what it depends on (the
-    host's speed, the load, the kernels its runs trained with), so grids can be compared."""
+    host's speed, the load, the kernels its runs trained with), so grids can be compared. A call
+    that trained nothing keeps the training's timing and adds its own (`_training_kept`)."""
     cfg.rl_dir.mkdir(parents=True, exist_ok=True)
     timing = {
         "wall_seconds": wall,
@@ -336,7 +338,49 @@ def _write_timing(
         "resumed_runs": resumed_runs([o.run_dir for o in outcomes], cfg.rl_dir),
         "mkl_auto_branch": mkl_auto_branch(),
     }
+    if not timing["trained_runs"]:
+        timing = _training_kept(cfg.rl_dir / TIMING_FILE, timing)
     write_text_atomically(cfg.rl_dir / TIMING_FILE, json.dumps(timing, indent=2) + "\n")
+
+
+CALL_TIMING = ("wall_seconds", "n_workers", "reference_seconds", "load_average", "host_speed_s")
+"""What times one call of the grid, and what that time depends on (`_write_timing`)."""
+
+
+def _training_kept(path: Path, rescoring: dict[str, Any]) -> dict[str, Any]:
+    """The timing of a call that trained nothing (every run kept and scored again): the
+    training's timing from the record at ``path``, this call's under ``rescored``.
+
+    A finished grid is scored again for another ``scored_model`` or ``ceiling_episodes``, or to
+    rewrite an older results.json; its record then gave the minute that took as the grid's wall
+    time, which notebook 03 and ``aura train-rl`` print as the training's. The training's is the
+    last record of as many runs of as many steps; where there is none (the record was deleted,
+    or the runs kept were trained in another folder), its wall time is unknown: None."""
+    before = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    grid = ("n_runs", "total_timesteps_per_run")
+    if all(before.get(key) == rescoring[key] for key in grid):
+        # a record from before a key was kept gives it as not recorded
+        training = {key: before.get(key) for key in (*CALL_TIMING, "trained_runs", "train_seconds")}
+    else:
+        training = {"wall_seconds": None}
+    return {**rescoring, **training, "rescored": {key: rescoring[key] for key in CALL_TIMING}}
+
+
+def grid_wall_time(grid: Mapping[str, Any]) -> str:
+    """A grid's wall time in words (its ``grid_timing.json``, the ``grid`` of results.json), for
+    ``aura train-rl`` and notebook 03: the training's, and the last scoring since where a later
+    call trained nothing (`_training_kept`)."""
+    wall = grid["wall_seconds"]
+    words = (
+        "training wall time not recorded (every run was kept from before)"
+        if wall is None
+        else f"{wall:.0f} s wall time (training, held-out scoring and the references beside them)"
+    )
+    if "rescored" in grid:
+        words += (
+            f"; every run kept and scored again since, in {grid['rescored']['wall_seconds']:.0f} s"
+        )
+    return words
 
 
 def grid_kernels(run_dirs: list[str]) -> list[dict[str, str]]:

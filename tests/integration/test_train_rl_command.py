@@ -9,6 +9,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -68,6 +69,45 @@ def test_the_command_names_its_kernels_and_warns_of_a_kept_run_with_others(tmp_p
 
     assert f"warning: the runs trained with different kernels ({describe(here)}; " in output
     assert f"{describe(other)}): kept or resumed runs from another host" in output
+
+
+def test_scoring_a_finished_grid_again_keeps_its_training_wall_time(tmp_path: Path) -> None:
+    """`aura train-rl` on a finished grid trains nothing and scores its runs again: that is what
+    rewrites a results.json written before `ceiling_episodes` was recorded. It used to record
+    the rescoring's seconds as the grid's wall time, which notebook 03 printed as the
+    training's."""
+    from aura.rl.config import ConfigError, load_experiment
+    from aura.rl.results import saved_grid
+
+    params = one_run_params(tmp_path)
+    train_rl(params)
+    rl = tmp_path / "models" / "rl"
+    trained = json.loads((rl / "grid_timing.json").read_text())
+    results = json.loads((rl / "results.json").read_text())
+    del results["results"]["difficulty_adaptation"]["ceiling_episodes"]  # as written before
+    (rl / "results.json").write_text(json.dumps(results))
+    with pytest.raises(ConfigError, match="was scored before ceiling_episodes was recorded"):
+        saved_grid(load_experiment(params))
+
+    output = train_rl(params)
+
+    saved_grid(load_experiment(params))  # rewritten, the runs kept
+    assert "difficulty_adaptation/ppo/seed_0 1024 steps kept from before" in output
+    timing = json.loads((rl / "grid_timing.json").read_text())
+    for key in ("wall_seconds", "n_workers", "trained_runs", "train_seconds", "host_speed_s"):
+        assert timing[key] == trained[key], key
+    rescored = timing["rescored"]["wall_seconds"]
+    assert (
+        f"grid: {trained['wall_seconds']:.0f} s wall time (training, held-out scoring and the "
+        f"references beside them); every run kept and scored again since, in {rescored:.0f} s"
+    ) in output
+
+    (rl / "grid_timing.json").unlink()  # no record of the training left: not the rescoring's
+    output = train_rl(params)
+    assert json.loads((rl / "grid_timing.json").read_text())["wall_seconds"] is None
+    assert "grid: training wall time not recorded (every run was kept from before); every " in (
+        output
+    )
 
 
 def test_a_folder_holding_another_run_is_refused_before_anything_trains(tmp_path: Path) -> None:
