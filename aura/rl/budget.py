@@ -82,7 +82,7 @@ def check_budget_study(
             f"seed index {seed_index} is not a run of the grid (0..{cfg.n_seeds - 1})"
         )
     if factor < 1:
-        raise ConfigError(f"factor must be at least 1, got {factor}")
+        raise ConfigError(f"--factor must be at least 1, got {factor}")
     if every is not None:
         _check_every(cfg.run(env_key, algo, seed_index), factor, every)
     probed = None if probe is None else checked_probe(cfg, probe, algo)
@@ -135,17 +135,17 @@ def _check_every(base: RunConfig, factor: int, every: int) -> None:
     `MAX_CHECKPOINTS`."""
     total = base.training.total_timesteps * factor
     if every < 1:
-        raise ConfigError(f"every must be a positive number of steps, got {every}")
+        raise ConfigError(f"--every must be a positive number of steps, got {every}")
     n_envs = base.hyperparams.n_envs
     if every % n_envs:
         raise ConfigError(
-            f"every must be a multiple of {base.algo}'s n_envs ({n_envs}), which step together, "
+            f"--every must be a multiple of {base.algo}'s n_envs ({n_envs}), which step together, "
             f"got {every}"
         )
     if total // every > MAX_CHECKPOINTS:
         raise ConfigError(
-            f"every {every} gives {total // every:,} checkpoints of {total:,} steps, each saved "
-            f"and scored; at most {MAX_CHECKPOINTS} (every >= {-(-total // MAX_CHECKPOINTS):,})"
+            f"--every {every} gives {total // every:,} checkpoints of {total:,} steps, each saved "
+            f"and scored; at most {MAX_CHECKPOINTS} (--every >= {-(-total // MAX_CHECKPOINTS):,})"
         )
 
 

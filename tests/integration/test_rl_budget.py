@@ -96,15 +96,15 @@ def test_budget_study_of_a_probe_trains_and_scores_with_its_change(tmp_path: Pat
         ({"env_key": "difficulty_adaptation", "algo": "sac"}, "unknown algorithm 'sac'"),
         ({"env_key": "maze", "algo": "ppo"}, "unknown environment key 'maze'"),
         ({"env_key": "tutor_matching", "algo": "ppo", "seed_index": 5}, "seed index 5"),
-        ({"env_key": "tutor_matching", "algo": "ppo", "factor": 0}, "factor must be at least 1"),
-        ({"env_key": "tutor_matching", "algo": "ppo", "every": 0}, "every must be a positive"),
+        ({"env_key": "tutor_matching", "algo": "ppo", "factor": 0}, "--factor must be at least 1"),
+        ({"env_key": "tutor_matching", "algo": "ppo", "every": 0}, "--every must be a positive"),
         (
             {"env_key": "tutor_matching", "algo": "ppo", "every": 7},
-            r"every must be a multiple of ppo's n_envs \(8\)",
+            r"--every must be a multiple of ppo's n_envs \(8\)",
         ),
         (  # 12,000 steps in 8-step checkpoints: 1,500 files, each saved and scored
             {"env_key": "tutor_matching", "algo": "ppo", "factor": 2, "every": 8},
-            r"gives 1,500 checkpoints of 12,000 steps.*at most 200 \(every >= 60\)",
+            r"--every 8 gives 1,500 checkpoints of 12,000 steps.*at most 200 \(--every >= 60\)",
         ),
         ({"env_key": "tutor_matching", "algo": "ppo", "probe": "nope"}, "unknown probe 'nope'"),
         (
@@ -125,8 +125,8 @@ def test_budget_study_names_a_bad_choice(tmp_path: Path, kwargs: dict, message: 
 
 
 def test_rl_budget_command_names_a_bad_choice() -> None:
-    """The command answers a bad environment key, seed index or probe, or neither, with the
-    message and exit code 1, before it says what it would train."""
+    """The command answers a bad environment key, seed index, probe or --every, or neither, with
+    the message and exit code 1, before it says what it would train."""
     from typer.testing import CliRunner
 
     from aura.cli import app
@@ -137,6 +137,10 @@ def test_rl_budget_command_names_a_bad_choice() -> None:
         (["--env", "difficulty_adaptation", "--seed-index", "7"], "seed index 7 is not a run"),
         (["--probe", "nope"], "unknown probe 'nope'"),
         ([], "give the environment (--env) or a probe (--probe)"),
+        (  # named as the option it is
+            ["--env", "tutor_matching", "--every", "7"],
+            "--every must be a multiple of ppo's n_envs (8)",
+        ),
     ):
         result = CliRunner().invoke(app, ["rl-budget", *args, "--params", params])
         assert result.exit_code == 1, args
