@@ -637,8 +637,11 @@ def rl_pools(
     learned = table[table["lead"].notna()]
     _note_one_seed(learned["ci_covers"])
     for pool, rows in learned.groupby("pool", sort=False):
-        rule = rows.iloc[0]
-        console.print(f"{pool}: {rule['best_rule']} {rule['best_rule_normalised']:.3f}")
+        ref = rows.iloc[0]
+        console.print(
+            f"{pool}: random 0 (mean return {ref['random_return']:.3f}), {ref['best_rule']} "
+            f"{ref['best_rule_normalised']:.3f}, oracle 1 (mean return {ref['oracle_return']:.3f})"
+        )
         for _, r in rows.iterrows():
             console.print(
                 f"  {r['policy'].upper()} {r['normalised']:.3f} [{r['ci_low']:.3f}, "

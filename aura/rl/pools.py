@@ -119,8 +119,8 @@ def _pool_rows(
                 "ci_covers": interval_covers(scored.interval),
             }
         )
-    for row in rows:
-        row.update(best_rule=best, best_rule_normalised=hand)
+    for row in rows:  # each number beside the pool's references, as the grid's tables have it
+        row.update(best_rule=best, best_rule_normalised=hand, random_return=lo, oracle_return=hi)
     return rows
 
 
@@ -134,7 +134,9 @@ def pool_scores(
     """One row per pool and policy (every fixed strategy, every algorithm of the grid):
     the normalised score on that pool and, for the algorithms, its 95% interval over seeds and
     episodes and the lead over that pool's best fixed strategy with its interval, the seeds and
-    what the intervals cover (``ci_covers``: with one seed, the episodes only).
+    what the intervals cover (``ci_covers``: with one seed, the episodes only). Every row also
+    gives its pool's references: the best fixed strategy and its score, and the mean returns of
+    random and the oracle (``random_return``, ``oracle_return``), the pool's 0 and 1.
 
     ``results`` is the grid's results for tutor matching (``results.json``), ``models_dir`` the
     folder its run directories are relative to, ``env`` the grid's environment, ``base_seed``

@@ -88,6 +88,10 @@ def test_on_the_training_pool_every_number_is_the_grids(grid) -> None:
         tuple(scored["lead_over_hand_rule"][end] for end in ends)
     )
     assert row.best_rule == results["references"]["hand_rule_name"]
+    for name in ("random", "oracle"):  # the pool's 0 and 1, beside every row
+        assert list(table[f"{name}_return"]) == pytest.approx(
+            [results["references"][name]] * len(table)
+        ), name
 
 
 def test_a_new_pool_has_its_own_references_and_its_own_best_rule(grid) -> None:

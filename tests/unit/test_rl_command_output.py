@@ -159,6 +159,8 @@ def test_rl_compare_says_what_its_intervals_cover(
 def test_rl_pools_says_a_one_seed_interval_covers_the_episodes_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Each pool's line gives its references, random and the oracle with the mean returns
+    that are its 0 and 1, beside its best fixed strategy: it gave the rule alone."""
     import aura.rl.pools as pools
 
     table = pd.DataFrame(
@@ -177,8 +179,14 @@ def test_rl_pools_says_a_one_seed_interval_covers_the_episodes_only(
                 "ci_covers": EPISODES_ONLY,
             },
         ]
-    ).assign(best_rule="fixed:balanced", best_rule_normalised=0.776)
+    ).assign(
+        best_rule="fixed:balanced", best_rule_normalised=0.776, random_return=2.5, oracle_return=4.0
+    )
     monkeypatch.setattr(pools, "grid_pool_scores", lambda *args: (table, tmp_path / "pools.json"))
     output = invoke("rl-pools", "--params", str(params_file(tmp_path)))
     assert note() in output
+    assert (
+        "training pool: random 0 (mean return 2.500), fixed:balanced 0.776, oracle 1 (mean "
+        "return 4.000)"
+    ) in output
     assert "PPO 0.800 [0.780, 0.820]; lead 0.024 [0.010, 0.040]" in output
