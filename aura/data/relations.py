@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from aura.data.loading import Datasets
+from aura.sim.outcomes import OPTIMAL_SUCCESS
 
 LOW_COMFORT = 0.4
 """Comfort below this counts as 'not at ease online' when splitting the style-match effect."""
@@ -93,3 +94,20 @@ def outcome_improvement(sessions: pd.DataFrame) -> SampleMean:
     """Mean within-learner outcome change between comparable consecutive sessions."""
     change = outcome_changes(sessions)["change"]
     return SampleMean(mean=float(change.mean()), se=float(change.sem()), n=len(change))
+
+
+def success_against_target(sessions: pd.DataFrame) -> pd.DataFrame:
+    """The sessions' exercise success rate, its median and mean, beside the success rate the
+    simulator's placement aims each level at (`OPTIMAL_SUCCESS`, the 84% at which learning is
+    fastest, which the difficulty environment's reward peaks at and its staircase targets), and
+    the gap between the two: a spread-out success rate means little until it is set beside
+    the rate the platform was trying to hit."""
+    rate = sessions["exercise_success_rate"]
+    values = pd.Series({"median": rate.median(), "mean": rate.mean()}, dtype=float)
+    return pd.DataFrame(
+        {
+            "exercise success rate": values,
+            "target": OPTIMAL_SUCCESS,
+            "gap": values - OPTIMAL_SUCCESS,
+        }
+    ).rename_axis("statistic")
