@@ -18,6 +18,7 @@ import numpy as np
 from aura.export.exporter import PolicyExport
 from aura.export.manifest import Feature, Lookup, MinMax
 from aura.files import read_json
+from aura.rl.results import selected_score
 from aura.sim.vocab import DIFFICULTY_MOVES, LEARNING_STYLES, STRATEGIES, SUBJECTS, TIME_SLOTS
 
 POLICY_NAMES = ("tutor_matching", "difficulty_adaptation")
@@ -160,7 +161,7 @@ def policy_exports(models_dir: Path, seed: int) -> list[PolicyExport]:
         )
     rng = np.random.default_rng(seed)
     return [
-        _policy_export(name, selected[name], models_dir, results.get(name, {}), rng)
+        _policy_export(name, selected[name], models_dir, results.get(name, {}), rng, seed)
         for name in POLICY_NAMES
     ]
 
@@ -171,10 +172,13 @@ def _policy_export(
     models_dir: Path,
     env_results: dict[str, Any],
     rng: np.random.Generator,
+    base_seed: int,
 ) -> PolicyExport:
     """The export of policy ``name`` as ``selected.json`` names it (``entry``): its request
-    features, its actions, its scores, and random observations for the parity check. A policy
-    that observes other features than a request gives is refused here, by name."""
+    features, its actions, its scores (the selected seed's with its interval over the held-out
+    episodes, resampled as the grid seeded from ``base_seed`` did), and random observations for
+    the parity check. A policy that observes other features than a request gives is refused
+    here, by name."""
     path = Path(entry["path"])
     path = path if path.is_absolute() else models_dir / path
     config = entry.get("config")
@@ -191,6 +195,8 @@ def _policy_export(
         "references": env_results.get("references", {}),
         "normalised": env_results.get("algorithms", {}).get(algo, {}).get("normalised", {}),
     }
+    if algo in env_results.get("algorithms", {}) and "seed_index" in entry:
+        metrics["selected"] |= selected_score(env_results, algo, entry["seed_index"], base_seed)
     source = path.relative_to(models_dir) if path.is_relative_to(models_dir) else path
     model = _load(path)
     n_obs = int(np.prod(model.observation_space.shape))

@@ -39,16 +39,26 @@ def parity_table(manifest: Manifest) -> pd.DataFrame:
 
 def served_policies_table(manifest: Manifest) -> pd.DataFrame:
     """The served policy of each environment (algorithm and seed) with its held-out normalised
-    score beside the best hand rule's and the upper reference's (random 0, oracle 1); a value the
-    export did not record (no results.json beside the agents) is left empty."""
+    score and its paired lead over the best hand rule, each with its 95% interval over the
+    held-out episodes (`aura.rl.results.selected_score`: one seed, so the episodes alone, which
+    ``interval covers`` says), beside the hand rule's and the upper reference's scores (random 0,
+    oracle 1); a value the export did not record (no results.json beside the agents) is left
+    empty."""
     rows = {}
     for name, m in manifest.models.items():
         if m.kind == "policy":
             selected, refs = m.metrics.get("selected", {}), m.metrics.get("references", {})
             algo, seed = selected.get("algo", "?").upper(), selected.get("seed_index", "?")
+            score, lead = selected.get("interval", {}), selected.get("lead_over_hand_rule", {})
             rows[name] = {
                 "served policy": f"{algo}, seed {seed}",
                 "normalised score": selected.get("normalised"),
+                "low": score.get("low"),
+                "high": score.get("high"),
+                "lead over hand rule": lead.get("mean"),
+                "lead low": lead.get("low"),
+                "lead high": lead.get("high"),
+                "interval covers": score.get("covers"),
                 "hand rule": refs.get("hand_rule_normalised"),
                 "upper reference": refs.get("ceiling_normalised"),
             }

@@ -988,6 +988,29 @@ def _space_dict(space: Any) -> dict[str, Any]:
     raise TypeError(f"unsupported space {space!r}")
 
 
+def selected_score(
+    env_results: Mapping[str, Any], algo: str, seed_index: int, base_seed: int
+) -> dict[str, Any]:
+    """The interval of one selected seed's held-out score (`select_models` picks it), from its
+    per-episode returns in an environment's ``results.json`` entry: its normalised score and its
+    lead over the hand rule, each with a 95% interval over the held-out episodes, the draws the
+    grid resampled (seeded from ``base_seed``), so the lead stays paired by episode. Returns
+    ``interval`` (of the normalised score, its mean the seed's score) and ``lead_over_hand_rule``,
+    as `Interval.to_dict` writes them.
+
+    One seed has no seed-to-seed spread, so both intervals are the episodes' alone
+    (`EPISODES_ONLY`, as a one-seed grid's are): how far another draw of the held-out episodes
+    could move this one served policy's score, which is the policy the API answers with."""
+    ref = env_results["references"]
+    episodes = ref["episode_returns"]
+    resampled = resampler(episodes["random"], episodes["oracle"], base_seed)
+    (run,) = (s for s in env_results["algorithms"][algo]["seeds"] if s["seed_index"] == seed_index)
+    scored = seed_scores([run["test_returns"]], ref["random"], ref["oracle"], resampled)
+    hand_draws = resampled(episodes[ref["hand_rule_name"]])
+    lead = paired_lead(scored, [ref["hand_rule_normalised"]], hand_draws)
+    return {"interval": scored.interval.to_dict(), "lead_over_hand_rule": lead.to_dict()}
+
+
 def select_models(cfg: ExperimentConfig, results: Mapping[str, Any]) -> dict[str, Any]:
     """Per environment, the PPO run to export: the seed with the best mean return on
     ``n_test_episodes`` selection episodes, seeded apart from the held-out ones. Choosing on the

@@ -118,7 +118,16 @@ def test_the_notebook_tables_show_every_model_and_policy(artifacts_dir: Path) ->
     assert set(policies.index) == {"tutor_matching", "difficulty_adaptation"}
     # These stand-in policies were exported without results.json: no references to show.
     assert manifest.models["tutor_matching"].metrics["references"] == {}
-    assert policies[["hand rule", "upper reference"]].isna().all().all()
+    assert policies[["hand rule", "upper reference", "low", "high"]].isna().all().all()
+    # With them, the served seed's interval and paired lead stand beside its score.
+    interval = {"mean": 0.8, "low": 0.77, "high": 0.83, "n": 1, "covers": "episodes only"}
+    lead = {"mean": 0.05, "low": 0.02, "high": 0.08, "n": 1, "covers": "episodes only"}
+    selected = manifest.models["tutor_matching"].metrics["selected"]
+    selected |= {"normalised": 0.8, "interval": interval, "lead_over_hand_rule": lead}
+    row = served_policies_table(manifest).loc["tutor_matching"]
+    assert (row["normalised score"], row["low"], row["high"]) == (0.8, 0.77, 0.83)
+    assert (row["lead over hand rule"], row["lead low"], row["lead high"]) == (0.05, 0.02, 0.08)
+    assert row["interval covers"] == "episodes only"
 
 
 def test_a_manifest_claiming_another_version_is_refused(copy: Path) -> None:

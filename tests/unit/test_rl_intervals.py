@@ -28,6 +28,7 @@ from aura.rl.results import (
     results_table,
     saved_policies_table,
     seed_scores,
+    selected_score,
     summarise,
     with_episode_error,
 )
@@ -300,3 +301,26 @@ def test_one_seed_labels_the_saved_policy_not_scored_too() -> None:
     assert other["normalised"]["covers"] == other["scored_lead"]["covers"] == EPISODES_ONLY
     assert math.isfinite(other["normalised"]["low"])
     assert saved_policies_table(results).iloc[0]["ci_covers"] == EPISODES_ONLY
+
+
+def test_the_served_seed_s_interval_is_that_of_a_one_seed_grid_of_it() -> None:
+    """The exported policy is one seed of the grid: its score's interval and its lead over the
+    hand rule are over the held-out episodes alone, to the digit what a grid of that seed alone
+    would report, and paired by episode as the grid's are."""
+    cfg = config()
+    outcomes, references = outcomes_and_references(
+        cfg, paired_noise(N_EPISODES), seed_leads=(0.0, 0.03, -0.02)
+    )
+    results = summarise(cfg, outcomes, references)["tutor_matching"]
+    for k, outcome in enumerate(outcomes):
+        alone = summarise(config(seeds=1), [outcome], references)["tutor_matching"]
+        served = selected_score(results, "ppo", k, cfg.base_seed)
+        assert served["interval"] == alone["algorithms"]["ppo"]["normalised"]
+        assert served["lead_over_hand_rule"] == alone["algorithms"]["ppo"]["lead_over_hand_rule"]
+        assert served["interval"]["covers"] == EPISODES_ONLY
+        assert served["interval"]["mean"] == results["algorithms"]["ppo"]["seeds"][k]["normalised"]
+    # a seed that returns the hand rule's return in every episode: no lead, and no doubt of it
+    same, refs = outcomes_and_references(config(seeds=1), lead=0.0)
+    results = summarise(config(seeds=1), same, refs)["tutor_matching"]
+    lead = selected_score(results, "ppo", 0, cfg.base_seed)["lead_over_hand_rule"]
+    assert (lead["mean"], lead["low"], lead["high"]) == pytest.approx((0.0, 0.0, 0.0), abs=1e-12)
