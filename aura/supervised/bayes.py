@@ -189,6 +189,15 @@ def expected_scores(name: str, model: Any, X: pd.DataFrame) -> dict[str, float]:
     return _expected(name, truth_terms(name, model, X))
 
 
+def baseline_against_truth(name: str, model: Any, X: pd.DataFrame) -> dict[str, float]:
+    """A baseline's `expected_scores` on rows X with its ratio to the Bayes reference there, the
+    forest's `against_truth` ratio without the interval: on a dataset with its own noise floor
+    (the out-of-sample draws) only ratios compare, so the baselines stand beside the forest in
+    the same unit."""
+    terms = truth_terms(name, model, X)
+    return {**_expected(name, terms), "ratio": float(terms["model"].sum() / terms["bayes"].sum())}
+
+
 def _expected(name: str, terms: dict[str, np.ndarray]) -> dict[str, float]:
     if name == "difficulty":
         return {

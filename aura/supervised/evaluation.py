@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 from sklearn.calibration import calibration_curve
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.inspection import permutation_importance
@@ -205,3 +205,37 @@ def importances(
     return pd.DataFrame(
         {"importance": result.importances_mean, "std": result.importances_std}, index=X.columns
     ).sort_values("importance", ascending=False)
+
+
+NOISE_FEATURE = "uniform noise"
+"""The column of pure noise behind `importance_floor`."""
+
+
+def importance_floor(
+    name: str,
+    model: Pipeline,
+    train: tuple[pd.DataFrame, pd.Series],
+    rows: tuple[pd.DataFrame, pd.Series],
+    *,
+    n_repeats: int,
+    seed: int,
+) -> dict[str, float]:
+    """The permutation importance a forest gives an input that carries nothing: the noise floor
+    the importances of `model` stand beside (scikit-learn's own check, a random column added).
+
+    A copy of the fitted pipeline's forest, with its settings, is fitted on the pipeline's scaled
+    training inputs plus one column of uniform noise drawn from ``seed``, and scored like the
+    served model (`importances`, the same held-out ``rows`` and repeats). A forest splits on
+    noise too, so an input's importance means something only above that column's. The served
+    model itself is not touched: a column it never saw would score exactly zero.
+    Returns the noise column's importance and its standard deviation over the repeats."""
+    rng = np.random.default_rng(seed)
+
+    def with_noise(X: pd.DataFrame) -> pd.DataFrame:
+        scaled = pd.DataFrame(model[:-1].transform(X), columns=X.columns, index=X.index)
+        return scaled.assign(**{NOISE_FEATURE: rng.random(len(X))})
+
+    (X_train, y_train), (X_rows, y_rows) = train, rows
+    probe = clone(model[-1]).fit(with_noise(X_train), y_train)
+    scored = importances(name, probe, with_noise(X_rows), y_rows, n_repeats=n_repeats, seed=seed)
+    return {k: float(v) for k, v in scored.loc[NOISE_FEATURE].items()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -161,13 +162,16 @@ OUT_OF_SAMPLE_COLUMNS = [
     "bayes",
     "ratio",
     "ratio 95% CI",
+    "constant ratio",
+    "linear ratio",
     "ratio on test set",
     "rows",
 ]
 
 
 def out_of_sample_table(metrics: Mapping[str, Any]) -> pd.DataFrame:
-    """Per dataset and model: the primary metric, the floor there, the ratio there and on the
+    """Per dataset and model: the primary metric, the floor there, the ratio there beside the
+    same ratio of the constant and the linear baseline on the same draw, and the ratio on the
     test set. The ratio (MSE / Bayes MSE, or accuracy / Bayes accuracy, each in expectation over
     the noise: `against_truth`) is what comparable across populations means: each population
     has its own noise floor. A model without a Bayes reference has no row."""
@@ -189,8 +193,37 @@ def out_of_sample_table(metrics: Mapping[str, Any]) -> pd.DataFrame:
                     "bayes": floor,
                     "ratio": truth["ratio"],
                     "ratio 95% CI": f"[{truth['ratio_low']:.3f}, {truth['ratio_high']:.3f}]",
+                    **{
+                        f"{BASELINE_COLUMNS[b]} ratio": values["ratio"]
+                        for b, values in m["baselines"].items()
+                    },
                     "ratio on test set": test["against_truth"]["ratio"],
                     "rows": m["rows"],
                 }
             )
     return pd.DataFrame(rows, columns=OUT_OF_SAMPLE_COLUMNS).set_index(["dataset", "model"])
+
+
+def importance_table(metrics: Mapping[str, Any]) -> pd.DataFrame:
+    """One row per (model, feature): its permutation importance and standard deviation over the
+    repeats, beside the noise floor (`evaluation.importance_floor`: what the same forest gives a
+    column of pure noise), and whether it stands above it: by more than twice the two standard
+    deviations combined, so an input the forest only splits on by chance does not pass."""
+    rows = []
+    for name in MODEL_NAMES:
+        m = metrics["models"][name]
+        floor = m["importance_floor"]
+        for feature, value in m["importance"].items():
+            spread = math.hypot(value["std"], floor["std"])
+            rows.append(
+                {
+                    "model": name,
+                    "feature": feature,
+                    "importance": value["importance"],
+                    "std": value["std"],
+                    "noise floor": floor["importance"],
+                    "floor std": floor["std"],
+                    "above noise": value["importance"] - floor["importance"] > 2 * spread,
+                }
+            )
+    return pd.DataFrame(rows).set_index(["model", "feature"])

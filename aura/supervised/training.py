@@ -2,8 +2,9 @@
 
 For each model: a held-out test set of learners, a grouped grid search on the rest that picks
 the forest with model size in view, then every metric on the test set beside its baselines and
-the simulator's Bayes reference, permutation importances, the ONNX size and parity, and the same
-model scored on datasets drawn from other seeds and shifted populations.
+the simulator's Bayes reference, permutation importances beside their noise floor, the ONNX size
+and parity, and the same model and its baselines scored on datasets drawn from other seeds and
+shifted populations.
 """
 
 from __future__ import annotations
@@ -26,7 +27,13 @@ from aura.files import sha256_file
 from aura.params_check import validation_problems
 from aura.sim.io import FILES, simulator_wrote
 from aura.supervised import evaluation as ev
-from aura.supervised.bayes import BAYES_MODELS, against_truth, bayes_reference, expected_scores
+from aura.supervised.bayes import (
+    BAYES_MODELS,
+    against_truth,
+    baseline_against_truth,
+    bayes_reference,
+    expected_scores,
+)
 from aura.supervised.convert import onnx_predict, to_onnx
 from aura.supervised.features import (
     CLASS_LABELS,
@@ -249,8 +256,9 @@ def train_model(
     *,
     simulated: bool = True,
     on_stage: Callable[[str], None] = lambda _: None,
-) -> tuple[Any, dict[str, Any]]:
-    """Tune, fit and evaluate one model on its feature table; returns (pipeline, metrics).
+) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """Tune, fit and evaluate one model on its feature table; returns (pipeline, metrics, fitted
+    baselines by name), the baselines for `out_of_sample` to score beside the pipeline.
 
     The Bayes reference and the checks against it need the simulator's truth: only a model of
     `BAYES_MODELS` on a table the simulator drew (``simulated``), with the inputs it draws the
@@ -301,14 +309,10 @@ def train_model(
         truth["baselines"] = {b: expected_scores(name, e, X_te) for b, e in fitted.items()}
 
     rows = np.random.default_rng(seed).permutation(len(X_te))[: config.importance_rows]
-    importance = ev.importances(
-        name,
-        model,
-        X_te.iloc[rows],
-        y_te.iloc[rows],
-        n_repeats=config.importance_repeats,
-        seed=seed,
-    )
+    held_out = (X_te.iloc[rows], y_te.iloc[rows])
+    repeats = config.importance_repeats
+    importance = ev.importances(name, model, *held_out, n_repeats=repeats, seed=seed)
+    floor = ev.importance_floor(name, model, (X_tr, y_tr), held_out, n_repeats=repeats, seed=seed)
     onnx_model = to_onnx(model)
     onnx_bytes = len(onnx_model.SerializeToString())
     sk = model.predict_proba(X_te) if ev.is_classifier_name(name) else model.predict(X_te)
@@ -326,6 +330,7 @@ def train_model(
         "bayes": bayes,
         "against_truth": truth,
         "importance": importance.to_dict(orient="index"),
+        "importance_floor": floor,
         "size": {"nodes": forest_nodes(model), "onnx_bytes": onnx_bytes},
         "onnx_max_abs_diff": parity,
         "seconds": {"tune_with_refit": tune_seconds, "fit": fit_seconds},
@@ -335,11 +340,12 @@ def train_model(
         metrics["calibration"] = ev.calibration(np.asarray(y_te), model.predict_proba(X_te))
     if bayes:
         metrics["checks"] = _checks(name, test_metrics, truth, onnx_bytes)
-    return model, metrics
+    return model, metrics, fitted
 
 
 def out_of_sample(
     models: Mapping[str, Any],
+    baselines: Mapping[str, Mapping[str, Any]],
     features: Mapping[str, list[str]],
     sizes: Mapping[str, int],
     seed: int,
@@ -348,7 +354,10 @@ def out_of_sample(
 ) -> dict[str, Any]:
     """Each model scored on every population in `POPULATIONS`, with its Bayes reference there
     and the degradation: its ratio to the reference there (in expectation over the noise, as on
-    the test set: `against_truth`) against the same ratio on the test set."""
+    the test set: `against_truth`) against the same ratio on the test set. Its fitted
+    ``baselines`` (by model, then by name) are scored on the same draws, with their own ratio
+    to the reference there: a forest's ratio that grows on a new population is read against
+    what the mean and the linear model lose there."""
     report: dict[str, Any] = {}
     for population in POPULATIONS:
         on_stage(f"out of sample: {population.name}")
@@ -364,6 +373,13 @@ def out_of_sample(
                 truth = against_truth(name, model, X, groups, seed=seed)
                 entry[name]["against_truth"] = truth
                 entry[name]["degradation"] = _degradation(name, metrics, truth, in_sample[name])
+                entry[name]["baselines"] = {
+                    b: {
+                        **{k: v for k, v in ev.score(name, e, X, y).items() if k in metrics},
+                        **baseline_against_truth(name, e, X),
+                    }
+                    for b, e in baselines[name].items()
+                }
         report[population.name] = entry
     return report
 
@@ -416,6 +432,7 @@ def train_all(
         for name in MODEL_NAMES
     }
     models: dict[str, Any] = {}
+    baselines: dict[str, Any] = {}
     report: dict[str, Any] = {
         "seed": seed,
         "data_dir": project_relative(data_dir),
@@ -425,7 +442,7 @@ def train_all(
         "models": {},
     }
     for name in MODEL_NAMES:
-        models[name], report["models"][name] = train_model(
+        models[name], report["models"][name], baselines[name] = train_model(
             name, tables[name], config, seed, simulated=simulated[name], on_stage=on_stage
         )
     if config.out_of_sample and any(simulated.values()):  # scored where the truth holds
@@ -435,7 +452,7 @@ def train_all(
             "n_sessions": len(data.sessions),
         }
         report["out_of_sample"] = out_of_sample(
-            models, config.features, sizes, seed, report["models"], on_stage
+            models, baselines, config.features, sizes, seed, report["models"], on_stage
         )
     report = _json_ready(report)
     with atomic_directory(Path(models_dir) / "supervised") as folder:

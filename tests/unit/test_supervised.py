@@ -26,13 +26,14 @@ from aura.supervised import (
 from aura.supervised import evaluation as ev
 from aura.supervised.bayes import (
     against_truth,
+    baseline_against_truth,
     compatibility_moments,
     difficulty_probabilities,
     engagement_moments,
 )
 from aura.supervised.convert import onnx_predict, to_onnx
 from aura.supervised.features import FeatureError
-from aura.supervised.report import checks_table, out_of_sample_table
+from aura.supervised.report import checks_table, importance_table, out_of_sample_table
 from aura.supervised.training import data_sha256, supervised_config
 
 SEED = 7
@@ -172,6 +173,7 @@ def test_train_all_saves_models_and_metrics_that_beat_baselines(sim, tmp_path: P
         assert m["onnx_max_abs_diff"] < 1e-4
         assert m["size"]["onnx_bytes"] <= 20_000_000
         assert set(m["importance"]) == set(FEATURES[name])
+        assert set(m["importance_floor"]) == {"importance", "std"}
     comp, eng = metrics["models"]["compatibility"], metrics["models"]["engagement"]
     for m in (comp, eng):
         assert m["test"]["mse"] < m["baselines"]["mean"]["mse"]
@@ -241,6 +243,53 @@ def test_the_bayes_model_scores_its_own_reference_in_expectation(tables, small_m
             for _ in range(400)
         ]
         assert abs(np.mean(draws) / var.mean() - forest["ratio"]) < 0.005
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_a_baseline_s_ratio_is_its_expected_score_over_the_reference(tables, name) -> None:
+    """What the out-of-sample table sets beside the forest: the Bayes model is at ratio 1 and
+    the constant baseline at its expected score over the reference's on the same rows (the
+    spread of E[y | x] over the floor for the mean, the share of the ceiling for the prior)."""
+    X, y, _ = tables[name]
+    assert baseline_against_truth(name, _Truth(name), X)["ratio"] == pytest.approx(1.0, abs=1e-12)
+    constant = ev.baselines(name, SEED)["majority" if name == "difficulty" else "mean"].fit(X, y)
+    scored = baseline_against_truth(name, constant, X)
+    if name == "difficulty":
+        probs = difficulty_probabilities(X)
+        pick = constant.predict_proba(X).argmax(axis=1)
+        share = probs[np.arange(len(X)), pick].mean() / probs.max(axis=1).mean()
+        assert scored["ratio"] == pytest.approx(share) and scored["ratio"] < 0.7
+    else:
+        moments = {"compatibility": compatibility_moments, "engagement": engagement_moments}
+        mean, var = moments[name](X)
+        expected = ((constant.predict(X) - mean) ** 2 + var).mean()
+        assert scored["expected_mse"] == pytest.approx(expected)
+        assert scored["ratio"] == pytest.approx(expected / var.mean()) and scored["ratio"] > 1.2
+
+
+def test_an_input_of_pure_noise_stays_under_the_noise_floor(tables) -> None:
+    """The floor is what the forest credits a column of noise: an input replaced by noise is
+    not above it, the input the target is drawn from most strongly is, far."""
+    X, y, groups = tables["engagement"]
+    X = X.assign(comfort_level_online=np.random.default_rng(1).random(len(X)))
+    train, test = ev.grouped_holdout(groups, 0.2, SEED)
+    model = make_pipeline("engagement", list(X.columns), {"n_estimators": 30}, seed=SEED)
+    model.fit(X.iloc[train], y.iloc[train])
+    held_out = (X.iloc[test], y.iloc[test])
+    importance = ev.importances("engagement", model, *held_out, n_repeats=3, seed=SEED)
+    floor = ev.importance_floor(
+        "engagement", model, (X.iloc[train], y.iloc[train]), held_out, n_repeats=3, seed=SEED
+    )
+    assert set(floor) == {"importance", "std"}
+    assert abs(floor["importance"]) < 0.05 * importance["importance"].max()
+    metrics = {
+        "models": {name: {"importance": {}, "importance_floor": floor} for name in MODEL_NAMES}
+    }
+    metrics["models"]["engagement"]["importance"] = importance.to_dict(orient="index")
+    table = importance_table(metrics).loc["engagement"]
+    assert list(table.index) == list(importance.index)
+    assert not table.loc["comfort_level_online", "above noise"]
+    assert table.loc["exercise_success_rate", "above noise"]
 
 
 def test_tables_the_simulator_did_not_write_get_no_bayes_reference(sim, tmp_path: Path) -> None:
@@ -318,6 +367,14 @@ def test_a_model_on_other_inputs_has_no_reference_rows(sim, tmp_path: Path) -> N
     assert "engagement" not in checks_table(metrics).index.get_level_values("model")
     oos = out_of_sample_table(metrics)
     assert set(oos.index.get_level_values("model")) == {"compatibility", "difficulty"}
+    # each forest beside its baselines on the same draw: the constant far off the floor
+    compatibility, difficulty = oos.xs("compatibility", level=1), oos.xs("difficulty", level=1)
+    assert (compatibility["constant ratio"] > compatibility["ratio"]).all()
+    assert (difficulty["constant ratio"] < difficulty["ratio"]).all()
+    assert oos[["constant ratio", "linear ratio"]].notna().all().all()
+    entry = metrics["out_of_sample"]["new_seed"]["compatibility"]["baselines"]["linear"]
+    assert entry["ratio"] == oos.loc[("new_seed", "compatibility"), "linear ratio"]
+    assert {"mse", "mae", "r2", "expected_mse"} <= set(entry)
     assert "against_truth" not in metrics["out_of_sample"]["new_seed"]["engagement"]
 
 
@@ -502,7 +559,7 @@ def test_a_model_without_a_bayes_reference_is_scored_against_its_baselines(sim, 
     table = session_table(sim.learners, sim.tutors, sim.sessions)
     X = table[["duration_hours", "style_match", "exercise_success_rate"]].astype(float)
     stages: list[str] = []
-    _, metrics = training.train_model(
+    _, metrics, _ = training.train_model(
         "outcome",
         (X, table["learning_outcome_score"], table["learner_id"]),
         supervised_config(SMALL_TRAINING),
