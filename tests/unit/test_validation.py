@@ -313,6 +313,33 @@ def test_aggregates_are_checked_on_request(folder: Path) -> None:
     assert "line 3 (0.0001)" in message
 
 
+def test_a_learner_without_sessions_passes_the_aggregate_check(folder: Path) -> None:
+    """A learner may have no session yet (a count of 0): its mean scores have no sessions to
+    match, and were refused as not matching them whatever they held."""
+
+    def drop_learner_2(rows: Rows) -> Rows:
+        i = rows[0].index("learner_id")
+        return [rows[0], *(row for row in rows[1:] if row[i] != "2")]
+
+    edit(folder, "sessions", drop_learner_2)
+    edit(folder, "learners", set_cell(3, "session_count", "0"))
+    sessions = pd.read_csv(folder / FILES["sessions"])
+    totals = sessions.groupby("tutor_id").size()
+
+    def recount(rows: Rows) -> None:
+        i, n = rows[0].index("tutor_id"), rows[0].index("total_sessions")
+        for row in rows[1:]:
+            row[n] = str(totals.get(int(row[i]), 0))
+
+    edit(folder, "tutors", recount)
+    learners = load_datasets(folder, check_aggregates=True).learners
+    assert learners.loc[learners["learner_id"] == 2, "session_count"].item() == 0
+    edit(folder, "learners", set_cell(3, "session_count", "1"))
+    message = str(error_of(folder, check_aggregates=True))
+    assert "column 'session_count': does not match the learner's number of sessions" in message
+    assert "in 1 row: line 3 (1.0)" in message
+
+
 def test_a_problem_below_blank_lines_is_named_by_its_line_in_the_file(folder: Path) -> None:
     """pandas skips blank (and blank-looking) lines: a row below them was reported as many
     lines too high, in a table and across tables."""
