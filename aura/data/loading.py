@@ -276,6 +276,17 @@ def _check_table(
     return _validate(path, df, table, require)
 
 
+def _column_list(table: TableName, names: Sequence[str]) -> tuple[str, ...]:
+    """The optional columns a caller requires of `table`. A single name given as a string is
+    itself a sequence of names, one a letter, and was refused as unknown columns 's', 't', ..."""
+    if isinstance(names, str):
+        raise ValueError(
+            f"require: the {table} columns must be a list of names, such as [{names!r}], not "
+            f"the string {names!r}"
+        )
+    return tuple(names)
+
+
 def load_table(path: str | Path, kind: TableName, *, require: Sequence[str] = ()) -> pd.DataFrame:
     """Read and validate one table (`kind`: learners, tutors or sessions) from a CSV file.
 
@@ -283,6 +294,7 @@ def load_table(path: str | Path, kind: TableName, *, require: Sequence[str] = ()
     Raises DataValidationError naming the file, the columns and the CSV lines at fault.
     """
     fields(kind)  # unknown kind: ValueError naming the valid ones
+    require = _column_list(kind, require)
     too_large = _memory_problems([Path(path)])
     if too_large:
         raise DataValidationError(too_large)
@@ -400,6 +412,7 @@ def load_datasets(
     unknown = sorted(set(require) - set(TABLES))
     if unknown:
         raise ValueError(f"require: unknown table(s) {', '.join(unknown)}; expected {TABLES}")
+    require = {table: _column_list(table, names) for table, names in require.items()}
     problems = _memory_problems([folder / FILES[table] for table in TABLES])
     if problems:
         raise DataValidationError(problems)

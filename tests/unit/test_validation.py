@@ -176,6 +176,16 @@ def test_a_misspelt_requirement_is_named(folder: Path, require: dict, message: s
         load_datasets(folder, require=require)
 
 
+def test_a_requirement_given_as_one_string_is_refused_as_such(folder: Path) -> None:
+    """A string is a sequence of names too, one a letter: require={"sessions": "strategy"} was
+    refused as the unknown columns a, e, g, r, s, t, y."""
+    message = "require: the sessions columns must be a list of names, such as ['strategy']"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load_datasets(folder, require={"sessions": "strategy"})
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load_table(folder / FILES["sessions"], "sessions", require="strategy")
+
+
 def test_text_in_a_numeric_column(folder: Path) -> None:
     edit(folder, "learners", set_cell(7, "age", "twelve"))
     path = edit(folder, "learners", set_cell(9, "grade_level", "3.5"))
