@@ -210,7 +210,8 @@ def _validate(
         (column, index) in reported
         for column, index in zip(typed["column"], typed["index"], strict=True)
     ]
-    failures = pd.concat([raw, typed[~np.array(again, dtype=bool)]], ignore_index=True)
+    typed = _int_values(typed[~np.array(again, dtype=bool)], table)
+    failures = pd.concat([raw, typed], ignore_index=True)
     if failures.empty:
         return _plain_ints(valid, table), []
     position = {f.name: i for i, f in enumerate(fields(table))}
@@ -220,6 +221,20 @@ def _validate(
     ]
     failures = failures.iloc[np.argsort(rank, kind="stable")]
     return None, [_near_name(p, df.columns) for p in problems_from_failures(path, failures)]
+
+
+def _int_values(failures: pd.DataFrame, table: TableName) -> pd.DataFrame:
+    """The typed checks' failing values of integer columns as the integers the file holds.
+    pandera gives every failing value of a table one dtype: beside a fraction out of range, an
+    age of 25 was quoted as 25.0."""
+    if failures.empty:
+        return failures
+    ints = {f.name for f in fields(table) if f.kind == "int"}
+    values = [
+        int(value) if column in ints and isinstance(value, float) and value.is_integer() else value
+        for column, value in zip(failures["column"], failures["failure_case"], strict=True)
+    ]
+    return failures.assign(failure_case=pd.Series(values, index=failures.index, dtype=object))
 
 
 def _near_name(problem: Problem, header: Sequence[object]) -> Problem:
@@ -345,7 +360,7 @@ def _mismatch(
             f"does not match {what} in {FILES['sessions']} (tolerance {AGGREGATE_TOLERANCE:g})",
             column=column,
             lines=tuple(csv_line(i) for i in table.index[bad]),
-            values=tuple(recorded[bad].tolist()),
+            values=tuple(table[column].to_numpy()[bad].tolist()),
         )
     ]
 

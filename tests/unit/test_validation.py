@@ -323,6 +323,18 @@ def test_aggregates_are_checked_on_request(folder: Path) -> None:
     assert "line 3 (0.0001)" in message
 
 
+def test_an_integer_out_of_range_is_quoted_as_written_beside_a_fraction(folder: Path) -> None:
+    """pandera gives a table's failing values one dtype: beside a fraction out of range, an age
+    of 25 and a duplicated id 3 were quoted as 25.0 and 3.0."""
+    edit(folder, "learners", set_cell(4, "age", "25"))
+    edit(folder, "learners", set_cell(5, "comfort_level_online", "1.5"))
+    edit(folder, "learners", set_cell(6, "learner_id", "3"))
+    message = str(error_of(folder))
+    assert "column 'age': out of range: must be in [8, 18] in 1 row: line 4 (25)" in message
+    assert "column 'learner_id': duplicated id in 2 rows: lines 4 (3), 6 (3)" in message
+    assert "must be in [0, 1] in 1 row: line 5 (1.5)" in message
+
+
 def test_a_learner_without_sessions_passes_the_aggregate_check(folder: Path) -> None:
     """A learner may have no session yet (a count of 0): its mean scores have no sessions to
     match, and were refused as not matching them whatever they held."""
@@ -347,7 +359,7 @@ def test_a_learner_without_sessions_passes_the_aggregate_check(folder: Path) -> 
     edit(folder, "learners", set_cell(3, "session_count", "1"))
     message = str(error_of(folder, check_aggregates=True))
     assert "column 'session_count': does not match the learner's number of sessions" in message
-    assert "in 1 row: line 3 (1.0)" in message
+    assert "in 1 row: line 3 (1)" in message
 
 
 def test_a_problem_below_blank_lines_is_named_by_its_line_in_the_file(folder: Path) -> None:
