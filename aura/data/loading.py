@@ -84,16 +84,30 @@ def _read_csv(path: Path, table: TableName) -> tuple[pd.DataFrame | None, list[P
                 f"{other!r}; AURA reads comma-separated CSV",
             )
         ]
-    twice = sorted({name for name in header if header.count(name) > 1})
+    twice = sorted({name for name in header if header.count(name) > 1} - {""})
+    problems = [_unnamed_columns(path, header)] if header.count("") > 1 else []
     if twice:
         names = ", ".join(repr(name) for name in twice)
-        return None, [Problem(path, f"column(s) {names} appear more than once in the header")]
+        problems.append(Problem(path, f"column(s) {names} appear more than once in the header"))
+    if problems:
+        return None, problems
     text = path.read_bytes()
     if text.count(b"\n") + (not text.endswith(b"\n")) != len(df) + HEADER_LINES:
         lines = _record_lines(path)  # blank lines (or a quoted line break) between the rows
         if len(lines) == len(df):  # else a file the csv module reads otherwise: as before
             df.index = pd.Index([csv_line_index(line) for line in lines])
     return df, []
+
+
+def _unnamed_columns(path: Path, header: Sequence[str]) -> Problem:
+    """Columns without a name, by position: a spreadsheet saves the empty columns at the right
+    of its data as trailing commas, and "column(s) '' appear more than once" named none."""
+    positions = ", ".join(str(i) for i, name in enumerate(header, start=1) if name == "")
+    return Problem(
+        path,
+        f"the header has no name for columns {positions} (counted from 1; a spreadsheet's empty "
+        "columns, saved as trailing commas?): name them or delete those columns",
+    )
 
 
 def _not_utf8(path: Path) -> str:

@@ -335,6 +335,21 @@ def test_an_integer_out_of_range_is_quoted_as_written_beside_a_fraction(folder: 
     assert "must be in [0, 1] in 1 row: line 5 (1.5)" in message
 
 
+def test_columns_without_a_name_are_named_by_position(folder: Path) -> None:
+    """A spreadsheet saves empty columns at the right of its data as trailing commas; the
+    header's empty names were reported as "column(s) '' appear more than once"."""
+    path = folder / FILES["tutors"]
+    path.write_text(path.read_text().replace("\n", ",,\n"))
+    message = str(error_of(folder))
+    n = len(pd.read_csv(path, nrows=0).columns)
+    assert (
+        f"{path}:\n  - the header has no name for columns {n - 1}, {n} (counted from 1; a "
+        "spreadsheet's empty columns, saved as trailing commas?): name them or delete those "
+        "columns"
+    ) in message
+    assert "''" not in message
+
+
 def test_a_learner_without_sessions_passes_the_aggregate_check(folder: Path) -> None:
     """A learner may have no session yet (a count of 0): its mean scores have no sessions to
     match, and were refused as not matching them whatever they held."""
