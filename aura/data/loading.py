@@ -302,7 +302,14 @@ def _check_table(
     df, problems = _read_csv(path, table)
     if df is None:
         return None, problems
-    return _validate(path, df, table, require)
+    empty = df.isna().all(axis="columns")
+    if not empty.any():
+        return _validate(path, df, table, require)
+    # A spreadsheet saves rows it once had data in as commas alone: one line for them, not a
+    # missing value in every column of each.
+    _, found = _validate(path, df[~empty], table, require)
+    what = "no value in any field (a spreadsheet's empty rows, saved as commas alone?): delete them"
+    return None, [Problem(path, what, lines=tuple(csv_line(i) for i in df.index[empty])), *found]
 
 
 def _column_list(table: TableName, names: Sequence[str]) -> tuple[str, ...]:

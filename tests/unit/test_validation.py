@@ -350,6 +350,22 @@ def test_columns_without_a_name_are_named_by_position(folder: Path) -> None:
     assert "''" not in message
 
 
+def test_rows_of_commas_alone_are_named_once(folder: Path) -> None:
+    """A spreadsheet saves rows it once had data in as commas alone: each was a missing value
+    in every one of the table's columns, a screen of lines for one fault."""
+    path = folder / FILES["learners"]
+    lines = path.read_text().splitlines()
+    commas = "," * (len(lines[0].split(",")) - 1)
+    path.write_text("\n".join([*lines[:3], commas, *lines[3:], commas, commas]) + "\n")
+    edit(folder, "learners", set_cell(6, "age", "25"))
+    problems = error_of(folder).problems
+    assert [p.describe() for p in problems] == [
+        "no value in any field (a spreadsheet's empty rows, saved as commas alone?): delete them "
+        "in 3 rows: lines 4, 203, 204",
+        "column 'age': out of range: must be in [8, 18] in 1 row: line 6 (25)",
+    ]
+
+
 def test_a_learner_without_sessions_passes_the_aggregate_check(folder: Path) -> None:
     """A learner may have no session yet (a count of 0): its mean scores have no sessions to
     match, and were refused as not matching them whatever they held."""
