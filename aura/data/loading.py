@@ -302,14 +302,33 @@ def _check_table(
     df, problems = _read_csv(path, table)
     if df is None:
         return None, problems
-    empty = df.isna().all(axis="columns")
-    if not empty.any():
+    faults = _whole_row_faults(path, df)
+    whole_rows = np.logical_or.reduce(list(faults.values()))
+    if not whole_rows.any():
         return _validate(path, df, table, require)
-    # A spreadsheet saves rows it once had data in as commas alone: one line for them, not a
-    # missing value in every column of each.
-    _, found = _validate(path, df[~empty], table, require)
-    what = "no value in any field (a spreadsheet's empty rows, saved as commas alone?): delete them"
-    return None, [Problem(path, what, lines=tuple(csv_line(i) for i in df.index[empty])), *found]
+    _, found = _validate(path, df[~whole_rows], table, require)
+    return None, [
+        *(
+            Problem(path, what, lines=tuple(csv_line(i) for i in df.index[rows]))
+            for what, rows in faults.items()
+            if rows.any()
+        ),
+        *found,
+    ]
+
+
+def _whole_row_faults(path: Path, df: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Rows at fault in every column, by fault, to name once each rather than in each column:
+    a spreadsheet saves rows it once had data in as commas alone, and files joined together
+    repeat their header."""
+    header = _header(path)
+    again = df.iloc[:, 0].isin(header[:1]).to_numpy(copy=True)  # only these can be the header
+    again[again] = (df[again].fillna("").astype(str).to_numpy() == header).all(axis=1)
+    return {
+        "no value in any field (a spreadsheet's empty rows, saved as commas alone?): delete "
+        "them": df.isna().all(axis="columns").to_numpy(),
+        "the header line again (files joined together?): delete it": again,
+    }
 
 
 def _column_list(table: TableName, names: Sequence[str]) -> tuple[str, ...]:

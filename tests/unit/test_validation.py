@@ -366,6 +366,17 @@ def test_rows_of_commas_alone_are_named_once(folder: Path) -> None:
     ]
 
 
+def test_a_header_repeated_below_is_named_once(folder: Path) -> None:
+    """Files joined together (`cat a.csv b.csv`) repeat their header: that line was a wrong
+    type or an unknown category in every one of the table's columns."""
+    path = folder / FILES["tutors"]
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([*lines[:6], lines[0], *lines[6:]]) + "\n")
+    assert [p.describe() for p in error_of(folder).problems] == [
+        "the header line again (files joined together?): delete it in 1 row: line 7"
+    ]
+
+
 def test_a_learner_without_sessions_passes_the_aggregate_check(folder: Path) -> None:
     """A learner may have no session yet (a count of 0): its mean scores have no sessions to
     match, and were refused as not matching them whatever they held."""
