@@ -7,6 +7,7 @@ no Python loop ever runs per row. The result is deterministic for a seed.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -190,8 +191,9 @@ def generate(seed: int, n_learners: int, n_tutors: int, n_sessions: int) -> Simu
         ("n_tutors", n_tutors),
         ("n_sessions", n_sessions),
     ):
-        if value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value}")
+        # A float was cut down to whole rows without a word; text failed on the comparison.
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
     check_memory(n_sessions, n_tutors)
     rng = np.random.default_rng(seed)
     learners = sample_learners(rng, n_learners)

@@ -136,10 +136,13 @@ def test_tutors_are_chosen_alike_in_blocks_of_rows(monkeypatch: pytest.MonkeyPat
     np.testing.assert_array_equal(matching.choose_tutors(tutors, *args), whole)
 
 
+@pytest.mark.parametrize("value", [0, 20.7, "20", True])
 @pytest.mark.parametrize("name", ["n_learners", "n_tutors", "n_sessions"])
-def test_non_positive_sizes_are_rejected(name: str) -> None:
-    sizes = {"n_learners": 10, "n_tutors": 3, "n_sessions": 20} | {name: 0}
-    with pytest.raises(ValueError, match=f"{name} must be a positive integer"):
+def test_sizes_that_are_not_positive_integers_are_rejected(name: str, value: object) -> None:
+    """A fractional size was cut down without a word (n_sessions=20.7 wrote 20 sessions), and
+    a size given as text failed on a comparison of str and int."""
+    sizes = {"n_learners": 10, "n_tutors": 3, "n_sessions": 20} | {name: value}
+    with pytest.raises(ValueError, match=f"{name} must be a positive integer, got {value!r}"):
         generate(1, **sizes)
 
 
