@@ -282,7 +282,15 @@ def parse_numbers(df: pd.DataFrame, table: TableName) -> pd.DataFrame:
             continue
         parsed = pd.to_numeric(out[f.name], errors="coerce").astype(float)
         bad = ~np.isfinite(parsed)
-        if f.kind == "int":  # a whole number that also fits a 64-bit integer
-            bad |= (parsed != np.round(parsed)) | (parsed.abs() >= INT64_LIMIT)
-        out[f.name] = parsed.mask(bad)
+        if f.kind == "float":
+            out[f.name] = parsed.mask(bad)
+            continue
+        bad |= (parsed != np.round(parsed)) | (parsed.abs() >= INT64_LIMIT)
+        # The good cells parsed again as integers where they all are (not "5.0"): a float holds
+        # whole numbers exactly only up to 2**53, and 64-bit ids (1234567890123456790, ...791)
+        # were all one id, 1234567890123456768.
+        exact = pd.to_numeric(
+            out[f.name].mask(bad), errors="coerce", dtype_backend="numpy_nullable"
+        )
+        out[f.name] = exact if pd.api.types.is_integer_dtype(exact) else parsed.mask(bad)
     return out

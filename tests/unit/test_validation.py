@@ -377,6 +377,33 @@ def test_a_header_repeated_below_is_named_once(folder: Path) -> None:
     ]
 
 
+def test_64_bit_ids_load_exactly(folder: Path) -> None:
+    """A platform's ids may be 64-bit integers: read through floats, which hold whole numbers
+    exactly only up to 2**53, 1234567890123456790 and ...791 were one id, and every learner a
+    duplicate."""
+    base = 1234567890123456789
+
+    def shift(*columns: str) -> Callable[[Rows], None]:
+        def change(rows: Rows) -> None:
+            for column in columns:
+                i = rows[0].index(column)
+                for row in rows[1:]:
+                    row[i] = str(base + int(row[i]))
+
+        return change
+
+    edit(folder, "learners", shift("learner_id"))
+    edit(folder, "sessions", shift("learner_id", "session_id"))
+    data = load_datasets(folder, check_aggregates=True)
+    assert data.learners["learner_id"].tolist() == [base + i for i in range(1, 201)]
+    assert data.sessions["learner_id"].isin(data.learners["learner_id"]).all()
+    edit(folder, "learners", set_cell(5, "learner_id", "x"))
+    problems = error_of(folder).problems
+    assert [p.describe() for p in problems] == [
+        "column 'learner_id': wrong type: not a number in 1 row: line 5 ('x')"
+    ]
+
+
 def test_a_learner_without_sessions_passes_the_aggregate_check(folder: Path) -> None:
     """A learner may have no session yet (a count of 0): its mean scores have no sessions to
     match, and were refused as not matching them whatever they held."""
