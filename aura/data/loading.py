@@ -5,7 +5,7 @@ A folder holds `learners_data.csv`, `tutors_data.csv` and `sessions_data.csv` (t
 schemas (`aura.data.schemas`); then the tables are checked against each other (every session's
 learner and tutor exist) and, on request, the learner and tutor aggregates against the sessions.
 Every problem found in every file is reported at once in one `DataValidationError`. The files are
-only read, never modified; columns the schemas do not know are kept as they are.
+only read, never modified; columns the schemas do not know are kept as they are, as text.
 """
 
 from __future__ import annotations
@@ -65,8 +65,11 @@ def _read_csv(path: Path, table: TableName) -> tuple[pd.DataFrame | None, list[P
         return None, [Problem(path, f"{what} (expected the {table} table as CSV)")]
     if path.stat().st_size == 0:
         return None, [Problem(path, "empty file (0 bytes): expected a header line and data rows")]
+    # Columns the schemas do not know are read as text, to be kept as the file has them: pandas
+    # would make a postcode 01234 the number 1234, and TRUE a boolean.
+    known = {f.name for f in fields(table)}
     try:
-        df = pd.read_csv(path)
+        df = pd.read_csv(path, dtype={name: str for name in _header(path) if name not in known})
     except pd.errors.EmptyDataError:
         return None, [Problem(path, "empty file (no header line): expected a header and rows")]
     except UnicodeDecodeError:

@@ -404,6 +404,21 @@ def test_64_bit_ids_load_exactly(folder: Path) -> None:
     ]
 
 
+def test_columns_the_loader_does_not_know_are_kept_as_text(folder: Path) -> None:
+    """docs/data.md: columns the loader does not know are kept as they are; pandas made a
+    postcode 01234 the number 1234 and TRUE a boolean."""
+
+    def add_columns(rows: Rows) -> None:
+        rows[0] += ["postcode", "consent"]
+        for row in rows[1:]:
+            row += ["01234", "TRUE"]
+
+    edit(folder, "learners", add_columns)
+    learners = load_datasets(folder).learners
+    assert learners["postcode"].tolist() == ["01234"] * 200
+    assert learners["consent"].tolist() == ["TRUE"] * 200
+
+
 def test_a_learner_without_sessions_passes_the_aggregate_check(folder: Path) -> None:
     """A learner may have no session yet (a count of 0): its mean scores have no sessions to
     match, and were refused as not matching them whatever they held."""
