@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import difflib
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -44,6 +45,9 @@ from aura.sim.io import FILES
 AGGREGATE_TOLERANCE = 1e-4
 """Aggregates are means of 4-decimal values rounded to 4 decimals, so they agree to 5e-5."""
 UTF16_MARKS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+MISSPELT_CUTOFF = 0.6
+"""difflib's similarity from which an unknown header name is offered for a missing column:
+`grade` for `grade_level` is 0.62, `sesion_count` for `session_count` 0.96."""
 LOAD_BYTES_PER_BYTE = 7
 """Memory reading and validating the tables takes per byte of their CSV files: the peak resident
 size of `load_datasets` grew by 6.8 and 6.1 times the size of a sessions file of 139 and 279 MB."""
@@ -237,7 +241,9 @@ def _validate(
         for column, check in zip(failures["column"], failures["check"], strict=True)
     ]
     failures = failures.iloc[np.argsort(rank, kind="stable")]
-    return None, [_near_name(p, df.columns) for p in problems_from_failures(path, failures)]
+    header = [str(name) for name in df.columns]
+    unknown = [name for name in header if name not in position]
+    return None, [_near_name(p, header, unknown) for p in problems_from_failures(path, failures)]
 
 
 def _int_values(failures: pd.DataFrame, table: TableName) -> pd.DataFrame:
@@ -254,19 +260,24 @@ def _int_values(failures: pd.DataFrame, table: TableName) -> pd.DataFrame:
     return failures.assign(failure_case=pd.Series(values, index=failures.index, dtype=object))
 
 
-def _near_name(problem: Problem, header: Sequence[object]) -> Problem:
+def _near_name(problem: Problem, header: Sequence[str], unknown: Sequence[str]) -> Problem:
     """A missing column that the header holds in another case or with spaces around it is
-    named beside it: "missing column 'age'" over a header with "Age" read as a contradiction."""
+    named beside it: "missing column 'age'" over a header with "Age" read as a contradiction.
+    Failing that, a name of the header that the table does not know and that is close to it
+    (`grade` for `grade_level`) is named as a likely misspelling: it was kept as an unknown
+    column without a word."""
     if problem.what != MISSING_COLUMN or problem.column is None:
         return problem
-    near = [str(h) for h in header if str(h).strip().lower() == problem.column.lower()]
-    if not near:
+    near = [h for h in header if h.strip().lower() == problem.column.lower()]
+    if near:
+        names = ", ".join(repr(name) for name in near)
+        what = f"{MISSING_COLUMN}; the header has {names}: names are exact (lower case, no spaces)"
+        return replace(problem, what=what)
+    close = difflib.get_close_matches(problem.column, unknown, n=1, cutoff=MISSPELT_CUTOFF)
+    if not close:
         return problem
-    names = ", ".join(repr(name) for name in near)
-    return replace(
-        problem,
-        what=f"{MISSING_COLUMN}; the header has {names}: names are exact (lower case, no spaces)",
-    )
+    what = f"{MISSING_COLUMN}; the header has {close[0]!r}, which this table has not: misspelt?"
+    return replace(problem, what=what)
 
 
 def _plain_ints(df: pd.DataFrame, table: TableName) -> pd.DataFrame:

@@ -538,6 +538,25 @@ def test_a_missing_column_names_the_header_s_near_miss(folder: Path) -> None:
     ) in message
 
 
+def test_a_missing_column_names_a_misspelling_in_the_header(folder: Path) -> None:
+    """A misspelt name was kept as an unknown column without a word, beside "missing column
+    'grade_level'"."""
+
+    def rename(rows: Rows) -> None:
+        rows[0][rows[0].index("grade_level")] = "grade"
+        rows[0][rows[0].index("session_count")] = "sesion_count"
+        rows[0][rows[0].index("age")] = "page_views"
+
+    path = edit(folder, "learners", rename)
+    message = str(error_of(folder))
+    assert (
+        f"{path}:\n  - column 'age': missing column (required)\n  - column 'grade_level': "
+        "missing column (required); the header has 'grade', which this table has not: "
+        "misspelt?\n  - column 'session_count': missing column (required); the header has "
+        "'sesion_count', which this table has not: misspelt?"
+    ) in message
+
+
 def test_tables_too_large_for_the_free_memory_are_refused_before_any_is_read(
     folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
