@@ -364,10 +364,11 @@ def load_table(path: str | Path, kind: TableName, *, require: Sequence[str] = ()
     """
     fields(kind)  # unknown kind: ValueError naming the valid ones
     require = _column_list(kind, require)
-    too_large = _memory_problems([Path(path)])
+    path = Path(path).expanduser()  # "~/..." is the home folder's, as pandas reads it
+    too_large = _memory_problems([path])
     if too_large:
         raise DataValidationError(too_large)
-    df, problems = _check_table(Path(path), kind, require)
+    df, problems = _check_table(path, kind, require)
     if problems or df is None:
         raise DataValidationError(problems)
     return df.reset_index(drop=True)
@@ -471,7 +472,7 @@ def load_datasets(
     `require` maps a table to optional columns the caller needs; `check_aggregates` also checks
     the learner and tutor aggregates against the sessions.
     """
-    folder = Path(folder)
+    folder = Path(folder).expanduser()  # "~/..." is the home folder's, as pandas reads it
     if not folder.is_dir():
         what = "is a file, not a folder" if folder.exists() else "dataset folder not found"
         raise DataValidationError(

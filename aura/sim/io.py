@@ -82,9 +82,12 @@ def simulator_wrote(out_dir: Path, hashes: Mapping[str, str]) -> bool:
 
 def save(data: SimulatedData, out_dir: Path) -> dict[str, Path]:
     """Write the three CSVs to `out_dir` and the hidden truth to `out_dir/truth/`, with the record
-    of what was written (`check_writable` refuses a folder holding tables of its own first)."""
-    check_writable(Path(out_dir))
-    return _write(data, Path(out_dir))
+    of what was written (`check_writable` refuses a folder holding tables of its own first).
+    "~/..." is the home folder's, as pandas' to_csv takes it: the folder was made under a
+    literal "~" while pandas wrote the tables under the home folder."""
+    out_dir = Path(out_dir).expanduser()
+    check_writable(out_dir)
+    return _write(data, out_dir)
 
 
 def _write(data: SimulatedData, out_dir: Path) -> dict[str, Path]:
@@ -115,6 +118,8 @@ def write_datasets(
     out_dir: Path, *, seed: int, n_learners: int, n_tutors: int, n_sessions: int
 ) -> dict[str, Path]:
     """Generate the datasets for these parameters and write them; returns the paths. A folder
-    holding tables of its own is refused before anything is generated."""
-    check_writable(Path(out_dir))
-    return _write(generate(seed, n_learners, n_tutors, n_sessions), Path(out_dir))
+    holding tables of its own is refused before anything is generated. "~/..." is the home
+    folder's, as in `save`."""
+    out_dir = Path(out_dir).expanduser()
+    check_writable(out_dir)
+    return _write(generate(seed, n_learners, n_tutors, n_sessions), out_dir)

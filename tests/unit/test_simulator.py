@@ -136,6 +136,18 @@ def test_tutors_are_chosen_alike_in_blocks_of_rows(monkeypatch: pytest.MonkeyPat
     np.testing.assert_array_equal(matching.choose_tutors(tutors, *args), whole)
 
 
+def test_a_folder_under_the_home_folder_is_written_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The folder was made under a literal "~" while pandas wrote the tables under the home
+    folder: `aura generate --out '~/data'` failed on a folder that did not exist."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    written = write_datasets(Path("~/data"), seed=3, n_learners=20, n_tutors=3, n_sessions=40)
+    assert written["learners"] == tmp_path / "data" / FILES["learners"]
+    assert written["learners"].is_file() and not (tmp_path / "~").exists()
+
+
 @pytest.mark.parametrize("value", [0, 20.7, "20", True])
 @pytest.mark.parametrize("name", ["n_learners", "n_tutors", "n_sessions"])
 def test_sizes_that_are_not_positive_integers_are_rejected(name: str, value: object) -> None:

@@ -419,6 +419,15 @@ def test_columns_the_loader_does_not_know_are_kept_as_text(folder: Path) -> None
     assert learners["consent"].tolist() == ["TRUE"] * 200
 
 
+def test_a_folder_under_the_home_folder_is_read_as_pandas_reads_it(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """load_datasets("~/exports") said "dataset folder not found" of a folder pandas reads."""
+    monkeypatch.setenv("HOME", str(folder.parent))
+    assert len(load_datasets(f"~/{folder.name}").learners) == 200
+    assert len(load_table(f"~/{folder.name}/{FILES['tutors']}", "tutors")) == 10
+
+
 def test_a_learner_without_sessions_passes_the_aggregate_check(folder: Path) -> None:
     """A learner may have no session yet (a count of 0): its mean scores have no sessions to
     match, and were refused as not matching them whatever they held."""
