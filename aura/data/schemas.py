@@ -216,8 +216,14 @@ def optional_columns(table: TableName) -> tuple[str, ...]:
 
 
 def _is_number(s: pd.Series) -> pd.Series:
-    parsed = pd.to_numeric(s, errors="coerce")
-    return s.isna() | np.isfinite(parsed.astype(float))
+    return s.isna() | pd.to_numeric(s, errors="coerce").notna()
+
+
+def _is_finite(s: pd.Series) -> pd.Series:
+    """Apart from text: pandas reads inf, Infinity and 1e400 as infinity, and "not a number
+    (inf)" named no fault a reader could see."""
+    parsed = pd.to_numeric(s, errors="coerce").astype(float)
+    return parsed.isna() | np.isfinite(parsed)
 
 
 def _is_whole(s: pd.Series) -> pd.Series:
@@ -241,7 +247,10 @@ def raw_schema(table: TableName) -> pa.DataFrameSchema:
     for f in fields(table):
         if f.kind not in NUMERIC_KINDS:
             continue
-        checks = [pa.Check(_is_number, error="wrong type: not a number")]
+        checks = [
+            pa.Check(_is_number, error="wrong type: not a number"),
+            pa.Check(_is_finite, error="wrong type: infinite (inf, or too large for a float)"),
+        ]
         if f.kind == "int":
             checks.append(pa.Check(_is_whole, error="wrong type: not a whole number"))
             checks.append(pa.Check(_fits_int64, error="wrong type: too large for an integer"))

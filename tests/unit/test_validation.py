@@ -428,6 +428,18 @@ def test_a_folder_under_the_home_folder_is_read_as_pandas_reads_it(
     assert len(load_table(f"~/{folder.name}/{FILES['tutors']}", "tutors")) == 10
 
 
+def test_an_infinite_number_is_named_as_such(folder: Path) -> None:
+    """pandas reads inf, Infinity and 1e400 as infinity, which was "not a number (inf)"."""
+    for line, value in ((3, "inf"), (4, "-Infinity"), (5, "1e400")):
+        edit(folder, "tutors", set_cell(line, "rating", value))
+    edit(folder, "tutors", set_cell(6, "rating", "high"))
+    assert [p.describe() for p in error_of(folder).problems] == [
+        "column 'rating': wrong type: not a number in 1 row: line 6 ('high')",
+        "column 'rating': wrong type: infinite (inf, or too large for a float) in 3 rows: lines "
+        "3 ('inf'), 4 ('-Infinity'), 5 ('1e400')",
+    ]
+
+
 def test_a_learner_without_sessions_passes_the_aggregate_check(folder: Path) -> None:
     """A learner may have no session yet (a count of 0): its mean scores have no sessions to
     match, and were refused as not matching them whatever they held."""
