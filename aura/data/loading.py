@@ -72,17 +72,22 @@ def _read_csv(path: Path, table: TableName) -> tuple[pd.DataFrame | None, list[P
     # Columns the schemas do not know are read as text, to be kept as the file has them: pandas
     # would make a postcode 01234 the number 1234, and TRUE a boolean.
     known = {f.name for f in fields(table)}
+    header = _header(path)
     try:
-        df = pd.read_csv(path, dtype={name: str for name in _header(path) if name not in known})
+        df = pd.read_csv(path, dtype={name: str for name in header if name not in known})
     except pd.errors.EmptyDataError:
         return None, [Problem(path, "empty file (no header line): expected a header and rows")]
     except UnicodeDecodeError:
         return None, [Problem(path, _not_utf8(path))]
     except pd.errors.ParserError as exc:
         return None, _parser_problems(path, exc)
+    if len(next(_records(path), (0, header))[1]) > len(header):
+        # A first row wider than the header (a comma ending each data line, not the header):
+        # pandas takes its first fields as the rows' labels without a word, and every column
+        # was blamed for its neighbour's values, one line too low.
+        return None, _field_count_problems(path)
     if df.empty:
         return None, [Problem(path, "no data rows (the file has only a header line)")]
-    header = _header(path)
     if len(header) == 1 and (other := next((d for d in ";\t|" if d in header[0]), None)):
         return None, [
             Problem(

@@ -440,6 +440,21 @@ def test_an_infinite_number_is_named_as_such(folder: Path) -> None:
     ]
 
 
+def test_every_row_wider_than_the_header_is_named_as_such(folder: Path) -> None:
+    """A comma ending every data line but not the header: pandas took each row's first field
+    as its label without a word, and every column was blamed for its neighbour's values."""
+    path = folder / FILES["tutors"]
+    header, *rows = path.read_text().splitlines()
+    path.write_text("\n".join([header, *(row + "," for row in rows)]) + "\n")
+    width = len(header.split(","))
+    assert [p.describe() for p in error_of(folder).problems] == [
+        f"more fields than the header's {width} names (field counts in brackets; a value "
+        f"holding a comma must be in double quotes) in 10 rows: lines 2 ({width + 1}), "
+        f"3 ({width + 1}), 4 ({width + 1}), 5 ({width + 1}), 6 ({width + 1}), ... (10 rows in "
+        "total)"
+    ]
+
+
 def test_a_learner_without_sessions_passes_the_aggregate_check(folder: Path) -> None:
     """A learner may have no session yet (a count of 0): its mean scores have no sessions to
     match, and were refused as not matching them whatever they held."""
