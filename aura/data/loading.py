@@ -323,17 +323,21 @@ def _check_table(
         return None, problems
     faults = _whole_row_faults(path, df)
     whole_rows = np.logical_or.reduce(list(faults.values()))
-    if not whole_rows.any():
-        return _validate(path, df, table, require)
-    _, found = _validate(path, df[~whole_rows], table, require)
-    return None, [
+    valid, problems = _validate(path, df[~whole_rows] if whole_rows.any() else df, table, require)
+    problems = [
         *(
             Problem(path, what, lines=tuple(csv_line(i) for i in df.index[rows]))
             for what, rows in faults.items()
             if rows.any()
         ),
-        *found,
+        *problems,
     ]
+    if not problems:
+        return valid, []
+    # pandas pads a row shorter than the header with missing values without a word: its
+    # fields were blamed on the columns they had slid into. Looked for only once something
+    # is wrong, as it reads the file again.
+    return None, _field_count_problems(path) or problems
 
 
 def _whole_row_faults(path: Path, df: pd.DataFrame) -> dict[str, np.ndarray]:

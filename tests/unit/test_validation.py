@@ -455,6 +455,19 @@ def test_every_row_wider_than_the_header_is_named_as_such(folder: Path) -> None:
     ]
 
 
+def test_a_row_shorter_than_the_header_is_named_as_such(folder: Path) -> None:
+    """pandas pads a short row with missing values without a word: a row missing its third
+    field was blamed in nine columns for the values that had slid into them."""
+
+    def drop_third_field(rows: Rows) -> None:
+        del rows[3][2]
+
+    edit(folder, "learners", drop_third_field)
+    assert [p.describe() for p in error_of(folder).problems] == [
+        "fewer fields than the header's 14 names (field counts in brackets) in 1 row: line 4 (13)"
+    ]
+
+
 def test_a_learner_without_sessions_passes_the_aggregate_check(folder: Path) -> None:
     """A learner may have no session yet (a count of 0): its mean scores have no sessions to
     match, and were refused as not matching them whatever they held."""
