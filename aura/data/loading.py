@@ -45,6 +45,11 @@ from aura.sim.io import FILES
 AGGREGATE_TOLERANCE = 1e-4
 """Aggregates are means of 4-decimal values rounded to 4 decimals, so they agree to 5e-5."""
 UTF16_MARKS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+ARCHIVES = {
+    b"PK\x03\x04": "a ZIP archive (an Excel workbook, .xlsx?), not CSV text: save it as CSV UTF-8",
+    b"\x1f\x8b": "gzip-compressed, not CSV text: decompress it",
+}
+"""The first bytes of files that are no text at all, and what they are."""
 MISSPELT_CUTOFF = 0.6
 """difflib's similarity from which an unknown header name is offered for a missing column:
 `grade` for `grade_level` is 0.62, `sesion_count` for `session_count` 0.96."""
@@ -127,6 +132,9 @@ def _not_utf8(path: Path) -> str:
     buffer ("position 4"), which names no place a user can find. A UTF-16 file (a spreadsheet's
     "Unicode Text") is named as such: its first byte read as a Latin-1 export's."""
     raw = path.read_bytes()
+    archive = next((what for magic, what in ARCHIVES.items() if raw.startswith(magic)), None)
+    if archive:  # its first byte that is not UTF-8 said "a Latin-1 or Windows export?"
+        return archive
     if raw.startswith(UTF16_MARKS):
         return (
             'UTF-16 text, not UTF-8 (a spreadsheet\'s "Unicode Text" export?): save it as '

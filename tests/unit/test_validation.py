@@ -7,9 +7,12 @@ lines count the header as line 1, so the k-th data row is line k + 1.
 from __future__ import annotations
 
 import csv
+import gzip
+import io
 import re
 import shutil
 import warnings
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -466,6 +469,31 @@ def test_a_row_shorter_than_the_header_is_named_as_such(folder: Path) -> None:
     assert [p.describe() for p in error_of(folder).problems] == [
         "fewer fields than the header's 14 names (field counts in brackets) in 1 row: line 4 (13)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("packed", "what"),
+    [
+        (
+            "zip",
+            "a ZIP archive (an Excel workbook, .xlsx?), not CSV text: save it as CSV UTF-8",
+        ),
+        ("gzip", "gzip-compressed, not CSV text: decompress it"),
+    ],
+)
+def test_an_archive_named_csv_is_named_as_such(folder: Path, packed: str, what: str) -> None:
+    """A workbook or a compressed file saved under the CSV's name was "not UTF-8 text: byte 0xc5
+    on line 1 (a Latin-1 or Windows export?)"."""
+    path = folder / FILES["tutors"]
+    text = path.read_bytes()
+    if packed == "gzip":
+        path.write_bytes(gzip.compress(text))
+    else:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("xl/worksheets/sheet1.xml", text)
+        path.write_bytes(buffer.getvalue())
+    assert [p.describe() for p in error_of(folder).problems] == [what]
 
 
 def test_a_learner_without_sessions_passes_the_aggregate_check(folder: Path) -> None:
