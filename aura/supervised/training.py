@@ -248,6 +248,27 @@ def _check_levels(y_train: Any, cv_folds: int) -> None:
         )
 
 
+def training_split(
+    name: str, table: FeatureTable, config: SupervisedConfig, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(train, test) rows of the model's table, once its training split is known to hold what
+    the grouped CV needs: a learner per fold and, for the classifier, each level once per fold.
+    `train_all` asks it of every model before any trains, so data that one model cannot learn
+    from are refused before the minutes the others take."""
+    _, y, groups = table
+    train, test = ev.grouped_holdout(groups, config.test_size, seed)
+    learners = groups.iloc[train].nunique()
+    if learners < config.cv_folds:
+        raise ValueError(
+            f"04_supervised_training.cv_folds is {config.cv_folds}, but the {name} model's "
+            f"training split holds {learners} learners and each fold needs one of its own; "
+            "lower cv_folds or generate more learners"
+        )
+    if ev.is_classifier_name(name):
+        _check_levels(y.iloc[train], config.cv_folds)
+    return train, test
+
+
 def train_model(
     name: str,
     table: FeatureTable,
@@ -264,17 +285,9 @@ def train_model(
     `BAYES_MODELS` on a table the simulator drew (``simulated``), with the inputs it draws the
     target from, has them."""
     X, y, groups = table
-    train, test = ev.grouped_holdout(groups, config.test_size, seed)
+    train, test = training_split(name, table, config, seed)
     X_tr, y_tr, g_tr = X.iloc[train], y.iloc[train], groups.iloc[train]
     X_te, y_te = X.iloc[test], y.iloc[test]
-    if g_tr.nunique() < config.cv_folds:
-        raise ValueError(
-            f"04_supervised_training.cv_folds is {config.cv_folds}, but the {name} model's "
-            f"training split holds {g_tr.nunique()} learners and each fold needs one of its own; "
-            "lower cv_folds or generate more learners"
-        )
-    if ev.is_classifier_name(name):
-        _check_levels(y_tr, config.cv_folds)
     pipeline = make_pipeline(name, list(X.columns), config.forest.get(name), seed=seed)
     on_stage(
         f"{name}: {g_tr.nunique()} learners to train on, {groups.iloc[test].nunique()} held out "
@@ -431,6 +444,8 @@ def train_all(
         name: simulator_wrote(Path(data_dir), {t: hashes[t] for t in SOURCE_TABLES[name]})
         for name in MODEL_NAMES
     }
+    for name in MODEL_NAMES:  # every refusal the data settle, before any model trains
+        training_split(name, tables[name], config, seed)
     models: dict[str, Any] = {}
     baselines: dict[str, Any] = {}
     report: dict[str, Any] = {

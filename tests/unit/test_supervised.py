@@ -13,7 +13,7 @@ from scipy.special import xlogy
 from sklearn.model_selection import KFold
 
 from aura.sim.generate import generate
-from aura.sim.io import save
+from aura.sim.io import FILES, save
 from aura.supervised import (
     CLASS_LABELS,
     FEATURE_RANGES,
@@ -353,6 +353,24 @@ def test_a_difficulty_level_too_rare_for_the_folds_is_named(tables) -> None:
         train_model("difficulty", (X, y, groups), config, SEED)
     assert "Advanced 0 learners by preferred_difficulty" in str(err.value)
     assert "at least cv_folds (3)" in str(err.value)
+
+
+def test_a_rare_difficulty_level_is_refused_before_any_model_trains(
+    sim, tmp_path: Path, monkeypatch
+) -> None:
+    """The compatibility model trained first (minutes at the default scale), then the
+    difficulty model's rare level was refused, though the learners table settled it at once."""
+    data_dir = tmp_path / "data"
+    save(sim, data_dir)
+    learners = data_dir / FILES["learners"]
+    learners.write_text(learners.read_text().replace(",Advanced,", ",Intermediate,"))
+
+    def tune(name: str, *args, **kwargs):
+        raise AssertionError(f"the {name} model trained before the refusal")
+
+    monkeypatch.setattr(ev, "tune", tune)
+    with pytest.raises(ValueError, match="Advanced 0 learners by preferred_difficulty"):
+        train_all(data_dir, tmp_path / "models", SMALL_TRAINING, SEED)
 
 
 def test_a_model_on_other_inputs_has_no_reference_rows(sim, tmp_path: Path) -> None:
