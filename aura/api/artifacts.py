@@ -39,8 +39,10 @@ def verify_artifacts(folder: Path) -> Manifest:
     if not folder.is_dir():
         what = "is a file, not a folder" if folder.exists() else "does not exist"
         raise ArtifactError(
-            f"artifacts folder {folder} {what}; run notebooks/06_model_export "
-            "(`aura run`) or point AURA_ARTIFACTS at an exported folder"
+            f"artifacts folder {folder} {what}; write it with `aura export --params <file>` "
+            "(into the file's shared.artifacts_dir, from the models `aura train-supervised` and "
+            "`aura train-rl` saved; `aura run` does it all) or point AURA_ARTIFACTS at an "
+            "exported folder"
         )
     if not (folder / MANIFEST_FILE).is_file():
         raise ArtifactError(f"{folder} has no {MANIFEST_FILE}: the export is missing or incomplete")

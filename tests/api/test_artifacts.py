@@ -40,6 +40,17 @@ def test_a_complete_export_verifies(artifacts_dir: Path) -> None:
     }
 
 
+def test_a_missing_folder_names_the_command_that_writes_it(tmp_path: Path) -> None:
+    """The message named notebook 06 and `aura run` (the whole pipeline, data included), not
+    `aura export`, which writes the folder from the models already trained."""
+    with pytest.raises(ArtifactError) as err:
+        verify_artifacts(tmp_path / "nowhere")
+    message = str(err.value)
+    assert f"{tmp_path / 'nowhere'} does not exist; write it with `aura export --params" in message
+    assert "`aura train-supervised` and `aura train-rl`" in message
+    assert "AURA_ARTIFACTS" in message
+
+
 def test_missing_manifest(copy: Path) -> None:
     (copy / "manifest.json").unlink()
     with pytest.raises(ArtifactError, match="no manifest.json"):
