@@ -44,7 +44,7 @@ class Problem:
         first = self.lines[:SHOWN_ROWS]
         if self.values:
             shown = ", ".join(
-                f"{line} ({value!r})"
+                f"{line} ({_quoted(value)})"
                 for line, value in zip(first, self.values[:SHOWN_ROWS], strict=True)
             )
         else:
@@ -53,6 +53,19 @@ class Problem:
         more = f", ... ({n} rows in total)" if n > SHOWN_ROWS else ""
         rows = "1 row" if n == 1 else f"{n} rows"
         return f"{where}{self.what} in {rows}: line{'s' if n > 1 else ''} {shown}{more}"
+
+
+def _quoted(value: object) -> str:
+    """A value as a message shows it: a number's text bare, as the file writes it (-3,
+    Infinity, 1.50), so that it reads as the number it is; other text in quotes, where its
+    spaces show."""
+    if isinstance(value, str) and value == value.strip():
+        try:
+            float(value)
+        except ValueError:
+            return repr(value)
+        return value
+    return repr(value)
 
 
 class DataValidationError(ValueError):

@@ -33,6 +33,7 @@ from aura.data.errors import (
     problems_from_failures,
 )
 from aura.data.schemas import (
+    NUMERIC_KINDS,
     TABLES,
     TableName,
     fields,
@@ -244,7 +245,7 @@ def _validate(
         (column, index) in reported
         for column, index in zip(typed["column"], typed["index"], strict=True)
     ]
-    typed = _int_values(typed[~np.array(again, dtype=bool)], table)
+    typed = typed[~np.array(again, dtype=bool)]
     failures = pd.concat([raw, typed], ignore_index=True)
     if failures.empty:
         return _plain_ints(valid, table), []
@@ -257,20 +258,6 @@ def _validate(
     header = [str(name) for name in df.columns]
     unknown = [name for name in header if name not in position]
     return None, [_near_name(p, header, unknown) for p in problems_from_failures(path, failures)]
-
-
-def _int_values(failures: pd.DataFrame, table: TableName) -> pd.DataFrame:
-    """The typed checks' failing values of integer columns as the integers the file holds.
-    pandera gives every failing value of a table one dtype: beside a fraction out of range, an
-    age of 25 was quoted as 25.0."""
-    if failures.empty:
-        return failures
-    ints = {f.name for f in fields(table) if f.kind == "int"}
-    values = [
-        int(value) if column in ints and isinstance(value, float) and value.is_integer() else value
-        for column, value in zip(failures["column"], failures["failure_case"], strict=True)
-    ]
-    return failures.assign(failure_case=pd.Series(values, index=failures.index, dtype=object))
 
 
 def _near_name(problem: Problem, header: Sequence[str], unknown: Sequence[str]) -> Problem:
@@ -345,7 +332,27 @@ def _check_table(
     # pandas pads a row shorter than the header with missing values without a word: its
     # fields were blamed on the columns they had slid into. Looked for only once something
     # is wrong, as it reads the file again.
-    return None, _field_count_problems(path) or problems
+    return None, _field_count_problems(path) or _as_written(path, df.index, table, problems)
+
+
+def _as_written(
+    path: Path, rows: pd.Index, table: TableName, problems: Sequence[Problem]
+) -> list[Problem]:
+    """The values quoted in numeric columns as the file has them: pandas' reading quoted -3
+    as -3.0 and Infinity as inf, and a value as text or as a number by whether another cell
+    of its column was text. Only the columns at fault are read again, as text, and only once
+    something is wrong; ``rows`` labels the file's rows as the table read labels them."""
+    numeric = {f.name for f in fields(table) if f.kind in NUMERIC_KINDS}
+    columns = sorted({p.column for p in problems if p.column in numeric and p.values})
+    if not columns:
+        return list(problems)
+    text = pd.read_csv(path, usecols=columns, dtype=str, na_filter=False).set_axis(rows)
+    return [
+        replace(p, values=tuple(text.loc[[csv_line_index(line) for line in p.lines], p.column]))
+        if p.column in columns and p.values
+        else p
+        for p in problems
+    ]
 
 
 def _whole_row_faults(path: Path, df: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -521,7 +528,18 @@ def load_datasets(
     if check_aggregates and not problems:
         problems = aggregate_problems(data)
     if problems:
-        raise DataValidationError(problems)
+        raise DataValidationError(
+            [
+                written
+                for table in TABLES
+                for written in _as_written(
+                    folder / FILES[table],
+                    getattr(data, table).index,
+                    table,
+                    [p for p in problems if p.file == folder / FILES[table]],
+                )
+            ]
+        )
     return Datasets(  # rows labelled 0..n-1 again, once no problem needs their file lines
         learners=data.learners.reset_index(drop=True),
         tutors=data.tutors.reset_index(drop=True),

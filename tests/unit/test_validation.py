@@ -439,8 +439,39 @@ def test_an_infinite_number_is_named_as_such(folder: Path) -> None:
     assert [p.describe() for p in error_of(folder).problems] == [
         "column 'rating': wrong type: not a number in 1 row: line 6 ('high')",
         "column 'rating': wrong type: infinite (inf, or too large for a float) in 3 rows: lines "
-        "3 ('inf'), 4 ('-Infinity'), 5 ('1e400')",
+        "3 (inf), 4 (-Infinity), 5 (1e400)",
     ]
+
+
+def test_a_bad_number_is_quoted_as_the_file_writes_it(folder: Path) -> None:
+    """pandas' reading was quoted: -3.0 for -3, inf for Infinity, 25 for 25.0; and a number
+    as text ('1e400') or not (1e400) by whether another cell of its column was text. Text that
+    is not a number as written stays in quotes, where its spaces show."""
+    edit(folder, "learners", set_cell(3, "attention_span_minutes", "-3"))
+    edit(folder, "learners", set_cell(4, "comfort_level_online", "Infinity"))
+    edit(folder, "learners", set_cell(5, "comfort_level_online", " 2"))
+    edit(folder, "learners", set_cell(6, "age", "25.0"))
+    edit(folder, "learners", lambda rows: rows.insert(4, []))  # file lines below move down one
+    problems = error_of(folder).problems
+    assert [p.describe() for p in problems] == [
+        "column 'age': out of range: must be in [8, 18] in 1 row: line 7 (25.0)",
+        "column 'comfort_level_online': wrong type: infinite (inf, or too large for a float) in "
+        "1 row: line 4 (Infinity)",
+        "column 'comfort_level_online': out of range: must be in [0, 1] in 1 row: line 6 (' 2')",
+        "column 'attention_span_minutes': out of range: must be > 0 in 1 row: line 3 (-3)",
+    ]
+    assert problems[0].values == ("25.0",)  # as data, too
+
+
+def test_a_value_the_checks_across_tables_refuse_is_quoted_as_written(folder: Path) -> None:
+    """They quoted the table as read: a tutor_id of 11.0 as 11, a mean of 0.00010 as 0.0001."""
+    edit(folder, "learners", set_cell(3, "engagement_score", "0.00010"))
+    message = str(error_of(folder, check_aggregates=True))
+    assert "does not match the mean engagement_score" in message
+    assert "line 3 (0.00010)" in message
+    edit(folder, "sessions", set_cell(12, "tutor_id", "11.0"))
+    message = str(error_of(folder))
+    assert "unknown tutor_id (not in tutors_data.csv) in 1 row: line 12 (11.0)" in message
 
 
 def test_every_row_wider_than_the_header_is_named_as_such(folder: Path) -> None:
