@@ -171,8 +171,8 @@ def _checked(params: Path, *sections: str, writes: tuple[str, ...] = ()) -> dict
 
 def _note_one_seed(covers: Iterable[str]) -> None:
     """Say, beside the intervals shown, when one of them covers the held-out episodes alone
-    (``covers``: what each covers, `aura.rl.results.interval_covers`)."""
-    from aura.rl.results import EPISODES_ONLY, ONE_SEED_NOTE
+    (``covers``: what each covers, `aura.rl.intervals.interval_covers`)."""
+    from aura.rl.intervals import EPISODES_ONLY, ONE_SEED_NOTE
 
     if EPISODES_ONLY in set(covers):
         console.print(f"[yellow]note:[/] {ONE_SEED_NOTE}")
@@ -318,8 +318,10 @@ def train_rl(
     from aura.interrupts import interrupts_handled
     from aura.rl.config import load_experiment
     from aura.rl.experiment import RunFailed, grid_wall_time, run_experiment
+    from aura.rl.fingerprint import fingerprint
     from aura.rl.numerics import describe
-    from aura.rl.results import RESULTS_FILE, fingerprint, results_table, saved_policies_table
+    from aura.rl.results import RESULTS_FILE
+    from aura.rl.tables import results_table, saved_policies_table
 
     _checked(params, writes=("models_dir",))  # load_experiment checks the section's values
     try:
@@ -478,8 +480,8 @@ def rl_probe(
     """
     from aura.interrupts import interrupts_handled
     from aura.rl.config import load_experiment
+    from aura.rl.intervals import interval_covers
     from aura.rl.probes import PROBE_FILE, probe_dir, probe_study
-    from aura.rl.results import interval_covers
 
     _checked(params, writes=("models_dir",))
     try:
@@ -546,7 +548,8 @@ def rl_compare(
     """
     from aura.rl.compare import compare_grids
     from aura.rl.config import load_experiment
-    from aura.rl.results import RESULTS_FILE, interval_covers
+    from aura.rl.intervals import interval_covers
+    from aura.rl.results import RESULTS_FILE
 
     if params.resolve() == against.resolve():
         raise _fail(f"--params and --against are both {params}: a grid is not compared with itself")

@@ -10,7 +10,7 @@ of one saved PPO policy on the grid's ``n_test_episodes`` episodes, in lockstep 
 does) against one episode at a time. The machine's load average and the host's speed
 (``aura.reports.host``) are recorded before and after: on a shared machine, wall time includes
 waiting for a core, and hosts of the same name run at different speeds. The grid's fingerprint
-(``aura.rl.results.fingerprint``) tells whether two hosts trained the same policies.
+(``aura.rl.fingerprint.fingerprint``) tells whether two hosts trained the same policies.
 
     python benchmarks/bench_rl_training.py          # the grid once; throughput, scoring 3 times
     python benchmarks/bench_rl_training.py --grids 3  # the target on the median of three grids
@@ -47,7 +47,8 @@ from aura.rl.experiment import (
     init_worker,
     run_experiment,
 )
-from aura.rl.results import evaluate_model_file, fingerprint
+from aura.rl.fingerprint import fingerprint
+from aura.rl.scoring import evaluate_model_file
 from aura.rl.train import FINAL_MODEL, algorithm_class, train
 
 THROUGHPUT_STEPS = 20_000

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from aura.rl.results import EPISODES_ONLY, interval_covers
+from aura.rl.intervals import EPISODES_ONLY, interval_covers
 from aura.supervised.training import (
     TARGET_ACCURACY,
     TARGET_ACCURACY_SHARE,

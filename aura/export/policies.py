@@ -18,7 +18,7 @@ import numpy as np
 from aura.export.exporter import PolicyExport
 from aura.export.manifest import Feature, Lookup, MinMax
 from aura.files import read_json
-from aura.rl.results import selected_score
+from aura.rl.selection import selected_score
 from aura.sim.vocab import DIFFICULTY_MOVES, LEARNING_STYLES, STRATEGIES, SUBJECTS, TIME_SLOTS
 
 POLICY_NAMES = ("tutor_matching", "difficulty_adaptation")

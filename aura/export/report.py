@@ -40,7 +40,7 @@ def parity_table(manifest: Manifest) -> pd.DataFrame:
 def served_policies_table(manifest: Manifest) -> pd.DataFrame:
     """The served policy of each environment (algorithm and seed) with its held-out normalised
     score and its paired lead over the best hand rule, each with its 95% interval over the
-    held-out episodes (`aura.rl.results.selected_score`: one seed, so the episodes alone, which
+    held-out episodes (`aura.rl.selection.selected_score`: one seed, so the episodes alone, which
     ``interval covers`` says), beside the hand rule's and the upper reference's scores (random 0,
     oracle 1); a value the export did not record (no results.json beside the agents) is left
     empty."""

@@ -449,7 +449,7 @@ def _check_params(
 
     if (per_notebook.get(RL_SECTION) or {}).get("load") is True:
         # notebook 03 reads the saved grid: its absence surfaced after notebooks 01 and 02
-        from aura.rl.results import saved_grid  # pandas and the training code: only if needed
+        from aura.rl.saved import saved_grid  # pandas and the training code: only if needed
 
         try:
             saved_grid(load_experiment(params_path))

@@ -5,7 +5,14 @@ rule and the oracle.
 Submodules are imported on demand (torch and Stable-Baselines3 are heavy):
 
 - ``config``: typed params; ``train``: one run, resumable; ``experiment``: the grid;
-- ``results``: normalised scores with confidence intervals, learning curves; ``tune``: Optuna;
+  ``tune``: Optuna;
+- scoring the grid: ``scoring`` (saved policies on held-out episodes), ``references`` (random,
+  the hand rules, the oracle, the upper reference), ``intervals`` (normalised scores with 95%
+  intervals over seeds and episodes), ``curves`` (learning curves), ``actions`` (what each policy
+  does);
+- the grid's ``results.json``: ``results`` (written), ``saved`` (read back, checked against the
+  params), ``tables`` (for notebooks and the CLI), ``fingerprint`` (a digest of its returns),
+  and ``selection`` (the policy exported for serving, ``selected.json``);
 - ``progress``: one progress count over the grid's worker processes; ``numerics``: which compute
   kernels a process trains with; ``features``: one-hot inputs for category observations;
 - studies beside the grid: ``probes`` (one thing changed), ``budget`` (a longer training),

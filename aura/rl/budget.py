@@ -29,14 +29,9 @@ from aura.envs import normalised_score
 from aura.rl.config import ConfigError, EnvConfig, ExperimentConfig, RunConfig, load_run_config
 from aura.rl.experiment import init_worker
 from aura.rl.probes import PROBE_DIR, Probe, checked_probe, probe_runs
-from aura.rl.results import (
-    evaluate_policy_mean,
-    experience_policies,
-    normalised_references,
-    references,
-    score_checkpoints,
-    write_json,
-)
+from aura.rl.references import experience_policies, normalised_references, references
+from aura.rl.results import write_json
+from aura.rl.scoring import evaluate_policy_mean, score_checkpoints
 from aura.rl.train import CONFIG_FILE, steps_kept, train
 
 BUDGET_DIR = "budget"

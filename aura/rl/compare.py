@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from aura.rl.config import ConfigError, ExperimentConfig
-from aura.rl.results import episode_resampler, grid_results, paired_lead, seed_scores
+from aura.rl.intervals import episode_resampler, paired_lead, seed_scores
+from aura.rl.saved import grid_results
 
 
 def _comparable(cfg: ExperimentConfig, base: ExperimentConfig, env_key: str, algo: str) -> None:

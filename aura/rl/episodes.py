@@ -18,7 +18,8 @@ import pandas as pd
 
 from aura.envs.evaluation import EvalResult, evaluate_policy
 from aura.rl.config import EnvConfig
-from aura.rl.results import aura_baselines, evaluate_model, scored_models
+from aura.rl.references import aura_baselines
+from aura.rl.scoring import evaluate_model, scored_models
 
 MEASURES = ("mean_return", "std_return", "mean_length", "success_rate", "consistency")
 """The columns of the analysis, as `aura.envs.evaluation.EvalResult` names them."""

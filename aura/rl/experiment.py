@@ -180,7 +180,7 @@ def run_job(
 ) -> RunOutcome:
     """Train one run (or resume it), score its saved policy ``scored_file`` and the other saved
     policy on the ``n_test`` held-out episodes, and every checkpoint on the first ``n_curve``."""
-    from aura.rl.results import evaluate_model_file, score_checkpoints
+    from aura.rl.scoring import evaluate_model_file, score_checkpoints
 
     init_worker()
     result = train(run, run_dir, resume=resume)
@@ -206,7 +206,7 @@ def run_job(
 
 def reference_job(cfg: ExperimentConfig, env_key: str) -> tuple[str, dict[str, Any], float]:
     """The references of one environment on the held-out episodes, and the seconds they took."""
-    from aura.rl.results import references
+    from aura.rl.references import references
 
     init_worker()
     start = time.perf_counter()
@@ -247,7 +247,7 @@ def run_grid(
     included, of its total, as they are trained (`aura.rl.progress.StepProgress`).
     """
     from aura.rl.progress import StepProgress
-    from aura.rl.results import check_referenced
+    from aura.rl.references import check_referenced
 
     check_referenced(cfg.env_keys)
     workers = cfg.n_workers if n_workers is None else n_workers
@@ -428,13 +428,14 @@ def run_experiment(
     per-algorithm scores) and ``{models_dir}/rl/selected.json`` (the PPO model to export per
     environment), and returns the content of results.json.
     """
-    from aura.rl import results as res
+    from aura.rl.results import RESULTS_FILE, summarise, write_json
+    from aura.rl.selection import SELECTED_FILE, select_models
 
     outcomes, references = run_grid(
         cfg, resume=resume, n_workers=n_workers, on_done=on_done, on_progress=on_progress
     )
     timing = json.loads((cfg.rl_dir / TIMING_FILE).read_text(encoding="utf-8"))
-    payload = {"grid": timing, "results": res.summarise(cfg, outcomes, references)}
-    res.write_json(cfg.rl_dir / res.RESULTS_FILE, payload)
-    res.write_json(cfg.rl_dir / res.SELECTED_FILE, res.select_models(cfg, payload["results"]))
+    payload = {"grid": timing, "results": summarise(cfg, outcomes, references)}
+    write_json(cfg.rl_dir / RESULTS_FILE, payload)
+    write_json(cfg.rl_dir / SELECTED_FILE, select_models(cfg, payload["results"]))
     return payload

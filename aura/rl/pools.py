@@ -8,7 +8,7 @@ same saved policies are scored on the same held-out episodes on other pools: new
 simulator's tutor population, and the tutors the service ranks (the data's tutors table, which
 `aura export` writes as the served pool). Each pool has its own random, oracle and best fixed
 strategy, so every score stays normalised on its own pool and every lead is over the rule that
-is best there, paired by seed and episode as in the grid (``aura.rl.results``).
+is best there, paired by seed and episode as in the grid (``aura.rl.intervals``).
 """
 
 from __future__ import annotations
@@ -24,19 +24,11 @@ import pandas as pd
 from aura.config import project_path
 from aura.envs.evaluation import evaluate_policy, normalised_score
 from aura.rl.config import ConfigError, EnvConfig, ExperimentConfig
-from aura.rl.results import (
-    HAND_RULE_EXCLUDED,
-    aura_baselines,
-    best_hand_rule,
-    evaluate_model_file,
-    grid_results,
-    interval_covers,
-    paired_lead,
-    resampler,
-    scored_models,
-    seed_scores,
-    write_json,
-)
+from aura.rl.intervals import interval_covers, paired_lead, resampler, seed_scores
+from aura.rl.references import HAND_RULE_EXCLUDED, aura_baselines, best_hand_rule
+from aura.rl.results import write_json
+from aura.rl.saved import grid_results
+from aura.rl.scoring import evaluate_model_file, scored_models
 
 TRAINING_POOL = "training pool"
 SERVED_POOL = "served pool"

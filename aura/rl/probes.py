@@ -70,19 +70,13 @@ from aura.rl.config import (
     ImitationConfig,
     RunConfig,
 )
+from aura.rl.curves import curve_bands, curve_yardstick
 from aura.rl.experiment import grid_pool, init_worker
-from aura.rl.results import (
-    curve_bands,
-    curve_yardstick,
-    episode_resampler,
-    evaluate_model_file,
-    grid_results,
-    normalised_references,
-    paired_lead,
-    score_checkpoints,
-    seed_scores,
-    write_json,
-)
+from aura.rl.intervals import episode_resampler, paired_lead, seed_scores
+from aura.rl.references import normalised_references
+from aura.rl.results import write_json
+from aura.rl.saved import grid_results
+from aura.rl.scoring import evaluate_model_file, score_checkpoints
 from aura.rl.train import (
     IMITATION_FILE,
     SCORED_FILES,

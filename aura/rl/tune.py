@@ -407,7 +407,7 @@ def score_block(
 ) -> float | None:
     """Train one run of ``values`` at the tuning budget, seeded as trial ``number`` would be, and
     return its validation mean return; None if ``after_eval`` (a pruning callback) stopped it."""
-    from aura.rl.results import evaluate_model_file
+    from aura.rl.scoring import evaluate_model_file
 
     env = exp.env(tune.env_key)
     training = dataclasses.replace(
@@ -685,7 +685,7 @@ def validation_references(params_path: str | Path) -> dict[str, Any] | None:
     episodes, so that a trial's value can be read as a normalised score. None for an
     environment without references (one defined in the params by a Gymnasium id)."""
     from aura.envs.evaluation import evaluate_policy
-    from aura.rl.results import BASELINES, aura_baselines, best_hand_rule
+    from aura.rl.references import BASELINES, aura_baselines, best_hand_rule
 
     exp, tune_cfg = tuning(params_path)
     if tune_cfg.env_key not in BASELINES:

@@ -186,7 +186,8 @@ def test_notebook_03_loads_a_saved_grid_only_as_its_params_define_it(grids) -> N
     """`load = True` in notebook 03 (`saved_grid`): the grid these params trained is read back;
     one scored on other episodes, or none, is refused with what to do, where the notebook used to
     print these params' episode count beside another grid's numbers."""
-    from aura.rl.results import RESULTS_FILE, saved_grid
+    from aura.rl.results import RESULTS_FILE
+    from aura.rl.saved import saved_grid
 
     base = load_experiment(grids["base"])
     saved = json.loads((base.rl_dir / RESULTS_FILE).read_text())
@@ -206,7 +207,7 @@ def test_a_grid_scored_on_another_saved_policy_than_its_params_ask_is_refused(gr
     file that asks for the final policies of a grid scored on its best checkpoints was read as
     if it matched, so a probe scored its own runs' final policies against the grid's best
     checkpoints and a comparison or notebook 03 printed the other policy's numbers."""
-    from aura.rl.results import saved_grid
+    from aura.rl.saved import saved_grid
 
     final = grids["base"].with_name("base-final.yaml")  # the same models folder
     final.write_text(
@@ -246,7 +247,7 @@ def test_a_grid_scored_with_other_reference_or_curve_episodes_is_refused(
     """Neither setting changes a run, so a grid whose upper reference learned from other
     episodes, or whose curves were scored on other episodes, was read as these params' own: a
     probe stored the grid's curve beside its own scored on other episodes."""
-    from aura.rl.results import saved_grid
+    from aura.rl.saved import saved_grid
 
     other = grids["base"].with_name("base-other-setting.yaml")  # the same models folder
     other.write_text(derive_params(grids["base"], [setting])[0], encoding="utf-8")
@@ -269,7 +270,7 @@ def test_a_grid_scored_before_its_episode_settings_were_recorded_is_refused(
 ) -> None:
     """A results.json written before ``ceiling_episodes`` (or the curves) was recorded cannot
     say which it was scored with: refused with the command that scores the kept runs again."""
-    from aura.rl.results import saved_grid
+    from aura.rl.saved import saved_grid
 
     base = load_experiment(grids["base"])
     path = base.rl_dir / "results.json"

@@ -22,9 +22,10 @@ from aura.rl.config import (
     load_experiment,
     load_run_config,
 )
+from aura.rl.curves import curve_yardstick
 from aura.rl.experiment import run_experiment
 from aura.rl.probes import PROBE_FILE, PROBES, probe_dir, probe_study
-from aura.rl.results import curve_yardstick, evaluate_model_file
+from aura.rl.scoring import evaluate_model_file
 from aura.rl.train import IMITATION_FILE, START_MODEL, train
 
 SMOKE = load_experiment(PARAMS_DIR / "smoke.yaml")
@@ -33,7 +34,7 @@ SCORE_SAVED_START = """
 import json, sys
 from pathlib import Path
 from aura.rl.config import load_run_config
-from aura.rl.results import evaluate_model_file
+from aura.rl.scoring import evaluate_model_file
 run_dir, seed, n = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 run = load_run_config(run_dir / "config.yaml")
 returns = evaluate_model_file(run_dir / "start_model.zip", run, seed, n)

@@ -192,7 +192,7 @@ def test_a_damaged_saved_model_is_named_before_sb3_reads_it(tmp_path: Path) -> N
     folder to delete; resuming the finished run reads neither model; nothing changes."""
     from aura.export.policies import _load
     from aura.rl.config import ConfigError
-    from aura.rl.results import evaluate_model_file
+    from aura.rl.scoring import evaluate_model_file
     from aura.rl.train import FINAL_MODEL, checkpoints
 
     training = TrainingConfig(total_timesteps=256, eval_freq=128, n_eval_episodes=2, save_freq=128)

@@ -16,7 +16,7 @@ from aura.envs import RandomPolicy, evaluate_policy
 from aura.rl.config import ConfigError, load_experiment, load_run_config
 from aura.rl.experiment import resumed_runs
 from aura.rl.numerics import kernels
-from aura.rl.results import evaluate_model_file, score_checkpoints
+from aura.rl.scoring import evaluate_model_file, score_checkpoints
 from aura.rl.train import BEST_MODEL, FINAL_MODEL, INFO_FILE, SCORED_FILES, train
 
 SMOKE = load_experiment(PARAMS_DIR / "smoke.yaml")

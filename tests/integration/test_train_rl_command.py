@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 from aura.cli import app
 from aura.config import PARAMS_DIR
 from aura.rl.config import SECTION
+from aura.rl.intervals import EPISODES_ONLY, ONE_SEED_NOTE
 from aura.rl.numerics import describe, kernels, mkl_auto_branch
-from aura.rl.results import EPISODES_ONLY, ONE_SEED_NOTE
 from aura.rl.train import INFO_FILE
 
 
@@ -77,7 +77,7 @@ def test_scoring_a_finished_grid_again_keeps_its_training_wall_time(tmp_path: Pa
     the rescoring's seconds as the grid's wall time, which notebook 03 printed as the
     training's."""
     from aura.rl.config import ConfigError, load_experiment
-    from aura.rl.results import saved_grid
+    from aura.rl.saved import saved_grid
 
     params = one_run_params(tmp_path)
     train_rl(params)

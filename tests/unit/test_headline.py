@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from aura.evaluation import headline
-from aura.rl.results import EPISODES_ONLY
+from aura.rl.intervals import EPISODES_ONLY
 
 
 def interval(mean: float, low: float, high: float, n: int = 3) -> dict[str, float]:

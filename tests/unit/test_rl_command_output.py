@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from aura.cli import app
 from aura.config import PARAMS_DIR
-from aura.rl.results import EPISODES_ONLY, ONE_SEED_NOTE
+from aura.rl.intervals import EPISODES_ONLY, ONE_SEED_NOTE
 
 ONE_SEED = {"mean": 0.8, "low": 0.78, "high": 0.82, "n": 1, "covers": EPISODES_ONLY}
 TWO_SEEDS = {"mean": 0.8, "low": 0.7, "high": 0.9, "n": 2}

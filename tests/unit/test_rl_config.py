@@ -30,7 +30,7 @@ from aura.rl.config import (
     load_experiment,
     load_run_config,
 )
-from aura.rl.results import t_interval
+from aura.rl.intervals import t_interval
 
 SHARED = {"seed": 7, "data_dir": "data/x", "models_dir": "models/x", "artifacts_dir": "a"}
 

@@ -8,8 +8,9 @@ import yaml
 
 from aura.config import PARAMS_DIR
 from aura.rl.config import SECTION, experiment_config
+from aura.rl.curves import held_out_curves
 from aura.rl.experiment import RunOutcome
-from aura.rl.results import held_out_curves, summarise
+from aura.rl.results import summarise
 
 SHARED = {"seed": 7, "data_dir": "data/x", "models_dir": "models/x", "artifacts_dir": "a"}
 N_TEST, N_CURVE = 40, 10

@@ -1,5 +1,5 @@
-"""The grid's fingerprint (`aura.rl.results.fingerprint`) tells two grids apart by one bit of one
-held-out return, of a run or of a reference, and survives results.json's round trip."""
+"""The grid's fingerprint (`aura.rl.fingerprint.fingerprint`) tells two grids apart by one bit of
+one held-out return, of a run or of a reference, and survives results.json's round trip."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from aura.rl.results import fingerprint
+from aura.rl.fingerprint import fingerprint
 
 
 def grid_results() -> dict:

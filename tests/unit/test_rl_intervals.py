@@ -15,23 +15,22 @@ from aura.config import PARAMS_DIR
 from aura.files import strict_json
 from aura.rl.config import SECTION, experiment_config
 from aura.rl.experiment import RunOutcome
-from aura.rl.results import (
+from aura.rl.fingerprint import fingerprint
+from aura.rl.intervals import (
     EPISODES,
     EPISODES_ONLY,
     SEEDS_AND_EPISODES,
     Z95,
     Interval,
     episode_draws,
-    fingerprint,
     paired_lead,
     resampled_scores,
-    results_table,
-    saved_policies_table,
     seed_scores,
-    selected_score,
-    summarise,
     with_episode_error,
 )
+from aura.rl.results import summarise
+from aura.rl.selection import selected_score
+from aura.rl.tables import results_table, saved_policies_table
 
 SHARED = {"seed": 7, "data_dir": "data/x", "models_dir": "models/x", "artifacts_dir": "a"}
 N_EPISODES = 400

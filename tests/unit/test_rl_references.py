@@ -9,15 +9,9 @@ import numpy as np
 import pytest
 
 from aura.envs import FixedPolicy, RandomPolicy
+from aura.rl.actions import ACTION_NAMES, action_profile
 from aura.rl.config import EVAL_SEED_OFFSET, ConfigError, EnvConfig, env_config
-from aura.rl.results import (
-    ACTION_NAMES,
-    BASELINES,
-    UPPER_REFERENCES,
-    action_profile,
-    evaluation_resolution,
-    references,
-)
+from aura.rl.references import BASELINES, UPPER_REFERENCES, evaluation_resolution, references
 
 
 def test_ten_evaluation_episodes_rank_difficulty_policies_but_not_tutor_matching_ones() -> None:
@@ -88,7 +82,9 @@ def test_a_third_environment_is_scored_once_it_has_baselines_and_an_upper_refere
         references(env, 0, 40, **sizes)
     monkeypatch.setattr(aura.envs, "coin_baselines", coin_baselines, raising=False)
     monkeypatch.setitem(BASELINES, "coin", "coin_baselines")
-    with pytest.raises(ConfigError, match="'coin' is not in UPPER_REFERENCES in aura/rl/results"):
+    with pytest.raises(
+        ConfigError, match="'coin' is not in UPPER_REFERENCES in aura/rl/references"
+    ):
         references(env, 0, 40, **sizes)
     monkeypatch.setitem(UPPER_REFERENCES, "coin", lambda *_: FixedPolicy(1, "tails"))
 

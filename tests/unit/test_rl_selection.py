@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from aura.config import PARAMS_DIR
-from aura.rl import results
+from aura.rl import selection
 from aura.rl.config import load_experiment
 
 SMOKE = load_experiment(PARAMS_DIR / "smoke.yaml")
@@ -32,8 +32,8 @@ def test_the_exported_seed_is_chosen_on_selection_episodes(monkeypatch, env_key:
         # on the selection episodes seed 2 is best, unlike on the held-out ones
         return [{0: 1.0, 1: 2.0, 2: 3.0}[run.seed - SMOKE.base_seed]] * n_episodes
 
-    monkeypatch.setattr(results, "evaluate_model_file", evaluate)
-    selected = results.select_models(SMOKE, fake_results(env_key))[env_key]
+    monkeypatch.setattr(selection, "evaluate_model_file", evaluate)
+    selected = selection.select_models(SMOKE, fake_results(env_key))[env_key]
     assert selected["seed_index"] == 2
     assert selected["normalised"] == 0.6, "the held-out score of the chosen seed is reported"
     assert {seed for _, seed in calls} == {SMOKE.selection_seed}

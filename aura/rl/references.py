@@ -1,0 +1,208 @@
+"""The references every score of the grid is read against, on the same held-out episodes: random
+(0 on the normalised scale), the oracle that reads the simulator's hidden state (1), the best
+hand rule, the upper reference and, on tutor matching, the experience reference.
+
+An environment is scored only where it has all of them: an entry in `BASELINES` and one in
+`UPPER_REFERENCES` (docs/extending.md, recipe 7).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from aura.envs.evaluation import normalised_score
+from aura.rl.config import SECTION, ConfigError, EnvConfig
+from aura.rl.scoring import evaluate
+
+HAND_RULE_EXCLUDED = ("random", "oracle")
+
+
+BASELINES = {
+    "tutor_matching": "tutor_matching_baselines",
+    "difficulty_adaptation": "difficulty_baselines",
+}
+"""Each environment key with references, and the `aura.envs` function that makes its baselines
+(random, fixed rules, oracle)."""
+
+
+def _observation_ceiling(env_cfg: EnvConfig, fit_episodes: int, fit_seed: int) -> Any:
+    """Tutor matching's upper reference: the observation ceiling, learned from the states of
+    ``fit_episodes`` episodes seeded from ``fit_seed``."""
+    from aura.envs.ceilings import ObservationCeiling
+
+    return ObservationCeiling.fit(fit_episodes, fit_seed, **env_cfg.kwargs)
+
+
+def _difficulty_filter(env_cfg: EnvConfig, fit_episodes: int, fit_seed: int) -> Any:
+    """Difficulty adaptation's upper reference: the model-based filter, which learns nothing
+    and reads what it needs from the environment it acts in."""
+    from aura.envs.ceilings import DifficultyFilter
+
+    return DifficultyFilter()
+
+
+UPPER_REFERENCES: dict[str, Callable[[EnvConfig, int, int], Any]] = {
+    "tutor_matching": _observation_ceiling,
+    "difficulty_adaptation": _difficulty_filter,
+}
+"""Each environment key with references, and the maker of its upper reference from the
+environment, the episodes it may learn from (``ceiling_episodes``) and their seed. Named per key,
+so that an environment with baselines but no upper reference is refused by name: every
+environment but tutor matching used to get the difficulty filter, and a third one stopped its
+grid in the filter's TypeError once the runs were training."""
+
+
+def check_referenced(env_keys: Sequence[str]) -> None:
+    """Refuse a grid over an environment without references, before anything trains: every
+    score of the grid is normalised by them. A key defined with an id of its own passed the
+    params check and stopped the grid in a traceback. The message names what is missing, so
+    that a fork adding an environment knows which of the two tables to extend."""
+    referenced = [key for key in BASELINES if key in UPPER_REFERENCES]
+    missing = [key for key in env_keys if key not in referenced]
+    if missing:
+        tables = {"BASELINES": BASELINES, "UPPER_REFERENCES": UPPER_REFERENCES}
+        lacks = "; ".join(
+            f"{key!r} is not in {' or '.join(n for n, t in tables.items() if key not in t)}"
+            for key in missing
+        )
+        raise ConfigError(
+            f"{SECTION}.env_keys: {', '.join(map(repr, missing))} has no references (random, "
+            f"fixed rules, oracle, upper reference) to be scored against; they exist for "
+            f"{', '.join(referenced)} ({lacks} in aura/rl/references.py: docs/extending.md, "
+            "recipe 7). Tune it with aura tune, or train it with aura.rl.train.train"
+        )
+
+
+def aura_baselines(env_key: str, seed: int) -> dict[str, Any]:
+    """The reference policies (random, fixed rules, oracle) of an AURA environment by its key."""
+    import aura.envs
+
+    check_referenced([env_key])
+    return getattr(aura.envs, BASELINES[env_key])(seed)
+
+
+def ceiling_policy(env_cfg: EnvConfig, fit_episodes: int, fit_seed: int) -> Any:
+    """The upper reference of an AURA environment (`UPPER_REFERENCES`; see
+    `aura.envs.ceilings`), which may learn from ``fit_episodes`` episodes seeded from
+    ``fit_seed``."""
+    check_referenced([env_cfg.key])
+    return UPPER_REFERENCES[env_cfg.key](env_cfg, fit_episodes, fit_seed)
+
+
+def experience_policy(env_cfg: EnvConfig, n_steps: int, seed: int) -> Any | None:
+    """The experience reference of tutor matching (see `aura.envs.ceilings`), learned from the
+    noisy rewards of ``n_steps`` random sessions seeded from ``seed``; None for an environment
+    that has none."""
+    from aura.envs.ceilings import ExperienceReference
+
+    if env_cfg.key != "tutor_matching":
+        return None
+    return ExperienceReference.fit(n_steps, seed, **env_cfg.kwargs)
+
+
+def experience_policies(
+    env_cfg: EnvConfig, budgets: Sequence[int], seed: int
+) -> Iterator[tuple[int, Any]]:
+    """(budget, `experience_policy` with that budget) for each budget, smallest first, from one
+    run of the largest budget's sessions (`ExperienceReference.fit_prefixes`); nothing for an
+    environment without an experience reference."""
+    from aura.envs.ceilings import ExperienceReference
+
+    if env_cfg.key != "tutor_matching":
+        return iter(())
+    return ExperienceReference.fit_prefixes(budgets, seed, **env_cfg.kwargs)
+
+
+def best_hand_rule(mean_returns: Mapping[str, float]) -> str:
+    """The name of the best rule among reference policies' mean returns: every policy but
+    random and the oracle, which are the scale's ends, not rules."""
+    rules = {k: v for k, v in mean_returns.items() if k not in HAND_RULE_EXCLUDED}
+    return max(rules, key=lambda k: rules[k])
+
+
+def references(
+    env_cfg: EnvConfig,
+    seed: int,
+    n_episodes: int,
+    *,
+    ceiling_episodes: int,
+    ceiling_seed: int,
+    experience_steps: int,
+    experience_seed: int,
+) -> dict[str, Any]:
+    """Random, oracle, the best hand rule, the upper reference and (tutor matching) the
+    experience reference of an AURA environment on the held-out episodes.
+
+    The best hand rule is the best, on these very episodes, of the environment's rules that use
+    only observed data (every fixed action, and the staircase for difficulty): choosing it after
+    the fact flatters the rule, which makes "RL beats the hand rule" a conservative claim. The
+    upper reference (``ceiling``) knows more than an agent can learn from the observation and
+    the reward, so it says how far up the scale a trained policy could reasonably go. The
+    experience reference (``experience``, None where the environment has none) learned from
+    ``experience_steps`` noisy rewards, the agent's own budget: how far that budget goes.
+    """
+    from aura.envs.evaluation import evaluation_table
+
+    baselines = aura_baselines(env_cfg.key, seed)
+    ceiling = ceiling_policy(env_cfg, ceiling_episodes, ceiling_seed)
+    experience = experience_policy(env_cfg, experience_steps, experience_seed)
+    learned = {ceiling.name: ceiling}
+    if experience is not None:
+        learned[experience.name] = experience
+    policies = {**baselines, **learned}
+    evaluated = {name: evaluate(env_cfg, p, seed, n_episodes) for name, p in policies.items()}
+    table = evaluation_table(evaluated)
+    best = best_hand_rule(table.drop(index=list(learned))["mean_return"].to_dict())
+    return {
+        "random": float(table.loc["random", "mean_return"]),
+        "oracle": float(table.loc["oracle", "mean_return"]),
+        "hand_rule": float(table.loc[best, "mean_return"]),
+        "hand_rule_name": best,
+        "ceiling": float(table.loc[ceiling.name, "mean_return"]),
+        "ceiling_name": ceiling.name,
+        "experience": (
+            None if experience is None else float(table.loc[experience.name, "mean_return"])
+        ),
+        "experience_name": None if experience is None else experience.name,
+        "experience_steps": None if experience is None else experience_steps,
+        "baselines": {
+            name: {
+                "mean_return": float(row["mean_return"]),
+                "normalised": float(row["normalised_score"]),
+            }
+            for name, row in table.iterrows()
+        },
+        "episode_returns": {name: list(r.returns) for name, r in evaluated.items()},
+    }
+
+
+def normalised_references(ref: Mapping[str, Any]) -> dict[str, float | None]:
+    """The hand rule's, the upper reference's and the experience reference's normalised scores
+    from ``references``' returns (experience None where the environment has none)."""
+    lo, hi = ref["random"], ref["oracle"]
+    return {
+        key: None if ref[key] is None else float(normalised_score(ref[key], lo, hi))
+        for key in ("hand_rule", "ceiling", "experience")
+    }
+
+
+def evaluation_resolution(
+    env_cfg: EnvConfig, hand_rule: str, n_eval_episodes: int, seed: int, n_episodes: int
+) -> dict[str, float]:
+    """Can an evaluation of ``n_eval_episodes`` common episodes rank two policies?
+
+    Measured on the widest difference a trained policy could show, the oracle's lead over the
+    best hand rule: its mean per episode, and the standard deviation of its mean over
+    ``n_eval_episodes`` common episodes (from ``n_episodes`` seeded episodes). Where that lead
+    is not several standard deviations wide, the smaller differences between checkpoints are
+    not either, and picking the best checkpoint picks the luckiest.
+    """
+    baselines = aura_baselines(env_cfg.key, seed)
+    oracle = np.asarray(evaluate(env_cfg, baselines["oracle"], seed, n_episodes).returns)
+    hand = np.asarray(evaluate(env_cfg, baselines[hand_rule], seed, n_episodes).returns)
+    lead = oracle - hand
+    sd = float(lead.std(ddof=1) / np.sqrt(n_eval_episodes))
+    return {"oracle_lead": float(lead.mean()), "sd_of_evaluation": sd, "z": float(lead.mean() / sd)}
