@@ -700,13 +700,10 @@ def tune_rl(
         write_best_params,
     )
 
-    def interrupted() -> NoReturn:
-        err_console.print(
-            f"[bold red]interrupted:[/] study {escape(study)!r} keeps its finished trials (a "
-            "trial under way is recorded as failed); the same command adds more"
-        )
-        raise typer.Exit(code=130)
-
+    interrupted = _runs_interrupted(
+        f"study {escape(study)!r}",
+        "its finished trials (a trial under way is recorded as failed); the same command adds more",
+    )
     _checked(params, "03_rl_training", writes=("models_dir",))
     if not study.strip():
         raise _fail("--study needs a name: the study's trials are stored under it")
