@@ -74,6 +74,11 @@ class RunOutcome:
     num_timesteps: int
     resumed_from: int
     train_seconds: float
+    """Seconds this call trained the run: 0 for a run kept from before and only scored again."""
+    recorded_seconds: float
+    """The run's training wall time as its ``train_info.json`` records it
+    (`TrainResult.recorded_seconds`): what results.json gives per run, so a run kept from before
+    keeps its own training's seconds where ``train_seconds`` is this call's 0."""
     test_returns: list[float]
     checkpoint_means: list[tuple[int, float]] = field(default_factory=list)
     """(steps, mean return on the first ``curve_episodes`` held-out episodes) per checkpoint."""
@@ -198,6 +203,7 @@ def run_job(
         num_timesteps=result.num_timesteps,
         resumed_from=result.resumed_from,
         train_seconds=result.wall_seconds,
+        recorded_seconds=result.recorded_seconds,
         test_returns=[float(r) for r in returns],
         checkpoint_means=curve,
         other_returns=[float(r) for r in other],

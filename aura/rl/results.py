@@ -32,7 +32,9 @@ def summarise(
 ) -> dict[str, Any]:
     """Per environment: the references, and per algorithm the per-seed and mean normalised
     scores with their 95% interval over seeds and episodes (see `aura.rl.intervals`), raw
-    held-out returns, the paired difference from the hand rule, and training wall time.
+    held-out returns, the paired difference from the hand rule, and training wall time (each
+    run's own, as its train_info.json records it: a run kept from before and scored again keeps
+    its training's seconds, not this call's 0).
 
     ``normalised`` is the interval over seeds and episodes (with one seed, over the episodes
     alone, marked ``covers``), ``normalised_seeds`` the t interval over seeds alone and
@@ -109,14 +111,14 @@ def _algorithm_summary(
         "beats_hand_rule": score.mean > hand,
         "beats_hand_rule_ci": lead.low > 0,
         "held_out_curve": curve_bands([o.checkpoint_means for o in runs], curve_score),
-        "train_seconds": sum(o.train_seconds for o in runs),
+        "train_seconds": sum(o.recorded_seconds for o in runs),
         "seeds": [
             {
                 "seed_index": o.seed_index,
                 "seed": cfg.base_seed + o.seed_index,
                 "run_dir": str(Path(o.run_dir).relative_to(cfg.models_dir)),
                 "num_timesteps": o.num_timesteps,
-                "train_seconds": o.train_seconds,
+                "train_seconds": o.recorded_seconds,
                 "mean_return": m,
                 "normalised": s,
                 "test_returns": o.test_returns,

@@ -84,6 +84,10 @@ class TrainResult:
     """Step count of the checkpoint training continued from (0 for a fresh run)."""
     wall_seconds: float
     """Wall time of this call (a resumed run counts only the part after the checkpoint)."""
+    recorded_seconds: float
+    """The training wall time the run's ``train_info.json`` records: ``wall_seconds`` where this
+    call trained, the call's that finished the run where it was left as it is (0 this time), so
+    a run kept from before still says what its training took."""
 
 
 def algorithm_class(algo: str) -> type:
@@ -475,7 +479,8 @@ def train(
         check_same_run(run, run_dir)
         if is_finished(run_dir):
             info = json.loads((run_dir / INFO_FILE).read_text(encoding="utf-8"))
-            return TrainResult(run_dir, info["num_timesteps"], info["num_timesteps"], 0.0)
+            steps = info["num_timesteps"]
+            return TrainResult(run_dir, steps, steps, 0.0, info["wall_seconds"])
     else:
         _clear(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -524,4 +529,4 @@ def train(
         "segments": segments,
     }
     write_text_atomically(run_dir / INFO_FILE, json.dumps(info, indent=2) + "\n")
-    return TrainResult(run_dir, int(model.num_timesteps), resumed_from, wall)
+    return TrainResult(run_dir, int(model.num_timesteps), resumed_from, wall, wall)

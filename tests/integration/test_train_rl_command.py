@@ -75,7 +75,7 @@ def test_scoring_a_finished_grid_again_keeps_its_training_wall_time(tmp_path: Pa
     """`aura train-rl` on a finished grid trains nothing and scores its runs again: that is what
     rewrites a results.json written before `ceiling_episodes` was recorded. It used to record
     the rescoring's seconds as the grid's wall time, which notebook 03 printed as the
-    training's."""
+    training's, and 0 s of training for each run kept."""
     from aura.rl.config import ConfigError, load_experiment
     from aura.rl.saved import saved_grid
 
@@ -84,6 +84,9 @@ def test_scoring_a_finished_grid_again_keeps_its_training_wall_time(tmp_path: Pa
     rl = tmp_path / "models" / "rl"
     trained = json.loads((rl / "grid_timing.json").read_text())
     results = json.loads((rl / "results.json").read_text())
+    ppo = results["results"]["difficulty_adaptation"]["algorithms"]["ppo"]
+    run_seconds = ppo["seeds"][0]["train_seconds"]
+    assert run_seconds == ppo["train_seconds"] == trained["train_seconds"] > 0
     del results["results"]["difficulty_adaptation"]["ceiling_episodes"]  # as written before
     (rl / "results.json").write_text(json.dumps(results))
     with pytest.raises(ConfigError, match="was scored before ceiling_episodes was recorded"):
@@ -96,6 +99,9 @@ def test_scoring_a_finished_grid_again_keeps_its_training_wall_time(tmp_path: Pa
     timing = json.loads((rl / "grid_timing.json").read_text())
     for key in ("wall_seconds", "n_workers", "trained_runs", "train_seconds", "host_speed_s"):
         assert timing[key] == trained[key], key
+    ppo = json.loads((rl / "results.json").read_text())["results"]["difficulty_adaptation"]
+    ppo = ppo["algorithms"]["ppo"]
+    assert ppo["seeds"][0]["train_seconds"] == ppo["train_seconds"] == run_seconds  # not 0
     rescored = timing["rescored"]["wall_seconds"]
     assert (
         f"grid: {trained['wall_seconds']:.0f} s wall time (training, held-out scoring and the "
@@ -104,7 +110,10 @@ def test_scoring_a_finished_grid_again_keeps_its_training_wall_time(tmp_path: Pa
 
     (rl / "grid_timing.json").unlink()  # no record of the training left: not the rescoring's
     output = train_rl(params)
-    assert json.loads((rl / "grid_timing.json").read_text())["wall_seconds"] is None
+    timing = json.loads((rl / "grid_timing.json").read_text())
+    assert timing["wall_seconds"] is None
+    ppo = json.loads((rl / "results.json").read_text())["results"]["difficulty_adaptation"]
+    assert ppo["algorithms"]["ppo"]["seeds"][0]["train_seconds"] == run_seconds  # the run's own
     assert "grid: training wall time not recorded (every run was kept from before); every " in (
         output
     )

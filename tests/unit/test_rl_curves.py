@@ -44,7 +44,7 @@ def references():
 def outcome(cfg, k: int, curve: list[tuple[int, float]]) -> RunOutcome:
     returns = [0.8] * N_TEST
     path = str(cfg.models_dir / f"run{k}")
-    return RunOutcome("tutor_matching", "ppo", k, path, 3000, 0, 1.0, returns, curve)
+    return RunOutcome("tutor_matching", "ppo", k, path, 3000, 0, 1.0, 1.0, returns, curve)
 
 
 def test_curves_are_normalised_on_their_own_episodes_over_the_steps_every_seed_reached() -> None:

@@ -97,7 +97,15 @@ def outcomes_and_references(cfg, lead: float | np.ndarray, seed_leads: tuple[flo
     extra = seed_leads or (0.0,) * cfg.n_seeds
     outcomes = [
         RunOutcome(
-            "tutor_matching", "ppo", k, str(cfg.models_dir / f"run{k}"), 1, 0, 1.0, list(returns)
+            "tutor_matching",
+            "ppo",
+            k,
+            str(cfg.models_dir / f"run{k}"),
+            1,
+            0,
+            1.0,
+            1.0,
+            list(returns),
         )
         for k, returns in enumerate(hand + lead + e for e in extra)
     ]

@@ -1,0 +1,58 @@
+"""What a grid's timing says after a call that trained nothing and only scored its kept runs
+again: each kept run keeps the seconds its own training recorded, and the grid keeps the wall
+time of a training record only where that record names the very same runs (`run_identities`),
+not another grid's of the same size in the same models folder. Runs and records are written by
+hand here, so nothing trains."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+from aura.config import PARAMS_DIR
+from aura.rl.config import ExperimentConfig, load_experiment
+from aura.rl.experiment import TIMING_FILE, RunOutcome, _write_timing
+from aura.rl.train import CONFIG_FILE, FINAL_MODEL, INFO_FILE, train
+
+STEPS = 1024
+
+
+def config(tmp_path: Path) -> ExperimentConfig:
+    return dataclasses.replace(load_experiment(PARAMS_DIR / "smoke.yaml"), models_dir=tmp_path)
+
+
+def finished_run(cfg: ExperimentConfig, env_key: str, seconds: float) -> Path:
+    """A finished run's folder as training leaves it, but for the policies: its config and the
+    record of a training that took ``seconds``."""
+    run_dir = cfg.run_dir(env_key, "ppo", 0)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    cfg.run(env_key, "ppo", 0).save(run_dir / CONFIG_FILE)
+    info = {"num_timesteps": STEPS, "resumed_from": 0, "wall_seconds": seconds, "segments": []}
+    (run_dir / INFO_FILE).write_text(json.dumps(info), encoding="utf-8")
+    return run_dir
+
+
+def timing(cfg: ExperimentConfig, run_dir: Path, wall: float, *, trained: float) -> dict[str, Any]:
+    """The grid record a call over the one run in ``run_dir`` writes: one that trained it for
+    ``trained`` seconds, or one that kept it (``trained`` 0) and took ``wall`` to score it."""
+    recorded = json.loads((run_dir / INFO_FILE).read_text(encoding="utf-8"))["wall_seconds"]
+    env_key = run_dir.parent.parent.name
+    outcome = RunOutcome(env_key, "ppo", 0, str(run_dir), STEPS, 0, trained, recorded, [0.0])
+    _write_timing(cfg, [outcome], wall, 2, {env_key: 1.0}, 0.05)
+    return json.loads((cfg.rl_dir / TIMING_FILE).read_text(encoding="utf-8"))
+
+
+def test_a_finished_run_left_as_it_is_gives_the_seconds_its_training_recorded(
+    tmp_path: Path,
+) -> None:
+    """A kept run trains nothing this time (0 s), and says what its training took: results.json
+    gave such a run 0 s of training after every rescoring."""
+    cfg = config(tmp_path)
+    run_dir = finished_run(cfg, "difficulty_adaptation", 12.5)
+    (run_dir / FINAL_MODEL).write_bytes(b"")  # finished: train() leaves it as it is
+
+    result = train(cfg.run("difficulty_adaptation", "ppo", 0), run_dir)
+
+    assert (result.num_timesteps, result.wall_seconds, result.recorded_seconds) == (STEPS, 0, 12.5)
