@@ -13,6 +13,7 @@ as long as a training run.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing
 import os
@@ -29,7 +30,14 @@ from aura.files import write_text_atomically
 from aura.reports.host import host_speed as measure_host_speed
 from aura.rl.config import ExperimentConfig, RunConfig
 from aura.rl.numerics import UNRECORDED, mkl_auto_branch
-from aura.rl.train import INFO_FILE, SCORED_FILES, check_same_run, steps_kept, train
+from aura.rl.train import (
+    CONFIG_FILE,
+    INFO_FILE,
+    SCORED_FILES,
+    check_same_run,
+    steps_kept,
+    train,
+)
 
 TIMING_FILE = "grid_timing.json"
 ERROR_FILE = "error.log"
@@ -246,8 +254,9 @@ def run_grid(
     ``{models_dir}/rl/grid_timing.json``, beside the host's speed measured just before the grid
     (``aura.reports.host``) so that wall times from different hosts can be told apart, the
     kernels the runs trained with (:func:`grid_kernels`) and the branch MKL would choose on this
-    processor by itself (what "by processor" stands for here). Where every run was kept, the
-    record keeps the training's wall time and gives this call's under ``rescored``.
+    processor by itself (what "by processor" stands for here), and what identifies each run's
+    training (:func:`run_identities`). Where every run was kept, the record keeps the wall time
+    of these very runs' training and gives this call's under ``rescored``.
 
     ``on_progress(steps, total)`` is told the grid's steps trained, kept and resumed runs'
     included, of its total, as they are trained (`aura.rl.progress.StepProgress`).
@@ -328,8 +337,10 @@ def _write_timing(
 ) -> None:
     """``{models_dir}/rl/grid_timing.json``: the grid's wall time and what it depends on (the
     host's speed, the load, the kernels its runs trained with), so grids can be compared. A call
-    that trained nothing keeps the training's timing and adds its own (`_training_kept`)."""
+    that trained nothing keeps the timing of its runs' training and adds its own
+    (`_training_kept`)."""
     cfg.rl_dir.mkdir(parents=True, exist_ok=True)
+    run_dirs = [o.run_dir for o in outcomes]
     timing = {
         "wall_seconds": wall,
         "n_runs": len(outcomes),
@@ -340,9 +351,10 @@ def _write_timing(
         "reference_seconds": reference_seconds,
         "load_average": list(os.getloadavg()),
         "host_speed_s": host_speed,
-        "kernels": grid_kernels([o.run_dir for o in outcomes]),
-        "resumed_runs": resumed_runs([o.run_dir for o in outcomes], cfg.rl_dir),
+        "kernels": grid_kernels(run_dirs),
+        "resumed_runs": resumed_runs(run_dirs, cfg.rl_dir),
         "mkl_auto_branch": mkl_auto_branch(),
+        "runs": run_identities(run_dirs, cfg.rl_dir),
     }
     if not timing["trained_runs"]:
         timing = _training_kept(cfg.rl_dir / TIMING_FILE, timing)
@@ -360,15 +372,16 @@ def _training_kept(path: Path, rescoring: dict[str, Any]) -> dict[str, Any]:
     A finished grid is scored again for another ``scored_model`` or ``ceiling_episodes``, or to
     rewrite an older results.json; its record then gave the minute that took as the grid's wall
     time, which notebook 03 and ``aura train-rl`` print as the training's. The training's is the
-    last record of as many runs of as many steps; where there is none (the record was deleted,
-    or the runs kept were trained in another folder), its wall time is unknown: None."""
+    last record of the very same runs (:func:`run_identities`): a record matched on its count of
+    runs and steps alone was taken from another grid of that size in the same models folder.
+    Where there is none (the record was deleted, is another grid's, predates records naming
+    their runs, or a run was retrained since), the training's wall time and summed seconds are
+    unknown: None, not this call's 0."""
     before = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    grid = ("n_runs", "total_timesteps_per_run")
-    if all(before.get(key) == rescoring[key] for key in grid):
-        # a record from before a key was kept gives it as not recorded
-        training = {key: before.get(key) for key in (*CALL_TIMING, "trained_runs", "train_seconds")}
+    if before.get("runs") == rescoring["runs"]:
+        training = {key: before[key] for key in (*CALL_TIMING, "trained_runs", "train_seconds")}
     else:
-        training = {"wall_seconds": None}
+        training = {"wall_seconds": None, "train_seconds": None}
     return {**rescoring, **training, "rescored": {key: rescoring[key] for key in CALL_TIMING}}
 
 
@@ -418,6 +431,23 @@ def resumed_runs(run_dirs: list[str], rl_dir: Path) -> list[str]:
         if len(info.get("segments", [])) > 1:
             resumed.append(run_dir.relative_to(rl_dir).as_posix())
     return resumed
+
+
+def run_identities(run_dirs: list[str], rl_dir: Path) -> dict[str, str]:
+    """Each run (as ``env/algo/seed_k`` under ``rl_dir``) and a digest of what identifies its
+    training: its config.yaml (environment, algorithm, seed, hyperparameters, steps) and its
+    train_info.json, written when a training finishes, with that training's wall time, so a run
+    retrained in place under the same config gets another digest. A grid's timing record names
+    its runs so, and a later call that trains nothing keeps that record's timing only for the
+    very same runs (`_training_kept`): two grids of one size in one models folder share
+    ``grid_timing.json``."""
+    found: dict[str, str] = {}
+    for run_dir in map(Path, run_dirs):
+        digest = hashlib.sha256()
+        for name in (CONFIG_FILE, INFO_FILE):
+            digest.update(hashlib.sha256((run_dir / name).read_bytes()).digest())
+        found[run_dir.relative_to(rl_dir).as_posix()] = digest.hexdigest()[:16]
+    return found
 
 
 def run_experiment(

@@ -102,6 +102,7 @@ def test_scoring_a_finished_grid_again_keeps_its_training_wall_time(tmp_path: Pa
     ppo = json.loads((rl / "results.json").read_text())["results"]["difficulty_adaptation"]
     ppo = ppo["algorithms"]["ppo"]
     assert ppo["seeds"][0]["train_seconds"] == ppo["train_seconds"] == run_seconds  # not 0
+    assert timing["runs"] == trained["runs"]
     rescored = timing["rescored"]["wall_seconds"]
     assert (
         f"grid: {trained['wall_seconds']:.0f} s wall time (training, held-out scoring and the "
@@ -111,7 +112,7 @@ def test_scoring_a_finished_grid_again_keeps_its_training_wall_time(tmp_path: Pa
     (rl / "grid_timing.json").unlink()  # no record of the training left: not the rescoring's
     output = train_rl(params)
     timing = json.loads((rl / "grid_timing.json").read_text())
-    assert timing["wall_seconds"] is None
+    assert timing["wall_seconds"] is None and timing["train_seconds"] is None  # not this call's 0
     ppo = json.loads((rl / "results.json").read_text())["results"]["difficulty_adaptation"]
     assert ppo["algorithms"]["ppo"]["seeds"][0]["train_seconds"] == run_seconds  # the run's own
     assert "grid: training wall time not recorded (every run was kept from before); every " in (

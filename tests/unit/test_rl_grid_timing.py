@@ -56,3 +56,49 @@ def test_a_finished_run_left_as_it_is_gives_the_seconds_its_training_recorded(
     result = train(cfg.run("difficulty_adaptation", "ppo", 0), run_dir)
 
     assert (result.num_timesteps, result.wall_seconds, result.recorded_seconds) == (STEPS, 0, 12.5)
+
+
+def test_a_rescoring_keeps_the_training_record_of_its_own_runs_only(tmp_path: Path) -> None:
+    """Two grids of one run each share one models folder and so one grid_timing.json: the last
+    one trained must not lend its wall time to the other, scored again, as it did when records
+    were matched on their counts of runs and steps."""
+    cfg = config(tmp_path)
+    first = finished_run(cfg, "difficulty_adaptation", 10.0)
+    trained = timing(cfg, first, 100.0, trained=10.0)
+    assert list(trained["runs"]) == ["difficulty_adaptation/ppo/seed_0"]
+
+    rescored = timing(cfg, first, 5.0, trained=0.0)
+    assert (rescored["wall_seconds"], rescored["train_seconds"], rescored["trained_runs"]) == (
+        100.0,
+        10.0,
+        1,
+    )
+    assert rescored["rescored"]["wall_seconds"] == 5.0
+    assert timing(cfg, first, 6.0, trained=0.0)["wall_seconds"] == 100.0  # and again
+
+    other = finished_run(cfg, "tutor_matching", 20.0)  # the other grid, of the same size
+    assert timing(cfg, other, 200.0, trained=20.0)["n_runs"] == trained["n_runs"]
+    rescored = timing(cfg, first, 7.0, trained=0.0)
+    assert rescored["wall_seconds"] is None and rescored["train_seconds"] is None
+    assert rescored["rescored"]["wall_seconds"] == 7.0
+
+
+def test_a_run_retrained_since_or_a_record_naming_no_runs_leaves_the_wall_time_unknown(
+    tmp_path: Path,
+) -> None:
+    """The same folder and config, another training (retrained in place by hand, its record
+    rewritten), is not the run the record timed; nor can a record from before records named
+    their runs be told from another grid's: neither is carried forward."""
+    cfg = config(tmp_path)
+    run_dir = finished_run(cfg, "difficulty_adaptation", 10.0)
+    timing(cfg, run_dir, 100.0, trained=10.0)
+    finished_run(cfg, "difficulty_adaptation", 11.0)
+
+    assert timing(cfg, run_dir, 5.0, trained=0.0)["wall_seconds"] is None
+
+    record = timing(cfg, run_dir, 100.0, trained=11.0)
+    del record["runs"]
+    (cfg.rl_dir / TIMING_FILE).write_text(json.dumps(record), encoding="utf-8")
+
+    rescored = timing(cfg, run_dir, 5.0, trained=0.0)
+    assert rescored["wall_seconds"] is None and rescored["train_seconds"] is None
