@@ -33,6 +33,7 @@ from aura.data.errors import (
     problems_from_failures,
 )
 from aura.data.schemas import (
+    EXACT_BELOW,
     NUMERIC_KINDS,
     TABLES,
     TableName,
@@ -109,12 +110,32 @@ def _read_csv(path: Path, table: TableName) -> tuple[pd.DataFrame | None, list[P
         problems.append(Problem(path, f"column(s) {names} appear more than once in the header"))
     if problems:
         return None, problems
+    _reread_inexact_ints(path, df, table)
     text = path.read_bytes()
     if text.count(b"\n") + (not text.endswith(b"\n")) != len(df) + HEADER_LINES:
         lines = _record_lines(path)  # blank lines (or a quoted line break) between the rows
         if len(lines) == len(df):  # else a file the csv module reads otherwise: as before
             df.index = pd.Index([csv_line_index(line) for line in lines])
     return df, []
+
+
+def _reread_inexact_ints(path: Path, df: pd.DataFrame, table: TableName) -> None:
+    """Integer columns pandas read as floats (an empty cell or a `5.0` among them) that hold
+    numbers of 2**53 or more, replaced by their text: a float holds those only to the nearest
+    even number or worse, and ids 1234567890123456790 and ...791 were one, and
+    9223372036854775807 refused as 2**63, too large for an int64."""
+    inexact = [
+        f.name
+        for f in fields(table)
+        if f.kind == "int"
+        and f.name in df
+        and pd.api.types.is_float_dtype(df[f.name])
+        and df[f.name].abs().max() >= EXACT_BELOW
+    ]
+    if inexact:
+        text = pd.read_csv(path, usecols=inexact, dtype=str)
+        for name in inexact:
+            df[name] = text[name].to_numpy()
 
 
 def _unnamed_columns(path: Path, header: Sequence[str]) -> Problem:

@@ -19,6 +19,7 @@ them, and only the off-policy evaluation needs `strategy` and `propensity` (it a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Literal
 
 import numpy as np
@@ -226,18 +227,50 @@ def _is_finite(s: pd.Series) -> pd.Series:
     return parsed.isna() | np.isfinite(parsed)
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+"""The whole numbers the tables' 64-bit integer columns hold."""
+EXACT_BELOW = 2.0**53
+"""A float holds every whole number below this size, and no longer every one from here on: a
+number this large is judged by the exact value the file writes, not by its float."""
+
+
+def _exact(cell: object) -> Decimal:
+    """A number's exact value: a text's as written (pandas' float of 9223372036854775807 is
+    2**63, which is too large for an int64 though the number is not), a read number's as read."""
+    if isinstance(cell, str):
+        try:
+            return Decimal(cell)
+        except InvalidOperation:  # a form pandas reads and Decimal does not: its float then
+            return Decimal(float(pd.to_numeric(cell)))
+    return Decimal(int(cell)) if isinstance(cell, int | np.integer) else Decimal(float(cell))
+
+
+def _large(s: pd.Series, parsed: pd.Series) -> tuple[np.ndarray, list[Decimal]]:
+    """Which cells hold a number too large for its float to be exact, and their exact values."""
+    large = (parsed.abs() >= EXACT_BELOW).to_numpy()
+    return large, [_exact(cell) for cell in s.to_numpy()[large]]
+
+
 def _is_whole(s: pd.Series) -> pd.Series:
+    if pd.api.types.is_integer_dtype(s):
+        return pd.Series(True, index=s.index)
     parsed = pd.to_numeric(s, errors="coerce").astype(float)
-    return s.isna() | ~np.isfinite(parsed) | (parsed == np.round(parsed))
-
-
-INT64_LIMIT = 2.0**63
-"""Whole numbers from here on (in size) do not fit the 64-bit integers the tables hold."""
+    ok = (s.isna() | ~np.isfinite(parsed) | (parsed == np.round(parsed))).to_numpy(copy=True)
+    large, values = _large(s, parsed)
+    ok[large] = [not v.is_finite() or v == v.to_integral_value() for v in values]
+    return pd.Series(ok, index=s.index)
 
 
 def _fits_int64(s: pd.Series) -> pd.Series:
+    """Exactly: every whole number an int64 holds passes, up to 9223372036854775807, and
+    9223372036854775808 does not (both are the float 2**63)."""
+    if pd.api.types.is_signed_integer_dtype(s):  # read as int64: every value fits
+        return pd.Series(True, index=s.index)
     parsed = pd.to_numeric(s, errors="coerce").astype(float)
-    return s.isna() | ~np.isfinite(parsed) | (parsed.abs() < INT64_LIMIT)
+    ok = np.ones(len(s), dtype=bool)
+    large, values = _large(s, parsed)
+    ok[large] = [not v.is_finite() or INT64_MIN <= v <= INT64_MAX for v in values]
+    return pd.Series(ok, index=s.index)
 
 
 def raw_schema(table: TableName) -> pa.DataFrameSchema:
@@ -294,12 +327,16 @@ def parse_numbers(df: pd.DataFrame, table: TableName) -> pd.DataFrame:
         if f.kind == "float":
             out[f.name] = parsed.mask(bad)
             continue
-        bad |= (parsed != np.round(parsed)) | (parsed.abs() >= INT64_LIMIT)
-        # The good cells parsed again as integers where they all are (not "5.0"): a float holds
-        # whole numbers exactly only up to 2**53, and 64-bit ids (1234567890123456790, ...791)
-        # were all one id, 1234567890123456768.
-        exact = pd.to_numeric(
-            out[f.name].mask(bad), errors="coerce", dtype_backend="numpy_nullable"
-        )
-        out[f.name] = exact if pd.api.types.is_integer_dtype(exact) else parsed.mask(bad)
+        if pd.api.types.is_signed_integer_dtype(out[f.name]):
+            continue  # read as int64, exactly
+        # A float holds whole numbers exactly only up to 2**53: 64-bit ids (1234567890123456790,
+        # ...791) were all one id, 1234567890123456768. Those are taken from their exact value.
+        bad |= (parsed != np.round(parsed)) | (parsed.abs() >= EXACT_BELOW)
+        ints = pd.array(parsed.mask(bad).to_numpy(), dtype="Int64")
+        large, values = _large(out[f.name], parsed)
+        ints[large] = [
+            int(v) if v.is_finite() and v == int(v) and INT64_MIN <= v <= INT64_MAX else None
+            for v in values
+        ]
+        out[f.name] = pd.Series(ints, index=out.index)
     return out

@@ -692,3 +692,28 @@ def test_tables_too_large_for_the_free_memory_are_refused_before_any_is_read(
     free.available = 7 * total  # what fits is read
     monkeypatch.setattr("aura.data.loading.psutil.virtual_memory", lambda: free)
     assert len(load_datasets(folder).sessions) == 400
+
+
+def test_every_id_an_int64_holds_loads_and_the_next_is_refused(folder: Path) -> None:
+    """The bound was checked on floats, in which every id within about 512 of 2**63 - 1 is
+    2**63: 9223372036854775807 was refused as too large for an integer, though an int64
+    holds it. A column pandas reads as floats (here for one `6.0`) is judged as written too."""
+    largest = 2**63 - 1
+    edit(folder, "learners", set_cell(2, "learner_id", str(largest)))
+    edit(folder, "learners", set_cell(3, "learner_id", str(largest - 511)))
+    path = folder / FILES["learners"]
+    assert load_table(path, "learners")["learner_id"].tolist()[:3] == [largest, largest - 511, 3]
+    edit(folder, "learners", set_cell(7, "learner_id", "6.0"))
+    learners = load_table(path, "learners")
+    assert learners["learner_id"].dtype == "int64"
+    assert learners["learner_id"].tolist()[:6] == [largest, largest - 511, 3, 4, 5, 6]
+    edit(folder, "learners", set_cell(4, "learner_id", str(2**63)))
+    edit(folder, "learners", set_cell(5, "learner_id", "18446744073709551616"))
+    edit(folder, "learners", set_cell(6, "learner_id", "9223372036854775808.0"))
+    assert [p.describe() for p in error_of(folder).problems] == [
+        "column 'learner_id': wrong type: too large for an integer in 3 rows: lines 4 "
+        "(9223372036854775808), 5 (18446744073709551616), 6 (9223372036854775808.0)"
+    ]
+    assert str(error_of(folder)).startswith(
+        f"1 data problem in 1 file (rows are CSV line numbers; the header is line 1):\n{path}:\n"
+    )
