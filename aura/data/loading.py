@@ -278,26 +278,51 @@ def _validate(
     failures = failures.iloc[np.argsort(rank, kind="stable")]
     header = [str(name) for name in df.columns]
     unknown = [name for name in header if name not in position]
-    return None, [_near_name(p, header, unknown) for p in problems_from_failures(path, failures)]
+    return None, _near_names(problems_from_failures(path, failures), header, unknown)
 
 
-def _near_name(problem: Problem, header: Sequence[str], unknown: Sequence[str]) -> Problem:
+def _near_names(
+    problems: Sequence[Problem], header: Sequence[str], unknown: Sequence[str]
+) -> list[Problem]:
     """A missing column that the header holds in another case or with spaces around it is
     named beside it: "missing column 'age'" over a header with "Age" read as a contradiction.
     Failing that, a name of the header that the table does not know and that is close to it
     (`grade` for `grade_level`) is named as a likely misspelling: it was kept as an unknown
-    column without a word."""
+    column without a word. Each such name is offered once, for the missing column it is closest
+    to: `expertise_maths` was the misspelling of both `expertise_math` and `expertise_science`."""
+    missing = [p.column for p in problems if p.what == MISSING_COLUMN and p.column is not None]
+    cased = {name: [h for h in header if h.strip().lower() == name.lower()] for name in missing}
+    taken = {h for near in cased.values() for h in near}
+    scored = sorted(
+        (-difflib.SequenceMatcher(None, h, name).ratio(), i, j, name, h)
+        for i, name in enumerate(missing)
+        if not cased[name]
+        for j, h in enumerate(unknown)
+        if h not in taken
+    )
+    misspelt: dict[str, str] = {}
+    for score, _, _, name, h in scored:
+        if -score >= MISSPELT_CUTOFF and name not in misspelt and h not in misspelt.values():
+            misspelt[name] = h
+    return [_near_name(p, cased, misspelt) for p in problems]
+
+
+def _near_name(
+    problem: Problem, cased: Mapping[str, Sequence[str]], misspelt: Mapping[str, str]
+) -> Problem:
+    """The problem with the header's near miss of its missing column named beside it."""
     if problem.what != MISSING_COLUMN or problem.column is None:
         return problem
-    near = [h for h in header if h.strip().lower() == problem.column.lower()]
-    if near:
-        names = ", ".join(repr(name) for name in near)
+    if cased.get(problem.column):
+        names = ", ".join(repr(name) for name in cased[problem.column])
         what = f"{MISSING_COLUMN}; the header has {names}: names are exact (lower case, no spaces)"
         return replace(problem, what=what)
-    close = difflib.get_close_matches(problem.column, unknown, n=1, cutoff=MISSPELT_CUTOFF)
-    if not close:
+    if problem.column not in misspelt:
         return problem
-    what = f"{MISSING_COLUMN}; the header has {close[0]!r}, which this table has not: misspelt?"
+    what = (
+        f"{MISSING_COLUMN}; the header has {misspelt[problem.column]!r}, which this table has "
+        "not: misspelt?"
+    )
     return replace(problem, what=what)
 
 

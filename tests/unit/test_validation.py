@@ -717,3 +717,22 @@ def test_every_id_an_int64_holds_loads_and_the_next_is_refused(folder: Path) -> 
     assert str(error_of(folder)).startswith(
         f"1 data problem in 1 file (rows are CSV line numbers; the header is line 1):\n{path}:\n"
     )
+
+
+def test_a_misspelling_is_offered_for_the_one_missing_column_it_is_closest_to(
+    folder: Path,
+) -> None:
+    """difflib matched each missing column alone: `expertise_maths` was offered as the
+    misspelling of both `expertise_math` and `expertise_science`, which it is close to too."""
+
+    def rename(rows: Rows) -> Rows:
+        rows[0][rows[0].index("expertise_math")] = "expertise_maths"
+        return drop_column("expertise_science")(rows)
+
+    path = edit(folder, "tutors", rename)
+    assert [p.describe() for p in error_of(folder).problems] == [
+        "column 'expertise_math': missing column (required); the header has 'expertise_maths', "
+        "which this table has not: misspelt?",
+        "column 'expertise_science': missing column (required)",
+    ]
+    assert {p.file for p in error_of(folder).problems} == {path}
