@@ -70,7 +70,17 @@ class Datasets:
     folder: Path
 
 
-def _read_csv(path: Path, table: TableName) -> tuple[pd.DataFrame | None, list[Problem]]:
+class _OtherWidths(Exception):
+    """Rows with another field count than the header's: pandas' reading of the file is not to
+    be trusted (it refuses a long row, pads a short one, or takes a wide first row's fields as
+    the rows' labels)."""
+
+
+def _read_csv(
+    path: Path, table: TableName, skip: frozenset[int] = frozenset()
+) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """The table as pandas reads it, or the problems that keep it from being read; the records
+    starting on the file lines ``skip`` left out. Raises _OtherWidths."""
     if not path.is_file():
         what = "is a folder, not a file" if path.is_dir() else "file not found"
         return None, [Problem(path, f"{what} (expected the {table} table as CSV)")]
@@ -81,18 +91,22 @@ def _read_csv(path: Path, table: TableName) -> tuple[pd.DataFrame | None, list[P
     known = {f.name for f in fields(table)}
     header = _header(path)
     try:
-        df = pd.read_csv(path, dtype={name: str for name in header if name not in known})
+        df = pd.read_csv(
+            path,
+            dtype={name: str for name in header if name not in known},
+            skiprows=_skiprows(skip),
+        )
     except pd.errors.EmptyDataError:
         return None, [Problem(path, "empty file (no header line): expected a header and rows")]
     except UnicodeDecodeError:
         return None, [Problem(path, _not_utf8(path))]
     except pd.errors.ParserError as exc:
         return None, _parser_problems(path, exc)
-    if len(next(_records(path), (0, header))[1]) > len(header):
+    if not skip and len(next(_records(path), (0, header))[1]) > len(header):
         # A first row wider than the header (a comma ending each data line, not the header):
         # pandas takes its first fields as the rows' labels without a word, and every column
         # was blamed for its neighbour's values, one line too low.
-        return None, _field_count_problems(path)
+        raise _OtherWidths
     if df.empty:
         return None, [Problem(path, "no data rows (the file has only a header line)")]
     if len(header) == 1 and (other := next((d for d in ";\t|" if d in header[0]), None)):
@@ -110,16 +124,19 @@ def _read_csv(path: Path, table: TableName) -> tuple[pd.DataFrame | None, list[P
         problems.append(Problem(path, f"column(s) {names} appear more than once in the header"))
     if problems:
         return None, problems
-    _reread_inexact_ints(path, df, table)
+    _reread_inexact_ints(path, df, table, skip)
     text = path.read_bytes()
     if text.count(b"\n") + (not text.endswith(b"\n")) != len(df) + HEADER_LINES:
-        lines = _record_lines(path)  # blank lines (or a quoted line break) between the rows
+        # blank lines (or a quoted line break) between the rows, or rows left out
+        lines = [line for line in _record_lines(path) if line not in skip]
         if len(lines) == len(df):  # else a file the csv module reads otherwise: as before
             df.index = pd.Index([csv_line_index(line) for line in lines])
     return df, []
 
 
-def _reread_inexact_ints(path: Path, df: pd.DataFrame, table: TableName) -> None:
+def _reread_inexact_ints(
+    path: Path, df: pd.DataFrame, table: TableName, skip: frozenset[int]
+) -> None:
     """Integer columns pandas read as floats (an empty cell or a `5.0` among them) that hold
     numbers of 2**53 or more, replaced by their text: a float holds those only to the nearest
     even number or worse, and ids 1234567890123456790 and ...791 were one, and
@@ -133,9 +150,15 @@ def _reread_inexact_ints(path: Path, df: pd.DataFrame, table: TableName) -> None
         and df[f.name].abs().max() >= EXACT_BELOW
     ]
     if inexact:
-        text = pd.read_csv(path, usecols=inexact, dtype=str)
+        text = pd.read_csv(path, usecols=inexact, dtype=str, skiprows=_skiprows(skip))
         for name in inexact:
             df[name] = text[name].to_numpy()
+
+
+def _skiprows(lines: frozenset[int]) -> list[int] | None:
+    """pandas' `skiprows` for the records starting on these file lines, each on one line: it
+    counts a file's lines from 0 (a quoted line break aside, which no record left out holds)."""
+    return sorted(line - 1 for line in lines) or None
 
 
 def _unnamed_columns(path: Path, header: Sequence[str]) -> Problem:
@@ -176,13 +199,19 @@ def _not_utf8(path: Path) -> str:
 def _records(path: Path) -> Iterator[tuple[int, list[str]]]:
     """Each data record with the file line it starts on, blank lines skipped as pandas skips
     them (so the n-th row is not always on line n + 2)."""
+    for line, _, record in _spanned_records(path):
+        yield line, record
+
+
+def _spanned_records(path: Path) -> Iterator[tuple[int, int, list[str]]]:
+    """Each data record with the file lines it starts and ends on, blank lines skipped."""
     with path.open(newline="", encoding="utf-8-sig", errors="replace") as fh:
         reader = csv.reader(fh)
         next(reader, None)
         end = reader.line_num
         for record in reader:
             if len(record) > 1 or (record and record[0].strip()):
-                yield end + 1, record
+                yield end + 1, reader.line_num, record
             end = reader.line_num
 
 
@@ -193,8 +222,8 @@ def _record_lines(path: Path) -> list[int]:
 
 
 def _parser_problems(path: Path, exc: pd.errors.ParserError) -> list[Problem]:
-    """pandas' tokenizer errors in a user's terms: where a quote opened, or every row whose
-    field count differs from the header's."""
+    """pandas' tokenizer errors in a user's terms: where a quote opened; rows whose field
+    count differs from the header's raise _OtherWidths, to be named each."""
     opened = re.search(r"EOF inside string starting at row (\d+)", str(exc))
     if opened:  # pandas counts the file's lines from 0
         what = (
@@ -202,32 +231,64 @@ def _parser_problems(path: Path, exc: pd.errors.ParserError) -> list[Problem]:
             "rest of the file reads as one value)"
         )
         return [Problem(path, what)]
-    return _field_count_problems(path) or [Problem(path, f"not a readable CSV file: {exc}")]
+    if _field_counts(path).lines:
+        raise _OtherWidths
+    return [Problem(path, f"not a readable CSV file: {exc}")]
 
 
-def _field_count_problems(path: Path) -> list[Problem]:
-    """Rows with more or fewer fields than the header has names. pandas stops at the first
-    long row with its own tokenizer's words ("C error: Expected 14 fields in line 10, saw
-    16"); this names every such row, with its count, so one edit fixes them all."""
+@dataclass(frozen=True)
+class _FieldCounts:
+    """The data records whose field count differs from the header's, as (file line, count)."""
+
+    width: int
+    longer: tuple[tuple[int, int], ...]
+    shorter: tuple[tuple[int, int], ...]
+    records: int
+    one_line_each: bool
+    """Whether every record is on one file line (no value holds a quoted line break)."""
+
+    @property
+    def lines(self) -> frozenset[int]:
+        return frozenset(line for line, _ in (*self.longer, *self.shorter))
+
+    def problems(self, path: Path, *, rest_checked: bool) -> list[Problem]:
+        """Every such row, with its count, so one edit fixes them all (pandas stopped at the
+        first long row, "C error: Expected 14 fields in line 10, saw 16"); and whether the
+        other rows were checked, their problems reported beside these, or nothing else was."""
+        rest = (
+            f"their values are checked once they have {self.width}"
+            if rest_checked
+            else f"the file's other checks run once every row has {self.width}"
+        )
+        return [
+            Problem(
+                path,
+                f"{more} fields than the header's {self.width} names, {rest} (field counts in "
+                f"brackets{hint})",
+                lines=tuple(line for line, _ in rows),
+                values=tuple(count for _, count in rows),
+            )
+            for more, rows, hint in (
+                ("more", self.longer, "; a value holding a comma must be in double quotes"),
+                ("fewer", self.shorter, ""),
+            )
+            if rows
+        ]
+
+
+def _field_counts(path: Path) -> _FieldCounts:
+    """Rows with more or fewer fields than the header has names, read by the csv module."""
     width = len(_header(path))
     longer: list[tuple[int, int]] = []
     shorter: list[tuple[int, int]] = []
-    for line, record in _records(path):
+    records = 0
+    one_line_each = True
+    for line, end, record in _spanned_records(path):
+        records += 1
+        one_line_each &= line == end
         if len(record) != width:
             (longer if len(record) > width else shorter).append((line, len(record)))
-    return [
-        Problem(
-            path,
-            f"{more} fields than the header's {width} names (field counts in brackets{hint})",
-            lines=tuple(line for line, _ in rows),
-            values=tuple(count for _, count in rows),
-        )
-        for more, rows, hint in (
-            ("more", longer, "; a value holding a comma must be in double quotes"),
-            ("fewer", shorter, ""),
-        )
-        if rows
-    ]
+    return _FieldCounts(width, tuple(longer), tuple(shorter), records, one_line_each)
 
 
 def csv_line_index(line: int) -> int:
@@ -359,13 +420,31 @@ def _size(size: float) -> str:
 def _check_table(
     path: Path, table: TableName, require: Sequence[str]
 ) -> tuple[pd.DataFrame | None, list[Problem]]:
-    df, problems = _read_csv(path, table)
+    try:
+        df, problems = _read_csv(path, table)
+    except _OtherWidths:
+        return None, _with_other_widths(path, table, require)
     if df is None:
         return None, problems
+    valid, problems = _checked(path, df, table, require)
+    if not problems:
+        return valid, []
+    # pandas pads a row shorter than the header with missing values without a word: its
+    # fields were blamed on the columns they had slid into. Looked for only once something
+    # is wrong, as it reads the file again.
+    if _field_counts(path).lines:
+        return None, _with_other_widths(path, table, require)
+    return None, _as_written(path, df.index, table, problems)
+
+
+def _checked(
+    path: Path, df: pd.DataFrame, table: TableName, require: Sequence[str]
+) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """The table validated, or its problems: rows at fault as a whole first, then by column."""
     faults = _whole_row_faults(path, df)
     whole_rows = np.logical_or.reduce(list(faults.values()))
     valid, problems = _validate(path, df[~whole_rows] if whole_rows.any() else df, table, require)
-    problems = [
+    return valid, [
         *(
             Problem(path, what, lines=tuple(csv_line(i) for i in df.index[rows]))
             for what, rows in faults.items()
@@ -373,26 +452,49 @@ def _check_table(
         ),
         *problems,
     ]
-    if not problems:
-        return valid, []
-    # pandas pads a row shorter than the header with missing values without a word: its
-    # fields were blamed on the columns they had slid into. Looked for only once something
-    # is wrong, as it reads the file again.
-    return None, _field_count_problems(path) or _as_written(path, df.index, table, problems)
+
+
+def _with_other_widths(path: Path, table: TableName, require: Sequence[str]) -> list[Problem]:
+    """The rows whose field count is not the header's, and the problems of the others, read
+    without them: a row of the header's width has its values under the right names, so they
+    are blamed on the right columns. Only where those rows are the most (else the header may
+    be the line at fault, and the rows that agree with it the misaligned ones) and each is on
+    one line (as pandas leaves rows out by line); otherwise nothing else is checked yet, and
+    the message says so."""
+    counts = _field_counts(path)
+    skip = counts.lines
+    if 2 * len(skip) < counts.records and counts.one_line_each:
+        try:
+            df, problems = _read_csv(path, table, skip)
+        except _OtherWidths:  # pandas splits a record otherwise than the csv module
+            df, problems = None, []
+        if df is not None:
+            _, problems = _checked(path, df, table, require)
+            problems = _as_written(path, df.index, table, problems, skip)
+        if df is not None or problems:
+            return [*counts.problems(path, rest_checked=True), *problems]
+    return counts.problems(path, rest_checked=False)
 
 
 def _as_written(
-    path: Path, rows: pd.Index, table: TableName, problems: Sequence[Problem]
+    path: Path,
+    rows: pd.Index,
+    table: TableName,
+    problems: Sequence[Problem],
+    skip: frozenset[int] = frozenset(),
 ) -> list[Problem]:
     """The values quoted in numeric columns as the file has them: pandas' reading quoted -3
     as -3.0 and Infinity as inf, and a value as text or as a number by whether another cell
     of its column was text. Only the columns at fault are read again, as text, and only once
-    something is wrong; ``rows`` labels the file's rows as the table read labels them."""
+    something is wrong; ``rows`` labels the file's rows as the table read labels them, the
+    records starting on the file lines ``skip`` left out."""
     numeric = {f.name for f in fields(table) if f.kind in NUMERIC_KINDS}
     columns = sorted({p.column for p in problems if p.column in numeric and p.values})
     if not columns:
         return list(problems)
-    text = pd.read_csv(path, usecols=columns, dtype=str, na_filter=False).set_axis(rows)
+    text = pd.read_csv(
+        path, usecols=columns, dtype=str, na_filter=False, skiprows=_skiprows(skip)
+    ).set_axis(rows)
     return [
         replace(p, values=tuple(text.loc[[csv_line_index(line) for line in p.lines], p.column]))
         if p.column in columns and p.values

@@ -125,10 +125,11 @@ def test_rows_with_other_field_counts_are_all_named_by_line(folder: Path) -> Non
     width = len(path.read_text().splitlines()[0].split(","))
     message = str(error_of(folder))
     assert (
-        f"{path}:\n  - more fields than the header's {width} names (field counts in brackets; "
-        f"a value holding a comma must be in double quotes) in 2 rows: lines 10 ({width + 2}), "
-        f"31 ({width + 1})\n  - fewer fields than the header's {width} names (field counts in "
-        "brackets) in 1 row: line 21 (10)"
+        f"{path}:\n  - more fields than the header's {width} names, their values are checked "
+        f"once they have {width} (field counts in brackets; a value holding a comma must be in "
+        f"double quotes) in 2 rows: lines 10 ({width + 2}), 31 ({width + 1})\n  - fewer fields "
+        f"than the header's {width} names, their values are checked once they have {width} "
+        "(field counts in brackets) in 1 row: line 21 (10)"
     ) in message
 
 
@@ -482,8 +483,9 @@ def test_every_row_wider_than_the_header_is_named_as_such(folder: Path) -> None:
     path.write_text("\n".join([header, *(row + "," for row in rows)]) + "\n")
     width = len(header.split(","))
     assert [p.describe() for p in error_of(folder).problems] == [
-        f"more fields than the header's {width} names (field counts in brackets; a value "
-        f"holding a comma must be in double quotes) in 10 rows: lines 2 ({width + 1}), "
+        f"more fields than the header's {width} names, the file's other checks run once every "
+        f"row has {width} (field counts in brackets; a value holding a comma must be in double "
+        f"quotes) in 10 rows: lines 2 ({width + 1}), "
         f"3 ({width + 1}), 4 ({width + 1}), 5 ({width + 1}), 6 ({width + 1}), ... (10 rows in "
         "total)"
     ]
@@ -498,7 +500,8 @@ def test_a_row_shorter_than_the_header_is_named_as_such(folder: Path) -> None:
 
     edit(folder, "learners", drop_third_field)
     assert [p.describe() for p in error_of(folder).problems] == [
-        "fewer fields than the header's 14 names (field counts in brackets) in 1 row: line 4 (13)"
+        "fewer fields than the header's 14 names, their values are checked once they have 14 "
+        "(field counts in brackets) in 1 row: line 4 (13)"
     ]
 
 
@@ -736,3 +739,60 @@ def test_a_misspelling_is_offered_for_the_one_missing_column_it_is_closest_to(
         "column 'expertise_science': missing column (required)",
     ]
     assert {p.file for p in error_of(folder).problems} == {path}
+
+
+def test_rows_of_another_width_are_named_with_the_problems_of_the_others(folder: Path) -> None:
+    """A file with a row of another field count than the header's reported only the widths,
+    and its other problems only once they were fixed. The rows of the header's width have their
+    values under the right names: they are checked without the others, and both reported; the
+    values of the rows of another width are blamed on no column."""
+
+    def ragged(rows: Rows) -> None:
+        rows[1] += [""]  # line 2: a wide first row, which pandas took as the rows' labels
+        rows[9] += ["x", "y"]  # line 10
+        del rows[20][2]  # line 21: its fields slid one column left, into the wrong names
+        rows[30][rows[0].index("age")] = "25"
+        rows[40][rows[0].index("learning_style")] = "musical"
+        rows[60][rows[0].index("learner_id")] = "5"
+
+    path = edit(folder, "learners", ragged)
+    lines = path.read_text().split("\n")
+    path.write_text("\n".join([*lines[:50], "", *lines[50:]]))  # lines 51 on move down one
+    assert [p.describe() for p in error_of(folder).problems] == [
+        "more fields than the header's 14 names, their values are checked once they have 14 "
+        "(field counts in brackets; a value holding a comma must be in double quotes) in 2 rows: "
+        "lines 2 (15), 10 (16)",
+        "fewer fields than the header's 14 names, their values are checked once they have 14 "
+        "(field counts in brackets) in 1 row: line 21 (13)",
+        "column 'learner_id': duplicated id in 2 rows: lines 6 (5), 62 (5)",
+        "column 'age': out of range: must be in [8, 18] in 1 row: line 31 (25)",
+        "column 'learning_style': unknown category: allowed are visual, auditory, "
+        "reading_writing, kinesthetic in 1 row: line 41 ('musical')",
+    ]
+    # A value holding a line break: pandas leaves rows out by line, which would split it
+    edit(folder, "learners", set_cell(8, "language", "eng\nlish"))
+    problems = error_of(folder).problems
+    assert [p.describe().split(" (field")[0] for p in problems] == [
+        f"{more} fields than the header's 14 names, the file's other checks run once every row "
+        "has 14"
+        for more in ("more", "fewer")
+    ]
+
+
+def test_rows_of_another_width_that_are_the_most_are_named_alone(folder: Path) -> None:
+    """A header missing a name makes most rows wider than it: the few rows that agree with it
+    may be the misaligned ones, so nothing else is checked, and the message says so."""
+
+    def drop_a_name(rows: Rows) -> None:
+        del rows[0][rows[0].index("age")]
+        for row in rows[2:5]:
+            del row[1]  # lines 3-5 lose their age: as wide as the header, and still misaligned
+
+    path = edit(folder, "learners", drop_a_name)
+    problems = error_of(folder).problems
+    assert {p.file for p in problems} == {path}
+    assert [p.describe() for p in problems] == [
+        "more fields than the header's 13 names, the file's other checks run once every row has "
+        "13 (field counts in brackets; a value holding a comma must be in double quotes) in 197 "
+        "rows: lines 2 (14), 6 (14), 7 (14), 8 (14), 9 (14), ... (197 rows in total)"
+    ]
