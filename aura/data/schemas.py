@@ -103,8 +103,12 @@ def _list_of(allowed: tuple[str, ...]) -> pa.Check:
 
 
 def _iso_timestamp() -> pa.Check:
+    """Times with UTC offsets may differ in offset (a platform's local time across a change to
+    summer time, +01:00 then +02:00): pandas refuses to hold such times in one column unless
+    they are made UTC, and the whole column failed the check, no row named."""
+
     def ok(s: pd.Series) -> pd.Series:
-        return pd.to_datetime(s, format="ISO8601", errors="coerce").notna()
+        return pd.to_datetime(s, format="ISO8601", errors="coerce", utc=True).notna()
 
     return pa.Check(ok, error="not an ISO 8601 timestamp (e.g. 2025-09-01T09:00)")
 

@@ -796,3 +796,22 @@ def test_rows_of_another_width_that_are_the_most_are_named_alone(folder: Path) -
         "13 (field counts in brackets; a value holding a comma must be in double quotes) in 197 "
         "rows: lines 2 (14), 6 (14), 7 (14), 8 (14), 9 (14), ... (197 rows in total)"
     ]
+
+
+def test_timestamps_with_different_utc_offsets_load(folder: Path) -> None:
+    """A platform's local times across a change to summer time (+02:00, then +01:00), or UTC
+    (Z) beside local time, are ISO 8601: the column was refused whole, "not an ISO 8601
+    timestamp" without a row, as pandas holds no times of different offsets in one column."""
+    edit(folder, "sessions", set_cell(2, "timestamp", "2025-10-25T18:00+02:00"))
+    edit(folder, "sessions", set_cell(3, "timestamp", "2025-10-27T18:00+01:00"))
+    edit(folder, "sessions", set_cell(4, "timestamp", "2025-10-28T09:00Z"))
+    assert load_datasets(folder).sessions["timestamp"].tolist()[:3] == [
+        "2025-10-25T18:00+02:00",
+        "2025-10-27T18:00+01:00",
+        "2025-10-28T09:00Z",
+    ]
+    path = edit(folder, "sessions", set_cell(5, "timestamp", "28/10/2025 09:00"))
+    assert (
+        f"{path}:\n  - column 'timestamp': not an ISO 8601 timestamp (e.g. 2025-09-01T09:00) "
+        "in 1 row: line 5 ('28/10/2025 09:00')" in str(error_of(folder))
+    )
