@@ -90,6 +90,8 @@ def _read_csv(
     # would make a postcode 01234 the number 1234, and TRUE a boolean.
     known = {f.name for f in fields(table)}
     header = _header(path)
+    if not_commas := _separator_problem(path, header):
+        return None, [not_commas]
     try:
         df = pd.read_csv(
             path,
@@ -109,14 +111,6 @@ def _read_csv(
         raise _OtherWidths
     if df.empty:
         return None, [Problem(path, "no data rows (the file has only a header line)")]
-    if len(header) == 1 and (other := next((d for d in ";\t|" if d in header[0]), None)):
-        return None, [
-            Problem(
-                path,
-                f"the header is one column, {header[0][:80]!r}: the file seems separated by "
-                f"{other!r}; AURA reads comma-separated CSV",
-            )
-        ]
     twice = sorted({name for name in header if header.count(name) > 1} - {""})
     problems = [_unnamed_columns(path, header)] if header.count("") > 1 else []
     if twice:
@@ -132,6 +126,26 @@ def _read_csv(
         if len(lines) == len(df):  # else a file the csv module reads otherwise: as before
             df.index = pd.Index([csv_line_index(line) for line in lines])
     return df, []
+
+
+def _separator_problem(path: Path, header: Sequence[str]) -> Problem | None:
+    """A first line that is no comma-separated header, named before the rows are read: a file
+    separated by ';' with decimal commas (a European spreadsheet's export) had every row "more
+    fields than the header's 1 names", and a spreadsheet's `sep=,` line made the header."""
+    first = ",".join(header)
+    if re.fullmatch(r"sep=.", first):
+        return Problem(
+            path,
+            f"the first line, {first!r}, is a spreadsheet's note of the separator, not the "
+            "header: delete that line",
+        )
+    if len(header) == 1 and (other := next((d for d in ";\t|" if d in header[0]), None)):
+        return Problem(
+            path,
+            f"the header is one column, {header[0][:80]!r}: the file seems separated by "
+            f"{other!r}; AURA reads comma-separated CSV",
+        )
+    return None
 
 
 def _reread_inexact_ints(

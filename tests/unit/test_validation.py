@@ -624,6 +624,35 @@ def test_a_byte_order_mark_hides_no_problem_of_the_header(folder: Path) -> None:
     assert "the header is one column, 'learner_id;age;" in str(error_of(folder))
 
 
+@pytest.mark.parametrize(
+    ("separator", "decimal"), [(";", ","), ("|", ","), ("\t", "."), (";", ".")]
+)
+def test_a_file_of_another_separator_is_named_as_such_whatever_its_decimals(
+    folder: Path, separator: str, decimal: str
+) -> None:
+    """A European spreadsheet saves ';'-separated CSV with decimal commas: every row was "more
+    fields than the header's 1 names" (field counts 6), which named no cause."""
+    path = folder / FILES["learners"]
+    text = path.read_text()
+    path.write_text("\ufeff" + text.replace(",", separator).replace(".", decimal))
+    header = text.split("\n")[0].replace(",", separator)
+    assert [p.describe() for p in error_of(folder).problems] == [
+        f"the header is one column, {header[:80]!r}: the file seems separated by "
+        f"{separator!r}; AURA reads comma-separated CSV"
+    ]
+
+
+def test_a_spreadsheets_separator_line_is_named_as_such(folder: Path) -> None:
+    """A spreadsheet may write `sep=,` above the header: every row was "more fields than the
+    header's 2 names"."""
+    path = folder / FILES["tutors"]
+    path.write_text("sep=,\n" + path.read_text())
+    assert [p.describe() for p in error_of(folder).problems] == [
+        "the first line, 'sep=,', is a spreadsheet's note of the separator, not the header: "
+        "delete that line"
+    ]
+
+
 def test_a_utf16_file_is_named_as_such(folder: Path) -> None:
     """A spreadsheet's "Unicode Text" is UTF-16; it was called "a Latin-1 or Windows export"."""
     path = folder / FILES["tutors"]
