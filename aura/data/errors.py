@@ -19,10 +19,11 @@ SHOWN_ROWS = 5
 """Rows quoted per problem; the total is always given."""
 HEADER_LINES = 1
 MISSING_COLUMN = "missing column (required)"
+MISSING_VALUE = "missing value (an empty cell, or a word such as NA, NaN or null)"
 
 _BUILTIN_CHECKS: dict[str, str] = {
     "column_in_dataframe": MISSING_COLUMN,
-    "not_nullable": "missing value (an empty cell, or a word such as NA, NaN or null)",
+    "not_nullable": MISSING_VALUE,
     "field_uniqueness": "duplicated id",
 }
 

@@ -27,6 +27,7 @@ import psutil
 from aura.data.errors import (
     HEADER_LINES,
     MISSING_COLUMN,
+    MISSING_VALUE,
     DataValidationError,
     Problem,
     csv_line,
@@ -38,6 +39,7 @@ from aura.data.schemas import (
     TABLES,
     TableName,
     fields,
+    optional_columns,
     parse_numbers,
     raw_schema,
     typed_schema,
@@ -353,7 +355,22 @@ def _validate(
     failures = failures.iloc[np.argsort(rank, kind="stable")]
     header = [str(name) for name in df.columns]
     unknown = [name for name in header if name not in position]
-    return None, _near_names(problems_from_failures(path, failures), header, unknown)
+    problems = _near_names(problems_from_failures(path, failures), header, unknown)
+    optional = set(optional_columns(table)) - set(require)
+    return None, [_empty_optional(p, df, optional) for p in problems]
+
+
+def _empty_optional(problem: Problem, df: pd.DataFrame, optional: set[str]) -> Problem:
+    """An optional column without a value in any row, named as such: an export that has the
+    column but not its data (no logged strategy) read as a missing value in each of its rows,
+    though leaving the column out is all it takes."""
+    column = problem.column
+    if problem.what != MISSING_VALUE or column not in optional or not df[column].isna().all():
+        return problem
+    what = (
+        f"no value in any of its {len(df)} rows: the column is optional, so delete it (or fill it)"
+    )
+    return replace(problem, what=what, lines=())
 
 
 def _near_names(

@@ -844,3 +844,31 @@ def test_timestamps_with_different_utc_offsets_load(folder: Path) -> None:
         f"{path}:\n  - column 'timestamp': not an ISO 8601 timestamp (e.g. 2025-09-01T09:00) "
         "in 1 row: line 5 ('28/10/2025 09:00')" in str(error_of(folder))
     )
+
+
+def test_an_optional_column_without_any_value_is_named_as_such(folder: Path) -> None:
+    """An export with a `strategy` column but no logged strategy read as a missing value in
+    each of its 400 rows, though leaving the column out is all it takes; required, or with
+    some values, its empty cells are each a missing value still."""
+
+    def empty(column: str) -> Callable[[Rows], None]:
+        def change(rows: Rows) -> None:
+            i = rows[0].index(column)
+            for row in rows[1:]:
+                row[i] = ""
+
+        return change
+
+    path = edit(folder, "sessions", empty("strategy"))
+    assert [p.describe() for p in error_of(folder).problems] == [
+        "column 'strategy': no value in any of its 400 rows: the column is optional, so delete "
+        "it (or fill it)"
+    ]
+    assert f"{path}:\n  - column 'strategy'" in str(error_of(folder))
+    message = str(error_of(folder, require={"sessions": ["strategy"]}))
+    assert "column 'strategy': missing value (an empty cell, or a word such as NA" in message
+    assert "in 400 rows: lines 2, 3, 4, 5, 6, ... (400 rows in total)" in message
+    edit(folder, "sessions", set_cell(7, "strategy", "balanced"))
+    assert "in 399 rows: lines 2, 3, 4, 5, 6, ... (399 rows in total)" in str(error_of(folder))
+    edit(folder, "sessions", empty("tutor_rating"))
+    assert "column 'tutor_rating': missing value (an empty cell" in str(error_of(folder))
