@@ -34,7 +34,6 @@ from aura.data.errors import (
     problems_from_failures,
 )
 from aura.data.schemas import (
-    EXACT_BELOW,
     NUMERIC_KINDS,
     TABLES,
     TableName,
@@ -120,7 +119,7 @@ def _read_csv(
         problems.append(Problem(path, f"column(s) {names} appear more than once in the header"))
     if problems:
         return None, problems
-    _reread_inexact_ints(path, df, table, skip)
+    _reread_float_ints(path, df, table, skip)
     text = path.read_bytes()
     if text.count(b"\n") + (not text.endswith(b"\n")) != len(df) + HEADER_LINES:
         # blank lines (or a quoted line break) between the rows, or rows left out
@@ -150,24 +149,21 @@ def _separator_problem(path: Path, header: Sequence[str]) -> Problem | None:
     return None
 
 
-def _reread_inexact_ints(
+def _reread_float_ints(
     path: Path, df: pd.DataFrame, table: TableName, skip: frozenset[int]
 ) -> None:
-    """Integer columns pandas read as floats (an empty cell or a `5.0` among them) that hold
-    numbers of 2**53 or more, replaced by their text: a float holds those only to the nearest
-    even number or worse, and ids 1234567890123456790 and ...791 were one, and
-    9223372036854775807 refused as 2**63, too large for an int64."""
-    inexact = [
+    """Integer columns pandas read as floats (an empty cell, a `5.0` or a `1e5` among them),
+    replaced by their text: a float holds a number of 2**53 or more only to the nearest even
+    number or worse (ids 1234567890123456790 and ...791 were one, and 9223372036854775807
+    refused as 2**63, too large for an int64), and an id in exponent form shows only in it."""
+    floats = [
         f.name
         for f in fields(table)
-        if f.kind == "int"
-        and f.name in df
-        and pd.api.types.is_float_dtype(df[f.name])
-        and df[f.name].abs().max() >= EXACT_BELOW
+        if f.kind == "int" and f.name in df and pd.api.types.is_float_dtype(df[f.name])
     ]
-    if inexact:
-        text = pd.read_csv(path, usecols=inexact, dtype=str, skiprows=_skiprows(skip))
-        for name in inexact:
+    if floats:
+        text = pd.read_csv(path, usecols=floats, dtype=str, skiprows=_skiprows(skip))
+        for name in floats:
             df[name] = text[name].to_numpy()
 
 

@@ -67,6 +67,9 @@ class Field:
     unique: bool = False
     allowed: tuple[str, ...] = ()
     """Vocabulary of a category or list column."""
+    digits: bool = False
+    """Whole numbers written in digits (an id): a spreadsheet saves a long number as it shows
+    it, in exponent form and rounded (1.23457E+18), and that passed as another id."""
 
 
 def _range(lo: float, hi: float, *, include_lo: bool = True) -> pa.Check:
@@ -114,7 +117,7 @@ def _iso_timestamp() -> pa.Check:
 
 
 def _id(name: str, *, unique: bool) -> Field:
-    return Field(name, "int", (_at_least(0),), unique=unique)
+    return Field(name, "int", (_at_least(0),), unique=unique, digits=True)
 
 
 def _fraction(name: str, *, required: bool = True) -> Field:
@@ -277,6 +280,15 @@ def _fits_int64(s: pd.Series) -> pd.Series:
     return pd.Series(ok, index=s.index)
 
 
+def _in_digits(s: pd.Series) -> pd.Series:
+    """Apart from numbers refused already (infinite, not whole, too large): an id written
+    with an exponent (1.23457E+18, 1e5) is refused."""
+    if pd.api.types.is_integer_dtype(s) or pd.api.types.is_float_dtype(s):
+        return pd.Series(True, index=s.index)  # read as numbers: no text, so no exponent
+    exponent = s.astype(str).str.contains("[eE]") & pd.to_numeric(s, errors="coerce").notna()
+    return ~exponent | ~(_is_finite(s) & _is_whole(s) & _fits_int64(s))
+
+
 def raw_schema(table: TableName) -> pa.DataFrameSchema:
     """Checks on the CSV as read: numeric cells must parse as (whole) numbers. Presence and
     everything else is the typed schema's job, so every column here is optional."""
@@ -291,6 +303,14 @@ def raw_schema(table: TableName) -> pa.DataFrameSchema:
         if f.kind == "int":
             checks.append(pa.Check(_is_whole, error="wrong type: not a whole number"))
             checks.append(pa.Check(_fits_int64, error="wrong type: too large for an integer"))
+        if f.digits:
+            checks.append(
+                pa.Check(
+                    _in_digits,
+                    error="wrong type: an id in exponent form (a spreadsheet's rounding of a "
+                    "long number?): write all its digits",
+                )
+            )
         columns[f.name] = pa.Column(checks=checks, nullable=True, required=False)
     return pa.DataFrameSchema(columns, name=f"{table} (raw)")
 

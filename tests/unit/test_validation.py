@@ -872,3 +872,22 @@ def test_an_optional_column_without_any_value_is_named_as_such(folder: Path) -> 
     assert "in 399 rows: lines 2, 3, 4, 5, 6, ... (399 rows in total)" in str(error_of(folder))
     edit(folder, "sessions", empty("tutor_rating"))
     assert "column 'tutor_rating': missing value (an empty cell" in str(error_of(folder))
+
+
+def test_an_id_in_exponent_form_is_refused(folder: Path) -> None:
+    """A spreadsheet saves a long id as it shows it, rounded in exponent form: 1.23457E+18
+    passed as the id 1234570000000000000, and its sessions were blamed for an unknown learner
+    2, in another file. An id too large for an integer is named as that alone."""
+    edit(folder, "learners", set_cell(3, "learner_id", "1.23457E+18"))
+    edit(folder, "learners", set_cell(4, "learner_id", "3e0"))
+    path = edit(folder, "learners", set_cell(5, "learner_id", "1e23"))
+    assert [p.describe() for p in error_of(folder).problems] == [
+        "column 'learner_id': wrong type: too large for an integer in 1 row: line 5 (1e23)",
+        "column 'learner_id': wrong type: an id in exponent form (a spreadsheet's rounding of a "
+        "long number?): write all its digits in 2 rows: lines 3 (1.23457E+18), 4 (3e0)",
+    ]
+    assert {p.file for p in error_of(folder).problems} == {path}
+    edit(folder, "learners", set_cell(3, "learner_id", "2.0"))
+    edit(folder, "learners", set_cell(4, "learner_id", "3"))
+    edit(folder, "learners", set_cell(5, "learner_id", "4"))
+    assert load_datasets(folder).learners["learner_id"].tolist()[:4] == [1, 2, 3, 4]
