@@ -450,7 +450,7 @@ def _check_table(
     try:
         df, problems = _read_csv(path, table)
     except _OtherWidths:
-        return None, _with_other_widths(path, table, require)
+        return None, _with_other_widths(path, table, require, _field_counts(path))
     if df is None:
         return None, problems
     valid, problems = _checked(path, df, table, require)
@@ -459,8 +459,9 @@ def _check_table(
     # pandas pads a row shorter than the header with missing values without a word: its
     # fields were blamed on the columns they had slid into. Looked for only once something
     # is wrong, as it reads the file again.
-    if _field_counts(path).lines:
-        return None, _with_other_widths(path, table, require)
+    counts = _field_counts(path)
+    if counts.lines:
+        return None, _with_other_widths(path, table, require, counts)
     return None, _as_written(path, df.index, table, problems)
 
 
@@ -481,14 +482,15 @@ def _checked(
     ]
 
 
-def _with_other_widths(path: Path, table: TableName, require: Sequence[str]) -> list[Problem]:
+def _with_other_widths(
+    path: Path, table: TableName, require: Sequence[str], counts: _FieldCounts
+) -> list[Problem]:
     """The rows whose field count is not the header's, and the problems of the others, read
     without them: a row of the header's width has its values under the right names, so they
     are blamed on the right columns. Only where those rows are the most (else the header may
     be the line at fault, and the rows that agree with it the misaligned ones) and each is on
     one line (as pandas leaves rows out by line); otherwise nothing else is checked yet, and
     the message says so."""
-    counts = _field_counts(path)
     skip = counts.lines
     if 2 * len(skip) < counts.records and counts.one_line_each:
         try:
