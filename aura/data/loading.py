@@ -14,6 +14,7 @@ import codecs
 import csv
 import difflib
 import re
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -94,11 +95,17 @@ def _read_csv(
     if not_commas := _separator_problem(path, header):
         return None, [not_commas]
     try:
-        df = pd.read_csv(
-            path,
-            dtype={name: str for name in header if name not in known},
-            skiprows=_skiprows(skip),
-        )
+        with warnings.catch_warnings():
+            # pandas reads a large file in blocks of rows, and a column with text in some of
+            # them ("abc" in a numeric column) as numbers in some blocks and text in others,
+            # with a DtypeWarning that its own reader's options would fix: the checks look at
+            # each cell as it is either way, and name the text with its line.
+            warnings.simplefilter("ignore", pd.errors.DtypeWarning)
+            df = pd.read_csv(
+                path,
+                dtype={name: str for name in header if name not in known},
+                skiprows=_skiprows(skip),
+            )
     except pd.errors.EmptyDataError:
         return None, [Problem(path, "empty file (no header line): expected a header and rows")]
     except UnicodeDecodeError:

@@ -891,3 +891,23 @@ def test_an_id_in_exponent_form_is_refused(folder: Path) -> None:
     edit(folder, "learners", set_cell(4, "learner_id", "3"))
     edit(folder, "learners", set_cell(5, "learner_id", "4"))
     assert load_datasets(folder).learners["learner_id"].tolist()[:4] == [1, 2, 3, 4]
+
+
+def test_text_deep_in_a_large_file_is_named_without_a_pandas_warning(folder: Path) -> None:
+    """pandas reads a large file in blocks of rows (65,536 learners here): text in a numeric
+    column of a later block made it warn "DtypeWarning: Columns (1: age) have mixed types.
+    Specify dtype option on import or set low_memory=False" beside the loader's message."""
+    path = folder / FILES["learners"]
+    header, *rows = path.read_text().splitlines()
+    copies = [f"{n}{row[row.index(',') :]}" for n, row in enumerate(rows * 350, start=1)]
+    fields = copies[-1].split(",")
+    fields[1] = "abc"
+    copies[-1] = ",".join(fields)
+    path.write_text("\n".join([header, *copies]) + "\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(DataValidationError) as info:
+            load_table(path, "learners")
+    assert [p.describe() for p in info.value.problems] == [
+        "column 'age': wrong type: not a number in 1 row: line 70001 ('abc')"
+    ]
