@@ -197,8 +197,10 @@ def budget_study(
     the grid's environment's.
     Returns (and writes) the references and one point per checkpoint. A finished or
     interrupted study of the same settings is reused or resumed; ``fresh`` retrains it (needed
-    to change ``factor`` or ``every`` of a study already on disk). ``on_progress(steps, total)``
-    is told the steps trained as they are (`aura.rl.progress.StepProgress`).
+    to change ``factor`` or ``every`` of a study already on disk). ``train_seconds`` is the
+    run's training wall time as its ``train_info.json`` records it, so a study reused keeps its
+    training's seconds instead of this call's 0. ``on_progress(steps, total)`` is told the
+    steps trained as they are (`aura.rl.progress.StepProgress`).
 
     The study holds one thread per pool (torch, OpenMP, BLAS), as the grid's workers do, so two
     studies side by side share the two cores: with OpenMP's own pool of two threads each, their
@@ -241,7 +243,7 @@ def budget_study(
         "seed": run.seed,
         "grid_budget": budget,
         "total_timesteps": result.num_timesteps,
-        "train_seconds": result.wall_seconds,
+        "train_seconds": result.recorded_seconds,
         "n_test_episodes": cfg.n_test_episodes,
         "test_seed": cfg.test_seed,
         "references": {

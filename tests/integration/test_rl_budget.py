@@ -16,7 +16,7 @@ from aura.envs import WINDOW_ID
 from aura.rl.budget import BUDGET_FILE, budget_dir, budget_study, check_budget_study
 from aura.rl.config import ConfigError, load_experiment
 from aura.rl.probes import PROBES
-from aura.rl.train import FINAL_MODEL
+from aura.rl.train import FINAL_MODEL, INFO_FILE
 
 SMOKE = load_experiment(PARAMS_DIR / "smoke.yaml")
 
@@ -40,12 +40,18 @@ def test_budget_study_scores_every_checkpoint(tmp_path: Path) -> None:
     written = budget_dir(cfg, "difficulty_adaptation", "a2c", 0) / BUDGET_FILE
     assert json.loads(written.read_text())["points"] == study["points"]
 
+    info = json.loads((written.parent / INFO_FILE).read_text())
+    assert study["train_seconds"] == info["wall_seconds"] > 0  # the run's, as it records it
+
     reports.clear()
+    final = (written.parent / FINAL_MODEL).stat().st_mtime_ns
     again = budget_study(
         cfg, "difficulty_adaptation", "a2c", factor=2, on_progress=lambda *r: reports.append(r)
     )
-    assert again["train_seconds"] == 0.0  # the finished run is reused, not retrained
+    assert (written.parent / FINAL_MODEL).stat().st_mtime_ns == final  # reused, not retrained
     assert set(reports) == {(2 * budget, 2 * budget)}  # and counted as done from the start
+    # the reused run keeps its training's seconds: this call's 0 was written as a measurement
+    assert again["train_seconds"] == study["train_seconds"]
     assert again["points"] == study["points"]
     # another factor is refused before anything trains, naming the study's own and --fresh
     message = f"holds a budget study trained with --factor 2 --every {budget}: run it with those"
