@@ -172,8 +172,10 @@ class ProbedSeed:
     """One seed of a probe, trained and scored on the held-out episodes."""
 
     returns: list[float]
-    seconds: float
-    """Seconds of training in this call (0 for a finished run reused)."""
+    recorded_seconds: float
+    """The seed's training wall time as its ``train_info.json`` records it
+    (`TrainResult.recorded_seconds`): a finished run reused keeps its own training's seconds,
+    not this call's 0, as the grid's runs do in results.json."""
     checkpoint_means: list[tuple[int, float]]
     """(steps, mean return on the first ``curve_episodes`` held-out episodes) per checkpoint, from
     the start (step 0) for a probe with imitation, and the final policy last: the probe's
@@ -203,11 +205,11 @@ def probe_job(
     returns = evaluate_model_file(folder / scored_file, score_run, test_seed, n_test)
     curve = score_checkpoints(folder, score_run, result.num_timesteps, test_seed, n_curve)
     if train_run.imitation is None:
-        return ProbedSeed(returns, result.wall_seconds, curve)
+        return ProbedSeed(returns, result.recorded_seconds, curve)
     start = evaluate_model_file(folder / START_MODEL, score_run, test_seed, n_test)
     taught = json.loads((folder / IMITATION_FILE).read_text(encoding="utf-8"))
     curve.insert(0, (0, float(np.mean(start[:n_curve]))))
-    return ProbedSeed(returns, result.wall_seconds, curve, start, taught)
+    return ProbedSeed(returns, result.recorded_seconds, curve, start, taught)
 
 
 def checked_probe(cfg: ExperimentConfig, name: str, algo: str) -> Probe:
@@ -263,7 +265,9 @@ def probe_study(
 ) -> dict[str, Any]:
     """Train every seed of the grid's (environment, ``algo``) with probe ``name``'s change, score
     it on the grid's held-out episodes and compare it with the grid's own runs; returns (and
-    writes) the study. Finished seeds are reused and interrupted ones resumed unless ``fresh``.
+    writes) the study. Finished seeds are reused and interrupted ones resumed unless ``fresh``;
+    ``train_seconds`` (per seed, and summed) is each seed's training wall time as its run
+    records it, so a study reused keeps its training's seconds instead of this call's 0.
     ``on_progress(steps, total)`` is told the steps trained as they are
     (`aura.rl.progress.StepProgress`).
     """
@@ -285,7 +289,8 @@ def probe_study(
         "total_timesteps": cfg.training.total_timesteps,
         "n_test_episodes": cfg.n_test_episodes,
         "test_seed": cfg.test_seed,
-        "train_seconds": sum(seed.seconds for seed in done),
+        "train_seconds": sum(seed.recorded_seconds for seed in done),
+        "train_seconds_per_seed": [seed.recorded_seconds for seed in done],
         **_probe_scores(cfg, probe, grid["references"], grid["algorithms"][algo], done),
     }
     write_json(folder / PROBE_FILE, study)

@@ -26,7 +26,7 @@ from aura.rl.curves import curve_yardstick
 from aura.rl.experiment import run_experiment
 from aura.rl.probes import PROBE_FILE, PROBES, probe_dir, probe_study
 from aura.rl.scoring import evaluate_model_file
-from aura.rl.train import IMITATION_FILE, START_MODEL, train
+from aura.rl.train import FINAL_MODEL, IMITATION_FILE, INFO_FILE, START_MODEL, train
 
 SMOKE = load_experiment(PARAMS_DIR / "smoke.yaml")
 
@@ -92,8 +92,18 @@ def test_probe_is_scored_beside_the_grid_on_the_same_episodes(grid) -> None:
     written = probe_dir(grid, "relative_reward", "ppo") / PROBE_FILE
     assert json.loads(written.read_text())["probe_per_seed"] == study["probe_per_seed"]
 
+    # each seed's training seconds, as its run records them
+    seeds = sorted(written.parent.glob("seed_*"))
+    recorded = [json.loads((run / INFO_FILE).read_text())["wall_seconds"] for run in seeds]
+    assert study["train_seconds_per_seed"] == recorded and all(s > 0 for s in recorded)
+    assert study["train_seconds"] == pytest.approx(sum(recorded))
+
+    saved = [(run / FINAL_MODEL).stat().st_mtime_ns for run in seeds]
     again = probe_study(grid, "relative_reward", n_workers=1)
-    assert again["train_seconds"] == 0.0  # finished runs are reused
+    assert [(run / FINAL_MODEL).stat().st_mtime_ns for run in seeds] == saved  # reused
+    # a reused seed keeps its training's seconds: this call's 0 was written as a measurement
+    assert again["train_seconds_per_seed"] == study["train_seconds_per_seed"]
+    assert again["train_seconds"] == study["train_seconds"]
     assert again["probe_per_seed"] == study["probe_per_seed"]
 
 
