@@ -390,12 +390,12 @@ def test_a_long_command_in_a_log_says_how_far_it_is(monkeypatch: pytest.MonkeyPa
 
     from rich.console import Console
 
-    import aura.cli as cli
+    from aura.cli import common
 
     out = io.StringIO()
-    monkeypatch.setattr(cli, "console", Console(file=out, force_terminal=False, width=200))
-    with cli.steps_progress() as bar:
-        advance = cli.advancing(bar, "ppo with probe p, 2 seeds")
+    monkeypatch.setattr(common, "console", Console(file=out, force_terminal=False, width=200))
+    with common.steps_progress() as bar:
+        advance = common.advancing(bar, "ppo with probe p, 2 seeds")
         for steps in (3_000, 3_500, 4_000, 9_999, 10_000):
             advance(steps, 10_000)
     lines = [line.rsplit(",", 1)[0] for line in out.getvalue().splitlines()]

@@ -1,0 +1,152 @@
+"""What the commands share: the consoles, the params option, the progress bar over training
+steps, the params file loaded and checked, and the lines said on an error or an interruption."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from aura.config import NOTEBOOKS_DIR, ParamsError, load_params
+from aura.files import unwritable
+
+# soft_wrap: a line is never broken by rich (it breaks paths mid-name where output is not a
+# terminal, e.g. CI logs); a terminal still wraps long lines for display.
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
+
+ParamsOption = Annotated[
+    Path, typer.Option("--params", "-p", help="Params YAML file (see params/default.yaml).")
+]
+WorkersOption = Annotated[
+    int | None, typer.Option(min=1, help="Worker processes (default: n_workers of params).")
+]
+
+
+def steps_progress() -> Progress:
+    """A bar over training steps, with the time taken and the time left (on a terminal only,
+    within 80 columns)."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(bar_width=20),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        TextColumn("elapsed,"),
+        TimeRemainingColumn(),
+        TextColumn("left"),
+        console=console,
+        disable=not console.is_terminal,  # a log keeps the lines of finished runs only
+    )
+
+
+def advancing(bar: Progress, description: str) -> Callable[[int, int], None]:
+    """An ``on_progress(steps, total)`` that moves ``bar``'s one task, made at the first report:
+    steps kept from earlier runs are done at once, and must not count as speed for the time
+    left. Without a terminal, where the bar is off, it logs a line at each tenth of the steps
+    instead: a probe or budget study in a log printed nothing for its minutes of training."""
+    start = time.monotonic()
+    logged = -1  # the last tenth logged
+
+    def advance(steps: int, total: int) -> None:
+        nonlocal logged
+        if not bar.task_ids:
+            bar.add_task(description, total=total, completed=steps)
+        bar.update(bar.task_ids[0], completed=steps)
+        tenth = 10 * steps // max(total, 1)
+        if not console.is_terminal and tenth > logged:
+            logged = tenth
+            console.print(
+                f"{description}: {steps:,} of {total:,} steps ({min(tenth, 10) * 10}%), "
+                f"{time.monotonic() - start:.0f}s"
+            )
+
+    return advance
+
+
+def check_new_params_file(out: Path, base: Path, force: bool, option: str) -> None:
+    """Refuse to write a params file over its base, over a folder, or over an existing file
+    without ``--force``: before any work, not after minutes of it."""
+    if out.resolve() == base.resolve():
+        raise fail(f"{option} {out} is the params file it derives from; name another file")
+    if out.is_file() and not force:
+        raise fail(f"{out} exists; --force overwrites it")
+    problem = unwritable(out)
+    if problem:
+        raise fail(f"{option} {out} {problem}")
+
+
+def note_kept_folders(written: dict, base: Path) -> None:
+    """Say where a params file written from ``base`` keeps its folders: its runs would land on
+    the base's (and training refuses to resume a run whose config differs)."""
+    shared = load_params(base)["shared"]
+    kept = {
+        "models_dir": "its runs and results go where that file's do",
+        "artifacts_dir": "its export (aura export, notebook 06) replaces that file's",
+    }
+    for key, consequence in kept.items():
+        if written["shared"][key] == shared[key]:
+            console.print(
+                f"[yellow]note:[/] it keeps {base}'s {key} ({shared[key]}): {consequence}; "
+                f"`aura params derive --set shared.{key}=...` keeps them apart"
+            )
+
+
+def checked_params(params: Path, *sections: str, writes: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The params file, loaded and checked as `aura params check` and `aura run` check it: a key
+    no notebook takes is refused (the command would ignore it), and so is a value of
+    ``sections`` (those whose values the command itself checks only as it uses them), or a folder
+    of ``writes`` (shared keys) the command could not write its results into."""
+    from aura.params_check import check_declared, check_sections, writable_folders
+    from aura.reports.runner import discover_notebooks
+
+    try:
+        loaded = load_params(params)
+        check_declared(loaded, discover_notebooks(NOTEBOOKS_DIR), params)
+        check_sections(loaded, params, sections)
+        if writes:
+            writable_folders(loaded, params, *writes)
+    except ParamsError as exc:
+        raise fail(str(exc)) from exc
+    return loaded
+
+
+def note_one_seed(covers: Iterable[str]) -> None:
+    """Say, beside the intervals shown, when one of them covers the held-out episodes alone
+    (``covers``: what each covers, `aura.rl.intervals.interval_covers`)."""
+    from aura.rl.intervals import EPISODES_ONLY, ONE_SEED_NOTE
+
+    if EPISODES_ONLY in set(covers):
+        console.print(f"[yellow]note:[/] {ONE_SEED_NOTE}")
+
+
+def fail(message: str) -> typer.Exit:
+    """Print ``message`` as it is (a value such as ``[ppo]`` is not rich markup) and exit 1."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}")
+    return typer.Exit(code=1)
+
+
+def runs_interrupted(
+    what: str,
+    keeps: str = "its finished runs; the same command resumes the others from their last "
+    "checkpoints",
+) -> Callable[[], NoReturn]:
+    """The one line said when Ctrl-C or SIGTERM stops a command that trains: what it keeps."""
+
+    def interrupted() -> NoReturn:
+        err_console.print(f"[bold red]interrupted:[/] {what} keeps {keeps}")
+        raise typer.Exit(code=130)
+
+    return interrupted

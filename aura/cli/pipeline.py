@@ -1,0 +1,119 @@
+"""``aura run`` (the notebooks in order, into a run folder) and ``aura generate`` (the
+simulator's tables)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.markup import escape
+
+from aura.cli import app
+from aura.cli.common import ParamsOption, checked_params, console, err_console, fail
+from aura.config import PARAMS_DIR, ParamsError, project_path
+
+
+@app.command()
+def run(
+    params: ParamsOption = PARAMS_DIR / "default.yaml",
+    run_name: Annotated[
+        str | None,
+        typer.Option(
+            help="Run directory name under reports/runs (default: the params file's name and "
+            "the UTC time)."
+        ),
+    ] = None,
+    only: Annotated[
+        str | None, typer.Option(help="Comma-separated notebook numbers to run, e.g. 01,02.")
+    ] = None,
+) -> None:
+    """Execute notebooks/NN_*.ipynb in order into a folder of reports/runs/, with HTML reports."""
+    from aura.reports.runner import PipelineError, run_pipeline
+
+    selected = only.split(",") if only is not None else None
+    try:
+        run_pipeline(params, run_name=run_name, only=selected, console=console)
+    except (ParamsError, FileExistsError, ValueError) as exc:
+        raise fail(str(exc)) from exc
+    except PipelineError as exc:
+        raise fail(str(exc)) from exc
+
+
+def _named_folder(value: str | None) -> str | None:
+    """An empty ``--out`` names no folder. Read as a string: as a ``Path`` it would already be
+    ``.``, the current folder, where the tables had landed unasked."""
+    if value is not None and not value.strip():
+        raise typer.BadParameter("is empty; name the folder to write the tables to")
+    return value
+
+
+@app.command()
+def generate(
+    params: ParamsOption = PARAMS_DIR / "default.yaml",
+    out: Annotated[
+        str | None,
+        typer.Option(
+            help="Output directory, from the current folder (default: the params file's "
+            "shared.data_dir, from the project root).",
+            callback=_named_folder,
+        ),
+    ] = None,
+) -> None:
+    """Write the learners, tutors and sessions CSVs (and the latent truth) with the simulator.
+
+    A folder holding tables the simulator did not write (a platform's own export) is refused.
+    """
+    from aura.interrupts import interrupts_handled
+    from aura.sim.io import RECORD_FILE, DataFolderError
+
+    p = checked_params(params, "01_data_synthesis")
+    out_dir = Path(out) if out is not None else project_path(p["shared"]["data_dir"])
+    record = out_dir / RECORD_FILE
+
+    def recorded() -> int | None:
+        return record.stat().st_mtime_ns if record.is_file() else None
+
+    before = recorded()
+
+    def interrupted() -> NoReturn:
+        """The tables replace the last ones all at once, so the folder holds one write whole:
+        the new one if its record changed (a Ctrl-C in the instant of the renames), else the
+        last."""
+        where = escape(str(out_dir))
+        what = (
+            f"the tables were written to {where} just before"
+            if recorded() != before
+            else f"nothing was written to {where}"
+        )
+        err_console.print(f"[bold red]interrupted:[/] {what}")
+        raise typer.Exit(code=130)
+
+    try:
+        sizes = p.get("01_data_synthesis")
+        if sizes is None:
+            raise ParamsError(f"params file {params} has no '01_data_synthesis:' section")
+        from aura.sim import write_datasets
+
+        with interrupts_handled(interrupted):
+            written = write_datasets(
+                out_dir,
+                seed=p["shared"]["seed"],
+                n_learners=sizes["n_learners"],
+                n_tutors=sizes["n_tutors"],
+                n_sessions=sizes["n_sessions"],
+            )
+    except ParamsError as exc:  # names the file already
+        raise fail(str(exc)) from exc
+    except KeyError as exc:
+        raise fail(f"params file {params}: missing key {exc}") from exc
+    except DataFolderError as exc:  # names the folder and its tables
+        raise fail(str(exc)) from exc
+    except ValueError as exc:  # a size or seed the simulator refuses
+        raise fail(f"params file {params}: {exc}") from exc
+    except OSError as exc:  # not a folder, not writable, a full disk
+        raise fail(
+            f"the tables cannot be written to {out_dir}: {exc.strerror or exc}; nothing was written"
+        ) from exc
+    for name, path in written.items():
+        console.print(f"{name}: {path}")

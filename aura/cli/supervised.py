@@ -1,0 +1,71 @@
+"""``aura train-supervised``: the compatibility, difficulty and engagement forests."""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+import typer
+from rich.markup import escape
+
+from aura.cli import app
+from aura.cli.common import ParamsOption, checked_params, console, err_console, fail
+from aura.config import PARAMS_DIR, ParamsError, project_path
+
+
+@app.command("train-supervised")
+def train_supervised(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None:
+    """Train the compatibility, difficulty and engagement forests; score them against references.
+
+    The references are each model's baselines and the simulator's Bayes reference; models go to
+    supervised/ in shared.models_dir.
+    """
+    from aura.interrupts import interrupts_handled
+    from aura.supervised import train_all
+    from aura.supervised.report import checks_table, metrics_table
+
+    # train_all checks the section's values before it reads the data
+    p = checked_params(params, writes=("models_dir",))
+    shared = p["shared"]
+    folder = project_path(shared["models_dir"]) / "supervised"
+
+    def saved() -> int | None:
+        return folder.stat().st_ino if folder.is_dir() else None
+
+    before = saved()
+
+    def interrupted() -> NoReturn:
+        """The models replace the last set whole once all are scored (`train_all`), so the
+        folder is new only if stopped in the instant it was moved into place."""
+        where = escape(str(folder))
+        if saved() != before:
+            what = f"the models were saved to {where} just before"
+        elif before is None:
+            what = f"nothing was saved to {where}"
+        else:
+            what = f"nothing was saved; {where} keeps the last training's models"
+        err_console.print(f"[bold red]interrupted:[/] {what}")
+        raise typer.Exit(code=130)
+
+    try:
+        with interrupts_handled(interrupted):
+            metrics = train_all(
+                project_path(shared["data_dir"]),
+                project_path(shared["models_dir"]),
+                p.get("04_supervised_training", {}),
+                shared["seed"],
+                on_stage=console.print,
+            )
+    except (ParamsError, ValueError, FileNotFoundError) as exc:
+        raise fail(f"{params}: {exc}") from exc
+    console.print(metrics_table(metrics).round(4).to_string())
+    checks = checks_table(metrics)
+    if len(checks):
+        console.print(checks.round(4).to_string())
+    untrue = [name for name, known in metrics["simulator_data"].items() if not known]
+    if untrue:
+        console.print(
+            f"{shared['data_dir']}: the tables of {', '.join(untrue)} are not as the simulator "
+            "wrote them (its truth/written.json does not match them, or there is no hidden "
+            "truth): no Bayes reference, checks or out-of-sample scores for those"
+        )
+    console.print(f"models and metrics.json in {project_path(shared['models_dir']) / 'supervised'}")
