@@ -124,7 +124,7 @@ def _data_synthesis(params: Mapping[str, Any]) -> None:
 
 def _environment_design(params: Mapping[str, Any]) -> None:
     from aura.env_ids import DIFFICULTY_ID, TUTOR_MATCHING_ID
-    from aura.rl.config import EnvConfig, check_env_builds
+    from aura.rl.config.environments import EnvConfig, check_env_builds
 
     section = "02_environment_design"
     checked = _schema(EnvironmentDesignParams, section, params[section])
@@ -136,7 +136,9 @@ def _environment_design(params: Mapping[str, Any]) -> None:
 
 
 def _rl_training(params: Mapping[str, Any]) -> None:
-    from aura.rl.config import SECTION, env_config, experiment_config
+    from aura.rl.config import SECTION
+    from aura.rl.config.environments import env_config
+    from aura.rl.config.experiment import experiment_config
     from aura.rl.tune import tune_config
 
     section = params[SECTION]

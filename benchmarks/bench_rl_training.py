@@ -40,7 +40,7 @@ from aura.config import PARAMS_DIR, ParamsError
 from aura.envs import evaluate_policy
 from aura.files import sha256_file
 from aura.reports.host import host_speed
-from aura.rl.config import load_experiment
+from aura.rl.config.experiment import load_experiment
 from aura.rl.experiment import (
     GRID_TARGET_SECONDS,
     SPEC_GRID_SECONDS,

@@ -26,7 +26,7 @@ def rl_compare(
     each one's score and the lead, paired by seed and by held-out episode.
     """
     from aura.rl.compare import compare_grids
-    from aura.rl.config import load_experiment
+    from aura.rl.config.experiment import load_experiment
     from aura.rl.intervals import interval_covers
     from aura.rl.results import RESULTS_FILE
 
@@ -99,7 +99,7 @@ def rl_pools(
     they exist), each normalised on its own pool, leads over that pool's best fixed strategy
     paired by seed and episode; writes rl/pools.json in shared.models_dir.
     """
-    from aura.rl.config import load_experiment
+    from aura.rl.config.experiment import load_experiment
     from aura.rl.pools import grid_pool_scores
     from aura.sim.io import FILES
 

@@ -39,7 +39,7 @@ def train_rl(
     Runs resume from their checkpoints unless --fresh; results go to rl/ in shared.models_dir.
     """
     from aura.interrupts import interrupts_handled
-    from aura.rl.config import load_experiment
+    from aura.rl.config.experiment import load_experiment
     from aura.rl.experiment import RunFailed, grid_wall_time, run_experiment
     from aura.rl.fingerprint import fingerprint
     from aura.rl.numerics import describe
@@ -138,7 +138,7 @@ def rl_budget(
     """
     from aura.interrupts import interrupts_handled
     from aura.rl.budget import BUDGET_FILE, budget_dir, budget_study, check_budget_study
-    from aura.rl.config import load_experiment
+    from aura.rl.config.experiment import load_experiment
     from aura.rl.probes import checked_probe
 
     if env is None and probe is None:
@@ -202,7 +202,7 @@ def rl_probe(
     filter_start_4_blocks_critic on difficulty adaptation.
     """
     from aura.interrupts import interrupts_handled
-    from aura.rl.config import load_experiment
+    from aura.rl.config.experiment import load_experiment
     from aura.rl.intervals import interval_covers
     from aura.rl.probes import PROBE_FILE, probe_dir, probe_study
 

@@ -41,5 +41,6 @@ def relative_reward_env(**env_kwargs: Any) -> gym.Env:
 
 
 for _creator in (exact_reward_env, relative_reward_env):
-    # what `one_hot` expands (aura.rl.config.one_hot_categories reads it from the entry point)
+    # what `one_hot` expands (aura.rl.config.environments.one_hot_categories reads it from the
+    # entry point)
     _creator.categorical_features = TutorMatchingEnv.categorical_features  # type: ignore[attr-defined]

@@ -6,7 +6,7 @@ episodes of 2 steps, `max_steps=inf` ended in an `OverflowError` from `int()`, `
 numpy's "expected non-negative integer" twelve frames down, a NaN reward weight made every reward
 NaN, an action of 1.7 was taken as 1, and `reset(options=...)` ignored whatever it was given.
 Each check here raises one `ValueError` naming the option and the value, which is also what the
-params check (`aura.rl.config.check_env_builds`) reports.
+params check (`aura.rl.config.environments.check_env_builds`) reports.
 """
 
 from __future__ import annotations

@@ -116,7 +116,7 @@ def difficulty_adaptation_features() -> list[Feature]:
 
 def _load(path: Path) -> Any:
     """The saved model at ``path``, by the algorithm its run folder names (``.../ppo/...``)."""
-    from aura.rl.config import ALGORITHMS
+    from aura.rl.config.algorithms import ALGORITHMS
     from aura.rl.train import algorithm_class, require_whole_model
 
     if not path.is_file():  # SB3 would name it with a second .zip

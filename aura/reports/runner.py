@@ -445,7 +445,7 @@ def _check_params(
     if problem and any(stem in per_notebook for stem in EVALUATING_NOTEBOOKS):
         raise ParamsError(f"{params_path}: {problem}")
     from aura.rl.config import SECTION as RL_SECTION
-    from aura.rl.config import load_experiment
+    from aura.rl.config.experiment import load_experiment
 
     if (per_notebook.get(RL_SECTION) or {}).get("load") is True:
         # notebook 03 reads the saved grid: its absence surfaced after notebooks 01 and 02

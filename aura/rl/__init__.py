@@ -4,8 +4,9 @@ rule and the oracle.
 
 Submodules are imported on demand (torch and Stable-Baselines3 are heavy):
 
-- ``config``: typed params; ``train``: one run, resumable; ``experiment``: the grid;
-  ``tune``: Optuna;
+- ``config``: typed params, a package (value ``checks``, ``algorithms``, ``environments``, a
+  ``run``, the grid's ``experiment``); ``train``: one run, resumable; ``experiment``: the grid
+  trained; ``tune``: Optuna;
 - scoring the grid: ``scoring`` (saved policies on held-out episodes), ``references`` (random,
   the hand rules, the oracle, the upper reference), ``intervals`` (normalised scores with 95%
   intervals over seeds and episodes), ``curves`` (learning curves), ``actions`` (what each policy

@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from aura.rl.config import ConfigError, EnvConfig
+from aura.rl.config import ConfigError
+from aura.rl.config.environments import EnvConfig
 from aura.rl.references import aura_baselines
 from aura.rl.scoring import evaluate
 from aura.sim.vocab import DIFFICULTY_MOVES, STRATEGIES

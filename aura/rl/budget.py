@@ -26,7 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from aura.envs import normalised_score
-from aura.rl.config import ConfigError, EnvConfig, ExperimentConfig, RunConfig, load_run_config
+from aura.rl.config import ConfigError
+from aura.rl.config.environments import EnvConfig
+from aura.rl.config.experiment import ExperimentConfig
+from aura.rl.config.run import RunConfig, load_run_config
 from aura.rl.experiment import init_worker
 from aura.rl.probes import PROBE_DIR, Probe, checked_probe, probe_runs
 from aura.rl.references import experience_policies, normalised_references, references

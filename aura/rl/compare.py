@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from aura.rl.config import ConfigError, ExperimentConfig
+from aura.rl.config import ConfigError
+from aura.rl.config.experiment import ExperimentConfig
 from aura.rl.intervals import episode_resampler, paired_lead, seed_scores
 from aura.rl.saved import grid_results
 

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from aura.envs.evaluation import normalised_score
-from aura.rl.config import EVAL_SEED_OFFSET, ExperimentConfig
+from aura.rl.config import EVAL_SEED_OFFSET
+from aura.rl.config.experiment import ExperimentConfig
 from aura.rl.intervals import t_interval
 from aura.rl.references import aura_baselines
 from aura.rl.train import evaluation_returns

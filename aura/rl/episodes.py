@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from aura.envs.evaluation import EvalResult, evaluate_policy
-from aura.rl.config import EnvConfig
+from aura.rl.config.environments import EnvConfig
 from aura.rl.references import aura_baselines
 from aura.rl.scoring import evaluate_model, scored_models
 

@@ -28,7 +28,8 @@ from typing import Any
 
 from aura.files import write_text_atomically
 from aura.reports.host import host_speed as measure_host_speed
-from aura.rl.config import ExperimentConfig, RunConfig
+from aura.rl.config.experiment import ExperimentConfig
+from aura.rl.config.run import RunConfig
 from aura.rl.numerics import UNRECORDED, mkl_auto_branch
 from aura.rl.train import (
     CONFIG_FILE,

@@ -23,7 +23,7 @@ import gymnasium as gym
 import torch
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 
-from aura.rl.config import EnvConfig, one_hot_categories
+from aura.rl.config.environments import EnvConfig, one_hot_categories
 
 
 class OneHotCategories(BaseFeaturesExtractor):

@@ -4,8 +4,8 @@ PPO on difficulty adaptation ends near 0.82 of the way from random to the oracle
 memoryless clone of the model-based filter on the same six features reaches 0.86 (notebook 02).
 Is PPO held back by where it starts, a random policy that must find good moves by trying them, or
 does its own update, fed by realised rewards, not hold a better policy once it has one? A run with
-``imitation`` (`aura.rl.config.ImitationConfig`; the ``filter_start`` probe of `aura.rl.probes`)
-answers it: its policy network first learns the filter's moves by DAgger
+``imitation`` (`aura.rl.config.run.ImitationConfig`; the ``filter_start`` probe of
+`aura.rl.probes`) answers it: its policy network first learns the filter's moves by DAgger
 (`aura.envs.ceilings.filter_dagger`) and cross-entropy, and only then trains as the grid's run.
 The policy it starts from is saved (``start_model.zip``, `aura.rl.train`), so the start and the
 end are scored on the same held-out episodes.
@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from aura.envs.ceilings import filter_dagger
-from aura.rl.config import RunConfig
+from aura.rl.config.run import RunConfig
 
 IMITATION_SEED_KEY = 5
 """Mixed with the run's seed to draw the seed of its DAgger episodes (`imitation_seed`)."""

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from aura.envs.evaluation import normalised_score
-from aura.rl.config import ExperimentConfig
+from aura.rl.config.experiment import ExperimentConfig
 
 SEEDS_AND_EPISODES = "seeds and episodes"
 """What a learned policy's 95% interval covers with two seeds or more (`with_episode_error`)."""

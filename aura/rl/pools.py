@@ -23,7 +23,9 @@ import pandas as pd
 
 from aura.config import project_path
 from aura.envs.evaluation import evaluate_policy, normalised_score
-from aura.rl.config import ConfigError, EnvConfig, ExperimentConfig
+from aura.rl.config import ConfigError
+from aura.rl.config.environments import EnvConfig
+from aura.rl.config.experiment import ExperimentConfig
 from aura.rl.intervals import interval_covers, paired_lead, resampler, seed_scores
 from aura.rl.references import HAND_RULE_EXCLUDED, aura_baselines, best_hand_rule
 from aura.rl.results import write_json

@@ -62,14 +62,10 @@ from aura.envs import (
     TUTOR_MATCHING_ID,
     WINDOW_ID,
 )
-from aura.rl.config import (
-    IMITATION_ALGORITHMS,
-    ConfigError,
-    EnvConfig,
-    ExperimentConfig,
-    ImitationConfig,
-    RunConfig,
-)
+from aura.rl.config import ConfigError
+from aura.rl.config.environments import EnvConfig
+from aura.rl.config.experiment import ExperimentConfig
+from aura.rl.config.run import IMITATION_ALGORITHMS, ImitationConfig, RunConfig
 from aura.rl.curves import curve_bands, curve_yardstick
 from aura.rl.experiment import grid_pool, init_worker
 from aura.rl.intervals import episode_resampler, paired_lead, seed_scores

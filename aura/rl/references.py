@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from aura.envs.evaluation import normalised_score
-from aura.rl.config import SECTION, ConfigError, EnvConfig
+from aura.rl.config import SECTION, ConfigError
+from aura.rl.config.environments import EnvConfig
 from aura.rl.scoring import evaluate
 
 HAND_RULE_EXCLUDED = ("random", "oracle")

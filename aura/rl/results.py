@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from aura.files import strict_json, write_text_atomically
-from aura.rl.config import ExperimentConfig
+from aura.rl.config.experiment import ExperimentConfig
 from aura.rl.curves import curve_bands, curve_yardstick
 from aura.rl.intervals import SeedScores, episode_resampler, paired_lead, seed_scores, t_interval
 from aura.rl.references import normalised_references

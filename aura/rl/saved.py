@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from aura.files import read_json
-from aura.rl.config import ConfigError, ExperimentConfig, load_run_config
+from aura.rl.config import ConfigError
+from aura.rl.config.experiment import ExperimentConfig
+from aura.rl.config.run import load_run_config
 from aura.rl.results import RESULTS_FILE
 from aura.rl.train import CONFIG_FILE, is_finished
 

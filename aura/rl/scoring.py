@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from aura.envs.evaluation import EvalResult
-from aura.rl.config import EnvConfig, RunConfig, load_run_config
+from aura.rl.config.environments import EnvConfig
+from aura.rl.config.run import RunConfig, load_run_config
 from aura.rl.train import (
     CONFIG_FILE,
     FINAL_MODEL,

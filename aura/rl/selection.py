@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from aura.rl.config import ExperimentConfig
+from aura.rl.config.experiment import ExperimentConfig
 from aura.rl.intervals import paired_lead, resampler, seed_scores
 from aura.rl.scoring import evaluate_model_file
 from aura.rl.train import CONFIG_FILE, SCORED_FILES, make_vec_env

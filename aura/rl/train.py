@@ -2,7 +2,7 @@
 
 A run directory holds
 
-- ``config.yaml``: the exact :class:`~aura.rl.config.RunConfig` used;
+- ``config.yaml``: the exact :class:`~aura.rl.config.run.RunConfig` used;
 - ``best_model.zip``: the policy with the best evaluation return so far (EvalCallback);
 - ``final_model.zip``: the policy at the end of training (its presence marks a finished run);
 - ``checkpoints/``: ``rl_model_<steps>_steps.zip`` every ``save_freq`` steps, plus the replay
@@ -45,15 +45,10 @@ import numpy as np
 import pandas as pd
 
 from aura.files import write_atomically, write_text_atomically
-from aura.rl.config import (
-    ALGORITHMS,
-    EVAL_SEED_OFFSET,
-    PARAMS_CLASSES,
-    ConfigError,
-    EnvConfig,
-    RunConfig,
-    load_run_config,
-)
+from aura.rl.config import EVAL_SEED_OFFSET, ConfigError
+from aura.rl.config.algorithms import ALGORITHMS, PARAMS_CLASSES
+from aura.rl.config.environments import EnvConfig
+from aura.rl.config.run import RunConfig, load_run_config
 from aura.rl.numerics import UNRECORDED, kernels
 
 CHECKPOINT_DIR = "checkpoints"

@@ -34,20 +34,11 @@ from typing import Any, NoReturn
 from aura.config import SHARED_SECTION, load_params, parse_params, project_path
 from aura.files import write_text_atomically
 from aura.params_edit import child_mapping, new_flow_map, round_trip_yaml
-from aura.rl.config import (
-    SECTION,
-    VALIDATION_SEED_OFFSET,
-    ConfigError,
-    ExperimentConfig,
-    RunConfig,
-    algo_params,
-    check_algorithm,
-    check_keys,
-    experiment_config,
-    load_experiment,
-    non_negative_int,
-    positive_int,
-)
+from aura.rl.config import SECTION, VALIDATION_SEED_OFFSET, ConfigError
+from aura.rl.config.algorithms import algo_params, check_algorithm
+from aura.rl.config.checks import check_keys, non_negative_int, positive_int
+from aura.rl.config.experiment import ExperimentConfig, experiment_config, load_experiment
+from aura.rl.config.run import RunConfig
 from aura.rl.train import SCORED_FILES, train
 
 PARAMS_BLOCK_ATTR = "params_block_value"

@@ -14,7 +14,8 @@ import pytest
 from aura.config import PARAMS_DIR
 from aura.envs import WINDOW_ID
 from aura.rl.budget import BUDGET_FILE, budget_dir, budget_study, check_budget_study
-from aura.rl.config import ConfigError, load_experiment
+from aura.rl.config import ConfigError
+from aura.rl.config.experiment import load_experiment
 from aura.rl.probes import PROBES
 from aura.rl.train import FINAL_MODEL, INFO_FILE
 

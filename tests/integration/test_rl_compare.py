@@ -15,7 +15,8 @@ from aura.cli import app
 from aura.config import PARAMS_DIR
 from aura.params_edit import derive_params
 from aura.rl.compare import compare_grids
-from aura.rl.config import ConfigError, load_experiment
+from aura.rl.config import ConfigError
+from aura.rl.config.experiment import load_experiment
 from aura.rl.experiment import run_experiment
 
 TINY = [

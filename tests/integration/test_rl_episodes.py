@@ -9,7 +9,7 @@ import pytest
 
 from aura.config import PARAMS_DIR
 from aura.params_edit import derive_params
-from aura.rl.config import load_experiment
+from aura.rl.config.experiment import load_experiment
 from aura.rl.episodes import MEASURES, episode_analysis
 from aura.rl.experiment import run_experiment
 

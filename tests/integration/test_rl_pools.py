@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from aura.cli import app
 from aura.config import PARAMS_DIR
 from aura.params_edit import derive_params
-from aura.rl.config import load_experiment
+from aura.rl.config.experiment import load_experiment
 from aura.rl.experiment import run_experiment
 from aura.rl.pools import POOLS_FILE, SERVED_POOL, TRAINING_POOL, pool_scores, pool_variants
 

@@ -15,13 +15,10 @@ import pytest
 
 from aura.config import PARAMS_DIR
 from aura.env_ids import WINDOW_ID
-from aura.rl.config import (
-    ConfigError,
-    EnvConfig,
-    ImitationConfig,
-    load_experiment,
-    load_run_config,
-)
+from aura.rl.config import ConfigError
+from aura.rl.config.environments import EnvConfig
+from aura.rl.config.experiment import load_experiment
+from aura.rl.config.run import ImitationConfig, load_run_config
 from aura.rl.curves import curve_yardstick
 from aura.rl.experiment import run_experiment
 from aura.rl.probes import PROBE_FILE, PROBES, probe_dir, probe_study
@@ -33,7 +30,7 @@ SMOKE = load_experiment(PARAMS_DIR / "smoke.yaml")
 SCORE_SAVED_START = """
 import json, sys
 from pathlib import Path
-from aura.rl.config import load_run_config
+from aura.rl.config.run import load_run_config
 from aura.rl.scoring import evaluate_model_file
 run_dir, seed, n = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 run = load_run_config(run_dir / "config.yaml")

@@ -18,7 +18,9 @@ import numpy as np
 import pytest
 import torch
 
-from aura.rl.config import EnvConfig, RunConfig, TrainingConfig, algo_params
+from aura.rl.config.algorithms import algo_params
+from aura.rl.config.environments import EnvConfig
+from aura.rl.config.run import RunConfig, TrainingConfig
 from aura.rl.experiment import grid_kernels, resumed_runs
 from aura.rl.numerics import kernels
 from aura.rl.train import INFO_FILE, latest_checkpoint, read_progress, train
@@ -27,7 +29,7 @@ ENV = EnvConfig("cartpole", "CartPole-v1")
 TRAINING = TrainingConfig(total_timesteps=6000, eval_freq=500, n_eval_episodes=2, save_freq=500)
 CHILD = (
     "import sys\n"
-    "from aura.rl.config import load_run_config\n"
+    "from aura.rl.config.run import load_run_config\n"
     "from aura.rl.train import train\n"
     "train(load_run_config(sys.argv[1]), sys.argv[2])\n"
 )

@@ -13,7 +13,9 @@ import pytest
 
 from aura.config import PARAMS_DIR
 from aura.envs import RandomPolicy, evaluate_policy
-from aura.rl.config import ConfigError, load_experiment, load_run_config
+from aura.rl.config import ConfigError
+from aura.rl.config.experiment import load_experiment
+from aura.rl.config.run import load_run_config
 from aura.rl.experiment import resumed_runs
 from aura.rl.numerics import kernels
 from aura.rl.scoring import evaluate_model_file, score_checkpoints

@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from aura.config import PARAMS_DIR, load_params
-from aura.rl.config import SECTION, load_experiment
+from aura.rl.config import SECTION
+from aura.rl.config.experiment import load_experiment
 from aura.rl.tune import (
     make_storage,
     score_block,

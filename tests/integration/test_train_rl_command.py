@@ -76,7 +76,8 @@ def test_scoring_a_finished_grid_again_keeps_its_training_wall_time(tmp_path: Pa
     rewrites a results.json written before `ceiling_episodes` was recorded. It used to record
     the rescoring's seconds as the grid's wall time, which notebook 03 printed as the
     training's, and 0 s of training for each run kept."""
-    from aura.rl.config import ConfigError, load_experiment
+    from aura.rl.config import ConfigError
+    from aura.rl.config.experiment import load_experiment
     from aura.rl.saved import saved_grid
 
     params = one_run_params(tmp_path)

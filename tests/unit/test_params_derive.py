@@ -149,7 +149,7 @@ def test_the_command_writes_a_file_training_accepts(tmp_path: Path) -> None:
     )  # fmt: skip
     assert code == 0, output
     assert output == f"wrote {out}: {DEFAULT} with 3 change(s), checked"
-    from aura.rl.config import load_experiment
+    from aura.rl.config.experiment import load_experiment
 
     assert load_experiment(out).algorithms == ("ppo",)
 

@@ -19,7 +19,7 @@ from aura.envs import (
     WINDOW_ID,
 )
 from aura.envs.tutor_matching import CATEGORICAL_FEATURES
-from aura.rl.config import EnvConfig, one_hot_categories
+from aura.rl.config.environments import EnvConfig, one_hot_categories
 
 ACTIONS = [0, 4, 1, 3, 2, 4, 0, 1, 2, 3, 4, 4]
 

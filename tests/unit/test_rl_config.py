@@ -16,20 +16,11 @@ import yaml
 from aura.config import PARAMS_DIR, ParamsError
 from aura.env_ids import WINDOW_ID
 from aura.envs import normalised_score
-from aura.rl.config import (
-    ALGORITHMS,
-    PARAMS_CLASSES,
-    SECTION,
-    ConfigError,
-    DQNParams,
-    EnvConfig,
-    ImitationConfig,
-    PPOParams,
-    RunConfig,
-    experiment_config,
-    load_experiment,
-    load_run_config,
-)
+from aura.rl.config import SECTION, ConfigError
+from aura.rl.config.algorithms import ALGORITHMS, PARAMS_CLASSES, DQNParams, PPOParams
+from aura.rl.config.environments import EnvConfig
+from aura.rl.config.experiment import experiment_config, load_experiment
+from aura.rl.config.run import ImitationConfig, RunConfig, load_run_config
 from aura.rl.intervals import t_interval
 
 SHARED = {"seed": 7, "data_dir": "data/x", "models_dir": "models/x", "artifacts_dir": "a"}

@@ -7,7 +7,8 @@ import pytest
 import yaml
 
 from aura.config import PARAMS_DIR
-from aura.rl.config import SECTION, experiment_config
+from aura.rl.config import SECTION
+from aura.rl.config.experiment import experiment_config
 from aura.rl.curves import held_out_curves
 from aura.rl.experiment import RunOutcome
 from aura.rl.results import summarise

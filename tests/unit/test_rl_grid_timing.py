@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from aura.config import PARAMS_DIR
-from aura.rl.config import ExperimentConfig, load_experiment
+from aura.rl.config.experiment import ExperimentConfig, load_experiment
 from aura.rl.experiment import TIMING_FILE, RunOutcome, _write_timing
 from aura.rl.train import CONFIG_FILE, FINAL_MODEL, INFO_FILE, train
 

@@ -13,7 +13,8 @@ import torch
 
 from aura.config import PARAMS_DIR
 from aura.envs.ceilings import filter_dagger
-from aura.rl.config import ImitationConfig, RunConfig, load_experiment
+from aura.rl.config.experiment import load_experiment
+from aura.rl.config.run import ImitationConfig, RunConfig
 from aura.rl.imitation import imitation_seed, policy_returns, teach_filter
 from aura.rl.probes import PROBES, probe_runs
 from aura.rl.train import make_vec_env

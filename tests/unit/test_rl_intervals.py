@@ -13,7 +13,8 @@ import yaml
 
 from aura.config import PARAMS_DIR
 from aura.files import strict_json
-from aura.rl.config import SECTION, experiment_config
+from aura.rl.config import SECTION
+from aura.rl.config.experiment import experiment_config
 from aura.rl.experiment import RunOutcome
 from aura.rl.fingerprint import fingerprint
 from aura.rl.intervals import (

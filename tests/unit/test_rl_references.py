@@ -10,7 +10,8 @@ import pytest
 
 from aura.envs import FixedPolicy, RandomPolicy
 from aura.rl.actions import ACTION_NAMES, action_profile
-from aura.rl.config import EVAL_SEED_OFFSET, ConfigError, EnvConfig, env_config
+from aura.rl.config import EVAL_SEED_OFFSET, ConfigError
+from aura.rl.config.environments import EnvConfig, env_config
 from aura.rl.references import BASELINES, UPPER_REFERENCES, evaluation_resolution, references
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from aura.config import PARAMS_DIR
 from aura.envs import evaluate_policy
-from aura.rl.config import load_experiment
+from aura.rl.config.experiment import load_experiment
 from aura.rl.scoring import evaluate_model_file
 from aura.rl.train import algorithm_class, make_vec_env, run_class
 

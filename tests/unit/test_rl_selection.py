@@ -9,7 +9,7 @@ import pytest
 
 from aura.config import PARAMS_DIR
 from aura.rl import selection
-from aura.rl.config import load_experiment
+from aura.rl.config.experiment import load_experiment
 
 SMOKE = load_experiment(PARAMS_DIR / "smoke.yaml")
 

@@ -20,7 +20,9 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution
 
 import aura.rl.tune as aura_tune
 from aura.config import PARAMS_DIR
-from aura.rl.config import ALGORITHMS, SECTION, ConfigError, algo_params, load_experiment
+from aura.rl.config import SECTION, ConfigError
+from aura.rl.config.algorithms import ALGORITHMS, algo_params
+from aura.rl.config.experiment import load_experiment
 from aura.rl.tune import (
     BLOCK_SCORER_ATTR,
     GAMMAS,
