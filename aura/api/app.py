@@ -82,7 +82,10 @@ HEADERS = {
 ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorResponse, "description": "Body too large or more records than allowed."},
     415: {"model": ErrorResponse, "description": "A body declared as anything but JSON."},
-    422: {"model": ErrorResponse, "description": "A field is missing, mistyped or out of range."},
+    422: {
+        "model": ErrorResponse,
+        "description": "A field is missing, mistyped, out of range or given twice.",
+    },
     500: {
         "model": ErrorResponse,
         "description": "A failure of the service's own; its log holds the cause under the "

@@ -12,7 +12,10 @@ from pydantic import BaseModel, Field
 class ErrorField(BaseModel):
     field: str = Field(description="Path of the offending value, e.g. body[3].age.")
     message: str
-    type: str = Field(description="Machine-readable error kind (pydantic's error type).")
+    type: str = Field(
+        description="Machine-readable error kind: pydantic's error type, or duplicate_key for a "
+        "key given twice in one object."
+    )
 
 
 class ErrorResponse(BaseModel):

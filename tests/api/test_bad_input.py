@@ -80,6 +80,74 @@ def test_malformed_bodies_are_422(client, endpoint, content) -> None:
     assert fields_of(response)
 
 
+def with_key_again(record: dict, key: str, value: object) -> str:
+    """``record`` as JSON with ``key`` given a second time, last, as ``value``."""
+    return json.dumps(record)[:-1] + f", {json.dumps(key)}: {json.dumps(value)}}}"
+
+
+def test_a_key_given_twice_is_named_where_it_is(client, record) -> None:
+    """The last value won silently: a record of grade 3 and then grade 9 was answered for 9."""
+    assert record["grade_level"] != 9
+    response = client.post(
+        PREDICT + "tutor-match", content=with_key_again(record, "grade_level", 9)
+    )
+    assert response.status_code == 422
+    body = response.json()
+    assert body["message"] == "1 invalid field(s): body.grade_level"
+    assert body["fields"] == [
+        {
+            "field": "body.grade_level",
+            "message": "Duplicate key 'grade_level': given 2 times in one object; send each key "
+            "once",
+            "type": "duplicate_key",
+        }
+    ]
+    assert body["request_id"] == response.headers["x-request-id"]
+    same = with_key_again(record, "age", record["age"])  # the same value twice is refused too
+    assert fields_of(client.post(PREDICT + "tutor-match", content=same)) == ["body.age"]
+    # a key spelt with an escape is the same key, to pydantic as here
+    escaped = json.dumps(record)[:-1] + f', "\\u0061ge": {record["age"]}}}'
+    assert json.loads(escaped)["age"] == record["age"]
+    assert fields_of(client.post(PREDICT + "tutor-match", content=escaped)) == ["body.age"]
+
+
+def test_keys_given_twice_are_named_in_a_batch_and_in_nested_objects(client) -> None:
+    doc = client.get("/openapi.json").json()
+    content = doc["paths"][PREDICT + "difficulty"]["post"]["requestBody"]["content"]
+    rec = content["application/json"]["examples"]["one record"]["value"]
+    signals = json.dumps(rec["adaptation"])[:-1] + ', "consistency": 0.1}'
+    nested = json.dumps({**rec, "adaptation": "SIGNALS"}).replace('"SIGNALS"', signals)
+    thrice = f'{{"age": {rec["age"]}, "age": {rec["age"]}, ' + json.dumps(rec)[1:]
+    batch = f"[{json.dumps(rec)}, {nested}, {json.dumps(rec)}, {thrice}]"
+    response = client.post(PREDICT + "difficulty", content=batch)
+    assert response.status_code == 422
+    assert [(f["field"], f["type"]) for f in response.json()["fields"]] == [
+        ("body[1].adaptation.consistency", "duplicate_key"),
+        ("body[3].age", "duplicate_key"),
+    ]
+    assert "given 3 times" in response.json()["fields"][1]["message"]
+    assert client.post(PREDICT + "difficulty", content=f"[{json.dumps(rec)}]").status_code == 200
+
+
+def test_a_key_given_twice_is_listed_with_the_other_errors(client, record) -> None:
+    """One answer for everything wrong with the body: the repeated keys first, then pydantic's
+    errors (of the last values), all counted; a list too long is still 413 first."""
+    raw = with_key_again({**record, "age": 99, "colour": "blue"}, "grade_level", 9)
+    response = client.post(PREDICT + "tutor-match", content=raw)
+    assert response.status_code == 422
+    assert [(f["field"], f["type"]) for f in response.json()["fields"]] == [
+        ("body.grade_level", "duplicate_key"),
+        ("body.age", "less_than_equal"),
+        ("body.colour", "extra_forbidden"),
+    ]
+    assert response.json()["message"].startswith("3 invalid field(s): body.grade_level, body.age")
+    many = "[" + ", ".join([with_key_again(record, "age", 13)] * 30) + "]"
+    listed = client.post(PREDICT + "tutor-match", content=many).json()
+    assert len(listed["fields"]) == 20 and listed["message"].startswith("30 invalid field(s)")
+    too_many = "[" + ", ".join([with_key_again(record, "age", 13)] * 1001) + "]"
+    assert client.post(PREDICT + "tutor-match", content=too_many).status_code == 413
+
+
 def test_nan_and_infinity_are_refused(client) -> None:
     doc = client.get("/openapi.json").json()
     content = doc["paths"][PREDICT + "engagement"]["post"]["requestBody"]["content"]
