@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from aura.api.artifacts import load_artifacts
+from aura.api.artifacts import ArtifactError, load_artifacts
 from aura.api.body_limit import BodyLimitMiddleware
 from aura.api.errors import (
     MAX_LISTED_ERRORS,
@@ -340,6 +340,7 @@ def create_app(
         logger=logger,
         endpoints=endpoints,
         headers=headers,
+        refusals=(ArtifactError,),  # the folder cannot be served: `load` logged why
     )
     if eager:
         load(app)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import time
 import uuid
 from collections.abc import Iterable
@@ -142,6 +143,8 @@ class ObservabilityMiddleware:
 
     ``headers`` are added to every response, errors included (the app puts the model version
     there once the artifacts are loaded; the list is read at each response, not copied).
+    A startup that fails with one of ``refusals``, errors the app has logged in one line, is
+    reported to the server without its traceback (`_without_traceback`).
     """
 
     def __init__(
@@ -151,15 +154,37 @@ class ObservabilityMiddleware:
         logger: logging.Logger,
         endpoints: Iterable[str],
         headers: list[tuple[bytes, bytes]],
+        refusals: tuple[type[Exception], ...] = (),
     ) -> None:
         self.app = app
         self.metrics = metrics
         self.logger = logger
         self.endpoints = frozenset(endpoints)
         self.headers = headers
+        self.refusals = refusals
+
+    def _without_traceback(self, send: Send) -> Send:
+        """The lifespan's ``send``, with a startup failed by one of ``refusals`` reported
+        without a message. Starlette reports a failed startup with its traceback as the
+        message, which uvicorn logs at ERROR: after `kill -HUP` over a broken artifacts folder,
+        the new worker's one line saying what is wrong was followed by the traceback of that
+        same error. uvicorn still logs that the startup failed, and any other error keeps its
+        traceback, which is a bug's only account."""
+
+        async def send_quietly(message: Message) -> None:
+            # Starlette sends the failure from its `except` block: the error is the one in hand
+            if message["type"] == "lifespan.startup.failed" and isinstance(
+                sys.exc_info()[1], self.refusals
+            ):
+                message = {**message, "message": ""}
+            await send(message)
+
+        return send_quietly
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            if scope["type"] == "lifespan" and self.refusals:
+                send = self._without_traceback(send)
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()

@@ -30,6 +30,15 @@ def serving(
 ) -> Iterator[str]:
     """`aura serve` (with ``options``) on a free loopback port until its first /health answer;
     its URL. Stopped (SIGINT, as Ctrl-C) by its PID on exit."""
+    with served(artifacts_dir, log_path, workers, options) as (url, _):
+        yield url
+
+
+@contextmanager
+def served(
+    artifacts_dir: Path, log_path: Path, workers: int = 1, options: Sequence[str] = ()
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`serving`, also giving the process (with ``workers`` > 1, the workers' supervisor)."""
     port = free_port()
     command = [*AURA, "serve", "--port", str(port), "--artifacts", str(artifacts_dir), *options]
     log = log_path.open("w")
@@ -47,7 +56,7 @@ def serving(
             except httpx2.TransportError:
                 assert time.monotonic() < deadline, "service did not start"
                 time.sleep(0.2)
-        yield url
+        yield url, proc
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -118,6 +127,41 @@ def test_metrics_add_up_every_worker(artifacts_dir: Path, tmp_path: Path) -> Non
         answered_by = set(health_pids(log)[skip:])
     assert len(answered_by) == 2, f"one worker answered all {sent} requests"
     assert after - before == sent
+
+
+def wait_for(log: Path, text: str, count: int = 1) -> None:
+    """Until ``text`` is ``count`` times in the service's log."""
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while log.read_text().count(text) < count:
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.2)
+
+
+def test_a_reload_refused_keeps_the_old_workers_and_logs_one_line(
+    artifacts_dir: Path, tmp_path: Path
+) -> None:
+    """`kill -HUP` under ``--workers N`` starts new workers over the folder; if it is refused,
+    the old workers stay and the log says so (docs/api.md, New models). It said so in one line,
+    and then uvicorn logged the startup's traceback of the same error."""
+    folder = tmp_path / "artifacts"
+    shutil.copytree(artifacts_dir, folder)
+    version = json.loads((folder / "manifest.json").read_text())["version"]
+    log = tmp_path / "serve.log"
+    with served(folder, log, workers=2) as (url, proc):
+        wait_for(log, '"serving artifacts"', 2)
+        (folder / "engagement.onnx").unlink()
+        proc.send_signal(signal.SIGHUP)
+        wait_for(log, "startup failed")
+        wait_for(log, "aborting the restart")  # uvicorn's supervisor: the old workers stay
+        response = httpx2.get(url + "/health", timeout=5)
+        assert (response.status_code, response.json()["model_version"]) == (200, version)
+    text = log.read_text()
+    (line,) = [entry for entry in text.splitlines() if entry.startswith('{"') and "failed" in entry]
+    assert json.loads(line)["message"] == (
+        f"startup failed: artifacts in {folder} cannot be served: engagement.onnx is listed in "
+        "the manifest but missing"
+    )
+    assert "Traceback" not in text
 
 
 def run_serve(folder: Path, **env_vars: str) -> subprocess.CompletedProcess[str]:
