@@ -4,7 +4,9 @@ A run executes ``notebooks/NN_*.ipynb`` in order with papermill into ``reports/r
 renders each executed notebook to HTML twice (with code for engineers, ``*.report.html`` without
 code for stakeholders), merges the metrics notebooks wrote, and records in ``run.json`` the exact
 params, command line, git commit and library versions. ``reports/latest`` points at the newest
-run that succeeded: stakeholders open it and nothing else. A failing notebook stops the run,
+complete run that succeeded: stakeholders open it and nothing else, so it moves only once every
+notebook has run. A run of some notebooks (``--only``) keeps its own folder and leaves it where it
+was: its index would show those notebooks' results alone. A failing notebook stops the run,
 because later notebooks consume its outputs; what was written up to then, including the partially
 executed notebook, is kept for diagnosis in its own folder, and ``reports/latest`` stays where it
 was.
@@ -473,8 +475,9 @@ def run_pipeline(
     ``notebooks_dir``, ``runs_dir`` and ``latest_link`` (default: ``latest`` beside ``runs_dir``)
     are arguments so tests can run the real pipeline on throwaway notebooks. Raises
     :class:`PipelineError` when a notebook fails, after writing run.json; ``latest_link`` moves to
-    the run only once every notebook has run, so a failed or stopped run leaves it at the last one
-    that succeeded (a stakeholder's page never turns into a half-run).
+    the run only once every notebook has run, so a failed or stopped run, or one of some
+    notebooks (``only`` short of all of them), leaves it at the last complete run that succeeded
+    (a stakeholder's page never turns into a half-run).
     """
     console = console or Console(soft_wrap=True)
     params_path = Path(params_path)
@@ -484,6 +487,7 @@ def run_pipeline(
 
     params = load_params(params_path)
     notebooks = discover_notebooks(notebooks_dir, only)
+    skipped = len(discover_notebooks(notebooks_dir)) - len(notebooks)
     per_notebook = _check_params(params, params_path, notebooks, notebooks_dir)
 
     explicit = run_name is not None  # an empty name is refused, not replaced by the default
@@ -519,11 +523,17 @@ def run_pipeline(
 
     metrics = collect_metrics(run_dir)
     state.save("ok")
-    update_latest(run_dir, latest_link)
+    if not skipped:
+        update_latest(run_dir, latest_link)
     console.print(
         f"[bold green]Done[/] in {state.elapsed():.1f}s: {run_dir}"
         + ("  (metrics.json written)" if metrics else "")
     )
+    if skipped:
+        console.print(
+            f"{latest_link} left as it was: {skipped} notebook(s) did not run, and it shows "
+            "complete runs only"
+        )
     return run_dir
 
 

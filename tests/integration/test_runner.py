@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
 import platform
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -74,14 +76,19 @@ def project(tmp_path_factory: pytest.TempPathFactory, make_notebook) -> dict[str
     return {"root": root, "notebooks": nbs, "runs": root / "reports" / "runs", "params": params}
 
 
-def _run(project: dict[str, Path], name: str, only: list[str] | None = None) -> Path:
+def _run(
+    project: dict[str, Path],
+    name: str,
+    only: list[str] | None = None,
+    console: Console | None = None,
+) -> Path:
     return run_pipeline(
         project["params"],
         notebooks_dir=project["notebooks"],
         runs_dir=project["runs"],
         run_name=name,
         only=only,
-        console=Console(quiet=True),
+        console=console or Console(quiet=True),
     )
 
 
@@ -91,7 +98,28 @@ def ok_run(project: dict[str, Path]) -> Path:
 
 
 @pytest.fixture(scope="module")
-def failed_run(project: dict[str, Path], ok_run: Path) -> tuple[Path, PipelineError]:
+def complete(project: dict[str, Path]) -> dict[str, Path]:
+    """A folder of the two notebooks that work, with its params, writing into the same reports
+    folder as ``project``: every run of it can be complete and succeed."""
+    nbs = project["root"] / "notebooks-ok"
+    nbs.mkdir()
+    for name in ("01_ok.ipynb", "03_after.ipynb"):
+        shutil.copy(project["notebooks"] / name, nbs / name)
+    params = project["params"].with_name("ok.yaml")
+    params.write_text(PARAMS_YAML.replace("02_fail: {}\n", ""))
+    return {"notebooks": nbs, "params": params, "runs": project["runs"]}
+
+
+@pytest.fixture(scope="module")
+def complete_run(complete: dict[str, Path], ok_run: Path) -> Path:
+    """Every notebook of ``complete``, run after ``ok_run`` (a run of notebook 01 alone)."""
+    return _run(complete, "complete")
+
+
+@pytest.fixture(scope="module")
+def failed_run(
+    project: dict[str, Path], ok_run: Path, complete_run: Path
+) -> tuple[Path, PipelineError]:
     with pytest.raises(PipelineError) as info:
         _run(project, "failed")
     return project["runs"] / "failed", info.value
@@ -201,7 +229,9 @@ def test_failed_run_keeps_what_was_written(failed_run) -> None:
     assert [n["status"] for n in record["notebooks"]] == ["ok", "failed", "pending"]
 
 
-def test_latest_points_at_the_newest_run_that_succeeded(ok_run, failed_run, project) -> None:
+def test_latest_points_at_the_newest_run_that_succeeded(
+    ok_run, complete_run, failed_run, project
+) -> None:
     """A failed run keeps its own folder, but the page stakeholders open stays the last good one
     (it used to move to the failed run as it started)."""
     latest = project["runs"].parent / "latest"
@@ -209,7 +239,26 @@ def test_latest_points_at_the_newest_run_that_succeeded(ok_run, failed_run, proj
     assert not os.path.isabs(os.readlink(latest)), "the link must be relative"
     assert failed_run[0].is_dir()
     assert latest.resolve() != failed_run[0].resolve()
+    assert latest.resolve() == complete_run.resolve()
     assert json.loads((latest / "run.json").read_text())["status"] == "ok"
+
+
+def test_a_run_of_some_notebooks_leaves_latest_at_the_last_complete_run(
+    complete: dict[str, Path], complete_run: Path, failed_run
+) -> None:
+    """`aura run --only 01` succeeds in a folder of its own, but reports/latest stays at the
+    last run of every notebook: it moved to the partial run, whose index held notebook 01's
+    results alone. The run says so. Every notebook named in ``only`` is a complete run."""
+    latest = complete["runs"].parent / "latest"
+    out = io.StringIO()
+    partial = _run(complete, "partial", only=["01"], console=Console(file=out, width=200))
+    assert json.loads((partial / "run.json").read_text())["status"] == "ok"
+    assert (partial / "01_ok.report.html").is_file()
+    assert latest.resolve() == complete_run.resolve()
+    printed = " ".join(out.getvalue().split())
+    assert f"{latest} left as it was: 1 notebook(s) did not run" in printed
+    named = _run(complete, "named", only=["03", "01"])
+    assert latest.resolve() == named.resolve()
 
 
 def test_missing_notebook_section_fails_before_running(project, tmp_path: Path) -> None:
