@@ -252,16 +252,14 @@ class BodyParser:
         A record keeps exactly the keys its JSON object gave, once each (a TypedDict that
         refuses unknown keys and fills in none), and a valid body's strings are field names and
         vocabulary words. So a body with as many colons as this count has one key per colon
-        and none twice, and the scan of `duplicate_keys` (0.4-0.6 s for 100,000 records,
-        4 us for one) is skipped; a colon more, a key sent twice or a colon inside a word,
-        and the scan says which."""
-        count = sum(map(len, records))
-        if self.nested:
-            pending = [v for r in records for v in r.values() if type(v) is dict]
-            while pending:
-                value = pending.pop()
-                count += len(value)
-                pending.extend(v for v in value.values() if type(v) is dict)
+        and none twice, and the scan of `duplicate_keys` (0.2-0.4 s for 100,000 records, 3-5 us
+        for one; this count takes 10-60 ms and 1-2 us) is skipped; a colon more, a key sent
+        twice or a colon inside a word, and the scan says which."""
+        count = 0
+        level = records
+        while level:  # the records, then the objects they hold, and so on down
+            count += sum(map(len, level))
+            level = [v for d in level for v in d.values() if type(v) is dict] if self.nested else []
         return count
 
     def _first_errors(self, raw: bytes, is_list: bool) -> list[dict[str, Any]]:
