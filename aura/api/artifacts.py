@@ -32,22 +32,55 @@ class ArtifactError(RuntimeError):
     """The artifacts folder cannot be served; the message says why."""
 
 
+def _reason(exc: OSError) -> str:
+    """Why a file could not be read, as the system says it ("Permission denied")."""
+    return exc.strerror or str(exc)
+
+
+def _file_problem(folder: Path, file: str, expected: str) -> str | None:
+    """What is wrong with one file the manifest lists, if anything. A file that cannot be read
+    (no permission, a folder in its place, a disk error) is named with the reason: the error
+    itself ended `aura serve`, and a reload's new worker, in a traceback."""
+    path = folder / file
+    try:
+        if not path.exists():
+            return f"{file} is listed in the manifest but missing"
+        if not path.is_file():
+            return f"{file} is listed in the manifest but is not a file"
+        if sha256_file(path) != expected:
+            return f"{file} fails its sha256 check (changed since export)"
+    except OSError as exc:
+        return f"{file} cannot be read ({_reason(exc)})"
+    return None
+
+
 def verify_artifacts(folder: Path) -> Manifest:
-    """The folder's manifest, after checking it parses, lists every model the endpoints need,
-    and that every listed file exists with the recorded sha256."""
+    """The folder's manifest, after checking it can be read and parses, lists every model the
+    endpoints need, and that every listed file can be read and has the recorded sha256."""
     folder = Path(folder)
-    if not folder.is_dir():
-        what = "is a file, not a folder" if folder.exists() else "does not exist"
+    try:
+        is_folder, exists = folder.is_dir(), folder.exists()
+    except OSError as exc:  # a parent folder without permission to look in
+        raise ArtifactError(f"artifacts folder {folder} cannot be read ({_reason(exc)})") from None
+    if not is_folder:
+        what = "is a file, not a folder" if exists else "does not exist"
         raise ArtifactError(
             f"artifacts folder {folder} {what}; write it with `aura export --params <file>` "
             "(into the file's shared.artifacts_dir, from the models `aura train-supervised` and "
             "`aura train-rl` saved; `aura run` does it all) or point AURA_ARTIFACTS at an "
             "exported folder"
         )
-    if not (folder / MANIFEST_FILE).is_file():
-        raise ArtifactError(f"{folder} has no {MANIFEST_FILE}: the export is missing or incomplete")
+    path = folder / MANIFEST_FILE
     try:
+        if not path.exists():
+            raise ArtifactError(
+                f"{folder} has no {MANIFEST_FILE}: the export is missing or incomplete"
+            )
+        if not path.is_file():
+            raise ArtifactError(f"{path} is not a file: the export is damaged")
         manifest = read_manifest(folder)
+    except OSError as exc:
+        raise ArtifactError(f"{path} cannot be read ({_reason(exc)})") from None
     except ValidationError as exc:  # one line per field, not pydantic's report with its links
         fields = "; ".join(
             f"{field_path(e['loc']) or 'the file'}: {e['msg']}" for e in exc.errors()
@@ -63,12 +96,11 @@ def verify_artifacts(folder: Path) -> Manifest:
         for name, kind in REQUIRED_MODELS.items()
         if name in manifest.models and manifest.models[name].kind != kind
     ]
-    for file, expected in manifest.files().items():
-        path = folder / file
-        if not path.is_file():
-            problems.append(f"{file} is listed in the manifest but missing")
-        elif sha256_file(path) != expected:
-            problems.append(f"{file} fails its sha256 check (changed since export)")
+    problems += [
+        problem
+        for file, expected in manifest.files().items()
+        if (problem := _file_problem(folder, file, expected)) is not None
+    ]
     version = models_version(manifest.models, manifest.tutor_pool)
     if not problems and manifest.version != version:
         problems.append(f"version {manifest.version!r} is not its files' version {version!r}")
@@ -133,11 +165,16 @@ def load_artifacts(folder: Path, *, threads: int = 1) -> LoadedArtifacts:
     if problems:
         raise ArtifactError(f"artifacts in {folder} cannot be served: " + "; ".join(problems))
     p = manifest.tutor_pool
-    pool = load_pool(
-        folder / p.file,
-        subjects=p.subjects,
-        time_slots=p.time_slots,
-        styles=p.learning_styles,
-        languages=p.languages,
-    )
+    try:
+        pool = load_pool(
+            folder / p.file,
+            subjects=p.subjects,
+            time_slots=p.time_slots,
+            styles=p.learning_styles,
+            languages=p.languages,
+        )
+    except OSError as exc:  # made unreadable since `verify_artifacts` read it
+        raise ArtifactError(
+            f"artifacts in {folder} cannot be served: {p.file} cannot be read ({_reason(exc)})"
+        ) from None
     return LoadedArtifacts(manifest=manifest, sessions=sessions, pool=pool)

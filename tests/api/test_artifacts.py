@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -174,5 +176,93 @@ def test_a_manifest_that_does_not_describe_its_models_is_refused(
     that model with a plain-text 500."""
     edit_manifest(copy, change)
     app = create_app(settings=Settings(artifacts_dir=copy))
+    with pytest.raises(ArtifactError, match=re.escape(message)), TestClient(app):
+        pass
+
+
+def _denied(path: Path) -> PermissionError:
+    return PermissionError(errno.EACCES, "Permission denied", str(path))
+
+
+def test_a_folder_in_a_file_s_place_is_named(copy: Path) -> None:
+    """A folder where the manifest or a model should be is named as such, not as missing."""
+    (copy / "engagement.onnx").unlink()
+    (copy / "engagement.onnx").mkdir()
+    with pytest.raises(
+        ArtifactError, match=r"engagement\.onnx is listed in the manifest but is not"
+    ):
+        verify_artifacts(copy)
+    (copy / "manifest.json").unlink()
+    (copy / "manifest.json").mkdir()
+    with pytest.raises(ArtifactError, match=r"manifest\.json is not a file: the export is damaged"):
+        verify_artifacts(copy)
+
+
+@pytest.mark.parametrize("file", ["manifest.json", "tutor_matching.onnx", "tutor_pool.json"])
+def test_a_file_that_cannot_be_read_is_named_with_the_reason(
+    copy: Path, file: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PermissionError (a file of another user, chmod 000) is no ArtifactError: it ended
+    `aura serve` and a reload's new worker in a traceback. As root, which reads any file, the
+    read is made to fail as it does for other users."""
+    import aura.api.artifacts as artifacts
+
+    def refuse(read):
+        def reading(path: Path, *args, **kwargs):
+            target = path / "manifest.json" if path.is_dir() else path
+            if target.name == file:
+                raise _denied(target)
+            return read(path, *args, **kwargs)
+
+        return reading
+
+    monkeypatch.setattr(artifacts, "read_manifest", refuse(artifacts.read_manifest))
+    monkeypatch.setattr(artifacts, "sha256_file", refuse(artifacts.sha256_file))
+    expected = (
+        f"{copy / file} cannot be read (Permission denied)"
+        if file == "manifest.json"
+        else f"artifacts in {copy} cannot be served: {file} cannot be read (Permission denied)"
+    )
+    with pytest.raises(ArtifactError) as err:
+        verify_artifacts(copy)
+    assert str(err.value) == expected
+
+
+def test_a_folder_that_cannot_be_looked_at_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under a parent folder without permission to look in (another user's home), the check
+    whether the folder is one raised the PermissionError."""
+    folder = tmp_path / "artifacts"
+
+    def refuse(path: Path) -> bool:
+        raise _denied(path)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Path, "is_dir", refuse)
+        with pytest.raises(ArtifactError) as err:
+            verify_artifacts(folder)
+    assert str(err.value) == f"artifacts folder {folder} cannot be read (Permission denied)"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a file whatever its permissions")
+def test_a_file_without_read_permission_is_named(copy: Path) -> None:
+    (copy / "difficulty.onnx").chmod(0)
+    with pytest.raises(ArtifactError, match=r"difficulty\.onnx cannot be read \(Permission denied"):
+        verify_artifacts(copy)
+
+
+def test_a_tutor_pool_made_unreadable_after_its_check_is_named(
+    copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool is read again when the models load, after `verify_artifacts`."""
+    import aura.api.artifacts as artifacts
+
+    def refuse(path: Path, **_) -> None:
+        raise _denied(path)
+
+    monkeypatch.setattr(artifacts, "load_pool", refuse)
+    app = create_app(settings=Settings(artifacts_dir=copy))
+    message = f"artifacts in {copy} cannot be served: tutor_pool.json cannot be read (Permission"
     with pytest.raises(ArtifactError, match=re.escape(message)), TestClient(app):
         pass

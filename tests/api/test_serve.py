@@ -248,6 +248,19 @@ def test_serve_refuses_a_file_that_fails_its_checksum(broken: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.skipif(not Path("/proc/self/mem").is_file(), reason="needs Linux's /proc")
+def test_serve_names_an_artifact_it_cannot_read(broken: Path) -> None:
+    """An error reading a file (no permission, a disk error) is no ArtifactError and ended
+    `aura serve` in a traceback. A link to /proc/self/mem is a file no one, root included, can
+    read from its start (EIO), where chmod 000 stops every user but root."""
+    (broken / "engagement.onnx").unlink()
+    (broken / "engagement.onnx").symlink_to("/proc/self/mem")
+    result = run_serve(broken)
+    assert result.returncode == 1
+    assert "engagement.onnx cannot be read (Input/output error)" in " ".join(result.stderr.split())
+    assert "Traceback" not in result.stderr
+
+
 def test_serve_refuses_a_metrics_folder_that_does_not_exist(
     artifacts_dir: Path, tmp_path: Path
 ) -> None:
