@@ -271,10 +271,11 @@ def create_app(
     def load(app: FastAPI) -> None:
         try:
             artifacts = load_artifacts(settings.artifacts_dir, threads=settings.ort_threads)
+            service = Service(artifacts, settings)
         except Exception as exc:
             logger.error("startup failed: %s", exc)
             raise
-        app.state.service = Service(artifacts, settings)
+        app.state.service = service
         headers[:] = [(b"x-model-version", artifacts.manifest.version.encode("latin-1"))]
         logger.info(
             "serving artifacts",

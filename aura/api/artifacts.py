@@ -26,6 +26,9 @@ REQUIRED_MODELS: dict[str, str] = {
     "difficulty_adaptation": "policy",
 }
 """Models the four endpoints need, with their kind."""
+RANKING_INPUTS = ("subject_preference", "time_preference", "learning_style")
+"""The tutor-matching policy's inputs by which the strategies rank tutors (`aura.sim.matching`),
+with the request's language, which is no policy input."""
 
 
 class ArtifactError(RuntimeError):
@@ -54,9 +57,47 @@ def _file_problem(folder: Path, file: str, expected: str) -> str | None:
     return None
 
 
+def _input_problems(manifest: Manifest) -> list[str]:
+    """Inputs tutor matching reads that the manifest does not give: the policy's inputs by which
+    the strategies rank tutors, a source in ``tutor_pool.pair_features`` for each compatibility
+    input, and the policy input each learner-side source reads. The sha256 checks cannot see
+    these (the version covers the files, not the manifest's descriptions); unchecked, the first
+    two stopped the service while it was built, in a traceback after `aura serve` had announced
+    it, and the last answered every tutor-match request with a 500."""
+    policy = [f.name for f in manifest.models["tutor_matching"].inputs]
+    sources = manifest.tutor_pool.pair_features
+    compatibility = [f.name for f in manifest.models["compatibility"].inputs]
+    problems = []
+    missing = [name for name in RANKING_INPUTS if name not in policy]
+    if missing:
+        problems.append(
+            f"model 'tutor_matching': the manifest gives no input(s) {missing}, by which the "
+            "strategies rank tutors"
+        )
+    unsourced = [name for name in compatibility if name not in sources]
+    if unsourced:
+        problems.append(
+            f"model 'compatibility': tutor_pool.pair_features gives no source for input(s) "
+            f"{unsourced}"
+        )
+    learner = {
+        name: source.partition(":")[2]
+        for name, source in sources.items()
+        if name in compatibility and source.startswith("learner:")
+    }
+    absent = {name: field for name, field in learner.items() if field not in policy}
+    if absent:
+        problems.append(
+            f"model 'compatibility': input(s) {sorted(absent)} read the learner's "
+            f"{sorted(set(absent.values()))}, which the manifest gives no 'tutor_matching' input"
+        )
+    return problems
+
+
 def verify_artifacts(folder: Path) -> Manifest:
     """The folder's manifest, after checking it can be read and parses, lists every model the
-    endpoints need, and that every listed file can be read and has the recorded sha256."""
+    endpoints need with the inputs tutor matching reads, and that every listed file can be read
+    and has the recorded sha256."""
     folder = Path(folder)
     try:
         is_folder, exists = folder.is_dir(), folder.exists()
@@ -96,6 +137,8 @@ def verify_artifacts(folder: Path) -> Manifest:
         for name, kind in REQUIRED_MODELS.items()
         if name in manifest.models and manifest.models[name].kind != kind
     ]
+    if not problems:
+        problems += _input_problems(manifest)
     problems += [
         problem
         for file, expected in manifest.files().items()

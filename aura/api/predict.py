@@ -20,14 +20,12 @@ from typing import Any
 
 import numpy as np
 
-from aura.api.artifacts import LoadedArtifacts
+from aura.api.artifacts import RANKING_INPUTS, LoadedArtifacts
 from aura.api.records import Normaliser, raw_matrix
 from aura.export.tutor_pool import TutorPool
 from aura.sim.matching import eligibility, strategy_scores
 
-SUBJECT_FIELD = "subject_preference"
-SLOT_FIELD = "time_preference"
-STYLE_FIELD = "learning_style"
+SUBJECT_FIELD, SLOT_FIELD, STYLE_FIELD = RANKING_INPUTS  # every served manifest gives them
 LANGUAGE_FIELD = "language"
 ADAPTATION_FIELD = "adaptation"
 MATCH_FIELDS = (SUBJECT_FIELD, SLOT_FIELD, STYLE_FIELD, LANGUAGE_FIELD)
@@ -131,9 +129,6 @@ class Predictor:
             len(pool_entry.learning_styles),
             len(pool_entry.languages),
         )
-        for field in MATCH_FIELDS:
-            if field not in self.match_fields:
-                raise ValueError(f"the tutor-matching policy has no {field!r} input")
         self.tutor_ids: list[int] = self.pool.tutor_id.tolist()
         self.pool_lists = {
             name: getattr(self.pool, name).tolist()

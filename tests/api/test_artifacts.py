@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import json
+import logging
 import os
 import re
 import shutil
@@ -14,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from aura.api.app import create_app
 from aura.api.artifacts import ArtifactError, verify_artifacts
+from aura.api.observability import LOGGER_NAME
 from aura.api.settings import Settings
 
 
@@ -266,3 +268,69 @@ def test_a_tutor_pool_made_unreadable_after_its_check_is_named(
     message = f"artifacts in {copy} cannot be served: tutor_pool.json cannot be read (Permission"
     with pytest.raises(ArtifactError, match=re.escape(message)), TestClient(app):
         pass
+
+
+def _rename_input(data: dict, model: str, old: str, new: str) -> None:
+    for feature in data["models"][model]["inputs"]:
+        if feature["name"] == old:
+            feature["name"] = new
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda d: _rename_input(d, "tutor_matching", "learning_style", "style"),
+            "model 'tutor_matching': the manifest gives no input(s) ['learning_style'], by which "
+            "the strategies rank tutors",
+        ),
+        (
+            lambda d: d["tutor_pool"]["pair_features"].pop("rating"),
+            "model 'compatibility': tutor_pool.pair_features gives no source for input(s) "
+            "['rating']",
+        ),
+        (
+            lambda d: _rename_input(d, "tutor_matching", "age", "years"),
+            "model 'compatibility': input(s) ['age'] read the learner's ['age'], which the "
+            "manifest gives no 'tutor_matching' input",
+        ),
+    ],
+    ids=["ranking", "pair-source", "learner-source"],
+)
+def test_a_manifest_without_an_input_tutor_matching_reads_is_refused(
+    copy: Path, change, message: str
+) -> None:
+    """The sha256 checks pass (the version covers the files, not the manifest's inputs): the
+    first two raised a ValueError or KeyError while the service was built, a startup traceback
+    without the one-line message; the last answered every tutor-match request with a 500."""
+    edit_manifest(copy, change)
+    with pytest.raises(ArtifactError, match=re.escape(message)):
+        verify_artifacts(copy)
+    app = create_app(settings=Settings(artifacts_dir=copy))
+    with pytest.raises(ArtifactError, match=re.escape(message)), TestClient(app):
+        pass
+
+
+def test_a_service_that_cannot_be_built_is_logged_as_a_failed_startup(
+    artifacts_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Building the service from loaded models was outside the startup's logged failures: an
+    error there left no `startup failed` line, only uvicorn's traceback."""
+    import aura.api.app as api
+
+    def fail(*_) -> None:
+        raise RuntimeError("cannot build")
+
+    monkeypatch.setattr(api, "Service", fail)
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    app = create_app(settings=Settings(artifacts_dir=artifacts_dir))
+    logger = logging.getLogger(LOGGER_NAME)
+    logger.addHandler(handler)
+    try:
+        with pytest.raises(RuntimeError, match="cannot build"), TestClient(app):
+            pass
+    finally:
+        logger.removeHandler(handler)
+    assert [r.getMessage() for r in records] == ["startup failed: cannot build"]

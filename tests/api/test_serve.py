@@ -261,6 +261,23 @@ def test_serve_names_an_artifact_it_cannot_read(broken: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_serve_refuses_a_policy_without_an_input_tutor_matching_reads(broken: Path) -> None:
+    """The checks passed, uvicorn started and its worker stopped (exit 3) in the traceback of
+    the ValueError the service raised while it was built."""
+    path = broken / "manifest.json"
+    manifest = json.loads(path.read_text())
+    for feature in manifest["models"]["tutor_matching"]["inputs"]:
+        if feature["name"] == "learning_style":
+            feature["name"] = "style"
+    path.write_text(json.dumps(manifest))
+    result = run_serve(broken)
+    assert result.returncode == 1
+    assert "model 'tutor_matching': the manifest gives no input(s) ['learning_style']" in " ".join(
+        result.stderr.split()
+    )
+    assert "Traceback" not in result.stderr
+
+
 def test_serve_refuses_a_metrics_folder_that_does_not_exist(
     artifacts_dir: Path, tmp_path: Path
 ) -> None:
