@@ -104,6 +104,31 @@ def _host(record: dict[str, Any]) -> str:
     return " · ".join(parts + ([libraries] if libraries else []))
 
 
+def _partial_note(record: dict[str, Any]) -> str:
+    """The line that says a run of some notebooks (`aura run --only`) is one: its page shows
+    those notebooks' results alone, so it names the others and links the last complete run."""
+    ran = ", ".join(Path(nb["name"]).stem for nb in record.get("notebooks", []))
+    left_out = ", ".join(Path(name).stem for name in record.get("left_out") or [])
+    latest = record.get("last_complete_run") or {}
+    if latest.get("run"):
+        link = html.escape(f"{latest['link']}/{INDEX_FILE}", quote=True)
+        name = html.escape(Path(latest["link"]).name)
+        where = (
+            f"The last complete run is <a href='{link}'>{name}</a> "
+            f"(<code>{html.escape(latest['run'])}</code> when this run started)."
+        )
+    else:
+        where = (
+            "No complete run had succeeded when this run started: <code>aura run</code> "
+            "without <code>--only</code> makes one."
+        )
+    return (
+        f"<p class='note'><strong>Partial run</strong> (<code>--only</code>): "
+        f"{html.escape(left_out)} did not run, so this page shows {html.escape(ran)} alone. "
+        f"{where}</p>"
+    )
+
+
 def write_index(run_dir: str | Path) -> Path:
     """Write `<run_dir>/index.html` from run.json, metrics.json and the figures folder."""
     run_dir = Path(run_dir)
@@ -125,6 +150,8 @@ def write_index(run_dir: str | Path) -> Path:
         f" · {html.escape(str(record.get('started_at')))} to "
         f"{html.escape(str(record.get('finished_at')))}</p>",
     ]
+    if record.get("complete") is False:
+        parts.append(_partial_note(record))
     host = _host(record)
     if host:
         parts.append(f"<p>Host: {html.escape(host)}</p>")

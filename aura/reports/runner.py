@@ -302,15 +302,35 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     write_text_atomically(path, json.dumps(data, indent=2, default=str) + "\n")
 
 
+def _last_complete_run(run_dir: Path, latest_link: Path) -> dict[str, str | None]:
+    """Where a run of some notebooks sends its reader for the others: the latest link, relative
+    to the run's folder, and the run it points at as this one starts (None before any complete
+    run succeeded)."""
+    return {
+        "link": os.path.relpath(latest_link, run_dir),
+        "run": latest_link.resolve().name if latest_link.exists() else None,
+    }
+
+
 def _run_record(
-    run_name: str, params_path: Path, params: dict[str, Any], only: Sequence[str] | None = None
+    run_dir: Path,
+    params_path: Path,
+    params: dict[str, Any],
+    only: Sequence[str] | None,
+    left_out: Sequence[str],
+    latest_link: Path,
 ) -> dict[str, Any]:
     """run.json as a run starts: what ran (params, command, commit) and where (Python, platform,
     processor, the host's speed, library versions), so that a result can be traced and a slow
-    run told from a slow host."""
+    run told from a slow host. ``complete`` says whether it runs every notebook, with those it
+    leaves out and where the last complete run is: only the ``reproduce`` line told a run of
+    some (``--only``) from a whole one, and its index page did not say so."""
     return {
-        "run_name": run_name,
+        "run_name": run_dir.name,
         "status": "running",
+        "complete": not left_out,
+        "left_out": list(left_out),
+        "last_complete_run": _last_complete_run(run_dir, latest_link) if left_out else None,
         "params_file": str(params_path),
         "params": params,
         "command": shlex.join(sys.argv),
@@ -487,13 +507,14 @@ def run_pipeline(
 
     params = load_params(params_path)
     notebooks = discover_notebooks(notebooks_dir, only)
-    skipped = len(discover_notebooks(notebooks_dir)) - len(notebooks)
+    left_out = [nb.name for nb in discover_notebooks(notebooks_dir) if nb not in notebooks]
     per_notebook = _check_params(params, params_path, notebooks, notebooks_dir)
 
     explicit = run_name is not None  # an empty name is refused, not replaced by the default
     name = run_name if run_name is not None else default_run_name(params_path)
     run_dir = _new_run_dir(runs_dir, name, explicit)
-    state = _RunState(run_dir, _run_record(run_dir.name, params_path, params, only), notebooks)
+    record = _run_record(run_dir, params_path, params, only, left_out, latest_link)
+    state = _RunState(run_dir, record, notebooks)
     # The file as it was run, comments and a derived file's header of changes included: the
     # params file itself may change or go after the run.
     write_text_atomically(run_dir / PARAMS_COPY, params_path.read_text(encoding="utf-8"))
@@ -523,15 +544,15 @@ def run_pipeline(
 
     metrics = collect_metrics(run_dir)
     state.save("ok")
-    if not skipped:
+    if not left_out:
         update_latest(run_dir, latest_link)
     console.print(
         f"[bold green]Done[/] in {state.elapsed():.1f}s: {run_dir}"
         + ("  (metrics.json written)" if metrics else "")
     )
-    if skipped:
+    if left_out:
         console.print(
-            f"{latest_link} left as it was: {skipped} notebook(s) did not run, and it shows "
+            f"{latest_link} left as it was: {len(left_out)} notebook(s) did not run, and it shows "
             "complete runs only"
         )
     return run_dir

@@ -261,6 +261,42 @@ def test_a_run_of_some_notebooks_leaves_latest_at_the_last_complete_run(
     assert latest.resolve() == named.resolve()
 
 
+def test_a_partial_run_says_so_in_run_json_and_on_its_page(
+    ok_run: Path, complete: dict[str, Path], complete_run: Path, failed_run
+) -> None:
+    """Only its ``reproduce`` line told a run of some notebooks from a whole one, and its page
+    did not say the others had not run. run.json says whether the run is ``complete``, which
+    notebooks it left out and where the last complete run is; its page says so and links it."""
+    record = json.loads((ok_run / "run.json").read_text())  # 01 alone, before any complete run
+    assert (record["complete"], record["left_out"]) == (False, ["02_fail.ipynb", "03_after.ipynb"])
+    assert record["last_complete_run"] == {"link": "../../latest", "run": None}
+    page = " ".join((ok_run / "index.html").read_text().split())
+    assert (
+        "<strong>Partial run</strong> (<code>--only</code>): 02_fail, 03_after did not run, so "
+        "this page shows 01_ok alone. No complete run had succeeded when this run started"
+    ) in page
+    for whole in (complete_run, failed_run[0]):  # every notebook selected, failed or not
+        record = json.loads((whole / "run.json").read_text())
+        assert (record["complete"], record["left_out"], record["last_complete_run"]) == (
+            True,
+            [],
+            None,
+        )
+        assert "Partial run" not in (whole / "index.html").read_text()
+    last = (complete["runs"].parent / "latest").resolve().name
+    partial = _run(complete, "partial-page", only=["03"])
+    record = json.loads((partial / "run.json").read_text())
+    assert (record["complete"], record["left_out"]) == (False, ["01_ok.ipynb"])
+    assert record["last_complete_run"] == {"link": "../../latest", "run": last}
+    page = " ".join((partial / "index.html").read_text().split())
+    assert (
+        "01_ok did not run, so this page shows 03_after alone. The last complete run is "
+        f"<a href='../../latest/index.html'>latest</a> (<code>{last}</code> when this run "
+        "started)."
+    ) in page
+    assert (partial / "../../latest/index.html").resolve() == complete["runs"] / last / "index.html"
+
+
 def test_missing_notebook_section_fails_before_running(project, tmp_path: Path) -> None:
     params = tmp_path / "short.yaml"
     params.write_text(PARAMS_YAML.split("02_fail")[0])
