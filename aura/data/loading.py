@@ -17,6 +17,7 @@ import re
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -35,8 +36,10 @@ from aura.data.errors import (
     problems_from_failures,
 )
 from aura.data.schemas import (
+    NOT_A_NUMBER,
     NUMERIC_KINDS,
     TABLES,
+    Field,
     TableName,
     fields,
     optional_columns,
@@ -57,6 +60,11 @@ ARCHIVES = {
 MISSPELT_CUTOFF = 0.6
 """difflib's similarity from which an unknown header name is offered for a missing column:
 `grade` for `grade_level` is 0.62, `sesion_count` for `session_count` 0.96."""
+PERCENT = re.compile(r"[+-]?(\d+(?:[.,]\d+)?) ?%")
+THOUSANDS = re.compile(r"[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?")
+DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
+"""How a spreadsheet may write a number that is no number as written: as a percentage (84%),
+with thousands separated by commas (1,234) or with a decimal comma (0,84)."""
 LOAD_BYTES_PER_BYTE = 7
 """Memory reading and validating the tables takes per byte of their CSV files: the peak resident
 size of `load_datasets` grew by 6.8 and 6.1 times the size of a sessions file of 139 and 279 MB."""
@@ -531,12 +539,57 @@ def _as_written(
     text = pd.read_csv(
         path, usecols=columns, dtype=str, na_filter=False, skiprows=_skiprows(skip)
     ).set_axis(rows)
+    by_name = {f.name: f for f in fields(table)}
     return [
-        replace(p, values=tuple(text.loc[[csv_line_index(line) for line in p.lines], p.column]))
+        _spreadsheet_hint(
+            replace(
+                p, values=tuple(text.loc[[csv_line_index(line) for line in p.lines], p.column])
+            ),
+            by_name[p.column],
+        )
         if p.column in columns and p.values
         else p
         for p in problems
     ]
+
+
+def _spreadsheet_hint(problem: Problem, field: Field) -> Problem:
+    """A value that is not a number only as a spreadsheet writes it, with the number to write
+    beside "not a number": '84%', '1,234' and '0,84' read as text with no cause named. One hint
+    per cause, each with the column's first such value, so the column's values stay one line."""
+    if problem.what != NOT_A_NUMBER:
+        return problem
+    hints: dict[str, str] = {}
+    for value in problem.values:
+        if found := _written_as(str(value).strip(), field):
+            hints.setdefault(*found)
+    if not hints:
+        return problem
+    return replace(problem, what=f"{NOT_A_NUMBER} ({'; '.join(hints.values())})")
+
+
+def _written_as(value: str, field: Field) -> tuple[str, str] | None:
+    """What a value seems to be written as (the cause) and the hint naming the number to write,
+    or None. A percentage is written as a share where the column is one (0 to 1), else without
+    its sign; 1,234 is a thousands separator in a whole-number column, and either that or a
+    decimal comma in another."""
+    if match := PERCENT.fullmatch(value):
+        if not field.share:
+            return "percent", f"a percentage? write {value} without the % sign"
+        share = Decimal(value[: match.start(1)] + match.group(1).replace(",", ".")) / 100
+        return "percent", (
+            f"a percentage? write {value} as {share.normalize():f}: the column is a share, 0 to 1"
+        )
+    plain, point = value.replace(",", ""), value.replace(",", ".")
+    if THOUSANDS.fullmatch(value):
+        if field.kind == "int" or value.count(",") > 1 or "." in value:
+            return "thousands", f"a thousands separator? write {value} as {plain}"
+        return "either", (
+            f"a thousands separator or a decimal comma? write {value} as {plain} or {point}"
+        )
+    if DECIMAL_COMMA.fullmatch(value):
+        return "comma", f"a decimal comma? write {value} as {point}"
+    return None
 
 
 def _whole_row_faults(path: Path, df: pd.DataFrame) -> dict[str, np.ndarray]:

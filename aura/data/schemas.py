@@ -45,6 +45,7 @@ TableName = Literal["learners", "tutors", "sessions"]
 TABLES: tuple[TableName, ...] = ("learners", "tutors", "sessions")
 
 NUMERIC_KINDS = ("int", "float")
+NOT_A_NUMBER = "wrong type: not a number"
 DTYPES: dict[Kind, str] = {
     "int": "Int64",
     "float": "float64",
@@ -70,6 +71,9 @@ class Field:
     digits: bool = False
     """Whole numbers written in digits (an id): a spreadsheet saves a long number as it shows
     it, in exponent form and rounded (1.23457E+18), and that passed as another id."""
+    share: bool = False
+    """A share from 0 to 1: a spreadsheet shows one as a percentage (84%) and may save it so,
+    and the number to write is then 0.84, not 84."""
 
 
 def _range(lo: float, hi: float, *, include_lo: bool = True) -> pa.Check:
@@ -121,7 +125,7 @@ def _id(name: str, *, unique: bool) -> Field:
 
 
 def _fraction(name: str, *, required: bool = True) -> Field:
-    return Field(name, "float", (_range(0, 1),), required=required)
+    return Field(name, "float", (_range(0, 1),), required=required, share=True)
 
 
 def _category(name: str, allowed: tuple[str, ...], *, required: bool = True) -> Field:
@@ -184,7 +188,7 @@ SESSION_FIELDS: tuple[Field, ...] = (
     Field("timestamp", "timestamp", (_iso_timestamp(),), required=False),
     _category("time_slot", TIME_SLOTS, required=False),
     _category("strategy", STRATEGIES, required=False),
-    Field("propensity", "float", (_range(0, 1, include_lo=False),), required=False),
+    Field("propensity", "float", (_range(0, 1, include_lo=False),), required=False, share=True),
     _fraction("exercise_success_rate"),
     _flag("style_match"),
     _flag("language_match"),
@@ -297,7 +301,7 @@ def raw_schema(table: TableName) -> pa.DataFrameSchema:
         if f.kind not in NUMERIC_KINDS:
             continue
         checks = [
-            pa.Check(_is_number, error="wrong type: not a number"),
+            pa.Check(_is_number, error=NOT_A_NUMBER),
             pa.Check(_is_finite, error="wrong type: infinite (inf, or too large for a float)"),
         ]
         if f.kind == "int":

@@ -201,6 +201,32 @@ def test_text_in_a_numeric_column(folder: Path) -> None:
     assert "missing value" not in message  # the blanked cell is not reported twice
 
 
+def test_a_spreadsheets_way_of_writing_a_number_is_named_beside_it(folder: Path) -> None:
+    """A percentage, a thousands separator and a decimal comma were each "not a number" with no
+    cause named. A percentage is written as a share where the column is one, else without its
+    sign; causes are named once each, and a column's values stay one line."""
+    edit(folder, "learners", set_cell(3, "session_count", "1,234"))
+    edit(folder, "learners", set_cell(4, "session_count", "2,500,000"))
+    edit(folder, "learners", set_cell(5, "session_count", "abc"))
+    edit(folder, "learners", set_cell(3, "engagement_score", "84%"))
+    edit(folder, "learners", set_cell(4, "engagement_score", "0,84"))
+    edit(folder, "learners", set_cell(5, "engagement_score", "5%"))
+    edit(folder, "learners", set_cell(3, "attention_span_minutes", "90%"))
+    edit(folder, "learners", set_cell(4, "attention_span_minutes", "1,500"))
+    problems = error_of(folder).problems
+    assert [p.describe() for p in problems] == [
+        "column 'session_count': wrong type: not a number (a thousands separator? write 1,234 "
+        "as 1234) in 3 rows: lines 3 ('1,234'), 4 ('2,500,000'), 5 ('abc')",
+        "column 'attention_span_minutes': wrong type: not a number (a percentage? write 90% "
+        "without the % sign; a thousands separator or a decimal comma? write 1,500 as 1500 or "
+        "1.500) in 2 rows: lines 3 ('90%'), 4 ('1,500')",
+        "column 'engagement_score': wrong type: not a number (a percentage? write 84% as 0.84: "
+        "the column is a share, 0 to 1; a decimal comma? write 0,84 as 0.84) in 3 rows: lines "
+        "3 ('84%'), 4 ('0,84'), 5 ('5%')",
+    ]
+    assert problems[0].values == ("1,234", "2,500,000", "abc")
+
+
 def test_out_of_range_values(folder: Path) -> None:
     edit(folder, "learners", set_cell(4, "age", "25"))
     edit(folder, "learners", set_cell(11, "age", "7"))
