@@ -132,6 +132,7 @@ def _read_csv(
     if twice:
         names = ", ".join(repr(name) for name in twice)
         problems.append(Problem(path, f"column(s) {names} appear more than once in the header"))
+    problems += _named_again(path, header, known)
     if problems:
         return None, problems
     _reread_float_ints(path, df, table, skip)
@@ -162,6 +163,23 @@ def _separator_problem(path: Path, header: Sequence[str]) -> Problem | None:
             f"{other!r}; AURA reads comma-separated CSV",
         )
     return None
+
+
+def _named_again(path: Path, header: Sequence[str], known: set[str]) -> list[Problem]:
+    """Columns of the table the header names again in another case or with spaces around the
+    name (`age` and `AGE`): the other was kept as an unknown column without a word, and which
+    of the two holds the data meant is no guess to make."""
+    return [
+        Problem(
+            path,
+            f"column '{name}' is named again as {', '.join(map(repr, again))}: names are exact "
+            "(lower case, no spaces), so which of them holds its values is ambiguous: delete or "
+            "rename the other",
+        )
+        for name in header
+        if name in known
+        and (again := [h for h in header if h != name and h.strip().lower() == name])
+    ]
 
 
 def _reread_float_ints(

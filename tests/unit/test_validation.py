@@ -298,6 +298,21 @@ def test_a_column_named_twice_in_the_header(folder: Path) -> None:
     )
 
 
+def test_a_column_named_again_in_another_case_is_refused_as_ambiguous(folder: Path) -> None:
+    """A header with `age` and `AGE` loaded, `AGE` kept as an unknown column without a word."""
+
+    def add_ages(rows: Rows) -> Rows:
+        return [rows[0] + ["AGE", " Age "], *(row + ["12", "13"] for row in rows[1:])]
+
+    path = edit(folder, "learners", add_ages)
+    error = error_of(folder)
+    assert [p.describe() for p in error.problems] == [
+        "column 'age' is named again as 'AGE', ' Age ': names are exact (lower case, no spaces), "
+        "so which of them holds its values is ambiguous: delete or rename the other"
+    ]
+    assert [p.file for p in error.problems] == [path]
+
+
 def test_duplicated_id(folder: Path) -> None:
     path = edit(folder, "tutors", set_cell(8, "tutor_id", "3"))
     message = str(error_of(folder))
