@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import onnxruntime as ort
+from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
 from pydantic import ValidationError
 
 from aura.api.errors import field_path
@@ -29,6 +30,18 @@ REQUIRED_MODELS: dict[str, str] = {
 RANKING_INPUTS = ("subject_preference", "time_preference", "learning_style")
 """The tutor-matching policy's inputs by which the strategies rank tutors (`aura.sim.matching`),
 with the request's language, which is no policy input."""
+ONNX_ERRORS: tuple[type[Exception], ...] = (
+    ort_errors.Fail,
+    ort_errors.InvalidArgument,
+    ort_errors.InvalidGraph,
+    ort_errors.InvalidProtobuf,
+    ort_errors.NoModel,
+    ort_errors.NoSuchFile,
+    ort_errors.NotImplemented,
+    ort_errors.RuntimeException,
+)
+"""What onnxruntime raises for a model file it cannot load (bytes that are no ONNX protobuf, a
+truncated file, an operator it lacks); they share no base class but Exception."""
 
 
 class ArtifactError(RuntimeError):
@@ -38,6 +51,11 @@ class ArtifactError(RuntimeError):
 def _reason(exc: OSError) -> str:
     """Why a file could not be read, as the system says it ("Permission denied")."""
     return exc.strerror or str(exc)
+
+
+def _first_line(exc: Exception) -> str:
+    """An error's first line: onnxruntime's messages go on with the parser's internals."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _file_problem(folder: Path, file: str, expected: str) -> str | None:
@@ -198,12 +216,17 @@ def load_artifacts(folder: Path, *, threads: int = 1) -> LoadedArtifacts:
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.log_severity_level = 3
-    sessions = {
-        name: ort.InferenceSession(
-            str(folder / entry.file), sess_options=options, providers=["CPUExecutionProvider"]
-        )
-        for name, entry in manifest.models.items()
-    }
+    sessions = {}
+    for name, entry in manifest.models.items():
+        try:
+            sessions[name] = ort.InferenceSession(
+                str(folder / entry.file), sess_options=options, providers=["CPUExecutionProvider"]
+            )
+        except ONNX_ERRORS as exc:
+            raise ArtifactError(
+                f"artifacts in {folder} cannot be served: {entry.file} is not a model onnxruntime "
+                f"can load ({_first_line(exc)})"
+            ) from None
     problems = _shape_problems(manifest, sessions)
     if problems:
         raise ArtifactError(f"artifacts in {folder} cannot be served: " + "; ".join(problems))
@@ -219,5 +242,10 @@ def load_artifacts(folder: Path, *, threads: int = 1) -> LoadedArtifacts:
     except OSError as exc:  # made unreadable since `verify_artifacts` read it
         raise ArtifactError(
             f"artifacts in {folder} cannot be served: {p.file} cannot be read ({_reason(exc)})"
+        ) from None
+    except ValueError as exc:  # its hash matches, but the pool was written wrong
+        raise ArtifactError(
+            f"artifacts in {folder} cannot be served: {p.file} is not a valid tutor pool "
+            f"({_first_line(exc)})"
         ) from None
     return LoadedArtifacts(manifest=manifest, sessions=sessions, pool=pool)

@@ -74,6 +74,38 @@ def pool_columns(tutors: pd.DataFrame, subjects: list[str], separator: str) -> d
     }
 
 
+def _column(
+    raw: dict[str, Any], key: str, length: int | None = None, *, column: str | None = None
+) -> list[Any]:
+    """``raw[key]``, a list of ``length`` values if given, named ``column`` (by default the key)
+    when it is not. A missing or mistyped column raised a bare KeyError or TypeError, which named
+    neither the file nor the column."""
+    column = column or key
+    if key not in raw:
+        raise ValueError(f"tutor pool has no column {column!r}")
+    values = raw[key]
+    if not isinstance(values, list):
+        raise ValueError(f"tutor pool column {column!r} is a {type(values).__name__}, not a list")
+    if length is not None and len(values) != length:
+        raise ValueError(f"tutor pool column {column!r} has {len(values)} values, not {length}")
+    return values
+
+
+def _numbers(values: list[Any], column: str, dtype: type) -> np.ndarray:
+    """A column of numbers, one per tutor: numpy would read strings as numbers and nulls as
+    NaN without a word, so any value that is no JSON number is named."""
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        raise ValueError(f"tutor pool column {column!r} holds values that are not numbers")
+    return np.asarray(values, dtype=dtype)
+
+
+def _names(values: list[Any], column: str) -> list[str]:
+    """A column's vocabulary names, checked to be strings before they are looked up."""
+    if not all(isinstance(v, str) for v in values):
+        raise ValueError(f"tutor pool column {column!r} holds values that are not strings")
+    return values
+
+
 def load_pool(
     path: Path,
     *,
@@ -82,18 +114,46 @@ def load_pool(
     styles: list[str],
     languages: list[str],
 ) -> TutorPool:
-    """Read a pool file, encoding categories with the manifest's vocabularies."""
+    """Read a pool file, encoding categories with the manifest's vocabularies. Content that is
+    not a pool (a missing column, a column of the wrong type or length) is a ValueError naming
+    the column, as the file's JSON syntax errors are."""
     raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(raw, dict):
+        raise ValueError(f"tutor pool is a JSON {type(raw).__name__}, not an object")
+    m = len(_column(raw, "tutor_id"))
+
+    def numbers(column: str, dtype: type) -> np.ndarray:
+        return _numbers(_column(raw, column, m), column, dtype)
+
+    def lists(column: str) -> list[list[str]]:
+        values = _column(raw, column, m)
+        if not all(isinstance(v, list) for v in values):
+            raise ValueError(f"tutor pool column {column!r} holds values that are not lists")
+        return [_names(v, column) for v in values]
+
+    expertise = raw.get("expertise")
+    if not isinstance(expertise, dict):
+        raise ValueError("tutor pool column 'expertise' is missing or not an object by subject")
+    absent = [s for s in subjects if s not in expertise]
+    if absent:
+        raise ValueError(f"tutor pool column 'expertise' has no subject(s) {absent}")
     return TutorPool(
-        tutor_id=np.asarray(raw["tutor_id"], dtype=np.int64),
-        years_experience=np.asarray(raw["years_experience"], dtype=np.float64),
-        rating=np.asarray(raw["rating"], dtype=np.float64),
-        communication_rating=np.asarray(raw["communication_rating"], dtype=np.float64),
-        teaching_style=_index(raw["teaching_style"], styles, "teaching_style"),
-        language=_index(raw["language"], languages, "language"),
-        teaches=_mask(raw["subjects"], subjects, "subjects"),
-        available=_mask(raw["availability"], time_slots, "availability"),
+        tutor_id=numbers("tutor_id", np.int64),
+        years_experience=numbers("years_experience", np.float64),
+        rating=numbers("rating", np.float64),
+        communication_rating=numbers("communication_rating", np.float64),
+        teaching_style=_index(
+            _names(_column(raw, "teaching_style", m), "teaching_style"), styles, "teaching_style"
+        ),
+        language=_index(_names(_column(raw, "language", m), "language"), languages, "language"),
+        teaches=_mask(lists("subjects"), subjects, "subjects"),
+        available=_mask(lists("availability"), time_slots, "availability"),
         expertise_observed=np.column_stack(
-            [np.asarray(raw["expertise"][s], dtype=np.float64) for s in subjects]
+            [
+                _numbers(
+                    _column(expertise, s, m, column=f"expertise.{s}"), f"expertise.{s}", np.float64
+                )
+                for s in subjects
+            ]
         ),
     )

@@ -8,15 +8,18 @@ import logging
 import os
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from aura.api.app import create_app
-from aura.api.artifacts import ArtifactError, verify_artifacts
+from aura.api.artifacts import ArtifactError, load_artifacts, verify_artifacts
 from aura.api.observability import LOGGER_NAME
 from aura.api.settings import Settings
+from aura.export.manifest import models_version, read_manifest
+from aura.files import sha256_file
 
 
 @pytest.fixture
@@ -31,6 +34,24 @@ def edit_manifest(folder: Path, change) -> None:
     data = json.loads(path.read_text())
     change(data)
     path.write_text(json.dumps(data))
+
+
+def rewrite(folder: Path, file: str, content: bytes) -> None:
+    """Replace one listed file and give the manifest its sha256 and the version that follows,
+    as an export of that file would: every check on hashes passes."""
+    (folder / file).write_bytes(content)
+    digest = sha256_file(folder / file)
+
+    def rehash(data: dict) -> None:
+        for entry in [*data["models"].values(), data["tutor_pool"]]:
+            if entry["file"] == file:
+                entry["sha256"] = digest
+
+    edit_manifest(folder, rehash)
+    manifest = read_manifest(folder)
+    version = models_version(manifest.models, manifest.tutor_pool)
+    edit_manifest(folder, lambda d: d.update(version=version))
+    verify_artifacts(folder)
 
 
 def test_a_complete_export_verifies(artifacts_dir: Path) -> None:
@@ -334,3 +355,111 @@ def test_a_service_that_cannot_be_built_is_logged_as_a_failed_startup(
     finally:
         logger.removeHandler(handler)
     assert [r.getMessage() for r in records] == ["startup failed: cannot build"]
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (lambda _: b"not a model", "INVALID_PROTOBUF"),
+        (lambda data: data[: len(data) // 2], "INVALID_PROTOBUF"),
+        (lambda _: b"", "No graph was found in the protobuf"),
+    ],
+    ids=["garbage", "truncated", "empty"],
+)
+def test_a_model_onnxruntime_cannot_load_is_named(copy: Path, content, reason: str) -> None:
+    """With its sha256 and the version recomputed, the checks pass a model file that is no
+    ONNX model; onnxruntime's error ended `aura serve`'s worker, and a reload's, in a
+    traceback. Its first line is the reason, without the parser's internals."""
+    rewrite(copy, "difficulty.onnx", content((copy / "difficulty.onnx").read_bytes()))
+    with pytest.raises(ArtifactError) as err:
+        load_artifacts(copy)
+    message = str(err.value)
+    assert message.startswith(
+        f"artifacts in {copy} cannot be served: difficulty.onnx is not a model onnxruntime can "
+        "load ([ONNXRuntimeError]"
+    )
+    assert reason in message
+    assert "\n" not in message
+    app = create_app(settings=Settings(artifacts_dir=copy))
+    with pytest.raises(ArtifactError, match=re.escape(message)), TestClient(app):
+        pass
+
+
+def _pool(change: Callable[[dict], object]) -> Callable[[bytes], bytes]:
+    """A pool file's content with ``change`` made to its JSON."""
+
+    def edit(content: bytes) -> bytes:
+        data = json.loads(content)
+        change(data)
+        return json.dumps(data).encode()
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("edit", "reason"),
+    [
+        (lambda _: b"{not json", "Expecting property name enclosed in double quotes"),
+        (lambda _: b"[]", "tutor pool is a JSON list, not an object"),
+        (_pool(lambda d: d.pop("rating")), "tutor pool has no column 'rating'"),
+        (
+            _pool(lambda d: d.update(language="en")),
+            "tutor pool column 'language' is a str, not a list",
+        ),
+        (
+            _pool(lambda d: d["years_experience"].__setitem__(0, "ten")),
+            "tutor pool column 'years_experience' holds values that are not numbers",
+        ),
+        (
+            _pool(lambda d: d["rating"].__setitem__(0, None)),
+            "tutor pool column 'rating' holds values that are not numbers",
+        ),
+        (
+            _pool(lambda d: d["subjects"].__setitem__(0, "math")),
+            "tutor pool column 'subjects' holds values that are not lists",
+        ),
+        (
+            _pool(lambda d: d["teaching_style"].__setitem__(0, 3)),
+            "tutor pool column 'teaching_style' holds values that are not strings",
+        ),
+        (
+            _pool(lambda d: d["communication_rating"].pop()),
+            "tutor pool column 'communication_rating' has",
+        ),
+        (
+            _pool(lambda d: d["expertise"].pop("math")),
+            "tutor pool column 'expertise' has no subject(s) ['math']",
+        ),
+        (
+            _pool(lambda d: d["expertise"].update(math={})),
+            "tutor pool column 'expertise.math' is a dict, not a list",
+        ),
+    ],
+    ids=[
+        "syntax",
+        "not-object",
+        "missing",
+        "not-list",
+        "string",
+        "null",
+        "not-lists",
+        "not-strings",
+        "length",
+        "subject",
+        "expertise-type",
+    ],
+)
+def test_a_tutor_pool_that_is_no_pool_is_named(copy: Path, edit, reason: str) -> None:
+    """With its sha256 and the version recomputed, the checks pass a pool file that is valid
+    JSON but lacks a column or holds the wrong type: a KeyError or TypeError ended `aura
+    serve`'s worker, and a reload's, in a traceback naming neither the file nor the column.
+    A null was read as NaN and served."""
+    rewrite(copy, "tutor_pool.json", edit((copy / "tutor_pool.json").read_bytes()))
+    prefix = f"artifacts in {copy} cannot be served: tutor_pool.json is not a valid tutor pool ("
+    with pytest.raises(ArtifactError) as err:
+        load_artifacts(copy)
+    assert str(err.value).startswith(prefix)
+    assert reason in str(err.value)
+    app = create_app(settings=Settings(artifacts_dir=copy))
+    with pytest.raises(ArtifactError, match=re.escape(str(err.value))), TestClient(app):
+        pass

@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx2
 import pytest
 from loopback import free_port
+from test_artifacts import rewrite
 
 AURA = [sys.executable, "-c", "from aura.cli import app; app()"]
 STARTUP_SECONDS = 60
@@ -275,6 +276,20 @@ def test_serve_refuses_a_policy_without_an_input_tutor_matching_reads(broken: Pa
     assert "model 'tutor_matching': the manifest gives no input(s) ['learning_style']" in " ".join(
         result.stderr.split()
     )
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_s_worker_refuses_a_model_onnxruntime_cannot_load(broken: Path) -> None:
+    """The checks before uvicorn starts pass a file whose sha256 and version were recomputed;
+    the worker loading it stopped in onnxruntime's traceback. It stops (uvicorn's exit 3) on
+    its one `startup failed` line."""
+    rewrite(broken, "difficulty.onnx", b"not a model")
+    result = run_serve(broken)
+    assert result.returncode == 3
+    assert (
+        "startup failed: artifacts in "
+        f"{broken} cannot be served: difficulty.onnx is not a model onnxruntime can load"
+    ) in result.stderr
     assert "Traceback" not in result.stderr
 
 
