@@ -65,6 +65,8 @@ THOUSANDS = re.compile(r"[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?")
 DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
 """How a spreadsheet may write a number that is no number as written: as a percentage (84%),
 with thousands separated by commas (1,234) or with a decimal comma (0,84)."""
+EXACT_NAMES = "names are exact (lower case, no spaces)"
+"""Said beside a header name that is a column's but for its case or the spaces around it."""
 LOAD_BYTES_PER_BYTE = 7
 """Memory reading and validating the tables takes per byte of their CSV files: the peak resident
 size of `load_datasets` grew by 6.8 and 6.1 times the size of a sessions file of 139 and 279 MB."""
@@ -98,6 +100,8 @@ def _read_csv(
         return None, [Problem(path, "empty file (0 bytes): expected a header line and data rows")]
     # Columns the schemas do not know are read as text, to be kept as the file has them: pandas
     # would make a postcode 01234 the number 1234, and TRUE a boolean.
+    if not_text := _not_text(path):
+        return None, [Problem(path, not_text)]
     known = {f.name for f in fields(table)}
     header = _header(path)
     if not_commas := _separator_problem(path, header):
@@ -172,14 +176,18 @@ def _named_again(path: Path, header: Sequence[str], known: set[str]) -> list[Pro
     return [
         Problem(
             path,
-            f"column '{name}' is named again as {', '.join(map(repr, again))}: names are exact "
-            "(lower case, no spaces), so which of them holds its values is ambiguous: delete or "
-            "rename the other",
+            f"column '{name}' is named again as {', '.join(map(repr, again))}: {EXACT_NAMES}, "
+            "so which of them holds its values is ambiguous: delete or rename the other",
         )
         for name in header
-        if name in known
-        and (again := [h for h in header if h != name and h.strip().lower() == name])
+        if name in known and (again := [h for h in header if h != name and _loosely(h, name)])
     ]
+
+
+def _loosely(header_name: str, name: str) -> bool:
+    """Whether a header name is the column's but for its case or the spaces around it, as a
+    spreadsheet user may type it (`Age`, ` age `)."""
+    return header_name.strip().lower() == name.lower()
 
 
 def _reread_float_ints(
@@ -217,19 +225,28 @@ def _unnamed_columns(path: Path, header: Sequence[str]) -> Problem:
     )
 
 
-def _not_utf8(path: Path) -> str:
-    """Where a file stops being UTF-8, by line: pandas gives the byte's position in its read
-    buffer ("position 4"), which names no place a user can find. A UTF-16 file (a spreadsheet's
-    "Unicode Text") is named as such: its first byte read as a Latin-1 export's."""
-    raw = path.read_bytes()
-    archive = next((what for magic, what in ARCHIVES.items() if raw.startswith(magic)), None)
-    if archive:  # its first byte that is not UTF-8 said "a Latin-1 or Windows export?"
+def _not_text(path: Path) -> str | None:
+    """What a file is that no CSV reader should read, told by its first bytes, before its first
+    line is taken for a header: a ZIP or gzip archive, or UTF-16 text (a spreadsheet's "Unicode
+    Text"). Read as UTF-8 text, their first byte that is not UTF-8 said "a Latin-1 or Windows
+    export?", and a first line cut short by a byte of the archive's header that holds a ';' or a
+    tab said "the file seems separated by ';'"."""
+    with path.open("rb") as fh:
+        start = fh.read(max(map(len, [*ARCHIVES, *UTF16_MARKS])))
+    if archive := next((what for magic, what in ARCHIVES.items() if start.startswith(magic)), None):
         return archive
-    if raw.startswith(UTF16_MARKS):
+    if start.startswith(UTF16_MARKS):
         return (
             'UTF-16 text, not UTF-8 (a spreadsheet\'s "Unicode Text" export?): save it as '
             "comma-separated CSV in UTF-8"
         )
+    return None
+
+
+def _not_utf8(path: Path) -> str:
+    """Where a file stops being UTF-8, by line: pandas gives the byte's position in its read
+    buffer ("position 4"), which names no place a user can find."""
+    raw = path.read_bytes()
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -412,7 +429,7 @@ def _near_names(
     column without a word. Each such name is offered once, for the missing column it is closest
     to: `expertise_maths` was the misspelling of both `expertise_math` and `expertise_science`."""
     missing = [p.column for p in problems if p.what == MISSING_COLUMN and p.column is not None]
-    cased = {name: [h for h in header if h.strip().lower() == name.lower()] for name in missing}
+    cased = {name: [h for h in header if _loosely(h, name)] for name in missing}
     taken = {h for near in cased.values() for h in near}
     scored = sorted(
         (-difflib.SequenceMatcher(None, h, name).ratio(), i, j, name, h)
@@ -436,7 +453,7 @@ def _near_name(
         return problem
     if cased.get(problem.column):
         names = ", ".join(repr(name) for name in cased[problem.column])
-        what = f"{MISSING_COLUMN}; the header has {names}: names are exact (lower case, no spaces)"
+        what = f"{MISSING_COLUMN}; the header has {names}: {EXACT_NAMES}"
         return replace(problem, what=what)
     if problem.column not in misspelt:
         return problem

@@ -571,6 +571,22 @@ def test_an_archive_named_csv_is_named_as_such(folder: Path, packed: str, what: 
     assert [p.describe() for p in error_of(folder).problems] == [what]
 
 
+def test_an_archive_is_named_whatever_its_first_bytes_hold(folder: Path) -> None:
+    """A workbook saved at 01:17:54 has the bytes ';' and a line break in its ZIP header (the
+    time, 0x0a3b): its first line, taken for a header, read "the file seems separated by ';'",
+    as did one in a few workbooks saved at other times."""
+    path = folder / FILES["tutors"]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        member = zipfile.ZipInfo("xl/worksheets/sheet1.xml", date_time=(2026, 1, 1, 1, 17, 54))
+        archive.writestr(member, path.read_bytes())
+    assert b";\n" in buffer.getvalue()[:16]
+    path.write_bytes(buffer.getvalue())
+    assert [p.describe() for p in error_of(folder).problems] == [
+        "a ZIP archive (an Excel workbook, .xlsx?), not CSV text: save it as CSV UTF-8"
+    ]
+
+
 def test_a_learner_without_sessions_passes_the_aggregate_check(folder: Path) -> None:
     """A learner may have no session yet (a count of 0): its mean scores have no sessions to
     match, and were refused as not matching them whatever they held."""
