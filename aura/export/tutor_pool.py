@@ -9,12 +9,12 @@ quality fields it never sees. Reading needs only json and numpy.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -74,36 +74,52 @@ def pool_columns(tutors: pd.DataFrame, subjects: list[str], separator: str) -> d
     }
 
 
-def _column(
-    raw: dict[str, Any], key: str, length: int | None = None, *, column: str | None = None
-) -> list[Any]:
-    """``raw[key]``, a list of ``length`` values if given, named ``column`` (by default the key)
-    when it is not. A missing or mistyped column raised a bare KeyError or TypeError, which named
-    neither the file nor the column."""
-    column = column or key
-    if key not in raw:
-        raise ValueError(f"tutor pool has no column {column!r}")
-    values = raw[key]
-    if not isinstance(values, list):
-        raise ValueError(f"tutor pool column {column!r} is a {type(values).__name__}, not a list")
-    if length is not None and len(values) != length:
-        raise ValueError(f"tutor pool column {column!r} has {len(values)} values, not {length}")
-    return values
+class PoolFile(BaseModel):
+    """The pool file as `pool_columns` writes it: one value per tutor in each column. Strict, so
+    a string is not read as a number nor a null as NaN; each column is checked to hold one
+    value per tutor (numpy would have built the arrays of the wrong length without a word)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    tutor_id: list[int]
+    years_experience: list[float]
+    rating: list[float]
+    communication_rating: list[float]
+    teaching_style: list[str]
+    language: list[str]
+    subjects: list[list[str]]
+    availability: list[list[str]]
+    expertise: dict[str, list[float]]
+
+    @model_validator(mode="after")
+    def _one_value_per_tutor(self) -> PoolFile:
+        m = len(self.tutor_id)
+        columns = {
+            name: getattr(self, name) for name in type(self).model_fields if name != "expertise"
+        }
+        columns |= {f"expertise.{s}": values for s, values in self.expertise.items()}
+        for column, values in columns.items():
+            if len(values) != m:
+                raise ValueError(f"column {column!r} has {len(values)} values, not {m}")
+        return self
 
 
-def _numbers(values: list[Any], column: str, dtype: type) -> np.ndarray:
-    """A column of numbers, one per tutor: numpy would read strings as numbers and nulls as
-    NaN without a word, so any value that is no JSON number is named."""
-    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
-        raise ValueError(f"tutor pool column {column!r} holds values that are not numbers")
-    return np.asarray(values, dtype=dtype)
-
-
-def _names(values: list[Any], column: str) -> list[str]:
-    """A column's vocabulary names, checked to be strings before they are looked up."""
-    if not all(isinstance(v, str) for v in values):
-        raise ValueError(f"tutor pool column {column!r} holds values that are not strings")
-    return values
+def _read_pool(path: Path) -> PoolFile:
+    """The pool file validated, or a ValueError naming its first fault by column, as a
+    missing or mistyped column raised a bare KeyError or TypeError that named neither."""
+    try:
+        return PoolFile.model_validate_json(Path(path).read_bytes())
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        names = ".".join(str(part) for part in first["loc"] if isinstance(part, str))
+        places = [part for part in first["loc"] if isinstance(part, int)]
+        where = f"column {names!r}" if names else "file"
+        where += f", value at index {places[0]}" if places else ""
+        what = str(first["ctx"]["error"]) if first["type"] == "value_error" else first["msg"]
+        more = exc.error_count() - 1
+        raise ValueError(
+            f"tutor pool {where}: {what}" + (f" (and {more} more)" if more else "")
+        ) from None
 
 
 def load_pool(
@@ -115,45 +131,22 @@ def load_pool(
     languages: list[str],
 ) -> TutorPool:
     """Read a pool file, encoding categories with the manifest's vocabularies. Content that is
-    not a pool (a missing column, a column of the wrong type or length) is a ValueError naming
-    the column, as the file's JSON syntax errors are."""
-    raw = json.loads(Path(path).read_text(encoding="utf-8"))
-    if not isinstance(raw, dict):
-        raise ValueError(f"tutor pool is a JSON {type(raw).__name__}, not an object")
-    m = len(_column(raw, "tutor_id"))
-
-    def numbers(column: str, dtype: type) -> np.ndarray:
-        return _numbers(_column(raw, column, m), column, dtype)
-
-    def lists(column: str) -> list[list[str]]:
-        values = _column(raw, column, m)
-        if not all(isinstance(v, list) for v in values):
-            raise ValueError(f"tutor pool column {column!r} holds values that are not lists")
-        return [_names(v, column) for v in values]
-
-    expertise = raw.get("expertise")
-    if not isinstance(expertise, dict):
-        raise ValueError("tutor pool column 'expertise' is missing or not an object by subject")
-    absent = [s for s in subjects if s not in expertise]
+    not a pool (no JSON, a missing column, a column of the wrong type or length) is a ValueError
+    naming the column (`PoolFile`)."""
+    pool = _read_pool(path)
+    absent = [s for s in subjects if s not in pool.expertise]
     if absent:
         raise ValueError(f"tutor pool column 'expertise' has no subject(s) {absent}")
     return TutorPool(
-        tutor_id=numbers("tutor_id", np.int64),
-        years_experience=numbers("years_experience", np.float64),
-        rating=numbers("rating", np.float64),
-        communication_rating=numbers("communication_rating", np.float64),
-        teaching_style=_index(
-            _names(_column(raw, "teaching_style", m), "teaching_style"), styles, "teaching_style"
-        ),
-        language=_index(_names(_column(raw, "language", m), "language"), languages, "language"),
-        teaches=_mask(lists("subjects"), subjects, "subjects"),
-        available=_mask(lists("availability"), time_slots, "availability"),
+        tutor_id=np.asarray(pool.tutor_id, dtype=np.int64),
+        years_experience=np.asarray(pool.years_experience, dtype=np.float64),
+        rating=np.asarray(pool.rating, dtype=np.float64),
+        communication_rating=np.asarray(pool.communication_rating, dtype=np.float64),
+        teaching_style=_index(pool.teaching_style, styles, "teaching_style"),
+        language=_index(pool.language, languages, "language"),
+        teaches=_mask(pool.subjects, subjects, "subjects"),
+        available=_mask(pool.availability, time_slots, "availability"),
         expertise_observed=np.column_stack(
-            [
-                _numbers(
-                    _column(expertise, s, m, column=f"expertise.{s}"), f"expertise.{s}", np.float64
-                )
-                for s in subjects
-            ]
+            [np.asarray(pool.expertise[s], dtype=np.float64) for s in subjects]
         ),
     )

@@ -399,32 +399,36 @@ def _pool(change: Callable[[dict], object]) -> Callable[[bytes], bytes]:
 @pytest.mark.parametrize(
     ("edit", "reason"),
     [
-        (lambda _: b"{not json", "Expecting property name enclosed in double quotes"),
-        (lambda _: b"[]", "tutor pool is a JSON list, not an object"),
-        (_pool(lambda d: d.pop("rating")), "tutor pool has no column 'rating'"),
+        (
+            lambda _: b"{not json",
+            "tutor pool file: Invalid JSON: key must be a string at line 1 column 2",
+        ),
+        (lambda _: b"[]", "tutor pool file: Input should be an object"),
+        (_pool(lambda d: d.pop("rating")), "tutor pool column 'rating': Field required"),
         (
             _pool(lambda d: d.update(language="en")),
-            "tutor pool column 'language' is a str, not a list",
+            "tutor pool column 'language': Input should be a valid array",
         ),
         (
             _pool(lambda d: d["years_experience"].__setitem__(0, "ten")),
-            "tutor pool column 'years_experience' holds values that are not numbers",
+            "tutor pool column 'years_experience', value at index 0: Input should be a valid "
+            "number",
         ),
         (
             _pool(lambda d: d["rating"].__setitem__(0, None)),
-            "tutor pool column 'rating' holds values that are not numbers",
+            "tutor pool column 'rating', value at index 0: Input should be a valid number",
         ),
         (
             _pool(lambda d: d["subjects"].__setitem__(0, "math")),
-            "tutor pool column 'subjects' holds values that are not lists",
+            "tutor pool column 'subjects', value at index 0: Input should be a valid array",
         ),
         (
             _pool(lambda d: d["teaching_style"].__setitem__(0, 3)),
-            "tutor pool column 'teaching_style' holds values that are not strings",
+            "tutor pool column 'teaching_style', value at index 0: Input should be a valid string",
         ),
         (
             _pool(lambda d: d["communication_rating"].pop()),
-            "tutor pool column 'communication_rating' has",
+            "tutor pool file: column 'communication_rating' has 24 values, not 25",
         ),
         (
             _pool(lambda d: d["expertise"].pop("math")),
@@ -432,7 +436,7 @@ def _pool(change: Callable[[dict], object]) -> Callable[[bytes], bytes]:
         ),
         (
             _pool(lambda d: d["expertise"].update(math={})),
-            "tutor pool column 'expertise.math' is a dict, not a list",
+            "tutor pool column 'expertise.math': Input should be a valid array",
         ),
     ],
     ids=[
