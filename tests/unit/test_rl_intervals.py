@@ -332,3 +332,60 @@ def test_the_served_seed_s_interval_is_that_of_a_one_seed_grid_of_it() -> None:
     results = summarise(config(seeds=1), same, refs)["tutor_matching"]
     lead = selected_score(results, "ppo", 0, cfg.base_seed)["lead_over_hand_rule"]
     assert (lead["mean"], lead["low"], lead["high"]) == pytest.approx((0.0, 0.0, 0.0), abs=1e-12)
+
+
+def test_scores_leads_and_reference_widths_are_those_of_the_textbook_formulas() -> None:
+    """Random and the oracle vary from episode to episode, as they do in every real grid: each
+    seed's score is (R - R_random) / (R_oracle - R_random) by the means on the same episodes,
+    the seeds' interval is scipy's Student-t interval with n - 1 degrees of freedom, and each
+    resample of the episodes is normalised by random and the oracle on that very resample (a
+    loop over the resamples here). The policy's interval, its paired lead over the hand rule and
+    the hand rule's own half-width in the table follow from those, computed here by hand."""
+    from scipy import stats
+
+    cfg = config()
+    n = cfg.n_test_episodes
+    outcomes, references = outcomes_and_references(
+        cfg, paired_noise(n), seed_leads=(0.0, 0.03, -0.02)
+    )
+    ref = references["tutor_matching"]
+    rng = np.random.default_rng(17)
+    random, oracle = rng.normal(0.2, 0.15, n), rng.normal(1.1, 0.15, n)
+    ref["episode_returns"].update(random=list(random), oracle=list(oracle))
+    ref.update(random=float(random.mean()), oracle=float(oracle.mean()))
+    results = summarise(cfg, outcomes, references)["tutor_matching"]
+    ppo = results["algorithms"]["ppo"]
+
+    lo, hi = random.mean(), oracle.mean()
+    returns = np.array([o.test_returns for o in outcomes])
+    hand_returns = np.asarray(ref["episode_returns"]["rule"])
+    per_seed = (returns.mean(axis=1) - lo) / (hi - lo)
+    hand = (hand_returns.mean() - lo) / (hi - lo)
+    assert [s["normalised"] for s in ppo["seeds"]] == pytest.approx(per_seed, rel=1e-12)
+    assert results["references"]["hand_rule_normalised"] == pytest.approx(hand, rel=1e-12)
+
+    scores, rule = [], []
+    for d in episode_draws(n, cfg.base_seed):
+        r, o = random[d].mean(), oracle[d].mean()
+        scores.append((returns[:, d].mean() - r) / (o - r))
+        rule.append((hand_returns[d].mean() - r) / (o - r))
+    scores, rule = np.array(scores), np.array(rule)
+    assert ppo["episode_se"] == pytest.approx(scores.std(ddof=1), rel=1e-9)
+
+    def interval(values: np.ndarray, episode_se: float) -> tuple[float, float, float]:
+        low, high = stats.t.interval(0.95, len(values) - 1, values.mean(), stats.sem(values))
+        half = math.hypot((high - low) / 2, 1.959963984540054 * episode_se)
+        return values.mean(), values.mean() - half, values.mean() + half
+
+    score = ppo["normalised"]
+    assert (score["mean"], score["low"], score["high"]) == pytest.approx(
+        interval(per_seed, scores.std(ddof=1)), rel=1e-9
+    )
+    lead = ppo["lead_over_hand_rule"]
+    assert (lead["mean"], lead["low"], lead["high"]) == pytest.approx(
+        interval(per_seed - hand, (scores - rule).std(ddof=1)), rel=1e-9
+    )
+    row = results_table({"tutor_matching": results}).set_index("policy").loc["hand rule (rule)"]
+    assert (row["normalised"], row["ci_high"] - row["normalised"]) == pytest.approx(
+        (hand, 1.959963984540054 * rule.std(ddof=1)), rel=1e-9
+    )
