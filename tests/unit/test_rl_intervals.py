@@ -27,6 +27,7 @@ from aura.rl.intervals import (
     paired_lead,
     resampled_scores,
     seed_scores,
+    t_interval,
     with_episode_error,
 )
 from aura.rl.results import summarise
@@ -42,6 +43,29 @@ def config(seeds: int = 3, n_episodes: int = N_EPISODES, seed: int = 7):
     section.update(env_keys=["tutor_matching"], algorithms=["ppo"], seeds=seeds)
     section["n_test_episodes"] = n_episodes
     return experiment_config(section, {**SHARED, "seed": seed})
+
+
+@pytest.mark.parametrize(
+    "values", [[0.71, 0.84], [0.78, 0.83, 0.81], [0.6, 0.9, 0.75, 0.8, 0.7], [0.5, 0.5, 0.5]]
+)
+def test_the_seeds_interval_is_student_t_with_n_minus_one_degrees_of_freedom(values) -> None:
+    """scipy's interval of the mean, to the last digits; two seeds take t(0.975, 1) = 12.7, and
+    seeds that all scored alike leave no width."""
+    from scipy import stats
+
+    x = np.asarray(values)
+    interval = t_interval(values)
+    sem = stats.sem(x)
+    low, high = stats.t.interval(0.95, x.size - 1, x.mean(), sem) if sem > 0 else (x[0], x[0])
+    assert (interval.mean, interval.low, interval.high, interval.n) == pytest.approx(
+        (x.mean(), low, high, x.size), rel=1e-12
+    )
+
+
+def test_one_seed_has_no_spread_to_measure_and_none_is_refused() -> None:
+    assert t_interval([0.8]) == Interval(0.8, -math.inf, math.inf, 1)
+    with pytest.raises(ValueError, match="at least one value"):
+        t_interval([])
 
 
 def test_the_episode_bootstrap_matches_the_standard_error_of_a_mean() -> None:
