@@ -587,3 +587,37 @@ def test_a_model_without_a_bayes_reference_is_scored_against_its_baselines(sim, 
     assert metrics["bayes"] == {} and metrics["against_truth"] == {} and "checks" not in metrics
     assert set(metrics["baselines"]) and metrics["test"]["mse"] > 0
     assert stages[-1] == "outcome: scoring against the baselines"
+
+
+def test_the_ratio_s_interval_resamples_learners_with_all_their_rows(monkeypatch) -> None:
+    """The ratio is the model's summed expected loss over the reference's, and its 95% interval
+    the 2.5% and 97.5% percentiles of that ratio over learners drawn with replacement from the
+    seed, each bringing every row of theirs: here by a loop that gathers the rows of each draw.
+    Learners whose rows share their level make that wider than a resampling of rows would."""
+    from aura.supervised import bayes
+
+    rng = np.random.default_rng(1)
+    groups = rng.permutation(np.repeat(np.arange(100, 160), rng.integers(1, 8, 60)))
+    level = rng.uniform(0.01, 0.06, 60)[groups - 100]
+    terms = {"model": level + rng.uniform(0.0, 0.005, groups.size), "bayes": level}
+    monkeypatch.setattr(bayes, "truth_terms", lambda name, model, X: terms)
+    scored = against_truth("compatibility", None, None, groups, seed=5)
+    assert scored["n_learners"] == 60
+
+    draws = np.random.default_rng(5)
+    learners = np.unique(groups)
+    ratios = []
+    for _ in range(1000):
+        drawn = learners[draws.integers(0, 60, size=60)]
+        rows = np.concatenate([np.flatnonzero(groups == g) for g in drawn])
+        ratios.append(terms["model"][rows].sum() / terms["bayes"][rows].sum())
+    assert scored["ratio"] == pytest.approx(terms["model"].sum() / terms["bayes"].sum())
+    assert (scored["ratio_low"], scored["ratio_high"]) == pytest.approx(
+        tuple(np.percentile(ratios, [2.5, 97.5])), rel=1e-12
+    )
+    by_row = [
+        terms["model"][i].sum() / terms["bayes"][i].sum()
+        for i in draws.integers(0, groups.size, size=(1000, groups.size))
+    ]
+    by_row_width = np.subtract(*np.percentile(by_row, [97.5, 2.5]))
+    assert scored["ratio_high"] - scored["ratio_low"] > 1.5 * by_row_width
