@@ -131,6 +131,14 @@ def resampled_scores(
             f"per-episode returns must all have {draws.shape[1]} episodes, "
             f"got {x.shape}, {r.shape} and {o.shape}"
         )
+    # A NaN would make every interval NaN (null in results.json) and every lead "not ahead".
+    for whose, values in (("the policy's", x), ("random's", r), ("the oracle's", o)):
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            raise ValueError(
+                f"per-episode returns must be finite numbers: {whose} return of episode "
+                f"{bad[0]} is {values[bad[0]]}"
+            )
     lo = r[draws].mean(axis=1)
     return (x[draws].mean(axis=1) - lo) / (o[draws].mean(axis=1) - lo)
 
@@ -186,9 +194,9 @@ def seed_scores(
     """Score per-seed held-out returns: ``resampled`` maps per-episode returns to their
     normalised score on every resample of the episodes (``resampled_scores`` with the
     environment's random and oracle returns and draws bound)."""
+    draws = resampled(np.mean(test_returns, axis=0))  # first: it refuses returns not finite
     scores = [float(normalised_score(np.mean(r), random, oracle)) for r in test_returns]
     seeds = t_interval(scores)
-    draws = resampled(np.mean(test_returns, axis=0))
     episode_se = float(draws.std(ddof=1))
     return SeedScores(scores, seeds, episode_se, with_episode_error(seeds, episode_se), draws)
 

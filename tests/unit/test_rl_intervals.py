@@ -83,6 +83,21 @@ def test_per_episode_returns_of_another_length_are_refused() -> None:
         resampled_scores(np.zeros(9), np.zeros(10), np.ones(10), draws)
 
 
+@pytest.mark.parametrize("value", [math.nan, math.inf])
+def test_a_return_that_is_not_a_number_is_refused_not_scored_as_no_lead(value: float) -> None:
+    """A policy's episode whose return is not finite made every interval NaN, written as null,
+    and ``beats_hand_rule`` false: a verdict on a score nobody had. It is named instead."""
+    cfg = config()
+    outcomes, references = outcomes_and_references(cfg, lead=0.01)
+    outcomes[1].test_returns[5] = value
+    with pytest.raises(ValueError, match=f"the policy's return of episode 5 is {value}"):
+        summarise(cfg, outcomes, references)
+    outcomes, references = outcomes_and_references(cfg, lead=0.01)
+    references["tutor_matching"]["episode_returns"]["oracle"][3] = value
+    with pytest.raises(ValueError, match=f"the oracle's return of episode 3 is {value}"):
+        summarise(cfg, outcomes, references)
+
+
 def test_half_widths_add_in_quadrature() -> None:
     widened = with_episode_error(Interval(0.8, 0.77, 0.83, 3), 0.02)
     half = math.hypot(0.03, Z95 * 0.02)
