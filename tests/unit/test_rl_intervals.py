@@ -98,6 +98,18 @@ def test_a_return_that_is_not_a_number_is_refused_not_scored_as_no_lead(value: f
         summarise(cfg, outcomes, references)
 
 
+@pytest.mark.parametrize("oracle", [0.0, -0.1])
+def test_an_oracle_that_does_not_beat_random_leaves_no_scale_and_is_refused(oracle: float) -> None:
+    """R_oracle == R_random would divide by zero, and below it every score's sign would flip."""
+    cfg = config()
+    outcomes, references = outcomes_and_references(cfg, lead=0.01)
+    ref = references["tutor_matching"]
+    ref["episode_returns"]["oracle"] = [oracle] * cfg.n_test_episodes
+    ref["oracle"] = oracle
+    with pytest.raises(ValueError, match=r"oracle return -?0\.\d* must exceed random return 0\.0"):
+        summarise(cfg, outcomes, references)
+
+
 def test_half_widths_add_in_quadrature() -> None:
     widened = with_episode_error(Interval(0.8, 0.77, 0.83, 3), 0.02)
     half = math.hypot(0.03, Z95 * 0.02)
