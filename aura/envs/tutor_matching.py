@@ -145,7 +145,9 @@ def _refuse_simulated_pool_options(*, n_tutors: Any, pool_seed: Any, n_pools: in
 
 def _reward_weights(given: Any) -> dict[str, float]:
     """The session outcomes' weights in the reward: finite, non-negative, for exactly the
-    outcomes of DEFAULT_REWARD_WEIGHTS (a NaN weight made every reward NaN)."""
+    outcomes of DEFAULT_REWARD_WEIGHTS (a NaN weight made every reward NaN), and not all zero:
+    every reward would be 0, the oracle no better than random, and the grid would train every
+    run before its scoring found no scale to score on."""
     weights = DEFAULT_REWARD_WEIGHTS if given is None else given
     if (
         not isinstance(weights, Mapping)
@@ -155,6 +157,11 @@ def _reward_weights(given: Any) -> dict[str, float]:
         raise ValueError(
             f"reward_weights must give non-negative weights for exactly "
             f"{sorted(DEFAULT_REWARD_WEIGHTS)}, got {given}"
+        )
+    if not any(weights.values()):
+        raise ValueError(
+            f"reward_weights must give at least one outcome a positive weight, got {given}: "
+            "with every weight 0 every reward is 0 and no policy can be told from another"
         )
     return {k: float(v) for k, v in weights.items()}
 

@@ -116,6 +116,12 @@ def test_bad_options_and_actions_are_named() -> None:
             "reward_weights.learning_outcome_score must be a finite number, got nan",
         ),
         (E.TUTOR_MATCHING_ID, "reward_weights", [0.7, 0.3], "reward_weights must give"),
+        (
+            E.TUTOR_MATCHING_ID,
+            "reward_weights",
+            {"learning_outcome_score": 0, "engagement_score": 0.0},
+            "reward_weights must give at least one outcome a positive weight",
+        ),
         (E.TUTOR_MATCHING_ID, "episode_length", "12", "episode_length must be a positive integer"),
         (E.DIFFICULTY_ID, "max_steps", math.inf, "max_steps must be a positive integer, got inf"),
         (E.DIFFICULTY_ID, "items_per_step", 1.9, "items_per_step must be a positive integer"),
