@@ -6,14 +6,17 @@ A run directory holds
 - ``best_model.zip``: the policy with the best evaluation return so far (EvalCallback);
 - ``final_model.zip``: the policy at the end of training (its presence marks a finished run);
 - ``checkpoints/``: ``rl_model_<steps>_steps.zip`` every ``save_freq`` steps, plus the replay
-  buffer for DQN, so a killed run resumes where its last checkpoint left it;
+  buffer for DQN, so a killed run resumes where its last checkpoint left it, and beside each
+  ``rl_model_<steps>_steps.json``, the training wall time the run had taken to reach it, so a
+  resumed run's record counts the time before its kill;
 - ``logs/``: ``progress.csv`` and TensorBoard events (SB3 logger), ``evaluations.npz``
   (EvalCallback), from which learning curves are drawn;
 - ``segments.json``: for each process that trained part of the run, the step it started from
   and the kernels it computed with (`aura.rl.numerics`: on another MKL branch the same seed takes
   another path), written when it starts, so a run resumed on another processor or under another
   ``MKL_CBWR`` keeps the record of both;
-- ``train_info.json``: steps reached, the step training resumed from, wall time, and the
+- ``train_info.json``: steps reached, the step training resumed from, wall time (a resumed
+  run's is the whole training's: the seconds up to its checkpoint and those after), and the
   segments;
 - ``start_model.zip`` and ``imitation.json``, for a run with ``imitation`` only: the policy
   taught the difficulty filter's moves before training, and what teaching it did
@@ -36,6 +39,7 @@ import re
 import shutil
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -80,9 +84,9 @@ class TrainResult:
     wall_seconds: float
     """Wall time of this call (a resumed run counts only the part after the checkpoint)."""
     recorded_seconds: float
-    """The training wall time the run's ``train_info.json`` records: ``wall_seconds`` where this
-    call trained, the call's that finished the run where it was left as it is (0 this time), so
-    a run kept from before still says what its training took."""
+    """The training wall time the run's ``train_info.json`` records: the whole training's, so a
+    run kept from before still says what its training took (this call's ``wall_seconds`` is then
+    0), and a resumed one counts the seconds up to its checkpoint beside this call's."""
 
 
 def algorithm_class(algo: str) -> type:
@@ -127,11 +131,12 @@ def make_vec_env(env: EnvConfig, n_envs: int, seed: int) -> Any:
     )
 
 
-def atomic_checkpoints(**kwargs: Any) -> Any:
-    """A CheckpointCallback whose files appear whole or not at all (``aura.files``).
+def atomic_checkpoints(seconds: Callable[[], float], **kwargs: Any) -> Any:
+    """A CheckpointCallback whose files appear whole or not at all (``aura.files``), each
+    checkpoint with the run's training wall time so far, ``seconds()`` (:func:`seconds_path`).
 
-    A DQN's replay buffer is put in place before its model, so a checkpoint's zip vouches for its
-    buffer: :func:`latest_checkpoint` then only has to find both.
+    A DQN's replay buffer and the seconds are put in place before the model, so a checkpoint's
+    zip vouches for both: :func:`latest_checkpoint` then only has to find the buffer.
     """
     from stable_baselines3.common.callbacks import CheckpointCallback
 
@@ -141,10 +146,29 @@ def atomic_checkpoints(**kwargs: Any) -> Any:
                 if self.save_replay_buffer:
                     buffer = self._checkpoint_path("replay_buffer_", extension="pkl")
                     write_atomically(Path(buffer), self.model.save_replay_buffer)
-                write_atomically(Path(self._checkpoint_path(extension="zip")), self.model.save)
+                model = Path(self._checkpoint_path(extension="zip"))
+                record = json.dumps({"wall_seconds": seconds()}) + "\n"
+                write_text_atomically(seconds_path(model), record)
+                write_atomically(model, self.model.save)
             return True
 
     return AtomicCheckpointCallback(**kwargs)
+
+
+def seconds_path(checkpoint: Path) -> Path:
+    """Where a checkpoint's training wall time is kept: beside its zip, as
+    ``{"wall_seconds": ...}``."""
+    return checkpoint.with_suffix(".json")
+
+
+def seconds_before(checkpoint: Path) -> float:
+    """The training wall time a run had taken to reach ``checkpoint``, which a run resumed from
+    it adds to its own, so that its record is the whole training's. A checkpoint saved before
+    checkpoints recorded their seconds adds none."""
+    path = seconds_path(checkpoint)
+    if not path.is_file():
+        return 0.0
+    return float(json.loads(path.read_text(encoding="utf-8"))["wall_seconds"])
 
 
 def same_episodes_evaluation(seed: int, best_model_path: Path, **kwargs: Any) -> Any:
@@ -426,9 +450,10 @@ def _start_model(
     return model
 
 
-def _other_callbacks(run: RunConfig, run_dir: Path) -> list[Any]:
+def _other_callbacks(run: RunConfig, run_dir: Path, seconds: Callable[[], float]) -> list[Any]:
     """The callbacks beside the evaluation: checkpoints (with DQN's replay buffer, which resuming
-    needs), the progress bar if asked for, and a grid worker's step counter."""
+    needs, and the run's training seconds so far, ``seconds()``), the progress bar if asked for,
+    and a grid worker's step counter."""
     from stable_baselines3.common.callbacks import ProgressBarCallback
 
     from aura.rl import progress
@@ -436,6 +461,7 @@ def _other_callbacks(run: RunConfig, run_dir: Path) -> list[Any]:
     n_envs = run.hyperparams.n_envs
     callbacks: list[Any] = [
         atomic_checkpoints(
+            seconds,
             save_freq=max(run.training.save_freq // n_envs, 1),
             save_path=str(run_dir / CHECKPOINT_DIR),
             name_prefix=CHECKPOINT_PREFIX,
@@ -470,6 +496,10 @@ def train(
     torch.set_num_threads(1)
     run_dir = Path(run_dir)
     start = time.perf_counter()
+
+    def elapsed() -> float:
+        return time.perf_counter() - start
+
     if resume:
         check_same_run(run, run_dir)
         if is_finished(run_dir):
@@ -487,6 +517,7 @@ def train(
     found = latest_checkpoint(run_dir, run.algo) if resume else None
     model = _start_model(run, run_dir, env, found, verbose)
     resumed_from = 0 if found is None else found[0]
+    before = 0.0 if found is None else seconds_before(found[1])
     segments = record_segment(run_dir, resumed_from)
     log_dir = run_dir / "logs"
     model.set_logger(_configure_logger(log_dir, resumed_from if found else None))
@@ -507,7 +538,9 @@ def train(
     if remaining > 0:
         model.learn(
             total_timesteps=remaining,
-            callback=CallbackList([evaluation, *_other_callbacks(run, run_dir)]),
+            callback=CallbackList(
+                [evaluation, *_other_callbacks(run, run_dir, lambda: before + elapsed())]
+            ),
             reset_num_timesteps=found is None,
         )
     model.logger.close()
@@ -516,12 +549,12 @@ def train(
     if not (run_dir / BEST_MODEL).is_file():  # no evaluation ran (budget below eval_freq)
         write_atomically(run_dir / BEST_MODEL, model.save)
     write_atomically(run_dir / FINAL_MODEL, model.save)
-    wall = time.perf_counter() - start
+    wall = elapsed()
     info = {
         "num_timesteps": int(model.num_timesteps),
         "resumed_from": resumed_from,
-        "wall_seconds": wall,
+        "wall_seconds": before + wall,
         "segments": segments,
     }
     write_text_atomically(run_dir / INFO_FILE, json.dumps(info, indent=2) + "\n")
-    return TrainResult(run_dir, int(model.num_timesteps), resumed_from, wall, wall)
+    return TrainResult(run_dir, int(model.num_timesteps), resumed_from, wall, before + wall)

@@ -23,7 +23,14 @@ from aura.rl.config.environments import EnvConfig
 from aura.rl.config.run import RunConfig, TrainingConfig
 from aura.rl.experiment import grid_kernels, resumed_runs
 from aura.rl.numerics import kernels
-from aura.rl.train import INFO_FILE, latest_checkpoint, read_progress, train
+from aura.rl.train import (
+    INFO_FILE,
+    checkpoints,
+    latest_checkpoint,
+    read_progress,
+    seconds_path,
+    train,
+)
 
 ENV = EnvConfig("cartpole", "CartPole-v1")
 TRAINING = TrainingConfig(total_timesteps=6000, eval_freq=500, n_eval_episodes=2, save_freq=500)
@@ -79,12 +86,17 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path: Path, algo: str, 
     training = TRAINING
     run = RunConfig(ENV, algo, 3, algo_params(algo, hyper, algo), training)
     run_dir = tmp_path / "run"
+    started = time.perf_counter()
     first = start_and_kill(run, run_dir)
+    child_seconds = time.perf_counter() - started
     assert not (run_dir / "final_model.zip").exists()
     found = latest_checkpoint(run_dir, algo)
     assert found is not None
     ckpt_steps = found[0]
     assert 0 < ckpt_steps < training.total_timesteps and ckpt_steps >= first
+    # The checkpoint keeps the training time it took the killed process to reach it.
+    seconds = json.loads(seconds_path(found[1]).read_text(encoding="utf-8"))["wall_seconds"]
+    assert 0 < seconds < child_seconds
 
     result = train(run, run_dir)
 
@@ -101,8 +113,15 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path: Path, algo: str, 
     assert np.all(np.diff(timesteps) > 0)
     assert timesteps[0] <= ckpt_steps < timesteps[-1]  # history before the kill was kept
     assert (run_dir / "best_model.zip").is_file() and (run_dir / "final_model.zip").is_file()
-    # Both processes' kernels are on record, each from the step it started at.
+    # The run records its whole training time: the seconds up to the checkpoint and those after
+    # (the part after it alone was recorded), and so do the checkpoints saved after the resume.
     info = json.loads((run_dir / INFO_FILE).read_text(encoding="utf-8"))
+    assert info["wall_seconds"] == result.recorded_seconds == seconds + result.wall_seconds
+    assert result.recorded_seconds > result.wall_seconds
+    last = checkpoints(run_dir)[-1][1]
+    later = json.loads(seconds_path(last).read_text(encoding="utf-8"))["wall_seconds"]
+    assert seconds < later <= result.recorded_seconds
+    # Both processes' kernels are on record, each from the step it started at.
     here = kernels()
     assert info["segments"] == [
         {"from_step": 0, "kernels": here},
@@ -110,8 +129,9 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path: Path, algo: str, 
     ]
     # ... so the grid can say which of its runs were resumed (`aura train-rl` notes them)
     assert resumed_runs([str(run_dir)], tmp_path) == ["run"]
-    # A finished run is not trained again.
-    assert train(run, run_dir).wall_seconds == 0.0
+    # A finished run is not trained again, and keeps its whole training time.
+    kept = train(run, run_dir)
+    assert (kept.wall_seconds, kept.recorded_seconds) == (0.0, result.recorded_seconds)
 
 
 @pytest.mark.skipif(not torch.backends.mkl.is_available(), reason="this PyTorch build has no MKL")
@@ -164,23 +184,31 @@ def test_a_dqn_checkpoint_writes_its_replay_buffer_whole_before_its_model(
     import aura.rl.train as train_module
 
     written: list[str] = []
-    write = train_module.write_atomically
+    write, write_text = train_module.write_atomically, train_module.write_text_atomically
 
     def recording(path: Path, fill) -> Path:
         write(path, fill)
         written.append(path.name)
         return path
 
+    def recording_text(path: Path, text: str) -> Path:
+        write_text(path, text)
+        written.append(path.name)
+        return path
+
     monkeypatch.setattr(train_module, "write_atomically", recording)
+    monkeypatch.setattr(train_module, "write_text_atomically", recording_text)
     training = TrainingConfig(total_timesteps=600, eval_freq=300, n_eval_episodes=2, save_freq=300)
     hyper = {"learning_starts": 100, "buffer_size": 1000}
     train(RunConfig(ENV, "dqn", 3, algo_params("dqn", hyper, "dqn"), training), tmp_path / "run")
 
-    checkpoints = [name for name in written if name.startswith("rl_model")]
-    assert checkpoints == [
+    saved = [name for name in written if name.startswith("rl_model")]
+    assert saved == [
         "rl_model_replay_buffer_300_steps.pkl",
+        "rl_model_300_steps.json",
         "rl_model_300_steps.zip",
         "rl_model_replay_buffer_600_steps.pkl",
+        "rl_model_600_steps.json",
         "rl_model_600_steps.zip",
     ]
     assert {"best_model.zip", "final_model.zip"} <= set(written)
@@ -195,7 +223,7 @@ def test_a_damaged_saved_model_is_named_before_sb3_reads_it(tmp_path: Path) -> N
     from aura.export.policies import _load
     from aura.rl.config import ConfigError
     from aura.rl.scoring import evaluate_model_file
-    from aura.rl.train import FINAL_MODEL, checkpoints
+    from aura.rl.train import FINAL_MODEL
 
     training = TrainingConfig(total_timesteps=256, eval_freq=128, n_eval_episodes=2, save_freq=128)
     run = RunConfig(ENV, "ppo", 0, algo_params("ppo", {"n_steps": 64}, "ppo"), training)
