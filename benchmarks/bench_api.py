@@ -87,6 +87,8 @@ UVICORN_KEEP_ALIVE = 5
 (`aura.api.settings.KEEP_ALIVE_SECONDS`)."""
 OPEN_FILES = USERS + 1024
 """File descriptors the server and wrk each need for the users' connections."""
+CHECKOUT = Path(__file__).resolve().parent.parent
+"""The repository this benchmark belongs to, whose `aura` the server runs."""
 WRK_REPORT = """
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -110,19 +112,39 @@ def _raise_fd_limit() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(max(soft, OPEN_FILES), hard), hard))
 
 
-@contextmanager
-def server(artifacts: Path, workers: int, log: Path, keep_alive: int | None = None):
-    """`aura serve` on a free loopback port (its default keep-alive unless one is given);
-    stopped by its PID on exit, also when the benchmark is stopped (SIGTERM is taken as Ctrl-C
-    in `main`: by default it ended the benchmark at once and left the server running)."""
-    port = free_port()
+def server_process(
+    artifacts: Path, port: int, workers: int, keep_alive: int | None
+) -> dict[str, Any]:
+    """The command, working folder and environment that start `aura serve` from this
+    benchmark's own checkout (`CHECKOUT`), as keyword arguments of `subprocess.Popen`.
+
+    ``python -c`` imports from the working folder first, so run from another folder the
+    benchmark measured whatever `aura` that folder held (another checkout's); the server runs
+    in the checkout's root, which also comes first on its PYTHONPATH (where PYTHONSAFEPATH leaves
+    the working folder out), with ``artifacts`` made absolute to stay the folder it named."""
     command = [sys.executable, "-c", "from aura.cli import app; app()", "serve"]
-    command += ["--port", str(port), "--workers", str(workers), "--artifacts", str(artifacts)]
+    command += ["--port", str(port), "--workers", str(workers)]
+    command += ["--artifacts", str(artifacts.resolve())]
     if keep_alive is not None:
         command += ["--keep-alive", str(keep_alive)]
+    paths = [str(CHECKOUT), *filter(None, [os.environ.get("PYTHONPATH")])]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+    return {"args": command, "cwd": CHECKOUT, "env": env}
+
+
+@contextmanager
+def server(artifacts: Path, workers: int, log: Path, keep_alive: int | None = None):
+    """`aura serve` of this checkout (`server_process`) on a free loopback port (its default
+    keep-alive unless one is given); stopped by its PID on exit, also when the benchmark is
+    stopped (SIGTERM is taken as Ctrl-C in `main`: by default it ended the benchmark at once and
+    left the server running)."""
+    port = free_port()
     with log.open("w") as out:
         proc = subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_raise_fd_limit
+            **server_process(artifacts, port, workers, keep_alive),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_raise_fd_limit,
         )
     url = f"http://127.0.0.1:{port}"
     try:

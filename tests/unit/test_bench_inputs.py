@@ -142,6 +142,39 @@ def test_the_api_benchmark_says_which_targets_a_summary_misses(monkeypatch) -> N
     assert [name for name, ok in met.items() if not ok] == ["single_p99_ms", "throughput_ratio_64"]
 
 
+def test_the_api_benchmark_serves_the_aura_of_its_own_checkout(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The server was started with `python -c` from the benchmark's working folder, which
+    Python searches first: run from another folder (another checkout), the benchmark measured
+    that folder's `aura`. The command runs in the benchmark's own repository, first on its
+    PYTHONPATH too, and the command as built starts that repository's `aura`."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import bench_api
+
+    checkout = Path(bench_api.__file__).resolve().parent.parent
+    decoy = tmp_path / "aura"
+    decoy.mkdir()
+    (decoy / "__init__.py").write_text("raise SystemExit('the aura of another folder')\n")
+    monkeypatch.chdir(tmp_path)
+
+    process = bench_api.server_process(Path("artifacts"), 8123, 2, None)
+
+    assert Path(process["cwd"]) == checkout
+    assert process["env"]["PYTHONPATH"].split(os.pathsep)[0] == str(checkout)
+    assert process["args"][-2:] == ["--artifacts", str(tmp_path / "artifacts")]  # as named
+    started = subprocess.run(
+        [*process["args"], "--help"],
+        cwd=process["cwd"],
+        env=process["env"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert started.returncode == 0, started.stderr
+    assert "Serve the prediction API" in started.stdout
+
+
 def test_a_run_at_other_settings_keeps_the_default_record(monkeypatch, tmp_path: Path) -> None:
     """Only the default settings write reports/bench/NAME.json, the record the docs quote: a
     check (`bench_envs.py --steps 200`, `bench_generation.py --quick`), another artifacts folder
