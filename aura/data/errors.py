@@ -8,6 +8,7 @@ CSV line numbers (the header is line 1, so the first data row is line 2), and
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -59,13 +60,13 @@ class Problem:
 def _quoted(value: object) -> str:
     """A value as a message shows it: a number's text bare, as the file writes it (-3,
     Infinity, 1.50), so that it reads as the number it is; other text in quotes, where its
-    spaces show."""
+    spaces show, NaN too: a word for a missing value (nan, NAN), which Python's float reads."""
     if isinstance(value, str) and value == value.strip():
         try:
-            float(value)
+            number = float(value)
         except ValueError:
             return repr(value)
-        return value
+        return repr(value) if math.isnan(number) else value
     return repr(value)
 
 

@@ -65,6 +65,12 @@ THOUSANDS = re.compile(r"[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?")
 DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
 """How a spreadsheet may write a number that is no number as written: as a percentage (84%),
 with thousands separated by commas (1,234) or with a decimal comma (0,84)."""
+MISSING_MARKERS = frozenset(
+    {"-", "--", "?", ".", "na", "n/a", "n.a.", "nan", "none", "null", "nil", "missing", "#n/a"}
+)
+"""Words, in any case, that spreadsheets, databases and statistics packages write for a missing
+value: pandas reads some of them as one as written (None, NA, n/a, null, NaN), the others as
+text ('-', '?', 'none')."""
 EXACT_NAMES = "names are exact (lower case, no spaces)"
 """Said beside a header name that is a column's but for its case or the spaces around it."""
 LOAD_BYTES_PER_BYTE = 7
@@ -568,24 +574,44 @@ def _as_written(
     something is wrong; ``rows`` labels the file's rows as the table read labels them, the
     records starting on the file lines ``skip`` left out."""
     numeric = {f.name for f in fields(table) if f.kind in NUMERIC_KINDS}
-    columns = sorted({p.column for p in problems if p.column in numeric and p.values})
-    if not columns:
+    quoted = [p for p in problems if p.column in numeric and (p.values or _read_as_missing(p))]
+    if not quoted:
         return list(problems)
+    columns = sorted({p.column for p in quoted})
     text = pd.read_csv(
         path, usecols=columns, dtype=str, na_filter=False, skiprows=_skiprows(skip)
     ).set_axis(rows)
     by_name = {f.name: f for f in fields(table)}
-    return [
-        _spreadsheet_hint(
-            replace(
-                p, values=tuple(text.loc[[csv_line_index(line) for line in p.lines], p.column])
-            ),
-            by_name[p.column],
-        )
-        if p.column in columns and p.values
-        else p
-        for p in problems
-    ]
+
+    def as_written(p: Problem) -> Problem:
+        written = tuple(text.loc[[csv_line_index(line) for line in p.lines], p.column])
+        if _read_as_missing(p):
+            return _marker_hint(p, written)
+        return _spreadsheet_hint(replace(p, values=written), by_name[p.column])
+
+    return [as_written(p) if p in quoted else p for p in problems]
+
+
+def _read_as_missing(problem: Problem) -> bool:
+    """Whether ``problem`` is a column's cells read as missing values, whose words (pandas reads
+    None, NA or null as no value) only the file's text shows."""
+    return problem.what == MISSING_VALUE and bool(problem.lines)
+
+
+def _marker_hint(problem: Problem, written: tuple[str, ...]) -> Problem:
+    """Cells of a column that must have a number, read as missing: those holding a word (None,
+    NA, n/a, null), which pandas takes for a missing value marker, are quoted as the file writes
+    them, with the column's first such word and the number to write in its place; the message
+    named no word, and "missing value" beside a cell that reads None in the file puzzled. Cells
+    that are all empty are named as before, by line alone."""
+    words = [value for value in written if value.strip()]
+    if not words:
+        return problem
+    what = (
+        f"missing value ({words[0]!r} is read as a missing value marker: write a number in its "
+        "place, the column allows no missing value)"
+    )
+    return replace(problem, what=what, values=written)
 
 
 def _spreadsheet_hint(problem: Problem, field: Field) -> Problem:
@@ -607,7 +633,18 @@ def _written_as(value: str, field: Field) -> tuple[str, str] | None:
     """What a value seems to be written as (the cause) and the hint naming the number to write,
     or None. A percentage is written as a share where the column is one (0 to 1), else without
     its sign; 1,234 is a thousands separator in a whole-number column, and either that or a
-    decimal comma in another."""
+    decimal comma in another. A word that marks a missing value is left empty where the column
+    allows a missing value, else replaced by a number."""
+    if value.lower() in MISSING_MARKERS:
+        if field.nullable:
+            return "marker", (
+                f"a missing value marker? leave the cell empty in place of {value!r}: the column "
+                "allows a missing value"
+            )
+        return "marker", (
+            f"a missing value marker? write a number in place of {value!r}: the column allows no "
+            "missing value"
+        )
     if match := PERCENT.fullmatch(value):
         if not field.share:
             return "percent", f"a percentage? write {value} without the % sign"

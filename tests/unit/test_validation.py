@@ -265,14 +265,54 @@ def test_unknown_category(folder: Path) -> None:
 
 
 def test_missing_value(folder: Path) -> None:
-    """An empty cell and the words pandas reads as missing (NA, nan, null) alike."""
+    """An empty cell and the words pandas reads as missing (NA, nan, null) alike; a word is
+    quoted as the file writes it, with the number to write in its place."""
     edit(folder, "tutors", set_cell(6, "rating", ""))
     edit(folder, "tutors", set_cell(9, "rating", "nan"))
     message = str(error_of(folder))
     assert (
+        "column 'rating': missing value ('nan' is read as a missing value marker: write a number "
+        "in its place, the column allows no missing value) in 2 rows: lines 6 (''), 9 ('nan')"
+    ) in message
+    edit(folder, "tutors", set_cell(9, "rating", ""))
+    assert (
         "column 'rating': missing value (an empty cell, or a word such as NA, NaN or null) "
         "in 2 rows: lines 6, 9"
-    ) in message
+    ) in str(error_of(folder))
+
+
+def test_a_word_for_a_missing_value_is_quoted_with_what_to_write(folder: Path) -> None:
+    """What spreadsheets and other tools write for a missing value: pandas reads None, n/a, NA
+    and null as one, which a column that must have a number refused as a "missing value" with no
+    word quoted, and - or ? as text, "not a number" with no cause named. Each is quoted as
+    written, with a number to write where the column allows no missing value and an empty cell
+    where it allows one (where pandas' words load as missing); one hint per cause and column."""
+    for line, word in enumerate(["None", "n/a", "NA", "null", "-", "?"], start=2):
+        edit(folder, "learners", set_cell(line, "age", word))
+    for line, word in enumerate(["-", "NA", "?", "None"], start=2):
+        edit(folder, "tutors", set_cell(line, "student_improvement_rate", word))
+    edit(folder, "sessions", set_cell(4, "propensity", "None"))
+    edit(folder, "sessions", set_cell(5, "propensity", "N/A"))
+    problems = error_of(folder).problems
+    assert [p.describe() for p in problems] == [
+        "column 'age': wrong type: not a number (a missing value marker? write a number in place "
+        "of '-': the column allows no missing value) in 2 rows: lines 6 ('-'), 7 ('?')",
+        "column 'age': missing value ('None' is read as a missing value marker: write a number in "
+        "its place, the column allows no missing value) in 4 rows: lines 2 ('None'), 3 ('n/a'), "
+        "4 ('NA'), 5 ('null')",
+        "column 'student_improvement_rate': wrong type: not a number (a missing value marker? "
+        "leave the cell empty in place of '-': the column allows a missing value) in 2 rows: "
+        "lines 2 ('-'), 4 ('?')",
+        "column 'propensity': missing value ('None' is read as a missing value marker: write a "
+        "number in its place, the column allows no missing value) in 2 rows: lines 4 ('None'), "
+        "5 ('N/A')",
+    ]
+    assert [p.file.name for p in problems] == [
+        FILES["learners"],
+        FILES["learners"],
+        FILES["tutors"],
+        FILES["sessions"],
+    ]
 
 
 def test_a_number_too_large_for_an_integer_is_named_once(folder: Path) -> None:
