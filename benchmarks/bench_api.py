@@ -50,6 +50,7 @@ from typing import Annotated, Any, NoReturn
 
 import httpx2
 import typer
+from checkout import checkout_process
 from option_checks import servable_artifacts, service_settings, writable_out
 from provenance import artifacts_variant, provenance, report_path, write_report
 
@@ -87,8 +88,6 @@ UVICORN_KEEP_ALIVE = 5
 (`aura.api.settings.KEEP_ALIVE_SECONDS`)."""
 OPEN_FILES = USERS + 1024
 """File descriptors the server and wrk each need for the users' connections."""
-CHECKOUT = Path(__file__).resolve().parent.parent
-"""The repository this benchmark belongs to, whose `aura` the server runs."""
 WRK_REPORT = """
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -116,20 +115,14 @@ def server_process(
     artifacts: Path, port: int, workers: int, keep_alive: int | None
 ) -> dict[str, Any]:
     """The command, working folder and environment that start `aura serve` from this
-    benchmark's own checkout (`CHECKOUT`), as keyword arguments of `subprocess.Popen`.
-
-    ``python -c`` imports from the working folder first, so run from another folder the
-    benchmark measured whatever `aura` that folder held (another checkout's); the server runs
-    in the checkout's root, which also comes first on its PYTHONPATH (where PYTHONSAFEPATH leaves
-    the working folder out), with ``artifacts`` made absolute to stay the folder it named."""
+    benchmark's own checkout (`checkout_process`), as keyword arguments of `subprocess.Popen`,
+    with ``artifacts`` made absolute to stay the folder it named."""
     command = [sys.executable, "-c", "from aura.cli import app; app()", "serve"]
     command += ["--port", str(port), "--workers", str(workers)]
     command += ["--artifacts", str(artifacts.resolve())]
     if keep_alive is not None:
         command += ["--keep-alive", str(keep_alive)]
-    paths = [str(CHECKOUT), *filter(None, [os.environ.get("PYTHONPATH")])]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
-    return {"args": command, "cwd": CHECKOUT, "env": env}
+    return checkout_process(command)
 
 
 @contextmanager

@@ -27,10 +27,9 @@ from typing import Annotated, Any
 import numpy as np
 import pandas as pd
 import typer
+from checkout import checkout_process
 from option_checks import writable_out
 from provenance import provenance, report_path, write_report
-
-from aura.config import PROJECT_ROOT
 
 SEED = 20240601
 CASES: dict[str, dict[str, Any]] = {
@@ -70,14 +69,17 @@ print(json.dumps({"seconds": wall, "cpu_seconds": cpu, "peak_rss_mb": peak / 102
 
 
 def measure_once(sizes: dict[str, int]) -> dict[str, float]:
-    """Generate and write once in a fresh interpreter; returns its own timings and peak RSS."""
+    """Generate and write once in a fresh interpreter, on this benchmark's own checkout's
+    `aura` (`checkout_process`; it ran that of whichever `aura` the benchmark imported);
+    returns its own timings and peak RSS."""
     result = subprocess.run(
-        [sys.executable, "-c", CHILD, json.dumps(sizes), str(SEED)],
+        **checkout_process(
+            [sys.executable, "-c", CHILD, json.dumps(sizes), str(SEED)],
+            env={**os.environ, "OMP_NUM_THREADS": "1"},
+        ),
         capture_output=True,
         text=True,
         check=False,
-        cwd=PROJECT_ROOT,
-        env={**os.environ, "OMP_NUM_THREADS": "1"},
     )
     if result.returncode != 0:
         raise RuntimeError(f"generation failed for {sizes}:\n{result.stderr}")

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from checkout import checkout_process
 from option_checks import servable_artifacts, service_settings, writable_out
 from provenance import artifacts_variant, provenance, report_path, write_report
 
@@ -72,13 +73,19 @@ def event(method: str, path: str, body: Any = None) -> dict[str, Any]:
     }
 
 
+def cold_start_process(artifacts: Path, request: dict[str, Any]) -> dict[str, Any]:
+    """The fresh process of one cold start, as keyword arguments of `subprocess.run`: it runs
+    this benchmark's own checkout's `aura` (`checkout_process`; started where the benchmark was
+    run, it imported that folder's), with ``artifacts`` made absolute to stay the folder named."""
+    env = {**os.environ, ARTIFACTS_ENV: str(artifacts.resolve()), "AURA_LOG_LEVEL": "WARNING"}
+    return checkout_process([sys.executable, "-c", COLD_START, json.dumps(request)], env=env)
+
+
 def cold_start(artifacts: Path, request: dict[str, Any]) -> dict[str, float]:
-    env = {**os.environ, ARTIFACTS_ENV: str(artifacts), "AURA_LOG_LEVEL": "WARNING"}
     out = subprocess.run(
-        [sys.executable, "-c", COLD_START, json.dumps(request)],
+        **cold_start_process(artifacts, request),
         capture_output=True,
         text=True,
-        env=env,
         check=True,
         timeout=300,
     )

@@ -15,6 +15,7 @@ import pytest
 from aura.config import PROJECT_ROOT
 
 BENCHMARKS = PROJECT_ROOT / "benchmarks"
+ANOTHER_AURA = "the aura of another folder"
 
 
 def run_bench(script: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -142,6 +143,14 @@ def test_the_api_benchmark_says_which_targets_a_summary_misses(monkeypatch) -> N
     assert [name for name, ok in met.items() if not ok] == ["single_p99_ms", "throughput_ratio_64"]
 
 
+def another_checkout(folder: Path) -> Path:
+    """``folder`` made the root of another checkout, whose `aura` stops whatever imports it."""
+    decoy = folder / "aura"
+    decoy.mkdir()
+    (decoy / "__init__.py").write_text(f"raise SystemExit({ANOTHER_AURA!r})\n")
+    return folder
+
+
 def test_the_api_benchmark_serves_the_aura_of_its_own_checkout(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -153,9 +162,7 @@ def test_the_api_benchmark_serves_the_aura_of_its_own_checkout(
     import bench_api
 
     checkout = Path(bench_api.__file__).resolve().parent.parent
-    decoy = tmp_path / "aura"
-    decoy.mkdir()
-    (decoy / "__init__.py").write_text("raise SystemExit('the aura of another folder')\n")
+    another_checkout(tmp_path)
     monkeypatch.chdir(tmp_path)
 
     process = bench_api.server_process(Path("artifacts"), 8123, 2, None)
@@ -173,6 +180,43 @@ def test_the_api_benchmark_serves_the_aura_of_its_own_checkout(
     )
     assert started.returncode == 0, started.stderr
     assert "Serve the prediction API" in started.stdout
+
+
+def test_the_generation_benchmark_runs_the_aura_of_its_own_checkout(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Each generation ran with `python -c` in `aura.config.PROJECT_ROOT`, the root of whichever
+    `aura` the benchmark imported (another checkout's, with that checkout's interpreter): it
+    measured that `aura`. It runs on the benchmark's own checkout's, from any folder."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import bench_generation
+
+    monkeypatch.chdir(another_checkout(tmp_path))
+    # the root of the `aura` imported, as it reads where that is another checkout's
+    monkeypatch.setattr(bench_generation, "PROJECT_ROOT", tmp_path, raising=False)
+
+    run = bench_generation.measure_once({"n_learners": 20, "n_tutors": 3, "n_sessions": 40})
+
+    assert run["bytes_written"] > 0 and run["seconds"] > 0
+
+
+def test_the_lambda_benchmark_cold_starts_the_aura_of_its_own_checkout(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Each cold start ran `python -c` in the benchmark's working folder, which Python searches
+    first: run from another checkout's root, it timed that checkout's handler. It starts the
+    benchmark's own checkout's, on the artifacts folder named (here one that does not exist,
+    which stops the handler at its start, naming the folder)."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import bench_lambda
+
+    monkeypatch.chdir(another_checkout(tmp_path))
+
+    with pytest.raises(subprocess.CalledProcessError) as stopped:
+        bench_lambda.cold_start(Path("artifacts"), bench_lambda.event("GET", "/health"))
+
+    assert ANOTHER_AURA not in stopped.value.stderr
+    assert str(tmp_path / "artifacts") in stopped.value.stderr
 
 
 def test_a_run_at_other_settings_keeps_the_default_record(monkeypatch, tmp_path: Path) -> None:

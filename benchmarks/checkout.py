@@ -1,0 +1,32 @@
+"""The repository a benchmark belongs to, and how the processes it starts run that one's `aura`.
+
+A child started as ``python -c`` imports from its working folder first: started where the
+benchmark was run (another checkout's root), it measured that folder's `aura`, and started in
+`aura.config.PROJECT_ROOT`, the checkout of whichever `aura` the benchmark imported, which need
+not be the benchmark's own either.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+CHECKOUT = Path(__file__).resolve().parent.parent
+"""The repository this benchmark belongs to, whose `aura` its child processes run."""
+
+
+def checkout_process(args: Sequence[str], env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The keyword arguments of `subprocess.run` or `subprocess.Popen` that run ``args`` (a
+    ``python -c`` command) on this benchmark's checkout: in its root, which also comes first on
+    the child's PYTHONPATH (where PYTHONSAFEPATH leaves the working folder out). ``env`` is the
+    child's environment (this process's by default); paths in the command or in ``env`` are
+    read in the checkout's root, so a relative one must be made absolute first."""
+    env = dict(os.environ if env is None else env)
+    paths = [str(CHECKOUT), *filter(None, [env.get("PYTHONPATH")])]
+    return {
+        "args": list(args),
+        "cwd": CHECKOUT,
+        "env": {**env, "PYTHONPATH": os.pathsep.join(paths)},
+    }
