@@ -46,6 +46,7 @@ from aura.data.schemas import (
     parse_numbers,
     raw_schema,
     typed_schema,
+    value_to_write,
 )
 from aura.sim.io import FILES
 
@@ -71,6 +72,8 @@ MISSING_MARKERS = frozenset(
 """Words, in any case, that spreadsheets, databases and statistics packages write for a missing
 value: pandas reads some of them as one as written (None, NA, n/a, null, NaN), the others as
 text ('-', '?', 'none')."""
+NO_VALUE_IN_ANY_ROW = "no value in any of its"
+"""How the problem of an optional column read as missing in every row begins."""
 EXACT_NAMES = "names are exact (lower case, no spaces)"
 """Said beside a header name that is a column's but for its case or the spaces around it."""
 LOAD_BYTES_PER_BYTE = 7
@@ -420,7 +423,7 @@ def _empty_optional(problem: Problem, df: pd.DataFrame, optional: set[str]) -> P
     if problem.what != MISSING_VALUE or column not in optional or not df[column].isna().all():
         return problem
     what = (
-        f"no value in any of its {len(df)} rows: the column is optional, so delete it (or fill it)"
+        f"{NO_VALUE_IN_ANY_ROW} {len(df)} rows: the column is optional, so delete it (or fill it)"
     )
     return replace(problem, what=what, lines=())
 
@@ -568,25 +571,33 @@ def _as_written(
     problems: Sequence[Problem],
     skip: frozenset[int] = frozenset(),
 ) -> list[Problem]:
-    """The values quoted in numeric columns as the file has them: pandas' reading quoted -3
-    as -3.0 and Infinity as inf, and a value as text or as a number by whether another cell
-    of its column was text. Only the columns at fault are read again, as text, and only once
-    something is wrong; ``rows`` labels the file's rows as the table read labels them, the
-    records starting on the file lines ``skip`` left out."""
-    numeric = {f.name for f in fields(table) if f.kind in NUMERIC_KINDS}
-    quoted = [p for p in problems if p.column in numeric and (p.values or _read_as_missing(p))]
+    """The values quoted in numeric columns as the file has them, and the cells of any column
+    read as missing: pandas' reading quoted -3 as -3.0 and Infinity as inf, a value as text or
+    as a number by whether another cell of its column was text, and a cell reading NA or None,
+    in a number's column or a category's, as no value. Only the columns at fault are read
+    again, as text, and only once something is wrong; ``rows`` labels the file's rows as the
+    table read labels them, the records starting on the file lines ``skip`` left out."""
+    by_name = {f.name: f for f in fields(table)}
+    numeric = {name for name, f in by_name.items() if f.kind in NUMERIC_KINDS}
+    quoted = [
+        p
+        for p in problems
+        if p.column in by_name
+        and ((p.column in numeric and p.values) or _read_as_missing(p) or _all_missing(p))
+    ]
     if not quoted:
         return list(problems)
     columns = sorted({p.column for p in quoted})
     text = pd.read_csv(
         path, usecols=columns, dtype=str, na_filter=False, skiprows=_skiprows(skip)
     ).set_axis(rows)
-    by_name = {f.name: f for f in fields(table)}
 
     def as_written(p: Problem) -> Problem:
+        if _all_missing(p):
+            return _markers_named(p, text[p.column])
         written = tuple(text.loc[[csv_line_index(line) for line in p.lines], p.column])
         if _read_as_missing(p):
-            return _marker_hint(p, written)
+            return _marker_hint(p, written, by_name[p.column])
         return _spreadsheet_hint(replace(p, values=written), by_name[p.column])
 
     return [as_written(p) if p in quoted else p for p in problems]
@@ -598,20 +609,38 @@ def _read_as_missing(problem: Problem) -> bool:
     return problem.what == MISSING_VALUE and bool(problem.lines)
 
 
-def _marker_hint(problem: Problem, written: tuple[str, ...]) -> Problem:
-    """Cells of a column that must have a number, read as missing: those holding a word (None,
-    NA, n/a, null), which pandas takes for a missing value marker, are quoted as the file writes
-    them, with the column's first such word and the number to write in its place; the message
-    named no word, and "missing value" beside a cell that reads None in the file puzzled. Cells
-    that are all empty are named as before, by line alone."""
+def _marker_hint(problem: Problem, written: tuple[str, ...], field: Field) -> Problem:
+    """Cells of a column that allows no missing value, read as missing: those holding a word
+    (None, NA, n/a, null), which pandas takes for a missing value marker, are quoted as the file
+    writes them, with the column's first such word and what to write in its place (a number,
+    one of its categories); the message named no word, and "missing value" beside a cell that
+    reads None in the file puzzled. Cells that are all empty are named as before, by line
+    alone."""
     words = [value for value in written if value.strip()]
     if not words:
         return problem
     what = (
-        f"missing value ({words[0]!r} is read as a missing value marker: write a number in its "
-        "place, the column allows no missing value)"
+        f"missing value ({words[0]!r} is read as a missing value marker: write "
+        f"{value_to_write(field)} in its place, the column allows no missing value)"
     )
     return replace(problem, what=what, values=written)
+
+
+def _all_missing(problem: Problem) -> bool:
+    """Whether ``problem`` is an optional column read as missing in every row
+    (`_empty_optional`)."""
+    return problem.what.startswith(NO_VALUE_IN_ANY_ROW) and not problem.lines
+
+
+def _markers_named(problem: Problem, written: pd.Series) -> Problem:
+    """An optional column without a value in any row, with the first word it holds for one
+    (`strategy` reading NA in every row): "no value" alone, over cells that read NA, left the
+    reader to guess that NA is no value."""
+    words = written[written.str.strip() != ""]
+    if words.empty:
+        return problem
+    marker = f" ({words.iloc[0]!r} is read as a missing value marker)"
+    return replace(problem, what=problem.what.replace(" rows:", f" rows{marker}:", 1))
 
 
 def _spreadsheet_hint(problem: Problem, field: Field) -> Problem:

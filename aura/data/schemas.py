@@ -46,6 +46,7 @@ TABLES: tuple[TableName, ...] = ("learners", "tutors", "sessions")
 
 NUMERIC_KINDS = ("int", "float")
 NOT_A_NUMBER = "wrong type: not a number"
+ISO_TIMESTAMP = "an ISO 8601 timestamp (e.g. 2025-09-01T09:00)"
 DTYPES: dict[Kind, str] = {
     "int": "Int64",
     "float": "float64",
@@ -74,6 +75,18 @@ class Field:
     share: bool = False
     """A share from 0 to 1: a spreadsheet shows one as a percentage (84%) and may save it so,
     and the number to write is then 0.84, not 84."""
+
+
+def value_to_write(field: Field) -> str:
+    """What a cell of ``field`` must hold, as a message tells a user to write it: a number, one
+    of its categories, or a timestamp."""
+    if field.kind in NUMERIC_KINDS:
+        return "a number"
+    if field.kind == "category":
+        return f"one of {', '.join(field.allowed)}"
+    if field.kind == "list":
+        return f"one or more of {', '.join(field.allowed)} (separated by '{LIST_SEPARATOR}')"
+    return ISO_TIMESTAMP
 
 
 def _range(lo: float, hi: float, *, include_lo: bool = True) -> pa.Check:
@@ -117,7 +130,7 @@ def _iso_timestamp() -> pa.Check:
     def ok(s: pd.Series) -> pd.Series:
         return pd.to_datetime(s, format="ISO8601", errors="coerce", utc=True).notna()
 
-    return pa.Check(ok, error="not an ISO 8601 timestamp (e.g. 2025-09-01T09:00)")
+    return pa.Check(ok, error=f"not {ISO_TIMESTAMP}")
 
 
 def _id(name: str, *, unique: bool) -> Field:

@@ -315,6 +315,70 @@ def test_a_word_for_a_missing_value_is_quoted_with_what_to_write(folder: Path) -
     ]
 
 
+def test_a_word_for_a_missing_value_in_a_category_column_is_quoted_with_what_to_write(
+    folder: Path,
+) -> None:
+    """pandas reads None, NA, n/a and null as a missing value in any column: in a category, list
+    or timestamp column that must have a value, each made a "missing value" naming lines alone,
+    though the file's cell reads a word. The words are quoted as written, with what to write in
+    their place: one of the column's categories, or a timestamp."""
+    for line, word in enumerate(["NA", "None", ""], start=2):
+        edit(folder, "learners", set_cell(line, "learning_style", word))
+    edit(folder, "tutors", set_cell(3, "subjects", "null"))
+    edit(folder, "sessions", set_cell(2, "completion_status", "n/a"))
+    edit(folder, "sessions", set_cell(4, "timestamp", "NA"))
+    problems = error_of(folder).problems
+    assert [p.describe() for p in problems] == [
+        "column 'learning_style': missing value ('NA' is read as a missing value marker: write "
+        "one of visual, auditory, reading_writing, kinesthetic in its place, the column allows no "
+        "missing value) in 3 rows: lines 2 ('NA'), 3 ('None'), 4 ('')",
+        "column 'subjects': missing value ('null' is read as a missing value marker: write one or "
+        "more of math, science, english, history, coding (separated by ';') in its place, the "
+        "column allows no missing value) in 1 row: line 3 ('null')",
+        "column 'completion_status': missing value ('n/a' is read as a missing value marker: "
+        "write one of completed, incomplete in its place, the column allows no missing value) in "
+        "1 row: line 2 ('n/a')",
+        "column 'timestamp': missing value ('NA' is read as a missing value marker: write an ISO "
+        "8601 timestamp (e.g. 2025-09-01T09:00) in its place, the column allows no missing value) "
+        "in 1 row: line 4 ('NA')",
+    ]
+    assert [p.file.name for p in problems] == [
+        FILES["learners"],
+        FILES["tutors"],
+        FILES["sessions"],
+        FILES["sessions"],
+    ]
+
+
+def test_an_optional_column_of_words_for_a_missing_value_is_named_with_the_word(
+    folder: Path,
+) -> None:
+    """An optional category column that reads NA in every row (no strategy logged) was said to
+    have "no value in any of its rows", over cells that each read a word: the word is named.
+    Required, or with some values, each such cell is a missing value quoted as written."""
+
+    def each_row(column: str, word: str) -> Callable[[Rows], None]:
+        def change(rows: Rows) -> None:
+            i = rows[0].index(column)
+            for row in rows[1:]:
+                row[i] = word
+
+        return change
+
+    edit(folder, "sessions", each_row("strategy", "NA"))
+    assert [p.describe() for p in error_of(folder).problems] == [
+        "column 'strategy': no value in any of its 400 rows ('NA' is read as a missing value "
+        "marker): the column is optional, so delete it (or fill it)"
+    ]
+    assert (
+        "column 'strategy': missing value ('NA' is read as a missing value marker: write one of "
+        "best_rating, subject_expert, cultural_match, teaching_style_match, balanced in its "
+        "place, the column allows no missing value) in 400 rows: lines 2 ('NA'), 3 ('NA')"
+    ) in str(error_of(folder, require={"sessions": ["strategy"]}))
+    edit(folder, "sessions", set_cell(7, "strategy", "balanced"))
+    assert "in 399 rows: lines 2 ('NA'), 3 ('NA')" in str(error_of(folder))
+
+
 def test_a_number_too_large_for_an_integer_is_named_once(folder: Path) -> None:
     edit(folder, "learners", set_cell(4, "learner_id", "1e23"))
     with warnings.catch_warnings():
