@@ -41,13 +41,9 @@ from aura.envs import evaluate_policy
 from aura.files import sha256_file
 from aura.reports.host import host_speed
 from aura.rl.config.experiment import load_experiment
-from aura.rl.experiment import (
-    GRID_TARGET_SECONDS,
-    SPEC_GRID_SECONDS,
-    init_worker,
-    run_experiment,
-)
+from aura.rl.experiment import init_worker, run_experiment
 from aura.rl.fingerprint import fingerprint
+from aura.rl.grid_target import GRID_TARGET_SECONDS, SPEC_GRID_SECONDS
 from aura.rl.scoring import evaluate_model_file
 from aura.rl.train import FINAL_MODEL, algorithm_class, train
 

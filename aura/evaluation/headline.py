@@ -2,9 +2,10 @@
 the target it was set, met or missed.
 
 Rows have the keys of `aura.reports.metrics.HEADLINE_COLUMNS` (area, metric, value, reference,
-target). Notebook 05 gathers them from the RL results, the supervised metrics, the off-policy
-table and the tutor-pool table. A stakeholder reads the front page alone, so a missed target, or
-a lead that holds only on the training pool, is said there, not only in the notebooks.
+target). Notebook 03 writes the RL grid's wall time; notebook 05 gathers the rest from the RL
+results, the supervised metrics, the off-policy table and the tutor-pool table. A stakeholder
+reads the front page alone, so a missed target, or a lead that holds only on the training pool,
+is said there, not only in the notebooks.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 
 import pandas as pd
 
+from aura.rl.config.experiment import ExperimentConfig
+from aura.rl.grid_target import SPEC_GRID_SECONDS, grid_target
 from aura.rl.intervals import EPISODES_ONLY, interval_covers
 from aura.supervised.training import (
     TARGET_ACCURACY,
@@ -184,3 +187,22 @@ def pool_rows(table: pd.DataFrame, policy: str) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def grid_time_rows(cfg: ExperimentConfig, grid: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The RL grid's training wall time (``grid``: its ``grid_timing.json``) beside the spec's
+    allowance and the default grid's target, met or missed (`aura.rl.grid_target`)."""
+    wall = grid["wall_seconds"]
+    low, high = (s / 3600 for s in SPEC_GRID_SECONDS)
+    return [
+        {
+            "area": "RL training",
+            "metric": (
+                f"grid wall time ({grid['n_runs']} runs of {cfg.training.total_timesteps:,} steps, "
+                f"{grid['n_workers']} workers)"
+            ),
+            "value": "not recorded" if wall is None else f"{wall:.0f} s",
+            "reference": f"the spec allowed {low:.0f}-{high:.0f} hours",
+            "target": grid_target(cfg, grid),
+        }
+    ]

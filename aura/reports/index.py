@@ -167,7 +167,7 @@ def write_index(run_dir: str | Path) -> Path:
     parts.append(
         "<p>Every number stands beside its reference: random and oracle for policies, "
         "baselines and the simulator's Bayes floor for models, the true value for off-policy "
-        "estimates.</p>"
+        "estimates and the spec's allowance for the RL grid's wall time.</p>"
     )
     parts.append(_table(rows) if rows else "<p>No headline metrics were recorded.</p>")
     figures = sorted((run_dir / FIGURES_SUBDIR).glob("*.png"))

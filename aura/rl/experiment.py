@@ -114,11 +114,6 @@ def init_worker() -> None:
     torch.set_num_threads(1)
 
 
-GRID_TARGET_SECONDS = 600.0
-"""The default grid's wall-time target (3 algorithms x 2 environments x 3 seeds x 100,000 steps on
-2 cores), measured by benchmarks/bench_rl_training.py; the spec allowed `SPEC_GRID_SECONDS`."""
-SPEC_GRID_SECONDS = (2 * 3600.0, 4 * 3600.0)
-"""The spec's "2-4 hours" of training."""
 PARENT_POLL_SECONDS = 0.5
 """How often a grid worker checks that the process that started it is still there."""
 

@@ -6,7 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from aura.config import PARAMS_DIR
 from aura.evaluation import headline
+from aura.reports.metrics import check_headline
+from aura.rl.config.experiment import load_experiment
 from aura.rl.intervals import EPISODES_ONLY
 
 
@@ -196,3 +199,21 @@ def test_pool_rows_of_one_seed_say_the_interval_covers_the_episodes_only() -> No
     assert row["metric"] == (
         "PPO lead over the best fixed strategy, training pool (95% CI over episodes only: one seed)"
     )
+
+
+def test_grid_time_row_gives_the_wall_time_beside_its_target_met_or_missed() -> None:
+    """The grid's wall time reaches the front page beside the spec's allowance and the target,
+    met or missed, as every other headline result does."""
+    cfg = load_experiment(PARAMS_DIR / "default.yaml")
+    grid = {"wall_seconds": 710.3, "n_runs": 18, "trained_runs": 18, "n_workers": 2}
+    [row] = headline.grid_time_rows(cfg, grid)
+    assert row == {
+        "area": "RL training",
+        "metric": "grid wall time (18 runs of 100,000 steps, 2 workers)",
+        "value": "710 s",
+        "reference": "the spec allowed 2-4 hours",
+        "target": "600 s on 2 cores: missed by 111 s",
+    }
+    check_headline("03_rl_training", {"headline": [row]})
+    [row] = headline.grid_time_rows(cfg, {**grid, "wall_seconds": None, "trained_runs": 0})
+    assert row["value"] == "not recorded"
