@@ -56,8 +56,8 @@ def grid_target(cfg: ExperimentConfig, grid: Mapping[str, Any]) -> str:
     """The target beside a grid's training wall time (``grid``: its ``grid_timing.json``, the
     ``grid`` of results.json), and whether it was met: only a grid of `TARGET_GRID`'s shape,
     trained whole by the call timed, is measured against it (a wall time equal to the target
-    meets it, as in the benchmark). Kept runs took none of the wall time, so a grid that kept
-    some is not."""
+    meets it, as in the benchmark). Kept runs took none of the wall time, and a resumed run only
+    the part after its checkpoint, so a grid that kept or resumed some is not."""
     target = f"{GRID_TARGET_SECONDS:.0f} s on 2 cores"
     shape = grid_shape(cfg)
     if shape != TARGET_GRID:
@@ -70,6 +70,12 @@ def grid_target(cfg: ExperimentConfig, grid: Mapping[str, Any]) -> str:
         return (
             f"{target}, for the default grid trained whole: {kept} of its {grid['n_runs']} runs "
             "were kept from before"
+        )
+    resumed = grid.get("resumed_runs") or []
+    if resumed:
+        return (
+            f"{target}, for the default grid trained whole: {len(resumed)} of its "
+            f"{grid['n_runs']} runs resumed from a checkpoint"
         )
     if wall <= GRID_TARGET_SECONDS:
         return f"{target}: met, {math.floor(GRID_TARGET_SECONDS - wall)} s to spare"

@@ -70,6 +70,15 @@ def test_a_default_grid_that_kept_runs_is_not_measured_against_the_target() -> N
     )
 
 
+def test_a_default_grid_that_resumed_runs_is_not_measured_against_the_target() -> None:
+    """A resumed run's wall time in the grid's record is only the part after its checkpoint."""
+    record = timing(420.0) | {"resumed_runs": ["tutor_matching/ppo/seed_0"]}
+    assert grid_target(DEFAULT, record) == (
+        "600 s on 2 cores, for the default grid trained whole: 1 of its 18 runs resumed from a "
+        "checkpoint"
+    )
+
+
 def test_a_default_grid_without_a_recorded_wall_time_says_so() -> None:
     words = grid_target(DEFAULT, timing(None, trained=0))
     assert words == "600 s on 2 cores: not measured, the training's wall time was not recorded"
