@@ -42,6 +42,7 @@ def train_rl(
     from aura.rl.config.experiment import load_experiment
     from aura.rl.experiment import RunFailed, grid_wall_time, run_experiment
     from aura.rl.fingerprint import fingerprint
+    from aura.rl.grid_target import grid_target
     from aura.rl.numerics import describe
     from aura.rl.results import RESULTS_FILE
     from aura.rl.tables import results_table, saved_policies_table
@@ -80,6 +81,7 @@ def train_rl(
     console.print(saved_policies_table(payload["results"]).round(3).to_string(index=False))
     wall = grid_wall_time(payload["grid"])
     console.print(f"grid: {wall}; results in {cfg.rl_dir / RESULTS_FILE}")
+    console.print(f"wall-time target: {grid_target(cfg, payload['grid'])}")
     console.print(
         f"held-out returns fingerprint {fingerprint(payload['results'])} "
         "(equal on two grids: every held-out return the same)"

@@ -109,6 +109,8 @@ def test_scoring_a_finished_grid_again_keeps_its_training_wall_time(tmp_path: Pa
         f"grid: {trained['wall_seconds']:.0f} s wall time (training, held-out scoring and the "
         f"references beside them); every run kept and scored again since, in {rescored:.0f} s"
     ) in output
+    # A one-run grid is not the grid the wall-time target was set for, and is told so.
+    assert "wall-time target: 600 s on 2 cores, for the default grid only (" in output
 
     (rl / "grid_timing.json").unlink()  # no record of the training left: not the rescoring's
     output = train_rl(params)
