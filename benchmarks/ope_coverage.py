@@ -1,0 +1,92 @@
+"""Coverage of notebook 05's off-policy 95% intervals over replications of the logged data.
+
+Each replication draws new logs from its own simulator seed (`--first-seed` onwards) at a
+quarter of the default params' scale, runs IPS, SNIPS and DR with their bootstrap intervals as
+notebook 05 does, and records whether each interval covers the policy's true value on the same
+contexts (`aura.evaluation.coverage`). Everything runs on one thread. Writes
+reports/bench/ope_coverage.json: the settings, every replication's intervals and, per policy and
+estimator, the coverage with its binomial standard error, the bias and the errors' spread. Not
+run by `make bench`: at its defaults it takes about ten minutes of one core.
+
+    python benchmarks/ope_coverage.py                                  # 200 replications
+    python benchmarks/ope_coverage.py --replications 5 --out /tmp/ope_coverage.json
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from option_checks import writable_out
+from provenance import provenance, report_path, write_report
+from threadpoolctl import threadpool_limits
+
+from aura.evaluation.coverage import Scale, replicate, summarise
+
+REPLICATIONS = 200
+FIRST_SEED = 1_000
+SCALE = Scale(n_learners=2_500, n_tutors=100, n_sessions=5_000, n_bootstrap=200)
+"""A quarter of the default params' learners and sessions, their tutor count, and notebook
+05's bootstrap count at its default params (`n_bootstrap`)."""
+
+
+def default_out(replications: int, first_seed: int) -> Path:
+    """reports/bench/ope_coverage.json at the defaults; ope_coverage-quick.json otherwise."""
+    default = (replications, first_seed) == (REPLICATIONS, FIRST_SEED)
+    return report_path("ope_coverage", "" if default else "quick")
+
+
+def main(
+    replications: Annotated[
+        int, typer.Option(min=1, help="Replications, each from its own simulator seed.")
+    ] = REPLICATIONS,
+    first_seed: Annotated[
+        int, typer.Option(min=0, help="The first replication's simulator seed; then +1 each.")
+    ] = FIRST_SEED,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where to write the JSON (default: reports/bench/ope_coverage.json at the "
+            "default --replications and --first-seed, ope_coverage-quick.json at others).",
+            callback=writable_out,
+        ),
+    ] = None,
+) -> None:
+    """Measure how often each off-policy interval covers the policy's true value."""
+    out = out or default_out(replications, first_seed)
+    report = {
+        "benchmark": "ope_interval_coverage",
+        "provenance": provenance(),
+        "settings": {
+            "replications": replications,
+            "first_seed": first_seed,
+            **asdict(SCALE),
+            "level": 0.95,
+            "target": "the policy's true value on the replication's own logged contexts",
+        },
+    }
+    rows = []
+    start, cpu = time.perf_counter(), time.process_time()
+    with threadpool_limits(limits=1):
+        for seed in range(first_seed, first_seed + replications):
+            rows += replicate(seed, SCALE)
+            done = seed - first_seed + 1
+            if done % 10 == 0 or done == replications:
+                print(f"{done}/{replications} replications, {time.perf_counter() - start:.0f} s")
+    table = summarise(rows)
+    print(table.round(4).to_string(index=False))
+    report["seconds"] = {
+        "wall": round(time.perf_counter() - start, 1),
+        "cpu": round(time.process_time() - cpu, 1),
+    }
+    report["summary"] = table.to_dict(orient="records")
+    report["replications"] = rows
+    write_report(report, out)
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    typer.run(main)
