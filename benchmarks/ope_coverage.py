@@ -29,8 +29,9 @@ from aura.evaluation.coverage import Scale, replicate, summarise
 REPLICATIONS = 200
 FIRST_SEED = 1_000
 SCALE = Scale(n_learners=2_500, n_tutors=100, n_sessions=5_000, n_bootstrap=200)
-"""A quarter of the default params' learners and sessions, their tutor count, and notebook
-05's bootstrap count at its default params (`n_bootstrap`)."""
+"""A quarter of the default params' learners and sessions and their tutor count; notebook 05's
+own bootstrap count (`n_bootstrap`, also the smoke params'; the default params' is 1,000, whose
+interval ends are less noisy)."""
 
 
 def default_out(replications: int, first_seed: int) -> Path:

@@ -54,6 +54,7 @@ def test_a_folder_without_artifacts_is_refused_naming_the_option(
         ("bench_rl_training.py", "--grids", "0"),
         ("bench_envs.py", "--steps", "0"),
         ("bench_envs.py", "--repeats", "0"),
+        ("ope_coverage.py", "--replications", "0"),
     ],
 )
 def test_a_count_out_of_range_is_refused_naming_the_option(
@@ -86,6 +87,7 @@ def test_the_rl_benchmark_names_a_params_file_it_cannot_read(tmp_path: Path) -> 
         "bench_envs.py",
         "bench_supervised.py",
         "bench_rl_training.py",
+        "ope_coverage.py",
     ],
 )
 def test_an_out_that_cannot_be_written_is_refused_before_the_runs(
@@ -333,3 +335,23 @@ def test_the_rl_benchmark_refuses_a_count_quick_would_ignore(
     assert f"Invalid value for {option}: {why}" in result.stderr
     assert "Traceback" not in result.stderr
     assert not out.exists()
+
+
+def test_the_coverage_study_reports_every_interval_and_the_coverage_of_each(
+    tmp_path: Path,
+) -> None:
+    """One replication: four policies by three estimators, each interval beside its true value,
+    and the summary's coverage per policy and estimator (0 or 1 from one replication)."""
+    import json
+
+    out = tmp_path / "coverage.json"
+    result = run_bench("ope_coverage.py", "--replications", "1", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(out.read_text())
+    assert report["settings"]["replications"] == 1
+    assert report["provenance"]["commit"]
+    assert len(report["replications"]) == 12
+    assert len(report["summary"]) == 12
+    covered = {(r["policy"], r["estimator"]): r["covered"] for r in report["replications"]}
+    for row in report["summary"]:
+        assert row["coverage"] == float(covered[row["policy"], row["estimator"]])
