@@ -157,6 +157,10 @@ def _mutated(change) -> dict:
         (lambda s: s.update(seeds=0), "seeds must be > 0"),
         (lambda s: s.update(ceiling_episodes=0), "ceiling_episodes must be > 0"),
         (lambda s: s.update(curve_episodes=0), "curve_episodes must be > 0"),
+        (
+            lambda s: s.update(n_test_episodes=1, curve_episodes=1),
+            "03_rl_training.n_test_episodes must be at least 2, got 1: the 95% intervals",
+        ),
         (lambda s: s.update(curve_episodes="all"), "curve_episodes must be"),
         (
             lambda s: s.update(n_test_episodes=50, curve_episodes=60),

@@ -187,7 +187,7 @@ def experiment_config(section: Mapping[str, Any], shared: Mapping[str, Any]) -> 
     seed = shared.get("seed")
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ConfigError(f"{SHARED_SECTION}.seed must be an integer")
-    n_test = positive_int(section.get("n_test_episodes", 100), f"{where}.n_test_episodes")
+    n_test = test_episodes(section.get("n_test_episodes", 100), f"{where}.n_test_episodes")
     return ExperimentConfig(
         algorithms=algorithms,
         envs=envs,
@@ -221,6 +221,18 @@ def name_list(value: Any, where: str, example: str) -> tuple[str, ...]:
     if doubled:
         raise ConfigError(f"{where} lists {', '.join(map(str, doubled))} more than once")
     return tuple(value)
+
+
+def test_episodes(value: Any, where: str) -> int:
+    """``n_test_episodes``, at least 2: every interval of a score resamples the held-out
+    episodes, and one episode resamples only to itself, which gave intervals of zero width."""
+    n = positive_int(value, where)
+    if n < 2:
+        raise ConfigError(
+            f"{where} must be at least 2, got {n}: the 95% intervals resample the held-out "
+            "episodes, and one episode would give every interval zero width"
+        )
+    return n
 
 
 def curve_episodes(value: Any, n_test: int, where: str) -> int:
