@@ -31,6 +31,7 @@ from aura.reports.host import host_speed as measure_host_speed
 from aura.rl.config.experiment import ExperimentConfig
 from aura.rl.config.run import RunConfig
 from aura.rl.numerics import UNRECORDED, mkl_auto_branch
+from aura.rl.references import NoScale
 from aura.rl.train import (
     CONFIG_FILE,
     INFO_FILE,
@@ -291,12 +292,17 @@ def run_grid(
                 pending = [pool.submit(reference_job, cfg, env.key) for env in cfg.envs]
                 submitted = {pool.submit(run_job, *job): job for job in order}
                 try:
-                    for future in as_completed(submitted):
-                        finished(_outcome(submitted[future], future.result))
-                except RunFailed:
+                    # The references are read as they finish: one that refuses its episodes
+                    # (`NoScale`) stops the grid then, not after every run has trained.
+                    for future in as_completed([*pending, *submitted]):
+                        if future in submitted:
+                            finished(_outcome(submitted[future], future.result))
+                        else:
+                            found.append(future.result())
+                except (RunFailed, NoScale):
                     pool.shutdown(cancel_futures=True)  # runs started finish and are kept
                     raise
-                found = [future.result() for future in pending]
+                found.sort(key=lambda item: cfg.env_keys.index(item[0]))
     wall = time.perf_counter() - start
 
     rank = {(job[0].env.key, job[0].algo, job[2]): i for i, job in enumerate(jobs)}

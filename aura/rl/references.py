@@ -21,6 +21,23 @@ from aura.rl.scoring import evaluate
 HAND_RULE_EXCLUDED = ("random", "oracle")
 
 
+class NoScale(ConfigError):
+    """The held-out episodes give no normalised scale: the oracle's mean return on them does not
+    exceed random's, which a few episodes of tutor matching can do by chance. The grid stopped
+    on a traceback from the scale's division once its references were scored."""
+
+
+def check_scale(env_key: str, random: float, oracle: float, n_episodes: int) -> None:
+    """Refuse, naming the params key that sets their number, held-out episodes on which the
+    oracle does not beat random: no score of the environment could be normalised on them."""
+    if not oracle > random:
+        raise NoScale(
+            f"{env_key}: on its {n_episodes} held-out episodes the oracle's mean return "
+            f"{oracle:.4f} does not exceed random's {random:.4f}, so no score can be "
+            f"normalised; raise {SECTION}.n_test_episodes ({n_episodes})"
+        )
+
+
 BASELINES = {
     "tutor_matching": "tutor_matching_baselines",
     "difficulty_adaptation": "difficulty_baselines",
@@ -155,6 +172,8 @@ def references(
         learned[experience.name] = experience
     policies = {**baselines, **learned}
     evaluated = {name: evaluate(env_cfg, p, seed, n_episodes) for name, p in policies.items()}
+    random, oracle = evaluated["random"].mean_return, evaluated["oracle"].mean_return
+    check_scale(env_cfg.key, random, oracle, n_episodes)
     table = evaluation_table(evaluated)
     best = best_hand_rule(table.drop(index=list(learned))["mean_return"].to_dict())
     return {

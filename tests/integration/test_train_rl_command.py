@@ -144,6 +144,30 @@ def test_a_folder_holding_another_run_is_refused_before_anything_trains(tmp_path
     assert {p: p.stat().st_mtime_ns for p in run_dir.rglob("*")} == before
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_held_out_episodes_on_which_random_beats_the_oracle_are_refused_in_one_line(
+    tmp_path: Path, workers: int
+) -> None:
+    """On two tutor-matching episodes drawn from shared seed 84, random's mean return is above
+    the oracle's: the grid stopped in a traceback from the normalised scale's division (with
+    two workers, once every run had trained)."""
+    params = one_run_params(tmp_path)
+    data = yaml.safe_load(params.read_text(encoding="utf-8"))
+    data["shared"]["seed"] = 84
+    data[SECTION].update(env_keys=["tutor_matching"], n_test_episodes=2, ceiling_episodes=20)
+    data[SECTION]["n_workers"] = workers
+    params.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+    result = CliRunner().invoke(app, ["train-rl", "--params", str(params)])
+
+    output = " ".join(result.output.split())
+    assert result.exit_code == 1, output
+    assert "Traceback" not in output
+    error = output[output.index("error: ") :]
+    assert error.startswith("error: tutor_matching: on its 2 held-out episodes the oracle's mean")
+    assert error.endswith("raise 03_rl_training.n_test_episodes (2)")
+
+
 def test_a_run_that_stops_on_an_error_is_named_and_its_traceback_kept(
     tmp_path: Path, monkeypatch
 ) -> None:
