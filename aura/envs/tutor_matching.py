@@ -33,6 +33,8 @@ them, and `aura export` refuses a policy whose observation differs (docs/rl.md, 
 
 from __future__ import annotations
 
+import math
+import sys
 from bisect import bisect
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
@@ -143,11 +145,19 @@ def _refuse_simulated_pool_options(*, n_tutors: Any, pool_seed: Any, n_pools: in
         )
 
 
-def _reward_weights(given: Any) -> dict[str, float]:
+RETURN_LIMIT = math.sqrt(sys.float_info.max) / 1e6
+"""The largest episode return the weights may allow: the squares of returns, summed over a
+million of them (the losses of training, the fits of the references), stay finite."""
+
+
+def _reward_weights(given: Any, episode_length: int) -> dict[str, float]:
     """The session outcomes' weights in the reward: finite, non-negative, for exactly the
     outcomes of DEFAULT_REWARD_WEIGHTS (a NaN weight made every reward NaN), and not all zero:
     every reward would be 0, the oracle no better than random, and the grid would train every
-    run before its scoring found no scale to score on."""
+    run before its scoring found no scale to score on. Their sum is bounded too, so that no
+    episode of ``episode_length`` sessions (each outcome at most 1) returns more than
+    `RETURN_LIMIT`: weights of 1e308 made rewards infinite, and the grid stopped in the fit of
+    its references on NaN."""
     weights = DEFAULT_REWARD_WEIGHTS if given is None else given
     if (
         not isinstance(weights, Mapping)
@@ -162,6 +172,15 @@ def _reward_weights(given: Any) -> dict[str, float]:
         raise ValueError(
             f"reward_weights must give at least one outcome a positive weight, got {given}: "
             "with every weight 0 every reward is 0 and no policy can be told from another"
+        )
+    total = sum(float(v) for v in weights.values())
+    largest = total * episode_length
+    if not largest <= RETURN_LIMIT:
+        raise ValueError(
+            f"reward_weights sum to {total:g}, so an episode of "
+            f"{episode_length} sessions could return {largest:g}, above {RETURN_LIMIT:.3g}, "
+            "whose squares overflow in training and in the references' fits: scale them down "
+            "(the normalised scores depend on their ratio alone)"
         )
     return {k: float(v) for k, v in weights.items()}
 
@@ -198,7 +217,7 @@ class TutorMatchingEnv(gym.Env):
     ) -> None:
         self.render_mode = known_render_mode(render_mode, self.metadata["render_modes"])
         self.episode_length = whole("episode_length", episode_length)
-        self.reward_weights = _reward_weights(reward_weights)
+        self.reward_weights = _reward_weights(reward_weights, self.episode_length)
         self.success_threshold = finite("success_threshold", success_threshold)
         n_pools = whole("n_pools", n_pools)
         calibration_seed = whole("calibration_seed", calibration_seed, least=0)

@@ -28,13 +28,15 @@ class NoScale(ConfigError):
 
 
 def check_scale(env_key: str, random: float, oracle: float, n_episodes: int) -> None:
-    """Refuse, naming the params key that sets their number, held-out episodes on which the
-    oracle does not beat random: no score of the environment could be normalised on them."""
+    """Refuse held-out episodes on which the oracle does not beat random, naming the params
+    keys behind them (their number; the environment's options, which can leave every policy
+    the same return): no score of the environment could be normalised on them."""
     if not oracle > random:
         raise NoScale(
             f"{env_key}: on its {n_episodes} held-out episodes the oracle's mean return "
             f"{oracle:.4f} does not exceed random's {random:.4f}, so no score can be "
-            f"normalised; raise {SECTION}.n_test_episodes ({n_episodes})"
+            f"normalised: raise {SECTION}.n_test_episodes ({n_episodes}) where they are few, or "
+            f"change the options of {SECTION}.envs.{env_key}, which may leave no choice to make"
         )
 
 

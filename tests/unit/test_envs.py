@@ -122,6 +122,18 @@ def test_bad_options_and_actions_are_named() -> None:
             {"learning_outcome_score": 0, "engagement_score": 0.0},
             "reward_weights must give at least one outcome a positive weight",
         ),
+        (
+            E.TUTOR_MATCHING_ID,
+            "reward_weights",
+            {"learning_outcome_score": 1e308, "engagement_score": 1e308},
+            "reward_weights sum to inf, so an episode of 12 sessions could return inf, above",
+        ),
+        (
+            E.TUTOR_MATCHING_ID,
+            "reward_weights",
+            {"learning_outcome_score": 1e200, "engagement_score": 0.0},
+            "reward_weights sum to 1e+200, so an episode of 12 sessions could return 1.2e+201",
+        ),
         (E.TUTOR_MATCHING_ID, "episode_length", "12", "episode_length must be a positive integer"),
         (E.DIFFICULTY_ID, "max_steps", math.inf, "max_steps must be a positive integer, got inf"),
         (E.DIFFICULTY_ID, "items_per_step", 1.9, "items_per_step must be a positive integer"),
