@@ -40,7 +40,7 @@ def train_rl(
     """
     from aura.interrupts import interrupts_handled
     from aura.rl.config.experiment import load_experiment
-    from aura.rl.experiment import RunFailed, grid_wall_time, run_experiment
+    from aura.rl.experiment import RunFailed, ScoringFailed, grid_wall_time, run_experiment
     from aura.rl.fingerprint import fingerprint
     from aura.rl.grid_target import grid_target
     from aura.rl.numerics import describe
@@ -72,8 +72,10 @@ def train_rl(
                 payload = run_experiment(
                     cfg, resume=not fresh, n_workers=workers, on_done=report, on_progress=advance
                 )
-        except (ParamsError, RunFailed) as exc:  # a run folder that holds another run, a run
-            raise fail(str(exc)) from exc  # that stopped on an error
+        # a run folder that holds another run, a run that stopped on an error, runs whose
+        # returns could not be scored
+        except (ParamsError, RunFailed, ScoringFailed) as exc:
+            raise fail(str(exc)) from exc
     table = results_table(payload["results"])
     console.print(table.round(3).to_string(index=False))
     note_one_seed(table["ci_covers"])

@@ -73,6 +73,12 @@ def _outcome(job: tuple[Any, ...], compute: Callable[[], RunOutcome]) -> RunOutc
         ) from exc
 
 
+class ScoringFailed(RuntimeError):
+    """The grid's runs trained, and scoring them against the references stopped on an error
+    (`aura.rl.results.summarise`: returns that are not finite numbers, a scale without width):
+    named in one line, where it reached `aura train-rl` as a traceback."""
+
+
 @dataclass(frozen=True)
 class RunOutcome:
     """One finished run of the grid: where it is, how long it took, its held-out returns."""
@@ -473,7 +479,13 @@ def run_experiment(
         cfg, resume=resume, n_workers=n_workers, on_done=on_done, on_progress=on_progress
     )
     timing = json.loads((cfg.rl_dir / TIMING_FILE).read_text(encoding="utf-8"))
-    payload = {"grid": timing, "results": summarise(cfg, outcomes, references)}
+    try:
+        payload = {"grid": timing, "results": summarise(cfg, outcomes, references)}
+    except ValueError as exc:
+        raise ScoringFailed(
+            f"scoring the grid in {cfg.rl_dir} stopped: {exc} (its runs are trained and kept; "
+            "no results.json was written)"
+        ) from exc
     write_json(cfg.rl_dir / RESULTS_FILE, payload)
     write_json(cfg.rl_dir / SELECTED_FILE, select_models(cfg, payload["results"]))
     return payload

@@ -168,6 +168,35 @@ def test_held_out_episodes_on_which_random_beats_the_oracle_are_refused_in_one_l
     assert "so no score can be normalised: raise 03_rl_training.n_test_episodes (2)" in error
 
 
+def test_returns_that_cannot_be_scored_are_named_in_one_line(tmp_path: Path, monkeypatch) -> None:
+    """An error of the scoring after training (here a held-out return that is not a number)
+    reached the command as a traceback."""
+    import dataclasses
+
+    import aura.rl.experiment as experiment
+
+    trained = experiment.run_job
+
+    def nan_returns(*args, **kwargs):
+        outcome = trained(*args, **kwargs)
+        return dataclasses.replace(outcome, test_returns=[float("nan")] * len(outcome.test_returns))
+
+    monkeypatch.setattr(experiment, "run_job", nan_returns)  # one worker: this process
+    params = one_run_params(tmp_path)
+    result = CliRunner().invoke(app, ["train-rl", "--params", str(params)])
+
+    output = " ".join(result.output.split())
+    assert result.exit_code == 1, output
+    assert "Traceback" not in output
+    rl_dir = tmp_path / "models" / "rl"
+    error = output[output.index("error: ") :]
+    assert error.startswith(
+        f"error: scoring the grid in {rl_dir} stopped: per-episode returns must be finite "
+        "numbers: the policy's return of episode 0 is nan (its runs are trained and kept"
+    )
+    assert not (rl_dir / "results.json").exists()
+
+
 def test_a_run_that_stops_on_an_error_is_named_and_its_traceback_kept(
     tmp_path: Path, monkeypatch
 ) -> None:
