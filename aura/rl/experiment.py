@@ -24,14 +24,13 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aura.files import write_text_atomically
 from aura.reports.host import host_speed as measure_host_speed
 from aura.rl.config.experiment import ExperimentConfig
 from aura.rl.config.run import RunConfig
 from aura.rl.numerics import UNRECORDED, mkl_auto_branch
-from aura.rl.references import NoScale
 from aura.rl.train import (
     CONFIG_FILE,
     INFO_FILE,
@@ -40,6 +39,9 @@ from aura.rl.train import (
     steps_kept,
     train,
 )
+
+if TYPE_CHECKING:
+    from aura.envs.evaluation import EvalResult
 
 TIMING_FILE = "grid_timing.json"
 ERROR_FILE = "error.log"
@@ -221,8 +223,11 @@ def run_job(
     )
 
 
-def reference_job(cfg: ExperimentConfig, env_key: str) -> tuple[str, dict[str, Any], float]:
-    """The references of one environment on the held-out episodes, and the seconds they took."""
+def reference_job(
+    cfg: ExperimentConfig, env_key: str, scale: Mapping[str, EvalResult]
+) -> tuple[str, dict[str, Any], float]:
+    """The references of one environment on the held-out episodes, and the seconds they took
+    (beside ``scale``, random's and the oracle's, evaluated and checked before the grid)."""
     from aura.rl.references import references
 
     init_worker()
@@ -235,6 +240,7 @@ def reference_job(cfg: ExperimentConfig, env_key: str) -> tuple[str, dict[str, A
         ceiling_seed=cfg.ceiling_seed,
         experience_steps=cfg.training.total_timesteps,
         experience_seed=cfg.experience_seed,
+        scale=scale,
     )
     return env_key, refs, time.perf_counter() - start
 
@@ -265,7 +271,7 @@ def run_grid(
     included, of its total, as they are trained (`aura.rl.progress.StepProgress`).
     """
     from aura.rl.progress import StepProgress
-    from aura.rl.references import check_referenced
+    from aura.rl.references import check_referenced, scale_references
 
     check_referenced(cfg.env_keys)
     workers = cfg.n_workers if n_workers is None else n_workers
@@ -278,6 +284,11 @@ def run_grid(
 
     host_speed = measure_host_speed()
     start = time.perf_counter()
+    # Random and the oracle first (in the grid's wall time): held-out episodes that give them no
+    # scale to score on (`NoScale`) are refused before a run trains, not once every run has.
+    scales = {
+        env.key: scale_references(env, cfg.test_seed, cfg.n_test_episodes) for env in cfg.envs
+    }
     outcomes: list[RunOutcome] = []
     found: list[tuple[str, dict[str, Any], float]] = []
     total = len(jobs) * cfg.training.total_timesteps
@@ -290,25 +301,22 @@ def run_grid(
 
     with StepProgress(total, before, on_progress) as steps:
         if workers == 1:
-            found = [reference_job(cfg, env.key) for env in cfg.envs]
+            found = [reference_job(cfg, env.key, scales[env.key]) for env in cfg.envs]
             for job in order:
                 finished(_outcome(job, lambda job=job: run_job(*job)))
         else:
             with grid_pool(workers, steps.counter) as pool:
-                pending = [pool.submit(reference_job, cfg, env.key) for env in cfg.envs]
+                pending = [
+                    pool.submit(reference_job, cfg, env.key, scales[env.key]) for env in cfg.envs
+                ]
                 submitted = {pool.submit(run_job, *job): job for job in order}
                 try:
-                    # The references are read as they finish: one that refuses its episodes
-                    # (`NoScale`) stops the grid then, not after every run has trained.
-                    for future in as_completed([*pending, *submitted]):
-                        if future in submitted:
-                            finished(_outcome(submitted[future], future.result))
-                        else:
-                            found.append(future.result())
-                except (RunFailed, NoScale):
+                    for future in as_completed(submitted):
+                        finished(_outcome(submitted[future], future.result))
+                except RunFailed:
                     pool.shutdown(cancel_futures=True)  # runs started finish and are kept
                     raise
-                found.sort(key=lambda item: cfg.env_keys.index(item[0]))
+                found = [future.result() for future in pending]
     wall = time.perf_counter() - start
 
     rank = {(job[0].env.key, job[0].algo, job[2]): i for i, job in enumerate(jobs)}

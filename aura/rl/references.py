@@ -13,18 +13,30 @@ from typing import Any
 
 import numpy as np
 
-from aura.envs.evaluation import normalised_score
+from aura.envs.evaluation import EvalResult, normalised_score
 from aura.rl.config import SECTION, ConfigError
 from aura.rl.config.environments import EnvConfig
 from aura.rl.scoring import evaluate
 
 HAND_RULE_EXCLUDED = ("random", "oracle")
+SCALE = ("random", "oracle")
+"""The references that are 0 and 1 on the normalised scale."""
 
 
 class NoScale(ConfigError):
     """The held-out episodes give no normalised scale: the oracle's mean return on them does not
     exceed random's, which a few episodes of tutor matching can do by chance. The grid stopped
     on a traceback from the scale's division once its references were scored."""
+
+
+def scale_references(env_cfg: EnvConfig, seed: int, n_episodes: int) -> dict[str, EvalResult]:
+    """Random and the oracle (`SCALE`) on the ``n_episodes`` held-out episodes seeded from
+    ``seed``, checked to give the normalised scale a width (`check_scale`): a few seconds,
+    where the upper and experience references take as long as a training run."""
+    baselines = aura_baselines(env_cfg.key, seed)
+    scale = {name: evaluate(env_cfg, baselines[name], seed, n_episodes) for name in SCALE}
+    check_scale(env_cfg.key, scale["random"].mean_return, scale["oracle"].mean_return, n_episodes)
+    return scale
 
 
 def check_scale(env_key: str, random: float, oracle: float, n_episodes: int) -> None:
@@ -152,6 +164,7 @@ def references(
     ceiling_seed: int,
     experience_steps: int,
     experience_seed: int,
+    scale: Mapping[str, EvalResult] | None = None,
 ) -> dict[str, Any]:
     """Random, oracle, the best hand rule, the upper reference and (tutor matching) the
     experience reference of an AURA environment on the held-out episodes.
@@ -163,9 +176,12 @@ def references(
     the reward, so it says how far up the scale a trained policy could reasonably go. The
     experience reference (``experience``, None where the environment has none) learned from
     ``experience_steps`` noisy rewards, the agent's own budget: how far that budget goes.
+    ``scale`` is `scale_references`' on the same episodes, where the caller has it already.
     """
     from aura.envs.evaluation import evaluation_table
 
+    if scale is None:  # before the upper and experience references fit
+        scale = scale_references(env_cfg, seed, n_episodes)
     baselines = aura_baselines(env_cfg.key, seed)
     ceiling = ceiling_policy(env_cfg, ceiling_episodes, ceiling_seed)
     experience = experience_policy(env_cfg, experience_steps, experience_seed)
@@ -173,9 +189,10 @@ def references(
     if experience is not None:
         learned[experience.name] = experience
     policies = {**baselines, **learned}
-    evaluated = {name: evaluate(env_cfg, p, seed, n_episodes) for name, p in policies.items()}
-    random, oracle = evaluated["random"].mean_return, evaluated["oracle"].mean_return
-    check_scale(env_cfg.key, random, oracle, n_episodes)
+    evaluated = {
+        name: scale[name] if name in scale else evaluate(env_cfg, p, seed, n_episodes)
+        for name, p in policies.items()
+    }
     table = evaluation_table(evaluated)
     best = best_hand_rule(table.drop(index=list(learned))["mean_return"].to_dict())
     return {

@@ -150,7 +150,7 @@ def test_held_out_episodes_on_which_random_beats_the_oracle_are_refused_in_one_l
 ) -> None:
     """On two tutor-matching episodes drawn from shared seed 84, random's mean return is above
     the oracle's: the grid stopped in a traceback from the normalised scale's division (with
-    two workers, once every run had trained)."""
+    two workers, once every run had trained). It is refused before any run trains."""
     params = one_run_params(tmp_path)
     data = yaml.safe_load(params.read_text(encoding="utf-8"))
     data["shared"]["seed"] = 84
@@ -166,6 +166,7 @@ def test_held_out_episodes_on_which_random_beats_the_oracle_are_refused_in_one_l
     error = output[output.index("error: ") :]
     assert error.startswith("error: tutor_matching: on its 2 held-out episodes the oracle's mean")
     assert "so no score can be normalised: raise 03_rl_training.n_test_episodes (2)" in error
+    assert not (tmp_path / "models" / "rl" / "tutor_matching").exists()  # no run trained
 
 
 def test_returns_that_cannot_be_scored_are_named_in_one_line(tmp_path: Path, monkeypatch) -> None:
