@@ -8,7 +8,8 @@ its run's scored model on the held-out test episodes, and every checkpoint on th
 ``curve_episodes`` of them (the held-out learning curves), so evaluation is parallel too. Each
 environment's references (random, hand rules, oracle, upper and experience references), which do
 not depend on training, are computed by the same workers beside the runs: tutor matching's take
-as long as a training run.
+as long as a training run. Random and the oracle, the scale's ends, are evaluated first, before
+the workers start, so that held-out episodes without a scale are refused before a run trains.
 """
 
 from __future__ import annotations
