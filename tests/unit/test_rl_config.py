@@ -260,6 +260,20 @@ def _mutated(change) -> dict:
             "hyperparams.dqn.difficulty_adaptation.learning_starts 1000 is not below "
             "03_rl_training.training.total_timesteps 1000: dqn would end before its first update",
         ),
+        (  # a rollout of 8,000 steps on a budget of 1,024: A2C trained 8,000
+            lambda s: (
+                s["training"].update(total_timesteps=1024, eval_freq=512, save_freq=512),
+                s["hyperparams"]["a2c"]["difficulty_adaptation"].update(n_steps=1000),
+            ),
+            "hyperparams.a2c.difficulty_adaptation: one rollout (n_steps 1000 x n_envs 8 = 8,000 "
+            "steps) is over twice 03_rl_training.training.total_timesteps 1,024: the run would "
+            "train 8,000 steps, 7.8 x its budget",
+        ),
+        (  # DQN collects train_freq steps per environment before it stops or updates
+            lambda s: s["hyperparams"]["dqn"]["tutor_matching"].update(train_freq=20_000),
+            "hyperparams.dqn.tutor_matching: one rollout (train_freq 20000 x n_envs 1 = 20,000 "
+            "steps) is over twice 03_rl_training.training.total_timesteps 6,000",
+        ),
     ],
 )
 def test_bad_params_name_what_is_wrong(change, message: str) -> None:

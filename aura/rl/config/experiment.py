@@ -183,6 +183,7 @@ def experiment_config(section: Mapping[str, Any], shared: Mapping[str, Any]) -> 
                     f"total_timesteps {training.total_timesteps}: {algo} would end before its "
                     "first update and be scored untrained; lower it"
                 )
+            check_rollout(params, training.total_timesteps, block, f"{where}.training")
             hyperparams[(algo, env.key)] = params
     seed = shared.get("seed")
     if isinstance(seed, bool) or not isinstance(seed, int):
@@ -209,6 +210,26 @@ def experiment_config(section: Mapping[str, Any], shared: Mapping[str, Any]) -> 
             f"{where}.scored_model",
         ),
     )
+
+
+def check_rollout(params: AlgoParams, total_timesteps: int, block: str, training: str) -> None:
+    """Refuse a rollout (the steps collected between updates: ``n_steps`` or DQN's
+    ``train_freq``, times ``n_envs``) over twice the budget: training stops only at a rollout's
+    end, so a run of 1,024 steps with 1,000-step rollouts of 8 environments trained 8,000, and
+    its experience reference learned from the 1,024 of the budget. Within twice the budget it
+    is the usual rounding up to a whole rollout (6,144 steps for 6,000). An algorithm with
+    neither field (one added as docs/extending.md shows) is not checked."""
+    name = next((n for n in ("n_steps", "train_freq") if hasattr(params, n)), None)
+    if name is None:
+        return
+    rollout = getattr(params, name) * params.n_envs
+    if rollout > 2 * total_timesteps:
+        raise ConfigError(
+            f"{block}: one rollout ({name} {getattr(params, name)} x n_envs {params.n_envs} = "
+            f"{rollout:,} steps) is over twice {training}.total_timesteps {total_timesteps:,}: "
+            f"the run would train {rollout:,} steps, {rollout / total_timesteps:.1f} x its "
+            f"budget; lower {name} or raise total_timesteps"
+        )
 
 
 def name_list(value: Any, where: str, example: str) -> tuple[str, ...]:
