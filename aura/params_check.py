@@ -173,7 +173,14 @@ def check_notebook_params(stem: str, values: Mapping[str, Any]) -> dict[str, Any
     """A notebook's own parameters, as papermill (`-p name value`) or JupyterLab gave them,
     checked as `aura run` checks its params file: run by itself, a notebook took `n_learners
     abc` to the simulator and ended in a TypeError deep inside it. Returns them as given, so a
-    notebook that passes them on as one mapping (04's config) names each once."""
+    notebook that passes them on as one mapping (04's config) names each once. A notebook with
+    no check in `NOTEBOOK_SCHEMAS` is named with where to add one (a new notebook that copied
+    the call stopped in a bare KeyError)."""
+    if stem not in NOTEBOOK_SCHEMAS:
+        raise ParamsError(
+            f"notebook {stem} has no check of its parameters: add a function for {stem!r} to "
+            f"NOTEBOOK_SCHEMAS in aura/params_check.py (checked: {', '.join(NOTEBOOK_SCHEMAS)})"
+        )
     try:
         NOTEBOOK_SCHEMAS[stem]({SHARED_SECTION: {}, stem: dict(values)})
     except ValueError as exc:

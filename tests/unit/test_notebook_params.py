@@ -58,6 +58,13 @@ def test_a_bad_parameter_is_named(stem: str, values: dict, message: str) -> None
     assert message in str(err.value)
 
 
+def test_a_notebook_without_a_check_is_told_where_to_add_one() -> None:
+    """docs/extending.md, a notebook: one that calls the check as 01 does, before its stem has
+    a function in `NOTEBOOK_SCHEMAS`, is told so by name, not stopped in a KeyError."""
+    with pytest.raises(ParamsError, match=r"notebook 07_example has no check .* NOTEBOOK_SCHEMAS"):
+        check_notebook_params("07_example", {"n_draws": 5})
+
+
 def test_each_checked_notebook_checks_its_own_parameters_with_their_defaults() -> None:
     """Every notebook without a config of its own passes each of its section's parameters to the
     check, and their literal defaults pass it."""
