@@ -109,11 +109,22 @@ def check_referenced(env_keys: Sequence[str]) -> None:
 
 
 def aura_baselines(env_key: str, seed: int) -> dict[str, Any]:
-    """The reference policies (random, fixed rules, oracle) of an AURA environment by its key."""
+    """The reference policies (random, fixed rules, oracle) of an AURA environment by its key.
+
+    Each must be keyed by its own ``name``: the key is what the tables print and what
+    ``hand_rule_name`` holds, so a rule filed under another key is reported under a name that
+    is not its own (docs/extending.md, recipe 2)."""
     import aura.envs
 
     check_referenced([env_key])
-    return getattr(aura.envs, BASELINES[env_key])(seed)
+    baselines = getattr(aura.envs, BASELINES[env_key])(seed)
+    misfiled = [f"{key!r} holds {p.name!r}" for key, p in baselines.items() if p.name != key]
+    if misfiled:
+        raise ValueError(
+            f"aura.envs.{BASELINES[env_key]} keys a policy by another name ({'; '.join(misfiled)}):"
+            " key each by its name"
+        )
+    return baselines
 
 
 def ceiling_policy(env_cfg: EnvConfig, fit_episodes: int, fit_seed: int) -> Any:
@@ -188,6 +199,12 @@ def references(
     learned = {ceiling.name: ceiling}
     if experience is not None:
         learned[experience.name] = experience
+    clash = sorted(set(baselines) & set(learned))
+    if clash:  # the reference would replace the rule in the table, without a word
+        raise ValueError(
+            f"aura.envs.{BASELINES[env_cfg.key]} names a policy like a learned reference of "
+            f"{env_cfg.key} ({', '.join(map(repr, clash))}): rename the rule"
+        )
     policies = {**baselines, **learned}
     evaluated = {
         name: scale[name] if name in scale else evaluate(env_cfg, p, seed, n_episodes)

@@ -4,6 +4,8 @@ environment needs to be scored."""
 
 from __future__ import annotations
 
+import re
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -97,3 +99,29 @@ def test_a_third_environment_is_scored_once_it_has_baselines_and_an_upper_refere
         action_profile(env, oracle, 0, 10)
     monkeypatch.setitem(ACTION_NAMES, "coin", ("heads", "tails"))
     assert action_profile(env, oracle, 0, 10).loc["oracle", "agrees_with_oracle"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("rules", "message"),
+    [
+        ({"fixed:tails": FixedPolicy(1, "tails")}, "'fixed:tails' holds 'tails'"),
+        ({"tails": FixedPolicy(1, "tails")}, "like a learned reference of coin ('tails')"),
+    ],
+)
+def test_a_rule_filed_under_another_name_or_named_like_a_reference_is_refused(
+    monkeypatch: pytest.MonkeyPatch, rules: dict, message: str
+) -> None:
+    """docs/extending.md, recipe 2: a rule is keyed by its name, and no rule is named like the
+    upper or experience reference, which replaced it in the table without a word."""
+    import aura.envs
+
+    if COIN_ID not in gym.registry:
+        gym.register(id=COIN_ID, entry_point=Coin)
+    monkeypatch.setattr(
+        aura.envs, "coin_baselines", lambda seed: {**coin_baselines(seed), **rules}, raising=False
+    )
+    monkeypatch.setitem(BASELINES, "coin", "coin_baselines")
+    monkeypatch.setitem(UPPER_REFERENCES, "coin", lambda *_: FixedPolicy(1, "tails"))
+    sizes = {"ceiling_episodes": 1, "ceiling_seed": 0, "experience_steps": 1, "experience_seed": 0}
+    with pytest.raises(ValueError, match=re.escape(message)):
+        references(EnvConfig(key="coin", id=COIN_ID), 0, 40, **sizes)
