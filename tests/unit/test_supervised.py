@@ -25,6 +25,7 @@ from aura.supervised import (
 )
 from aura.supervised import evaluation as ev
 from aura.supervised.bayes import (
+    BAYES_MODELS,
     against_truth,
     baseline_against_truth,
     compatibility_moments,
@@ -32,7 +33,7 @@ from aura.supervised.bayes import (
     engagement_moments,
 )
 from aura.supervised.convert import onnx_predict, to_onnx
-from aura.supervised.features import FeatureError
+from aura.supervised.features import SOURCE_TABLES, FeatureError
 from aura.supervised.report import checks_table, importance_table, out_of_sample_table
 from aura.supervised.training import data_sha256, supervised_config
 
@@ -205,7 +206,7 @@ class _Truth:
         return difficulty_probabilities(X)
 
 
-@pytest.mark.parametrize("name", MODEL_NAMES)
+@pytest.mark.parametrize("name", BAYES_MODELS)
 def test_the_bayes_model_scores_its_own_reference_in_expectation(tables, small_models, name):
     """Read in expectation over the noise, the Bayes model is exactly at its reference (ratio
     1, interval [1, 1]), whatever the targets drawn; a fitted forest is worse, and its ratio
@@ -245,7 +246,7 @@ def test_the_bayes_model_scores_its_own_reference_in_expectation(tables, small_m
         assert abs(np.mean(draws) / var.mean() - forest["ratio"]) < 0.005
 
 
-@pytest.mark.parametrize("name", MODEL_NAMES)
+@pytest.mark.parametrize("name", BAYES_MODELS)
 def test_a_baseline_s_ratio_is_its_expected_score_over_the_reference(tables, name) -> None:
     """What the out-of-sample table sets beside the forest: the Bayes model is at ratio 1 and
     the constant baseline at its expected score over the reference's on the same rows (the
@@ -307,11 +308,9 @@ def test_tables_the_simulator_did_not_write_get_no_bayes_reference(sim, tmp_path
         data_dir, tmp_path / "models", {**SMALL_TRAINING, "out_of_sample": True}, SEED
     )
     # the sessions table changed: the models read from it lose the truth, the learners' keeps it
-    assert metrics["simulator_data"] == {
-        "compatibility": False,
-        "difficulty": True,
-        "engagement": False,
-    }
+    expected = {name: "sessions" not in SOURCE_TABLES[name] for name in MODEL_NAMES}
+    assert metrics["simulator_data"] == expected
+    assert expected["difficulty"] and not expected["compatibility"] and not expected["engagement"]
     for name in ("compatibility", "engagement"):
         m = metrics["models"][name]
         assert m["bayes"] == {} and m["against_truth"] == {} and "checks" not in m
@@ -476,9 +475,10 @@ def test_the_same_params_give_the_same_scores_to_the_last_bit(sim, tmp_path: Pat
 def _check_targets_table(metrics: dict) -> None:
     """Every recorded verdict is a row, and each row's numbers give the verdict it shows."""
     table = checks_table(metrics)
-    for name in MODEL_NAMES:
+    for name in BAYES_MODELS:  # a model without a reference has no checks
         verdicts = [v for v in metrics["models"][name]["checks"].values() if isinstance(v, bool)]
         assert table.loc[name, "met"].tolist() == verdicts
+    assert not any("checks" in metrics["models"][n] for n in MODEL_NAMES if n not in BAYES_MODELS)
     for (name, target), row in table.iterrows():
         if "log loss" in target:  # accuracy and log loss: the bound is the accuracy's
             assert not row.met or row.forest > row.bound
