@@ -2,12 +2,18 @@
 
 Every `path` it names exists, and every code name it quotes (a name with an underscore or in
 CamelCase) occurs in the package or the tests, but the few it quotes from Stable-Baselines3 or as
-examples of what a fork would write or misspell.
+examples of what a fork would write or misspell. And what a fork extends is named where it
+extends it: every class variable of an algorithm in recipe 1, and every table keyed by the
+models, the notebooks or the environments in recipes 4, 6 and 7.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
+import pkgutil
 import re
+from typing import Any
 
 from aura.config import PROJECT_ROOT
 
@@ -52,3 +58,64 @@ def test_every_code_name_it_quotes_is_in_the_code() -> None:
     assert len(names) > 50
     missing = sorted(n for n in names - NOT_AURA if not re.search(rf"\b{n}\b", source))
     assert not missing, f"docs/extending.md quotes names the code does not have: {missing}"
+
+
+def recipe(number: int) -> str:
+    """The text of recipe ``number`` (its ``## N.`` heading to the next heading)."""
+    text = DOC.read_text(encoding="utf-8")
+    found = re.search(rf"^## {number}\. .*?(?=^## |\Z)", text, re.S | re.M)
+    assert found, f"docs/extending.md has no recipe {number}"
+    return found.group()
+
+
+def quoted_in(text: str, name: str) -> bool:
+    return any(re.search(rf"\b{name}\b", t) for t in re.findall(r"`([^`\n]+)`", text))
+
+
+@functools.cache
+def tables() -> dict[str, dict[str, Any]]:
+    """Every module-level constant dict of the package, by name, but those of `aura.api` and
+    `aura.cli`, whose modules read artifacts or settings as they are imported."""
+    import aura
+
+    found: dict[str, dict[str, Any]] = {}
+    for module in pkgutil.walk_packages(aura.__path__, "aura."):
+        if module.name.startswith(("aura.api", "aura.cli")):
+            continue
+        for name, value in vars(importlib.import_module(module.name)).items():
+            if name.isupper() and isinstance(value, dict) and value:
+                found[name] = value
+    return found
+
+
+def test_recipe_1_names_every_class_variable_of_an_algorithm() -> None:
+    """A new algorithm sets the class variables of `AlgoParams`; one the recipe leaves out is
+    one a fork leaves at the default (`sb3_adam_eps` was)."""
+    from aura.rl.config.algorithms import AlgoParams
+
+    class_vars = [n for n, hint in AlgoParams.__annotations__.items() if "ClassVar" in str(hint)]
+    assert len(class_vars) >= 4
+    missing = [n for n in class_vars if not quoted_in(recipe(1), n)]
+    assert not missing, f"recipe 1 does not name AlgoParams' class variables {missing}"
+
+
+def test_recipes_name_every_table_keyed_by_what_they_add() -> None:
+    """A table keyed by every model, environment or notebook is one a fork adding one extends:
+    recipe 4 names those of the models, 7 those of the environments, 6 those of the notebooks
+    (`SUPERVISED_PRIMARY`, `NOTEBOOK_SCHEMAS` and `FOLDERS_WRITTEN` were left out)."""
+    from aura.config import NOTEBOOKS_DIR
+    from aura.env_ids import AURA_ENV_IDS
+    from aura.reports.runner import NOTEBOOK_PATTERN
+    from aura.supervised.features import MODEL_NAMES
+
+    stems = {p.stem for p in NOTEBOOKS_DIR.glob("*.ipynb") if NOTEBOOK_PATTERN.match(p.name)}
+    kinds = {
+        4: lambda keys: keys == set(MODEL_NAMES),
+        7: lambda keys: keys == set(AURA_ENV_IDS),
+        6: lambda keys: len(keys) > 1 and keys <= stems,
+    }
+    for number, keyed in kinds.items():
+        names = sorted(n for n, table in tables().items() if keyed(set(table)))
+        assert len(names) >= 3, (number, names)
+        missing = [n for n in names if not quoted_in(recipe(number), n)]
+        assert not missing, f"recipe {number} does not name the tables {missing}"
