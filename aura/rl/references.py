@@ -91,7 +91,16 @@ def check_referenced(env_keys: Sequence[str]) -> None:
     """Refuse a grid over an environment without references, before anything trains: every
     score of the grid is normalised by them. A key defined with an id of its own passed the
     params check and stopped the grid in a traceback. The message names what is missing, so
-    that a fork adding an environment knows which of the two tables to extend."""
+    that a fork adding an environment knows which of the two tables to extend. Each
+    environment's baselines are built once, to refuse one keyed by another name
+    (`aura_baselines`) before the runs rather than after them."""
+    _check_tables(env_keys)
+    for key in env_keys:
+        aura_baselines(key, 0)
+
+
+def _check_tables(env_keys: Sequence[str]) -> None:
+    """`check_referenced`'s check of the two tables alone."""
     referenced = [key for key in BASELINES if key in UPPER_REFERENCES]
     missing = [key for key in env_keys if key not in referenced]
     if missing:
@@ -116,13 +125,13 @@ def aura_baselines(env_key: str, seed: int) -> dict[str, Any]:
     is not its own (docs/extending.md, recipe 2)."""
     import aura.envs
 
-    check_referenced([env_key])
+    _check_tables([env_key])
     baselines = getattr(aura.envs, BASELINES[env_key])(seed)
     misfiled = [f"{key!r} holds {p.name!r}" for key, p in baselines.items() if p.name != key]
     if misfiled:
-        raise ValueError(
+        raise ConfigError(
             f"aura.envs.{BASELINES[env_key]} keys a policy by another name ({'; '.join(misfiled)}):"
-            " key each by its name"
+            " key each by its name (docs/extending.md, recipe 2)"
         )
     return baselines
 
@@ -131,7 +140,7 @@ def ceiling_policy(env_cfg: EnvConfig, fit_episodes: int, fit_seed: int) -> Any:
     """The upper reference of an AURA environment (`UPPER_REFERENCES`; see
     `aura.envs.ceilings`), which may learn from ``fit_episodes`` episodes seeded from
     ``fit_seed``."""
-    check_referenced([env_cfg.key])
+    _check_tables([env_cfg.key])
     return UPPER_REFERENCES[env_cfg.key](env_cfg, fit_episodes, fit_seed)
 
 
@@ -201,9 +210,10 @@ def references(
         learned[experience.name] = experience
     clash = sorted(set(baselines) & set(learned))
     if clash:  # the reference would replace the rule in the table, without a word
-        raise ValueError(
+        raise ConfigError(
             f"aura.envs.{BASELINES[env_cfg.key]} names a policy like a learned reference of "
-            f"{env_cfg.key} ({', '.join(map(repr, clash))}): rename the rule"
+            f"{env_cfg.key} ({', '.join(map(repr, clash))}): rename the rule (docs/extending.md, "
+            "recipe 2)"
         )
     policies = {**baselines, **learned}
     evaluated = {
