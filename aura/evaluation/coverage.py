@@ -24,12 +24,10 @@ from scipy.stats import norm
 from aura.evaluation.ope import (
     N_ACTIONS,
     LoggedBandit,
-    estimate_policy_value,
     expected_rewards,
     greedy,
     logged_bandit,
-    reward_model_predictions,
-    true_policy_value,
+    off_policy_table,
 )
 from aura.sim.generate import generate
 from aura.sim.matching import logging_policy
@@ -81,26 +79,16 @@ def replicate(seed: int, scale: Scale) -> list[dict[str, Any]]:
     logs = logged_bandit(data.sessions, data.learners, theta["theta_before"].to_numpy())
     pool = tutors_from_table(data.tutors, data.tutors_truth)
     truth = expected_rewards(logs, pool)
-    q = reward_model_predictions(logs, pool, seed=seed)
-    rows = []
-    for name, probs in target_policies(logs, truth).items():
-        true_value = true_policy_value(probs, truth)
-        weights = probs[np.arange(len(logs.actions)), logs.actions] / logs.propensities
-        for e in estimate_policy_value(logs, probs, q, n_bootstrap=scale.n_bootstrap, seed=seed):
-            rows.append(
-                {
-                    "seed": seed,
-                    "policy": name,
-                    "estimator": e.estimator,
-                    "estimate": e.value,
-                    "ci_low": e.ci_low,
-                    "ci_high": e.ci_high,
-                    "true_value": true_value,
-                    "covered": bool(e.ci_low <= true_value <= e.ci_high),
-                    "max_weight": float(weights.max()),
-                }
-            )
-    return rows
+    policies = target_policies(logs, truth)
+    table = off_policy_table(logs, pool, policies, truth, seed=seed, n_bootstrap=scale.n_bootstrap)
+    sessions = np.arange(len(logs.actions))
+    largest = {
+        name: float((probs[sessions, logs.actions] / logs.propensities).max())
+        for name, probs in policies.items()
+    }
+    table.insert(0, "seed", seed)
+    table["max_weight"] = table["policy"].map(largest)
+    return table.drop(columns="error").to_dict("records")
 
 
 def binomial_se(share: float, n: int) -> float:
