@@ -139,6 +139,8 @@ def resampled_scores(
                 f"per-episode returns must be finite numbers: {whose} return of episode "
                 f"{bad[0]} is {values[bad[0]]}"
             )
+    if not o.mean() > r.mean():  # no scale: refused before dividing by it on every resample
+        raise ValueError(f"oracle return {o.mean()} must exceed random return {r.mean()}")
     lo = r[draws].mean(axis=1)
     return (x[draws].mean(axis=1) - lo) / (o[draws].mean(axis=1) - lo)
 

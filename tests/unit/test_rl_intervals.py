@@ -98,6 +98,7 @@ def test_a_return_that_is_not_a_number_is_refused_not_scored_as_no_lead(value: f
         summarise(cfg, outcomes, references)
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # refused before any division by it
 @pytest.mark.parametrize("oracle", [0.0, -0.1])
 def test_an_oracle_that_does_not_beat_random_leaves_no_scale_and_is_refused(oracle: float) -> None:
     """R_oracle == R_random would divide by zero, and below it every score's sign would flip."""
