@@ -138,6 +138,7 @@ def main(
     """Measure the Lambda handler's cold start, warm latency and memory; write the JSON."""
     out = out or default_out(artifacts, runs, requests, memory_size)
     settings = service_settings(artifacts)
+    started = provenance()  # before the handler is imported: refuses another checkout's `aura`
     os.environ[ARTIFACTS_ENV] = str(artifacts)
     os.environ["AURA_LOG_LEVEL"] = "WARNING"  # one log line per request would be timed too
     from aura.api.aws_lambda import handler
@@ -149,7 +150,6 @@ def main(
         ]["one record"]["value"]
         for name in ENDPOINTS
     }
-    started = provenance()
     first = event("POST", PREDICT + "tutor-match", records["tutor-match"])
     cold = [cold_start(artifacts, first) for _ in range(runs)]
     for i, run in enumerate(cold, start=1):

@@ -4,14 +4,24 @@ A child started as ``python -c`` imports from its working folder first: started 
 benchmark was run (another checkout's root), it measured that folder's `aura`, and started in
 `aura.config.PROJECT_ROOT`, the checkout of whichever `aura` the benchmark imported, which need
 not be the benchmark's own either.
+
+The benchmark's own process must import this checkout's `aura` too: run with another checkout's
+interpreter (whose venv installs that checkout), it measured that checkout's code in process and
+wrote a report naming its commit into this checkout's reports/bench/. `require_own_aura` refuses
+such a run.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+import typer
+
+import aura
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 """The repository this benchmark belongs to, whose `aura` its child processes run."""
@@ -30,3 +40,15 @@ def checkout_process(args: Sequence[str], env: Mapping[str, str] | None = None) 
         "cwd": CHECKOUT,
         "env": {**env, "PYTHONPATH": os.pathsep.join(paths)},
     }
+
+
+def require_own_aura() -> None:
+    """Refuse, in one line naming both folders and the interpreter to use instead, a run whose
+    `aura` is not this checkout's (the folder above the imported package is another)."""
+    imported = Path(aura.__file__).resolve().parent.parent
+    if imported != CHECKOUT:
+        raise typer.BadParameter(
+            f"{sys.executable} imports aura from {imported}, not from this benchmark's "
+            f"checkout {CHECKOUT}; run it with {CHECKOUT / '.venv' / 'bin' / 'python'}",
+            param_hint="the interpreter",
+        )

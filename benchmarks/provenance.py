@@ -5,7 +5,9 @@ A figure quoted from reports/bench/ must be traceable to the code, the settings 
 gave it: the commit (and whether the tree had changes), AURA's version, the processor, and the
 host's speed (`aura.reports.host`), since on a shared machine a time moves with the host as much
 as with the code. A report is written whole or not at all, so a stopped run leaves the last
-one's file.
+one's file. A run whose `aura` is not the benchmark's own checkout's is refused here, before
+anything is measured (`checkout.require_own_aura`): its figures and commit would be another
+checkout's.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from checkout import require_own_aura
+
 from aura.config import ARTIFACTS_DIR, BENCH_DIR
 from aura.files import strict_json, write_text_atomically
 from aura.reports.host import host_speed
@@ -24,7 +28,9 @@ from aura.reports.runner import git_state, processor_name
 
 
 def provenance() -> dict[str, Any]:
-    """The commit, version, time and host of a benchmark run, taken when it starts."""
+    """The commit, version, time and host of a benchmark run, taken when it starts; every
+    benchmark calls it before it measures, so a run on another checkout's `aura` stops here."""
+    require_own_aura()
     return {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "aura_version": version("aura"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -219,6 +220,54 @@ def test_the_lambda_benchmark_cold_starts_the_aura_of_its_own_checkout(
 
     assert ANOTHER_AURA not in stopped.value.stderr
     assert str(tmp_path / "artifacts") in stopped.value.stderr
+
+
+def test_a_benchmark_refuses_the_aura_of_another_checkout(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Run with another checkout's interpreter, whose venv installs that checkout, a benchmark
+    imported that checkout's `aura`, measured it in process and wrote a report naming its
+    commit into this checkout's reports/bench/. The provenance every benchmark takes before it
+    measures refuses the run, naming both folders and this checkout's interpreter."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import typer
+    from provenance import provenance
+
+    import aura
+
+    other = tmp_path / "other"
+    monkeypatch.setattr(aura, "__file__", str(other / "aura" / "__init__.py"))
+
+    with pytest.raises(typer.BadParameter) as refused:
+        provenance()
+
+    message = refused.value.format_message()
+    assert "\n" not in message
+    assert f"imports aura from {other}, not from this benchmark's checkout {PROJECT_ROOT}" in (
+        message
+    )
+    assert f"run it with {PROJECT_ROOT / '.venv' / 'bin' / 'python'}" in message
+
+
+def test_a_benchmark_on_another_checkouts_aura_stops_before_it_measures(tmp_path: Path) -> None:
+    """The same run end to end: a copy of `aura` first on the path, as another checkout's
+    editable install puts it, stops the benchmark in one line and writes no report."""
+    other = tmp_path / "other"
+    shutil.copytree(PROJECT_ROOT / "aura", other / "aura", ignore=shutil.ignore_patterns("*.pyc"))
+    out = tmp_path / "envs.json"
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "bench_envs.py"), "--steps", "1", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "400", "PYTHONPATH": str(other)},
+    )
+    assert result.returncode == 2, result.stderr
+    assert f"imports aura from {other}, not from this benchmark's checkout {PROJECT_ROOT}" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
 
 
 def test_a_run_at_other_settings_keeps_the_default_record(monkeypatch, tmp_path: Path) -> None:
