@@ -22,8 +22,8 @@ Measurements (each repeated ``--runs`` times, medians reported beside every run,
 The machine may be shared: the report records the commit and the host (its speed and load
 average) it ran on, and the load average after.
 
-    python benchmarks/bench_api.py --artifacts artifacts        # full measurement
-    python benchmarks/bench_api.py --artifacts X --seconds 3 --runs 1 --workers-check 0
+    .venv/bin/python benchmarks/bench_api.py --artifacts artifacts        # full measurement
+    .venv/bin/python benchmarks/bench_api.py --artifacts X --seconds 3 --runs 1 --workers-check 0
         # shorter: the 1,000-connection (MANY_SECONDS) and 10,000-user (USERS_SECONDS) phases
         # keep their length, about two minutes in all
 

@@ -5,8 +5,8 @@ stepping with `action_space.sample()` and resetting at episode ends, as a traini
 Writes reports/bench/envs.json with the median and every repeat; a run with other --steps or
 --repeats writes envs-quick.json, so a check keeps the default run's record.
 
-    python benchmarks/bench_envs.py                        # 5 repeats of 100,000 steps
-    python benchmarks/bench_envs.py --steps 10000 --repeats 1 --out /tmp/envs.json
+    .venv/bin/python benchmarks/bench_envs.py                        # 5 repeats of 100,000 steps
+    .venv/bin/python benchmarks/bench_envs.py --steps 10000 --repeats 1 --out /tmp/envs.json
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ of `aura.sim.write_datasets` alone (imports excluded) and its peak RSS. The medi
 is compared with the target. CPU time is given beside wall time because the machine may be shared:
 wall time then includes waiting for a core, CPU time does not.
 
-    python benchmarks/bench_generation.py            # 5 runs at spec scale, 3 at 1M sessions
-    python benchmarks/bench_generation.py --quick    # 1 run of each, for a check
+    .venv/bin/python benchmarks/bench_generation.py  # 5 runs at spec scale, 3 at 1M sessions
+    .venv/bin/python benchmarks/bench_generation.py --quick  # 1 run of each, for a check
 
 Writes reports/bench/generation.json (aura.config.BENCH_DIR); with --quick,
 generation-quick.json, so a check keeps the full run's record.

@@ -12,7 +12,7 @@ start-up come on top). Measured:
 - warm invocations: ``--requests`` one-record requests per endpoint, in one process, p50 and p99
   latency.
 
-    python benchmarks/bench_lambda.py --artifacts artifacts
+    .venv/bin/python benchmarks/bench_lambda.py --artifacts artifacts
 
 Writes reports/bench/lambda.json (aura.config.BENCH_DIR) for artifacts/ at the default settings;
 for another folder, lambda-FOLDER.json (lambda-artifacts-smoke.json), and with other --runs or

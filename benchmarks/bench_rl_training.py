@@ -12,9 +12,9 @@ does) against one episode at a time. The machine's load average and the host's s
 waiting for a core, and hosts of the same name run at different speeds. The grid's fingerprint
 (``aura.rl.fingerprint.fingerprint``) tells whether two hosts trained the same policies.
 
-    python benchmarks/bench_rl_training.py          # the grid once; throughput, scoring 3 times
-    python benchmarks/bench_rl_training.py --grids 3  # the target on the median of three grids
-    python benchmarks/bench_rl_training.py --quick  # no grid; throughput, scoring once
+    .venv/bin/python benchmarks/bench_rl_training.py            # the grid once; the rest 3 times
+    .venv/bin/python benchmarks/bench_rl_training.py --grids 3  # the target on a median of three
+    .venv/bin/python benchmarks/bench_rl_training.py --quick    # no grid; throughput, scoring once
 
 Writes reports/bench/rl_training.json (aura.config.BENCH_DIR) for params/default.yaml; with other
 params, rl_training-NAME.json for params NAME.yaml (a copy named default.yaml elsewhere too), so a

@@ -8,8 +8,8 @@ reports/bench/ope_coverage.json: the settings, every replication's intervals and
 estimator, the coverage with its binomial standard error, the bias and the errors' spread. Not
 run by `make bench`: at its defaults it takes about ten minutes of one core.
 
-    python benchmarks/ope_coverage.py                                  # 200 replications
-    python benchmarks/ope_coverage.py --replications 5 --out /tmp/ope_coverage.json
+    .venv/bin/python benchmarks/ope_coverage.py                                  # 200 replications
+    .venv/bin/python benchmarks/ope_coverage.py --replications 5 --out /tmp/ope_coverage.json
 """
 
 from __future__ import annotations
