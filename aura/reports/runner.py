@@ -121,6 +121,16 @@ PARAMS_COPY = "params.yaml"
 """The run directory's copy of the params file the run was given, as text."""
 
 
+def unnamed_notebooks(notebooks_dir: Path) -> list[str]:
+    """The notebooks in ``notebooks_dir`` that no run executes, their names outside the
+    ``NN_name.ipynb`` pattern (JupyterLab's ``01_data_synthesis-Copy1.ipynb``, a
+    ``07-example.ipynb``): named by `run_pipeline`, since a notebook left out without a word
+    reads as one that ran and reported nothing."""
+    return sorted(
+        p.name for p in notebooks_dir.glob("*.ipynb") if not NOTEBOOK_PATTERN.match(p.name)
+    )
+
+
 def discover_notebooks(notebooks_dir: Path, only: Sequence[str] | None = None) -> list[Path]:
     """The ``NN_*.ipynb`` notebooks in order, optionally restricted to some numbers.
 
@@ -522,6 +532,12 @@ def run_pipeline(
     console.print(f"[bold]Run[/] {run_dir}  ({len(notebooks)} notebooks, params {params_path})")
     if not notebooks:
         console.print(f"[yellow]No NN_*.ipynb notebooks in {notebooks_dir}[/]")
+    unnamed = unnamed_notebooks(notebooks_dir)
+    if unnamed:
+        console.print(
+            f"[yellow]note:[/] not run, named outside NN_name.ipynb (two digits, an underscore, "
+            f"letters, digits or underscores): {', '.join(unnamed)}"
+        )
 
     quiet_stopped_cells()
 

@@ -343,6 +343,21 @@ def test_unknown_only_selection_is_an_error(project, tmp_path: Path) -> None:
         )
 
 
+def test_a_notebook_named_outside_the_pattern_is_named_as_not_run(project, tmp_path) -> None:
+    """`helper.ipynb` (as JupyterLab's `01_ok-Copy1.ipynb` or a `07-example.ipynb` would be) is
+    not run: the run says so rather than leaving it out without a word."""
+    out = io.StringIO()
+    run_pipeline(
+        project["params"],
+        notebooks_dir=project["notebooks"],
+        runs_dir=tmp_path / "runs",
+        only=["01"],
+        console=Console(file=out, width=400),
+    )
+    assert "note: not run, named outside NN_name.ipynb" in out.getvalue()
+    assert out.getvalue().rstrip().count("helper.ipynb") == 1
+
+
 def test_cli_reports_params_errors_clearly(tmp_path: Path) -> None:
     missing = tmp_path / ("deep_folder_" * 8) / "nope.yaml"  # longer than a line of 80 columns
     result = CliRunner().invoke(app, ["run", "--params", str(missing)])
