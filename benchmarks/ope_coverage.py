@@ -23,6 +23,7 @@ import typer
 from option_checks import writable_out
 from provenance import provenance, report_path, write_report
 from threadpoolctl import threadpool_limits
+from tqdm import tqdm
 
 from aura.evaluation.coverage import Scale, replicate, summarise
 
@@ -71,12 +72,10 @@ def main(
     }
     rows = []
     start, cpu = time.perf_counter(), time.process_time()
+    seeds = range(first_seed, first_seed + replications)
     with threadpool_limits(limits=1):
-        for seed in range(first_seed, first_seed + replications):
+        for seed in tqdm(seeds, desc="replications", unit="replication"):
             rows += replicate(seed, SCALE)
-            done = seed - first_seed + 1
-            if done % 10 == 0 or done == replications:
-                print(f"{done}/{replications} replications, {time.perf_counter() - start:.0f} s")
     table = summarise(rows)
     print(table.round(4).to_string(index=False))
     report["seconds"] = {

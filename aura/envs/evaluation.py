@@ -182,14 +182,16 @@ def evaluate_policy(
     )
 
 
-def normalised_score(value: float | np.ndarray, random: float, oracle: float) -> float | np.ndarray:
-    """(R - R_random) / (R_oracle - R_random): 0 is random, 1 is the oracle.
-
-    An oracle that does not beat random leaves no scale to score on (and would flip the
-    score's sign), so it is refused rather than divided by.
-    """
+def require_scale(random: float, oracle: float) -> None:
+    """Refuse an oracle that does not beat random: it leaves no scale to score on (and would
+    flip a score's sign), so no normalised score is divided by it."""
     if not oracle > random:
         raise ValueError(f"oracle return {oracle} must exceed random return {random}")
+
+
+def normalised_score(value: float | np.ndarray, random: float, oracle: float) -> float | np.ndarray:
+    """(R - R_random) / (R_oracle - R_random): 0 is random, 1 is the oracle (`require_scale`)."""
+    require_scale(random, oracle)
     return (value - random) / (oracle - random)
 
 

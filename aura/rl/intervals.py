@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from aura.envs.evaluation import normalised_score
+from aura.envs.evaluation import normalised_score, require_scale
 from aura.rl.config.experiment import ExperimentConfig
 
 SEEDS_AND_EPISODES = "seeds and episodes"
@@ -139,8 +139,7 @@ def resampled_scores(
                 f"per-episode returns must be finite numbers: {whose} return of episode "
                 f"{bad[0]} is {values[bad[0]]}"
             )
-    if not o.mean() > r.mean():  # no scale: refused before dividing by it on every resample
-        raise ValueError(f"oracle return {o.mean()} must exceed random return {r.mean()}")
+    require_scale(r.mean(), o.mean())  # before dividing by it on every resample
     lo = r[draws].mean(axis=1)
     return (x[draws].mean(axis=1) - lo) / (o[draws].mean(axis=1) - lo)
 

@@ -188,7 +188,7 @@ def experiment_config(section: Mapping[str, Any], shared: Mapping[str, Any]) -> 
     seed = shared.get("seed")
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ConfigError(f"{SHARED_SECTION}.seed must be an integer")
-    n_test = test_episodes(section.get("n_test_episodes", 100), f"{where}.n_test_episodes")
+    n_test = held_out_episodes(section.get("n_test_episodes", 100), f"{where}.n_test_episodes")
     return ExperimentConfig(
         algorithms=algorithms,
         envs=envs,
@@ -244,7 +244,7 @@ def name_list(value: Any, where: str, example: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def test_episodes(value: Any, where: str) -> int:
+def held_out_episodes(value: Any, where: str) -> int:
     """``n_test_episodes``, at least 2: every interval of a score resamples the held-out
     episodes, and one episode resamples only to itself, which gave intervals of zero width."""
     n = positive_int(value, where)
