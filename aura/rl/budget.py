@@ -32,7 +32,12 @@ from aura.rl.config.experiment import ExperimentConfig
 from aura.rl.config.run import RunConfig, load_run_config
 from aura.rl.experiment import init_worker
 from aura.rl.probes import PROBE_DIR, Probe, checked_probe, probe_runs
-from aura.rl.references import experience_policies, normalised_references, references
+from aura.rl.references import (
+    experience_policies,
+    normalised_references,
+    references,
+    scale_references,
+)
 from aura.rl.results import write_json
 from aura.rl.scoring import evaluate_policy_mean, score_checkpoints
 from aura.rl.train import CONFIG_FILE, steps_kept, train
@@ -216,6 +221,9 @@ def budget_study(
     init_worker()  # one thread per pool (see the docstring)
     base = cfg.run(env_key, algo, seed_index)
     budget = base.training.total_timesteps
+    # Before training: held-out episodes with no scale are refused (`NoScale`), not after it.
+    # The study's points are means, with no interval, so no resample of them is drawn.
+    scale = scale_references(base.env, cfg.test_seed, cfg.n_test_episodes, None)
     run, score_run = _longer_run(base, factor, every, probed)
     run_dir = budget_dir(cfg, env_key, algo, seed_index, probe)
     kept = 0 if fresh else steps_kept(run, run_dir)
@@ -230,6 +238,7 @@ def budget_study(
         ceiling_seed=cfg.ceiling_seed,
         experience_steps=budget,
         experience_seed=cfg.experience_seed,
+        scale=scale,
     )
     scores = normalised_references(ref)
     curve = score_checkpoints(

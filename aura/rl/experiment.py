@@ -288,7 +288,8 @@ def run_grid(
     # Random and the oracle first (in the grid's wall time): held-out episodes that give them no
     # scale to score on (`NoScale`) are refused before a run trains, not once every run has.
     scales = {
-        env.key: scale_references(env, cfg.test_seed, cfg.n_test_episodes) for env in cfg.envs
+        env.key: scale_references(env, cfg.test_seed, cfg.n_test_episodes, cfg.base_seed)
+        for env in cfg.envs
     }
     outcomes: list[RunOutcome] = []
     found: list[tuple[str, dict[str, Any], float]] = []

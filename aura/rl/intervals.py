@@ -139,9 +139,28 @@ def resampled_scores(
                 f"per-episode returns must be finite numbers: {whose} return of episode "
                 f"{bad[0]} is {values[bad[0]]}"
             )
-    require_scale(r.mean(), o.mean())  # before dividing by it on every resample
-    lo = r[draws].mean(axis=1)
-    return (x[draws].mean(axis=1) - lo) / (o[draws].mean(axis=1) - lo)
+    lo, width = resampled_scale(r, o, draws)
+    return (x[draws].mean(axis=1) - lo) / width
+
+
+def resampled_scale(
+    random: np.ndarray, oracle: np.ndarray, draws: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Random's mean return and the scale's width (the oracle's mean less random's) on every
+    resample of the episodes, refused where one has no width: a score divided by it would be
+    infinite or change sign, and the interval would hold it without a word. Among a few
+    episodes, one on which the oracle happened to do worse than random can be drawn every time
+    (two tutor-matching episodes at smoke scale: a quarter of the resamples)."""
+    require_scale(random.mean(), oracle.mean())
+    lo = random[draws].mean(axis=1)
+    width = oracle[draws].mean(axis=1) - lo
+    flat = np.count_nonzero(~(width > 0))
+    if flat:
+        raise ValueError(
+            f"on {flat} of {len(width)} resamples of the {draws.shape[1]} episodes the oracle's "
+            "mean return does not exceed random's, so no score on them can be normalised"
+        )
+    return lo, width
 
 
 def episode_resampler(

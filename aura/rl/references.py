@@ -16,6 +16,7 @@ import numpy as np
 from aura.envs.evaluation import EvalResult, normalised_score
 from aura.rl.config import SECTION, ConfigError
 from aura.rl.config.environments import EnvConfig
+from aura.rl.intervals import episode_draws, resampled_scale
 from aura.rl.scoring import evaluate
 
 HAND_RULE_EXCLUDED = ("random", "oracle")
@@ -29,27 +30,45 @@ class NoScale(ConfigError):
     on a traceback from the scale's division once its references were scored."""
 
 
-def scale_references(env_cfg: EnvConfig, seed: int, n_episodes: int) -> dict[str, EvalResult]:
+def scale_references(
+    env_cfg: EnvConfig, seed: int, n_episodes: int, draw_seed: int | None
+) -> dict[str, EvalResult]:
     """Random and the oracle (`SCALE`) on the ``n_episodes`` held-out episodes seeded from
-    ``seed``, checked to give the normalised scale a width (`check_scale`): a few seconds,
-    where the upper and experience references take as long as a training run."""
+    ``seed``, checked to give the normalised scale a width on them and on every resample of
+    them the intervals will draw from ``draw_seed`` (`check_scale`; None where no interval is
+    drawn): a few seconds, where the upper and experience references take as long as a
+    training run."""
     baselines = aura_baselines(env_cfg.key, seed)
     scale = {name: evaluate(env_cfg, baselines[name], seed, n_episodes) for name in SCALE}
-    check_scale(env_cfg.key, scale["random"].mean_return, scale["oracle"].mean_return, n_episodes)
+    check_scale(env_cfg.key, scale["random"].returns, scale["oracle"].returns, draw_seed)
     return scale
 
 
-def check_scale(env_key: str, random: float, oracle: float, n_episodes: int) -> None:
-    """Refuse held-out episodes on which the oracle does not beat random, naming the params
-    keys behind them (their number; the environment's options, which can leave every policy
-    the same return): no score of the environment could be normalised on them."""
-    if not oracle > random:
+def check_scale(
+    env_key: str, random: Sequence[float], oracle: Sequence[float], draw_seed: int | None
+) -> None:
+    """Refuse held-out episodes on which the oracle does not beat random, on their mean or on
+    one of the resamples the intervals draw from ``draw_seed`` (`episode_draws`; None: no
+    interval is drawn, the mean alone is checked), naming the params keys behind them (their
+    number; the environment's options, which can leave every policy the same return): no score
+    of the environment could be normalised on them."""
+    r, o = np.asarray(random, dtype=float), np.asarray(oracle, dtype=float)
+    hint = (
+        f"raise {SECTION}.n_test_episodes ({len(r)}) where they are few, or change the options "
+        f"of {SECTION}.envs.{env_key}, which may leave no choice to make"
+    )
+    if not o.mean() > r.mean():
         raise NoScale(
-            f"{env_key}: on its {n_episodes} held-out episodes the oracle's mean return "
-            f"{oracle:.4f} does not exceed random's {random:.4f}, so no score can be "
-            f"normalised: raise {SECTION}.n_test_episodes ({n_episodes}) where they are few, or "
-            f"change the options of {SECTION}.envs.{env_key}, which may leave no choice to make"
+            f"{env_key}: on its {len(r)} held-out episodes the oracle's mean return "
+            f"{o.mean():.4f} does not exceed random's {r.mean():.4f}, so no score can be "
+            f"normalised: {hint}"
         )
+    if draw_seed is None:
+        return
+    try:
+        resampled_scale(r, o, episode_draws(len(r), draw_seed))
+    except ValueError as exc:
+        raise NoScale(f"{env_key}: {exc} (the held-out episodes' 95% intervals): {hint}") from exc
 
 
 BASELINES = {
@@ -184,7 +203,7 @@ def references(
     ceiling_seed: int,
     experience_steps: int,
     experience_seed: int,
-    scale: Mapping[str, EvalResult] | None = None,
+    scale: Mapping[str, EvalResult],
 ) -> dict[str, Any]:
     """Random, oracle, the best hand rule, the upper reference and (tutor matching) the
     experience reference of an AURA environment on the held-out episodes.
@@ -196,12 +215,11 @@ def references(
     the reward, so it says how far up the scale a trained policy could reasonably go. The
     experience reference (``experience``, None where the environment has none) learned from
     ``experience_steps`` noisy rewards, the agent's own budget: how far that budget goes.
-    ``scale`` is `scale_references`' on the same episodes, where the caller has it already.
+    ``scale`` is `scale_references`' on the same episodes, evaluated and checked before any
+    run trains.
     """
     from aura.envs.evaluation import evaluation_table
 
-    if scale is None:  # before the upper and experience references fit
-        scale = scale_references(env_cfg, seed, n_episodes)
     baselines = aura_baselines(env_cfg.key, seed)
     ceiling = ceiling_policy(env_cfg, ceiling_episodes, ceiling_seed)
     experience = experience_policy(env_cfg, experience_steps, experience_seed)

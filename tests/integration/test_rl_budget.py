@@ -131,6 +131,17 @@ def test_budget_study_names_a_bad_choice(tmp_path: Path, kwargs: dict, message: 
     assert not any(tmp_path.iterdir())  # nothing trained or written
 
 
+def test_held_out_episodes_without_a_scale_are_refused_before_the_study_trains(
+    tmp_path: Path,
+) -> None:
+    """On two tutor-matching episodes from shared seed 84 random's mean return is above the
+    oracle's: the study trained its run for twice the budget, then stopped in a traceback."""
+    cfg = dataclasses.replace(SMOKE, models_dir=tmp_path, base_seed=84, n_test_episodes=2)
+    with pytest.raises(ConfigError, match="on its 2 held-out episodes the oracle's mean return"):
+        budget_study(cfg, "tutor_matching", "a2c", factor=2)
+    assert not any(tmp_path.iterdir())  # nothing trained or written
+
+
 def test_rl_budget_command_names_a_bad_choice() -> None:
     """The command answers a bad environment key, seed index, probe or --every, or neither, with
     the message and exit code 1, before it says what it would train."""

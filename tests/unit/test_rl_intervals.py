@@ -111,6 +111,19 @@ def test_an_oracle_that_does_not_beat_random_leaves_no_scale_and_is_refused(orac
         summarise(cfg, outcomes, references)
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_a_resample_on_which_the_oracle_does_not_beat_random_is_refused_not_scored() -> None:
+    """The oracle beats random on the two episodes' mean (0.75 to 0.5) but not on episode 1,
+    which a resample can draw twice: divided by that resample's negative width, the policy's
+    score there was -1.0 for +1.0, and the interval held it without a word."""
+    random, oracle, policy = np.array([0.0, 1.0]), np.array([1.0, 0.5]), np.array([0.5, 1.0])
+    draws = np.array([[0, 1], [1, 1], [0, 0]])
+    with pytest.raises(ValueError, match=r"on 1 of 3 resamples of the 2 episodes the oracle's"):
+        resampled_scores(policy, random, oracle, draws)
+    scores = resampled_scores(policy, random, oracle, draws[[0, 2]])
+    assert scores == pytest.approx([1.0, 0.5])
+
+
 def test_half_widths_add_in_quadrature() -> None:
     widened = with_episode_error(Interval(0.8, 0.77, 0.83, 3), 0.02)
     half = math.hypot(0.03, Z95 * 0.02)

@@ -20,6 +20,7 @@ from aura.rl.references import (
     check_referenced,
     evaluation_resolution,
     references,
+    scale_references,
 )
 
 
@@ -34,6 +35,13 @@ def test_ten_evaluation_episodes_rank_difficulty_policies_but_not_tutor_matching
 
 
 COIN_ID = "aura-test/Coin-v0"
+COIN_SIZES = {"ceiling_episodes": 1, "ceiling_seed": 0, "experience_steps": 1, "experience_seed": 0}
+
+
+def coin_references(env: EnvConfig) -> dict:
+    """The references of the coin on 40 episodes, random's and the oracle's evaluated first as
+    the grid does."""
+    return references(env, 0, 40, scale=scale_references(env, 0, 40, 0), **COIN_SIZES)
 
 
 class Coin(gym.Env):
@@ -86,18 +94,17 @@ def test_a_third_environment_is_scored_once_it_has_baselines_and_an_upper_refere
     if COIN_ID not in gym.registry:
         gym.register(id=COIN_ID, entry_point=Coin)
     env = EnvConfig(key="coin", id=COIN_ID)
-    sizes = {"ceiling_episodes": 1, "ceiling_seed": 0, "experience_steps": 1, "experience_seed": 0}
     with pytest.raises(ConfigError, match="'coin' is not in BASELINES or UPPER_REFERENCES"):
-        references(env, 0, 40, **sizes)
+        coin_references(env)
     monkeypatch.setattr(aura.envs, "coin_baselines", coin_baselines, raising=False)
     monkeypatch.setitem(BASELINES, "coin", "coin_baselines")
     with pytest.raises(
         ConfigError, match="'coin' is not in UPPER_REFERENCES in aura/rl/references"
     ):
-        references(env, 0, 40, **sizes)
+        coin_references(env)
     monkeypatch.setitem(UPPER_REFERENCES, "coin", lambda *_: FixedPolicy(1, "tails"))
 
-    ref = references(env, 0, 40, **sizes)
+    ref = coin_references(env)
     assert ref["hand_rule_name"] == "fixed:heads" and ref["ceiling_name"] == "tails"
     assert ref["oracle"] == 3.0 and ref["experience"] is None
     oracle = {"oracle": CoinOracle()}
@@ -128,9 +135,8 @@ def test_a_rule_filed_under_another_name_or_named_like_a_reference_is_refused(
     )
     monkeypatch.setitem(BASELINES, "coin", "coin_baselines")
     monkeypatch.setitem(UPPER_REFERENCES, "coin", lambda *_: FixedPolicy(1, "tails"))
-    sizes = {"ceiling_episodes": 1, "ceiling_seed": 0, "experience_steps": 1, "experience_seed": 0}
     with pytest.raises(ConfigError, match=re.escape(message)):
-        references(EnvConfig(key="coin", id=COIN_ID), 0, 40, **sizes)
+        coin_references(EnvConfig(key="coin", id=COIN_ID))
     if "holds" in message:  # refused before the grid trains, as a missing table is
         with pytest.raises(ConfigError, match=re.escape(message)):
             check_referenced(["coin"])
