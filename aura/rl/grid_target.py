@@ -32,10 +32,13 @@ class GridShape:
     total_timesteps: int
 
     def __str__(self) -> str:
-        return (
-            f"{self.n_algorithms} algorithms x {self.n_envs} environments x {self.n_seeds} seeds"
-            f" x {self.total_timesteps:,} steps"
+        counts = (
+            (self.n_algorithms, "algorithm"),
+            (self.n_envs, "environment"),
+            (self.n_seeds, "seed"),
+            (self.total_timesteps, "step"),
         )
+        return " x ".join(f"{n:,} {noun}{'' if n == 1 else 's'}" for n, noun in counts)
 
 
 TARGET_GRID = GridShape(n_algorithms=3, n_envs=2, n_seeds=3, total_timesteps=100_000)

@@ -12,7 +12,13 @@ import pytest
 
 from aura.config import PARAMS_DIR
 from aura.rl.config.experiment import ExperimentConfig, load_experiment
-from aura.rl.grid_target import GRID_TARGET_SECONDS, TARGET_GRID, grid_shape, grid_target
+from aura.rl.grid_target import (
+    GRID_TARGET_SECONDS,
+    TARGET_GRID,
+    GridShape,
+    grid_shape,
+    grid_target,
+)
 
 DEFAULT = load_experiment(PARAMS_DIR / "default.yaml")
 
@@ -25,6 +31,12 @@ def timing(wall: float | None, n_runs: int = 18, trained: int = 18) -> dict[str,
 def test_the_target_grid_is_the_default_params_grid() -> None:
     assert grid_shape(DEFAULT) == TARGET_GRID
     assert str(TARGET_GRID) == "3 algorithms x 2 environments x 3 seeds x 100,000 steps"
+
+
+def test_a_grid_of_one_run_is_named_in_the_singular() -> None:
+    """A one-run grid read "1 algorithms x 1 environments x 1 seeds"."""
+    one = GridShape(n_algorithms=1, n_envs=1, n_seeds=1, total_timesteps=1_024)
+    assert str(one) == "1 algorithm x 1 environment x 1 seed x 1,024 steps"
 
 
 @pytest.mark.parametrize(
