@@ -114,12 +114,31 @@ def load_params(path: str | Path) -> dict[str, Any]:
     return parse_params(text, path)
 
 
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """PyYAML's error on one line, placed by line and column of the file (``" (line 2, column
+    1): ..."``, or ``": ..."`` where it gives no place): its own text spans several lines, names
+    the file ``"<unicode string>"`` and quotes it with a caret."""
+
+    def at(mark: Any) -> str:
+        return f"line {mark.line + 1}, column {mark.column + 1}"
+
+    problem = getattr(exc, "problem", None)
+    if problem is None:
+        return ": " + " ".join(str(exc).split())
+    mark = getattr(exc, "problem_mark", None)
+    where = f" ({at(mark)}): " if mark is not None else ": "
+    context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context and context_mark is not None and context_mark != mark:
+        return f"{where}{problem}, {context} that starts at {at(context_mark)}"
+    return f"{where}{problem}" + (f", {context}" if context else "")
+
+
 def parse_params(text: str, path: str | Path) -> dict[str, Any]:
     """:func:`load_params` of a params file's text; ``path`` names it in every error."""
     try:
         params = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: no Python objects
     except yaml.YAMLError as exc:
-        raise ParamsError(f"params file {path} is not valid YAML: {exc}") from exc
+        raise ParamsError(f"params file {path} is not valid YAML {yaml_problem(exc)}") from None
 
     if not isinstance(params, dict):
         kind = "empty" if params is None else f"a {type(params).__name__}"

@@ -423,6 +423,39 @@ def test_load_params_errors_name_file_and_problem(
     assert problem in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (
+            "shared: [unclosed\n",
+            "(line 2, column 1): expected ',' or ']', but got '<stream end>', while parsing a "
+            "flow sequence that starts at line 1, column 9",
+        ),
+        (
+            "shared:\n\tseed: 1\n",
+            "(line 2, column 1): found character '\\t' that cannot start any token, while "
+            "scanning for the next token",
+        ),
+        ("shared:\n  seed: 1\n  seed: 2\n", "(line 3, column 3): key 'seed' is given twice"),
+        ("a: b: c\n", "(line 1, column 5): mapping values are not allowed here"),
+    ],
+    ids=["unclosed", "tab", "twice", "colon"],
+)
+def test_a_params_file_yaml_cannot_read_is_named_in_one_line(
+    tmp_path: Path, content: str, problem: str
+) -> None:
+    """PyYAML's message ran over several lines, placed the problem in "<unicode string>" rather
+    than the file, and quoted it with a caret under it."""
+    path = tmp_path / "broken.yaml"
+    path.write_text(content)
+    with pytest.raises(ParamsError) as info:
+        load_params(path)
+    assert str(info.value) == f"params file {path} is not valid YAML {problem}"
+    result = CliRunner().invoke(app, ["params", "check", "--params", str(path)])
+    assert result.exit_code == 1
+    assert result.output == f"error: params file {path} is not valid YAML {problem}\n"
+
+
 def test_a_params_file_that_is_a_folder_or_not_utf8_is_named(tmp_path: Path) -> None:
     with pytest.raises(ParamsError, match=f"params file {tmp_path} is a folder"):
         load_params(tmp_path)
