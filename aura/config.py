@@ -8,6 +8,8 @@ validated on load so a typo fails before a long run starts, not in the middle of
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from os import PathLike
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +94,27 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 _UniqueKeyLoader.add_constructor("tag:yaml.org,2002:int", _UniqueKeyLoader.construct_yaml_int)
 
 
+def shared_problem(shared: Mapping[str, Any]) -> str | None:
+    """What is wrong with the ``shared`` keys given (a seed that is no seed, a folder that is no
+    path), or None. A params file's are checked on load; a notebook run by itself (papermill
+    ``-p seed abc``, ``-p data_dir 5``) checks its own with this, since they reached NumPy's
+    seeding or ``pathlib`` and stopped there in a TypeError cells later."""
+    if "seed" in shared:
+        seed = shared["seed"]
+        if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= MAX_SEED:
+            return (
+                f"shared.seed must be an integer 0 to {MAX_SEED:,} (the seeds drawn from it, up "
+                f"to millions above it, must stay below 2**32 for NumPy and scikit-learn), got "
+                f"{seed!r}"
+            )
+    for key in SHARED_KEYS[1:]:
+        if key in shared:
+            folder = shared[key]
+            if not isinstance(folder, str | PathLike) or not str(folder).strip():
+                return f"shared.{key} must be a folder path, got {folder!r}"
+    return None
+
+
 def load_params(path: str | Path) -> dict[str, Any]:
     """Read and validate a params YAML file.
 
@@ -138,7 +161,7 @@ def parse_params(text: str, path: str | Path) -> dict[str, Any]:
     try:
         params = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: no Python objects
     except yaml.YAMLError as exc:
-        raise ParamsError(f"params file {path} is not valid YAML {yaml_problem(exc)}") from None
+        raise ParamsError(f"params file {path} is not valid YAML{yaml_problem(exc)}") from None
 
     if not isinstance(params, dict):
         kind = "empty" if params is None else f"a {type(params).__name__}"
@@ -154,18 +177,9 @@ def parse_params(text: str, path: str | Path) -> dict[str, Any]:
         raise ParamsError(
             f"params file {path}: section '{SHARED_SECTION}' is missing key(s) {', '.join(missing)}"
         )
-    seed = shared["seed"]
-    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= MAX_SEED:
-        raise ParamsError(
-            f"params file {path}: shared.seed must be an integer 0 to {MAX_SEED:,} (the seeds "
-            f"drawn from it, up to millions above it, must stay below 2**32 for NumPy and "
-            f"scikit-learn), got {seed!r}"
-        )
-    for key in SHARED_KEYS[1:]:
-        if not isinstance(shared[key], str) or not shared[key].strip():
-            raise ParamsError(
-                f"params file {path}: shared.{key} must be a folder path, got {shared[key]!r}"
-            )
+    problem = shared_problem(shared)
+    if problem:
+        raise ParamsError(f"params file {path}: {problem}")
 
     for name, section in params.items():
         if not isinstance(section, dict):

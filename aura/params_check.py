@@ -18,7 +18,13 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from aura.config import SHARED_SECTION, ParamsError, notebook_params, project_path
+from aura.config import (
+    SHARED_SECTION,
+    ParamsError,
+    notebook_params,
+    project_path,
+    shared_problem,
+)
 from aura.files import unwritable_folder
 from aura.sim.generate import check_memory
 
@@ -169,20 +175,28 @@ NOTEBOOK_SCHEMAS: dict[str, Callable[[Mapping[str, Any]], None]] = {
 train, after it has read the tables with its `features`)."""
 
 
-def check_notebook_params(stem: str, values: Mapping[str, Any]) -> dict[str, Any]:
+def check_notebook_params(
+    stem: str, values: Mapping[str, Any], *, shared: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """A notebook's own parameters, as papermill (`-p name value`) or JupyterLab gave them,
     checked as `aura run` checks its params file: run by itself, a notebook took `n_learners
-    abc` to the simulator and ended in a TypeError deep inside it. Returns them as given, so a
-    notebook that passes them on as one mapping (04's config) names each once. A notebook with
-    no check in `NOTEBOOK_SCHEMAS` is named with where to add one (a new notebook that copied
-    the call stopped in a bare KeyError)."""
+    abc` to the simulator and ended in a TypeError deep inside it. ``shared`` holds the shared
+    keys the notebook was given (seed and folders), checked as a params file's `shared` section
+    is: `-p seed abc` or `-p data_dir 5` stopped in NumPy's seeding or in `pathlib` cells later.
+    Returns ``values`` as given, so a notebook that passes them on as one mapping (04's config)
+    names each once. A notebook with no check in `NOTEBOOK_SCHEMAS` is named with where to add
+    one (a new notebook that copied the call stopped in a bare KeyError)."""
     if stem not in NOTEBOOK_SCHEMAS:
         raise ParamsError(
             f"notebook {stem} has no check of its parameters: add a function for {stem!r} to "
             f"NOTEBOOK_SCHEMAS in aura/params_check.py (checked: {', '.join(NOTEBOOK_SCHEMAS)})"
         )
+    shared = dict(shared or {})
     try:
-        NOTEBOOK_SCHEMAS[stem]({SHARED_SECTION: {}, stem: dict(values)})
+        problem = shared_problem(shared)
+        if problem:
+            raise ParamsError(problem)
+        NOTEBOOK_SCHEMAS[stem]({SHARED_SECTION: shared, stem: dict(values)})
     except ValueError as exc:
         raise ParamsError(f"notebook {stem}'s parameters: {exc}") from None
     return dict(values)

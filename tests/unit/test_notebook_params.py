@@ -58,6 +58,47 @@ def test_a_bad_parameter_is_named(stem: str, values: dict, message: str) -> None
     assert message in str(err.value)
 
 
+SHARED = {"seed": 1, "data_dir": "data/x", "models_dir": "models/x", "artifacts_dir": "a"}
+
+
+@pytest.mark.parametrize(
+    ("shared", "message"),
+    [
+        ({"seed": "abc"}, "shared.seed must be an integer 0 to 2,147,483,647"),
+        ({"seed": -3}, "shared.seed must be an integer 0 to 2,147,483,647"),
+        ({"seed": True}, "shared.seed must be an integer"),
+        ({"data_dir": 5}, "shared.data_dir must be a folder path, got 5"),
+        ({"models_dir": " "}, "shared.models_dir must be a folder path, got ' '"),
+        ({"artifacts_dir": None}, "shared.artifacts_dir must be a folder path, got None"),
+    ],
+)
+def test_a_bad_shared_parameter_is_named(shared: dict, message: str) -> None:
+    """`papermill -p seed abc` or `-p data_dir 5` reached NumPy's seeding or pathlib cells later
+    and stopped in a TypeError; a params file's shared keys were checked, a notebook's not."""
+    with pytest.raises(ParamsError) as err:
+        check_notebook_params("01_data_synthesis", {}, shared={**SHARED, **shared})
+    assert str(err.value).startswith(f"notebook 01_data_synthesis's parameters: {message}")
+    assert check_notebook_params("01_data_synthesis", {}, shared=SHARED) == {}
+
+
+@pytest.mark.parametrize(
+    ("shared", "message"),
+    [
+        ({"models_dir": 5}, "shared.models_dir must be a folder path, got 5"),
+        ({"seed": -3}, "shared.seed must be an integer 0 to 2,147,483,647"),
+    ],
+)
+def test_notebook_03_names_a_bad_shared_parameter(shared: dict, message: str) -> None:
+    """Notebook 03 checks its parameters by building the grid's config, which took `-p
+    models_dir 5` to pathlib (a TypeError) and a negative seed as it came."""
+    from aura.rl.config import ConfigError
+    from aura.rl.config.experiment import experiment_config
+
+    with pytest.raises(ConfigError) as err:
+        experiment_config({}, {**SHARED, **shared})
+    assert str(err.value).startswith(message)
+
+
 def test_a_notebook_without_a_check_is_told_where_to_add_one() -> None:
     """docs/extending.md, a notebook: one that calls the check as 01 does, before its stem has
     a function in `NOTEBOOK_SCHEMAS`, is told so by name, not stopped in a KeyError."""
@@ -66,8 +107,8 @@ def test_a_notebook_without_a_check_is_told_where_to_add_one() -> None:
 
 
 def test_each_checked_notebook_checks_its_own_parameters_with_their_defaults() -> None:
-    """Every notebook without a config of its own passes each of its section's parameters to the
-    check, and their literal defaults pass it."""
+    """Every notebook without a config of its own passes each of its section's parameters, and
+    the shared ones, to the check, and their literal defaults pass it."""
     import papermill as pm
 
     for stem in NOTEBOOK_SCHEMAS:
@@ -87,7 +128,7 @@ def test_each_checked_notebook_checks_its_own_parameters_with_their_defaults() -
         call = code[code.index("check_notebook_params(") :]
         call = call[: call.index(")\n")]
         assert f'"{stem}"' in call
-        for name in section:
+        for name in [*section, *SHARED_KEYS]:
             assert f'"{name}": {name}' in call, f"{stem} does not check {name}"
 
 
@@ -121,3 +162,31 @@ def test_papermill_stops_at_a_bad_parameter_with_its_name(tmp_path: Path) -> Non
         "a valid integer" in result.stderr + result.stdout
     )
     assert not any(tmp_path.glob("*.csv"))  # nothing generated
+
+
+def test_papermill_stops_at_a_bad_shared_parameter_in_the_first_cell(tmp_path: Path) -> None:
+    """`-p data_dir 5` (papermill reads the 5 as a number) stopped in pathlib two cells after the
+    imports, with a TypeError that named no parameter."""
+    out = tmp_path / "out.ipynb"
+    result = subprocess.run(
+        [sys.executable, "-m", "papermill", str(NOTEBOOKS_DIR / "01_data_synthesis.ipynb"),
+         str(out), "-k", "python3", "-p", "data_dir", "5"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "200"},
+        cwd=NOTEBOOKS_DIR,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert (
+        "ParamsError: notebook 01_data_synthesis's parameters: shared.data_dir must be a folder "
+        "path, got 5" in result.stderr + result.stdout
+    )
+    executed = nbformat.read(out, as_version=4)
+    failed = [
+        i
+        for i, cell in enumerate(executed.cells)
+        if cell.cell_type == "code" and any(o.output_type == "error" for o in cell.outputs)
+    ]
+    assert len(failed) == 1
+    assert "check_notebook_params(" in executed.cells[failed[0]].source  # the check's own cell

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aura.config import SHARED_SECTION, project_path
+from aura.config import SHARED_SECTION, project_path, shared_problem
 from aura.env_ids import AURA_ENV_IDS
 from aura.rl.config import (
     CEILING_SEED_OFFSET,
@@ -185,9 +185,11 @@ def experiment_config(section: Mapping[str, Any], shared: Mapping[str, Any]) -> 
                 )
             check_rollout(params, training.total_timesteps, block, f"{where}.training")
             hyperparams[(algo, env.key)] = params
-    seed = shared.get("seed")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ConfigError(f"{SHARED_SECTION}.seed must be an integer")
+    # Notebook 03 run by itself (papermill -p) gives its shared keys here unchecked.
+    problem = shared_problem({"seed": None, **shared})
+    if problem:
+        raise ConfigError(problem)
+    seed = shared["seed"]
     n_test = held_out_episodes(section.get("n_test_episodes", 100), f"{where}.n_test_episodes")
     return ExperimentConfig(
         algorithms=algorithms,
