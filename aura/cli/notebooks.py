@@ -24,6 +24,7 @@ def notebooks_record(
     A name is a path, or a file of notebooks/ (01_data_synthesis.ipynb)."""
     from aura.reports.notebook_outputs import (
         NotANotebookError,
+        NotebookFailedError,
         committed_notebooks,
         read_notebook,
         record_notebook,
@@ -47,6 +48,8 @@ def notebooks_record(
         with console.status(f"[{i}/{len(paths)}] recording {path.name} ..."):
             try:
                 record_notebook(path)
+            except NotebookFailedError as exc:
+                raise fail(f"{exc}; {path.name} left unchanged") from exc
             except Exception as exc:
                 raise fail(f"{path.name} failed, left unchanged: {exc}") from exc
         console.print(f"[green]✓[/] [{i}/{len(paths)}] {path}")

@@ -33,6 +33,10 @@ class NotANotebookError(ValueError):
     """A file given as a notebook that is not one nbformat can read and validate."""
 
 
+class NotebookFailedError(RuntimeError):
+    """A cell raised while a notebook was recorded; the message names the cell and the error."""
+
+
 def read_notebook(path: Path) -> NotebookNode:
     """Read and validate ``path`` as a notebook, or say in one line why it is not one.
 
@@ -88,6 +92,7 @@ def strip_notebook(nb: NotebookNode) -> NotebookNode:
 def record_notebook(path: Path, *, timeout: int = 1800) -> Path:
     """Execute ``path`` on its literal defaults and save it in place with only summary outputs."""
     from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
 
     path = Path(path)
     nb = read_notebook(path)
@@ -98,9 +103,26 @@ def record_notebook(path: Path, *, timeout: int = 1800) -> Path:
         timeout=timeout,
         resources={"metadata": {"path": str(path.parent.resolve())}},
     )
-    client.execute()
+    try:
+        client.execute()
+    except CellExecutionError as exc:
+        raise NotebookFailedError(
+            f"{path.name} failed in {_failed_cell(nb, exc.ename, exc.evalue)}: "
+            f"{exc.ename}: {exc.evalue}"
+        ) from exc
     nbformat.write(strip_notebook(nb), path)
     return path
+
+
+def _failed_cell(nb: NotebookNode, ename: str, evalue: str) -> str:
+    """Which cell raised ``ename: evalue``, numbered from 1 as JupyterLab shows them (as `aura
+    run` names a failed cell): nbclient's error is the cell's source and its whole coloured
+    traceback, which the command printed as it was."""
+    for i, cell in enumerate(nb.cells, start=1):
+        for output in cell.get("outputs", []):
+            if output.output_type == "error" and (output.ename, output.evalue) == (ename, evalue):
+                return f"cell {i}"
+    return "a cell"
 
 
 def committed_notebooks(notebooks_dir: Path = NOTEBOOKS_DIR) -> list[Path]:

@@ -169,6 +169,37 @@ def test_notebooks_record_reads_every_name_before_running_any(
     assert not marker.exists() and good.read_bytes() == before
 
 
+def test_notebooks_record_names_the_cell_that_failed(tmp_path: Path) -> None:
+    """nbclient's error is the failing cell's source and its whole traceback in terminal colours:
+    the command printed that under "failed, left unchanged", naming no cell. It names the cell,
+    numbered as JupyterLab shows it (as `aura run` does), and the error, in one line."""
+    import nbformat
+
+    v4 = nbformat.v4
+    path = tmp_path / "scratch-notebook.ipynb"  # no kernelspec, a name outside NN_name
+    nb = v4.new_notebook(
+        cells=[
+            v4.new_markdown_cell("A note."),
+            v4.new_code_cell("x = 1"),
+            v4.new_code_cell("y = x + 1\nraise ValueError('boom in cell three')"),
+            v4.new_code_cell(
+                "# summary\nprint(y)",
+                execution_count=4,
+                outputs=[v4.new_output("stream", name="stdout", text="stale\n")],
+            ),
+        ]
+    )
+    nbformat.write(nb, path)
+    before = path.read_bytes()
+    result = CliRunner().invoke(app, ["notebooks", "record", str(path)])
+    assert result.exit_code == 1
+    assert result.output == (
+        "error: scratch-notebook.ipynb failed in cell 3: ValueError: boom in cell three; "
+        "scratch-notebook.ipynb left unchanged\n"
+    )
+    assert path.read_bytes() == before
+
+
 def test_export_without_trained_agents_says_what_trains_them(tmp_path: Path) -> None:
     """The agents are read after the forests: no selected.json, or one that names a model for
     only one environment, is named with what trains the rest (a plain message, not a KeyError's
