@@ -132,10 +132,11 @@ def note_one_seed(covers: Iterable[str]) -> None:
         console.print(f"[yellow]note:[/] {ONE_SEED_NOTE}")
 
 
-def fail(message: str) -> typer.Exit:
-    """Print ``message`` as it is (a value such as ``[ppo]`` is not rich markup) and exit 1."""
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print ``message`` as it is (a value such as ``[ppo]`` is not rich markup) and exit with
+    ``code`` (1; 130 for a run that Ctrl-C or SIGTERM stopped)."""
     err_console.print(f"[bold red]error:[/] {escape(message)}")
-    return typer.Exit(code=1)
+    return typer.Exit(code=code)
 
 
 def runs_interrupted(

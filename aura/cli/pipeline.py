@@ -36,8 +36,8 @@ def run(
         run_pipeline(params, run_name=run_name, only=selected, console=console)
     except (ParamsError, FileExistsError, ValueError) as exc:
         raise fail(str(exc)) from exc
-    except PipelineError as exc:
-        raise fail(str(exc)) from exc
+    except PipelineError as exc:  # stopped: 130, as every command Ctrl-C or SIGTERM stops
+        raise fail(str(exc), code=130 if exc.interrupted else 1) from exc
 
 
 def _named_folder(value: str | None) -> str | None:

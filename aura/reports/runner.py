@@ -98,13 +98,23 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class PipelineError(RuntimeError):
-    """A notebook failed; the message names the notebook, the cell and the error."""
+    """A notebook failed, or the run was stopped (``interrupted``: Ctrl-C or SIGTERM); the
+    message names the notebook, and for a failure the cell and the error."""
 
-    def __init__(self, message: str, *, notebook: str, cell: int | None, run_dir: Path) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        notebook: str,
+        cell: int | None,
+        run_dir: Path,
+        interrupted: bool = False,
+    ) -> None:
         super().__init__(message)
         self.notebook = notebook
         self.cell = cell
         self.run_dir = run_dir
+        self.interrupted = interrupted
 
 
 @dataclass
@@ -551,7 +561,7 @@ def run_pipeline(
         state.stop("interrupted", current, message)
         console.print(f"[red]✗ interrupted[/] {message}")
         name = current.name if current else ""
-        raise PipelineError(message, notebook=name, cell=None, run_dir=run_dir)
+        raise PipelineError(message, notebook=name, cell=None, run_dir=run_dir, interrupted=True)
 
     with interrupts_handled(interrupted):
         for i, (nb, result) in enumerate(zip(notebooks, state.results, strict=True), start=1):

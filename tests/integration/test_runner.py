@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import logging
@@ -738,6 +739,41 @@ def test_a_stopped_run_says_so_in_run_json(tmp_path: Path, make_notebook, how) -
     assert record["notebooks"][1]["seconds"] > 0, "how long it ran before it was stopped"
     assert (runs / "stopped" / "01_ok.report.html").is_file()
     assert not (tmp_path / "latest").exists(), "reports/latest is for runs that succeeded"
+
+
+def test_aura_run_stopped_exits_130_and_failed_exits_1(
+    tmp_path: Path, make_notebook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`aura run` stopped by SIGTERM exited 1, as a failed notebook does, where every other
+    command a signal stops exits 130: a scheduler could not tell a run it stopped from one
+    that failed. The notebook's kernel sends the signal to the run's own process."""
+    import aura.reports.runner as runner
+
+    nbs = tmp_path / "notebooks"
+    make_notebook(
+        nbs / "01_stop.ipynb",
+        [PARAMETERS_CELL, "import os, signal, time\nos.kill(os.getppid(), signal.SIGTERM)\n"
+         "time.sleep(10)"],
+    )  # fmt: skip
+    make_notebook(nbs / "02_fail.ipynb", [PARAMETERS_CELL, "raise ValueError('boom')"])
+    params = tmp_path / "p.yaml"
+    params.write_text(PARAMS_YAML.split("01_ok:")[0] + "01_stop: {}\n02_fail: {}\n")
+    real = runner.run_pipeline
+
+    def in_tmp(*args, **kwargs):
+        return real(*args, **kwargs, notebooks_dir=nbs, runs_dir=tmp_path / "runs")
+
+    monkeypatch.setattr(runner, "run_pipeline", in_tmp)
+    for only, code, said in [
+        ("01", 130, "error: interrupted in notebook 01_stop.ipynb after"),
+        ("02", 1, "error: notebook 02_fail.ipynb failed in cell 2: ValueError: boom"),
+    ]:
+        result = CliRunner().invoke(app, ["run", "--params", str(params), "--only", only])
+        assert result.exit_code == code, result.output
+        assert said in " ".join(result.output.split())
+    # The stopped notebook's kernel died under papermill's tasks, which asyncio reports as they
+    # are collected: here, not in a later test that reads asyncio's log.
+    gc.collect()
 
 
 def test_a_stopped_cells_unawaited_error_is_not_printed_again(caplog) -> None:
