@@ -189,17 +189,31 @@ def pool_rows(table: pd.DataFrame, policy: str) -> list[dict[str, Any]]:
     return rows
 
 
-def grid_time_rows(cfg: ExperimentConfig, grid: Mapping[str, Any]) -> list[dict[str, Any]]:
+def grid_time_rows(
+    cfg: ExperimentConfig, grid: Mapping[str, Any], *, saved: bool = False
+) -> list[dict[str, Any]]:
     """The RL grid's training wall time (``grid``: its ``grid_timing.json``) beside the spec's
-    allowance and the default grid's target, met or missed (`aura.rl.grid_target`)."""
+    allowance and the default grid's target, met or missed (`aura.rl.grid_target`). The time is
+    the training's, which may be older than the run whose front page shows it: a grid read from
+    its saved results (``saved``, notebook 03's ``load``) or whose runs were all kept and scored
+    again says so, since the page quoted an earlier training's seconds as the run's own."""
     wall = grid["wall_seconds"]
     low, high = (s / 3600 for s in SPEC_GRID_SECONDS)
+    if saved:
+        when = "; the saved grid's record: this run trained nothing"
+    elif "rescored" in grid:
+        when = (
+            "; an earlier training's: this run kept every run and scored them again in "
+            f"{grid['rescored']['wall_seconds']:.0f} s"
+        )
+    else:
+        when = ""
     return [
         {
             "area": "RL training",
             "metric": (
                 f"grid wall time ({grid['n_runs']} runs of {cfg.training.total_timesteps:,} steps, "
-                f"{grid['n_workers']} workers)"
+                f"{grid['n_workers']} workers{when})"
             ),
             "value": "not recorded" if wall is None else f"{wall:.0f} s",
             "reference": f"the spec allowed {low:.0f}-{high:.0f} hours",

@@ -217,3 +217,26 @@ def test_grid_time_row_gives_the_wall_time_beside_its_target_met_or_missed() -> 
     check_headline("03_rl_training", {"headline": [row]})
     [row] = headline.grid_time_rows(cfg, {**grid, "wall_seconds": None, "trained_runs": 0})
     assert row["value"] == "not recorded"
+
+
+def test_grid_time_row_says_when_the_training_timed_is_older_than_the_run() -> None:
+    """A run whose notebook 03 kept every run (a second `make smoke`) or read the saved grid
+    (`load: true`) quoted the earlier training's seconds on its front page as if it had trained
+    the grid: its own notebook 03 took 65 s, its page said 164 s."""
+    cfg = load_experiment(PARAMS_DIR / "smoke.yaml")
+    grid = {"wall_seconds": 163.7, "n_runs": 12, "trained_runs": 12, "n_workers": 2}
+    rescored = {**grid, "rescored": {"wall_seconds": 39.2}}
+    [row] = headline.grid_time_rows(cfg, rescored)
+    assert row["metric"] == (
+        "grid wall time (12 runs of 6,000 steps, 2 workers; an earlier training's: this run "
+        "kept every run and scored them again in 39 s)"
+    )
+    assert row["value"] == "164 s"
+    [row] = headline.grid_time_rows(cfg, rescored, saved=True)
+    assert row["metric"] == (
+        "grid wall time (12 runs of 6,000 steps, 2 workers; the saved grid's record: this run "
+        "trained nothing)"
+    )
+    [row] = headline.grid_time_rows(cfg, grid)
+    assert row["metric"] == "grid wall time (12 runs of 6,000 steps, 2 workers)"
+    check_headline("03_rl_training", {"headline": [row]})
