@@ -27,9 +27,16 @@ REQUIRED_MODELS: dict[str, str] = {
     "difficulty_adaptation": "policy",
 }
 """Models the four endpoints need, with their kind."""
-RANKING_INPUTS = ("subject_preference", "time_preference", "learning_style")
+RANKING_VOCABULARIES = {
+    "subject_preference": "subjects",
+    "time_preference": "time_slots",
+    "learning_style": "learning_styles",
+}
 """The tutor-matching policy's inputs by which the strategies rank tutors (`aura.sim.matching`),
-with the request's language, which is no policy input."""
+each with the tutor pool's vocabulary its category's index points into."""
+RANKING_INPUTS = tuple(RANKING_VOCABULARIES)
+"""The ranking inputs the policy takes; the strategies also read the request's language, which
+is no policy input."""
 ONNX_ERRORS: tuple[type[Exception], ...] = (
     ort_errors.Fail,
     ort_errors.InvalidArgument,
@@ -112,6 +119,52 @@ def _input_problems(manifest: Manifest) -> list[str]:
     return problems
 
 
+def _twice(names: list[str]) -> list[str]:
+    """The names given more than once, each once, in the order they first come."""
+    return [n for n in dict.fromkeys(names) if names.count(n) > 1]
+
+
+def _label_problems(manifest: Manifest) -> list[str]:
+    """Labels and vocabularies an answer is built from that disagree with the models: a
+    classifier's or policy's class labels (its answer's keys), the tutor pool's strategies (one
+    per action of the tutor-matching policy) and languages, and the categories of each ranking
+    input, whose index points into the pool's vocabulary. The sha256 checks cannot see these;
+    unchecked, labels missing, fewer strategies than actions or a category the pool lacks
+    answered every request to the endpoint with a 500, more strategies stopped the service in
+    a traceback, and labels given twice or a vocabulary in another order were served as wrong
+    answers."""
+    problems = []
+    for name, entry in manifest.models.items():
+        if entry.kind == "regressor":
+            continue
+        if not entry.class_labels:
+            problems.append(f"model {name!r} ({entry.kind}) has no class_labels")
+        elif twice := _twice(entry.class_labels):
+            problems.append(f"model {name!r}: class_labels give {twice} twice")
+    pool = manifest.tutor_pool
+    actions = manifest.models["tutor_matching"].class_labels or []
+    if actions and len(pool.strategies) != len(actions):
+        problems.append(
+            f"tutor_pool.strategies names {len(pool.strategies)} strategies; model "
+            f"'tutor_matching' has {len(actions)} actions {actions}, one strategy each"
+        )
+    for vocabulary in ("strategies", "languages"):
+        names = getattr(pool, vocabulary)
+        if not names:
+            problems.append(f"tutor_pool.{vocabulary} is empty")
+        elif twice := _twice(names):
+            problems.append(f"tutor_pool.{vocabulary} gives {twice} twice")
+    policy = {f.name: f for f in manifest.models["tutor_matching"].inputs}
+    for field, vocabulary in RANKING_VOCABULARIES.items():
+        listed = getattr(pool, vocabulary)
+        if field in policy and policy[field].categories != listed:
+            problems.append(
+                f"model 'tutor_matching': input {field!r} has categories "
+                f"{policy[field].categories}, not tutor_pool.{vocabulary} {listed}"
+            )
+    return problems
+
+
 def verify_artifacts(folder: Path) -> Manifest:
     """The folder's manifest, after checking it can be read and parses, lists every model the
     endpoints need with the inputs tutor matching reads, and that every listed file can be read
@@ -156,7 +209,7 @@ def verify_artifacts(folder: Path) -> Manifest:
         if name in manifest.models and manifest.models[name].kind != kind
     ]
     if not problems:
-        problems += _input_problems(manifest)
+        problems += _input_problems(manifest) + _label_problems(manifest)
     problems += [
         problem
         for file, expected in manifest.files().items()

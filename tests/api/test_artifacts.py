@@ -332,6 +332,80 @@ def test_a_manifest_without_an_input_tutor_matching_reads_is_refused(
         pass
 
 
+def _add_subject(data: dict) -> None:
+    for feature in data["models"]["tutor_matching"]["inputs"]:
+        if feature["name"] == "subject_preference":
+            feature["categories"].append("art")
+            feature["normalisation"]["values"].append(1.0)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda d: d["tutor_pool"].update(strategies=d["tutor_pool"]["strategies"][:2]),
+            "tutor_pool.strategies names 2 strategies; model 'tutor_matching' has 5 actions",
+        ),
+        (
+            lambda d: d["tutor_pool"]["strategies"].append("newest"),
+            "tutor_pool.strategies names 6 strategies; model 'tutor_matching' has 5 actions",
+        ),
+        (
+            lambda d: d["models"]["difficulty"].update(class_labels=None),
+            "model 'difficulty' (classifier) has no class_labels",
+        ),
+        (
+            lambda d: d["models"]["difficulty_adaptation"].update(class_labels=None),
+            "model 'difficulty_adaptation' (policy) has no class_labels",
+        ),
+        (
+            lambda d: d["models"]["difficulty"].update(
+                class_labels=["Beginner", "Beginner", "Advanced"]
+            ),
+            "model 'difficulty': class_labels give ['Beginner'] twice",
+        ),
+        (
+            lambda d: d["tutor_pool"].update(languages=["english"] * 4),
+            "tutor_pool.languages gives ['english'] twice",
+        ),
+        (
+            _add_subject,
+            "model 'tutor_matching': input 'subject_preference' has categories ['math', "
+            "'science', 'english', 'history', 'coding', 'art'], not tutor_pool.subjects",
+        ),
+        (
+            lambda d: d["tutor_pool"]["time_slots"].reverse(),
+            "model 'tutor_matching': input 'time_preference' has categories ['morning', "
+            "'afternoon', 'evening', 'weekend'], not tutor_pool.time_slots ['weekend',",
+        ),
+    ],
+    ids=[
+        "fewer-strategies",
+        "more-strategies",
+        "no-levels",
+        "no-actions",
+        "level-twice",
+        "language-twice",
+        "subject-not-in-pool",
+        "slots-reordered",
+    ],
+)
+def test_labels_and_vocabularies_that_disagree_with_the_models_are_refused(
+    copy: Path, change, message: str
+) -> None:
+    """The sha256 checks pass (the version covers the files, not the manifest's labels). Fewer
+    strategies than the policy has actions, labels missing or a subject the pool lacks answered
+    every request to the endpoint with a 500; more strategies stopped the service in a
+    traceback; a label or language given twice, or a vocabulary in another order, was served as
+    wrong answers (a confidence of one level, tutors ranked for another time)."""
+    edit_manifest(copy, change)
+    with pytest.raises(ArtifactError, match=re.escape(message)):
+        verify_artifacts(copy)
+    app = create_app(settings=Settings(artifacts_dir=copy))
+    with pytest.raises(ArtifactError, match=re.escape(message)), TestClient(app):
+        pass
+
+
 def test_a_service_that_cannot_be_built_is_logged_as_a_failed_startup(
     artifacts_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
