@@ -7,6 +7,7 @@ describes would make every reported metric and version a lie.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +16,15 @@ from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
 from pydantic import ValidationError
 
 from aura.api.errors import field_path
-from aura.export.manifest import MANIFEST_FILE, Manifest, models_version, read_manifest
+from aura.export.manifest import (
+    MANIFEST_FILE,
+    Feature,
+    Lookup,
+    Manifest,
+    MinMax,
+    models_version,
+    read_manifest,
+)
 from aura.export.tutor_pool import TutorPool, load_pool
 from aura.files import sha256_file
 
@@ -165,6 +174,64 @@ def _label_problems(manifest: Manifest) -> list[str]:
     return problems
 
 
+def _feature_problem(feature: Feature) -> str | None:
+    """What keeps one input from being validated or normalised, if anything."""
+    norm = feature.normalisation
+    if feature.dtype == "category":
+        categories = feature.categories or []
+        if not categories:
+            return "a category input with no categories"
+        if twice := _twice(categories):
+            return f"categories give {twice} twice"
+        if isinstance(norm, Lookup) and len(norm.values) != len(categories):
+            return (
+                f"its lookup normalisation has {len(norm.values)} values for "
+                f"{len(categories)} categories"
+            )
+    else:
+        low, high = feature.low, feature.high
+        bounds = [b for b in (low, high) if b is not None]
+        if not all(map(math.isfinite, bounds)):
+            return f"bounds [{low}, {high}] are not finite numbers"
+        if feature.dtype == "integer" and not all(
+            b.is_integer() and -(2**63) <= b < 2**63 for b in bounds
+        ):
+            return f"bounds [{low}, {high}] of an integer input are not 64-bit whole numbers"
+        if low is not None and high is not None and low > high:
+            return f"low {low} is above high {high}: no value is in range"
+        if isinstance(norm, Lookup):
+            return "a lookup normalisation of a number (it indexes a category's values)"
+    if isinstance(norm, MinMax) and not (
+        math.isfinite(norm.low) and math.isfinite(norm.high) and norm.low < norm.high
+    ):
+        return f"its minmax normalisation [{norm.low}, {norm.high}] is no finite, non-empty range"
+    if isinstance(norm, Lookup) and not all(map(math.isfinite, norm.values)):
+        return f"its lookup normalisation values {norm.values} are not all finite"
+    return None
+
+
+def _feature_problems(manifest: Manifest) -> list[str]:
+    """Inputs a request cannot be validated against or normalised by: a name given twice in one
+    model, a bound that is no finite number (or no whole one for an integer), a range whose low
+    is above its high, a category without a vocabulary or with a value twice, a normalisation
+    that is no finite map (a min-max of zero width, a lookup of another length than its
+    categories). The sha256 checks cannot see these; unchecked, a NaN or fractional integer
+    bound, an empty vocabulary or a zero-width min-max stopped the service in a traceback, an
+    inverted range or a name given twice refused every request to the endpoint, a lookup short
+    of values answered its last categories with a 500, and a category twice was served as
+    another one."""
+    problems = []
+    for name, entry in manifest.models.items():
+        if twice := _twice([f.name for f in entry.inputs]):
+            problems.append(f"model {name!r}: inputs {twice} are given twice")
+        problems += [
+            f"model {name!r} input {feature.name!r}: {problem}"
+            for feature in entry.inputs
+            if (problem := _feature_problem(feature)) is not None
+        ]
+    return problems
+
+
 def verify_artifacts(folder: Path) -> Manifest:
     """The folder's manifest, after checking it can be read and parses, lists every model the
     endpoints need with the inputs tutor matching reads, and that every listed file can be read
@@ -210,6 +277,7 @@ def verify_artifacts(folder: Path) -> Manifest:
     ]
     if not problems:
         problems += _input_problems(manifest) + _label_problems(manifest)
+        problems += _feature_problems(manifest)
     problems += [
         problem
         for file, expected in manifest.files().items()

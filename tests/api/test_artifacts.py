@@ -406,6 +406,82 @@ def test_labels_and_vocabularies_that_disagree_with_the_models_are_refused(
         pass
 
 
+def _input(data: dict, model: str, name: str) -> dict:
+    return next(f for f in data["models"][model]["inputs"] if f["name"] == name)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda d: _input(d, "engagement", "duration_hours").update(low=float("nan")),
+            "model 'engagement' input 'duration_hours': bounds [nan, 4.0] are not finite numbers",
+        ),
+        (
+            lambda d: _input(d, "compatibility", "age").update(low=7.5),
+            "model 'compatibility' input 'age': bounds [7.5, 18.0] of an integer input are not "
+            "64-bit whole numbers",
+        ),
+        (
+            lambda d: _input(d, "engagement", "duration_hours").update(low=4.0, high=0.25),
+            "model 'engagement' input 'duration_hours': low 4.0 is above high 0.25",
+        ),
+        (
+            lambda d: _input(d, "tutor_matching", "learning_style").update(categories=[]),
+            "model 'tutor_matching' input 'learning_style': a category input with no categories",
+        ),
+        (
+            lambda d: _input(d, "tutor_matching", "learning_style").update(
+                categories=["visual", "visual", "reading_writing", "kinesthetic"]
+            ),
+            "model 'tutor_matching' input 'learning_style': categories give ['visual'] twice",
+        ),
+        (
+            lambda d: _input(d, "tutor_matching", "subject_preference")["normalisation"].update(
+                values=[0.0, 0.5]
+            ),
+            "model 'tutor_matching' input 'subject_preference': its lookup normalisation has 2 "
+            "values for 5 categories",
+        ),
+        (
+            lambda d: _input(d, "tutor_matching", "age")["normalisation"].update(high=8.0),
+            "model 'tutor_matching' input 'age': its minmax normalisation [8.0, 8.0] is no "
+            "finite, non-empty range",
+        ),
+        (
+            lambda d: _input(d, "engagement", "attention_span_minutes").update(
+                name="duration_hours"
+            ),
+            "model 'engagement': inputs ['duration_hours'] are given twice",
+        ),
+    ],
+    ids=[
+        "nan-bound",
+        "fractional-integer-bound",
+        "inverted-range",
+        "no-categories",
+        "category-twice",
+        "short-lookup",
+        "zero-width-minmax",
+        "input-twice",
+    ],
+)
+def test_inputs_a_request_cannot_be_validated_against_are_refused(
+    copy: Path, change, message: str
+) -> None:
+    """The sha256 checks pass (the version covers the files, not the manifest's inputs). A NaN
+    or fractional integer bound, an empty vocabulary or a zero-width min-max stopped the service
+    in a traceback while the record types were built; an inverted range or an input given twice
+    refused every request to the endpoint; a lookup short of values answered the last
+    categories with a 500; a category given twice was served as another."""
+    edit_manifest(copy, change)
+    with pytest.raises(ArtifactError, match=re.escape(message)):
+        verify_artifacts(copy)
+    app = create_app(settings=Settings(artifacts_dir=copy))
+    with pytest.raises(ArtifactError, match=re.escape(message)), TestClient(app):
+        pass
+
+
 def test_a_service_that_cannot_be_built_is_logged_as_a_failed_startup(
     artifacts_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

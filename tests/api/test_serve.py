@@ -279,6 +279,21 @@ def test_serve_refuses_a_policy_without_an_input_tutor_matching_reads(broken: Pa
     assert "Traceback" not in result.stderr
 
 
+def test_serve_refuses_a_manifest_bound_that_is_no_number_in_one_line(broken: Path) -> None:
+    """The checks before uvicorn passed a `NaN` bound (JSON as Python writes it); the worker
+    then stopped (exit 3) in pydantic's traceback while it built the record types."""
+    path = broken / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["models"]["compatibility"]["inputs"][0]["low"] = float("nan")
+    path.write_text(json.dumps(manifest))
+    result = run_serve(broken)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"error: artifacts in {broken} cannot be served: model 'compatibility' input 'age': "
+        "bounds [nan, 18.0] are not finite numbers"
+    ]
+
+
 def test_serve_s_worker_refuses_a_model_onnxruntime_cannot_load(broken: Path) -> None:
     """The checks before uvicorn starts pass a file whose sha256 and version were recomputed;
     the worker loading it stopped in onnxruntime's traceback. It stops (uvicorn's exit 3) on
