@@ -9,6 +9,7 @@ quality fields it never sees. Reading needs only json and numpy.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -75,11 +76,15 @@ def pool_columns(tutors: pd.DataFrame, subjects: list[str], separator: str) -> d
 
 
 class PoolFile(BaseModel):
-    """The pool file as `pool_columns` writes it: one value per tutor in each column. Strict, so
-    a string is not read as a number nor a null as NaN; each column is checked to hold one
-    value per tutor (numpy would have built the arrays of the wrong length without a word)."""
+    """The pool file as `pool_columns` writes it: one value per tutor in each column, at least
+    one tutor, each tutor id once. Strict, so a string is not read as a number nor a null as
+    NaN, and a number must be finite: each column is checked to hold one value per tutor (numpy
+    would have built the arrays of the wrong length without a word). A NaN rating was served as
+    a pool in which no tutor ranks (every learner answered with no tutors), a pool without
+    tutors answered one-record tutor-match requests with a 500, and an id given twice named two
+    tutors alike in one answer."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
     tutor_id: list[int]
     years_experience: list[float]
@@ -90,6 +95,15 @@ class PoolFile(BaseModel):
     subjects: list[list[str]]
     availability: list[list[str]]
     expertise: dict[str, list[float]]
+
+    @model_validator(mode="after")
+    def _tutors_each_once(self) -> PoolFile:
+        if not self.tutor_id:
+            raise ValueError("it holds no tutors")
+        twice = sorted(t for t, n in Counter(self.tutor_id).items() if n > 1)
+        if twice:
+            raise ValueError(f"column 'tutor_id' gives {twice} more than once")
+        return self
 
     @model_validator(mode="after")
     def _one_value_per_tutor(self) -> PoolFile:

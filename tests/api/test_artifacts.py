@@ -588,6 +588,22 @@ def _pool(change: Callable[[dict], object]) -> Callable[[bytes], bytes]:
             _pool(lambda d: d["expertise"].update(math={})),
             "tutor pool column 'expertise.math': Input should be a valid array",
         ),
+        (
+            _pool(lambda d: d["rating"].__setitem__(0, float("nan"))),
+            "tutor pool column 'rating', value at index 0: Input should be a finite number",
+        ),
+        (
+            _pool(lambda d: d["expertise"]["math"].__setitem__(3, float("inf"))),
+            "tutor pool column 'expertise.math', value at index 3: Input should be a finite number",
+        ),
+        (
+            _pool(lambda d: d.update({k: {} if k == "expertise" else [] for k in d})),
+            "tutor pool file: it holds no tutors",
+        ),
+        (
+            _pool(lambda d: d["tutor_id"].__setitem__(1, d["tutor_id"][0])),
+            "tutor pool file: column 'tutor_id' gives [",
+        ),
     ],
     ids=[
         "syntax",
@@ -601,13 +617,18 @@ def _pool(change: Callable[[dict], object]) -> Callable[[bytes], bytes]:
         "length",
         "subject",
         "expertise-type",
+        "nan",
+        "infinity",
+        "no-tutors",
+        "id-twice",
     ],
 )
 def test_a_tutor_pool_that_is_no_pool_is_named(copy: Path, edit, reason: str) -> None:
     """With its sha256 and the version recomputed, the checks pass a pool file that is valid
     JSON but lacks a column or holds the wrong type: a KeyError or TypeError ended `aura
     serve`'s worker, and a reload's, in a traceback naming neither the file nor the column.
-    A null was read as NaN and served."""
+    A null was read as NaN and served, as a NaN was (no tutor ranked); a pool without tutors
+    answered one-record tutor-match requests with a 500; an id twice named two tutors alike."""
     rewrite(copy, "tutor_pool.json", edit((copy / "tutor_pool.json").read_bytes()))
     prefix = f"artifacts in {copy} cannot be served: tutor_pool.json is not a valid tutor pool ("
     with pytest.raises(ArtifactError) as err:
