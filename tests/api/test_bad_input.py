@@ -256,6 +256,32 @@ def test_a_byte_order_mark_before_the_json_is_read_past(client, record) -> None:
     assert fields_of(client.post(PREDICT + "tutor-match", content=b"\xef\xbb\xbf")) == ["body"]
 
 
+@pytest.mark.parametrize(
+    ("codec", "named"),
+    [
+        ("utf-16", "UTF-16LE"),  # with a byte order mark, as Windows PowerShell saves a file
+        ("utf-16-le", "UTF-16LE"),
+        ("utf-16-be", "UTF-16BE"),
+        ("utf-32", "UTF-32LE"),
+        ("utf-32-be", "UTF-32BE"),
+    ],
+)
+def test_a_body_in_utf16_or_utf32_is_named_as_such(client, record, codec, named) -> None:
+    """JSON between systems is UTF-8 (RFC 8259); a body in UTF-16 or UTF-32 was answered
+    "Invalid JSON: expected value at line 1 column 1", which says nothing of the encoding. The
+    one for a batch is the same."""
+    for body in (record, [record, record]):
+        response = client.post(PREDICT + "tutor-match", content=json.dumps(body).encode(codec))
+        assert response.status_code == 422, response.text
+        assert response.json()["fields"] == [
+            {
+                "field": "body",
+                "message": f"Invalid JSON: the body is encoded as {named}; send it as UTF-8",
+                "type": "json_invalid",
+            }
+        ]
+
+
 def test_a_long_unknown_name_is_quoted_back_cut(client, record) -> None:
     name = "x" * 1_000_000
     response = client.post(PREDICT + "tutor-match", json={**record, name: 1})
