@@ -225,9 +225,14 @@ async def engagement(request: Request) -> Response:
     return await _predict(request, "engagement", run, query_errors=_query(request)[1])
 
 
-def _openapi_with_bodies(app: FastAPI, max_records: int) -> Callable[[], dict[str, Any]]:
+def _openapi_with_bodies(app: FastAPI, settings: Settings) -> Callable[[], dict[str, Any]]:
     """FastAPI's document plus the request bodies and the response labels, which come from the
-    loaded manifest (so the document is cached only once the models are loaded)."""
+    loaded manifest (so the document is cached only once the models are loaded), and the
+    configured limits a 413 answers (the body's bytes were in no part of the document)."""
+    too_large = (
+        f"A body above {settings.max_body_bytes} bytes (payload_too_large) or more than "
+        f"{settings.max_records} records (too_many_records)."
+    )
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -237,7 +242,7 @@ def _openapi_with_bodies(app: FastAPI, max_records: int) -> Callable[[], dict[st
         )
         service: Service | None = getattr(app.state, "service", None)
         if service is not None:
-            bodies, components = service.openapi_bodies(max_records)
+            bodies, components = service.openapi_bodies(settings.max_records)
             schemas = schema.setdefault("components", {}).setdefault("schemas", {})
             schemas.update(components)
             for name, fields in service.output_labels().items():
@@ -248,7 +253,9 @@ def _openapi_with_bodies(app: FastAPI, max_records: int) -> Callable[[], dict[st
                     else:
                         spec["enum"] = labels
             for endpoint, body in bodies.items():
-                schema["paths"][PREFIX + endpoint]["post"]["requestBody"] = body
+                operation = schema["paths"][PREFIX + endpoint]["post"]
+                operation["requestBody"] = body
+                operation["responses"]["413"]["description"] = too_large
             app.openapi_schema = schema
         return schema
 
@@ -332,7 +339,7 @@ def create_app(
             PREFIX + endpoint, response_model=response, responses=RESPONSES, tags=["predict"]
         )
         register(handler)
-    app.openapi = _openapi_with_bodies(app, settings.max_records)  # type: ignore[method-assign]
+    app.openapi = _openapi_with_bodies(app, settings)  # type: ignore[method-assign]
     endpoints = [route.path for route in app.routes if hasattr(route, "path")]
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(

@@ -124,6 +124,21 @@ def test_the_document_names_the_labels_and_headers_of_every_answer(client: TestC
         assert kind in kinds
 
 
+def test_the_document_gives_the_limits_the_service_enforces(client: TestClient) -> None:
+    """A client generated from /openapi.json knows how much one request may carry: the records
+    were there (maxItems) but the body's size limit, the other cause of a 413, was nowhere in the
+    document. The client fixture serves at most 1000 records and 2,000,000 bytes."""
+    doc = client.get("/openapi.json").json()
+    for endpoint in ("tutor-match", "difficulty", "compatibility", "engagement"):
+        operation = doc["paths"][PREDICT + endpoint]["post"]
+        body = operation["requestBody"]["content"]["application/json"]["schema"]
+        assert body["anyOf"][1]["maxItems"] == 1000
+        too_large = operation["responses"]["413"]["description"]
+        assert "2000000 bytes" in too_large and "1000 records" in too_large, too_large
+        oversized = client.post(PREDICT + endpoint, content=b"[" + b" " * 2_000_000 + b"]")
+        assert oversized.status_code == 413
+
+
 def test_every_request_field_is_described(client: TestClient) -> None:
     """A generated client shows each field's description; `language`, the one field that is no
     model input, had none."""
