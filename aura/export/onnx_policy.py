@@ -84,21 +84,24 @@ def policy_to_onnx(model: Any) -> bytes:
 
 def policy_parity(model: Any, onnx_bytes: bytes, observations: np.ndarray) -> dict[str, float]:
     """Share of observations where ONNX and SB3 pick the same action, and the largest
-    difference in action probabilities."""
+    difference in what decides it: the action probabilities of an actor-critic policy, the
+    Q-values of a DQN one. Both are recorded for every policy: a DQN policy's parity had no
+    difference, and `aura export` stopped on it in a KeyError once the folder was written."""
     import onnxruntime as ort
     import torch
 
     obs = observations.astype(np.float32)
     session = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
-    _, probs = session.run(None, {INPUT_NAME: obs})
+    logits, probs = session.run(None, {INPUT_NAME: obs})
     actions, _ = model.predict(obs, deterministic=True)
-    result = {
+    with torch.no_grad():
+        if hasattr(model.policy, "q_net"):
+            onnx, native = logits, model.policy.q_net(torch.as_tensor(obs)).cpu().numpy()
+        else:
+            dist = model.policy.get_distribution(torch.as_tensor(obs))
+            onnx, native = probs, dist.distribution.probs.cpu().numpy()
+    return {
         "rows": float(len(obs)),
         "action_agreement": float(np.mean(probs.argmax(1) == np.asarray(actions))),
+        "max_abs_diff": float(np.max(np.abs(onnx - native))),
     }
-    if hasattr(model.policy, "get_distribution"):
-        with torch.no_grad():
-            dist = model.policy.get_distribution(torch.as_tensor(obs))
-            native = dist.distribution.probs.cpu().numpy()
-        result["max_abs_diff"] = float(np.max(np.abs(probs - native)))
-    return result

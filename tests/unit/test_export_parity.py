@@ -94,6 +94,21 @@ def test_policy_onnx_picks_the_same_action(n_obs: int, n_actions: int) -> None:
     assert parity["max_abs_diff"] <= 1e-5
 
 
+def test_dqn_policy_onnx_gives_its_q_values() -> None:
+    """A DQN policy's ONNX logits are its Q-values: its parity recorded no difference at all, and
+    `aura export` stopped in a KeyError printing it, once the folder was written."""
+    import torch
+    from stable_baselines3 import DQN
+
+    torch.set_num_threads(1)
+    model = DQN("MlpPolicy", Bandit(6, 3), learning_starts=64, seed=SEED, device="cpu").learn(256)
+    observations = np.random.default_rng(SEED).random((2_000, 6))
+    parity = policy_parity(model, policy_to_onnx(model), observations)
+    assert parity["rows"] == 2_000
+    assert parity["action_agreement"] >= 0.999
+    assert parity["max_abs_diff"] <= 1e-5
+
+
 def test_one_hot_policy_onnx_picks_the_same_action() -> None:
     """The one-hot expansion is part of the exported network: the ONNX input stays the
     environment's eight numbers."""
