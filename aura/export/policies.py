@@ -142,7 +142,8 @@ def _episode_length(config_path: Path | None) -> int:
 
 def policy_exports(models_dir: Path, seed: int) -> list[PolicyExport]:
     """One PolicyExport per environment named in ``{models_dir}/rl/selected.json``, with its
-    held-out scores and references from results.json."""
+    held-out scores and references from results.json. Without a results.json the scores are
+    left out; one that does not score a served policy is refused (`_unscored`)."""
     models_dir = Path(models_dir)
     rl_dir = models_dir / "rl"
     selected_path = rl_dir / "selected.json"
@@ -159,11 +160,36 @@ def policy_exports(models_dir: Path, seed: int) -> list[PolicyExport]:
             f"{selected_path} names no model for {', '.join(missing)}; train the agents on every "
             "environment (`aura train-rl` or notebook 03)"
         )
+    if results_path.is_file():
+        unscored = [s for name in POLICY_NAMES if (s := _unscored(name, selected[name], results))]
+        if unscored:
+            raise ValueError(
+                f"{results_path} holds no scores for {'; '.join(unscored)}, which "
+                f"{selected_path} serves: the two are of other grids; train the agents again "
+                "(`aura train-rl` or notebook 03)"
+            )
     rng = np.random.default_rng(seed)
     return [
         _policy_export(name, selected[name], models_dir, results.get(name, {}), rng, seed)
         for name in POLICY_NAMES
     ]
+
+
+def _unscored(name: str, entry: dict[str, Any], results: dict[str, Any]) -> str | None:
+    """The served policy ``entry`` of environment ``name`` (``algo``, ``seed_index``) if a grid's
+    ``results`` has no scores of it, else None. Without this, a results.json of another grid
+    exported the policy with no score and no references (an environment or algorithm it lacks),
+    or stopped on "not enough values to unpack" (a seed it lacks)."""
+    algo = entry.get("algo", "ppo")
+    served = f"{name} {algo}" + (f" seed {entry['seed_index']}" if "seed_index" in entry else "")
+    runs = results.get(name, {}).get("algorithms", {}).get(algo)
+    if runs is None or "references" not in results[name]:
+        return served
+    if "seed_index" in entry and all(
+        s["seed_index"] != entry["seed_index"] for s in runs.get("seeds", [])
+    ):
+        return served
+    return None
 
 
 def _policy_export(

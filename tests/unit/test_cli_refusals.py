@@ -298,6 +298,41 @@ def test_export_names_a_missing_policy_and_a_broken_results_file(tmp_path: Path)
         policy_exports(tmp_path, 0)
 
 
+def test_export_refuses_a_results_file_that_does_not_score_the_served_policy(
+    tmp_path: Path,
+) -> None:
+    """selected.json and results.json of other grids: a results.json without the served
+    environment or algorithm exported the policy with no score and no references, and one
+    without its seed stopped on "not enough values to unpack"."""
+    from aura.export.policies import POLICY_NAMES, policy_exports
+
+    rl = tmp_path / "rl"
+    rl.mkdir()
+    entry = {"algo": "ppo", "seed_index": 1, "path": "rl/x.zip"}
+    (rl / "selected.json").write_text(json.dumps(dict.fromkeys(POLICY_NAMES, entry)))
+    scored = {"references": {}, "algorithms": {"ppo": {"seeds": [{"seed_index": 1}]}}}
+    results = rl / "results.json"
+    for name, other in [
+        ("difficulty_adaptation ppo seed 1", {}),
+        ("difficulty_adaptation ppo seed 1", {"references": {}, "algorithms": {"dqn": {}}}),
+        ("difficulty_adaptation ppo seed 1", {**scored, "algorithms": {"ppo": {"seeds": []}}}),
+    ]:
+        content = {"results": {"tutor_matching": scored, "difficulty_adaptation": other}}
+        results.write_text(json.dumps(content))
+        with pytest.raises(ValueError) as err:
+            policy_exports(tmp_path, 0)
+        assert str(err.value) == (
+            f"{results} holds no scores for {name}, which {rl / 'selected.json'} serves: the two "
+            "are of other grids; train the agents again (`aura train-rl` or notebook 03)"
+        )
+    results.write_text(json.dumps({"results": {}}))
+    with pytest.raises(ValueError, match="no scores for tutor_matching ppo seed 1; difficulty_"):
+        policy_exports(tmp_path, 0)
+    results.unlink()  # no results.json: exported without scores, as before (the file is read)
+    with pytest.raises(FileNotFoundError, match="x.zip not found"):
+        policy_exports(tmp_path, 0)
+
+
 def test_export_names_a_damaged_model_file(tmp_path: Path) -> None:
     from aura.supervised import load_models
 
