@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
+import typer
+from rich.markup import escape
+
 from aura.cli import app
-from aura.cli.common import ParamsOption, checked_params, console, fail
+from aura.cli.common import ParamsOption, checked_params, console, err_console, fail
 from aura.config import PARAMS_DIR, project_path
 
 
@@ -15,15 +20,37 @@ def export(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None:
     """
     from aura.export.exporter import ExportError
     from aura.export.pipeline import export_run
+    from aura.interrupts import interrupts_handled
     from aura.params_check import export_folders, export_test_size
 
     p = checked_params(params, writes=("artifacts_dir",))
+    folder = project_path(p["shared"]["artifacts_dir"])
+
+    def exported() -> int | None:
+        return folder.stat().st_ino if folder.is_dir() else None
+
+    before = exported()
+
+    def interrupted() -> NoReturn:
+        """The export is written aside and moved into place whole (`atomic_directory`), which
+        removes what it wrote aside when stopped; SIGTERM, uncaught, ended the process there and
+        left a hidden folder of half the files beside the artifacts."""
+        where = escape(str(folder))
+        if exported() != before:
+            what = f"the models were exported to {where} just before"
+        elif before is None:
+            what = f"nothing was written to {where}"
+        else:
+            what = f"nothing was written; {where} keeps the last export"
+        err_console.print(f"[bold red]interrupted:[/] {what}")
+        raise typer.Exit(code=130)
+
     try:
         export_folders(p)
         test_size = export_test_size(p)
         shared = p["shared"]
         section = p.get("06_model_export", {})
-        with console.status("exporting the models ..."):
+        with console.status("exporting the models ..."), interrupts_handled(interrupted):
             manifest = export_run(
                 project_path(shared["data_dir"]),
                 project_path(shared["models_dir"]),

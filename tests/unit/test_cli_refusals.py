@@ -501,6 +501,50 @@ def test_the_export_names_the_models_that_missed_a_target(monkeypatch: pytest.Mo
     assert "difficulty share" not in output
 
 
+class Terminated(Exception):
+    """What SIGTERM raises in the test below where no handler of the command's own stands: its
+    default would end the test process."""
+
+
+def test_export_stopped_by_sigterm_leaves_nothing_half_written(
+    tmp_path: Path, folders, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM while the export wrote its files aside ended `aura export` at once, leaving a
+    hidden folder of half the files beside the artifacts (one more at each stop)."""
+    import signal
+
+    import aura.export.pipeline as pipeline
+    from aura.export.atomic import atomic_directory
+
+    params = params_file(tmp_path, folders)
+    artifacts = tmp_path / "artifacts"
+
+    def stopped(data_dir: Path, models_dir: Path, target: Path, **kwargs: object) -> None:
+        with atomic_directory(target) as staging:
+            (staging / "compatibility.onnx").write_bytes(b"half")
+            signal.raise_signal(signal.SIGTERM)
+
+    def terminated(*args: object) -> None:
+        raise Terminated
+
+    monkeypatch.setattr(pipeline, "export_run", stopped)
+    previous = signal.signal(signal.SIGTERM, terminated)
+    try:
+        for message in (
+            f"interrupted: nothing was written to {artifacts}",
+            f"interrupted: nothing was written; {artifacts} keeps the last export",
+        ):
+            result = CliRunner().invoke(app, ["export", "--params", str(params)])
+            assert result.exit_code == 130 and "Traceback" not in result.output
+            assert " ".join(result.output.split()) == message
+            assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+            artifacts.mkdir(exist_ok=True)
+            (artifacts / "manifest.json").write_text("{}")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert [p.name for p in artifacts.iterdir()] == ["manifest.json"]
+
+
 def test_rl_probe_help_names_every_probe_whole_at_80_columns() -> None:
     """The probe list sat in the option's narrow help column and was cut at 80 columns
     ("filter_start_4_blocks_c…")."""
