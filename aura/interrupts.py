@@ -21,7 +21,10 @@ def interrupts_handled(interrupted: Callable[[], NoReturn]) -> Iterator[None]:
     Both raise KeyboardInterrupt at once from a handler of our own. With Python's own SIGINT
     handler in place, asyncio (which papermill's client runs on) would instead cancel its task
     and raise only once the running cell had finished. A SIGINT ignored by whoever started the
-    run (``nohup``) stays ignored."""
+    run (``nohup``) stays ignored. One that lands in the first import of an extension module
+    (onnxruntime, imported once the export has begun) comes out as that module's ImportError
+    ("initialization failed"), caused by the KeyboardInterrupt: it is an interrupt all the same,
+    not a traceback."""
     main = threading.current_thread() is threading.main_thread()  # signals belong to it
 
     def interrupt(signum: int, frame: object) -> None:
@@ -35,6 +38,10 @@ def interrupts_handled(interrupted: Callable[[], NoReturn]) -> Iterator[None]:
         yield
     except KeyboardInterrupt:
         interrupted()
+    except ImportError as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):
+            interrupted()
+        raise
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
