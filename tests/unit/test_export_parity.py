@@ -57,6 +57,57 @@ def test_forest_onnx_matches_scikit_learn_on_held_out_rows(tables, name: str) ->
         assert parity["label_agreement"] == 1.0
 
 
+def rows_at_the_edges(model, held_out) -> np.ndarray:
+    """Held-out rows with one feature moved: to its documented range's ends, beyond them, and to
+    the raw values whose scaled float32 lies on, or one to three float32 steps either side of,
+    each split threshold of the forest (the rows on which float32 against float64 would flip a
+    split, and so a decision)."""
+    from aura.supervised import FEATURE_RANGES
+
+    rng = np.random.default_rng(SEED)
+    base = held_out.to_numpy(dtype=np.float64)
+    scaler, forest = model[0], model[-1]
+    scale, low = scaler.scale_.astype(np.float32), scaler.min_.astype(np.float32)
+    rows = []
+
+    def moved(column: int, values: np.ndarray) -> np.ndarray:
+        out = base[rng.integers(0, len(base), len(values))]
+        out[:, column] = values
+        return out
+
+    for j, name in enumerate(held_out.columns):
+        lo, hi = FEATURE_RANGES[name]
+        rows.append(moved(j, np.repeat([lo, hi, lo - 1, hi + 1, -1e30, 1e30], 20)))
+        splits = np.unique(
+            np.concatenate([t.tree_.threshold[t.tree_.feature == j] for t in forest.estimators_])
+        )
+        raw = ((splits - low[j]) / scale[j]).astype(np.float32)
+        steps = [raw]
+        for direction in (np.inf, -np.inf):
+            value = raw
+            for _ in range(3):
+                value = np.nextafter(value, np.float32(direction))
+                steps.append(value)
+        rows.append(moved(j, np.concatenate(steps).astype(np.float64)))
+    return np.vstack(rows)
+
+
+@pytest.mark.parametrize("name", ["compatibility", "difficulty", "engagement"])
+def test_forest_onnx_matches_scikit_learn_at_every_split_and_range_end(tables, name: str) -> None:
+    """Held-out rows seldom sit at a threshold: these do, on both sides, for every split of
+    every tree; ONNX compares float32 inputs with float32 thresholds, scikit-learn with float64
+    ones, and a split sent the other way moves a score by a leaf's worth, far above 1e-4."""
+    import pandas as pd
+
+    model, held_out = fitted(name, tables)
+    rows = pd.DataFrame(rows_at_the_edges(model, held_out), columns=held_out.columns)
+    parity = forest_parity(model, onnx_of(model), rows)
+    assert parity["rows"] > 1_000
+    assert parity["max_abs_diff"] <= 1e-5
+    if name == "difficulty":
+        assert parity["label_agreement"] == 1.0
+
+
 class Bandit(gym.Env):
     """Reward for the action named by the first observation coordinate: a policy worth learning."""
 
