@@ -65,6 +65,32 @@ def test_a_complete_export_verifies(artifacts_dir: Path) -> None:
     }
 
 
+def test_an_exported_manifest_validates_against_the_committed_schema(artifacts_dir: Path) -> None:
+    """Clients are pointed at docs/manifest.schema.json: the manifest an export writes must be
+    valid by that file, not only by the pydantic models it is emitted from, with every file
+    it lists of its recorded sha256 and size, and nothing else in the folder."""
+    import jsonschema
+
+    from aura.config import PROJECT_ROOT
+
+    schema = json.loads((PROJECT_ROOT / "docs" / "manifest.schema.json").read_text())
+    manifest = json.loads((artifacts_dir / "manifest.json").read_text())
+    jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    ).validate(manifest)
+    listed = {m["file"]: (m["sha256"], m["size_bytes"]) for m in manifest["models"].values()}
+    for file, (digest, size) in listed.items():
+        assert sha256_file(artifacts_dir / file) == digest
+        assert (artifacts_dir / file).stat().st_size == size
+    assert (
+        sha256_file(artifacts_dir / manifest["tutor_pool"]["file"])
+        == (manifest["tutor_pool"]["sha256"])
+    )
+    assert sorted(p.name for p in artifacts_dir.iterdir()) == sorted(
+        [*listed, manifest["tutor_pool"]["file"], "manifest.json"]
+    )
+
+
 def test_a_missing_folder_names_the_command_that_writes_it(tmp_path: Path) -> None:
     """The message named notebook 06 and `aura run` (the whole pipeline, data included), not
     `aura export`, which writes the folder from the models already trained."""
