@@ -286,6 +286,51 @@ def test_the_same_forest_exports_to_the_same_bytes_in_every_process(tables, tmp_
     assert len(exported) == 1
 
 
+POLICY_IN_A_NEW_PROCESS = """
+import sys
+from stable_baselines3 import PPO
+from aura.export.onnx_policy import policy_to_onnx
+sys.stdout.buffer.write(policy_to_onnx(PPO.load(sys.argv[1], device="cpu")))
+"""
+
+
+def test_the_same_policy_exports_to_the_same_bytes_in_every_process(tmp_path: Path) -> None:
+    """The version hashes the policies' files too: the same saved policy (one-hot inputs, as
+    tutor matching's) must export to the same bytes here and in another process, of another
+    hash seed."""
+    import torch
+    from stable_baselines3 import PPO
+
+    from aura.envs.tutor_matching import TutorMatchingEnv
+    from aura.rl.features import OneHotCategories
+
+    torch.set_num_threads(1)
+    env = TutorMatchingEnv(n_tutors=20, episode_length=4)
+    model = PPO(
+        "MlpPolicy",
+        env,
+        n_steps=64,
+        seed=SEED,
+        device="cpu",
+        policy_kwargs={
+            "features_extractor_class": OneHotCategories,
+            "features_extractor_kwargs": {"categories": env.categorical_features},
+        },
+    )
+    model.save(tmp_path / "policy.zip")
+    exported = subprocess.run(
+        [sys.executable, "-c", POLICY_IN_A_NEW_PROCESS, str(tmp_path / "policy.zip")],
+        env={
+            **os.environ,
+            "PYTHONHASHSEED": str(hash(str(tmp_path)) % 1000),
+            "OMP_NUM_THREADS": "1",
+        },
+        capture_output=True,
+        check=True,
+    ).stdout
+    assert exported == policy_to_onnx(model)
+
+
 def test_the_export_refuses_data_a_seed_or_a_held_out_share_the_models_did_not_train_with(
     tmp_path: Path,
 ) -> None:
