@@ -71,3 +71,35 @@ def test_difficulty_observation_parity() -> None:
     validated = TypeAdapter(list[record_type("Signals", features)]).validate_python(records)
     api = Normaliser(features)(raw_matrix(validated, list(OBSERVATION_FEATURES)))
     np.testing.assert_allclose(api, np.array(observations), atol=1e-6)
+
+
+@pytest.mark.parametrize("episode_length", [12, 5])
+def test_tutor_matching_observation_is_bit_for_bit_the_environments(episode_length: int) -> None:
+    """The parity above allows 1e-6; a policy's near-tie could turn on the last bit, so every
+    value the integer and categorical inputs can take (and the range ends of the others) must
+    give the very float32 the environment computes, not one a rounding away."""
+    from itertools import product
+
+    features = tutor_matching_features(episode_length)
+    grid = product(
+        range(8, 19),
+        range(1, 13),
+        (0.0, 0.37, 1.0),
+        range(episode_length + 1),
+        (0.0, 0.61, 1.0),
+        range(len(SUBJECTS)),
+        range(len(LEARNING_STYLES)),
+        range(len(TIME_SLOTS)),
+    )
+    raw = np.array(list(grid), dtype=np.float64)
+    sizes = np.array([1, 1, 1, 1, 1, len(SUBJECTS), len(LEARNING_STYLES), len(TIME_SLOTS)])
+    env = np.empty_like(raw, dtype=np.float32)  # as TutorMatchingEnv assigns each coordinate
+    env[:, 0] = (raw[:, 0] - 8) / 10.0
+    env[:, 1] = (raw[:, 1] - 1) / 11.0
+    env[:, 2], env[:, 4] = raw[:, 2], raw[:, 4]
+    env[:, 3] = raw[:, 3] / episode_length
+    env[:, 5:] = raw[:, 5:] / (sizes[5:] - 1)
+    normaliser = Normaliser(features)
+    np.testing.assert_array_equal(normaliser(raw), env)
+    one = np.array([normaliser.one(row) for row in raw[::97].tolist()], dtype=np.float32)
+    np.testing.assert_array_equal(one, env[::97])
