@@ -61,6 +61,9 @@ def export(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None:
             )
     except (ExportError, ValueError, KeyError, FileNotFoundError) as exc:
         raise fail(f"{params}: {exc}") from exc
+    except OSError as exc:  # a full disk, a file it may not read: it ended in a traceback
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise fail(f"{params}: the export failed: {exc.strerror or exc}{where}") from exc
     for name, model in manifest.models.items():
         parity = model.parity
         agreement = parity.get("action_agreement", parity.get("label_agreement"))

@@ -501,6 +501,26 @@ def test_the_export_names_the_models_that_missed_a_target(monkeypatch: pytest.Mo
     assert "difficulty share" not in output
 
 
+def test_an_export_that_fails_to_write_says_so_in_a_line(
+    tmp_path: Path, folders, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk while the files were written aside ended `aura export` in a traceback."""
+    import errno
+
+    import aura.export.pipeline as pipeline
+
+    params = params_file(tmp_path, folders)
+    half = tmp_path / ".artifacts.tmp-0" / "compatibility.onnx"
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(half))
+
+    monkeypatch.setattr(pipeline, "export_run", full)
+    assert (
+        refusal(params) == f"error: {params}: the export failed: No space left on device ({half})"
+    )
+
+
 class Terminated(Exception):
     """What SIGTERM raises in the test below where no handler of the command's own stands: its
     default would end the test process."""
