@@ -22,6 +22,7 @@ from sklearn.metrics import (
     confusion_matrix,
     f1_score,
     log_loss,
+    make_scorer,
     mean_absolute_error,
     mean_squared_error,
     r2_score,
@@ -197,8 +198,20 @@ def importances(
     name: str, model: BaseEstimator, X: pd.DataFrame, y: pd.Series, *, n_repeats: int, seed: int
 ) -> pd.DataFrame:
     """Permutation importance on held-out rows: how much the loss grows when a feature is
-    shuffled (log-loss for the classifier, MSE for the regressors)."""
-    scoring = "neg_log_loss" if is_classifier_name(name) else "neg_mean_squared_error"
+    shuffled (log-loss for the classifier, MSE for the regressors).
+
+    The log loss is taken over every level, as `classification_metrics` takes it: scikit-learn's
+    ``neg_log_loss`` reads the levels from the rows, and refused held-out rows that lack one."""
+    scoring = (
+        make_scorer(
+            log_loss,
+            greater_is_better=False,
+            response_method="predict_proba",
+            labels=list(range(len(CLASS_LABELS))),
+        )
+        if is_classifier_name(name)
+        else "neg_mean_squared_error"
+    )
     result = permutation_importance(
         model, X, y, scoring=scoring, n_repeats=n_repeats, random_state=seed
     )

@@ -354,6 +354,26 @@ def test_a_difficulty_level_too_rare_for_the_folds_is_named(tables) -> None:
     assert "at least cv_folds (3)" in str(err.value)
 
 
+def test_a_level_absent_from_the_test_split_is_scored_over_all_three(tables) -> None:
+    """A level every held-out learner lacks (few Advanced learners, all drawn for training)
+    stopped the training in the permutation importances with scikit-learn's "y_true and y_prob
+    contain different number of classes: 2 vs 3", naming no table; every other metric already
+    scored over the three levels."""
+    from aura.supervised.training import train_model
+
+    X, y, groups = tables["difficulty"]
+    _, test = ev.grouped_holdout(groups, 0.2, SEED)
+    advanced = CLASS_LABELS.index("Advanced")
+    y = y.copy()
+    y.iloc[test] = y.iloc[test].where(y.iloc[test] != advanced, advanced - 1)
+    config = supervised_config(SMALL_TRAINING)
+    _, metrics, _ = train_model("difficulty", (X, y, groups), config, SEED)
+    assert np.array(metrics["test"]["confusion_matrix"])[advanced].sum() == 0
+    assert set(metrics["importance"]) == set(FEATURES["difficulty"])
+    floor = metrics["importance_floor"]["importance"]
+    assert metrics["importance"]["success_rate"]["importance"] > floor
+
+
 def test_a_rare_difficulty_level_is_refused_before_any_model_trains(
     sim, tmp_path: Path, monkeypatch
 ) -> None:
