@@ -23,7 +23,7 @@ from aura.config import project_relative
 from aura.data.schemas import TABLES
 from aura.export.atomic import atomic_directory
 from aura.export.exporter import MAX_FOREST_BYTES  # the export's limit, checked at training
-from aura.files import sha256_file
+from aura.files import sha256_file, strict_json
 from aura.params_check import validation_problems
 from aura.sim.io import FILES, simulator_wrote
 from aura.supervised import evaluation as ev
@@ -426,7 +426,8 @@ def train_all(
     on_stage: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
     """Train the three models from the CSVs of `data_dir`, save them to
-    `{models_dir}/supervised/{name}.joblib` with `metrics.json`, and return the metrics.
+    `{models_dir}/supervised/{name}.joblib` with `metrics.json`, and return the metrics as
+    saved: strict JSON, where a metric without a value (R² of a one-row test set) is null.
 
     `params` is the `04_supervised_training` section (see SupervisedConfig); None uses defaults.
     The folder is replaced whole once everything is trained and scored: a training that fails or
@@ -469,12 +470,12 @@ def train_all(
         report["out_of_sample"] = out_of_sample(
             models, baselines, config.features, sizes, seed, report["models"], on_stage
         )
-    report = _json_ready(report)
+    text = strict_json(_json_ready(report))  # a metric without a value (R² of one row): null
     with atomic_directory(Path(models_dir) / "supervised") as folder:
         for name, model in models.items():
             joblib.dump(model, folder / f"{name}.joblib")
-        (folder / "metrics.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
-    return report
+        (folder / "metrics.json").write_text(text, encoding="utf-8")
+    return json.loads(text)
 
 
 def load_models(models_dir: str | Path) -> dict[str, Any]:

@@ -374,6 +374,28 @@ def test_a_level_absent_from_the_test_split_is_scored_over_all_three(tables) -> 
     assert metrics["importance"]["success_rate"]["importance"] > floor
 
 
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def test_a_metric_without_a_value_is_saved_as_null(sim, tmp_path: Path) -> None:
+    """R² of a test set of one session has no value: metrics.json held Python's `NaN`, which
+    jq, browsers and strict readers refuse (the project writes strict JSON elsewhere)."""
+    data_dir = tmp_path / "data"
+    save(sim, data_dir)
+    sessions = data_dir / FILES["sessions"]
+    pd.read_csv(sessions).drop_duplicates("learner_id").to_csv(sessions, index=False)
+    params = {**SMALL_TRAINING, "test_size": 0.001}  # one learner held out, with one session
+    metrics = train_all(data_dir, tmp_path / "models", params, SEED)
+    text = (tmp_path / "models" / "supervised" / "metrics.json").read_text()
+    saved = json.loads(text, parse_constant=_refuse_constant)
+    assert saved == metrics
+    for name in ("compatibility", "engagement"):
+        assert saved["models"][name]["rows"]["test"] == 1
+        assert saved["models"][name]["test"]["r2"] is None
+        assert saved["models"][name]["test"]["mse"] >= 0.0
+
+
 def test_a_rare_difficulty_level_is_refused_before_any_model_trains(
     sim, tmp_path: Path, monkeypatch
 ) -> None:
