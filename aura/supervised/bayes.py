@@ -14,11 +14,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import f1_score, log_loss
+from sklearn.metrics import log_loss
 
 from aura.sim import outcomes as oc
 from aura.sim.placement import PLACEMENT_FEATURES, placement_probabilities
 from aura.sim.rng import logit_normal_moments
+from aura.supervised.evaluation import macro_f1
 from aura.supervised.features import FEATURES, SUBJECT_EXPERTISE
 
 
@@ -95,7 +96,7 @@ def classification_reference(probs: np.ndarray, y: np.ndarray) -> dict[str, floa
     return {
         "bayes_accuracy": float(probs.max(axis=1).mean()),
         "bayes_realised_accuracy": float(np.mean(pred == y)),
-        "bayes_macro_f1": float(f1_score(y, pred, average="macro", labels=labels)),
+        "bayes_macro_f1": macro_f1(y, pred, labels),
         "bayes_log_loss": float(log_loss(y, np.clip(probs, 1e-15, 1.0), labels=labels)),
     }
 

@@ -374,6 +374,29 @@ def test_a_level_absent_from_the_test_split_is_scored_over_all_three(tables) -> 
     assert metrics["importance"]["success_rate"]["importance"] > floor
 
 
+def test_a_level_absent_from_the_rows_is_left_out_of_the_macro_f1() -> None:
+    """A level no row holds and no model picks has no F1; scikit-learn counted it as 0 (with a
+    warning), so the forest's, the baselines' and the Bayes reference's macro-F1 on a test set
+    without Advanced learners were each a third below their F1 over the levels there."""
+    import warnings
+
+    from sklearn.metrics import f1_score
+
+    from aura.supervised.bayes import classification_reference
+
+    y = np.array([0, 0, 1, 1, 1])
+    proba = np.eye(3)[[0, 1, 1, 1, 0]] * 0.8 + 0.2 / 3
+    expected = f1_score(y, proba.argmax(axis=1), average="macro")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ev.classification_metrics(y, proba)["macro_f1"] == pytest.approx(expected)
+        assert classification_reference(proba, y)["bayes_macro_f1"] == pytest.approx(expected)
+    never_picked = np.eye(3)[[0, 0, 0, 0, 0]] * 0.8 + 0.2 / 3  # a level held but never picked
+    assert ev.classification_metrics(y, never_picked)["macro_f1"] == pytest.approx(
+        f1_score(y, never_picked.argmax(axis=1), average="macro", labels=[0, 1])
+    )
+
+
 def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
 
