@@ -13,7 +13,7 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import joblib
 import numpy as np
@@ -52,7 +52,16 @@ from aura.supervised.models import (
     forest_settings,
     make_pipeline,
 )
-from aura.supervised.shift import POPULATIONS, draw_population
+from aura.supervised.shift import (
+    POPULATIONS,
+    Draw,
+    draw_population,
+    is_drawn_from,
+    population_seed,
+)
+
+if TYPE_CHECKING:
+    from aura.data.loading import Datasets
 
 SECTION = "04_supervised_training"
 TARGET_ACCURACY = 0.85
@@ -356,16 +365,41 @@ def train_model(
     return model, metrics, fitted
 
 
+def population_draws(data: Datasets, seed: int) -> dict[str, Draw]:
+    """Each population of `POPULATIONS` drawn at the size of ``data``, by name; refused when a
+    draw is ``data`` itself. The populations are drawn from the training seed plus an offset, so
+    on tables the simulator generated with one of those seeds (a sweep of training seeds over
+    fixed data) a "new" population was the training data, scored as out of sample."""
+    sizes = {
+        "n_learners": len(data.learners),
+        "n_tutors": len(data.tutors),
+        "n_sessions": len(data.sessions),
+    }
+    draws = {}
+    for population in POPULATIONS:
+        draw = draw_population(population, seed, **sizes)
+        if is_drawn_from(draw, data.learners, data.tutors):
+            raise ValueError(
+                f"{SECTION}.out_of_sample: the {population.name} draw (simulator seed "
+                f"{population_seed(population, seed)}) is the data of {data.folder} itself, "
+                "generated with that seed, and would score the models on the rows they learned "
+                f"from; train with another seed than {seed}, or set out_of_sample: false"
+            )
+        draws[population.name] = draw
+    return draws
+
+
 def out_of_sample(
     models: Mapping[str, Any],
     baselines: Mapping[str, Mapping[str, Any]],
     features: Mapping[str, list[str]],
-    sizes: Mapping[str, int],
+    draws: Mapping[str, Draw],
     seed: int,
     in_sample: Mapping[str, Mapping[str, Any]],
     on_stage: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
-    """Each model scored on every population in `POPULATIONS`, with its Bayes reference there
+    """Each model scored on every population in `POPULATIONS` (its ``draws``, from
+    `population_draws`), with its Bayes reference there
     and the degradation: its ratio to the reference there (in expectation over the noise, as on
     the test set: `against_truth`) against the same ratio on the test set. Its fitted
     ``baselines`` (by model, then by name) are scored on the same draws, with their own ratio
@@ -374,7 +408,7 @@ def out_of_sample(
     report: dict[str, Any] = {}
     for population in POPULATIONS:
         on_stage(f"out of sample: {population.name}")
-        tables = build_feature_tables(*draw_population(population, seed, **sizes), features)
+        tables = build_feature_tables(*draws[population.name], features)
         entry: dict[str, Any] = {"description": population.description}
         for name, model in models.items():
             X, y, groups = tables[name]
@@ -447,6 +481,8 @@ def train_all(
     }
     for name in MODEL_NAMES:  # every refusal the data settle, before any model trains
         training_split(name, tables[name], config, seed)
+    scored_out_of_sample = config.out_of_sample and any(simulated.values())  # where truth holds
+    draws = population_draws(data, seed) if scored_out_of_sample else {}
     models: dict[str, Any] = {}
     baselines: dict[str, Any] = {}
     report: dict[str, Any] = {
@@ -461,14 +497,9 @@ def train_all(
         models[name], report["models"][name], baselines[name] = train_model(
             name, tables[name], config, seed, simulated=simulated[name], on_stage=on_stage
         )
-    if config.out_of_sample and any(simulated.values()):  # scored where the truth holds
-        sizes = {
-            "n_learners": len(data.learners),
-            "n_tutors": len(data.tutors),
-            "n_sessions": len(data.sessions),
-        }
+    if scored_out_of_sample:
         report["out_of_sample"] = out_of_sample(
-            models, baselines, config.features, sizes, seed, report["models"], on_stage
+            models, baselines, config.features, draws, seed, report["models"], on_stage
         )
     text = strict_json(_json_ready(report))  # a metric without a value (R² of one row): null
     with atomic_directory(Path(models_dir) / "supervised") as folder:

@@ -419,6 +419,39 @@ def test_a_metric_without_a_value_is_saved_as_null(sim, tmp_path: Path) -> None:
         assert saved["models"][name]["test"]["mse"] >= 0.0
 
 
+@pytest.mark.parametrize(
+    ("offset", "population", "edit_tutors"),
+    [(1, "new_seed", True), (3, "younger_learners", False)],
+)
+def test_an_out_of_sample_draw_that_is_the_training_data_is_refused(
+    tmp_path: Path, monkeypatch, offset: int, population: str, edit_tutors: bool
+) -> None:
+    """The out-of-sample sets are the simulator's draws from the training seed plus 1, 2 and 3
+    at the data's size: on data generated with one of those seeds (a seed sweep over fixed data)
+    a draw was the training data itself, and its 'new' learners and tutor pool were scored
+    without a word (compatibility 1.060 on `new_seed` at smoke scale, where new tutors give
+    1.192). Told by the learners too: an edited tutors table leaves the learners the data's."""
+    data_dir = tmp_path / "data"
+    save(generate(SEED + offset, n_learners=800, n_tutors=25, n_sessions=1600), data_dir)
+    if edit_tutors:
+        tutors = data_dir / FILES["tutors"]
+        table = pd.read_csv(tutors)
+        table["rating"] = table["rating"].iloc[::-1].to_numpy()
+        table.to_csv(tutors, index=False)
+
+    def tune(name: str, *args, **kwargs):
+        raise AssertionError(f"the {name} model trained before the refusal")
+
+    monkeypatch.setattr(ev, "tune", tune)
+    params = {**SMALL_TRAINING, "out_of_sample": True}
+    message = (
+        f"04_supervised_training.out_of_sample: the {population} draw (simulator seed "
+        f"{SEED + offset}) is the data of {data_dir} itself"
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        train_all(data_dir, tmp_path / "models", params, SEED)
+
+
 def test_a_rare_difficulty_level_is_refused_before_any_model_trains(
     sim, tmp_path: Path, monkeypatch
 ) -> None:
