@@ -570,6 +570,38 @@ def test_the_same_params_give_the_same_scores_to_the_last_bit(sim, tmp_path: Pat
     assert _without_timings(first) == _without_timings(second)
 
 
+@pytest.mark.parametrize("name", ["difficulty", "engagement"])
+def test_the_grid_search_gives_the_same_forest_on_one_process_or_two(tables, name: str) -> None:
+    """`n_jobs` only spreads the grid search's fits: its CV table, its choice and the refitted
+    forest's every prediction are those of the fits run one after another."""
+    X, y, groups = tables[name]
+    train, test = ev.grouped_holdout(groups, 0.2, SEED)
+    results = [
+        ev.tune(
+            name,
+            make_pipeline(name, FEATURES[name], {"n_estimators": 20}, seed=SEED),
+            X.iloc[train],
+            y.iloc[train],
+            groups.iloc[train],
+            {"min_samples_leaf": [10, 40], "max_features": [0.5, 0.8]},
+            n_splits=3,
+            tolerance=0.005,
+            seed=SEED,
+            n_jobs=n_jobs,
+        )
+        for n_jobs in (1, 2)
+    ]
+    (one, table_one, chosen_one, _), (two, table_two, chosen_two, _) = results
+    assert chosen_one == chosen_two
+    pd.testing.assert_frame_equal(
+        table_one.drop(columns="fit_seconds"), table_two.drop(columns="fit_seconds")
+    )
+    predict = "predict_proba" if name == "difficulty" else "predict"
+    np.testing.assert_array_equal(
+        getattr(one, predict)(X.iloc[test]), getattr(two, predict)(X.iloc[test])
+    )
+
+
 def _check_targets_table(metrics: dict) -> None:
     """Every recorded verdict is a row, and each row's numbers give the verdict it shows."""
     table = checks_table(metrics)
