@@ -751,3 +751,44 @@ def test_the_ratio_s_interval_resamples_learners_with_all_their_rows(monkeypatch
     ]
     by_row_width = np.subtract(*np.percentile(by_row, [97.5, 2.5]))
     assert scored["ratio_high"] - scored["ratio_low"] > 1.5 * by_row_width
+
+
+def test_the_command_prints_the_scores_on_new_tutors_beside_the_test_set_s(
+    sim, tmp_path: Path
+) -> None:
+    """The targets are read on held-out learners with the training's tutors; `aura
+    train-supervised` printed them alone, all met, while the compatibility forest's ratio on a
+    new tutor pool (metrics.json, notebook 04) missed its bound and trailed the linear model."""
+    import yaml
+    from typer.testing import CliRunner
+
+    from aura.cli import app
+    from aura.config import PARAMS_DIR
+
+    save(sim, tmp_path / "data")
+    params = yaml.safe_load((PARAMS_DIR / "smoke.yaml").read_text(encoding="utf-8"))
+    params["shared"] = {
+        "seed": SEED,
+        "data_dir": str(tmp_path / "data"),
+        "models_dir": str(tmp_path / "models"),
+        "artifacts_dir": str(tmp_path / "artifacts"),
+    }
+    params["04_supervised_training"] = {**SMALL_TRAINING, "out_of_sample": True}
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(params), encoding="utf-8")
+    result = CliRunner().invoke(app, ["train-supervised", "--params", str(path)])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((tmp_path / "models" / "supervised" / "metrics.json").read_text())
+    table = out_of_sample_table(metrics)
+    assert "ratio on test set" in result.output and "linear ratio" in result.output
+    assert set(table.index.get_level_values("dataset")) == {
+        "new_seed",
+        "older_learners",
+        "younger_learners",
+    }
+    lines = result.output.splitlines()
+    for (_, name), row in table.iterrows():
+        assert any(
+            name in line and f"{row['ratio']:.4f}" in line and row["ratio 95% CI"] in line
+            for line in lines
+        ), (name, row["ratio"])
