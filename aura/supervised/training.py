@@ -366,10 +366,12 @@ def train_model(
 
 
 def population_draws(data: Datasets, seed: int) -> dict[str, Draw]:
-    """Each population of `POPULATIONS` drawn at the size of ``data``, by name; refused when a
-    draw is ``data`` itself. The populations are drawn from the training seed plus an offset, so
-    on tables the simulator generated with one of those seeds (a sweep of training seeds over
-    fixed data) a "new" population was the training data, scored as out of sample."""
+    """Each population of `POPULATIONS` drawn at the size of ``data``, by name, before any model
+    trains; refused when a draw is ``data`` itself or holds no session. The populations are drawn
+    from the training seed plus an offset, so on tables the simulator generated with one of those
+    seeds (a sweep of training seeds over fixed data) a "new" population was the training data,
+    scored as out of sample; and a draw of a few learners may hold none of a population's ages,
+    which stopped the scoring in scikit-learn once every model had been trained."""
     sizes = {
         "n_learners": len(data.learners),
         "n_tutors": len(data.tutors),
@@ -378,12 +380,20 @@ def population_draws(data: Datasets, seed: int) -> dict[str, Draw]:
     draws = {}
     for population in POPULATIONS:
         draw = draw_population(population, seed, **sizes)
+        drawn_seed = population_seed(population, seed)
+        where = f"{SECTION}.out_of_sample: the {population.name} draw (simulator seed {drawn_seed}"
         if is_drawn_from(draw, data.learners, data.tutors):
             raise ValueError(
-                f"{SECTION}.out_of_sample: the {population.name} draw (simulator seed "
-                f"{population_seed(population, seed)}) is the data of {data.folder} itself, "
-                "generated with that seed, and would score the models on the rows they learned "
-                f"from; train with another seed than {seed}, or set out_of_sample: false"
+                f"{where}) is the data of {data.folder} itself, generated with that seed, and "
+                "would score the models on the rows they learned from; train with another seed "
+                f"than {seed} (the data's own, {drawn_seed}, draws new populations), or set "
+                "out_of_sample: false"
+            )
+        if draw[2].empty:  # no learner of the population's ages, or none with a session
+            raise ValueError(
+                f"{where}: {population.description}) holds no session at the data's size "
+                f"({sizes['n_learners']} learners, {sizes['n_sessions']} sessions); generate "
+                "more learners and sessions, or set out_of_sample: false"
             )
         draws[population.name] = draw
     return draws
@@ -399,9 +409,9 @@ def out_of_sample(
     on_stage: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
     """Each model scored on every population in `POPULATIONS` (its ``draws``, from
-    `population_draws`), with its Bayes reference there
-    and the degradation: its ratio to the reference there (in expectation over the noise, as on
-    the test set: `against_truth`) against the same ratio on the test set. Its fitted
+    `population_draws`), with its Bayes reference there and the degradation: its ratio to the
+    reference there (in expectation over the noise, as on the test set: `against_truth`)
+    against the same ratio on the test set. Its fitted
     ``baselines`` (by model, then by name) are scored on the same draws, with their own ratio
     to the reference there: a forest's ratio that grows on a new population is read against
     what the mean and the linear model lose there."""

@@ -452,6 +452,28 @@ def test_an_out_of_sample_draw_that_is_the_training_data_is_refused(
         train_all(data_dir, tmp_path / "models", params, SEED)
 
 
+def test_an_out_of_sample_population_without_sessions_is_refused_before_training(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """At 14 learners, seed 42's younger_learners draw (seed 45) has no learner aged 8-10: all
+    three models trained, then the scaler stopped with scikit-learn's "Found array with 0
+    sample(s)", naming no population."""
+    data_dir = tmp_path / "data"
+    save(generate(42, n_learners=14, n_tutors=3, n_sessions=28), data_dir)
+
+    def tune(name: str, *args, **kwargs):
+        raise AssertionError(f"the {name} model trained before the refusal")
+
+    monkeypatch.setattr(ev, "tune", tune)
+    params = {**SMALL_TRAINING, "cv_folds": 2, "out_of_sample": True}
+    message = (
+        "04_supervised_training.out_of_sample: the younger_learners draw (simulator seed 45: "
+        "learners aged 8-10 only) holds no session at the data's size (14 learners, 28 sessions)"
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        train_all(data_dir, tmp_path / "models", params, 42)
+
+
 def test_a_rare_difficulty_level_is_refused_before_any_model_trains(
     sim, tmp_path: Path, monkeypatch
 ) -> None:
