@@ -10,6 +10,7 @@ shifted populations.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -265,6 +266,12 @@ def training_split(
     `train_all` asks it of every model before any trains, so data that one model cannot learn
     from are refused before the minutes the others take."""
     _, y, groups = table
+    if math.floor((1.0 - config.test_size) * groups.nunique()) == 0:  # as GroupShuffleSplit counts
+        raise ValueError(
+            f"{SECTION}.test_size is {config.test_size:g}, but the {name} model's table holds "
+            f"{groups.nunique()} learners, and holding out that share leaves none to train on; "
+            "lower test_size or generate more learners"
+        )
     train, test = ev.grouped_holdout(groups, config.test_size, seed)
     learners = groups.iloc[train].nunique()
     if learners < config.cv_folds:

@@ -555,6 +555,22 @@ def test_more_folds_than_training_learners_is_refused_before_any_fit(tables) -> 
         train_model("compatibility", tables["compatibility"], config, SEED)
 
 
+def test_a_test_size_that_holds_out_every_learner_is_named_by_its_key(tables) -> None:
+    """scikit-learn's "With n_samples=20, test_size=0.99 and train_size=None, the resulting
+    train set will be empty" named neither the params key nor that the samples are learners."""
+    from aura.supervised.training import train_model
+
+    X, y, groups = (part.iloc[:20] for part in tables["engagement"])
+    n_learners = groups.nunique()
+    config = supervised_config({**SMALL_TRAINING, "test_size": 0.99})
+    message = (
+        f"04_supervised_training.test_size is 0.99, but the engagement model's table holds "
+        f"{n_learners} learners, and holding out that share leaves none to train on"
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        train_model("engagement", (X, y, groups), config, SEED)
+
+
 def test_the_stages_name_the_learners_each_split_holds(tables) -> None:
     """A test_size near 1 trained on a handful of learners without a word."""
     from aura.supervised.training import train_model
