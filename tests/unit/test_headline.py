@@ -134,6 +134,59 @@ def test_supervised_rows_say_which_targets_were_met() -> None:
     assert rows["Supervised compatibility"].startswith("metrics.json predates the checks")
 
 
+def test_each_model_s_ratio_on_new_tutors_stands_beside_its_test_ratio() -> None:
+    """The test set's tutors are the training's, and the compatibility forest, which met its
+    target there (1.032 at default params), fell behind the linear model on a new pool (1.156
+    against 1.069): the front page showed the test ratio alone."""
+
+    def model(ratio: float) -> dict:
+        truth = {"ratio": ratio, "ratio_low": ratio - 0.01, "ratio_high": ratio + 0.01}
+        return {
+            "test": {"mse": 0.02, "accuracy": 0.93},
+            "baselines": {},
+            "bayes": {"bayes_mse": 0.018, "bayes_accuracy": 0.92},
+            "against_truth": truth,
+            "checks": {},
+        }
+
+    def drawn(ratio: float, constant: float, linear: float, names: tuple[str, str]) -> dict:
+        truth = {"ratio": ratio, "ratio_low": ratio - 0.005, "ratio_high": ratio + 0.005}
+        baselines = {names[0]: {"ratio": constant}, names[1]: {"ratio": linear}}
+        return {"against_truth": truth, "baselines": baselines}
+
+    regression = ("mean", "linear")
+    metrics = {
+        "models": {
+            "compatibility": model(1.032),
+            "engagement": model(1.039),
+            "difficulty": model(0.995),
+        },
+        "out_of_sample": {
+            "new_seed": {
+                "compatibility": drawn(1.156, 1.895, 1.069, regression),
+                "engagement": drawn(1.039, 2.002, 1.041, regression),
+                "difficulty": drawn(0.994, 0.441, 0.942, ("majority", "logistic")),
+            },
+            "older_learners": {},
+        },
+    }
+    rows = {r["area"]: r for r in headline.supervised_rows(metrics)}
+    compatibility = rows["Supervised compatibility, new learners and tutors"]
+    assert compatibility["value"] == "1.156 [1.151, 1.161]"
+    assert compatibility["reference"] == "test set 1.032; on the same draw mean 1.895, linear 1.069"
+    assert compatibility["target"].endswith("behind the linear baseline by its whole interval")
+    engagement = rows["Supervised engagement, new learners and tutors"]["target"]
+    assert engagement.endswith("level with the linear baseline: the interval holds its ratio")
+    difficulty = rows["Supervised difficulty, new learners and tutors"]
+    assert difficulty["metric"].startswith("expected accuracy share of Bayes")
+    assert difficulty["target"].endswith("ahead of the logistic baseline by its whole interval")
+    # tables the simulator did not write have no Bayes reference there, and no row
+    metrics["out_of_sample"]["new_seed"]["engagement"] = {"baselines": {}}
+    assert "Supervised engagement, new learners and tutors" not in {
+        r["area"] for r in headline.supervised_rows(metrics)
+    }
+
+
 def test_off_policy_rows_say_whether_the_interval_covers_the_truth() -> None:
     table = pd.DataFrame(
         {
