@@ -139,6 +139,32 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code=code)
 
 
+def folder_interrupted(folder: Path, verb: str, kept: str) -> Callable[[], NoReturn]:
+    """The one line said when Ctrl-C or SIGTERM stops a command that writes ``folder`` aside
+    and moves it into place whole once its work is done (`atomic_directory`, which removes
+    what it wrote aside when stopped): the folder is new only if stopped in the instant it was
+    moved, else it keeps ``kept`` or was never there. Uncaught, SIGTERM ended the process
+    before that cleanup and left a hidden folder of half the files beside it."""
+
+    def identity() -> int | None:
+        return folder.stat().st_ino if folder.is_dir() else None
+
+    before = identity()
+
+    def interrupted() -> NoReturn:
+        where = escape(str(folder))
+        if identity() != before:
+            what = f"the models were {verb} to {where} just before"
+        elif before is None:
+            what = f"nothing was {verb} to {where}"
+        else:
+            what = f"nothing was {verb}; {where} keeps {kept}"
+        err_console.print(f"[bold red]interrupted:[/] {what}")
+        raise typer.Exit(code=130)
+
+    return interrupted
+
+
 def runs_interrupted(
     what: str,
     keeps: str = "its finished runs; the same command resumes the others from their last "

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
-
-import typer
-from rich.markup import escape
-
 from aura.cli import app
-from aura.cli.common import ParamsOption, checked_params, console, err_console, fail
+from aura.cli.common import (
+    ParamsOption,
+    checked_params,
+    console,
+    fail,
+    folder_interrupted,
+)
 from aura.config import PARAMS_DIR, project_path
 
 
@@ -26,24 +27,7 @@ def export(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None:
     p = checked_params(params, writes=("artifacts_dir",))
     folder = project_path(p["shared"]["artifacts_dir"])
 
-    def exported() -> int | None:
-        return folder.stat().st_ino if folder.is_dir() else None
-
-    before = exported()
-
-    def interrupted() -> NoReturn:
-        """The export is written aside and moved into place whole (`atomic_directory`), which
-        removes what it wrote aside when stopped; SIGTERM, uncaught, ended the process there and
-        left a hidden folder of half the files beside the artifacts."""
-        where = escape(str(folder))
-        if exported() != before:
-            what = f"the models were exported to {where} just before"
-        elif before is None:
-            what = f"nothing was written to {where}"
-        else:
-            what = f"nothing was written; {where} keeps the last export"
-        err_console.print(f"[bold red]interrupted:[/] {what}")
-        raise typer.Exit(code=130)
+    interrupted = folder_interrupted(folder, "written", "the last export")
 
     try:
         export_folders(p)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
-
-import typer
-from rich.markup import escape
-
 from aura.cli import app
-from aura.cli.common import ParamsOption, checked_params, console, err_console, fail
+from aura.cli.common import (
+    ParamsOption,
+    checked_params,
+    console,
+    fail,
+    folder_interrupted,
+)
 from aura.config import PARAMS_DIR, ParamsError, project_path
 
 OUT_OF_SAMPLE_SHOWN = [
@@ -38,23 +39,7 @@ def train_supervised(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None
     shared = p["shared"]
     folder = project_path(shared["models_dir"]) / "supervised"
 
-    def saved() -> int | None:
-        return folder.stat().st_ino if folder.is_dir() else None
-
-    before = saved()
-
-    def interrupted() -> NoReturn:
-        """The models replace the last set whole once all are scored (`train_all`), so the
-        folder is new only if stopped in the instant it was moved into place."""
-        where = escape(str(folder))
-        if saved() != before:
-            what = f"the models were saved to {where} just before"
-        elif before is None:
-            what = f"nothing was saved to {where}"
-        else:
-            what = f"nothing was saved; {where} keeps the last training's models"
-        err_console.print(f"[bold red]interrupted:[/] {what}")
-        raise typer.Exit(code=130)
+    interrupted = folder_interrupted(folder, "saved", "the last training's models")
 
     try:
         with interrupts_handled(interrupted):
