@@ -30,6 +30,7 @@ from gymnasium import spaces
 from aura.envs.learners import LearnerProfile, learner_source
 from aura.envs.options import (
     can_render,
+    csv_path,
     discrete_action,
     finite,
     known_render_mode,
@@ -111,7 +112,9 @@ class DifficultyAdaptationEnv(gym.Env):
         calibration_seed = whole("calibration_seed", calibration_seed, least=0)
         self.duration = self.items_per_step / oc.ITEMS_PER_HOUR
         self.gain_scale = float(oc.learning_gain(oc.OPTIMAL_SUCCESS, 0.0, 1.0, 1.0, self.duration))
-        self.learners = learner_source(learners_csv, calibration_seed=calibration_seed)
+        self.learners = learner_source(
+            csv_path("learners_csv", learners_csv), calibration_seed=calibration_seed
+        )
         self.observation_space = spaces.Box(
             0.0, 1.0, shape=(len(OBSERVATION_FEATURES),), dtype=np.float32
         )

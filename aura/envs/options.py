@@ -12,7 +12,9 @@ params check (`aura.rl.config.environments.check_env_builds`) reports.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -38,6 +40,17 @@ def finite(name: str, value: Any) -> float:
     ):
         raise ValueError(f"{name} must be a finite number, got {value!r}")
     return float(value)
+
+
+def csv_path(name: str, value: Any) -> str | Path | None:
+    """None or a CSV's path, a str or a path object: anything else (a number, True, a list of
+    paths, bytes) failed in `pathlib` with "expected str, bytes or os.PathLike object, not int",
+    which named neither the option nor the value, in the environment and in the params check."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, os.PathLike) and isinstance(os.fspath(value), str):
+        return Path(value)
+    raise ValueError(f"{name} must be a CSV file's path, got {value!r}")
 
 
 def flag(name: str, value: Any) -> bool:

@@ -48,6 +48,7 @@ from gymnasium import spaces
 from aura.envs.learners import LearnerProfile, learner_source, pooled, tutor_pool
 from aura.envs.options import (
     can_render,
+    csv_path,
     discrete_action,
     finite,
     flag,
@@ -222,6 +223,8 @@ class TutorMatchingEnv(gym.Env):
         n_pools = whole("n_pools", n_pools)
         calibration_seed = whole("calibration_seed", calibration_seed, least=0)
         self.tutor_features = flag("tutor_features", tutor_features)
+        tutors_csv = csv_path("tutors_csv", tutors_csv)
+        learners_csv = csv_path("learners_csv", learners_csv)
         if tutors_csv is not None:
             _refuse_simulated_pool_options(n_tutors=n_tutors, pool_seed=pool_seed, n_pools=n_pools)
         n_tutors = whole("n_tutors", DEFAULT_N_TUTORS if n_tutors is None else n_tutors)

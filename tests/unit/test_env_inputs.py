@@ -18,6 +18,8 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 from stable_baselines3.common.env_util import make_vec_env
 
 import aura.envs as E
+from aura.rl.config import ConfigError
+from aura.rl.config.environments import EnvConfig, check_env_builds
 
 ENV_IDS = (E.TUTOR_MATCHING_ID, E.DIFFICULTY_ID)
 ENV_CLASSES = {E.TUTOR_MATCHING_ID: E.TutorMatchingEnv, E.DIFFICULTY_ID: E.DifficultyAdaptationEnv}
@@ -340,3 +342,25 @@ def test_scoring_refuses_a_policy_that_answers_no_action(env_id: str, lockstep: 
     as_int = E.evaluate_policy(env_id, _Batch(1) if lockstep else (lambda obs: 1), 3, 5)
     as_numpy = E.evaluate_policy(env_id, _Batch(np.int64(1)), 3, 5)
     assert list(as_int.returns) == list(as_numpy.returns)
+
+
+@pytest.mark.parametrize("env_id", [*ENV_IDS, E.WINDOW_ID, E.EXACT_REWARD_ID])
+@pytest.mark.parametrize("value", [5, True, b"learners.csv", ["learners.csv"]])
+def test_a_learners_csv_that_is_no_path_is_refused_by_name(env_id: str, value: object) -> None:
+    """It failed in pathlib with "expected str, bytes or os.PathLike object, not int", naming
+    neither the option nor its value, and so did the params check that builds the environment."""
+    message = f"learners_csv must be a CSV file's path, got {value!r}"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        gym.make(env_id, learners_csv=value)
+    env = EnvConfig(key="x", id=env_id, kwargs={"learners_csv": value})
+    with pytest.raises(
+        ConfigError, match=re.escape(f"env.kwargs: {env_id} refuses them: {message}")
+    ):
+        check_env_builds(env, "env")
+
+
+@pytest.mark.parametrize("value", [5, 0.5, ["tutors.csv"]])
+def test_a_tutors_csv_that_is_no_path_is_refused_by_name(value: object) -> None:
+    message = f"tutors_csv must be a CSV file's path, got {value!r}"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        gym.make(E.TUTOR_MATCHING_ID, tutors_csv=value)
