@@ -61,6 +61,7 @@ from aura.envs.analysis import (
     tutor_matching_states,
 )
 from aura.envs.difficulty import DifficultyAdaptationEnv
+from aura.envs.options import whole
 from aura.sim import outcomes as oc
 from aura.sim.generate import PLACEMENT_ERROR
 from aura.sim.vocab import STRATEGIES
@@ -222,9 +223,12 @@ class DifficultyFilter:
 def window_env(window: int = 1, **env_kwargs: Any) -> gym.Env:
     """Difficulty adaptation whose observation is its last `window` observations, oldest first
     and flattened (the first observation repeated until there are that many); window 1 is the
-    environment itself. A policy of the window remembers that many blocks and no more."""
-    if window < 1:
-        raise ValueError(f"window must be a positive integer, got {window}")
+    environment itself. A policy of the window remembers that many blocks and no more.
+
+    `window` is checked as the environments' options are: ``True`` ran as a window of 1, 2.0
+    and numpy's 2 failed in gymnasium's words for its frame stack, "2" in a comparison of str and
+    int."""
+    window = whole("window", window)
     env = DifficultyAdaptationEnv(**env_kwargs)
     if window == 1:
         return env

@@ -4,6 +4,7 @@ episodes, so a probe's policy is scored on the grid's held-out episodes."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -72,6 +73,17 @@ def test_window_probe_sees_the_last_four_blocks_of_the_same_episode() -> None:
         assert reward == base_reward  # scored on the environment's own reward
         if terminated or truncated:
             break
+
+
+@pytest.mark.parametrize("window", [0, True, 2.0, "2", None])
+def test_a_window_of_the_wrong_kind_is_refused_by_name(window: object) -> None:
+    """True ran as a window of 1; 2.0, "2" and None failed in gymnasium's or Python's words, and
+    so did numpy's 2, which a window now is."""
+    with pytest.raises(
+        ValueError, match=re.escape(f"window must be a positive integer, got {window!r}")
+    ):
+        gym.make(WINDOW_ID, window=window)
+    assert gym.make(WINDOW_ID, window=np.int64(2)).observation_space.shape == (12,)
 
 
 def test_reward_probes_accept_one_hot_inputs() -> None:
