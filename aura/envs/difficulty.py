@@ -79,6 +79,7 @@ def _clip01(x: float) -> float:
 class DifficultyAdaptationEnv(gym.Env):
     """One learner practising their preferred subject, block by block.
 
+    `info` after a reset: exercise_success_rate and p_success of the diagnostic block.
     `info` after a step: exercise_success_rate of the block, p_success (the expected success),
     difficulty b, engagement, gain, disengaged; at the end also episode_success and
     mean_success_rate.

@@ -20,6 +20,11 @@ pools). With `n_pools` > 1 every episode draws one of `n_pools` pools (seeds `po
 `pool_seed + 1`, ...), so that only what holds across pools pays. The pools are held as one
 (`pooled`), so a tutor's index names it across them and every state's tutors stay comparable.
 
+Episode end: after `episode_length` sessions the episode is `terminated`, not truncated. The
+observation's session_count is the share of the course done, so the policy sees the time left and
+the last state is a true end of the process it observes, worth nothing after it (difficulty
+adaptation, whose observation holds no time, is truncated at `max_steps` instead).
+
 Observation (float32 in [0, 1]): the spec's eight features, see `OBSERVATION_FEATURES`. Learning
 progress is the learner's mastery of grade-level material in the episode's subject,
 P(success at difficulty 0) = sigmoid(1.7 theta): it tracks the hidden ability, which decides how
@@ -189,6 +194,7 @@ def _reward_weights(given: Any, episode_length: int) -> dict[str, float]:
 class TutorMatchingEnv(gym.Env):
     """One learner's course of sessions; each step picks a strategy and runs a session.
 
+    `info` after a reset: tutor_ids_by_strategy, the tutor each strategy picks for this learner.
     `info` after a step: strategy, tutor_id (the tutors CSV's own; a simulated pool's tutors
     are 1..n_tutors, and `n_pools` pools are numbered on, pool after pool) and the session's
     engagement_score, learning_outcome_score, exercise_success_rate, completed and ability gain;
