@@ -4,6 +4,8 @@ episode's draws, observations or rewards."""
 
 from __future__ import annotations
 
+import copy
+import pickle
 import re
 import warnings
 from collections.abc import Callable
@@ -364,3 +366,51 @@ def test_a_tutors_csv_that_is_no_path_is_refused_by_name(value: object) -> None:
     message = f"tutors_csv must be a CSV file's path, got {value!r}"
     with pytest.raises(ValueError, match=re.escape(message)):
         gym.make(E.TUTOR_MATCHING_ID, tutors_csv=value)
+
+
+def rest_and_next(env: gym.Env) -> list[tuple]:
+    """Steps to the end of the current episode, then the next (unseeded) episode's first
+    observation and steps, as (observation's bytes, reward, terminated, truncated, info)."""
+    out: list[tuple] = []
+    for episode_index in range(2):
+        for t in range(10_000):
+            out.extend(steps(env, [ACTIONS[t % len(ACTIONS)]]))
+            if out[-1][2] or out[-1][3]:
+                break
+        if episode_index == 0:
+            out.append((env.reset()[0].tobytes(),))
+    return out
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_a_copied_or_pickled_environment_goes_on_as_the_original(env_id: str) -> None:
+    """SubprocVecEnv pickles an environment and rollout code may copy one mid-episode: the copy
+    finishes the episode and draws the next unseeded one exactly as the original does."""
+    original = started(env_id)
+    copied, pickled = copy.deepcopy(original), pickle.loads(pickle.dumps(original))
+    expected = rest_and_next(original)
+    assert rest_and_next(copied) == expected
+    assert rest_and_next(pickled) == expected
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_sb3s_sub_environments_are_reproducible_and_independent(env_id: str) -> None:
+    """`make_vec_env(id, n_envs, seed)` seeds sub-environment i with seed + i: the same seed gives
+    the same streams, and no two sub-environments run the same learners."""
+
+    def run(seed: int) -> np.ndarray:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # gymnasium's warning about SB3's render mode
+            envs = make_vec_env(env_id, n_envs=3, seed=seed)
+        trajectory = [envs.reset()]
+        for t in range(60):  # past the end of every tutor-matching episode, and some difficulty
+            trajectory.append(envs.step(np.array([ACTIONS[(t + k) % 8] for k in range(3)]))[0])
+        envs.close()
+        return np.stack(trajectory, axis=1)  # (sub-environment, step, feature)
+
+    first = run(11)
+    assert first.tobytes() == run(11).tobytes()
+    assert first.tobytes() != run(12).tobytes()
+    for i in range(3):
+        for j in range(i):
+            assert not np.array_equal(first[i], first[j])
