@@ -194,8 +194,15 @@ class DifficultyAdaptationEnv(gym.Env):
             dtype=np.float32,
         )
 
+    def _check_started(self, call: str) -> None:
+        """Before the first `reset()` there is no learner and no difficulty to read: an
+        AttributeError on `theta` or `b` named neither the call nor its fix."""
+        if self.learner is None:
+            raise RuntimeError(f"call reset() before {call}")
+
     def oracle_action(self) -> int:
         """The action that puts b nearest the learner's true 84%-success difficulty."""
+        self._check_started("oracle_action()")
         target = float(oc.target_difficulty(self.theta))
         actions = (DECREASE, MAINTAIN, INCREASE)
         moves = [abs(self.difficulty_after(a) - target) for a in actions]
@@ -203,11 +210,11 @@ class DifficultyAdaptationEnv(gym.Env):
 
     def difficulty_after(self, action: int) -> float:
         """The difficulty the next block would have after `action` (kept within B_MIN..B_MAX)."""
+        self._check_started("difficulty_after()")
         return min(B_MAX, max(B_MIN, self.b + (action - 1) * self.step_size))
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        if self.learner is None:
-            raise RuntimeError("call reset() before step()")
+        self._check_started("step()")
         a = discrete_action(action, 3, "0 (decrease), 1 (maintain) or 2 (increase)")
         if self.done:
             raise RuntimeError("episode is over; call reset()")

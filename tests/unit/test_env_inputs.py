@@ -414,3 +414,18 @@ def test_sb3s_sub_environments_are_reproducible_and_independent(env_id: str) -> 
     for i in range(3):
         for j in range(i):
             assert not np.array_equal(first[i], first[j])
+
+
+def test_reading_the_difficulty_oracle_before_a_reset_says_so() -> None:
+    """They failed with an AttributeError on `theta` or `b`, naming neither call nor fix; step()
+    keeps its message."""
+    env = E.DifficultyAdaptationEnv()
+    for call, read in [
+        ("oracle_action()", env.oracle_action),
+        ("difficulty_after()", lambda: env.difficulty_after(1)),
+        ("step()", lambda: env.step(1)),
+    ]:
+        with pytest.raises(RuntimeError, match=re.escape(f"call reset() before {call}")):
+            read()
+    env.reset(seed=0)
+    assert env.oracle_action() in (0, 1, 2)
