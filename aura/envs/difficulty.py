@@ -29,6 +29,7 @@ from gymnasium import spaces
 
 from aura.envs.learners import LearnerProfile, learner_source
 from aura.envs.options import (
+    MAX_EPISODE_STEPS,
     can_render,
     csv_path,
     discrete_action,
@@ -102,7 +103,7 @@ class DifficultyAdaptationEnv(gym.Env):
         render_mode: str | None = None,
     ) -> None:
         self.render_mode = known_render_mode(render_mode, self.metadata["render_modes"])
-        self.max_steps = whole("max_steps", max_steps)
+        self.max_steps = whole("max_steps", max_steps, most=MAX_EPISODE_STEPS)
         self.items_per_step = whole("items_per_step", items_per_step)
         self.step_size = finite("step_size", step_size)
         if not self.step_size > 0:

@@ -20,13 +20,21 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+MAX_EPISODE_STEPS = 1_000_000
+"""The most steps an episode may have (tutor matching's `episode_length`, difficulty's
+`max_steps`). Each episode's random draws are made whole at its reset, so that no action changes
+the noise: a few hundred bytes a step, about 200 MB at this bound, where 10**10 steps stopped in
+numpy's MemoryError for 74.5 GiB, which named no option."""
 
-def whole(name: str, value: Any, *, least: int = 1) -> int:
-    """An integer of at least ``least`` (``True`` and ``2.5`` are refused, numpy's integers
-    taken)."""
+
+def whole(name: str, value: Any, *, least: int = 1, most: int | None = None) -> int:
+    """An integer of at least ``least`` and at most ``most`` (``True`` and ``2.5`` are refused,
+    numpy's integers taken)."""
     integer = isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
-    if not (integer and value >= least):
+    if not (integer and value >= least and (most is None or value <= most)):
         kind = "a positive integer" if least == 1 else f"an integer >= {least}"
+        if most is not None:
+            kind += f" of at most {most:,}"
         raise ValueError(f"{name} must be {kind}, got {value!r}")
     return int(value)
 

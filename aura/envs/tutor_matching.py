@@ -52,6 +52,7 @@ from gymnasium import spaces
 
 from aura.envs.learners import LearnerProfile, learner_source, pooled, tutor_pool
 from aura.envs.options import (
+    MAX_EPISODE_STEPS,
     can_render,
     csv_path,
     discrete_action,
@@ -223,7 +224,7 @@ class TutorMatchingEnv(gym.Env):
         render_mode: str | None = None,
     ) -> None:
         self.render_mode = known_render_mode(render_mode, self.metadata["render_modes"])
-        self.episode_length = whole("episode_length", episode_length)
+        self.episode_length = whole("episode_length", episode_length, most=MAX_EPISODE_STEPS)
         self.reward_weights = _reward_weights(reward_weights, self.episode_length)
         self.success_threshold = finite("success_threshold", success_threshold)
         n_pools = whole("n_pools", n_pools)
