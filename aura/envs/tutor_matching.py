@@ -357,13 +357,14 @@ class TutorMatchingEnv(gym.Env):
 
     def upcoming_session(self) -> tuple[int, float]:
         """(level index, duration in hours) of the next session: hidden from the policy."""
-        self._check_in_episode()  # past the end there is no next session (an IndexError)
+        self._check_in_episode("upcoming_session()")  # past the end: none (an IndexError)
         k = self.step_count
         return session_level(self.theta + self._placement_noise[k]), self._durations[k]
 
     def upcoming_context(self) -> SessionContext:
         """The next session as each strategy would run it: one row per strategy, for
         `expected_session_scores` with `strategy_tutors` (hidden from the policy)."""
+        self._check_in_episode("upcoming_context()")
         level, duration = self.upcoming_session()
         learner = self.learner
         m = len(STRATEGIES)
@@ -381,6 +382,7 @@ class TutorMatchingEnv(gym.Env):
 
     def expected_rewards(self) -> np.ndarray:
         """Expected reward of each strategy for the next session, from the hidden state."""
+        self._check_in_episode("expected_rewards()")
         engagement, outcome = expected_session_scores(
             self.upcoming_context(), self.tutors, self.strategy_tutors
         )
@@ -414,14 +416,16 @@ class TutorMatchingEnv(gym.Env):
 
     # -- one session ----------------------------------------------------------------------------
 
-    def _check_in_episode(self) -> None:
+    def _check_in_episode(self, call: str) -> None:
+        """Refuse ``call`` outside an episode, naming it: the readers of the hidden state said
+        "call reset() before step()" of a call that was no step."""
         if self.learner is None:
-            raise RuntimeError("call reset() before step()")
+            raise RuntimeError(f"call reset() before {call}")
         if self.step_count >= self.episode_length:
             raise RuntimeError("episode is over; call reset()")
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        self._check_in_episode()
+        self._check_in_episode("step()")
         a = strategy_index(action)
         k = self.step_count
         learner = self.learner

@@ -429,3 +429,18 @@ def test_reading_the_difficulty_oracle_before_a_reset_says_so() -> None:
             read()
     env.reset(seed=0)
     assert env.oracle_action() in (0, 1, 2)
+
+
+def test_reading_tutor_matching_s_hidden_state_before_a_reset_names_the_call() -> None:
+    """They said "call reset() before step()" of a call that was no step."""
+    env = E.TutorMatchingEnv()
+    for call, read in [
+        ("expected_rewards()", env.expected_rewards),
+        ("upcoming_context()", env.upcoming_context),
+        ("upcoming_session()", env.upcoming_session),
+        ("step()", lambda: env.step(0)),
+    ]:
+        with pytest.raises(RuntimeError, match=re.escape(f"call reset() before {call}")):
+            read()
+    env.reset(seed=0)
+    assert env.expected_rewards().shape == (env.action_space.n,)
