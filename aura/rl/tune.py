@@ -25,6 +25,7 @@ import os
 import socket
 import tempfile
 import time
+import warnings
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -243,6 +244,18 @@ def default_storage(models_dir: Path) -> str:
 
 STORAGE_EXAMPLES = "sqlite:///models/default/optuna.db or postgresql://user:password@host:5432/db"
 
+HEARTBEAT_SECONDS = 60
+"""How often a worker stamps the trial it runs as alive in the study's database."""
+
+STALE_SECONDS = 300
+"""A running trial whose stamp is older than this belongs to a worker that was killed outright
+(SIGKILL, out of memory, a host lost): the next worker to start a trial records it as failed and
+runs its candidate again, once (`STALE_RETRIES`)."""
+
+STALE_RETRIES = 1
+"""Times the candidate of a killed worker's trial is run again: a candidate that kills every
+worker it runs on (out of memory) is given up after that, recorded as failed."""
+
 
 def storage_url(storage: str | None, models_dir: Path) -> str:
     """The study's database: the default beside the models, or ``storage`` with a relative
@@ -269,6 +282,11 @@ def make_storage(url: str, attempts: int = 5) -> Any:
     """An Optuna RDB storage; SQLite gets a long lock timeout so concurrent workers wait for
     each other instead of failing with 'database is locked'.
 
+    Each worker stamps its running trial every `HEARTBEAT_SECONDS`; a trial left running by a
+    worker killed outright (no Ctrl-C or SIGTERM to record it as failed) stayed RUNNING for ever,
+    its candidate never scored. Once its stamp is `STALE_SECONDS` old, the next trial started on
+    the study records it as failed and queues its candidate to run again.
+
     Workers started together on a new database race to create its tables and stamp its schema
     version; the loser's 'already exists' or duplicate-key error is retried, by which time the
     winner has finished. A URL that cannot be used (not a URL, an unknown database, a driver that
@@ -276,7 +294,8 @@ def make_storage(url: str, attempts: int = 5) -> Any:
     ConfigError naming the URL, its password hidden, and the reason.
     """
     import optuna
-    from optuna.exceptions import StorageInternalError
+    from optuna.exceptions import ExperimentalWarning, StorageInternalError
+    from optuna.storages import RetryHeartbeatStaleTrialCallback
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import (
         ArgumentError,
@@ -304,7 +323,17 @@ def make_storage(url: str, attempts: int = 5) -> Any:
     attempt = 0
     while True:
         try:
-            storage = optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
+            with warnings.catch_warnings():  # the heartbeat is Optuna's "experimental" feature
+                warnings.simplefilter("ignore", ExperimentalWarning)
+                storage = optuna.storages.RDBStorage(
+                    url,
+                    engine_kwargs=kwargs,
+                    heartbeat_interval=HEARTBEAT_SECONDS,
+                    grace_period=STALE_SECONDS,
+                    heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(
+                        max_retry=STALE_RETRIES
+                    ),
+                )
             storage.get_all_studies()  # reads its tables: a foreign database fails here
             return storage
         except NoSuchModuleError as exc:

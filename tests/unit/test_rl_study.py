@@ -645,3 +645,64 @@ def test_the_validation_references_are_docs_rl_md_s_at_default_params(tmp_path: 
     assert (round(lo, 3), round(hi, 3)) == (11.163, 26.9)
     assert refs["hand_rule_name"] == "staircase"
     assert round((refs["hand_rule"] - lo) / (hi - lo), 3) == 0.759
+
+
+KILLED_WORKER = """
+import sys, time
+import aura.rl.tune as tune
+
+def score(exp, cfg, values, number, after_eval=None):
+    if after_eval is None:  # the params block: scored at once
+        return 0.0
+    time.sleep(600)  # the trial runs until the worker is killed
+
+tune.score_block = score
+tune.HEARTBEAT_SECONDS = 1
+tune.tune(sys.argv[1], study_name="s", storage=sys.argv[2], n_trials=1, worker_id="killed")
+"""
+
+
+def trial_running(database: Path) -> bool:
+    """Whether the SQLite file ``database`` holds a PPO trial under way that drew all its
+    candidate (read without Optuna, which would make the file before the worker does)."""
+    if not database.exists():
+        return False
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        try:
+            drawn = "select count(*) from trials join trial_params using (trial_id) where state = ?"
+            return db.execute(drawn, ("RUNNING",)).fetchone()[0] == len(search_spaces()["ppo"])
+        except sqlite3.OperationalError:  # its tables are not made yet
+            return False
+
+
+def test_a_trial_of_a_worker_killed_outright_is_failed_and_its_candidate_run_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGKILL (out of memory, a host lost) left its trial RUNNING for ever: no worker ran its
+    candidate again, and the summary counted it as under way."""
+    import subprocess
+    import sys
+    import time
+
+    url = f"sqlite:///{tmp_path / 'db'}"
+    params = params_file(tmp_path, total_timesteps=768)
+    worker = subprocess.Popen([sys.executable, "-c", KILLED_WORKER, str(params), url])
+    try:
+        deadline = time.monotonic() + 120
+        while not trial_running(tmp_path / "db"):
+            assert worker.poll() is None and time.monotonic() < deadline, "no trial started"
+            time.sleep(0.2)
+    finally:
+        worker.kill()
+        worker.wait()
+    killed = optuna.load_study(study_name="s", storage=url).trials[0]
+    assert killed.state == optuna.trial.TrialState.RUNNING
+
+    monkeypatch.setattr(aura_tune, "HEARTBEAT_SECONDS", 1, raising=False)
+    monkeypatch.setattr(aura_tune, "STALE_SECONDS", 2, raising=False)
+    time.sleep(4)  # the killed worker's last stamp is now stale (SQLite stamps whole seconds)
+    fake_trials(monkeypatch)
+    tune(params, study_name="s", storage=url, n_trials=1, worker_id="next")
+    trials = optuna.load_study(study_name="s", storage=url).trials
+    assert [t.state.name for t in trials] == ["FAIL", "COMPLETE"]
+    assert trials[1].params == killed.params and trials[1].user_attrs["worker"] == "next"
