@@ -27,7 +27,7 @@ import tempfile
 import time
 import warnings
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -270,12 +270,34 @@ def storage_url(storage: str | None, models_dir: Path) -> str:
         parsed = make_url(storage)
     except ArgumentError:  # make_storage names it
         return storage
+    database = sqlite_file(parsed)
+    if database is None or Path(database).is_absolute():
+        return storage
+    resolved = str(project_path(database))
+    if database != parsed.database:  # a URI: its path, resolved, keeps its scheme
+        resolved = f"file:{resolved}"
+    return parsed.set(database=resolved).render_as_string(hide_password=False)
+
+
+def sqlite_file(parsed: Any) -> str | None:
+    """The file a SQLite URL opens: its database, or the path of a URI
+    (``sqlite:///file:PATH?mode=ro&uri=true``, SQLite's way to open a file read-only), which
+    was taken for a relative path named "file:..."; None for another database or memory."""
+    if parsed.get_backend_name() != "sqlite" or parsed.database is None:
+        return None
     database = parsed.database
-    if parsed.get_backend_name() != "sqlite" or database in (None, "", ":memory:"):
-        return storage
-    if Path(database).is_absolute():
-        return storage
-    return parsed.set(database=str(project_path(database))).render_as_string(hide_password=False)
+    if parsed.query.get("uri") == "true" and database.startswith("file:"):
+        database = database.removeprefix("file:")
+    return None if database in ("", ":memory:") else database
+
+
+def shown_url(url: str) -> str:
+    """A database URL as given, its password hidden: SQLAlchemy's own rendering of it also
+    quotes its path (``sqlite:///file%3A/...`` for ``sqlite:///file:/...``)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    return url if parsed.password is None else parsed.render_as_string(hide_password=True)
 
 
 def make_storage(url: str, attempts: int = 5) -> Any:
@@ -311,14 +333,15 @@ def make_storage(url: str, attempts: int = 5) -> Any:
         raise ConfigError(
             f"storage {url!r} is not a database URL; expected e.g. {STORAGE_EXAMPLES}"
         ) from exc
-    shown = parsed.render_as_string(hide_password=True)
+    shown = shown_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
         raise ConfigError(
             f"storage {url} is a SQLite database in memory, which the study would not outlive "
             f"(nor could another worker share it); name a file, e.g. {STORAGE_EXAMPLES}"
         )
-    if parsed.get_backend_name() == "sqlite":
-        _refuse_foreign_sqlite(Path(parsed.database), shown)
+    database = sqlite_file(parsed)
+    if database is not None:
+        _refuse_foreign_sqlite(Path(database), shown)
     kwargs = {"connect_args": {"timeout": 60}} if parsed.get_backend_name() == "sqlite" else {}
     attempt = 0
     while True:
@@ -357,10 +380,35 @@ def make_storage(url: str, attempts: int = 5) -> Any:
                 raise ConfigError(f"storage {shown} cannot be opened: {reason}") from exc
             time.sleep(0.5 * attempt)
         except (StorageInternalError, SQLAlchemyError) as exc:  # a damaged or foreign database
-            cause = getattr(exc.__cause__, "orig", None) or exc.__cause__ or exc
             raise ConfigError(
-                f"storage {shown} is not a usable Optuna database: {str(cause).splitlines()[0]}"
+                f"storage {shown} is not a usable Optuna database: {_first_cause(exc)}"
             ) from exc
+
+
+def _first_cause(exc: BaseException) -> str:
+    """The first line of the database's own error under Optuna's or SQLAlchemy's wrapping."""
+    cause = getattr(exc.__cause__, "orig", None) or exc.__cause__ or exc
+    return str(cause).splitlines()[0]
+
+
+@contextlib.contextmanager
+def storage_written(url: str) -> Iterator[None]:
+    """Name the storage ``url`` (password hidden) in one line when writing to it fails.
+
+    A read-only SQLite file (a study copied to a read-only mount, another user's file) opens
+    and reads as any other, and the first write stopped in a traceback of Optuna's "An exception
+    is raised during the commit"; reading such a study needs no write (``--n-trials 0``).
+    """
+    from optuna.exceptions import StorageInternalError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        yield
+    except (StorageInternalError, SQLAlchemyError) as exc:
+        raise ConfigError(
+            f"storage {shown_url(url)} cannot be written: {_first_cause(exc)} "
+            "(--n-trials 0 reads a study without writing to it)"
+        ) from exc
 
 
 def _refuse_foreign_sqlite(database: Path, shown: str) -> None:
@@ -565,21 +613,23 @@ def tune(
     exp, tune_cfg = tuning(params_path)  # checked before the study is touched
     identity = study_identity(tune_cfg, exp)
     worker = worker_id or default_worker_id()
-    study, created = open_study(
-        study_name,
-        make_storage(storage_url(storage, exp.models_dir)),
-        pruner=optuna.pruners.MedianPruner(
-            n_startup_trials=tune_cfg.n_startup_trials, n_warmup_steps=tune_cfg.n_warmup_evals
-        ),
-    )
-    check_study(study, identity)  # before the claim: a worker refused must not take it
-    study.sampler = optuna.samplers.TPESampler(
-        seed=sampler_seed(exp.base_seed, worker, study),
-        n_startup_trials=tune_cfg.n_startup_trials,
-    )
-    scores_block = claim_params_block(study, created, worker)
-    for key, value in identity.items():
-        study.set_user_attr(key, value)
+    url = storage_url(storage, exp.models_dir)
+    with storage_written(url):  # the study's first writes: a read-only storage fails here
+        study, created = open_study(
+            study_name,
+            make_storage(url),
+            pruner=optuna.pruners.MedianPruner(
+                n_startup_trials=tune_cfg.n_startup_trials, n_warmup_steps=tune_cfg.n_warmup_evals
+            ),
+        )
+        check_study(study, identity)  # before the claim: a worker refused must not take it
+        study.sampler = optuna.samplers.TPESampler(
+            seed=sampler_seed(exp.base_seed, worker, study),
+            n_startup_trials=tune_cfg.n_startup_trials,
+        )
+        scores_block = claim_params_block(study, created, worker)
+        for key, value in identity.items():
+            study.set_user_attr(key, value)
     evaluated = tune_cfg.total_timesteps // exp.training.eval_freq
     if evaluated <= tune_cfg.n_warmup_evals:
         note(
@@ -631,7 +681,7 @@ def read_study(params_path: str | Path, *, study_name: str, storage: str | None 
 
     exp, tune_cfg = tuning(params_path)
     url = storage_url(storage, exp.models_dir)
-    database = make_url(url).database if url.startswith("sqlite") else None
+    database = sqlite_file(make_url(url)) if url.startswith("sqlite") else None
     if database and not Path(database).exists():  # opening it would make an empty one
         raise ConfigError(f"no study {study_name!r}: {database} does not exist")
     try:

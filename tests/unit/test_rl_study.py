@@ -706,3 +706,46 @@ def test_a_trial_of_a_worker_killed_outright_is_failed_and_its_candidate_run_aga
     trials = optuna.load_study(study_name="s", storage=url).trials
     assert [t.state.name for t in trials] == ["FAIL", "COMPLETE"]
     assert trials[1].params == killed.params and trials[1].user_attrs["worker"] == "next"
+
+
+def test_a_read_only_sqlite_study_is_read_and_a_worker_on_it_refused_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A study on a read-only file (here opened read-only, as SQLite's URI allows) opened, and
+    a worker's first write stopped in Optuna's 'An exception is raised during the commit'
+    traceback; the URI itself was read as a relative path named 'file:...'."""
+    from typer.testing import CliRunner
+
+    from aura.cli import app
+
+    fake_trials(monkeypatch)
+    params = params_file(tmp_path, total_timesteps=768)
+    tune(params, study_name="s", storage=f"sqlite:///{tmp_path / 'db'}", n_trials=1)
+    before = (tmp_path / "db").read_bytes()
+    read_only = f"sqlite:///file:{tmp_path / 'db'}?mode=ro&uri=true"
+    command = ["tune", "--params", str(params), "--storage", read_only]
+
+    read = CliRunner().invoke(app, [*command, "--study", "s", "--n-trials", "0"])
+    assert read.exit_code == 0, read.output
+    assert json.JSONDecoder().raw_decode(read.output)[0]["n_trials"] == 1
+    for study in ("s", "new"):
+        result = CliRunner().invoke(app, [*command, "--study", study, "--n-trials", "1"])
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        assert " ".join(result.output.split()) == (
+            f"error: storage {read_only} cannot be written: attempt to write a readonly "
+            "database (--n-trials 0 reads a study without writing to it)"
+        )
+    assert (tmp_path / "db").read_bytes() == before
+
+
+def test_a_sqlite_uri_keeps_its_scheme_and_is_read_from_the_project_root(tmp_path: Path) -> None:
+    from sqlalchemy.engine import make_url
+
+    from aura.config import PROJECT_ROOT
+    from aura.rl.tune import storage_url
+
+    relative = make_url(storage_url("sqlite:///file:models/x/optuna.db?mode=ro&uri=true", tmp_path))
+    assert relative.database == f"file:{PROJECT_ROOT / 'models/x/optuna.db'}"
+    assert dict(relative.query) == {"mode": "ro", "uri": "true"}
+    absolute = f"sqlite:///file:{tmp_path}/a.db?mode=ro&uri=true"
+    assert storage_url(absolute, tmp_path) == absolute
