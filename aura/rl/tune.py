@@ -154,8 +154,8 @@ def sample(trial: Any, space: Mapping[str, Any]) -> dict[str, Any]:
 def study_identity(tune: TuneConfig, exp: ExperimentConfig) -> dict[str, Any]:
     """What makes the trials of one study comparable: the algorithm, the environment, the trial
     budget, the search space (each distribution as Optuna's JSON), and the rest of what a
-    trial's value depends on (`trial_setup`). The seed is not in it: it changes the draws, not
-    what they measure."""
+    trial's value depends on (`trial_setup`), the shared seed included: it seeds the validation
+    episodes every value is a mean return on."""
     from optuna.distributions import distribution_to_json
 
     space = search_spaces()[tune.algo]
@@ -173,6 +173,7 @@ def study_identity(tune: TuneConfig, exp: ExperimentConfig) -> dict[str, Any]:
             "n_eval_episodes": exp.training.n_eval_episodes,
             "scored_model": exp.scored_model[tune.env_key],
             "n_test_episodes": exp.n_test_episodes,
+            "seed": exp.base_seed,
         },
     }
 
@@ -199,7 +200,7 @@ def check_study(study: Any, identity: Mapping[str, Any]) -> None:
     if any(recorded.get(k, identity[k]) != identity[k] for k in ("algo", "env_key")):
         _refuse(study, differs)  # another task: its space and setup differ as a matter of course
     setup = recorded.get("trial_setup", identity["trial_setup"])  # older studies: unrecorded
-    for key in sorted(set(setup) | set(identity["trial_setup"])):
+    for key in sorted(setup):  # what a study made before a key was recorded did not record
         there, here = setup.get(key), identity["trial_setup"].get(key)
         if json.dumps(there, sort_keys=True) != json.dumps(here, sort_keys=True):
             differs.append(f"{key} {there!r} there, {here!r} here")

@@ -749,3 +749,29 @@ def test_a_sqlite_uri_keeps_its_scheme_and_is_read_from_the_project_root(tmp_pat
     assert dict(relative.query) == {"mode": "ro", "uri": "true"}
     absolute = f"sqlite:///file:{tmp_path}/a.db?mode=ro&uri=true"
     assert storage_url(absolute, tmp_path) == absolute
+
+
+def test_a_worker_with_another_shared_seed_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shared seed seeds the validation episodes a trial is scored on: a worker with
+    another joined the study, its values mean returns on other episodes than the params
+    block's and the other workers' trials."""
+    fake_trials(monkeypatch)
+    url = f"sqlite:///{tmp_path / 'db'}"
+    params = params_file(tmp_path, total_timesteps=768)
+    tune(params, study_name="s", storage=url, n_trials=1)
+    other = yaml.safe_load(params.read_text())
+    seed = other["shared"]["seed"]
+    other["shared"]["seed"] = seed + 1
+    (tmp_path / "other.yaml").write_text(yaml.safe_dump(other, sort_keys=False))
+    with pytest.raises(ConfigError, match=f"seed {seed} there, {seed + 1} here"):
+        tune(tmp_path / "other.yaml", study_name="s", storage=url, n_trials=1)
+    assert len(optuna.load_study(study_name="s", storage=url).trials) == 1
+
+    study = optuna.load_study(study_name="s", storage=url)  # one recorded before the seed was
+    setup = dict(study.user_attrs["trial_setup"])
+    del setup["seed"]
+    study.set_user_attr("trial_setup", setup)
+    tune(params, study_name="s", storage=url, n_trials=1)
+    assert len(optuna.load_study(study_name="s", storage=url).trials) == 2
