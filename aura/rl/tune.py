@@ -699,29 +699,34 @@ def write_best_params(study: Any, params_path: str | Path, out_path: str | Path)
     """Copy the params file with the best trial's values in the tuned hyperparameter block.
 
     The copy is the params file's own text, round-tripped: its comments, key order and layout
-    stay, and only the tuned block's searched values change, so the written file documents itself
-    as the original did and a diff against it shows exactly what tuning chose.
+    stay, and only the searched values the best trial changed are written (one it drew as the
+    block already had it, a default the file leaves out included, is not), so the written file
+    documents itself as the original did and a diff against it shows exactly what tuning changed.
     """
     algo, env_key = study.user_attrs.get("algo"), study.user_attrs.get("env_key")
     if algo is None or env_key is None:
         raise ConfigError(f"study {study.study_name!r} does not record which algo/env it tunes")
-    # a clear error for a missing, malformed or misshapen file
-    seed = load_experiment(params_path).base_seed
+    exp = load_experiment(params_path)  # a clear error for a missing, malformed or misshapen file
+    seed = exp.base_seed
     best = study.best_trial
+    trained = exp.hyperparams.get((algo, env_key))
+    now = {} if trained is None else trained.to_dict()  # a block the grid leaves out: all of it
+    changed = {k: v for k, v in best.params.items() if k not in now or now[k] != v}
     rt = round_trip_yaml()
     doc = rt.load(Path(params_path).read_text(encoding="utf-8"))
-    block = child_mapping(child_mapping(child_mapping(doc, SECTION), "hyperparams"), algo)
-    tuned = block.get(env_key)
-    if tuned is None:
-        tuned = block[env_key] = new_flow_map()
-    tuned.update(best.params)
+    if changed:
+        block = child_mapping(child_mapping(child_mapping(doc, SECTION), "hyperparams"), algo)
+        tuned = block.get(env_key)
+        if tuned is None:
+            tuned = block[env_key] = new_flow_map()
+        tuned.update(changed)
     reference = study.user_attrs.get(PARAMS_BLOCK_ATTR)
     against = "" if reference is None else f"; the params block {reference:.4f}"
     budget = study.user_attrs.get("total_timesteps")
-    trained = "" if budget is None else f"{budget:,} steps at seed {seed + best.number}, "
+    steps = "" if budget is None else f"{budget:,} steps at seed {seed + best.number}, "
     header = (
         f"# {Path(params_path).name} with the best trial of study {study.study_name!r}\n"
-        f"# (trial {best.number}, {trained}validation mean return {best.value:.4f}{against})\n"
+        f"# (trial {best.number}, {steps}validation mean return {best.value:.4f}{against})\n"
         f"# in {SECTION}.hyperparams.{algo}.{env_key}.\n"
     )
     warning = block_not_beaten(reference, best.value)

@@ -775,3 +775,25 @@ def test_a_worker_with_another_shared_seed_is_refused(
     study.set_user_attr("trial_setup", setup)
     tune(params, study_name="s", storage=url, n_trials=1)
     assert len(optuna.load_study(study_name="s", storage=url).trials) == 2
+
+
+def test_best_params_write_only_the_values_the_best_trial_changed(tmp_path: Path) -> None:
+    """A searched value the best trial drew as the block already had it (a default the file
+    leaves out, here n_epochs 10 and clip_range 0.2) was written too: the diff against the
+    params file listed settings tuning did not change."""
+    source = PARAMS_DIR / "default.yaml"
+    block = load_experiment(source).hyperparams[("ppo", "difficulty_adaptation")]
+    same = {"n_epochs": block.n_epochs, "clip_range": block.clip_range, "gamma": block.gamma}
+    study = study_with_best("ppo", "difficulty_adaptation", {**BEST_PPO, **same})
+    written = yaml.safe_load(write_best_params(study, source, tmp_path / "best.yaml").read_text())
+    tuned = written[SECTION]["hyperparams"]["ppo"]["difficulty_adaptation"]
+    original = yaml.safe_load(source.read_text())[SECTION]["hyperparams"]["ppo"]
+    assert tuned == {**original["difficulty_adaptation"], **BEST_PPO}
+
+    unchanged = study_with_best("a2c", "tutor_matching", {"n_steps": 5, "gamma": 0.99})
+    params = yaml.safe_load((PARAMS_DIR / "smoke.yaml").read_text())
+    del params[SECTION]["hyperparams"]
+    bare = tmp_path / "no_blocks.yaml"
+    bare.write_text(yaml.safe_dump(params, sort_keys=False))
+    written = yaml.safe_load(write_best_params(unchanged, bare, tmp_path / "same.yaml").read_text())
+    assert "hyperparams" not in written[SECTION]  # the defaults it drew: no block to add
