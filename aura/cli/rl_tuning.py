@@ -106,8 +106,17 @@ def tune_rl(
         except OSError as exc:  # a full disk, a folder made unwritable while the trials ran
             where = f" {exc.filename}" if exc.filename else ""
             raise fail(f"the study stopped: cannot write{where} ({exc.strerror or exc})") from exc
-    if best_params is None or summary["best"] is None:
+    if best_params is None:
         return
+    if summary["best"] is None:  # nothing to write: a chained `aura train-rl` would not find it
+        states = ", ".join(
+            f"{n} {'failed' if state == 'FAIL' else state.lower()}"
+            for state, n in summary["by_state"].items()
+        )
+        raise fail(
+            f"--best-params {escape(str(best_params))} is not written: study {escape(study)!r} "
+            f"has no complete trial ({states or 'no trial at all'})"
+        )
     try:
         written = write_best_params(result, params, best_params)
     except ParamsError as exc:

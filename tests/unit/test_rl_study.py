@@ -797,3 +797,32 @@ def test_best_params_write_only_the_values_the_best_trial_changed(tmp_path: Path
     bare.write_text(yaml.safe_dump(params, sort_keys=False))
     written = yaml.safe_load(write_best_params(unchanged, bare, tmp_path / "same.yaml").read_text())
     assert "hyperparams" not in written[SECTION]  # the defaults it drew: no block to add
+
+
+def test_best_params_of_a_study_without_a_complete_trial_is_refused_in_one_line(
+    tmp_path: Path,
+) -> None:
+    """It exited 0 having written nothing and said nothing, so `aura tune ... --best-params
+    best.yaml && aura train-rl --params best.yaml` failed at a file that was never there."""
+    from typer.testing import CliRunner
+
+    from aura.cli import app
+
+    url = f"sqlite:///{tmp_path / 'db'}"
+    study = optuna.create_study(study_name="s", storage=url, direction="maximize")
+    for key, value in identity_of("ppo", "tutor_matching").items():
+        study.set_user_attr(key, value)
+    study.add_trial(optuna.trial.create_trial(state=optuna.trial.TrialState.FAIL))
+    out = tmp_path / "best.yaml"
+    params = tmp_path / "params.yaml"
+    smoke = yaml.safe_load((PARAMS_DIR / "smoke.yaml").read_text())
+    smoke["shared"]["models_dir"] = str(tmp_path / "models")
+    smoke[SECTION]["tune"] = {"algo": "ppo", "env_key": "tutor_matching"}
+    params.write_text(yaml.safe_dump(smoke, sort_keys=False))
+    command = ["tune", "--params", str(params), "--storage", url, "--study", "s"]
+    result = CliRunner().invoke(app, [*command, "--n-trials", "0", "--best-params", str(out)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert (
+        f"error: --best-params {out} is not written: study 's' has no complete trial (1 failed)"
+    ) in " ".join(result.output.split())
+    assert not out.exists()
