@@ -15,6 +15,7 @@ from typing import Any
 
 from aura.config import project_path
 from aura.reports.metrics import HEADLINE_COLUMNS, HEADLINE_KEY, MERGED_METRICS
+from aura.reports.run_status import STOPPED, run_status
 
 FIGURES_SUBDIR = "figures"
 INDEX_FILE = "index.html"
@@ -27,7 +28,7 @@ th { background: #f3f3f3; }
 td.value { font-variant-numeric: tabular-nums; }
 figure { margin: 1rem 0; max-width: 60rem; }
 figure img { max-width: 100%; border: 1px solid #ddd; }
-.status-ok { color: #1a7f37; } .status-failed { color: #cf222e; }
+.status-ok { color: #1a7f37; } .status-failed, .status-stopped { color: #cf222e; }
 """
 
 
@@ -131,19 +132,25 @@ def _partial_note(record: dict[str, Any]) -> str:
 
 def write_index(run_dir: str | Path) -> Path:
     """Write `<run_dir>/index.html` from run.json, metrics.json and the figures folder."""
-    run_dir = Path(run_dir)
+    out = Path(run_dir) / INDEX_FILE
+    out.write_text(_page(Path(run_dir)), encoding="utf-8")
+    return out
+
+
+def _page(run_dir: Path) -> str:
+    """The front page of the run in ``run_dir``, as HTML."""
     record = json.loads((run_dir / "run.json").read_text())
     metrics_file = run_dir / MERGED_METRICS
     metrics = json.loads(metrics_file.read_text()) if metrics_file.exists() else {}
     rows = headline_rows(metrics)
-    status = record.get("status", "unknown")
+    status, shown = run_status(record)
     git = record.get("git") or {}
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>AURA run {html.escape(record['run_name'])}</title><style>{_STYLE}</style></head>",
         "<body>",
         f"<h1>AURA run {html.escape(record['run_name'])}</h1>",
-        f"<p>Status: <strong class='status-{html.escape(status)}'>{html.escape(status)}</strong>"
+        f"<p>Status: <strong class='status-{html.escape(status)}'>{html.escape(shown)}</strong>"
         f" · params <code>{html.escape(str(record.get('params_file')))}</code>"
         f" · commit <code>{html.escape(str(git.get('commit')))}</code>"
         f"{' with uncommitted changes' if git.get('dirty') else ''}"
@@ -205,6 +212,23 @@ def write_index(run_dir: str | Path) -> Path:
         "<a href='run.json'>run.json</a> has the params, library versions, host and git "
         "state).</p></body></html>"
     )
-    out = run_dir / INDEX_FILE
-    out.write_text("\n".join(parts), encoding="utf-8")
-    return out
+    return "\n".join(parts)
+
+
+def rewrite_stopped_pages(runs_dir: Path) -> list[str]:
+    """Rewrite the front page of each run in ``runs_dir`` that says it is running while its
+    process is gone from this host, and name the runs whose page changed: killed outright, such
+    a run wrote its page for the last time as it ran, and the page said "running" for ever."""
+    stopped = []
+    for record_file in sorted(runs_dir.glob("*/run.json")):
+        try:
+            record = json.loads(record_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):  # a run being created, or not a run's folder
+            continue
+        if not isinstance(record, dict) or run_status(record)[0] != STOPPED:
+            continue
+        page, index = _page(record_file.parent), record_file.parent / INDEX_FILE
+        if not index.is_file() or index.read_text(encoding="utf-8") != page:
+            index.write_text(page, encoding="utf-8")
+            stopped.append(record_file.parent.name)
+    return stopped

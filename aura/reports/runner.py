@@ -55,8 +55,9 @@ from aura.params_check import (
     writable_folders,
 )
 from aura.reports.host import host_speed
-from aura.reports.index import write_index
+from aura.reports.index import rewrite_stopped_pages, write_index
 from aura.reports.metrics import collect_metrics
+from aura.reports.run_status import this_process
 
 KERNEL_NAME = "python3"
 NOTEBOOK_PATTERN = re.compile(r"^(\d{2})_\w+\.ipynb$")
@@ -344,10 +345,13 @@ def _run_record(
     processor, the host's speed, library versions), so that a result can be traced and a slow
     run told from a slow host. ``complete`` says whether it runs every notebook, with those it
     leaves out and where the last complete run is: only the ``reproduce`` line told a run of
-    some (``--only``) from a whole one, and its index page did not say so."""
+    some (``--only``) from a whole one, and its index page did not say so. ``process`` is the
+    process and host that run it: a run killed outright cannot write that it stopped, and a
+    reader tells it from one under way by that process being gone (`run_status`)."""
     return {
         "run_name": run_dir.name,
         "status": "running",
+        "process": this_process(),
         "complete": not left_out,
         "left_out": list(left_out),
         "last_complete_run": _last_complete_run(run_dir, latest_link) if left_out else None,
@@ -532,6 +536,12 @@ def run_pipeline(
 
     explicit = run_name is not None  # an empty name is refused, not replaced by the default
     name = run_name if run_name is not None else default_run_name(params_path)
+    stopped = rewrite_stopped_pages(runs_dir) if runs_dir.is_dir() else []
+    if stopped:
+        console.print(
+            f"[yellow]note:[/] stopped without a word (their process is gone; front pages "
+            f"rewritten): {', '.join(stopped)}"
+        )
     run_dir = _new_run_dir(runs_dir, name, explicit)
     record = _run_record(run_dir, params_path, params, only, left_out, latest_link)
     state = _RunState(run_dir, record, notebooks)
@@ -595,8 +605,9 @@ def _run_notebook(
     """Execute one notebook of the run and render it; on failure, record it and raise
     :class:`PipelineError` naming the notebook and the cell."""
     out = state.run_dir / nb.name
-    start = state.notebook_started = time.perf_counter()
     result.status = "running"
+    state.save("running")  # killed outright, the run's files still name the notebook it was in
+    start = state.notebook_started = time.perf_counter()
     with console.status(f"{counter} {nb.stem} ..."):
         try:
             _execute(nb, out, parameters, nb.parent)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import matplotlib.pyplot as plt
 import pytest
 
 from aura.reports import save_figure, write_index, write_metrics
+from aura.reports.index import rewrite_stopped_pages
 from aura.reports.metrics import collect_metrics
 
 CHROMIUM_FLAGS = (
@@ -146,3 +148,43 @@ def test_headless_chromium_shows_the_metrics_table(run_dir: Path, tmp_path: Path
     assert '<table id="headline-metrics">' in dom
     assert '<td class="metric">PPO normalised score</td>' in dom
     assert '<td class="value">0.9312</td>' in dom
+
+
+def _gone_pid() -> int:
+    """The id of a process that has exited and been reaped."""
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
+
+
+def test_a_running_run_whose_process_is_gone_says_it_stopped(run_dir: Path) -> None:
+    """A run killed outright (SIGKILL, the out-of-memory killer) left its page saying
+    "running" for ever. Its record names its process: gone from this host, the run stopped;
+    on another host, the page says it cannot be checked."""
+    record = json.loads((run_dir / "run.json").read_text())
+    host = socket.gethostname()
+    pid = _gone_pid()
+    me = os.getpid()
+    gone = f"stopped without a word (process {pid} on {host} is gone)"
+    far = f"running (process 1 on far; from {host} it cannot be checked)"
+    for process, status, shown in [
+        ({"pid": pid, "host": host}, "stopped", gone),
+        ({"pid": me, "host": host}, "running", f"running (process {me} on {host})"),
+        ({"pid": 1, "host": "far"}, "running", far),
+    ]:
+        record.update(status="running", process=process)
+        (run_dir / "run.json").write_text(json.dumps(record))
+        page = write_index(run_dir).read_text()
+        assert f"Status: <strong class='status-{status}'>{shown}</strong>" in page
+
+
+def test_a_run_killed_outright_has_its_page_rewritten_once(run_dir: Path) -> None:
+    record = json.loads((run_dir / "run.json").read_text())
+    write_index(run_dir)  # as the run wrote it while it ran
+    runs = run_dir.parent
+    assert rewrite_stopped_pages(runs) == []
+    record.update(status="running", process={"pid": _gone_pid(), "host": socket.gethostname()})
+    (run_dir / "run.json").write_text(json.dumps(record))
+    assert rewrite_stopped_pages(runs) == [run_dir.name]
+    assert "stopped without a word" in (run_dir / "index.html").read_text()
+    assert rewrite_stopped_pages(runs) == [], "a page already rewritten is not named again"

@@ -810,3 +810,52 @@ def test_a_stopped_cells_unawaited_error_is_not_printed_again(caplog) -> None:
     assert any("never retrieved" in m for m in unretrieved(broken))
     filters = logging.getLogger("asyncio").filters
     assert len(filters) == len({type(f) for f in filters}), "the filter is added once"
+
+
+def test_a_run_killed_outright_is_told_from_one_under_way(tmp_path: Path, make_notebook) -> None:
+    """SIGKILL (the out-of-memory killer, a lost machine) gives a run no chance to write that
+    it stopped, and its run.json and page said "running" for ever. Its run.json names its
+    process and host, and the next run rewrites its page to say the process is gone."""
+    nbs = tmp_path / "notebooks"
+    make_notebook(nbs / "01_ok.ipynb", [PARAMETERS_CELL, "print('first')"])
+    kernel_pid = tmp_path / "kernel-pid"
+    make_notebook(
+        nbs / "02_slow.ipynb",
+        [PARAMETERS_CELL, f"import os, pathlib, time\npathlib.Path({str(kernel_pid)!r})"
+         ".write_text(str(os.getpid()))\ntime.sleep(120)"],
+    )  # fmt: skip
+    params = tmp_path / "p.yaml"
+    params.write_text(PARAMS_YAML.split("01_ok:")[0] + "01_ok: {}\n02_slow: {}\n")
+    runs = tmp_path / "runs"
+    script = (
+        "from pathlib import Path\nfrom aura.reports.runner import run_pipeline\n"
+        f"run_pipeline({str(params)!r}, notebooks_dir=Path({str(nbs)!r}),\n"
+        f"             runs_dir=Path({str(runs)!r}), run_name='killed')\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not kernel_pid.exists() and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.2)
+        assert kernel_pid.exists(), "the second notebook never started"
+    finally:
+        process.kill()
+        process.wait()
+        if kernel_pid.exists():  # the orphaned kernel of the killed run
+            os.kill(int(kernel_pid.read_text()), signal.SIGKILL)
+    record = json.loads((runs / "killed" / "run.json").read_text())
+    assert record["status"] == "running"
+    assert record["process"] == {"pid": process.pid, "host": platform.node()}
+    assert (
+        "Status: <strong class='status-running'>running (process"
+        in (runs / "killed" / "index.html").read_text()
+    )
+
+    out = io.StringIO()
+    _run({"params": params, "notebooks": nbs, "runs": runs}, "next", ["01"], Console(file=out))
+    assert "stopped without a word (their process is gone; front pages rewritten): killed" in (
+        " ".join(out.getvalue().split())
+    )
+    page = (runs / "killed" / "index.html").read_text()
+    gone = f"stopped without a word (process {process.pid} on {platform.node()} is gone)"
+    assert f"Status: <strong class='status-stopped'>{gone}</strong>" in page

@@ -1,0 +1,54 @@
+"""A run's status as a reader should take it, from its ``run.json``.
+
+A run writes its status as it goes (``running``, then ``ok``, ``failed`` or ``interrupted``), but
+a run killed outright (SIGKILL, the out-of-memory killer, a lost machine) writes nothing more, and
+its ``run.json`` said ``running`` for ever. So a run records the process that runs it, its id and
+host, as it starts: a ``running`` run whose process is gone on this host stopped without a word.
+From another host the process cannot be looked at, and the status says so. A process id reused
+since by another process reads as the run still under way.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import Any
+
+RUNNING = "running"
+
+
+def this_process() -> dict[str, Any]:
+    """The process and host that run a run, as its run.json records them."""
+    return {"pid": os.getpid(), "host": socket.gethostname()}
+
+
+def process_exists(pid: int) -> bool:
+    """Whether a process of id ``pid`` exists on this host (of any user)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: it exists
+        return True
+    return True
+
+
+STOPPED = "stopped"
+"""The status of a run whose process is gone without having said how the run ended."""
+
+
+def run_status(record: dict[str, Any]) -> tuple[str, str]:
+    """The status of a run, as a word and as a line to show, from its record. A ``running``
+    one names its process, so that a page written as it ran still tells its reader what to
+    look for, and is ``stopped`` if that process is gone from this host."""
+    status = str(record.get("status", "unknown"))
+    process = record.get("process") or {}
+    pid, host = process.get("pid"), process.get("host")
+    if status != RUNNING or pid is None or host is None:
+        return status, status
+    here = socket.gethostname()
+    if host != here:
+        return status, f"{RUNNING} (process {pid} on {host}; from {here} it cannot be checked)"
+    if not process_exists(int(pid)):
+        return STOPPED, f"{STOPPED} without a word (process {pid} on {host} is gone)"
+    return status, f"{RUNNING} (process {pid} on {host})"
