@@ -15,7 +15,7 @@ from typing import Any
 
 from aura.config import project_path
 from aura.reports.metrics import HEADLINE_COLUMNS, HEADLINE_KEY, MERGED_METRICS
-from aura.reports.run_status import STOPPED, run_status
+from aura.reports.run_status import RUNNING, STOPPED, run_status
 
 FIGURES_SUBDIR = "figures"
 INDEX_FILE = "index.html"
@@ -130,6 +130,30 @@ def _partial_note(record: dict[str, Any]) -> str:
     )
 
 
+_NOT_FINISHED = {"pending": "not run", RUNNING: "cut off"}
+"""How the notebooks table's statuses read in the note on missing rows."""
+
+
+def _missing_rows_note(record: dict[str, Any], metrics: dict[str, Any]) -> str:
+    """The line that says which notebooks' headline rows a failed or stopped run's page lacks:
+    its table showed the rows it had as if they were all, with nothing to say that the
+    notebooks that did not finish reported none. Empty if every notebook finished or wrote
+    its rows before it stopped."""
+    absent = [
+        (Path(nb["name"]).stem, str(nb.get("status")))
+        for nb in record.get("notebooks", [])
+        if nb.get("status") != "ok"
+        and not (metrics.get(Path(nb["name"]).stem) or {}).get(HEADLINE_KEY)
+    ]
+    if not absent:
+        return ""
+    names = ", ".join(f"{stem} ({_NOT_FINISHED.get(status, status)})" for stem, status in absent)
+    return (
+        "<p class='note' id='missing-rows'>The run ended before every notebook had finished: "
+        f"headline rows of {html.escape(names)} are missing.</p>"
+    )
+
+
 def write_index(run_dir: str | Path) -> Path:
     """Write `<run_dir>/index.html` from run.json, metrics.json and the figures folder."""
     out = Path(run_dir) / INDEX_FILE
@@ -177,6 +201,9 @@ def _page(run_dir: Path) -> str:
         "estimates and the spec's allowance for the RL grid's wall time.</p>"
     )
     parts.append(_table(rows) if rows else "<p>No headline metrics were recorded.</p>")
+    note = _missing_rows_note(record, metrics) if status != RUNNING else ""
+    if note:
+        parts.append(note)
     figures = sorted((run_dir / FIGURES_SUBDIR).glob("*.png"))
     if figures:
         parts.append("<h2>Key figures</h2>")

@@ -188,3 +188,38 @@ def test_a_run_killed_outright_has_its_page_rewritten_once(run_dir: Path) -> Non
     assert rewrite_stopped_pages(runs) == [run_dir.name]
     assert "stopped without a word" in (run_dir / "index.html").read_text()
     assert rewrite_stopped_pages(runs) == [], "a page already rewritten is not named again"
+
+
+@pytest.mark.parametrize("status", ["failed", "interrupted", "running"])
+def test_a_run_that_ended_early_names_the_notebooks_whose_rows_are_missing(
+    run_dir: Path, status: str
+) -> None:
+    """The page of a failed or stopped run showed the headline rows it had as if they were
+    all; it names the notebooks that did not finish (a notebook that wrote its rows before it
+    failed is not named)."""
+    record = json.loads((run_dir / "run.json").read_text())
+    record["status"] = status
+    record["process"] = {"pid": _gone_pid(), "host": socket.gethostname()}  # killed outright
+    record["notebooks"] = [
+        {"name": "05_evaluation.ipynb", "status": "failed"},  # its rows were written
+        {"name": "06_model_export.ipynb", "status": "running" if status == "running" else status},
+        {"name": "07_more.ipynb", "status": "pending"},
+    ]
+    (run_dir / "run.json").write_text(json.dumps(record))
+    page = write_index(run_dir).read_text()
+    cut = {"failed": "failed", "interrupted": "interrupted", "running": "cut off"}[status]
+    assert (
+        "The run ended before every notebook had finished: headline rows of "
+        f"06_model_export ({cut}), 07_more (not run) are missing." in page
+    )
+    assert "PPO normalised score" in page
+
+
+def test_a_run_under_way_or_that_succeeded_has_no_note_on_missing_rows(run_dir: Path) -> None:
+    assert "missing-rows" not in write_index(run_dir).read_text()
+    record = json.loads((run_dir / "run.json").read_text())
+    record["status"] = "running"
+    record["process"] = {"pid": os.getpid(), "host": socket.gethostname()}
+    record["notebooks"].append({"name": "05_evaluation.ipynb", "status": "pending"})
+    (run_dir / "run.json").write_text(json.dumps(record))
+    assert "missing-rows" not in write_index(run_dir).read_text()

@@ -230,6 +230,12 @@ def test_failed_run_keeps_what_was_written(failed_run) -> None:
     assert [n["status"] for n in record["notebooks"]] == ["ok", "failed", "pending"]
 
 
+def test_a_failed_runs_page_names_the_notebooks_whose_rows_are_missing(failed_run) -> None:
+    run_dir, _ = failed_run
+    page = (run_dir / "index.html").read_text()
+    assert "headline rows of 02_fail (failed), 03_after (not run) are missing" in page
+
+
 def test_latest_points_at_the_newest_run_that_succeeded(
     ok_run, complete_run, failed_run, project
 ) -> None:
@@ -859,3 +865,4 @@ def test_a_run_killed_outright_is_told_from_one_under_way(tmp_path: Path, make_n
     page = (runs / "killed" / "index.html").read_text()
     gone = f"stopped without a word (process {process.pid} on {platform.node()} is gone)"
     assert f"Status: <strong class='status-stopped'>{gone}</strong>" in page
+    assert "headline rows of 02_slow (cut off) are missing" in page
