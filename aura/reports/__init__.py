@@ -5,7 +5,8 @@ a notebook's figure with alt text and a caption (and keeps it for the front page
 executes the numbered notebooks into ``reports/runs/<run>/``; ``metrics`` is what a
 notebook calls to report numbers to its run; ``notebook_outputs`` records the summary outputs that
 nbval compares; ``host`` measures how fast the host runs Python, recorded beside wall times;
-``tables`` styles a table for the HTML report (no NaN, None or row numbers).
+``run_status`` tells a run under way from one whose process is gone; ``tables`` styles a table
+for the HTML report (no NaN, None or row numbers).
 """
 
 from aura.reports.figures import show_figure
