@@ -36,6 +36,17 @@ def edit_manifest(folder: Path, change) -> None:
     path.write_text(json.dumps(data))
 
 
+def refused_at_startup(folder: Path, change, message: str) -> None:
+    """The manifest edited by ``change`` is refused with ``message`` by the artifacts' check and
+    by the service as it starts."""
+    edit_manifest(folder, change)
+    with pytest.raises(ArtifactError, match=re.escape(message)):
+        verify_artifacts(folder)
+    app = create_app(settings=Settings(artifacts_dir=folder))
+    with pytest.raises(ArtifactError, match=re.escape(message)), TestClient(app):
+        pass
+
+
 def rewrite(folder: Path, file: str, content: bytes) -> None:
     """Replace one listed file and give the manifest its sha256 and the version that follows,
     as an export of that file would: every check on hashes passes."""
@@ -350,12 +361,7 @@ def test_a_manifest_without_an_input_tutor_matching_reads_is_refused(
     """The sha256 checks pass (the version covers the files, not the manifest's inputs): the
     first two raised a ValueError or KeyError while the service was built, a startup traceback
     without the one-line message; the last answered every tutor-match request with a 500."""
-    edit_manifest(copy, change)
-    with pytest.raises(ArtifactError, match=re.escape(message)):
-        verify_artifacts(copy)
-    app = create_app(settings=Settings(artifacts_dir=copy))
-    with pytest.raises(ArtifactError, match=re.escape(message)), TestClient(app):
-        pass
+    refused_at_startup(copy, change, message)
 
 
 def _add_subject(data: dict) -> None:
@@ -424,12 +430,7 @@ def test_labels_and_vocabularies_that_disagree_with_the_models_are_refused(
     every request to the endpoint with a 500; more strategies stopped the service in a
     traceback; a label or language given twice, or a vocabulary in another order, was served as
     wrong answers (a confidence of one level, tutors ranked for another time)."""
-    edit_manifest(copy, change)
-    with pytest.raises(ArtifactError, match=re.escape(message)):
-        verify_artifacts(copy)
-    app = create_app(settings=Settings(artifacts_dir=copy))
-    with pytest.raises(ArtifactError, match=re.escape(message)), TestClient(app):
-        pass
+    refused_at_startup(copy, change, message)
 
 
 def _input(data: dict, model: str, name: str) -> dict:
@@ -500,12 +501,7 @@ def test_inputs_a_request_cannot_be_validated_against_are_refused(
     in a traceback while the record types were built; an inverted range or an input given twice
     refused every request to the endpoint; a lookup short of values answered the last
     categories with a 500; a category given twice was served as another."""
-    edit_manifest(copy, change)
-    with pytest.raises(ArtifactError, match=re.escape(message)):
-        verify_artifacts(copy)
-    app = create_app(settings=Settings(artifacts_dir=copy))
-    with pytest.raises(ArtifactError, match=re.escape(message)), TestClient(app):
-        pass
+    refused_at_startup(copy, change, message)
 
 
 def test_a_service_that_cannot_be_built_is_logged_as_a_failed_startup(
