@@ -7,6 +7,7 @@ and report an error that no new learner would get.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -79,11 +80,13 @@ def cv_splitter(name: str, n_splits: int, seed: int) -> GroupKFold | StratifiedG
 
 
 def regression_metrics(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
-    """MSE, MAE and R² of `pred` against `y`, as plain floats for the metrics JSON."""
+    """MSE, MAE and R² of `pred` against `y`, as plain floats for the metrics JSON. R² needs
+    two rows or more (a variance to explain); of one it is NaN, written as null, without
+    scikit-learn's warning for each model and baseline."""
     return {
         "mse": float(mean_squared_error(y, pred)),
         "mae": float(mean_absolute_error(y, pred)),
-        "r2": float(r2_score(y, pred)),
+        "r2": float(r2_score(y, pred)) if len(y) > 1 else math.nan,
     }
 
 

@@ -209,7 +209,7 @@ def _mutated(change) -> dict:
         (
             lambda s: s.update(envs={"tutor_matching": {"kwargs": {"episode_length": -4}}}),
             "envs.tutor_matching.kwargs: aura/TutorMatching-v0 refuses them: episode_length must "
-            "be a positive integer, got -4",
+            "be a positive integer of at most 1,000,000, got -4",
         ),
         (
             lambda s: s.update(envs={"difficulty_adaptation": {"kwargs": {"max_step": 40}}}),
