@@ -178,8 +178,8 @@ def out_of_sample_table(metrics: Mapping[str, Any]) -> pd.DataFrame:
     rows = []
     for population, entry in metrics.get("out_of_sample", {}).items():
         for name in MODEL_NAMES:
-            m, test = entry[name], metrics["models"][name]
-            if "against_truth" not in m:  # inputs the simulator does not draw from: no floor
+            m, test = entry.get(name, {}), metrics["models"][name]
+            if "against_truth" not in m:  # not the simulator's tables or inputs: no floor
                 continue
             metric = "accuracy" if is_classifier_name(name) else "mse"
             floor = m["bayes"][_BAYES_KEY[metric]]

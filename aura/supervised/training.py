@@ -514,9 +514,10 @@ def train_all(
         models[name], report["models"][name], baselines[name] = train_model(
             name, tables[name], config, seed, simulated=simulated[name], on_stage=on_stage
         )
-    if scored_out_of_sample:
+    if scored_out_of_sample:  # the draws are the simulator's: no population for other data
+        drawn = {name: model for name, model in models.items() if simulated[name]}
         report["out_of_sample"] = out_of_sample(
-            models, baselines, config.features, draws, seed, report["models"], on_stage
+            drawn, baselines, config.features, draws, seed, report["models"], on_stage
         )
     text = strict_json(_json_ready(report))  # a metric without a value (R² of one row): null
     with atomic_directory(Path(models_dir) / "supervised") as folder:

@@ -315,10 +315,37 @@ def test_tables_the_simulator_did_not_write_get_no_bayes_reference(sim, tmp_path
         m = metrics["models"][name]
         assert m["bayes"] == {} and m["against_truth"] == {} and "checks" not in m
         assert set(m["baselines"]) and m["test"]
-        assert "against_truth" not in metrics["out_of_sample"]["new_seed"][name]
+        assert name not in metrics["out_of_sample"]["new_seed"]
     assert metrics["models"]["difficulty"]["checks"]
     assert "against_truth" in metrics["out_of_sample"]["new_seed"]["difficulty"]
     assert set(checks_table(metrics).index.get_level_values("model")) == {"difficulty"}
+    assert set(out_of_sample_table(metrics).index.get_level_values("model")) == {"difficulty"}
+
+
+def test_models_on_tables_the_simulator_did_not_write_get_no_out_of_sample_scores(
+    sim, tmp_path: Path
+) -> None:
+    """The populations scored out of sample are the simulator's draws: a model trained on an
+    edited sessions table was scored on them all the same (its MSE, MAE and R² on learners of
+    another dataset), where README says such a model has no out-of-sample scores. The model
+    that reads the simulator's learners table as written keeps its own."""
+    data_dir = tmp_path / "data"
+    save(sim, data_dir)
+    sessions = data_dir / "sessions_data.csv"
+    table = pd.read_csv(sessions)
+    table.loc[0, "compatibility_score"] = 0.5
+    table.to_csv(sessions, index=False)
+    metrics = train_all(
+        data_dir, tmp_path / "models", {**SMALL_TRAINING, "out_of_sample": True}, SEED
+    )
+    assert metrics["simulator_data"] == {
+        "compatibility": False,
+        "difficulty": True,
+        "engagement": False,
+    }
+    for population, entry in metrics["out_of_sample"].items():
+        assert {"compatibility", "engagement"}.isdisjoint(entry), population
+        assert entry["difficulty"]["against_truth"], population
     assert set(out_of_sample_table(metrics).index.get_level_values("model")) == {"difficulty"}
 
 
