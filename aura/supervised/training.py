@@ -350,6 +350,9 @@ def train_model(
     metrics: dict[str, Any] = {
         "features": list(X.columns),
         "target": str(y.name),
+        # carried into the export's manifest, where an empty Bayes reference alone did not tell
+        # a platform's tables from inputs the simulator does not draw from
+        "simulator_data": simulated,
         "rows": {"train": len(train), "test": len(test)},
         "learners": {"train": int(g_tr.nunique()), "test": int(groups.iloc[test].nunique())},
         "chosen": {**FOREST_DEFAULTS[name], **(config.forest.get(name) or {}), **chosen},

@@ -349,6 +349,27 @@ def test_models_on_tables_the_simulator_did_not_write_get_no_out_of_sample_score
     assert set(out_of_sample_table(metrics).index.get_level_values("model")) == {"difficulty"}
 
 
+def test_the_export_tells_each_model_s_data_as_the_simulator_s_or_not(sim, tmp_path: Path) -> None:
+    """The manifest is all a client of the API reads: a forest trained on a platform's tables
+    had an empty Bayes reference there, as one on inputs the simulator does not draw from has,
+    and nothing said which."""
+    from aura.export.supervised import supervised_exports
+
+    data_dir = tmp_path / "data"
+    save(sim, data_dir)
+    sessions = data_dir / "sessions_data.csv"
+    table = pd.read_csv(sessions)
+    table.loc[0, "engagement_score"] = 0.5
+    table.to_csv(sessions, index=False)
+    train_all(data_dir, tmp_path / "models", SMALL_TRAINING, SEED)
+    exported = {f.name: f.metrics for f in supervised_exports(data_dir, tmp_path / "models", SEED)}
+    assert {name: m["simulator_data"] for name, m in exported.items()} == {
+        "compatibility": False,
+        "difficulty": True,
+        "engagement": False,
+    }
+
+
 def test_the_simulator_s_tables_are_told_as_the_data_folder_does(sim, tmp_path: Path) -> None:
     """By the rule that keeps `aura generate` off a platform's tables: the record of what the
     simulator wrote, or, in a folder from before the record, the whole hidden truth beside them."""
