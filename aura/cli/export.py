@@ -64,4 +64,10 @@ def export(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None:
     ]
     if missed:  # served all the same: the product team should know before it relies on them
         console.print(f"[yellow]note:[/] exported models that missed a target: {', '.join(missed)}")
+    unchecked = [n for n, m in manifest.models.items() if m.metrics.get("simulator_data") is False]
+    if unchecked:  # no miss named above is no target met: there were none to meet
+        console.print(
+            f"[yellow]note:[/] exported models learned from tables the simulator did not write, "
+            f"so without a Bayes reference or targets checked: {', '.join(unchecked)}"
+        )
     console.print(f"version {manifest.version} in {project_path(shared['artifacts_dir'])}")

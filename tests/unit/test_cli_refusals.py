@@ -501,6 +501,38 @@ def test_the_export_names_the_models_that_missed_a_target(monkeypatch: pytest.Mo
     assert "difficulty share" not in output
 
 
+def test_the_export_names_the_models_learned_from_a_platform_s_tables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Forests trained on a platform's own tables have no checks, so no target was named as
+    missed and the export said nothing: read as every target met."""
+    from types import SimpleNamespace
+
+    import aura.export.pipeline as pipeline
+
+    def model(metrics: dict, kind: str = "forest") -> SimpleNamespace:
+        parity = {"rows": 10.0, "max_abs_diff": 1e-7}
+        return SimpleNamespace(
+            file="m.onnx", size_bytes=2**20, parity=parity, kind=kind, metrics=metrics
+        )
+
+    models = {
+        "compatibility": model({"simulator_data": False}),
+        "difficulty": model({"simulator_data": True, "checks": {"share_at_least_0.97": True}}),
+        "engagement": model({"simulator_data": False}),
+        "tutor_matching": model({}, kind="policy"),
+    }
+    manifest = SimpleNamespace(models=models, version="abc")
+    monkeypatch.setattr(pipeline, "export_run", lambda *args, **kwargs: manifest)
+    result = CliRunner().invoke(app, ["export", "--params", str(PARAMS_DIR / "smoke.yaml")])
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert (
+        "note: exported models learned from tables the simulator did not write, so without a "
+        "Bayes reference or targets checked: compatibility, engagement" in output
+    )
+
+
 def test_an_export_that_fails_to_write_says_so_in_a_line(
     tmp_path: Path, folders, monkeypatch: pytest.MonkeyPatch
 ) -> None:
