@@ -129,15 +129,15 @@ def _load(path: Path) -> Any:
     return algorithm_class(algo).load(path, device="cpu")
 
 
-def _episode_length(config_path: Path | None) -> int:
-    """Episode length of the run's environment (its config.yaml, as `aura.rl` writes it)."""
+def _env_options(config_path: Path | None) -> dict[str, Any]:
+    """The options the run's environment was built with (its config.yaml, as `aura.rl` writes
+    it); none for a run without one."""
     if config_path is None or not config_path.is_file():
-        return DEFAULT_EPISODE_LENGTH
+        return {}
     import yaml
 
     config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
-    kwargs = (config.get("env") or {}).get("kwargs") or {}
-    return int(kwargs.get("episode_length", DEFAULT_EPISODE_LENGTH))
+    return dict((config.get("env") or {}).get("kwargs") or {})
 
 
 def policy_exports(models_dir: Path, seed: int) -> list[PolicyExport]:
@@ -211,8 +211,10 @@ def _policy_export(
     config_path = None if config is None else Path(config)
     if config_path is not None and not config_path.is_absolute():
         config_path = models_dir / config_path
+    options = _env_options(config_path)
     if name == "tutor_matching":
-        features, actions = tutor_matching_features(_episode_length(config_path)), STRATEGIES
+        episode_length = int(options.get("episode_length", DEFAULT_EPISODE_LENGTH))
+        features, actions = tutor_matching_features(episode_length), STRATEGIES
     else:
         features, actions = difficulty_adaptation_features(), DIFFICULTY_MOVES
     algo = entry.get("algo", "ppo")
@@ -220,6 +222,9 @@ def _policy_export(
         "selected": {k: entry[k] for k in ("algo", "seed_index", "normalised") if k in entry},
         "references": env_results.get("references", {}),
         "normalised": env_results.get("algorithms", {}).get(algo, {}).get("normalised", {}),
+        # what the policy met in training: the simulator's learners and tutors, or a platform's
+        # learners_csv / tutors_csv, which the manifest did not name
+        "environment_options": options,
     }
     if algo in env_results.get("algorithms", {}) and "seed_index" in entry:
         metrics["selected"] |= selected_score(env_results, algo, entry["seed_index"], base_seed)
