@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 
-from aura.api.artifacts import ArtifactError, verify_artifacts
+from aura.api.artifacts import ArtifactError, load_artifacts
 from aura.api.observability import MULTIPROC_ENV
 from aura.api.settings import (
     ARTIFACTS_ENV,
@@ -93,14 +93,18 @@ def serve(
 ) -> None:
     """Serve ``folder`` with uvicorn until stopped; LaunchError before anything starts if a
     setting from the environment cannot be used, the artifacts fail their checks (manifest,
-    every file, sha256) or the metrics folder is missing."""
+    every file, sha256, each model and the tutor pool loaded) or the metrics folder is
+    missing."""
     check_app_path(app_path)
     check_host(host, port)
     if port:  # 0: the system picks a free port
         check_port(host, port)
     try:
         Settings.from_env(Path(folder))  # what every worker will read, checked once here
-        manifest = verify_artifacts(folder)
+        # Loaded as a worker loads them and dropped: a model onnxruntime cannot load or a tutor
+        # pool that is no pool, which only opening them finds, stopped the worker with uvicorn's
+        # "startup failed" (exit 3). Opening them here costs ~20 ms on the smoke artifacts.
+        manifest = load_artifacts(Path(folder)).manifest
     except (ArtifactError, ValueError) as exc:
         raise LaunchError(str(exc)) from exc
     metrics_dir = os.environ.get(MULTIPROC_ENV)

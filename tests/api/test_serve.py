@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx2
 import pytest
 from loopback import free_port
-from test_artifacts import rewrite
+from test_artifacts import _pool, rewrite
 
 AURA = [sys.executable, "-c", "from aura.cli import app; app()"]
 STARTUP_SECONDS = 60
@@ -294,18 +294,59 @@ def test_serve_refuses_a_manifest_bound_that_is_no_number_in_one_line(broken: Pa
     ]
 
 
-def test_serve_s_worker_refuses_a_model_onnxruntime_cannot_load(broken: Path) -> None:
-    """The checks before uvicorn starts pass a file whose sha256 and version were recomputed;
-    the worker loading it stopped in onnxruntime's traceback. It stops (uvicorn's exit 3) on
-    its one `startup failed` line."""
+def test_serve_refuses_a_model_onnxruntime_cannot_load_before_uvicorn(broken: Path) -> None:
+    """The checks before uvicorn started passed a file whose sha256 and version were
+    recomputed; uvicorn started and its worker stopped (exit 3) on its `startup failed` line.
+    The models are opened before uvicorn starts, so it stops as every other refusal does."""
     rewrite(broken, "difficulty.onnx", b"not a model")
     result = run_serve(broken)
-    assert result.returncode == 3
-    assert (
-        "startup failed: artifacts in "
-        f"{broken} cannot be served: difficulty.onnx is not a model onnxruntime can load"
-    ) in result.stderr
-    assert "Traceback" not in result.stderr
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(
+        f"error: artifacts in {broken} cannot be served: difficulty.onnx is not a model "
+        "onnxruntime can load ("
+    )
+
+
+@pytest.mark.parametrize(
+    ("edit", "reason"),
+    [
+        (
+            _pool(lambda d: d["rating"].__setitem__(0, float("nan"))),
+            "column 'rating', value at index 0: Input should be a finite number",
+        ),
+        (
+            _pool(lambda d: d.update({k: {} if k == "expertise" else [] for k in d})),
+            "file: it holds no tutors",
+        ),
+        (
+            _pool(lambda d: d["tutor_id"].__setitem__(1, d["tutor_id"][0])),
+            "file: column 'tutor_id' gives [",
+        ),
+    ],
+    ids=["nan", "no-tutors", "id-twice"],
+)
+def test_serve_refuses_a_tutor_pool_that_is_no_pool_before_uvicorn(
+    broken: Path, edit, reason: str
+) -> None:
+    """A pool file with its sha256 and version recomputed passed the checks before uvicorn,
+    whose worker then stopped (exit 3) with `startup failed`. Both entry points now refuse it
+    in one line, exit 1, before uvicorn starts."""
+    from aura.api.launch import main
+
+    rewrite(broken, "tutor_pool.json", edit((broken / "tutor_pool.json").read_bytes()))
+    prefix = (
+        f"error: artifacts in {broken} cannot be served: tutor_pool.json is not a valid tutor "
+        f"pool (tutor pool {reason}"
+    )
+    result = run_serve(broken)
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(prefix)
+    stderr = io.StringIO()
+    with redirect_stderr(stderr):
+        assert main(["--artifacts", str(broken), "--port", str(free_port())]) == 1
+    assert stderr.getvalue().startswith(prefix)
 
 
 def test_serve_refuses_a_metrics_folder_that_does_not_exist(
