@@ -27,6 +27,7 @@ from aura.api.errors import (
     field_path,
     invalid_fields,
 )
+from aura.api.json_faults import json_fault
 
 THREAD_BYTES = 256 * 1024
 """Bodies at least this large are validated in a worker thread."""
@@ -45,6 +46,9 @@ WIDE_ZEROS = {
 }
 """Where a JSON text's first four bytes are zero in each encoding wider than UTF-8, without a
 byte order mark: its first two characters are ASCII (RFC 4627, section 3)."""
+JITER_REFUSALS = ("number out of range", "hex escape")
+"""Words of pydantic's "Invalid JSON" for JSON that is well formed but holds a value its parser
+cannot (`aura.api.json_faults`): only such a body is read a second time to name the field."""
 DUPLICATE_KEY = "duplicate_key"
 """The ``type`` of a field error for a key given more than once in one object."""
 
@@ -117,6 +121,12 @@ def duplicate_keys(raw: bytes) -> tuple[list[dict[str, Any]], int]:
             continue
         pending.extend(reversed(children))
     return found, count
+
+
+def _unreadable_value(error: dict[str, Any]) -> bool:
+    """Whether pydantic refused the body over a value it cannot read (`JITER_REFUSALS`),
+    answered at a line and column without the field's name."""
+    return error["type"] == "json_invalid" and any(w in error["msg"] for w in JITER_REFUSALS)
 
 
 def wide_encoding(raw: bytes) -> str | None:
@@ -278,6 +288,8 @@ class BodyParser:
                 413, "too_many_records", f"a request may hold at most {self.max_records} records"
             )
         duplicates, times = duplicate_keys(raw)
+        if _unreadable_value(errors[0]) and (fault := json_fault(raw)):
+            raise invalid_fields(duplicates[: MAX_LISTED_ERRORS - 1] + [fault], times + count)
         fields = duplicates + field_errors(errors, prefix=("body",))
         raise invalid_fields(fields[:MAX_LISTED_ERRORS], times + count)
 

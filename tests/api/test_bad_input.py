@@ -282,6 +282,71 @@ def test_a_body_in_utf16_or_utf32_is_named_as_such(client, record, codec, named)
         ]
 
 
+LONG = "1" * 4301
+"""An integer one digit longer than pydantic's JSON parser reads."""
+SURROGATE = "half of a UTF-16 surrogate pair, which is no character"
+
+
+def _with(record: dict, index: int | None, field: str, raw: str) -> bytes:
+    """The body of ``record`` (of two copies of it in a list, the one at ``index``) with
+    ``field``'s value written as the JSON text ``raw``."""
+    text = json.dumps({**record, field: "@@"}).replace('"@@"', raw)
+    if index is None:
+        return text.encode()
+    others = [json.dumps(record)] * 2
+    others[index] = text
+    return ("[" + ",".join(others) + "]").encode()
+
+
+@pytest.mark.parametrize(
+    ("index", "field", "raw", "path", "words"),
+    [
+        (None, "age", LONG, "body.age", "a number with 4301 digits before its decimal point"),
+        (1, "age", "-" + LONG, "body[1].age", "a number with 4301 digits"),
+        (0, "comfort_level_online", LONG + ".5", "body[0].comfort_level_online", "4301 digits"),
+        (None, "learning_style", '"\\ud800"', "body.learning_style", "\\ud800, " + SURROGATE),
+        (1, "language", '"en\\udc00"', "body[1].language", "\\udc00, " + SURROGATE),
+        (None, "language", '"\\ud800\\u0041"', "body.language", "\\ud800, " + SURROGATE),
+    ],
+    ids=["long-int", "long-negative", "long-float", "lone-high", "lone-low", "high-then-a"],
+)
+def test_a_value_the_json_parser_cannot_hold_is_named(
+    client, record, index, field, raw, path, words
+) -> None:
+    """Valid JSON that pydantic's parser refuses was answered at a line and column alone: an
+    integer past 4,300 digits "Invalid JSON: number out of range at line 1 column 4310", a
+    lone surrogate escape "unexpected end of hex escape". The field is named, and what is
+    wrong with it said."""
+    response = client.post(PREDICT + "tutor-match", content=_with(record, index, field, raw))
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["fields"]
+    assert (error["field"], error["type"]) == (path, "json_invalid")
+    assert error["message"].startswith("Invalid JSON: ") and words in error["message"]
+
+
+def test_a_key_holding_a_lone_surrogate_is_named_by_its_object(client, record) -> None:
+    """The key itself cannot be written back (it is no UTF-8), so its record is named."""
+    body = json.dumps([record, record]).replace('"age"', '"\\udc00"', 2)
+    response = client.post(PREDICT + "tutor-match", content=body.encode())
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["fields"]
+    assert error["field"] == "body[0]"
+    assert error["message"].startswith("Invalid JSON: a key of this object holds \\udc00, ")
+
+
+def test_numbers_and_escapes_the_parser_holds_are_validated_as_usual(client, record) -> None:
+    """4,300 digits are read (and out of range), a surrogate pair is one character (no
+    language): these are the field's own errors, not the JSON's."""
+    for field, raw, kind in (
+        ("age", "1" * 4300, "less_than_equal"),
+        ("language", '"\\ud83d\\ude00"', "literal_error"),
+    ):
+        response = client.post(PREDICT + "tutor-match", content=_with(record, None, field, raw))
+        assert [(f["field"], f["type"]) for f in response.json()["fields"]] == [
+            (f"body.{field}", kind)
+        ]
+
+
 def test_a_long_unknown_name_is_quoted_back_cut(client, record) -> None:
     name = "x" * 1_000_000
     response = client.post(PREDICT + "tutor-match", json={**record, name: 1})
