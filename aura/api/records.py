@@ -77,17 +77,32 @@ def optional(kind: Any) -> Any:
     return NotRequired[kind | None]
 
 
+def _seen_range(feature: Feature) -> tuple[float | None, float | None]:
+    """The values of a number its model was trained on: its min-max normalisation's range (the
+    environment's, for a policy), within the range a request may send, else that range."""
+    low, high = feature.low, feature.high
+    norm = feature.normalisation
+    if isinstance(norm, MinMax):
+        low = norm.low if low is None else max(low, norm.low)
+        high = norm.high if high is None else min(high, norm.high)
+    return low, high
+
+
 def example_record(features: Sequence[Feature]) -> dict[str, Any]:
-    """A valid record for the OpenAPI examples: each range's middle, each vocabulary's first."""
+    """A valid record for the OpenAPI examples, with values a real request has: the middle of
+    the range each number's model saw (`_seen_range`; the middle of what a request may send
+    gave tutor-match a session count of 250, where the policy saw 0-12), each vocabulary's
+    first."""
     example: dict[str, Any] = {}
     for f in features:
+        low, high = _seen_range(f)
         if f.dtype == "category":
             example[f.name] = (f.categories or [""])[0]
-        elif f.low is not None and f.high is not None:
-            mid = (f.low + f.high) / 2
+        elif low is not None and high is not None:
+            mid = (low + high) / 2
             example[f.name] = int(round(mid)) if f.dtype == "integer" else round(mid, 3)
         else:
-            example[f.name] = f.low or 0
+            example[f.name] = low or 0
     return example
 
 

@@ -86,6 +86,31 @@ def test_documented_example_is_answered_for_one_record_and_a_batch(
     assert model.model_validate(batch.json()).predictions == [parsed.predictions[0]] * 3
 
 
+@pytest.mark.parametrize(
+    ("endpoint", "models"),
+    [
+        ("tutor-match", {"": "tutor_matching"}),
+        ("difficulty", {"": "difficulty", "adaptation": "difficulty_adaptation"}),
+        ("compatibility", {"": "compatibility"}),
+        ("engagement", {"": "engagement"}),
+    ],
+)
+def test_documented_examples_hold_values_the_models_saw(
+    client: TestClient, artifacts_dir, endpoint: str, models: dict[str, str]
+) -> None:
+    """Each number of an example lies in the range its model was trained on (its min-max
+    normalisation, where it has one): tutor-match's example sent 250 sessions, the middle of
+    what a request may send, where the policy saw 0-12 (and 250 counts as 12)."""
+    manifest = read_manifest(artifacts_dir)
+    record = example(client, endpoint)
+    for key, model in models.items():
+        values = record[key] if key else record
+        for feature in manifest.models[model].inputs:
+            norm = feature.normalisation
+            if feature.dtype != "category" and norm is not None and norm.kind == "minmax":
+                assert norm.low <= values[feature.name] <= norm.high, (model, feature.name)
+
+
 def test_the_document_names_the_labels_and_headers_of_every_answer(client: TestClient, rng) -> None:
     """A client generated from /openapi.json knows every label an answer can hold and the two
     headers every answer carries."""
