@@ -55,6 +55,11 @@ def export(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None:
         if agreement is not None:
             checked += f", the same {'action' if model.kind == 'policy' else 'label'} on "
             checked += f"{agreement:.1%}"
+        if "episode_rows" in parity:  # a policy's second check, on states of the environment
+            checked += (
+                f"; on {parity['episode_rows']:,.0f} from seeded episodes: the same action on "
+                f"{parity['episode_action_agreement']:.1%}"
+            )
         console.print(f"{name}: {model.file} ({model.size_bytes / 2**20:.2f} MiB), {checked}")
     missed = [
         f"{name} {target}"

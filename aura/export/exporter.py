@@ -31,8 +31,8 @@ from aura.export.manifest import (
 )
 from aura.export.onnx_forest import INPUT_NAME as FOREST_INPUT
 from aura.export.onnx_forest import forest_parity, forest_to_onnx, is_classifier
+from aura.export.onnx_policy import ACTION_TIE, policy_parity, policy_to_onnx
 from aura.export.onnx_policy import INPUT_NAME as POLICY_INPUT
-from aura.export.onnx_policy import policy_parity, policy_to_onnx
 from aura.export.tutor_pool import POOL_FILE, pool_columns
 from aura.files import sha256_file
 
@@ -42,7 +42,8 @@ if TYPE_CHECKING:
 FOREST_TOLERANCE = 1e-4
 """Largest absolute difference allowed between ONNX and scikit-learn outputs."""
 POLICY_AGREEMENT = 0.999
-"""Smallest share of observations on which ONNX and SB3 must pick the same action."""
+"""Smallest share of observations on which ONNX and SB3 must pick the same action; on top of
+which every observation decided by more than float32 rounding (`ACTION_TIE`) must."""
 MAX_FOREST_BYTES = 20 * 1024 * 1024
 MAX_TOTAL_BYTES = 50 * 1024 * 1024
 
@@ -77,6 +78,10 @@ class PolicyExport:
     features: list[Feature]
     actions: list[str]
     observations: np.ndarray = field(repr=False)
+    """Uniformly random observations for the parity check: every corner of the space."""
+    episodes: np.ndarray = field(repr=False)
+    """Observations of seeded episodes of the environment for the parity check: the states the
+    policy is served in (categories at their look-up values, not between them)."""
     source: str
     metrics: dict[str, Any] = field(default_factory=dict)
 
@@ -138,12 +143,22 @@ def _forest_entry(spec: ForestExport, folder: Path) -> ModelEntry:
 def _policy_entry(spec: PolicyExport, folder: Path) -> ModelEntry:
     onnx_bytes = policy_to_onnx(spec.model)
     parity = policy_parity(spec.model, onnx_bytes, spec.observations)
-    if parity["action_agreement"] < POLICY_AGREEMENT:
-        raise ExportError(
-            f"{spec.name}: ONNX picks the policy's action on only "
-            f"{parity['action_agreement']:.2%} of {len(spec.observations)} observations "
-            f"(required {POLICY_AGREEMENT:.1%})"
-        )
+    episodes = policy_parity(spec.model, onnx_bytes, spec.episodes)
+    for result, what in ((parity, "uniformly random"), (episodes, "from seeded episodes")):
+        if result["action_agreement"] < POLICY_AGREEMENT:
+            raise ExportError(
+                f"{spec.name}: ONNX picks the policy's action on only "
+                f"{result['action_agreement']:.2%} of {result['rows']:.0f} observations ({what}; "
+                f"required {POLICY_AGREEMENT:.1%})"
+            )
+        if result["decided_disagreements"]:
+            raise ExportError(
+                f"{spec.name}: ONNX picks another action than the policy on "
+                f"{result['decided_disagreements']:.0f} of {result['rows']:.0f} observations "
+                f"({what}) whose top two probabilities differ by more than {ACTION_TIE:g}, "
+                "more than float32 rounding explains"
+            )
+    parity |= {f"episode_{key}": value for key, value in episodes.items()}
     file = f"{spec.name}.onnx"
     (folder / file).write_bytes(onnx_bytes)
     return ModelEntry(

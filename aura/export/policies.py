@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from aura.env_ids import AURA_ENV_IDS
 from aura.export.exporter import PolicyExport
 from aura.export.manifest import Feature, Lookup, MinMax
 from aura.files import read_json
@@ -23,6 +24,8 @@ from aura.sim.vocab import DIFFICULTY_MOVES, LEARNING_STYLES, STRATEGIES, SUBJEC
 
 POLICY_NAMES = ("tutor_matching", "difficulty_adaptation")
 PARITY_OBSERVATIONS = 10_000
+EPISODE_OBSERVATIONS = 2_000
+"""Observations of seeded episodes, the policy acting, for the parity check (a few seconds)."""
 DEFAULT_EPISODE_LENGTH = 12
 MAX_SESSION_COUNT = 500
 """Largest session count a request may send: the top of its documented range
@@ -129,15 +132,38 @@ def _load(path: Path) -> Any:
     return algorithm_class(algo).load(path, device="cpu")
 
 
-def _env_options(config_path: Path | None) -> dict[str, Any]:
-    """The options the run's environment was built with (its config.yaml, as `aura.rl` writes
-    it); none for a run without one."""
-    if config_path is None or not config_path.is_file():
-        return {}
-    import yaml
+def _env_config(name: str, config_path: Path | None) -> tuple[str, dict[str, Any]]:
+    """Id and keyword arguments of the run's environment (its config.yaml, as `aura.rl` writes
+    it); the environment of ``name`` as registered without one."""
+    env: dict[str, Any] = {}
+    if config_path is not None and config_path.is_file():
+        import yaml
 
-    config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
-    return dict((config.get("env") or {}).get("kwargs") or {})
+        env = yaml.safe_load(config_path.read_text(encoding="utf-8")).get("env") or {}
+    return env.get("id") or AURA_ENV_IDS[name], dict(env.get("kwargs") or {})
+
+
+def episode_observations(model: Any, env_id: str, kwargs: dict[str, Any], seed: int) -> np.ndarray:
+    """EPISODE_OBSERVATIONS observations of episodes of the environment seeded from ``seed``, the
+    policy choosing each action: the states a served policy sees, where uniformly random ones
+    put a category between its look-up values."""
+    import aura.envs  # noqa: F401  (registers the environments' ids)
+    from aura.envs.evaluation import make_env
+
+    env = make_env(env_id, kwargs)
+    rows: list[np.ndarray] = []
+    episode = 0
+    while len(rows) < EPISODE_OBSERVATIONS:
+        obs, _ = env.reset(seed=seed + episode)
+        done = False
+        while not done and len(rows) < EPISODE_OBSERVATIONS:
+            rows.append(obs)
+            action, _ = model.predict(obs, deterministic=True)
+            obs, _, terminated, truncated, _ = env.step(action)
+            done = terminated or truncated
+        episode += 1
+    env.close()
+    return np.asarray(rows, dtype=np.float64)
 
 
 def policy_exports(models_dir: Path, seed: int) -> list[PolicyExport]:
@@ -202,18 +228,18 @@ def _policy_export(
 ) -> PolicyExport:
     """The export of policy ``name`` as ``selected.json`` names it (``entry``): its request
     features, its actions, its scores (the selected seed's with its interval over the held-out
-    episodes, resampled as the grid seeded from ``base_seed`` did), and random observations for
-    the parity check. A policy that observes other features than a request gives is refused
-    here, by name."""
+    episodes, resampled as the grid seeded from ``base_seed`` did), and random observations and
+    those of episodes seeded from ``base_seed`` for the parity check. A policy that observes
+    other features than a request gives is refused here, by name."""
     path = Path(entry["path"])
     path = path if path.is_absolute() else models_dir / path
     config = entry.get("config")
     config_path = None if config is None else Path(config)
     if config_path is not None and not config_path.is_absolute():
         config_path = models_dir / config_path
-    options = _env_options(config_path)
+    env_id, env_kwargs = _env_config(name, config_path)
     if name == "tutor_matching":
-        episode_length = int(options.get("episode_length", DEFAULT_EPISODE_LENGTH))
+        episode_length = int(env_kwargs.get("episode_length", DEFAULT_EPISODE_LENGTH))
         features, actions = tutor_matching_features(episode_length), STRATEGIES
     else:
         features, actions = difficulty_adaptation_features(), DIFFICULTY_MOVES
@@ -224,7 +250,7 @@ def _policy_export(
         "normalised": env_results.get("algorithms", {}).get(algo, {}).get("normalised", {}),
         # what the policy met in training: the simulator's learners and tutors, or a platform's
         # learners_csv / tutors_csv, which the manifest did not name
-        "environment_options": options,
+        "environment_options": env_kwargs,
     }
     if algo in env_results.get("algorithms", {}) and "seed_index" in entry:
         metrics["selected"] |= selected_score(env_results, algo, entry["seed_index"], base_seed)
@@ -243,6 +269,7 @@ def _policy_export(
         features=features,
         actions=list(actions),
         observations=rng.random((PARITY_OBSERVATIONS, len(features))),
+        episodes=episode_observations(model, env_id, env_kwargs, base_seed),
         source=str(source),
         metrics=metrics,
     )

@@ -7,6 +7,7 @@ import pandas as pd
 
 from aura.export.exporter import FOREST_TOLERANCE, POLICY_AGREEMENT
 from aura.export.manifest import Manifest
+from aura.export.onnx_policy import ACTION_TIE
 
 
 def parity_table(manifest: Manifest) -> pd.DataFrame:
@@ -16,10 +17,16 @@ def parity_table(manifest: Manifest) -> pd.DataFrame:
     rows = []
     for name, m in manifest.models.items():
         if m.kind == "policy":
+            p = m.parity
             check = (
-                f"same action on >= {POLICY_AGREEMENT:.1%} of {m.parity['rows']:,.0f} observations"
+                f"same action on >= {POLICY_AGREEMENT:.1%} of {p['rows']:,.0f} random and "
+                f"{p['episode_rows']:,.0f} episode observations, on all decided by > {ACTION_TIE:g}"
             )
-            passed = m.parity["action_agreement"] >= POLICY_AGREEMENT
+            passed = all(
+                p[f"{kind}action_agreement"] >= POLICY_AGREEMENT
+                and p[f"{kind}decided_disagreements"] == 0
+                for kind in ("", "episode_")
+            )
         else:
             check = f"max |ONNX - sklearn| <= {tolerance}"
             passed = m.parity["max_abs_diff"] <= FOREST_TOLERANCE

@@ -186,6 +186,11 @@ def test_the_notebook_tables_show_every_model_and_policy(artifacts_dir: Path) ->
     assert list(parity.index) == list(manifest.models)
     assert parity["passed"].all()
     assert parity.loc["tutor_matching", "parity check"].startswith("same action on >= 99.9% of")
+    assert parity.loc["tutor_matching", "parity check"].endswith(
+        "random and 2,000 episode observations, on all decided by > 1e-05"
+    )
+    recorded = manifest.models["difficulty_adaptation"].parity
+    assert recorded["episode_rows"] == 2_000 and recorded["episode_decided_disagreements"] == 0
     assert parity.loc["difficulty", "parity check"] == "max |ONNX - sklearn| <= 1e-4"
     policies = served_policies_table(manifest)
     assert set(policies.index) == {"tutor_matching", "difficulty_adaptation"}

@@ -143,6 +143,55 @@ def test_policy_onnx_picks_the_same_action(n_obs: int, n_actions: int) -> None:
     assert parity["rows"] == 10_000
     assert parity["action_agreement"] >= 0.999
     assert parity["max_abs_diff"] <= 1e-5
+    assert parity["decided_disagreements"] == 0
+
+
+def test_a_choice_too_close_for_float32_is_no_decided_disagreement() -> None:
+    """Rows where ONNX picks another action although the policy's top two probabilities stand
+    apart are counted as decided; a policy whose actions all tie (a zero action head) decides
+    none, whichever action ONNX picks."""
+    import torch
+    from stable_baselines3 import PPO
+
+    torch.set_num_threads(1)
+
+    def ppo(seed: int):
+        return PPO("MlpPolicy", Bandit(6, 3), n_steps=64, batch_size=32, seed=seed, device="cpu")
+
+    model, other = ppo(SEED), ppo(SEED + 1)
+    observations = np.random.default_rng(SEED).random((2_000, 6))
+    parity = policy_parity(model, policy_to_onnx(other), observations)
+    assert parity["action_agreement"] < 0.9
+    disagreements = round(2_000 * (1 - parity["action_agreement"]))
+    # an untrained head's probabilities are all near 1/3: a few rows are ties
+    assert 0.9 * disagreements < parity["decided_disagreements"] <= disagreements
+    with torch.no_grad():
+        model.policy.action_net.weight.zero_()
+        model.policy.action_net.bias.zero_()
+    parity = policy_parity(model, policy_to_onnx(other), observations)
+    assert parity["action_agreement"] < 0.9 and parity["decided_disagreements"] == 0
+
+
+def test_episode_observations_are_states_the_policy_is_served_in() -> None:
+    """Seeded episodes of the environment, the policy acting: the same rows for the same seed,
+    each category at one of its look-up values (uniformly random rows fall between them)."""
+    import torch
+    from stable_baselines3 import PPO
+
+    from aura.envs.tutor_matching import TutorMatchingEnv
+    from aura.export.policies import EPISODE_OBSERVATIONS, episode_observations
+
+    torch.set_num_threads(1)
+    kwargs = {"n_tutors": 20, "episode_length": 4}
+    model = PPO("MlpPolicy", TutorMatchingEnv(**kwargs), n_steps=64, seed=SEED, device="cpu")
+    rows = episode_observations(model, "aura/TutorMatching-v0", kwargs, SEED)
+    assert rows.shape == (EPISODE_OBSERVATIONS, 8)
+    assert np.array_equal(rows, episode_observations(model, "aura/TutorMatching-v0", kwargs, SEED))
+    assert not np.array_equal(
+        rows, episode_observations(model, "aura/TutorMatching-v0", kwargs, SEED + 1)
+    )
+    for column, n in ((5, 5), (6, 4), (7, 4)):  # subject, learning style, time slot
+        assert set(np.round(rows[:, column] * (n - 1), 6)) <= set(range(n))
 
 
 def test_dqn_policy_onnx_gives_its_q_values() -> None:
@@ -158,6 +207,7 @@ def test_dqn_policy_onnx_gives_its_q_values() -> None:
     assert parity["rows"] == 2_000
     assert parity["action_agreement"] >= 0.999
     assert parity["max_abs_diff"] <= 1e-5
+    assert parity["decided_disagreements"] == 0
 
 
 def test_one_hot_policy_onnx_picks_the_same_action() -> None:
@@ -188,6 +238,7 @@ def test_one_hot_policy_onnx_picks_the_same_action() -> None:
     assert parity["rows"] == 2_000
     assert parity["action_agreement"] >= 0.999
     assert parity["max_abs_diff"] <= 1e-5
+    assert parity["decided_disagreements"] == 0
 
 
 def compatibility_export(tables, converter=onnx_of) -> ForestExport:
@@ -234,18 +285,78 @@ def test_policy_export_refusal_names_the_agreement(monkeypatch) -> None:
     torch.set_num_threads(1)
     model = PPO("MlpPolicy", Bandit(6, 3), n_steps=64, batch_size=32, seed=SEED, device="cpu")
     monkeypatch.setattr(
-        exporter, "policy_parity", lambda *a: {"rows": 10.0, "action_agreement": 0.9}
+        exporter,
+        "policy_parity",
+        lambda *a: {"rows": 10.0, "action_agreement": 0.9, "decided_disagreements": 0.0},
     )
-    spec = PolicyExport(
+    with pytest.raises(ExportError, match="90.00% of 10 observations"):
+        exporter._policy_entry(policy_spec(model), Path("/nonexistent"))
+
+
+def policy_spec(model) -> PolicyExport:
+    """A difficulty-adaptation export of ``model`` with ten random and five episode rows."""
+    return PolicyExport(
         name="difficulty_adaptation",
         model=model,
         features=[],
         actions=["decrease", "maintain", "increase"],
         observations=np.zeros((10, 6)),
+        episodes=np.ones((5, 6)),
         source="rl/x.zip",
     )
-    with pytest.raises(ExportError, match="90.00% of 10 observations"):
+
+
+@pytest.mark.parametrize(
+    ("random", "episodes", "message"),
+    [
+        (
+            (1.0, 0.0),
+            (0.9, 0.0),
+            "90.00% of 5 observations (from seeded episodes; required 99.9%)",
+        ),
+        (
+            (0.9995, 2.0),
+            (1.0, 0.0),
+            "another action than the policy on 2 of 10 observations (uniformly random) whose "
+            "top two probabilities differ by more than 1e-05",
+        ),
+        (
+            (1.0, 0.0),
+            (1.0, 1.0),
+            "on 1 of 5 observations (from seeded episodes) whose top two",
+        ),
+    ],
+    ids=["episodes-agreement", "decided-random", "decided-episodes"],
+)
+def test_a_policy_export_is_refused_on_any_action_decided_otherwise(
+    monkeypatch, random, episodes, message: str
+) -> None:
+    """Parity was scored on uniformly random observations alone, and 99.9% of them sufficed: an
+    export picking another action on a state the policy is served in, or one the policy decides
+    by far more than float32 rounding, passed. Both sets of observations are checked, and no
+    decided row may differ."""
+    import torch
+    from stable_baselines3 import PPO
+
+    from aura.export import exporter
+
+    torch.set_num_threads(1)
+    model = PPO("MlpPolicy", Bandit(6, 3), n_steps=64, batch_size=32, seed=SEED, device="cpu")
+    spec = policy_spec(model)
+    results = {
+        id(spec.observations): random,
+        id(spec.episodes): episodes,
+    }
+
+    def parity(model, onnx, observations) -> dict[str, float]:
+        agreement, decided = results[id(observations)]
+        rows = float(len(observations))
+        return {"rows": rows, "action_agreement": agreement, "decided_disagreements": decided}
+
+    monkeypatch.setattr(exporter, "policy_parity", parity)
+    with pytest.raises(ExportError) as refused:
         exporter._policy_entry(spec, Path("/nonexistent"))
+    assert message in str(refused.value)
 
 
 @pytest.mark.parametrize("name", ["compatibility", "difficulty"])
