@@ -14,11 +14,14 @@ def test_the_export_names_the_learners_and_tutors_a_policy_was_trained_on(tmp_pa
 
     import aura.envs
     from aura.export.policies import policy_exports
+    from aura.sim import write_datasets
 
+    mine = tmp_path / "mine"  # the export plays episodes of the policy's own environment
+    write_datasets(mine, seed=5, n_learners=60, n_tutors=12, n_sessions=200)
     options = {
         "tutor_matching": {
-            "learners_csv": "/data/mine/learners_data.csv",
-            "tutors_csv": "/data/mine/tutors_data.csv",
+            "learners_csv": str(mine / "learners_data.csv"),
+            "tutors_csv": str(mine / "tutors_data.csv"),
             "episode_length": 6,
         },
         "difficulty_adaptation": {},
