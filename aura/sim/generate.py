@@ -7,6 +7,7 @@ no Python loop ever runs per row. The result is deterministic for a seed.
 
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import dataclass
 
@@ -38,6 +39,26 @@ DURATIONS = np.array([0.5, 0.75, 1.0, 1.5, 2.0])
 DURATION_PROBS = np.array([0.20, 0.25, 0.30, 0.15, 0.10])
 SLOT_HOURS = np.array([9, 15, 18, 11])
 EPOCH = np.datetime64("2025-09-01T00:00", "m")
+START_DAYS = 240
+"""A learner's first session comes 1 + Exponential(MEAN_GAP_DAYS) days after a start day drawn
+uniformly from the first START_DAYS days after EPOCH."""
+MEAN_GAP_DAYS = 6.0
+"""Mean of the exponential part of the gap between a learner's sessions (1 day + this)."""
+LAST_DAY = int((np.datetime64("9999-12-31") - EPOCH.astype("datetime64[D]")).astype(int))
+"""The last day after EPOCH that an ISO 8601 timestamp writes with its four-digit year: a later
+one is written with a fifth digit (12019-01-11T00:00), which the loader refuses as no timestamp."""
+
+
+def _most_sessions_before_the_last_day() -> int:
+    """The most sessions one learner's history may hold: the largest n with START_DAYS +
+    (1 + MEAN_GAP_DAYS) n, the mean span, plus ten standard deviations of the gaps' sum
+    (MEAN_GAP_DAYS sqrt(n)) within LAST_DAY, so that such a history passes the year 9999 with
+    a chance far below 1e-15. Solved as a quadratic in sqrt(n)."""
+    a, b, c = 1 + MEAN_GAP_DAYS, 10 * MEAN_GAP_DAYS, START_DAYS - LAST_DAY
+    return int(((-b + math.sqrt(b * b - 4 * a * c)) / (2 * a)) ** 2)
+
+
+MAX_SESSIONS_PER_LEARNER = _most_sessions_before_the_last_day()
 PREFERRED_SUBJECT_SHARE = 0.7
 PREFERRED_SLOT_SHARE = 0.8
 SESSION_BYTES = 1_000
@@ -77,6 +98,21 @@ def sessions_per_learner(
     return 1 + rng.multinomial(n_sessions - n_learners, activity / activity.sum())
 
 
+def check_history_span(counts: np.ndarray, n_sessions: int) -> None:
+    """Refuse, before it is drawn, a learner history too long for its timestamps: one learner's
+    500,000 sessions, a week apart, ran round after round for minutes and past the year 9999,
+    into five-digit years that the loader then refused in the simulator's own sessions table."""
+    most = int(counts.max())
+    if most > MAX_SESSIONS_PER_LEARNER:
+        raise ValueError(
+            f"n_sessions={n_sessions:,} over n_learners={len(counts):,} give one learner "
+            f"{most:,} sessions, {1 + MEAN_GAP_DAYS:g} days apart on average: their timestamps "
+            f"would pass the year 9999, the last an ISO 8601 timestamp writes; a learner may "
+            f"have at most {MAX_SESSIONS_PER_LEARNER:,} sessions (give more learners or fewer "
+            "sessions)"
+        )
+
+
 def _pick_other(
     rng: np.random.Generator, preferred: np.ndarray, n_options: int, keep: float
 ) -> np.ndarray:
@@ -95,7 +131,7 @@ def simulate_history(
     passed in."""
     theta = learners.theta.copy()
     comfort = learners.comfort.copy()
-    day = rng.integers(0, 240, size=len(learners)).astype(float)
+    day = rng.integers(0, START_DAYS, size=len(learners)).astype(float)
     parts: list[dict[str, np.ndarray]] = []
     for k in range(int(counts.max())):
         idx = np.flatnonzero(counts > k)
@@ -114,7 +150,7 @@ def simulate_history(
         policy = logging_policy(learners.age[idx], comfort[idx])
         u = rng.random(idx.size)[:, None]
         strategy = (u > np.cumsum(policy, axis=1)[:, :-1]).sum(axis=1)
-        day[idx] += 1.0 + rng.exponential(6.0, size=idx.size)
+        day[idx] += 1.0 + rng.exponential(MEAN_GAP_DAYS, size=idx.size)
         tutor_idx = choose_tutors(
             tutors, strategy, subject, slot, learners.learning_style[idx], learners.language[idx]
         )
@@ -199,6 +235,7 @@ def generate(seed: int, n_learners: int, n_tutors: int, n_sessions: int) -> Simu
     learners = sample_learners(rng, n_learners)
     tutors = sample_tutors(rng, n_tutors)
     counts = sessions_per_learner(rng, learners.activity, n_sessions)
+    check_history_span(counts, n_sessions)
     h = simulate_history(rng, learners, tutors, counts)
 
     minutes = (h["day"] * 24 + SLOT_HOURS[h["slot"]]) * 60

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aura.data import Datasets, load_datasets
+from aura.config import PROJECT_ROOT
+from aura.data import Datasets, DataValidationError, load_datasets, load_table
 from aura.data.relations import (
     correlation_se,
     key_correlations,
@@ -24,7 +25,16 @@ from aura.data.relations import (
     success_against_target,
 )
 from aura.sim import FILES, TRUTH_FILES, write_datasets
-from aura.sim.generate import check_memory, generate
+from aura.sim.generate import (
+    EPOCH,
+    LAST_DAY,
+    MAX_SESSIONS_PER_LEARNER,
+    MEAN_GAP_DAYS,
+    SLOT_HOURS,
+    START_DAYS,
+    check_memory,
+    generate,
+)
 from aura.sim.matching import logging_policy
 from aura.sim.vocab import STRATEGIES
 
@@ -114,6 +124,48 @@ def test_a_tutor_pool_past_the_free_memory_is_refused_before_it_is_drawn(
     with pytest.raises(ValueError, match=r"n_sessions=200 and n_tutors=100,000,000 need about 60"):
         generate(1, n_learners=100, n_tutors=100_000_000, n_sessions=200)
     check_memory(200, 7_000_000)  # what fits is drawn
+
+
+def test_a_history_past_the_year_9999_is_refused_before_it_is_drawn(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One learner's 500,000 sessions, a week apart, ran for minutes into five-digit years
+    (12019-01-11T00:00) that the loader refused in the simulator's own sessions table."""
+    drawn = []
+    monkeypatch.setattr("aura.sim.generate.simulate_history", lambda *a: drawn.append(a))
+    message = (
+        "n_sessions=500,000 over n_learners=1 give one learner 500,000 sessions, 7 days apart on "
+        "average: their timestamps would pass the year 9999, the last an ISO 8601 timestamp "
+        f"writes; a learner may have at most {MAX_SESSIONS_PER_LEARNER:,} sessions"
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        generate(1, n_learners=1, n_tutors=1, n_sessions=500_000)
+    assert not drawn
+    docs = (PROJECT_ROOT / "docs" / "data.md").read_text(encoding="utf-8")
+    assert f"more than {MAX_SESSIONS_PER_LEARNER:,} sessions" in docs
+
+
+def test_the_longest_history_allowed_ends_by_the_year_9999(tmp_path: Path) -> None:
+    """The bound holds the mean span and ten standard deviations of the gaps within the last day
+    a four-digit year writes, which the loader reads, and one session more does not; a drawn
+    span of that many sessions ends well before it."""
+
+    def reach(n: int) -> float:
+        return START_DAYS + (1 + MEAN_GAP_DAYS) * n + 10 * MEAN_GAP_DAYS * np.sqrt(n)
+
+    n = MAX_SESSIONS_PER_LEARNER
+    assert reach(n) <= LAST_DAY < reach(n + 1)
+    last = EPOCH + np.timedelta64(LAST_DAY * 24 + int(SLOT_HOURS.max()), "h")
+    written = np.datetime_as_string(last + np.array([0, 24 * 60]), unit="m")
+    assert written.tolist() == ["9999-12-31T18:00", "10000-01-01T18:00"]
+    sessions = generate(1, n_learners=1, n_tutors=1, n_sessions=2).sessions
+    sessions["timestamp"] = written
+    sessions.to_csv(tmp_path / "sessions.csv", index=False)
+    with pytest.raises(DataValidationError) as refused:
+        load_table(tmp_path / "sessions.csv", "sessions")
+    assert [(p.column, p.lines) for p in refused.value.problems] == [("timestamp", (3,))]
+    rng = np.random.default_rng(0)
+    assert START_DAYS - 1 + n + rng.exponential(MEAN_GAP_DAYS, size=n).sum() < LAST_DAY
 
 
 def test_tutors_are_chosen_alike_in_blocks_of_rows(monkeypatch: pytest.MonkeyPatch) -> None:
