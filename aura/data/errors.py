@@ -8,7 +8,6 @@ CSV line numbers (the header is line 1, so the first data row is line 2), and
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -60,13 +59,11 @@ class Problem:
 def _quoted(value: object) -> str:
     """A value as a message shows it: a number's text bare, as the file writes it (-3,
     Infinity, 1.50), so that it reads as the number it is; other text in quotes, where its
-    spaces show, NaN too: a word for a missing value (nan, NAN), which Python's float reads."""
+    spaces show, NaN too: a word for a missing value (nan, NAN). A number is what the loader
+    reads as one: Python's float also reads 1_2 and digits of other scripts (１２, ١٢), which
+    showed bare beside "not a number"."""
     if isinstance(value, str) and value == value.strip():
-        try:
-            number = float(value)
-        except ValueError:
-            return repr(value)
-        return repr(value) if math.isnan(number) else value
+        return repr(value) if pd.isna(pd.to_numeric(value, errors="coerce")) else value
     return repr(value)
 
 

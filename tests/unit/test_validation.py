@@ -609,6 +609,17 @@ def test_a_bad_number_is_quoted_as_the_file_writes_it(folder: Path) -> None:
     assert problems[0].values == ("25.0",)  # as data, too
 
 
+def test_text_that_only_python_reads_as_a_number_is_quoted(folder: Path) -> None:
+    """Python's float reads 1_2 and the digits of other scripts (full-width １２, Arabic-Indic
+    ١٢) as 12, which the loader does not: they showed bare beside "not a number", as if they
+    were the number the message said they were not."""
+    for line, value in ((2, "1_2"), (3, "１２"), (4, "١٢")):
+        edit(folder, "learners", set_cell(line, "age", value))
+    assert [p.describe() for p in error_of(folder).problems] == [
+        "column 'age': wrong type: not a number in 3 rows: lines 2 ('1_2'), 3 ('１２'), 4 ('١٢')"
+    ]
+
+
 def test_a_value_the_checks_across_tables_refuse_is_quoted_as_written(folder: Path) -> None:
     """They quoted the table as read: a tutor_id of 11.0 as 11, a mean of 0.00010 as 0.0001."""
     edit(folder, "learners", set_cell(3, "engagement_score", "0.00010"))
