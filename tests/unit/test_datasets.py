@@ -97,6 +97,20 @@ def test_tutor_totals_agree_with_their_sessions(data) -> None:
     assert totals.sum() == 20_000
 
 
+def test_the_docs_give_the_tutors_share_of_the_sessions(data) -> None:
+    """Tutors have no capacity, so the spec's sessions gather on a few of them: docs/data.md
+    says how many have none and how many the most chosen hold, as these tables have them."""
+    totals = data.tutors["total_sessions"].sort_values(ascending=False)
+    share = totals / totals.sum()
+    text = " ".join(DOCS_PATH.read_text(encoding="utf-8").split())
+    assert (
+        f"{(totals == 0).sum()} of the 100 tutors have no session" in text
+        and f"the five most chosen hold {share.iloc[:5].sum():.1%} of the sessions, the first "
+        f"of them {share.iloc[0]:.1%}"
+        in text
+    )
+
+
 def test_dictionary_covers_exactly_the_written_columns(folder: Path) -> None:
     dictionary = data_dictionary()
     assert not dictionary.duplicated(["file", "column"]).any()
