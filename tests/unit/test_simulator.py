@@ -436,3 +436,51 @@ def test_off_policy_truth_reads_the_logged_tutors_and_pays_their_expected_reward
     )
     gap = logs.rewards - expected_rewards(logs, pool)[rows[first], logs.actions]
     assert abs(gap.mean()) < 4 * gap.std() / np.sqrt(len(gap)), gap.mean()
+
+
+def test_the_ability_truth_adds_up_session_by_session(folder: Path, data: Datasets) -> None:
+    """The hidden abilities beside the tables are one trajectory: a session starts from the
+    learner's ability in its subject after their earlier sessions (the initial theta for the
+    first, the previous start plus its gain after), the final theta is the initial plus every
+    gain, each success probability is the item-response curve at that ability and the session's
+    level, the exercise success rates scatter about it (within 4 standard errors over 20,000
+    sessions; measured 0.9), and a tutor's student_improvement_rate is the mean gain of their
+    sessions (empty for a tutor without one). Only the truth files' 6-decimal rounding
+    separates them."""
+    from aura.sim.outcomes import DIFFICULTY_OFFSETS, success_probability
+    from aura.sim.vocab import DIFFICULTY_LEVELS, SUBJECTS
+
+    truth = pd.read_csv(folder / "truth" / TRUTH_FILES["sessions_truth"])
+    learners = pd.read_csv(folder / "truth" / TRUTH_FILES["learners_truth"])
+    sessions = data.sessions.assign(theta=truth["theta_before"], gain=truth["gain"])
+    ordered = sessions.sort_values(["learner_id", "session_index"])
+    by_subject = ordered.groupby(["learner_id", "subject"])
+    expected = by_subject["theta"].shift() + by_subject["gain"].shift()
+    first = expected.isna()
+    initial = learners.set_index("learner_id")[[f"theta_{s}" for s in SUBJECTS]]
+    initial.columns = list(SUBJECTS)
+    expected[first] = (
+        initial.stack()
+        .loc[
+            list(zip(ordered.loc[first, "learner_id"], ordered.loc[first, "subject"], strict=True))
+        ]
+        .to_numpy()
+    )
+    np.testing.assert_allclose(ordered["theta"], expected, atol=3e-6)
+
+    gains = sessions.pivot_table("gain", "learner_id", "subject", aggfunc="sum", fill_value=0.0)
+    gains = gains.reindex(index=learners["learner_id"], columns=list(SUBJECTS), fill_value=0.0)
+    final = learners[[f"theta_final_{s}" for s in SUBJECTS]].to_numpy()
+    np.testing.assert_allclose(final - initial.to_numpy(), gains.to_numpy(), atol=2e-5)
+
+    level = sessions["difficulty_level"].map({v: i for i, v in enumerate(DIFFICULTY_LEVELS)})
+    p = success_probability(sessions["theta"].to_numpy(), DIFFICULTY_OFFSETS[level.to_numpy()])
+    np.testing.assert_allclose(truth["p_success"], p, atol=2e-6)
+    residual = sessions["exercise_success_rate"] - truth["p_success"]
+    assert abs(residual.mean()) < 4 * residual.sem(), residual.mean()
+
+    improvement = sessions.groupby("tutor_id")["gain"].mean()
+    improvement = improvement.reindex(data.tutors["tutor_id"]).to_numpy()
+    recorded = data.tutors["student_improvement_rate"].to_numpy()
+    np.testing.assert_array_equal(np.isnan(recorded), np.isnan(improvement))
+    np.testing.assert_allclose(recorded, improvement, atol=1e-4)
