@@ -230,13 +230,18 @@ def _csv_learners(path: Path, stamp: tuple[int, int] | None, calibration_seed: i
 def _csv_tutors(
     path: Path, stamp: tuple[int, int] | None, truth_stamp: tuple[int, int] | None
 ) -> tuple[Tutors, np.ndarray]:
-    """The pool of one CSV and its tutor ids, with its truth file if there is one (`stamp`
-    only keys the cache)."""
+    """The pool of one CSV and its tutor ids, with the truth file beside it where the simulator
+    wrote the CSV as it stands (`stamp` and `truth_stamp` only key the cache). The truth of an
+    edited copy is another table's: a tutor added to it stopped the environment with pandas'
+    KeyError, and a tutor changed in it kept the hidden quality of the tutor it replaced."""
     from aura.data import load_table
+    from aura.files import sha256_file
+    from aura.sim.io import simulator_wrote
 
     table = load_table(path, kind="tutors", require=TUTOR_CSV_COLUMNS)
     truth_file = path.parent / "truth" / "tutors_truth.csv"
-    pool = tutors_from_table(table, pd.read_csv(truth_file) if truth_stamp else None)
+    own = truth_stamp is not None and simulator_wrote(path.parent, {"tutors": sha256_file(path)})
+    pool = tutors_from_table(table, pd.read_csv(truth_file) if own else None)
     _read_only(pool)
     ids = table["tutor_id"].to_numpy(dtype=np.int64)
     ids.flags.writeable = False
@@ -276,8 +281,10 @@ def tutor_pool(
     for a simulated pool, as the simulator numbers its tutors.
 
     When the simulator's hidden truth lies beside the CSV (`truth/tutors_truth.csv`, as
-    `aura.sim.write_datasets` writes it), the pool's hidden quality and expertise are exact;
-    otherwise they are filled from the observed columns (`aura.sim.tables.tutors_from_table`).
+    `aura.sim.write_datasets` writes it) and the simulator wrote the CSV as it stands
+    (`aura.sim.io.simulator_wrote`), the pool's hidden quality and expertise are exact;
+    otherwise, an edited copy too, they are filled from the observed columns
+    (`aura.sim.tables.tutors_from_table`).
     A CSV pool is read once per process, as learners are (`learner_source`), and shared read-only.
     """
     if tutors_csv is None:

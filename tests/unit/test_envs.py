@@ -454,6 +454,30 @@ def test_a_tutors_csv_without_truth_uses_the_observed_proxies(csv_dir, tmp_path)
     assert np.allclose(inner.tutors.quality, table["teaching_effectiveness"])
 
 
+def test_an_edited_tutors_csv_leaves_the_truth_beside_it_unread(csv_dir, tmp_path) -> None:
+    """The truth beside a simulated folder is of the tables the simulator wrote: a tutor added
+    to a copy stopped the environment with pandas' KeyError ('[31] not in index'), and a tutor
+    changed in it kept the hidden quality of the one it replaced. An edited copy is read as a
+    platform's export, from its observed columns; the folder as written keeps its truth."""
+    import shutil
+
+    from aura.data import load_table
+
+    folder = tmp_path / "data"
+    shutil.copytree(csv_dir, folder)
+    tutors = folder / "tutors_data.csv"
+    table = pd.read_csv(tutors, dtype=str, keep_default_na=False)
+    added = table.iloc[[0]].assign(tutor_id=str(len(table) + 1))
+    pd.concat([table, added]).to_csv(tutors, index=False)
+    inner = TutorMatchingEnv(tutors_csv=tutors)
+    edited = load_table(tutors, kind="tutors")
+    assert len(inner.tutors) == len(table) + 1
+    assert np.allclose(inner.tutors.quality, edited["teaching_effectiveness"])
+    written = TutorMatchingEnv(tutors_csv=csv_dir / "tutors_data.csv")
+    truth = pd.read_csv(csv_dir / "truth" / "tutors_truth.csv")
+    assert np.allclose(written.tutors.quality, truth["quality"])
+
+
 def test_tutors_from_a_csv_are_named_by_its_own_ids(csv_dir, tmp_path) -> None:
     """info gave row numbers + 1 as ids: right for the simulator's tables (1..n in order), wrong
     for a platform's export with ids of its own."""
