@@ -203,7 +203,8 @@ ENTRIES: tuple[tuple[str, str, str, str, str, str], ...] = (
         "Tutor of the session",
         "id",
         "in tutors_data.csv",
-        "Picked by the logged strategy among tutors teaching the subject and free in the slot",
+        "Picked by the logged strategy among tutors teaching the subject and free in the slot "
+        "(if none is free, among those teaching it; if none teaches it, among all)",
     ),
     (
         _S,
