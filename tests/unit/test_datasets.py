@@ -111,6 +111,21 @@ def test_the_docs_give_the_tutors_share_of_the_sessions(data) -> None:
     )
 
 
+def test_the_docs_set_the_placement_beside_the_sessions_levels(data) -> None:
+    """docs/data.md says how far a learner's placement (preferred_difficulty) is from the level
+    of their sessions, as these tables have it."""
+    placed = data.learners.set_index("learner_id")["preferred_difficulty"]
+    level = data.sessions["difficulty_level"]
+    of_advanced = level[data.sessions["learner_id"].map(placed).eq("Advanced").to_numpy()]
+    text = " ".join(DOCS_PATH.read_text(encoding="utf-8").split())
+    assert (
+        f"{placed.eq('Advanced').mean():.1%} of the learners are placed Advanced, but "
+        f"{of_advanced.eq('Advanced').mean():.1%} of their sessions (and "
+        f"{level.eq('Advanced').mean():.1%} of all) ran at Advanced and "
+        f"{of_advanced.eq('Beginner').mean():.1%} at Beginner" in text
+    )
+
+
 def test_dictionary_covers_exactly_the_written_columns(folder: Path) -> None:
     dictionary = data_dictionary()
     assert not dictionary.duplicated(["file", "column"]).any()
