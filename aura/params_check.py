@@ -70,8 +70,8 @@ class DataSynthesisParams(_Section):
                 f"n_sessions ({self.n_sessions}) must be at least n_learners "
                 f"({self.n_learners}): every learner has at least one session"
             )
-        if self.n_sessions or self.n_tutors:
-            check_memory(self.n_sessions or 0, self.n_tutors or 0)
+        if self.n_sessions or self.n_tutors or self.n_learners:
+            check_memory(self.n_sessions or 0, self.n_tutors or 0, self.n_learners or 0)
         return self
 
 

@@ -67,6 +67,10 @@ SESSION_BYTES = 1_000
 TUTOR_BYTES = 600
 """Memory a simulated tutor takes until the tables are written: the peak resident size of
 `write_datasets` grew by 0.56 kB a tutor between 1,000 and 1,000,000 tutors."""
+LEARNER_BYTES = 250
+"""Memory a simulated learner takes beyond their sessions: the peak resident size of
+`write_datasets` grew by 0.25 kB a learner from 5,000 to 500,000 learners over 500,000 sessions,
+and from 10,000 to 1,000,000 over 1,000,000."""
 PLACEMENT_ERROR = 0.5
 """Standard deviation of the platform's ability estimate when it picks a session's level."""
 
@@ -205,18 +209,25 @@ def _joined(vocab: tuple[str, ...], mask: np.ndarray) -> list[str]:
     return [LIST_SEPARATOR.join(v for v, on in zip(vocab, row, strict=True) if on) for row in mask]
 
 
-def check_memory(n_sessions: int, n_tutors: int = 0) -> None:
+def check_memory(n_sessions: int, n_tutors: int = 0, n_learners: int = 0) -> None:
     """Refuse a history larger than this machine's free memory before drawing it: 10^12
     sessions ran until numpy's `MemoryError`, and 10^8 tutors until the system killed the
-    process, minutes in and without a word."""
-    needed = n_sessions * SESSION_BYTES + n_tutors * TUTOR_BYTES
+    process, minutes in and without a word. Learners count too: as many learners as sessions
+    took a quarter more than the sessions alone, which the check passed."""
+    needed = n_sessions * SESSION_BYTES + n_tutors * TUTOR_BYTES + n_learners * LEARNER_BYTES
     available = psutil.virtual_memory().available
     if needed > available:
+        learners = (
+            f" (the {n_learners:,} learners counted in, at {LEARNER_BYTES / 1e3:g} kB each)"
+            if n_learners
+            else ""
+        )
         raise ValueError(
             f"n_sessions={n_sessions:,} and n_tutors={n_tutors:,} need about "
             f"{needed / 1e9:,.{needed < 1e11:d}f} GB of memory to simulate (about "
             f"{SESSION_BYTES / 1e3:g} kB a session and {TUTOR_BYTES / 1e3:g} kB a tutor, all held "
-            f"until the tables are written); this machine has {available / 1e9:,.1f} GB available"
+            f"until the tables are written); this machine has {available / 1e9:,.1f} GB "
+            f"available{learners}"
         )
 
 
@@ -230,7 +241,7 @@ def generate(seed: int, n_learners: int, n_tutors: int, n_sessions: int) -> Simu
         # A float was cut down to whole rows without a word; text failed on the comparison.
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    check_memory(n_sessions, n_tutors)
+    check_memory(n_sessions, n_tutors, n_learners)
     rng = np.random.default_rng(seed)
     learners = sample_learners(rng, n_learners)
     tutors = sample_tutors(rng, n_tutors)

@@ -190,3 +190,17 @@ def test_papermill_stops_at_a_bad_shared_parameter_in_the_first_cell(tmp_path: P
     ]
     assert len(failed) == 1
     assert "check_notebook_params(" in executed.cells[failed[0]].source  # the check's own cell
+
+
+def test_the_sizes_memory_counts_the_learners(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A params file checked as `aura run` checks it: as many learners as sessions, within the
+    free memory by the sessions alone, passed here and was killed by the system in notebook 01."""
+    from types import SimpleNamespace
+
+    free = SimpleNamespace(available=4_500_000_000)
+    monkeypatch.setattr("aura.sim.generate.psutil.virtual_memory", lambda: free)
+    sizes = {"n_learners": 4_000_000, "n_tutors": 5, "n_sessions": 4_000_000}
+    with pytest.raises(ParamsError) as err:
+        check_notebook_params("01_data_synthesis", sizes)
+    assert "need about 5.0 GB" in str(err.value)
+    assert "(the 4,000,000 learners counted in, at 0.25 kB each)" in str(err.value)

@@ -126,6 +126,25 @@ def test_a_tutor_pool_past_the_free_memory_is_refused_before_it_is_drawn(
     check_memory(200, 7_000_000)  # what fits is drawn
 
 
+def test_learners_count_in_the_memory_a_history_needs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As many learners as sessions took a quarter more memory than the sessions alone (1.34 GB
+    at a million of each, against 1.09 GB for 10,000 learners), which the check left out: such a
+    size within the free memory by its sessions ran until the system killed it."""
+    free = SimpleNamespace(available=4_500_000_000)
+    monkeypatch.setattr("aura.sim.generate.psutil.virtual_memory", lambda: free)
+    drawn = []
+    monkeypatch.setattr("aura.sim.generate.sample_learners", lambda *a: drawn.append(a))
+    message = (
+        "n_sessions=4,000,000 and n_tutors=5 need about 5.0 GB of memory to simulate (about 1 kB a "
+        "session and 0.6 kB a tutor, all held until the tables are written); this machine has "
+        "4.5 GB available (the 4,000,000 learners counted in, at 0.25 kB each)"
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        generate(1, n_learners=4_000_000, n_tutors=5, n_sessions=4_000_000)
+    assert not drawn
+    check_memory(4_000_000, 5, 1_000_000)  # what fits is drawn
+
+
 def test_a_history_past_the_year_9999_is_refused_before_it_is_drawn(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
