@@ -102,8 +102,8 @@ def train_rl(
         console.print(
             f"[yellow]note:[/] {len(resumed)} run(s) resumed from a checkpoint "
             f"({', '.join(resumed)}): a resumed run restarts its training episodes and random "
-            "draws, so its returns and the fingerprint differ from an uninterrupted grid's; "
-            "--fresh retrains"
+            "draws, so its returns and the fingerprint can differ from an uninterrupted grid's "
+            "(not where the policy scored was saved before the stop); --fresh retrains"
         )
 
 

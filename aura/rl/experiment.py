@@ -442,7 +442,8 @@ def resumed_runs(run_dirs: list[str], rl_dir: Path) -> list[str]:
     i.e. resumed from a checkpoint. A resumed run is not the run an uninterrupted training
     makes: it starts its training episodes again from the seed's first, and its policy's and
     exploration's random draws from a new process's, so its returns, and the grid's
-    fingerprint, differ (within the seeds' spread)."""
+    fingerprint, can differ (within the seeds' spread); not where the policy scored is a
+    checkpoint saved before the stop, as difficulty's best model can be."""
     resumed = []
     for run_dir in map(Path, run_dirs):
         info = json.loads((run_dir / INFO_FILE).read_text(encoding="utf-8"))

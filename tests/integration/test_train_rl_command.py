@@ -71,6 +71,26 @@ def test_the_command_names_its_kernels_and_warns_of_a_kept_run_with_others(tmp_p
     assert f"{describe(other)}): kept or resumed runs from another host" in output
 
 
+def test_the_note_on_a_resumed_run_does_not_promise_another_fingerprint(tmp_path: Path) -> None:
+    """A resumed run scored on a checkpoint saved before the stop (difficulty's best model) keeps
+    the uninterrupted grid's held-out returns and fingerprint: measured at smoke scale, DQN's
+    seed stopped after its 4,000-step checkpoint and resumed printed the same fingerprint. The
+    note said the fingerprint differed, beside the very fingerprint that had not."""
+    params = one_run_params(tmp_path)
+    before = train_rl(params).split("held-out returns fingerprint ")[1].split()[0]
+    info_path = tmp_path / "models" / "rl" / "difficulty_adaptation" / "ppo" / "seed_0" / INFO_FILE
+    info = json.loads(info_path.read_text(encoding="utf-8"))
+    info["segments"].append({"from_step": 512, "kernels": info["segments"][0]["kernels"]})
+    info_path.write_text(json.dumps(info), encoding="utf-8")
+
+    output = train_rl(params)
+
+    assert "1 run(s) resumed from a checkpoint (difficulty_adaptation/ppo/seed_0)" in output
+    assert f"held-out returns fingerprint {before} " in output
+    assert "the fingerprint differ " not in output
+    assert "the fingerprint can differ from an uninterrupted grid's" in output
+
+
 def test_scoring_a_finished_grid_again_keeps_its_training_wall_time(tmp_path: Path) -> None:
     """`aura train-rl` on a finished grid trains nothing and scores its runs again: that is what
     rewrites a results.json written before `ceiling_episodes` was recorded. It used to record
