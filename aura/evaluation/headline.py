@@ -97,7 +97,7 @@ def rl_rows(results: Mapping[str, Any]) -> list[dict[str, Any]]:
             n = r["normalised"]
             rows.append(
                 {
-                    "area": f"RL {env_key}",
+                    "area": f"RL {env_key.replace('_', ' ')}",
                     "metric": (
                         f"{algo.upper()} normalised score "
                         f"({_rl_interval(n, res['n_test_episodes'])})"

@@ -63,6 +63,13 @@ def test_ppo_rows_say_whether_the_target_was_met(ppo_mean, lead_low, target) -> 
     assert dqn["target"] == "none: reported as it comes"
 
 
+def test_rl_rows_name_the_environment_in_words() -> None:
+    """The front page's area column read "RL difficulty_adaptation": the results' key, where
+    every other row names its area in words."""
+    ppo, dqn = headline.rl_rows(rl_results(0.808, -0.023))
+    assert ppo["area"] == dqn["area"] == "RL difficulty adaptation"
+
+
 def test_rl_rows_say_what_the_interval_covers() -> None:
     """Several seeds: over the seeds and the episodes; one seed: over the episodes only, said on
     the front page, which a stakeholder reads alone."""
