@@ -6,6 +6,7 @@ A figure left to the inline backend reaches the HTML report as an image without 
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -29,4 +30,58 @@ def test_every_figure_is_shown_with_alt_text_and_a_caption(notebook: Path) -> No
     assert not unshown and not bare, (
         f"{notebook.name}: cells {sorted(set(unshown + bare))} draw a figure without "
         "aura.reports.show_figure(fig, alt=..., caption=...)"
+    )
+
+
+REPORT_LINE_CHARS = 140
+"""What a code-free report shows of a printed line on a 1280-pixel-wide screen (about 157
+characters of its 13-pixel monospace font, less the page with code's prompts): a printed
+table's columns past it are cut off at the page's edge, reached only by scrolling that output
+sideways, and lost on paper."""
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_recorded_summaries_fit_a_1280_pixel_page(notebook: Path) -> None:
+    """Notebook 06's parity table printed its "passed" column 245 characters in, past the page's
+    edge, and notebook 04's feature tables their features; a reader saw neither."""
+    wide = [
+        (i, len(line))
+        for i, cell in enumerate(read_notebook(notebook).cells, start=1)
+        for output in cell.get("outputs", [])
+        for line in str(output.get("text", "")).splitlines()
+        if len(line) > REPORT_LINE_CHARS
+    ]
+    assert not wide, (
+        f"{notebook.name}: (cell, characters) {wide} print lines wider than {REPORT_LINE_CHARS} "
+        "characters, cut off at a 1280-pixel page's edge"
+    )
+
+
+def _last_statement_writes_metrics(source: str) -> bool | None:
+    """Whether a cell that calls write_metrics ends with that call (None: it calls none)."""
+    body = ast.parse(source).body
+    calls = [
+        node
+        for node in ast.walk(ast.Module(body=body, type_ignores=[]))
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "write_metrics"
+    ]
+    if not calls:
+        return None
+    last = body[-1]
+    return isinstance(last, ast.Expr) and last.value in calls
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_a_cell_that_writes_metrics_ends_with_it(notebook: Path) -> None:
+    """Notebooks 02 and 03 ended their metrics cells with the metrics as a table keyed by their
+    JSON names ("tutor_matching/ppo/normalised", "train_wall_seconds"), numbers without their
+    references that the tables above already gave beside them. What a notebook shows goes
+    before its write_metrics call (notebook 05's headline rows), and the call returns nothing."""
+    shown_after = [
+        i
+        for i, cell in enumerate(read_notebook(notebook).cells, start=1)
+        if cell.cell_type == "code" and _last_statement_writes_metrics(cell.source) is False
+    ]
+    assert not shown_after, (
+        f"{notebook.name}: cells {shown_after} show something after write_metrics(...)"
     )
