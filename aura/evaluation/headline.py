@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from aura.export.exporter import MAX_FOREST_BYTES
 from aura.rl.config.experiment import ExperimentConfig
 from aura.rl.grid_target import SPEC_GRID_SECONDS, grid_target
 from aura.rl.intervals import EPISODES_ONLY, interval_covers
@@ -63,13 +64,31 @@ def _supervised_target(key: str, m: Mapping[str, Any]) -> str:
         return (
             f"accuracy at least {TARGET_ACCURACY}: {_met(checks['accuracy_at_least_0.85'])}; "
             f"expected accuracy at least {TARGET_ACCURACY_SHARE} of Bayes: "
-            f"{_met(checks['share_at_least_0.97'])} ({ratio})"
+            f"{_met(checks['share_at_least_0.97'])} ({ratio})" + _other_targets(key, checks)
         )
     return (
         f"MSE below {TARGET_MSE}: {_met(checks['mse_below_0.1'])}; "
         f"expected MSE at most {TARGET_MSE_RATIO:.2f} x Bayes: "
-        f"{_met(checks['ratio_at_most_1.10'])} ({ratio})"
+        f"{_met(checks['ratio_at_most_1.10'])} ({ratio})" + _other_targets(key, checks)
     )
+
+
+def _other_targets(key: str, checks: Mapping[str, Any]) -> str:
+    """The model's targets besides its metric's own, as notebook 04's table words them: ahead of
+    every baseline, and an ONNX file within the export's limit. The front page named two of the
+    four targets that training records, so a forest behind a baseline or past the size limit
+    read there as having met all of its targets. A metrics.json recorded before these checks
+    has none to name."""
+    beats = (
+        "expected accuracy above every baseline's, expected log loss below"
+        if key == "accuracy"
+        else "expected MSE below every baseline's"
+    )
+    words = {
+        "beats_baselines": beats,
+        "onnx_at_most_20MB": f"ONNX file at most {MAX_FOREST_BYTES / 2**20:.0f} MiB",
+    }
+    return "".join(f"; {text}: {_met(checks[k])}" for k, text in words.items() if k in checks)
 
 
 def _rl_interval(interval: Mapping[str, Any], n_episodes: int) -> str:

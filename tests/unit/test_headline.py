@@ -141,6 +141,51 @@ def test_supervised_rows_say_which_targets_were_met() -> None:
     assert rows["Supervised compatibility"].startswith("metrics.json predates the checks")
 
 
+def test_supervised_rows_say_every_target_training_checked() -> None:
+    """Training records four targets per model (notebook 04's table); the front page named two,
+    so a forest behind a baseline, or past the export's size limit, read there as having met
+    all of its targets."""
+
+    def model(test: dict, checks: dict) -> dict:
+        truth = {"ratio": 1.05, "ratio_low": 1.04, "ratio_high": 1.06}
+        return {
+            "test": test,
+            "baselines": {"mean": {"mse": 0.04, "accuracy": 0.41}},
+            "bayes": {"bayes_mse": 0.02, "bayes_accuracy": 0.92},
+            "against_truth": truth,
+            "checks": checks,
+        }
+
+    regression = {
+        "mse_below_0.1": True,
+        "ratio_at_most_1.10": True,
+        "beats_baselines": False,
+        "onnx_at_most_20MB": True,
+    }
+    classifier = {
+        "accuracy_at_least_0.85": True,
+        "share_at_least_0.97": True,
+        "beats_baselines": True,
+        "onnx_at_most_20MB": False,
+    }
+    metrics = {
+        "models": {
+            "compatibility": model({"mse": 0.0287}, regression),
+            "engagement": model({"mse": 0.0201}, regression),
+            "difficulty": model({"accuracy": 0.935}, classifier),
+        }
+    }
+    rows = {r["area"]: r["target"] for r in headline.supervised_rows(metrics)}
+    assert rows["Supervised compatibility"] == (
+        "MSE below 0.1: met; expected MSE at most 1.10 x Bayes: met (1.050 [1.040, 1.060]); "
+        "expected MSE below every baseline's: missed; ONNX file at most 20 MiB: met"
+    )
+    assert rows["Supervised difficulty"].endswith(
+        "; expected accuracy above every baseline's, expected log loss below: met; "
+        "ONNX file at most 20 MiB: missed"
+    )
+
+
 def test_each_model_s_ratio_on_new_tutors_stands_beside_its_test_ratio() -> None:
     """The test set's tutors are the training's, and the compatibility forest, which met its
     target there (1.032 at default params), fell behind the linear model on a new pool (1.156
