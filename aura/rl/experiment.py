@@ -403,6 +403,24 @@ def _training_kept(path: Path, rescoring: dict[str, Any]) -> dict[str, Any]:
     return {**rescoring, **training, "rescored": {key: rescoring[key] for key in CALL_TIMING}}
 
 
+def grid_runs(grid: Mapping[str, Any], total_timesteps: int) -> str:
+    """A grid's runs in words (its ``grid_timing.json``, the ``grid`` of results.json), for
+    notebook 03: how many, of how many steps, trained or kept, and the workers of the call. A
+    call that trained nothing carries its training's counts (`_training_kept`), which the
+    notebook printed as the call's own ("12 trained or resumed, 0 kept from before") above a
+    wall time that says every run was kept and scored again."""
+    n = grid["n_runs"]
+    runs = f"{n} run{'' if n == 1 else 's'} of {total_timesteps:,} steps"
+    if "rescored" in grid:
+        workers = grid["rescored"]["n_workers"]
+        return f"{runs}, every one kept from before and scored again, {workers} workers"
+    kept = n - grid["trained_runs"]
+    return (
+        f"{runs} ({grid['trained_runs']} trained or resumed, {kept} kept from before), "
+        f"{grid['n_workers']} workers"
+    )
+
+
 def grid_wall_time(grid: Mapping[str, Any]) -> str:
     """A grid's wall time in words (its ``grid_timing.json``, the ``grid`` of results.json), for
     ``aura train-rl`` and notebook 03: the training's, and the last scoring since where a later

@@ -13,7 +13,7 @@ from typing import Any
 
 from aura.config import PARAMS_DIR
 from aura.rl.config.experiment import ExperimentConfig, load_experiment
-from aura.rl.experiment import TIMING_FILE, RunOutcome, _write_timing
+from aura.rl.experiment import TIMING_FILE, RunOutcome, _write_timing, grid_runs
 from aura.rl.train import CONFIG_FILE, FINAL_MODEL, INFO_FILE, train
 
 STEPS = 1024
@@ -102,3 +102,19 @@ def test_a_run_retrained_since_or_a_record_naming_no_runs_leaves_the_wall_time_u
 
     rescored = timing(cfg, run_dir, 5.0, trained=0.0)
     assert rescored["wall_seconds"] is None and rescored["train_seconds"] is None
+
+
+def test_a_rescoring_s_runs_are_said_to_be_kept(tmp_path: Path) -> None:
+    """A call that trained nothing carries its training's counts, and notebook 03 printed them
+    as its own: "1 trained or resumed, 0 kept from before" above a wall time that says every run
+    was kept and scored again."""
+    cfg = config(tmp_path)
+    run_dir = finished_run(cfg, "difficulty_adaptation", 10.0)
+    trained = timing(cfg, run_dir, 100.0, trained=10.0)
+    assert grid_runs(trained, STEPS) == (
+        "1 run of 1,024 steps (1 trained or resumed, 0 kept from before), 2 workers"
+    )
+    rescored = timing(cfg, run_dir, 5.0, trained=0.0)
+    assert grid_runs(rescored, STEPS) == (
+        "1 run of 1,024 steps, every one kept from before and scored again, 2 workers"
+    )
