@@ -22,7 +22,8 @@ class ErrorResponse(BaseModel):
     error: str = Field(
         description=(
             "validation_error, unsupported_media_type, payload_too_large, too_many_records, "
-            "not_found, method_not_allowed, internal_error or http_error."
+            "not_found, method_not_allowed, internal_error, http_error or (on AWS Lambda) "
+            "bad_event."
         )
     )
     message: str

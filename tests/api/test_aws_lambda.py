@@ -4,8 +4,10 @@ same statuses, bodies and model version, with the models loaded once per executi
 
 from __future__ import annotations
 
+import base64
 import importlib
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from fastapi.testclient import TestClient
 
 import aura.api.app as app_module
 from aura.api.app import PREFIX, create_app
+from aura.export.manifest import read_manifest
 
 ENDPOINTS = ("compatibility", "engagement", "difficulty", "tutor-match")
 
@@ -111,3 +114,99 @@ def test_a_named_stage_is_served_with_its_base_path(
     staged = importlib.import_module("aura.api.aws_lambda").handler
     health = staged(http_api_event("GET", "/prod/health"), None)
     assert (health["statusCode"], json.loads(health["body"])["status"]) == (200, "ok")
+
+
+def rest_api_event(method: str, path: str, body: str | None, base64: bool = False) -> dict:
+    """An API Gateway REST API (payload format 1.0) event."""
+    return {
+        "resource": "/{proxy+}",
+        "path": path,
+        "httpMethod": method,
+        "headers": {"Content-Type": "application/json", "Host": "aura.example.com"},
+        "multiValueHeaders": None,
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "requestContext": {
+            "resourcePath": "/{proxy+}",
+            "httpMethod": method,
+            "path": "/prod" + path,
+            "stage": "prod",
+            "identity": {"sourceIp": "10.0.0.1"},
+        },
+        "body": body,
+        "isBase64Encoded": base64,
+    }
+
+
+def test_rest_api_events_and_base64_bodies_are_answered_as_the_service_does(
+    lambda_handler, service
+) -> None:
+    """Payload format 1.0 (a REST API) as well as 2.0, and a body API Gateway sent in base64
+    (as it does a binary media type)."""
+    handler, _ = lambda_handler
+    spec = service.get("/openapi.json").json()
+    content = spec["paths"][PREFIX + "engagement"]["post"]["requestBody"]["content"]
+    record = json.dumps(content["application/json"]["examples"]["one record"]["value"])
+    expected = service.post(PREFIX + "engagement", content=record).json()
+    encoded = base64.b64encode(record.encode()).decode()
+    v2 = http_api_event("POST", PREFIX + "engagement") | {"body": encoded, "isBase64Encoded": True}
+    for event in (
+        rest_api_event("POST", PREFIX + "engagement", record),
+        rest_api_event("POST", PREFIX + "engagement", encoded, base64=True),
+        v2,
+    ):
+        answer = handler(event, None)
+        assert answer["statusCode"] == 200, answer
+        assert json.loads(answer["body"]) == expected
+
+
+class Context:
+    """What the handler reads of Lambda's context object."""
+
+    aws_request_id = "8f3c1e52-invocation"
+
+
+BAD_EVENTS = {
+    "empty": ({}, "the event is no HTTP request"),
+    "null": (None, "the event is no HTTP request: .* \\(it is null, not a JSON object\\)"),
+    "a list": ([1], "\\(it is an array, not a JSON object\\)"),
+    "S3": ({"Records": [{"eventSource": "aws:s3"}]}, "the event is no HTTP request"),
+    "no source ip": (
+        http_api_event("GET", "/health")
+        | {"requestContext": {"http": {"method": "GET", "path": "/health"}}},
+        "the event lacks 'sourceIp'",
+    ),
+    "no method": (
+        rest_api_event("GET", "/health", None) | {"httpMethod": None},
+        "the event names no HTTP method",
+    ),
+    "bad base64": (
+        rest_api_event("POST", PREFIX + "engagement", "{not base64}", base64=True),
+        "the event's body is marked isBase64Encoded but is not base64",
+    ),
+    "headers not an object": (
+        http_api_event("GET", "/health") | {"headers": ["host"]},
+        "the event cannot be read as an HTTP request",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", BAD_EVENTS)
+def test_an_event_that_is_no_request_is_answered_400_naming_why(
+    lambda_handler, artifacts_dir: Path, name: str
+) -> None:
+    """Mangum raised on these (or the service answered 500), so the invocation failed with a
+    traceback and API Gateway answered a 500 of its own."""
+    from test_observability import logged
+
+    handler, _ = lambda_handler
+    event, message = BAD_EVENTS[name]
+    with logged() as entries:
+        answer = handler(event, Context())
+    assert answer["statusCode"] == 400
+    error = json.loads(answer["body"])
+    assert error["error"] == "bad_event"
+    assert re.search(message, error["message"]), error["message"]
+    assert error["request_id"] == answer["headers"]["x-request-id"] == Context.aws_request_id
+    assert answer["headers"]["x-model-version"] == read_manifest(artifacts_dir).version
+    assert [(e["level"], e["problem"]) for e in entries] == [("WARNING", error["message"])]
