@@ -17,9 +17,10 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
  && python -m venv /opt/aura \
  && /opt/aura/bin/pip install --no-cache-dir -r requirements-serve.txt
 # Only the packages the service imports: the API, the manifest and pool readers, the simulator's
-# numpy-only matching code, and the file helpers (aura/files.py, with the signal handling its
-# all-or-nothing writes hold interrupts with, aura/interrupts.py).
-COPY aura/__init__.py aura/files.py aura/interrupts.py aura/
+# numpy-only matching code, the `aura` command's entry point (`aura serve` alone, here), and the
+# file helpers (aura/files.py, with the signal handling its all-or-nothing writes hold interrupts
+# with, aura/interrupts.py).
+COPY aura/__init__.py aura/command.py aura/files.py aura/interrupts.py aura/
 COPY aura/api aura/api
 COPY aura/export aura/export
 COPY aura/sim aura/sim

@@ -155,11 +155,10 @@ def _whole_number(low: int, high: int | None = None) -> Callable[[str], int]:
     return parse
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m aura.api``: the service's entry point where the ``aura`` CLI is not installed."""
-    parser = argparse.ArgumentParser(
-        prog="python -m aura.api", description="Serve the AURA prediction API."
-    )
+def main(argv: Sequence[str] | None = None, prog: str = "python -m aura.api") -> int:
+    """``python -m aura.api``, and ``aura serve`` where the ``aura`` CLI is not installed
+    (`aura.command`): the service's entry point without the CLI's libraries."""
+    parser = argparse.ArgumentParser(prog=prog, description="Serve the AURA prediction API.")
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind")
     parser.add_argument(
         "--port", type=_whole_number(1, 65535), default=8000, help="port to listen on"

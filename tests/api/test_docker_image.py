@@ -141,6 +141,15 @@ def test_the_image_healthcheck_passes(container: tuple[str, str]) -> None:
     assert result.returncode == 0, result.stderr
 
 
+def test_aura_serve_is_the_image_command_too(image: str) -> None:
+    """The image's `aura` script stopped with "No module named 'aura.cli'" and a traceback."""
+    result = docker("run", "--rm", image, "aura", "serve", "--help", timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: aura serve"), result.stdout
+    for option in ("--host", "--port", "--workers", "--keep-alive", "--artifacts"):
+        assert option in result.stdout
+
+
 def test_the_container_refuses_a_broken_artifacts_folder(image: str, mounted: Path) -> None:
     (mounted / "engagement.onnx").unlink()
     result = docker(

@@ -155,6 +155,62 @@ def test_the_serve_extra_alone_answers_every_endpoint(
         proc.wait(timeout=20)
 
 
+@pytest.mark.slow
+def test_aura_serve_runs_where_only_the_serve_extra_is_installed(
+    serve_venv: Path, artifacts_dir: Path, tmp_path: Path
+) -> None:
+    """The `aura` script the image installs named the CLI, whose libraries the image leaves
+    out: `aura serve` stopped with "No module named 'aura.cli'" and a traceback."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = tmp_path / "serve.log"
+    command = [str(serve_venv / "bin" / "aura"), "serve", "--port", str(port)]
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [*command, "--artifacts", str(artifacts_dir)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,
+            env={"PATH": str(serve_venv / "bin")},
+        )
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            assert proc.poll() is None, log_path.read_text()
+            try:
+                health = httpx2.get(url + "/health", timeout=2)
+                break
+            except httpx2.TransportError:
+                assert time.monotonic() < deadline, "service did not start"
+                time.sleep(0.2)
+        manifest = json.loads((artifacts_dir / "manifest.json").read_text())
+        assert health.json()["model_version"] == manifest["version"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    assert f"serving {artifacts_dir} (version {manifest['version']})" in log_path.read_text()
+
+
+@pytest.mark.slow
+def test_another_aura_command_where_only_the_serve_extra_is_installed_is_refused_in_one_line(
+    serve_venv: Path, tmp_path: Path
+) -> None:
+    result = subprocess.run(
+        [str(serve_venv / "bin" / "aura"), "train-rl"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={"PATH": str(serve_venv / "bin")},
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "error: this install holds the prediction service alone (aura.cli is not installed): "
+        "its one command is `aura serve [--host --port --workers --keep-alive --artifacts]`; "
+        "install the project in full for the others"
+    ), result.stderr
+
+
 LAMBDA_CALL = """
 import json, sys
 from aura.api.aws_lambda import handler
