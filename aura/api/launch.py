@@ -21,7 +21,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from aura.api.artifacts import ArtifactError, load_artifacts
-from aura.api.observability import MULTIPROC_ENV
+from aura.api.observability import MULTIPROC_ENV, UVICORN_LOG_CONFIG
 from aura.api.settings import (
     ARTIFACTS_ENV,
     EVENT_LOOP,
@@ -132,6 +132,7 @@ def serve(
             http=HTTP_PROTOCOL,
             timeout_keep_alive=keep_alive,
             access_log=False,
+            log_config=UVICORN_LOG_CONFIG,
         )
 
 

@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -69,6 +70,31 @@ def configure_logging(level: str) -> logging.Logger:
         logger.propagate = False
     logger.setLevel(level)
     return logger
+
+
+UVICORN_LOG_CONFIG: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    # uvicorn's own names, which it sets colours on when asked to
+    "formatters": {"default": {"()": JsonFormatter}, "access": {"()": JsonFormatter}},
+    "handlers": {
+        "default": {
+            "formatter": "default",
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+        },
+    },
+    "loggers": {
+        "uvicorn": {"handlers": ["default"], "level": "INFO", "propagate": False},
+        "uvicorn.error": {"level": "INFO"},
+        "uvicorn.access": {"handlers": ["default"], "level": "INFO", "propagate": False},
+    },
+}
+"""uvicorn's logging (its ``log_config``, as `aura serve` and the Docker image run it): its own
+lines, its start and stop and the errors it catches, in the service's JSON on the same stderr.
+With uvicorn's default they came as text (``INFO:     Started server process [1]``) between the
+JSON lines, and a traceback over many lines, which a log pipeline that reads one JSON object a
+line cannot parse."""
 
 
 class Metrics:

@@ -157,8 +157,10 @@ def test_a_reload_refused_keeps_the_old_workers_and_logs_one_line(
         response = httpx2.get(url + "/health", timeout=5)
         assert (response.status_code, response.json()["model_version"]) == (200, version)
     text = log.read_text()
-    (line,) = [entry for entry in text.splitlines() if entry.startswith('{"') and "failed" in entry]
-    assert json.loads(line)["message"] == (
+    entries = [json.loads(entry) for entry in text.splitlines() if entry.startswith('{"')]
+    # the service's own lines (uvicorn's, JSON too, follow with its "startup failed. Exiting.")
+    (line,) = [e for e in entries if e["logger"] == "aura.api" and "failed" in e["message"]]
+    assert line["message"] == (
         f"startup failed: artifacts in {folder} cannot be served: engagement.onnx is listed in "
         "the manifest but missing"
     )
@@ -458,6 +460,36 @@ def test_the_image_entry_point_refuses_a_broken_folder_in_one_line(broken: Path)
     assert result.stderr.strip() == (
         f"error: {broken} has no manifest.json: the export is missing or incomplete"
     )
+
+
+def test_uvicorn_lines_are_json_like_the_service_lines(artifacts_dir: Path, tmp_path: Path) -> None:
+    """uvicorn's own lines (its start and stop, its supervisor's under ``--workers``) came as
+    text between the service's JSON lines (``INFO:     Started server process [1]``), which a log
+    pipeline reading one JSON object a line cannot parse. Only the announcement before uvicorn
+    starts, meant for whoever started it, is text."""
+    port = free_port()
+    log_path = tmp_path / "serve.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "aura.api", "--port", str(port), "--workers", "2"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "AURA_ARTIFACTS": str(artifacts_dir)},
+        )
+    try:
+        wait_for(log_path, '"serving artifacts"', 2)
+        assert httpx2.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    announcement, *lines = log_path.read_text().splitlines()
+    assert announcement.startswith(f"serving {artifacts_dir} ")
+    entries = [json.loads(line) for line in lines]  # each line one JSON object
+    uvicorn = [e["message"] for e in entries if e["logger"] == "uvicorn.error"]
+    assert "Application startup complete." in uvicorn
+    assert any(m.startswith("Finished server process") for m in uvicorn), uvicorn
+    assert any(m.startswith("Stopping parent process") for m in uvicorn), uvicorn
+    assert [e["path"] for e in entries if e["message"] == "request"] == ["/health"]
 
 
 @pytest.mark.parametrize(
