@@ -112,17 +112,16 @@ def serve(
         raise LaunchError(f"{MULTIPROC_ENV}={metrics_dir} is not a folder; create it or unset it")
     # Workers import the app by name, so they learn the folder from the environment.
     os.environ[ARTIFACTS_ENV] = str(Path(folder).resolve())
-    announce(
-        f"serving {folder} (version {manifest.version}) on http://{host}:{port} "
-        f"with {workers} worker(s)"
-    )
-    import uvicorn
-
     with ExitStack() as stack:
         if workers > 1 and not metrics_dir:
             # Workers count requests in files of one fresh folder, so /metrics covers them all.
-            shared = stack.enter_context(tempfile.TemporaryDirectory(prefix="aura-metrics-"))
-            os.environ[MULTIPROC_ENV] = shared
+            os.environ[MULTIPROC_ENV] = stack.enter_context(_metrics_folder())
+        announce(
+            f"serving {folder} (version {manifest.version}) on http://{host}:{port} "
+            f"with {workers} worker(s)"
+        )
+        import uvicorn
+
         uvicorn.run(
             app_path,
             host=host,
@@ -134,6 +133,20 @@ def serve(
             access_log=False,
             log_config=UVICORN_LOG_CONFIG,
         )
+
+
+def _metrics_folder() -> tempfile.TemporaryDirectory[str]:
+    """A fresh temporary folder for the workers' metrics files. A container run with a
+    read-only root filesystem has no writable temporary folder, and the service stopped there
+    with tempfile's traceback."""
+    try:
+        return tempfile.TemporaryDirectory(prefix="aura-metrics-")
+    except OSError as exc:
+        raise LaunchError(
+            f"--workers above 1 keeps every worker's metrics in a temporary folder, and none can "
+            f"be made ({exc.strerror or exc}): make one writable (a tmpfs at /tmp under a "
+            f"read-only root filesystem) or set {MULTIPROC_ENV} to a writable folder"
+        ) from exc
 
 
 def _to_stderr(message: str) -> None:

@@ -462,6 +462,27 @@ def test_the_image_entry_point_refuses_a_broken_folder_in_one_line(broken: Path)
     )
 
 
+def test_workers_without_a_writable_temporary_folder_are_refused_in_one_line(
+    artifacts_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """In a container with a read-only root filesystem, `--workers 2` stopped with tempfile's
+    traceback ("No usable temporary directory found"), after announcing the service."""
+    import tempfile
+
+    from aura.api import launch
+
+    monkeypatch.setattr(tempfile, "tempdir", str(artifacts_dir / "no-such-folder"))
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    monkeypatch.setenv("AURA_ARTIFACTS", str(artifacts_dir))
+    port = str(free_port())
+    assert launch.main(["--workers", "2", "--port", port]) == 1
+    assert capsys.readouterr().err == (
+        "error: --workers above 1 keeps every worker's metrics in a temporary folder, and none "
+        "can be made (No such file or directory): make one writable (a tmpfs at /tmp under a "
+        "read-only root filesystem) or set PROMETHEUS_MULTIPROC_DIR to a writable folder\n"
+    )
+
+
 def test_uvicorn_lines_are_json_like_the_service_lines(artifacts_dir: Path, tmp_path: Path) -> None:
     """uvicorn's own lines (its start and stop, its supervisor's under ``--workers``) came as
     text between the service's JSON lines (``INFO:     Started server process [1]``), which a log
