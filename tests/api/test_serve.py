@@ -462,6 +462,57 @@ def test_the_image_entry_point_refuses_a_broken_folder_in_one_line(broken: Path)
     )
 
 
+def test_sigterm_finishes_the_request_in_flight_and_stops(
+    artifacts_dir: Path, tmp_path: Path
+) -> None:
+    """What `docker stop` sends the image's `python -m aura.api`: the request being answered
+    gets its whole answer, an idle kept-alive connection does not hold the stop up (it stays
+    open 75 s otherwise), and the process ends."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = tmp_path / "serve.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "aura.api", "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "AURA_ARTIFACTS": str(artifacts_dir)},
+        )
+    try:
+        wait_for(log_path, '"serving artifacts"')
+        idle = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        idle.request("GET", "/health")
+        assert idle.getresponse().read()  # answered; the connection stays open, idle
+        spec = httpx2.get(url + "/openapi.json", timeout=5).json()
+        content = spec["paths"]["/api/ml/predict/tutor-match"]["post"]["requestBody"]["content"]
+        record = content["application/json"]["examples"]["one record"]["value"]
+        body = json.dumps([record] * 100_000)  # seconds of work, on any machine measured
+        with ThreadPoolExecutor(1) as pool:
+            answer = pool.submit(
+                httpx2.post,
+                url + "/api/ml/predict/tutor-match",
+                content=body,
+                headers={"content-type": "application/json"},
+                timeout=120,
+            )
+            time.sleep(0.5)  # sent, and being predicted (the log below shows it was)
+            proc.send_signal(signal.SIGTERM)
+            response = answer.result()
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert (response.status_code, response.json()["count"]) == (200, 100_000)
+    entries = [json.loads(line) for line in log_path.read_text().splitlines()[1:]]
+    order = [e.get("path", e["message"]) for e in entries]
+    # the batch was answered after the stop began, so it was in flight when SIGTERM came
+    assert order.index("Shutting down") < order.index("/api/ml/predict/tutor-match"), order
+    assert order[-1].startswith("Finished server process"), order
+
+
 def test_workers_without_a_writable_temporary_folder_are_refused_in_one_line(
     artifacts_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
