@@ -474,3 +474,23 @@ def test_a_policy_the_export_does_not_know_is_refused_by_name() -> None:
     model = QRDQN("MlpPolicy", Bandit(6, 3), seed=SEED, device="cpu")
     with pytest.raises(TypeError, match="QRDQNPolicy cannot be exported to ONNX.*_actor in aura"):
         policy_to_onnx(model)
+
+
+def test_the_export_leaves_onnxruntime_telemetry_off(tmp_path) -> None:
+    """onnxruntime's Linux wheels write a device id and an event store under the home folder for
+    upload to Microsoft unless ORT_DISABLE_TELEMETRY is set before they load: the export and the
+    supervised conversion checks load onnxruntime without the service, and did so at every run."""
+    code = "import aura.export.onnx_forest\nimport onnxruntime\n"
+    home = tmp_path / "home"
+    home.mkdir()
+    kept = {"PATH", "LANG", "PYTHONPATH", "OMP_NUM_THREADS"}
+    env = {name: value for name, value in os.environ.items() if name in kept}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**env, "HOME": str(home)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert [str(p.relative_to(home)) for p in home.rglob("*")] == []
