@@ -46,17 +46,17 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import httpx2
 import typer
 from checkout import checkout_process
 from option_checks import servable_artifacts, service_settings, writable_out
 from provenance import artifacts_variant, provenance, report_path, write_report
+from stopping import stoppable
 
 from aura.api.settings import KEEP_ALIVE_SECONDS
 from aura.config import ARTIFACTS_DIR
-from aura.interrupts import interrupts_handled
 
 ENDPOINTS = ("compatibility", "engagement", "difficulty", "tutor-match")
 PREDICT = "/api/ml/predict/"
@@ -367,14 +367,6 @@ def measure(artifacts: Path, seconds: int, runs: int, workers_check: int) -> dic
     return results
 
 
-def stopped() -> NoReturn:
-    """Ctrl-C or SIGTERM (`kill`, a scheduler): the servers are stopped by then (`server`)."""
-    typer.echo(
-        "bench_api: stopped; every server it started is stopped, no report written", err=True
-    )
-    raise typer.Exit(130)
-
-
 def default_out(artifacts: Path, seconds: int, runs: int, workers_check: int) -> Path:
     """reports/bench/api.json for artifacts/ at the default settings; at others, a name that
     says what differs."""
@@ -414,7 +406,8 @@ def main(
             f"the open-files hard limit is {hard}; {USERS:,} users need {OPEN_FILES} "
             "(raise it with `ulimit -Hn`)"
         )
-    with interrupts_handled(stopped):
+    # Ctrl-C or SIGTERM: the servers are stopped by then (`server`)
+    with stoppable("bench_api", "; every server it started is stopped"):
         results = measure(artifacts, seconds, runs, workers_check)
     results["service_settings"] = {  # the environment's, as the servers read them
         "max_records": settings.max_records,

@@ -20,6 +20,7 @@ import gymnasium as gym
 import typer
 from option_checks import writable_out
 from provenance import provenance, report_path, write_report
+from stopping import stoppable
 
 import aura.envs as E
 
@@ -61,27 +62,28 @@ def main(
 ) -> None:
     """Time random-action steps per environment, through gymnasium.make and bare."""
     out = out or default_out(steps, repeats)
-    report = {
-        "provenance": provenance(),
-        "settings": {"steps": steps, "repeats": repeats},
-        "target_steps_per_s": TARGET,
-        "steps_per_run": steps,
-    }
-    results = {}
-    for env_id in (E.TUTOR_MATCHING_ID, E.DIFFICULTY_ID):
-        for mode in ("make", "bare"):
-            env = gym.make(env_id)
-            env = env.unwrapped if mode == "bare" else env
-            steps_per_second(env, 2_000, 0)  # warm-up
-            runs = [steps_per_second(env, steps, seed) for seed in range(repeats)]
-            median = statistics.median(runs)
-            results[f"{env_id}:{mode}"] = {
-                "median_steps_per_s": round(median),
-                "runs": [round(r) for r in runs],
-                "meets_target": median >= TARGET,
-            }
-            print(f"{env_id:32s} {mode:5s} median {median:9.0f} steps/s  runs {runs}")
-    write_report({"benchmark": "env_steps_per_second", **report, "results": results}, out)
+    with stoppable("bench_envs"):
+        report = {
+            "provenance": provenance(),
+            "settings": {"steps": steps, "repeats": repeats},
+            "target_steps_per_s": TARGET,
+            "steps_per_run": steps,
+        }
+        results = {}
+        for env_id in (E.TUTOR_MATCHING_ID, E.DIFFICULTY_ID):
+            for mode in ("make", "bare"):
+                env = gym.make(env_id)
+                env = env.unwrapped if mode == "bare" else env
+                steps_per_second(env, 2_000, 0)  # warm-up
+                runs = [steps_per_second(env, steps, seed) for seed in range(repeats)]
+                median = statistics.median(runs)
+                results[f"{env_id}:{mode}"] = {
+                    "median_steps_per_s": round(median),
+                    "runs": [round(r) for r in runs],
+                    "meets_target": median >= TARGET,
+                }
+                print(f"{env_id:32s} {mode:5s} median {median:9.0f} steps/s  runs {runs}")
+        write_report({"benchmark": "env_steps_per_second", **report, "results": results}, out)
     print(f"wrote {out}")
 
 

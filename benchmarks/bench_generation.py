@@ -21,6 +21,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,6 +31,7 @@ import typer
 from checkout import checkout_process
 from option_checks import writable_out
 from provenance import provenance, report_path, write_report
+from stopping import stoppable
 
 SEED = 20240601
 CASES: dict[str, dict[str, Any]] = {
@@ -48,20 +50,19 @@ CASES: dict[str, dict[str, Any]] = {
 }
 
 CHILD = """
-import json, re, sys, tempfile, time
+import json, re, sys, time
 from aura.sim.io import write_datasets
 
 def peak_kb():  # this process's own peak; getrusage's max RSS keeps the parent's from the spawn
     status = open("/proc/self/status").read()
     return int(re.search(r"VmHWM:\\s+(\\d+) kB", status).group(1))
 
-sizes = json.loads(sys.argv[1])
+sizes, seed, out = json.loads(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 baseline = peak_kb()
-with tempfile.TemporaryDirectory() as out:
-    wall, cpu = time.perf_counter(), time.process_time()
-    paths = write_datasets(out, seed=int(sys.argv[2]), **sizes)
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    written = sum(p.stat().st_size for p in paths.values())
+wall, cpu = time.perf_counter(), time.process_time()
+paths = write_datasets(out, seed=seed, **sizes)
+wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+written = sum(p.stat().st_size for p in paths.values())
 peak = peak_kb()
 print(json.dumps({"seconds": wall, "cpu_seconds": cpu, "peak_rss_mb": peak / 1024,
                   "rss_after_imports_mb": baseline / 1024, "bytes_written": written}))
@@ -71,19 +72,29 @@ print(json.dumps({"seconds": wall, "cpu_seconds": cpu, "peak_rss_mb": peak / 102
 def measure_once(sizes: dict[str, int]) -> dict[str, float]:
     """Generate and write once in a fresh interpreter, on this benchmark's own checkout's
     `aura` (`checkout_process`; it ran that of whichever `aura` the benchmark imported);
-    returns its own timings and peak RSS."""
-    result = subprocess.run(
-        **checkout_process(
-            [sys.executable, "-c", CHILD, json.dumps(sizes), str(SEED)],
+    returns its own timings and peak RSS.
+
+    The scratch folder the tables are written to is this process's, and the interpreter is
+    ended and waited for before it is removed, whatever ends the wait (Ctrl-C, SIGTERM taken as
+    Ctrl-C in `main`): a child left running went on generating and writing for up to a minute
+    after the benchmark had stopped, and one killed in its own scratch folder left it behind."""
+    with tempfile.TemporaryDirectory(prefix="aura-bench-generation-") as scratch:
+        process = checkout_process(
+            [sys.executable, "-c", CHILD, json.dumps(sizes), str(SEED), scratch],
             env={**os.environ, "OMP_NUM_THREADS": "1"},
-        ),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"generation failed for {sizes}:\n{result.stderr}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+        )
+        with subprocess.Popen(
+            **process, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        ) as child:
+            try:
+                stdout, stderr = child.communicate()
+            finally:
+                if child.poll() is None:
+                    child.kill()
+                    child.wait()
+    if child.returncode != 0:
+        raise RuntimeError(f"generation failed for {sizes}:\n{stderr}")
+    return json.loads(stdout.strip().splitlines()[-1])
 
 
 def summarise(case: dict[str, Any], runs: list[dict[str, float]]) -> dict[str, Any]:
@@ -109,19 +120,9 @@ def default_out(quick: bool) -> Path:
     return report_path("generation", "quick" if quick else "")
 
 
-def main(
-    quick: Annotated[bool, typer.Option(help="One run per case instead of 5 and 3.")] = False,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            help="Where to write the JSON (default: reports/bench/generation.json; "
-            "generation-quick.json with --quick).",
-            callback=writable_out,
-        ),
-    ] = None,
-) -> None:
-    """Run every case, print one line per run, and write the JSON report."""
-    out = out or default_out(quick)
+def measure(quick: bool) -> dict[str, Any]:
+    """The report: every case's runs, each in a fresh process (`measure_once`), and their
+    medians against the targets."""
     report: dict[str, Any] = {
         "benchmark": "generation",
         "what": "aura.sim.write_datasets (generate + write 3 CSVs and 3 truth CSVs), "
@@ -143,7 +144,25 @@ def main(
             )
         report["cases"][name] = summarise(case, runs)
     report["load_average_at_end_1_5_15"] = [round(x, 2) for x in os.getloadavg()]
-    write_report(report, out)
+    return report
+
+
+def main(
+    quick: Annotated[bool, typer.Option(help="One run per case instead of 5 and 3.")] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where to write the JSON (default: reports/bench/generation.json; "
+            "generation-quick.json with --quick).",
+            callback=writable_out,
+        ),
+    ] = None,
+) -> None:
+    """Run every case, print one line per run, and write the JSON report."""
+    out = out or default_out(quick)
+    with stoppable("bench_generation", "; its generation process is ended"):
+        report = measure(quick)
+        write_report(report, out)
     for name, result in report["cases"].items():
         print(
             f"{name}: median {result['median_seconds']} s (target {result['target_seconds']} s), "

@@ -34,6 +34,7 @@ import typer
 from checkout import checkout_process
 from option_checks import servable_artifacts, service_settings, writable_out
 from provenance import artifacts_variant, provenance, report_path, write_report
+from stopping import stoppable
 
 from aura.api.settings import ARTIFACTS_ENV
 from aura.config import ARTIFACTS_DIR
@@ -138,59 +139,62 @@ def main(
     """Measure the Lambda handler's cold start, warm latency and memory; write the JSON."""
     out = out or default_out(artifacts, runs, requests, memory_size)
     settings = service_settings(artifacts)
-    started = provenance()  # before the handler is imported: refuses another checkout's `aura`
-    os.environ[ARTIFACTS_ENV] = str(artifacts)
-    os.environ["AURA_LOG_LEVEL"] = "WARNING"  # one log line per request would be timed too
-    from aura.api.aws_lambda import handler
+    with stoppable("bench_lambda", "; its cold-start process is ended"):
+        started = provenance()  # before the handler is imported: refuses another checkout's `aura`
+        os.environ[ARTIFACTS_ENV] = str(artifacts)
+        os.environ["AURA_LOG_LEVEL"] = "WARNING"  # one log line per request would be timed too
+        from aura.api.aws_lambda import handler
 
-    spec = json.loads(handler(event("GET", "/openapi.json"), None)["body"])
-    records = {
-        name: spec["paths"][PREDICT + name]["post"]["requestBody"]["content"]["application/json"][
-            "examples"
-        ]["one record"]["value"]
-        for name in ENDPOINTS
-    }
-    first = event("POST", PREDICT + "tutor-match", records["tutor-match"])
-    cold = [cold_start(artifacts, first) for _ in range(runs)]
-    for i, run in enumerate(cold, start=1):
-        typer.echo(
-            f"cold start {i}/{runs}: import {run['import_s']:.2f}s, first request "
-            f"{1e3 * run['first_request_s']:.1f}ms, peak {run['peak_rss_mb']:.0f} MB"
-        )
-    warm: dict[str, dict[str, float]] = {}
-    for name in ENDPOINTS:
-        request = event("POST", PREDICT + name, records[name])
-        handler(request, None)
-        times = []
-        for _ in range(requests):
-            start = time.perf_counter()
-            answer = handler(request, None)
-            times.append(time.perf_counter() - start)
-            assert answer["statusCode"] == 200, answer
-        warm[name] = percentiles_ms(times)
-        typer.echo(f"{name}: p50 {warm[name]['p50_ms']:.2f} ms, p99 {warm[name]['p99_ms']:.2f} ms")
-    report = {
-        "provenance": started,
-        "artifacts": str(artifacts),
-        "model_version": json.loads(handler(event("GET", "/health"), None)["body"])[
-            "model_version"
-        ],
-        "load_average_after": list(os.getloadavg()),
-        "cold_start": {
-            "runs": cold,
-            "import_s_median": statistics.median(r["import_s"] for r in cold),
-            "first_request_s_median": statistics.median(r["first_request_s"] for r in cold),
-            "peak_rss_mb_max": max(r["peak_rss_mb"] for r in cold),
-        },
-        "warm": warm,
-        "settings": {"runs": runs, "requests": requests, "memory_size": memory_size},
-        "requests_per_endpoint": requests,
-        "memory_size_mb": memory_size,
-        "service_settings": {"ort_threads": settings.ort_threads},  # the environment's
-    }
-    peak = report["cold_start"]["peak_rss_mb_max"]
-    report["meets_targets"] = {"peak_rss_within_memory_size": peak <= memory_size}
-    write_report(report, out)
+        spec = json.loads(handler(event("GET", "/openapi.json"), None)["body"])
+        records = {
+            name: spec["paths"][PREDICT + name]["post"]["requestBody"]["content"][
+                "application/json"
+            ]["examples"]["one record"]["value"]
+            for name in ENDPOINTS
+        }
+        first = event("POST", PREDICT + "tutor-match", records["tutor-match"])
+        cold = [cold_start(artifacts, first) for _ in range(runs)]
+        for i, run in enumerate(cold, start=1):
+            typer.echo(
+                f"cold start {i}/{runs}: import {run['import_s']:.2f}s, first request "
+                f"{1e3 * run['first_request_s']:.1f}ms, peak {run['peak_rss_mb']:.0f} MB"
+            )
+        warm: dict[str, dict[str, float]] = {}
+        for name in ENDPOINTS:
+            request = event("POST", PREDICT + name, records[name])
+            handler(request, None)
+            times = []
+            for _ in range(requests):
+                start = time.perf_counter()
+                answer = handler(request, None)
+                times.append(time.perf_counter() - start)
+                assert answer["statusCode"] == 200, answer
+            warm[name] = percentiles_ms(times)
+            typer.echo(
+                f"{name}: p50 {warm[name]['p50_ms']:.2f} ms, p99 {warm[name]['p99_ms']:.2f} ms"
+            )
+        report = {
+            "provenance": started,
+            "artifacts": str(artifacts),
+            "model_version": json.loads(handler(event("GET", "/health"), None)["body"])[
+                "model_version"
+            ],
+            "load_average_after": list(os.getloadavg()),
+            "cold_start": {
+                "runs": cold,
+                "import_s_median": statistics.median(r["import_s"] for r in cold),
+                "first_request_s_median": statistics.median(r["first_request_s"] for r in cold),
+                "peak_rss_mb_max": max(r["peak_rss_mb"] for r in cold),
+            },
+            "warm": warm,
+            "settings": {"runs": runs, "requests": requests, "memory_size": memory_size},
+            "requests_per_endpoint": requests,
+            "memory_size_mb": memory_size,
+            "service_settings": {"ort_threads": settings.ort_threads},  # the environment's
+        }
+        peak = report["cold_start"]["peak_rss_mb_max"]
+        report["meets_targets"] = {"peak_rss_within_memory_size": peak <= memory_size}
+        write_report(report, out)
     verdict = "fits" if peak <= memory_size else "does not fit"
     typer.echo(f"the largest cold-start peak, {peak:.0f} MB, {verdict} a {memory_size} MB function")
     typer.echo(f"wrote {out}")

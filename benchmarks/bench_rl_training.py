@@ -35,6 +35,7 @@ from typing import Annotated, Any
 import typer
 from option_checks import writable_out
 from provenance import provenance, report_path, write_report
+from stopping import stoppable
 
 from aura.config import PARAMS_DIR, ParamsError
 from aura.envs import evaluate_policy
@@ -212,28 +213,29 @@ def main(
     if quick and repeats != REPEATS:
         raise typer.BadParameter("--quick runs one repeat of each", param_hint="--repeats")
     out = out or default_out(params, quick)
-    report: dict[str, Any] = {
-        "provenance": provenance(),
-        "params": str(params),
-        "settings": {
-            "params": str(params.resolve()),
-            "params_sha256": sha256_file(params),
-            "quick": quick,
-            "repeats": 1 if quick else repeats,
-            "grids": 0 if quick else grids,
-        },
-    }
-    report["throughput"] = throughput(params, 1 if quick else repeats)
-    report["scoring"] = scoring(params, 1 if quick else repeats)
-    if not quick:
-        report["grid"] = repeated_grids(params, grids)
-        typer.echo(
-            f"grid: {report['grid']['wall_seconds']:.0f}s for {report['grid']['n_runs']} runs "
-            f"(median of {grids}; target {GRID_TARGET_SECONDS:.0f}s)"
-        )
-    report["load_average_after"] = list(os.getloadavg())
-    report["host_speed_s_after"] = host_speed()
-    write_report(report, out)
+    with stoppable("bench_rl_training", "; its training is ended and its scratch models removed"):
+        report: dict[str, Any] = {
+            "provenance": provenance(),
+            "params": str(params),
+            "settings": {
+                "params": str(params.resolve()),
+                "params_sha256": sha256_file(params),
+                "quick": quick,
+                "repeats": 1 if quick else repeats,
+                "grids": 0 if quick else grids,
+            },
+        }
+        report["throughput"] = throughput(params, 1 if quick else repeats)
+        report["scoring"] = scoring(params, 1 if quick else repeats)
+        if not quick:
+            report["grid"] = repeated_grids(params, grids)
+            typer.echo(
+                f"grid: {report['grid']['wall_seconds']:.0f}s for {report['grid']['n_runs']} runs "
+                f"(median of {grids}; target {GRID_TARGET_SECONDS:.0f}s)"
+            )
+        report["load_average_after"] = list(os.getloadavg())
+        report["host_speed_s_after"] = host_speed()
+        write_report(report, out)
     typer.echo(f"wrote {out}")
 
 

@@ -25,6 +25,7 @@ import pandas as pd
 import typer
 from option_checks import writable_out
 from provenance import provenance, report_path, write_report
+from stopping import stoppable
 
 from aura.config import PARAMS_DIR, load_params
 from aura.sim.generate import generate
@@ -70,79 +71,80 @@ def main(
 ) -> None:
     """Time the three fits and their predict latency; write the JSON report."""
     out = out or default_out(repeats)
-    started = provenance()
+    with stoppable("bench_supervised"):
+        started = provenance()
 
-    params = load_params(PARAMS_DIR / "default.yaml")
-    seed = params["shared"]["seed"]
-    sizes = params["01_data_synthesis"]
-    config = SupervisedConfig.model_validate(params["04_supervised_training"])
-    data = generate(seed, sizes["n_learners"], sizes["n_tutors"], sizes["n_sessions"])
-    tables = build_feature_tables(data.learners, data.tutors, data.sessions, config.features)
+        params = load_params(PARAMS_DIR / "default.yaml")
+        seed = params["shared"]["seed"]
+        sizes = params["01_data_synthesis"]
+        config = SupervisedConfig.model_validate(params["04_supervised_training"])
+        data = generate(seed, sizes["n_learners"], sizes["n_tutors"], sizes["n_sessions"])
+        tables = build_feature_tables(data.learners, data.tutors, data.sessions, config.features)
 
-    def settings(name: str) -> dict:
-        return {**FOREST_DEFAULTS[name], **(config.forest.get(name) or {})}
+        def settings(name: str) -> dict:
+            return {**FOREST_DEFAULTS[name], **(config.forest.get(name) or {})}
 
-    def pipeline(name: str):
-        return make_pipeline(name, list(tables[name][0].columns), settings(name), seed=seed)
+        def pipeline(name: str):
+            return make_pipeline(name, list(tables[name][0].columns), settings(name), seed=seed)
 
-    import onnxruntime as ort
+        import onnxruntime as ort
 
-    fit_times = {name: [] for name in MODEL_NAMES}
-    total_times = []
-    models = {}
-    for _ in range(repeats):
-        start_all = time.perf_counter()
-        for name in MODEL_NAMES:
-            start = time.perf_counter()
-            models[name] = pipeline(name).fit(tables[name][0], tables[name][1])
-            fit_times[name].append(time.perf_counter() - start)
-        total_times.append(time.perf_counter() - start_all)
+        fit_times = {name: [] for name in MODEL_NAMES}
+        total_times = []
+        models = {}
+        for _ in range(repeats):
+            start_all = time.perf_counter()
+            for name in MODEL_NAMES:
+                start = time.perf_counter()
+                models[name] = pipeline(name).fit(tables[name][0], tables[name][1])
+                fit_times[name].append(time.perf_counter() - start)
+            total_times.append(time.perf_counter() - start_all)
 
-    rng = np.random.default_rng(seed)
-    results: dict[str, dict] = {}
-    for name, model in models.items():
-        X = tables[name][0]
-        batch = X.iloc[rng.integers(0, len(X), size=BATCH_ROWS)].reset_index(drop=True)
-        one = X.iloc[:1]
-        predict = model.predict_proba if name == "difficulty" else model.predict
-        onnx_model = to_onnx(model)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        session = ort.InferenceSession(
-            onnx_model.SerializeToString(), options, providers=["CPUExecutionProvider"]
-        )
-        one32 = one.to_numpy(dtype=np.float32)
-        batch32 = batch.to_numpy(dtype=np.float32)
-        results[name] = {
-            "settings": settings(name),
-            "fit_seconds": summary(fit_times[name]),
-            "nodes": int(sum(t.tree_.node_count for t in model[-1].estimators_)),
-            "onnx_bytes": len(onnx_model.SerializeToString()),
-            "sklearn_predict_1_row_seconds": summary(timed(lambda p=predict, o=one: p(o), 20)),
-            "sklearn_predict_100k_rows_seconds": summary(
-                timed(lambda p=predict, b=batch: p(b), repeats)
-            ),
-            "onnx_predict_1_row_seconds": summary(
-                timed(lambda s=session, o=one32: s.run(None, {INPUT_NAME: o}), 200)
-            ),
-            "onnx_predict_100k_rows_seconds": summary(
-                timed(lambda s=session, b=batch32: s.run(None, {INPUT_NAME: b}), repeats)
-            ),
+        rng = np.random.default_rng(seed)
+        results: dict[str, dict] = {}
+        for name, model in models.items():
+            X = tables[name][0]
+            batch = X.iloc[rng.integers(0, len(X), size=BATCH_ROWS)].reset_index(drop=True)
+            one = X.iloc[:1]
+            predict = model.predict_proba if name == "difficulty" else model.predict
+            onnx_model = to_onnx(model)
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = 1
+            session = ort.InferenceSession(
+                onnx_model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+            )
+            one32 = one.to_numpy(dtype=np.float32)
+            batch32 = batch.to_numpy(dtype=np.float32)
+            results[name] = {
+                "settings": settings(name),
+                "fit_seconds": summary(fit_times[name]),
+                "nodes": int(sum(t.tree_.node_count for t in model[-1].estimators_)),
+                "onnx_bytes": len(onnx_model.SerializeToString()),
+                "sklearn_predict_1_row_seconds": summary(timed(lambda p=predict, o=one: p(o), 20)),
+                "sklearn_predict_100k_rows_seconds": summary(
+                    timed(lambda p=predict, b=batch: p(b), repeats)
+                ),
+                "onnx_predict_1_row_seconds": summary(
+                    timed(lambda s=session, o=one32: s.run(None, {INPUT_NAME: o}), 200)
+                ),
+                "onnx_predict_100k_rows_seconds": summary(
+                    timed(lambda s=session, b=batch32: s.run(None, {INPUT_NAME: b}), repeats)
+                ),
+            }
+
+        report = {
+            "benchmark": "supervised",
+            "provenance": started,
+            "scale": dict(sizes),
+            "rows": {name: len(tables[name][0]) for name in MODEL_NAMES},
+            "repeats": repeats,
+            "train_all_three_seconds": summary(total_times),
+            "train_target_seconds": TRAIN_TARGET_SECONDS,
+            "train_target_met": statistics.median(total_times) <= TRAIN_TARGET_SECONDS,
+            "models": results,
+            "load_average_after_1_5_15": [round(x, 2) for x in os.getloadavg()],
         }
-
-    report = {
-        "benchmark": "supervised",
-        "provenance": started,
-        "scale": dict(sizes),
-        "rows": {name: len(tables[name][0]) for name in MODEL_NAMES},
-        "repeats": repeats,
-        "train_all_three_seconds": summary(total_times),
-        "train_target_seconds": TRAIN_TARGET_SECONDS,
-        "train_target_met": statistics.median(total_times) <= TRAIN_TARGET_SECONDS,
-        "models": results,
-        "load_average_after_1_5_15": [round(x, 2) for x in os.getloadavg()],
-    }
-    write_report(report, out)
+        write_report(report, out)
     table = pd.DataFrame(
         {
             name: {

@@ -22,6 +22,7 @@ from typing import Annotated
 import typer
 from option_checks import writable_out
 from provenance import provenance, report_path, write_report
+from stopping import stoppable
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
@@ -59,32 +60,33 @@ def main(
 ) -> None:
     """Measure how often each off-policy interval covers the policy's true value."""
     out = out or default_out(replications, first_seed)
-    report = {
-        "benchmark": "ope_interval_coverage",
-        "provenance": provenance(),
-        "settings": {
-            "replications": replications,
-            "first_seed": first_seed,
-            **asdict(SCALE),
-            "level": 0.95,
-            "target": "the policy's true value on the replication's own logged contexts",
-        },
-    }
-    rows = []
-    start, cpu = time.perf_counter(), time.process_time()
-    seeds = range(first_seed, first_seed + replications)
-    with threadpool_limits(limits=1):
-        for seed in tqdm(seeds, desc="replications", unit="replication"):
-            rows += replicate(seed, SCALE)
-    table = summarise(rows)
-    print(table.round(4).to_string(index=False))
-    report["seconds"] = {
-        "wall": round(time.perf_counter() - start, 1),
-        "cpu": round(time.process_time() - cpu, 1),
-    }
-    report["summary"] = table.to_dict(orient="records")
-    report["replications"] = rows
-    write_report(report, out)
+    with stoppable("ope_coverage"):
+        report = {
+            "benchmark": "ope_interval_coverage",
+            "provenance": provenance(),
+            "settings": {
+                "replications": replications,
+                "first_seed": first_seed,
+                **asdict(SCALE),
+                "level": 0.95,
+                "target": "the policy's true value on the replication's own logged contexts",
+            },
+        }
+        rows = []
+        start, cpu = time.perf_counter(), time.process_time()
+        seeds = range(first_seed, first_seed + replications)
+        with threadpool_limits(limits=1):
+            for seed in tqdm(seeds, desc="replications", unit="replication"):
+                rows += replicate(seed, SCALE)
+        table = summarise(rows)
+        print(table.round(4).to_string(index=False))
+        report["seconds"] = {
+            "wall": round(time.perf_counter() - start, 1),
+            "cpu": round(time.process_time() - cpu, 1),
+        }
+        report["summary"] = table.to_dict(orient="records")
+        report["replications"] = rows
+        write_report(report, out)
     print(f"wrote {out}")
 
 

@@ -106,3 +106,128 @@ def test_a_service_setting_the_benchmark_cannot_use_is_named_before_it_starts(
     assert says in result.stderr
     assert "Traceback" not in result.stderr
     assert not out.exists()
+
+
+SIGTERM_BIT = 1 << (signal.SIGTERM - 1)
+
+
+def catches_sigterm(pid: int) -> bool:
+    """Whether the process has a handler of its own for SIGTERM (its status's SigCgt mask)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) & SIGTERM_BIT)
+    return False
+
+
+def stop_while_running(command: list[str], scratch: Path, started) -> tuple[str, int, list[int]]:
+    """Run a benchmark with ``scratch`` as its TMPDIR, send it SIGTERM once ``started(pid)``
+    holds, and return its stderr, its exit code and the children it had then."""
+    scratch.mkdir()
+    bench = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(scratch), "COLUMNS": "400"},
+    )
+    kids: list[int] = []
+    try:
+        deadline = time.monotonic() + 180
+        while not started(bench.pid):
+            assert bench.poll() is None, bench.communicate()
+            assert time.monotonic() < deadline, "the benchmark did not start within 180 s"
+            time.sleep(0.1)
+        kids = children(bench.pid)
+        bench.send_signal(signal.SIGTERM)
+        _, stderr = bench.communicate(timeout=120)
+        for _ in range(50):
+            if not any(alive(pid) for pid in kids):
+                break
+            time.sleep(0.1)
+        return stderr, bench.returncode, [pid for pid in kids if alive(pid)]
+    finally:
+        if bench.poll() is None:
+            bench.kill()
+        for pid in kids:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def scratch_left(scratch: Path) -> list[str]:
+    """What is in the scratch folder, less the hidden files the host's tools may leave there
+    (a temporary file or folder of Python's is never hidden)."""
+    return sorted(p.name for p in scratch.iterdir() if not p.name.startswith("."))
+
+
+def bench(script: str, *args: str) -> list[str]:
+    return [sys.executable, str(PROJECT_ROOT / "benchmarks" / script), *args]
+
+
+def has_child(pid: int) -> bool:
+    return bool(children(pid))
+
+
+@pytest.mark.parametrize(
+    ("script", "args", "ended", "started"),
+    [
+        (  # its generation runs in a process of its own, writing into a scratch folder
+            "bench_generation.py",
+            ["--quick"],
+            "; its generation process is ended",
+            has_child,
+        ),
+        (  # its throughput runs train into scratch folders
+            "bench_rl_training.py",
+            ["--quick", "--params", str(PROJECT_ROOT / "params" / "smoke.yaml")],
+            "; its training is ended and its scratch models removed",
+            None,  # a scratch folder made
+        ),
+        ("bench_envs.py", [], "", catches_sigterm),
+        ("bench_supervised.py", ["--repeats", "1"], "", catches_sigterm),
+        ("ope_coverage.py", [], "", catches_sigterm),
+    ],
+)
+def test_a_benchmark_stopped_by_sigterm_ends_what_it_started_and_says_so(
+    tmp_path: Path, script: str, args: list[str], ended: str, started
+) -> None:
+    """SIGTERM (`kill`, a scheduler) ended a benchmark at once, without a word: the generation
+    it had started went on for a minute, writing 220 MB into its scratch folder, and the RL
+    benchmark's scratch models stayed in the temporary folder. It is taken as Ctrl-C: the
+    child is ended, the scratch folders removed, and one line says that no report was
+    written."""
+    scratch = tmp_path / "scratch"
+    out = tmp_path / "report.json"
+    if started is None:
+
+        def started(pid: int) -> bool:
+            return bool(scratch_left(scratch))
+
+    stderr, code, left = stop_while_running(
+        bench(script, *args, "--out", str(out)), scratch, started
+    )
+
+    assert code == 130, stderr
+    assert stderr.strip().splitlines()[-1] == (
+        f"{script.removesuffix('.py')}: stopped{ended}, no report written"
+    )
+    assert "Traceback" not in stderr
+    assert left == [], "a child outlived the benchmark"
+    assert scratch_left(scratch) == []
+    assert not out.exists()
+
+
+def test_a_stopped_lambda_benchmark_ends_its_cold_start(
+    artifacts_dir: Path, tmp_path: Path
+) -> None:
+    """Each cold start is a process of its own: SIGTERM left the one under way running."""
+    out = tmp_path / "lambda.json"
+    command = bench("bench_lambda.py", "--artifacts", str(artifacts_dir), "--out", str(out))
+
+    stderr, code, left = stop_while_running(command, tmp_path / "scratch", has_child)
+
+    assert code == 130, stderr
+    assert stderr.strip().splitlines()[-1] == (
+        "bench_lambda: stopped; its cold-start process is ended, no report written"
+    )
+    assert left == [], "the cold start outlived the benchmark"
+    assert not out.exists()
