@@ -82,7 +82,10 @@ USERS = 10_000
 USERS_SECONDS = 30
 USER_THINK_MS = (5_000, 15_000)
 """A user's pause before each request, drawn uniformly: 10 s on average, so 10,000 users ask
-about 1,000 times a second. Longer than uvicorn's own keep-alive, shorter than the service's."""
+about 1,000 times a second once under way. wrk pauses before a connection's first request too,
+so over ``USERS_SECONDS`` each user asks 2.54 times on average: about 850 requests a second is
+the most a 30 s run can count. Longer than uvicorn's own keep-alive, shorter than the
+service's."""
 UVICORN_KEEP_ALIVE = 5
 """uvicorn's default ``timeout_keep_alive``, the reference for the service's own
 (`aura.api.settings.KEEP_ALIVE_SECONDS`)."""
