@@ -404,3 +404,16 @@ def test_the_coverage_study_reports_every_interval_and_the_coverage_of_each(
     covered = {(r["policy"], r["estimator"]): r["covered"] for r in report["replications"]}
     for row in report["summary"]:
         assert row["coverage"] == float(covered[row["policy"], row["estimator"]])
+
+
+@pytest.mark.parametrize(("count", "p99"), [(1, 1), (100, 99), (200, 198), (1000, 990)])
+def test_the_lambda_benchmarks_p99_is_the_nearest_rank(monkeypatch, count: int, p99: int) -> None:
+    """The warm p99 took the time at index int(0.99 n): of 100 requests, the slowest, and of the
+    default 200, the 199th of 200 rather than the 198th."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import bench_lambda
+
+    times = [ms / 1e3 for ms in range(count, 0, -1)]  # 1 to `count` ms, in any order
+    figures = bench_lambda.percentiles_ms(times)
+    assert figures["p99_ms"] == pytest.approx(p99)
+    assert figures["p50_ms"] == pytest.approx((count + 1) / 2)
