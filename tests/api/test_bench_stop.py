@@ -163,8 +163,20 @@ def bench(script: str, *args: str) -> list[str]:
     return [sys.executable, str(PROJECT_ROOT / "benchmarks" / script), *args]
 
 
-def has_child(pid: int) -> bool:
-    return bool(children(pid))
+def runs_child(code: bytes):
+    """Whether the benchmark has a child whose command holds ``code`` (its measurement's, not
+    the `git` its provenance runs)."""
+
+    def running(pid: int) -> bool:
+        for child in children(pid):
+            try:
+                if code in Path(f"/proc/{child}/cmdline").read_bytes():
+                    return True
+            except FileNotFoundError:  # ended meanwhile
+                pass
+        return False
+
+    return running
 
 
 @pytest.mark.parametrize(
@@ -174,7 +186,7 @@ def has_child(pid: int) -> bool:
             "bench_generation.py",
             ["--quick"],
             "; its generation process is ended",
-            has_child,
+            runs_child(b"write_datasets"),
         ),
         (  # its throughput runs train into scratch folders
             "bench_rl_training.py",
@@ -223,7 +235,9 @@ def test_a_stopped_lambda_benchmark_ends_its_cold_start(
     out = tmp_path / "lambda.json"
     command = bench("bench_lambda.py", "--artifacts", str(artifacts_dir), "--out", str(out))
 
-    stderr, code, left = stop_while_running(command, tmp_path / "scratch", has_child)
+    stderr, code, left = stop_while_running(
+        command, tmp_path / "scratch", runs_child(b"aws_lambda")
+    )
 
     assert code == 130, stderr
     assert stderr.strip().splitlines()[-1] == (
