@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -28,7 +27,7 @@ from typing import Annotated, Any
 import numpy as np
 import pandas as pd
 import typer
-from checkout import checkout_process
+from checkout import checkout_process, run_to_end
 from option_checks import writable_out
 from provenance import provenance, report_path, write_report
 from stopping import stoppable
@@ -83,18 +82,10 @@ def measure_once(sizes: dict[str, int]) -> dict[str, float]:
             [sys.executable, "-c", CHILD, json.dumps(sizes), str(SEED), scratch],
             env={**os.environ, "OMP_NUM_THREADS": "1"},
         )
-        with subprocess.Popen(
-            **process, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        ) as child:
-            try:
-                stdout, stderr = child.communicate()
-            finally:
-                if child.poll() is None:
-                    child.kill()
-                    child.wait()
-    if child.returncode != 0:
-        raise RuntimeError(f"generation failed for {sizes}:\n{stderr}")
-    return json.loads(stdout.strip().splitlines()[-1])
+        result = run_to_end(process)
+    if result.returncode != 0:
+        raise RuntimeError(f"generation failed for {sizes}:\n{result.stderr}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def summarise(case: dict[str, Any], runs: list[dict[str, float]]) -> dict[str, Any]:

@@ -24,14 +24,13 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from checkout import checkout_process
+from checkout import checkout_process, run_to_end
 from option_checks import servable_artifacts, service_settings, writable_out
 from provenance import artifacts_variant, provenance, report_path, write_report
 from stopping import stoppable
@@ -75,7 +74,7 @@ def event(method: str, path: str, body: Any = None) -> dict[str, Any]:
 
 
 def cold_start_process(artifacts: Path, request: dict[str, Any]) -> dict[str, Any]:
-    """The fresh process of one cold start, as keyword arguments of `subprocess.run`: it runs
+    """The fresh process of one cold start, as keyword arguments of `subprocess.Popen`: it runs
     this benchmark's own checkout's `aura` (`checkout_process`; started where the benchmark was
     run, it imported that folder's), with ``artifacts`` made absolute to stay the folder named."""
     env = {**os.environ, ARTIFACTS_ENV: str(artifacts.resolve()), "AURA_LOG_LEVEL": "WARNING"}
@@ -83,13 +82,8 @@ def cold_start_process(artifacts: Path, request: dict[str, Any]) -> dict[str, An
 
 
 def cold_start(artifacts: Path, request: dict[str, Any]) -> dict[str, float]:
-    out = subprocess.run(
-        **cold_start_process(artifacts, request),
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=300,
-    )
+    out = run_to_end(cold_start_process(artifacts, request), timeout=300)
+    out.check_returncode()
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

@@ -14,6 +14,7 @@ such a run.
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import Any
 import typer
 
 import aura
+from aura.interrupts import interrupts_deferred
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 """The repository this benchmark belongs to, whose `aura` its child processes run."""
@@ -52,3 +54,25 @@ def require_own_aura() -> None:
             f"checkout {CHECKOUT}; run it with {CHECKOUT / '.venv' / 'bin' / 'python'}",
             param_hint="the interpreter",
         )
+
+
+def run_to_end(
+    process: Mapping[str, Any], timeout: float | None = None
+) -> subprocess.CompletedProcess:
+    """Run ``process`` (`checkout_process`'s keyword arguments) to its end, its output captured
+    as text, and make sure it has ended, and been waited for, whatever ends the wait: Ctrl-C,
+    SIGTERM taken as Ctrl-C (`stopping`), ``timeout``. A stop that arrives while the process
+    starts is held until it is known (`subprocess.run` let one that came between the start and
+    its return leave the child running, unknown to it)."""
+    child: subprocess.Popen[str] | None = None
+    try:
+        with interrupts_deferred():
+            child = subprocess.Popen(
+                **process, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+        stdout, stderr = child.communicate(timeout=timeout)
+    finally:
+        if child is not None and child.poll() is None:
+            child.kill()
+            child.communicate()
+    return subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr)

@@ -172,7 +172,7 @@ def runs_child(code: bytes):
             try:
                 if code in Path(f"/proc/{child}/cmdline").read_bytes():
                     return True
-            except FileNotFoundError:  # ended meanwhile
+            except OSError:  # ended meanwhile
                 pass
         return False
 

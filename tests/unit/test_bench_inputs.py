@@ -417,3 +417,39 @@ def test_the_lambda_benchmarks_p99_is_the_nearest_rank(monkeypatch, count: int, 
     figures = bench_lambda.percentiles_ms(times)
     assert figures["p99_ms"] == pytest.approx(p99)
     assert figures["p50_ms"] == pytest.approx((count + 1) / 2)
+
+
+def test_a_stop_while_the_generation_process_starts_ends_that_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A stop (Ctrl-C, or SIGTERM taken as Ctrl-C) that came after the generation process had
+    started but before `subprocess.run` had it in hand left that process running, unknown to
+    the benchmark, which then stopped. The stop is held until the process is known, and ends
+    it."""
+    import signal
+
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import bench_generation
+
+    started: list[int] = []
+
+    class StoppedWhileStarting(subprocess.Popen):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            started.append(self.pid)
+            signal.raise_signal(signal.SIGINT)  # Ctrl-C, the child started
+
+    monkeypatch.setattr(subprocess, "Popen", StoppedWhileStarting)
+
+    with pytest.raises(KeyboardInterrupt):
+        bench_generation.measure_once({"n_learners": 20, "n_tutors": 3, "n_sessions": 40})
+
+    [pid] = started
+    try:
+        os.waitpid(pid, os.WNOHANG)  # reaps it if it ended unwaited
+        os.kill(pid, 0)
+    except (ChildProcessError, ProcessLookupError):
+        pass  # ended
+    else:
+        os.kill(pid, signal.SIGKILL)
+        pytest.fail("the generation process outlived the stop")
