@@ -560,3 +560,29 @@ def test_a_csv_learners_ability_is_drawn_as_the_simulator_spreads_it() -> None:
     constant_rmse = np.sqrt(((general - general.mean()) ** 2).mean())
     assert rmse < 0.95 * constant_rmse, (rmse, constant_rmse)  # measured 0.881 against 1.012
     assert abs(rmse - calibration.residual_sd) < 0.05, (rmse, calibration.residual_sd)
+
+
+def test_the_staircase_counts_84_percent_success_as_no_drift() -> None:
+    """Kaernbach's weighted staircase by hand, on blocks of five items aimed at 84%: each solved
+    item adds 0.16, each failed one takes 0.84, and a count past +1 or -1 moves the difficulty
+    and restarts. Five of five twice (0.8, then 1.6) goes up on the second block; three of five
+    (0.48 - 1.68 = -1.2) goes down at once; a new episode forgets the count."""
+    from types import SimpleNamespace
+
+    from aura.envs.difficulty import DECREASE, INCREASE, MAINTAIN
+
+    def block(policy: E.WeightedStaircase, solved: int) -> int:
+        env = SimpleNamespace(
+            unwrapped=SimpleNamespace(items_per_step=5, last_success_rate=solved / 5)
+        )
+        return policy.act(np.zeros(1), env)  # type: ignore[arg-type]
+
+    staircase = E.WeightedStaircase()
+    assert [block(staircase, 5) for _ in range(3)] == [MAINTAIN, INCREASE, MAINTAIN]
+    assert staircase.count == pytest.approx(0.8)
+    staircase.reset()
+    assert [block(staircase, 3), block(staircase, 0)] == [DECREASE, DECREASE]
+    assert [block(staircase, 4) for _ in range(4)] == [MAINTAIN] * 4  # -0.2 a block
+    assert staircase.count == pytest.approx(-0.8)
+    staircase.reset()
+    assert block(staircase, 5) == MAINTAIN and staircase.count == pytest.approx(0.8)

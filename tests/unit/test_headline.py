@@ -345,3 +345,108 @@ def test_grid_time_row_says_when_the_training_timed_is_older_than_the_run() -> N
     [row] = headline.grid_time_rows(cfg, grid)
     assert row["metric"] == "grid wall time (12 runs of 6,000 steps, 2 workers)"
     check_headline("03_rl_training", {"headline": [row]})
+
+
+@pytest.mark.parametrize(("ppo_mean", "verdict"), [(0.90, "met"), (0.8999, "missed")])
+def test_a_score_of_exactly_the_target_meets_it(ppo_mean: float, verdict: str) -> None:
+    """The target is "at least 0.90": a mean of 0.90 itself meets it."""
+    ppo, _ = headline.rl_rows(rl_results(ppo_mean, 0.1))
+    assert ppo["target"].startswith(f"at least 0.90: {verdict};")
+
+
+def test_an_interval_that_ends_at_zero_or_at_the_truth_holds_it() -> None:
+    """A lead's interval with an end at zero holds zero (the grid's ``beats_hand_rule_ci`` asks
+    for a low end above zero), and an estimate's interval with an end at the true value covers
+    it: the ends belong to the interval."""
+    pools = pd.DataFrame(
+        {
+            "pool": ["training pool", "new pool (seed 1)"],
+            "policy": ["ppo", "ppo"],
+            "normalised": [0.8, 0.7],
+            "best_rule": ["fixed:balanced"] * 2,
+            "best_rule_normalised": [0.75, 0.75],
+            "lead": [0.05, -0.05],
+            "lead_low": [0.0, -0.1],
+            "lead_high": [0.1, 0.0],
+        }
+    )
+    assert [r["target"] for r in headline.pool_rows(pools, "ppo")] == [
+        "none; level: the interval holds zero"
+    ] * 2
+    estimates = pd.DataFrame(
+        {
+            "policy": ["PPO", "PPO"],
+            "estimator": ["IPS", "DR"],
+            "estimate": [0.79, 0.80],
+            "ci_low": [0.78, 0.79],
+            "ci_high": [0.80, 0.81],
+            "true_value": [0.78, 0.81],
+        }
+    )
+    assert [r["target"] for r in headline.ope_rows(estimates, "PPO")] == [
+        "none; the interval covers the true value"
+    ] * 2
+
+
+def test_a_classifier_s_share_of_bayes_is_level_or_behind_a_baseline_by_its_interval() -> None:
+    """The accuracy share is higher-better: an interval holding the best baseline's share is
+    level with it, one wholly under it behind; the MSE ratio is lower-better, so an interval
+    wholly under the best baseline's ratio is ahead of it."""
+
+    def model() -> dict:
+        truth = {"ratio": 1.0, "ratio_low": 0.99, "ratio_high": 1.01}
+        return {
+            "test": {"mse": 0.02, "accuracy": 0.9},
+            "baselines": {},
+            "bayes": {"bayes_mse": 0.018, "bayes_accuracy": 0.92},
+            "against_truth": truth,
+            "checks": {},
+        }
+
+    def drawn(low: float, high: float, baselines: dict[str, float]) -> dict:
+        truth = {"ratio": (low + high) / 2, "ratio_low": low, "ratio_high": high}
+        return {
+            "against_truth": truth,
+            "baselines": {b: {"ratio": r} for b, r in baselines.items()},
+        }
+
+    def targets(difficulty: dict) -> dict[str, str]:
+        metrics = {
+            "models": {name: model() for name in ("compatibility", "engagement", "difficulty")},
+            "out_of_sample": {
+                "new_seed": {
+                    "compatibility": drawn(1.05, 1.06, {"mean": 1.9, "linear": 1.07}),
+                    "engagement": drawn(1.03, 1.05, {"mean": 2.0, "linear": 1.04}),
+                    "difficulty": difficulty,
+                }
+            },
+        }
+        rows = headline.supervised_rows(metrics)
+        return {r["area"].split(",")[0]: r["target"] for r in rows if "new learners" in r["area"]}
+
+    level = targets(drawn(0.935, 0.945, {"majority": 0.44, "logistic": 0.942}))
+    assert level["Supervised difficulty"].endswith(
+        "level with the logistic baseline: the interval holds its ratio"
+    )
+    assert level["Supervised compatibility"].endswith(
+        "ahead of the linear baseline by its whole interval"
+    )
+    behind = targets(drawn(0.90, 0.93, {"majority": 0.44, "logistic": 0.942}))
+    assert behind["Supervised difficulty"].endswith(
+        "behind the logistic baseline by its whole interval"
+    )
+
+
+def test_rl_rows_set_each_reference_beside_its_own_score() -> None:
+    """The reference column names the hand rule and the upper reference each with its own
+    normalised score, and the experience reference where the environment has one."""
+    results = rl_results(0.808, -0.023)
+    ppo, _ = headline.rl_rows(results)
+    assert ppo["reference"] == (
+        "random 0, oracle 1; hand rule staircase 0.759; upper reference model-based filter 0.930"
+    )
+    results["difficulty_adaptation"]["references"].update(
+        experience_name="experience", experience_normalised=0.612
+    )
+    ppo, _ = headline.rl_rows(results)
+    assert ppo["reference"].endswith("model-based filter 0.930; experience 0.612")

@@ -454,3 +454,92 @@ def test_scores_leads_and_reference_widths_are_those_of_the_textbook_formulas() 
     assert (row["normalised"], row["ci_high"] - row["normalised"]) == pytest.approx(
         (hand, 1.959963984540054 * rule.std(ddof=1)), rel=1e-9
     )
+
+
+def test_two_seeds_keep_their_t_interval_widened_by_the_episodes() -> None:
+    """Two seeds (the smoke grid's) have a spread to measure: their t interval, t(0.975, 1) =
+    12.71 times a standard error of 0.1 for scores 0.7 and 0.9, adds in quadrature to the
+    episodes' half-width. Only one seed leaves the episodes' half-width alone."""
+    from scipy import stats
+
+    widened = with_episode_error(t_interval([0.7, 0.9]), 0.02)
+    half = math.hypot(stats.t.ppf(0.975, 1) * 0.1, Z95 * 0.02)
+    assert (widened.mean, widened.low, widened.high, widened.n) == pytest.approx(
+        (0.8, 0.8 - half, 0.8 + half, 2), rel=1e-12
+    )
+    assert widened.covers is None
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_a_resample_on_which_the_oracle_only_ties_random_is_refused_too() -> None:
+    """The oracle beats random on the two episodes' mean (0.5 to 0) but ties it on episode 1: a
+    resample drawing it twice has no width, and a score divided by it is not a number."""
+    random, oracle, policy = np.array([0.0, 0.0]), np.array([1.0, 0.0]), np.array([0.5, 0.5])
+    draws = np.array([[0, 1], [1, 1]])
+    with pytest.raises(ValueError, match=r"on 1 of 2 resamples of the 2 episodes the oracle's"):
+        resampled_scores(policy, random, oracle, draws)
+
+
+def test_a_seed_that_only_ties_the_hand_rule_does_not_beat_it() -> None:
+    """One seed returning the hand rule's return in every episode: its score equals the rule's
+    and its lead is exactly zero, interval and all, which is no lead. Neither verdict may call
+    a tie a win."""
+    cfg = config(seeds=1)
+    outcomes, references = outcomes_and_references(cfg, lead=0.0)
+    ppo = summarise(cfg, outcomes, references)["tutor_matching"]["algorithms"]["ppo"]
+    lead = ppo["lead_over_hand_rule"]
+    assert (lead["mean"], lead["low"], lead["high"]) == (0.0, 0.0, 0.0)
+    assert ppo["beats_hand_rule"] is False and ppo["beats_hand_rule_ci"] is False
+
+
+def test_each_seed_s_entry_names_the_seed_it_trained_with() -> None:
+    """Seed k of a grid trains with shared.seed + k (params/default.yaml): 7, 8 and 9 here, as
+    the run's own config says."""
+    cfg = config(seed=7)
+    outcomes, references = outcomes_and_references(cfg, lead=0.01)
+    ppo = summarise(cfg, outcomes, references)["tutor_matching"]["algorithms"]["ppo"]
+    assert [s["seed"] for s in ppo["seeds"]] == [7, 8, 9]
+    assert [cfg.run("tutor_matching", "ppo", k).seed for k in range(3)] == [7, 8, 9]
+
+
+def test_the_mean_return_and_each_reference_s_width_are_their_own() -> None:
+    """Random and the oracle away from 0 and 1, so that a return is not its score: the mean
+    return's interval is scipy's t interval of the seeds' mean returns, and the upper
+    reference's normalised score and episode error are those of its own returns (the error
+    resampled here by a loop over the draws), not the hand rule's."""
+    from scipy import stats
+
+    cfg = config()
+    n = cfg.n_test_episodes
+    outcomes, references = outcomes_and_references(
+        cfg, paired_noise(n), seed_leads=(0.0, 0.03, -0.02)
+    )
+    ref = references["tutor_matching"]
+    rng = np.random.default_rng(23)
+    random, oracle, ceiling = (rng.normal(m, s, n) for m, s in ((3.0, 1.0), (9.0, 1.0), (8.0, 3.0)))
+    ref["episode_returns"].update(random=list(random), oracle=list(oracle), filter=list(ceiling))
+    ref.update(
+        random=float(random.mean()),
+        oracle=float(oracle.mean()),
+        ceiling=float(ceiling.mean()),
+        ceiling_name="filter",
+    )
+    results = summarise(cfg, outcomes, references)["tutor_matching"]
+
+    means = np.array([np.mean(o.test_returns) for o in outcomes])
+    low, high = stats.t.interval(0.95, 2, means.mean(), stats.sem(means))
+    returned = results["algorithms"]["ppo"]["mean_return"]
+    assert (returned["mean"], returned["low"], returned["high"]) == pytest.approx(
+        (means.mean(), low, high), rel=1e-12
+    )
+    scores = []
+    for d in episode_draws(n, cfg.base_seed):
+        r, o = random[d].mean(), oracle[d].mean()
+        scores.append((ceiling[d].mean() - r) / (o - r))
+    episode_se = results["references"]["episode_se"]
+    assert episode_se["ceiling"] == pytest.approx(np.std(scores, ddof=1), rel=1e-9)
+    assert episode_se["ceiling"] > 1.5 * episode_se["hand_rule"]  # its returns spread wider
+    lo, hi = random.mean(), oracle.mean()
+    assert results["references"]["ceiling_normalised"] == pytest.approx(
+        (ceiling.mean() - lo) / (hi - lo), rel=1e-12
+    )

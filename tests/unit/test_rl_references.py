@@ -17,6 +17,7 @@ from aura.rl.config.environments import EnvConfig, env_config
 from aura.rl.references import (
     BASELINES,
     UPPER_REFERENCES,
+    best_hand_rule,
     check_referenced,
     evaluation_resolution,
     references,
@@ -140,3 +141,29 @@ def test_a_rule_filed_under_another_name_or_named_like_a_reference_is_refused(
     if "holds" in message:  # refused before the grid trains, as a missing table is
         with pytest.raises(ConfigError, match=re.escape(message)):
             check_referenced(["coin"])
+
+
+def test_the_best_hand_rule_is_the_rule_with_the_highest_mean_return() -> None:
+    """The hand rule every policy is judged against is the best of the rules, the one hardest
+    to beat; random and the oracle are the scale's ends, whatever they return."""
+    means = {"random": 2.0, "fixed:a": 0.5, "staircase": 0.7, "fixed:b": 0.6, "oracle": 0.9}
+    assert best_hand_rule(means) == "staircase"
+
+
+def test_held_out_episodes_on_which_the_oracle_only_ties_random_are_refused_before_training() -> (
+    None
+):
+    """An oracle level with random on the episodes' mean leaves no scale; it is refused here,
+    before any run trains, not in the division once the grid has trained. On a resample the
+    intervals draw the same holds: two episodes, the oracle behind random on the second, and
+    the count of resamples that draw it twice is named, from the grid's own draws."""
+    from aura.rl.intervals import episode_draws
+    from aura.rl.references import NoScale, check_scale
+
+    with pytest.raises(NoScale, match=r"oracle's mean return 0\.5000 does not exceed random's"):
+        check_scale("tutor_matching", [0.0, 1.0], [0.5, 0.5], None)
+    check_scale("tutor_matching", [0.0, 1.0], [1.0, 0.5], None)  # no draws: the mean alone
+    flat = sum(1 for d in episode_draws(2, 11) if set(d) == {1})  # both draws episode 1
+    assert 0 < flat < 2000
+    with pytest.raises(NoScale, match=rf"on {flat} of 2000 resamples of the 2 episodes"):
+        check_scale("tutor_matching", [0.0, 1.0], [1.0, 0.5], 11)
