@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import itertools
 import math
 import os
 from pathlib import Path
@@ -528,3 +529,30 @@ def test_normalised_score_anchors_random_at_zero_and_oracle_at_one() -> None:
         normalised_score(1.0, 3.0, 2.0)
     scores = normalised_score(np.array([2.0, 4.0]), 2.0, 6.0)
     assert scores.tolist() == [0.0, 0.5]
+
+
+@pytest.mark.parametrize("name", ["default", "smoke"])
+def test_the_grid_s_episode_streams_are_seeded_apart(name: str) -> None:
+    """Run k trains from shared.seed + k. Episode i of a scoring stream starts from the stream's
+    seed + i, and the evaluation, held-out, upper-reference, selection and experience streams
+    must not share an episode: held-out episodes that a checkpoint or the exported seed was
+    chosen on, or that the upper reference learned from, would flatter what they score. Each
+    stream's first 100,000 episodes stay clear of every other's."""
+    from aura.rl.config import EVAL_SEED_OFFSET
+
+    cfg = load_experiment(PARAMS_DIR / f"{name}.yaml")
+    span = 100_000
+    assert cfg.n_test_episodes <= span and cfg.ceiling_episodes <= span
+    for k in range(cfg.n_seeds):
+        assert cfg.run(cfg.env_keys[0], cfg.algorithms[0], k).seed == cfg.base_seed + k
+    streams = {
+        "evaluation": cfg.base_seed + EVAL_SEED_OFFSET,
+        "held-out": cfg.test_seed,
+        "upper reference": cfg.ceiling_seed,
+        "selection": cfg.selection_seed,
+        "experience": cfg.experience_seed,
+    }
+    ordered = sorted(streams.items(), key=lambda item: item[1])
+    for (first, a), (second, b) in itertools.pairwise(ordered):
+        gap = cfg.n_seeds if first == "evaluation" else 0  # one evaluation stream per run
+        assert b - a - gap >= span, (first, second)
