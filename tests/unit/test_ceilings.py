@@ -220,3 +220,25 @@ def test_experience_needs_sessions_of_every_strategy() -> None:
     observations, actions, rewards = tutor_matching_experience(40, seed=1)
     with pytest.raises(ValueError, match="no session in the experience tried strategy 5"):
         fit_strategy_rewards(observations, actions, rewards, len(STRATEGIES) + 1, seed=1)
+
+
+def test_the_filter_s_placement_prior_is_the_chance_of_each_level_at_each_ability() -> None:
+    """A learner is placed at the level nearest the 84% difficulty of their ability plus a
+    normal error (`DifficultyAdaptationEnv.reset`): at each ability the three levels' chances,
+    the normal's mass between the cuts halfway between levels, sum to one, and the middle
+    level's is scipy's Phi((0.6 - t) / s) - Phi((-0.6 - t) / s). The filter's prior is that
+    times a normal prior over ability."""
+    from scipy.stats import norm
+
+    from aura.envs.ceilings import PRIOR_SD
+    from aura.sim.generate import PLACEMENT_ERROR
+
+    assert list(oc.DIFFICULTY_OFFSETS) == [-1.2, 0.0, 1.2]
+    assert oc.target_difficulty(1.0) - oc.target_difficulty(0.0) == pytest.approx(1.0)
+    policy = DifficultyFilter()
+    prior = np.exp(-0.5 * (ABILITY_GRID / PRIOR_SD) ** 2)
+    chances = [policy._placement_prior(b) / prior for b in (-1.2, 0.0, 1.2)]
+    np.testing.assert_allclose(sum(chances), 1.0, rtol=1e-12)
+    t = oc.target_difficulty(ABILITY_GRID)
+    middle = norm.cdf((0.6 - t) / PLACEMENT_ERROR) - norm.cdf((-0.6 - t) / PLACEMENT_ERROR)
+    np.testing.assert_allclose(chances[1], middle, rtol=1e-9, atol=1e-15)

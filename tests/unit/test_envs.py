@@ -586,3 +586,15 @@ def test_the_staircase_counts_84_percent_success_as_no_drift() -> None:
     assert staircase.count == pytest.approx(-0.8)
     staircase.reset()
     assert block(staircase, 5) == MAINTAIN and staircase.count == pytest.approx(0.8)
+
+
+def test_the_random_reference_draws_its_actions_from_the_seed_it_is_given() -> None:
+    """Random, the scale's zero, is uniform over each environment's actions and seeded by the
+    held-out seed it is built with, so the same params give the same R_random, which every
+    normalised score is measured from."""
+    for make, n_actions in ((E.tutor_matching_baselines, 5), (E.difficulty_baselines, 3)):
+        policy = make(11)["random"]
+        rng = np.random.default_rng(11)
+        expected = [int(rng.integers(n_actions)) for _ in range(300)]
+        assert [policy.act(np.zeros(1), None) for _ in range(300)] == expected
+        assert set(expected) == set(range(n_actions))

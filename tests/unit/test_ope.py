@@ -247,3 +247,27 @@ def test_dr_with_the_true_reward_model_and_noiseless_rewards_is_the_true_value()
     logged = {e.estimator: e for e in estimate_policy_value(logs, mu, expected, n_bootstrap=20)}
     for name in ("IPS", "SNIPS"):
         assert logged[name].value == pytest.approx(logs.rewards.mean(), rel=1e-12)
+
+
+def test_an_interval_that_is_exactly_the_true_value_covers_it(monkeypatch) -> None:
+    """Every logged reward 0.5, the target policy the logging one (every weight 1) and a reward
+    model of 0.5: each estimator and every bootstrap draw is 0.5, and so is the true value. An
+    interval [0.5, 0.5] covers 0.5, and the error is zero."""
+    from aura.evaluation import ope
+
+    n = 4
+    actions = np.array([0, 1, 0, 2])
+    logs = LoggedBandit(
+        actions=actions,
+        propensities=np.ones(n),
+        rewards=np.full(n, 0.5),
+        context=None,  # type: ignore[arg-type]
+        slot=np.zeros(n, dtype=np.int64),
+    )
+    target = np.eye(N_ACTIONS)[actions]
+    truth = np.full((n, N_ACTIONS), 0.5)
+    monkeypatch.setattr(ope, "reward_model_predictions", lambda logs, tutors, seed: truth)
+    table = ope.off_policy_table(logs, None, {"logging": target}, truth, seed=0, n_bootstrap=20)
+    assert sorted(table.estimator) == ["DR", "IPS", "SNIPS"]
+    assert (table[["estimate", "ci_low", "ci_high", "true_value"]] == 0.5).all().all()
+    assert table.covered.all() and (table.error == 0.0).all()
