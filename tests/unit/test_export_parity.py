@@ -494,3 +494,42 @@ def test_the_export_leaves_onnxruntime_telemetry_off(tmp_path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert [str(p.relative_to(home)) for p in home.rglob("*")] == []
+
+
+def test_a_policy_s_parity_counts_by_row_what_another_policy_s_export_does() -> None:
+    """The ONNX of one untrained policy checked against another: the largest difference is that
+    of the two policies' own probabilities at the worst row (ONNX keeps the exported one's to
+    float32), and a disagreement is decided where the checked policy's best action leads its
+    second by more than `ACTION_TIE`: counted here row by row, from each row's own sorted
+    probabilities."""
+    import onnxruntime as ort
+    import torch
+    from stable_baselines3 import PPO
+
+    from aura.export.onnx_policy import ACTION_TIE, INPUT_NAME
+
+    torch.set_num_threads(1)
+
+    def ppo(seed: int):
+        return PPO("MlpPolicy", Bandit(6, 3), n_steps=64, batch_size=32, seed=seed, device="cpu")
+
+    model, other = ppo(SEED), ppo(SEED + 1)
+    observations = np.random.default_rng(SEED).random((500, 6)).astype(np.float32)
+    onnx_bytes = policy_to_onnx(other)
+    parity = policy_parity(model, onnx_bytes, observations)
+
+    def probabilities(policy) -> np.ndarray:
+        with torch.no_grad():
+            dist = policy.policy.get_distribution(torch.as_tensor(observations))
+            return dist.distribution.probs.numpy()
+
+    native, exported = probabilities(model), probabilities(other)
+    assert parity["max_abs_diff"] == pytest.approx(np.abs(exported - native).max(), abs=1e-5)
+    session = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
+    onnx_actions = session.run(None, {INPUT_NAME: observations})[1].argmax(axis=1)
+    decided = 0
+    for row, onnx_action in zip(native, onnx_actions, strict=True):
+        second, best = sorted(row)[-2:]
+        if onnx_action != row.argmax() and best - second > ACTION_TIE * max(1.0, best):
+            decided += 1
+    assert 0 < decided == parity["decided_disagreements"]

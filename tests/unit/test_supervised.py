@@ -904,3 +904,49 @@ def test_the_bayes_references_are_their_formulas_worked_by_hand() -> None:
     assert regressor["bayes_realised_mse"] == pytest.approx(0.05 / 3, rel=1e-12)
     assert regressor["bayes_realised_mae"] == pytest.approx(0.1, rel=1e-12)
     assert regressor["bayes_r2"] == pytest.approx(-8.0, rel=1e-9)
+
+
+def test_each_target_s_verdict_at_its_bound_is_what_its_words_say() -> None:
+    """Notebook 04's targets at their bounds: accuracy "at least 0.85" is met by 170 of 200
+    right, the share of Bayes "at least 0.97" by 0.97, the MSE ratio "at most 1.10" by 1.10,
+    and a test MSE of exactly 0.1 is not "below 0.1". A forest level with a baseline does not
+    beat it."""
+    from aura.supervised.training import _checks
+
+    classifier = _checks(
+        "difficulty",
+        {"accuracy": 170 / 200},
+        {
+            "expected_accuracy": 0.9,
+            "expected_log_loss": 0.3,
+            "ratio": 0.97,
+            "baselines": {"majority": {"expected_accuracy": 0.9, "expected_log_loss": 0.5}},
+        },
+        1_000,
+    )
+    assert classifier["accuracy_at_least_0.85"] is True
+    assert classifier["share_at_least_0.97"] is True
+    assert classifier["beats_baselines"] is False
+    regressor = _checks(
+        "compatibility",
+        {"mse": 0.1},
+        {"expected_mse": 0.02, "ratio": 1.10, "baselines": {"mean": {"expected_mse": 0.03}}},
+        1_000,
+    )
+    assert regressor["mse_below_0.1"] is False
+    assert regressor["ratio_at_most_1.10"] is True
+    assert regressor["beats_baselines"] is True
+    assert (
+        _checks(
+            "difficulty",
+            {"accuracy": 0.9},
+            {
+                "expected_accuracy": 0.95,
+                "expected_log_loss": 0.6,
+                "ratio": 0.99,
+                "baselines": {"majority": {"expected_accuracy": 0.9, "expected_log_loss": 0.5}},
+            },
+            1_000,
+        )["beats_baselines"]
+        is False
+    )  # more accurate, but a worse log loss
