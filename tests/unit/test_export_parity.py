@@ -533,3 +533,60 @@ def test_a_policy_s_parity_counts_by_row_what_another_policy_s_export_does() -> 
         if onnx_action != row.argmax() and best - second > ACTION_TIE * max(1.0, best):
             decided += 1
     assert 0 < decided == parity["decided_disagreements"]
+
+
+@pytest.mark.parametrize(("size", "decided"), [(100.0, 0), (0.5, 200)])
+def test_q_values_apart_by_less_than_their_size_s_float32_rounding_are_a_tie(
+    size: float, decided: int
+) -> None:
+    """Two DQN policies whose Q-values are constant, best and second best 0.0005 apart in
+    either order: every row's action differs. At Q-values of 100 the gap is 5e-6 of their
+    size, within `ACTION_TIE` of it, a tie that float32 may settle either way; at 0.5 the
+    same gap decides every row."""
+    import torch
+    from stable_baselines3 import DQN
+
+    torch.set_num_threads(1)
+    model, other = (
+        DQN("MlpPolicy", Bandit(6, 3), seed=seed, device="cpu") for seed in (SEED, SEED + 1)
+    )
+    for dqn, q in ((model, (size, size + 5e-4, 0.0)), (other, (size + 5e-4, size, 0.0))):
+        last = dqn.policy.q_net.q_net[-1]
+        with torch.no_grad():
+            last.weight.zero_()
+            last.bias.copy_(torch.tensor(q))
+    observations = np.random.default_rng(SEED).random((200, 6))
+    parity = policy_parity(model, policy_to_onnx(other), observations)
+    assert parity["action_agreement"] == 0.0
+    assert parity["decided_disagreements"] == decided
+
+
+def test_a_policy_that_agrees_on_exactly_the_required_share_is_exported(
+    monkeypatch, tmp_path: Path
+) -> None:
+    """The parity check asks for the same action on at least 99.9% of rows (the parity table
+    says ">="): 9,990 of 10,000 is enough."""
+    import torch
+    from stable_baselines3 import PPO
+
+    from aura.export import exporter
+
+    torch.set_num_threads(1)
+    model = PPO("MlpPolicy", Bandit(6, 3), n_steps=64, batch_size=32, seed=SEED, device="cpu")
+    parity = {"rows": 10_000.0, "action_agreement": 9_990 / 10_000, "decided_disagreements": 0.0}
+    monkeypatch.setattr(exporter, "policy_parity", lambda *a: dict(parity, max_abs_diff=0.0))
+    entry = exporter._policy_entry(policy_spec(model), tmp_path)
+    assert entry.parity["action_agreement"] == entry.parity["episode_action_agreement"] == 0.999
+
+
+def test_a_classifier_s_parity_is_its_largest_difference_in_any_class(tables) -> None:
+    """The ONNX of another difficulty forest checked against this one: the largest difference is
+    that of the two forests' own class probabilities at the worst row and class (ONNX keeps the
+    exported one's to float32), and the labels agree where their likeliest classes do."""
+    model, X = fitted("difficulty", tables)
+    other, _ = fitted("difficulty", tables, n_trees=3)
+    parity = forest_parity(model, onnx_of(other), X)
+    native, exported = model.predict_proba(X), other.predict_proba(X)
+    assert parity["max_abs_diff"] == pytest.approx(np.abs(exported - native).max(), abs=1e-5)
+    agree = np.mean(native.argmax(axis=1) == exported.argmax(axis=1))
+    assert parity["label_agreement"] == pytest.approx(agree, abs=2 / len(X))

@@ -506,7 +506,8 @@ def test_the_mean_return_and_each_reference_s_width_are_their_own() -> None:
     """Random and the oracle away from 0 and 1, so that a return is not its score: the mean
     return's interval is scipy's t interval of the seeds' mean returns, and the upper
     reference's normalised score and episode error are those of its own returns (the error
-    resampled here by a loop over the draws), not the hand rule's."""
+    resampled here by a loop over the draws), not the hand rule's; the table shows the mean
+    return and the lead's interval as the results hold them."""
     from scipy import stats
 
     cfg = config()
@@ -539,6 +540,10 @@ def test_the_mean_return_and_each_reference_s_width_are_their_own() -> None:
     episode_se = results["references"]["episode_se"]
     assert episode_se["ceiling"] == pytest.approx(np.std(scores, ddof=1), rel=1e-9)
     assert episode_se["ceiling"] > 1.5 * episode_se["hand_rule"]  # its returns spread wider
+    lead = results["algorithms"]["ppo"]["lead_over_hand_rule"]
+    row = results_table({"tutor_matching": results}).set_index("policy").loc["PPO"]
+    assert row["mean_return"] == pytest.approx(means.mean(), rel=1e-12)
+    assert (row["lead_low"], row["lead_high"]) == (lead["low"], lead["high"])
     lo, hi = random.mean(), oracle.mean()
     assert results["references"]["ceiling_normalised"] == pytest.approx(
         (ceiling.mean() - lo) / (hi - lo), rel=1e-12

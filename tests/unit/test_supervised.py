@@ -881,22 +881,24 @@ def test_the_command_prints_the_scores_on_new_tutors_beside_the_test_set_s(
 
 
 def test_the_bayes_references_are_their_formulas_worked_by_hand() -> None:
-    """Three rows each. The Bayes classifier picks each row's likeliest level: its expected
-    accuracy is the mean of the row maxima, (0.7 + 0.6 + 0.5) / 3, though it realised 2 of 3.
-    The Bayes regressor predicts E[y | x]: its expected MSE, the floor, is the mean of Var[y | x],
+    """The Bayes classifier picks each row's likeliest level: its expected accuracy is the mean
+    of the row maxima, (0.7 + 0.6 + 0.5 + 0.9) / 4, though it realised 3 of 4. The Bayes
+    regressor predicts E[y | x]: its expected MSE, the floor, is the mean of Var[y | x],
     0.02, though it realised (0.01 + 0 + 0.04) / 3; the targets' variance is 0.02 / 9, so its
     expected R2 is 1 - 9."""
     from sklearn.metrics import log_loss
 
     from aura.supervised.bayes import classification_reference, regression_reference
 
-    probs = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.2, 0.5, 0.3]])
-    classifier = classification_reference(probs, np.array([0, 1, 1]))
-    assert classifier["bayes_accuracy"] == pytest.approx(0.6, rel=1e-12)
-    assert classifier["bayes_realised_accuracy"] == pytest.approx(2 / 3, rel=1e-12)
-    expected_loss = -(np.log(0.7) + np.log(0.3) + np.log(0.5)) / 3
+    probs = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.2, 0.5, 0.3], [0.9, 0.05, 0.05]])
+    classifier = classification_reference(probs, np.array([0, 1, 1, 0]))
+    assert classifier["bayes_accuracy"] == pytest.approx(0.675, rel=1e-12)
+    assert classifier["bayes_realised_accuracy"] == pytest.approx(0.75, rel=1e-12)
+    expected_loss = -(np.log(0.7) + np.log(0.3) + np.log(0.5) + np.log(0.9)) / 4
     assert classifier["bayes_log_loss"] == pytest.approx(expected_loss, rel=1e-12)
-    assert log_loss([0, 1, 1], probs, labels=[0, 1, 2]) == pytest.approx(expected_loss, rel=1e-12)
+    assert log_loss([0, 1, 1, 0], probs, labels=[0, 1, 2]) == pytest.approx(
+        expected_loss, rel=1e-12
+    )
 
     mean, var = np.array([0.2, 0.4, 0.6]), np.array([0.01, 0.02, 0.03])
     regressor = regression_reference(mean, var, np.array([0.3, 0.4, 0.4]))
