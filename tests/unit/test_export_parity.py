@@ -590,3 +590,34 @@ def test_a_classifier_s_parity_is_its_largest_difference_in_any_class(tables) ->
     assert parity["max_abs_diff"] == pytest.approx(np.abs(exported - native).max(), abs=1e-5)
     agree = np.mean(native.argmax(axis=1) == exported.argmax(axis=1))
     assert parity["label_agreement"] == pytest.approx(agree, abs=2 / len(X))
+
+
+def test_a_regressor_s_parity_is_its_largest_difference_on_any_row(tables) -> None:
+    """The ONNX of another compatibility forest checked against this one: the largest of the
+    two forests' own differences over the rows (ONNX keeps the exported one's to float32)."""
+    model, X = fitted("compatibility", tables)
+    other, _ = fitted("compatibility", tables, n_trees=3)
+    parity = forest_parity(model, onnx_of(other), X)
+    difference = np.abs(other.predict(X) - model.predict(X))
+    assert parity["max_abs_diff"] == pytest.approx(difference.max(), abs=1e-5)
+    assert difference.max() > 2 * difference.mean()  # the largest, not a typical one
+
+
+@pytest.mark.parametrize(("times", "refused"), [(1.0, False), (2.0, True), (20.0, True)])
+def test_a_forest_is_refused_beyond_the_tolerance_and_not_at_it(
+    tables, tmp_path: Path, monkeypatch, times: float, refused: bool
+) -> None:
+    """The parity table says "max |ONNX - sklearn| <= 1e-4": a difference of the tolerance
+    itself passes, twice it is refused, whatever the ONNX."""
+    from aura.export import exporter
+
+    difference = times * exporter.FOREST_TOLERANCE
+    monkeypatch.setattr(
+        exporter, "forest_parity", lambda *a: {"rows": 10.0, "max_abs_diff": difference}
+    )
+    spec = compatibility_export(tables)
+    if refused:
+        with pytest.raises(ExportError, match="ONNX differs from scikit-learn"):
+            _forest_entry(spec, tmp_path)
+    else:
+        assert _forest_entry(spec, tmp_path).parity["max_abs_diff"] == difference
