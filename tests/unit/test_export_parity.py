@@ -621,3 +621,46 @@ def test_a_forest_is_refused_beyond_the_tolerance_and_not_at_it(
             _forest_entry(spec, tmp_path)
     else:
         assert _forest_entry(spec, tmp_path).parity["max_abs_diff"] == difference
+
+
+def test_the_parity_table_passes_a_model_only_where_every_recorded_check_holds() -> None:
+    """Notebook 06's "passed" column: a policy passes where the random and the episode rows
+    both agree on at least 99.9% and neither has a decided disagreement; a forest where its
+    largest difference is at most the tolerance, 1e-4 itself included."""
+    from types import SimpleNamespace
+
+    from aura.export.report import parity_table
+
+    agreeing = {
+        "rows": 10_000.0,
+        "action_agreement": 1.0,
+        "decided_disagreements": 0.0,
+        "episode_rows": 2_000.0,
+        "episode_action_agreement": 1.0,
+        "episode_decided_disagreements": 0.0,
+    }
+    policies = {
+        "agrees": agreeing,
+        "decided on an episode row": {**agreeing, "episode_decided_disagreements": 1.0},
+        "decided on a random row": {**agreeing, "decided_disagreements": 1.0},
+        "episode agreement 99%": {**agreeing, "episode_action_agreement": 0.99},
+    }
+    forests = {"at the tolerance": 1e-4, "twice the tolerance": 2e-4}
+
+    def entry(kind: str, parity: dict) -> SimpleNamespace:
+        outputs = [SimpleNamespace(name="probabilities")]
+        return SimpleNamespace(
+            kind=kind, parity=parity, inputs=["x"], outputs=outputs, class_labels=None
+        )
+
+    models = {name: entry("policy", p) for name, p in policies.items()}
+    models |= {name: entry("regressor", {"max_abs_diff": d}) for name, d in forests.items()}
+    passed = parity_table(SimpleNamespace(models=models)).set_index("model")["passed"].to_dict()
+    assert passed == {
+        "agrees": True,
+        "decided on an episode row": False,
+        "decided on a random row": False,
+        "episode agreement 99%": False,
+        "at the tolerance": True,
+        "twice the tolerance": False,
+    }
