@@ -441,8 +441,13 @@ def test_a_stop_while_the_generation_process_starts_ends_that_process(
 
     monkeypatch.setattr(subprocess, "Popen", StoppedWhileStarting)
 
-    with pytest.raises(KeyboardInterrupt):
-        bench_generation.measure_once({"n_learners": 20, "n_tutors": 3, "n_sessions": 40})
+    # as in a shell: a pytest-xdist worker may ignore SIGINT, which the benchmark leaves ignored
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            bench_generation.measure_once({"n_learners": 20, "n_tutors": 3, "n_sessions": 40})
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
     [pid] = started
     try:
