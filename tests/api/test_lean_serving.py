@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
+
+from home_folder import written_under_a_fresh_home
 
 HEAVY = ("torch", "sklearn", "pandas", "skl2onnx", "stable_baselines3", "gymnasium", "scipy")
 
@@ -40,16 +41,4 @@ from aura.api.settings import Settings
 with TestClient(create_app(settings=Settings(artifacts_dir={str(artifacts_dir)!r}))) as c:
     assert c.get("/health").status_code == 200
 """
-    home = tmp_path / "home"
-    home.mkdir()
-    kept = {"PATH", "LANG", "PYTHONPATH", "OMP_NUM_THREADS"}
-    env = {name: value for name, value in os.environ.items() if name in kept}
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**env, "HOME": str(home)},
-    )
-    assert result.returncode == 0, result.stderr
-    assert [str(p.relative_to(home)) for p in home.rglob("*")] == []
+    assert written_under_a_fresh_home(code, tmp_path) == []

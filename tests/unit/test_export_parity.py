@@ -12,6 +12,7 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 import pytest
+from home_folder import written_under_a_fresh_home
 
 from aura.export.exporter import ExportError, ForestExport, PolicyExport, _forest_entry
 from aura.export.onnx_forest import forest_parity
@@ -481,19 +482,7 @@ def test_the_export_leaves_onnxruntime_telemetry_off(tmp_path) -> None:
     upload to Microsoft unless ORT_DISABLE_TELEMETRY is set before they load: the export and the
     supervised conversion checks load onnxruntime without the service, and did so at every run."""
     code = "import aura.export.onnx_forest\nimport onnxruntime\n"
-    home = tmp_path / "home"
-    home.mkdir()
-    kept = {"PATH", "LANG", "PYTHONPATH", "OMP_NUM_THREADS"}
-    env = {name: value for name, value in os.environ.items() if name in kept}
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**env, "HOME": str(home)},
-    )
-    assert result.returncode == 0, result.stderr
-    assert [str(p.relative_to(home)) for p in home.rglob("*")] == []
+    assert written_under_a_fresh_home(code, tmp_path) == []
 
 
 def test_a_policy_s_parity_counts_by_row_what_another_policy_s_export_does() -> None:
