@@ -2,8 +2,10 @@
 
 A folder holds `learners_data.csv`, `tutors_data.csv` and `sessions_data.csv` (the names
 `aura.sim.write_datasets` writes). Each file is read with pandas and checked by its pandera
-schemas (`aura.data.schemas`); then the tables are checked against each other (every session's
-learner and tutor exist) and, on request, the learner and tutor aggregates against the sessions.
+schemas (`aura.data.schemas`) and the relations the data dictionary defines between its columns
+(`aura.data.consistency`); then the tables are checked against each other (every session's
+learner and tutor exist, its style and language match agree with theirs) and, on request, the
+learner and tutor aggregates against the sessions.
 Every problem found in every file is reported at once in one `DataValidationError`. The files are
 only read, never modified; columns the schemas do not know are kept as they are, as text.
 """
@@ -26,6 +28,7 @@ import pandera.errors
 import pandera.pandas as pa
 import psutil
 
+from aura.data.consistency import match_problems, table_problems
 from aura.data.errors import (
     HEADER_LINES,
     MISSING_COLUMN,
@@ -531,6 +534,10 @@ def _checked(
     faults = _whole_row_faults(path, df)
     whole_rows = np.logical_or.reduce(list(faults.values()))
     valid, problems = _validate(path, df[~whole_rows] if whole_rows.any() else df, table, require)
+    if valid is not None and not whole_rows.any():
+        # the relations between its columns, once each column is valid
+        problems = table_problems(path, valid, table)
+        valid = None if problems else valid
     return valid, [
         *(
             Problem(path, what, lines=tuple(csv_line(i) for i in df.index[rows]))
@@ -863,8 +870,11 @@ def load_datasets(
     problems = reference_problems(
         data.sessions, data.learners, data.tutors, folder / FILES["sessions"]
     )
-    if check_aggregates and not problems:
-        problems = aggregate_problems(data)
+    if not problems:
+        problems = match_problems(
+            data.sessions, data.learners, data.tutors, folder / FILES["sessions"]
+        )
+        problems += aggregate_problems(data) if check_aggregates else []
     if problems:
         raise DataValidationError(
             [

@@ -21,6 +21,7 @@ import pytest
 
 from aura.data import DataValidationError, load_datasets, load_table
 from aura.sim import FILES, write_datasets
+from aura.sim.vocab import SUBJECTS
 
 Rows = list[list[str]]
 
@@ -1083,3 +1084,68 @@ def test_text_deep_in_a_large_file_is_named_without_a_pandas_warning(folder: Pat
     assert [p.describe() for p in info.value.problems] == [
         "column 'age': wrong type: not a number in 1 row: line 70001 ('abc')"
     ]
+
+
+def rows_of(folder: Path, table: str) -> list[dict[str, str]]:
+    with (folder / FILES[table]).open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_expertise_in_a_subject_the_tutor_does_not_teach_is_refused(folder: Path) -> None:
+    """The dictionary lists expertise_<subject> as 0 if not taught; 0.42 for a subject missing
+    from the tutor's subjects loaded without a word, in a folder and in a tutors file alone."""
+    tutors = rows_of(folder, "tutors")
+    line, subject = next(
+        (i + 2, s) for i, row in enumerate(tutors) for s in SUBJECTS if s not in row["subjects"]
+    )
+    path = edit(folder, "tutors", set_cell(line, f"expertise_{subject}", "0.42"))
+    expected = (
+        f"column 'expertise_{subject}': expertise above 0 for a subject the tutor does not teach "
+        f"({subject} is not in its subjects; the column is 0 if not taught) in 1 row: "
+        f"line {line} (0.42)"
+    )
+    assert f"{path}:\n  - {expected}" in str(error_of(folder))
+    with pytest.raises(DataValidationError, match=re.escape(expected)):
+        load_table(path, "tutors")
+
+
+def test_a_session_index_repeated_for_one_learner_is_refused(folder: Path) -> None:
+    """Two of a learner's sessions at the same position in its history; another learner's
+    session at that position is no repeat."""
+    sessions = rows_of(folder, "sessions")
+    first = {}
+    for i, row in enumerate(sessions):
+        first.setdefault(row["learner_id"], []).append(i + 2)
+    a, b = next(lines for lines in first.values() if len(lines) >= 2)[:2]
+    position = sessions[a - 2]["session_index"]
+    path = edit(folder, "sessions", set_cell(b, "session_index", position))
+    message = str(error_of(folder))
+    assert (
+        f"{path}:\n  - column 'session_index': repeated for one learner_id (the session's "
+        "position in the learner's history, which no two of its sessions share) in 2 rows: "
+        f"lines {a} ({position}), {b} ({position})"
+    ) in message
+    assert message.startswith("1 data problem in 1 file")
+
+
+@pytest.mark.parametrize(
+    ("column", "learner_column", "tutor_column"),
+    [
+        ("style_match", "learning_style", "teaching_style"),
+        ("language_match", "language", "language"),
+    ],
+)
+def test_a_match_flag_against_the_learner_and_tutor_tables_is_refused(
+    folder: Path, column: str, learner_column: str, tutor_column: str
+) -> None:
+    """The dictionary defines the flag as the learner's and the tutor's attribute being the
+    same; a flag saying otherwise trains the models on pairs the API never scores."""
+    row = rows_of(folder, "sessions")[3]
+    flipped = str(1 - int(row[column]))
+    path = edit(folder, "sessions", set_cell(5, column, flipped))
+    message = str(error_of(folder))
+    assert (
+        f"{path}:\n  - column '{column}': disagrees with the learner's {learner_column} "
+        f"(learners_data.csv) and the tutor's {tutor_column} (tutors_data.csv): 1 if they are "
+        f"the same, else 0, in 1 row: line 5 ({flipped})"
+    ) in message
