@@ -32,6 +32,11 @@ figure img { max-width: 100%; border: 1px solid #ddd; }
 """
 
 
+FIGURE_ORDER = ("rl_normalised_scores", "off_policy_estimates", "tutor_pools")
+"""The known key figures in the headline table's order (RL scores, off-policy estimates, tutor
+pools; the supervised models have no key figure): a reader meets each figure in the order of the
+numbers it draws. Any other figure follows them, by name."""
+
 ALT_SUFFIX = ".alt.txt"
 """Beside a key figure, its alt text; its caption is in ``<name>.txt``."""
 
@@ -53,6 +58,15 @@ def save_figure(
         out.with_suffix(".txt").write_text(caption, encoding="utf-8")
     if alt:
         out.with_suffix(ALT_SUFFIX).write_text(alt, encoding="utf-8")
+
+
+def key_figures(figures_dir: Path) -> list[Path]:
+    """The key figures in ``figures_dir`` in the order the front page shows them: `FIGURE_ORDER`,
+    then any other by name. By name alone, the off-policy figure came before the RL scores."""
+    rank = {name: i for i, name in enumerate(FIGURE_ORDER)}
+    return sorted(
+        figures_dir.glob("*.png"), key=lambda fig: (rank.get(fig.stem, len(rank)), fig.name)
+    )
 
 
 def _format(value: Any) -> str:
@@ -204,7 +218,7 @@ def _page(run_dir: Path) -> str:
     note = _missing_rows_note(record, metrics) if status != RUNNING else ""
     if note:
         parts.append(note)
-    figures = sorted((run_dir / FIGURES_SUBDIR).glob("*.png"))
+    figures = key_figures(run_dir / FIGURES_SUBDIR)
     if figures:
         parts.append("<h2>Key figures</h2>")
         for fig in figures:

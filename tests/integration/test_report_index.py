@@ -98,6 +98,27 @@ def test_index_lists_headline_metrics_figures_and_reports(run_dir: Path) -> None
     assert "not the default params" not in page
 
 
+def test_key_figures_follow_the_headline_tables_order(run_dir: Path) -> None:
+    """The headline table reads RL, supervised, off-policy, tutor pools; by file name alone the
+    off-policy figure came before the RL scores. Figures outside that order follow, by name."""
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    for name in ("tutor_pools", "off_policy_estimates", "rl_normalised_scores"):
+        save_figure(fig, run_dir, name)
+    plt.close(fig)
+    page = write_index(run_dir).read_text()
+    order = [
+        "rl_normalised_scores",
+        "off_policy_estimates",
+        "tutor_pools",
+        "learning_curves",
+        "scores",
+        "trend",
+    ]
+    positions = [page.index(f"figures/{name}.png") for name in order]
+    assert positions == sorted(positions)
+
+
 def test_a_run_of_other_params_or_uncommitted_code_says_so(run_dir: Path) -> None:
     """At smoke scale the notebooks' prose (the record at default params) and their tables
     disagree; the front page says which is the run's."""
