@@ -146,6 +146,15 @@ def pool_scores(
     return pd.DataFrame(rows)
 
 
+def learned_pool_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The algorithms' rows of a `pool_scores` table (those with a lead over the pool's best
+    fixed strategy) as the report shows them: each algorithm named as every other table and
+    figure of the reports names it (``PPO``, as `aura.rl.tables.results_table` does), where the
+    table keys it as ``results.json`` does (``ppo``)."""
+    learned = table[table["lead"].notna()]
+    return learned.assign(policy=learned["policy"].str.upper())
+
+
 def grid_pool_scores(
     cfg: ExperimentConfig,
     served_tutors: Path | None,

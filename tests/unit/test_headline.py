@@ -11,6 +11,7 @@ from aura.evaluation import headline
 from aura.reports.metrics import check_headline
 from aura.rl.config.experiment import load_experiment
 from aura.rl.intervals import EPISODES_ONLY
+from aura.rl.pools import learned_pool_table
 
 
 def interval(mean: float, low: float, high: float, n: int = 3) -> dict[str, float]:
@@ -450,3 +451,20 @@ def test_rl_rows_set_each_reference_beside_its_own_score() -> None:
     )
     ppo, _ = headline.rl_rows(results)
     assert ppo["reference"].endswith("model-based filter 0.930; experience 0.612")
+
+
+def test_the_pool_table_names_its_algorithms_as_the_other_tables_do() -> None:
+    """The tutor-pools table and its figure's legend said "ppo" where every other table and
+    figure of the reports says "PPO"."""
+    table = pd.DataFrame(
+        {
+            "pool": ["training pool", "training pool", "training pool"],
+            "policy": ["fixed:balanced", "ppo", "a2c"],
+            "normalised": [0.776, 0.845, 0.705],
+            "lead": [None, 0.069, -0.071],
+        }
+    )
+    shown = learned_pool_table(table)
+    assert list(shown["policy"]) == ["PPO", "A2C"]
+    assert list(shown["normalised"]) == [0.845, 0.705]
+    assert list(table["policy"]) == ["fixed:balanced", "ppo", "a2c"]  # the data keeps its keys
