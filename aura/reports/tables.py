@@ -27,3 +27,23 @@ def readable(
     if present:
         styled = styled.format("{:.0f}", subset=present, na_rep=MISSING)
     return styled if index else styled.hide(axis="index")
+
+
+def table_outputs(table: pd.DataFrame) -> dict[str, str]:
+    """``table`` as HTML and plain text, each as pandas prints it (its display options, so a
+    parity difference of 1e-07 still reads as one, where a Styler's fixed decimals print
+    0.000000), without the row index where that is only the rows' positions (a plain
+    `RangeIndex`, 0 to n-1, which means nothing to a reader); a named index stays."""
+    index = not isinstance(table.index, pd.RangeIndex) or table.index.name is not None
+    return {
+        "text/html": table.to_html(index=index, notebook=True),
+        "text/plain": table.to_string(index=index),
+    }
+
+
+def show_table(table: pd.DataFrame) -> None:
+    """Display ``table`` in the notebook as `table_outputs` has it. Returns nothing, for a
+    notebook cell that ends with it to print nothing more into the report."""
+    from IPython.display import display
+
+    display(table_outputs(table), raw=True)
