@@ -19,7 +19,6 @@ name (``/prod/health``) and would be a 404: set ``AURA_BASE_PATH`` to it (``/pro
 from __future__ import annotations
 
 import binascii
-import json
 import logging
 import os
 import uuid
@@ -30,6 +29,7 @@ from mangum.types import LambdaContext, LambdaEvent
 
 from aura.api.app import create_app
 from aura.api.observability import LOGGER_NAME
+from aura.api.schemas import ErrorResponse
 
 BASE_PATH_ENV = "AURA_BASE_PATH"
 BAD_EVENT_STATUS = 400
@@ -90,7 +90,7 @@ class ServiceAdapter(Mangum):
                 "fields": {"request_id": request_id, "status": BAD_EVENT_STATUS, "problem": problem}
             },
         )
-        body = {"error": "bad_event", "message": problem, "fields": [], "request_id": request_id}
+        body = ErrorResponse(error="bad_event", message=problem, fields=[], request_id=request_id)
         headers = {
             "content-type": "application/json",
             "x-request-id": request_id,
@@ -99,7 +99,7 @@ class ServiceAdapter(Mangum):
         return {
             "statusCode": BAD_EVENT_STATUS,
             "headers": headers,
-            "body": json.dumps(body),
+            "body": body.model_dump_json(),
             "isBase64Encoded": False,
         }
 
