@@ -26,7 +26,13 @@ from aura.envs.evaluation import evaluate_policy, normalised_score
 from aura.rl.config import ConfigError
 from aura.rl.config.environments import EnvConfig
 from aura.rl.config.experiment import ExperimentConfig
-from aura.rl.intervals import interval_covers, paired_lead, resampler, seed_scores
+from aura.rl.intervals import (
+    SEEDS_AND_EPISODES,
+    interval_covers,
+    paired_lead,
+    resampler,
+    seed_scores,
+)
 from aura.rl.references import HAND_RULE_EXCLUDED, aura_baselines, best_hand_rule
 from aura.rl.results import write_json
 from aura.rl.saved import grid_results
@@ -153,6 +159,40 @@ def learned_pool_table(table: pd.DataFrame) -> pd.DataFrame:
     table keys it as ``results.json`` does (``ppo``)."""
     learned = table[table["lead"].notna()]
     return learned.assign(policy=learned["policy"].str.upper())
+
+
+def _with_interval(mean: float, low: float, high: float) -> str:
+    return f"{mean:.3f} [{low:.3f}, {high:.3f}]"
+
+
+def pool_report_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The algorithms' rows of a `pool_scores` table in the six columns a report page holds:
+    the pool and its best fixed strategy with its score (the reference of every lead; random 0
+    and the oracle 1 are the scale's own), then each algorithm's score and its lead over that
+    strategy, each with its 95% interval in one cell, and what the intervals cover. As
+    `pool_scores` gives it the table has fourteen columns (an interval's ends two, each pool's
+    references four on every row) and ran past the edge of a 1,280-pixel page, the leads and
+    what they cover beyond it."""
+    rows = [
+        {
+            "pool": r["pool"],
+            "best fixed strategy": (
+                f"{r['best_rule'].removeprefix('fixed:')} {r['best_rule_normalised']:.3f}"
+            ),
+            "algorithm": r["policy"],
+            "normalised (95% CI)": _with_interval(r["normalised"], r["ci_low"], r["ci_high"]),
+            "lead over best fixed (95% CI)": _with_interval(
+                r["lead"], r["lead_low"], r["lead_high"]
+            ),
+            "interval over": (
+                f"{int(r['n_seeds'])} seeds and episodes"
+                if r["ci_covers"] == SEEDS_AND_EPISODES
+                else r["ci_covers"]
+            ),
+        }
+        for _, r in learned_pool_table(table).iterrows()
+    ]
+    return pd.DataFrame(rows)
 
 
 def grid_pool_scores(
