@@ -6,6 +6,12 @@ to read from it, so a stakeholder reading the report, or a screen reader, got no
 `show_figure` displays the image with its alt text in the output's metadata (`image/png` → `alt`,
 the key nbconvert's classic template reads and the runner's template reads too), then its caption
 as a paragraph of its own, and can keep the figure for the run's front page with both.
+
+A figure wider than the page is scaled down to it, and its text with it: a legend of size 8 in
+notebook 04's 15-inch importance chart read at about 9 pixels on a 1,280-pixel screen, and notebook
+05's legends at under 10 on the front page. `shown_text_px` says how large a figure's smallest
+text is shown, and `show_figure` refuses one whose text would be shown under `MIN_TEXT_PX`, in
+the report or, for a key figure, on the front page, naming the text and what to change.
 """
 
 from __future__ import annotations
@@ -14,12 +20,52 @@ import html
 from pathlib import Path
 from typing import Any
 
-from aura.reports.index import save_figure
+from aura.reports.index import KEY_FIGURE_DPI, KEY_FIGURE_PX, save_figure
 
 PNG = "image/png"
 ALT_KEY = "alt"
 CAPTION_CLASS = "aura-figure-caption"
 """The class of a caption's paragraph, which the report's style sets apart from the prose."""
+
+REPORT_IMAGE_PX = 1219
+"""The widest an image is shown in a notebook's report on a 1,280-pixel-wide window: its output
+area, 1,234 pixels in Chromium, less a 15-pixel scroll bar. A wider image is scaled down to it."""
+MIN_TEXT_PX = 10.0
+"""The smallest text a figure may show, in screen pixels (the prose is 14)."""
+TIGHT_PAD_INCHES = 0.1
+"""Matplotlib's padding around a figure saved with ``bbox_inches="tight"``, on each side."""
+
+
+def shown_text_px(fig: Any, width_px: float, dpi: float) -> tuple[float, str]:
+    """The size in screen pixels at which the smallest text of ``fig``, saved at ``dpi`` with
+    a tight bounding box, is shown in a space ``width_px`` wide (an image wider than that is
+    scaled down to it), and that text. A figure without text gives infinity."""
+    from matplotlib.text import Text
+
+    renderer = fig.canvas.get_renderer()
+    fig.draw_without_rendering()
+    width_in = fig.get_tightbbox(renderer).width + 2 * TIGHT_PAD_INCHES
+    scale = min(1.0, width_px / (width_in * dpi))
+    texts = [
+        t
+        for t in fig.findobj(Text)
+        if t.get_visible() and t.get_text().strip() and t.get_window_extent(renderer).width > 0
+    ]
+    if not texts:
+        return float("inf"), ""
+    smallest = min(texts, key=lambda t: t.get_fontsize())
+    return float(smallest.get_fontsize() * dpi / 72 * scale), smallest.get_text()
+
+
+def check_text_size(fig: Any, width_px: float, dpi: float, where: str) -> None:
+    """Refuse ``fig`` where its smallest text would be shown under `MIN_TEXT_PX` in ``where``
+    (a space ``width_px`` wide, the figure saved at ``dpi``), naming the text and its size."""
+    px, text = shown_text_px(fig, width_px, dpi)
+    if px < MIN_TEXT_PX:
+        raise ValueError(
+            f"the figure's text {text[:40]!r} is shown at {px:.1f} px in {where}, under "
+            f"{MIN_TEXT_PX:.0f} px: enlarge its font or narrow the figure"
+        )
 
 
 def figure_outputs(fig: Any, alt: str, caption: str) -> list[tuple[dict[str, str], dict[str, Any]]]:
@@ -28,11 +74,13 @@ def figure_outputs(fig: Any, alt: str, caption: str) -> list[tuple[dict[str, str
     without images shows), and the caption as HTML and plain text.
 
     A blank ``alt`` or ``caption`` is refused: a report figure without them is what this
-    replaces."""
+    replaces. So is a figure whose smallest text the report would show under `MIN_TEXT_PX`
+    (`check_text_size`)."""
     from IPython.core.pylabtools import print_figure
 
     if not alt.strip() or not caption.strip():
         raise ValueError("a report figure needs both alt text and a caption")
+    check_text_size(fig, REPORT_IMAGE_PX, fig.dpi, "the report")
     png = print_figure(fig, "png", base64=True)
     if png is None:  # print_figure draws nothing for a figure without axes
         raise ValueError(f"the figure has nothing drawn: {alt}")
@@ -59,7 +107,8 @@ def show_figure(
     from IPython.display import display
 
     outputs = figure_outputs(fig, alt, caption)
-    if key is not None:
+    if key is not None:  # checked without a run too, so that a notebook's own run finds it
+        check_text_size(fig, KEY_FIGURE_PX, KEY_FIGURE_DPI, "the front page")
         save_figure(fig, run_dir, key, caption, alt=alt)
     for data, metadata in outputs:
         display(data, raw=True, metadata=metadata)

@@ -32,6 +32,12 @@ figure img { max-width: 100%; border: 1px solid #ddd; }
 """
 
 
+KEY_FIGURE_DPI = 110
+"""The resolution a key figure is saved at for the front page."""
+KEY_FIGURE_PX = 960
+"""The widest a key figure is shown on the front page: its ``figure`` element's 60rem (16-pixel
+rem); a wider image is scaled down to it, its text with it."""
+
 FIGURE_ORDER = ("rl_normalised_scores", "off_policy_estimates", "tutor_pools")
 """The known key figures in the headline table's order (RL scores, off-policy estimates, tutor
 pools; the supervised models have no key figure): a reader meets each figure in the order of the
@@ -53,7 +59,7 @@ def save_figure(
         return
     out = project_path(run_dir) / FIGURES_SUBDIR / f"{name}.png"
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110, bbox_inches="tight")
+    fig.savefig(out, dpi=KEY_FIGURE_DPI, bbox_inches="tight")
     if caption:
         out.with_suffix(".txt").write_text(caption, encoding="utf-8")
     if alt:

@@ -41,5 +41,5 @@ def cut_intervals(
                     (at, edge),
                     xytext=(6, below),
                     textcoords="offset points",
-                    fontsize=8,
+                    fontsize=9,
                 )

@@ -11,7 +11,14 @@ import nbformat
 import pytest
 
 from aura.reports import show_figure
-from aura.reports.figures import CAPTION_CLASS, figure_outputs
+from aura.reports.figures import (
+    CAPTION_CLASS,
+    MIN_TEXT_PX,
+    REPORT_IMAGE_PX,
+    figure_outputs,
+    shown_text_px,
+)
+from aura.reports.index import KEY_FIGURE_DPI, KEY_FIGURE_PX
 from aura.reports.runner import render_html
 
 ALT = 'Scores of "A" & <B> against steps'
@@ -92,3 +99,52 @@ def test_a_key_figure_is_kept_for_the_front_page_with_both_and_closed(
     assert (saved / "scores.txt").read_text(encoding="utf-8") == CAPTION
     assert (saved / "scores.alt.txt").read_text(encoding="utf-8") == ALT
     assert not plt.fignum_exists(figure.number)  # the inline backend will not show it again
+
+
+def legend_figure(width: float, fontsize: float) -> plt.Figure:
+    """A figure ``width`` inches wide whose smallest text is its legend, of ``fontsize``."""
+    fig, axes = plt.subplots(1, 3, figsize=(width, 4))
+    for ax in axes:
+        ax.plot([0, 1], [0, 1], label="noise floor")
+        ax.legend(fontsize=fontsize)
+    fig.tight_layout()
+    return fig
+
+
+def test_the_smallest_text_is_measured_as_the_page_shows_it() -> None:
+    """A figure that fits the page shows its text at its size (8 points at 100 dpi: 11.1
+    pixels); one wider than the page is scaled down to it, its text with it."""
+    narrow, wide = legend_figure(8, 8), legend_figure(15, 8)
+    px, text = shown_text_px(narrow, REPORT_IMAGE_PX, 100)
+    assert px == pytest.approx(8 * 100 / 72) and text == "noise floor"
+    px, text = shown_text_px(wide, REPORT_IMAGE_PX, 100)
+    # the saved image is about as wide as the figure: its tight box trims the margins, pads 0.1"
+    assert px == pytest.approx(8 * 100 / 72 * REPORT_IMAGE_PX / (15 * 100), rel=0.03)
+    assert px < MIN_TEXT_PX
+    plt.close("all")
+
+
+def test_a_figure_whose_text_the_report_shrinks_under_the_minimum_is_refused() -> None:
+    """Notebook 04's importance chart, 15 inches wide, showed its legends of size 8 at about 9
+    pixels; the same legends of size 9 in a 13-inch figure read at 11."""
+    with pytest.raises(ValueError, match=r"'noise floor' is shown at 9\.\d px in the report"):
+        figure_outputs(legend_figure(15, 8), ALT, CAPTION)
+    assert len(figure_outputs(legend_figure(13, 9), ALT, CAPTION)) == 2
+    plt.close("all")
+
+
+def test_a_key_figure_is_checked_as_the_front_page_shows_it(tmp_path: Path) -> None:
+    """The front page shows a key figure at most 960 pixels wide, from a file saved at 110 dpi:
+    notebook 05's 11-inch RL figure, whose legends of size 8 the report shows whole, read there
+    at under 10 pixels. It is refused with or without a run to save it in."""
+    fig = legend_figure(11, 8)
+    assert shown_text_px(fig, REPORT_IMAGE_PX, 100)[0] >= MIN_TEXT_PX
+    assert shown_text_px(fig, KEY_FIGURE_PX, KEY_FIGURE_DPI)[0] < MIN_TEXT_PX
+    show_figure(fig, alt=ALT, caption=CAPTION)  # not a key figure: the report alone
+    for run_dir in (None, tmp_path):
+        with pytest.raises(ValueError, match="in the front page, under 10 px"):
+            show_figure(legend_figure(11, 8), alt=ALT, caption=CAPTION, run_dir=run_dir, key="k")
+    assert not (tmp_path / "figures").exists()
+    show_figure(legend_figure(11, 9), alt=ALT, caption=CAPTION, run_dir=tmp_path, key="k")
+    assert (tmp_path / "figures" / "k.png").is_file()
+    plt.close("all")
