@@ -109,6 +109,43 @@ on a busier host). One thread gives the same trees; entering the limit costs som
 so it wraps whole fits, not each prediction."""
 
 
+def ceiling_reading(
+    best_fixed: float, observation: float, with_language: float, n_fit_states: int
+) -> str:
+    """Notebook 02's reading of its per-session scores (`per_step_score` of the best fixed
+    strategy, `observation_ceiling` on the observation, and on the observation with the
+    learner's language), in Markdown, from the numbers themselves: the model trails the best
+    fixed strategy at the notebook's own sizes and leads it with enough states, and a sentence
+    written for one of them read as false at the other."""
+    gap = observation - best_fixed
+    if gap < 0:
+        verdict = (
+            f"{-gap:.3f} below the best fixed strategy's {best_fixed:.3f}: fitted on "
+            f"{n_fit_states:,} states, the model has not learned which strategy suits whom as "
+            "well as the single best strategy does on average (its score grows with the states "
+            "it learns from; notebook 03's upper reference is the same kind of model fitted on "
+            "far more states)"
+        )
+    else:
+        verdict = (
+            f"{gap:.3f} above the best fixed strategy's {best_fixed:.3f}: a policy of the "
+            f"observation can gain that much a session over the rule on these states (fitted on "
+            f"{n_fit_states:,} states; the score grows with the states it learns from)"
+        )
+    change = with_language - observation
+    language = (
+        f"Given the learner's language as well, it scores {with_language:.3f} ({change:+.3f}): "
+        + (
+            "what the language tells the oracle is part of the gap a policy of the eight "
+            "features cannot close."
+            if change > 0
+            else "at this size the extra column does not help the model, so no part of the gap "
+            "can be put down to the language here."
+        )
+    )
+    return f"The model on the observation scores {observation:.3f} a session, {verdict}. {language}"
+
+
 @ONE_OPENMP_THREAD
 def fit_strategy_values(observations: np.ndarray, expected: np.ndarray, seed: int) -> list[Any]:
     """One gradient-boosting model per strategy: its expected reward relative to the state's
