@@ -140,7 +140,7 @@ def supervised_conclusion(metrics: Mapping[str, Any]) -> str:
         carried = _new_draw(name, metrics)
         if carried is not None:
             text, where = carried
-            lines.append(f"The {name} model's on the same draw: {text}, {relation(where)}.")
+            lines.append(f"On the same draw the {name} model scores {text}, {relation(where)}.")
     if "exercise_success_rate" in metrics["models"]["engagement"].get("features", []):
         meaning.append(
             "The engagement model reads the session's exercise success rate, which is measured "

@@ -116,7 +116,8 @@ def test_the_supervised_conclusion_gives_the_run_s_numbers_beside_their_referenc
     )
     assert "must be trained again when the tutor pool changes" in text
     assert (
-        "The engagement model's on the same draw: 1.068 [1.058, 1.078] against the linear" in text
+        "On the same draw the engagement model scores 1.068 [1.058, 1.078] against the linear"
+        in text
     )
     assert "exercise success rate, which is measured during the session" in text
 
