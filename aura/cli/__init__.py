@@ -23,15 +23,21 @@ from typing import Annotated
 
 import typer
 
+from aura.cli.common import InterruptedGroup
+
 app = typer.Typer(
+    cls=InterruptedGroup,
     help="AURA: adaptive tutoring research kit.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode="markdown",
 )
-notebooks_app = typer.Typer(help="Maintain the committed notebooks.", no_args_is_help=True)
+notebooks_app = typer.Typer(
+    cls=InterruptedGroup, help="Maintain the committed notebooks.", no_args_is_help=True
+)
 app.add_typer(notebooks_app, name="notebooks")
 params_app = typer.Typer(
+    cls=InterruptedGroup,
     help="Check params files, and write one from another with a few values changed.",
     no_args_is_help=True,
 )

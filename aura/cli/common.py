@@ -19,6 +19,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from typer.core import TyperGroup
 
 from aura.config import NOTEBOOKS_DIR, ParamsError, load_params
 from aura.files import unwritable
@@ -163,6 +164,30 @@ def folder_interrupted(folder: Path, verb: str, kept: str) -> Callable[[], NoRet
         raise typer.Exit(code=130)
 
     return interrupted
+
+
+class InterruptedGroup(TyperGroup):
+    """A group whose commands, stopped by Ctrl-C or SIGTERM outside their own handlers (while
+    they import their libraries and check the params, seconds to tens of seconds, or while they
+    print their results), say so in one line and exit 130. Ctrl-C there ended a command with
+    exit code 130 and not a word, and SIGTERM killed it silently (exit 143). What the commands
+    write is written whole or not at all (`aura.files`), so nothing is left half-written."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        from aura.interrupts import interrupts_handled
+
+        def interrupted() -> NoReturn:
+            name = " ".join(
+                n for n in (ctx.info_name if ctx.parent else None, ctx.invoked_subcommand) if n
+            )
+            err_console.print(
+                f"[bold red]interrupted:[/] aura {escape(name)} stopped; no file was left "
+                "half-written"
+            )
+            raise typer.Exit(code=130)
+
+        with interrupts_handled(interrupted):
+            return super().invoke(ctx)
 
 
 def runs_interrupted(

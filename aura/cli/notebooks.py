@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
+from rich.markup import escape
 
 from aura.cli import notebooks_app
-from aura.cli.common import console, fail
+from aura.cli.common import console, err_console, fail
 from aura.config import NOTEBOOKS_DIR
 
 
@@ -21,7 +23,9 @@ def notebooks_record(
 ) -> None:
     """Re-execute notebooks on their literal defaults and keep only '# summary' cell outputs.
 
-    A name is a path, or a file of notebooks/ (01_data_synthesis.ipynb)."""
+    A name is a path, or a file of notebooks/ (01_data_synthesis.ipynb). Ctrl-C or SIGTERM
+    leaves the notebook being recorded as it was; those before it are recorded."""
+    from aura.interrupts import interrupts_handled
     from aura.reports.notebook_outputs import (
         NotANotebookError,
         NotebookFailedError,
@@ -44,12 +48,32 @@ def notebooks_record(
     paths = [found(n) for n in names] if names else committed_notebooks()
     if not paths:
         console.print("[yellow]no notebooks to record[/]")
+
+    def interrupted(path: Path, before: int, recorded: int) -> Callable[[], NoReturn]:
+        """The line said when Ctrl-C or SIGTERM stops the recording of ``path`` (whose file was
+        ``before``; a save replaces it): the command exited 130 without a word."""
+
+        def stop() -> NoReturn:
+            what = "left unchanged" if path.stat().st_ino == before else "recorded just before"
+            err_console.print(
+                f"[bold red]interrupted:[/] {escape(path.name)} {what}; {recorded} of "
+                f"{len(paths)} recorded before it"
+            )
+            raise typer.Exit(code=130)
+
+        return stop
+
     for i, path in enumerate(paths, start=1):
-        with console.status(f"[{i}/{len(paths)}] recording {path.name} ..."):
+        with (
+            interrupts_handled(interrupted(path, path.stat().st_ino, i - 1)),
+            console.status(f"[{i}/{len(paths)}] recording {path.name} ..."),
+        ):
             try:
                 record_notebook(path)
             except NotebookFailedError as exc:
                 raise fail(f"{exc}; {path.name} left unchanged") from exc
+            except OSError as exc:  # a full disk: the notebook is saved whole or not at all
+                raise fail(f"{path.name} failed, left unchanged: {exc.strerror or exc}") from exc
             except Exception as exc:
                 raise fail(f"{path.name} failed, left unchanged: {exc}") from exc
         console.print(f"[green]✓[/] [{i}/{len(paths)}] {path}")

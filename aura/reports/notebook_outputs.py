@@ -21,6 +21,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from aura.config import NOTEBOOKS_DIR
+from aura.files import write_text_atomically
 from aura.reports.runner import KERNEL_NAME, NOTEBOOK_PATTERN, kernel_config
 
 SUMMARY_MARKER = re.compile(r"^#\s*summary\b", re.IGNORECASE)
@@ -90,7 +91,11 @@ def strip_notebook(nb: NotebookNode) -> NotebookNode:
 
 
 def record_notebook(path: Path, *, timeout: int = 1800) -> Path:
-    """Execute ``path`` on its literal defaults and save it in place with only summary outputs."""
+    """Execute ``path`` on its literal defaults and save it in place with only summary outputs.
+
+    Saved whole or not at all: nbformat's own writer truncated the committed notebook first, so
+    a full disk, or Ctrl-C during the write, left a notebook cut short that the command called
+    "left unchanged"."""
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
@@ -110,7 +115,8 @@ def record_notebook(path: Path, *, timeout: int = 1800) -> Path:
             f"{path.name} failed in {_failed_cell(nb, exc.ename, exc.evalue)}: "
             f"{exc.ename}: {exc.evalue}"
         ) from exc
-    nbformat.write(strip_notebook(nb), path)
+    text = nbformat.writes(strip_notebook(nb))
+    write_text_atomically(path, text if text.endswith("\n") else text + "\n")  # as nbformat.write
     return path
 
 

@@ -1,0 +1,120 @@
+"""Ctrl-C and SIGTERM stop every `aura` command with one line and exit code 130, wherever they
+land: also while a command imports its libraries and checks its params (seconds to tens of
+seconds on a busy machine), before the handler of its own work is in place. And a notebook
+`aura notebooks record` cannot save is left as it was, as the command says."""
+
+from __future__ import annotations
+
+import resource
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from typer.testing import CliRunner
+
+from aura.cli import app
+from aura.config import PARAMS_DIR
+
+
+class Terminated(Exception):
+    """What SIGTERM raises here where no handler of the command's own stands: its default would
+    end the test process."""
+
+
+def stop_with(how: str) -> None:
+    if how == "sigterm":
+        signal.raise_signal(signal.SIGTERM)
+    raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+@pytest.mark.parametrize(
+    ("command", "name"),
+    [(["export"], "export"), (["params", "check"], "params check")],
+    ids=["export", "params-check"],
+)
+def test_a_command_stopped_while_it_checks_its_params_says_so(
+    monkeypatch: pytest.MonkeyPatch, how: str, command: list[str], name: str
+) -> None:
+    """Stopped in its checks, a command exited 130 without a word (Ctrl-C) or was killed
+    without one (SIGTERM, exit 143)."""
+    import aura.params_check
+
+    def checking(*args: object, **kwargs: object) -> None:
+        stop_with(how)
+
+    def terminated(*args: object) -> None:
+        raise Terminated
+
+    monkeypatch.setattr(aura.params_check, "check_declared", checking)
+    previous = signal.signal(signal.SIGTERM, terminated)
+    try:
+        params = str(PARAMS_DIR / "smoke.yaml")
+        result = CliRunner().invoke(app, [*command, "--params", params])
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert result.exit_code == 130, result.output
+    assert " ".join(result.output.split()) == (
+        f"interrupted: aura {name} stopped; no file was left half-written"
+    )
+
+
+def notebook(path: Path, *sources: str) -> bytes:
+    v4 = nbformat.v4
+    nb = v4.new_notebook(cells=[v4.new_code_cell(source) for source in sources])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nbformat.write(nb, path)
+    return path.read_bytes()
+
+
+def test_notebooks_record_that_cannot_save_leaves_the_notebook_as_it_was(tmp_path: Path) -> None:
+    """A full disk (here a limit on file size) while the recorded notebook was saved: nbformat
+    truncated the committed notebook, wrote what fitted and the command said "left unchanged"
+    of a notebook cut short."""
+    path = tmp_path / "big.ipynb"
+    before = notebook(path, "# summary\nprint('x' * 20_000)")
+    limit = len(before) + 2_000  # the kernel's own small files fit; the recorded notebook not
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    aura = Path(sys.executable).with_name("aura")
+    result = subprocess.run(
+        [str(aura), "notebooks", "record", str(path)],
+        capture_output=True,
+        text=True,
+        preexec_fn=limited,
+        timeout=300,
+    )
+    assert result.returncode == 1, result.stderr
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.ipynb"]
+    assert result.stderr == "error: big.ipynb failed, left unchanged: File too large\n"
+
+
+def test_notebooks_record_stopped_names_the_notebook_it_left_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import aura.reports.notebook_outputs as outputs
+
+    first, second = tmp_path / "a.ipynb", tmp_path / "b.ipynb"
+    notebook(first, "1")
+    before = notebook(second, "2")
+    recorded = []
+
+    def record(path: Path) -> Path:
+        if path == second:
+            raise KeyboardInterrupt
+        recorded.append(path)
+        return path
+
+    monkeypatch.setattr(outputs, "record_notebook", record)
+    result = CliRunner().invoke(app, ["notebooks", "record", str(first), str(second)])
+    assert result.exit_code == 130, result.output
+    assert result.output.splitlines()[-1] == (
+        "interrupted: b.ipynb left unchanged; 1 of 2 recorded before it"
+    )
+    assert recorded == [first] and second.read_bytes() == before
