@@ -33,7 +33,10 @@ ParamsOption = Annotated[
     Path, typer.Option("--params", "-p", help="Params YAML file (see params/default.yaml).")
 ]
 WorkersOption = Annotated[
-    int | None, typer.Option(min=1, help="Worker processes (default: n_workers of params).")
+    int | None,
+    typer.Option(
+        min=1, help="Worker processes (default: the params file's 03_rl_training.n_workers)."
+    ),
 ]
 
 

@@ -29,14 +29,18 @@ def tune_rl(
     params: ParamsOption = PARAMS_DIR / "default.yaml",
     storage: Annotated[
         str | None,
-        typer.Option(help="SQLAlchemy URL (default: optuna.db in shared.models_dir, SQLite)."),
+        typer.Option(
+            help="SQLAlchemy URL, e.g. postgresql://user:password@host:5432/db; a relative SQLite "
+            "path is from the project root (default: optuna.db in shared.models_dir, SQLite)."
+        ),
     ] = None,
     n_trials: Annotated[
         int | None,
         typer.Option(
             min=0,
-            help="Trials this worker runs (default: params tune); 0 reads the study as it is, "
-            "for its summary or --best-params.",
+            help="Trials this worker runs (default: the params file's "
+            "03_rl_training.tune.n_trials); 0 reads the study as it is, for its summary or "
+            "--best-params.",
         ),
     ] = None,
     worker_id: Annotated[
