@@ -549,7 +549,8 @@ def run_pipeline(
     # params file itself may change or go after the run.
     write_text_atomically(run_dir / PARAMS_COPY, params_path.read_text(encoding="utf-8"))
     state.save("running")
-    console.print(f"[bold]Run[/] {run_dir}  ({len(notebooks)} notebooks, params {params_path})")
+    count = f"{len(notebooks)} notebook{'' if len(notebooks) == 1 else 's'}"
+    console.print(f"[bold]Run[/] {run_dir}  ({count}, params {params_path})")
     if not notebooks:
         console.print(f"[yellow]No NN_*.ipynb notebooks in {notebooks_dir}[/]")
     unnamed = unnamed_notebooks(notebooks_dir)
@@ -562,14 +563,17 @@ def run_pipeline(
     quiet_stopped_cells()
 
     def interrupted() -> NoReturn:
-        """Ctrl-C or SIGTERM: say so in run.json, keep what was written, and name it."""
+        """Ctrl-C or SIGTERM: say so in run.json, keep what was written, and name it (the error
+        raised carries the message, which the caller says once)."""
         current = state.running()
         where = "between notebooks" if current is None else f"in notebook {current.name}"
         message = (
             f"interrupted {where} after {state.elapsed():.0f}s\npartial output kept in {run_dir}"
         )
         state.stop("interrupted", current, message)
-        console.print(f"[red]✗ interrupted[/] {message}")
+        if current is not None:
+            counter = f"[{state.results.index(current) + 1}/{len(state.results)}]"
+            console.print(f"[red]✗[/] {counter} {Path(current.name).stem}")
         name = current.name if current else ""
         raise PipelineError(message, notebook=name, cell=None, run_dir=run_dir, interrupted=True)
 
@@ -616,7 +620,7 @@ def _run_notebook(
             cell, what = describe_failure(exc, nb)
             message = f"notebook {nb.name} failed in {what}\npartial output kept in {state.run_dir}"
             state.stop("failed", result, message)
-            console.print(f"[red]✗ {counter} {nb.stem}[/] {message}")
+            console.print(f"[red]✗[/] {counter} {nb.stem}")  # the error carries the message
             raise PipelineError(
                 message, notebook=nb.name, cell=cell, run_dir=state.run_dir
             ) from exc

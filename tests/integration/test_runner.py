@@ -866,3 +866,38 @@ def test_a_run_killed_outright_is_told_from_one_under_way(tmp_path: Path, make_n
     gone = f"stopped without a word (process {process.pid} on {platform.node()} is gone)"
     assert f"Status: <strong class='status-stopped'>{gone}</strong>" in page
     assert "headline rows of 02_slow (cut off) are missing" in page
+
+
+def test_aura_run_says_where_it_stopped_or_failed_once(
+    tmp_path: Path, make_notebook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The runner printed "✗ interrupted interrupted in notebook ..." (or the failed notebook's
+    line) and the command the same two lines again under "error:"."""
+    import aura.reports.runner as runner
+
+    nbs = tmp_path / "notebooks"
+    make_notebook(
+        nbs / "01_stop.ipynb",
+        [PARAMETERS_CELL, "import os, signal, time\nos.kill(os.getppid(), signal.SIGTERM)\n"
+         "time.sleep(10)"],
+    )  # fmt: skip
+    make_notebook(nbs / "02_fail.ipynb", [PARAMETERS_CELL, "raise ValueError('boom')"])
+    params = tmp_path / "p.yaml"
+    params.write_text(PARAMS_YAML.split("01_ok:")[0] + "01_stop: {}\n02_fail: {}\n")
+    real = runner.run_pipeline
+
+    def in_tmp(*args, **kwargs):
+        return real(*args, **kwargs, notebooks_dir=nbs, runs_dir=tmp_path / "runs")
+
+    monkeypatch.setattr(runner, "run_pipeline", in_tmp)
+    for only, said in [
+        ("01", "interrupted in notebook 01_stop.ipynb after"),
+        ("02", "notebook 02_fail.ipynb failed in cell 2: ValueError: boom"),
+    ]:
+        result = CliRunner().invoke(app, ["run", "--params", str(params), "--only", only])
+        output = " ".join(result.output.split())
+        assert output.count(said) == 1, result.output
+        assert output.count("partial output kept in") == 1, result.output
+        assert f"✗ [1/1] {only}_" in output  # the notebook's own line, as a finished one's ✓
+        assert "(1 notebook, params" in output
+    gc.collect()  # as above: the stopped kernel's tasks are reported here, not in a later test
