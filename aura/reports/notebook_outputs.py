@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import nbformat
 from nbformat import NotebookNode
@@ -110,14 +111,26 @@ def record_notebook(path: Path, *, timeout: int = 1800) -> Path:
     )
     try:
         client.execute()
-    except CellExecutionError as exc:
-        raise NotebookFailedError(
-            f"{path.name} failed in {_failed_cell(nb, exc.ename, exc.evalue)}: "
-            f"{exc.ename}: {exc.evalue}"
-        ) from exc
+    except Exception as exc:
+        if _stopped(client):
+            raise KeyboardInterrupt from None
+        if isinstance(exc, CellExecutionError):
+            raise NotebookFailedError(
+                f"{path.name} failed in {_failed_cell(nb, exc.ename, exc.evalue)}: "
+                f"{exc.ename}: {exc.evalue}"
+            ) from exc
+        raise
     text = nbformat.writes(strip_notebook(nb))
     write_text_atomically(path, text if text.endswith("\n") else text + "\n")  # as nbformat.write
     return path
+
+
+def _stopped(client: Any) -> bool:
+    """Whether Ctrl-C or SIGTERM stopped ``client``'s execution. While its kernel runs, nbclient
+    takes both signals itself (no KeyboardInterrupt reaches the caller's handler) and shuts the
+    kernel down, the execution then ending in "Kernel died" or an error of its cleanup; the
+    future of that shutdown is the one trace of the signal it keeps."""
+    return getattr(client, "_async_cleanup_kernel_future", None) is not None
 
 
 def _failed_cell(nb: NotebookNode, ename: str, evalue: str) -> str:

@@ -118,3 +118,20 @@ def test_notebooks_record_stopped_names_the_notebook_it_left_unchanged(
         "interrupted: b.ipynb left unchanged; 1 of 2 recorded before it"
     )
     assert recorded == [first] and second.read_bytes() == before
+
+
+def test_notebooks_record_stopped_in_a_cell_says_so_and_exits_130(tmp_path: Path) -> None:
+    """nbclient takes Ctrl-C and SIGTERM itself while its kernel runs and shuts the kernel
+    down, so the recording ended in its "Kernel died" and the command said "failed, left
+    unchanged: " with no reason, exit 1, as for a notebook that fails. The cell's kernel sends
+    the signal to the command's process, as `kill` would."""
+    path = tmp_path / "stop.ipynb"
+    before = notebook(
+        path, "import os, signal, time\nos.kill(os.getppid(), signal.SIGTERM)\ntime.sleep(10)"
+    )
+    result = CliRunner().invoke(app, ["notebooks", "record", str(path)])
+    assert result.exit_code == 130, result.output
+    assert result.output.splitlines()[-1] == (
+        "interrupted: stop.ipynb left unchanged; 0 of 1 recorded before it"
+    )
+    assert path.read_bytes() == before
