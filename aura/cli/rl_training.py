@@ -167,7 +167,7 @@ def rl_budget(
                 every=every,
                 probe=probe,
                 fresh=fresh,
-                on_progress=advancing(bar, "steps"),
+                on_progress=advancing(bar, what),
             )
     except ParamsError as exc:
         raise fail(str(exc)) from exc

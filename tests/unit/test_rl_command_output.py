@@ -190,3 +190,32 @@ def test_rl_pools_says_a_one_seed_interval_covers_the_episodes_only(
         "return 4.000)"
     ) in output
     assert "PPO 0.800 [0.780, 0.820]; lead 0.024 [0.010, 0.040]" in output
+
+
+def test_rl_budget_progress_names_the_run_it_trains(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its progress lines read "steps: 600 of 6,000 steps (10%)": the run it trains is named,
+    as rl-probe's lines name the probe."""
+    import aura.rl.budget as budget
+
+    study = {
+        "total_timesteps": 6_000,
+        "references": {
+            "hand_rule_name": "staircase",
+            "hand_rule": 0.76,
+            "ceiling_name": "model-based filter",
+            "ceiling": 0.93,
+        },
+        "points": [{"steps": 6_000, "normalised": 0.7}],
+    }
+
+    def trained(*args: object, on_progress, **kwargs: object) -> dict:
+        on_progress(600, 6_000)
+        return study
+
+    monkeypatch.setattr(budget, "budget_study", trained)
+    output = invoke(
+        "rl-budget", "--env", "difficulty_adaptation", "--params", str(params_file(tmp_path))
+    )
+    assert "difficulty_adaptation/ppo/seed_0: 600 of 6,000 steps (10%)" in output
