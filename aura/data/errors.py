@@ -73,9 +73,12 @@ class DataValidationError(ValueError):
     `problems` keeps them as data (file, column, CSV line numbers) for programs and tests.
     """
 
-    def __init__(self, problems: Sequence[Problem]) -> None:
+    def __init__(self, problems: Sequence[Problem], message: str | None = None) -> None:
+        """``message`` in place of the problems listed by file: one line for a problem of the
+        whole folder, which the list framed as "1 data problem in 1 file (rows are CSV line
+        numbers; ...)" over three lines."""
         self.problems = tuple(problems)
-        super().__init__(format_problems(self.problems))
+        super().__init__(message or format_problems(self.problems))
 
 
 def format_problems(problems: Sequence[Problem]) -> str:

@@ -844,9 +844,8 @@ def load_datasets(
     folder = Path(folder).expanduser()  # "~/..." is the home folder's, as pandas reads it
     if not folder.is_dir():
         what = "is a file, not a folder" if folder.exists() else "dataset folder not found"
-        raise DataValidationError(
-            [Problem(folder, f"{what} (aura generate or notebook 01 writes it)")]
-        )
+        problem = Problem(folder, f"{what} (aura generate or notebook 01 writes it)")
+        raise DataValidationError([problem], message=f"{folder}: {problem.describe()}")
     require = require or {}
     unknown = sorted(set(require) - set(TABLES))
     if unknown:

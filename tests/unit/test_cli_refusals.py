@@ -607,3 +607,16 @@ def test_rl_probe_help_names_every_probe_whole_at_80_columns() -> None:
     words = set(result.output.replace(",", " ").replace(";", " ").split())
     assert set(PROBES) <= words
     assert "…" not in result.output.split("Options")[0]
+
+
+def test_train_supervised_before_generate_says_so_in_one_line(tmp_path: Path, folders) -> None:
+    """It said "1 data problem in 1 file (rows are CSV line numbers; the header is line 1):",
+    the folder on a line of its own and "dataset folder not found" on a third."""
+    params = params_file(tmp_path, folders)
+    result = CliRunner().invoke(app, ["train-supervised", "--params", str(params)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output == (
+        f"error: {params}: {tmp_path / 'data'}: dataset folder not found (aura generate or "
+        "notebook 01 writes it)\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["params.yaml"]
