@@ -35,6 +35,10 @@ def notebooks_record(
     )
 
     def found(name: str) -> Path:
+        if Path(name).is_dir():  # it was "no notebook NAME", as if nothing were there
+            raise fail(
+                f"{name} is a folder; name notebook files, or none for every notebooks/NN_*.ipynb"
+            )
         for path in (Path(name), NOTEBOOKS_DIR / name):
             if path.is_file():
                 try:  # every name is read before any notebook runs (a run takes minutes)

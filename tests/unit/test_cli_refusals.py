@@ -139,6 +139,16 @@ def test_notebooks_record_names_a_notebook_it_cannot_find(tmp_path: Path) -> Non
     assert "01_data_synthesis.ipynb" in output and "Traceback" not in output
 
 
+def test_notebooks_record_names_a_folder_given_as_a_notebook(tmp_path: Path) -> None:
+    """A folder was "no notebook DIR, here or in notebooks/", as if there were nothing."""
+    result = CliRunner().invoke(app, ["notebooks", "record", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"error: {tmp_path} is a folder; name notebook files, or none for every "
+        "notebooks/NN_*.ipynb\n"
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
