@@ -11,6 +11,10 @@ Writes reports/bench/envs.json with the median and every repeat; a run with othe
 
 from __future__ import annotations
 
+from stopping import stoppable, stoppable_from_start
+
+stoppable_from_start("bench_envs")  # before the imports below, which take seconds
+
 import statistics
 import time
 from pathlib import Path
@@ -20,7 +24,6 @@ import gymnasium as gym
 import typer
 from option_checks import writable_out
 from provenance import provenance, report_path, write_report
-from stopping import stoppable
 
 import aura.envs as E
 

@@ -16,6 +16,10 @@ generation-quick.json, so a check keeps the full run's record.
 
 from __future__ import annotations
 
+from stopping import stoppable, stoppable_from_start
+
+stoppable_from_start("bench_generation")  # before the imports below, which take seconds
+
 import json
 import os
 import statistics
@@ -30,7 +34,6 @@ import typer
 from checkout import checkout_process, run_to_end
 from option_checks import writable_out
 from provenance import provenance, report_path, write_report
-from stopping import stoppable
 
 SEED = 20240601
 CASES: dict[str, dict[str, Any]] = {

@@ -24,6 +24,10 @@ keeps the grid's record (its fingerprint).
 
 from __future__ import annotations
 
+from stopping import stoppable, stoppable_from_start
+
+stoppable_from_start("bench_rl_training")  # before the imports below, which take seconds
+
 import dataclasses
 import os
 import statistics
@@ -35,7 +39,6 @@ from typing import Annotated, Any
 import typer
 from option_checks import writable_out
 from provenance import provenance, report_path, write_report
-from stopping import stoppable
 
 from aura.config import PARAMS_DIR, ParamsError
 from aura.envs import evaluate_policy

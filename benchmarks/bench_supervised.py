@@ -13,6 +13,10 @@ Another --repeats writes supervised-quick.json, so a check keeps the default run
 
 from __future__ import annotations
 
+from stopping import stoppable, stoppable_from_start
+
+stoppable_from_start("bench_supervised")  # before the imports below, which take seconds
+
 import os
 import statistics
 import time
@@ -25,7 +29,6 @@ import pandas as pd
 import typer
 from option_checks import writable_out
 from provenance import provenance, report_path, write_report
-from stopping import stoppable
 
 from aura.config import PARAMS_DIR, load_params
 from aura.sim.generate import generate

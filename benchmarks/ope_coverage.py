@@ -14,6 +14,10 @@ run by `make bench`: at its defaults it takes about ten minutes of one core.
 
 from __future__ import annotations
 
+from stopping import stoppable, stoppable_from_start
+
+stoppable_from_start("ope_coverage")  # before the imports below, which take seconds
+
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -22,7 +26,6 @@ from typing import Annotated
 import typer
 from option_checks import writable_out
 from provenance import provenance, report_path, write_report
-from stopping import stoppable
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 

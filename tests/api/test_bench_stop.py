@@ -119,8 +119,10 @@ def catches_sigterm(pid: int) -> bool:
     return False
 
 
-def stop_while_running(command: list[str], scratch: Path, started) -> tuple[str, int, list[int]]:
-    """Run a benchmark with ``scratch`` as its TMPDIR, send it SIGTERM once ``started(pid)``
+def stop_while_running(
+    command: list[str], scratch: Path, started, signum: int = signal.SIGTERM
+) -> tuple[str, int, list[int]]:
+    """Run a benchmark with ``scratch`` as its TMPDIR, send it ``signum`` once ``started(pid)``
     holds, and return its stderr, its exit code and the children it had then."""
     scratch.mkdir()
     bench = subprocess.Popen(
@@ -138,7 +140,7 @@ def stop_while_running(command: list[str], scratch: Path, started) -> tuple[str,
             assert time.monotonic() < deadline, "the benchmark did not start within 180 s"
             time.sleep(0.1)
         kids = children(bench.pid)
-        bench.send_signal(signal.SIGTERM)
+        bench.send_signal(signum)
         _, stderr = bench.communicate(timeout=120)
         for _ in range(50):
             if not any(alive(pid) for pid in kids):
@@ -244,4 +246,36 @@ def test_a_stopped_lambda_benchmark_ends_its_cold_start(
         "bench_lambda: stopped; its cold-start process is ended, no report written"
     )
     assert left == [], "the cold start outlived the benchmark"
+    assert not out.exists()
+
+
+AS_IN_A_TERMINAL = """
+import runpy, signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)  # a background job inherits it ignored
+sys.argv = sys.argv[1:]
+sys.path.insert(0, sys.argv[0].rsplit("/", 1)[0])
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def test_ctrl_c_once_the_benchmark_runs_ends_what_it_started(tmp_path: Path) -> None:
+    """Ctrl-C in the benchmark's first seconds ends it at once (`stopping.stoppable_from_start`,
+    nothing is started yet); once it runs, the stop is `stoppable`'s again, which ends the
+    generation process and removes its scratch folder before it exits."""
+    scratch = tmp_path / "scratch"
+    out = tmp_path / "report.json"
+    command = [sys.executable, "-c", AS_IN_A_TERMINAL]
+    command += bench("bench_generation.py", "--quick", "--out", str(out))[1:]
+
+    stderr, code, left = stop_while_running(
+        command, scratch, runs_child(b"write_datasets"), signal.SIGINT
+    )
+
+    assert code == 130, stderr
+    assert stderr.strip().splitlines()[-1] == (
+        "bench_generation: stopped; its generation process is ended, no report written"
+    )
+    assert "Traceback" not in stderr
+    assert left == [], "a child outlived the benchmark"
+    assert scratch_left(scratch) == []
     assert not out.exists()
