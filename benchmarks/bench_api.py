@@ -56,7 +56,7 @@ import httpx2
 import typer
 from checkout import checkout_process
 from option_checks import servable_artifacts, service_settings, writable_out
-from provenance import artifacts_variant, provenance, report_path, write_report
+from provenance import artifacts_variant, provenance, remove_stale_part, report_path, write_report
 
 from aura.api.settings import KEEP_ALIVE_SECONDS
 from aura.config import ARTIFACTS_DIR
@@ -414,6 +414,7 @@ def main(
         )
     # Ctrl-C or SIGTERM: the servers are stopped by then (`server`)
     with stoppable("bench_api", "; every server it started is stopped"):
+        remove_stale_part(out)
         results = measure(artifacts, seconds, runs, workers_check)
     results["service_settings"] = {  # the environment's, as the servers read them
         "max_records": settings.max_records,

@@ -23,7 +23,7 @@ from typing import Annotated
 import gymnasium as gym
 import typer
 from option_checks import writable_out
-from provenance import provenance, report_path, write_report
+from provenance import provenance, remove_stale_part, report_path, write_report
 
 import aura.envs as E
 
@@ -66,6 +66,7 @@ def main(
     """Time random-action steps per environment, through gymnasium.make and bare."""
     out = out or default_out(steps, repeats)
     with stoppable("bench_envs"):
+        remove_stale_part(out)
         report = {
             "provenance": provenance(),
             "settings": {"steps": steps, "repeats": repeats},

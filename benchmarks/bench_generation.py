@@ -33,7 +33,7 @@ import pandas as pd
 import typer
 from checkout import checkout_process, run_to_end
 from option_checks import writable_out
-from provenance import provenance, report_path, write_report
+from provenance import provenance, remove_stale_part, report_path, write_report
 
 SEED = 20240601
 CASES: dict[str, dict[str, Any]] = {
@@ -155,6 +155,7 @@ def main(
     """Run every case, print one line per run, and write the JSON report."""
     out = out or default_out(quick)
     with stoppable("bench_generation", "; its generation process is ended"):
+        remove_stale_part(out)
         report = measure(quick)
         write_report(report, out)
     for name, result in report["cases"].items():

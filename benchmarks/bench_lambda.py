@@ -36,7 +36,7 @@ from typing import Annotated, Any
 import typer
 from checkout import checkout_process, run_to_end
 from option_checks import servable_artifacts, service_settings, writable_out
-from provenance import artifacts_variant, provenance, report_path, write_report
+from provenance import artifacts_variant, provenance, remove_stale_part, report_path, write_report
 
 from aura.api.settings import ARTIFACTS_ENV
 from aura.config import ARTIFACTS_DIR
@@ -141,6 +141,7 @@ def main(
     out = out or default_out(artifacts, runs, requests, memory_size)
     settings = service_settings(artifacts)
     with stoppable("bench_lambda", "; its cold-start process is ended"):
+        remove_stale_part(out)
         started = provenance()  # before the handler is imported: refuses another checkout's `aura`
         os.environ[ARTIFACTS_ENV] = str(artifacts)
         os.environ["AURA_LOG_LEVEL"] = "WARNING"  # one log line per request would be timed too

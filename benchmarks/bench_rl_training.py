@@ -38,7 +38,7 @@ from typing import Annotated, Any
 
 import typer
 from option_checks import writable_out
-from provenance import provenance, report_path, write_report
+from provenance import provenance, remove_stale_part, report_path, write_report
 
 from aura.config import PARAMS_DIR, ParamsError
 from aura.envs import evaluate_policy
@@ -217,6 +217,7 @@ def main(
         raise typer.BadParameter("--quick runs one repeat of each", param_hint="--repeats")
     out = out or default_out(params, quick)
     with stoppable("bench_rl_training", "; its training is ended and its scratch models removed"):
+        remove_stale_part(out)
         report: dict[str, Any] = {
             "provenance": provenance(),
             "params": str(params),

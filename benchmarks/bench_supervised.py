@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import typer
 from option_checks import writable_out
-from provenance import provenance, report_path, write_report
+from provenance import provenance, remove_stale_part, report_path, write_report
 
 from aura.config import PARAMS_DIR, load_params
 from aura.sim.generate import generate
@@ -75,6 +75,7 @@ def main(
     """Time the three fits and their predict latency; write the JSON report."""
     out = out or default_out(repeats)
     with stoppable("bench_supervised"):
+        remove_stale_part(out)
         started = provenance()
 
         params = load_params(PARAMS_DIR / "default.yaml")

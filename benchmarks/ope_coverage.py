@@ -25,7 +25,7 @@ from typing import Annotated
 
 import typer
 from option_checks import writable_out
-from provenance import provenance, report_path, write_report
+from provenance import provenance, remove_stale_part, report_path, write_report
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
@@ -64,6 +64,7 @@ def main(
     """Measure how often each off-policy interval covers the policy's true value."""
     out = out or default_out(replications, first_seed)
     with stoppable("ope_coverage"):
+        remove_stale_part(out)
         report = {
             "benchmark": "ope_interval_coverage",
             "provenance": provenance(),

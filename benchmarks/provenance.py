@@ -5,9 +5,10 @@ A figure quoted from reports/bench/ must be traceable to the code, the settings 
 gave it: the commit (and whether the tree had changes), AURA's version, the processor, and the
 host's speed (`aura.reports.host`), since on a shared machine a time moves with the host as much
 as with the code. A report is written whole or not at all, so a stopped run leaves the last
-one's file. A run whose `aura` is not the benchmark's own checkout's is refused here, before
-anything is measured (`checkout.require_own_aura`): its figures and commit would be another
-checkout's.
+one's file; a run killed while it wrote (SIGKILL) leaves its part as well, which the next run of
+the benchmark removes as it starts (`remove_stale_part`). A run whose `aura` is not the
+benchmark's own checkout's is refused here, before anything is measured
+(`checkout.require_own_aura`): its figures and commit would be another checkout's.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 from checkout import require_own_aura
 
 from aura.config import ARTIFACTS_DIR, BENCH_DIR
-from aura.files import strict_json, write_text_atomically
+from aura.files import PART_SUFFIX, strict_json, write_text_atomically
 from aura.reports.host import host_speed
 from aura.reports.runner import git_state, processor_name
 
@@ -65,3 +66,12 @@ def write_report(report: dict[str, Any], out: Path) -> None:
     """`report` as JSON at `out`, written whole (`aura.files`), with NaN as null."""
     out.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomically(out, strict_json(report))
+
+
+def remove_stale_part(out: Path) -> None:
+    """Remove the ``OUT.part`` that a run killed while writing its report left beside ``out``,
+    as this run starts: the next report written overwrites it, but a run that was stopped,
+    failed or wrote elsewhere left it among the reports, a JSON file cut short. Writing a
+    report takes milliseconds, so a part found when a run starts is another run's only if two
+    runs write the same file at once, which they must not."""
+    out.with_name(out.name + PART_SUFFIX).unlink(missing_ok=True)

@@ -279,3 +279,23 @@ def test_ctrl_c_once_the_benchmark_runs_ends_what_it_started(tmp_path: Path) -> 
     assert left == [], "a child outlived the benchmark"
     assert scratch_left(scratch) == []
     assert not out.exists()
+
+
+def test_a_report_part_left_by_a_killed_run_is_removed_by_the_next_run(tmp_path: Path) -> None:
+    """A run killed (SIGKILL) while it wrote its report leaves ``NAME.json.part``: the next
+    run's report overwrote it, but a next run that was stopped left it for good among the
+    reports. The next run removes it as it starts, and a stop then leaves no part."""
+    out = tmp_path / "envs.json"
+    part = tmp_path / "envs.json.part"
+    part.write_text('{"benchmark": "env_steps_per_')  # cut short by the kill
+
+    stderr, code, _ = stop_while_running(
+        bench("bench_envs.py", "--out", str(out)),
+        tmp_path / "scratch",
+        lambda pid: catches_sigterm(pid) and not part.exists(),
+    )
+
+    assert code == 130, stderr
+    assert stderr.strip().splitlines()[-1] == "bench_envs: stopped, no report written"
+    assert not part.exists()
+    assert not out.exists()
