@@ -15,7 +15,8 @@ Measurements (each repeated ``--runs`` times, medians reported beside every run,
   asking tutor-match again after a pause of ``USER_THINK_MS``; errors and latency with the
   service's keep-alive, and, as its reference, with uvicorn's own (``UVICORN_KEEP_ALIVE``);
 - a 100,000-record batch per endpoint, end to end (request bytes sent to response parsed);
-- the server's resident memory after loading (VmRSS) and its peak (VmHWM) after the batches;
+- the server's resident memory after loading (VmRSS) and its peak (VmHWM) after the batches, in
+  MiB (the kernel's kB / 1024) under the report's ``*_mb`` keys, named so for its readers;
 - with N uvicorn workers (``--workers-check N``, default 2; 0 skips): the single-connection p50
   (Nagle check) and the 10,000 users again.
 
@@ -229,7 +230,7 @@ def users(artifacts: Path, workers: int, keep_alive: int, tmp: Path) -> dict:
 
 def memory_mb(pid: int) -> dict[str, float]:
     """Resident and peak resident memory of the server process (its own, not its children's:
-    the memory is measured on one worker)."""
+    the memory is measured on one worker), in MiB."""
     values = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         key, _, rest = line.partition(":")

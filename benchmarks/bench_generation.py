@@ -5,7 +5,8 @@ VmHWM of that process; getrusage's max RSS would keep the benchmark's own from t
 belongs to that one generation and nothing else; the process reports the wall time and CPU time
 of `aura.sim.write_datasets` alone (imports excluded) and its peak RSS. The median over the runs
 is compared with the target. CPU time is given beside wall time because the machine may be shared:
-wall time then includes waiting for a core, CPU time does not.
+wall time then includes waiting for a core, CPU time does not. Memory is in MiB (the kernel's kB
+/ 1024) under the report's ``*_mb`` keys, named so for the readers of earlier reports.
 
     .venv/bin/python benchmarks/bench_generation.py  # 5 runs at spec scale, 3 at 1M sessions
     .venv/bin/python benchmarks/bench_generation.py --quick  # 1 run of each, for a check
@@ -134,7 +135,7 @@ def measure(quick: bool) -> dict[str, Any]:
             runs.append({k: round(v, 3) for k, v in run.items()})
             print(
                 f"{name} run {i + 1}: {run['seconds']:.2f} s wall, {run['cpu_seconds']:.2f} s cpu, "
-                f"peak {run['peak_rss_mb']:.0f} MB"
+                f"peak {run['peak_rss_mb']:.0f} MiB"
             )
         report["cases"][name] = summarise(case, runs)
     report["load_average_at_end_1_5_15"] = [round(x, 2) for x in os.getloadavg()]
@@ -161,7 +162,7 @@ def main(
     for name, result in report["cases"].items():
         print(
             f"{name}: median {result['median_seconds']} s (target {result['target_seconds']} s), "
-            f"peak {result['max_peak_rss_mb']} MB, meets targets: {result['meets_targets']}"
+            f"peak {result['max_peak_rss_mb']} MiB, meets targets: {result['meets_targets']}"
         )
     print(f"wrote {out}")
 

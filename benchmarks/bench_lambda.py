@@ -6,9 +6,10 @@ start-up come on top). Measured:
 
 - cold start, ``--runs`` times, each in a fresh Python process: importing the handler (the
   application is built and the models are loaded), then the first invocation; and that
-  process's peak resident memory, to choose the function's memory size (the target: the largest
-  peak fits ``--memory-size``, 256 MB by default, the size docs/api.md gives the function;
-  ``meets_targets`` in the JSON);
+  process's peak resident memory (VmHWM, in MiB: the kernel's kB / 1024, under the report's
+  ``*_mb`` keys), to choose the function's memory size (the target: the largest peak fits
+  ``--memory-size``, Lambda's setting in its MB, 256 by default, the size docs/api.md gives the
+  function; ``meets_targets`` in the JSON);
 - warm invocations: ``--requests`` one-record requests per endpoint, in one process, p50 and p99
   latency.
 
@@ -124,7 +125,8 @@ def main(
         typer.Option(
             min=128,
             max=10240,
-            help="The function's memory size (MB) that the cold start's peak must fit in.",
+            help="The function's memory size (Lambda's setting, in MB) that the cold start's peak "
+            "(in MiB) must fit in.",
         ),
     ] = MEMORY_SIZE_MB,
     out: Annotated[
@@ -159,7 +161,7 @@ def main(
         for i, run in enumerate(cold, start=1):
             typer.echo(
                 f"cold start {i}/{runs}: import {run['import_s']:.2f}s, first request "
-                f"{1e3 * run['first_request_s']:.1f}ms, peak {run['peak_rss_mb']:.0f} MB"
+                f"{1e3 * run['first_request_s']:.1f}ms, peak {run['peak_rss_mb']:.0f} MiB"
             )
         warm: dict[str, dict[str, float]] = {}
         for name in ENDPOINTS:
@@ -198,7 +200,9 @@ def main(
         report["meets_targets"] = {"peak_rss_within_memory_size": peak <= memory_size}
         write_report(report, out)
     verdict = "fits" if peak <= memory_size else "does not fit"
-    typer.echo(f"the largest cold-start peak, {peak:.0f} MB, {verdict} a {memory_size} MB function")
+    typer.echo(
+        f"the largest cold-start peak, {peak:.0f} MiB, {verdict} a {memory_size} MB function"
+    )
     typer.echo(f"wrote {out}")
 
 
