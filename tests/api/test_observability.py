@@ -160,6 +160,39 @@ def test_each_request_is_logged_as_json_with_its_id(client: TestClient) -> None:
     assert entries[-1]["pid"] == os.getpid()
 
 
+def test_each_request_line_carries_the_severity_a_log_platform_reads(client: TestClient) -> None:
+    """Google Cloud Logging reads a JSON line's severity from ``severity``: without it, GKE filed
+    every line of the service's stderr at ERROR, a request answered 200 included."""
+    with logged() as entries:
+        client.get("/health")
+    assert (entries[-1]["message"], entries[-1]["level"], entries[-1]["severity"]) == (
+        "request",
+        "INFO",
+        "INFO",
+    )
+
+
+@pytest.mark.parametrize(
+    ("levelno", "level", "severity"),
+    [
+        (logging.DEBUG, "DEBUG", "DEBUG"),
+        (logging.INFO, "INFO", "INFO"),
+        (logging.WARNING, "WARNING", "WARNING"),
+        (logging.ERROR, "ERROR", "ERROR"),
+        (logging.CRITICAL, "CRITICAL", "CRITICAL"),
+        (5, "TRACE", "DEFAULT"),  # uvicorn's level below DEBUG, a name no log platform knows
+        (25, "Level 25", "INFO"),  # a level of a library's own, between INFO and WARNING
+    ],
+)
+def test_every_level_is_written_with_a_standard_severity(
+    levelno: int, level: str, severity: str
+) -> None:
+    record = logging.LogRecord("uvicorn.error", levelno, __file__, 1, "a line", None, None)
+    record.levelname = level  # as uvicorn names its TRACE
+    entry = json.loads(JsonFormatter().format(record))
+    assert (entry["level"], entry["severity"]) == (level, severity)
+
+
 def test_a_client_gone_mid_body_is_logged_as_499_not_as_a_server_error(artifacts_dir) -> None:
     """A client that hung up mid-upload was logged at ERROR with a traceback and counted as a
     500, so any alert on server errors fired on a dropped mobile connection."""
