@@ -4,7 +4,8 @@ whose columns are each valid on their own.
 The schemas check each cell; these check what the dictionary says one column means in terms of
 others: a tutor's `expertise_<subject>` is 0 if the subject is not in its `subjects`, a session's
 `session_index` is its position in the learner's history (so no two of a learner's sessions share
-one), and a session's `style_match` and `language_match` say whether its tutor teaches in its
+one, and, `session_id` being in time order, a learner's later session has the higher one), and a
+session's `style_match` and `language_match` say whether its tutor teaches in its
 learner's `learning_style` and shares the learner's `language`. A row against them contradicts
 itself or another table, and the models would learn from it what the environments and the API,
 which compute the same relations from the learner and tutor columns, never show them.
@@ -69,12 +70,36 @@ def _repeated_session_index(path: Path, sessions: pd.DataFrame) -> list[Problem]
     return [_problem(path, sessions, "session_index", bad, what)]
 
 
+def _session_index_out_of_time_order(path: Path, sessions: pd.DataFrame) -> list[Problem]:
+    """Two sessions of one learner, next to each other in `session_id`'s time order, whose
+    `session_index` falls from the first to the second: the later session sits earlier in the
+    learner's history, and what orders a learner's sessions by one column (the off-policy
+    episodes, the outcome changes) reads them in another order than what orders them by the
+    other. Both sessions of each such pair are named, the file's lines in order; a repeated
+    index is `_repeated_session_index`'s."""
+    if "session_index" not in sessions:
+        return []
+    learner = sessions["learner_id"].to_numpy()
+    order = np.lexsort((sessions["session_id"].to_numpy(), learner))
+    index = sessions["session_index"].to_numpy()[order]
+    falls = (learner[order][1:] == learner[order][:-1]) & (index[1:] < index[:-1])
+    if not falls.any():
+        return []
+    bad = np.zeros(len(sessions), dtype=bool)
+    bad[order[1:][falls]] = bad[order[:-1][falls]] = True
+    what = (
+        "lower at a learner_id's later session_id than at its session before (the session's "
+        "position in the learner's history, which rises with session_id's time order)"
+    )
+    return [_problem(path, sessions, "session_index", bad, what)]
+
+
 def table_problems(path: Path, df: pd.DataFrame, table: TableName) -> list[Problem]:
     """The dictionary's relations between the columns of one valid table."""
     if table == "tutors":
         return _untaught_expertise(path, df)
     if table == "sessions":
-        return _repeated_session_index(path, df)
+        return _repeated_session_index(path, df) + _session_index_out_of_time_order(path, df)
     return []
 
 

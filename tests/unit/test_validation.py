@@ -1128,6 +1128,46 @@ def test_a_session_index_repeated_for_one_learner_is_refused(folder: Path) -> No
     assert message.startswith("1 data problem in 1 file")
 
 
+def test_a_session_index_that_falls_as_session_id_rises_is_refused(folder: Path) -> None:
+    """session_id is in time order and session_index the position in the learner's history, so
+    a learner's later session has the higher index; two of a learner's sessions with their
+    indexes swapped loaded without a word."""
+    sessions = rows_of(folder, "sessions")
+    lines: dict[str, list[int]] = {}
+    for i, row in enumerate(sessions):
+        lines.setdefault(row["learner_id"], []).append(i + 2)
+    a, b = next(found for found in lines.values() if len(found) >= 2)[:2]
+    first, second = sessions[a - 2]["session_index"], sessions[b - 2]["session_index"]
+    assert int(sessions[a - 2]["session_id"]) < int(sessions[b - 2]["session_id"])
+    assert int(first) < int(second)
+    edit(folder, "sessions", set_cell(a, "session_index", second))
+    path = edit(folder, "sessions", set_cell(b, "session_index", first))
+    expected = (
+        "column 'session_index': lower at a learner_id's later session_id than at its session "
+        "before (the session's position in the learner's history, which rises with "
+        f"session_id's time order) in 2 rows: lines {a} ({second}), {b} ({first})"
+    )
+    message = str(error_of(folder))
+    assert f"{path}:\n  - {expected}" in message
+    assert message.startswith("1 data problem in 1 file")
+    with pytest.raises(DataValidationError, match=re.escape(expected)):
+        load_table(path, "sessions")
+
+
+@pytest.mark.parametrize(
+    "sizes",
+    [
+        {"n_learners": 2000, "n_tutors": 40, "n_sessions": 4000},  # params/smoke.yaml's
+        {"n_learners": 3, "n_tutors": 5, "n_sessions": 600},  # long histories
+    ],
+)
+def test_the_simulators_sessions_rise_in_session_index_with_session_id(
+    tmp_path: Path, sizes: dict[str, int]
+) -> None:
+    write_datasets(tmp_path, seed=20240601, **sizes)
+    load_datasets(tmp_path)  # refuses a session_index out of session_id's order
+
+
 @pytest.mark.parametrize(
     ("column", "learner_column", "tutor_column"),
     [
