@@ -1,5 +1,6 @@
 """What the commands share: the consoles, the params option, the progress bar over training
-steps, the params file loaded and checked, and the lines said on an error or an interruption."""
+steps (and generated sessions), the params file loaded and checked, and the lines said on an
+error or an interruption."""
 
 from __future__ import annotations
 
@@ -41,8 +42,8 @@ WorkersOption = Annotated[
 
 
 def steps_progress() -> Progress:
-    """A bar over training steps, with the time taken and the time left (on a terminal only,
-    within 80 columns)."""
+    """A bar over training steps (or the sessions `aura generate` draws), with the time taken and
+    the time left (on a terminal only, within 80 columns)."""
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(bar_width=20),
@@ -56,11 +57,15 @@ def steps_progress() -> Progress:
     )
 
 
-def advancing(bar: Progress, description: str) -> Callable[[int, int], None]:
+def advancing(
+    bar: Progress, description: str, unit: str = "steps", quiet_seconds: float = 0.0
+) -> Callable[[int, int], None]:
     """An ``on_progress(steps, total)`` that moves ``bar``'s one task, made at the first report:
     steps kept from earlier runs are done at once, and must not count as speed for the time
     left. Without a terminal, where the bar is off, it logs a line at each tenth of the steps
-    instead: a probe or budget study in a log printed nothing for its minutes of training."""
+    (or other ``unit``) instead, from ``quiet_seconds`` on: a probe or budget study in a log
+    printed nothing for its minutes of training, while work that is mostly over in a second
+    needs no line."""
     start = time.monotonic()
     logged = -1  # the last tenth logged
 
@@ -70,10 +75,11 @@ def advancing(bar: Progress, description: str) -> Callable[[int, int], None]:
             bar.add_task(description, total=total, completed=steps)
         bar.update(bar.task_ids[0], completed=steps)
         tenth = 10 * steps // max(total, 1)
-        if not console.is_terminal and tenth > logged:
+        quiet = time.monotonic() - start < quiet_seconds
+        if not console.is_terminal and tenth > logged and not quiet:
             logged = tenth
             console.print(
-                f"{description}: {steps:,} of {total:,} steps ({min(tenth, 10) * 10}%), "
+                f"{description}: {steps:,} of {total:,} {unit} ({min(tenth, 10) * 10}%), "
                 f"{time.monotonic() - start:.0f}s"
             )
 

@@ -10,8 +10,20 @@ import typer
 from rich.markup import escape
 
 from aura.cli import app
-from aura.cli.common import ParamsOption, checked_params, console, err_console, fail
+from aura.cli.common import (
+    ParamsOption,
+    advancing,
+    checked_params,
+    console,
+    err_console,
+    fail,
+    steps_progress,
+)
 from aura.config import PARAMS_DIR, ParamsError, project_path
+
+GENERATE_QUIET_SECONDS = 10.0
+"""Without a terminal, `aura generate` logs how far it is only once it has drawn for this long:
+the spec's scale takes half a second, one learner's 200,000 sessions minutes."""
 
 
 @app.command()
@@ -95,13 +107,16 @@ def generate(
             raise ParamsError(f"params file {params} has no '01_data_synthesis:' section")
         from aura.sim import write_datasets
 
-        with interrupts_handled(interrupted):
+        with interrupts_handled(interrupted), steps_progress() as bar:
             written = write_datasets(
                 out_dir,
                 seed=p["shared"]["seed"],
                 n_learners=sizes["n_learners"],
                 n_tutors=sizes["n_tutors"],
                 n_sessions=sizes["n_sessions"],
+                on_progress=advancing(
+                    bar, "generating", unit="sessions", quiet_seconds=GENERATE_QUIET_SECONDS
+                ),
             )
     except ParamsError as exc:  # names the file already
         raise fail(str(exc)) from exc

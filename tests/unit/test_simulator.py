@@ -71,6 +71,22 @@ def test_same_seed_gives_byte_identical_files(folder: Path, tmp_path: Path) -> N
         assert first.read_bytes() == second.read_bytes(), f"{first.name} differs between runs"
 
 
+def test_progress_is_told_the_sessions_drawn_and_changes_no_draw(
+    folder: Path, tmp_path: Path
+) -> None:
+    """A long history took minutes without a word; the progress callback that says how far it
+    is reads no random draw, so the files are byte for byte those written without one."""
+    told: list[tuple[int, int]] = []
+    write_datasets(
+        tmp_path / "told", seed=SEED, **SPEC, on_progress=lambda n, total: told.append((n, total))
+    )
+    for first, second in zip(_paths(folder), _paths(tmp_path / "told"), strict=True):
+        assert first.read_bytes() == second.read_bytes(), f"{first.name} differs with progress"
+    drawn = [n for n, _ in told]
+    assert drawn == sorted(set(drawn)) and drawn[-1] == SPEC["n_sessions"]
+    assert {total for _, total in told} == {SPEC["n_sessions"]}
+
+
 def test_another_seed_gives_different_files(folder: Path, tmp_path: Path) -> None:
     write_datasets(tmp_path / "other", seed=SEED + 1, **SPEC)
     for first, second in zip(_paths(folder), _paths(tmp_path / "other"), strict=True):
