@@ -45,13 +45,13 @@ START_DAYS = 240
 uniformly from the first START_DAYS days after EPOCH."""
 MEAN_GAP_DAYS = 6.0
 """Mean of the exponential part of the gap between a learner's sessions (1 day + this)."""
-Progress = Callable[[int, int], None]
+OnProgress = Callable[[int, int], None]
 """``on_progress(sessions drawn, sessions in all)``, called after a round: a long history (one
 learner's 200,000 sessions, as many rounds) takes minutes, and said nothing meanwhile. It reads
 no random draw, so the tables are the same with one or without."""
 PROGRESS_REPORTS = 1000
-"""About how many times `on_progress` is called in all (once a round, rounds being fewer, and at
-the last): told after each of 20,000 rounds, rich's bar added an eighth to the CPU time."""
+"""About how many times `on_progress` is called in all: at most once a round, and after the last
+one always. Told after every one of 20,000 rounds, rich's bar added an eighth to the CPU time."""
 LAST_DAY = int((np.datetime64("9999-12-31") - EPOCH.astype("datetime64[D]")).astype(int))
 """The last day after EPOCH that an ISO 8601 timestamp writes with its four-digit year: a later
 one is written with a fifth digit (12019-01-11T00:00), which the loader refuses as no timestamp."""
@@ -139,7 +139,7 @@ def simulate_history(
     learners: Learners,
     tutors: Tutors,
     counts: np.ndarray,
-    on_progress: Progress | None = None,
+    on_progress: OnProgress | None = None,
 ) -> dict[str, np.ndarray]:
     """Run every learner's sessions in order; returns one array per session field (row order:
     round by round, learners ascending within a round), and ``theta_final`` and
@@ -254,7 +254,7 @@ def generate(
     n_learners: int,
     n_tutors: int,
     n_sessions: int,
-    on_progress: Progress | None = None,
+    on_progress: OnProgress | None = None,
 ) -> SimulatedData:
     """Draw learners, tutors and their session history; build the CSV tables and the truth.
     ``on_progress`` is told the sessions drawn as the history is simulated."""

@@ -8,7 +8,7 @@ from contextlib import suppress
 from pathlib import Path
 
 from aura.files import sha256_file, written_together
-from aura.sim.generate import Progress, SimulatedData, generate
+from aura.sim.generate import OnProgress, SimulatedData, generate
 
 FILES = {
     "learners": "learners_data.csv",
@@ -121,11 +121,11 @@ def write_datasets(
     n_learners: int,
     n_tutors: int,
     n_sessions: int,
-    on_progress: Progress | None = None,
+    on_progress: OnProgress | None = None,
 ) -> dict[str, Path]:
     """Generate the datasets for these parameters and write them; returns the paths. A folder
     holding tables of its own is refused before anything is generated. "~/..." is the home
-    folder's, as in `save`. ``on_progress`` is told the sessions drawn (`Progress`)."""
+    folder's, as in `save`. ``on_progress`` is told the sessions drawn (`OnProgress`)."""
     out_dir = Path(out_dir).expanduser()
     check_writable(out_dir)
     return _write(generate(seed, n_learners, n_tutors, n_sessions, on_progress), out_dir)
