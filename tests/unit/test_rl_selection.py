@@ -39,3 +39,22 @@ def test_the_exported_seed_is_chosen_on_selection_episodes(monkeypatch, env_key:
     assert {seed for _, seed in calls} == {SMOKE.selection_seed}
     assert SMOKE.selection_seed != SMOKE.test_seed
     assert all(path.parent.name.startswith("seed_") for path, _ in calls)
+
+
+def test_the_exported_seed_has_the_best_mean_selection_return_not_median(monkeypatch) -> None:
+    """Seed 0 wins one selection episode by far and loses the others: its mean (10 / 3) beats
+    seed 1's steady 2, its median (0) does not. The mean return is what a policy is scored by."""
+    per_seed = {0: [0.0, 0.0, 10.0], 1: [2.0, 2.0, 2.0], 2: [1.0, 1.0, 1.0]}
+
+    def evaluate(path: Path, run, seed: int, n_episodes: int) -> list[float]:
+        return per_seed[run.seed - SMOKE.base_seed]
+
+    monkeypatch.setattr(selection, "evaluate_model_file", evaluate)
+    selected = selection.select_models(SMOKE, fake_results("tutor_matching"))["tutor_matching"]
+    assert selected["seed_index"] == 0
+    assert selected["selection_mean_returns"] == pytest.approx({0: 10 / 3, 1: 2.0, 2: 1.0})
+    assert (
+        selected["path"]
+        == "rl/tutor_matching/ppo/seed_0/"
+        + selection.SCORED_FILES[SMOKE.scored_model["tutor_matching"]]
+    )
