@@ -59,3 +59,50 @@ def test_a_recurrent_policy_carries_its_memory_through_each_episode(tmp_path: Pa
     vec_env.close()
     assert scored == pytest.approx(reference, abs=1e-6)  # SB3's Monitor rounds to 6 decimals
     assert len(set(scored)) > 1, "the episodes differ, so matching them is not trivial"
+
+
+def test_a_learning_curve_is_each_checkpoints_mean_return_oldest_first_then_the_final(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checkpoints at 200 and 1,000 steps (saved out of order), the final policy counted at
+    1,024: each point is the mean (not the median) of its held-out returns."""
+    from aura.rl import scoring
+    from aura.rl.train import CHECKPOINT_DIR, CHECKPOINT_PREFIX, FINAL_MODEL
+
+    folder = tmp_path / CHECKPOINT_DIR
+    folder.mkdir()
+    for steps in (1000, 200):
+        (folder / f"{CHECKPOINT_PREFIX}_{steps}_steps.zip").touch()
+    (folder / "notes.txt").touch()
+    returns = {
+        f"{CHECKPOINT_PREFIX}_200_steps.zip": [0.0, 0.0, 3.0],  # mean 1, median 0
+        f"{CHECKPOINT_PREFIX}_1000_steps.zip": [1.0, 1.0, 7.0],  # mean 3
+        FINAL_MODEL: [2.0, 5.0, 5.0],  # mean 4
+    }
+    asked: list[tuple[int, int]] = []
+
+    def evaluate(path: Path, run, seed: int, n_episodes: int) -> list[float]:
+        asked.append((seed, n_episodes))
+        return returns[path.name]
+
+    monkeypatch.setattr(scoring, "evaluate_model_file", evaluate)
+    curve = scoring.score_checkpoints(tmp_path, None, 1024, seed=5, n_episodes=3)
+    assert curve == [(200, 1.0), (1000, 3.0), (1024, 4.0)]
+    assert set(asked) == {(5, 3)}
+
+
+@pytest.mark.parametrize(
+    ("scored_model", "file"), [("best", "best_model.zip"), ("final", "final_model.zip")]
+)
+def test_the_scored_policy_of_each_seed_is_the_file_the_params_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scored_model: str, file: str
+) -> None:
+    from aura.rl import scoring
+
+    monkeypatch.setattr(scoring, "load_run_config", lambda path: path)
+    entry = {"seeds": [{"run_dir": "rl/x/ppo/seed_0"}, {"run_dir": "rl/x/ppo/seed_1"}]}
+    found = scoring.scored_models(entry, tmp_path, scored_model)
+    assert found == [
+        (tmp_path / f"rl/x/ppo/seed_{k}" / file, tmp_path / f"rl/x/ppo/seed_{k}" / "config.yaml")
+        for k in range(2)
+    ]
