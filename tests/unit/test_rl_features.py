@@ -3,6 +3,7 @@ continuous features pass through, and a bad declaration is named."""
 
 from __future__ import annotations
 
+import gymnasium as gym
 import numpy as np
 import pytest
 import torch
@@ -34,3 +35,32 @@ def test_a_category_outside_the_observation_is_named() -> None:
     env = TutorMatchingEnv(n_tutors=20)
     with pytest.raises(ValueError, match=r"categorical features \[8\]"):
         OneHotCategories(env.observation_space, {8: 3})
+
+
+def test_an_index_sent_rounded_reads_as_the_nearest_category() -> None:
+    """A client may send a time slot of 4 categories as 0.33 or 0.67 (1/3, 2/3 rounded): each is
+    read as the category it is nearest to, as is 0.99 for the last. Observation: (x, slot)."""
+    space = gym.spaces.Box(0.0, 1.0, shape=(2,), dtype=np.float32)
+    extractor = OneHotCategories(space, {1: 4})
+    observations = torch.tensor([[0.5, 0.33], [0.25, 0.67], [0.0, 0.99], [1.0, 0.02]])
+    expected = [
+        [0.5, 0, 1, 0, 0],
+        [0.25, 0, 0, 1, 0],
+        [0.0, 0, 0, 0, 1],
+        [1.0, 1, 0, 0, 0],
+    ]
+    np.testing.assert_allclose(extractor(observations).numpy(), expected, rtol=1e-6)
+
+
+def test_one_hot_blocks_follow_the_observation_order_whatever_the_declarations_order() -> None:
+    space = gym.spaces.Box(0.0, 1.0, shape=(3,), dtype=np.float32)
+    extractor = OneHotCategories(space, {2: 2, 0: 3})
+    # position 0 holds category 2 of 3, position 1 is continuous, position 2 category 0 of 2
+    out = extractor(torch.tensor([[1.0, 0.4, 0.0]])).numpy()
+    np.testing.assert_allclose(out, [[0.4, 0, 0, 1, 1, 0]], rtol=1e-6)
+
+
+def test_a_feature_of_one_category_is_named() -> None:
+    space = gym.spaces.Box(0.0, 1.0, shape=(3,), dtype=np.float32)
+    with pytest.raises(ValueError, match=r"categorical features \[1\] .* at least 2 categories"):
+        OneHotCategories(space, {0: 3, 1: 1})
