@@ -128,3 +128,23 @@ def test_a_reward_probe_trains_on_its_reward_and_is_scored_on_the_grids() -> Non
     assert (trained.env.id, scored.env.id) == (RELATIVE_REWARD_ID, TUTOR_MATCHING_ID)
     assert trained.env.kwargs == scored.env.kwargs == run.env.kwargs
     assert (trained.seed, scored.seed) == (run.seed, run.seed)
+
+
+@pytest.mark.parametrize(
+    ("name", "algo", "message"),
+    [
+        ("recurrent", "a2c", "trains PPO with a recurrent policy .*use --algo ppo, not a2c"),
+        ("recurrent", "dqn", "use --algo ppo, not dqn"),
+        ("filter_start", "dqn", "use --algo ppo or a2c, not dqn"),
+        ("noisy", "ppo", "unknown probe 'noisy'"),
+    ],
+)
+def test_a_probe_the_algorithm_cannot_run_is_refused_by_name(
+    name: str, algo: str, message: str
+) -> None:
+    from aura.rl.config import ConfigError
+
+    smoke = load_experiment(PARAMS_DIR / "smoke.yaml")
+    with pytest.raises(ConfigError, match=message):
+        probes.checked_probe(smoke, name, algo)
+    assert probes.checked_probe(smoke, "recurrent", "ppo") is PROBES["recurrent"]
