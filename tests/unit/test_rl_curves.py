@@ -3,13 +3,16 @@ normalised by random and the oracle on those same episodes."""
 
 from __future__ import annotations
 
+import dataclasses
+
+import numpy as np
 import pytest
 import yaml
 
 from aura.config import PARAMS_DIR
 from aura.rl.config import SECTION
 from aura.rl.config.experiment import experiment_config
-from aura.rl.curves import held_out_curves
+from aura.rl.curves import curve_bands, curve_yardstick, held_out_curves
 from aura.rl.experiment import RunOutcome
 from aura.rl.results import summarise
 
@@ -86,3 +89,138 @@ def test_unset_curve_episodes_take_the_first_held_out_episodes_up_to_100(
     assert experiment_config(section, SHARED).curve_episodes == expected
     section["curve_episodes"] = None  # what the notebook passes by default
     assert experiment_config(section, SHARED).curve_episodes == expected
+
+
+def test_the_curve_yardstick_is_random_and_the_oracle_on_the_curve_s_episodes_alone() -> None:
+    """Random and the oracle vary by episode and the curve takes the first 4 of 9: every
+    reference is normalised by their means on those 4, worked here by hand."""
+    random = [0.0, 0.0, 3.0, 1.0, 9.0, 9.0, 9.0, 9.0, 9.0]  # mean 1 on the first 4, median 0.5
+    oracle = [5.0, 5.0, 5.0, 9.0, 0.0, 0.0, 0.0, 0.0, 0.0]  # mean 6, median 5
+    rule = [2.0, 2.0, 2.0, 5.0, 0.0, 0.0, 0.0, 0.0, 0.0]  # mean 2.75
+    filt = [4.0, 4.0, 4.0, 4.0, 1.0, 1.0, 1.0, 1.0, 1.0]  # mean 4
+    seen = [1.0, 1.0, 1.0, 3.0, 8.0, 8.0, 8.0, 8.0, 8.0]  # mean 1.5
+    ref = {
+        "hand_rule_name": "rule",
+        "ceiling_name": "filter",
+        "experience_name": "seen",
+        "episode_returns": {
+            "random": random,
+            "oracle": oracle,
+            "rule": rule,
+            "filter": filt,
+            "seen": seen,
+        },
+    }
+    refs, score = curve_yardstick(ref, 4)
+    assert refs == pytest.approx({"hand_rule": 1.75 / 5, "ceiling": 3 / 5, "experience": 0.5 / 5})
+    assert score(1.0) == 0.0 and score(6.0) == 1.0 and score(3.5) == pytest.approx(0.5)
+    ref["experience_name"] = None  # difficulty adaptation has no experience reference
+    assert set(curve_yardstick(ref, 4)[0]) == {"hand_rule", "ceiling"}
+
+
+def test_a_band_is_the_t_interval_of_the_seeds_normalised_scores_step_by_step() -> None:
+    """Checkpoints listed in any order come out in order of steps, each the mean over seeds of
+    the normalised scores with scipy's t interval (n - 1 degrees of freedom)."""
+    from scipy import stats
+
+    def score(mean: float) -> float:  # random returns 2, the oracle 6
+        return (mean - 2.0) / 4.0
+
+    curves = [
+        [(3000, 5.0), (1000, 3.0), (2000, 4.0)],
+        [(2000, 4.4), (1000, 2.6), (3000, 5.6)],
+        [(1000, 3.4), (3000, 4.4), (2000, 3.6)],
+    ]
+    bands = curve_bands(curves, score)
+    assert [b["timesteps"] for b in bands] == [1000, 2000, 3000]
+    for band, step in zip(bands, (1000, 2000, 3000), strict=True):
+        normalised = np.array([(dict(c)[step] - 2.0) / 4.0 for c in curves])
+        low, high = stats.t.interval(0.95, 2, normalised.mean(), stats.sem(normalised))
+        assert (band["mean"], band["low"], band["high"], band["n"]) == pytest.approx(
+            (normalised.mean(), low, high, 3), rel=1e-12
+        )
+
+
+def test_the_held_out_curve_table_keeps_each_end_of_the_band_in_its_column() -> None:
+    point = {"timesteps": 500, "mean": 0.4, "low": 0.1, "high": 0.8, "n": 3}
+    results = {"tutor_matching": {"algorithms": {"ppo": {"held_out_curve": [point]}}}}
+    row = held_out_curves(results).iloc[0].to_dict()
+    assert row == {
+        "env": "tutor_matching",
+        "algo": "ppo",
+        "timesteps": 500,
+        "normalised": 0.4,
+        "low": 0.1,
+        "high": 0.8,
+        "n_seeds": 3,
+    }
+
+
+def test_evaluation_curves_are_normalised_by_each_run_s_own_evaluation_episodes(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each seed's evaluations replay its own episodes, so seed k's curve is normalised by
+    random and the oracle on seed k's episodes (means of their returns there, shared by every
+    algorithm's run k), and the band is scipy's t interval over the seeds at every step all of
+    them reached; worked here by hand from the evaluations written."""
+    from scipy import stats
+
+    import aura.rl.curves as curves
+    from aura.rl.config import EVAL_SEED_OFFSET
+
+    cfg = dataclasses.replace(config(), models_dir=tmp_path)
+    cfg = dataclasses.replace(cfg, algorithms=("ppo", "a2c"))
+    base = cfg.base_seed + EVAL_SEED_OFFSET
+    # (policy, evaluation seed) -> its returns on that seed's evaluation episodes
+    returns = {
+        ("random", base): [0.0, 0.0, 3.0],  # mean 1, median 0
+        ("oracle", base): [3.0, 5.0, 10.0],  # mean 6, median 5
+        ("random", base + 1): [1.0, 1.0, 4.0],  # mean 2
+        ("oracle", base + 1): [4.0, 4.0, 10.0],  # mean 6
+    }
+    fitted = []
+
+    def aura_baselines(env_key: str, seed: int) -> dict:
+        return {name: (name, seed) for name in ("random", "oracle", "rule")}
+
+    def evaluation_returns(run, policy) -> list[float]:
+        fitted.append(policy)
+        assert policy[1] == run.seed + EVAL_SEED_OFFSET
+        return returns[policy]
+
+    monkeypatch.setattr(curves, "aura_baselines", aura_baselines)
+    monkeypatch.setattr(curves, "evaluation_returns", evaluation_returns)
+    written = {  # (algo, seed index) -> (steps, mean return of each evaluation)
+        ("ppo", 0): ([100, 200, 300], [2.0, 3.0, 6.0]),
+        ("ppo", 1): ([100, 200, 300], [3.0, 4.0, 5.0]),
+        ("a2c", 0): ([100, 200, 300], [1.0, 2.0, 3.0]),
+        ("a2c", 1): ([100, 200], [2.5, 6.0]),  # stopped before its third evaluation
+    }
+    for (algo, k), (steps, means) in written.items():
+        logs = cfg.run_dir("tutor_matching", algo, k) / "logs"
+        logs.mkdir(parents=True)
+        # two episodes per evaluation, spread about the mean so an axis or a median shows
+        results = np.array([[m - 1.0, m + 1.0] for m in means])
+        np.savez(logs / "evaluations.npz", timesteps=np.array(steps), results=results)
+
+    table = curves.learning_curves(cfg)
+    assert len(fitted) == 4  # random and the oracle once per seed, not once per run
+    scale = {0: (1.0, 5.0), 1: (2.0, 4.0)}  # seed k: (random's mean, oracle's less random's)
+    expected = []
+    for algo in ("ppo", "a2c"):
+        reached = sorted(set(written[(algo, 0)][0]) & set(written[(algo, 1)][0]))
+        for step in reached:
+            values = []
+            for k in (0, 1):
+                steps, means = written[(algo, k)]
+                lo, width = scale[k]
+                values.append((means[steps.index(step)] - lo) / width)
+            values = np.array(values)
+            low, high = stats.t.interval(0.95, 1, values.mean(), stats.sem(values))
+            expected.append((algo, step, values.mean(), low, high, 2))
+    got = table[["algo", "timesteps", "normalised", "low", "high", "n_seeds"]]
+    assert [tuple(r) for r in got.itertuples(index=False)] == [
+        (a, s, pytest.approx(m, rel=1e-12), pytest.approx(lo, rel=1e-12), pytest.approx(hi), n)
+        for a, s, m, lo, hi, n in expected
+    ]
+    assert table["timesteps"].tolist() == [100, 200, 300, 100, 200]
