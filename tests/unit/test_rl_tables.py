@@ -1,0 +1,144 @@
+"""The tables of a grid's ``results.json``: every number of a results entry written by hand,
+each a different value, lands in its own column, and the references are scored by random and
+the oracle with Z95 x their episodes' error either side."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from aura.rl.intervals import EPISODES, EPISODES_ONLY, SEEDS_AND_EPISODES
+from aura.rl.tables import results_table, saved_policies_table
+
+Z95 = 1.959963984540054
+
+
+def interval(mean: float, low: float, high: float, n: int, covers: str | None = None) -> dict:
+    out = {"mean": mean, "low": low, "high": high, "n": n}
+    return out if covers is None else {**out, "covers": covers}
+
+
+def results() -> dict:
+    """Random returns 2 and the oracle 6, so a reference returning R scores (R - 2) / 4."""
+    return {
+        "tutor_matching": {
+            "references": {
+                "random": 2.0,
+                "oracle": 6.0,
+                "hand_rule": 3.0,
+                "hand_rule_name": "rule",
+                "ceiling": 5.0,
+                "ceiling_name": "filter",
+                "experience": 4.0,
+                "experience_name": "seen",
+                "experience_steps": 1_200_000,
+                "episode_se": {"hand_rule": 0.01, "ceiling": 0.02, "experience": 0.03},
+            },
+            "scored_model": "final",
+            "algorithms": {
+                "ppo": {
+                    "normalised": interval(0.61, 0.55, 0.67, 3),
+                    "mean_return": interval(4.44, 4.2, 4.6, 3),
+                    "lead_over_hand_rule": interval(0.36, 0.31, 0.41, 3),
+                    "other_model": {
+                        "model": "best",
+                        "normalised": interval(0.58, 0.50, 0.66, 3),
+                        "scored_lead": interval(0.03, 0.01, 0.05, 3),
+                    },
+                },
+                "a2c": {  # one seed: its intervals cover the episodes only
+                    "normalised": interval(0.4, 0.35, 0.45, 1, EPISODES_ONLY),
+                    "mean_return": interval(3.6, -math.inf, math.inf, 1),
+                    "lead_over_hand_rule": interval(0.15, 0.1, 0.2, 1, EPISODES_ONLY),
+                    "other_model": {
+                        "model": "best",
+                        "normalised": interval(0.42, 0.36, 0.48, 1, EPISODES_ONLY),
+                        "scored_lead": interval(-0.02, -0.03, -0.01, 1, EPISODES_ONLY),
+                    },
+                },
+            },
+        }
+    }
+
+
+def test_every_reference_and_policy_row_holds_its_own_numbers() -> None:
+    table = results_table(results())
+    assert table["policy"].tolist() == [
+        "random",
+        "hand rule (rule)",
+        "seen (1,200,000 steps)",
+        "upper reference (filter)",
+        "oracle",
+        "PPO",
+        "A2C",
+    ]
+    rows = table.set_index("policy")
+    for policy, value, se in [
+        ("hand rule (rule)", 3.0, 0.01),
+        ("seen (1,200,000 steps)", 4.0, 0.03),
+        ("upper reference (filter)", 5.0, 0.02),
+    ]:
+        row = rows.loc[policy]
+        score = (value - 2.0) / 4.0
+        assert (row["normalised"], row["mean_return"]) == pytest.approx((score, value))
+        assert (row["ci_low"], row["ci_high"]) == pytest.approx(
+            (score - Z95 * se, score + Z95 * se), rel=1e-12
+        )
+        assert row["ci_covers"] == EPISODES and np.isnan(row["lead_over_rule"])
+    for policy, score in (("random", 0.0), ("oracle", 1.0)):
+        row = rows.loc[policy]
+        assert row["normalised"] == score and pd.isna(row["ci_covers"])
+        assert np.isnan(row["ci_low"]) and np.isnan(row["ci_high"])
+    columns = [
+        "normalised",
+        "ci_low",
+        "ci_high",
+        "mean_return",
+        "n_seeds",
+        "lead_over_rule",
+        "lead_low",
+        "lead_high",
+        "ci_covers",
+    ]
+    assert rows.loc["PPO", columns].tolist() == [
+        0.61,
+        0.55,
+        0.67,
+        4.44,
+        3,
+        0.36,
+        0.31,
+        0.41,
+        SEEDS_AND_EPISODES,
+    ]
+    assert rows.loc["A2C", ["normalised", "lead_over_rule", "ci_covers"]].tolist() == [
+        0.4,
+        0.15,
+        EPISODES_ONLY,
+    ]
+
+
+def test_the_saved_policies_table_holds_the_other_policy_s_numbers() -> None:
+    table = saved_policies_table(results()).set_index("algo")
+    assert table.loc["PPO"].tolist() == [
+        "tutor_matching",
+        "final",
+        0.61,
+        "best",
+        0.58,
+        0.50,
+        0.66,
+        0.03,
+        0.01,
+        0.05,
+        SEEDS_AND_EPISODES,
+    ]
+    assert table.loc["A2C", ["other_normalised", "lead", "lead_low", "ci_covers"]].tolist() == [
+        0.42,
+        -0.02,
+        -0.03,
+        EPISODES_ONLY,
+    ]
