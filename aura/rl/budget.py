@@ -148,8 +148,16 @@ def _check_every(base: RunConfig, factor: int, every: int) -> None:
     if total // every > MAX_CHECKPOINTS:
         raise ConfigError(
             f"--every {every} gives {total // every:,} checkpoints of {total:,} steps, each saved "
-            f"and scored; at most {MAX_CHECKPOINTS} (--every >= {-(-total // MAX_CHECKPOINTS):,})"
+            f"and scored; at most {MAX_CHECKPOINTS} (--every >= {_least_every(total, n_envs):,})"
         )
+
+
+def _least_every(total: int, n_envs: int) -> int:
+    """The smallest `every` a study of ``total`` steps accepts, so the refusal's advice is
+    accepted when followed: a multiple of ``n_envs`` with ``total // every`` at most
+    `MAX_CHECKPOINTS` (``total / MAX_CHECKPOINTS`` rounded up was neither, at times)."""
+    fewest_steps = total // (MAX_CHECKPOINTS + 1) + 1
+    return -(-fewest_steps // n_envs) * n_envs
 
 
 def _points(

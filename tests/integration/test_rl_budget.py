@@ -111,7 +111,7 @@ def test_budget_study_of_a_probe_trains_and_scores_with_its_change(tmp_path: Pat
         ),
         (  # 12,000 steps in 8-step checkpoints: 1,500 files, each saved and scored
             {"env_key": "tutor_matching", "algo": "ppo", "factor": 2, "every": 8},
-            r"--every 8 gives 1,500 checkpoints of 12,000 steps.*at most 200 \(--every >= 60\)",
+            r"--every 8 gives 1,500 checkpoints of 12,000 steps.*at most 200 \(--every >= 64\)",
         ),
         ({"env_key": "tutor_matching", "algo": "ppo", "probe": "nope"}, "unknown probe 'nope'"),
         (

@@ -25,9 +25,9 @@ BUDGET = 9_640
 PPO's 8 environments)."""
 
 
-def config(tmp_path: Path):
+def config(tmp_path: Path, total: int = BUDGET):
     section = yaml.safe_load((PARAMS_DIR / "smoke.yaml").read_text())[SECTION]
-    section["training"]["total_timesteps"] = BUDGET
+    section["training"]["total_timesteps"] = total
     shared = {"seed": 7, "data_dir": "d", "models_dir": str(tmp_path), "artifacts_dir": "a"}
     return experiment_config(section, shared)
 
@@ -161,3 +161,23 @@ def test_each_checkpoint_is_scored_beside_the_experience_reference_fitted_to_its
     ]
     written = budget_dir(cfg, "tutor_matching", "ppo", 0) / BUDGET_FILE
     assert json.loads(written.read_text())["points"] == study["points"]
+
+
+@pytest.mark.parametrize(
+    ("total", "factor", "every", "least"),
+    [(BUDGET, 1, 40, 48), (BUDGET, 2, 8, 96), (6_000, 2, 8, 64)],
+)
+def test_the_every_a_refusal_advises_is_the_smallest_the_study_accepts(
+    tmp_path: Path, total: int, factor: int, every: int, least: int
+) -> None:
+    """The refusal advised total / 200 rounded up: 49, 97 and 60 here, where 48 and 96 save
+    exactly 200 checkpoints (9,640 // 48 and 19,280 // 96) and are accepted, and 49, 97 and 60
+    are no multiples of PPO's 8 environments, so the value advised was refused in turn. The
+    smallest multiple of 8 with at most 200 checkpoints is 48, 96 and 64 (12,000 // 64 = 187,
+    12,000 // 56 = 214): accepted, and 8 steps fewer refused."""
+    cfg = config(tmp_path, total)
+    with pytest.raises(ConfigError, match=rf"at most 200 \(--every >= {least}\)"):
+        check(cfg, factor=factor, every=every)
+    check(cfg, factor=factor, every=least)
+    with pytest.raises(ConfigError, match="checkpoints of"):
+        check(cfg, factor=factor, every=least - 8)
