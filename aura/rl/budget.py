@@ -86,8 +86,7 @@ def check_budget_study(
         )
     if factor < 1:
         raise ConfigError(f"--factor must be at least 1, got {factor}")
-    if every is not None:
-        _check_every(cfg.run(env_key, algo, seed_index), factor, every)
+    _check_every(cfg.run(env_key, algo, seed_index), factor, every)
     probed = None if probe is None else checked_probe(cfg, probe, algo)
     if probed is not None and probed.env_key != env_key:
         raise ConfigError(f"probe {probe!r} changes {probed.env_key}, not {env_key}")
@@ -132,11 +131,19 @@ def _check_kept(
     )
 
 
-def _check_every(base: RunConfig, factor: int, every: int) -> None:
+def _check_every(base: RunConfig, factor: int, every: int | None) -> None:
     """Checkpoints fall on whole vector steps (`n_envs` environment steps each), and each is
     saved and scored, so `every` must be a multiple of `n_envs` and give at most
-    `MAX_CHECKPOINTS`."""
+    `MAX_CHECKPOINTS`. Without `every` there is one per grid budget: `factor` of them."""
     total = base.training.total_timesteps * factor
+    if every is None:
+        if factor > MAX_CHECKPOINTS:
+            raise ConfigError(
+                f"--factor {factor} gives {factor:,} checkpoints of {total:,} steps at the "
+                f"default --every (the grid's {base.training.total_timesteps:,}), each saved and "
+                f"scored; at most {MAX_CHECKPOINTS} (--every >= {_least_every(total, base):,})"
+            )
+        return
     if every < 1:
         raise ConfigError(f"--every must be a positive number of steps, got {every}")
     n_envs = base.hyperparams.n_envs
@@ -148,14 +155,15 @@ def _check_every(base: RunConfig, factor: int, every: int) -> None:
     if total // every > MAX_CHECKPOINTS:
         raise ConfigError(
             f"--every {every} gives {total // every:,} checkpoints of {total:,} steps, each saved "
-            f"and scored; at most {MAX_CHECKPOINTS} (--every >= {_least_every(total, n_envs):,})"
+            f"and scored; at most {MAX_CHECKPOINTS} (--every >= {_least_every(total, base):,})"
         )
 
 
-def _least_every(total: int, n_envs: int) -> int:
+def _least_every(total: int, base: RunConfig) -> int:
     """The smallest `every` a study of ``total`` steps accepts, so the refusal's advice is
-    accepted when followed: a multiple of ``n_envs`` with ``total // every`` at most
+    accepted when followed: a multiple of ``base``'s ``n_envs`` with ``total // every`` at most
     `MAX_CHECKPOINTS` (``total / MAX_CHECKPOINTS`` rounded up was neither, at times)."""
+    n_envs = base.hyperparams.n_envs
     fewest_steps = total // (MAX_CHECKPOINTS + 1) + 1
     return -(-fewest_steps // n_envs) * n_envs
 

@@ -15,7 +15,13 @@ import yaml
 
 import aura.rl.budget as budget
 from aura.config import PARAMS_DIR
-from aura.rl.budget import BUDGET_FILE, budget_dir, budget_study, check_budget_study
+from aura.rl.budget import (
+    BUDGET_FILE,
+    MAX_CHECKPOINTS,
+    budget_dir,
+    budget_study,
+    check_budget_study,
+)
 from aura.rl.config import SECTION, ConfigError
 from aura.rl.config.experiment import experiment_config
 from aura.rl.train import CONFIG_FILE
@@ -181,3 +187,17 @@ def test_the_every_a_refusal_advises_is_the_smallest_the_study_accepts(
     check(cfg, factor=factor, every=least)
     with pytest.raises(ConfigError, match="checkpoints of"):
         check(cfg, factor=factor, every=least - 8)
+
+
+def test_the_default_every_is_held_to_the_checkpoint_limit_too(tmp_path: Path) -> None:
+    """Without --every a study saves one checkpoint per grid budget, so --factor of them: 250
+    were accepted without a word, each saved and scored, as only a given --every was counted."""
+    cfg = config(tmp_path)
+    check(cfg, factor=MAX_CHECKPOINTS)
+    message = (
+        r"--factor 250 gives 250 checkpoints of 2,410,000 steps at the default --every \(the "
+        r"grid's 9,640\), each saved and scored; at most 200 \(--every >= 11,992\)"
+    )
+    with pytest.raises(ConfigError, match=message):
+        check(cfg, factor=250)
+    check(cfg, factor=250, every=11_992)
