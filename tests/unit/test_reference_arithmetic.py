@@ -1,0 +1,98 @@
+"""The arithmetic every normalised score rests on, worked by hand on small cases: the per-state
+score of notebook 02, the held-out split of its observation ceiling, the consistency and the
+normalised score of `evaluate_policy`, the seeds of the references' episodes, and the
+difficulty trajectory's 84% target."""
+
+from __future__ import annotations
+
+import math
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import aura.envs as E
+from aura.envs.analysis import (
+    difficulty_trajectory,
+    observation_ceiling,
+    per_step_score,
+    tutor_matching_states,
+)
+
+
+def test_the_per_state_score_is_zero_for_the_mean_strategy_and_one_for_the_best() -> None:
+    """Two states with strategies worth (1, 2, 3) and (0, 0, 3): random earns their mean 1.5,
+    the oracle 3; picks worth 3 and 0 earn 1.5 (0), picks worth 3 and 3 earn 3 (1), picks worth 2
+    and 0 earn 1 ((1 - 1.5) / 1.5 = -1/3)."""
+    expected = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 3.0]])
+    assert per_step_score(expected, np.array([2, 0])) == pytest.approx(0.0)
+    assert per_step_score(expected, np.array([2, 2])) == pytest.approx(1.0)
+    assert per_step_score(expected, np.array([1, 0])) == pytest.approx(-1 / 3)
+
+
+def test_the_observation_ceiling_is_scored_on_the_states_it_did_not_learn_from() -> None:
+    """States whose better strategy flips between the first half and the second: a model
+    learned on the first half and scored on the second picks the worse strategy nearly always
+    (score near -1); scored on its own half it would look perfect."""
+    rng = np.random.default_rng(0)
+    x = rng.random((400, 1))
+    first = np.column_stack([x[:200, 0], 1.0 - x[:200, 0]])
+    second = np.column_stack([1.0 - x[200:, 0], x[200:, 0]])
+    score = observation_ceiling(x, np.vstack([first, second]), 0)
+    assert score < -0.8, score
+
+
+def test_consistency_is_one_minus_the_spread_over_the_size_of_the_mean_return() -> None:
+    """1 - std / |mean|, floored at 0, by hand from the returns: the size of the mean is what
+    counts, so tutor matching paid the negated reward is exactly as consistent as tutor matching
+    itself."""
+    from gymnasium.wrappers import TransformReward
+
+    def negated() -> gym.Env:
+        return TransformReward(E.TutorMatchingEnv(), lambda r: -r)
+
+    paid = E.evaluate_policy(negated, E.FixedPolicy(4, "balanced"), 30, 5)
+    plain = E.evaluate_policy(E.TUTOR_MATCHING_ID, E.FixedPolicy(4, "balanced"), 30, 5)
+    returns = np.array(paid.returns)
+    np.testing.assert_array_equal(returns, -np.array(plain.returns))
+    mean, std = returns.mean(), math.sqrt(((returns - returns.mean()) ** 2).mean())
+    assert mean < 0 < std < abs(mean)
+    assert paid.consistency == pytest.approx(1 - std / abs(mean), rel=1e-9)
+    assert paid.consistency == pytest.approx(plain.consistency, rel=1e-12)
+    assert 0 < paid.consistency < 1
+
+
+def test_the_normalised_score_puts_random_at_0_and_the_oracle_at_1() -> None:
+    """(R - R_random) / (R_oracle - R_random) on a scale from 9 to 11: 10 is halfway, 9.5 a
+    quarter, 12 one and a half; an oracle not above random gives no scale."""
+    assert E.normalised_score(10.0, 9.0, 11.0) == pytest.approx(0.5)
+    assert E.normalised_score(9.5, 9.0, 11.0) == pytest.approx(0.25)
+    assert E.normalised_score(12.0, 9.0, 11.0) == pytest.approx(1.5)
+    with pytest.raises(ValueError, match="must exceed random return"):
+        E.normalised_score(10.0, 9.0, 9.0)
+
+
+def test_the_references_episodes_are_the_seeded_episodes_they_name() -> None:
+    """`evaluate_policy(..., n, seed)` plays episodes seed, seed + 1, ...; so do the states the
+    observation ceiling learns from: their first observations are those of fresh resets with
+    those seeds."""
+    env = E.TutorMatchingEnv(episode_length=3)
+    observations, _, _ = tutor_matching_states(4, 70, episode_length=3)
+    firsts = [env.reset(seed=70 + i)[0] for i in range(4)]
+    np.testing.assert_array_equal(observations[::3], np.array(firsts))
+    returns = []
+    for i in range(4):
+        env.reset(seed=70 + i)
+        returns.append(sum(env.step(4)[1] for _ in range(3)))
+    result = E.evaluate_policy(lambda: E.TutorMatchingEnv(episode_length=3), lambda obs: 4, 4, 70)
+    assert list(result.returns) == pytest.approx(returns, rel=1e-12)
+
+
+def test_the_trajectory_s_target_is_the_84_percent_difficulty_of_the_ability() -> None:
+    """theta - ln(0.84 / 0.16) / 1.7, the difficulty at which sigmoid(1.7 (theta - b)) = 0.84."""
+    table = difficulty_trajectory(E.DifficultyOracle(), 3, max_steps=6)
+    assert list(table["step"]) == list(range(1, len(table) + 1))
+    target = table["theta"] - math.log(0.84 / 0.16) / 1.7
+    np.testing.assert_allclose(table["target_difficulty"], target, rtol=1e-12)
+    p = 1 / (1 + np.exp(-1.7 * (table["theta"] - table["target_difficulty"])))
+    np.testing.assert_allclose(p, 0.84, rtol=1e-12)
