@@ -47,9 +47,10 @@ def _clip01(x: float) -> float:
 
 def _difficulty_episode(
     env: DifficultyAdaptationEnv, seed: int, moves: list[int]
-) -> tuple[int, list[float]]:
+) -> tuple[int, list[float], bool]:
     """Run one episode with the moves given (cycled), checking every step by hand; returns the
-    number of blocks the policy chose and every block's success, the diagnostic block's first."""
+    number of blocks the policy chose, every block's success (the diagnostic block's first) and
+    whether the learner quit with a mean success within the flow band."""
     n = env.items_per_step
     duration = n / ITEMS_PER_HOUR
     scale = LEARNING_RATE * 1.5 * math.sqrt(duration)  # 84% success, full engagement, attention 1
@@ -110,7 +111,7 @@ def _difficulty_episode(
             assert info["mean_success_rate"] == pytest.approx(mean, rel=1e-12)
             in_flow = abs(mean - OPTIMAL_SUCCESS) <= FLOW_WIDTH
             assert info["episode_success"] == (not quit_ and in_flow)
-            return t, [diagnostic] + successes
+            return t, [diagnostic] + successes, quit_ and in_flow
     raise AssertionError("the episode ran past max_steps")
 
 
@@ -126,11 +127,14 @@ def test_difficulty_episodes_follow_the_documented_dynamics_step_by_step() -> No
     env = DifficultyAdaptationEnv(max_steps=25)
     plans = ([1], [2, 1], [0, 1, 2], [2], [0], [2, 2, 1, 0])
     episodes = [_difficulty_episode(env, seed, plans[seed % len(plans)]) for seed in range(60)]
-    lengths = [length for length, _ in episodes]
+    lengths = [length for length, _, _ in episodes]
     assert min(lengths) < env.max_steps == max(lengths)  # both ends were met
-    firsts = [successes[0] for _, successes in episodes]
-    later = [s for _, successes in episodes for s in successes[1:]]
+    firsts = [successes[0] for _, successes, _ in episodes]
+    later = [s for _, successes, _ in episodes for s in successes[1:]]
     assert 0.6 in firsts and 0.6 in later
+    # a learner who quits fails the episode however well the blocks went
+    restless = DifficultyAdaptationEnv(max_steps=25, disengage_threshold=0.9)
+    assert any(_difficulty_episode(restless, seed, [1])[2] for seed in range(30))
 
 
 def test_tutor_matching_episodes_follow_the_documented_dynamics_step_by_step() -> None:
@@ -269,3 +273,13 @@ def test_a_csv_learners_ability_is_the_calibrations_mean_plus_its_residual_sprea
         se = 0.7 / np.sqrt(len(theta))
         np.testing.assert_allclose(theta.mean(axis=0), means[row] + offsets, atol=4 * se)
         np.testing.assert_allclose(theta.std(axis=0), 0.7, atol=4 * 0.7 / np.sqrt(2 * len(theta)))
+
+
+def test_several_pools_are_the_simulated_pools_of_consecutive_seeds() -> None:
+    """With `n_pools` k the pools are drawn with seeds pool_seed, pool_seed + 1, ..., held one
+    after another: the tutors of pool j are those of the single pool of seed pool_seed + j."""
+    env = TutorMatchingEnv(n_tutors=20, pool_seed=7, n_pools=3)
+    for j in range(3):
+        alone = TutorMatchingEnv(n_tutors=20, pool_seed=7 + j).tutors
+        np.testing.assert_array_equal(env.tutors.quality[20 * j : 20 * (j + 1)], alone.quality)
+        np.testing.assert_array_equal(env.tutors.rating[20 * j : 20 * (j + 1)], alone.rating)
