@@ -283,3 +283,23 @@ def test_several_pools_are_the_simulated_pools_of_consecutive_seeds() -> None:
         alone = TutorMatchingEnv(n_tutors=20, pool_seed=7 + j).tutors
         np.testing.assert_array_equal(env.tutors.quality[20 * j : 20 * (j + 1)], alone.quality)
         np.testing.assert_array_equal(env.tutors.rating[20 * j : 20 * (j + 1)], alone.rating)
+
+
+def test_simulated_learners_come_in_blocks_of_1_2_4_in_the_order_drawn() -> None:
+    """Learners are drawn from the population model in blocks that double up to the block size
+    and are met in the order drawn, so a generator gives the same learners to the episodes as
+    `sample_learners` called with 1, 2, 4, 4 does; `clear()` starts again from a block of one."""
+    from aura.envs.learners import SimulatedLearners
+    from aura.sim.population import sample_learners
+
+    source = SimulatedLearners(block=4)
+    for _ in range(2):  # a block of one, then one of two with a learner left over
+        source.draw(np.random.default_rng(5))
+    source.clear()  # forgets the one left over and starts again from a block of one
+    rng = np.random.default_rng(9)
+    met = [source.draw(rng) for _ in range(11)]
+    rng = np.random.default_rng(9)
+    theta = np.vstack([sample_learners(rng, n).theta for n in (1, 2, 4, 4)])
+    np.testing.assert_array_equal(np.array([learner.theta for learner in met]), theta)
+    source.clear()
+    assert source.draw(np.random.default_rng(9)) == met[0]
