@@ -311,3 +311,40 @@ def test_simulated_learners_come_in_blocks_of_1_2_4_in_the_order_drawn() -> None
     np.testing.assert_array_equal(np.array([learner.theta for learner in met]), theta)
     source.clear()
     assert source.draw(np.random.default_rng(9)) == met[0]
+
+
+def test_the_ability_calibration_is_one_linear_model_shared_by_the_subjects() -> None:
+    """The calibration says theta_s ~ N(SUBJECT_OFFSETS[s] + intercept + coef . x, sd^2): one
+    intercept and one coef for every subject. Its maximum-likelihood fit is ordinary least
+    squares over every (learner, subject) pair of the final ability less the subject's offset,
+    which scikit-learn gives here on the simulated dataset the calibration is fitted to; sd is
+    the spread of those residuals."""
+    import pandas as pd
+    from sklearn.linear_model import LinearRegression
+
+    from aura.envs.learners import AbilityCalibration
+    from aura.sim.generate import generate
+
+    calibration = AbilityCalibration.fit(3, n_learners=600, n_tutors=20)
+    data = generate(3, 600, 20, 1200)
+    learners = data.learners
+    level = {"Beginner": 0.0, "Intermediate": 1.0, "Advanced": 2.0}
+    x = np.column_stack(
+        [
+            learners["learning_progress_score"],
+            learners["success_rate"],
+            learners["preferred_difficulty"].map(level),
+            learners["grade_level"],
+        ]
+    )
+    offsets = np.array([-0.2, 0.0, 0.2, 0.1, -0.3])
+    subjects = ("math", "science", "english", "history", "coding")
+    y = pd.concat(
+        [data.learners_truth[f"theta_final_{s}"] - offsets[i] for i, s in enumerate(subjects)]
+    ).to_numpy()
+    stacked = np.vstack([x] * len(subjects))
+    model = LinearRegression().fit(stacked, y)
+    assert calibration.intercept == pytest.approx(model.intercept_, rel=1e-9, abs=1e-9)
+    np.testing.assert_allclose(calibration.coef, model.coef_, rtol=1e-9, atol=1e-9)
+    residual = y - model.predict(stacked)
+    assert calibration.residual_sd == pytest.approx(residual.std(), rel=1e-9)
