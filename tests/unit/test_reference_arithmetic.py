@@ -96,3 +96,23 @@ def test_the_trajectory_s_target_is_the_84_percent_difficulty_of_the_ability() -
     np.testing.assert_allclose(table["target_difficulty"], target, rtol=1e-12)
     p = 1 / (1 + np.exp(-1.7 * (table["theta"] - table["target_difficulty"])))
     np.testing.assert_allclose(p, 0.84, rtol=1e-12)
+
+
+def test_each_fixed_reference_takes_the_action_its_name_says() -> None:
+    """Difficulty's actions are 0 decrease, 1 maintain, 2 increase; tutor matching's 0 best
+    rating, 1 subject expert, 2 cultural match, 3 teaching-style match, 4 balanced (the README's
+    order): a fixed reference's row in a results table must be that action's."""
+    difficulty = {"decrease": 0, "maintain": 1, "increase": 2}
+    matching = {
+        "best_rating": 0,
+        "subject_expert": 1,
+        "cultural_match": 2,
+        "teaching_style_match": 3,
+        "balanced": 4,
+    }
+    for policies, actions in (
+        (E.difficulty_baselines(0), difficulty),
+        (E.tutor_matching_baselines(0), matching),
+    ):
+        fixed = {n.removeprefix("fixed:"): p for n, p in policies.items() if n.startswith("fixed:")}
+        assert {name: p.act(np.zeros(1), None) for name, p in fixed.items()} == actions
