@@ -116,3 +116,14 @@ def test_each_fixed_reference_takes_the_action_its_name_says() -> None:
     ):
         fixed = {n.removeprefix("fixed:"): p for n, p in policies.items() if n.startswith("fixed:")}
         assert {name: p.act(np.zeros(1), None) for name, p in fixed.items()} == actions
+
+
+def test_the_filter_s_labelled_episodes_are_the_seeded_episodes_they_name() -> None:
+    """`filter_labelled_states(..., n, seed)` runs episodes seed, seed + 1, ... in lockstep: its
+    first rows are the first observations of fresh resets with those seeds."""
+    from aura.envs.ceilings import filter_labelled_states
+
+    observations, _ = filter_labelled_states(None, 3, 40, max_steps=2)
+    env = E.DifficultyAdaptationEnv(max_steps=2)
+    firsts = [env.reset(seed=40 + i)[0] for i in range(3)]
+    np.testing.assert_array_equal(observations[:3], np.array(firsts))
