@@ -255,10 +255,10 @@ def test_each_strategy_picks_by_what_the_platform_sees() -> None:
     hidden one; cultural match: a tutor of the learner's language, ties broken by rating; style
     match: of the learner's style, then rating; balanced: rating (as (r - 1) / 4), listed
     expertise, style and language match weighed equally."""
-    tutors = _pool(rating=[3.0, 4.5, 2.0, 4.0], language=[0, 0, 1, 1], teaching_style=[1, 0, 0, 1])
+    tutors = _pool(rating=[3.0, 4.5, 2.0, 4.0], language=[0, 0, 1, 1], teaching_style=[1, 0, 0, 0])
     assert _pick(tutors, matching.BEST_RATING) == 1
     assert _pick(tutors, matching.CULTURAL_MATCH) == 3
-    assert _pick(tutors, matching.STYLE_MATCH) == 3
+    assert _pick(tutors, matching.STYLE_MATCH) == 0
     tutors = _pool(
         expertise_observed=np.array([[0.6], [0.9], [0.5], [0.7]]),
         expertise=np.array([[0.9], [0.2], [0.95], [0.7]]),
