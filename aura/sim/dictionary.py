@@ -269,7 +269,8 @@ ENTRIES: tuple[tuple[str, str, str, str, str, str], ...] = (
         "Start time",
         "ISO minute",
         "from 2025-09-01",
-        "Learner start day + 1 + Exponential(6) days per session, slot hour",
+        "Learner start day + 1 + Exponential(6) days per session, at the slot's hour (9, 15, 18; "
+        "weekend 11) on whatever weekday the days reach (a weekend slot's day is not moved)",
     ),
     (
         _S,
