@@ -747,12 +747,11 @@ def test_a_stopped_run_says_so_in_run_json(tmp_path: Path, make_notebook, how) -
     assert not (tmp_path / "latest").exists(), "reports/latest is for runs that succeeded"
 
 
-def test_aura_run_stopped_exits_130_and_failed_exits_1(
+def _stopped_and_failed_notebooks(
     tmp_path: Path, make_notebook, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """`aura run` stopped by SIGTERM exited 1, as a failed notebook does, where every other
-    command a signal stops exits 130: a scheduler could not tell a run it stopped from one
-    that failed. The notebook's kernel sends the signal to the run's own process."""
+) -> Path:
+    """Two notebooks under `tmp_path` that `aura run` runs there: 01 has its kernel SIGTERM the
+    run's own process, 02 raises. Returns the params file that names both."""
     import aura.reports.runner as runner
 
     nbs = tmp_path / "notebooks"
@@ -770,6 +769,16 @@ def test_aura_run_stopped_exits_130_and_failed_exits_1(
         return real(*args, **kwargs, notebooks_dir=nbs, runs_dir=tmp_path / "runs")
 
     monkeypatch.setattr(runner, "run_pipeline", in_tmp)
+    return params
+
+
+def test_aura_run_stopped_exits_130_and_failed_exits_1(
+    tmp_path: Path, make_notebook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`aura run` stopped by SIGTERM exited 1, as a failed notebook does, where every other
+    command a signal stops exits 130: a scheduler could not tell a run it stopped from one
+    that failed. The notebook's kernel sends the signal to the run's own process."""
+    params = _stopped_and_failed_notebooks(tmp_path, make_notebook, monkeypatch)
     for only, code, said in [
         ("01", 130, "error: interrupted in notebook 01_stop.ipynb after"),
         ("02", 1, "error: notebook 02_fail.ipynb failed in cell 2: ValueError: boom"),
@@ -873,23 +882,7 @@ def test_aura_run_says_where_it_stopped_or_failed_once(
 ) -> None:
     """The runner printed "✗ interrupted interrupted in notebook ..." (or the failed notebook's
     line) and the command the same two lines again under "error:"."""
-    import aura.reports.runner as runner
-
-    nbs = tmp_path / "notebooks"
-    make_notebook(
-        nbs / "01_stop.ipynb",
-        [PARAMETERS_CELL, "import os, signal, time\nos.kill(os.getppid(), signal.SIGTERM)\n"
-         "time.sleep(10)"],
-    )  # fmt: skip
-    make_notebook(nbs / "02_fail.ipynb", [PARAMETERS_CELL, "raise ValueError('boom')"])
-    params = tmp_path / "p.yaml"
-    params.write_text(PARAMS_YAML.split("01_ok:")[0] + "01_stop: {}\n02_fail: {}\n")
-    real = runner.run_pipeline
-
-    def in_tmp(*args, **kwargs):
-        return real(*args, **kwargs, notebooks_dir=nbs, runs_dir=tmp_path / "runs")
-
-    monkeypatch.setattr(runner, "run_pipeline", in_tmp)
+    params = _stopped_and_failed_notebooks(tmp_path, make_notebook, monkeypatch)
     for only, said in [
         ("01", "interrupted in notebook 01_stop.ipynb after"),
         ("02", "notebook 02_fail.ipynb failed in cell 2: ValueError: boom"),

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from click.testing import Result
 from typer.testing import CliRunner
 
 from aura.cli import app, pipeline
@@ -18,10 +19,8 @@ from aura.sim import FILES, TRUTH_FILES, write_datasets
 SIZES = {"n_learners": 2, "n_tutors": 5, "n_sessions": 400}  # long histories: many rounds
 
 
-def test_generate_logs_each_tenth_of_the_sessions_drawn(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(pipeline, "GENERATE_QUIET_SECONDS", 0.0)
+def _generate(tmp_path: Path) -> Result:
+    """`aura generate` at SIZES, seed 7, writing under `tmp_path` (its tables in `data/`)."""
     params = yaml.safe_load((PARAMS_DIR / "default.yaml").read_text(encoding="utf-8"))
     params["shared"] = {
         "seed": 7,
@@ -33,7 +32,14 @@ def test_generate_logs_each_tenth_of_the_sessions_drawn(
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(params), encoding="utf-8")
 
-    result = CliRunner().invoke(app, ["generate", "--params", str(path)])
+    return CliRunner().invoke(app, ["generate", "--params", str(path)])
+
+
+def test_generate_logs_each_tenth_of_the_sessions_drawn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline, "GENERATE_QUIET_SECONDS", 0.0)
+    result = _generate(tmp_path)
 
     assert result.exit_code == 0, result.output
     lines = [line for line in result.output.splitlines() if line.startswith("generating: ")]
@@ -48,18 +54,7 @@ def test_generate_logs_each_tenth_of_the_sessions_drawn(
 
 def test_a_short_generation_logs_no_progress(tmp_path: Path) -> None:
     """Most generations are over in a second: a log gets the tables' paths alone."""
-    params = yaml.safe_load((PARAMS_DIR / "default.yaml").read_text(encoding="utf-8"))
-    params["shared"] = {
-        "seed": 7,
-        "data_dir": str(tmp_path / "data"),
-        "models_dir": str(tmp_path / "models"),
-        "artifacts_dir": str(tmp_path / "artifacts"),
-    }
-    params["01_data_synthesis"] = SIZES
-    path = tmp_path / "params.yaml"
-    path.write_text(yaml.safe_dump(params), encoding="utf-8")
-
-    result = CliRunner().invoke(app, ["generate", "--params", str(path)])
+    result = _generate(tmp_path)
 
     assert result.exit_code == 0, result.output
     assert [line.split(":")[0] for line in result.output.splitlines()] == [
