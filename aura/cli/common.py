@@ -5,7 +5,8 @@ error or an interruption."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -20,6 +21,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
 
 from aura.config import NOTEBOOKS_DIR, ParamsError, load_params
@@ -175,12 +177,61 @@ def folder_interrupted(folder: Path, verb: str, kept: str) -> Callable[[], NoRet
     return interrupted
 
 
+def usage_line(error: UsageError, parsing: str) -> str:
+    """The one line said for a usage error: the command, what is wrong (click's own message,
+    which names the option), the value given where that message leaves it out (typer's checks
+    of a type or a range say what the value should be, not what it was), and the command's
+    help. ``parsing`` names the command whose arguments were being read, for the errors click
+    raises without a context (an option missing its value)."""
+    from pydantic import ValidationError
+
+    command = error.ctx.command_path if error.ctx else parsing
+    message = error.format_message().rstrip(".")
+    if isinstance(error.__cause__, ValidationError):
+        given = error.__cause__.errors()[0].get("input")
+        message += f", got {given!r}"
+    help_option = error.ctx.help_option_names[0] if error.ctx else "--help"
+    return f"{command}: {message} (see {command} {help_option})"
+
+
+@contextmanager
+def usage_errors_in_one_line(parsing: Callable[[], str]) -> Iterator[None]:
+    """Say a usage error in one ``error:`` line and exit 2, the usage-error code click gives it.
+    Typer drew it as a panel of five lines or more under the command's usage. A group run
+    without a command still shows its help (click raises that as a usage error too).
+    ``parsing()``: the command whose arguments were being read (see `usage_line`)."""
+    try:
+        yield
+    except NoArgsIsHelpError:
+        raise
+    except UsageError as error:
+        err_console.print(f"[bold red]error:[/] {escape(usage_line(error, parsing()))}")
+        raise typer.Exit(code=error.exit_code) from error
+
+
 class InterruptedGroup(TyperGroup):
     """A group whose commands, stopped by Ctrl-C or SIGTERM outside their own handlers (while
     they import their libraries and check the params, seconds to tens of seconds, or while they
     print their results), say so in one line and exit 130. Ctrl-C there ended a command with
     exit code 130 and not a word, and SIGTERM killed it silently (exit 143). What the commands
-    write is written whole or not at all (`aura.files`), so nothing is left half-written."""
+    write is written whole or not at all (`aura.files`), so nothing is left half-written.
+
+    Its usage errors are one line each (`usage_errors_in_one_line`): those of its own options,
+    in `make_context`, and those of its commands and subgroups (an unknown command, a command's
+    options), all parsed within `invoke`."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: typer.Context | None = None,
+        **extra: Any,
+    ) -> typer.Context:
+        def parsing() -> str:
+            return " ".join(n for n in (parent.command_path if parent else "", info_name) if n)
+
+        with usage_errors_in_one_line(parsing):
+            return super().make_context(info_name, args, parent=parent, **extra)
 
     def invoke(self, ctx: typer.Context) -> Any:
         from aura.interrupts import interrupts_handled
@@ -195,7 +246,10 @@ class InterruptedGroup(TyperGroup):
             )
             raise typer.Exit(code=130)
 
-        with interrupts_handled(interrupted):
+        def parsing() -> str:  # the command named, once its name is read
+            return " ".join(n for n in (ctx.command_path, ctx.invoked_subcommand) if n)
+
+        with interrupts_handled(interrupted), usage_errors_in_one_line(parsing):
             return super().invoke(ctx)
 
 
