@@ -48,8 +48,14 @@ def run(
         run_pipeline(params, run_name=run_name, only=selected, console=console)
     except (ParamsError, FileExistsError, ValueError) as exc:
         raise fail(str(exc)) from exc
-    except PipelineError as exc:  # stopped: 130, as every command Ctrl-C or SIGTERM stops
-        raise fail(str(exc), code=130 if exc.interrupted else 1) from exc
+    except PipelineError as exc:
+        if exc.interrupted:  # 130 and an `interrupted:` line, as every command a signal stops
+            err_console.print(
+                f"[bold red]interrupted:[/] aura run stopped {escape(exc.stopped)}; partial "
+                f"output kept in {escape(str(exc.run_dir))}"
+            )
+            raise typer.Exit(code=130) from exc
+        raise fail(str(exc)) from exc
 
 
 def _named_folder(value: str | None) -> str | None:

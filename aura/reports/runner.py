@@ -99,8 +99,9 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class PipelineError(RuntimeError):
-    """A notebook failed, or the run was stopped (``interrupted``: Ctrl-C or SIGTERM); the
-    message names the notebook, and for a failure the cell and the error."""
+    """A notebook failed, or the run was stopped (``interrupted``: Ctrl-C or SIGTERM, and
+    ``stopped`` says where and when: "in notebook 02_x.ipynb after 40s"); the message names the
+    notebook, and for a failure the cell and the error."""
 
     def __init__(
         self,
@@ -110,12 +111,14 @@ class PipelineError(RuntimeError):
         cell: int | None,
         run_dir: Path,
         interrupted: bool = False,
+        stopped: str = "",
     ) -> None:
         super().__init__(message)
         self.notebook = notebook
         self.cell = cell
         self.run_dir = run_dir
         self.interrupted = interrupted
+        self.stopped = stopped
 
 
 @dataclass
@@ -567,15 +570,16 @@ def run_pipeline(
         raised carries the message, which the caller says once)."""
         current = state.running()
         where = "between notebooks" if current is None else f"in notebook {current.name}"
-        message = (
-            f"interrupted {where} after {state.elapsed():.0f}s\npartial output kept in {run_dir}"
-        )
+        stopped = f"{where} after {state.elapsed():.0f}s"
+        message = f"interrupted {stopped}\npartial output kept in {run_dir}"
         state.stop("interrupted", current, message)
         if current is not None:
             counter = f"[{state.results.index(current) + 1}/{len(state.results)}]"
             console.print(f"[red]✗[/] {counter} {Path(current.name).stem}")
         name = current.name if current else ""
-        raise PipelineError(message, notebook=name, cell=None, run_dir=run_dir, interrupted=True)
+        raise PipelineError(
+            message, notebook=name, cell=None, run_dir=run_dir, interrupted=True, stopped=stopped
+        )
 
     with interrupts_handled(interrupted):
         for i, (nb, result) in enumerate(zip(notebooks, state.results, strict=True), start=1):

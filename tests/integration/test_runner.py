@@ -780,7 +780,7 @@ def test_aura_run_stopped_exits_130_and_failed_exits_1(
     that failed. The notebook's kernel sends the signal to the run's own process."""
     params = _stopped_and_failed_notebooks(tmp_path, make_notebook, monkeypatch)
     for only, code, said in [
-        ("01", 130, "error: interrupted in notebook 01_stop.ipynb after"),
+        ("01", 130, "interrupted: aura run stopped in notebook 01_stop.ipynb after"),
         ("02", 1, "error: notebook 02_fail.ipynb failed in cell 2: ValueError: boom"),
     ]:
         result = CliRunner().invoke(app, ["run", "--params", str(params), "--only", only])
@@ -884,7 +884,7 @@ def test_aura_run_says_where_it_stopped_or_failed_once(
     line) and the command the same two lines again under "error:"."""
     params = _stopped_and_failed_notebooks(tmp_path, make_notebook, monkeypatch)
     for only, said in [
-        ("01", "interrupted in notebook 01_stop.ipynb after"),
+        ("01", "aura run stopped in notebook 01_stop.ipynb after"),
         ("02", "notebook 02_fail.ipynb failed in cell 2: ValueError: boom"),
     ]:
         result = CliRunner().invoke(app, ["run", "--params", str(params), "--only", only])
