@@ -302,10 +302,12 @@ def test_ctrl_c_stops_the_grid_at_once_and_says_what_it_keeps(tmp_path: Path) ->
 
 
 def test_ctrl_c_stops_a_budget_study_and_says_what_it_keeps(tmp_path: Path) -> None:
-    """`aura rl-budget` stopped by Ctrl-C exited 130 without a word."""
+    """`aura rl-budget` stopped by Ctrl-C exited 130 without a word. A long study: 500 times the
+    grid's budget, saved every 2,560 steps (200 checkpoints, the most a study takes)."""
     params = one_run_params(tmp_path)
+    study = ["--env", "difficulty_adaptation", "--factor", "500", "--every", "2560"]
     code, output = interrupted(
-        ["rl-budget", "--params", str(params), "--env", "difficulty_adaptation", "--factor", "500"],
+        ["rl-budget", "--params", str(params), *study],
         tmp_path / "models" / "rl" / "**" / "*.zip",
     )
     assert code == 130, output
