@@ -94,7 +94,7 @@ class WeightedStaircase:
     """Weighted up/down staircase (Kaernbach 1991) aimed at 84% success.
 
     Every solved item counts +(1 - 0.84), every failed one -0.84, so the count drifts up exactly
-    when success is above 84%; when it passes +threshold the difficulty goes up, when it passes
+    when success is above 84%; when it reaches +threshold the difficulty goes up, when it reaches
     -threshold it goes down, and the count restarts. Reads only the last block's observed success
     rate (`last_success_rate`), which a platform records.
     """

@@ -348,3 +348,54 @@ def test_the_ability_calibration_is_one_linear_model_shared_by_the_subjects() ->
     np.testing.assert_allclose(calibration.coef, model.coef_, rtol=1e-9, atol=1e-9)
     residual = y - model.predict(stacked)
     assert calibration.residual_sd == pytest.approx(residual.std(), rel=1e-9)
+
+
+def test_the_filter_s_posterior_and_moves_follow_bayes_rule_by_hand() -> None:
+    """The model-based filter's belief over ability, worked out on its grid: before the first
+    move it is the prior N(0, 3^2) times the chance of being placed at the level met (the normal
+    mass, sd 0.5, between the cuts halfway between levels around theta - ln(0.84 / 0.16) / 1.7)
+    times the chance of the diagnostic block's k of n successes; after each later block it is
+    multiplied by that block's chance and carried to where each ability grows by the block's
+    gain, 0.12 flow(p) attention (0.5 + engagement) sqrt(duration); its move is the one whose
+    next block has the largest expected gain under the belief."""
+    from scipy.stats import norm
+
+    from aura.envs.ceilings import ABILITY_GRID, DifficultyFilter
+
+    grid = ABILITY_GRID
+    cuts = {-1.2: (-np.inf, -0.6), 0.0: (-0.6, 0.6), 1.2: (0.6, np.inf)}
+
+    def chance(env: DifficultyAdaptationEnv, b: float) -> np.ndarray:
+        n = env.items_per_step
+        k = round(env.last_success_rate * n)
+        p = 1.0 / (1.0 + np.exp(-IRT_SCALE * (grid - b)))
+        return p**k * (1.0 - p) ** (n - k)
+
+    def gain(env: DifficultyAdaptationEnv, b: float) -> np.ndarray:
+        p = 1.0 / (1.0 + np.exp(-IRT_SCALE * (grid - b)))
+        flow = np.exp(-0.5 * ((p - OPTIMAL_SUCCESS) / FLOW_WIDTH) ** 2)
+        duration = env.items_per_step / ITEMS_PER_HOUR
+        return LEARNING_RATE * flow * env.attention * (0.5 + env.engagement) * math.sqrt(duration)
+
+    env = DifficultyAdaptationEnv(max_steps=6)
+    for seed in range(6):
+        policy = DifficultyFilter()
+        obs, _ = env.reset(seed=seed)
+        low, high = cuts[env.b]
+        target = grid - math.log(OPTIMAL_SUCCESS / (1 - OPTIMAL_SUCCESS)) / IRT_SCALE
+        placed = norm.cdf((high - target) / 0.5) - norm.cdf((low - target) / 0.5)
+        belief = norm.pdf(grid / 3.0) * placed * chance(env, env.b)
+        for t in range(env.max_steps):
+            if t > 0:
+                belief = belief * chance(env, env.b)
+                belief = np.interp(grid, grid + gain(env, env.b), belief, left=0.0, right=0.0)
+            belief = belief / belief.sum()
+            expected = [
+                belief @ gain(env, min(6.0, max(-4.0, env.b + 0.3 * (a - 1)))) for a in (0, 1, 2)
+            ]
+            move = policy.act(obs, env)
+            np.testing.assert_allclose(policy.posterior, belief, rtol=1e-9, atol=1e-300)
+            assert move == int(np.argmax(expected)), (seed, t)
+            obs, _, terminated, truncated, _ = env.step(move)
+            if terminated or truncated:
+                break

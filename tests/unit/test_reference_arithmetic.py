@@ -127,3 +127,64 @@ def test_the_filter_s_labelled_episodes_are_the_seeded_episodes_they_name() -> N
     env = E.DifficultyAdaptationEnv(max_steps=2)
     firsts = [env.reset(seed=40 + i)[0] for i in range(3)]
     np.testing.assert_array_equal(observations[:3], np.array(firsts))
+
+
+def test_the_staircase_counts_solved_and_failed_items_by_their_weights() -> None:
+    """Kaernbach's weighted staircase by hand: a solved item counts +(1 - target), a failed one
+    -target, and the difficulty moves once the count reaches +-threshold, which restarts it; a
+    new episode starts from 0. At the 84% target with blocks of 10 items: 10 solved count +1.6
+    (up), 9 solved +0.6 (stay, then up at +1.2), 8 solved -0.4 (stay, stay at -0.8, down at
+    -1.2). At a 75% target, whose weights are exact in binary, 4 of 4 solved count exactly +1
+    and 2 of 4 exactly -1: both reach a threshold of 1; 3 of 4 count 0."""
+    from types import SimpleNamespace
+
+    from aura.envs.baselines import WeightedStaircase
+
+    def moves(staircase: WeightedStaircase, n: int, solved: list[int]) -> list[int]:
+        env = SimpleNamespace(items_per_step=n, last_success_rate=0.0)
+        env.unwrapped = env
+        made = []
+        for k in solved:
+            env.last_success_rate = k / n
+            made.append(staircase.act(np.zeros(6), env))  # type: ignore[arg-type]
+        return made
+
+    staircase = WeightedStaircase()
+    assert moves(staircase, 10, [10, 9, 9, 8, 8, 8, 10]) == [2, 1, 2, 1, 1, 0, 2]
+    assert moves(staircase, 10, [9]) == [1]  # the count stands at +0.6
+    staircase.reset()
+    assert moves(staircase, 10, [9, 8, 8]) == [1, 1, 1]  # 0.6, 0.2, -0.2: from 0 again
+    exact = WeightedStaircase(threshold=1.0, target=0.75)
+    assert moves(exact, 4, [4, 3, 2, 3, 3, 4]) == [2, 1, 0, 1, 1, 2]
+
+
+def test_evaluation_summarises_success_lengths_and_mean_reports_by_hand() -> None:
+    """A toy environment whose even seeds pay +2 in one step and end marked a success reporting
+    mean_x 1 (and a number 'meanness' 9), and whose odd seeds pay -1 twice and end with no
+    verdict and nothing reported: over seeds 0..3 the mean return is 0 and its spread 2, so the
+    consistency 1 - 2 / 0 is floored at 0; the mean length is 1.5; the success rate counts an
+    episode with no verdict as no success, 0.5; the summary holds the reports whose name starts
+    'mean_', averaged over the episodes that report them: mean_x 1."""
+
+    class Toy(gym.Env):
+        observation_space = gym.spaces.Box(0.0, 1.0, shape=(1,))
+        action_space = gym.spaces.Discrete(1)
+
+        def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple:
+            self.odd, self.t = bool(seed % 2), 0
+            return np.zeros(1, dtype=np.float32), {}
+
+        def step(self, action: int) -> tuple:
+            self.t += 1
+            if not self.odd:
+                info = {"episode_success": True, "mean_x": 1.0, "meanness": 9.0}
+                return np.zeros(1, dtype=np.float32), 2.0, True, False, info
+            return np.zeros(1, dtype=np.float32), -1.0, self.t == 2, False, {}
+
+    result = E.evaluate_policy(Toy, lambda obs: 0, 4, 0)
+    assert result.returns == (2.0, -2.0, 2.0, -2.0)
+    assert (result.mean_return, result.std_return) == (0.0, 2.0)
+    assert result.consistency == 0.0
+    assert result.mean_length == 1.5
+    assert result.success_rate == 0.5
+    assert result.summary == {"mean_x": 1.0}
