@@ -399,3 +399,46 @@ def test_the_filter_s_posterior_and_moves_follow_bayes_rule_by_hand() -> None:
             obs, _, terminated, truncated, _ = env.step(move)
             if terminated or truncated:
                 break
+
+
+def test_tutor_matching_sessions_are_set_at_the_level_of_a_noisy_estimate() -> None:
+    """Each session is set, as the logged platform sets it, at the level (-1.2, 0 or 1.2)
+    nearest the 84%-success difficulty of the ability plus a placement error of sd 0.5, and
+    runs 12 items an hour: every session's success rate is the share of its stored uniform
+    draws below sigmoid(1.7 (theta - b)) at that level, and the stored errors have mean 0 and
+    sd 0.5 (within 4 standard errors over 3,000 sessions)."""
+    env = TutorMatchingEnv(episode_length=6)
+    errors = []
+    for seed in range(500):
+        env.reset(seed=seed)
+        theta = env.learner.theta[env.learner.subject_preference]
+        for k in range(env.episode_length):
+            error, duration = env._placement_noise[k], env._durations[k]
+            target = theta + error - math.log(OPTIMAL_SUCCESS / (1 - OPTIMAL_SUCCESS)) / IRT_SCALE
+            b = min(LEVELS, key=lambda level: abs(level - target))
+            n = max(1, round(ITEMS_PER_HOUR * duration))
+            p = _sigmoid(IRT_SCALE * (theta - b))
+            success = float(np.sum(env._item_draws[k, :n] < p)) / n
+            *_, info = env.step((seed + k) % 5)
+            assert info["exercise_success_rate"] == success, (seed, k)
+            errors.append(error)
+            theta += info["gain"]
+    errors_ = np.array(errors)
+    se = 0.5 / math.sqrt(len(errors_))
+    assert abs(errors_.mean()) < 4 * se
+    assert abs(errors_.std() - 0.5) < 4 * 0.5 / math.sqrt(2 * len(errors_))
+
+
+def test_difficulty_engagement_shocks_have_the_documented_spread() -> None:
+    """The block-to-block shock to the engagement logit is normal with sd 0.3, one per block
+    (the diagnostic block's and max_steps more): over 400 episodes the stored shocks have mean
+    0 and sd 0.3 within 4 standard errors."""
+    env = DifficultyAdaptationEnv(max_steps=20)
+    shocks = []
+    for seed in range(400):
+        env.reset(seed=seed)
+        assert len(env._shocks) == 21
+        shocks += env._shocks
+    values = np.array(shocks)
+    assert abs(values.mean()) < 4 * 0.3 / math.sqrt(len(values))
+    assert abs(values.std() - 0.3) < 4 * 0.3 / math.sqrt(2 * len(values))
