@@ -16,23 +16,13 @@ from typing import Any
 
 import pandas as pd
 
-from aura.evaluation.headline import NEW_DRAW, PPO_TARGET, SUPERVISED_PRIMARY
+from aura.evaluation.headline import NEW_DRAW, PPO_TARGET, SUPERVISED_PRIMARY, side
 from aura.rl.pools import SERVED_POOL, TRAINING_POOL
 from aura.supervised.report import checks_table
 
 
 def _ci(mean: float, low: float, high: float) -> str:
     return f"{mean:.3f} [{low:.3f}, {high:.3f}]"
-
-
-def side(low: float, high: float) -> str:
-    """Where an interval of a lead puts it: ``ahead``, ``behind`` (the whole interval on one
-    side of zero) or ``level`` (it holds zero)."""
-    if low > 0:
-        return "ahead"
-    if high < 0:
-        return "behind"
-    return "level"
 
 
 def relation(where: str, other: str = "it") -> str:

@@ -219,12 +219,21 @@ def ope_rows(table: pd.DataFrame, policy: str) -> list[dict[str, Any]]:
     return rows
 
 
-def _side(low: float, high: float) -> str:
+def side(low: float, high: float) -> str:
+    """Where an interval of a lead puts it: ``ahead``, ``behind`` (the whole interval on one
+    side of zero) or ``level`` (it holds zero)."""
     if low > 0:
-        return "ahead by its whole interval"
+        return "ahead"
     if high < 0:
-        return "behind by its whole interval"
-    return "level: the interval holds zero"
+        return "behind"
+    return "level"
+
+
+_SIDE_WORDS = {
+    "ahead": "ahead by its whole interval",
+    "behind": "behind by its whole interval",
+    "level": "level: the interval holds zero",
+}
 
 
 def pool_rows(table: pd.DataFrame, policy: str) -> list[dict[str, Any]]:
@@ -247,7 +256,7 @@ def pool_rows(table: pd.DataFrame, policy: str) -> list[dict[str, Any]]:
                     f"{name} {r['normalised']:.3f}, {r['best_rule']} "
                     f"{r['best_rule_normalised']:.3f} on the pool"
                 ),
-                "target": f"none; {_side(r['lead_low'], r['lead_high'])}",
+                "target": f"none; {_SIDE_WORDS[side(r['lead_low'], r['lead_high'])]}",
             }
         )
     return rows
