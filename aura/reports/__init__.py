@@ -6,7 +6,8 @@ executes the numbered notebooks into ``reports/runs/<run>/``; ``metrics`` is wha
 notebook calls to report numbers to its run; ``notebook_outputs`` records the summary outputs that
 nbval compares; ``host`` measures how fast the host runs Python, recorded beside wall times;
 ``run_status`` tells a run under way from one whose process is gone; ``tables`` styles a table
-for the HTML report (no NaN, None or row numbers).
+for the HTML report (no NaN, None or row numbers) and writes its cells (fixed-point decimals, a
+mean beside its interval).
 """
 
 from aura.reports.figures import show_figure

@@ -2,7 +2,11 @@
 
 pandas prints a reference's missing interval as NaN, a count that shares a column with missing
 values as 2.0, a flag that does not apply as None, and row positions the reader has no use for:
-read in the HTML report, each looked like an error of the run.
+read in the HTML report, each looked like an error of the run. It also prints a column that holds
+a small value in scientific notation (an off-policy error of -0.0094 as -9.4e-03), and a mean
+and its interval's ends as three columns named as the code names them (``ci_low``,
+``ci_high``). `fixed` and `with_interval` write the cells of a report table instead: fixed-point
+decimals, and a mean with its interval in one cell, "0.843 [0.810, 0.876]".
 """
 
 from __future__ import annotations
@@ -14,6 +18,31 @@ from pandas.io.formats.style import Styler
 
 MISSING = "—"
 """What a cell that does not apply shows (a reference has no seeds, no interval, no lead)."""
+
+
+def fixed(value: float | None, digits: int = 3) -> str:
+    """``value`` to ``digits`` decimals in fixed-point, never in scientific notation, as a
+    report cell; `MISSING` where there is no value (None or NaN). A value below zero keeps its
+    sign where it rounds to zero (a lead's interval ending at -0.0004 holds zero, which "0.000"
+    would hide), but zero itself has none: a lead of exactly the rule's score, computed as
+    -0.0, read "-0.000"."""
+    if value is None or pd.isna(value):
+        return MISSING
+    text = f"{float(value):.{digits}f}"
+    return text.removeprefix("-") if value == 0 else text
+
+
+def with_interval(
+    mean: float | None, low: float | None, high: float | None, digits: int = 3
+) -> str:
+    """A mean and its interval in one cell, "0.843 [0.810, 0.876]", each as `fixed` writes it:
+    the mean alone where it has no interval (random and the oracle anchor the scale and have
+    none), `MISSING` where there is no mean (a reference has no lead over the hand rule)."""
+    if mean is None or pd.isna(mean):
+        return MISSING
+    if low is None or high is None or pd.isna(low) or pd.isna(high):
+        return fixed(mean, digits)
+    return f"{fixed(mean, digits)} [{fixed(low, digits)}, {fixed(high, digits)}]"
 
 
 def readable(

@@ -23,11 +23,11 @@ import pandas as pd
 
 from aura.config import project_path
 from aura.envs.evaluation import evaluate_policy, normalised_score
+from aura.reports.tables import fixed, with_interval
 from aura.rl.config import ConfigError
 from aura.rl.config.environments import EnvConfig
 from aura.rl.config.experiment import ExperimentConfig
 from aura.rl.intervals import (
-    SEEDS_AND_EPISODES,
     interval_covers,
     paired_lead,
     resampler,
@@ -37,6 +37,7 @@ from aura.rl.references import HAND_RULE_EXCLUDED, aura_baselines, best_hand_rul
 from aura.rl.results import write_json
 from aura.rl.saved import grid_results
 from aura.rl.scoring import evaluate_model_file, scored_models
+from aura.rl.tables import interval_over
 
 TRAINING_POOL = "training pool"
 SERVED_POOL = "served pool"
@@ -161,10 +162,6 @@ def learned_pool_table(table: pd.DataFrame) -> pd.DataFrame:
     return learned.assign(policy=learned["policy"].str.upper())
 
 
-def _with_interval(mean: float, low: float, high: float) -> str:
-    return f"{mean:.3f} [{low:.3f}, {high:.3f}]"
-
-
 def pool_report_table(table: pd.DataFrame) -> pd.DataFrame:
     """The algorithms' rows of a `pool_scores` table in the six columns a report page holds:
     the pool and its best fixed strategy with its score (the reference of every lead; random 0
@@ -177,18 +174,14 @@ def pool_report_table(table: pd.DataFrame) -> pd.DataFrame:
         {
             "pool": r["pool"],
             "best fixed strategy": (
-                f"{r['best_rule'].removeprefix('fixed:')} {r['best_rule_normalised']:.3f}"
+                f"{r['best_rule'].removeprefix('fixed:')} {fixed(r['best_rule_normalised'])}"
             ),
             "algorithm": r["policy"],
-            "normalised (95% CI)": _with_interval(r["normalised"], r["ci_low"], r["ci_high"]),
-            "lead over best fixed (95% CI)": _with_interval(
+            "normalised (95% CI)": with_interval(r["normalised"], r["ci_low"], r["ci_high"]),
+            "lead over best fixed (95% CI)": with_interval(
                 r["lead"], r["lead_low"], r["lead_high"]
             ),
-            "interval over": (
-                f"{int(r['n_seeds'])} seeds and episodes"
-                if r["ci_covers"] == SEEDS_AND_EPISODES
-                else r["ci_covers"]
-            ),
+            "interval over": interval_over(r["ci_covers"], r["n_seeds"]),
         }
         for _, r in learned_pool_table(table).iterrows()
     ]

@@ -1,6 +1,10 @@
 """A grid's ``results.json`` as tables, for the notebooks and ``aura train-rl``: every policy
 beside the references with its lead over the hand rule (`results_table`), and both saved
 policies of each algorithm side by side (`saved_policies_table`).
+
+Those tables keep the numbers as the code names them (``ci_low``, ``lead_over_rule``), for the
+code and the metrics files that read them; `results_report_table` and `saved_report_table` are
+the same rows as notebooks 03 and 05 show them to a reader.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from aura.envs.evaluation import normalised_score
-from aura.rl.intervals import EPISODES, Z95, interval_covers
+from aura.reports.tables import MISSING, fixed, with_interval
+from aura.rl.intervals import EPISODES, SEEDS_AND_EPISODES, Z95, interval_covers
 
 
 def results_table(results: Mapping[str, Any]) -> pd.DataFrame:
@@ -114,3 +119,74 @@ def saved_policies_table(results: Mapping[str, Any]) -> pd.DataFrame:
         "ci_covers",
     ]
     return pd.DataFrame(rows, columns=columns)
+
+
+REPORT_COLUMNS = [
+    "environment",
+    "policy",
+    "normalised score (95% CI)",
+    "mean return",
+    "lead over best hand rule (95% CI)",
+    "interval over",
+]
+"""The headers of `results_report_table`, in order."""
+
+SAVED_REPORT_COLUMNS = [
+    "environment",
+    "algorithm",
+    "scored policy",
+    "other saved policy (95% CI)",
+    "lead of the scored (95% CI)",
+    "interval over",
+]
+"""The headers of `saved_report_table`, in order."""
+
+
+def interval_over(covers: str | None, n_seeds: float | None = None) -> str:
+    """What a row's 95% intervals cover, in words for a report table: "3 seeds and episodes"
+    where the number of seeds is known, the ``ci_covers`` text as it is otherwise, `MISSING`
+    where the row has no interval (random and the oracle)."""
+    if covers is None or pd.isna(covers):
+        return MISSING
+    if covers == SEEDS_AND_EPISODES and n_seeds is not None and not pd.isna(n_seeds):
+        return f"{int(n_seeds)} {SEEDS_AND_EPISODES}"
+    return str(covers)
+
+
+def results_report_table(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """`results_table` as a report shows it: a column header in words for each thing, a score
+    and a lead each with its 95% interval in one cell, fixed-point decimals, and a dash where a
+    row has no value (a reference has no lead). The number of seeds stands in the interval's
+    last column ("3 seeds and episodes"), not in one of its own: eleven columns named as the code
+    names them became six a reader can take in, within a 1,280-pixel page."""
+    rows = [
+        [
+            str(r["env"]).replace("_", " "),
+            r["policy"],
+            with_interval(r["normalised"], r["ci_low"], r["ci_high"], digits),
+            fixed(r["mean_return"], digits),
+            with_interval(r["lead_over_rule"], r["lead_low"], r["lead_high"], digits),
+            interval_over(r["ci_covers"], r["n_seeds"]),
+        ]
+        for _, r in table.iterrows()
+    ]
+    return pd.DataFrame(rows, columns=REPORT_COLUMNS)
+
+
+def saved_report_table(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """`saved_policies_table` as a report shows it: which saved policy is scored, with its
+    score; the other, with its score and 95% interval; the scored one's lead over it with its
+    interval; and what the intervals cover, under headers in words."""
+    rows = [
+        [
+            str(r["env"]).replace("_", " "),
+            r["algo"],
+            f"{r['scored']} {fixed(r['scored_normalised'], digits)}",
+            f"{r['other']} "
+            + with_interval(r["other_normalised"], r["other_ci_low"], r["other_ci_high"], digits),
+            with_interval(r["lead"], r["lead_low"], r["lead_high"], digits),
+            interval_over(r["ci_covers"]),
+        ]
+        for _, r in table.iterrows()
+    ]
+    return pd.DataFrame(rows, columns=SAVED_REPORT_COLUMNS)

@@ -271,3 +271,43 @@ def test_an_interval_that_is_exactly_the_true_value_covers_it(monkeypatch) -> No
     assert sorted(table.estimator) == ["DR", "IPS", "SNIPS"]
     assert (table[["estimate", "ci_low", "ci_high", "true_value"]] == 0.5).all().all()
     assert table.covered.all() and (table.error == 0.0).all()
+
+
+def test_the_off_policy_report_table_reads_in_words_and_fixed_point() -> None:
+    """Notebook 05 showed the off-policy table's own columns (ci_low, ci_high, true_value) and
+    printed its errors, a few thousandths, as -9.4000e-03 beside estimates of 0.79. The report
+    table has one cell per estimate with its interval, four decimals throughout, and says
+    whether the interval covers the true value; the table itself is left as it was."""
+    import pandas as pd
+
+    from aura.evaluation.ope import off_policy_report_table
+
+    table = pd.DataFrame(
+        {
+            "policy": ["PPO (greedy)", "PPO (greedy)", "always balanced"],
+            "estimator": ["IPS", "DR", "DR"],
+            "estimate": [0.78812, 0.79527, 0.79402],
+            "ci_low": [0.77051, 0.79104, 0.78996],
+            "ci_high": [0.79633, 0.79968, 0.79849],
+            "true_value": [0.79752, 0.79752, 0.79801],
+            "error": [-0.0094, -0.00003, -0.00399],
+            "covered": [False, True, True],
+        }
+    )
+    before = table.copy()
+    shown = off_policy_report_table(table)
+    assert list(shown.columns) == [
+        "policy",
+        "estimator",
+        "estimate (95% CI)",
+        "true value",
+        "error (estimate - true value)",
+        "interval covers the true value",
+    ]
+    assert shown.values.tolist() == [
+        ["PPO (greedy)", "IPS", "0.7881 [0.7705, 0.7963]", "0.7975", "-0.0094", "no"],
+        ["PPO (greedy)", "DR", "0.7953 [0.7910, 0.7997]", "0.7975", "-0.0000", "yes"],
+        ["always balanced", "DR", "0.7940 [0.7900, 0.7985]", "0.7980", "-0.0040", "yes"],
+    ]
+    assert "e-0" not in shown.to_html()
+    pd.testing.assert_frame_equal(table, before)

@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from aura.reports.tables import MISSING, readable, table_outputs
+from aura.reports.tables import MISSING, fixed, readable, table_outputs, with_interval
 
 
 def test_a_reference_row_reads_without_nan_none_or_row_numbers() -> None:
@@ -43,3 +43,44 @@ def test_a_named_index_stays_beside_its_rows() -> None:
         "dqn",
     ]
     assert "ppo" in shown["text/plain"]
+
+
+def test_a_number_reads_in_fixed_point_to_its_digits() -> None:
+    """pandas printed an off-policy error of -0.0094 as -9.4e-03 beside estimates of 0.79."""
+    assert fixed(0.84317) == "0.843"
+    assert fixed(-0.0094) == "-0.009"
+    assert fixed(-0.0094, 4) == "-0.0094"
+    assert fixed(0.0000123, 4) == "0.0000"
+    assert fixed(1.2e-07) == "0.000"
+    assert fixed(26.61) == "26.610"
+    assert fixed(30_000_000.0, 1) == "30000000.0"
+    assert fixed(np.float64(-2.376)) == "-2.376"
+
+
+def test_a_value_below_zero_keeps_its_sign_and_zero_has_none() -> None:
+    """An interval ending at -0.0004 holds zero; a lead computed as -0.0 is no lead at all."""
+    assert fixed(-0.0004) == "-0.000"
+    assert fixed(-0.0) == "0.000"
+    assert fixed(0.0, 4) == "0.0000"
+
+
+def test_a_missing_number_reads_as_a_dash() -> None:
+    assert fixed(None) == MISSING
+    assert fixed(np.nan) == MISSING
+    assert fixed(pd.NA) == MISSING
+
+
+def test_an_interval_reads_beside_its_mean_in_one_cell() -> None:
+    assert with_interval(0.843, 0.81, 0.876) == "0.843 [0.810, 0.876]"
+    assert with_interval(-0.075, -0.145, -0.004) == "-0.075 [-0.145, -0.004]"
+    assert with_interval(-2.376, -14.1234, 9.4567) == "-2.376 [-14.123, 9.457]"
+    assert with_interval(0.7950, 0.79104, 0.8, 4) == "0.7950 [0.7910, 0.8000]"
+    assert with_interval(-0.0094, -0.0123, 0.00004, 4) == "-0.0094 [-0.0123, 0.0000]"
+
+
+def test_a_mean_without_an_interval_reads_alone_and_no_mean_as_a_dash() -> None:
+    """Random and the oracle anchor the scale and have no interval; a reference has no lead."""
+    assert with_interval(0.0, np.nan, np.nan) == "0.000"
+    assert with_interval(1.0, None, None) == "1.000"
+    assert with_interval(np.nan, np.nan, np.nan) == MISSING
+    assert with_interval(None, 0.1, 0.2) == MISSING

@@ -10,8 +10,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from aura.reports.tables import MISSING
 from aura.rl.intervals import EPISODES, EPISODES_ONLY, SEEDS_AND_EPISODES
-from aura.rl.tables import results_table, saved_policies_table
+from aura.rl.tables import (
+    results_report_table,
+    results_table,
+    saved_policies_table,
+    saved_report_table,
+)
 
 Z95 = 1.959963984540054
 
@@ -142,3 +148,113 @@ def test_the_saved_policies_table_holds_the_other_policy_s_numbers() -> None:
         -0.03,
         EPISODES_ONLY,
     ]
+
+
+def test_the_report_table_reads_each_row_in_words_with_its_interval_in_one_cell() -> None:
+    """Notebooks 03 and 05 showed the results table's own columns (ci_low, ci_high,
+    lead_over_rule, ...) to the reader; the report table has the same numbers under headers in
+    words, each score and lead beside its 95% interval. Hand-worked from `results`: the hand
+    rule returns 3, (3 - 2) / 4 = 0.25, its interval 0.25 -/+ 1.96 x 0.01 = [0.230, 0.270]."""
+    shown = results_report_table(results_table(results()))
+    assert list(shown.columns) == [
+        "environment",
+        "policy",
+        "normalised score (95% CI)",
+        "mean return",
+        "lead over best hand rule (95% CI)",
+        "interval over",
+    ]
+    assert shown.values.tolist() == [
+        ["tutor matching", "random", "0.000", "2.000", MISSING, MISSING],
+        [
+            "tutor matching",
+            "hand rule (rule)",
+            "0.250 [0.230, 0.270]",
+            "3.000",
+            MISSING,
+            "episodes",
+        ],
+        [
+            "tutor matching",
+            "seen (1,200,000 steps)",
+            "0.500 [0.441, 0.559]",
+            "4.000",
+            MISSING,
+            "episodes",
+        ],
+        [
+            "tutor matching",
+            "upper reference (filter)",
+            "0.750 [0.711, 0.789]",
+            "5.000",
+            MISSING,
+            "episodes",
+        ],
+        ["tutor matching", "oracle", "1.000", "6.000", MISSING, MISSING],
+        [
+            "tutor matching",
+            "PPO",
+            "0.610 [0.550, 0.670]",
+            "4.440",
+            "0.360 [0.310, 0.410]",
+            "3 seeds and episodes",
+        ],
+        [
+            "tutor matching",
+            "A2C",
+            "0.400 [0.350, 0.450]",
+            "3.600",
+            "0.150 [0.100, 0.200]",
+            EPISODES_ONLY,
+        ],
+    ]
+
+
+def test_the_report_table_writes_a_negative_or_tiny_lead_in_fixed_point() -> None:
+    """A lead of -0.0094 printed as -9.4e-03; a score below random keeps its sign."""
+    table = results_table(results())
+    ppo = table.index[table["policy"] == "PPO"][0]
+    table.loc[ppo, ["normalised", "ci_low", "ci_high"]] = [-2.376, -14.1234, 9.4567]
+    table.loc[ppo, ["lead_over_rule", "lead_low", "lead_high"]] = [-0.0094, -0.0512, 0.00003]
+    row = results_report_table(table).iloc[ppo]
+    assert row["normalised score (95% CI)"] == "-2.376 [-14.123, 9.457]"
+    assert row["lead over best hand rule (95% CI)"] == "-0.009 [-0.051, 0.000]"
+    assert "e-" not in results_report_table(table).to_html()
+
+
+def test_the_saved_policies_report_table_reads_in_words() -> None:
+    shown = saved_report_table(saved_policies_table(results()))
+    assert list(shown.columns) == [
+        "environment",
+        "algorithm",
+        "scored policy",
+        "other saved policy (95% CI)",
+        "lead of the scored (95% CI)",
+        "interval over",
+    ]
+    assert shown.values.tolist() == [
+        [
+            "tutor matching",
+            "PPO",
+            "final 0.610",
+            "best 0.580 [0.500, 0.660]",
+            "0.030 [0.010, 0.050]",
+            SEEDS_AND_EPISODES,
+        ],
+        [
+            "tutor matching",
+            "A2C",
+            "final 0.400",
+            "best 0.420 [0.360, 0.480]",
+            "-0.020 [-0.030, -0.010]",
+            EPISODES_ONLY,
+        ],
+    ]
+
+
+def test_the_report_table_leaves_the_results_table_as_it_was() -> None:
+    """The metrics files and `aura train-rl` read the results table's own columns."""
+    table = results_table(results())
+    before = table.copy()
+    results_report_table(table)
+    pd.testing.assert_frame_equal(table, before)
