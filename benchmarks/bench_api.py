@@ -56,7 +56,7 @@ from typing import Annotated, Any
 import httpx2
 import typer
 from checkout import checkout_process
-from option_checks import servable_artifacts, service_settings, writable_out
+from option_checks import run, servable_artifacts, service_settings, writable_out
 from provenance import artifacts_variant, provenance, remove_stale_part, report_path, write_report
 
 from aura.api.settings import KEEP_ALIVE_SECONDS
@@ -448,4 +448,4 @@ def meets_targets(summary: dict[str, Any]) -> dict[str, bool]:
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    run(main)

@@ -22,7 +22,7 @@ from typing import Annotated
 
 import gymnasium as gym
 import typer
-from option_checks import writable_out
+from option_checks import run, writable_out
 from provenance import provenance, remove_stale_part, report_path, write_report
 
 import aura.envs as E
@@ -92,4 +92,4 @@ def main(
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    run(main)

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 import typer
 from checkout import checkout_process, run_to_end
-from option_checks import writable_out
+from option_checks import run, writable_out
 from provenance import provenance, remove_stale_part, report_path, write_report
 
 SEED = 20240601
@@ -168,4 +168,4 @@ def main(
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    run(main)

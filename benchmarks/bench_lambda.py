@@ -36,7 +36,7 @@ from typing import Annotated, Any
 
 import typer
 from checkout import checkout_process, run_to_end
-from option_checks import servable_artifacts, service_settings, writable_out
+from option_checks import run, servable_artifacts, service_settings, writable_out
 from provenance import artifacts_variant, provenance, remove_stale_part, report_path, write_report
 
 from aura.api.settings import ARTIFACTS_ENV
@@ -207,4 +207,4 @@ def main(
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    run(main)

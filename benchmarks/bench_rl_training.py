@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from option_checks import writable_out
+from option_checks import run, writable_out
 from provenance import provenance, remove_stale_part, report_path, write_report
 
 from aura.config import PARAMS_DIR, ParamsError
@@ -244,4 +244,4 @@ def main(
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    run(main)

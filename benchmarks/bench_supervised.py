@@ -27,7 +27,7 @@ from typing import Annotated
 import numpy as np
 import pandas as pd
 import typer
-from option_checks import writable_out
+from option_checks import run, writable_out
 from provenance import provenance, remove_stale_part, report_path, write_report
 
 from aura.config import PARAMS_DIR, load_params
@@ -167,4 +167,4 @@ def main(
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    run(main)

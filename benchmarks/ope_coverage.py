@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from option_checks import writable_out
+from option_checks import run, writable_out
 from provenance import provenance, remove_stale_part, report_path, write_report
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
@@ -95,4 +95,4 @@ def main(
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    run(main)

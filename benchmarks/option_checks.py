@@ -1,14 +1,17 @@
-"""Option checks the benchmarks share, as typer callbacks: a bad value is refused with typer's
-usage error naming the option, before any run (a benchmark writes its report after minutes)."""
+"""Option checks the benchmarks share, as typer callbacks: a bad value is refused with a usage
+error naming the option, before any run (a benchmark writes its report after minutes); and how
+a benchmark runs its command, so that a usage error is said as `aura` says it (`run`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
 
 from aura.api.artifacts import ArtifactError, verify_artifacts
 from aura.api.settings import Settings
+from aura.cli.common import UsageLineCommand
 from aura.files import unwritable
 
 
@@ -53,3 +56,12 @@ def servable_artifacts(folder: Path) -> Path:
     except ArtifactError as exc:
         raise typer.BadParameter(str(exc)) from None
     return folder
+
+
+def run(main: Callable[..., None]) -> None:
+    """Run ``main`` as `typer.run` does, with `aura`'s usage errors: one ``error:`` line naming
+    the benchmark, the option, the value given and its ``--help``, exit code 2
+    (`aura.cli.common.UsageLineCommand`). Typer's own drew a panel of five lines or more."""
+    app = typer.Typer(add_completion=False)
+    app.command(cls=UsageLineCommand)(main)
+    app()

@@ -22,7 +22,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from aura.config import NOTEBOOKS_DIR, ParamsError, load_params
 from aura.files import unwritable
@@ -207,6 +207,27 @@ def usage_errors_in_one_line(parsing: Callable[[], str]) -> Iterator[None]:
     except UsageError as error:
         err_console.print(f"[bold red]error:[/] {escape(usage_line(error, parsing()))}")
         raise typer.Exit(code=error.exit_code) from error
+
+
+class UsageLineCommand(TyperCommand):
+    """A command run on its own (a script's typer app of one command, as each benchmark is)
+    whose usage errors are one line each, as `aura`'s are (`usage_errors_in_one_line`): those
+    of its options, in `make_context`, and those its function raises (`typer.BadParameter`),
+    in `invoke`. Typer drew them as a panel under the command's usage."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: typer.Context | None = None,
+        **extra: Any,
+    ) -> typer.Context:
+        with usage_errors_in_one_line(lambda: info_name or self.name or ""):
+            return super().make_context(info_name, args, parent=parent, **extra)
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        with usage_errors_in_one_line(lambda: ctx.command_path):
+            return super().invoke(ctx)
 
 
 class InterruptedGroup(TyperGroup):
