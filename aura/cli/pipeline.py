@@ -20,6 +20,7 @@ from aura.cli.common import (
     steps_progress,
 )
 from aura.config import PARAMS_DIR, ParamsError, project_path
+from aura.files import unwritable_folder
 
 GENERATE_QUIET_SECONDS = 10.0
 """Without a terminal, `aura generate` logs how far it is only once it has drawn for this long:
@@ -85,8 +86,13 @@ def generate(
     from aura.interrupts import interrupts_handled
     from aura.sim.io import RECORD_FILE, DataFolderError
 
-    p = checked_params(params, "01_data_synthesis")
+    # The folder is checked before the draw (minutes at the default size), which refused it
+    # only as it wrote: --out here, the params file's data_dir with the params.
+    p = checked_params(params, "01_data_synthesis", writes=() if out else ("data_dir",))
     out_dir = Path(out) if out is not None else project_path(p["shared"]["data_dir"])
+    problem = unwritable_folder(out_dir.expanduser()) if out else None
+    if problem:
+        raise fail(f"--out {out} {problem}; nothing was drawn")
     record = out_dir / RECORD_FILE
 
     def recorded() -> int | None:

@@ -361,9 +361,40 @@ def test_generate_names_an_out_it_cannot_write(tmp_path: Path, folders) -> None:
     result = CliRunner().invoke(app, ["generate", "--params", str(params), "--out", str(a_file)])
     assert result.exit_code == 1 and "Traceback" not in result.output
     output = " ".join(result.output.split())
-    assert output == (
-        f"error: the tables cannot be written to {a_file}: Not a directory; nothing was written"
+    assert output == f"error: --out {a_file} is a file, not a folder; nothing was drawn"
+    assert a_file.read_text() == "kept\n"
+
+
+@pytest.mark.parametrize("where", ["--out", "data_dir", "--out under a file"])
+def test_generate_refuses_a_folder_it_cannot_write_before_it_draws(
+    tmp_path: Path, folders, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """A file named as the data folder was refused only once every session was drawn (minutes
+    at the default size), as the tables were written."""
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("kept\n")
+    named = a_file / "data" if where.endswith("under a file") else a_file
+    shared = {**folders, "data_dir": str(named)} if where == "data_dir" else folders
+    params = params_file(tmp_path, shared)  # the default sizes
+    drawn: list[object] = []
+    monkeypatch.setattr("aura.sim.io.generate", lambda *args, **kwargs: drawn.append(args))
+    out = [] if where == "data_dir" else ["--out", str(named)]
+
+    result = CliRunner().invoke(app, ["generate", "--params", str(params), *out])
+
+    assert drawn == []
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    problem = (
+        f"lies under {a_file}, which is a file, not a folder"
+        if named != a_file
+        else "is a file, not a folder"
     )
+    expected = (
+        f"error: {params}: shared.data_dir {named} {problem}"
+        if where == "data_dir"
+        else f"error: --out {named} {problem}; nothing was drawn"
+    )
+    assert " ".join(result.output.split()) == expected
     assert a_file.read_text() == "kept\n"
 
 
