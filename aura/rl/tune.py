@@ -587,6 +587,33 @@ def claim_params_block(study: Any, created: bool, worker: str) -> bool:
     return False
 
 
+@contextlib.contextmanager
+def optuna_logs_held() -> Iterator[None]:
+    """Optuna's log at ERROR within the block, and as it was after it. Its INFO lines ("A new
+    study created in RDB with name ...") came among the worker's own, which say what they
+    meant (`opened_line`); its warning for a failed trial printed the trial's traceback (Ctrl-C's
+    through SB3 and torch) before the failure reached the caller, which says it in one line."""
+    import optuna
+
+    before = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    try:
+        yield
+    finally:
+        optuna.logging.set_verbosity(before)
+
+
+def opened_line(study: Any, created: bool, url: str) -> str:
+    """The line a worker says once it has the study: made by it, or resumed with the trials it
+    holds (finished: complete, pruned or failed), in the storage named with its password
+    hidden."""
+    where = f"study {study.study_name!r} in {shown_url(url)}"
+    if created:
+        return f"{where}: created"
+    finished = sum(1 for t in study.get_trials(deepcopy=False) if t.state.is_finished())
+    return f"{where}: resumed with {finished} finished trial{'' if finished == 1 else 's'}"
+
+
 def tune(
     params_path: str | Path,
     *,
@@ -603,7 +630,9 @@ def tune(
     A new study first scores the params file's own block the way a trial is scored (at the
     tuning budget, trial 0's seed, on the validation episodes), so that its best trial is read
     against what training uses now rather than on its own. One worker scores it (``note`` says
-    so) while the others start their trials (see :func:`claim_params_block`).
+    so) while the others start their trials (see :func:`claim_params_block`). ``note`` also
+    says whether the study was created or resumed (`opened_line`), which Optuna's own log said
+    among the worker's lines; that log is held back for the study (`optuna_logs_held`).
 
     The sampler is seeded from the shared seed, the worker id and how many trials that worker
     has in the study (`sampler_seed`), so a worker's draws are reproducible, two workers do not
@@ -615,47 +644,47 @@ def tune(
     identity = study_identity(tune_cfg, exp)
     worker = worker_id or default_worker_id()
     url = storage_url(storage, exp.models_dir)
-    with storage_written(url):  # the study's first writes: a read-only storage fails here
-        study, created = open_study(
-            study_name,
-            make_storage(url),
-            pruner=optuna.pruners.MedianPruner(
-                n_startup_trials=tune_cfg.n_startup_trials, n_warmup_steps=tune_cfg.n_warmup_evals
-            ),
+    with optuna_logs_held():  # its INFO lines said by `note`, in aura's words
+        with storage_written(url):  # the study's first writes: a read-only storage fails here
+            study, created = open_study(
+                study_name,
+                make_storage(url),
+                pruner=optuna.pruners.MedianPruner(
+                    n_startup_trials=tune_cfg.n_startup_trials,
+                    n_warmup_steps=tune_cfg.n_warmup_evals,
+                ),
+            )
+            check_study(study, identity)  # before the claim: a worker refused must not take it
+            study.sampler = optuna.samplers.TPESampler(
+                seed=sampler_seed(exp.base_seed, worker, study),
+                n_startup_trials=tune_cfg.n_startup_trials,
+            )
+            scores_block = claim_params_block(study, created, worker)
+            for key, value in identity.items():
+                study.set_user_attr(key, value)
+        evaluated = tune_cfg.total_timesteps // exp.training.eval_freq
+        if evaluated <= tune_cfg.n_warmup_evals:
+            note(
+                f"a trial of {tune_cfg.total_timesteps:,} steps is evaluated {evaluated} time(s), "
+                f"every {exp.training.eval_freq:,} steps, and is never pruned: it must pass "
+                f"n_warmup_evals ({tune_cfg.n_warmup_evals}) first"
+            )
+        note(opened_line(study, created, url))
+        if scores_block:
+            note(f"worker {worker} scores the params file's own block before its trials")
+            block = exp.hyperparams[(tune_cfg.algo, tune_cfg.env_key)].to_dict()
+            try:
+                value = score_block(exp, tune_cfg, block, 0)
+            except BaseException:
+                study.set_user_attr(BLOCK_SCORER_ATTR, None)
+                raise
+            study.set_user_attr(PARAMS_BLOCK_ATTR, value)
+        study.optimize(
+            objective_for(exp, tune_cfg, worker),
+            n_trials=n_trials if n_trials is not None else tune_cfg.n_trials,
+            show_progress_bar=show_progress_bar,
+            callbacks=[] if show_progress_bar else [_trial_line(note)],
         )
-        check_study(study, identity)  # before the claim: a worker refused must not take it
-        study.sampler = optuna.samplers.TPESampler(
-            seed=sampler_seed(exp.base_seed, worker, study),
-            n_startup_trials=tune_cfg.n_startup_trials,
-        )
-        scores_block = claim_params_block(study, created, worker)
-        for key, value in identity.items():
-            study.set_user_attr(key, value)
-    evaluated = tune_cfg.total_timesteps // exp.training.eval_freq
-    if evaluated <= tune_cfg.n_warmup_evals:
-        note(
-            f"a trial of {tune_cfg.total_timesteps:,} steps is evaluated {evaluated} time(s), "
-            f"every {exp.training.eval_freq:,} steps, and is never pruned: it must pass "
-            f"n_warmup_evals ({tune_cfg.n_warmup_evals}) first"
-        )
-    if scores_block:
-        note(f"worker {worker} scores the params file's own block before its trials")
-        block = exp.hyperparams[(tune_cfg.algo, tune_cfg.env_key)].to_dict()
-        try:
-            value = score_block(exp, tune_cfg, block, 0)
-        except BaseException:
-            study.set_user_attr(BLOCK_SCORER_ATTR, None)
-            raise
-        study.set_user_attr(PARAMS_BLOCK_ATTR, value)
-    # ERROR: a trial that fails is raised to the caller anyway, and Optuna's warning would
-    # print its traceback first (Ctrl-C's through SB3 and torch)
-    optuna.logging.set_verbosity(optuna.logging.ERROR)
-    study.optimize(
-        objective_for(exp, tune_cfg, worker),
-        n_trials=n_trials if n_trials is not None else tune_cfg.n_trials,
-        show_progress_bar=show_progress_bar,
-        callbacks=[] if show_progress_bar else [_trial_line(note)],
-    )
     return study
 
 

@@ -18,6 +18,7 @@ from aura.rl.config.experiment import load_experiment
 from aura.rl.tune import (
     make_storage,
     score_block,
+    shown_url,
     study_summary,
     tune,
     tune_config,
@@ -85,6 +86,10 @@ def test_two_workers_share_one_study_and_the_best_params_train(
     # The params file's own block is scored once, by the worker that created the study, exactly
     # as trial 0 would score it.
     assert sum(BLOCK_NOTE in out for out in outputs) == 1, outputs
+    # Each says once whether it made the study or found it made, in aura's words, not Optuna's.
+    assert sorted(out.count(": created\n") for out in outputs) == [0, 1], outputs
+    assert sorted(out.count(": resumed with ") for out in outputs) == [0, 1], outputs
+    assert not any("A new study created" in out for out in outputs), outputs
     exp = load_experiment(params)
     block = exp.hyperparams[("ppo", ENV_KEY)].to_dict()
     tune_cfg = tune_config(load_params(params)[SECTION]["tune"])
@@ -102,7 +107,9 @@ def test_two_workers_share_one_study_and_the_best_params_train(
         note=notes.append,
     )
     assert len(study.trials) == 7 and study.trials[-1].user_attrs["worker"] == "w3"
-    assert not notes, "a worker that resumes a scored study scores the params block again"
+    # nothing but the study resumed: a worker that resumes a scored study does not score the
+    # params block again
+    assert notes == [f"study 's' in {shown_url(storage)}: resumed with 6 finished trials"]
     assert study_summary(study)["params_block"] == summary["params_block"]
 
     out_path = write_best_params(study, params, tmp_path / "best.yaml")

@@ -582,6 +582,47 @@ def test_a_budget_too_short_to_prune_is_said(
     )
 
 
+def test_a_worker_says_it_created_or_resumed_the_study_and_optuna_logs_nothing_of_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Optuna's "A new study created in RDB with name: s" came among the worker's own lines,
+    and its log stayed at ERROR for the rest of the process once a study had run. The worker
+    says it once, in its own words, and Optuna's log is as it was after the study."""
+    import logging
+
+    fake_trials(monkeypatch)
+    params = params_file(tmp_path, total_timesteps=768)
+    url = f"sqlite:///{tmp_path / 'db'}"
+    logged: list[str] = []
+
+    class Kept(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            logged.append(record.getMessage())
+
+    optuna_log = logging.getLogger("optuna")
+    kept = Kept()
+    optuna_log.addHandler(kept)
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.INFO)
+    try:
+        said = []
+        for trials in (1, 2, 0):
+            notes: list[str] = []
+            tune(params, study_name="s", storage=url, n_trials=trials, note=notes.append)
+            said.append([n for n in notes if n.startswith("study ")])
+            assert optuna.logging.get_verbosity() == optuna.logging.INFO
+    finally:
+        optuna_log.removeHandler(kept)
+        optuna.logging.set_verbosity(verbosity)
+
+    assert said == [
+        [f"study 's' in {url}: created"],
+        [f"study 's' in {url}: resumed with 1 finished trial"],
+        [f"study 's' in {url}: resumed with 3 finished trials"],
+    ]
+    assert logged == []
+
+
 def test_a_worker_without_a_terminal_logs_a_line_per_trial(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
