@@ -60,6 +60,7 @@ from option_checks import run, servable_artifacts, service_settings, writable_ou
 from provenance import artifacts_variant, provenance, remove_stale_part, report_path, write_report
 
 from aura.api.settings import KEEP_ALIVE_SECONDS
+from aura.cli.common import from_the_root
 from aura.config import ARTIFACTS_DIR
 
 ENDPOINTS = ("compatibility", "engagement", "difficulty", "tutor-match")
@@ -383,7 +384,12 @@ def default_out(artifacts: Path, seconds: int, runs: int, workers_check: int) ->
 
 def main(
     artifacts: Annotated[
-        Path, typer.Option(help="Artifacts folder to serve.", callback=servable_artifacts)
+        Path,
+        typer.Option(
+            help=f"Artifacts folder to serve (default: {from_the_root(ARTIFACTS_DIR)}).",
+            show_default=False,
+            callback=servable_artifacts,
+        ),
     ] = ARTIFACTS_DIR,
     seconds: Annotated[
         int, typer.Option(min=1, help="Duration of each wrk run, in seconds.")

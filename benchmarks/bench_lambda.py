@@ -40,6 +40,7 @@ from option_checks import run, servable_artifacts, service_settings, writable_ou
 from provenance import artifacts_variant, provenance, remove_stale_part, report_path, write_report
 
 from aura.api.settings import ARTIFACTS_ENV
+from aura.cli.common import from_the_root
 from aura.config import ARTIFACTS_DIR
 
 ENDPOINTS = ("compatibility", "engagement", "difficulty", "tutor-match")
@@ -116,7 +117,12 @@ def default_out(artifacts: Path, runs: int, requests: int, memory_size: int) -> 
 
 def main(
     artifacts: Annotated[
-        Path, typer.Option(help="Artifacts folder to load.", callback=servable_artifacts)
+        Path,
+        typer.Option(
+            help=f"Artifacts folder to load (default: {from_the_root(ARTIFACTS_DIR)}).",
+            show_default=False,
+            callback=servable_artifacts,
+        ),
     ] = ARTIFACTS_DIR,
     runs: Annotated[int, typer.Option(min=1, help="Cold starts, each a fresh process.")] = RUNS,
     requests: Annotated[int, typer.Option(min=1, help="Warm requests per endpoint.")] = REQUESTS,

@@ -40,6 +40,7 @@ import typer
 from option_checks import run, writable_out
 from provenance import provenance, remove_stale_part, report_path, write_report
 
+from aura.cli.common import from_the_root
 from aura.config import PARAMS_DIR, ParamsError
 from aura.envs import evaluate_policy
 from aura.files import sha256_file
@@ -181,7 +182,13 @@ def default_out(params: Path, quick: bool) -> Path:
 
 
 def main(
-    params: Annotated[Path, typer.Option(help="Params file of the grid.")] = DEFAULT_PARAMS,
+    params: Annotated[
+        Path,
+        typer.Option(
+            help=f"Params file of the grid (default: {from_the_root(DEFAULT_PARAMS)}).",
+            show_default=False,
+        ),
+    ] = DEFAULT_PARAMS,
     quick: Annotated[
         bool, typer.Option(help="No grid: throughput and scoring, one repeat each.")
     ] = False,

@@ -58,10 +58,16 @@ def servable_artifacts(folder: Path) -> Path:
     return folder
 
 
-def run(main: Callable[..., None]) -> None:
-    """Run ``main`` as `typer.run` does, with `aura`'s usage errors: one ``error:`` line naming
-    the benchmark, the option, the value given and its ``--help``, exit code 2
-    (`aura.cli.common.UsageLineCommand`). Typer's own drew a panel of five lines or more."""
+def app_of(main: Callable[..., None]) -> typer.Typer:
+    """``main`` as the app `typer.run` makes of it, with `aura`'s usage errors: one ``error:``
+    line naming the benchmark, the option, the value given and its ``--help``, exit code 2
+    (`aura.cli.common.UsageLineCommand`; typer's own drew a panel of five lines or more), and
+    `aura`'s help (flags shown bare)."""
     app = typer.Typer(add_completion=False)
     app.command(cls=UsageLineCommand)(main)
-    app()
+    return app
+
+
+def run(main: Callable[..., None]) -> None:
+    """Run ``main`` as the benchmark's command (`app_of`)."""
+    app_of(main)()

@@ -13,7 +13,7 @@ the module of its domain:
 - ``supervised``: ``train-supervised``; ``export``: ``export`` (ONNX); ``serve``: ``serve``;
 - ``params``: ``params check`` and ``params derive``; ``notebooks``: ``notebooks record``;
 - ``common``: what they share (the consoles, the progress bar, the params file checked, the
-  error and interruption lines).
+  error and interruption lines, the classes of the commands and groups).
 """
 
 from __future__ import annotations
@@ -23,20 +23,20 @@ from typing import Annotated
 
 import typer
 
-from aura.cli.common import InterruptedGroup
+from aura.cli.common import AuraTyper, InterruptedGroup
 
-app = typer.Typer(
+app = AuraTyper(
     cls=InterruptedGroup,
     help="AURA: adaptive tutoring research kit.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode="markdown",
 )
-notebooks_app = typer.Typer(
+notebooks_app = AuraTyper(
     cls=InterruptedGroup, help="Maintain the committed notebooks.", no_args_is_help=True
 )
 app.add_typer(notebooks_app, name="notebooks")
-params_app = typer.Typer(
+params_app = AuraTyper(
     cls=InterruptedGroup,
     help="Check params files, and write one from another with a few values changed.",
     no_args_is_help=True,

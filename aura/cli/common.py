@@ -1,6 +1,7 @@
 """What the commands share: the consoles, the params option, the progress bar over training
-steps (and generated sessions), the params file loaded and checked, and the lines said on an
-error or an interruption."""
+steps (and generated sessions), the params file loaded and checked, the lines said on an
+error or an interruption, and the classes of the commands and groups (a usage error in one
+line, flags shown bare in `--help`), which the benchmarks' commands take too."""
 
 from __future__ import annotations
 
@@ -22,9 +23,9 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
-from typer.core import TyperCommand, TyperGroup
+from typer.core import TyperCommand, TyperGroup, TyperOption
 
-from aura.config import NOTEBOOKS_DIR, ParamsError, load_params
+from aura.config import NOTEBOOKS_DIR, PARAMS_DIR, PROJECT_ROOT, ParamsError, load_params
 from aura.files import unwritable
 
 # soft_wrap: a line is never broken by rich (it breaks paths mid-name where output is not a
@@ -32,8 +33,22 @@ from aura.files import unwritable
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
 
+
+def from_the_root(path: Path) -> str:
+    """A default path of the project as `--help` says it: from the project root, where a
+    command reads it whatever the current folder. Typer showed the absolute path of the
+    checkout the help was made in (``/home/NAME/aura/params/default.yaml``)."""
+    return f"{path.relative_to(PROJECT_ROOT)}, from the project root"
+
+
 ParamsOption = Annotated[
-    Path, typer.Option("--params", "-p", help="Params YAML file (see params/default.yaml).")
+    Path,
+    typer.Option(
+        "--params",
+        "-p",
+        help=f"Params YAML file (default: {from_the_root(PARAMS_DIR / 'default.yaml')}).",
+        show_default=False,
+    ),
 ]
 WorkersOption = Annotated[
     int | None,
@@ -209,7 +224,34 @@ def usage_errors_in_one_line(parsing: Callable[[], str]) -> Iterator[None]:
         raise typer.Exit(code=error.exit_code) from error
 
 
-class UsageLineCommand(TyperCommand):
+def bare_flags(params: list[Any]) -> list[Any]:
+    """``params`` with each flag (``--help``, ``--force/--no-force``) shown without a type in
+    `--help`: it takes no value, yet typer's rich help gave it ``<bool>`` beside the types of
+    the options that take one (its plain help leaves it out). An option's metavar is what the
+    help shows as its type; a flag's usage errors name the flag, not its metavar."""
+    for param in params:
+        if isinstance(param, TyperOption) and param.is_flag and param.metavar is None:
+            param.metavar = ""
+    return params
+
+
+class AuraCommand(TyperCommand):
+    """A command whose `--help` shows its flags bare (`bare_flags`)."""
+
+    def get_params(self, ctx: typer.Context) -> list[Any]:
+        return bare_flags(super().get_params(ctx))
+
+
+class AuraTyper(typer.Typer):
+    """A typer app whose commands are `AuraCommand`s unless one names its own class: each
+    command of `aura` gets it where it is declared, without naming it there."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("cls", AuraCommand)
+        return super().command(*args, **kwargs)
+
+
+class UsageLineCommand(AuraCommand):
     """A command run on its own (a script's typer app of one command, as each benchmark is)
     whose usage errors are one line each, as `aura`'s are (`usage_errors_in_one_line`): those
     of its options, in `make_context`, and those its function raises (`typer.BadParameter`),
@@ -239,7 +281,11 @@ class InterruptedGroup(TyperGroup):
 
     Its usage errors are one line each (`usage_errors_in_one_line`): those of its own options,
     in `make_context`, and those of its commands and subgroups (an unknown command, a command's
-    options), all parsed within `invoke`."""
+    options), all parsed within `invoke`. Its own flags are shown bare, as its commands' are
+    (`bare_flags`)."""
+
+    def get_params(self, ctx: typer.Context) -> list[Any]:
+        return bare_flags(super().get_params(ctx))
 
     def make_context(
         self,

@@ -9,7 +9,14 @@ from typing import Annotated
 import typer
 
 from aura.cli import app
-from aura.cli.common import ParamsOption, checked_params, console, fail, note_one_seed
+from aura.cli.common import (
+    ParamsOption,
+    checked_params,
+    console,
+    fail,
+    from_the_root,
+    note_one_seed,
+)
 from aura.config import PARAMS_DIR, ParamsError, project_path
 
 
@@ -17,7 +24,12 @@ from aura.config import PARAMS_DIR, ParamsError, project_path
 def rl_compare(
     params: ParamsOption = PARAMS_DIR / "default.yaml",
     against: Annotated[
-        Path, typer.Option(help="The params file of the grid to compare with.")
+        Path,
+        typer.Option(
+            help="The params file of the grid to compare with (default: "
+            f"{from_the_root(PARAMS_DIR / 'default.yaml')}).",
+            show_default=False,
+        ),
     ] = PARAMS_DIR / "default.yaml",
 ) -> None:
     """Does a study beat the grid it changes? Its runs against the other grid's, paired.
