@@ -24,7 +24,7 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.model_selection import KFold
 from threadpoolctl import threadpool_limits
 
-from aura.reports.tables import fixed, with_interval
+from aura.reports.tables import fixed, with_interval, yes_no
 from aura.sim import outcomes as oc
 from aura.sim.matching import choose_tutors
 from aura.sim.population import Tutors
@@ -357,11 +357,15 @@ def off_policy_report_table(table: pd.DataFrame, digits: int = 4) -> pd.DataFram
             with_interval(r["estimate"], r["ci_low"], r["ci_high"], digits),
             fixed(r["true_value"], digits),
             fixed(r["error"], digits),
-            "yes" if r["covered"] else "no",
+            yes_no(r["covered"]),
         ]
         for _, r in table.iterrows()
     ]
     return pd.DataFrame(rows, columns=OFF_POLICY_REPORT_COLUMNS)
+
+
+TRUE_VALUE_ROW = "true value per session"
+"""The last row of `strategy_shares`: each policy's true value, not a share."""
 
 
 def strategy_shares(policies: dict[str, np.ndarray], truth: np.ndarray) -> pd.DataFrame:
@@ -373,7 +377,53 @@ def strategy_shares(policies: dict[str, np.ndarray], truth: np.ndarray) -> pd.Da
     table = pd.DataFrame(
         {name: probs.mean(axis=0) for name, probs in picks.items()}, index=list(STRATEGIES)
     )
-    table.loc["true value per session"] = {
+    table.loc[TRUE_VALUE_ROW] = {
         name: true_policy_value(probs, truth) for name, probs in picks.items()
     }
     return table
+
+
+def strategy_shares_report_table(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """A `strategy_shares` table as notebook 05 shows it: the strategy in a column of its own,
+    each share to ``digits`` decimals, and the last row, the true values, to one decimal more:
+    the policies' values per session differ in the fourth (0.7975 against 0.7980), which the
+    shares' three decimals would hide."""
+    rows = [
+        [
+            str(row),
+            *(fixed(value, digits + 1 if row == TRUE_VALUE_ROW else digits) for value in r),
+        ]
+        for row, r in table.iterrows()
+    ]
+    return pd.DataFrame(rows, columns=["strategy", *map(str, table.columns)])
+
+
+def pool_true_values(
+    ope: pd.DataFrame, policies: dict[str, np.ndarray], on_training_pool: np.ndarray
+) -> pd.DataFrame:
+    """Each policy's true value per session on the logged contexts with the served tutors (the
+    ``true_value`` of `off_policy_table`) and had the tutors been its training pool's
+    (``on_training_pool``: `expected_rewards` on that pool), indexed by policy."""
+    training = {
+        name: true_policy_value(probs, on_training_pool) for name, probs in policies.items()
+    }
+    served = ope.groupby("policy", sort=False).true_value.first()
+    return pd.DataFrame({"served tutors": served, "training pool": training})
+
+
+TRUE_VALUES_REPORT_COLUMNS = [
+    "policy",
+    "true value per session, served tutors",
+    "true value per session, training pool's tutors",
+]
+"""The headers of `pool_true_values_report_table`, in order."""
+
+
+def pool_true_values_report_table(table: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
+    """`pool_true_values` as notebook 05 shows it: the policy in a column of its own, headers
+    that say what each number is, and four decimals, where the policies differ."""
+    rows = [
+        [str(policy), fixed(r["served tutors"], digits), fixed(r["training pool"], digits)]
+        for policy, r in table.iterrows()
+    ]
+    return pd.DataFrame(rows, columns=TRUE_VALUES_REPORT_COLUMNS)

@@ -45,6 +45,14 @@ def with_interval(
     return f"{fixed(mean, digits)} [{fixed(low, digits)}, {fixed(high, digits)}]"
 
 
+def yes_no(value: bool | None) -> str:
+    """A flag as a report cell: "yes" or "no", `MISSING` where it does not apply (None or NaN),
+    where pandas printed True, False and None, the way the code spells them."""
+    if value is None or pd.isna(value):
+        return MISSING
+    return "yes" if value else "no"
+
+
 def readable(
     table: pd.DataFrame, digits: int = 3, *, counts: Sequence[str] = (), index: bool = False
 ) -> Styler:

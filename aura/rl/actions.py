@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from aura.reports.tables import fixed
 from aura.rl.config import ConfigError
 from aura.rl.config.environments import EnvConfig
 from aura.rl.references import aura_baselines
@@ -69,3 +70,17 @@ def action_profile(
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "policy"
     return table
+
+
+AGREES = "agrees with the oracle"
+"""The header of `action_profile`'s ``agrees_with_oracle`` in `action_profile_report_table`."""
+
+
+def action_profile_report_table(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """An `action_profile` as notebook 03 shows it: the policy in a column of its own, each
+    action's share of steps under the action's name (the vocabulary the data and the hand
+    rules use), the share of steps on which it takes the oracle's action under a header in
+    words, and every share to ``digits`` decimals in fixed point."""
+    rows = [[str(policy), *(fixed(value, digits) for value in r)] for policy, r in table.iterrows()]
+    columns = ["policy", *(AGREES if c == "agrees_with_oracle" else c for c in table.columns)]
+    return pd.DataFrame(rows, columns=columns)

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from aura.envs.evaluation import EvalResult, evaluate_policy
+from aura.reports.tables import MISSING, fixed
 from aura.rl.config.environments import EnvConfig
 from aura.rl.references import aura_baselines
 from aura.rl.scoring import evaluate_model, scored_models
@@ -72,3 +73,38 @@ def episode_analysis(results: Mapping[str, Any], models_dir: Path, env: EnvConfi
     table = pd.DataFrame(rows)
     table.insert(2, "n_episodes", n)
     return table
+
+
+EPISODE_REPORT_COLUMNS = [
+    "environment",
+    "policy",
+    "role",
+    "mean return",
+    "sd of returns",
+    "mean episode length",
+    "success rate",
+    "consistency",
+    "episodes",
+    "seeds",
+]
+"""The headers of `episode_report_table`, in order."""
+
+
+def episode_report_table(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """`episode_analysis` tables, one or several concatenated with an ``env`` column, as notebook
+    03 shows them: headers in words where the code's (``std_return``, ``n_seeds``) stood, each
+    measure to ``digits`` decimals in fixed point, a learned policy named as the results table
+    names it (PPO), the counts without decimals, and a dash for a reference's seeds, which it
+    has none of (pandas printed the seeds of a table with references in it as 2.0 and NaN)."""
+    rows = [
+        [
+            str(r["env"]).replace("_", " ") if "env" in table.columns else MISSING,
+            str(r["policy"]).upper() if pd.notna(r["n_seeds"]) else r["policy"],
+            r["role"],
+            *(fixed(r[name], digits) for name in MEASURES),
+            f"{int(r['n_episodes']):,}",
+            MISSING if pd.isna(r["n_seeds"]) else str(int(r["n_seeds"])),
+        ]
+        for _, r in table.iterrows()
+    ]
+    return pd.DataFrame(rows, columns=EPISODE_REPORT_COLUMNS)

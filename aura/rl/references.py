@@ -12,8 +12,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from aura.envs.evaluation import EvalResult, normalised_score
+from aura.reports.tables import fixed
 from aura.rl.config import SECTION, ConfigError
 from aura.rl.config.environments import EnvConfig
 from aura.rl.intervals import episode_draws, resampled_scale
@@ -290,3 +292,32 @@ def evaluation_resolution(
     lead = oracle - hand
     sd = float(lead.std(ddof=1) / np.sqrt(n_eval_episodes))
     return {"oracle_lead": float(lead.mean()), "sd_of_evaluation": sd, "z": float(lead.mean() / sd)}
+
+
+RESOLUTION_REPORT_COLUMNS = [
+    "environment",
+    "oracle's lead per episode",
+    "sd of an evaluation's mean",
+    "lead in sds",
+    "scored model",
+]
+"""The headers of `resolution_report_table`, in order (notebook 03's prose names them)."""
+
+
+def resolution_report_table(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """Notebook 03's table of `evaluation_resolution`, one row per environment (its index) with
+    the saved policy scored there (``scored model``), as a report shows it: headers in words
+    for ``oracle_lead``, ``sd_of_evaluation`` and ``z``, the lead and its standard deviation to
+    ``digits`` decimals, and the ratio to one, which is what the choice of the scored model
+    reads from it (one or two standard deviations, or many)."""
+    rows = [
+        [
+            str(env).replace("_", " "),
+            fixed(r["oracle_lead"], digits),
+            fixed(r["sd_of_evaluation"], digits),
+            fixed(r["z"], 1),
+            r["scored model"],
+        ]
+        for env, r in table.iterrows()
+    ]
+    return pd.DataFrame(rows, columns=RESOLUTION_REPORT_COLUMNS)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from aura.envs.evaluation import normalised_score
-from aura.reports.tables import MISSING, fixed, with_interval
+from aura.reports.tables import MISSING, fixed, with_interval, yes_no
 from aura.rl.intervals import EPISODES, SEEDS_AND_EPISODES, Z95, interval_covers
 
 
@@ -190,3 +190,13 @@ def saved_report_table(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
         for _, r in table.iterrows()
     ]
     return pd.DataFrame(rows, columns=SAVED_REPORT_COLUMNS)
+
+
+def verdict_report_table(verdict: pd.DataFrame) -> pd.DataFrame:
+    """Notebook 03's verdict, one row per question (its index) and one column of flags per
+    environment, as a report shows it: "yes" or "no" where pandas printed True and False, a
+    dash where a question does not apply (difficulty adaptation has no experience reference),
+    and each environment named in words."""
+    rows = [[str(question), *(yes_no(flag) for flag in r)] for question, r in verdict.iterrows()]
+    columns = ["", *(str(env).replace("_", " ") for env in verdict.columns)]
+    return pd.DataFrame(rows, columns=columns)

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from aura.export.exporter import MAX_FOREST_BYTES
+from aura.reports.tables import fixed, yes_no
 from aura.supervised.evaluation import is_classifier_name
 from aura.supervised.features import MODEL_NAMES
 from aura.supervised.training import (
@@ -56,6 +57,48 @@ def metrics_table(metrics: Mapping[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index(["model", "metric"])
 
 
+METRIC_NAMES = {
+    "mse": "MSE",
+    "mae": "MAE",
+    "r2": "R²",
+    "accuracy": "accuracy",
+    "macro_f1": "macro F1",
+    "log_loss": "log loss",
+}
+"""Each metric of `metrics_table` as a report names it."""
+
+METRICS_REPORT_COLUMNS = [
+    "model",
+    "metric",
+    "forest",
+    "constant baseline",
+    "linear baseline",
+    "Bayes reference",
+    "forest / Bayes",
+]
+"""The headers of `metrics_report_table`, in order."""
+
+
+def metrics_report_table(table: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
+    """A `metrics_table` as notebooks 04, 05 and 06 show it: model and metric in columns of
+    their own, the metric named in words (MSE, macro F1, where the code has ``mse`` and
+    ``macro_f1``), what each column holds in its header, every number to ``digits`` decimals in
+    fixed point, and a dash where a model has no Bayes reference."""
+    rows = [
+        [
+            model,
+            METRIC_NAMES.get(metric, metric),
+            fixed(r["forest"], digits),
+            fixed(r.get("constant"), digits),
+            fixed(r.get("linear"), digits),
+            fixed(r["bayes"], digits),
+            fixed(r["forest / bayes"], digits),
+        ]
+        for (model, metric), r in table.iterrows()
+    ]
+    return pd.DataFrame(rows, columns=METRICS_REPORT_COLUMNS)
+
+
 def checks_table(metrics: Mapping[str, Any]) -> pd.DataFrame:
     """The supervised models' targets (notebook 04 states them), one row per (model, target):
     the target in words, the forest's number (with a 95% interval over learners for its ratio to
@@ -79,6 +122,27 @@ def checks_table(metrics: Mapping[str, Any]) -> pd.DataFrame:
     ]
     columns = ["model", "target", "forest", "95% CI", "bound", "met"]
     return pd.DataFrame(rows, columns=columns).set_index(["model", "target"])
+
+
+CHECKS_REPORT_COLUMNS = ["model", "target", "forest (95% CI)", "bound", "met"]
+"""The headers of `checks_report_table`, in order."""
+
+
+def checks_report_table(table: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
+    """A `checks_table` as notebook 05 shows it: model and target in columns of their own, the
+    forest's number with its interval where it has one, the bound to the same ``digits``
+    decimals, and "yes" or "no" where pandas printed True and False."""
+    rows = [
+        [
+            model,
+            target,
+            f"{fixed(r['forest'], digits)} {r['95% CI']}".rstrip(),
+            fixed(r["bound"], digits),
+            yes_no(r["met"]),
+        ]
+        for (model, target), r in table.iterrows()
+    ]
+    return pd.DataFrame(rows, columns=CHECKS_REPORT_COLUMNS)
 
 
 def _targets(name: str, m: Mapping[str, Any]) -> list[tuple[str, str, float, str, float]]:

@@ -1,4 +1,6 @@
-"""The RL results and off-policy tables of notebooks 03 and 05 fit a 1,280-pixel page.
+"""The report tables of notebooks 03 and 05 fit a 1,280-pixel page: the RL results, the saved
+policies, the episode analysis and the action profiles, the off-policy estimates, the strategy
+shares and the supervised models' metrics and targets.
 
 Each is rendered as the notebook's report renders it (`aura.reports.runner.render_html`), with
 the longest names and numbers a run gives them, and measured by Debian's Chromium in a window
@@ -16,12 +18,16 @@ import numpy as np
 import pandas as pd
 from chromium import dump_dom
 
-from aura.evaluation.ope import off_policy_report_table
+from aura.evaluation.ope import off_policy_report_table, strategy_shares_report_table
 from aura.reports.figures import REPORT_IMAGE_PX
 from aura.reports.runner import render_html
 from aura.reports.tables import table_outputs
+from aura.rl.actions import action_profile_report_table
+from aura.rl.episodes import episode_report_table
 from aura.rl.intervals import EPISODES, EPISODES_ONLY, SEEDS_AND_EPISODES
 from aura.rl.tables import results_report_table, saved_report_table
+from aura.sim.vocab import STRATEGIES
+from aura.supervised.report import checks_report_table, metrics_report_table
 
 MEASURE = """<script>window.addEventListener("load", () => {
   const rows = [...document.querySelectorAll("table")].map((table) => {
@@ -83,11 +89,65 @@ def widest_off_policy() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[*columns, "covered"])
 
 
+def widest_episodes() -> pd.DataFrame:
+    """`episode_analysis` rows with the longest names and numbers a run gives them."""
+    rows = [
+        [env, policy, role, 1000, -1234.5678, 1234.5678, 1000.0, 0.9999, -0.9999, seeds]
+        for env in ("tutor_matching", "difficulty_adaptation")
+        for policy, role, seeds in (
+            ("fixed:teaching_style_match", "best hand rule", None),
+            ("ppo", "learned (final model)", 3),
+        )
+    ]
+    columns = ["env", "policy", "role", "n_episodes", "mean_return", "std_return"]
+    columns += ["mean_length", "success_rate", "consistency", "n_seeds"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def widest_profile() -> pd.DataFrame:
+    """An `action_profile` of tutor matching, the environment with the most actions."""
+    names = ["PPO (selected)", "hand rule (fixed:teaching_style_match)", "oracle"]
+    shares = {name: [0.2] * len(names) for name in STRATEGIES}
+    return pd.DataFrame(
+        {**shares, "agrees_with_oracle": [0.3] * len(names)},
+        index=pd.Index(names, name="policy"),
+    )
+
+
+def widest_shares() -> pd.DataFrame:
+    """A `strategy_shares` table with the longest policy names notebook 05 gives it."""
+    columns = ["PPO (greedy)", "logging policy", "always teaching_style_match"]
+    columns.append("best per session (oracle)")
+    index = [*STRATEGIES, "true value per session"]
+    return pd.DataFrame(0.1234, index=index, columns=columns)
+
+
+def widest_metrics() -> pd.DataFrame:
+    index = pd.MultiIndex.from_product(
+        [["compatibility", "engagement"], ["mse", "mae", "r2"]], names=["model", "metric"]
+    )
+    columns = ["forest", "constant", "linear", "bayes", "forest / bayes"]
+    return pd.DataFrame(-1234.5678, index=index, columns=columns)
+
+
+def widest_checks() -> pd.DataFrame:
+    """The longest target `checks_table` writes, with an interval beside its number."""
+    target = "expected accuracy above every baseline's, expected log loss below"
+    index = pd.MultiIndex.from_tuples([("compatibility", target)], names=["model", "target"])
+    row = {"forest": 1.0553, "95% CI": "[1.046, 1.067]", "bound": 20.0, "met": True}
+    return pd.DataFrame([row], index=index)
+
+
 def test_the_report_tables_fit_a_1280_pixel_page(tmp_path: Path) -> None:
     tables = [
         results_report_table(widest_results()),
         saved_report_table(widest_saved()),
         off_policy_report_table(widest_off_policy()),
+        episode_report_table(widest_episodes()),
+        action_profile_report_table(widest_profile()),
+        strategy_shares_report_table(widest_shares()),
+        metrics_report_table(widest_metrics()),
+        checks_report_table(widest_checks()),
     ]
     nb = nbformat.v4.new_notebook()
     for table in tables:

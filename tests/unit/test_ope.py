@@ -311,3 +311,70 @@ def test_the_off_policy_report_table_reads_in_words_and_fixed_point() -> None:
     ]
     assert "e-0" not in shown.to_html()
     pd.testing.assert_frame_equal(table, before)
+
+
+def test_the_strategy_shares_report_table_gives_the_true_values_a_fourth_decimal() -> None:
+    """Notebook 05 showed the shares rounded to three decimals, true values included, where
+    the policies differ in the fourth (0.7975 against 0.7980), and the strategies as an index
+    without a header. The report table names the strategy column, writes the shares to three
+    decimals and the true values to four; the table is left as it was."""
+    import pandas as pd
+
+    from aura.evaluation.ope import strategy_shares_report_table
+
+    table = pd.DataFrame(
+        {
+            "PPO (greedy)": [0.91234, 0.08766, 0.79752],
+            "best per session (oracle)": [0.5, 0.5, 0.83349],
+        },
+        index=["balanced", "best_rating", "true value per session"],
+    )
+    before = table.copy()
+    shown = strategy_shares_report_table(table)
+    assert list(shown.columns) == ["strategy", "PPO (greedy)", "best per session (oracle)"]
+    assert shown.values.tolist() == [
+        ["balanced", "0.912", "0.500"],
+        ["best_rating", "0.088", "0.500"],
+        ["true value per session", "0.7975", "0.8335"],
+    ]
+    pd.testing.assert_frame_equal(table, before)
+
+
+def test_the_pool_true_values_read_under_headers_that_say_what_they_are() -> None:
+    """Each policy's true value with the served tutors (the off-policy table's) and with its
+    training pool's tutors, to four decimals under headers in words; the table is left as it
+    was."""
+    import numpy as np
+    import pandas as pd
+
+    from aura.evaluation.ope import pool_true_values, pool_true_values_report_table
+
+    ope = pd.DataFrame(
+        {
+            "policy": ["PPO (greedy)", "PPO (greedy)", "logging policy"],
+            "estimator": ["IPS", "DR", "IPS"],
+            "true_value": [0.79752, 0.79752, 0.74401],
+        }
+    )
+    on_training_pool = np.array([[0.8, 0.6], [0.7, 0.9]])
+    policies = {
+        "PPO (greedy)": np.array([[1.0, 0.0], [0.0, 1.0]]),
+        "logging policy": np.array([[0.5, 0.5], [0.25, 0.75]]),
+    }
+    table = pool_true_values(ope, policies, on_training_pool)
+    # PPO: (0.8 + 0.9) / 2; logging: (0.7 + (0.175 + 0.675)) / 2
+    assert table["training pool"].to_dict() == pytest.approx(
+        {"PPO (greedy)": 0.85, "logging policy": 0.775}
+    )
+    before = table.copy()
+    shown = pool_true_values_report_table(table)
+    assert list(shown.columns) == [
+        "policy",
+        "true value per session, served tutors",
+        "true value per session, training pool's tutors",
+    ]
+    assert shown.values.tolist() == [
+        ["PPO (greedy)", "0.7975", "0.8500"],
+        ["logging policy", "0.7440", "0.7750"],
+    ]
+    pd.testing.assert_frame_equal(table, before)

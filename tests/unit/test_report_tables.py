@@ -84,3 +84,16 @@ def test_a_mean_without_an_interval_reads_alone_and_no_mean_as_a_dash() -> None:
     assert with_interval(1.0, None, None) == "1.000"
     assert with_interval(np.nan, np.nan, np.nan) == MISSING
     assert with_interval(None, 0.1, 0.2) == MISSING
+
+
+def test_a_flag_reads_yes_or_no_and_a_dash_where_it_does_not_apply() -> None:
+    """pandas printed a verdict as True, False or None, the way the code spells them."""
+    from aura.reports.tables import yes_no
+
+    assert [yes_no(True), yes_no(False), yes_no(None), yes_no(np.nan)] == [
+        "yes",
+        "no",
+        MISSING,
+        MISSING,
+    ]
+    assert [yes_no(np.bool_(True)), yes_no(np.bool_(False))] == ["yes", "no"]

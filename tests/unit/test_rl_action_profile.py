@@ -75,3 +75,37 @@ def test_agreement_is_the_share_of_steps_with_the_oracles_action_in_that_state(p
     # the oracle takes 0 1 2 3 4 0 1 2: always_1 matches states 1 and 6, mostly_oracle 0-5
     assert table.loc["always_1", "agrees_with_oracle"] == pytest.approx(2 / 8)
     assert table.loc["mostly_oracle", "agrees_with_oracle"] == pytest.approx(6 / 8)
+
+
+def test_the_action_profile_report_table_names_the_policy_and_the_oracle_column() -> None:
+    """Notebook 03 showed a profile with ``agrees_with_oracle`` as a header and the policies as
+    an index; the report table has the policy as a column, the oracle's column in words, the
+    actions under their own names and every share to three decimals. The profile is left as
+    it was."""
+    import pandas as pd
+
+    from aura.rl.actions import action_profile_report_table
+
+    table = pd.DataFrame(
+        {
+            "decrease": [0.1234, 0.0],
+            "maintain": [0.66666, 1.0],
+            "increase": [0.21, 0.0],
+            "agrees_with_oracle": [0.70049, 0.3125],
+        },
+        index=pd.Index(["PPO (selected)", "hand rule (staircase)"], name="policy"),
+    )
+    before = table.copy()
+    shown = action_profile_report_table(table)
+    assert list(shown.columns) == [
+        "policy",
+        "decrease",
+        "maintain",
+        "increase",
+        "agrees with the oracle",
+    ]
+    assert shown.values.tolist() == [
+        ["PPO (selected)", "0.123", "0.667", "0.210", "0.700"],
+        ["hand rule (staircase)", "0.000", "1.000", "0.000", "0.312"],
+    ]
+    pd.testing.assert_frame_equal(table, before)

@@ -107,3 +107,50 @@ def test_a_seed_whose_mean_return_is_not_the_grids_is_refused(calls, change: flo
     grid["algorithms"]["ppo"]["seeds"][2]["mean_return"] += change
     with pytest.raises(ValueError, match=r"seed_2 gives a mean held-out return of 3\.0"):
         episode_analysis(grid, Path("models"), ENV)
+
+
+def test_the_episode_report_table_reads_in_words_and_fixed_point() -> None:
+    """Notebook 03 showed the analysis under the code's names (std_return, n_seeds) with the
+    references' seeds as NaN; the report table names each measure in words, writes each to three
+    decimals, the counts without decimals and a dash for a reference's seeds. The analysis itself
+    is left as it was."""
+    import pandas as pd
+
+    from aura.reports.tables import MISSING
+    from aura.rl.episodes import episode_report_table
+
+    table = pd.DataFrame(
+        {
+            "env": ["difficulty_adaptation", "difficulty_adaptation"],
+            "policy": ["staircase", "ppo"],
+            "role": ["best hand rule", "learned (best model)"],
+            "n_episodes": [1000, 1000],
+            "mean_return": [22.74512, 24.0],
+            "std_return": [4.00049, 3.9996],
+            "mean_length": [20.0, 19.9375],
+            "success_rate": [0.907, 0.8834],
+            "consistency": [0.82411, -0.0004],
+            "n_seeds": [None, 3],
+        }
+    )
+    before = table.copy()
+    shown = episode_report_table(table)
+    assert list(shown.columns) == [
+        "environment",
+        "policy",
+        "role",
+        "mean return",
+        "sd of returns",
+        "mean episode length",
+        "success rate",
+        "consistency",
+        "episodes",
+        "seeds",
+    ]
+    assert shown.values.tolist() == [
+        ["difficulty adaptation", "staircase", "best hand rule"]
+        + ["22.745", "4.000", "20.000", "0.907", "0.824", "1,000", MISSING],
+        ["difficulty adaptation", "PPO", "learned (best model)"]
+        + ["24.000", "4.000", "19.938", "0.883", "-0.000", "1,000", "3"],
+    ]
+    pd.testing.assert_frame_equal(table, before)

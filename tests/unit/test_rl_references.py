@@ -167,3 +167,44 @@ def test_held_out_episodes_on_which_the_oracle_only_ties_random_are_refused_befo
     assert 0 < flat < 2000
     with pytest.raises(NoScale, match=rf"on {flat} of 2000 resamples of the 2 episodes"):
         check_scale("tutor_matching", [0.0, 1.0], [1.0, 0.5], 11)
+
+
+def test_the_resolution_report_table_names_its_columns_in_words() -> None:
+    """Notebook 03 showed `evaluation_resolution` as oracle_lead, sd_of_evaluation and z, with
+    pandas' digits (a z of 2.2916...); the report table names them in words, writes the lead
+    and its standard deviation to three decimals and the ratio to one. The table is left as
+    it was."""
+    import pandas as pd
+
+    from aura.rl.references import resolution_report_table
+
+    table = pd.DataFrame(
+        {
+            "tutor_matching": {
+                "oracle_lead": 0.07634,
+                "sd_of_evaluation": 0.03331,
+                "z": 2.2918,
+                "scored model": "final",
+            },
+            "difficulty_adaptation": {
+                "oracle_lead": 3.86549,
+                "sd_of_evaluation": 0.40012,
+                "z": 9.6608,
+                "scored model": "best",
+            },
+        }
+    ).T
+    before = table.copy()
+    shown = resolution_report_table(table)
+    assert list(shown.columns) == [
+        "environment",
+        "oracle's lead per episode",
+        "sd of an evaluation's mean",
+        "lead in sds",
+        "scored model",
+    ]
+    assert shown.values.tolist() == [
+        ["tutor matching", "0.076", "0.033", "2.3", "final"],
+        ["difficulty adaptation", "3.865", "0.400", "9.7", "best"],
+    ]
+    pd.testing.assert_frame_equal(table, before)

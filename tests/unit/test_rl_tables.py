@@ -258,3 +258,32 @@ def test_the_report_table_leaves_the_results_table_as_it_was() -> None:
     before = table.copy()
     results_report_table(table)
     pd.testing.assert_frame_equal(table, before)
+
+
+def test_the_verdict_reads_yes_no_and_a_dash_where_it_does_not_apply() -> None:
+    """Notebook 03 showed its verdict as True and False, with the environments under their keys;
+    the report table reads "yes" and "no", a dash where difficulty adaptation has no
+    experience reference, and names the environments in words. The verdict is left as it
+    was."""
+    from aura.rl.tables import verdict_report_table
+
+    verdict = pd.DataFrame(
+        {
+            "tutor_matching": {
+                "PPO beats random": True,
+                "experience reference reaches 0.90": False,
+            },
+            "difficulty_adaptation": {
+                "PPO beats random": np.True_,
+                "experience reference reaches 0.90": None,
+            },
+        }
+    )
+    before = verdict.copy()
+    shown = verdict_report_table(verdict)
+    assert list(shown.columns) == ["", "tutor matching", "difficulty adaptation"]
+    assert shown.values.tolist() == [
+        ["PPO beats random", "yes", "yes"],
+        ["experience reference reaches 0.90", "no", MISSING],
+    ]
+    pd.testing.assert_frame_equal(verdict, before)
