@@ -32,6 +32,8 @@ import gymnasium as gym
 import numpy as np
 import pandas as pd
 
+from aura.reports.tables import fixed
+
 EnvSpec = str | Callable[[], gym.Env]
 """A registered id (made with `gymnasium.make(id, **env_kwargs)`) or a factory."""
 
@@ -219,3 +221,26 @@ def evaluation_table(results: Mapping[str, EvalResult]) -> pd.DataFrame:
     low, high = table.loc["random", "mean_return"], table.loc["oracle", "mean_return"]
     table["normalised_score"] = [normalised_score(v, low, high) for v in table["mean_return"]]
     return table
+
+
+MEASURE_HEADERS = {
+    "mean_return": "mean return",
+    "std_return": "sd of returns",
+    "mean_length": "mean episode length",
+    "success_rate": "success rate",
+    "consistency": "consistency",
+    "mean_success_rate": "mean block success",
+    "normalised_score": "normalised score",
+}
+"""Each measure of `EvalResult`, a `baseline_table` or an episode analysis as a report names
+it, where the code names it ``std_return`` or ``normalised_score``."""
+
+
+def baseline_report_table(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """A `baseline_table`, or a selection of its columns, as notebook 02 shows it: the policy
+    (the table's index) in a column of its own, each measure under its header in words
+    (`MEASURE_HEADERS`) and to ``digits`` decimals in fixed point. A column of another name
+    keeps it."""
+    rows = [[str(policy), *(fixed(value, digits) for value in r)] for policy, r in table.iterrows()]
+    columns = ["policy", *(MEASURE_HEADERS.get(c, c) for c in table.columns)]
+    return pd.DataFrame(rows, columns=columns)

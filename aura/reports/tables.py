@@ -53,6 +53,20 @@ def yes_no(value: bool | None) -> str:
     return "yes" if value else "no"
 
 
+def text_table(table: pd.DataFrame, left: Sequence[str] = ()) -> str:
+    """A report table as a ``# summary`` cell prints it: without row positions, the ``left``
+    columns (words: a model, a target, a policy) aligned to the left, as one reads them, where
+    pandas aligned every column to the right; the others stay right-aligned, where fixed-point
+    decimals line up."""
+    widths = {
+        column: max(len(str(column)), int(table[column].astype(str).str.len().max()))
+        for column in left
+    }
+    formatters = {column: f"{{:<{width}}}".format for column, width in widths.items()}
+    header = [str(c).ljust(widths[c]) if c in widths else str(c) for c in table.columns]
+    return table.to_string(index=False, formatters=formatters, header=header)
+
+
 def readable(
     table: pd.DataFrame, digits: int = 3, *, counts: Sequence[str] = (), index: bool = False
 ) -> Styler:

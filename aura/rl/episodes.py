@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from aura.envs.evaluation import EvalResult, evaluate_policy
+from aura.envs.evaluation import MEASURE_HEADERS, EvalResult, evaluate_policy
 from aura.reports.tables import MISSING, fixed
 from aura.rl.config.environments import EnvConfig
 from aura.rl.references import aura_baselines
@@ -79,11 +79,7 @@ EPISODE_REPORT_COLUMNS = [
     "environment",
     "policy",
     "role",
-    "mean return",
-    "sd of returns",
-    "mean episode length",
-    "success rate",
-    "consistency",
+    *(MEASURE_HEADERS[name] for name in MEASURES),
     "episodes",
     "seeds",
 ]

@@ -598,3 +598,36 @@ def test_the_random_reference_draws_its_actions_from_the_seed_it_is_given() -> N
         expected = [int(rng.integers(n_actions)) for _ in range(300)]
         assert [policy.act(np.zeros(1), None) for _ in range(300)] == expected
         assert set(expected) == set(range(n_actions))
+
+
+def test_the_baseline_report_table_names_each_measure_in_words() -> None:
+    """Notebook 02 printed its baseline tables under the code's names (std_return,
+    normalised_score, mean_success_rate); the report table names each measure in words, writes
+    it to three decimals and keeps the table as it was."""
+    import pandas as pd
+
+    from aura.envs.evaluation import baseline_report_table
+
+    table = pd.DataFrame(
+        {
+            "mean_return": [11.50649, 26.946],
+            "std_return": [8.0474, 10.4772],
+            "mean_success_rate": [0.78512, 0.8306],
+            "normalised_score": [-0.00004, 1.0],
+        },
+        index=pd.Index(["random", "oracle"], name="policy"),
+    )
+    before = table.copy()
+    shown = baseline_report_table(table)
+    assert list(shown.columns) == [
+        "policy",
+        "mean return",
+        "sd of returns",
+        "mean block success",
+        "normalised score",
+    ]
+    assert shown.values.tolist() == [
+        ["random", "11.506", "8.047", "0.785", "-0.000"],
+        ["oracle", "26.946", "10.477", "0.831", "1.000"],
+    ]
+    pd.testing.assert_frame_equal(table, before)

@@ -97,3 +97,20 @@ def test_a_flag_reads_yes_or_no_and_a_dash_where_it_does_not_apply() -> None:
         MISSING,
     ]
     assert [yes_no(np.bool_(True)), yes_no(np.bool_(False))] == ["yes", "no"]
+
+
+def test_a_printed_report_table_aligns_its_words_left_and_its_numbers_right() -> None:
+    """pandas printed a report table's targets right-aligned, ragged at the left where a reader
+    starts each line."""
+    from aura.reports.tables import text_table
+
+    table = pd.DataFrame(
+        {"model": ["difficulty", "engagement"], "target": ["test MSE", "ONNX at most 20 MiB"]}
+    ).assign(bound=["0.1000", "20.0000"])
+    before = table.copy()
+    assert text_table(table, left=["model", "target"]).splitlines() == [
+        "model      target                bound",
+        "difficulty test MSE             0.1000",
+        "engagement ONNX at most 20 MiB 20.0000",
+    ]
+    pd.testing.assert_frame_equal(table, before)
