@@ -256,6 +256,21 @@ def test_a_byte_order_mark_before_the_json_is_read_past(client, record) -> None:
     assert fields_of(client.post(PREDICT + "tutor-match", content=b"\xef\xbb\xbf")) == ["body"]
 
 
+def test_whitespace_before_a_list_is_read_as_a_list(client, record) -> None:
+    """JSON allows whitespace before its value (a file that begins with a newline, a marked file
+    saved with one): a list so sent is a list of records, and one too long is still 413."""
+    listed = json.dumps([record, record]).encode()
+    for prefix in (b"\n  ", b"\xef\xbb\xbf\r\n\t"):
+        response = client.post(PREDICT + "tutor-match", content=prefix + listed)
+        assert response.status_code == 200, response.text
+        assert response.json()["count"] == 2
+    too_many = client.post(
+        PREDICT + "tutor-match", content=b" " + json.dumps([record] * 1001).encode()
+    )
+    assert too_many.status_code == 413
+    assert too_many.json()["error"] == "too_many_records"
+
+
 @pytest.mark.parametrize(
     ("codec", "named"),
     [
@@ -322,6 +337,25 @@ def test_a_value_the_json_parser_cannot_hold_is_named(
     (error,) = response.json()["fields"]
     assert (error["field"], error["type"]) == (path, "json_invalid")
     assert error["message"].startswith("Invalid JSON: ") and words in error["message"]
+
+
+def test_a_value_the_parser_cannot_hold_after_many_keys_given_twice_keeps_the_limit(
+    client, record
+) -> None:
+    """Keys given twice are listed before the value the parser cannot hold, and the list stays
+    at 20 however many there are: 20 records each with "age" twice and a lone surrogate in the
+    21st are 21 errors, the first 19 keys and the surrogate listed."""
+    twice = json.dumps(record).replace('"age": ', '"age": 10, "age": ', 1)
+    lone = json.dumps({**record, "language": "@@"}).replace('"@@"', '"\\ud800"')
+    body = "[" + ",".join([twice] * 20 + [lone]) + "]"
+    response = client.post(PREDICT + "tutor-match", content=body.encode())
+    assert response.status_code == 422, response.text
+    answer = response.json()
+    assert [f["field"] for f in answer["fields"]] == [f"body[{i}].age" for i in range(19)] + [
+        "body[20].language"
+    ]
+    assert [f["type"] for f in answer["fields"]] == ["duplicate_key"] * 19 + ["json_invalid"]
+    assert answer["message"].startswith("21 invalid field(s): ")
 
 
 def test_a_key_holding_a_lone_surrogate_is_named_by_its_object(client, record) -> None:
