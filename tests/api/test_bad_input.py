@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from aura.api.errors import field_errors
+from aura.export.manifest import read_manifest
 
 PREDICT = "/api/ml/predict/"
 
@@ -53,6 +54,37 @@ def test_a_bad_field_is_named(client, record, change, field, type_) -> None:
     body = response.json()
     assert [(f["field"], f["type"]) for f in body["fields"]] == [(field, type_)]
     assert not body["fields"][0]["message"].startswith("Value error")
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "model"),
+    [
+        ("tutor-match", "tutor_matching"),
+        ("difficulty", "difficulty"),
+        ("compatibility", "compatibility"),
+        ("engagement", "engagement"),
+    ],
+)
+def test_both_ends_of_a_documented_range_are_accepted(client, artifacts_dir, endpoint, model):
+    """A range is inclusive at both ends, as the manifest states it: a value exactly at its
+    low or high bound is answered, one step past it (an integer's next) refused."""
+    doc = client.get("/openapi.json").json()
+    content = doc["paths"][PREDICT + endpoint]["post"]["requestBody"]["content"]
+    base = content["application/json"]["examples"]["one record"]["value"]
+    checked = 0
+    for f in read_manifest(artifacts_dir).models[model].inputs:
+        if f.dtype == "category" or f.low is None or f.high is None:
+            continue
+        whole = f.dtype == "integer"
+        for bound, past in ((f.low, -1), (f.high, 1)):
+            value = int(bound) if whole else bound
+            response = client.post(PREDICT + endpoint, json={**base, f.name: value})
+            assert response.status_code == 200, (f.name, value, response.text)
+            if whole:
+                beyond = client.post(PREDICT + endpoint, json={**base, f.name: value + past})
+                assert fields_of(beyond) == [f"body.{f.name}"]
+            checked += 1
+    assert checked >= 4
 
 
 def test_a_missing_field_is_named(client, record) -> None:
@@ -388,6 +420,16 @@ def test_a_long_unknown_name_is_quoted_back_cut(client, record) -> None:
     assert len(response.content) < 2_000
     (field,) = response.json()["fields"]
     assert field["field"] == "body." + "x" * 100 + "..."
+
+
+def test_a_name_of_exactly_the_limit_is_quoted_whole(client, record) -> None:
+    """Names are cut past 100 characters: one of 100 comes back whole, one of 101 as its
+    first 100 and an ellipsis."""
+    for length, quoted in ((100, "y" * 100), (101, "y" * 100 + "...")):
+        response = client.post(PREDICT + "tutor-match", json={**record, "y" * length: 1})
+        assert response.status_code == 422
+        (field,) = response.json()["fields"]
+        assert field["field"] == "body." + quoted
 
 
 def listed_by_pydantic(client, endpoint: str, raw: bytes) -> tuple[list[dict], int]:

@@ -52,6 +52,22 @@ def test_a_full_batch_runs_at_once_and_an_error_reaches_every_request() -> None:
     assert all(isinstance(e, ValueError) for e in failed)
 
 
+def test_a_request_cancelled_while_its_batch_waits_leaves_the_others_their_answers() -> None:
+    """A client gone before its batch ran (its request cancelled) is skipped; setting its
+    result would raise in the batch and leave every other request of it waiting for ever."""
+
+    async def main() -> tuple[bool, list[int]]:
+        batcher = MicroBatcher(lambda records: [10 * r for r in records])
+        gone = asyncio.ensure_future(batcher([1]))
+        kept = asyncio.ensure_future(batcher([2, 3]))
+        await asyncio.sleep(0)  # both requests have joined the batch, which has not run
+        gone.cancel()
+        answer = await asyncio.wait_for(kept, 10)  # never reached if the batch failed
+        return gone.cancelled(), answer
+
+    assert asyncio.run(main()) == (True, [20, 30])
+
+
 @pytest.mark.parametrize("endpoint", ["tutor-match", "compatibility"])
 def test_concurrent_requests_get_the_answers_they_get_alone(
     endpoint: str, client: TestClient, artifacts_dir, rng: np.random.Generator
