@@ -390,6 +390,22 @@ def test_a_value_the_parser_cannot_hold_after_many_keys_given_twice_keeps_the_li
     assert answer["message"].startswith("21 invalid field(s): ")
 
 
+def test_a_number_of_as_many_digits_as_the_parser_reads_is_not_the_one_named(
+    client, record
+) -> None:
+    """An integer of 4,300 digits is read (and refused by its range); when the parser stops on
+    a lone surrogate after it, the surrogate is named, not the number."""
+    body = json.dumps({**record, "age": "@age", "language": "@lang"})
+    body = body.replace('"@age"', "1" * 4300).replace('"@lang"', '"\\ud800"')
+    response = client.post(PREDICT + "tutor-match", content=body.encode())
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["fields"]
+    assert (error["field"], error["type"]) == ("body.language", "json_invalid")
+    assert "\\ud800, " + SURROGATE in error["message"]
+    alone = client.post(PREDICT + "tutor-match", content=body.replace("\\ud800", "english"))
+    assert fields_of(alone) == ["body.age"], "the number alone is read and out of range"
+
+
 def test_a_key_holding_a_lone_surrogate_is_named_by_its_object(client, record) -> None:
     """The key itself cannot be written back (it is no UTF-8), so its record is named."""
     body = json.dumps([record, record]).replace('"age"', '"\\udc00"', 2)
