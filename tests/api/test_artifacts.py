@@ -509,6 +509,21 @@ def test_inputs_a_request_cannot_be_validated_against_are_refused(
     refused_at_startup(copy, change, message)
 
 
+def test_a_range_of_one_value_is_served(copy: Path) -> None:
+    """A range whose low equals its high holds one value: the folder verifies, that value is
+    answered and any other refused (only a low above the high leaves no value)."""
+    edit_manifest(
+        copy, lambda d: _input(d, "engagement", "duration_hours").update(low=1.0, high=1.0)
+    )
+    verify_artifacts(copy)
+    record = {f.name: f.low for f in read_manifest(copy).models["engagement"].inputs}
+    with TestClient(create_app(settings=Settings(artifacts_dir=copy))) as client:
+        served = client.post("/api/ml/predict/engagement", json=record)
+        assert served.status_code == 200, served.text
+        refused = client.post("/api/ml/predict/engagement", json={**record, "duration_hours": 1.5})
+        assert [f["field"] for f in refused.json()["fields"]] == ["body.duration_hours"]
+
+
 def test_a_service_that_cannot_be_built_is_logged_as_a_failed_startup(
     artifacts_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
