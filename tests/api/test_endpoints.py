@@ -149,6 +149,15 @@ def test_the_document_names_the_labels_and_headers_of_every_answer(client: TestC
         assert kind in kinds
 
 
+def test_the_document_bounds_every_score_to_the_unit_range(client: TestClient) -> None:
+    """A generated client may check a score against the document: each one a response holds is
+    stated as within [0, 1], as the service clips it."""
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    for schema, field in (("Score", "score"), ("RankedTutor", "compatibility")):
+        spec = schemas[schema]["properties"][field]
+        assert (spec["minimum"], spec["maximum"]) == (0.0, 1.0), (schema, field)
+
+
 def test_the_document_gives_the_limits_the_service_enforces(client: TestClient) -> None:
     """A client generated from /openapi.json knows how much one request may carry: the records
     were there (maxItems) but the body's size limit, the other cause of a 413, was nowhere in the
