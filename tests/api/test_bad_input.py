@@ -191,6 +191,18 @@ def test_nan_and_infinity_are_refused(client) -> None:
         assert fields_of(response) == ["body.comfort_level_online"]
 
 
+def test_nan_and_infinity_are_named_as_no_finite_number(client) -> None:
+    """Not as a value below or above the range, which a NaN compared with its bounds also is."""
+    doc = client.get("/openapi.json").json()
+    content = doc["paths"][PREDICT + "engagement"]["post"]["requestBody"]["content"]
+    rec = content["application/json"]["examples"]["one record"]["value"]
+    for bad in ("NaN", "Infinity", "-Infinity"):
+        raw = json.dumps({**rec, "comfort_level_online": "@@"}).replace('"@@"', bad)
+        (field,) = client.post(PREDICT + "engagement", content=raw).json()["fields"]
+        assert (field["field"], field["type"]) == ("body.comfort_level_online", "finite_number")
+        assert field["message"] == "Input should be a finite number"
+
+
 @pytest.mark.parametrize("top_k", ["0", "21", "three", "2_0", "2.0", "%2B2", "%202", "", "２"])
 def test_top_k_out_of_range_is_named(client, record, top_k) -> None:
     response = client.post(f"{PREDICT}tutor-match?top_k={top_k}", json=record)
@@ -268,7 +280,13 @@ def test_a_compressed_body_is_415_naming_its_coding(client, record, coding) -> N
 
 @pytest.mark.parametrize(
     "media",
-    [None, "application/json", "application/json; charset=utf-8", "application/merge-patch+json"],
+    [
+        None,
+        "application/json",
+        "application/json; charset=utf-8",
+        "application/merge-patch+json",
+        "Application/JSON",  # a media type is case-insensitive (RFC 9110)
+    ],
 )
 def test_json_or_no_declared_type_is_read(client, record, media) -> None:
     headers = {} if media is None else {"content-type": media}
@@ -354,8 +372,9 @@ def _with(record: dict, index: int | None, field: str, raw: str) -> bytes:
         (None, "learning_style", '"\\ud800"', "body.learning_style", "\\ud800, " + SURROGATE),
         (1, "language", '"en\\udc00"', "body[1].language", "\\udc00, " + SURROGATE),
         (None, "language", '"\\ud800\\u0041"', "body.language", "\\ud800, " + SURROGATE),
+        (None, "language", '"\\udfff"', "body.language", "\\udfff, " + SURROGATE),
     ],
-    ids=["long-int", "long-negative", "long-float", "lone-high", "lone-low", "high-then-a"],
+    ids=["long-int", "long-negative", "long-float", "lone-high", "lone-low", "high-then-a", "last"],
 )
 def test_a_value_the_json_parser_cannot_hold_is_named(
     client, record, index, field, raw, path, words
