@@ -455,6 +455,11 @@ def _input(data: dict, model: str, name: str) -> dict:
             "64-bit whole numbers",
         ),
         (
+            lambda d: _input(d, "compatibility", "age").update(high=2.0**63),
+            "model 'compatibility' input 'age': bounds [8.0, 9.223372036854776e+18] of an "
+            "integer input are not 64-bit whole numbers",
+        ),
+        (
             lambda d: _input(d, "engagement", "duration_hours").update(low=4.0, high=0.25),
             "model 'engagement' input 'duration_hours': low 4.0 is above high 0.25",
         ),
@@ -490,6 +495,7 @@ def _input(data: dict, model: str, name: str) -> dict:
     ids=[
         "nan-bound",
         "fractional-integer-bound",
+        "integer-bound-past-64-bits",
         "inverted-range",
         "no-categories",
         "category-twice",

@@ -409,6 +409,14 @@ def test_a_value_the_parser_cannot_hold_after_many_keys_given_twice_keeps_the_li
     assert answer["message"].startswith("21 invalid field(s): ")
 
 
+def test_a_number_too_long_is_answered_with_the_limit(client, record) -> None:
+    response = client.post(PREDICT + "tutor-match", content=_with(record, None, "age", LONG))
+    (error,) = response.json()["fields"]
+    assert error["message"] == (
+        "Invalid JSON: a number with 4301 digits before its decimal point; at most 4300 are read"
+    )
+
+
 def test_a_number_of_as_many_digits_as_the_parser_reads_is_not_the_one_named(
     client, record
 ) -> None:
