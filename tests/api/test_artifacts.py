@@ -481,6 +481,13 @@ def _input(data: dict, model: str, name: str) -> dict:
             "values for 5 categories",
         ),
         (
+            lambda d: _input(d, "tutor_matching", "subject_preference")["normalisation"].update(
+                values=[0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+            ),
+            "model 'tutor_matching' input 'subject_preference': its lookup normalisation has 6 "
+            "values for 5 categories",
+        ),
+        (
             lambda d: _input(d, "tutor_matching", "age")["normalisation"].update(high=8.0),
             "model 'tutor_matching' input 'age': its minmax normalisation [8.0, 8.0] is no "
             "finite, non-empty range",
@@ -500,6 +507,7 @@ def _input(data: dict, model: str, name: str) -> dict:
         "no-categories",
         "category-twice",
         "short-lookup",
+        "long-lookup",
         "zero-width-minmax",
         "input-twice",
     ],
