@@ -131,6 +131,18 @@ def test_a_model_the_endpoints_need_is_missing(copy: Path) -> None:
         verify_artifacts(copy)
 
 
+def test_a_missing_model_is_the_one_problem_named(copy: Path) -> None:
+    """The version follows from the models listed, so one removed also changes it: that is the
+    removal's consequence, not a second problem to chase, and is not named beside it."""
+    edit_manifest(copy, lambda d: d["models"].pop("tutor_matching"))
+    with pytest.raises(ArtifactError) as refused:
+        verify_artifacts(copy)
+    assert str(refused.value) == (
+        f"artifacts in {copy} cannot be served: model 'tutor_matching' (policy) is not in the "
+        "manifest"
+    )
+
+
 def test_a_model_of_the_wrong_kind_is_named(copy: Path) -> None:
     """An endpoint reads a classifier's probabilities or a policy's actions: a regressor in
     the difficulty model's place would answer nonsense, so the folder is refused."""
