@@ -1,7 +1,8 @@
 """A run's seeds and what it records for a resume, on CartPole runs of a few hundred steps:
 the training environment seeded with the run's seed, the evaluations with it plus 10,000; a
-resume continues from the newest checkpoint and counts the seconds recorded beside it; a folder
-of another run is refused, and the steps a resume keeps never exceed the budget."""
+resume continues from the newest checkpoint, counts the seconds recorded beside it and keeps
+the rows logged up to it; a folder of another run is refused, and the steps a resume keeps never
+exceed the budget."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from aura.rl.train import (
     FINAL_MODEL,
     INFO_FILE,
     checkpoints,
+    read_progress,
     seconds_path,
     steps_kept,
     train,
@@ -72,8 +74,13 @@ def test_a_resume_continues_from_the_newest_checkpoint_and_counts_its_seconds(
     newest = run_dir / CHECKPOINT_DIR / "rl_model_128_steps.zip"
     seconds_path(newest).write_text(json.dumps({"wall_seconds": 1000.0}))
 
+    logged = read_progress(run_dir / "logs")["time/total_timesteps"].tolist()
+    # every 64 steps (2 copies x 32), a row of the evaluation's and one of the rollout's
+    assert logged == [64, 64, 128, 128]
+
     result = train(run, run_dir)
     info = json.loads((run_dir / INFO_FILE).read_text())
+    assert read_progress(run_dir / "logs")["time/total_timesteps"].tolist() == logged
     assert (result.resumed_from, result.num_timesteps) == (128, 128)
     assert (info["resumed_from"], info["num_timesteps"]) == (128, 128)
     assert 1000.0 <= info["wall_seconds"] < 1000.0 + 120
