@@ -141,3 +141,28 @@ def test_the_discounts_searched_run_from_0_5_to_0_99() -> None:
     assert {"ppo", "dqn", "a2c"} <= set(searched)
     for algo, gammas in searched.items():
         assert (min(gammas.choices), max(gammas.choices)) == (0.5, 0.99), algo
+
+
+def test_the_best_params_file_names_the_best_trial_and_the_seed_it_trained_at(
+    tmp_path: Path,
+) -> None:
+    """Trial 1 of three is the best: trained at the shared seed + 1, its draw written."""
+    import optuna
+
+    from aura.rl.tune import write_best_params
+
+    study = optuna.create_study(direction="maximize")
+    for key, value in (("algo", "ppo"), ("env_key", "tutor_matching"), ("total_timesteps", 768)):
+        study.set_user_attr(key, value)
+    n_steps = search_spaces()["ppo"]["n_steps"]
+    for value, steps in ((1.0, 64), (5.0, 256), (2.0, 512)):
+        study.add_trial(
+            optuna.trial.create_trial(
+                params={"n_steps": steps}, distributions={"n_steps": n_steps}, value=value
+            )
+        )
+    out = write_best_params(study, PARAMS_DIR / "smoke.yaml", tmp_path / "best.yaml")
+    text = out.read_text()
+    assert f"(trial 1, 768 steps at seed {SHARED_SEED + 1}, validation mean return 5.0000)" in text
+    written = yaml.safe_load(text)[SECTION]["hyperparams"]["ppo"]["tutor_matching"]
+    assert written["n_steps"] == 256
