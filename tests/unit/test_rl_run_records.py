@@ -113,3 +113,31 @@ def test_the_steps_a_resume_keeps_are_the_newest_checkpoint_s_within_the_budget(
     assert steps_kept(run, tmp_path) == 64
     whole_model_zip(tmp_path / CHECKPOINT_DIR / "rl_model_192_steps.zip")
     assert steps_kept(run, tmp_path) == 128
+
+
+def test_a_resumed_dqn_keeps_the_replay_buffer_of_its_checkpoint(tmp_path: Path) -> None:
+    """Killed after 128 of 192 steps, a DQN resumes with the transitions of its checkpoint.
+    SB3 calls the checkpoint before it stores the step's transition, so a checkpoint at step n
+    holds n - 1 (far below buffer_size): 127 at 128, and 127 + 63 at 192 after the resume (63
+    without the checkpoint's buffer)."""
+    import pickle
+
+    torch.set_num_threads(1)
+    params = algo_params("dqn", {"learning_starts": 32, "buffer_size": 1000}, "t")
+    training = TrainingConfig(total_timesteps=192, eval_freq=64, n_eval_episodes=1, save_freq=64)
+    run, run_dir = RunConfig(ENV, "dqn", 7, params, training), tmp_path / "run"
+    train(run, run_dir)
+    folder = run_dir / CHECKPOINT_DIR
+    for path in (
+        run_dir / FINAL_MODEL,
+        run_dir / INFO_FILE,
+        folder / "rl_model_192_steps.zip",
+        folder / "rl_model_192_steps.json",
+        folder / "rl_model_replay_buffer_192_steps.pkl",
+    ):
+        path.unlink()
+    with (folder / "rl_model_replay_buffer_128_steps.pkl").open("rb") as f:
+        assert pickle.load(f).size() == 127
+    assert train(run, run_dir).resumed_from == 128
+    with (folder / "rl_model_replay_buffer_192_steps.pkl").open("rb") as f:
+        assert pickle.load(f).size() == 127 + 63
