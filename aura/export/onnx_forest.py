@@ -18,9 +18,10 @@ policies' 17)."""
 INPUT_NAME = "input"
 """Name of the single float tensor input (rows, features) of every exported model."""
 GRAPH_NAME = "aura_forest"
-"""The graph's name. skl2onnx names a graph by a random UUID unless told, so the same forest
-gave other bytes on every export, and the export's version (a hash of the files) changed with no
-model changed."""
+"""The graph's name, set rather than left to skl2onnx: its `convert_sklearn` names a graph by a
+random UUID unless told (the same forest would give other bytes on every export, and the export's
+version, a hash of the files, would change with no model changed), and `to_onnx`'s own default
+("ONNX(Pipeline)") is a detail of the library's version."""
 
 
 def final_estimator(model: Any) -> Any:
