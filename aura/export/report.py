@@ -8,6 +8,7 @@ import pandas as pd
 from aura.export.exporter import FOREST_TOLERANCE, POLICY_AGREEMENT
 from aura.export.manifest import Manifest
 from aura.export.onnx_policy import ACTION_TIE
+from aura.reports.tables import MISSING, fixed, with_interval
 
 
 def parity_table(manifest: Manifest) -> pd.DataFrame:
@@ -70,3 +71,35 @@ def served_policies_table(manifest: Manifest) -> pd.DataFrame:
                 "upper reference": refs.get("ceiling_normalised"),
             }
     return pd.DataFrame.from_dict(rows, orient="index")
+
+
+SERVED_POLICIES_REPORT_COLUMNS = [
+    "environment",
+    "served policy",
+    "normalised score (95% CI)",
+    "lead over hand rule (95% CI)",
+    "the intervals cover",
+    "hand rule",
+    "upper reference",
+]
+"""The headers of `served_policies_report_table`, in order (notebook 06's prose names them)."""
+
+
+def served_policies_report_table(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """A `served_policies_table` as notebook 06 shows it: the environment in words in a column of
+    its own, the score and the lead each with its 95% interval in one cell ("0.831 [0.804,
+    0.857]", where the code has ``low`` and ``high`` columns), what the intervals cover in words,
+    and a dash for a value the export did not record."""
+    rows = [
+        [
+            str(name).replace("_", " "),
+            r["served policy"],
+            with_interval(r["normalised score"], r["low"], r["high"], digits),
+            with_interval(r["lead over hand rule"], r["lead low"], r["lead high"], digits),
+            MISSING if pd.isna(r["interval covers"]) else str(r["interval covers"]),
+            fixed(r["hand rule"], digits),
+            fixed(r["upper reference"], digits),
+        ]
+        for name, r in table.iterrows()
+    ]
+    return pd.DataFrame(rows, columns=SERVED_POLICIES_REPORT_COLUMNS)

@@ -8,8 +8,8 @@ from typing import Any
 
 import pandas as pd
 
-from aura.export.exporter import MAX_FOREST_BYTES
-from aura.reports.tables import fixed, yes_no
+from aura.export.exporter import FOREST_TOLERANCE, MAX_FOREST_BYTES
+from aura.reports.tables import MISSING, fixed, scientific, yes_no
 from aura.supervised.evaluation import is_classifier_name
 from aura.supervised.features import MODEL_NAMES
 from aura.supervised.training import (
@@ -204,6 +204,81 @@ def _onnx_mib(m: Mapping[str, Any]) -> float:
     return m["size"]["onnx_bytes"] / 2**20
 
 
+FOREST_SETTING_NAMES = {
+    "n_estimators": "trees",
+    "min_samples_leaf": "min samples per leaf",
+    "max_features": "features per split",
+    "max_depth": "max depth",
+}
+"""Each forest setting as a report names it; a setting not named here shows with spaces for its
+underscores."""
+
+
+def _setting_name(setting: str) -> str:
+    return FOREST_SETTING_NAMES.get(setting, setting.replace("_", " "))
+
+
+def _setting(value: Any) -> str:
+    """A forest setting as a cell: a count as one (60, not 60.0), a share as it was set (0.5),
+    `MISSING` where a grid row has none (``max_depth`` None is a setting: "None")."""
+    if isinstance(value, float) and math.isnan(value):
+        return MISSING
+    if isinstance(value, float) and value.is_integer() and value > 1:
+        return str(int(value))
+    return str(value)
+
+
+def cv_report_table(table: pd.DataFrame, name: str, digits: int = 4) -> pd.DataFrame:
+    """One model's grid search (``metrics["models"][name]["cv"]``: ``cv_loss``,
+    ``cv_loss_std``, ``cv_mean_absolute_error`` or ``cv_accuracy``, ``fit_seconds``) as
+    notebook 04 shows it: each searched setting in words, the loss named for what it is (MSE for
+    a regressor, log loss for the classifier: the code calls both ``cv_loss``), fixed-point
+    numbers to ``digits`` decimals, the fit time to two."""
+    loss = "log loss" if is_classifier_name(name) else "MSE"
+    named = {
+        "cv_loss": f"CV {loss}",
+        "cv_loss_std": f"sd of CV {loss} over folds",
+        "cv_mean_absolute_error": "CV MAE",
+        "cv_accuracy": "CV accuracy",
+        "fit_seconds": "mean fit time (s)",
+    }
+    settings = [c for c in table.columns if c not in named]
+    scores = [c for c in named if c in table.columns]
+    rows = [
+        [
+            *(_setting(r[c]) for c in settings),
+            *(fixed(r[c], 2 if c == "fit_seconds" else digits) for c in scores),
+        ]
+        for _, r in table.iterrows()
+    ]
+    return pd.DataFrame(rows, columns=[*map(_setting_name, settings), *(named[c] for c in scores)])
+
+
+PARITY_HEADER = f"max |ONNX - scikit-learn| (tolerance {scientific(FOREST_TOLERANCE, 0)})"
+"""The header of `size_report_table`'s parity column: what the number is and its tolerance."""
+
+
+def size_report_table(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """A `size_table` as notebook 04 shows it: the model in a column of its own, the chosen
+    settings and the node count in words, the ONNX file's size in MiB to ``digits`` decimals,
+    and its largest difference from scikit-learn in scientific notation ("1.2e-07"), under a
+    header naming the export's tolerance: in fixed point it read "0.000", agreement that was
+    never measured to be exact."""
+    settings = [c for c in table.columns if c not in ("nodes", "onnx_MiB", "onnx_max_abs_diff")]
+    rows = [
+        [
+            str(model),
+            *(_setting(r[c]) for c in settings),
+            _setting(r["nodes"]),
+            fixed(r["onnx_MiB"], digits),
+            scientific(r["onnx_max_abs_diff"]),
+        ]
+        for model, r in table.iterrows()
+    ]
+    columns = ["model", *map(_setting_name, settings), "nodes", "ONNX file (MiB)", PARITY_HEADER]
+    return pd.DataFrame(rows, columns=columns)
+
+
 def size_table(metrics: Mapping[str, Any]) -> pd.DataFrame:
     """Chosen forest settings, size and ONNX parity per model."""
     rows = {}
@@ -268,6 +343,52 @@ def out_of_sample_table(metrics: Mapping[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=OUT_OF_SAMPLE_COLUMNS).set_index(["dataset", "model"])
 
 
+DATASET_NAMES = {
+    "new_seed": "new seed",
+    "older_learners": "older learners (15-18)",
+    "younger_learners": "younger learners (8-10)",
+}
+"""Each out-of-sample draw (`aura.supervised.shift.POPULATIONS`) as a report names it."""
+
+OUT_OF_SAMPLE_REPORT_COLUMNS = [
+    "dataset",
+    "model",
+    "metric",
+    "forest",
+    "Bayes reference",
+    "forest / Bayes (95% CI)",
+    "constant baseline / Bayes",
+    "linear baseline / Bayes",
+    "forest / Bayes on test set",
+    "rows",
+]
+"""The headers of `out_of_sample_report_table`, in order."""
+
+
+def out_of_sample_report_table(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """An `out_of_sample_table` as notebook 04 shows it: dataset and model in columns of their
+    own, the dataset and the metric in words, every ratio named for what it divides (each is
+    over the draw's Bayes reference, in expectation over the noise), the forest's ratio with its
+    interval in one cell, ratios to ``digits`` decimals in fixed point, the metric and its
+    reference to one more (an MSE of 0.028 against 0.023)."""
+    rows = [
+        [
+            DATASET_NAMES.get(dataset, dataset.replace("_", " ")),
+            model,
+            METRIC_NAMES.get(r["metric"], r["metric"]),
+            fixed(r["value"], digits + 1),
+            fixed(r["bayes"], digits + 1),
+            f"{fixed(r['ratio'], digits)} {r['ratio 95% CI']}",
+            fixed(r.get("constant ratio"), digits),
+            fixed(r.get("linear ratio"), digits),
+            fixed(r["ratio on test set"], digits),
+            str(int(r["rows"])),
+        ]
+        for (dataset, model), r in table.iterrows()
+    ]
+    return pd.DataFrame(rows, columns=OUT_OF_SAMPLE_REPORT_COLUMNS)
+
+
 def importance_table(metrics: Mapping[str, Any]) -> pd.DataFrame:
     """One row per (model, feature): its permutation importance and standard deviation over the
     repeats, beside the noise floor (`evaluation.importance_floor`: what the same forest gives a
@@ -291,3 +412,35 @@ def importance_table(metrics: Mapping[str, Any]) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows).set_index(["model", "feature"])
+
+
+IMPORTANCE_REPORT_COLUMNS = [
+    "model",
+    "feature",
+    "importance",
+    "sd over repeats",
+    "noise floor",
+    "noise floor's sd",
+    "above noise",
+]
+"""The headers of `importance_report_table`, in order."""
+
+
+def importance_report_table(table: pd.DataFrame, digits: int = 6) -> pd.DataFrame:
+    """An `importance_table` as notebook 04 shows it: model and feature in columns of their own,
+    "yes" or "no" for above noise, and every number in fixed point to ``digits`` decimals: six,
+    because a floor's spread is a few millionths (3.3e-06), which fewer decimals would show as a
+    spread of zero."""
+    rows = [
+        [
+            model,
+            feature,
+            fixed(r["importance"], digits),
+            fixed(r["std"], digits),
+            fixed(r["noise floor"], digits),
+            fixed(r["floor std"], digits),
+            yes_no(r["above noise"]),
+        ]
+        for (model, feature), r in table.iterrows()
+    ]
+    return pd.DataFrame(rows, columns=IMPORTANCE_REPORT_COLUMNS)

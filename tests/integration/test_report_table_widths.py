@@ -1,6 +1,7 @@
-"""The report tables of notebooks 03 and 05 fit a 1,280-pixel page: the RL results, the saved
+"""The report tables of notebooks 03 to 06 fit a 1,280-pixel page: the RL results, the saved
 policies, the episode analysis and the action profiles, the off-policy estimates, the strategy
-shares and the supervised models' metrics and targets.
+shares, the supervised models' metrics and targets, their sizes, out-of-sample ratios and
+importances, and the served policies.
 
 Each is rendered as the notebook's report renders it (`aura.reports.runner.render_html`), with
 the longest names and numbers a run gives them, and measured by Debian's Chromium in a window
@@ -19,6 +20,7 @@ import pandas as pd
 from chromium import dump_dom
 
 from aura.evaluation.ope import off_policy_report_table, strategy_shares_report_table
+from aura.export.report import served_policies_report_table
 from aura.reports.figures import REPORT_IMAGE_PX
 from aura.reports.runner import render_html
 from aura.reports.tables import table_outputs
@@ -27,7 +29,13 @@ from aura.rl.episodes import episode_report_table
 from aura.rl.intervals import EPISODES, EPISODES_ONLY, SEEDS_AND_EPISODES
 from aura.rl.tables import results_report_table, saved_report_table
 from aura.sim.vocab import STRATEGIES
-from aura.supervised.report import checks_report_table, metrics_report_table
+from aura.supervised.report import (
+    checks_report_table,
+    importance_report_table,
+    metrics_report_table,
+    out_of_sample_report_table,
+    size_report_table,
+)
 
 MEASURE = """<script>window.addEventListener("load", () => {
   const rows = [...document.querySelectorAll("table")].map((table) => {
@@ -138,6 +146,70 @@ def widest_checks() -> pd.DataFrame:
     return pd.DataFrame([row], index=index)
 
 
+def widest_sizes() -> pd.DataFrame:
+    """`size_table` rows with a forest of many nodes and a parity difference in scientific
+    notation under its long header."""
+    row = {
+        "n_estimators": 300,
+        "min_samples_leaf": 80,
+        "max_features": 0.8,
+        "nodes": 1_234_567,
+        "onnx_MiB": 19.9876,
+        "onnx_max_abs_diff": -1.2345e-07,
+    }
+    return pd.DataFrame([row], index=["compatibility"])
+
+
+def widest_out_of_sample() -> pd.DataFrame:
+    """An `out_of_sample_table` row with the longest draw and model names."""
+    index = pd.MultiIndex.from_tuples(
+        [("younger_learners", "compatibility")], names=["dataset", "model"]
+    )
+    row = {
+        "metric": "accuracy",
+        "value": 0.12345,
+        "bayes": 0.12345,
+        "ratio": 10.1234,
+        "ratio 95% CI": "[10.123, 10.456]",
+        "constant ratio": 10.1234,
+        "linear ratio": 10.1234,
+        "ratio on test set": 10.1234,
+        "rows": 100_000,
+    }
+    return pd.DataFrame([row], index=index)
+
+
+def widest_importances() -> pd.DataFrame:
+    index = pd.MultiIndex.from_tuples(
+        [("compatibility", "learning_progress_score")], names=["model", "feature"]
+    )
+    row = {
+        "importance": 12.345678,
+        "std": 1.234567,
+        "noise floor": -0.000778,
+        "floor std": 0.000186,
+        "above noise": True,
+    }
+    return pd.DataFrame([row], index=index)
+
+
+def widest_served() -> pd.DataFrame:
+    """A `served_policies_table` row with both intervals and the longest environment name."""
+    row = {
+        "served policy": "A2C, seed 10",
+        "normalised score": -2.3761,
+        "low": -12.3456,
+        "high": 10.1234,
+        "lead over hand rule": -2.3761,
+        "lead low": -12.3456,
+        "lead high": 10.1234,
+        "interval covers": EPISODES_ONLY,
+        "hand rule": -0.1234,
+        "upper reference": 1.0,
+    }
+    return pd.DataFrame([row], index=["difficulty_adaptation"])
+
+
 def test_the_report_tables_fit_a_1280_pixel_page(tmp_path: Path) -> None:
     tables = [
         results_report_table(widest_results()),
@@ -148,6 +220,10 @@ def test_the_report_tables_fit_a_1280_pixel_page(tmp_path: Path) -> None:
         strategy_shares_report_table(widest_shares()),
         metrics_report_table(widest_metrics()),
         checks_report_table(widest_checks()),
+        size_report_table(widest_sizes()),
+        out_of_sample_report_table(widest_out_of_sample()),
+        importance_report_table(widest_importances()),
+        served_policies_report_table(widest_served()),
     ]
     nb = nbformat.v4.new_notebook()
     for table in tables:

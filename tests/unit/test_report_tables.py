@@ -7,7 +7,14 @@ import re
 import numpy as np
 import pandas as pd
 
-from aura.reports.tables import MISSING, fixed, readable, table_outputs, with_interval
+from aura.reports.tables import (
+    MISSING,
+    fixed,
+    readable,
+    scientific,
+    table_outputs,
+    with_interval,
+)
 
 
 def test_a_reference_row_reads_without_nan_none_or_row_numbers() -> None:
@@ -114,3 +121,12 @@ def test_a_printed_report_table_aligns_its_words_left_and_its_numbers_right() ->
         "engagement ONNX at most 20 MiB 20.0000",
     ]
     pd.testing.assert_frame_equal(table, before)
+
+
+def test_a_tiny_difference_reads_in_scientific_notation_not_as_zero() -> None:
+    """An ONNX model's difference from scikit-learn of 1.2e-07 read "0.000" in fixed point."""
+    assert scientific(1.2345e-07) == "1.2e-07"
+    assert scientific(1e-04, 0) == "1e-04"
+    assert scientific(0.0) == "0.0e+00"
+    assert scientific(None) == MISSING
+    assert scientific(float("nan")) == MISSING

@@ -7,7 +7,14 @@ import numpy as np
 import pandas as pd
 
 from aura.reports.tables import MISSING
-from aura.supervised.report import checks_report_table, metrics_report_table
+from aura.supervised.report import (
+    checks_report_table,
+    cv_report_table,
+    importance_report_table,
+    metrics_report_table,
+    out_of_sample_report_table,
+    size_report_table,
+)
 
 
 def test_the_metrics_report_table_names_metrics_and_references_in_words() -> None:
@@ -79,5 +86,188 @@ def test_the_checks_report_table_puts_the_interval_beside_its_number() -> None:
             "no",
         ],
         ["difficulty", "ONNX file at most 20 MiB", "0.2352", "20.0000", "yes"],
+    ]
+    pd.testing.assert_frame_equal(table, before)
+
+
+def test_the_cv_report_table_names_the_loss_the_search_minimised() -> None:
+    """Notebook 04 showed each grid search as the code names it (cv_loss, cv_loss_std,
+    fit_seconds), the loss unnamed: MSE for a regressor, log loss for the classifier."""
+    table = pd.DataFrame(
+        {
+            "min_samples_leaf": [10, 20],
+            "cv_loss": [0.23754, 0.27381],
+            "cv_loss_std": [0.00791, 0.00617],
+            "cv_accuracy": [0.90812, 0.88694],
+            "fit_seconds": [0.1849, 0.2151],
+        }
+    )
+    before = table.copy()
+    shown = cv_report_table(table, "difficulty")
+    assert list(shown.columns) == [
+        "min samples per leaf",
+        "CV log loss",
+        "sd of CV log loss over folds",
+        "CV accuracy",
+        "mean fit time (s)",
+    ]
+    assert shown.values.tolist() == [
+        ["10", "0.2375", "0.0079", "0.9081", "0.18"],
+        ["20", "0.2738", "0.0062", "0.8869", "0.22"],
+    ]
+    pd.testing.assert_frame_equal(table, before)
+    regressor = table.drop(columns="cv_accuracy").assign(cv_mean_absolute_error=[0.1353, 0.1368])
+    assert list(cv_report_table(regressor, "engagement").columns) == [
+        "min samples per leaf",
+        "CV MSE",
+        "sd of CV MSE over folds",
+        "CV MAE",
+        "mean fit time (s)",
+    ]
+
+
+def test_the_size_report_table_keeps_a_tiny_parity_difference_readable() -> None:
+    """A difference of 1.3e-07 between ONNX and scikit-learn read as 0.000 in fixed point:
+    it stays in scientific notation, under a header naming the export's tolerance."""
+    table = pd.DataFrame(
+        {
+            "n_estimators": [60, 60],
+            "min_samples_leaf": [20, 10],
+            "max_features": [0.5, 0.8],
+            "nodes": [8826, 5156],
+            "onnx_MiB": [0.31107, 0.23518],
+            "onnx_max_abs_diff": [1.2517e-07, 0.0],
+        },
+        index=["compatibility", "difficulty"],
+    )
+    before = table.copy()
+    shown = size_report_table(table)
+    assert list(shown.columns) == [
+        "model",
+        "trees",
+        "min samples per leaf",
+        "features per split",
+        "nodes",
+        "ONNX file (MiB)",
+        "max |ONNX - scikit-learn| (tolerance 1e-04)",
+    ]
+    assert shown.values.tolist() == [
+        ["compatibility", "60", "20", "0.5", "8826", "0.311", "1.3e-07"],
+        ["difficulty", "60", "10", "0.8", "5156", "0.235", "0.0e+00"],
+    ]
+    pd.testing.assert_frame_equal(table, before)
+
+
+def test_the_out_of_sample_report_table_names_each_ratio_and_draw() -> None:
+    """Notebook 04 printed the draws as new_seed and younger_learners, the metric as mse, and
+    four columns each called a ratio without saying of what to what."""
+    index = pd.MultiIndex.from_tuples(
+        [("new_seed", "compatibility"), ("younger_learners", "difficulty")],
+        names=["dataset", "model"],
+    )
+    table = pd.DataFrame(
+        {
+            "metric": ["mse", "accuracy"],
+            "value": [0.02761, 0.94201],
+            "bayes": [0.02314, 0.92512],
+            "ratio": [1.19213, 0.98967],
+            "ratio 95% CI": ["[1.182, 1.204]", "[0.985, 0.995]"],
+            "constant ratio": [1.93201, 0.50312],
+            "linear ratio": [1.07489, None],
+            "ratio on test set": [1.05532, 0.99151],
+            "rows": [4000, 571],
+        },
+        index=index,
+    )
+    before = table.copy()
+    shown = out_of_sample_report_table(table)
+    assert list(shown.columns) == [
+        "dataset",
+        "model",
+        "metric",
+        "forest",
+        "Bayes reference",
+        "forest / Bayes (95% CI)",
+        "constant baseline / Bayes",
+        "linear baseline / Bayes",
+        "forest / Bayes on test set",
+        "rows",
+    ]
+    assert shown.values.tolist() == [
+        [
+            "new seed",
+            "compatibility",
+            "MSE",
+            "0.0276",
+            "0.0231",
+            "1.192 [1.182, 1.204]",
+            "1.932",
+            "1.075",
+            "1.055",
+            "4000",
+        ],
+        [
+            "younger learners (8-10)",
+            "difficulty",
+            "accuracy",
+            "0.9420",
+            "0.9251",
+            "0.990 [0.985, 0.995]",
+            "0.503",
+            MISSING,
+            "0.992",
+            "571",
+        ],
+    ]
+    pd.testing.assert_frame_equal(table, before)
+
+
+def test_the_importance_report_table_shows_a_floor_spread_of_millionths() -> None:
+    """Notebook 04 printed importances to three significant digits, -4e-05 beside 2.4, and
+    True or False for above noise; fixed point to six decimals keeps a spread of 3.3e-06."""
+    index = pd.MultiIndex.from_tuples(
+        [("difficulty", "learning_progress_score"), ("engagement", "comfort_level_online")],
+        names=["model", "feature"],
+    )
+    table = pd.DataFrame(
+        {
+            "importance": [2.40229, 0.00035104],
+            "std": [0.024651, 0.00014],
+            "noise floor": [-0.00077812, 0.000132],
+            "floor std": [0.000186, 3.34e-06],
+            "above noise": [True, False],
+        },
+        index=index,
+    )
+    before = table.copy()
+    shown = importance_report_table(table)
+    assert list(shown.columns) == [
+        "model",
+        "feature",
+        "importance",
+        "sd over repeats",
+        "noise floor",
+        "noise floor's sd",
+        "above noise",
+    ]
+    assert shown.values.tolist() == [
+        [
+            "difficulty",
+            "learning_progress_score",
+            "2.402290",
+            "0.024651",
+            "-0.000778",
+            "0.000186",
+            "yes",
+        ],
+        [
+            "engagement",
+            "comfort_level_online",
+            "0.000351",
+            "0.000140",
+            "0.000132",
+            "0.000003",
+            "no",
+        ],
     ]
     pd.testing.assert_frame_equal(table, before)
