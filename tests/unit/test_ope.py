@@ -378,3 +378,85 @@ def test_the_pool_true_values_read_under_headers_that_say_what_they_are() -> Non
         ["logging policy", "0.7440", "0.7750"],
     ]
     pd.testing.assert_frame_equal(table, before)
+
+
+@pytest.fixture(scope="module")
+def small_logs():
+    data = generate(seed=3, n_learners=150, n_tutors=12, n_sessions=300)
+    pool = tutors_from_table(data.tutors, data.tutors_truth)
+    return data, pool, logged_bandit(data.sessions, data.learners)
+
+
+def test_the_reward_model_s_inputs_for_the_logged_strategy_are_the_logged_session_s(
+    small_logs,
+) -> None:
+    """For the logged strategy the reward model reads what the CSVs say of the session: the
+    learner's age and attention span, the session's comfort, duration, level and subject, the
+    logged tutor's rating, listed expertise in the subject, communication rating and years,
+    whether the tutor's style and language are the learner's, and the strategy's index."""
+    from aura.evaluation.ope import _action_features, tutors_per_action
+    from aura.sim.vocab import DIFFICULTY_LEVELS, SUBJECTS
+
+    data, pool, logs = small_logs
+    picks = tutors_per_action(logs, pool)
+    rows = np.arange(len(logs.actions))
+    got = np.stack([_action_features(logs, pool, picks, a) for a in range(N_ACTIONS)], axis=1)
+    got = got[rows, logs.actions]
+    s = data.sessions
+    learner = data.learners.set_index("learner_id").loc[s["learner_id"]].reset_index()
+    tutor = data.tutors.set_index("tutor_id").loc[s["tutor_id"]].reset_index()
+    expertise = [tutor.loc[i, f"expertise_{subject}"] for i, subject in enumerate(s["subject"])]
+    expected = np.column_stack(
+        [
+            learner["age"],
+            s["comfort_level_online"],
+            learner["attention_span_minutes"],
+            s["duration_hours"],
+            s["difficulty_level"].map(DIFFICULTY_LEVELS.index),
+            s["subject"].map(SUBJECTS.index),
+            tutor["rating"],
+            expertise,
+            tutor["communication_rating"],
+            tutor["years_experience"],
+            tutor["teaching_style"] == learner["learning_style"],
+            tutor["language"] == learner["language"],
+            s["strategy"].map(STRATEGIES.index),
+        ]
+    ).astype(float)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
+
+
+def test_the_reward_model_is_cross_fitted_so_a_row_never_predicts_its_own_reward(
+    small_logs,
+) -> None:
+    """Each row's q comes from the model fitted on the other fold: moving one logged reward
+    leaves that row's five predictions exactly as they were (and moves other rows')."""
+    _, pool, logs = small_logs
+    q = reward_model_predictions(logs, pool, seed=0)
+    rewards = logs.rewards.copy()
+    rewards[5] += 10.0
+    moved = reward_model_predictions(dataclasses.replace(logs, rewards=rewards), pool, seed=0)
+    np.testing.assert_array_equal(moved[5], q[5])
+    assert not np.array_equal(moved, q)
+
+
+def test_the_reward_model_predicts_each_strategy_at_its_own_inputs(small_logs) -> None:
+    """The q of strategy a is the fold's model at the inputs of the tutor a would pick, with
+    a's index: two strategies that pick the same tutor still differ by their index, and a
+    model fitted with scikit-learn directly on the other fold's logged inputs gives the same."""
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    from sklearn.model_selection import KFold
+
+    from aura.evaluation.ope import _action_features, tutors_per_action
+
+    _, pool, logs = small_logs
+    q = reward_model_predictions(logs, pool, seed=0)
+    picks = tutors_per_action(logs, pool)
+    features = [_action_features(logs, pool, picks, a) for a in range(N_ACTIONS)]
+    rows = np.arange(len(logs.actions))
+    logged = np.stack(features, axis=1)[rows, logs.actions]
+    for train, test in KFold(2, shuffle=True, random_state=0).split(logged):
+        model = HistGradientBoostingRegressor(max_iter=200, learning_rate=0.05, random_state=0)
+        model.fit(logged[train], logs.rewards[train])
+        for a in range(N_ACTIONS):
+            np.testing.assert_allclose(q[test, a], model.predict(features[a][test]), rtol=1e-12)
