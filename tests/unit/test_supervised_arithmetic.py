@@ -481,3 +481,63 @@ def test_the_degradation_is_the_population_s_ratio_less_the_test_set_s() -> None
         {"share_of_bayes_accuracy": 0.9, "change_vs_test": -0.05, "accuracy_change": -0.1},
         rel=1e-12,
     )
+
+
+def test_a_population_s_scores_set_the_forest_beside_its_baselines_on_the_same_rows(sim) -> None:
+    """On the new_seed draw the mean baseline predicts the training mean c for every session:
+    its MSE there is the mean of (y - c)^2 over the draw's engagement scores, beside its ratio to
+    the reference; the forest's interval there is resampled from the run's seed, and its
+    change against the test set is the draw's ratio less the test set's."""
+    from aura.supervised.bayes import against_truth
+    from aura.supervised.features import build_feature_tables
+    from aura.supervised.training import out_of_sample
+
+    X, y, _ = build_feature_tables(sim.learners, sim.tutors, sim.sessions)["engagement"]
+    forest = make_pipeline("engagement", list(X.columns), {"n_estimators": 10}, seed=SEED)
+    forest.fit(X, y)
+    mean = ev.baselines("engagement", SEED)["mean"].fit(X, y)
+    draws = population_draws(_datasets(sim), SEED)
+    in_sample = {"engagement": {"against_truth": {"ratio": 1.0}, "test": {"mse": 0.02}}}
+    report = out_of_sample(
+        {"engagement": forest},
+        {"engagement": {"mean": mean}},
+        {"engagement": list(X.columns)},
+        draws,
+        SEED,
+        in_sample,
+    )
+    entry = report["new_seed"]["engagement"]
+    scores = draws["new_seed"][2]["engagement_score"].to_numpy()
+    c = y.mean()
+    baseline = entry["baselines"]["mean"]
+    assert baseline["mse"] == pytest.approx(np.mean((scores - c) ** 2), rel=1e-9)
+    assert baseline["mae"] == pytest.approx(np.mean(np.abs(scores - c)), rel=1e-9)
+    assert {"r2", "expected_mse", "ratio"} <= set(baseline)
+    table = build_feature_tables(*draws["new_seed"])["engagement"]
+    assert entry["mse"] == pytest.approx(np.mean((scores - forest.predict(table[0])) ** 2))
+    again = against_truth("engagement", forest, table[0], table[2], seed=SEED)
+    assert entry["against_truth"] == again
+    assert entry["degradation"]["change_vs_test"] == pytest.approx(again["ratio"] - 1.0)
+
+
+def test_a_feature_range_without_width_is_refused() -> None:
+    """A range whose upper bound equals its lower bound has nothing to scale over: refused,
+    naming the bounds, rather than scaled by scikit-learn's stand-in width of 1."""
+    from aura.supervised.models import RangeScaler
+
+    with pytest.raises(ValueError, match="every upper bound must exceed its lower bound"):
+        RangeScaler(lower=(0.0, 1.0), upper=(1.0, 1.0)).fit(np.zeros((2, 2)))
+
+
+def test_as_many_folds_as_training_learners_is_accepted_and_one_more_refused() -> None:
+    """Ten learners of two sessions each, a fifth held out: eight learners to train on, so
+    eight folds give each fold one learner of its own, and nine cannot."""
+    from aura.supervised.training import supervised_config, training_split
+
+    groups = pd.Series(np.repeat(np.arange(10), 2), name="learner_id")
+    X = pd.DataFrame({"style_match": np.linspace(0.0, 1.0, 20)})
+    table = (X, pd.Series(np.linspace(0.2, 0.8, 20)), groups)
+    train, test = training_split("engagement", table, supervised_config({"cv_folds": 8}), SEED)
+    assert (groups.iloc[train].nunique(), groups.iloc[test].nunique()) == (8, 2)
+    with pytest.raises(ValueError, match="cv_folds is 9, but the engagement model's training"):
+        training_split("engagement", table, supervised_config({"cv_folds": 9}), SEED)
