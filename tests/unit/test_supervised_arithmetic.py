@@ -541,3 +541,24 @@ def test_as_many_folds_as_training_learners_is_accepted_and_one_more_refused() -
     assert (groups.iloc[train].nunique(), groups.iloc[test].nunique()) == (8, 2)
     with pytest.raises(ValueError, match="cv_folds is 9, but the engagement model's training"):
         training_split("engagement", table, supervised_config({"cv_folds": 9}), SEED)
+
+
+def test_the_bayes_regressor_s_floor_is_the_mean_variance_not_the_median() -> None:
+    """Var[y | x] of 0.01, 0.01 and 0.04: the floor is their mean 0.02 (the median would be
+    0.01). Targets (0.3, 0.4, 0.9) about E[y | x] = (0.2, 0.4, 0.6) leave residuals (0.1, 0,
+    0.3): realised MSE 0.1 / 3, MAE 0.4 / 3. The targets' variance is 0.62 / 9, so the
+    expected R2 is 1 - 0.02 * 9 / 0.62 = 22 / 31."""
+    from aura.supervised.bayes import regression_reference
+
+    scored = regression_reference(
+        np.array([0.2, 0.4, 0.6]), np.array([0.01, 0.01, 0.04]), np.array([0.3, 0.4, 0.9])
+    )
+    assert scored == pytest.approx(
+        {
+            "bayes_mse": 0.02,
+            "bayes_realised_mse": 0.1 / 3,
+            "bayes_realised_mae": 0.4 / 3,
+            "bayes_r2": 22 / 31,
+        },
+        rel=1e-12,
+    )
