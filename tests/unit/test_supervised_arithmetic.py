@@ -134,13 +134,18 @@ def test_the_grid_search_reports_and_chooses_by_grouped_cross_validated_mse(
         assert model[-1].min_samples_leaf == leaf
 
 
+SMALL_FOREST = {"n_estimators": 10, "min_samples_leaf": 2}
+"""Leaves small enough that 80 training rows grow trees (at the default 40 rows per leaf a
+bootstrap sample of 80 leaves most trees a single leaf, and every importance 0)."""
+
+
 def test_the_importances_are_scikit_learn_s_permutation_importance_on_the_mse(
     regression_table,
 ) -> None:
     """An input's importance is the growth of the held-out MSE when it is shuffled (not of
     the MAE), as scikit-learn's own permutation_importance measures it with the same seed."""
     X, y, _ = regression_table
-    model = make_pipeline("engagement", list(X.columns), {"n_estimators": 10}, seed=1)
+    model = make_pipeline("engagement", list(X.columns), SMALL_FOREST, seed=1)
     model.fit(X[:80], y[:80])
     got = ev.importances("engagement", model, X[80:], y[80:], n_repeats=4, seed=2)
     direct = permutation_importance(
@@ -149,6 +154,7 @@ def test_the_importances_are_scikit_learn_s_permutation_importance_on_the_mse(
     expected = pd.Series(direct.importances_mean, index=X.columns).sort_values(ascending=False)
     assert list(got.index) == list(expected.index) == ["style_match", *list(expected.index[1:])]
     assert got["importance"].to_numpy() == pytest.approx(expected.to_numpy(), rel=1e-12)
+    assert got["importance"].iloc[0] > 0.01  # the step in style_match: the MSE grows by far
 
 
 def test_the_noise_floor_is_a_forest_fitted_on_the_training_rows_with_a_noise_column(
@@ -158,7 +164,7 @@ def test_the_noise_floor_is_a_forest_fitted_on_the_training_rows_with_a_noise_co
     seed, first for the training rows, then for the held-out ones) in a copy of the forest
     fitted on the scaled training inputs beside it: recomputed here with scikit-learn."""
     X, y, _ = regression_table
-    model = make_pipeline("engagement", list(X.columns), {"n_estimators": 10}, seed=1)
+    model = make_pipeline("engagement", list(X.columns), SMALL_FOREST, seed=1)
     train, rows = (X[:80], y[:80]), (X[80:], y[80:])
     model.fit(*train)
     floor = ev.importance_floor("engagement", model, train, rows, n_repeats=4, seed=2)
@@ -178,6 +184,7 @@ def test_the_noise_floor_is_a_forest_fitted_on_the_training_rows_with_a_noise_co
     noise = list(X_rows.columns).index(ev.NOISE_FEATURE)
     assert floor["importance"] == pytest.approx(direct.importances_mean[noise], rel=1e-12)
     assert floor["std"] == pytest.approx(direct.importances_std[noise], rel=1e-12)
+    assert floor["std"] > 0.0  # the probe splits on the noise column
 
 
 class _Fixed:
