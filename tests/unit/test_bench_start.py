@@ -13,10 +13,7 @@ import subprocess
 import sys
 
 import pytest
-
-from aura.config import PROJECT_ROOT
-
-BENCHMARKS = PROJECT_ROOT / "benchmarks"
+from benchmark_scripts import BENCHMARKS, SCRIPTS
 
 HELD_IMPORT = """
 import runpy, signal, sys, time
@@ -37,18 +34,7 @@ runpy.run_path(script, run_name="__main__")
 """
 
 
-@pytest.mark.parametrize(
-    "script",
-    [
-        "bench_api.py",
-        "bench_envs.py",
-        "bench_generation.py",
-        "bench_lambda.py",
-        "bench_rl_training.py",
-        "bench_supervised.py",
-        "ope_coverage.py",
-    ],
-)
+@pytest.mark.parametrize("script", SCRIPTS)
 def test_ctrl_c_while_a_benchmark_imports_ends_it_in_one_line(script: str) -> None:
     bench = subprocess.Popen(
         [sys.executable, "-c", HELD_IMPORT, str(BENCHMARKS / script), "--out", "/dev/null"],

@@ -14,10 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from aura.config import PROJECT_ROOT
-
-BENCHMARKS = PROJECT_ROOT / "benchmarks"
+from benchmark_scripts import BENCHMARKS, SCRIPTS
 
 EACH_CASE = """
 import runpy, sys
@@ -69,18 +66,7 @@ def said(script: str, *cases: list[str]) -> list[tuple[int, list[str]]]:
     return ends
 
 
-@pytest.mark.parametrize(
-    "script",
-    [
-        "bench_api.py",
-        "bench_envs.py",
-        "bench_generation.py",
-        "bench_lambda.py",
-        "bench_rl_training.py",
-        "bench_supervised.py",
-        "ope_coverage.py",
-    ],
-)
+@pytest.mark.parametrize("script", SCRIPTS)
 def test_a_benchmarks_usage_error_is_one_line_as_auras(script: str, tmp_path: Path) -> None:
     a_file = tmp_path / "notes.txt"
     a_file.write_text("kept\n")
