@@ -17,6 +17,7 @@ import pytest
 import yaml
 from loopback import free_port
 from optuna.distributions import CategoricalDistribution, FloatDistribution
+from tune_params import params_file
 
 import aura.rl.tune as aura_tune
 from aura.config import PARAMS_DIR
@@ -38,15 +39,6 @@ from aura.rl.tune import (
     tune_config,
     write_best_params,
 )
-
-
-def params_file(tmp_path: Path, **tune_block: object) -> Path:
-    params = yaml.safe_load((PARAMS_DIR / "smoke.yaml").read_text())
-    params["shared"]["models_dir"] = str(tmp_path / "models")
-    params[SECTION]["tune"] = {"algo": "ppo", "env_key": "tutor_matching", **tune_block}
-    path = tmp_path / "params.yaml"
-    path.write_text(yaml.safe_dump(params, sort_keys=False))
-    return path
 
 
 def identity_of(algo: str, env_key: str) -> dict:

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
+from tune_params import params_file
 
 import aura.rl.tune as aura_tune
 from aura.config import PARAMS_DIR
@@ -20,15 +21,6 @@ from aura.rl.config.experiment import load_experiment
 from aura.rl.tune import _pruning_callback, sampler_seed, score_block, search_spaces, tune
 
 SHARED_SEED = yaml.safe_load((PARAMS_DIR / "smoke.yaml").read_text())["shared"]["seed"]
-
-
-def params_file(tmp_path: Path, **tune_block: object) -> Path:
-    params = yaml.safe_load((PARAMS_DIR / "smoke.yaml").read_text())
-    params["shared"]["models_dir"] = str(tmp_path / "models")
-    params[SECTION]["tune"] = {"algo": "ppo", "env_key": "tutor_matching", **tune_block}
-    path = tmp_path / "params.yaml"
-    path.write_text(yaml.safe_dump(params, sort_keys=False))
-    return path
 
 
 def test_a_trial_trains_at_its_seed_and_is_scored_on_the_validation_episodes(
