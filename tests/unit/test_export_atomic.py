@@ -66,3 +66,32 @@ def test_an_interrupt_between_the_renames_comes_once_the_new_folder_stands(
     finally:
         signal.signal(signal.SIGTERM, previous)
     assert seen == [["new.joblib"]]
+
+
+def test_ctrl_c_while_writing_leaves_the_old_folder_and_no_debris(tmp_path: Path) -> None:
+    """Ctrl-C (KeyboardInterrupt, not an Exception) while the files were written aside must
+    still remove the hidden staging folder and leave the last set in place."""
+    target = tmp_path / "artifacts"
+    target.mkdir()
+    (target / "old.onnx").write_text("old")
+    with pytest.raises(KeyboardInterrupt), atomic_directory(target) as staging:
+        (staging / "half.onnx").write_text("half")
+        raise KeyboardInterrupt
+    assert sorted(p.name for p in target.iterdir()) == ["old.onnx"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["artifacts"]
+
+
+def test_a_symlinked_folder_keeps_its_link_and_gets_the_new_set(tmp_path: Path) -> None:
+    """An artifacts folder that is a symlink (to a data volume, say): the link stays a link, the
+    folder it points at holds the new set, and nothing is left beside either."""
+    real = tmp_path / "volume" / "artifacts"
+    real.mkdir(parents=True)
+    (real / "old.onnx").write_text("old")
+    link = tmp_path / "artifacts"
+    link.symlink_to(real, target_is_directory=True)
+    with atomic_directory(link) as staging:
+        (staging / "new.onnx").write_text("new")
+    assert link.is_symlink() and link.resolve() == real.resolve()
+    assert sorted(p.name for p in real.iterdir()) == ["new.onnx"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["artifacts", "volume"]
+    assert sorted(p.name for p in (tmp_path / "volume").iterdir()) == ["artifacts"]
