@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pandas as pd
 import pytest
 from scipy.special import xlogy
@@ -952,3 +953,17 @@ def test_each_target_s_verdict_at_its_bound_is_what_its_words_say() -> None:
         )["beats_baselines"]
         is False
     )  # more accurate, but a worse log loss
+
+
+def test_the_onnx_graph_is_named_and_typed_as_the_service_reads_it(tables, small_models) -> None:
+    """The graph is named ``aura_forest`` whatever skl2onnx's default (its `convert_sklearn`
+    draws a random one, its `to_onnx` one of its own version), and takes one float input
+    ``input`` of shape (any rows, the model's feature count)."""
+    for name in MODEL_NAMES:
+        exported = to_onnx(small_models[name])
+        assert exported.graph.name == "aura_forest"
+        (graph_input,) = exported.graph.input
+        dims = graph_input.type.tensor_type.shape.dim
+        assert graph_input.name == "input"
+        assert graph_input.type.tensor_type.elem_type == onnx.TensorProto.FLOAT
+        assert [d.dim_value for d in dims] == [0, tables[name][0].shape[1]]
