@@ -261,3 +261,104 @@ def test_a_failure_of_the_service_is_answered_in_the_error_format_with_its_heade
     failed = [e for e in entries if e["level"] == "ERROR"]
     assert failed[0]["request_id"] == "req-500"
     assert "RuntimeError: an onnxruntime failure" in failed[0]["exception"]
+
+
+def test_a_request_s_duration_is_logged_in_milliseconds_and_timed_in_seconds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The log's ``duration_ms`` and the histogram (in seconds, as its buckets are) read the same
+    clock: a request that took 12.5 ms is logged as 12.5 and falls in the 25 ms bucket, not the
+    10 ms one."""
+    from aura.api import observability
+
+    ticks = iter([100.0, 100.0125])
+    monkeypatch.setattr(observability.time, "perf_counter", lambda: next(ticks))
+
+    async def ok(scope: dict, receive: object, send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def send(message: dict) -> None:
+        pass
+
+    metrics = observability.Metrics()
+    logger = logging.getLogger(LOGGER_NAME)
+    middleware = observability.ObservabilityMiddleware(ok, metrics, logger, ["/health"], [])
+    scope = {"type": "http", "method": "GET", "path": "/health", "headers": []}
+    with logged() as entries:
+        asyncio.run(middleware(scope, None, send))  # type: ignore[arg-type]
+    assert entries[-1]["duration_ms"] == 12.5
+    value = metrics.registry.get_sample_value
+    name = "aura_api_request_duration_seconds"
+    assert value(f"{name}_sum", {"endpoint": "/health"}) == pytest.approx(0.0125)
+    assert value(f"{name}_bucket", {"endpoint": "/health", "le": "0.01"}) == 0
+    assert value(f"{name}_bucket", {"endpoint": "/health", "le": "0.025"}) == 1
+
+
+def test_an_empty_request_id_header_gets_a_generated_id(client: TestClient) -> None:
+    """An ``X-Request-ID:`` sent empty is no id: the request gets a generated one (32 hex
+    digits) in its header, its error body and its log line, not an empty string in all three."""
+    with logged() as entries:
+        start, body = asgi_post(client.app, PREDICT + "engagement", [(b"x-request-id", b"")])
+    (header,) = [v for k, v in start["headers"] if k == b"x-request-id"]
+    assert re.fullmatch(rb"[0-9a-f]{32}", header)
+    assert json.loads(body["body"])["request_id"] == header.decode() == entries[-1]["request_id"]
+
+
+def test_the_service_logger_writes_each_line_once_and_not_through_the_root_logger(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A host that gives the root logger a handler of its own (text, say) must not get the
+    service's lines a second time there: they are written once, as JSON, on stderr."""
+    from aura.api.observability import configure_logging
+
+    logger = logging.getLogger(LOGGER_NAME)
+    monkeypatch.setattr(logger, "handlers", [])
+    monkeypatch.setattr(logger, "propagate", True)
+    monkeypatch.setattr(logger, "level", logger.level)
+    root_lines: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            root_lines.append(record.getMessage())
+
+    root = logging.getLogger()
+    handler = Collect()
+    root.addHandler(handler)
+    try:
+        configure_logging("INFO").info("once")
+    finally:
+        root.removeHandler(handler)
+    lines = capsys.readouterr().err.splitlines()
+    assert [json.loads(line)["message"] for line in lines] == ["once"]
+    assert root_lines == []
+
+
+def test_a_failure_after_the_response_began_is_raised_not_answered_twice() -> None:
+    """Once a response has started, a second (500) start would break the protocol: the error
+    goes up to the server, which closes the connection, and the request is logged with the
+    status it began with."""
+    from aura.api import observability
+
+    async def fails_mid_body(scope: dict, receive: object, send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        raise RuntimeError("mid-body failure")
+
+    sent: list[dict] = []
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    metrics = observability.Metrics()
+    logger = logging.getLogger(LOGGER_NAME)
+    middleware = observability.ObservabilityMiddleware(
+        fails_mid_body, metrics, logger, ["/health"], []
+    )
+    scope = {"type": "http", "method": "GET", "path": "/health", "headers": []}
+    with logged() as entries, pytest.raises(RuntimeError, match="mid-body failure"):
+        asyncio.run(middleware(scope, None, send))  # type: ignore[arg-type]
+    assert [m["type"] for m in sent] == ["http.response.start"]
+    assert [(e["level"], e["message"], e.get("status")) for e in entries] == [
+        ("ERROR", "unhandled error", None),
+        ("INFO", "request", 200),
+    ]
