@@ -12,9 +12,12 @@ decimals, and a mean with its interval in one cell, "0.843 [0.810, 0.876]".
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from pandas.io.formats.style import Styler
+
+if TYPE_CHECKING:  # the cell writers serve the environments' and RL tables too: no jinja2 there
+    from pandas.io.formats.style import Styler
 
 MISSING = "—"
 """What a cell that does not apply shows (a reference has no seeds, no interval, no lead)."""
