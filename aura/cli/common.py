@@ -22,6 +22,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from typer._click.core import Command
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperCommand, TyperGroup, TyperOption
 
@@ -251,11 +252,10 @@ class AuraTyper(typer.Typer):
         return super().command(*args, **kwargs)
 
 
-class UsageLineCommand(AuraCommand):
-    """A command run on its own (a script's typer app of one command, as each benchmark is)
-    whose usage errors are one line each, as `aura`'s are (`usage_errors_in_one_line`): those
-    of its options, in `make_context`, and those its function raises (`typer.BadParameter`),
-    in `invoke`. Typer drew them as a panel under the command's usage."""
+class OneLineOptionErrors(Command):
+    """A command or group whose own options' usage errors, raised while `make_context` parses
+    them, are one line each (`usage_errors_in_one_line`), naming the command by its parent's
+    path and its own name."""
 
     def make_context(
         self,
@@ -264,15 +264,26 @@ class UsageLineCommand(AuraCommand):
         parent: typer.Context | None = None,
         **extra: Any,
     ) -> typer.Context:
-        with usage_errors_in_one_line(lambda: info_name or self.name or ""):
+        def parsing() -> str:
+            names = (parent.command_path if parent else "", info_name or self.name)
+            return " ".join(n for n in names if n)
+
+        with usage_errors_in_one_line(parsing):
             return super().make_context(info_name, args, parent=parent, **extra)
+
+
+class UsageLineCommand(OneLineOptionErrors, AuraCommand):
+    """A command run on its own (a script's typer app of one command, as each benchmark is)
+    whose usage errors are one line each, as `aura`'s are (`usage_errors_in_one_line`): those
+    of its options, in `make_context`, and those its function raises (`typer.BadParameter`),
+    in `invoke`. Typer drew them as a panel under the command's usage."""
 
     def invoke(self, ctx: typer.Context) -> Any:
         with usage_errors_in_one_line(lambda: ctx.command_path):
             return super().invoke(ctx)
 
 
-class InterruptedGroup(TyperGroup):
+class InterruptedGroup(OneLineOptionErrors, TyperGroup):
     """A group whose commands, stopped by Ctrl-C or SIGTERM outside their own handlers (while
     they import their libraries and check the params, seconds to tens of seconds, or while they
     print their results), say so in one line and exit 130. Ctrl-C there ended a command with
@@ -286,19 +297,6 @@ class InterruptedGroup(TyperGroup):
 
     def get_params(self, ctx: typer.Context) -> list[Any]:
         return bare_flags(super().get_params(ctx))
-
-    def make_context(
-        self,
-        info_name: str | None,
-        args: list[str],
-        parent: typer.Context | None = None,
-        **extra: Any,
-    ) -> typer.Context:
-        def parsing() -> str:
-            return " ".join(n for n in (parent.command_path if parent else "", info_name) if n)
-
-        with usage_errors_in_one_line(parsing):
-            return super().make_context(info_name, args, parent=parent, **extra)
 
     def invoke(self, ctx: typer.Context) -> Any:
         from aura.interrupts import interrupts_handled
