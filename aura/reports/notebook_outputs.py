@@ -15,6 +15,7 @@ metadata.
 from __future__ import annotations
 
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -102,10 +103,11 @@ def record_notebook(path: Path, *, timeout: int = 1800) -> Path:
 
     path = Path(path)
     nb = read_notebook(path)
+    log = Path(tempfile.mkstemp(prefix=f"{path.stem}.", suffix=".kernel.log")[1])
     client = NotebookClient(
         nb,
         kernel_name=KERNEL_NAME,
-        config=kernel_config(),
+        config=kernel_config(stderr_log=log),
         timeout=timeout,
         resources={"metadata": {"path": str(path.parent.resolve())}},
     )
@@ -113,13 +115,20 @@ def record_notebook(path: Path, *, timeout: int = 1800) -> Path:
         client.execute()
     except Exception as exc:
         if _stopped(client):
+            log.unlink(missing_ok=True)  # what a stopped kernel says is only that it stopped
             raise KeyboardInterrupt from None
+        kept = f" (the kernel's own log: {log})" if log.stat().st_size else ""
+        if not kept:
+            log.unlink()
         if isinstance(exc, CellExecutionError):
             raise NotebookFailedError(
                 f"{path.name} failed in {_failed_cell(nb, exc.ename, exc.evalue)}: "
-                f"{exc.ename}: {exc.evalue}"
+                f"{exc.ename}: {exc.evalue}{kept}"
             ) from exc
+        if kept:  # a kernel that died says why in its log alone
+            raise RuntimeError(f"{exc}{kept}") from exc
         raise
+    log.unlink(missing_ok=True)
     text = nbformat.writes(strip_notebook(nb))
     write_text_atomically(path, text if text.endswith("\n") else text + "\n")  # as nbformat.write
     return path

@@ -63,15 +63,27 @@ KERNEL_NAME = "python3"
 NOTEBOOK_PATTERN = re.compile(r"^(\d{2})_\w+\.ipynb$")
 
 
-def kernel_config() -> Any:
+def kernel_config(stderr_log: Path | None = None) -> Any:
     """Configuration for the kernels that execute notebooks: their loopback sockets are
     encrypted (CurveZMQ) where pyzmq supports it, which is also what keeps ipykernel from
-    warning about plain-text transport at every notebook's start."""
+    warning about plain-text transport at every notebook's start; with ``stderr_log``, the
+    kernel's own log goes to that file, not the terminal (`aura.reports.kernels`)."""
     import zmq
     from traitlets.config import Config
 
     encryption = "auto" if zmq.has("curve") else "disabled"
-    return Config({"KernelManager": {"transport_encryption": encryption}})
+    config = {"KernelManager": {"transport_encryption": encryption}}
+    if stderr_log is not None:
+        from aura.reports.kernels import LoggedKernelManager
+
+        config["NotebookClient"] = {"kernel_manager_class": LoggedKernelManager}
+        config["LoggedKernelManager"] = {"stderr_log": str(stderr_log)}
+    return Config(config)
+
+
+def kernel_log(executed: Path) -> Path:
+    """Where the kernel that executes a notebook into ``executed`` writes its own log."""
+    return executed.with_suffix(".kernel.log")
 
 
 TRACKED_LIBRARIES: tuple[str, ...] = (
@@ -380,19 +392,25 @@ def _run_record(
 
 
 def _execute(notebook: Path, out: Path, parameters: dict[str, Any], cwd: Path) -> None:
-    """Run one notebook with papermill into ``out``, in the venv's own kernel, from ``cwd``."""
+    """Run one notebook with papermill into ``out``, in the venv's own kernel, from ``cwd``.
+    The kernel's own log is kept beside ``out`` (`kernel_log`) where it wrote any."""
     import papermill as pm
 
-    pm.execute_notebook(
-        str(notebook),
-        str(out),
-        parameters=parameters,
-        kernel_name=KERNEL_NAME,
-        config=kernel_config(),
-        language="python",
-        cwd=str(cwd),
-        progress_bar=False,
-    )
+    log = kernel_log(out)
+    try:
+        pm.execute_notebook(
+            str(notebook),
+            str(out),
+            parameters=parameters,
+            kernel_name=KERNEL_NAME,
+            config=kernel_config(stderr_log=log),
+            language="python",
+            cwd=str(cwd),
+            progress_bar=False,
+        )
+    finally:
+        if log.exists() and log.stat().st_size == 0:
+            log.unlink()
 
 
 class _StoppedCellErrors(logging.Filter):
@@ -622,6 +640,9 @@ def _run_notebook(
         except Exception as exc:
             result.seconds = round(time.perf_counter() - start, 3)
             cell, what = describe_failure(exc, nb)
+            log = kernel_log(out)
+            if log.exists():  # a kernel that died says why in its log alone
+                what += f" (the kernel's own log: {log.name})"
             message = f"notebook {nb.name} failed in {what}\npartial output kept in {state.run_dir}"
             state.stop("failed", result, message)
             console.print(f"[red]✗[/] {counter} {nb.stem}")  # the error carries the message

@@ -726,18 +726,24 @@ def test_a_stopped_run_says_so_in_run_json(tmp_path: Path, make_notebook, how) -
         "except Exception as exc:\n"
         "    print(type(exc).__name__, exc); sys.exit(1)\n"
     )
-    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         deadline = time.monotonic() + 120
         while not marker.exists() and time.monotonic() < deadline and process.poll() is None:
             time.sleep(0.2)
         assert marker.exists(), "the second notebook never started"
         process.send_signal(how)
-        out, _ = process.communicate(timeout=60)
+        out, err = process.communicate(timeout=60)
     finally:
         process.kill()
     assert process.returncode == 1
     assert "PipelineError interrupted in notebook 02_slow.ipynb after" in out
+    # The stopped kernel's own log (ipykernel's traceback of a reply it could no longer send)
+    # reached the terminal, twenty lines around the run's one; it stays in the run's folder.
+    assert "Traceback" not in err, err
+    assert not (runs / "stopped" / "01_ok.kernel.log").exists(), "an empty log is not kept"
     record = json.loads((runs / "stopped" / "run.json").read_text())
     assert record["status"] == "interrupted"
     assert record["error"].startswith("interrupted in notebook 02_slow.ipynb after")
@@ -894,3 +900,26 @@ def test_aura_run_says_where_it_stopped_or_failed_once(
         assert f"✗ [1/1] {only}_" in output  # the notebook's own line, as a finished one's ✓
         assert "(1 notebook, params" in output
     gc.collect()  # as above: the stopped kernel's tasks are reported here, not in a later test
+
+
+def test_a_notebook_whose_kernel_died_names_the_kernels_log(tmp_path: Path, make_notebook) -> None:
+    """A kernel that dies says why on its own stderr alone, which reached the terminal of the
+    run and nothing of the run's folder: the folder keeps it beside the notebook, the error
+    names it, and a kernel that said nothing leaves no log."""
+    nbs = tmp_path / "notebooks"
+    make_notebook(nbs / "01_ok.ipynb", [PARAMETERS_CELL, "print('first')"])
+    make_notebook(
+        nbs / "02_dies.ipynb",
+        [PARAMETERS_CELL, "import os\nos.write(2, b'out of shared memory\\n')\nos._exit(3)"],
+    )
+    params = tmp_path / "p.yaml"
+    params.write_text(PARAMS_YAML.split("01_ok:")[0] + "01_ok: {}\n02_dies: {}\n")
+    with pytest.raises(PipelineError) as info:
+        run_pipeline(
+            params, notebooks_dir=nbs, runs_dir=tmp_path / "runs", run_name="dies",
+            console=Console(quiet=True),
+        )  # fmt: skip
+    run_dir = tmp_path / "runs" / "dies"
+    assert (run_dir / "02_dies.kernel.log").read_text() == "out of shared memory\n"
+    assert "(the kernel's own log: 02_dies.kernel.log)" in str(info.value)
+    assert not (run_dir / "01_ok.kernel.log").exists()

@@ -135,3 +135,51 @@ def test_notebooks_record_stopped_in_a_cell_says_so_and_exits_130(tmp_path: Path
         "interrupted: stop.ipynb left unchanged; 0 of 1 recorded before it"
     )
     assert path.read_bytes() == before
+
+
+def record_in_a_process(path: Path, tmp: Path) -> subprocess.CompletedProcess[str]:
+    """`aura notebooks record path` in a process of its own, its stderr read as a terminal
+    would show it (the kernel's own stderr included) and its temporary files under ``tmp``."""
+    import os
+
+    tmp.mkdir()
+    aura = Path(sys.executable).with_name("aura")
+    return subprocess.run(
+        [str(aura), "notebooks", "record", str(path)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TMPDIR": str(tmp)},
+        timeout=300,
+    )
+
+
+def test_notebooks_record_stopped_in_a_cell_prints_no_kernel_traceback(tmp_path: Path) -> None:
+    """Stopped in a cell, the command said its one line, and above it the kernel's own log
+    printed ipykernel's traceback of the reply it could no longer send ("ZMQError: Socket
+    operation on non-socket"), twenty lines, on the command's terminal. The kernel's log is
+    its own file now, dropped when the recording is stopped."""
+    path = tmp_path / "stop.ipynb"
+    before = notebook(
+        path, "import os, signal, time\nos.kill(os.getppid(), signal.SIGTERM)\ntime.sleep(10)"
+    )
+    result = record_in_a_process(path, tmp_path / "tmp")
+    assert result.returncode == 130, result.stderr
+    assert result.stderr == "interrupted: stop.ipynb left unchanged; 0 of 1 recorded before it\n"
+    assert path.read_bytes() == before
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_notebooks_record_names_the_log_of_a_kernel_that_died(tmp_path: Path) -> None:
+    """A kernel that dies says why on its own stderr alone (a library's C-level message, a
+    fatal error): the command's line says "Kernel died" and where that log is kept."""
+    path = tmp_path / "dies.ipynb"
+    before = notebook(path, "import os\nos.write(2, b'out of shared memory\\n')\nos._exit(3)")
+    result = record_in_a_process(path, tmp_path / "tmp")
+    assert result.returncode == 1, result.stderr
+    [log] = (tmp_path / "tmp").iterdir()
+    assert log.name.startswith("dies.") and log.name.endswith(".kernel.log")
+    assert log.read_text() == "out of shared memory\n"
+    assert result.stderr == (
+        f"error: dies.ipynb failed, left unchanged: Kernel died (the kernel's own log: {log})\n"
+    )
+    assert path.read_bytes() == before
