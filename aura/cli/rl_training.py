@@ -45,7 +45,12 @@ def train_rl(
     from aura.rl.grid_target import grid_target
     from aura.rl.numerics import describe
     from aura.rl.results import RESULTS_FILE
-    from aura.rl.tables import results_table, saved_policies_table
+    from aura.rl.tables import (
+        results_report_table,
+        results_table,
+        saved_policies_table,
+        saved_report_table,
+    )
 
     checked_params(params, writes=("models_dir",))  # load_experiment checks the section's values
     try:
@@ -77,10 +82,12 @@ def train_rl(
         except (ParamsError, RunFailed, ScoringFailed) as exc:
             raise fail(str(exc)) from exc
     table = results_table(payload["results"])
-    console.print(table.round(3).to_string(index=False))
+    # as the notebook's report shows them: headers in words, each score with its interval
+    console.print(escape(results_report_table(table).to_string(index=False)))
     note_one_seed(table["ci_covers"])
     console.print("the saved policy not scored, on the same episodes:")
-    console.print(saved_policies_table(payload["results"]).round(3).to_string(index=False))
+    saved = saved_report_table(saved_policies_table(payload["results"]))
+    console.print(escape(saved.to_string(index=False)))
     wall = grid_wall_time(payload["grid"])
     console.print(f"grid: {wall}; results in {cfg.rl_dir / RESULTS_FILE}")
     console.print(f"wall-time target: {grid_target(cfg, payload['grid'])}")

@@ -314,3 +314,22 @@ def test_ctrl_c_stops_a_budget_study_and_says_what_it_keeps(tmp_path: Path) -> N
     assert "interrupted: the budget study in" in output
     assert "keeps its checkpoints; the same command resumes it from the last one" in output
     assert "Traceback" not in output
+
+
+def test_the_command_shows_its_tables_as_the_report_does(tmp_path: Path) -> None:
+    """The command printed its results and saved-policies tables as the code names their
+    columns (`ci_low`, `lead_over_rule`, `scored_normalised`, True/NaN), 178 characters wide,
+    where notebook 03 shows them under headers in words with each score beside its interval."""
+    output = train_rl(one_run_params(tmp_path))
+    results = json.loads((tmp_path / "models" / "rl" / "results.json").read_text())["results"]
+    ppo = results["difficulty_adaptation"]["algorithms"]["ppo"]["normalised"]
+    score = f"{ppo['mean']:.3f} [{ppo['low']:.3f}, {ppo['high']:.3f}]"
+    for said in (
+        "normalised score (95% CI)",
+        "lead over best hand rule (95% CI)",
+        f"difficulty adaptation PPO {score}",
+        "other saved policy (95% CI)",
+    ):
+        assert said in output
+    for code_name in ("ci_low", "lead_over_rule", "scored_normalised", "NaN"):
+        assert code_name not in output
