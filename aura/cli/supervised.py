@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
+
 from aura.cli import app
 from aura.cli.common import (
     ParamsOption,
@@ -12,16 +14,6 @@ from aura.cli.common import (
 )
 from aura.config import PARAMS_DIR, ParamsError, project_path
 
-OUT_OF_SAMPLE_SHOWN = [
-    "metric",
-    "ratio",
-    "ratio 95% CI",
-    "constant ratio",
-    "linear ratio",
-    "ratio on test set",
-]
-"""Columns of the out-of-sample table the command prints (notebook 04 shows the same)."""
-
 
 @app.command("train-supervised")
 def train_supervised(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None:
@@ -31,8 +23,17 @@ def train_supervised(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None
     supervised/ in shared.models_dir. The scores on new learners and tutors follow the targets.
     """
     from aura.interrupts import interrupts_handled
+    from aura.reports.tables import text_table
     from aura.supervised import train_all
-    from aura.supervised.report import checks_table, metrics_table, out_of_sample_table
+    from aura.supervised.report import (
+        checks_report_table,
+        checks_table,
+        metrics_report_table,
+        metrics_table,
+        out_of_sample_ratios,
+        out_of_sample_report_table,
+        out_of_sample_table,
+    )
 
     # train_all checks the section's values before it reads the data
     p = checked_params(params, writes=("models_dir",))
@@ -52,14 +53,18 @@ def train_supervised(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None
             )
     except (ParamsError, ValueError, FileNotFoundError) as exc:
         raise fail(f"{params}: {exc}") from exc
-    console.print(metrics_table(metrics).round(4).to_string())
+    # as notebook 04's summaries print them: headers and metrics in words, "yes" or "no"
+    shown = metrics_report_table(metrics_table(metrics))
+    console.print(escape(text_table(shown, left=["model", "metric"])))
     checks = checks_table(metrics)
     if len(checks):
-        console.print(checks.round(4).to_string())
-    # the targets hold for the training's tutors; new ones (new_seed) can read otherwise
+        shown = checks_report_table(checks)
+        console.print(escape(text_table(shown, left=["model", "target"])))
+    # the targets hold for the training's tutors; new ones (new seed) can read otherwise
     oos = out_of_sample_table(metrics)
     if len(oos):
-        console.print(oos[OUT_OF_SAMPLE_SHOWN].round(4).to_string())
+        shown = out_of_sample_ratios(out_of_sample_report_table(oos))
+        console.print(escape(text_table(shown, left=["dataset", "model"])))
     untrue = [name for name, known in metrics["simulator_data"].items() if not known]
     if untrue:
         console.print(

@@ -389,6 +389,13 @@ def out_of_sample_report_table(table: pd.DataFrame, digits: int = 3) -> pd.DataF
     return pd.DataFrame(rows, columns=OUT_OF_SAMPLE_REPORT_COLUMNS)
 
 
+def out_of_sample_ratios(shown: pd.DataFrame) -> pd.DataFrame:
+    """The ratios of an `out_of_sample_report_table` (``shown``), each over the draw's Bayes
+    reference, beside their dataset and model: what notebook 04's summary and `aura
+    train-supervised` print, within a terminal's width; the metrics are in the whole table."""
+    return shown[["dataset", "model", *(c for c in shown.columns if "/ Bayes" in c)]]
+
+
 def importance_table(metrics: Mapping[str, Any]) -> pd.DataFrame:
     """One row per (model, feature): its permutation importance and standard deviation over the
     repeats, beside the noise floor (`evaluation.importance_floor`: what the same forest gives a

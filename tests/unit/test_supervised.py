@@ -840,12 +840,9 @@ def test_the_ratio_s_interval_resamples_learners_with_all_their_rows(monkeypatch
     assert scored["ratio_high"] - scored["ratio_low"] > 1.5 * by_row_width
 
 
-def test_the_command_prints_the_scores_on_new_tutors_beside_the_test_set_s(
-    sim, tmp_path: Path
-) -> None:
-    """The targets are read on held-out learners with the training's tutors; `aura
-    train-supervised` printed them alone, all met, while the compatibility forest's ratio on a
-    new tutor pool (metrics.json, notebook 04) missed its bound and trailed the linear model."""
+def train_supervised_command(sim, tmp_path: Path) -> tuple[str, dict]:
+    """`aura train-supervised` on ``sim``'s tables with out-of-sample scores: its output and
+    the metrics.json it wrote."""
     import yaml
     from typer.testing import CliRunner
 
@@ -866,19 +863,57 @@ def test_the_command_prints_the_scores_on_new_tutors_beside_the_test_set_s(
     result = CliRunner().invoke(app, ["train-supervised", "--params", str(path)])
     assert result.exit_code == 0, result.output
     metrics = json.loads((tmp_path / "models" / "supervised" / "metrics.json").read_text())
+    return result.output, metrics
+
+
+def test_the_command_prints_the_scores_on_new_tutors_beside_the_test_set_s(
+    sim, tmp_path: Path
+) -> None:
+    """The targets are read on held-out learners with the training's tutors; `aura
+    train-supervised` printed them alone, all met, while the compatibility forest's ratio on a
+    new tutor pool (metrics.json, notebook 04) missed its bound and trailed the linear model."""
+    output, metrics = train_supervised_command(sim, tmp_path)
     table = out_of_sample_table(metrics)
-    assert "ratio on test set" in result.output and "linear ratio" in result.output
+    assert "forest / Bayes on test set" in output
+    assert "linear baseline / Bayes" in output
     assert set(table.index.get_level_values("dataset")) == {
         "new_seed",
         "older_learners",
         "younger_learners",
     }
-    lines = result.output.splitlines()
-    for (_, name), row in table.iterrows():
+    lines = output.splitlines()
+    for (dataset, name), row in table.iterrows():
         assert any(
-            name in line and f"{row['ratio']:.4f}" in line and row["ratio 95% CI"] in line
+            line.startswith(dataset.replace("_", " "))
+            and name in line
+            and f"{row['ratio']:.3f} {row['ratio 95% CI']}" in line
             for line in lines
-        ), (name, row["ratio"])
+        ), (dataset, name, row["ratio"])
+
+
+def test_the_command_prints_its_tables_as_notebook_04_does(sim, tmp_path: Path) -> None:
+    """The command printed its metrics and checks as the code names them (``macro_f1``,
+    ``bayes``, met True), where notebook 04 shows them in words; each row of both reads as
+    the notebook's summary prints it, and no code name is left."""
+    from aura.reports.tables import text_table
+    from aura.supervised.report import checks_report_table, checks_table, metrics_table
+
+    output, metrics = train_supervised_command(sim, tmp_path)
+    lines = output.splitlines()
+    scores = metrics_table(metrics)
+    for (model, metric), row in scores.iterrows():
+        name = {"mse": "MSE", "mae": "MAE", "r2": "R²", "macro_f1": "macro F1"}.get(metric, metric)
+        numbers = f"{row['forest']:.4f}"
+        assert any(
+            line.split()[:1] == [model] and name.replace("_", " ") in line and numbers in line
+            for line in lines
+        ), (model, metric)
+    checks = text_table(checks_report_table(checks_table(metrics)), left=["model", "target"])
+    for line in checks.splitlines():
+        assert line in lines
+    assert "Bayes reference" in output and " yes" in output
+    for code_name in ("macro_f1", "log_loss", "bayes ", "True", "False", "NaN"):
+        assert code_name not in output
 
 
 def test_the_bayes_references_are_their_formulas_worked_by_hand() -> None:
