@@ -225,3 +225,49 @@ def test_an_id_given_twice_is_refused_on_both_lines(
     assert [(p.column, p.what, p.lines) for p in info.value.problems] == [
         (column, "duplicated id", (3, 5))
     ]
+
+
+WRONG: dict[str, dict[str, tuple[str, str]]] = {
+    # ages, grades and counts are whole numbers; categories are case-sensitive
+    "learners": {
+        "learner_id": ("1.5", "wrong type"),
+        "age": ("12.5", "wrong type"),
+        "grade_level": ("3.5", "wrong type"),
+        "session_count": ("1.5", "wrong type"),
+        "learning_style": ("Visual", "unknown category"),
+    },
+    # years_experience is a whole number; a list holds only the vocabulary's items
+    "tutors": {
+        "years_experience": ("2.5", "wrong type"),
+        "total_sessions": ("0.5", "wrong type"),
+        "subjects": ("math;physics", "unknown category"),
+        "availability": ("morning;noon", "unknown category"),
+    },
+    # the match flags are 0 or 1; session_index a whole number
+    "sessions": {
+        "session_index": ("1.5", "wrong type"),
+        "style_match": ("2", ""),
+        "language_match": ("-1", ""),
+        "completion_status": ("Completed", "unknown category"),
+    },
+}
+"""A cell the docs refuse per table: column -> (value, how the problem starts)."""
+
+
+@pytest.mark.parametrize("table", list(WRONG))
+def test_a_cell_of_the_wrong_kind_is_refused_by_column_and_line(
+    pristine: Path, tmp_path: Path, table: str
+) -> None:
+    """Each on its own line, from line 2 on, in the order above."""
+    cells = {
+        (line, column): value for line, (column, (value, _)) in enumerate(WRONG[table].items(), 2)
+    }
+    path = tmp_path / FILES[table]
+    rewrite(pristine / FILES[table], path, cells)
+    with pytest.raises(DataValidationError) as info:
+        load_table(path, table)  # type: ignore[arg-type]
+    found = {
+        p.column: (p.what.startswith(WRONG[table][str(p.column)][1]), p.lines, p.values)
+        for p in info.value.problems
+    }
+    assert found == {column: (True, (line,), (value,)) for (line, column), value in cells.items()}

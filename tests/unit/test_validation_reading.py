@@ -1,0 +1,119 @@
+"""How a file is read, at the edges docs/data.md ("How errors read") draws: which rows are checked
+when some have another field count than the header's, and how the values are quoted."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from aura.data import DataValidationError, load_datasets, load_table
+from aura.sim import FILES, write_datasets
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("reading")
+    write_datasets(out, seed=5, n_learners=40, n_tutors=12, n_sessions=80)
+    return out
+
+
+def rows_of(path: Path) -> list[list[str]]:
+    with path.open(newline="") as f:
+        return list(csv.reader(f))
+
+
+def write(path: Path, rows: list[list[str]]) -> None:
+    with path.open("w", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+
+
+def problems(path: Path, table: str) -> list[tuple[str | None, str, tuple[int, ...]]]:
+    with pytest.raises(DataValidationError) as info:
+        load_table(path, table)  # type: ignore[arg-type]
+    return [(p.column, p.what, p.lines) for p in info.value.problems]
+
+
+@pytest.mark.parametrize(("records", "wider"), [(4, 2), (5, 2)], ids=["half", "fewer"])
+def test_the_other_rows_are_checked_only_where_they_are_the_most(
+    pristine: Path, tmp_path: Path, records: int, wider: int
+) -> None:
+    """Lines 2 and 3 have a field too many, line 4 an age of 99. With 2 of 4 rows wider, the
+    rows of the header's width are not the most: the wide rows are named alone. With 2 of 5
+    they are, and the age is named beside them."""
+    rows = rows_of(pristine / FILES["learners"])[: records + 1]
+    width = len(rows[0])
+    for row in rows[1 : wider + 1]:
+        row.append("x")
+    rows[3][rows[0].index("age")] = "99"
+    path = tmp_path / FILES["learners"]
+    write(path, rows)
+    found = problems(path, "learners")
+    wide = found[0]
+    assert (wide[0], wide[2]) == (None, (2, 3))
+    assert wide[1].startswith(f"more fields than the header's {width} names")
+    if 2 * wider >= records:
+        assert f"the file's other checks run once every row has {width}" in wide[1]
+        assert found[1:] == []
+    else:
+        assert f"their values are checked once they have {width}" in wide[1]
+        assert [(c, lines) for c, _, lines in found[1:]] == [("age", (4,))]
+
+
+def docs_example() -> str:
+    """The example message of docs/data.md's "How errors read", as the docs print it."""
+    text = (Path(__file__).parents[2] / "docs" / "data.md").read_text()
+    start = text.index("4 data problems in 2 files")
+    return text[start : text.index("```", start)].rstrip("\n")
+
+
+def test_the_docs_example_message_is_the_loaders(pristine: Path, tmp_path: Path) -> None:
+    """The learners and tutors files the example describes: 'abc' for an age on line 6, ages
+    25 and 7 on lines 4 and 9, an engagement of 84% on line 3, and no rating column."""
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    learners = rows_of(pristine / FILES["learners"])
+    for line, column, value in [
+        (6, "age", "abc"),
+        (4, "age", "25"),
+        (9, "age", "7"),
+        (3, "engagement_score", "84%"),
+    ]:
+        learners[line - 1][learners[0].index(column)] = value
+    write(folder / FILES["learners"], learners)
+    tutors = rows_of(pristine / FILES["tutors"])
+    drop = tutors[0].index("rating")
+    write(folder / FILES["tutors"], [row[:drop] + row[drop + 1 :] for row in tutors])
+    (folder / FILES["sessions"]).write_bytes((pristine / FILES["sessions"]).read_bytes())
+    with pytest.raises(DataValidationError) as info:
+        load_datasets(folder)
+    assert str(info.value) == docs_example().replace("/data/mine", str(folder))
+
+
+@pytest.mark.parametrize(
+    ("lines", "shown"),
+    [
+        ((2, 10, 11), "in 3 rows: lines 2 (7), 10 (7), 11 (7)"),
+        ((2, 3, 4, 5, 6), "in 5 rows: lines 2 (7), 3 (7), 4 (7), 5 (7), 6 (7)"),
+        (
+            (9, 3, 4, 5, 6, 11),
+            "in 6 rows: lines 3 (7), 4 (7), 5 (7), 6 (7), 9 (7), ... (6 rows in total)",
+        ),
+        ((12,), "in 1 row: line 12 (7)"),
+    ],
+)
+def test_the_lines_at_fault_are_shown_in_file_order_the_first_five_and_the_total(
+    pristine: Path, tmp_path: Path, lines: tuple[int, ...], shown: str
+) -> None:
+    rows = rows_of(pristine / FILES["learners"])
+    for line in lines:
+        rows[line - 1][rows[0].index("age")] = "7"
+    path = tmp_path / FILES["learners"]
+    write(path, rows)
+    with pytest.raises(DataValidationError) as info:
+        load_table(path, "learners")
+    assert str(info.value) == (
+        "1 data problem in 1 file (rows are CSV line numbers; the header is line 1):\n"
+        f"{path}:\n  - column 'age': out of range: must be in [8, 18] {shown}"
+    )
