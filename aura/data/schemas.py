@@ -287,13 +287,18 @@ def _is_whole(s: pd.Series) -> pd.Series:
 
 def _fits_int64(s: pd.Series) -> pd.Series:
     """Exactly: every whole number an int64 holds passes, up to 9223372036854775807, and
-    9223372036854775808 does not (both are the float 2**63)."""
+    9223372036854775808 does not (both are the float 2**63). A number pandas reads as infinity
+    (1e400, finite as written) is `_is_finite`'s to name: it was named twice, on two lines."""
     if pd.api.types.is_signed_integer_dtype(s):  # read as int64: every value fits
         return pd.Series(True, index=s.index)
     parsed = pd.to_numeric(s, errors="coerce").astype(float)
     ok = np.ones(len(s), dtype=bool)
     large, values = _large(s, parsed)
-    ok[large] = [not v.is_finite() or INT64_MIN <= v <= INT64_MAX for v in values]
+    infinite = np.isinf(parsed.to_numpy())[large]
+    ok[large] = [
+        inf or not v.is_finite() or INT64_MIN <= v <= INT64_MAX
+        for inf, v in zip(infinite, values, strict=True)
+    ]
     return pd.Series(ok, index=s.index)
 
 

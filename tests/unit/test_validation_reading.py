@@ -117,3 +117,18 @@ def test_the_lines_at_fault_are_shown_in_file_order_the_first_five_and_the_total
         "1 data problem in 1 file (rows are CSV line numbers; the header is line 1):\n"
         f"{path}:\n  - column 'age': out of range: must be in [8, 18] {shown}"
     )
+
+
+@pytest.mark.parametrize(("column", "value"), [("age", "1e400"), ("learner_id", "-1e400")])
+def test_a_number_too_large_for_a_float_in_a_whole_number_column_is_named_once(
+    pristine: Path, tmp_path: Path, column: str, value: str
+) -> None:
+    """pandas reads 1e400 as infinity: the cell is named as infinite, and not again, on a line
+    of its own, as too large for an integer."""
+    rows = rows_of(pristine / FILES["learners"])
+    rows[2][rows[0].index(column)] = value
+    path = tmp_path / FILES["learners"]
+    write(path, rows)
+    assert problems(path, "learners") == [
+        (column, "wrong type: infinite (inf, or too large for a float)", (3,))
+    ]
