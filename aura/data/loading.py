@@ -111,7 +111,8 @@ def _read_csv(
     if path.stat().st_size == 0:
         return None, [Problem(path, "empty file (0 bytes): expected a header line and data rows")]
     # Columns the schemas do not know are read as text, to be kept as the file has them: pandas
-    # would make a postcode 01234 the number 1234, and TRUE a boolean.
+    # would make a postcode 01234 the number 1234, and TRUE a boolean. A column without a name
+    # is pandas' `Unnamed: <position>` (an index pandas wrote: 007 was read as 7).
     if not_text := _not_text(path):
         return None, [Problem(path, not_text)]
     known = {f.name for f in fields(table)}
@@ -127,7 +128,11 @@ def _read_csv(
             warnings.simplefilter("ignore", pd.errors.DtypeWarning)
             df = pd.read_csv(
                 path,
-                dtype={name: str for name in header if name not in known},
+                dtype={
+                    name or f"Unnamed: {i}": str
+                    for i, name in enumerate(header)
+                    if name not in known
+                },
                 skiprows=_skiprows(skip),
             )
     except pd.errors.EmptyDataError:

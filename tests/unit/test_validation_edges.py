@@ -58,6 +58,7 @@ BOUNDS: dict[str, list[Bound]] = {
         ("session_id", "0", "-1", "", AT_LEAST_0),
         ("learner_id", "0", "-1", "", AT_LEAST_0),
         ("tutor_id", "0", "-1", "", AT_LEAST_0),
+        ("session_index", "1", "0", "", "out of range: must be >= 1"),  # line 2: a first session
         ("duration_hours", "0.25", "0", "", POSITIVE),
         ("engagement_score", "0", "-0.01", "1|1.01", FRACTION),
         ("learning_outcome_score", "0", "-0.01", "1|1.01", FRACTION),

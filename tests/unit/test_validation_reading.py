@@ -132,3 +132,45 @@ def test_a_number_too_large_for_a_float_in_a_whole_number_column_is_named_once(
     assert problems(path, "learners") == [
         (column, "wrong type: infinite (inf, or too large for a float)", (3,))
     ]
+
+
+def test_a_single_column_without_a_name_is_kept_as_pandas_names_it(
+    pristine: Path, tmp_path: Path
+) -> None:
+    """An index written first with no name (as pandas writes one) is kept, as `Unnamed: 0`, and
+    as text like every column the loader does not know: `007` stays `007`."""
+    rows = rows_of(pristine / FILES["learners"])
+    path = tmp_path / FILES["learners"]
+    labels = [f"{i:03d}" for i in range(len(rows) - 1)]
+    write(
+        path,
+        [["", *rows[0]], *([label, *row] for label, row in zip(labels, rows[1:], strict=True))],
+    )
+    learners = load_table(path, "learners")
+    assert learners["Unnamed: 0"].tolist() == labels
+
+
+@pytest.mark.parametrize("word", ["Null", "MISSING", "None", "nil"])
+def test_a_word_for_a_missing_value_in_any_case_is_named_as_one(
+    pristine: Path, tmp_path: Path, word: str
+) -> None:
+    """The docs list words in any case as markers of a missing value: pandas reads `None` as
+    one, the others as text, "not a number" with the number to write in their place."""
+    rows = rows_of(pristine / FILES["learners"])
+    rows[3][rows[0].index("age")] = word
+    path = tmp_path / FILES["learners"]
+    write(path, rows)
+    with pytest.raises(DataValidationError) as info:
+        load_table(path, "learners")
+    [problem] = info.value.problems
+    if word == "None":
+        what = (
+            "missing value ('None' is read as a missing value marker: write a number in its "
+            "place, the column allows no missing value)"
+        )
+    else:
+        what = (
+            f"wrong type: not a number (a missing value marker? write a number in place of "
+            f"{word!r}: the column allows no missing value)"
+        )
+    assert (problem.column, problem.what, problem.lines) == ("age", what, (4,))
