@@ -539,10 +539,11 @@ def _checked(
     faults = _whole_row_faults(path, df)
     whole_rows = np.logical_or.reduce(list(faults.values()))
     valid, problems = _validate(path, df[~whole_rows] if whole_rows.any() else df, table, require)
-    if valid is not None and not whole_rows.any():
-        # the relations between its columns, once each column is valid
+    if valid is not None:
+        # the relations between its columns, once each column of the other rows is valid: with
+        # a row of commas alone they went unchecked, to be named only once it was deleted
         problems = table_problems(path, valid, table)
-        valid = None if problems else valid
+        valid = None if problems or whole_rows.any() else valid
     return valid, [
         *(
             Problem(path, what, lines=tuple(csv_line(i) for i in df.index[rows]))

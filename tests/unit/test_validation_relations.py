@@ -108,3 +108,29 @@ def test_a_relation_broken_below_blank_lines_is_named_by_the_files_line(folder: 
         tuple(shown),
     )
     assert shown[1] > 4
+
+
+def test_a_relation_broken_beside_a_row_of_commas_is_named_with_it(folder: Path) -> None:
+    """Everything wrong is reported at once: a row of commas alone (line 3) and a learner's
+    second session at its first one's session_index, both named in one error."""
+    path = folder / FILES["sessions"]
+    rows = read(path)
+    learner, index = rows[0].index("learner_id"), rows[0].index("session_index")
+    first: dict[str, int] = {}
+    for line, row in enumerate(rows[1:], start=2):
+        if line == 3:
+            continue
+        if row[learner] in first:
+            a, b = first[row[learner]], line
+            break
+        first[row[learner]] = line
+    rows[b - 1][index] = rows[a - 1][index]
+    rows[2] = [""] * len(rows[0])  # line 3
+    write(path, rows)
+    with pytest.raises(DataValidationError) as info:
+        load_table(path, "sessions")
+    found = [(p.column, p.what.split(" (")[0], p.lines) for p in info.value.problems]
+    assert found == [
+        (None, "no value in any field", (3,)),
+        ("session_index", "repeated for one learner_id", tuple(sorted({a, b}))),
+    ]
