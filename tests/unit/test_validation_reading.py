@@ -174,3 +174,49 @@ def test_a_word_for_a_missing_value_in_any_case_is_named_as_one(
             f"{word!r}: the column allows no missing value)"
         )
     assert (problem.column, problem.what, problem.lines) == ("age", what, (4,))
+
+
+def test_an_optional_column_empty_in_some_rows_names_those_rows(
+    pristine: Path, tmp_path: Path
+) -> None:
+    """A present optional column is checked like any other: its empty cells are named by line
+    (only one without a value in any row is named once, as a column to delete)."""
+    rows = rows_of(pristine / FILES["sessions"])
+    for line in (2, 4):
+        rows[line - 1][rows[0].index("strategy")] = ""
+    path = tmp_path / FILES["sessions"]
+    write(path, rows)
+    [(column, what, lines)] = problems(path, "sessions")
+    assert (column, what.split(" (")[0], lines) == ("strategy", "missing value", (2, 4))
+
+
+def test_a_required_optional_column_without_any_value_is_not_called_optional(
+    pristine: Path, tmp_path: Path
+) -> None:
+    """Asked for with `require=`, an empty `strategy` is not one to delete: each empty cell
+    is a missing value."""
+    rows = rows_of(pristine / FILES["sessions"])
+    for row in rows[1:]:
+        row[rows[0].index("strategy")] = ""
+    path = tmp_path / FILES["sessions"]
+    write(path, rows)
+    with pytest.raises(DataValidationError) as info:
+        load_table(path, "sessions", require=["strategy"])
+    [problem] = info.value.problems
+    assert problem.what.startswith("missing value")
+    assert "optional" not in problem.what
+    assert problem.lines == tuple(range(2, len(rows) + 1))
+
+
+def test_a_number_with_two_thousands_separators_is_no_decimal_comma(
+    pristine: Path, tmp_path: Path
+) -> None:
+    """`1,500` in a column not of whole numbers may be either; `1,234,567` is thousands only."""
+    rows = rows_of(pristine / FILES["learners"])
+    rows[1][rows[0].index("attention_span_minutes")] = "1,234,567"
+    path = tmp_path / FILES["learners"]
+    with path.open("w", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)  # quoted, as a spreadsheet saves it
+    [(column, what, lines)] = problems(path, "learners")
+    assert (column, lines) == ("attention_span_minutes", (2,))
+    assert what == "wrong type: not a number (a thousands separator? write 1,234,567 as 1234567)"
