@@ -134,3 +134,30 @@ def test_a_relation_broken_beside_a_row_of_commas_is_named_with_it(folder: Path)
         (None, "no value in any field", (3,)),
         ("session_index", "repeated for one learner_id", tuple(sorted({a, b}))),
     ]
+
+
+def test_a_repeated_and_a_falling_session_index_are_named_together(folder: Path) -> None:
+    """Two learners' histories broken two ways in one file: one learner's second session
+    repeats its first's session_index, another's first two sessions swap theirs. Both are named
+    in one error."""
+    path = folder / FILES["sessions"]
+    rows = read(path)
+    learner, index = rows[0].index("learner_id"), rows[0].index("session_index")
+    pairs: dict[str, list[int]] = {}
+    for line, row in enumerate(rows[1:], start=2):
+        pairs.setdefault(row[learner], []).append(line)
+    (a, b), (c, d) = [lines[:2] for lines in pairs.values() if len(lines) >= 2][:2]
+    rows[b - 1][index] = rows[a - 1][index]
+    rows[c - 1][index], rows[d - 1][index] = rows[d - 1][index], rows[c - 1][index]
+    write(path, rows)
+    with pytest.raises(DataValidationError) as info:
+        load_table(path, "sessions")
+    found = [(p.column, p.what.split(" (")[0], p.lines) for p in info.value.problems]
+    assert found == [
+        ("session_index", "repeated for one learner_id", (a, b)),
+        (
+            "session_index",
+            "lower at a learner_id's later session_id than at its session before",
+            (c, d),
+        ),
+    ]
