@@ -242,3 +242,13 @@ def test_the_filter_s_placement_prior_is_the_chance_of_each_level_at_each_abilit
     t = oc.target_difficulty(ABILITY_GRID)
     middle = norm.cdf((0.6 - t) / PLACEMENT_ERROR) - norm.cdf((-0.6 - t) / PLACEMENT_ERROR)
     np.testing.assert_allclose(chances[1], middle, rtol=1e-9, atol=1e-15)
+
+
+def test_the_observation_ceiling_picks_the_strategy_its_models_value_most() -> None:
+    """Each row's pick is the strategy whose fitted model predicts the highest value there, read
+    from the models' own predictions."""
+    ceiling = ObservationCeiling.fit(n_episodes=20, seed=3)
+    observations, _, _ = tutor_matching_states(10, 999)
+    values = np.column_stack([model.predict(observations) for model in ceiling.models])
+    np.testing.assert_array_equal(ceiling.act_batch(observations), values.argmax(axis=1))
+    assert len(set(values.argmax(axis=1))) > 1  # the picks differ by row: not one constant

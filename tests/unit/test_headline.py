@@ -468,3 +468,114 @@ def test_the_pool_table_names_its_algorithms_as_the_other_tables_do() -> None:
     assert list(shown["policy"]) == ["PPO", "A2C"]
     assert list(shown["normalised"]) == [0.845, 0.705]
     assert list(table["policy"]) == ["fixed:balanced", "ppo", "a2c"]  # the data keeps its keys
+
+
+def test_only_ppo_is_held_to_the_target() -> None:
+    """The target is PPO's: A2C and DQN rows are reported as they come, whatever their lead."""
+    results = rl_results(0.95, 0.1)
+    algorithms = results["difficulty_adaptation"]["algorithms"]
+    algorithms["a2c"] = {**algorithms["ppo"]}
+    rows = {r["metric"].split()[0]: r["target"] for r in headline.rl_rows(results)}
+    assert rows["PPO"].startswith("at least 0.90: met;")
+    assert rows["A2C"] == rows["DQN"] == "none: reported as it comes"
+
+
+def test_a_classifier_s_accuracy_and_its_share_of_bayes_are_each_their_own_check() -> None:
+    """Test accuracy 0.86 meets the 0.85 target while its expected share of Bayes, 0.93, misses
+    0.97 (and the other way round): each verdict reads its own check."""
+
+    def target(accuracy_met: bool, share_met: bool) -> str:
+        truth = {"ratio": 0.93, "ratio_low": 0.92, "ratio_high": 0.94}
+        checks = {"accuracy_at_least_0.85": accuracy_met, "share_at_least_0.97": share_met}
+        regression_checks = {"mse_below_0.1": True, "ratio_at_most_1.10": True}
+        regression = {
+            "test": {"mse": 0.02},
+            "baselines": {},
+            "bayes": {"bayes_mse": 0.018},
+            "against_truth": {"ratio": 1.05, "ratio_low": 1.04, "ratio_high": 1.06},
+            "checks": regression_checks,
+        }
+        difficulty = {
+            "test": {"accuracy": 0.86},
+            "baselines": {},
+            "bayes": {"bayes_accuracy": 0.92},
+            "against_truth": truth,
+            "checks": checks,
+        }
+        metrics = {
+            "models": {
+                "compatibility": regression,
+                "engagement": regression,
+                "difficulty": difficulty,
+            }
+        }
+        rows = {r["area"]: r["target"] for r in headline.supervised_rows(metrics)}
+        return rows["Supervised difficulty"]
+
+    assert target(True, False) == (
+        "accuracy at least 0.85: met; expected accuracy at least 0.97 of Bayes: missed "
+        "(0.930 [0.920, 0.940])"
+    )
+    assert target(False, True).startswith(
+        "accuracy at least 0.85: missed; expected accuracy at least 0.97 of Bayes: met"
+    )
+
+
+def test_each_model_s_reference_names_its_own_bayes_value_and_every_baseline() -> None:
+    """The classifier's reference is the Bayes accuracy (not the regressors' Bayes MSE), and
+    every baseline stands beside it, not only the first."""
+    bayes = {"bayes_mse": 0.018, "bayes_accuracy": 0.923}
+    regression = {
+        "test": {"mse": 0.02},
+        "baselines": {"mean": {"mse": 0.044}, "linear": {"mse": 0.029}},
+        "bayes": bayes,
+        "against_truth": {},
+    }
+    difficulty = {
+        "test": {"accuracy": 0.9},
+        "baselines": {"majority": {"accuracy": 0.41}, "logistic": {"accuracy": 0.85}},
+        "bayes": bayes,
+        "against_truth": {},
+    }
+    metrics = {
+        "models": {"compatibility": regression, "engagement": regression, "difficulty": difficulty}
+    }
+    rows = {r["area"]: r["reference"] for r in headline.supervised_rows(metrics)}
+    assert rows["Supervised difficulty"] == "Bayes 0.9230; majority 0.4100, logistic 0.8500"
+    assert rows["Supervised compatibility"] == "Bayes 0.0180; mean 0.0440, linear 0.0290"
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "baseline", "key"),
+    [
+        (1.05, 1.07, 1.07, "mse"),  # the MSE ratio's upper end at the linear baseline's ratio
+        (1.07, 1.09, 1.07, "mse"),  # its lower end there
+        (0.942, 0.95, 0.942, "accuracy"),  # the accuracy share's lower end at the baseline's
+        (0.93, 0.942, 0.942, "accuracy"),  # its upper end there
+    ],
+)
+def test_a_new_draw_interval_ending_at_the_best_baseline_s_ratio_is_level_with_it(
+    low: float, high: float, baseline: float, key: str
+) -> None:
+    """The interval's ends belong to it, as with `side` on a lead: one that ends at the best
+    baseline's ratio holds it, so the model is level with that baseline, neither ahead nor
+    behind."""
+    model = {
+        "test": {"mse": 0.02, "accuracy": 0.9},
+        "baselines": {},
+        "bayes": {"bayes_mse": 0.018, "bayes_accuracy": 0.92},
+        "against_truth": {"ratio": 1.0, "ratio_low": 0.99, "ratio_high": 1.01},
+        "checks": {},
+    }
+    name = "difficulty" if key == "accuracy" else "compatibility"
+    worst = 0.44 if key == "accuracy" else 1.9
+    drawn = {
+        "against_truth": {"ratio": (low + high) / 2, "ratio_low": low, "ratio_high": high},
+        "baselines": {"constant": {"ratio": worst}, "other": {"ratio": baseline}},
+    }
+    metrics = {
+        "models": {n: model for n in ("compatibility", "engagement", "difficulty")},
+        "out_of_sample": {"new_seed": {name: drawn}},
+    }
+    [row] = [r for r in headline.supervised_rows(metrics) if "new learners" in r["area"]]
+    assert row["target"].endswith("level with the other baseline: the interval holds its ratio")
