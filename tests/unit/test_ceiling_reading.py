@@ -24,3 +24,8 @@ def test_a_model_above_the_rule_is_read_as_what_a_policy_can_gain() -> None:
     assert "fitted on 12,000 states" in text
     assert "it scores 0.880 (+0.030): what the language tells the oracle" in text
     assert "has not learned" not in text
+
+
+def test_a_language_column_that_changes_nothing_is_not_said_to_help() -> None:
+    text = ceiling_reading(0.80, 0.85, 0.85, 12_000)
+    assert "it scores 0.850 (+0.000): at this size the extra column does not help" in text

@@ -252,3 +252,32 @@ def test_the_observation_ceiling_picks_the_strategy_its_models_value_most() -> N
     values = np.column_stack([model.predict(observations) for model in ceiling.models])
     np.testing.assert_array_equal(ceiling.act_batch(observations), values.argmax(axis=1))
     assert len(set(values.argmax(axis=1))) > 1  # the picks differ by row: not one constant
+
+
+@pytest.mark.parametrize("items", [10, 22])
+def test_the_filter_reads_a_block_s_successes_as_the_whole_count_it_was(items: int) -> None:
+    """15 of 22 items is a success rate of 15/22, and 15/22 * 22 falls just short of 15 in
+    floating point: the filter's likelihood is still that of 15 successes and 7 failures."""
+    env = DifficultyAdaptationEnv(items_per_step=items)
+    env.reset(seed=0)
+    solved = round(0.7 * items)
+    env.last_success_rate = solved / items
+    p = oc.success_probability(ABILITY_GRID, env.b)
+    np.testing.assert_allclose(
+        DifficultyFilter()._likelihood(env, env.b), p**solved * (1 - p) ** (items - solved)
+    )
+
+
+def test_the_filter_s_first_belief_reads_the_first_block_s_success() -> None:
+    """Two learners placed at the same level, one who solved 9 of 10 items in the first block and
+    one who solved 2: the filter's first posterior puts the first's ability higher."""
+
+    def first_mean(successes: int) -> float:
+        env = DifficultyAdaptationEnv()
+        env.reset(seed=0)
+        env.last_success_rate = successes / env.items_per_step
+        belief = DifficultyFilter()
+        belief.act(np.zeros(6), env)
+        return float(belief.posterior @ ABILITY_GRID)
+
+    assert first_mean(9) > first_mean(2) + 0.5

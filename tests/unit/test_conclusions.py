@@ -229,3 +229,101 @@ def test_the_evaluation_conclusion_follows_the_numbers_of_another_run() -> None:
         "The difficulty policy is level with the staircase (the interval holds no lead either "
         "way): serving it gains nothing measurable over the rule." in text
     )
+
+
+def test_a_forest_level_with_the_linear_model_on_new_tutors_is_not_said_to_need_training() -> None:
+    """On the new draw the forest's ratio 1.070 [1.060, 1.080] holds the linear model's 1.075:
+    level with it, so its scores carry over; only a forest behind by its whole interval has to
+    be trained again when the pool changes."""
+    text = supervised_conclusion(supervised_metrics(compatibility_on_new=1.07))
+    assert "1.070 [1.060, 1.080] against the linear baseline's 1.075: level with it" in text
+    assert "carry over to a new pool of tutors" in text
+    assert "must be trained again" not in text
+
+
+def test_every_model_on_the_new_draw_is_set_beside_its_best_baseline() -> None:
+    """The difficulty model's share 0.986 [0.982, 0.990] is above the logistic model's 0.943
+    (higher is better) and the engagement model's ratio 1.068 [1.058, 1.078] is below the
+    linear model's 1.349 (lower is better): both ahead by their whole interval."""
+    text = supervised_conclusion(supervised_metrics(compatibility_on_new=1.192))
+    assert (
+        "On the same draw the difficulty model scores 0.986 [0.982, 0.990] against the logistic "
+        "baseline's 0.943, ahead of it by its whole interval." in text
+    )
+    assert (
+        "On the same draw the engagement model scores 1.068 [1.058, 1.078] against the linear "
+        "baseline's 1.349, ahead of it by its whole interval." in text
+    )
+
+
+def rl_results() -> dict[str, Any]:
+    return {
+        "tutor_matching": rl_env(0.843, (0.067, 0.030, 0.103), "fixed:balanced"),
+        "difficulty_adaptation": rl_env(0.816, (0.057, 0.042, 0.072), "staircase"),
+    }
+
+
+def test_only_ppo_s_leads_on_the_pools_are_read() -> None:
+    """A pools table also holds the other algorithms' rows; the conclusion reads PPO's."""
+    pools = pool_table((0.002, -0.071, 0.075))
+    a2c = pools.assign(policy="a2c", lead=0.3, lead_low=0.2, lead_high=0.4)
+    text = evaluation_conclusion(
+        rl_results(),
+        supervised_metrics(compatibility_on_new=1.192),
+        ope_table([True] * 4),
+        pd.concat([pools, a2c], ignore_index=True),
+    )
+    assert 'served pool: 0.002 [-0.071, 0.075] over always "balanced" (level)' in text
+    assert "0.300 [0.200, 0.400]" not in text
+    assert "gains nothing measurable over that rule" in text
+
+
+def test_without_a_training_pool_row_the_grid_s_lead_says_where_the_policy_was_trained() -> None:
+    """The served pool level and no training-pool row: the tutor-matching grid's lead over the
+    rule, ahead by its whole interval, is the lead on the training pool."""
+    pools = pool_table((0.002, -0.071, 0.075))
+    text = evaluation_conclusion(
+        rl_results(),
+        supervised_metrics(compatibility_on_new=1.192),
+        ope_table([True] * 4),
+        pools[pools["pool"] != "training pool"],
+    )
+    assert (
+        "gains nothing measurable over that rule, and its lead on the training pool is "
+        "knowledge of that pool's tutors." in text
+    )
+
+
+def test_a_policy_level_on_its_training_pool_has_no_lead_there_to_explain() -> None:
+    """Level on the served pool and on the training pool: no lead is put down to knowing the
+    training pool's tutors."""
+    pools = pool_table((0.002, -0.071, 0.075))
+    pools.loc[pools["pool"] == "training pool", ["lead_low", "lead_high"]] = (-0.01, 0.12)
+    text = evaluation_conclusion(
+        rl_results(),
+        supervised_metrics(compatibility_on_new=1.192),
+        ope_table([True] * 4),
+        pools,
+    )
+    assert "gains nothing measurable over that rule." in text
+    assert "knowledge of that pool's tutors" not in text
+
+
+def test_a_score_of_exactly_the_target_meets_it() -> None:
+    """The target is "at least 0.90": PPO at 0.90 meets it, and the difficulty policy is not
+    said to be short of it."""
+    rl = {
+        "tutor_matching": rl_env(0.90, (0.067, 0.030, 0.103), "fixed:balanced"),
+        "difficulty_adaptation": rl_env(0.90, (0.057, 0.042, 0.072), "staircase"),
+    }
+    text = evaluation_conclusion(
+        rl,
+        supervised_metrics(compatibility_on_new=1.192),
+        ope_table([True] * 4),
+        pool_table((0.002, -0.071, 0.075)),
+    )
+    assert "PPO scores 0.900 [0.870, 0.930] and meets its target of 0.90" in text
+    assert "misses its target" not in text
+    assert text.endswith(
+        "ahead of the staircase by its whole interval: it is worth serving over the rule."
+    )

@@ -579,3 +579,13 @@ def test_a_new_draw_interval_ending_at_the_best_baseline_s_ratio_is_level_with_i
     }
     [row] = [r for r in headline.supervised_rows(metrics) if "new learners" in r["area"]]
     assert row["target"].endswith("level with the other baseline: the interval holds its ratio")
+
+
+def test_an_experience_reference_that_scores_zero_is_still_shown() -> None:
+    """A score of 0 is random's: the reference column says so rather than leaving it out."""
+    results = rl_results(0.808, -0.023)
+    results["difficulty_adaptation"]["references"].update(
+        experience_name="experience", experience_normalised=0.0
+    )
+    ppo, _ = headline.rl_rows(results)
+    assert ppo["reference"].endswith("model-based filter 0.930; experience 0.000")

@@ -188,3 +188,12 @@ def test_evaluation_summarises_success_lengths_and_mean_reports_by_hand() -> Non
     assert result.mean_length == 1.5
     assert result.success_rate == 0.5
     assert result.summary == {"mean_x": 1.0}
+
+
+def test_the_per_state_score_averages_the_picks_over_the_states() -> None:
+    """Three states worth (0, 1), (0, 1) and (0, 4): random earns their mean 1, the oracle
+    (1 + 1 + 4) / 3 = 2; picking the second strategy everywhere is the oracle (1), though the
+    picks' median, 1, is random's."""
+    expected = np.array([[0.0, 1.0], [0.0, 1.0], [0.0, 4.0]])
+    assert per_step_score(expected, np.array([1, 1, 1])) == pytest.approx(1.0)
+    assert per_step_score(expected, np.array([0, 0, 1])) == pytest.approx((4 / 3 - 1) / (2 - 1))
