@@ -23,6 +23,7 @@ from aura.envs.ceilings import (
     ExperienceReference,
     ObservationCeiling,
     clone_filter,
+    filter_dagger,
     filter_labelled_states,
     window_env,
 )
@@ -281,3 +282,14 @@ def test_the_filter_s_first_belief_reads_the_first_block_s_success() -> None:
         return float(belief.posterior @ ABILITY_GRID)
 
     assert first_mean(9) > first_mean(2) + 0.5
+
+
+def test_each_dagger_round_runs_episodes_of_its_own_seeds() -> None:
+    """Two rounds of two episodes from seed 10: round 0 runs seeds 10 and 11, round 1 seeds 12
+    and 13, so every episode's first observation is in the labelled states, and no round
+    repeats another's learners."""
+    observations, labels, clones = filter_dagger(2, 2, seed=10, fit_last=False)
+    assert len(clones) == 1 and len(labels) == len(observations)
+    rows = {tuple(row) for row in observations}
+    for seed in (10, 11, 12, 13):
+        assert tuple(DifficultyAdaptationEnv().reset(seed=seed)[0]) in rows, seed
