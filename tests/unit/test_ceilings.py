@@ -21,6 +21,7 @@ from aura.envs.ceilings import (
     ABILITY_GRID,
     DifficultyFilter,
     ExperienceReference,
+    FilterClone,
     ObservationCeiling,
     clone_filter,
     filter_dagger,
@@ -303,3 +304,15 @@ def test_the_experience_models_stop_before_they_fit_the_reward_noise() -> None:
     actions = np.arange(600) % 2
     models = fit_strategy_rewards(observations, actions, rng.normal(size=600), 2, seed=0)
     assert all(model.n_iter_ < 100 for model in models), [m.n_iter_ for m in models]
+
+
+def test_a_clone_is_named_by_the_blocks_it_sees_and_counts_the_states_it_learned() -> None:
+    """Window 1 is memoryless; a window of 2 remembers two blocks and is named so. The clone
+    learned from every labelled state it was given: 12 here."""
+    rng = np.random.default_rng(0)
+    observations, labels = rng.random((12, 6)), np.arange(12) % 3
+    one = FilterClone.learn(observations, labels, seed=0, window=1)
+    assert (one.name, one.n_states) == ("memoryless filter clone", 12)
+    assert FilterClone.learn(observations, labels, seed=0, window=2).name == (
+        "filter clone on 2 blocks"
+    )
