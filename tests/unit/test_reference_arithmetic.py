@@ -197,3 +197,12 @@ def test_the_per_state_score_averages_the_picks_over_the_states() -> None:
     expected = np.array([[0.0, 1.0], [0.0, 1.0], [0.0, 4.0]])
     assert per_step_score(expected, np.array([1, 1, 1])) == pytest.approx(1.0)
     assert per_step_score(expected, np.array([0, 0, 1])) == pytest.approx((4 / 3 - 1) / (2 - 1))
+
+
+def test_the_trajectory_s_success_is_the_block_s_share_of_items_solved() -> None:
+    """A block of 10 items is solved in tenths: the trajectory's success is that share, not the
+    chance of success beside it."""
+    table = difficulty_trajectory(E.DifficultyOracle(), 3, max_steps=6)
+    tenths = table["success"].to_numpy() * 10
+    np.testing.assert_allclose(tenths, np.round(tenths), atol=1e-9)
+    assert not np.allclose(table["success"], table["p_success"])
