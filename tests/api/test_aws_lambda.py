@@ -210,3 +210,66 @@ def test_an_event_that_is_no_request_is_answered_400_naming_why(
     assert error["request_id"] == answer["headers"]["x-request-id"] == Context.aws_request_id
     assert answer["headers"]["x-model-version"] == read_manifest(artifacts_dir).version
     assert [(e["level"], e["problem"]) for e in entries] == [("WARNING", error["message"])]
+
+
+@pytest.mark.parametrize(
+    ("event", "sent"),
+    [(5, "a number"), (1.5, "a number"), ("ping", "a string"), (True, "true or false")],
+)
+def test_an_event_that_is_no_json_object_is_named_as_its_sender_wrote_it(
+    lambda_handler, event: Any, sent: str
+) -> None:
+    """A console test event of a bare value is told apart by what JSON calls it, not by
+    Python's type name (``int``, ``str``, ``bool``)."""
+    handler, _ = lambda_handler
+    answer = handler(event, Context())
+    assert answer["statusCode"] == 400
+    message = json.loads(answer["body"])["message"]
+    assert message.endswith(f"(it is {sent}, not a JSON object)"), message
+
+
+@pytest.mark.parametrize("method", ["", 7, ["GET"]])
+def test_a_method_that_is_no_name_is_answered_400(lambda_handler, method: Any) -> None:
+    """An empty or non-text ``httpMethod`` names no HTTP method: the event is refused before
+    the application sees it."""
+    handler, _ = lambda_handler
+    answer = handler(rest_api_event("GET", "/health", None) | {"httpMethod": method}, Context())
+    assert answer["statusCode"] == 400
+    error = json.loads(answer["body"])
+    assert (error["error"], error["message"]) == ("bad_event", "the event names no HTTP method")
+
+
+def test_a_refused_event_is_answered_as_plain_json_and_logged(lambda_handler) -> None:
+    """API Gateway passes the refusal on as it is told: a body marked base64 would be decoded
+    into bytes no client can read, and a body without its JSON content type is text to them.
+    Its log line carries the status and the invocation's id, as a request's line does."""
+    from test_observability import logged
+
+    handler, _ = lambda_handler
+    with logged() as entries:
+        answer = handler({}, Context())
+    assert answer["isBase64Encoded"] is False
+    assert answer["headers"]["content-type"] == "application/json"
+    assert json.loads(answer["body"])["fields"] == []
+    [entry] = entries  # the log line a refusal is counted and traced by
+    assert (entry["status"], entry["request_id"]) == (400, Context.aws_request_id)
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        rest_api_event("GET", "/health", None) | {"queryStringParameters": ["top_k"]},
+        http_api_event("GET", "/health") | {"cookies": 5},
+        http_api_event("POST", PREFIX + "engagement") | {"body": 5, "isBase64Encoded": True},
+    ],
+    ids=["query a list", "cookies a number", "base64 body a number"],
+)
+def test_an_event_whose_parts_have_the_wrong_type_is_answered_400(
+    lambda_handler, event: dict
+) -> None:
+    """Parts of another JSON type than API Gateway sends, on which Mangum raises TypeError."""
+    handler, _ = lambda_handler
+    answer = handler(event, Context())
+    assert answer["statusCode"] == 400
+    message = json.loads(answer["body"])["message"]
+    assert message.startswith("the event cannot be read as an HTTP request ("), message
