@@ -656,3 +656,110 @@ def test_serve_names_each_field_of_a_manifest_it_cannot_read(broken: Path) -> No
         f"{broken / 'manifest.json'} is not a valid manifest: version: Input should be a valid "
         "string; models: Field required"
     )
+
+
+RUN_OPTIONS = [
+    # docs/api.md: `make serve` is http://127.0.0.1:8000, one worker, idle connections kept 75 s
+    ([], {"host": "127.0.0.1", "port": 8000, "workers": 1, "timeout_keep_alive": 75}),
+    # the image's command with workers (docs/api.md, Docker options): every interface
+    (
+        ["--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--keep-alive", "30"],
+        {"host": "0.0.0.0", "port": 8000, "workers": 2, "timeout_keep_alive": 30},
+    ),
+    # the ends of each range are accepted
+    (
+        ["--port", "65535", "--workers", "1", "--keep-alive", "1"],
+        {"host": "127.0.0.1", "port": 65535, "workers": 1, "timeout_keep_alive": 1},
+    ),
+]
+
+
+def uvicorn_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[tuple, dict]]:
+    """uvicorn.run's calls, recorded instead of serving; the port is not probed (8000 may be
+    taken on the machine running the tests), only recorded with the rest."""
+    import uvicorn
+
+    from aura.api import launch
+
+    calls: list[tuple[tuple, dict]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append((args, kwargs)))
+    monkeypatch.setattr(launch, "check_port", lambda host, port: None)
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    return calls
+
+
+@pytest.mark.parametrize(("options", "expected"), RUN_OPTIONS)
+def test_the_image_entry_point_gives_uvicorn_the_options_it_was_given(
+    artifacts_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    options: list[str],
+    expected: dict,
+) -> None:
+    """`python -m aura.api` is the image's command, whose `--host 0.0.0.0` is what makes the
+    service reachable from outside the container."""
+    from aura.api import launch
+
+    calls = uvicorn_calls(monkeypatch)
+    monkeypatch.setenv("AURA_ARTIFACTS", str(artifacts_dir))
+    assert launch.main(options) == 0
+    [(args, kwargs)] = calls
+    assert args == ("aura.api.app:app",)
+    assert {key: kwargs[key] for key in expected} == expected
+    announced = capsys.readouterr().err.rstrip()
+    where = f"on http://{expected['host']}:{expected['port']} with {expected['workers']} worker(s)"
+    assert announced.endswith(where), announced
+
+
+@pytest.mark.parametrize(("options", "expected"), RUN_OPTIONS)
+def test_aura_serve_gives_uvicorn_the_options_it_was_given(
+    artifacts_dir: Path, monkeypatch: pytest.MonkeyPatch, options: list[str], expected: dict
+) -> None:
+    from typer.testing import CliRunner
+
+    from aura.cli import app
+
+    calls = uvicorn_calls(monkeypatch)
+    monkeypatch.setenv("AURA_ARTIFACTS", "unused")  # serve sets it; restored after the test
+    result = CliRunner().invoke(app, ["serve", "--artifacts", str(artifacts_dir), *options])
+    assert result.exit_code == 0, result.output
+    [(args, kwargs)] = calls
+    assert args == ("aura.api.app:app",)
+    assert {key: kwargs[key] for key in expected} == expected
+
+
+def test_aura_serve_gives_uvicorn_the_app_it_was_given(
+    artifacts_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from aura.cli import app
+
+    calls = uvicorn_calls(monkeypatch)
+    monkeypatch.setenv("AURA_ARTIFACTS", "unused")
+    options = ["--artifacts", str(artifacts_dir), "--app", "aura.api.aws_lambda:handler"]
+    result = CliRunner().invoke(app, ["serve", *options])
+    assert result.exit_code == 0, result.output
+    assert [args for args, _ in calls] == [("aura.api.aws_lambda:handler",)]
+
+
+def test_a_port_left_in_time_wait_is_not_taken_for_a_busy_one() -> None:
+    """The last run's connections, closed by the server, hold its port in TIME_WAIT for a
+    minute: uvicorn binds over them (SO_REUSEADDR), so the check before it must too."""
+    import socket
+
+    from aura.api.launch import check_port
+
+    with socket.socket() as server:
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        client = socket.create_connection(("127.0.0.1", port))
+        accepted, _ = server.accept()
+        accepted.close()  # the server's end closes first: it is the one left in TIME_WAIT
+        client.recv(1)
+        client.close()
+    with socket.socket() as plain, pytest.raises(OSError):  # what a bind without it meets
+        plain.bind(("127.0.0.1", port))
+    check_port("127.0.0.1", port)
