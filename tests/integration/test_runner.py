@@ -923,3 +923,93 @@ def test_a_notebook_whose_kernel_died_names_the_kernels_log(tmp_path: Path, make
     assert (run_dir / "02_dies.kernel.log").read_text() == "out of shared memory\n"
     assert "(the kernel's own log: 02_dies.kernel.log)" in str(info.value)
     assert not (run_dir / "01_ok.kernel.log").exists()
+
+
+def test_only_takes_a_notebook_number_with_or_without_its_zero(
+    tmp_path: Path, make_notebook
+) -> None:
+    """`--only 2` is notebook 02 (as `--only 02` is), and `--only 1` is notebook 01, not 10."""
+    from aura.reports.runner import discover_notebooks
+
+    nbs = tmp_path / "notebooks"
+    for stem in ("10_last", "02_second", "01_first"):
+        make_notebook(nbs / f"{stem}.ipynb", ["x = 1"])
+    assert [p.stem for p in discover_notebooks(nbs, ["2"])] == ["02_second"]
+    assert [p.stem for p in discover_notebooks(nbs, ["1"])] == ["01_first"]
+    assert [p.stem for p in discover_notebooks(nbs, ["10", "1"])] == ["01_first", "10_last"]
+
+
+def test_runs_given_the_same_default_name_each_get_a_folder(tmp_path: Path) -> None:
+    """Two runs of one params file started in the same second share the default name: the
+    second lands beside the first (`<name>-2`) instead of being refused as a name in use,
+    which only a name given with `--run-name` is."""
+    from aura.reports.runner import _new_run_dir
+
+    name = "p-20261207T000000Z"
+    made = [_new_run_dir(tmp_path, name, explicit=False) for _ in range(3)]
+    assert [run.name for run in made] == [name, f"{name}-2", f"{name}-3"]
+    assert all(run.is_dir() for run in made)
+    with pytest.raises(FileExistsError):
+        _new_run_dir(tmp_path, name, explicit=True)
+
+
+def test_notebooks_run_from_their_own_folder_and_the_command_is_recorded(
+    tmp_path: Path, make_notebook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A notebook runs from notebooks/, as JupyterLab, nbval and `aura notebooks record` run
+    it, so a relative path means the same in all of them; run.json keeps the command line."""
+    nbs = tmp_path / "notebooks"
+    make_notebook(
+        nbs / "01_where.ipynb", [PARAMETERS_CELL, "import os\nprint('cwd=' + os.getcwd())"]
+    )
+    params = tmp_path / "p.yaml"
+    params.write_text(PARAMS_YAML.split("01_ok:")[0] + "01_where: {}\n")
+    monkeypatch.setattr(sys, "argv", ["aura", "run", "--params", "p.yaml", "--run-name", "where"])
+    run = run_pipeline(
+        params,
+        notebooks_dir=nbs,
+        runs_dir=tmp_path / "runs",
+        run_name="where",
+        console=Console(quiet=True),
+    )
+    assert f"cwd={nbs.resolve()}\\n" in (run / "01_where.ipynb").read_text()
+    record = json.loads((run / "run.json").read_text())
+    assert record["command"] == "aura run --params p.yaml --run-name where"
+
+
+def test_a_failed_notebook_is_rendered_for_diagnosis_and_linked(failed_run) -> None:
+    """The notebook that failed is rendered as far as it ran, its error included, and its
+    reports are linked from the run's page like the others."""
+    run_dir, _ = failed_run
+    failed = json.loads((run_dir / "run.json").read_text())["notebooks"][1]
+    assert failed["outputs"] == ["02_fail.ipynb", "02_fail.html", "02_fail.report.html"]
+    for page in ("02_fail.html", "02_fail.report.html"):
+        assert "boom in cell three" in (run_dir / page).read_text()
+    index = (run_dir / "index.html").read_text()
+    assert "<a href='02_fail.report.html'>02_fail.report.html</a>" in index
+
+
+def test_each_report_opens_with_the_line_naming_its_run(ok_run: Path) -> None:
+    for page in ("01_ok.html", "01_ok.report.html"):
+        text = (ok_run / page).read_text()
+        assert text.index("of <code>aura run</code> with params") < text.index("answer=42"), page
+
+
+def test_every_link_on_a_runs_page_opens_a_file_of_the_run(ok_run: Path, failed_run) -> None:
+    """A stakeholder clicks through the page: no link leads to a report that was not written."""
+    from html.parser import HTMLParser
+
+    class Links(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.found: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            self.found += [value for name, value in attrs if name in {"href", "src"} and value]
+
+    for run_dir in (ok_run, failed_run[0]):
+        links = Links()
+        links.feed((run_dir / "index.html").read_text())
+        assert "01_ok.report.html" in links.found
+        missing = [link for link in links.found if not (run_dir / link).is_file()]
+        assert missing == [], run_dir.name
