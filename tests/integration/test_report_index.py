@@ -215,3 +215,69 @@ def test_a_run_under_way_or_that_succeeded_has_no_note_on_missing_rows(run_dir: 
     record["notebooks"].append({"name": "05_evaluation.ipynb", "status": "pending"})
     (run_dir / "run.json").write_text(json.dumps(record))
     assert "missing-rows" not in write_index(run_dir).read_text()
+
+
+def test_each_notebook_row_links_its_two_reports_or_a_dash(run_dir: Path) -> None:
+    """The Report column opens the page without code, With code the full one; a notebook whose
+    pages were not written (not run yet) has a dash, not a link to a page that is not there."""
+    record = json.loads((run_dir / "run.json").read_text())
+    record["notebooks"].append({"name": "02_environment_design.ipynb", "status": "pending"})
+    (run_dir / "run.json").write_text(json.dumps(record))
+    page = write_index(run_dir).read_text()
+    assert (
+        "<tr><td>01_data_synthesis</td><td>ok</td><td>3.2</td>"
+        "<td><a href='01_data_synthesis.report.html'>01_data_synthesis.report.html</a></td>"
+        "<td><a href='01_data_synthesis.html'>01_data_synthesis.html</a></td></tr>"
+    ) in page
+    assert (
+        "<tr><td>02_environment_design</td><td>pending</td><td></td><td>—</td><td>—</td></tr>"
+        in (page)
+    )
+
+
+def test_every_headline_row_is_shown_and_its_text_escaped(run_dir: Path) -> None:
+    write_metrics(
+        run_dir,
+        "05_evaluation",
+        {
+            "headline": [
+                {"area": "RL", "metric": "PPO normalised score", "value": 0.9312},
+                {"area": "Supervised", "metric": "difficulty accuracy", "value": 0.89},
+                {"area": "OPE", "metric": "error <5%", "value": 0.031, "reference": "a & b"},
+            ]
+        },
+    )
+    collect_metrics(run_dir)
+    page = write_index(run_dir).read_text()
+    rows = [page.index(metric) for metric in ("PPO normalised", "difficulty accuracy", "error")]
+    assert rows == sorted(rows)
+    assert '<td class="metric">error &lt;5%</td>' in page
+    assert '<td class="reference">a &amp; b</td>' in page
+
+
+def test_a_key_figure_is_linked_from_the_page_by_a_relative_path(run_dir: Path) -> None:
+    """The run's folder is copied and served elsewhere (reports/latest, a web server): a
+    path from the machine that wrote it would show no image."""
+    page = write_index(run_dir).read_text()
+    assert "<img src='figures/learning_curves.png'" in page
+    assert str(run_dir) not in page
+
+
+def test_a_failed_runs_page_shows_its_error_and_full_commit(run_dir: Path) -> None:
+    commit = "0123abc4567def89012345678abcdef012345678"
+    record = json.loads((run_dir / "run.json").read_text())
+    record.update(
+        status="failed",
+        error="notebook 05_evaluation.ipynb failed in cell 3: ValueError: a < b",
+        git={"commit": commit, "dirty": False},
+    )
+    (run_dir / "run.json").write_text(json.dumps(record))
+    page = write_index(run_dir).read_text()
+    assert "<pre>notebook 05_evaluation.ipynb failed in cell 3: ValueError: a &lt; b</pre>" in page
+    assert f"commit <code>{commit}</code>" in page
+
+
+def test_a_record_from_before_partial_runs_has_no_partial_note(run_dir: Path) -> None:
+    """run.json written before ``complete`` was recorded has no such key: it is no partial run."""
+    assert "complete" not in json.loads((run_dir / "run.json").read_text())
+    assert "Partial run" not in write_index(run_dir).read_text()
