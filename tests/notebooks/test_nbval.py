@@ -20,8 +20,10 @@ from aura.config import PROJECT_ROOT
 from aura.reports.notebook_outputs import (
     CHECK_TAG,
     committed_notebooks,
+    is_summary_cell,
     notebook_problems,
     record_notebook,
+    strip_notebook,
 )
 
 SANITIZE = Path(__file__).with_name("nbval_sanitize.cfg")
@@ -118,3 +120,97 @@ def test_nbval_fails_on_an_error_in_any_cell(tmp_path: Path, make_notebook) -> N
     result = run_nbval([path], cwd=tmp_path)
     assert result.returncode != 0
     assert "broken" in result.stdout
+
+
+def test_a_notebook_is_recorded_from_its_own_folder(tmp_path: Path, make_notebook) -> None:
+    """As nbval and `aura run` run it: a relative path in a notebook means one thing in all
+    three. The test process runs from the project's folder, not the notebook's."""
+    folder = tmp_path / "notebooks"
+    cells = [("run_dir = None", ["parameters"]), "# summary\nimport os\nprint(os.getcwd())"]
+    path = record_notebook(make_notebook(folder / "01_where.ipynb", cells))
+    summary = nbformat.read(path, as_version=4).cells[1]
+    assert summary.outputs[0]["text"] == f"{folder.resolve()}\n"
+
+
+@pytest.mark.parametrize(
+    ("first_line", "summary"),
+    [
+        ("# summary", True),
+        ("# Summary: scores beside their references", True),
+        ("#summary", True),
+        ("\n\n# summary", True),  # blank lines above it
+        ("# summaries follow below", False),
+        ("x = 1  # summary", False),
+    ],
+)
+def test_a_summary_cell_is_one_whose_first_line_is_the_marker(
+    first_line: str, summary: bool
+) -> None:
+    cell = nbformat.v4.new_code_cell(f"{first_line}\nprint(1)")
+    assert is_summary_cell(cell) is summary
+    assert is_summary_cell(nbformat.v4.new_markdown_cell(f"{first_line}\ntext")) is False
+
+
+def test_stripping_keeps_what_a_reader_needs_and_drops_what_changes_by_run() -> None:
+    """Cell metadata a run writes (timings, scroll state) goes; the cell's tags and JupyterLab's
+    hidden-source flag stay. A cell that is no longer a summary loses its nbval tag, one that is
+    keeps it once, and a summary output's display metadata goes."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata = {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python", "version": "3.11.7"},
+        "widgets": {"state": {}},
+    }
+    was_summary = nbformat.v4.new_code_cell("x = 1", execution_count=4)
+    was_summary.metadata = {"tags": [CHECK_TAG], "execution": {"iopub.status.busy": "t"}}
+    plain = nbformat.v4.new_code_cell("y = 2", execution_count=5)
+    plain.metadata = {"tags": ["parameters", CHECK_TAG], "scrolled": True}
+    summary = nbformat.v4.new_code_cell("# summary\nshow()", execution_count=6)
+    summary.metadata = {"tags": [CHECK_TAG], "jupyter": {"source_hidden": True}, "collapsed": 1}
+    summary.outputs = [
+        nbformat.v4.new_output(
+            "display_data", data={"text/plain": "t"}, metadata={"text/plain": {"isolated": True}}
+        )
+    ]
+    nb.cells = [was_summary, plain, summary]
+    strip_notebook(nb)
+    assert [dict(cell.metadata) for cell in nb.cells] == [
+        {},
+        {"tags": ["parameters"]},
+        {"tags": [CHECK_TAG], "jupyter": {"source_hidden": True}},
+    ]
+    assert [cell.execution_count for cell in nb.cells] == [None, None, 6]
+    assert summary.outputs[0]["metadata"] == {}
+    assert dict(nb.metadata) == {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"},
+    }
+
+
+def test_a_recorded_notebook_ends_its_file_with_a_newline(tmp_path: Path, make_notebook) -> None:
+    """As Jupyter and nbformat write a notebook: without it, every diff of the file ends in
+    "No newline at end of file"."""
+    path = record_notebook(make_notebook(tmp_path / "01_tiny.ipynb", TINY[:1]))
+    assert path.read_text().endswith("}\n")
+
+
+def test_committed_notebooks_are_listed_in_run_order(tmp_path: Path, make_notebook) -> None:
+    for stem in ("10_last", "02_second", "01_first", "helper"):
+        make_notebook(tmp_path / f"{stem}.ipynb", ["x = 1"])
+    assert [p.stem for p in committed_notebooks(tmp_path)] == ["01_first", "02_second", "10_last"]
+
+
+def test_problems_name_a_count_without_outputs_and_a_stray_nbval_tag(
+    tmp_path: Path, make_notebook
+) -> None:
+    path = make_notebook(
+        tmp_path / "01_raw.ipynb",
+        [("# summary\nprint(1)", [CHECK_TAG]), ("x = 1", [CHECK_TAG])],
+    )
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[0].outputs = [nbformat.v4.new_output("stream", text="1\n")]
+    nbformat.write(nb, path)
+    assert notebook_problems(path) == [
+        "summary cell 1 has outputs but no execution count",
+        f"cell 2 is tagged {CHECK_TAG} but is not a summary cell",
+    ]
