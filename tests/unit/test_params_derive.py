@@ -290,3 +290,20 @@ def test_the_command_refuses_an_export_over_the_models(tmp_path: Path) -> None:
         output
     )
     assert not out.exists()
+
+
+@pytest.mark.parametrize(("given", "written"), [("1e-5", "1.0e-05"), ("3e-7", "3.0e-07")])
+def test_a_value_python_writes_with_an_exponent_reads_back_as_a_number(
+    given: str, written: str
+) -> None:
+    """Python writes 1e-05 without a dot, which YAML 1.1 (PyYAML, so `load_params`) reads as a
+    string: the derived file writes the mantissa with one."""
+    import yaml
+
+    text, params = derive_params(DEFAULT, [f"{PPO_DIFFICULTY}.learning_rate={given}"])
+    assert f"learning_rate: {written}" in text
+    read = yaml.safe_load(text)["03_rl_training"]["hyperparams"]["ppo"]["difficulty_adaptation"]
+    assert read["learning_rate"] == float(given)
+    assert params["03_rl_training"]["hyperparams"]["ppo"]["difficulty_adaptation"][
+        "learning_rate"
+    ] == float(given)
