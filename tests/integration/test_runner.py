@@ -1013,3 +1013,23 @@ def test_every_link_on_a_runs_page_opens_a_file_of_the_run(ok_run: Path, failed_
         assert "01_ok.report.html" in links.found
         missing = [link for link in links.found if not (run_dir / link).is_file()]
         assert missing == [], run_dir.name
+
+
+def test_the_report_without_code_shows_no_prompts(tmp_path: Path) -> None:
+    """A stakeholder's page shows the results alone: no `In [1]:` beside code it hides, and no
+    `Out[1]:` beside a result; the engineers' page keeps both."""
+    import nbformat
+
+    from aura.reports.runner import render_html
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("1 + 1", execution_count=1)
+    cell.outputs = [
+        nbformat.v4.new_output("execute_result", data={"text/plain": "2"}, execution_count=1)
+    ]
+    nb.cells = [cell]
+    path = tmp_path / "01_x.ipynb"
+    nbformat.write(nb, path)
+    full, report = (p.read_text() for p in render_html(path))
+    assert ">Out[1]:</div>" in full and ">In\xa0[1]:</div>" in full
+    assert ">Out[1]:</div>" not in report and ">In\xa0[1]:</div>" not in report

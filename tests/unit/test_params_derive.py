@@ -307,3 +307,24 @@ def test_a_value_python_writes_with_an_exponent_reads_back_as_a_number(
     assert params["03_rl_training"]["hyperparams"]["ppo"]["difficulty_adaptation"][
         "learning_rate"
     ] == float(given)
+
+
+def test_spaces_around_a_setting_are_no_part_of_its_key() -> None:
+    """`--set " shared.seed = 3"`, as a shell line continued or a key copied with its indent
+    gives it, sets shared.seed: not a new section named " shared"."""
+    text, params = derive_params(DEFAULT, [" shared.seed = 3"])
+    assert params["shared"]["seed"] == 3
+    assert " shared" not in params
+    assert "#   shared.seed=3\n" in text
+
+
+def test_lists_and_mappings_inside_a_list_are_written_on_its_line() -> None:
+    """SB3's ``net_arch`` can be a list of mappings of lists: the whole value stays on its
+    block's one line, as the params files write hyperparameters, and reads back as given."""
+    import yaml
+
+    setting = f"{PPO_DIFFICULTY}.policy_kwargs={{net_arch: [{{pi: [64, 64], vf: [32]}}, [8]]}}"
+    text, _ = derive_params(DEFAULT, [setting])
+    assert " policy_kwargs: {net_arch: [{pi: [64, 64], vf: [32]}, [8]]}}\n" in text
+    read = yaml.safe_load(text)["03_rl_training"]["hyperparams"]["ppo"]["difficulty_adaptation"]
+    assert read["policy_kwargs"] == {"net_arch": [{"pi": [64, 64], "vf": [32]}, [8]]}
