@@ -328,3 +328,35 @@ def test_lists_and_mappings_inside_a_list_are_written_on_its_line() -> None:
     assert " policy_kwargs: {net_arch: [{pi: [64, 64], vf: [32]}, [8]]}}\n" in text
     read = yaml.safe_load(text)["03_rl_training"]["hyperparams"]["ppo"]["difficulty_adaptation"]
     assert read["policy_kwargs"] == {"net_arch": [{"pi": [64, 64], "vf": [32]}, [8]]}
+
+
+def test_a_base_that_cannot_be_read_is_named_as_such(tmp_path: Path) -> None:
+    """A missing base, or one that is no params file, is refused in the words `aura run` uses
+    for it, not with the YAML reader's traceback."""
+    (tmp_path / "list.yaml").write_text("- 1\n- 2\n")
+    for name, problem in [
+        ("missing.yaml", "params file not found"),
+        ("list.yaml", "must be a mapping of sections, but it is a list"),
+    ]:
+        with pytest.raises(ParamsError, match=re.escape(problem)):
+            derive_params(tmp_path / name, ["shared.seed=1"])
+
+
+def test_a_block_left_empty_in_the_base_is_filled(tmp_path: Path) -> None:
+    """A params file may leave a block empty (``a2c:``, null) to the code's defaults; setting a
+    key under it makes the block, as for a block that is not there."""
+    base = tmp_path / "base.yaml"
+    text = DEFAULT.read_text()
+    assert "\n    a2c:\n" in text  # the algorithm's block, as default.yaml writes it
+    head, tail = text.split("\n    a2c:\n", 1)
+    rest = tail.split("\n", 1)
+    while rest[1].startswith("      "):  # the block's own lines
+        rest = rest[1].split("\n", 1)
+    base.write_text(f"{head}\n    a2c:\n{rest[1]}")
+    assert load_params(base)["03_rl_training"]["hyperparams"]["a2c"] is None
+    _, params = derive_params(
+        base, ["03_rl_training.hyperparams.a2c.difficulty_adaptation.gamma=0.9"]
+    )
+    assert params["03_rl_training"]["hyperparams"]["a2c"] == {
+        "difficulty_adaptation": {"gamma": 0.9}
+    }
