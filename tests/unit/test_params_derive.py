@@ -360,3 +360,25 @@ def test_a_block_left_empty_in_the_base_is_filled(tmp_path: Path) -> None:
     assert params["03_rl_training"]["hyperparams"]["a2c"] == {
         "difficulty_adaptation": {"gamma": 0.9}
     }
+
+
+def test_a_value_of_spaces_alone_is_no_value() -> None:
+    """`--set "shared.seed= "` (a variable that expanded to nothing) would set null."""
+    with pytest.raises(ParamsError, match=re.escape("no value after '=' (write null for none)")):
+        parse_setting("shared.seed=  ")
+
+
+def test_a_new_hyperparameter_block_is_written_on_one_line() -> None:
+    """Tuning writes its best trial's block, made from nothing, as the params files write one."""
+    import io
+
+    from ruamel.yaml.comments import CommentedMap
+
+    from aura.params_edit import new_flow_map, round_trip_yaml
+
+    doc = CommentedMap()
+    block = doc["difficulty_adaptation"] = new_flow_map()
+    block.update(learning_rate=0.002, n_steps=256)
+    out = io.StringIO()
+    round_trip_yaml().dump(doc, out)
+    assert out.getvalue() == "difficulty_adaptation: {learning_rate: 0.002, n_steps: 256}\n"
