@@ -382,3 +382,18 @@ def test_a_new_hyperparameter_block_is_written_on_one_line() -> None:
     out = io.StringIO()
     round_trip_yaml().dump(doc, out)
     assert out.getvalue() == "difficulty_adaptation: {learning_rate: 0.002, n_steps: 256}\n"
+
+
+def test_a_list_or_block_that_differs_inside_is_a_change() -> None:
+    """Same length, same keys, another value inside: a change, not "has it already"."""
+    base = load_params(DEFAULT)
+    algorithms = base["03_rl_training"]["algorithms"]
+    reordered = list(reversed(algorithms))
+    assert reordered != algorithms
+    _, params = derive_params(DEFAULT, [f"03_rl_training.algorithms=[{', '.join(reordered)}]"])
+    assert params["03_rl_training"]["algorithms"] == reordered
+    block = dict(base["03_rl_training"]["hyperparams"]["ppo"]["difficulty_adaptation"])
+    block["gamma"] = 0.5 if block["gamma"] != 0.5 else 0.6
+    written = ", ".join(f"{key}: {value}" for key, value in block.items())
+    _, params = derive_params(DEFAULT, [f"{PPO_DIFFICULTY}={{{written}}}"])
+    assert params["03_rl_training"]["hyperparams"]["ppo"]["difficulty_adaptation"] == block
