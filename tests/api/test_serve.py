@@ -523,7 +523,9 @@ def test_workers_without_a_writable_temporary_folder_are_refused_in_one_line(
     from aura.api import launch
 
     monkeypatch.setattr(tempfile, "tempdir", str(artifacts_dir / "no-such-folder"))
-    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    # serve() sets the folder for its workers; set first here, so that it is unset after
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
     monkeypatch.setenv("AURA_ARTIFACTS", str(artifacts_dir))
     port = str(free_port())
     assert launch.main(["--workers", "2", "--port", port]) == 1
@@ -684,7 +686,9 @@ def uvicorn_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[tuple, dict]]:
     calls: list[tuple[tuple, dict]] = []
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append((args, kwargs)))
     monkeypatch.setattr(launch, "check_port", lambda host, port: None)
-    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    # serve() sets the folder for its workers; set first here, so that it is unset after
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
     return calls
 
 

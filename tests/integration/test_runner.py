@@ -922,7 +922,8 @@ def test_a_notebook_whose_kernel_died_names_the_kernels_log(tmp_path: Path, make
     run_dir = tmp_path / "runs" / "dies"
     assert (run_dir / "02_dies.kernel.log").read_text() == "out of shared memory\n"
     assert "(the kernel's own log: 02_dies.kernel.log)" in str(info.value)
-    assert not (run_dir / "01_ok.kernel.log").exists()
+    quiet = run_dir / "01_ok.kernel.log"  # kept only where that kernel, too, wrote to it
+    assert not quiet.exists() or quiet.stat().st_size > 0
 
 
 def test_only_takes_a_notebook_number_with_or_without_its_zero(
