@@ -14,6 +14,7 @@ metadata.
 
 from __future__ import annotations
 
+import os
 import re
 import tempfile
 from pathlib import Path
@@ -103,7 +104,9 @@ def record_notebook(path: Path, *, timeout: int = 1800) -> Path:
 
     path = Path(path)
     nb = read_notebook(path)
-    log = Path(tempfile.mkstemp(prefix=f"{path.stem}.", suffix=".kernel.log")[1])
+    handle, name = tempfile.mkstemp(prefix=f"{path.stem}.", suffix=".kernel.log")
+    os.close(handle)  # the kernel opens the file itself
+    log = Path(name)
     client = NotebookClient(
         nb,
         kernel_name=KERNEL_NAME,

@@ -214,3 +214,25 @@ def test_problems_name_a_count_without_outputs_and_a_stray_nbval_tag(
         "summary cell 1 has outputs but no execution count",
         f"cell 2 is tagged {CHECK_TAG} but is not a summary cell",
     ]
+
+
+def test_record_leaves_no_kernel_log_open_or_behind(
+    tmp_path: Path, make_notebook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kernel's log is a temporary file: the recording kept a descriptor of it open for
+    each notebook recorded. A quiet kernel's log is removed, and none stays open."""
+    import os
+    import tempfile
+
+    logs = tmp_path / "tmp"
+    logs.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(logs))
+
+    def open_logs() -> list[str]:
+        fds = Path("/proc/self/fd")
+        targets = (os.readlink(fd) for fd in fds.iterdir() if fd.is_symlink())
+        return [t for t in targets if t.startswith(str(logs))]
+
+    record_notebook(make_notebook(tmp_path / "01_tiny.ipynb", TINY))
+    assert open_logs() == []
+    assert list(logs.iterdir()) == []
