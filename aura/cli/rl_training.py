@@ -39,6 +39,7 @@ def train_rl(
     Runs resume from their checkpoints unless --fresh; results go to rl/ in shared.models_dir.
     """
     from aura.interrupts import interrupts_handled
+    from aura.reports.tables import text_table
     from aura.rl.config.experiment import load_experiment
     from aura.rl.experiment import RunFailed, ScoringFailed, grid_wall_time, run_experiment
     from aura.rl.fingerprint import fingerprint
@@ -83,11 +84,12 @@ def train_rl(
             raise fail(str(exc)) from exc
     table = results_table(payload["results"])
     # as the notebook's report shows them: headers in words, each score with its interval
-    console.print(escape(results_report_table(table).to_string(index=False)))
+    shown = text_table(results_report_table(table), left=["environment", "policy"])
+    console.print(escape(shown))
     note_one_seed(table["ci_covers"])
     console.print("the saved policy not scored, on the same episodes:")
     saved = saved_report_table(saved_policies_table(payload["results"]))
-    console.print(escape(saved.to_string(index=False)))
+    console.print(escape(text_table(saved, left=["environment", "algorithm"])))
     wall = grid_wall_time(payload["grid"])
     console.print(f"grid: {wall}; results in {cfg.rl_dir / RESULTS_FILE}")
     console.print(f"wall-time target: {grid_target(cfg, payload['grid'])}")
