@@ -743,7 +743,8 @@ def test_a_stopped_run_says_so_in_run_json(tmp_path: Path, make_notebook, how) -
     # The stopped kernel's own log (ipykernel's traceback of a reply it could no longer send)
     # reached the terminal, twenty lines around the run's one; it stays in the run's folder.
     assert "Traceback" not in err, err
-    assert not (runs / "stopped" / "01_ok.kernel.log").exists(), "an empty log is not kept"
+    quiet = runs / "stopped" / "01_ok.kernel.log"  # kept only where that kernel wrote to it
+    assert not quiet.exists() or quiet.stat().st_size > 0, "an empty log is not kept"
     record = json.loads((runs / "stopped" / "run.json").read_text())
     assert record["status"] == "interrupted"
     assert record["error"].startswith("interrupted in notebook 02_slow.ipynb after")
