@@ -921,7 +921,8 @@ def test_a_notebook_whose_kernel_died_names_the_kernels_log(tmp_path: Path, make
             console=Console(quiet=True),
         )  # fmt: skip
     run_dir = tmp_path / "runs" / "dies"
-    assert (run_dir / "02_dies.kernel.log").read_text() == "out of shared memory\n"
+    # the kernel may log more of its own (as a finished kernel may); its last words are kept
+    assert "out of shared memory\n" in (run_dir / "02_dies.kernel.log").read_text()
     assert "(the kernel's own log: 02_dies.kernel.log)" in str(info.value)
     quiet = run_dir / "01_ok.kernel.log"  # kept only where that kernel, too, wrote to it
     assert not quiet.exists() or quiet.stat().st_size > 0

@@ -178,7 +178,7 @@ def test_notebooks_record_names_the_log_of_a_kernel_that_died(tmp_path: Path) ->
     assert result.returncode == 1, result.stderr
     [log] = (tmp_path / "tmp").iterdir()
     assert log.name.startswith("dies.") and log.name.endswith(".kernel.log")
-    assert log.read_text() == "out of shared memory\n"
+    assert "out of shared memory\n" in log.read_text()  # with what else the kernel logged
     assert result.stderr == (
         f"error: dies.ipynb failed, left unchanged: Kernel died (the kernel's own log: {log})\n"
     )
