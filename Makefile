@@ -34,6 +34,7 @@ smoke: venv ## Run every notebook at CI scale (params/smoke.yaml), in minutes
 # two threads in each spins on the core the other holds (the suite took twice as long).
 test: venv ## Lint, then run the tests (unit, integration, API, nbval over notebooks/)
 	$(BIN)/ruff check $(wildcard aura tests benchmarks notebooks)
+	$(BIN)/ruff format --check $(wildcard aura tests benchmarks notebooks)
 	OMP_NUM_THREADS=1 $(BIN)/pytest -n 2 --dist loadfile
 
 # Jupyter refuses to run as root without --allow-root (containers often run as root).
