@@ -1,0 +1,149 @@
+"""The edges of what a params file, and a notebook's own parameters, accept: each bound is the
+one the code that uses the value has (the simulator, scikit-learn, NumPy's seeding, YAML's
+reading of a number), so a value refused here is one that would stop or mislead a run later."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from aura.cli import app
+from aura.config import PARAMS_DIR, ParamsError, load_params
+from aura.params_check import check_notebook_params
+from aura.params_edit import derive_params
+
+SHARED = "shared: {{seed: {seed}, data_dir: d, models_dir: m, artifacts_dir: a}}\n"
+
+
+def checked(*settings: str, tmp_path: Path) -> tuple[int, str]:
+    """`aura params check` of the smoke params with ``settings``: exit code and output."""
+    path = tmp_path / "edge.yaml"
+    path.write_text(derive_params(PARAMS_DIR / "smoke.yaml", list(settings))[0], encoding="utf-8")
+    result = CliRunner().invoke(app, ["params", "check", "--params", str(path)])
+    assert "Traceback" not in result.output
+    return result.exit_code, " ".join(result.output.split()).replace(str(path), "edge.yaml")
+
+
+@pytest.mark.parametrize("value", [3.0, True])
+def test_a_table_size_the_simulator_refuses_is_refused_up_front(value: object) -> None:
+    """YAML reads `3.0` as a float and `true` as a bool; the simulator refuses both, after the
+    notebook has started."""
+    from aura.sim.generate import generate
+
+    with pytest.raises(ValueError, match="n_tutors must be a positive integer"):
+        generate(1, 5, value, 10)  # type: ignore[arg-type]
+    with pytest.raises(ParamsError, match="01_data_synthesis.n_tutors"):
+        check_notebook_params("01_data_synthesis", {"n_tutors": value})
+
+
+def test_one_session_fewer_than_the_learners_is_refused_and_as_many_is_not() -> None:
+    """The simulator gives every learner at least one session: 99 sessions for 100 learners is
+    refused by it, 100 is not."""
+    from aura.sim.generate import generate
+
+    with pytest.raises(ValueError, match=r"n_sessions \(99\) must be at least n_learners \(100\)"):
+        generate(1, 100, 5, 99)
+    with pytest.raises(ParamsError, match=r"n_sessions \(99\) must be at least n_learners"):
+        check_notebook_params("01_data_synthesis", {"n_learners": 100, "n_sessions": 99})
+    check_notebook_params("01_data_synthesis", {"n_learners": 100, "n_sessions": 100})
+
+
+def test_sessions_too_many_for_memory_are_refused_with_the_other_sizes_left_default() -> None:
+    """`papermill -p n_sessions 1000000000000` on notebook 01 alone (its other sizes at their
+    literal defaults) ran until NumPy's MemoryError (aura.sim.generate.check_memory)."""
+    with pytest.raises(ParamsError, match=r"n_sessions=1,000,000,000,000 and n_tutors=0 need"):
+        check_notebook_params("01_data_synthesis", {"n_sessions": 10**12})
+
+
+@pytest.mark.parametrize("share", [0.0, 1.0])
+def test_a_held_out_share_of_none_or_all_is_refused_by_notebook_06(share: float) -> None:
+    """scikit-learn's split takes a share strictly between 0 and 1; notebook 06 run by itself
+    (`-p test_size 1.0`) checks only its own section."""
+    from sklearn.model_selection import train_test_split
+
+    with pytest.raises(ValueError, match=r"test_size.*range \(0.0, 1.0\)"):
+        train_test_split(list(range(10)), test_size=share)
+    with pytest.raises(ParamsError, match="06_model_export.test_size"):
+        check_notebook_params("06_model_export", {"test_size": share})
+
+
+def test_the_largest_seed_named_in_the_message_is_accepted(tmp_path: Path) -> None:
+    """The refusal says "an integer 0 to 2,147,483,647": both ends are seeds."""
+    for seed in (0, 2_147_483_647):
+        path = tmp_path / f"seed-{seed}.yaml"
+        path.write_text(SHARED.format(seed=seed), encoding="utf-8")
+        assert load_params(path)["shared"]["seed"] == seed
+
+
+@pytest.mark.parametrize(("written", "octal"), [("+020240601", 4276609), ("-010", -8)])
+def test_a_signed_integer_with_a_leading_zero_is_refused(
+    tmp_path: Path, written: str, octal: int
+) -> None:
+    """YAML 1.1 reads a sign followed by a leading 0 as octal as well: `+020240601` became
+    seed 4276609."""
+    assert yaml.safe_load(f"seed: {written}")["seed"] == octal
+    path = tmp_path / "signed.yaml"
+    path.write_text(SHARED.format(seed=written), encoding="utf-8")
+    with pytest.raises(ParamsError) as err:
+        load_params(path)
+    assert f"{written} has a leading 0, which YAML reads as an octal number ({octal})" in str(
+        err.value
+    )
+
+
+def test_an_artifacts_folder_holding_the_data_is_refused(tmp_path: Path) -> None:
+    """README, Serving: an `artifacts_dir` that holds the models or the data is refused; the
+    export replaces its folder whole, the run's tables with it."""
+    code, output = checked(
+        f"shared.artifacts_dir={tmp_path / 'out'}",
+        f"shared.data_dir={tmp_path / 'out' / 'data'}",
+        tmp_path=tmp_path,
+    )
+    assert code == 1
+    assert (
+        f"error: edge.yaml: shared.artifacts_dir {tmp_path / 'out'} holds shared.data_dir "
+        f"{tmp_path / 'out' / 'data'}: the export replaces its folder whole" in output
+    )
+
+
+def test_a_data_folder_under_a_file_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    """Notebook 01 writes the tables into `data_dir`: under a file it would have drawn the whole
+    history before its first write failed."""
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("kept\n")
+    code, output = checked(f"shared.data_dir={a_file / 'data'}", tmp_path=tmp_path)
+    assert (code, output) == (
+        1,
+        f"error: edge.yaml: shared.data_dir {a_file / 'data'} lies under {a_file}, which is a "
+        "file, not a folder",
+    )
+    assert a_file.read_text() == "kept\n"
+
+
+def test_an_artifacts_folder_whose_parent_cannot_be_written_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The export writes the new folder beside the old and then swaps them, so an existing
+    artifacts folder in a read-only folder cannot be replaced. (Tests may run as root, for whom
+    every folder is writable: the parent is made read-only by answering for it.)"""
+    import os
+
+    import aura.files
+
+    parent = tmp_path / "readonly"
+    (parent / "artifacts").mkdir(parents=True)
+    real_access = os.access
+    monkeypatch.setattr(
+        aura.files.os,
+        "access",
+        lambda path, mode: Path(path) != parent and real_access(path, mode),
+    )
+    code, output = checked(f"shared.artifacts_dir={parent / 'artifacts'}", tmp_path=tmp_path)
+    assert (code, output) == (
+        1,
+        f"error: edge.yaml: shared.artifacts_dir {parent / 'artifacts'} cannot be written: the "
+        f"folder {parent} is not writable",
+    )
