@@ -147,3 +147,74 @@ def test_an_artifacts_folder_whose_parent_cannot_be_written_is_refused(
         f"error: edge.yaml: shared.artifacts_dir {parent / 'artifacts'} cannot be written: the "
         f"folder {parent} is not writable",
     )
+
+
+def test_no_clone_window_is_refused() -> None:
+    """Notebook 02's summary reads round 0 of each window's clone (`by_round.xs(0, ...)`): with
+    `clone_windows: []` it stopped there in pandas' KeyError, after the whole study."""
+    with pytest.raises(ParamsError, match="02_environment_design.clone_windows"):
+        check_notebook_params("02_environment_design", {"clone_windows": []})
+    check_notebook_params("02_environment_design", {"clone_windows": [1]})
+
+
+def test_a_section_that_is_no_mapping_of_the_rl_grid_is_named_with_the_file(
+    tmp_path: Path,
+) -> None:
+    """`tune: 5` raised a TypeError inside the RL config's reading: it is refused in one line
+    naming the file, not a traceback."""
+    code, output = checked("03_rl_training.tune=5", tmp_path=tmp_path)
+    assert code == 1
+    assert output.startswith("error: edge.yaml: ")
+
+
+def test_a_yaml_problem_at_the_place_of_its_context_names_the_place_once(tmp_path: Path) -> None:
+    """PyYAML places "found undefined tag handle" and "while parsing a node" both at the tag:
+    one place, named once."""
+    path = tmp_path / "tag.yaml"
+    path.write_text("shared: !x!y 1\n", encoding="utf-8")
+    with pytest.raises(ParamsError) as err:
+        load_params(path)
+    assert str(err.value) == (
+        f"params file {path} is not valid YAML (line 1, column 9): found undefined tag handle "
+        "'!x!', while parsing a node"
+    )
+
+
+def test_a_section_left_empty_is_refused_with_what_to_write(tmp_path: Path) -> None:
+    """YAML reads a section header with nothing under it as null: the notebook's parameters
+    would be None, not a mapping."""
+    assert yaml.safe_load("01_data_synthesis:\n") == {"01_data_synthesis": None}
+    path = tmp_path / "empty-section.yaml"
+    path.write_text(SHARED.format(seed=1) + "01_data_synthesis:\n", encoding="utf-8")
+    with pytest.raises(ParamsError) as err:
+        load_params(path)
+    assert str(err.value) == (
+        f"params file {path}: section '01_data_synthesis' must be a mapping (use '{{}}' for a "
+        "notebook without parameters)"
+    )
+
+
+def test_a_relative_params_path_is_read_from_the_project_root_whatever_the_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """README, Params and runs: paths are relative to the project root (notebooks run from
+    `notebooks/`)."""
+    from aura.config import PROJECT_ROOT, project_path
+
+    monkeypatch.chdir(tmp_path)
+    assert project_path("data/default") == PROJECT_ROOT / "data" / "default"
+    assert project_path(tmp_path / "x") == tmp_path / "x"
+
+
+def test_a_notebooks_own_section_is_injected_over_the_shared_keys() -> None:
+    """README, Params and runs: the runner injects the `shared` keys, then the notebook's own
+    section."""
+    from aura.config import notebook_params
+
+    shared = {"seed": 1, "data_dir": "d", "models_dir": "m", "artifacts_dir": "a"}
+    params = {"shared": shared, "02_environment_design": {"seed": 7, "n_episodes": 5}}
+    assert notebook_params(params, "02_environment_design") == {
+        **shared,
+        "seed": 7,
+        "n_episodes": 5,
+    }
