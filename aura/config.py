@@ -94,16 +94,17 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 _UniqueKeyLoader.add_constructor("tag:yaml.org,2002:int", _UniqueKeyLoader.construct_yaml_int)
 
 
-def shared_problem(shared: Mapping[str, Any]) -> str | None:
+def shared_problem(shared: Mapping[str, Any], section: str = SHARED_SECTION) -> str | None:
     """What is wrong with the ``shared`` keys given (a seed that is no seed, a folder that is no
     path), or None. A params file's are checked on load; a notebook run by itself (papermill
     ``-p seed abc``, ``-p data_dir 5``) checks its own with this, since they reached NumPy's
-    seeding or ``pathlib`` and stopped there in a TypeError cells later."""
+    seeding or ``pathlib`` and stopped there in a TypeError cells later. ``section`` names the
+    section the keys are given in: a notebook's own section may give one over the shared value."""
     if "seed" in shared:
         seed = shared["seed"]
         if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= MAX_SEED:
             return (
-                f"shared.seed must be an integer 0 to {MAX_SEED:,} (the seeds drawn from it, up "
+                f"{section}.seed must be an integer 0 to {MAX_SEED:,} (the seeds drawn from it, up "
                 f"to millions above it, must stay below 2**32 for NumPy and scikit-learn), got "
                 f"{seed!r}"
             )
@@ -111,7 +112,7 @@ def shared_problem(shared: Mapping[str, Any]) -> str | None:
         if key in shared:
             folder = shared[key]
             if not isinstance(folder, str | PathLike) or not str(folder).strip():
-                return f"shared.{key} must be a folder path, got {folder!r}"
+                return f"{section}.{key} must be a folder path, got {folder!r}"
     return None
 
 

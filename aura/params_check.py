@@ -323,10 +323,16 @@ def check_sections(
     params: Mapping[str, Any], source: str | Path, stems: Iterable[str] | None = None
 ) -> list[str]:
     """Check the sections of ``stems`` (default: every section the file has) and return the
-    names of those checked. The first problem is raised as a ParamsError naming ``source``."""
+    names of those checked. The first problem is raised as a ParamsError naming ``source``. A
+    seed or folder a section gives over the shared one (its notebook receives the section's) is
+    checked as the shared one is."""
     names = [s for s in (params if stems is None else stems) if s in params]
     checked = []
     for name in names:
+        if name != SHARED_SECTION:  # a shared key the section gives over the shared value
+            problem = shared_problem(params[name], section=name)
+            if problem:
+                raise ParamsError(f"{source}: {problem}")
         check = SECTION_CHECKS.get(name)
         if check is None:
             continue

@@ -218,3 +218,24 @@ def test_a_notebooks_own_section_is_injected_over_the_shared_keys() -> None:
         "seed": 7,
         "n_episodes": 5,
     }
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        (
+            "02_environment_design.seed=abc",
+            "02_environment_design.seed must be an integer 0 to 2,147,483,647 (the seeds drawn "
+            "from it, up to millions above it, must stay below 2**32 for NumPy and scikit-learn), "
+            "got 'abc'",
+        ),
+        ("05_evaluation.data_dir=5", "05_evaluation.data_dir must be a folder path, got 5"),
+    ],
+)
+def test_a_shared_key_given_in_a_notebooks_section_is_checked_as_the_shared_one(
+    tmp_path: Path, setting: str, message: str
+) -> None:
+    """The notebook receives its section's value over the shared one, and checks it in its first
+    cell: `aura params check` passed `02_environment_design: {seed: abc}`, and `aura run` stopped
+    in notebook 02 once notebook 01 had drawn the data."""
+    assert checked(setting, tmp_path=tmp_path) == (1, f"error: edge.yaml: {message}")
