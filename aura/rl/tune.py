@@ -73,9 +73,9 @@ class TuneConfig:
 
 def tune_config(data: Mapping[str, Any] | None) -> TuneConfig:
     """The `tune` block of the RL params section as a TuneConfig, each bad key named."""
-    data = dict(data or {})
     where = f"{SECTION}.tune"
-    check_keys(data, TUNE_KEYS, where)
+    check_keys(data or {}, TUNE_KEYS, where)  # a number or a list is named, not iterated
+    data = dict(data or {})
     for key in ("total_timesteps", "n_trials", "n_startup_trials"):
         if key in data:
             positive_int(data[key], f"{where}.{key}")

@@ -239,3 +239,39 @@ def test_a_shared_key_given_in_a_notebooks_section_is_checked_as_the_shared_one(
     cell: `aura params check` passed `02_environment_design: {seed: abc}`, and `aura run` stopped
     in notebook 02 once notebook 01 had drawn the data."""
     assert checked(setting, tmp_path=tmp_path) == (1, f"error: edge.yaml: {message}")
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("03_rl_training.tune=5", "03_rl_training.tune must be a mapping, got int"),
+        ("03_rl_training.tune=[1]", "03_rl_training.tune must be a mapping, got list"),
+        (
+            "03_rl_training.envs={tutor_matching: 5}",
+            "03_rl_training.envs.tutor_matching must be a mapping, got int",
+        ),
+        (
+            "03_rl_training.tune.env_key=[1]",
+            "03_rl_training.tune.env_key: an environment key is a name such as tutor_matching, "
+            "got [1]",
+        ),
+        (
+            "03_rl_training.env_keys=[[1]]",
+            "03_rl_training.envs: an environment key is a name such as tutor_matching, got [1]",
+        ),
+        (
+            "03_rl_training.algorithms=[[1]]",
+            "03_rl_training.algorithms: unknown algorithm [1]; expected one of ppo, dqn, a2c",
+        ),
+        (
+            "03_rl_training.hyperparams={1: 2}",
+            "03_rl_training.hyperparams: unknown key(s) 1; expected some of a2c, dqn, ppo",
+        ),
+    ],
+)
+def test_an_rl_block_of_the_wrong_shape_is_named_by_its_key(
+    tmp_path: Path, setting: str, message: str
+) -> None:
+    """Each was refused with Python's own words and no key: "'int' object is not iterable",
+    "unhashable type: 'list'", "sequence item 0: expected str instance, int found"."""
+    assert checked(setting, tmp_path=tmp_path) == (1, f"error: edge.yaml: {message}")

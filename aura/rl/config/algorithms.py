@@ -219,7 +219,7 @@ ALGORITHMS: tuple[str, ...] = tuple(PARAMS_CLASSES)
 
 def check_algorithm(algo: str, where: str = "algorithm") -> str:
     """`algo` if it is one of `ALGORITHMS`, else a ConfigError naming `where` and the choices."""
-    if algo not in PARAMS_CLASSES:
+    if not isinstance(algo, str) or algo not in PARAMS_CLASSES:  # a list is no name (nor hashable)
         raise ConfigError(
             f"{where}: unknown algorithm {algo!r}; expected one of {', '.join(ALGORITHMS)}"
         )

@@ -16,7 +16,7 @@ def check_keys(data: Mapping[str, Any], allowed: set[str], where: str) -> None:
     key would otherwise be ignored and its default used without a word."""
     if not isinstance(data, Mapping):
         raise ConfigError(f"{where} must be a mapping, got {type(data).__name__}")
-    unknown = sorted(set(data) - allowed)
+    unknown = sorted(str(key) for key in set(data) - allowed)  # YAML keys may be numbers
     if unknown:
         raise ConfigError(
             f"{where}: unknown key(s) {', '.join(unknown)}; expected some of "

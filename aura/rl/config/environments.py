@@ -29,8 +29,13 @@ def env_config(
 ) -> EnvConfig:
     """Resolve an environment key: one of the AURA environments, or one the params define with an
     explicit ``id`` (any registered Gymnasium environment)."""
-    spec = dict((defined or {}).get(key) or {})
+    if not isinstance(key, str):  # a list or mapping given as a key: no name, nor hashable
+        raise ConfigError(
+            f"{where}: an environment key is a name such as tutor_matching, got {key!r}"
+        )
+    spec = (defined or {}).get(key) or {}
     check_keys(spec, {"id", "kwargs"}, f"{where}.{key}")
+    spec = dict(spec)
     env_id = spec.get("id", AURA_ENV_IDS.get(key))
     if env_id is None:
         known = sorted({*AURA_ENV_IDS, *(defined or {})})
