@@ -1,7 +1,7 @@
 """The arithmetic every normalised score rests on, worked by hand on small cases: the per-state
 score of notebook 02, the held-out split of its observation ceiling, the consistency and the
-normalised score of `evaluate_policy`, the seeds of the references' episodes, and the
-difficulty trajectory's 84% target."""
+normalised score of `evaluate_policy`, the seeds of the references' episodes, the hidden traits
+beside notebook 02's states, and the difficulty trajectory's 84% target and block columns."""
 
 from __future__ import annotations
 
@@ -206,3 +206,57 @@ def test_the_trajectory_s_success_is_the_block_s_share_of_items_solved() -> None
     tenths = table["success"].to_numpy() * 10
     np.testing.assert_allclose(tenths, np.round(tenths), atol=1e-9)
     assert not np.allclose(table["success"], table["p_success"])
+
+
+def test_the_states_hidden_traits_are_the_learners_at_each_session() -> None:
+    """Notebook 02 sorts the states by the learner's age, online comfort and ability, which the
+    observation shows scaled (`OBSERVATION_FEATURES`: (age - 8) / 10, comfort as is, progress
+    sigmoid(1.7 theta)): each state's traits read back from its own observation, comfort and
+    ability as they stand before that session (both move after every session, so neither is the
+    episode's first value), and the language, which the observation lacks, is the one of the
+    learner a fresh reset with the episode's seed draws."""
+    length, n = 3, 12
+    observations, _, traits = tutor_matching_states(n, 70, episode_length=length)
+    np.testing.assert_allclose(8 + 10 * observations[:, 0], traits["age"], atol=1e-5)
+    np.testing.assert_allclose(observations[:, 2], traits["comfort"], atol=1e-7)
+    progress = 1 / (1 + np.exp(-1.7 * traits["theta"].to_numpy()))
+    np.testing.assert_allclose(observations[:, 4], progress, atol=1e-7)
+    for column in ("comfort", "theta"):
+        by_episode = traits[column].to_numpy().reshape(n, length)
+        assert (np.diff(by_episode, axis=1) != 0).all(), column
+    assert not np.allclose(traits["comfort"], traits["theta"])
+    env = E.TutorMatchingEnv(episode_length=length)
+    languages = []
+    for i in range(n):
+        env.reset(seed=70 + i)
+        languages += [env.learner.language] * length
+    assert list(traits["language"]) == languages
+    assert len(set(languages)) > 1
+
+
+def test_the_trajectory_s_block_columns_are_the_block_s_by_hand() -> None:
+    """Each row is one block: its chance of success is sigmoid(1.7 (theta - b)) at the
+    difficulty it was set and the ability it was worked at (the row before's, or the reset's for
+    the first), so the row's theta is the ability after it; the difficulty moves by at most one
+    step a block from where the reset placed it; the reward is the ability gained over the
+    gain of an ideal block (`gain_scale`); engagement is what the observation shows after the
+    block, replayed on the same seeded episode."""
+    table = difficulty_trajectory(E.DifficultyOracle(), 3, max_steps=6)
+    env = E.DifficultyAdaptationEnv(max_steps=6)
+    obs, _ = env.reset(seed=3)
+    theta = np.concatenate([[env.theta], table["theta"].to_numpy()])
+    difficulty = np.concatenate([[env.b], table["difficulty"].to_numpy()])
+    p = 1 / (1 + np.exp(-1.7 * (theta[:-1] - difficulty[1:])))
+    np.testing.assert_allclose(table["p_success"], p, rtol=1e-12)
+    moves = np.round(np.diff(difficulty) / env.step_size, 9)
+    assert set(moves) <= {-1.0, 0.0, 1.0}
+    np.testing.assert_allclose(table["reward"], np.diff(theta) / env.gain_scale, rtol=1e-9)
+    assert (np.diff(theta) > 0).all()
+    shown, done = [], False
+    policy = E.DifficultyOracle()
+    while not done:
+        obs, _, terminated, truncated, _ = env.step(policy.act(obs, env))
+        shown.append(obs[5])
+        done = terminated or truncated
+    np.testing.assert_allclose(table["engagement"], shown, atol=1e-7)
+    assert table["engagement"].nunique() == len(table)
