@@ -96,23 +96,26 @@ def strip_notebook(nb: NotebookNode) -> NotebookNode:
 def record_notebook(path: Path, *, timeout: int = 1800) -> Path:
     """Execute ``path`` on its literal defaults and save it in place with only summary outputs.
 
-    Saved whole or not at all: nbformat's own writer truncated the committed notebook first, so
-    a full disk, or Ctrl-C during the write, left a notebook cut short that the command called
-    "left unchanged"."""
+    A cell still running after ``timeout`` seconds fails the recording, named like a cell that
+    raised (a notebook's literal defaults run in seconds). Saved whole or not at all: nbformat's
+    own writer truncated the committed notebook first, so a full disk, or Ctrl-C during the
+    write, left a notebook cut short that the command called "left unchanged"."""
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
     path = Path(path)
     nb = read_notebook(path)
     handle, name = tempfile.mkstemp(prefix=f"{path.stem}.", suffix=".kernel.log")
     os.close(handle)  # the kernel opens the file itself
     log = Path(name)
+    started: list[int] = []  # indices of the cells run, the last one the cell under way
     client = NotebookClient(
         nb,
         kernel_name=KERNEL_NAME,
         config=kernel_config(stderr_log=log),
         timeout=timeout,
         resources={"metadata": {"path": str(path.parent.resolve())}},
+        on_cell_execute=lambda cell, cell_index: started.append(cell_index),
     )
     try:
         client.execute()
@@ -120,6 +123,14 @@ def record_notebook(path: Path, *, timeout: int = 1800) -> Path:
         if _stopped(client):
             log.unlink(missing_ok=True)  # what a stopped kernel says is only that it stopped
             raise KeyboardInterrupt from None
+        if isinstance(exc, CellTimeoutError):
+            # nbclient's message is the cell's source over several lines, and the kernel, shut
+            # down mid-cell, logs only the traceback of that shutdown
+            log.unlink(missing_ok=True)
+            raise NotebookFailedError(
+                f"{path.name} failed in cell {started[-1] + 1}: still running after {timeout} s, "
+                "the time a cell may take"
+            ) from exc
         kept = f" (the kernel's own log: {log})" if log.stat().st_size else ""
         if not kept:
             log.unlink()

@@ -210,6 +210,45 @@ def test_notebooks_record_names_the_cell_that_failed(tmp_path: Path) -> None:
     assert path.read_bytes() == before
 
 
+def test_notebooks_record_names_a_cell_that_ran_past_its_time_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cell still running when a cell's time is up (30 minutes; 2 s here) stopped the command
+    with nbclient's message, the cell's source over several lines and no cell number, and the
+    log of a kernel shut down mid-cell, whose only content is that shutdown's traceback. It names
+    the cell, numbered as JupyterLab shows it, and the limit, in one line, and keeps no log."""
+    import tempfile
+
+    import nbformat
+
+    from aura.reports import notebook_outputs
+
+    monkeypatch.setitem(notebook_outputs.record_notebook.__kwdefaults__, "timeout", 2)
+    logs = tmp_path / "tmp"
+    logs.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(logs))
+    v4 = nbformat.v4
+    path = tmp_path / "slow.ipynb"
+    nb = v4.new_notebook(
+        cells=[
+            v4.new_markdown_cell("A note."),
+            v4.new_code_cell("x = 1"),
+            v4.new_code_cell("import time\ntime.sleep(30)"),
+            v4.new_code_cell("# summary\nprint(x)"),
+        ]
+    )
+    nbformat.write(nb, path)
+    before = path.read_bytes()
+    result = CliRunner().invoke(app, ["notebooks", "record", str(path)])
+    assert result.exit_code == 1
+    assert result.output == (
+        "error: slow.ipynb failed in cell 3: still running after 2 s, the time a cell may "
+        "take; slow.ipynb left unchanged\n"
+    )
+    assert path.read_bytes() == before
+    assert list(logs.iterdir()) == []
+
+
 def test_export_without_trained_agents_says_what_trains_them(tmp_path: Path) -> None:
     """The agents are read after the forests: no selected.json, or one that names a model for
     only one environment, is named with what trains the rest (a plain message, not a KeyError's
