@@ -140,6 +140,7 @@ def test_a_notebook_is_recorded_from_its_own_folder(tmp_path: Path, make_noteboo
         ("#summary", True),
         ("\n\n# summary", True),  # blank lines above it
         ("# summaries follow below", False),
+        ("# summary_rows = len(table)", False),  # the word, not a name that starts with it
         ("x = 1  # summary", False),
     ],
 )
