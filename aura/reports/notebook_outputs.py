@@ -44,14 +44,20 @@ class NotebookFailedError(RuntimeError):
 def read_notebook(path: Path) -> NotebookNode:
     """Read and validate ``path`` as a notebook, or say in one line why it is not one.
 
-    nbformat answers a JSON list with "'list' object has no attribute 'get'" and a notebook
-    missing a key with a schema dump; the commands name the file and the reason instead.
+    nbformat answers a JSON list with "'list' object has no attribute 'get'", a notebook
+    missing a key with a schema dump and a version number that is not an integer with a bare
+    AssertionError; the commands name the file and the reason instead.
     """
     try:
         nb = nbformat.read(path, as_version=4)
         nbformat.validate(nb)
     except nbformat.ValidationError as exc:
         raise NotANotebookError(f"{path} is not a valid notebook: {exc.message}") from exc
+    except AssertionError as exc:
+        # nbformat asserts, with no message, that both version numbers are integers
+        raise NotANotebookError(
+            f"{path} is not a valid notebook: nbformat and nbformat_minor must be whole numbers"
+        ) from exc
     except (ValueError, AttributeError, TypeError) as exc:
         # ValueError: text that is not UTF-8 or not JSON (NotJSONError); the others: JSON that
         # is not an object with nbformat's keys.

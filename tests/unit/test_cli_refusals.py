@@ -155,13 +155,19 @@ def test_notebooks_record_names_a_folder_given_as_a_notebook(tmp_path: Path) -> 
         ("[1, 2]", "is not a notebook: 'list' object has no attribute 'get'"),
         ("{not json", "is not a notebook: Notebook does not appear to be JSON"),
         ('{"nbformat": 4, "nbformat_minor": 5, "cells": []}', "is not a valid notebook: "),
+        (
+            '{"nbformat": 4, "nbformat_minor": "5", "cells": [], "metadata": {}}',
+            "is not a valid notebook: nbformat and nbformat_minor must be whole numbers",
+        ),
     ],
 )
 def test_notebooks_record_reads_every_name_before_running_any(
     tmp_path: Path, text: str, reason: str
 ) -> None:
     """A file that is not a notebook, named after a good one, is refused by name before the good
-    one runs (nbformat's bare "'list' object has no attribute 'get'" came after it had run)."""
+    one runs (nbformat's bare "'list' object has no attribute 'get'" came after it had run). A
+    version number that is not a whole number (nbformat's schema: an integer) was a traceback
+    ending in a bare AssertionError."""
     import nbformat
 
     marker = tmp_path / "ran"
