@@ -19,6 +19,8 @@ import pytest
 from aura.config import PROJECT_ROOT
 from aura.reports.notebook_outputs import (
     CHECK_TAG,
+    NotANotebookError,
+    NotebookFailedError,
     committed_notebooks,
     is_summary_cell,
     notebook_problems,
@@ -237,3 +239,41 @@ def test_record_leaves_no_kernel_log_open_or_behind(
     record_notebook(make_notebook(tmp_path / "01_tiny.ipynb", TINY))
     assert open_logs() == []
     assert list(logs.iterdir()) == []
+
+
+def test_stripping_leaves_markdown_cells_as_nbformat_defines_them() -> None:
+    """A markdown cell has no outputs and no execution count in nbformat's schema: a recorded
+    notebook whose prose cells had them would not validate."""
+    nb = nbformat.v4.new_notebook()
+    prose = nbformat.v4.new_markdown_cell("# summary\nThe results.")
+    prose.metadata = {"tags": ["intro"]}
+    nb.cells = [prose, nbformat.v4.new_code_cell("x = 1", execution_count=1)]
+    strip_notebook(nb)
+    nbformat.validate(nb)
+    assert set(prose) == {"id", "cell_type", "source", "metadata"}
+    assert prose.metadata == {"tags": ["intro"]}
+
+
+def test_a_failed_recording_leaves_no_quiet_kernel_log_behind(
+    tmp_path: Path, make_notebook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kernel's log is named only when the kernel wrote something; one that said nothing is
+    removed when a cell fails, as when the notebook is recorded."""
+    import tempfile
+
+    logs = tmp_path / "tmp"
+    logs.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(logs))
+    path = make_notebook(tmp_path / "01_fails.ipynb", ["x = 1", "raise ValueError('boom')"])
+    with pytest.raises(NotebookFailedError, match="failed in cell 2: ValueError: boom$"):
+        record_notebook(path)
+    assert list(logs.iterdir()) == []
+
+
+def test_recording_a_file_that_is_no_notebook_names_it(tmp_path: Path) -> None:
+    """As the command does for a name it is given: `make notebooks` records every NN_*.ipynb
+    without reading them first."""
+    path = tmp_path / "01_list.ipynb"
+    path.write_text("[1, 2]")
+    with pytest.raises(NotANotebookError, match=f"^{path} is not a notebook: "):
+        record_notebook(path)

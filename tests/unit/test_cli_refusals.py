@@ -159,6 +159,17 @@ def test_notebooks_record_names_a_folder_given_as_a_notebook(tmp_path: Path) -> 
             '{"nbformat": 4, "nbformat_minor": "5", "cells": [], "metadata": {}}',
             "is not a valid notebook: nbformat and nbformat_minor must be whole numbers",
         ),
+        # nbformat reads both without a word: a cell's source is text, metadata an object
+        (
+            '{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"id": "a", '
+            '"cell_type": "code", "source": 5, "metadata": {}, "outputs": [], '
+            '"execution_count": null}]}',
+            "is not a valid notebook: ",
+        ),
+        (
+            '{"nbformat": 4, "nbformat_minor": 5, "cells": [], "metadata": []}',
+            "is not a notebook: ",
+        ),
     ],
 )
 def test_notebooks_record_reads_every_name_before_running_any(
