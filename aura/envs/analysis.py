@@ -186,19 +186,25 @@ def predict_strategy_values(models: list[Any], observations: np.ndarray) -> np.n
 
 
 def difficulty_trajectory(policy: Baseline, seed: int, **env_kwargs: Any) -> pd.DataFrame:
-    """One seeded episode step by step: ability, difficulty, its 84% target, success, engagement."""
+    """One seeded episode block by block: the difficulty set, its 84% target, success,
+    engagement, and the ability after the block.
+
+    A row's target is the 84%-success difficulty of the ability the block was worked at (before
+    it), the value the block's difficulty is aimed at: taken from the ability after the block,
+    a plot of the target against the difficulty set drew every policy one block behind it."""
     env = DifficultyAdaptationEnv(**env_kwargs)
     obs, _ = env.reset(seed=seed)
     policy.reset()
     rows, done = [], False
     while not done:
+        worked_at = env.theta
         obs, reward, terminated, truncated, info = env.step(policy.act(obs, env))
         rows.append(
             {
                 "step": env.step_count,
                 "theta": env.theta,
                 "difficulty": env.b,
-                "target_difficulty": float(oc.target_difficulty(env.theta)),
+                "target_difficulty": float(oc.target_difficulty(worked_at)),
                 "success": info["exercise_success_rate"],
                 "p_success": info["p_success"],
                 "engagement": info["engagement"],

@@ -89,12 +89,18 @@ def test_the_references_episodes_are_the_seeded_episodes_they_name() -> None:
 
 
 def test_the_trajectory_s_target_is_the_84_percent_difficulty_of_the_ability() -> None:
-    """theta - ln(0.84 / 0.16) / 1.7, the difficulty at which sigmoid(1.7 (theta - b)) = 0.84."""
+    """theta - ln(0.84 / 0.16) / 1.7, the difficulty at which sigmoid(1.7 (theta - b)) = 0.84,
+    for the ability each block was worked at: the row before's theta (the ability after that
+    block), or the reset's for the first. From the row's own theta, the target was the next
+    block's, and notebook 02's figure drew the difficulty set one block behind its target."""
     table = difficulty_trajectory(E.DifficultyOracle(), 3, max_steps=6)
     assert list(table["step"]) == list(range(1, len(table) + 1))
-    target = table["theta"] - math.log(0.84 / 0.16) / 1.7
+    env = E.DifficultyAdaptationEnv(max_steps=6)
+    env.reset(seed=3)
+    worked_at = np.concatenate([[env.theta], table["theta"].to_numpy()[:-1]])
+    target = worked_at - math.log(0.84 / 0.16) / 1.7
     np.testing.assert_allclose(table["target_difficulty"], target, rtol=1e-12)
-    p = 1 / (1 + np.exp(-1.7 * (table["theta"] - table["target_difficulty"])))
+    p = 1 / (1 + np.exp(-1.7 * (worked_at - table["target_difficulty"])))
     np.testing.assert_allclose(p, 0.84, rtol=1e-12)
 
 
