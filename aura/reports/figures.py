@@ -11,7 +11,9 @@ A figure wider than the page is scaled down to it, and its text with it: a legen
 notebook 04's 15-inch importance chart read at about 9 pixels on a 1,280-pixel screen, and notebook
 05's legends at under 10 on the front page. `shown_text_px` says how large a figure's smallest
 text is shown, and `show_figure` refuses one whose text would be shown under `MIN_TEXT_PX`, in
-the report or, for a key figure, on the front page, naming the text and what to change.
+the report or, for a key figure, on the front page, naming the text and what to change; and one
+whose legend overlaps another legend or another panel (`check_legends_apart`), where a legend set
+below a panel runs under its neighbour's and hides entries.
 """
 
 from __future__ import annotations
@@ -68,6 +70,39 @@ def check_text_size(fig: Any, width_px: float, dpi: float, where: str) -> None:
         )
 
 
+def _legend_name(legend: Any) -> str:
+    """A legend as a reader finds it: its axes' title, else its first entry."""
+    title = legend.axes.get_title() if legend.axes is not None else ""
+    entries = [t.get_text() for t in legend.get_texts()]
+    return repr(title or (entries[0] if entries else "legend"))
+
+
+def check_legends_apart(fig: Any) -> None:
+    """Refuse ``fig`` where a legend overlaps another legend or the plotting area of another
+    panel, naming both: the legends that notebook 05 set below its two RL panels ran into each
+    other, and the second hid the first's last entry, "learned (95% CI)", the one that says what
+    the points and their bars are. A legend inside its own panel is the reader's to judge."""
+    renderer = fig.canvas.get_renderer()
+    fig.draw_without_rendering()
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+    legends += list(fig.legends)
+    boxes = [(legend, legend.get_window_extent(renderer)) for legend in legends]
+    for i, (legend, box) in enumerate(boxes):
+        for other, other_box in boxes[i + 1 :]:
+            if box.overlaps(other_box):
+                raise ValueError(
+                    f"the legend of {_legend_name(legend)} overlaps the legend of "
+                    f"{_legend_name(other)}: give the legends fewer columns or widen the figure"
+                )
+        for ax in fig.axes:
+            if ax is not legend.axes and ax.get_visible() and box.overlaps(ax.bbox):
+                name = repr(ax.get_title() or ax.get_label())
+                raise ValueError(
+                    f"the legend of {_legend_name(legend)} overlaps the panel {name}: give the "
+                    "legend fewer columns or widen the figure"
+                )
+
+
 def figure_outputs(fig: Any, alt: str, caption: str) -> list[tuple[dict[str, str], dict[str, Any]]]:
     """The figure's two display outputs as (data, metadata): the PNG, drawn as the inline
     backend draws it, with ``alt`` in its metadata and as its plain-text form (what a frontend
@@ -75,12 +110,14 @@ def figure_outputs(fig: Any, alt: str, caption: str) -> list[tuple[dict[str, str
 
     A blank ``alt`` or ``caption`` is refused: a report figure without them is what this
     replaces. So is a figure whose smallest text the report would show under `MIN_TEXT_PX`
-    (`check_text_size`)."""
+    (`check_text_size`), and one whose legends overlap each other or another panel
+    (`check_legends_apart`)."""
     from IPython.core.pylabtools import print_figure
 
     if not alt.strip() or not caption.strip():
         raise ValueError("a report figure needs both alt text and a caption")
     check_text_size(fig, REPORT_IMAGE_PX, fig.dpi, "the report")
+    check_legends_apart(fig)
     png = print_figure(fig, "png", base64=True)
     if png is None:  # print_figure draws nothing for a figure without axes
         raise ValueError(f"the figure has nothing drawn: {alt}")

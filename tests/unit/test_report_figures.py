@@ -148,3 +148,52 @@ def test_a_key_figure_is_checked_as_the_front_page_shows_it(tmp_path: Path) -> N
     show_figure(legend_figure(11, 9), alt=ALT, caption=CAPTION, run_dir=tmp_path, key="k")
     assert (tmp_path / "figures" / "k.png").is_file()
     plt.close("all")
+
+
+def legends_below(ncol: int) -> plt.Figure:
+    """Notebook 05's RL figure in small: two 5.5-inch panels, each with six reference lines
+    named in a legend set below it, ``ncol`` entries a row."""
+    labels = [
+        "hand rule (0.76)",
+        "observation ceiling (0.75)",
+        "oracle (1)",
+        "PPO's target (0.90)",
+        "random (0)",
+        "learned (95% CI)",
+    ]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4))
+    for ax, title in zip(axes, ("Tutor matching", "Difficulty adaptation"), strict=True):
+        for k, label in enumerate(labels):
+            ax.axhline(k / 10, label=label)
+        ax.set_title(title)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=ncol, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def test_a_figure_whose_legends_overlap_is_refused() -> None:
+    """Three entries a row made each legend wider than its panel, and the second panel's legend
+    hid the end of the first's: "learned (95% CI)" read "learned (95% C". Two a row fit."""
+    fig = legends_below(3)
+    first, second = (ax.get_legend().get_window_extent() for ax in fig.axes)
+    assert first.x1 > second.x0  # drawn, the first legend runs under the second
+    with pytest.raises(
+        ValueError, match="legend of 'Tutor matching' overlaps the legend of 'Difficulty adapt"
+    ):
+        figure_outputs(fig, ALT, CAPTION)
+    fig = legends_below(2)
+    first, second = (ax.get_legend().get_window_extent() for ax in fig.axes)
+    assert first.x1 < second.x0
+    assert len(figure_outputs(fig, ALT, CAPTION)) == 2
+    plt.close("all")
+
+
+def test_a_legend_over_another_panel_is_refused() -> None:
+    """A legend pushed out of its panel onto the next hides that panel's data."""
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3))
+    axes[0].plot([0, 1], [0, 1], label="noise floor")
+    axes[1].set_title("engagement")
+    axes[0].legend(loc="center left", bbox_to_anchor=(1.1, 0.5))
+    with pytest.raises(ValueError, match="overlaps the panel 'engagement'"):
+        figure_outputs(fig, ALT, CAPTION)
+    plt.close("all")
