@@ -339,7 +339,10 @@ def test_models_on_tables_the_simulator_did_not_write_get_no_out_of_sample_score
     metrics = train_all(
         data_dir, tmp_path / "models", {**SMALL_TRAINING, "out_of_sample": True}, SEED
     )
-    assert metrics["simulator_data"] == {
+    # every model of a fork is told by the tables it reads (docs/extending.md, recipe 4)
+    expected = {name: "sessions" not in SOURCE_TABLES[name] for name in MODEL_NAMES}
+    assert metrics["simulator_data"] == expected
+    assert {name: expected[name] for name in ("compatibility", "difficulty", "engagement")} == {
         "compatibility": False,
         "difficulty": True,
         "engagement": False,
@@ -364,7 +367,9 @@ def test_the_export_tells_each_model_s_data_as_the_simulator_s_or_not(sim, tmp_p
     table.to_csv(sessions, index=False)
     train_all(data_dir, tmp_path / "models", SMALL_TRAINING, SEED)
     exported = {f.name: f.metrics for f in supervised_exports(data_dir, tmp_path / "models", SEED)}
-    assert {name: m["simulator_data"] for name, m in exported.items()} == {
+    told = {name: m["simulator_data"] for name, m in exported.items()}
+    assert told == {name: "sessions" not in SOURCE_TABLES[name] for name in MODEL_NAMES}
+    assert {name: told[name] for name in ("compatibility", "difficulty", "engagement")} == {
         "compatibility": False,
         "difficulty": True,
         "engagement": False,
