@@ -102,7 +102,9 @@ def test_recipe_1_names_every_class_variable_of_an_algorithm() -> None:
 def test_recipes_name_every_table_keyed_by_what_they_add() -> None:
     """A table keyed by every model, environment or notebook is one a fork adding one extends:
     recipe 4 names those of the models, 7 those of the environments, 6 those of the notebooks
-    (`SUPERVISED_PRIMARY`, `NOTEBOOK_SCHEMAS` and `FOLDERS_WRITTEN` were left out)."""
+    (`SUPERVISED_PRIMARY`, `NOTEBOOK_SCHEMAS` and `FOLDERS_WRITTEN` were left out). A table of
+    the environments is one keyed by at least the AURA ones: recipe 7 adds a fork's environment
+    to `BASELINES` and leaves it out of `AURA_ENV_IDS`, and this test then found none of them."""
     from aura.config import NOTEBOOKS_DIR
     from aura.env_ids import AURA_ENV_IDS
     from aura.reports.runner import NOTEBOOK_PATTERN
@@ -111,7 +113,7 @@ def test_recipes_name_every_table_keyed_by_what_they_add() -> None:
     stems = {p.stem for p in NOTEBOOKS_DIR.glob("*.ipynb") if NOTEBOOK_PATTERN.match(p.name)}
     kinds = {
         4: lambda keys: keys == set(MODEL_NAMES),
-        7: lambda keys: keys == set(AURA_ENV_IDS),
+        7: lambda keys: keys >= set(AURA_ENV_IDS),
         6: lambda keys: len(keys) > 1 and keys <= stems,
     }
     for number, keyed in kinds.items():
