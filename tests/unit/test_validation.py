@@ -1189,3 +1189,45 @@ def test_a_match_flag_against_the_learner_and_tutor_tables_is_refused(
         f"(learners_data.csv) and the tutor's {tutor_column} (tutors_data.csv): 1 if they are "
         f"the same, else 0, in 1 row: line 5 ({flipped})"
     ) in message
+
+
+def docs_data_blocks() -> list[tuple[str, str]]:
+    """(language, text) of each fenced block of docs/data.md."""
+    from aura.config import PROJECT_ROOT
+
+    text = (PROJECT_ROOT / "docs" / "data.md").read_text(encoding="utf-8")
+    return re.findall(r"```([a-z]*)\n(.*?)```", text, re.DOTALL)
+
+
+def without_column(column: str) -> Callable[[Rows], Rows]:
+    """Drop ``column`` from every row."""
+
+    def change(rows: Rows) -> Rows:
+        at = rows[0].index(column)
+        return [row[:at] + row[at + 1 :] for row in rows]
+
+    return change
+
+
+def test_docs_data_md_loading_example_runs_as_written(folder: Path) -> None:
+    """docs/data.md, Bringing your own data: the Python example, on a folder of the three
+    tables, loads them, the sessions' logging columns required."""
+    code = [text for language, text in docs_data_blocks() if language == "python"]
+    assert len(code) == 1 and "path/to/folder" in code[0]
+    scope: dict[str, object] = {}
+    exec(code[0].replace("path/to/folder", str(folder)), scope)
+    assert len(scope["data"].sessions) == 400  # type: ignore[attr-defined]
+
+
+def test_docs_data_md_example_error_is_the_loaders_message(folder: Path) -> None:
+    """docs/data.md, How errors read: the example shows the whole message the loader gives for
+    the problems it lists (an age that is no number, two out of range, a percentage, a missing
+    column), as the loader writes it, with the folder's path for /data/mine/."""
+    shown = [text for _, text in docs_data_blocks() if text.startswith("4 data problems")]
+    assert len(shown) == 1
+    edit(folder, "learners", set_cell(6, "age", "abc"))
+    edit(folder, "learners", set_cell(4, "age", "25"))
+    edit(folder, "learners", set_cell(9, "age", "7"))
+    edit(folder, "learners", set_cell(3, "engagement_score", "84%"))
+    edit(folder, "tutors", without_column("rating"))
+    assert str(error_of(folder)) == shown[0].replace("/data/mine/", f"{folder}/").rstrip("\n")
