@@ -176,6 +176,9 @@ def discover_notebooks(notebooks_dir: Path, only: Sequence[str] | None = None) -
     unknown = sorted(wanted - matched)
     if unknown:
         names = ", ".join(p.stem for p in found) or "none"
+        unnamed = unnamed_notebooks(notebooks_dir)
+        if unnamed:  # a fork's `7_example.ipynb` is the likely one asked for: say why it is not
+            names += f"; not pipeline notebooks, named outside NN_name.ipynb: {', '.join(unnamed)}"
         raise ValueError(f"--only {', '.join(unknown)}: no such notebook (available: {names})")
     return chosen
 

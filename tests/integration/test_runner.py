@@ -1036,3 +1036,24 @@ def test_the_report_without_code_shows_no_prompts(tmp_path: Path) -> None:
     full, report = (p.read_text() for p in render_html(path))
     assert ">Out[1]:</div>" in full and ">In\xa0[1]:</div>" in full
     assert ">Out[1]:</div>" not in report and ">In\xa0[1]:</div>" not in report
+
+
+def test_only_naming_no_notebook_names_the_files_outside_the_pattern(
+    tmp_path: Path, make_notebook
+) -> None:
+    """docs/extending.md, a notebook: a fork's `7_example.ipynb` is no pipeline notebook, and
+    `--only 07` said only "no such notebook" beside the others, not why its file was not one."""
+    from aura.reports.runner import discover_notebooks
+
+    nbs = tmp_path / "notebooks"
+    make_notebook(nbs / "01_first.ipynb", ["x = 1"])
+    make_notebook(nbs / "7_example.ipynb", ["x = 1"])
+    with pytest.raises(ValueError) as info:
+        discover_notebooks(nbs, ["07"])
+    assert str(info.value) == (
+        "--only 07: no such notebook (available: 01_first; not pipeline notebooks, named "
+        "outside NN_name.ipynb: 7_example.ipynb)"
+    )
+    (nbs / "7_example.ipynb").unlink()
+    with pytest.raises(ValueError, match=r"^--only 07: no such notebook \(available: 01_first\)$"):
+        discover_notebooks(nbs, ["07"])
