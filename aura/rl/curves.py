@@ -54,6 +54,25 @@ def curve_bands(
     return bands
 
 
+CURVE_FRAME = (-0.5, 1.2)
+"""The normalised-score axis of a curve figure: from below random (0) to above the oracle (1)."""
+
+
+def curve_limits(
+    curves: pd.DataFrame, frame: tuple[float, float] = CURVE_FRAME
+) -> tuple[float, float]:
+    """The y limits of a panel of ``curves`` (columns normalised, low, high): ``frame``, widened
+    to hold every finite mean and band end with a margin. The fixed frame cut the default grid's
+    bands (DQN's on tutor matching ran from -0.505 to 1.366) at its edges without a word; a
+    one-seed band is infinite and drawn by no one, so it widens nothing."""
+    values = curves[["normalised", "low", "high"]].to_numpy(dtype=float).ravel()
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return frame
+    margin = 0.05
+    return min(frame[0], float(values.min()) - margin), max(frame[1], float(values.max()) + margin)
+
+
 def held_out_curves(results: Mapping[str, Any]) -> pd.DataFrame:
     """The held-out learning curves of ``results.json`` as rows (env, algo, timesteps,
     normalised, low, high, n_seeds): every checkpoint scored on the first ``curve_episodes``

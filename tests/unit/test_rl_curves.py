@@ -6,13 +6,14 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
 from aura.config import PARAMS_DIR
 from aura.rl.config import SECTION
 from aura.rl.config.experiment import experiment_config
-from aura.rl.curves import curve_bands, curve_yardstick, held_out_curves
+from aura.rl.curves import curve_bands, curve_limits, curve_yardstick, held_out_curves
 from aura.rl.experiment import RunOutcome
 from aura.rl.results import summarise
 
@@ -224,3 +225,20 @@ def test_evaluation_curves_are_normalised_by_each_run_s_own_evaluation_episodes(
         for a, s, m, lo, hi, n in expected
     ]
     assert table["timesteps"].tolist() == [100, 200, 300, 100, 200]
+
+
+def test_a_curve_panel_holds_every_band_it_draws() -> None:
+    """The curves' axis ran from -0.5 to 1.2 whatever they held, and cut the default grid's
+    bands at its edges (DQN's on tutor matching ran from -0.505 to 1.366). A panel keeps that
+    frame and widens it to hold every finite mean and band end; a one-seed band is infinite,
+    drawn by no one, and widens nothing."""
+    inside = pd.DataFrame({"normalised": [0.2, 0.7], "low": [-0.4, 0.5], "high": [0.9, 1.1]})
+    assert curve_limits(inside) == (-0.5, 1.2)
+    wide = pd.DataFrame({"normalised": [0.25, 0.6], "low": [-0.505, 0.4], "high": [1.366, 0.8]})
+    bottom, top = curve_limits(wide)
+    assert bottom < -0.505 and top > 1.366
+    assert (bottom, top) == pytest.approx((-0.555, 1.416))
+    one_seed = pd.DataFrame(
+        {"normalised": [-0.7, 0.4], "low": [-np.inf, -np.inf], "high": [np.inf, np.nan]}
+    )
+    assert curve_limits(one_seed) == pytest.approx((-0.75, 1.2))
