@@ -41,6 +41,7 @@ def rl_compare(
     from aura.rl.config.experiment import load_experiment
     from aura.rl.intervals import interval_covers
     from aura.rl.results import RESULTS_FILE
+    from aura.rl.tables import env_words
 
     if params.resolve() == against.resolve():
         raise fail(f"--params and --against are both {params}: a grid is not compared with itself")
@@ -74,16 +75,17 @@ def rl_compare(
     note_one_seed(interval_covers(row["normalised"]) for row in rows)
     shown: set[str] = set()
     for row in rows:
-        if row["env_key"] not in shown:
-            shown.add(row["env_key"])
+        env = env_words(row["env_key"])
+        if env not in shown:
+            shown.add(env)
             ref = row["references"]
             console.print(
-                f"{row['env_key']}: random 0, oracle 1; hand rule {ref['hand_rule_name']} "
+                f"{env}: random 0, oracle 1; hand rule {ref['hand_rule_name']} "
                 f"{ref['hand_rule_normalised']:.3f}; {ref['ceiling_name']} "
                 f"{ref['ceiling_normalised']:.3f}"
             )
         console.print(
-            f"{row['env_key']} {row['algo'].upper()}: {interval(row['normalised'])} "
+            f"{env} {row['algo'].upper()}: {interval(row['normalised'])} "
             f"({seeds(row['per_seed'])}) against {interval(row['base_normalised'])} "
             f"({seeds(row['base_per_seed'])}); lead {interval(row['lead'])}, paired by seed "
             "and episode"

@@ -218,6 +218,7 @@ def rl_probe(
     from aura.rl.config.experiment import load_experiment
     from aura.rl.intervals import interval_covers
     from aura.rl.probes import PROBE_FILE, probe_dir, probe_study
+    from aura.rl.tables import env_words
 
     checked_params(params, writes=("models_dir",))
     try:
@@ -238,7 +239,7 @@ def rl_probe(
 
     ref = study["references"]
     name, seeds = algo.upper(), len(study["probe_per_seed"])
-    console.print(f"{study['env_key']}, {name}, {study['question']}")
+    console.print(f"{env_words(study['env_key'])}, {name}, {study['question']}")
     over = f"{seeds} seed{'s' if seeds > 1 else ''} and {study['n_test_episodes']} episodes"
     console.print(f"normalised score over {over}:")
     note_one_seed([interval_covers(study["probe_normalised"])])

@@ -20,6 +20,12 @@ from aura.reports.tables import MISSING, fixed, with_interval, yes_no
 from aura.rl.intervals import EPISODES, SEEDS_AND_EPISODES, Z95, interval_covers
 
 
+def env_words(env_key: str) -> str:
+    """An environment as a reader is told of it, "tutor matching", where params files and
+    ``results.json`` key it ``tutor_matching``."""
+    return env_key.replace("_", " ")
+
+
 def results_table(results: Mapping[str, Any]) -> pd.DataFrame:
     """One row per environment and policy: normalised score (mean, 95% CI), mean return.
 
@@ -161,7 +167,7 @@ def results_report_table(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     names them became six a reader can take in, within a 1,280-pixel page."""
     rows = [
         [
-            str(r["env"]).replace("_", " "),
+            env_words(str(r["env"])),
             r["policy"],
             with_interval(r["normalised"], r["ci_low"], r["ci_high"], digits),
             fixed(r["mean_return"], digits),
@@ -179,7 +185,7 @@ def saved_report_table(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     interval; and what the intervals cover, under headers in words."""
     rows = [
         [
-            str(r["env"]).replace("_", " "),
+            env_words(str(r["env"])),
             r["algo"],
             f"{r['scored']} {fixed(r['scored_normalised'], digits)}",
             f"{r['other']} "
@@ -198,5 +204,5 @@ def verdict_report_table(verdict: pd.DataFrame) -> pd.DataFrame:
     dash where a question does not apply (difficulty adaptation has no experience reference),
     and each environment named in words."""
     rows = [[str(question), *(yes_no(flag) for flag in r)] for question, r in verdict.iterrows()]
-    columns = ["", *(str(env).replace("_", " ") for env in verdict.columns)]
+    columns = ["", *(env_words(str(env)) for env in verdict.columns)]
     return pd.DataFrame(rows, columns=columns)

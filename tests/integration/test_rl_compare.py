@@ -115,12 +115,12 @@ def test_the_command_prints_each_lead_and_names_a_refusal(grids) -> None:
 
     code, output = invoke("study", "base")
     assert code == 0
-    assert "difficulty_adaptation A2C: " in output and "paired by seed and episode" in output
+    assert "difficulty adaptation A2C: " in output and "paired by seed and episode" in output
     [row] = compare_grids(load_experiment(grids["study"]), load_experiment(grids["base"]))
     ref = row["references"]
     assert ref["hand_rule_name"] == "staircase" and ref["ceiling_name"] == "model-based filter"
     assert (
-        "difficulty_adaptation: random 0, oracle 1; hand rule staircase "
+        "difficulty adaptation: random 0, oracle 1; hand rule staircase "
         f"{ref['hand_rule_normalised']:.3f}; model-based filter {ref['ceiling_normalised']:.3f}"
     ) in output
     code, output = invoke("untrained", "base")

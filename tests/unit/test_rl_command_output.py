@@ -79,6 +79,8 @@ def test_rl_probe_says_what_its_intervals_cover_and_names_the_curves_ends(
     monkeypatch.setattr(probes, "probe_study", lambda *args, **kwargs: study)
     output = invoke("rl-probe", "--probe", "filter_start", "--params", str(params_file(tmp_path)))
     assert (note() in output) == (interval is ONE_SEED)
+    # the environment in words, as the tables name it, not as the params file keys it
+    assert output.startswith("difficulty adaptation, PPO, is it where training starts?")
     assert "0 0.850 (start), 2,000 0.600, 4,000 0.700, 6,000 0.720, 6,144 0.750 (final)" in output
 
 
@@ -153,7 +155,7 @@ def test_rl_compare_says_what_its_intervals_cover(
     monkeypatch.setattr(compare, "compare_grids", lambda *args: [row])
     output = invoke("rl-compare", "--params", str(paths[0]), "--against", str(paths[1]))
     assert (note() in output) == (interval is ONE_SEED)
-    assert "difficulty_adaptation A2C: 0.800" in output
+    assert "difficulty adaptation A2C: 0.800" in output
 
 
 def test_rl_pools_says_a_one_seed_interval_covers_the_episodes_only(
