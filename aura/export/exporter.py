@@ -41,6 +41,9 @@ if TYPE_CHECKING:
 
 FOREST_TOLERANCE = 1e-4
 """Largest absolute difference allowed between ONNX and scikit-learn outputs."""
+FOREST_TOLERANCE_TEXT = f"{FOREST_TOLERANCE:.0e}".replace("e-0", "e-")
+"""The tolerance as every report and error writes it, "1e-4": one spelling, where Python's
+formats give "1e-04" or "0.0001"."""
 POLICY_AGREEMENT = 0.999
 """Smallest share of observations on which ONNX and SB3 must pick the same action; on top of
 which every observation decided by more than float32 rounding (`ACTION_TIE`) must."""
@@ -106,7 +109,7 @@ def _forest_entry(spec: ForestExport, folder: Path) -> ModelEntry:
     if parity["max_abs_diff"] > FOREST_TOLERANCE:
         raise ExportError(
             f"{spec.name}: ONNX differs from scikit-learn by {parity['max_abs_diff']:.2e} "
-            f"(allowed {FOREST_TOLERANCE:g}) on {len(spec.holdout)} held-out rows"
+            f"(allowed {FOREST_TOLERANCE_TEXT}) on {len(spec.holdout)} held-out rows"
         )
     if len(onnx_bytes) > MAX_FOREST_BYTES:
         raise ExportError(

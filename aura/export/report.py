@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from aura.export.exporter import FOREST_TOLERANCE, POLICY_AGREEMENT
+from aura.export.exporter import FOREST_TOLERANCE, FOREST_TOLERANCE_TEXT, POLICY_AGREEMENT
 from aura.export.manifest import Manifest
 from aura.export.onnx_policy import ACTION_TIE
 from aura.reports.tables import MISSING, fixed, with_interval
@@ -14,7 +14,6 @@ from aura.reports.tables import MISSING, fixed, with_interval
 def parity_table(manifest: Manifest) -> pd.DataFrame:
     """One row per model: kind, inputs, outputs, class labels, and the parity check the export
     held it to (the thresholds the export refuses at) with whether its recorded parity passes."""
-    tolerance = f"{FOREST_TOLERANCE:.0e}".replace("e-0", "e-")
     rows = []
     for name, m in manifest.models.items():
         if m.kind == "policy":
@@ -29,7 +28,7 @@ def parity_table(manifest: Manifest) -> pd.DataFrame:
                 for kind in ("", "episode_")
             )
         else:
-            check = f"max |ONNX - sklearn| <= {tolerance}"
+            check = f"max |ONNX - sklearn| <= {FOREST_TOLERANCE_TEXT}"
             passed = m.parity["max_abs_diff"] <= FOREST_TOLERANCE
         rows.append(
             {

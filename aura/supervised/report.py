@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from aura.export.exporter import FOREST_TOLERANCE, MAX_FOREST_BYTES
+from aura.export.exporter import FOREST_TOLERANCE_TEXT, MAX_FOREST_BYTES
 from aura.reports.tables import MISSING, fixed, scientific, yes_no
 from aura.supervised.evaluation import is_classifier_name
 from aura.supervised.features import MODEL_NAMES
@@ -254,7 +254,7 @@ def cv_report_table(table: pd.DataFrame, name: str, digits: int = 4) -> pd.DataF
     return pd.DataFrame(rows, columns=[*map(_setting_name, settings), *(named[c] for c in scores)])
 
 
-PARITY_HEADER = f"max |ONNX - scikit-learn| (tolerance {scientific(FOREST_TOLERANCE, 0)})"
+PARITY_HEADER = f"max |ONNX - scikit-learn| (tolerance {FOREST_TOLERANCE_TEXT})"
 """The header of `size_report_table`'s parity column: what the number is and its tolerance."""
 
 

@@ -57,6 +57,25 @@ def test_recorded_summaries_fit_a_1280_pixel_page(notebook: Path) -> None:
     )
 
 
+PYTHON_WORDS = re.compile(r"\b(True|False|None|nan|NaN)\b")
+"""How Python and pandas print a flag, a missing value and a number that is not one; a report
+says yes, no or a dash (`aura.reports.tables`)."""
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_recorded_summaries_speak_in_words_not_python_values(notebook: Path) -> None:
+    """Notebook 06 printed its parity verdicts, size checks and version check as True, and
+    notebook 04 its size and tolerance checks, where every other report table says yes or no."""
+    raw = [
+        (i, line.strip())
+        for i, cell in enumerate(read_notebook(notebook).cells, start=1)
+        for output in cell.get("outputs", [])
+        for line in str(output.get("text", "")).splitlines()
+        if PYTHON_WORDS.search(line)
+    ]
+    assert not raw, f"{notebook.name}: (cell, line) {raw} print Python's values, not words"
+
+
 def _last_statement_writes_metrics(source: str) -> bool | None:
     """Whether a cell that calls write_metrics ends with that call (None: it calls none)."""
     body = ast.parse(source).body

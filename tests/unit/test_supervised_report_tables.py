@@ -149,7 +149,7 @@ def test_the_size_report_table_keeps_a_tiny_parity_difference_readable() -> None
         "features per split",
         "nodes",
         "ONNX file (MiB)",
-        "max |ONNX - scikit-learn| (tolerance 1e-04)",
+        "max |ONNX - scikit-learn| (tolerance 1e-4)",
     ]
     assert shown.values.tolist() == [
         ["compatibility", "60", "20", "0.5", "8826", "0.311", "1.3e-07"],
