@@ -244,3 +244,22 @@ def baseline_report_table(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     rows = [[str(policy), *(fixed(value, digits) for value in r)] for policy, r in table.iterrows()]
     columns = ["policy", *(MEASURE_HEADERS.get(c, c) for c in table.columns)]
     return pd.DataFrame(rows, columns=columns)
+
+
+def clone_rounds_report_table(by_round: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """Notebook 02's DAgger clones round by round (indexed by the blocks each clone sees and the
+    round, with its labelled states and measures) as the report shows it: the index as two
+    columns of their own, the labelled states as a count with thousands separators and each
+    measure under its header in words (`MEASURE_HEADERS`) to ``digits`` decimals, where it
+    printed the code's ``normalised_score`` and a bare "37291"."""
+    rows = [
+        [
+            f"{window:,}",
+            f"{round_:,}",
+            f"{int(r['labelled states']):,}",
+            *(fixed(value, digits) for value in r.drop("labelled states")),
+        ]
+        for (window, round_), r in by_round.iterrows()
+    ]
+    measures = [MEASURE_HEADERS.get(c, c) for c in by_round.columns if c != "labelled states"]
+    return pd.DataFrame(rows, columns=["blocks seen", "round", "labelled states", *measures])

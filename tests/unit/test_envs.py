@@ -631,3 +631,39 @@ def test_the_baseline_report_table_names_each_measure_in_words() -> None:
         ["oracle", "26.946", "10.477", "0.831", "1.000"],
     ]
     pd.testing.assert_frame_equal(table, before)
+
+
+def test_the_clone_rounds_report_table_names_its_columns_and_counts_in_words() -> None:
+    """Notebook 02 printed its DAgger rounds with the code's ``normalised_score`` and counts
+    such as 37291; the report table gives the blocks each clone sees and the round as columns,
+    the counts with separators, each measure in words to three decimals, and leaves the table
+    as it was."""
+    import pandas as pd
+
+    from aura.envs.evaluation import clone_rounds_report_table
+
+    by_round = pd.DataFrame(
+        {
+            "labelled states": [37291, 74757, 37291],
+            "normalised_score": [0.8304, 0.80951, 0.8872],
+            "filter's lead": [0.1016, 0.1234, 0.0449],
+            "±": [0.0114, 0.0127, 0.0081],
+        },
+        index=pd.MultiIndex.from_tuples([(1, 0), (1, 1), (2, 0)], names=["window", "round"]),
+    )
+    before = by_round.copy()
+    shown = clone_rounds_report_table(by_round)
+    assert list(shown.columns) == [
+        "blocks seen",
+        "round",
+        "labelled states",
+        "normalised score",
+        "filter's lead",
+        "±",
+    ]
+    assert shown.values.tolist() == [
+        ["1", "0", "37,291", "0.830", "0.102", "0.011"],
+        ["1", "1", "74,757", "0.810", "0.123", "0.013"],
+        ["2", "0", "37,291", "0.887", "0.045", "0.008"],
+    ]
+    pd.testing.assert_frame_equal(by_round, before)
