@@ -5,7 +5,8 @@ a notebook's figure with alt text and a caption (and keeps it for the front page
 executes the numbered notebooks into ``reports/runs/<run>/``; ``metrics`` is what a
 notebook calls to report numbers to its run; ``notebook_outputs`` records the summary outputs that
 nbval compares; ``host`` measures how fast the host runs Python, recorded beside wall times;
-``run_status`` tells a run under way from one whose process is gone; ``tables`` styles a table
+``run_status`` tells a run under way from one whose process is gone; ``progress`` draws the line
+a long notebook cell updates in place; ``tables`` styles a table
 for the HTML report (no NaN, None or row numbers) and writes its cells (fixed-point decimals, a
 mean beside its interval).
 """

@@ -13,7 +13,7 @@ is best there, paired by seed and episode as in the grid (``aura.rl.intervals``)
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -131,6 +131,7 @@ def pool_scores(
     env: EnvConfig,
     pools: Mapping[str, Mapping[str, Any]],
     base_seed: int,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
     """One row per pool and policy (every fixed strategy, every algorithm of the grid):
     the normalised score on that pool and, for the algorithms, its 95% interval over seeds and
@@ -142,14 +143,20 @@ def pool_scores(
     ``results`` is the grid's results for tutor matching (``results.json``), ``models_dir`` the
     folder its run directories are relative to, ``env`` the grid's environment, ``base_seed``
     the grid's seed (the episode resamples are drawn from it, as in the grid). On the training
-    pool the algorithms' rows are the grid's own numbers.
+    pool the algorithms' rows are the grid's own numbers. ``on_progress(pools_done, pools)`` is
+    told before the first pool and after each (each pool plays every policy's episodes again:
+    seconds to a minute at default params).
     """
     rows = []
-    for name, kwargs in pools.items():
+    if on_progress:
+        on_progress(0, len(pools))
+    for done, (name, kwargs) in enumerate(pools.items(), start=1):
         pool_env = replace(env, kwargs=dict(kwargs))
         rows += [
             {"pool": name, **row} for row in _pool_rows(results, models_dir, pool_env, base_seed)
         ]
+        if on_progress:
+            on_progress(done, len(pools))
     return pd.DataFrame(rows)
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -106,47 +105,3 @@ class StepProgress:
         install(self._previous)
         if exc[0] is None:
             self.report()
-
-
-def _clock(seconds: float) -> str:
-    """``h:mm:ss``, as the command line's bar shows times."""
-    minutes, secs = divmod(round(seconds), 60)
-    return f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}"
-
-
-class ProgressLine:
-    """An ``on_progress(steps, total)`` for a notebook: one line, drawn where the grid is
-    started and updated in place, so a grid trained from JupyterLab is not minutes of silence.
-
-    A run executed by papermill keeps the last update (the whole grid, done, and its time) and
-    none before it, so the report shows one line, not a log of frames. The time left is reckoned
-    from the steps trained since the first report, as the command line's bar does: steps kept
-    from earlier runs are done at once and are no measure of speed. Outside IPython there is
-    nowhere to draw the line, and it draws nothing."""
-
-    def __init__(self, clock: Callable[[], float] | None = None) -> None:
-        from IPython import get_ipython
-        from IPython.display import display
-
-        self.clock = clock or time.monotonic
-        self.first: tuple[float, int] | None = None
-        drawn = get_ipython() is not None
-        self.handle = display({"text/plain": ""}, raw=True, display_id=True) if drawn else None
-
-    def __call__(self, steps: int, total: int) -> None:
-        now = self.clock()
-        if self.first is None:
-            self.first = (now, steps)
-        if self.handle is not None:
-            self.handle.update(self.bundle(steps, total, now), raw=True)
-
-    def bundle(self, steps: int, total: int, now: float) -> dict[str, str]:
-        """The line as plain text and as HTML with a ``<progress>`` bar."""
-        start, kept = self.first or (now, steps)
-        elapsed = now - start
-        text = f"{steps:,} of {total:,} steps ({steps / max(total, 1):.0%}), "
-        text += f"{_clock(elapsed)} elapsed"
-        if 0 < steps < total and steps > kept:
-            text += f", {_clock(elapsed * (total - steps) / (steps - kept))} left"
-        bar = f'<progress value="{steps}" max="{total}" style="width: 16em"></progress>'
-        return {"text/plain": text, "text/html": f"<div>{bar} {text}</div>"}

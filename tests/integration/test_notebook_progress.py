@@ -9,7 +9,7 @@ import nbformat
 import papermill as pm
 import pytest
 
-from aura.rl.progress import ProgressLine
+from aura.reports.progress import ProgressLine
 
 
 class Clock:
@@ -55,7 +55,8 @@ def test_an_executed_notebook_keeps_only_the_last_update(tmp_path) -> None:
     """Reports from StepProgress's thread and its last one from the cell itself, in a kernel."""
     code = """\
 import time
-from aura.rl.progress import ProgressLine, StepProgress
+from aura.reports.progress import ProgressLine
+from aura.rl.progress import StepProgress
 
 line = ProgressLine()
 with StepProgress(total=4096, on_progress=line) as steps:

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -161,3 +162,32 @@ def test_every_policy_meets_the_held_out_episodes_of_the_pool_it_is_scored_on(ta
     for pool_seed in (0, 1):
         on_pool = {who for who, _, _, kwargs in calls if kwargs == {"pool_seed": pool_seed}}
         assert on_pool == {"random", "oracle", "fixed:a", "fixed:b", "seed_0", "seed_1"}
+
+
+def test_progress_is_told_before_the_first_pool_and_after_each_and_changes_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Notebook 05 scores every policy on each pool (about 80 s at default params) and draws a
+    line as the pools are done; the table is the one scored without it."""
+    results = {
+        "n_test_episodes": N,
+        "test_seed": TEST_SEED,
+        "scored_model": "best",
+        "algorithms": {"ppo": {"seeds": [{"run_dir": "seed_0"}, {"run_dir": "seed_1"}]}},
+    }
+    env = EnvConfig("tutor_matching", TUTOR_MATCHING_ID, {"pool_seed": 0})
+    variants = {"training pool": {"pool_seed": 0}, "new pool (seed 1)": {"pool_seed": 1}}
+    calls = fake_scoring(monkeypatch)
+    told: list[tuple[int, int, int]] = []  # (done, total, policies scored by then)
+    with_line = pools.pool_scores(
+        results,
+        Path("models"),
+        env,
+        variants,
+        BASE_SEED,
+        on_progress=lambda done, total: told.append((done, total, len(calls))),
+    )
+    per_pool = len(calls) // len(variants)
+    assert told == [(0, 2, 0), (1, 2, per_pool), (2, 2, 2 * per_pool)]
+    without = pools.pool_scores(results, Path("models"), env, variants, BASE_SEED)
+    pd.testing.assert_frame_equal(with_line, without)

@@ -10,7 +10,8 @@ from types import SimpleNamespace
 import pytest
 
 import aura.rl.progress as progress
-from aura.rl.progress import ADD_EVERY, ProgressLine, StepCounter, StepProgress
+from aura.reports.progress import ProgressLine
+from aura.rl.progress import ADD_EVERY, StepCounter, StepProgress
 
 
 def shared() -> object:

@@ -1,0 +1,90 @@
+"""The lines long notebook cells draw in place (`aura.reports.progress`): what they say, given a
+clock, and what they draw outside IPython (nothing)."""
+
+from __future__ import annotations
+
+import pytest
+
+import aura.reports.progress as progress
+from aura.reports.progress import ProgressLine, StageLine
+
+
+class Clock:
+    def __init__(self, now: float = 100.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Handle:
+    """A display handle that keeps what it was last given, as a notebook's output keeps it."""
+
+    def __init__(self) -> None:
+        self.shown: list[str] = []
+
+    def update(self, bundle: dict[str, str], raw: bool) -> None:
+        assert raw
+        self.shown.append(bundle["text/plain"])
+
+
+def test_a_line_counts_its_own_unit_and_the_time_left() -> None:
+    clock = Clock()
+    line = ProgressLine("tutor pools", clock=clock)
+    line(0, 4)
+    text = line.bundle(1, 4, now=130.0)["text/plain"]
+    # one pool in 30 s: the three left take 90 s
+    assert text == "1 of 4 tutor pools (25%), 0:00:30 elapsed, 0:01:30 left"
+    assert (
+        line.bundle(4, 4, now=200.0)["text/plain"] == "4 of 4 tutor pools (100%), 0:01:40 elapsed"
+    )
+
+
+def test_a_line_counts_steps_unless_told_otherwise() -> None:
+    line = ProgressLine(clock=Clock())
+    line(0, 2_048)
+    assert line.bundle(2_048, 2_048, now=100.0)["text/plain"].startswith("2,048 of 2,048 steps")
+
+
+def test_a_stage_line_shows_the_stage_under_way_then_the_work_done(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    handle, clock = Handle(), Clock()
+    monkeypatch.setattr(progress, "_display_handle", lambda: handle)
+    with StageLine(clock=clock) as stage:
+        clock.now += 5
+        stage("compatibility: fitting")
+        clock.now += 74
+        stage("out of sample: older learners")
+        clock.now += 0.4
+    assert handle.shown == [
+        "compatibility: fitting, 0:00:05 elapsed",
+        "out of sample: older learners, 0:01:19 elapsed",
+        "done in 0:01:19, after 2 stages",
+    ]
+
+
+def test_work_that_fails_leaves_the_stage_it_failed_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    handle = Handle()
+    monkeypatch.setattr(progress, "_display_handle", lambda: handle)
+    with pytest.raises(RuntimeError), StageLine(clock=Clock()) as stage:
+        stage("engagement: fitting")
+        raise RuntimeError("stopped")
+    assert handle.shown == ["engagement: fitting, 0:00:00 elapsed"]
+
+
+def test_one_stage_is_not_called_stages(monkeypatch: pytest.MonkeyPatch) -> None:
+    handle = Handle()
+    monkeypatch.setattr(progress, "_display_handle", lambda: handle)
+    with StageLine(clock=Clock()) as stage:
+        stage("the one")
+    assert handle.shown[-1] == "done in 0:00:00, after 1 stage"
+
+
+def test_outside_ipython_neither_line_draws(capsys: pytest.CaptureFixture[str]) -> None:
+    line, stages = ProgressLine("tutor pools"), StageLine()
+    line(1, 2)
+    with stages:
+        stages("a stage")
+    assert line.handle is None and stages.handle is None
+    assert capsys.readouterr().out == ""
