@@ -1,4 +1,5 @@
-"""The FastAPI application: the spec's four prediction endpoints, health, models and metrics.
+"""The FastAPI application: the spec's four prediction endpoints, health, models, metrics and
+the dashboard.
 
 Models are loaded in the lifespan (``app.state.service``) from the folder in ``AURA_ARTIFACTS``
 (default ``artifacts``). Each prediction endpoint takes one record or a list of up to
@@ -10,6 +11,7 @@ so other requests keep flowing.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import partial
@@ -22,10 +24,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import Field, TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
 from aura.api.artifacts import ArtifactError, load_artifacts
 from aura.api.body_limit import BodyLimitMiddleware
+from aura.api.dashboard import CONTENT_SECURITY_POLICY, read_snapshot, render
 from aura.api.errors import (
     MAX_LISTED_ERRORS,
     RequestError,
@@ -187,6 +190,19 @@ async def prometheus(request: Request) -> Response:
     return Response(generate_latest(metrics.exposition), media_type=CONTENT_TYPE_LATEST)
 
 
+async def dashboard(request: Request) -> Response:
+    """The figures of `/metrics` as a page that reloads itself: the served export, uptime, and
+    per endpoint and method the requests, errors and latency percentiles (`aura.api.dashboard`).
+    Not stored by the browser or a proxy, whose copy would be out of date at the next look."""
+    metrics: Metrics = request.app.state.metrics
+    service = _service(request)
+    page = render(
+        read_snapshot(metrics.exposition), service.version, service.created_at, time.time()
+    )
+    headers = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "Cache-Control": "no-store"}
+    return HTMLResponse(page, headers=headers)
+
+
 async def tutor_match(request: Request) -> Response:
     """Learner profile in: the matching policy's strategy with its probabilities, and the
     top-k eligible tutors that strategy picks (teaching the learner's preferred subject, free
@@ -339,6 +355,9 @@ def create_app(
             PREFIX + endpoint, response_model=response, responses=RESPONSES, tags=["predict"]
         )
         register(handler)
+    # A page for people, like /docs: no operation of the prediction API's document. Routed
+    # after the prediction endpoints, so a prediction is matched after no more routes than before.
+    app.get("/dashboard", include_in_schema=False, response_class=HTMLResponse)(dashboard)
     app.openapi = _openapi_with_bodies(app, settings)  # type: ignore[method-assign]
     endpoints = [route.path for route in app.routes if hasattr(route, "path")]
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -146,6 +146,15 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        # The earliest worker's start is the service's: a worker restarted, or every worker
+        # replaced after `kill -HUP`, does not restart the service's counts either.
+        self.started = Gauge(
+            "aura_api_start_time_seconds",
+            "Unix time the service started (its first worker's start under --workers N).",
+            registry=self.registry,
+            multiprocess_mode="min",
+        )
+        self.started.set_to_current_time()
 
 
 def _request_id(headers: Iterable[tuple[bytes, bytes]]) -> tuple[str, bytes]:

@@ -39,6 +39,7 @@ class Service:
         manifest = artifacts.manifest
         models = manifest.models
         self.version = manifest.version
+        self.created_at = manifest.created_at
         self.predictor = Predictor(artifacts)
         pool = manifest.tutor_pool
         adaptation = record_type("AdaptationSignals", models["difficulty_adaptation"].inputs)
