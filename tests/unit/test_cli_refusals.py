@@ -196,12 +196,30 @@ def test_notebooks_record_reads_every_name_before_running_any(
     assert not marker.exists() and good.read_bytes() == before
 
 
-def test_notebooks_record_names_the_cell_that_failed(tmp_path: Path) -> None:
+def kept_kernel_logs(folder: Path) -> list[Path]:
+    """The kernel logs a failed recording left in ``folder``: at most one, and never an empty
+    one (a kernel that wrote nothing has its log removed)."""
+    kept = sorted(folder.iterdir())
+    assert len(kept) <= 1, kept
+    assert all(log.stat().st_size > 0 for log in kept), "a quiet kernel's log is not kept"
+    return kept
+
+
+def test_notebooks_record_names_the_cell_that_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """nbclient's error is the failing cell's source and its whole traceback in terminal colours:
     the command printed that under "failed, left unchanged", naming no cell. It names the cell,
-    numbered as JupyterLab shows it (as `aura run` does), and the error, in one line."""
+    numbered as JupyterLab shows it (as `aura run` does), and the error, in one line. A kernel
+    that wrote to its own log (ipykernel's "IOStream.flush timed out" on a loaded machine) has
+    that log named in the line too, and only then."""
+    import tempfile
+
     import nbformat
 
+    logs = tmp_path / "tmp"
+    logs.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(logs))
     v4 = nbformat.v4
     path = tmp_path / "scratch-notebook.ipynb"  # no kernelspec, a name outside NN_name
     nb = v4.new_notebook(
@@ -220,9 +238,11 @@ def test_notebooks_record_names_the_cell_that_failed(tmp_path: Path) -> None:
     before = path.read_bytes()
     result = CliRunner().invoke(app, ["notebooks", "record", str(path)])
     assert result.exit_code == 1
+    kept = kept_kernel_logs(logs)
+    named = "".join(f" (the kernel's own log: {log})" for log in kept)
     assert result.output == (
-        "error: scratch-notebook.ipynb failed in cell 3: ValueError: boom in cell three; "
-        "scratch-notebook.ipynb left unchanged\n"
+        "error: scratch-notebook.ipynb failed in cell 3: ValueError: boom in cell three"
+        f"{named}; scratch-notebook.ipynb left unchanged\n"
     )
     assert path.read_bytes() == before
 
