@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, redirect_stderr
@@ -488,17 +489,27 @@ def test_sigterm_finishes_the_request_in_flight_and_stops(
         spec = httpx2.get(url + "/openapi.json", timeout=5).json()
         content = spec["paths"]["/api/ml/predict/tutor-match"]["post"]["requestBody"]["content"]
         record = content["application/json"]["examples"]["one record"]["value"]
-        body = json.dumps([record] * 100_000)  # seconds of work, on any machine measured
+        body = json.dumps([record] * 100_000).encode()  # seconds of work, on any machine
+        sent = threading.Event()
+
+        def sending() -> Iterator[bytes]:
+            """The body a megabyte at a time; ``sent`` once the last one is written: the
+            server has then read all of it but what the loopback buffers hold, so it has the
+            request in hand however slow a loaded machine made the client's start."""
+            for start in range(0, len(body), 1 << 20):
+                yield body[start : start + (1 << 20)]
+            sent.set()
+
         with ThreadPoolExecutor(1) as pool:
             answer = pool.submit(
                 httpx2.post,
                 url + "/api/ml/predict/tutor-match",
-                content=body,
-                headers={"content-type": "application/json"},
+                content=sending(),
+                headers={"content-type": "application/json", "content-length": str(len(body))},
                 timeout=120,
             )
-            time.sleep(0.5)  # sent, and being predicted (the log below shows it was)
-            proc.send_signal(signal.SIGTERM)
+            assert sent.wait(120), "the batch was not sent"
+            proc.send_signal(signal.SIGTERM)  # being read or predicted (the log shows it was)
             response = answer.result()
         proc.wait(timeout=60)
     finally:
