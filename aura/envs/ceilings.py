@@ -60,7 +60,7 @@ from aura.envs.analysis import (
     tutor_matching_experience,
     tutor_matching_states,
 )
-from aura.envs.difficulty import DifficultyAdaptationEnv
+from aura.envs.difficulty import DECREASE, INCREASE, MAINTAIN, DifficultyAdaptationEnv
 from aura.envs.options import whole
 from aura.sim import outcomes as oc
 from aura.sim.generate import PLACEMENT_ERROR
@@ -153,10 +153,28 @@ def _grid_success(b: float) -> np.ndarray:
 
 
 @lru_cache(maxsize=GRID_CACHE_SIZE)
-def _grid_flow(b: float) -> np.ndarray:
-    """`outcomes.flow` of `_grid_success(b)`, read-only: the part of a block's learning gain
-    that depends on the difficulty alone."""
-    return _read_only(oc.flow(_grid_success(b)))
+def _grid_rates(difficulties: tuple[float, ...]) -> np.ndarray:
+    """`outcomes.learning_rate_at_flow` of each difficulty's flow on the grid, one row per
+    difficulty, read-only: the part of a block's learning gain that depends on the difficulty
+    alone. The filter weighs the three moves' difficulties together at every block, so the rows
+    come stacked and the learner's state multiplies all three at once."""
+    rows = [oc.learning_rate_at_flow(oc.flow(_grid_success(b)), 0.0) for b in difficulties]
+    return _read_only(np.stack(rows))
+
+
+@lru_cache(maxsize=len(oc.DIFFICULTY_OFFSETS))
+def _placement_prior(b: float) -> np.ndarray:
+    """Prior times P(placed at level b | ability): the level nearest the 84% difficulty of a
+    noisy ability estimate, as `DifficultyAdaptationEnv.reset` places learners; read-only, since
+    every episode starts at one of the same few levels."""
+    levels = np.asarray(oc.DIFFICULTY_OFFSETS, dtype=float)
+    cuts = (levels[:-1] + levels[1:]) / 2
+    j = int(np.abs(levels - b).argmin())
+    low = cuts[j - 1] if j > 0 else -np.inf
+    high = cuts[j] if j < len(cuts) else np.inf
+    target = oc.target_difficulty(ABILITY_GRID)
+    placed = ndtr((high - target) / PLACEMENT_ERROR) - ndtr((low - target) / PLACEMENT_ERROR)
+    return _read_only(placed * np.exp(-0.5 * (ABILITY_GRID / PRIOR_SD) ** 2))
 
 
 @lru_cache(maxsize=GRID_CACHE_SIZE)
@@ -185,21 +203,16 @@ class DifficultyFilter:
         return _grid_likelihood(b, round(env.last_success_rate * n), n)
 
     def _placement_prior(self, b: float) -> np.ndarray:
-        """Prior times P(placed at level b | ability): the level nearest the 84% difficulty of a
-        noisy ability estimate, as `DifficultyAdaptationEnv.reset` places learners."""
-        levels = np.asarray(oc.DIFFICULTY_OFFSETS, dtype=float)
-        cuts = (levels[:-1] + levels[1:]) / 2
-        j = int(np.abs(levels - b).argmin())
-        low = cuts[j - 1] if j > 0 else -np.inf
-        high = cuts[j] if j < len(cuts) else np.inf
-        target = oc.target_difficulty(ABILITY_GRID)
-        placed = ndtr((high - target) / PLACEMENT_ERROR) - ndtr((low - target) / PLACEMENT_ERROR)
-        return placed * np.exp(-0.5 * (ABILITY_GRID / PRIOR_SD) ** 2)
+        """Prior times P(placed at level b | ability), read-only (`_placement_prior`)."""
+        return _placement_prior(b)
 
-    def _gain(self, env: DifficultyAdaptationEnv, b: float) -> np.ndarray:
-        """The ability each grid learner would gain from a block at difficulty b now."""
-        return oc.learning_gain_at_flow(
-            _grid_flow(b), 0.0, env.attention, env.engagement, env.duration
+    def _gains(self, env: DifficultyAdaptationEnv) -> np.ndarray:
+        """The ability each grid learner would gain from the next block after each move, one
+        row per action, with the learner's attention and engagement now. The row of 'maintain'
+        is a block at b, the difficulty of the block just run."""
+        moves = tuple(env.difficulty_after(a) for a in (DECREASE, MAINTAIN, INCREASE))
+        return oc.learning_gain_at_rate(
+            _grid_rates(moves), env.attention, env.engagement, env.duration
         )
 
     def act(self, obs: np.ndarray, env: gym.Env) -> int:
@@ -207,17 +220,18 @@ class DifficultyFilter:
         if not isinstance(inner, DifficultyAdaptationEnv):
             raise TypeError(f"DifficultyFilter needs a DifficultyAdaptationEnv, got {type(inner)}")
         b = inner.b
+        gains = self._gains(inner)
         if self.posterior is None:
             posterior = self._placement_prior(b) * self._likelihood(inner, b)
         else:
-            # The block just run was at b; then ability grew by that block's gain.
+            # The block just run was at b; then ability grew by that block's gain, the gain of
+            # maintaining b now (the engagement it was run with is the engagement now).
             posterior = self.posterior * self._likelihood(inner, b)
             posterior = np.interp(
-                ABILITY_GRID, ABILITY_GRID + self._gain(inner, b), posterior, left=0.0, right=0.0
+                ABILITY_GRID, ABILITY_GRID + gains[MAINTAIN], posterior, left=0.0, right=0.0
             )
         self.posterior = posterior / posterior.sum()
-        gains = [self.posterior @ self._gain(inner, inner.difficulty_after(a)) for a in range(3)]
-        return int(np.argmax(gains))
+        return int(np.argmax([self.posterior @ gain for gain in gains]))
 
 
 def window_env(window: int = 1, **env_kwargs: Any) -> gym.Env:

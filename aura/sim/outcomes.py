@@ -139,14 +139,24 @@ def learning_gain_at_flow(
     """`learning_gain` given the flow of its success rate: the same operations in the same order,
     for callers that reuse one flow many times (the difficulty filter weighs a grid of abilities
     at each of a few difficulties, block after block)."""
-    return (
-        LEARNING_RATE
-        * flow_value
-        * np.maximum(0.2, 1.0 + 0.5 * fit)
-        * attention
-        * (0.5 + engagement)
-        * np.sqrt(duration_hours)
+    return learning_gain_at_rate(
+        learning_rate_at_flow(flow_value, fit), attention, engagement, duration_hours
     )
+
+
+def learning_rate_at_flow(flow_value: Values, fit: Values) -> Values:
+    """The first factors of `learning_gain_at_flow`, those of the material and the tutor: a
+    caller that meets the same difficulty and fit again and again (the difficulty filter) keeps
+    them and multiplies in the learner's state with `learning_gain_at_rate`, to the same bits."""
+    return LEARNING_RATE * flow_value * np.maximum(0.2, 1.0 + 0.5 * fit)
+
+
+def learning_gain_at_rate(
+    rate: Values, attention: Values, engagement: Values, duration_hours: Values
+) -> Values:
+    """`learning_gain_at_flow` from its `learning_rate_at_flow`: the remaining factors, in the
+    order `learning_gain_at_flow` multiplies them."""
+    return rate * attention * (0.5 + engagement) * np.sqrt(duration_hours)
 
 
 def outcome_logit(theta_after: Values, b: Values, fit: Values) -> Values:

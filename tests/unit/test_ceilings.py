@@ -64,12 +64,18 @@ def test_the_filters_kept_grid_arrays_are_the_simulators_formulas_to_the_bit() -
             p = oc.success_probability(ABILITY_GRID, b)
             expected = p**k * (1.0 - p) ** (n - k)
             assert policy._likelihood(env, b).tobytes() == expected.tobytes(), (b, k)
+        env.b = b
         for engagement in (0.2, 0.9):
             env.engagement = engagement
-            gain = oc.learning_gain(p, 0.0, env.attention, env.engagement, env.duration)
-            assert policy._gain(env, b).tobytes() == gain.tobytes(), (b, engagement)
+            gains = policy._gains(env)
+            for action in range(3):
+                q = oc.success_probability(ABILITY_GRID, env.difficulty_after(action))
+                gain = oc.learning_gain(q, 0.0, env.attention, env.engagement, env.duration)
+                assert gains[action].tobytes() == gain.tobytes(), (b, engagement, action)
     with pytest.raises(ValueError, match="read-only"):
         policy._likelihood(env, 0.3)[0] = 1.0
+    with pytest.raises(ValueError, match="read-only"):
+        policy._placement_prior(0.0)[0] = 1.0
 
 
 def test_difficulty_filter_beats_the_staircase_on_common_episodes() -> None:

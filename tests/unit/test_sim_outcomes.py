@@ -115,6 +115,30 @@ def test_learning_gain_rises_with_fit_and_time_with_diminishing_returns() -> Non
     assert oc.learning_gain(0.84, 0.0, 1.0, 0.5, 1.0) == pytest.approx(oc.LEARNING_RATE)
 
 
+def test_a_gain_from_its_kept_rate_is_the_gain_to_the_bit() -> None:
+    """The difficulty filter keeps `learning_rate_at_flow` of each difficulty and multiplies in
+    the learner's state later: the gain must be the one formula 0.12 flow max(0.2, 1 + fit / 2)
+    attention (0.5 + engagement) sqrt(duration), multiplied left to right, to the last bit."""
+    rng = np.random.default_rng(0)
+    flow, fit, attention, engagement = rng.random((4, 500))
+    fit = 4.0 * fit - 1.5
+    duration = 10 / 12
+    formula = (
+        0.12
+        * flow
+        * np.maximum(0.2, 1.0 + 0.5 * fit)
+        * attention
+        * (0.5 + engagement)
+        * np.sqrt(duration)
+    )
+    kept = oc.learning_gain_at_rate(
+        oc.learning_rate_at_flow(flow, fit), attention, engagement, duration
+    )
+    assert kept.tobytes() == formula.tobytes()
+    direct = oc.learning_gain_at_flow(flow, fit, attention, engagement, duration)
+    assert direct.tobytes() == formula.tobytes()
+
+
 def test_the_outcome_rises_with_mastery_and_fit() -> None:
     """sigmoid(1.2 (ability after - difficulty) + 0.6 fit + noise): ability up, difficulty
     down and fit up each raise it, by those slopes."""
