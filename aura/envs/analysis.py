@@ -6,12 +6,13 @@ oracle can a policy get that sees only the observation?
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingRegressor
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController, threadpool_limits
 
 from aura.envs.baselines import Baseline
 from aura.envs.difficulty import DifficultyAdaptationEnv
@@ -106,7 +107,21 @@ ONE_OPENMP_THREAD = threadpool_limits.wrap(limits=1, user_api="openmp")
 other, so on a core another process holds they cost more than they gain (the filter's DAgger
 clone took 9.4 s beside another busy process against 3.7 s on one thread, and 45 s against 3.5 s
 on a busier host). One thread gives the same trees; entering the limit costs some milliseconds,
-so it wraps whole fits, not each prediction."""
+so it wraps whole fits, not each prediction (`one_openmp_thread` does that)."""
+
+_SKLEARN_OPENMP = ThreadpoolController()
+"""The thread pools loaded with the imports above, scikit-learn's OpenMP runtime among them, found
+once."""
+
+
+def one_openmp_thread() -> AbstractContextManager[Any]:
+    """Limit scikit-learn's OpenMP runtime to one thread for a block, in microseconds: for the
+    predictions an evaluation asks for step after step. Their threads spin as a fit's do (one
+    four-block clone's 500 evaluation episodes took 6-12 s on two threads beside other jobs,
+    1.3-1.9 s on one); `ONE_OPENMP_THREAD` finds every loaded library anew each time it is
+    entered (2.5 ms), this controller found its runtime once. A forest predicts row by row, so
+    its answers are the same on any number of threads."""
+    return _SKLEARN_OPENMP.limit(limits=1, user_api="openmp")
 
 
 def ceiling_reading(
@@ -181,8 +196,10 @@ def fit_strategy_rewards(
 
 def predict_strategy_values(models: list[Any], observations: np.ndarray) -> np.ndarray:
     """(states, strategies) predicted values: relative to the mean for `fit_strategy_values`
-    models, realised rewards for `fit_strategy_rewards` models; the argmax is the pick in both."""
-    return np.column_stack([m.predict(observations) for m in models])
+    models, realised rewards for `fit_strategy_rewards` models; the argmax is the pick in both.
+    On one OpenMP thread (`one_openmp_thread`)."""
+    with one_openmp_thread():
+        return np.column_stack([m.predict(observations) for m in models])
 
 
 def difficulty_trajectory(policy: Baseline, seed: int, **env_kwargs: Any) -> pd.DataFrame:

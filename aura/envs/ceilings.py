@@ -56,6 +56,7 @@ from aura.envs.analysis import (
     ONE_OPENMP_THREAD,
     fit_strategy_rewards,
     fit_strategy_values,
+    one_openmp_thread,
     predict_strategy_values,
     tutor_matching_experience,
     tutor_matching_states,
@@ -305,8 +306,9 @@ class FilterClone:
         return int(self.act_batch(np.asarray(obs).reshape(1, -1))[0])
 
     def act_batch(self, observations: np.ndarray) -> np.ndarray:
-        """The move for each row of observations."""
-        return self.model.predict(observations).astype(np.int64)
+        """The move for each row of observations, on one OpenMP thread (`one_openmp_thread`)."""
+        with one_openmp_thread():
+            return self.model.predict(observations).astype(np.int64)
 
 
 @ONE_OPENMP_THREAD  # its clones' fits and their episodes

@@ -322,3 +322,30 @@ def test_a_clone_is_named_by_the_blocks_it_sees_and_counts_the_states_it_learned
     assert FilterClone.learn(observations, labels, seed=0, window=2).name == (
         "filter clone on 2 blocks"
     )
+
+
+def test_a_clone_and_the_ceiling_predict_on_one_openmp_thread() -> None:
+    """An evaluation asks a clone (or the ceiling's models) for moves step after step, and
+    scikit-learn's OpenMP threads spin on a core another process holds: each prediction runs on
+    one thread of scikit-learn's runtime, whatever the process allows around it."""
+    from threadpoolctl import ThreadpoolController, threadpool_limits
+
+    from aura.envs import analysis
+
+    sklearn_openmp = analysis._SKLEARN_OPENMP.select(user_api="openmp")
+    runtimes = {info["filepath"] for info in sklearn_openmp.info()}
+    assert runtimes  # scikit-learn's OpenMP runtime was found
+    seen: list[list[int]] = []
+
+    class Recording:
+        def predict(self, observations: np.ndarray) -> np.ndarray:
+            infos = ThreadpoolController().select(user_api="openmp").info()
+            seen.append([i["num_threads"] for i in infos if i["filepath"] in runtimes])
+            return np.zeros(len(observations))
+
+    with threadpool_limits(limits=2, user_api="openmp"):
+        FilterClone(Recording(), n_states=1, window=1).act_batch(np.zeros((3, 6)))  # type: ignore[arg-type]
+        predict_strategy_values([Recording()], np.zeros((3, 8)))
+        outside = ThreadpoolController().select(user_api="openmp").info()
+    assert seen == [[1] * len(runtimes)] * 2, seen
+    assert [i["num_threads"] for i in outside if i["filepath"] in runtimes] == [2] * len(runtimes)
