@@ -55,6 +55,8 @@ def test_a_folder_without_artifacts_is_refused_naming_the_option(
         ("bench_rl_training.py", "--grids", "0"),
         ("bench_envs.py", "--steps", "0"),
         ("bench_envs.py", "--repeats", "0"),
+        ("bench_filter.py", "--episodes", "0"),
+        ("bench_filter.py", "--repeats", "0"),
         ("ope_coverage.py", "--replications", "0"),
     ],
 )
@@ -86,6 +88,7 @@ def test_the_rl_benchmark_names_a_params_file_it_cannot_read(tmp_path: Path) -> 
         "bench_api.py",
         "bench_lambda.py",
         "bench_envs.py",
+        "bench_filter.py",
         "bench_supervised.py",
         "bench_rl_training.py",
         "ope_coverage.py",

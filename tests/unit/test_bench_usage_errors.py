@@ -35,6 +35,7 @@ the code it exited with."""
 COUNTS = {
     "bench_api.py": "--runs",
     "bench_envs.py": "--steps",
+    "bench_filter.py": "--episodes",
     "bench_lambda.py": "--requests",
     "bench_rl_training.py": "--repeats",
     "bench_supervised.py": "--repeats",
