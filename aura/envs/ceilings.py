@@ -135,8 +135,9 @@ PRIOR_SD = 3.0
 
 
 GRID_CACHE_SIZE = 4096
-"""Difficulties whose grid arrays the filter keeps (each a few kilobytes). Steps of a fixed size
-from three starting levels reach few values of b: 66 in 3,000 episodes at default options."""
+"""Difficulties whose grid arrays the filter keeps (each a few kilobytes; 17 KB for a triple of
+gain rows). Steps of a fixed size from three starting levels reach few values of b: 66 in 3,000
+episodes at default options."""
 
 
 def _read_only(values: np.ndarray) -> np.ndarray:
