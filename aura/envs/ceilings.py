@@ -42,7 +42,7 @@ And one asks what memory is worth on difficulty adaptation:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -320,6 +320,7 @@ def filter_dagger(
     window: int = 1,
     *,
     fit_last: bool = True,
+    on_clone: Callable[[], None] | None = None,
     **env_kwargs: Any,
 ) -> tuple[np.ndarray, np.ndarray, list[FilterClone]]:
     """DAgger over `n_rounds` rounds of `n_episodes` episodes each: (every labelled observation,
@@ -328,7 +329,7 @@ def filter_dagger(
     all labels so far. Round r's episodes are seeded ``seed + r * n_episodes + i``. The
     observations are `window_env(window)`'s: the last `window` blocks. Without `fit_last` the
     clone of the last round, which runs no episodes, is not fitted (one clone fewer) for a caller
-    that only wants the labelled states.
+    that only wants the labelled states. ``on_clone()`` is told as each clone is fitted.
     """
     if n_rounds < 1:
         raise ValueError(f"n_rounds must be a positive integer, got {n_rounds}")
@@ -336,6 +337,8 @@ def filter_dagger(
     clones: list[FilterClone] = []
     for r in range(1, n_rounds):
         clones.append(FilterClone.learn(observations, labels, seed, window))
+        if on_clone:
+            on_clone()
         more, their = filter_labelled_states(
             clones[-1], n_episodes, seed + r * n_episodes, window, **env_kwargs
         )
@@ -343,6 +346,8 @@ def filter_dagger(
         labels = np.concatenate([labels, their])
     if fit_last:
         clones.append(FilterClone.learn(observations, labels, seed, window))
+        if on_clone:
+            on_clone()
     return observations, labels, clones
 
 
@@ -352,3 +357,30 @@ def clone_filter(
     """The clones of `filter_dagger`, one per round: the last is the reference; the others show
     where more rounds stop helping."""
     return filter_dagger(n_rounds, n_episodes, seed, window, **env_kwargs)[2]
+
+
+def clone_filters(
+    windows: Sequence[int],
+    n_rounds: int,
+    n_episodes: int,
+    seed: int,
+    on_progress: Callable[[int, int], None] | None = None,
+    **env_kwargs: Any,
+) -> dict[int, list[FilterClone]]:
+    """`clone_filter` for each of ``windows``, by window: notebook 02's study of what memory is
+    worth. ``on_progress(rounds_done, rounds)`` is told before the first round and as each
+    round's clone is fitted, over every window's rounds (minutes at default params)."""
+    total, done = len(windows) * n_rounds, 0
+
+    def fitted() -> None:
+        nonlocal done
+        done += 1
+        if on_progress:
+            on_progress(done, total)
+
+    if on_progress:
+        on_progress(0, total)
+    return {
+        w: filter_dagger(n_rounds, n_episodes, seed, w, on_clone=fitted, **env_kwargs)[2]
+        for w in windows
+    }

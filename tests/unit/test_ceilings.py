@@ -349,3 +349,21 @@ def test_a_clone_and_the_ceiling_predict_on_one_openmp_thread() -> None:
         outside = ThreadpoolController().select(user_api="openmp").info()
     assert seen == [[1] * len(runtimes)] * 2, seen
     assert [i["num_threads"] for i in outside if i["filepath"] in runtimes] == [2] * len(runtimes)
+
+
+def test_the_clones_of_every_window_are_each_windows_own_and_told_round_by_round() -> None:
+    """Notebook 02's clone study (minutes at default params) draws a line over its rounds; the
+    clones are `clone_filter`'s, window by window, with or without it."""
+    from aura.envs.ceilings import clone_filters
+
+    told: list[tuple[int, int]] = []
+    clones = clone_filters((1, 2), 2, 10, seed=4, on_progress=lambda *r: told.append(r))
+    assert told == [(0, 4), (1, 4), (2, 4), (3, 4), (4, 4)]
+    assert list(clones) == [1, 2]
+    for window, rounds in clones.items():
+        alone = clone_filter(2, 10, seed=4, window=window)
+        states, _ = filter_labelled_states(None, 10, seed=5, window=window)
+        assert [c.n_states for c in rounds] == [c.n_states for c in alone]
+        for mine, theirs in zip(rounds, alone, strict=True):
+            np.testing.assert_array_equal(mine.act_batch(states), theirs.act_batch(states))
+    assert clone_filters((3,), 1, 10, seed=4)[3][-1].name == "filter clone on 3 blocks"
