@@ -92,9 +92,8 @@ def half_width(per_seed: list[float], se: float) -> float:
     return math.hypot(t_half, Z95 * se)
 
 
-@pytest.fixture
-def table(monkeypatch: pytest.MonkeyPatch):
-    calls = fake_scoring(monkeypatch)
+def grid_and_pools() -> tuple[dict[str, Any], EnvConfig, dict[str, dict[str, int]]]:
+    """A grid's results for PPO on two seeds, its environment, and two pools to score it on."""
     results = {
         "n_test_episodes": N,
         "test_seed": TEST_SEED,
@@ -103,6 +102,13 @@ def table(monkeypatch: pytest.MonkeyPatch):
     }
     env = EnvConfig("tutor_matching", TUTOR_MATCHING_ID, {"pool_seed": 0})
     variants = {"training pool": {"pool_seed": 0}, "new pool (seed 1)": {"pool_seed": 1}}
+    return results, env, variants
+
+
+@pytest.fixture
+def table(monkeypatch: pytest.MonkeyPatch):
+    calls = fake_scoring(monkeypatch)
+    results, env, variants = grid_and_pools()
     return pools.pool_scores(results, Path("models"), env, variants, BASE_SEED), calls
 
 
@@ -169,14 +175,7 @@ def test_progress_is_told_before_the_first_pool_and_after_each_and_changes_nothi
 ) -> None:
     """Notebook 05 scores every policy on each pool (about 80 s at default params) and draws a
     line as the pools are done; the table is the one scored without it."""
-    results = {
-        "n_test_episodes": N,
-        "test_seed": TEST_SEED,
-        "scored_model": "best",
-        "algorithms": {"ppo": {"seeds": [{"run_dir": "seed_0"}, {"run_dir": "seed_1"}]}},
-    }
-    env = EnvConfig("tutor_matching", TUTOR_MATCHING_ID, {"pool_seed": 0})
-    variants = {"training pool": {"pool_seed": 0}, "new pool (seed 1)": {"pool_seed": 1}}
+    results, env, variants = grid_and_pools()
     calls = fake_scoring(monkeypatch)
     told: list[tuple[int, int, int]] = []  # (done, total, policies scored by then)
     with_line = pools.pool_scores(
