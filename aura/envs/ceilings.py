@@ -204,10 +204,6 @@ class DifficultyFilter:
         n = env.items_per_step
         return _grid_likelihood(b, round(env.last_success_rate * n), n)
 
-    def _placement_prior(self, b: float) -> np.ndarray:
-        """Prior times P(placed at level b | ability), read-only (`_placement_prior`)."""
-        return _placement_prior(b)
-
     def _gains(self, env: DifficultyAdaptationEnv) -> np.ndarray:
         """The ability each grid learner would gain from the next block after each move, one
         row per action, with the learner's attention and engagement now. The row of 'maintain'
@@ -224,7 +220,7 @@ class DifficultyFilter:
         b = inner.b
         gains = self._gains(inner)
         if self.posterior is None:
-            posterior = self._placement_prior(b) * self._likelihood(inner, b)
+            posterior = _placement_prior(b) * self._likelihood(inner, b)
         else:
             # The block just run was at b; then ability grew by that block's gain, the gain of
             # maintaining b now (the engagement it was run with is the engagement now).

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import time
@@ -14,7 +13,15 @@ import httpx2
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
-from test_serve import MAX_SENT, MIN_SENT, STARTUP_SECONDS, health_pids, serving, wait_for
+from test_serve import (
+    MAX_SENT,
+    MIN_SENT,
+    STARTUP_SECONDS,
+    health_pids,
+    logged_requests,
+    serving,
+    wait_for,
+)
 
 from aura.api.app import create_app
 from aura.api.dashboard import duration, histogram_quantile, read_snapshot, render, utc
@@ -250,25 +257,13 @@ def test_requests_are_told_apart_by_status_class() -> None:
     assert (row.requests, row.client_errors, row.server_errors) == (7, 3, 2)
 
 
-def logged(log: Path, path: str) -> int:
-    """Requests to ``path`` in the service's log (a line still being written is skipped)."""
-    count = 0
-    for line in log.read_text().splitlines():
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        count += entry.get("message") == "request" and entry.get("path") == path
-    return count
-
-
 def wait_logged(log: Path, path: str, count: int) -> None:
     """Until ``count`` requests to ``path`` are logged. A worker counts a request once its answer
     is sent, then logs it: a request whose answer came back may be counted a moment later (and,
     under load, after the next request was served by the other worker); one it has logged is
     counted."""
     deadline = time.monotonic() + STARTUP_SECONDS
-    while logged(log, path) < count:
+    while len(logged_requests(log, path)) < count:
         assert time.monotonic() < deadline, log.read_text()[-2000:]
         time.sleep(0.1)
 
@@ -283,7 +278,7 @@ def test_with_two_workers_the_page_adds_up_every_worker_as_metrics_does(
     with serving(artifacts_dir, log, workers=2) as url:
         wait_for(log, '"serving artifacts"', count=2)  # both workers up
         wait_logged(log, "/health", 1)  # the answer `serving` waited for
-        ready = logged(log, "/health")
+        ready = len(logged_requests(log, "/health"))
         before = table(httpx2.get(url + "/dashboard", timeout=5).text)[("/health", "GET")][0]
         skip = len(health_pids(log))
         sent = 0

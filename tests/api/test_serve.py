@@ -91,18 +91,23 @@ def health_count(metrics: str) -> float:
     return 0.0
 
 
-def health_pids(log: Path) -> list[int]:
-    """The process id of each /health request line in the service's log, in order (a line
-    still being written is skipped)."""
-    pids = []
+def logged_requests(log: Path, path: str) -> list[dict]:
+    """Each request line for ``path`` in the service's log, in order (a line still being
+    written is skipped)."""
+    entries = []
     for line in log.read_text().splitlines():
         try:
             entry = json.loads(line)
         except ValueError:
             continue
-        if entry.get("message") == "request" and entry.get("path") == "/health":
-            pids.append(entry["pid"])
-    return pids
+        if entry.get("message") == "request" and entry.get("path") == path:
+            entries.append(entry)
+    return entries
+
+
+def health_pids(log: Path) -> list[int]:
+    """The process id of each /health request line in the service's log, in order."""
+    return [entry["pid"] for entry in logged_requests(log, "/health")]
 
 
 def test_metrics_add_up_every_worker(artifacts_dir: Path, tmp_path: Path) -> None:

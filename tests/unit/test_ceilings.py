@@ -23,6 +23,7 @@ from aura.envs.ceilings import (
     ExperienceReference,
     FilterClone,
     ObservationCeiling,
+    _placement_prior,
     clone_filter,
     filter_dagger,
     filter_labelled_states,
@@ -75,7 +76,7 @@ def test_the_filters_kept_grid_arrays_are_the_simulators_formulas_to_the_bit() -
     with pytest.raises(ValueError, match="read-only"):
         policy._likelihood(env, 0.3)[0] = 1.0
     with pytest.raises(ValueError, match="read-only"):
-        policy._placement_prior(0.0)[0] = 1.0
+        _placement_prior(0.0)[0] = 1.0
 
 
 def test_difficulty_filter_beats_the_staircase_on_common_episodes() -> None:
@@ -243,9 +244,8 @@ def test_the_filter_s_placement_prior_is_the_chance_of_each_level_at_each_abilit
 
     assert list(oc.DIFFICULTY_OFFSETS) == [-1.2, 0.0, 1.2]
     assert oc.target_difficulty(1.0) - oc.target_difficulty(0.0) == pytest.approx(1.0)
-    policy = DifficultyFilter()
     prior = np.exp(-0.5 * (ABILITY_GRID / PRIOR_SD) ** 2)
-    chances = [policy._placement_prior(b) / prior for b in (-1.2, 0.0, 1.2)]
+    chances = [_placement_prior(b) / prior for b in (-1.2, 0.0, 1.2)]
     np.testing.assert_allclose(sum(chances), 1.0, rtol=1e-12)
     t = oc.target_difficulty(ABILITY_GRID)
     middle = norm.cdf((0.6 - t) / PLACEMENT_ERROR) - norm.cdf((-0.6 - t) / PLACEMENT_ERROR)

@@ -10,7 +10,6 @@ import csv
 import gzip
 import io
 import re
-import shutil
 import warnings
 import zipfile
 from collections.abc import Callable
@@ -31,13 +30,6 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("small")
     write_datasets(out, seed=5, n_learners=200, n_tutors=10, n_sessions=400)
     return out
-
-
-@pytest.fixture
-def folder(pristine: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "data"
-    shutil.copytree(pristine, copy)
-    return copy
 
 
 def edit(folder: Path, table: str, change: Callable[[Rows], Rows | None]) -> Path:

@@ -5,7 +5,6 @@ session_id's, and a relation broken below blank lines (named by the line an edit
 from __future__ import annotations
 
 import csv
-import shutil
 from pathlib import Path
 
 import pytest
@@ -20,11 +19,6 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("relations")
     write_datasets(out, seed=5, n_learners=40, n_tutors=12, n_sessions=80)
     return out
-
-
-@pytest.fixture
-def folder(pristine: Path, tmp_path: Path) -> Path:
-    return Path(shutil.copytree(pristine, tmp_path / "data"))
 
 
 def read(path: Path) -> list[list[str]]:

@@ -4,7 +4,6 @@ the files follow in the order docs/data.md lists the tables: learners, tutors, s
 from __future__ import annotations
 
 import csv
-import shutil
 from pathlib import Path
 
 import pytest
@@ -20,13 +19,6 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("small")
     write_datasets(out, seed=5, n_learners=60, n_tutors=6, n_sessions=120)
     return out
-
-
-@pytest.fixture
-def folder(pristine: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "data"
-    shutil.copytree(pristine, copy)
-    return copy
 
 
 def set_cells(folder: Path, table: str, cells: dict[str, str], line: int = 3) -> Path:
