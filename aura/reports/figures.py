@@ -14,6 +14,12 @@ text is shown, and `show_figure` refuses one whose text would be shown under `MI
 the report or, for a key figure, on the front page, naming the text and what to change; and one
 whose legend overlaps another legend or another panel (`check_legends_apart`), where a legend set
 below a panel runs under its neighbour's and hides entries.
+
+`use_report_palette` sets the colours a figure's series take in turn to `REPORT_PALETTE`, which a
+reader with a common colour-vision deficiency can tell apart: with matplotlib's and seaborn's
+default colours, the second and third series (orange and green) were all but one colour under
+protanopia, and they were all a reader had to tell apart notebook 03's DQN and A2C curves,
+notebook 04's calibration classes and notebook 05's estimators and algorithms.
 """
 
 from __future__ import annotations
@@ -36,6 +42,20 @@ MIN_TEXT_PX = 10.0
 """The smallest text a figure may show, in screen pixels (the prose is 14)."""
 TIGHT_PAD_INCHES = 0.1
 """Matplotlib's padding around a figure saved with ``bbox_inches="tight"``, on each side."""
+REPORT_PALETTE = "colorblind"
+"""Seaborn's palette of the Okabe-Ito colours. Its first three, the most series a report figure
+draws in colour alone, stay apart under simulated protanopia, deuteranopia and tritanopia
+(tests/unit/test_report_palette.py); its fourth, vermilion, is close to its second, orange,
+under deuteranopia, so a figure with more series tells them apart by line style or marker too."""
+
+
+def use_report_palette() -> None:
+    """Make `REPORT_PALETTE` the colours a figure's lines, bars and points take in turn, and
+    ``seaborn.color_palette()``'s colours. A notebook calls it once, after ``sns.set_theme``,
+    which would put seaborn's default palette back."""
+    import seaborn as sns
+
+    sns.set_palette(REPORT_PALETTE)
 
 
 def shown_text_px(fig: Any, width_px: float, dpi: float) -> tuple[float, str]:

@@ -104,3 +104,30 @@ def test_a_cell_that_writes_metrics_ends_with_it(notebook: Path) -> None:
     assert not shown_after, (
         f"{notebook.name}: cells {shown_after} show something after write_metrics(...)"
     )
+
+
+PALETTE_CALL = "use_report_palette()"
+RESETS_PALETTE = re.compile(r"\bsns\.(set_theme|set|set_palette)\(|\bprop_cycle\b")
+"""What puts another palette in place of the report's: seaborn's theme, its palette, or
+matplotlib's colour cycle set by hand."""
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_figures_draw_in_the_report_palette(notebook: Path) -> None:
+    """Every figure draws its series in `REPORT_PALETTE`, set once before the first figure and
+    not replaced after: in matplotlib's and seaborn's default colours, notebook 03's DQN and A2C
+    curves, 04's calibration classes and 05's SNIPS and DR estimates were orange and green, one
+    colour to a reader with protanopia (tests/unit/test_report_palette.py)."""
+    code = "\n".join(
+        cell.source for cell in read_notebook(notebook).cells if cell.cell_type == "code"
+    )
+    first_figure = DRAWS.search(code)
+    if first_figure is None:
+        return  # draws nothing
+    palette_set = code.rfind(PALETTE_CALL, 0, first_figure.start())
+    resets = [m.start() for m in RESETS_PALETTE.finditer(code)]
+    assert palette_set >= 0, f"{notebook.name}: draws a figure before calling {PALETTE_CALL}"
+    assert all(at < palette_set for at in resets), (
+        f"{notebook.name}: replaces the report palette after {PALETTE_CALL} (sns.set_theme, "
+        "sns.set_palette or a prop_cycle): call it after them"
+    )

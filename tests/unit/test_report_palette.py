@@ -1,0 +1,170 @@
+"""The report figures' palette stays apart for readers with a common colour-vision deficiency.
+
+A figure's series (notebook 03's algorithms, 04's calibration classes, 05's estimators and
+algorithms, 02's clones) differ in colour alone, so each pair of the first `SERIES` colours of
+`REPORT_PALETTE` must stay apart when simulated for protanopia, deuteranopia and tritanopia.
+With seaborn's and matplotlib's default palettes, the second and third (orange and green) were
+1.3 (matplotlib) and 4.8 (seaborn) CIEDE2000 units apart under protanopia: one colour.
+
+Simulation: Machado, Oliveira & Fernandes (2009), "A physiologically-based model for simulation
+of color vision deficiency", IEEE TVCG 15(6), doi:10.1109/TVCG.2009.113; the severity-1.0
+matrices of its supplementary table
+(http://www.inf.ufrgs.br/~oliveira/pubs_files/CVD_Simulation/CVD_Simulation.html), applied to
+linear sRGB and clipped to the gamut. Distance: CIEDE2000 (CIE 142-2001) as Sharma, Wu & Dalal
+(2005), "The CIEDE2000 color-difference formula: implementation notes, supplementary test data,
+and mathematical observations", Color Res. Appl. 30(1), give it, checked on their test pairs.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import seaborn as sns
+
+from aura.reports.figures import REPORT_PALETTE
+
+SERIES = 3
+"""The most series a report figure tells apart by colour alone (three algorithms, three
+calibration classes, three off-policy estimators, three clone windows)."""
+MIN_DELTA_E = 10.0
+"""The least CIEDE2000 distance between two series' colours. A just-noticeable difference is
+about 1 to 2.3 for large patches of colour; lines and dots are thin, so the margin is wide."""
+
+MACHADO_2009 = {
+    "protanopia": np.array(
+        [
+            [0.152286, 1.052583, -0.204868],
+            [0.114503, 0.786281, 0.099216],
+            [-0.003882, -0.048116, 1.051998],
+        ]
+    ),
+    "deuteranopia": np.array(
+        [
+            [0.367322, 0.860646, -0.227968],
+            [0.280085, 0.672501, 0.047413],
+            [-0.011820, 0.042940, 0.968881],
+        ]
+    ),
+    "tritanopia": np.array(
+        [
+            [1.255528, -0.076749, -0.178779],
+            [-0.078411, 0.930809, 0.147602],
+            [0.004733, 0.691367, 0.303900],
+        ]
+    ),
+}
+"""Machado et al. (2009), severity 1.0, on linear sRGB."""
+
+SRGB_TO_XYZ = np.array(
+    [
+        [0.4124564, 0.3575761, 0.1804375],
+        [0.2126729, 0.7151522, 0.0721750],
+        [0.0193339, 0.1191920, 0.9503041],
+    ]
+)
+"""IEC 61966-2-1 (sRGB), D65 white."""
+D65 = SRGB_TO_XYZ.sum(axis=1)
+
+
+def linear(rgb: np.ndarray) -> np.ndarray:
+    """sRGB in [0, 1] to linear light."""
+    return np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+
+
+def lab(linear_rgb: np.ndarray) -> np.ndarray:
+    """Linear sRGB to CIELAB (D65)."""
+    t = SRGB_TO_XYZ @ linear_rgb / D65
+    f = np.where(t > (6 / 29) ** 3, np.cbrt(t), t / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def ciede2000(lab1: np.ndarray, lab2: np.ndarray) -> float:
+    """CIEDE2000 colour difference, with Sharma et al.'s conventions for hue at zero chroma."""
+    (l1, a1, b1), (l2, a2, b2) = lab1, lab2
+    c_bar = (np.hypot(a1, b1) + np.hypot(a2, b2)) / 2
+    g = 0.5 * (1 - np.sqrt(c_bar**7 / (c_bar**7 + 25.0**7)))
+    a1p, a2p = (1 + g) * a1, (1 + g) * a2
+    c1p, c2p = np.hypot(a1p, b1), np.hypot(a2p, b2)
+    h1p = np.degrees(np.arctan2(b1, a1p)) % 360 if c1p else 0.0
+    h2p = np.degrees(np.arctan2(b2, a2p)) % 360 if c2p else 0.0
+    dh = h2p - h1p
+    if c1p * c2p == 0:
+        dh = 0.0
+    elif dh > 180:
+        dh -= 360
+    elif dh < -180:
+        dh += 360
+    d_l, d_c = l2 - l1, c2p - c1p
+    d_h = 2 * np.sqrt(c1p * c2p) * np.sin(np.radians(dh / 2))
+    l_bar, cp_bar = (l1 + l2) / 2, (c1p + c2p) / 2
+    if c1p * c2p == 0:
+        h_bar = h1p + h2p
+    elif abs(h1p - h2p) <= 180:
+        h_bar = (h1p + h2p) / 2
+    elif h1p + h2p < 360:
+        h_bar = (h1p + h2p + 360) / 2
+    else:
+        h_bar = (h1p + h2p - 360) / 2
+    t = (
+        1
+        - 0.17 * np.cos(np.radians(h_bar - 30))
+        + 0.24 * np.cos(np.radians(2 * h_bar))
+        + 0.32 * np.cos(np.radians(3 * h_bar + 6))
+        - 0.20 * np.cos(np.radians(4 * h_bar - 63))
+    )
+    s_l = 1 + 0.015 * (l_bar - 50) ** 2 / np.sqrt(20 + (l_bar - 50) ** 2)
+    s_c = 1 + 0.045 * cp_bar
+    s_h = 1 + 0.015 * cp_bar * t
+    r_c = 2 * np.sqrt(cp_bar**7 / (cp_bar**7 + 25.0**7))
+    r_t = -np.sin(np.radians(60 * np.exp(-(((h_bar - 275) / 25) ** 2)))) * r_c
+    terms = (d_l / s_l, d_c / s_c, d_h / s_h)
+    return float(np.sqrt(sum(x**2 for x in terms) + r_t * terms[1] * terms[2]))
+
+
+def seen_as(rgb: tuple[float, float, float], deficiency: str | None) -> np.ndarray:
+    """The CIELAB colour a reader with ``deficiency`` (None: typical vision) sees for ``rgb``."""
+    light = linear(np.asarray(rgb, dtype=float))
+    if deficiency is not None:
+        light = np.clip(MACHADO_2009[deficiency] @ light, 0, 1)
+    return lab(light)
+
+
+@pytest.mark.parametrize(
+    ("lab1", "lab2", "expected"),
+    [  # Sharma, Wu & Dalal (2005), table 1: pairs 1, 7, 17 and 25
+        ((50.0, 2.6772, -79.7751), (50.0, 0.0, -82.7485), 2.0425),
+        ((50.0, 0.0, 0.0), (50.0, -1.0, 2.0), 2.3669),
+        ((50.0, 2.5, 0.0), (73.0, 25.0, -18.0), 27.1492),
+        ((60.2574, -34.0099, 36.2677), (60.4626, -34.1751, 39.4387), 1.2644),
+    ],
+)
+def test_ciede2000_matches_the_published_test_pairs(
+    lab1: tuple[float, ...], lab2: tuple[float, ...], expected: float
+) -> None:
+    assert ciede2000(np.array(lab1), np.array(lab2)) == pytest.approx(expected, abs=1e-4)
+
+
+def test_simulation_keeps_greys_and_confuses_red_with_green() -> None:
+    """The matrices do what they are for: a grey stays grey (each row sums to 1) and a red and a
+    green of the same lightness, far apart to a typical eye, come close under protanopia."""
+    for deficiency in MACHADO_2009:
+        assert ciede2000(seen_as((0.5, 0.5, 0.5), None), seen_as((0.5, 0.5, 0.5), deficiency)) < 0.1
+    red, green = (0.8, 0.3, 0.2), (0.45, 0.5, 0.2)
+    assert ciede2000(seen_as(red, None), seen_as(green, None)) > 20
+    assert ciede2000(seen_as(red, "protanopia"), seen_as(green, "protanopia")) < MIN_DELTA_E
+
+
+@pytest.mark.parametrize("deficiency", [None, *MACHADO_2009])
+def test_the_report_palette_series_stay_apart(deficiency: str | None) -> None:
+    colours = sns.color_palette(REPORT_PALETTE)[:SERIES]
+    close = [
+        (i, j, round(distance, 1))
+        for (i, a), (j, b) in itertools.combinations(enumerate(colours), 2)
+        if (distance := ciede2000(seen_as(a, deficiency), seen_as(b, deficiency))) < MIN_DELTA_E
+    ]
+    assert not close, (
+        f"{REPORT_PALETTE!r}: (series, series, CIEDE2000) {close} under "
+        f"{deficiency or 'typical vision'}, under {MIN_DELTA_E}"
+    )
