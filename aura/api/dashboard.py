@@ -172,7 +172,7 @@ def _table(snapshot: Snapshot) -> str:
             "it is answered, so the next refresh shows it.</p>"
         )
     head = "".join(
-        f"<th>{name}</th>"
+        f'<th scope="col">{name}</th>'
         for name in ("Endpoint", "Method", "Requests", "4xx", "5xx")
         + tuple(f"p{round(q * 100)}" for q in QUANTILES)
     )

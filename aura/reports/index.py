@@ -96,7 +96,7 @@ def _link(name: str, outputs: list[str]) -> str:
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
-    head = "".join(f"<th>{c.capitalize()}</th>" for c in HEADLINE_COLUMNS)
+    head = "".join(f'<th scope="col">{c.capitalize()}</th>' for c in HEADLINE_COLUMNS)
     body = "".join(
         "<tr>"
         + "".join(
@@ -238,8 +238,11 @@ def _page(run_dir: Path) -> str:
             )
             parts.append(f"<figure><img src='{rel}' alt='{alt}'>")
             parts.append(f"<figcaption>{caption}</figcaption></figure>")
-    parts.append("<h2>Reports</h2><table><thead><tr><th>Notebook</th><th>Status</th>")
-    parts.append("<th>Seconds</th><th>Report</th><th>With code</th></tr></thead><tbody>")
+    head = "".join(
+        f'<th scope="col">{name}</th>'
+        for name in ("Notebook", "Status", "Seconds", "Report", "With code")
+    )
+    parts.append(f"<h2>Reports</h2><table><thead><tr>{head}</tr></thead><tbody>")
     for nb in record.get("notebooks", []):
         stem = Path(nb["name"]).stem
         outputs = nb.get("outputs") or []

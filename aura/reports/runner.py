@@ -256,9 +256,12 @@ def render_html(notebook: Path, caption: str | None = None) -> list[Path]:
     """Write ``<name>.html`` (with code) and ``<name>.report.html`` (outputs and prose only),
     each one file that needs nothing from the network, headed by ``caption`` (Markdown) if given:
     a report is read on its own, and without its hidden parameters cell nothing in it said
-    which params (the spec's scale or CI's) gave its numbers."""
+    which params (the spec's scale or CI's) gave its numbers. Its tables' header cells say
+    which cells they name (`scope_header_cells`), for a screen reader."""
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
+
+    from aura.reports.tables import scope_header_cells
 
     def exporter(**options: bool) -> HTMLExporter:
         loader = DictLoader({"aura.html.j2": SELF_CONTAINED_TEMPLATE})
@@ -276,7 +279,7 @@ def render_html(notebook: Path, caption: str | None = None) -> list[Path]:
     ).from_notebook_node(nb, resources={"metadata": {"name": title}})
     paths = [notebook.with_suffix(".html"), notebook.with_suffix(".report.html")]
     for path, html in zip(paths, (full, report), strict=True):
-        path.write_text(html, encoding="utf-8")
+        path.write_text(scope_header_cells(html), encoding="utf-8")
     return paths
 
 

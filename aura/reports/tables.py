@@ -7,10 +7,15 @@ a small value in scientific notation (an off-policy error of -0.0094 as -9.4e-03
 and its interval's ends as three columns named as the code names them (``ci_low``,
 ``ci_high``). `fixed` and `with_interval` write the cells of a report table instead: fixed-point
 decimals, and a mean with its interval in one cell, "0.843 [0.810, 0.876]".
+
+pandas also writes a table's header cells without a ``scope`` (`DataFrame.to_html`, a Styler),
+and so does Markdown: `scope_header_cells` gives every header cell of a report page one, for a
+screen reader to announce each cell with its column's name and its row's.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -111,3 +116,20 @@ def show_table(table: pd.DataFrame) -> None:
     from IPython.display import display
 
     display(table_outputs(table), raw=True)
+
+
+_TABLE_PART = re.compile(r"<(thead|tbody)\b.*?</\1>", re.DOTALL | re.IGNORECASE)
+_UNSCOPED_TH = re.compile(r"<th(?=[\s>])(?![^>]*\bscope=)", re.IGNORECASE)
+
+
+def scope_header_cells(page: str) -> str:
+    """``page`` with each header cell that has no ``scope`` given one: ``col`` in a table's head
+    (a column's name), ``row`` in its body (a row's name, as pandas writes a named index).
+    Without it a screen reader must guess which cells a header names, and reads a table of
+    numbers as numbers alone."""
+
+    def scoped(part: re.Match[str]) -> str:
+        scope = "col" if part.group(1).lower() == "thead" else "row"
+        return _UNSCOPED_TH.sub(f'<th scope="{scope}"', part.group(0))
+
+    return _TABLE_PART.sub(scoped, page)

@@ -72,7 +72,7 @@ def test_index_lists_headline_metrics_figures_and_reports(run_dir: Path) -> None
     page = write_index(run_dir).read_text()
     assert 'id="headline-metrics"' in page
     assert "PPO normalised score" in page and "0.9312" in page and "oracle 1" in page
-    assert "<th>Target</th>" in page and "at least 0.90: met" in page
+    assert '<th scope="col">Target</th>' in page and "at least 0.90: met" in page
     assert "figures/learning_curves.png" in page
     assert "<figcaption>learning curves</figcaption>" in page  # no caption: its file name
     caption = "Each policy&#x27;s score &lt;beside&gt; its references."  # escaped, as in alt=''
