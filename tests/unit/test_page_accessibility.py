@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt
 import nbformat
 import pandas as pd
 import pytest
+from matplotlib.colors import to_hex, to_rgb
 
 from aura.api import dashboard
 from aura.api.observability import Metrics
@@ -196,11 +197,8 @@ PAGE_BACKGROUND = "#ffffff"
 
 
 def relative_luminance(colour: str) -> float:
-    """WCAG 2.1's relative luminance of a ``#rgb`` or ``#rrggbb`` colour."""
-    digits = colour.lstrip("#")
-    if len(digits) == 3:
-        digits = "".join(c * 2 for c in digits)
-    channels = [int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    """WCAG 2.1's relative luminance of a CSS colour (``#rgb``, ``#rrggbb``, a name)."""
+    channels = to_rgb(colour)
     linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
@@ -254,3 +252,54 @@ def test_every_text_colour_of_a_page_meets_aa_contrast(name: str) -> None:
         if contrast(text, ground) < AA_NORMAL_TEXT
     ]
     assert pairs and not low, f"{name}: (rule, colour, background, ratio) {low} under 4.5:1"
+
+
+def page_css(page: str) -> str:
+    """The page's style sheets in the order the browser applies them, without comments."""
+    css = "\n".join(re.findall(r"<style[^>]*>(.*?)</style>", page, re.DOTALL))
+    return re.sub(r"/\*.*?\*/", "", css, flags=re.DOTALL)
+
+
+def theme_values(css: str) -> dict[str, str]:
+    """The custom properties the page's ``:root`` rules set, the last one of a name winning."""
+    values: dict[str, str] = {}
+    for block in re.findall(r":root\s*\{([^}]*)\}", css):
+        for name, value in re.findall(r"(--[\w-]+)\s*:\s*([^;]+)", block):
+            values[name] = value.strip()
+    return values
+
+
+def resolve(value: str, values: dict[str, str]) -> str:
+    """``value`` with each ``var(--name)`` it is replaced by what the name is set to."""
+    while found := re.fullmatch(r"var\((--[\w-]+)\)", value.strip()):
+        value = values[found.group(1)]
+    return value.strip()
+
+
+def test_code_and_prompts_on_the_page_with_code_meet_aa_contrast(pages: dict[str, str]) -> None:
+    """JupyterLab's light theme colours numbers (#080), comments (#408080) and operators (#a2f)
+    in code at 4.2:1 to 4.4:1 on the code's grey, and dims the prompts of every cell not being
+    edited, which is every cell of a page, to half of #616161: 2.1:1 on white."""
+    css = page_css(pages["05_evaluation.html"])
+    values = theme_values(css)
+    rules = dict((selector.strip(), body) for selector, body in RULE.findall(css))
+    ground = resolve(re.search(r"background:\s*([^;]+)", rules[".highlight"]).group(1), values)
+    colours = {
+        selector: resolve(found.group(1), values)
+        for selector, body in rules.items()
+        if selector.startswith(".highlight .")
+        and (found := re.search(r"(?<![-\w])color:\s*([^;]+)", body))
+    }
+    opacity = float(resolve("var(--jp-cell-prompt-not-active-opacity)", values))
+    prompt = resolve("var(--jp-cell-prompt-not-active-font-color)", values)
+    page = to_rgb(resolve("var(--jp-layout-color0)", values))
+    shown = to_hex(
+        [opacity * c + (1 - opacity) * b for c, b in zip(to_rgb(prompt), page, strict=True)]
+    )
+    pairs = [(s, c, ground) for s, c in colours.items()] + [("prompt", shown, to_hex(page))]
+    low = [
+        (selector, colour, background, round(contrast(colour, background), 2))
+        for selector, colour, background in pairs
+        if contrast(colour, background) < AA_NORMAL_TEXT
+    ]
+    assert len(colours) > 10 and not low, f"(rule, colour, background, ratio) {low} under 4.5:1"
