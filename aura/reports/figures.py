@@ -20,6 +20,12 @@ reader with a common colour-vision deficiency can tell apart: with matplotlib's 
 default colours, the second and third series (orange and green) were all but one colour under
 protanopia, and they were all a reader had to tell apart notebook 03's DQN and A2C curves,
 notebook 04's calibration classes and notebook 05's estimators and algorithms.
+
+Colour alone still fails a reader who prints a report in grey or sees no colour at all, so
+`show_figure` also refuses a panel in which two labelled series, lines or points with error bars
+drawn in data coordinates, differ by colour alone (`check_series_apart`): each takes its own
+marker from `SERIES_MARKERS` or its own line style. A reference line drawn across a panel
+(``axhline``, ``axvline``) is not a series: it stands at the value its label gives.
 """
 
 from __future__ import annotations
@@ -47,6 +53,11 @@ REPORT_PALETTE = "colorblind"
 draws in colour alone, stay apart under simulated protanopia, deuteranopia and tritanopia
 (tests/unit/test_report_palette.py); its fourth, vermilion, is close to its second, orange,
 under deuteranopia, so a figure with more series tells them apart by line style or marker too."""
+
+
+SERIES_MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+"""The markers a figure's series take in turn, one per series, so that series drawn in the same
+line style differ by more than colour (`check_series_apart`)."""
 
 
 def use_report_palette() -> None:
@@ -123,6 +134,52 @@ def check_legends_apart(fig: Any) -> None:
                 )
 
 
+def _series_looks(ax: Any) -> list[tuple[str, tuple[str, str]]]:
+    """The labelled series of ``ax`` as (label, (line style, marker)): its lines in data
+    coordinates and its points with error bars (whose label is their container's). A reference
+    line across the panel is drawn in axes coordinates along one axis and is left out, and so is
+    an unlabelled line such as a diagonal."""
+    from matplotlib.container import ErrorbarContainer
+
+    def look(line: Any) -> tuple[str, str]:
+        marker = line.get_marker()
+        return str(line.get_linestyle()), "" if marker in (None, "None", "", " ") else str(marker)
+
+    bars = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+    in_bars = {id(c.lines[0]) for c in bars if c.lines[0] is not None}
+    series = [
+        (line.get_label(), look(line))
+        for line in ax.get_lines()
+        if not line.get_label().startswith("_")
+        and line.get_transform() is ax.transData
+        and id(line) not in in_bars
+    ]
+    series += [
+        (c.get_label(), look(c.lines[0]))
+        for c in bars
+        if c.lines[0] is not None and not str(c.get_label()).startswith("_")
+    ]
+    return series
+
+
+def check_series_apart(fig: Any) -> None:
+    """Refuse ``fig`` where two labelled series of one panel share their line style and marker,
+    naming both and the panel: in grey, or to a reader who sees no colour, they are one series.
+    Notebook 03's learning curves drew PPO, DQN and A2C as three plain lines, and notebook 04's
+    calibration curves its three classes with the same marker."""
+    for number, ax in enumerate(fig.axes, start=1):
+        seen: dict[tuple[str, str], str] = {}
+        for label, looks in _series_looks(ax):
+            if looks in seen:
+                panel = repr(ax.get_title()) if ax.get_title() else f"number {number}"
+                raise ValueError(
+                    f"the series {seen[looks]!r} and {label!r} of the panel {panel} differ by "
+                    "colour alone: give each its own marker (aura.reports.figures.SERIES_MARKERS) "
+                    "or line style"
+                )
+            seen[looks] = label
+
+
 def figure_outputs(fig: Any, alt: str, caption: str) -> list[tuple[dict[str, str], dict[str, Any]]]:
     """The figure's two display outputs as (data, metadata): the PNG, drawn as the inline
     backend draws it, with ``alt`` in its metadata and as its plain-text form (what a frontend
@@ -131,13 +188,15 @@ def figure_outputs(fig: Any, alt: str, caption: str) -> list[tuple[dict[str, str
     A blank ``alt`` or ``caption`` is refused: a report figure without them is what this
     replaces. So is a figure whose smallest text the report would show under `MIN_TEXT_PX`
     (`check_text_size`), and one whose legends overlap each other or another panel
-    (`check_legends_apart`)."""
+    (`check_legends_apart`), and one whose series differ by colour alone
+    (`check_series_apart`)."""
     from IPython.core.pylabtools import print_figure
 
     if not alt.strip() or not caption.strip():
         raise ValueError("a report figure needs both alt text and a caption")
     check_text_size(fig, REPORT_IMAGE_PX, fig.dpi, "the report")
     check_legends_apart(fig)
+    check_series_apart(fig)
     png = print_figure(fig, "png", base64=True)
     if png is None:  # print_figure draws nothing for a figure without axes
         raise ValueError(f"the figure has nothing drawn: {alt}")

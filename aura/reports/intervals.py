@@ -15,11 +15,13 @@ def cut_intervals(
     *,
     bottom: float,
     top: float,
+    fmt: str = "o",
     **errorbar: Any,
 ) -> None:
     """Points with their intervals, each end cut at ``bottom``/``top`` and its value written at
     the edge. Two seeds at smoke scale give t(0.975, 1) = 12.7: plotted whole, such an interval
-    would squeeze every score of the panel into a line."""
+    would squeeze every score of the panel into a line. ``fmt`` is the points' marker: series
+    drawn side by side take one each (`aura.reports.figures.SERIES_MARKERS`)."""
     lows = [max(lo, bottom) for lo in low]
     highs = [min(hi, top) for hi in high]
     ax.errorbar(
@@ -29,7 +31,7 @@ def cut_intervals(
             [m - lo for m, lo in zip(mean, lows, strict=True)],
             [hi - m for m, hi in zip(mean, highs, strict=True)],
         ],
-        fmt="o",
+        fmt=fmt,
         capsize=4,
         **errorbar,
     )

@@ -15,10 +15,12 @@ from aura.reports.figures import (
     CAPTION_CLASS,
     MIN_TEXT_PX,
     REPORT_IMAGE_PX,
+    SERIES_MARKERS,
     figure_outputs,
     shown_text_px,
 )
 from aura.reports.index import KEY_FIGURE_DPI, KEY_FIGURE_PX
+from aura.reports.intervals import cut_intervals
 from aura.reports.runner import render_html
 
 ALT = 'Scores of "A" & <B> against steps'
@@ -196,4 +198,87 @@ def test_a_legend_over_another_panel_is_refused() -> None:
     axes[0].legend(loc="center left", bbox_to_anchor=(1.1, 0.5))
     with pytest.raises(ValueError, match="overlaps the panel 'engagement'"):
         figure_outputs(fig, ALT, CAPTION)
+    plt.close("all")
+
+
+def test_series_that_differ_by_colour_alone_are_refused() -> None:
+    """Notebook 03 drew PPO, DQN and A2C as three plain lines: printed in grey, or to a reader who
+    sees no colour, one line. The refusal names both series and the panel."""
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3))
+    axes[1].set_title("Difficulty adaptation")
+    for ax in axes:
+        ax.plot([0, 1, 2], [0.1, 0.5, 0.8], marker="o", label="PPO")
+        ax.plot([0, 1, 2], [0.1, 0.4, 0.7], marker="s", label="DQN")
+    axes[1].plot([0, 1, 2], [0.2, 0.3, 0.6], marker="o", label="A2C")
+    with pytest.raises(
+        ValueError,
+        match=r"series 'PPO' and 'A2C' of the panel 'Difficulty adaptation' differ by colour alone",
+    ):
+        figure_outputs(fig, ALT, CAPTION)
+    axes[1].lines[-1].set_marker(SERIES_MARKERS[2])
+    assert len(figure_outputs(fig, ALT, CAPTION)) == 2
+    axes[1].lines[-1].set_marker("o")
+    axes[1].lines[-1].set_linestyle("--")  # a line style of its own tells it apart too
+    assert len(figure_outputs(fig, ALT, CAPTION)) == 2
+    plt.close("all")
+
+
+def test_a_panel_without_a_title_is_named_by_its_number() -> None:
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3))
+    axes[1].plot([0, 1, 2], [0, 1, 2], label="IPS")
+    axes[1].plot([0, 1, 2], [1, 1, 2], label="DR")
+    with pytest.raises(ValueError, match="'IPS' and 'DR' of the panel number 2 differ"):
+        figure_outputs(fig, ALT, CAPTION)
+    plt.close("all")
+
+
+def test_points_with_error_bars_that_differ_by_colour_alone_are_refused() -> None:
+    """Notebook 05's estimators are points with intervals, one colour each, labelled once: the
+    label is the error bars' container's, which is what the check reads."""
+    fig, ax = plt.subplots(figsize=(6, 3))
+    for i in range(2):  # two policies, each with its two estimates, labelled at the first
+        for j, name in enumerate(("IPS", "DR")):
+            ax.errorbar(i + j / 4, 1.0, yerr=0.1, fmt="o", label=name if i == 0 else None)
+    with pytest.raises(ValueError, match="'IPS' and 'DR' of the panel number 1"):
+        figure_outputs(fig, ALT, CAPTION)
+    plt.close("all")
+    fig, ax = plt.subplots(figsize=(6, 3))
+    for i in range(2):
+        for j, name in enumerate(("IPS", "DR")):
+            ax.errorbar(
+                i + j / 4, 1.0, yerr=0.1, fmt=SERIES_MARKERS[j], label=name if i == 0 else None
+            )
+    assert len(figure_outputs(fig, ALT, CAPTION)) == 2
+    plt.close("all")
+
+
+def test_reference_lines_and_unlabelled_lines_are_not_series() -> None:
+    """Random (0) and the oracle (1) are dashed lines across the panel, told apart by where they
+    stand and their labels; a diagonal drawn without a label is a guide, not a series."""
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.plot([0, 1, 2], [0.2, 0.5, 0.7], marker="o", label="PPO")
+    ax.axhline(1.0, ls="--", color="black", label="oracle")
+    ax.axhline(0.0, ls="--", color="red", label="random")
+    ax.axvline(1.0, ls="--", label="budget")
+    ax.plot([0, 2], [0, 1], color="black", lw=1)
+    ax.plot([0, 2], [1, 0], color="grey", lw=1)
+    assert len(figure_outputs(fig, ALT, CAPTION)) == 2
+    plt.close("all")
+    # where the x axis runs from 0 to 1, an axhline's blended transform compares equal to the
+    # data's; it is still a reference line
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.axhline(0.76, ls="--", label="hand rule")
+    ax.axhline(0.75, ls="--", label="observation ceiling")
+    ax.set_xlim(0, 1)
+    assert len(figure_outputs(fig, ALT, CAPTION)) == 2
+    plt.close("all")
+
+
+def test_cut_intervals_draws_the_marker_it_is_given() -> None:
+    fig, ax = plt.subplots(figsize=(6, 3))
+    for j, algo in enumerate(("PPO", "DQN")):
+        kwargs = {"fmt": SERIES_MARKERS[j]} if j else {}
+        cut_intervals(ax, [j], [0.5], [0.4], [0.6], bottom=0.0, top=1.0, label=algo, **kwargs)
+    drawn = [c.lines[0].get_marker() for c in ax.containers]
+    assert drawn == ["o", SERIES_MARKERS[1]]  # "o" when none is given, as before
     plt.close("all")
