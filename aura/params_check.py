@@ -319,6 +319,45 @@ def whole_run_problem(params: Mapping[str, Any]) -> str | None:
     )
 
 
+DRAWING_NOTEBOOK, TRAINING_NOTEBOOK = "01_data_synthesis", "04_supervised_training"
+"""The notebook that draws a run's tables and the one that trains the forests on them."""
+
+
+def check_drawn_tables(params: Mapping[str, Any], source: str | Path) -> None:
+    """A run that draws its tables (notebook 01) and trains the forests on them (04): the tables
+    are drawn here as notebook 01 will draw them (a fraction of a second at the spec's scale)
+    and split as the training will split them, so tables too small for the held-out share, the
+    folds, or a difficulty level in every fold are refused before anything runs. Each size
+    passes its own check at 1, and such a run stopped in notebook 04, after the RL grid.
+    Skipped where 04 reads another folder than 01 writes, or 01 leaves a size to its default."""
+    if DRAWING_NOTEBOOK not in params or TRAINING_NOTEBOOK not in params:
+        return
+    drawn = notebook_params(dict(params), DRAWING_NOTEBOOK)
+    trained = notebook_params(dict(params), TRAINING_NOTEBOOK)
+    sizes = {key: drawn.get(key) for key in ("n_learners", "n_tutors", "n_sessions")}
+    if None in sizes.values() or drawn["data_dir"] != trained["data_dir"]:
+        return
+    from aura.sim.generate import generate
+    from aura.supervised.features import build_feature_tables
+    from aura.supervised.training import MODEL_NAMES, supervised_config, training_split
+
+    config = supervised_config(params[TRAINING_NOTEBOOK])
+    try:
+        data = generate(drawn["seed"], **sizes)
+    except ValueError as exc:  # a history too long for its timestamps
+        raise ParamsError(f"{source}: {DRAWING_NOTEBOOK}: {exc}") from None
+    tables = build_feature_tables(data.learners, data.tutors, data.sessions, config.features)
+    try:
+        for name in MODEL_NAMES:
+            training_split(name, tables[name], config, trained["seed"])
+    except ValueError as exc:
+        shown = ", ".join(f"{key} {value}" for key, value in sizes.items())
+        raise ParamsError(
+            f"{source}: {DRAWING_NOTEBOOK} draws tables too small for "
+            f"{TRAINING_NOTEBOOK} ({shown}): {exc}"
+        ) from None
+
+
 def check_sections(
     params: Mapping[str, Any], source: str | Path, stems: Iterable[str] | None = None
 ) -> list[str]:
@@ -387,5 +426,6 @@ def check_params(
         notebook_params(params, notebook.stem, source=source)
     check_declared(params, notebooks, Path(source))
     checked = check_sections(params, source)
+    check_drawn_tables(params, source)
     writable_folders(params, source)
     return checked

@@ -46,10 +46,13 @@ from aura.config import (
 from aura.files import write_text_atomically
 from aura.interrupts import interrupts_handled
 from aura.params_check import (
+    DRAWING_NOTEBOOK,
     EVALUATING_NOTEBOOKS,
     FOLDERS_WRITTEN,
     RUN_DIR_PARAM,
+    TRAINING_NOTEBOOK,
     check_declared,
+    check_drawn_tables,
     check_sections,
     whole_run_problem,
     writable_folders,
@@ -522,6 +525,8 @@ def _check_params(
     }
     check_declared(params, discover_notebooks(notebooks_dir), params_path)
     check_sections(params, params_path, per_notebook)
+    if DRAWING_NOTEBOOK in per_notebook and TRAINING_NOTEBOOK in per_notebook:
+        check_drawn_tables(params, params_path)
     written = dict.fromkeys(k for stem in per_notebook for k in FOLDERS_WRITTEN.get(stem, ()))
     if written:
         writable_folders(params, params_path, *written)

@@ -549,6 +549,12 @@ SMOKE_DIFFICULTY_PPO = "03_rl_training.hyperparams.ppo.difficulty_adaptation"
             "03_rl_training.tune.env_key=moon",
             "03_rl_training.tune.env_key: unknown environment key 'moon'",
         ),
+        (
+            "01_data_synthesis.n_learners=3",
+            "01_data_synthesis draws tables too small for 04_supervised_training (n_learners 3, "
+            "n_tutors 40, n_sessions 4000): 04_supervised_training.cv_folds is 3, but the "
+            "compatibility model's training split holds 2 learners",
+        ),
     ],
     ids=[
         "01",
@@ -563,6 +569,7 @@ SMOKE_DIFFICULTY_PPO = "03_rl_training.hyperparams.ppo.difficulty_adaptation"
         "06",
         "01-null",
         "03-tune",
+        "01-04-sizes",
     ],
 )
 def test_a_value_a_notebook_refuses_fails_before_anything_runs(

@@ -51,6 +51,60 @@ def test_one_session_fewer_than_the_learners_is_refused_and_as_many_is_not() -> 
     check_notebook_params("01_data_synthesis", {"n_learners": 100, "n_sessions": 100})
 
 
+@pytest.mark.parametrize(
+    ("sizes", "message"),
+    [
+        ((1, 1, 1), "the compatibility model's table holds 1 learners, and holding out that share"),
+        ((20, 2, 20), "Beginner 10, Intermediate 6, Advanced 0 learners by preferred_difficulty"),
+    ],
+    ids=["none-to-train", "a-level-missing"],
+)
+def test_tables_too_small_for_the_forests_are_refused_up_front(
+    tmp_path: Path, sizes: tuple[int, int, int], message: str
+) -> None:
+    """Each size passes its own check at 1, and a run of such a file stopped in notebook 04,
+    after the RL grid: the tables notebook 01 will write are drawn and split as the training
+    splits them, with the same outcome as the training on the written CSVs."""
+    from aura.sim.io import write_datasets
+    from aura.supervised import load_feature_tables
+    from aura.supervised.training import MODEL_NAMES, supervised_config, training_split
+
+    params = load_params(PARAMS_DIR / "smoke.yaml")
+    seed, config = params["shared"]["seed"], supervised_config(params["04_supervised_training"])
+    n_learners, n_tutors, n_sessions = sizes
+    write_datasets(
+        tmp_path / "data",
+        seed=seed,
+        n_learners=n_learners,
+        n_tutors=n_tutors,
+        n_sessions=n_sessions,
+    )
+    tables = load_feature_tables(tmp_path / "data", config.features)
+    with pytest.raises(ValueError, match=message):
+        for name in MODEL_NAMES:
+            training_split(name, tables[name], config, seed)
+    names = ("n_learners", "n_tutors", "n_sessions")
+    code, out = checked(
+        *(f"01_data_synthesis.{k}={v}" for k, v in zip(names, sizes, strict=True)),
+        tmp_path=tmp_path,
+    )
+    shown = ", ".join(f"{k} {v}" for k, v in zip(names, sizes, strict=True))
+    assert code == 1
+    assert out.startswith(
+        f"error: edge.yaml: 01_data_synthesis draws tables too small for "
+        f"04_supervised_training ({shown}): "
+    )
+    assert message in out
+
+
+def test_the_smallest_tables_the_forests_train_on_pass(tmp_path: Path) -> None:
+    """22 learners of the smoke seed hold each difficulty level three times in the training
+    split: the check refuses only what the training would."""
+    sizes = ("n_learners=22", "n_tutors=1", "n_sessions=22")
+    code, out = checked(*(f"01_data_synthesis.{s}" for s in sizes), tmp_path=tmp_path)
+    assert code == 0, out
+
+
 def test_sessions_too_many_for_memory_are_refused_with_the_other_sizes_left_default() -> None:
     """`papermill -p n_sessions 1000000000000` on notebook 01 alone (its other sizes at their
     literal defaults) ran until NumPy's MemoryError (aura.sim.generate.check_memory)."""
