@@ -321,6 +321,35 @@ def whole_run_problem(params: Mapping[str, Any]) -> str | None:
 
 DRAWING_NOTEBOOK, TRAINING_NOTEBOOK = "01_data_synthesis", "04_supervised_training"
 """The notebook that draws a run's tables and the one that trains the forests on them."""
+SCORING_NOTEBOOK = "05_evaluation"
+"""The notebook that scores the tutor-matching policies on the drawn tutors (the served pool)."""
+
+
+def _reads_drawn_tables(params: Mapping[str, Any], stem: str) -> dict[str, Any] | None:
+    """Notebook 01's parameters where the file also has notebook ``stem``, which reads the
+    folder 01 writes; otherwise None (``stem`` reads tables drawn apart)."""
+    if DRAWING_NOTEBOOK not in params or stem not in params:
+        return None
+    drawn = notebook_params(dict(params), DRAWING_NOTEBOOK)
+    reader = notebook_params(dict(params), stem)
+    return drawn if drawn["data_dir"] == reader["data_dir"] else None
+
+
+def check_served_pool(params: Mapping[str, Any], source: str | Path) -> None:
+    """Notebook 05 scores the tutor-matching policies on the tutors notebook 01 draws, and a
+    pool of one tutor gives every strategy that tutor: such a run stopped in notebook 05 on an
+    oracle no better than random, after the RL grid and the forests."""
+    from aura.envs.tutor_matching import MIN_POOL_TUTORS
+
+    drawn = _reads_drawn_tables(params, SCORING_NOTEBOOK)
+    n_tutors = (drawn or {}).get("n_tutors")
+    if n_tutors is not None and n_tutors < MIN_POOL_TUTORS:
+        raise ParamsError(
+            f"{source}: {DRAWING_NOTEBOOK}.n_tutors is {n_tutors}, but {SCORING_NOTEBOOK} "
+            f"scores the tutor-matching policies on the tutors it draws, and with fewer than "
+            f"{MIN_POOL_TUTORS} every strategy picks the same tutor: draw at least "
+            f"{MIN_POOL_TUTORS}"
+        )
 
 
 def check_drawn_tables(params: Mapping[str, Any], source: str | Path) -> None:
@@ -330,12 +359,13 @@ def check_drawn_tables(params: Mapping[str, Any], source: str | Path) -> None:
     folds, or a difficulty level in every fold are refused before anything runs. Each size
     passes its own check at 1, and such a run stopped in notebook 04, after the RL grid.
     Skipped where 04 reads another folder than 01 writes, or 01 leaves a size to its default."""
-    if DRAWING_NOTEBOOK not in params or TRAINING_NOTEBOOK not in params:
+    drawn = _reads_drawn_tables(params, TRAINING_NOTEBOOK)
+    if drawn is None:
         return
     drawn = notebook_params(dict(params), DRAWING_NOTEBOOK)
     trained = notebook_params(dict(params), TRAINING_NOTEBOOK)
     sizes = {key: drawn.get(key) for key in ("n_learners", "n_tutors", "n_sessions")}
-    if None in sizes.values() or drawn["data_dir"] != trained["data_dir"]:
+    if None in sizes.values():
         return
     from aura.sim.generate import generate
     from aura.supervised.features import build_feature_tables
@@ -427,5 +457,6 @@ def check_params(
     check_declared(params, notebooks, Path(source))
     checked = check_sections(params, source)
     check_drawn_tables(params, source)
+    check_served_pool(params, source)
     writable_folders(params, source)
     return checked

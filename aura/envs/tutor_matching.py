@@ -106,6 +106,9 @@ DEFAULT_SUCCESS_THRESHOLD = 0.8
 """An episode is a success when its mean session reward reaches this."""
 DEFAULT_N_TUTORS = 100
 """Tutors in a simulated pool (drawn with `pool_seed`, 0 by default)."""
+MIN_POOL_TUTORS = 2
+"""The fewest tutors a pool may hold: with one, every strategy picks the same tutor, so the
+oracle is the random policy and no score can be normalised (nor any policy learned)."""
 
 _LEVEL_CUTS = tuple(
     0.5 * (lo + hi)
@@ -240,6 +243,14 @@ class TutorMatchingEnv(gym.Env):
             tutor_pool(tutors_csv, n_tutors=n_tutors, pool_seed=pool_seed + k)
             for k in range(n_pools)
         ]
+        for (pool, _), k in zip(pools, range(n_pools), strict=True):
+            if len(pool) < MIN_POOL_TUTORS:
+                source = tutors_csv or f"n_tutors={n_tutors}, pool_seed={pool_seed + k}"
+                raise ValueError(
+                    f"the tutor pool of {source} holds {len(pool)} tutor(s): with fewer than "
+                    f"{MIN_POOL_TUTORS} every strategy picks the same tutor, so the oracle is "
+                    "the random policy and there is nothing to learn"
+                )
         self._pools = [pool for pool, _ in pools]
         self._pool_starts = np.cumsum([0] + [len(p) for p in self._pools[:-1]]).tolist()
         self.tutors = self._pools[0] if n_pools == 1 else pooled(self._pools)

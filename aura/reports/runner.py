@@ -50,10 +50,12 @@ from aura.params_check import (
     EVALUATING_NOTEBOOKS,
     FOLDERS_WRITTEN,
     RUN_DIR_PARAM,
+    SCORING_NOTEBOOK,
     TRAINING_NOTEBOOK,
     check_declared,
     check_drawn_tables,
     check_sections,
+    check_served_pool,
     whole_run_problem,
     writable_folders,
 )
@@ -527,6 +529,8 @@ def _check_params(
     check_sections(params, params_path, per_notebook)
     if DRAWING_NOTEBOOK in per_notebook and TRAINING_NOTEBOOK in per_notebook:
         check_drawn_tables(params, params_path)
+    if DRAWING_NOTEBOOK in per_notebook and SCORING_NOTEBOOK in per_notebook:
+        check_served_pool(params, params_path)
     written = dict.fromkeys(k for stem in per_notebook for k in FOLDERS_WRITTEN.get(stem, ()))
     if written:
         writable_folders(params, params_path, *written)

@@ -368,6 +368,23 @@ def test_a_tutors_csv_that_is_no_path_is_refused_by_name(value: object) -> None:
         gym.make(E.TUTOR_MATCHING_ID, tutors_csv=value)
 
 
+def test_a_pool_of_one_tutor_is_refused_by_its_size(tmp_path) -> None:
+    """With one tutor every strategy picks it, so the oracle is the random policy: a grid or a
+    pool score on it stopped in `normalised_score` ("oracle return ... must exceed random
+    return ...") once the policies were trained."""
+    from aura.sim.io import write_datasets
+
+    write_datasets(tmp_path, seed=3, n_learners=4, n_tutors=1, n_sessions=4)
+    csv = tmp_path / "tutors_data.csv"
+    for options, named in (
+        ({"n_tutors": 1}, "n_tutors=1, pool_seed=0"),
+        ({"tutors_csv": csv}, csv),
+    ):
+        with pytest.raises(ValueError, match=re.escape(f"the tutor pool of {named} holds 1 tutor")):
+            gym.make(E.TUTOR_MATCHING_ID, **options)
+    gym.make(E.TUTOR_MATCHING_ID, n_tutors=2)
+
+
 def rest_and_next(env: gym.Env) -> list[tuple]:
     """Steps to the end of the current episode, then the next (unseeded) episode's first
     observation and steps, as (observation's bytes, reward, terminated, truncated, info)."""

@@ -100,9 +100,24 @@ def test_tables_too_small_for_the_forests_are_refused_up_front(
 def test_the_smallest_tables_the_forests_train_on_pass(tmp_path: Path) -> None:
     """22 learners of the smoke seed hold each difficulty level three times in the training
     split: the check refuses only what the training would."""
-    sizes = ("n_learners=22", "n_tutors=1", "n_sessions=22")
+    sizes = ("n_learners=22", "n_tutors=2", "n_sessions=22")
     code, out = checked(*(f"01_data_synthesis.{s}" for s in sizes), tmp_path=tmp_path)
     assert code == 0, out
+
+
+def test_one_tutor_drawn_for_notebook_05_s_served_pool_is_refused_by_its_key(
+    tmp_path: Path,
+) -> None:
+    """Notebook 05 scores the tutor-matching policies on the tutors notebook 01 draws; with one,
+    a run stopped there on an oracle no better than random, after the grid and the forests."""
+    sizes = ("n_learners=22", "n_tutors=1", "n_sessions=22")
+    code, out = checked(*(f"01_data_synthesis.{s}" for s in sizes), tmp_path=tmp_path)
+    assert code == 1
+    assert out == (
+        "error: edge.yaml: 01_data_synthesis.n_tutors is 1, but 05_evaluation scores the "
+        "tutor-matching policies on the tutors it draws, and with fewer than 2 every strategy "
+        "picks the same tutor: draw at least 2"
+    )
 
 
 def test_sessions_too_many_for_memory_are_refused_with_the_other_sizes_left_default() -> None:
