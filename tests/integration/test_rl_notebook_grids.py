@@ -7,13 +7,15 @@ from pathlib import Path
 
 import nbformat
 import papermill as pm
+import pytest
 
 from aura.config import NOTEBOOKS_DIR, PROJECT_ROOT
 
 
-def test_notebook_03_reports_a_grid_without_ppo(tmp_path: Path) -> None:
-    """The action profiles read the selected PPO policy of every environment, and a DQN grid
-    has none: the notebook stopped there with a KeyError once the grid had trained."""
+@pytest.fixture(scope="module")
+def dqn_grid(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Notebook 03 executed on a tiny grid of DQN alone on difficulty adaptation (seconds)."""
+    tmp_path = tmp_path_factory.mktemp("dqn-grid")
     executed = tmp_path / "03.ipynb"
     pm.execute_notebook(
         str(NOTEBOOKS_DIR / "03_rl_training.ipynb"),
@@ -39,8 +41,22 @@ def test_notebook_03_reports_a_grid_without_ppo(tmp_path: Path) -> None:
             "hyperparams": {"dqn": {"difficulty_adaptation": {"learning_starts": 50}}},
         },
     )
-    cells = nbformat.read(executed, as_version=4).cells
+    return executed
+
+
+def test_notebook_03_reports_a_grid_without_ppo(dqn_grid: Path) -> None:
+    """The action profiles read the selected PPO policy of every environment, and a DQN grid
+    has none: the notebook stopped there with a KeyError once the grid had trained."""
+    cells = nbformat.read(dqn_grid, as_version=4).cells
     profile = next(c for c in cells if "action_profile_report_table(" in c.source)
     shown = str(profile.outputs)
     assert "oracle" in shown and "hand rule" in shown
     assert "PPO (selected)" not in shown
+
+
+def test_notebook_03_says_why_a_grid_without_ppo_has_no_verdict(dqn_grid: Path) -> None:
+    """The verdicts are PPO's; for a DQN grid the report showed an empty table ("Empty
+    DataFrame, Columns: [], Index: []")."""
+    cells = nbformat.read(dqn_grid, as_version=4).cells
+    verdict = next(c for c in cells if c.source.startswith("verdict = {"))
+    assert verdict.outputs[0]["text"] == "No verdict: the grid trains no PPO (algorithms: dqn)\n"
