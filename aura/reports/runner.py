@@ -41,6 +41,7 @@ from aura.config import (
     ParamsError,
     load_params,
     notebook_params,
+    project_path,
     project_relative,
 )
 from aura.files import write_text_atomically
@@ -531,6 +532,13 @@ def _check_params(
         check_drawn_tables(params, params_path)
     if DRAWING_NOTEBOOK in per_notebook and SCORING_NOTEBOOK in per_notebook:
         check_served_pool(params, params_path)
+    if SCORING_NOTEBOOK in per_notebook:  # `--only 05` on a models folder 03 and 04 never filled
+        from aura.evaluation.saved import missing_results
+
+        models = project_path(per_notebook[SCORING_NOTEBOOK]["models_dir"])
+        problem = missing_results(models, made_first=per_notebook)
+        if problem:
+            raise ParamsError(f"{params_path}: {SCORING_NOTEBOOK}: {problem}")
     written = dict.fromkeys(k for stem in per_notebook for k in FOLDERS_WRITTEN.get(stem, ()))
     if written:
         writable_folders(params, params_path, *written)

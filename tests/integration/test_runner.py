@@ -642,6 +642,35 @@ def test_loading_a_grid_that_is_not_there_is_refused_before_anything_runs(
     assert not runs.exists()
 
 
+def test_evaluating_a_models_folder_never_trained_is_refused_before_anything_runs(
+    tmp_path: Path,
+) -> None:
+    """`aura run --only 05` on a fresh models folder started a kernel and stopped in the
+    notebook's third cell; notebooks 03 and 04 in the same run write what it reads."""
+    from aura.config import PARAMS_DIR
+    from aura.params_edit import derive_params
+
+    models = tmp_path / "models"
+    params = tmp_path / "fresh.yaml"
+    text = derive_params(PARAMS_DIR / "smoke.yaml", [f"shared.models_dir={models}"])[0]
+    params.write_text(text, encoding="utf-8")
+    runs = tmp_path / "runs"
+    with pytest.raises(ParamsError) as err:
+        run_pipeline(params, runs_dir=runs, run_name="never", only=["05"])
+    assert str(err.value) == (
+        f"{params}: 05_evaluation: nothing to evaluate yet, no {models / 'rl' / 'results.json'} "
+        f"(notebook 03 or aura train-rl); no {models / 'supervised' / 'metrics.json'} (notebook "
+        "04 or aura train-supervised): run those first with the same models_dir"
+    )
+    with pytest.raises(ParamsError) as err:
+        run_pipeline(params, runs_dir=runs, run_name="never", only=["04", "05"])
+    assert str(err.value) == (
+        f"{params}: 05_evaluation: nothing to evaluate yet, no {models / 'rl' / 'results.json'} "
+        "(notebook 03 or aura train-rl): run those first with the same models_dir"
+    )
+    assert not runs.exists()
+
+
 def test_a_results_folder_under_a_file_is_refused_before_anything_runs(tmp_path: Path) -> None:
     """Notebook 03 would have trained for minutes before its first save failed."""
     import yaml
