@@ -114,11 +114,13 @@ def read_snapshot(registry: CollectorRegistry) -> Snapshot:
 
 
 def duration(seconds: float | None) -> str:
-    """``4.25 ms``, ``2.5 s``; a dash for no value."""
+    """``4.25 ms``, ``2.5 s``; a dash for no value. Milliseconds below what rounds to a second:
+    999.6 ms to three significant figures is 1,000, which Python writes ``1e+03``."""
     if seconds is None:
         return "–"
-    if seconds < 1:
-        return f"{seconds * 1000:.3g} ms"
+    milliseconds = f"{seconds * 1000:.3g}"
+    if float(milliseconds) < 1000:
+        return f"{milliseconds} ms"
     return f"{seconds:.3g} s"
 
 

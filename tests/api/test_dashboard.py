@@ -247,6 +247,13 @@ def test_the_page_is_no_operation_of_the_api_document(client: TestClient) -> Non
     assert "/dashboard" not in client.get("/openapi.json").json()["paths"]
 
 
+@pytest.mark.parametrize("seconds", [0.9995, 0.9996, 0.99999])
+def test_a_duration_that_rounds_to_a_second_is_written_as_one(seconds: float) -> None:
+    """999.6 ms to three significant figures is 1,000 ms, which Python writes "1e+03": the page
+    showed a p99 of "1e+03 ms" for a latency just under a second (bucket (0.5 s, 1 s])."""
+    assert duration(seconds) == "1 s"
+
+
 def test_requests_are_told_apart_by_status_class() -> None:
     """A 499 (client gone) is a client error, a 500 a server error; 2xx and 3xx are neither."""
     metrics = Metrics()
