@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -24,7 +24,14 @@ from test_serve import (
 )
 
 from aura.api.app import create_app
-from aura.api.dashboard import duration, histogram_quantile, read_snapshot, render, utc
+from aura.api.dashboard import (
+    duration,
+    histogram_quantile,
+    read_snapshot,
+    render,
+    uptime,
+    utc,
+)
 from aura.api.observability import Metrics
 from aura.api.settings import Settings
 from aura.export.manifest import read_manifest
@@ -64,6 +71,26 @@ def test_the_quantile_estimate_is_prometheus_s_worked_by_hand(
 
 def test_a_histogram_without_observations_has_no_quantile() -> None:
     assert histogram_quantile(0.5, [(0.001, 0), (INF, 0)]) is None
+
+
+def test_a_rank_equal_to_a_bucket_s_count_is_that_bucket_s_upper_bound() -> None:
+    """Prometheus takes the first bucket whose cumulative count reaches the rank (count >= rank).
+    Two of four observations at or below 1 ms, none in (1 ms, 2 ms]: the median, rank 2, is the
+    first bucket's 1 ms, not the 2 ms lower bound of the next bucket that holds any."""
+    buckets = [(0.001, 2), (0.002, 2), (0.005, 4), (INF, 4)]
+    assert histogram_quantile(0.5, buckets) == pytest.approx(0.001)
+
+
+def test_the_quantile_one_is_the_bound_of_the_last_observation_s_bucket() -> None:
+    """q = 1 is allowed (quantiles are in (0, 1]): rank 10 of TEN lies at the end of (5 ms,
+    10 ms], 5 + 5 * 4/4 ms."""
+    assert histogram_quantile(1.0, TEN) == pytest.approx(0.01)
+
+
+def test_a_lowest_bucket_at_or_below_zero_gives_its_upper_bound() -> None:
+    """Prometheus's documented rule: the lowest bucket's lower bound is taken as 0 only when its
+    upper bound is above 0; otherwise a quantile in the lowest bucket is that upper bound."""
+    assert histogram_quantile(0.25, [(-1.0, 2), (0.0, 3), (1.0, 4), (INF, 4)]) == -1.0
 
 
 @pytest.mark.parametrize(
@@ -247,11 +274,102 @@ def test_the_page_is_no_operation_of_the_api_document(client: TestClient) -> Non
     assert "/dashboard" not in client.get("/openapi.json").json()["paths"]
 
 
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [
+        (None, "–"),
+        (0.0005, "0.5 ms"),  # the first latency bound
+        (0.00425, "4.25 ms"),
+        (0.12345, "123 ms"),  # three significant figures
+        (1.0, "1 s"),  # a second is written in seconds, not as 1e+03 ms
+        (2.5, "2.5 s"),
+        (10.0, "10 s"),  # the last latency bound
+    ],
+)
+def test_a_duration_is_written_in_milliseconds_below_a_second(
+    seconds: float | None, shown: str
+) -> None:
+    assert duration(seconds) == shown
+
+
 @pytest.mark.parametrize("seconds", [0.9995, 0.9996, 0.99999])
 def test_a_duration_that_rounds_to_a_second_is_written_as_one(seconds: float) -> None:
     """999.6 ms to three significant figures is 1,000 ms, which Python writes "1e+03": the page
     showed a p99 of "1e+03 ms" for a latency just under a second (bucket (0.5 s, 1 s])."""
     assert duration(seconds) == "1 s"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [
+        (0, "00:00:00"),
+        (59.9, "00:00:59"),  # seconds completed
+        (-3.0, "00:00:00"),  # a clock set back after the start is no negative uptime
+        (86_399, "23:59:59"),
+        (86_400, "1 d 00:00:00"),
+        (3 * 86_400 + 4 * 3_600 + 5 * 60 + 6, "3 d 04:05:06"),
+    ],
+)
+def test_uptime_is_days_then_hours_minutes_and_seconds(seconds: float, shown: str) -> None:
+    assert uptime(seconds) == shown
+
+
+def test_the_page_shows_each_endpoint_s_figures_worked_by_hand() -> None:
+    """Six requests to two endpoints and one unmatched path, the latency of /a and /b observed:
+    every number on the page is worked from what was recorded. /a's one observation of 3 ms lies
+    in (2 ms, 5 ms]: p50 = 2 + 3 * 0.5, p95 = 2 + 3 * 0.95, p99 = 2 + 3 * 0.99 ms. /b's 0.7 s
+    lies in (0.5 s, 1 s] and its 1.5 s in (1 s, 2.5 s]: p50 (rank 1) is 1 s, p95 (rank 1.9)
+    1 + 1.5 * 0.9 s, p99 (rank 1.98) 1 + 1.5 * 0.98 s. Rows are sorted by endpoint then method,
+    unmatched last; an endpoint's latency stands once, across all its methods' rows."""
+    metrics = Metrics()
+    for labels in [
+        ("/b", "POST", "200"),
+        ("/b", "POST", "200"),
+        ("/a", "GET", "200"),
+        ("/b", "GET", "404"),
+        ("unmatched", "GET", "404"),
+        ("/a", "POST", "500"),
+    ]:
+        metrics.requests.labels(*labels).inc()
+    metrics.latency.labels("/a").observe(0.003)
+    metrics.latency.labels("/b").observe(0.7)
+    metrics.latency.labels("/b").observe(1.5)
+    metrics.started.set(datetime(2026, 12, 7, 11, 20, 3, tzinfo=UTC).timestamp())
+    now = datetime(2026, 12, 9, 12, 21, 4, tzinfo=UTC).timestamp()  # 2 d 01:01:01 later
+    created = datetime(2026, 12, 7, 13, 0, tzinfo=timezone(timedelta(hours=2)))
+    page = render(read_snapshot(metrics.registry), "v1", created, now)
+
+    header, *rows = parse(page).rows
+    assert header == ["Endpoint", "Method", "Requests", "4xx", "5xx", "p50", "p95", "p99"]
+    assert rows == [
+        ["/a", "GET", "1", "0", "0", "3.5 ms", "4.85 ms", "4.97 ms"],
+        ["/a", "POST", "1", "0", "1"],
+        ["/b", "GET", "1", "1", "0", "1 s", "2.35 s", "2.47 s"],
+        ["/b", "POST", "2", "0", "0"],
+        ["unmatched", "GET", "1", "1", "0", "–", "–", "–"],
+    ]
+    body = page.split("<tbody>")[1].split("</tbody>")[0]
+    spans = [re.findall(r'rowspan="(\d+)"', row) for row in body.split("<tr>")[1:]]
+    assert spans == [["2"] * 3, [], ["2"] * 3, [], ["1"] * 3]
+    # an error count is marked only where there is one
+    assert '<td class="n bad">1</td><td class="n">0</td>' in body  # /b GET: one 4xx
+    assert '<td class="n">0</td><td class="n bad">1</td>' in body  # /a POST: one 5xx
+    assert body.count(" bad") == 3
+    ids = parse(page).ids
+    assert ids["totals"] == "6 requests, 2 client errors (4xx), 1 server errors (5xx)."
+    assert ids["uptime"] == "started 2026-12-07T11:20:03Z, up 2 d 01:01:01"
+    assert "exported 2026-12-07T11:00:00Z" in page  # 13:00 at UTC+2
+    assert "Page rendered 2026-12-09T12:21:04Z." in page
+    assert "(bounds 0.5 ms to\n10 s; one past the last bound shows as 10 s)" in page
+
+
+def test_a_start_time_never_set_is_told_as_unknown() -> None:
+    """A worker's gauge reads 0 before it is set: the page says the start is unknown rather
+    than counting the uptime from 1970."""
+    metrics = Metrics()
+    metrics.started.set(0)
+    page = render(read_snapshot(metrics.registry), "v1", datetime(2026, 12, 7, tzinfo=UTC), 1.8e9)
+    assert parse(page).ids["uptime"] == "start time unknown"
 
 
 def test_requests_are_told_apart_by_status_class() -> None:
