@@ -88,3 +88,44 @@ def test_outside_ipython_neither_line_draws(capsys: pytest.CaptureFixture[str]) 
         stages("a stage")
     assert line.handle is None and stages.handle is None
     assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [
+        (0, "0:00:00"),
+        (59 * 60 + 59, "0:59:59"),
+        (3 * 3_600 + 4 * 60 + 5, "3:04:05"),  # hours, then the minutes past the hour
+        (100 * 3_600, "100:00:00"),  # hours are not wrapped into days
+    ],
+)
+def test_a_time_reads_hours_minutes_and_seconds(seconds: float, shown: str) -> None:
+    assert progress.clock_text(seconds) == shown
+
+
+def test_a_line_of_no_units_says_so_without_dividing_by_zero() -> None:
+    """A grid with nothing left to run, or no tutor pools asked for, reports 0 of 0."""
+    line = ProgressLine("tutor pools", clock=Clock())
+    line(0, 0)
+    assert line.bundle(0, 0, now=100.0)["text/plain"] == (
+        "0 of 0 tutor pools (0%), 0:00:00 elapsed"
+    )
+
+
+def test_the_bar_is_filled_to_the_units_done_of_the_total() -> None:
+    line = ProgressLine("tutor pools", clock=Clock())
+    line(0, 5)
+    html = line.bundle(3, 5, now=140.0)["text/html"]
+    # three pools in 40 s: the two left take 27 s (26.7 rounded)
+    assert html == (
+        '<div><progress value="3" max="5" style="width: 16em"></progress> '
+        "3 of 5 tutor pools (60%), 0:00:40 elapsed, 0:00:27 left</div>"
+    )
+
+
+def test_work_of_no_stages_is_done_after_0_stages(monkeypatch: pytest.MonkeyPatch) -> None:
+    handle, clock = Handle(), Clock()
+    monkeypatch.setattr(progress, "_display_handle", lambda: handle)
+    with StageLine(clock=clock):
+        clock.now += 5
+    assert handle.shown == ["done in 0:00:05, after 0 stages"]
