@@ -252,6 +252,24 @@ def test_the_filter_s_placement_prior_is_the_chance_of_each_level_at_each_abilit
     np.testing.assert_allclose(chances[1], middle, rtol=1e-9, atol=1e-15)
 
 
+def test_the_lowest_and_highest_levels_take_the_normal_s_tails() -> None:
+    """Placed at Beginner (b = -1.2), a learner's noisy 84% difficulty fell below the cut at
+    -0.6: Phi((-0.6 - t) / s); at Advanced (b = 1.2) above the cut at 0.6: 1 - Phi((0.6 - t) / s)
+    (scipy's normal). A learner of high ability is likelier placed at Advanced than Beginner."""
+    from scipy.stats import norm
+
+    from aura.envs.ceilings import PRIOR_SD
+    from aura.sim.generate import PLACEMENT_ERROR
+
+    prior = np.exp(-0.5 * (ABILITY_GRID / PRIOR_SD) ** 2)
+    t = oc.target_difficulty(ABILITY_GRID)
+    low, high = (_placement_prior(b) / prior for b in (-1.2, 1.2))
+    np.testing.assert_allclose(low, norm.cdf((-0.6 - t) / PLACEMENT_ERROR), rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(high, norm.sf((0.6 - t) / PLACEMENT_ERROR), rtol=1e-9, atol=1e-15)
+    top = ABILITY_GRID.argmax()
+    assert high[top] > 0.99 > 0.01 > low[top]
+
+
 def test_the_observation_ceiling_picks_the_strategy_its_models_value_most() -> None:
     """Each row's pick is the strategy whose fitted model predicts the highest value there, read
     from the models' own predictions."""

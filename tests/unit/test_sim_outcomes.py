@@ -225,3 +225,15 @@ def test_the_session_reward_is_07_outcome_plus_03_engagement() -> None:
     assert oc.session_reward(engagement=1.0, outcome=0.0) == pytest.approx(0.3)
     assert oc.session_reward(engagement=0.0, outcome=1.0) == pytest.approx(0.7)
     assert oc.session_reward(engagement=0.5, outcome=0.2) == pytest.approx(0.29)
+
+
+def test_the_kept_rate_is_floored_at_a_fifth_for_the_poorest_fit() -> None:
+    """0.12 flow max(0.2, 1 + fit / 2): a fit below -1.6 still learns at a fifth of the rate, and
+    above it the rate grows by half the fit. Worked by hand at flow 1 and 0.5."""
+    fit = np.array([-3.0, -1.6, -1.0, 0.0, 2.0])
+    np.testing.assert_allclose(
+        oc.learning_rate_at_flow(1.0, fit), [0.024, 0.024, 0.06, 0.12, 0.24], rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        oc.learning_rate_at_flow(0.5, fit), [0.012, 0.012, 0.03, 0.06, 0.12], rtol=1e-12
+    )
