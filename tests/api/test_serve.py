@@ -789,3 +789,44 @@ def test_a_port_left_in_time_wait_is_not_taken_for_a_busy_one() -> None:
     with socket.socket() as plain, pytest.raises(OSError):  # what a bind without it meets
         plain.bind(("127.0.0.1", port))
     check_port("127.0.0.1", port)
+
+
+def test_one_worker_counts_in_memory_and_several_in_a_folder_of_their_own(
+    artifacts_dir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """One worker keeps its counts in memory (no PROMETHEUS_MULTIPROC_DIR for uvicorn's
+    process); two get a fresh folder, removed when the service stops; a folder the operator set
+    is the one they get, under any number of workers."""
+    import uvicorn
+
+    from aura.api import launch
+
+    uvicorn_calls(monkeypatch)
+    monkeypatch.setenv("AURA_ARTIFACTS", "unused")  # serve sets it; restored after the test
+    folders: list[str | None] = []
+    monkeypatch.setattr(
+        uvicorn, "run", lambda *a, **k: folders.append(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+    )
+    quiet = {"announce": lambda message: None, "port": 0}
+    launch.serve(artifacts_dir, workers=1, **quiet)
+    launch.serve(artifacts_dir, workers=2, **quiet)
+    fresh = folders[-1]
+    assert folders[0] is None and fresh is not None
+    assert Path(fresh).name.startswith("aura-metrics-") and not Path(fresh).exists()
+    for workers in (1, 2):
+        monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+        launch.serve(artifacts_dir, workers=workers, **quiet)
+    assert folders[2:] == [str(tmp_path)] * 2
+
+
+def test_a_host_name_idna_cannot_encode_is_named_in_one_line() -> None:
+    """A label longer than 63 characters is no host name: the resolver's encoder raises
+    UnicodeError, not socket.gaierror, and the check names it like any other bad host."""
+    from aura.api.launch import LaunchError, check_host
+
+    host = "x" * 64 + ".example"
+    with pytest.raises(LaunchError) as err:
+        check_host(host, 8000)
+    assert str(err.value).startswith(
+        f"--host {host!r} is neither an address nor a known host name (encoding with 'idna'"
+    )
