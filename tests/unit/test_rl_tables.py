@@ -13,6 +13,7 @@ import pytest
 from aura.reports.tables import MISSING
 from aura.rl.intervals import EPISODES, EPISODES_ONLY, SEEDS_AND_EPISODES
 from aura.rl.tables import (
+    env_words,
     results_report_table,
     results_table,
     saved_policies_table,
@@ -287,3 +288,11 @@ def test_the_verdict_reads_yes_no_and_a_dash_where_it_does_not_apply() -> None:
         ["experience reference reaches 0.90", "no", MISSING],
     ]
     pd.testing.assert_frame_equal(verdict, before)
+
+
+def test_an_environment_is_named_in_words_every_underscore_a_space() -> None:
+    """Params keys name environments with underscores; a reader is told every word apart, a
+    key of three words (an environment a fork adds) as well as the two of AURA's own."""
+    assert env_words("tutor_matching") == "tutor matching"
+    assert env_words("difficulty_adaptation") == "difficulty adaptation"
+    assert env_words("difficulty_adaptation_bonus") == "difficulty adaptation bonus"
