@@ -129,3 +129,21 @@ def test_work_of_no_stages_is_done_after_0_stages(monkeypatch: pytest.MonkeyPatc
     with StageLine(clock=clock):
         clock.now += 5
     assert handle.shown == ["done in 0:00:05, after 0 stages"]
+
+
+def test_the_line_drawn_at_each_report_reckons_from_the_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The time elapsed and left run from the first report, not the one before: 1 pool in 30 s,
+    then 3 in 90 s, leave 90 s and then 30 s."""
+    handle, clock = Handle(), Clock()
+    monkeypatch.setattr(progress, "_display_handle", lambda: handle)
+    line = ProgressLine("tutor pools", clock=clock)
+    for done, now in ((0, 100.0), (1, 130.0), (3, 190.0)):
+        clock.now = now
+        line(done, 4)
+    assert handle.shown == [
+        "0 of 4 tutor pools (0%), 0:00:00 elapsed",
+        "1 of 4 tutor pools (25%), 0:00:30 elapsed, 0:01:30 left",
+        "3 of 4 tutor pools (75%), 0:01:30 elapsed, 0:00:30 left",
+    ]
