@@ -116,6 +116,8 @@ def serve(
         if workers > 1 and not metrics_dir:
             # Workers count requests in files of one fresh folder, so /metrics covers them all.
             os.environ[MULTIPROC_ENV] = stack.enter_context(_metrics_folder())
+            # unset before the folder goes, so a later serve in this process makes its own
+            stack.callback(os.environ.pop, MULTIPROC_ENV, None)
         announce(
             f"serving {folder} (version {manifest.version}) on http://{host}:{port} "
             f"with {workers} worker(s)"

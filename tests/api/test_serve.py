@@ -830,3 +830,24 @@ def test_a_host_name_idna_cannot_encode_is_named_in_one_line() -> None:
     assert str(err.value).startswith(
         f"--host {host!r} is neither an address nor a known host name (encoding with 'idna'"
     )
+
+
+def test_a_second_service_in_the_same_process_starts_after_a_two_worker_one(
+    artifacts_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two workers get a fresh metrics folder through PROMETHEUS_MULTIPROC_DIR, removed when the
+    service stops; left set, it named that removed folder, and the next `serve` in the process
+    (a notebook, a test harness) refused to start: "... is not a folder"."""
+    import uvicorn
+
+    from aura.api import launch
+
+    uvicorn_calls(monkeypatch)
+    monkeypatch.setenv("AURA_ARTIFACTS", "unused")  # serve sets it; restored after the test
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: None)
+    quiet = {"announce": lambda message: None, "port": 0}
+    launch.serve(artifacts_dir, workers=2, **quiet)
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+    launch.serve(artifacts_dir, workers=1, **quiet)
+    launch.serve(artifacts_dir, workers=2, **quiet)
