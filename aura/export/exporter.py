@@ -3,7 +3,8 @@
 This module knows nothing about which models AURA trains; `aura.export.pipeline` gathers them
 from the models folder and calls `export_artifacts`. Every model is converted, checked against
 its native predictions (an export that disagrees with its model is refused), hashed, and written
-with the tutor pool and `manifest.json` into a folder that replaces the old one atomically.
+with the tutor pool, `manifest.json` and the model card rendered from it (`MODEL_CARD.md`) into a
+folder that replaces the old one atomically.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from aura.export.manifest import (
     TutorPoolEntry,
     models_version,
 )
+from aura.export.model_card import MODEL_CARD_FILE, model_card
 from aura.export.onnx_forest import INPUT_NAME as FOREST_INPUT
 from aura.export.onnx_forest import forest_parity, forest_to_onnx, is_classifier
 from aura.export.onnx_policy import ACTION_TIE, policy_parity, policy_to_onnx
@@ -204,8 +206,9 @@ def check_replaceable(target: Path) -> None:
 
     An export replaces its folder whole (`atomic_directory`), so a folder named by mistake (the
     models folder, a folder of one's own files, a parent of the data) would be deleted with
-    everything in it. Only a missing folder, an empty one, or an earlier export (its manifest and
-    the files the manifest lists) may be replaced; anything else is named and nothing is written.
+    everything in it. Only a missing folder, an empty one, or an earlier export (its manifest, its
+    model card and the files the manifest lists) may be replaced; anything else is named and
+    nothing is written.
     """
     from pydantic import ValidationError
 
@@ -224,7 +227,7 @@ def check_replaceable(target: Path) -> None:
     except (OSError, ValidationError):
         ours: set[str] = set()
     else:
-        ours = {MANIFEST_FILE, manifest.tutor_pool.file}
+        ours = {MANIFEST_FILE, MODEL_CARD_FILE, manifest.tutor_pool.file}
         ours |= {entry.file for entry in manifest.models.values()}
     foreign = [f"{e.name}/" if e.is_dir() else e.name for e in entries if e.name not in ours]
     if foreign:
@@ -248,8 +251,8 @@ def export_artifacts(
     git: dict[str, Any],
     libraries: dict[str, str | None],
 ) -> Manifest:
-    """Convert, check and write every model, the pool and the manifest into ``target``, which
-    must be missing, empty or an earlier export (`check_replaceable`)."""
+    """Convert, check and write every model, the pool, the manifest and its model card into
+    ``target``, which must be missing, empty or an earlier export (`check_replaceable`)."""
     check_replaceable(Path(target))
     with atomic_directory(Path(target)) as folder:
         models = {f.name: _forest_entry(f, folder) for f in forests}
@@ -275,4 +278,5 @@ def export_artifacts(
         (folder / MANIFEST_FILE).write_text(
             manifest.model_dump_json(indent=2) + "\n", encoding="utf-8"
         )
+        (folder / MODEL_CARD_FILE).write_text(model_card(manifest), encoding="utf-8")
     return manifest

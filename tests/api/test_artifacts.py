@@ -79,7 +79,8 @@ def test_a_complete_export_verifies(artifacts_dir: Path) -> None:
 def test_an_exported_manifest_validates_against_the_committed_schema(artifacts_dir: Path) -> None:
     """Clients are pointed at docs/manifest.schema.json: the manifest an export writes must be
     valid by that file, not only by the pydantic models it is emitted from, with every file
-    it lists of its recorded sha256 and size, and nothing else in the folder."""
+    it lists of its recorded sha256 and size, and nothing else in the folder but the model card
+    rendered from it."""
     import jsonschema
 
     from aura.config import PROJECT_ROOT
@@ -98,7 +99,7 @@ def test_an_exported_manifest_validates_against_the_committed_schema(artifacts_d
         == (manifest["tutor_pool"]["sha256"])
     )
     assert sorted(p.name for p in artifacts_dir.iterdir()) == sorted(
-        [*listed, manifest["tutor_pool"]["file"], "manifest.json"]
+        [*listed, manifest["tutor_pool"]["file"], "manifest.json", "MODEL_CARD.md"]
     )
 
 
