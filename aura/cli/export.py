@@ -15,11 +15,13 @@ from aura.config import PARAMS_DIR, project_path
 
 @app.command("export")
 def export(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None:
-    """Export the run's models to ONNX with manifest.json in shared.artifacts_dir (as notebook 06).
+    """Export the run's models to ONNX with manifest.json and its MODEL_CARD.md in
+    shared.artifacts_dir (as notebook 06).
 
     A model whose ONNX form disagrees with it is refused.
     """
     from aura.export.exporter import ExportError
+    from aura.export.model_card import MODEL_CARD_FILE
     from aura.export.pipeline import export_run
     from aura.interrupts import interrupts_handled
     from aura.params_check import export_folders, export_test_size
@@ -75,4 +77,5 @@ def export(params: ParamsOption = PARAMS_DIR / "default.yaml") -> None:
             f"[yellow]note:[/] exported models learned from tables the simulator did not write, "
             f"so without a Bayes reference or targets checked: {', '.join(unchecked)}"
         )
+    console.print(f"model card: {MODEL_CARD_FILE}, written from the manifest")
     console.print(f"version {manifest.version} in {project_path(shared['artifacts_dir'])}")

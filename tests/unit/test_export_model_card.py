@@ -313,3 +313,27 @@ def test_a_refused_or_interrupted_export_leaves_the_last_card_and_no_half_writte
         export(target, small_export, {"seed": 3})
     assert {p.name: p.read_bytes() for p in target.iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["artifacts"]
+
+
+def test_aura_export_names_the_model_card_among_its_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`aura export` listed each model's file and not the card it wrote beside them."""
+    from types import SimpleNamespace
+
+    from typer.testing import CliRunner
+
+    import aura.export.pipeline as pipeline
+    from aura.cli import app
+    from aura.config import PARAMS_DIR
+
+    forest = SimpleNamespace(
+        file="compatibility.onnx",
+        size_bytes=2**20,
+        parity={"rows": 10.0, "max_abs_diff": 1e-7},
+        kind="regressor",
+        metrics={},
+    )
+    exported = SimpleNamespace(models={"compatibility": forest}, version="abc")
+    monkeypatch.setattr(pipeline, "export_run", lambda *args, **kwargs: exported)
+    result = CliRunner().invoke(app, ["export", "--params", str(PARAMS_DIR / "smoke.yaml")])
+    assert result.exit_code == 0, result.output
+    assert f"model card: {MODEL_CARD_FILE}, written from the manifest" in result.output
