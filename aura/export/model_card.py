@@ -107,9 +107,10 @@ def _inputs(entry: ModelEntry) -> list[str]:
     ]
     if entry.class_labels:
         what = "actions" if entry.kind == "policy" else "classes"
-        lines.append(
-            f"{what.capitalize()}, in output column order: {', '.join(entry.class_labels)}."
-        )
+        lines += [  # a paragraph of its own, not a continuation of the outputs' last item
+            "",
+            f"{what.capitalize()}, in output column order: {', '.join(entry.class_labels)}.",
+        ]
     return lines
 
 

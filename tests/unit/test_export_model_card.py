@@ -337,3 +337,22 @@ def test_aura_export_names_the_model_card_among_its_files(monkeypatch: pytest.Mo
     result = CliRunner().invoke(app, ["export", "--params", str(PARAMS_DIR / "smoke.yaml")])
     assert result.exit_code == 0, result.output
     assert f"model card: {MODEL_CARD_FILE}, written from the manifest" in result.output
+
+
+def test_a_policy_s_actions_are_a_paragraph_of_their_own() -> None:
+    """Written on the line after the outputs' list, the actions read as part of its last item
+    ("softmax of the logits. Actions, in output column order: ...") on a rendered page."""
+    import mistune
+
+    outputs = [
+        {"name": "logits", "description": "(rows, actions) unnormalised action scores."},
+        {"name": "probabilities", "description": "(rows, actions) softmax of the logits."},
+    ]
+    entry = _entry("policy", "tutor_matching", [_feature("age")], POLICY_METRICS) | {
+        "outputs": outputs,
+        "class_labels": ["best_rating", "balanced"],
+    }
+    page = mistune.html(model_card(manifest(tutor_matching=entry)))
+    items = re.findall(r"<li>(.*?)</li>", page, flags=re.S)
+    assert not [item for item in items if "output column order" in item]
+    assert re.search(r"<p>Actions, in output column order: [a-z_, ]+\.</p>", page)
