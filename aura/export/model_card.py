@@ -52,14 +52,15 @@ PURPOSES = {
 
 
 def number(value: Any) -> str:
-    """How the card writes a manifest value: floats to 4 significant figures, integers whole,
-    booleans as yes/no, a missing value as `NOT_RECORDED`."""
+    """How the card writes a manifest value: floats to 4 significant figures, integers whole with
+    thousands separators (as the reports write counts), booleans as yes/no, a missing value as
+    `NOT_RECORDED`."""
     if value is None:
         return NOT_RECORDED
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int):
-        return str(value)
+        return f"{value:,}"
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
@@ -183,7 +184,7 @@ def _policy_training(entry: ModelEntry) -> list[str]:
         + ".",
     ]
     if len(episodes) == 1:
-        lines.append(f"- Held-out evaluation episodes per reference: {episodes.pop()}.")
+        lines.append(f"- Held-out evaluation episodes per reference: {number(episodes.pop())}.")
     else:
         lines.append(f"- Held-out evaluation episodes: {NOT_RECORDED}.")
     return lines

@@ -356,3 +356,10 @@ def test_a_policy_s_actions_are_a_paragraph_of_their_own() -> None:
     items = re.findall(r"<li>(.*?)</li>", page, flags=re.S)
     assert not [item for item in items if "output column order" in item]
     assert re.search(r"<p>Actions, in output column order: [a-z_, ]+\.</p>", page)
+
+
+def test_counts_are_written_with_thousands_separators_as_the_reports_write_them() -> None:
+    card = model_card(manifest())
+    assert "- Rows: 1,590 train, 409 held out; learners: 800 train, 200 held out" in card
+    assert "(1,234 bytes, sha256 abababababab)" in card
+    assert number(15905) == "15,905" and number(7) == "7" and number(True) == "yes"
