@@ -283,10 +283,11 @@ def _policy_evaluation(entry: ModelEntry) -> list[str]:
     return lines
 
 
-def _section(name: str, entry: ModelEntry, manifest: Manifest) -> list[str]:
+def _section(name: str, entry: ModelEntry, manifest: Manifest, level: int) -> list[str]:
     policy = entry.kind == "policy"
+    part = "#" * (level + 1)
     return [
-        f"## {name}",
+        f"{'#' * level} {name}",
         "",
         f"A {entry.kind} {'choosing' if policy else 'predicting'} "
         f"{PURPOSES.get(name, NOT_RECORDED)}. Served by "
@@ -294,29 +295,29 @@ def _section(name: str, entry: ModelEntry, manifest: Manifest) -> list[str]:
         f"({number(entry.size_bytes)} bytes, sha256 {entry.sha256[:SHA_PREFIX]}), exported from "
         f"`{entry.source}`.",
         "",
-        "### Intended use and limitations",
+        f"{part} Intended use and limitations",
         "",
         *_use(name, entry),
         "",
-        "### Inputs and outputs",
+        f"{part} Inputs and outputs",
         "",
         *_inputs(entry),
         "",
-        "### Training data",
+        f"{part} Training data",
         "",
         *(_policy_training(entry) if policy else _forest_training(entry, manifest)),
         "",
-        "### Evaluation",
+        f"{part} Evaluation",
         "",
         *(_policy_evaluation(entry) if policy else _forest_evaluation(entry)),
         "",
     ]
 
 
-def _provenance(manifest: Manifest) -> list[str]:
+def _provenance(manifest: Manifest, level: int) -> list[str]:
     libraries = ", ".join(f"{k} {number(manifest.libraries.get(k))}" for k in KEY_LIBRARIES)
     return [
-        "## Provenance",
+        f"{'#' * level} Provenance",
         "",
         f"- Export version: {manifest.version}",
         f"- Commit: {number(manifest.git_commit)}; uncommitted changes: "
@@ -328,10 +329,17 @@ def _provenance(manifest: Manifest) -> list[str]:
     ]
 
 
-def model_card(manifest: Manifest) -> str:
-    """The text of MODEL_CARD.md for ``manifest``: a section per model, then provenance."""
+def model_card(manifest: Manifest, level: int = 1) -> str:
+    """The text of MODEL_CARD.md for ``manifest``: a section per model, then provenance.
+
+    ``level`` is the title's heading level; the models' sections and their parts follow one and
+    two levels below. The file's title is a page's heading (1); shown inside notebook 06's
+    report, under the notebook's own title and sections, the card starts lower, so that the page
+    keeps one top heading and its headings in order."""
+    if not 1 <= level <= 4:
+        raise ValueError(f"level must be 1 to 4 (Markdown has six heading levels), got {level}")
     lines = [
-        f"# Model cards: AURA export {manifest.version}",
+        f"{'#' * level} Model cards: AURA export {manifest.version}",
         "",
         "Written from `manifest.json` beside this file, which `GET /api/ml/models` serves; every "
         "number here is the manifest's (floats to 4 significant figures). Models: "
@@ -340,5 +348,5 @@ def model_card(manifest: Manifest) -> str:
         "",
     ]
     for name, entry in manifest.models.items():
-        lines += _section(name, entry, manifest)
-    return "\n".join(lines + _provenance(manifest))
+        lines += _section(name, entry, manifest, level + 1)
+    return "\n".join(lines + _provenance(manifest, level + 1))

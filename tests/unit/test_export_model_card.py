@@ -363,3 +363,21 @@ def test_counts_are_written_with_thousands_separators_as_the_reports_write_them(
     assert "- Rows: 1,590 train, 409 held out; learners: 800 train, 200 held out" in card
     assert "(1,234 bytes, sha256 abababababab)" in card
     assert number(15905) == "15,905" and number(7) == "7" and number(True) == "yes"
+
+
+def test_a_card_shown_under_a_page_s_sections_starts_at_the_level_given() -> None:
+    """Notebook 06 shows the card under its own title and sections: started at level 1, the
+    report would have held two top headings, and headings out of order."""
+    m = manifest()
+    headings = [line for line in model_card(m, level=3).splitlines() if line.startswith("#")]
+    levels = {line.split(" ", 1)[1]: len(line.split(" ", 1)[0]) for line in headings}
+    assert levels[f"Model cards: AURA export {m.version}"] == 3
+    assert [levels[name] for name in m.models] == [4] * len(m.models)
+    assert levels["Provenance"] == 4
+    assert {levels[part] for part in ("Intended use and limitations", "Evaluation")} == {5}
+    assert model_card(m) == model_card(m, level=1)
+    assert model_card(m, level=3).split("\n", 1)[1] == model_card(m).split("\n", 1)[1].replace(
+        "\n#", "\n###"
+    )
+    with pytest.raises(ValueError, match="level must be 1 to 4"):
+        model_card(m, level=5)
