@@ -15,6 +15,7 @@ from pathlib import Path
 
 from aura.config import PROJECT_ROOT
 from aura.data.schemas import TABLES, fields
+from aura.markdown import table_lines
 from aura.sim.dictionary import data_dictionary
 from aura.sim.io import FILES
 from aura.sim.vocab import LEARNER_SPEC_COLUMNS, SESSION_SPEC_COLUMNS, TUTOR_SPEC_COLUMNS
@@ -29,10 +30,6 @@ _SPEC = {
     "sessions": SESSION_SPEC_COLUMNS,
 }
 HEADER = ("column", "status", "meaning", "unit", "range", "how the simulator makes it")
-
-
-def _cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
 
 
 def _status(table: str) -> dict[str, str]:
@@ -51,23 +48,11 @@ def dictionary_markdown() -> str:
         file = FILES[table]
         status = _status(table)
         rows = dictionary[dictionary["file"] == file]
-        parts += [
-            f"### {file}",
-            "",
-            "| " + " | ".join(HEADER) + " |",
-            "|" + "---|" * len(HEADER),
+        cells = [
+            (f"`{r.column}`", status[r.column], r.meaning, r.unit, r.range, r.generation)
+            for r in rows.itertuples(index=False)
         ]
-        for row in rows.itertuples(index=False):
-            cells = (
-                f"`{row.column}`",
-                status[row.column],
-                row.meaning,
-                row.unit,
-                row.range,
-                row.generation,
-            )
-            parts.append("| " + " | ".join(_cell(c) for c in cells) + " |")
-        parts.append("")
+        parts += [f"### {file}", "", *table_lines(HEADER, cells), ""]
     return "\n".join(parts).rstrip("\n") + "\n"
 
 

@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 from aura.export.manifest import Feature, Manifest, ModelEntry
+from aura.markdown import table_lines
 
 MODEL_CARD_FILE = "MODEL_CARD.md"
 NOT_RECORDED = "not recorded"
@@ -75,15 +76,6 @@ def _interval(mean: Any, interval: dict[str, Any]) -> str:
     return f"{number(mean)} [{number(interval['low'])}, {number(interval['high'])}]"
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
-    return lines + ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
-
-
 def _kind_of(feature: Feature) -> str:
     if feature.categories is not None:
         return ", ".join(feature.categories)
@@ -100,7 +92,7 @@ def _inputs(entry: ModelEntry) -> list[str]:
         f"Inputs, in the order of the ONNX input `{entry.input_name}` (one float row each; "
         "ranges are what a request may send):",
         "",
-        *_table(["name", "type", "range or categories", "description"], rows),
+        *table_lines(["name", "type", "range or categories", "description"], rows),
         "",
         "Outputs:",
         "",
@@ -209,7 +201,7 @@ def _forest_evaluation(entry: ModelEntry) -> list[str]:
         ]
         for metric, value in test.items()
     ]
-    lines = _table(header, rows)
+    lines = table_lines(header, rows)
     if not bayes:
         lines += ["", "No Bayes (noise) floor is recorded in the manifest."]
     if not baselines:
@@ -277,7 +269,7 @@ def _policy_evaluation(entry: ModelEntry) -> list[str]:
         normalised = refs.get(f"{key}_normalised", (baselines.get(name) or {}).get("normalised"))
         rows.append([key.replace("_", " "), str(name), number(refs.get(key)), number(normalised)])
     if rows:
-        lines += _table(["reference", "name", "mean return", "normalised"], rows)
+        lines += table_lines(["reference", "name", "mean return", "normalised"], rows)
     else:
         lines.append("No references are recorded in the manifest.")
     return lines

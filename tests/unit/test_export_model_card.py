@@ -381,3 +381,21 @@ def test_a_card_shown_under_a_page_s_sections_starts_at_the_level_given() -> Non
     )
     with pytest.raises(ValueError, match="level must be 1 to 4"):
         model_card(m, level=5)
+
+
+def test_every_endpoint_the_card_names_is_a_route_of_the_service() -> None:
+    """The card names the endpoints in words (`aura.export` does not import the service); a
+    route renamed in `aura.api.app` would leave the card pointing at nothing."""
+    from aura.api.app import create_app
+    from aura.api.settings import Settings
+    from aura.export.model_card import ENDPOINTS
+
+    app = create_app(settings=Settings(artifacts_dir=Path("never-read")))
+    routes = {(m, r.path) for r in app.routes for m in getattr(r, "methods", None) or ()}
+    named = re.findall(
+        r"`(GET|POST) (/[^`]*)`", "\n".join([*ENDPOINTS.values(), model_card(manifest())])
+    )
+    assert {path for _, path in named} >= {
+        f"/api/ml/predict/{e}" for e in ("difficulty", "tutor-match")
+    }
+    assert not set(named) - routes, sorted(set(named) - routes)
