@@ -362,8 +362,7 @@ def check_drawn_tables(params: Mapping[str, Any], source: str | Path) -> None:
     drawn = _reads_drawn_tables(params, TRAINING_NOTEBOOK)
     if drawn is None:
         return
-    drawn = notebook_params(dict(params), DRAWING_NOTEBOOK)
-    trained = notebook_params(dict(params), TRAINING_NOTEBOOK)
+    trained = notebook_params(dict(params), TRAINING_NOTEBOOK)  # its own seed, if it sets one
     sizes = {key: drawn.get(key) for key in ("n_learners", "n_tutors", "n_sessions")}
     if None in sizes.values():
         return

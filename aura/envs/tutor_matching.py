@@ -243,7 +243,7 @@ class TutorMatchingEnv(gym.Env):
             tutor_pool(tutors_csv, n_tutors=n_tutors, pool_seed=pool_seed + k)
             for k in range(n_pools)
         ]
-        for (pool, _), k in zip(pools, range(n_pools), strict=True):
+        for k, (pool, _) in enumerate(pools):
             if len(pool) < MIN_POOL_TUTORS:
                 source = tutors_csv or f"n_tutors={n_tutors}, pool_seed={pool_seed + k}"
                 raise ValueError(

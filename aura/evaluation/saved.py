@@ -8,16 +8,12 @@ from typing import Any
 
 from aura.files import read_json
 
-MADE_BY: dict[str, str] = {
-    "rl/results.json": "notebook 03 or aura train-rl",
-    "supervised/metrics.json": "notebook 04 or aura train-supervised",
+MADE_BY: dict[str, tuple[str, str]] = {
+    "rl/results.json": ("03_rl_training", "notebook 03 or aura train-rl"),
+    "supervised/metrics.json": ("04_supervised_training", "notebook 04 or aura train-supervised"),
 }
-"""Each saved file the evaluation reads, and what writes it."""
-MADE_IN: dict[str, str] = {
-    "rl/results.json": "03_rl_training",
-    "supervised/metrics.json": "04_supervised_training",
-}
-"""The notebook that writes each file of `MADE_BY`."""
+"""Each saved file the evaluation reads: the notebook that writes it, and what writes it in
+words."""
 
 
 def missing_results(models_dir: Path, made_first: Iterable[str] = ()) -> str | None:
@@ -27,8 +23,8 @@ def missing_results(models_dir: Path, made_first: Iterable[str] = ()) -> str | N
     made_first = set(made_first)
     missing = [
         f"{models_dir / name} ({made_by})"
-        for name, made_by in MADE_BY.items()
-        if MADE_IN[name] not in made_first and not (models_dir / name).is_file()
+        for name, (notebook, made_by) in MADE_BY.items()
+        if notebook not in made_first and not (models_dir / name).is_file()
     ]
     if not missing:
         return None

@@ -1,8 +1,8 @@
 """Pipeline runs and the notebook outputs kept in git.
 
 ``index`` writes the run's front page (headline metrics, key figures, links); ``figures`` shows
-a notebook's figure with alt text and a caption (and keeps it for the front page) and sets
-the colour-blind-safe palette figures draw in; ``runner``
+a notebook's figure with alt text and a caption (and keeps it for the front page), sets
+the colour-blind-safe palette figures draw in and gives each series its marker; ``runner``
 executes the numbered notebooks into ``reports/runs/<run>/``; ``metrics`` is what a
 notebook calls to report numbers to its run; ``notebook_outputs`` records the summary outputs that
 nbval compares; ``host`` measures how fast the host runs Python, recorded beside wall times;
@@ -12,11 +12,12 @@ for the HTML report (no NaN, None or row numbers) and writes its cells (fixed-po
 mean beside its interval).
 """
 
-from aura.reports.figures import show_figure, use_report_palette
+from aura.reports.figures import SERIES_MARKERS, show_figure, use_report_palette
 from aura.reports.index import save_figure, write_index
 from aura.reports.metrics import collect_metrics, write_metrics
 
 __all__ = [
+    "SERIES_MARKERS",
     "collect_metrics",
     "save_figure",
     "show_figure",
