@@ -11,11 +11,12 @@ ARG PYTHON_IMAGE=python:3.11-slim
 
 FROM ${PYTHON_IMAGE} AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
-# One list of dependencies: the [serve] extra, read from pyproject.toml.
+COPY pyproject.toml README.md constraints.txt ./
+# One list of dependencies: the [serve] extra, read from pyproject.toml, at the versions the
+# project's lock (constraints.txt) holds, their own dependencies included.
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['serve']))" > requirements-serve.txt \
  && python -m venv /opt/aura \
- && /opt/aura/bin/pip install --no-cache-dir -r requirements-serve.txt
+ && /opt/aura/bin/pip install --no-cache-dir -c constraints.txt -r requirements-serve.txt
 # Only the packages the service imports: the API, the manifest and pool readers, the simulator's
 # numpy-only matching code, the `aura` command's entry point (`aura serve` alone, here), and the
 # file helpers (aura/files.py, with the signal handling its all-or-nothing writes hold interrupts

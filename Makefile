@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 PARAMS ?= params/default.yaml
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run smoke test lab serve bench notebooks clean
+.PHONY: help venv lock run smoke test lab serve bench notebooks clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -16,12 +16,25 @@ help: ## List the targets
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Re-install only when pyproject.toml changed since the last install.
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -e ".[test]"
+# Re-install only when pyproject.toml or constraints.txt changed since the last install. The
+# constraints hold every package, dependencies' dependencies included, to the locked version.
+$(STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install -c constraints.txt -e ".[test]"
 	touch $(STAMP)
 
 venv: $(STAMP) ## Create .venv (Python 3.11) and install the project with test tools
+
+# A scratch venv resolves pyproject.toml's pins afresh (without the old lock), and its versions,
+# local labels such as +cpu left out, become constraints.txt below the file's own header: every
+# package but pip, setuptools included (torch requires it, so pip would take the newest).
+LOCK_VENV := .lock-venv
+lock: ## Resolve pyproject.toml's pins again and write every version to constraints.txt
+	rm -rf $(LOCK_VENV) && $(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install -q -e ".[test]"
+	{ sed -n '/^#/p' constraints.txt; \
+	  $(LOCK_VENV)/bin/python -m pip freeze --all --exclude-editable \
+	    | sed '/^pip==/d; s/+[^+]*$$//'; } > constraints.new
+	mv constraints.new constraints.txt && rm -rf $(LOCK_VENV)
 
 run: venv ## Run every notebook at full scale (params/default.yaml) into reports/runs/
 	$(BIN)/aura run --params $(PARAMS)

@@ -122,7 +122,24 @@ def _host(record: dict[str, Any]) -> str:
         )
     versions = record.get("libraries") or {}
     libraries = ", ".join(f"{name} {version}" for name, version in versions.items() if version)
-    return " · ".join(parts + ([libraries] if libraries else []))
+    lock = _lock(record.get("lock"))
+    return " · ".join(parts + ([libraries] if libraries else []) + ([lock] if lock else []))
+
+
+def _lock(lock: dict[str, Any] | None) -> str:
+    """The lock the run's environment was installed from (`aura.dependency_lock.lock_record`),
+    and each package it held at another version, which a reader reproducing the run needs."""
+    if not lock:
+        return ""
+    digest = f"{lock['file']} {str(lock['sha256'])[:12]}"
+    off = lock.get("off_lock") or {}
+    if not off:
+        return f"{digest}, every package at its locked version"
+    listed = ", ".join(
+        f"{name} {installed or 'missing'} ({f'locked {locked}' if locked else 'not locked'})"
+        for name, (installed, locked) in off.items()
+    )
+    return f"{digest}, {len(off)} {'package' if len(off) == 1 else 'packages'} off it: {listed}"
 
 
 def _partial_note(record: dict[str, Any]) -> str:

@@ -44,6 +44,7 @@ from aura.config import (
     project_path,
     project_relative,
 )
+from aura.dependency_lock import lock_record
 from aura.files import write_text_atomically
 from aura.interrupts import interrupts_handled
 from aura.params_check import (
@@ -408,6 +409,8 @@ def _run_record(
         "processor": processor_name(),
         "host_speed_s": host_speed(),
         "libraries": library_versions(),
+        # constraints.txt's digest and the packages held at another version than it locks
+        "lock": lock_record(),
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "finished_at": None,
         "notebooks": [],

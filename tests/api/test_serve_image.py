@@ -22,6 +22,7 @@ from pathlib import Path
 
 import httpx2
 import pytest
+from packaging.utils import canonicalize_name
 from test_serve import STARTUP_SECONDS, free_port
 
 from aura.config import PROJECT_ROOT
@@ -106,7 +107,9 @@ def serve_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = str(venv / "bin" / "python")
     pip = [python, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-    subprocess.run([*pip, *requirements], check=True, timeout=600)
+    subprocess.run(
+        [*pip, "-c", str(src / "constraints.txt"), *requirements], check=True, timeout=600
+    )
     subprocess.run([*pip, "--no-deps", str(src)], check=True, timeout=300)
     return venv
 
@@ -122,6 +125,30 @@ def test_the_serve_extra_alone_holds_no_training_library(serve_venv: Path) -> No
     installed = {p["name"].lower() for p in json.loads(listed.stdout)}
     assert "onnxruntime" in installed and "fastapi" in installed
     assert installed.isdisjoint(TRAINING_STACK), installed & set(TRAINING_STACK)
+
+
+@pytest.mark.slow
+def test_the_serve_extra_installs_the_locked_versions(serve_venv: Path) -> None:
+    """The image's packages, its dependencies' dependencies too, are those of constraints.txt,
+    the versions the test suite ran with, not whatever is newest when the image is built."""
+    listed = subprocess.run(
+        [str(serve_venv / "bin" / "python"), "-m", "pip", "list", "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = (PROJECT_ROOT / "constraints.txt").read_text().splitlines()
+    pairs = (line.split("==") for line in lines if line and not line.startswith("#"))
+    locked = {canonicalize_name(name): version for name, version in pairs}
+    # the project, and what `python -m venv` puts in itself (the extra needs no setuptools)
+    venv_own = {"aura", "pip", "setuptools"}
+    installed = {canonicalize_name(p["name"]): p["version"] for p in json.loads(listed.stdout)}
+    off_lock = {
+        name: (version, locked.get(name))
+        for name, version in installed.items()
+        if name not in venv_own and locked.get(name) != version
+    }
+    assert len(installed) > 10 and not off_lock, off_lock
 
 
 @pytest.mark.slow
@@ -239,6 +266,7 @@ def test_the_serve_and_lambda_extras_alone_answer_a_lambda_event(
     subprocess.run(
         [str(serve_venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps",
          "--disable-pip-version-check", "--target", str(target),
+         "-c", str(PROJECT_ROOT / "constraints.txt"),
          *pyproject["project"]["optional-dependencies"]["lambda"]],
         check=True,
         timeout=300,

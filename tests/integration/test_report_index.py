@@ -119,6 +119,27 @@ def test_a_run_of_other_params_or_uncommitted_code_says_so(run_dir: Path) -> Non
     assert "These are not the default params" in page
 
 
+def test_the_host_line_names_the_lock_and_every_package_off_it(run_dir: Path) -> None:
+    """A reader reproducing a run installs from the lock it names; a package the run held at
+    another version (or that the lock lacks) is named with both versions."""
+    record = json.loads((run_dir / "run.json").read_text())
+    record["lock"] = {
+        "file": "constraints.txt",
+        "sha256": "ce12a48a595b" + "0" * 52,
+        "off_lock": {},
+    }
+    (run_dir / "run.json").write_text(json.dumps(record))
+    page = write_index(run_dir).read_text()
+    assert "torch 2.13.0+cpu · constraints.txt ce12a48a595b, every package at its locked" in page
+    record["lock"]["off_lock"] = {"numpy": ["2.5.0", "2.4.6"], "rich": ["15.1", None]}
+    (run_dir / "run.json").write_text(json.dumps(record))
+    page = write_index(run_dir).read_text()
+    assert (
+        "constraints.txt ce12a48a595b, 2 packages off it: numpy 2.5.0 (locked 2.4.6), "
+        "rich 15.1 (not locked)</p>"
+    ) in page
+
+
 def test_a_notebook_not_yet_run_has_an_empty_time(run_dir: Path) -> None:
     record = json.loads((run_dir / "run.json").read_text())
     record["notebooks"].append({"name": "02_environment_design.ipynb", "status": "pending"})

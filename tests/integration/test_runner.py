@@ -186,6 +186,8 @@ def test_run_json_records_params_commit_and_versions(ok_run: Path, project) -> N
     assert record["python"].startswith("3.")
     assert record["processor"] == processor_name()
     assert record["host_speed_s"] > 0  # seconds of aura.reports.host's fixed loop
+    # the lock the environment was installed from, and no package off it (make venv used it)
+    assert record["lock"]["file"] == "constraints.txt" and record["lock"]["off_lock"] == {}
     assert record["command"]
     # what makes the same run, though this one was started by a test, not by `aura run`
     assert record["reproduce"] == f"aura run --params {record['params_file']} --only 01"
