@@ -41,7 +41,6 @@ from aura.config import (
     ParamsError,
     load_params,
     notebook_params,
-    project_path,
     project_relative,
 )
 from aura.dependency_lock import lock_record
@@ -535,13 +534,12 @@ def _check_params(
         check_drawn_tables(params, params_path)
     if DRAWING_NOTEBOOK in per_notebook and SCORING_NOTEBOOK in per_notebook:
         check_served_pool(params, params_path)
-    if SCORING_NOTEBOOK in per_notebook:  # `--only 05` on a models folder 03 and 04 never filled
-        from aura.evaluation.saved import missing_results
+    # `--only 04`, `--only 05` or `--only 06` on folders the notebooks before them never filled
+    from aura.notebook_inputs import missing_inputs
 
-        models = project_path(per_notebook[SCORING_NOTEBOOK]["models_dir"])
-        problem = missing_results(models, made_first=per_notebook)
-        if problem:
-            raise ParamsError(f"{params_path}: {SCORING_NOTEBOOK}: {problem}")
+    problem = missing_inputs(per_notebook)
+    if problem:
+        raise ParamsError(f"{params_path}: {problem}")
     written = dict.fromkeys(k for stem in per_notebook for k in FOLDERS_WRITTEN.get(stem, ()))
     if written:
         writable_folders(params, params_path, *written)

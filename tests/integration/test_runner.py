@@ -673,6 +673,48 @@ def test_evaluating_a_models_folder_never_trained_is_refused_before_anything_run
     assert not runs.exists()
 
 
+@pytest.mark.parametrize(
+    ("only", "refused"),
+    [
+        (
+            "04",
+            "04_supervised_training: nothing to train on yet, no {data}/learners_data.csv, "
+            "{data}/tutors_data.csv, {data}/sessions_data.csv (notebook 01 or aura generate): "
+            "run those first with the same data_dir",
+        ),
+        (
+            "06",
+            "06_model_export: nothing to export yet, no {models}/rl/selected.json (notebook 03 or "
+            "aura train-rl); no {models}/supervised/metrics.json (notebook 04 or aura "
+            "train-supervised): run those first with the same models_dir",
+        ),
+    ],
+)
+def test_a_notebook_on_folders_never_filled_is_refused_before_anything_runs(
+    tmp_path: Path, only: str, refused: str
+) -> None:
+    """`aura run --only 04` on a data folder never drawn, and `--only 06` on a models folder
+    never trained, made a run folder, started a kernel and stopped in the notebook after about
+    ten seconds; notebook 01, in the same run, writes what 04 reads."""
+    from aura.config import PARAMS_DIR
+    from aura.params_edit import derive_params
+
+    data, models = tmp_path / "data", tmp_path / "models"
+    params = tmp_path / "fresh.yaml"
+    settings = [f"shared.data_dir={data}", f"shared.models_dir={models}"]
+    settings.append(f"shared.artifacts_dir={tmp_path / 'artifacts'}")
+    params.write_text(derive_params(PARAMS_DIR / "smoke.yaml", settings)[0], encoding="utf-8")
+    runs = tmp_path / "runs"
+    message = f"{params}: " + refused.format(data=data, models=models)
+    with pytest.raises(ParamsError) as err:
+        run_pipeline(params, runs_dir=runs, run_name="never", only=[only])
+    assert str(err.value) == message
+    assert not runs.exists()
+    result = CliRunner().invoke(app, ["run", "--params", str(params), "--only", only])
+    assert result.exit_code == 1
+    assert " ".join(result.output.split()) == f"error: {message}"
+
+
 def test_a_results_folder_under_a_file_is_refused_before_anything_runs(tmp_path: Path) -> None:
     """Notebook 03 would have trained for minutes before its first save failed."""
     import yaml
