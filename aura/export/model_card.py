@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aura.export.manifest import Feature, Manifest, ModelEntry
+from aura.export.manifest import MANIFEST_FILE, Feature, Manifest, ModelEntry
 from aura.markdown import table_lines
 
 MODEL_CARD_FILE = "MODEL_CARD.md"
@@ -333,7 +333,8 @@ def model_card(manifest: Manifest, level: int = 1) -> str:
     lines = [
         f"{'#' * level} Model cards: AURA export {manifest.version}",
         "",
-        "Written from `manifest.json` beside this file, which `GET /api/ml/models` serves; every "
+        f"Written from `{MANIFEST_FILE}` in the export's folder (beside `{MODEL_CARD_FILE}`), "
+        "which `GET /api/ml/models` serves; every "
         "number here is the manifest's (floats to 4 significant figures). Models: "
         + ", ".join(manifest.models)
         + ".",

@@ -365,6 +365,17 @@ def test_counts_are_written_with_thousands_separators_as_the_reports_write_them(
     assert number(15905) == "15,905" and number(7) == "7" and number(True) == "yes"
 
 
+def test_the_card_names_the_manifest_it_is_written_from_wherever_it_is_read() -> None:
+    """The card said it was written from "`manifest.json` beside this file": true of
+    MODEL_CARD.md, but not of notebook 06's report, which shows the card too."""
+    opening = model_card(manifest(), level=3).split("\n\n")[1]
+    assert opening.startswith(
+        f"Written from `{MANIFEST_FILE}` in the export's folder (beside `{MODEL_CARD_FILE}`), "
+        "which `GET /api/ml/models` serves;"
+    )
+    assert "this file" not in model_card(manifest())
+
+
 def test_a_card_shown_under_a_page_s_sections_starts_at_the_level_given() -> None:
     """Notebook 06 shows the card under its own title and sections: started at level 1, the
     report would have held two top headings, and headings out of order."""
