@@ -53,13 +53,17 @@ class ProgressLine:
             self.handle.update(self.bundle(done, total, now), raw=True)
 
     def bundle(self, done: int, total: int, now: float) -> dict[str, str]:
-        """The line as plain text and as HTML with a ``<progress>`` bar."""
+        """The line as plain text and as HTML with a ``<progress>`` bar; work of no units (a
+        grid with nothing left to run) says so, without a bar: "0 of 0 (0%)" read as work not
+        begun."""
         start, kept = self.first or (now, done)
-        elapsed = now - start
-        text = f"{done:,} of {total:,} {self.unit} ({done / max(total, 1):.0%}), "
-        text += f"{clock_text(elapsed)} elapsed"
+        elapsed = f"{clock_text(now - start)} elapsed"
+        if total == 0:
+            text = f"no {self.unit} to do, {elapsed}"
+            return {"text/plain": text, "text/html": f"<div>{text}</div>"}
+        text = f"{done:,} of {total:,} {self.unit} ({done / total:.0%}), {elapsed}"
         if 0 < done < total and done > kept:
-            text += f", {clock_text(elapsed * (total - done) / (done - kept))} left"
+            text += f", {clock_text((now - start) * (total - done) / (done - kept))} left"
         bar = f'<progress value="{done}" max="{total}" style="width: 16em"></progress>'
         return {"text/plain": text, "text/html": f"<div>{bar} {text}</div>"}
 

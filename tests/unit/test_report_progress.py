@@ -104,12 +104,13 @@ def test_a_time_reads_hours_minutes_and_seconds(seconds: float, shown: str) -> N
 
 
 def test_a_line_of_no_units_says_so_without_dividing_by_zero() -> None:
-    """A grid with nothing left to run, or no tutor pools asked for, reports 0 of 0."""
+    """A grid with nothing left to run, or no tutor pools asked for, has nothing to do: it read
+    "0 of 0 tutor pools (0%)", as work not begun, beside an empty bar."""
     line = ProgressLine("tutor pools", clock=Clock())
     line(0, 0)
-    assert line.bundle(0, 0, now=100.0)["text/plain"] == (
-        "0 of 0 tutor pools (0%), 0:00:00 elapsed"
-    )
+    bundle = line.bundle(0, 0, now=100.0)
+    assert bundle["text/plain"] == "no tutor pools to do, 0:00:00 elapsed"
+    assert bundle["text/html"] == "<div>no tutor pools to do, 0:00:00 elapsed</div>"
 
 
 def test_the_bar_is_filled_to_the_units_done_of_the_total() -> None:
