@@ -3,7 +3,8 @@
 ``index`` writes the run's front page (headline metrics, key figures, links); ``figures`` shows
 a notebook's figure with alt text and a caption (and keeps it for the front page), sets
 the colour-blind-safe palette figures draw in and gives each series its marker; ``runner``
-executes the numbered notebooks into ``reports/runs/<run>/``; ``metrics`` is what a
+executes the numbered notebooks into ``reports/runs/<run>/`` and renders them to HTML, where
+``figure_elements`` makes each figure and its caption one ``figure``; ``metrics`` is what a
 notebook calls to report numbers to its run; ``notebook_outputs`` records the summary outputs that
 nbval compares; ``host`` measures how fast the host runs Python, recorded beside wall times;
 ``run_status`` tells a run under way from one whose process is gone; ``progress`` draws the line

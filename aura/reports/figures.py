@@ -5,7 +5,10 @@ the alt text "No description has been provided for this image", and nothing besi
 to read from it, so a stakeholder reading the report, or a screen reader, got nothing for it.
 `show_figure` displays the image with its alt text in the output's metadata (`image/png` → `alt`,
 the key nbconvert's classic template reads and the runner's template reads too), then its caption
-as a paragraph of its own, and can keep the figure for the run's front page with both.
+as a paragraph of its own, and can keep the figure for the run's front page with both. The two
+outputs stay two in the executed notebook, as JupyterLab shows them and nbval compares them; the
+HTML report joins them into one ``figure`` whose ``figcaption`` is the caption
+(`aura.reports.figure_elements`), for a screen reader to read the caption as the image's.
 
 A figure wider than the page is scaled down to it, and its text with it: a legend of size 8 in
 notebook 04's 15-inch importance chart read at about 9 pixels on a 1,280-pixel screen, and notebook
@@ -180,6 +183,11 @@ def check_series_apart(fig: Any) -> None:
             seen[looks] = label
 
 
+def caption_paragraph(caption: str) -> str:
+    """``caption`` as the HTML paragraph a figure's caption output shows, escaped once."""
+    return f'<p class="{CAPTION_CLASS}">{html.escape(caption)}</p>'
+
+
 def figure_outputs(fig: Any, alt: str, caption: str) -> list[tuple[dict[str, str], dict[str, Any]]]:
     """The figure's two display outputs as (data, metadata): the PNG, drawn as the inline
     backend draws it, with ``alt`` in its metadata and as its plain-text form (what a frontend
@@ -201,8 +209,7 @@ def figure_outputs(fig: Any, alt: str, caption: str) -> list[tuple[dict[str, str
     if png is None:  # print_figure draws nothing for a figure without axes
         raise ValueError(f"the figure has nothing drawn: {alt}")
     image = ({PNG: png, "text/plain": alt}, {PNG: {ALT_KEY: alt}})
-    paragraph = f'<p class="{CAPTION_CLASS}">{html.escape(caption)}</p>'
-    text = ({"text/html": paragraph, "text/plain": caption}, {})
+    text = ({"text/html": caption_paragraph(caption), "text/plain": caption}, {})
     return [image, text]
 
 

@@ -236,6 +236,7 @@ SELF_CONTAINED_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
 {%- block extra_css -%}
 <style>.jp-OutputArea .jp-OutputArea-output pre { white-space: pre; word-break: normal; }
+.aura-figure { margin: 0; }
 .aura-figure-caption { font-style: italic; color: #444; max-width: 60rem; margin: 0.2rem 0 1rem; }
 </style>
 {%- endblock extra_css -%}
@@ -247,7 +248,16 @@ SELF_CONTAINED_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 {%- endblock html_head_css -%}
 {%- block data_png scoped -%}
 {%- set alt = output | get_metadata('alt', 'image/png') -%}
-{%- if alt -%}
+{%- set figcaption = output | get_metadata('figcaption', 'image/png') -%}
+{%- if alt and figcaption -%}
+<div class="jp-RenderedImage jp-OutputArea-output {{ extra_class }}">
+<figure class="aura-figure">
+<img src="data:image/png;base64,{{ output.data['image/png'] | escape_html }}"
+ alt="{{ alt | escape_html }}">
+<figcaption class="jp-RenderedHTMLCommon">{{ figcaption }}</figcaption>
+</figure>
+</div>
+{%- elif alt -%}
 {{ super() | replace('<img ', '<img alt="' ~ (alt | escape_html) ~ '" ', 1) }}
 {%- else -%}
 {{ super() }}
@@ -261,7 +271,10 @@ each time it is opened. Printed tables keep their columns: a line wider than the
 within its output instead of wrapping onto the rows below. A figure's image takes its alt text
 from its output's metadata (``image/png`` → ``alt``, set by `aura.reports.figures.show_figure`):
 the classic template reads it there, the lab one ignores it, and nbconvert then writes "No
-description has been provided for this image" in its place. Captions stand apart from the prose.
+description has been provided for this image" in its place. A figure's image and its caption,
+two outputs of the notebook, are one ``figure`` on the page, the caption its ``figcaption``
+(`aura.reports.figure_elements`), which takes the look the caption had as an output of its own
+(JupyterLab's rendered-HTML type and spacing); captions stand apart from the prose.
 After JupyterLab's light theme, the page with code darkens the theme's colours of numbers,
 comments, operators and errors in code, 4.2:1 to 4.4:1 on the code's grey (#f5f5f5), #f00 3.7:1,
 to WCAG 2.1 AA's 4.5:1, and shows the "In [n]:" prompts at full opacity: the theme dims the
@@ -274,15 +287,22 @@ def render_html(notebook: Path, caption: str | None = None) -> list[Path]:
     each one file that needs nothing from the network, headed by ``caption`` (Markdown) if given:
     a report is read on its own, and without its hidden parameters cell nothing in it said
     which params (the spec's scale or CI's) gave its numbers. Its tables' header cells say
-    which cells they name (`scope_header_cells`), for a screen reader."""
+    which cells they name (`scope_header_cells`), and each figure is a ``figure`` with its
+    caption (`FigureElements`), for a screen reader. The notebook's file is left as it is."""
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
 
+    from aura.reports.figure_elements import FigureElements
     from aura.reports.tables import scope_header_cells
 
     def exporter(**options: bool) -> HTMLExporter:
         loader = DictLoader({"aura.html.j2": SELF_CONTAINED_TEMPLATE})
-        return HTMLExporter(extra_loaders=[loader], template_file="aura.html.j2", **options)
+        return HTMLExporter(
+            extra_loaders=[loader],
+            template_file="aura.html.j2",
+            preprocessors=[FigureElements],
+            **options,
+        )
 
     nb = nbformat.read(notebook, as_version=4)
     if caption:

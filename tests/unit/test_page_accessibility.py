@@ -1,6 +1,7 @@
 """What stakeholders read, a notebook's report, the run's front page and the service's dashboard,
 reads with a screen reader and in low vision: a language, a title, one h1 and headings in order,
-every table header cell scoped to its column or row, every key figure with its caption, and
+every table header cell scoped to its column or row, every figure a ``figure`` with its alt
+text and its caption, and
 every text colour of the page's own style at WCAG 2.1 AA contrast against its background."""
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from matplotlib.colors import to_hex, to_rgb
 from aura.api import dashboard
 from aura.api.observability import Metrics
 from aura.reports import index, save_figure, write_index, write_metrics
+from aura.reports.figures import figure_outputs
 from aura.reports.metrics import collect_metrics
 from aura.reports.runner import SELF_CONTAINED_TEMPLATE, render_html
 from aura.reports.tables import readable, table_outputs
@@ -36,6 +38,7 @@ class Outline(HTMLParser):
         self.header_cells: list[tuple[str, str | None]] = []
         """(the table part a ``th`` is in, its scope)."""
         self.figures: list[dict[str, str]] = []
+        self.images_outside_figures = 0
         self._open: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -51,6 +54,8 @@ class Outline(HTMLParser):
             self.figures.append({})
         elif tag == "img" and "figure" in self._open:
             self.figures[-1]["alt"] = attributes.get("alt") or ""
+        elif tag == "img":
+            self.images_outside_figures += 1
         if tag not in ("img", "meta", "br", "link", "input", "hr"):
             self._open.append(tag)
 
@@ -73,8 +78,13 @@ def outline(page: str) -> Outline:
 
 def report_pages(folder: Path) -> dict[str, str]:
     """A notebook's two pages, as `aura run` renders them, with the tables a report holds: a
-    Markdown table, a table with a named index as `show_table` shows it, and a Styler."""
+    Markdown table, a table with a named index as `show_table` shows it, and a Styler; and a
+    figure as `show_figure` shows it."""
     scores = pd.DataFrame({"score": [0.93, 0.41]}, index=pd.Index(["PPO", "DQN"], name="policy"))
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    shown = figure_outputs(fig, "A line from 0 to 1", "Read the rise & its end.")
+    plt.close(fig)
     notebook = nbformat.v4.new_notebook(
         cells=[
             nbformat.v4.new_markdown_cell(
@@ -88,6 +98,13 @@ def report_pages(folder: Path) -> dict[str, str]:
                         "display_data",
                         data={"text/html": readable(scores.reset_index()).to_html()},
                     ),
+                ],
+            ),
+            nbformat.v4.new_code_cell(
+                "show_figure(fig, alt=..., caption=...)",
+                outputs=[
+                    nbformat.v4.new_output("display_data", data=data, metadata=metadata)
+                    for data, metadata in shown
                 ],
             ),
         ]
@@ -186,6 +203,21 @@ def test_each_key_figure_on_the_front_page_has_alt_text_and_its_caption(
 ) -> None:
     figures = outline(pages["index.html"]).figures
     assert figures == [{"alt": "A line from 0 to 1", "caption": "Read the rise."}]
+
+
+@pytest.mark.parametrize("name", ["05_evaluation.html", "05_evaluation.report.html"])
+def test_each_figure_of_a_report_is_a_figure_with_alt_text_and_its_caption(
+    pages: dict[str, str], name: str
+) -> None:
+    """An image beside a caption paragraph of its own is read as an image, then a paragraph
+    that nothing ties to it; a ``figure`` whose ``figcaption`` is the caption is read as one."""
+    page = outline(pages[name])
+    expected = {"alt": "A line from 0 to 1", "caption": "Read the rise & its end."}
+    assert page.figures == [expected] and page.images_outside_figures == 0, name
+
+
+def test_no_image_on_the_front_page_is_outside_a_figure(pages: dict[str, str]) -> None:
+    assert outline(pages["index.html"]).images_outside_figures == 0
 
 
 AA_NORMAL_TEXT = 4.5

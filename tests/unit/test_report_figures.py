@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import matplotlib.pyplot as plt
 import nbformat
 import pytest
 
 from aura.reports import show_figure
+from aura.reports.figure_elements import FIGCAPTION_KEY, FigureElements
 from aura.reports.figures import (
     CAPTION_CLASS,
     MIN_TEXT_PX,
+    PNG,
     REPORT_IMAGE_PX,
     SERIES_MARKERS,
     figure_outputs,
@@ -82,6 +86,64 @@ def test_both_reports_give_a_figure_its_alt_text_then_its_caption(
     nbformat.write(notebook, path)
     for page in render_html(path):
         assert _page(page) == [("img", ALT), ("caption", CAPTION)], page.name
+
+
+class _Figures(HTMLParser):
+    """Each image of a page, whether a ``figure`` holds it, and each figure's alt text and
+    ``figcaption`` text, as a screen reader reads them (character references read once)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.images_outside: list[str | None] = []
+        self.figures: list[dict[str, str | None]] = []
+        self._open: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "figure":
+            self.figures.append({"alt": None, "caption": None})
+        elif tag == "img" and "figure" in self._open:
+            self.figures[-1]["alt"] = dict(attrs).get("alt")
+        elif tag == "img":
+            self.images_outside.append(dict(attrs).get("alt"))
+        elif tag == "figcaption" and "figure" in self._open:
+            self.figures[-1]["caption"] = ""
+        if tag != "img":
+            self._open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._open:
+            del self._open[len(self._open) - 1 - self._open[::-1].index(tag) :]
+
+    def handle_data(self, data: str) -> None:
+        if "figcaption" in self._open and "figure" in self._open:
+            self.figures[-1]["caption"] = (self.figures[-1]["caption"] or "") + data
+
+
+def test_both_reports_show_a_figure_as_a_figure_element_with_its_caption(
+    tmp_path: Path, figure: plt.Figure
+) -> None:
+    """The image and its caption were two outputs, which a screen reader read as an image and
+    then an unrelated paragraph; in the report they are one ``figure``, its ``figcaption`` the
+    caption, escaped once. The executed notebook keeps its two outputs, as JupyterLab shows
+    them and nbval compares them."""
+    caption = "Read the rise: B & <A> cross at 1."
+    cell = nbformat.v4.new_code_cell("show_figure(fig, alt=..., caption=...)")
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data=data, metadata=metadata)
+        for data, metadata in figure_outputs(figure, ALT, caption)
+    ]
+    path = tmp_path / "01_figure.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), path)
+    executed = path.read_bytes()
+    for page in render_html(path):
+        text = page.read_text(encoding="utf-8")
+        parsed = _Figures()
+        parsed.feed(text)
+        assert parsed.figures == [{"alt": ALT, "caption": caption}], page.name
+        assert parsed.images_outside == [], page.name
+        assert "B &amp; &lt;A&gt; cross" in text, page.name
+    assert path.read_bytes() == executed
+    assert len(nbformat.read(path, as_version=4).cells[0].outputs) == 2
 
 
 @pytest.mark.parametrize(("alt", "caption"), [("", CAPTION), (ALT, "  "), ("", "")])
@@ -282,3 +344,29 @@ def test_cut_intervals_draws_the_marker_it_is_given() -> None:
     drawn = [c.lines[0].get_marker() for c in ax.containers]
     assert drawn == ["o", SERIES_MARKERS[1]]  # "o" when none is given, as before
     plt.close("all")
+
+
+def test_only_a_caption_right_after_its_image_joins_it(figure: plt.Figure) -> None:
+    """Two figures in one cell each take their own caption; an HTML output that is not a
+    caption as `show_figure` writes it, or a caption after anything but an image with alt text,
+    stays an output of its own."""
+    (image, image_meta), (caption, _) = figure_outputs(figure, ALT, CAPTION)
+    table = {"text/html": "<table><tr><td>1</td></tr></table>", "text/plain": "1"}
+    forged = {"text/html": f'<p class="{CAPTION_CLASS}">{CAPTION}</p>', "text/plain": "other"}
+
+    def cell(*outputs: tuple[dict[str, str], dict[str, Any]]) -> Any:
+        return nbformat.v4.new_code_cell(
+            "",
+            outputs=[
+                nbformat.v4.new_output("display_data", data=d, metadata=copy.deepcopy(m))
+                for d, m in outputs
+            ],
+        )
+
+    two = cell((image, image_meta), (caption, {}), (image, image_meta), (caption, {}))
+    joined, _ = FigureElements().preprocess_cell(two, {}, 0)
+    assert [o.metadata[PNG][FIGCAPTION_KEY] for o in joined.outputs] == [caption["text/html"]] * 2
+    apart = cell((image, image_meta), (table, {}), (caption, {}), (image, image_meta), (forged, {}))
+    kept, _ = FigureElements().preprocess_cell(apart, {}, 0)
+    assert len(kept.outputs) == 5
+    assert not any(FIGCAPTION_KEY in o.metadata.get(PNG, {}) for o in kept.outputs)
