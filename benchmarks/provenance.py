@@ -2,7 +2,8 @@
 
 A figure quoted from reports/bench/ must be traceable to the code, the settings (each report's
 ``settings``: its counts, and for the RL grid the params file and its sha256) and the host that
-gave it: the commit (and whether the tree had changes), AURA's version, the processor, and the
+gave it: the commit (and whether the tree had changes), AURA's version, the lock the environment
+was installed from with any package off it (`aura.dependency_lock`), the processor, and the
 host's speed (`aura.reports.host`), since on a shared machine a time moves with the host as much
 as with the code. A report is written whole or not at all, so a stopped run leaves the last
 one's file; a run killed while it wrote (SIGKILL) leaves its part as well, which the next run of
@@ -23,6 +24,7 @@ from typing import Any
 from checkout import require_own_aura
 
 from aura.config import ARTIFACTS_DIR, BENCH_DIR
+from aura.dependency_lock import lock_record
 from aura.files import PART_SUFFIX, strict_json, write_text_atomically
 from aura.reports.host import host_speed
 from aura.reports.runner import git_state, processor_name
@@ -36,6 +38,7 @@ def provenance() -> dict[str, Any]:
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "aura_version": version("aura"),
         **git_state(),
+        "lock": lock_record(),
         "machine": {
             "processor": processor_name(),
             "cpus": os.cpu_count(),

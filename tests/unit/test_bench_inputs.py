@@ -112,7 +112,8 @@ def test_an_out_that_cannot_be_written_is_refused_before_the_runs(
 
 def test_a_report_names_the_commit_and_host_that_gave_it(tmp_path: Path) -> None:
     """A figure quoted from reports/bench/ is traced to its code and host by the report itself:
-    the commit, AURA's version, the processor and the host's speed (`benchmarks/provenance.py`)."""
+    the commit, AURA's version, the lock, the processor and the host's speed
+    (`benchmarks/provenance.py`)."""
     import json
 
     from aura.reports.runner import git_state
@@ -124,6 +125,7 @@ def test_a_report_names_the_commit_and_host_that_gave_it(tmp_path: Path) -> None
     made = report["provenance"]
     assert made["commit"] == git_state()["commit"]
     assert made["aura_version"] and made["machine"]["processor"] and made["host_speed_s"] > 0
+    assert made["lock"]["file"] == "constraints.txt" and made["lock"]["off_lock"] == {}
     assert report["steps_per_run"] == 200
     assert all(len(r["runs"]) == 2 for r in report["results"].values())
 
