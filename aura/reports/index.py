@@ -257,7 +257,7 @@ def _page(run_dir: Path) -> str:
             parts.append(f"<figcaption>{caption}</figcaption></figure>")
     head = "".join(
         f'<th scope="col">{name}</th>'
-        for name in ("Notebook", "Status", "Seconds", "Report", "With code")
+        for name in ("Notebook", "Status", "Seconds", "Peak memory (MiB)", "Report", "With code")
     )
     parts.append(f"<h2>Reports</h2><table><thead><tr>{head}</tr></thead><tbody>")
     for nb in record.get("notebooks", []):
@@ -266,9 +266,11 @@ def _page(run_dir: Path) -> str:
         report = f"{stem}.report.html"
         full = f"{stem}.html"
         seconds = "" if nb.get("seconds") is None else _format(nb["seconds"])  # not yet run
+        # empty too in a record from before the runner measured it
+        memory = "" if nb.get("peak_memory_mib") is None else f"{nb['peak_memory_mib']:,.0f}"
         parts.append(
             f"<tr><td>{html.escape(stem)}</td><td>{html.escape(str(nb.get('status')))}</td>"
-            f"<td>{seconds}</td><td>{_link(report, outputs)}</td>"
+            f"<td>{seconds}</td><td>{memory}</td><td>{_link(report, outputs)}</td>"
             f"<td>{_link(full, outputs)}</td></tr>"
         )
     parts.append("</tbody></table>")

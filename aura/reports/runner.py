@@ -62,6 +62,7 @@ from aura.params_check import (
 )
 from aura.reports.host import host_speed
 from aura.reports.index import rewrite_stopped_pages, write_index
+from aura.reports.memory import PeakMemory
 from aura.reports.metrics import collect_metrics
 from aura.reports.run_status import this_process
 
@@ -146,6 +147,8 @@ class NotebookResult:
     name: str
     status: str = "pending"
     seconds: float | None = None
+    # its kernel's and the kernel's own processes' peak PSS (`aura.reports.memory`)
+    peak_memory_mib: float | None = None
     outputs: list[str] = field(default_factory=list)
 
 
@@ -689,11 +692,12 @@ def _run_notebook(
     result.status = "running"
     state.save("running")  # killed outright, the run's files still name the notebook it was in
     start = state.notebook_started = time.perf_counter()
-    with console.status(f"{counter} {nb.stem} ..."):
+    with console.status(f"{counter} {nb.stem} ..."), PeakMemory() as peak:
         try:
             _execute(nb, out, parameters, nb.parent)
         except Exception as exc:
             result.seconds = round(time.perf_counter() - start, 3)
+            result.peak_memory_mib = peak.mib
             cell, what = describe_failure(exc, nb)
             log = kernel_log(out)
             if log.exists():  # a kernel that died says why in its log alone
@@ -705,11 +709,13 @@ def _run_notebook(
                 message, notebook=nb.name, cell=cell, run_dir=state.run_dir
             ) from exc
     result.seconds = round(time.perf_counter() - start, 3)
+    result.peak_memory_mib = peak.mib
     result.status = "ok"
     result.outputs = [out.name, *(p.name for p in render_html(out, state.caption()))]
     state.save("running")
     console.print(
-        f"[green]✓[/] {counter} {nb.stem}  {result.seconds:.1f}s (elapsed {state.elapsed():.1f}s)"
+        f"[green]✓[/] {counter} {nb.stem}  {result.seconds:.1f}s, peak memory "
+        f"{result.peak_memory_mib:,.0f} MiB (elapsed {state.elapsed():.1f}s)"
     )
 
 

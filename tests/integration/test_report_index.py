@@ -38,6 +38,7 @@ def run_dir(tmp_path: Path) -> Path:
                 "name": "01_data_synthesis.ipynb",
                 "status": "ok",
                 "seconds": 3.2,
+                "peak_memory_mib": 1234.4,
                 "outputs": [
                     "01_data_synthesis.ipynb",
                     "01_data_synthesis.html",
@@ -149,6 +150,21 @@ def test_a_notebook_not_yet_run_has_an_empty_time(run_dir: Path) -> None:
     assert "None" not in page
 
 
+def test_each_notebook_row_shows_its_peak_memory_or_nothing_from_an_older_record(
+    run_dir: Path,
+) -> None:
+    """The column a reader sizes a machine by: MiB with thousands separated, and an empty cell
+    for a record written before the runner measured it (not "None", not 0)."""
+    page = write_index(run_dir).read_text()
+    assert '<th scope="col">Peak memory (MiB)</th>' in page
+    assert "<td>3.2</td><td>1,234</td>" in page
+    record = json.loads((run_dir / "run.json").read_text())
+    del record["notebooks"][0]["peak_memory_mib"]
+    (run_dir / "run.json").write_text(json.dumps(record))
+    page = write_index(run_dir).read_text()
+    assert "<td>3.2</td><td></td>" in page and "None" not in page
+
+
 def test_index_without_metrics_says_so(run_dir: Path) -> None:
     (run_dir / "metrics.json").unlink()
     assert "No headline metrics were recorded" in write_index(run_dir).read_text()
@@ -246,12 +262,12 @@ def test_each_notebook_row_links_its_two_reports_or_a_dash(run_dir: Path) -> Non
     (run_dir / "run.json").write_text(json.dumps(record))
     page = write_index(run_dir).read_text()
     assert (
-        "<tr><td>01_data_synthesis</td><td>ok</td><td>3.2</td>"
+        "<tr><td>01_data_synthesis</td><td>ok</td><td>3.2</td><td>1,234</td>"
         "<td><a href='01_data_synthesis.report.html'>01_data_synthesis.report.html</a></td>"
         "<td><a href='01_data_synthesis.html'>01_data_synthesis.html</a></td></tr>"
     ) in page
     assert (
-        "<tr><td>02_environment_design</td><td>pending</td><td></td><td>—</td><td>—</td></tr>"
+        "<tr><td>02_environment_design</td><td>pending</td><td></td><td></td><td>—</td><td>—</td></tr>"
         in (page)
     )
 

@@ -196,6 +196,8 @@ def test_run_json_records_params_commit_and_versions(ok_run: Path, project) -> N
     assert record["started_at"] <= record["finished_at"]
     [nb] = record["notebooks"]
     assert nb["name"] == "01_ok.ipynb" and nb["status"] == "ok" and nb["seconds"] > 0
+    # its kernel's memory, sampled from its start: an idle Python kernel holds tens of MiB
+    assert 20 < nb["peak_memory_mib"] < 2000
 
 
 def test_the_processor_is_read_from_cpuinfo_or_falls_back(tmp_path: Path) -> None:
