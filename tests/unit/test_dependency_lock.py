@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,76 @@ def test_a_loose_pin_in_pyproject_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(AssertionError, match="pins 'numpy>=2' loosely"):
         pinned(pyproject)
+
+
+def _distribution(site: Path, name: str, *requires: str) -> None:
+    """An installed distribution ``name`` 1.0 in ``site`` requiring ``requires``."""
+    info = site / f"{name.replace('-', '_')}-1.0.dist-info"
+    info.mkdir()
+    lines = ["Metadata-Version: 2.1", f"Name: {name}", "Version: 1.0"]
+    lines += [f"Requires-Dist: {line}" for line in requires]
+    (info / "METADATA").write_text("\n".join(lines) + "\n")
+
+
+def test_the_walk_keeps_true_markers_asked_extras_and_drops_the_root_and_pip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A platform marker that holds is followed with or without extras, an extra a requirement
+    asks of its package is followed into that package, a package's own extra named by another
+    of its extras is followed, and neither the package itself nor pip (venv's) is needed."""
+    _distribution(
+        tmp_path,
+        "lockdemo",
+        "lockdemo-plain",
+        'lockdemo-marked; python_version >= "3"',
+        'lockdemo-never; python_version < "3"',
+        'lockdemo-tested; extra == "test"',
+        'lockdemo[serve]; extra == "test"',
+        'lockdemo-served; extra == "serve"',
+        "lockdemo-fast[speed]",
+    )
+    _distribution(
+        tmp_path, "lockdemo-fast", 'lockdemo-speedup; extra == "speed"', "pip", "lockdemo"
+    )
+    for name in ("plain", "marked", "never", "tested", "served", "speedup"):
+        _distribution(tmp_path, f"lockdemo-{name}")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert needed("lockdemo") == {
+        "lockdemo-plain",
+        "lockdemo-marked",
+        "lockdemo-tested",
+        "lockdemo-served",
+        "lockdemo-fast",
+        "lockdemo-speedup",
+    }
+    assert needed("lockdemo", extras=()) == {
+        "lockdemo-plain",
+        "lockdemo-marked",
+        "lockdemo-fast",
+        "lockdemo-speedup",
+    }
+
+
+def test_packages_off_the_lock_are_listed_by_name_with_a_missing_one_as_none() -> None:
+    """run.json and the report list them in this order, the same on every run."""
+    names = {f"lockdemo-{letter}" for letter in "hcafgdbe"}
+    assert list(off_lock({name: "1.0" for name in names}, names)) == [
+        "lockdemo-a",
+        "lockdemo-b",
+        "lockdemo-c",
+        "lockdemo-d",
+        "lockdemo-e",
+        "lockdemo-f",
+        "lockdemo-g",
+        "lockdemo-h",
+    ]
+    assert off_lock({"lockdemo-a": "1.0"}, {"lockdemo-a"}) == {"lockdemo-a": [None, "1.0"]}
+
+
+def test_a_run_checks_the_test_extras_packages_against_the_lock(tmp_path: Path) -> None:
+    """pytest is the test extra's: a venv holding another pytest than the lock is named."""
+    lock = tmp_path / "constraints.txt"
+    lock.write_text("pytest==0.0.1\n")
+    record = lock_record(lock)
+    assert record is not None
+    assert record["off_lock"]["pytest"] == [metadata.version("pytest"), "0.0.1"]
