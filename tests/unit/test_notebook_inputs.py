@@ -3,10 +3,12 @@ chosen before it writes, with the notebook that writes each, before any notebook
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
+from aura.config import PROJECT_ROOT
 from aura.notebook_inputs import INPUTS, TABLES, missing_inputs
 
 GRID = "(notebook 03 or aura train-rl)"
@@ -116,4 +118,29 @@ def test_the_last_notebook_short_of_a_file_is_named(tmp_path: Path) -> None:
     assert missing_inputs(_chosen(tmp_path, "04", "05")) == (
         f"05_evaluation: nothing to evaluate yet, no {models / 'rl' / 'results.json'} {GRID}: "
         "run those first with the same models_dir"
+    )
+
+
+def test_one_folder_spelt_two_ways_is_one_folder(tmp_path: Path) -> None:
+    """Notebook 01 draws into ``data``; notebook 04's section reaches it through ``x/..``."""
+    same = str(tmp_path / "x" / ".." / "data")
+    assert missing_inputs(_chosen(tmp_path, "01", "04", n04={"data_dir": same})) is None
+
+
+def test_a_relative_folder_is_read_from_the_project_root_whatever_the_working_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Params files give folders from the project root; `aura run` may start anywhere."""
+    data = tmp_path / "data"
+    _write(data, "learners_data.csv", "tutors_data.csv", "sessions_data.csv")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    relative = os.path.relpath(data, PROJECT_ROOT)
+    assert missing_inputs(_chosen(tmp_path, "04", n04={"data_dir": relative})) is None
+    missing = os.path.relpath(tmp_path / "never", PROJECT_ROOT)
+    never = tmp_path / "never"
+    assert missing_inputs(_chosen(tmp_path, "04", n04={"data_dir": missing})) == (
+        f"04_supervised_training: nothing to train on yet, no {never / 'learners_data.csv'}, "
+        f"{never / 'tutors_data.csv'}, {never / 'sessions_data.csv'} {DRAWN}: run those first "
+        "with the same data_dir"
     )
