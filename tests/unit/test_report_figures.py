@@ -370,3 +370,37 @@ def test_only_a_caption_right_after_its_image_joins_it(figure: plt.Figure) -> No
     kept, _ = FigureElements().preprocess_cell(apart, {}, 0)
     assert len(kept.outputs) == 5
     assert not any(FIGCAPTION_KEY in o.metadata.get(PNG, {}) for o in kept.outputs)
+
+
+def test_a_caption_joins_only_an_image_with_alt_text_and_no_caption_yet(
+    figure: plt.Figure,
+) -> None:
+    """The page draws a ``figcaption`` only for an image with alt text, so a caption handed to
+    anything else would be lost: after an image without alt text, after output that carries
+    the image's metadata but no image, or after an image that already holds a caption, the
+    caption stays an output of its own; so does an HTML result that reads like a caption."""
+    (image, image_meta), (caption, _) = figure_outputs(figure, ALT, CAPTION)
+    second = {
+        "text/html": f'<p class="{CAPTION_CLASS}">Then A again.</p>',
+        "text/plain": "Then A again.",
+    }
+
+    def run(*outputs: Any) -> list[Any]:
+        cell = nbformat.v4.new_code_cell("", outputs=list(outputs))
+        return FigureElements().preprocess_cell(cell, {}, 0)[0].outputs
+
+    def shown(data: dict[str, str], metadata: dict[str, Any] | None = None) -> Any:
+        return nbformat.v4.new_output("display_data", data=data, metadata=metadata or {})
+
+    no_alt = shown(image, {PNG: {"width": 10}})
+    assert len(run(no_alt, shown(caption))) == 2
+    no_image = shown({"text/plain": ALT}, copy.deepcopy(image_meta))
+    assert len(run(no_image, shown(caption))) == 2
+    outputs = run(shown(image, copy.deepcopy(image_meta)), shown(caption), shown(second))
+    assert [o.metadata.get(PNG, {}).get(FIGCAPTION_KEY) for o in outputs] == [
+        f'<p class="{CAPTION_CLASS}">Read the rise: B&#x27;s line overtakes A&#x27;s.</p>',
+        None,
+    ]
+    assert outputs[1].data["text/plain"] == "Then A again."
+    result = nbformat.v4.new_output("execute_result", data=caption, execution_count=1)
+    assert len(run(shown(image, copy.deepcopy(image_meta)), result)) == 2
