@@ -49,7 +49,9 @@ def read_lock(path: Path = LOCK_FILE) -> dict[str, str]:
 def needed(root: str = "aura", extras: tuple[str, ...] = ("test",)) -> set[str]:
     """Every distribution an install of ``root[extras]`` pulls in on this platform: the
     requirements of each installed distribution followed, each marker evaluated as pip does
-    (an extra's requirements only where that extra is asked for)."""
+    (an extra's requirements only where that extra is asked for). A distribution that is not
+    installed is needed all the same, its own requirements unknown: the run names it missing
+    (`off_lock`) rather than stopping on it."""
     names: set[str] = set()
     visited: set[tuple[str, frozenset[str]]] = set()
     todo: list[tuple[str, frozenset[str]]] = [(canonicalize_name(root), frozenset(extras))]
@@ -58,7 +60,11 @@ def needed(root: str = "aura", extras: tuple[str, ...] = ("test",)) -> set[str]:
         if (name, asked) in visited:
             continue
         visited.add((name, asked))
-        for line in metadata.requires(name) or []:
+        try:
+            requires = metadata.requires(name) or []
+        except metadata.PackageNotFoundError:
+            continue
+        for line in requires:
             requirement = Requirement(line)
             marker = requirement.marker
             if marker and not any(marker.evaluate({"extra": e}) for e in ("", *asked)):

@@ -171,3 +171,16 @@ def test_a_run_checks_the_test_extras_packages_against_the_lock(tmp_path: Path) 
     record = lock_record(lock)
     assert record is not None
     assert record["off_lock"]["pytest"] == [metadata.version("pytest"), "0.0.1"]
+
+
+def test_a_needed_package_not_installed_is_off_the_lock_as_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An install without the test extra (`pip install -e .`) lacks pytest: a run records it as
+    missing, which the report names, instead of stopping on it."""
+    _distribution(tmp_path, "lockdemo", "lockdemo-plain", "lockdemo-absent")
+    _distribution(tmp_path, "lockdemo-plain")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert needed("lockdemo") == {"lockdemo-plain", "lockdemo-absent"}
+    locked = {"lockdemo-plain": "1.0", "lockdemo-absent": "2.0"}
+    assert off_lock(locked, needed("lockdemo")) == {"lockdemo-absent": [None, "2.0"]}
