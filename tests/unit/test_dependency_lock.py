@@ -164,13 +164,15 @@ def test_packages_off_the_lock_are_listed_by_name_with_a_missing_one_as_none() -
     assert off_lock({"lockdemo-a": "1.0"}, {"lockdemo-a"}) == {"lockdemo-a": [None, "1.0"]}
 
 
-def test_a_run_checks_the_test_extras_packages_against_the_lock(tmp_path: Path) -> None:
-    """pytest is the test extra's: a venv holding another pytest than the lock is named."""
+def test_a_run_checks_the_projects_packages_not_the_test_tools(tmp_path: Path) -> None:
+    """numpy is the project's: another numpy than the lock is named. pytest is the test extra's,
+    which an install for running alone leaves out: a run does not list it."""
     lock = tmp_path / "constraints.txt"
-    lock.write_text("pytest==0.0.1\n")
+    lock.write_text("pytest==0.0.1\nnumpy==0.0.1\n")
     record = lock_record(lock)
     assert record is not None
-    assert record["off_lock"]["pytest"] == [metadata.version("pytest"), "0.0.1"]
+    assert record["off_lock"]["numpy"] == [metadata.version("numpy"), "0.0.1"]
+    assert "pytest" not in record["off_lock"] and "hypothesis" not in record["off_lock"]
 
 
 def test_a_needed_package_not_installed_is_off_the_lock_as_missing(
