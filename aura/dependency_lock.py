@@ -94,11 +94,12 @@ def off_lock(locked: dict[str, str], names: set[str]) -> dict[str, list[str | No
     return differ
 
 
-def lock_record(path: Path = LOCK_FILE) -> dict[str, Any] | None:
+def lock_record(path: Path | None = None) -> dict[str, Any] | None:
     """What run.json keeps of the lock: the file, its sha256 and the packages off it (an
     install made without it, or a package upgraded by hand), or None without a lock file. The
     packages are the project's own and what they pull in: a run's numbers depend on them, not on
     the test extra's tools, which an install for running alone may leave out."""
+    path = path or LOCK_FILE
     if not path.is_file():
         return None
     return {

@@ -401,6 +401,7 @@ def _run_record(
     only: Sequence[str] | None,
     left_out: Sequence[str],
     latest_link: Path,
+    lock: dict[str, Any] | None,
 ) -> dict[str, Any]:
     """run.json as a run starts: what ran (params, command, commit) and where (Python, platform,
     processor, the host's speed, library versions), so that a result can be traced and a slow
@@ -432,7 +433,7 @@ def _run_record(
         "host_speed_s": host_speed(),
         "libraries": library_versions(),
         # constraints.txt's digest and the packages held at another version than it locks
-        "lock": lock_record(),
+        "lock": lock,
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "finished_at": None,
         "notebooks": [],
@@ -612,6 +613,7 @@ def run_pipeline(
     notebooks = discover_notebooks(notebooks_dir, only)
     left_out = [nb.name for nb in discover_notebooks(notebooks_dir) if nb not in notebooks]
     per_notebook = _check_params(params, params_path, notebooks, notebooks_dir)
+    lock = lock_record()  # a malformed lock is refused here, before a run folder is made
 
     explicit = run_name is not None  # an empty name is refused, not replaced by the default
     name = run_name if run_name is not None else default_run_name(params_path)
@@ -622,7 +624,7 @@ def run_pipeline(
             f"rewritten): {', '.join(stopped)}"
         )
     run_dir = _new_run_dir(runs_dir, name, explicit)
-    record = _run_record(run_dir, params_path, params, only, left_out, latest_link)
+    record = _run_record(run_dir, params_path, params, only, left_out, latest_link, lock)
     state = _RunState(run_dir, record, notebooks)
     # The file as it was run, comments and a derived file's header of changes included: the
     # params file itself may change or go after the run.

@@ -26,6 +26,7 @@ from packaging.utils import canonicalize_name
 from test_serve import STARTUP_SECONDS, free_port
 
 from aura.config import PROJECT_ROOT
+from aura.dependency_lock import LOCK_FILE, read_lock
 
 TRAINING_STACK = ("torch", "scikit-learn", "pandas", "scipy", "stable-baselines3", "gymnasium")
 
@@ -137,9 +138,7 @@ def test_the_serve_extra_installs_the_locked_versions(serve_venv: Path) -> None:
         text=True,
         check=True,
     )
-    lines = (PROJECT_ROOT / "constraints.txt").read_text().splitlines()
-    pairs = (line.split("==") for line in lines if line and not line.startswith("#"))
-    locked = {canonicalize_name(name): version for name, version in pairs}
+    locked = read_lock()
     # the project, and what `python -m venv` puts in itself (the extra needs no setuptools)
     venv_own = {"aura", "pip", "setuptools"}
     installed = {canonicalize_name(p["name"]): p["version"] for p in json.loads(listed.stdout)}
@@ -266,7 +265,7 @@ def test_the_serve_and_lambda_extras_alone_answer_a_lambda_event(
     subprocess.run(
         [str(serve_venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps",
          "--disable-pip-version-check", "--target", str(target),
-         "-c", str(PROJECT_ROOT / "constraints.txt"),
+         "-c", str(LOCK_FILE),
          *pyproject["project"]["optional-dependencies"]["lambda"]],
         check=True,
         timeout=300,

@@ -717,6 +717,24 @@ def test_a_notebook_on_folders_never_filled_is_refused_before_anything_runs(
     assert " ".join(result.output.split()) == f"error: {message}"
 
 
+def test_a_malformed_lock_is_refused_before_a_run_folder_is_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """run.json records the lock (`aura.dependency_lock`): a hand-edited constraints.txt with a
+    range in it is named, file and line, and leaves no empty run folder behind."""
+    import aura.dependency_lock
+    from aura.config import PARAMS_DIR
+
+    lock = tmp_path / "constraints.txt"
+    lock.write_text("# header\nnumpy==2.4.6\nscipy>=1.0\n", encoding="utf-8")
+    monkeypatch.setattr(aura.dependency_lock, "LOCK_FILE", lock)
+    runs = tmp_path / "runs"
+    params = PARAMS_DIR / "smoke.yaml"
+    with pytest.raises(ValueError, match=r"^constraints.txt line 3: 'scipy>=1.0' is not"):
+        run_pipeline(params, runs_dir=runs, run_name="never", only=["01"])
+    assert not runs.exists()
+
+
 def test_a_results_folder_under_a_file_is_refused_before_anything_runs(tmp_path: Path) -> None:
     """Notebook 03 would have trained for minutes before its first save failed."""
     import yaml
