@@ -40,13 +40,23 @@ def run(
     only: Annotated[
         str | None, typer.Option(help="Comma-separated notebook numbers to run, e.g. 01,02.")
     ] = None,
+    cell_timeout: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Seconds one cell may run; a cell still running then stops the run as "
+            "failed (default: no limit).",
+        ),
+    ] = None,
 ) -> None:
     """Execute notebooks/NN_*.ipynb in order into a folder of reports/runs/, with HTML reports."""
     from aura.reports.runner import PipelineError, run_pipeline
 
     selected = only.split(",") if only is not None else None
     try:
-        run_pipeline(params, run_name=run_name, only=selected, console=console)
+        run_pipeline(
+            params, run_name=run_name, only=selected, console=console, cell_timeout=cell_timeout
+        )
     except (ParamsError, FileExistsError, ValueError) as exc:
         raise fail(str(exc)) from exc
     except PipelineError as exc:

@@ -126,6 +126,13 @@ def _host(record: dict[str, Any]) -> str:
     return " · ".join(parts + ([libraries] if libraries else []) + ([lock] if lock else []))
 
 
+def _cell_limit(record: dict[str, Any]) -> str:
+    """The per-cell time limit the run had (`aura run --cell-timeout`), as the end of the status
+    line; nothing for a run without one, or a record from before the option."""
+    limit = record.get("cell_timeout_s")
+    return "" if limit is None else f" · each cell limited to {_format(limit)} s (--cell-timeout)"
+
+
 def _lock(lock: dict[str, Any] | None) -> str:
     """The lock the run's environment was installed from (`aura.dependency_lock.lock_record`),
     and each package it held at another version, which a reader reproducing the run needs."""
@@ -216,7 +223,7 @@ def _page(run_dir: Path) -> str:
         f" · commit <code>{html.escape(str(git.get('commit')))}</code>"
         f"{' with uncommitted changes' if git.get('dirty') else ''}"
         f" · {html.escape(str(record.get('started_at')))} to "
-        f"{html.escape(str(record.get('finished_at')))}</p>",
+        f"{html.escape(str(record.get('finished_at')))}{_cell_limit(record)}</p>",
     ]
     if record.get("complete") is False:
         parts.append(_partial_note(record))

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import nbformat
+from nbclient.exceptions import CellTimeoutError
 from rich.console import Console
 
 from aura.config import (
@@ -357,6 +358,30 @@ def describe_failure(exc: Exception, source_nb: Path) -> tuple[int | None, str]:
     return cell, f"{where}: {detail}"
 
 
+CELL_LIMIT_REACHED = "Cell execution timed out"
+"""What nbclient's `CellTimeoutError` says when a cell ran past ``execution_timeout``; the same
+error for output that never arrived after the cell's reply says otherwise, and is not the limit."""
+
+
+def timed_out_cell(executed: Path, source_nb: Path) -> int | None:
+    """The cell of the *source* notebook that ran past the per-cell limit, numbered from 1.
+
+    nbclient's timeout error names no cell, but papermill records in the executed notebook when
+    each cell started, and the one stopped is the last that did; it is found again in the source
+    notebook by its code, as `describe_failure` finds a failing one."""
+    if not executed.is_file():
+        return None
+    started = [
+        c
+        for c in nbformat.read(executed, as_version=4).cells
+        if c.get("metadata", {}).get("papermill", {}).get("start_time")
+    ]
+    if not started:
+        return None
+    cells = nbformat.read(source_nb, as_version=4).cells
+    return next((i + 1 for i, c in enumerate(cells) if c.source == started[-1].source), None)
+
+
 def default_run_name(params_path: Path) -> str:
     """``<params stem>-<UTC timestamp>``, sortable by time."""
     return f"{params_path.stem}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
@@ -402,6 +427,7 @@ def _run_record(
     left_out: Sequence[str],
     latest_link: Path,
     lock: dict[str, Any] | None,
+    cell_timeout: int | None = None,
 ) -> dict[str, Any]:
     """run.json as a run starts: what ran (params, command, commit) and where (Python, platform,
     processor, the host's speed, library versions), so that a result can be traced and a slow
@@ -409,7 +435,8 @@ def _run_record(
     leaves out and where the last complete run is: only the ``reproduce`` line told a run of
     some (``--only``) from a whole one, and its index page did not say so. ``process`` is the
     process and host that run it: a run killed outright cannot write that it stopped, and a
-    reader tells it from one under way by that process being gone (`run_status`)."""
+    reader tells it from one under way by that process being gone (`run_status`).
+    ``cell_timeout_s`` is the per-cell limit the run had (``--cell-timeout``; None: none)."""
     return {
         "run_name": run_dir.name,
         "status": "running",
@@ -425,7 +452,9 @@ def _run_record(
         "reproduce": shlex.join(
             ["aura", "run", "--params", str(params_path)]
             + (["--only", ",".join(only)] if only is not None else [])
+            + (["--cell-timeout", str(cell_timeout)] if cell_timeout is not None else [])
         ),
+        "cell_timeout_s": cell_timeout,
         "git": git_state(),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
@@ -440,9 +469,19 @@ def _run_record(
     }
 
 
-def _execute(notebook: Path, out: Path, parameters: dict[str, Any], cwd: Path) -> None:
+def _execute(
+    notebook: Path,
+    out: Path,
+    parameters: dict[str, Any],
+    cwd: Path,
+    cell_timeout: int | None = None,
+) -> None:
     """Run one notebook with papermill into ``out``, in the venv's own kernel, from ``cwd``.
-    The kernel's own log is kept beside ``out`` (`kernel_log`) where it wrote any."""
+    The kernel's own log is kept beside ``out`` (`kernel_log`) where it wrote any. A cell still
+    running after ``cell_timeout`` seconds raises nbclient's `CellTimeoutError`, and the kernel
+    is shut down on the way out as for any error: its process group interrupted, the kernel asked
+    to stop (ipykernel then ends the processes it started in that group), and the group killed
+    if it has not stopped within seconds."""
     import papermill as pm
 
     log = kernel_log(out)
@@ -456,6 +495,7 @@ def _execute(notebook: Path, out: Path, parameters: dict[str, Any], cwd: Path) -
             language="python",
             cwd=str(cwd),
             progress_bar=False,
+            execution_timeout=cell_timeout,
         )
     finally:
         if log.exists() and log.stat().st_size == 0:
@@ -483,11 +523,25 @@ class _StoppedCellErrors(logging.Filter):
 _STOPPED_CELL_ERRORS = _StoppedCellErrors()
 
 
+class _CellLimitReports(logging.Filter):
+    """Drop nbclient's "Timeout waiting for execute reply (30s)." as a cell runs past the
+    per-cell limit: logged to papermill's logger, it reached the terminal above the run's own
+    `error:` line, which names the notebook, the cell and the limit. Any other record passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Timeout waiting for execute reply")
+
+
+_CELL_LIMIT_REPORTS = _CellLimitReports()
+
+
 def quiet_stopped_cells() -> None:
-    """Keep asyncio from printing a stopped cell's error again as the process exits."""
-    asyncio_logger = logging.getLogger("asyncio")
-    if _STOPPED_CELL_ERRORS not in asyncio_logger.filters:
-        asyncio_logger.addFilter(_STOPPED_CELL_ERRORS)
+    """Keep asyncio from printing a stopped cell's error again as the process exits, and
+    papermill's logger from saying again that a cell ran past the limit."""
+    for name, quiet in (("asyncio", _STOPPED_CELL_ERRORS), ("papermill", _CELL_LIMIT_REPORTS)):
+        logger = logging.getLogger(name)
+        if quiet not in logger.filters:
+            logger.addFilter(quiet)
 
 
 class _RunState:
@@ -593,6 +647,7 @@ def run_pipeline(
     run_name: str | None = None,
     only: Sequence[str] | None = None,
     console: Console | None = None,
+    cell_timeout: int | None = None,
 ) -> Path:
     """Execute the notebooks with ``params_path`` and return the run directory.
 
@@ -601,7 +656,9 @@ def run_pipeline(
     :class:`PipelineError` when a notebook fails, after writing run.json; ``latest_link`` moves to
     the run only once every notebook has run, so a failed or stopped run, or one of some
     notebooks (``only`` short of all of them), leaves it at the last complete run that succeeded
-    (a stakeholder's page never turns into a half-run).
+    (a stakeholder's page never turns into a half-run). ``cell_timeout`` (seconds, a whole
+    number of at least 1) stops the run as a failure when a cell runs longer: a hung cell (a
+    dead-locked worker, a stuck server) otherwise holds the run until someone kills it.
     """
     console = console or Console(soft_wrap=True)
     params_path = Path(params_path)
@@ -609,6 +666,10 @@ def run_pipeline(
     runs_dir = Path(runs_dir).resolve()
     latest_link = Path(latest_link) if latest_link else runs_dir.parent / LATEST_LINK.name
 
+    if cell_timeout is not None and (isinstance(cell_timeout, bool) or cell_timeout < 1):
+        raise ValueError(
+            f"--cell-timeout {cell_timeout!r} is not a whole number of seconds of at least 1"
+        )
     params = load_params(params_path)
     notebooks = discover_notebooks(notebooks_dir, only)
     left_out = [nb.name for nb in discover_notebooks(notebooks_dir) if nb not in notebooks]
@@ -624,7 +685,9 @@ def run_pipeline(
             f"rewritten): {', '.join(stopped)}"
         )
     run_dir = _new_run_dir(runs_dir, name, explicit)
-    record = _run_record(run_dir, params_path, params, only, left_out, latest_link, lock)
+    record = _run_record(
+        run_dir, params_path, params, only, left_out, latest_link, lock, cell_timeout
+    )
     state = _RunState(run_dir, record, notebooks)
     # The file as it was run, comments and a derived file's header of changes included: the
     # params file itself may change or go after the run.
@@ -662,7 +725,8 @@ def run_pipeline(
     with interrupts_handled(interrupted):
         for i, (nb, result) in enumerate(zip(notebooks, state.results, strict=True), start=1):
             parameters = {**per_notebook[nb.stem], RUN_DIR_PARAM: project_relative(run_dir)}
-            _run_notebook(nb, result, parameters, state, f"[{i}/{len(notebooks)}]", console)
+            counter = f"[{i}/{len(notebooks)}]"
+            _run_notebook(nb, result, parameters, state, counter, console, cell_timeout)
 
     metrics = collect_metrics(run_dir)
     state.save("ok")
@@ -687,20 +751,28 @@ def _run_notebook(
     state: _RunState,
     counter: str,
     console: Console,
+    cell_timeout: int | None = None,
 ) -> None:
-    """Execute one notebook of the run and render it; on failure, record it and raise
-    :class:`PipelineError` naming the notebook and the cell."""
+    """Execute one notebook of the run and render it; on failure (an error, or a cell past
+    ``cell_timeout``), record it and raise :class:`PipelineError` naming the notebook and the
+    cell."""
     out = state.run_dir / nb.name
     result.status = "running"
     state.save("running")  # killed outright, the run's files still name the notebook it was in
     start = state.notebook_started = time.perf_counter()
     with console.status(f"{counter} {nb.stem} ..."), PeakMemory() as peak:
         try:
-            _execute(nb, out, parameters, nb.parent)
+            _execute(nb, out, parameters, nb.parent, cell_timeout)
         except Exception as exc:
             result.seconds = round(time.perf_counter() - start, 3)
             result.peak_memory_mib = peak.mib
-            cell, what = describe_failure(exc, nb)
+            limit = isinstance(exc, CellTimeoutError) and CELL_LIMIT_REACHED in str(exc)
+            if limit and cell_timeout is not None:
+                cell = timed_out_cell(out, nb)
+                where = f"cell {cell}" if cell is not None else "a cell"
+                what = f"{where}: ran past the {cell_timeout} s per-cell limit (--cell-timeout)"
+            else:
+                cell, what = describe_failure(exc, nb)
             log = kernel_log(out)
             if log.exists():  # a kernel that died says why in its log alone
                 what += f" (the kernel's own log: {log.name})"

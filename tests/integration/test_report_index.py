@@ -318,3 +318,19 @@ def test_a_record_from_before_partial_runs_has_no_partial_note(run_dir: Path) ->
     """run.json written before ``complete`` was recorded has no such key: it is no partial run."""
     assert "complete" not in json.loads((run_dir / "run.json").read_text())
     assert "Partial run" not in write_index(run_dir).read_text()
+
+
+def test_the_status_line_names_the_per_cell_limit_only_when_there_was_one(run_dir: Path) -> None:
+    """`aura run --cell-timeout 30` stops a cell running past 30 s: a reader of a run that failed
+    so, or of one that did not, is told the run had that limit. Without one (or in a record from
+    before the option) nothing is said."""
+    record = json.loads((run_dir / "run.json").read_text())
+    for recorded, shown in [({"cell_timeout_s": 30}, True), ({"cell_timeout_s": None}, False)]:
+        (run_dir / "run.json").write_text(json.dumps({**record, **recorded}))
+        page = write_index(run_dir).read_text()
+        status = next(line for line in page.splitlines() if line.startswith("<p>Status:"))
+        assert ("each cell limited to 30 s (--cell-timeout)" in status) is shown, status
+        assert ("--cell-timeout" in page) is shown, recorded
+    assert "cell_timeout_s" not in record
+    (run_dir / "run.json").write_text(json.dumps(record))
+    assert "--cell-timeout" not in write_index(run_dir).read_text()

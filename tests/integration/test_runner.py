@@ -1157,3 +1157,141 @@ def test_only_naming_no_notebook_names_the_files_outside_the_pattern(
     (nbs / "7_example.ipynb").unlink()
     with pytest.raises(ValueError, match=r"^--only 07: no such notebook \(available: 01_first\)$"):
         discover_notebooks(nbs, ["07"])
+
+
+def _hanging_notebook(tmp_path: Path, make_notebook, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A notebook under `tmp_path` whose third cell hangs as a dead-locked worker would: it
+    starts a process that ignores Ctrl-C, writes the kernel's and that process's ids to
+    ``pids``, and sleeps a minute; `aura run` runs it there. Returns the params file."""
+    import aura.reports.runner as runner
+
+    nbs = tmp_path / "notebooks"
+    worker = "import signal, time; signal.signal(signal.SIGINT, signal.SIG_IGN); time.sleep(60)"
+    make_notebook(
+        nbs / "01_hang.ipynb",
+        [
+            PARAMETERS_CELL,
+            "x = 1",
+            f"import os, pathlib, subprocess, sys, time\n"
+            f"worker = subprocess.Popen([sys.executable, '-c', {worker!r}])\n"
+            f"pathlib.Path({str(tmp_path / 'pids')!r}).write_text(f'{{os.getpid()}} "
+            f"{{worker.pid}}')\nprint('hanging')\ntime.sleep(60)",
+            "print('never reached')",
+        ],
+    )
+    params = tmp_path / "p.yaml"
+    params.write_text(PARAMS_YAML.split("01_ok:")[0] + "01_hang: {}\n")
+    real = runner.run_pipeline
+
+    def in_tmp(*args, **kwargs):
+        return real(*args, **kwargs, notebooks_dir=nbs, runs_dir=tmp_path / "runs")
+
+    monkeypatch.setattr(runner, "run_pipeline", in_tmp)
+    return params
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie, ended but not yet reaped, does not)."""
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_a_cell_past_the_limit_stops_the_run_as_a_failed_cell_does(
+    tmp_path: Path, make_notebook, monkeypatch: pytest.MonkeyPatch, caplog
+) -> None:
+    """A cell that hangs (a dead-locked worker, a stuck server) held `aura run` until someone
+    killed it. With `--cell-timeout 2` it stops the run as a failing cell does: one `error:`
+    line naming the notebook, the cell and the limit, exit 1, the partial notebook, run.json
+    and the index kept, and neither the kernel nor the process it started left running."""
+    params = _hanging_notebook(tmp_path, make_notebook, monkeypatch)
+    pids = tmp_path / "pids"
+    try:
+        result = CliRunner().invoke(
+            app, ["run", "--params", str(params), "--run-name", "hung", "--cell-timeout", "2"]
+        )
+        assert result.exit_code == 1, result.output
+        said = "notebook 01_hang.ipynb failed in cell 3: ran past the 2 s per-cell limit"
+        errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1 and said in errors[0], result.output
+        assert f"{said} (--cell-timeout)" in errors[0]
+        assert "Traceback" not in result.output
+        # nbclient's own "Timeout waiting for execute reply (2s)." reached the terminal above it
+        assert not [r for r in caplog.records if "Timeout waiting" in r.getMessage()]
+        run_dir = tmp_path / "runs" / "hung"
+        assert "partial output kept in" in result.output
+        assert "hanging" in (run_dir / "01_hang.ipynb").read_text()
+        record = json.loads((run_dir / "run.json").read_text())
+        assert record["status"] == "failed" and said in record["error"]
+        assert record["cell_timeout_s"] == 2
+        assert record["reproduce"].endswith("--cell-timeout 2")
+        assert [n["status"] for n in record["notebooks"]] == ["failed"]
+        assert "01_hang.report.html" in record["notebooks"][0]["outputs"]
+        assert 2 <= record["notebooks"][0]["seconds"] < 60, "stopped before its sleep ended"
+        page = (run_dir / "index.html").read_text()
+        assert said in page and "each cell limited to 2 s (--cell-timeout)" in page
+        kernel, worker = (int(pid) for pid in pids.read_text().split())
+        assert not _running(kernel), "the kernel was left running"
+        assert not _running(worker), "the process the kernel started was left running"
+    finally:
+        if pids.exists():  # whatever a failure above left behind
+            for pid in pids.read_text().split():
+                if _running(int(pid)):
+                    os.kill(int(pid), signal.SIGKILL)
+
+
+def test_a_notebook_within_the_limit_runs_through_and_the_limit_is_recorded(
+    project: dict[str, Path],
+) -> None:
+    run_dir = run_pipeline(
+        project["params"],
+        notebooks_dir=project["notebooks"],
+        runs_dir=project["runs"],
+        run_name="limited",
+        only=["01"],
+        console=Console(quiet=True),
+        cell_timeout=60,
+    )
+    record = json.loads((run_dir / "run.json").read_text())
+    assert record["status"] == "ok" and record["cell_timeout_s"] == 60
+    assert [n["status"] for n in record["notebooks"]] == ["ok"]
+    assert record["reproduce"].endswith("--only 01 --cell-timeout 60")
+
+
+def test_a_run_without_a_limit_records_none(ok_run: Path) -> None:
+    record = json.loads((ok_run / "run.json").read_text())
+    assert record["cell_timeout_s"] is None
+    assert "--cell-timeout" not in record["reproduce"]
+    assert "--cell-timeout" not in (ok_run / "index.html").read_text()
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "ten", "2.5"])
+def test_a_cell_timeout_that_is_no_whole_positive_number_is_refused_before_a_run_folder(
+    tmp_path: Path, make_notebook, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    params = _hanging_notebook(tmp_path, make_notebook, monkeypatch)
+    result = CliRunner().invoke(
+        app, ["run", "--params", str(params), "--cell-timeout", value], prog_name="aura"
+    )
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith("error: aura run: Invalid value for '--cell-timeout'")
+    assert f"'{value}'" in lines[0]
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("value", [0, -5, True])
+def test_run_pipeline_refuses_a_cell_timeout_below_one_second(
+    project: dict[str, Path], tmp_path: Path, value: int
+) -> None:
+    runs = tmp_path / "runs"
+    with pytest.raises(ValueError, match="--cell-timeout .* whole number of seconds of at least 1"):
+        run_pipeline(
+            project["params"], notebooks_dir=project["notebooks"], runs_dir=runs,
+            cell_timeout=value,
+        )  # fmt: skip
+    assert not runs.exists()
