@@ -423,7 +423,12 @@ def check_declared(params: dict[str, Any], notebooks: Sequence[Path], source: Pa
     """
     import papermill as pm
 
-    declared = {nb.stem: set(pm.inspect_notebook(str(nb))) - {RUN_DIR_PARAM} for nb in notebooks}
+    from aura.reports.cell_ids import quiet_missing_ids
+
+    with quiet_missing_ids():  # a parameters cell is found by its tag, not its id
+        declared = {
+            nb.stem: set(pm.inspect_notebook(str(nb))) - {RUN_DIR_PARAM} for nb in notebooks
+        }
     stray = sorted(set(params) - set(declared) - {SHARED_SECTION})
     if stray:
         raise ParamsError(

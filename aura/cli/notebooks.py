@@ -31,6 +31,7 @@ def notebooks_record(
         NotebookFailedError,
         committed_notebooks,
         read_notebook,
+        read_notebook_giving_ids,
         record_notebook,
     )
 
@@ -73,6 +74,8 @@ def notebooks_record(
             console.status(f"[{i}/{len(paths)}] recording {path.name} ..."),
         ):
             try:
+                # the cells recording gives an id (nbformat 4.5 asks each for one): said below
+                given = len(read_notebook_giving_ids(path)[1])
                 record_notebook(path)
             except NotebookFailedError as exc:
                 raise fail(f"{exc}; {path.name} left unchanged") from exc
@@ -80,4 +83,7 @@ def notebooks_record(
                 raise fail(f"{path.name} failed, left unchanged: {exc.strerror or exc}") from exc
             except Exception as exc:
                 raise fail(f"{path.name} failed, left unchanged: {exc}") from exc
-        console.print(f"[green]✓[/] [{i}/{len(paths)}] {path}")
+        ids = {0: "", 1: " (1 cell had no id and was given one)"}.get(
+            given, f" ({given} cells had no id and were given one)"
+        )
+        console.print(f"[green]✓[/] [{i}/{len(paths)}] {path}{ids}")

@@ -6,11 +6,11 @@ the colour-blind-safe palette figures draw in and gives each series its marker; 
 executes the numbered notebooks into ``reports/runs/<run>/`` and renders them to HTML, where
 ``figure_elements`` makes each figure and its caption one ``figure``; ``metrics`` is what a
 notebook calls to report numbers to its run; ``notebook_outputs`` records the summary outputs that
-nbval compares; ``host`` measures how fast the host runs Python, recorded beside wall times;
-``run_status`` tells a run under way from one whose process is gone; ``progress`` draws the line
-a long notebook cell updates in place; ``tables`` styles a table
-for the HTML report (no NaN, None or row numbers) and writes its cells (fixed-point decimals, a
-mean beside its interval).
+nbval compares, ``cell_ids`` giving an id to each cell written without one; ``host`` measures
+how fast the host runs Python, recorded beside wall times; ``run_status`` tells a run under way
+from one whose process is gone; ``progress`` draws the line a long notebook cell updates in
+place; ``tables`` styles a table for the HTML report (no NaN, None or row numbers) and writes
+its cells (fixed-point decimals, a mean beside its interval).
 """
 
 from aura.reports.figures import SERIES_MARKERS, show_figure, use_report_palette

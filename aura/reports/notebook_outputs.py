@@ -25,6 +25,7 @@ from nbformat import NotebookNode
 
 from aura.config import NOTEBOOKS_DIR
 from aura.files import write_text_atomically
+from aura.reports.cell_ids import give_cell_ids
 from aura.reports.runner import KERNEL_NAME, NOTEBOOK_PATTERN, kernel_config
 
 SUMMARY_MARKER = re.compile(r"^#\s*summary\b", re.IGNORECASE)
@@ -46,10 +47,21 @@ def read_notebook(path: Path) -> NotebookNode:
 
     nbformat answers a JSON list with "'list' object has no attribute 'get'", a notebook
     missing a key with a schema dump and a version number that is not an integer with a bare
-    AssertionError; the commands name the file and the reason instead.
+    AssertionError; the commands name the file and the reason instead. A cell without the id
+    its format asks for is given one (`read_notebook_giving_ids`).
     """
+    return read_notebook_giving_ids(path)[0]
+
+
+def read_notebook_giving_ids(path: Path) -> tuple[NotebookNode, list[int]]:
+    """`read_notebook`'s notebook, and the cells (numbered from 1) it gave the id they lacked.
+
+    nbformat's own reading gives them ids too, but only after it has warned, over three lines,
+    that a future version will refuse such a notebook (`aura.reports.cell_ids`)."""
     try:
-        nb = nbformat.read(path, as_version=4)
+        with open(path, encoding="utf-8") as file:  # as nbformat.read opens it
+            nb = nbformat.convert(nbformat.reader.read(file), 4)
+        given = give_cell_ids(nb)
         nbformat.validate(nb)
     except nbformat.ValidationError as exc:
         raise NotANotebookError(f"{path} is not a valid notebook: {exc.message}") from exc
@@ -62,7 +74,7 @@ def read_notebook(path: Path) -> NotebookNode:
         # ValueError: text that is not UTF-8 or not JSON (NotJSONError); the others: JSON that
         # is not an object with nbformat's keys.
         raise NotANotebookError(f"{path} is not a notebook: {exc}") from exc
-    return nb
+    return nb, given
 
 
 def is_summary_cell(cell: NotebookNode) -> bool:
@@ -183,8 +195,8 @@ def notebook_problems(path: Path) -> list[str]:
 
     Lets a fast test say "run make notebooks" instead of an nbval diff about stray outputs.
     """
-    nb = read_notebook(path)
-    problems = []
+    nb, given = read_notebook_giving_ids(path)
+    problems = [f"cell {i} has no id" for i in given]  # recording gives it one
     for i, cell in enumerate(nb.cells, start=1):
         if cell.cell_type != "code":
             continue

@@ -61,6 +61,7 @@ from aura.params_check import (
     whole_run_problem,
     writable_folders,
 )
+from aura.reports.cell_ids import cells_without_id, quiet_missing_ids
 from aura.reports.host import host_speed
 from aura.reports.index import rewrite_stopped_pages, write_index
 from aura.reports.memory import PeakMemory
@@ -165,6 +166,18 @@ def unnamed_notebooks(notebooks_dir: Path) -> list[str]:
     return sorted(
         p.name for p in notebooks_dir.glob("*.ipynb") if not NOTEBOOK_PATTERN.match(p.name)
     )
+
+
+def notebooks_without_ids(notebooks: Sequence[Path]) -> list[str]:
+    """Each of ``notebooks`` whose cells lack the id their format (4.5) asks for, with how many
+    do, as "01_x.ipynb (2 cells)": a run leaves its notebooks as they are, and says this once
+    where nbformat warned over three lines at each reading (`aura.reports.cell_ids`)."""
+    named = []
+    for notebook in notebooks:
+        count = len(cells_without_id(json.loads(notebook.read_text(encoding="utf-8"))))
+        if count:
+            named.append(f"{notebook.name} ({count} cell{'s' if count > 1 else ''})")
+    return named
 
 
 def discover_notebooks(notebooks_dir: Path, only: Sequence[str] | None = None) -> list[Path]:
@@ -344,7 +357,8 @@ def describe_failure(exc: Exception, source_nb: Path) -> tuple[int | None, str]:
     ename, evalue = getattr(exc, "ename", type(exc).__name__), getattr(exc, "evalue", str(exc))
     cell: int | None = None
     if source is not None:
-        cells = nbformat.read(source_nb, as_version=4).cells
+        with quiet_missing_ids():  # said as the run began
+            cells = nbformat.read(source_nb, as_version=4).cells
         cell = next((i + 1 for i, c in enumerate(cells) if c.source == source), None)
     # IPython marks the failing line of each frame with "---->"; the first one is in the cell.
     traceback = _ANSI.sub("", "\n".join(getattr(exc, "traceback", None) or []))
@@ -486,17 +500,18 @@ def _execute(
 
     log = kernel_log(out)
     try:
-        pm.execute_notebook(
-            str(notebook),
-            str(out),
-            parameters=parameters,
-            kernel_name=KERNEL_NAME,
-            config=kernel_config(stderr_log=log),
-            language="python",
-            cwd=str(cwd),
-            progress_bar=False,
-            execution_timeout=cell_timeout,
-        )
+        with quiet_missing_ids():  # said once, as the run began (`notebooks_without_ids`)
+            pm.execute_notebook(
+                str(notebook),
+                str(out),
+                parameters=parameters,
+                kernel_name=KERNEL_NAME,
+                config=kernel_config(stderr_log=log),
+                language="python",
+                cwd=str(cwd),
+                progress_bar=False,
+                execution_timeout=cell_timeout,
+            )
     finally:
         if log.exists() and log.stat().st_size == 0:
             log.unlink()
@@ -702,6 +717,12 @@ def run_pipeline(
         console.print(
             f"[yellow]note:[/] not run, named outside NN_name.ipynb (two digits, an underscore, "
             f"letters, digits or underscores): {', '.join(unnamed)}"
+        )
+    without_ids = notebooks_without_ids(notebooks)
+    if without_ids:
+        console.print(
+            "[yellow]note:[/] cells without an id, which `aura notebooks record NAME` gives them "
+            f"(this run gives its copies one): {', '.join(without_ids)}"
         )
 
     quiet_stopped_cells()

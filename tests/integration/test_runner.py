@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from importlib import metadata
 from pathlib import Path
 
@@ -1295,3 +1296,39 @@ def test_run_pipeline_refuses_a_cell_timeout_below_one_second(
             cell_timeout=value,
         )  # fmt: skip
     assert not runs.exists()
+
+
+def test_a_notebook_whose_cells_have_no_id_runs_and_is_named_once(project, tmp_path: Path) -> None:
+    """A fork's notebook of format 4.5 written without cell ids ran under nbformat's warning, over
+    three lines, that a future version will refuse it: twice as the run began (its parameters
+    read, then its execution) and once more as a failed cell was named. The run says in one line
+    which notebooks lack ids and how they get them, and leaves its notebooks as they are."""
+    from nbformat.warnings import MissingIDFieldWarning
+
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    for source, name in (("03_after", "01_after"), ("02_fail", "02_fail")):
+        nb = json.loads((project["notebooks"] / f"{source}.ipynb").read_text())
+        for cell in nb["cells"]:
+            del cell["id"]
+        (nbs / f"{name}.ipynb").write_text(json.dumps(nb))
+    before = {p.name: p.read_bytes() for p in nbs.iterdir()}
+    params = tmp_path / "params.yaml"
+    params.write_text(PARAMS_YAML.split("01_ok:")[0] + "01_after: {}\n02_fail: {}\n")
+    out = io.StringIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MissingIDFieldWarning)
+        with pytest.raises(PipelineError) as failed:
+            run_pipeline(
+                params,
+                notebooks_dir=nbs,
+                runs_dir=tmp_path / "runs",
+                console=Console(file=out, width=400),
+            )
+    assert failed.value.cell == 3
+    notes = [line for line in out.getvalue().splitlines() if "without an id" in line]
+    assert notes == [
+        "note: cells without an id, which `aura notebooks record NAME` gives them (this run gives "
+        "its copies one): 01_after.ipynb (2 cells), 02_fail.ipynb (4 cells)"
+    ]
+    assert {p.name: p.read_bytes() for p in nbs.iterdir()} == before

@@ -9,8 +9,10 @@ compared only on cells tagged ``nbval-check-output``, which ``make notebooks`` s
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import nbformat
@@ -281,3 +283,61 @@ def test_recording_a_file_that_is_no_notebook_names_it(tmp_path: Path) -> None:
     path.write_text("[1, 2]")
     with pytest.raises(NotANotebookError, match=f"^{path} is not a notebook: "):
         record_notebook(path)
+
+
+def without_ids(path: Path, *cells: int) -> dict[int, str]:
+    """Drop the ids of ``cells`` (numbered from 1) from the notebook at ``path``, as a notebook
+    written by hand or by an older tool has none, and return the ids the other cells keep."""
+    nb = json.loads(path.read_text())
+    for number in cells:
+        del nb["cells"][number - 1]["id"]
+    path.write_text(json.dumps(nb, indent=1))
+    return {i: cell["id"] for i, cell in enumerate(nb["cells"], start=1) if "id" in cell}
+
+
+def test_record_gives_cells_without_an_id_one_and_keeps_the_others(
+    tmp_path: Path, make_notebook
+) -> None:
+    """A 4.5 notebook whose cells had no id was recorded under nbformat's warning, over three
+    lines, that a future version will refuse it. Recording gives each such cell an id, unique in
+    the notebook, and leaves the ids the cells had as they were: nbval and diffs follow them."""
+    from nbformat.warnings import MissingIDFieldWarning
+
+    path = make_notebook(tmp_path / "01_tiny.ipynb", TINY)
+    kept = without_ids(path, 2, 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MissingIDFieldWarning)
+        record_notebook(path)
+    saved = json.loads(path.read_text())["cells"]
+    ids = [cell.get("id") for cell in saved]
+    assert all(ids) and len(set(ids)) == len(ids), ids
+    assert {i: ids[i - 1] for i in kept} == kept
+    assert notebook_problems(path) == []
+
+
+def test_a_notebook_missing_cell_ids_is_not_in_recorded_form(tmp_path: Path, make_notebook) -> None:
+    """Recording gives a cell without an id one: a committed notebook whose cells have none
+    (a fork's, one written by hand) is named before nbval runs it under nbformat's warning."""
+    path = make_notebook(tmp_path / "01_raw.ipynb", ["x = 1", "y = 2", "z = 3"])
+    without_ids(path, 1, 3)
+    assert notebook_problems(path) == ["cell 1 has no id", "cell 3 has no id"]
+
+
+def test_the_command_says_once_in_one_line_that_it_gave_cells_ids(
+    tmp_path: Path, make_notebook
+) -> None:
+    """As the user sees it: no nbformat warning, one line saying how many cells were given an
+    id, and nothing of it when the notebook is recorded again (the ids were saved)."""
+    aura = Path(sys.executable).with_name("aura")
+    path = make_notebook(tmp_path / "01_tiny.ipynb", TINY)
+    without_ids(path, 1, 2, 3)
+    first = subprocess.run(
+        [str(aura), "notebooks", "record", str(path)], capture_output=True, text=True, timeout=300
+    )
+    assert first.returncode == 0, first.stderr
+    assert first.stderr == ""
+    assert first.stdout == f"✓ [1/1] {path} (3 cells had no id and were given one)\n"
+    again = subprocess.run(
+        [str(aura), "notebooks", "record", str(path)], capture_output=True, text=True, timeout=300
+    )
+    assert (again.returncode, again.stderr, again.stdout) == (0, "", f"✓ [1/1] {path}\n")
