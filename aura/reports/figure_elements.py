@@ -37,7 +37,9 @@ def caption_html(output: Any) -> str | None:
 
 
 def is_figure_image(output: Any) -> bool:
-    """Whether ``output`` is a figure's image with alt text and no caption yet."""
+    """Whether ``output`` is a figure's image with alt text and no caption yet, as `show_figure`
+    displays it: an image a cell returns (its ``execute_result``, even with alt text) is none of
+    its figures, and being the cell's last output, no caption output after it is its caption."""
     image = output.get("metadata", {}).get(PNG, {})
     return (
         output.get("output_type") == "display_data"

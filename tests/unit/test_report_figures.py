@@ -404,3 +404,20 @@ def test_a_caption_joins_only_an_image_with_alt_text_and_no_caption_yet(
     assert outputs[1].data["text/plain"] == "Then A again."
     result = nbformat.v4.new_output("execute_result", data=caption, execution_count=1)
     assert len(run(shown(image, copy.deepcopy(image_meta)), result)) == 2
+
+
+def test_a_caption_joins_only_an_image_show_figure_displayed(figure: plt.Figure) -> None:
+    """`show_figure` displays a figure's image and then its caption, both ``display_data``. An
+    image a cell returns, its ``execute_result``, was not displayed by it, even with alt text in
+    its metadata: it is a cell's last output, so a caption output after it is not its caption
+    (the page shows that result under its "Out[n]:" prompt, apart from the caption)."""
+    (image, image_meta), (caption, _) = figure_outputs(figure, ALT, CAPTION)
+    returned = nbformat.v4.new_output(
+        "execute_result", data=image, metadata=copy.deepcopy(image_meta), execution_count=1
+    )
+    shown = nbformat.v4.new_output("display_data", data=caption)
+    cell = nbformat.v4.new_code_cell("", outputs=[returned, shown])
+    outputs = FigureElements().preprocess_cell(cell, {}, 0)[0].outputs
+    assert [o.output_type for o in outputs] == ["execute_result", "display_data"]
+    assert FIGCAPTION_KEY not in outputs[0].metadata[PNG]
+    assert outputs[1].data == caption
