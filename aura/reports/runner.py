@@ -392,7 +392,8 @@ def timed_out_cell(executed: Path, source_nb: Path) -> int | None:
     ]
     if not started:
         return None
-    cells = nbformat.read(source_nb, as_version=4).cells
+    with quiet_missing_ids():  # said as the run began
+        cells = nbformat.read(source_nb, as_version=4).cells
     return next((i + 1 for i, c in enumerate(cells) if c.source == started[-1].source), None)
 
 
