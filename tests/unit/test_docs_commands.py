@@ -112,6 +112,23 @@ def test_the_readme_table_lists_every_command_the_cli_has() -> None:
     assert sorted(listed) == sorted(name for name in commands() if name not in groups)
 
 
+def test_every_option_of_every_command_is_named_in_the_docs() -> None:
+    """The reverse of the check above: an option the CLI has and no page names (`aura rl-budget
+    --every` was one) is found only by a reader of `--help`, and a list of a command's options
+    in the docs (`aura serve`'s) reads as all of them."""
+    text = "\n".join(doc.read_text(encoding="utf-8") for doc in DOCS)
+    unnamed = {
+        name: sorted(
+            opt
+            for param in command.params
+            for opt in param.opts
+            if opt.startswith("--") and not re.search(rf"{re.escape(opt)}(?![\w-])", text)
+        )
+        for name, command in commands().items()
+    }
+    assert not {name: opts for name, opts in unnamed.items() if opts}
+
+
 def test_no_command_help_shows_a_placeholder_the_help_would_lose() -> None:
     """A command's help is its docstring and its options' help, rendered as Markdown (so a
     paragraph reflows to the terminal): a `{name}` in it is never filled in and reads as a value
