@@ -37,6 +37,7 @@ from aura.api.errors import (
     handle_http_error,
     handle_request_error,
     invalid_fields,
+    plural_records,
 )
 from aura.api.observability import Metrics, ObservabilityMiddleware, configure_logging
 from aura.api.schemas import (
@@ -247,7 +248,7 @@ def _openapi_with_bodies(app: FastAPI, settings: Settings) -> Callable[[], dict[
     configured limits a 413 answers (the body's bytes were in no part of the document)."""
     too_large = (
         f"A body above {settings.max_body_bytes} bytes (payload_too_large) or more than "
-        f"{settings.max_records} records (too_many_records)."
+        f"{plural_records(settings.max_records)} (too_many_records)."
     )
 
     def openapi() -> dict[str, Any]:

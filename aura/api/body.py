@@ -26,6 +26,7 @@ from aura.api.errors import (
     field_errors,
     field_path,
     invalid_fields,
+    plural_records,
 )
 from aura.api.json_faults import json_fault
 
@@ -285,7 +286,9 @@ class BodyParser:
         elif is_list and any(e["type"] == "too_long" and not e["loc"] for e in errors):
             # pydantic stops at the first record past the limit and reports that alone
             raise RequestError(
-                413, "too_many_records", f"a request may hold at most {self.max_records} records"
+                413,
+                "too_many_records",
+                f"a request may hold at most {plural_records(self.max_records)}",
             )
         duplicates, times = duplicate_keys(raw)
         if _unreadable_value(errors[0]) and (fault := json_fault(raw)):

@@ -44,6 +44,12 @@ class RequestError(Exception):
         self.headers = headers or {}
 
 
+def plural_records(count: int) -> str:
+    """``count`` records, in the words a limit is told in ("1 record", "1000 records"): a
+    service run with ``AURA_MAX_RECORDS=1`` said "at most 1 records"."""
+    return f"{count} record{'' if count == 1 else 's'}"
+
+
 def invalid_fields(fields: list[dict], count: int | None = None) -> RequestError:
     """The 422 of ``fields`` (``count`` errors in all, if more were found than listed), its
     message counting them and naming the listed ones."""

@@ -539,6 +539,24 @@ def test_more_records_than_allowed_is_413(client, record) -> None:
     assert client.post(PREDICT + "tutor-match", json=[record] * 1000).status_code == 200
 
 
+@pytest.mark.parametrize(("limit", "words"), [(1, "1 record"), (2, "2 records")])
+def test_the_record_limit_is_told_in_words_that_agree_with_it(
+    artifacts_dir, record, limit: int, words: str
+) -> None:
+    """The 413's message and the document's description of it name the limit; a service held
+    to one record per request said "at most 1 records" in both."""
+    from aura.api.app import create_app
+    from aura.api.settings import Settings
+
+    app = create_app(settings=Settings(artifacts_dir=artifacts_dir, max_records=limit))
+    with TestClient(app) as one:
+        answer = one.post(PREDICT + "tutor-match", json=[record] * (limit + 1)).json()
+        assert answer["message"] == f"a request may hold at most {words}"
+        doc = one.get("/openapi.json").json()
+    described = doc["paths"][PREDICT + "tutor-match"]["post"]["responses"]["413"]["description"]
+    assert f"or more than {words} (too_many_records)." in described
+
+
 def test_a_body_above_the_size_limit_is_413_declared_or_streamed(client) -> None:
     # The test app allows 2,000,000 bytes.
     big = b"[" + b" " * 2_000_001 + b"]"
