@@ -25,7 +25,7 @@ body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 70rem; 
 table { border-collapse: collapse; margin: 1rem 0; }
 th, td { border: 1px solid #ccc; padding: 0.3rem 0.7rem; text-align: left; }
 th { background: #f3f3f3; }
-td.value { font-variant-numeric: tabular-nums; }
+td.value { font-variant-numeric: tabular-nums; white-space: nowrap; }
 figure { margin: 1rem 0; max-width: 60rem; }
 figure img { max-width: 100%; border: 1px solid #ddd; }
 .status-ok { color: #1a7f37; } .status-failed, .status-stopped { color: #cf222e; }
@@ -79,6 +79,13 @@ def _format(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
+
+
+def _seconds(value: float) -> str:
+    """A notebook's time for the reports table, to a tenth of a second with thousands
+    separated, one format down the column: four significant digits read 7.124 beside 208.8 and
+    92.34, three precisions for one measure."""
+    return f"{float(value):,.1f}"
 
 
 def headline_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
@@ -272,7 +279,7 @@ def _page(run_dir: Path) -> str:
         outputs = nb.get("outputs") or []
         report = f"{stem}.report.html"
         full = f"{stem}.html"
-        seconds = "" if nb.get("seconds") is None else _format(nb["seconds"])  # not yet run
+        seconds = "" if nb.get("seconds") is None else _seconds(nb["seconds"])  # not yet run
         # empty too in a record from before the runner measured it
         memory = "" if nb.get("peak_memory_mib") is None else f"{nb['peak_memory_mib']:,.0f}"
         parts.append(

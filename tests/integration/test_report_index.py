@@ -165,6 +165,26 @@ def test_each_notebook_row_shows_its_peak_memory_or_nothing_from_an_older_record
     assert "<td>3.2</td><td></td>" in page and "None" not in page
 
 
+def test_each_notebook_row_gives_its_seconds_to_a_tenth(run_dir: Path) -> None:
+    """One format down the column: four significant digits wrote 7.124 beside 208.8 and 92.34."""
+    record = json.loads((run_dir / "run.json").read_text())
+    record["notebooks"][0]["seconds"] = 7.1239
+    record["notebooks"].append({"name": "02_environment_design.ipynb", "status": "ok"})
+    record["notebooks"][1]["seconds"] = 1208.84
+    (run_dir / "run.json").write_text(json.dumps(record))
+    page = write_index(run_dir).read_text()
+    assert "<td>ok</td><td>7.1</td>" in page
+    assert "<td>ok</td><td>1,208.8</td>" in page
+
+
+def test_a_value_and_its_interval_stay_on_one_line(run_dir: Path) -> None:
+    """The value column is narrow: "0.843 [0.810, 0.876]" broke into three lines, the interval's
+    two ends on two of them."""
+    page = write_index(run_dir).read_text()
+    rule = next(line for line in page.splitlines() if line.startswith("td.value"))
+    assert "white-space: nowrap" in rule
+
+
 def test_index_without_metrics_says_so(run_dir: Path) -> None:
     (run_dir / "metrics.json").unlink()
     assert "No headline metrics were recorded" in write_index(run_dir).read_text()
