@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from aura.evaluation.headline import NEW_DRAW, PPO_TARGET, SUPERVISED_PRIMARY, side
+from aura.evaluation.headline import NEW_DRAW, NEW_DRAW_WORDS, PPO_TARGET, SUPERVISED_PRIMARY, side
 from aura.rl.pools import SERVED_POOL, TRAINING_POOL
 from aura.supervised.report import checks_table
 
@@ -112,7 +112,7 @@ def supervised_conclusion(metrics: Mapping[str, Any]) -> str:
         text, where = compatibility
         lines += [
             "",
-            f"On new learners *and* a new pool of tutors (the `{NEW_DRAW}` draw) the "
+            f"On new learners *and* a new pool of tutors (the {NEW_DRAW_WORDS} draw) the "
             f"compatibility forest's ratio to its Bayes reference is {text}: {relation(where)}.",
         ]
         if where == "behind":

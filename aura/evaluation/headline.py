@@ -19,6 +19,7 @@ from aura.export.exporter import MAX_FOREST_BYTES
 from aura.rl.config.experiment import ExperimentConfig
 from aura.rl.grid_target import SPEC_GRID_SECONDS, grid_target
 from aura.rl.intervals import EPISODES_ONLY, interval_covers
+from aura.supervised.report import DATASET_NAMES
 from aura.supervised.training import (
     TARGET_ACCURACY,
     TARGET_ACCURACY_SHARE,
@@ -32,6 +33,9 @@ a lead over the best hand rule whose whole 95% interval is above zero."""
 
 SUPERVISED_PRIMARY = {"compatibility": "mse", "engagement": "mse", "difficulty": "accuracy"}
 _BAYES_KEY = {"mse": "bayes_mse", "accuracy": "bayes_accuracy"}
+_METRIC_WORDS = {"mse": "MSE", "accuracy": "accuracy"}
+"""Each primary metric as the reports name it: the front page read "test mse", where every
+notebook, its targets and its conclusion write MSE."""
 
 
 def _ci(mean: float, low: float, high: float) -> str:
@@ -140,7 +144,7 @@ def supervised_rows(metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
         rows.append(
             {
                 "area": f"Supervised {name}",
-                "metric": f"test {key}",
+                "metric": f"test {_METRIC_WORDS[key]}",
                 "value": f"{m['test'][key]:.4f}",
                 "reference": f"{floor}; {baselines}",
                 "target": _supervised_target(key, m),
@@ -151,6 +155,9 @@ def supervised_rows(metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 NEW_DRAW = "new_seed"
 """The out-of-sample population of new learners and a new tutor pool (`aura.supervised.shift`)."""
+NEW_DRAW_WORDS = DATASET_NAMES[NEW_DRAW]
+"""That population as notebook 04's out-of-sample table names it, "new seed": the front page and
+the conclusion wrote the key of ``metrics.json``, new_seed, as if a reader knew the code."""
 
 
 def _new_draw_rows(metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -183,7 +190,7 @@ def _new_draw_rows(metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
         rows.append(
             {
                 "area": f"Supervised {name}, new learners and tutors",
-                "metric": f"expected {what} Bayes ({NEW_DRAW} draw, 95% CI)",
+                "metric": f"expected {what} Bayes ({NEW_DRAW_WORDS} draw, 95% CI)",
                 "value": _ci(truth["ratio"], low, high),
                 "reference": f"test set {test['ratio']:.3f}; on the same draw "
                 + ", ".join(f"{b} {r:.3f}" for b, r in ratios.items()),

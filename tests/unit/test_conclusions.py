@@ -122,6 +122,14 @@ def test_the_supervised_conclusion_gives_the_run_s_numbers_beside_their_referenc
     assert "exercise success rate, which is measured during the session" in text
 
 
+def test_the_supervised_conclusion_names_the_new_draw_in_words() -> None:
+    """The report is read by people who do not read the code: it named the draw by its key in
+    metrics.json, `new_seed`, where notebook 04's table beside it says "new seed"."""
+    text = supervised_conclusion(supervised_metrics(compatibility_on_new=1.192))
+    assert "a new pool of tutors (the new seed draw) the compatibility forest" in text
+    assert "new_seed" not in text
+
+
 def test_the_supervised_conclusion_follows_the_numbers_not_a_sentence_written_for_one_run() -> None:
     metrics = supervised_metrics(compatibility_on_new=1.03, met=False)
     metrics["models"]["engagement"]["features"] = ["duration_hours", "style_match"]

@@ -240,6 +240,31 @@ def test_each_model_s_ratio_on_new_tutors_stands_beside_its_test_ratio() -> None
     }
 
 
+def test_supervised_rows_name_metrics_and_draws_as_the_notebooks_do() -> None:
+    """The front page read "test mse" and "(new_seed draw, 95% CI)": a metric in lower case and
+    a draw by its key in metrics.json, where notebook 04 writes MSE and "new seed"."""
+    truth = {"ratio": 1.1, "ratio_low": 1.09, "ratio_high": 1.11}
+    model = {
+        "test": {"mse": 0.02, "accuracy": 0.93},
+        "baselines": {},
+        "bayes": {"bayes_mse": 0.018, "bayes_accuracy": 0.92},
+        "against_truth": truth,
+        "checks": {},
+    }
+    drawn = {"against_truth": truth, "baselines": {"mean": {"ratio": 2.0}}}
+    metrics = {
+        "models": {name: model for name in headline.SUPERVISED_PRIMARY},
+        "out_of_sample": {"new_seed": {name: drawn for name in headline.SUPERVISED_PRIMARY}},
+    }
+    metric = {r["area"]: r["metric"] for r in headline.supervised_rows(metrics)}
+    assert metric["Supervised compatibility"] == "test MSE"
+    assert metric["Supervised difficulty"] == "test accuracy"
+    assert metric["Supervised engagement, new learners and tutors"] == (
+        "expected MSE ratio to Bayes (new seed draw, 95% CI)"
+    )
+    assert not any("_" in text for text in metric.values())
+
+
 def test_off_policy_rows_say_whether_the_interval_covers_the_truth() -> None:
     table = pd.DataFrame(
         {
