@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from aura.config import project_path
+from aura.reports.glossary import terms_used
 from aura.reports.metrics import HEADLINE_COLUMNS, HEADLINE_KEY, MERGED_METRICS
 from aura.reports.run_status import RUNNING, STOPPED, run_status
 
@@ -28,6 +29,8 @@ th { background: #f3f3f3; }
 td.value { font-variant-numeric: tabular-nums; white-space: nowrap; }
 figure { margin: 1rem 0; max-width: 60rem; }
 figure img { max-width: 100%; border: 1px solid #ddd; }
+dl.terms { max-width: 60rem; } dl.terms dt { font-weight: bold; }
+dl.terms dd { margin: 0 0 0.4rem 1.5rem; }
 .status-ok { color: #1a7f37; } .status-failed, .status-stopped { color: #cf222e; }
 """
 
@@ -115,6 +118,18 @@ def _table(rows: list[dict[str, Any]]) -> str:
     return (
         f'<table id="headline-metrics"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
     )
+
+
+def _terms(rows: list[dict[str, Any]]) -> str:
+    """The terms the headline rows use, each defined (`aura.reports.glossary`): the page is read
+    alone, by people who have not read the notebooks that define them. Empty without rows."""
+    used = terms_used(str(row.get(c, "")) for row in rows for c in HEADLINE_COLUMNS)
+    if not used:
+        return ""
+    items = "".join(
+        f"<dt>{html.escape(term)}</dt><dd>{html.escape(text)}</dd>" for term, text in used
+    )
+    return f"<h3>Terms in the table</h3><dl class='terms' id='terms'>{items}</dl>"
 
 
 def _host(record: dict[str, Any]) -> str:
@@ -255,6 +270,7 @@ def _page(run_dir: Path) -> str:
     note = _missing_rows_note(record, metrics) if status != RUNNING else ""
     if note:
         parts.append(note)
+    parts.append(_terms(rows))
     figures = key_figures(run_dir / FIGURES_SUBDIR)
     if figures:
         parts.append("<h2>Key figures</h2>")

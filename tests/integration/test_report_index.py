@@ -185,6 +185,32 @@ def test_a_value_and_its_interval_stay_on_one_line(run_dir: Path) -> None:
     assert "white-space: nowrap" in rule
 
 
+def test_the_terms_the_headline_table_uses_are_defined_below_it(run_dir: Path) -> None:
+    """Read alone, the front page named the oracle, the hand rule, Bayes, IPS and DR without
+    saying what any of them is; terms its rows do not use are left out."""
+    page = write_index(run_dir).read_text()
+    terms = page[page.index("id='terms'") :]
+    assert page.index('id="headline-metrics"') < page.index("id='terms'")
+    assert "<dt>normalised score</dt><dd>a policy&#x27;s mean return placed between" in terms
+    assert "<dt>oracle</dt><dd>a policy that reads the simulator&#x27;s hidden state" in terms
+    assert "<dt>PPO, DQN, A2C</dt>" in terms
+    assert "IPS, SNIPS, DR" not in terms and "Bayes" not in terms
+    write_metrics(
+        run_dir,
+        "05_evaluation",
+        {"headline": [{"area": "Off-policy", "metric": "PPO: DR estimate", "value": "0.795"}]},
+    )
+    collect_metrics(run_dir)
+    terms = write_index(run_dir).read_text().split("id='terms'")[1]
+    assert "<dt>IPS, SNIPS, DR</dt><dd>inverse propensity scoring" in terms
+    assert "<dt>oracle</dt>" not in terms
+
+
+def test_a_page_without_headline_rows_defines_no_terms(run_dir: Path) -> None:
+    (run_dir / "metrics.json").unlink()
+    assert "id='terms'" not in write_index(run_dir).read_text()
+
+
 def test_index_without_metrics_says_so(run_dir: Path) -> None:
     (run_dir / "metrics.json").unlink()
     assert "No headline metrics were recorded" in write_index(run_dir).read_text()
