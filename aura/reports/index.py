@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +133,26 @@ def _terms(rows: list[dict[str, Any]]) -> str:
     return f"<h3>Terms in the table</h3><dl class='terms' id='terms'>{items}</dl>"
 
 
+def _period(record: dict[str, Any]) -> str:
+    """When the run ran, in UTC as a reader writes a time, with how long it took: the page gave
+    run.json's ISO stamps, "2026-12-07T14:03:46+00:00 to 2026-12-07T14:13:20+00:00", broken
+    across lines at their hyphens, and "to None" for a run under way or stopped. A stamp that
+    does not parse (a hand-edited record) is shown as it is."""
+    started, finished = record.get("started_at"), record.get("finished_at")
+    try:
+        start = datetime.fromisoformat(str(started)).astimezone(UTC)
+        end = datetime.fromisoformat(str(finished)).astimezone(UTC) if finished else None
+    except ValueError:
+        return f"{started} to {finished or 'not finished'}"
+    if end is None:
+        return f"started {start:%Y-%m-%d %H:%M:%S} UTC, not finished"
+    minutes, seconds = divmod(round((end - start).total_seconds()), 60)
+    hours, minutes = divmod(minutes, 60)
+    took = f"{hours} h {minutes} min" if hours else f"{minutes} min {seconds} s"
+    until = f"{end:%H:%M:%S}" if end.date() == start.date() else f"{end:%Y-%m-%d %H:%M:%S}"
+    return f"{start:%Y-%m-%d %H:%M:%S} to {until} UTC ({took})"
+
+
 def _host(record: dict[str, Any]) -> str:
     """Where the run ran, as far as run.json says (older records lack some of it)."""
     parts = [str(record["processor"])] if record.get("processor") else []
@@ -244,8 +265,7 @@ def _page(run_dir: Path) -> str:
         f" · params <code>{html.escape(str(record.get('params_file')))}</code>"
         f" · commit <code>{html.escape(str(git.get('commit')))}</code>"
         f"{' with uncommitted changes' if git.get('dirty') else ''}"
-        f" · {html.escape(str(record.get('started_at')))} to "
-        f"{html.escape(str(record.get('finished_at')))}{_cell_limit(record)}</p>",
+        f" · {html.escape(_period(record))}{_cell_limit(record)}</p>",
     ]
     if record.get("complete") is False:
         parts.append(_partial_note(record))

@@ -211,6 +211,24 @@ def test_a_page_without_headline_rows_defines_no_terms(run_dir: Path) -> None:
     assert "id='terms'" not in write_index(run_dir).read_text()
 
 
+def test_the_run_s_times_read_as_a_time_in_utc_with_how_long_it_took(run_dir: Path) -> None:
+    """The page gave run.json's ISO stamps, which broke across lines at their hyphens, and "to
+    None" for a run not finished."""
+    page = write_index(run_dir).read_text()
+    assert " · 2026-11-25 00:00:00 to 00:10:00 UTC (10 min 0 s)</p>" in page
+    assert "+00:00" not in page.split("<h2>")[0]
+    record = json.loads((run_dir / "run.json").read_text())
+    record.update(status="running", finished_at=None)
+    (run_dir / "run.json").write_text(json.dumps(record))
+    page = write_index(run_dir).read_text()
+    assert " · started 2026-11-25 00:00:00 UTC, not finished</p>" in page
+    assert "None" not in page
+    record.update(finished_at="2026-11-26T01:02:03+00:00", status="ok")
+    (run_dir / "run.json").write_text(json.dumps(record))
+    page = write_index(run_dir).read_text()
+    assert " · 2026-11-25 00:00:00 to 2026-11-26 01:02:03 UTC (25 h 2 min)</p>" in page
+
+
 def test_index_without_metrics_says_so(run_dir: Path) -> None:
     (run_dir / "metrics.json").unlink()
     assert "No headline metrics were recorded" in write_index(run_dir).read_text()
