@@ -131,3 +131,21 @@ def test_figures_draw_in_the_report_palette(notebook: Path) -> None:
         f"{notebook.name}: replaces the report palette after {PALETTE_CALL} (sns.set_theme, "
         "sns.set_palette or a prop_cycle): call it after them"
     )
+
+
+DESCRIBE = re.compile(r"\.describe\(\)")
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_a_described_table_shows_its_count_as_a_whole_number(notebook: Path) -> None:
+    """``describe()`` gives a column's count as a float beside its statistics: shown as it is,
+    notebook 04's feature tables read 20000.0 rows. A cell that shows one gives its count
+    column to `aura.reports.tables.readable` (``counts=["count"]``)."""
+    raw = [
+        i
+        for i, cell in enumerate(read_notebook(notebook).cells, start=1)
+        if cell.cell_type == "code"
+        and DESCRIBE.search(cell.source)
+        and 'counts=["count"]' not in cell.source
+    ]
+    assert not raw, f"{notebook.name}: cells {raw} show describe()'s count with decimals"
