@@ -133,6 +133,15 @@ def _terms(rows: list[dict[str, Any]]) -> str:
     return f"<h3>Terms in the table</h3><dl class='terms' id='terms'>{items}</dl>"
 
 
+def utc_time(stamp: str) -> str:
+    """An ISO time stamp of run.json as a reader writes a time, "2026-12-07 14:03:46 UTC"; a
+    stamp that does not parse (a hand-edited record) as it is."""
+    try:
+        return f"{datetime.fromisoformat(stamp).astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+    except ValueError:
+        return stamp
+
+
 def _period(record: dict[str, Any]) -> str:
     """When the run ran, in UTC as a reader writes a time, with how long it took: the page gave
     run.json's ISO stamps, "2026-12-07T14:03:46+00:00 to 2026-12-07T14:13:20+00:00", broken

@@ -63,7 +63,7 @@ from aura.params_check import (
 )
 from aura.reports.cell_ids import cells_without_id, quiet_missing_ids
 from aura.reports.host import host_speed
-from aura.reports.index import rewrite_stopped_pages, write_index
+from aura.reports.index import rewrite_stopped_pages, utc_time, write_index
 from aura.reports.memory import PeakMemory
 from aura.reports.metrics import collect_metrics
 from aura.reports.run_status import this_process
@@ -579,7 +579,7 @@ class _RunState:
         return (
             f"*Run `{self.record['run_name']}` of `aura run` with params "
             f"`{self.record['params_file']}`, {commit}{changed}, started "
-            f"{self.record['started_at']}. Its numbers are that params file's.*"
+            f"{utc_time(self.record['started_at'])}. Its numbers are that params file's.*"
         )
 
     def elapsed(self) -> float:

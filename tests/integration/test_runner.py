@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import warnings
+from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -140,6 +141,18 @@ def test_successful_run_writes_notebook_and_both_html(ok_run: Path) -> None:
         assert f"<title>01_ok · {ok_run.name}</title>" in page  # not nbconvert's "Notebook"
         assert f"<code>{record['params_file']}</code>" in page
     assert "of `aura run` with params" not in (ok_run / "01_ok.ipynb").read_text()  # HTML only
+
+
+def test_a_report_says_when_its_run_started_as_the_front_page_does(ok_run: Path) -> None:
+    """The line heading a report gave run.json's ISO stamp, 2026-12-07T14:03:46+00:00, where the
+    front page reads 2026-12-07 14:03:46 UTC."""
+    record = json.loads((ok_run / "run.json").read_text())
+    started = datetime.fromisoformat(record["started_at"])
+    shown = f"started {started:%Y-%m-%d %H:%M:%S} UTC. Its numbers are that params file"
+    for page in ("01_ok.html", "01_ok.report.html", "index.html"):
+        text = (ok_run / page).read_text()
+        assert record["started_at"] not in text, page
+    assert shown in (ok_run / "01_ok.report.html").read_text()
 
 
 def test_a_run_name_in_use_is_refused_and_its_run_kept(project, ok_run: Path) -> None:
