@@ -14,6 +14,11 @@ from collections.abc import Iterable
 
 GLOSSARY: tuple[tuple[str, str], ...] = (
     (
+        "spec",
+        'the system specification AURA follows ("AURA AI - Machine Learning System Architecture '
+        '& Data Flow Schema").',
+    ),
+    (
         "normalised score",
         "a policy's mean return placed between random (0) and the oracle (1): "
         "(R − R_random) / (R_oracle − R_random).",
@@ -74,6 +79,11 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
         "new seed draw",
         "a dataset drawn afresh by the simulator: new learners and a new pool of tutors, none "
         "seen in training.",
+    ),
+    (
+        "greedy",
+        "a policy taking its most probable action every time, as the API serves it (in training "
+        "it draws its actions at random by their probabilities).",
     ),
     (
         "logging policy",

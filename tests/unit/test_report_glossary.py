@@ -16,7 +16,7 @@ def test_a_term_is_found_as_a_word_or_its_plural_not_inside_another_word() -> No
 
 
 def test_an_entry_of_several_names_is_used_by_any_of_them_and_given_once() -> None:
-    assert _terms("PPO (greedy): SNIPS estimate", "DR estimate") == [
+    assert _terms("PPO: SNIPS estimate", "DR estimate") == [
         "PPO, DQN, A2C",
         "IPS, SNIPS, DR",
     ]
@@ -31,3 +31,15 @@ def test_terms_come_in_the_glossary_s_order_whatever_the_rows_order() -> None:
     order = [term for term, _ in GLOSSARY]
     found = _terms("true value 0.798", "random 0, oracle 1", "Bayes 0.0189")
     assert found == sorted(found, key=order.index) == ["oracle", "Bayes", "true value"]
+
+
+def test_the_off_policy_and_grid_time_rows_words_are_defined() -> None:
+    """ "PPO (greedy)" and "the spec allowed 2-4 hours" named a way of acting and a document the
+    page said nothing more of."""
+    assert _terms("PPO (greedy): IPS estimate (95% CI)", "the spec allowed 2-4 hours") == [
+        "spec",
+        "PPO, DQN, A2C",
+        "95% CI",
+        "greedy",
+        "IPS, SNIPS, DR",
+    ]
