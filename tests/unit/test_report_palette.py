@@ -13,17 +13,29 @@ matrices of its supplementary table
 linear sRGB and clipped to the gamut. Distance: CIEDE2000 (CIE 142-2001) as Sharma, Wu & Dalal
 (2005), "The CIEDE2000 color-difference formula: implementation notes, supplementary test data,
 and mathematical observations", Color Res. Appl. 30(1), give it, checked on their test pairs.
+
+A line, a marker or a bar is a graphical object a reader needs to read a figure, so each series
+colour must also stand out from the axes it is drawn on at WCAG 2.1's 3:1 (success criterion
+1.4.11, non-text contrast), the contrast ratio written out in tests/unit/test_page_accessibility.py.
+Seaborn's "colorblind" orange, #de8f05, was 2.61:1 on the notebooks' white axes.
 """
 
 from __future__ import annotations
 
+import ast
 import itertools
+import json
+from pathlib import Path
 
+import matplotlib as mpl
 import numpy as np
 import pytest
 import seaborn as sns
+from matplotlib.colors import to_hex
+from test_page_accessibility import contrast
 
 from aura.reports.figures import REPORT_PALETTE
+from aura.reports.notebook_outputs import committed_notebooks, read_notebook
 
 SERIES = 3
 """The most series a report figure tells apart by colour alone (three algorithms, three
@@ -167,4 +179,62 @@ def test_the_report_palette_series_stay_apart(deficiency: str | None) -> None:
     assert not close, (
         f"{REPORT_PALETTE!r}: (series, series, CIEDE2000) {close} under "
         f"{deficiency or 'typical vision'}, under {MIN_DELTA_E}"
+    )
+
+
+NON_TEXT_CONTRAST = 3.0
+"""WCAG 2.1, success criterion 1.4.11: the least contrast of a graphical object a reader needs
+(a series' line, markers or bars) against the colour next to it, here the axes' face."""
+THEME_CALL = "sns.set_theme"
+NOTEBOOKS = committed_notebooks()
+
+
+def axes_face(notebook: Path) -> str:
+    """The face colour of the axes ``notebook`` draws on: matplotlib's default, as changed by
+    each of its ``sns.set_theme`` calls in turn (their arguments are literals), so that a theme
+    or an ``rc`` the notebook sets is the one measured."""
+    code = "\n".join(
+        cell.source for cell in read_notebook(notebook).cells if cell.cell_type == "code"
+    )
+    calls = [
+        node
+        for node in ast.walk(ast.parse(code))
+        if isinstance(node, ast.Call) and ast.unparse(node.func) == THEME_CALL
+    ]
+    with mpl.rc_context():
+        mpl.rcdefaults()
+        for call in calls:
+            args = [ast.literal_eval(arg) for arg in call.args]
+            kwargs = {k.arg: ast.literal_eval(k.value) for k in call.keywords if k.arg}
+            sns.set_theme(*args, **kwargs)
+        return to_hex(mpl.rcParams["axes.facecolor"])
+
+
+def test_the_axes_face_follows_the_theme_a_notebook_sets(tmp_path: Path) -> None:
+    """The reading above finds a theme's face colour and matplotlib's where none is set."""
+    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None}
+    for name, source in (("darkgrid", 'sns.set_theme(style="darkgrid")'), ("none", "x = 1")):
+        notebook = {
+            "cells": [{**cell, "id": "a", "source": source}],
+            "metadata": {},
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        }
+        (tmp_path / f"{name}.ipynb").write_text(json.dumps(notebook))
+    assert axes_face(tmp_path / "darkgrid.ipynb") == "#eaeaf2"
+    assert axes_face(tmp_path / "none.ipynb") == "#ffffff"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_the_report_palette_series_stand_out_from_the_axes(notebook: Path) -> None:
+    face = axes_face(notebook)
+    colours = [to_hex(c) for c in sns.color_palette(REPORT_PALETTE)[:SERIES]]
+    low = [
+        (colour, round(contrast(colour, face), 2))
+        for colour in colours
+        if contrast(colour, face) < NON_TEXT_CONTRAST
+    ]
+    assert not low, (
+        f"{notebook.name}: (series colour, contrast) {low} on its axes' face {face}, under "
+        f"{NON_TEXT_CONTRAST:.0f}:1"
     )
