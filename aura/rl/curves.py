@@ -77,7 +77,8 @@ def held_out_curves(results: Mapping[str, Any]) -> pd.DataFrame:
     """The held-out learning curves of ``results.json`` as rows (env, algo, timesteps,
     normalised, low, high, n_seeds): every checkpoint scored on the first ``curve_episodes``
     held-out episodes, normalised by random and the oracle on the same episodes. Empty for
-    results written before the curves were."""
+    results written before the curves were. A one-seed band's ends, infinite and so written as
+    null, read as NaN: as None the band's columns were of objects, which matplotlib refuses."""
     rows = [
         {
             "env": env_key,
@@ -93,7 +94,7 @@ def held_out_curves(results: Mapping[str, Any]) -> pd.DataFrame:
         for point in r.get("held_out_curve", [])
     ]
     columns = ["env", "algo", "timesteps", "normalised", "low", "high", "n_seeds"]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=columns).astype({"low": float, "high": float})
 
 
 def learning_curves(cfg: ExperimentConfig) -> pd.DataFrame:

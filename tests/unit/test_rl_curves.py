@@ -157,6 +157,25 @@ def test_the_held_out_curve_table_keeps_each_end_of_the_band_in_its_column() -> 
     }
 
 
+def test_a_one_seed_curve_read_back_from_results_json_has_float_band_ends() -> None:
+    """A one-seed band is infinite, which results.json writes as null: read back (notebook 03's
+    ``load``), the band's columns held None and its figure stopped in matplotlib's TypeError
+    ("ufunc 'isfinite' not supported"). They read as NaN, which the figure leaves undrawn."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    point = {"timesteps": 500, "mean": 0.4, "low": None, "high": None, "n": 1}
+    results = {"tutor_matching": {"algorithms": {"ars": {"held_out_curve": [point]}}}}
+    table = held_out_curves(results)
+    assert table["low"].dtype == float and table["high"].dtype == float
+    assert table[["low", "high"]].isna().all(axis=None)
+    _, ax = plt.subplots()
+    ax.fill_between(table["timesteps"], table["low"], table["high"])
+    plt.close("all")
+
+
 def test_evaluation_curves_are_normalised_by_each_run_s_own_evaluation_episodes(
     tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
