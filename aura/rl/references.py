@@ -157,6 +157,23 @@ def aura_baselines(env_key: str, seed: int) -> dict[str, Any]:
     return baselines
 
 
+def _evaluate_named(
+    env_cfg: EnvConfig, name: str, policy: Any, seed: int, n_episodes: int
+) -> EvalResult:
+    """A reference policy on the held-out episodes; an action the environment refuses (a hand
+    rule answering 3 on difficulty's three moves) is a ConfigError naming the policy and where it
+    is made. It stopped `aura train-rl` in a traceback from the environment's ``step`` that named
+    neither."""
+    try:
+        return evaluate(env_cfg, policy, seed, n_episodes)
+    except ValueError as exc:
+        raise ConfigError(
+            f"the reference policy {name!r} of {env_cfg.key} (aura.envs.{BASELINES[env_cfg.key]}"
+            f" or aura/rl/references.py) stopped on its held-out episodes: {exc} "
+            "(docs/extending.md, recipe 2)"
+        ) from exc
+
+
 def ceiling_policy(env_cfg: EnvConfig, fit_episodes: int, fit_seed: int) -> Any:
     """The upper reference of an AURA environment (`UPPER_REFERENCES`; see
     `aura.envs.ceilings`), which may learn from ``fit_episodes`` episodes seeded from
@@ -237,7 +254,7 @@ def references(
         )
     policies = {**baselines, **learned}
     evaluated = {
-        name: scale[name] if name in scale else evaluate(env_cfg, p, seed, n_episodes)
+        name: scale[name] if name in scale else _evaluate_named(env_cfg, name, p, seed, n_episodes)
         for name, p in policies.items()
     }
     table = evaluation_table(evaluated)

@@ -143,6 +143,39 @@ def test_a_rule_filed_under_another_name_or_named_like_a_reference_is_refused(
             check_referenced(["coin"])
 
 
+class ThreeRule:
+    """A hand rule answering 3, a move difficulty adaptation does not have (0, 1 or 2)."""
+
+    name = "three"
+
+    def reset(self) -> None:
+        """Nothing to forget."""
+
+    def act(self, obs: np.ndarray, env: gym.Env) -> int:
+        return 3
+
+
+def test_a_rule_answering_an_action_the_environment_refuses_is_named_in_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """docs/extending.md, recipe 2: a rule's invalid action stopped `aura train-rl` in the
+    environment's traceback, which named neither the rule nor where it is made."""
+    import aura.envs
+
+    own = aura.envs.difficulty_baselines
+    monkeypatch.setattr(
+        aura.envs, "difficulty_baselines", lambda seed: {**own(seed), "three": ThreeRule()}
+    )
+    env = env_config("difficulty_adaptation")
+    message = (
+        "the reference policy 'three' of difficulty_adaptation (aura.envs.difficulty_baselines "
+        "or aura/rl/references.py) stopped on its held-out episodes: action must be 0 (decrease),"
+        " 1 (maintain) or 2 (increase), got 3"
+    )
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        references(env, 0, 2, scale=scale_references(env, 0, 2, 0), **COIN_SIZES)
+
+
 def test_the_best_hand_rule_is_the_rule_with_the_highest_mean_return() -> None:
     """The hand rule every policy is judged against is the best of the rules, the one hardest
     to beat; random and the oracle are the scale's ends, whatever they return."""
