@@ -429,7 +429,55 @@ def _new_model(run: RunConfig, env: Any, verbose: int) -> Any:
     if run.lstm_hidden_size:
         policy = "MlpLstmPolicy"
         kwargs["policy_kwargs"]["lstm_hidden_size"] = run.lstm_hidden_size
-    return run_class(run)(policy, env, seed=run.seed, device="cpu", verbose=verbose, **kwargs)
+    cls = run_class(run)
+    check_arguments(run, cls, policy, kwargs)
+    return cls(policy, env, seed=run.seed, device="cpu", verbose=verbose, **kwargs)
+
+
+POLICY_ARGUMENT_SOURCES = {
+    "net_arch": "net_arch",
+    "optimizer_kwargs": "fused_adam",
+    "features_extractor_class": "one_hot",
+    "features_extractor_kwargs": "one_hot",
+}
+"""The block key behind each policy argument `_new_model` may pass, for `check_arguments`."""
+
+
+def check_arguments(run: RunConfig, cls: type, policy: str, kwargs: dict[str, Any]) -> None:
+    """Refuse, naming the block, an argument the algorithm's class or its policy does not take.
+
+    A fork's algorithm class (docs/extending.md, recipe 1) passes every field of its block and
+    `AlgoParams`' ``learning_rate`` and ``gamma`` to the constructor: sb3-contrib's ARS, which
+    has no discount, stopped its first run in ``TypeError: ARS.__init__() got an unexpected
+    keyword argument 'gamma'``, a key its block did not hold."""
+    import inspect
+
+    def refused(target: Callable[..., Any], given: dict[str, Any]) -> list[str]:
+        accepted = inspect.signature(target).parameters.values()
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted):
+            return []
+        return sorted(set(given) - {p.name for p in accepted})
+
+    where = f"hyperparams.{run.algo}.{run.env.key}"
+    params = type(run.hyperparams).__name__
+    own = refused(cls.__init__, kwargs)
+    if own:
+        raise ConfigError(
+            f"{where}: {cls.__name__} takes no {', '.join(own)}, which {params}.sb3_kwargs gives "
+            "it; leave it out there (docs/extending.md, recipe 1)"
+        )
+    policy_class = cls.policy_aliases.get(policy) if hasattr(cls, "policy_aliases") else None
+    given = kwargs.get("policy_kwargs") or {}
+    if policy_class is None or not given:
+        return
+    keys = refused(policy_class.__init__, given)
+    if keys:
+        sources = sorted({POLICY_ARGUMENT_SOURCES.get(key, key) for key in keys})
+        raise ConfigError(
+            f"{where}: {cls.__name__}'s {policy_class.__name__} takes no {', '.join(keys)}, which "
+            f"{', '.join(sources)} gives it; refuse that key in {params}.validate "
+            "(docs/extending.md, recipe 1)"
+        )
 
 
 def _start_model(

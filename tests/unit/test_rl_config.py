@@ -8,7 +8,9 @@ import dataclasses
 import itertools
 import math
 import os
+import re
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -18,8 +20,14 @@ from aura.config import PARAMS_DIR, ParamsError
 from aura.env_ids import WINDOW_ID
 from aura.envs import normalised_score
 from aura.rl.config import SECTION, ConfigError
-from aura.rl.config.algorithms import ALGORITHMS, PARAMS_CLASSES, DQNParams, PPOParams
-from aura.rl.config.environments import EnvConfig
+from aura.rl.config.algorithms import (
+    ALGORITHMS,
+    PARAMS_CLASSES,
+    AlgoParams,
+    DQNParams,
+    PPOParams,
+)
+from aura.rl.config.environments import EnvConfig, env_config
 from aura.rl.config.experiment import experiment_config, load_experiment
 from aura.rl.config.run import ImitationConfig, RunConfig, load_run_config
 from aura.rl.intervals import t_interval
@@ -126,6 +134,88 @@ def test_fused_adam_changes_only_the_kernel_of_the_optimizer_sb3_builds(algo: st
     assert {k: v for k, v in fast.items() if k != "fused"} == {
         k: v for k, v in default.items() if k != "fused"
     }
+
+
+def _accepted(algo: str, **options: bool) -> dict[str, bool]:
+    """Those of ``options`` (block keys set to True) that ``algo``'s block takes."""
+    taken = {}
+    for key, value in options.items():
+        try:
+            PARAMS_CLASSES[algo](**{key: value}).validate(algo)
+        except ConfigError:
+            continue
+        taken[key] = value
+    return taken
+
+
+@pytest.mark.parametrize("algo", ALGORITHMS)
+def test_every_algorithm_s_class_and_policy_take_what_its_block_gives_them(algo: str) -> None:
+    """Every field of a block, and the policy options it may ask for (one-hot inputs, the fused
+    kernel), reach the SB3 class and its policy as arguments they take: run for every algorithm
+    of the registry, so that a fork's class passing one they do not take fails here
+    (docs/extending.md, recipe 1)."""
+    from aura.rl.train import _new_model, make_vec_env
+
+    env = env_config("tutor_matching")
+    params = PARAMS_CLASSES[algo](**_accepted(algo, one_hot=True, fused_adam=True))
+    run = RunConfig(env, algo, 0, params)
+    vec = make_vec_env(env, params.n_envs, 0)
+    try:
+        _new_model(run, vec, verbose=0)
+    finally:
+        vec.close()
+
+
+@dataclasses.dataclass(frozen=True)
+class ARSParams(AlgoParams):
+    """sb3-contrib's ARS as a fork would first add it: it has no discount factor."""
+
+    algo: ClassVar[str] = "ars"
+    sb3_class: ClassVar[str] = "sb3_contrib:ARS"
+    n_delta: int = 4
+
+
+@dataclasses.dataclass(frozen=True)
+class ARSWithoutGamma(ARSParams):
+    def _common_kwargs(self) -> dict:
+        return {k: v for k, v in super()._common_kwargs().items() if k != "gamma"}
+
+
+@pytest.mark.parametrize(
+    ("params", "env_key", "message"),
+    [
+        (
+            ARSParams(),
+            "difficulty_adaptation",
+            "hyperparams.ars.difficulty_adaptation: ARS takes no gamma, which "
+            "ARSParams.sb3_kwargs gives it; leave it out there (docs/extending.md, recipe 1)",
+        ),
+        (
+            ARSWithoutGamma(one_hot=True),
+            "tutor_matching",
+            "hyperparams.ars.tutor_matching: ARS's ARSPolicy takes no features_extractor_class, "
+            "features_extractor_kwargs, which one_hot gives it; refuse that key in "
+            "ARSWithoutGamma.validate (docs/extending.md, recipe 1)",
+        ),
+    ],
+)
+def test_an_argument_the_algorithm_does_not_take_is_refused_naming_the_block_and_the_class(
+    monkeypatch: pytest.MonkeyPatch, params: AlgoParams, env_key: str, message: str
+) -> None:
+    """A class passing an argument SB3 does not take stopped its first run in SB3's TypeError
+    (``ARS.__init__() got an unexpected keyword argument 'gamma'``), a key the block did not
+    hold: the refusal names the block, the class and where the argument comes from."""
+    from aura.rl.train import _new_model, make_vec_env
+
+    monkeypatch.setitem(PARAMS_CLASSES, "ars", type(params))
+    env = env_config(env_key)
+    vec = make_vec_env(env, 1, 0)
+    try:
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            _new_model(RunConfig(env, "ars", 0, params), vec, verbose=0)
+        _new_model(RunConfig(env, "ars", 0, ARSWithoutGamma()), vec, verbose=0)
+    finally:
+        vec.close()
 
 
 def _mutated(change) -> dict:
