@@ -21,9 +21,14 @@ from aura.cli.common import (
     steps_progress,
 )
 from aura.config import PARAMS_DIR, ParamsError
+from aura.rl.config.algorithms import ALGORITHMS
 
 if TYPE_CHECKING:
     from aura.rl.experiment import RunOutcome
+
+ALGO_HELP = f"Algorithm: {', '.join(ALGORITHMS[:-1])} or {ALGORITHMS[-1]}."
+"""The ``--algo`` help, from the registry (`PARAMS_CLASSES`), so that an algorithm a fork adds
+is named without another edit here (docs/extending.md, recipe 1)."""
 
 
 @app.command("train-rl")
@@ -34,7 +39,8 @@ def train_rl(
         bool, typer.Option(help="Retrain every run instead of resuming from checkpoints.")
     ] = False,
 ) -> None:
-    """Train the grid's algorithms (PPO, DQN, A2C) on its environments over seeds; score them.
+    """Train the grid's algorithms (03_rl_training.algorithms) on its environments over seeds;
+    score them.
 
     Runs resume from their checkpoints unless --fresh; results go to rl/ in shared.models_dir.
     """
@@ -122,7 +128,7 @@ def rl_budget(
         str | None,
         typer.Option(help="Environment key, e.g. difficulty_adaptation (default: the probe's)."),
     ] = None,
-    algo: Annotated[str, typer.Option(help="Algorithm: ppo, dqn or a2c.")] = "ppo",
+    algo: Annotated[str, typer.Option(help=ALGO_HELP)] = "ppo",
     params: ParamsOption = PARAMS_DIR / "default.yaml",
     seed_index: Annotated[int, typer.Option(help="Which run of the grid (0-based).")] = 0,
     factor: Annotated[
@@ -200,7 +206,7 @@ def rl_budget(
 @app.command("rl-probe")
 def rl_probe(
     probe: Annotated[str, typer.Option(help="The change to train with (the probes above).")],
-    algo: Annotated[str, typer.Option(help="Algorithm: ppo, dqn or a2c.")] = "ppo",
+    algo: Annotated[str, typer.Option(help=ALGO_HELP)] = "ppo",
     params: ParamsOption = PARAMS_DIR / "default.yaml",
     workers: WorkersOption = None,
     fresh: Annotated[

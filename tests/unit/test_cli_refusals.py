@@ -726,6 +726,18 @@ def test_rl_probe_help_names_every_probe_whole_at_80_columns() -> None:
     assert "…" not in result.output.split("Options")[0]
 
 
+def test_the_algo_option_names_the_registry_s_algorithms() -> None:
+    """The --algo help of rl-budget and rl-probe is built from `ALGORITHMS`, so that an
+    algorithm a fork adds is named there with no other edit (docs/extending.md, recipe 1)."""
+    from aura.cli.rl_training import ALGO_HELP
+    from aura.rl.config.algorithms import ALGORITHMS
+
+    assert set(ALGORITHMS) <= set(ALGO_HELP.rstrip(".").replace(",", " ").split())
+    for command in ("rl-budget", "rl-probe"):
+        result = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"})
+        assert result.exit_code == 0 and ALGO_HELP in result.output
+
+
 def test_train_supervised_before_generate_says_so_in_one_line(tmp_path: Path, folders) -> None:
     """It said "1 data problem in 1 file (rows are CSV line numbers; the header is line 1):",
     the folder on a line of its own and "dataset folder not found" on a third."""
