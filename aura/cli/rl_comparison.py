@@ -37,7 +37,7 @@ def rl_compare(
     For every environment and algorithm both grids trained (with aura train-rl on their params):
     each one's score and the lead, paired by seed and by held-out episode.
     """
-    from aura.rl.compare import compare_grids
+    from aura.rl.compare import compare_grids, unpaired
     from aura.rl.config.experiment import load_experiment
     from aura.rl.intervals import interval_covers
     from aura.rl.results import RESULTS_FILE
@@ -73,6 +73,11 @@ def rl_compare(
 
     console.print(f"{params} against {against}, normalised scores on the same held-out episodes:")
     note_one_seed(interval_covers(row["normalised"]) for row in rows)
+    alone = unpaired(study, base)
+    if alone:
+        console.print(
+            f"[yellow]note:[/] not compared, trained by one grid alone: {'; '.join(alone)}"
+        )
     shown: set[str] = set()
     for row in rows:
         env = env_words(row["env_key"])

@@ -32,6 +32,19 @@ def _comparable(cfg: ExperimentConfig, base: ExperimentConfig, env_key: str, alg
         )
 
 
+def unpaired(cfg: ExperimentConfig, base: ExperimentConfig) -> list[str]:
+    """The runs (``env_key/algo``) one grid trains and the other does not, which
+    `compare_grids` leaves out: an algorithm or environment a study adds. They were left out
+    without a word, so that an algorithm added to a study's grid alone was simply not there."""
+    mine = {(env, algo) for env in cfg.env_keys for algo in cfg.algorithms}
+    theirs = {(env, algo) for env in base.env_keys for algo in base.algorithms}
+    return [
+        f"{env}/{algo} ({which} only)"
+        for runs, other, which in ((mine, theirs, "--params"), (theirs, mine, "--against"))
+        for env, algo in sorted(runs - other)
+    ]
+
+
 def compare_grids(cfg: ExperimentConfig, base: ExperimentConfig) -> list[dict[str, Any]]:
     """For every (environment, algorithm) both grids trained: each one's normalised score (mean
     over seeds, 95% interval over seeds and episodes, per seed) and the lead of ``cfg``'s over

@@ -158,6 +158,50 @@ def test_rl_compare_says_what_its_intervals_cover(
     assert "difficulty adaptation A2C: 0.800" in output
 
 
+def test_rl_compare_names_the_runs_one_grid_trains_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An algorithm a study adds (docs/extending.md, recipe 1) is not in the other grid: its
+    runs were left out of the comparison without a word."""
+    import aura.rl.compare as compare
+
+    paths = [params_file(tmp_path, name) for name in ("study", "base")]
+    base = yaml.safe_load(paths[1].read_text(encoding="utf-8"))
+    base["03_rl_training"]["algorithms"] = ["ppo", "a2c"]
+    base["03_rl_training"]["env_keys"] = ["tutor_matching", "difficulty_adaptation"]
+    paths[1].write_text(yaml.safe_dump(base, sort_keys=False), encoding="utf-8")
+    study = yaml.safe_load(paths[0].read_text(encoding="utf-8"))
+    study["03_rl_training"]["algorithms"] = ["ppo", "dqn"]
+    paths[0].write_text(yaml.safe_dump(study, sort_keys=False), encoding="utf-8")
+    for name in ("study", "base"):
+        results = tmp_path / name / "models" / "rl" / "results.json"
+        results.parent.mkdir(parents=True)
+        results.write_text("{}")
+    row = {
+        "env_key": "difficulty_adaptation",
+        "algo": "ppo",
+        "normalised": TWO_SEEDS,
+        "per_seed": [0.8, 0.8],
+        "base_normalised": TWO_SEEDS,
+        "base_per_seed": [0.8, 0.8],
+        "lead": TWO_SEEDS,
+        "references": {
+            "hand_rule_name": "staircase",
+            "hand_rule_normalised": 0.76,
+            "ceiling_name": "model-based filter",
+            "ceiling_normalised": 0.93,
+        },
+    }
+    monkeypatch.setattr(compare, "compare_grids", lambda *args: [row])
+    output = invoke("rl-compare", "--params", str(paths[0]), "--against", str(paths[1]))
+    assert (
+        "note: not compared, trained by one grid alone: difficulty_adaptation/dqn (--params "
+        "only); tutor_matching/dqn (--params only); difficulty_adaptation/a2c (--against only); "
+        "tutor_matching/a2c (--against only)"
+    ) in output
+    assert "difficulty adaptation PPO: 0.800" in output
+
+
 def test_rl_pools_says_a_one_seed_interval_covers_the_episodes_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
