@@ -161,15 +161,22 @@ def _evaluate_named(
     env_cfg: EnvConfig, name: str, policy: Any, seed: int, n_episodes: int
 ) -> EvalResult:
     """A reference policy on the held-out episodes; an action the environment refuses (a hand
-    rule answering 3 on difficulty's three moves) is a ConfigError naming the policy and where it
-    is made. It stopped `aura train-rl` in a traceback from the environment's ``step`` that named
-    neither."""
+    rule answering 3 on difficulty's three moves), or a read of the environment's state on the
+    wrapper `gym.make` returns rather than on ``env.unwrapped``, is a ConfigError naming the
+    policy and where it is made. Each stopped `aura train-rl` in a traceback that named neither
+    (the second named Gymnasium's ``OrderEnforcing``)."""
+    import gymnasium as gym
+
     try:
         return evaluate(env_cfg, policy, seed, n_episodes)
-    except ValueError as exc:
+    except (ValueError, AttributeError) as exc:
+        wrapped = isinstance(getattr(exc, "obj", None), gym.Wrapper)
+        if isinstance(exc, AttributeError) and not wrapped:
+            raise
+        hint = "; read the environment's state through env.unwrapped" if wrapped else ""
         raise ConfigError(
             f"the reference policy {name!r} of {env_cfg.key} (aura.envs.{BASELINES[env_cfg.key]}"
-            f" or aura/rl/references.py) stopped on its held-out episodes: {exc} "
+            f" or aura/rl/references.py) stopped on its held-out episodes: {exc}{hint} "
             "(docs/extending.md, recipe 2)"
         ) from exc
 

@@ -155,25 +155,64 @@ class ThreeRule:
         return 3
 
 
+class WrapperRule(ThreeRule):
+    """A hand rule reading the observed success rate on the wrapper `gym.make` returns."""
+
+    name = "wrapper"
+
+    def act(self, obs: np.ndarray, env: gym.Env) -> int:
+        return 2 if env.last_success_rate > 0.9 else 1
+
+
+class BrokenRule(ThreeRule):
+    """A hand rule whose own code is wrong, not its use of the environment."""
+
+    name = "broken"
+
+    def act(self, obs: np.ndarray, env: gym.Env) -> int:
+        return obs.no_such_attribute
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        (
+            ThreeRule(),
+            "the reference policy 'three' of difficulty_adaptation (aura.envs.difficulty_baselines "
+            "or aura/rl/references.py) stopped on its held-out episodes: action must be 0 "
+            "(decrease), 1 (maintain) or 2 (increase), got 3 (docs/extending.md, recipe 2)",
+        ),
+        (
+            WrapperRule(),
+            "the reference policy 'wrapper' of difficulty_adaptation (aura.envs."
+            "difficulty_baselines or aura/rl/references.py) stopped on its held-out episodes: "
+            "'OrderEnforcing' object has no attribute 'last_success_rate'; read the "
+            "environment's state through env.unwrapped (docs/extending.md, recipe 2)",
+        ),
+    ],
+)
 def test_a_rule_answering_an_action_the_environment_refuses_is_named_in_one_line(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, rule: ThreeRule, message: str
 ) -> None:
-    """docs/extending.md, recipe 2: a rule's invalid action stopped `aura train-rl` in the
-    environment's traceback, which named neither the rule nor where it is made."""
+    """docs/extending.md, recipe 2: a rule's invalid action, or its read of the environment's
+    state on the wrapper rather than the environment, stopped `aura train-rl` in a traceback
+    that named neither the rule nor where it is made. An error of the rule's own code stays
+    the traceback it is."""
     import aura.envs
 
     own = aura.envs.difficulty_baselines
-    monkeypatch.setattr(
-        aura.envs, "difficulty_baselines", lambda seed: {**own(seed), "three": ThreeRule()}
-    )
     env = env_config("difficulty_adaptation")
-    message = (
-        "the reference policy 'three' of difficulty_adaptation (aura.envs.difficulty_baselines "
-        "or aura/rl/references.py) stopped on its held-out episodes: action must be 0 (decrease),"
-        " 1 (maintain) or 2 (increase), got 3"
-    )
-    with pytest.raises(ConfigError, match=re.escape(message)):
-        references(env, 0, 2, scale=scale_references(env, 0, 2, 0), **COIN_SIZES)
+    for extra in (rule, BrokenRule()):
+        monkeypatch.setattr(
+            aura.envs, "difficulty_baselines", lambda seed, r=extra: {**own(seed), r.name: r}
+        )
+        expected = (
+            pytest.raises(ConfigError, match=re.escape(message))
+            if extra is rule
+            else pytest.raises(AttributeError, match="no_such_attribute")
+        )
+        with expected:
+            references(env, 0, 2, scale=scale_references(env, 0, 2, 0), **COIN_SIZES)
 
 
 def test_the_best_hand_rule_is_the_rule_with_the_highest_mean_return() -> None:
