@@ -93,8 +93,20 @@ def algorithm_class(algo: str) -> type:
     """The Stable-Baselines3 class of an algorithm name (its params class's ``sb3_class``)."""
     if algo not in PARAMS_CLASSES:
         raise ConfigError(f"unknown algorithm {algo!r}; expected one of {', '.join(ALGORITHMS)}")
-    module, name = PARAMS_CLASSES[algo].sb3_class.split(":")
-    return getattr(importlib.import_module(module), name)
+    params = PARAMS_CLASSES[algo]
+    module, colon, name = params.sb3_class.partition(":")
+    found, why = None, ""
+    if colon and module and name:
+        try:
+            found = getattr(importlib.import_module(module), name, None)
+        except ImportError as exc:
+            why = f" ({exc})"
+    if not isinstance(found, type):  # a fork's typo stopped its runs in a bare ValueError
+        raise ConfigError(
+            f"{params.__name__}.sb3_class {params.sb3_class!r} names no class{why}: give it as "
+            "'module:Class', e.g. 'sb3_contrib:QRDQN' (docs/extending.md, recipe 1)"
+        )
+    return found
 
 
 def run_class(run: RunConfig) -> type:

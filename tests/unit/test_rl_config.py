@@ -501,6 +501,25 @@ def test_each_algorithm_names_a_class_that_agrees_with_what_training_assumes(alg
     assert params.replay_buffer == issubclass(cls, OffPolicyAlgorithm)
 
 
+@pytest.mark.parametrize("sb3_class", ["sb3_contrib.ARS", "sb3_contrib:Ars", "sb3_contrb:ARS"])
+def test_an_sb3_class_that_names_no_class_is_refused_naming_the_class_variable(
+    monkeypatch: pytest.MonkeyPatch, sb3_class: str
+) -> None:
+    """A fork's misspelt ``sb3_class`` stopped its first run in ``ValueError: not enough values
+    to unpack`` (no colon) or in the import's error (docs/extending.md, recipe 1)."""
+    from aura.rl.train import algorithm_class
+
+    misspelt = type("ARSParams", (ARSParams,), {"sb3_class": sb3_class})
+    monkeypatch.setitem(PARAMS_CLASSES, "ars", misspelt)
+    why = " (No module named 'sb3_contrb')" if sb3_class.startswith("sb3_contrb") else ""
+    message = (
+        f"ARSParams.sb3_class {sb3_class!r} names no class{why}: give it as 'module:Class', e.g. "
+        "'sb3_contrib:QRDQN' (docs/extending.md, recipe 1)"
+    )
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        algorithm_class("ars")
+
+
 def test_run_config_rejects_unknown_algorithm() -> None:
     data = experiment_config(section(), SHARED).run("tutor_matching", "ppo", 0).to_dict()
     data["algo"] = "no_such_algorithm"  # not a name a fork may register (trpo was)
