@@ -69,6 +69,26 @@ def probe_result(interval: dict[str, Any], *, start: bool) -> dict[str, Any]:
     return study
 
 
+def difficulty_row(algo: str, interval: dict[str, Any]) -> dict[str, Any]:
+    """One row of `aura.rl.compare.compare_grids` on difficulty adaptation: ``algo`` at 0.8 in
+    both grids, over ``interval``'s seeds."""
+    return {
+        "env_key": "difficulty_adaptation",
+        "algo": algo,
+        "normalised": interval,
+        "per_seed": [0.8] * interval["n"],
+        "base_normalised": interval,
+        "base_per_seed": [0.8] * interval["n"],
+        "lead": interval,
+        "references": {
+            "hand_rule_name": "staircase",
+            "hand_rule_normalised": 0.76,
+            "ceiling_name": "model-based filter",
+            "ceiling_normalised": 0.93,
+        },
+    }
+
+
 @pytest.mark.parametrize("interval", [ONE_SEED, TWO_SEEDS])
 def test_rl_probe_says_what_its_intervals_cover_and_names_the_curves_ends(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, interval: dict[str, Any]
@@ -137,21 +157,7 @@ def test_rl_compare_says_what_its_intervals_cover(
         results = tmp_path / name / "models" / "rl" / "results.json"
         results.parent.mkdir(parents=True)
         results.write_text("{}")
-    row = {
-        "env_key": "difficulty_adaptation",
-        "algo": "a2c",
-        "normalised": interval,
-        "per_seed": [0.8] * interval["n"],
-        "base_normalised": interval,
-        "base_per_seed": [0.8] * interval["n"],
-        "lead": interval,
-        "references": {
-            "hand_rule_name": "staircase",
-            "hand_rule_normalised": 0.76,
-            "ceiling_name": "model-based filter",
-            "ceiling_normalised": 0.93,
-        },
-    }
+    row = difficulty_row("a2c", interval)
     monkeypatch.setattr(compare, "compare_grids", lambda *args: [row])
     output = invoke("rl-compare", "--params", str(paths[0]), "--against", str(paths[1]))
     assert (note() in output) == (interval is ONE_SEED)
@@ -177,21 +183,7 @@ def test_rl_compare_names_the_runs_one_grid_trains_alone(
         results = tmp_path / name / "models" / "rl" / "results.json"
         results.parent.mkdir(parents=True)
         results.write_text("{}")
-    row = {
-        "env_key": "difficulty_adaptation",
-        "algo": "ppo",
-        "normalised": TWO_SEEDS,
-        "per_seed": [0.8, 0.8],
-        "base_normalised": TWO_SEEDS,
-        "base_per_seed": [0.8, 0.8],
-        "lead": TWO_SEEDS,
-        "references": {
-            "hand_rule_name": "staircase",
-            "hand_rule_normalised": 0.76,
-            "ceiling_name": "model-based filter",
-            "ceiling_normalised": 0.93,
-        },
-    }
+    row = difficulty_row("ppo", TWO_SEEDS)
     monkeypatch.setattr(compare, "compare_grids", lambda *args: [row])
     output = invoke("rl-compare", "--params", str(paths[0]), "--against", str(paths[1]))
     assert (
