@@ -1,9 +1,10 @@
 """Pipeline runs and the notebook outputs kept in git.
 
 ``index`` writes the run's front page (headline metrics, key figures, links); ``figures`` shows
-a notebook's figure with alt text and a caption (and keeps it for the front page), sets
-the colour-blind-safe palette figures draw in and gives each series its marker; ``runner``
-executes the numbered notebooks into ``reports/runs/<run>/`` and renders them to HTML, where
+a notebook's figure with alt text and a caption (and keeps it for the front page), sets the
+colour-blind-safe palette figures draw in, gives each series its marker and each reference line
+of the normalised scale its one style; ``runner`` executes the numbered notebooks into
+``reports/runs/<run>/`` and renders them to HTML, where
 ``figure_elements`` makes each figure and its caption one ``figure``; ``metrics`` is what a
 notebook calls to report numbers to its run; ``notebook_outputs`` records the summary outputs that
 nbval compares, ``cell_ids`` giving an id to each cell written without one; ``host`` measures
@@ -13,11 +14,12 @@ place; ``tables`` styles a table for the HTML report (no NaN, None or row number
 its cells (fixed-point decimals, a mean beside its interval).
 """
 
-from aura.reports.figures import SERIES_MARKERS, show_figure, use_report_palette
+from aura.reports.figures import REFERENCE_LINES, SERIES_MARKERS, show_figure, use_report_palette
 from aura.reports.index import save_figure, write_index
 from aura.reports.metrics import collect_metrics, write_metrics
 
 __all__ = [
+    "REFERENCE_LINES",
     "SERIES_MARKERS",
     "collect_metrics",
     "save_figure",

@@ -81,6 +81,25 @@ SERIES_MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 line style differ by more than colour (`check_series_apart`)."""
 
 
+REFERENCE_LINES: dict[str, dict[str, Any]] = {
+    "random": {"color": "grey", "ls": ":", "lw": 1},
+    "oracle": {"color": "black", "ls": "--", "lw": 1},
+    "hand_rule": {"color": "tab:brown", "ls": "-.", "lw": 1},
+    "ceiling": {"color": "tab:purple", "ls": "--", "lw": 1},
+    "experience": {"color": "teal", "ls": ":", "lw": 1},
+    "target": {"color": "tab:red", "ls": "-", "lw": 1},
+}
+"""How each reference of the normalised scale is drawn across a panel (``ax.axhline(value,
+**REFERENCE_LINES[key], label=...)``), the same in every notebook: notebook 03's learning
+curves drew random red dashed and the hand rule grey dotted, where notebook 05 (and the front
+page's key figure) drew random grey dotted and the hand rule orange dashed, so a reader going
+from one to the other read one line as two references. Keys are those of a grid's
+``references`` (``hand_rule``, ``ceiling``, ``experience``) and the scale's ends and PPO's
+target. None of the colours is a series colour of `REPORT_PALETTE`'s first three, and each
+stands out from the white axes at 3:1 or more (tests/unit/test_report_palette.py); lines of
+one style differ in colour, and each is labelled with its value in the legend."""
+
+
 def use_report_palette() -> None:
     """Make `REPORT_PALETTE` the colours a figure's lines, bars and points take in turn, and
     ``seaborn.color_palette()``'s colours. A notebook calls it once, after ``sns.set_theme``,

@@ -34,7 +34,7 @@ import seaborn as sns
 from matplotlib.colors import to_hex
 from test_page_accessibility import contrast
 
-from aura.reports.figures import REPORT_PALETTE
+from aura.reports.figures import REFERENCE_LINES, REPORT_PALETTE
 from aura.reports.notebook_outputs import committed_notebooks, read_notebook
 
 SERIES = 3
@@ -287,3 +287,70 @@ def test_every_colour_a_notebook_names_stands_out_from_the_axes(notebook: Path) 
         f"{notebook.name}: (named colour, contrast) {low} on its axes' face {face}, under "
         f"{NON_TEXT_CONTRAST:.0f}:1"
     )
+
+
+SCALE_NOTEBOOKS = [p for p in NOTEBOOKS if p.name[:2] in ("02", "03", "05")]
+"""The notebooks whose figures draw the normalised scale's references (random, the oracle, the
+hand rule, the upper reference, PPO's target) across a panel."""
+
+
+def reference_line_calls(notebook: Path) -> list[tuple[str, bool]]:
+    """Each ``axhline`` call of ``notebook``'s code, as written, and whether it takes its style
+    from `REFERENCE_LINES` (``**REFERENCE_LINES[key]``)."""
+    code = "\n".join(
+        cell.source for cell in read_notebook(notebook).cells if cell.cell_type == "code"
+    )
+    return [
+        (
+            ast.unparse(node),
+            any(
+                keyword.arg is None
+                and isinstance(keyword.value, ast.Subscript)
+                and ast.unparse(keyword.value.value) == "REFERENCE_LINES"
+                for keyword in node.keywords
+            ),
+        )
+        for node in ast.walk(ast.parse(code))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "axhline"
+    ]
+
+
+@pytest.mark.parametrize("notebook", SCALE_NOTEBOOKS, ids=[p.stem for p in SCALE_NOTEBOOKS])
+def test_a_reference_line_is_drawn_in_its_one_style(notebook: Path) -> None:
+    """Notebook 03 drew random red dashed and the hand rule grey dotted, where notebook 05 drew
+    random grey dotted: one line read as two references from one report to the next."""
+    calls = reference_line_calls(notebook)
+    assert calls, f"{notebook.name} draws no reference line: is it still a scale notebook?"
+    assert [call for call, styled in calls if not styled] == []
+
+
+def test_the_reference_lines_stand_out_and_apart() -> None:
+    """Each reference line's colour reaches 3:1 on the white axes, none is a series colour, and
+    no two references share both colour and line style."""
+    series = {to_hex(c) for c in sns.color_palette(REPORT_PALETTE)[:SERIES]}
+    colours = {key: to_hex(style["color"]) for key, style in REFERENCE_LINES.items()}
+    low = {
+        key: round(contrast(colour, "#ffffff"), 2)
+        for key, colour in colours.items()
+        if contrast(colour, "#ffffff") < NON_TEXT_CONTRAST
+    }
+    assert low == {}
+    assert not series & set(colours.values())
+    looks = [(colours[key], style["ls"]) for key, style in REFERENCE_LINES.items()]
+    assert len(set(looks)) == len(looks)
+    assert set(REFERENCE_LINES) >= {"random", "oracle", "hand_rule", "ceiling", "target"}
+
+
+def test_the_reference_line_reading_tells_a_styled_line_from_a_literal(tmp_path: Path) -> None:
+    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None}
+    source = 'ax.axhline(0, **REFERENCE_LINES["random"])\nax.axhline(1, color="red")\nplt.plot(x)'
+    notebook = {
+        "cells": [{**cell, "id": "a", "source": source}],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    (tmp_path / "x.ipynb").write_text(json.dumps(notebook))
+    assert [styled for _, styled in reference_line_calls(tmp_path / "x.ipynb")] == [True, False]
