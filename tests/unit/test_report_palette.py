@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import ast
 import itertools
-import json
 from pathlib import Path
 
 import matplotlib as mpl
@@ -210,17 +209,10 @@ def axes_face(notebook: Path) -> str:
         return to_hex(mpl.rcParams["axes.facecolor"])
 
 
-def test_the_axes_face_follows_the_theme_a_notebook_sets(tmp_path: Path) -> None:
+def test_the_axes_face_follows_the_theme_a_notebook_sets(tmp_path: Path, make_notebook) -> None:
     """The reading above finds a theme's face colour and matplotlib's where none is set."""
-    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None}
-    for name, source in (("darkgrid", 'sns.set_theme(style="darkgrid")'), ("none", "x = 1")):
-        notebook = {
-            "cells": [{**cell, "id": "a", "source": source}],
-            "metadata": {},
-            "nbformat": 4,
-            "nbformat_minor": 5,
-        }
-        (tmp_path / f"{name}.ipynb").write_text(json.dumps(notebook))
+    make_notebook(tmp_path / "darkgrid.ipynb", ['sns.set_theme(style="darkgrid")'])
+    make_notebook(tmp_path / "none.ipynb", ["x = 1"])
     assert axes_face(tmp_path / "darkgrid.ipynb") == "#eaeaf2"
     assert axes_face(tmp_path / "none.ipynb") == "#ffffff"
 
@@ -257,16 +249,9 @@ def named_colours(notebook: Path) -> list[str]:
     ]
 
 
-def test_the_colours_a_notebook_names_are_read_from_its_code(tmp_path: Path) -> None:
-    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None}
+def test_the_colours_a_notebook_names_are_read_from_its_code(tmp_path: Path, make_notebook) -> None:
     source = 'ax.axhline(1, color="tab:orange")\nax.plot(x, c="grey", color=palette[1])'
-    notebook = {
-        "cells": [{**cell, "id": "a", "source": source}],
-        "metadata": {},
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-    (tmp_path / "x.ipynb").write_text(json.dumps(notebook))
+    make_notebook(tmp_path / "x.ipynb", [source])
     assert named_colours(tmp_path / "x.ipynb") == ["tab:orange", "grey"]
 
 
@@ -343,14 +328,9 @@ def test_the_reference_lines_stand_out_and_apart() -> None:
     assert set(REFERENCE_LINES) >= {"random", "oracle", "hand_rule", "ceiling", "target"}
 
 
-def test_the_reference_line_reading_tells_a_styled_line_from_a_literal(tmp_path: Path) -> None:
-    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None}
+def test_the_reference_line_reading_tells_a_styled_line_from_a_literal(
+    tmp_path: Path, make_notebook
+) -> None:
     source = 'ax.axhline(0, **REFERENCE_LINES["random"])\nax.axhline(1, color="red")\nplt.plot(x)'
-    notebook = {
-        "cells": [{**cell, "id": "a", "source": source}],
-        "metadata": {},
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-    (tmp_path / "x.ipynb").write_text(json.dumps(notebook))
+    make_notebook(tmp_path / "x.ipynb", [source])
     assert [styled for _, styled in reference_line_calls(tmp_path / "x.ipynb")] == [True, False]
