@@ -23,7 +23,9 @@ FIGURES_SUBDIR = "figures"
 INDEX_FILE = "index.html"
 
 _STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 70rem; color: #222; }
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 70rem; color: #222;
+  padding: 0 1rem; }
+#reports a { overflow-wrap: anywhere; }
 table { border-collapse: collapse; margin: 1rem 0; }
 th, td { border: 1px solid #ccc; padding: 0.3rem 0.7rem; text-align: left; }
 th { background: #f3f3f3; }
@@ -318,7 +320,7 @@ def _page(run_dir: Path) -> str:
         f'<th scope="col">{name}</th>'
         for name in ("Notebook", "Status", "Seconds", "Peak memory (MiB)", "Report", "With code")
     )
-    parts.append(f"<h2>Reports</h2><table><thead><tr>{head}</tr></thead><tbody>")
+    parts.append(f"<h2>Reports</h2><table id='reports'><thead><tr>{head}</tr></thead><tbody>")
     for nb in record.get("notebooks", []):
         stem = Path(nb["name"]).stem
         outputs = nb.get("outputs") or []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 from pathlib import Path
@@ -241,6 +242,41 @@ def test_headless_chromium_shows_the_metrics_table(run_dir: Path, tmp_path: Path
     assert '<table id="headline-metrics">' in dom
     assert '<td class="metric">PPO normalised score</td>' in dom
     assert '<td class="value">0.9312</td>' in dom
+
+
+PAGE_WIDTH = """<script>window.addEventListener("load", () => {
+  const out = document.createElement("pre");
+  out.id = "width";
+  const page = document.documentElement;
+  out.textContent = `${page.clientWidth} ${page.scrollWidth}`;
+  document.body.appendChild(out);
+});</script>"""
+"""Writes the page's visible width and how far it scrolls sideways into the DOM."""
+
+
+def test_the_front_page_fits_a_1024_pixel_window(run_dir: Path, tmp_path: Path) -> None:
+    """The reports table's file names, which hold no place to break, made a default run's page
+    1,060 pixels wide in a 1,024-pixel window: its last column was reached by scrolling."""
+    record = json.loads((run_dir / "run.json").read_text())
+    names = ["01_data_synthesis", "02_environment_design", "03_rl_training"]
+    names += ["04_supervised_training", "05_evaluation", "06_model_export"]
+    record["notebooks"] = [
+        {
+            **record["notebooks"][0],
+            "name": f"{name}.ipynb",
+            "seconds": 1208.8,
+            "outputs": [f"{name}.ipynb", f"{name}.html", f"{name}.report.html"],
+        }
+        for name in names
+    ]
+    (run_dir / "run.json").write_text(json.dumps(record))
+    index = write_index(run_dir)
+    index.write_text(index.read_text().replace("</body>", PAGE_WIDTH + "</body>"))
+    dom = dump_dom(index, tmp_path / "profile", "--window-size=1024,800")
+    found = re.search(r'<pre id="width">(\d+) (\d+)</pre>', dom)
+    assert found, "the page did not measure itself"
+    visible, scrolled = map(int, found.groups())
+    assert scrolled <= visible, (visible, scrolled)
 
 
 def _gone_pid() -> int:
