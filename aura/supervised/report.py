@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
 from aura.export.exporter import FOREST_TOLERANCE_TEXT, MAX_FOREST_BYTES
-from aura.reports.tables import MISSING, fixed, scientific, yes_no
+from aura.reports.tables import MISSING, fixed, scientific, with_interval, yes_no
 from aura.supervised.evaluation import is_classifier_name
 from aura.supervised.features import MODEL_NAMES
 from aura.supervised.training import (
@@ -101,8 +101,10 @@ def metrics_report_table(table: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
 
 def checks_table(metrics: Mapping[str, Any]) -> pd.DataFrame:
     """The supervised models' targets (notebook 04 states them), one row per (model, target):
-    the target in words, the forest's number (with a 95% interval over learners for its ratio to
-    the Bayes reference), the bound it is held to, and whether `train_all` recorded it as met.
+    the target in words, the forest's number (with the ends of its 95% interval over learners
+    for its ratio to the Bayes reference, NaN elsewhere), the bound it is held to, the bound as
+    the target's words write it (None for a bound measured in the run, the best baseline's), and
+    whether `train_all` recorded it as met.
 
     The verdict is the recorded one, not recomputed here; the numbers beside it say by how
     much a target is met or missed, which a bare True or False does not.
@@ -110,17 +112,19 @@ def checks_table(metrics: Mapping[str, Any]) -> pd.DataFrame:
     rows = [
         {
             "model": name,
-            "target": target,
-            "forest": forest,
-            "95% CI": interval,
-            "bound": bound,
+            "target": t.words,
+            "forest": t.forest,
+            "low": t.low,
+            "high": t.high,
+            "bound": t.bound,
+            "bound stated": t.stated,
             "met": bool(met),
         }
         for name in MODEL_NAMES
-        for key, target, forest, interval, bound in _targets(name, metrics["models"][name])
-        if (met := metrics["models"][name].get("checks", {}).get(key)) is not None
+        for t in _targets(name, metrics["models"][name])
+        if (met := metrics["models"][name].get("checks", {}).get(t.key)) is not None
     ]
-    columns = ["model", "target", "forest", "95% CI", "bound", "met"]
+    columns = ["model", "target", "forest", "low", "high", "bound", "bound stated", "met"]
     return pd.DataFrame(rows, columns=columns).set_index(["model", "target"])
 
 
@@ -129,15 +133,18 @@ CHECKS_REPORT_COLUMNS = ["model", "target", "forest (95% CI)", "bound", "met"]
 
 
 def checks_report_table(table: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
-    """A `checks_table` as notebook 05 shows it: model and target in columns of their own, the
-    forest's number with its interval where it has one, the bound to the same ``digits``
-    decimals, and "yes" or "no" where pandas printed True and False."""
+    """A `checks_table` as notebooks 04 and 05 show it: model and target in columns of their
+    own, the forest's number and its interval where it has one in one cell, both to ``digits``
+    decimals (the interval once read at three beside a number at four), each bound as its
+    target's words write it ("20", "0.1", "1.10", where "20.0000" read as a measurement to a
+    ten-thousandth of a MiB), a bound measured in the run to ``digits`` decimals like the number
+    it is compared with, and "yes" or "no" where pandas printed True and False."""
     rows = [
         [
             model,
             target,
-            f"{fixed(r['forest'], digits)} {r['95% CI']}".rstrip(),
-            fixed(r["bound"], digits),
+            with_interval(r["forest"], r["low"], r["high"], digits),
+            _bound(r["bound stated"], r["bound"], digits),
             yes_no(r["met"]),
         ]
         for (model, target), r in table.iterrows()
@@ -145,56 +152,92 @@ def checks_report_table(table: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=CHECKS_REPORT_COLUMNS)
 
 
-def _targets(name: str, m: Mapping[str, Any]) -> list[tuple[str, str, float, str, float]]:
-    """(key in the recorded checks, target in words, forest's number, its interval, bound) of
-    one model; a number read in expectation over the noise (`against_truth`) says so."""
+def _bound(stated: str | None, bound: float, digits: int) -> str:
+    """A bound's cell: as its target's words write it, else (a bound measured in the run, where
+    pandas may hold NaN for None) to ``digits`` decimals."""
+    return stated if isinstance(stated, str) else fixed(bound, digits)
+
+
+class _Target(NamedTuple):
+    """One target of one model, as `checks_table` shows it."""
+
+    key: str
+    """The target's key in the recorded checks."""
+    words: str
+    forest: float
+    low: float | None
+    """The low end of the forest's number's 95% interval; None where it has none."""
+    high: float | None
+    bound: float
+    stated: str | None
+    """The bound as ``words`` write it; None for a bound measured in the run."""
+
+
+def _targets(name: str, m: Mapping[str, Any]) -> list[_Target]:
+    """The targets of one model, each bound written once, for the target's words and the bound's
+    cell to agree; a number read in expectation over the noise (`against_truth`) says so."""
     test, truth = m["test"], m.get("against_truth") or {}
     if not truth:  # no Bayes reference, no checks recorded
         return []
     base = list(truth["baselines"].values())
-    interval = f"[{truth['ratio_low']:.3f}, {truth['ratio_high']:.3f}]"
+    low, high = truth["ratio_low"], truth["ratio_high"]
     limit = MAX_FOREST_BYTES / 2**20
-    size = ("onnx_at_most_20MB", f"ONNX file at most {limit:.0f} MiB", _onnx_mib(m), "", limit)
+    mib = f"{limit:.0f}"
+    size = _Target(
+        "onnx_at_most_20MB", f"ONNX file at most {mib} MiB", _onnx_mib(m), None, None, limit, mib
+    )
     if is_classifier_name(name):
+        accuracy, share = f"{TARGET_ACCURACY}", f"{TARGET_ACCURACY_SHARE}"
         return [
-            (
+            _Target(
                 "accuracy_at_least_0.85",
-                f"test accuracy at least {TARGET_ACCURACY}",
+                f"test accuracy at least {accuracy}",
                 test["accuracy"],
-                "",
+                None,
+                None,
                 TARGET_ACCURACY,
+                accuracy,
             ),
-            (
+            _Target(
                 "share_at_least_0.97",
-                f"expected accuracy / Bayes accuracy at least {TARGET_ACCURACY_SHARE}",
+                f"expected accuracy / Bayes accuracy at least {share}",
                 truth["ratio"],
-                interval,
+                low,
+                high,
                 TARGET_ACCURACY_SHARE,
+                share,
             ),
-            (
+            _Target(
                 "beats_baselines",
                 "expected accuracy above every baseline's, expected log loss below",
                 truth["expected_accuracy"],
-                "",
+                None,
+                None,
                 max(b["expected_accuracy"] for b in base),
+                None,
             ),
             size,
         ]
+    mse, ratio = f"{TARGET_MSE}", f"{TARGET_MSE_RATIO:.2f}"
     return [
-        ("mse_below_0.1", f"test MSE below {TARGET_MSE}", test["mse"], "", TARGET_MSE),
-        (
+        _Target("mse_below_0.1", f"test MSE below {mse}", test["mse"], None, None, TARGET_MSE, mse),
+        _Target(
             "ratio_at_most_1.10",
-            f"expected MSE / Bayes MSE at most {TARGET_MSE_RATIO:.2f}",
+            f"expected MSE / Bayes MSE at most {ratio}",
             truth["ratio"],
-            interval,
+            low,
+            high,
             TARGET_MSE_RATIO,
+            ratio,
         ),
-        (
+        _Target(
             "beats_baselines",
             "expected MSE below every baseline's",
             truth["expected_mse"],
-            "",
+            None,
+            None,
             min(b["expected_mse"] for b in base),
+            None,
         ),
         size,
     ]

@@ -3,12 +3,15 @@ fixed-point numbers, "yes" or "no" for a target met, the tables themselves left 
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
 from aura.reports.tables import MISSING
 from aura.supervised.report import (
     checks_report_table,
+    checks_table,
     cv_report_table,
     importance_report_table,
     metrics_report_table,
@@ -60,16 +63,19 @@ def test_the_checks_report_table_puts_the_interval_beside_its_number() -> None:
         [
             ("compatibility", "test MSE below 0.1"),
             ("compatibility", "expected MSE / Bayes MSE at most 1.10"),
+            ("compatibility", "expected MSE below every baseline's"),
             ("difficulty", "ONNX file at most 20 MiB"),
         ],
         names=["model", "target"],
     )
     table = pd.DataFrame(
         {
-            "forest": [0.02871, 1.05532, 0.23518],
-            "95% CI": ["", "[1.046, 1.067]", ""],
-            "bound": [0.1, 1.1, 20.0],
-            "met": [True, np.False_, True],
+            "forest": [0.02871, 1.05532, 0.02731, 0.23518],
+            "low": [np.nan, 1.04612, np.nan, np.nan],
+            "high": [np.nan, 1.06688, np.nan, np.nan],
+            "bound": [0.1, 1.1, 0.02744, 20.0],
+            "bound stated": ["0.1", "1.10", None, "20"],
+            "met": [True, np.False_, True, True],
         },
         index=index,
     )
@@ -77,17 +83,76 @@ def test_the_checks_report_table_puts_the_interval_beside_its_number() -> None:
     shown = checks_report_table(table)
     assert list(shown.columns) == ["model", "target", "forest (95% CI)", "bound", "met"]
     assert shown.values.tolist() == [
-        ["compatibility", "test MSE below 0.1", "0.0287", "0.1000", "yes"],
+        ["compatibility", "test MSE below 0.1", "0.0287", "0.1", "yes"],
         [
             "compatibility",
             "expected MSE / Bayes MSE at most 1.10",
-            "1.0553 [1.046, 1.067]",
-            "1.1000",
+            "1.0553 [1.0461, 1.0669]",
+            "1.10",
             "no",
         ],
-        ["difficulty", "ONNX file at most 20 MiB", "0.2352", "20.0000", "yes"],
+        ["compatibility", "expected MSE below every baseline's", "0.0273", "0.0274", "yes"],
+        ["difficulty", "ONNX file at most 20 MiB", "0.2352", "20", "yes"],
     ]
     pd.testing.assert_frame_equal(table, before)
+
+
+def test_each_checks_cell_reads_at_one_precision_and_each_bound_as_its_target_words_it() -> None:
+    """The checks table read "1.0322 [1.029, 1.036]" (the number to four decimals, its interval
+    to three) and each bound to four decimals ("20.0000" beside "ONNX file at most 20 MiB"):
+    with the targets `checks_table` writes, every number in a cell has the same decimals, and
+    a bound the target's words state reads as they write it."""
+    truth = {"ratio": 1.03217, "ratio_low": 1.02861, "ratio_high": 1.03594}
+    regressor = {
+        "test": {"mse": 0.02871},
+        "size": {"onnx_bytes": 326_000},
+        "against_truth": {
+            **truth,
+            "expected_mse": 0.02731,
+            "baselines": {"mean": {"expected_mse": 0.07}, "linear": {"expected_mse": 0.02744}},
+        },
+        "checks": {k: True for k in ("mse_below_0.1", "ratio_at_most_1.10", "beats_baselines")}
+        | {"onnx_at_most_20MB": True},
+    }
+    classifier = {
+        "test": {"accuracy": 0.935},
+        "size": {"onnx_bytes": 246_600},
+        "against_truth": {
+            **truth,
+            "expected_accuracy": 0.9151,
+            "baselines": {
+                "majority": {"expected_accuracy": 0.4},
+                "logistic": {"expected_accuracy": 0.8562},
+            },
+        },
+        "checks": {
+            k: True
+            for k in (
+                "accuracy_at_least_0.85",
+                "share_at_least_0.97",
+                "beats_baselines",
+                "onnx_at_most_20MB",
+            )
+        },
+    }
+    metrics = {
+        "models": {
+            "compatibility": regressor,
+            "difficulty": classifier,
+            "engagement": regressor,
+        }
+    }
+    shown = checks_report_table(checks_table(metrics))
+    for cell in shown["forest (95% CI)"]:
+        decimals = {len(n.split(".")[1]) for n in re.findall(r"-?\d+\.\d+", cell)}
+        assert decimals == {4}, cell
+    assert "1.0322 [1.0286, 1.0359]" in shown["forest (95% CI)"].tolist()
+    for target, bound in zip(shown["target"], shown["bound"], strict=True):
+        if "baseline" in target:  # measured in the run: to the decimals of its number
+            assert re.fullmatch(r"\d\.\d{4}", bound), (target, bound)
+        else:
+            assert re.search(rf" {re.escape(bound)}( MiB)?$", target), (target, bound)
+    assert sorted(set(shown["bound"])) == ["0.0274", "0.1", "0.85", "0.8562", "0.97", "1.10", "20"]
 
 
 def test_the_cv_report_table_names_the_loss_the_search_minimised() -> None:
