@@ -18,7 +18,7 @@ import pandas as pd
 
 from aura.evaluation.headline import NEW_DRAW, NEW_DRAW_WORDS, PPO_TARGET, SUPERVISED_PRIMARY, side
 from aura.rl.pools import SERVED_POOL, TRAINING_POOL
-from aura.supervised.report import checks_table
+from aura.supervised.report import bound_text, checks_table
 
 
 def _ci(mean: float, low: float, high: float) -> str:
@@ -50,7 +50,8 @@ def _targets_sentence(metrics: Mapping[str, Any]) -> str:
     if missed.empty:
         return text + "."
     named = "; ".join(
-        f"{model}: {target} ({row['forest']:.4f} against {row['bound']:.4f})"
+        f"{model}: {target} ({row['forest']:.4f} against "
+        f"{bound_text(row['bound stated'], row['bound'])})"
         for (model, target), row in missed.iterrows()
     )
     return f"{text}; missed: {named}."

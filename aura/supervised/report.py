@@ -144,7 +144,7 @@ def checks_report_table(table: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
             model,
             target,
             with_interval(r["forest"], r["low"], r["high"], digits),
-            _bound(r["bound stated"], r["bound"], digits),
+            bound_text(r["bound stated"], r["bound"], digits),
             yes_no(r["met"]),
         ]
         for (model, target), r in table.iterrows()
@@ -152,9 +152,10 @@ def checks_report_table(table: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=CHECKS_REPORT_COLUMNS)
 
 
-def _bound(stated: str | None, bound: float, digits: int) -> str:
-    """A bound's cell: as its target's words write it, else (a bound measured in the run, where
-    pandas may hold NaN for None) to ``digits`` decimals."""
+def bound_text(stated: str | None, bound: float, digits: int = 4) -> str:
+    """A bound as the checks table and the conclusion write it: as its target's words write it,
+    else (a bound measured in the run, where pandas may hold NaN for None) to ``digits``
+    decimals, as the number it is compared with."""
     return stated if isinstance(stated, str) else fixed(bound, digits)
 
 
