@@ -83,7 +83,6 @@ def notebooks_record(
                 raise fail(f"{path.name} failed, left unchanged: {exc.strerror or exc}") from exc
             except Exception as exc:
                 raise fail(f"{path.name} failed, left unchanged: {exc}") from exc
-        ids = {0: "", 1: " (1 cell had no id and was given one)"}.get(
-            given, f" ({given} cells had no id and were given one)"
-        )
+        cells = "1 cell had no id and was" if given == 1 else f"{given} cells had no id and were"
+        ids = f" ({cells} given one)" if given else ""
         console.print(f"[green]✓[/] [{i}/{len(paths)}] {path}{ids}")

@@ -135,11 +135,15 @@ def _terms(rows: list[dict[str, Any]]) -> str:
     return f"<h3>Terms in the table</h3><dl class='terms' id='terms'>{items}</dl>"
 
 
+CLOCK = "%Y-%m-%d %H:%M:%S"
+"""How a report writes a moment in UTC, "2026-12-07 14:03:46"."""
+
+
 def utc_time(stamp: str) -> str:
     """An ISO time stamp of run.json as a reader writes a time, "2026-12-07 14:03:46 UTC"; a
     stamp that does not parse (a hand-edited record) as it is."""
     try:
-        return f"{datetime.fromisoformat(stamp).astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+        return f"{datetime.fromisoformat(stamp).astimezone(UTC):{CLOCK}} UTC"
     except ValueError:
         return stamp
 
@@ -156,12 +160,12 @@ def _period(record: dict[str, Any]) -> str:
     except ValueError:
         return f"{started} to {finished or 'not finished'}"
     if end is None:
-        return f"started {start:%Y-%m-%d %H:%M:%S} UTC, not finished"
+        return f"started {start:{CLOCK}} UTC, not finished"
     minutes, seconds = divmod(round((end - start).total_seconds()), 60)
     hours, minutes = divmod(minutes, 60)
     took = f"{hours} h {minutes} min" if hours else f"{minutes} min {seconds} s"
-    until = f"{end:%H:%M:%S}" if end.date() == start.date() else f"{end:%Y-%m-%d %H:%M:%S}"
-    return f"{start:%Y-%m-%d %H:%M:%S} to {until} UTC ({took})"
+    until = f"{end:%H:%M:%S}" if end.date() == start.date() else f"{end:{CLOCK}}"
+    return f"{start:{CLOCK}} to {until} UTC ({took})"
 
 
 def _host(record: dict[str, Any]) -> str:

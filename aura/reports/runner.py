@@ -347,19 +347,22 @@ def update_latest(run_dir: Path, link: Path) -> None:
     os.replace(tmp, link)
 
 
+def source_cell(source_nb: Path, source: str) -> int | None:
+    """The cell of the *source* notebook whose code is ``source``, numbered from 1 as JupyterLab
+    shows them; papermill's own cell index counts the parameters cell it injects."""
+    with quiet_missing_ids():  # said as the run began
+        cells = nbformat.read(source_nb, as_version=4).cells
+    return next((i + 1 for i, c in enumerate(cells) if c.source == source), None)
+
+
 def describe_failure(exc: Exception, source_nb: Path) -> tuple[int | None, str]:
     """Say which cell of the *source* notebook failed and how, from a papermill error.
 
-    Papermill's cell index counts the cell it injects, so the cell is found again in the source
-    notebook by its code; cells are numbered from 1 as they appear in JupyterLab.
+    The cell is found again in the source notebook by its code (`source_cell`).
     """
     source = getattr(exc, "source", None)
     ename, evalue = getattr(exc, "ename", type(exc).__name__), getattr(exc, "evalue", str(exc))
-    cell: int | None = None
-    if source is not None:
-        with quiet_missing_ids():  # said as the run began
-            cells = nbformat.read(source_nb, as_version=4).cells
-        cell = next((i + 1 for i, c in enumerate(cells) if c.source == source), None)
+    cell = source_cell(source_nb, source) if source is not None else None
     # IPython marks the failing line of each frame with "---->"; the first one is in the cell.
     traceback = _ANSI.sub("", "\n".join(getattr(exc, "traceback", None) or []))
     frame_line = next(
@@ -382,7 +385,7 @@ def timed_out_cell(executed: Path, source_nb: Path) -> int | None:
 
     nbclient's timeout error names no cell, but papermill records in the executed notebook when
     each cell started, and the one stopped is the last that did; it is found again in the source
-    notebook by its code, as `describe_failure` finds a failing one."""
+    notebook by its code (`source_cell`), as a failing one is."""
     if not executed.is_file():
         return None
     started = [
@@ -390,11 +393,7 @@ def timed_out_cell(executed: Path, source_nb: Path) -> int | None:
         for c in nbformat.read(executed, as_version=4).cells
         if c.get("metadata", {}).get("papermill", {}).get("start_time")
     ]
-    if not started:
-        return None
-    with quiet_missing_ids():  # said as the run began
-        cells = nbformat.read(source_nb, as_version=4).cells
-    return next((i + 1 for i, c in enumerate(cells) if c.source == started[-1].source), None)
+    return source_cell(source_nb, started[-1].source) if started else None
 
 
 def default_run_name(params_path: Path) -> str:
