@@ -6,8 +6,9 @@ kind)` does the same for one file. Every problem is reported in one `DataValidat
 names the file, the column and the CSV lines.
 """
 
+from aura.data.cross_table import aggregate_problems
 from aura.data.errors import DataValidationError, Problem
-from aura.data.loading import Datasets, aggregate_problems, load_datasets, load_table
+from aura.data.loading import Datasets, load_datasets, load_table
 from aura.data.schemas import optional_columns, required_columns, typed_schema
 
 __all__ = [
