@@ -27,7 +27,7 @@ from aura.config import ARTIFACTS_DIR, BENCH_DIR
 from aura.dependency_lock import lock_record
 from aura.files import PART_SUFFIX, strict_json, write_text_atomically
 from aura.reports.host import host_speed
-from aura.reports.runner import git_state, processor_name
+from aura.reports.provenance import git_state, processor_name
 
 
 def provenance() -> dict[str, Any]:

@@ -32,7 +32,7 @@ def export_run(
     checked on the learners their training held out.
     """
     from aura.data.loading import load_table
-    from aura.reports.runner import git_state, library_versions
+    from aura.reports.provenance import git_state, library_versions
     from aura.sim.io import FILES
 
     data_dir, models_dir = Path(data_dir), Path(models_dir)

@@ -4,7 +4,9 @@
 a notebook's figure with alt text and a caption (and keeps it for the front page), sets the
 colour-blind-safe palette figures draw in, gives each series its marker and each reference line
 of the normalised scale its one style; ``runner`` executes the numbered notebooks into
-``reports/runs/<run>/`` and renders them to HTML, where
+``reports/runs/<run>/``, recording where each run ran (``provenance``: commit, library versions,
+processor) and naming a cell that failed or ran past the limit (``cell_failures``); ``rendering``
+renders each executed notebook to HTML, where
 ``figure_elements`` makes each figure and its caption one ``figure``; ``metrics`` is what a
 notebook calls to report numbers to its run; ``notebook_outputs`` records the summary outputs that
 nbval compares, ``cell_ids`` giving an id to each cell written without one; ``host`` measures

@@ -5,7 +5,7 @@ output's metadata) and then its caption's paragraph, and nbconvert renders each 
 own: a screen reader read an image, then a paragraph that nothing tied to it. `FigureElements`,
 run by the runner's HTML exporter on its copy of the notebook, hands each such caption to the
 image before it (`FIGCAPTION_KEY` in the image's metadata) and drops the caption's output; the
-runner's template (`aura.reports.runner.SELF_CONTAINED_TEMPLATE`) then writes the image and its
+runner's template (`aura.reports.rendering.SELF_CONTAINED_TEMPLATE`) then writes the image and its
 caption as ``<figure><img alt=...><figcaption>...</figcaption></figure>``. The executed
 notebook on disk keeps its two outputs.
 """

@@ -15,29 +15,24 @@ was.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import platform
 import re
 import shlex
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any, NoReturn
 
-import nbformat
 from nbclient.exceptions import CellTimeoutError
 from rich.console import Console
 
 from aura.config import (
     LATEST_LINK,
     NOTEBOOKS_DIR,
-    PROJECT_ROOT,
     RUNS_DIR,
     ParamsError,
     load_params,
@@ -61,11 +56,19 @@ from aura.params_check import (
     whole_run_problem,
     writable_folders,
 )
+from aura.reports.cell_failures import (
+    CELL_LIMIT_REACHED,
+    describe_failure,
+    quiet_stopped_cells,
+    timed_out_cell,
+)
 from aura.reports.cell_ids import cells_without_id, quiet_missing_ids
 from aura.reports.host import host_speed
 from aura.reports.index import rewrite_stopped_pages, utc_time, write_index
 from aura.reports.memory import PeakMemory
 from aura.reports.metrics import collect_metrics
+from aura.reports.provenance import git_state, library_versions, processor_name
+from aura.reports.rendering import render_html, try_render
 from aura.reports.run_status import this_process
 
 KERNEL_NAME = "python3"
@@ -93,30 +96,6 @@ def kernel_config(stderr_log: Path | None = None) -> Any:
 def kernel_log(executed: Path) -> Path:
     """Where the kernel that executes a notebook into ``executed`` writes its own log."""
     return executed.with_suffix(".kernel.log")
-
-
-TRACKED_LIBRARIES: tuple[str, ...] = (
-    "aura",  # the version a citation names, beside the commit
-    "numpy",
-    "scipy",
-    "pandas",
-    "pandera",
-    "scikit-learn",
-    "torch",
-    "gymnasium",
-    "stable-baselines3",
-    "optuna",
-    "onnx",
-    "skl2onnx",
-    "onnxruntime",
-    "fastapi",
-    "pydantic",
-    "papermill",
-    "nbconvert",
-)
-"""Distributions whose versions are recorded in run.json (a number depends on all of them)."""
-
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class PipelineError(RuntimeError):
@@ -206,137 +185,6 @@ def discover_notebooks(notebooks_dir: Path, only: Sequence[str] | None = None) -
     return chosen
 
 
-def git_state(root: Path = PROJECT_ROOT) -> dict[str, Any]:
-    """Commit and dirtiness of the working tree, or ``None`` values outside a git checkout."""
-
-    def git(*args: str) -> str | None:
-        try:
-            out = subprocess.run(
-                ["git", *args], cwd=root, capture_output=True, text=True, check=True, timeout=30
-            )
-        except (OSError, subprocess.SubprocessError):
-            return None
-        return out.stdout.strip()
-
-    commit = git("rev-parse", "HEAD")
-    status = git("status", "--porcelain") if commit else None
-    return {"commit": commit, "dirty": None if status is None else bool(status)}
-
-
-def library_versions() -> dict[str, str | None]:
-    """Installed versions of the libraries a result depends on (``None`` if not installed)."""
-    versions: dict[str, str | None] = {}
-    for name in TRACKED_LIBRARIES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    return versions
-
-
-def processor_name(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
-    """The processor's model name. Trained agents depend on it: MKL picks the code branch of
-    PyTorch's matrix products by processor, and on another processor their last-bit rounding
-    differs and RL training takes another path from the same seed (docs/rl.md, Determinism)."""
-    try:
-        for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-SELF_CONTAINED_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
-{%- block html_head_js -%}{%- endblock html_head_js -%}
-{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
-{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
-{%- block extra_css -%}
-<style>.jp-OutputArea .jp-OutputArea-output pre { white-space: pre; word-break: normal; }
-.aura-figure { margin: 0; }
-.aura-figure-caption { font-style: italic; color: #444; max-width: 60rem; margin: 0.2rem 0 1rem; }
-</style>
-{%- endblock extra_css -%}
-{%- block html_head_css -%}
-<style>:root { --jp-mirror-editor-number-color: #008000; --jp-mirror-editor-comment-color: #3c7777;
---jp-mirror-editor-operator-color: #a515ff; --jp-mirror-editor-error-color: #e00000;
---jp-cell-prompt-not-active-opacity: 1; }
-</style>
-{%- endblock html_head_css -%}
-{%- block data_png scoped -%}
-{%- set alt = output | get_metadata('alt', 'image/png') -%}
-{%- set figcaption = output | get_metadata('figcaption', 'image/png') -%}
-{%- if alt and figcaption -%}
-<div class="jp-RenderedImage jp-OutputArea-output {{ extra_class }}">
-<figure class="aura-figure">
-<img src="data:image/png;base64,{{ output.data['image/png'] | escape_html }}"
- alt="{{ alt | escape_html }}">
-<figcaption class="jp-RenderedHTMLCommon">{{ figcaption }}</figcaption>
-</figure>
-</div>
-{%- elif alt -%}
-{{ super() | replace('<img ', '<img alt="' ~ (alt | escape_html) ~ '" ', 1) }}
-{%- else -%}
-{{ super() }}
-{%- endif -%}
-{%- endblock data_png -%}
-"""
-"""nbconvert's lab page without the scripts it loads from a CDN (RequireJS, MathJax, Mermaid).
-The notebooks use none of them (figures are images, tables HTML, the one formula plain HTML), and
-a report must read the same offline or behind a firewall, without asking a third party for code
-each time it is opened. Printed tables keep their columns: a line wider than the page scrolls
-within its output instead of wrapping onto the rows below. A figure's image takes its alt text
-from its output's metadata (``image/png`` → ``alt``, set by `aura.reports.figures.show_figure`):
-the classic template reads it there, the lab one ignores it, and nbconvert then writes "No
-description has been provided for this image" in its place. A figure's image and its caption,
-two outputs of the notebook, are one ``figure`` on the page, the caption its ``figcaption``
-(`aura.reports.figure_elements`), which takes the look the caption had as an output of its own
-(JupyterLab's rendered-HTML type and spacing); captions stand apart from the prose.
-After JupyterLab's light theme, the page with code darkens the theme's colours of numbers,
-comments, operators and errors in code, 4.2:1 to 4.4:1 on the code's grey (#f5f5f5), #f00 3.7:1,
-to WCAG 2.1 AA's 4.5:1, and shows the "In [n]:" prompts at full opacity: the theme dims the
-prompts of every cell but the one being edited to half, #616161 read as 2.1:1 on white, and a
-page has no cell being edited."""
-
-
-def render_html(notebook: Path, caption: str | None = None) -> list[Path]:
-    """Write ``<name>.html`` (with code) and ``<name>.report.html`` (outputs and prose only),
-    each one file that needs nothing from the network, headed by ``caption`` (Markdown) if given:
-    a report is read on its own, and without its hidden parameters cell nothing in it said
-    which params (the spec's scale or CI's) gave its numbers. Its tables' header cells say
-    which cells they name (`scope_header_cells`), and each figure is a ``figure`` with its
-    caption (`FigureElements`), for a screen reader. The notebook's file is left as it is."""
-    from jinja2 import DictLoader
-    from nbconvert import HTMLExporter
-
-    from aura.reports.figure_elements import FigureElements
-    from aura.reports.tables import scope_header_cells
-
-    def exporter(**options: bool) -> HTMLExporter:
-        loader = DictLoader({"aura.html.j2": SELF_CONTAINED_TEMPLATE})
-        return HTMLExporter(
-            extra_loaders=[loader],
-            template_file="aura.html.j2",
-            preprocessors=[FigureElements],
-            **options,
-        )
-
-    nb = nbformat.read(notebook, as_version=4)
-    if caption:
-        nb.cells.insert(0, nbformat.v4.new_markdown_cell(caption))
-    # The page's title (a browser tab, a bookmark, a printout's header) names the notebook and
-    # its run's folder; nbconvert's own, for a notebook given as a node, was "Notebook" on all.
-    title = f"{notebook.stem} · {notebook.parent.name}"
-    full, _ = exporter().from_notebook_node(nb, resources={"metadata": {"name": title}})
-    report, _ = exporter(
-        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
-    ).from_notebook_node(nb, resources={"metadata": {"name": title}})
-    paths = [notebook.with_suffix(".html"), notebook.with_suffix(".report.html")]
-    for path, html in zip(paths, (full, report), strict=True):
-        path.write_text(scope_header_cells(html), encoding="utf-8")
-    return paths
-
-
 def update_latest(run_dir: Path, link: Path) -> None:
     """Point ``link`` at ``run_dir`` with a relative symlink, replaced atomically."""
     target = os.path.relpath(run_dir, link.parent)
@@ -345,55 +193,6 @@ def update_latest(run_dir: Path, link: Path) -> None:
         tmp.unlink()
     tmp.symlink_to(target, target_is_directory=True)
     os.replace(tmp, link)
-
-
-def source_cell(source_nb: Path, source: str) -> int | None:
-    """The cell of the *source* notebook whose code is ``source``, numbered from 1 as JupyterLab
-    shows them; papermill's own cell index counts the parameters cell it injects."""
-    with quiet_missing_ids():  # said as the run began
-        cells = nbformat.read(source_nb, as_version=4).cells
-    return next((i + 1 for i, c in enumerate(cells) if c.source == source), None)
-
-
-def describe_failure(exc: Exception, source_nb: Path) -> tuple[int | None, str]:
-    """Say which cell of the *source* notebook failed and how, from a papermill error.
-
-    The cell is found again in the source notebook by its code (`source_cell`).
-    """
-    source = getattr(exc, "source", None)
-    ename, evalue = getattr(exc, "ename", type(exc).__name__), getattr(exc, "evalue", str(exc))
-    cell = source_cell(source_nb, source) if source is not None else None
-    # IPython marks the failing line of each frame with "---->"; the first one is in the cell.
-    traceback = _ANSI.sub("", "\n".join(getattr(exc, "traceback", None) or []))
-    frame_line = next(
-        (line.strip() for line in traceback.splitlines() if line.lstrip().startswith("---->")), ""
-    )
-    where = f"cell {cell}" if cell is not None else "a cell"
-    detail = f"{ename}: {evalue}"
-    if frame_line:
-        detail += f"\n    {frame_line}"
-    return cell, f"{where}: {detail}"
-
-
-CELL_LIMIT_REACHED = "Cell execution timed out"
-"""What nbclient's `CellTimeoutError` says when a cell ran past ``execution_timeout``; the same
-error for output that never arrived after the cell's reply says otherwise, and is not the limit."""
-
-
-def timed_out_cell(executed: Path, source_nb: Path) -> int | None:
-    """The cell of the *source* notebook that ran past the per-cell limit, numbered from 1.
-
-    nbclient's timeout error names no cell, but papermill records in the executed notebook when
-    each cell started, and the one stopped is the last that did; it is found again in the source
-    notebook by its code (`source_cell`), as a failing one is."""
-    if not executed.is_file():
-        return None
-    started = [
-        c
-        for c in nbformat.read(executed, as_version=4).cells
-        if c.get("metadata", {}).get("papermill", {}).get("start_time")
-    ]
-    return source_cell(source_nb, started[-1].source) if started else None
 
 
 def default_run_name(params_path: Path) -> str:
@@ -517,48 +316,6 @@ def _execute(
             log.unlink()
 
 
-class _StoppedCellErrors(logging.Filter):
-    """Drop asyncio's report of a notebook cell's error that no one awaited.
-
-    A run stopped in a cell (Ctrl-C, SIGTERM) leaves papermill's task for that cell behind; when
-    the kernel answers the interrupt, the task ends with the cell's error and asyncio printed it,
-    the kernel's whole KeyboardInterrupt traceback, as the process exited, below the run's own
-    one-line account of where it stopped (the partial notebook and run.json keep the cell's
-    error). Any other unretrieved task error is still reported."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        error = record.exc_info[1] if record.exc_info else None
-        if error is None or not str(record.msg).startswith("Task exception was never retrieved"):
-            return True
-        from nbclient.exceptions import CellExecutionError
-
-        return not isinstance(error, CellExecutionError)
-
-
-_STOPPED_CELL_ERRORS = _StoppedCellErrors()
-
-
-class _CellLimitReports(logging.Filter):
-    """Drop nbclient's "Timeout waiting for execute reply (30s)." as a cell runs past the
-    per-cell limit: logged to papermill's logger, it reached the terminal above the run's own
-    `error:` line, which names the notebook, the cell and the limit. Any other record passes."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not record.getMessage().startswith("Timeout waiting for execute reply")
-
-
-_CELL_LIMIT_REPORTS = _CellLimitReports()
-
-
-def quiet_stopped_cells() -> None:
-    """Keep asyncio from printing a stopped cell's error again as the process exits, and
-    papermill's logger from saying again that a cell ran past the limit."""
-    for name, quiet in (("asyncio", _STOPPED_CELL_ERRORS), ("papermill", _CELL_LIMIT_REPORTS)):
-        logger = logging.getLogger(name)
-        if quiet not in logger.filters:
-            logger.addFilter(quiet)
-
-
 class _RunState:
     """One run's record as it goes: each change of state lands in run.json and the run's index
     at once, so a run stopped at any point leaves files that say how far it got and why."""
@@ -604,7 +361,7 @@ class _RunState:
                 result.seconds = round(time.perf_counter() - self.notebook_started, 3)
             out = self.run_dir / result.name
             if out.exists():
-                result.outputs = [out.name, *_try_render(out, self.caption())]
+                result.outputs = [out.name, *try_render(out, self.caption())]
         collect_metrics(self.run_dir)
         self.save(status, message)
 
@@ -812,11 +569,3 @@ def _run_notebook(
         f"[green]✓[/] {counter} {nb.stem}  {result.seconds:.1f}s, peak memory "
         f"{result.peak_memory_mib:,.0f} MiB (elapsed {state.elapsed():.1f}s)"
     )
-
-
-def _try_render(notebook: Path, caption: str) -> list[str]:
-    """Render a partially executed notebook if possible; its traceback is worth reading as HTML."""
-    try:
-        return [p.name for p in render_html(notebook, caption)]
-    except Exception:  # a failure to render must not hide the notebook's own error
-        return []

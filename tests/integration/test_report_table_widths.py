@@ -3,7 +3,7 @@ policies, the episode analysis and the action profiles, the off-policy estimates
 shares, the supervised models' metrics and targets, their sizes, out-of-sample ratios and
 importances, and the served policies.
 
-Each is rendered as the notebook's report renders it (`aura.reports.runner.render_html`), with
+Each is rendered as the notebook's report renders it (`aura.reports.rendering.render_html`), with
 the longest names and numbers a run gives them, and measured by Debian's Chromium in a window
 1,280 pixels wide: a table wider than its output area is cut off at the page's edge, its last
 columns reached only by scrolling that output sideways, and lost on paper.
@@ -22,7 +22,7 @@ from chromium import dump_dom
 from aura.evaluation.ope import off_policy_report_table, strategy_shares_report_table
 from aura.export.report import served_policies_report_table
 from aura.reports.figures import REPORT_IMAGE_PX
-from aura.reports.runner import render_html
+from aura.reports.rendering import render_html
 from aura.reports.tables import table_outputs
 from aura.rl.actions import action_profile_report_table
 from aura.rl.episodes import episode_report_table

@@ -26,7 +26,9 @@ from typer.testing import CliRunner
 
 from aura.cli import app
 from aura.config import PROJECT_ROOT, ParamsError, load_params
-from aura.reports.runner import PipelineError, processor_name, quiet_stopped_cells, run_pipeline
+from aura.reports.cell_failures import quiet_stopped_cells
+from aura.reports.provenance import processor_name
+from aura.reports.runner import PipelineError, run_pipeline
 
 PARAMS_YAML = """\
 shared:
@@ -1137,7 +1139,7 @@ def test_the_report_without_code_shows_no_prompts(tmp_path: Path) -> None:
     `Out[1]:` beside a result; the engineers' page keeps both."""
     import nbformat
 
-    from aura.reports.runner import render_html
+    from aura.reports.rendering import render_html
 
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("1 + 1", execution_count=1)

@@ -116,7 +116,7 @@ def test_a_report_names_the_commit_and_host_that_gave_it(tmp_path: Path) -> None
     (`benchmarks/provenance.py`)."""
     import json
 
-    from aura.reports.runner import git_state
+    from aura.reports.provenance import git_state
 
     out = tmp_path / "envs.json"
     result = run_bench("bench_envs.py", "--steps", "200", "--repeats", "2", "--out", str(out))

@@ -23,7 +23,7 @@ from aura.api.observability import Metrics
 from aura.reports import index, save_figure, write_index, write_metrics
 from aura.reports.figures import figure_outputs
 from aura.reports.metrics import collect_metrics
-from aura.reports.runner import SELF_CONTAINED_TEMPLATE, render_html
+from aura.reports.rendering import SELF_CONTAINED_TEMPLATE, render_html
 from aura.reports.tables import readable, table_outputs
 
 

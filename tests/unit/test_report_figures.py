@@ -25,7 +25,7 @@ from aura.reports.figures import (
 )
 from aura.reports.index import KEY_FIGURE_DPI, KEY_FIGURE_PX
 from aura.reports.intervals import cut_intervals
-from aura.reports.runner import render_html
+from aura.reports.rendering import render_html
 
 ALT = 'Scores of "A" & <B> against steps'
 CAPTION = "Read the rise: B's line overtakes A's."
