@@ -4,7 +4,7 @@ A study is a params file that differs from another in a few values (PPO on one e
 another discount, another models folder). Written by hand, such a copy drifts from its base and
 nothing records what it changed; `derive_params` writes it from the base's own text with only the
 named values changed and a header that lists them, so a diff against the base shows exactly the
-study. Tuning writes its best trial the same way (`aura.rl.tune.write_best_params`).
+study. Tuning writes its best trial the same way (`aura.rl.tune_results.write_best_params`).
 """
 
 from __future__ import annotations

@@ -63,12 +63,12 @@ def tune_rl(
     trials, and the same command adds more.
     """
     from aura.interrupts import interrupts_handled
-    from aura.rl.tune import (
+    from aura.rl.tune import tune
+    from aura.rl.tune_results import (
         block_not_beaten,
         read_study,
         references_line,
         study_summary,
-        tune,
         validation_references,
         write_best_params,
     )

@@ -3,13 +3,14 @@
 A study lives in a database, so it can be stopped and resumed (a worker loads it by name), and
 several worker processes, on one machine or many, can add trials to the same study: SQLite
 (``sqlite:///{models_dir}/optuna.db``, the default) for one machine, any SQLAlchemy URL (e.g. a
-PostgreSQL server) for many. Each trial trains one run with a candidate block of hyperparameters;
-after every evaluation the pruning callback reports the mean evaluation return, and a trial below
-the median of earlier trials at the same point stops early. The objective is the scored model's
-(``scored_model``: the best checkpoint or the final policy) mean return on validation episodes
-whose seeds differ from the training, evaluation and held-out test seeds, so tuning never sees
-the episodes results are reported on. The best trial's block is written into a copy of the params
-file, which ``aura train-rl`` accepts as it is.
+PostgreSQL server) for many (`aura.rl.tune_storage`). Each trial trains one run with a candidate
+block of hyperparameters; after every evaluation the pruning callback reports the mean evaluation
+return, and a trial below the median of earlier trials at the same point stops early. The
+objective is the scored model's (``scored_model``: the best checkpoint or the final policy) mean
+return on validation episodes whose seeds differ from the training, evaluation and held-out test
+seeds, so tuning never sees the episodes results are reported on. The best trial's block is
+written into a copy of the params file, which ``aura train-rl`` accepts as it is
+(`aura.rl.tune_results`, which reads a study without training).
 
 A study records what it searches (algorithm, environment, trial budget, search space); a worker
 whose params ask for something else is refused with what differs, before it runs a trial.
@@ -19,28 +20,24 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import io
 import json
 import os
 import socket
 import tempfile
-import time
-import warnings
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-from aura.config import SHARED_SECTION, load_params, parse_params, project_path
-from aura.files import write_text_atomically
-from aura.params_edit import child_mapping, new_flow_map, round_trip_yaml
+from aura.config import load_params
 from aura.rl.config import SECTION, VALIDATION_SEED_OFFSET, ConfigError
 from aura.rl.config.algorithms import algo_params, check_algorithm
 from aura.rl.config.checks import check_keys, non_negative_int, positive_int
-from aura.rl.config.experiment import ExperimentConfig, experiment_config, load_experiment
+from aura.rl.config.experiment import ExperimentConfig, load_experiment
 from aura.rl.config.run import RunConfig
 from aura.rl.train import SCORED_FILES, train
+from aura.rl.tune_storage import make_storage, shown_url, storage_url, storage_written
 
 PARAMS_BLOCK_ATTR = "params_block_value"
 """Study attribute: the validation mean return of the params file's own block, trained at the
@@ -235,210 +232,6 @@ def _describe(distribution_json: str | None) -> str:
     if isinstance(dist, CategoricalDistribution):
         return str(list(dist.choices))
     return f"[{dist.low:g}, {dist.high:g}]{' log' if dist.log else ''}"
-
-
-def default_storage(models_dir: Path) -> str:
-    """SQLite file beside the models: enough for the workers of one machine."""
-    models_dir.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{models_dir / 'optuna.db'}"
-
-
-STORAGE_EXAMPLES = "sqlite:///models/default/optuna.db or postgresql://user:password@host:5432/db"
-
-HEARTBEAT_SECONDS = 60
-"""How often a worker stamps the trial it runs as alive in the study's database."""
-
-STALE_SECONDS = 300
-"""A running trial whose stamp is older than this belongs to a worker that was killed outright
-(SIGKILL, out of memory, a host lost): the next worker to start a trial records it as failed and
-runs its candidate again, once (`STALE_RETRIES`)."""
-
-STALE_RETRIES = 1
-"""Times the candidate of a killed worker's trial is run again: a candidate that kills every
-worker it runs on (out of memory) is given up after that, recorded as failed."""
-
-
-def storage_url(storage: str | None, models_dir: Path) -> str:
-    """The study's database: the default beside the models, or ``storage`` with a relative
-    SQLite path read from the project root, as every path of a params file is (it was read from
-    the current folder: the same command run from notebooks/ could not open it)."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    if storage is None:
-        return default_storage(models_dir)
-    try:
-        parsed = make_url(storage)
-    except ArgumentError:  # make_storage names it
-        return storage
-    database = sqlite_file(parsed)
-    if database is None or Path(database).is_absolute():
-        return storage
-    resolved = str(project_path(database))
-    if database != parsed.database:  # a URI: its path, resolved, keeps its scheme
-        resolved = f"file:{resolved}"
-    return parsed.set(database=resolved).render_as_string(hide_password=False)
-
-
-def sqlite_file(parsed: Any) -> str | None:
-    """The file a SQLite URL opens: its database, or the path of a URI
-    (``sqlite:///file:PATH?mode=ro&uri=true``, SQLite's way to open a file read-only), which
-    was taken for a relative path named "file:..."; None for another database or memory."""
-    if parsed.get_backend_name() != "sqlite" or parsed.database is None:
-        return None
-    database = parsed.database
-    if parsed.query.get("uri") == "true" and database.startswith("file:"):
-        database = database.removeprefix("file:")
-    return None if database in ("", ":memory:") else database
-
-
-def shown_url(url: str) -> str:
-    """A database URL as given, its password hidden: SQLAlchemy's own rendering of it also
-    quotes its path (``sqlite:///file%3A/...`` for ``sqlite:///file:/...``)."""
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    return url if parsed.password is None else parsed.render_as_string(hide_password=True)
-
-
-def make_storage(url: str, attempts: int = 5) -> Any:
-    """An Optuna RDB storage; SQLite gets a long lock timeout so concurrent workers wait for
-    each other instead of failing with 'database is locked'.
-
-    Each worker stamps its running trial every `HEARTBEAT_SECONDS`; a trial left running by a
-    worker killed outright (no Ctrl-C or SIGTERM to record it as failed) stayed RUNNING for ever,
-    its candidate never scored. Once its stamp is `STALE_SECONDS` old, the next trial started on
-    the study records it as failed and queues its candidate to run again.
-
-    Workers started together on a new database race to create its tables and stamp its schema
-    version; the loser's 'already exists' or duplicate-key error is retried, by which time the
-    winner has finished. A URL that cannot be used (not a URL, an unknown database, a driver that
-    is not installed, a server that does not answer, a SQLite file that cannot be created) is a
-    ConfigError naming the URL, its password hidden, and the reason.
-    """
-    import optuna
-    from optuna.exceptions import ExperimentalWarning, StorageInternalError
-    from optuna.storages import RetryHeartbeatStaleTrialCallback
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import (
-        ArgumentError,
-        DBAPIError,
-        IntegrityError,
-        NoSuchModuleError,
-        SQLAlchemyError,
-    )
-
-    try:
-        parsed = make_url(url)
-    except ArgumentError as exc:
-        raise ConfigError(
-            f"storage {url!r} is not a database URL; expected e.g. {STORAGE_EXAMPLES}"
-        ) from exc
-    shown = shown_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
-        raise ConfigError(
-            f"storage {url} is a SQLite database in memory, which the study would not outlive "
-            f"(nor could another worker share it); name a file, e.g. {STORAGE_EXAMPLES}"
-        )
-    database = sqlite_file(parsed)
-    if database is not None:
-        _refuse_foreign_sqlite(Path(database), shown)
-    kwargs = {"connect_args": {"timeout": 60}} if parsed.get_backend_name() == "sqlite" else {}
-    attempt = 0
-    while True:
-        try:
-            with warnings.catch_warnings():  # the heartbeat is Optuna's "experimental" feature
-                warnings.simplefilter("ignore", ExperimentalWarning)
-                storage = optuna.storages.RDBStorage(
-                    url,
-                    engine_kwargs=kwargs,
-                    heartbeat_interval=HEARTBEAT_SECONDS,
-                    grace_period=STALE_SECONDS,
-                    heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(
-                        max_retry=STALE_RETRIES
-                    ),
-                )
-            storage.get_all_studies()  # reads its tables: a foreign database fails here
-            return storage
-        except NoSuchModuleError as exc:
-            raise ConfigError(
-                f"storage {shown}: SQLAlchemy knows no database {parsed.drivername!r}; "
-                f"expected e.g. {STORAGE_EXAMPLES}"
-            ) from exc
-        except ImportError as exc:
-            missing = getattr(exc.__cause__, "name", None) or "its driver"
-            raise ConfigError(
-                f"storage {shown}: the database driver {missing!r} is not installed "
-                "(PostgreSQL's, psycopg, comes with aura)"
-            ) from exc
-        except DBAPIError as exc:
-            attempt += 1
-            racing = isinstance(exc, IntegrityError) or "already exists" in str(exc)
-            if not racing or attempt == attempts:
-                reason = "; ".join(
-                    line.strip() for line in str(exc.orig).splitlines() if line.strip()
-                )
-                raise ConfigError(f"storage {shown} cannot be opened: {reason}") from exc
-            time.sleep(0.5 * attempt)
-        except (StorageInternalError, SQLAlchemyError) as exc:  # a damaged or foreign database
-            raise ConfigError(
-                f"storage {shown} is not a usable Optuna database: {_first_cause(exc)}"
-            ) from exc
-
-
-def _first_cause(exc: BaseException) -> str:
-    """The first line of the database's own error under Optuna's or SQLAlchemy's wrapping."""
-    cause = getattr(exc.__cause__, "orig", None) or exc.__cause__ or exc
-    return str(cause).splitlines()[0]
-
-
-@contextlib.contextmanager
-def storage_written(url: str) -> Iterator[None]:
-    """Name the storage ``url`` (password hidden) in one line when writing to it fails.
-
-    A read-only SQLite file (a study copied to a read-only mount, another user's file) opens
-    and reads as any other, and the first write stopped in a traceback of Optuna's "An exception
-    is raised during the commit"; reading such a study needs no write (``--n-trials 0``).
-    """
-    from optuna.exceptions import StorageInternalError
-    from sqlalchemy.exc import SQLAlchemyError
-
-    try:
-        yield
-    except (StorageInternalError, SQLAlchemyError) as exc:
-        raise ConfigError(
-            f"storage {shown_url(url)} cannot be written: {_first_cause(exc)} "
-            "(--n-trials 0 reads a study without writing to it)"
-        ) from exc
-
-
-def _refuse_foreign_sqlite(database: Path, shown: str) -> None:
-    """Refuse a SQLite file that holds another program's tables and none of Optuna's.
-
-    Optuna would add its own tables to it and run: a mistyped path to an application's database
-    came back with a study inside it. The file is read without being changed (read-only mode);
-    one that is not SQLite at all is left to the opening, which names it.
-    """
-    import sqlite3
-
-    if not database.is_file() or database.stat().st_size == 0:
-        return
-    try:
-        with contextlib.closing(
-            sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True)
-        ) as db:
-            tables = sorted(
-                name
-                for (name,) in db.execute("select name from sqlite_master where type = 'table'")
-            )
-    except sqlite3.DatabaseError:
-        return
-    if tables and "studies" not in tables:
-        listed = ", ".join(tables[:5]) + (f" and {len(tables) - 5} more" if len(tables) > 5 else "")
-        raise ConfigError(
-            f"storage {shown} holds another program's tables ({listed}) and none of Optuna's; "
-            "it is left as it was: name a new file or an Optuna database"
-        )
 
 
 def default_worker_id() -> str:
@@ -701,158 +494,3 @@ def _trial_line(note: Callable[[str], None]) -> Callable[[Any, Any], None]:
         note(f"trial {trial.number} {trial.state.name.lower()}{value}{best}")
 
     return told
-
-
-def read_study(params_path: str | Path, *, study_name: str, storage: str | None = None) -> Any:
-    """An existing study, checked against the params file as a worker would be, without a
-    trial: its summary, or its best trial written as a params file, costs nothing to have."""
-    import optuna
-    from sqlalchemy.engine import make_url
-
-    exp, tune_cfg = tuning(params_path)
-    url = storage_url(storage, exp.models_dir)
-    database = sqlite_file(make_url(url)) if url.startswith("sqlite") else None
-    if database and not Path(database).exists():  # opening it would make an empty one
-        raise ConfigError(f"no study {study_name!r}: {database} does not exist")
-    try:
-        study = optuna.load_study(study_name=study_name, storage=make_storage(url))
-    except KeyError:
-        raise ConfigError(
-            f"no study {study_name!r} in {url}: with no trials to run there is nothing to read"
-        ) from None
-    check_study(study, study_identity(tune_cfg, exp))
-    return study
-
-
-def write_best_params(study: Any, params_path: str | Path, out_path: str | Path) -> Path:
-    """Copy the params file with the best trial's values in the tuned hyperparameter block.
-
-    The copy is the params file's own text, round-tripped: its comments, key order and layout
-    stay, and only the searched values the best trial changed are written (one it drew as the
-    block already had it, a default the file leaves out included, is not), so the written file
-    documents itself as the original did and a diff against it shows exactly what tuning changed.
-    """
-    algo, env_key = study.user_attrs.get("algo"), study.user_attrs.get("env_key")
-    if algo is None or env_key is None:
-        raise ConfigError(f"study {study.study_name!r} does not record which algo/env it tunes")
-    exp = load_experiment(params_path)  # a clear error for a missing, malformed or misshapen file
-    seed = exp.base_seed
-    best = study.best_trial
-    trained = exp.hyperparams.get((algo, env_key))
-    now = {} if trained is None else trained.to_dict()  # a block the grid leaves out: all of it
-    changed = {k: v for k, v in best.params.items() if k not in now or now[k] != v}
-    rt = round_trip_yaml()
-    doc = rt.load(Path(params_path).read_text(encoding="utf-8"))
-    if changed:
-        block = child_mapping(child_mapping(child_mapping(doc, SECTION), "hyperparams"), algo)
-        tuned = block.get(env_key)
-        if tuned is None:
-            tuned = block[env_key] = new_flow_map()
-        tuned.update(changed)
-    reference = study.user_attrs.get(PARAMS_BLOCK_ATTR)
-    against = "" if reference is None else f"; the params block {reference:.4f}"
-    budget = study.user_attrs.get("total_timesteps")
-    steps = "" if budget is None else f"{budget:,} steps at seed {seed + best.number}, "
-    header = (
-        f"# {Path(params_path).name} with the best trial of study {study.study_name!r}\n"
-        f"# (trial {best.number}, {steps}validation mean return {best.value:.4f}{against})\n"
-        f"# in {SECTION}.hyperparams.{algo}.{env_key}.\n"
-    )
-    warning = block_not_beaten(reference, best.value)
-    if warning:
-        header += f"# {warning}\n"
-    body = io.StringIO()
-    rt.dump(doc, body)
-    text, out_path = header + body.getvalue(), Path(out_path)
-    written = parse_params(text, out_path)  # what is written must be accepted by training
-    experiment_config(written[SECTION], written[SHARED_SECTION])
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomically(out_path, text)
-    return out_path
-
-
-def block_not_beaten(block: float | None, best: float | None) -> str | None:
-    """A warning when the study's best trial (value ``best``) scored no better than the params
-    file's own block (``block``) on the same validation episodes (a study that has not yet found
-    better, or a block already tuned): a params file written from it is no improvement on the
-    original by the study's own measure. None where either value is unknown."""
-    if block is None or best is None or best > block:
-        return None
-    return (
-        f"the best trial ({best:.4f}) does not beat the params file's own block "
-        f"({block:.4f}) on the same validation episodes and budget"
-    )
-
-
-def validation_references(params_path: str | Path) -> dict[str, Any] | None:
-    """The anchors of the validation episodes a study's values are mean returns on: random, the
-    oracle and the best hand rule, each scored there as the grid scores them on its held-out
-    episodes, so that a trial's value can be read as a normalised score. None for an
-    environment without references (one defined in the params by a Gymnasium id)."""
-    from aura.envs.evaluation import evaluate_policy
-    from aura.rl.references import BASELINES, aura_baselines, best_hand_rule
-
-    exp, tune_cfg = tuning(params_path)
-    if tune_cfg.env_key not in BASELINES:
-        return None
-    env = exp.env(tune_cfg.env_key)
-    seed, n = exp.base_seed + VALIDATION_SEED_OFFSET, exp.n_test_episodes
-    means = {
-        name: float(evaluate_policy(env.id, policy, n, seed, env_kwargs=env.kwargs).mean_return)
-        for name, policy in aura_baselines(env.key, seed).items()
-    }
-    rule = best_hand_rule(means)
-    return {
-        "n_episodes": n,
-        "random": means["random"],
-        "oracle": means["oracle"],
-        "hand_rule_name": rule,
-        "hand_rule": means[rule],
-    }
-
-
-def references_line(refs: Mapping[str, Any], summary: Mapping[str, Any]) -> str:
-    """The study's values beside the validation episodes' anchors, raw and normalised."""
-    from aura.envs.evaluation import normalised_score
-
-    lo, hi = refs["random"], refs["oracle"]
-
-    def norm(value: float) -> str:
-        return f"{value:.4f} (normalised {float(normalised_score(value, lo, hi)):.3f})"
-
-    parts = [
-        f"random {lo:.4f}",
-        f"{refs['hand_rule_name']} {norm(refs['hand_rule'])}",
-        f"oracle {hi:.4f}",
-    ]
-    if summary.get("params_block") is not None:
-        parts.append(f"the params block {norm(summary['params_block'])}")
-    if summary.get("best") is not None:
-        parts.append(f"the best trial {norm(summary['best']['value'])}")
-    return f"mean returns on the {refs['n_episodes']:,} validation episodes: " + "; ".join(parts)
-
-
-def study_summary(study: Any) -> dict[str, Any]:
-    """Counts by state and by worker, the best trial, and the params file's own block scored
-    the same way (``params_block``; None for a study made before it was recorded)."""
-    import optuna
-
-    trials = study.get_trials(deepcopy=False)
-    by_state: dict[str, int] = {}
-    by_worker: dict[str, int] = {}
-    for t in trials:
-        by_state[t.state.name] = by_state.get(t.state.name, 0) + 1
-        worker = str(t.user_attrs.get("worker"))
-        by_worker[worker] = by_worker.get(worker, 0) + 1
-    complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
-    best = max(complete, key=lambda t: t.value) if complete else None
-    return {
-        "study": study.study_name,
-        "n_trials": len(trials),
-        "by_state": by_state,
-        "by_worker": by_worker,
-        "params_block": study.user_attrs.get(PARAMS_BLOCK_ATTR),
-        "best": None
-        if best is None
-        else {"number": best.number, "value": best.value, **best.params},
-    }

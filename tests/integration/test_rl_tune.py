@@ -15,15 +15,9 @@ import yaml
 from aura.config import PARAMS_DIR, load_params
 from aura.rl.config import SECTION
 from aura.rl.config.experiment import load_experiment
-from aura.rl.tune import (
-    make_storage,
-    score_block,
-    shown_url,
-    study_summary,
-    tune,
-    tune_config,
-    write_best_params,
-)
+from aura.rl.tune import score_block, tune, tune_config
+from aura.rl.tune_results import study_summary, write_best_params
+from aura.rl.tune_storage import make_storage, shown_url
 
 ENV_KEY = "tutor_matching"
 BLOCK_NOTE = "scores the params file's own block"

@@ -20,6 +20,8 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution
 from tune_params import params_file
 
 import aura.rl.tune as aura_tune
+import aura.rl.tune_results as tune_results
+import aura.rl.tune_storage as tune_storage
 from aura.config import PARAMS_DIR
 from aura.rl.config import SECTION, ConfigError
 from aura.rl.config.algorithms import ALGORITHMS, algo_params
@@ -28,17 +30,15 @@ from aura.rl.tune import (
     BLOCK_SCORER_ATTR,
     GAMMAS,
     PARAMS_BLOCK_ATTR,
-    block_not_beaten,
     check_study,
     claim_params_block,
     sample,
     search_spaces,
     study_identity,
-    study_summary,
     tune,
     tune_config,
-    write_best_params,
 )
+from aura.rl.tune_results import block_not_beaten, study_summary, write_best_params
 
 
 def identity_of(algo: str, env_key: str) -> dict:
@@ -248,7 +248,7 @@ def test_a_storage_that_cannot_be_opened_is_named_with_the_reason(
 
 def test_a_damaged_or_foreign_database_is_named_in_one_line(tmp_path: Path) -> None:
     """Each gave a traceback of some 300 lines through SQLAlchemy and Optuna."""
-    from aura.rl.tune import make_storage
+    from aura.rl.tune_storage import make_storage
 
     foreign = tmp_path / "other.db"
     with sqlite3.connect(foreign) as db:  # a database of another program's, with a "studies"
@@ -266,7 +266,7 @@ def test_a_damaged_or_foreign_database_is_named_in_one_line(tmp_path: Path) -> N
 
 def test_another_programs_sqlite_database_is_refused_untouched(tmp_path: Path) -> None:
     """Optuna would have added its tables to it and run the study there."""
-    from aura.rl.tune import make_storage
+    from aura.rl.tune_storage import make_storage
 
     app_db = tmp_path / "app.db"
     with contextlib.closing(sqlite3.connect(app_db)) as db:
@@ -544,7 +544,7 @@ def test_n_trials_0_reads_a_study_and_writes_its_best_without_a_trial(
 
 def test_a_relative_sqlite_path_is_read_from_the_project_root(tmp_path: Path) -> None:
     from aura.config import PROJECT_ROOT
-    from aura.rl.tune import storage_url
+    from aura.rl.tune_storage import storage_url
 
     assert storage_url("sqlite:///models/x/optuna.db", tmp_path) == (
         f"sqlite:///{PROJECT_ROOT / 'models/x/optuna.db'}"
@@ -653,7 +653,7 @@ def test_the_summary_reads_the_values_beside_random_the_hand_rule_and_the_oracle
     result = CliRunner().invoke(app, read)
     assert result.exit_code == 0, result.output
     summary, _ = json.JSONDecoder().raw_decode(result.output)
-    refs = aura_tune.validation_references(params)
+    refs = tune_results.validation_references(params)
     assert refs is not None and refs["hand_rule_name"] == "fixed:balanced"
     lo, hi = refs["random"], refs["oracle"]
     best = summary["best"]["value"]
@@ -672,7 +672,7 @@ def test_the_validation_references_are_docs_rl_md_s_at_default_params(tmp_path: 
     params[SECTION]["tune"]["env_key"] = "difficulty_adaptation"
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(params, sort_keys=False))
-    refs = aura_tune.validation_references(path)
+    refs = tune_results.validation_references(path)
     assert refs is not None and refs["n_episodes"] == 1000
     lo, hi = refs["random"], refs["oracle"]
     assert (round(lo, 3), round(hi, 3)) == (11.163, 26.9)
@@ -683,6 +683,7 @@ def test_the_validation_references_are_docs_rl_md_s_at_default_params(tmp_path: 
 KILLED_WORKER = """
 import sys, time
 import aura.rl.tune as tune
+import aura.rl.tune_storage as tune_storage
 
 def score(exp, cfg, values, number, after_eval=None):
     if after_eval is None:  # the params block: scored at once
@@ -690,7 +691,7 @@ def score(exp, cfg, values, number, after_eval=None):
     time.sleep(600)  # the trial runs until the worker is killed
 
 tune.score_block = score
-tune.HEARTBEAT_SECONDS = 1
+tune_storage.HEARTBEAT_SECONDS = 1
 tune.tune(sys.argv[1], study_name="s", storage=sys.argv[2], n_trials=1, worker_id="killed")
 """
 
@@ -731,8 +732,8 @@ def test_a_trial_of_a_worker_killed_outright_is_failed_and_its_candidate_run_aga
     killed = optuna.load_study(study_name="s", storage=url).trials[0]
     assert killed.state == optuna.trial.TrialState.RUNNING
 
-    monkeypatch.setattr(aura_tune, "HEARTBEAT_SECONDS", 1, raising=False)
-    monkeypatch.setattr(aura_tune, "STALE_SECONDS", 2, raising=False)
+    monkeypatch.setattr(tune_storage, "HEARTBEAT_SECONDS", 1, raising=False)
+    monkeypatch.setattr(tune_storage, "STALE_SECONDS", 2, raising=False)
     time.sleep(4)  # the killed worker's last stamp is now stale (SQLite stamps whole seconds)
     fake_trials(monkeypatch)
     tune(params, study_name="s", storage=url, n_trials=1, worker_id="next")
@@ -775,7 +776,7 @@ def test_a_sqlite_uri_keeps_its_scheme_and_is_read_from_the_project_root(tmp_pat
     from sqlalchemy.engine import make_url
 
     from aura.config import PROJECT_ROOT
-    from aura.rl.tune import storage_url
+    from aura.rl.tune_storage import storage_url
 
     relative = make_url(storage_url("sqlite:///file:models/x/optuna.db?mode=ro&uri=true", tmp_path))
     assert relative.database == f"file:{PROJECT_ROOT / 'models/x/optuna.db'}"

@@ -141,7 +141,7 @@ def test_the_best_params_file_names_the_best_trial_and_the_seed_it_trained_at(
     """Trial 1 of three is the best: trained at the shared seed + 1, its draw written."""
     import optuna
 
-    from aura.rl.tune import write_best_params
+    from aura.rl.tune_results import write_best_params
 
     study = optuna.create_study(direction="maximize")
     for key, value in (("algo", "ppo"), ("env_key", "tutor_matching"), ("total_timesteps", 768)):
