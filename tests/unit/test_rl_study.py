@@ -732,8 +732,8 @@ def test_a_trial_of_a_worker_killed_outright_is_failed_and_its_candidate_run_aga
     killed = optuna.load_study(study_name="s", storage=url).trials[0]
     assert killed.state == optuna.trial.TrialState.RUNNING
 
-    monkeypatch.setattr(tune_storage, "HEARTBEAT_SECONDS", 1, raising=False)
-    monkeypatch.setattr(tune_storage, "STALE_SECONDS", 2, raising=False)
+    monkeypatch.setattr(tune_storage, "HEARTBEAT_SECONDS", 1)
+    monkeypatch.setattr(tune_storage, "STALE_SECONDS", 2)
     time.sleep(4)  # the killed worker's last stamp is now stale (SQLite stamps whole seconds)
     fake_trials(monkeypatch)
     tune(params, study_name="s", storage=url, n_trials=1, worker_id="next")
