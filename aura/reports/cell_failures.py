@@ -15,6 +15,7 @@ from pathlib import Path
 
 import nbformat
 
+from aura.files import write_text_atomically
 from aura.reports.cell_ids import quiet_missing_ids
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -61,12 +62,51 @@ def timed_out_cell(executed: Path, source_nb: Path) -> int | None:
     notebook by its code (`source_cell`), as a failing one is."""
     if not executed.is_file():
         return None
-    started = [
-        c
-        for c in nbformat.read(executed, as_version=4).cells
+    notebook = nbformat.read(executed, as_version=4)
+    started = _started_cells(notebook)
+    return source_cell(source_nb, notebook.cells[started[-1]].source) if started else None
+
+
+def _started_cells(notebook: nbformat.NotebookNode) -> list[int]:
+    """The indices of the cells papermill started, in order (it stamps each as it starts)."""
+    return [
+        i
+        for i, c in enumerate(notebook.cells)
         if c.get("metadata", {}).get("papermill", {}).get("start_time")
     ]
-    return source_cell(source_nb, started[-1].source) if started else None
+
+
+def mark_timed_out_cell(executed: Path, limit: int) -> None:
+    """Say in the executed notebook, and so in its HTML reports, which cell ran past the limit.
+
+    A failing cell gets papermill's red line at the top of the notebook and its anchor above the
+    cell; a stopped one got nothing: papermill marks it completed, and its only output is the
+    KeyboardInterrupt of the kernel's interruption, which reads as if someone had pressed
+    Ctrl-C. The same two lines, in papermill's style and with its anchor, now say that the cell
+    ran past the limit, and the cell's papermill status says failed."""
+    from papermill.execute import ERROR_MARKER_TAG, ERROR_STYLE
+
+    notebook = nbformat.read(executed, as_version=4)
+    started = _started_cells(notebook)
+    if not started:
+        return
+    cell = notebook.cells[started[-1]]
+    cell.metadata.papermill.update(status="failed", exception=True)
+    count = cell.get("execution_count") or " "
+    said = f"ran past the {limit} s per-cell limit (--cell-timeout) and was stopped"
+    top = nbformat.v4.new_markdown_cell(
+        f"<span {ERROR_STYLE}>The cell '<a href=\"#papermill-error-cell\">In [{count}]</a>' "
+        f"{said}.</span>"
+    )
+    here = nbformat.v4.new_markdown_cell(
+        f'<span id="papermill-error-cell" {ERROR_STYLE}>This cell {said} here; the '
+        "KeyboardInterrupt below is that stop:</span>"
+    )
+    for marker in (top, here):
+        marker.metadata["tags"] = [ERROR_MARKER_TAG]
+    notebook.cells.insert(started[-1], here)
+    notebook.cells.insert(0, top)
+    write_text_atomically(executed, nbformat.writes(notebook))
 
 
 class _StoppedCellErrors(logging.Filter):

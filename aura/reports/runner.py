@@ -59,6 +59,7 @@ from aura.params_check import (
 from aura.reports.cell_failures import (
     CELL_LIMIT_REACHED,
     describe_failure,
+    mark_timed_out_cell,
     quiet_stopped_cells,
     timed_out_cell,
 )
@@ -547,6 +548,8 @@ def _run_notebook(
             limit = isinstance(exc, CellTimeoutError) and CELL_LIMIT_REACHED in str(exc)
             if limit and cell_timeout is not None:
                 cell = timed_out_cell(out, nb)
+                if out.is_file():
+                    mark_timed_out_cell(out, cell_timeout)
                 where = f"cell {cell}" if cell is not None else "a cell"
                 what = f"{where}: ran past the {cell_timeout} s per-cell limit (--cell-timeout)"
             else:

@@ -1259,6 +1259,41 @@ def test_a_cell_past_the_limit_stops_the_run_as_a_failed_cell_does(
                     os.kill(int(pid), signal.SIGKILL)
 
 
+def test_the_report_of_a_cell_past_the_limit_says_so_where_a_failing_cell_says_its_error(
+    tmp_path: Path, make_notebook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failing cell gets papermill's red line at the top of its report and an anchor above the
+    cell; a cell stopped at the limit got neither, its only output the KeyboardInterrupt of the
+    stop, which reads as a Ctrl-C. Its executed notebook and report now say it ran past the
+    limit, at the top and above the cell, and its papermill status says failed."""
+    import nbformat
+
+    params = _hanging_notebook(tmp_path, make_notebook, monkeypatch)
+    pids = tmp_path / "pids"
+    try:
+        result = CliRunner().invoke(
+            app, ["run", "--params", str(params), "--run-name", "hung", "--cell-timeout", "2"]
+        )
+        assert result.exit_code == 1, result.output
+    finally:
+        if pids.exists():
+            for pid in pids.read_text().split():
+                if _running(int(pid)):
+                    os.kill(int(pid), signal.SIGKILL)
+    run_dir = tmp_path / "runs" / "hung"
+    cells = nbformat.read(run_dir / "01_hang.ipynb", as_version=4).cells
+    said = "ran past the 2 s per-cell limit (--cell-timeout) and was stopped"
+    assert cells[0].cell_type == "markdown" and said in cells[0].source
+    hanging = next(k for k, c in enumerate(cells) if "print('hanging')" in c.source)
+    above = cells[hanging - 1]
+    assert above.cell_type == "markdown" and 'id="papermill-error-cell"' in above.source
+    assert said in above.source and "KeyboardInterrupt below is that stop" in above.source
+    assert cells[hanging].metadata.papermill.status == "failed"
+    assert [c.source for c in cells if "never reached" in c.source], "the cells after it kept"
+    report = (run_dir / "01_hang.report.html").read_text()
+    assert report.count(said) == 2
+
+
 def test_a_notebook_within_the_limit_runs_through_and_the_limit_is_recorded(
     project: dict[str, Path],
 ) -> None:
