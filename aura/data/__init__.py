@@ -4,6 +4,15 @@
 platform's own export with the same columns) and checks them with pandera; `load_table(path,
 kind)` does the same for one file. Every problem is reported in one `DataValidationError` that
 names the file, the column and the CSV lines.
+
+Modules: ``loading`` (the loaders and one table's validation), ``csv_reading`` (a file's own
+problems: not CSV text, its separator, field counts, header), ``value_hints`` (how a refused value
+was written: missing markers, percentages, decimal commas, near column names), ``cross_table``
+(ids that must exist in another table, aggregates that must agree), ``consistency`` (the relations
+between columns the data dictionary defines: expertise, session order, a session's matches),
+``relations`` (the relations the simulator promises, measured with standard errors),
+``schemas`` (the pandera schemas), ``errors`` (the one error and its problems) and
+``dictionary_doc`` (the data dictionary in docs/data.md).
 """
 
 from aura.data.cross_table import aggregate_problems
