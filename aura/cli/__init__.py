@@ -3,8 +3,8 @@
 Heavy imports (papermill, the simulator, uvicorn) happen inside the commands so ``aura --help``
 stays instant and one command's missing piece does not break the others.
 
-``app`` and its two groups (``aura notebooks``, ``aura params``) are made here; each command is in
-the module of its domain:
+``app`` and its three groups (``aura notebooks``, ``aura params``, ``aura runs``) are made here;
+each command is in the module of its domain:
 
 - ``pipeline``: ``run`` (the notebooks in order) and ``generate`` (the simulator's tables);
 - ``rl_training``: ``train-rl`` (the grid), ``rl-budget`` and ``rl-probe`` (studies that train);
@@ -12,6 +12,7 @@ the module of its domain:
 - ``rl_tuning``: ``tune`` (Optuna);
 - ``supervised``: ``train-supervised``; ``export``: ``export`` (ONNX); ``serve``: ``serve``;
 - ``params``: ``params check`` and ``params derive``; ``notebooks``: ``notebooks record``;
+- ``runs``: ``runs compare`` (two runs' metrics, value by value);
 - ``common``: what they share (the consoles, the progress bar, the params file checked, the
   error and interruption lines, the classes of the commands and groups).
 """
@@ -42,6 +43,10 @@ params_app = AuraTyper(
     no_args_is_help=True,
 )
 app.add_typer(params_app, name="params")
+runs_app = AuraTyper(
+    cls=InterruptedGroup, help="Compare the runs `aura run` made.", no_args_is_help=True
+)
+app.add_typer(runs_app, name="runs")
 
 
 def _print_version(value: bool) -> None:
@@ -77,6 +82,7 @@ COMMAND_MODULES = (
     "export",
     "params",
     "notebooks",
+    "runs",
     "serve",
 )
 for _module in COMMAND_MODULES:

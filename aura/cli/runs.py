@@ -1,0 +1,102 @@
+"""``aura runs compare``: two runs' metrics side by side, to see what one run gave again of
+another (a fresh clone against a published run, a change against the run before it)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from aura.cli import runs_app
+from aura.cli.common import console, fail
+
+RUN_HELP = "A run folder, its metrics.json, a run's name under reports/runs/, or 'latest'."
+
+
+@runs_app.command("compare")
+def runs_compare(
+    run_a: Annotated[str, typer.Argument(metavar="RUN_A", help=RUN_HELP, show_default=False)],
+    run_b: Annotated[str, typer.Argument(metavar="RUN_B", help=RUN_HELP, show_default=False)],
+    rtol: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            help="Relative tolerance: numbers this close count as the same (default 0: exact).",
+        ),
+    ] = 0.0,
+    ignore: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--ignore",
+            "-i",
+            metavar="PATTERN",
+            help="Leave out the values whose path matches this shell-style pattern, such as "
+            "'*wall_seconds' (repeat for more).",
+        ),
+    ] = None,
+    most: Annotated[int, typer.Option(min=1, help="List at most this many differing values.")] = 30,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check", help="Exit 1 when any value differs or is in one run only (for scripts)."
+        ),
+    ] = False,
+) -> None:
+    """Compare the metrics of two runs value by value.
+
+    Says what each run was (commit, processor, params), what they were run with that differs
+    (params, lock, versions, processor), how many values are the same, and lists those that
+    differ by their path in metrics.json. With the same params, lock and processor every value
+    is the same but the few that measure the machine (wall times, file sizes): --ignore leaves
+    those out, and --check makes any other difference an exit code."""
+    from aura.reports.run_compare import (
+        RunNotReadable,
+        compare_values,
+        describe_run,
+        read_run,
+        setting_differences,
+        shown_difference,
+    )
+
+    try:
+        a, b = read_run(run_a), read_run(run_b)
+    except RunNotReadable as exc:
+        raise fail(str(exc)) from exc
+    for side, run in (("A", a), ("B", b)):
+        console.print(f"{side}  {escape(run.label)}: {escape(describe_run(run))}")
+    for line in setting_differences(a, b):
+        console.print(f"[yellow]note:[/] {escape(line)}")
+    result = compare_values(a.metrics, b.metrics, rtol=rtol, ignore=ignore or ())
+    tolerance = f" (within a relative {rtol:g})" if rtol else ""
+    counts = [
+        f"{result.same:,} the same{tolerance}",
+        f"{len(result.differ):,} differ",
+        f"{len(result.only_a):,} in A only",
+        f"{len(result.only_b):,} in B only",
+    ]
+    if result.left_out:
+        counts.append(f"{result.left_out:,} left out by --ignore")
+    total = result.compared + len(result.only_a) + len(result.only_b) + result.left_out
+    console.print(f"{total:,} values: " + ", ".join(counts))
+    if result.differ:
+        # A path is folded over lines, never cut short: a log or a pipe is 80 columns wide.
+        table = Table(box=None, pad_edge=False)
+        table.add_column("value", overflow="fold")
+        for header in ("A", "B", "B - A"):
+            table.add_column(header, no_wrap=True)
+        for difference in result.differ[:most]:
+            table.add_row(escape(difference.path), *map(escape, shown_difference(difference)))
+        console.print(table)
+        if len(result.differ) > most:
+            console.print(f"... and {len(result.differ) - most:,} more (--most)")
+    for side, paths in (("A", result.only_a), ("B", result.only_b)):
+        if paths:
+            shown = ", ".join(paths[:most]) + (" ..." if len(paths) > most else "")
+            console.print(f"in {side} only: {escape(shown)}")
+    if check and not result.identical:
+        raise fail(
+            f"the runs differ in {len(result.differ) + len(result.only_a) + len(result.only_b):,} "
+            "value(s) (--check)"
+        )

@@ -1,0 +1,250 @@
+"""Two runs' numbers side by side: which of one run's metrics another run gave again.
+
+Every notebook hands its numbers to the run's ``metrics.json`` (`aura.reports.metrics`). With
+the same params, the same lock and the same processor, a run gives every one of them again to
+the last bit; on another processor training takes another path from the same seed (README,
+Determinism), and a few values measure the machine itself (wall times, file sizes). Whether a
+fresh clone reproduces a published run, or a change moved a number it should not have, is then
+one comparison of two files, which `aura runs compare` makes: the values that differ, named by
+their path in the file, beside what the two runs were (commit, processor, params, lock), so a
+difference can be read against its cause.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+from aura.config import LATEST_LINK, RUNS_DIR
+from aura.reports.metrics import MERGED_METRICS, METRICS_SUBDIR
+
+RUN_RECORD = "run.json"
+
+
+class RunNotReadable(ValueError):
+    """A run (or metrics file) that cannot be compared, said in one line naming the file."""
+
+
+def flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Every leaf of a JSON value with its path: keys joined by ``.``, list items as ``[k]``
+    (``03_rl_training.headline[2].value``)."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from flatten(item, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(value, list):
+        for k, item in enumerate(value):
+            yield from flatten(item, f"{prefix}[{k}]")
+    else:
+        yield prefix, value
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def same_value(a: Any, b: Any, rtol: float = 0.0) -> bool:
+    """Whether two leaves are the same: numbers equal within the relative tolerance ``rtol``
+    (exactly at 0, so 1 and 1.0 are the same), anything else equal as JSON (a boolean is not
+    the number 1)."""
+    if _is_number(a) and _is_number(b):
+        return a == b or (rtol > 0 and math.isclose(a, b, rel_tol=rtol, abs_tol=0.0))
+    return type(a) is type(b) and a == b
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One path whose value differs between run A and run B."""
+
+    path: str
+    a: Any
+    b: Any
+
+
+@dataclass
+class Comparison:
+    """How two flattened sets of values compare: counts, and the paths that are not the same."""
+
+    same: int = 0
+    differ: list[Difference] = field(default_factory=list)
+    only_a: list[str] = field(default_factory=list)
+    only_b: list[str] = field(default_factory=list)
+    left_out: int = 0
+
+    @property
+    def compared(self) -> int:
+        return self.same + len(self.differ)
+
+    @property
+    def identical(self) -> bool:
+        return not (self.differ or self.only_a or self.only_b)
+
+
+def compare_values(
+    a: Mapping[str, Any],
+    b: Mapping[str, Any],
+    *,
+    rtol: float = 0.0,
+    ignore: Sequence[str] = (),
+) -> Comparison:
+    """Compare two JSON documents leaf by leaf. A leaf whose path matches one of the
+    shell-style patterns ``ignore`` (``*wall_seconds``, ``06_model_export.*``) is left out
+    and counted as such."""
+    if rtol < 0 or math.isnan(rtol):
+        raise ValueError(f"rtol must be 0 or more, got {rtol}")
+    flat_a, flat_b = dict(flatten(a)), dict(flatten(b))
+    result = Comparison()
+    for path in sorted(flat_a.keys() | flat_b.keys()):
+        if any(fnmatchcase(path, pattern) for pattern in ignore):
+            result.left_out += 1
+        elif path not in flat_b:
+            result.only_a.append(path)
+        elif path not in flat_a:
+            result.only_b.append(path)
+        elif same_value(flat_a[path], flat_b[path], rtol):
+            result.same += 1
+        else:
+            result.differ.append(Difference(path, flat_a[path], flat_b[path]))
+    return result
+
+
+@dataclass(frozen=True)
+class RunMetrics:
+    """One side of a comparison: its metrics, where they were read, and its run record (or an
+    empty mapping where only a metrics file was given)."""
+
+    label: str
+    source: Path
+    metrics: dict[str, Any]
+    record: dict[str, Any]
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise RunNotReadable(f"{path}: not JSON (line {exc.lineno}: {exc.msg})") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RunNotReadable(f"{path}: cannot be read ({exc})") from exc
+
+
+def _run_folder(where: str, runs_dir: Path, latest_link: Path) -> Path:
+    """The folder or file ``where`` names: a path, ``latest``, or a run's name under
+    ``runs_dir``."""
+    if where == "latest":
+        if not latest_link.exists():
+            raise RunNotReadable(f"latest: {latest_link} does not exist (no complete run yet)")
+        return latest_link.resolve()
+    path = Path(where)
+    if path.exists():
+        return path
+    if (runs_dir / where).is_dir():
+        return runs_dir / where
+    newest = sorted(runs_dir.glob("*/" + RUN_RECORD), key=lambda p: p.stat().st_mtime)[-3:]
+    known = ", ".join(p.parent.name for p in reversed(newest)) or "none"
+    raise RunNotReadable(
+        f"{where}: no such run folder or metrics file, nor a run of that name in {runs_dir} "
+        f"(the newest there: {known})"
+    )
+
+
+def read_run(
+    where: str, *, runs_dir: Path = RUNS_DIR, latest_link: Path = LATEST_LINK
+) -> RunMetrics:
+    """Read the metrics of the run ``where`` names (a run folder or a file in it, its
+    ``metrics.json`` or a copy of it, a run's name under ``runs_dir``, or ``latest``). A run
+    that stopped before merging them (failed, interrupted, still running) is read from the
+    notebooks' own files under ``metrics/``, as the merge would have made it."""
+    path = _run_folder(where, runs_dir, latest_link)
+    if path.is_file() and path.suffix == ".json" and path.name != RUN_RECORD:
+        folder, metrics_file = path.parent, path
+    else:
+        if path.is_file():  # another file of the run: its run.json, its index.html
+            path = path.parent
+        folder, metrics_file = path, path / MERGED_METRICS
+    record_file = folder / RUN_RECORD
+    record = _read_json(record_file) if record_file.is_file() else {}
+    if metrics_file.is_file():
+        metrics = _read_json(metrics_file)
+        if not isinstance(metrics, dict):
+            raise RunNotReadable(f"{metrics_file}: not a metrics file (a JSON object by notebook)")
+    else:
+        parts = sorted((folder / METRICS_SUBDIR).glob("*.json"))
+        if not parts:
+            status = f" (run.json: {record.get('status')})" if record else ""
+            raise RunNotReadable(
+                f"{folder}: no {MERGED_METRICS} and no {METRICS_SUBDIR}/*.json: no notebook "
+                f"of it wrote metrics{status}"
+            )
+        metrics_file = folder / METRICS_SUBDIR
+        metrics = {part.stem: _read_json(part) for part in parts}
+    return RunMetrics(str(record.get("run_name") or folder.name), metrics_file, metrics, record)
+
+
+def describe_run(run: RunMetrics) -> str:
+    """One line saying what a run was: status, commit, processor, params file."""
+    record = run.record
+    if not record:
+        return f"{run.source} (no {RUN_RECORD} beside it)"
+    git = record.get("git") or {}
+    commit = str(git.get("commit") or "unknown")[:7] + (" with changes" if git.get("dirty") else "")
+    status, processor = record.get("status", "unknown"), record.get("processor", "unknown")
+    return f"{status}, commit {commit}, {processor}, params {record.get('params_file', 'unknown')}"
+
+
+def setting_differences(a: RunMetrics, b: RunMetrics) -> list[str]:
+    """What the two runs were run with that differs, each said in a few words: the params'
+    values (by path), the lock, and the notebooks' Python or library versions. Empty where
+    either run has no record."""
+    if not (a.record and b.record):
+        return []
+    said = []
+    params = compare_values(a.record.get("params") or {}, b.record.get("params") or {})
+    changed = [d.path for d in params.differ] + params.only_a + params.only_b
+    if changed:
+        shown = ", ".join(changed[:5]) + (
+            f" and {len(changed) - 5} more" if len(changed) > 5 else ""
+        )
+        said.append(f"params differ in {len(changed)} value(s): {shown}")
+    locks = [(run.record.get("lock") or {}).get("sha256") for run in (a, b)]
+    if locks[0] != locks[1]:
+        said.append(f"lock differs ({_short(locks[0])} against {_short(locks[1])})")
+    versions = compare_values(
+        {"python": a.record.get("python"), **(a.record.get("libraries") or {})},
+        {"python": b.record.get("python"), **(b.record.get("libraries") or {})},
+    )
+    if not versions.identical:
+        names = [d.path for d in versions.differ] + versions.only_a + versions.only_b
+        said.append(f"versions differ: {', '.join(names)}")
+    if a.record.get("processor") != b.record.get("processor"):
+        said.append("processors differ: training takes another path from the same seed")
+    return said
+
+
+def _short(digest: Any) -> str:
+    return str(digest)[:12] if digest else "none"
+
+
+def _shown(value: Any, digits: int | None) -> str:
+    if _is_number(value):
+        if isinstance(value, int):
+            return f"{value:,}"
+        return repr(value) if digits is None else f"{value:.{digits}g}"
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def shown_difference(difference: Difference) -> tuple[str, str, str]:
+    """A differing value as the comparison prints it: A, B and, for two numbers, B - A.
+    Numbers are given to seven significant digits, enough to read a change in a score's third
+    decimal; where that would print two equal numbers (a difference in the last bits, as
+    another processor's arithmetic gives), both are given in full."""
+    a, b = difference.a, difference.b
+    digits: int | None = 7
+    if _shown(a, digits) == _shown(b, digits):
+        digits = None
+    change = f"{b - a:+.3g}" if _is_number(a) and _is_number(b) else ""
+    return _shown(a, digits), _shown(b, digits), change

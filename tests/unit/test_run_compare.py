@@ -1,0 +1,247 @@
+"""`aura runs compare`: two runs' metrics value by value, beside what the runs were."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from aura.cli import app
+from aura.reports.run_compare import (
+    Difference,
+    RunNotReadable,
+    compare_values,
+    flatten,
+    read_run,
+    same_value,
+    setting_differences,
+    shown_difference,
+)
+
+METRICS = {
+    "02_environment_design": {"tutor_matching": {"oracle_return": 9.8354, "best": "balanced"}},
+    "03_rl_training": {
+        "headline": [{"metric": "PPO", "value": 0.843}, {"metric": "DQN", "value": 0.732}],
+        "train_wall_seconds": 358.2,
+        "seeds": 3,
+    },
+}
+RECORD = {
+    "run_name": "a",
+    "status": "ok",
+    "git": {"commit": "1d2c5a6a41a595b4133f25ebcf53c2fb1d6f0860", "dirty": False},
+    "processor": "AMD EPYC 9R14",
+    "params_file": "params/default.yaml",
+    "params": {"shared": {"seed": 1}, "03_rl_training": {"seeds": 3}},
+    "lock": {"sha256": "ce12a48a595b2ac9"},
+    "python": "3.11.7",
+    "libraries": {"torch": "2.13.0+cpu"},
+}
+
+
+def _run(folder: Path, metrics: dict[str, Any], **record: Any) -> Path:
+    """A run folder as `aura run` leaves it: run.json and the merged metrics.json."""
+    folder.mkdir(parents=True)
+    (folder / "run.json").write_text(json.dumps({**RECORD, "run_name": folder.name, **record}))
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    return folder
+
+
+def _changed(path: str, value: Any) -> dict[str, Any]:
+    """A copy of METRICS with the leaf at a dotted path (no list items) set to ``value``."""
+    copy = json.loads(json.dumps(METRICS))
+    *parents, last = path.split(".")
+    node = copy
+    for key in parents:
+        node = node[key]
+    node[last] = value
+    return copy
+
+
+def test_flatten_names_each_leaf_by_its_path_in_the_file() -> None:
+    assert dict(flatten(METRICS)) == {
+        "02_environment_design.tutor_matching.oracle_return": 9.8354,
+        "02_environment_design.tutor_matching.best": "balanced",
+        "03_rl_training.headline[0].metric": "PPO",
+        "03_rl_training.headline[0].value": 0.843,
+        "03_rl_training.headline[1].metric": "DQN",
+        "03_rl_training.headline[1].value": 0.732,
+        "03_rl_training.train_wall_seconds": 358.2,
+        "03_rl_training.seeds": 3,
+    }
+
+
+def test_numbers_are_the_same_exactly_or_within_the_relative_tolerance() -> None:
+    assert same_value(1, 1.0) and same_value(None, None) and same_value("ppo", "ppo")
+    assert not same_value(0.843, 0.843 + 1e-12)
+    assert same_value(0.843, 0.843 + 1e-12, rtol=1e-9)
+    assert not same_value(0.843, 0.844, rtol=1e-9)
+    assert not same_value(True, 1), "a boolean is not the number 1"
+    assert not same_value(None, 0.0) and not same_value("3", 3)
+
+
+def test_compare_counts_the_same_values_and_names_the_others() -> None:
+    b = _changed("03_rl_training.train_wall_seconds", 681.0)
+    b["03_rl_training"]["fingerprint"] = "f5579da6"
+    del b["02_environment_design"]["tutor_matching"]["best"]
+    result = compare_values(METRICS, b)
+    assert result.same == 6
+    assert result.differ == [Difference("03_rl_training.train_wall_seconds", 358.2, 681.0)]
+    assert result.only_a == ["02_environment_design.tutor_matching.best"]
+    assert result.only_b == ["03_rl_training.fingerprint"]
+    assert not result.identical
+    assert compare_values(METRICS, json.loads(json.dumps(METRICS))).identical
+
+
+def test_ignored_paths_are_left_out_and_counted() -> None:
+    b = _changed("03_rl_training.train_wall_seconds", 681.0)
+    result = compare_values(METRICS, b, ignore=["*wall_seconds", "02_*"])
+    assert result.identical and result.left_out == 3 and result.same == 5
+    with pytest.raises(ValueError, match="rtol must be 0 or more"):
+        compare_values(METRICS, b, rtol=-1.0)
+
+
+def test_a_difference_in_the_last_bits_is_shown_in_full() -> None:
+    assert shown_difference(Difference("x", 0.843, 0.851)) == ("0.843", "0.851", "+0.008")
+    a, b, change = shown_difference(Difference("x", 0.9318635141655097, 0.9318635151655097))
+    assert (a, b, change) == ("0.9318635141655097", "0.9318635151655097", "+1e-09")
+    assert shown_difference(Difference("x", "balanced", None)) == ("balanced", "null", "")
+    assert shown_difference(Difference("x", 20000, 20001)) == ("20,000", "20,001", "+1")
+
+
+def test_a_run_is_read_by_folder_metrics_file_name_or_latest(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    folder = _run(runs / "default-1", METRICS)
+    latest = tmp_path / "latest"
+    latest.symlink_to(folder)
+    (folder / "index.html").write_text("<html></html>")
+    copy = tmp_path / "published-metrics.json"
+    copy.write_text(json.dumps(METRICS))
+    assert read_run(str(copy)).metrics == METRICS
+    for where in (
+        str(folder),
+        str(folder / "metrics.json"),
+        str(folder / "run.json"),
+        str(folder / "index.html"),
+        "default-1",
+        "latest",
+    ):
+        run = read_run(where, runs_dir=runs, latest_link=latest)
+        assert run.metrics == METRICS and run.label == "default-1", where
+        assert run.record["processor"] == "AMD EPYC 9R14"
+
+
+def test_a_run_that_stopped_before_the_merge_is_read_from_its_notebooks_files(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "failed"
+    (folder / "metrics").mkdir(parents=True)
+    (folder / "run.json").write_text(json.dumps({**RECORD, "status": "failed"}))
+    (folder / "metrics" / "02_environment_design.json").write_text(
+        json.dumps(METRICS["02_environment_design"])
+    )
+    run = read_run(str(folder))
+    assert run.metrics == {"02_environment_design": METRICS["02_environment_design"]}
+    assert run.source == folder / "metrics"
+
+
+def test_runs_that_cannot_be_read_are_named_in_one_line(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    _run(runs / "older", METRICS)
+    with pytest.raises(RunNotReadable) as info:
+        read_run("nope", runs_dir=runs, latest_link=tmp_path / "latest")
+    assert str(info.value) == (
+        f"nope: no such run folder or metrics file, nor a run of that name in {runs} "
+        "(the newest there: older)"
+    )
+    with pytest.raises(RunNotReadable, match=r"^latest: .* does not exist \(no complete run"):
+        read_run("latest", runs_dir=runs, latest_link=tmp_path / "latest")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "run.json").write_text(json.dumps({**RECORD, "status": "failed"}))
+    with pytest.raises(
+        RunNotReadable, match=r"no notebook of it wrote metrics \(run.json: failed\)"
+    ):
+        read_run(str(empty))
+    broken = _run(tmp_path / "broken", METRICS)
+    (broken / "metrics.json").write_text('{"01": 1,')
+    with pytest.raises(RunNotReadable, match=r"metrics.json: not JSON \(line 1: "):
+        read_run(str(broken))
+    (broken / "metrics.json").write_text("[1, 2]")
+    with pytest.raises(RunNotReadable, match=r"metrics.json: not a metrics file"):
+        read_run(str(broken))
+
+
+def test_what_the_runs_were_run_with_that_differs_is_said(tmp_path: Path) -> None:
+    a = read_run(str(_run(tmp_path / "a", METRICS)))
+    assert setting_differences(a, a) == []
+    b = read_run(
+        str(
+            _run(
+                tmp_path / "b",
+                METRICS,
+                params={"shared": {"seed": 1}, "03_rl_training": {"seeds": 5}},
+                lock={"sha256": "0123456789abcdef"},
+                libraries={"torch": "2.14.0"},
+                processor="Intel(R) Xeon(R) Processor",
+            )
+        )
+    )
+    assert setting_differences(a, b) == [
+        "params differ in 1 value(s): 03_rl_training.seeds",
+        "lock differs (ce12a48a595b against 0123456789ab)",
+        "versions differ: torch",
+        "processors differ: training takes another path from the same seed",
+    ]
+
+
+def test_the_command_lists_the_differences_beside_the_runs(tmp_path: Path) -> None:
+    a = _run(tmp_path / "a", METRICS)
+    b = _run(tmp_path / "b", _changed("03_rl_training.train_wall_seconds", 681.0))
+    result = CliRunner().invoke(app, ["runs", "compare", str(a), str(b)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == ("A  a: ok, commit 1d2c5a6, AMD EPYC 9R14, params params/default.yaml")
+    assert lines[1].startswith("B  b: ok, commit 1d2c5a6")
+    assert lines[2] == "8 values: 7 the same, 1 differ, 0 in A only, 0 in B only"
+    assert lines[4].split() == ["03_rl_training.train_wall_seconds", "358.2", "681", "+323"]
+    ignored = CliRunner().invoke(
+        app, ["runs", "compare", str(a), str(b), "-i", "*wall_seconds", "--check"]
+    )
+    assert ignored.exit_code == 0, ignored.output
+    assert "7 the same, 0 differ, 0 in A only, 0 in B only, 1 left out by --ignore" in (
+        ignored.output
+    )
+
+
+def test_check_makes_a_difference_an_exit_code(tmp_path: Path) -> None:
+    a = _run(tmp_path / "a", METRICS)
+    b = _run(tmp_path / "b", _changed("03_rl_training.seeds", 5))
+    result = CliRunner().invoke(app, ["runs", "compare", str(a), str(b), "--check"])
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1] == "error: the runs differ in 1 value(s) (--check)"
+    same = CliRunner().invoke(app, ["runs", "compare", str(a), str(a), "--check"])
+    assert same.exit_code == 0, same.output
+
+
+def test_the_command_refuses_a_run_it_cannot_read_in_one_line(tmp_path: Path) -> None:
+    a = _run(tmp_path / "a", METRICS)
+    result = CliRunner().invoke(app, ["runs", "compare", str(a), str(tmp_path / "missing")])
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1 and result.output.startswith("error: ")
+    assert "missing: no such run folder or metrics file" in result.output
+    negative = CliRunner().invoke(app, ["runs", "compare", str(a), str(a), "--rtol", "-1"])
+    assert negative.exit_code == 2
+
+
+def test_most_bounds_the_list_and_says_how_many_more(tmp_path: Path) -> None:
+    many_a = {"n": {f"v{k:02d}": k for k in range(12)}}
+    many_b = {"n": {f"v{k:02d}": k + 1 for k in range(12)}}
+    a, b = _run(tmp_path / "a", many_a), _run(tmp_path / "b", many_b)
+    result = CliRunner().invoke(app, ["runs", "compare", str(a), str(b), "--most", "5"])
+    assert result.exit_code == 0, result.output
+    assert "n.v04" in result.output and "n.v05" not in result.output
+    assert result.output.splitlines()[-1] == "... and 7 more (--most)"
