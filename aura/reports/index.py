@@ -17,6 +17,7 @@ from typing import Any
 from aura.config import project_path
 from aura.reports.glossary import terms_used
 from aura.reports.metrics import HEADLINE_COLUMNS, HEADLINE_KEY, MERGED_METRICS
+from aura.reports.run_compare import AGAINST_KEY
 from aura.reports.run_status import RUNNING, STOPPED, run_status
 
 FIGURES_SUBDIR = "figures"
@@ -256,6 +257,60 @@ def _missing_rows_note(record: dict[str, Any], metrics: dict[str, Any]) -> str:
     )
 
 
+def _against(record: dict[str, Any]) -> str:
+    """The section that sets this run beside the last complete run before it (`aura runs
+    compare` for the whole file): a reader of the page sees at once whether a number moved,
+    and which. Empty where there was no such run (the first run, a run of some notebooks, a
+    failed or stopped one)."""
+    against = record.get(AGAINST_KEY)
+    if not against:
+        return ""
+    name = html.escape(str(against["run"]))
+    link = f"<a href='../{html.escape(str(against['run']), quote=True)}/{INDEX_FILE}'>{name}</a>"
+    parts = ["<h3>Against the last complete run</h3>"]
+    if against.get("unreadable"):
+        parts.append(f"<p>{link} could not be read: {html.escape(against['unreadable'])}</p>")
+        return "".join(parts)
+    if against.get("other_params"):
+        other = html.escape(against["other_params"])
+        parts.append(
+            f"<p>{link} ran other params (<code>{other}</code>), so its numbers are not set "
+            "beside these.</p>"
+        )
+        return "".join(parts)
+    changes = against.get("headline") or []
+    moved = (
+        f"{len(changes)} headline {'value differs' if len(changes) == 1 else 'values differ'}"
+        if changes
+        else "every headline value is the same"
+    )
+    parts.append(
+        f"<p>Against {link}, same params: {moved}; {against['same']:,} of the "
+        f"{against['values']:,} values of metrics.json are the same (<code>aura runs "
+        "compare</code> lists the others)."
+        + (
+            f" {name} ran on another processor, where training takes another path from the same "
+            "seed."
+            if against.get("other_processor")
+            else ""
+        )
+        + "</p>"
+    )
+    if changes:
+        head = "".join(f'<th scope="col">{c}</th>' for c in ("Area", "Metric", "This run", name))
+        cells = (("area", "area"), ("metric", "metric"), ("value", "value"), ("value", "previous"))
+        body = "".join(
+            "<tr>"
+            + "".join(f'<td class="{c}">{html.escape(change[key])}</td>' for c, key in cells)
+            + "</tr>"
+            for change in changes
+        )
+        parts.append(
+            f"<table id='against'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        )
+    return "".join(parts)
+
+
 def write_index(run_dir: str | Path) -> Path:
     """Write `<run_dir>/index.html` from run.json, metrics.json and the figures folder."""
     out = Path(run_dir) / INDEX_FILE
@@ -305,6 +360,7 @@ def _page(run_dir: Path) -> str:
     note = _missing_rows_note(record, metrics) if status != RUNNING else ""
     if note:
         parts.append(note)
+    parts.append(_against(record))  # beside the table it compares, above the terms' list
     parts.append(_terms(rows))
     figures = key_figures(run_dir / FIGURES_SUBDIR)
     if figures:

@@ -24,6 +24,8 @@ from aura.config import LATEST_LINK, RUNS_DIR
 from aura.reports.metrics import MERGED_METRICS, METRICS_SUBDIR
 
 RUN_RECORD = "run.json"
+AGAINST_KEY = "against_last_complete_run"
+"""The key of run.json that holds a complete run against the last complete run before it."""
 
 
 class RunNotReadable(ValueError):
@@ -248,3 +250,55 @@ def shown_difference(difference: Difference) -> tuple[str, str, str]:
         digits = None
     change = f"{b - a:+.3g}" if _is_number(a) and _is_number(b) else ""
     return _shown(a, digits), _shown(b, digits), change
+
+
+def _headline_by_row(metrics: Mapping[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The headline rows of a run's metrics, keyed by (area, metric)."""
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for stem in sorted(metrics):
+        section = metrics[stem]
+        for row in section.get("headline", []) if isinstance(section, Mapping) else []:
+            if isinstance(row, Mapping):
+                rows[(str(row.get("area", "")), str(row.get("metric", "")))] = dict(row)
+    return rows
+
+
+def headline_changes(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The headline rows of run A whose value or target is not run B's, matched by area and
+    metric (a row one run has and the other lacks included, its other side empty): what a
+    reader of the front page would see change."""
+    rows_a, rows_b = _headline_by_row(a), _headline_by_row(b)
+    changes = []
+    for key in [*rows_a, *(k for k in rows_b if k not in rows_a)]:
+        row_a, row_b = rows_a.get(key, {}), rows_b.get(key, {})
+        if any(str(row_a.get(c, "")) != str(row_b.get(c, "")) for c in ("value", "target")):
+            changes.append(
+                {
+                    "area": key[0],
+                    "metric": key[1],
+                    "value": str(row_a.get("value", "")),
+                    "previous": str(row_b.get("value", "")),
+                }
+            )
+    return changes
+
+
+def against_previous(run_dir: Path, previous_dir: Path) -> dict[str, Any]:
+    """What run.json keeps of a run against the last complete run before it, for its front
+    page: that run's name, and, where both ran the same params, how many values of
+    ``metrics.json`` are the same, the headline rows that changed, and whether the processors
+    differ (training then takes another path). A run of other params is named and not
+    compared: a smoke run's numbers differ from a default run's everywhere."""
+    this, previous = read_run(str(run_dir)), read_run(str(previous_dir))
+    summary: dict[str, Any] = {"run": previous.label}
+    if this.record.get("params") != previous.record.get("params"):
+        summary["other_params"] = str(previous.record.get("params_file"))
+        return summary
+    result = compare_values(this.metrics, previous.metrics)
+    summary.update(
+        values=result.compared + len(result.only_a) + len(result.only_b),
+        same=result.same,
+        other_processor=this.record.get("processor") != previous.record.get("processor"),
+        headline=headline_changes(this.metrics, previous.metrics),
+    )
+    return summary

@@ -70,6 +70,7 @@ from aura.reports.memory import PeakMemory
 from aura.reports.metrics import collect_metrics
 from aura.reports.provenance import git_state, library_versions, processor_name
 from aura.reports.rendering import render_html, try_render
+from aura.reports.run_compare import AGAINST_KEY, RunNotReadable, against_previous
 from aura.reports.run_status import this_process
 
 KERNEL_NAME = "python3"
@@ -231,6 +232,15 @@ def _last_complete_run(run_dir: Path, latest_link: Path) -> dict[str, str | None
         "link": os.path.relpath(latest_link, run_dir),
         "run": latest_link.resolve().name if latest_link.exists() else None,
     }
+
+
+def _against_last_complete_run(run_dir: Path, latest_link: Path) -> dict[str, Any]:
+    """This complete run against the one ``latest_link`` still points at (`against_previous`),
+    for its front page; a last run that cannot be read (deleted, damaged) is named with why."""
+    try:
+        return against_previous(run_dir, latest_link.resolve())
+    except RunNotReadable as exc:
+        return {"run": latest_link.resolve().name, "unreadable": str(exc)}
 
 
 def _run_record(
@@ -508,6 +518,8 @@ def run_pipeline(
             _run_notebook(nb, result, parameters, state, counter, console, cell_timeout)
 
     metrics = collect_metrics(run_dir)
+    if not left_out and latest_link.exists():
+        state.record[AGAINST_KEY] = _against_last_complete_run(run_dir, latest_link)
     state.save("ok")
     if not left_out:
         update_latest(run_dir, latest_link)

@@ -434,3 +434,65 @@ def test_the_status_line_names_the_per_cell_limit_only_when_there_was_one(run_di
     assert "cell_timeout_s" not in record
     (run_dir / "run.json").write_text(json.dumps(record))
     assert "--cell-timeout" not in write_index(run_dir).read_text()
+
+
+def _against(run_dir: Path, against: dict) -> str:
+    """The page of ``run_dir`` with ``against`` as its run.json's comparison."""
+    record = json.loads((run_dir / "run.json").read_text())
+    record["against_last_complete_run"] = against
+    (run_dir / "run.json").write_text(json.dumps(record))
+    return " ".join(write_index(run_dir).read_text().split())
+
+
+def test_the_page_sets_the_run_beside_the_last_complete_run(run_dir: Path) -> None:
+    """A reader of the page saw this run's numbers alone: whether one had moved since the last
+    run, and which, took opening both pages. The page names the last complete run, counts the
+    values of metrics.json that are the same and lists the headline values that differ."""
+    page = _against(
+        run_dir,
+        {
+            "run": "default-<1>",
+            "values": 1131,
+            "same": 1121,
+            "other_processor": False,
+            "headline": [
+                {"area": "RL", "metric": "grid wall time", "value": "681 s", "previous": "358 s"}
+            ],
+        },
+    )
+    assert (
+        "<h3>Against the last complete run</h3><p>Against <a href='../default-&lt;1&gt;/"
+        "index.html'>default-&lt;1&gt;</a>, same params: 1 headline value differs; 1,121 of the "
+        "1,131 values of metrics.json are the same (<code>aura runs compare</code> lists the "
+        "others).</p>"
+    ) in page
+    assert (
+        '<table id=\'against\'><thead><tr><th scope="col">Area</th><th scope="col">Metric</th>'
+        '<th scope="col">This run</th><th scope="col">default-&lt;1&gt;</th></tr></thead>'
+        '<tbody><tr><td class="area">RL</td><td class="metric">grid wall time</td>'
+        '<td class="value">681 s</td><td class="value">358 s</td></tr></tbody></table>'
+    ) in page
+
+
+def test_the_page_says_when_nothing_moved_or_nothing_can_be_compared(run_dir: Path) -> None:
+    same = _against(
+        run_dir,
+        {"run": "r1", "values": 10, "same": 10, "other_processor": True, "headline": []},
+    )
+    assert (
+        "same params: every headline value is the same; 10 of the 10 values of metrics.json "
+        "are the same (<code>aura runs compare</code> lists the others). r1 ran on another "
+        "processor, where training takes another path from the same seed.</p>"
+    ) in same
+    assert "id='against'" not in same
+    other = _against(run_dir, {"run": "smoke-1", "other_params": "params/smoke.yaml"})
+    assert (
+        "<a href='../smoke-1/index.html'>smoke-1</a> ran other params "
+        "(<code>params/smoke.yaml</code>), so its numbers are not set beside these."
+    ) in other
+    gone = _against(run_dir, {"run": "r0", "unreadable": "r0: not JSON"})
+    assert "<a href='../r0/index.html'>r0</a> could not be read: r0: not JSON" in gone
+    record = json.loads((run_dir / "run.json").read_text())
+    del record["against_last_complete_run"]
+    (run_dir / "run.json").write_text(json.dumps(record))
+    assert "Against the last complete run" not in write_index(run_dir).read_text()

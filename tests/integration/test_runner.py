@@ -270,6 +270,45 @@ def test_latest_points_at_the_newest_run_that_succeeded(
     assert json.loads((latest / "run.json").read_text())["status"] == "ok"
 
 
+def test_a_complete_run_is_set_beside_the_last_complete_run(tmp_path: Path, make_notebook) -> None:
+    """Each complete run records itself against the run ``latest`` pointed at as it ended, and
+    its page lists the headline values that moved: here the value a file gives the notebook."""
+    nbs = tmp_path / "notebooks"
+    value = tmp_path / "value.txt"
+    make_notebook(
+        nbs / "01_ok.ipynb",
+        [
+            PARAMETERS_CELL,
+            "import pathlib\nfrom aura.reports import write_metrics\n"
+            f"value = pathlib.Path({str(value)!r}).read_text()\n"
+            "write_metrics(run_dir, '01_ok', {'headline': [{'area': 'A', 'metric': 'm', "
+            "'value': value}], 'fixed': 1})",
+        ],
+    )
+    params = tmp_path / "p.yaml"
+    params.write_text(PARAMS_YAML.split("01_ok:")[0] + "01_ok: {}\n")
+    runs = tmp_path / "reports" / "runs"
+
+    def run(name: str, text: str) -> dict:
+        value.write_text(text)
+        run_pipeline(
+            params, notebooks_dir=nbs, runs_dir=runs, run_name=name, console=Console(quiet=True)
+        )
+        return json.loads((runs / name / "run.json").read_text())
+
+    assert "against_last_complete_run" not in run("first", "0.843")  # no run before it
+    assert run("second", "0.851")["against_last_complete_run"] == {
+        "run": "first",
+        "values": 4,
+        "same": 3,
+        "other_processor": False,
+        "headline": [{"area": "A", "metric": "m", "value": "0.851", "previous": "0.843"}],
+    }
+    page = " ".join((runs / "second" / "index.html").read_text().split())
+    assert "<a href='../first/index.html'>first</a>, same params: 1 headline value differs" in page
+    assert run("third", "0.851")["against_last_complete_run"]["headline"] == []
+
+
 def test_a_run_of_some_notebooks_leaves_latest_at_the_last_complete_run(
     complete: dict[str, Path], complete_run: Path, failed_run
 ) -> None:

@@ -13,8 +13,10 @@ from aura.cli import app
 from aura.reports.run_compare import (
     Difference,
     RunNotReadable,
+    against_previous,
     compare_values,
     flatten,
+    headline_changes,
     read_run,
     same_value,
     setting_differences,
@@ -245,3 +247,54 @@ def test_most_bounds_the_list_and_says_how_many_more(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "n.v04" in result.output and "n.v05" not in result.output
     assert result.output.splitlines()[-1] == "... and 7 more (--most)"
+
+
+def _headline(*rows: tuple[str, str, str, str]) -> dict[str, Any]:
+    return {
+        "05_evaluation": {
+            "headline": [{"area": a, "metric": m, "value": v, "target": t} for a, m, v, t in rows]
+        }
+    }
+
+
+def test_headline_changes_match_rows_by_area_and_metric() -> None:
+    before = _headline(
+        ("RL", "PPO tutor matching", "0.843 [0.810, 0.876]", "0.90: missed"),
+        ("RL", "grid wall time", "358 s", "600 s: met"),
+        ("Supervised", "engagement", "1.07", ""),
+    )
+    after = _headline(
+        ("RL", "grid wall time", "681 s", "600 s: missed by 81 s"),  # another row order
+        ("RL", "PPO tutor matching", "0.843 [0.810, 0.876]", "0.90: missed"),
+        ("API", "p50 latency", "0.4 ms", ""),
+    )
+    assert headline_changes(after, before) == [
+        {"area": "RL", "metric": "grid wall time", "value": "681 s", "previous": "358 s"},
+        {"area": "API", "metric": "p50 latency", "value": "0.4 ms", "previous": ""},
+        {"area": "Supervised", "metric": "engagement", "value": "", "previous": "1.07"},
+    ]
+    target_only = _headline(("RL", "grid wall time", "358 s", "600 s: missed"))
+    assert headline_changes(target_only, before)[0]["metric"] == "grid wall time"
+    assert headline_changes(before, before) == []
+
+
+def test_a_run_is_set_beside_the_last_complete_run_of_the_same_params(tmp_path: Path) -> None:
+    rows = _headline(("RL", "PPO", "0.843", ""), ("RL", "grid wall time", "358 s", ""))
+    previous = _run(tmp_path / "previous", rows)
+    moved = _headline(("RL", "PPO", "0.843", ""), ("RL", "grid wall time", "681 s", ""))
+    this = _run(tmp_path / "this", moved)
+    assert against_previous(this, previous) == {
+        "run": "previous",
+        "values": 8,
+        "same": 7,
+        "other_processor": False,
+        "headline": [
+            {"area": "RL", "metric": "grid wall time", "value": "681 s", "previous": "358 s"}
+        ],
+    }
+    elsewhere = _run(tmp_path / "elsewhere", rows, processor="Intel(R) Xeon(R) Processor")
+    assert against_previous(elsewhere, previous)["other_processor"] is True
+    smoke = _run(
+        tmp_path / "smoke", rows, params_file="params/smoke.yaml", params={"shared": {"seed": 2}}
+    )
+    assert against_previous(this, smoke) == {"run": "smoke", "other_params": "params/smoke.yaml"}
