@@ -1255,6 +1255,15 @@ def _running(pid: int) -> bool:
         return False
 
 
+def _kill_leftovers(pids: Path) -> None:
+    """Kill whatever the hanging notebook's kernel and worker left running (written to
+    ``pids``), after a test of it, whether its assertions passed or not."""
+    if pids.exists():
+        for pid in pids.read_text().split():
+            if _running(int(pid)):
+                os.kill(int(pid), signal.SIGKILL)
+
+
 def test_a_cell_past_the_limit_stops_the_run_as_a_failed_cell_does(
     tmp_path: Path, make_notebook, monkeypatch: pytest.MonkeyPatch, caplog
 ) -> None:
@@ -1292,10 +1301,7 @@ def test_a_cell_past_the_limit_stops_the_run_as_a_failed_cell_does(
         assert not _running(kernel), "the kernel was left running"
         assert not _running(worker), "the process the kernel started was left running"
     finally:
-        if pids.exists():  # whatever a failure above left behind
-            for pid in pids.read_text().split():
-                if _running(int(pid)):
-                    os.kill(int(pid), signal.SIGKILL)
+        _kill_leftovers(pids)  # whatever a failure above left behind
 
 
 def test_the_report_of_a_cell_past_the_limit_says_so_where_a_failing_cell_says_its_error(
@@ -1315,10 +1321,7 @@ def test_the_report_of_a_cell_past_the_limit_says_so_where_a_failing_cell_says_i
         )
         assert result.exit_code == 1, result.output
     finally:
-        if pids.exists():
-            for pid in pids.read_text().split():
-                if _running(int(pid)):
-                    os.kill(int(pid), signal.SIGKILL)
+        _kill_leftovers(pids)
     run_dir = tmp_path / "runs" / "hung"
     cells = nbformat.read(run_dir / "01_hang.ipynb", as_version=4).cells
     said = "ran past the 2 s per-cell limit (--cell-timeout) and was stopped"
