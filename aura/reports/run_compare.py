@@ -33,14 +33,15 @@ class RunNotReadable(ValueError):
 
 
 def flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
-    """Every leaf of a JSON value with its path: keys joined by ``.``, list items as ``[k]``
-    (``03_rl_training.headline[2].value``)."""
+    """Every leaf of a JSON value with its path: keys and list positions joined by ``.``
+    (``03_rl_training.headline.2.value``), so that an ``--ignore`` pattern needs no brackets,
+    which shell-style patterns read as a set of characters."""
     if isinstance(value, Mapping):
         for key, item in value.items():
             yield from flatten(item, f"{prefix}.{key}" if prefix else str(key))
     elif isinstance(value, list):
         for k, item in enumerate(value):
-            yield from flatten(item, f"{prefix}[{k}]")
+            yield from flatten(item, f"{prefix}.{k}" if prefix else str(k))
     else:
         yield prefix, value
 

@@ -67,10 +67,10 @@ def test_flatten_names_each_leaf_by_its_path_in_the_file() -> None:
     assert dict(flatten(METRICS)) == {
         "02_environment_design.tutor_matching.oracle_return": 9.8354,
         "02_environment_design.tutor_matching.best": "balanced",
-        "03_rl_training.headline[0].metric": "PPO",
-        "03_rl_training.headline[0].value": 0.843,
-        "03_rl_training.headline[1].metric": "DQN",
-        "03_rl_training.headline[1].value": 0.732,
+        "03_rl_training.headline.0.metric": "PPO",
+        "03_rl_training.headline.0.value": 0.843,
+        "03_rl_training.headline.1.metric": "DQN",
+        "03_rl_training.headline.1.value": 0.732,
         "03_rl_training.train_wall_seconds": 358.2,
         "03_rl_training.seeds": 3,
     }
@@ -102,6 +102,10 @@ def test_ignored_paths_are_left_out_and_counted() -> None:
     b = _changed("03_rl_training.train_wall_seconds", 681.0)
     result = compare_values(METRICS, b, ignore=["*wall_seconds", "02_*"])
     assert result.identical and result.left_out == 3 and result.same == 5
+    row = json.loads(json.dumps(METRICS))
+    row["03_rl_training"]["headline"][1]["value"] = 0.705
+    one_row = compare_values(METRICS, row, ignore=["03_rl_training.headline.1.*"])
+    assert one_row.identical and one_row.left_out == 2
     with pytest.raises(ValueError, match="rtol must be 0 or more"):
         compare_values(METRICS, b, rtol=-1.0)
 
