@@ -71,7 +71,7 @@ from aura.reports.metrics import collect_metrics
 from aura.reports.provenance import git_state, library_versions, processor_name
 from aura.reports.rendering import render_html, try_render
 from aura.reports.run_compare import AGAINST_KEY, RunNotReadable, against_previous
-from aura.reports.run_status import this_process
+from aura.reports.run_status import RUNNING, this_process
 
 KERNEL_NAME = "python3"
 NOTEBOOK_PATTERN = re.compile(r"^(\d{2})_\w+\.ipynb$")
@@ -357,7 +357,12 @@ class _RunState:
         """Write run.json and the run's index as the run stands, with ``status``."""
         self.record["status"] = status
         self.record["error"] = error
-        self.record["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+        # A run under way has not finished: its page said "to 20:22:43 UTC (6 min 13 s)" as if
+        # it had, the time of its last save, and so did a run killed outright ever after.
+        ended = status != RUNNING
+        self.record["finished_at"] = (
+            datetime.now(UTC).isoformat(timespec="seconds") if ended else None
+        )
         self.record["notebooks"] = [vars(r) for r in self.results]
         _write_json(self.run_dir / "run.json", self.record)
         write_index(self.run_dir)

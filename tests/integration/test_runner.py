@@ -309,6 +309,40 @@ def test_a_complete_run_is_set_beside_the_last_complete_run(tmp_path: Path, make
     assert run("third", "0.851")["against_last_complete_run"]["headline"] == []
 
 
+def test_a_run_under_way_has_not_finished_in_its_record_or_on_its_page(
+    tmp_path: Path, make_notebook
+) -> None:
+    """Every save of a run under way stamped ``finished_at``, so its page read "2026-12-07
+    20:16:30 to 20:22:43 UTC (6 min 13 s)" while notebook 03 was still training, and a run
+    killed outright kept that end for ever. The notebook reads its run's record and page as it
+    runs: not finished; once the run ends, both say when it did."""
+    nbs = tmp_path / "notebooks"
+    make_notebook(
+        nbs / "01_ok.ipynb",
+        [
+            PARAMETERS_CELL,
+            "import json\nfrom aura.config import project_path\n"
+            "from aura.reports import write_metrics\n"
+            "run = project_path(run_dir)\n"
+            "record = json.loads((run / 'run.json').read_text())\n"
+            "page = (run / 'index.html').read_text()\n"
+            "write_metrics(run_dir, '01_ok', {'finished_at': record['finished_at'], "
+            "'page_says': 'not finished' in page})",
+        ],
+    )
+    params = tmp_path / "p.yaml"
+    params.write_text(PARAMS_YAML.split("01_ok:")[0] + "01_ok: {}\n")
+    runs = tmp_path / "runs"
+    run_dir = run_pipeline(
+        params, notebooks_dir=nbs, runs_dir=runs, run_name="r", console=Console(quiet=True)
+    )
+    seen = json.loads((run_dir / "metrics.json").read_text())["01_ok"]
+    assert seen == {"finished_at": None, "page_says": True}
+    record = json.loads((run_dir / "run.json").read_text())
+    assert record["status"] == "ok" and record["started_at"] <= record["finished_at"]
+    assert "not finished" not in (run_dir / "index.html").read_text()
+
+
 def test_a_run_of_some_notebooks_leaves_latest_at_the_last_complete_run(
     complete: dict[str, Path], complete_run: Path, failed_run
 ) -> None:
