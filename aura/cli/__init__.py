@@ -12,7 +12,7 @@ each command is in the module of its domain:
 - ``rl_tuning``: ``tune`` (Optuna);
 - ``supervised``: ``train-supervised``; ``export``: ``export`` (ONNX); ``serve``: ``serve``;
 - ``params``: ``params check`` and ``params derive``; ``notebooks``: ``notebooks record``;
-- ``runs``: ``runs compare`` (two runs' metrics, value by value);
+- ``runs``: ``runs compare`` (two runs' metrics, value by value) and ``runs list``;
 - ``common``: what they share (the consoles, the progress bar, the params file checked, the
   error and interruption lines, the classes of the commands and groups).
 """

@@ -1,8 +1,10 @@
 """``aura runs compare``: two runs' metrics side by side, to see what one run gave again of
-another (a fresh clone against a published run, a change against the run before it)."""
+another (a fresh clone against a published run, a change against the run before it); ``aura
+runs list``: the runs made, one line each."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,7 +12,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from aura.cli import runs_app
-from aura.cli.common import console, fail
+from aura.cli.common import console, fail, from_the_root
+from aura.config import LATEST_LINK, RUNS_DIR
 
 RUN_HELP = "A run folder, its metrics.json, a run's name under reports/runs/, or 'latest'."
 
@@ -99,4 +102,47 @@ def runs_compare(
         raise fail(
             f"the runs differ in {len(result.differ) + len(result.only_a) + len(result.only_b):,} "
             "value(s) (--check)"
+        )
+
+
+@runs_app.command("list")
+def runs_list(
+    runs_dir: Annotated[
+        Path,
+        typer.Option(
+            help=f"The folder of runs (default: {from_the_root(RUNS_DIR)}).", show_default=False
+        ),
+    ] = RUNS_DIR,
+) -> None:
+    """List the runs `aura run` has made, oldest first: status, params, commit (+ for
+    uncommitted changes), start (UTC), time taken, notebooks run through, and which run
+    reports/latest shows. A run killed outright reads as stopped, as on its front page."""
+    from aura.reports.run_list import list_runs
+
+    if not runs_dir.is_dir():
+        raise fail(f"{runs_dir}: no such folder of runs (`aura run` makes one)")
+    lines = list_runs(runs_dir, runs_dir.parent / LATEST_LINK.name)
+    if not lines:
+        console.print(f"no runs in {runs_dir} (`aura run` makes one)")
+        return
+    # Plain columns, each as wide as its longest cell: a table would fold names and dates
+    # at a log's or a pipe's 80 columns.
+    headers = ("run", "status", "params", "commit", "started (UTC)", "took", "notebooks", "")
+    rows = [
+        (
+            line.name,
+            line.status,
+            line.params,
+            line.commit,
+            line.started,
+            line.took,
+            line.notebooks,
+            "latest" if line.latest else "",
+        )
+        for line in lines
+    ]
+    widths = [max(len(row[k]) for row in (headers, *rows)) for k in range(len(headers))]
+    for row in (headers, *rows):
+        console.print(
+            escape("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
         )

@@ -162,11 +162,16 @@ def _period(record: dict[str, Any]) -> str:
         return f"{started} to {finished or 'not finished'}"
     if end is None:
         return f"started {start:{CLOCK}} UTC, not finished"
+    until = f"{end:%H:%M:%S}" if end.date() == start.date() else f"{end:{CLOCK}}"
+    return f"{start:{CLOCK}} to {until} UTC ({took_text(start, end)})"
+
+
+def took_text(start: datetime, end: datetime) -> str:
+    """How long a run took, as its front page and `aura runs list` say it: "9 min 34 s", or
+    "25 h 2 min" past an hour."""
     minutes, seconds = divmod(round((end - start).total_seconds()), 60)
     hours, minutes = divmod(minutes, 60)
-    took = f"{hours} h {minutes} min" if hours else f"{minutes} min {seconds} s"
-    until = f"{end:%H:%M:%S}" if end.date() == start.date() else f"{end:{CLOCK}}"
-    return f"{start:{CLOCK}} to {until} UTC ({took})"
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min {seconds} s"
 
 
 def _host(record: dict[str, Any]) -> str:

@@ -1,0 +1,169 @@
+"""`aura runs list`: the runs made, one line each, as their records and pages read them."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner
+
+from aura.cli import app
+from aura.reports.run_list import RunLine, list_runs
+
+
+def _record(runs: Path, name: str, **changes: Any) -> Path:
+    folder = runs / name
+    folder.mkdir(parents=True)
+    record = {
+        "run_name": name,
+        "status": "ok",
+        "params_file": "params/default.yaml",
+        "git": {"commit": "1d2c5a6a41a595b4", "dirty": False},
+        "started_at": "2026-12-07T20:16:30+00:00",
+        "finished_at": "2026-12-07T20:37:30+00:00",
+        "left_out": [],
+        "notebooks": [{"name": f"0{k}_n.ipynb", "status": "ok"} for k in range(1, 4)],
+        **changes,
+    }
+    (folder / "run.json").write_text(json.dumps(record))
+    return folder
+
+
+def _runs(tmp_path: Path) -> Path:
+    """A folder of runs of every kind, written out of order, ``latest`` at the first."""
+    runs = tmp_path / "reports" / "runs"
+    stopped_notebooks = [
+        {"name": "01_n.ipynb", "status": "ok"},
+        {"name": "02_n.ipynb", "status": "failed"},
+        {"name": "03_n.ipynb", "status": "pending"},
+    ]
+    _record(
+        runs,
+        "failed",
+        status="failed",
+        started_at="2026-12-07T22:00:00+00:00",
+        finished_at="2026-12-08T00:05:09+00:00",
+        notebooks=stopped_notebooks,
+        git={"commit": "263a329aaaa", "dirty": True},
+    )
+    first = _record(runs, "default-1")
+    _record(
+        runs,
+        "killed",
+        status="running",
+        started_at="2026-12-07T23:00:00+00:00",
+        finished_at=None,
+        process={"pid": 2**22 + 12345, "host": socket.gethostname()},  # no such process
+        notebooks=stopped_notebooks[:1] + [{"name": "02_n.ipynb", "status": "running"}],
+    )
+    _record(
+        runs,
+        "only-01",
+        params_file="params/smoke.yaml",
+        started_at="2026-12-07T21:00:00+00:00",
+        finished_at="2026-12-07T21:00:09+00:00",
+        notebooks=stopped_notebooks[:1],
+        left_out=["02_n.ipynb", "03_n.ipynb"],
+    )
+    (runs / "empty").mkdir()
+    (runs / "broken").mkdir()
+    (runs / "broken" / "run.json").write_text("{")
+    (runs.parent / "latest").symlink_to(first)
+    return runs
+
+
+def test_every_run_is_listed_oldest_first_with_its_status_and_where_it_stopped(
+    tmp_path: Path,
+) -> None:
+    runs = _runs(tmp_path)
+    lines = list_runs(runs, runs.parent / "latest")
+    assert lines[:4] == [
+        RunLine(
+            "default-1",
+            "ok",
+            "params/default.yaml",
+            "1d2c5a6",
+            "2026-12-07 20:16",
+            "21 min 0 s",
+            "3 of 3",
+            True,
+        ),
+        RunLine(
+            "only-01",
+            "ok",
+            "params/smoke.yaml",
+            "1d2c5a6",
+            "2026-12-07 21:00",
+            "0 min 9 s",
+            "1 of 1 (--only: 2 left out)",
+            False,
+        ),
+        RunLine(
+            "failed",
+            "failed",
+            "params/default.yaml",
+            "263a329+",
+            "2026-12-07 22:00",
+            "2 h 5 min",
+            "1 of 3, stopped in 02_n",
+            False,
+        ),
+        RunLine(
+            "killed",
+            "stopped",
+            "params/default.yaml",
+            "1d2c5a6",
+            "2026-12-07 23:00",
+            "",
+            "1 of 2, stopped in 02_n",
+            False,
+        ),
+    ]
+    live = _record(
+        runs,
+        "live",
+        status="running",
+        finished_at=None,
+        process={"pid": os.getpid(), "host": socket.gethostname()},
+        notebooks=[
+            {"name": "01_n.ipynb", "status": "ok"},
+            {"name": "02_n.ipynb", "status": "running"},
+        ],
+    )
+    line = next(x for x in list_runs(runs, runs.parent / "latest") if x.name == live.name)
+    assert (line.status, line.took, line.notebooks) == ("running", "", "1 of 2, in 02_n")
+    folders = {line.name: line.status for line in lines[4:]}
+    assert folders == {"broken": "run.json unreadable (JSONDecodeError)", "empty": "no run.json"}
+
+
+def test_the_command_prints_one_aligned_line_a_run(tmp_path: Path) -> None:
+    runs = _runs(tmp_path)
+    result = CliRunner().invoke(app, ["runs", "list", "--runs-dir", str(runs)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split() == [
+        "run", "status", "params", "commit", "started", "(UTC)", "took", "notebooks"
+    ]  # fmt: skip
+    assert lines[1].split() == [
+        "default-1", "ok", "params/default.yaml", "1d2c5a6", "2026-12-07", "20:16", "21", "min",
+        "0", "s", "3", "of", "3", "latest",
+    ]  # fmt: skip
+    assert len(lines) == 7
+    starts = {line.index("2026-12-07") for line in lines[1:5]}
+    assert len(starts) == 1, "the start column is aligned"
+
+
+def test_a_missing_or_empty_folder_of_runs_is_said_in_one_line(tmp_path: Path) -> None:
+    missing = CliRunner().invoke(app, ["runs", "list", "--runs-dir", str(tmp_path / "nope")])
+    assert missing.exit_code == 1
+    assert (
+        missing.output
+        == f"error: {tmp_path / 'nope'}: no such folder of runs (`aura run` makes one)\n"
+    )
+    empty = CliRunner().invoke(app, ["runs", "list", "--runs-dir", str(tmp_path)])
+    assert (
+        empty.exit_code == 0 and empty.output == f"no runs in {tmp_path} (`aura run` makes one)\n"
+    )
