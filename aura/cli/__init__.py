@@ -44,7 +44,7 @@ params_app = AuraTyper(
 )
 app.add_typer(params_app, name="params")
 runs_app = AuraTyper(
-    cls=InterruptedGroup, help="Compare the runs `aura run` made.", no_args_is_help=True
+    cls=InterruptedGroup, help="List and compare the runs `aura run` made.", no_args_is_help=True
 )
 app.add_typer(runs_app, name="runs")
 
