@@ -9,7 +9,6 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from aura.cli import runs_app
 from aura.cli.common import console, fail, from_the_root
@@ -84,14 +83,8 @@ def runs_compare(
     total = result.compared + len(result.only_a) + len(result.only_b) + result.left_out
     console.print(f"{total:,} values: " + ", ".join(counts))
     if result.differ:
-        # A path is folded over lines, never cut short: a log or a pipe is 80 columns wide.
-        table = Table(box=None, pad_edge=False)
-        table.add_column("value", overflow="fold")
-        for header in ("A", "B", "B - A"):
-            table.add_column(header, no_wrap=True)
-        for difference in result.differ[:most]:
-            table.add_row(escape(difference.path), *map(escape, shown_difference(difference)))
-        console.print(table)
+        rows = [(d.path, *shown_difference(d)) for d in result.differ[:most]]
+        _print_columns(("value", "A", "B", "B - A"), rows)
         if len(result.differ) > most:
             console.print(f"... and {len(result.differ) - most:,} more (--most)")
     for side, paths in (("A", result.only_a), ("B", result.only_b)):
@@ -125,8 +118,6 @@ def runs_list(
     if not lines:
         console.print(f"no runs in {runs_dir} (`aura run` makes one)")
         return
-    # Plain columns, each as wide as its longest cell: a table would fold names and dates
-    # at a log's or a pipe's 80 columns.
     headers = ("run", "status", "params", "commit", "started (UTC)", "took", "notebooks", "")
     rows = [
         (
@@ -141,8 +132,13 @@ def runs_list(
         )
         for line in lines
     ]
+    _print_columns(headers, rows)
+
+
+def _print_columns(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """Print a table as plain columns, each as wide as its longest cell: a rich table folds
+    paths and dates, down to a letter a line, at a log's or a pipe's 80 columns."""
     widths = [max(len(row[k]) for row in (headers, *rows)) for k in range(len(headers))]
     for row in (headers, *rows):
-        console.print(
-            escape("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-        )
+        line = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        console.print(escape(line.rstrip()))
