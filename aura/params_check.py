@@ -145,11 +145,10 @@ def _rl_training(params: Mapping[str, Any]) -> None:
     from aura.rl.config import SECTION
     from aura.rl.config.environments import env_config
     from aura.rl.config.experiment import experiment_config
-    from aura.rl.train import check_grid_models
     from aura.rl.tune import tune_config
 
     section = params[SECTION]
-    check_grid_models(experiment_config(section, params[SHARED_SECTION]))
+    experiment_config(section, params[SHARED_SECTION])
     tune = tune_config(section.get("tune"))
     env_config(tune.env_key, section.get("envs"), f"{SECTION}.tune.env_key")
 

@@ -52,7 +52,6 @@ from aura.files import write_atomically, write_text_atomically
 from aura.rl.config import EVAL_SEED_OFFSET, ConfigError
 from aura.rl.config.algorithms import ALGORITHMS, PARAMS_CLASSES
 from aura.rl.config.environments import EnvConfig
-from aura.rl.config.experiment import ExperimentConfig
 from aura.rl.config.run import RunConfig, load_run_config
 from aura.rl.numerics import UNRECORDED, kernels
 
@@ -428,12 +427,9 @@ def steps_kept(run: RunConfig, run_dir: Path) -> int:
     return 0 if found is None else min(found[0], run.training.total_timesteps)
 
 
-def model_arguments(run: RunConfig) -> tuple[type, str, dict[str, Any]]:
-    """The class, policy and keyword arguments a fresh model of ``run`` is built with: its
-    block's settings, the one-hot input layer where the block asks for it, an LSTM policy where
-    ``run`` has one; each argument checked to be one the class and policy take
-    (`check_arguments`). Building them needs no environment, so `check_grid_models` runs this
-    when the params are checked, before any run trains."""
+def _new_model(run: RunConfig, env: Any, verbose: int) -> Any:
+    """A fresh SB3 model of ``run``'s algorithm on ``env``: its block's settings, the one-hot
+    input layer where the block asks for it, an LSTM policy where ``run`` has one."""
     from aura.rl.features import one_hot_policy_kwargs
 
     params = run.hyperparams
@@ -447,23 +443,6 @@ def model_arguments(run: RunConfig) -> tuple[type, str, dict[str, Any]]:
         kwargs["policy_kwargs"]["lstm_hidden_size"] = run.lstm_hidden_size
     cls = run_class(run)
     check_arguments(run, cls, policy, kwargs)
-    return cls, policy, kwargs
-
-
-def check_grid_models(exp: ExperimentConfig) -> None:
-    """Refuse, as the params are checked, a block whose model could not be built: an argument
-    its algorithm's class or policy does not take, or a class that cannot be imported. Found
-    when the model is built, such a block stopped `aura run` only in notebook 03, minutes into
-    the run. One seed of each (environment, algorithm) stands for all: a block is the same for
-    every seed."""
-    for env_key in exp.env_keys:
-        for algo in exp.algorithms:
-            model_arguments(exp.run(env_key, algo, 0))
-
-
-def _new_model(run: RunConfig, env: Any, verbose: int) -> Any:
-    """A fresh SB3 model of ``run``'s algorithm on ``env`` (`model_arguments`)."""
-    cls, policy, kwargs = model_arguments(run)
     return cls(policy, env, seed=run.seed, device="cpu", verbose=verbose, **kwargs)
 
 

@@ -218,28 +218,6 @@ def test_an_argument_the_algorithm_does_not_take_is_refused_naming_the_block_and
         vec.close()
 
 
-def test_a_block_whose_model_cannot_be_built_is_refused_when_the_params_are_checked(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """A fork's algorithm whose class takes no ``gamma`` passed `aura params check` and `aura
-    run` began; the refusal came when notebook 03 built its first model, after notebooks 01
-    and 02 had run (minutes at default params). It now comes with the params check, naming the
-    file and the block, before any notebook runs."""
-    from aura.params_check import check_sections
-
-    monkeypatch.setitem(PARAMS_CLASSES, "ars", ARSParams)
-    params = yaml.safe_load((PARAMS_DIR / "smoke.yaml").read_text())
-    params[SECTION]["algorithms"] = ["ppo", "ars"]
-    with pytest.raises(ParamsError) as info:
-        check_sections(params, "fork.yaml", [SECTION])
-    assert str(info.value) == (
-        "fork.yaml: hyperparams.ars.tutor_matching: ARS takes no gamma, which "
-        "ARSParams.sb3_kwargs gives it; leave it out there (docs/extending.md, recipe 1)"
-    )
-    monkeypatch.setitem(PARAMS_CLASSES, "ars", ARSWithoutGamma)
-    assert check_sections(params, "fork.yaml", [SECTION]) == [SECTION]
-
-
 def _mutated(change) -> dict:
     data = copy.deepcopy(section())
     change(data)
