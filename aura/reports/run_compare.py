@@ -50,12 +50,22 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _is_nan(value: Any) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
 def same_value(a: Any, b: Any, rtol: float = 0.0) -> bool:
     """Whether two leaves are the same: numbers equal within the relative tolerance ``rtol``
     (exactly at 0, so 1 and 1.0 are the same), anything else equal as JSON (a boolean is not
-    the number 1)."""
+    the number 1). NaN is the same as NaN, as it is written the same in both files: a run
+    compared with itself differed wherever a notebook had written one."""
     if _is_number(a) and _is_number(b):
-        return a == b or (rtol > 0 and math.isclose(a, b, rel_tol=rtol, abs_tol=0.0))
+        if a == b or (_is_nan(a) and _is_nan(b)):
+            return True
+        try:
+            return rtol > 0 and math.isclose(a, b, rel_tol=rtol, abs_tol=0.0)
+        except OverflowError:  # an integer past a float's range, against a float
+            return False
     return type(a) is type(b) and a == b
 
 
@@ -128,17 +138,34 @@ class RunMetrics:
 
 def _read_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise RunNotReadable(f"{path}: not JSON (line {exc.lineno}: {exc.msg})") from exc
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RunNotReadable(f"{path}: cannot be read ({exc})") from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RunNotReadable(f"{path}: not JSON (line {exc.lineno}: {exc.msg})") from exc
+    except ValueError as exc:  # an integer of thousands of digits
+        raise RunNotReadable(f"{path}: not JSON as a run writes it ({exc})") from exc
+    except RecursionError as exc:
+        raise RunNotReadable(f"{path}: not JSON as a run writes it (nested too deep)") from exc
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    """A field of a run record that should be an object, or an empty one where a hand-edited
+    record holds something else."""
+    return value if isinstance(value, Mapping) else {}
 
 
 def _run_folder(where: str, runs_dir: Path, latest_link: Path) -> Path:
     """The folder or file ``where`` names: a path, ``latest``, or a run's name under
     ``runs_dir``."""
     if where == "latest":
+        if latest_link.is_symlink() and not latest_link.exists():
+            raise RunNotReadable(
+                f"latest: {latest_link} points at {latest_link.readlink()}, which does not exist "
+                "(deleted or moved)"
+            )
         if not latest_link.exists():
             raise RunNotReadable(f"latest: {latest_link} does not exist (no complete run yet)")
         return latest_link.resolve()
@@ -171,6 +198,8 @@ def read_run(
         folder, metrics_file = path, path / MERGED_METRICS
     record_file = folder / RUN_RECORD
     record = _read_json(record_file) if record_file.is_file() else {}
+    if not isinstance(record, dict):
+        raise RunNotReadable(f"{record_file}: not a run record (a JSON object)")
     if metrics_file.is_file():
         metrics = _read_json(metrics_file)
         if not isinstance(metrics, dict):
@@ -193,7 +222,7 @@ def describe_run(run: RunMetrics) -> str:
     record = run.record
     if not record:
         return f"{run.source} (no {RUN_RECORD} beside it)"
-    git = record.get("git") or {}
+    git = _mapping(record.get("git"))
     commit = str(git.get("commit") or "unknown")[:7] + (" with changes" if git.get("dirty") else "")
     status, processor = record.get("status", "unknown"), record.get("processor", "unknown")
     return f"{status}, commit {commit}, {processor}, params {record.get('params_file', 'unknown')}"
@@ -213,12 +242,12 @@ def setting_differences(a: RunMetrics, b: RunMetrics) -> list[str]:
             f" and {len(changed) - 5} more" if len(changed) > 5 else ""
         )
         said.append(f"params differ in {len(changed)} value(s): {shown}")
-    locks = [(run.record.get("lock") or {}).get("sha256") for run in (a, b)]
+    locks = [_mapping(run.record.get("lock")).get("sha256") for run in (a, b)]
     if locks[0] != locks[1]:
         said.append(f"lock differs ({_short(locks[0])} against {_short(locks[1])})")
     versions = compare_values(
-        {"python": a.record.get("python"), **(a.record.get("libraries") or {})},
-        {"python": b.record.get("python"), **(b.record.get("libraries") or {})},
+        {"python": a.record.get("python"), **_mapping(a.record.get("libraries"))},
+        {"python": b.record.get("python"), **_mapping(b.record.get("libraries"))},
     )
     if not versions.identical:
         names = [d.path for d in versions.differ] + versions.only_a + versions.only_b
@@ -249,7 +278,10 @@ def shown_difference(difference: Difference) -> tuple[str, str, str]:
     digits: int | None = 7
     if _shown(a, digits) == _shown(b, digits):
         digits = None
-    change = f"{b - a:+.3g}" if _is_number(a) and _is_number(b) else ""
+    try:
+        change = f"{b - a:+.3g}" if _is_number(a) and _is_number(b) else ""
+    except OverflowError:  # an integer past a float's range, against a float
+        change = ""
     return _shown(a, digits), _shown(b, digits), change
 
 

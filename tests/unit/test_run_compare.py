@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -302,3 +303,58 @@ def test_a_run_is_set_beside_the_last_complete_run_of_the_same_params(tmp_path: 
         tmp_path / "smoke", rows, params_file="params/smoke.yaml", params={"shared": {"seed": 2}}
     )
     assert against_previous(this, smoke) == {"run": "smoke", "other_params": "params/smoke.yaml"}
+
+
+def test_a_run_with_nan_values_is_the_same_as_itself(tmp_path: Path) -> None:
+    folder = tmp_path / "nan"
+    _run(folder, {})
+    (folder / "metrics.json").write_text('{"03": {"x": NaN, "y": Infinity, "z": [[1, [2]]]}}')
+    assert same_value(math.nan, math.nan) and not same_value(math.nan, 1.0)
+    result = CliRunner().invoke(app, ["runs", "compare", str(folder), str(folder), "--check"])
+    assert result.exit_code == 0, result.output
+    assert "4 values: 4 the same, 0 differ" in result.output
+
+
+def test_odd_run_files_are_refused_in_one_line_naming_the_file(tmp_path: Path) -> None:
+    good = _run(tmp_path / "good", METRICS)
+    listed = _run(tmp_path / "listed", METRICS)
+    (listed / "run.json").write_text("[1, 2]")
+    huge = _run(tmp_path / "huge", {})
+    (huge / "metrics.json").write_text('{"01": {"x": 1' + "0" * 5000 + "}}")
+    deep = _run(tmp_path / "deep", {})
+    (deep / "metrics.json").write_text('{"01": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    for folder, file, said in (
+        (listed, "run.json", "not a run record (a JSON object)"),
+        (huge, "metrics.json", "not JSON"),
+        (deep, "metrics.json", "not JSON"),
+    ):
+        result = CliRunner().invoke(app, ["runs", "compare", str(folder), str(good)])
+        assert result.exit_code == 1, result.output
+        assert result.output.count("\n") == 1, result.output
+        assert result.output.startswith(f"error: {folder / file}: {said}"), result.output
+
+
+def test_odd_fields_of_a_run_record_and_huge_numbers_are_compared_without_a_traceback(
+    tmp_path: Path,
+) -> None:
+    good = _run(tmp_path / "good", METRICS)
+    odd = _run(
+        tmp_path / "odd",
+        _changed("03_rl_training.seeds", 10**400),
+        git="1d2c5a6",
+        lock="ce12",
+        libraries=["torch"],
+        params=[1],
+    )
+    for rtol in ("0", "0.1"):
+        result = CliRunner().invoke(app, ["runs", "compare", str(odd), str(good), "--rtol", rtol])
+        assert result.exit_code == 0, result.output
+        assert "1 differ" in result.output and "03_rl_training.seeds" in result.output
+
+
+def test_a_latest_link_to_a_deleted_run_says_where_it_points(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (tmp_path / "latest").symlink_to(runs / "gone")
+    with pytest.raises(RunNotReadable, match=r"^latest: .*latest points at .*gone, which does not"):
+        read_run("latest", runs_dir=runs, latest_link=tmp_path / "latest")
