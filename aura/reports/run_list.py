@@ -36,9 +36,9 @@ class RunLine:
 
 def _took(record: dict[str, Any]) -> str:
     """How long the run took, or empty where it has not finished."""
-    try:
-        start = datetime.fromisoformat(str(record.get("started_at")))
-        end = datetime.fromisoformat(str(record.get("finished_at")))
+    try:  # in UTC as the front page reads them: a stamp without a zone is local time
+        start = datetime.fromisoformat(str(record.get("started_at"))).astimezone(UTC)
+        end = datetime.fromisoformat(str(record.get("finished_at"))).astimezone(UTC)
     except ValueError:  # not finished (None), or a stamp edited by hand
         return ""
     return took_text(start, end)
@@ -54,16 +54,18 @@ def _started(record: dict[str, Any]) -> str:
 
 def _notebooks(record: dict[str, Any], status: str) -> str:
     """How many of the run's notebooks ran through, and the one it is in or stopped in."""
-    notebooks = record.get("notebooks") or []
+    listed = record.get("notebooks")
+    notebooks = [nb for nb in listed if isinstance(nb, dict)] if isinstance(listed, list) else []
     ok = sum(nb.get("status") == "ok" for nb in notebooks)
     line = f"{ok} of {len(notebooks)}"
     where = next(
-        (nb["name"] for nb in notebooks if nb.get("status") not in ("ok", "pending")), None
+        (str(nb.get("name", "?")) for nb in notebooks if nb.get("status") not in ("ok", "pending")),
+        None,
     )
     if where:
         line += f", {'in' if status == RUNNING else 'stopped in'} {Path(where).stem}"
-    left_out = record.get("left_out") or []
-    if left_out:
+    left_out = record.get("left_out")
+    if isinstance(left_out, list) and left_out:
         line += f" (--only: {len(left_out)} left out)"
     return line
 
@@ -75,10 +77,13 @@ def run_line(folder: Path, latest: Path | None) -> RunLine:
         record = json.loads((folder / RUN_RECORD).read_text(encoding="utf-8"))
     except FileNotFoundError:
         return RunLine(folder.name, f"no {RUN_RECORD}", "", "", "", "", "", is_latest)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         problem = f"{RUN_RECORD} unreadable ({type(exc).__name__})"
         return RunLine(folder.name, problem, "", "", "", "", "", is_latest)
-    git = record.get("git") or {}
+    if not isinstance(record, dict):
+        problem = f"{RUN_RECORD} not an object ({type(record).__name__})"
+        return RunLine(folder.name, problem, "", "", "", "", "", is_latest)
+    git = record.get("git") if isinstance(record.get("git"), dict) else {}
     commit = str(git.get("commit") or "")[:7] + ("+" if git.get("dirty") else "")
     status = run_status(record)[0]
     return RunLine(

@@ -26,7 +26,7 @@ def process_exists(pid: int) -> bool:
     """Whether a process of id ``pid`` exists on this host (of any user)."""
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):  # none, or an id past any process's
         return False
     except PermissionError:  # someone else's process: it exists
         return True
@@ -42,9 +42,11 @@ def run_status(record: dict[str, Any]) -> tuple[str, str]:
     one names its process, so that a page written as it ran still tells its reader what to
     look for, and is ``stopped`` if that process is gone from this host."""
     status = str(record.get("status", "unknown"))
-    process = record.get("process") or {}
-    pid, host = process.get("pid"), process.get("host")
-    if status != RUNNING or pid is None or host is None:
+    process = record.get("process")
+    pid, host = (
+        (process.get("pid"), process.get("host")) if isinstance(process, dict) else (None, None)
+    )
+    if status != RUNNING or not isinstance(pid, int) or host is None:
         return status, status
     here = socket.gethostname()
     if host != here:

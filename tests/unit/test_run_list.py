@@ -167,3 +167,25 @@ def test_a_missing_or_empty_folder_of_runs_is_said_in_one_line(tmp_path: Path) -
     assert (
         empty.exit_code == 0 and empty.output == f"no runs in {tmp_path} (`aura run` makes one)\n"
     )
+
+
+def test_odd_run_records_are_listed_without_a_traceback(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    here = socket.gethostname()
+    _record(runs, "naive", started_at="2026-12-07T20:16:30", finished_at="2026-12-07T20:37:30")
+    _record(runs, "odd", git="1d2c5a6", notebooks=[1, "x", None, {"status": "failed"}])
+    _record(runs, "pid", status="running", finished_at=None, process={"pid": "x", "host": here})
+    _record(runs, "big", status="running", finished_at=None, process={"pid": 2**70, "host": here})
+    _record(runs, "proc", status="running", finished_at=None, process="12")
+    (runs / "listed").mkdir()
+    (runs / "listed" / "run.json").write_text("[1, 2]")
+    result = CliRunner().invoke(app, ["runs", "list", "--runs-dir", str(runs)])
+    assert result.exit_code == 0, result.output
+    lines = {line.split()[0]: line for line in result.output.splitlines()[1:]}
+    assert "21 min 0 s" in lines["naive"]
+    assert lines["listed"].split()[1:6] == ["run.json", "not", "an", "object", "(list)"]
+    assert lines["odd"].split()[1:4] == ["ok", "params/default.yaml", "2026-12-07"]
+    assert lines["odd"].endswith("0 of 1, stopped in ?")
+    assert [lines[name].split()[1] for name in ("pid", "proc", "big")] == [
+        "running", "running", "stopped"
+    ]  # fmt: skip
