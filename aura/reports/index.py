@@ -13,6 +13,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from aura.config import project_path
 from aura.reports.glossary import terms_used
@@ -271,7 +272,10 @@ def _against(record: dict[str, Any]) -> str:
     if not against:
         return ""
     name = html.escape(str(against["run"]))
-    link = f"<a href='../{html.escape(str(against['run']), quote=True)}/{INDEX_FILE}'>{name}</a>"
+    # the folder's name as a URL: a '#', '?' or '%' in it would read as a fragment, a query or
+    # an escape (a run named with `aura run --run-name`)
+    href = html.escape(f"../{quote(str(against['run']), safe='')}/{INDEX_FILE}", quote=True)
+    link = f"<a href='{href}'>{name}</a>"
     parts = ["<h3>Against the last complete run</h3>"]
     if against.get("unreadable"):
         parts.append(f"<p>{link} could not be read: {html.escape(against['unreadable'])}</p>")

@@ -461,7 +461,7 @@ def test_the_page_sets_the_run_beside_the_last_complete_run(run_dir: Path) -> No
         },
     )
     assert (
-        "<h3>Against the last complete run</h3><p>Against <a href='../default-&lt;1&gt;/"
+        "<h3>Against the last complete run</h3><p>Against <a href='../default-%3C1%3E/"
         "index.html'>default-&lt;1&gt;</a>, same params: 1 headline value differs; 1,121 of the "
         "1,131 values of metrics.json are the same (<code>aura runs compare</code> lists the "
         "others).</p>"
@@ -496,3 +496,11 @@ def test_the_page_says_when_nothing_moved_or_nothing_can_be_compared(run_dir: Pa
     del record["against_last_complete_run"]
     (run_dir / "run.json").write_text(json.dumps(record))
     assert "Against the last complete run" not in write_index(run_dir).read_text()
+
+
+def test_the_last_complete_run_is_linked_whatever_its_name(run_dir: Path) -> None:
+    """A run named with '#', '?' or '%' (``aura run --run-name 'try #2'``) was linked as it is
+    written, which a browser reads as a fragment, a query or an escape: the link went to
+    ``../try ``."""
+    page = _against(run_dir, {"run": "try #2?50%", "unreadable": "gone"})
+    assert "<a href='../try%20%232%3F50%25/index.html'>try #2?50%</a> could not be read" in page
