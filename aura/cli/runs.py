@@ -66,6 +66,8 @@ def runs_compare(
         a, b = read_run(run_a), read_run(run_b)
     except RunNotReadable as exc:
         raise fail(str(exc)) from exc
+    except OSError as exc:  # a folder on the way that cannot be looked at
+        raise fail(f"{exc.filename}: cannot be read ({exc.strerror})") from exc
     for side, run in (("A", a), ("B", b)):
         console.print(f"{side}  {escape(run.label)}: {escape(describe_run(run))}")
     for line in setting_differences(a, b):
@@ -114,7 +116,10 @@ def runs_list(
 
     if not runs_dir.is_dir():
         raise fail(f"{runs_dir}: no such folder of runs (`aura run` makes one)")
-    lines = list_runs(runs_dir, runs_dir.parent / LATEST_LINK.name)
+    try:
+        lines = list_runs(runs_dir, runs_dir.parent / LATEST_LINK.name)
+    except OSError as exc:  # the folder, or one in it, that cannot be looked at
+        raise fail(f"{exc.filename}: cannot be read ({exc.strerror})") from exc
     if not lines:
         console.print(f"no runs in {runs_dir} (`aura run` makes one)")
         return

@@ -290,7 +290,8 @@ def _headline_by_row(metrics: Mapping[str, Any]) -> dict[tuple[str, str], dict[s
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for stem in sorted(metrics):
         section = metrics[stem]
-        for row in section.get("headline", []) if isinstance(section, Mapping) else []:
+        headline = section.get("headline") if isinstance(section, Mapping) else None
+        for row in headline if isinstance(headline, list) else []:
             if isinstance(row, Mapping):
                 rows[(str(row.get("area", "")), str(row.get("metric", "")))] = dict(row)
     return rows

@@ -358,3 +358,32 @@ def test_a_latest_link_to_a_deleted_run_says_where_it_points(tmp_path: Path) -> 
     (tmp_path / "latest").symlink_to(runs / "gone")
     with pytest.raises(RunNotReadable, match=r"^latest: .*latest points at .*gone, which does not"):
         read_run("latest", runs_dir=runs, latest_link=tmp_path / "latest")
+
+
+def test_a_last_run_with_an_odd_headline_is_still_set_beside(tmp_path: Path) -> None:
+    """The comparison runs as a complete run ends: a last run's metrics it cannot make sense of
+    must not fail the run that has just succeeded."""
+    this = _run(tmp_path / "this", _headline(("RL", "PPO", "0.843", "")))
+    previous = _run(tmp_path / "previous", {"05_evaluation": {"headline": 5}, "06": [1]})
+    against = against_previous(this, previous)
+    assert against["headline"] == [
+        {"area": "RL", "metric": "PPO", "value": "0.843", "previous": ""}
+    ]
+
+
+def test_a_folder_that_cannot_be_looked_at_is_refused_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a = _run(tmp_path / "a", METRICS)
+    locked = tmp_path / "locked" / "run"
+
+    def refused(path: Path, *args: Any, **kwargs: Any) -> Any:
+        if "locked" in str(path):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_stat(path, *args, **kwargs)
+
+    real_stat = Path.stat
+    monkeypatch.setattr(Path, "stat", refused)
+    result = CliRunner().invoke(app, ["runs", "compare", str(a), str(locked)])
+    assert result.exit_code == 1, result.output
+    assert result.output == f"error: {locked}: cannot be read (Permission denied)\n"

@@ -8,6 +8,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from aura.cli import app
@@ -189,3 +190,15 @@ def test_odd_run_records_are_listed_without_a_traceback(tmp_path: Path) -> None:
     assert [lines[name].split()[1] for name in ("pid", "proc", "big")] == [
         "running", "running", "stopped"
     ]  # fmt: skip
+
+
+def test_a_folder_of_runs_that_cannot_be_read_is_said_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(path: Path) -> Any:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(Path, "iterdir", refused)
+    result = CliRunner().invoke(app, ["runs", "list", "--runs-dir", str(tmp_path)])
+    assert result.exit_code == 1, result.output
+    assert result.output == f"error: {tmp_path}: cannot be read (Permission denied)\n"
