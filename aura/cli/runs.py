@@ -114,6 +114,8 @@ def runs_list(
     reports/latest shows. A run killed outright reads as stopped, as on its front page."""
     from aura.reports.run_list import list_runs
 
+    if runs_dir.is_file():
+        raise fail(f"{runs_dir}: a file, not a folder of runs")
     if not runs_dir.is_dir():
         raise fail(f"{runs_dir}: no such folder of runs (`aura run` makes one)")
     try:

@@ -202,3 +202,11 @@ def test_a_folder_of_runs_that_cannot_be_read_is_said_in_one_line(
     result = CliRunner().invoke(app, ["runs", "list", "--runs-dir", str(tmp_path)])
     assert result.exit_code == 1, result.output
     assert result.output == f"error: {tmp_path}: cannot be read (Permission denied)\n"
+
+
+def test_a_file_given_as_the_folder_of_runs_is_said_to_be_one(tmp_path: Path) -> None:
+    file = tmp_path / "metrics.json"
+    file.write_text("{}")
+    result = CliRunner().invoke(app, ["runs", "list", "--runs-dir", str(file)])
+    assert result.exit_code == 1
+    assert result.output == f"error: {file}: a file, not a folder of runs\n"
