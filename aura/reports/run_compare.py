@@ -35,8 +35,11 @@ class RunNotReadable(ValueError):
 def flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
     """Every leaf of a JSON value with its path: keys and list positions joined by ``.``
     (``03_rl_training.headline.2.value``), so that an ``--ignore`` pattern needs no brackets,
-    which shell-style patterns read as a set of characters."""
-    if isinstance(value, Mapping):
+    which shell-style patterns read as a set of characters. An empty list or object below the
+    top is a leaf of its own: with no leaf under it, a section emptied or gone left no trace."""
+    if prefix and isinstance(value, Mapping | list) and not value:
+        yield prefix, value
+    elif isinstance(value, Mapping):
         for key, item in value.items():
             yield from flatten(item, f"{prefix}.{key}" if prefix else str(key))
     elif isinstance(value, list):

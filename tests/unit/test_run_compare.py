@@ -387,3 +387,16 @@ def test_a_folder_that_cannot_be_looked_at_is_refused_in_one_line(
     result = CliRunner().invoke(app, ["runs", "compare", str(a), str(locked)])
     assert result.exit_code == 1, result.output
     assert result.output == f"error: {locked}: cannot be read (Permission denied)\n"
+
+
+def test_an_empty_list_or_object_is_a_value_of_its_own() -> None:
+    """An empty list or object has no leaf under it: two files that differed only there, a
+    section of a notebook emptied or gone, compared as identical, and --check passed them."""
+    assert dict(flatten({"05": {"pools": [], "extra": {}}})) == {"05.pools": [], "05.extra": {}}
+    assert dict(flatten({})) == {}
+    emptied = compare_values({"05": {"pools": []}}, {"05": {}})
+    assert emptied.only_a == ["05.pools"] and not emptied.identical
+    assert compare_values({"05": {"pools": []}}, {"05": {"pools": []}}).same == 1
+    changed = compare_values({"05": {"pools": []}}, {"05": {"pools": {}}})
+    assert changed.differ == [Difference("05.pools", [], {})]
+    assert shown_difference(changed.differ[0]) == ("[]", "{}", "")
