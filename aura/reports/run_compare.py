@@ -217,7 +217,10 @@ def read_run(
             )
         metrics_file = folder / METRICS_SUBDIR
         metrics = {part.stem: _read_json(part) for part in parts}
-    return RunMetrics(str(record.get("run_name") or folder.name), metrics_file, metrics, record)
+    # a copy of the file outside its run is named by the file: two side by side share a folder
+    copy = metrics_file.is_file() and metrics_file.name != MERGED_METRICS
+    label = record.get("run_name") or (metrics_file.name if copy else folder.name)
+    return RunMetrics(str(label), metrics_file, metrics, record)
 
 
 def describe_run(run: RunMetrics) -> str:

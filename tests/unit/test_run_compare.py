@@ -400,3 +400,14 @@ def test_an_empty_list_or_object_is_a_value_of_its_own() -> None:
     changed = compare_values({"05": {"pools": []}}, {"05": {"pools": {}}})
     assert changed.differ == [Difference("05.pools", [], {})]
     assert shown_difference(changed.differ[0]) == ("[]", "{}", "")
+
+
+def test_a_copy_of_a_metrics_file_is_named_by_its_file(tmp_path: Path) -> None:
+    """Two copies side by side in one folder were both named by that folder."""
+    for name in ("published.json", "mine.json"):
+        (tmp_path / name).write_text(json.dumps(METRICS))
+    a, b = (read_run(str(tmp_path / name)) for name in ("published.json", "mine.json"))
+    assert (a.label, b.label) == ("published.json", "mine.json")
+    folder = _run(tmp_path / "run", METRICS)
+    (folder / "run.json").unlink()
+    assert read_run(str(folder / "metrics.json")).label == "run"
