@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.cells import cell_len
 from rich.markup import escape
 
 from aura.cli import runs_app
@@ -144,8 +145,11 @@ def runs_list(
 
 def _print_columns(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
     """Print a table as plain columns, each as wide as its longest cell: a rich table folds
-    paths and dates, down to a letter a line, at a log's or a pipe's 80 columns."""
-    widths = [max(len(row[k]) for row in (headers, *rows)) for k in range(len(headers))]
+    paths and dates, down to a letter a line, at a log's or a pipe's 80 columns. Widths are
+    counted in terminal cells, where a CJK character takes two."""
+    widths = [max(cell_len(row[k]) for row in (headers, *rows)) for k in range(len(headers))]
     for row in (headers, *rows):
-        line = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        line = "  ".join(
+            cell + " " * (width - cell_len(cell)) for cell, width in zip(row, widths, strict=True)
+        )
         console.print(escape(line.rstrip()))

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.cells import cell_len
 from typer.testing import CliRunner
 
 from aura.cli import app
@@ -210,3 +211,14 @@ def test_a_file_given_as_the_folder_of_runs_is_said_to_be_one(tmp_path: Path) ->
     result = CliRunner().invoke(app, ["runs", "list", "--runs-dir", str(file)])
     assert result.exit_code == 1
     assert result.output == f"error: {file}: a file, not a folder of runs\n"
+
+
+def test_columns_stay_aligned_beside_a_name_of_wide_characters(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    _record(runs, "試行-1", started_at="2026-12-07T19:00:00+00:00")
+    _record(runs, "default-1")
+    result = CliRunner().invoke(app, ["runs", "list", "--runs-dir", str(runs)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    starts = {cell_len(line[: line.index("ok")]) for line in lines[1:]}
+    assert len(starts) == 1, result.output
