@@ -291,31 +291,59 @@ def shown_difference(difference: Difference) -> tuple[str, str, str]:
     return _shown(a, digits), _shown(b, digits), change
 
 
-def _headline_by_row(metrics: Mapping[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
-    """The headline rows of a run's metrics, keyed by (area, metric)."""
-    rows: dict[tuple[str, str], dict[str, Any]] = {}
+def _headline_rows(metrics: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The headline rows of a run's metrics, each with the notebook that wrote it, in order."""
+    rows = []
     for stem in sorted(metrics):
         section = metrics[stem]
         headline = section.get("headline") if isinstance(section, Mapping) else None
         for row in headline if isinstance(headline, list) else []:
             if isinstance(row, Mapping):
-                rows[(str(row.get("area", "")), str(row.get("metric", "")))] = dict(row)
+                rows.append((str(stem), dict(row)))
     return rows
 
 
+def _pairs(
+    a: list[tuple[str, dict[str, Any]]], b: list[tuple[str, dict[str, Any]]]
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Run A's headline rows paired with run B's: by notebook, area and metric, then the rows
+    left of one notebook and area in their order, so that a row whose label says something of
+    its run ("... an earlier training's: this run kept every run") is still the same row; a row
+    with no partner is paired with an empty one."""
+
+    def key(stem: str, row: dict[str, Any]) -> tuple[str, str, str]:
+        return stem, str(row.get("area", "")), str(row.get("metric", ""))
+
+    exact_b = {key(*item): item[1] for item in b}
+    exact_a = {key(*item) for item in a}
+    pairs, left_a = [], []
+    for stem, row in a:
+        if key(stem, row) in exact_b:
+            pairs.append((row, exact_b[key(stem, row)]))
+        else:
+            left_a.append((stem, row))
+    left_b = [(stem, row) for stem, row in b if key(stem, row) not in exact_a]
+    for stem, row in left_a:
+        partner = next(
+            (i for i, (s, r) in enumerate(left_b) if key(s, r)[:2] == key(stem, row)[:2]), None
+        )
+        pairs.append((row, left_b.pop(partner)[1] if partner is not None else {}))
+    pairs.extend(({}, row) for _, row in left_b)
+    return pairs
+
+
 def headline_changes(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[dict[str, str]]:
-    """The headline rows of run A whose value or target is not run B's, matched by area and
-    metric (a row one run has and the other lacks included, its other side empty): what a
-    reader of the front page would see change."""
-    rows_a, rows_b = _headline_by_row(a), _headline_by_row(b)
+    """The headline rows of run A whose value or target is not run B's (`_pairs`; a row one
+    run has and the other lacks included, its other side empty), under run A's words where it
+    has the row: what a reader of the front page would see change."""
     changes = []
-    for key in [*rows_a, *(k for k in rows_b if k not in rows_a)]:
-        row_a, row_b = rows_a.get(key, {}), rows_b.get(key, {})
+    for row_a, row_b in _pairs(_headline_rows(a), _headline_rows(b)):
         if any(str(row_a.get(c, "")) != str(row_b.get(c, "")) for c in ("value", "target")):
+            named = row_a or row_b
             changes.append(
                 {
-                    "area": key[0],
-                    "metric": key[1],
+                    "area": str(named.get("area", "")),
+                    "metric": str(named.get("metric", "")),
                     "value": str(row_a.get("value", "")),
                     "previous": str(row_b.get("value", "")),
                 }

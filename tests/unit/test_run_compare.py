@@ -411,3 +411,23 @@ def test_a_copy_of_a_metrics_file_is_named_by_its_file(tmp_path: Path) -> None:
     folder = _run(tmp_path / "run", METRICS)
     (folder / "run.json").unlink()
     assert read_run(str(folder / "metrics.json")).label == "run"
+
+
+def test_a_row_whose_label_changed_is_still_the_same_row() -> None:
+    """A grid read back says so in its row's label ("... an earlier training's: this run kept
+    every run"), and a second smoke run's page listed its wall time twice, once a side, as if
+    two rows had come and gone though the value was the same."""
+    first = _headline(("RL training", "grid wall time (12 runs)", "47 s", ""))
+    kept = _headline(("RL training", "grid wall time (12 runs; an earlier training's)", "47 s", ""))
+    assert headline_changes(kept, first) == []
+    slower = _headline(("RL training", "grid wall time (12 runs; retrained)", "52 s", ""))
+    assert headline_changes(slower, first) == [
+        {
+            "area": "RL training",
+            "metric": "grid wall time (12 runs; retrained)",
+            "value": "52 s",
+            "previous": "47 s",
+        }
+    ]
+    other_area = _headline(("Supervised", "grid wall time (12 runs; retrained)", "47 s", ""))
+    assert len(headline_changes(other_area, first)) == 2, "rows of other areas are not paired"
