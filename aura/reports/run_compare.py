@@ -35,13 +35,17 @@ class RunNotReadable(ValueError):
 def flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
     """Every leaf of a JSON value with its path: keys and list positions joined by ``.``
     (``03_rl_training.headline.2.value``), so that an ``--ignore`` pattern needs no brackets,
-    which shell-style patterns read as a set of characters. An empty list or object below the
+    which shell-style patterns read as a set of characters; a key with a dot in it is quoted
+    (``style_match_effect."comfort < 0.4".mean``). An empty list or object below the
     top is a leaf of its own: with no leaf under it, a section emptied or gone left no trace."""
     if prefix and isinstance(value, Mapping | list) and not value:
         yield prefix, value
     elif isinstance(value, Mapping):
         for key, item in value.items():
-            yield from flatten(item, f"{prefix}.{key}" if prefix else str(key))
+            # A key with a dot in it ("comfort < 0.4") is quoted: unquoted, {"a.b": 1} and
+            # {"a": {"b": 2}} would share the path a.b, and one value would hide the other.
+            part = f'"{key}"' if "." in str(key) else str(key)
+            yield from flatten(item, f"{prefix}.{part}" if prefix else part)
     elif isinstance(value, list):
         for k, item in enumerate(value):
             yield from flatten(item, f"{prefix}.{k}" if prefix else str(k))

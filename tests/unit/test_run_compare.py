@@ -431,3 +431,12 @@ def test_a_row_whose_label_changed_is_still_the_same_row() -> None:
     ]
     other_area = _headline(("Supervised", "grid wall time (12 runs; retrained)", "47 s", ""))
     assert len(headline_changes(other_area, first)) == 2, "rows of other areas are not paired"
+
+
+def test_a_key_with_a_dot_does_not_share_a_path_with_a_nested_key() -> None:
+    """Unquoted, {"a.b": 1} and {"a": {"b": 2}} flattened to one path a.b, so one value hid
+    the other and two files differing there compared as the same."""
+    both = {"n": {"a.b": 1, "a": {"b": 2}}}
+    assert dict(flatten(both)) == {'n."a.b"': 1, "n.a.b": 2}
+    swapped = {"n": {"a.b": 2, "a": {"b": 1}}}
+    assert [d.path for d in compare_values(both, swapped).differ] == ['n."a.b"', "n.a.b"]
