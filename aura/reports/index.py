@@ -264,10 +264,10 @@ def _missing_rows_note(record: dict[str, Any], metrics: dict[str, Any]) -> str:
 
 
 def _against(record: dict[str, Any]) -> str:
-    """The section that sets this run beside the last complete run before it (`aura runs
-    compare` for the whole file): a reader of the page sees at once whether a number moved,
-    and which. Empty where there was no such run (the first run, a run of some notebooks, a
-    failed or stopped one)."""
+    """The section that sets this run beside the last complete run of its params before it
+    (`aura runs compare` for the whole file): a reader of the page sees at once whether a
+    number moved, and which. Empty where there is none (the first run of its params) and on
+    the page of a run of some notebooks, or of a failed or stopped one."""
     against = record.get(AGAINST_KEY)
     if not against:
         return ""
@@ -276,16 +276,9 @@ def _against(record: dict[str, Any]) -> str:
     # an escape (a run named with `aura run --run-name`)
     href = html.escape(f"../{quote(str(against['run']), safe='')}/{INDEX_FILE}", quote=True)
     link = f"<a href='{href}'>{name}</a>"
-    parts = ["<h3>Against the last complete run</h3>"]
+    parts = ["<h3>Against the last complete run of these params</h3>"]
     if against.get("unreadable"):
         parts.append(f"<p>{link} could not be read: {html.escape(against['unreadable'])}</p>")
-        return "".join(parts)
-    if against.get("other_params"):
-        other = html.escape(against["other_params"])
-        parts.append(
-            f"<p>{link} ran other params (<code>{other}</code>), so its numbers are not set "
-            "beside these.</p>"
-        )
         return "".join(parts)
     changes = against.get("headline") or []
     moved = (
@@ -294,7 +287,7 @@ def _against(record: dict[str, Any]) -> str:
         else "every headline value is the same"
     )
     parts.append(
-        f"<p>Against {link}, same params: {moved}; {against['same']:,} of the "
+        f"<p>Against {link}: {moved}; {against['same']:,} of the "
         f"{against['values']:,} values of metrics.json are the same (<code>aura runs "
         "compare</code> lists the others)."
         + (

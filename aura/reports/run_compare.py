@@ -25,7 +25,7 @@ from aura.reports.metrics import MERGED_METRICS, METRICS_SUBDIR
 
 RUN_RECORD = "run.json"
 AGAINST_KEY = "against_last_complete_run"
-"""The key of run.json that holds a complete run against the last complete run before it."""
+"""The key of run.json that holds a complete run against the last complete run of its params."""
 
 
 class RunNotReadable(ValueError):
@@ -355,22 +355,46 @@ def headline_changes(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[dict[st
     return changes
 
 
+def _run_records(runs_dir: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """Each run folder of ``runs_dir`` with its record; a run.json that cannot be read, or is
+    no object, is passed over."""
+    for record_file in runs_dir.glob(f"*/{RUN_RECORD}"):
+        try:
+            record = json.loads(record_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):
+            continue
+        if isinstance(record, dict):
+            yield record_file.parent, record
+
+
+def last_complete_run(run_dir: Path) -> Path | None:
+    """The newest other run beside ``run_dir`` that ran every notebook with the same params and
+    succeeded: what a run is set beside on its front page. Not simply the run
+    ``reports/latest`` shows: after a smoke run, a default run would have been set beside
+    nothing of its own params."""
+    params = _read_json(run_dir / RUN_RECORD).get("params")
+    found = [
+        (str(record.get("started_at") or ""), folder.name)
+        for folder, record in _run_records(run_dir.parent)
+        if folder.name != run_dir.name
+        and record.get("status") == "ok"
+        and not record.get("left_out")
+        and record.get("params") == params
+    ]
+    return run_dir.parent / max(found)[1] if found else None
+
+
 def against_previous(run_dir: Path, previous_dir: Path) -> dict[str, Any]:
-    """What run.json keeps of a run against the last complete run before it, for its front
-    page: that run's name, and, where both ran the same params, how many values of
+    """What run.json keeps of a run against the last complete run of its params before it
+    (`last_complete_run`), for its front page: that run's name, how many values of
     ``metrics.json`` are the same, the headline rows that changed, and whether the processors
-    differ (training then takes another path). A run of other params is named and not
-    compared: a smoke run's numbers differ from a default run's everywhere."""
+    differ (training then takes another path)."""
     this, previous = read_run(str(run_dir)), read_run(str(previous_dir))
-    summary: dict[str, Any] = {"run": previous.label}
-    if this.record.get("params") != previous.record.get("params"):
-        summary["other_params"] = str(previous.record.get("params_file"))
-        return summary
     result = compare_values(this.metrics, previous.metrics)
-    summary.update(
-        values=result.compared + len(result.only_a) + len(result.only_b),
-        same=result.same,
-        other_processor=this.record.get("processor") != previous.record.get("processor"),
-        headline=headline_changes(this.metrics, previous.metrics),
-    )
-    return summary
+    return {
+        "run": previous.label,
+        "values": result.compared + len(result.only_a) + len(result.only_b),
+        "same": result.same,
+        "other_processor": this.record.get("processor") != previous.record.get("processor"),
+        "headline": headline_changes(this.metrics, previous.metrics),
+    }

@@ -70,7 +70,12 @@ from aura.reports.memory import PeakMemory
 from aura.reports.metrics import collect_metrics
 from aura.reports.provenance import git_state, library_versions, processor_name
 from aura.reports.rendering import render_html, try_render
-from aura.reports.run_compare import AGAINST_KEY, RunNotReadable, against_previous
+from aura.reports.run_compare import (
+    AGAINST_KEY,
+    RunNotReadable,
+    against_previous,
+    last_complete_run,
+)
 from aura.reports.run_status import RUNNING, this_process
 
 KERNEL_NAME = "python3"
@@ -234,13 +239,17 @@ def _last_complete_run(run_dir: Path, latest_link: Path) -> dict[str, str | None
     }
 
 
-def _against_last_complete_run(run_dir: Path, latest_link: Path) -> dict[str, Any]:
-    """This complete run against the one ``latest_link`` still points at (`against_previous`),
-    for its front page; a last run that cannot be read (deleted, damaged) is named with why."""
+def _against_last_complete_run(run_dir: Path) -> dict[str, Any] | None:
+    """This complete run against the last complete run of the same params (`against_previous`),
+    for its front page, or None where there is none; one whose metrics cannot be read (deleted,
+    damaged) is named with why."""
+    previous = last_complete_run(run_dir)
+    if previous is None:
+        return None
     try:
-        return against_previous(run_dir, latest_link.resolve())
+        return against_previous(run_dir, previous)
     except RunNotReadable as exc:
-        return {"run": latest_link.resolve().name, "unreadable": str(exc)}
+        return {"run": previous.name, "unreadable": str(exc)}
 
 
 def _run_record(
@@ -523,8 +532,9 @@ def run_pipeline(
             _run_notebook(nb, result, parameters, state, counter, console, cell_timeout)
 
     metrics = collect_metrics(run_dir)
-    if not left_out and latest_link.exists():
-        state.record[AGAINST_KEY] = _against_last_complete_run(run_dir, latest_link)
+    against = None if left_out else _against_last_complete_run(run_dir)
+    if against is not None:
+        state.record[AGAINST_KEY] = against
     state.save("ok")
     if not left_out:
         update_latest(run_dir, latest_link)

@@ -271,8 +271,9 @@ def test_latest_points_at_the_newest_run_that_succeeded(
 
 
 def test_a_complete_run_is_set_beside_the_last_complete_run(tmp_path: Path, make_notebook) -> None:
-    """Each complete run records itself against the run ``latest`` pointed at as it ended, and
-    its page lists the headline values that moved: here the value a file gives the notebook."""
+    """Each complete run records itself against the last complete run of its params, and its
+    page lists the headline values that moved: here the value a file gives the notebook. A run
+    of other params between them (a smoke run) is passed over, though ``latest`` shows it."""
     nbs = tmp_path / "notebooks"
     value = tmp_path / "value.txt"
     make_notebook(
@@ -289,10 +290,17 @@ def test_a_complete_run_is_set_beside_the_last_complete_run(tmp_path: Path, make
     params.write_text(PARAMS_YAML.split("01_ok:")[0] + "01_ok: {}\n")
     runs = tmp_path / "reports" / "runs"
 
-    def run(name: str, text: str) -> dict:
+    other = tmp_path / "other.yaml"
+    other.write_text(params.read_text().replace("seed: 7", "seed: 8"))
+
+    def run(name: str, text: str, params_file: Path = params) -> dict:
         value.write_text(text)
         run_pipeline(
-            params, notebooks_dir=nbs, runs_dir=runs, run_name=name, console=Console(quiet=True)
+            params_file,
+            notebooks_dir=nbs,
+            runs_dir=runs,
+            run_name=name,
+            console=Console(quiet=True),
         )
         return json.loads((runs / name / "run.json").read_text())
 
@@ -305,8 +313,11 @@ def test_a_complete_run_is_set_beside_the_last_complete_run(tmp_path: Path, make
         "headline": [{"area": "A", "metric": "m", "value": "0.851", "previous": "0.843"}],
     }
     page = " ".join((runs / "second" / "index.html").read_text().split())
-    assert "<a href='../first/index.html'>first</a>, same params: 1 headline value differs" in page
-    assert run("third", "0.851")["against_last_complete_run"]["headline"] == []
+    assert "<a href='../first/index.html'>first</a>: 1 headline value differs" in page
+    assert "against_last_complete_run" not in run("smoke", "0.5", other)
+    assert (runs.parent / "latest").resolve().name == "smoke"
+    third = run("third", "0.851")["against_last_complete_run"]
+    assert (third["run"], third["headline"]) == ("second", [])
 
 
 def test_a_run_under_way_has_not_finished_in_its_record_or_on_its_page(

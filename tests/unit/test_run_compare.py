@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from aura.reports.run_compare import (
     compare_values,
     flatten,
     headline_changes,
+    last_complete_run,
     read_run,
     same_value,
     setting_differences,
@@ -299,10 +301,33 @@ def test_a_run_is_set_beside_the_last_complete_run_of_the_same_params(tmp_path: 
     }
     elsewhere = _run(tmp_path / "elsewhere", rows, processor="Intel(R) Xeon(R) Processor")
     assert against_previous(elsewhere, previous)["other_processor"] is True
-    smoke = _run(
-        tmp_path / "smoke", rows, params_file="params/smoke.yaml", params={"shared": {"seed": 2}}
+
+
+def test_the_run_set_beside_is_the_newest_complete_one_of_the_same_params(tmp_path: Path) -> None:
+    """Not the run reports/latest shows: after a smoke run, a default run was set beside
+    nothing of its own params. Runs that failed, ran some notebooks or other params, or whose
+    run.json cannot be read are passed over."""
+    runs = tmp_path / "runs"
+    day = "2026-12-07T{}:00:00+00:00"
+    _run(runs / "older", METRICS, started_at=day.format("10"))
+    _run(runs / "newer", METRICS, started_at=day.format("11"))
+    _run(runs / "failed", METRICS, started_at=day.format("12"), status="failed")
+    _run(runs / "partial", METRICS, started_at=day.format("13"), left_out=["02_x.ipynb"])
+    _run(
+        runs / "smoke",
+        METRICS,
+        started_at=day.format("14"),
+        params_file="params/smoke.yaml",
+        params={"shared": {"seed": 2}},
     )
-    assert against_previous(this, smoke) == {"run": "smoke", "other_params": "params/smoke.yaml"}
+    (runs / "broken").mkdir()
+    (runs / "broken" / "run.json").write_text("[")
+    this = _run(runs / "this", METRICS, started_at=day.format("15"))
+    assert last_complete_run(this) == runs / "newer"
+    first = runs / "older"
+    shutil.rmtree(runs / "newer")
+    assert last_complete_run(this) == first
+    assert last_complete_run(runs / "smoke") is None
 
 
 def test_a_run_with_nan_values_is_the_same_as_itself(tmp_path: Path) -> None:
