@@ -59,4 +59,7 @@ def test_notebook_03_says_why_a_grid_without_ppo_has_no_verdict(dqn_grid: Path) 
     DataFrame, Columns: [], Index: []")."""
     cells = nbformat.read(dqn_grid, as_version=4).cells
     verdict = next(c for c in cells if c.source.startswith("verdict = {"))
-    assert verdict.outputs[0]["text"] == "No verdict: the grid trains no PPO (algorithms: dqn)\n"
+    # one print may reach the notebook as two stream outputs, its line and then its newline,
+    # as the kernel flushes between them (seen once in CI)
+    printed = "".join(o["text"] for o in verdict.outputs if o["output_type"] == "stream")
+    assert printed == "No verdict: the grid trains no PPO (algorithms: dqn)\n"
