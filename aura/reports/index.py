@@ -19,7 +19,7 @@ from aura.config import project_path
 from aura.reports.glossary import terms_used
 from aura.reports.metrics import HEADLINE_COLUMNS, HEADLINE_KEY, MERGED_METRICS
 from aura.reports.run_compare import AGAINST_KEY
-from aura.reports.run_status import RUNNING, STOPPED, run_status
+from aura.reports.run_status import RUN_RECORD, RUNNING, STOPPED, run_status
 
 FIGURES_SUBDIR = "figures"
 INDEX_FILE = "index.html"
@@ -322,7 +322,7 @@ def write_index(run_dir: str | Path) -> Path:
 
 def _page(run_dir: Path) -> str:
     """The front page of the run in ``run_dir``, as HTML."""
-    record = json.loads((run_dir / "run.json").read_text())
+    record = json.loads((run_dir / RUN_RECORD).read_text())
     metrics_file = run_dir / MERGED_METRICS
     metrics = json.loads(metrics_file.read_text()) if metrics_file.exists() else {}
     rows = headline_rows(metrics)
@@ -412,7 +412,7 @@ def rewrite_stopped_pages(runs_dir: Path) -> list[str]:
     process is gone from this host, and name the runs whose page changed: killed outright, such
     a run wrote its page for the last time as it ran, and the page said "running" for ever."""
     stopped = []
-    for record_file in sorted(runs_dir.glob("*/run.json")):
+    for record_file in sorted(runs_dir.glob(f"*/{RUN_RECORD}")):
         try:
             record = json.loads(record_file.read_text(encoding="utf-8"))
         except (OSError, ValueError):  # a run being created, or not a run's folder

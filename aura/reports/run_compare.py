@@ -22,8 +22,8 @@ from typing import Any
 
 from aura.config import LATEST_LINK, RUNS_DIR
 from aura.reports.metrics import MERGED_METRICS, METRICS_SUBDIR
+from aura.reports.run_status import RUN_RECORD
 
-RUN_RECORD = "run.json"
 AGAINST_KEY = "against_last_complete_run"
 """The key of run.json that holds a complete run against the last complete run of its params."""
 

@@ -15,9 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from aura.reports.index import took_text
-from aura.reports.run_status import RUNNING, run_status
-
-RUN_RECORD = "run.json"
+from aura.reports.run_status import RUN_RECORD, RUNNING, run_status
 
 
 @dataclass(frozen=True)

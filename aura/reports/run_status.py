@@ -14,6 +14,8 @@ import os
 import socket
 from typing import Any
 
+RUN_RECORD = "run.json"
+"""The file of a run's folder that records it: params, command, commit, host, status, notebooks."""
 RUNNING = "running"
 
 

@@ -76,7 +76,7 @@ from aura.reports.run_compare import (
     against_previous,
     last_complete_run,
 )
-from aura.reports.run_status import RUNNING, this_process
+from aura.reports.run_status import RUN_RECORD, RUNNING, this_process
 
 KERNEL_NAME = "python3"
 NOTEBOOK_PATTERN = re.compile(r"^(\d{2})_\w+\.ipynb$")
@@ -373,7 +373,7 @@ class _RunState:
             datetime.now(UTC).isoformat(timespec="seconds") if ended else None
         )
         self.record["notebooks"] = [vars(r) for r in self.results]
-        _write_json(self.run_dir / "run.json", self.record)
+        _write_json(self.run_dir / RUN_RECORD, self.record)
         write_index(self.run_dir)
 
     def stop(self, status: str, result: NotebookResult | None, message: str) -> None:
