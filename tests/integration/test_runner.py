@@ -15,6 +15,8 @@ import subprocess
 import sys
 import time
 import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
@@ -1259,6 +1261,29 @@ def test_only_naming_no_notebook_names_the_files_outside_the_pattern(
         discover_notebooks(nbs, ["07"])
 
 
+@dataclass(frozen=True)
+class HungRun:
+    """One `aura run --cell-timeout 2` of a notebook whose third cell hangs: what the command
+    printed and its exit code, the run's folder, the ids of the kernel and the process it
+    started, and the log records of the run."""
+
+    output: str
+    exit_code: int
+    run_dir: Path
+    pids: tuple[int, int]
+    logged: list[str]
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie, ended but not yet reaped, does not)."""
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 def _hanging_notebook(tmp_path: Path, make_notebook, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A notebook under `tmp_path` whose third cell hangs as a dead-locked worker would: it
     starts a process that ignores Ctrl-C, writes the kernel's and that process's ids to
@@ -1290,67 +1315,69 @@ def _hanging_notebook(tmp_path: Path, make_notebook, monkeypatch: pytest.MonkeyP
     return params
 
 
-def _running(pid: int) -> bool:
-    """Whether process ``pid`` still runs (a zombie, ended but not yet reaped, does not)."""
-    import psutil
-
+@pytest.fixture(scope="module")
+def hung_run(tmp_path_factory: pytest.TempPathFactory, make_notebook) -> Iterator[HungRun]:
+    """`_hanging_notebook` run by `aura run` with a 2 s per-cell limit, once for the tests of
+    what such a run leaves. Whatever it left running is killed at the end of the module,
+    whether the assertions passed or not."""
+    tmp_path = tmp_path_factory.mktemp("hung")
+    pids = tmp_path / "pids"
+    logged: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: logged.append(record.getMessage())  # type: ignore[method-assign]
     try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-
-
-def _kill_leftovers(pids: Path) -> None:
-    """Kill whatever the hanging notebook's kernel and worker left running (written to
-    ``pids``), after a test of it, whether its assertions passed or not."""
-    if pids.exists():
-        for pid in pids.read_text().split():
+        logging.getLogger().addHandler(handler)
+        try:
+            with pytest.MonkeyPatch.context() as patch:
+                params = _hanging_notebook(tmp_path, make_notebook, patch)
+                result = CliRunner().invoke(
+                    app,
+                    ["run", "--params", str(params), "--run-name", "hung", "--cell-timeout", "2"],
+                )
+        finally:
+            logging.getLogger().removeHandler(handler)
+        kernel, started = (int(pid) for pid in pids.read_text().split())
+        yield HungRun(
+            result.output, result.exit_code, tmp_path / "runs" / "hung", (kernel, started), logged
+        )
+    finally:
+        for pid in pids.read_text().split() if pids.exists() else ():
             if _running(int(pid)):
                 os.kill(int(pid), signal.SIGKILL)
 
 
-def test_a_cell_past_the_limit_stops_the_run_as_a_failed_cell_does(
-    tmp_path: Path, make_notebook, monkeypatch: pytest.MonkeyPatch, caplog
-) -> None:
+def test_a_cell_past_the_limit_stops_the_run_as_a_failed_cell_does(hung_run: HungRun) -> None:
     """A cell that hangs (a dead-locked worker, a stuck server) held `aura run` until someone
     killed it. With `--cell-timeout 2` it stops the run as a failing cell does: one `error:`
     line naming the notebook, the cell and the limit, exit 1, the partial notebook, run.json
     and the index kept, and neither the kernel nor the process it started left running."""
-    params = _hanging_notebook(tmp_path, make_notebook, monkeypatch)
-    pids = tmp_path / "pids"
-    try:
-        result = CliRunner().invoke(
-            app, ["run", "--params", str(params), "--run-name", "hung", "--cell-timeout", "2"]
-        )
-        assert result.exit_code == 1, result.output
-        said = "notebook 01_hang.ipynb failed in cell 3: ran past the 2 s per-cell limit"
-        errors = [line for line in result.output.splitlines() if line.startswith("error:")]
-        assert len(errors) == 1 and said in errors[0], result.output
-        assert f"{said} (--cell-timeout)" in errors[0]
-        assert "Traceback" not in result.output
-        # nbclient's own "Timeout waiting for execute reply (2s)." reached the terminal above it
-        assert not [r for r in caplog.records if "Timeout waiting" in r.getMessage()]
-        run_dir = tmp_path / "runs" / "hung"
-        assert "partial output kept in" in result.output
-        assert "hanging" in (run_dir / "01_hang.ipynb").read_text()
-        record = json.loads((run_dir / "run.json").read_text())
-        assert record["status"] == "failed" and said in record["error"]
-        assert record["cell_timeout_s"] == 2
-        assert record["reproduce"].endswith("--cell-timeout 2")
-        assert [n["status"] for n in record["notebooks"]] == ["failed"]
-        assert "01_hang.report.html" in record["notebooks"][0]["outputs"]
-        assert 2 <= record["notebooks"][0]["seconds"] < 60, "stopped before its sleep ended"
-        page = (run_dir / "index.html").read_text()
-        assert said in page and "each cell limited to 2 s (--cell-timeout)" in page
-        kernel, worker = (int(pid) for pid in pids.read_text().split())
-        assert not _running(kernel), "the kernel was left running"
-        assert not _running(worker), "the process the kernel started was left running"
-    finally:
-        _kill_leftovers(pids)  # whatever a failure above left behind
+    output, run_dir = hung_run.output, hung_run.run_dir
+    assert hung_run.exit_code == 1, output
+    said = "notebook 01_hang.ipynb failed in cell 3: ran past the 2 s per-cell limit"
+    errors = [line for line in output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and said in errors[0], output
+    assert f"{said} (--cell-timeout)" in errors[0]
+    assert "Traceback" not in output
+    # nbclient's own "Timeout waiting for execute reply (2s)." reached the terminal above it
+    assert not [message for message in hung_run.logged if "Timeout waiting" in message]
+    assert "partial output kept in" in output
+    assert "hanging" in (run_dir / "01_hang.ipynb").read_text()
+    record = json.loads((run_dir / "run.json").read_text())
+    assert record["status"] == "failed" and said in record["error"]
+    assert record["cell_timeout_s"] == 2
+    assert record["reproduce"].endswith("--cell-timeout 2")
+    assert [n["status"] for n in record["notebooks"]] == ["failed"]
+    assert "01_hang.report.html" in record["notebooks"][0]["outputs"]
+    assert 2 <= record["notebooks"][0]["seconds"] < 60, "stopped before its sleep ended"
+    page = (run_dir / "index.html").read_text()
+    assert said in page and "each cell limited to 2 s (--cell-timeout)" in page
+    kernel, worker = hung_run.pids
+    assert not _running(kernel), "the kernel was left running"
+    assert not _running(worker), "the process the kernel started was left running"
 
 
 def test_the_report_of_a_cell_past_the_limit_says_so_where_a_failing_cell_says_its_error(
-    tmp_path: Path, make_notebook, monkeypatch: pytest.MonkeyPatch
+    hung_run: HungRun,
 ) -> None:
     """A failing cell gets papermill's red line at the top of its report and an anchor above the
     cell; a cell stopped at the limit got neither, its only output the KeyboardInterrupt of the
@@ -1358,17 +1385,8 @@ def test_the_report_of_a_cell_past_the_limit_says_so_where_a_failing_cell_says_i
     limit, at the top and above the cell, and its papermill status says failed."""
     import nbformat
 
-    params = _hanging_notebook(tmp_path, make_notebook, monkeypatch)
-    pids = tmp_path / "pids"
-    try:
-        result = CliRunner().invoke(
-            app, ["run", "--params", str(params), "--run-name", "hung", "--cell-timeout", "2"]
-        )
-        assert result.exit_code == 1, result.output
-    finally:
-        _kill_leftovers(pids)
-    run_dir = tmp_path / "runs" / "hung"
-    cells = nbformat.read(run_dir / "01_hang.ipynb", as_version=4).cells
+    assert hung_run.exit_code == 1, hung_run.output
+    cells = nbformat.read(hung_run.run_dir / "01_hang.ipynb", as_version=4).cells
     said = "ran past the 2 s per-cell limit (--cell-timeout) and was stopped"
     assert cells[0].cell_type == "markdown" and said in cells[0].source
     hanging = next(k for k, c in enumerate(cells) if "print('hanging')" in c.source)
@@ -1377,7 +1395,7 @@ def test_the_report_of_a_cell_past_the_limit_says_so_where_a_failing_cell_says_i
     assert said in above.source and "KeyboardInterrupt below is that stop" in above.source
     assert cells[hanging].metadata.papermill.status == "failed"
     assert [c.source for c in cells if "never reached" in c.source], "the cells after it kept"
-    report = (run_dir / "01_hang.report.html").read_text()
+    report = (hung_run.run_dir / "01_hang.report.html").read_text()
     assert report.count(said) == 2
 
 
