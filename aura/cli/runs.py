@@ -15,7 +15,10 @@ from aura.cli import runs_app
 from aura.cli.common import console, fail, from_the_root
 from aura.config import LATEST_LINK, RUNS_DIR
 
-RUN_HELP = "A run folder, its metrics.json, a run's name under reports/runs/, or 'latest'."
+RUN_HELP = (
+    "A run folder, its metrics.json, a run's name under reports/runs/, or 'latest'; one "
+    "notebook's file under a run's metrics/ compares that notebook alone."
+)
 
 
 @runs_app.command("compare")
@@ -59,12 +62,13 @@ def runs_compare(
         compare_values,
         describe_run,
         read_run,
+        same_notebooks,
         setting_differences,
         shown_difference,
     )
 
     try:
-        a, b = read_run(run_a), read_run(run_b)
+        a, b, only = same_notebooks(read_run(run_a), read_run(run_b))
     except RunNotReadable as exc:
         raise fail(str(exc)) from exc
     except OSError as exc:  # a folder on the way that cannot be looked at
@@ -73,6 +77,8 @@ def runs_compare(
         console.print(f"{side}  {escape(run.label)}: {escape(describe_run(run))}")
     for line in setting_differences(a, b):
         console.print(f"[yellow]note:[/] {escape(line)}")
+    if only:
+        console.print(f"compared: {escape(only)}")
     result = compare_values(a.metrics, b.metrics, rtol=rtol, ignore=ignore or ())
     tolerance = f" (within a relative {rtol:g})" if rtol else ""
     counts = [

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
@@ -141,6 +141,8 @@ class RunMetrics:
     source: Path
     metrics: dict[str, Any]
     record: dict[str, Any]
+    notebook: str | None = None
+    """The one notebook these metrics are of, where a notebook's own file was given."""
 
 
 def _read_json(path: Path) -> Any:
@@ -197,6 +199,8 @@ def read_run(
     that stopped before merging them (failed, interrupted, still running) is read from the
     notebooks' own files under ``metrics/``, as the merge would have made it."""
     path = _run_folder(where, runs_dir, latest_link)
+    if _is_notebook_part(path):
+        return _read_notebook_part(path)
     if path.is_file() and path.suffix == ".json" and path.name != RUN_RECORD:
         folder, metrics_file = path.parent, path
     else:
@@ -225,6 +229,52 @@ def read_run(
     copy = metrics_file.is_file() and metrics_file.name != MERGED_METRICS
     label = record.get("run_name") or (metrics_file.name if copy else folder.name)
     return RunMetrics(str(label), metrics_file, metrics, record)
+
+
+def _is_notebook_part(path: Path) -> bool:
+    """Whether ``path`` is one notebook's metrics file in a run's ``metrics/`` folder."""
+    return (
+        path.is_file()
+        and path.suffix == ".json"
+        and path.parent.name == METRICS_SUBDIR
+        and (path.parent.parent / RUN_RECORD).is_file()
+    )
+
+
+def _read_notebook_part(path: Path) -> RunMetrics:
+    """One notebook's metrics file of a run, keyed by the notebook as the run's merge keys it,
+    with the run's record: read as a whole run's, its paths lined up with none of the other
+    run's (``train_wall_seconds`` against ``03_rl_training.train_wall_seconds``)."""
+    folder = path.parent.parent
+    record = _read_json(folder / RUN_RECORD)
+    if not isinstance(record, dict):
+        raise RunNotReadable(f"{folder / RUN_RECORD}: not a run record (a JSON object)")
+    metrics = _read_json(path)
+    if not isinstance(metrics, dict):
+        raise RunNotReadable(f"{path}: not a notebook's metrics (a JSON object)")
+    label = f"{record.get('run_name') or folder.name}, notebook {path.stem}"
+    return RunMetrics(label, path, {path.stem: metrics}, record, notebook=path.stem)
+
+
+def same_notebooks(a: RunMetrics, b: RunMetrics) -> tuple[RunMetrics, RunMetrics, str | None]:
+    """The two sides cut to the one notebook either names by its own metrics file, with a
+    line saying so (None where neither names one): the rest of the other run is not what was
+    asked about. Two different notebooks have nothing to compare, and are refused."""
+    named = {run.notebook for run in (a, b) if run.notebook}
+    if not named:
+        return a, b, None
+    if len(named) > 1:
+        raise RunNotReadable(
+            f"A is notebook {a.notebook}'s metrics and B notebook {b.notebook}'s: name the "
+            "same notebook's file in both runs, or two runs"
+        )
+    (notebook,) = named
+    cut = [
+        replace(run, metrics={k: v for k, v in run.metrics.items() if k == notebook})
+        for run in (a, b)
+    ]
+    sides = " and ".join(side for side, run in (("A", a), ("B", b)) if run.notebook)
+    return cut[0], cut[1], f"notebook {notebook} alone ({sides} named its metrics file)"
 
 
 def describe_run(run: RunMetrics) -> str:

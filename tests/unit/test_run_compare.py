@@ -438,6 +438,54 @@ def test_a_copy_of_a_metrics_file_is_named_by_its_file(tmp_path: Path) -> None:
     assert read_run(str(folder / "metrics.json")).label == "run"
 
 
+def _with_parts(folder: Path) -> Path:
+    """Give a run folder its notebooks' own metrics files, as each notebook writes them."""
+    (folder / "metrics").mkdir()
+    for notebook, metrics in json.loads((folder / "metrics.json").read_text()).items():
+        (folder / "metrics" / f"{notebook}.json").write_text(json.dumps(metrics))
+    return folder
+
+
+def test_one_notebooks_file_compares_that_notebook_alone_in_both_runs(tmp_path: Path) -> None:
+    """A notebook's own file was read as a whole run's metrics: none of its paths lined up with
+    the other run's (``train_wall_seconds`` against ``03_rl_training.train_wall_seconds``), and
+    every value of both was "in one run only"."""
+    a = _with_parts(_run(tmp_path / "a", METRICS))
+    b = _with_parts(_run(tmp_path / "b", _changed("03_rl_training.train_wall_seconds", 400.0)))
+    part = read_run(str(a / "metrics" / "03_rl_training.json"))
+    assert part.metrics == {"03_rl_training": METRICS["03_rl_training"]}
+    assert part.label == "a, notebook 03_rl_training" and part.notebook == "03_rl_training"
+    assert part.record["processor"] == "AMD EPYC 9R14", "the run's record, beside its folder"
+    result = CliRunner().invoke(
+        app, ["runs", "compare", str(a / "metrics" / "03_rl_training.json"), str(b)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "compared: notebook 03_rl_training alone (A named its metrics file)" in result.output
+    assert "6 values: 5 the same, 1 differ, 0 in A only, 0 in B only" in result.output
+    assert "03_rl_training.train_wall_seconds" in result.output
+    assert "02_environment_design" not in result.output
+
+
+def test_two_notebooks_files_of_different_notebooks_are_refused_in_one_line(
+    tmp_path: Path,
+) -> None:
+    a = _with_parts(_run(tmp_path / "a", METRICS))
+    result = CliRunner().invoke(
+        app,
+        [
+            "runs",
+            "compare",
+            str(a / "metrics" / "03_rl_training.json"),
+            str(a / "metrics" / "02_environment_design.json"),
+        ],
+    )
+    assert result.exit_code == 1, result.output
+    assert result.output.count("\n") == 1, result.output
+    assert "A is notebook 03_rl_training's metrics and B notebook 02_environment_design's" in (
+        result.output
+    )
+
+
 def test_a_row_whose_label_changed_is_still_the_same_row() -> None:
     """A grid read back says so in its row's label ("... an earlier training's: this run kept
     every run"), and a second smoke run's page listed its wall time twice, once a side, as if
