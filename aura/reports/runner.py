@@ -100,6 +100,13 @@ def kernel_config(stderr_log: Path | None = None) -> Any:
     return Config(config)
 
 
+COALESCE_STREAMS = True
+"""Keep a cell's printed lines as one output per stream (nbclient's ``coalesce_streams``, an
+argument of the client, not a config option): a kernel that flushes between two prints, or
+between a line and its newline, gave two outputs, which a report showed as two blocks with a gap
+and a reader of the notebook, or a test, had to join."""
+
+
 def kernel_log(executed: Path) -> Path:
     """Where the kernel that executes a notebook into ``executed`` writes its own log."""
     return executed.with_suffix(".kernel.log")
@@ -330,6 +337,7 @@ def _execute(
                 cwd=str(cwd),
                 progress_bar=False,
                 execution_timeout=cell_timeout,
+                coalesce_streams=COALESCE_STREAMS,
             )
     finally:
         if log.exists() and log.stat().st_size == 0:

@@ -75,7 +75,10 @@ def project(tmp_path_factory: pytest.TempPathFactory, make_notebook) -> dict[str
             "print('never reached')",
         ],
     )
-    make_notebook(nbs / "03_after.ipynb", [PARAMETERS_CELL, "print('after')"])
+    make_notebook(
+        nbs / "03_after.ipynb",
+        [PARAMETERS_CELL, "import time\nprint('after', flush=True)\ntime.sleep(0.5)\nprint('on')"],
+    )
     (nbs / "helper.ipynb").write_text((nbs / "03_after.ipynb").read_text())  # not NN_: not run
     params = root / "params" / "test.yaml"
     params.parent.mkdir()
@@ -182,6 +185,16 @@ def test_kernels_start_without_transport_warnings(project, capfd) -> None:
     """The kernel's loopback sockets are encrypted, so a run's console shows no warning."""
     _run(project, "quiet", only=["03"])
     assert "without encryption" not in capfd.readouterr().err
+
+
+def test_a_cells_printed_lines_are_one_output_per_stream(complete_run: Path) -> None:
+    """Two prints with a flush and a pause between them reached the executed notebook, and so
+    the report, as two outputs: two blocks with a gap, where a reader expects one."""
+    import nbformat
+
+    cell = nbformat.read(complete_run / "03_after.ipynb", as_version=4).cells[-1]
+    streams = [output for output in cell.outputs if output.output_type == "stream"]
+    assert [(s.name, s.text) for s in streams] == [("stdout", "after\non\n")]
 
 
 def test_params_are_injected_including_nested_values(ok_run: Path) -> None:

@@ -93,6 +93,19 @@ def test_record_keeps_only_summary_outputs(tmp_path: Path, make_notebook) -> Non
     assert notebook_problems(path) == []
 
 
+def test_record_keeps_a_summary_cells_lines_as_one_output(tmp_path: Path, make_notebook) -> None:
+    """Two prints with a flush and a pause between them were recorded as two outputs: a
+    committed summary read as two blocks, and a test of its first output saw half of it."""
+    summary = (
+        "# summary\nimport time\nprint('total', 66, flush=True)\ntime.sleep(0.5)\nprint('n', 3)"
+    )
+    path = record_notebook(make_notebook(tmp_path / "01_lines.ipynb", [TINY[0], summary]))
+    outputs = nbformat.read(path, as_version=4).cells[1].outputs
+    assert [(o.output_type, o.name, o.text) for o in outputs] == [
+        ("stream", "stdout", "total 66\nn 3\n")
+    ]
+
+
 def test_problems_are_reported_for_unrecorded_notebooks(tmp_path: Path, make_notebook) -> None:
     path = make_notebook(tmp_path / "02_raw.ipynb", TINY)
     nb = nbformat.read(path, as_version=4)
