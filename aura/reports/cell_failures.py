@@ -54,19 +54,6 @@ CELL_LIMIT_REACHED = "Cell execution timed out"
 error for output that never arrived after the cell's reply says otherwise, and is not the limit."""
 
 
-def timed_out_cell(executed: Path, source_nb: Path) -> int | None:
-    """The cell of the *source* notebook that ran past the per-cell limit, numbered from 1.
-
-    nbclient's timeout error names no cell, but papermill records in the executed notebook when
-    each cell started, and the one stopped is the last that did; it is found again in the source
-    notebook by its code (`source_cell`), as a failing one is."""
-    if not executed.is_file():
-        return None
-    notebook = nbformat.read(executed, as_version=4)
-    started = _started_cells(notebook)
-    return source_cell(source_nb, notebook.cells[started[-1]].source) if started else None
-
-
 def _started_cells(notebook: nbformat.NotebookNode) -> list[int]:
     """The indices of the cells papermill started, in order (it stamps each as it starts)."""
     return [
@@ -76,8 +63,13 @@ def _started_cells(notebook: nbformat.NotebookNode) -> list[int]:
     ]
 
 
-def mark_timed_out_cell(executed: Path, limit: int) -> None:
-    """Say in the executed notebook, and so in its HTML reports, which cell ran past the limit.
+def mark_timed_out_cell(executed: Path, source_nb: Path, limit: int) -> int | None:
+    """Say in the executed notebook, and so in its HTML reports, which cell ran past the limit,
+    and return that cell of the *source* notebook, numbered from 1 (None where none is found).
+
+    nbclient's timeout error names no cell, but papermill records in the executed notebook when
+    each cell started, and the one stopped is the last that did; it is found again in the source
+    notebook by its code (`source_cell`), as a failing one is.
 
     A failing cell gets papermill's red line at the top of the notebook and its anchor above the
     cell; a stopped one got nothing: papermill marks it completed, and its only output is the
@@ -86,11 +78,14 @@ def mark_timed_out_cell(executed: Path, limit: int) -> None:
     ran past the limit, and the cell's papermill status says failed."""
     from papermill.execute import ERROR_MARKER_TAG, ERROR_STYLE
 
+    if not executed.is_file():
+        return None
     notebook = nbformat.read(executed, as_version=4)
     started = _started_cells(notebook)
     if not started:
-        return
+        return None
     cell = notebook.cells[started[-1]]
+    source = source_cell(source_nb, cell.source)
     cell.metadata.papermill.update(status="failed", exception=True)
     count = cell.get("execution_count") or " "
     said = f"ran past the {limit} s per-cell limit (--cell-timeout) and was stopped"
@@ -107,6 +102,7 @@ def mark_timed_out_cell(executed: Path, limit: int) -> None:
     notebook.cells.insert(started[-1], here)
     notebook.cells.insert(0, top)
     write_text_atomically(executed, nbformat.writes(notebook))
+    return source
 
 
 class _StoppedCellErrors(logging.Filter):

@@ -61,7 +61,6 @@ from aura.reports.cell_failures import (
     describe_failure,
     mark_timed_out_cell,
     quiet_stopped_cells,
-    timed_out_cell,
 )
 from aura.reports.cell_ids import cells_without_id, quiet_missing_ids
 from aura.reports.host import host_speed
@@ -582,9 +581,7 @@ def _run_notebook(
             result.peak_memory_mib = peak.mib
             limit = isinstance(exc, CellTimeoutError) and CELL_LIMIT_REACHED in str(exc)
             if limit and cell_timeout is not None:
-                cell = timed_out_cell(out, nb)
-                if out.is_file():
-                    mark_timed_out_cell(out, cell_timeout)
+                cell = mark_timed_out_cell(out, nb, cell_timeout)
                 where = f"cell {cell}" if cell is not None else "a cell"
                 what = f"{where}: ran past the {cell_timeout} s per-cell limit (--cell-timeout)"
             else:
