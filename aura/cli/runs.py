@@ -24,7 +24,15 @@ RUN_HELP = (
 @runs_app.command("compare")
 def runs_compare(
     run_a: Annotated[str, typer.Argument(metavar="RUN_A", help=RUN_HELP, show_default=False)],
-    run_b: Annotated[str, typer.Argument(metavar="RUN_B", help=RUN_HELP, show_default=False)],
+    run_b: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="RUN_B",
+            help=RUN_HELP + " Left out: RUN_A is compared, as B, with the last complete run "
+            "of its params before it, as its front page is.",
+            show_default=False,
+        ),
+    ] = None,
     rtol: Annotated[
         float,
         typer.Option(
@@ -50,7 +58,8 @@ def runs_compare(
         ),
     ] = False,
 ) -> None:
-    """Compare the metrics of two runs value by value.
+    """Compare the metrics of two runs value by value; a run named alone is compared with the
+    last complete run of its params before it.
 
     Says what each run was (commit, processor, params), what they were run with that differs
     (params, lock, versions, processor), how many values are the same, and lists those that
@@ -61,6 +70,7 @@ def runs_compare(
         RunNotReadable,
         compare_values,
         describe_run,
+        previous_run,
         read_run,
         same_notebooks,
         setting_differences,
@@ -68,13 +78,20 @@ def runs_compare(
     )
 
     try:
-        a, b, only = same_notebooks(read_run(run_a), read_run(run_b))
+        if run_b is None:
+            b = read_run(run_a)
+            a = previous_run(b)
+        else:
+            a, b = read_run(run_a), read_run(run_b)
+        a, b, only = same_notebooks(a, b)
     except RunNotReadable as exc:
         raise fail(str(exc)) from exc
     except OSError as exc:  # a folder on the way that cannot be looked at
         raise fail(f"{exc.filename}: cannot be read ({exc.strerror})") from exc
     for side, run in (("A", a), ("B", b)):
         console.print(f"{side}  {escape(run.label)}: {escape(describe_run(run))}")
+    if run_b is None:
+        console.print("A is the last complete run of B's params before it")
     for line in setting_differences(a, b):
         console.print(f"[yellow]note:[/] {escape(line)}")
     if only:

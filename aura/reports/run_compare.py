@@ -16,6 +16,7 @@ import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
@@ -143,6 +144,8 @@ class RunMetrics:
     record: dict[str, Any]
     notebook: str | None = None
     """The one notebook these metrics are of, where a notebook's own file was given."""
+    folder: Path | None = None
+    """The run's folder, where its run.json was read (None for a metrics file alone)."""
 
 
 def _read_json(path: Path) -> Any:
@@ -228,7 +231,7 @@ def read_run(
     # a copy of the file outside its run is named by the file: two side by side share a folder
     copy = metrics_file.is_file() and metrics_file.name != MERGED_METRICS
     label = record.get("run_name") or (metrics_file.name if copy else folder.name)
-    return RunMetrics(str(label), metrics_file, metrics, record)
+    return RunMetrics(str(label), metrics_file, metrics, record, folder=folder if record else None)
 
 
 def _is_notebook_part(path: Path) -> bool:
@@ -253,7 +256,7 @@ def _read_notebook_part(path: Path) -> RunMetrics:
     if not isinstance(metrics, dict):
         raise RunNotReadable(f"{path}: not a notebook's metrics (a JSON object)")
     label = f"{record.get('run_name') or folder.name}, notebook {path.stem}"
-    return RunMetrics(label, path, {path.stem: metrics}, record, notebook=path.stem)
+    return RunMetrics(label, path, {path.stem: metrics}, record, notebook=path.stem, folder=folder)
 
 
 def same_notebooks(a: RunMetrics, b: RunMetrics) -> tuple[RunMetrics, RunMetrics, str | None]:
@@ -417,12 +420,21 @@ def _run_records(runs_dir: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
             yield record_file.parent, record
 
 
+def _started(record: Mapping[str, Any]) -> datetime | None:
+    """When a run started, from its record (None where it says nothing readable)."""
+    try:
+        return datetime.fromisoformat(str(record.get("started_at"))).astimezone(UTC)
+    except ValueError:
+        return None
+
+
 def last_complete_run(run_dir: Path) -> Path | None:
-    """The newest other run beside ``run_dir`` that ran every notebook with the same params and
-    succeeded: what a run is set beside on its front page. Not simply the run
-    ``reports/latest`` shows: after a smoke run, a default run would have been set beside
-    nothing of its own params."""
-    params = _read_json(run_dir / RUN_RECORD).get("params")
+    """The newest run beside ``run_dir`` that started before it, ran every notebook with the
+    same params and succeeded: what a run is set beside on its front page, and what `aura runs
+    compare` sets a run named alone beside. Not simply the run ``reports/latest`` shows: after a
+    smoke run, a default run would have been set beside nothing of its own params."""
+    this = _read_json(run_dir / RUN_RECORD)
+    params, before = this.get("params"), _started(this)
     found = [
         (str(record.get("started_at") or ""), folder.name)
         for folder, record in _run_records(run_dir.parent)
@@ -430,8 +442,27 @@ def last_complete_run(run_dir: Path) -> Path | None:
         and record.get("status") == "ok"
         and not record.get("left_out")
         and record.get("params") == params
+        and (before is None or ((start := _started(record)) is not None and start < before))
     ]
     return run_dir.parent / max(found)[1] if found else None
+
+
+def previous_run(run: RunMetrics) -> RunMetrics:
+    """The last complete run of ``run``'s params before it (`last_complete_run`), read as a run
+    to compare with; refused in one line where there is none, or no record to find it by."""
+    if run.folder is None:
+        raise RunNotReadable(
+            f"{run.label}: no {RUN_RECORD} beside it, so no params to find an earlier run of: "
+            "name the run to compare it with"
+        )
+    previous = last_complete_run(run.folder)
+    if previous is None:
+        raise RunNotReadable(
+            f"{run.label}: no complete run of its params "
+            f"({run.record.get('params_file', 'unknown')}) before it in {run.folder.parent}: "
+            "name the run to compare it with"
+        )
+    return read_run(str(previous))
 
 
 def against_previous(run_dir: Path, previous_dir: Path) -> dict[str, Any]:

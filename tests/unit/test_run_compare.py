@@ -330,6 +330,42 @@ def test_the_run_set_beside_is_the_newest_complete_one_of_the_same_params(tmp_pa
     assert last_complete_run(runs / "smoke") is None
 
 
+def test_a_run_named_alone_is_compared_with_the_last_complete_run_of_its_params_before_it(
+    tmp_path: Path,
+) -> None:
+    """Whether a run gave the numbers of the run before it again took finding that run's name;
+    its front page already knew it. A run started later is not "before it"."""
+    runs = tmp_path / "runs"
+    day = "2026-12-07T{}:00:00+00:00"
+    _run(runs / "first", METRICS, started_at=day.format("10"))
+    second = _run(runs / "second", _changed("03_rl_training.seeds", 5), started_at=day.format("11"))
+    _run(runs / "third", METRICS, started_at=day.format("12"))
+    result = CliRunner().invoke(app, ["runs", "compare", str(second)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("A  first: ok") and lines[1].startswith("B  second: ok")
+    assert "A is the last complete run of B's params before it" in result.output
+    assert "03_rl_training.seeds" in result.output and "3 values" not in result.output
+    assert last_complete_run(runs / "first") is None, "the runs after it are not before it"
+
+
+def test_a_run_named_alone_with_none_before_it_or_no_record_is_refused_in_one_line(
+    tmp_path: Path,
+) -> None:
+    runs = tmp_path / "runs"
+    only = _run(runs / "only", METRICS, started_at="2026-12-07T10:00:00+00:00")
+    copy = tmp_path / "published.json"
+    copy.write_text(json.dumps(METRICS))
+    for where, said in (
+        (only, "only: no complete run of its params (params/default.yaml) before it in"),
+        (copy, "published.json: no run.json beside it, so no params to find an earlier run of"),
+    ):
+        result = CliRunner().invoke(app, ["runs", "compare", str(where)])
+        assert result.exit_code == 1, result.output
+        assert result.output.count("\n") == 1 and said in result.output, result.output
+        assert "name the run to compare it with" in result.output
+
+
 def test_a_run_with_nan_values_is_the_same_as_itself(tmp_path: Path) -> None:
     folder = tmp_path / "nan"
     _run(folder, {})
