@@ -135,7 +135,9 @@ def runs_list(
 ) -> None:
     """List the runs `aura run` has made, oldest first: status, params, commit (+ for
     uncommitted changes), start (UTC), time taken, notebooks run through, and which run
-    reports/latest shows. A run killed outright reads as stopped, as on its front page."""
+    reports/latest shows; and how many of its metrics' values are the same as in the last
+    complete run of its params before it, as its front page says. A run killed outright reads
+    as stopped, as on its front page."""
     from aura.reports.run_list import list_runs
 
     if runs_dir.is_file():
@@ -149,7 +151,17 @@ def runs_list(
     if not lines:
         console.print(f"no runs in {runs_dir} (`aura run` makes one)")
         return
-    headers = ("run", "status", "params", "commit", "started (UTC)", "took", "notebooks", "")
+    headers = (
+        "run",
+        "status",
+        "params",
+        "commit",
+        "started (UTC)",
+        "took",
+        "notebooks",
+        "same as before",
+        "",
+    )
     rows = [
         (
             line.name,
@@ -159,6 +171,7 @@ def runs_list(
             line.started,
             line.took,
             line.notebooks,
+            line.same_as_before,
             "latest" if line.latest else "",
         )
         for line in lines

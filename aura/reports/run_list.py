@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from aura.reports.index import took_text
+from aura.reports.run_compare import AGAINST_KEY
 from aura.reports.run_status import RUN_RECORD, RUNNING, run_status
 
 
@@ -30,6 +31,9 @@ class RunLine:
     took: str
     notebooks: str
     latest: bool
+    same_as_before: str = ""
+    """How many of its metrics' values are the same as in the last complete run of its params
+    before it, as its front page says (empty where it was set beside none)."""
 
 
 def _took(record: dict[str, Any]) -> str:
@@ -68,6 +72,17 @@ def _notebooks(record: dict[str, Any], status: str) -> str:
     return line
 
 
+def _same_as_before(record: dict[str, Any]) -> str:
+    """ "1,127 of 1,131" from the run's record of the run it was set beside, or empty."""
+    against = record.get(AGAINST_KEY)
+    if not isinstance(against, dict):
+        return ""
+    same, values = against.get("same"), against.get("values")
+    if not (isinstance(same, int) and isinstance(values, int)):
+        return ""
+    return f"{same:,} of {values:,}"
+
+
 def run_line(folder: Path, latest: Path | None) -> RunLine:
     """One run folder's line; a folder without a readable run.json says so in its status."""
     is_latest = latest is not None and folder.resolve() == latest
@@ -93,6 +108,7 @@ def run_line(folder: Path, latest: Path | None) -> RunLine:
         took=_took(record),
         notebooks=_notebooks(record, status),
         latest=is_latest,
+        same_as_before=_same_as_before(record),
     )
 
 

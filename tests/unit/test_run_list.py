@@ -13,6 +13,7 @@ from rich.cells import cell_len
 from typer.testing import CliRunner
 
 from aura.cli import app
+from aura.reports.run_compare import AGAINST_KEY
 from aura.reports.run_list import RunLine, list_runs
 
 
@@ -147,7 +148,8 @@ def test_the_command_prints_one_aligned_line_a_run(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].split() == [
-        "run", "status", "params", "commit", "started", "(UTC)", "took", "notebooks"
+        "run", "status", "params", "commit", "started", "(UTC)", "took", "notebooks", "same", "as",
+        "before",
     ]  # fmt: skip
     assert lines[1].split() == [
         "default-1", "ok", "params/default.yaml", "1d2c5a6", "2026-12-07", "20:16", "21", "min",
@@ -156,6 +158,23 @@ def test_the_command_prints_one_aligned_line_a_run(tmp_path: Path) -> None:
     assert len(lines) == 7
     starts = {line.index("2026-12-07") for line in lines[1:5]}
     assert len(starts) == 1, "the start column is aligned"
+
+
+def test_a_run_set_beside_an_earlier_one_says_how_many_values_are_the_same(
+    tmp_path: Path,
+) -> None:
+    """A run's front page says how many of its values the last complete run of its params
+    gave; the list says it too, so which runs gave their numbers again reads at a glance."""
+    runs = tmp_path / "runs"
+    against = {"run": "default-1", "values": 1131, "same": 1127, "headline": []}
+    _record(runs, "default-1")
+    _record(runs, "default-2", started_at="2026-12-08T09:00:00+00:00", **{AGAINST_KEY: against})
+    _record(runs, "odd", started_at="2026-12-08T10:00:00+00:00", **{AGAINST_KEY: {"same": "x"}})
+    lines = list_runs(runs, tmp_path / "latest")
+    assert [line.same_as_before for line in lines] == ["", "1,127 of 1,131", ""]
+    result = CliRunner().invoke(app, ["runs", "list", "--runs-dir", str(runs)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[2].split()[-3:] == ["1,127", "of", "1,131"]
 
 
 def test_a_missing_or_empty_folder_of_runs_is_said_in_one_line(tmp_path: Path) -> None:
