@@ -26,7 +26,8 @@ from nbformat import NotebookNode
 from aura.config import NOTEBOOKS_DIR
 from aura.files import write_text_atomically
 from aura.reports.cell_ids import give_cell_ids
-from aura.reports.runner import COALESCE_STREAMS, KERNEL_NAME, NOTEBOOK_PATTERN, kernel_config
+from aura.reports.runner import KERNEL_NAME, NOTEBOOK_PATTERN, kernel_config
+from aura.reports.streams import merge_adjacent_streams
 
 SUMMARY_MARKER = re.compile(r"^#\s*summary\b", re.IGNORECASE)
 CHECK_TAG = "nbval-check-output"
@@ -131,7 +132,7 @@ def record_notebook(path: Path, *, timeout: int = 1800) -> Path:
         nb,
         kernel_name=KERNEL_NAME,
         config=kernel_config(stderr_log=log),
-        coalesce_streams=COALESCE_STREAMS,
+        on_cell_executed=merge_adjacent_streams,
         timeout=timeout,
         resources={"metadata": {"path": str(path.parent.resolve())}},
         on_cell_execute=lambda cell, cell_index: started.append(cell_index),

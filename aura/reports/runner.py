@@ -76,6 +76,7 @@ from aura.reports.run_compare import (
     last_complete_run,
 )
 from aura.reports.run_status import RUN_RECORD, RUNNING, this_process
+from aura.reports.streams import merge_adjacent_streams
 
 KERNEL_NAME = "python3"
 NOTEBOOK_PATTERN = re.compile(r"^(\d{2})_\w+\.ipynb$")
@@ -97,13 +98,6 @@ def kernel_config(stderr_log: Path | None = None) -> Any:
         config["NotebookClient"] = {"kernel_manager_class": LoggedKernelManager}
         config["LoggedKernelManager"] = {"stderr_log": str(stderr_log)}
     return Config(config)
-
-
-COALESCE_STREAMS = True
-"""Keep a cell's printed lines as one output per stream (nbclient's ``coalesce_streams``, an
-argument of the client, not a config option): a kernel that flushes between two prints, or
-between a line and its newline, gave two outputs, which a report showed as two blocks with a gap
-and a reader of the notebook, or a test, had to join."""
 
 
 def kernel_log(executed: Path) -> Path:
@@ -336,7 +330,7 @@ def _execute(
                 cwd=str(cwd),
                 progress_bar=False,
                 execution_timeout=cell_timeout,
-                coalesce_streams=COALESCE_STREAMS,
+                on_cell_executed=merge_adjacent_streams,
             )
     finally:
         if log.exists() and log.stat().st_size == 0:

@@ -77,7 +77,11 @@ def project(tmp_path_factory: pytest.TempPathFactory, make_notebook) -> dict[str
     )
     make_notebook(
         nbs / "03_after.ipynb",
-        [PARAMETERS_CELL, "import time\nprint('after', flush=True)\ntime.sleep(0.5)\nprint('on')"],
+        [
+            PARAMETERS_CELL,
+            "import time\nprint('after', flush=True)\ntime.sleep(0.5)\nprint('on')\n"
+            "display('a table')\nprint('below')",
+        ],
     )
     (nbs / "helper.ipynb").write_text((nbs / "03_after.ipynb").read_text())  # not NN_: not run
     params = root / "params" / "test.yaml"
@@ -187,14 +191,23 @@ def test_kernels_start_without_transport_warnings(project, capfd) -> None:
     assert "without encryption" not in capfd.readouterr().err
 
 
-def test_a_cells_printed_lines_are_one_output_per_stream(complete_run: Path) -> None:
+def test_a_cells_printed_lines_are_one_output_and_stay_beside_what_they_label(
+    complete_run: Path,
+) -> None:
     """Two prints with a flush and a pause between them reached the executed notebook, and so
-    the report, as two outputs: two blocks with a gap, where a reader expects one."""
+    the report, as two outputs: two blocks with a gap, where a reader expects one. Text printed
+    after a table or a figure stays after it (nbclient's own merging moved it above)."""
     import nbformat
 
     cell = nbformat.read(complete_run / "03_after.ipynb", as_version=4).cells[-1]
-    streams = [output for output in cell.outputs if output.output_type == "stream"]
-    assert [(s.name, s.text) for s in streams] == [("stdout", "after\non\n")]
+    shown = [
+        (o.output_type, o.get("text", o.get("data", {}).get("text/plain"))) for o in cell.outputs
+    ]
+    assert shown == [
+        ("stream", "after\non\n"),
+        ("display_data", "'a table'"),
+        ("stream", "below\n"),
+    ]
 
 
 def test_params_are_injected_including_nested_values(ok_run: Path) -> None:
