@@ -73,7 +73,8 @@ def _notebooks(record: dict[str, Any], status: str) -> str:
 
 
 def _same_as_before(record: dict[str, Any]) -> str:
-    """ "1,127 of 1,131" from the run's record of the run it was set beside, or empty."""
+    """The values the same as in the run it was set beside, as its record keeps them ("1,127 of
+    1,131"), or empty."""
     against = record.get(AGAINST_KEY)
     if not isinstance(against, dict):
         return ""
