@@ -19,7 +19,7 @@ from aura.config import project_path
 from aura.reports.glossary import terms_used
 from aura.reports.metrics import HEADLINE_COLUMNS, HEADLINE_KEY, MERGED_METRICS
 from aura.reports.run_compare import AGAINST_KEY
-from aura.reports.run_status import RUN_RECORD, RUNNING, STOPPED, run_status
+from aura.reports.run_status import RUN_RECORD, RUNNING, STOPPED, record_time, run_status
 
 FIGURES_SUBDIR = "figures"
 INDEX_FILE = "index.html"
@@ -156,10 +156,8 @@ def _period(record: dict[str, Any]) -> str:
     across lines at their hyphens, and "to None" for a run under way or stopped. A stamp that
     does not parse (a hand-edited record) is shown as it is."""
     started, finished = record.get("started_at"), record.get("finished_at")
-    try:
-        start = datetime.fromisoformat(str(started)).astimezone(UTC)
-        end = datetime.fromisoformat(str(finished)).astimezone(UTC) if finished else None
-    except ValueError:
+    start, end = record_time(record, "started_at"), record_time(record, "finished_at")
+    if start is None or (finished and end is None):
         return f"{started} to {finished or 'not finished'}"
     if end is None:
         return f"started {start:{CLOCK}} UTC, not finished"

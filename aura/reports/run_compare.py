@@ -23,8 +23,10 @@ from typing import Any
 
 from aura.config import LATEST_LINK, RUNS_DIR
 from aura.reports.metrics import MERGED_METRICS, METRICS_SUBDIR
-from aura.reports.run_status import RUN_RECORD
+from aura.reports.run_status import RUN_RECORD, record_time
 
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+"""Where a run whose start cannot be read sorts among the runs: before all of them."""
 AGAINST_KEY = "against_last_complete_run"
 """The key of run.json that holds a complete run against the last complete run of its params."""
 
@@ -420,30 +422,24 @@ def _run_records(runs_dir: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
             yield record_file.parent, record
 
 
-def _started(record: Mapping[str, Any]) -> datetime | None:
-    """When a run started, from its record (None where it says nothing readable)."""
-    try:
-        return datetime.fromisoformat(str(record.get("started_at"))).astimezone(UTC)
-    except ValueError:
-        return None
-
-
 def last_complete_run(run_dir: Path) -> Path | None:
     """The newest run beside ``run_dir`` that started before it, ran every notebook with the
     same params and succeeded: what a run is set beside on its front page, and what `aura runs
     compare` sets a run named alone beside. Not simply the run ``reports/latest`` shows: after a
     smoke run, a default run would have been set beside nothing of its own params."""
     this = _read_json(run_dir / RUN_RECORD)
-    params, before = this.get("params"), _started(this)
-    found = [
-        (str(record.get("started_at") or ""), folder.name)
-        for folder, record in _run_records(run_dir.parent)
-        if folder.name != run_dir.name
-        and record.get("status") == "ok"
-        and not record.get("left_out")
-        and record.get("params") == params
-        and (before is None or ((start := _started(record)) is not None and start < before))
-    ]
+    params, before = this.get("params"), record_time(this, "started_at")
+    found = []
+    for folder, record in _run_records(run_dir.parent):
+        start = record_time(record, "started_at")
+        if (
+            folder.name != run_dir.name
+            and record.get("status") == "ok"
+            and not record.get("left_out")
+            and record.get("params") == params
+            and (before is None or (start is not None and start < before))
+        ):
+            found.append((start or _EARLIEST, folder.name))
     return run_dir.parent / max(found)[1] if found else None
 
 

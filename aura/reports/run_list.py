@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from aura.reports.index import took_text
 from aura.reports.run_compare import AGAINST_KEY
-from aura.reports.run_status import RUN_RECORD, RUNNING, run_status
+from aura.reports.run_status import RUN_RECORD, RUNNING, record_time, run_status
 
 
 @dataclass(frozen=True)
@@ -38,20 +37,13 @@ class RunLine:
 
 def _took(record: dict[str, Any]) -> str:
     """How long the run took, or empty where it has not finished."""
-    try:  # in UTC as the front page reads them: a stamp without a zone is local time
-        start = datetime.fromisoformat(str(record.get("started_at"))).astimezone(UTC)
-        end = datetime.fromisoformat(str(record.get("finished_at"))).astimezone(UTC)
-    except ValueError:  # not finished (None), or a stamp edited by hand
-        return ""
-    return took_text(start, end)
+    start, end = record_time(record, "started_at"), record_time(record, "finished_at")
+    return took_text(start, end) if start and end else ""
 
 
 def _started(record: dict[str, Any]) -> str:
-    try:
-        start = datetime.fromisoformat(str(record.get("started_at"))).astimezone(UTC)
-    except ValueError:
-        return str(record.get("started_at") or "")
-    return f"{start:%Y-%m-%d %H:%M}"
+    start = record_time(record, "started_at")
+    return f"{start:%Y-%m-%d %H:%M}" if start else str(record.get("started_at") or "")
 
 
 def _notebooks(record: dict[str, Any], status: str) -> str:

@@ -12,11 +12,24 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 RUN_RECORD = "run.json"
 """The file of a run's folder that records it: params, command, commit, host, status, notebooks."""
 RUNNING = "running"
+
+
+def record_time(record: Mapping[str, Any], key: str) -> datetime | None:
+    """A time stamp of a run's record (``started_at``, ``finished_at``) in UTC, or None where it
+    is missing or does not parse (a run under way, a hand-edited record). A stamp without a zone
+    is local time, as Python reads it; the front page, `aura runs list` and the choice of the
+    run a run is set beside all read a record's times through here."""
+    try:
+        return datetime.fromisoformat(str(record.get(key))).astimezone(UTC)
+    except ValueError:
+        return None
 
 
 def this_process() -> dict[str, Any]:

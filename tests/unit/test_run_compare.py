@@ -349,6 +349,18 @@ def test_a_run_named_alone_is_compared_with_the_last_complete_run_of_its_params_
     assert last_complete_run(runs / "first") is None, "the runs after it are not before it"
 
 
+def test_the_newest_run_before_is_found_by_its_time_not_by_how_its_stamp_reads(
+    tmp_path: Path,
+) -> None:
+    """Stamps were compared as text to find the newest: 12:00 at UTC+2 (10:00 UTC) read as
+    newer than 11:00 UTC."""
+    runs = tmp_path / "runs"
+    _run(runs / "east", METRICS, started_at="2026-12-07T12:00:00+02:00")
+    _run(runs / "utc", METRICS, started_at="2026-12-07T11:00:00+00:00")
+    this = _run(runs / "this", METRICS, started_at="2026-12-07T13:00:00+00:00")
+    assert last_complete_run(this) == runs / "utc"
+
+
 def test_a_run_named_alone_with_none_before_it_or_no_record_is_refused_in_one_line(
     tmp_path: Path,
 ) -> None:
@@ -393,6 +405,25 @@ def test_odd_run_files_are_refused_in_one_line_naming_the_file(tmp_path: Path) -
         assert result.exit_code == 1, result.output
         assert result.output.count("\n") == 1, result.output
         assert result.output.startswith(f"error: {folder / file}: {said}"), result.output
+
+
+def test_an_odd_notebook_file_or_its_runs_record_is_refused_in_one_line_naming_it(
+    tmp_path: Path,
+) -> None:
+    good = _with_parts(_run(tmp_path / "good", METRICS))
+    listed = _with_parts(_run(tmp_path / "listed", METRICS))
+    (listed / "metrics" / "03_rl_training.json").write_text("[1, 2]")
+    odd_record = _with_parts(_run(tmp_path / "odd", METRICS))
+    (odd_record / "run.json").write_text('"a run"')
+    for run, odd, said in (
+        (listed, "metrics/03_rl_training.json", "not a notebook's metrics (a JSON object)"),
+        (odd_record, "run.json", "not a run record (a JSON object)"),
+    ):
+        notebook = run / "metrics" / "03_rl_training.json"
+        result = CliRunner().invoke(app, ["runs", "compare", str(notebook), str(good)])
+        assert result.exit_code == 1, result.output
+        assert result.output.count("\n") == 1, result.output
+        assert result.output.startswith(f"error: {run / odd}: {said}"), result.output
 
 
 def test_odd_fields_of_a_run_record_and_huge_numbers_are_compared_without_a_traceback(
