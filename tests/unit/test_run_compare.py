@@ -55,6 +55,14 @@ def _run(folder: Path, metrics: dict[str, Any], **record: Any) -> Path:
     return folder
 
 
+def _with_parts(folder: Path) -> Path:
+    """Give a run folder its notebooks' own metrics files, as each notebook writes them."""
+    (folder / "metrics").mkdir()
+    for notebook, metrics in json.loads((folder / "metrics.json").read_text()).items():
+        (folder / "metrics" / f"{notebook}.json").write_text(json.dumps(metrics))
+    return folder
+
+
 def _changed(path: str, value: Any) -> dict[str, Any]:
     """A copy of METRICS with the leaf at a dotted path (no list items) set to ``value``."""
     copy = json.loads(json.dumps(METRICS))
@@ -396,34 +404,22 @@ def test_odd_run_files_are_refused_in_one_line_naming_the_file(tmp_path: Path) -
     (huge / "metrics.json").write_text('{"01": {"x": 1' + "0" * 5000 + "}}")
     deep = _run(tmp_path / "deep", {})
     (deep / "metrics.json").write_text('{"01": ' + "[" * 100_000 + "]" * 100_000 + "}")
-    for folder, file, said in (
-        (listed, "run.json", "not a run record (a JSON object)"),
-        (huge, "metrics.json", "not JSON"),
-        (deep, "metrics.json", "not JSON"),
+    # one notebook's file given: the file not an object, or its run's record not one
+    part = _with_parts(_run(tmp_path / "part", METRICS)) / "metrics" / "03_rl_training.json"
+    part.write_text("[1, 2]")
+    odd = _with_parts(_run(tmp_path / "odd", METRICS))
+    (odd / "run.json").write_text('"a run"')
+    for given, file, said in (
+        (listed, listed / "run.json", "not a run record (a JSON object)"),
+        (huge, huge / "metrics.json", "not JSON"),
+        (deep, deep / "metrics.json", "not JSON"),
+        (part, part, "not a notebook's metrics (a JSON object)"),
+        (odd / "metrics" / "03_rl_training.json", odd / "run.json", "not a run record"),
     ):
-        result = CliRunner().invoke(app, ["runs", "compare", str(folder), str(good)])
+        result = CliRunner().invoke(app, ["runs", "compare", str(given), str(good)])
         assert result.exit_code == 1, result.output
         assert result.output.count("\n") == 1, result.output
-        assert result.output.startswith(f"error: {folder / file}: {said}"), result.output
-
-
-def test_an_odd_notebook_file_or_its_runs_record_is_refused_in_one_line_naming_it(
-    tmp_path: Path,
-) -> None:
-    good = _with_parts(_run(tmp_path / "good", METRICS))
-    listed = _with_parts(_run(tmp_path / "listed", METRICS))
-    (listed / "metrics" / "03_rl_training.json").write_text("[1, 2]")
-    odd_record = _with_parts(_run(tmp_path / "odd", METRICS))
-    (odd_record / "run.json").write_text('"a run"')
-    for run, odd, said in (
-        (listed, "metrics/03_rl_training.json", "not a notebook's metrics (a JSON object)"),
-        (odd_record, "run.json", "not a run record (a JSON object)"),
-    ):
-        notebook = run / "metrics" / "03_rl_training.json"
-        result = CliRunner().invoke(app, ["runs", "compare", str(notebook), str(good)])
-        assert result.exit_code == 1, result.output
-        assert result.output.count("\n") == 1, result.output
-        assert result.output.startswith(f"error: {run / odd}: {said}"), result.output
+        assert result.output.startswith(f"error: {file}: {said}"), result.output
 
 
 def test_odd_fields_of_a_run_record_and_huge_numbers_are_compared_without_a_traceback(
@@ -503,14 +499,6 @@ def test_a_copy_of_a_metrics_file_is_named_by_its_file(tmp_path: Path) -> None:
     folder = _run(tmp_path / "run", METRICS)
     (folder / "run.json").unlink()
     assert read_run(str(folder / "metrics.json")).label == "run"
-
-
-def _with_parts(folder: Path) -> Path:
-    """Give a run folder its notebooks' own metrics files, as each notebook writes them."""
-    (folder / "metrics").mkdir()
-    for notebook, metrics in json.loads((folder / "metrics.json").read_text()).items():
-        (folder / "metrics" / f"{notebook}.json").write_text(json.dumps(metrics))
-    return folder
 
 
 def test_one_notebooks_file_compares_that_notebook_alone_in_both_runs(tmp_path: Path) -> None:
