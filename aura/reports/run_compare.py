@@ -23,7 +23,7 @@ from typing import Any
 
 from aura.config import LATEST_LINK, RUNS_DIR
 from aura.reports.metrics import MERGED_METRICS, METRICS_SUBDIR
-from aura.reports.run_status import RUN_RECORD, record_time
+from aura.reports.run_status import RUN_RECORD, record_time, run_folders
 
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 """Where a run whose start cannot be read sorts among the runs: before all of them."""
@@ -411,15 +411,15 @@ def headline_changes(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[dict[st
 
 
 def _run_records(runs_dir: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
-    """Each run folder of ``runs_dir`` with its record; a run.json that cannot be read, or is
-    no object, is passed over."""
-    for record_file in runs_dir.glob(f"*/{RUN_RECORD}"):
+    """Each run folder of ``runs_dir`` with its record, once (`run_folders`); a run.json that
+    is missing, cannot be read, or is no object, is passed over."""
+    for folder in run_folders(runs_dir):
         try:
-            record = json.loads(record_file.read_text(encoding="utf-8"))
+            record = json.loads((folder / RUN_RECORD).read_text(encoding="utf-8"))
         except (OSError, ValueError, RecursionError):
             continue
         if isinstance(record, dict):
-            yield record_file.parent, record
+            yield folder, record
 
 
 def last_complete_run(run_dir: Path) -> Path | None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from aura.reports.index import took_text
 from aura.reports.run_compare import AGAINST_KEY
-from aura.reports.run_status import RUN_RECORD, RUNNING, record_time, run_status
+from aura.reports.run_status import RUN_RECORD, RUNNING, record_time, run_folders, run_status
 
 
 @dataclass(frozen=True)
@@ -109,5 +109,5 @@ def list_runs(runs_dir: Path, latest_link: Path) -> list[RunLine]:
     """Every run folder of ``runs_dir``, oldest first (by the start its record gives, else by
     name, which ends in the start's UTC time)."""
     latest = latest_link.resolve() if latest_link.exists() else None
-    lines = [run_line(folder, latest) for folder in runs_dir.iterdir() if folder.is_dir()]
+    lines = [run_line(folder, latest) for folder in run_folders(runs_dir)]
     return sorted(lines, key=lambda line: (line.started or line.name, line.name))

@@ -14,11 +14,24 @@ import os
 import socket
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 RUN_RECORD = "run.json"
 """The file of a run's folder that records it: params, command, commit, host, status, notebooks."""
 RUNNING = "running"
+
+
+def run_folders(runs_dir: Path) -> list[Path]:
+    """The folders of ``runs_dir``, each run once, by name. A link made to name a run by hand
+    (``runs/best -> runs/default-20261207-2016``) is the run it points at, not a run of its own:
+    the folder is kept under its own name and the link passed over. A link to a run kept
+    elsewhere is that run, under the link's name."""
+    by_target: dict[Path, Path] = {}
+    for folder in sorted(runs_dir.iterdir(), key=lambda p: (p.is_symlink(), p.name)):
+        if folder.is_dir():
+            by_target.setdefault(folder.resolve(), folder)
+    return sorted(by_target.values())
 
 
 def record_time(record: Mapping[str, Any], key: str) -> datetime | None:

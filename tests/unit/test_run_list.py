@@ -13,7 +13,7 @@ from rich.cells import cell_len
 from typer.testing import CliRunner
 
 from aura.cli import app
-from aura.reports.run_compare import AGAINST_KEY
+from aura.reports.run_compare import AGAINST_KEY, last_complete_run
 from aura.reports.run_list import RunLine, list_runs
 
 
@@ -241,3 +241,28 @@ def test_columns_stay_aligned_beside_a_name_of_wide_characters(tmp_path: Path) -
     lines = result.output.splitlines()
     starts = {cell_len(line[: line.index("ok")]) for line in lines[1:]}
     assert len(starts) == 1, result.output
+
+
+def test_a_link_to_a_run_beside_it_is_that_run_listed_once(tmp_path: Path) -> None:
+    """A link made to name a run by hand is not a second run; a link to a run kept elsewhere is
+    that run, under the link's name; a link to nothing is no run."""
+    runs = tmp_path / "runs"
+    first = _record(runs, "default-1")
+    kept = _record(tmp_path / "elsewhere", "kept", started_at="2026-12-08T09:00:00+00:00")
+    (runs / "best").symlink_to(first)
+    (runs / "also-best").symlink_to(Path("default-1"))
+    (runs / "archived").symlink_to(kept)
+    (runs / "gone").symlink_to(tmp_path / "deleted")
+    lines = list_runs(runs, tmp_path / "latest")
+    assert [line.name for line in lines] == ["default-1", "archived"]
+
+
+def test_the_run_set_beside_is_named_by_its_folder_not_a_link_to_it(tmp_path: Path) -> None:
+    """A link beside an earlier run would otherwise be an equal candidate of another name, and
+    the front page and `aura runs compare` could name the link."""
+    runs = tmp_path / "runs"
+    params = {"seed": 1}
+    earlier = _record(runs, "default-1", params=params)
+    later = _record(runs, "default-2", params=params, started_at="2026-12-08T09:00:00+00:00")
+    (runs / "zz-link").symlink_to(earlier)
+    assert last_complete_run(later) == earlier
