@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.markup import escape
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
 
 from aura.cli import notebooks_app
 from aura.cli.common import console, err_console, fail
@@ -30,7 +33,6 @@ def notebooks_record(
         NotANotebookError,
         NotebookFailedError,
         committed_notebooks,
-        read_notebook,
         read_notebook_giving_ids,
         record_notebook,
     )
@@ -42,15 +44,21 @@ def notebooks_record(
             )
         for path in (Path(name), NOTEBOOKS_DIR / name):
             if path.is_file():
-                try:  # every name is read before any notebook runs (a run takes minutes)
-                    read_notebook(path)
-                except NotANotebookError as exc:
-                    raise fail(str(exc)) from exc
                 return path
         known = ", ".join(p.name for p in committed_notebooks())
         raise fail(f"no notebook {name}, here or in {NOTEBOOKS_DIR} (there: {known})")
 
+    def read(path: Path) -> tuple[NotebookNode, list[int]]:
+        try:
+            return read_notebook_giving_ids(path)
+        except NotANotebookError as exc:
+            raise fail(str(exc)) from exc
+        except OSError as exc:
+            raise fail(f"{path} cannot be read: {exc.strerror or exc}") from exc
+
     paths = [found(n) for n in names] if names else committed_notebooks()
+    # every notebook is read, and refused if it is none, before any runs (a run takes minutes)
+    notebooks = [(path, *read(path)) for path in paths]
     if not paths:
         console.print("[yellow]no notebooks to record[/]")
 
@@ -68,15 +76,15 @@ def notebooks_record(
 
         return stop
 
-    for i, path in enumerate(paths, start=1):
+    for i, (path, notebook, given_ids) in enumerate(notebooks, start=1):
+        # the cells reading gave an id (nbformat 4.5 asks each for one): said below
+        given = len(given_ids)
         with (
             interrupts_handled(interrupted(path, path.stat().st_ino, i - 1)),
             console.status(f"[{i}/{len(paths)}] recording {path.name} ..."),
         ):
             try:
-                # the cells recording gives an id (nbformat 4.5 asks each for one): said below
-                given = len(read_notebook_giving_ids(path)[1])
-                record_notebook(path)
+                record_notebook(path, notebook=notebook)
             except NotebookFailedError as exc:
                 raise fail(f"{exc}; {path.name} left unchanged") from exc
             except OSError as exc:  # a full disk: the notebook is saved whole or not at all

@@ -112,8 +112,12 @@ def strip_notebook(nb: NotebookNode) -> NotebookNode:
     return nb
 
 
-def record_notebook(path: Path, *, timeout: int = 1800) -> Path:
+def record_notebook(
+    path: Path, *, timeout: int = 1800, notebook: NotebookNode | None = None
+) -> Path:
     """Execute ``path`` on its literal defaults and save it in place with only summary outputs.
+    ``notebook`` is ``path`` as `read_notebook` read it, where the caller has read it already
+    (`aura notebooks record` reads every notebook before it runs any).
 
     A cell still running after ``timeout`` seconds fails the recording, named like a cell that
     raised (a notebook's literal defaults run in seconds). Saved whole or not at all: nbformat's
@@ -123,7 +127,7 @@ def record_notebook(path: Path, *, timeout: int = 1800) -> Path:
     from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
     path = Path(path)
-    nb = read_notebook(path)
+    nb = read_notebook(path) if notebook is None else notebook
     handle, name = tempfile.mkstemp(prefix=f"{path.stem}.", suffix=".kernel.log")
     os.close(handle)  # the kernel opens the file itself
     log = Path(name)

@@ -105,7 +105,7 @@ def test_notebooks_record_stopped_names_the_notebook_it_left_unchanged(
     before = notebook(second, "2")
     recorded = []
 
-    def record(path: Path) -> Path:
+    def record(path: Path, **_: object) -> Path:
         if path == second:
             raise KeyboardInterrupt
         recorded.append(path)

@@ -139,6 +139,46 @@ def test_notebooks_record_names_a_notebook_it_cannot_find(tmp_path: Path) -> Non
     assert "01_data_synthesis.ipynb" in output and "Traceback" not in output
 
 
+def test_notebooks_record_reads_every_committed_notebook_before_running_any(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Named or not, a notebook that is none is refused before the first one runs: the default
+    set, read one by one as each came up, ran notebooks 01-04 (minutes) before refusing 05."""
+    import nbformat
+
+    from aura.reports import notebook_outputs
+
+    marker = tmp_path / "ran"
+    good = tmp_path / "01_good.ipynb"
+    cell = nbformat.v4.new_code_cell(f"open({str(marker)!r}, 'w')")
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), good)
+    bad = tmp_path / "02_bad.ipynb"
+    bad.write_text("[]")
+    monkeypatch.setattr(notebook_outputs, "committed_notebooks", lambda: [good, bad])
+    result = CliRunner().invoke(app, ["notebooks", "record"])
+    assert result.exit_code == 1
+    assert " ".join(result.output.split()).startswith(f"error: {bad} is not a notebook")
+    assert not marker.exists()
+
+
+def test_notebooks_record_names_a_notebook_it_cannot_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As root, a file's mode cannot deny a read; the error reading raises stands for it."""
+    from aura.reports import notebook_outputs
+
+    path = tmp_path / "01_locked.ipynb"
+    path.write_text("{}")
+
+    def refused(path: Path) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(notebook_outputs, "read_notebook_giving_ids", refused)
+    result = CliRunner().invoke(app, ["notebooks", "record", str(path)])
+    assert result.exit_code == 1
+    assert result.output == f"error: {path} cannot be read: Permission denied\n"
+
+
 def test_notebooks_record_names_a_folder_given_as_a_notebook(tmp_path: Path) -> None:
     """A folder was "no notebook DIR, here or in notebooks/", as if there were nothing."""
     result = CliRunner().invoke(app, ["notebooks", "record", str(tmp_path)])
