@@ -270,9 +270,12 @@ def _against(record: dict[str, Any]) -> str:
     if not against:
         return ""
     name = html.escape(str(against["run"]))
-    # the folder's name as a URL: a '#', '?' or '%' in it would read as a fragment, a query or
-    # an escape (a run named with `aura run --run-name`)
-    href = html.escape(f"../{quote(str(against['run']), safe='')}/{INDEX_FILE}", quote=True)
+    # the link in the run's folder, which holds from reports/latest/ too (`_against_last_complete
+    # _run`); else the folder's name as a URL: a '#', '?' or '%' in it would read as a fragment,
+    # a query or an escape (a run named with `aura run --run-name`)
+    link = against.get("link")
+    folder = quote(str(link)) if link else f"../{quote(str(against['run']), safe='')}"
+    href = html.escape(f"{folder}/{INDEX_FILE}", quote=True)
     link = f"<a href='{href}'>{name}</a>"
     parts = ["<h3>Against the last complete run of these params</h3>"]
     if against.get("unreadable"):

@@ -29,6 +29,8 @@ _EARLIEST = datetime.min.replace(tzinfo=UTC)
 """Where a run whose start cannot be read sorts among the runs: before all of them."""
 AGAINST_KEY = "against_last_complete_run"
 """The key of run.json that holds a complete run against the last complete run of its params."""
+PREVIOUS_LINK = "previous"
+"""The link in a complete run's folder to the last complete run of its params before it."""
 
 
 class RunNotReadable(ValueError):

@@ -71,6 +71,7 @@ from aura.reports.provenance import git_state, library_versions, processor_name
 from aura.reports.rendering import render_html, try_render
 from aura.reports.run_compare import (
     AGAINST_KEY,
+    PREVIOUS_LINK,
     RunNotReadable,
     against_previous,
     last_complete_run,
@@ -192,7 +193,7 @@ def discover_notebooks(notebooks_dir: Path, only: Sequence[str] | None = None) -
     return chosen
 
 
-def update_latest(run_dir: Path, link: Path) -> None:
+def link_folder(run_dir: Path, link: Path) -> None:
     """Point ``link`` at ``run_dir`` with a relative symlink, replaced atomically."""
     target = os.path.relpath(run_dir, link.parent)
     tmp = link.with_name(f".{link.name}.tmp-{os.getpid()}")
@@ -242,14 +243,24 @@ def _last_complete_run(run_dir: Path, latest_link: Path) -> dict[str, str | None
 def _against_last_complete_run(run_dir: Path) -> dict[str, Any] | None:
     """This complete run against the last complete run of the same params (`against_previous`),
     for its front page, or None where there is none; one whose metrics cannot be read (deleted,
-    damaged) is named with why."""
+    damaged) is named with why.
+
+    The page links that run through a link in its own folder, ``previous -> ../<run>``
+    (``link``): the page is read at ``reports/latest/index.html`` as well as in ``runs/``, and
+    ``../<run>/`` from ``latest/`` is ``reports/<run>/``, which is no folder. Where the file
+    system makes no links, the page links ``../<run>/``, right from ``runs/`` alone."""
     previous = last_complete_run(run_dir)
     if previous is None:
         return None
     try:
-        return against_previous(run_dir, previous)
+        against = against_previous(run_dir, previous)
     except RunNotReadable as exc:
-        return {"run": previous.name, "unreadable": str(exc)}
+        against = {"run": previous.name, "unreadable": str(exc)}
+    try:
+        link_folder(previous, run_dir / PREVIOUS_LINK)
+    except OSError:
+        return against
+    return {**against, "link": PREVIOUS_LINK}
 
 
 def _run_record(
@@ -538,7 +549,7 @@ def run_pipeline(
         state.record[AGAINST_KEY] = against
     state.save("ok")
     if not left_out:
-        update_latest(run_dir, latest_link)
+        link_folder(run_dir, latest_link)
     console.print(
         f"[bold green]Done[/] in {state.elapsed():.1f}s: {run_dir}"
         + ("  (metrics.json written)" if metrics else "")

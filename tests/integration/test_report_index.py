@@ -496,6 +496,9 @@ def test_the_page_says_when_nothing_moved_or_nothing_can_be_compared(run_dir: Pa
 def test_the_last_complete_run_is_linked_whatever_its_name(run_dir: Path) -> None:
     """A run named with '#', '?' or '%' (``aura run --run-name 'try #2'``) was linked as it is
     written, which a browser reads as a fragment, a query or an escape: the link went to
-    ``../try ``."""
+    ``../try ``. Through the link in the run's folder (``link``), which holds from
+    ``reports/latest/`` too, the name is not in the address."""
     page = _against(run_dir, {"run": "try #2?50%", "unreadable": "gone"})
     assert "<a href='../try%20%232%3F50%25/index.html'>try #2?50%</a> could not be read" in page
+    linked = _against(run_dir, {"run": "try #2?50%", "unreadable": "gone", "link": "previous"})
+    assert "<a href='previous/index.html'>try #2?50%</a> could not be read" in linked

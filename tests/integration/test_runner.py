@@ -339,13 +339,49 @@ def test_a_complete_run_is_set_beside_the_last_complete_run(tmp_path: Path, make
         "same": 3,
         "other_processor": False,
         "headline": [{"area": "A", "metric": "m", "value": "0.851", "previous": "0.843"}],
+        "link": "previous",
     }
     page = " ".join((runs / "second" / "index.html").read_text().split())
-    assert "<a href='../first/index.html'>first</a>: 1 headline value differs" in page
+    assert "<a href='previous/index.html'>first</a>: 1 headline value differs" in page
+    # the page is read at reports/latest/ as well: the link holds from there too
+    latest = runs.parent / "latest"
+    assert os.path.realpath(latest / "previous" / "index.html") == str(
+        (runs / "first" / "index.html").resolve()
+    )
     assert "against_last_complete_run" not in run("smoke", "0.5", other)
-    assert (runs.parent / "latest").resolve().name == "smoke"
+    assert latest.resolve().name == "smoke"
+    assert not (runs / "smoke" / "previous").exists()
     third = run("third", "0.851")["against_last_complete_run"]
     assert (third["run"], third["headline"]) == ("second", [])
+
+
+def test_where_no_link_can_be_made_the_page_links_the_run_from_its_folder(
+    tmp_path: Path, make_notebook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file system without links still makes a run; its page links the run before from
+    ``runs/``, where it holds."""
+    quiet = Console(quiet=True)
+    nbs = tmp_path / "notebooks"
+    make_notebook(nbs / "01_ok.ipynb", [PARAMETERS_CELL, "x = 1"])
+    params = tmp_path / "p.yaml"
+    params.write_text(PARAMS_YAML.split("01_ok:")[0] + "01_ok: {}\n")
+    runs = tmp_path / "runs"
+    symlink_to = Path.symlink_to
+
+    def refused(link: Path, target: Path, target_is_directory: bool = False) -> None:
+        if link.name.startswith(".previous"):  # `link_folder` makes it under a temporary name
+            raise OSError(1, "Operation not permitted")
+        symlink_to(link, target, target_is_directory)
+
+    for name in ("first", "second"):
+        run_pipeline(params, notebooks_dir=nbs, runs_dir=runs, run_name=name, console=quiet)
+        monkeypatch.setattr(Path, "symlink_to", refused)
+    record = json.loads((runs / "second" / "run.json").read_text())
+    assert record["against_last_complete_run"]["run"] == "first"
+    assert "link" not in record["against_last_complete_run"]
+    assert not (runs / "second" / "previous").exists()
+    page = (runs / "second" / "index.html").read_text()
+    assert "<a href='../first/index.html'>first</a>" in page
 
 
 def test_a_run_under_way_has_not_finished_in_its_record_or_on_its_page(
