@@ -18,10 +18,10 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
  && python -m venv /opt/aura \
  && /opt/aura/bin/pip install --no-cache-dir -c constraints.txt -r requirements-serve.txt
 # Only the packages the service imports: the API, the manifest and pool readers, the simulator's
-# numpy-only matching code, the `aura` command's entry point (`aura serve` alone, here), and the
+# numpy-only matching code, the `aura` command's entry point (`aura serve` alone, here), the
 # file helpers (aura/files.py, with the signal handling its all-or-nothing writes hold interrupts
-# with, aura/interrupts.py).
-COPY aura/__init__.py aura/command.py aura/files.py aura/interrupts.py aura/
+# with, aura/interrupts.py) and the reading of JSON in other encodings (aura/json_encoding.py).
+COPY aura/__init__.py aura/command.py aura/files.py aura/interrupts.py aura/json_encoding.py aura/
 COPY aura/api aura/api
 COPY aura/export aura/export
 COPY aura/sim aura/sim

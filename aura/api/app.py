@@ -138,9 +138,10 @@ def _query(request: Request, takes_top_k: bool = False) -> tuple[int, list[dict[
     raw = params.get("top_k") if takes_top_k else None
     if raw is None:
         return DEFAULT_TOP_K, errors
+    digits = raw.removeprefix("-")  # a negative number is one, out of range ("-1" was "no integer")
     try:
         # decimal digits only: Python's int() read "2_0" as 20 and " 2" or "+2" as 2
-        return TOP_K.validate_python(raw if raw.isascii() and raw.isdigit() else "x"), errors
+        return TOP_K.validate_python(raw if digits.isascii() and digits.isdigit() else "x"), errors
     except ValidationError as exc:
         errors += field_errors(exc.errors(include_url=False), prefix=("query", "top_k"))
         return DEFAULT_TOP_K, errors

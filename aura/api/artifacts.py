@@ -21,6 +21,7 @@ from aura.export.manifest import (
     Feature,
     Lookup,
     Manifest,
+    ManifestEncodingError,
     MinMax,
     models_version,
     read_manifest,
@@ -260,6 +261,8 @@ def verify_artifacts(folder: Path) -> Manifest:
         manifest = read_manifest(folder)
     except OSError as exc:
         raise ArtifactError(f"{path} cannot be read ({_reason(exc)})") from None
+    except ManifestEncodingError as exc:
+        raise ArtifactError(str(exc)) from None
     except ValidationError as exc:  # one line per field, not pydantic's report with its links
         fields = "; ".join(
             f"{field_path(e['loc']) or 'the file'}: {e['msg']}" for e in exc.errors()

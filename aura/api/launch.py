@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import logging
 import os
+import signal
 import socket
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 
 from aura.api.artifacts import ArtifactError, load_artifacts
-from aura.api.observability import MULTIPROC_ENV, UVICORN_LOG_CONFIG
+from aura.api.observability import LOGGER_NAME, MULTIPROC_ENV, UVICORN_LOG_CONFIG
 from aura.api.settings import (
     ARTIFACTS_ENV,
     EVENT_LOOP,
@@ -118,6 +121,8 @@ def serve(
             os.environ[MULTIPROC_ENV] = stack.enter_context(_metrics_folder())
             # unset before the folder goes, so a later serve in this process makes its own
             stack.callback(os.environ.pop, MULTIPROC_ENV, None)
+        if workers == 1 and threading.current_thread() is threading.main_thread():
+            _hangup_stops_as_sigterm(stack)
         announce(
             f"serving {folder} (version {manifest.version}) on http://{host}:{port} "
             f"with {workers} worker(s)"
@@ -135,6 +140,23 @@ def serve(
             access_log=False,
             log_config=UVICORN_LOG_CONFIG,
         )
+
+
+def _hangup_stops_as_sigterm(stack: ExitStack) -> None:
+    """SIGHUP, which under ``--workers N`` makes uvicorn's supervisor start new workers over the
+    folder (docs/api.md, New models), was left to its default with one worker, which has no
+    supervisor: the process ended at once, the request in flight cut off and nothing logged.
+    There it now stops the service as SIGTERM does, saying why, so that it can be started again
+    over a new export. ``stack`` puts the handler before back when the service ends."""
+
+    def hangup(signum: int, frame: object) -> None:
+        logging.getLogger(LOGGER_NAME).warning(
+            "SIGHUP: one worker cannot be restarted over a new export (that takes --workers 2 "
+            "or more); stopping as for SIGTERM, the requests in flight answered"
+        )
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    stack.callback(signal.signal, signal.SIGHUP, signal.signal(signal.SIGHUP, hangup))
 
 
 def _metrics_folder() -> tempfile.TemporaryDirectory[str]:

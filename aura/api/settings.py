@@ -12,7 +12,7 @@ EVENT_LOOP = "asyncio"
 installed, answered 1,000 concurrent connections unfairly here: p99 9.8 s and 69 requests over
 15 s, against p99 0.34 s and none for asyncio's own loop, which matched it on one and 64
 connections (docs/api.md)."""
-HTTP_PROTOCOL = "aura.api.protocol:NoDelayHttpToolsProtocol"
+HTTP_PROTOCOL = "aura.api.protocol:ServiceHttpProtocol"
 """uvicorn's ``http`` option: httptools with TCP_NODELAY on every connection, which uvicorn's
 multi-worker socket otherwise loses (`aura.api.protocol`)."""
 KEEP_ALIVE_SECONDS = 75

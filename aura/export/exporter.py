@@ -212,7 +212,7 @@ def check_replaceable(target: Path) -> None:
     """
     from pydantic import ValidationError
 
-    from aura.export.manifest import read_manifest
+    from aura.export.manifest import ManifestEncodingError, read_manifest
 
     target = Path(target)
     if not target.exists():
@@ -224,7 +224,7 @@ def check_replaceable(target: Path) -> None:
         return
     try:
         manifest = read_manifest(target)
-    except (OSError, ValidationError):
+    except (OSError, ValidationError, ManifestEncodingError):
         ours: set[str] = set()
     else:
         ours = {MANIFEST_FILE, MODEL_CARD_FILE, manifest.tutor_pool.file}

@@ -18,6 +18,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from aura.json_encoding import UTF8_BOM, wide_encoding
+
 MANIFEST_FILE = "manifest.json"
 SCHEMA_VERSION = 1
 
@@ -150,9 +152,19 @@ def models_version(models: dict[str, ModelEntry], pool: TutorPoolEntry) -> str:
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:12]
 
 
+class ManifestEncodingError(ValueError):
+    """A manifest.json saved in UTF-16 or UTF-32 (`aura.json_encoding`)."""
+
+
 def read_manifest(folder: Path) -> Manifest:
-    """Parse ``folder/manifest.json``; pydantic errors name the offending field."""
-    return Manifest.model_validate_json((Path(folder) / MANIFEST_FILE).read_bytes())
+    """Parse ``folder/manifest.json``; pydantic errors name the offending field. A byte order
+    mark, which editors on Windows add to a hand edit, is skipped; a file in UTF-16 or UTF-32 is
+    refused naming its encoding (`ManifestEncodingError`)."""
+    path = Path(folder) / MANIFEST_FILE
+    raw = path.read_bytes().removeprefix(UTF8_BOM)
+    if encoding := wide_encoding(raw):
+        raise ManifestEncodingError(f"{path} is encoded as {encoding}; save it as UTF-8")
+    return Manifest.model_validate_json(raw)
 
 
 def manifest_json_schema() -> str:

@@ -180,6 +180,25 @@ def test_a_key_given_twice_is_listed_with_the_other_errors(client, record) -> No
     assert client.post(PREDICT + "tutor-match", content=too_many).status_code == 413
 
 
+def test_an_unknown_key_given_many_times_is_one_error(client, record) -> None:
+    """pydantic refused an unknown key once for each time it was given: three times "a" were
+    listed three times beside the duplicate, and 200,000 times were "200,007 invalid field(s)"
+    of which eight were listed."""
+    raw = json.dumps(record)[:-1] + ', "a": 1' * 3 + "}"
+    response = client.post(PREDICT + "tutor-match", content=raw)
+    assert [(f["field"], f["type"]) for f in response.json()["fields"]] == [
+        ("body.a", "duplicate_key"),
+        ("body.a", "extra_forbidden"),
+    ]
+    assert response.json()["message"] == "2 invalid field(s): body.a, body.a"
+    many = "[" + ", ".join(['{"a": 1' + ', "a": 1' * 2_000 + "}"] * 3) + "]"
+    answer = client.post(PREDICT + "tutor-match", content=many).json()
+    fields = [(f["field"], f["type"]) for f in answer["fields"]]
+    assert len(fields) == 20 and fields.count(("body[0].a", "extra_forbidden")) == 1
+    per_record = 1 + 1 + len(record)  # the duplicate, the unknown key, every field missing
+    assert answer["message"].startswith(f"{3 * per_record} invalid field(s): body[0].a")
+
+
 def test_nan_and_infinity_are_refused(client) -> None:
     doc = client.get("/openapi.json").json()
     content = doc["paths"][PREDICT + "engagement"]["post"]["requestBody"]["content"]
@@ -209,6 +228,21 @@ def test_top_k_out_of_range_is_named(client, record, top_k) -> None:
     assert response.status_code == 422
     assert fields_of(response) == ["query.top_k"]
     assert response.json()["message"] == "1 invalid field(s): query.top_k"
+
+
+@pytest.mark.parametrize(
+    ("top_k", "message"),
+    [
+        ("-1", "Input should be greater than or equal to 1"),
+        ("0", "Input should be greater than or equal to 1"),
+        ("21", "Input should be less than or equal to 20"),
+        ("--1", "Input should be a valid integer, unable to parse string as an integer"),
+    ],
+)
+def test_a_top_k_out_of_range_is_said_to_be_so(client, record, top_k, message) -> None:
+    """A negative ``top_k`` was "unable to parse string as an integer", as if -1 were none."""
+    (field,) = client.post(f"{PREDICT}tutor-match?top_k={top_k}", json=record).json()["fields"]
+    assert field["message"] == message
 
 
 def test_a_bad_query_and_a_bad_body_are_answered_together(client, record) -> None:

@@ -474,12 +474,15 @@ def test_the_image_entry_point_refuses_a_broken_folder_in_one_line(broken: Path)
     )
 
 
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
 def test_sigterm_finishes_the_request_in_flight_and_stops(
-    artifacts_dir: Path, tmp_path: Path
+    artifacts_dir: Path, tmp_path: Path, stop: signal.Signals
 ) -> None:
     """What `docker stop` sends the image's `python -m aura.api`: the request being answered
     gets its whole answer, an idle kept-alive connection does not hold the stop up (it stays
-    open 75 s otherwise), and the process ends."""
+    open 75 s otherwise), and the process ends. SIGHUP, which restarts the workers under
+    ``--workers N``, did the same with one worker (none to restart) by ending the process at
+    once, the answer cut off and nothing logged; it stops as SIGTERM does, saying why."""
     from concurrent.futures import ThreadPoolExecutor
 
     port = free_port()
@@ -520,7 +523,7 @@ def test_sigterm_finishes_the_request_in_flight_and_stops(
                 timeout=120,
             )
             assert sent.wait(120), "the batch was not sent"
-            proc.send_signal(signal.SIGTERM)  # being read or predicted (the log shows it was)
+            proc.send_signal(stop)  # being read or predicted (the log shows it was)
             response = answer.result()
         proc.wait(timeout=60)
     finally:
@@ -533,6 +536,9 @@ def test_sigterm_finishes_the_request_in_flight_and_stops(
     # the batch was answered after the stop began, so it was in flight when SIGTERM came
     assert order.index("Shutting down") < order.index("/api/ml/predict/tutor-match"), order
     assert order[-1].startswith("Finished server process"), order
+    said = [i for i, message in enumerate(order) if message.startswith("SIGHUP")]
+    assert len(said) == (stop == signal.SIGHUP), order
+    assert all(i < order.index("Shutting down") for i in said), order
 
 
 def test_workers_without_a_writable_temporary_folder_are_refused_in_one_line(
@@ -680,6 +686,24 @@ def test_serve_names_each_field_of_a_manifest_it_cannot_read(broken: Path) -> No
         f"{broken / 'manifest.json'} is not a valid manifest: version: Input should be a valid "
         "string; models: Field required"
     )
+
+
+def test_a_manifest_saved_with_a_byte_order_mark_or_in_utf_16_is_read_or_named(
+    broken: Path,
+) -> None:
+    """Editors on Windows save a hand edit with a byte order mark, or in UTF-16; either was "the
+    file: Invalid JSON: expected value at line 1 column 1", which the editor contradicts."""
+    from aura.api.artifacts import ArtifactError, verify_artifacts
+
+    path = broken / "manifest.json"
+    text = path.read_text(encoding="utf-8")
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    assert verify_artifacts(broken).version == json.loads(text)["version"]
+    for encoding, named in [("utf-16", "UTF-16LE"), ("utf-16-be", "UTF-16BE")]:
+        path.write_bytes(text.encode(encoding))
+        with pytest.raises(ArtifactError) as err:
+            verify_artifacts(broken)
+        assert str(err.value) == f"{path} is encoded as {named}; save it as UTF-8"
 
 
 RUN_OPTIONS = [
