@@ -128,6 +128,10 @@ def load_params(path: str | Path) -> dict[str, Any]:
     if path.is_dir():
         raise ParamsError(f"params file {path} is a folder; name a YAML file")
     if not path.is_file():
+        if path.exists():  # <(...), /dev/stdin: it is read more than once, so a file it must be
+            raise ParamsError(
+                f"params file {path} is not a regular file (a pipe or a device); save it as one"
+            )
         raise ParamsError(f"params file not found: {path}")
     try:
         text = path.read_text(encoding="utf-8")
@@ -157,6 +161,31 @@ def yaml_problem(exc: yaml.YAMLError) -> str:
     return f"{where}{problem}" + (f", {context}" if context else "")
 
 
+def _yaml_kind(value: Any) -> str:
+    """What YAML read ``value`` as, in words ("a boolean", "a list")."""
+    if value is None:
+        return "nothing (null)"
+    kinds = {bool: "a boolean", int: "a number", float: "a number", str: "text", list: "a list"}
+    return kinds.get(type(value), f"a {type(value).__name__}")
+
+
+def _name_problem(params: dict[Any, Any]) -> str | None:
+    """A section's name, or a key of a section, that YAML read as something other than text, or
+    None. ``on:`` is a boolean and ``1:`` a number to YAML; such a key reached the checks that
+    join names into a message, which stopped in a TypeError traceback."""
+    sections = [(None, params)] + [(k, v) for k, v in params.items() if isinstance(v, dict)]
+    for section, names in sections:
+        for name in names:
+            if not isinstance(name, str):
+                where = "a section's name" if section is None else f"a key of section '{section}'"
+                return (
+                    f"{where}, {name!r}, is read by YAML as {_yaml_kind(name)}, not a name (on, "
+                    "off, yes, no, true and false are booleans, null nothing, digits numbers); "
+                    "quote it if it is meant"
+                )
+    return None
+
+
 def parse_params(text: str, path: str | Path) -> dict[str, Any]:
     """:func:`load_params` of a params file's text; ``path`` names it in every error."""
     try:
@@ -165,8 +194,11 @@ def parse_params(text: str, path: str | Path) -> dict[str, Any]:
         raise ParamsError(f"params file {path} is not valid YAML{yaml_problem(exc)}") from None
 
     if not isinstance(params, dict):
-        kind = "empty" if params is None else f"a {type(params).__name__}"
+        kind = "empty" if params is None else _yaml_kind(params)
         raise ParamsError(f"params file {path} must be a mapping of sections, but it is {kind}")
+    problem = _name_problem(params)
+    if problem:
+        raise ParamsError(f"params file {path}: {problem}")
 
     shared = params.get(SHARED_SECTION)
     if shared is None:

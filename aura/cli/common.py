@@ -225,6 +225,24 @@ def usage_errors_in_one_line(parsing: Callable[[], str]) -> Iterator[None]:
         raise typer.Exit(code=error.exit_code) from error
 
 
+FOLDER_METAVAR = "<path>"
+"""How `--help` shows a folder option read as a string (`named_folder`), as it shows a Path's."""
+
+
+def named_folder(what: str) -> Callable[[str | None], str | None]:
+    """A callback refusing an empty folder option as a usage error, "is empty; name ``what``".
+    The option is read as a string (shown as ``FOLDER_METAVAR``): as a ``Path``, "" would
+    already be ``.``, the current folder, which `aura generate` wrote its tables into and `aura
+    runs list` listed unasked."""
+
+    def check(value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise typer.BadParameter(f"is empty; name {what}")
+        return value
+
+    return check
+
+
 def bare_flags(params: list[Any]) -> list[Any]:
     """``params`` with each flag (``--help``, ``--force/--no-force``) shown without a type in
     `--help`: it takes no value, yet typer's rich help gave it ``<bool>`` beside the types of

@@ -21,7 +21,11 @@ from aura.config import NOTEBOOKS_DIR
 def notebooks_record(
     names: Annotated[
         list[str] | None,
-        typer.Argument(help="Notebook files to record (default: every notebooks/NN_*.ipynb)."),
+        typer.Argument(
+            metavar="NOTEBOOK",
+            help="Notebook files to record (default: every notebooks/NN_*.ipynb).",
+            show_default=False,
+        ),
     ] = None,
 ) -> None:
     """Re-execute notebooks on their literal defaults and keep only '# summary' cell outputs.

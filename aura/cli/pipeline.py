@@ -11,12 +11,14 @@ from rich.markup import escape
 
 from aura.cli import app
 from aura.cli.common import (
+    FOLDER_METAVAR,
     ParamsOption,
     advancing,
     checked_params,
     console,
     err_console,
     fail,
+    named_folder,
     steps_progress,
 )
 from aura.config import PARAMS_DIR, ParamsError, project_path
@@ -34,7 +36,7 @@ def run(
         str | None,
         typer.Option(
             help="Run directory name under reports/runs (default: the params file's name and "
-            "the UTC time)."
+            "the UTC time); a plain folder name, not 'latest'."
         ),
     ] = None,
     only: Annotated[
@@ -69,14 +71,6 @@ def run(
         raise fail(str(exc)) from exc
 
 
-def _named_folder(value: str | None) -> str | None:
-    """An empty ``--out`` names no folder. Read as a string: as a ``Path`` it would already be
-    ``.``, the current folder, where the tables had landed unasked."""
-    if value is not None and not value.strip():
-        raise typer.BadParameter("is empty; name the folder to write the tables to")
-    return value
-
-
 @app.command()
 def generate(
     params: ParamsOption = PARAMS_DIR / "default.yaml",
@@ -85,7 +79,8 @@ def generate(
         typer.Option(
             help="Output directory, from the current folder (default: the params file's "
             "shared.data_dir, from the project root).",
-            callback=_named_folder,
+            callback=named_folder("the folder to write the tables to"),
+            metavar=FOLDER_METAVAR,
         ),
     ] = None,
 ) -> None:

@@ -108,7 +108,12 @@ def rl_pools(
     ] = None,
     pool_seed: Annotated[
         list[int] | None,
-        typer.Option(min=0, help="Also score on the pool drawn with this seed (repeatable)."),
+        typer.Option(
+            min=0,
+            metavar="<int>",
+            help="Also score on the pool drawn with this seed (repeatable); a seed of the "
+            "training pool or of a new draw scores that pool again.",
+        ),
     ] = None,
 ) -> None:
     """Does a tutor-matching lead hold on other tutors? The grid's policies on other pools.

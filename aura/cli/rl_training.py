@@ -130,7 +130,7 @@ def rl_budget(
     ] = None,
     algo: Annotated[str, typer.Option(help=ALGO_HELP)] = "ppo",
     params: ParamsOption = PARAMS_DIR / "default.yaml",
-    seed_index: Annotated[int, typer.Option(help="Which run of the grid (0-based).")] = 0,
+    seed_index: Annotated[int, typer.Option(min=0, help="Which run of the grid (0-based).")] = 0,
     factor: Annotated[
         int, typer.Option(min=1, help="Train for this many times the grid's budget.")
     ] = 10,

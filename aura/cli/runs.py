@@ -12,7 +12,7 @@ from rich.cells import cell_len
 from rich.markup import escape
 
 from aura.cli import runs_app
-from aura.cli.common import console, fail, from_the_root
+from aura.cli.common import FOLDER_METAVAR, console, fail, from_the_root, named_folder
 from aura.config import LATEST_LINK, RUNS_DIR
 
 RUN_HELP = (
@@ -126,12 +126,16 @@ def runs_compare(
 
 @runs_app.command("list")
 def runs_list(
-    runs_dir: Annotated[
-        Path,
+    folder: Annotated[
+        str | None,
         typer.Option(
-            help=f"The folder of runs (default: {from_the_root(RUNS_DIR)}).", show_default=False
+            "--runs-dir",
+            help=f"The folder of runs (default: {from_the_root(RUNS_DIR)}).",
+            show_default=False,
+            callback=named_folder("a folder of runs"),
+            metavar=FOLDER_METAVAR,
         ),
-    ] = RUNS_DIR,
+    ] = None,
 ) -> None:
     """List the runs `aura run` has made, oldest first: status, params, commit (+ for
     uncommitted changes), start (UTC), time taken, notebooks run through, and which run
@@ -140,6 +144,7 @@ def runs_list(
     as stopped, as on its front page."""
     from aura.reports.run_list import list_runs
 
+    runs_dir = Path(folder) if folder else RUNS_DIR
     if runs_dir.is_file():
         raise fail(f"{runs_dir}: a file, not a folder of runs")
     if not runs_dir.is_dir():

@@ -10,7 +10,7 @@ import typer
 
 from aura.api.settings import KEEP_ALIVE_SECONDS
 from aura.cli import app
-from aura.cli.common import err_console, fail
+from aura.cli.common import FOLDER_METAVAR, err_console, fail, named_folder
 
 
 @app.command()
@@ -22,10 +22,12 @@ def serve(
         int, typer.Option(min=1, help="Seconds an idle connection stays open.")
     ] = KEEP_ALIVE_SECONDS,
     artifacts: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             help="Artifacts folder, from the current folder (default: $AURA_ARTIFACTS, else "
-            "the project's artifacts/)."
+            "the project's artifacts/).",
+            callback=named_folder("the exported folder to serve"),
+            metavar=FOLDER_METAVAR,
         ),
     ] = None,
     app_path: Annotated[
@@ -42,7 +44,7 @@ def serve(
     from aura.api.settings import ARTIFACTS_ENV
     from aura.config import ARTIFACTS_DIR
 
-    folder = artifacts or Path(os.environ.get(ARTIFACTS_ENV) or ARTIFACTS_DIR)
+    folder = Path(artifacts or os.environ.get(ARTIFACTS_ENV) or ARTIFACTS_DIR)
     try:
         launch(
             folder,

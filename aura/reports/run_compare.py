@@ -176,6 +176,10 @@ def _mapping(value: Any) -> Mapping[str, Any]:
 def _run_folder(where: str, runs_dir: Path, latest_link: Path) -> Path:
     """The folder or file ``where`` names: a path, ``latest``, or a run's name under
     ``runs_dir``."""
+    if not where.strip():  # as a path, "" is the current folder
+        raise RunNotReadable(
+            "an empty name names no run: give a run folder, a metrics file, a run's name or latest"
+        )
     if where == "latest":
         if latest_link.is_symlink() and not latest_link.exists():
             raise RunNotReadable(

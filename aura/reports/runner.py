@@ -215,6 +215,11 @@ def _new_run_dir(runs_dir: Path, name: str, explicit: bool) -> Path:
             f"run name {name!r} is not a plain folder name (no '/', and not starting with '.'): "
             f"a run lands in {runs_dir}/<name>"
         )
+    if name == LATEST_LINK.name:
+        raise ValueError(
+            f"run name {name!r} is what `aura runs compare` calls the run reports/{name} shows, "
+            "so a run of that name could be compared only by its path: choose another"
+        )
     run_dir = runs_dir / name
     if explicit and run_dir.exists():
         raise FileExistsError(f"run directory already exists: {run_dir} (choose another name)")

@@ -963,6 +963,17 @@ def test_a_run_name_must_be_a_plain_folder_name(project, tmp_path: Path, name: s
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
+def test_a_run_cannot_be_named_latest(project, tmp_path: Path) -> None:
+    """`aura runs compare latest` means the run reports/latest shows: a run named latest could
+    be made and listed, but reached only by its path."""
+    runs = tmp_path / "runs"
+    with pytest.raises(ValueError, match="run name 'latest' is what `aura runs compare` calls"):
+        run_pipeline(
+            project["params"], notebooks_dir=project["notebooks"], runs_dir=runs, run_name="latest"
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_stopped_run_says_so_in_run_json(tmp_path: Path, make_notebook, how) -> None:
     """`kill` or Ctrl-C mid-notebook: run.json says "interrupted" and where, not "running" for

@@ -571,6 +571,28 @@ def test_an_option_without_a_usable_value_is_refused(
 
 
 @pytest.mark.parametrize(
+    ("command", "said", "code"),
+    [
+        (["runs", "list", "--runs-dir", ""], "runs list: Invalid value for '--runs-dir'", 2),
+        (["serve", "--artifacts", " "], "serve: Invalid value for '--artifacts'", 2),
+        (["runs", "compare", "", "latest"], "an empty name names no run", 1),
+    ],
+    ids=["runs-list", "serve", "runs-compare"],
+)
+def test_an_empty_folder_or_run_is_refused_not_read_as_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str], said: str, code: int
+) -> None:
+    """As a path, "" is ``.``: `aura runs list --runs-dir ""` listed every folder of the
+    current one as a run without a record, `aura serve --artifacts ""` looked for a manifest
+    there and `aura runs compare "" latest` named ``.`` rather than what it was given."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "not-a-run").mkdir()
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == code, result.output
+    assert result.output.count("\n") == 1 and said in result.output, result.output
+
+
+@pytest.mark.parametrize(
     ("command", "key"),
     [
         (["train-rl"], "models_dir"),

@@ -344,3 +344,47 @@ def test_an_rl_block_of_the_wrong_shape_is_named_by_its_key(
     """Each was refused with Python's own words and no key: "'int' object is not iterable",
     "unhashable type: 'list'", "sequence item 0: expected str instance, int found"."""
     assert checked(setting, tmp_path=tmp_path) == (1, f"error: edge.yaml: {message}")
+
+
+@pytest.mark.parametrize(
+    ("section", "written", "read"),
+    [
+        ("01_data_synthesis", "on", "True, is read by YAML as a boolean"),
+        ("01_data_synthesis", "null", "None, is read by YAML as nothing (null)"),
+        ("shared", "1.5", "1.5, is read by YAML as a number"),
+        (None, "yes", "True, is read by YAML as a boolean"),
+        (None, "3", "3, is read by YAML as a number"),
+    ],
+)
+def test_a_name_yaml_reads_as_no_text_is_refused_in_one_line(
+    tmp_path: Path, section: str | None, written: str, read: str
+) -> None:
+    """``on:`` is a boolean to YAML and ``1:`` a number: such a key reached the checks that join
+    names into a message, and every command reading the file stopped in a TypeError
+    traceback."""
+    text = (PARAMS_DIR / "smoke.yaml").read_text(encoding="utf-8")
+    if section is None:
+        text += f"{written}: {{}}\n"
+    else:
+        text = text.replace(f"\n{section}:\n", f"\n{section}:\n  {written}: 2\n", 1)
+    path = tmp_path / "odd.yaml"
+    path.write_text(text, encoding="utf-8")
+    where = "a section's name" if section is None else f"a key of section '{section}'"
+    result = CliRunner().invoke(app, ["params", "check", "--params", str(path)])
+    assert result.exit_code == 1
+    assert " ".join(result.output.split()).startswith(
+        f"error: params file {path}: {where}, {read}, not a name"
+    )
+
+
+def test_a_params_file_that_is_a_pipe_is_said_to_be_one(tmp_path: Path) -> None:
+    """``--params <(...)`` was "params file not found: /dev/fd/63", a file that is there."""
+    import os
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    with pytest.raises(ParamsError) as err:
+        load_params(pipe)
+    assert str(err.value) == (
+        f"params file {pipe} is not a regular file (a pipe or a device); save it as one"
+    )
