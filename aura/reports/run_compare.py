@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -212,11 +213,12 @@ def read_run(
     path = _run_folder(where, runs_dir, latest_link)
     if _is_notebook_part(path):
         return _read_notebook_part(path)
+    given_file = ""
     if path.is_file() and path.suffix == ".json" and path.name != RUN_RECORD:
         folder, metrics_file = path.parent, path
     else:
         if path.is_file():  # another file of the run: its run.json, its index.html
-            path = path.parent
+            given_file, path = f" ({where} is a file of it)", path.parent
         folder, metrics_file = path, path / MERGED_METRICS
     record_file = folder / RUN_RECORD
     record = _read_json(record_file) if record_file.is_file() else {}
@@ -226,13 +228,21 @@ def read_run(
         metrics = _read_json(metrics_file)
         if not isinstance(metrics, dict):
             raise RunNotReadable(f"{metrics_file}: not a metrics file (a JSON object by notebook)")
+        if not any(_NOTEBOOK_KEY.match(str(key)) for key in metrics):
+            # any JSON object was compared key by key: a manifest read "0 the same, 1,624 in A
+            # only" and exit 0
+            keys = ", ".join(map(str, list(metrics)[:3])) or "none"
+            raise RunNotReadable(
+                f"{metrics_file}: not a metrics file: a run's is keyed by notebook "
+                f"(01_data_synthesis, ...), and its keys are {keys}"
+            )
     else:
         parts = sorted((folder / METRICS_SUBDIR).glob("*.json"))
         if not parts:
             status = f" (run.json: {record.get('status')})" if record else ""
             raise RunNotReadable(
                 f"{folder}: no {MERGED_METRICS} and no {METRICS_SUBDIR}/*.json: no notebook "
-                f"of it wrote metrics{status}"
+                f"of it wrote metrics{status}{given_file}"
             )
         metrics_file = folder / METRICS_SUBDIR
         metrics = {part.stem: _read_json(part) for part in parts}
@@ -240,6 +250,10 @@ def read_run(
     copy = metrics_file.is_file() and metrics_file.name != MERGED_METRICS
     label = record.get("run_name") or (metrics_file.name if copy else folder.name)
     return RunMetrics(str(label), metrics_file, metrics, record, folder=folder if record else None)
+
+
+_NOTEBOOK_KEY = re.compile(r"^\d{2}")
+"""A key of a metrics file: a notebook's name, numbered as it runs (``03_rl_training``)."""
 
 
 def _is_notebook_part(path: Path) -> bool:

@@ -37,6 +37,15 @@ def test_a_finished_grid_says_its_time_and_nothing_left() -> None:
     assert '<progress value="1800000" max="1800000"' in bundle["text/html"]
 
 
+def test_a_grid_kept_whole_from_an_earlier_run_says_so() -> None:
+    """A report of a run that trained nothing read "72,000 of 72,000 steps (100%), 0:00:30
+    elapsed", as if it had trained them in 30 s."""
+    line = ProgressLine(clock=Clock())
+    line(72_000, 72_000)
+    text = line.bundle(72_000, 72_000, now=130.0)["text/plain"]
+    assert text == "72,000 of 72,000 steps (100%), all kept from an earlier run, 0:00:30 elapsed"
+
+
 def test_nothing_is_left_to_reckon_before_a_step_is_trained() -> None:
     line = ProgressLine(clock=Clock())
     line(400, 1_000)

@@ -255,12 +255,12 @@ def test_the_command_refuses_a_run_it_cannot_read_in_one_line(tmp_path: Path) ->
 
 
 def test_most_bounds_the_list_and_says_how_many_more(tmp_path: Path) -> None:
-    many_a = {"n": {f"v{k:02d}": k for k in range(12)}}
-    many_b = {"n": {f"v{k:02d}": k + 1 for k in range(12)}}
+    many_a = {"01_n": {f"v{k:02d}": k for k in range(12)}}
+    many_b = {"01_n": {f"v{k:02d}": k + 1 for k in range(12)}}
     a, b = _run(tmp_path / "a", many_a), _run(tmp_path / "b", many_b)
     result = CliRunner().invoke(app, ["runs", "compare", str(a), str(b), "--most", "5"])
     assert result.exit_code == 0, result.output
-    assert "n.v04" in result.output and "n.v05" not in result.output
+    assert "01_n.v04" in result.output and "01_n.v05" not in result.output
     assert result.output.splitlines()[-1] == "... and 7 more (--most)"
 
 
@@ -409,12 +409,18 @@ def test_odd_run_files_are_refused_in_one_line_naming_the_file(tmp_path: Path) -
     part.write_text("[1, 2]")
     odd = _with_parts(_run(tmp_path / "odd", METRICS))
     (odd / "run.json").write_text('"a run"')
+    # a JSON object that is no run's metrics: any was compared key by key, and exit 0
+    manifest, empty = tmp_path / "manifest.json", tmp_path / "empty.json"
+    manifest.write_text('{"schema_version": 1, "version": "c0fb9b006092"}')
+    empty.write_text("{}")
     for given, file, said in (
         (listed, listed / "run.json", "not a run record (a JSON object)"),
         (huge, huge / "metrics.json", "not JSON"),
         (deep, deep / "metrics.json", "not JSON"),
         (part, part, "not a notebook's metrics (a JSON object)"),
         (odd / "metrics" / "03_rl_training.json", odd / "run.json", "not a run record"),
+        (manifest, manifest, "not a metrics file: a run's is keyed by notebook"),
+        (empty, empty, "not a metrics file: a run's is keyed by notebook"),
     ):
         result = CliRunner().invoke(app, ["runs", "compare", str(given), str(good)])
         assert result.exit_code == 1, result.output
@@ -568,3 +574,17 @@ def test_a_key_with_a_dot_does_not_share_a_path_with_a_nested_key() -> None:
     assert dict(flatten(both)) == {'n."a.b"': 1, "n.a.b": 2}
     swapped = {"n": {"a.b": 2, "a": {"b": 1}}}
     assert [d.path for d in compare_values(both, swapped).differ] == ['n."a.b"', "n.a.b"]
+
+
+def test_another_file_of_a_folder_without_metrics_is_named_beside_the_folder(
+    tmp_path: Path,
+) -> None:
+    """ "A file in it" reads the file's folder, so `/etc/passwd` was refused as "/etc: no
+    metrics.json", without a word of the file given."""
+    good = _run(tmp_path / "good", METRICS)
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "readme.txt").write_text("x")
+    result = CliRunner().invoke(app, ["runs", "compare", str(folder / "readme.txt"), str(good)])
+    assert result.exit_code == 1
+    assert result.output.endswith(f"({folder / 'readme.txt'} is a file of it)\n"), result.output
