@@ -134,8 +134,10 @@ def check_media_type(request: Request) -> None:
     the header were not there."""
     for key, value in request.scope["headers"]:
         if key == b"content-type":
-            media = value.split(b";", 1)[0].strip().lower()
+            media, _, parameters = value.partition(b";")
+            media = media.strip().lower()
             if media == b"application/json" or media.endswith(b"+json"):
+                _check_charset(parameters)
                 continue
             declared = clip_name(media.decode("latin-1"))
             raise RequestError(
@@ -152,6 +154,23 @@ def check_media_type(request: Request) -> None:
                 f"the body is encoded as {coding!r}; send it uncompressed, without a "
                 "Content-Encoding",
                 headers={"Accept-Encoding": "identity"},
+            )
+
+
+def _check_charset(parameters: bytes) -> None:
+    """Refuse a JSON body declared in a character set other than UTF-8 (415), which JSON does
+    not have (RFC 8259, section 8.1): one declared ``charset=iso-8859-1`` was read as UTF-8 and
+    answered "Invalid JSON: invalid unicode code point" at its first accented letter."""
+    for parameter in parameters.split(b";"):
+        name, _, charset = parameter.partition(b"=")
+        charset = charset.strip().strip(b'"').lower()
+        if name.strip().lower() == b"charset" and charset not in (b"utf-8", b"utf8"):
+            declared = clip_name(charset.decode("latin-1"))
+            raise RequestError(
+                415,
+                "unsupported_media_type",
+                f"the body is declared in the character set {declared!r}; JSON is UTF-8: send "
+                "it so, as 'Content-Type: application/json' or with 'charset=utf-8'",
             )
 
 

@@ -290,6 +290,23 @@ def test_a_body_declared_as_anything_but_json_is_415(client, record, media) -> N
     assert "application/json" in body["message"]
 
 
+@pytest.mark.parametrize("charset", ["iso-8859-1", '"windows-1252"', "utf-16"])
+def test_a_json_body_declared_in_another_character_set_is_415(client, record, charset) -> None:
+    """JSON is UTF-8 (RFC 8259): a body declared ``charset=iso-8859-1`` was read as UTF-8 and
+    answered "Invalid JSON: invalid unicode code point" at its first accented letter."""
+    response = client.post(
+        PREDICT + "tutor-match",
+        content=json.dumps(record),
+        headers={"content-type": f"application/json; charset={charset}"},
+    )
+    assert response.status_code == 415
+    body = response.json()
+    assert body["error"] == "unsupported_media_type"
+    assert body["message"].startswith(
+        f"the body is declared in the character set {charset.strip(chr(34))!r}; JSON is UTF-8"
+    )
+
+
 @pytest.mark.parametrize("coding", ["gzip", "br", "deflate, gzip"])
 def test_a_compressed_body_is_415_naming_its_coding(client, record, coding) -> None:
     """A gzipped body was read as it came ("Invalid JSON" at its first byte), and one declared
@@ -318,6 +335,7 @@ def test_a_compressed_body_is_415_naming_its_coding(client, record, coding) -> N
         None,
         "application/json",
         "application/json; charset=utf-8",
+        'application/json;charset="UTF8"',
         "application/merge-patch+json",
         "Application/JSON",  # a media type is case-insensitive (RFC 9110)
     ],
