@@ -14,7 +14,8 @@ installed, answered 1,000 concurrent connections unfairly here: p99 9.8 s and 69
 connections (docs/api.md)."""
 HTTP_PROTOCOL = "aura.api.protocol:ServiceHttpProtocol"
 """uvicorn's ``http`` option: httptools with TCP_NODELAY on every connection, which uvicorn's
-multi-worker socket otherwise loses (`aura.api.protocol`)."""
+multi-worker socket otherwise loses, and a request to switch protocols answered without a warning
+(`aura.api.protocol`)."""
 KEEP_ALIVE_SECONDS = 75
 """How long an idle kept-alive connection stays open (uvicorn's ``timeout_keep_alive``; its own
 default is 5 s). Longer than a load balancer's idle timeout (60 s on AWS's Application Load

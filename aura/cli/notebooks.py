@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 from rich.markup import escape
 
-if TYPE_CHECKING:
-    from nbformat import NotebookNode
-
 from aura.cli import notebooks_app
 from aura.cli.common import console, err_console, fail
 from aura.config import NOTEBOOKS_DIR
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
 
 
 @notebooks_app.command("record")

@@ -270,11 +270,11 @@ def _against(record: dict[str, Any]) -> str:
     if not against:
         return ""
     name = html.escape(str(against["run"]))
-    # the link in the run's folder, which holds from reports/latest/ too (`_against_last_complete
-    # _run`); else the folder's name as a URL: a '#', '?' or '%' in it would read as a fragment,
-    # a query or an escape (a run named with `aura run --run-name`)
-    link = against.get("link")
-    folder = quote(str(link)) if link else f"../{quote(str(against['run']), safe='')}"
+    # through the link in the run's folder, which holds from reports/latest/ too (the runner's
+    # `_against_last_complete_run`); else the folder's name as a URL: a '#', '?' or '%' in it
+    # would read as a fragment, a query or an escape (a run named with `aura run --run-name`)
+    through = against.get("link")
+    folder = quote(str(through)) if through else f"../{quote(str(against['run']), safe='')}"
     href = html.escape(f"{folder}/{INDEX_FILE}", quote=True)
     link = f"<a href='{href}'>{name}</a>"
     parts = ["<h3>Against the last complete run of these params</h3>"]
