@@ -8,10 +8,12 @@ process ends without a word, leaving a run "running" in its run.json or a study'
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import NoReturn
+from types import FrameType
+from typing import Any, NoReturn
 
 
 @contextmanager
@@ -24,16 +26,26 @@ def interrupts_handled(interrupted: Callable[[], NoReturn]) -> Iterator[None]:
     run (``nohup``) stays ignored. One that lands in the first import of an extension module
     (onnxruntime, imported once the export has begun) comes out as that module's ImportError
     ("initialization failed"), caused by the KeyboardInterrupt: it is an interrupt all the same,
-    not a traceback."""
+    not a traceback. One that lands in a callback whose errors Python only reports is raised
+    again after it (`_raise_again`)."""
     main = threading.current_thread() is threading.main_thread()  # signals belong to it
 
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
+    def unraisable(info: Any) -> None:
+        if isinstance(info.exc_value, KeyboardInterrupt):
+            _raise_again(sys._getframe())
+        else:
+            reported(info)
+
     ours = [signal.SIGTERM]
     if main and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         ours.append(signal.SIGINT)
     previous = {signum: signal.signal(signum, interrupt) for signum in ours} if main else {}
+    reported = sys.unraisablehook
+    if main:
+        sys.unraisablehook = unraisable
     try:
         yield
     except KeyboardInterrupt:
@@ -43,8 +55,32 @@ def interrupts_handled(interrupted: Callable[[], NoReturn]) -> Iterator[None]:
             interrupted()
         raise
     finally:
+        if main:
+            sys.unraisablehook = reported
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def _raise_again(hook: FrameType) -> None:
+    """Raise KeyboardInterrupt in the first Python code to run after ``hook``, the frame of
+    `sys.unraisablehook` reporting it lost. A signal's handler that raises while Python runs a
+    weak reference's callback or a finalizer (the import system's module locks have them) has
+    its KeyboardInterrupt printed as "Exception ignored" and dropped, and the work went on to
+    its end: a benchmark stopped by SIGTERM exited 0. Sending the signal again would run its
+    handler inside the hook, to be lost the same way; a profile function raises it instead at
+    the next call or return outside the hook, in the work itself."""
+    before = sys.getprofile()
+
+    def profile(frame: FrameType, event: str, arg: object) -> None:
+        caller: FrameType | None = frame
+        while caller is not None:
+            if caller is hook:  # still in the hook, or in what it called
+                return
+            caller = caller.f_back
+        sys.setprofile(before)
+        raise KeyboardInterrupt
+
+    sys.setprofile(profile)
 
 
 @contextmanager
