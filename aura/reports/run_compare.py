@@ -32,6 +32,8 @@ AGAINST_KEY = "against_last_complete_run"
 """The key of run.json that holds a complete run against the last complete run of its params."""
 PREVIOUS_LINK = "previous"
 """The link in a complete run's folder to the last complete run of its params before it."""
+_NOTEBOOK_KEY = re.compile(r"^\d{2}")
+"""A key of a metrics file: a notebook's name, numbered as it runs (``03_rl_training``)."""
 
 
 class RunNotReadable(ValueError):
@@ -250,10 +252,6 @@ def read_run(
     copy = metrics_file.is_file() and metrics_file.name != MERGED_METRICS
     label = record.get("run_name") or (metrics_file.name if copy else folder.name)
     return RunMetrics(str(label), metrics_file, metrics, record, folder=folder if record else None)
-
-
-_NOTEBOOK_KEY = re.compile(r"^\d{2}")
-"""A key of a metrics file: a notebook's name, numbered as it runs (``03_rl_training``)."""
 
 
 def _is_notebook_part(path: Path) -> bool:
